@@ -1,0 +1,140 @@
+// Shared helpers for the kernel translation units.
+//
+// Every kernel .cpp is compiled three times (see binding.gyp): once with AVX-512
+// flags, once with AVX2+FMA, once with the x86-64 baseline. HEED_NS names the
+// variant's namespace (heed::avx512, heed::avx2, heed::generic), so the three
+// copies link side by side; dispatch.cpp picks one table at load.
+//
+// Vectors use GCC vector extensions: `vf` is W floats, W = 16 / 8 / 4 by ISA. The
+// same source then compiles to zmm, ymm or xmm code. Loads and stores are unaligned.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <cstdlib>
+#include <cmath>
+#include <algorithm>
+
+#ifndef HEED_NS
+#error "HEED_NS must name the ISA namespace (avx512, avx2, generic)"
+#endif
+
+#if defined(__AVX512F__)
+#define HEED_W 16
+#elif defined(__AVX2__)
+#define HEED_W 8
+#else
+#define HEED_W 4
+#endif
+
+#define HEED_INLINE inline __attribute__((always_inline))
+
+namespace heed {
+namespace HEED_NS {
+
+constexpr int W = HEED_W;
+typedef float vf __attribute__((vector_size(HEED_W * 4)));
+typedef int32_t vi __attribute__((vector_size(HEED_W * 4)));
+typedef uint32_t vu __attribute__((vector_size(HEED_W * 4)));
+typedef float vf_u __attribute__((vector_size(HEED_W * 4), aligned(4)));
+
+HEED_INLINE vf vload(const float* p) { return *reinterpret_cast<const vf_u*>(p); }
+HEED_INLINE void vstore(float* p, vf v) { *reinterpret_cast<vf_u*>(p) = v; }
+HEED_INLINE vf vsplat(float x) { return vf{} + x; }
+HEED_INLINE vf vmax(vf a, vf b) { return a > b ? a : b; }
+HEED_INLINE vf vmin(vf a, vf b) { return a < b ? a : b; }
+HEED_INLINE vf vselect(vi m, vf a, vf b) { return m ? a : b; }
+HEED_INLINE vf vabs(vf x) { return (vf)((vu)x & (vu{} + 0x7fffffffu)); }
+
+HEED_INLINE float hsum(vf v) {
+  float s = 0.f;
+  for (int i = 0; i < W; i++) s += v[i];
+  return s;
+}
+HEED_INLINE float hmax(vf v) {
+  float m = v[0];
+  for (int i = 1; i < W; i++) m = v[i] > m ? v[i] : m;
+  return m;
+}
+
+// exp(x), Cephes-style: x = n·ln2 + r, exp(r) by a degree-6 polynomial, 2^n by
+// exponent arithmetic. Relative error ~2 ulp. exp(−∞) = 0 exactly (masked
+// attention scores rely on it), exp(+∞) = +∞, NaN propagates.
+HEED_INLINE vf vexp(vf x) {
+  const vf hi = vsplat(88.3762626647949f), lo = vsplat(-87.3365447505531f);
+  vi under = x < lo;
+  vi nan = x != x;
+  vf xc = vmin(vmax(x, lo), hi);
+  vf fx = xc * 1.44269504088896341f;
+  // round to nearest
+  vf fn = __builtin_convertvector(__builtin_convertvector(fx + vselect(fx >= 0, vsplat(0.5f), vsplat(-0.5f)), vi), vf);
+  vf r = xc - fn * 0.693359375f;
+  r = r - fn * -2.12194440e-4f;
+  vf p = vsplat(1.9875691500E-4f);
+  p = p * r + 1.3981999507E-3f;
+  p = p * r + 8.3334519073E-3f;
+  p = p * r + 4.1665795894E-2f;
+  p = p * r + 1.6666665459E-1f;
+  p = p * r + 5.0000001201E-1f;
+  p = p * r * r + r + 1.0f;
+  vi n = __builtin_convertvector(fn, vi);
+  // 2^n in two halves so n = 128 (x near 88.7) does not overflow the exponent field
+  vi n1 = n >> 1, n2 = n - n1;
+  vf s1 = (vf)((n1 + 127) << 23), s2 = (vf)((n2 + 127) << 23);
+  vf y = p * s1 * s2;
+  y = vselect(under, vf{}, y);
+  y = vselect(x > hi, vsplat(INFINITY), y);
+  return vselect(nan, x, y);
+}
+
+// erf by the Numerical Recipes erfc Chebyshev form (|rel err| < 1.2e-7), the same
+// formula as src/backend/js/scalar.ts so gelu matches the reference closely.
+HEED_INLINE vf verf(vf x) {
+  vf z = vabs(x);
+  vf t = 1.0f / (1.0f + 0.5f * z);
+  vf poly = t * (-0.82215223f + t * 0.17087277f);
+  poly = t * (1.48851587f + poly);
+  poly = t * (-1.13520398f + poly);
+  poly = t * (0.27886807f + poly);
+  poly = t * (-0.18628806f + poly);
+  poly = t * (0.09678418f + poly);
+  poly = t * (0.37409196f + poly);
+  poly = t * (1.00002368f + poly);
+  vf r = t * vexp(-z * z - 1.26551223f + poly);
+  return vselect(x >= 0, 1.0f - r, r - 1.0f);
+}
+
+HEED_INLINE float erf_scalar(float x) {
+  float z = std::fabs(x);
+  float t = 1.0f / (1.0f + 0.5f * z);
+  float r = t * std::exp(-z * z - 1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f +
+    t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f +
+    t * (-0.82215223f + t * 0.17087277f)))))))));
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+HEED_INLINE vf vgelu(vf x) { return 0.5f * x * (1.0f + verf(x * 0.70710678118654752f)); }
+HEED_INLINE float gelu_scalar(float x) { return 0.5f * x * (1.0f + erf_scalar(x * 0.70710678118654752f)); }
+
+// relu that keeps NaN (as the reference does).
+HEED_INLINE vf vrelu(vf x) { return vselect(x > 0, x, vselect(x != x, x, vf{})); }
+HEED_INLINE float relu_scalar(float x) { return x > 0 ? x : (x != x ? x : 0.f); }
+
+// Grow-only scratch buffer, one per thread, so hot paths never allocate after warm-up.
+struct Scratch {
+  float* ptr = nullptr;
+  size_t cap = 0;
+  float* get(size_t n) {
+    if (n > cap) {
+      std::free(ptr);
+      size_t c = std::max(n, cap * 2);
+      ptr = static_cast<float*>(std::aligned_alloc(64, ((c * 4 + 63) / 64) * 64));
+      cap = c;
+    }
+    return ptr;
+  }
+  ~Scratch() { std::free(ptr); }
+};
+
+}  // namespace HEED_NS
+}  // namespace heed

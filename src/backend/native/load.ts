@@ -1,0 +1,62 @@
+/**
+ * Loads the native addon (build/Release/heed.node, built by node-gyp at install)
+ * and maps its functions onto kernel names. Never throws: a missing or broken
+ * addon is reported as { ok: false, error } and heed runs on the reference kernels.
+ *
+ * The addon's functions take exactly the reference kernels' arguments (booleans
+ * may also be 0/1, optional arrays are null), so they are used without adapters.
+ * The C++ sources and their layout are described in native/README.md.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { KernelTable } from '../registry.js';
+
+export type NativeLoad =
+  | {
+      ok: true;
+      kernels: Partial<KernelTable>;
+      isa: () => string;
+      threads: () => number;
+      setThreads: (n: number) => void;
+      /** Measured fp32 FMA rate in GFLOP/s on `threads` threads (for benchmarks). */
+      peakFlops: (threads: number) => number;
+    }
+  | { ok: false; error: string };
+
+/** The package root: the nearest ancestor of this file that holds package.json. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('package.json not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+  return dir;
+}
+
+export function loadNative(): NativeLoad {
+  let path: string;
+  try {
+    path = join(packageRoot(), 'build', 'Release', 'heed.node');
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+  if (!existsSync(path)) return { ok: false, error: `${path} is missing: the native build did not run or failed` };
+  let addon: Record<string, unknown>;
+  try {
+    addon = createRequire(import.meta.url)(path) as Record<string, unknown>;
+  } catch (e) {
+    return { ok: false, error: `loading ${path} failed: ${(e as Error).message}` };
+  }
+  const kernels = (addon.kernels ?? {}) as Partial<KernelTable>;
+  return {
+    ok: true,
+    kernels,
+    isa: () => String((addon.isa as () => string)()),
+    threads: () => Number((addon.getNumThreads as () => number)()),
+    setThreads: (n: number) => (addon.setNumThreads as (n: number) => void)(n),
+    peakFlops: (threads: number) => Number((addon.peakFlops as (t: number) => number)(threads)),
+  };
+}

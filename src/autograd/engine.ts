@@ -1,0 +1,91 @@
+/**
+ * Reverse-mode differentiation: a topological sort of the graph from the output,
+ * walked in reverse, each node's gradient handed to its GradFn (micrograd's
+ * engine.py, with tensors). Gradients accumulate (+=) into leaves and into
+ * non-leaves that called retainGrad(). Backward itself records nothing.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { AutogradError, ShapeError, fmtShape } from '../errors.js';
+import { alloc, isFloat } from '../tensor/dtype.js';
+import { sameShape } from '../tensor/shape.js';
+import { setGradEnabled } from './mode.js';
+
+function accumulate(into: Tensor | undefined, g: Tensor): Tensor {
+  if (into === undefined) return g;
+  const out = alloc(into.dtype, into.data.length);
+  const a = into.data, b = g.data;
+  for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  return new Tensor(out, into.shape);
+}
+
+export function backward(root: Tensor, gradient?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new AutogradError(`backward: the tensor ${fmtShape(root.shape)} does not require grad. Fix: set requiresGrad on the leaves you want gradients for, before the forward pass.`);
+  }
+  let seed: Tensor;
+  if (gradient === undefined) {
+    if (root.size !== 1) {
+      throw new AutogradError(`backward: the output has shape ${fmtShape(root.shape)}; gradients can be created implicitly only for one-element outputs. Fix: pass the upstream gradient, t.backward(gradTensor), or reduce first (t.sum().backward()).`);
+    }
+    const d = alloc(root.dtype, 1);
+    d[0] = 1;
+    seed = new Tensor(d, root.shape);
+  } else {
+    if (!sameShape(gradient.shape, root.shape)) {
+      throw new ShapeError(`backward: gradient has shape ${fmtShape(gradient.shape)}, expected the output's shape ${fmtShape(root.shape)}.`);
+    }
+    if (!isFloat(gradient.dtype)) throw new AutogradError(`backward: gradient must be a float tensor, received ${gradient.dtype}.`);
+    seed = gradient;
+  }
+
+  // Topological order: every node after all the nodes it feeds.
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  const stack: [Tensor, number][] = [[root, 0]];
+  seen.add(root);
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    const [t, i] = top;
+    const inputs = t.gradFn?.inputs ?? [];
+    if (i < inputs.length) {
+      top[1] = i + 1;
+      const child = inputs[i];
+      if (child.requiresGrad && !seen.has(child)) {
+        seen.add(child);
+        stack.push([child, 0]);
+      }
+    } else {
+      order.push(t);
+      stack.pop();
+    }
+  }
+
+  const grads = new Map<Tensor, Tensor>();
+  grads.set(root, seed);
+  const prev = setGradEnabled(false);
+  try {
+    for (let n = order.length - 1; n >= 0; n--) {
+      const t = order[n];
+      const g = grads.get(t);
+      if (g === undefined) continue;
+      grads.delete(t);
+      if (t.gradFn === null) {
+        t.grad = accumulate(t.grad ?? undefined, g);
+        continue;
+      }
+      if (t.retainsGrad) t.grad = accumulate(t.grad ?? undefined, g);
+      const inGrads = t.gradFn.backward(g);
+      const inputs = t.gradFn.inputs;
+      for (let i = 0; i < inputs.length; i++) {
+        const x = inputs[i], gx = inGrads[i];
+        if (!x.requiresGrad || gx === null || gx === undefined) continue;
+        if (!sameShape(gx.shape, x.shape)) {
+          throw new AutogradError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gx.shape)}, expected ${fmtShape(x.shape)}. This is a bug in heed; please report it.`);
+        }
+        grads.set(x, accumulate(grads.get(x), gx));
+      }
+    }
+  } finally {
+    setGradEnabled(prev);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The autograd node and the recording helper every differentiable op uses.
+ *
+ * Like micrograd: an op computes its output, then records a closure that maps
+ * the output's gradient to its inputs' gradients (null where an input needs none).
+ * Recording happens only when grad mode is on and some input requires grad.
+ */
+import type { Tensor } from '../tensor/tensor.js';
+import { isGradEnabled } from './mode.js';
+
+export interface GradFn {
+  /** The op's name, for error messages and graph dumps. */
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  /** Given d(loss)/d(output), returns d(loss)/d(input) for each input (null = no gradient). */
+  backward(grad: Tensor): (Tensor | null)[];
+}
+
+/** True when an op on these inputs must be recorded. */
+export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
+  if (!isGradEnabled()) return false;
+  for (const t of inputs) if (t != null && t.requiresGrad) return true;
+  return false;
+}
+
+/**
+ * Records `out = op(inputs)` on the tape when any input requires grad.
+ * Returns `out` for chaining.
+ */
+export function record(out: Tensor, name: string, inputs: readonly Tensor[], backward: (grad: Tensor) => (Tensor | null)[]): Tensor {
+  if (needsGrad(...inputs)) out._setGradFn({ name, inputs, backward });
+  return out;
+}

@@ -1,0 +1,52 @@
+/**
+ * Reference single-precision GEMM, batched and strided:
+ *
+ *   C[b] = act(alpha · op(A[b]) · op(B[b]) + beta · C[b] + bias)
+ *
+ * op(A) is (m, k): A is stored (m, k) row-major, or (k, m) when transA.
+ * op(B) is (k, n): B is stored (k, n) row-major, or (n, k) when transB.
+ * C is (m, n) row-major. Batch b starts at b·strideA / b·strideB / b·strideC
+ * elements; a stride of 0 broadcasts one matrix over the batch.
+ * When beta is 0, C is not read (NaNs already in C do not leak), as in BLAS.
+ * bias has length n (added to every row) or is null.
+ * activation: 0 = none, 1 = relu, 2 = gelu (erf form).
+ */
+import { geluScalar } from './scalar.js';
+
+export const ACT_NONE = 0;
+export const ACT_RELU = 1;
+export const ACT_GELU = 2;
+
+export function sgemm(
+  a: Float32Array, b: Float32Array, c: Float32Array,
+  batch: number, m: number, n: number, k: number,
+  transA: boolean, transB: boolean, alpha: number, beta: number,
+  strideA: number, strideB: number, strideC: number,
+  bias: Float32Array | null, activation: number,
+): void {
+  const row = new Float64Array(n);
+  for (let p = 0; p < batch; p++) {
+    const aOff = p * strideA, bOff = p * strideB, cOff = p * strideC;
+    for (let i = 0; i < m; i++) {
+      row.fill(0);
+      for (let l = 0; l < k; l++) {
+        const av = transA ? a[aOff + l * m + i] : a[aOff + i * k + l];
+        if (transB) {
+          for (let j = 0; j < n; j++) row[j] += av * b[bOff + j * k + l];
+        } else {
+          const bRow = bOff + l * n;
+          for (let j = 0; j < n; j++) row[j] += av * b[bRow + j];
+        }
+      }
+      const cRow = cOff + i * n;
+      for (let j = 0; j < n; j++) {
+        let v = alpha * row[j];
+        if (beta !== 0) v += beta * c[cRow + j];
+        if (bias !== null) v += bias[j];
+        if (activation === ACT_RELU) v = v > 0 ? v : (v === v ? 0 : v);
+        else if (activation === ACT_GELU) v = geluScalar(v);
+        c[cRow + j] = v;
+      }
+    }
+  }
+}

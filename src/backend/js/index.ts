@@ -1,0 +1,13 @@
+/**
+ * The reference kernel barrel. Every function exported here is a kernel, registered
+ * under its export name (see ../registry.ts). Constants are exported from their own
+ * files, not from here, so that this namespace holds kernels only.
+ */
+export { sgemm } from './gemm.js';
+export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';
+export { reduceAxis, argmaxAxis } from './reduce.js';
+export { softmaxForward, softmaxBackward } from './softmax.js';
+export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
+export { embeddingForward, embeddingBackward } from './embedding.js';
+export { permute } from './layout.js';
+export { attentionForward, attentionBackward } from './attention.js';

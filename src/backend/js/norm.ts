@@ -1,0 +1,105 @@
+/**
+ * Reference layerNorm and rmsNorm over the last `cols` elements of each row.
+ *
+ *   layerNorm: y = (x − mean) · rstd · w + b,   rstd = 1 / sqrt(var + eps)   (biased var)
+ *   rmsNorm:   y = x · rstd · w,                 rstd = 1 / sqrt(mean(x²) + eps)
+ *
+ * The forward saves mean and rstd per row for the backward. weight/bias may be null.
+ */
+
+export function layerNormForward(
+  x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
+  y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let m = 0;
+    for (let c = 0; c < cols; c++) m += x[o + c];
+    m /= cols;
+    let v = 0;
+    for (let c = 0; c < cols; c++) { const d = x[o + c] - m; v += d * d; }
+    const s = 1 / Math.sqrt(v / cols + eps);
+    mean[r] = m;
+    rstd[r] = s;
+    for (let c = 0; c < cols; c++) {
+      let t = (x[o + c] - m) * s;
+      if (weight !== null) t *= weight[c];
+      if (bias !== null) t += bias[c];
+      y[o + c] = t;
+    }
+  }
+}
+
+/**
+ * Backward of layerNormForward. With xhat = (x − mean)·rstd and g = dy·w:
+ *   dx = rstd · (g − mean(g) − xhat · mean(g · xhat))
+ *   dweight = Σ_rows dy · xhat,  dbias = Σ_rows dy      (overwritten, not accumulated)
+ */
+export function layerNormBackward(
+  x: Float32Array, weight: Float32Array | null, mean: Float32Array, rstd: Float32Array,
+  dy: Float32Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
+  rows: number, cols: number,
+): void {
+  if (dweight !== null) dweight.fill(0);
+  if (dbias !== null) dbias.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols, m = mean[r], s = rstd[r];
+    let sg = 0, sgx = 0;
+    for (let c = 0; c < cols; c++) {
+      const xhat = (x[o + c] - m) * s;
+      const g = dy[o + c] * (weight !== null ? weight[c] : 1);
+      sg += g;
+      sgx += g * xhat;
+      if (dweight !== null) dweight[c] += dy[o + c] * xhat;
+      if (dbias !== null) dbias[c] += dy[o + c];
+    }
+    sg /= cols;
+    sgx /= cols;
+    for (let c = 0; c < cols; c++) {
+      const xhat = (x[o + c] - m) * s;
+      const g = dy[o + c] * (weight !== null ? weight[c] : 1);
+      dx[o + c] = s * (g - sg - xhat * sgx);
+    }
+  }
+}
+
+export function rmsNormForward(
+  x: Float32Array, weight: Float32Array | null, y: Float32Array, rstd: Float32Array,
+  rows: number, cols: number, eps: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    let ss = 0;
+    for (let c = 0; c < cols; c++) ss += x[o + c] * x[o + c];
+    const s = 1 / Math.sqrt(ss / cols + eps);
+    rstd[r] = s;
+    for (let c = 0; c < cols; c++) y[o + c] = x[o + c] * s * (weight !== null ? weight[c] : 1);
+  }
+}
+
+/**
+ * Backward of rmsNormForward. With xhat = x·rstd and g = dy·w:
+ *   dx = rstd · (g − xhat · mean(g · xhat)),   dweight = Σ_rows dy · xhat
+ */
+export function rmsNormBackward(
+  x: Float32Array, weight: Float32Array | null, rstd: Float32Array,
+  dy: Float32Array, dx: Float32Array, dweight: Float32Array | null, rows: number, cols: number,
+): void {
+  if (dweight !== null) dweight.fill(0);
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols, s = rstd[r];
+    let sgx = 0;
+    for (let c = 0; c < cols; c++) {
+      const xhat = x[o + c] * s;
+      const g = dy[o + c] * (weight !== null ? weight[c] : 1);
+      sgx += g * xhat;
+      if (dweight !== null) dweight[c] += dy[o + c] * xhat;
+    }
+    sgx /= cols;
+    for (let c = 0; c < cols; c++) {
+      const xhat = x[o + c] * s;
+      const g = dy[o + c] * (weight !== null ? weight[c] : 1);
+      dx[o + c] = s * (g - xhat * sgx);
+    }
+  }
+}

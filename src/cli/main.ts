@@ -1,0 +1,75 @@
+/**
+ * The `heed` command line. Each subcommand lives in its own file under src/cli/
+ * and is registered in COMMANDS; main() parses nothing itself beyond the command name.
+ */
+import { VERSION } from '../version.js';
+import { backendInfo } from '../backend/registry.js';
+import { HeedError } from '../errors.js';
+import { runSmokeDemo } from './smoke.js';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(args: string[]): Promise<number>;
+}
+
+export const COMMANDS: Record<string, Command> = {
+  demo: {
+    summary: 'the main job: train a small attention model on embedded data and report',
+    usage: 'heed demo',
+    run: runSmokeDemo,
+  },
+};
+
+function versionText(): string {
+  const b = backendInfo();
+  return `heed ${VERSION} (node ${process.version}; backend ${b.backend}, isa ${b.isa}, threads ${b.threads}` +
+    (b.nativeAvailable ? '' : `; native unavailable: ${b.nativeError}`) + ')';
+}
+
+function helpText(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return [
+    'Usage: heed <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Options:',
+    '  --help, -h     show help (also: heed <command> --help)',
+    '  --version, -v  print the version, backend, ISA and thread count',
+    '',
+    'Environment: HEED_BACKEND=js|native, HEED_NUM_THREADS=n',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    console.log(helpText());
+    return cmd === undefined ? 1 : 0;
+  }
+  if (cmd === '--version' || cmd === '-v') {
+    console.log(versionText());
+    return 0;
+  }
+  const command = COMMANDS[cmd];
+  if (command === undefined) {
+    console.error(`heed: unknown command '${cmd}'. Valid commands: ${Object.keys(COMMANDS).join(', ')}. See 'heed --help'.`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`Usage: ${command.usage}\n\n${command.summary}`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof HeedError) {
+      console.error(`heed ${cmd}: ${e.name}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}

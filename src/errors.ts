@@ -1,0 +1,72 @@
+/**
+ * Typed errors. Every message names the op and argument, what was received,
+ * what was expected and, when there is one, the fix:
+ *
+ *   matmul: input b has shape [3, 5], expected its dim -2 to equal a's last dim 4
+ *   (a has shape [2, 4]). Fix: transpose b or check the layer sizes.
+ *
+ * Catch by class (`err instanceof ShapeError`) or by `err.code`.
+ */
+
+export class HeedError extends Error {
+  readonly code: string = 'HEED_ERROR';
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A tensor has the wrong number of dimensions or the wrong sizes. */
+export class ShapeError extends HeedError {
+  override readonly code = 'HEED_SHAPE';
+}
+
+/** A tensor has the wrong element type (for example float targets for crossEntropy). */
+export class DTypeError extends HeedError {
+  override readonly code = 'HEED_DTYPE';
+}
+
+/** An index is out of range or not an integer. */
+export class IndexError extends HeedError {
+  override readonly code = 'HEED_INDEX';
+}
+
+/** A scalar argument or option is invalid (negative probability, unknown option, ...). */
+export class ValueError extends HeedError {
+  override readonly code = 'HEED_VALUE';
+}
+
+/** Autograd was asked for something it cannot do (backward of a non-scalar without a gradient, ...). */
+export class AutogradError extends HeedError {
+  override readonly code = 'HEED_AUTOGRAD';
+}
+
+/** A model or training config has an unknown key, a wrong type or inconsistent values. */
+export class ConfigError extends HeedError {
+  override readonly code = 'HEED_CONFIG';
+}
+
+/** A checkpoint directory or file is missing, corrupt or does not match the model. */
+export class CheckpointError extends HeedError {
+  override readonly code = 'HEED_CHECKPOINT';
+}
+
+/** A backend or kernel is unavailable or was called with bad arguments. */
+export class BackendError extends HeedError {
+  override readonly code = 'HEED_BACKEND';
+}
+
+/** A feature that is declared but not implemented. Never returns a plausible value instead. */
+export class NotImplementedError extends HeedError {
+  override readonly code = 'HEED_NOT_IMPLEMENTED';
+}
+
+/** Training produced a non-finite loss or gradient. */
+export class NumericalError extends HeedError {
+  override readonly code = 'HEED_NUMERICAL';
+}
+
+/** Formats a shape the way messages print it: `[2, 4, 7]`. */
+export function fmtShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}

@@ -1,0 +1,23 @@
+/**
+ * heed — attention models in TypeScript. This file is the only public entry point.
+ *
+ *   import * as heed from 'heed';
+ *   const q = heed.randn([1, 4, 16, 32]);
+ *   const out = heed.scaledDotProductAttention(q, q, q, { isCausal: true });
+ */
+import './ops/methods.js';
+
+export { Tensor } from './tensor/tensor.js';
+export type { NestedArray } from './tensor/tensor.js';
+export type { DType } from './tensor/dtype.js';
+export { tensor, scalar, zeros, ones, full, zerosLike, onesLike, arange, eye, rand, randn, randint } from './tensor/creation.js';
+export type { CreateOptions, RandomOptions } from './tensor/creation.js';
+export { Generator, manualSeed, getRngState, setRngState } from './tensor/rng.js';
+export * from './ops/index.js';
+export { noGrad, isGradEnabled, setGradEnabled } from './autograd/mode.js';
+export { gradcheck } from './autograd/gradcheck.js';
+export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
+export { setBackend, getBackend, backendInfo, setNumThreads } from './backend/registry.js';
+export type { BackendInfo, BackendName } from './backend/registry.js';
+export * from './errors.js';
+export { VERSION } from './version.js';

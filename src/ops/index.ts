@@ -1,0 +1,32 @@
+/**
+ * The functional API. Every op is exported here once; ./methods.ts attaches the
+ * method forms to Tensor. The differentiable ones are listed in DIFFERENTIABLE_OPS,
+ * which the gradcheck test walks (a differentiable op missing from it fails the test).
+ */
+export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, tanh, sigmoid, relu, gelu, silu, abs,
+  eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, toFloat, toInt, sumToShape } from './elementwise.js';
+export type { GeluOptions } from './elementwise.js';
+export { sum, mean, max, min, argmax, logsumexp, variance } from './reduce.js';
+export type { ReduceOptions, VarOptions } from './reduce.js';
+export { reshape, view, flatten, permute, transpose, unsqueeze, squeeze, expand, cat, stack, narrow, slice, split, chunk } from './shape.js';
+export { indexSelect, gather, maskedFill, where, embedding } from './indexing.js';
+export type { EmbeddingOptions } from './indexing.js';
+export { matmul, linear } from './matmul.js';
+export { softmax, logSoftmax } from './softmax.js';
+export { layerNorm, rmsNorm, layerNormReference, rmsNormReference } from './norm.js';
+export { dropout } from './dropout.js';
+export type { DropoutOptions } from './dropout.js';
+export { crossEntropy, nllLoss, mseLoss } from './loss.js';
+export type { CrossEntropyOptions, NllOptions, Reduction } from './loss.js';
+export { scaledDotProductAttention, scaledDotProductAttentionReference } from './attention.js';
+export type { AttentionOptions } from './attention.js';
+
+/** Names of the differentiable ops; test/ops/gradcheck.test.ts must cover each one. */
+export const DIFFERENTIABLE_OPS = [
+  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'neg', 'exp', 'log', 'sqrt', 'tanh', 'sigmoid', 'relu', 'gelu', 'silu', 'abs', 'toFloat',
+  'sum', 'mean', 'max', 'min', 'logsumexp', 'variance',
+  'reshape', 'view', 'flatten', 'permute', 'transpose', 'unsqueeze', 'squeeze', 'expand', 'cat', 'stack', 'narrow', 'slice', 'split', 'chunk',
+  'indexSelect', 'gather', 'maskedFill', 'where', 'embedding',
+  'matmul', 'linear', 'softmax', 'logSoftmax', 'layerNorm', 'rmsNorm', 'dropout',
+  'crossEntropy', 'nllLoss', 'mseLoss', 'scaledDotProductAttention',
+] as const;

@@ -1,0 +1,137 @@
+/**
+ * Losses: crossEntropy, nllLoss, mseLoss, with PyTorch's semantics.
+ *
+ * Class dimension is dim 1: input (N, C) with target (N), or (N, C, d1, ...) with target (N, d1, ...).
+ * Targets are int32 class indices; rows whose target equals ignoreIndex (default −100)
+ * contribute nothing, and 'mean' divides by the number of rows that count.
+ *
+ *   crossEntropy = (1 − ε) · nll(logSoftmax(x), t) + ε · mean_c(−logSoftmax(x)_c)    (ε = labelSmoothing)
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { record } from '../autograd/node.js';
+import { DTypeError, ShapeError, ValueError, IndexError, fmtShape } from '../errors.js';
+import { requireFloat, floatTensor } from './util.js';
+import { logSoftmax } from './softmax.js';
+import { permute, reshape } from './shape.js';
+import { mul, sub } from './elementwise.js';
+import { sum, mean } from './reduce.js';
+import { sameShape } from '../tensor/shape.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+export interface NllOptions {
+  ignoreIndex?: number;
+  reduction?: Reduction;
+  /** Per-class weights (C). */
+  weight?: Tensor | null;
+}
+
+export interface CrossEntropyOptions extends NllOptions {
+  labelSmoothing?: number;
+}
+
+function checkReduction(r: string, op: string): Reduction {
+  if (r !== 'mean' && r !== 'sum' && r !== 'none') throw new ValueError(`${op}: reduction='${r}', expected 'mean', 'sum' or 'none'.`);
+  return r;
+}
+
+/** Moves the class dim last and flattens: (N, C, d...) → (N·d..., C); target (N, d...) → (N·d...). */
+function flattenClassDim(input: Tensor, target: Tensor, op: string): [Tensor, Int32Array, number[]] {
+  requireFloat(input, op, 'input');
+  if (target.dtype !== 'int32') {
+    throw new DTypeError(`${op}: target must hold int32 class indices, received ${target.dtype} with shape ${fmtShape(target.shape)}. Fix: create targets with { dtype: 'int32' } (probability targets are not supported).`);
+  }
+  if (input.ndim < 1) throw new ShapeError(`${op}: input must have a class dim, received a scalar.`);
+  if (input.ndim === 1) {
+    if (target.ndim !== 0) throw new ShapeError(`${op}: input (C) = ${fmtShape(input.shape)} needs a scalar target, received ${fmtShape(target.shape)}.`);
+    return [reshape(input, [1, input.shape[0]]), target.data as Int32Array, []];
+  }
+  const expected = [input.shape[0], ...input.shape.slice(2)];
+  if (!sameShape(target.shape, expected)) {
+    throw new ShapeError(`${op}: input has shape ${fmtShape(input.shape)} (class dim 1), so target must have shape ${fmtShape(expected)}; received ${fmtShape(target.shape)}.`);
+  }
+  const C = input.shape[1];
+  if (input.ndim === 2) return [input, target.data as Int32Array, expected];
+  const perm = [0, ...Array.from({ length: input.ndim - 2 }, (_, i) => i + 2), 1];
+  return [reshape(permute(input, perm), [-1, C]), target.data as Int32Array, expected];
+}
+
+/** Negative log-likelihood of log-probabilities (N, C) at integer targets. */
+export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {}): Tensor {
+  const [logp, t, rowShape] = flattenClassDim(input, target, 'nllLoss');
+  const reduction = checkReduction(options.reduction ?? 'mean', 'nllLoss');
+  const ignore = options.ignoreIndex ?? -100;
+  const [N, C] = logp.shape;
+  const w = options.weight ?? null;
+  if (w !== null && (w.ndim !== 1 || w.shape[0] !== C)) throw new ShapeError(`nllLoss: weight has shape ${fmtShape(w.shape)}, expected [${C}].`);
+  const rowWeight = new Float64Array(N);
+  let total = 0;
+  for (let i = 0; i < N; i++) {
+    const c = t[i];
+    if (c === ignore) continue;
+    if (c < 0 || c >= C) {
+      throw new IndexError(`nllLoss: target ${c} at position ${i} is out of range for ${C} classes; expected 0 ≤ target < ${C} or ignoreIndex (${ignore}).`);
+    }
+    rowWeight[i] = w ? w.data[c] : 1;
+    total += rowWeight[i];
+  }
+  const scale = reduction === 'mean' ? (total > 0 ? 1 / total : NaN) : 1;
+  const perRow = floatTensor(logp.dtype, [N]);
+  for (let i = 0; i < N; i++) if (rowWeight[i] !== 0) perRow.data[i] = -rowWeight[i] * logp.data[i * C + t[i]];
+  let out: Tensor;
+  if (reduction === 'none') {
+    out = new Tensor(perRow.data, rowShape);
+  } else {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += perRow.data[i];
+    out = floatTensor(logp.dtype, []);
+    out.data[0] = s * scale;
+  }
+  return record(out, 'nllLoss', [logp], (g) => {
+    // d loss / d logp[i, t_i] = −w_i · g (· 1/total for mean)
+    const gx = floatTensor(g.dtype, logp.shape);
+    for (let i = 0; i < N; i++) {
+      if (rowWeight[i] === 0) continue;
+      const gi = reduction === 'none' ? g.data[i] : g.data[0];
+      gx.data[i * C + t[i]] = -rowWeight[i] * gi * scale;
+    }
+    return [gx];
+  });
+}
+
+/** Cross entropy of unnormalized logits against integer targets, with label smoothing. */
+export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  const eps = options.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new ValueError(`crossEntropy: labelSmoothing=${eps}, expected a value in [0, 1].`);
+  const [logits, t, rowShape] = flattenClassDim(input, target, 'crossEntropy');
+  const logp = logSoftmax(logits, 1);
+  const flatTarget = new Tensor(t, [t.length]);
+  const reduction = checkReduction(options.reduction ?? 'mean', 'crossEntropy');
+  const nll = nllLoss(logp, flatTarget, { ...options, reduction });
+  if (eps === 0) return reduction === 'none' ? reshape(nll, rowShape) : nll;
+  if (options.weight) throw new ValueError('crossEntropy: labelSmoothing with class weights is not implemented; use one or the other.');
+  // smoothing term: ε · mean over classes of −logp, over the rows that count
+  const ignore = options.ignoreIndex ?? -100;
+  const [N, C] = logits.shape;
+  const keep = floatTensor(logp.dtype, [N, 1]);
+  let count = 0;
+  for (let i = 0; i < N; i++) if (t[i] !== ignore) { keep.data[i] = 1; count++; }
+  const smooth = mul(sum(mul(logp, keep), 1), -1 / C); // (N)
+  const base = mul(nll, 1 - eps);
+  if (reduction === 'none') return reshape(sub(base, mul(smooth, -eps)), rowShape);
+  const s = sum(smooth);
+  return sub(base, mul(reduction === 'mean' ? mul(s, 1 / count) : s, -eps));
+}
+
+/** Mean squared error. */
+export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Reduction } = {}): Tensor {
+  requireFloat(input, 'mseLoss', 'input');
+  requireFloat(target, 'mseLoss', 'target');
+  if (!sameShape(input.shape, target.shape)) {
+    throw new ShapeError(`mseLoss: input has shape ${fmtShape(input.shape)} but target has ${fmtShape(target.shape)}; expected equal shapes.`);
+  }
+  const reduction = checkReduction(options.reduction ?? 'mean', 'mseLoss');
+  const d = sub(input, target);
+  const sq = mul(d, d);
+  return reduction === 'none' ? sq : reduction === 'sum' ? sum(sq) : mean(sq);
+}

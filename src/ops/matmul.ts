@@ -1,0 +1,118 @@
+/**
+ * matmul with batch broadcasting, and linear (x · Wᵀ + b), both on the sgemm kernel.
+ *
+ *   matmul(a (…, M, K), b (…, K, N)) → (…, M, N)
+ *   1-D a is a row vector (dim removed after), 1-D b a column vector, as torch.matmul.
+ *
+ * Backward:  dA = dC · Bᵀ,  dB = Aᵀ · dC  (summed over broadcast batch dims).
+ * When B is shared across the batch, dB is one GEMM over the flattened batch:
+ *   dB = A_flatᵀ · dC_flat with A_flat (batch·M, K).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { k } from '../backend/registry.js';
+import { record } from '../autograd/node.js';
+import { broadcastShapes, numel } from '../tensor/shape.js';
+import { promoteFloat } from '../tensor/dtype.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { requireFloat, floatTensor, f32 } from './util.js';
+import { expand, reshape, squeeze, unsqueeze } from './shape.js';
+import { sumToShape } from './elementwise.js';
+import { ACT_NONE } from '../backend/js/gemm.js';
+
+/** C = op(A)·op(B) over a batch, with per-operand batch strides (0 = shared). Raw, no autograd. */
+function gemm(a: Tensor, b: Tensor, batch: number, m: number, n: number, kk: number,
+  transA: boolean, transB: boolean, strideA: number, strideB: number, outShape: readonly number[]): Tensor {
+  const c = floatTensor(promoteFloat(a.dtype, b.dtype), outShape);
+  k.sgemm(f32(a), f32(b), f32(c), batch, m, n, kk, transA, transB, 1, 0, strideA, strideB, m * n, null, ACT_NONE);
+  return c;
+}
+
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  requireFloat(a, 'matmul', 'a');
+  requireFloat(b, 'matmul', 'b');
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new ShapeError(`matmul: both inputs need at least 1 dim, received ${fmtShape(a.shape)} and ${fmtShape(b.shape)}. Fix: use mul for scalars.`);
+  }
+  if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
+  if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
+
+  const m = a.shape[a.ndim - 2], kk = a.shape[a.ndim - 1];
+  const k2 = b.shape[b.ndim - 2], n = b.shape[b.ndim - 1];
+  if (kk !== k2) {
+    throw new ShapeError(
+      `matmul: a has shape ${fmtShape(a.shape)} and b has shape ${fmtShape(b.shape)}; a's last dim (${kk}) must equal b's dim -2 (${k2}). ` +
+      `Fix: transpose one input or check the layer sizes.`);
+  }
+  const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
+  const batchShape = broadcastShapes(aBatch, bBatch, 'matmul', ['a batch dims', 'b batch dims']);
+  const batch = numel(batchShape);
+  const aFull = numel(aBatch) === batch, bFull = numel(bBatch) === batch;
+  // Operands either cover the whole batch in order or are shared (stride 0); anything else is materialized.
+  const A = aFull || numel(aBatch) === 1 ? a : expand(a, [...batchShape, m, kk]);
+  const B = bFull || numel(bBatch) === 1 ? b : expand(b, [...batchShape, kk, n]);
+  const sA = numel(A.shape.slice(0, -2)) === batch ? m * kk : 0;
+  const sB = numel(B.shape.slice(0, -2)) === batch ? kk * n : 0;
+  const out = gemm(A, B, batch, m, n, kk, false, false, sA, sB, [...batchShape, m, n]);
+
+  return record(out, 'matmul', [a, b], (g) => {
+    let ga: Tensor | null = null, gb: Tensor | null = null;
+    if (a.requiresGrad) {
+      // dA = dC · Bᵀ
+      ga = gemm(g, B, batch, m, kk, n, false, true, m * n, sB, [...batchShape, m, kk]);
+      ga = sumToShape(ga, a.shape);
+    }
+    if (b.requiresGrad) {
+      if (sB === 0 && batch > 1) {
+        // B shared: dB = A_flatᵀ · dC_flat, one GEMM over the batch
+        const Af = sA === 0 ? expand(A, [...batchShape, m, kk]) : A;
+        gb = gemm(Af, g, 1, kk, n, batch * m, true, false, 0, 0, [kk, n]);
+        gb = reshape(gb, b.shape);
+      } else {
+        // dB = Aᵀ · dC per batch
+        gb = gemm(A, g, batch, kk, n, m, true, false, sA, m * n, [...batchShape, kk, n]);
+        gb = sumToShape(gb, b.shape);
+      }
+    }
+    return [ga, gb];
+  });
+}
+
+/**
+ * y = x · Wᵀ + b, as torch.nn.functional.linear.
+ * x (…, in), weight (out, in), bias (out) or null → (…, out). One sgemm with a fused bias epilogue.
+ */
+export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  requireFloat(x, 'linear', 'input');
+  requireFloat(weight, 'linear', 'weight');
+  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-D (outFeatures, inFeatures), received ${fmtShape(weight.shape)}.`);
+  const [outF, inF] = weight.shape;
+  if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
+    throw new ShapeError(`linear: input has shape ${fmtShape(x.shape)}, expected its last dim to be inFeatures=${inF} (weight ${fmtShape(weight.shape)}).`);
+  }
+  if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
+    throw new ShapeError(`linear: bias has shape ${fmtShape(bias.shape)}, expected [${outF}].`);
+  }
+  const rows = x.size / inF;
+  const outShape = [...x.shape.slice(0, -1), outF];
+  const y = floatTensor(promoteFloat(x.dtype, weight.dtype), outShape);
+  k.sgemm(f32(x), f32(weight), f32(y), 1, rows, outF, inF, false, true, 1, 0, 0, 0, 0, bias ? f32(bias) : null, ACT_NONE);
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(y, 'linear', inputs, (g) => {
+    const grads: (Tensor | null)[] = [null, null, null];
+    if (x.requiresGrad) {
+      // dx = dy · W   (rows, out)·(out, in)
+      const gx = floatTensor(g.dtype, x.shape);
+      k.sgemm(f32(g), f32(weight), f32(gx), 1, rows, inF, outF, false, false, 1, 0, 0, 0, 0, null, ACT_NONE);
+      grads[0] = gx;
+    }
+    if (weight.requiresGrad) {
+      // dW = dyᵀ · x   (out, rows)·(rows, in)
+      const gw = floatTensor(g.dtype, weight.shape);
+      k.sgemm(f32(g), f32(x), f32(gw), 1, outF, inF, rows, true, false, 1, 0, 0, 0, 0, null, ACT_NONE);
+      grads[1] = gw;
+    }
+    if (bias && bias.requiresGrad) grads[2] = sumToShape(g, bias.shape);
+    return bias ? grads : grads.slice(0, 2);
+  });
+}
+

@@ -1,0 +1,81 @@
+/**
+ * layerNorm and rmsNorm over the trailing `normalizedShape` dims, on fused kernels.
+ * The composed versions (layerNormReference, rmsNormReference) are the definitions
+ * the kernels must equal; tests check both ways.
+ *
+ *   layerNorm(x, [D], w, b)  = (x − mean) / sqrt(var + eps) · w + b     (biased var)
+ *   rmsNorm(x, [D], w)       = x / sqrt(mean(x²) + eps) · w
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { k } from '../backend/registry.js';
+import { record } from '../autograd/node.js';
+import { numel, sameShape } from '../tensor/shape.js';
+import { ShapeError, fmtShape } from '../errors.js';
+import { requireFloat, floatTensor, f32 } from './util.js';
+import { add, mul, sub, div, sqrt } from './elementwise.js';
+import { mean, variance } from './reduce.js';
+
+function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], params: [string, Tensor | null][]): [number, number] {
+  requireFloat(x, op, 'input');
+  const n = normalizedShape.length;
+  if (n === 0 || n > x.ndim || !sameShape(x.shape.slice(x.ndim - n), normalizedShape)) {
+    throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected it to end with normalizedShape ${fmtShape(normalizedShape)}.`);
+  }
+  for (const [name, p] of params) {
+    if (p !== null && !sameShape(p.shape, normalizedShape)) {
+      throw new ShapeError(`${op}: ${name} has shape ${fmtShape(p.shape)}, expected normalizedShape ${fmtShape(normalizedShape)}.`);
+    }
+  }
+  const cols = numel(normalizedShape);
+  return [x.size / Math.max(cols, 1), cols];
+}
+
+export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const [rows, cols] = checkNorm('layerNorm', x, normalizedShape, [['weight', weight], ['bias', bias]]);
+  const y = floatTensor(x.dtype, x.shape);
+  const meanBuf = floatTensor(x.dtype, [rows]), rstd = floatTensor(x.dtype, [rows]);
+  k.layerNormForward(f32(x), weight && f32(weight), bias && f32(bias), f32(y), f32(meanBuf), f32(rstd), rows, cols, eps);
+  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  return record(y, 'layerNorm', inputs, (g) => {
+    const dx = floatTensor(g.dtype, x.shape);
+    const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
+    const db = bias ? floatTensor(g.dtype, bias.shape) : null;
+    k.layerNormBackward(f32(x), weight && f32(weight), f32(meanBuf), f32(rstd), f32(g), f32(dx), dw && f32(dw), db && f32(db), rows, cols);
+    return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
+  });
+}
+
+export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, eps = 1e-6): Tensor {
+  const [rows, cols] = checkNorm('rmsNorm', x, normalizedShape, [['weight', weight]]);
+  const y = floatTensor(x.dtype, x.shape);
+  const rstd = floatTensor(x.dtype, [rows]);
+  k.rmsNormForward(f32(x), weight && f32(weight), f32(y), f32(rstd), rows, cols, eps);
+  const inputs = [x, ...(weight ? [weight] : [])];
+  return record(y, 'rmsNorm', inputs, (g) => {
+    const dx = floatTensor(g.dtype, x.shape);
+    const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
+    k.rmsNormBackward(f32(x), weight && f32(weight), f32(rstd), f32(g), f32(dx), dw && f32(dw), rows, cols);
+    return [dx, ...(dw ? [dw] : [])];
+  });
+}
+
+/** layerNorm composed from primitives: the definition the fused kernel must equal. */
+export function layerNormReference(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  checkNorm('layerNormReference', x, normalizedShape, [['weight', weight], ['bias', bias]]);
+  const dims = normalizedShape.map((_, i) => x.ndim - normalizedShape.length + i);
+  const mu = mean(x, dims, { keepDim: true });
+  const v = variance(x, dims, { keepDim: true, correction: 0 });
+  let y = div(sub(x, mu), sqrt(add(v, eps)));
+  if (weight) y = mul(y, weight);
+  if (bias) y = add(y, bias);
+  return y;
+}
+
+/** rmsNorm composed from primitives. */
+export function rmsNormReference(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, eps = 1e-6): Tensor {
+  checkNorm('rmsNormReference', x, normalizedShape, [['weight', weight]]);
+  const dims = normalizedShape.map((_, i) => x.ndim - normalizedShape.length + i);
+  let y = div(x, sqrt(add(mean(mul(x, x), dims, { keepDim: true }), eps)));
+  if (weight) y = mul(y, weight);
+  return y;
+}

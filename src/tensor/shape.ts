@@ -1,0 +1,64 @@
+/** Shape helpers: sizes, strides, dim normalization, broadcasting. */
+import { ShapeError, IndexError, fmtShape } from '../errors.js';
+
+export type Shape = readonly number[];
+
+export function numel(shape: Shape): number {
+  let n = 1;
+  for (const s of shape) n *= s;
+  return n;
+}
+
+/** Row-major strides in elements. */
+export function stridesOf(shape: Shape): number[] {
+  const st = new Array<number>(shape.length);
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) { st[d] = s; s *= shape[d]; }
+  return st;
+}
+
+/** Normalizes a possibly negative dim; throws IndexError naming the op when out of range. */
+export function normDim(dim: number, ndim: number, op: string, arg = 'dim'): number {
+  const lo = ndim === 0 ? -1 : -ndim, hi = ndim === 0 ? 0 : ndim - 1;
+  if (!Number.isInteger(dim) || dim < lo || dim > hi) {
+    throw new IndexError(`${op}: ${arg}=${dim} is out of range for a tensor with ${ndim} dims; expected an integer in [${lo}, ${hi}].`);
+  }
+  return dim < 0 ? dim + Math.max(ndim, 1) : dim;
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** NumPy broadcasting of two shapes. */
+export function broadcastShapes(a: Shape, b: Shape, op: string, names: [string, string] = ['a', 'b']): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const da = a[a.length - n + i] ?? 1, db = b[b.length - n + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) {
+      throw new ShapeError(
+        `${op}: shapes ${fmtShape(a)} (${names[0]}) and ${fmtShape(b)} (${names[1]}) do not broadcast: ` +
+        `dim ${i - n} is ${da} vs ${db}; expected equal sizes or 1. Fix: reshape or unsqueeze one input.`);
+    }
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides to read a tensor of `shape` as if it had `outShape` (0 on broadcast dims). */
+export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  const st = stridesOf(shape);
+  const off = outShape.length - shape.length;
+  return outShape.map((_, i) => (i < off || shape[i - off] === 1 ? 0 : st[i - off]));
+}
+
+export function assertValidShape(shape: Shape, op: string): void {
+  for (const s of shape) {
+    if (!Number.isInteger(s) || s < 0) {
+      throw new ShapeError(`${op}: shape ${fmtShape(shape)} has an invalid size ${s}; expected non-negative integers.`);
+    }
+  }
+}

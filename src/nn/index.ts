@@ -1,0 +1,20 @@
+/**
+ * heed.nn: modules, parameters, initializers, layers and the attention family.
+ *
+ *   import { nn } from 'heed';
+ *   const proj = new nn.Linear(16, 32);
+ *   const y = proj.call(x);          // (B, T, 32)
+ */
+export { Module, ModuleList, Sequential } from './module.js';
+export type { ForwardHook, HookHandle, LoadStateDictOptions, LoadStateDictResult, NamePattern } from './module.js';
+export { Parameter } from './parameter.js';
+export * as init from './init.js';
+export { Linear } from './linear.js';
+export type { LinearOptions } from './linear.js';
+export { Embedding } from './embedding.js';
+export type { EmbeddingOptions } from './embedding.js';
+export { LayerNorm, RMSNorm } from './norm.js';
+export type { LayerNormOptions, RMSNormOptions } from './norm.js';
+export { Dropout } from './dropout.js';
+export { FeedForward, activate, ACTIVATIONS } from './feedforward.js';
+export type { Activation, FeedForwardOptions } from './feedforward.js';

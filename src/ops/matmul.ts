@@ -33,6 +33,8 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (a.ndim === 0 || b.ndim === 0) {
     throw new ShapeError(`matmul: both inputs need at least 1 dim, received ${fmtShape(a.shape)} and ${fmtShape(b.shape)}. Fix: use mul for scalars.`);
   }
+  // 1-D · 1-D is a dot product with a 0-d result, as torch.matmul
+  if (a.ndim === 1 && b.ndim === 1) return reshape(matmul(unsqueeze(a, 0), unsqueeze(b, -1)), []);
   if (a.ndim === 1) return squeeze(matmul(unsqueeze(a, 0), b), -2);
   if (b.ndim === 1) return squeeze(matmul(a, unsqueeze(b, -1)), -1);
 

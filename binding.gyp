@@ -6,6 +6,7 @@
       "native/table.cpp",
       "native/gemm.cpp",
       "native/peak.cpp",
+      "native/attention.cpp",
     ],
     "common_cflags": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC", "-Wall", "-Wno-unused-function"],
   },

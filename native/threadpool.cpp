@@ -57,14 +57,22 @@ class Pool {
     work(0);
     tInsideJob = false;
     // Wait for the workers to finish their last task (they leave `work` when the counter runs out).
-    while (pending_.load(std::memory_order_acquire) != 0) cpuRelax();
+    // Spin briefly, then yield: on an oversubscribed machine a descheduled worker
+    // must get the core back.
+    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; spin++) {
+      if (spin < 4000) cpuRelax();
+      else std::this_thread::yield();
+    }
   }
 
  private:
   void start(int threads) {
     size_ = threads < 1 ? 1 : threads;
     quit_ = false;
-    for (int i = 1; i < size_; i++) workers_.emplace_back([this, i] { loop(i); });
+    // Each worker starts from the generation current now, so a job posted before the
+    // thread first runs is not missed.
+    uint64_t g = generation_.load(std::memory_order_acquire);
+    for (int i = 1; i < size_; i++) workers_.emplace_back([this, i, g] { loop(i, g); });
   }
 
   void stop() {
@@ -86,13 +94,12 @@ class Pool {
     }
   }
 
-  void loop(int thread) {
+  void loop(int thread, uint64_t seen) {
     tInsideJob = true;
-    uint64_t seen = generation_.load(std::memory_order_acquire);
     for (;;) {
       // Spin a little: consecutive kernels (a training step) arrive microseconds apart.
       uint64_t g = seen;
-      for (int spin = 0; spin < 20000; spin++) {
+      for (int spin = 0; spin < 4000; spin++) {
         g = generation_.load(std::memory_order_acquire);
         if (g != seen) break;
         cpuRelax();

@@ -1,0 +1,323 @@
+// Fused scaled-dot-product attention, forward and backward (FlashAttention-2 on
+// CPU). Semantics are those of src/backend/js/attention.ts (the oracle); see that
+// file for the score, mask, ALiBi and dropout definitions.
+//
+// Forward: for each (b, h, query tile of BQ rows), walk key tiles of BK keys:
+//   S = scale · Q_tile · K_tileᵀ (+ mask, ALiBi; disallowed keys → −∞)
+//   online softmax: m_new = max(m, rowmax S), O ← O·e^(m − m_new) + e^(S − m_new) · V_tile
+// Causal and key-length limits end the walk early, so masked tiles cost nothing.
+// Per thread the workspace is O(BQ·(BK + Dv)); no Lq×Lk buffer exists. K is first
+// transposed per kv head (Kᵀ, D × Lk), an O(Lk·D) buffer, so S tiles are plain
+// row-broadcast GEMMs.
+//
+// Backward: tasks are (b, kv head, key tile). Each recomputes P for its key tile
+// against every query tile of every query head in the group, accumulates dK, dV for
+// its keys in registers/L1 and writes them once (so GQA sums need no atomics), and
+// adds dQ into a per-thread partial buffer; the partials are summed at the end.
+#include "common.h"
+#include "gemm_tile.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace heed {
+namespace HEED_NS {
+
+namespace {
+
+constexpr int64_t BQ = 64;
+constexpr int64_t BK = 64;
+
+HEED_INLINE uint32_t lowbias32(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
+inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Number of keys query i may see, as a prefix [0, end): causal and key-length limits.
+HEED_INLINE int64_t keyEnd(const AttentionParams& p, int64_t b, int64_t i) {
+  int64_t end = p.Lk;
+  if (p.causal) end = std::min(end, i + p.causalOffset + 1);
+  if (p.keyLengths) end = std::min<int64_t>(end, p.keyLengths[b]);
+  return std::max<int64_t>(end, 0);
+}
+
+// x (rows × cols, row-major) → xt (cols × ldt), columns cols..ldt zero-filled.
+void transposePad(const float* x, int64_t rows, int64_t cols, float* xt, int64_t ldt) {
+  constexpr int64_t T = 16;
+  for (int64_t r0 = 0; r0 < rows; r0 += T)
+    for (int64_t c0 = 0; c0 < cols; c0 += T)
+      for (int64_t c = c0; c < std::min(cols, c0 + T); c++)
+        for (int64_t r = r0; r < std::min(rows, r0 + T); r++) xt[c * ldt + r] = x[r * cols + c];
+  for (int64_t c = 0; c < cols; c++)
+    for (int64_t r = rows; r < ldt; r++) xt[c * ldt + r] = 0.f;
+}
+
+// The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h):
+// scale·Q·Kᵀ + mask + ALiBi, −∞ for disallowed keys and padding columns.
+void scoreTile(const AttentionParams& p, const float* qRows, const float* kt, int64_t ldkt, int64_t b, int64_t h,
+               int64_t i0, int64_t bq, int64_t j0, int64_t bk, int64_t bkP, float* S) {
+  tileGemm(bq, bkP, p.D, qRows, p.D, 1, kt + j0, ldkt, S, bkP, false);
+  const vf scale = vsplat(p.scale);
+  const float ninf = -INFINITY;
+  vf iota;
+  for (int c = 0; c < W; c++) iota[c] = float(c);
+  for (int64_t r = 0; r < bq; r++) {
+    int64_t i = i0 + r;
+    float* row = S + r * bkP;
+    const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk + j0 : nullptr;
+    int64_t lim = std::min(keyEnd(p, b, i) - j0, bk);
+    if (lim < 0) lim = 0;
+    float slope = p.alibiSlopes ? p.alibiSlopes[h] : 0.f;
+    float base = float(j0 - i - (p.Lk - p.Lq));
+    int64_t c = 0;
+    for (; c + W <= lim; c += W) {
+      vf v = vload(row + c) * scale;
+      if (mrow) v += vload(mrow + c);
+      if (p.alibiSlopes) v += slope * (base + float(c) + iota);
+      vstore(row + c, v);
+    }
+    for (; c < lim; c++) {
+      float v = row[c] * p.scale;
+      if (mrow) v += mrow[c];
+      if (p.alibiSlopes) v += slope * (base + float(c));
+      row[c] = v;
+    }
+    for (c = lim; c < bkP; c++) row[c] = ninf;
+  }
+}
+
+// Multiplies P tile entries by the dropout factor (0 or 1/(1−p)) of element (b,h,i,j).
+void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t j0, int64_t bk,
+                  int64_t ld, float* P) {
+  const uint32_t hs = lowbias32(p.dropoutSeed);
+  const double thr = double(p.dropoutP) * 4294967296.0;
+  const float keep = 1.0f / (1.0f - p.dropoutP);
+  for (int64_t r = 0; r < bq; r++) {
+    uint64_t base = uint64_t(((b * p.H + h) * p.Lq + i0 + r)) * uint64_t(p.Lk) + uint64_t(j0);
+    float* row = P + r * ld;
+    for (int64_t c = 0; c < bk; c++) {
+      uint32_t u = lowbias32(uint32_t(base + c) ^ hs);
+      row[c] *= double(u) >= thr ? keep : 0.f;
+    }
+  }
+}
+
+struct FwdScratch {
+  Scratch S, O, ml;
+};
+
+void forwardTile(const AttentionParams& p, const float* q, const float* kt, int64_t ldkt, const float* v, float* out,
+                 float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq) {
+  static thread_local FwdScratch ws;
+  const int64_t hk = h / (p.H / p.Hkv);
+  const int64_t bkMaxP = roundUp(BK, W);
+  float* S = ws.S.get(BQ * bkMaxP);
+  float* O = ws.O.get(BQ * p.Dv + W);
+  float* m = ws.ml.get(2 * BQ);
+  float* l = m + BQ;
+  std::fill(O, O + bq * p.Dv, 0.f);
+  for (int64_t r = 0; r < bq; r++) { m[r] = -INFINITY; l[r] = 0.f; }
+  const float* qRows = q + ((b * p.H + h) * p.Lq + i0) * p.D;
+  const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldkt;
+  const float* vHead = v + (b * p.Hkv + hk) * p.Lk * p.Dv;
+  int64_t jEnd = 0;
+  for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, keyEnd(p, b, i0 + r));
+  for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
+    int64_t bk = std::min(BK, jEnd - j0);
+    int64_t bkP = roundUp(bk, W);
+    scoreTile(p, qRows, ktHead, ldkt, b, h, i0, bq, j0, bk, bkP, S);
+    for (int64_t r = 0; r < bq; r++) {
+      float* row = S + r * bkP;
+      vf mx = vsplat(-INFINITY);
+      for (int64_t c = 0; c < bkP; c += W) mx = vmax(mx, vload(row + c));
+      float mNew = std::max(m[r], hmax(mx));
+      if (mNew == -INFINITY) {  // nothing allowed yet in this row
+        for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
+        continue;
+      }
+      float alpha = std::exp(m[r] - mNew);
+      vf sum = vf{}, mv = vsplat(mNew);
+      for (int64_t c = 0; c < bkP; c += W) {
+        vf e = vexp(vload(row + c) - mv);
+        sum += e;
+        vstore(row + c, e);
+      }
+      l[r] = l[r] * alpha + hsum(sum);
+      m[r] = mNew;
+      if (alpha != 1.f) {
+        float* o = O + r * p.Dv;
+        for (int64_t c = 0; c < p.Dv; c++) o[c] *= alpha;
+      }
+    }
+    if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
+    tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.Dv, p.Dv, O, p.Dv, true);
+  }
+  for (int64_t r = 0; r < bq; r++) {
+    float* o = out + ((b * p.H + h) * p.Lq + i0 + r) * p.Dv;
+    float* lrow = lse + (b * p.H + h) * p.Lq + i0 + r;
+    if (l[r] == 0.f || m[r] == -INFINITY) {
+      std::fill(o, o + p.Dv, 0.f);
+      *lrow = -INFINITY;
+      continue;
+    }
+    float inv = 1.f / l[r];
+    for (int64_t c = 0; c < p.Dv; c++) o[c] = O[r * p.Dv + c] * inv;
+    *lrow = m[r] + std::log(l[r]);
+  }
+}
+
+// Kᵀ for every (b, kv head): (B·Hkv, D, ldkt). Lives in the calling thread's scratch.
+const float* transposeKeys(const AttentionParams& p, const float* k, int64_t D, int64_t ldkt, Scratch& buf) {
+  float* kt = buf.get(std::max<int64_t>(1, p.B * p.Hkv * D * ldkt));
+  parallelFor(p.B * p.Hkv, [&](int64_t t, int) { transposePad(k + t * p.Lk * D, p.Lk, D, kt + t * D * ldkt, ldkt); });
+  return kt;
+}
+
+}  // namespace
+
+void attentionForward(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
+                      float* lse) {
+  if (p.B == 0 || p.H == 0 || p.Lq == 0) return;
+  static thread_local Scratch ktBuf;
+  const int64_t ldkt = roundUp(std::max<int64_t>(p.Lk, 1), W);
+  const float* kt = transposeKeys(p, k, p.D, ldkt, ktBuf);
+  const int64_t nqt = (p.Lq + BQ - 1) / BQ;
+  // Later query tiles see more keys under a causal mask: hand them out first.
+  parallelFor(p.B * p.H * nqt, [&](int64_t t, int) {
+    int64_t bh = t / nqt, qt = nqt - 1 - t % nqt;
+    int64_t i0 = qt * BQ;
+    forwardTile(p, q, kt, ldkt, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQ, p.Lq - i0));
+  });
+}
+
+namespace {
+
+struct BwdScratch {
+  Scratch S, dP, dK, dV;
+};
+
+// One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions.
+void backwardTile(const AttentionParams& p, const float* q, const float* k, const float* kt, const float* vt,
+                  int64_t ldt, const float* dOut, const float* lse, const float* Dsum, float* dk, float* dv,
+                  float* dqPart, int64_t b, int64_t hk, int64_t j0, int64_t bk) {
+  static thread_local BwdScratch ws;
+  const int64_t bkP = roundUp(bk, W);
+  float* S = ws.S.get(BQ * bkP);
+  float* dP = ws.dP.get(BQ * bkP);
+  float* dK = ws.dK.get(bk * p.D + W);
+  float* dV = ws.dV.get(bk * p.Dv + W);
+  std::fill(dK, dK + bk * p.D, 0.f);
+  std::fill(dV, dV + bk * p.Dv, 0.f);
+  const int64_t group = p.H / p.Hkv;
+  const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldt;
+  const float* vtHead = vt + (b * p.Hkv + hk) * p.Dv * ldt;
+  const float* kRows = k + ((b * p.Hkv + hk) * p.Lk + j0) * p.D;
+  // Under a causal mask, queries i < j0 − causalOffset see none of these keys.
+  int64_t iStart = p.causal ? std::max<int64_t>(0, j0 - p.causalOffset) : 0;
+  iStart = iStart / BQ * BQ;
+  if (p.keyLengths && j0 >= p.keyLengths[b]) iStart = p.Lq;
+  for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
+    for (int64_t i0 = iStart; i0 < p.Lq; i0 += BQ) {
+      int64_t bq = std::min(BQ, p.Lq - i0);
+      const int64_t row0 = (b * p.H + h) * p.Lq + i0;
+      const float* qRows = q + row0 * p.D;
+      const float* dORows = dOut + row0 * p.Dv;
+      scoreTile(p, qRows, ktHead, ldt, b, h, i0, bq, j0, bk, bkP, S);
+      // P = exp(S − lse)
+      bool any = false;
+      for (int64_t r = 0; r < bq; r++) {
+        float* row = S + r * bkP;
+        float l = lse[row0 + r];
+        if (l == -INFINITY) {
+          for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
+          continue;
+        }
+        any = true;
+        vf lv = vsplat(l);
+        for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vexp(vload(row + c) - lv));
+      }
+      if (!any) continue;
+      // dP (undropped) = dO · Vᵀ
+      tileGemm(bq, bkP, p.Dv, dORows, p.Dv, 1, vtHead + j0, ldt, dP, bkP, false);
+      if (p.dropoutP > 0.f) {
+        // dv uses P∘z; ds uses P∘(z∘dP − D): scale dP by z, then P by z for dv only.
+        applyDropout(p, b, h, i0, bq, j0, bk, bkP, dP);
+        // dV += (P∘z)ᵀ · dO, with P∘z formed in a copy so S keeps P
+        static thread_local Scratch pz;
+        float* PZ = pz.get(BQ * bkP);
+        std::copy(S, S + bq * bkP, PZ);
+        applyDropout(p, b, h, i0, bq, j0, bk, bkP, PZ);
+        tileGemm(bk, p.Dv, bq, PZ, 1, bkP, dORows, p.Dv, dV, p.Dv, true);
+      } else {
+        tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.Dv, dV, p.Dv, true);
+      }
+      // dS = scale · P ∘ (dP − D_i), into dP
+      for (int64_t r = 0; r < bq; r++) {
+        vf Di = vsplat(Dsum[row0 + r]);
+        float* pr = S + r * bkP;
+        float* dr = dP + r * bkP;
+        for (int64_t c = 0; c < bkP; c += W) vstore(dr + c, p.scale * vload(pr + c) * (vload(dr + c) - Di));
+      }
+      // dK += dSᵀ · Q,  dQ += dS · K
+      tileGemm(bk, p.D, bq, dP, 1, bkP, qRows, p.D, dK, p.D, true);
+      tileGemm(bq, p.D, bk, dP, bkP, 1, kRows, p.D, dqPart + row0 * p.D, p.D, true);
+    }
+  }
+  std::copy(dK, dK + bk * p.D, dk + ((b * p.Hkv + hk) * p.Lk + j0) * p.D);
+  std::copy(dV, dV + bk * p.Dv, dv + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv);
+}
+
+}  // namespace
+
+void attentionBackward(const AttentionParams& p, const float* q, const float* k, const float* v, const float* out,
+                       const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
+  const int64_t nq = p.B * p.H * p.Lq;
+  static thread_local Scratch ktBuf, vtBuf, dBuf, partBuf;
+  const int64_t ldt = roundUp(std::max<int64_t>(p.Lk, 1), W);
+  const float* kt = transposeKeys(p, k, p.D, ldt, ktBuf);
+  const float* vt = transposeKeys(p, v, p.Dv, ldt, vtBuf);
+  // D_i = dO_i · O_i
+  float* Dsum = dBuf.get(std::max<int64_t>(nq, 1));
+  parallelFor((nq + 255) / 256, [&](int64_t t, int) {
+    for (int64_t i = t * 256; i < std::min(nq, t * 256 + 256); i++) {
+      const float* a = dOut + i * p.Dv;
+      const float* o = out + i * p.Dv;
+      float s = 0.f;
+      for (int64_t c = 0; c < p.Dv; c++) s += a[c] * o[c];
+      Dsum[i] = s;
+    }
+  });
+  // dQ partials: thread 0 writes dq itself, thread t > 0 its own buffer.
+  const int threads = poolSize();
+  const int64_t dqLen = nq * p.D;
+  float* parts = partBuf.get(std::max<int64_t>(1, (threads - 1) * dqLen));
+  bool used[kMaxThreads] = {};
+  std::fill(dq, dq + dqLen, 0.f);
+  const int64_t nkt = (p.Lk + BK - 1) / BK;
+  parallelFor(p.B * p.Hkv * nkt, [&](int64_t t, int th) {
+    if (th > 0 && !used[th]) {
+      std::fill(parts + (th - 1) * dqLen, parts + th * dqLen, 0.f);
+      used[th] = true;
+    }
+    float* dqPart = th == 0 ? dq : parts + (th - 1) * dqLen;
+    int64_t bh = t / nkt, j0 = (t % nkt) * BK;
+    backwardTile(p, q, k, kt, vt, ldt, dOut, lse, Dsum, dk, dv, dqPart, bh / p.Hkv, bh % p.Hkv, j0,
+                 std::min(BK, p.Lk - j0));
+  });
+  for (int th = 1; th < threads; th++) {
+    if (!used[th]) continue;
+    const float* src = parts + (th - 1) * dqLen;
+    parallelFor((dqLen + 4095) / 4096, [&](int64_t t, int) {
+      int64_t lo = t * 4096, hi = std::min(dqLen, lo + 4096);
+      for (int64_t i = lo; i < hi; i++) dq[i] += src[i];
+    });
+  }
+}
+
+}  // namespace HEED_NS
+}  // namespace heed

@@ -1,0 +1,95 @@
+/** Native fused attention (forward and backward) equals the reference kernels. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, ref, rng, randn, assertClose } from './helpers.js';
+
+interface Case {
+  B: number; H: number; Hkv: number; Lq: number; Lk: number; D: number; Dv: number;
+  causal?: boolean; offset?: number; keyLengths?: number[]; mask?: 'none' | 'shared' | 'full' | 'neginf';
+  alibi?: boolean; dropoutP?: number; seed?: number;
+}
+
+function run(t: Parameters<typeof native>[0], c: Case, backward = true): void {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(c.seed ?? 7);
+  const { B, H, Hkv, Lq, Lk, D, Dv } = c;
+  const q = randn(B * H * Lq * D, r), k = randn(B * Hkv * Lk * D, r), v = randn(B * Hkv * Lk * Dv, r);
+  const scale = 1 / Math.sqrt(D);
+  const keyLengths = c.keyLengths ? Int32Array.from(c.keyLengths) : null;
+  let mask: Float32Array | null = null, msB = 0, msH = 0;
+  if (c.mask === 'shared') mask = randn(Lq * Lk, r);
+  if (c.mask === 'full') { mask = randn(B * H * Lq * Lk, r); msB = H * Lq * Lk; msH = Lq * Lk; }
+  if (c.mask === 'neginf') {
+    mask = new Float32Array(B * Lq * Lk); msB = Lq * Lk;
+    for (let i = 0; i < mask.length; i++) if (r() < 0.3) mask[i] = -Infinity;
+  }
+  const alibi = c.alibi ? Float32Array.from({ length: H }, (_, h) => 2 ** (-(h + 1))) : null;
+  const p = c.dropoutP ?? 0, seed = 12345;
+  const off = c.offset ?? Lk - Lq;
+  const args = [B, H, Hkv, Lq, Lk, D, Dv, scale, c.causal ?? false, off, keyLengths, mask, msB, msH, alibi, p, seed] as const;
+  const outR = new Float32Array(B * H * Lq * Dv), lseR = new Float32Array(B * H * Lq);
+  const outN = new Float32Array(B * H * Lq * Dv).fill(NaN), lseN = new Float32Array(B * H * Lq).fill(NaN);
+  ref.attentionForward(q, k, v, outR, lseR, ...args);
+  nk.attentionForward!(q, k, v, outN, lseN, ...args);
+  const name = JSON.stringify(c);
+  assertClose(outN, outR, `out ${name}`, 2e-5, 2e-4);
+  assertClose(lseN, lseR, `lse ${name}`, 2e-5, 2e-5);
+  if (!backward) return;
+  const dOut = randn(outR.length, r);
+  const dqR = new Float32Array(q.length), dkR = new Float32Array(k.length), dvR = new Float32Array(v.length);
+  const dqN = new Float32Array(q.length).fill(NaN), dkN = new Float32Array(k.length).fill(NaN), dvN = new Float32Array(v.length).fill(NaN);
+  ref.attentionBackward(q, k, v, outR, dOut, lseR, dqR, dkR, dvR, ...args);
+  nk.attentionBackward!(q, k, v, outR, dOut, lseR, dqN, dkN, dvN, ...args);
+  assertClose(dqN, dqR, `dq ${name}`, 1e-4, 1e-3);
+  assertClose(dkN, dkR, `dk ${name}`, 1e-4, 1e-3);
+  assertClose(dvN, dvR, `dv ${name}`, 1e-4, 1e-3);
+}
+
+test('attention forward/backward: awkward lengths and widths', (t) => {
+  for (const [Lq, Lk] of [[1, 1], [3, 17], [17, 3], [63, 65], [65, 129], [130, 70]]) {
+    for (const [D, Dv] of [[64, 64], [3, 5], [17, 33]]) run(t, { B: 1, H: 2, Hkv: 2, Lq, Lk, D, Dv });
+  }
+});
+
+test('attention causal, with offsets (decoding) and tile-boundary lengths', (t) => {
+  run(t, { B: 2, H: 3, Hkv: 3, Lq: 129, Lk: 129, D: 32, Dv: 32, causal: true });
+  run(t, { B: 1, H: 2, Hkv: 2, Lq: 5, Lk: 140, D: 16, Dv: 16, causal: true });
+  run(t, { B: 1, H: 2, Hkv: 2, Lq: 70, Lk: 70, D: 16, Dv: 16, causal: true, offset: -3 });
+  run(t, { B: 1, H: 1, Hkv: 1, Lq: 100, Lk: 64, D: 8, Dv: 8, causal: true, offset: 10 });
+});
+
+test('attention key lengths, additive masks and −∞ masks (fully masked rows give 0 and −∞ lse)', (t) => {
+  run(t, { B: 3, H: 2, Hkv: 2, Lq: 40, Lk: 90, D: 16, Dv: 24, keyLengths: [90, 1, 0] });
+  run(t, { B: 2, H: 2, Hkv: 2, Lq: 33, Lk: 77, D: 16, Dv: 16, mask: 'shared' });
+  run(t, { B: 2, H: 3, Hkv: 3, Lq: 20, Lk: 70, D: 16, Dv: 16, mask: 'full', causal: true });
+  run(t, { B: 2, H: 2, Hkv: 1, Lq: 20, Lk: 20, D: 8, Dv: 8, mask: 'neginf', keyLengths: [5, 20] });
+});
+
+test('attention ALiBi and grouped-query / multi-query heads', (t) => {
+  run(t, { B: 1, H: 4, Hkv: 4, Lq: 50, Lk: 80, D: 16, Dv: 16, alibi: true, causal: true, offset: 30 });
+  run(t, { B: 2, H: 6, Hkv: 2, Lq: 65, Lk: 65, D: 32, Dv: 16 });
+  run(t, { B: 1, H: 4, Hkv: 1, Lq: 70, Lk: 130, D: 64, Dv: 64, causal: true });
+});
+
+test('attention dropout reproduces the reference hash exactly', (t) => {
+  run(t, { B: 2, H: 2, Hkv: 1, Lq: 33, Lk: 70, D: 16, Dv: 16, dropoutP: 0.3 });
+  run(t, { B: 1, H: 2, Hkv: 2, Lq: 65, Lk: 65, D: 8, Dv: 8, dropoutP: 0.5, causal: true });
+});
+
+test('attention forward at L = 512, d = 64 matches (tile interiors)', (t) => {
+  run(t, { B: 1, H: 1, Hkv: 1, Lq: 512, Lk: 512, D: 64, Dv: 64, causal: true }, false);
+});
+
+test('attention output of a causal query never depends on later keys', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(3);
+  const L = 100, D = 16;
+  const q = randn(L * D, r), k = randn(L * D, r), v = randn(L * D, r);
+  const out1 = new Float32Array(L * D), out2 = new Float32Array(L * D), lse = new Float32Array(L);
+  nk.attentionForward!(q, k, v, out1, lse, 1, 1, 1, L, L, D, D, 0.25, true, 0, null, null, 0, 0, null, 0, 0);
+  for (let i = 60 * D; i < L * D; i++) { k[i] += 1; v[i] -= 1; }
+  nk.attentionForward!(q, k, v, out2, lse, 1, 1, 1, L, L, D, D, 0.25, true, 0, null, null, 0, 0, null, 0, 0);
+  assert.deepEqual(out1.subarray(0, 60 * D), out2.subarray(0, 60 * D));
+});

@@ -27,7 +27,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels, isOverridden, type KernelName } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
-import { broadcastShapes, sameShape } from '../tensor/shape.js';
+import { broadcastsTo, sameShape } from '../tensor/shape.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator } from '../tensor/rng.js';
 import { requireFloat, floatTensor, f32 } from './util.js';
@@ -98,9 +98,10 @@ function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Re
       throw new DTypeError(`${op}: attnMask must be bool (true = may attend) or float (added to scores), received ${m.dtype}.`);
     }
     const scoreShape = [...q.shape.slice(0, -1), S];
-    const b = broadcastShapes(m.shape, scoreShape, op, ['attnMask', 'scores']);
-    if (!sameShape(b, scoreShape)) {
-      throw new ShapeError(`${op}: attnMask has shape ${fmtShape(m.shape)}, expected one that broadcasts to ${fmtShape(scoreShape)} (…, L, S) for query ${fmtShape(q.shape)} and key ${fmtShape(key.shape)}.`);
+    if (!broadcastsTo(m.shape, scoreShape)) {
+      const lead = scoreShape.slice(0, -2).length > 0 ? ` or [${scoreShape.slice(0, -2).map((_, i, a) => (i === a.length - 1 ? 'H' : 'B')).join(', ')}, ${L}, ${S}]` : '';
+      throw new ShapeError(`${op}: attnMask has shape ${fmtShape(m.shape)}, expected [${L}, ${S}]${lead} (anything that broadcasts to ${fmtShape(scoreShape)}, i.e. (…, L, S)) ` +
+        `for query of shape ${fmtShape(q.shape)} and key of shape ${fmtShape(key.shape)}. Fix: build the mask as (L, S) = (queries, keys), or unsqueeze it to (B, 1, L, S).`);
     }
   }
   const lead = q.shape.slice(0, Math.max(nd - 3, 0));

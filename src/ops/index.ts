@@ -29,4 +29,15 @@ export const DIFFERENTIABLE_OPS = [
   'indexSelect', 'gather', 'maskedFill', 'where', 'embedding',
   'matmul', 'linear', 'softmax', 'logSoftmax', 'layerNorm', 'rmsNorm', 'dropout',
   'crossEntropy', 'nllLoss', 'mseLoss', 'scaledDotProductAttention',
+  'layerNormReference', 'rmsNormReference', 'scaledDotProductAttentionReference',
+] as const;
+
+/**
+ * The exported functions that record no gradient: comparisons and logic (bool results),
+ * integer results (argmax, toInt), and sumToShape (a helper that backward passes call
+ * with grad mode off). test/ops/gradcheck.test.ts fails when an exported function is in
+ * neither list, so a new op cannot skip its gradient check.
+ */
+export const NON_DIFFERENTIABLE_OPS = [
+  'eq', 'ne', 'lt', 'le', 'gt', 'ge', 'logicalAnd', 'logicalOr', 'logicalNot', 'toInt', 'argmax', 'sumToShape',
 ] as const;

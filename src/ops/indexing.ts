@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
-import { normDim, broadcastShapes, sameShape } from '../tensor/shape.js';
+import { normDim, broadcastShapes, broadcastsTo } from '../tensor/shape.js';
 import { alloc } from '../tensor/dtype.js';
 import { DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, splitAt, floatTensor, f32, type TensorLike } from './util.js';
@@ -19,11 +19,11 @@ function requireIndex(index: Tensor, op: string, arg: string): Int32Array {
   return index.data as Int32Array;
 }
 
-function checkRange(idx: Int32Array, size: number, op: string, arg: string): void {
+function checkRange(idx: Int32Array, size: number, op: string, arg: string, fix = 'Fix: indices count from 0; negative indices are not supported.'): void {
   for (let i = 0; i < idx.length; i++) {
     const v = idx[i];
     if (v < 0 || v >= size) {
-      throw new IndexError(`${op}: ${arg} holds ${v} at flat position ${i}, out of range for a dim of size ${size}; expected 0 ≤ index < ${size}.`);
+      throw new IndexError(`${op}: ${arg} holds ${v} at flat position ${i}, out of range for a dim of size ${size}; expected 0 ≤ index < ${size}. ${fix}`);
     }
   }
 }
@@ -102,9 +102,9 @@ function maskView(mask: Tensor, shape: readonly number[], op: string, xname: str
   if (mask.dtype !== 'bool') {
     throw new DTypeError(`${op}: mask must be a bool tensor, received ${mask.dtype}. Fix: build it with a comparison (eq, lt, ...) or tensor(data, shape, { dtype: 'bool' }).`);
   }
-  const target = broadcastShapes(mask.shape, shape, op, ['mask', xname]);
-  if (!sameShape(target, shape)) {
-    throw new ShapeError(`${op}: mask of shape ${fmtShape(mask.shape)} does not broadcast to ${xname}'s shape ${fmtShape(shape)}.`);
+  if (!broadcastsTo(mask.shape, shape)) {
+    throw new ShapeError(`${op}: mask has shape ${fmtShape(mask.shape)}, expected a shape that broadcasts to ${xname}'s shape ${fmtShape(shape)} ` +
+      `(each mask dim, aligned from the right, equal to ${xname}'s or 1). Fix: reshape or unsqueeze the mask, e.g. to ${fmtShape(shape.map((s, i) => (i === shape.length - 1 ? s : 1)))}.`);
   }
   return expand(mask, shape).data as Uint8Array;
 }
@@ -153,7 +153,7 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
   requireFloat(weight, 'embedding', 'weight');
   if (weight.ndim !== 2) throw new ShapeError(`embedding: weight must be 2-D (numEmbeddings, dim), received ${fmtShape(weight.shape)}.`);
   const [V, D] = weight.shape;
-  checkRange(idx, V, 'embedding', 'indices');
+  checkRange(idx, V, 'embedding', 'indices', `Fix: the table has ${V} rows (numEmbeddings); check the vocabulary size or the tokenizer's ids.`);
   const out = floatTensor(weight.dtype, [...indices.shape, D]);
   k.embeddingForward(f32(weight), idx, f32(out), D);
   const pad = options.paddingIdx ?? -1;

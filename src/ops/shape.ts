@@ -25,7 +25,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   if (inferAt >= 0) {
     const known = out.reduce((a, s) => (s === -1 ? a : a * s), 1);
     if (known === 0 || x.size % known !== 0) {
-      throw new ShapeError(`reshape: cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}.`);
+      throw new ShapeError(`reshape: cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)}: ` +
+        `the known dims do not divide ${x.size}. Fix: check the sizes of the other dims.`);
     }
     out[inferAt] = x.size / known;
   }
@@ -33,7 +34,8 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
     if (!Number.isInteger(s) || s < 0) throw new ShapeError(`reshape: invalid size ${s} in ${fmtShape(shape)}; expected non-negative integers or one -1.`);
   }
   if (numel(out) !== x.size) {
-    throw new ShapeError(`reshape: cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)} (${numel(out)} elements).`);
+    throw new ShapeError(`reshape: cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(shape)} (${numel(out)} elements); ` +
+      `expected a shape with ${x.size} elements. Fix: check the sizes, or pass -1 for one dim to infer it.`);
   }
   if (sameShape(out, x.shape)) return x;
   const y = new Tensor(x.data, out);

@@ -20,7 +20,10 @@ export function requireTensor(t: unknown, op: string, arg: string): asserts t is
 }
 
 export function requireNonEmpty(t: Tensor, op: string, arg: string): void {
-  if (t.size === 0) throw new ShapeError(`${op}: ${arg} is empty (shape ${fmtShape(t.shape)}); expected at least one element.`);
+  if (t.size === 0) {
+    throw new ShapeError(`${op}: ${arg} is empty (shape ${fmtShape(t.shape)}); expected at least one element, since ${op} of no values is undefined. ` +
+      'Fix: check for empty batches before reducing, or use sum/mean, which are defined on empty input.');
+  }
 }
 
 /** A float tensor from a number, with the dtype of its partner. */

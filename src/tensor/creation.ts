@@ -33,12 +33,13 @@ function inferShape(data: NestedArray): number[] {
 
 function flatten(data: NestedArray, shape: number[], dim: number, out: number[]): void {
   if (dim === shape.length) {
-    if (Array.isArray(data)) throw new ShapeError(`tensor: ragged nested array; expected every row at depth ${dim} to be a number.`);
+    if (Array.isArray(data)) throw new ShapeError(`tensor: ragged nested array: received a nested array at depth ${dim}, expected a number (the first row sets the depth). Fix: give every row the same nesting depth.`);
     out.push(typeof data === 'boolean' ? (data ? 1 : 0) : data);
     return;
   }
   if (!Array.isArray(data) || data.length !== shape[dim]) {
-    throw new ShapeError(`tensor: ragged nested array at depth ${dim}: expected ${shape[dim]} elements, received ${Array.isArray(data) ? data.length : 'a scalar'}.`);
+    throw new ShapeError(`tensor: ragged nested array at depth ${dim}: expected ${shape[dim]} elements (like the first row), received ${Array.isArray(data) ? data.length : 'a scalar'}. ` +
+      'Fix: pad every row to the same length (and mask the padding), or build one tensor per row.');
   }
   for (const d of data) flatten(d, shape, dim + 1, out);
 }

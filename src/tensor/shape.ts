@@ -21,7 +21,8 @@ export function stridesOf(shape: Shape): number[] {
 export function normDim(dim: number, ndim: number, op: string, arg = 'dim'): number {
   const lo = ndim === 0 ? -1 : -ndim, hi = ndim === 0 ? 0 : ndim - 1;
   if (!Number.isInteger(dim) || dim < lo || dim > hi) {
-    throw new IndexError(`${op}: ${arg}=${dim} is out of range for a tensor with ${ndim} dims; expected an integer in [${lo}, ${hi}].`);
+    throw new IndexError(`${op}: ${arg}=${dim} is out of range for a tensor with ${ndim} dims; expected an integer in [${lo}, ${hi}]. ` +
+      `Fix: dims count from 0, and negative dims from the end (-1 is the last).`);
   }
   return dim < 0 ? dim + Math.max(ndim, 1) : dim;
 }
@@ -46,6 +47,14 @@ export function broadcastShapes(a: Shape, b: Shape, op: string, names: [string, 
     out[i] = da === 1 ? db : da;
   }
   return out;
+}
+
+/** True when `from` broadcasts to exactly `to` (each dim of `from`, aligned right, equals `to`'s or is 1). */
+export function broadcastsTo(from: Shape, to: Shape): boolean {
+  if (from.length > to.length) return false;
+  const off = to.length - from.length;
+  for (let i = 0; i < from.length; i++) if (from[i] !== 1 && from[i] !== to[i + off]) return false;
+  return true;
 }
 
 /** Strides to read a tensor of `shape` as if it had `outShape` (0 on broadcast dims). */

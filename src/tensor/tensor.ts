@@ -157,7 +157,8 @@ export function empty(shape: Shape, dtype: DType = 'float32'): Tensor {
 
 export function checkDType(dtype: string, op: string): DType {
   if (!(DTYPES as readonly string[]).includes(dtype)) {
-    throw new DTypeError(`${op}: received dtype '${dtype}', expected one of ${DTYPES.join(', ')}.`);
+    const hint = dtype === 'float' ? " Fix: use 'float32'." : dtype === 'int' || dtype === 'long' || dtype === 'int64' ? " Fix: use 'int32' (heed's index type)." : dtype === 'float16' || dtype === 'bfloat16' ? ' Fix: load half-precision weights through src/io (they convert to float32).' : '';
+    throw new DTypeError(`${op}: received dtype '${dtype}', expected one of ${DTYPES.join(', ')}.${hint}`);
   }
   return dtype as DType;
 }

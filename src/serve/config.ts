@@ -1,0 +1,118 @@
+/**
+ * Server configuration: one interface, frozen defaults, and a checker that rejects unknown
+ * keys and wrong types. `heed serve` flags map one-to-one onto these keys
+ * (--max-batch-size → maxBatchSize).
+ */
+import { availableParallelism } from 'node:os';
+import { basename, resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+
+export interface ServeConfig {
+  /** Interface to bind. Loopback by default: exposing the server is a deliberate choice. */
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  /** When true, no API key is asked for. Only from the explicit --insecure-no-auth flag. */
+  insecureNoAuth: boolean;
+  /** Maximum request body in bytes (Fastify bodyLimit → 413). */
+  bodyLimit: number;
+  /** Maximum characters of one input (its JSON text when it is not a string) → 422. */
+  maxInputChars: number;
+  /** Maximum inputs in one request → 413. */
+  maxItems: number;
+  /** Sustained requests per second allowed per API key (token bucket refill rate). */
+  rateLimit: number;
+  /** Bucket size: requests a key may burst above the sustained rate. */
+  rateBurst: number;
+  /** Inference worker threads. */
+  workers: number;
+  /** Native kernel threads in each worker (HEED_NUM_THREADS in the worker). */
+  threadsPerWorker: number;
+  /** Most inputs run in one forward pass. 1 disables batching. */
+  maxBatchSize: number;
+  /** Longest an input waits for others to fill a batch while a worker is idle. */
+  maxBatchDelayMs: number;
+  /** Most inputs waiting per model; beyond it requests get 503 + Retry-After. */
+  maxQueue: number;
+  /** A request not answered within this gets 504. */
+  timeoutMs: number;
+  /** Serve the attention-map page at /ui. */
+  ui: boolean;
+}
+
+const CORES = Math.max(1, availableParallelism());
+
+export const DEFAULT_SERVE_CONFIG: Readonly<ServeConfig> = Object.freeze({
+  host: '127.0.0.1',
+  port: 8080,
+  insecureNoAuth: false,
+  // 1 MiB: a batch of 64 words is a few hundred bytes; this only stops abuse.
+  bodyLimit: 1 << 20,
+  // Longer than any word or short mail subject; spam mails should be truncated by the client.
+  maxInputChars: 10_000,
+  maxItems: 64,
+  rateLimit: 50,
+  rateBurst: 100,
+  // One worker per core keeps the event-loop thread free without oversubscribing: the
+  // main thread mostly sleeps, so workers × threadsPerWorker ≤ cores.
+  workers: CORES,
+  threadsPerWorker: 1,
+  maxBatchSize: 16,
+  // A few ms of waiting buys batches under load and costs little latency when idle.
+  maxBatchDelayMs: 5,
+  maxQueue: 256,
+  timeoutMs: 10_000,
+  ui: true,
+});
+
+const TYPES: Record<keyof ServeConfig, 'string' | 'number' | 'boolean'> = {
+  host: 'string', port: 'number', insecureNoAuth: 'boolean', bodyLimit: 'number', maxInputChars: 'number',
+  maxItems: 'number', rateLimit: 'number', rateBurst: 'number', workers: 'number', threadsPerWorker: 'number',
+  maxBatchSize: 'number', maxBatchDelayMs: 'number', maxQueue: 'number', timeoutMs: 'number', ui: 'boolean',
+};
+
+/** Merges options over the defaults, rejecting unknown keys, wrong types and impossible values. */
+export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeConfig {
+  const valid = Object.keys(TYPES);
+  for (const [key, value] of Object.entries(options)) {
+    if (!(key in TYPES)) throw new ConfigError(`serve: unknown option '${key}'. Valid options: ${valid.join(', ')}.`);
+    const want = TYPES[key as keyof ServeConfig];
+    if (value !== undefined && typeof value !== want) {
+      throw new ConfigError(`serve: option '${key}' must be a ${want}, received ${JSON.stringify(value)}.`);
+    }
+  }
+  const cfg: ServeConfig = { ...DEFAULT_SERVE_CONFIG };
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) (cfg as unknown as Record<string, unknown>)[key] = value;
+  const positive: (keyof ServeConfig)[] = ['bodyLimit', 'maxInputChars', 'maxItems', 'rateLimit', 'rateBurst', 'workers', 'threadsPerWorker', 'maxBatchSize', 'maxQueue', 'timeoutMs'];
+  for (const key of positive) {
+    const v = cfg[key] as number;
+    if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`serve: option '${key}' must be a positive number, received ${v}.`);
+  }
+  if (!(cfg.maxBatchDelayMs >= 0)) throw new ConfigError(`serve: option 'maxBatchDelayMs' must be ≥ 0, received ${cfg.maxBatchDelayMs}.`);
+  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new ConfigError(`serve: option 'port' must be an integer in 0..65535, received ${cfg.port}.`);
+  return cfg;
+}
+
+/** A model to serve: its URL name and the directory it loads from. */
+export interface ModelSpec { name: string; dir: string }
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Parses `dir` or `name=dir` arguments; the name defaults to the directory's basename. */
+export function parseModelSpecs(args: readonly string[]): ModelSpec[] {
+  const specs = args.map((arg) => {
+    const eq = arg.indexOf('=');
+    const dir = resolve(eq > 0 ? arg.slice(eq + 1) : arg);
+    const name = eq > 0 ? arg.slice(0, eq) : basename(dir);
+    if (!NAME.test(name)) {
+      throw new ConfigError(`serve: model name '${name}' (from '${arg}') must match ${NAME}; use name=dir to choose one.`);
+    }
+    return { name, dir };
+  });
+  const seen = new Set<string>();
+  for (const s of specs) {
+    if (seen.has(s.name)) throw new ConfigError(`serve: two models are named '${s.name}'; use name=dir to tell them apart.`);
+    seen.add(s.name);
+  }
+  return specs;
+}

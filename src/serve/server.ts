@@ -1,0 +1,260 @@
+/**
+ * `heed serve`: a Fastify server that answers predictions from models loaded into a worker
+ * pool, batched dynamically, behind API keys, limits and metrics.
+ *
+ *   const server = createServer({ models: parseModelSpecs(['runs/g2p']), apiKeys: ['…'] });
+ *   await server.ready;              // models loaded and warmed up in every worker
+ *   const url = await server.listen();
+ *   …
+ *   await server.close();            // stop accepting, drain in-flight requests, stop workers
+ *
+ * Request path: onRequest hook (auth by route access → rate limit) → handler (shape and
+ * limit checks) → Scheduler (bounded queue, batching) → WorkerPool → worker predict().
+ * Errors: HttpError and Fastify's own 4xx pass through as { error: { code, message } };
+ * anything else is logged and answered 500 "internal error".
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { ROUTES, ROUTE_ACCESS, type Access, type RouteName } from './routes.js';
+import { resolveServeConfig, type ModelSpec, type ServeConfig } from './config.js';
+import { KeyStore, TokenBuckets, bearerToken } from './auth.js';
+import { ServeMetrics } from './metrics.js';
+import { WorkerPool } from './pool.js';
+import { Scheduler } from './scheduler.js';
+import { ModelRegistry } from './models.js';
+import { openApiDocument } from './openapi.js';
+import {
+  HttpError, badRequest, forbidden, notFound, overloaded, rateLimited, tooLarge, unauthorized, unprocessable,
+} from './errors.js';
+import { registerPage } from '../viz/assets.js';
+import { readTrainingCurves } from '../viz/training.js';
+import { ConfigError } from '../errors.js';
+import type { PredictOptions } from '../tasks/predictor.js';
+
+export interface ServerOptions {
+  models: readonly ModelSpec[];
+  config?: Partial<ServeConfig>;
+  /** Plain API keys (hashed at once; never stored or logged). Required unless config.insecureNoAuth. */
+  apiKeys?: readonly string[];
+  /** Key for /v1/admin/*; admin routes answer 403 when unset. */
+  adminKey?: string;
+  /** URL of the module exporting loadPredictor(dir); default src/tasks/index. */
+  loader?: string;
+  /** Fastify/pino logger options; false silences logs. Authorization headers are always redacted. */
+  logger?: boolean | { level?: string; stream?: NodeJS.WritableStream };
+}
+
+export interface HeedServer {
+  app: FastifyInstance;
+  config: ServeConfig;
+  models: ModelRegistry;
+  scheduler: Scheduler;
+  metrics: ServeMetrics;
+  /** Resolves when every model is loaded and warmed up; rejects if one fails to load. */
+  ready: Promise<void>;
+  /** 'loading' → 'ready' → 'draining'. */
+  readonly state: 'loading' | 'ready' | 'draining';
+  listen(): Promise<string>;
+  reload(model?: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_LOADER = new URL(import.meta.url.endsWith('.ts') ? '../tasks/index.ts' : '../tasks/index.js', import.meta.url).href;
+const PREDICT_KEYS = ['inputs', 'input', 'nBest', 'attention'];
+const MAX_N_BEST = 16;
+
+declare module 'fastify' {
+  interface FastifyContextConfig { access?: Access }
+  interface FastifyRequest { clientId?: string }
+}
+
+function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
+  if (logger === false || logger === undefined) return false;
+  const redact = { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization'], censor: '[redacted]' };
+  if (logger === true) return { level: 'info', redact };
+  return { level: logger.level ?? 'info', redact, ...(logger.stream === undefined ? {} : { stream: logger.stream }) };
+}
+
+/** The predict body, checked: one list of inputs and the predict options. */
+function parsePredictBody(body: unknown, config: ServeConfig): { inputs: unknown[]; options: PredictOptions } {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('the body must be a JSON object such as {"inputs": ["hello"]} or {"input": "hello"}');
+  }
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter((k) => !PREDICT_KEYS.includes(k));
+  if (unknown.length > 0) throw badRequest(`unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}; valid fields: ${PREDICT_KEYS.join(', ')}`);
+  if (('inputs' in b) === ('input' in b)) throw badRequest('give exactly one of "inputs" (a list) or "input" (one item)');
+  let inputs: unknown[];
+  if ('inputs' in b) {
+    if (!Array.isArray(b.inputs)) throw badRequest(`"inputs" must be a list, received ${typeof b.inputs}`);
+    inputs = b.inputs;
+  } else {
+    inputs = [b.input];
+  }
+  if (inputs.length === 0) throw unprocessable('"inputs" is empty; give at least one input');
+  if (inputs.length > config.maxItems) throw tooLarge(`the request has ${inputs.length} inputs; at most ${config.maxItems} are allowed per request`);
+  inputs.forEach((x, i) => {
+    const chars = typeof x === 'string' ? x.length : JSON.stringify(x ?? null).length;
+    if (chars > config.maxInputChars) throw unprocessable(`input ${i} has ${chars} characters; at most ${config.maxInputChars} are allowed`);
+  });
+  const options: PredictOptions = {};
+  if (b.nBest !== undefined) {
+    if (!Number.isInteger(b.nBest) || (b.nBest as number) < 1 || (b.nBest as number) > MAX_N_BEST) {
+      throw badRequest(`"nBest" must be an integer from 1 to ${MAX_N_BEST}, received ${JSON.stringify(b.nBest)}`);
+    }
+    options.nBest = b.nBest as number;
+  }
+  if (b.attention !== undefined) {
+    if (typeof b.attention !== 'boolean') throw badRequest(`"attention" must be true or false, received ${JSON.stringify(b.attention)}`);
+    options.attention = b.attention;
+  }
+  return { inputs, options };
+}
+
+export function createServer(options: ServerOptions): HeedServer {
+  const config = resolveServeConfig(options.config);
+  if (options.models.length === 0) throw new ConfigError('serve: give at least one model directory.');
+  const keys = new KeyStore(options.apiKeys ?? []);
+  if (!config.insecureNoAuth && keys.size === 0) {
+    throw new ConfigError('serve: no API keys. Set HEED_API_KEYS (comma-separated) or pass --api-key-file; for a local test only, pass --insecure-no-auth.');
+  }
+  const adminKeys = options.adminKey === undefined || options.adminKey === '' ? null : new KeyStore([options.adminKey]);
+  const buckets = new TokenBuckets(config.rateLimit, config.rateBurst);
+  const metrics = new ServeMetrics();
+
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    bodyLimit: config.bodyLimit,
+    // Answer requests that arrive on open connections during shutdown with 503, not silence.
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  // JSON only: text/plain bodies get 415 instead of reaching handlers as strings.
+  app.removeContentTypeParser('text/plain');
+
+  if (config.ui) {
+    registerPage(app, ROUTES.ui);
+    app.get('/', { config: { access: 'public' } }, async (_req, reply) => reply.redirect(ROUTES.ui + '/'));
+  }
+
+  let state: HeedServer['state'] = 'loading';
+  const onError = (e: Error) => app.log.error({ err: e }, 'serve: internal error');
+  const pool = new WorkerPool({
+    size: config.workers, threadsPerWorker: config.threadsPerWorker, loader: options.loader ?? DEFAULT_LOADER,
+    onIdle: () => scheduler.pump(), onError,
+  });
+  const models = new ModelRegistry(options.models, pool);
+  const scheduler = new Scheduler(pool, config, metrics, (m) => models.versionOf(m), onError);
+
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    const access = req.routeOptions.config?.access ?? 'public';
+    if (access === 'public') return;
+    const token = bearerToken(req.headers.authorization);
+    if (access === 'admin') {
+      if (adminKeys === null) throw forbidden('admin endpoints are disabled; set HEED_ADMIN_KEY to enable them');
+      if (token === null || adminKeys.verify(token) === null) throw unauthorized('a valid admin key is required (Authorization: Bearer <key>)');
+      return;
+    }
+    let id: string;
+    if (config.insecureNoAuth) {
+      id = `ip:${req.ip}`;
+    } else {
+      if (token === null) throw unauthorized('an API key is required (Authorization: Bearer <key>)');
+      const keyId = keys.verify(token);
+      if (keyId === null) throw unauthorized('the API key is not valid');
+      id = `key:${keyId}`;
+    }
+    req.clientId = id;
+    const wait = buckets.take(id);
+    if (wait > 0) throw rateLimited(wait);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    const model = (req.params as { name?: string } | undefined)?.name ?? '';
+    const labels = { model: models.get(model) === undefined ? '' : model, route, status: String(reply.statusCode) };
+    metrics.requests.inc(labels);
+    metrics.requestDuration.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+    }
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      // Fastify's own: bad JSON (400), body too large (413), unsupported media type (415).
+      return reply.code(err.statusCode).send({ error: { code: err.code ?? 'bad_request', message: err.message } });
+    }
+    req.log.error({ err }, 'serve: internal error');
+    return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+
+  const route = (name: RouteName) => ({ config: { access: ROUTE_ACCESS[name] } });
+
+  app.get(ROUTES.health, route('health'), async () => ({ status: 'ok' }));
+  app.get(ROUTES.ready, route('ready'), async (_req, reply) => {
+    if (state !== 'ready') return reply.code(503).send({ status: state });
+    return { status: 'ready', models: models.names };
+  });
+  app.get(ROUTES.metrics, route('metrics'), async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  app.get(ROUTES.openapi, route('openapi'), async () => openApiDocument());
+
+  app.get(ROUTES.models, route('models'), async () => ({
+    models: models.all().map((m) => ({ name: m.name, task: m.task, version: m.version, loadedAt: m.loadedAt, config: m.config })),
+  }));
+
+  app.post<{ Params: { name: string } }>(ROUTES.predict, route('predict'), async (req) => {
+    const name = req.params.name;
+    if (models.get(name) === undefined) throw notFound(`no model named '${name}'. Served models: ${models.names.join(', ')}`);
+    if (state === 'draining') throw overloaded('the server is shutting down');
+    const { inputs, options: predictOptions } = parsePredictBody(req.body, config);
+    const predictions = await scheduler.submit(name, inputs, predictOptions);
+    return { model: name, predictions };
+  });
+
+  app.get<{ Params: { name: string } }>(ROUTES.training, route('training'), async (req) => {
+    const entry = models.get(req.params.name);
+    if (entry === undefined) throw notFound(`no model named '${req.params.name}'. Served models: ${models.names.join(', ')}`);
+    return { model: entry.name, ...(await readTrainingCurves(entry.dir)) };
+  });
+
+  app.post(ROUTES.reload, route('reload'), async (req) => {
+    const body = (req.body ?? {}) as { model?: unknown };
+    if (typeof body !== 'object' || (body.model !== undefined && typeof body.model !== 'string')) throw badRequest('the body must be {} or {"model": "<name>"}');
+    const entries = await models.reload(body.model as string | undefined);
+    return { reloaded: entries.map((e) => ({ name: e.name, version: e.version, loadedAt: e.loadedAt })) };
+  });
+
+  const ready = models.loadAll().then(() => {
+    if (state === 'loading') state = 'ready';
+    metrics.modelsReady.set(1);
+  });
+  ready.catch(() => undefined);
+
+  let closing: Promise<void> | null = null;
+  return {
+    app, config, models, scheduler, metrics, ready,
+    get state() { return state; },
+    async listen() {
+      return app.listen({ host: config.host, port: config.port });
+    },
+    async reload(model?: string) {
+      await models.reload(model);
+    },
+    close() {
+      closing ??= (async () => {
+        state = 'draining';
+        metrics.modelsReady.set(0);
+        await app.close();          // stop accepting; in-flight requests finish
+        await scheduler.drain();    // (already empty once every request has its answer)
+        scheduler.close();
+        await pool.close();
+        metrics.close();
+      })();
+      return closing;
+    },
+  };
+}

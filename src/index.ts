@@ -22,3 +22,4 @@ export type { BackendInfo, BackendName } from './backend/registry.js';
 export * from './errors.js';
 export { VERSION } from './version.js';
 export * as nn from './nn/index.js';
+export * as models from './models/index.js';

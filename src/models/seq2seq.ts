@@ -1,0 +1,317 @@
+/**
+ * Seq2SeqTransformer: the encoder–decoder Transformer of Vaswani et al. 2017, sized by
+ * default for grapheme-to-phoneme conversion (the cmusphinx g2p-seq2seq anchor: 2 layers,
+ * 256 wide). Greedy decoding and batched beam search run on per-layer KV caches.
+ *
+ *   const model = new Seq2SeqTransformer({ srcVocabSize: 30, tgtVocabSize: 45 });
+ *   const logits = model.forward(src, tgtIn);                  // (B, T, V)
+ *   const { tokens } = model.greedyDecode(src, { bos: 1, eos: 2, maxLen: 40 });
+ *   const hyps = model.beamSearch(src, { beamSize: 4, nBest: 3, bos: 1, eos: 2 });
+ *
+ * Cross-attention maps: wrap greedyDecode (or forward) in nn.AttentionRecorder.record().
+ *
+ * Letters: B batch, S source length, T target length, D dModel, V target vocabulary, K beam size.
+ * Parameter names: srcEmbed.weight, tgtEmbed.weight, [srcPos.weight, tgtPos.weight when learned],
+ * encoder.layers.N.*, encoder.norm.*, decoder.layers.N.*, decoder.norm.*, outProj.weight
+ * (tied to tgtEmbed.weight by default). PyTorch mapping: tools/fixtures/make_nn_fixtures.py.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { mul, eq } from '../ops/elementwise.js';
+import { logSoftmax } from '../ops/softmax.js';
+import { indexSelect } from '../ops/indexing.js';
+import { noGrad } from '../autograd/mode.js';
+import { alloc } from '../tensor/dtype.js';
+import { tensor } from '../tensor/creation.js';
+import { Module } from '../nn/module.js';
+import { Embedding } from '../nn/embedding.js';
+import { Linear } from '../nn/linear.js';
+import { LayerNorm } from '../nn/norm.js';
+import { Dropout } from '../nn/dropout.js';
+import { SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from '../nn/positional.js';
+import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, type DecoderLayerCache } from '../nn/transformer.js';
+import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { ConfigError, DTypeError, ShapeError, fmtShape } from '../errors.js';
+
+export interface Seq2SeqConfig {
+  srcVocabSize: number;
+  tgtVocabSize: number;
+  dModel: number;
+  numHeads: number;
+  /** Key/value heads (GQA); 0 means numHeads. */
+  numKvHeads: number;
+  numEncoderLayers: number;
+  numDecoderLayers: number;
+  dimFeedforward: number;
+  dropout: number;
+  activation: 'relu' | 'gelu' | 'gelu_tanh';
+  normFirst: boolean;
+  layerNormEps: number;
+  positional: 'sinusoidal' | 'learned';
+  maxLen: number;
+  shareEmbeddings: boolean;
+  tieOutput: boolean;
+  padId: number;
+  scaleEmbeddings: boolean;
+}
+
+const SCHEMA: ConfigSchema<Seq2SeqConfig> = {
+  srcVocabSize: 'number', tgtVocabSize: 'number', dModel: 'number', numHeads: 'number', numKvHeads: 'number',
+  numEncoderLayers: 'number', numDecoderLayers: 'number', dimFeedforward: 'number', dropout: 'number',
+  activation: ['relu', 'gelu', 'gelu_tanh'], normFirst: 'boolean', layerNormEps: 'number',
+  positional: ['sinusoidal', 'learned'], maxLen: 'number', shareEmbeddings: 'boolean', tieOutput: 'boolean',
+  padId: 'number', scaleEmbeddings: 'boolean',
+};
+
+/** Defaults; the vocabulary sizes have none (they come from the data). */
+export const SEQ2SEQ_DEFAULTS: Readonly<Omit<Seq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>> = Object.freeze({
+  dModel: 256, // the g2p-seq2seq anchor's width (≈31% WER on CMUdict)
+  numHeads: 4, // head dim 64, the usual size
+  numKvHeads: 0, // 0 = numHeads: plain multi-head attention
+  numEncoderLayers: 2, // the anchor's depth; words are short, depth buys little
+  numDecoderLayers: 2,
+  dimFeedforward: 1024, // 4·dModel, as the original Transformer
+  dropout: 0.1, // CMUdict is small (≈130k words); the Transformer's default regularization
+  activation: 'relu', // PyTorch's default, so parity fixtures need no flag
+  normFirst: true, // pre-norm trains stably without a long warmup
+  layerNormEps: 1e-5, // PyTorch's default
+  positional: 'sinusoidal', // no parameters, extrapolates past training lengths
+  maxLen: 64, // longest CMUdict word/pronunciation is < 40 symbols, plus BOS/EOS
+  shareEmbeddings: false, // graphemes and phonemes are different vocabularies
+  tieOutput: true, // output projection = target embedding: fewer parameters, better on small data
+  padId: 0, // the vocab module reserves id 0 for padding
+  scaleEmbeddings: true, // embeddings × √dModel, as the paper, to match the positional scale
+});
+
+export interface Seq2SeqForwardOptions {
+  /** (B) int32 true source lengths; positions at or past them are padding. */
+  srcLengths?: Tensor | null;
+  /** (B, S) bool, true = padding (PyTorch convention). Default: src == padId. */
+  srcPaddingMask?: Tensor | null;
+  /** (B, T) bool, true = padding. Default none (the causal mask already hides later pads). */
+  tgtPaddingMask?: Tensor | null;
+}
+
+export interface DecodeOptions {
+  bos: number;
+  eos: number;
+  /** Maximum generated tokens, EOS included (default config.maxLen − 1). */
+  maxLen?: number;
+  srcLengths?: Tensor | null;
+  srcPaddingMask?: Tensor | null;
+}
+
+export interface BeamSearchOptions extends DecodeOptions {
+  /** Beams kept per input (default 4). */
+  beamSize?: number;
+  /** Hypotheses returned per input (default 1, at most beamSize). */
+  nBest?: number;
+  /** α in score = Σ log p / length^α (default 1; 0 = raw sum, favours short outputs). */
+  lengthPenalty?: number;
+}
+
+export interface Hypothesis {
+  /** Generated ids without BOS and EOS. */
+  tokens: number[];
+  /** Length-normalized log-probability (Σ log p for greedy). */
+  score: number;
+}
+
+export class Seq2SeqTransformer extends Module {
+  readonly config: Readonly<Seq2SeqConfig>;
+  srcEmbed: Embedding;
+  tgtEmbed: Embedding;
+  srcPos: SinusoidalPositionalEncoding | LearnedPositionalEmbedding;
+  tgtPos: SinusoidalPositionalEncoding | LearnedPositionalEmbedding;
+  embDropout: Dropout;
+  encoder: TransformerEncoder;
+  decoder: TransformerDecoder;
+  outProj: Linear;
+
+  /** Args: config: srcVocabSize and tgtVocabSize are required; the rest default to SEQ2SEQ_DEFAULTS. */
+  constructor(config: Partial<Seq2SeqConfig> & Pick<Seq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
+    super();
+    const c = resolveConfig('Seq2SeqTransformer', SCHEMA, SEQ2SEQ_DEFAULTS, config);
+    requirePositiveInts('Seq2SeqTransformer', c, ['srcVocabSize', 'tgtVocabSize', 'dModel', 'numHeads', 'numEncoderLayers', 'numDecoderLayers', 'dimFeedforward', 'maxLen']);
+    if (c.shareEmbeddings && c.srcVocabSize !== c.tgtVocabSize) {
+      throw new ConfigError(`Seq2SeqTransformer: shareEmbeddings needs srcVocabSize === tgtVocabSize, received ${c.srcVocabSize} and ${c.tgtVocabSize}. Fix: build one joint vocabulary or set shareEmbeddings: false.`);
+    }
+    this.config = Object.freeze({ ...c });
+    const D = c.dModel;
+    const layerOpts = { dimFeedforward: c.dimFeedforward, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst, layerNormEps: c.layerNormEps, numKvHeads: c.numKvHeads || c.numHeads };
+    this.srcEmbed = new Embedding(c.srcVocabSize, D, { paddingIdx: c.padId });
+    this.tgtEmbed = c.shareEmbeddings ? this.srcEmbed : new Embedding(c.tgtVocabSize, D, { paddingIdx: c.padId });
+    const makePos = (): SinusoidalPositionalEncoding | LearnedPositionalEmbedding =>
+      c.positional === 'learned' ? new LearnedPositionalEmbedding(c.maxLen, D) : new SinusoidalPositionalEncoding(D, c.maxLen);
+    this.srcPos = makePos();
+    this.tgtPos = makePos();
+    this.embDropout = new Dropout(c.dropout);
+    const finalNorm = (): LayerNorm | null => (c.normFirst ? new LayerNorm(D, { eps: c.layerNormEps }) : null);
+    this.encoder = new TransformerEncoder(c.numEncoderLayers, () => new TransformerEncoderLayer(D, c.numHeads, layerOpts), finalNorm());
+    this.decoder = new TransformerDecoder(c.numDecoderLayers, () => new TransformerDecoderLayer(D, c.numHeads, layerOpts), finalNorm());
+    this.outProj = new Linear(D, c.tgtVocabSize, { bias: false });
+    if (c.tieOutput) this.outProj.weight = this.tgtEmbed.weight;
+  }
+
+  /** The full config, for config.json. */
+  toConfig(): Seq2SeqConfig {
+    return { ...this.config };
+  }
+
+  /** Rebuilds a model from config.json (unknown keys → ConfigError listing the valid ones). */
+  static fromConfig(config: Record<string, unknown>): Seq2SeqTransformer {
+    return new Seq2SeqTransformer(config as unknown as Seq2SeqConfig);
+  }
+
+  /**
+   * Teacher-forced logits.
+   * Args:
+   *   src: (B, S) int32 source ids.  tgtIn: (B, T) int32 target ids starting with BOS.
+   * Returns: (B, T, V) logits.
+   */
+  override forward(src: Tensor, tgtIn: Tensor, o: Seq2SeqForwardOptions = {}): Tensor {
+    const { memory, srcPad } = this.encode(src, o);
+    this.checkIds('tgtIn', tgtIn, this.config.tgtVocabSize);
+    const y = this.embed(this.tgtEmbed, this.tgtPos, tgtIn, 0); // (B, T, D)
+    const h = this.decoder.call(y, memory, { tgtIsCausal: true, tgtKeyPaddingMask: o.tgtPaddingMask, memoryKeyPaddingMask: srcPad }); // (B, T, D)
+    return this.outProj.call(h); // (B, T, V)
+  }
+
+  /** src (B, S) → memory (B, S, D) and the (B, S) padding mask (true = pad) used for it. */
+  encode(src: Tensor, o: Seq2SeqForwardOptions = {}): { memory: Tensor; srcPad: Tensor } {
+    this.checkIds('src', src, this.config.srcVocabSize);
+    const srcPad = this.paddingMask(src, o); // (B, S)
+    const x = this.embed(this.srcEmbed, this.srcPos, src, 0); // (B, S, D)
+    return { memory: this.encoder.call(x, { keyPaddingMask: srcPad }), srcPad }; // (B, S, D)
+  }
+
+  /** One decoding step on the caches: tokens (B, 1) at position `offset` → log-probabilities (B, V). */
+  decodeStep(tokens: Tensor, memory: Tensor, srcPad: Tensor, caches: DecoderLayerCache[], offset: number): Tensor {
+    const y = this.embed(this.tgtEmbed, this.tgtPos, tokens, offset); // (B, 1, D)
+    const h = this.decoder.call(y, memory, { tgtIsCausal: true, memoryKeyPaddingMask: srcPad, caches }); // (B, 1, D)
+    const V = this.config.tgtVocabSize;
+    return logSoftmax(this.outProj.call(h), -1).reshape([tokens.shape[0], V]); // (B, V)
+  }
+
+  /** Greedy decoding: the most probable token at each step until EOS or maxLen. */
+  greedyDecode(src: Tensor, o: DecodeOptions): { tokens: number[][]; scores: number[] } {
+    return noGrad(() => {
+      const { memory, srcPad } = this.encode(src, o); // (B, S, D)
+      const B = src.shape[0], V = this.config.tgtVocabSize, maxLen = this.maxSteps(o);
+      const caches = this.decoder.makeCache();
+      const out: number[][] = Array.from({ length: B }, () => []), scores = new Array<number>(B).fill(0);
+      const done = new Array<boolean>(B).fill(false);
+      let last = new Array<number>(B).fill(o.bos);
+      for (let t = 0; t < maxLen && done.some((d) => !d); t++) {
+        const logp = this.decodeStep(tensor(Int32Array.from(last), [B, 1]), memory, srcPad, caches, t); // (B, V)
+        last = last.map((_, b) => {
+          if (done[b]) return o.eos;
+          let best = 0;
+          for (let v = 1; v < V; v++) if (logp.data[b * V + v] > logp.data[b * V + best]) best = v;
+          scores[b] += logp.data[b * V + best];
+          if (best === o.eos) done[b] = true; else out[b].push(best);
+          return best;
+        });
+      }
+      return { tokens: out, scores };
+    });
+  }
+
+  /**
+   * Batched beam search on the KV caches. Returns, per input, up to nBest hypotheses
+   * sorted best first, scored Σ log p / length^lengthPenalty (length counts EOS).
+   */
+  beamSearch(src: Tensor, o: BeamSearchOptions): Hypothesis[][] {
+    const K = o.beamSize ?? 4, nBest = Math.min(o.nBest ?? 1, K), alpha = o.lengthPenalty ?? 1;
+    if (!Number.isInteger(K) || K <= 0) throw new ConfigError(`beamSearch: beamSize=${K}, expected a positive integer.`);
+    return noGrad(() => {
+      const enc = this.encode(src, o);
+      const B = src.shape[0], V = this.config.tgtVocabSize, maxLen = this.maxSteps(o);
+      const rep = tensor(Int32Array.from({ length: B * K }, (_, i) => Math.floor(i / K)), [B * K], { dtype: 'int32' });
+      const memory = indexSelect(enc.memory, 0, rep); // (B·K, S, D)
+      const srcPad = indexSelect(enc.srcPad, 0, rep); // (B·K, S)
+      const caches = this.decoder.makeCache();
+      let beams: number[][] = Array.from({ length: B * K }, () => []);
+      let logps = Float64Array.from({ length: B * K }, (_, i) => (i % K === 0 ? 0 : -Infinity));
+      const finished: Hypothesis[][] = Array.from({ length: B }, () => []);
+      const done = new Array<boolean>(B).fill(false);
+      const norm = (s: number, len: number): number => s / Math.pow(len, alpha);
+      for (let t = 0; t < maxLen && done.some((d) => !d); t++) {
+        const last = beams.map((b) => (b.length === 0 ? o.bos : b[b.length - 1]));
+        const logp = this.decodeStep(tensor(Int32Array.from(last), [B * K, 1]), memory, srcPad, caches, t); // (B·K, V)
+        const nextBeams: number[][] = [], nextLogps = new Float64Array(B * K).fill(-Infinity), order = new Int32Array(B * K);
+        for (let b = 0; b < B; b++) {
+          const cands: [number, number, number][] = []; // [score, beam, token]
+          if (!done[b]) {
+            for (let k = 0; k < K; k++) {
+              const bk = b * K + k;
+              if (logps[bk] === -Infinity) continue;
+              for (let v = 0; v < V; v++) cands.push([logps[bk] + logp.data[bk * V + v], bk, v]);
+            }
+            cands.sort((x, y) => y[0] - x[0]);
+          }
+          let kept = 0;
+          for (const [s, bk, v] of cands) {
+            if (kept === K) break;
+            if (v === o.eos || t === maxLen - 1) {
+              finished[b].push({ tokens: v === o.eos ? [...beams[bk]] : [...beams[bk], v], score: norm(s, t + 1) });
+              if (v === o.eos) continue;
+            }
+            nextBeams[b * K + kept] = [...beams[bk], v];
+            nextLogps[b * K + kept] = s;
+            order[b * K + kept] = bk;
+            kept++;
+          }
+          for (let k = kept; k < K; k++) { nextBeams[b * K + k] = []; order[b * K + k] = b * K; }
+          if (finished[b].length >= K || kept === 0) done[b] = true;
+        }
+        for (const c of caches) c.self.reorder(new Tensor(order, [B * K]));
+        beams = nextBeams;
+        logps = nextLogps;
+      }
+      return finished.map((f) => [...f].sort((x, y) => y.score - x.score).slice(0, nBest));
+    });
+  }
+
+  private maxSteps(o: DecodeOptions): number {
+    const m = o.maxLen ?? this.config.maxLen - 1;
+    if (!Number.isInteger(m) || m <= 0 || m > this.config.maxLen) {
+      throw new ConfigError(`Seq2SeqTransformer: maxLen=${m}, expected an integer in [1, ${this.config.maxLen}] (the positional table's size, config.maxLen).`);
+    }
+    return m;
+  }
+
+  /** Embeds ids (B, T) at positions offset… → (B, T, D). */
+  private embed(emb: Embedding, pos: SinusoidalPositionalEncoding | LearnedPositionalEmbedding, ids: Tensor, offset: number): Tensor {
+    let x = emb.call(ids); // (B, T, D)
+    if (this.config.scaleEmbeddings) x = mul(x, Math.sqrt(this.config.dModel)); // (B, T, D)
+    return this.embDropout.call(pos.call(x, offset)); // (B, T, D)
+  }
+
+  private paddingMask(src: Tensor, o: Seq2SeqForwardOptions): Tensor {
+    const [B, S] = src.shape;
+    if (o.srcPaddingMask) {
+      if (o.srcPaddingMask.dtype !== 'bool' || o.srcPaddingMask.ndim !== 2 || o.srcPaddingMask.shape[0] !== B || o.srcPaddingMask.shape[1] !== S) {
+        throw new ShapeError(`Seq2SeqTransformer: srcPaddingMask is ${o.srcPaddingMask.dtype} ${fmtShape(o.srcPaddingMask.shape)}, expected bool [${B}, ${S}] (true = padding).`);
+      }
+      return o.srcPaddingMask;
+    }
+    if (o.srcLengths) {
+      const len = o.srcLengths;
+      if (len.dtype !== 'int32' || len.ndim !== 1 || len.shape[0] !== B) {
+        throw new ShapeError(`Seq2SeqTransformer: srcLengths is ${len.dtype} ${fmtShape(len.shape)}, expected int32 [${B}].`);
+      }
+      const m = alloc('bool', B * S);
+      for (let b = 0; b < B; b++) for (let j = len.data[b]; j < S; j++) m[b * S + j] = 1;
+      return new Tensor(m, [B, S]); // (B, S)
+    }
+    return eq(src, this.config.padId); // (B, S)
+  }
+
+  private checkIds(name: string, ids: Tensor, vocab: number): void {
+    if (ids.dtype !== 'int32') throw new DTypeError(`Seq2SeqTransformer: ${name} must be int32 token ids, received ${ids.dtype}. Fix: build it with { dtype: 'int32' }.`);
+    if (ids.ndim !== 2) throw new ShapeError(`Seq2SeqTransformer: ${name} has shape ${fmtShape(ids.shape)}, expected (B, length) with vocabulary ${vocab}.`);
+    if (ids.shape[1] > this.config.maxLen) {
+      throw new ShapeError(`Seq2SeqTransformer: ${name} has length ${ids.shape[1]}, longer than maxLen=${this.config.maxLen}. Fix: raise maxLen in the config or truncate the input.`);
+    }
+  }
+}

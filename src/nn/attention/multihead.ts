@@ -1,0 +1,207 @@
+/**
+ * MultiheadAttention (Vaswani et al. 2017), with grouped-query attention (Ainslie et
+ * al. 2023; numKvHeads = 1 is multi-query attention), kdim/vdim, a KV cache for
+ * incremental decoding, and optional attention weights. torch.nn.MultiheadAttention's
+ * math; differences from PyTorch are listed in ./README.md (batchFirst defaults to
+ * true; attnMask uses heed's convention, keyPaddingMask keeps PyTorch's).
+ *
+ *   const attn = new MultiheadAttention(64, 4);
+ *   const { output } = attn.forward(x, x, x, { isCausal: true });   // (B, L, E)
+ *
+ * Letters: B batch, L queries, S keys, E embedDim, H numHeads, Hkv numKvHeads, hd = E / H.
+ *
+ * Parameter names (PyTorch → heed): in_proj_weight rows [0:E] / [E:2E] / [2E:3E] →
+ * qProj.weight / kProj.weight / vProj.weight (likewise in_proj_bias → *.bias;
+ * q_proj_weight … when kdim/vdim differ); out_proj.* → outProj.*.
+ */
+import { Tensor } from '../../tensor/tensor.js';
+import { Module } from '../module.js';
+import { Linear } from '../linear.js';
+import { scaledDotProductAttention } from '../../ops/attention.js';
+import { matmul } from '../../ops/matmul.js';
+import { softmax } from '../../ops/softmax.js';
+import { dropout } from '../../ops/dropout.js';
+import { add, mul } from '../../ops/elementwise.js';
+import { mean } from '../../ops/reduce.js';
+import { reshape, transpose } from '../../ops/shape.js';
+import { indexSelect } from '../../ops/indexing.js';
+import { arange } from '../../tensor/creation.js';
+import { noGrad } from '../../autograd/mode.js';
+import { ConfigError, ShapeError, fmtShape } from '../../errors.js';
+import { combineMasks, safeRows } from './masks.js';
+import { KVCache } from './kv-cache.js';
+import { isRecording, reportAttention } from './recorder.js';
+
+export interface MultiheadAttentionOptions {
+  /** Key/value heads for GQA (default numHeads; 1 = MQA). Must divide numHeads. */
+  numKvHeads?: number;
+  /** Dropout on the attention weights while training (default 0). */
+  dropout?: number;
+  /** Biases in the four projections (default true, as PyTorch). */
+  bias?: boolean;
+  /** Feature size of key inputs (default embedDim). */
+  kdim?: number;
+  /** Feature size of value inputs (default embedDim). */
+  vdim?: number;
+  /** Inputs and outputs are (B, L, E) when true (default — PyTorch's default is false), (L, B, E) when false. */
+  batchFirst?: boolean;
+}
+
+export interface MultiheadAttentionCallOptions {
+  /** PyTorch convention: (B, S) bool, true = padding key, ignored. The one exception to heed's mask rule. */
+  keyPaddingMask?: Tensor | null;
+  /** heed convention: bool true = may attend, or float added; (L, S), (B, L, S) or (B | 1, H | 1, L, S). */
+  attnMask?: Tensor | null;
+  /** Query i may see keys j ≤ i + S − L (bottom-right: correct with a KV cache). */
+  isCausal?: boolean;
+  /** Also return the attention weights (computed by the composed path). Default false. */
+  needWeights?: boolean;
+  /** Average the weights over heads → (B, L, S) (default true, as PyTorch); else (B, H, L, S). */
+  averageAttnWeights?: boolean;
+  /** Cache of earlier keys/values; the new ones are appended (or reused when static and full). */
+  kvCache?: KVCache | null;
+}
+
+export interface AttentionOutput {
+  /** (B, L, E), or (L, B, E) when batchFirst is false. */
+  output: Tensor;
+  /** (B, L, S) or (B, H, L, S) when needWeights, else null. */
+  weights: Tensor | null;
+}
+
+export class MultiheadAttention extends Module {
+  readonly embedDim: number;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly dropoutP: number;
+  readonly batchFirst: boolean;
+  qProj: Linear;
+  kProj: Linear;
+  vProj: Linear;
+  outProj: Linear;
+
+  /**
+   * Args:
+   *   embedDim: model size E (queries and output).
+   *   numHeads: query heads H; E must be divisible by H.
+   *   options: see MultiheadAttentionOptions.
+   */
+  constructor(embedDim: number, numHeads: number, options: MultiheadAttentionOptions = {}) {
+    super();
+    const Hkv = options.numKvHeads ?? numHeads;
+    if (!Number.isInteger(numHeads) || numHeads <= 0 || embedDim % numHeads !== 0) {
+      throw new ConfigError(`MultiheadAttention: embedDim=${embedDim} is not divisible by numHeads=${numHeads}. Fix: choose numHeads among the divisors of ${embedDim} (e.g. ${divisors(embedDim).join(', ')}).`);
+    }
+    if (!Number.isInteger(Hkv) || Hkv <= 0 || numHeads % Hkv !== 0) {
+      throw new ConfigError(`MultiheadAttention: numHeads=${numHeads} is not divisible by numKvHeads=${Hkv}. Fix: choose numKvHeads among ${divisors(numHeads).join(', ')}.`);
+    }
+    const p = options.dropout ?? 0;
+    if (!(p >= 0 && p < 1)) throw new ConfigError(`MultiheadAttention: dropout=${p}, expected a probability in [0, 1).`);
+    this.embedDim = embedDim;
+    this.numHeads = numHeads;
+    this.numKvHeads = Hkv;
+    this.headDim = embedDim / numHeads;
+    this.dropoutP = p;
+    this.batchFirst = options.batchFirst ?? true;
+    const bias = options.bias ?? true;
+    const kvOut = Hkv * this.headDim;
+    this.qProj = new Linear(embedDim, embedDim, { bias });
+    this.kProj = new Linear(options.kdim ?? embedDim, kvOut, { bias });
+    this.vProj = new Linear(options.vdim ?? embedDim, kvOut, { bias });
+    this.outProj = new Linear(embedDim, embedDim, { bias });
+  }
+
+  /**
+   * Args:
+   *   query: (B, L, E).
+   *   key: (B, S, kdim); default query (self-attention).
+   *   value: (B, S, vdim); default key.
+   *   options: masks, isCausal, needWeights, kvCache (MultiheadAttentionCallOptions).
+   * Returns: { output (B, L, E), weights (B, L, S) | (B, H, L, S) | null }.
+   */
+  override forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: MultiheadAttentionCallOptions = {}): AttentionOutput {
+    const kind = key === query ? 'self' : 'cross';
+    if (!this.batchFirst) {
+      const [q0, k0, v0] = [query, key, value];
+      query = transpose(q0, 0, 1); // (B, L, E)
+      key = k0 === q0 ? query : transpose(k0, 0, 1); // (B, S, kdim)
+      value = v0 === k0 ? key : transpose(v0, 0, 1); // (B, S, vdim)
+    }
+    this.checkInputs(query, key, value);
+    const [B, L] = query.shape;
+    const H = this.numHeads, Hkv = this.numKvHeads, hd = this.headDim;
+    const q = transpose(reshape(this.qProj.call(query), [B, L, H, hd]), 1, 2); // (B, H, L, hd)
+    let k: Tensor, v: Tensor;
+    const cache = options.kvCache ?? null;
+    if (cache && cache.mode === 'static' && cache.length > 0) {
+      [k, v] = [cache.k!, cache.v!]; // (B, Hkv, S, hd)
+    } else {
+      const T = key.shape[1];
+      k = transpose(reshape(this.kProj.call(key), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
+      v = transpose(reshape(this.vProj.call(value), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
+      if (cache) [k, v] = cache.append(k, v); // (B, Hkv, S, hd)
+    }
+    const S = k.shape[2];
+    const p = this.training ? this.dropoutP : 0;
+    const wantWeights = options.needWeights ?? false;
+    let y: Tensor, weights: Tensor | null = null;
+    if (wantWeights) {
+      const mask = combineMasks('MultiheadAttention', { ...options, causal: options.isCausal ?? false }, B, H, L, S, q.dtype); // (B | 1, H | 1, L, S)
+      const w = this.attentionWeights(q, k, mask); // (B, H, L, S)
+      y = matmul(p > 0 ? dropout(w, p) : w, this.expandKv(v)); // (B, H, L, hd)
+      weights = (options.averageAttnWeights ?? true) ? mean(w, 1) : w; // (B, L, S) or (B, H, L, S)
+      if (isRecording()) reportAttention(this, w, kind);
+    } else {
+      const mask = combineMasks('MultiheadAttention', options, B, H, L, S, q.dtype); // (B | 1, H | 1, L, S)
+      y = scaledDotProductAttention(q, k, v, {
+        attnMask: mask, isCausal: options.isCausal ?? false, causalAlignment: 'bottom-right', dropoutP: p, enableGqa: H !== Hkv,
+      }); // (B, H, L, hd)
+      if (isRecording()) {
+        const full = combineMasks('MultiheadAttention', { ...options, causal: options.isCausal ?? false }, B, H, L, S, q.dtype);
+        reportAttention(this, noGrad(() => this.attentionWeights(q, k, full)), kind); // (B, H, L, S)
+      }
+    }
+    let out = this.outProj.call(reshape(transpose(y, 1, 2), [B, L, this.embedDim])); // (B, L, E)
+    if (!this.batchFirst) out = transpose(out, 0, 1); // (L, B, E)
+    return { output: out, weights };
+  }
+
+  /** softmax(q·kᵀ/√hd + mask) by the composed ops; fully masked rows are zeros. (B, H, L, S). */
+  private attentionWeights(q: Tensor, k: Tensor, mask: Tensor | null): Tensor {
+    let scores = mul(matmul(q, transpose(this.expandKv(k), 2, 3)), 1 / Math.sqrt(this.headDim)); // (B, H, L, S)
+    if (mask === null) return softmax(scores, -1); // (B, H, L, S)
+    const safe = safeRows(mask);
+    scores = add(scores, safe.mask); // (B, H, L, S)
+    const w = softmax(scores, -1); // (B, H, L, S)
+    return safe.keep ? mul(w, safe.keep) : w; // (B, H, L, S)
+  }
+
+  /** GQA: repeats kv head ⌊h / (H/Hkv)⌋ for query head h. (B, Hkv, S, d) → (B, H, S, d). */
+  private expandKv(t: Tensor): Tensor {
+    if (this.numKvHeads === this.numHeads) return t;
+    const group = this.numHeads / this.numKvHeads;
+    const idx = arange(0, this.numHeads);
+    for (let h = 0; h < this.numHeads; h++) idx.data[h] = Math.floor(h / group);
+    return indexSelect(t, 1, idx); // (B, H, S, d)
+  }
+
+  private checkInputs(query: Tensor, key: Tensor, value: Tensor): void {
+    const layout = this.batchFirst ? '(B, L, E)' : '(L, B, E)';
+    if (query.ndim !== 3 || query.shape[2] !== this.embedDim) {
+      throw new ShapeError(`MultiheadAttention: query has shape ${fmtShape(query.shape)}, expected 3-D ${layout} with E = embedDim = ${this.embedDim}. Fix: add a batch dim with unsqueeze(0), or set batchFirst to match your layout.`);
+    }
+    if (key.ndim !== 3 || key.shape[2] !== this.kProj.inFeatures || key.shape[0] !== query.shape[0]) {
+      throw new ShapeError(`MultiheadAttention: key has shape ${fmtShape(key.shape)}, expected [${query.shape[0]}, S, ${this.kProj.inFeatures}] (batch like query, kdim = ${this.kProj.inFeatures}).`);
+    }
+    if (value.ndim !== 3 || value.shape[2] !== this.vProj.inFeatures || value.shape[0] !== key.shape[0] || value.shape[1] !== key.shape[1]) {
+      throw new ShapeError(`MultiheadAttention: value has shape ${fmtShape(value.shape)}, expected [${key.shape[0]}, ${key.shape[1]}, ${this.vProj.inFeatures}] (batch and length like key, vdim = ${this.vProj.inFeatures}).`);
+    }
+  }
+}
+
+function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= n && out.length < 8; d++) if (n % d === 0) out.push(d);
+  return out;
+}

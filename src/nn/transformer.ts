@@ -1,0 +1,226 @@
+/**
+ * Transformer encoder and decoder layers and stacks, with torch.nn.TransformerEncoderLayer /
+ * TransformerDecoderLayer's math (post-norm by default as PyTorch, pre-norm with normFirst).
+ *
+ *   post-norm: x = norm1(x + sa(x));        x = norm2(x + ca(x, mem));  x = norm3(x + ff(x))
+ *   pre-norm:  x = x + sa(norm1(x));        x = x + ca(norm2(x), mem);  x = x + ff(norm3(x))
+ *   ff(x) = dropout2(linear2(dropout(act(linear1(x)))))          sa/ca end in dropout1/dropout2
+ *
+ * Parameter names (PyTorch → heed): self_attn.* → selfAttn.* (see attention/multihead.ts),
+ * multihead_attn.* → crossAttn.*, linear1/linear2/norm1/norm2/norm3 unchanged.
+ *
+ * Letters: B batch, T target length, S source length, D dModel, F dimFeedforward.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { add } from '../ops/elementwise.js';
+import { Module, ModuleList } from './module.js';
+import { Linear } from './linear.js';
+import { LayerNorm } from './norm.js';
+import { Dropout } from './dropout.js';
+import { activate, type Activation } from './feedforward.js';
+import { MultiheadAttention } from './attention/multihead.js';
+import { KVCache } from './attention/kv-cache.js';
+import { ConfigError } from '../errors.js';
+
+export interface TransformerLayerOptions {
+  /** Hidden size of the feed-forward block (default 4·D... PyTorch's default is 2048). */
+  dimFeedforward?: number;
+  dropout?: number;
+  /** 'relu' (default, PyTorch's) or 'gelu' / 'gelu_tanh'. */
+  activation?: Exclude<Activation, 'swiglu'>;
+  layerNormEps?: number;
+  /** Pre-norm (true) or post-norm (false, PyTorch's default). */
+  normFirst?: boolean;
+  bias?: boolean;
+  /** Key/value heads for grouped-query attention (default numHeads). */
+  numKvHeads?: number;
+}
+
+export interface EncoderCallOptions {
+  /** heed convention (true = may attend), (T, T) or (B, H, T, T). */
+  mask?: Tensor | null;
+  /** PyTorch convention: (B, T) bool, true = padding. */
+  keyPaddingMask?: Tensor | null;
+  isCausal?: boolean;
+}
+
+export interface DecoderCallOptions {
+  tgtMask?: Tensor | null;
+  tgtIsCausal?: boolean;
+  /** (B, T) bool, true = padding (PyTorch convention). */
+  tgtKeyPaddingMask?: Tensor | null;
+  memoryMask?: Tensor | null;
+  /** (B, S) bool, true = padding (PyTorch convention). */
+  memoryKeyPaddingMask?: Tensor | null;
+  /** Per-layer caches for incremental decoding (see TransformerDecoder.makeCache). */
+  cache?: DecoderLayerCache | null;
+}
+
+export interface DecoderLayerCache {
+  self: KVCache;
+  cross: KVCache;
+}
+
+function resolveFf(dModel: number, o: TransformerLayerOptions): { F: number; p: number; act: Exclude<Activation, 'swiglu'> } {
+  const act = o.activation ?? 'relu';
+  if (!['relu', 'gelu', 'gelu_tanh'].includes(act)) throw new ConfigError(`Transformer layer: activation='${String(act)}', expected 'relu', 'gelu' or 'gelu_tanh'.`);
+  return { F: o.dimFeedforward ?? 4 * dModel, p: o.dropout ?? 0.1, act };
+}
+
+export class TransformerEncoderLayer extends Module {
+  readonly normFirst: boolean;
+  readonly activation: Exclude<Activation, 'swiglu'>;
+  selfAttn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+
+  /**
+   * Args:
+   *   dModel: model size D.
+   *   numHeads: attention heads.
+   *   options: dimFeedforward (default 4·D), dropout (0.1), activation ('relu'), normFirst (false), layerNormEps (1e-5).
+   */
+  constructor(dModel: number, numHeads: number, options: TransformerLayerOptions = {}) {
+    super();
+    const { F, p, act } = resolveFf(dModel, options);
+    const bias = options.bias ?? true, eps = options.layerNormEps ?? 1e-5;
+    this.normFirst = options.normFirst ?? false;
+    this.activation = act;
+    this.selfAttn = new MultiheadAttention(dModel, numHeads, { dropout: p, bias, numKvHeads: options.numKvHeads ?? numHeads });
+    this.linear1 = new Linear(dModel, F, { bias });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(F, dModel, { bias });
+    this.norm1 = new LayerNorm(dModel, { eps, bias });
+    this.norm2 = new LayerNorm(dModel, { eps, bias });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+  }
+
+  /** x (B, T, D) → (B, T, D). */
+  override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
+    const sa = (h: Tensor): Tensor => this.dropout1.call(this.selfAttn.call(h, h, h, { attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal }).output); // (B, T, D)
+    if (this.normFirst) {
+      x = add(x, sa(this.norm1.call(x))); // (B, T, D)
+      return add(x, this.ff(this.norm2.call(x))); // (B, T, D)
+    }
+    x = this.norm1.call(add(x, sa(x))); // (B, T, D)
+    return this.norm2.call(add(x, this.ff(x))); // (B, T, D)
+  }
+
+  private ff(x: Tensor): Tensor {
+    const h = this.dropout.call(activate(this.linear1.call(x), this.activation)); // (B, T, F)
+    return this.dropout2.call(this.linear2.call(h)); // (B, T, D)
+  }
+}
+
+export class TransformerDecoderLayer extends Module {
+  readonly normFirst: boolean;
+  readonly activation: Exclude<Activation, 'swiglu'>;
+  selfAttn: MultiheadAttention;
+  crossAttn: MultiheadAttention;
+  linear1: Linear;
+  dropout: Dropout;
+  linear2: Linear;
+  norm1: LayerNorm;
+  norm2: LayerNorm;
+  norm3: LayerNorm;
+  dropout1: Dropout;
+  dropout2: Dropout;
+  dropout3: Dropout;
+
+  /** Args as TransformerEncoderLayer. */
+  constructor(dModel: number, numHeads: number, options: TransformerLayerOptions = {}) {
+    super();
+    const { F, p, act } = resolveFf(dModel, options);
+    const bias = options.bias ?? true, eps = options.layerNormEps ?? 1e-5;
+    this.normFirst = options.normFirst ?? false;
+    this.activation = act;
+    const numKvHeads = options.numKvHeads ?? numHeads;
+    this.selfAttn = new MultiheadAttention(dModel, numHeads, { dropout: p, bias, numKvHeads });
+    this.crossAttn = new MultiheadAttention(dModel, numHeads, { dropout: p, bias, numKvHeads });
+    this.linear1 = new Linear(dModel, F, { bias });
+    this.dropout = new Dropout(p);
+    this.linear2 = new Linear(F, dModel, { bias });
+    this.norm1 = new LayerNorm(dModel, { eps, bias });
+    this.norm2 = new LayerNorm(dModel, { eps, bias });
+    this.norm3 = new LayerNorm(dModel, { eps, bias });
+    this.dropout1 = new Dropout(p);
+    this.dropout2 = new Dropout(p);
+    this.dropout3 = new Dropout(p);
+  }
+
+  /**
+   * Args:
+   *   x: (B, T, D) target (with a cache: only the new positions).
+   *   memory: (B, S, D) encoder output.
+   * Returns: (B, T, D).
+   */
+  override forward(x: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
+    const sa = (h: Tensor): Tensor => this.dropout1.call(this.selfAttn.call(h, h, h, {
+      attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal, kvCache: o.cache?.self,
+    }).output); // (B, T, D)
+    const ca = (h: Tensor): Tensor => this.dropout2.call(this.crossAttn.call(h, memory, memory, {
+      attnMask: o.memoryMask, keyPaddingMask: o.memoryKeyPaddingMask, kvCache: o.cache?.cross,
+    }).output); // (B, T, D)
+    if (this.normFirst) {
+      x = add(x, sa(this.norm1.call(x))); // (B, T, D)
+      x = add(x, ca(this.norm2.call(x))); // (B, T, D)
+      return add(x, this.ff(this.norm3.call(x))); // (B, T, D)
+    }
+    x = this.norm1.call(add(x, sa(x))); // (B, T, D)
+    x = this.norm2.call(add(x, ca(x))); // (B, T, D)
+    return this.norm3.call(add(x, this.ff(x))); // (B, T, D)
+  }
+
+  private ff(x: Tensor): Tensor {
+    const h = this.dropout.call(activate(this.linear1.call(x), this.activation)); // (B, T, F)
+    return this.dropout3.call(this.linear2.call(h)); // (B, T, D)
+  }
+}
+
+/** A stack of encoder layers with an optional final LayerNorm (used with pre-norm). */
+export class TransformerEncoder extends Module {
+  layers: ModuleList<TransformerEncoderLayer>;
+  norm: LayerNorm | null;
+
+  constructor(numLayers: number, makeLayer: () => TransformerEncoderLayer, norm: LayerNorm | null = null) {
+    super();
+    this.layers = new ModuleList(Array.from({ length: numLayers }, makeLayer));
+    this.norm = norm;
+  }
+
+  /** x (B, T, D) → (B, T, D). */
+  override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
+    for (const layer of this.layers) x = layer.call(x, o); // (B, T, D)
+    return this.norm ? this.norm.call(x) : x; // (B, T, D)
+  }
+}
+
+/** A stack of decoder layers with an optional final LayerNorm (used with pre-norm). */
+export class TransformerDecoder extends Module {
+  layers: ModuleList<TransformerDecoderLayer>;
+  norm: LayerNorm | null;
+
+  constructor(numLayers: number, makeLayer: () => TransformerDecoderLayer, norm: LayerNorm | null = null) {
+    super();
+    this.layers = new ModuleList(Array.from({ length: numLayers }, makeLayer));
+    this.norm = norm;
+  }
+
+  /** One empty cache per layer, for incremental decoding. */
+  makeCache(): DecoderLayerCache[] {
+    return this.layers.toArray().map(() => ({ self: new KVCache('append'), cross: new KVCache('static') }));
+  }
+
+  /** x (B, T, D), memory (B, S, D) → (B, T, D). With caches, x holds only the new positions. */
+  override forward(x: Tensor, memory: Tensor, o: Omit<DecoderCallOptions, 'cache'> & { caches?: DecoderLayerCache[] | null } = {}): Tensor {
+    let i = 0;
+    for (const layer of this.layers) x = layer.call(x, memory, { ...o, cache: o.caches?.[i++] ?? null }); // (B, T, D)
+    return this.norm ? this.norm.call(x) : x; // (B, T, D)
+  }
+}

@@ -5,7 +5,10 @@
 import { VERSION } from '../version.js';
 import { backendInfo } from '../backend/registry.js';
 import { HeedError } from '../errors.js';
-import { runSmokeDemo } from './smoke.js';
+import { demoCommand } from './commands/demo.js';
+import { trainCommand } from './commands/train.js';
+import { evalCommand } from './commands/eval.js';
+import { predictCommand } from './commands/predict.js';
 
 export interface Command {
   summary: string;
@@ -13,12 +16,12 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
+/** One entry per subcommand; each lives in src/cli/commands/<name>.ts. */
 export const COMMANDS: Record<string, Command> = {
-  demo: {
-    summary: 'the main job: train a small attention model on embedded data and report',
-    usage: 'heed demo',
-    run: runSmokeDemo,
-  },
+  demo: demoCommand,
+  train: trainCommand,
+  eval: evalCommand,
+  predict: predictCommand,
 };
 
 function versionText(): string {
@@ -70,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`heed ${cmd}: ${e.name}: ${e.message}`);
       return 1;
     }
+    if (e instanceof Error && (e as NodeJS.ErrnoException).code === 'EPIPE') return 0;
     throw e;
   }
 }

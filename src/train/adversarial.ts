@@ -29,7 +29,8 @@ export interface AdversarialOptions {
 }
 
 export interface HookableModule {
-  registerForwardHook(fn: (m: never, args: unknown[], out: unknown) => unknown): { remove(): void };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  registerForwardHook(fn: (m: any, args: unknown[], out: unknown) => unknown): { remove(): void };
 }
 
 export class AdversarialEmbedding {

@@ -20,7 +20,7 @@
  * A non-finite loss or gradient norm stops the run with a NumericalError; nothing is saved
  * after it, so <out>/last keeps the last good state.
  */
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import { Generator, getRngState, setRngState } from '../tensor/rng.js';
@@ -246,6 +246,7 @@ export class Trainer<B> {
   async fit(): Promise<TrainResult> {
     const o = this.options;
     const t0 = Date.now();
+    mkdirSync(o.out, { recursive: true });
     const progress = new Progress(o.maxSteps, o.progress, o.logEvery);
     const onSigint = () => {
       this.interrupted = true;

@@ -1,0 +1,178 @@
+/**
+ * What every task shares: the training hyper-parameters (optimizer, schedule, regularization,
+ * loop), their schema and defaults, and the code that turns them into an optimizer, a scheduler
+ * and Trainer options. A task's config = its own keys + these; CLI flags map one-to-one onto them.
+ */
+import type { ConfigSchema } from '../models/config.js';
+import { resolveConfig } from '../models/config.js';
+import { ConfigError } from '../errors.js';
+import { SGD } from '../train/optim/sgd.js';
+import { Adam, AdamW } from '../train/optim/adam.js';
+import { paramGroups, type HasNamedParameters, type Optimizer } from '../train/optim/optimizer.js';
+import { LRScheduler, SCHEDULE_KINDS, type ScheduleKind } from '../train/optim/schedule.js';
+import type { TrainerOptions } from '../train/trainer.js';
+import type { Predictor } from './predictor.js';
+
+export interface TrainConfig {
+  /** Seeds initialization, dropout, batching and augmentation. */
+  seed: number;
+  optimizer: 'adamw' | 'adam' | 'sgd';
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** SGD momentum. */
+  momentum: number;
+  /** Decoupled (AdamW) or L2 (Adam, SGD) decay; biases, norms and embeddings are exempt. */
+  weightDecay: number;
+  schedule: ScheduleKind;
+  warmupSteps: number;
+  /** Floor of linear/cosine decay, as a fraction of lr. */
+  minLrRatio: number;
+  maxSteps: number;
+  gradAccum: number;
+  /** Global-norm gradient clipping; 0 disables. */
+  clipNorm: number;
+  labelSmoothing: number;
+  dropout: number;
+  /** Validate (and save the best model) every this many steps; 0 = only at the end. */
+  evalEvery: number;
+  /** Validations without improvement before stopping; 0 = never stop early. */
+  patience: number;
+  logEvery: number;
+  /** Stop training after this many seconds; 0 = no limit. */
+  timeLimit: number;
+  /** Adversarial training on embedding outputs: ε (0 = off) and steps (1 = FGSM, >1 = PGD). */
+  adversarialEpsilon: number;
+  adversarialSteps: number;
+}
+
+export const TRAIN_SCHEMA: ConfigSchema<TrainConfig> = {
+  seed: 'number', optimizer: ['adamw', 'adam', 'sgd'], lr: 'number', beta1: 'number', beta2: 'number', momentum: 'number',
+  weightDecay: 'number', schedule: SCHEDULE_KINDS, warmupSteps: 'number', minLrRatio: 'number', maxSteps: 'number',
+  gradAccum: 'number', clipNorm: 'number', labelSmoothing: 'number', dropout: 'number', evalEvery: 'number', patience: 'number',
+  logEvery: 'number', timeLimit: 'number', adversarialEpsilon: 'number', adversarialSteps: 'number',
+};
+
+export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
+  seed: 0,
+  optimizer: 'adamw', // decoupled decay: the Transformer default
+  lr: 1e-3,
+  beta1: 0.9,
+  beta2: 0.98, // the Transformer paper's β2: adapts faster than 0.999 on short runs
+  momentum: 0.9,
+  weightDecay: 0.01,
+  schedule: 'cosine',
+  warmupSteps: 200, // pre-norm models need little warmup
+  minLrRatio: 0.05,
+  maxSteps: 2000,
+  gradAccum: 1,
+  clipNorm: 1,
+  labelSmoothing: 0.1, // Szegedy et al.; standard for seq2seq
+  dropout: 0.1,
+  evalEvery: 500,
+  patience: 0,
+  logEvery: 50,
+  timeLimit: 0,
+  adversarialEpsilon: 0,
+  adversarialSteps: 1,
+});
+
+/** A task's full config schema: its own keys plus the training keys. */
+export interface TaskSpec<C> {
+  name: string;
+  summary: string;
+  schema: ConfigSchema<C>;
+  defaults: Readonly<C>;
+  /** Validation metric and direction (picks the best checkpoint). */
+  metric: string;
+  metricMode: 'min' | 'max';
+}
+
+/** Merges user values over the task defaults, rejecting unknown keys and wrong types, then checks ranges. */
+export function resolveTaskConfig<C extends TrainConfig>(spec: TaskSpec<C>, user: Record<string, unknown>): C {
+  const c = resolveConfig(`${spec.name} config`, spec.schema, spec.defaults as Partial<C>, user);
+  const int = (k: keyof C & string, min: number) => {
+    const v = c[k] as unknown as number;
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`${spec.name} config: '${k}' is ${v}, expected an integer ≥ ${min}.`);
+  };
+  for (const k of ['maxSteps', 'gradAccum', 'logEvery', 'adversarialSteps'] as const) int(k as keyof C & string, 1);
+  for (const k of ['warmupSteps', 'evalEvery', 'patience', 'seed'] as const) int(k as keyof C & string, 0);
+  const range = (k: keyof TrainConfig, lo: number, hi: number, loOpen = false) => {
+    const v = c[k] as number;
+    if (!(loOpen ? v > lo : v >= lo) || !(v <= hi)) throw new ConfigError(`${spec.name} config: '${k}' is ${v}, expected a value in ${loOpen ? '(' : '['}${lo}, ${hi}].`);
+  };
+  range('lr', 0, 10, true);
+  range('dropout', 0, 0.99);
+  range('labelSmoothing', 0, 1);
+  range('weightDecay', 0, 10);
+  range('minLrRatio', 0, 1);
+  range('beta1', 0, 1);
+  range('beta2', 0, 1);
+  range('clipNorm', 0, Infinity);
+  range('adversarialEpsilon', 0, Infinity);
+  range('timeLimit', 0, Infinity);
+  return c;
+}
+
+export function makeOptimizer(model: HasNamedParameters, c: TrainConfig): Optimizer<Record<string, number | boolean>> {
+  const groups = paramGroups(model, c.weightDecay);
+  switch (c.optimizer) {
+    case 'sgd':
+      return new SGD(groups, { lr: c.lr, momentum: c.momentum }) as unknown as Optimizer<Record<string, number | boolean>>;
+    case 'adam':
+      return new Adam(groups, { lr: c.lr, beta1: c.beta1, beta2: c.beta2 }) as unknown as Optimizer<Record<string, number | boolean>>;
+    default:
+      return new AdamW(groups, { lr: c.lr, beta1: c.beta1, beta2: c.beta2 }) as unknown as Optimizer<Record<string, number | boolean>>;
+  }
+}
+
+export function makeScheduler(opt: Optimizer<Record<string, number | boolean>>, c: TrainConfig): LRScheduler {
+  return new LRScheduler(opt as never, {
+    kind: c.schedule, warmupSteps: c.warmupSteps, totalSteps: Math.max(c.maxSteps, c.warmupSteps + 1), minLrRatio: c.minLrRatio,
+    stepSize: Math.max(1, Math.floor(c.maxSteps / 3)), gamma: 0.3,
+  });
+}
+
+export function trainerOptions(c: TrainConfig, spec: TaskSpec<TrainConfig>, run: RunOptions): TrainerOptions {
+  return {
+    out: run.out, runId: run.runId, maxSteps: c.maxSteps, gradAccum: c.gradAccum, clipNorm: c.clipNorm, evalEvery: c.evalEvery,
+    metric: spec.metric, metricMode: spec.metricMode, patience: c.patience, logEvery: c.logEvery, seed: c.seed,
+    progress: run.progress ?? 'auto', timeLimit: c.timeLimit,
+    adversarial: c.adversarialEpsilon > 0 ? { epsilon: c.adversarialEpsilon, steps: c.adversarialSteps } : null,
+  };
+}
+
+export interface RunOptions {
+  out: string;
+  runId: string;
+  resume?: boolean;
+  progress?: 'auto' | 'plain' | 'none';
+  /** Where human-readable lines go (default console.log). */
+  print?: (line: string) => void;
+}
+
+export interface TrainSummary {
+  out: string;
+  steps: number;
+  seconds: number;
+  tokensPerSecond: number;
+  stoppedBy: string;
+  best: number | null;
+  metrics: Record<string, number> | null;
+}
+
+export interface EvalResult {
+  split: string;
+  metrics: Record<string, number>;
+  /** Human-readable report (tables, examples). */
+  report: string;
+}
+
+/** What the task registry holds for each task. */
+export interface TaskDefinition {
+  spec: TaskSpec<TrainConfig>;
+  /** Trains into run.out with the given (already resolved) config. */
+  train(config: Record<string, unknown>, run: RunOptions): Promise<TrainSummary>;
+  evaluate(dir: string, options: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult>;
+  loadPredictor(dir: string): Promise<Predictor>;
+}

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <type_traits>
+#include <algorithm>
 
 namespace heed {
 
@@ -29,5 +30,28 @@ inline void parallelFor(int64_t ntasks, F&& f) {
 
 // Upper bound on the `thread` index passed to tasks (for per-thread buffers).
 constexpr int kMaxThreads = 256;
+
+}  // namespace heed
+
+namespace heed {
+
+// Splits [0, n) into contiguous chunks of about `grain` items (at least one per
+// thread when there is enough work) and runs f(lo, hi) on each. Small ranges run
+// inline on the caller, without waking the pool.
+template <class F>
+inline void parallelChunks(int64_t n, int64_t grain, F&& f) {
+  if (n <= 0) return;
+  if (grain < 1) grain = 1;
+  if (n <= grain || poolSize() == 1) {
+    f(int64_t(0), n);
+    return;
+  }
+  int64_t chunks = (n + grain - 1) / grain;
+  int64_t per = (n + chunks - 1) / chunks;
+  parallelFor(chunks, [&](int64_t t, int) {
+    int64_t lo = t * per, hi = std::min(n, lo + per);
+    if (lo < hi) f(lo, hi);
+  });
+}
 
 }  // namespace heed

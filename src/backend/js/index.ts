@@ -11,3 +11,6 @@ export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } 
 export { embeddingForward, embeddingBackward } from './embedding.js';
 export { permute } from './layout.js';
 export { attentionForward, attentionBackward } from './attention.js';
+export { crossEntropyForward, crossEntropyBackward } from './crossentropy.js';
+export { adamwStep } from './optim.js';
+export { quantizePerChannel, int8Gemm } from './int8.js';

@@ -1,0 +1,169 @@
+// int8 weight quantization and the int8 GEMM. Semantics: src/backend/js/int8.ts.
+//
+// out (m, n) = sx_i · sw_j · Σ_c qx_ic · qw_jc + bias_j, x quantized per row here.
+// With AVX-512 VNNI the dot products use vpdpbusd, which multiplies unsigned by
+// signed bytes: x is stored as u8 = qx + 128 and the extra 128 · Σ_c qw_jc is
+// subtracted afterwards, so the int32 sums equal the reference exactly. W is
+// repacked per call into 16-column groups of 4-byte k-quads (the layout vpdpbusd
+// wants). Elsewhere a portable int32 loop computes the same integers.
+#include "common.h"
+#include "kernels.h"
+#include "threadpool.h"
+#if defined(__AVX512VNNI__) && defined(__AVX512BW__)
+#include <immintrin.h>
+#define HEED_VNNI 1
+#endif
+
+namespace heed {
+namespace HEED_NS {
+
+namespace {
+
+// Symmetric per-row quantization, bit-identical to the reference (double division
+// for the scale, float product, round half away from zero, clamp ±127).
+HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
+  float maxAbs = 0.f;
+  for (int64_t c = 0; c < k; c++) maxAbs = std::max(maxAbs, std::fabs(w[c]));
+  float scale = maxAbs > 0.f ? float(double(maxAbs) / 127.0) : 1.f;
+  float inv = float(1.0 / double(scale));
+  for (int64_t c = 0; c < k; c++) {
+    float r = std::round(w[c] * inv);
+    q[c] = int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
+  }
+  return scale;
+}
+
+struct Int8Scratch {
+  Scratch xq, wp, misc;
+};
+
+}  // namespace
+
+void quantizePerChannel(const float* w, int8_t* q, float* scales, int64_t n, int64_t k) {
+  parallelChunks(n, std::max<int64_t>(1, 32768 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) scales[r] = quantizeRow(w + r * k, q + r * k, k);
+  });
+}
+
+#if HEED_VNNI
+
+namespace {
+constexpr int MR = 6, NV = 4, NP = NV * 16;  // 6 rows × 64 columns of int32 accumulators
+
+// acc(rows × 64) = Σ_quads u8(x) · s8(w) for one 64-column panel.
+template <int R>
+HEED_INLINE void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, int32_t* acc) {
+  __m512i c[R][NV];
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NV; v++) c[r][v] = _mm512_setzero_si512();
+  for (int64_t q = 0; q < kq; q++) {
+    __m512i b[NV];
+    for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_si512(wp + (q * NV + v) * 64);
+    for (int r = 0; r < R; r++) {
+      int32_t quad;
+      std::memcpy(&quad, x + r * ldx + q * 4, 4);
+      __m512i a = _mm512_set1_epi32(quad);
+      for (int v = 0; v < NV; v++) c[r][v] = _mm512_dpbusd_epi32(c[r][v], a, b[v]);
+    }
+  }
+  for (int r = 0; r < R; r++)
+    for (int v = 0; v < NV; v++) _mm512_storeu_si512(acc + r * NP + v * 16, c[r][v]);
+}
+}  // namespace
+
+void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out, int64_t m, int64_t n, int64_t k,
+              const float* bias) {
+  if (m == 0 || n == 0) return;
+  static thread_local Int8Scratch ws;
+  const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
+  const int64_t panels = (n + NP - 1) / NP;
+  uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
+  int8_t* wp = reinterpret_cast<int8_t*>(ws.wp.get((panels * NP * kp + 3) / 4 + 16));
+  float* misc = ws.misc.get(m + panels * NP + 16);
+  float* sx = misc;
+  int32_t* colSum = reinterpret_cast<int32_t*>(misc + m);
+  // x → u8 = round(x/sx) + 128, rows padded with 128 (= 0) to kp
+  parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
+    static thread_local Scratch rowBuf;
+    int8_t* row = reinterpret_cast<int8_t*>(rowBuf.get(k / 4 + 16));
+    for (int64_t i = lo; i < hi; i++) {
+      sx[i] = quantizeRow(x + i * k, row, k);
+      uint8_t* d = xq + i * kp;
+      for (int64_t c = 0; c < k; c++) d[c] = uint8_t(int(row[c]) + 128);
+      for (int64_t c = k; c < kp; c++) d[c] = 128;
+    }
+  });
+  // W (n, k) → panels of 64 columns: [panel][quad][column][4 bytes]; column sums for the +128 shift
+  parallelFor(panels, [&](int64_t pnl, int) {
+    int8_t* dst = wp + pnl * NP * kp;
+    for (int64_t jj = 0; jj < NP; jj++) {
+      int64_t j = pnl * NP + jj;
+      int32_t s = 0;
+      for (int64_t q = 0; q < kq; q++) {
+        int8_t* cell = dst + (q * NP + jj) * 4;
+        for (int e = 0; e < 4; e++) {
+          int64_t c = q * 4 + e;
+          int8_t v = (j < n && c < k) ? wq[j * k + c] : int8_t(0);
+          cell[e] = v;
+          s += v;
+        }
+      }
+      colSum[pnl * NP + jj] = s;
+    }
+  });
+  const int64_t rowBlocks = (m + MR - 1) / MR;
+  parallelFor(rowBlocks * panels, [&](int64_t t, int) {
+    int64_t pnl = t % panels, rb = t / panels;
+    int64_t i0 = rb * MR, rows = std::min<int64_t>(MR, m - i0);
+    alignas(64) int32_t acc[MR * NP];
+    const uint8_t* xr = xq + i0 * kp;
+    const int8_t* wpp = wp + pnl * NP * kp;
+    switch (rows) {
+      case 6: vnniKernel<6>(kq, xr, kp, wpp, acc); break;
+      case 5: vnniKernel<5>(kq, xr, kp, wpp, acc); break;
+      case 4: vnniKernel<4>(kq, xr, kp, wpp, acc); break;
+      case 3: vnniKernel<3>(kq, xr, kp, wpp, acc); break;
+      case 2: vnniKernel<2>(kq, xr, kp, wpp, acc); break;
+      default: vnniKernel<1>(kq, xr, kp, wpp, acc); break;
+    }
+    int64_t j0 = pnl * NP, cols = std::min<int64_t>(NP, n - j0);
+    for (int64_t r = 0; r < rows; r++) {
+      float* o = out + (i0 + r) * n + j0;
+      float s = sx[i0 + r];
+      for (int64_t c = 0; c < cols; c++) {
+        int32_t dot = acc[r * NP + c] - 128 * colSum[j0 + c];
+        float v = (s * wScales[j0 + c]) * float(dot);
+        o[c] = bias ? v + bias[j0 + c] : v;
+      }
+    }
+  });
+}
+
+#else
+
+void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out, int64_t m, int64_t n, int64_t k,
+              const float* bias) {
+  if (m == 0 || n == 0) return;
+  static thread_local Int8Scratch ws;
+  int8_t* xq = reinterpret_cast<int8_t*>(ws.xq.get((m * k + 3) / 4 + 16));
+  float* sx = ws.misc.get(m + 16);
+  parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) sx[i] = quantizeRow(x + i * k, xq + i * k, k);
+  });
+  parallelChunks(m * n, std::max<int64_t>(1, 65536 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; t++) {
+      int64_t i = t / n, j = t % n;
+      const int8_t* a = xq + i * k;
+      const int8_t* b = wq + j * k;
+      int32_t dot = 0;
+      for (int64_t c = 0; c < k; c++) dot += int32_t(a[c]) * int32_t(b[c]);
+      float v = (sx[i] * wScales[j]) * float(dot);
+      out[t] = bias ? v + bias[j] : v;
+    }
+  });
+}
+
+#endif
+
+}  // namespace HEED_NS
+}  // namespace heed

@@ -1,0 +1,180 @@
+// layerNorm and rmsNorm over the last `cols` elements of each row, forward and
+// backward. Semantics: src/backend/js/norm.ts. Rows run in parallel; the weight and
+// bias gradients are summed per thread and then across threads.
+#include "common.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace heed {
+namespace HEED_NS {
+
+namespace {
+
+HEED_INLINE float sumRow(const float* x, int64_t n) {
+  vf s0 = vf{}, s1 = vf{};
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) { s0 += vload(x + i); s1 += vload(x + i + W); }
+  for (; i + W <= n; i += W) s0 += vload(x + i);
+  float s = hsum(s0 + s1);
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+HEED_INLINE float sumSqDev(const float* x, int64_t n, float m) {
+  vf s0 = vf{}, mv = vsplat(m);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) { vf d = vload(x + i) - mv; s0 += d * d; }
+  float s = hsum(s0);
+  for (; i < n; i++) { float d = x[i] - m; s += d * d; }
+  return s;
+}
+
+// Rows split into one contiguous chunk per task; each task accumulates the
+// parameter gradients of its rows into its own slice of `part` (tasks × 2·cols).
+template <class F>
+void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perRow) {
+  static thread_local Scratch partBuf;
+  int64_t tasks = std::min<int64_t>(std::max<int64_t>(1, rows * cols / 32768), poolSize() * 4);
+  tasks = std::max<int64_t>(1, std::min(tasks, rows));
+  float* part = partBuf.get(std::max<int64_t>(1, tasks * 2 * cols));
+  int64_t per = (rows + tasks - 1) / tasks;
+  parallelFor(tasks, [&](int64_t t, int) {
+    float* pw = part + t * 2 * cols;
+    float* pb = pw + cols;
+    std::fill(pw, pw + 2 * cols, 0.f);
+    for (int64_t r = t * per; r < std::min(rows, (t + 1) * per); r++) perRow(r, pw, pb);
+  });
+  if (dw) std::fill(dw, dw + cols, 0.f);
+  if (db) std::fill(db, db + cols, 0.f);
+  for (int64_t t = 0; t < tasks; t++) {
+    const float* pw = part + t * 2 * cols;
+    for (int64_t c = 0; c < cols; c++) {
+      if (dw) dw[c] += pw[c];
+      if (db) db[c] += pw[cols + c];
+    }
+  }
+}
+
+}  // namespace
+
+void layerNormForward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
+                      int64_t cols, float eps) {
+  parallelChunks(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      float m = sumRow(xr, cols) / float(cols);
+      float s = 1.f / std::sqrt(sumSqDev(xr, cols, m) / float(cols) + eps);
+      mean[r] = m;
+      rstd[r] = s;
+      vf mv = vsplat(m), sv = vsplat(s);
+      int64_t c = 0;
+      for (; c + W <= cols; c += W) {
+        vf t = (vload(xr + c) - mv) * sv;
+        if (w) t *= vload(w + c);
+        if (b) t += vload(b + c);
+        vstore(yr + c, t);
+      }
+      for (; c < cols; c++) {
+        float t = (xr[c] - m) * s;
+        if (w) t *= w[c];
+        if (b) t += b[c];
+        yr[c] = t;
+      }
+    }
+  });
+}
+
+void layerNormBackward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy, float* dx,
+                       float* dw, float* db, int64_t rows, int64_t cols) {
+  rowsWithPartials(rows, cols, dw, db, [&](int64_t r, float* pw, float* pb) {
+    const float* xr = x + r * cols;
+    const float* dyr = dy + r * cols;
+    float* dxr = dx + r * cols;
+    const float m = mean[r], s = rstd[r];
+    // xhat = (x − mean)·rstd, g = dy·w; dx = rstd·(g − mean(g) − xhat·mean(g·xhat))
+    vf mv = vsplat(m), sv = vsplat(s), sg = vf{}, sgx = vf{};
+    int64_t c = 0;
+    for (; c + W <= cols; c += W) {
+      vf xh = (vload(xr + c) - mv) * sv, d = vload(dyr + c);
+      vf g = w ? d * vload(w + c) : d;
+      sg += g;
+      sgx += g * xh;
+      vstore(pw + c, vload(pw + c) + d * xh);
+      vstore(pb + c, vload(pb + c) + d);
+    }
+    float sgS = hsum(sg), sgxS = hsum(sgx);
+    for (; c < cols; c++) {
+      float xh = (xr[c] - m) * s, d = dyr[c], g = w ? d * w[c] : d;
+      sgS += g;
+      sgxS += g * xh;
+      pw[c] += d * xh;
+      pb[c] += d;
+    }
+    float mg = sgS / float(cols), mgx = sgxS / float(cols);
+    vf mgv = vsplat(mg), mgxv = vsplat(mgx);
+    for (c = 0; c + W <= cols; c += W) {
+      vf xh = (vload(xr + c) - mv) * sv, d = vload(dyr + c);
+      vf g = w ? d * vload(w + c) : d;
+      vstore(dxr + c, sv * (g - mgv - xh * mgxv));
+    }
+    for (; c < cols; c++) {
+      float xh = (xr[c] - m) * s, g = w ? dyr[c] * w[c] : dyr[c];
+      dxr[c] = s * (g - mg - xh * mgx);
+    }
+  });
+}
+
+void rmsNormForward(const float* x, const float* w, float* y, float* rstd, int64_t rows, int64_t cols, float eps) {
+  parallelChunks(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t r = lo; r < hi; r++) {
+      const float* xr = x + r * cols;
+      float* yr = y + r * cols;
+      float s = 1.f / std::sqrt(sumSqDev(xr, cols, 0.f) / float(cols) + eps);
+      rstd[r] = s;
+      vf sv = vsplat(s);
+      int64_t c = 0;
+      for (; c + W <= cols; c += W) vstore(yr + c, w ? vload(xr + c) * sv * vload(w + c) : vload(xr + c) * sv);
+      for (; c < cols; c++) yr[c] = w ? xr[c] * s * w[c] : xr[c] * s;
+    }
+  });
+}
+
+void rmsNormBackward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw,
+                     int64_t rows, int64_t cols) {
+  rowsWithPartials(rows, cols, dw, nullptr, [&](int64_t r, float* pw, float*) {
+    const float* xr = x + r * cols;
+    const float* dyr = dy + r * cols;
+    float* dxr = dx + r * cols;
+    const float s = rstd[r];
+    // xhat = x·rstd, g = dy·w; dx = rstd·(g − xhat·mean(g·xhat))
+    vf sv = vsplat(s), sgx = vf{};
+    int64_t c = 0;
+    for (; c + W <= cols; c += W) {
+      vf xh = vload(xr + c) * sv, d = vload(dyr + c);
+      vf g = w ? d * vload(w + c) : d;
+      sgx += g * xh;
+      vstore(pw + c, vload(pw + c) + d * xh);
+    }
+    float sgxS = hsum(sgx);
+    for (; c < cols; c++) {
+      float xh = xr[c] * s, g = w ? dyr[c] * w[c] : dyr[c];
+      sgxS += g * xh;
+      pw[c] += dyr[c] * xh;
+    }
+    float mgx = sgxS / float(cols);
+    vf mgxv = vsplat(mgx);
+    for (c = 0; c + W <= cols; c += W) {
+      vf xh = vload(xr + c) * sv, d = vload(dyr + c);
+      vf g = w ? d * vload(w + c) : d;
+      vstore(dxr + c, sv * (g - xh * mgxv));
+    }
+    for (; c < cols; c++) {
+      float xh = xr[c] * s, g = w ? dyr[c] * w[c] : dyr[c];
+      dxr[c] = s * (g - xh * mgx);
+    }
+  });
+}
+
+}  // namespace HEED_NS
+}  // namespace heed

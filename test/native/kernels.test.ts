@@ -1,0 +1,200 @@
+/** Native norms, softmax, elementwise, embedding, cross-entropy, AdamW and int8 kernels equal the reference. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, ref, rng, randn, randint, assertClose } from './helpers.js';
+
+const SIZES = [1, 3, 17, 63, 65, 127, 129, 1000];
+
+test('softmax and logSoftmax, forward and backward, on the last and on inner axes', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(1);
+  for (const size of SIZES) for (const [outer, inner] of [[3, 1], [2, 5], [1, 17]]) for (const log of [false, true]) {
+    const n = outer * size * inner;
+    const x = randn(n, r, 3), dy = randn(n, r);
+    if (size > 3) { x[1] = -Infinity; }
+    const yr = new Float32Array(n), yn = new Float32Array(n);
+    ref.softmaxForward(x, yr, outer, size, inner, log);
+    nk.softmaxForward!(x, yn, outer, size, inner, log);
+    assertClose(yn, yr, `softmax fwd size${size} inner${inner} log${log}`, 1e-6, 1e-5);
+    const dr = new Float32Array(n), dn = new Float32Array(n);
+    ref.softmaxBackward(yr, dy, dr, outer, size, inner, log);
+    nk.softmaxBackward!(yr, dy, dn, outer, size, inner, log);
+    assertClose(dn, dr, `softmax bwd size${size} inner${inner} log${log}`, 1e-5, 1e-4);
+  }
+  // a fully −∞ row gives zeros (softmax) / −∞ (logSoftmax); a NaN poisons its row only
+  const x = Float32Array.from([-Infinity, -Infinity, -Infinity, 1, NaN, 2]);
+  for (const log of [false, true]) {
+    const yr = new Float32Array(6), yn = new Float32Array(6);
+    ref.softmaxForward(x, yr, 2, 3, 1, log);
+    nk.softmaxForward!(x, yn, 2, 3, 1, log);
+    assertClose(yn, yr, `softmax special values log${log}`);
+  }
+});
+
+test('layerNorm and rmsNorm forward/backward, with and without affine parameters', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(2);
+  for (const cols of SIZES) for (const rows of [1, 7, 64]) for (const affine of [true, false]) {
+    const n = rows * cols;
+    const x = randn(n, r, 2), dy = randn(n, r);
+    const w = affine ? randn(cols, r) : null, b = affine ? randn(cols, r) : null;
+    const yr = new Float32Array(n), yn = new Float32Array(n);
+    const mr = new Float32Array(rows), mn = new Float32Array(rows), sr = new Float32Array(rows), sn = new Float32Array(rows);
+    ref.layerNormForward(x, w, b, yr, mr, sr, rows, cols, 1e-5);
+    nk.layerNormForward!(x, w, b, yn, mn, sn, rows, cols, 1e-5);
+    const what = `layerNorm ${rows}x${cols} affine${affine}`;
+    assertClose(yn, yr, `${what} y`, 1e-4, 1e-4);
+    assertClose(sn, sr, `${what} rstd`, 1e-4, 1e-4);
+    const dxr = new Float32Array(n), dxn = new Float32Array(n);
+    const dwr = affine ? new Float32Array(cols) : null, dwn = affine ? new Float32Array(cols).fill(NaN) : null;
+    const dbr = affine ? new Float32Array(cols) : null, dbn = affine ? new Float32Array(cols).fill(NaN) : null;
+    ref.layerNormBackward(x, w, mr, sr, dy, dxr, dwr, dbr, rows, cols);
+    nk.layerNormBackward!(x, w, mr, sr, dy, dxn, dwn, dbn, rows, cols);
+    assertClose(dxn, dxr, `${what} dx`, 1e-4, 1e-3);
+    if (affine) { assertClose(dwn!, dwr!, `${what} dw`, 1e-4, 1e-3); assertClose(dbn!, dbr!, `${what} db`, 1e-4, 1e-3); }
+    ref.rmsNormForward(x, w, yr, sr, rows, cols, 1e-6);
+    nk.rmsNormForward!(x, w, yn, sn, rows, cols, 1e-6);
+    assertClose(yn, yr, `rms ${what} y`, 1e-4, 1e-4);
+    ref.rmsNormBackward(x, w, sr, dy, dxr, dwr, rows, cols);
+    nk.rmsNormBackward!(x, w, sr, dy, dxn, dwn, rows, cols);
+    assertClose(dxn, dxr, `rms ${what} dx`, 1e-4, 1e-3);
+    if (affine) assertClose(dwn!, dwr!, `rms ${what} dw`, 1e-4, 1e-3);
+  }
+});
+
+test('unary ops and their backward, including NaN and ±Infinity', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(3);
+  for (const n of [1, 17, 1000, 70000]) {
+    const x = randn(n, r, 3);
+    if (n > 10) { x[0] = NaN; x[1] = Infinity; x[2] = -Infinity; x[3] = 0; x[4] = 100; x[5] = -100; }
+    const pos = x.map(Math.abs);
+    for (let op = 0; op <= 10; op++) {
+      const input = op === 2 || op === 3 ? pos : x;
+      const yr = new Float32Array(n), yn = new Float32Array(n);
+      ref.unary(op, input, yr);
+      nk.unary!(op, input, yn);
+      assertClose(yn, yr, `unary op${op} n${n}`, 1e-6, 2e-6);
+      const dy = randn(n, r), dr = new Float32Array(n), dn = new Float32Array(n);
+      ref.unaryBackward(op, input, yr, dy, dr);
+      nk.unaryBackward!(op, input, yr, dy, dn);
+      assertClose(dn, dr, `unaryBackward op${op} n${n}`, 1e-5, 1e-5);
+    }
+  }
+});
+
+test('binary ops: same shape, row-vector, scalar and general broadcasts', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(4);
+  for (let op = 0; op <= 6; op++) {
+    for (const n of [1, 17, 1000, 70000]) {
+      const a = randn(n, r), b = randn(n, r).map((v) => (op === 4 ? Math.abs(v) : v));
+      if (n > 2) { a[0] = NaN; b[1] = NaN; }
+      const yr = new Float32Array(n), yn = new Float32Array(n);
+      const aa = op === 4 ? a.map(Math.abs) : a;
+      ref.binarySame(op, aa, b, yr);
+      nk.binarySame!(op, aa, b, yn);
+      assertClose(yn, yr, `binarySame op${op} n${n}`, 1e-6, 1e-5);
+    }
+    const cases: [number[], number[], number[]][] = [
+      [[4, 33], [33, 1], [0, 1]],          // row vector
+      [[4, 33], [33, 1], [0, 0]],          // scalar
+      [[5, 3, 17], [51, 17, 1], [0, 1, 0]], // middle axis
+      [[2, 3, 4, 129], [0, 129, 0, 1], [516, 0, 129, 1]],
+      [[7, 1000], [1, 7], [1000, 1]],      // transposed a
+      [[], [], []],
+    ];
+    for (const [shape, as, bs] of cases) {
+      const n = shape.reduce((p, v) => p * v, 1);
+      const extent = (s: number[]) => 1 + shape.reduce((acc, d, i) => acc + (d - 1) * s[i], 0);
+      const a = randn(extent(as), r).map((v) => (op === 4 ? Math.abs(v) : v)), b = randn(extent(bs), r);
+      const yr = new Float32Array(n), yn = new Float32Array(n);
+      ref.binaryBroadcast(op, a, as, b, bs, yr, shape);
+      nk.binaryBroadcast!(op, a, as, b, bs, yn, shape);
+      assertClose(yn, yr, `binaryBroadcast op${op} ${JSON.stringify(shape)}`, 1e-6, 1e-5);
+    }
+  }
+});
+
+test('embedding lookup and scatter-add gradient with repeats and padding', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(5);
+  for (const dim of [1, 3, 64, 129]) for (const count of [1, 100, 3000]) {
+    const rows = 50;
+    const w = randn(rows * dim, r), idx = randint(count, 0, rows, r);
+    const or = new Float32Array(count * dim), on = new Float32Array(count * dim);
+    ref.embeddingForward(w, idx, or, dim);
+    nk.embeddingForward!(w, idx, on, dim);
+    assert.deepEqual(on, or);
+    const dOut = randn(count * dim, r);
+    const gr = randn(rows * dim, r), gn = gr.slice();
+    ref.embeddingBackward(dOut, idx, gr, dim, 7);
+    nk.embeddingBackward!(dOut, idx, gn, dim, 7);
+    assertClose(gn, gr, `embeddingBackward dim${dim} count${count}`, 1e-4, 1e-5);
+  }
+});
+
+test('cross-entropy forward/backward with ignoreIndex and label smoothing', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(6);
+  for (const classes of SIZES) for (const eps of [0, 0.1]) {
+    const rows = 13;
+    const x = randn(rows * classes, r, 3), tg = randint(rows, 0, classes, r);
+    tg[2] = -100;
+    const lr = new Float32Array(rows), ln = new Float32Array(rows), sr = new Float32Array(rows), sn = new Float32Array(rows);
+    ref.crossEntropyForward(x, tg, lr, sr, rows, classes, -100, eps);
+    nk.crossEntropyForward!(x, tg, ln, sn, rows, classes, -100, eps);
+    assertClose(ln, lr, `CE loss classes${classes} eps${eps}`, 1e-5, 1e-5);
+    assertClose(sn, sr, `CE lse classes${classes}`, 1e-5, 1e-5);
+    const dL = randn(rows, r), dr = new Float32Array(x.length), dn = new Float32Array(x.length).fill(NaN);
+    ref.crossEntropyBackward(x, tg, sr, dL, dr, rows, classes, -100, eps);
+    nk.crossEntropyBackward!(x, tg, sr, dL, dn, rows, classes, -100, eps);
+    assertClose(dn, dr, `CE grad classes${classes} eps${eps}`, 1e-6, 1e-4);
+  }
+});
+
+test('adamwStep matches PyTorch-style AdamW over several steps', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(7);
+  for (const n of [1, 17, 1000, 100003]) {
+    const p0 = randn(n, r), pr = p0.slice(), pn = p0.slice();
+    const mr = new Float32Array(n), mn = new Float32Array(n), vr = new Float32Array(n), vn = new Float32Array(n);
+    for (let step = 1; step <= 3; step++) {
+      const g = randn(n, r);
+      ref.adamwStep(pr, g, mr, vr, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
+      nk.adamwStep!(pn, g, mn, vn, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
+    }
+    assertClose(pn, pr, `adamw p n${n}`, 1e-6, 1e-5);
+    assertClose(mn, mr, `adamw m n${n}`, 1e-7, 1e-5);
+    assertClose(vn, vr, `adamw v n${n}`, 1e-7, 1e-5);
+  }
+});
+
+test('int8: per-channel quantization is bit-identical; int8Gemm integer sums match exactly', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(8);
+  for (const [m, n, k] of [[1, 1, 1], [3, 17, 63], [17, 65, 129], [64, 129, 1000], [65, 63, 5], [2, 1000, 3]]) {
+    const w = randn(n * k, r);
+    if (n > 1) for (let c = 0; c < k; c++) w[k + c] = 0; // an all-zero row → scale 1
+    const qr = new Int8Array(n * k), qn = new Int8Array(n * k), sr = new Float32Array(n), sn = new Float32Array(n);
+    ref.quantizePerChannel(w, qr, sr, n, k);
+    nk.quantizePerChannel!(w, qn, sn, n, k);
+    assert.deepEqual(qn, qr, `quantize ${n}x${k}`);
+    assert.deepEqual(sn, sr, `scales ${n}x${k}`);
+    const x = randn(m * k, r), bias = randn(n, r);
+    for (const b of [null, bias]) {
+      const or = new Float32Array(m * n), on = new Float32Array(m * n);
+      ref.int8Gemm(x, qr, sr, or, m, n, k, b);
+      nk.int8Gemm!(x, qr, sr, on, m, n, k, b);
+      assertClose(on, or, `int8Gemm ${m}x${n}x${k} bias${b !== null}`, 1e-6, 1e-6);
+    }
+  }
+});

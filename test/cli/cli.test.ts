@@ -1,0 +1,148 @@
+// The heed CLI end to end (in-process main()): train → predict → eval on a tiny G2P model, and every
+// bad input: a clear one-line error, a non-zero exit code, and nothing overwritten.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync, cpSync, existsSync, rmSync, truncateSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../src/cli/main.js';
+import { serializeSafetensors, parseSafetensors } from '../../src/io/safetensors.js';
+import { G2P_TASK } from '../../src/tasks/g2p.js';
+import { loadPredictor } from '../../src/tasks/index.js';
+import { CheckpointError, ValueError } from '../../src/errors.js';
+
+async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log, error = console.error;
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    const code = await main(argv);
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+const root = mkdtempSync(join(tmpdir(), 'heed-cli-'));
+const model = join(root, 'g2p');
+const TINY = ['--d-model', '16', '--num-heads', '2', '--num-encoder-layers', '1', '--num-decoder-layers', '1', '--dim-feedforward', '32',
+  '--max-steps', '3', '--eval-words', '10', '--eval-every', '0', '--warmup-steps', '1', '--max-tokens', '300', '--progress', 'none'];
+
+/** A copy of the trained model directory to damage. */
+function copy(name: string): string {
+  const d = join(root, name);
+  cpSync(model, d, { recursive: true });
+  return d;
+}
+
+before(async () => {
+  const r = await run('train', 'g2p', ...TINY, '--out', model);
+  assert.equal(r.code, 0, r.err);
+});
+
+test('heed train writes a model directory that predict and eval load', async () => {
+  for (const f of ['config.json', 'model.safetensors', 'graphemes.vocab.json', 'phonemes.vocab.json', 'metrics.jsonl', 'last/optimizer.safetensors', 'last/trainer_state.json']) {
+    assert.ok(existsSync(join(model, f)), f);
+  }
+  const p = await run('predict', model, 'hello', 'World');
+  assert.equal(p.code, 0, p.err);
+  assert.deepEqual(p.out.split('\n').map((l) => l.split('\t')[0]), ['hello', 'World']);
+  const e = await run('eval', model, '--limit', '20', '--split', 'valid');
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /WER [\d.]+%\s+PER [\d.]+%/);
+  const j = await run('predict', model, 'cat', '--n-best', '2', '--json', '--attention');
+  const pred = JSON.parse(j.out);
+  assert.equal(pred.alternatives.length, 2);
+  assert.ok(pred.attention.some((m: { kind: string }) => m.kind === 'cross'));
+});
+
+test('--resume continues the saved run', async () => {
+  const r = await run('train', 'g2p', '--out', model, '--resume', '--max-steps', '5', '--progress', 'none');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(readFileSync(join(model, 'last', 'trainer_state.json'), 'utf8')).step, 5);
+});
+
+test('--out holding a different model is refused without --overwrite, and left untouched', async () => {
+  const before = readFileSync(join(model, 'model.safetensors'));
+  const r = await run('train', 'g2p', ...TINY, '--out', model);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /already holds a 'g2p' model.*--overwrite/);
+  assert.equal(r.err.split('\n').length, 1);
+  assert.deepEqual(readFileSync(join(model, 'model.safetensors')), before);
+});
+
+test('unknown config keys and type errors are rejected with the valid keys', async () => {
+  const u = await run('train', 'g2p', '--d-modle', '3');
+  assert.equal(u.code, 1);
+  assert.match(u.err, /unknown flag --d-modle\. Valid flags: .*--d-model/);
+  const t = await run('train', 'g2p', '--lr', 'fast');
+  assert.match(t.err, /--lr \(config key 'lr'\) must be a number, received 'fast'/);
+  const e = await run('train', 'g2p', '--schedule', 'zigzag');
+  assert.match(e.err, /must be one of constant, linear, cosine, inverseSqrt, step/);
+  const cfg = join(root, 'bad.json');
+  writeFileSync(cfg, JSON.stringify({ dModel: 16, colour: 'red' }));
+  const f = await run('train', 'g2p', '--config', cfg, '--out', join(root, 'never'));
+  assert.match(f.err, /unknown config key 'colour'\. Valid keys: .*dModel/);
+  const ty = await run('train', 'g2p', '--config', (writeFileSync(cfg, '{"dModel": "big"}'), cfg), '--out', join(root, 'never'));
+  assert.match(ty.err, /'dModel' is "big", expected a number/);
+  assert.ok(!existsSync(join(root, 'never')));
+  assert.equal((await run('train', 'nosuchtask')).code, 1);
+});
+
+test('empty input and characters outside the vocabulary are ValueErrors naming them', async () => {
+  const r = await run('predict', model, 'caf\u00e9!');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /ValueError: g2p: input "café!" contains character\(s\) "é", "!" outside the model's alphabet/);
+  const e = await run('predict', model, '  ');
+  assert.match(e.err, /empty word/);
+  const p = await loadPredictor(model);
+  assert.throws(() => p.validateInput(''), ValueError);
+  assert.throws(() => p.validateInput(42), /must be a word/);
+});
+
+test('a truncated or missing weights file is a CheckpointError naming the file', async () => {
+  const d = copy('truncated');
+  truncateSync(join(d, 'model.safetensors'), statSync(join(d, 'model.safetensors')).size - 10);
+  const r = await run('predict', d, 'hello');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /CheckpointError: .*truncated.*model\.safetensors|model\.safetensors.*truncated/);
+  rmSync(join(d, 'model.safetensors'));
+  assert.match((await run('eval', d)).err, /model\.safetensors: missing/);
+  const m = copy('noconfig');
+  rmSync(join(m, 'config.json'));
+  assert.match((await run('predict', m, 'hi')).err, /config\.json: missing\. .* is not a heed model directory/);
+  const v = copy('novocab');
+  rmSync(join(v, 'phonemes.vocab.json'));
+  assert.match((await run('predict', v, 'hi')).err, /phonemes\.vocab\.json: missing \(config\.json names it as the 'tgtVocab' file\)/);
+});
+
+test('wrong dtype and a config that does not match the weights are rejected', async () => {
+  const d = copy('f16');
+  const st = parseSafetensors(readFileSync(join(d, 'model.safetensors')));
+  const f16: Record<string, { dtype: 'F16'; shape: number[]; data: Uint16Array }> = {};
+  for (const [k, t] of Object.entries(st.tensors)) f16[k] = { dtype: 'F16', shape: t.shape, data: new Uint16Array(t.data.length) };
+  writeFileSync(join(d, 'model.safetensors'), serializeSafetensors(f16));
+  assert.match((await run('predict', d, 'hi')).err, /has dtype F16, expected F32/);
+  const c = copy('mismatch');
+  const cfg = JSON.parse(readFileSync(join(c, 'config.json'), 'utf8'));
+  cfg.config.model.dimFeedforward = 64;
+  writeFileSync(join(c, 'config.json'), JSON.stringify(cfg));
+  const r = await run('predict', c, 'hi');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /model\.safetensors does not match .*config\.json.*shape/);
+});
+
+test('a model directory used with the wrong task is refused', async () => {
+  const d = copy('wrongtask');
+  const cfg = JSON.parse(readFileSync(join(d, 'config.json'), 'utf8'));
+  cfg.task = 'digits';
+  writeFileSync(join(d, 'config.json'), JSON.stringify(cfg));
+  writeFileSync(join(d, 'last', 'config.json'), JSON.stringify(cfg));
+  await assert.rejects(() => G2P_TASK.loadPredictor(d), (e: Error) => e instanceof CheckpointError && /this is a 'digits' model, expected a 'g2p' model/.test(e.message));
+  const r = await run('train', 'g2p', '--out', d, '--resume');
+  assert.equal(r.code, 1);
+  assert.match(r.err, /holds a 'digits' run, not 'g2p'/);
+});

@@ -22,11 +22,23 @@ namespace {
 // Symmetric per-row quantization, bit-identical to the reference (double division
 // for the scale, float product, round half away from zero, clamp ±127).
 HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
-  float maxAbs = 0.f;
-  for (int64_t c = 0; c < k; c++) maxAbs = std::max(maxAbs, std::fabs(w[c]));
+  vf mv = vf{};
+  int64_t c = 0;
+  for (; c + W <= k; c += W) mv = vmax(mv, vabs(vload(w + c)));
+  float maxAbs = hmax(mv);
+  for (; c < k; c++) maxAbs = std::max(maxAbs, std::fabs(w[c]));
   float scale = maxAbs > 0.f ? float(double(maxAbs) / 127.0) : 1.f;
   float inv = float(1.0 / double(scale));
-  for (int64_t c = 0; c < k; c++) {
+  const vf lim = vsplat(127.f);
+  for (c = 0; c + W <= k; c += W) {
+    vf y = vload(w + c) * inv;
+    vf t = __builtin_convertvector(__builtin_convertvector(y, vi), vf);  // toward zero
+    vf f = y - t;                                                        // exact
+    t += vselect(f >= 0.5f, vsplat(1.f), vf{}) - vselect(f <= -0.5f, vsplat(1.f), vf{});
+    vi r = __builtin_convertvector(vmin(vmax(t, -lim), lim), vi);
+    for (int e = 0; e < W; e++) q[c + e] = int8_t(r[e]);
+  }
+  for (; c < k; c++) {
     float r = std::round(w[c] * inv);
     q[c] = int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
   }
@@ -96,19 +108,23 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
   // W (n, k) → panels of 64 columns: [panel][quad][column][4 bytes]; column sums for the +128 shift
   parallelFor(panels, [&](int64_t pnl, int) {
     int8_t* dst = wp + pnl * NP * kp;
+    const int64_t fullQuads = k / 4;
     for (int64_t jj = 0; jj < NP; jj++) {
       int64_t j = pnl * NP + jj;
-      int32_t s = 0;
-      for (int64_t q = 0; q < kq; q++) {
-        int8_t* cell = dst + (q * NP + jj) * 4;
-        for (int e = 0; e < 4; e++) {
-          int64_t c = q * 4 + e;
-          int8_t v = (j < n && c < k) ? wq[j * k + c] : int8_t(0);
-          cell[e] = v;
-          s += v;
-        }
+      if (j >= n) {
+        for (int64_t q = 0; q < kq; q++) std::memset(dst + (q * NP + jj) * 4, 0, 4);
+        colSum[pnl * NP + jj] = 0;
+        continue;
       }
+      const int8_t* src = wq + j * k;
+      int32_t s = 0;
+      for (int64_t c = 0; c < k; c++) s += src[c];
       colSum[pnl * NP + jj] = s;
+      for (int64_t q = 0; q < fullQuads; q++) std::memcpy(dst + (q * NP + jj) * 4, src + q * 4, 4);
+      if (fullQuads < kq) {
+        int8_t* cell = dst + (fullQuads * NP + jj) * 4;
+        for (int e = 0; e < 4; e++) cell[e] = fullQuads * 4 + e < k ? src[fullQuads * 4 + e] : int8_t(0);
+      }
     }
   });
   const int64_t rowBlocks = (m + MR - 1) / MR;

@@ -1,0 +1,65 @@
+/**
+ * Shared bits of the native-kernel benchmarks (gemm, attention, norms, peak): the
+ * row type the harness (bench/index.ts) collects, the native kernel table, and a
+ * median-of-runs timer.
+ */
+import { loadNative } from '../src/backend/native/load.js';
+
+export interface BenchRow {
+  workload: string;
+  impl: string;
+  threads: number;
+  ms: number;
+  gflops?: number;
+  gbps?: number;
+  note?: string;
+}
+
+const loaded = loadNative();
+export const nativeLoad = loaded.ok ? loaded : undefined;
+export const nk = loaded.ok ? loaded.kernels : undefined;
+
+/** Thread counts to measure: 1 and the pool's full size (at most 2 here). */
+export function threadCounts(): number[] {
+  if (!nativeLoad) return [];
+  const max = nativeLoad.threads();
+  return max > 1 ? [1, max] : [1];
+}
+
+export function withThreads<T>(threads: number, fn: () => T): T {
+  const before = nativeLoad!.threads();
+  nativeLoad!.setThreads(threads);
+  try {
+    return fn();
+  } finally {
+    nativeLoad!.setThreads(before);
+  }
+}
+
+/** Median wall time in ms of fn over enough runs to fill ~budgetMs (after one warm-up). */
+export function timeMs(fn: () => void, budgetMs = 300, maxRuns = 50): number {
+  fn();
+  const times: number[] = [];
+  const start = performance.now();
+  while (times.length < 3 || (performance.now() - start < budgetMs && times.length < maxRuns)) {
+    const t0 = performance.now();
+    fn();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+export function filled(n: number, seed = 1): Float32Array {
+  const a = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    a[i] = s / 4294967296 - 0.5;
+  }
+  return a;
+}
+
+export const skipped = (workload: string): BenchRow[] => [
+  { workload, impl: 'heed-native', threads: 0, ms: NaN, note: 'native addon not built' },
+];

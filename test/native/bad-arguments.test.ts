@@ -1,0 +1,101 @@
+/**
+ * Every native binding rejects bad arguments with a TypeError or RangeError that
+ * names the kernel, and never crashes the process: wrong array types, wrong
+ * lengths, negative, fractional and huge dims, missing arguments.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, rng } from './helpers.js';
+
+type Fn = (...args: unknown[]) => void;
+const f = (n: number) => new Float32Array(n);
+const i32 = (n: number) => new Int32Array(n);
+const i8 = (n: number) => new Int8Array(n);
+
+// One valid call per kernel; the fuzzer mutates one argument at a time.
+const valid: Record<string, () => unknown[]> = {
+  sgemm: () => [f(6), f(12), f(8), 1, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0],
+  attentionForward: () => [f(2 * 3 * 4), f(3 * 4), f(3 * 5), f(2 * 3 * 5), f(2 * 3), 1, 2, 1, 3, 3, 4, 5, 0.5, true, 0, null, null, 0, 0, null, 0, 1],
+  attentionBackward: () => [f(24), f(12), f(15), f(30), f(30), f(6), f(24), f(12), f(15), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1],
+  softmaxForward: () => [f(12), f(12), 2, 3, 2, false],
+  softmaxBackward: () => [f(12), f(12), f(12), 2, 3, 2, true],
+  layerNormForward: () => [f(12), f(4), f(4), f(12), f(3), f(3), 3, 4, 1e-5],
+  layerNormBackward: () => [f(12), f(4), f(3), f(3), f(12), f(12), f(4), f(4), 3, 4],
+  rmsNormForward: () => [f(12), null, f(12), f(3), 3, 4, 1e-5],
+  rmsNormBackward: () => [f(12), f(4), f(3), f(12), f(12), null, 3, 4],
+  unary: () => [7, f(10), f(10)],
+  unaryBackward: () => [7, f(10), f(10), f(10), f(10)],
+  binarySame: () => [0, f(10), f(10), f(10)],
+  binaryBroadcast: () => [2, f(6), [3, 1], f(3), [0, 1], f(6), [2, 3]],
+  embeddingForward: () => [f(20), Int32Array.from([0, 4, 2]), f(12), 4],
+  embeddingBackward: () => [f(12), Int32Array.from([0, 4, 2]), f(20), 4, -1],
+  crossEntropyForward: () => [f(12), Int32Array.from([0, 3, -100]), f(3), f(3), 3, 4, -100, 0.1],
+  crossEntropyBackward: () => [f(12), Int32Array.from([0, 3, 1]), f(3), f(3), f(12), 3, 4, -100, 0],
+  adamwStep: () => [f(10), f(10), f(10), f(10), 1e-3, 0.9, 0.999, 1e-8, 0.01, 1],
+  quantizePerChannel: () => [f(12), i8(12), f(3), 3, 4],
+  int8Gemm: () => [f(8), i8(12), f(3), f(6), 2, 3, 4, null],
+};
+
+const badValues: unknown[] = [
+  -1, 1.5, NaN, Infinity, 2 ** 60, 1e300, -(2 ** 40), 'x', {}, undefined, null, true,
+  f(0), f(1), f(1e5), i32(12), i8(12), new Float64Array(12), new Uint8Array(12), [1, 2], [-1], [1.5],
+];
+
+function expectCleanError(name: string, fn: Fn, args: unknown[]): 'threw' | 'ok' {
+  try {
+    fn(...args);
+    return 'ok';
+  } catch (e) {
+    assert.ok(e instanceof TypeError || e instanceof RangeError, `${name}: threw ${String(e)} instead of a TypeError/RangeError`);
+    assert.match((e as Error).message, new RegExp(`^${name}: `), `${name}: message should name the kernel: ${(e as Error).message}`);
+    return 'threw';
+  }
+}
+
+test('every binding accepts its valid call', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  for (const [name, make] of Object.entries(valid)) {
+    const fn = (nk as Record<string, Fn>)[name];
+    assert.ok(fn, `native kernel ${name} is missing`);
+    assert.equal(expectCleanError(name, fn, make()), 'ok', `${name}: the valid call threw`);
+  }
+});
+
+test('every binding rejects wrong types, lengths and dims without crashing', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(99);
+  let threw = 0;
+  for (const [name, make] of Object.entries(valid)) {
+    const fn = (nk as Record<string, Fn>)[name];
+    const n = make().length;
+    // each argument replaced by each bad value
+    for (let a = 0; a < n; a++) for (const bad of badValues) {
+      const args = make();
+      args[a] = bad;
+      if (expectCleanError(name, fn, args) === 'threw') threw++;
+    }
+    // too few arguments
+    assert.equal(expectCleanError(name, fn, make().slice(0, n - 1)), 'threw', `${name}: missing argument accepted`);
+    // random multi-argument mutations
+    for (let trial = 0; trial < 200; trial++) {
+      const args = make();
+      for (let m = 0; m < 3; m++) args[Math.floor(r() * n)] = badValues[Math.floor(r() * badValues.length)];
+      expectCleanError(name, fn, args);
+    }
+  }
+  assert.ok(threw > 500, `only ${threw} bad calls threw`);
+});
+
+test('out-of-range indices and targets throw RangeError instead of reading wild memory', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  assert.throws(() => nk.embeddingForward!(f(20), Int32Array.from([5]), f(4), 4), RangeError);
+  assert.throws(() => nk.embeddingForward!(f(20), Int32Array.from([-1]), f(4), 4), RangeError);
+  assert.throws(() => nk.embeddingBackward!(f(4), Int32Array.from([9]), f(20), 4, -1), RangeError);
+  assert.throws(() => nk.crossEntropyForward!(f(4), Int32Array.from([4]), f(1), f(1), 1, 4, -100, 0), RangeError);
+  assert.throws(() => nk.attentionForward!(f(24), f(12), f(15), f(30), f(6), 1, 2, 4, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1), RangeError);
+  assert.throws(() => nk.attentionForward!(f(24), f(12), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, f(8), 0, 0, null, 0, 1), RangeError);
+  assert.throws(() => nk.sgemm!(f(6), f(12), f(8), 2, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0), RangeError);
+});

@@ -5,3 +5,5 @@
 export { Seq2SeqTransformer, SEQ2SEQ_DEFAULTS } from './seq2seq.js';
 export type { Seq2SeqConfig, Seq2SeqForwardOptions, DecodeOptions, BeamSearchOptions, Hypothesis } from './seq2seq.js';
 export { resolveConfig } from './config.js';
+export { GPT, GPTBlock, GPT_DEFAULTS, sampleRow } from './gpt.js';
+export type { GPTConfig, GenerateOptions } from './gpt.js';

@@ -31,6 +31,8 @@ import { ConfigError, ShapeError, fmtShape } from '../../errors.js';
 import { combineMasks, safeRows } from './masks.js';
 import { KVCache } from './kv-cache.js';
 import { isRecording, reportAttention } from './recorder.js';
+import { RotaryEmbedding, alibiSlopes } from '../positional.js';
+import { alloc, type DType } from '../../tensor/dtype.js';
 
 export interface MultiheadAttentionOptions {
   /** Key/value heads for GQA (default numHeads; 1 = MQA). Must divide numHeads. */
@@ -45,6 +47,12 @@ export interface MultiheadAttentionOptions {
   vdim?: number;
   /** Inputs and outputs are (B, L, E) when true (default — PyTorch's default is false), (L, B, E) when false. */
   batchFirst?: boolean;
+  /** Rotate q and k with RoPE (positions continue from the KV cache length). Default false. */
+  rotary?: boolean;
+  /** RoPE base θ (default 10000). */
+  ropeBase?: number;
+  /** Add ALiBi biases (slopes from alibiSlopes(numHeads)) to the scores. Default false. */
+  alibi?: boolean;
 }
 
 export interface MultiheadAttentionCallOptions {
@@ -76,6 +84,8 @@ export class MultiheadAttention extends Module {
   readonly headDim: number;
   readonly dropoutP: number;
   readonly batchFirst: boolean;
+  readonly alibi: Tensor | null;
+  rotary: RotaryEmbedding | null;
   qProj: Linear;
   kProj: Linear;
   vProj: Linear;
@@ -110,6 +120,8 @@ export class MultiheadAttention extends Module {
     this.kProj = new Linear(options.kdim ?? embedDim, kvOut, { bias });
     this.vProj = new Linear(options.vdim ?? embedDim, kvOut, { bias });
     this.outProj = new Linear(embedDim, embedDim, { bias });
+    this.rotary = options.rotary ? new RotaryEmbedding(this.headDim, options.ropeBase ?? 10000) : null;
+    this.alibi = options.alibi ? alibiSlopes(numHeads) : null; // (H)
   }
 
   /**
@@ -131,15 +143,18 @@ export class MultiheadAttention extends Module {
     this.checkInputs(query, key, value);
     const [B, L] = query.shape;
     const H = this.numHeads, Hkv = this.numKvHeads, hd = this.headDim;
-    const q = transpose(reshape(this.qProj.call(query), [B, L, H, hd]), 1, 2); // (B, H, L, hd)
+    let q = transpose(reshape(this.qProj.call(query), [B, L, H, hd]), 1, 2); // (B, H, L, hd)
     let k: Tensor, v: Tensor;
     const cache = options.kvCache ?? null;
+    const past = cache && cache.mode === 'append' ? cache.length : 0;
+    if (this.rotary) q = this.rotary.call(q, past); // (B, H, L, hd)
     if (cache && cache.mode === 'static' && cache.length > 0) {
       [k, v] = [cache.k!, cache.v!]; // (B, Hkv, S, hd)
     } else {
       const T = key.shape[1];
       k = transpose(reshape(this.kProj.call(key), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
       v = transpose(reshape(this.vProj.call(value), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
+      if (this.rotary) k = this.rotary.call(k, past); // (B, Hkv, T, hd)
       if (cache) [k, v] = cache.append(k, v); // (B, Hkv, S, hd)
     }
     const S = k.shape[2];
@@ -156,6 +171,7 @@ export class MultiheadAttention extends Module {
       const mask = combineMasks('MultiheadAttention', options, B, H, L, S, q.dtype); // (B | 1, H | 1, L, S)
       y = scaledDotProductAttention(q, k, v, {
         attnMask: mask, isCausal: options.isCausal ?? false, causalAlignment: 'bottom-right', dropoutP: p, enableGqa: H !== Hkv,
+        alibiSlopes: this.alibi,
       }); // (B, H, L, hd)
       if (isRecording()) {
         const full = combineMasks('MultiheadAttention', { ...options, causal: options.isCausal ?? false }, B, H, L, S, q.dtype);
@@ -170,6 +186,7 @@ export class MultiheadAttention extends Module {
   /** softmax(q·kᵀ/√hd + mask) by the composed ops; fully masked rows are zeros. (B, H, L, S). */
   private attentionWeights(q: Tensor, k: Tensor, mask: Tensor | null): Tensor {
     let scores = mul(matmul(q, transpose(this.expandKv(k), 2, 3)), 1 / Math.sqrt(this.headDim)); // (B, H, L, S)
+    if (this.alibi) scores = add(scores, alibiBias(this.alibi, q.shape[2], k.shape[2], q.dtype)); // (B, H, L, S)
     if (mask === null) return softmax(scores, -1); // (B, H, L, S)
     const safe = safeRows(mask);
     scores = add(scores, safe.mask); // (B, H, L, S)
@@ -204,4 +221,12 @@ function divisors(n: number): number[] {
   const out: number[] = [];
   for (let d = 1; d <= n && out.length < 8; d++) if (n % d === 0) out.push(d);
   return out;
+}
+
+/** slope_h · (j − i − (S − L)), as ops.scaledDotProductAttention's alibiSlopes. (1, H, L, S). */
+function alibiBias(slopes: Tensor, L: number, S: number, dtype: DType): Tensor {
+  const H = slopes.size;
+  const d = alloc(dtype, H * L * S);
+  for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) for (let j = 0; j < S; j++) d[(h * L + i) * S + j] = slopes.data[h] * (j - i - (S - L));
+  return new Tensor(d, [1, H, L, S]);
 }

@@ -1,0 +1,208 @@
+/**
+ * `npm run bench`: every benchmark in one process, so heed/peer ratios come from one run
+ * on one machine state.
+ *
+ *   npm run bench                         full run (~10–20 min on 2 cores)
+ *   npm run bench -- --quick              short run (fewer sizes, shorter timing budgets)
+ *   npm run bench -- --only gemm,attention   only these workload families
+ *                                          (peak, dispatch, gemm, attention, norms)
+ *
+ * Modules (each exports `run(opts): Promise<BenchRow[]>`):
+ *   bench/peak.ts, gemm.ts, attention.ts, norms.ts   heed's native kernels (optional: skipped when absent)
+ *   bench/dispatch.ts                                heed's per-op overhead on tiny ops
+ *   bench/peers/onnxruntime.ts, tfjs.ts, torch.ts    the peers, on the same workloads
+ *   bench/peers/heed.ts                              heed through its ops API, run only when
+ *                                                    gemm.ts / attention.ts are absent
+ * Output: Markdown tables on stdout (ms, GFLOP/s, % of the measured FMA peak at that thread
+ * count, and heed's speed-up over each peer at the same thread count), then a check of the
+ * DESIGN.md targets; all rows go to bench/results/latest.json.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BenchOptions, BenchRow } from './peers/common.ts';
+
+export type { BenchRow, BenchOptions };
+
+process.env.HEED_QUIET ??= '1';
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface ModuleSpec { name: string; file: string; families: string[]; kind: 'heed' | 'peer' }
+const MODULES: ModuleSpec[] = [
+  { name: 'peak', file: 'peak.ts', families: ['peak'], kind: 'heed' },
+  { name: 'dispatch', file: 'dispatch.ts', families: ['dispatch'], kind: 'heed' },
+  { name: 'gemm', file: 'gemm.ts', families: ['gemm'], kind: 'heed' },
+  { name: 'attention', file: 'attention.ts', families: ['attention'], kind: 'heed' },
+  { name: 'norms', file: 'norms.ts', families: ['norms'], kind: 'heed' },
+  { name: 'onnxruntime-node', file: 'peers/onnxruntime.ts', families: ['gemm', 'attention'], kind: 'peer' },
+  { name: 'tfjs-wasm', file: 'peers/tfjs.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
+  { name: 'pytorch', file: 'peers/torch.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
+];
+
+function parseArgs(argv: string[]): BenchOptions {
+  const opts: BenchOptions = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--only' || a.startsWith('--only=')) opts.only = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a === '--threads' || a.startsWith('--threads=')) opts.threads = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map(Number);
+    else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
+    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2.`); process.exit(2); }
+  }
+  const families = ['peak', 'dispatch', 'gemm', 'attention', 'norms'];
+  const bad = (opts.only ?? []).filter((f) => !families.includes(f));
+  if (bad.length) { console.error(`bench: --only ${bad.join(',')}: unknown family; expected some of ${families.join(', ')}.`); process.exit(2); }
+  return opts;
+}
+
+function machine(): Record<string, unknown> {
+  let flags = '';
+  try { flags = readFileSync('/proc/cpuinfo', 'utf8').split('\n').find((l) => l.startsWith('flags')) ?? ''; } catch { /* not Linux */ }
+  const has = (f: string) => new RegExp(`\\b${f}\\b`).test(flags);
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown', logicalCores: cpus().length, memGiB: +(totalmem() / 2 ** 30).toFixed(1),
+    avx2: has('avx2'), avx512f: has('avx512f'), avx512vnni: has('avx512_vnni'), node: process.version,
+  };
+}
+
+const isHeed = (r: BenchRow) => r.impl.startsWith('heed') && !r.impl.includes('js backend');
+const fmtMs = (ms: number) => (!Number.isFinite(ms) ? '—' : ms === 0 ? '' : ms < 0.01 ? `${(ms * 1000).toFixed(2)} µs` : ms < 10 ? ms.toFixed(3) : ms.toFixed(1));
+const fmtNum = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(digits));
+
+/** heed's row for a workload at a thread count (the fastest heed row when there are several). */
+function heedRow(rows: BenchRow[], workload: string, threads: number): BenchRow | undefined {
+  return rows.filter((r) => r.workload === workload && r.threads === threads && isHeed(r) && Number.isFinite(r.ms)).sort((a, b) => a.ms - b.ms)[0];
+}
+
+function table(rows: BenchRow[], peak: Map<number, number>): string {
+  const out: string[] = [];
+  const workloads = [...new Set(rows.map((r) => r.workload))];
+  const families: [string, (w: string) => boolean][] = [
+    ['Peak', (w) => w.includes('peak')],
+    ['Small-op dispatch', (w) => w.startsWith('dispatch') || w.includes('dispatch')],
+    ['fp32 GEMM', (w) => w.startsWith('sgemm')],
+    ['int8 GEMM', (w) => w.startsWith('int8')],
+    ['Attention forward', (w) => w.startsWith('attention fwd') && !w.includes('memory')],
+    ['Attention backward and memory', (w) => w.startsWith('attention')],
+    ['Norms and softmax', () => true],
+  ];
+  const done = new Set<string>();
+  for (const [title, match] of families) {
+    const ws = workloads.filter((w) => !done.has(w) && match(w));
+    if (ws.length === 0) continue;
+    ws.forEach((w) => done.add(w));
+    out.push(`\n### ${title}\n`);
+    out.push('| workload | impl | threads | time (ms) | GFLOP/s | % peak | GB/s | heed speed-up | note |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|---|');
+    for (const w of ws) {
+      for (const r of rows.filter((x) => x.workload === w)) {
+        const p = peak.get(r.threads) ?? peak.get(1);
+        const pct = r.gflops !== undefined && p && !w.includes('peak') ? `${((100 * r.gflops) / p).toFixed(0)}%` : '';
+        const h = r.impl.startsWith('heed') ? undefined : heedRow(rows, w, r.threads);
+        const speed = h && Number.isFinite(r.ms) ? `${(r.ms / h.ms).toFixed(2)}×` : '';
+        out.push(`| ${w} | ${r.impl} | ${r.threads} | ${fmtMs(r.ms)} | ${fmtNum(r.gflops)} | ${pct} | ${fmtNum(r.gbps)} | ${speed} | ${r.note ?? ''} |`);
+      }
+    }
+  }
+  return out.join('\n');
+}
+
+interface TargetCheck { target: string; measured: string; ok: boolean | null }
+
+/** The DESIGN.md performance targets that this run's rows can decide. */
+function checkTargets(rows: BenchRow[], peak: Map<number, number>): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const ort = (r: BenchRow) => r.impl.startsWith('onnxruntime');
+  const ratios = (prefix: string, minL = 0) => rows.filter((r) => ort(r) && r.workload.startsWith(prefix) && Number.isFinite(r.ms)
+    && (minL === 0 || Number(/L(\d+)/.exec(r.workload)?.[1] ?? 0) >= minL))
+    .flatMap((r) => { const h = heedRow(rows, r.workload, r.threads); return h ? [{ w: r.workload, t: r.threads, x: r.ms / h.ms }] : []; });
+  const summarize = (xs: { w: string; t: number; x: number }[]) => {
+    if (xs.length === 0) return 'no rows';
+    const worst = xs.reduce((a, b) => (b.x < a.x ? b : a));
+    return `min ${worst.x.toFixed(2)}× (${worst.w}, ${worst.t}T), median ${[...xs].sort((a, b) => a.x - b.x)[xs.length >> 1].x.toFixed(2)}× over ${xs.length} rows`;
+  };
+  const g = ratios('sgemm');
+  checks.push({ target: 'fp32 GEMM ≥ 1.2× onnxruntime-node (256–2048, 1 and 2 threads)', measured: summarize(g), ok: g.length ? g.every((x) => x.x >= 1.2) : null });
+  const p1 = peak.get(1);
+  const g1 = rows.filter((r) => isHeed(r) && r.threads === 1 && /^sgemm (\d+)/.test(r.workload) && Number(/^sgemm (\d+)/.exec(r.workload)![1]) >= 512 && r.gflops);
+  if (p1 && g1.length) {
+    const worst = g1.reduce((a, b) => (b.gflops! < a.gflops! ? b : a));
+    checks.push({ target: 'fp32 GEMM ≥ 70% of measured FMA peak, 1 thread, n ≥ 512', measured: `min ${((100 * worst.gflops!) / p1).toFixed(0)}% (${worst.workload}; peak ${p1.toFixed(0)} GFLOP/s)`, ok: g1.every((r) => r.gflops! >= 0.7 * p1) });
+  }
+  const a = ratios('attention fwd', 512);
+  checks.push({ target: 'fused attention forward ≥ 1.5× onnxruntime-node unfused graph, L ≥ 512', measured: summarize(a), ok: a.length ? a.every((x) => x.x >= 1.5) : null });
+  const d = rows.find((r) => r.impl === 'heed' && r.workload === 'dispatch add 64');
+  const dg = rows.find((r) => r.impl === 'heed' && r.workload === 'dispatch add 64 +grad');
+  if (d) {
+    const us = (r: BenchRow) => (r.ms * 1000).toFixed(2);
+    checks.push({ target: 'small-op dispatch < 2 µs (add of 64 floats)', measured: `${us(d)} µs${dg ? `; ${us(dg)} µs with autograd recording` : ''}`, ok: d.ms * 1000 < 2 });
+  }
+  const i8 = rows.filter((r) => r.workload.startsWith('int8') && r.note && /([\d.]+)x fp32/.test(r.note));
+  if (i8.length) {
+    const xs = i8.map((r) => Number(/([\d.]+)x fp32/.exec(r.note!)![1]));
+    checks.push({ target: 'int8 GEMM (VNNI) ≥ 2× our fp32 GEMM', measured: `min ${Math.min(...xs).toFixed(2)}× over ${xs.length} rows`, ok: xs.every((x) => x >= 2) });
+  }
+  return checks;
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const rows: BenchRow[] = [];
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const wanted = (m: ModuleSpec) => opts.only === undefined || m.name === 'peak' || m.families.some((f) => opts.only!.includes(f));
+  const missing: string[] = [];
+  for (const m of MODULES) {
+    if (!wanted(m)) continue;
+    const path = join(here, m.file);
+    if (!existsSync(path)) { missing.push(m.name); log(`bench: ${m.file} not found, skipping ${m.name}`); continue; }
+    const t0 = performance.now();
+    log(`bench: ${m.name} ...`);
+    try {
+      const mod = (await import(path)) as { run: (o: BenchOptions) => Promise<BenchRow[]> };
+      const got = await mod.run(opts);
+      // native modules do not know --only; keep their rows in the asked-for families
+      rows.push(...got.filter((r) => m.kind === 'peer' || opts.only === undefined || m.name === 'peak' || m.families.some((f) => opts.only!.includes(f))));
+      log(`bench: ${m.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s (${got.length} rows)`);
+    } catch (e) {
+      log(`bench: ${m.name} failed: ${(e as Error).stack ?? e}`);
+      rows.push({ workload: m.name, impl: m.name, threads: 0, ms: NaN, note: `failed: ${(e as Error).message}` });
+    }
+  }
+  if (missing.includes('gemm') || missing.includes('attention')) {
+    const { run } = await import('./peers/heed.ts');
+    rows.push(...(await run({ ...opts, gemm: missing.includes('gemm'), attention: missing.includes('attention') })));
+  }
+
+  // the measured FMA peak per thread count: bench/peak.ts's rows, else the addon's probe
+  const peak = new Map<number, number>();
+  for (const r of rows) if (r.workload.includes('peak') && r.gflops) peak.set(r.threads, r.gflops);
+  if (peak.size === 0) {
+    const { loadNative } = await import('../src/backend/native/load.js');
+    const n = loadNative();
+    if (n.ok) for (const t of [1, 2]) peak.set(t, n.peakFlops(t));
+  }
+
+  const { backendInfo } = await import('../src/index.ts');
+  const info = backendInfo();
+  const facts = { ...machine(), heedBackend: info.backend, isa: info.isa, poolThreads: info.threads };
+  console.log(`# heed benchmarks, ${started.toISOString()}${opts.quick ? ' (--quick)' : ''}\n`);
+  console.log(`Machine: ${JSON.stringify(facts)}`);
+  console.log(`Measured fp32 FMA peak: ${[...peak].map(([t, g]) => `${g.toFixed(0)} GFLOP/s on ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`);
+  console.log('Times are medians of repeated calls. "heed speed-up" = peer time / heed time at the same thread count (> 1: heed is faster).');
+  console.log(table(rows, peak));
+  const checks = checkTargets(rows, peak);
+  console.log('\n### DESIGN.md targets\n');
+  console.log('| target | measured | met |');
+  console.log('|---|---|---|');
+  for (const c of checks) console.log(`| ${c.target} | ${c.measured} | ${c.ok === null ? 'n/a' : c.ok ? 'yes' : 'no'} |`);
+
+  const outDir = join(here, 'results');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'latest.json'), JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options: opts, machine: facts,
+    peak: Object.fromEntries(peak), targets: checks, rows }, null, 1) + '\n');
+  log(`bench: wrote bench/results/latest.json (${rows.length} rows)`);
+}
+
+await main();

@@ -39,7 +39,8 @@ function packageRoot(): string {
 export function loadNative(): NativeLoad {
   let path: string;
   try {
-    path = join(packageRoot(), 'build', 'Release', 'heed.node');
+    // HEED_NATIVE_PATH points at another build of the addon (the ASan build of scripts/test-asan.sh).
+    path = process.env.HEED_NATIVE_PATH || join(packageRoot(), 'build', 'Release', 'heed.node');
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }

@@ -65,18 +65,19 @@ export const DEFAULT_SERVE_CONFIG: Readonly<ServeConfig> = Object.freeze({
   ui: true,
 });
 
-const TYPES: Record<keyof ServeConfig, 'string' | 'number' | 'boolean'> = {
+/** The type of each option, for the CLI's flag parser and the checker below. */
+export const SERVE_OPTION_TYPES: Readonly<Record<keyof ServeConfig, 'string' | 'number' | 'boolean'>> = Object.freeze({
   host: 'string', port: 'number', insecureNoAuth: 'boolean', bodyLimit: 'number', maxInputChars: 'number',
   maxItems: 'number', rateLimit: 'number', rateBurst: 'number', workers: 'number', threadsPerWorker: 'number',
   maxBatchSize: 'number', maxBatchDelayMs: 'number', maxQueue: 'number', timeoutMs: 'number', ui: 'boolean',
-};
+});
 
 /** Merges options over the defaults, rejecting unknown keys, wrong types and impossible values. */
 export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeConfig {
-  const valid = Object.keys(TYPES);
+  const valid = Object.keys(SERVE_OPTION_TYPES);
   for (const [key, value] of Object.entries(options)) {
-    if (!(key in TYPES)) throw new ConfigError(`serve: unknown option '${key}'. Valid options: ${valid.join(', ')}.`);
-    const want = TYPES[key as keyof ServeConfig];
+    if (!(key in SERVE_OPTION_TYPES)) throw new ConfigError(`serve: unknown option '${key}'. Valid options: ${valid.join(', ')}.`);
+    const want = SERVE_OPTION_TYPES[key as keyof ServeConfig];
     if (value !== undefined && typeof value !== want) {
       throw new ConfigError(`serve: option '${key}' must be a ${want}, received ${JSON.stringify(value)}.`);
     }

@@ -58,7 +58,11 @@ export class ModelRegistry {
       // Concurrent reloads of one model share the same load.
       let p = this.reloading.get(spec.name);
       if (p === undefined) {
-        p = this.load(spec).finally(() => this.reloading.delete(spec.name));
+        p = this.load(spec)
+          .catch((e: Error) => {
+            throw new HttpError(500, 'reload_failed', `reloading '${spec.name}' failed: ${e.name}: ${e.message}; the previous version keeps serving`);
+          })
+          .finally(() => this.reloading.delete(spec.name));
         this.reloading.set(spec.name, p);
       }
       out.push(await p);

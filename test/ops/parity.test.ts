@@ -126,3 +126,14 @@ test('dropout is the identity when not training or p = 0, zero at p = 1, and its
     assert.ok(Math.abs(x.grad!.data[i] - mask) < 1e-6);
   }
 });
+
+test('attention: a query row with no allowed key returns zeros (PyTorch returns NaN), on both paths', () => {
+  const q = h.randn([1, 1, 3, 4]), k = h.randn([1, 1, 5, 4]), v = h.randn([1, 1, 5, 4]);
+  const mask = h.tensor([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0], [0, 1, 1, 1, 1]], undefined, { dtype: 'bool' });
+  for (const f of [h.scaledDotProductAttention, h.scaledDotProductAttentionReference]) {
+    const out = f(q, k, v, { attnMask: mask });
+    const row1 = Array.from(out.data.subarray(4, 8));
+    assert.deepEqual(row1, [0, 0, 0, 0], `${f.name}: fully masked row`);
+    assert.ok(Array.from(out.data).every(Number.isFinite), `${f.name}: no NaN anywhere`);
+  }
+});

@@ -56,7 +56,7 @@ test('every binding accepts its valid call', (t) => {
   const nk = native(t);
   if (!nk) return;
   for (const [name, make] of Object.entries(valid)) {
-    const fn = (nk as Record<string, Fn>)[name];
+    const fn: Fn = (nk as unknown as Record<string, Fn>)[name];
     assert.ok(fn, `native kernel ${name} is missing`);
     assert.equal(expectCleanError(name, fn, make()), 'ok', `${name}: the valid call threw`);
   }
@@ -68,7 +68,7 @@ test('every binding rejects wrong types, lengths and dims without crashing', (t)
   const r = rng(99);
   let threw = 0;
   for (const [name, make] of Object.entries(valid)) {
-    const fn = (nk as Record<string, Fn>)[name];
+    const fn: Fn = (nk as unknown as Record<string, Fn>)[name];
     const n = make().length;
     // each argument replaced by each bad value
     for (let a = 0; a < n; a++) for (const bad of badValues) {

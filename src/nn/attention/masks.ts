@@ -9,6 +9,8 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { alloc, type DType } from '../../tensor/dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../../errors.js';
+import { softmax } from '../../ops/softmax.js';
+import { add, mul } from '../../ops/elementwise.js';
 
 export interface MaskInputs {
   /** heed convention: bool true = may attend, or float added; (L, S), (B, L, S) or (B | 1, H | 1, L, S). */
@@ -100,4 +102,26 @@ export function safeRows(mask: Tensor): { mask: Tensor; keep: Tensor | null } {
     keep!.data[r] = 0;
   }
   return { mask: out ?? mask, keep };
+}
+
+/**
+ * Softmax over the last dim with an additive mask (−∞ = masked); fully masked rows
+ * give zeros (heed's rule) with finite gradients. scores (…, L, S) → (…, L, S).
+ */
+export function maskedSoftmax(scores: Tensor, mask: Tensor | null): Tensor {
+  if (mask === null) return softmax(scores, -1); // (…, L, S)
+  const safe = safeRows(mask);
+  const w = softmax(add(scores, safe.mask), -1); // (…, L, S)
+  return safe.keep ? mul(w, safe.keep) : w; // (…, L, S)
+}
+
+/** (B, S) bool padding mask (true = pad, PyTorch) → (B, 1, S) additive float, or null. */
+export function paddingToAdditive(op: string, pad: Tensor | null | undefined, B: number, S: number, dtype: DType): Tensor | null {
+  if (!pad) return null;
+  if (pad.dtype !== 'bool' || pad.ndim !== 2 || pad.shape[0] !== B || pad.shape[1] !== S) {
+    throw new ShapeError(`${op}: keyPaddingMask is ${pad.dtype} ${fmtShape(pad.shape)}, expected bool [${B}, ${S}] (true = padding).`);
+  }
+  const d = alloc(dtype, B * S);
+  for (let i = 0; i < B * S; i++) d[i] = pad.data[i] ? -Infinity : 0;
+  return new Tensor(d, [B, 1, S]);
 }

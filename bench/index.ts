@@ -11,8 +11,9 @@
  *   bench/peak.ts, gemm.ts, attention.ts, norms.ts   heed's native kernels (optional: skipped when absent)
  *   bench/dispatch.ts                                heed's per-op overhead on tiny ops
  *   bench/peers/onnxruntime.ts, tfjs.ts, torch.ts    the peers, on the same workloads
- *   bench/peers/heed.ts                              heed through its ops API, run only when
- *                                                    gemm.ts / attention.ts are absent
+ *   bench/peers/heed.ts                              heed through its ops API: the composed-ops attention
+ *                                                    backward (baseline for the fused one), and GEMM/attention
+ *                                                    forward when gemm.ts / attention.ts are absent
  * Output: Markdown tables on stdout (ms, GFLOP/s, % of the measured FMA peak at that thread
  * count, and heed's speed-up over each peer at the same thread count), then a check of the
  * DESIGN.md targets; all rows go to bench/results/latest.json.
@@ -66,7 +67,8 @@ function machine(): Record<string, unknown> {
   };
 }
 
-const isHeed = (r: BenchRow) => r.impl.startsWith('heed') && !r.impl.includes('js backend');
+/** heed's best implementation of a workload (not the js backend, not the composed-ops baseline). */
+const isHeed = (r: BenchRow) => r.impl.startsWith('heed') && !r.impl.includes('js backend') && !r.impl.includes('composed');
 const fmtMs = (ms: number) => (!Number.isFinite(ms) ? '—' : ms === 0 ? '' : ms < 0.01 ? `${(ms * 1000).toFixed(2)} µs` : ms < 10 ? ms.toFixed(3) : ms.toFixed(1));
 const fmtNum = (x: number | undefined, digits = 1) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(digits));
 
@@ -99,7 +101,7 @@ function table(rows: BenchRow[], peak: Map<number, number>): string {
       for (const r of rows.filter((x) => x.workload === w)) {
         const p = peak.get(r.threads) ?? peak.get(1);
         const pct = r.gflops !== undefined && p && !w.includes('peak') ? `${((100 * r.gflops) / p).toFixed(0)}%` : '';
-        const h = r.impl.startsWith('heed') ? undefined : heedRow(rows, w, r.threads);
+        const h = isHeed(r) ? undefined : heedRow(rows, w, r.threads);
         const speed = h && Number.isFinite(r.ms) ? `${(r.ms / h.ms).toFixed(2)}×` : '';
         out.push(`| ${w} | ${r.impl} | ${r.threads} | ${fmtMs(r.ms)} | ${fmtNum(r.gflops)} | ${pct} | ${fmtNum(r.gbps)} | ${speed} | ${r.note ?? ''} |`);
       }
@@ -132,6 +134,9 @@ function checkTargets(rows: BenchRow[], peak: Map<number, number>): TargetCheck[
   }
   const a = ratios('attention fwd', 512);
   checks.push({ target: 'fused attention forward ≥ 1.5× onnxruntime-node unfused graph, L ≥ 512', measured: summarize(a), ok: a.length ? a.every((x) => x.x >= 1.5) : null });
+  const bwd = rows.filter((r) => r.impl === 'heed composed ops' && Number.isFinite(r.ms))
+    .flatMap((r) => { const f = heedRow(rows, r.workload, r.threads); return f ? [{ w: r.workload, t: r.threads, x: r.ms / f.ms }] : []; });
+  checks.push({ target: 'fused attention backward ≥ 3× the composed ops (same backend)', measured: summarize(bwd), ok: bwd.length ? bwd.every((x) => x.x >= 3) : null });
   const d = rows.find((r) => r.impl === 'heed' && r.workload === 'dispatch add 64');
   const dg = rows.find((r) => r.impl === 'heed' && r.workload === 'dispatch add 64 +grad');
   if (d) {
@@ -170,9 +175,13 @@ async function main(): Promise<void> {
       rows.push({ workload: m.name, impl: m.name, threads: 0, ms: NaN, note: `failed: ${(e as Error).message}` });
     }
   }
+  const heedApi = await import('./peers/heed.ts');
   if (missing.includes('gemm') || missing.includes('attention')) {
-    const { run } = await import('./peers/heed.ts');
-    rows.push(...(await run({ ...opts, gemm: missing.includes('gemm'), attention: missing.includes('attention') })));
+    rows.push(...(await heedApi.run({ ...opts, gemm: missing.includes('gemm'), attention: missing.includes('attention') })));
+  }
+  if (opts.only === undefined || opts.only.includes('attention')) {
+    log('bench: heed composed attention backward ...');
+    rows.push(...(await heedApi.runComposedAttentionBackward(opts)));
   }
 
   // the measured FMA peak per thread count: bench/peak.ts's rows, else the addon's probe

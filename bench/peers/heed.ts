@@ -36,3 +36,32 @@ export async function run(opts: BenchOptions & { gemm?: boolean; attention?: boo
   h.setNumThreads(Math.max(...(opts.threads ?? [1, 2])));
   return rows;
 }
+
+/**
+ * Attention backward through the composed ops (matmul → softmax → matmul, the reference
+ * path), for DESIGN's "fused backward ≥ 3× the composed ops on the same backend". Times
+ * out.backward(dOut) alone, on a graph recorded once (backward can be replayed: it only
+ * accumulates into the leaves' .grad).
+ */
+export async function runComposedAttentionBackward(opts: BenchOptions = {}): Promise<BenchRow[]> {
+  const info = h.backendInfo();
+  if (info.backend !== 'native' || !wants(opts, 'attention')) return [];
+  const rows: BenchRow[] = [];
+  const g = new h.Generator(2);
+  const { B, H, d } = ATTN_SHAPE;
+  for (const threads of opts.threads ?? [1, 2]) {
+    h.setNumThreads(threads);
+    for (const L of opts.quick ? [128, 512] : [128, 512, 1024]) {
+      for (const isCausal of [false, true]) {
+        const [q, k, v] = [0, 1, 2].map(() => h.randn([B, H, L, d], { generator: g, requiresGrad: true }));
+        const out = h.scaledDotProductAttentionReference(q, k, v, { isCausal });
+        const dOut = h.randn([B, H, L, d], { generator: g });
+        const ms = await timeIt(() => out.backward(dOut), opts);
+        rows.push({ workload: `attention bwd B${B} H${H} L${L} d${d}${isCausal ? ' causal' : ''}`, impl: 'heed composed ops', threads, ms,
+          gflops: gflopsOf(2.5 * attnFlops(L, isCausal), ms), note: 'reference path: matmul/softmax ops, L×L buffers' });
+      }
+    }
+  }
+  h.setNumThreads(Math.max(...(opts.threads ?? [1, 2])));
+  return rows;
+}

@@ -143,7 +143,7 @@ export function where(cond: Tensor, a: TensorLike, b: TensorLike): Tensor {
 }
 
 export interface EmbeddingOptions {
-  /** Rows with this index get no gradient (as torch's padding_idx). */
+  /** Rows with this index get no gradient (as torch's padding_idx; negative counts from the end). */
   paddingIdx?: number;
 }
 
@@ -156,7 +156,14 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
   checkRange(idx, V, 'embedding', 'indices', `Fix: the table has ${V} rows (numEmbeddings); check the vocabulary size or the tokenizer's ids.`);
   const out = floatTensor(weight.dtype, [...indices.shape, D]);
   k.embeddingForward(f32(weight), idx, f32(out), D);
-  const pad = options.paddingIdx ?? -1;
+  let pad = -1; // the kernel's "no padding row"
+  if (options.paddingIdx !== undefined && options.paddingIdx !== null) {
+    const p = options.paddingIdx;
+    if (!Number.isInteger(p) || p < -V || p >= V) {
+      throw new IndexError(`embedding: paddingIdx=${p} is out of range for ${V} rows; expected an integer in [${-V}, ${V - 1}].`);
+    }
+    pad = p < 0 ? p + V : p;
+  }
   return record(out, 'embedding', [weight], (g) => {
     const gw = floatTensor(g.dtype, weight.shape);
     k.embeddingBackward(f32(g), idx, f32(gw), D, pad);

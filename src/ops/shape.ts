@@ -8,7 +8,7 @@ import { k } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
 import { numel, normDim, broadcastStrides, sameShape } from '../tensor/shape.js';
 import { alloc } from '../tensor/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { splitAt } from './util.js';
 import { sumToShape } from './elementwise.js';
 
@@ -135,7 +135,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
     if (t.ndim !== first.ndim || t.shape.some((s, j) => j !== d && s !== first.shape[j])) {
       throw new ShapeError(`cat: tensor ${i} has shape ${fmtShape(t.shape)}, expected ${fmtShape(first.shape.map((s, j) => (j === d ? -1 : s)))} (any size at dim ${d}).`);
     }
-    if (t.dtype !== first.dtype) throw new ShapeError(`cat: tensor ${i} is ${t.dtype}, expected ${first.dtype} like tensor 0.`);
+    if (t.dtype !== first.dtype) throw new DTypeError(`cat: tensor ${i} is ${t.dtype}, expected ${first.dtype} like tensor 0. Fix: convert it first (toFloat, toInt).`);
     total += t.shape[d];
   });
   const shape = [...first.shape];

@@ -99,3 +99,11 @@ test('other argument errors: broadcasting, probabilities, options', () => {
   expectError(() => h.scaledDotProductAttention(q, kv, kv), h.ShapeError, ['4 heads', '2', 'enableGqa']);
   expectError(() => h.relu(h.zeros([2], { dtype: 'int32' })), h.DTypeError, ['relu', 'int32', 'float', 'Fix:']);
 });
+
+test('cat of mixed dtypes is a DTypeError; embedding paddingIdx is range-checked and may count from the end', () => {
+  expectError(() => h.cat([h.zeros([2]), h.zeros([2], { dtype: 'int32' })]), h.DTypeError, ['cat', 'tensor 1', 'int32', 'float32', 'Fix:']);
+  expectError(() => h.embedding(int([0]), h.zeros([3, 2]), { paddingIdx: 3 }), h.IndexError, ['embedding', 'paddingIdx=3', '[-3, 2]']);
+  const w = h.ones([3, 2], { requiresGrad: true });
+  h.embedding(int([0, 2, 2]), w, { paddingIdx: -1 }).sum().backward();
+  assert.deepEqual(Array.from(w.grad!.data), [1, 1, 0, 0, 0, 0], 'row 2 = row -1 is the padding row');
+});

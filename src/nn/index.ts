@@ -22,3 +22,7 @@ export { SinusoidalPositionalEncoding, LearnedPositionalEmbedding, RotaryEmbeddi
 export { TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, TransformerDecoder } from './transformer.js';
 export type { TransformerLayerOptions, EncoderCallOptions, DecoderCallOptions, DecoderLayerCache } from './transformer.js';
 export * from './attention/index.js';
+export { Conv1d, Conv2d } from './conv.js';
+export type { ConvOptions } from './conv.js';
+export { LSTM } from './lstm.js';
+export type { LSTMOptions, LSTMState } from './lstm.js';

@@ -89,6 +89,27 @@ test('Seq2SeqTransformer logits, loss and every gradient match the PyTorch model
   assert.ok(Math.abs(loss.item() - fx.loss!) < TOL, `loss ${loss.item()} vs ${fx.loss}`);
 });
 
+
+test('Conv1d and Conv2d (stride, padding, dilation) match PyTorch', () => {
+  const c1 = new nn.Conv1d(3, 4, 3, { stride: 2, padding: 1 });
+  report.conv1d = check('conv1d', c1, (i) => c1.forward(i.x));
+  const c2 = new nn.Conv2d(2, 3, 3, { stride: 2, padding: 1, dilation: 2 });
+  report.conv2d = check('conv2d', c2, (i) => c2.forward(i.x));
+});
+
+test('a 2-layer LSTM (outputs and final h, c) matches torch.nn.LSTM', () => {
+  const m = new nn.LSTM(3, 4, { numLayers: 2 });
+  report.lstm = check('lstm_2layer', m, (i) => {
+    const r = m.forward(i.x);
+    return h.cat([r.output.reshape([-1]), r.h.reshape([-1]), r.c.reshape([-1])], 0);
+  });
+});
+
+test('a 2-layer GPT matches the nanoGPT-style PyTorch model', () => {
+  const m = models.GPT.fromConfig(load('gpt_2layer').config!);
+  report.gpt = check('gpt_2layer', m, (i) => m.forward(i.idx));
+});
+
 test('parity report', () => {
   console.log('nn parity max abs errors:', JSON.stringify(report));
 });

@@ -23,3 +23,8 @@ export * from './errors.js';
 export { VERSION } from './version.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
+export * as optim from './train/optim/index.js';
+export { Trainer } from './train/trainer.js';
+export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';
+export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
+export { TASKS, loadPredictor } from './tasks/index.js';

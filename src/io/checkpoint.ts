@@ -237,7 +237,8 @@ export async function prepareOutDir(out: string, options: { overwrite?: boolean;
   const entries = readdirSync(out).filter((e) => !e.startsWith('.'));
   if (entries.length === 0) return;
   const hasConfig = existsSync(join(out, CONFIG_FILE)) || existsSync(join(out, 'last', CONFIG_FILE));
-  if (!hasConfig) {
+  const ours = (e: string) => RUN_FILES.has(e) || e.endsWith('.vocab.json');
+  if (!hasConfig && !entries.every(ours)) {
     throw new CheckpointError(`--out '${out}' is not empty and does not hold a heed model (found ${entries.slice(0, 5).join(', ')}${entries.length > 5 ? ', ...' : ''}). heed never deletes files it did not write. Fix: choose a new or empty --out directory.`);
   }
   const cfgDir = existsSync(join(out, CONFIG_FILE)) ? out : join(out, 'last');
@@ -252,7 +253,7 @@ export async function prepareOutDir(out: string, options: { overwrite?: boolean;
     const what = existing ? `a '${existing.task}' model from run ${existing.runId}` : 'a model';
     throw new CheckpointError(`--out '${out}' already holds ${what}; refusing to replace it. Fix: pass ${flag} to replace it, --resume to continue that run, or choose another --out directory.`);
   }
-  const foreign = entries.filter((e) => !RUN_FILES.has(e) && !e.endsWith('.vocab.json'));
+  const foreign = entries.filter((e) => !ours(e));
   if (foreign.length > 0) {
     throw new CheckpointError(`--out '${out}' holds files heed did not write (${foreign.slice(0, 5).join(', ')}); refusing to clear it even with ${flag}. Fix: choose a new or empty --out directory.`);
   }

@@ -58,37 +58,48 @@ void transposePad(const float* x, int64_t rows, int64_t cols, float* xt, int64_t
 }
 
 // The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h):
-// scale·Q·Kᵀ + mask + ALiBi, −∞ for disallowed keys and padding columns.
-void scoreTile(const AttentionParams& p, const float* qRows, const float* kt, int64_t ldkt, int64_t b, int64_t h,
+// Qs·Kᵀ + mask + ALiBi, −∞ for disallowed keys and padding columns. qs holds the
+// query rows already multiplied by scale (so a plain interior tile needs no pass).
+void scoreTile(const AttentionParams& p, const float* qs, const float* kt, int64_t ldkt, int64_t b, int64_t h,
                int64_t i0, int64_t bq, int64_t j0, int64_t bk, int64_t bkP, float* S) {
-  tileGemm(bq, bkP, p.D, qRows, p.D, 1, kt + j0, ldkt, S, bkP, false);
-  const vf scale = vsplat(p.scale);
+  tileGemm(bq, bkP, p.D, qs, p.D, 1, kt + j0, ldkt, S, bkP, false);
   const float ninf = -INFINITY;
   vf iota;
   for (int c = 0; c < W; c++) iota[c] = float(c);
   for (int64_t r = 0; r < bq; r++) {
     int64_t i = i0 + r;
-    float* row = S + r * bkP;
-    const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk + j0 : nullptr;
     int64_t lim = std::min(keyEnd(p, b, i) - j0, bk);
     if (lim < 0) lim = 0;
+    if (!p.mask && !p.alibiSlopes && lim == bkP) continue;
+    float* row = S + r * bkP;
+    const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk + j0 : nullptr;
     float slope = p.alibiSlopes ? p.alibiSlopes[h] : 0.f;
     float base = float(j0 - i - (p.Lk - p.Lq));
     int64_t c = 0;
-    for (; c + W <= lim; c += W) {
-      vf v = vload(row + c) * scale;
-      if (mrow) v += vload(mrow + c);
-      if (p.alibiSlopes) v += slope * (base + float(c) + iota);
-      vstore(row + c, v);
-    }
-    for (; c < lim; c++) {
-      float v = row[c] * p.scale;
-      if (mrow) v += mrow[c];
-      if (p.alibiSlopes) v += slope * (base + float(c));
-      row[c] = v;
+    if (mrow || p.alibiSlopes) {
+      for (; c + W <= lim; c += W) {
+        vf v = vload(row + c);
+        if (mrow) v += vload(mrow + c);
+        if (p.alibiSlopes) v += slope * (base + float(c) + iota);
+        vstore(row + c, v);
+      }
+      for (; c < lim; c++) {
+        float v = row[c];
+        if (mrow) v += mrow[c];
+        if (p.alibiSlopes) v += slope * (base + float(c));
+        row[c] = v;
+      }
     }
     for (c = lim; c < bkP; c++) row[c] = ninf;
   }
+}
+
+// qs (bq × D) = scale · q rows.
+void scaleRows(const float* q, int64_t n, float scale, float* qs) {
+  int64_t c = 0;
+  vf sv = vsplat(scale);
+  for (; c + W <= n; c += W) vstore(qs + c, vload(q + c) * sv);
+  for (; c < n; c++) qs[c] = q[c] * scale;
 }
 
 // Multiplies P tile entries by the dropout factor (0 or 1/(1−p)) of element (b,h,i,j).
@@ -108,7 +119,7 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
 }
 
 struct FwdScratch {
-  Scratch S, O, ml;
+  Scratch S, O, ml, Q;
 };
 
 void forwardTile(const AttentionParams& p, const float* q, const float* kt, int64_t ldkt, const float* v, float* out,
@@ -118,11 +129,14 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   const int64_t bkMaxP = roundUp(BK, W);
   float* S = ws.S.get(BQ * bkMaxP);
   float* O = ws.O.get(BQ * p.Dv + W);
-  float* m = ws.ml.get(2 * BQ);
-  float* l = m + BQ;
+  // m: running row max; lv: running row sum kept as a vector per row, reduced once at the end
+  float* m = ws.ml.get(BQ + BQ * W);
+  float* lv = m + BQ;
   std::fill(O, O + bq * p.Dv, 0.f);
-  for (int64_t r = 0; r < bq; r++) { m[r] = -INFINITY; l[r] = 0.f; }
-  const float* qRows = q + ((b * p.H + h) * p.Lq + i0) * p.D;
+  std::fill(lv, lv + bq * W, 0.f);
+  for (int64_t r = 0; r < bq; r++) m[r] = -INFINITY;
+  float* qRows = ws.Q.get(BQ * p.D + W);
+  scaleRows(q + ((b * p.H + h) * p.Lq + i0) * p.D, bq * p.D, p.scale, qRows);
   const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldkt;
   const float* vHead = v + (b * p.Hkv + hk) * p.Lk * p.Dv;
   int64_t jEnd = 0;
@@ -147,7 +161,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
         sum += e;
         vstore(row + c, e);
       }
-      l[r] = l[r] * alpha + hsum(sum);
+      vstore(lv + r * W, vload(lv + r * W) * alpha + sum);
       m[r] = mNew;
       if (alpha != 1.f) {
         float* o = O + r * p.Dv;
@@ -160,14 +174,15 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   for (int64_t r = 0; r < bq; r++) {
     float* o = out + ((b * p.H + h) * p.Lq + i0 + r) * p.Dv;
     float* lrow = lse + (b * p.H + h) * p.Lq + i0 + r;
-    if (l[r] == 0.f || m[r] == -INFINITY) {
+    const float l = hsum(vload(lv + r * W));
+    if (l == 0.f || m[r] == -INFINITY) {
       std::fill(o, o + p.Dv, 0.f);
       *lrow = -INFINITY;
       continue;
     }
-    float inv = 1.f / l[r];
+    float inv = 1.f / l;
     for (int64_t c = 0; c < p.Dv; c++) o[c] = O[r * p.Dv + c] * inv;
-    *lrow = m[r] + std::log(l[r]);
+    *lrow = m[r] + std::log(l);
   }
 }
 
@@ -198,7 +213,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
 namespace {
 
 struct BwdScratch {
-  Scratch S, dP, dK, dV;
+  Scratch S, dP, dK, dV, Q;
 };
 
 // One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions.
@@ -225,7 +240,8 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
     for (int64_t i0 = iStart; i0 < p.Lq; i0 += BQ) {
       int64_t bq = std::min(BQ, p.Lq - i0);
       const int64_t row0 = (b * p.H + h) * p.Lq + i0;
-      const float* qRows = q + row0 * p.D;
+      float* qRows = ws.Q.get(BQ * p.D + W);  // scale · Q, so dK = dSᵀ·(scale·Q)
+      scaleRows(q + row0 * p.D, bq * p.D, p.scale, qRows);
       const float* dORows = dOut + row0 * p.Dv;
       scoreTile(p, qRows, ktHead, ldt, b, h, i0, bq, j0, bk, bkP, S);
       // P = exp(S − lse)
@@ -256,14 +272,14 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       } else {
         tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.Dv, dV, p.Dv, true);
       }
-      // dS = scale · P ∘ (dP − D_i), into dP
+      // dS = P ∘ (dP − D_i), into dP (the factor scale is in qRows for dK, applied to dq at the end)
       for (int64_t r = 0; r < bq; r++) {
         vf Di = vsplat(Dsum[row0 + r]);
         float* pr = S + r * bkP;
         float* dr = dP + r * bkP;
-        for (int64_t c = 0; c < bkP; c += W) vstore(dr + c, p.scale * vload(pr + c) * (vload(dr + c) - Di));
+        for (int64_t c = 0; c < bkP; c += W) vstore(dr + c, vload(pr + c) * (vload(dr + c) - Di));
       }
-      // dK += dSᵀ · Q,  dQ += dS · K
+      // dK += dSᵀ · (scale·Q),  dQ += dS · K
       tileGemm(bk, p.D, bq, dP, 1, bkP, qRows, p.D, dK, p.D, true);
       tileGemm(bq, p.D, bk, dP, bkP, 1, kRows, p.D, dqPart + row0 * p.D, p.D, true);
     }
@@ -309,14 +325,16 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
     backwardTile(p, q, k, kt, vt, ldt, dOut, lse, Dsum, dk, dv, dqPart, bh / p.Hkv, bh % p.Hkv, j0,
                  std::min(BK, p.Lk - j0));
   });
-  for (int th = 1; th < threads; th++) {
-    if (!used[th]) continue;
-    const float* src = parts + (th - 1) * dqLen;
-    parallelFor((dqLen + 4095) / 4096, [&](int64_t t, int) {
-      int64_t lo = t * 4096, hi = std::min(dqLen, lo + 4096);
+  // dq = scale · Σ_threads partials
+  parallelFor((dqLen + 4095) / 4096, [&](int64_t t, int) {
+    int64_t lo = t * 4096, hi = std::min(dqLen, lo + 4096);
+    for (int th = 1; th < threads; th++) {
+      if (!used[th]) continue;
+      const float* src = parts + (th - 1) * dqLen;
       for (int64_t i = lo; i < hi; i++) dq[i] += src[i];
-    });
-  }
+    }
+    for (int64_t i = lo; i < hi; i++) dq[i] *= p.scale;
+  });
 }
 
 }  // namespace HEED_NS

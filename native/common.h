@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cmath>
 #include <algorithm>
+#include <immintrin.h>
 
 #ifndef HEED_NS
 #error "HEED_NS must name the ISA namespace (avx512, avx2, generic)"
@@ -46,15 +47,37 @@ HEED_INLINE vf vmin(vf a, vf b) { return a < b ? a : b; }
 HEED_INLINE vf vselect(vi m, vf a, vf b) { return m ? a : b; }
 HEED_INLINE vf vabs(vf x) { return (vf)((vu)x & (vu{} + 0x7fffffffu)); }
 
+// Horizontal reductions as log2(W) shuffle steps (a serial lane loop costs ~W adds of latency).
 HEED_INLINE float hsum(vf v) {
-  float s = 0.f;
-  for (int i = 0; i < W; i++) s += v[i];
-  return s;
+#if HEED_W == 16
+  return _mm512_reduce_add_ps((__m512)v);
+#elif HEED_W == 8
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+  return _mm_cvtss_f32(s);
+#else
+  __m128 s = (__m128)v;
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 0x55));
+  return _mm_cvtss_f32(s);
+#endif
 }
+// Max over lanes; NaN lanes are skipped (callers detect NaN through the sums).
 HEED_INLINE float hmax(vf v) {
-  float m = v[0];
-  for (int i = 1; i < W; i++) m = v[i] > m ? v[i] : m;
-  return m;
+#if HEED_W == 16
+  return _mm512_reduce_max_ps((__m512)v);
+#elif HEED_W == 8
+  __m128 s = _mm_max_ps(_mm256_castps256_ps128((__m256)v), _mm256_extractf128_ps((__m256)v, 1));
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 0x55));
+  return _mm_cvtss_f32(s);
+#else
+  __m128 s = (__m128)v;
+  s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_max_ss(s, _mm_shuffle_ps(s, s, 0x55));
+  return _mm_cvtss_f32(s);
+#endif
 }
 
 // exp(x), Cephes-style: x = n·ln2 + r, exp(r) by a degree-6 polynomial, 2^n by

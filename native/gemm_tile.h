@@ -34,6 +34,31 @@ template <int RB>
 HEED_INLINE void tileRows(int64_t N, int64_t K, const float* a, int64_t ars, int64_t acs, const float* b, int64_t ldb,
                           float* c, int64_t ldc, bool accumulate) {
   int64_t j = 0;
+#if HEED_W == 16
+  // 4 column vectors × RB rows = 24 accumulators: 4 loads + RB broadcasts per 4·RB FMAs.
+  for (; j + 4 * W <= N; j += 4 * W) {
+    vf acc[RB][4];
+    for (int r = 0; r < RB; r++)
+      for (int v = 0; v < 4; v++) acc[r][v] = accumulate ? vload(c + r * ldc + j + v * W) : vf{};
+    const float* bp = b + j;
+    const float* ap = a;
+    for (int64_t l = 0; l < K; l++) {
+      vf b0 = vload(bp), b1 = vload(bp + W), b2 = vload(bp + 2 * W), b3 = vload(bp + 3 * W);
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; r++) {
+        vf av = vsplat(ap[r * ars]);
+        acc[r][0] += av * b0;
+        acc[r][1] += av * b1;
+        acc[r][2] += av * b2;
+        acc[r][3] += av * b3;
+      }
+      bp += ldb;
+      ap += acs;
+    }
+    for (int r = 0; r < RB; r++)
+      for (int v = 0; v < 4; v++) vstore(c + r * ldc + j + v * W, acc[r][v]);
+  }
+#endif
   for (; j + 2 * W <= N; j += 2 * W) {
     vf acc[RB][2];
     for (int r = 0; r < RB; r++) {

@@ -248,8 +248,11 @@ export class Trainer<B> {
     const t0 = Date.now();
     mkdirSync(o.out, { recursive: true });
     const progress = new Progress(o.maxSteps, o.progress, o.logEvery);
+    // First Ctrl-C: finish the step, save <out>/last, return. Second: exit at once.
     const onSigint = () => {
+      if (this.interrupted) process.exit(130);
       this.interrupted = true;
+      process.stderr.write('\nheed: interrupted; saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
     };
     process.on('SIGINT', onSigint);
     const losses: number[] = [];
@@ -327,7 +330,9 @@ export class Trainer<B> {
         }
       }
       progress.done();
-      if (stoppedBy !== 'earlyStopping') {
+      if (stoppedBy === 'interrupt') {
+        await this.saveLast();
+      } else if (stoppedBy !== 'earlyStopping') {
         const r = await this.evaluateAndSave();
         lastEval = r.metrics ?? lastEval;
       }

@@ -28,7 +28,7 @@ const gen = new Generator(123);
 const X = Int32Array.from({ length: N * 4 }, () => gen.randint(10));
 const Y = Int32Array.from({ length: N }, (_, i) => X[i * 4] % 3);
 
-function setup(out: string, o: Partial<TrainerOptions> = {}, opts: { nanAt?: number; evaluate?: () => Record<string, number> } = {}) {
+function setup(out: string, o: Partial<TrainerOptions> = {}, opts: { nanAt?: number; sigintAt?: number; evaluate?: () => Record<string, number> } = {}) {
   manualSeed(1);
   const model = new Tiny();
   const optimizer = new AdamW(paramGroups(model, 0.01), { lr: 0.01 });
@@ -44,6 +44,7 @@ function setup(out: string, o: Partial<TrainerOptions> = {}, opts: { nanAt?: num
     augment: (b, rng) => ({ ...b, x: new Tensor(Int32Array.from(b.x.data, (v) => (rng.uniform() < 0.1 ? (v + 1) % 10 : v)), b.x.shape) }),
     loss: (b) => {
       calls++;
+      if (calls === opts.sigintAt) process.emit('SIGINT');
       const loss = crossEntropy(model.call(b.x), b.y);
       return { loss: opts.nanAt !== undefined && calls >= opts.nanAt ? mul(loss, NaN) : loss, tokens: b.y.size };
     },
@@ -114,4 +115,13 @@ test('--out holding a different model is refused unless overwrite; foreign direc
   writeFileSync(join(foreign, 'notes.txt'), 'x');
   await assert.rejects(() => prepareOutDir(foreign, { overwrite: true }), /never deletes files/);
   assert.ok(existsSync(join(foreign, 'notes.txt')));
+});
+
+test('SIGINT finishes the step, saves <out>/last and returns cleanly', async () => {
+  const out = tmp();
+  const r = await setup(out, {}, { sigintAt: 3 }).trainer.fit();
+  assert.equal(r.stoppedBy, 'interrupt');
+  assert.equal(r.step, 3);
+  assert.equal(JSON.parse(readFileSync(join(out, 'last', 'trainer_state.json'), 'utf8')).step, 3);
+  assert.equal(process.listenerCount('SIGINT'), 0);
 });

@@ -41,7 +41,16 @@ typedef float vf_u __attribute__((vector_size(HEED_W * 4), aligned(4)));
 
 HEED_INLINE vf vload(const float* p) { return *reinterpret_cast<const vf_u*>(p); }
 HEED_INLINE void vstore(float* p, vf v) { *reinterpret_cast<vf_u*>(p) = v; }
-HEED_INLINE vf vsplat(float x) { return vf{} + x; }
+// (Not `vf{} + x`: x + 0 is not an identity for −0, so GCC would keep a scalar add.)
+HEED_INLINE vf vsplat(float x) {
+#if HEED_W == 16
+  return (vf)_mm512_set1_ps(x);
+#elif HEED_W == 8
+  return (vf)_mm256_set1_ps(x);
+#else
+  return (vf)_mm_set1_ps(x);
+#endif
+}
 HEED_INLINE vf vmax(vf a, vf b) { return a > b ? a : b; }
 HEED_INLINE vf vmin(vf a, vf b) { return a < b ? a : b; }
 HEED_INLINE vf vselect(vi m, vf a, vf b) { return m ? a : b; }

@@ -1,0 +1,89 @@
+/**
+ * EncoderClassifier: a Transformer encoder over tokens, pooled to one vector (a learned
+ * CLS vector in front, as BERT, or the mean of the non-padding positions), then a linear
+ * head. Used by the spam task.
+ *
+ *   const clf = new EncoderClassifier({ vocabSize: 5000, numClasses: 2 });
+ *   const logits = clf.forward(ids);            // (B, numClasses)
+ *
+ * Letters: B batch, T tokens, D dModel, K numClasses.
+ */
+import { Tensor, empty } from '../tensor/tensor.js';
+import { narrow, reshape, expand } from '../ops/shape.js';
+import { Module } from '../nn/module.js';
+import { Parameter } from '../nn/parameter.js';
+import { Linear } from '../nn/linear.js';
+import { Dropout } from '../nn/dropout.js';
+import { normal } from '../nn/init.js';
+import { TextEncoder, maskedMean } from './text-encoder.js';
+import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+
+export interface EncoderClassifierConfig {
+  vocabSize: number;
+  numClasses: number;
+  dModel: number;
+  numHeads: number;
+  numLayers: number;
+  dimFeedforward: number;
+  dropout: number;
+  maxLen: number;
+  padId: number;
+  pooling: 'cls' | 'mean';
+}
+
+const SCHEMA: ConfigSchema<EncoderClassifierConfig> = {
+  vocabSize: 'number', numClasses: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
+  dimFeedforward: 'number', dropout: 'number', maxLen: 'number', padId: 'number', pooling: ['cls', 'mean'],
+};
+
+export const ENCODER_CLASSIFIER_DEFAULTS: Readonly<Omit<EncoderClassifierConfig, 'vocabSize' | 'numClasses'>> = Object.freeze({
+  dModel: 128, // small: classification needs less width than generation
+  numHeads: 4, // head dim 32
+  numLayers: 2, // bag-of-words already does well on spam; depth adds little
+  dimFeedforward: 512, // 4·dModel
+  dropout: 0.1,
+  maxLen: 256, // mails are truncated to their first 255 tokens (+ CLS)
+  padId: 0, // the vocab module reserves id 0 for padding
+  pooling: 'cls', // BERT's choice; 'mean' is often as good on short texts
+});
+
+export class EncoderClassifier extends Module {
+  readonly config: Readonly<EncoderClassifierConfig>;
+  clsToken: Parameter | null;
+  backbone: TextEncoder;
+  drop: Dropout;
+  head: Linear;
+
+  constructor(config: Partial<EncoderClassifierConfig> & Pick<EncoderClassifierConfig, 'vocabSize' | 'numClasses'>) {
+    super();
+    const c = resolveConfig('EncoderClassifier', SCHEMA, ENCODER_CLASSIFIER_DEFAULTS, config);
+    requirePositiveInts('EncoderClassifier', c, ['vocabSize', 'numClasses', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen']);
+    this.config = Object.freeze({ ...c });
+    this.clsToken = c.pooling === 'cls' ? new Parameter(normal(empty([1, 1, c.dModel]), 0, 0.02)) : null; // (1, 1, D)
+    this.backbone = new TextEncoder(c);
+    this.drop = new Dropout(c.dropout);
+    this.head = new Linear(c.dModel, c.numClasses);
+  }
+
+  toConfig(): EncoderClassifierConfig {
+    return { ...this.config };
+  }
+
+  static fromConfig(config: Record<string, unknown>): EncoderClassifier {
+    return new EncoderClassifier(config as unknown as EncoderClassifierConfig);
+  }
+
+  /** ids (B, T) int32, paddingMask (B, T) bool true = pad (default ids == padId) → logits (B, K). */
+  override forward(ids: Tensor, paddingMask: Tensor | null = null): Tensor {
+    const [B] = ids.shape, D = this.config.dModel;
+    const pad = this.backbone.paddingMask(ids, paddingMask); // (B, T)
+    let pooled: Tensor;
+    if (this.clsToken) {
+      const h = this.backbone.call(ids, pad, expand(this.clsToken, [B, 1, D])); // (B, 1 + T, D)
+      pooled = reshape(narrow(h, 1, 0, 1), [B, D]); // (B, D)
+    } else {
+      pooled = maskedMean(this.backbone.call(ids, pad), pad); // (B, D)
+    }
+    return this.head.call(this.drop.call(pooled)); // (B, K)
+  }
+}

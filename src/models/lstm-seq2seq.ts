@@ -1,0 +1,132 @@
+/**
+ * LstmAttentionSeq2Seq: the pre-Transformer baseline (Luong et al. 2015): an LSTM encoder,
+ * an LSTM decoder started from the encoder's final state, and global attention after the
+ * decoder: h̃_t = tanh(Wc [h_t; c_t]), logits = Wo h̃_t, with c_t = attention(h_t, encoder states).
+ *
+ *   const m = new LstmAttentionSeq2Seq({ srcVocabSize: 30, tgtVocabSize: 45 });
+ *   const logits = m.forward(src, tgtIn);                     // (B, T, V)
+ *   const { tokens } = m.greedyDecode(src, { bos: 1, eos: 2, maxLen: 30 });
+ *
+ * Letters: B batch, S source length, T target length, E embedDim, H hiddenSize, V target vocabulary.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { eq, tanh } from '../ops/elementwise.js';
+import { cat } from '../ops/shape.js';
+import { logSoftmax } from '../ops/softmax.js';
+import { noGrad } from '../autograd/mode.js';
+import { tensor } from '../tensor/creation.js';
+import { Module } from '../nn/module.js';
+import { Embedding } from '../nn/embedding.js';
+import { Linear } from '../nn/linear.js';
+import { Dropout } from '../nn/dropout.js';
+import { LSTM, type LSTMState } from '../nn/lstm.js';
+import { LuongAttention } from '../nn/attention/luong.js';
+import { AdditiveAttention } from '../nn/attention/additive.js';
+import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+
+export interface LstmSeq2SeqConfig {
+  srcVocabSize: number;
+  tgtVocabSize: number;
+  embedDim: number;
+  hiddenSize: number;
+  numLayers: number;
+  attention: 'dot' | 'general' | 'concat' | 'additive';
+  dropout: number;
+  padId: number;
+}
+
+const SCHEMA: ConfigSchema<LstmSeq2SeqConfig> = {
+  srcVocabSize: 'number', tgtVocabSize: 'number', embedDim: 'number', hiddenSize: 'number', numLayers: 'number',
+  attention: ['dot', 'general', 'concat', 'additive'], dropout: 'number', padId: 'number',
+};
+
+export const LSTM_SEQ2SEQ_DEFAULTS: Readonly<Omit<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>> = Object.freeze({
+  embedDim: 128, // symbol vocabularies are tiny; 128 is plenty
+  hiddenSize: 256, // matches the Transformer baseline's width for a fair comparison
+  numLayers: 1, // g2p LSTMs gain little from depth
+  attention: 'general', // Luong's best-performing global score
+  dropout: 0.2, // LSTMs overfit CMUdict faster than Transformers
+  padId: 0, // the vocab module reserves id 0 for padding
+});
+
+export class LstmAttentionSeq2Seq extends Module {
+  readonly config: Readonly<LstmSeq2SeqConfig>;
+  srcEmbed: Embedding;
+  tgtEmbed: Embedding;
+  encoder: LSTM;
+  decoder: LSTM;
+  attn: LuongAttention | AdditiveAttention;
+  combine: Linear;
+  drop: Dropout;
+  outProj: Linear;
+
+  constructor(config: Partial<LstmSeq2SeqConfig> & Pick<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
+    super();
+    const c = resolveConfig('LstmAttentionSeq2Seq', SCHEMA, LSTM_SEQ2SEQ_DEFAULTS, config);
+    requirePositiveInts('LstmAttentionSeq2Seq', c, ['srcVocabSize', 'tgtVocabSize', 'embedDim', 'hiddenSize', 'numLayers']);
+    this.config = Object.freeze({ ...c });
+    const H = c.hiddenSize;
+    this.srcEmbed = new Embedding(c.srcVocabSize, c.embedDim, { paddingIdx: c.padId });
+    this.tgtEmbed = new Embedding(c.tgtVocabSize, c.embedDim, { paddingIdx: c.padId });
+    this.encoder = new LSTM(c.embedDim, H, { numLayers: c.numLayers, dropout: c.dropout });
+    this.decoder = new LSTM(c.embedDim, H, { numLayers: c.numLayers, dropout: c.dropout });
+    this.attn = c.attention === 'additive' ? new AdditiveAttention(H, H, H) : new LuongAttention(c.attention, H, H, H);
+    this.combine = new Linear(2 * H, H, { bias: false });
+    this.drop = new Dropout(c.dropout);
+    this.outProj = new Linear(H, c.tgtVocabSize);
+  }
+
+  toConfig(): LstmSeq2SeqConfig {
+    return { ...this.config };
+  }
+
+  static fromConfig(config: Record<string, unknown>): LstmAttentionSeq2Seq {
+    return new LstmAttentionSeq2Seq(config as unknown as LstmSeq2SeqConfig);
+  }
+
+  /** src (B, S) → encoder states (B, S, H), final state, and the (B, S) padding mask (true = pad). */
+  encode(src: Tensor): { memory: Tensor; state: LSTMState; srcPad: Tensor } {
+    const { output, h, c } = this.encoder.call(this.drop.call(this.srcEmbed.call(src))); // (B, S, H)
+    return { memory: output, state: { h, c }, srcPad: eq(src, this.config.padId) };
+  }
+
+  /** Decoder steps for tgt ids (B, T) from a state → logits (B, T, V) and the new state. */
+  decode(tgt: Tensor, memory: Tensor, srcPad: Tensor, state: LSTMState): { logits: Tensor; state: LSTMState } {
+    const dec = this.decoder.call(this.drop.call(this.tgtEmbed.call(tgt)), state); // (B, T, H)
+    const ctx = this.attn.call(dec.output, memory, memory, { keyPaddingMask: srcPad }).output; // (B, T, H)
+    const hTilde = tanh(this.combine.call(cat([dec.output, ctx], -1))); // (B, T, H)
+    return { logits: this.outProj.call(this.drop.call(hTilde)), state: { h: dec.h, c: dec.c } }; // (B, T, V)
+  }
+
+  /** Teacher-forced logits: src (B, S), tgtIn (B, T) int32 → (B, T, V). */
+  override forward(src: Tensor, tgtIn: Tensor): Tensor {
+    const enc = this.encode(src);
+    return this.decode(tgtIn, enc.memory, enc.srcPad, enc.state).logits; // (B, T, V)
+  }
+
+  /** Greedy decoding until EOS or maxLen; tokens exclude BOS and EOS. */
+  greedyDecode(src: Tensor, o: { bos: number; eos: number; maxLen: number }): { tokens: number[][]; scores: number[] } {
+    return noGrad(() => {
+      const B = src.shape[0], V = this.config.tgtVocabSize;
+      const enc = this.encode(src);
+      let state = enc.state;
+      const out: number[][] = Array.from({ length: B }, () => []), scores = new Array<number>(B).fill(0);
+      const done = new Array<boolean>(B).fill(false);
+      let last = new Array<number>(B).fill(o.bos);
+      for (let t = 0; t < o.maxLen && done.some((d) => !d); t++) {
+        const step = this.decode(tensor(Int32Array.from(last), [B, 1]), enc.memory, enc.srcPad, state);
+        state = step.state;
+        const logp = logSoftmax(step.logits, -1); // (B, 1, V)
+        last = last.map((_, b) => {
+          if (done[b]) return o.eos;
+          let best = 0;
+          for (let v = 1; v < V; v++) if (logp.data[b * V + v] > logp.data[b * V + best]) best = v;
+          scores[b] += logp.data[b * V + best];
+          if (best === o.eos) done[b] = true; else out[b].push(best);
+          return best;
+        });
+      }
+      return { tokens: out, scores };
+    });
+  }
+}

@@ -9,8 +9,9 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/node.js';
+import { k } from '../backend/registry.js';
 import { DTypeError, ShapeError, ValueError, IndexError, fmtShape } from '../errors.js';
-import { requireFloat, floatTensor } from './util.js';
+import { requireFloat, floatTensor, f32 } from './util.js';
 import { logSoftmax } from './softmax.js';
 import { permute, reshape } from './shape.js';
 import { mul, sub } from './elementwise.js';
@@ -99,28 +100,52 @@ export function nllLoss(input: Tensor, target: Tensor, options: NllOptions = {})
   });
 }
 
-/** Cross entropy of unnormalized logits against integer targets, with label smoothing. */
+/**
+ * Cross entropy of unnormalized logits against integer targets, with label smoothing.
+ * Without class weights it runs the fused kernel (one pass for log-sum-exp and the loss,
+ * one for the gradient, no (N, C) log-probability tensor); with weights it composes
+ * logSoftmax and nllLoss.
+ */
 export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntropyOptions = {}): Tensor {
   const eps = options.labelSmoothing ?? 0;
   if (!(eps >= 0 && eps <= 1)) throw new ValueError(`crossEntropy: labelSmoothing=${eps}, expected a value in [0, 1].`);
   const [logits, t, rowShape] = flattenClassDim(input, target, 'crossEntropy');
-  const logp = logSoftmax(logits, 1);
-  const flatTarget = new Tensor(t, [t.length]);
   const reduction = checkReduction(options.reduction ?? 'mean', 'crossEntropy');
-  const nll = nllLoss(logp, flatTarget, { ...options, reduction });
-  if (eps === 0) return reduction === 'none' ? reshape(nll, rowShape) : nll;
-  if (options.weight) throw new ValueError('crossEntropy: labelSmoothing with class weights is not implemented; use one or the other.');
-  // smoothing term: ε · mean over classes of −logp, over the rows that count
+  if (options.weight) {
+    if (eps !== 0) throw new ValueError('crossEntropy: labelSmoothing with class weights is not implemented; use one or the other.');
+    const nll = nllLoss(logSoftmax(logits, 1), new Tensor(t, [t.length]), { ...options, reduction });
+    return reduction === 'none' ? reshape(nll, rowShape) : nll;
+  }
   const ignore = options.ignoreIndex ?? -100;
   const [N, C] = logits.shape;
-  const keep = floatTensor(logp.dtype, [N, 1]);
   let count = 0;
-  for (let i = 0; i < N; i++) if (t[i] !== ignore) { keep.data[i] = 1; count++; }
-  const smooth = mul(sum(mul(logp, keep), 1), -1 / C); // (N)
-  const base = mul(nll, 1 - eps);
-  if (reduction === 'none') return reshape(sub(base, mul(smooth, -eps)), rowShape);
-  const s = sum(smooth);
-  return sub(base, mul(reduction === 'mean' ? mul(s, 1 / count) : s, -eps));
+  for (let i = 0; i < N; i++) {
+    const c = t[i];
+    if (c === ignore) continue;
+    if (c < 0 || c >= C) {
+      throw new IndexError(`crossEntropy: target ${c} at position ${i} is out of range for ${C} classes; expected 0 ≤ target < ${C} or ignoreIndex (${ignore}).`);
+    }
+    count++;
+  }
+  const losses = floatTensor(logits.dtype, [N]), lse = floatTensor(logits.dtype, [N]);
+  k.crossEntropyForward(f32(logits), t, f32(losses), f32(lse), N, C, ignore, eps);
+  let out: Tensor;
+  if (reduction === 'none') {
+    out = new Tensor(losses.data, rowShape);
+  } else {
+    let s = 0;
+    for (let i = 0; i < N; i++) s += losses.data[i];
+    out = floatTensor(logits.dtype, []);
+    out.data[0] = reduction === 'mean' ? s / count : s; // mean over no rows is NaN, as torch
+  }
+  return record(out, 'crossEntropy', [logits], (g) => {
+    // dx_rc = dLoss_r · (softmax(x_r)_c − (1 − ε)·[c = t_r] − ε / C)
+    const dLoss = floatTensor(g.dtype, [N]);
+    for (let i = 0; i < N; i++) dLoss.data[i] = reduction === 'none' ? g.data[i] : reduction === 'mean' ? g.data[0] / count : g.data[0];
+    const dx = floatTensor(g.dtype, [N, C]);
+    k.crossEntropyBackward(f32(logits), t, f32(lse), f32(dLoss), f32(dx), N, C, ignore, eps);
+    return [dx];
+  });
 }
 
 /** Mean squared error. */

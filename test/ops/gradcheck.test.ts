@@ -124,6 +124,8 @@ const CASES: Case[] = [
     fn: (x) => h.crossEntropy(x, int([1, 3, -100, 0, 2]), { labelSmoothing: 0.2 }) },
   { op: 'crossEntropy', what: '(N, C, d) input, reduction none', inputs: () => [r([2, 3, 4])],
     fn: (x) => h.crossEntropy(x, int([0, 1, 2, 0, 2, 2, 1, 0], [2, 4]), { reduction: 'none' }) },
+  { op: 'crossEntropy', what: 'class weights (composed path), sum', inputs: () => [r([4, 3])],
+    fn: (x) => h.crossEntropy(x, int([2, 0, 1, 2]), { weight: h.tensor([0.5, 2, 1], undefined, { dtype: 'float64' }), reduction: 'sum' }) },
   { op: 'nllLoss', what: 'class weights, sum', inputs: () => [r([4, 3])],
     fn: (x) => h.nllLoss(x, int([2, 0, 1, 2]), { weight: h.tensor([0.5, 2, 1], undefined, { dtype: 'float64' }), reduction: 'sum' }) },
   { op: 'mseLoss', what: 'mean, gradient to both', inputs: () => [r([3, 4]), r([3, 4])], fn: (x, y) => h.mseLoss(x, y) },

@@ -45,6 +45,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
       `matmul: a has shape ${fmtShape(a.shape)} and b has shape ${fmtShape(b.shape)}; a's last dim (${kk}) must equal b's dim -2 (${k2}). ` +
       `Fix: transpose one input or check the layer sizes.`);
   }
+  if (a.ndim === 2 && b.ndim === 2) return matmul2d(a, b, m, n, kk);
   const aBatch = a.shape.slice(0, -2), bBatch = b.shape.slice(0, -2);
   const batchShape = broadcastShapes(aBatch, bBatch, 'matmul', ['a batch dims', 'b batch dims']);
   const batch = numel(batchShape);
@@ -77,6 +78,15 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     }
     return [ga, gb];
   });
+}
+
+/** The plain (M, K)·(K, N) case without the batch bookkeeping: small matmuls are dispatch-bound. */
+function matmul2d(a: Tensor, b: Tensor, m: number, n: number, kk: number): Tensor {
+  const out = gemm(a, b, 1, m, n, kk, false, false, 0, 0, [m, n]);
+  return record(out, 'matmul', [a, b], (g) => [
+    a.requiresGrad ? gemm(g, b, 1, m, kk, n, false, true, 0, 0, [m, kk]) : null, // dA = dC · Bᵀ
+    b.requiresGrad ? gemm(a, g, 1, kk, n, m, true, false, 0, 0, [kk, n]) : null, // dB = Aᵀ · dC
+  ]);
 }
 
 /**

@@ -11,9 +11,13 @@ import { CheckpointError } from '../errors.js';
 import type { Predictor } from './predictor.js';
 import type { TaskDefinition } from './common.js';
 import { G2P_TASK, loadG2PPredictor } from './g2p.js';
+import { DIGITS_TASK } from './digits.js';
+import { SPAM_TASK } from './spam.js';
 
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
+  digits: DIGITS_TASK,
+  spam: SPAM_TASK,
 });
 
 export function getTask(name: string): TaskDefinition {

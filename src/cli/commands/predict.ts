@@ -37,7 +37,7 @@ export async function runPredict(args: string[]): Promise<number> {
       continue;
     }
     console.log(`${String(p.input)}\t${String(p.output)}`);
-    for (const a of p.alternatives?.slice(1) ?? []) console.log(`  alt\t${String(a.output)}\t(score ${a.score.toFixed(3)})`);
+    for (const a of p.alternatives?.slice(1, nBest) ?? []) console.log(`  alt\t${String(a.output)}\t(score ${a.score.toFixed(3)})`);
   }
   return 0;
 }

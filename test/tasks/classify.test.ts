@@ -1,0 +1,56 @@
+// digits and spam tasks: train a few steps, then the Predictor contract and input validation.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DIGITS_TASK, parseImage, shiftImages } from '../../src/tasks/digits.js';
+import { SPAM_TASK, tokenize, topWords } from '../../src/tasks/spam.js';
+import { resolveTaskConfig } from '../../src/tasks/common.js';
+import { loadPredictor } from '../../src/tasks/index.js';
+import { Tensor } from '../../src/tensor/tensor.js';
+import { Generator } from '../../src/tensor/rng.js';
+import { ValueError } from '../../src/errors.js';
+
+const tmp = () => join(mkdtempSync(join(tmpdir(), 'heed-cls-')), 'model');
+const quiet = { progress: 'none' as const, print: () => {} };
+
+test('digits: trains, predicts a label with class probabilities and attention maps, validates images', async () => {
+  const dir = tmp();
+  const c = resolveTaskConfig(DIGITS_TASK.spec, { dModel: 16, numLayers: 1, dimFeedforward: 32, maxSteps: 3, evalEvery: 0, warmupSteps: 1 });
+  await DIGITS_TASK.train(c as never, { out: dir, runId: 't', ...quiet });
+  const p = await loadPredictor(dir);
+  assert.equal(p.task, 'digits');
+  const img = Array.from({ length: 64 }, (_, i) => i % 17);
+  const [r] = p.predict([img.join(','), ], { attention: true });
+  assert.ok(/^[0-9]$/.test(String(r.output)));
+  assert.equal(r.alternatives!.length, 10);
+  assert.ok(Math.abs(r.alternatives!.reduce((s, a) => s + a.score, 0) - 1) < 1e-5);
+  assert.equal(r.attention![0].queryTokens.length, 17);
+  assert.throws(() => p.validateInput(''), /empty input/);
+  assert.throws(() => p.validateInput([1, 2, 3]), /has 3 values, expected 64/);
+  assert.throws(() => p.validateInput(img.map((v, i) => (i === 5 ? 99 : v))), /value 5 is 99/);
+  assert.equal(parseImage(img)[16], 16 / 16);
+  const e = await DIGITS_TASK.evaluate(dir, { split: 'test' });
+  assert.equal(e.metrics.examples, 180);
+});
+
+test('digit shifts move pixels and keep the shape', () => {
+  const x = new Tensor(Float32Array.from({ length: 64 }, (_, i) => (i === 27 ? 1 : 0)), [1, 1, 8, 8]);
+  const y = shiftImages(x, 1, new Generator(3));
+  assert.deepEqual(y.shape, [1, 1, 8, 8]);
+  assert.equal([...y.data].reduce((s, v) => s + v, 0), 1);
+});
+
+test('spam: tokenizer, top-K vocabulary, training, and empty input rejected', async () => {
+  assert.deepEqual(tokenize("Don't WIN $$$ now!"), ["don't", 'win', '$', '$', '$', 'now', '!']);
+  assert.deepEqual(topWords(['a b b c', 'b c d'], 2), ['b', 'c']);
+  const dir = tmp();
+  const c = resolveTaskConfig(SPAM_TASK.spec, { dModel: 16, numLayers: 1, dimFeedforward: 32, maxSteps: 2, evalEvery: 0, warmupSteps: 1, vocabSize: 500, maxLen: 32 });
+  await SPAM_TASK.train(c as never, { out: dir, runId: 't', ...quiet });
+  const p = await loadPredictor(dir);
+  const [r] = p.predict(['Subject: cheap meds, buy now!!!']);
+  assert.ok(r.output === 'ham' || r.output === 'spam');
+  assert.throws(() => p.validateInput('   '), ValueError);
+  assert.throws(() => p.validateInput('--- ...'), /holds no words/);
+});

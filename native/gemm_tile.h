@@ -38,7 +38,9 @@ HEED_INLINE void tileRows(int64_t N, int64_t K, const float* a, int64_t ars, int
   // 4 column vectors × RB rows = 24 accumulators: 4 loads + RB broadcasts per 4·RB FMAs.
   for (; j + 4 * W <= N; j += 4 * W) {
     vf acc[RB][4];
+#pragma GCC unroll 8
     for (int r = 0; r < RB; r++)
+#pragma GCC unroll 4
       for (int v = 0; v < 4; v++) acc[r][v] = accumulate ? vload(c + r * ldc + j + v * W) : vf{};
     const float* bp = b + j;
     const float* ap = a;
@@ -55,12 +57,15 @@ HEED_INLINE void tileRows(int64_t N, int64_t K, const float* a, int64_t ars, int
       bp += ldb;
       ap += acs;
     }
+#pragma GCC unroll 8
     for (int r = 0; r < RB; r++)
+#pragma GCC unroll 4
       for (int v = 0; v < 4; v++) vstore(c + r * ldc + j + v * W, acc[r][v]);
   }
 #endif
   for (; j + 2 * W <= N; j += 2 * W) {
     vf acc[RB][2];
+#pragma GCC unroll 8
     for (int r = 0; r < RB; r++) {
       acc[r][0] = accumulate ? vload(c + r * ldc + j) : vf{};
       acc[r][1] = accumulate ? vload(c + r * ldc + j + W) : vf{};
@@ -74,6 +79,7 @@ HEED_INLINE void tileRows(int64_t N, int64_t K, const float* a, int64_t ars, int
         acc[r][1] += av * b1;
       }
     }
+#pragma GCC unroll 8
     for (int r = 0; r < RB; r++) {
       vstore(c + r * ldc + j, acc[r][0]);
       vstore(c + r * ldc + j + W, acc[r][1]);

@@ -60,25 +60,34 @@ void quantizePerChannel(const float* w, int8_t* q, float* scales, int64_t n, int
 #if HEED_VNNI
 
 namespace {
-constexpr int MR = 6, NV = 4, NP = NV * 16;  // 6 rows × 64 columns of int32 accumulators
+// 12 rows × 32 columns of int32 accumulators (24 zmm). A 32-column W panel of k ≤ 1536
+// bytes stays in L1 while every row block streams past it.
+constexpr int MR = 12, NV = 2, NP = NV * 16;
 
-// acc(rows × 64) = Σ_quads u8(x) · s8(w) for one 64-column panel.
+// acc(rows × NP) = Σ_quads u8(x) · s8(w) for one NP-column panel.
 template <int R>
-HEED_INLINE void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, int32_t* acc) {
+void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, int32_t* acc) {
   __m512i c[R][NV];
+#pragma GCC unroll 16
   for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) c[r][v] = _mm512_setzero_si512();
   for (int64_t q = 0; q < kq; q++) {
     __m512i b[NV];
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) b[v] = _mm512_loadu_si512(wp + (q * NV + v) * 64);
+#pragma GCC unroll 16
     for (int r = 0; r < R; r++) {
       int32_t quad;
       std::memcpy(&quad, x + r * ldx + q * 4, 4);
       __m512i a = _mm512_set1_epi32(quad);
+#pragma GCC unroll 4
       for (int v = 0; v < NV; v++) c[r][v] = _mm512_dpbusd_epi32(c[r][v], a, b[v]);
     }
   }
+#pragma GCC unroll 16
   for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
     for (int v = 0; v < NV; v++) _mm512_storeu_si512(acc + r * NP + v * 16, c[r][v]);
 }
 }  // namespace
@@ -105,7 +114,7 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
       for (int64_t c = k; c < kp; c++) d[c] = 128;
     }
   });
-  // W (n, k) → panels of 64 columns: [panel][quad][column][4 bytes]; column sums for the +128 shift
+  // W (n, k) → panels of NP columns: [panel][quad][column][4 bytes]; column sums for the +128 shift
   parallelFor(panels, [&](int64_t pnl, int) {
     int8_t* dst = wp + pnl * NP * kp;
     const int64_t fullQuads = k / 4;
@@ -128,20 +137,18 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
     }
   });
   const int64_t rowBlocks = (m + MR - 1) / MR;
+  // Consecutive tasks share a W panel (kept in L1) and walk the row blocks.
   parallelFor(rowBlocks * panels, [&](int64_t t, int) {
-    int64_t pnl = t % panels, rb = t / panels;
+    int64_t pnl = t / rowBlocks, rb = t % rowBlocks;
     int64_t i0 = rb * MR, rows = std::min<int64_t>(MR, m - i0);
     alignas(64) int32_t acc[MR * NP];
     const uint8_t* xr = xq + i0 * kp;
     const int8_t* wpp = wp + pnl * NP * kp;
-    switch (rows) {
-      case 6: vnniKernel<6>(kq, xr, kp, wpp, acc); break;
-      case 5: vnniKernel<5>(kq, xr, kp, wpp, acc); break;
-      case 4: vnniKernel<4>(kq, xr, kp, wpp, acc); break;
-      case 3: vnniKernel<3>(kq, xr, kp, wpp, acc); break;
-      case 2: vnniKernel<2>(kq, xr, kp, wpp, acc); break;
-      default: vnniKernel<1>(kq, xr, kp, wpp, acc); break;
-    }
+    using Kernel = void (*)(int64_t, const uint8_t*, int64_t, const int8_t*, int32_t*);
+    static constexpr Kernel kernels[MR + 1] = {nullptr, vnniKernel<1>, vnniKernel<2>, vnniKernel<3>, vnniKernel<4>,
+                                              vnniKernel<5>, vnniKernel<6>, vnniKernel<7>, vnniKernel<8>,
+                                              vnniKernel<9>, vnniKernel<10>, vnniKernel<11>, vnniKernel<12>};
+    kernels[rows](kq, xr, kp, wpp, acc);
     int64_t j0 = pnl * NP, cols = std::min<int64_t>(NP, n - j0);
     for (int64_t r = 0; r < rows; r++) {
       float* o = out + (i0 + r) * n + j0;

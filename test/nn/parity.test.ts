@@ -9,7 +9,7 @@ import * as h from '../../src/index.ts';
 import { nn, models } from '../../src/index.ts';
 
 interface J { shape: number[]; dtype: 'float32' | 'int32' | 'bool'; data: number[] }
-interface Fixture { weights: Record<string, J>; inputs: Record<string, J>; output: J; upstream: J; grads: Record<string, J>; config?: Record<string, unknown>; loss?: number }
+interface Fixture { attnWeights?: J; weights: Record<string, J>; inputs: Record<string, J>; output: J; upstream: J; grads: Record<string, J>; config?: Record<string, unknown>; loss?: number }
 
 const TOL = 1e-4;
 const load = (name: string): Fixture => JSON.parse(readFileSync(new URL(`../fixtures/nn/${name}.json`, import.meta.url), 'utf8')) as Fixture;
@@ -52,6 +52,16 @@ const report: Record<string, number> = {};
 const modules = { mha: new nn.MultiheadAttention(8, 2) };
 test('MultiheadAttention with key padding and causal masks matches torch.nn.MultiheadAttention', () => {
   report.mhaSelf = check('mha_self_padding_causal', modules.mha, (i) => modules.mha.forward(i.x, i.x, i.x, { keyPaddingMask: i.keyPaddingMask, isCausal: true }).output);
+});
+
+test('MultiheadAttention per-head attention weights (needWeights, averageAttnWeights: false) match PyTorch', () => {
+  const fx = load('mha_self_padding_causal');
+  const m = new nn.MultiheadAttention(8, 2);
+  m.loadStateDict(Object.fromEntries(Object.entries(fx.weights).map(([k, v]) => [k, T(v)])));
+  const x = T(fx.inputs.x);
+  const { weights } = m.forward(x, x, x, { keyPaddingMask: T(fx.inputs.keyPaddingMask), isCausal: true, needWeights: true, averageAttnWeights: false });
+  report.mhaWeights = maxErr(weights!, fx.attnWeights!, 'attention weights');
+  assert.ok(report.mhaWeights < TOL);
 });
 
 test('MultiheadAttention with kdim ≠ vdim ≠ embedDim matches PyTorch', () => {

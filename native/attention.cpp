@@ -25,7 +25,7 @@ namespace HEED_NS {
 namespace {
 
 constexpr int64_t BQ = 64;
-constexpr int64_t BK = 64;
+constexpr int64_t BK = 128;
 
 HEED_INLINE uint32_t lowbias32(uint32_t x) {
   x ^= x >> 16;

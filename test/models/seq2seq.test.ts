@@ -85,3 +85,14 @@ test('cross-attention maps are recorded during greedy decoding, one row per step
   assert.equal(maps[0].weights[0].length, steps);
   assert.equal(maps[0].weights[0][0].length, 3);
 });
+
+test('srcLengths, srcPaddingMask and the padId default give the same logits', () => {
+  h.manualSeed(5);
+  const m = new models.Seq2SeqTransformer(small).eval();
+  const src = ids([[3, 4, 5, 0], [6, 0, 0, 0]]), tgt = ids([[1, 3], [1, 4]]);
+  const a = m.forward(src, tgt);
+  const b = m.forward(src, tgt, { srcLengths: h.tensor([3, 1], undefined, { dtype: 'int32' }) });
+  const c = m.forward(src, tgt, { srcPaddingMask: h.tensor([[false, false, false, true], [false, true, true, true]]) });
+  for (let i = 0; i < a.size; i++) assert.ok(Math.abs(a.data[i] - b.data[i]) < 1e-6 && Math.abs(a.data[i] - c.data[i]) < 1e-6);
+  assert.throws(() => m.forward(src, tgt, { srcLengths: h.tensor([3], undefined, { dtype: 'int32' }) }), h.ShapeError);
+});

@@ -118,3 +118,13 @@ test('gradcheck: MultiheadAttention in float64 with masks and GQA', () => {
   const r2 = h.gradcheck(() => attn.forward(x, x, x, { needWeights: true }).output, [w]);
   assert.ok(r2.ok, JSON.stringify(r2));
 });
+
+test('a keyPaddingMask with holes (not a suffix) still equals the attnMask it stands for', () => {
+  h.manualSeed(7);
+  const attn = new nn.MultiheadAttention(8, 2);
+  const x = h.randn([2, 4, 8]);
+  const pad = h.tensor([[true, false, false, true], [false, true, false, false]]);
+  const a = attn.forward(x, x, x, { keyPaddingMask: pad, isCausal: true }).output;
+  const b = attn.forward(x, x, x, { attnMask: h.logicalNot(pad).reshape([2, 1, 1, 4]), isCausal: true }).output;
+  assert.ok(maxDiff(a, b) < 1e-6);
+});

@@ -168,9 +168,11 @@ export class MultiheadAttention extends Module {
       weights = (options.averageAttnWeights ?? true) ? mean(w, 1) : w; // (B, L, S) or (B, H, L, S)
       if (isRecording()) reportAttention(this, w, kind);
     } else {
-      const mask = combineMasks('MultiheadAttention', options, B, H, L, S, q.dtype); // (B | 1, H | 1, L, S)
+      // Suffix padding (the usual case) becomes per-row key lengths: no (B, L, S) mask is built.
+      const keyLengths = options.attnMask ? null : suffixLengths(options.keyPaddingMask, B, S);
+      const mask = keyLengths ? null : combineMasks('MultiheadAttention', options, B, H, L, S, q.dtype); // (B | 1, H | 1, L, S)
       y = scaledDotProductAttention(q, k, v, {
-        attnMask: mask, isCausal: options.isCausal ?? false, causalAlignment: 'bottom-right', dropoutP: p, enableGqa: H !== Hkv,
+        attnMask: mask, keyLengths, isCausal: options.isCausal ?? false, causalAlignment: 'bottom-right', dropoutP: p, enableGqa: H !== Hkv,
         alibiSlopes: this.alibi,
       }); // (B, H, L, hd)
       if (isRecording()) {
@@ -229,4 +231,17 @@ function alibiBias(slopes: Tensor, L: number, S: number, dtype: DType): Tensor {
   const d = alloc(dtype, H * L * S);
   for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) for (let j = 0; j < S; j++) d[(h * L + i) * S + j] = slopes.data[h] * (j - i - (S - L));
   return new Tensor(d, [1, H, L, S]);
+}
+
+/** (B) int32 lengths when every row of a (B, S) padding mask is valid keys then padding; else null. */
+function suffixLengths(pad: Tensor | null | undefined, B: number, S: number): Tensor | null {
+  if (!pad || pad.dtype !== 'bool' || pad.ndim !== 2 || pad.shape[0] !== B || pad.shape[1] !== S) return null;
+  const lens = new Int32Array(B);
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    while (n < S && !pad.data[b * S + n]) n++;
+    for (let j = n; j < S; j++) if (!pad.data[b * S + j]) return null;
+    lens[b] = n;
+  }
+  return new Tensor(lens, [B]); // (B)
 }

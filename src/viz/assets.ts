@@ -48,7 +48,8 @@ export function registerPage(app: FastifyInstance, prefix: string): void {
       return reply.send(body);
     };
     if (name === '') {
-      app.get(prefix, handler);
+      // The page's links are relative, so it must be loaded as {prefix}/.
+      app.get(prefix, async (_req, reply) => reply.redirect(`${prefix}/`));
       app.get(`${prefix}/`, handler);
     } else {
       app.get(`${prefix}/${name}`, handler);

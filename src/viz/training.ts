@@ -1,39 +1,41 @@
 /**
- * Reads a model directory's metrics.jsonl into chart series for the attention page.
+ * Reads a model directory's metrics.jsonl (written by src/train/trainer.ts) into chart series
+ * for the attention page.
  *
- * One JSON object per line. Two kinds of record are recognized, by their fields:
- *   - a step record has a numeric `step` and a numeric `loss` (optionally `lr`):
- *       {"step": 120, "epoch": 1, "loss": 2.31, "lr": 0.0005}
- *   - an epoch record has a numeric `epoch` and no `loss` of its own next to `step`, and
- *     carries validation metrics either flat or nested under `valid`:
- *       {"epoch": 1, "validLoss": 1.9, "validWer": 0.62}   or   {"epoch": 1, "valid": {"loss": 1.9, "wer": 0.62}}
- *     Every numeric field but `epoch`/`step` becomes a series (nested keys are joined with '.').
- * Lines that are neither, or not JSON, are skipped and counted.
+ * One JSON object per line, told apart by `type`:
+ *   {"type": "step",  "step": 120, "epoch": 1, "loss": 2.31, "lr": 0.0005, ...}  → per-step loss and lr
+ *   {"type": "eval",  "step": 500, "epoch": 1, "wer": 0.62, "per": 0.21, ...}    → validation metrics
+ *   {"type": "epoch", "step": 812, "epoch": 1, "meanLoss": 2.0}                   → mean training loss per epoch
+ * Every other numeric field of an eval or epoch record becomes a series, plotted against step
+ * (eval series are prefixed 'valid.', epoch ones 'train.'; nested objects are joined with '.').
+ * Lines without a known type, or not JSON, are skipped and counted.
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface TrainingCurves {
   steps: { step: number[]; loss: number[]; lr: (number | null)[] };
-  epochs: { epoch: number[]; series: Record<string, (number | null)[]> };
+  /** Eval and epoch records, by step; each series has one value (or null) per entry of `step`. */
+  evals: { step: number[]; epoch: (number | null)[]; series: Record<string, (number | null)[]> };
   skippedLines: number;
 }
 
-/** Largest metrics.jsonl read (a long run at one line per step stays well below). */
+/** Largest metrics.jsonl read (a long run at one line per logged step stays well below). */
 const MAX_BYTES = 32 << 20;
+const NOT_SERIES = new Set(['step', 'epoch', 'best', 'time', 'type']);
 
 function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, number>): void {
   for (const [k, v] of Object.entries(obj)) {
-    if (k === 'epoch' || k === 'step') continue;
-    const key = prefix === '' ? k : `${prefix}.${k}`;
+    if (NOT_SERIES.has(k)) continue;
+    const key = `${prefix}.${k}`;
     if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
     else if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
   }
 }
 
 export function parseTrainingCurves(text: string): TrainingCurves {
-  const curves: TrainingCurves = { steps: { step: [], loss: [], lr: [] }, epochs: { epoch: [], series: {} }, skippedLines: 0 };
-  const epochRows: Record<string, number>[] = [];
+  const curves: TrainingCurves = { steps: { step: [], loss: [], lr: [] }, evals: { step: [], epoch: [], series: {} }, skippedLines: 0 };
+  const rows: { step: number; epoch: number | null; values: Record<string, number> }[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     let r: Record<string, unknown>;
@@ -43,22 +45,25 @@ export function parseTrainingCurves(text: string): TrainingCurves {
       curves.skippedLines++;
       continue;
     }
-    if (r === null || typeof r !== 'object') { curves.skippedLines++; continue; }
-    if (typeof r.step === 'number' && typeof r.loss === 'number') {
+    if (r === null || typeof r !== 'object' || typeof r.step !== 'number') { curves.skippedLines++; continue; }
+    const epoch = typeof r.epoch === 'number' ? r.epoch : null;
+    if (r.type === 'step' && typeof r.loss === 'number') {
       curves.steps.step.push(r.step);
       curves.steps.loss.push(r.loss);
       curves.steps.lr.push(typeof r.lr === 'number' ? r.lr : null);
-    } else if (typeof r.epoch === 'number') {
-      const row: Record<string, number> = {};
-      flatten(r, '', row);
-      curves.epochs.epoch.push(r.epoch);
-      epochRows.push(row);
+    } else if (r.type === 'eval' || r.type === 'epoch') {
+      const values: Record<string, number> = {};
+      flatten(r, r.type === 'eval' ? 'valid' : 'train', values);
+      rows.push({ step: r.step, epoch, values });
     } else {
       curves.skippedLines++;
     }
   }
-  const keys = [...new Set(epochRows.flatMap((row) => Object.keys(row)))].sort();
-  for (const k of keys) curves.epochs.series[k] = epochRows.map((row) => row[k] ?? null);
+  rows.sort((a, b) => a.step - b.step);
+  const keys = [...new Set(rows.flatMap((row) => Object.keys(row.values)))].sort();
+  curves.evals.step = rows.map((row) => row.step);
+  curves.evals.epoch = rows.map((row) => row.epoch);
+  for (const k of keys) curves.evals.series[k] = rows.map((row) => row.values[k] ?? null);
   return curves;
 }
 

@@ -155,9 +155,33 @@ void blocked(const Gemm& g) {
 }
 
 // No packing: for problems too small to amortize it.
+HEED_INLINE float dot(const float* x, const float* y, int64_t n) {
+  vf s0 = vf{}, s1 = vf{}, s2 = vf{}, s3 = vf{};
+  int64_t l = 0;
+  for (; l + 4 * W <= n; l += 4 * W) {
+    s0 += vload(x + l) * vload(y + l);
+    s1 += vload(x + l + W) * vload(y + l + W);
+    s2 += vload(x + l + 2 * W) * vload(y + l + 2 * W);
+    s3 += vload(x + l + 3 * W) * vload(y + l + 3 * W);
+  }
+  for (; l + W <= n; l += W) s0 += vload(x + l) * vload(y + l);
+  float s = hsum((s0 + s1) + (s2 + s3));
+  for (; l < n; l++) s += x[l] * y[l];
+  return s;
+}
+
 void direct(const Gemm& g) {
   static thread_local Scratch bufRow;
   float* row = bufRow.get(g.n + W);
+  if (!g.transA && g.transB) {
+    // Rows of A against rows of B: contiguous dot products (the GEMV of decoding, x·Wᵀ).
+    for (int64_t i = 0; i < g.m; i++) {
+      const float* ar = g.a + i * g.lda;
+      for (int64_t j = 0; j < g.n; j++) row[j] = dot(ar, g.b + j * g.ldb, g.k);
+      finishRow(g.c + i * g.ldc, row, g.n, g.alpha, g.beta, g.beta != 0.f, g.bias, g.act);
+    }
+    return;
+  }
   for (int64_t i = 0; i < g.m; i++) {
     std::fill(row, row + g.n, 0.f);
     for (int64_t l = 0; l < g.k; l++) {

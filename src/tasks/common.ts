@@ -41,6 +41,8 @@ export interface TrainConfig {
   logEvery: number;
   /** Stop training after this many seconds; 0 = no limit. */
   timeLimit: number;
+  /** With timeLimit: decay the learning rate over the time budget instead of maxSteps. */
+  scheduleByTime: boolean;
   /** Adversarial training on embedding outputs: ε (0 = off) and steps (1 = FGSM, >1 = PGD). */
   adversarialEpsilon: number;
   adversarialSteps: number;
@@ -50,7 +52,7 @@ export const TRAIN_SCHEMA: ConfigSchema<TrainConfig> = {
   seed: 'number', optimizer: ['adamw', 'adam', 'sgd'], lr: 'number', beta1: 'number', beta2: 'number', momentum: 'number',
   weightDecay: 'number', schedule: SCHEDULE_KINDS, warmupSteps: 'number', minLrRatio: 'number', maxSteps: 'number',
   gradAccum: 'number', clipNorm: 'number', labelSmoothing: 'number', dropout: 'number', evalEvery: 'number', patience: 'number',
-  logEvery: 'number', timeLimit: 'number', adversarialEpsilon: 'number', adversarialSteps: 'number',
+  logEvery: 'number', timeLimit: 'number', scheduleByTime: 'boolean', adversarialEpsilon: 'number', adversarialSteps: 'number',
 };
 
 export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
@@ -73,6 +75,7 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
   patience: 0,
   logEvery: 50,
   timeLimit: 0,
+  scheduleByTime: false,
   adversarialEpsilon: 0,
   adversarialSteps: 1,
 });
@@ -137,7 +140,7 @@ export function trainerOptions(c: TrainConfig, spec: TaskSpec<TrainConfig>, run:
   return {
     out: run.out, runId: run.runId, maxSteps: c.maxSteps, gradAccum: c.gradAccum, clipNorm: c.clipNorm, evalEvery: c.evalEvery,
     metric: spec.metric, metricMode: spec.metricMode, patience: c.patience, logEvery: c.logEvery, seed: c.seed,
-    progress: run.progress ?? 'auto', timeLimit: c.timeLimit,
+    progress: run.progress ?? 'auto', timeLimit: c.timeLimit, scheduleByTime: c.scheduleByTime,
     adversarial: c.adversarialEpsilon > 0 ? { epsilon: c.adversarialEpsilon, steps: c.adversarialSteps } : null,
   };
 }

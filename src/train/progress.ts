@@ -24,8 +24,9 @@ export class Progress {
   private drawn = false;
   private lastDraw = 0;
 
+  /** `timeLimit` (seconds, 0 = none): a run that ends on time shows time-based progress and ETA. */
   constructor(private readonly total: number, mode: 'auto' | 'plain' | 'none', private readonly every: number,
-    private readonly out: NodeJS.WriteStream = process.stdout) {
+    private readonly timeLimit = 0, private readonly out: NodeJS.WriteStream = process.stdout) {
     this.enabled = mode !== 'none';
     this.tty = mode === 'auto' && Boolean(out.isTTY);
   }
@@ -35,9 +36,15 @@ export class Progress {
     if (this.startStep === null) this.startStep = step - 1;
     const elapsed = (Date.now() - this.t0) / 1000;
     const rate = (step - this.startStep) / Math.max(elapsed, 1e-9);
-    const eta = (this.total - step) / rate;
-    const pct = Math.floor((100 * step) / this.total);
-    const text = `step ${step}/${this.total} ${this.tty ? bar(step / this.total) + ' ' : ''}${String(pct).padStart(3)}%  loss ${s.loss.toFixed(3)}  ` +
+    let eta = (this.total - step) / rate;
+    let frac = step / this.total;
+    const byTime = this.timeLimit > 0 && elapsed / this.timeLimit > frac;
+    if (byTime) {
+      frac = Math.min(1, elapsed / this.timeLimit);
+      eta = Math.max(0, this.timeLimit - elapsed);
+    }
+    const pct = Math.floor(100 * frac);
+    const text = `step ${step}${byTime ? '' : `/${this.total}`} ${this.tty ? bar(frac) + ' ' : ''}${String(pct).padStart(3)}%  loss ${s.loss.toFixed(3)}  ` +
       `${Math.round(s.tokensPerSecond)} tok/s  lr ${s.lr.toExponential(1)}  ETA ${formatDuration(eta)}`;
     if (this.tty) {
       const now = Date.now();

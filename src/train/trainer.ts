@@ -72,6 +72,12 @@ export interface TrainerOptions {
   adversarial?: AdversarialOptions | null;
   /** Stop after this many seconds (the demo's time budget); 0: no limit. */
   timeLimit?: number;
+  /**
+   * With timeLimit: after warmup, run the schedule's decay over the remaining time instead of the
+   * remaining steps, so the learning rate is annealed when the budget ends whatever the machine's
+   * speed. Not step-deterministic (resume reproduces the curve only without it).
+   */
+  scheduleByTime?: boolean;
 }
 
 export interface TrainerTask<B> {
@@ -131,7 +137,7 @@ export class Trainer<B> {
   constructor(readonly task: TrainerTask<B>, options: TrainerOptions) {
     this.options = {
       gradAccum: 1, clipNorm: 1, evalEvery: 0, saveEvery: 0, metric: 'loss', metricMode: 'min', patience: 0,
-      logEvery: 10, seed: 0, progress: 'auto', adversarial: null, timeLimit: 0, ...options,
+      logEvery: 10, seed: 0, progress: 'auto', adversarial: null, timeLimit: 0, scheduleByTime: false, ...options,
     };
     const o = this.options;
     if (!Number.isInteger(o.maxSteps) || o.maxSteps < 1) throw new ValueError(`Trainer: maxSteps=${o.maxSteps}, expected a positive integer.`);
@@ -247,7 +253,7 @@ export class Trainer<B> {
     const o = this.options;
     const t0 = Date.now();
     mkdirSync(o.out, { recursive: true });
-    const progress = new Progress(o.maxSteps, o.progress, o.logEvery);
+    const progress = new Progress(o.maxSteps, o.progress, o.logEvery, o.timeLimit);
     // First Ctrl-C: finish the step, save <out>/last, return. Second: exit at once.
     const onSigint = () => {
       if (this.interrupted) process.exit(130);
@@ -260,6 +266,7 @@ export class Trainer<B> {
     let stoppedBy: TrainResult['stoppedBy'] = 'maxSteps';
     let lastEval: Record<string, number> | null = null;
     let lastEpoch = this.task.batches.epoch;
+    let warmupEnd = 0;
     let epochLoss = 0;
     let epochSteps = 0;
     const adv = o.adversarial && this.task.embeddingModules ? new AdversarialEmbedding(this.task.embeddingModules(), o.adversarial) : null;
@@ -300,6 +307,17 @@ export class Trainer<B> {
         this.task.optimizer.step();
         this.task.scheduler?.step();
         this.step++;
+        if (o.scheduleByTime && o.timeLimit > 0 && this.task.scheduler) {
+          const sch = this.task.scheduler;
+          const warmup = sch.options.warmupSteps ?? 0;
+          const total = sch.options.totalSteps ?? o.maxSteps;
+          const elapsedNow = (Date.now() - t0) / 1000;
+          if (this.step === warmup) warmupEnd = elapsedNow;
+          if (this.step > warmup) {
+            const frac = Math.min(1, (elapsedNow - warmupEnd) / Math.max(1e-9, o.timeLimit - warmupEnd));
+            sch.setStep(warmup + frac * (total - warmup));
+          }
+        }
         losses.push(stepLoss);
         epochLoss += stepLoss;
         epochSteps++;

@@ -4,7 +4,8 @@
  * made up), and save the model directory.
  *
  * The demo model is compact so it learns within the budget: d=128, 2+2 layers, 4 heads, FFN 512,
- * no dropout (three minutes is far from overfitting), AdamW 2e-3 with warmup, label smoothing 0.1.
+ * no dropout, AdamW 2e-3 with 40 warmup steps then cosine decay over the time budget, batches of
+ * 1,200 tokens, label smoothing 0.1.
  * Options: --out dir (default runs/demo), --overwrite, --seconds N (training budget, default 150),
  * --test-words N (test words decoded; default 0 = the whole test split).
  */
@@ -25,15 +26,16 @@ export const DEMO_CONFIG = Object.freeze({
   numEncoderLayers: 2,
   numDecoderLayers: 2,
   dimFeedforward: 512,
-  dropout: 0,
+  dropout: 0, // three minutes is far from overfitting
   lr: 2e-3,
-  warmupSteps: 60,
+  warmupSteps: 40,
   schedule: 'cosine',
   minLrRatio: 0.05,
-  maxTokens: 2000,
-  maxSteps: 400,
+  maxTokens: 1200, // small batches: more updates in the budget; the step cost is proportional to tokens
+  maxSteps: 100000, // the time budget ends the run
+  scheduleByTime: true, // cosine decay over the time budget, so the model is annealed when time is up
   evalEvery: 0,
-  evalWords: 500,
+  evalWords: 200,
   labelSmoothing: 0.1,
   logEvery: 25,
 });

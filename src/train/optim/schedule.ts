@@ -88,6 +88,15 @@ export class LRScheduler {
     this.apply();
   }
 
+  /**
+   * Jumps to (possibly fractional) step `t` and updates the learning rates. Used to run a schedule
+   * over a time budget instead of a step count (Trainer option scheduleByTime).
+   */
+  setStep(t: number): void {
+    this.stepCount = t;
+    this.apply();
+  }
+
   /** Current lr of each group. */
   getLastLr(): number[] {
     return this.optimizer.paramGroups.map((g) => g.hyper.lr);

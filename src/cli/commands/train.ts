@@ -35,12 +35,20 @@ export function readConfigFile(path: string): Record<string, unknown> {
 }
 
 export function trainUsage(): string {
-  const lines = ['heed train <task> [--config file.json] [--<key> value ...] [--out dir] [--overwrite] [--resume]', '', 'Tasks:'];
+  const lines = [
+    'heed train <task> [--config file.json] [--<key> value ...] [--out dir] [--overwrite] [--resume] [--progress auto|plain|none]',
+    '',
+    'Every config key is a flag in kebab-case (--d-model 128; --dModel also works); --config takes a JSON',
+    'object with the same keys in camelCase, and flags override it. --out defaults to runs/<task>; a',
+    'directory holding another model is refused unless --overwrite. --resume continues <out>/last.',
+    '',
+    'Tasks:',
+  ];
   for (const [name, t] of Object.entries(TASKS)) {
     lines.push(`  ${name}  ${t.spec.summary}`, '    keys (flag = default):');
     const d = t.spec.defaults as unknown as Record<string, unknown>;
     const keys = Object.keys(t.spec.schema);
-    for (let i = 0; i < keys.length; i += 4) lines.push('      ' + keys.slice(i, i + 4).map((k) => `--${kebab(k)} ${JSON.stringify(d[k])}`).join('  '));
+    for (let i = 0; i < keys.length; i += 4) lines.push('      ' + keys.slice(i, i + 4).map((k) => `--${kebab(k)} ${String(d[k])}`).join('  '));
   }
   return lines.join('\n');
 }

@@ -16,24 +16,25 @@ import { CheckpointError, NumericalError } from '../../src/errors.js';
 
 class Tiny extends Module {
   emb = new Embedding(10, 8);
-  drop = new Dropout(0.2);
+  drop = new Dropout(tinyDropout);
   fc = new Linear(8, 3);
   forward(x: Tensor): Tensor {
     return this.fc.call(this.drop.call(relu(mean(this.emb.call(x), 1)))); // (B, 3)
   }
 }
 
+let tinyDropout = 0.2;
 const N = 40;
 const gen = new Generator(123);
 const X = Int32Array.from({ length: N * 4 }, () => gen.randint(10));
 const Y = Int32Array.from({ length: N }, (_, i) => X[i * 4] % 3);
 
-function setup(out: string, o: Partial<TrainerOptions> = {}, opts: { nanAt?: number; sigintAt?: number; evaluate?: () => Record<string, number> } = {}) {
+function setup(out: string, o: Partial<TrainerOptions> = {}, opts: { nanAt?: number; sigintAt?: number; evaluate?: () => Record<string, number>; batchSize?: number; shuffle?: boolean } = {}) {
   manualSeed(1);
   const model = new Tiny();
   const optimizer = new AdamW(paramGroups(model, 0.01), { lr: 0.01 });
   const scheduler = new LRScheduler(optimizer, { kind: 'cosine', warmupSteps: 2, totalSteps: 12 });
-  const batches = new BatchIterator(new Int32Array(N).fill(4), { batchSize: 8, seed: 5 });
+  const batches = new BatchIterator(new Int32Array(N).fill(4), { batchSize: opts.batchSize ?? 8, seed: 5, shuffle: opts.shuffle ?? true });
   let calls = 0;
   const trainer = new Trainer<{ x: Tensor; y: Tensor }>({
     model, optimizer, scheduler, batches,
@@ -124,4 +125,15 @@ test('SIGINT finishes the step, saves <out>/last and returns cleanly', async () 
   assert.equal(r.step, 3);
   assert.equal(JSON.parse(readFileSync(join(out, 'last', 'trainer_state.json'), 'utf8')).step, 3);
   assert.equal(process.listenerCount('SIGINT'), 0);
+});
+
+test('gradient accumulation: 2 micro-batches of 4 give the same steps as batches of 8', async () => {
+  tinyDropout = 0;
+  try {
+    const whole = await setup(tmp(), { maxSteps: 4 }, { shuffle: false }).trainer.fit();
+    const accum = await setup(tmp(), { maxSteps: 4, gradAccum: 2 }, { shuffle: false, batchSize: 4 }).trainer.fit();
+    whole.losses.forEach((l, i) => assert.ok(Math.abs(l - accum.losses[i]) < 1e-5, `step ${i + 1}: ${l} vs ${accum.losses[i]}`));
+  } finally {
+    tinyDropout = 0.2;
+  }
 });

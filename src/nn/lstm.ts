@@ -4,16 +4,16 @@
  *   gates = x_t·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh           (B, 4H) = [i | f | g | o]
  *   c' = σ(f)·c + σ(i)·tanh(g)        h' = σ(o)·tanh(c')
  *
- * Unidirectional, one or more layers, dropout between layers while training.
- * Parameter names: PyTorch weight_ih_l0 / weight_hh_l0 / bias_ih_l0 / bias_hh_l0 →
- * weightIhL0 / weightHhL0 / biasIhL0 / biasHhL0 (a key copy).
+ * One or more layers, optionally bidirectional, dropout between layers while training.
+ * Parameter names: PyTorch weight_ih_l0 / weight_hh_l0 / bias_ih_l0 / bias_hh_l0 (and *_reverse) →
+ * weightIhL0 / weightHhL0 / biasIhL0 / biasHhL0 (and *Reverse): a key copy.
  *
- * Letters: B batch, T time, I inputSize, H hiddenSize, N numLayers.
+ * Letters: B batch, T time, I inputSize, H hiddenSize, N numLayers, Dn directions (1 or 2).
  */
 import { Tensor, empty } from '../tensor/tensor.js';
 import { linear } from '../ops/matmul.js';
 import { add, mul, sigmoid, tanh } from '../ops/elementwise.js';
-import { narrow, reshape, stack, transpose } from '../ops/shape.js';
+import { narrow, reshape, stack, transpose, cat } from '../ops/shape.js';
 import { dropout } from '../ops/dropout.js';
 import { floatTensor } from '../ops/util.js';
 import { Module } from './module.js';
@@ -29,12 +29,14 @@ export interface LSTMOptions {
   batchFirst?: boolean;
   /** Dropout on the outputs of every layer but the last (default 0). */
   dropout?: number;
+  /** Also run each layer backwards in time and concatenate (default false). */
+  bidirectional?: boolean;
 }
 
 export interface LSTMState {
-  /** (N, B, H). */
+  /** (N·Dn, B, H), ordered layer 0 forward, layer 0 reverse, layer 1 forward, … as PyTorch. */
   h: Tensor;
-  /** (N, B, H). */
+  /** (N·Dn, B, H). */
   c: Tensor;
 }
 
@@ -44,6 +46,7 @@ export class LSTM extends Module {
   readonly numLayers: number;
   readonly batchFirst: boolean;
   readonly dropoutP: number;
+  readonly numDirections: number;
 
   /** Init as PyTorch: every weight and bias ~ U(−1/√H, 1/√H). */
   constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
@@ -56,16 +59,23 @@ export class LSTM extends Module {
     checkPositiveInt('LSTM', 'numLayers', this.numLayers);
     this.batchFirst = options.batchFirst ?? true;
     this.dropoutP = options.dropout ?? 0;
+    this.numDirections = options.bidirectional ? 2 : 1;
     const H = hiddenSize, b = 1 / Math.sqrt(H);
     for (let l = 0; l < this.numLayers; l++) {
-      const inp = l === 0 ? inputSize : H;
-      this.registerParameter(`weightIhL${l}`, uniform(empty([4 * H, inp]), -b, b)); // (4H, I)
-      this.registerParameter(`weightHhL${l}`, uniform(empty([4 * H, H]), -b, b)); // (4H, H)
-      if (options.bias ?? true) {
-        this.registerParameter(`biasIhL${l}`, uniform(empty([4 * H]), -b, b)); // (4H)
-        this.registerParameter(`biasHhL${l}`, uniform(empty([4 * H]), -b, b)); // (4H)
+      const inp = l === 0 ? inputSize : H * this.numDirections;
+      for (const sfx of this.suffixes()) {
+        this.registerParameter(`weightIhL${l}${sfx}`, uniform(empty([4 * H, inp]), -b, b)); // (4H, I)
+        this.registerParameter(`weightHhL${l}${sfx}`, uniform(empty([4 * H, H]), -b, b)); // (4H, H)
+        if (options.bias ?? true) {
+          this.registerParameter(`biasIhL${l}${sfx}`, uniform(empty([4 * H]), -b, b)); // (4H)
+          this.registerParameter(`biasHhL${l}${sfx}`, uniform(empty([4 * H]), -b, b)); // (4H)
+        }
       }
     }
+  }
+
+  private suffixes(): string[] {
+    return this.numDirections === 2 ? ['', 'Reverse'] : [''];
   }
 
   private param(name: string): Parameter | null {
@@ -75,39 +85,45 @@ export class LSTM extends Module {
   /**
    * Args:
    *   x: (B, T, I) (or (T, B, I) when batchFirst is false).
-   *   state: initial { h, c }, each (N, B, H); zeros by default.
-   * Returns: { output (B, T, H) — the last layer's h at every step; h, c (N, B, H) final states }.
+   *   state: initial { h, c }, each (N·Dn, B, H); zeros by default.
+   * Returns: { output (B, T, Dn·H) — the last layer's h at every step; h, c (N·Dn, B, H) final states }.
    */
   override forward(x: Tensor, state: LSTMState | null = null): { output: Tensor; h: Tensor; c: Tensor } {
     if (x.ndim !== 3 || x.shape[2] !== this.inputSize) {
       throw new ShapeError(`LSTM: input has shape ${fmtShape(x.shape)}, expected ${this.batchFirst ? '(B, T, I)' : '(T, B, I)'} with I = inputSize = ${this.inputSize}.`);
     }
     if (!this.batchFirst) x = transpose(x, 0, 1); // (B, T, I)
-    const [B, T] = x.shape, H = this.hiddenSize;
-    if (state && (state.h.shape.join() !== [this.numLayers, B, H].join() || state.c.shape.join() !== [this.numLayers, B, H].join())) {
-      throw new ShapeError(`LSTM: state h ${fmtShape(state.h.shape)} / c ${fmtShape(state.c.shape)}, expected [${this.numLayers}, ${B}, ${H}] (N, B, H).`);
+    const [B, T] = x.shape, H = this.hiddenSize, N = this.numLayers * this.numDirections;
+    if (state && (state.h.shape.join() !== [N, B, H].join() || state.c.shape.join() !== [N, B, H].join())) {
+      throw new ShapeError(`LSTM: state h ${fmtShape(state.h.shape)} / c ${fmtShape(state.c.shape)}, expected [${N}, ${B}, ${H}] (N·Dn, B, H).`);
     }
     const hs: Tensor[] = [], cs: Tensor[] = [];
     let seq = x; // (B, T, I)
     for (let l = 0; l < this.numLayers; l++) {
-      let h = state ? reshape(narrow(state.h, 0, l, 1), [B, H]) : floatTensor(x.dtype, [B, H]); // (B, H)
-      let c = state ? reshape(narrow(state.c, 0, l, 1), [B, H]) : floatTensor(x.dtype, [B, H]); // (B, H)
-      const xw = linear(seq, this.param(`weightIhL${l}`)!, this.param(`biasIhL${l}`)); // (B, T, 4H)
-      const outs: Tensor[] = [];
-      for (let t = 0; t < T; t++) {
-        const gates = add(reshape(narrow(xw, 1, t, 1), [B, 4 * H]), linear(h, this.param(`weightHhL${l}`)!, this.param(`biasHhL${l}`))); // (B, 4H)
-        const i = sigmoid(narrow(gates, 1, 0, H)), f = sigmoid(narrow(gates, 1, H, H)); // (B, H)
-        const g = tanh(narrow(gates, 1, 2 * H, H)), o = sigmoid(narrow(gates, 1, 3 * H, H)); // (B, H)
-        c = add(mul(f, c), mul(i, g)); // (B, H)
-        h = mul(o, tanh(c)); // (B, H)
-        outs.push(h);
-      }
-      hs.push(h);
-      cs.push(c);
-      seq = stack(outs, 1); // (B, T, H)
-      if (l < this.numLayers - 1 && this.dropoutP > 0) seq = dropout(seq, this.dropoutP, { training: this.training }); // (B, T, H)
+      const outsByDir: Tensor[] = [];
+      this.suffixes().forEach((sfx, d) => {
+        const s0 = l * this.numDirections + d;
+        let h = state ? reshape(narrow(state.h, 0, s0, 1), [B, H]) : floatTensor(x.dtype, [B, H]); // (B, H)
+        let c = state ? reshape(narrow(state.c, 0, s0, 1), [B, H]) : floatTensor(x.dtype, [B, H]); // (B, H)
+        const xw = linear(seq, this.param(`weightIhL${l}${sfx}`)!, this.param(`biasIhL${l}${sfx}`)); // (B, T, 4H)
+        const outs: Tensor[] = new Array<Tensor>(T);
+        for (let step = 0; step < T; step++) {
+          const t = sfx ? T - 1 - step : step;
+          const gates = add(reshape(narrow(xw, 1, t, 1), [B, 4 * H]), linear(h, this.param(`weightHhL${l}${sfx}`)!, this.param(`biasHhL${l}${sfx}`))); // (B, 4H)
+          const i = sigmoid(narrow(gates, 1, 0, H)), f = sigmoid(narrow(gates, 1, H, H)); // (B, H)
+          const g = tanh(narrow(gates, 1, 2 * H, H)), o = sigmoid(narrow(gates, 1, 3 * H, H)); // (B, H)
+          c = add(mul(f, c), mul(i, g)); // (B, H)
+          h = mul(o, tanh(c)); // (B, H)
+          outs[t] = h;
+        }
+        hs.push(h);
+        cs.push(c);
+        outsByDir.push(stack(outs, 1)); // (B, T, H)
+      });
+      seq = outsByDir.length === 1 ? outsByDir[0] : cat(outsByDir, 2); // (B, T, Dn·H)
+      if (l < this.numLayers - 1 && this.dropoutP > 0) seq = dropout(seq, this.dropoutP, { training: this.training }); // (B, T, Dn·H)
     }
-    const output = this.batchFirst ? seq : transpose(seq, 0, 1); // (B, T, H) or (T, B, H)
-    return { output, h: stack(hs, 0), c: stack(cs, 0) }; // (N, B, H) each
+    const output = this.batchFirst ? seq : transpose(seq, 0, 1); // (B, T, Dn·H) or (T, B, Dn·H)
+    return { output, h: stack(hs, 0), c: stack(cs, 0) }; // (N·Dn, B, H) each
   }
 }

@@ -96,3 +96,19 @@ test('srcLengths, srcPaddingMask and the padId default give the same logits', ()
   for (let i = 0; i < a.size; i++) assert.ok(Math.abs(a.data[i] - b.data[i]) < 1e-6 && Math.abs(a.data[i] - c.data[i]) < 1e-6);
   assert.throws(() => m.forward(src, tgt, { srcLengths: h.tensor([3], undefined, { dtype: 'int32' }) }), h.ShapeError);
 });
+
+test('a checkpoint written as safetensors loads back by key copy (tied weights included)', async () => {
+  const { serializeSafetensors, parseSafetensors } = await import('../../src/io/safetensors.ts');
+  h.manualSeed(6);
+  const m = new models.Seq2SeqTransformer(small).eval();
+  const raw: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  for (const [k, t] of Object.entries(m.stateDict())) raw[k] = { dtype: 'F32', shape: [...t.shape], data: t.data as Float32Array };
+  const file = parseSafetensors(serializeSafetensors(raw));
+  const m2 = models.Seq2SeqTransformer.fromConfig(m.toConfig() as unknown as Record<string, unknown>).eval();
+  const sd: Record<string, h.Tensor> = {};
+  for (const [k, r] of Object.entries(file.tensors)) sd[k] = h.tensor(r.data as Float32Array, r.shape);
+  m2.loadStateDict(sd);
+  const src = ids([[3, 4, 5]]), tgt = ids([[1, 3]]);
+  assert.deepEqual(Array.from(m2.forward(src, tgt).data), Array.from(m.forward(src, tgt).data));
+  assert.equal(m2.outProj.weight, m2.tgtEmbed.weight);
+});

@@ -120,6 +120,14 @@ test('a 2-layer GPT matches the nanoGPT-style PyTorch model', () => {
   report.gpt = check('gpt_2layer', m, (i) => m.forward(i.idx));
 });
 
+test('a bidirectional 2-layer LSTM matches torch.nn.LSTM(bidirectional=True)', () => {
+  const m = new nn.LSTM(3, 2, { numLayers: 2, bidirectional: true });
+  report.lstmBidirectional = check('lstm_bidirectional', m, (i) => {
+    const r = m.forward(i.x);
+    return h.cat([r.output.reshape([-1]), r.h.reshape([-1]), r.c.reshape([-1])], 0);
+  });
+});
+
 test('parity report', () => {
   console.log('nn parity max abs errors:', JSON.stringify(report));
 });

@@ -89,3 +89,12 @@ test('gradcheck: AdditiveAttention and LuongAttention(concat) in float64', () =>
   assert.ok(h.gradcheck((a, b) => add.forward(a, b).output, [q, k]).ok);
   assert.ok(h.gradcheck((a, b) => lu.forward(a, b).output, [q, k]).ok);
 });
+
+test('BlockSparseAttention with a full layout equals MultiheadAttention with the same weights', () => {
+  h.manualSeed(6);
+  const bsa = new nn.BlockSparseAttention(8, 2, { blockSize: 3, layout: [[true, true], [true, true]], causal: true });
+  const mha = new nn.MultiheadAttention(8, 2);
+  mha.loadStateDict(bsa.stateDict());
+  const x = h.randn([2, 5, 8]);
+  assert.ok(maxDiff(bsa.forward(x), mha.forward(x, x, x, { isCausal: true }).output) < 1e-5);
+});

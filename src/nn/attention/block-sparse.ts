@@ -9,10 +9,12 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { alloc } from '../../tensor/dtype.js';
-import { narrow, cat } from '../../ops/shape.js';
+import { narrow, cat, reshape, transpose } from '../../ops/shape.js';
+import { Module } from '../module.js';
+import { Linear } from '../linear.js';
 import { scaledDotProductAttention } from '../../ops/attention.js';
 import { floatTensor } from '../../ops/util.js';
-import { ShapeError, fmtShape } from '../../errors.js';
+import { ConfigError, ShapeError, fmtShape } from '../../errors.js';
 
 export interface BlockSparseOptions {
   blockSize: number;
@@ -69,4 +71,38 @@ export function blockSparseAttention(q: Tensor, k: Tensor, v: Tensor, o: BlockSp
     outs.push(scaledDotProductAttention(qTile, kTile, vTile, { attnMask: mask, scale: o.scale })); // (B, H, ql, dv)
   }
   return cat(outs, 2); // (B, H, L, dv)
+}
+
+/** Self-attention with MultiheadAttention's projections and a fixed block-sparse layout. */
+export class BlockSparseAttention extends Module {
+  readonly numHeads: number;
+  readonly options: BlockSparseOptions;
+  qProj: Linear;
+  kProj: Linear;
+  vProj: Linear;
+  outProj: Linear;
+
+  /**
+   * Args:
+   *   embedDim: E (divisible by numHeads).  numHeads: H.
+   *   options: blockSize, layout (ceil(L/bs) × ceil(L/bs)), causal.
+   */
+  constructor(embedDim: number, numHeads: number, options: BlockSparseOptions) {
+    super();
+    if (embedDim % numHeads !== 0) throw new ConfigError(`BlockSparseAttention: embedDim=${embedDim} is not divisible by numHeads=${numHeads}.`);
+    this.numHeads = numHeads;
+    this.options = options;
+    this.qProj = new Linear(embedDim, embedDim);
+    this.kProj = new Linear(embedDim, embedDim);
+    this.vProj = new Linear(embedDim, embedDim);
+    this.outProj = new Linear(embedDim, embedDim);
+  }
+
+  /** x (B, L, E) → (B, L, E). */
+  override forward(x: Tensor): Tensor {
+    const [B, L, E] = x.shape, H = this.numHeads, d = E / H;
+    const split = (t: Tensor): Tensor => transpose(reshape(t, [B, L, H, d]), 1, 2); // (B, H, L, d)
+    const y = blockSparseAttention(split(this.qProj.call(x)), split(this.kProj.call(x)), split(this.vProj.call(x)), this.options); // (B, H, L, d)
+    return this.outProj.call(reshape(transpose(y, 1, 2), [B, L, E])); // (B, L, E)
+  }
 }

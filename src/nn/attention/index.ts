@@ -11,6 +11,6 @@ export { LuongAttention } from './luong.js';
 export type { LuongScore } from './luong.js';
 export { SlidingWindowAttention, slidingWindowMask } from './sliding-window.js';
 export type { SlidingWindowOptions } from './sliding-window.js';
-export { blockSparseAttention, layoutToMask, localGlobalLayout } from './block-sparse.js';
+export { BlockSparseAttention, blockSparseAttention, layoutToMask, localGlobalLayout } from './block-sparse.js';
 export type { BlockSparseOptions } from './block-sparse.js';
 export { LinearAttention, linearAttention, linearAttentionReference, eluFeatureMap, cumsum } from './linear-attention.js';

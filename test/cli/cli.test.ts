@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, cpSync, existsSync, rmSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 import { serializeSafetensors, parseSafetensors } from '../../src/io/safetensors.js';
 import { G2P_TASK } from '../../src/tasks/g2p.js';
@@ -145,4 +146,16 @@ test('a model directory used with the wrong task is refused', async () => {
   const r = await run('train', 'g2p', '--out', d, '--resume');
   assert.equal(r.code, 1);
   assert.match(r.err, /holds a 'digits' run, not 'g2p'/);
+});
+
+test('the real process: predict reads stdin one input per line; errors exit 1 with one line and no stack trace', () => {
+  const bin = new URL('../../bin/heed.js', import.meta.url).pathname;
+  const env = { ...process.env, HEED_QUIET: '1' };
+  const ok = spawnSync(process.execPath, [bin, 'predict', model], { input: 'hello\n\nworld\n', env, encoding: 'utf8' });
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.deepEqual(ok.stdout.trim().split('\n').map((l) => l.split('\t')[0]), ['hello', 'world']);
+  const bad = spawnSync(process.execPath, [bin, 'predict', join(root, 'nope'), 'x'], { env, encoding: 'utf8' });
+  assert.equal(bad.status, 1);
+  assert.equal(bad.stderr.trim().split('\n').length, 1);
+  assert.doesNotMatch(bad.stderr, /\n\s+at /);
 });

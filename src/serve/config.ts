@@ -26,7 +26,10 @@ export interface ServeConfig {
   rateBurst: number;
   /** Inference worker threads. */
   workers: number;
-  /** Native kernel threads in each worker (HEED_NUM_THREADS in the worker). */
+  /**
+   * Threads of the native kernel pool (HEED_NUM_THREADS in the workers). The pool is one per
+   * process and shared: a worker that finds it busy runs its kernels on its own thread.
+   */
   threadsPerWorker: number;
   /** Most inputs run in one forward pass. 1 disables batching. */
   maxBatchSize: number;
@@ -53,8 +56,8 @@ export const DEFAULT_SERVE_CONFIG: Readonly<ServeConfig> = Object.freeze({
   maxItems: 64,
   rateLimit: 50,
   rateBurst: 100,
-  // One worker per core keeps the event-loop thread free without oversubscribing: the
-  // main thread mostly sleeps, so workers × threadsPerWorker ≤ cores.
+  // One worker per core, each on its own thread (pool of 1): no oversubscription, and
+  // independent requests run in parallel; the event-loop thread mostly sleeps.
   workers: CORES,
   threadsPerWorker: 1,
   maxBatchSize: 16,

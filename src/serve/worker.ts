@@ -7,12 +7,17 @@
  * reload safe.
  *
  * workerData: { loader } — URL of the module exporting loadPredictor(dir) (src/tasks/index
- * by default; tests pass their own). HEED_NUM_THREADS in this thread's env sizes the native
- * kernels' pool.
+ * by default; tests pass their own).
+ *
+ * Threads: the native kernels' thread pool is one per process, shared by every worker. A
+ * kernel call that finds it busy runs on its caller's thread instead (native/threadpool.cpp),
+ * so W workers with a pool of T threads use at most W + T − 1 cores. HEED_NUM_THREADS in this
+ * thread's env (set by the pool from threadsPerWorker) sizes that shared pool.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Prediction, PredictOptions, Predictor } from '../tasks/predictor.js';
 import type { WorkerErrorInfo } from './errors.js';
+import { backendInfo, setNumThreads } from '../backend/registry.js';
 
 export type WorkerRequest =
   | { type: 'load'; id: number; key: string; dir: string }
@@ -43,7 +48,14 @@ function info(e: unknown): WorkerErrorInfo {
   return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
 }
 
+function applyThreads(): void {
+  const n = Number(process.env.HEED_NUM_THREADS);
+  const b = backendInfo();
+  if (b.nativeAvailable && Number.isInteger(n) && n > 0 && b.threads !== n) setNumThreads(n);
+}
+
 async function getLoader(): Promise<Loader> {
+  applyThreads();
   loader ??= import((workerData as { loader: string }).loader).then((m: { loadPredictor?: Loader }) => {
     if (typeof m.loadPredictor !== 'function') throw new Error(`serve worker: ${(workerData as { loader: string }).loader} does not export loadPredictor`);
     return m.loadPredictor;

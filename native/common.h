@@ -92,6 +92,26 @@ HEED_INLINE float hmax(vf v) {
 // exp(x), Cephes-style: x = n·ln2 + r, exp(r) by a degree-6 polynomial, 2^n by
 // exponent arithmetic. Relative error ~2 ulp. exp(−∞) = 0 exactly (masked
 // attention scores rely on it), exp(+∞) = +∞, NaN propagates.
+#if HEED_W == 16
+// AVX-512: vscalefps applies 2^n with correct overflow/underflow, so only the input
+// clamp remains (max/min operand order keeps NaN: they return the second operand).
+HEED_INLINE vf vexp(vf xv) {
+  __m512 x = _mm512_max_ps(_mm512_set1_ps(-150.f), (__m512)xv);
+  x = _mm512_min_ps(_mm512_set1_ps(128.f), x);
+  __m512 fn = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(fn, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(fn, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500E-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507E-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073E-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894E-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459E-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201E-1f));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  return (vf)_mm512_scalef_ps(p, fn);
+}
+#else
 HEED_INLINE vf vexp(vf x) {
   const vf hi = vsplat(88.3762626647949f), lo = vsplat(-87.3365447505531f);
   vi under = x < lo;
@@ -118,6 +138,7 @@ HEED_INLINE vf vexp(vf x) {
   y = vselect(x > hi, vsplat(INFINITY), y);
   return vselect(nan, x, y);
 }
+#endif
 
 // erf by the Numerical Recipes erfc Chebyshev form (|rel err| < 1.2e-7), the same
 // formula as src/backend/js/scalar.ts so gelu matches the reference closely.

@@ -6,7 +6,7 @@
  * steps (and at the end) the task's `evaluate` runs; the best value of `metric` so far is saved as
  * the model at the top of the run directory, and training stops after `patience` evaluations
  * without improvement. The resumable state (weights, optimizer, trainer_state.json) is saved to
- * `<out>/last` at each evaluation, every `saveEvery` steps, on SIGINT and at the end.
+ * `<out>/last` at each evaluation, every `saveEvery` steps, on SIGINT/SIGTERM and at the end.
  *
  * Run directory:
  *   <out>/config.json, model.safetensors, *.vocab.json   the best model (what predict/eval load)
@@ -254,13 +254,14 @@ export class Trainer<B> {
     const t0 = Date.now();
     mkdirSync(o.out, { recursive: true });
     const progress = new Progress(o.maxSteps, o.progress, o.logEvery, o.timeLimit);
-    // First Ctrl-C: finish the step, save <out>/last, return. Second: exit at once.
+    // First Ctrl-C (or SIGTERM): finish the step, save <out>/last, return. Second: exit at once.
     const onSigint = () => {
       if (this.interrupted) process.exit(130);
       this.interrupted = true;
       process.stderr.write('\nheed: interrupted; saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
     };
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
     const losses: number[] = [];
     let tokens = 0;
     let stoppedBy: TrainResult['stoppedBy'] = 'maxSteps';
@@ -356,6 +357,7 @@ export class Trainer<B> {
       }
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onSigint);
       adv?.remove();
     }
     const seconds = (Date.now() - t0) / 1000;

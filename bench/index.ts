@@ -6,6 +6,7 @@
  *   npm run bench -- --quick              short run (fewer sizes, shorter timing budgets)
  *   npm run bench -- --only gemm,attention   only these workload families
  *                                          (peak, dispatch, gemm, attention, norms)
+ *   npm run bench -- --repeat 2            run everything twice, keep each row's best pass
  *
  * Modules (each exports `run(opts): Promise<BenchRow[]>`):
  *   bench/peak.ts, gemm.ts, attention.ts, norms.ts   heed's native kernels (optional: skipped when absent)
@@ -48,8 +49,9 @@ function parseArgs(argv: string[]): BenchOptions {
     if (a === '--quick') opts.quick = true;
     else if (a === '--only' || a.startsWith('--only=')) opts.only = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--threads' || a.startsWith('--threads=')) opts.threads = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map(Number);
+    else if (a === '--repeat' || a.startsWith('--repeat=')) opts.repeat = Math.max(1, Number(a.includes('=') ? a.split('=')[1] : argv[++i]) || 1);
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
-    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2.`); process.exit(2); }
+    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N.`); process.exit(2); }
   }
   const families = ['peak', 'dispatch', 'gemm', 'attention', 'norms'];
   const bad = (opts.only ?? []).filter((f) => !families.includes(f));
@@ -151,11 +153,9 @@ function checkTargets(rows: BenchRow[], peak: Map<number, number>): TargetCheck[
   return checks;
 }
 
-async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
-  const started = new Date();
+/** One pass over every wanted module. */
+async function runOnce(opts: BenchOptions, log: (s: string) => void): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const log = (s: string) => process.stderr.write(s + '\n');
   const wanted = (m: ModuleSpec) => opts.only === undefined || m.name === 'peak' || m.families.some((f) => opts.only!.includes(f));
   const missing: string[] = [];
   for (const m of MODULES) {
@@ -183,6 +183,37 @@ async function main(): Promise<void> {
     log('bench: heed composed attention backward ...');
     rows.push(...(await heedApi.runComposedAttentionBackward(opts)));
   }
+  return rows;
+}
+
+/**
+ * Best of several passes: for each (workload, impl, threads) the fastest median (and the
+ * highest peak). On a shared machine a pass can hit a busy minute; the best pass is the
+ * closest to what the code can do, for heed and peers alike.
+ */
+function bestOf(passes: BenchRow[][]): BenchRow[] {
+  const best = new Map<string, BenchRow>();
+  for (const pass of passes) {
+    for (const r of pass) {
+      const key = `${r.workload}|${r.impl}|${r.threads}`;
+      const cur = best.get(key);
+      const better = cur === undefined || (r.workload.includes('peak') ? (r.gflops ?? 0) > (cur.gflops ?? 0) : Number.isFinite(r.ms) && !(cur.ms <= r.ms));
+      if (better) best.set(key, r);
+    }
+  }
+  return [...best.values()];
+}
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = new Date();
+  const log = (s: string) => process.stderr.write(s + '\n');
+  const passes: BenchRow[][] = [];
+  for (let i = 0; i < (opts.repeat ?? 1); i++) {
+    if ((opts.repeat ?? 1) > 1) log(`bench: pass ${i + 1} of ${opts.repeat}`);
+    passes.push(await runOnce(opts, log));
+  }
+  const rows = bestOf(passes);
 
   // the measured FMA peak per thread count: bench/peak.ts's rows, else the addon's probe
   // The machine is shared, so one probe can land on a busy moment: the peak is the best of
@@ -198,7 +229,7 @@ async function main(): Promise<void> {
   const { backendInfo } = await import('../src/index.ts');
   const info = backendInfo();
   const facts = { ...machine(), heedBackend: info.backend, isa: info.isa, poolThreads: info.threads };
-  console.log(`# heed benchmarks, ${started.toISOString()}${opts.quick ? ' (--quick)' : ''}\n`);
+  console.log(`# heed benchmarks, ${started.toISOString()}${opts.quick ? ' (--quick)' : ''}${(opts.repeat ?? 1) > 1 ? `, best of ${opts.repeat} passes` : ''}\n`);
   console.log(`Machine: ${JSON.stringify(facts)}`);
   console.log(`Measured fp32 FMA peak (best probe of the run): ${[...peak].map(([t, g]) => `${g.toFixed(0)} GFLOP/s on ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`);
   console.log('Times are medians of repeated calls. "heed speed-up" = peer time / heed time at the same thread count (> 1: heed is faster).');

@@ -27,6 +27,8 @@ export interface BenchOptions {
   only?: string[];
   /** Thread counts to measure (default [1, 2]). */
   threads?: number[];
+  /** Passes over all modules; bench/index.ts keeps each row's best (default 1). */
+  repeat?: number;
 }
 
 export const GEMM_SIZES = { full: [256, 512, 1024, 2048], quick: [256, 512, 1024] };

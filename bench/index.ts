@@ -20,7 +20,7 @@
  * DESIGN.md targets; all rows go to bench/results/latest.json.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRow } from './peers/common.ts';
@@ -208,6 +208,7 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   const started = new Date();
   const log = (s: string) => process.stderr.write(s + '\n');
+  const loadBefore = loadavg()[0];
   const passes: BenchRow[][] = [];
   for (let i = 0; i < (opts.repeat ?? 1); i++) {
     if ((opts.repeat ?? 1) > 1) log(`bench: pass ${i + 1} of ${opts.repeat}`);
@@ -228,7 +229,9 @@ async function main(): Promise<void> {
 
   const { backendInfo } = await import('../src/index.ts');
   const info = backendInfo();
-  const facts = { ...machine(), heedBackend: info.backend, isa: info.isa, poolThreads: info.threads };
+  // other processes on the machine: the 1-minute load average before and after the run (2 cores = 2.0 when busy)
+  const facts = { ...machine(), heedBackend: info.backend, isa: info.isa, poolThreads: info.threads,
+    loadAvgBefore: +loadBefore.toFixed(2), loadAvgAfter: +loadavg()[0].toFixed(2) };
   console.log(`# heed benchmarks, ${started.toISOString()}${opts.quick ? ' (--quick)' : ''}${(opts.repeat ?? 1) > 1 ? `, best of ${opts.repeat} passes` : ''}\n`);
   console.log(`Machine: ${JSON.stringify(facts)}`);
   console.log(`Measured fp32 FMA peak (best probe of the run): ${[...peak].map(([t, g]) => `${g.toFixed(0)} GFLOP/s on ${t} thread${t > 1 ? 's' : ''}`).join(', ')}`);

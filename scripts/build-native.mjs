@@ -34,7 +34,11 @@ if (!gyp) {
   process.exit(0);
 }
 const jobs = process.env.JOBS ?? 'max';
-const r = spawnSync(process.execPath, [gyp, 'rebuild', '--release', `--jobs=${jobs}`], { cwd: root, stdio: 'inherit' });
+const args = [gyp, 'rebuild', '--release', `--jobs=${jobs}`];
+// Offline machines: build against the headers installed with Node instead of downloading them.
+const prefix = join(dirname(process.execPath), '..');
+if (!process.env.npm_config_nodedir && existsSync(join(prefix, 'include', 'node', 'node_api.h'))) args.push(`--nodedir=${prefix}`);
+const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' });
 if (r.status !== 0) {
   console.warn('heed: the native build failed (see above); heed will run on its TypeScript backend. ' +
     'Install a C++17 compiler (g++ or clang) and python3, then run `npm run build:native`.');

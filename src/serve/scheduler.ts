@@ -37,6 +37,7 @@ export class Scheduler {
   private readonly queues = new Map<string, Job[]>();
   private readonly queued = new Map<string, number>();
   private inFlight = 0;
+  private inFlightRequests = 0;
   private wakeTimer: NodeJS.Timeout | null = null;
   private drainWaiters: (() => void)[] = [];
 
@@ -73,6 +74,13 @@ export class Scheduler {
   get depth(): number {
     let n = 0;
     for (const d of this.queued.values()) n += d;
+    return n;
+  }
+
+  /** Requests accepted and not yet answered (queued or running). */
+  get pendingRequests(): number {
+    let n = this.inFlightRequests;
+    for (const q of this.queues.values()) n += q.length;
     return n;
   }
 
@@ -160,6 +168,7 @@ export class Scheduler {
   private dispatch(model: string, worker: ReturnType<WorkerPool['idleWorker']> & object): void {
     const batch = this.takeBatch(model);
     this.inFlight++;
+    this.inFlightRequests += batch.length;
     const key = this.versionOf(model);
     this.pool.run(worker, key, batch.map((j) => j.inputs), batch[0].options)
       .then(({ results, inferenceMs, batchSize }) => {
@@ -182,6 +191,7 @@ export class Scheduler {
       })
       .finally(() => {
         this.inFlight--;
+        this.inFlightRequests -= batch.length;
         this.checkDrained();
       });
   }

@@ -163,7 +163,7 @@ test('logs never contain an API key', async () => {
 });
 
 test('rate limit: a key over its bucket gets 429 with Retry-After', async () => {
-  const s = await startToyServer([{ name: 'toy', dir: toyModelDir('toy') }], { rateLimit: 1, rateBurst: 2 });
+  const s = await startToyServer([{ name: 'toy', dir: toyModelDir('toy') }], { rateLimit: 0.01, rateBurst: 2 });
   try {
     const codes = [];
     for (let i = 0; i < 4; i++) {

@@ -47,7 +47,7 @@ test('many concurrent requests are batched and each gets exactly its own answers
 });
 
 test('a full queue answers 503 with Retry-After; the queued requests still succeed', async () => {
-  const server = await startToyServer([{ name: 'slow', dir: toyModelDir('slow', { delayMs: 150 }) }], { maxBatchSize: 1, maxQueue: 2, maxBatchDelayMs: 0 });
+  const server = await startToyServer([{ name: 'slow', dir: toyModelDir('slow', { delayMs: 400 }) }], { maxBatchSize: 1, maxQueue: 2, maxBatchDelayMs: 0 });
   try {
     const base = await server.listen();
     const responses = await Promise.all(Array.from({ length: 6 }, () => post(`${base}/v1/models/slow/predict`, { input: 'word' })));
@@ -80,7 +80,7 @@ test('shutdown stops accepting and drains in-flight requests, which all succeed'
   const server = await startToyServer([{ name: 'slow', dir: toyModelDir('slow', { delayMs: 150 }) }], { maxBatchSize: 1, maxBatchDelayMs: 0 });
   const base = await server.listen();
   const inFlight = Promise.all(['one', 'two', 'three'].map((w) => post(`${base}/v1/models/slow/predict`, { input: w })));
-  await new Promise((r) => setTimeout(r, 50));
+  while (server.scheduler.pendingRequests < 3) await new Promise((r) => setTimeout(r, 5));
   const closed = server.close();
   assert.equal((await server.app.inject({ url: ROUTES.ready })).statusCode, 503, 'not ready while draining');
   const responses = await inFlight;
@@ -120,7 +120,7 @@ test('hot reload swaps the model with no failed request', async () => {
     await second;
     stop = true;
     await Promise.all(clients);
-    assert.ok(statuses.length > 20, `requests ran during the reload: ${statuses.length}`);
+    assert.ok(statuses.length > 8, `requests ran during the reload: ${statuses.length}`);
     assert.deepEqual([...new Set(statuses)], [200]);
     assert.equal(outputs[0], JSON.stringify(before));
     assert.equal(outputs[outputs.length - 1], JSON.stringify(after));

@@ -1,0 +1,151 @@
+/**
+ * Load test of `heed serve` with autocannon, on 127.0.0.1 only, bounded in time and requests.
+ *
+ *   node --import tsx bench/serve/load.ts [--model runs/serve-bench-g2p] [--seconds 8] [--workers 1] [--threads 1]
+ *
+ * For each of {batching on (maxBatchSize 16, 5 ms), off (maxBatchSize 1)} it starts the server
+ * as a child process (so autocannon's own work does not show up as server event-loop lag),
+ * then runs concurrency 1, 8 and 64, each for --seconds and at most --max-requests requests.
+ * Each request is one G2P word from CMUdict's test split (cycling through 500), greedy decoding.
+ *
+ * Reported per run: requests/s, latency p50/p99, mean batch size (from heed_batch_size), the
+ * server's p99 event-loop delay during the run (heed_event_loop_lag_seconds, reset by the
+ * scrape before the run), and every non-200 status. Only 429/503 may appear, and only when
+ * the configuration asks for them; anything else fails the run (exit code 1).
+ *
+ * The model: --model DIR, else runs/serve-bench-g2p if present, else it trains one there
+ * with `heed demo --seconds 90` (the demo's G2P Transformer: d 128, 2+2 layers, 4 heads).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
+import autocannon from 'autocannon';
+import { loadCmudict } from '../../src/data/cmudict.js';
+import { METRIC_NAMES } from '../../src/serve/metrics.js';
+import { ROUTES } from '../../src/serve/routes.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const SECONDS = Number(flag('seconds', '8'));
+const MAX_REQUESTS = Number(flag('max-requests', '50000'));
+const WORKERS = flag('workers', '1');
+const THREADS = flag('threads', '1');
+const CONCURRENCY = flag('concurrency', '1,8,64').split(',').map(Number);
+let modelDir = flag('model', join(root, 'runs', 'serve-bench-g2p'));
+
+const heed = (...a: string[]) => [join(root, 'bench/serve/heed.ts'), ...a];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+async function waitReady(base: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(base + ROUTES.ready)).status === 200) return;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('server not ready after 120 s');
+}
+
+/** Parses one metric (summing label sets) from the Prometheus text format. */
+function metric(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(name + ' ') || line.startsWith(name + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+interface Row { batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number }
+
+async function run(batching: boolean, words: string[], key: string): Promise<Row[]> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const batchFlags = batching ? ['--max-batch-size', '16', '--max-batch-delay-ms', '5'] : ['--max-batch-size', '1', '--max-batch-delay-ms', '0'];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...heed('serve', modelDir, '--host', '127.0.0.1', '--port', String(port),
+    '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', '1024',
+    '--log-level', 'warn', ...batchFlags)], { cwd: root, env: { ...process.env, HEED_API_KEYS: key, HEED_QUIET: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const rows: Row[] = [];
+  try {
+    await waitReady(base, child);
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
+    // Warm-up: JIT, first batches.
+    await autocannon({ url: `${base}/v1/models/g2p/predict`, connections: 8, amount: 200, method: 'POST', headers, body: JSON.stringify({ input: 'warmup' }) });
+    for (const c of CONCURRENCY) {
+      const before = await (await fetch(base + ROUTES.metrics)).text(); // also resets the loop-lag window
+      let i = 0;
+      const result = await autocannon({
+        url: `${base}/v1/models/g2p/predict`, connections: c, duration: SECONDS, amount: MAX_REQUESTS, timeout: 30,
+        requests: [{ method: 'POST', headers, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ input: words[i++ % words.length] }) }) }],
+      });
+      const after = await (await fetch(base + ROUTES.metrics)).text();
+      const batches = metric(after, `${METRIC_NAMES.batchSize}_count`) - metric(before, `${METRIC_NAMES.batchSize}_count`);
+      const inputs = metric(after, `${METRIC_NAMES.batchSize}_sum`) - metric(before, `${METRIC_NAMES.batchSize}_sum`);
+      const statuses: Record<string, number> = {};
+      for (const [code, s] of Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) statuses[code] = s.count;
+      rows.push({
+        batching: batching ? 'on (≤16, 5 ms)' : 'off', concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
+        meanBatch: batches > 0 ? inputs / batches : 0, loopLagMs: metric(after, METRIC_NAMES.eventLoopLag) * 1000,
+        requests: result.requests.total, statuses, errors: result.errors + result.timeouts,
+      });
+      const r = rows[rows.length - 1];
+      console.error(`batching ${r.batching}, c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, batch ${r.meanBatch.toFixed(1)}, loop lag p99 ${r.loopLagMs.toFixed(1)} ms, statuses ${JSON.stringify(statuses)}, errors ${r.errors}`);
+    }
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    console.error(`server exited with code ${child.exitCode} after SIGTERM`);
+  }
+  return rows;
+}
+
+if (!existsSync(join(modelDir, 'config.json'))) {
+  console.error(`bench/serve: no model at ${modelDir}; training one with heed demo --seconds 90 …`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...heed('demo', '--seconds', '90', '--test-words', '100', '--out', modelDir)], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+modelDir = modelDir.replace(/\/$/, '');
+if (!modelDir.endsWith('/g2p')) {
+  // Serve it under the name g2p whatever the directory is called.
+  modelDir = `g2p=${modelDir}`;
+}
+
+// 500 held-out words (CMUdict test split), as a client would send them.
+const words = loadCmudict().test.words.map((w) => w.word).slice(0, 500);
+const key = randomBytes(24).toString('hex');
+const rows = [...await run(true, words, key), ...await run(false, words, key)];
+
+const bad = rows.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200'));
+console.log(`\nheed serve load test: G2P (${modelDir}), ${WORKERS} worker(s) × ${THREADS} native thread(s), ${availableParallelism()} cores, ${SECONDS} s per run (≤ ${MAX_REQUESTS} requests), one word per request, greedy.\n`);
+console.log('| batching | concurrency | req/s | p50 ms | p99 ms | mean batch | event-loop lag p99 ms | requests | non-200 |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+for (const r of rows) {
+  const non200 = Object.entries(r.statuses).filter(([s]) => s !== '200').map(([s, n]) => `${s}×${n}`).join(' ') || 'none';
+  console.log(`| ${r.batching} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.meanBatch.toFixed(1)} | ${r.loopLagMs.toFixed(1)} | ${r.requests} | ${non200}${r.errors ? `, ${r.errors} socket errors` : ''} |`);
+}
+const maxLag = Math.max(...rows.map((r) => r.loopLagMs));
+console.log(`\nmax event-loop lag p99: ${maxLag.toFixed(1)} ms (target < 50 ms)`);
+if (bad.length > 0) {
+  console.error('bench/serve: unexpected errors or statuses (this configuration should produce no 429/503)');
+  process.exitCode = 1;
+}
+if (maxLag >= 50) process.exitCode = 1;

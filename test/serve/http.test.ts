@@ -145,3 +145,18 @@ test('a model that fails to reload keeps the old version serving', async () => {
     await server.close();
   }
 });
+
+test('a worker that dies fails only its batch (500, no details) and is replaced with the models loaded', async () => {
+  const server = await startToyServer([{ name: 'toy', dir: toyModelDir('toy', { crashWord: 'crash' }) }], { maxBatchSize: 1 });
+  try {
+    const base = await server.listen();
+    const crashed = await post(`${base}/v1/models/toy/predict`, { input: 'crash' });
+    assert.equal(crashed.status, 500);
+    assert.deepEqual(crashed.body, { error: { code: 'internal', message: 'internal error' } });
+    const next = await post(`${base}/v1/models/toy/predict`, { input: 'fine' });
+    assert.equal(next.status, 200);
+    assert.equal(next.body.predictions[0].input, 'fine');
+  } finally {
+    await server.close();
+  }
+});

@@ -68,11 +68,12 @@ function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Re
   const op = 'scaledDotProductAttention';
   requireFloat(q, op, 'query'); requireFloat(key, op, 'key'); requireFloat(value, op, 'value');
   if (q.ndim < 2 || key.ndim !== q.ndim || value.ndim !== q.ndim) {
-    throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q.shape)}, ${fmtShape(key.shape)}, ${fmtShape(value.shape)}.`);
+    throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q.shape)}, ${fmtShape(key.shape)}, ${fmtShape(value.shape)}. ` +
+      'Fix: give all three the layout (B, H, L, E), e.g. reshape (B, L, H·E) to (B, L, H, E) and transpose dims 1 and 2.');
   }
   const nd = q.ndim;
   const L = q.shape[nd - 2], E = q.shape[nd - 1], S = key.shape[nd - 2], Ev = value.shape[nd - 1];
-  if (key.shape[nd - 1] !== E) throw new ShapeError(`${op}: key has shape ${fmtShape(key.shape)}, expected last dim ${E} like query ${fmtShape(q.shape)}.`);
+  if (key.shape[nd - 1] !== E) throw new ShapeError(`${op}: key has shape ${fmtShape(key.shape)}, expected last dim ${E} like query ${fmtShape(q.shape)}. Fix: query and key need the same head size; check the head split (B, H, L, E).`);
   if (value.shape[nd - 2] !== S) throw new ShapeError(`${op}: value has shape ${fmtShape(value.shape)}, expected dim -2 = ${S} like key ${fmtShape(key.shape)}.`);
   const H = nd >= 3 ? q.shape[nd - 3] : 1, Hkv = nd >= 3 ? key.shape[nd - 3] : 1;
   if (!sameShape(key.shape.slice(0, -2), value.shape.slice(0, -2))) {

@@ -49,7 +49,8 @@ function flattenClassDim(input: Tensor, target: Tensor, op: string): [Tensor, In
   }
   const expected = [input.shape[0], ...input.shape.slice(2)];
   if (!sameShape(target.shape, expected)) {
-    throw new ShapeError(`${op}: input has shape ${fmtShape(input.shape)} (class dim 1), so target must have shape ${fmtShape(expected)}; received ${fmtShape(target.shape)}.`);
+    throw new ShapeError(`${op}: input has shape ${fmtShape(input.shape)} (class dim 1), so target must have shape ${fmtShape(expected)}; received ${fmtShape(target.shape)}. ` +
+      'Fix: for sequence logits (B, T, C), pass input.permute([0, 2, 1]) or flatten both to (B·T, C) and (B·T).');
   }
   const C = input.shape[1];
   if (input.ndim === 2) return [input, target.data as Int32Array, expected];
@@ -153,7 +154,7 @@ export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Re
   requireFloat(input, 'mseLoss', 'input');
   requireFloat(target, 'mseLoss', 'target');
   if (!sameShape(input.shape, target.shape)) {
-    throw new ShapeError(`mseLoss: input has shape ${fmtShape(input.shape)} but target has ${fmtShape(target.shape)}; expected equal shapes.`);
+    throw new ShapeError(`mseLoss: input has shape ${fmtShape(input.shape)} but target has ${fmtShape(target.shape)}; expected equal shapes. Fix: reshape the target (heed does not broadcast it, to avoid silent (N, 1) vs (N) mistakes).`);
   }
   const reduction = checkReduction(options.reduction ?? 'mean', 'mseLoss');
   const d = sub(input, target);

@@ -99,7 +99,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-D (outFeatures, inFeatures), received ${fmtShape(weight.shape)}.`);
   const [outF, inF] = weight.shape;
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
-    throw new ShapeError(`linear: input has shape ${fmtShape(x.shape)}, expected its last dim to be inFeatures=${inF} (weight ${fmtShape(weight.shape)}).`);
+    throw new ShapeError(`linear: input has shape ${fmtShape(x.shape)}, expected its last dim to be inFeatures=${inF} (weight ${fmtShape(weight.shape)} is (outFeatures, inFeatures)). ` +
+      'Fix: check the layer sizes; a weight stored as (inFeatures, outFeatures) needs a transpose.');
   }
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
     throw new ShapeError(`linear: bias has shape ${fmtShape(bias.shape)}, expected [${outF}].`);

@@ -19,7 +19,8 @@ function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], pa
   requireFloat(x, op, 'input');
   const n = normalizedShape.length;
   if (n === 0 || n > x.ndim || !sameShape(x.shape.slice(x.ndim - n), normalizedShape)) {
-    throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected it to end with normalizedShape ${fmtShape(normalizedShape)}.`);
+    throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected it to end with normalizedShape ${fmtShape(normalizedShape)}. ` +
+      `Fix: normalizedShape lists the trailing dims to normalize over, e.g. [${x.shape[x.ndim - 1] ?? 'D'}] for the last one.`);
   }
   for (const [name, p] of params) {
     if (p !== null && !sameShape(p.shape, normalizedShape)) {

@@ -107,3 +107,13 @@ test('cat of mixed dtypes is a DTypeError; embedding paddingIdx is range-checked
   h.embedding(int([0, 2, 2]), w, { paddingIdx: -1 }).sum().backward();
   assert.deepEqual(Array.from(w.grad!.data), [1, 1, 0, 0, 0, 0], 'row 2 = row -1 is the padding row');
 });
+
+test('layer-size mistakes say which layout was expected and how to get there', () => {
+  expectError(() => h.linear(h.zeros([2, 5]), h.zeros([5, 3])), h.ShapeError, ['linear', '[2, 5]', 'inFeatures=3', '(outFeatures, inFeatures)', 'Fix:']);
+  expectError(() => h.layerNorm(h.zeros([2, 5]), [4]), h.ShapeError, ['layerNorm', '[2, 5]', 'normalizedShape [4]', 'Fix:', '[5]']);
+  expectError(() => h.crossEntropy(h.zeros([2, 5, 7]), int(new Array(10).fill(0), [2, 5])), h.ShapeError, ['target must have shape [2, 7]', 'permute', 'Fix:']);
+  expectError(() => h.mseLoss(h.zeros([4, 1]), h.zeros([4])), h.ShapeError, ['mseLoss', '[4, 1]', '[4]', 'Fix:']);
+  const q = h.zeros([1, 2, 3, 8]);
+  expectError(() => h.scaledDotProductAttention(q, h.zeros([1, 2, 3, 4]), q), h.ShapeError, ['key has shape [1, 2, 3, 4]', 'last dim 8', 'Fix:']);
+  expectError(() => h.scaledDotProductAttention(q, h.zeros([2, 3, 8]), q), h.ShapeError, ['same number of dims', 'Fix:', '(B, H, L, E)']);
+});

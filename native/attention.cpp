@@ -46,23 +46,69 @@ HEED_INLINE int64_t keyEnd(const AttentionParams& p, int64_t b, int64_t i) {
   return std::max<int64_t>(end, 0);
 }
 
+// Row stride of the transposed K/V buffers: a multiple of 16 floats holding Lk, and an
+// odd number of 64-byte lines, so the D rows of a key tile spread over the L1 sets
+// (a power-of-two stride would map them all to a few sets).
+inline int64_t transposedLd(int64_t Lk) {
+  int64_t ld = roundUp(std::max<int64_t>(Lk, 1), 16);
+  if ((ld / 16) % 2 == 0) ld += 16;
+  return ld;
+}
+
+#if HEED_W == 16
+// 16×16 block transpose in registers: src rows (stride ls) → dst rows (stride ld).
+HEED_INLINE void transpose16(const float* src, int64_t ls, float* dst, int64_t ld) {
+  __m512 r[16], t[16];
+  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ls);
+  for (int i = 0; i < 8; i++) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  for (int i = 0; i < 4; i++) {
+    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; i++) {
+    t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+    t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
+    t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+    t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+  }
+  for (int i = 0; i < 8; i++) {
+    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
+    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
+  }
+  for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * ld, r[i]);
+}
+#endif
+
 // x (rows × cols, row-major) → xt (cols × ldt), columns cols..ldt zero-filled.
 void transposePad(const float* x, int64_t rows, int64_t cols, float* xt, int64_t ldt) {
   constexpr int64_t T = 16;
   for (int64_t r0 = 0; r0 < rows; r0 += T)
-    for (int64_t c0 = 0; c0 < cols; c0 += T)
+    for (int64_t c0 = 0; c0 < cols; c0 += T) {
+#if HEED_W == 16
+      if (r0 + T <= rows && c0 + T <= cols) {
+        transpose16(x + r0 * cols + c0, cols, xt + c0 * ldt + r0, ldt);
+        continue;
+      }
+#endif
       for (int64_t c = c0; c < std::min(cols, c0 + T); c++)
         for (int64_t r = r0; r < std::min(rows, r0 + T); r++) xt[c * ldt + r] = x[r * cols + c];
+    }
   for (int64_t c = 0; c < cols; c++)
     for (int64_t r = rows; r < ldt; r++) xt[c * ldt + r] = 0.f;
 }
 
 // The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h):
 // Qs·Kᵀ + mask + ALiBi, −∞ for disallowed keys and padding columns. qs holds the
-// query rows already multiplied by scale (so a plain interior tile needs no pass).
-void scoreTile(const AttentionParams& p, const float* qs, const float* kt, int64_t ldkt, int64_t b, int64_t h,
+// query rows already multiplied by scale (so a plain interior tile needs no pass);
+// ktTile points at key j0's column of Kᵀ (row stride ldkt).
+void scoreTile(const AttentionParams& p, const float* qs, const float* ktTile, int64_t ldkt, int64_t b, int64_t h,
                int64_t i0, int64_t bq, int64_t j0, int64_t bk, int64_t bkP, float* S) {
-  tileGemm(bq, bkP, p.D, qs, p.D, 1, kt + j0, ldkt, S, bkP, false);
+  tileGemm(bq, bkP, p.D, qs, p.D, 1, ktTile, ldkt, S, bkP, false);
   const float ninf = -INFINITY;
   vf iota;
   for (int c = 0; c < W; c++) iota[c] = float(c);
@@ -144,7 +190,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
     int64_t bk = std::min(BK, jEnd - j0);
     int64_t bkP = roundUp(bk, W);
-    scoreTile(p, qRows, ktHead, ldkt, b, h, i0, bq, j0, bk, bkP, S);
+    scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S);
     for (int64_t r = 0; r < bq; r++) {
       float* row = S + r * bkP;
       vf mx = vsplat(-INFINITY);
@@ -199,7 +245,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
                       float* lse) {
   if (p.B == 0 || p.H == 0 || p.Lq == 0) return;
   static thread_local Scratch ktBuf;
-  const int64_t ldkt = roundUp(std::max<int64_t>(p.Lk, 1), W);
+  const int64_t ldkt = transposedLd(p.Lk);
   const float* kt = transposeKeys(p, k, p.D, ldkt, ktBuf);
   const int64_t nqt = (p.Lq + BQ - 1) / BQ;
   // Later query tiles see more keys under a causal mask: hand them out first.
@@ -213,12 +259,11 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
 namespace {
 
 struct BwdScratch {
-  Scratch S, dP, dK, dV, Q;
+  Scratch S, dP, dK, dV, Q, KT, VT;
 };
 
 // One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions.
-void backwardTile(const AttentionParams& p, const float* q, const float* k, const float* kt, const float* vt,
-                  int64_t ldt, const float* dOut, const float* lse, const float* Dsum, float* dk, float* dv,
+void backwardTile(const AttentionParams& p, const float* q, const float* k, const float* v, const float* dOut, const float* lse, const float* Dsum, float* dk, float* dv,
                   float* dqPart, int64_t b, int64_t hk, int64_t j0, int64_t bk) {
   static thread_local BwdScratch ws;
   const int64_t bkP = roundUp(bk, W);
@@ -229,9 +274,13 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
   std::fill(dK, dK + bk * p.D, 0.f);
   std::fill(dV, dV + bk * p.Dv, 0.f);
   const int64_t group = p.H / p.Hkv;
-  const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldt;
-  const float* vtHead = vt + (b * p.Hkv + hk) * p.Dv * ldt;
   const float* kRows = k + ((b * p.Hkv + hk) * p.Lk + j0) * p.D;
+  // Kᵀ and Vᵀ of this key tile (D × bkP, Dv × bkP), transposed here where the rows are
+  // cache-hot anyway; every query tile of every head in the group reuses them.
+  float* KT = ws.KT.get(p.D * bkP + W);
+  float* VT = ws.VT.get(p.Dv * bkP + W);
+  transposePad(kRows, bk, p.D, KT, bkP);
+  transposePad(v + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv, bk, p.Dv, VT, bkP);
   // Under a causal mask, queries i < j0 − causalOffset see none of these keys.
   int64_t iStart = p.causal ? std::max<int64_t>(0, j0 - p.causalOffset) : 0;
   iStart = iStart / BQ * BQ;
@@ -243,7 +292,7 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       float* qRows = ws.Q.get(BQ * p.D + W);  // scale · Q, so dK = dSᵀ·(scale·Q)
       scaleRows(q + row0 * p.D, bq * p.D, p.scale, qRows);
       const float* dORows = dOut + row0 * p.Dv;
-      scoreTile(p, qRows, ktHead, ldt, b, h, i0, bq, j0, bk, bkP, S);
+      scoreTile(p, qRows, KT, bkP, b, h, i0, bq, j0, bk, bkP, S);
       // P = exp(S − lse)
       bool any = false;
       for (int64_t r = 0; r < bq; r++) {
@@ -259,7 +308,7 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       }
       if (!any) continue;
       // dP (undropped) = dO · Vᵀ
-      tileGemm(bq, bkP, p.Dv, dORows, p.Dv, 1, vtHead + j0, ldt, dP, bkP, false);
+      tileGemm(bq, bkP, p.Dv, dORows, p.Dv, 1, VT, bkP, dP, bkP, false);
       if (p.dropoutP > 0.f) {
         // dv uses P∘z; ds uses P∘(z∘dP − D): scale dP by z, then P by z for dv only.
         applyDropout(p, b, h, i0, bq, j0, bk, bkP, dP);
@@ -293,18 +342,18 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
 void attentionBackward(const AttentionParams& p, const float* q, const float* k, const float* v, const float* out,
                        const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
   const int64_t nq = p.B * p.H * p.Lq;
-  static thread_local Scratch ktBuf, vtBuf, dBuf, partBuf;
-  const int64_t ldt = roundUp(std::max<int64_t>(p.Lk, 1), W);
-  const float* kt = transposeKeys(p, k, p.D, ldt, ktBuf);
-  const float* vt = transposeKeys(p, v, p.Dv, ldt, vtBuf);
+  static thread_local Scratch dBuf, partBuf;
   // D_i = dO_i · O_i
   float* Dsum = dBuf.get(std::max<int64_t>(nq, 1));
   parallelFor((nq + 255) / 256, [&](int64_t t, int) {
     for (int64_t i = t * 256; i < std::min(nq, t * 256 + 256); i++) {
       const float* a = dOut + i * p.Dv;
       const float* o = out + i * p.Dv;
-      float s = 0.f;
-      for (int64_t c = 0; c < p.Dv; c++) s += a[c] * o[c];
+      vf acc = vf{};
+      int64_t c = 0;
+      for (; c + W <= p.Dv; c += W) acc += vload(a + c) * vload(o + c);
+      float s = hsum(acc);
+      for (; c < p.Dv; c++) s += a[c] * o[c];
       Dsum[i] = s;
     }
   });
@@ -321,8 +370,10 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
       used[th] = true;
     }
     float* dqPart = th == 0 ? dq : parts + (th - 1) * dqLen;
+    // Head major, so consecutive tasks of a thread reuse that head's Q, dO and dq rows
+    // from L2; within a head the heaviest (first, under a causal mask) key tile goes first.
     int64_t bh = t / nkt, j0 = (t % nkt) * BK;
-    backwardTile(p, q, k, kt, vt, ldt, dOut, lse, Dsum, dk, dv, dqPart, bh / p.Hkv, bh % p.Hkv, j0,
+    backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dqPart, bh / p.Hkv, bh % p.Hkv, j0,
                  std::min(BK, p.Lk - j0));
   });
   // dq = scale · Σ_threads partials

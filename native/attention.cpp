@@ -24,8 +24,17 @@ namespace HEED_NS {
 
 namespace {
 
+#ifndef HEED_ATT_BQF
+#define HEED_ATT_BQF 64
+#endif
+#ifndef HEED_ATT_BKB
+#define HEED_ATT_BKB 128
+#endif
+// Forward: query rows per task, keys per tile. Backward: BQ query rows per step, BKB keys per task.
 constexpr int64_t BQ = 64;
+constexpr int64_t BQF = HEED_ATT_BQF;
 constexpr int64_t BK = 128;
+constexpr int64_t BKB = HEED_ATT_BKB;
 
 HEED_INLINE uint32_t lowbias32(uint32_t x) {
   x ^= x >> 16;
@@ -173,15 +182,15 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   static thread_local FwdScratch ws;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
-  float* S = ws.S.get(BQ * bkMaxP);
-  float* O = ws.O.get(BQ * p.Dv + W);
+  float* S = ws.S.get(BQF * bkMaxP);
+  float* O = ws.O.get(BQF * p.Dv + W);
   // m: running row max; lv: running row sum kept as a vector per row, reduced once at the end
-  float* m = ws.ml.get(BQ + BQ * W);
-  float* lv = m + BQ;
+  float* m = ws.ml.get(BQF + BQF * W);
+  float* lv = m + BQF;
   std::fill(O, O + bq * p.Dv, 0.f);
   std::fill(lv, lv + bq * W, 0.f);
   for (int64_t r = 0; r < bq; r++) m[r] = -INFINITY;
-  float* qRows = ws.Q.get(BQ * p.D + W);
+  float* qRows = ws.Q.get(BQF * p.D + W);
   scaleRows(q + ((b * p.H + h) * p.Lq + i0) * p.D, bq * p.D, p.scale, qRows);
   const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldkt;
   const float* vHead = v + (b * p.Hkv + hk) * p.Lk * p.Dv;
@@ -247,12 +256,12 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   static thread_local Scratch ktBuf;
   const int64_t ldkt = transposedLd(p.Lk);
   const float* kt = transposeKeys(p, k, p.D, ldkt, ktBuf);
-  const int64_t nqt = (p.Lq + BQ - 1) / BQ;
+  const int64_t nqt = (p.Lq + BQF - 1) / BQF;
   // Later query tiles see more keys under a causal mask: hand them out first.
   parallelFor(p.B * p.H * nqt, [&](int64_t t, int) {
     int64_t bh = t / nqt, qt = nqt - 1 - t % nqt;
-    int64_t i0 = qt * BQ;
-    forwardTile(p, q, kt, ldkt, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQ, p.Lq - i0));
+    int64_t i0 = qt * BQF;
+    forwardTile(p, q, kt, ldkt, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0));
   });
 }
 
@@ -264,23 +273,23 @@ struct BwdScratch {
 
 // One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions.
 void backwardTile(const AttentionParams& p, const float* q, const float* k, const float* v, const float* dOut, const float* lse, const float* Dsum, float* dk, float* dv,
-                  float* dqPart, int64_t b, int64_t hk, int64_t j0, int64_t bk) {
+                  float* dqPart, int64_t b, int64_t hk, int64_t j0, int64_t bkT) {
   static thread_local BwdScratch ws;
-  const int64_t bkP = roundUp(bk, W);
-  float* S = ws.S.get(BQ * bkP);
-  float* dP = ws.dP.get(BQ * bkP);
-  float* dK = ws.dK.get(bk * p.D + W);
-  float* dV = ws.dV.get(bk * p.Dv + W);
-  std::fill(dK, dK + bk * p.D, 0.f);
-  std::fill(dV, dV + bk * p.Dv, 0.f);
+  const int64_t bkTP = roundUp(bkT, W);
+  float* S = ws.S.get(BQ * bkTP);
+  float* dP = ws.dP.get(BQ * bkTP);
+  float* dK = ws.dK.get(bkT * p.D + W);
+  float* dV = ws.dV.get(bkT * p.Dv + W);
+  std::fill(dK, dK + bkT * p.D, 0.f);
+  std::fill(dV, dV + bkT * p.Dv, 0.f);
   const int64_t group = p.H / p.Hkv;
   const float* kRows = k + ((b * p.Hkv + hk) * p.Lk + j0) * p.D;
   // Kᵀ and Vᵀ of this key tile (D × bkP, Dv × bkP), transposed here where the rows are
   // cache-hot anyway; every query tile of every head in the group reuses them.
-  float* KT = ws.KT.get(p.D * bkP + W);
-  float* VT = ws.VT.get(p.Dv * bkP + W);
-  transposePad(kRows, bk, p.D, KT, bkP);
-  transposePad(v + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv, bk, p.Dv, VT, bkP);
+  float* KT = ws.KT.get(p.D * bkTP + W);
+  float* VT = ws.VT.get(p.Dv * bkTP + W);
+  transposePad(kRows, bkT, p.D, KT, bkTP);
+  transposePad(v + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv, bkT, p.Dv, VT, bkTP);
   // Under a causal mask, queries i < j0 − causalOffset see none of these keys.
   int64_t iStart = p.causal ? std::max<int64_t>(0, j0 - p.causalOffset) : 0;
   iStart = iStart / BQ * BQ;
@@ -289,10 +298,15 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
     for (int64_t i0 = iStart; i0 < p.Lq; i0 += BQ) {
       int64_t bq = std::min(BQ, p.Lq - i0);
       const int64_t row0 = (b * p.H + h) * p.Lq + i0;
+      // Keys past the last row's limit (causal diagonal, key lengths) get P = 0 in every
+      // row of this step: leave them out of all five products.
+      const int64_t bk = std::min(bkT, keyEnd(p, b, i0 + bq - 1) - j0);
+      if (bk <= 0) continue;
+      const int64_t bkP = roundUp(bk, W);
       float* qRows = ws.Q.get(BQ * p.D + W);  // scale · Q, so dK = dSᵀ·(scale·Q)
       scaleRows(q + row0 * p.D, bq * p.D, p.scale, qRows);
       const float* dORows = dOut + row0 * p.Dv;
-      scoreTile(p, qRows, KT, bkP, b, h, i0, bq, j0, bk, bkP, S);
+      scoreTile(p, qRows, KT, bkTP, b, h, i0, bq, j0, bk, bkP, S);
       // P = exp(S − lse)
       bool any = false;
       for (int64_t r = 0; r < bq; r++) {
@@ -308,7 +322,7 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       }
       if (!any) continue;
       // dP (undropped) = dO · Vᵀ
-      tileGemm(bq, bkP, p.Dv, dORows, p.Dv, 1, VT, bkP, dP, bkP, false);
+      tileGemm(bq, bkP, p.Dv, dORows, p.Dv, 1, VT, bkTP, dP, bkP, false);
       if (p.dropoutP > 0.f) {
         // dv uses P∘z; ds uses P∘(z∘dP − D): scale dP by z, then P by z for dv only.
         applyDropout(p, b, h, i0, bq, j0, bk, bkP, dP);
@@ -333,8 +347,8 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       tileGemm(bq, p.D, bk, dP, bkP, 1, kRows, p.D, dqPart + row0 * p.D, p.D, true);
     }
   }
-  std::copy(dK, dK + bk * p.D, dk + ((b * p.Hkv + hk) * p.Lk + j0) * p.D);
-  std::copy(dV, dV + bk * p.Dv, dv + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv);
+  std::copy(dK, dK + bkT * p.D, dk + ((b * p.Hkv + hk) * p.Lk + j0) * p.D);
+  std::copy(dV, dV + bkT * p.Dv, dv + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv);
 }
 
 }  // namespace
@@ -363,7 +377,7 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
   float* parts = partBuf.get(std::max<int64_t>(1, (threads - 1) * dqLen));
   bool used[kMaxThreads] = {};
   std::fill(dq, dq + dqLen, 0.f);
-  const int64_t nkt = (p.Lk + BK - 1) / BK;
+  const int64_t nkt = (p.Lk + BKB - 1) / BKB;
   parallelFor(p.B * p.Hkv * nkt, [&](int64_t t, int th) {
     if (th > 0 && !used[th]) {
       std::fill(parts + (th - 1) * dqLen, parts + th * dqLen, 0.f);
@@ -372,9 +386,9 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
     float* dqPart = th == 0 ? dq : parts + (th - 1) * dqLen;
     // Head major, so consecutive tasks of a thread reuse that head's Q, dO and dq rows
     // from L2; within a head the heaviest (first, under a causal mask) key tile goes first.
-    int64_t bh = t / nkt, j0 = (t % nkt) * BK;
+    int64_t bh = t / nkt, j0 = (t % nkt) * BKB;
     backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dqPart, bh / p.Hkv, bh % p.Hkv, j0,
-                 std::min(BK, p.Lk - j0));
+                 std::min(BKB, p.Lk - j0));
   });
   // dq = scale · Σ_threads partials
   parallelFor((dqLen + 4095) / 4096, [&](int64_t t, int) {

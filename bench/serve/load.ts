@@ -75,6 +75,8 @@ function metric(text: string, name: string): number {
   return sum;
 }
 
+let backend = '?';
+
 interface Row { batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number }
 
 async function run(batching: boolean, words: string[], key: string): Promise<Row[]> {
@@ -87,6 +89,8 @@ async function run(batching: boolean, words: string[], key: string): Promise<Row
   const rows: Row[] = [];
   try {
     await waitReady(base, child);
+    backend = (await (await fetch(base + ROUTES.ready)).json() as { backend: string }).backend;
+    console.error(`server ready at ${base} (batching ${batching ? 'on' : 'off'}, ${backend} backend)`);
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     // Warm-up: JIT, first batches.
     await autocannon({ url: `${base}/v1/models/g2p/predict`, connections: 8, amount: 200, method: 'POST', headers, body: JSON.stringify({ input: 'warmup' }) });
@@ -94,7 +98,7 @@ async function run(batching: boolean, words: string[], key: string): Promise<Row
       const before = await (await fetch(base + ROUTES.metrics)).text(); // also resets the loop-lag window
       let i = 0;
       const result = await autocannon({
-        url: `${base}/v1/models/g2p/predict`, connections: c, duration: SECONDS, amount: MAX_REQUESTS, timeout: 30,
+        url: `${base}/v1/models/g2p/predict`, connections: c, duration: SECONDS, maxOverallRequests: Math.max(MAX_REQUESTS, c), timeout: 30,
         requests: [{ method: 'POST', headers, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ input: words[i++ % words.length] }) }) }],
       });
       const after = await (await fetch(base + ROUTES.metrics)).text();
@@ -135,7 +139,7 @@ const key = randomBytes(24).toString('hex');
 const rows = [...await run(true, words, key), ...await run(false, words, key)];
 
 const bad = rows.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200'));
-console.log(`\nheed serve load test: G2P (${modelDir}), ${WORKERS} worker(s) × ${THREADS} native thread(s), ${availableParallelism()} cores, ${SECONDS} s per run (≤ ${MAX_REQUESTS} requests), one word per request, greedy.\n`);
+console.log(`\nheed serve load test: G2P (${modelDir}), ${backend} backend, ${WORKERS} worker(s), native pool of ${THREADS} thread(s), ${availableParallelism()} cores, ${SECONDS} s per run (≤ ${MAX_REQUESTS} requests), one word per request, greedy.\n`);
 console.log('| batching | concurrency | req/s | p50 ms | p99 ms | mean batch | event-loop lag p99 ms | requests | non-200 |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {

@@ -1,10 +1,10 @@
 /**
  * Dynamic batching. Requests wait in a bounded queue per model; whenever a worker is idle,
  * the scheduler sends it a batch: the oldest request plus the following ones with the same
- * predict options, up to maxBatchSize inputs. A queue is sent once it holds maxBatchSize
- * inputs or its oldest request has waited maxBatchDelayMs. Under load, queues fill while
- * every worker is busy, so batches grow on their own; when idle, a request waits at most
- * maxBatchDelayMs.
+ * predict options, up to maxBatchSize inputs. While some batch is running, a queue is sent
+ * once it holds maxBatchSize inputs or its oldest request has waited maxBatchDelayMs; when
+ * no batch is running at all, it is sent at once (an idle server never makes a lone request
+ * wait). Under load, queues fill while the workers are busy, so batches grow on their own.
  *
  * Each request keeps its own promise and its own slice of the batch's answers, so batching
  * never mixes answers between requests. A request that times out is dropped from the queue
@@ -136,7 +136,9 @@ export class Scheduler {
       if (model === null) return;
       const now = performance.now();
       const waited = now - oldest;
-      if ((this.queued.get(model) ?? 0) < this.options.maxBatchSize && waited < this.options.maxBatchDelayMs) {
+      // An idle server sends a lone request at once; waiting only pays while batches are running.
+      const busy = this.inFlight > 0;
+      if (busy && (this.queued.get(model) ?? 0) < this.options.maxBatchSize && waited < this.options.maxBatchDelayMs) {
         wakeIn = Math.min(wakeIn, this.options.maxBatchDelayMs - waited);
         break;
       }

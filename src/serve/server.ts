@@ -28,6 +28,7 @@ import {
 import { registerPage } from '../viz/assets.js';
 import { readTrainingCurves } from '../viz/training.js';
 import { ConfigError } from '../errors.js';
+import { backendInfo } from '../backend/registry.js';
 import type { PredictOptions } from '../tasks/predictor.js';
 
 export interface ServerOptions {
@@ -194,7 +195,7 @@ export function createServer(options: ServerOptions): HeedServer {
   app.get(ROUTES.health, route('health'), async () => ({ status: 'ok' }));
   app.get(ROUTES.ready, route('ready'), async (_req, reply) => {
     if (state !== 'ready') return reply.code(503).send({ status: state });
-    return { status: 'ready', models: models.names };
+    return { status: 'ready', models: models.names, backend: backendInfo().backend };
   });
   app.get(ROUTES.metrics, route('metrics'), async (_req, reply) => {
     reply.header('content-type', metrics.registry.contentType);

@@ -185,11 +185,15 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   float* S = ws.S.get(BQF * bkMaxP);
   float* O = ws.O.get(BQF * p.Dv + W);
   // m: running row max; lv: running row sum kept as a vector per row, reduced once at the end
-  float* m = ws.ml.get(BQF + BQF * W);
-  float* lv = m + BQF;
+  // (mNew, alpha: the tile's new row max and e^(m − mNew), computed W rows at a time)
+  const int64_t bqW = roundUp(BQF, W);
+  float* m = ws.ml.get(3 * bqW + BQF * W);
+  float* mNew = m + bqW;
+  float* alpha = mNew + bqW;
+  float* lv = alpha + bqW;
   std::fill(O, O + bq * p.Dv, 0.f);
   std::fill(lv, lv + bq * W, 0.f);
-  for (int64_t r = 0; r < bq; r++) m[r] = -INFINITY;
+  std::fill(m, m + 2 * bqW, -INFINITY);
   float* qRows = ws.Q.get(BQF * p.D + W);
   scaleRows(q + ((b * p.H + h) * p.Lq + i0) * p.D, bq * p.D, p.scale, qRows);
   const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldkt;
@@ -201,26 +205,37 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
     int64_t bkP = roundUp(bk, W);
     scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S);
     for (int64_t r = 0; r < bq; r++) {
-      float* row = S + r * bkP;
+      const float* row = S + r * bkP;
       vf mx = vsplat(-INFINITY);
       for (int64_t c = 0; c < bkP; c += W) mx = vmax(mx, vload(row + c));
-      float mNew = std::max(m[r], hmax(mx));
-      if (mNew == -INFINITY) {  // nothing allowed yet in this row
+      mNew[r] = std::max(m[r], hmax(mx));
+    }
+    // alpha = e^(m − mNew); rows still without any allowed key (mNew = −∞) are skipped below
+    for (int64_t r = 0; r < bq; r += W) {
+      vf mn = vload(mNew + r);
+      vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp(vload(m + r) - mn)));
+    }
+    for (int64_t r = 0; r < bq; r++) {
+      float* row = S + r * bkP;
+      if (mNew[r] == -INFINITY) {  // nothing allowed yet in this row
         for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
         continue;
       }
-      float alpha = std::exp(m[r] - mNew);
-      vf sum = vf{}, mv = vsplat(mNew);
+      vf sum = vf{}, mv = vsplat(mNew[r]);
       for (int64_t c = 0; c < bkP; c += W) {
         vf e = vexp(vload(row + c) - mv);
         sum += e;
         vstore(row + c, e);
       }
-      vstore(lv + r * W, vload(lv + r * W) * alpha + sum);
-      m[r] = mNew;
-      if (alpha != 1.f) {
+      const float a = alpha[r];
+      vstore(lv + r * W, vload(lv + r * W) * a + sum);
+      m[r] = mNew[r];
+      if (a != 1.f) {
         float* o = O + r * p.Dv;
-        for (int64_t c = 0; c < p.Dv; c++) o[c] *= alpha;
+        vf av = vsplat(a);
+        int64_t c = 0;
+        for (; c + W <= p.Dv; c += W) vstore(o + c, vload(o + c) * av);
+        for (; c < p.Dv; c++) o[c] *= a;
       }
     }
     if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);

@@ -169,6 +169,12 @@ export function createServer(options: ServerOptions): HeedServer {
     if (wait > 0) throw rateLimited(wait);
   });
 
+  // While draining, every answer closes its connection, so keep-alive clients cannot hold
+  // the server open after their last in-flight request.
+  app.addHook('onSend', async (_req, reply) => {
+    if (state === 'draining') reply.header('connection', 'close');
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
     const model = (req.params as { name?: string } | undefined)?.name ?? '';
@@ -249,8 +255,10 @@ export function createServer(options: ServerOptions): HeedServer {
       closing ??= (async () => {
         state = 'draining';
         metrics.modelsReady.set(0);
-        await app.close();          // stop accepting; in-flight requests finish
-        await scheduler.drain();    // (already empty once every request has its answer)
+        const stopped = app.close(); // stop accepting; in-flight requests finish
+        await scheduler.drain();
+        app.server.closeIdleConnections();
+        await stopped;
         scheduler.close();
         await pool.close();
         metrics.close();

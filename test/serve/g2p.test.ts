@@ -7,6 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
@@ -64,4 +66,38 @@ test('invalid G2P input is 422 with the task message; training curves come from 
   const curves = (await server.app.inject({ url: '/v1/models/g2p/training', headers: auth })).json();
   assert.ok(curves.steps.step.length >= 1, JSON.stringify(curves).slice(0, 300));
   assert.equal(curves.steps.step.length, curves.steps.loss.length);
+});
+
+test('heed serve as a process: refuses to start without keys, SIGHUP reloads, SIGTERM drains and exits 0', async () => {
+  const bin = fileURLToPath(new URL('../../bin/heed.js', import.meta.url));
+  const env = { ...process.env, HEED_QUIET: '1', HEED_API_KEYS: '' };
+  const noKeys = spawn(process.execPath, [bin, 'serve', dir, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let noKeysErr = '';
+  noKeys.stderr.on('data', (d) => { noKeysErr += d; });
+  assert.equal(await new Promise((r) => noKeys.once('exit', r)), 1);
+  assert.match(noKeysErr, /no API keys/);
+
+  const child = spawn(process.execPath, [bin, 'serve', `g2p=${dir}`, '--port', '0', '--workers', '1'],
+    { env: { ...env, HEED_API_KEYS: API_KEY }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 1200 && !re.test(log); i++) await new Promise((r) => setTimeout(r, 50));
+    const m = re.exec(log);
+    assert.ok(m, `log shows ${re}: ${log.slice(-500)}`);
+    return m;
+  };
+  const base = (await waitFor(/ready at (http:\/\/127\.0\.0\.1:\d+)/))[1];
+  child.kill('SIGHUP');
+  await waitFor(/reload done/);
+  const inFlight = Promise.all(['one', 'two', 'three', 'four'].map((w) => fetch(`${base}/v1/models/g2p/predict`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [w], nBest: 4 }),
+  }).then((r) => r.status)));
+  await new Promise((r) => setTimeout(r, 20));
+  child.kill('SIGTERM');
+  const code = await new Promise((r) => child.once('exit', r));
+  assert.deepEqual(await inFlight, [200, 200, 200, 200]);
+  assert.equal(code, 0, log.slice(-1500));
+  assert.ok(!log.includes(API_KEY), 'the key never reaches the logs');
 });

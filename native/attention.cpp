@@ -386,13 +386,30 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
       Dsum[i] = s;
     }
   });
-  // dQ partials: thread 0 writes dq itself, thread t > 0 its own buffer.
   const int threads = poolSize();
   const int64_t dqLen = nq * p.D;
+  const int64_t nkt = (p.Lk + BKB - 1) / BKB;
+  const int64_t group = p.H / p.Hkv;
+  if (p.B * p.Hkv >= 4 * int64_t(threads) || threads == 1 || nkt == 1) {
+    // Enough (b, kv head) pairs to balance the threads: one task per pair walks all its
+    // key tiles, so the dq rows of its query heads belong to it alone (no partial
+    // buffers, no reduction) and stay in L2 from one key tile to the next.
+    parallelFor(p.B * p.Hkv, [&](int64_t t, int) {
+      const int64_t b = t / p.Hkv, hk = t % p.Hkv;
+      float* dqHead = dq + (b * p.H + hk * group) * p.Lq * p.D;
+      const int64_t len = group * p.Lq * p.D;
+      std::fill(dqHead, dqHead + len, 0.f);
+      for (int64_t j0 = 0; j0 < p.Lk; j0 += BKB)
+        backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dq, b, hk, j0, std::min(BKB, p.Lk - j0));
+      scaleRows(dqHead, len, p.scale, dqHead);
+    });
+    return;
+  }
+  // Few heads: tasks are (b, kv head, key tile). dQ partials: thread 0 writes dq itself,
+  // thread t > 0 its own buffer, summed at the end.
   float* parts = partBuf.get(std::max<int64_t>(1, (threads - 1) * dqLen));
   bool used[kMaxThreads] = {};
   std::fill(dq, dq + dqLen, 0.f);
-  const int64_t nkt = (p.Lk + BKB - 1) / BKB;
   parallelFor(p.B * p.Hkv * nkt, [&](int64_t t, int th) {
     if (th > 0 && !used[th]) {
       std::fill(parts + (th - 1) * dqLen, parts + th * dqLen, 0.f);

@@ -8,8 +8,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { chromium, type BrowserContext } from 'playwright-core';
 import { startToyServer, toyModelDir, API_KEY } from '../serve/helpers.js';
+import { createServer } from '../../src/serve/server.js';
+import { main } from '../../src/cli/main.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const OUT = new URL('../out/', import.meta.url);
@@ -24,16 +26,22 @@ function metricsJsonl(): string {
   return lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
 }
 
+const SKIP = existsSync(CHROMIUM) ? false : `chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)`;
+
+/** Debian's chromium, headless, with a fresh profile directory (playwright passes it as --user-data-dir). */
+async function launch(profile: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 1100 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+  });
+}
+
 test('the attention page renders a prediction, its heatmaps per head, the layer × head grid and the training curves',
-  { skip: existsSync(CHROMIUM) ? false : `chromium is not installed at ${CHROMIUM} (apt-get install -y chromium)` }, async () => {
+  { skip: SKIP }, async () => {
     const server = await startToyServer([{ name: 'toy', dir: toyModelDir('toy', { nHeads: 4 }, metricsJsonl()) }]);
     const profile = mkdtempSync(join(tmpdir(), 'heed-chromium-'));
-    // A fresh profile directory (playwright passes it as --user-data-dir).
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM, headless: true, viewport: { width: 1280, height: 1100 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-    });
+    const browser = await launch(profile);
     try {
       const base = await server.listen();
       const page = await browser.newPage();
@@ -91,3 +99,48 @@ test('the attention page renders a prediction, its heatmaps per head, the layer 
       rmSync(profile, { recursive: true, force: true });
     }
   });
+
+test('heed viz on a trained G2P model shows its cross-attention (phonemes × letters)', { skip: SKIP }, async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'heed-viz-g2p-')), 'g2p');
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    assert.equal(await main(['train', 'g2p', '--d-model', '16', '--num-heads', '2', '--num-encoder-layers', '1', '--num-decoder-layers', '1',
+      '--dim-feedforward', '32', '--max-steps', '3', '--eval-words', '10', '--eval-every', '0', '--warmup-steps', '1', '--max-tokens', '300',
+      '--log-every', '1', '--progress', 'none', '--out', dir]), 0);
+  } finally {
+    console.log = log;
+  }
+  // What `heed viz` runs: one worker, no keys, loopback.
+  const server = createServer({ models: [{ name: 'g2p', dir }], logger: false, config: { port: 0, workers: 1, insecureNoAuth: true } });
+  await server.ready;
+  const profile = mkdtempSync(join(tmpdir(), 'heed-chromium-'));
+  const browser = await launch(profile);
+  try {
+    const base = await server.listen();
+    const page = await browser.newPage();
+    await page.goto(`${base}/`);
+    await page.locator('#model-select option[value="g2p"]').waitFor({ state: 'attached' });
+    assert.equal(await page.locator('#key-box').isHidden(), true, 'no key needed');
+    await page.fill('#input', 'photograph');
+    await page.click('#predict-btn');
+    await page.waitForFunction(() => document.querySelectorAll('#head-view rect.cell').length > 0);
+    const options = await page.locator('#map-select option').allTextContents();
+    const cross = options.findIndex((o) => o.includes('cross'));
+    assert.ok(cross >= 0, `a cross-attention map is listed: ${options.join(' | ')}`);
+    await page.selectOption('#map-select', String(cross));
+    await page.waitForFunction(() => (document.getElementById('head-view') as unknown as SVGElement).dataset.map?.includes('cross'));
+    assert.equal(await page.locator('#head-view text.klabel').count(), 'photograph'.length, 'the keys are the letters');
+    const q = await page.locator('#head-view text.qlabel').count();
+    const k = await page.locator('#head-view text.klabel').count();
+    assert.equal(await page.locator('#head-view rect.cell').count(), q * k);
+    assert.equal(await page.locator('#grid svg.mini').count(), options.length * 2, 'every module × 2 heads');
+    await page.waitForFunction(() => document.querySelectorAll('#curves .chart canvas').length >= 1);
+    mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: new URL('viz-g2p.png', OUT).pathname, fullPage: true });
+  } finally {
+    await browser.close();
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+});

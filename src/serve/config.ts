@@ -93,6 +93,7 @@ export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeCon
     if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`serve: option '${key}' must be a positive number, received ${v}.`);
   }
   if (!(cfg.maxBatchDelayMs >= 0)) throw new ConfigError(`serve: option 'maxBatchDelayMs' must be ≥ 0, received ${cfg.maxBatchDelayMs}.`);
+  if (cfg.maxQueue < cfg.maxItems) throw new ConfigError(`serve: maxQueue (${cfg.maxQueue}) must be ≥ maxItems (${cfg.maxItems}), or a full request could never be queued.`);
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new ConfigError(`serve: option 'port' must be an integer in 0..65535, received ${cfg.port}.`);
   return cfg;
 }

@@ -198,4 +198,5 @@ test('key store, token bucket and config parsing', () => {
   assert.throws(() => parseModelSpecs(['/a/g2p', '/b/g2p']), /two models/);
   assert.throws(() => resolveServeConfig({ maxBatch: 3 } as never), /Valid options/);
   assert.throws(() => resolveServeConfig({ workers: 0 }), /positive/);
+  assert.throws(() => resolveServeConfig({ maxQueue: 8, maxItems: 64 }), /maxQueue/);
 });

@@ -47,7 +47,7 @@ test('many concurrent requests are batched and each gets exactly its own answers
 });
 
 test('a full queue answers 503 with Retry-After; the queued requests still succeed', async () => {
-  const server = await startToyServer([{ name: 'slow', dir: toyModelDir('slow', { delayMs: 400 }) }], { maxBatchSize: 1, maxQueue: 2, maxBatchDelayMs: 0 });
+  const server = await startToyServer([{ name: 'slow', dir: toyModelDir('slow', { delayMs: 400 }) }], { maxBatchSize: 1, maxQueue: 2, maxItems: 2, maxBatchDelayMs: 0 });
   try {
     const base = await server.listen();
     const responses = await Promise.all(Array.from({ length: 6 }, () => post(`${base}/v1/models/slow/predict`, { input: 'word' })));

@@ -10,8 +10,9 @@
  *
  * Reported per run: requests/s, latency p50/p99, mean batch size (from heed_batch_size), the
  * server's p99 event-loop delay during the run (heed_event_loop_lag_seconds, reset by the
- * scrape before the run), and every non-200 status. Only 429/503 may appear, and only when
- * the configuration asks for them; anything else fails the run (exit code 1).
+ * scrape before the run), and every non-200 status. The normal runs must answer only 200;
+ * a last run overloads the server on purpose (queue of 16 inputs, 64 connections) and must
+ * answer only 200 or 503. Anything else fails the bench (exit code 1).
  *
  * The model: --model DIR, else runs/serve-bench-g2p if present, else it trains one there
  * with `heed demo --seconds 90` (the demo's G2P Transformer: d 128, 2+2 layers, 4 heads).
@@ -79,12 +80,12 @@ let backend = '?';
 
 interface Row { batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number }
 
-async function run(batching: boolean, words: string[], key: string): Promise<Row[]> {
+async function run(batching: boolean, words: string[], key: string, concurrency = CONCURRENCY, maxQueue = '1024'): Promise<Row[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const batchFlags = batching ? ['--max-batch-size', '16', '--max-batch-delay-ms', '5'] : ['--max-batch-size', '1', '--max-batch-delay-ms', '0'];
   const child = spawn(process.execPath, ['--import', 'tsx', ...heed('serve', modelDir, '--host', '127.0.0.1', '--port', String(port),
-    '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', '1024',
+    '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', maxQueue, '--max-items', '1',
     '--log-level', 'warn', ...batchFlags)], { cwd: root, env: { ...process.env, HEED_API_KEYS: key, HEED_QUIET: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
   const rows: Row[] = [];
   try {
@@ -94,7 +95,7 @@ async function run(batching: boolean, words: string[], key: string): Promise<Row
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     // Warm-up: JIT, first batches.
     await autocannon({ url: `${base}/v1/models/g2p/predict`, connections: 8, amount: 200, method: 'POST', headers, body: JSON.stringify({ input: 'warmup' }) });
-    for (const c of CONCURRENCY) {
+    for (const c of concurrency) {
       const before = await (await fetch(base + ROUTES.metrics)).text(); // also resets the loop-lag window
       let i = 0;
       const result = await autocannon({
@@ -107,7 +108,7 @@ async function run(batching: boolean, words: string[], key: string): Promise<Row
       const statuses: Record<string, number> = {};
       for (const [code, s] of Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) statuses[code] = s.count;
       rows.push({
-        batching: batching ? 'on (≤16, 5 ms)' : 'off', concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
+        batching: (batching ? 'on (≤16, 5 ms)' : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
         meanBatch: batches > 0 ? inputs / batches : 0, loopLagMs: metric(after, METRIC_NAMES.eventLoopLag) * 1000,
         requests: result.requests.total, statuses, errors: result.errors + result.timeouts,
       });
@@ -137,8 +138,14 @@ if (!modelDir.endsWith('/g2p')) {
 const words = loadCmudict().test.words.map((w) => w.word).slice(0, 500);
 const key = randomBytes(24).toString('hex');
 const rows = [...await run(true, words, key), ...await run(false, words, key)];
+// Overload on purpose: a queue of 16 inputs at 64 connections must shed load with 503 only.
+const overload = await run(true, words, key, [64], '16');
 
-const bad = rows.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200'));
+const bad = [
+  ...rows.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200')),
+  ...overload.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200' && s !== '503')),
+];
+rows.push(...overload);
 console.log(`\nheed serve load test: G2P (${modelDir}), ${backend} backend, ${WORKERS} worker(s), native pool of ${THREADS} thread(s), ${availableParallelism()} cores, ${SECONDS} s per run (≤ ${MAX_REQUESTS} requests), one word per request, greedy.\n`);
 console.log('| batching | concurrency | req/s | p50 ms | p99 ms | mean batch | event-loop lag p99 ms | requests | non-200 |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -146,10 +153,11 @@ for (const r of rows) {
   const non200 = Object.entries(r.statuses).filter(([s]) => s !== '200').map(([s, n]) => `${s}×${n}`).join(' ') || 'none';
   console.log(`| ${r.batching} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.meanBatch.toFixed(1)} | ${r.loopLagMs.toFixed(1)} | ${r.requests} | ${non200}${r.errors ? `, ${r.errors} socket errors` : ''} |`);
 }
-const maxLag = Math.max(...rows.map((r) => r.loopLagMs));
-console.log(`\nmax event-loop lag p99: ${maxLag.toFixed(1)} ms (target < 50 ms)`);
+const normal = rows.filter((r) => !overload.includes(r));
+const maxLag = Math.max(...normal.map((r) => r.loopLagMs));
+console.log(`\nmax event-loop lag p99 in the normal runs: ${maxLag.toFixed(1)} ms (target < 50 ms); in the overload run: ${overload.map((r) => r.loopLagMs.toFixed(1)).join(', ')} ms`);
 if (bad.length > 0) {
-  console.error('bench/serve: unexpected errors or statuses (this configuration should produce no 429/503)');
+  console.error('bench/serve: unexpected errors or statuses');
   process.exitCode = 1;
 }
 if (maxLag >= 50) process.exitCode = 1;

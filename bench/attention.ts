@@ -31,7 +31,8 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
           const dO = filled(n, 4), dq = new Float32Array(n), dk = new Float32Array(n), dv = new Float32Array(n);
           const bwd = () => kern.attentionBackward!(q, k, v, out, dO, lse, dq, dk, dv, B, H, H, L, L, D, D, scale, causal, 0, null, null, 0, 0, null, 0, 0);
           const msB = timeMs(bwd, budget, L >= 4096 ? 3 : 50);
-          rows.push({ workload: `attention bwd ${tag}`, impl: 'heed-native fused', threads, ms: msB, gflops: (2.5 * flops) / msB / 1e6 });
+          rows.push({ workload: `attention bwd ${tag}`, impl: 'heed-native fused', threads, ms: msB, gflops: (2.5 * flops) / msB / 1e6,
+            note: `bwd/fwd ${(msB / msF).toFixed(2)} (matmul FLOPs 2.5)` });
         }
       }
     });

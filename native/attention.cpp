@@ -10,10 +10,13 @@
 // transposed per kv head (Kᵀ, D × Lk), an O(Lk·D) buffer, so S tiles are plain
 // row-broadcast GEMMs.
 //
-// Backward: tasks are (b, kv head, key tile). Each recomputes P for its key tile
-// against every query tile of every query head in the group, accumulates dK, dV for
-// its keys in registers/L1 and writes them once (so GQA sums need no atomics), and
-// adds dQ into a per-thread partial buffer; the partials are summed at the end.
+// Backward: the unit of work is (b, kv head, key tile). It transposes its K and V
+// tile, recomputes P for the tile against every query tile of every query head in the
+// group (keys past a step's last allowed key are left out), accumulates dK, dV for its
+// keys in L1/L2 and writes them once (so GQA sums need no atomics), and adds dQ. With
+// at least 4 (b, kv head) pairs per thread, a task is one pair walking all its key
+// tiles, writing dq directly; otherwise a task is one key tile and dQ goes to
+// per-thread partial buffers summed at the end.
 #include "common.h"
 #include "gemm_tile.h"
 #include "kernels.h"

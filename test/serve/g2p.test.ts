@@ -92,9 +92,10 @@ test('heed serve as a process: refuses to start without keys, SIGHUP reloads, SI
   child.kill('SIGHUP');
   await waitFor(/reload done/);
   const inFlight = Promise.all(['one', 'two', 'three', 'four'].map((w) => fetch(`${base}/v1/models/g2p/predict`, {
-    method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [w], nBest: 4 }),
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify({ inputs: Array.from({ length: 16 }, (_, i) => `${w}${'abcdefghijklmnop'[i]}`), nBest: 4 }),
   }).then((r) => r.status)));
-  await new Promise((r) => setTimeout(r, 20));
+  // SIGTERM once the server has received all four (each takes a while: 16 words, beam of 4).
+  for (let i = 0; i < 1200 && (log.match(/"url":"\/v1\/models\/g2p\/predict".*"incoming request"/g) ?? []).length < 4; i++) await new Promise((r) => setTimeout(r, 10));
   child.kill('SIGTERM');
   const code = await new Promise((r) => child.once('exit', r));
   assert.deepEqual(await inFlight, [200, 200, 200, 200]);

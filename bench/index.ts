@@ -40,6 +40,7 @@ const MODULES: ModuleSpec[] = [
   { name: 'onnxruntime-node', file: 'peers/onnxruntime.ts', families: ['gemm', 'attention'], kind: 'peer' },
   { name: 'tfjs-wasm', file: 'peers/tfjs.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
   { name: 'pytorch', file: 'peers/torch.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
+  { name: 'train', file: 'train.ts', families: ['train'], kind: 'peer' }, // heed, PyTorch and tfjs training steps
 ];
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -53,7 +54,7 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
     else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N.`); process.exit(2); }
   }
-  const families = ['peak', 'dispatch', 'gemm', 'attention', 'norms'];
+  const families = ['peak', 'dispatch', 'gemm', 'attention', 'norms', 'train'];
   const bad = (opts.only ?? []).filter((f) => !families.includes(f));
   if (bad.length) { console.error(`bench: --only ${bad.join(',')}: unknown family; expected some of ${families.join(', ')}.`); process.exit(2); }
   return opts;
@@ -89,6 +90,7 @@ function table(rows: BenchRow[], peak: Map<number, number>): string {
     ['int8 GEMM', (w) => w.startsWith('int8')],
     ['Attention forward', (w) => w.startsWith('attention fwd') && !w.includes('memory')],
     ['Attention backward and memory', (w) => w.startsWith('attention')],
+    ['Training step', (w) => w.startsWith('train')],
     ['Norms and softmax', () => true],
   ];
   const done = new Set<string>();

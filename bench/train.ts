@@ -1,0 +1,169 @@
+/**
+ * Training step of a small seq2seq Transformer (the G2P demo's model): heed vs PyTorch and
+ * tfjs-wasm on the same architecture, batch and optimizer.
+ *
+ *   npm run bench -- --only train
+ *   node --import tsx bench/train.ts [--quick]        this module alone, prints its rows
+ *
+ * One step = forward (teacher forcing) + cross-entropy (label smoothing 0.1, pad ignored)
+ * + backward + AdamW (lr 1e-3, weight decay 0.01). No gradient clipping, for every impl.
+ * Model: the G2P defaults (src/tasks/g2p.ts): dModel 256, 4 heads, 2+2 layers, FF 1024,
+ * ReLU, pre-norm with final encoder/decoder norms, dropout 0.1, sinusoidal positions,
+ * embeddings × √d, output projection tied to the target embedding; vocabularies 30 / 45.
+ * Batch: 64 words, source lengths 4–12 (padded to 12), target 4–10 (+BOS/EOS, padded to 11).
+ * The batch is generated here once and handed to every implementation, so all see the
+ * same ids and the same padding.
+ *
+ * Rows: workload `train step seq2seq d256 2+2L B64`, ms = median ms/step; the note gives
+ * tokens/s (non-pad target tokens). heed runs on native at 1 and 2 threads, and on the js
+ * backend (a few steps, for reference).
+ */
+import { fileURLToPath } from 'node:url';
+import { median, type BenchOptions, type BenchRow } from './peers/common.ts';
+
+export const TRAIN_CFG = {
+  srcVocab: 30, tgtVocab: 45, dModel: 256, heads: 4, encLayers: 2, decLayers: 2, ff: 1024, dropout: 0.1,
+  batch: 64, srcLen: 12, tgtLen: 10, pad: 0, bos: 1, eos: 2, lr: 1e-3, weightDecay: 0.01, labelSmoothing: 0.1,
+} as const;
+export const TRAIN_WORKLOAD = `train step seq2seq d${TRAIN_CFG.dModel} ${TRAIN_CFG.encLayers}+${TRAIN_CFG.decLayers}L B${TRAIN_CFG.batch}`;
+
+export interface TrainBatch {
+  B: number; S: number; T: number;
+  /** (B, S) source ids, pad 0. */ src: Int32Array;
+  /** (B, T) decoder input: BOS + target, pad 0. */ tgtIn: Int32Array;
+  /** (B, T) decoder output: target + EOS, pad 0. */ tgtOut: Int32Array;
+  /** Non-pad target tokens (the loss's token count). */ tokens: number;
+}
+
+/** The fixed batch every implementation trains on (deterministic LCG). */
+export function makeTrainBatch(): TrainBatch {
+  const c = TRAIN_CFG;
+  let s = 12345;
+  const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rint = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
+  const B = c.batch, S = c.srcLen, T = c.tgtLen + 1;
+  const src = new Int32Array(B * S), tgtIn = new Int32Array(B * T), tgtOut = new Int32Array(B * T);
+  let tokens = 0;
+  for (let b = 0; b < B; b++) {
+    const ls = rint(4, S);
+    for (let j = 0; j < ls; j++) src[b * S + j] = rint(3, c.srcVocab - 1);
+    const lt = rint(4, c.tgtLen);
+    tgtIn[b * T] = c.bos;
+    for (let j = 0; j < lt; j++) {
+      const id = rint(3, c.tgtVocab - 1);
+      tgtIn[b * T + 1 + j] = id;
+      tgtOut[b * T + j] = id;
+    }
+    tgtOut[b * T + lt] = c.eos;
+    tokens += lt + 1;
+  }
+  return { B, S, T, src, tgtIn, tgtOut, tokens };
+}
+
+export const tokensNote = (ms: number, tokens: number, extra = '') => `${((tokens * 1000) / ms).toFixed(0)} tok/s${extra ? `; ${extra}` : ''}`;
+
+/** Median ms/step of `step` after `warm` warm-up steps; stops early after budgetMs. */
+export async function timeSteps(step: () => unknown, o: { warm: number; reps: number; budgetMs: number }): Promise<{ ms: number; n: number }> {
+  for (let i = 0; i < o.warm; i++) await step();
+  const ts: number[] = [];
+  const t0 = performance.now();
+  for (let i = 0; i < o.reps; i++) {
+    const s = performance.now();
+    await step();
+    ts.push(performance.now() - s);
+    if (performance.now() - t0 > o.budgetMs && ts.length >= 3) break;
+  }
+  return { ms: median(ts), n: ts.length };
+}
+
+/** heed: builds the model, returns one training step and the losses' trend for a sanity check. */
+async function heedStep(batch: TrainBatch) {
+  const { Tensor } = await import('../src/tensor/tensor.ts');
+  const { manualSeed } = await import('../src/tensor/rng.ts');
+  const { Seq2SeqTransformer } = await import('../src/models/seq2seq.ts');
+  const { crossEntropy } = await import('../src/ops/loss.ts');
+  const { reshape } = await import('../src/ops/shape.ts');
+  const { AdamW } = await import('../src/train/optim/index.ts');
+  const c = TRAIN_CFG;
+  manualSeed(0);
+  const model = new Seq2SeqTransformer({
+    srcVocabSize: c.srcVocab, tgtVocabSize: c.tgtVocab, dModel: c.dModel, numHeads: c.heads, numEncoderLayers: c.encLayers,
+    numDecoderLayers: c.decLayers, dimFeedforward: c.ff, dropout: c.dropout, activation: 'relu', normFirst: true, maxLen: 48,
+  });
+  model.train();
+  const opt = new AdamW(model, { lr: c.lr, weightDecay: c.weightDecay });
+  const src = new Tensor(batch.src, [batch.B, batch.S]);
+  const tgtIn = new Tensor(batch.tgtIn, [batch.B, batch.T]);
+  const tgtOut = new Tensor(batch.tgtOut, [batch.B * batch.T]);
+  let last = NaN;
+  const step = () => {
+    opt.zeroGrad();
+    const logits = model.call(src, tgtIn); // (B, T, V)
+    const loss = crossEntropy(reshape(logits, [-1, c.tgtVocab]), tgtOut, { ignoreIndex: c.pad, labelSmoothing: c.labelSmoothing });
+    loss.backward();
+    opt.step();
+    last = loss.data[0];
+  };
+  return { step, loss: () => last, params: model.numParameters() };
+}
+
+async function runHeed(batch: TrainBatch, opts: BenchOptions): Promise<BenchRow[]> {
+  const reg = await import('../src/backend/registry.ts');
+  const rows: BenchRow[] = [];
+  const prev = reg.getBackend();
+  const info = reg.backendInfo();
+  if (info.nativeAvailable) {
+    reg.setBackend('native');
+    for (const threads of opts.threads ?? [1, 2]) {
+      reg.setNumThreads(threads);
+      const h = await heedStep(batch);
+      const first = h.step(), l0 = h.loss();
+      void first;
+      const r = await timeSteps(h.step, { warm: 2, reps: opts.quick ? 8 : 30, budgetMs: opts.quick ? 3000 : 15000 });
+      rows.push({ workload: TRAIN_WORKLOAD, impl: 'heed', threads, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
+    }
+  }
+  // js backend, for reference (slow: a few steps)
+  reg.setBackend('js');
+  try {
+    const h = await heedStep(batch);
+    const r = await timeSteps(h.step, { warm: 1, reps: opts.quick ? 2 : 3, budgetMs: 1 });
+    rows.push({ workload: TRAIN_WORKLOAD, impl: 'heed (js backend)', threads: 1, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}`) });
+  } finally {
+    reg.setBackend(prev);
+  }
+  return rows;
+}
+
+export async function run(opts: BenchOptions = {}): Promise<BenchRow[]> {
+  const batch = makeTrainBatch();
+  const rows: BenchRow[] = [];
+  rows.push(...(await runHeed(batch, opts)));
+  const peers: [string, string][] = [['pytorch', './peers/train_torch.ts'], ['tfjs-wasm', './peers/train-tfjs.ts']];
+  for (const [name, file] of peers) {
+    try {
+      const mod = (await import(file)) as { run: (b: TrainBatch, o: BenchOptions) => Promise<BenchRow[]> };
+      rows.push(...(await mod.run(batch, opts)));
+    } catch (e) {
+      rows.push({ workload: TRAIN_WORKLOAD, impl: name, threads: 0, ms: NaN, note: `failed: ${(e as Error).message}` });
+    }
+  }
+  // ratios at equal threads, in the notes of the peer rows
+  for (const r of rows) {
+    if (r.impl.startsWith('heed') || !Number.isFinite(r.ms)) continue;
+    const h = rows.find((x) => x.impl === 'heed' && x.threads === r.threads);
+    if (h) r.note = `${r.note ? `${r.note}; ` : ''}heed ${(r.ms / h.ms).toFixed(2)}× faster`;
+  }
+  return rows;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.env.HEED_QUIET ??= '1';
+  const quick = process.argv.includes('--quick');
+  const only = process.argv.find((a) => a.startsWith('--impl='))?.split('=')[1];
+  const batch = makeTrainBatch();
+  const rows = only === 'heed' ? await runHeed(batch, { quick }) : await run({ quick });
+  console.log(`batch: B=${batch.B} S=${batch.S} T=${batch.T}, ${batch.tokens} target tokens`);
+  console.log('| impl | threads | ms/step | note |\n|---|---:|---:|---|');
+  for (const r of rows) console.log(`| ${r.impl} | ${r.threads} | ${r.ms.toFixed(1)} | ${r.note ?? ''} |`);
+}

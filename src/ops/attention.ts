@@ -25,7 +25,7 @@
  *     positions differ from the composed path's generator draws (same distribution).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { k as kernels, isOverridden, type KernelName } from '../backend/registry.js';
+import { k as kernels, isOverridden } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
 import { broadcastsTo, sameShape } from '../tensor/shape.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
@@ -174,7 +174,7 @@ export function scaledDotProductAttentionReference(q: Tensor, key: Tensor, value
 
 /** See the file header. */
 export function scaledDotProductAttention(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions = {}): Tensor {
-  const fused = isOverridden('attentionForward' as KernelName) && q.dtype === 'float32' && key.dtype === 'float32' && value.dtype === 'float32'
+  const fused = isOverridden('attentionForward') && q.dtype === 'float32' && key.dtype === 'float32' && value.dtype === 'float32'
     && (q.ndim === 3 || q.ndim === 4) && !(o.attnMask && o.attnMask.requiresGrad) && !(o.alibiSlopes && o.alibiSlopes.requiresGrad);
   if (!fused) return scaledDotProductAttentionReference(q, key, value, o);
   return fusedAttention(q, key, value, o);
@@ -203,17 +203,13 @@ function fusedAttention(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptio
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = floatTensor('float32', [...q.shape.slice(0, -1), Ev]);
   const lse = new Float32Array(B * H * L);
-  fusedKernels().attentionForward(f32(q), f32(key), f32(value), f32(out), lse, B, H, Hkv, L, S, E, Ev, r.scale,
+  kernels.attentionForward(f32(q), f32(key), f32(value), f32(out), lse, B, H, Hkv, L, S, E, Ev, r.scale,
     causal, offset, keyLengths, mask, msB, msH, slopes, r.dropoutP, seed);
   return record(out, 'scaledDotProductAttention', [q, key, value], (g) => {
     const dq = floatTensor('float32', q.shape), dk = floatTensor('float32', key.shape), dv = floatTensor('float32', value.shape);
-    fusedKernels().attentionBackward(f32(q), f32(key), f32(value), f32(out), f32(g), lse, f32(dq), f32(dk), f32(dv),
+    kernels.attentionBackward(f32(q), f32(key), f32(value), f32(out), f32(g), lse, f32(dq), f32(dk), f32(dv),
       B, H, Hkv, L, S, E, Ev, r.scale, causal, offset, keyLengths, mask, msB, msH, slopes, r.dropoutP, seed);
     return [dq, dk, dv];
   });
 }
 
-/** The fused attention kernels (defined in src/backend/js/attention.ts). */
-function fusedKernels(): Record<'attentionForward' | 'attentionBackward', (...args: unknown[]) => void> {
-  return kernels as unknown as Record<'attentionForward' | 'attentionBackward', (...args: unknown[]) => void>;
-}

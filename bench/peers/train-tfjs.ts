@@ -164,7 +164,7 @@ export async function run(batch: TrainBatch, opts: BenchOptions = {}): Promise<B
   }
   step();
   const l0 = last;
-  const r = await timeSteps(step, { warm: 1, reps: opts.quick ? 3 : 10, budgetMs: opts.quick ? 5000 : 30000 });
+  const r = await timeSteps(step, { warm: 1, reps: opts.quick ? 2 : 4, budgetMs: opts.quick ? 5000 : 30000 });
   const nParams = vars.reduce((a, v) => a + v.size, 0);
   tf.dispose([...vars, peS, peT, srcIds, tgtIds, srcOneHot, tgtOneHot, srcPadMask, causalMask, targetOneHot, notPad, smooth]);
   adam.dispose();

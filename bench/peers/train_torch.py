@@ -53,6 +53,10 @@ class Seq2Seq(nn.Module):
 
 
 model = Seq2Seq()
+with torch.no_grad():  # the G2P task's embedding init: N(0, d^-1/2), pad row 0
+    for emb in (model.src_embed, model.tgt_embed):
+        nn.init.normal_(emb.weight, 0, D ** -0.5)
+        emb.weight[cfg['pad']].zero_()
 model.train()
 opt = torch.optim.AdamW(model.parameters(), lr=cfg['lr'], weight_decay=cfg['weightDecay'], foreach=True)
 src = torch.tensor(cfg['src'], dtype=torch.long).view(B, S)

@@ -10,7 +10,7 @@
  * which one ran.
  */
 import { createRequire } from 'node:module';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -34,7 +34,7 @@ async function registerGradients(): Promise<void> {
   const out = buildSync({ entryPoints: [entry], bundle: true, format: 'esm', platform: 'node', write: false, logLevel: 'silent' });
   const file = join(tmpdir(), `heed-bench-tfjs-grads-${process.pid}.mjs`);
   writeFileSync(file, out.outputFiles[0].text);
-  await import(pathToFileURL(file).href);
+  try { await import(pathToFileURL(file).href); } finally { rmSync(file, { force: true }); }
 }
 
 export async function run(batch: TrainBatch, opts: BenchOptions = {}): Promise<BenchRow[]> {

@@ -87,6 +87,10 @@ async function run(batching: boolean, words: string[], key: string, concurrency 
   const child = spawn(process.execPath, ['--import', 'tsx', ...heed('serve', modelDir, '--host', '127.0.0.1', '--port', String(port),
     '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', maxQueue, '--max-items', '1',
     '--log-level', 'warn', ...batchFlags)], { cwd: root, env: { ...process.env, HEED_API_KEYS: key, HEED_QUIET: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  // Never leave a server behind, even when the bench itself is interrupted.
+  const killChild = () => child.kill('SIGKILL');
+  process.once('exit', killChild);
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => { killChild(); process.exit(130); });
   const rows: Row[] = [];
   try {
     await waitReady(base, child);

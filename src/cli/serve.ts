@@ -25,16 +25,16 @@ export interface ParsedServeArgs {
 }
 
 /** Parses flags against ServeConfig's keys (plus --api-key-file and --log-level). */
-export function parseServeArgs(args: readonly string[], command: string): ParsedServeArgs {
+export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
   const out: ParsedServeArgs = { positional: [], config: {}, logLevel: 'info' };
   const valid = [...Object.keys(SERVE_OPTION_TYPES).map((k) => '--' + kebab(k)), '--api-key-file', '--log-level'];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (!arg.startsWith('--')) { out.positional.push(arg); continue; }
-    let [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined as string | undefined];
+    const [flag, value] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined as string | undefined];
     const takeValue = () => {
       if (value !== undefined) return value;
-      if (i + 1 >= args.length) throw new ConfigError(`${command}: ${flag} needs a value.`);
+      if (i + 1 >= args.length) throw new ConfigError(`${flag} needs a value.`);
       return args[++i];
     };
     if (flag === '--api-key-file') { out.apiKeyFile = takeValue(); continue; }
@@ -42,18 +42,16 @@ export function parseServeArgs(args: readonly string[], command: string): Parsed
     const negated = flag.startsWith('--no-');
     const key = camel((negated ? flag.slice(5) : flag.slice(2))) as keyof ServeConfig;
     const type = SERVE_OPTION_TYPES[key];
-    if (type === undefined) throw new ConfigError(`${command}: unknown option ${flag}. Valid options: ${valid.join(', ')}.`);
+    if (type === undefined) throw new ConfigError(`unknown option ${flag}. Valid options: ${valid.join(', ')}.`);
     const cfg = out.config as Record<string, unknown>;
     if (type === 'boolean') cfg[key] = !negated;
-    else if (negated) throw new ConfigError(`${command}: ${flag} is not a switch; give --${kebab(key)} <value>.`);
+    else if (negated) throw new ConfigError(`${flag} is not a switch; give --${kebab(key)} <value>.`);
     else if (type === 'number') {
       const raw = takeValue();
       const n = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${command}: ${flag} must be a number, received '${raw}'.`);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new ConfigError(`${flag} must be a number, received '${raw}'.`);
       cfg[key] = n;
     } else cfg[key] = takeValue();
-    void value;
-    flag = '';
   }
   return out;
 }
@@ -78,8 +76,8 @@ export function handleSignals(server: HeedServer, log: (msg: string) => void): v
 }
 
 export async function runServe(args: string[]): Promise<number> {
-  const parsed = parseServeArgs(args, 'heed serve');
-  if (parsed.positional.length === 0) throw new ConfigError('heed serve: give at least one model directory: heed serve runs/g2p [name=dir ...].');
+  const parsed = parseServeArgs(args);
+  if (parsed.positional.length === 0) throw new ConfigError('give at least one model directory: heed serve runs/g2p [name=dir ...].');
   const models = parseModelSpecs(parsed.positional);
   const apiKeys = loadApiKeys(process.env, parsed.apiKeyFile);
   if (parsed.config.insecureNoAuth === true) {

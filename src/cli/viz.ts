@@ -14,8 +14,8 @@ function isLoopback(host: string): boolean {
 }
 
 export async function runViz(args: string[]): Promise<number> {
-  const parsed = parseServeArgs(args, 'heed viz');
-  if (parsed.positional.length !== 1) throw new ConfigError(`heed viz: give exactly one model directory, received ${parsed.positional.length}: heed viz runs/g2p.`);
+  const parsed = parseServeArgs(args);
+  if (parsed.positional.length !== 1) throw new ConfigError(`give exactly one model directory, received ${parsed.positional.length}: heed viz runs/g2p.`);
   const config = { port: 8081, workers: 1, ...parsed.config, insecureNoAuth: true, ui: true };
   if (!isLoopback(config.host ?? '127.0.0.1')) {
     console.error(`\n  WARNING: heed viz has no authentication and is listening on ${config.host}; anyone who can reach it can run the model.\n`);

@@ -33,7 +33,7 @@ test('the Deployment drains before it is killed and takes API keys from a Secret
   const spec = deployment.spec.template.spec;
   assert.ok(container.lifecycle.preStop, 'preStop hook');
   const sleepMs = Number(/setTimeout\(\(\) => \{\}, (\d+)\)/.exec(container.lifecycle.preStop.exec.command.join(' '))?.[1]);
-  const args = parseServeArgs(container.args, 'deploy');
+  const args = parseServeArgs(container.args);
   const timeoutS = (args.config.timeoutMs ?? 10_000) / 1000;
   assert.ok(spec.terminationGracePeriodSeconds > sleepMs / 1000 + timeoutS, 'grace period covers preStop sleep + the longest request');
   const keys = container.env.find((e: any) => e.name === 'HEED_API_KEYS');
@@ -46,7 +46,7 @@ test('the Deployment drains before it is killed and takes API keys from a Secret
 });
 
 test('the container args are valid heed serve flags and fit the CPU limit', () => {
-  const args = parseServeArgs(container.args, 'deploy');
+  const args = parseServeArgs(container.args);
   assert.deepEqual(args.positional, ['/models/g2p']);
   const cpus = Number(container.resources.limits.cpu);
   const workers = args.config.workers ?? 1, threads = args.config.threadsPerWorker ?? 1;

@@ -12,6 +12,7 @@ import { METRIC_NAMES } from '../../src/serve/metrics.js';
 import type { HeedServer } from '../../src/serve/server.js';
 import { KeyStore, TokenBuckets } from '../../src/serve/auth.js';
 import { parseModelSpecs, resolveServeConfig } from '../../src/serve/config.js';
+import { parseServeArgs } from '../../src/cli/serve.js';
 
 let server: HeedServer;
 const logLines: string[] = [];
@@ -199,4 +200,15 @@ test('key store, token bucket and config parsing', () => {
   assert.throws(() => resolveServeConfig({ maxBatch: 3 } as never), /Valid options/);
   assert.throws(() => resolveServeConfig({ workers: 0 }), /positive/);
   assert.throws(() => resolveServeConfig({ maxQueue: 8, maxItems: 64 }), /maxQueue/);
+});
+
+test('heed serve flags map one-to-one onto ServeConfig keys', () => {
+  const p = parseServeArgs(['runs/a', '--max-batch-size', '8', '--port=9000', '--no-ui', '--insecure-no-auth', 'b=runs/b', '--api-key-file', 'keys.txt']);
+  assert.deepEqual(p.positional, ['runs/a', 'b=runs/b']);
+  assert.deepEqual(p.config, { maxBatchSize: 8, port: 9000, ui: false, insecureNoAuth: true });
+  assert.equal(p.apiKeyFile, 'keys.txt');
+  assert.throws(() => parseServeArgs(['--max-batch', '8']), /unknown option --max-batch\. Valid options: .*--max-batch-size/);
+  assert.throws(() => parseServeArgs(['--port', 'abc']), /must be a number/);
+  assert.throws(() => parseServeArgs(['--timeout-ms']), /needs a value/);
+  assert.throws(() => parseServeArgs(['--no-port']), /not a switch/);
 });

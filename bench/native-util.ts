@@ -5,15 +5,7 @@
  */
 import { loadNative } from '../src/backend/native/load.js';
 
-export interface BenchRow {
-  workload: string;
-  impl: string;
-  threads: number;
-  ms: number;
-  gflops?: number;
-  gbps?: number;
-  note?: string;
-}
+export type { BenchRow } from './peers/common.js';
 
 const loaded = loadNative();
 export const nativeLoad = loaded.ok ? loaded : undefined;

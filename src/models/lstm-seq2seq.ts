@@ -23,6 +23,7 @@ import { LSTM, type LSTMState } from '../nn/lstm.js';
 import { LuongAttention } from '../nn/attention/luong.js';
 import { AdditiveAttention } from '../nn/attention/additive.js';
 import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { greedyLoop } from './greedy.js';
 
 export interface LstmSeq2SeqConfig {
   srcVocabSize: number;
@@ -110,23 +111,11 @@ export class LstmAttentionSeq2Seq extends Module {
       const B = src.shape[0], V = this.config.tgtVocabSize;
       const enc = this.encode(src);
       let state = enc.state;
-      const out: number[][] = Array.from({ length: B }, () => []), scores = new Array<number>(B).fill(0);
-      const done = new Array<boolean>(B).fill(false);
-      let last = new Array<number>(B).fill(o.bos);
-      for (let t = 0; t < o.maxLen && done.some((d) => !d); t++) {
+      return greedyLoop(B, V, o.bos, o.eos, o.maxLen, (last) => {
         const step = this.decode(tensor(Int32Array.from(last), [B, 1]), enc.memory, enc.srcPad, state);
         state = step.state;
-        const logp = logSoftmax(step.logits, -1); // (B, 1, V)
-        last = last.map((_, b) => {
-          if (done[b]) return o.eos;
-          let best = 0;
-          for (let v = 1; v < V; v++) if (logp.data[b * V + v] > logp.data[b * V + best]) best = v;
-          scores[b] += logp.data[b * V + best];
-          if (best === o.eos) done[b] = true; else out[b].push(best);
-          return best;
-        });
-      }
-      return { tokens: out, scores };
+        return logSoftmax(step.logits, -1).data; // (B, 1, V)
+      });
     });
   }
 }

@@ -30,6 +30,7 @@ import { Dropout } from '../nn/dropout.js';
 import { SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, type DecoderLayerCache } from '../nn/transformer.js';
 import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { greedyLoop } from './greedy.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 
 export interface Seq2SeqConfig {
@@ -198,21 +199,8 @@ export class Seq2SeqTransformer extends Module {
       const { memory, srcPad } = this.encode(src, o); // (B, S, D)
       const B = src.shape[0], V = this.config.tgtVocabSize, maxLen = this.maxSteps(o);
       const caches = this.decoder.makeCache();
-      const out: number[][] = Array.from({ length: B }, () => []), scores = new Array<number>(B).fill(0);
-      const done = new Array<boolean>(B).fill(false);
-      let last = new Array<number>(B).fill(o.bos);
-      for (let t = 0; t < maxLen && done.some((d) => !d); t++) {
-        const logp = this.decodeStep(tensor(Int32Array.from(last), [B, 1]), memory, srcPad, caches, t); // (B, V)
-        last = last.map((_, b) => {
-          if (done[b]) return o.eos;
-          let best = 0;
-          for (let v = 1; v < V; v++) if (logp.data[b * V + v] > logp.data[b * V + best]) best = v;
-          scores[b] += logp.data[b * V + best];
-          if (best === o.eos) done[b] = true; else out[b].push(best);
-          return best;
-        });
-      }
-      return { tokens: out, scores };
+      return greedyLoop(B, V, o.bos, o.eos, maxLen,
+        (last, t) => this.decodeStep(tensor(Int32Array.from(last), [B, 1]), memory, srcPad, caches, t).data); // (B, V)
     });
   }
 

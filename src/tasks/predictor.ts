@@ -6,19 +6,10 @@
  * Layering: cli → serve → tasks → train → models → nn → ops.
  */
 
-/** One attention map: the weights of one attention module for one input. */
-export interface AttentionMap {
-  /** Module path, e.g. 'decoder.layers.1.crossAttn'. */
-  name: string;
-  /** 'self' (tokens × same tokens) or 'cross' (target × source). */
-  kind: 'self' | 'cross';
-  layer: number;
-  /** Row labels (queries) and column labels (keys), as the user reads them. */
-  queryTokens: string[];
-  keyTokens: string[];
-  /** (heads, queries, keys), each row summing to 1 over the allowed keys. */
-  weights: number[][][];
-}
+import type { AttentionMap } from '../nn/attention/recorder.js';
+
+/** Defined beside the AttentionRecorder that produces it. */
+export type { AttentionMap };
 
 export interface Prediction {
   /** The input as received. */

@@ -3,7 +3,7 @@ export { MultiheadAttention } from './multihead.js';
 export type { MultiheadAttentionOptions, MultiheadAttentionCallOptions, AttentionOutput } from './multihead.js';
 export { KVCache } from './kv-cache.js';
 export { AttentionRecorder, isRecording, reportAttention } from './recorder.js';
-export type { RecordedAttention, AttentionMapLike } from './recorder.js';
+export type { RecordedAttention, AttentionMap } from './recorder.js';
 export { combineMasks, maskedSoftmax } from './masks.js';
 export { AdditiveAttention } from './additive.js';
 export type { SimpleAttentionCallOptions, SimpleAttentionOutput } from './additive.js';

@@ -4,7 +4,7 @@
  *
  *   const rec = new AttentionRecorder(model);
  *   const logits = rec.record(() => model.forward(src, tgt));
- *   rec.toAttentionMaps(0, tgtTokens, srcTokens);   // AttentionMap[] (src/tasks/predictor.ts)
+ *   rec.toAttentionMaps(0, tgtTokens, srcTokens);   // AttentionMap[]
  *
  * Attention modules call reportAttention(this, weights, kind) when a recorder is
  * active; they compute weights only then, so recording costs nothing otherwise.
@@ -24,13 +24,17 @@ export interface RecordedAttention {
   weights: Tensor;
 }
 
-/** The AttentionMap shape of src/tasks/predictor.ts (restated so nn does not import tasks). */
-export interface AttentionMapLike {
+/** One attention map: the weights of one attention module for one input (what predict, serve and viz show). */
+export interface AttentionMap {
+  /** Module path, e.g. 'decoder.layers.1.crossAttn'. */
   name: string;
+  /** 'self' (tokens × same tokens) or 'cross' (target × source). */
   kind: 'self' | 'cross';
   layer: number;
+  /** Row labels (queries) and column labels (keys), as the user reads them. */
   queryTokens: string[];
   keyTokens: string[];
+  /** (heads, queries, keys), each row summing to 1 over the allowed keys. */
   weights: number[][][];
 }
 
@@ -77,9 +81,9 @@ export class AttentionRecorder {
    * With a KV cache each step records one query row; steps of the same module are
    * concatenated along queries.
    */
-  toAttentionMaps(b: number, queryTokens: string[] = [], keyTokens: string[] = []): AttentionMapLike[] {
-    const byName = new Map<string, AttentionMapLike>();
-    const out: AttentionMapLike[] = [];
+  toAttentionMaps(b: number, queryTokens: string[] = [], keyTokens: string[] = []): AttentionMap[] {
+    const byName = new Map<string, AttentionMap>();
+    const out: AttentionMap[] = [];
     for (const r of this.records) {
       const [, H, L, S] = r.weights.shape;
       let map = byName.get(r.name);

@@ -5,7 +5,10 @@
  * 90/5/5; text = subject + decoded body. Tokenization is deliberately simple: lowercase, words
  * = runs of letters/digits (with an inner apostrophe) plus '$' and '!' as tokens; the vocabulary
  * is the `vocabSize` most frequent training words (ids 0..3 the specials; others → <unk>).
- * A mail is truncated to its first maxLen − 1 tokens (one position for CLS).
+ * A mail longer than maxLen − 1 words (one position is kept for CLS) is truncated: 'head' keeps
+ * its first words; 'headTail' (the default) keeps the first half and the last half, so that
+ * both the opening (subject, greeting, pitch) and the closing (signature, list footer,
+ * unsubscribe text) are seen — Sun et al. 2019 found head+tail best for long-text classification.
  * Metrics: accuracy, macro F1 and the classification report.
  *
  * Letters: B mails, T tokens.
@@ -35,13 +38,15 @@ export interface SpamConfig extends TrainConfig {
   /** Positions per mail, CLS included. */
   maxLen: number;
   pooling: 'cls' | 'mean';
+  /** Which words of a long mail are kept: the first maxLen − 1, or the first and last halves. */
+  truncation: 'head' | 'headTail';
   batchSize: number;
 }
 
 export const SPAM_SCHEMA: ConfigSchema<SpamConfig> = {
   ...TRAIN_SCHEMA,
   dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', vocabSize: 'number', maxLen: 'number',
-  pooling: ['cls', 'mean'], batchSize: 'number',
+  pooling: ['cls', 'mean'], truncation: ['head', 'headTail'], batchSize: 'number',
 };
 
 export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
@@ -53,6 +58,7 @@ export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
   vocabSize: 8000,
   maxLen: 128, // the start of a mail (subject, first lines) decides most cases
   pooling: 'mean',
+  truncation: 'headTail',
   batchSize: 32,
   lr: 1e-3,
   warmupSteps: 100,
@@ -81,13 +87,28 @@ export function topWords(texts: Iterable<string>, size: number): string[] {
   return [...counts.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, size).map(([w]) => w);
 }
 
-function encodeText(vocab: Vocab, text: string, maxLen: number): Int32Array {
-  const words = tokenize(text).slice(0, maxLen - 1);
+/** The words of a mail the model sees: at most maxLen − 1 (one position is kept for CLS). */
+export function mailWords(text: string, maxLen: number, truncation: SpamConfig['truncation']): string[] {
+  const words = tokenize(text);
+  const n = maxLen - 1;
+  if (words.length <= n) return words;
+  if (truncation === 'head') return words.slice(0, n);
+  const head = Math.ceil(n / 2);
+  return [...words.slice(0, head), ...words.slice(words.length - (n - head))];
+}
+
+/** Truncation of a saved model; checkpoints from before the option existed used 'head'. */
+function truncationOf(config: Record<string, unknown>): SpamConfig['truncation'] {
+  return config.truncation === 'headTail' ? 'headTail' : 'head';
+}
+
+function encodeText(vocab: Vocab, text: string, maxLen: number, truncation: SpamConfig['truncation']): Int32Array {
+  const words = mailWords(text, maxLen, truncation);
   return vocab.encode(words.length > 0 ? words : ['<unk>'], { unknown: 'unk' });
 }
 
-function dataOf(examples: readonly SpamExample[], vocab: Vocab, maxLen: number): ClassifierData {
-  const ids = examples.map((e) => encodeText(vocab, e.text, maxLen));
+function dataOf(examples: readonly SpamExample[], vocab: Vocab, maxLen: number, truncation: SpamConfig['truncation']): ClassifierData {
+  const ids = examples.map((e) => encodeText(vocab, e.text, maxLen, truncation));
   return {
     labels: Int32Array.from(examples, (e) => e.label),
     inputs: (idx) => {
@@ -112,7 +133,7 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
   (run.print ?? console.log)(`spam: ${data.train.length} training mails (${data.counts.train.spam} spam), ${vocab.size} words; EncoderClassifier ${model.numParameters().toLocaleString('en-US')} parameters`);
   return trainClassifier({
     spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel,
-    train: dataOf(data.train, vocab, c.maxLen), valid: dataOf(data.valid, vocab, c.maxLen), names: NAMES,
+    train: dataOf(data.train, vocab, c.maxLen, c.truncation), valid: dataOf(data.valid, vocab, c.maxLen, c.truncation), names: NAMES,
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
     embeddingModules: () => [model.backbone.tokEmbed],
   }, run);
@@ -142,12 +163,13 @@ async function loadModel(dir: string): Promise<{ model: EncoderClassifier; confi
 export async function loadSpamPredictor(dir: string): Promise<ClassifierPredictor<string[]>> {
   const { model, config, vocab } = await loadModel(dir);
   const maxLen = Number(model.config.maxLen);
+  const truncation = truncationOf(config);
   const cls = model.config.pooling === 'cls';
   return new ClassifierPredictor('spam', dir, config, model as unknown as ClassifierModel, NAMES, (inputs) => {
     const items = inputs.map((x, i) => {
       if (typeof x !== 'string') throw new ValueError(`spam: input ${i} must be the text of a mail (string), received ${typeof x}.`);
       if (x.trim() === '') throw new ValueError(`spam: input ${i} is empty. Fix: pass the subject and body of a mail.`);
-      const words = tokenize(x).slice(0, maxLen - 1);
+      const words = mailWords(x, maxLen, truncation);
       if (words.length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
       return words;
     });
@@ -157,11 +179,11 @@ export async function loadSpamPredictor(dir: string): Promise<ClassifierPredicto
 }
 
 async function evaluate(dir: string, o: { split: string; limit?: number }): Promise<EvalResult> {
-  const { model, vocab } = await loadModel(dir);
+  const { model, config, vocab } = await loadModel(dir);
   if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`spam eval: split '${o.split}', expected train, valid or test.`);
   const all = (await loadSpamAssassin())[o.split];
   const set = o.limit && o.limit > 0 ? all.slice(0, o.limit) : all;
-  const r = scoreClassifier(model as unknown as ClassifierModel, dataOf(set, vocab, Number(model.config.maxLen)), NAMES);
+  const r = scoreClassifier(model as unknown as ClassifierModel, dataOf(set, vocab, Number(model.config.maxLen), truncationOf(config)), NAMES);
   return {
     split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: set.length },
     report: `spam ${o.split}: ${set.length} mails, accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${(100 * r.macroF1).toFixed(2)}%\n${r.report}`,

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIGITS_TASK, parseImage, shiftImages } from '../../src/tasks/digits.js';
-import { SPAM_TASK, tokenize, topWords } from '../../src/tasks/spam.js';
+import { SPAM_TASK, mailWords, tokenize, topWords } from '../../src/tasks/spam.js';
 import { resolveTaskConfig } from '../../src/tasks/common.js';
 import { loadPredictor } from '../../src/tasks/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -40,6 +40,13 @@ test('digit shifts move pixels and keep the shape', () => {
   const y = shiftImages(x, 1, new Generator(3));
   assert.deepEqual(y.shape, [1, 1, 8, 8]);
   assert.equal([...y.data].reduce((s, v) => s + v, 0), 1);
+});
+
+test('spam: long mails keep their head, or their head and tail', () => {
+  const text = 'w0 w1 w2 w3 w4 w5 w6 w7 w8 w9';
+  assert.deepEqual(mailWords(text, 6, 'head'), ['w0', 'w1', 'w2', 'w3', 'w4']);
+  assert.deepEqual(mailWords(text, 6, 'headTail'), ['w0', 'w1', 'w2', 'w8', 'w9']); // 5 = 3 first + 2 last
+  assert.deepEqual(mailWords('a b', 6, 'headTail'), ['a', 'b']);
 });
 
 test('spam: tokenizer, top-K vocabulary, training, and empty input rejected', async () => {

@@ -275,6 +275,9 @@ export class Trainer<B> {
     this.task.model.train();
     try {
       while (this.step < o.maxSteps) {
+        // The step is synchronous: without a turn of the event loop, a real SIGINT/SIGTERM
+        // would not reach onSigint until the next evaluation. setImmediate costs ~µs.
+        await new Promise((resolve) => setImmediate(resolve));
         if (this.interrupted) {
           stoppedBy = 'interrupt';
           break;

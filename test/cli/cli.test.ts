@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, cpSync, existsSync, rmSync, truncateSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { main } from '../../src/cli/main.js';
 import { serializeSafetensors, parseSafetensors } from '../../src/io/safetensors.js';
 import { G2P_TASK } from '../../src/tasks/g2p.js';
@@ -158,4 +158,26 @@ test('the real process: predict reads stdin one input per line; errors exit 1 wi
   assert.equal(bad.status, 1);
   assert.equal(bad.stderr.trim().split('\n').length, 1);
   assert.doesNotMatch(bad.stderr, /\n\s+at /);
+});
+
+test('the real process: a real SIGINT mid-training saves <out>/last and exits 130 within a step or two', async () => {
+  const bin = new URL('../../bin/heed.js', import.meta.url).pathname;
+  const out = join(root, 'sigint');
+  const args = [bin, 'train', 'g2p', ...TINY.filter((a, i) => a !== '--max-steps' && TINY[i - 1] !== '--max-steps' && a !== '--progress' && TINY[i - 1] !== '--progress'),
+    '--max-steps', '1000000', '--progress', 'plain', '--log-every', '1', '--out', out];
+  const child = spawn(process.execPath, args, { env: { ...process.env, HEED_QUIET: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let sentAt = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    if (!sentAt && /step 5\b/.test(stdout)) {
+      sentAt = Date.now();
+      child.kill('SIGINT'); // a real signal, delivered by the OS, not process.emit
+    }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  assert.ok(sentAt > 0, `training never reached step 5: ${stdout.slice(-300)}`);
+  assert.equal(code, 130);
+  assert.ok(Date.now() - sentAt < 20_000, `exit took ${Date.now() - sentAt} ms after SIGINT`);
+  assert.ok(existsSync(join(out, 'last', 'model.safetensors')), 'the interrupted run left no checkpoint');
 });

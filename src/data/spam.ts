@@ -14,8 +14,11 @@
  *   charset utf-8, else as windows-1252, a superset of latin-1);
  * - HTML: <style>, <script> and comments removed, tags replaced by spaces, common entities
  *   decoded; whitespace runs collapsed.
- * Header fields are otherwise dropped: they carry routing artefacts (spam-trap addresses,
- * dates of the collection) that would let a model learn the corpus instead of the task.
+ * Besides the subject, a few header fields are kept apart, in `headers` (see CONTENT_HEADERS):
+ * who sent the mail, with what software, in what format. The rest are dropped: routing and
+ * list fields (Received, Date, Message-ID, To, List-*) identify the collection (spam traps,
+ * which mailing list, which months of 2002), so a model reading them learns the corpus
+ * instead of the task.
  *
  * Split by FNV-1a 32-bit of the message's MD5 checksum, mod 100 (90 / 5 / 5, see split.ts):
  * byte-identical messages share a checksum, so a duplicate can never straddle train and test.
@@ -35,6 +38,8 @@ export interface SpamExample {
   label: number;
   /** Subject line, a newline, then the decoded body text. */
   text: string;
+  /** The CONTENT_HEADERS present, one `name: value` line each ('' when none). */
+  headers: string;
 }
 
 export interface SpamAssassin {
@@ -79,7 +84,7 @@ export async function loadSpamAssassin(): Promise<SpamAssassin> {
   for (const m of corpus()) {
     const label = m.group.startsWith('spam') ? SPAM : HAM;
     const split = hashSplit(m.checksum.value);
-    out[split].push({ id: `${m.group}/${m.id}`, group: m.group, label, text: messageText(m.text) });
+    out[split].push({ id: `${m.group}/${m.id}`, group: m.group, label, text: messageText(m.text), headers: messageHeaders(m.text) });
     const kind = label === SPAM ? 'spam' : 'ham';
     out.counts[split][kind]++;
     out.counts.all[kind]++;
@@ -194,4 +199,32 @@ export function messageText(raw: string): string {
   const body = plain.length > 0 ? plain.join('\n') : stripHtml(html.join('\n'));
   const subject = (message.headers.get('subject') ?? '').replace(/\s+/g, ' ').trim();
   return `${subject}\n${body.replace(/[ \t\u00a0]+/g, ' ').replace(/\s*\n\s*/g, '\n').trim()}`;
+}
+
+/**
+ * Header fields a spam filter may read: the sender, the reply address, the MIME type and
+ * charset, and the mail software. Not routing or list fields (see the file comment).
+ */
+export const CONTENT_HEADERS = ['from', 'reply-to', 'content-type', 'x-mailer', 'user-agent'] as const;
+
+/** The CONTENT_HEADERS of a raw message that it has, as `name: value` lines. */
+export function messageHeaders(raw: string): string {
+  const { headers } = parsePart(raw);
+  return CONTENT_HEADERS.filter((h) => headers.has(h)).map((h) => `${h}: ${headers.get(h)!.replace(/\s+/g, ' ').trim()}`).join('\n');
+}
+
+/**
+ * True when `text` is a raw RFC 822 message rather than plain text: it has a header block
+ * ended by a blank line, every line of which is a `Name: value` field or a folded
+ * continuation, and which names at least one of From, Subject, To, Date, Received or
+ * Content-Type.
+ */
+export function isRawMessage(text: string): boolean {
+  const normalized = text.replace(/\r\n/g, '\n');
+  const cut = normalized.indexOf('\n\n');
+  if (cut <= 0) return false;
+  const lines = normalized.slice(0, cut).split('\n');
+  if (!lines.every((line, i) => /^[A-Za-z][A-Za-z0-9-]*:/.test(line) || (i > 0 && /^[ \t]/.test(line)))) return false;
+  const { headers } = parsePart(text);
+  return ['from', 'subject', 'to', 'date', 'received', 'content-type'].some((h) => headers.has(h));
 }

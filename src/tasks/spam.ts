@@ -1,8 +1,9 @@
 /**
  * Spam: ham/spam classification of SpamAssassin mails with an EncoderClassifier.
  *
- * Data (src/data/spam.ts): 12,092 mails (optional npm package, loaded on demand), hash split
- * 90/5/5; text = subject + decoded body. Tokenization is deliberately simple: lowercase, words
+ * Data (src/data/spam.ts): 6,046 mails (optional npm package, loaded on demand), hash split
+ * 90/5/5; text = a few content header fields (sender, reply address, MIME type, mailer; with
+ * `headers`, the default) + subject + decoded body. Tokenization is deliberately simple: lowercase, words
  * = runs of letters/digits (with an inner apostrophe) plus '$' and '!' as tokens; the vocabulary
  * is the `vocabSize` most frequent training words (ids 0..3 the specials; others → <unk>).
  * A mail longer than maxLen − 1 words (one position is kept for CLS) is truncated: 'head' keeps
@@ -15,7 +16,7 @@
  */
 import '../ops/methods.js';
 import { EncoderClassifier } from '../models/encoder-classifier.js';
-import { loadSpamAssassin, type SpamExample } from '../data/spam.js';
+import { isRawMessage, loadSpamAssassin, messageHeaders, messageText, type SpamExample } from '../data/spam.js';
 import { Vocab } from '../data/vocab.js';
 import { padSequences } from '../data/batching.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -40,13 +41,15 @@ export interface SpamConfig extends TrainConfig {
   pooling: 'cls' | 'mean';
   /** Which words of a long mail are kept: the first maxLen − 1, or the first and last halves. */
   truncation: 'head' | 'headTail';
+  /** Read the sender, reply address, MIME type and mailer header fields (CONTENT_HEADERS) too. */
+  headers: boolean;
   batchSize: number;
 }
 
 export const SPAM_SCHEMA: ConfigSchema<SpamConfig> = {
   ...TRAIN_SCHEMA,
   dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', vocabSize: 'number', maxLen: 'number',
-  pooling: ['cls', 'mean'], truncation: ['head', 'headTail'], batchSize: 'number',
+  pooling: ['cls', 'mean'], truncation: ['head', 'headTail'], headers: 'boolean', batchSize: 'number',
 };
 
 export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
@@ -59,6 +62,7 @@ export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
   maxLen: 128, // the start of a mail (subject, first lines) decides most cases
   pooling: 'mean',
   truncation: 'headTail',
+  headers: true,
   batchSize: 32,
   lr: 1e-3,
   warmupSteps: 100,
@@ -97,9 +101,25 @@ export function mailWords(text: string, maxLen: number, truncation: SpamConfig['
   return [...words.slice(0, head), ...words.slice(words.length - (n - head))];
 }
 
-/** Truncation of a saved model; checkpoints from before the option existed used 'head'. */
-function truncationOf(config: Record<string, unknown>): SpamConfig['truncation'] {
-  return config.truncation === 'headTail' ? 'headTail' : 'head';
+/** How a saved model reads mails; checkpoints from before these options read the head, no headers. */
+interface Reading {
+  truncation: SpamConfig['truncation'];
+  headers: boolean;
+}
+
+function readingOf(config: Record<string, unknown>): Reading {
+  return { truncation: config.truncation === 'headTail' ? 'headTail' : 'head', headers: config.headers === true };
+}
+
+function exampleText(e: SpamExample, r: Reading): string {
+  return r.headers && e.headers ? `${e.headers}\n${e.text}` : e.text;
+}
+
+/** A user's input: a raw RFC 822 message is parsed as the training mails were; other text is read as is. */
+function inputText(x: string, r: Reading): string {
+  if (!isRawMessage(x)) return x;
+  const headers = r.headers ? messageHeaders(x) : '';
+  return headers ? `${headers}\n${messageText(x)}` : messageText(x);
 }
 
 function encodeText(vocab: Vocab, text: string, maxLen: number, truncation: SpamConfig['truncation']): Int32Array {
@@ -107,8 +127,8 @@ function encodeText(vocab: Vocab, text: string, maxLen: number, truncation: Spam
   return vocab.encode(words.length > 0 ? words : ['<unk>'], { unknown: 'unk' });
 }
 
-function dataOf(examples: readonly SpamExample[], vocab: Vocab, maxLen: number, truncation: SpamConfig['truncation']): ClassifierData {
-  const ids = examples.map((e) => encodeText(vocab, e.text, maxLen, truncation));
+function dataOf(examples: readonly SpamExample[], vocab: Vocab, maxLen: number, r: Reading): ClassifierData {
+  const ids = examples.map((e) => encodeText(vocab, exampleText(e, r), maxLen, r.truncation));
   return {
     labels: Int32Array.from(examples, (e) => e.label),
     inputs: (idx) => {
@@ -127,13 +147,13 @@ function modelConfig(c: SpamConfig, vocab: Vocab): Record<string, unknown> {
 async function train(user: Record<string, unknown>, run: RunOptions) {
   const c = resolveTaskConfig(SPEC, user);
   const data = await loadSpamAssassin();
-  const vocab = Vocab.fromTokens(topWords(data.train.map((e) => e.text), c.vocabSize));
+  const vocab = Vocab.fromTokens(topWords(data.train.map((e) => exampleText(e, c)), c.vocabSize));
   manualSeed(c.seed);
   const model = EncoderClassifier.fromConfig(modelConfig(c, vocab));
   (run.print ?? console.log)(`spam: ${data.train.length} training mails (${data.counts.train.spam} spam), ${vocab.size} words; EncoderClassifier ${model.numParameters().toLocaleString('en-US')} parameters`);
   return trainClassifier({
     spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel,
-    train: dataOf(data.train, vocab, c.maxLen, c.truncation), valid: dataOf(data.valid, vocab, c.maxLen, c.truncation), names: NAMES,
+    train: dataOf(data.train, vocab, c.maxLen, c), valid: dataOf(data.valid, vocab, c.maxLen, c), names: NAMES,
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
     embeddingModules: () => [model.backbone.tokEmbed],
   }, run);
@@ -163,13 +183,13 @@ async function loadModel(dir: string): Promise<{ model: EncoderClassifier; confi
 export async function loadSpamPredictor(dir: string): Promise<ClassifierPredictor<string[]>> {
   const { model, config, vocab } = await loadModel(dir);
   const maxLen = Number(model.config.maxLen);
-  const truncation = truncationOf(config);
+  const reading = readingOf(config);
   const cls = model.config.pooling === 'cls';
   return new ClassifierPredictor('spam', dir, config, model as unknown as ClassifierModel, NAMES, (inputs) => {
     const items = inputs.map((x, i) => {
-      if (typeof x !== 'string') throw new ValueError(`spam: input ${i} must be the text of a mail (string), received ${typeof x}.`);
-      if (x.trim() === '') throw new ValueError(`spam: input ${i} is empty. Fix: pass the subject and body of a mail.`);
-      const words = mailWords(x, maxLen, truncation);
+      if (typeof x !== 'string') throw new ValueError(`spam: input ${i} must be the text of a mail (its subject and body, or the raw message with its headers) as a string, received ${typeof x}.`);
+      if (x.trim() === '') throw new ValueError(`spam: input ${i} is empty. Fix: pass the subject and body of a mail, or the raw message.`);
+      const words = mailWords(inputText(x, reading), maxLen, reading.truncation);
       if (words.length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
       return words;
     });
@@ -183,7 +203,7 @@ async function evaluate(dir: string, o: { split: string; limit?: number }): Prom
   if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`spam eval: split '${o.split}', expected train, valid or test.`);
   const all = (await loadSpamAssassin())[o.split];
   const set = o.limit && o.limit > 0 ? all.slice(0, o.limit) : all;
-  const r = scoreClassifier(model as unknown as ClassifierModel, dataOf(set, vocab, Number(model.config.maxLen), truncationOf(config)), NAMES);
+  const r = scoreClassifier(model as unknown as ClassifierModel, dataOf(set, vocab, Number(model.config.maxLen), readingOf(config)), NAMES);
   return {
     split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: set.length },
     report: `spam ${o.split}: ${set.length} mails, accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${(100 * r.macroF1).toFixed(2)}%\n${r.report}`,

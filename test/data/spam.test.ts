@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 
 import { ConfigError } from '../../src/errors.js';
-import { decodeQuotedPrintable, importSpamCorpus, loadSpamAssassin, messageText, stripHtml } from '../../src/data/spam.js';
+import { decodeQuotedPrintable, importSpamCorpus, isRawMessage, loadSpamAssassin, messageHeaders, messageText, stripHtml } from '../../src/data/spam.js';
 import { hashSplit } from '../../src/data/split.js';
 
 const installed = (() => {
@@ -56,6 +56,29 @@ describe('SpamAssassin message parsing', () => {
     assert.equal(messageText(raw), 'Cheap meds\nBuy nöw!');
     const html = 'Subject: hi\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n' + Buffer.from('<p>Hello <i>there</i></p>').toString('base64');
     assert.equal(messageText(html), 'hi\nHello there');
+  });
+
+  it('keeps the content header fields, drops routing and list fields, and tells raw messages from text', () => {
+    const raw = [
+      'Received: from mx.example.org (1.2.3.4) by list.example.net',
+      'From: "Best Deals" <deals@example.biz>',
+      'To: someone@lists.example.net',
+      'Date: Mon, 1 Jul 2002 10:00:00 +0000',
+      'Subject: Offer',
+      'Content-Type: text/html;',
+      '\tcharset="iso-8859-1"',
+      'X-Mailer: Mass Mailer 3.0',
+      'List-Id: <exmh-users.example.net>',
+      '',
+      '<p>Buy</p>',
+    ].join('\n');
+    assert.equal(messageHeaders(raw), 'from: "Best Deals" <deals@example.biz>\ncontent-type: text/html; charset="iso-8859-1"\nx-mailer: Mass Mailer 3.0');
+    assert.equal(messageHeaders('Subject: x\n\nbody'), '');
+    assert.equal(isRawMessage(raw), true);
+    assert.equal(isRawMessage('Cheap meds: buy now!'), false); // a colon in plain text is not a header block
+    assert.equal(isRawMessage('Note: call me\nabout lunch'), false);
+    assert.equal(isRawMessage('from: a\nsubject: b\nbody without a blank line'), false); // no header block
+    assert.equal(isRawMessage('From: a <a@b.c>\r\nSubject: hi\r\n\r\nbody'), true);
   });
 });
 

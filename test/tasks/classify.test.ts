@@ -58,6 +58,11 @@ test('spam: tokenizer, top-K vocabulary, training, and empty input rejected', as
   const p = await loadPredictor(dir);
   const [r] = p.predict(['Subject: cheap meds, buy now!!!']);
   assert.ok(r.output === 'ham' || r.output === 'spam');
+  // a raw message is parsed as the training mails were: content headers, subject, decoded body
+  const raw = 'From: Deals <d@example.biz>\nTo: x@example.org\nSubject: cheap meds\nContent-Type: text/html\n\n<p>buy <b>now</b>!!!</p>';
+  const parsed = 'from: Deals <d@example.biz>\ncontent-type: text/html\ncheap meds\nbuy now !!!';
+  assert.deepEqual(p.predict([raw])[0].alternatives, p.predict([parsed])[0].alternatives);
+  assert.notDeepEqual(p.predict([raw])[0].alternatives, p.predict(['cheap meds buy now !!!'])[0].alternatives);
   assert.throws(() => p.validateInput('   '), ValueError);
   assert.throws(() => p.validateInput('--- ...'), /holds no words/);
 });

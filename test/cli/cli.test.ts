@@ -175,7 +175,9 @@ test('the real process: a real SIGINT mid-training saves <out>/last and exits 13
       child.kill('SIGINT'); // a real signal, delivered by the OS, not process.emit
     }
   });
+  const guard = setTimeout(() => child.kill('SIGKILL'), 120_000); // never leave a training process behind
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+  clearTimeout(guard);
   assert.ok(sentAt > 0, `training never reached step 5: ${stdout.slice(-300)}`);
   assert.equal(code, 130);
   assert.ok(Date.now() - sentAt < 20_000, `exit took ${Date.now() - sentAt} ms after SIGINT`);

@@ -55,7 +55,7 @@ export const SPAM_SCHEMA: ConfigSchema<SpamConfig> = {
 export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
   ...TRAIN_DEFAULTS,
   // These reproduce BENCHMARKS.md's spam row. Word identity carries most of the signal:
-  // d=96 did no better than 64 (test 96.8% vs 97.9%).
+  // d=96 did no better than 64 (body only: test 96.8% vs 97.9%).
   dModel: 64,
   numHeads: 4,
   numLayers: 2,

@@ -78,7 +78,7 @@ export async function timeSteps(step: () => unknown, o: { warm: number; reps: nu
 }
 
 /** heed: builds the model, returns one training step and the losses' trend for a sanity check. */
-async function heedStep(batch: TrainBatch) {
+export async function heedStep(batch: TrainBatch) {
   const { Tensor } = await import('../src/tensor/tensor.ts');
   const { manualSeed } = await import('../src/tensor/rng.ts');
   const { Seq2SeqTransformer } = await import('../src/models/seq2seq.ts');

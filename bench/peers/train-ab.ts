@@ -6,22 +6,12 @@
  *   node --import tsx bench/peers/train-ab.ts 1,2
  */
 process.env.HEED_QUIET = '1';
-const { makeTrainBatch } = await import('../train.ts');
+const { makeTrainBatch, heedStep } = await import('../train.ts');
 const tt = await import('./train_torch.ts');
 const reg = await import('../../src/backend/registry.ts');
 const { median } = await import('./common.ts');
-// heed step (same as bench/train.ts)
-const { Tensor } = await import('../../src/tensor/tensor.ts');
-const { Seq2SeqTransformer } = await import('../../src/models/seq2seq.ts');
-const { crossEntropy } = await import('../../src/ops/loss.ts');
-const { reshape } = await import('../../src/ops/shape.ts');
-const { AdamW } = await import('../../src/train/optim/index.ts');
 const b = makeTrainBatch();
-const model = new Seq2SeqTransformer({ srcVocabSize: 30, tgtVocabSize: 45, dModel: 256, numHeads: 4, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 1024, dropout: 0.1, maxLen: 48 });
-model.train();
-const opt = new AdamW(model, { lr: 1e-3, weightDecay: 0.01 });
-const src = new Tensor(b.src, [b.B, b.S]), tin = new Tensor(b.tgtIn, [b.B, b.T]), tout = new Tensor(b.tgtOut, [b.B * b.T]);
-const step = () => { opt.zeroGrad(); crossEntropy(reshape(model.call(src, tin), [-1, 45]), tout, { ignoreIndex: 0, labelSmoothing: 0.1 }).backward(); opt.step(); };
+const { step } = await heedStep(b); // the same model, batch and optimizer as bench/train.ts
 const threadsList = (process.argv[2] ?? '1').split(',').map(Number);
 for (const threads of threadsList) {
   const h: number[] = [], p: number[] = [];

@@ -114,15 +114,18 @@ function readingOf(config: Record<string, unknown>): Reading {
   return { truncation: config.truncation === 'headTail' ? 'headTail' : 'head', headers: config.headers === true };
 }
 
+/** The model's text: the header lines (when read and present) above the subject and body. */
+function withHeaders(headers: string, text: string): string {
+  return headers ? `${headers}\n${text}` : text;
+}
+
 function exampleText(e: SpamExample, r: Reading): string {
-  return r.headers && e.headers ? `${e.headers}\n${e.text}` : e.text;
+  return withHeaders(r.headers ? e.headers : '', e.text);
 }
 
 /** A user's input: a raw RFC 822 message is parsed as the training mails were; other text is read as is. */
 function inputText(x: string, r: Reading): string {
-  if (!isRawMessage(x)) return x;
-  const headers = r.headers ? messageHeaders(x) : '';
-  return headers ? `${headers}\n${messageText(x)}` : messageText(x);
+  return isRawMessage(x) ? withHeaders(r.headers ? messageHeaders(x) : '', messageText(x)) : x;
 }
 
 function encodeText(vocab: Vocab, text: string, maxLen: number, truncation: SpamConfig['truncation']): Int32Array {

@@ -66,3 +66,8 @@ test('spam: tokenizer, top-K vocabulary, training, and empty input rejected', as
   assert.throws(() => p.validateInput('   '), ValueError);
   assert.throws(() => p.validateInput('--- ...'), /holds no words/);
 });
+
+test('spam: bad values for the truncation and headers keys are ConfigErrors naming what is allowed', () => {
+  assert.throws(() => resolveTaskConfig(SPAM_TASK.spec, { truncation: 'middle' }), (e: Error) => e.name === 'ConfigError' && /truncation/.test(e.message) && /headTail/.test(e.message));
+  assert.throws(() => resolveTaskConfig(SPAM_TASK.spec, { headers: 'yes' }), (e: Error) => e.name === 'ConfigError' && /headers/.test(e.message) && /boolean/.test(e.message));
+});

@@ -27,4 +27,5 @@ export * as optim from './train/optim/index.js';
 export { Trainer } from './train/trainer.js';
 export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';
 export { saveCheckpoint, loadCheckpoint } from './io/checkpoint.js';
-export { TASKS, loadPredictor } from './tasks/index.js';
+export { TASKS, loadPredictor, evaluate } from './tasks/index.js';
+export type { ModelDirs } from './tasks/index.js';

@@ -110,3 +110,11 @@ export function coerce(key: string, raw: string, type: 'number' | 'boolean' | 's
   }
   return raw;
 }
+
+/** 'runs/a' → 'runs/a'; 'runs/a,runs/b' → a checkpoint ensemble. */
+export function modelDirsArg(arg: string): string | string[] {
+  if (!arg.includes(',')) return arg;
+  const dirs = arg.split(',');
+  if (dirs.some((d) => d.trim() === '')) throw new ConfigError(`'${arg}' holds an empty directory name; an ensemble is written runs/a,runs/b with no spaces or empty entries.`);
+  return dirs;
+}

@@ -17,6 +17,7 @@ import { BatchIterator } from '../data/batching.js';
 import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
 import { Trainer, type TrainableModel } from '../train/trainer.js';
+import { CheckpointError } from '../errors.js';
 import type { CheckpointContents } from '../io/checkpoint.js';
 import type { AttentionMap, Prediction, PredictOptions, Predictor } from './predictor.js';
 import {
@@ -37,34 +38,50 @@ export interface ClassifierData {
   inputs(indices: Int32Array): { x: Tensor; tokens: number };
 }
 
-/** Predicts labels for every example of `data` in batches. */
-export function predictLabels(model: ClassifierModel, data: ClassifierData, batch = 128): { pred: Int32Array; probs: Float32Array[] } {
+/** Class probabilities of every example of `data`, (N, C) row-major, computed in batches. */
+export function classProbabilities(model: ClassifierModel, data: ClassifierData, batch = 128): Float32Array {
   model.eval();
   const n = data.labels.length;
-  const pred = new Int32Array(n);
-  const probs: Float32Array[] = [];
+  let out = new Float32Array(0);
   noGrad(() => {
     for (let i = 0; i < n; i += batch) {
       const idx = Int32Array.from({ length: Math.min(batch, n - i) }, (_, j) => i + j);
       const p = softmax(model.forward(data.inputs(idx).x), -1); // (B, C)
-      const C = p.shape[1];
-      for (let b = 0; b < idx.length; b++) {
-        const row = (p.data as Float32Array).slice(b * C, (b + 1) * C);
-        probs.push(row);
-        let best = 0;
-        for (let c = 1; c < C; c++) if (row[c] > row[best]) best = c;
-        pred[i + b] = best;
-      }
+      if (i === 0) out = new Float32Array(n * p.shape[1]);
+      out.set(p.data as Float32Array, i * p.shape[1]);
     }
   });
-  return { pred, probs };
+  return out;
 }
 
-export function scoreClassifier(model: ClassifierModel, data: ClassifierData, names: string[]): { accuracy: number; macroF1: number; report: string } {
-  const { pred } = predictLabels(model, data);
-  const labels = names.map((_, i) => i);
-  const r = classificationReport(data.labels, pred, { labels, targetNames: names });
+/** One model of a classifier (ensemble) with the examples as that model reads them. */
+export interface ScoredMember {
+  model: ClassifierModel;
+  data: ClassifierData;
+}
+
+/**
+ * Accuracy, macro F1 and the report of one classifier, or of a checkpoint ensemble that
+ * averages its members' class probabilities. Each member reads the examples through its own
+ * `data` (its own vocabulary, say); the labels are the first member's.
+ */
+export function scoreClassifier(members: readonly ScoredMember[], names: string[]): { accuracy: number; macroF1: number; report: string } {
+  const labels = members[0].data.labels;
+  const C = names.length;
+  const avg = new Float64Array(labels.length * C);
+  for (const m of members) {
+    const p = classProbabilities(m.model, m.data);
+    for (let i = 0; i < avg.length; i++) avg[i] += p[i] / members.length;
+  }
+  const pred = Int32Array.from(labels, (_, i) => argmax(avg, i * C, C));
+  const r = classificationReport(labels, pred, { labels: names.map((_, i) => i), targetNames: names });
   return { accuracy: r.accuracy, macroF1: r.macroAvg.f1, report: formatClassificationReport(r, 4) };
+}
+
+function argmax(x: ArrayLike<number>, offset: number, n: number): number {
+  let best = 0;
+  for (let c = 1; c < n; c++) if (x[offset + c] > x[offset + best]) best = c;
+  return best;
 }
 
 export interface ClassifierTrainSetup {
@@ -96,7 +113,7 @@ export async function trainClassifier(s: ClassifierTrainSetup, run: RunOptions):
     augment: s.augment,
     loss: (b) => ({ loss: crossEntropy(s.model.call(b.x), b.y, { labelSmoothing: c.labelSmoothing }), tokens: b.tokens }),
     evaluate: () => {
-      const r = scoreClassifier(s.model, s.valid, s.names);
+      const r = scoreClassifier([{ model: s.model, data: s.valid }], s.names);
       return { accuracy: r.accuracy, macroF1: r.macroF1 };
     },
     checkpoint: s.checkpoint,
@@ -107,39 +124,65 @@ export async function trainClassifier(s: ClassifierTrainSetup, run: RunOptions):
   return { out: run.out, steps: r.step, seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, stoppedBy: r.stoppedBy, best: r.best, metrics: r.lastEval };
 }
 
-/** A Predictor over a classifier: output = label name, alternatives = every class with its probability. */
+/** One model of a ClassifierPredictor, with how it reads inputs. */
+export interface ClassifierMember<I> {
+  model: ClassifierModel;
+  /** Validates and encodes inputs into one model batch. */
+  encode(inputs: readonly unknown[]): { x: Tensor; items: I[] };
+  /** Labels of the tokens of an item for attention maps (queries = keys). */
+  tokenLabels(item: I): string[];
+}
+
+/**
+ * A Predictor over a classifier, or over a checkpoint ensemble of classifiers that averages the
+ * members' class probabilities: output = label name, alternatives = every class with its
+ * probability. An ensemble's attention maps are every member's, named `member<k>.<module>`.
+ */
 export class ClassifierPredictor<I> implements Predictor {
   constructor(
     readonly task: string,
     readonly dir: string,
     readonly config: Readonly<Record<string, unknown>>,
-    readonly model: ClassifierModel,
     readonly names: string[],
-    /** Validates and encodes inputs into one model batch. */
-    private readonly encode: (inputs: readonly unknown[]) => { x: Tensor; items: I[] },
-    /** Labels of the tokens of item b for attention maps (queries = keys). */
-    private readonly tokenLabels: (item: I) => string[],
-  ) {}
+    readonly members: readonly ClassifierMember<I>[],
+  ) {
+    if (members.length === 0) throw new CheckpointError(`${task}: a predictor needs at least one model, received none.`);
+  }
+
+  get model(): ClassifierModel {
+    return this.members[0].model;
+  }
 
   validateInput(input: unknown): void {
-    this.encode([input]);
+    for (const m of this.members) m.encode([input]);
   }
 
   predict(inputs: readonly unknown[], options: PredictOptions = {}): Prediction[] {
-    const { x, items } = this.encode(inputs);
-    this.model.eval();
-    const rec = options.attention ? new AttentionRecorder(this.model as never) : null;
-    const logits = noGrad(() => (rec ? rec.record(() => this.model.forward(x)) : this.model.forward(x))); // (B, C)
-    const p = softmax(logits, -1);
-    const C = p.shape[1];
+    const C = this.names.length;
+    const K = this.members.length;
+    const avg = new Float64Array(inputs.length * C);
+    const attention: AttentionMap[][] = inputs.map(() => []);
+    this.members.forEach((m, k) => {
+      const { x, items } = m.encode(inputs);
+      m.model.eval();
+      const rec = options.attention ? new AttentionRecorder(m.model as never) : null;
+      const logits = noGrad(() => (rec ? rec.record(() => m.model.forward(x)) : m.model.forward(x))); // (B, C)
+      const p = softmax(logits, -1).data as Float32Array;
+      for (let i = 0; i < avg.length; i++) avg[i] += p[i] / K;
+      if (rec) {
+        items.forEach((item, b) => {
+          const labels = m.tokenLabels(item);
+          for (const map of rec.toAttentionMaps(b)) {
+            attention[b].push({ ...map, name: K > 1 ? `member${k}.${map.name}` : map.name, queryTokens: labels, keyTokens: labels } as AttentionMap);
+          }
+        });
+      }
+    });
     return inputs.map((input, b) => {
-      const row = Array.from(p.data.subarray(b * C, (b + 1) * C) as Float32Array);
+      const row = Array.from(avg.subarray(b * C, (b + 1) * C));
       const order = row.map((s, c) => [s, c]).sort((u, v) => v[0] - u[0]);
       const out: Prediction = { input, output: this.names[order[0][1]], alternatives: order.map(([s, c]) => ({ output: this.names[c], score: s })) };
-      if (rec) {
-        const labels = this.tokenLabels(items[b]);
-        out.attention = rec.toAttentionMaps(b).map((m) => ({ ...m, queryTokens: labels, keyTokens: labels })) as AttentionMap[];
-      }
+      if (options.attention) out.attention = attention[b];
       return out;
     });
   }

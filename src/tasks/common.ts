@@ -5,7 +5,7 @@
  */
 import type { ConfigSchema } from '../models/config.js';
 import { resolveConfig } from '../models/config.js';
-import { ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../errors.js';
 import { SGD } from '../train/optim/sgd.js';
 import { Adam, AdamW } from '../train/optim/adam.js';
 import { paramGroups, type HasNamedParameters, type Optimizer } from '../train/optim/optimizer.js';
@@ -176,6 +176,17 @@ export interface TaskDefinition {
   spec: TaskSpec<TrainConfig>;
   /** Trains into run.out with the given (already resolved) config. */
   train(config: Record<string, unknown>, run: RunOptions): Promise<TrainSummary>;
-  evaluate(dir: string, options: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult>;
-  loadPredictor(dir: string): Promise<Predictor>;
+  /** Evaluates one model directory, or a checkpoint ensemble of several. */
+  evaluate(dir: ModelDirs, options: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult>;
+  /** Loads one model directory, or a checkpoint ensemble of several, as a Predictor. */
+  loadPredictor(dir: ModelDirs): Promise<Predictor>;
+}
+
+/** One model directory, or the directories of a checkpoint ensemble (models trained on the same data). */
+export type ModelDirs = string | readonly string[];
+
+export function modelDirList(dir: ModelDirs): string[] {
+  const dirs = typeof dir === 'string' ? [dir] : [...dir];
+  if (dirs.length === 0) throw new CheckpointError('received no model directory. Give one, or several for a checkpoint ensemble.');
+  return dirs;
 }

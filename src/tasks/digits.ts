@@ -19,9 +19,12 @@ import type { Generator } from '../tensor/rng.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
-import { ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierModel } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, resolveTaskConfig, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
+  ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+} from './classify.js';
+import {
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
+  type EvalResult,
 } from './common.js';
 
 export interface DigitsConfig extends TrainConfig {
@@ -148,26 +151,40 @@ async function loadModel(dir: string): Promise<{ model: ViT; config: Record<stri
   return { model, config: ck.config };
 }
 
-export async function loadDigitsPredictor(dir: string): Promise<ClassifierPredictor<Float32Array>> {
-  const { model, config } = await loadModel(dir);
-  const patches = Number((config.model as Record<string, unknown>).patchSize ?? 2);
-  const labels = ['<cls>', ...Array.from({ length: (8 / patches) ** 2 }, (_, i) => `p${Math.floor(i / (8 / patches))},${i % (8 / patches)}`)];
-  return new ClassifierPredictor('digits', dir, config, model as unknown as ClassifierModel, NAMES, (inputs) => {
-    const items = inputs.map(parseImage);
-    const x = new Float32Array(items.length * DIGITS_PIXELS);
-    items.forEach((im, b) => x.set(im, b * DIGITS_PIXELS));
-    return { x: new Tensor(x, [items.length, 1, 8, 8]), items };
-  }, () => labels);
+/** Loads a digits model directory, or several as a checkpoint ensemble (class probabilities averaged). */
+export async function loadDigitsPredictor(dir: ModelDirs): Promise<ClassifierPredictor<Float32Array>> {
+  const dirs = modelDirList(dir);
+  const loaded = await Promise.all(dirs.map(loadModel));
+  const members = loaded.map(({ model, config }): ClassifierMember<Float32Array> => {
+    const patches = Number((config.model as Record<string, unknown>).patchSize ?? 2);
+    const labels = ['<cls>', ...Array.from({ length: (8 / patches) ** 2 }, (_, i) => `p${Math.floor(i / (8 / patches))},${i % (8 / patches)}`)];
+    return {
+      model: model as unknown as ClassifierModel,
+      encode: (inputs) => {
+        const items = inputs.map(parseImage);
+        const x = new Float32Array(items.length * DIGITS_PIXELS);
+        items.forEach((im, b) => x.set(im, b * DIGITS_PIXELS));
+        return { x: new Tensor(x, [items.length, 1, 8, 8]), items };
+      },
+      tokenLabels: () => labels,
+    };
+  });
+  return new ClassifierPredictor('digits', dirs.join(','), loaded[0].config, NAMES, members);
 }
 
-async function evaluate(dir: string, o: { split: string; limit?: number }): Promise<EvalResult> {
-  const { model } = await loadModel(dir);
+/** Scores a model directory, or a checkpoint ensemble of several, on a split. */
+async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
+  const dirs = modelDirList(dir);
   if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`digits eval: split '${o.split}', expected train, valid or test.`);
-  const set = loadDigits()[o.split];
-  const r = scoreClassifier(model as unknown as ClassifierModel, dataOf(set), NAMES);
+  const loaded = await Promise.all(dirs.map(loadModel));
+  const all = dataOf(loadDigits()[o.split]);
+  const n = o.limit && o.limit > 0 ? Math.min(o.limit, all.labels.length) : all.labels.length;
+  const data: ClassifierData = { labels: all.labels.subarray(0, n), inputs: all.inputs };
+  const r = scoreClassifier(loaded.map(({ model }) => ({ model: model as unknown as ClassifierModel, data })), NAMES);
+  const what = dirs.length > 1 ? `, ensemble of ${dirs.length} models` : '';
   return {
-    split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: set.labels.length },
-    report: `digits ${o.split}: ${set.labels.length} images, accuracy ${(100 * r.accuracy).toFixed(2)}%\n${r.report}`,
+    split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: n },
+    report: `digits ${o.split}: ${n} images${what}, accuracy ${(100 * r.accuracy).toFixed(2)}%\n${r.report}`,
   };
 }
 

@@ -26,12 +26,12 @@ import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { wordErrorRate, phonemeErrorRate } from '../train/metrics.js';
 import { Trainer } from '../train/trainer.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
-import { CheckpointError, ValueError } from '../errors.js';
+import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import type { AttentionMap, Prediction, PredictOptions, Predictor } from './predictor.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, resolveTaskConfig, makeOptimizer, makeScheduler, trainerOptions,
-  type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type TrainSummary, type EvalResult,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, modelDirList, resolveTaskConfig, makeOptimizer, makeScheduler, trainerOptions,
+  type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type TrainSummary, type EvalResult,
 } from './common.js';
 
 export interface G2PConfig extends TrainConfig {
@@ -137,7 +137,11 @@ export function decodeWords(model: Seq2SeqTransformer, src: Vocab, tgt: Vocab, w
 
 /** WER and PER of the model on evaluation words. */
 export function scoreWords(model: Seq2SeqTransformer, src: Vocab, tgt: Vocab, items: readonly G2PWord[], beamSize = 1): { wer: number; per: number; preds: string[][] } {
-  const preds = decodeWords(model, src, tgt, items.map((w) => w.word), beamSize).map((h) => h[0].phonemes);
+  return errorRates(decodeWords(model, src, tgt, items.map((w) => w.word), beamSize).map((h) => h[0].phonemes), items);
+}
+
+/** WER and PER of predicted pronunciations against evaluation words (any reference counts). */
+function errorRates(preds: string[][], items: readonly G2PWord[]): { wer: number; per: number; preds: string[][] } {
   const refs = items.map((w) => w.pronunciations);
   return { wer: wordErrorRate(preds, refs), per: phonemeErrorRate(preds, refs), preds };
 }
@@ -225,8 +229,9 @@ export class G2PPredictor implements Predictor {
   predict(inputs: readonly unknown[], options: PredictOptions = {}): Prediction[] {
     const words = inputs.map((x) => this.normalize(x));
     const nBest = options.nBest ?? 1;
-    const beam = Math.max(Number(this.config.beamSize ?? 1), nBest);
-    const hyps = this.models.length > 1 ? this.ensembleDecode(words) : decodeWords(this.model, this.srcVocab, this.tgtVocab, words, beam, nBest);
+    // An ensemble decodes greedily, whatever beamSize its first model was trained with.
+    const beam = this.models.length > 1 ? nBest : Math.max(Number(this.config.beamSize ?? 1), nBest);
+    const hyps = this.decode(words, beam, nBest);
     return words.map((w, i) => {
       const best = hyps[i][0];
       const p: Prediction = { input: inputs[i], output: best.phonemes.join(' ') };
@@ -251,6 +256,20 @@ export class G2PPredictor implements Predictor {
       const k = m.kind === 'cross' || enc ? letters : queries;
       return { ...m, queryTokens: q, keyTokens: k };
     });
+  }
+
+  /**
+   * Decodes words: one model greedily or with beam search; an ensemble greedily, averaging the
+   * models' log-probabilities at each step (beam search over an ensemble is not implemented).
+   */
+  decode(words: readonly string[], beamSize = 1, nBest = 1, batch = 256): { phonemes: string[]; score: number }[][] {
+    if (this.models.length === 1) return decodeWords(this.model, this.srcVocab, this.tgtVocab, words, beamSize, nBest, batch);
+    if (beamSize > 1 || nBest > 1) {
+      throw new ConfigError(`g2p: a checkpoint ensemble of ${this.models.length} models decodes greedily; beam size ${beamSize} / n-best ${nBest} was asked for, and beam search over an ensemble is not implemented. Fix: use beam size 1, or one model for beam search.`);
+    }
+    const out: { phonemes: string[]; score: number }[][] = [];
+    for (let i = 0; i < words.length; i += batch) out.push(...this.ensembleDecode(words.slice(i, i + batch)));
+    return out;
   }
 
   /** Greedy decoding that averages the log-probabilities of several checkpoints at each step. */
@@ -315,8 +334,8 @@ async function loadModel(dir: string): Promise<{ model: Seq2SeqTransformer; conf
 }
 
 /** Loads one model directory, or several (an ensemble averaging log-probabilities) when given a list. */
-export async function loadG2PPredictor(dir: string | string[]): Promise<G2PPredictor> {
-  const dirs = Array.isArray(dir) ? dir : [dir];
+export async function loadG2PPredictor(dir: ModelDirs): Promise<G2PPredictor> {
+  const dirs = modelDirList(dir);
   const loaded = await Promise.all(dirs.map(loadModel));
   const first = loaded[0];
   for (const [i, l] of loaded.entries()) {
@@ -327,19 +346,21 @@ export async function loadG2PPredictor(dir: string | string[]): Promise<G2PPredi
   return new G2PPredictor(dirs.join(','), first.config, loaded.map((l) => l.model), first.src, first.tgt);
 }
 
-async function evaluate(dir: string, o: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult> {
+/** Scores a model directory, or a checkpoint ensemble of several (greedy), on a split. */
+async function evaluate(dir: ModelDirs, o: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult> {
   const pred = await loadG2PPredictor(dir);
   const data = loadCmudict();
   if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`g2p eval: split '${o.split}', expected train, valid or test.`);
   const all = data[o.split].words;
   const items = o.limit && o.limit > 0 ? all.slice(0, o.limit) : all;
-  const beam = o.beamSize ?? Number(pred.config.beamSize ?? 1);
+  const ensemble = pred.models.length > 1;
+  const beam = o.beamSize ?? (ensemble ? 1 : Number(pred.config.beamSize ?? 1));
   const t0 = Date.now();
-  const r = scoreWords(pred.model, pred.srcVocab, pred.tgtVocab, items, beam);
+  const r = errorRates(pred.decode(items.map((w) => w.word), beam).map((h) => h[0].phonemes), items);
   const seconds = (Date.now() - t0) / 1000;
   const examples = items.slice(0, 8).map((w, i) => `  ${w.word.padEnd(16)} ${r.preds[i].join(' ').padEnd(28)} ref: ${w.pronunciations.map((p) => p.join(' ')).join(' | ')}`);
   const report = [
-    `g2p ${o.split}: ${items.length}${items.length < all.length ? ` of ${all.length}` : ''} words, ${beam > 1 ? `beam ${beam}` : 'greedy'} decoding, ${seconds.toFixed(1)} s`,
+    `g2p ${o.split}: ${items.length}${items.length < all.length ? ` of ${all.length}` : ''} words${ensemble ? `, ensemble of ${pred.models.length} models` : ''}, ${beam > 1 ? `beam ${beam}` : 'greedy'} decoding, ${seconds.toFixed(1)} s`,
     `  WER ${(100 * r.wer).toFixed(2)}%   PER ${(100 * r.per).toFixed(2)}%   (a word is correct if it equals any reference pronunciation)`,
     ...examples,
   ].join('\n');
@@ -350,5 +371,5 @@ export const G2P_TASK: TaskDefinition = {
   spec: SPEC as unknown as TaskSpec<TrainConfig>,
   train,
   evaluate,
-  loadPredictor: (dir) => loadG2PPredictor(dir),
+  loadPredictor: loadG2PPredictor,
 };

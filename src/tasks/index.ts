@@ -9,8 +9,8 @@ import '../ops/methods.js';
 import { readModelConfig } from '../io/checkpoint.js';
 import { CheckpointError } from '../errors.js';
 import type { Predictor } from './predictor.js';
-import type { TaskDefinition } from './common.js';
-import { G2P_TASK, loadG2PPredictor } from './g2p.js';
+import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition } from './common.js';
+import { G2P_TASK } from './g2p.js';
 import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
 
@@ -28,20 +28,31 @@ export function getTask(name: string): TaskDefinition {
 
 /**
  * Loads the model directory `dir` (its config.json names the task) as a Predictor. A list of
- * directories loads an ensemble that averages their log-probabilities (tasks that support it: g2p).
+ * directories of one task loads a checkpoint ensemble: classifiers average their class
+ * probabilities, g2p averages log-probabilities at each decoding step.
  */
-export async function loadPredictor(dir: string | readonly string[]): Promise<Predictor> {
-  const dirs = typeof dir === 'string' ? [dir] : [...dir];
-  if (dirs.length === 0) throw new CheckpointError('loadPredictor: received no model directory.');
-  const task = readModelConfig(dirs[0]).task;
+export async function loadPredictor(dir: ModelDirs): Promise<Predictor> {
+  return taskOf(dir).loadPredictor(dir);
+}
+
+/** Evaluates a model directory, or a checkpoint ensemble of several, on a split. */
+export async function evaluate(dir: ModelDirs, options: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult> {
+  return taskOf(dir).evaluate(dir, options);
+}
+
+/** The task of model directories, read from their config.json; an ensemble's must agree. */
+export function taskOf(dir: ModelDirs): TaskDefinition {
+  const dirs = modelDirList(dir);
+  const tasks = dirs.map((d) => readModelConfig(d).task);
+  const task = tasks[0];
   if (!(task in TASKS)) {
     throw new CheckpointError(`${dirs[0]}/config.json: task '${task}' is not known to this version of heed. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
   }
-  if (dirs.length > 1) {
-    if (task !== 'g2p') throw new CheckpointError(`loadPredictor: checkpoint ensembles are supported for g2p only; '${dirs[0]}' is a '${task}' model.`);
-    return loadG2PPredictor(dirs);
+  const other = tasks.findIndex((t) => t !== task);
+  if (other >= 0) {
+    throw new CheckpointError(`checkpoint ensemble: '${dirs[other]}' is a '${tasks[other]}' model but '${dirs[0]}' is a '${task}' model; an ensemble's models must share a task and its data.`);
   }
-  return TASKS[task].loadPredictor(dirs[0]);
+  return TASKS[task];
 }
 
-export type { TaskDefinition, TrainConfig, EvalResult, TrainSummary, RunOptions } from './common.js';
+export type { TaskDefinition, TrainConfig, EvalResult, TrainSummary, RunOptions, ModelDirs } from './common.js';

@@ -24,9 +24,11 @@ import { manualSeed } from '../tensor/rng.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
-import { ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierModel } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, resolveTaskConfig, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
+  ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+} from './classify.js';
+import {
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
 } from './common.js';
 
 export interface SpamConfig extends TrainConfig {
@@ -186,33 +188,49 @@ async function loadModel(dir: string): Promise<{ model: EncoderClassifier; confi
   return { model, config: ck.config, vocab };
 }
 
-export async function loadSpamPredictor(dir: string): Promise<ClassifierPredictor<string[]>> {
-  const { model, config, vocab } = await loadModel(dir);
-  const maxLen = Number(model.config.maxLen);
-  const reading = readingOf(config);
-  const cls = model.config.pooling === 'cls';
-  return new ClassifierPredictor('spam', dir, config, model as unknown as ClassifierModel, NAMES, (inputs) => {
-    const items = inputs.map((x, i) => {
-      if (typeof x !== 'string') throw new ValueError(`spam: input ${i} must be the text of a mail (its subject and body, or the raw message with its headers) as a string, received ${typeof x}.`);
-      if (x.trim() === '') throw new ValueError(`spam: input ${i} is empty. Fix: pass the subject and body of a mail, or the raw message.`);
-      const words = mailWords(inputText(x, reading), maxLen, reading.truncation);
-      if (words.length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
-      return words;
-    });
-    const p = padSequences(items.map((w) => vocab.encode(w, { unknown: 'unk' })));
-    return { x: new Tensor(p.data, p.shape), items };
-  }, (words) => (cls ? ['<cls>', ...words] : words));
+/** Loads a spam model directory, or several as a checkpoint ensemble (class probabilities averaged). */
+export async function loadSpamPredictor(dir: ModelDirs): Promise<ClassifierPredictor<string[]>> {
+  const dirs = modelDirList(dir);
+  const loaded = await Promise.all(dirs.map(loadModel));
+  const members = loaded.map(({ model, config, vocab }): ClassifierMember<string[]> => {
+    const maxLen = Number(model.config.maxLen);
+    const reading = readingOf(config);
+    const cls = model.config.pooling === 'cls';
+    return {
+      model: model as unknown as ClassifierModel,
+      encode: (inputs) => {
+        const items = inputs.map((x, i) => {
+          if (typeof x !== 'string') throw new ValueError(`spam: input ${i} must be the text of a mail (its subject and body, or the raw message with its headers) as a string, received ${typeof x}.`);
+          if (x.trim() === '') throw new ValueError(`spam: input ${i} is empty. Fix: pass the subject and body of a mail, or the raw message.`);
+          const words = mailWords(inputText(x, reading), maxLen, reading.truncation);
+          if (words.length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
+          return words;
+        });
+        const p = padSequences(items.map((w) => vocab.encode(w, { unknown: 'unk' })));
+        return { x: new Tensor(p.data, p.shape), items };
+      },
+      tokenLabels: (words) => (cls ? ['<cls>', ...words] : words),
+    };
+  });
+  return new ClassifierPredictor('spam', dirs.join(','), loaded[0].config, NAMES, members);
 }
 
-async function evaluate(dir: string, o: { split: string; limit?: number }): Promise<EvalResult> {
-  const { model, config, vocab } = await loadModel(dir);
+/** Scores a model directory, or a checkpoint ensemble of several, on a split. */
+async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
+  const dirs = modelDirList(dir);
   if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`spam eval: split '${o.split}', expected train, valid or test.`);
+  const loaded = await Promise.all(dirs.map(loadModel));
   const all = (await loadSpamAssassin())[o.split];
   const set = o.limit && o.limit > 0 ? all.slice(0, o.limit) : all;
-  const r = scoreClassifier(model as unknown as ClassifierModel, dataOf(set, vocab, Number(model.config.maxLen), readingOf(config)), NAMES);
+  const members = loaded.map(({ model, config, vocab }) => ({
+    model: model as unknown as ClassifierModel,
+    data: dataOf(set, vocab, Number(model.config.maxLen), readingOf(config)),
+  }));
+  const r = scoreClassifier(members, NAMES);
+  const what = dirs.length > 1 ? `, ensemble of ${dirs.length} models` : '';
   return {
     split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: set.length },
-    report: `spam ${o.split}: ${set.length} mails, accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${(100 * r.macroF1).toFixed(2)}%\n${r.report}`,
+    report: `spam ${o.split}: ${set.length} mails${what}, accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${(100 * r.macroF1).toFixed(2)}%\n${r.report}`,
   };
 }
 

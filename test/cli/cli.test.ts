@@ -60,6 +60,18 @@ test('heed train writes a model directory that predict and eval load', async () 
   assert.ok(pred.attention.some((m: { kind: string }) => m.kind === 'cross'));
 });
 
+test('heed eval and predict take a comma-separated checkpoint ensemble; an empty entry is a ConfigError', async () => {
+  const e = await run('eval', `${model},${model}`, '--limit', '10', '--split', 'valid');
+  assert.equal(e.code, 0, e.err);
+  assert.match(e.out, /ensemble of 2 models/);
+  const bad = await run('eval', `${model},,${model}`);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.err, /empty directory name/);
+  const p = await run('predict', `${model},${model}`, 'cat', '--n-best', '2');
+  assert.notEqual(p.code, 0);
+  assert.match(p.err, /beam search over an ensemble is not implemented/);
+});
+
 test('--resume continues the saved run', async () => {
   const r = await run('train', 'g2p', '--out', model, '--resume', '--max-steps', '5', '--progress', 'none');
   assert.equal(r.code, 0, r.err);

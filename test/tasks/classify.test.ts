@@ -1,16 +1,16 @@
 // digits and spam tasks: train a few steps, then the Predictor contract and input validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIGITS_TASK, parseImage, shiftImages } from '../../src/tasks/digits.js';
 import { SPAM_TASK, mailWords, tokenize, topWords } from '../../src/tasks/spam.js';
 import { resolveTaskConfig } from '../../src/tasks/common.js';
-import { loadPredictor } from '../../src/tasks/index.js';
+import { evaluate, loadPredictor } from '../../src/tasks/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
 import { Generator } from '../../src/tensor/rng.js';
-import { ValueError } from '../../src/errors.js';
+import { CheckpointError, ValueError } from '../../src/errors.js';
 
 const tmp = () => join(mkdtempSync(join(tmpdir(), 'heed-cls-')), 'model');
 const quiet = { progress: 'none' as const, print: () => {} };
@@ -33,6 +33,40 @@ test('digits: trains, predicts a label with class probabilities and attention ma
   assert.equal(parseImage(img)[16], 16 / 16);
   const e = await DIGITS_TASK.evaluate(dir, { split: 'test' });
   assert.equal(e.metrics.examples, 180);
+});
+
+test('a checkpoint ensemble averages its members\' class probabilities, in predict and in evaluate', async () => {
+  const dirs = [tmp(), tmp()];
+  for (const [seed, dir] of dirs.entries()) {
+    const c = resolveTaskConfig(DIGITS_TASK.spec, { seed, dModel: 16, numLayers: 1, dimFeedforward: 32, maxSteps: 3, evalEvery: 0, warmupSteps: 1 });
+    await DIGITS_TASK.train(c as never, { out: dir, runId: `t${seed}`, ...quiet });
+  }
+  const [a, b, e] = await Promise.all([loadPredictor(dirs[0]), loadPredictor(dirs[1]), loadPredictor(dirs)]);
+  const img = Array.from({ length: 64 }, (_, i) => (i * 7) % 17);
+  const probs = (p: typeof a) => Object.fromEntries(p.predict([img])[0].alternatives!.map((x) => [String(x.output), x.score]));
+  const [pa, pb, pe] = [probs(a), probs(b), probs(e)];
+  assert.notDeepEqual(pa, pb); // two different models, so the average is a real test
+  for (const label of Object.keys(pa)) assert.ok(Math.abs(pe[label] - (pa[label] + pb[label]) / 2) < 1e-6, label);
+  const names = e.predict([img], { attention: true })[0].attention!.map((m) => m.name);
+  assert.ok(names.some((n) => n.startsWith('member0.')) && names.some((n) => n.startsWith('member1.')), names.join(' '));
+  // evaluate: a model twice scores as the model; a real ensemble says what it is
+  const one = await evaluate(dirs[0], { split: 'valid' });
+  const twice = await evaluate([dirs[0], dirs[0]], { split: 'valid' });
+  assert.equal(twice.metrics.accuracy, one.metrics.accuracy);
+  const both = await evaluate(dirs, { split: 'test', limit: 50 });
+  assert.equal(both.metrics.examples, 50);
+  assert.match(both.report, /ensemble of 2 models/);
+});
+
+test('a checkpoint ensemble of models of different tasks is refused, naming both', async () => {
+  const digits = tmp();
+  const c = resolveTaskConfig(DIGITS_TASK.spec, { dModel: 16, numLayers: 1, dimFeedforward: 32, maxSteps: 1, evalEvery: 0, warmupSteps: 1 });
+  await DIGITS_TASK.train(c as never, { out: digits, runId: 't', ...quiet });
+  const other = tmp();
+  mkdirSync(other);
+  writeFileSync(join(other, 'config.json'), JSON.stringify({ format: 'heed.model', version: 1, task: 'g2p', config: {}, files: {} }));
+  await assert.rejects(() => loadPredictor([digits, other]), (err: Error) => err instanceof CheckpointError && /is a 'g2p' model/.test(err.message) && /'digits' model/.test(err.message));
+  await assert.rejects(() => evaluate([], { split: 'test' }), CheckpointError);
 });
 
 test('digit shifts move pixels and keep the shape', () => {

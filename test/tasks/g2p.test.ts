@@ -52,6 +52,14 @@ test('a checkpoint ensemble of one model twice predicts what the model predicts'
   assert.deepEqual(e.predict(words).map((x) => x.output), p.predict(words).map((x) => x.output));
 });
 
+test('a g2p ensemble evaluates greedily and refuses beam search with a ConfigError', async () => {
+  const one = await G2P_TASK.evaluate(dir, { split: 'valid', limit: 12 });
+  const twice = await G2P_TASK.evaluate([dir, dir], { split: 'valid', limit: 12 });
+  assert.equal(twice.metrics.wer, one.metrics.wer);
+  assert.match(twice.report, /ensemble of 2 models/);
+  await assert.rejects(() => G2P_TASK.evaluate([dir, dir], { split: 'valid', limit: 4, beamSize: 3 }), (e: Error) => e instanceof ConfigError && /beam search over an ensemble is not implemented/.test(e.message));
+});
+
 test('input validation: non-strings, empty words, unknown characters, too long', () => {
   assert.throws(() => p.validateInput(null), ValueError);
   assert.throws(() => p.validateInput(''), /empty word/);

@@ -1,9 +1,9 @@
 /**
  * heed predict <model-dir>[,<model-dir>...] <input...> [--n-best K] [--attention] [--json]
  * With no inputs and a non-TTY stdin, reads one input per line from stdin.
- * Several comma-separated directories form a checkpoint ensemble (log-probabilities averaged).
+ * Several comma-separated directories form a checkpoint ensemble (probabilities averaged).
  */
-import { parseArgs } from '../args.js';
+import { modelDirsArg, parseArgs } from '../args.js';
 import { loadPredictor } from '../../tasks/index.js';
 import { ConfigError, ValueError } from '../../errors.js';
 import type { Command } from '../main.js';
@@ -28,7 +28,7 @@ export async function runPredict(args: string[]): Promise<number> {
   }
   const nBest = parsed.flags.nBest === undefined ? 1 : Number(parsed.flags.nBest);
   if (!Number.isInteger(nBest) || nBest < 1) throw new ConfigError(`heed predict: --n-best must be a positive integer, received '${String(parsed.flags.nBest)}'.`);
-  const predictor = await loadPredictor(dirArg.includes(',') ? dirArg.split(',') : dirArg);
+  const predictor = await loadPredictor(modelDirsArg(dirArg));
   for (const x of inputs) predictor.validateInput(x); // fail before any work, naming the bad input
   const preds = predictor.predict(inputs, { nBest, attention: parsed.flags.attention === true });
   for (const p of preds) {

@@ -14,6 +14,7 @@
       "native/crossentropy.cpp",
       "native/optim.cpp",
       "native/int8.cpp",
+      "native/layout.cpp",
     ],
     "common_cflags": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC", "-Wall", "-Wno-unused-function"],
   },

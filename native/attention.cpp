@@ -39,15 +39,6 @@ constexpr int64_t BQF = HEED_ATT_BQF;
 constexpr int64_t BK = 128;
 constexpr int64_t BKB = HEED_ATT_BKB;
 
-HEED_INLINE uint32_t lowbias32(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352du;
-  x ^= x >> 15;
-  x *= 0x846ca68bu;
-  x ^= x >> 16;
-  return x;
-}
-
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
 // Number of keys query i may see, as a prefix [0, end): causal and key-length limits.

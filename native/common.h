@@ -51,6 +51,18 @@ HEED_INLINE vf vsplat(float x) {
   return (vf)_mm_set1_ps(x);
 #endif
 }
+// Chris Wellons' lowbias32 integer hash, on a uint32_t or on each lane of a vu: the dropout
+// masks (attention and the dropout kernel) keep element i iff lowbias32(i ^ lowbias32(seed)) ≥ p·2³².
+template <class U>
+HEED_INLINE U lowbias32(U x) {
+  x ^= x >> 16;
+  x *= 0x7feb352du;
+  x ^= x >> 15;
+  x *= 0x846ca68bu;
+  x ^= x >> 16;
+  return x;
+}
+
 HEED_INLINE vf vmax(vf a, vf b) { return a > b ? a : b; }
 HEED_INLINE vf vmin(vf a, vf b) { return a < b ? a : b; }
 HEED_INLINE vf vselect(vi m, vf a, vf b) { return m ? a : b; }

@@ -62,6 +62,12 @@ struct KernelTable {
   void (*quantizePerChannel)(const float* w, int8_t* q, float* scales, int64_t n, int64_t k);
   void (*int8Gemm)(const float* x, const int8_t* wq, const float* wScales, float* out, int64_t m, int64_t n,
                    int64_t k, const float* bias);
+  // out = x permuted: out's dim d is x's dim perm[d]; shape and perm have nd entries (nd <= 16).
+  void (*permute)(const float* x, float* out, const int64_t* shape, const int64_t* perm, int nd);
+  // x viewed as (outer, size, inner) → out (outer, inner); op 0 sum, 1 max, 2 min.
+  void (*reduceAxis)(int op, const float* x, float* out, int64_t outer, int64_t size, int64_t inner);
+  // out[i] = x[i]/(1−p) where lowbias32(i ^ lowbias32(seed)) ≥ p·2³², else 0.
+  void (*dropout)(const float* x, float* out, int64_t n, double p, uint32_t seed);
   // Sustained fp32 FMA rate of this ISA's widest vectors, GFLOP/s, on `threads` threads.
   double (*peakFlops)(int threads);
 };

@@ -32,6 +32,9 @@ void crossEntropyBackward(const float*, const int32_t*, const float*, const floa
 void adamwStep(float*, const float*, float*, float*, int64_t, float, float, float, float, float, double);
 void quantizePerChannel(const float*, int8_t*, float*, int64_t, int64_t);
 void int8Gemm(const float*, const int8_t*, const float*, float*, int64_t, int64_t, int64_t, const float*);
+void permute(const float*, float*, const int64_t*, const int64_t*, int);
+void reduceAxis(int, const float*, float*, int64_t, int64_t, int64_t);
+void dropout(const float*, float*, int64_t, double, uint32_t);
 
 const KernelTable& table() {
   static const KernelTable t = [] {
@@ -58,6 +61,9 @@ const KernelTable& table() {
     k.adamwStep = adamwStep;
     k.quantizePerChannel = quantizePerChannel;
     k.int8Gemm = int8Gemm;
+    k.permute = permute;
+    k.reduceAxis = reduceAxis;
+    k.dropout = dropout;
     return k;
   }();
   return t;

@@ -9,12 +9,14 @@ import { AutogradError, ShapeError, fmtShape } from '../errors.js';
 import { alloc, isFloat } from '../tensor/dtype.js';
 import { sameShape } from '../tensor/shape.js';
 import { setGradEnabled } from './mode.js';
+import { k } from '../backend/registry.js';
+import { BinaryOp } from '../backend/js/elementwise.js';
 
 function accumulate(into: Tensor | undefined, g: Tensor): Tensor {
   if (into === undefined) return g;
+  // A new buffer: `into` may be the very tensor another node received as its gradient.
   const out = alloc(into.dtype, into.data.length);
-  const a = into.data, b = g.data;
-  for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  k.binarySame(BinaryOp.add, into.data as Float32Array, g.data as Float32Array, out as Float32Array);
   return new Tensor(out, into.shape);
 }
 

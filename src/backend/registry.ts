@@ -68,14 +68,20 @@ type AnyFn = (...args: unknown[]) => unknown;
 const SMALL_ELEMENTWISE = 256;
 const OUTPUT_ARG: Partial<Record<KernelName, number>> = { binarySame: 3, unary: 2, unaryBackward: 4 };
 
+/** permute also moves int32 and uint8 data (ids, masks); the native kernel copies float32 only. */
+const FLOAT32_ONLY_ARG: Partial<Record<KernelName, number>> = { permute: 0 };
+
 /**
  * Wraps a native kernel: float64 (used by gradcheck) runs on the reference kernel, since
- * native kernels take float32 only; so do small elementwise calls (see SMALL_ELEMENTWISE).
+ * native kernels take float32 only; so do other typed arrays where FLOAT32_ONLY_ARG says, and
+ * small elementwise calls (see SMALL_ELEMENTWISE).
  */
 function withFallbacks(name: KernelName, nativeFn: AnyFn, referenceFn: AnyFn): AnyFn {
   const out = OUTPUT_ARG[name];
+  const f32Only = FLOAT32_ONLY_ARG[name];
   return (...args: unknown[]) => {
     if (out !== undefined && (args[out] as Float32Array).length < SMALL_ELEMENTWISE) return referenceFn(...args);
+    if (f32Only !== undefined && !(args[f32Only] instanceof Float32Array)) return referenceFn(...args);
     for (const a of args) if (a instanceof Float64Array) return referenceFn(...args);
     return nativeFn(...args);
   };

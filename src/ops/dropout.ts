@@ -8,8 +8,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/node.js';
 import { defaultGenerator, type Generator } from '../tensor/rng.js';
 import { ValueError } from '../errors.js';
-import { lowbias32 } from '../backend/js/dropout-hash.js';
-import { requireFloat, floatTensor } from './util.js';
+import { k } from '../backend/registry.js';
+import { requireFloat, floatTensor, f32 } from './util.js';
 
 export interface DropoutOptions {
   training?: boolean;
@@ -21,22 +21,15 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   if (!(p >= 0 && p <= 1)) throw new ValueError(`dropout: p=${p}, expected a probability in [0, 1].`);
   if (!(options.training ?? true) || p === 0) return x;
   const g = options.generator ?? defaultGenerator;
-  const scale = p === 1 ? 0 : 1 / (1 - p);
-  const keep = new Uint8Array(x.size);
-  const out = floatTensor(x.dtype, x.shape);
-  const xd = x.data, od = out.data;
   // One generator draw seeds a counter-based hash over the elements (the same hash the fused
-  // attention kernel uses): element i is kept iff lowbias32(i ^ lowbias32(seed)) / 2³² ≥ p.
-  const threshold = p * 4294967296;
-  const mixed = lowbias32(g.nextU32());
-  for (let i = 0; i < keep.length; i++) {
-    if (lowbias32(i ^ mixed) >= threshold) { keep[i] = 1; od[i] = xd[i] * scale; }
-  }
-  // d out / dx = scale where kept, 0 where dropped
+  // attention kernel uses); the backward pass re-applies the same mask from the seed.
+  const seed = g.nextU32();
+  const out = floatTensor(x.dtype, x.shape);
+  k.dropout(f32(x), f32(out), p, seed);
+  // d out / dx = scale where kept, 0 where dropped: the same kernel on the gradient
   return record(out, 'dropout', [x], (grad) => {
     const gx = floatTensor(grad.dtype, x.shape);
-    const gd = grad.data, gxd = gx.data;
-    for (let i = 0; i < keep.length; i++) if (keep[i]) gxd[i] = gd[i] * scale;
+    k.dropout(f32(grad), f32(gx), p, seed);
     return [gx];
   });
 }

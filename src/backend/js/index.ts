@@ -10,6 +10,7 @@ export { softmaxForward, softmaxBackward } from './softmax.js';
 export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
 export { embeddingForward, embeddingBackward } from './embedding.js';
 export { permute } from './layout.js';
+export { dropout } from './dropout.js';
 export { attentionForward, attentionBackward } from './attention.js';
 export { crossEntropyForward, crossEntropyBackward } from './crossentropy.js';
 export { adamwStep } from './optim.js';

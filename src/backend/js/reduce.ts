@@ -7,21 +7,29 @@
 export const ReduceOp = { sum: 0, max: 1, min: 2 } as const;
 
 export function reduceAxis(op: number, x: Float32Array, out: Float32Array, outer: number, size: number, inner: number): void {
+  // Rows of `inner` elements are combined in order i = 0, 1, ..., walking memory forwards;
+  // sums accumulate in float64. max and min propagate NaN: once a lane holds NaN, it stays.
+  const sum = op === 0 ? new Float64Array(inner) : null;
   for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      const base = o * size * inner + j;
-      let acc: number;
-      if (op === 0) {
-        acc = 0;
-        for (let i = 0; i < size; i++) acc += x[base + i * inner];
-      } else if (op === 1) {
-        acc = -Infinity;
-        for (let i = 0; i < size; i++) { const v = x[base + i * inner]; if (v > acc || v !== v) acc = v; if (acc !== acc) break; }
-      } else {
-        acc = Infinity;
-        for (let i = 0; i < size; i++) { const v = x[base + i * inner]; if (v < acc || v !== v) acc = v; if (acc !== acc) break; }
+    const at = o * inner;
+    const base = o * size * inner;
+    if (sum !== null) {
+      sum.fill(0);
+      for (let i = 0; i < size; i++) {
+        const row = base + i * inner;
+        for (let j = 0; j < inner; j++) sum[j] += x[row + j];
       }
-      out[o * inner + j] = acc;
+      out.set(sum, at);
+      continue;
+    }
+    out.fill(op === 1 ? -Infinity : Infinity, at, at + inner);
+    for (let i = 0; i < size; i++) {
+      const row = base + i * inner;
+      if (op === 1) {
+        for (let j = 0; j < inner; j++) { const v = x[row + j]; if (v > out[at + j] || v !== v) out[at + j] = v; }
+      } else {
+        for (let j = 0; j < inner; j++) { const v = x[row + j]; if (v < out[at + j] || v !== v) out[at + j] = v; }
+      }
     }
   }
 }

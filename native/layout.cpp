@@ -1,0 +1,158 @@
+// Data movement and reductions: permute (a strided copy), reduceAxis (sum/max/min over one
+// axis) and dropout (a hashed keep mask). References: src/backend/js/{layout,reduce,dropout}.ts.
+#include "common.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace heed {
+namespace HEED_NS {
+
+namespace {
+
+constexpr int64_t kGrain = 1 << 15;  // floats per task for memory-bound loops
+
+}  // namespace
+
+// out (shape permuted by perm) ← x (shape). Each output row (the last output dim) is either a
+// contiguous block of x (the last dim stays last: splitting or merging attention heads) or a
+// strided gather; rows are walked with an odometer over the leading output dims.
+void permute(const float* x, float* out, const int64_t* shape, const int64_t* perm, int nd) {
+  int64_t n = 1;
+  for (int d = 0; d < nd; d++) n *= shape[d];
+  if (n == 0) return;
+  if (nd == 0) {
+    out[0] = x[0];
+    return;
+  }
+  int64_t inStride[16], outShape[16], st[16];
+  int64_t s = 1;
+  for (int d = nd - 1; d >= 0; d--) {
+    inStride[d] = s;
+    s *= shape[d];
+  }
+  for (int d = 0; d < nd; d++) {
+    outShape[d] = shape[perm[d]];
+    st[d] = inStride[perm[d]];
+  }
+  const int last = nd - 1;
+  const int64_t inner = outShape[last], sl = st[last];
+  const int64_t rows = n / inner;
+  parallelChunks(rows, std::max<int64_t>(1, kGrain / inner), [&](int64_t lo, int64_t hi) {
+    int64_t idx[16] = {};
+    int64_t src = 0, rem = lo;
+    for (int d = last - 1; d >= 0; d--) {
+      idx[d] = rem % outShape[d];
+      rem /= outShape[d];
+      src += idx[d] * st[d];
+    }
+    for (int64_t r = lo; r < hi; r++) {
+      float* o = out + r * inner;
+      if (sl == 1) {
+        std::memcpy(o, x + src, size_t(inner) * sizeof(float));
+      } else {
+        for (int64_t j = 0; j < inner; j++) o[j] = x[src + j * sl];
+      }
+      for (int d = last - 1; d >= 0; d--) {
+        idx[d]++;
+        src += st[d];
+        if (idx[d] < outShape[d]) break;
+        src -= st[d] * outShape[d];
+        idx[d] = 0;
+      }
+    }
+  });
+}
+
+// x viewed as (outer, size, inner) → out (outer, inner). op 0 sum, 1 max, 2 min; max and min
+// propagate NaN. inner > 1: rows of inner are combined in order, vectorized across inner
+// (tasks = (o, block of columns)). inner == 1: a contiguous run per o, vector partials.
+void reduceAxis(int op, const float* x, float* out, int64_t outer, int64_t size, int64_t inner) {
+  const float init = op == 0 ? 0.f : op == 1 ? -INFINITY : INFINITY;
+  if (inner == 1) {
+    parallelChunks(outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(size, 1)), [&](int64_t lo, int64_t hi) {
+      for (int64_t o = lo; o < hi; o++) {
+        const float* p = x + o * size;
+        vf acc = vsplat(init);
+        vi nan = vi{};
+        int64_t i = 0;
+        for (; i + W <= size; i += W) {
+          vf v = vload(p + i);
+          if (op == 0) acc += v;
+          else if (op == 1) acc = v > acc ? v : acc;
+          else acc = v < acc ? v : acc;
+          nan |= v != v;
+        }
+        float r;
+        if (op == 0) r = hsum(acc);
+        else {
+          float lanes[W];
+          std::memcpy(lanes, &acc, sizeof(lanes));
+          r = init;
+          for (int l = 0; l < W; l++) r = op == 1 ? std::max(r, lanes[l]) : std::min(r, lanes[l]);
+        }
+        bool anyNan = false;
+        for (int l = 0; l < W; l++) anyNan |= nan[l] != 0;
+        for (; i < size; i++) {
+          float v = p[i];
+          if (op == 0) r += v;
+          else if (v != v) anyNan = true;
+          else r = op == 1 ? std::max(r, v) : std::min(r, v);
+        }
+        out[o] = op != 0 && anyNan ? NAN : r;
+      }
+    });
+    return;
+  }
+  constexpr int64_t kCols = 256;  // columns per task
+  const int64_t blocks = (inner + kCols - 1) / kCols;
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(size * kCols, 1));
+  parallelChunks(outer * blocks, grain, [&](int64_t lo, int64_t hi) {
+    for (int64_t t = lo; t < hi; t++) {
+      const int64_t o = t / blocks, c0 = (t % blocks) * kCols, c1 = std::min(inner, c0 + kCols);
+      const float* base = x + o * size * inner;
+      float* dst = out + o * inner;
+      for (int64_t j = c0; j < c1; j++) dst[j] = init;
+      for (int64_t i = 0; i < size; i++) {
+        const float* row = base + i * inner;
+        int64_t j = c0;
+        for (; j + W <= c1; j += W) {
+          vf v = vload(row + j), a = vload(dst + j);
+          if (op == 0) a += v;
+          else if (op == 1) a = (v > a) | (v != v) ? v : a;
+          else a = (v < a) | (v != v) ? v : a;
+          vstore(dst + j, a);
+        }
+        for (; j < c1; j++) {
+          float v = row[j];
+          if (op == 0) dst[j] += v;
+          else if ((op == 1 ? v > dst[j] : v < dst[j]) || v != v) dst[j] = v;
+        }
+      }
+    }
+  });
+}
+
+// out[i] = x[i] / (1 − p) where lowbias32(i ^ lowbias32(seed)) ≥ p·2³², else 0.
+void dropout(const float* x, float* out, int64_t n, double p, uint32_t seed) {
+  const double thr = std::ceil(p * 4294967296.0);
+  if (thr > 4294967295.0) {  // p = 1 (or within 2⁻³² of it): nothing is kept
+    std::memset(out, 0, size_t(n) * sizeof(float));
+    return;
+  }
+  const uint32_t t = uint32_t(thr), mixed = lowbias32(seed);
+  const float scale = float(1.0 / (1.0 - p));
+  vu lane;
+  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  parallelChunks(n, kGrain, [&](int64_t lo, int64_t hi) {
+    int64_t i = lo;
+    for (; i + W <= hi; i += W) {
+      vu h = lowbias32((lane + uint32_t(i)) ^ mixed);
+      vi keep = h >= t;
+      vstore(out + i, keep ? vload(x + i) * scale : vsplat(0.f));
+    }
+    for (; i < hi; i++) out[i] = lowbias32(uint32_t(i) ^ mixed) >= t ? x[i] * scale : 0.f;
+  });
+}
+
+}  // namespace HEED_NS
+}  // namespace heed

@@ -1,0 +1,69 @@
+/** Native permute, reduceAxis and dropout equal the reference kernels. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, ref, rng, randn, assertClose } from './helpers.js';
+
+test('permute: every permutation of 2-, 3- and 4-d shapes, with the last dim kept and moved', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(11);
+  const perms = (n: number): number[][] => (n === 1 ? [[0]] : perms(n - 1).flatMap((p) => Array.from({ length: n }, (_, i) => [...p.slice(0, i), n - 1, ...p.slice(i)])));
+  for (const shape of [[3, 5], [1, 7], [2, 3, 4], [4, 1, 33], [2, 3, 5, 7], [2, 17, 4, 64]]) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const x = randn(n, r);
+    for (const perm of perms(shape.length)) {
+      const yr = new Float32Array(n), yn = new Float32Array(n).fill(NaN);
+      ref.permute(x, yr, shape, perm);
+      nk.permute!(x, yn, shape, perm);
+      assert.deepEqual(yn, yr, `permute ${shape} by ${perm}`);
+    }
+  }
+  assert.throws(() => nk.permute!(new Float32Array(6), new Float32Array(6), [2, 3], [1, 1]), /permutation/);
+  assert.throws(() => nk.permute!(new Float32Array(5), new Float32Array(6), [2, 3], [1, 0]), /x/);
+});
+
+test('reduceAxis: sum, max and min over outer/size/inner layouts, with NaN propagating', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(12);
+  for (const [outer, size, inner] of [[1, 700, 256], [3, 5, 1], [2, 1000, 1], [4, 17, 33], [1, 1, 1000], [5, 0, 3], [1, 64, 17]]) {
+    const x = randn(outer * size * inner, r, 3);
+    for (const op of [0, 1, 2]) {
+      const yr = new Float32Array(outer * inner), yn = new Float32Array(outer * inner).fill(NaN);
+      ref.reduceAxis(op, x, yr, outer, size, inner);
+      nk.reduceAxis!(op, x, yn, outer, size, inner);
+      assertClose(yn, yr, `reduceAxis op${op} (${outer}, ${size}, ${inner})`, 1e-5, 1e-4);
+    }
+  }
+  const x = Float32Array.from([1, NaN, 3, 4, 5, 6, 7, 8, -1, 2, 9, 0, 1, 1, 1, 1, 1, 1]); // (1, 18, 1) and (6, 3, 1)
+  for (const [outer, size] of [[1, 18], [6, 3]]) for (const op of [1, 2]) {
+    const yr = new Float32Array(outer), yn = new Float32Array(outer);
+    ref.reduceAxis(op, x, yr, outer, size, 1);
+    nk.reduceAxis!(op, x, yn, outer, size, 1);
+    assert.deepEqual(yn, yr, `NaN op${op} (${outer}, ${size}, 1)`);
+    assert.ok(Number.isNaN(yn[0]));
+  }
+  const cols = Float32Array.from([1, 2, NaN, 4, 5, 6]); // (1, 2, 3): NaN in column 2 of row 0
+  const yn = new Float32Array(3);
+  nk.reduceAxis!(1, cols, yn, 1, 2, 3);
+  assert.deepEqual([...yn].map(String), ['4', '5', 'NaN']);
+});
+
+test('dropout: the native mask equals the reference bit for bit, for several p and seeds', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(13);
+  for (const n of [1, 15, 16, 17, 1000, 70001]) for (const p of [0, 0.1, 0.5, 0.9, 1]) for (const seed of [0, 1, 0xdeadbeef, 0xffffffff]) {
+    const x = randn(n, r);
+    const yr = new Float32Array(n), yn = new Float32Array(n).fill(NaN);
+    ref.dropout(x, yr, p, seed);
+    nk.dropout!(x, yn, p, seed);
+    assert.deepEqual(yn, yr, `dropout n${n} p${p} seed${seed}`);
+  }
+  const x = new Float32Array(100000).fill(1), y = new Float32Array(100000);
+  nk.dropout!(x, y, 0.3, 7);
+  const kept = y.filter((v) => v !== 0).length / y.length;
+  assert.ok(Math.abs(kept - 0.7) < 0.01, `kept ${kept}`);
+  assert.ok(Math.abs(y.find((v) => v !== 0)! - 1 / 0.7) < 1e-6);
+  assert.throws(() => nk.dropout!(x, y, 1.5, 7), /p/);
+});

@@ -17,12 +17,12 @@
 import '../ops/methods.js';
 import { EncoderClassifier } from '../models/encoder-classifier.js';
 import { isRawMessage, loadSpamAssassin, messageHeaders, messageText, type SpamExample } from '../data/spam.js';
-import { Vocab } from '../data/vocab.js';
+import { SPECIAL_TOKENS, UNK_ID, Vocab } from '../data/vocab.js';
 import { padSequences } from '../data/batching.js';
 import { Tensor } from '../tensor/tensor.js';
-import { manualSeed } from '../tensor/rng.js';
+import { manualSeed, type Generator } from '../tensor/rng.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
-import { CheckpointError, ValueError } from '../errors.js';
+import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import {
   ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
@@ -45,13 +45,15 @@ export interface SpamConfig extends TrainConfig {
   truncation: 'head' | 'headTail';
   /** Read the sender, reply address, MIME type and mailer header fields (CONTENT_HEADERS) too. */
   headers: boolean;
+  /** Augmentation: each word of a training mail becomes <unk> with this probability. */
+  wordDropout: number;
   batchSize: number;
 }
 
 export const SPAM_SCHEMA: ConfigSchema<SpamConfig> = {
   ...TRAIN_SCHEMA,
   dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', vocabSize: 'number', maxLen: 'number',
-  pooling: ['cls', 'mean'], truncation: ['head', 'headTail'], headers: 'boolean', batchSize: 'number',
+  pooling: ['cls', 'mean'], truncation: ['head', 'headTail'], headers: 'boolean', wordDropout: 'number', batchSize: 'number',
 };
 
 export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
@@ -67,6 +69,7 @@ export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
   pooling: 'mean',
   truncation: 'headTail',
   headers: true,
+  wordDropout: 0,
   batchSize: 32,
   dropout: 0.1,
   lr: 1e-3,
@@ -94,6 +97,16 @@ export function topWords(texts: Iterable<string>, size: number): string[] {
   const counts = new Map<string, number>();
   for (const t of texts) for (const w of tokenize(t)) counts.set(w, (counts.get(w) ?? 0) + 1);
   return [...counts.entries()].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, size).map(([w]) => w);
+}
+
+/**
+ * Word dropout (an augmentation): each word id of x (B, T) becomes <unk> with probability q;
+ * padding and the special ids stay. Draws one uniform per position from `rng`.
+ */
+export function dropWords(x: Tensor, q: number, rng: Generator): Tensor {
+  const ids = Int32Array.from(x.data as Int32Array);
+  for (let i = 0; i < ids.length; i++) if (ids[i] >= SPECIAL_TOKENS.length && rng.uniform() < q) ids[i] = UNK_ID;
+  return new Tensor(ids, x.shape);
 }
 
 /** The words of a mail the model sees: at most maxLen − 1 (one position is kept for CLS). */
@@ -154,6 +167,7 @@ function modelConfig(c: SpamConfig, vocab: Vocab): Record<string, unknown> {
 
 async function train(user: Record<string, unknown>, run: RunOptions) {
   const c = resolveTaskConfig(SPEC, user);
+  if (!(c.wordDropout >= 0 && c.wordDropout < 1)) throw new ConfigError(`spam config: 'wordDropout' is ${c.wordDropout}, expected a probability in [0, 1).`);
   const data = await loadSpamAssassin();
   const vocab = Vocab.fromTokens(topWords(data.train.map((e) => exampleText(e, c)), c.vocabSize));
   manualSeed(c.seed);
@@ -164,6 +178,7 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     train: dataOf(data.train, vocab, c.maxLen, c), valid: dataOf(data.valid, vocab, c.maxLen, c), names: NAMES,
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
     embeddingModules: () => [model.backbone.tokEmbed],
+    augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
   }, run);
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIGITS_TASK, parseImage, shiftImages } from '../../src/tasks/digits.js';
-import { SPAM_TASK, mailWords, tokenize, topWords } from '../../src/tasks/spam.js';
+import { SPAM_TASK, dropWords, mailWords, tokenize, topWords } from '../../src/tasks/spam.js';
 import { resolveTaskConfig } from '../../src/tasks/common.js';
 import { evaluate, loadPredictor } from '../../src/tasks/index.js';
 import { Tensor } from '../../src/tensor/tensor.js';
@@ -101,7 +101,25 @@ test('spam: tokenizer, top-K vocabulary, training, and empty input rejected', as
   assert.throws(() => p.validateInput('--- ...'), /holds no words/);
 });
 
-test('spam: bad values for the truncation and headers keys are ConfigErrors naming what is allowed', () => {
+test('spam: word dropout turns words (never padding or specials) into <unk> at about the rate asked', () => {
+  const ids = Int32Array.from({ length: 20000 }, (_, i) => (i % 10 === 0 ? 0 : 4 + (i % 97)));
+  const x = new Tensor(ids, [100, 200]);
+  const y = dropWords(x, 0.2, new Generator(5));
+  assert.deepEqual(y.shape, [100, 200]);
+  let dropped = 0, words = 0;
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] === 0) { assert.equal(y.data[i], 0); continue; }
+    words++;
+    if (y.data[i] === 3) dropped++;
+    else assert.equal(y.data[i], ids[i]);
+  }
+  assert.ok(Math.abs(dropped / words - 0.2) < 0.02, `dropped ${dropped / words}`);
+  assert.deepEqual(dropWords(x, 0.2, new Generator(5)).data, y.data); // the generator decides
+  assert.equal(x.data[1], ids[1]); // the input is not changed
+});
+
+test('spam: bad values for the truncation, headers and wordDropout keys are ConfigErrors naming what is allowed', async () => {
   assert.throws(() => resolveTaskConfig(SPAM_TASK.spec, { truncation: 'middle' }), (e: Error) => e.name === 'ConfigError' && /truncation/.test(e.message) && /headTail/.test(e.message));
   assert.throws(() => resolveTaskConfig(SPAM_TASK.spec, { headers: 'yes' }), (e: Error) => e.name === 'ConfigError' && /headers/.test(e.message) && /boolean/.test(e.message));
+  await assert.rejects(() => SPAM_TASK.train({ ...resolveTaskConfig(SPAM_TASK.spec, {}), wordDropout: 1 }, { out: tmp(), runId: 't', ...quiet }), (e: Error) => e.name === 'ConfigError' && /'wordDropout' is 1/.test(e.message));
 });

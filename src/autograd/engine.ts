@@ -6,7 +6,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { AutogradError, ShapeError, fmtShape } from '../errors.js';
-import { alloc, isFloat } from '../tensor/dtype.js';
+import { alloc, allocUninit, isFloat } from '../tensor/dtype.js';
 import { sameShape } from '../tensor/shape.js';
 import { setGradEnabled } from './mode.js';
 import { k } from '../backend/registry.js';
@@ -15,7 +15,7 @@ import { BinaryOp } from '../backend/js/elementwise.js';
 function accumulate(into: Tensor | undefined, g: Tensor): Tensor {
   if (into === undefined) return g;
   // A new buffer: `into` may be the very tensor another node received as its gradient.
-  const out = alloc(into.dtype, into.data.length);
+  const out = allocUninit(into.dtype, into.data.length);
   k.binarySame(BinaryOp.add, into.data as Float32Array, g.data as Float32Array, out as Float32Array);
   return new Tensor(out, into.shape);
 }

@@ -9,7 +9,7 @@ import { record } from '../autograd/node.js';
 import { defaultGenerator, type Generator } from '../tensor/rng.js';
 import { ValueError } from '../errors.js';
 import { k } from '../backend/registry.js';
-import { requireFloat, floatTensor, f32 } from './util.js';
+import { requireFloat, emptyFloatTensor, f32 } from './util.js';
 
 export interface DropoutOptions {
   training?: boolean;
@@ -24,11 +24,11 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   // One generator draw seeds a counter-based hash over the elements (the same hash the fused
   // attention kernel uses); the backward pass re-applies the same mask from the seed.
   const seed = g.nextU32();
-  const out = floatTensor(x.dtype, x.shape);
+  const out = emptyFloatTensor(x.dtype, x.shape);
   k.dropout(f32(x), f32(out), p, seed);
   // d out / dx = scale where kept, 0 where dropped: the same kernel on the gradient
   return record(out, 'dropout', [x], (grad) => {
-    const gx = floatTensor(grad.dtype, x.shape);
+    const gx = emptyFloatTensor(grad.dtype, x.shape);
     k.dropout(f32(grad), f32(gx), p, seed);
     return [gx];
   });

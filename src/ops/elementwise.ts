@@ -16,7 +16,7 @@ import { BinaryOp, UnaryOp } from '../backend/js/elementwise.js';
 import { ReduceOp } from '../backend/js/reduce.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { expand } from './shape.js';
-import { type TensorLike, lift, requireFloat, f32, floatTensor, splitAt } from './util.js';
+import { type TensorLike, lift, requireFloat, f32, floatTensor, emptyFloatTensor, splitAt } from './util.js';
 
 /** Sums a broadcast gradient back to `shape`. */
 export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
@@ -47,13 +47,13 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
 function binaryRaw(op: number, a: Tensor, b: Tensor, name: string): Tensor {
   const dtype = promoteFloat(a.dtype, b.dtype);
   if (sameShape(a.shape, b.shape)) {
-    const out = floatTensor(dtype, a.shape);
+    const out = emptyFloatTensor(dtype, a.shape);
     if (a.dtype === b.dtype) k.binarySame(op, f32(a), f32(b), f32(out));
     else k.binaryBroadcast(op, f32(a), broadcastStrides(a.shape, a.shape), f32(b), broadcastStrides(b.shape, b.shape), f32(out), a.shape);
     return out;
   }
   const shape = broadcastShapes(a.shape, b.shape, name, ['a', 'b']);
-  const out = floatTensor(dtype, shape);
+  const out = emptyFloatTensor(dtype, shape);
   k.binaryBroadcast(op, f32(a), broadcastStrides(a.shape, shape), f32(b), broadcastStrides(b.shape, shape), f32(out), shape);
   return out;
 }
@@ -164,10 +164,10 @@ export function logicalNot(x: Tensor): Tensor {
 function unaryOp(op: number, name: string, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new DTypeError(`${name}: input must be a Tensor, received ${typeof x}.`);
   requireFloat(x, name, 'input');
-  const out = floatTensor(x.dtype, x.shape);
+  const out = emptyFloatTensor(x.dtype, x.shape);
   k.unary(op, f32(x), f32(out));
   return record(out, name, [x], (g) => {
-    const dx = floatTensor(g.dtype, x.shape);
+    const dx = emptyFloatTensor(g.dtype, x.shape);
     k.unaryBackward(op, f32(x), f32(out), f32(g), f32(dx));
     return [dx];
   });

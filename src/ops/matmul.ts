@@ -14,7 +14,7 @@ import { record } from '../autograd/node.js';
 import { broadcastShapes, numel } from '../tensor/shape.js';
 import { promoteFloat } from '../tensor/dtype.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { requireFloat, floatTensor, f32 } from './util.js';
+import { requireFloat, emptyFloatTensor, f32 } from './util.js';
 import { expand, reshape, squeeze, unsqueeze } from './shape.js';
 import { sumToShape } from './elementwise.js';
 import { ACT_NONE } from '../backend/js/gemm.js';
@@ -22,7 +22,7 @@ import { ACT_NONE } from '../backend/js/gemm.js';
 /** C = op(A)·op(B) over a batch, with per-operand batch strides (0 = shared). Raw, no autograd. */
 function gemm(a: Tensor, b: Tensor, batch: number, m: number, n: number, kk: number,
   transA: boolean, transB: boolean, strideA: number, strideB: number, outShape: readonly number[]): Tensor {
-  const c = floatTensor(promoteFloat(a.dtype, b.dtype), outShape);
+  const c = emptyFloatTensor(promoteFloat(a.dtype, b.dtype), outShape);
   k.sgemm(f32(a), f32(b), f32(c), batch, m, n, kk, transA, transB, 1, 0, strideA, strideB, m * n, null, ACT_NONE);
   return c;
 }
@@ -107,20 +107,20 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   }
   const rows = x.size / inF;
   const outShape = [...x.shape.slice(0, -1), outF];
-  const y = floatTensor(promoteFloat(x.dtype, weight.dtype), outShape);
+  const y = emptyFloatTensor(promoteFloat(x.dtype, weight.dtype), outShape);
   k.sgemm(f32(x), f32(weight), f32(y), 1, rows, outF, inF, false, true, 1, 0, 0, 0, 0, bias ? f32(bias) : null, ACT_NONE);
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, (g) => {
     const grads: (Tensor | null)[] = [null, null, null];
     if (x.requiresGrad) {
       // dx = dy · W   (rows, out)·(out, in)
-      const gx = floatTensor(g.dtype, x.shape);
+      const gx = emptyFloatTensor(g.dtype, x.shape);
       k.sgemm(f32(g), f32(weight), f32(gx), 1, rows, inF, outF, false, false, 1, 0, 0, 0, 0, null, ACT_NONE);
       grads[0] = gx;
     }
     if (weight.requiresGrad) {
       // dW = dyᵀ · x   (out, rows)·(rows, in)
-      const gw = floatTensor(g.dtype, weight.shape);
+      const gw = emptyFloatTensor(g.dtype, weight.shape);
       k.sgemm(f32(g), f32(x), f32(gw), 1, outF, inF, rows, true, false, 1, 0, 0, 0, 0, null, ACT_NONE);
       grads[1] = gw;
     }

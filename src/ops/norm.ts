@@ -11,7 +11,7 @@ import { k } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
 import { numel, sameShape } from '../tensor/shape.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { requireFloat, floatTensor, f32 } from './util.js';
+import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { add, mul, sub, div, sqrt } from './elementwise.js';
 import { mean, variance } from './reduce.js';
 
@@ -33,12 +33,12 @@ function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], pa
 
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
   const [rows, cols] = checkNorm('layerNorm', x, normalizedShape, [['weight', weight], ['bias', bias]]);
-  const y = floatTensor(x.dtype, x.shape);
+  const y = emptyFloatTensor(x.dtype, x.shape);
   const meanBuf = floatTensor(x.dtype, [rows]), rstd = floatTensor(x.dtype, [rows]);
   k.layerNormForward(f32(x), weight && f32(weight), bias && f32(bias), f32(y), f32(meanBuf), f32(rstd), rows, cols, eps);
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, 'layerNorm', inputs, (g) => {
-    const dx = floatTensor(g.dtype, x.shape);
+    const dx = emptyFloatTensor(g.dtype, x.shape);
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     const db = bias ? floatTensor(g.dtype, bias.shape) : null;
     k.layerNormBackward(f32(x), weight && f32(weight), f32(meanBuf), f32(rstd), f32(g), f32(dx), dw && f32(dw), db && f32(db), rows, cols);
@@ -48,12 +48,12 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
 
 export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, eps = 1e-6): Tensor {
   const [rows, cols] = checkNorm('rmsNorm', x, normalizedShape, [['weight', weight]]);
-  const y = floatTensor(x.dtype, x.shape);
+  const y = emptyFloatTensor(x.dtype, x.shape);
   const rstd = floatTensor(x.dtype, [rows]);
   k.rmsNormForward(f32(x), weight && f32(weight), f32(y), f32(rstd), rows, cols, eps);
   const inputs = [x, ...(weight ? [weight] : [])];
   return record(y, 'rmsNorm', inputs, (g) => {
-    const dx = floatTensor(g.dtype, x.shape);
+    const dx = emptyFloatTensor(g.dtype, x.shape);
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     k.rmsNormBackward(f32(x), weight && f32(weight), f32(rstd), f32(g), f32(dx), dw && f32(dw), rows, cols);
     return [dx, ...(dw ? [dw] : [])];

@@ -7,7 +7,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
 import { numel, normDim, broadcastStrides, sameShape } from '../tensor/shape.js';
-import { alloc } from '../tensor/dtype.js';
+import { alloc, allocUninit } from '../tensor/dtype.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { splitAt } from './util.js';
 import { sumToShape } from './elementwise.js';
@@ -63,7 +63,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (new Set(p).size !== p.length) throw new ValueError(`permute: perm ${fmtShape(perm)} repeats a dim; expected a permutation of 0..${x.ndim - 1}.`);
   if (p.every((d, i) => d === i)) return x;
   const shape = p.map((d) => x.shape[d]);
-  const out = alloc(x.dtype, x.size);
+  const out = allocUninit(x.dtype, x.size); // every element is written
   k.permute(x.data as Float32Array, out as Float32Array, x.shape, p);
   const y = new Tensor(out, shape);
   const inverse = new Array<number>(p.length);

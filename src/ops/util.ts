@@ -1,6 +1,6 @@
 /** Small helpers shared by the ops: argument checks and output allocation. */
 import { Tensor } from '../tensor/tensor.js';
-import { type DType, type FloatStorage, isFloat, alloc } from '../tensor/dtype.js';
+import { type DType, type FloatStorage, isFloat, alloc, allocUninit } from '../tensor/dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { scalar } from '../tensor/creation.js';
 
@@ -36,6 +36,12 @@ export function lift(x: TensorLike, like: DType): Tensor {
 export function floatTensor(dtype: DType, shape: readonly number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return new Tensor(alloc(isFloat(dtype) ? dtype : 'float32', n), shape);
+}
+
+/** Like floatTensor, but its contents are undefined: only for outputs a kernel writes in full. */
+export function emptyFloatTensor(dtype: DType, shape: readonly number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return new Tensor(allocUninit(isFloat(dtype) ? dtype : 'float32', n), shape);
 }
 
 /** The data of a float tensor, typed for the kernels (float64 runs on the reference kernels only). */

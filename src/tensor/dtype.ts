@@ -24,6 +24,24 @@ export function alloc(dtype: DType, n: number): Storage {
   }
 }
 
+/** Below this many bytes, allocUninit zero-fills anyway (the fill is cheaper than a separate allocation). */
+const UNINIT_MIN_BYTES = 16384;
+type NodeBuffer = { allocUnsafeSlow(n: number): { buffer: ArrayBuffer; byteOffset: number } };
+const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer;
+
+/**
+ * Storage whose contents are undefined (not zero-filled), for outputs a kernel overwrites
+ * completely: large float buffers skip V8's zero-fill. Each has its own ArrayBuffer at
+ * offset 0, like alloc's. Other dtypes, small sizes and non-Node hosts get alloc's zeros.
+ */
+export function allocUninit(dtype: DType, n: number): Storage {
+  if (nodeBuffer === undefined || (dtype !== 'float32' && dtype !== 'float64')) return alloc(dtype, n);
+  const bytes = dtype === 'float32' ? 4 : 8;
+  if (n * bytes < UNINIT_MIN_BYTES) return alloc(dtype, n);
+  const b = nodeBuffer.allocUnsafeSlow(n * bytes);
+  return dtype === 'float32' ? new Float32Array(b.buffer, b.byteOffset, n) : new Float64Array(b.buffer, b.byteOffset, n);
+}
+
 export function isFloat(dtype: DType): dtype is FloatDType {
   return dtype === 'float32' || dtype === 'float64';
 }

@@ -73,3 +73,19 @@ test('item and backward explain what they need', () => {
   assert.throws(() => h.zeros([2]).backward(), (e: Error) => e instanceof h.AutogradError && e.message.includes('requiresGrad'));
   assert.throws(() => { h.zeros([2], { dtype: 'int32' }).requiresGrad = true; }, h.DTypeError);
 });
+
+test('allocUninit: the right type and length, its own ArrayBuffer at offset 0; zeros for small sizes and ints', async () => {
+  const { allocUninit } = await import('../../src/tensor/dtype.js');
+  for (const [dtype, Type] of [['float32', Float32Array], ['float64', Float64Array]] as const) {
+    for (const n of [0, 5, 100000]) {
+      const a = allocUninit(dtype, n);
+      assert.ok(a instanceof Type);
+      assert.equal(a.length, n);
+      assert.equal(a.byteOffset, 0);
+      assert.equal(a.buffer.byteLength, n * Type.BYTES_PER_ELEMENT);
+      if (n < 1000) assert.ok(a.every((v) => v === 0));
+    }
+  }
+  const ints = allocUninit('int32', 100000);
+  assert.ok(ints instanceof Int32Array && ints.every((v) => v === 0));
+});

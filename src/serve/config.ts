@@ -99,20 +99,29 @@ export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeCon
 }
 
 /** A model to serve: its URL name and the directory it loads from. */
-export interface ModelSpec { name: string; dir: string }
+/** A served model: a name and its directory; a checkpoint ensemble also lists every member's (dir = the first). */
+export interface ModelSpec { name: string; dir: string; members?: readonly string[] }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** Parses `dir` or `name=dir` arguments; the name defaults to the directory's basename. */
+/**
+ * Parses `dir`, `name=dir` or `name=dir1,dir2,...` (a checkpoint ensemble, which must be named)
+ * arguments; the name defaults to the directory's basename.
+ */
 export function parseModelSpecs(args: readonly string[]): ModelSpec[] {
-  const specs = args.map((arg) => {
+  const specs = args.map((arg): ModelSpec => {
     const eq = arg.indexOf('=');
-    const dir = resolve(eq > 0 ? arg.slice(eq + 1) : arg);
+    const path = eq > 0 ? arg.slice(eq + 1) : arg;
+    const parts = path.split(',');
+    if (parts.some((p) => p.trim() === '')) throw new ConfigError(`serve: '${arg}' holds an empty directory name; an ensemble is written name=runs/a,runs/b.`);
+    if (parts.length > 1 && eq <= 0) throw new ConfigError(`serve: the checkpoint ensemble '${arg}' needs a name. Fix: name=${path}`);
+    const members = parts.map((p) => resolve(p));
+    const dir = members[0];
     const name = eq > 0 ? arg.slice(0, eq) : basename(dir);
     if (!NAME.test(name)) {
       throw new ConfigError(`serve: model name '${name}' (from '${arg}') must match ${NAME}; use name=dir to choose one.`);
     }
-    return { name, dir };
+    return members.length > 1 ? { name, dir, members } : { name, dir };
   });
   const seen = new Set<string>();
   for (const s of specs) {

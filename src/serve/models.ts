@@ -72,7 +72,7 @@ export class ModelRegistry {
 
   private async load(spec: ModelSpec): Promise<ModelEntry> {
     const version = `${spec.name}@${++this.generation}`;
-    const { task, config } = await this.pool.load(version, spec.dir);
+    const { task, config } = await this.pool.load(version, spec.members ?? spec.dir);
     const entry: ModelEntry = { name: spec.name, dir: spec.dir, version, task, config, loadedAt: new Date().toISOString() };
     const old = this.entries.get(spec.name);
     this.entries.set(spec.name, entry);

@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PredictOptions } from '../tasks/predictor.js';
+import type { ModelDirs } from '../tasks/common.js';
 import type { RequestResult, WorkerReply, WorkerRequest } from './worker.js';
 
 export interface PoolOptions {
@@ -63,7 +64,7 @@ export class WorkerPool {
   private nextId = 1;
   private closing = false;
   /** Loaded model versions, so a replacement worker can load them again. */
-  private readonly loaded = new Map<string, string>();
+  private readonly loaded = new Map<string, ModelDirs>();
 
   constructor(private readonly options: PoolOptions) {
     for (let i = 0; i < options.size; i++) this.workers.push(this.spawn());
@@ -106,7 +107,7 @@ export class WorkerPool {
   }
 
   /** Loads a model version into every worker (warming it up); resolves with its task and config. */
-  async load(key: string, dir: string): Promise<{ task: string; config: Record<string, unknown> }> {
+  async load(key: string, dir: ModelDirs): Promise<{ task: string; config: Record<string, unknown> }> {
     const replies = await Promise.all(this.workers.map((w) => this.send(w, { type: 'load', key, dir })));
     const failed = replies.find((r) => r.type === 'error');
     if (failed !== undefined && failed.type === 'error') {

@@ -16,11 +16,12 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Prediction, PredictOptions, Predictor } from '../tasks/predictor.js';
+import type { ModelDirs } from '../tasks/common.js';
 import type { WorkerErrorInfo } from './errors.js';
 import { backendInfo, setNumThreads } from '../backend/registry.js';
 
 export type WorkerRequest =
-  | { type: 'load'; id: number; key: string; dir: string }
+  | { type: 'load'; id: number; key: string; dir: ModelDirs }
   | { type: 'unload'; id: number; key: string }
   | { type: 'predict'; id: number; key: string; requests: unknown[][]; options: PredictOptions };
 
@@ -39,7 +40,7 @@ const WARMUP_INPUTS: Record<string, unknown[]> = {
   digits: [Array.from({ length: 64 }, () => 0)],
 };
 
-type Loader = (dir: string) => Predictor | Promise<Predictor>;
+type Loader = (dir: ModelDirs) => Predictor | Promise<Predictor>;
 
 const predictors = new Map<string, Predictor>();
 let loader: Promise<Loader> | null = null;

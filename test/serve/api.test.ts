@@ -197,6 +197,9 @@ test('key store, token bucket and config parsing', () => {
   assert.equal(b.take('a'), 0);
   assert.deepEqual(parseModelSpecs(['/tmp/runs/g2p', 'other=/tmp/x']).map((s) => s.name), ['g2p', 'other']);
   assert.throws(() => parseModelSpecs(['/a/g2p', '/b/g2p']), /two models/);
+  assert.deepEqual(parseModelSpecs(['ens=/r/a,/r/b']), [{ name: 'ens', dir: '/r/a', members: ['/r/a', '/r/b'] }]);
+  assert.throws(() => parseModelSpecs(['/r/a,/r/b']), /needs a name/);
+  assert.throws(() => parseModelSpecs(['ens=/r/a,,/r/b']), /empty directory name/);
   assert.throws(() => resolveServeConfig({ maxBatch: 3 } as never), /Valid options/);
   assert.throws(() => resolveServeConfig({ workers: 0 }), /positive/);
   assert.throws(() => resolveServeConfig({ maxQueue: 8, maxItems: 64 }), /maxQueue/);

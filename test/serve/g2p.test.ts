@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { loadPredictor } from '../../src/tasks/index.js';
 import { createServer, type HeedServer } from '../../src/serve/server.js';
+import { parseModelSpecs } from '../../src/serve/config.js';
 import { API_KEY } from './helpers.js';
 
 const dir = join(mkdtempSync(join(tmpdir(), 'heed-serve-g2p-')), 'g2p');
@@ -30,7 +31,7 @@ before(async () => {
   } finally {
     console.log = log;
   }
-  server = createServer({ models: [{ name: 'g2p', dir }], apiKeys: [API_KEY], logger: false, config: { port: 0, workers: 1, maxBatchSize: 8 } });
+  server = createServer({ models: [{ name: 'g2p', dir }, ...parseModelSpecs([`ens=${dir},${dir}`])], apiKeys: [API_KEY], logger: false, config: { port: 0, workers: 1, maxBatchSize: 8 } });
   await server.ready;
 });
 after(async () => server?.close());
@@ -44,6 +45,14 @@ test('a trained G2P model is served with the same answers as the in-process pred
   assert.equal(model, 'g2p');
   assert.deepEqual(predictions.map((p: { output: unknown }) => p.output), local.map((p) => p.output));
   assert.equal(predictions[0].alternatives.length, 2);
+});
+
+test('a checkpoint ensemble (name=dir1,dir2) is served; a model twice answers as the model', async () => {
+  const words = ['hello', 'attention'];
+  const local = (await loadPredictor(dir)).predict(words);
+  const r = await server.app.inject({ method: 'POST', url: '/v1/models/ens/predict', headers: auth, payload: { inputs: words } });
+  assert.equal(r.statusCode, 200, r.body);
+  assert.deepEqual(r.json().predictions.map((p: { output: unknown }) => p.output), local.map((p) => p.output));
 });
 
 test('a served G2P prediction carries self and cross attention maps of heads × queries × keys', async () => {

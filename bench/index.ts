@@ -17,7 +17,7 @@
  *                                                    forward when gemm.ts / attention.ts are absent
  * Output: Markdown tables on stdout (ms, GFLOP/s, % of the measured FMA peak at that thread
  * count, and heed's speed-up over each peer at the same thread count), then a check of the
- * DESIGN.md targets; all rows go to bench/results/latest.json.
+ * DESIGN.md targets; all rows go to bench/results/latest.json (latest-<families>.json with --only).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -247,9 +247,11 @@ async function main(): Promise<void> {
 
   const outDir = join(here, 'results');
   mkdirSync(outDir, { recursive: true });
-  writeFileSync(join(outDir, 'latest.json'), JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options: opts, machine: facts,
+  // A partial run (--only) keeps the full run's latest.json and writes beside it.
+  const file = opts.only === undefined ? 'latest.json' : `latest-${opts.only.join('-')}.json`;
+  writeFileSync(join(outDir, file), JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options: opts, machine: facts,
     peak: Object.fromEntries(peak), targets: checks, rows }, null, 1) + '\n');
-  log(`bench: wrote bench/results/latest.json (${rows.length} rows)`);
+  log(`bench: wrote bench/results/${file} (${rows.length} rows)`);
 }
 
 await main();

@@ -123,3 +123,13 @@ test('spam: bad values for the truncation, headers and wordDropout keys are Conf
   assert.throws(() => resolveTaskConfig(SPAM_TASK.spec, { headers: 'yes' }), (e: Error) => e.name === 'ConfigError' && /headers/.test(e.message) && /boolean/.test(e.message));
   await assert.rejects(() => SPAM_TASK.train({ ...resolveTaskConfig(SPAM_TASK.spec, {}), wordDropout: 1 }, { out: tmp(), runId: 't', ...quiet }), (e: Error) => e.name === 'ConfigError' && /'wordDropout' is 1/.test(e.message));
 });
+
+test('the package entry exports loadPredictor and evaluate, and evaluate refuses a split it does not know', async () => {
+  const heed = await import('../../src/index.js');
+  assert.equal(typeof heed.loadPredictor, 'function');
+  assert.equal(typeof heed.evaluate, 'function');
+  const dir = tmp();
+  const c = resolveTaskConfig(DIGITS_TASK.spec, { dModel: 16, numLayers: 1, dimFeedforward: 32, maxSteps: 1, evalEvery: 0, warmupSteps: 1 });
+  await DIGITS_TASK.train(c as never, { out: dir, runId: 't', ...quiet });
+  await assert.rejects(() => heed.evaluate(dir, { split: 'dev' }), (e: Error) => e instanceof ValueError && /split 'dev'/.test(e.message));
+});

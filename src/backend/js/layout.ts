@@ -14,33 +14,16 @@ export function permute<T extends Float32Array | Int32Array | Uint8Array>(x: T, 
   const outShape = perm.map((p) => shape[p]);
   const st = perm.map((p) => inStrides[p]);
   const last = nd - 1;
-  if (perm[last] === last) {
-    copyRows(x, out, outShape, st, shape[last]);
-    return;
-  }
-  const idx = new Array<number>(nd).fill(0);
-  const inner = outShape[last], sl = st[last];
+  const inner = nd === 0 ? 1 : outShape[last], sl = nd === 0 ? 1 : st[last];
+  const block = sl === 1 && inner >= 16; // a contiguous row, long enough that one set() beats a loop
+  // Walk the output row by row; idx is the row's index over the leading output dims, src its
+  // first element in x.
+  const idx = new Array<number>(Math.max(last, 0)).fill(0);
   let src = 0;
   for (let o = 0; o < out.length; o += inner) {
-    for (let j = 0; j < inner; j++) out[o + j] = x[src + j * sl];
+    if (block) out.set(x.subarray(src, src + inner), o);
+    else for (let j = 0; j < inner; j++) out[o + j] = x[src + j * sl];
     for (let d = last - 1; d >= 0; d--) {
-      idx[d]++;
-      src += st[d];
-      if (idx[d] < outShape[d]) break;
-      src -= st[d] * outShape[d];
-      idx[d] = 0;
-    }
-  }
-}
-
-/** Copies contiguous rows of length `row`, walking the output's leading dims. */
-function copyRows<T extends Float32Array | Int32Array | Uint8Array>(x: T, out: T, outShape: readonly number[], st: readonly number[], row: number): void {
-  const lead = outShape.length - 1;
-  const idx = new Array<number>(lead).fill(0);
-  let src = 0;
-  for (let o = 0; o < out.length; o += row) {
-    out.set(x.subarray(src, src + row), o);
-    for (let d = lead - 1; d >= 0; d--) {
       idx[d]++;
       src += st[d];
       if (idx[d] < outShape[d]) break;

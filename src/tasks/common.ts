@@ -12,6 +12,8 @@ import { paramGroups, type HasNamedParameters, type Optimizer } from '../train/o
 import { LRScheduler, SCHEDULE_KINDS, type ScheduleKind } from '../train/optim/schedule.js';
 import type { TrainerOptions } from '../train/trainer.js';
 import type { Predictor } from './predictor.js';
+import type { Module } from '../nn/module.js';
+import { CONFIG_FILE, type LoadedCheckpoint } from '../io/checkpoint.js';
 
 export interface TrainConfig {
   /** Seeds initialization, dropout, batching and augmentation. */
@@ -189,4 +191,34 @@ export function modelDirList(dir: ModelDirs): string[] {
   const dirs = typeof dir === 'string' ? [dir] : [...dir];
   if (dirs.length === 0) throw new CheckpointError('received no model directory. Give one, or several for a checkpoint ensemble.');
   return dirs;
+}
+
+/** config.model (the architecture) of a loaded checkpoint; a CheckpointError when it is missing. */
+export function architectureOf(ck: LoadedCheckpoint): Record<string, unknown> {
+  const mc = ck.config.model;
+  if (mc === null || typeof mc !== 'object' || Array.isArray(mc)) {
+    throw new CheckpointError(`${ck.dir}/${CONFIG_FILE}: config.model (the architecture) is missing. Fix: retrain the model.`);
+  }
+  return mc as Record<string, unknown>;
+}
+
+/**
+ * Builds the model that config.model describes and loads model.safetensors into it (strict),
+ * in eval mode. Failures are CheckpointErrors naming the file at fault.
+ */
+export function buildCheckpointModel<M extends Module>(ck: LoadedCheckpoint, kind: string, fromConfig: (c: Record<string, unknown>) => M): M {
+  let model: M;
+  try {
+    model = fromConfig(architectureOf(ck));
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    throw new CheckpointError(`${ck.dir}/${CONFIG_FILE}: config.model is not a valid ${kind} config: ${(err as Error).message}`);
+  }
+  try {
+    model.loadStateDict(ck.weights, { strict: true });
+  } catch (err) {
+    throw new CheckpointError(`${ck.dir}/model.safetensors does not match ${ck.dir}/${CONFIG_FILE}: ${(err as Error).message}`);
+  }
+  model.eval();
+  return model;
 }

@@ -16,14 +16,14 @@ import { ViT } from '../models/vit.js';
 import { loadDigits, DIGITS_PIXELS, type DigitsSet } from '../data/digits.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { Generator } from '../tensor/rng.js';
-import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
-import { CheckpointError, ValueError } from '../errors.js';
+import { loadCheckpoint } from '../io/checkpoint.js';
+import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import {
   ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
   type EvalResult,
 } from './common.js';
 
@@ -134,20 +134,7 @@ export function parseImage(input: unknown): Float32Array {
 
 async function loadModel(dir: string): Promise<{ model: ViT; config: Record<string, unknown> }> {
   const ck = await loadCheckpoint(dir, 'digits');
-  const mc = ck.config.model;
-  if (mc === null || typeof mc !== 'object') throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model (the architecture) is missing. Fix: retrain the model.`);
-  let model: ViT;
-  try {
-    model = ViT.fromConfig(mc as Record<string, unknown>);
-  } catch (err) {
-    throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model is not a valid ViT config: ${(err as Error).message}`);
-  }
-  try {
-    model.loadStateDict(ck.weights, { strict: true });
-  } catch (err) {
-    throw new CheckpointError(`${dir}/model.safetensors does not match ${dir}/${CONFIG_FILE}: ${(err as Error).message}`);
-  }
-  model.eval();
+  const model = buildCheckpointModel(ck, 'ViT', (c) => ViT.fromConfig(c));
   return { model, config: ck.config };
 }
 

@@ -30,7 +30,7 @@ import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import type { AttentionMap, Prediction, PredictOptions, Predictor } from './predictor.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, modelDirList, resolveTaskConfig, makeOptimizer, makeScheduler, trainerOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, modelDirList, resolveTaskConfig, makeOptimizer, makeScheduler, trainerOptions,
   type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type TrainSummary, type EvalResult,
 } from './common.js';
 
@@ -313,23 +313,11 @@ async function loadModel(dir: string): Promise<{ model: Seq2SeqTransformer; conf
   const ck = await loadCheckpoint(dir, 'g2p');
   const src = Vocab.load(ck.files.srcVocab);
   const tgt = Vocab.load(ck.files.tgtVocab);
-  const mc = ck.config.model as Record<string, unknown> | undefined;
-  if (mc === undefined || typeof mc !== 'object') throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model (the architecture) is missing. Fix: retrain the model.`);
+  const mc = architectureOf(ck);
   if (mc.srcVocabSize !== src.size || mc.tgtVocabSize !== tgt.size) {
     throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model has vocabulary sizes ${mc.srcVocabSize}/${mc.tgtVocabSize} but the vocabulary files hold ${src.size}/${tgt.size} tokens. The directory mixes files of different models; retrain or restore it.`);
   }
-  let model: Seq2SeqTransformer;
-  try {
-    model = Seq2SeqTransformer.fromConfig(mc);
-  } catch (err) {
-    throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model is not a valid Seq2SeqTransformer config: ${(err as Error).message}`);
-  }
-  try {
-    model.loadStateDict(ck.weights, { strict: true });
-  } catch (err) {
-    throw new CheckpointError(`${dir}/model.safetensors does not match ${dir}/${CONFIG_FILE}: ${(err as Error).message}`);
-  }
-  model.eval();
+  const model = buildCheckpointModel(ck, 'Seq2SeqTransformer', (c) => Seq2SeqTransformer.fromConfig(c));
   return { model, config: ck.config, src, tgt };
 }
 

@@ -28,7 +28,7 @@ import {
   ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
 } from './common.js';
 
 export interface SpamConfig extends TrainConfig {
@@ -185,21 +185,9 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
 async function loadModel(dir: string): Promise<{ model: EncoderClassifier; config: Record<string, unknown>; vocab: Vocab }> {
   const ck = await loadCheckpoint(dir, 'spam');
   const vocab = Vocab.load(ck.files.vocab);
-  const mc = ck.config.model as Record<string, unknown> | undefined;
-  if (mc === undefined || typeof mc !== 'object') throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model (the architecture) is missing. Fix: retrain the model.`);
+  const mc = architectureOf(ck);
   if (mc.vocabSize !== vocab.size) throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model.vocabSize is ${mc.vocabSize} but ${VOCAB_FILE} holds ${vocab.size} tokens; the directory mixes files of different models.`);
-  let model: EncoderClassifier;
-  try {
-    model = EncoderClassifier.fromConfig(mc);
-  } catch (err) {
-    throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model is not a valid EncoderClassifier config: ${(err as Error).message}`);
-  }
-  try {
-    model.loadStateDict(ck.weights, { strict: true });
-  } catch (err) {
-    throw new CheckpointError(`${dir}/model.safetensors does not match ${dir}/${CONFIG_FILE}: ${(err as Error).message}`);
-  }
-  model.eval();
+  const model = buildCheckpointModel(ck, 'EncoderClassifier', (c) => EncoderClassifier.fromConfig(c));
   return { model, config: ck.config, vocab };
 }
 

@@ -10,6 +10,9 @@
  * its first words; 'headTail' (the default) keeps the first half and the last half, so that
  * both the opening (subject, greeting, pitch) and the closing (signature, list footer,
  * unsubscribe text) are seen — Sun et al. 2019 found head+tail best for long-text classification.
+ * Augmentation (`wordDropout`, off by default): training words become <unk> at that rate.
+ * Several trained directories score and predict as a checkpoint ensemble (probabilities
+ * averaged); five seeds of the defaults are what BENCHMARKS.md's spam row measures.
  * Metrics: accuracy, macro F1 and the classification report.
  *
  * Letters: B mails, T tokens.

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cmath>
 #include <algorithm>
+#include <type_traits>
 #include <immintrin.h>
 
 #ifndef HEED_NS
@@ -55,6 +56,7 @@ HEED_INLINE vf vsplat(float x) {
 // masks (attention and the dropout kernel) keep element i iff lowbias32(i ^ lowbias32(seed)) ≥ p·2³².
 template <class U>
 HEED_INLINE U lowbias32(U x) {
+  static_assert(std::is_same<U, uint32_t>::value || std::is_same<U, vu>::value, "lowbias32 hashes uint32_t (or lanes of vu)");
   x ^= x >> 16;
   x *= 0x7feb352du;
   x ^= x >> 15;

@@ -63,42 +63,47 @@ void permute(const float* x, float* out, const int64_t* shape, const int64_t* pe
   });
 }
 
-// x viewed as (outer, size, inner) → out (outer, inner). op 0 sum, 1 max, 2 min; max and min
-// propagate NaN. inner > 1: rows of inner are combined in order, vectorized across inner
-// (tasks = (o, block of columns)). inner == 1: a contiguous run per o, vector partials.
+// x viewed as (outer, size, inner) → out (outer, inner). op 0 sum (accumulated in float64, as
+// the reference), 1 max, 2 min; max and min propagate NaN. inner > 1: rows of inner are combined
+// in order across a block of columns (tasks = (o, block)). inner == 1: a contiguous run per o,
+// in lane partials.
 void reduceAxis(int op, const float* x, float* out, int64_t outer, int64_t size, int64_t inner) {
   const float init = op == 0 ? 0.f : op == 1 ? -INFINITY : INFINITY;
   if (inner == 1) {
     parallelChunks(outer, std::max<int64_t>(1, kGrain / std::max<int64_t>(size, 1)), [&](int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; o++) {
         const float* p = x + o * size;
+        if (op == 0) {  // float64 lane partials, as the reference sums in float64
+          double part[W] = {};
+          int64_t i = 0;
+          for (; i + W <= size; i += W)
+            for (int l = 0; l < W; l++) part[l] += p[i + l];
+          double s = 0;
+          for (int l = 0; l < W; l++) s += part[l];
+          for (; i < size; i++) s += p[i];
+          out[o] = float(s);
+          continue;
+        }
         vf acc = vsplat(init);
         vi nan = vi{};
         int64_t i = 0;
         for (; i + W <= size; i += W) {
           vf v = vload(p + i);
-          if (op == 0) acc += v;
-          else if (op == 1) acc = v > acc ? v : acc;
-          else acc = v < acc ? v : acc;
+          acc = op == 1 ? (v > acc ? v : acc) : (v < acc ? v : acc);
           nan |= v != v;
         }
-        float r;
-        if (op == 0) r = hsum(acc);
-        else {
-          float lanes[W];
-          std::memcpy(lanes, &acc, sizeof(lanes));
-          r = init;
-          for (int l = 0; l < W; l++) r = op == 1 ? std::max(r, lanes[l]) : std::min(r, lanes[l]);
-        }
+        float lanes[W];
+        std::memcpy(lanes, &acc, sizeof(lanes));
+        float r = init;
+        for (int l = 0; l < W; l++) r = op == 1 ? std::max(r, lanes[l]) : std::min(r, lanes[l]);
         bool anyNan = false;
         for (int l = 0; l < W; l++) anyNan |= nan[l] != 0;
         for (; i < size; i++) {
           float v = p[i];
-          if (op == 0) r += v;
-          else if (v != v) anyNan = true;
+          if (v != v) anyNan = true;
           else r = op == 1 ? std::max(r, v) : std::min(r, v);
         }
-        out[o] = op != 0 && anyNan ? NAN : r;
+        out[o] = anyNan ? NAN : r;
       }
     });
     return;
@@ -107,25 +112,32 @@ void reduceAxis(int op, const float* x, float* out, int64_t outer, int64_t size,
   const int64_t blocks = (inner + kCols - 1) / kCols;
   const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(size * kCols, 1));
   parallelChunks(outer * blocks, grain, [&](int64_t lo, int64_t hi) {
+    double sum[kCols];  // sums accumulate in float64, as the reference's do
     for (int64_t t = lo; t < hi; t++) {
-      const int64_t o = t / blocks, c0 = (t % blocks) * kCols, c1 = std::min(inner, c0 + kCols);
-      const float* base = x + o * size * inner;
-      float* dst = out + o * inner;
-      for (int64_t j = c0; j < c1; j++) dst[j] = init;
+      const int64_t o = t / blocks, c0 = (t % blocks) * kCols, c1 = std::min(inner, c0 + kCols), nc = c1 - c0;
+      const float* base = x + o * size * inner + c0;
+      float* dst = out + o * inner + c0;
+      if (op == 0) {
+        for (int64_t j = 0; j < nc; j++) sum[j] = 0;
+        for (int64_t i = 0; i < size; i++) {
+          const float* row = base + i * inner;
+          for (int64_t j = 0; j < nc; j++) sum[j] += row[j];
+        }
+        for (int64_t j = 0; j < nc; j++) dst[j] = float(sum[j]);
+        continue;
+      }
+      for (int64_t j = 0; j < nc; j++) dst[j] = init;
       for (int64_t i = 0; i < size; i++) {
         const float* row = base + i * inner;
-        int64_t j = c0;
-        for (; j + W <= c1; j += W) {
+        int64_t j = 0;
+        for (; j + W <= nc; j += W) {
           vf v = vload(row + j), a = vload(dst + j);
-          if (op == 0) a += v;
-          else if (op == 1) a = (v > a) | (v != v) ? v : a;
-          else a = (v < a) | (v != v) ? v : a;
+          a = op == 1 ? ((v > a) | (v != v) ? v : a) : ((v < a) | (v != v) ? v : a);
           vstore(dst + j, a);
         }
-        for (; j < c1; j++) {
+        for (; j < nc; j++) {
           float v = row[j];
-          if (op == 0) dst[j] += v;
-          else if ((op == 1 ? v > dst[j] : v < dst[j]) || v != v) dst[j] = v;
+          if ((op == 1 ? v > dst[j] : v < dst[j]) || v != v) dst[j] = v;
         }
       }
     }

@@ -70,18 +70,23 @@ const OUTPUT_ARG: Partial<Record<KernelName, number>> = { binarySame: 3, unary: 
 
 /** permute also moves int32 and uint8 data (ids, masks); the native kernel copies float32 only. */
 const FLOAT32_ONLY_ARG: Partial<Record<KernelName, number>> = { permute: 0 };
+/** The native layer takes shapes of at most 16 dims; higher ranks run on the reference. Value: the shape argument. */
+const SHAPE_ARG: Partial<Record<KernelName, number>> = { permute: 2, binaryBroadcast: 6 };
+const NATIVE_MAX_DIMS = 16;
 
 /**
  * Wraps a native kernel: float64 (used by gradcheck) runs on the reference kernel, since
- * native kernels take float32 only; so do other typed arrays where FLOAT32_ONLY_ARG says, and
- * small elementwise calls (see SMALL_ELEMENTWISE).
+ * native kernels take float32 only; so do other typed arrays where FLOAT32_ONLY_ARG says,
+ * shapes of more than 16 dims, and small elementwise calls (see SMALL_ELEMENTWISE).
  */
 function withFallbacks(name: KernelName, nativeFn: AnyFn, referenceFn: AnyFn): AnyFn {
   const out = OUTPUT_ARG[name];
   const f32Only = FLOAT32_ONLY_ARG[name];
+  const shapeArg = SHAPE_ARG[name];
   return (...args: unknown[]) => {
     if (out !== undefined && (args[out] as Float32Array).length < SMALL_ELEMENTWISE) return referenceFn(...args);
     if (f32Only !== undefined && !(args[f32Only] instanceof Float32Array)) return referenceFn(...args);
+    if (shapeArg !== undefined && (args[shapeArg] as readonly number[]).length > NATIVE_MAX_DIMS) return referenceFn(...args);
     for (const a of args) if (a instanceof Float64Array) return referenceFn(...args);
     return nativeFn(...args);
   };

@@ -9,6 +9,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
+import { splitModelDirs } from '../tasks/common.js';
 
 export function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -113,8 +114,5 @@ export function coerce(key: string, raw: string, type: 'number' | 'boolean' | 's
 
 /** 'runs/a' → 'runs/a'; 'runs/a,runs/b' → a checkpoint ensemble. */
 export function modelDirsArg(arg: string): string | string[] {
-  if (!arg.includes(',')) return arg;
-  const dirs = arg.split(',');
-  if (dirs.some((d) => d.trim() === '')) throw new ConfigError(`'${arg}' holds an empty directory name; an ensemble is written runs/a,runs/b with no spaces or empty entries.`);
-  return dirs;
+  return arg.includes(',') ? splitModelDirs(arg) : arg;
 }

@@ -105,7 +105,7 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
     throw new ShapeError(`linear: bias has shape ${fmtShape(bias.shape)}, expected [${outF}].`);
   }
-  const rows = x.size / inF;
+  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1); // (not x.size / inF: inF may be 0)
   const outShape = [...x.shape.slice(0, -1), outF];
   const y = emptyFloatTensor(promoteFloat(x.dtype, weight.dtype), outShape);
   k.sgemm(f32(x), f32(weight), f32(y), 1, rows, outF, inF, false, true, 1, 0, 0, 0, 0, bias ? f32(bias) : null, ACT_NONE);

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { splitModelDirs } from '../tasks/common.js';
 
 export interface ServeConfig {
   /** Interface to bind. Loopback by default: exposing the server is a deliberate choice. */
@@ -112,8 +113,7 @@ export function parseModelSpecs(args: readonly string[]): ModelSpec[] {
   const specs = args.map((arg): ModelSpec => {
     const eq = arg.indexOf('=');
     const path = eq > 0 ? arg.slice(eq + 1) : arg;
-    const parts = path.split(',');
-    if (parts.some((p) => p.trim() === '')) throw new ConfigError(`serve: '${arg}' holds an empty directory name; an ensemble is written name=runs/a,runs/b.`);
+    const parts = splitModelDirs(path);
     if (parts.length > 1 && eq <= 0) throw new ConfigError(`serve: the checkpoint ensemble '${arg}' needs a name. Fix: name=${path}`);
     const members = parts.map((p) => resolve(p));
     const dir = members[0];

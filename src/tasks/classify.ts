@@ -71,11 +71,16 @@ export function scoreClassifier(members: readonly ScoredMember[], names: string[
   const avg = new Float64Array(labels.length * C);
   for (const m of members) {
     const p = classProbabilities(m.model, m.data);
+    if (p.length !== avg.length) throw classCountError(p.length / Math.max(labels.length, 1), names);
     for (let i = 0; i < avg.length; i++) avg[i] += p[i] / members.length;
   }
   const pred = Int32Array.from(labels, (_, i) => argmax(avg, i * C, C));
   const r = classificationReport(labels, pred, { labels: names.map((_, i) => i), targetNames: names });
   return { accuracy: r.accuracy, macroF1: r.macroAvg.f1, report: formatClassificationReport(r, 4) };
+}
+
+function classCountError(got: number, names: readonly string[]): CheckpointError {
+  return new CheckpointError(`a model predicts ${got} classes, expected ${names.length} (${names.join(', ')}); an ensemble's models must share their classes. Fix: retrain it, or leave it out.`);
 }
 
 function argmax(x: ArrayLike<number>, offset: number, n: number): number {
@@ -167,7 +172,9 @@ export class ClassifierPredictor<I> implements Predictor {
       m.model.eval();
       const rec = options.attention ? new AttentionRecorder(m.model as never) : null;
       const logits = noGrad(() => (rec ? rec.record(() => m.model.forward(x)) : m.model.forward(x))); // (B, C)
-      const p = softmax(logits, -1).data as Float32Array;
+      const probs = softmax(logits, -1); // (B, C)
+      if (probs.shape[1] !== C) throw classCountError(probs.shape[1], this.names);
+      const p = probs.data as Float32Array;
       for (let i = 0; i < avg.length; i++) avg[i] += p[i] / K;
       if (rec) {
         items.forEach((item, b) => {

@@ -187,6 +187,13 @@ export interface TaskDefinition {
 /** One model directory, or the directories of a checkpoint ensemble (models trained on the same data). */
 export type ModelDirs = string | readonly string[];
 
+/** 'runs/a,runs/b' (as typed on a command line) → ['runs/a', 'runs/b'], entries trimmed; empty entries are a ConfigError. */
+export function splitModelDirs(text: string): string[] {
+  const dirs = text.split(',').map((d) => d.trim());
+  if (dirs.some((d) => d === '')) throw new ConfigError(`'${text}' holds an empty directory name; a checkpoint ensemble is written runs/a,runs/b.`);
+  return dirs;
+}
+
 export function modelDirList(dir: ModelDirs): string[] {
   const dirs = typeof dir === 'string' ? [dir] : [...dir];
   if (dirs.length === 0) throw new CheckpointError('received no model directory. Give one, or several for a checkpoint ensemble.');

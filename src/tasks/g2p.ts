@@ -236,14 +236,17 @@ export class G2PPredictor implements Predictor {
       const best = hyps[i][0];
       const p: Prediction = { input: inputs[i], output: best.phonemes.join(' ') };
       if (nBest > 1) p.alternatives = hyps[i].map((h) => ({ output: h.phonemes.join(' '), score: h.score }));
-      if (options.attention) p.attention = this.attention(w, best.phonemes);
+      if (options.attention) {
+        // an ensemble's maps are every model's, named member<k>.<module> (as for classifiers)
+        p.attention = this.models.length === 1 ? this.attention(this.model, w, best.phonemes)
+          : this.models.flatMap((m, k) => this.attention(m, w, best.phonemes).map((a) => ({ ...a, name: `member${k}.${a.name}` })));
+      }
       return p;
     });
   }
 
   /** Teacher-forced pass over the predicted phonemes, recording every attention module. */
-  attention(word: string, phonemes: string[]): AttentionMap[] {
-    const model = this.model;
+  attention(model: Seq2SeqTransformer, word: string, phonemes: string[]): AttentionMap[] {
     const src = this.srcVocab.encode(word);
     const tgtIn = Int32Array.from([BOS_ID, ...this.tgtVocab.encode(phonemes)]);
     const rec = new AttentionRecorder(model);
@@ -264,9 +267,7 @@ export class G2PPredictor implements Predictor {
    */
   decode(words: readonly string[], beamSize = 1, nBest = 1, batch = 256): { phonemes: string[]; score: number }[][] {
     if (this.models.length === 1) return decodeWords(this.model, this.srcVocab, this.tgtVocab, words, beamSize, nBest, batch);
-    if (beamSize > 1 || nBest > 1) {
-      throw new ConfigError(`g2p: a checkpoint ensemble of ${this.models.length} models decodes greedily; beam size ${beamSize} / n-best ${nBest} was asked for, and beam search over an ensemble is not implemented. Fix: use beam size 1, or one model for beam search.`);
-    }
+    if (beamSize > 1 || nBest > 1) throw new ValueError(ensembleBeamMessage(this.models.length, beamSize, nBest));
     const out: { phonemes: string[]; score: number }[][] = [];
     for (let i = 0; i < words.length; i += batch) out.push(...this.ensembleDecode(words.slice(i, i + batch)));
     return out;
@@ -309,6 +310,11 @@ export class G2PPredictor implements Predictor {
   }
 }
 
+function ensembleBeamMessage(models: number, beamSize: number, nBest: number): string {
+  return `g2p: a checkpoint ensemble of ${models} models decodes greedily; beam size ${beamSize} / n-best ${nBest} was asked for, ` +
+    'and beam search over an ensemble is not implemented. Fix: use beam size 1 and n-best 1, or one model for beam search.';
+}
+
 async function loadModel(dir: string): Promise<{ model: Seq2SeqTransformer; config: Record<string, unknown>; src: Vocab; tgt: Vocab }> {
   const ck = await loadCheckpoint(dir, 'g2p');
   const src = Vocab.load(ck.files.srcVocab);
@@ -343,6 +349,7 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number; beam
   const items = o.limit && o.limit > 0 ? all.slice(0, o.limit) : all;
   const ensemble = pred.models.length > 1;
   const beam = o.beamSize ?? (ensemble ? 1 : Number(pred.config.beamSize ?? 1));
+  if (ensemble && beam > 1) throw new ConfigError(ensembleBeamMessage(pred.models.length, beam, 1));
   const t0 = Date.now();
   const r = errorRates(pred.decode(items.map((w) => w.word), beam).map((h) => h[0].phonemes), items);
   const seconds = (Date.now() - t0) / 1000;

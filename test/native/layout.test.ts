@@ -67,3 +67,18 @@ test('dropout: the native mask equals the reference bit for bit, for several p a
   assert.ok(Math.abs(y.find((v) => v !== 0)! - 1 / 0.7) < 1e-6);
   assert.throws(() => nk.dropout!(x, y, 1.5, 7), /p/);
 });
+
+test('reduceAxis sums in float64 like the reference: 1e8 + 100 ones − 1e8 is 100, across and along rows', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const col = Float32Array.from({ length: 102 }, (_, i) => (i === 0 ? 1e8 : i === 101 ? -1e8 : 1));
+  const two = new Float32Array(204);
+  col.forEach((v, i) => { two[2 * i] = v; two[2 * i + 1] = -v; });
+  for (const [x, outer, size, inner] of [[col, 1, 102, 1], [two, 1, 102, 2]] as const) {
+    const yr = new Float32Array(inner), yn = new Float32Array(inner);
+    ref.reduceAxis(0, x, yr, outer, size, inner);
+    nk.reduceAxis!(0, x, yn, outer, size, inner);
+    assert.equal(yr[0], 100);
+    assert.deepEqual(yn, yr, `inner ${inner}`);
+  }
+});

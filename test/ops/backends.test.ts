@@ -94,3 +94,19 @@ for (const c of BIG) {
     assertSame(runBig('js', c, data), runBig('native', c, data), c.id, c.bound ?? 1e-5);
   });
 }
+
+test('edge shapes on both backends: a 17-dim permute (the native layer takes ≤ 16 dims), linear with 0 inputs', { skip }, () => {
+  for (const backend of ['js', 'native'] as const) {
+    h.setBackend(backend);
+    const shape = Array.from({ length: 17 }, (_, i) => (i === 3 ? 3 : i === 15 ? 2 : 1));
+    const x = h.tensor(Float32Array.from({ length: 6 }, (_, i) => i)).reshape(shape);
+    const perm = shape.map((_, i) => i).reverse();
+    const y = x.permute(perm);
+    assert.deepEqual([...y.data], [0, 2, 4, 1, 3, 5], backend);
+    // inFeatures = 0: every output is the bias (nothing is left uninitialized)
+    const out = h.linear(h.zeros([5000, 0]), h.zeros([4, 0]), h.tensor([1, 2, 3, 4]));
+    assert.deepEqual(out.shape, [5000, 4]);
+    for (let i = 0; i < out.size; i++) assert.equal(out.data[i], (i % 4) + 1, `${backend} linear[${i}]`);
+  }
+  h.setBackend(initial);
+});

@@ -53,6 +53,9 @@ test('a checkpoint ensemble (name=dir1,dir2) is served; a model twice answers as
   const r = await server.app.inject({ method: 'POST', url: '/v1/models/ens/predict', headers: auth, payload: { inputs: words } });
   assert.equal(r.statusCode, 200, r.body);
   assert.deepEqual(r.json().predictions.map((p: { output: unknown }) => p.output), local.map((p) => p.output));
+  const nBest = await server.app.inject({ method: 'POST', url: '/v1/models/ens/predict', headers: auth, payload: { input: 'cat', nBest: 2 } });
+  assert.equal(nBest.statusCode, 422, nBest.body);
+  assert.match(nBest.body, /beam search over an ensemble is not implemented/);
 });
 
 test('a served G2P prediction carries self and cross attention maps of heads × queries × keys', async () => {

@@ -133,3 +133,11 @@ test('the package entry exports loadPredictor and evaluate, and evaluate refuses
   await DIGITS_TASK.train(c as never, { out: dir, runId: 't', ...quiet });
   await assert.rejects(() => heed.evaluate(dir, { split: 'dev' }), (e: Error) => e instanceof ValueError && /split 'dev'/.test(e.message));
 });
+
+test('an ensemble member with another class count is refused with a CheckpointError, not averaged out of line', async () => {
+  const { scoreClassifier } = await import('../../src/tasks/classify.js');
+  const threeClasses = { eval() {}, forward: (x: Tensor) => new Tensor(new Float32Array(x.shape[0] * 3), [x.shape[0], 3]) };
+  const data = { labels: Int32Array.from([0, 1]), inputs: (idx: Int32Array) => ({ x: new Tensor(new Float32Array(idx.length), [idx.length, 1]), tokens: idx.length }) };
+  assert.throws(() => scoreClassifier([{ model: threeClasses as never, data }], ['ham', 'spam']), (e: Error) => e instanceof CheckpointError && /predicts 3 classes, expected 2/.test(e.message));
+});
+

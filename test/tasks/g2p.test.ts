@@ -58,6 +58,11 @@ test('a g2p ensemble evaluates greedily and refuses beam search with a ConfigErr
   assert.equal(twice.metrics.wer, one.metrics.wer);
   assert.match(twice.report, /ensemble of 2 models/);
   await assert.rejects(() => G2P_TASK.evaluate([dir, dir], { split: 'valid', limit: 4, beamSize: 3 }), (e: Error) => e instanceof ConfigError && /beam search over an ensemble is not implemented/.test(e.message));
+  // a request for n-best is an input error (ValueError, HTTP 422 when served)
+  const e = await loadPredictor([dir, dir]);
+  assert.throws(() => e.predict(['cat'], { nBest: 2 }), (err: Error) => err instanceof ValueError && /n-best 2/.test(err.message));
+  const maps = e.predict(['cat'], { attention: true })[0].attention!;
+  assert.ok(maps.some((m) => m.name.startsWith('member0.')) && maps.some((m) => m.name.startsWith('member1.')));
 });
 
 test('input validation: non-strings, empty words, unknown characters, too long', () => {

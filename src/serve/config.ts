@@ -99,7 +99,6 @@ export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeCon
   return cfg;
 }
 
-/** A model to serve: its URL name and the directory it loads from. */
 /** A served model: a name and its directory; a checkpoint ensemble also lists every member's (dir = the first). */
 export interface ModelSpec { name: string; dir: string; members?: readonly string[] }
 

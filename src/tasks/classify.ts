@@ -19,9 +19,9 @@ import { classificationReport, formatClassificationReport } from '../train/metri
 import { Trainer, type TrainableModel } from '../train/trainer.js';
 import { CheckpointError } from '../errors.js';
 import type { CheckpointContents } from '../io/checkpoint.js';
-import type { AttentionMap, Prediction, PredictOptions, Predictor } from './predictor.js';
+import { ensembleMapName, type AttentionMap, type Prediction, type PredictOptions, type Predictor } from './predictor.js';
 import {
-  makeOptimizer, makeScheduler, trainerOptions, type RunOptions, type TaskSpec, type TrainConfig, type TrainSummary,
+  makeOptimizer, makeScheduler, modelDirList, trainerOptions, type ModelDirs, type RunOptions, type TaskSpec, type TrainConfig, type TrainSummary,
 } from './common.js';
 
 /** A model mapping a batch of inputs to (B, C) logits. */
@@ -180,7 +180,7 @@ export class ClassifierPredictor<I> implements Predictor {
         items.forEach((item, b) => {
           const labels = m.tokenLabels(item);
           for (const map of rec.toAttentionMaps(b)) {
-            attention[b].push({ ...map, name: K > 1 ? `member${k}.${map.name}` : map.name, queryTokens: labels, keyTokens: labels } as AttentionMap);
+            attention[b].push({ ...map, name: K > 1 ? ensembleMapName(k, map.name) : map.name, queryTokens: labels, keyTokens: labels } as AttentionMap);
           }
         });
       }
@@ -193,4 +193,16 @@ export class ClassifierPredictor<I> implements Predictor {
       return out;
     });
   }
+}
+
+/**
+ * Loads each directory with `load` and wraps the models as one ClassifierPredictor: a
+ * checkpoint ensemble when there are several. `member` says how each model reads inputs.
+ */
+export async function loadClassifierPredictor<L extends { config: Record<string, unknown> }, I>(
+  task: string, dir: ModelDirs, names: string[], load: (dir: string) => Promise<L>, member: (loaded: L) => ClassifierMember<I>,
+): Promise<ClassifierPredictor<I>> {
+  const dirs = modelDirList(dir);
+  const loaded = await Promise.all(dirs.map(load));
+  return new ClassifierPredictor(task, dirs.join(','), loaded[0].config, names, loaded.map(member));
 }

@@ -200,6 +200,11 @@ export function modelDirList(dir: ModelDirs): string[] {
   return dirs;
 }
 
+/** ', ensemble of N models' for an evaluation report, '' for one model. */
+export function ensembleSuffix(models: number): string {
+  return models > 1 ? `, ensemble of ${models} models` : '';
+}
+
 /** config.model (the architecture) of a loaded checkpoint; a CheckpointError when it is missing. */
 export function architectureOf(ck: LoadedCheckpoint): Record<string, unknown> {
   const mc = ck.config.model;

@@ -20,10 +20,11 @@ import { loadCheckpoint } from '../io/checkpoint.js';
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import {
-  ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+  loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+  type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
   type EvalResult,
 } from './common.js';
 
@@ -140,9 +141,7 @@ async function loadModel(dir: string): Promise<{ model: ViT; config: Record<stri
 
 /** Loads a digits model directory, or several as a checkpoint ensemble (class probabilities averaged). */
 export async function loadDigitsPredictor(dir: ModelDirs): Promise<ClassifierPredictor<Float32Array>> {
-  const dirs = modelDirList(dir);
-  const loaded = await Promise.all(dirs.map(loadModel));
-  const members = loaded.map(({ model, config }): ClassifierMember<Float32Array> => {
+  return loadClassifierPredictor('digits', dir, NAMES, loadModel, ({ model, config }): ClassifierMember<Float32Array> => {
     const patches = Number((config.model as Record<string, unknown>).patchSize ?? 2);
     const labels = ['<cls>', ...Array.from({ length: (8 / patches) ** 2 }, (_, i) => `p${Math.floor(i / (8 / patches))},${i % (8 / patches)}`)];
     return {
@@ -156,7 +155,6 @@ export async function loadDigitsPredictor(dir: ModelDirs): Promise<ClassifierPre
       tokenLabels: () => labels,
     };
   });
-  return new ClassifierPredictor('digits', dirs.join(','), loaded[0].config, NAMES, members);
 }
 
 /** Scores a model directory, or a checkpoint ensemble of several, on a split. */
@@ -168,10 +166,9 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
   const n = o.limit && o.limit > 0 ? Math.min(o.limit, all.labels.length) : all.labels.length;
   const data: ClassifierData = { labels: all.labels.subarray(0, n), inputs: all.inputs };
   const r = scoreClassifier(loaded.map(({ model }) => ({ model: model as unknown as ClassifierModel, data })), NAMES);
-  const what = dirs.length > 1 ? `, ensemble of ${dirs.length} models` : '';
   return {
     split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: n },
-    report: `digits ${o.split}: ${n} images${what}, accuracy ${(100 * r.accuracy).toFixed(2)}%\n${r.report}`,
+    report: `digits ${o.split}: ${n} images${ensembleSuffix(dirs.length)}, accuracy ${(100 * r.accuracy).toFixed(2)}%\n${r.report}`,
   };
 }
 

@@ -28,9 +28,9 @@ import { Trainer } from '../train/trainer.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
-import type { AttentionMap, Prediction, PredictOptions, Predictor } from './predictor.js';
+import { ensembleMapName, type AttentionMap, type Prediction, type PredictOptions, type Predictor } from './predictor.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, modelDirList, resolveTaskConfig, makeOptimizer, makeScheduler, trainerOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, makeOptimizer, makeScheduler, trainerOptions,
   type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type TrainSummary, type EvalResult,
 } from './common.js';
 
@@ -239,7 +239,7 @@ export class G2PPredictor implements Predictor {
       if (options.attention) {
         // an ensemble's maps are every model's, named member<k>.<module> (as for classifiers)
         p.attention = this.models.length === 1 ? this.attention(this.model, w, best.phonemes)
-          : this.models.flatMap((m, k) => this.attention(m, w, best.phonemes).map((a) => ({ ...a, name: `member${k}.${a.name}` })));
+          : this.models.flatMap((m, k) => this.attention(m, w, best.phonemes).map((a) => ({ ...a, name: ensembleMapName(k, a.name) })));
       }
       return p;
     });
@@ -355,7 +355,7 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number; beam
   const seconds = (Date.now() - t0) / 1000;
   const examples = items.slice(0, 8).map((w, i) => `  ${w.word.padEnd(16)} ${r.preds[i].join(' ').padEnd(28)} ref: ${w.pronunciations.map((p) => p.join(' ')).join(' | ')}`);
   const report = [
-    `g2p ${o.split}: ${items.length}${items.length < all.length ? ` of ${all.length}` : ''} words${ensemble ? `, ensemble of ${pred.models.length} models` : ''}, ${beam > 1 ? `beam ${beam}` : 'greedy'} decoding, ${seconds.toFixed(1)} s`,
+    `g2p ${o.split}: ${items.length}${items.length < all.length ? ` of ${all.length}` : ''} words${ensembleSuffix(pred.models.length)}, ${beam > 1 ? `beam ${beam}` : 'greedy'} decoding, ${seconds.toFixed(1)} s`,
     `  WER ${(100 * r.wer).toFixed(2)}%   PER ${(100 * r.per).toFixed(2)}%   (a word is correct if it equals any reference pronunciation)`,
     ...examples,
   ].join('\n');

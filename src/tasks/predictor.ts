@@ -40,3 +40,8 @@ export interface Predictor {
   /** Runs a batch of inputs in one forward pass where the task allows it. */
   predict(inputs: readonly unknown[], options?: PredictOptions): Prediction[];
 }
+
+/** The name of ensemble member k's attention map for a module: `member<k>.<module>`. */
+export function ensembleMapName(k: number, name: string): string {
+  return `member${k}.${name}`;
+}

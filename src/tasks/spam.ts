@@ -28,10 +28,11 @@ import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import {
-  ClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+  loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+  type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
 } from './common.js';
 
 export interface SpamConfig extends TrainConfig {
@@ -196,9 +197,7 @@ async function loadModel(dir: string): Promise<{ model: EncoderClassifier; confi
 
 /** Loads a spam model directory, or several as a checkpoint ensemble (class probabilities averaged). */
 export async function loadSpamPredictor(dir: ModelDirs): Promise<ClassifierPredictor<string[]>> {
-  const dirs = modelDirList(dir);
-  const loaded = await Promise.all(dirs.map(loadModel));
-  const members = loaded.map(({ model, config, vocab }): ClassifierMember<string[]> => {
+  return loadClassifierPredictor('spam', dir, NAMES, loadModel, ({ model, config, vocab }): ClassifierMember<string[]> => {
     const maxLen = Number(model.config.maxLen);
     const reading = readingOf(config);
     const cls = model.config.pooling === 'cls';
@@ -218,7 +217,6 @@ export async function loadSpamPredictor(dir: ModelDirs): Promise<ClassifierPredi
       tokenLabels: (words) => (cls ? ['<cls>', ...words] : words),
     };
   });
-  return new ClassifierPredictor('spam', dirs.join(','), loaded[0].config, NAMES, members);
 }
 
 /** Scores a model directory, or a checkpoint ensemble of several, on a split. */
@@ -233,10 +231,9 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
     data: dataOf(set, vocab, Number(model.config.maxLen), readingOf(config)),
   }));
   const r = scoreClassifier(members, NAMES);
-  const what = dirs.length > 1 ? `, ensemble of ${dirs.length} models` : '';
   return {
     split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: set.length },
-    report: `spam ${o.split}: ${set.length} mails${what}, accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${(100 * r.macroF1).toFixed(2)}%\n${r.report}`,
+    report: `spam ${o.split}: ${set.length} mails${ensembleSuffix(dirs.length)}, accuracy ${(100 * r.accuracy).toFixed(2)}%, macro F1 ${(100 * r.macroF1).toFixed(2)}%\n${r.report}`,
   };
 }
 

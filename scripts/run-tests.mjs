@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with Node's built-in test runner (TypeScript through tsx),
 // then prints a summary that lists every skipped test with its reason.
-// Usage: npm test [-- <path filter>...]
+// Usage: npm test [-- <path filter>...]   (HEED_TEST_DIR=<dir> runs the *.test.ts under another directory;
+// test/ci/run-tests.test.ts uses it to check the rules below on a throw-away suite)
 //
 // Skips: a test may skip only for a reason outside the project's control (the optional spam
 // corpus devDependency not installed, no chromium on a machine without apt-get, the native
@@ -11,7 +12,7 @@
 // word of its reason (comma-separated, e.g. HEED_ALLOW_SKIP=chromium, which .ci/run sets only
 // on a machine without apt-get).
 import { readdirSync, statSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { spawnSync } from 'node:child_process';
@@ -31,7 +32,8 @@ function walk(dir) {
   return out;
 }
 
-const files = walk(join(root, 'test'))
+const testDir = process.env.HEED_TEST_DIR ? resolve(process.env.HEED_TEST_DIR) : join(root, 'test');
+const files = walk(testDir)
   .map((p) => relative(root, p))
   .filter((p) => filters.length === 0 || filters.some((f) => p.includes(f)))
   .sort();

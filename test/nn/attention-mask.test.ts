@@ -260,3 +260,14 @@ test('bad mask options are typed errors naming the argument', () => {
   assert.throws(() => h.scaledDotProductAttention(q, q, q, { alibiSlopes: h.ones([3]) }), (e: Error) => e instanceof h.ShapeError && /alibiSlopes/.test(e.message));
   assert.throws(() => h.scaledDotProductAttention(q, q, q, { blockLayout: { blockSize: 2, layout: [[true]] } }), (e: Error) => e instanceof h.ShapeError && /2×2/.test(e.message));
 });
+
+test('gradcheck in float64: tiled window and layout attention, into q, k, v and a float attnMask', () => {
+  h.manualSeed(16);
+  const r = (shape: number[]): h.Tensor => h.randn(shape, { dtype: 'float64', requiresGrad: true });
+  const q = r([1, 2, 20, 3]), k = r([1, 2, 20, 3]), v = r([1, 2, 20, 2]), bias = r([20, 20]);
+  const window = h.gradcheck((a, b, c, m) => h.scaledDotProductAttention(a, b, c, { slidingWindow: 3, isCausal: true, attnMask: m }), [q, k, v, bias]);
+  assert.ok(window.ok, JSON.stringify(window));
+  const layout = { blockSize: 4, layout: nn.localGlobalLayout(5, 1, 1) };
+  const sparse = h.gradcheck((a, b, c) => h.scaledDotProductAttention(a, b, c, { blockLayout: layout, isCausal: true }), [q, k, v]);
+  assert.ok(sparse.ok, JSON.stringify(sparse));
+});

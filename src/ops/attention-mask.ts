@@ -319,10 +319,14 @@ export function maskScores(scores: Tensor, m: ResolvedMask): Tensor {
 
 /**
  * Softmax over the keys with every mask applied; a row with no allowed key is zeros (the
- * softmax op's rule for all-−∞ rows), with finite gradients. scores (…, H, rows, n) → same.
+ * softmax op's rule for all-−∞ rows), with finite gradients. `masks` is a resolved mask, or
+ * mask options resolved against the scores. scores (…, H, L, S) → same.
+ *
+ *   maskedSoftmax(scores, { isCausal: true, keyPaddingMask })   // (B, H, L, S)
  */
-export function maskedSoftmax(scores: Tensor, m: ResolvedMask): Tensor {
-  return softmax(maskScores(scores, m), -1); // (…, H, rows, n)
+export function maskedSoftmax(scores: Tensor, masks: ResolvedMask | AttentionMaskOptions): Tensor {
+  const m = 'keys' in masks ? masks : resolveMask('maskedSoftmax', masks, scores.shape);
+  return softmax(maskScores(scores, m), -1); // (…, H, L, S)
 }
 
 /** Maximal runs of consecutive positions in ascending keys: [index of the run's first key, its position]. */

@@ -130,7 +130,7 @@ export function scaledDotProductAttention(q: Tensor, key: Tensor, value: Tensor,
   const r = resolve(q, key, value, o);
   const m = resolveCallMask(q, key, r, o);
   const tiles = maskTiles(m);
-  if (tiles === null) return attend(q, key, value, r, m); // (…, H, L, Ev)
+  if (tiles === null || tiles.length === 0) return attend(q, key, value, r, m); // (…, H, L, Ev); no tiles: no queries
   const outs: Tensor[] = [];
   for (const t of tiles) {
     const qTile = narrow(q, -2, t.q0, t.ql); // (…, H, ql, E)

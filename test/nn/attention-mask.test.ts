@@ -152,6 +152,8 @@ test('every mask form equals attention with a hand-built mask, on the fused kern
 test('isCausal is top-left by default (PyTorch) and bottom-right on request, on the functional op and the module', () => {
   assert.deepEqual(Array.from(nn.allowedMask({ isCausal: true }, 2, 4).data), [1, 0, 0, 0, 1, 1, 0, 0]);
   assert.deepEqual(Array.from(nn.allowedMask({ isCausal: true, causalAlignment: 'bottom-right' }, 2, 4).data), [1, 1, 1, 0, 1, 1, 1, 1]);
+  assert.deepEqual(Array.from(nn.maskedSoftmax(h.zeros([1, 1, 2, 4]), { isCausal: true }).data), [1, 0, 0, 0, 0.5, 0.5, 0, 0]);
+  assert.deepEqual(Array.from(nn.maskedSoftmax(h.zeros([1, 1, 2, 4]), { isCausal: true, causalAlignment: 'bottom-right' }).data).map((x) => +x.toFixed(4)), [0.3333, 0.3333, 0.3333, 0, 0.25, 0.25, 0.25, 0.25]);
   h.manualSeed(12);
   const mha = new nn.MultiheadAttention(8, 2);
   const x = h.randn([2, 3, 8]), mem = h.randn([2, 5, 8]);

@@ -15,14 +15,13 @@ import { cat } from '../ops/shape.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
 import { tensor } from '../tensor/creation.js';
-import { Module } from '../nn/module.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { Dropout } from '../nn/dropout.js';
 import { LSTM, type LSTMState } from '../nn/lstm.js';
 import { LuongAttention } from '../nn/attention/luong.js';
 import { AdditiveAttention } from '../nn/attention/additive.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { greedyLoop } from './greedy.js';
 
 export interface LstmSeq2SeqConfig {
@@ -36,11 +35,6 @@ export interface LstmSeq2SeqConfig {
   padId: number;
 }
 
-const SCHEMA: ConfigSchema<LstmSeq2SeqConfig> = {
-  srcVocabSize: 'number', tgtVocabSize: 'number', embedDim: 'number', hiddenSize: 'number', numLayers: 'number',
-  attention: ['dot', 'general', 'concat', 'additive'], dropout: 'number', padId: 'number',
-};
-
 export const LSTM_SEQ2SEQ_DEFAULTS: Readonly<Omit<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>> = Object.freeze({
   embedDim: 128, // symbol vocabularies are tiny; 128 is plenty
   hiddenSize: 256, // matches the Transformer baseline's width for a fair comparison
@@ -50,8 +44,17 @@ export const LSTM_SEQ2SEQ_DEFAULTS: Readonly<Omit<LstmSeq2SeqConfig, 'srcVocabSi
   padId: 0, // the vocab module reserves id 0 for padding
 });
 
-export class LstmAttentionSeq2Seq extends Module {
-  readonly config: Readonly<LstmSeq2SeqConfig>;
+export const LSTM_SEQ2SEQ_CONFIG = defineModelConfig<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>({
+  model: 'LstmAttentionSeq2Seq',
+  schema: {
+    srcVocabSize: 'number', tgtVocabSize: 'number', embedDim: 'number', hiddenSize: 'number', numLayers: 'number',
+    attention: ['dot', 'general', 'concat', 'additive'], dropout: 'number', padId: 'number',
+  },
+  defaults: LSTM_SEQ2SEQ_DEFAULTS,
+  positiveInts: ['srcVocabSize', 'tgtVocabSize', 'embedDim', 'hiddenSize', 'numLayers'],
+});
+
+export class LstmAttentionSeq2Seq extends ConfiguredModel<LstmSeq2SeqConfig> {
   srcEmbed: Embedding;
   tgtEmbed: Embedding;
   encoder: LSTM;
@@ -61,11 +64,10 @@ export class LstmAttentionSeq2Seq extends Module {
   drop: Dropout;
   outProj: Linear;
 
-  constructor(config: Partial<LstmSeq2SeqConfig> & Pick<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
-    super();
-    const c = resolveConfig('LstmAttentionSeq2Seq', SCHEMA, LSTM_SEQ2SEQ_DEFAULTS, config);
-    requirePositiveInts('LstmAttentionSeq2Seq', c, ['srcVocabSize', 'tgtVocabSize', 'embedDim', 'hiddenSize', 'numLayers']);
-    this.config = Object.freeze({ ...c });
+  /** Args: config: srcVocabSize and tgtVocabSize are required; the rest default to LSTM_SEQ2SEQ_DEFAULTS. */
+  constructor(config: ModelInit<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
+    super(LSTM_SEQ2SEQ_CONFIG, config);
+    const c = this.config;
     const H = c.hiddenSize;
     this.srcEmbed = new Embedding(c.srcVocabSize, c.embedDim, { paddingIdx: c.padId });
     this.tgtEmbed = new Embedding(c.tgtVocabSize, c.embedDim, { paddingIdx: c.padId });
@@ -77,12 +79,9 @@ export class LstmAttentionSeq2Seq extends Module {
     this.outProj = new Linear(H, c.tgtVocabSize);
   }
 
-  toConfig(): LstmSeq2SeqConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): LstmAttentionSeq2Seq {
-    return new LstmAttentionSeq2Seq(config as unknown as LstmSeq2SeqConfig);
+  /** Rebuilds a model from a saved config (config.json's `model`). */
+  static fromConfig(saved: Record<string, unknown>): LstmAttentionSeq2Seq {
+    return new LstmAttentionSeq2Seq(LSTM_SEQ2SEQ_CONFIG.load(saved));
   }
 
   /** src (B, S) → encoder states (B, S, H), final state, and the (B, S) padding mask (true = pad). */

@@ -1,5 +1,5 @@
 /**
- * MultimodalFusion: classifies a (text, image) pair. Text goes through a TextEncoder, the
+ * MultimodalFusion: classifies a (text, image) pair. Text goes through a TransformerTextEncoder, the
  * image through ViT-style patch tokens; then either
  *   'cross':  text tokens attend to image patches (a TransformerDecoderLayer without the
  *             causal mask, as in ViLBERT / Flamingo's cross-attention), or
@@ -12,15 +12,14 @@ import { Tensor, empty } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
 import { cat } from '../ops/shape.js';
 import { zeros } from '../tensor/creation.js';
-import { Module } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/norm.js';
 import { truncNormal } from '../nn/init.js';
 import { TransformerDecoderLayer, TransformerEncoderLayer } from '../nn/transformer.js';
-import { TextEncoder, maskedMean } from './text-encoder.js';
+import { TransformerTextEncoder, maskedMean } from './text-encoder.js';
 import { PatchEmbedding } from './vit.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 
 export interface MultimodalConfig {
@@ -39,12 +38,6 @@ export interface MultimodalConfig {
   fusion: 'cross' | 'concat';
 }
 
-const SCHEMA: ConfigSchema<MultimodalConfig> = {
-  vocabSize: 'number', numClasses: 'number', imageSize: 'number', patchSize: 'number', inChannels: 'number',
-  dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
-  maxLen: 'number', padId: 'number', fusion: ['cross', 'concat'],
-};
-
 export const MULTIMODAL_DEFAULTS: Readonly<Omit<MultimodalConfig, 'vocabSize' | 'numClasses'>> = Object.freeze({
   imageSize: 8, // the bundled digits
   patchSize: 2, // 16 patches
@@ -59,9 +52,24 @@ export const MULTIMODAL_DEFAULTS: Readonly<Omit<MultimodalConfig, 'vocabSize' | 
   fusion: 'cross', // text queries attend to patches: cheaper than a joint sequence
 });
 
-export class MultimodalFusion extends Module {
-  readonly config: Readonly<MultimodalConfig>;
-  text: TextEncoder;
+export const MULTIMODAL_CONFIG = defineModelConfig<MultimodalConfig, 'vocabSize' | 'numClasses'>({
+  model: 'MultimodalFusion',
+  schema: {
+    vocabSize: 'number', numClasses: 'number', imageSize: 'number', patchSize: 'number', inChannels: 'number',
+    dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
+    maxLen: 'number', padId: 'number', fusion: ['cross', 'concat'],
+  },
+  defaults: MULTIMODAL_DEFAULTS,
+  positiveInts: ['vocabSize', 'numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen'],
+  check: (c) => {
+    if (c.imageSize % c.patchSize !== 0) {
+      throw new ConfigError(`MultimodalFusion: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}. Fix: for 8×8 digits use patchSize 2 or 4.`);
+    }
+  },
+});
+
+export class MultimodalFusion extends ConfiguredModel<MultimodalConfig> {
+  text: TransformerTextEncoder;
   patchEmbed: PatchEmbedding;
   imagePos: Parameter;
   imageEncoder: TransformerEncoderLayer;
@@ -69,14 +77,12 @@ export class MultimodalFusion extends Module {
   norm: LayerNorm;
   head: Linear;
 
-  constructor(config: Partial<MultimodalConfig> & Pick<MultimodalConfig, 'vocabSize' | 'numClasses'>) {
-    super();
-    const c = resolveConfig('MultimodalFusion', SCHEMA, MULTIMODAL_DEFAULTS, config);
-    requirePositiveInts('MultimodalFusion', c, ['vocabSize', 'numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'maxLen']);
-    if (c.imageSize % c.patchSize !== 0) throw new ConfigError(`MultimodalFusion: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}.`);
-    this.config = Object.freeze({ ...c });
+  /** Args: config: vocabSize and numClasses are required; the rest default to MULTIMODAL_DEFAULTS. */
+  constructor(config: ModelInit<MultimodalConfig, 'vocabSize' | 'numClasses'>) {
+    super(MULTIMODAL_CONFIG, config);
+    const c = this.config;
     const layer = { dimFeedforward: c.dimFeedforward, dropout: c.dropout, normFirst: true, activation: 'gelu' as const };
-    this.text = new TextEncoder(c);
+    this.text = new TransformerTextEncoder(c);
     this.patchEmbed = new PatchEmbedding(c.inChannels, c.dModel, c.patchSize);
     this.imagePos = new Parameter(truncNormal(empty([1, (c.imageSize / c.patchSize) ** 2, c.dModel]), 0, 0.02)); // (1, N, D)
     this.imageEncoder = new TransformerEncoderLayer(c.dModel, c.numHeads, layer);
@@ -85,12 +91,9 @@ export class MultimodalFusion extends Module {
     this.head = new Linear(c.dModel, c.numClasses);
   }
 
-  toConfig(): MultimodalConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): MultimodalFusion {
-    return new MultimodalFusion(config as unknown as MultimodalConfig);
+  /** Rebuilds a model from a saved config (config.json's `model`). */
+  static fromConfig(saved: Record<string, unknown>): MultimodalFusion {
+    return new MultimodalFusion(MULTIMODAL_CONFIG.load(saved));
   }
 
   /** ids (B, T) int32, images (B, C, I, I) → logits (B, K). */

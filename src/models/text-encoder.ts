@@ -1,7 +1,10 @@
 /**
- * TextEncoder: token embedding + learned positions + a pre-norm Transformer encoder,
+ * TransformerTextEncoder: token embedding + learned positions + a pre-norm Transformer encoder,
  * the backbone shared by EncoderClassifier, TokenTagger and MultimodalFusion (BERT-style,
  * Devlin et al. 2019, without the pretraining heads).
+ *
+ * (Named so it does not shadow the global TextEncoder of the Encoding API; it was
+ * models.TextEncoder before.)
  *
  * Letters: B batch, T tokens, D dModel.
  */
@@ -17,7 +20,7 @@ import { LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 
-export interface TextEncoderConfig {
+export interface TransformerTextEncoderConfig {
   vocabSize: number;
   dModel: number;
   numHeads: number;
@@ -28,16 +31,16 @@ export interface TextEncoderConfig {
   padId: number;
 }
 
-export class TextEncoder extends Module {
-  readonly cfg: Readonly<TextEncoderConfig>;
+export class TransformerTextEncoder extends Module {
+  readonly config: Readonly<TransformerTextEncoderConfig>;
   tokEmbed: Embedding;
   posEmbed: LearnedPositionalEmbedding;
   drop: Dropout;
   encoder: TransformerEncoder;
 
-  constructor(c: TextEncoderConfig) {
+  constructor(c: TransformerTextEncoderConfig) {
     super();
-    this.cfg = Object.freeze({ ...c });
+    this.config = Object.freeze({ ...c });
     this.tokEmbed = new Embedding(c.vocabSize, c.dModel, { paddingIdx: c.padId });
     this.posEmbed = new LearnedPositionalEmbedding(c.maxLen, c.dModel);
     this.drop = new Dropout(c.dropout);
@@ -48,7 +51,7 @@ export class TextEncoder extends Module {
 
   /** (B, T) bool padding mask (true = pad): the given one, or ids == padId. */
   paddingMask(ids: Tensor, given?: Tensor | null): Tensor {
-    return given ?? eq(ids, this.cfg.padId); // (B, T)
+    return given ?? eq(ids, this.config.padId); // (B, T)
   }
 
   /**
@@ -58,10 +61,10 @@ export class TextEncoder extends Module {
    * Returns: (B, P + T, D).
    */
   override forward(ids: Tensor, paddingMask: Tensor | null = null, prefix: Tensor | null = null): Tensor {
-    if (ids.dtype !== 'int32' || ids.ndim !== 2) throw new DTypeError(`TextEncoder: ids must be (B, T) int32, received ${ids.dtype} ${fmtShape(ids.shape)}.`);
+    if (ids.dtype !== 'int32' || ids.ndim !== 2) throw new DTypeError(`TransformerTextEncoder: ids must be (B, T) int32, received ${ids.dtype} ${fmtShape(ids.shape)}.`);
     const P = prefix ? prefix.shape[1] : 0;
-    if (ids.shape[1] + P > this.cfg.maxLen) {
-      throw new ShapeError(`TextEncoder: ${ids.shape[1] + P} positions exceed maxLen=${this.cfg.maxLen}. Fix: truncate the input to ${this.cfg.maxLen - P} tokens or raise maxLen.`);
+    if (ids.shape[1] + P > this.config.maxLen) {
+      throw new ShapeError(`TransformerTextEncoder: ${ids.shape[1] + P} positions exceed maxLen=${this.config.maxLen}. Fix: truncate the input to ${this.config.maxLen - P} tokens or raise maxLen.`);
     }
     let x = this.tokEmbed.call(ids); // (B, T, D)
     let pad = this.paddingMask(ids, paddingMask); // (B, T)

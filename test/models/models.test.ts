@@ -88,7 +88,7 @@ test('every model round-trips through toConfig/fromConfig and rejects unknown ke
     [new models.EncoderClassifier({ vocabSize: 9, numClasses: 2, dModel: 8, numHeads: 2 }), models.EncoderClassifier.fromConfig],
     [new models.TokenTagger({ vocabSize: 9, numTags: 2, dModel: 8, numHeads: 2 }), models.TokenTagger.fromConfig],
     [new models.ViT({ numClasses: 3, dModel: 8, numHeads: 2 }), models.ViT.fromConfig],
-    [new models.GPT({ vocabSize: 9, nEmbd: 8, nHead: 2, nLayer: 1 }), models.GPT.fromConfig],
+    [new models.GPT({ vocabSize: 9, dModel: 8, numHeads: 2, numLayers: 1 }), models.GPT.fromConfig],
     [new models.LstmAttentionSeq2Seq({ srcVocabSize: 9, tgtVocabSize: 7, embedDim: 4, hiddenSize: 6 }), models.LstmAttentionSeq2Seq.fromConfig],
     [new models.MultimodalFusion({ vocabSize: 9, numClasses: 2, dModel: 8, numHeads: 2 }), models.MultimodalFusion.fromConfig],
   ];

@@ -1,6 +1,6 @@
 /**
- * MultimodalFusion: classifies a (text, image) pair. Text goes through a TransformerTextEncoder, the
- * image through ViT-style patch tokens; then either
+ * MultimodalFusion: classifies a (text, image) pair. Text goes through a TransformerTextEncoder
+ * (numLayers deep), the image through ViT-style patch tokens and one encoder layer; then either
  *   'cross':  text tokens attend to image patches (a TransformerDecoderLayer without the
  *             causal mask, as in ViLBERT / Flamingo's cross-attention), or
  *   'concat': one joint encoder layer runs over [text; image] tokens (single-stream, VisualBERT),
@@ -30,6 +30,7 @@ export interface MultimodalConfig {
   inChannels: number;
   dModel: number;
   numHeads: number;
+  /** Depth of the text tower (the image tower is always one encoder layer). */
   numLayers: number;
   dimFeedforward: number;
   dropout: number;
@@ -44,7 +45,7 @@ export const MULTIMODAL_DEFAULTS: Readonly<Omit<MultimodalConfig, 'vocabSize' | 
   inChannels: 1,
   dModel: 64, // both towers share the width so fusion needs no projection
   numHeads: 4,
-  numLayers: 1, // per tower; fusion adds one more layer
+  numLayers: 1, // the text tower's depth; the image tower is one encoder layer, and fusion one more
   dimFeedforward: 128,
   dropout: 0.1,
   maxLen: 32, // short captions or questions

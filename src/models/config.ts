@@ -101,7 +101,8 @@ export function defineModelConfig<C extends object, R extends keyof C>(spec: Mod
   const renamed: Readonly<Record<string, string>> = Object.freeze({ ...(spec.renamed ?? {}) });
   const migrate = (saved: Record<string, unknown>): Record<string, unknown> => {
     if (saved === null || typeof saved !== 'object' || Array.isArray(saved)) return saved;
-    const out: Record<string, unknown> = {};
+    // no prototype: a key named __proto__ in config.json stays an own (and so rejected) key
+    const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [k, v] of Object.entries(saved)) {
       const to = Object.hasOwn(renamed, k) ? renamed[k] : k;
       if (to !== k && Object.hasOwn(saved, to)) {

@@ -56,6 +56,11 @@ test('GPT: the first version\'s key names are migrated by fromConfig, rejected b
   assert.notEqual(gpt.lmHead.weight, gpt.wte.weight);
   assert.throws(() => new models.GPT(old as never), (e: Error) => e instanceof h.ConfigError && /unknown config key 'blockSize'. It was renamed to 'maxLen'/.test(e.message));
   assert.throws(() => models.GPT.fromConfig({ vocabSize: 9, nEmbd: 8, dModel: 16 }), (e: Error) => e instanceof h.ConfigError && /both 'nEmbd' and its new name 'dModel'/.test(e.message));
+  // a key named like an Object.prototype property is an unknown key, not a way around the check
+  for (const key of ['__proto__', 'constructor', 'toString']) {
+    const saved = JSON.parse(`{"vocabSize": 9, "${key}": {"dModel": 4096}}`) as Record<string, unknown>;
+    assert.throws(() => models.GPT.fromConfig(saved), (e: Error) => e instanceof h.ConfigError && e.message.includes(`unknown config key '${key}'`), key);
+  }
   // migration does not hide typos: an unknown key in a saved config is still an error
   assert.throws(() => models.GPT.fromConfig({ vocabSize: 9, nEmbed: 8 }), (e: Error) => e instanceof h.ConfigError && /'nEmbed'/.test(e.message));
 });

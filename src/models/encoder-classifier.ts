@@ -14,19 +14,11 @@ import { Parameter } from '../nn/parameter.js';
 import { Linear } from '../nn/linear.js';
 import { Dropout } from '../nn/dropout.js';
 import { normal } from '../nn/init.js';
-import { TransformerTextEncoder, maskedMean } from './text-encoder.js';
+import { TransformerTextEncoder, TEXT_ENCODER_SCHEMA, TEXT_ENCODER_SIZES, maskedMean, type TransformerTextEncoderConfig } from './text-encoder.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 
-export interface EncoderClassifierConfig {
-  vocabSize: number;
+export interface EncoderClassifierConfig extends TransformerTextEncoderConfig {
   numClasses: number;
-  dModel: number;
-  numHeads: number;
-  numLayers: number;
-  dimFeedforward: number;
-  dropout: number;
-  maxLen: number;
-  padId: number;
   pooling: 'cls' | 'mean';
 }
 
@@ -43,12 +35,9 @@ export const ENCODER_CLASSIFIER_DEFAULTS: Readonly<Omit<EncoderClassifierConfig,
 
 export const ENCODER_CLASSIFIER_CONFIG = defineModelConfig<EncoderClassifierConfig, 'vocabSize' | 'numClasses'>({
   model: 'EncoderClassifier',
-  schema: {
-    vocabSize: 'number', numClasses: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
-    dimFeedforward: 'number', dropout: 'number', maxLen: 'number', padId: 'number', pooling: ['cls', 'mean'],
-  },
+  schema: { ...TEXT_ENCODER_SCHEMA, numClasses: 'number', pooling: ['cls', 'mean'] },
   defaults: ENCODER_CLASSIFIER_DEFAULTS,
-  positiveInts: ['vocabSize', 'numClasses', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen'],
+  positiveInts: [...TEXT_ENCODER_SIZES, 'numClasses'],
 });
 
 export class EncoderClassifier extends ConfiguredModel<EncoderClassifierConfig> {

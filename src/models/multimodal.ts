@@ -17,25 +17,14 @@ import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/norm.js';
 import { truncNormal } from '../nn/init.js';
 import { TransformerDecoderLayer, TransformerEncoderLayer } from '../nn/transformer.js';
-import { TransformerTextEncoder, maskedMean } from './text-encoder.js';
-import { PatchEmbedding } from './vit.js';
+import { TransformerTextEncoder, TEXT_ENCODER_SCHEMA, TEXT_ENCODER_SIZES, maskedMean, type TransformerTextEncoderConfig } from './text-encoder.js';
+import { PatchEmbedding, PATCH_SCHEMA, checkPatchGrid, type PatchConfig } from './vit.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
-import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { ShapeError, fmtShape } from '../errors.js';
 
-export interface MultimodalConfig {
-  vocabSize: number;
+/** The text keys (numLayers: the text tower's depth; the image tower is always one layer) and the image keys. */
+export interface MultimodalConfig extends TransformerTextEncoderConfig, PatchConfig {
   numClasses: number;
-  imageSize: number;
-  patchSize: number;
-  inChannels: number;
-  dModel: number;
-  numHeads: number;
-  /** Depth of the text tower (the image tower is always one encoder layer). */
-  numLayers: number;
-  dimFeedforward: number;
-  dropout: number;
-  maxLen: number;
-  padId: number;
   fusion: 'cross' | 'concat';
 }
 
@@ -55,18 +44,10 @@ export const MULTIMODAL_DEFAULTS: Readonly<Omit<MultimodalConfig, 'vocabSize' | 
 
 export const MULTIMODAL_CONFIG = defineModelConfig<MultimodalConfig, 'vocabSize' | 'numClasses'>({
   model: 'MultimodalFusion',
-  schema: {
-    vocabSize: 'number', numClasses: 'number', imageSize: 'number', patchSize: 'number', inChannels: 'number',
-    dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
-    maxLen: 'number', padId: 'number', fusion: ['cross', 'concat'],
-  },
+  schema: { ...TEXT_ENCODER_SCHEMA, ...PATCH_SCHEMA, numClasses: 'number', fusion: ['cross', 'concat'] },
   defaults: MULTIMODAL_DEFAULTS,
-  positiveInts: ['vocabSize', 'numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen'],
-  check: (c) => {
-    if (c.imageSize % c.patchSize !== 0) {
-      throw new ConfigError(`MultimodalFusion: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}. Fix: for 8×8 digits use patchSize 2 or 4.`);
-    }
-  },
+  positiveInts: [...TEXT_ENCODER_SIZES, 'imageSize', 'patchSize', 'inChannels', 'numClasses'],
+  check: (c) => checkPatchGrid('MultimodalFusion', c),
 });
 
 export class MultimodalFusion extends ConfiguredModel<MultimodalConfig> {

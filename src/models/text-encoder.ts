@@ -18,8 +18,10 @@ import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
 import { LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
+import type { ConfigSchema } from './config.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 
+/** The backbone's keys; the configs of the models built on it extend this. */
 export interface TransformerTextEncoderConfig {
   vocabSize: number;
   dModel: number;
@@ -27,9 +29,19 @@ export interface TransformerTextEncoderConfig {
   numLayers: number;
   dimFeedforward: number;
   dropout: number;
+  /** Longest input (positions), the learned position table's size. */
   maxLen: number;
   padId: number;
 }
+
+/** The backbone keys' schema, spread into the schema of every model built on it. */
+export const TEXT_ENCODER_SCHEMA: ConfigSchema<TransformerTextEncoderConfig> = Object.freeze({
+  vocabSize: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
+  dimFeedforward: 'number', dropout: 'number', maxLen: 'number', padId: 'number',
+});
+
+/** The backbone keys that must be positive integers. */
+export const TEXT_ENCODER_SIZES = Object.freeze(['vocabSize', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen'] as const);
 
 export class TransformerTextEncoder extends Module {
   readonly config: Readonly<TransformerTextEncoderConfig>;

@@ -10,19 +10,11 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Linear } from '../nn/linear.js';
 import { Dropout } from '../nn/dropout.js';
-import { TransformerTextEncoder } from './text-encoder.js';
+import { TransformerTextEncoder, TEXT_ENCODER_SCHEMA, TEXT_ENCODER_SIZES, type TransformerTextEncoderConfig } from './text-encoder.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 
-export interface TokenTaggerConfig {
-  vocabSize: number;
+export interface TokenTaggerConfig extends TransformerTextEncoderConfig {
   numTags: number;
-  dModel: number;
-  numHeads: number;
-  numLayers: number;
-  dimFeedforward: number;
-  dropout: number;
-  maxLen: number;
-  padId: number;
 }
 
 export const TOKEN_TAGGER_DEFAULTS: Readonly<Omit<TokenTaggerConfig, 'vocabSize' | 'numTags'>> = Object.freeze({
@@ -37,12 +29,9 @@ export const TOKEN_TAGGER_DEFAULTS: Readonly<Omit<TokenTaggerConfig, 'vocabSize'
 
 export const TOKEN_TAGGER_CONFIG = defineModelConfig<TokenTaggerConfig, 'vocabSize' | 'numTags'>({
   model: 'TokenTagger',
-  schema: {
-    vocabSize: 'number', numTags: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
-    dimFeedforward: 'number', dropout: 'number', maxLen: 'number', padId: 'number',
-  },
+  schema: { ...TEXT_ENCODER_SCHEMA, numTags: 'number' },
   defaults: TOKEN_TAGGER_DEFAULTS,
-  positiveInts: ['vocabSize', 'numTags', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen'],
+  positiveInts: [...TEXT_ENCODER_SIZES, 'numTags'],
 });
 
 export class TokenTagger extends ConfiguredModel<TokenTaggerConfig> {

@@ -20,14 +20,29 @@ import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
 import { truncNormal } from '../nn/init.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
-import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
+import { ConfiguredModel, defineModelConfig, type ConfigSchema, type ModelInit } from './config.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 
-export interface ViTConfig {
-  numClasses: number;
+/** The image keys, shared with MultimodalFusion. */
+export interface PatchConfig {
+  /** Side of the square input image, in pixels. */
   imageSize: number;
+  /** Side of a square patch; it must divide imageSize. */
   patchSize: number;
   inChannels: number;
+}
+
+export const PATCH_SCHEMA: ConfigSchema<PatchConfig> = Object.freeze({ imageSize: 'number', patchSize: 'number', inChannels: 'number' });
+
+/** Throws a ConfigError unless the patches tile the image. */
+export function checkPatchGrid(model: string, c: PatchConfig): void {
+  if (c.imageSize % c.patchSize !== 0) {
+    throw new ConfigError(`${model}: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}. Fix: for 8×8 digits use patchSize 2 or 4.`);
+  }
+}
+
+export interface ViTConfig extends PatchConfig {
+  numClasses: number;
   dModel: number;
   numHeads: number;
   numLayers: number;
@@ -49,16 +64,11 @@ export const VIT_DEFAULTS: Readonly<Omit<ViTConfig, 'numClasses'>> = Object.free
 export const VIT_CONFIG = defineModelConfig<ViTConfig, 'numClasses'>({
   model: 'ViT',
   schema: {
-    numClasses: 'number', imageSize: 'number', patchSize: 'number', inChannels: 'number', dModel: 'number',
-    numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
+    ...PATCH_SCHEMA, numClasses: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
   },
   defaults: VIT_DEFAULTS,
   positiveInts: ['numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward'],
-  check: (c) => {
-    if (c.imageSize % c.patchSize !== 0) {
-      throw new ConfigError(`ViT: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}. Fix: for 8×8 digits use patchSize 2 or 4.`);
-    }
-  },
+  check: (c) => checkPatchGrid('ViT', c),
 });
 
 /** Patch embedding: (B, C, I, I) → (B, N, D) by a strided convolution. */

@@ -5,7 +5,6 @@
  *   const q = heed.randn([1, 4, 16, 32]);
  *   const out = heed.scaledDotProductAttention(q, q, q, { isCausal: true });
  */
-import './ops/methods.js';
 
 export { Tensor } from './tensor/tensor.js';
 export type { NestedArray } from './tensor/tensor.js';

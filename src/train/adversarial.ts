@@ -15,6 +15,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { add, mul } from '../ops/elementwise.js';
+import { backward } from '../autograd/engine.js';
 import { ValueError } from '../errors.js';
 
 export interface AdversarialOptions {
@@ -75,7 +76,7 @@ export class AdversarialEmbedding {
     try {
       const loss = lossOf();
       const v = loss.item();
-      if (Number.isFinite(v)) mul(loss, scale).backward();
+      if (Number.isFinite(v)) backward(mul(loss, scale));
       return v;
     } finally {
       this.mode = 'off';

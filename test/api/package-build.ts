@@ -83,6 +83,17 @@ function compile(outDir: string): Record<string, string> {
   return callers;
 }
 
+/** Builds of earlier source states, untouched for an hour (a running test may still use a newer one). */
+function removeOldBuilds(keep: string): void {
+  for (const name of readdirSync(tmpdir())) {
+    const p = join(tmpdir(), name);
+    if (!name.startsWith('heed-package-') || p === keep || p.endsWith('.lock')) continue;
+    try {
+      if (Date.now() - statSync(p).mtimeMs > 3_600_000) rmSync(p, { recursive: true, force: true });
+    } catch { /* removed by another run meanwhile */ }
+  }
+}
+
 let cached: Promise<BuiltPackage> | undefined;
 
 /** The package built from the current sources (built once per source state). */
@@ -118,6 +129,7 @@ async function build(): Promise<BuiltPackage> {
       writeFileSync(join(work, 'method-callers.json'), JSON.stringify(callers, null, 2));
       rmSync(dir, { recursive: true, force: true });
       renameSync(work, dir);
+      removeOldBuilds(dir);
     } finally {
       rmSync(lock, { recursive: true, force: true });
     }

@@ -17,7 +17,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
-import { narrow, cat } from '../ops/shape.js';
+import { narrow, cat, reshape } from '../ops/shape.js';
 import { softmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
 import { tensor } from '../tensor/creation.js';
@@ -188,7 +188,7 @@ export class GPT extends ConfiguredModel<GPTConfig> {
       let out = idx;
       const done = new Array<boolean>(B).fill(false);
       for (let n = 0; n < o.maxNewTokens; n++) {
-        const last = narrow(logits, 1, logits.shape[1] - 1, 1).reshape([B, V]); // (B, V)
+        const last = reshape(narrow(logits, 1, logits.shape[1] - 1, 1), [B, V]); // (B, V)
         const next = new Int32Array(B);
         for (let b = 0; b < B; b++) {
           next[b] = done[b] && o.eos !== undefined ? o.eos : sampleRow(Array.from(last.data.subarray(b * V, (b + 1) * V) as ArrayLike<number>), temperature, o.topK, o.topP, g);

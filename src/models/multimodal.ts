@@ -10,7 +10,7 @@
  */
 import { Tensor, empty } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
-import { cat } from '../ops/shape.js';
+import { cat, narrow } from '../ops/shape.js';
 import { zeros } from '../tensor/creation.js';
 import { Parameter } from '../nn/parameter.js';
 import { Linear } from '../nn/linear.js';
@@ -93,7 +93,7 @@ export class MultimodalFusion extends ConfiguredModel<MultimodalConfig> {
     } else {
       const N = img.shape[1], B = ids.shape[0];
       const joint = this.fusion.call(cat([t, img], 1), { keyPaddingMask: cat([pad, zeros([B, N], { dtype: 'bool' })], 1) }); // (B, T + N, D)
-      fused = joint.narrow(1, 0, t.shape[1]); // (B, T, D)
+      fused = narrow(joint, 1, 0, t.shape[1]); // (B, T, D)
     }
     return this.head.call(maskedMean(this.norm.call(fused), pad)); // (B, K)
   }

@@ -19,6 +19,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { mul, eq } from '../ops/elementwise.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { indexSelect } from '../ops/indexing.js';
+import { reshape } from '../ops/shape.js';
 import { noGrad } from '../autograd/mode.js';
 import { alloc } from '../tensor/dtype.js';
 import { tensor } from '../tensor/creation.js';
@@ -188,7 +189,7 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
     const y = this.embed(this.tgtEmbed, this.tgtPos, tokens, offset); // (B, 1, D)
     const h = this.decoder.call(y, memory, { tgtIsCausal: true, memoryKeyPaddingMask: srcPad, caches }); // (B, 1, D)
     const V = this.config.tgtVocabSize;
-    return logSoftmax(this.outProj.call(h), -1).reshape([tokens.shape[0], V]); // (B, V)
+    return reshape(logSoftmax(this.outProj.call(h), -1), [tokens.shape[0], V]); // (B, V)
   }
 
   /** Greedy decoding: the most probable token at each step until EOS or maxLen. */

@@ -9,7 +9,8 @@
  * Letters: B batch, T tokens, D dModel.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { eq } from '../ops/elementwise.js';
+import { eq, mul } from '../ops/elementwise.js';
+import { sum } from '../ops/reduce.js';
 import { cat } from '../ops/shape.js';
 import { zeros } from '../tensor/creation.js';
 import { Module } from '../nn/module.js';
@@ -98,5 +99,5 @@ export function maskedMean(x: Tensor, pad: Tensor): Tensor {
     for (let t = 0; t < T; t++) if (!pad.data[b * T + t]) n++;
     for (let t = 0; t < T; t++) keep.data[b * T + t] = pad.data[b * T + t] ? 0 : 1 / Math.max(n, 1);
   }
-  return x.mul(keep).sum(1); // (B, D)
+  return sum(mul(x, keep), 1); // (B, D)
 }

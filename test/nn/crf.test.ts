@@ -117,6 +117,17 @@ describe('nn.CRF', () => {
     assert.ok(result.ok, JSON.stringify(result));
   });
 
+  it('a constrained CRF moved to float64 passes gradcheck through its own parameters', () => {
+    const crf = new nn.CRF(3, { constraints: { labels: ['O', 'B-X', 'I-X'], scheme: 'BIO' } }).to('float64');
+    const emissions = h.randn([2, 3, 3], { dtype: 'float64', generator: new h.Generator(4) });
+    emissions.requiresGrad = true;
+    const tags = h.tensor([0, 1, 2, 1, 2, 0], [2, 3], { dtype: 'int32' });
+    const params = [crf.transitions, crf.startTransitions, crf.endTransitions];
+    assert.ok(params.every((p) => p.dtype === 'float64'));
+    const result = h.gradcheck((e) => crf.call(e, tags, { reduction: 'none' }), [emissions, ...params]);
+    assert.ok(result.ok, JSON.stringify(result));
+  });
+
   it('training on one sentence makes Viterbi return its tags', () => {
     const crf = new nn.CRF(K);
     const emissions = h.zeros([1, T, K]); // no per-token evidence: only transitions can learn

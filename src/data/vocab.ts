@@ -179,6 +179,9 @@ export class Vocab {
    * does anything but a regular file of at most FILE_LIMITS.vocab bytes (see io/read-file.ts).
    */
   static load(path: string): Vocab {
+    if (typeof path !== 'string' || path === '') {
+      throw new CheckpointError(`Vocab.load: expected the path of a vocabulary file, received ${preview(path)}. Fix: check that the model directory's config.json names its vocabulary files (or retrain).`);
+    }
     const text = readTextFileSync(path, { what: 'vocabulary', maxBytes: FILE_LIMITS.vocab });
     return Vocab.fromJSON(parseUntrustedJson(text, path, 'vocabulary'), path);
   }

@@ -58,7 +58,8 @@ export function quoteName(name: string, maxChars = PREVIEW_CHARS): string {
 
 /**
  * The first key that appears twice in one JSON object of `text` (which must already be valid
- * JSON), with the path of that object; null when every object's keys are distinct.
+ * JSON), with the path of that object ('' at the top level, '.a[]' in the objects of the array at
+ * key a); null when every object's keys are distinct.
  * A single pass over the text with an explicit stack, so nesting depth costs no recursion.
  */
 export function findDuplicateKey(text: string): { key: string; path: string } | null {
@@ -74,7 +75,7 @@ export function findDuplicateKey(text: string): { key: string; path: string } | 
       const top = stack[stack.length - 1];
       if (expectKey && top?.keys) {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
-        if (top.keys.has(key)) return { key, path: stack.map((f) => f.name).join('') || '(top level)' };
+        if (top.keys.has(key)) return { key, path: stack.map((f) => f.name).join('') };
         top.keys.add(key);
         lastKey = key;
         expectKey = false;
@@ -107,7 +108,7 @@ export function parseUntrustedJson(text: string, source: string, what: string): 
   }
   const dup = findDuplicateKey(text);
   if (dup !== null) {
-    throw new CheckpointError(`${source}: the ${what} holds the key ${quoteName(dup.key)} twice in ${preview(dup.path)}; JSON readers would keep only the last. The file is corrupt or was edited; restore it or retrain.`);
+    throw new CheckpointError(`${source}: the ${what} holds the key ${quoteName(dup.key)} twice ${dup.path === '' ? 'at the top level' : `in ${preview(dup.path)}`}; JSON readers would keep only the last. The file is corrupt or was edited; restore it or retrain.`);
   }
   return value;
 }

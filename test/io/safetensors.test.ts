@@ -156,6 +156,41 @@ describe('safetensors corruption is rejected with CheckpointError', () => {
   });
 });
 
+describe('safetensors names and error messages from hostile headers', () => {
+  it('a tensor name repeated in the header is rejected (JSON.parse would keep only the last)', () => {
+    const header = '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    rejects(build(header, 8), /holds the key 'w' twice/);
+  });
+  it("tensors named '__proto__' and 'constructor' are ordinary entries, and absent names are undefined", () => {
+    const header = '{"__proto__": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "constructor": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}}';
+    const { tensors, metadata } = parseSafetensors(build(header, new Uint8Array([5, 6])));
+    assert.deepEqual(Object.keys(tensors).sort(), ['__proto__', 'constructor']);
+    assert.equal(tensors['__proto__'].data[0], 5);
+    assert.equal(tensors['constructor'].data[0], 6);
+    assert.equal(tensors['toString'], undefined);
+    assert.equal(metadata['constructor'], undefined);
+    // and they survive a write → read round trip
+    const again = parseSafetensors(serializeSafetensors(tensors));
+    assert.deepEqual(Object.keys(again.tensors).sort(), ['__proto__', 'constructor']);
+  });
+  it("a dtype named 'constructor' is an unknown dtype, not a crash", () => {
+    rejects(build({ w: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, 4), /unknown or unsupported dtype "constructor"/);
+    assert.throws(() => serializeSafetensors({ w: { dtype: 'constructor' as 'F32', shape: [1], data: new Float32Array(1) } }), DTypeError);
+  });
+  it('error messages quote at most a few dozen characters of a 200k-entry shape, a long name or a deep value', () => {
+    const shape = new Array(200_000).fill(1);
+    const short = (bytes: Uint8Array) => {
+      assert.throws(() => parseSafetensors(bytes, 'corrupt.safetensors'), (err: unknown) => err instanceof CheckpointError && err.message.length < 400);
+    };
+    short(build({ w: { dtype: 'F32', shape, data_offsets: [0, 8] } }, 8));
+    short(build({ w: { dtype: 'F32', shape: [...shape, -1], data_offsets: [0, 8] } }, 8));
+    short(build({ ['n'.repeat(100_000)]: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8));
+    const deep = '{"w": ' + '['.repeat(50_000) + ']'.repeat(50_000) + '}';
+    short(build(deep, 0));
+    short(build('{"__metadata__": {"k": ' + '['.repeat(50_000) + ']'.repeat(50_000) + '}}', 0));
+  });
+});
+
 describe('safetensors dtype conversions', () => {
   it('F16 and BF16 widen to float32 exactly for representable values', () => {
     assert.deepEqual(toFloat32({ dtype: 'F16', shape: [3], data: float32ToFloat16([1.5, -2, 65504]) }), new Float32Array([1.5, -2, 65504]));

@@ -4,6 +4,7 @@
  * flag fails loudly instead of silently training the default).
  */
 import { ConfigError } from '../errors.js';
+import { preview, quoteName } from '../io/json.js';
 
 /** Types of every key: 'number' | 'boolean' | 'string' | a list of allowed strings. */
 export type ConfigSchema<C> = { [K in keyof C]-?: 'number' | 'boolean' | 'string' | readonly string[] };
@@ -11,14 +12,14 @@ export type ConfigSchema<C> = { [K in keyof C]-?: 'number' | 'boolean' | 'string
 export function resolveConfig<C extends object>(model: string, schema: ConfigSchema<C>, defaults: Partial<C>, user: Partial<C> | Record<string, unknown>): C {
   const valid = Object.keys(schema);
   for (const [k, v] of Object.entries(user)) {
-    if (!(k in schema)) {
-      throw new ConfigError(`${model}: unknown config key '${k}'. Valid keys: ${valid.join(', ')}.`);
+    if (!Object.hasOwn(schema, k)) { // own keys only: 'constructor' or '__proto__' in a config file is unknown
+      throw new ConfigError(`${model}: unknown config key ${quoteName(k)}. Valid keys: ${valid.join(', ')}.`);
     }
     const t = schema[k as keyof C];
     if (v === undefined) continue;
     const ok = Array.isArray(t) ? t.includes(v as string) : typeof v === t && (t !== 'number' || Number.isFinite(v));
     if (!ok) {
-      throw new ConfigError(`${model}: config key '${k}' is ${JSON.stringify(v)}, expected ${Array.isArray(t) ? `one of ${t.map((s) => `'${s}'`).join(', ')}` : `a ${String(t)}`}.`);
+      throw new ConfigError(`${model}: config key '${k}' is ${preview(v)}, expected ${Array.isArray(t) ? `one of ${t.map((s) => `'${s}'`).join(', ')}` : `a ${String(t)}`}.`);
     }
   }
   const out = { ...defaults } as Record<string, unknown>;

@@ -35,6 +35,7 @@ import { randomBytes } from 'node:crypto';
 import { Tensor } from '../tensor/tensor.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
 import { FILE_LIMITS, readTextFileSync } from './read-file.js';
+import { writeFileDurable } from './write-file.js';
 import { parseUntrustedJson, preview, quoteName } from './json.js';
 import { CheckpointError } from '../errors.js';
 import { VERSION } from '../version.js';
@@ -86,17 +87,6 @@ export function newRunId(): string {
 
 function rawF32(t: Tensor): RawTensor {
   return { dtype: 'F32', shape: [...t.shape], data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>) };
-}
-
-/** Writes a file and flushes it to disk, so a later rename never publishes a half-written file. */
-async function writeFileDurable(path: string, text: string): Promise<void> {
-  const fh = await open(path, 'wx');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Flushes a directory's entries (the renames in it); best effort where directories cannot be opened. */
@@ -258,7 +248,7 @@ export function readModelConfig(dir: string): ModelConfigFile {
   if (j.format !== 'heed.model') bad(`format is ${preview(j.format)}, expected "heed.model".`);
   if (j.version !== 1) bad(`version is ${preview(j.version)}, expected 1.`);
   if (typeof j.task !== 'string' || j.task === '') bad(`task is ${preview(j.task)}, expected a task name such as "g2p".`);
-  if (typeof j.runId !== 'string') bad(`runId is ${preview(j.runId)}, expected the id string of the training run.`);
+  if (j.runId !== undefined && typeof j.runId !== 'string') bad(`runId is ${preview(j.runId)}, expected the id string of the training run.`);
   if (j.config === null || typeof j.config !== 'object' || Array.isArray(j.config)) bad('config must be an object.');
   if (j.files === null || typeof j.files !== 'object' || Array.isArray(j.files)) bad('files must be an object.');
   for (const [role, name] of Object.entries(j.files as Record<string, unknown>)) {

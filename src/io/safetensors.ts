@@ -29,7 +29,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { open, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
@@ -37,6 +37,7 @@ import { CheckpointError, DTypeError, ShapeError, ValueError, fmtShape } from '.
 import { bfloat16ToFloat32, float16ToFloat32 } from './float16.js';
 import { parseUntrustedJson, preview, quoteName } from './json.js';
 import { FILE_LIMITS, readRegularFile } from './read-file.js';
+import { writeFileDurable } from './write-file.js';
 
 export type SafetensorsDType =
   | 'F64' | 'F32' | 'F16' | 'BF16'
@@ -197,13 +198,7 @@ export async function writeSafetensors(path: string, tensors: Record<string, Raw
   const bytes = serializeSafetensors(tensors, metadata);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeFileDurable(tmp, bytes);
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);

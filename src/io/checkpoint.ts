@@ -155,7 +155,7 @@ export async function recoverCheckpoint(dir: string): Promise<string | null> {
     await rename(complete, target);
     promoted = complete;
   } else if (!existsSync(target)) {
-    // Killed between moving dir aside and putting the new copy in place: take the old copy back.
+    // dir is gone and only a moved-aside copy is left (heed 0.1 killed mid-swap): take it back.
     promoted = newest(found.old);
     if (promoted !== null) await rename(promoted, target);
   }

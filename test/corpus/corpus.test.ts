@@ -4,8 +4,8 @@
 // file tells it to. A good model directory runs through the same harness as a control.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,4 +128,22 @@ describe('malformed checkpoints through heed serve start-up', { concurrency: 3 }
       assert.ok(lines[0].length <= MAX_ERROR_CHARS);
     });
   }
+});
+
+test('heed train --resume after a save was killed between its renames resumes from the newest complete copy', async () => {
+  const run = join(root, 'resume');
+  cpSync(base, run, { recursive: true });
+  // The state a kill between `last → .last.old-*` and `.last.new-* → last` leaves: no last/.
+  const dead = spawnSync('true').pid;
+  renameSync(join(run, 'last'), join(run, `.last.old-${dead}-0a0a0a0a`));
+  cpSync(join(run, `.last.old-${dead}-0a0a0a0a`), join(run, `.last.new-${dead}-0b0b0b0b`), { recursive: true });
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    assert.equal(await main(['train', 'g2p', '--out', run, '--resume', '--max-steps', '3', '--progress', 'none']), 0);
+  } finally {
+    console.log = log;
+  }
+  assert.equal(JSON.parse(readFileSync(join(run, 'last', 'trainer_state.json'), 'utf8')).step, 3);
+  assert.deepEqual(readdirSync(run).filter((n) => n.startsWith('.last')), [], 'the staging copies are gone');
 });

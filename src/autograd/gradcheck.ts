@@ -8,6 +8,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from './mode.js';
+import { backward } from './engine.js';
 import { Generator } from '../tensor/rng.js';
 import { alloc } from '../tensor/dtype.js';
 
@@ -40,7 +41,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
 
   for (const x of inputs) x.grad = null;
   const out = fn(...inputs);
-  out.backward(wT);
+  backward(out, wT);
 
   let maxAbs = 0;
   let worst: GradcheckResult['worst'];

@@ -39,7 +39,7 @@ import { writeFileDurable } from './write-file.js';
 import { parseUntrustedJson, preview, quoteName } from './json.js';
 import { CheckpointError } from '../errors.js';
 import { VERSION } from '../version.js';
-import type { OptimizerStateDict } from '../train/optim/optimizer.js';
+import type { OptimizerStateDict } from './optimizer-state.js';
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'model.safetensors';

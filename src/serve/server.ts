@@ -27,7 +27,7 @@ import {
 } from './errors.js';
 import { registerPage } from '../viz/assets.js';
 import { readTrainingCurves } from '../viz/training.js';
-import { ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../errors.js';
 import { backendInfo } from '../backend/registry.js';
 import type { PredictOptions } from '../tasks/predictor.js';
 
@@ -225,7 +225,14 @@ export function createServer(options: ServerOptions): HeedServer {
   app.get<{ Params: { name: string } }>(ROUTES.training, route('training'), async (req) => {
     const entry = models.get(req.params.name);
     if (entry === undefined) throw notFound(`no model named '${req.params.name}'. Served models: ${models.names.join(', ')}`);
-    return { model: entry.name, ...(await readTrainingCurves(entry.dir)) };
+    try {
+      return { model: entry.name, ...(await readTrainingCurves(entry.dir)) };
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      // The operator's file is wrong, not the request: log where, answer without server paths.
+      req.log.error({ err: e }, 'serve: cannot read training curves');
+      throw new HttpError(500, 'metrics_unreadable', `the training metrics of model '${entry.name}' cannot be read; see the server log`);
+    }
   });
 
   app.post(ROUTES.reload, route('reload'), async (req) => {

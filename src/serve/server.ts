@@ -23,13 +23,13 @@ import { Scheduler } from './scheduler.js';
 import { ModelRegistry } from './models.js';
 import { openApiDocument } from './openapi.js';
 import {
-  HttpError, badRequest, forbidden, notFound, overloaded, rateLimited, tooLarge, unauthorized, unprocessable,
+  HttpError, badRequest, clip, forbidden, notFound, overloaded, rateLimited, tooLarge, unauthorized, unprocessable,
 } from './errors.js';
 import { registerPage } from '../viz/assets.js';
 import { readTrainingCurves } from '../viz/training.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { backendInfo } from '../backend/registry.js';
-import type { PredictOptions } from '../tasks/predictor.js';
+import { parsePredictBody } from './body.js';
 
 export interface ServerOptions {
   models: readonly ModelSpec[];
@@ -59,56 +59,37 @@ export interface HeedServer {
   close(): Promise<void>;
 }
 
+/** Longest error message sent to a client. */
+const MAX_MESSAGE_CHARS = 500;
 const DEFAULT_LOADER = new URL(import.meta.url.endsWith('.ts') ? '../tasks/index.ts' : '../tasks/index.js', import.meta.url).href;
-const PREDICT_KEYS = ['inputs', 'input', 'nBest', 'attention'];
-const MAX_N_BEST = 16;
 
 declare module 'fastify' {
   interface FastifyContextConfig { access?: Access }
   interface FastifyRequest { clientId?: string }
 }
 
+/** A request's path without its query string, cut to a bounded length: what logs and messages may show. */
+export function loggablePath(url: string): string {
+  const q = url.indexOf('?');
+  return clip(q < 0 ? url : url.slice(0, q), 200);
+}
+
+/**
+ * Logs show a request's method, path and peer, never its query string: a client that puts
+ * its key in `?api_key=…` must not find it in the log. Authorization headers are redacted
+ * too, should anything log headers.
+ */
 function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === false || logger === undefined) return false;
   const redact = { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization'], censor: '[redacted]' };
-  if (logger === true) return { level: 'info', redact };
-  return { level: logger.level ?? 'info', redact, ...(logger.stream === undefined ? {} : { stream: logger.stream }) };
-}
-
-/** The predict body, checked: one list of inputs and the predict options. */
-function parsePredictBody(body: unknown, config: ServeConfig): { inputs: unknown[]; options: PredictOptions } {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest('the body must be a JSON object such as {"inputs": ["hello"]} or {"input": "hello"}');
-  }
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !PREDICT_KEYS.includes(k));
-  if (unknown.length > 0) throw badRequest(`unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}; valid fields: ${PREDICT_KEYS.join(', ')}`);
-  if (('inputs' in b) === ('input' in b)) throw badRequest('give exactly one of "inputs" (a list) or "input" (one item)');
-  let inputs: unknown[];
-  if ('inputs' in b) {
-    if (!Array.isArray(b.inputs)) throw badRequest(`"inputs" must be a list, received ${typeof b.inputs}`);
-    inputs = b.inputs;
-  } else {
-    inputs = [b.input];
-  }
-  if (inputs.length === 0) throw unprocessable('"inputs" is empty; give at least one input');
-  if (inputs.length > config.maxItems) throw tooLarge(`the request has ${inputs.length} inputs; at most ${config.maxItems} are allowed per request`);
-  inputs.forEach((x, i) => {
-    const chars = typeof x === 'string' ? x.length : JSON.stringify(x ?? null).length;
-    if (chars > config.maxInputChars) throw unprocessable(`input ${i} has ${chars} characters; at most ${config.maxInputChars} are allowed`);
-  });
-  const options: PredictOptions = {};
-  if (b.nBest !== undefined) {
-    if (!Number.isInteger(b.nBest) || (b.nBest as number) < 1 || (b.nBest as number) > MAX_N_BEST) {
-      throw badRequest(`"nBest" must be an integer from 1 to ${MAX_N_BEST}, received ${JSON.stringify(b.nBest)}`);
-    }
-    options.nBest = b.nBest as number;
-  }
-  if (b.attention !== undefined) {
-    if (typeof b.attention !== 'boolean') throw badRequest(`"attention" must be true or false, received ${JSON.stringify(b.attention)}`);
-    options.attention = b.attention;
-  }
-  return { inputs, options };
+  const serializers = {
+    req: (req: FastifyRequest) => ({
+      method: req.method, url: loggablePath(req.url), remoteAddress: req.ip, remotePort: req.socket?.remotePort,
+    }),
+  };
+  const level = logger === true ? 'info' : logger.level ?? 'info';
+  const stream = logger === true || logger.stream === undefined ? {} : { stream: logger.stream };
+  return { level, redact, serializers, ...stream };
 }
 
 export function createServer(options: ServerOptions): HeedServer {
@@ -184,17 +165,18 @@ export function createServer(options: ServerOptions): HeedServer {
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    // Messages are cut to MAX_MESSAGE_CHARS: a task's message may quote the input it rejects.
     if (err instanceof HttpError) {
-      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: clip(err.message, MAX_MESSAGE_CHARS) } });
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own: bad JSON (400), body too large (413), unsupported media type (415).
-      return reply.code(err.statusCode).send({ error: { code: err.code ?? 'bad_request', message: err.message } });
+      return reply.code(err.statusCode).send({ error: { code: err.code ?? 'bad_request', message: clip(err.message, MAX_MESSAGE_CHARS) } });
     }
     req.log.error({ err }, 'serve: internal error');
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${loggablePath(req.url)}` } }));
 
   const route = (name: RouteName) => ({ config: { access: ROUTE_ACCESS[name] } });
 

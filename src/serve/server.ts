@@ -21,6 +21,7 @@ import { ServeMetrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { ModelRegistry } from './models.js';
+import { ConnectionTracker } from './connections.js';
 import { openApiDocument } from './openapi.js';
 import {
   HttpError, badRequest, clip, forbidden, notFound, overloaded, rateLimited, tooLarge, unauthorized, unprocessable,
@@ -59,6 +60,10 @@ export interface HeedServer {
   close(): Promise<void>;
 }
 
+/** While draining: how long a request whose body is still arriving may take to finish sending it. */
+const DRAIN_RECEIVE_GRACE_MS = 1000;
+/** While draining: how long answered requests may take to write their responses once every prediction is done. */
+const DRAIN_SEND_GRACE_MS = 2000;
 /** Longest error message sent to a client. */
 const MAX_MESSAGE_CHARS = 500;
 const DEFAULT_LOADER = new URL(import.meta.url.endsWith('.ts') ? '../tasks/index.ts' : '../tasks/index.js', import.meta.url).href;
@@ -106,10 +111,18 @@ export function createServer(options: ServerOptions): HeedServer {
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: config.bodyLimit,
-    // Answer requests that arrive on open connections during shutdown with 503, not silence.
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Headers are due within the same budget as the whole request; Node checks every second
+    // (its default, 30 s, would let a silent socket outlive requestTimeoutMs by that much).
+    http: { requestTimeout: config.requestTimeoutMs, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs) },
+    // Draining is ours (close() below): requests during it get our JSON 503, sockets are closed by phase.
+    return503OnClosing: false,
+    forceCloseConnections: false,
   });
+  app.server.maxConnections = config.maxConnections;
+  const connections = new ConnectionTracker(app.server);
   // JSON only: text/plain bodies get 415 instead of reaching handlers as strings.
   app.removeContentTypeParser('text/plain');
 
@@ -122,12 +135,20 @@ export function createServer(options: ServerOptions): HeedServer {
   const onError = (e: Error) => app.log.error({ err: e }, 'serve: internal error');
   const pool = new WorkerPool({
     size: config.workers, threadsPerWorker: config.threadsPerWorker, loader: options.loader ?? DEFAULT_LOADER,
-    onIdle: () => scheduler.pump(), onError,
+    onIdle: () => scheduler.pump(), onError, batchTimeoutMs: config.timeoutMs,
   });
   const models = new ModelRegistry(options.models, pool);
   const scheduler = new Scheduler(pool, config, metrics, (m) => models.versionOf(m), onError);
 
+  // Health and readiness answer while draining (readyz says 'draining'); every other request
+  // that starts, or whose body completes, after the drain began gets 503 + Connection: close.
+  const refuseWhileDraining = (req: FastifyRequest) => {
+    const url = req.routeOptions.url;
+    if (state === 'draining' && url !== ROUTES.health && url !== ROUTES.ready) throw overloaded('the server is shutting down; retry on another instance');
+  };
+
   app.addHook('onRequest', async (req: FastifyRequest) => {
+    refuseWhileDraining(req);
     const access = req.routeOptions.config?.access ?? 'public';
     if (access === 'public') return;
     const token = bearerToken(req.headers.authorization);
@@ -148,6 +169,11 @@ export function createServer(options: ServerOptions): HeedServer {
     req.clientId = id;
     const wait = buckets.take(id);
     if (wait > 0) throw rateLimited(wait);
+  });
+
+  app.addHook('preHandler', async (req: FastifyRequest) => {
+    connections.markHandling(req.raw.socket);
+    refuseWhileDraining(req);
   });
 
   // While draining, every answer closes its connection, so keep-alive clients cannot hold
@@ -198,7 +224,6 @@ export function createServer(options: ServerOptions): HeedServer {
   app.post<{ Params: { name: string } }>(ROUTES.predict, route('predict'), async (req) => {
     const name = req.params.name;
     if (models.get(name) === undefined) throw notFound(`no model named '${name}'. Served models: ${models.names.join(', ')}`);
-    if (state === 'draining') throw overloaded('the server is shutting down');
     const { inputs, options: predictOptions } = parsePredictBody(req.body, config);
     const predictions = await scheduler.submit(name, inputs, predictOptions);
     return { model: name, predictions };
@@ -244,9 +269,17 @@ export function createServer(options: ServerOptions): HeedServer {
       closing ??= (async () => {
         state = 'draining';
         metrics.modelsReady.set(0);
-        const stopped = app.close(); // stop accepting; in-flight requests finish
-        await scheduler.drain();
-        app.server.closeIdleConnections();
+        const stopped = app.close(); // no new connections
+        // Sockets with no request (never active, idle keep-alive, headers still trickling in)
+        // hold no work: close them now. Bodies still arriving get a moment to finish (their
+        // request is then answered 503); requests being handled run to their end.
+        connections.destroy(['idle']);
+        await connections.untilNone('receiving', DRAIN_RECEIVE_GRACE_MS);
+        connections.destroy(['idle', 'receiving']);
+        await scheduler.drain(); // bounded by timeoutMs: a stuck forward pass is stopped
+        await connections.untilNone('handling', DRAIN_SEND_GRACE_MS);
+        // Whatever is left (a client not reading its response) is cut off.
+        connections.destroy(['idle', 'receiving', 'handling']);
         await stopped;
         scheduler.close();
         await pool.close();

@@ -66,7 +66,17 @@ export class NumericalError extends HeedError {
   override readonly code = 'HEED_NUMERICAL';
 }
 
-/** Formats a shape the way messages print it: `[2, 4, 7]`. */
+/** Most dimensions fmtShape prints; a longer shape shows its head and tail. */
+const MAX_SHAPE_DIMS = 12;
+
+/**
+ * Formats a shape the way messages print it: `[2, 4, 7]`. A shape read from a file or a request
+ * can have any length, so one past MAX_SHAPE_DIMS prints as `[1, 2, 3, 4, 5, 6, …, 9, 9, 9] (200000 dims)`
+ * instead of a line of megabytes.
+ */
 export function fmtShape(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  if (shape.length <= MAX_SHAPE_DIMS) return `[${shape.join(', ')}]`;
+  const head = shape.slice(0, MAX_SHAPE_DIMS / 2);
+  const tail = shape.slice(shape.length - 3);
+  return `[${head.join(', ')}, …, ${tail.join(', ')}] (${shape.length} dims)`;
 }

@@ -11,6 +11,14 @@ import { ConfigError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { splitModelDirs } from '../tasks/common.js';
 
+/**
+ * Whether `key` is an own property of `obj`. Flags are looked up with this, never with `in`:
+ * `--constructor` or `--__proto__` must not find Object.prototype's members.
+ */
+export function hasOwn(obj: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(obj, key);
+}
+
 export function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
@@ -52,7 +60,7 @@ export function parseArgs(argv: readonly string[], schema: ConfigSchema<Record<s
     }
     let key = camel(name);
     let negated = false;
-    if (!(key in commandFlags) && !(schema && key in schema) && key.startsWith('no') && name.startsWith('no-')) {
+    if (!hasOwn(commandFlags, key) && !(schema && hasOwn(schema, key)) && key.startsWith('no') && name.startsWith('no-')) {
       key = camel(name.slice(3));
       negated = true;
     }
@@ -65,7 +73,7 @@ export function parseArgs(argv: readonly string[], schema: ConfigSchema<Record<s
       i++;
       return next;
     };
-    if (key in commandFlags) {
+    if (hasOwn(commandFlags, key)) {
       if (commandFlags[key] === 'boolean') {
         out.flags[key] = negated ? false : value === undefined ? true : parseBool(value, name, what);
       } else {
@@ -73,7 +81,7 @@ export function parseArgs(argv: readonly string[], schema: ConfigSchema<Record<s
       }
       continue;
     }
-    if (schema === null || !(key in schema)) {
+    if (schema === null || !hasOwn(schema, key)) {
       const keys = schema ? Object.keys(schema).map((k) => `--${kebab(k)}`) : [];
       const own = Object.keys(commandFlags).map((k) => `--${kebab(k)}`);
       throw new ConfigError(`${what}: unknown flag --${name}. Valid flags: ${[...own, ...keys].join(', ')}.`);

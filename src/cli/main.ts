@@ -56,7 +56,8 @@ export async function main(argv: string[]): Promise<number> {
     console.log(versionText());
     return 0;
   }
-  const command = COMMANDS[cmd];
+  // Own properties only: 'heed constructor' must not find Object.prototype.constructor.
+  const command = Object.prototype.hasOwnProperty.call(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (command === undefined) {
     console.error(`heed: unknown command '${cmd}'. Valid commands: ${Object.keys(COMMANDS).join(', ')}. See 'heed --help'.`);
     return 2;

@@ -13,6 +13,7 @@ import { SERVE_OPTION_TYPES, parseModelSpecs, type ServeConfig } from '../serve/
 import { loadApiKeys } from '../serve/auth.js';
 import { createServer, type HeedServer } from '../serve/server.js';
 import { ConfigError } from '../errors.js';
+import { hasOwn } from './args.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -41,7 +42,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
     if (flag === '--log-level') { out.logLevel = takeValue(); continue; }
     const negated = flag.startsWith('--no-');
     const key = camel((negated ? flag.slice(5) : flag.slice(2))) as keyof ServeConfig;
-    const type = SERVE_OPTION_TYPES[key];
+    const type = hasOwn(SERVE_OPTION_TYPES, key) ? SERVE_OPTION_TYPES[key] : undefined;
     if (type === undefined) throw new ConfigError(`unknown option ${flag}. Valid options: ${valid.join(', ')}.`);
     const cfg = out.config as Record<string, unknown>;
     if (type === 'boolean') cfg[key] = !negated;
@@ -63,8 +64,9 @@ export function handleSignals(server: HeedServer, log: (msg: string) => void): v
     if (stopping) return;
     stopping = true;
     log(`${signal}: draining in-flight requests, then exiting`);
-    // Never hang forever: a stuck forward pass cannot hold the pod past its grace period.
-    setTimeout(() => { log('drain timed out; exiting'); process.exit(1); }, server.config.timeoutMs + 5000).unref();
+    // Never hang forever. The drain itself is bounded (a stuck forward pass is stopped after
+    // timeoutMs, idle and slow sockets are closed within a second), so this only catches bugs.
+    setTimeout(() => { log('drain timed out; exiting'); process.exit(1); }, server.config.timeoutMs + 10_000).unref();
     server.close().then(() => process.exit(0), (e: Error) => { log(`shutdown failed: ${e.message}`); process.exit(1); });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));

@@ -38,8 +38,19 @@ export interface ServeConfig {
   maxBatchDelayMs: number;
   /** Most inputs waiting per model; beyond it requests get 503 + Retry-After. */
   maxQueue: number;
-  /** A request not answered within this gets 504. */
+  /**
+   * A request not answered within this gets 504; a forward pass running longer than this is
+   * stopped by terminating its worker, which is replaced.
+   */
   timeoutMs: number;
+  /** Longest a client may take to send a whole request, headers and body (→ 408 and closed). */
+  requestTimeoutMs: number;
+  /** A socket with no traffic in either direction for this long is closed. Must exceed timeoutMs. */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive socket is closed after this long without a new request. */
+  keepAliveTimeoutMs: number;
+  /** Most open client connections; more are refused at once. */
+  maxConnections: number;
   /** Serve the attention-map page at /ui. */
   ui: boolean;
 }
@@ -66,6 +77,14 @@ export const DEFAULT_SERVE_CONFIG: Readonly<ServeConfig> = Object.freeze({
   maxBatchDelayMs: 5,
   maxQueue: 256,
   timeoutMs: 10_000,
+  // A 1 MiB body at 100 KB/s; a client slower than that, or one that sends nothing, is cut off.
+  requestTimeoutMs: 15_000,
+  // Longer than timeoutMs: a socket waiting for a slow prediction is silent, not dead.
+  connectionTimeoutMs: 60_000,
+  // Node's default. Behind a load balancer, set it above the balancer's idle timeout.
+  keepAliveTimeoutMs: 5_000,
+  // Well under the default open-file limit (1024 per process on many systems, minus workers' files).
+  maxConnections: 900,
   ui: true,
 });
 
@@ -73,14 +92,15 @@ export const DEFAULT_SERVE_CONFIG: Readonly<ServeConfig> = Object.freeze({
 export const SERVE_OPTION_TYPES: Readonly<Record<keyof ServeConfig, 'string' | 'number' | 'boolean'>> = Object.freeze({
   host: 'string', port: 'number', insecureNoAuth: 'boolean', bodyLimit: 'number', maxInputChars: 'number',
   maxItems: 'number', rateLimit: 'number', rateBurst: 'number', workers: 'number', threadsPerWorker: 'number',
-  maxBatchSize: 'number', maxBatchDelayMs: 'number', maxQueue: 'number', timeoutMs: 'number', ui: 'boolean',
+  maxBatchSize: 'number', maxBatchDelayMs: 'number', maxQueue: 'number', timeoutMs: 'number', requestTimeoutMs: 'number',
+  connectionTimeoutMs: 'number', keepAliveTimeoutMs: 'number', maxConnections: 'number', ui: 'boolean',
 });
 
 /** Merges options over the defaults, rejecting unknown keys, wrong types and impossible values. */
 export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeConfig {
   const valid = Object.keys(SERVE_OPTION_TYPES);
   for (const [key, value] of Object.entries(options)) {
-    if (!(key in SERVE_OPTION_TYPES)) throw new ConfigError(`serve: unknown option '${key}'. Valid options: ${valid.join(', ')}.`);
+    if (!Object.prototype.hasOwnProperty.call(SERVE_OPTION_TYPES, key)) throw new ConfigError(`serve: unknown option '${key}'. Valid options: ${valid.join(', ')}.`);
     const want = SERVE_OPTION_TYPES[key as keyof ServeConfig];
     if (value !== undefined && typeof value !== want) {
       throw new ConfigError(`serve: option '${key}' must be a ${want}, received ${JSON.stringify(value)}.`);
@@ -88,13 +108,20 @@ export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeCon
   }
   const cfg: ServeConfig = { ...DEFAULT_SERVE_CONFIG };
   for (const [key, value] of Object.entries(options)) if (value !== undefined) (cfg as unknown as Record<string, unknown>)[key] = value;
-  const positive: (keyof ServeConfig)[] = ['bodyLimit', 'maxInputChars', 'maxItems', 'rateLimit', 'rateBurst', 'workers', 'threadsPerWorker', 'maxBatchSize', 'maxQueue', 'timeoutMs'];
+  const positive: (keyof ServeConfig)[] = ['bodyLimit', 'maxInputChars', 'maxItems', 'rateLimit', 'rateBurst', 'workers', 'threadsPerWorker', 'maxBatchSize', 'maxQueue', 'timeoutMs',
+    'requestTimeoutMs', 'connectionTimeoutMs', 'keepAliveTimeoutMs', 'maxConnections'];
   for (const key of positive) {
     const v = cfg[key] as number;
     if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`serve: option '${key}' must be a positive number, received ${v}.`);
   }
   if (!(cfg.maxBatchDelayMs >= 0)) throw new ConfigError(`serve: option 'maxBatchDelayMs' must be ≥ 0, received ${cfg.maxBatchDelayMs}.`);
   if (cfg.maxQueue < cfg.maxItems) throw new ConfigError(`serve: maxQueue (${cfg.maxQueue}) must be ≥ maxItems (${cfg.maxItems}), or a full request could never be queued.`);
+  if (cfg.connectionTimeoutMs <= cfg.timeoutMs) {
+    throw new ConfigError(`serve: connectionTimeoutMs (${cfg.connectionTimeoutMs}) must be > timeoutMs (${cfg.timeoutMs}), or a socket waiting for a slow prediction would be closed.`);
+  }
+  for (const key of ['requestTimeoutMs', 'connectionTimeoutMs', 'keepAliveTimeoutMs', 'maxConnections'] as const) {
+    if (!Number.isInteger(cfg[key])) throw new ConfigError(`serve: option '${key}' must be a whole number, received ${cfg[key]}.`);
+  }
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new ConfigError(`serve: option 'port' must be an integer in 0..65535, received ${cfg.port}.`);
   return cfg;
 }

@@ -47,11 +47,20 @@ const HEED_ERROR_CLASSES: ReadonlyMap<string, new (message: string) => HeedError
   NotImplementedError, NumericalError, HeedError,
 ].map((cls) => [cls.name, cls]));
 
+/** `text` cut to `max` characters, saying how much was left out. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
+/** Longest worker error message carried back (a task's message may quote the input it rejects). */
+const MAX_WORKER_MESSAGE_CHARS = 2000;
+
 /** What a worker sends back for a thrown value. */
 export function workerErrorInfo(e: unknown): WorkerErrorInfo {
-  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  if (!(e instanceof Error)) return { name: 'Error', message: clip(String(e), MAX_WORKER_MESSAGE_CHARS) };
+  const message = clip(e.message, MAX_WORKER_MESSAGE_CHARS);
   const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' ? { name: e.name, code, message: e.message } : { name: e.name, message: e.message };
+  return typeof code === 'string' ? { name: e.name, code, message } : { name: e.name, message };
 }
 
 /**

@@ -11,6 +11,12 @@
  * A worker that exits unexpectedly fails its in-flight batch (500) and is replaced, with the
  * loaded models loaded again; a worker that dies before answering anything is not replaced
  * (its start-up is broken, and retrying would loop).
+ *
+ * A batch still running after `batchTimeoutMs` is stopped: its worker is terminated (a stuck
+ * forward pass cannot be interrupted any other way), the batch fails with 504, and a fresh
+ * worker takes its place with the loaded models, so one stuck request never blocks the rest.
+ * (Termination takes effect when the worker next runs JavaScript: a single native kernel call
+ * runs to its end first.)
  */
 import { Worker } from 'node:worker_threads';
 import { createRequire } from 'node:module';
@@ -20,7 +26,7 @@ import { pathToFileURL } from 'node:url';
 import type { PredictOptions } from '../tasks/predictor.js';
 import type { ModelDirs } from '../tasks/common.js';
 import type { RequestResult, WorkerReply, WorkerRequest } from './worker.js';
-import { rebuildWorkerError } from './errors.js';
+import { rebuildWorkerError, timedOut } from './errors.js';
 
 export interface PoolOptions {
   size: number;
@@ -31,6 +37,8 @@ export interface PoolOptions {
   onIdle: () => void;
   /** Called with unexpected worker failures (logged by the server). */
   onError: (e: Error) => void;
+  /** A batch running longer than this is stopped by terminating its worker (→ 504). */
+  batchTimeoutMs: number;
 }
 
 type Pending = { resolve: (r: WorkerReply) => void; reject: (e: Error) => void };
@@ -39,6 +47,8 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 export class PoolWorker {
   busy = false;
   answered = false;
+  /** Terminated on purpose (a stuck batch): replaced even if it never answered, never given work again. */
+  stopped = false;
   readonly pending = new Map<number, Pending>();
   constructor(readonly worker: Worker) {}
 }
@@ -87,8 +97,8 @@ export class WorkerPool {
     worker.on('exit', (code) => {
       for (const p of pw.pending.values()) p.reject(new Error(`inference worker exited with code ${code}`));
       pw.pending.clear();
-      if (this.closing || !pw.answered) return;
-      this.options.onError(new Error(`inference worker exited with code ${code}; starting a new one`));
+      if (this.closing || !(pw.answered || pw.stopped)) return;
+      if (!pw.stopped) this.options.onError(new Error(`inference worker exited with code ${code}; starting a new one`));
       const replacement = this.spawn();
       this.workers[this.workers.indexOf(pw)] = replacement;
       replacement.busy = true;
@@ -128,19 +138,31 @@ export class WorkerPool {
   }
 
   idleWorker(): PoolWorker | undefined {
-    return this.workers.find((w) => !w.busy);
+    return this.workers.find((w) => !w.busy && !w.stopped);
+  }
+
+  /** Terminates a worker whose batch is stuck; its 'exit' handler fails its messages and replaces it. */
+  private stop(pw: PoolWorker, reason: string): void {
+    if (pw.stopped) return;
+    pw.stopped = true;
+    this.options.onError(new Error(`${reason}; terminating its inference worker and starting a new one`));
+    for (const p of pw.pending.values()) p.reject(timedOut(this.options.batchTimeoutMs));
+    pw.pending.clear();
+    void pw.worker.terminate();
   }
 
   /** Runs one batch on a given idle worker. */
   async run(pw: PoolWorker, key: string, requests: unknown[][], options: PredictOptions):
   Promise<{ results: RequestResult[]; inferenceMs: number; batchSize: number }> {
     pw.busy = true;
+    const timer = setTimeout(() => this.stop(pw, `a batch of ${requests.length} request(s) for ${key} ran past ${this.options.batchTimeoutMs} ms`), this.options.batchTimeoutMs);
     try {
       const reply = await this.send(pw, { type: 'predict', key, requests, options });
       if (reply.type === 'error') throw rebuildWorkerError(reply.error);
       if (reply.type !== 'predicted') throw new Error('serve pool: unexpected reply to predict');
       return reply;
     } finally {
+      clearTimeout(timer);
       pw.busy = false;
       this.options.onIdle();
     }

@@ -188,8 +188,10 @@ export class Scheduler {
         });
       })
       .catch((e: Error) => {
-        this.onError(e);
-        for (const job of batch) if (this.settle(job)) job.reject(new HttpError(500, 'internal', 'internal error'));
+        // A stopped (stuck) batch is a 504 like any other timeout; anything else is ours.
+        const answer = e instanceof HttpError ? e : new HttpError(500, 'internal', 'internal error');
+        if (!(e instanceof HttpError)) this.onError(e);
+        for (const job of batch) if (this.settle(job)) job.reject(answer);
       })
       .finally(() => {
         this.inFlight--;

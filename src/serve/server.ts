@@ -21,15 +21,16 @@ import { ServeMetrics } from './metrics.js';
 import { WorkerPool } from './pool.js';
 import { Scheduler } from './scheduler.js';
 import { ModelRegistry } from './models.js';
+import { ConnectionTracker } from './connections.js';
 import { openApiDocument } from './openapi.js';
 import {
-  HttpError, badRequest, forbidden, notFound, overloaded, rateLimited, tooLarge, unauthorized, unprocessable,
+  HttpError, badRequest, clip, forbidden, notFound, overloaded, rateLimited, tooLarge, unauthorized, unprocessable,
 } from './errors.js';
 import { registerPage } from '../viz/assets.js';
 import { readTrainingCurves } from '../viz/training.js';
-import { ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../errors.js';
 import { backendInfo } from '../backend/registry.js';
-import type { PredictOptions } from '../tasks/predictor.js';
+import { parsePredictBody } from './body.js';
 
 export interface ServerOptions {
   models: readonly ModelSpec[];
@@ -59,56 +60,41 @@ export interface HeedServer {
   close(): Promise<void>;
 }
 
+/** While draining: how long a request whose body is still arriving may take to finish sending it. */
+const DRAIN_RECEIVE_GRACE_MS = 1000;
+/** While draining: how long answered requests may take to write their responses once every prediction is done. */
+const DRAIN_SEND_GRACE_MS = 2000;
+/** Longest error message sent to a client. */
+const MAX_MESSAGE_CHARS = 500;
 const DEFAULT_LOADER = new URL(import.meta.url.endsWith('.ts') ? '../tasks/index.ts' : '../tasks/index.js', import.meta.url).href;
-const PREDICT_KEYS = ['inputs', 'input', 'nBest', 'attention'];
-const MAX_N_BEST = 16;
 
 declare module 'fastify' {
   interface FastifyContextConfig { access?: Access }
   interface FastifyRequest { clientId?: string }
 }
 
+/** A request's path without its query string, cut to a bounded length: what logs and messages may show. */
+export function loggablePath(url: string): string {
+  const q = url.indexOf('?');
+  return clip(q < 0 ? url : url.slice(0, q), 200);
+}
+
+/**
+ * Logs show a request's method, path and peer, never its query string: a client that puts
+ * its key in `?api_key=…` must not find it in the log. Authorization headers are redacted
+ * too, should anything log headers.
+ */
 function loggerOptions(logger: ServerOptions['logger']): FastifyServerOptions['logger'] {
   if (logger === false || logger === undefined) return false;
   const redact = { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'headers.authorization'], censor: '[redacted]' };
-  if (logger === true) return { level: 'info', redact };
-  return { level: logger.level ?? 'info', redact, ...(logger.stream === undefined ? {} : { stream: logger.stream }) };
-}
-
-/** The predict body, checked: one list of inputs and the predict options. */
-function parsePredictBody(body: unknown, config: ServeConfig): { inputs: unknown[]; options: PredictOptions } {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-    throw badRequest('the body must be a JSON object such as {"inputs": ["hello"]} or {"input": "hello"}');
-  }
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => !PREDICT_KEYS.includes(k));
-  if (unknown.length > 0) throw badRequest(`unknown field(s) ${unknown.map((k) => `'${k}'`).join(', ')}; valid fields: ${PREDICT_KEYS.join(', ')}`);
-  if (('inputs' in b) === ('input' in b)) throw badRequest('give exactly one of "inputs" (a list) or "input" (one item)');
-  let inputs: unknown[];
-  if ('inputs' in b) {
-    if (!Array.isArray(b.inputs)) throw badRequest(`"inputs" must be a list, received ${typeof b.inputs}`);
-    inputs = b.inputs;
-  } else {
-    inputs = [b.input];
-  }
-  if (inputs.length === 0) throw unprocessable('"inputs" is empty; give at least one input');
-  if (inputs.length > config.maxItems) throw tooLarge(`the request has ${inputs.length} inputs; at most ${config.maxItems} are allowed per request`);
-  inputs.forEach((x, i) => {
-    const chars = typeof x === 'string' ? x.length : JSON.stringify(x ?? null).length;
-    if (chars > config.maxInputChars) throw unprocessable(`input ${i} has ${chars} characters; at most ${config.maxInputChars} are allowed`);
-  });
-  const options: PredictOptions = {};
-  if (b.nBest !== undefined) {
-    if (!Number.isInteger(b.nBest) || (b.nBest as number) < 1 || (b.nBest as number) > MAX_N_BEST) {
-      throw badRequest(`"nBest" must be an integer from 1 to ${MAX_N_BEST}, received ${JSON.stringify(b.nBest)}`);
-    }
-    options.nBest = b.nBest as number;
-  }
-  if (b.attention !== undefined) {
-    if (typeof b.attention !== 'boolean') throw badRequest(`"attention" must be true or false, received ${JSON.stringify(b.attention)}`);
-    options.attention = b.attention;
-  }
-  return { inputs, options };
+  const serializers = {
+    req: (req: FastifyRequest) => ({
+      method: req.method, url: loggablePath(req.url), remoteAddress: req.ip, remotePort: req.socket?.remotePort,
+    }),
+  };
+  const level = logger === true ? 'info' : logger.level ?? 'info';
+  const stream = logger === true || logger.stream === undefined ? {} : { stream: logger.stream };
+  return { level, redact, serializers, ...stream };
 }
 
 export function createServer(options: ServerOptions): HeedServer {
@@ -125,10 +111,18 @@ export function createServer(options: ServerOptions): HeedServer {
   const app = Fastify({
     logger: loggerOptions(options.logger),
     bodyLimit: config.bodyLimit,
-    // Answer requests that arrive on open connections during shutdown with 503, not silence.
-    return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    // Headers are due within the same budget as the whole request; Node checks every second
+    // (its default, 30 s, would let a silent socket outlive requestTimeoutMs by that much).
+    http: { requestTimeout: config.requestTimeoutMs, headersTimeout: config.requestTimeoutMs, connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs) },
+    // Draining is ours (close() below): requests during it get our JSON 503, sockets are closed by phase.
+    return503OnClosing: false,
+    forceCloseConnections: false,
   });
+  app.server.maxConnections = config.maxConnections;
+  const connections = new ConnectionTracker(app.server);
   // JSON only: text/plain bodies get 415 instead of reaching handlers as strings.
   app.removeContentTypeParser('text/plain');
 
@@ -141,12 +135,20 @@ export function createServer(options: ServerOptions): HeedServer {
   const onError = (e: Error) => app.log.error({ err: e }, 'serve: internal error');
   const pool = new WorkerPool({
     size: config.workers, threadsPerWorker: config.threadsPerWorker, loader: options.loader ?? DEFAULT_LOADER,
-    onIdle: () => scheduler.pump(), onError,
+    onIdle: () => scheduler.pump(), onError, batchTimeoutMs: config.timeoutMs,
   });
   const models = new ModelRegistry(options.models, pool);
   const scheduler = new Scheduler(pool, config, metrics, (m) => models.versionOf(m), onError);
 
+  // Health and readiness answer while draining (readyz says 'draining'); every other request
+  // that starts, or whose body completes, after the drain began gets 503 + Connection: close.
+  const refuseWhileDraining = (req: FastifyRequest) => {
+    const url = req.routeOptions.url;
+    if (state === 'draining' && url !== ROUTES.health && url !== ROUTES.ready) throw overloaded('the server is shutting down; retry on another instance');
+  };
+
   app.addHook('onRequest', async (req: FastifyRequest) => {
+    refuseWhileDraining(req);
     const access = req.routeOptions.config?.access ?? 'public';
     if (access === 'public') return;
     const token = bearerToken(req.headers.authorization);
@@ -169,6 +171,11 @@ export function createServer(options: ServerOptions): HeedServer {
     if (wait > 0) throw rateLimited(wait);
   });
 
+  app.addHook('preHandler', async (req: FastifyRequest) => {
+    connections.markHandling(req.raw.socket);
+    refuseWhileDraining(req);
+  });
+
   // While draining, every answer closes its connection, so keep-alive clients cannot hold
   // the server open after their last in-flight request.
   app.addHook('onSend', async (_req, reply) => {
@@ -184,17 +191,18 @@ export function createServer(options: ServerOptions): HeedServer {
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    // Messages are cut to MAX_MESSAGE_CHARS: a task's message may quote the input it rejects.
     if (err instanceof HttpError) {
-      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: err.message } });
+      return reply.code(err.statusCode).headers(err.headers).send({ error: { code: err.code, message: clip(err.message, MAX_MESSAGE_CHARS) } });
     }
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       // Fastify's own: bad JSON (400), body too large (413), unsupported media type (415).
-      return reply.code(err.statusCode).send({ error: { code: err.code ?? 'bad_request', message: err.message } });
+      return reply.code(err.statusCode).send({ error: { code: err.code ?? 'bad_request', message: clip(err.message, MAX_MESSAGE_CHARS) } });
     }
     req.log.error({ err }, 'serve: internal error');
     return reply.code(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${loggablePath(req.url)}` } }));
 
   const route = (name: RouteName) => ({ config: { access: ROUTE_ACCESS[name] } });
 
@@ -216,7 +224,6 @@ export function createServer(options: ServerOptions): HeedServer {
   app.post<{ Params: { name: string } }>(ROUTES.predict, route('predict'), async (req) => {
     const name = req.params.name;
     if (models.get(name) === undefined) throw notFound(`no model named '${name}'. Served models: ${models.names.join(', ')}`);
-    if (state === 'draining') throw overloaded('the server is shutting down');
     const { inputs, options: predictOptions } = parsePredictBody(req.body, config);
     const predictions = await scheduler.submit(name, inputs, predictOptions);
     return { model: name, predictions };
@@ -225,7 +232,14 @@ export function createServer(options: ServerOptions): HeedServer {
   app.get<{ Params: { name: string } }>(ROUTES.training, route('training'), async (req) => {
     const entry = models.get(req.params.name);
     if (entry === undefined) throw notFound(`no model named '${req.params.name}'. Served models: ${models.names.join(', ')}`);
-    return { model: entry.name, ...(await readTrainingCurves(entry.dir)) };
+    try {
+      return { model: entry.name, ...(await readTrainingCurves(entry.dir)) };
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      // The operator's file is wrong, not the request: log where, answer without server paths.
+      req.log.error({ err: e }, 'serve: cannot read training curves');
+      throw new HttpError(500, 'metrics_unreadable', `the training metrics of model '${entry.name}' cannot be read; see the server log`);
+    }
   });
 
   app.post(ROUTES.reload, route('reload'), async (req) => {
@@ -255,9 +269,17 @@ export function createServer(options: ServerOptions): HeedServer {
       closing ??= (async () => {
         state = 'draining';
         metrics.modelsReady.set(0);
-        const stopped = app.close(); // stop accepting; in-flight requests finish
-        await scheduler.drain();
-        app.server.closeIdleConnections();
+        const stopped = app.close(); // no new connections
+        // Sockets with no request (never active, idle keep-alive, headers still trickling in)
+        // hold no work: close them now. Bodies still arriving get a moment to finish (their
+        // request is then answered 503); requests being handled run to their end.
+        connections.destroy(['idle']);
+        await connections.untilNone('receiving', DRAIN_RECEIVE_GRACE_MS);
+        connections.destroy(['idle', 'receiving']);
+        await scheduler.drain(); // bounded by timeoutMs: a stuck forward pass is stopped
+        await connections.untilNone('handling', DRAIN_SEND_GRACE_MS);
+        // Whatever is left (a client not reading its response) is cut off.
+        connections.destroy(['idle', 'receiving', 'handling']);
         await stopped;
         scheduler.close();
         await pool.close();

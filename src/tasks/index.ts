@@ -6,7 +6,7 @@
  *   p.predict(['hello'])   // [{ input: 'hello', output: 'HH AH L OW' }]
  */
 import { readModelConfig } from '../io/checkpoint.js';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../errors.js';
 import { quoteName } from '../io/json.js';
 import type { Predictor } from './predictor.js';
 import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition } from './common.js';
@@ -20,11 +20,18 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   spam: SPAM_TASK,
 });
 
+/**
+ * Whether `name` is a registered task. An own-property check: a name from a file or the command
+ * line such as 'constructor' or '__proto__' must not find Object.prototype's members.
+ */
+export function hasTask(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(TASKS, name);
+}
+
+/** The task named `name` (from the command line); a ConfigError listing the valid tasks when there is none. */
 export function getTask(name: string): TaskDefinition {
-  // Own keys only: a task named 'constructor' or 'toString' must not find Object.prototype's.
-  const t = Object.hasOwn(TASKS, name) ? TASKS[name] : undefined;
-  if (t === undefined) throw new CheckpointError(`unknown task '${name}'. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
-  return t;
+  if (!hasTask(name)) throw new ConfigError(`unknown task ${quoteName(name)}. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
+  return TASKS[name];
 }
 
 /**
@@ -46,7 +53,7 @@ export function taskOf(dir: ModelDirs): TaskDefinition {
   const dirs = modelDirList(dir);
   const tasks = dirs.map((d) => readModelConfig(d).task);
   const task = tasks[0];
-  if (!Object.hasOwn(TASKS, task)) {
+  if (!hasTask(task)) {
     throw new CheckpointError(`${dirs[0]}/config.json: task ${quoteName(task)} is not known to this version of heed. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
   }
   const other = tasks.findIndex((t) => t !== task);

@@ -10,32 +10,44 @@
  * (eval series are prefixed 'valid.', epoch ones 'train.'; nested objects are joined with '.').
  * Lines without a known type, or not JSON, are skipped and counted.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { join } from 'node:path';
+import { CheckpointError } from '../errors.js';
 
 export interface TrainingCurves {
   steps: { step: number[]; loss: number[]; lr: (number | null)[] };
   /** Eval and epoch records, by step; each series has one value (or null) per entry of `step`. */
   evals: { step: number[]; epoch: (number | null)[]; series: Record<string, (number | null)[]> };
   skippedLines: number;
+  /** True when the file was longer than MAX_TAIL_BYTES and only its tail (the recent part of the run) was read. */
+  truncated: boolean;
 }
 
-/** Largest metrics.jsonl read (a long run at one line per logged step stays well below). */
-const MAX_BYTES = 32 << 20;
+/**
+ * Most bytes of metrics.jsonl read per request: its tail, the recent part of the run. A step
+ * line is ~150 bytes, so this holds ~13k logged steps and parses in a few ms; a 45 MB file costs
+ * the same as a 2 MB one, and the event loop never waits on the read.
+ */
+export const MAX_TAIL_BYTES = 2 << 20;
+/** Most series of eval/epoch records, and how deep nested metric objects are followed. */
+export const MAX_SERIES = 64;
+const MAX_DEPTH = 4;
 const NOT_SERIES = new Set(['step', 'epoch', 'best', 'time', 'type']);
 
-function flatten(obj: Record<string, unknown>, prefix: string, out: Record<string, number>): void {
+function flatten(obj: Record<string, unknown>, prefix: string, out: Map<string, number>, depth: number): void {
   for (const [k, v] of Object.entries(obj)) {
     if (NOT_SERIES.has(k)) continue;
     const key = `${prefix}.${k}`;
-    if (typeof v === 'number' && Number.isFinite(v)) out[key] = v;
-    else if (v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out);
+    if (typeof v === 'number' && Number.isFinite(v)) out.set(key, v);
+    else if (depth < MAX_DEPTH && v !== null && typeof v === 'object' && !Array.isArray(v)) flatten(v as Record<string, unknown>, key, out, depth + 1);
   }
 }
 
 export function parseTrainingCurves(text: string): TrainingCurves {
-  const curves: TrainingCurves = { steps: { step: [], loss: [], lr: [] }, evals: { step: [], epoch: [], series: {} }, skippedLines: 0 };
-  const rows: { step: number; epoch: number | null; values: Record<string, number> }[] = [];
+  const curves: TrainingCurves = { steps: { step: [], loss: [], lr: [] }, evals: { step: [], epoch: [], series: {} }, skippedLines: 0, truncated: false };
+  const rows: { step: number; epoch: number | null; values: Map<string, number> }[] = [];
+  const keys = new Set<string>();
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     let r: Record<string, unknown>;
@@ -52,31 +64,74 @@ export function parseTrainingCurves(text: string): TrainingCurves {
       curves.steps.loss.push(r.loss);
       curves.steps.lr.push(typeof r.lr === 'number' ? r.lr : null);
     } else if (r.type === 'eval' || r.type === 'epoch') {
-      const values: Record<string, number> = {};
-      flatten(r, r.type === 'eval' ? 'valid' : 'train', values);
+      const values = new Map<string, number>();
+      flatten(r, r.type === 'eval' ? 'valid' : 'train', values, 0);
+      // A series beyond MAX_SERIES is dropped: a record with thousands of keys cannot blow up the answer.
+      for (const k of values.keys()) {
+        if (!keys.has(k) && keys.size >= MAX_SERIES) values.delete(k);
+        else keys.add(k);
+      }
       rows.push({ step: r.step, epoch, values });
     } else {
       curves.skippedLines++;
     }
   }
   rows.sort((a, b) => a.step - b.step);
-  const keys = [...new Set(rows.flatMap((row) => Object.keys(row.values)))].sort();
   curves.evals.step = rows.map((row) => row.step);
   curves.evals.epoch = rows.map((row) => row.epoch);
-  for (const k of keys) curves.evals.series[k] = rows.map((row) => row.values[k] ?? null);
+  // Own data properties only (a key named __proto__ stays a plain key).
+  for (const k of [...keys].sort()) Object.defineProperty(curves.evals.series, k, { value: rows.map((row) => row.values.get(k) ?? null), enumerable: true, writable: true, configurable: true });
   return curves;
 }
 
-/** The curves of a model directory; empty series when it has no metrics.jsonl. */
+/**
+ * The last `maxBytes` of a regular file, as text starting at a line boundary, read
+ * asynchronously. Refuses anything that is not a regular file (a FIFO, /dev/zero behind a
+ * symlink, a directory): O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+ */
+export async function readFileTail(path: string, maxBytes: number): Promise<{ text: string; truncated: boolean } | null> {
+  let handle;
+  try {
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new CheckpointError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new CheckpointError(`${path} is not a regular file; expected the metrics.jsonl written by heed train.`);
+    const length = Math.min(st.size, maxBytes);
+    const start = st.size - length;
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await handle.read(buf, got, length - got, start + got);
+      if (bytesRead === 0) break; // the file shrank meanwhile
+      got += bytesRead;
+    }
+    let text = buf.subarray(0, got).toString('utf8');
+    // Starting mid-file, the first line is a fragment: drop it.
+    if (start > 0) text = text.slice(text.indexOf('\n') + 1);
+    return { text, truncated: start > 0 };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Parsed curves by path, reused while the file's size and mtime are unchanged (a page polls them). */
+const cache = new Map<string, { stamp: string; curves: Promise<TrainingCurves> }>();
+
+/** The curves of a model directory, from the tail of its metrics.jsonl; empty series when it has none. */
 export async function readTrainingCurves(dir: string): Promise<TrainingCurves> {
   const path = join(dir, 'metrics.jsonl');
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return parseTrainingCurves('');
-  }
-  const text = await readFile(path, 'utf8');
-  // Keep the tail of an oversized file: the recent part of the run.
-  return parseTrainingCurves(size > MAX_BYTES ? text.slice(text.length - MAX_BYTES) : text);
+  const st = await stat(path).catch(() => null);
+  if (st === null) return parseTrainingCurves('');
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+  const hit = cache.get(path);
+  if (hit !== undefined && hit.stamp === stamp) return hit.curves;
+  const curves = readFileTail(path, MAX_TAIL_BYTES).then((tail) =>
+    tail === null ? parseTrainingCurves('') : { ...parseTrainingCurves(tail.text), truncated: tail.truncated });
+  cache.set(path, { stamp, curves });
+  curves.catch(() => { if (cache.get(path)?.curves === curves) cache.delete(path); });
+  return curves;
 }

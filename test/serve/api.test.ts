@@ -154,13 +154,18 @@ test('admin reload needs the admin key, not an API key', async () => {
   assert.equal(unknown.statusCode, 404);
 });
 
-test('logs never contain an API key', async () => {
+test('logs never contain an API key, not even one sent in the query string (logs show the path only)', async () => {
   await predict({ input: 'hello' });
   await predict({ input: 'hello' }, { authorization: 'Bearer leaked-wrong-key-0123456789' });
+  await server.app.inject({ method: 'POST', url: `/v1/models/toy/predict?api_key=${API_KEY}`, headers: auth, payload: { input: 'hello' } });
+  await server.app.inject({ method: 'GET', url: '/no-such-route?token=query-secret-0123456789' });
   const logs = logLines.join('');
   assert.ok(logs.length > 0, 'the server logged');
   assert.ok(!logs.includes(API_KEY));
   assert.ok(!logs.includes('leaked-wrong-key'));
+  assert.ok(!logs.includes('query-secret'), 'query strings are not logged');
+  assert.ok(!logs.includes('api_key'));
+  assert.match(logs, /"url":"\/v1\/models\/toy\/predict"/, 'the path is still logged');
 });
 
 test('rate limit: a key over its bucket gets 429 with Retry-After', async () => {

@@ -13,10 +13,10 @@ export const API_KEY = 'test-key-0123456789abcdef';
 export const ADMIN_KEY = 'admin-key-0123456789abcdef';
 
 /** A model directory holding a toy config (and optionally a metrics.jsonl). */
-export function toyModelDir(name: string, cfg: { seed?: number; dModel?: number; nHeads?: number; delayMs?: number; crashWord?: string } = {}, metricsJsonl?: string): string {
+export function toyModelDir(name: string, cfg: { seed?: number; dModel?: number; nHeads?: number; delayMs?: number; crashWord?: string; blockWord?: string } = {}, metricsJsonl?: string): string {
   const dir = join(mkdtempSync(join(tmpdir(), 'heed-serve-')), name);
   mkdirSync(dir);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ task: 'toy-g2p', seed: cfg.seed ?? 1, dModel: cfg.dModel ?? 16, nHeads: cfg.nHeads ?? 4, delayMs: cfg.delayMs ?? 0, crashWord: cfg.crashWord }));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ task: 'toy-g2p', seed: cfg.seed ?? 1, dModel: cfg.dModel ?? 16, nHeads: cfg.nHeads ?? 4, delayMs: cfg.delayMs ?? 0, crashWord: cfg.crashWord, blockWord: cfg.blockWord }));
   if (metricsJsonl !== undefined) writeFileSync(join(dir, 'metrics.jsonl'), metricsJsonl);
   return dir;
 }

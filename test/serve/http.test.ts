@@ -160,3 +160,29 @@ test('a worker that dies fails only its batch (500, no details) and is replaced 
     await server.close();
   }
 });
+
+test('a stuck forward pass is stopped: its worker is terminated (504) and replaced, and other requests are served', async () => {
+  const dir = toyModelDir('toy', { blockWord: 'stuck' });
+  const server = await startToyServer([{ name: 'toy', dir }], { timeoutMs: 1500, maxBatchSize: 1, workers: 1 });
+  try {
+    const base = await server.listen();
+    const stuck = await post(`${base}/v1/models/toy/predict`, { input: 'stuck' });
+    assert.equal(stuck.status, 504);
+    assert.equal(stuck.body.error.code, 'timeout');
+    // The only worker blocks for ten minutes; a replacement must answer well before that
+    // (the bound is generous: a new worker compiles the sources under tsx, slow on a busy machine).
+    let next = { status: 0, body: null as any };
+    const t0 = performance.now();
+    while (performance.now() - t0 < 120_000) {
+      next = await post(`${base}/v1/models/toy/predict`, { input: 'fine' });
+      if (next.status === 200) break;
+      assert.equal(next.status, 504, 'while the replacement loads, requests time out rather than fail');
+    }
+    assert.equal(next.status, 200);
+    assert.deepEqual(next.body.predictions[0].output, loadPredictor(dir).predict(['fine'])[0].output);
+    // And the replacement is not poisoned: another stuck request is stopped the same way.
+    assert.equal((await post(`${base}/v1/models/toy/predict`, { input: 'stuck' })).status, 504);
+  } finally {
+    await server.close();
+  }
+});

@@ -8,7 +8,8 @@
  * Model directory: config.json = { task: 'toy-g2p', seed, dModel, nHeads, delayMs? }.
  * delayMs makes predict() block its thread for that long per call, to test queueing,
  * timeouts and draining; crashWord makes predict() end its thread (process.exit in a worker
- * ends only that worker), to test worker replacement.
+ * ends only that worker), to test worker replacement; blockWord makes predict() block its
+ * thread for ten minutes (a stuck forward pass), to test that the pool stops and replaces it.
  *
  * Letters: B batch (1 here), L characters, D model width, H heads, hd = D / H.
  */
@@ -24,7 +25,7 @@ const LETTERS = "abcdefghijklmnopqrstuvwxyz'";
 const PHONEMES = ['AA', 'AE', 'AH', 'B', 'D', 'EH', 'F', 'IY', 'K', 'L', 'M', 'N', 'OW', 'P', 'R', 'S', 'T', 'UW', 'Z'];
 export const TOY_MAX_WORD = 24;
 
-export interface ToyConfig { task: 'toy-g2p'; seed: number; dModel: number; nHeads: number; delayMs?: number; crashWord?: string }
+export interface ToyConfig { task: 'toy-g2p'; seed: number; dModel: number; nHeads: number; delayMs?: number; crashWord?: string; blockWord?: string }
 
 function sleepSync(ms: number): void {
   if (ms > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -60,6 +61,7 @@ export class ToyPredictor implements Predictor {
   predict(inputs: readonly unknown[], options: PredictOptions = {}): Prediction[] {
     sleepSync(Number(this.config.delayMs ?? 0));
     if (this.config.crashWord !== undefined && inputs.includes(this.config.crashWord)) process.exit(3);
+    if (this.config.blockWord !== undefined && inputs.includes(this.config.blockWord)) sleepSync(600_000);
     return noGrad(() => inputs.map((input) => {
       this.validateInput(input);
       return this.predictOne(input as string, options);

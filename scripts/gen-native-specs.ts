@@ -244,6 +244,12 @@ function kernelBlock(spec: KernelSpec): { struct: string; table: string } {
   return { struct, table };
 }
 
+/** The C++ a spec generates (struct and check table); throws what the generator would. */
+export function compileForTest(spec: KernelSpec): string {
+  const b = kernelBlock(spec);
+  return b.struct + '\n' + b.table;
+}
+
 const MAX_LISTS = 4;
 const MAX_ARGS = 32;
 const MAX_STACK = 32;

@@ -20,7 +20,7 @@ import * as specModule from './specs/index.js';
 import type { KernelName, KernelTable } from './specs/index.js';
 import type { KernelSpec } from './spec.js';
 import { nativeCall, type ObjectKernel } from './call.js';
-import { loadNative, type NativeLoad } from './native/load.js';
+import { loadNative, type FlatKernel, type NativeLoad } from './native/load.js';
 import { BackendError } from '../errors.js';
 
 export type { KernelName, KernelTable, Params } from './specs/index.js';
@@ -40,22 +40,46 @@ export interface BackendInfo {
   overridden: KernelName[];
 }
 
-/** The specs by kernel name; names are unique and match their barrel export. */
-const specs: ReadonlyMap<string, KernelSpec> = (() => {
+/**
+ * The specs by kernel name, checked: each spec is exported under its own name (so names
+ * are unique), every spec has a reference, and every reference has a spec.
+ */
+export function indexSpecs(specExports: Record<string, KernelSpec>, references: Record<string, unknown>): Map<string, KernelSpec> {
   const byName = new Map<string, KernelSpec>();
-  for (const [exported, spec] of Object.entries(specModule as Record<string, KernelSpec>)) {
-    if (spec.name !== exported) throw new BackendError(`kernel spec exported as '${exported}' is named '${spec.name}'; export each spec under its own name.`);
-    if (byName.has(spec.name)) throw new BackendError(`kernel '${spec.name}' is declared twice in src/backend/specs; kernel names must be unique.`);
+  for (const [exported, spec] of Object.entries(specExports)) {
+    if (spec.name !== exported) throw new BackendError(`kernel spec exported as '${exported}' is named '${spec.name}'; export each spec under its own name, and give every kernel a unique name.`);
     byName.set(spec.name, spec);
   }
   for (const name of byName.keys()) {
-    if (typeof (js as Record<string, unknown>)[name] !== 'function') throw new BackendError(`kernel '${name}' has a spec but no reference; write it in src/backend/js and export it from src/backend/js/index.ts.`);
+    if (typeof references[name] !== 'function') throw new BackendError(`kernel '${name}' has a spec but no reference; write it in src/backend/js and export it from src/backend/js/index.ts.`);
   }
-  for (const name of Object.keys(js)) {
+  for (const name of Object.keys(references)) {
     if (!byName.has(name)) throw new BackendError(`src/backend/js exports '${name}', which has no kernel spec; declare it in src/backend/specs.`);
   }
   return byName;
-})();
+}
+
+/**
+ * The addon's flat kernels as kernels taking their parameter object: `plain` calls native
+ * always (tests compare it with the reference), `guarded` first takes the spec's fallbacks
+ * to the reference. A native kernel without a spec, hence without a reference, is an error.
+ */
+export function bindNative(
+  raw: Record<string, FlatKernel>, index: ReadonlyMap<string, KernelSpec>, references: Record<string, unknown>,
+): { plain: Record<string, ObjectKernel>; guarded: Record<string, ObjectKernel> } {
+  const plain: Record<string, ObjectKernel> = {}, guarded: Record<string, ObjectKernel> = {};
+  for (const [name, fn] of Object.entries(raw)) {
+    const spec = index.get(name);
+    if (spec === undefined) {
+      throw new BackendError(`native backend: kernel '${name}' has no spec and no TypeScript reference; every kernel must be declared in src/backend/specs and written in src/backend/js first.`);
+    }
+    plain[name] = nativeCall(spec, fn);
+    guarded[name] = nativeCall(spec, fn, references[name] as ObjectKernel);
+  }
+  return { plain, guarded };
+}
+
+const specs: ReadonlyMap<string, KernelSpec> = indexSpecs(specModule as Record<string, KernelSpec>, js);
 
 // A compile-time check that every reference matches its spec's parameter object.
 const reference: KernelTable = Object.freeze({ ...js } satisfies KernelTable);
@@ -73,17 +97,9 @@ function nativeLoad(): NativeLoad {
   if (native === undefined) {
     native = loadNative();
     if (native.ok) {
-      const plain: Record<string, ObjectKernel> = {}, guarded: Record<string, ObjectKernel> = {};
-      for (const [name, fn] of Object.entries(native.kernels)) {
-        const spec = specs.get(name);
-        if (spec === undefined) {
-          throw new BackendError(`native backend: kernel '${name}' has no spec and no TypeScript reference; every kernel must be declared in src/backend/specs and written in src/backend/js first.`);
-        }
-        plain[name] = nativeCall(spec, fn);
-        guarded[name] = nativeCall(spec, fn, (reference as unknown as Record<string, ObjectKernel>)[name]);
-      }
-      nativePlain = plain as Partial<KernelTable>;
-      nativeWithFallbacks = guarded as Partial<KernelTable>;
+      const bound = bindNative(native.kernels, specs, reference);
+      nativePlain = bound.plain as Partial<KernelTable>;
+      nativeWithFallbacks = bound.guarded as Partial<KernelTable>;
     }
   }
   return native;

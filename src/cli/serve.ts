@@ -75,6 +75,20 @@ export function handleSignals(server: HeedServer, log: (msg: string) => void): v
   });
 }
 
+/**
+ * Waits for every model to load. When one fails, the worker threads are stopped before the
+ * error goes on to the CLI, which prints its one line and exits non-zero (live workers would
+ * otherwise keep the process running).
+ */
+export async function startOrClose(server: HeedServer): Promise<void> {
+  try {
+    await server.ready;
+  } catch (e) {
+    await server.close().catch(() => undefined);
+    throw e;
+  }
+}
+
 export async function runServe(args: string[]): Promise<number> {
   const parsed = parseServeArgs(args);
   if (parsed.positional.length === 0) throw new ConfigError('give at least one model directory: heed serve runs/g2p [name=dir ...].');
@@ -95,7 +109,7 @@ export async function runServe(args: string[]): Promise<number> {
     logger: { level: parsed.logLevel },
   });
   handleSignals(server, (msg) => server.app.log.info(msg));
-  await server.ready;
+  await startOrClose(server);
   const url = await server.listen();
   server.app.log.info(`heed serve: ${models.map((m) => m.name).join(', ')} ready at ${url} (${server.config.workers} workers × ${server.config.threadsPerWorker} threads)`);
   return new Promise<number>(() => undefined); // runs until a signal

@@ -7,7 +7,7 @@ import { isIP } from 'node:net';
 import { parseModelSpecs } from '../serve/config.js';
 import { createServer } from '../serve/server.js';
 import { ConfigError } from '../errors.js';
-import { handleSignals, parseServeArgs } from './serve.js';
+import { handleSignals, parseServeArgs, startOrClose } from './serve.js';
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
@@ -22,7 +22,7 @@ export async function runViz(args: string[]): Promise<number> {
   }
   const server = createServer({ models: parseModelSpecs(parsed.positional), config, logger: { level: parsed.logLevel === 'info' ? 'warn' : parsed.logLevel } });
   handleSignals(server, (msg) => console.error(`heed viz: ${msg}`));
-  await server.ready;
+  await startOrClose(server);
   const url = await server.listen();
   console.log(`heed viz: open ${url}/ui/`);
   return new Promise<number>(() => undefined);

@@ -36,19 +36,28 @@ export interface TransformerLayerOptions {
   numKvHeads?: number;
 }
 
+/*
+ * Masks follow the one convention of ops/attention-mask.ts (see attention/README.md): bool
+ * true = may attend or float added, (T, T), (B, T, T) or (B, H, T, T); key padding masks keep
+ * PyTorch's true = padding; everything given is AND-ed.
+ */
 export interface EncoderCallOptions {
-  /** heed convention (true = may attend), (T, T) or (B, H, T, T). */
+  /** heed convention (true = may attend), (T, T), (B, T, T) or (B, H, T, T). */
   mask?: Tensor | null;
   /** PyTorch convention: (B, T) bool, true = padding. */
   keyPaddingMask?: Tensor | null;
+  /** Position t sees positions ≤ t. */
   isCausal?: boolean;
 }
 
 export interface DecoderCallOptions {
+  /** heed convention (true = may attend), over (new target positions, all target positions so far). */
   tgtMask?: Tensor | null;
+  /** Target position t sees target positions ≤ t; with a cache the new positions follow the cached ones (bottom-right). */
   tgtIsCausal?: boolean;
   /** (B, T) bool, true = padding (PyTorch convention). */
   tgtKeyPaddingMask?: Tensor | null;
+  /** heed convention (true = may attend), (T, S) or broadcastable to (B, H, T, S). */
   memoryMask?: Tensor | null;
   /** (B, S) bool, true = padding (PyTorch convention). */
   memoryKeyPaddingMask?: Tensor | null;

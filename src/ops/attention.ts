@@ -7,15 +7,11 @@
  *   q (…, H, L, E)   k (…, Hkv, S, E)   v (…, Hkv, S, Ev)   →   out (…, H, L, Ev)
  *   B batch, H query heads, Hkv key/value heads (H when not GQA), L queries, S keys.
  *
- * Masks — the one convention heed uses everywhere:
- *   - a bool mask is true where a query MAY attend to a key;
- *   - a float mask is added to the scores (use −Infinity to forbid);
- *   - every mask given to one call is combined with AND (isCausal, attnMask, keyLengths);
- *   - a query row with no allowed key returns zeros (PyTorch returns NaN there).
- * attnMask broadcasts to (…, H, L, S).
- *
- * isCausal follows PyTorch: query i may see keys j ≤ i (top-left aligned). With a KV
- * cache (L < S) pass causalAlignment: 'bottom-right' so query i sits at position S − L + i.
+ * Masks follow the one convention of ./attention-mask.ts, which converts them all: a bool
+ * mask is true where a query MAY attend, a float mask is added, every mask given to one call
+ * is combined with AND, and a query row with no allowed key returns zeros (PyTorch: NaN).
+ * isCausal is top-left aligned by default, as PyTorch's (query i sees keys j ≤ i); pass
+ * causalAlignment: 'bottom-right' for FlashAttention's rule (j ≤ i + S − L, KV caches).
  *
  * Two paths compute the same function:
  *   - composed from matmul/softmax/dropout: the reference, and what the js backend runs;
@@ -23,49 +19,42 @@
  *     provides it and the inputs fit it (float32, 3-D or 4-D, no mask gradient).
  *     Dropout inside the fused kernel uses a counter-based hash, so its dropped
  *     positions differ from the composed path's generator draws (same distribution).
+ * A sliding window or a block layout runs tile by tile on either path: each query tile
+ * attends only to the keys its pattern allows, so the cost is O(allowed tiles), not O(L·S).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels, isOverridden } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
-import { broadcastsTo, sameShape } from '../tensor/shape.js';
-import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
+import { sameShape } from '../tensor/shape.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator } from '../tensor/rng.js';
 import { requireFloat, floatTensor, f32 } from './util.js';
 import { matmul } from './matmul.js';
-import { softmax } from './softmax.js';
 import { dropout } from './dropout.js';
-import { add, mul } from './elementwise.js';
-import { transpose, reshape, expand } from './shape.js';
-import { indexSelect, maskedFill } from './indexing.js';
-import { logicalNot } from './elementwise.js';
+import { mul } from './elementwise.js';
+import { transpose, narrow, cat } from './shape.js';
+import { indexSelect } from './indexing.js';
 import { arange } from '../tensor/creation.js';
+import { resolveMask, kernelMask, maskTiles, tileOf, maskedSoftmax, type AttentionMaskOptions, type KernelMask, type ResolvedMask } from './attention-mask.js';
 
-export interface AttentionOptions {
-  /** Bool (true = may attend) or additive float mask, broadcastable to (…, H, L, S). */
-  attnMask?: Tensor | null;
-  /** Causal masking; see causalAlignment. */
-  isCausal?: boolean;
-  /** 'top-left' (PyTorch's default: j ≤ i) or 'bottom-right' (j ≤ i + S − L, for KV caches). */
-  causalAlignment?: 'top-left' | 'bottom-right';
+export interface AttentionOptions extends AttentionMaskOptions {
   /** Probability of dropping an attention weight (applied only when > 0). */
   dropoutP?: number;
   /** Score scale; default 1/√E. */
   scale?: number;
   /** Allow fewer key/value heads than query heads (grouped-query attention). */
   enableGqa?: boolean;
-  /** Per-batch number of valid keys (int32, shape (B)); keys at or past it are masked. */
-  keyLengths?: Tensor | null;
-  /** ALiBi slopes per query head (H): adds slope·(j − i − (S − L)) to the scores. */
-  alibiSlopes?: Tensor | null;
 }
 
 interface Resolved {
-  lead: number[]; H: number; Hkv: number; L: number; S: number; E: number; Ev: number;
-  scale: number; causalOffset: number | null; dropoutP: number;
+  H: number; Hkv: number; L: number; S: number; E: number; Ev: number;
+  scale: number; dropoutP: number;
 }
 
+const OP = 'scaledDotProductAttention';
+
 function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Resolved {
-  const op = 'scaledDotProductAttention';
+  const op = OP;
   requireFloat(q, op, 'query'); requireFloat(key, op, 'key'); requireFloat(value, op, 'value');
   if (q.ndim < 2 || key.ndim !== q.ndim || value.ndim !== q.ndim) {
     throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q.shape)}, ${fmtShape(key.shape)}, ${fmtShape(value.shape)}. ` +
@@ -90,116 +79,89 @@ function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Re
   if (!(p >= 0 && p < 1)) throw new ValueError(`${op}: dropoutP=${p}, expected a probability in [0, 1).`);
   const scale = o.scale ?? 1 / Math.sqrt(E);
   if (!Number.isFinite(scale)) throw new ValueError(`${op}: scale=${scale}, expected a finite number.`);
-  const align = o.causalAlignment ?? 'top-left';
-  if (align !== 'top-left' && align !== 'bottom-right') throw new ValueError(`${op}: causalAlignment='${String(align)}', expected 'top-left' or 'bottom-right'.`);
-  const causalOffset = o.isCausal ? (align === 'bottom-right' ? S - L : 0) : null;
-  if (o.attnMask) {
-    const m = o.attnMask;
-    if (m.dtype !== 'bool' && m.dtype !== 'float32' && m.dtype !== 'float64') {
-      throw new DTypeError(`${op}: attnMask must be bool (true = may attend) or float (added to scores), received ${m.dtype}.`);
-    }
-    const scoreShape = [...q.shape.slice(0, -1), S];
-    if (!broadcastsTo(m.shape, scoreShape)) {
-      const lead = scoreShape.slice(0, -2).length > 0 ? ` or [${scoreShape.slice(0, -2).map((_, i, a) => (i === a.length - 1 ? 'H' : 'B')).join(', ')}, ${L}, ${S}]` : '';
-      throw new ShapeError(`${op}: attnMask has shape ${fmtShape(m.shape)}, expected [${L}, ${S}]${lead} (anything that broadcasts to ${fmtShape(scoreShape)}, i.e. (…, L, S)) ` +
-        `for query of shape ${fmtShape(q.shape)} and key of shape ${fmtShape(key.shape)}. Fix: build the mask as (L, S) = (queries, keys), or unsqueeze it to (B, 1, L, S).`);
-    }
-  }
-  const lead = q.shape.slice(0, Math.max(nd - 3, 0));
-  return { lead, H, Hkv, L, S, E, Ev, scale, causalOffset, dropoutP: p };
+  return { H, Hkv, L, S, E, Ev, scale, dropoutP: p };
 }
 
-function batchOf(lead: number[]): number {
-  return lead.reduce((a, b) => a * b, 1);
+/** The masks of the call, validated against its scores (…, H, L, S). */
+function resolveCallMask(q: Tensor, key: Tensor, r: Resolved, o: AttentionOptions): ResolvedMask {
+  return resolveMask(OP, o, [...q.shape.slice(0, -1), r.S], `query of shape ${fmtShape(q.shape)} and key of shape ${fmtShape(key.shape)}`);
 }
 
-/** The additive mask (0 / −∞ / float) combining attnMask, causal, keyLengths and ALiBi, shape broadcastable to scores. */
-function combinedMask(q: Tensor, r: Resolved, o: AttentionOptions): Tensor | null {
-  const { L, S, H } = r;
-  let m: Tensor | null = null;
-  if (o.attnMask) m = o.attnMask.dtype === 'bool' ? maskedFill(floatTensor(q.dtype, o.attnMask.shape), logicalNot(o.attnMask), -Infinity) : o.attnMask;
-  if (r.causalOffset !== null) {
-    const c = floatTensor(q.dtype, [L, S]);
-    for (let i = 0; i < L; i++) for (let j = i + r.causalOffset + 1; j < S; j++) if (j >= 0) c.data[i * S + j] = -Infinity;
-    m = m ? add(m, c) : c;
-  }
-  if (o.keyLengths) {
-    const lens = checkKeyLengths(o.keyLengths, r);
-    const B = lens.length; // = product of the lead dims
-    const c = floatTensor(q.dtype, [...r.lead, ...(q.ndim >= 3 ? [1] : []), 1, S]);
-    for (let b = 0; b < B; b++) for (let j = lens[b]; j < S; j++) c.data[b * S + j] = -Infinity;
-    m = m ? add(m, c) : c;
-  }
-  if (o.alibiSlopes) {
-    const slopes = checkSlopes(o.alibiSlopes, H);
-    const c = floatTensor(q.dtype, [H, L, S]);
-    for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) for (let j = 0; j < S; j++) c.data[(h * L + i) * S + j] = slopes[h] * (j - i - (S - L));
-    m = m ? add(m, c) : c;
-  }
-  return m;
+/** GQA: query head h reads kv head ⌊h / (H/Hkv)⌋. (…, Hkv, S, d) → (…, H, S, d). */
+export function repeatKvHeads(t: Tensor, H: number): Tensor {
+  const Hkv = t.ndim >= 3 ? t.shape[t.ndim - 3] : 1;
+  if (Hkv === H) return t;
+  const group = H / Hkv;
+  const idx = arange(0, H);
+  for (let h = 0; h < H; h++) idx.data[h] = Math.floor(h / group);
+  return indexSelect(t, -3, idx); // (…, H, S, d)
 }
 
-function checkKeyLengths(t: Tensor, r: Resolved): Int32Array {
-  const B = batchOf(r.lead);
-  if (t.dtype !== 'int32' || t.ndim !== 1 || t.shape[0] !== B) {
-    throw new ShapeError(`scaledDotProductAttention: keyLengths must be int32 of shape [${B}], received ${t.dtype} ${fmtShape(t.shape)}.`);
-  }
-  return t.data as Int32Array;
+/** softmax(q·kᵀ · scale + mask) by the composed ops. (…, H, L, S). */
+function referenceWeights(q: Tensor, key: Tensor, r: Resolved, m: ResolvedMask): Tensor {
+  const scores = mul(matmul(q, transpose(repeatKvHeads(key, r.H), -2, -1)), r.scale); // (…, H, L, S)
+  return maskedSoftmax(scores, m); // (…, H, L, S)
 }
 
-function checkSlopes(t: Tensor, H: number): Float32Array {
-  if (t.ndim !== 1 || t.shape[0] !== H) throw new ShapeError(`scaledDotProductAttention: alibiSlopes must have shape [${H}], received ${fmtShape(t.shape)}.`);
-  return Float32Array.from(t.data as ArrayLike<number>);
+/** The composed path: matmul → scale → mask → softmax → dropout → matmul. */
+function referenceAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, m: ResolvedMask): Tensor {
+  let p = referenceWeights(q, key, r, m); // (…, H, L, S)
+  if (r.dropoutP > 0) p = dropout(p, r.dropoutP);
+  return matmul(p, repeatKvHeads(value, r.H)); // (…, H, L, Ev)
 }
 
-/** The composed reference: matmul → scale → mask → softmax → dropout → matmul. */
+/** The composed reference, dense over all L×S scores (windows and layouts included): the oracle. */
 export function scaledDotProductAttentionReference(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions = {}): Tensor {
   const r = resolve(q, key, value, o);
-  let kk = key, vv = value;
-  if (r.H !== r.Hkv) {
-    // GQA: query head h reads kv head ⌊h / (H/Hkv)⌋
-    const group = r.H / r.Hkv;
-    const idx = arange(0, r.H);
-    for (let h = 0; h < r.H; h++) idx.data[h] = Math.floor(h / group);
-    kk = indexSelect(key, -3, idx);
-    vv = indexSelect(value, -3, idx);
-  }
-  let scores = mul(matmul(q, transpose(kk, -2, -1)), r.scale); // (…, H, L, S)
-  const m = combinedMask(q, r, o);
-  if (m) scores = add(scores, m);
-  let p = softmax(scores, -1);
-  if (r.dropoutP > 0) p = dropout(p, r.dropoutP);
-  return matmul(p, vv); // (…, H, L, Ev)
+  return referenceAttention(q, key, value, r, resolveCallMask(q, key, r, o)); // (…, H, L, Ev)
+}
+
+/**
+ * The attention weights softmax(q·kᵀ · scale + mask), (…, H, L, S), with the masks and
+ * rules of scaledDotProductAttention (no dropout); composed, for needWeights and plots.
+ */
+export function attentionWeights(q: Tensor, key: Tensor, o: AttentionOptions = {}): Tensor {
+  const r = resolve(q, key, key, o);
+  return referenceWeights(q, key, r, resolveCallMask(q, key, r, o)); // (…, H, L, S)
 }
 
 /** See the file header. */
 export function scaledDotProductAttention(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions = {}): Tensor {
-  const fused = isOverridden('attentionForward') && q.dtype === 'float32' && key.dtype === 'float32' && value.dtype === 'float32'
-    && (q.ndim === 3 || q.ndim === 4) && !(o.attnMask && o.attnMask.requiresGrad) && !(o.alibiSlopes && o.alibiSlopes.requiresGrad);
-  if (!fused) return scaledDotProductAttentionReference(q, key, value, o);
-  return fusedAttention(q, key, value, o);
+  const r = resolve(q, key, value, o);
+  const m = resolveCallMask(q, key, r, o);
+  const tiles = maskTiles(m);
+  if (tiles === null || tiles.length === 0) return attend(q, key, value, r, m); // (…, H, L, Ev); no tiles: no queries
+  const outs: Tensor[] = [];
+  for (const t of tiles) {
+    const qTile = narrow(q, -2, t.q0, t.ql); // (…, H, ql, E)
+    if (t.keys.length === 0) {
+      outs.push(floatTensor(q.dtype, [...q.shape.slice(0, -2), t.ql, r.Ev])); // (…, H, ql, Ev): no allowed key
+      continue;
+    }
+    const kTile = gatherKeys(key, t.keys), vTile = gatherKeys(value, t.keys); // (…, Hkv, n, E), (…, Hkv, n, Ev)
+    outs.push(attend(qTile, kTile, vTile, { ...r, L: t.ql, S: t.keys.length }, tileOf(m, t))); // (…, H, ql, Ev)
+  }
+  return cat(outs, -2); // (…, H, L, Ev)
 }
 
-function fusedAttention(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Tensor {
-  const r = resolve(q, key, value, o);
+/** Rows `keys` (ascending) of dim −2: a narrow when they are one run. (…, S, d) → (…, n, d). */
+function gatherKeys(t: Tensor, keys: Int32Array): Tensor {
+  const n = keys.length;
+  if (keys[n - 1] - keys[0] === n - 1) return narrow(t, -2, keys[0], n); // (…, n, d)
+  return indexSelect(t, -2, new Tensor(keys, [n])); // (…, n, d)
+}
+
+/** One dense call (a whole call, or one tile of a sparse one) on the fused kernel when it fits, else composed. */
+function attend(q: Tensor, key: Tensor, value: Tensor, r: Resolved, m: ResolvedMask): Tensor {
+  const fused = isOverridden('attentionForward') && q.dtype === 'float32' && key.dtype === 'float32' && value.dtype === 'float32'
+    && (q.ndim === 3 || q.ndim === 4) && m.gradMask === null;
+  return fused ? fusedAttention(q, key, value, r, kernelMask(m)) : referenceAttention(q, key, value, r, m);
+}
+
+function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: KernelMask): Tensor {
   const { H, Hkv, L, S, E, Ev } = r;
   const B = q.ndim === 4 ? q.shape[0] : 1;
-  // attnMask → additive float (B', H', L, S) with B' ∈ {1, B}, H' ∈ {1, H}
-  let mask: Float32Array | null = null, msB = 0, msH = 0;
-  if (o.attnMask) {
-    let m = o.attnMask;
-    if (m.dtype === 'bool') m = maskedFill(floatTensor('float32', m.shape), logicalNot(m), -Infinity);
-    while (m.ndim < 4) m = reshape(m, [1, ...m.shape]);
-    const Bm = m.shape[0], Hm = m.shape[1];
-    m = expand(m, [Bm, Hm, L, S]);
-    mask = f32(m);
-    msB = Bm === 1 ? 0 : Hm * L * S;
-    msH = Hm === 1 ? 0 : L * S;
-  }
-  const keyLengths = o.keyLengths ? checkKeyLengths(o.keyLengths, { ...r, lead: [B] }) : null;
-  const slopes = o.alibiSlopes ? checkSlopes(o.alibiSlopes, H) : null;
-  const causal = r.causalOffset !== null;
-  const offset = r.causalOffset ?? 0;
+  const { causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes } = km;
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = floatTensor('float32', [...q.shape.slice(0, -1), Ev]);
   const lse = new Float32Array(B * H * L);

@@ -20,6 +20,7 @@ export { crossEntropy, nllLoss, mseLoss } from './loss.js';
 export type { CrossEntropyOptions, NllOptions, Reduction } from './loss.js';
 export { scaledDotProductAttention, scaledDotProductAttentionReference } from './attention.js';
 export type { AttentionOptions } from './attention.js';
+export type { AttentionMaskOptions, CausalAlignment, BlockLayout } from './attention-mask.js';
 
 /** Names of the differentiable ops; test/ops/gradcheck.test.ts must cover each one. */
 export const DIFFERENTIABLE_OPS = [

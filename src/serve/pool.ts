@@ -20,6 +20,7 @@ import { pathToFileURL } from 'node:url';
 import type { PredictOptions } from '../tasks/predictor.js';
 import type { ModelDirs } from '../tasks/common.js';
 import type { RequestResult, WorkerReply, WorkerRequest } from './worker.js';
+import { rebuildWorkerError } from './errors.js';
 
 export interface PoolOptions {
   size: number;
@@ -112,9 +113,7 @@ export class WorkerPool {
     const failed = replies.find((r) => r.type === 'error');
     if (failed !== undefined && failed.type === 'error') {
       await this.unload(key);
-      const e = new Error(failed.error.message);
-      e.name = failed.error.name;
-      throw e;
+      throw rebuildWorkerError(failed.error);
     }
     this.loaded.set(key, dir);
     const first = replies[0];
@@ -138,7 +137,7 @@ export class WorkerPool {
     pw.busy = true;
     try {
       const reply = await this.send(pw, { type: 'predict', key, requests, options });
-      if (reply.type === 'error') throw new Error(`${reply.error.name}: ${reply.error.message}`);
+      if (reply.type === 'error') throw rebuildWorkerError(reply.error);
       if (reply.type !== 'predicted') throw new Error('serve pool: unexpected reply to predict');
       return reply;
     } finally {

@@ -17,7 +17,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Prediction, PredictOptions, Predictor } from '../tasks/predictor.js';
 import type { ModelDirs } from '../tasks/common.js';
-import type { WorkerErrorInfo } from './errors.js';
+import { workerErrorInfo as info, type WorkerErrorInfo } from './errors.js';
 import { backendInfo, setNumThreads } from '../backend/registry.js';
 
 export type WorkerRequest =
@@ -44,10 +44,6 @@ type Loader = (dir: ModelDirs) => Predictor | Promise<Predictor>;
 
 const predictors = new Map<string, Predictor>();
 let loader: Promise<Loader> | null = null;
-
-function info(e: unknown): WorkerErrorInfo {
-  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
-}
 
 function applyThreads(): void {
   const n = Number(process.env.HEED_NUM_THREADS);

@@ -13,7 +13,7 @@ import { add, tanh } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
 import { unsqueeze, reshape } from '../../ops/shape.js';
 import { ShapeError, fmtShape } from '../../errors.js';
-import { maskedSoftmax, paddingToAdditive } from './masks.js';
+import { resolveMask, maskedSoftmax } from '../../ops/attention-mask.js';
 import { isRecording, reportAttention } from './recorder.js';
 
 export interface SimpleAttentionCallOptions {
@@ -56,10 +56,17 @@ export class AdditiveAttention extends Module {
     const q = unsqueeze(this.queryProj.call(query), 2); // (B, L, 1, A)
     const k = unsqueeze(this.keyProj.call(keys), 1); // (B, 1, S, A)
     const scores = reshape(this.v.call(tanh(add(q, k))), [B, L, S]); // (B, L, S)
-    const w = maskedSoftmax(scores, paddingToAdditive('AdditiveAttention', o.keyPaddingMask, B, S, scores.dtype)); // (B, L, S)
+    const w = paddedSoftmax('AdditiveAttention', scores, o.keyPaddingMask); // (B, L, S)
     if (isRecording()) reportAttention(this, unsqueeze(w, 1), 'cross');
     return { output: matmul(w, values), weights: w }; // (B, L, Dv), (B, L, S)
   }
+}
+
+/** Softmax over the keys with padded keys masked, through the one mask module. scores (B, L, S) → (B, L, S). */
+export function paddedSoftmax(op: string, scores: Tensor, keyPaddingMask: Tensor | null | undefined): Tensor {
+  const [B, L, S] = scores.shape;
+  const s4 = reshape(scores, [B, 1, L, S]); // (B, 1, L, S): one head
+  return reshape(maskedSoftmax(s4, resolveMask(op, { keyPaddingMask }, s4.shape)), [B, L, S]); // (B, L, S)
 }
 
 /** Checks (B, L, ·), (B, S, ·), (B, S, ·). */

@@ -13,8 +13,7 @@ import { tanh } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
 import { unsqueeze, reshape, transpose, expand, cat } from '../../ops/shape.js';
 import { ConfigError } from '../../errors.js';
-import { maskedSoftmax, paddingToAdditive } from './masks.js';
-import { checkQkv, type SimpleAttentionCallOptions, type SimpleAttentionOutput } from './additive.js';
+import { checkQkv, paddedSoftmax, type SimpleAttentionCallOptions, type SimpleAttentionOutput } from './additive.js';
 import { isRecording, reportAttention } from './recorder.js';
 
 export type LuongScore = 'dot' | 'general' | 'concat';
@@ -51,7 +50,7 @@ export class LuongAttention extends Module {
       const ke = expand(unsqueeze(keys, 1), [B, L, S, keys.shape[2]]); // (B, L, S, Dk)
       scores = reshape(this.v!.call(tanh(this.W!.call(cat([qe, ke], -1)))), [B, L, S]); // (B, L, S)
     }
-    const w = maskedSoftmax(scores, paddingToAdditive('LuongAttention', o.keyPaddingMask, B, S, scores.dtype)); // (B, L, S)
+    const w = paddedSoftmax('LuongAttention', scores, o.keyPaddingMask); // (B, L, S)
     if (isRecording()) reportAttention(this, unsqueeze(w, 1), 'cross');
     return { output: matmul(w, values), weights: w }; // (B, L, Dv), (B, L, S)
   }

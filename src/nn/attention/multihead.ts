@@ -17,22 +17,17 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
-import { scaledDotProductAttention } from '../../ops/attention.js';
+import { scaledDotProductAttention, attentionWeights, repeatKvHeads } from '../../ops/attention.js';
+import type { AttentionMaskOptions, CausalAlignment } from '../../ops/attention-mask.js';
 import { matmul } from '../../ops/matmul.js';
-import { softmax } from '../../ops/softmax.js';
 import { dropout } from '../../ops/dropout.js';
-import { add, mul } from '../../ops/elementwise.js';
 import { mean } from '../../ops/reduce.js';
 import { reshape, transpose } from '../../ops/shape.js';
-import { indexSelect } from '../../ops/indexing.js';
-import { arange } from '../../tensor/creation.js';
 import { noGrad } from '../../autograd/mode.js';
-import { ConfigError, ShapeError, fmtShape } from '../../errors.js';
-import { combineMasks, safeRows } from './masks.js';
+import { ConfigError, ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { KVCache } from './kv-cache.js';
 import { isRecording, reportAttention } from './recorder.js';
 import { RotaryEmbedding, alibiSlopes } from '../positional.js';
-import { alloc, type DType } from '../../tensor/dtype.js';
 
 export interface MultiheadAttentionOptions {
   /** Key/value heads for GQA (default numHeads; 1 = MQA). Must divide numHeads. */
@@ -60,8 +55,14 @@ export interface MultiheadAttentionCallOptions {
   keyPaddingMask?: Tensor | null;
   /** heed convention: bool true = may attend, or float added; (L, S), (B, L, S) or (B | 1, H | 1, L, S). */
   attnMask?: Tensor | null;
-  /** Query i may see keys j ≤ i + S − L (bottom-right: correct with a KV cache). */
+  /** Query i may see keys j ≤ p_i (see causalAlignment). */
   isCausal?: boolean;
+  /**
+   * Where query i sits when L ≠ S: 'top-left' (p_i = i, PyTorch's rule, the default without a
+   * cache) or 'bottom-right' (p_i = i + S − L). With an 'append' kvCache the new queries follow
+   * the cached keys, so 'bottom-right' is the default there and 'top-left' is an error.
+   */
+  causalAlignment?: CausalAlignment;
   /** Also return the attention weights (computed by the composed path). Default false. */
   needWeights?: boolean;
   /** Average the weights over heads → (B, L, S) (default true, as PyTorch); else (B, H, L, S). */
@@ -146,63 +147,51 @@ export class MultiheadAttention extends Module {
     let q = transpose(reshape(this.qProj.call(query), [B, L, H, hd]), 1, 2); // (B, H, L, hd)
     let k: Tensor, v: Tensor;
     const cache = options.kvCache ?? null;
-    const past = cache && cache.mode === 'append' ? cache.length : 0;
-    if (this.rotary) q = this.rotary.call(q, past); // (B, H, L, hd)
+    const past = cache && cache.mode === 'append' ? cache.length : null; // keys cached before this call
+    if (this.rotary) q = this.rotary.call(q, past ?? 0); // (B, H, L, hd)
     if (cache && cache.mode === 'static' && cache.length > 0) {
       [k, v] = [cache.k!, cache.v!]; // (B, Hkv, S, hd)
     } else {
       const T = key.shape[1];
       k = transpose(reshape(this.kProj.call(key), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
       v = transpose(reshape(this.vProj.call(value), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
-      if (this.rotary) k = this.rotary.call(k, past); // (B, Hkv, T, hd)
+      if (this.rotary) k = this.rotary.call(k, past ?? 0); // (B, Hkv, T, hd)
       if (cache) [k, v] = cache.append(k, v); // (B, Hkv, S, hd)
     }
-    const S = k.shape[2];
     const p = this.training ? this.dropoutP : 0;
-    const wantWeights = options.needWeights ?? false;
+    const masked = { ...this.maskOptions(options, past), enableGqa: H !== Hkv };
     let y: Tensor, weights: Tensor | null = null;
-    if (wantWeights) {
-      const mask = combineMasks('MultiheadAttention', { ...options, causal: options.isCausal ?? false }, B, H, L, S, q.dtype); // (B | 1, H | 1, L, S)
-      const w = this.attentionWeights(q, k, mask); // (B, H, L, S)
-      y = matmul(p > 0 ? dropout(w, p) : w, this.expandKv(v)); // (B, H, L, hd)
+    if (options.needWeights ?? false) {
+      const w = attentionWeights(q, k, masked); // (B, H, L, S)
+      y = matmul(p > 0 ? dropout(w, p) : w, repeatKvHeads(v, H)); // (B, H, L, hd)
       weights = (options.averageAttnWeights ?? true) ? mean(w, 1) : w; // (B, L, S) or (B, H, L, S)
       if (isRecording()) reportAttention(this, w, kind);
     } else {
-      // Suffix padding (the usual case) becomes per-row key lengths: no (B, L, S) mask is built.
-      const keyLengths = options.attnMask ? null : suffixLengths(options.keyPaddingMask, B, S);
-      const mask = keyLengths ? null : combineMasks('MultiheadAttention', options, B, H, L, S, q.dtype); // (B | 1, H | 1, L, S)
-      y = scaledDotProductAttention(q, k, v, {
-        attnMask: mask, keyLengths, isCausal: options.isCausal ?? false, causalAlignment: 'bottom-right', dropoutP: p, enableGqa: H !== Hkv,
-        alibiSlopes: this.alibi,
-      }); // (B, H, L, hd)
-      if (isRecording()) {
-        const full = combineMasks('MultiheadAttention', { ...options, causal: options.isCausal ?? false }, B, H, L, S, q.dtype);
-        reportAttention(this, noGrad(() => this.attentionWeights(q, k, full)), kind); // (B, H, L, S)
-      }
+      y = scaledDotProductAttention(q, k, v, { ...masked, dropoutP: p }); // (B, H, L, hd)
+      if (isRecording()) reportAttention(this, noGrad(() => attentionWeights(q, k, masked)), kind); // (B, H, L, S)
     }
     let out = this.outProj.call(reshape(transpose(y, 1, 2), [B, L, this.embedDim])); // (B, L, E)
     if (!this.batchFirst) out = transpose(out, 0, 1); // (L, B, E)
     return { output: out, weights };
   }
 
-  /** softmax(q·kᵀ/√hd + mask) by the composed ops; fully masked rows are zeros. (B, H, L, S). */
-  private attentionWeights(q: Tensor, k: Tensor, mask: Tensor | null): Tensor {
-    let scores = mul(matmul(q, transpose(this.expandKv(k), 2, 3)), 1 / Math.sqrt(this.headDim)); // (B, H, L, S)
-    if (this.alibi) scores = add(scores, alibiBias(this.alibi, q.shape[2], k.shape[2], q.dtype)); // (B, H, L, S)
-    if (mask === null) return softmax(scores, -1); // (B, H, L, S)
-    const safe = safeRows(mask);
-    scores = add(scores, safe.mask); // (B, H, L, S)
-    const w = softmax(scores, -1); // (B, H, L, S)
-    return safe.keep ? mul(w, safe.keep) : w; // (B, H, L, S)
-  }
-
-  /** GQA: repeats kv head ⌊h / (H/Hkv)⌋ for query head h. (B, Hkv, S, d) → (B, H, S, d). */
-  private expandKv(t: Tensor): Tensor {
-    if (this.numKvHeads === this.numHeads) return t;
-    const group = this.numHeads / this.numKvHeads;
-    const idx = arange(0, this.numHeads);
-    for (let h = 0; h < this.numHeads; h++) idx.data[h] = Math.floor(h / group);
-    return indexSelect(t, 1, idx); // (B, H, S, d)
+  /**
+   * The masks of one call as ops/attention-mask.ts takes them (the one conversion); `past`
+   * is the number of keys an 'append' cache held before this call. Variants add their
+   * pattern here (SlidingWindowAttention adds its window).
+   */
+  protected maskOptions(o: MultiheadAttentionCallOptions, past: number | null): AttentionMaskOptions {
+    if (past !== null && past > 0 && o.isCausal && o.causalAlignment === 'top-left') {
+      throw new ValueError(`MultiheadAttention: causalAlignment='top-left' with a KV cache holding ${past} keys would hide the cached keys from the new queries, which follow them. Fix: leave causalAlignment unset ('bottom-right' with a cache).`);
+    }
+    const m = o.attnMask;
+    return {
+      attnMask: m && m.ndim === 3 ? reshape(m, [m.shape[0], 1, m.shape[1], m.shape[2]]) : m, // (B, L, S) → (B, 1, L, S)
+      keyPaddingMask: o.keyPaddingMask,
+      isCausal: o.isCausal ?? false,
+      causalAlignment: o.causalAlignment ?? (past !== null ? 'bottom-right' : 'top-left'),
+      alibiSlopes: this.alibi,
+    };
   }
 
   private checkInputs(query: Tensor, key: Tensor, value: Tensor): void {
@@ -223,25 +212,4 @@ function divisors(n: number): number[] {
   const out: number[] = [];
   for (let d = 1; d <= n && out.length < 8; d++) if (n % d === 0) out.push(d);
   return out;
-}
-
-/** slope_h · (j − i − (S − L)), as ops.scaledDotProductAttention's alibiSlopes. (1, H, L, S). */
-function alibiBias(slopes: Tensor, L: number, S: number, dtype: DType): Tensor {
-  const H = slopes.size;
-  const d = alloc(dtype, H * L * S);
-  for (let h = 0; h < H; h++) for (let i = 0; i < L; i++) for (let j = 0; j < S; j++) d[(h * L + i) * S + j] = slopes.data[h] * (j - i - (S - L));
-  return new Tensor(d, [1, H, L, S]);
-}
-
-/** (B) int32 lengths when every row of a (B, S) padding mask is valid keys then padding; else null. */
-function suffixLengths(pad: Tensor | null | undefined, B: number, S: number): Tensor | null {
-  if (!pad || pad.dtype !== 'bool' || pad.ndim !== 2 || pad.shape[0] !== B || pad.shape[1] !== S) return null;
-  const lens = new Int32Array(B);
-  for (let b = 0; b < B; b++) {
-    let n = 0;
-    while (n < S && !pad.data[b * S + n]) n++;
-    for (let j = n; j < S; j++) if (!pad.data[b * S + j]) return null;
-    lens[b] = n;
-  }
-  return new Tensor(lens, [B]); // (B)
 }

@@ -1,30 +1,23 @@
 /**
  * Sliding-window (local) attention (Longformer, Mistral): query i sees keys j with
- * i − window < j ≤ i (causal) or |i − j| < window (bidirectional). It is exactly dense
- * attention with the band mask slidingWindowMask(); the block-sparse variant
- * (./block-sparse.ts) computes only the tiles the band touches.
+ * p_i − window < j ≤ p_i (causal) or |p_i − j| < window (bidirectional), p_i as in
+ * ../../ops/attention-mask.ts. It is MultiheadAttention with the slidingWindow mask form,
+ * which ops.scaledDotProductAttention runs tile by tile: each query tile reads only the
+ * keys of its band, so the cost is O(L · window), and no dense (L, S) band is ever built.
  *
  * Letters: B batch, L queries, S keys, E embedDim.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { alloc } from '../../tensor/dtype.js';
-import { logicalAnd } from '../../ops/elementwise.js';
-import { reshape } from '../../ops/shape.js';
-import { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionCallOptions, type AttentionOutput } from './multihead.js';
+import { allowedMask, type AttentionMaskOptions, type CausalAlignment } from '../../ops/attention-mask.js';
+import { MultiheadAttention, type MultiheadAttentionOptions, type MultiheadAttentionCallOptions } from './multihead.js';
 import { ConfigError } from '../../errors.js';
 
 /**
- * The band mask (heed convention, true = may attend), (L, S), bottom-right aligned
- * (query i sits at position S − L + i, as with a KV cache).
+ * The dense (L, S) band (true = may attend) that the window stands for: a picture for tests
+ * and plots; attention never builds it.
  */
-export function slidingWindowMask(L: number, S: number, window: number, causal = true): Tensor {
-  const d = alloc('bool', L * S);
-  const off = S - L;
-  for (let i = 0; i < L; i++) {
-    const p = i + off;
-    for (let j = 0; j < S; j++) d[i * S + j] = (causal ? j <= p && p - j < window : Math.abs(p - j) < window) ? 1 : 0;
-  }
-  return new Tensor(d, [L, S]);
+export function slidingWindowMask(L: number, S: number, window: number, causal = true, causalAlignment: CausalAlignment = 'top-left'): Tensor {
+  return allowedMask({ slidingWindow: window, isCausal: causal, causalAlignment }, L, S, 'slidingWindowMask'); // (L, S)
 }
 
 export interface SlidingWindowOptions extends MultiheadAttentionOptions {
@@ -45,15 +38,8 @@ export class SlidingWindowAttention extends MultiheadAttention {
     this.causal = options.causal ?? true;
   }
 
-  /** As MultiheadAttention.forward, with the band mask AND-ed to any attnMask. */
-  override forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: MultiheadAttentionCallOptions = {}): AttentionOutput {
-    const L = this.batchFirst ? query.shape[1] : query.shape[0];
-    const S = (this.batchFirst ? key.shape[1] : key.shape[0]) + (options.kvCache?.mode === 'append' ? options.kvCache.length : 0);
-    let band = slidingWindowMask(L, S, this.window, this.causal); // (L, S)
-    if (options.attnMask) {
-      if (options.attnMask.dtype !== 'bool') throw new ConfigError('SlidingWindowAttention: attnMask must be bool here (it is AND-ed with the band).');
-      band = logicalAnd(reshape(band, [1, 1, L, S]), options.attnMask.ndim === 3 ? reshape(options.attnMask, [options.attnMask.shape[0], 1, L, S]) : options.attnMask); // (B | 1, H | 1, L, S)
-    }
-    return super.forward(query, key, value, { ...options, attnMask: band });
+  /** MultiheadAttention's masks AND the band (causal when the module is, or when the call asks). */
+  protected override maskOptions(o: MultiheadAttentionCallOptions, past: number | null): AttentionMaskOptions {
+    return { ...super.maskOptions({ ...o, isCausal: this.causal || (o.isCausal ?? false) }, past), slidingWindow: this.window };
   }
 }

@@ -351,7 +351,8 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
   size_t argc = info.Length() < size_t(spec::kMaxArgs) ? info.Length() : size_t(spec::kMaxArgs);
   for (size_t i = 0; i < argc; i++) argv[i] = info[i];
   ArgsT args{};
-  Call(info.Env(), *Spec).parse(argv, argc, reinterpret_cast<char*>(&args));
+  Call call(info.Env(), *Spec);  // owns the storage args' list pointers point into: keep it alive through the kernel
+  call.parse(argv, argc, reinterpret_cast<char*>(&args));
   (active().*Fn)(args);
   return info.Env().Undefined();
 }

@@ -339,6 +339,7 @@ namespace adamwStep_spec {
 inline const Instr code[] = {
     {Op::Len, 0, 0}, {Op::Len, 0, 0}, {Op::Len, 0, 0}, {Op::Len, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"param", Role::Output, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, param), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"grad", Role::Input, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, grad), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(param)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -378,6 +379,7 @@ inline const Instr code[] = {
     {Op::Or, 0, 0}, {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0},
     {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·Lk·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -432,6 +434,7 @@ inline const Instr code[] = {
     {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Ge, 0, 0},
     {Op::Or, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·Lk·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -471,6 +474,7 @@ inline const Instr code[] = {
     {Op::Size, 2, 0}, {Op::Size, 6, 0}, {Op::Eq, 0, 0}, {Op::Size, 4, 0}, {Op::Size, 6, 0}, {Op::Eq, 0, 0},
     {Op::And, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, op), -1, 0.0, 6.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(BinaryBroadcastArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 8, "prod(outShape) == 0 ? 0 : 1 + extent(outShape, aStrides)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -491,6 +495,7 @@ namespace binarySame_spec {
 inline const Instr code[] = {
     {Op::Len, 3, 0}, {Op::Len, 3, 0}, {Op::Len, 3, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(BinarySameArgs, op), -1, 0.0, 6.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(BinarySameArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -508,6 +513,7 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0},
     {Op::Or, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"logits", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, logits), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"targets", Role::Input, DType::I32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, targets), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {4, 1, "0"}, {5, 1, "classes"}, {6, 1, "ignoreIndex"}, "classes, or ignoreIndex", {0, 0, nullptr}},
@@ -531,6 +537,7 @@ inline const Instr code[] = {
     {Op::Var, 6, 0}, {Op::Var, 4, 0}, {Op::Var, 4, 0}, {Op::Var, 4, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0},
     {Op::Var, 5, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"logits", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, logits), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"targets", Role::Input, DType::I32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, targets), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {4, 1, "0"}, {5, 1, "classes"}, {6, 1, "ignoreIndex"}, "classes, or ignoreIndex", {0, 0, nullptr}},
@@ -551,6 +558,7 @@ namespace dropout_spec {
 inline const Instr code[] = {
     {Op::Len, 1, 0}, {Op::Len, 1, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(DropoutArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -570,6 +578,7 @@ inline const Instr code[] = {
     {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Len, 2, 0}, {Op::Var, 3, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0},
     {Op::Eq, 0, 0}, {Op::Or, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {3, 1, "0"}, {4, 8, "dim == 0 ? 0 : len(dWeight) / dim"}, {12, 1, "paddingIdx"}, "weight rows", {0, 0, nullptr}},
@@ -594,6 +603,7 @@ inline const Instr code[] = {
     {Op::Eq, 0, 0}, {Op::Len, 0, 0}, {Op::Var, 3, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0},
     {Op::Or, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbeddingForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbeddingForwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 1, "0"}, {1, 8, "dim == 0 ? 0 : len(weight) / dim"}, {0, 0, nullptr}, "weight rows", {0, 0, nullptr}},
@@ -614,6 +624,7 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0},
     {Op::Const, 131072, 0}, {Op::Le, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"wq", Role::Input, DType::I8, Kind::Int, false, offsetof(Int8GemmArgs, wq), -1, -INFINITY, INFINITY, false, false, {3, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -636,6 +647,7 @@ inline const Instr code[] = {
     {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
     {Op::Var, 9, 0}, {Op::Var, 9, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -656,6 +668,7 @@ inline const Instr code[] = {
     {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Var, 7, 0}, {Op::Var, 6, 0},
     {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 6, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -675,6 +688,7 @@ inline const Instr code[] = {
     {Op::Prod, 2, 0}, {Op::Prod, 2, 0}, {Op::Size, 2, 0}, {Op::Size, 3, 0}, {Op::Size, 2, 0}, {Op::Eq, 0, 0},
     {Op::IsPerm, 3, 0}, {Op::And, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(PermuteArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "prod(shape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(PermuteArgs, out), -1, -INFINITY, INFINITY, false, false, {1, 1, "prod(shape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -693,6 +707,7 @@ inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0},
     {Op::Var, 3, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(QuantizePerChannelArgs, w), -1, -INFINITY, INFINITY, false, false, {0, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"q", Role::Output, DType::I8, Kind::Int, false, offsetof(QuantizePerChannelArgs, q), -1, -INFINITY, INFINITY, false, false, {3, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -708,6 +723,7 @@ inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0},
     {Op::Var, 5, 0}, {Op::Mul, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, op), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ReduceAxisArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -724,6 +740,7 @@ inline const Instr code[] = {
     {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Var, 6, 0}, {Op::Var, 6, 0},
     {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(RmsNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -742,6 +759,7 @@ inline const Instr code[] = {
     {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0},
     {Op::Mul, 0, 0}, {Op::Var, 4, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(RmsNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -770,6 +788,7 @@ inline const Instr code[] = {
     {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 13, 0}, {Op::Var, 4, 0},
     {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(SgemmArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 20, "batch == 0 || m·k == 0 ? 0 : (batch − 1)·strideA + m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"b", Role::Input, DType::F32, Kind::Int, false, offsetof(SgemmArgs, b), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {20, 20, "batch == 0 || k·n == 0 ? 0 : (batch − 1)·strideB + k·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -800,6 +819,7 @@ inline const Instr code[] = {
     {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0},
     {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -817,6 +837,7 @@ inline const Instr code[] = {
     {Op::Var, 2, 0}, {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 2, 0},
     {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(SoftmaxForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -832,6 +853,7 @@ namespace unary_spec {
 inline const Instr code[] = {
     {Op::Len, 2, 0}, {Op::Len, 2, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(UnaryArgs, op), -1, 0.0, 10.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -849,6 +871,7 @@ inline const Instr code[] = {
     {Op::Const, 4, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 0, 0}, {Op::Const, 5, 0}, {Op::Eq, 0, 0},
     {Op::Or, 0, 0}, {Op::Len, 4, 0}, {Op::Len, 2, 0}, {Op::Select, 0, 0}, {Op::Len, 4, 0}, {Op::Len, 4, 0},
 };
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(UnaryBackwardArgs, op), -1, 0.0, 10.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 10, "op == 2 || op >= 6 ? len(dx) : len(x)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},

@@ -37,7 +37,7 @@ if (!gyp) {
 // kernel specs first; an installed package builds the committed header as it is.
 let tsx;
 try { tsx = createRequire(import.meta.url).resolve('tsx'); } catch { tsx = undefined; }
-if (tsx && existsSync(join(root, 'scripts', 'gen-native-specs.ts'))) {
+if (tsx && existsSync(join(root, 'scripts', 'gen-native-specs.ts')) && existsSync(join(root, 'src', 'backend', 'specs', 'index.ts'))) {
   const g = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'gen-native-specs.ts')], { cwd: root, stdio: 'inherit' });
   if (g.status !== 0) console.warn('heed: regenerating native/kernel_specs.gen.h failed (see above); building the committed header.');
 }

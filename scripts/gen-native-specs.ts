@@ -234,6 +234,7 @@ function kernelBlock(spec: KernelSpec): { struct: string; table: string } {
   const table = [
     `namespace ${id}_spec {`,
     `inline const Instr code[] = {${code.length ? '\n' + chunks(code, 6).map((c) => '    ' + c.join(', ') + ',').join('\n') + '\n' : '{Op::Const, 0, 0}'}};`,
+    '// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}',
     `inline const Arg args[] = {`,
     ...argRows,
     '};',

@@ -82,8 +82,7 @@ export async function heedStep(batch: TrainBatch) {
   const { Tensor } = await import('../src/tensor/tensor.ts');
   const { manualSeed } = await import('../src/tensor/rng.ts');
   const { Seq2SeqTransformer } = await import('../src/models/seq2seq.ts');
-  const { crossEntropy } = await import('../src/ops/loss.ts');
-  const { reshape } = await import('../src/ops/shape.ts');
+  const { crossEntropy, reshape } = await import('../src/ops/index.ts'); // the barrel: loss.backward() is a method the ops install
   const { AdamW } = await import('../src/train/optim/index.ts');
   const { normal } = await import('../src/nn/init.ts');
   const c = TRAIN_CFG;

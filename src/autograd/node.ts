@@ -5,16 +5,10 @@
  * the output's gradient to its inputs' gradients (null where an input needs none).
  * Recording happens only when grad mode is on and some input requires grad.
  */
-import type { Tensor } from '../tensor/tensor.js';
+import type { Tensor, GradFn } from '../tensor/tensor.js';
 import { isGradEnabled } from './mode.js';
 
-export interface GradFn {
-  /** The op's name, for error messages and graph dumps. */
-  readonly name: string;
-  readonly inputs: readonly Tensor[];
-  /** Given d(loss)/d(output), returns d(loss)/d(input) for each input (null = no gradient). */
-  backward(grad: Tensor): (Tensor | null)[];
-}
+export type { GradFn };
 
 /** True when an op on these inputs must be recorded. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {

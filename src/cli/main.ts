@@ -9,14 +9,9 @@ import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
+import type { Command } from './commands/command.js';
 import { runServe } from './serve.js';
 import { runViz } from './viz.js';
-
-export interface Command {
-  summary: string;
-  usage: string;
-  run(args: string[]): Promise<number>;
-}
 
 /** One entry per subcommand; each lives in src/cli/commands/<name>.ts. */
 export const COMMANDS: Record<string, Command> = {

@@ -21,6 +21,7 @@ import { CheckpointError, ValueError } from '../errors.js';
 import { Generator } from '../tensor/rng.js';
 import { PAD_ID } from './vocab.js';
 
+/** Sequences padded into one (B, T) array, with their true lengths. */
 export interface PaddedBatch {
   /** Row-major (B, T) token ids, padded with the pad id. */
   data: Int32Array;
@@ -43,6 +44,7 @@ export function padSequences(sequences: readonly ArrayLike<number>[], padId = PA
   return { data, lengths, shape: [B, T] };
 }
 
+/** How BatchIterator cuts an epoch into batches. */
 export interface BatchingOptions {
   /** Most sequences per batch. At least one of batchSize / maxTokens is required. */
   batchSize?: number;
@@ -58,6 +60,7 @@ export interface BatchingOptions {
   dropLast?: boolean;
 }
 
+/** Where a BatchIterator is, as saved in trainer_state.json; `loadState` resumes from it exactly. */
 export interface BatchIteratorState {
   epoch: number;
   /** Batches of `epoch` already returned. */
@@ -68,6 +71,14 @@ export interface BatchIteratorState {
   numExamples: number;
 }
 
+/**
+ * Yields batches of example indices, epoch after epoch, planned as the file header describes.
+ *
+ *   const it = new BatchIterator(examples.map((e) => e.length), { batchSize: 32, seed: 0 });
+ *   const idx = it.next();                                   // Int32Array of example indices
+ *   const batch = padSequences([...idx].map((i) => examples[i]));  // (B, T) ids + lengths
+ *   const saved = it.state();  ...  it.loadState(saved);     // resume mid-epoch
+ */
 export class BatchIterator {
   private readonly lengths: Int32Array;
   private readonly opts: Required<Omit<BatchingOptions, 'batchSize' | 'maxTokens'>> & { batchSize: number; maxTokens: number };

@@ -24,6 +24,7 @@ export const EOS_ID = 2;
 export const UNK_ID = 3;
 export const SPECIAL_TOKENS: readonly string[] = Object.freeze(['<pad>', '<bos>', '<eos>', '<unk>']);
 
+/** Options of Vocab.encode. */
 export interface EncodeOptions {
   /** Prepend <bos>. Default false. */
   addBos?: boolean;
@@ -33,17 +34,26 @@ export interface EncodeOptions {
   unknown?: 'error' | 'unk';
 }
 
+/** Options of Vocab.decode. */
 export interface DecodeOptions {
   /** Stop at the first <eos> (what generation means by it). Default true. */
   stopAtEos?: boolean;
 }
 
+/** A vocabulary file's contents (see the file header). */
 export interface VocabJSON {
   format: 'heed.vocab';
   version: 1;
   tokens: string[];
 }
 
+/**
+ * A vocabulary (see the file header for the id layout and the file format).
+ *
+ *   const v = Vocab.fromTokens(['a', 'b']);   // <pad> <bos> <eos> <unk> a b
+ *   v.encode(['a', 'b'], { addEos: true });    // Int32Array [4, 5, 2]
+ *   v.decode([4, 5, 2]);                       // ['a', 'b'] (stops at <eos>; <pad>, <bos> dropped)
+ */
 export class Vocab {
   /** Symbol of each id; tokens[0..3] are SPECIAL_TOKENS. */
   readonly tokens: readonly string[];

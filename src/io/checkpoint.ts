@@ -25,7 +25,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
 import { CheckpointError } from '../errors.js';
 import { VERSION } from '../version.js';
-import type { OptimizerStateDict } from '../train/optim/optimizer.js';
+import type { OptimizerStateDict } from './optimizer-state.js';
 
 export const CONFIG_FILE = 'config.json';
 export const WEIGHTS_FILE = 'model.safetensors';

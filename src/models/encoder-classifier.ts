@@ -10,31 +10,17 @@
  */
 import { Tensor, empty } from '../tensor/tensor.js';
 import { narrow, reshape, expand } from '../ops/shape.js';
-import { Module } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
 import { Linear } from '../nn/linear.js';
 import { Dropout } from '../nn/dropout.js';
 import { normal } from '../nn/init.js';
-import { TextEncoder, maskedMean } from './text-encoder.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { TransformerTextEncoder, TEXT_ENCODER_SCHEMA, TEXT_ENCODER_SIZES, maskedMean, type TransformerTextEncoderConfig } from './text-encoder.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 
-export interface EncoderClassifierConfig {
-  vocabSize: number;
+export interface EncoderClassifierConfig extends TransformerTextEncoderConfig {
   numClasses: number;
-  dModel: number;
-  numHeads: number;
-  numLayers: number;
-  dimFeedforward: number;
-  dropout: number;
-  maxLen: number;
-  padId: number;
   pooling: 'cls' | 'mean';
 }
-
-const SCHEMA: ConfigSchema<EncoderClassifierConfig> = {
-  vocabSize: 'number', numClasses: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
-  dimFeedforward: 'number', dropout: 'number', maxLen: 'number', padId: 'number', pooling: ['cls', 'mean'],
-};
 
 export const ENCODER_CLASSIFIER_DEFAULTS: Readonly<Omit<EncoderClassifierConfig, 'vocabSize' | 'numClasses'>> = Object.freeze({
   dModel: 128, // small: classification needs less width than generation
@@ -47,30 +33,32 @@ export const ENCODER_CLASSIFIER_DEFAULTS: Readonly<Omit<EncoderClassifierConfig,
   pooling: 'cls', // BERT's choice; 'mean' is often as good on short texts
 });
 
-export class EncoderClassifier extends Module {
-  readonly config: Readonly<EncoderClassifierConfig>;
+export const ENCODER_CLASSIFIER_CONFIG = defineModelConfig<EncoderClassifierConfig, 'vocabSize' | 'numClasses'>({
+  model: 'EncoderClassifier',
+  schema: { ...TEXT_ENCODER_SCHEMA, numClasses: 'number', pooling: ['cls', 'mean'] },
+  defaults: ENCODER_CLASSIFIER_DEFAULTS,
+  positiveInts: [...TEXT_ENCODER_SIZES, 'numClasses'],
+});
+
+export class EncoderClassifier extends ConfiguredModel<EncoderClassifierConfig> {
   clsToken: Parameter | null;
-  backbone: TextEncoder;
+  backbone: TransformerTextEncoder;
   drop: Dropout;
   head: Linear;
 
-  constructor(config: Partial<EncoderClassifierConfig> & Pick<EncoderClassifierConfig, 'vocabSize' | 'numClasses'>) {
-    super();
-    const c = resolveConfig('EncoderClassifier', SCHEMA, ENCODER_CLASSIFIER_DEFAULTS, config);
-    requirePositiveInts('EncoderClassifier', c, ['vocabSize', 'numClasses', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen']);
-    this.config = Object.freeze({ ...c });
+  /** Args: config: vocabSize and numClasses are required; the rest default to ENCODER_CLASSIFIER_DEFAULTS. */
+  constructor(config: ModelInit<EncoderClassifierConfig, 'vocabSize' | 'numClasses'>) {
+    super(ENCODER_CLASSIFIER_CONFIG, config);
+    const c = this.config;
     this.clsToken = c.pooling === 'cls' ? new Parameter(normal(empty([1, 1, c.dModel]), 0, 0.02)) : null; // (1, 1, D)
-    this.backbone = new TextEncoder(c);
+    this.backbone = new TransformerTextEncoder(c);
     this.drop = new Dropout(c.dropout);
     this.head = new Linear(c.dModel, c.numClasses);
   }
 
-  toConfig(): EncoderClassifierConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): EncoderClassifier {
-    return new EncoderClassifier(config as unknown as EncoderClassifierConfig);
+  /** Rebuilds a model from a saved config (config.json's `model`). */
+  static fromConfig(saved: Record<string, unknown>): EncoderClassifier {
+    return new EncoderClassifier(ENCODER_CLASSIFIER_CONFIG.load(saved));
   }
 
   /** ids (B, T) int32, paddingMask (B, T) bool true = pad (default ids == padId) → logits (B, K). */

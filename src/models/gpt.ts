@@ -4,17 +4,20 @@
  * a final LayerNorm and a language-model head tied to the token embedding.
  * Positions are learned (GPT-2), rotary (RoPE) or ALiBi; generation runs on KV caches.
  *
- *   const gpt = new GPT({ vocabSize: 65, blockSize: 64, nLayer: 2, nHead: 2, nEmbd: 32 });
+ *   const gpt = new GPT({ vocabSize: 65, maxLen: 64, numLayers: 2, numHeads: 2, dModel: 32 });
  *   const logits = gpt.forward(idx);                              // (B, T, V)
  *   const out = gpt.generate(idx, { maxNewTokens: 20, temperature: 0.8, topK: 10, seed: 1 });
  *
- * Letters: B batch, T positions, C nEmbd, V vocabSize.
+ * Config names are heed's, shared by every model (nanoGPT's in brackets): dModel (n_embd),
+ * numHeads (n_head), numLayers (n_layer), maxLen (block_size).
+ *
+ * Letters: B batch, T positions, C dModel, V vocabSize.
  * Parameter names follow nanoGPT in camelCase: wte.weight, wpe.weight, h.N.ln1, h.N.attn.{q,k,v,out}Proj,
  * h.N.ln2, h.N.mlp.fc1 / fc2, lnF, lmHead (tied to wte).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
-import { narrow, cat } from '../ops/shape.js';
+import { narrow, cat, reshape } from '../ops/shape.js';
 import { softmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
 import { tensor } from '../tensor/creation.js';
@@ -29,39 +32,47 @@ import { LearnedPositionalEmbedding } from '../nn/positional.js';
 import { MultiheadAttention } from '../nn/attention/multihead.js';
 import { KVCache } from '../nn/attention/kv-cache.js';
 import { normal } from '../nn/init.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 
 export interface GPTConfig {
   vocabSize: number;
-  /** Longest context (positions) the model sees. */
-  blockSize: number;
-  nLayer: number;
-  nHead: number;
-  /** Key/value heads (GQA); 0 means nHead. */
-  nKvHead: number;
-  nEmbd: number;
+  /** Longest context (positions) the model sees; nanoGPT's block_size. */
+  maxLen: number;
+  numLayers: number;
+  numHeads: number;
+  /** Key/value heads (GQA); 0 means numHeads. */
+  numKvHeads: number;
+  dModel: number;
   dropout: number;
   bias: boolean;
   positional: 'learned' | 'rope' | 'alibi';
-  tieWeights: boolean;
+  /** lmHead shares the token embedding's weight. */
+  tieOutput: boolean;
 }
 
-const SCHEMA: ConfigSchema<GPTConfig> = {
-  vocabSize: 'number', blockSize: 'number', nLayer: 'number', nHead: 'number', nKvHead: 'number', nEmbd: 'number',
-  dropout: 'number', bias: 'boolean', positional: ['learned', 'rope', 'alibi'], tieWeights: 'boolean',
-};
-
 export const GPT_DEFAULTS: Readonly<Omit<GPTConfig, 'vocabSize'>> = Object.freeze({
-  blockSize: 128, // enough for character-level demos; the cost is O(T²) per layer
-  nLayer: 4, // a small model that trains in minutes on 2 cores
-  nHead: 4, // head size nEmbd / nHead = 32
-  nKvHead: 0, // 0 = nHead: plain multi-head attention
-  nEmbd: 128,
+  maxLen: 128, // enough for character-level demos; the cost is O(T²) per layer
+  numLayers: 4, // a small model that trains in minutes on 2 cores
+  numHeads: 4, // head size dModel / numHeads = 32
+  numKvHeads: 0, // 0 = numHeads: plain multi-head attention
+  dModel: 128,
   dropout: 0.0, // nanoGPT: 0 for pretraining, raise it for small-data fine-tuning
   bias: true, // GPT-2 has biases; false is slightly faster and as good
   positional: 'learned', // GPT-2's scheme, so GPT-2 checkpoints copy
-  tieWeights: true, // lmHead = wte (Press & Wolf 2017), as GPT-2
+  tieOutput: true, // lmHead = wte (Press & Wolf 2017), as GPT-2
+});
+
+export const GPT_CONFIG = defineModelConfig<GPTConfig, 'vocabSize'>({
+  model: 'GPT',
+  schema: {
+    vocabSize: 'number', maxLen: 'number', numLayers: 'number', numHeads: 'number', numKvHeads: 'number', dModel: 'number',
+    dropout: 'number', bias: 'boolean', positional: ['learned', 'rope', 'alibi'], tieOutput: 'boolean',
+  },
+  defaults: GPT_DEFAULTS,
+  positiveInts: ['vocabSize', 'maxLen', 'numLayers', 'numHeads', 'dModel'],
+  // The first version used nanoGPT's names; checkpoints written then still load through fromConfig.
+  renamed: { blockSize: 'maxLen', nLayer: 'numLayers', nHead: 'numHeads', nKvHead: 'numKvHeads', nEmbd: 'dModel', tieWeights: 'tieOutput' },
 });
 
 export interface GenerateOptions {
@@ -88,12 +99,12 @@ export class GPTBlock extends Module {
 
   constructor(c: GPTConfig) {
     super();
-    this.ln1 = new LayerNorm(c.nEmbd, { bias: c.bias });
-    this.attn = new MultiheadAttention(c.nEmbd, c.nHead, {
-      numKvHeads: c.nKvHead || c.nHead, dropout: c.dropout, bias: c.bias, rotary: c.positional === 'rope', alibi: c.positional === 'alibi',
+    this.ln1 = new LayerNorm(c.dModel, { bias: c.bias });
+    this.attn = new MultiheadAttention(c.dModel, c.numHeads, {
+      numKvHeads: c.numKvHeads || c.numHeads, dropout: c.dropout, bias: c.bias, rotary: c.positional === 'rope', alibi: c.positional === 'alibi',
     });
-    this.ln2 = new LayerNorm(c.nEmbd, { bias: c.bias });
-    this.mlp = new FeedForward(c.nEmbd, 4 * c.nEmbd, { activation: 'gelu', bias: c.bias });
+    this.ln2 = new LayerNorm(c.dModel, { bias: c.bias });
+    this.mlp = new FeedForward(c.dModel, 4 * c.dModel, { activation: 'gelu', bias: c.bias });
     this.drop = new Dropout(c.dropout);
   }
 
@@ -105,8 +116,7 @@ export class GPTBlock extends Module {
   }
 }
 
-export class GPT extends Module {
-  readonly config: Readonly<GPTConfig>;
+export class GPT extends ConfiguredModel<GPTConfig> {
   wte: Embedding;
   wpe: LearnedPositionalEmbedding | null;
   drop: Dropout;
@@ -115,32 +125,27 @@ export class GPT extends Module {
   lmHead: Linear;
 
   /** Args: config: vocabSize is required; the rest default to GPT_DEFAULTS. */
-  constructor(config: Partial<GPTConfig> & Pick<GPTConfig, 'vocabSize'>) {
-    super();
-    const c = resolveConfig('GPT', SCHEMA, GPT_DEFAULTS, config);
-    requirePositiveInts('GPT', c, ['vocabSize', 'blockSize', 'nLayer', 'nHead', 'nEmbd']);
-    this.config = Object.freeze({ ...c });
-    this.wte = new Embedding(c.vocabSize, c.nEmbd);
-    this.wpe = c.positional === 'learned' ? new LearnedPositionalEmbedding(c.blockSize, c.nEmbd) : null;
+  constructor(config: ModelInit<GPTConfig, 'vocabSize'>) {
+    super(GPT_CONFIG, config);
+    const c = this.config;
+    this.wte = new Embedding(c.vocabSize, c.dModel);
+    this.wpe = c.positional === 'learned' ? new LearnedPositionalEmbedding(c.maxLen, c.dModel) : null;
     this.drop = new Dropout(c.dropout);
-    this.h = new ModuleList(Array.from({ length: c.nLayer }, () => new GPTBlock(c)));
-    this.lnF = new LayerNorm(c.nEmbd, { bias: c.bias });
-    this.lmHead = new Linear(c.nEmbd, c.vocabSize, { bias: false });
-    // GPT-2 init: N(0, 0.02) for linears and embeddings, residual projections scaled by 1/√(2·nLayer)
+    this.h = new ModuleList(Array.from({ length: c.numLayers }, () => new GPTBlock(c)));
+    this.lnF = new LayerNorm(c.dModel, { bias: c.bias });
+    this.lmHead = new Linear(c.dModel, c.vocabSize, { bias: false });
+    // GPT-2 init: N(0, 0.02) for linears and embeddings, residual projections scaled by 1/√(2·numLayers)
     for (const [name, p] of this.namedParameters()) {
       if (name.endsWith('.weight') && p.ndim === 2 && !name.startsWith('wpe')) {
-        normal(p, 0, name.endsWith('outProj.weight') || name.endsWith('fc2.weight') ? 0.02 / Math.sqrt(2 * c.nLayer) : 0.02);
+        normal(p, 0, name.endsWith('outProj.weight') || name.endsWith('fc2.weight') ? 0.02 / Math.sqrt(2 * c.numLayers) : 0.02);
       } else if (name.endsWith('Proj.bias') || name.endsWith('fc1.bias') || name.endsWith('fc2.bias') || name.endsWith('gate.bias')) p.data.fill(0);
     }
-    if (c.tieWeights) this.lmHead.weight = this.wte.weight;
+    if (c.tieOutput) this.lmHead.weight = this.wte.weight;
   }
 
-  toConfig(): GPTConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): GPT {
-    return new GPT(config as unknown as GPTConfig);
+  /** Rebuilds a model from a saved config; the first version's names (nEmbd, nHead, ...) are migrated. */
+  static fromConfig(saved: Record<string, unknown>): GPT {
+    return new GPT(GPT_CONFIG.load(saved));
   }
 
   /** One empty KV cache per block, for generation. */
@@ -159,8 +164,8 @@ export class GPT extends Module {
       throw new DTypeError(`GPT: idx must be (B, T) int32 token ids, received ${idx.dtype} ${fmtShape(idx.shape)}.`);
     }
     const past = caches?.[0]?.length ?? 0, T = idx.shape[1];
-    if (past + T > this.config.blockSize) {
-      throw new ShapeError(`GPT: ${past + T} positions (${past} cached + ${T} new) exceed blockSize=${this.config.blockSize}. Fix: crop the context to the last ${this.config.blockSize} tokens or build the model with a larger blockSize.`);
+    if (past + T > this.config.maxLen) {
+      throw new ShapeError(`GPT: ${past + T} positions (${past} cached + ${T} new) exceed maxLen=${this.config.maxLen}. Fix: crop the context to the last ${this.config.maxLen} tokens or build the model with a larger maxLen.`);
     }
     let x = this.wte.call(idx); // (B, T, C)
     if (this.wpe) x = this.wpe.call(x, past); // (B, T, C)
@@ -183,7 +188,7 @@ export class GPT extends Module {
       let out = idx;
       const done = new Array<boolean>(B).fill(false);
       for (let n = 0; n < o.maxNewTokens; n++) {
-        const last = narrow(logits, 1, logits.shape[1] - 1, 1).reshape([B, V]); // (B, V)
+        const last = reshape(narrow(logits, 1, logits.shape[1] - 1, 1), [B, V]); // (B, V)
         const next = new Int32Array(B);
         for (let b = 0; b < B; b++) {
           next[b] = done[b] && o.eos !== undefined ? o.eos : sampleRow(Array.from(last.data.subarray(b * V, (b + 1) * V) as ArrayLike<number>), temperature, o.topK, o.topP, g);
@@ -192,8 +197,8 @@ export class GPT extends Module {
         const step = tensor(next, [B, 1]); // (B, 1)
         out = cat([out, step], 1); // (B, T0 + n + 1)
         if (done.every((d) => d) || n === o.maxNewTokens - 1) break;
-        if (T0 + n + 1 >= this.config.blockSize) {
-          throw new ShapeError(`GPT.generate: the sequence reached blockSize=${this.config.blockSize}. Fix: ask for at most ${this.config.blockSize - T0} new tokens.`);
+        if (T0 + n + 1 >= this.config.maxLen) {
+          throw new ShapeError(`GPT.generate: the sequence reached maxLen=${this.config.maxLen}. Fix: ask for at most ${this.config.maxLen - T0} new tokens.`);
         }
         logits = this.forward(step, caches); // (B, 1, V)
       }

@@ -1,21 +1,24 @@
 /**
- * heed.models: one file per architecture, each a Module with an interface XConfig,
- * frozen defaults, toConfig() and fromConfig() so a checkpoint directory rebuilds it.
+ * heed.models: one file per architecture, each a ConfiguredModel with an interface XConfig,
+ * frozen defaults and a declared config (config.ts: schema, validation, key renames), so
+ * toConfig() and fromConfig() rebuild it from a checkpoint directory. Every model names its
+ * sizes alike: dModel, numHeads, numLayers, dimFeedforward, maxLen.
  */
-export { Seq2SeqTransformer, SEQ2SEQ_DEFAULTS } from './seq2seq.js';
+export { Seq2SeqTransformer, SEQ2SEQ_DEFAULTS, SEQ2SEQ_CONFIG } from './seq2seq.js';
 export type { Seq2SeqConfig, Seq2SeqForwardOptions, DecodeOptions, BeamSearchOptions, Hypothesis } from './seq2seq.js';
-export { resolveConfig } from './config.js';
-export { GPT, GPTBlock, GPT_DEFAULTS, sampleRow } from './gpt.js';
+export { resolveConfig, defineModelConfig, ConfiguredModel } from './config.js';
+export type { ConfigSchema, ModelConfig, ModelConfigSpec, ModelInit } from './config.js';
+export { GPT, GPTBlock, GPT_DEFAULTS, GPT_CONFIG, sampleRow } from './gpt.js';
 export type { GPTConfig, GenerateOptions } from './gpt.js';
-export { TextEncoder, maskedMean } from './text-encoder.js';
-export type { TextEncoderConfig } from './text-encoder.js';
-export { EncoderClassifier, ENCODER_CLASSIFIER_DEFAULTS } from './encoder-classifier.js';
+export { TransformerTextEncoder, maskedMean } from './text-encoder.js';
+export type { TransformerTextEncoderConfig } from './text-encoder.js';
+export { EncoderClassifier, ENCODER_CLASSIFIER_DEFAULTS, ENCODER_CLASSIFIER_CONFIG } from './encoder-classifier.js';
 export type { EncoderClassifierConfig } from './encoder-classifier.js';
-export { TokenTagger, TOKEN_TAGGER_DEFAULTS } from './token-tagger.js';
+export { TokenTagger, TOKEN_TAGGER_DEFAULTS, TOKEN_TAGGER_CONFIG } from './token-tagger.js';
 export type { TokenTaggerConfig } from './token-tagger.js';
-export { ViT, PatchEmbedding, VIT_DEFAULTS } from './vit.js';
+export { ViT, PatchEmbedding, VIT_DEFAULTS, VIT_CONFIG } from './vit.js';
 export type { ViTConfig } from './vit.js';
-export { LstmAttentionSeq2Seq, LSTM_SEQ2SEQ_DEFAULTS } from './lstm-seq2seq.js';
+export { LstmAttentionSeq2Seq, LSTM_SEQ2SEQ_DEFAULTS, LSTM_SEQ2SEQ_CONFIG } from './lstm-seq2seq.js';
 export type { LstmSeq2SeqConfig } from './lstm-seq2seq.js';
-export { MultimodalFusion, MULTIMODAL_DEFAULTS } from './multimodal.js';
+export { MultimodalFusion, MULTIMODAL_DEFAULTS, MULTIMODAL_CONFIG } from './multimodal.js';
 export type { MultimodalConfig } from './multimodal.js';

@@ -3,6 +3,10 @@
  * an LSTM decoder started from the encoder's final state, and global attention after the
  * decoder: h̃_t = tanh(Wc [h_t; c_t]), logits = Wo h̃_t, with c_t = attention(h_t, encoder states).
  *
+ * Padding: sources are right-padded with padId. The encoder runs each source only up to its
+ * last real token (as torch's pack_padded_sequence), so the state the decoder starts from,
+ * and so the output, does not depend on how much padding the batch added.
+ *
  *   const m = new LstmAttentionSeq2Seq({ srcVocabSize: 30, tgtVocabSize: 45 });
  *   const logits = m.forward(src, tgtIn);                     // (B, T, V)
  *   const { tokens } = m.greedyDecode(src, { bos: 1, eos: 2, maxLen: 30 });
@@ -11,18 +15,18 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { eq, tanh } from '../ops/elementwise.js';
-import { cat } from '../ops/shape.js';
+import { cat, narrow } from '../ops/shape.js';
+import { indexSelect } from '../ops/indexing.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
-import { tensor } from '../tensor/creation.js';
-import { Module } from '../nn/module.js';
+import { tensor, zeros } from '../tensor/creation.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { Dropout } from '../nn/dropout.js';
 import { LSTM, type LSTMState } from '../nn/lstm.js';
 import { LuongAttention } from '../nn/attention/luong.js';
 import { AdditiveAttention } from '../nn/attention/additive.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { greedyLoop } from './greedy.js';
 
 export interface LstmSeq2SeqConfig {
@@ -36,11 +40,6 @@ export interface LstmSeq2SeqConfig {
   padId: number;
 }
 
-const SCHEMA: ConfigSchema<LstmSeq2SeqConfig> = {
-  srcVocabSize: 'number', tgtVocabSize: 'number', embedDim: 'number', hiddenSize: 'number', numLayers: 'number',
-  attention: ['dot', 'general', 'concat', 'additive'], dropout: 'number', padId: 'number',
-};
-
 export const LSTM_SEQ2SEQ_DEFAULTS: Readonly<Omit<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>> = Object.freeze({
   embedDim: 128, // symbol vocabularies are tiny; 128 is plenty
   hiddenSize: 256, // matches the Transformer baseline's width for a fair comparison
@@ -50,8 +49,17 @@ export const LSTM_SEQ2SEQ_DEFAULTS: Readonly<Omit<LstmSeq2SeqConfig, 'srcVocabSi
   padId: 0, // the vocab module reserves id 0 for padding
 });
 
-export class LstmAttentionSeq2Seq extends Module {
-  readonly config: Readonly<LstmSeq2SeqConfig>;
+export const LSTM_SEQ2SEQ_CONFIG = defineModelConfig<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>({
+  model: 'LstmAttentionSeq2Seq',
+  schema: {
+    srcVocabSize: 'number', tgtVocabSize: 'number', embedDim: 'number', hiddenSize: 'number', numLayers: 'number',
+    attention: ['dot', 'general', 'concat', 'additive'], dropout: 'number', padId: 'number',
+  },
+  defaults: LSTM_SEQ2SEQ_DEFAULTS,
+  positiveInts: ['srcVocabSize', 'tgtVocabSize', 'embedDim', 'hiddenSize', 'numLayers'],
+});
+
+export class LstmAttentionSeq2Seq extends ConfiguredModel<LstmSeq2SeqConfig> {
   srcEmbed: Embedding;
   tgtEmbed: Embedding;
   encoder: LSTM;
@@ -61,11 +69,10 @@ export class LstmAttentionSeq2Seq extends Module {
   drop: Dropout;
   outProj: Linear;
 
-  constructor(config: Partial<LstmSeq2SeqConfig> & Pick<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
-    super();
-    const c = resolveConfig('LstmAttentionSeq2Seq', SCHEMA, LSTM_SEQ2SEQ_DEFAULTS, config);
-    requirePositiveInts('LstmAttentionSeq2Seq', c, ['srcVocabSize', 'tgtVocabSize', 'embedDim', 'hiddenSize', 'numLayers']);
-    this.config = Object.freeze({ ...c });
+  /** Args: config: srcVocabSize and tgtVocabSize are required; the rest default to LSTM_SEQ2SEQ_DEFAULTS. */
+  constructor(config: ModelInit<LstmSeq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
+    super(LSTM_SEQ2SEQ_CONFIG, config);
+    const c = this.config;
     const H = c.hiddenSize;
     this.srcEmbed = new Embedding(c.srcVocabSize, c.embedDim, { paddingIdx: c.padId });
     this.tgtEmbed = new Embedding(c.tgtVocabSize, c.embedDim, { paddingIdx: c.padId });
@@ -77,18 +84,41 @@ export class LstmAttentionSeq2Seq extends Module {
     this.outProj = new Linear(H, c.tgtVocabSize);
   }
 
-  toConfig(): LstmSeq2SeqConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): LstmAttentionSeq2Seq {
-    return new LstmAttentionSeq2Seq(config as unknown as LstmSeq2SeqConfig);
+  /** Rebuilds a model from a saved config (config.json's `model`). */
+  static fromConfig(saved: Record<string, unknown>): LstmAttentionSeq2Seq {
+    return new LstmAttentionSeq2Seq(LSTM_SEQ2SEQ_CONFIG.load(saved));
   }
 
   /** src (B, S) → encoder states (B, S, H), final state, and the (B, S) padding mask (true = pad). */
   encode(src: Tensor): { memory: Tensor; state: LSTMState; srcPad: Tensor } {
-    const { output, h, c } = this.encoder.call(this.drop.call(this.srcEmbed.call(src))); // (B, S, H)
-    return { memory: output, state: { h, c }, srcPad: eq(src, this.config.padId) };
+    const srcPad = eq(src, this.config.padId); // (B, S)
+    const x = this.drop.call(this.srcEmbed.call(src)); // (B, S, E)
+    const [B, S] = src.shape;
+    const groups = rowsByLength(srcPad);
+    if (groups.size === 1 && groups.has(S)) {
+      const { output, h, c } = this.encoder.call(x); // (B, S, H)
+      return { memory: output, state: { h, c }, srcPad };
+    }
+    // One encoder run per source length, on the rows of that length cut to it; then the rows
+    // go back to their places. Memory past a row's length is zero (attention masks it anyway).
+    const outs: Tensor[] = [], hs: Tensor[] = [], cs: Tensor[] = [], order: number[] = [];
+    for (const [len, rows] of groups) {
+      const idx = tensor(Int32Array.from(rows), [rows.length], { dtype: 'int32' });
+      const r = this.encoder.call(narrow(indexSelect(x, 0, idx), 1, 0, len)); // (n, len, H)
+      const H = r.output.shape[2];
+      outs.push(len === S ? r.output : cat([r.output, zeros([rows.length, S - len, H], { dtype: r.output.dtype })], 1)); // (n, S, H)
+      hs.push(r.h); // (N, n, H)
+      cs.push(r.c); // (N, n, H)
+      order.push(...rows);
+    }
+    const inverse = new Int32Array(B);
+    order.forEach((row, i) => { inverse[row] = i; });
+    const back = tensor(inverse, [B], { dtype: 'int32' });
+    return {
+      memory: indexSelect(cat(outs, 0), 0, back), // (B, S, H)
+      state: { h: indexSelect(cat(hs, 1), 1, back), c: indexSelect(cat(cs, 1), 1, back) }, // (N, B, H)
+      srcPad,
+    };
   }
 
   /** Decoder steps for tgt ids (B, T) from a state → logits (B, T, V) and the new state. */
@@ -118,4 +148,20 @@ export class LstmAttentionSeq2Seq extends Module {
       });
     });
   }
+}
+
+/**
+ * Rows grouped by source length, the position after their last real token (at least 1, so a
+ * row of padding only still runs one step): pad (B, S) bool → length → row indices.
+ */
+function rowsByLength(pad: Tensor): Map<number, number[]> {
+  const [B, S] = pad.shape;
+  const groups = new Map<number, number[]>();
+  for (let b = 0; b < B; b++) {
+    let len = S;
+    while (len > 1 && pad.data[b * S + len - 1]) len--;
+    const rows = groups.get(len);
+    if (rows) rows.push(b); else groups.set(len, [b]);
+  }
+  return groups;
 }

@@ -1,6 +1,6 @@
 /**
- * MultimodalFusion: classifies a (text, image) pair. Text goes through a TextEncoder, the
- * image through ViT-style patch tokens; then either
+ * MultimodalFusion: classifies a (text, image) pair. Text goes through a TransformerTextEncoder
+ * (numLayers deep), the image through ViT-style patch tokens and one encoder layer; then either
  *   'cross':  text tokens attend to image patches (a TransformerDecoderLayer without the
  *             causal mask, as in ViLBERT / Flamingo's cross-attention), or
  *   'concat': one joint encoder layer runs over [text; image] tokens (single-stream, VisualBERT),
@@ -10,40 +10,23 @@
  */
 import { Tensor, empty } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
-import { cat } from '../ops/shape.js';
+import { cat, narrow } from '../ops/shape.js';
 import { zeros } from '../tensor/creation.js';
-import { Module } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/norm.js';
 import { truncNormal } from '../nn/init.js';
 import { TransformerDecoderLayer, TransformerEncoderLayer } from '../nn/transformer.js';
-import { TextEncoder, maskedMean } from './text-encoder.js';
-import { PatchEmbedding } from './vit.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
-import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { TransformerTextEncoder, TEXT_ENCODER_SCHEMA, TEXT_ENCODER_SIZES, maskedMean, type TransformerTextEncoderConfig } from './text-encoder.js';
+import { PatchEmbedding, PATCH_SCHEMA, checkPatchGrid, type PatchConfig } from './vit.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
+import { ShapeError, fmtShape } from '../errors.js';
 
-export interface MultimodalConfig {
-  vocabSize: number;
+/** The text keys (numLayers: the text tower's depth; the image tower is always one layer) and the image keys. */
+export interface MultimodalConfig extends TransformerTextEncoderConfig, PatchConfig {
   numClasses: number;
-  imageSize: number;
-  patchSize: number;
-  inChannels: number;
-  dModel: number;
-  numHeads: number;
-  numLayers: number;
-  dimFeedforward: number;
-  dropout: number;
-  maxLen: number;
-  padId: number;
   fusion: 'cross' | 'concat';
 }
-
-const SCHEMA: ConfigSchema<MultimodalConfig> = {
-  vocabSize: 'number', numClasses: 'number', imageSize: 'number', patchSize: 'number', inChannels: 'number',
-  dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
-  maxLen: 'number', padId: 'number', fusion: ['cross', 'concat'],
-};
 
 export const MULTIMODAL_DEFAULTS: Readonly<Omit<MultimodalConfig, 'vocabSize' | 'numClasses'>> = Object.freeze({
   imageSize: 8, // the bundled digits
@@ -51,7 +34,7 @@ export const MULTIMODAL_DEFAULTS: Readonly<Omit<MultimodalConfig, 'vocabSize' | 
   inChannels: 1,
   dModel: 64, // both towers share the width so fusion needs no projection
   numHeads: 4,
-  numLayers: 1, // per tower; fusion adds one more layer
+  numLayers: 1, // the text tower's depth; the image tower is one encoder layer, and fusion one more
   dimFeedforward: 128,
   dropout: 0.1,
   maxLen: 32, // short captions or questions
@@ -59,9 +42,16 @@ export const MULTIMODAL_DEFAULTS: Readonly<Omit<MultimodalConfig, 'vocabSize' | 
   fusion: 'cross', // text queries attend to patches: cheaper than a joint sequence
 });
 
-export class MultimodalFusion extends Module {
-  readonly config: Readonly<MultimodalConfig>;
-  text: TextEncoder;
+export const MULTIMODAL_CONFIG = defineModelConfig<MultimodalConfig, 'vocabSize' | 'numClasses'>({
+  model: 'MultimodalFusion',
+  schema: { ...TEXT_ENCODER_SCHEMA, ...PATCH_SCHEMA, numClasses: 'number', fusion: ['cross', 'concat'] },
+  defaults: MULTIMODAL_DEFAULTS,
+  positiveInts: [...TEXT_ENCODER_SIZES, 'imageSize', 'patchSize', 'inChannels', 'numClasses'],
+  check: (c) => checkPatchGrid('MultimodalFusion', c),
+});
+
+export class MultimodalFusion extends ConfiguredModel<MultimodalConfig> {
+  text: TransformerTextEncoder;
   patchEmbed: PatchEmbedding;
   imagePos: Parameter;
   imageEncoder: TransformerEncoderLayer;
@@ -69,14 +59,12 @@ export class MultimodalFusion extends Module {
   norm: LayerNorm;
   head: Linear;
 
-  constructor(config: Partial<MultimodalConfig> & Pick<MultimodalConfig, 'vocabSize' | 'numClasses'>) {
-    super();
-    const c = resolveConfig('MultimodalFusion', SCHEMA, MULTIMODAL_DEFAULTS, config);
-    requirePositiveInts('MultimodalFusion', c, ['vocabSize', 'numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'maxLen']);
-    if (c.imageSize % c.patchSize !== 0) throw new ConfigError(`MultimodalFusion: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}.`);
-    this.config = Object.freeze({ ...c });
+  /** Args: config: vocabSize and numClasses are required; the rest default to MULTIMODAL_DEFAULTS. */
+  constructor(config: ModelInit<MultimodalConfig, 'vocabSize' | 'numClasses'>) {
+    super(MULTIMODAL_CONFIG, config);
+    const c = this.config;
     const layer = { dimFeedforward: c.dimFeedforward, dropout: c.dropout, normFirst: true, activation: 'gelu' as const };
-    this.text = new TextEncoder(c);
+    this.text = new TransformerTextEncoder(c);
     this.patchEmbed = new PatchEmbedding(c.inChannels, c.dModel, c.patchSize);
     this.imagePos = new Parameter(truncNormal(empty([1, (c.imageSize / c.patchSize) ** 2, c.dModel]), 0, 0.02)); // (1, N, D)
     this.imageEncoder = new TransformerEncoderLayer(c.dModel, c.numHeads, layer);
@@ -85,12 +73,9 @@ export class MultimodalFusion extends Module {
     this.head = new Linear(c.dModel, c.numClasses);
   }
 
-  toConfig(): MultimodalConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): MultimodalFusion {
-    return new MultimodalFusion(config as unknown as MultimodalConfig);
+  /** Rebuilds a model from a saved config (config.json's `model`). */
+  static fromConfig(saved: Record<string, unknown>): MultimodalFusion {
+    return new MultimodalFusion(MULTIMODAL_CONFIG.load(saved));
   }
 
   /** ids (B, T) int32, images (B, C, I, I) → logits (B, K). */
@@ -108,7 +93,7 @@ export class MultimodalFusion extends Module {
     } else {
       const N = img.shape[1], B = ids.shape[0];
       const joint = this.fusion.call(cat([t, img], 1), { keyPaddingMask: cat([pad, zeros([B, N], { dtype: 'bool' })], 1) }); // (B, T + N, D)
-      fused = joint.narrow(1, 0, t.shape[1]); // (B, T, D)
+      fused = narrow(joint, 1, 0, t.shape[1]); // (B, T, D)
     }
     return this.head.call(maskedMean(this.norm.call(fused), pad)); // (B, K)
   }

@@ -19,17 +19,17 @@ import { Tensor } from '../tensor/tensor.js';
 import { mul, eq } from '../ops/elementwise.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { indexSelect } from '../ops/indexing.js';
+import { reshape } from '../ops/shape.js';
 import { noGrad } from '../autograd/mode.js';
 import { alloc } from '../tensor/dtype.js';
 import { tensor } from '../tensor/creation.js';
-import { Module } from '../nn/module.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
 import { SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, type DecoderLayerCache } from '../nn/transformer.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { greedyLoop } from './greedy.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 
@@ -55,14 +55,6 @@ export interface Seq2SeqConfig {
   scaleEmbeddings: boolean;
 }
 
-const SCHEMA: ConfigSchema<Seq2SeqConfig> = {
-  srcVocabSize: 'number', tgtVocabSize: 'number', dModel: 'number', numHeads: 'number', numKvHeads: 'number',
-  numEncoderLayers: 'number', numDecoderLayers: 'number', dimFeedforward: 'number', dropout: 'number',
-  activation: ['relu', 'gelu', 'gelu_tanh'], normFirst: 'boolean', layerNormEps: 'number',
-  positional: ['sinusoidal', 'learned'], maxLen: 'number', shareEmbeddings: 'boolean', tieOutput: 'boolean',
-  padId: 'number', scaleEmbeddings: 'boolean',
-};
-
 /** Defaults; the vocabulary sizes have none (they come from the data). */
 export const SEQ2SEQ_DEFAULTS: Readonly<Omit<Seq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>> = Object.freeze({
   dModel: 256, // the g2p-seq2seq anchor's width (≈31% WER on CMUdict)
@@ -81,6 +73,24 @@ export const SEQ2SEQ_DEFAULTS: Readonly<Omit<Seq2SeqConfig, 'srcVocabSize' | 'tg
   tieOutput: true, // output projection = target embedding: fewer parameters, better on small data
   padId: 0, // the vocab module reserves id 0 for padding
   scaleEmbeddings: true, // embeddings × √dModel, as the paper, to match the positional scale
+});
+
+export const SEQ2SEQ_CONFIG = defineModelConfig<Seq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>({
+  model: 'Seq2SeqTransformer',
+  schema: {
+    srcVocabSize: 'number', tgtVocabSize: 'number', dModel: 'number', numHeads: 'number', numKvHeads: 'number',
+    numEncoderLayers: 'number', numDecoderLayers: 'number', dimFeedforward: 'number', dropout: 'number',
+    activation: ['relu', 'gelu', 'gelu_tanh'], normFirst: 'boolean', layerNormEps: 'number',
+    positional: ['sinusoidal', 'learned'], maxLen: 'number', shareEmbeddings: 'boolean', tieOutput: 'boolean',
+    padId: 'number', scaleEmbeddings: 'boolean',
+  },
+  defaults: SEQ2SEQ_DEFAULTS,
+  positiveInts: ['srcVocabSize', 'tgtVocabSize', 'dModel', 'numHeads', 'numEncoderLayers', 'numDecoderLayers', 'dimFeedforward', 'maxLen'],
+  check: (c) => {
+    if (c.shareEmbeddings && c.srcVocabSize !== c.tgtVocabSize) {
+      throw new ConfigError(`Seq2SeqTransformer: shareEmbeddings needs srcVocabSize === tgtVocabSize, received ${c.srcVocabSize} and ${c.tgtVocabSize}. Fix: build one joint vocabulary or set shareEmbeddings: false.`);
+    }
+  },
 });
 
 export interface Seq2SeqForwardOptions {
@@ -117,8 +127,7 @@ export interface Hypothesis {
   score: number;
 }
 
-export class Seq2SeqTransformer extends Module {
-  readonly config: Readonly<Seq2SeqConfig>;
+export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
   srcEmbed: Embedding;
   tgtEmbed: Embedding;
   srcPos: SinusoidalPositionalEncoding | LearnedPositionalEmbedding;
@@ -129,14 +138,9 @@ export class Seq2SeqTransformer extends Module {
   outProj: Linear;
 
   /** Args: config: srcVocabSize and tgtVocabSize are required; the rest default to SEQ2SEQ_DEFAULTS. */
-  constructor(config: Partial<Seq2SeqConfig> & Pick<Seq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
-    super();
-    const c = resolveConfig('Seq2SeqTransformer', SCHEMA, SEQ2SEQ_DEFAULTS, config);
-    requirePositiveInts('Seq2SeqTransformer', c, ['srcVocabSize', 'tgtVocabSize', 'dModel', 'numHeads', 'numEncoderLayers', 'numDecoderLayers', 'dimFeedforward', 'maxLen']);
-    if (c.shareEmbeddings && c.srcVocabSize !== c.tgtVocabSize) {
-      throw new ConfigError(`Seq2SeqTransformer: shareEmbeddings needs srcVocabSize === tgtVocabSize, received ${c.srcVocabSize} and ${c.tgtVocabSize}. Fix: build one joint vocabulary or set shareEmbeddings: false.`);
-    }
-    this.config = Object.freeze({ ...c });
+  constructor(config: ModelInit<Seq2SeqConfig, 'srcVocabSize' | 'tgtVocabSize'>) {
+    super(SEQ2SEQ_CONFIG, config);
+    const c = this.config;
     const D = c.dModel;
     const layerOpts = { dimFeedforward: c.dimFeedforward, dropout: c.dropout, activation: c.activation, normFirst: c.normFirst, layerNormEps: c.layerNormEps, numKvHeads: c.numKvHeads || c.numHeads };
     this.srcEmbed = new Embedding(c.srcVocabSize, D, { paddingIdx: c.padId });
@@ -153,14 +157,9 @@ export class Seq2SeqTransformer extends Module {
     if (c.tieOutput) this.outProj.weight = this.tgtEmbed.weight;
   }
 
-  /** The full config, for config.json. */
-  toConfig(): Seq2SeqConfig {
-    return { ...this.config };
-  }
-
   /** Rebuilds a model from config.json (unknown keys → ConfigError listing the valid ones). */
-  static fromConfig(config: Record<string, unknown>): Seq2SeqTransformer {
-    return new Seq2SeqTransformer(config as unknown as Seq2SeqConfig);
+  static fromConfig(saved: Record<string, unknown>): Seq2SeqTransformer {
+    return new Seq2SeqTransformer(SEQ2SEQ_CONFIG.load(saved));
   }
 
   /**
@@ -190,7 +189,7 @@ export class Seq2SeqTransformer extends Module {
     const y = this.embed(this.tgtEmbed, this.tgtPos, tokens, offset); // (B, 1, D)
     const h = this.decoder.call(y, memory, { tgtIsCausal: true, memoryKeyPaddingMask: srcPad, caches }); // (B, 1, D)
     const V = this.config.tgtVocabSize;
-    return logSoftmax(this.outProj.call(h), -1).reshape([tokens.shape[0], V]); // (B, V)
+    return reshape(logSoftmax(this.outProj.call(h), -1), [tokens.shape[0], V]); // (B, V)
   }
 
   /** Greedy decoding: the most probable token at each step until EOS or maxLen. */

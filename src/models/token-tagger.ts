@@ -8,28 +8,14 @@
  * Letters: B batch, T tokens, D dModel, K numTags.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { Module } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
 import { Dropout } from '../nn/dropout.js';
-import { TextEncoder } from './text-encoder.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { TransformerTextEncoder, TEXT_ENCODER_SCHEMA, TEXT_ENCODER_SIZES, type TransformerTextEncoderConfig } from './text-encoder.js';
+import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 
-export interface TokenTaggerConfig {
-  vocabSize: number;
+export interface TokenTaggerConfig extends TransformerTextEncoderConfig {
   numTags: number;
-  dModel: number;
-  numHeads: number;
-  numLayers: number;
-  dimFeedforward: number;
-  dropout: number;
-  maxLen: number;
-  padId: number;
 }
-
-const SCHEMA: ConfigSchema<TokenTaggerConfig> = {
-  vocabSize: 'number', numTags: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
-  dimFeedforward: 'number', dropout: 'number', maxLen: 'number', padId: 'number',
-};
 
 export const TOKEN_TAGGER_DEFAULTS: Readonly<Omit<TokenTaggerConfig, 'vocabSize' | 'numTags'>> = Object.freeze({
   dModel: 128, // tagging is local; a small width suffices
@@ -41,28 +27,30 @@ export const TOKEN_TAGGER_DEFAULTS: Readonly<Omit<TokenTaggerConfig, 'vocabSize'
   padId: 0, // the vocab module reserves id 0 for padding
 });
 
-export class TokenTagger extends Module {
-  readonly config: Readonly<TokenTaggerConfig>;
-  backbone: TextEncoder;
+export const TOKEN_TAGGER_CONFIG = defineModelConfig<TokenTaggerConfig, 'vocabSize' | 'numTags'>({
+  model: 'TokenTagger',
+  schema: { ...TEXT_ENCODER_SCHEMA, numTags: 'number' },
+  defaults: TOKEN_TAGGER_DEFAULTS,
+  positiveInts: [...TEXT_ENCODER_SIZES, 'numTags'],
+});
+
+export class TokenTagger extends ConfiguredModel<TokenTaggerConfig> {
+  backbone: TransformerTextEncoder;
   drop: Dropout;
   head: Linear;
 
-  constructor(config: Partial<TokenTaggerConfig> & Pick<TokenTaggerConfig, 'vocabSize' | 'numTags'>) {
-    super();
-    const c = resolveConfig('TokenTagger', SCHEMA, TOKEN_TAGGER_DEFAULTS, config);
-    requirePositiveInts('TokenTagger', c, ['vocabSize', 'numTags', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen']);
-    this.config = Object.freeze({ ...c });
-    this.backbone = new TextEncoder(c);
+  /** Args: config: vocabSize and numTags are required; the rest default to TOKEN_TAGGER_DEFAULTS. */
+  constructor(config: ModelInit<TokenTaggerConfig, 'vocabSize' | 'numTags'>) {
+    super(TOKEN_TAGGER_CONFIG, config);
+    const c = this.config;
+    this.backbone = new TransformerTextEncoder(c);
     this.drop = new Dropout(c.dropout);
     this.head = new Linear(c.dModel, c.numTags);
   }
 
-  toConfig(): TokenTaggerConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): TokenTagger {
-    return new TokenTagger(config as unknown as TokenTaggerConfig);
+  /** Rebuilds a model from a saved config (config.json's `model`). */
+  static fromConfig(saved: Record<string, unknown>): TokenTagger {
+    return new TokenTagger(TOKEN_TAGGER_CONFIG.load(saved));
   }
 
   /** ids (B, T) int32 → logits (B, T, K). Padding positions get logits too; mask them in the loss (ignoreIndex). */

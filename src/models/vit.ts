@@ -20,25 +20,35 @@ import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
 import { truncNormal } from '../nn/init.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
-import { resolveConfig, requirePositiveInts, type ConfigSchema } from './config.js';
+import { ConfiguredModel, defineModelConfig, type ConfigSchema, type ModelInit } from './config.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 
-export interface ViTConfig {
-  numClasses: number;
+/** The image keys, shared with MultimodalFusion. */
+export interface PatchConfig {
+  /** Side of the square input image, in pixels. */
   imageSize: number;
+  /** Side of a square patch; it must divide imageSize. */
   patchSize: number;
   inChannels: number;
+}
+
+export const PATCH_SCHEMA: ConfigSchema<PatchConfig> = Object.freeze({ imageSize: 'number', patchSize: 'number', inChannels: 'number' });
+
+/** Throws a ConfigError unless the patches tile the image. */
+export function checkPatchGrid(model: string, c: PatchConfig): void {
+  if (c.imageSize % c.patchSize !== 0) {
+    throw new ConfigError(`${model}: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}. Fix: for 8×8 digits use patchSize 2 or 4.`);
+  }
+}
+
+export interface ViTConfig extends PatchConfig {
+  numClasses: number;
   dModel: number;
   numHeads: number;
   numLayers: number;
   dimFeedforward: number;
   dropout: number;
 }
-
-const SCHEMA: ConfigSchema<ViTConfig> = {
-  numClasses: 'number', imageSize: 'number', patchSize: 'number', inChannels: 'number', dModel: 'number',
-  numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
-};
 
 export const VIT_DEFAULTS: Readonly<Omit<ViTConfig, 'numClasses'>> = Object.freeze({
   imageSize: 8, // UCI optical digits are 8×8
@@ -49,6 +59,16 @@ export const VIT_DEFAULTS: Readonly<Omit<ViTConfig, 'numClasses'>> = Object.free
   numLayers: 2,
   dimFeedforward: 128, // 2·dModel, small data
   dropout: 0.1,
+});
+
+export const VIT_CONFIG = defineModelConfig<ViTConfig, 'numClasses'>({
+  model: 'ViT',
+  schema: {
+    ...PATCH_SCHEMA, numClasses: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
+  },
+  defaults: VIT_DEFAULTS,
+  positiveInts: ['numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward'],
+  check: (c) => checkPatchGrid('ViT', c),
 });
 
 /** Patch embedding: (B, C, I, I) → (B, N, D) by a strided convolution. */
@@ -67,8 +87,7 @@ export class PatchEmbedding extends Module {
   }
 }
 
-export class ViT extends Module {
-  readonly config: Readonly<ViTConfig>;
+export class ViT extends ConfiguredModel<ViTConfig> {
   patchEmbed: PatchEmbedding;
   clsToken: Parameter;
   posEmbed: Parameter;
@@ -76,14 +95,10 @@ export class ViT extends Module {
   encoder: TransformerEncoder;
   head: Linear;
 
-  constructor(config: Partial<ViTConfig> & Pick<ViTConfig, 'numClasses'>) {
-    super();
-    const c = resolveConfig('ViT', SCHEMA, VIT_DEFAULTS, config);
-    requirePositiveInts('ViT', c, ['numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward']);
-    if (c.imageSize % c.patchSize !== 0) {
-      throw new ConfigError(`ViT: imageSize=${c.imageSize} is not divisible by patchSize=${c.patchSize}. Fix: for 8×8 digits use patchSize 2 or 4.`);
-    }
-    this.config = Object.freeze({ ...c });
+  /** Args: config: numClasses is required; the rest default to VIT_DEFAULTS. */
+  constructor(config: ModelInit<ViTConfig, 'numClasses'>) {
+    super(VIT_CONFIG, config);
+    const c = this.config;
     const N = (c.imageSize / c.patchSize) ** 2;
     this.patchEmbed = new PatchEmbedding(c.inChannels, c.dModel, c.patchSize);
     this.clsToken = new Parameter(truncNormal(empty([1, 1, c.dModel]), 0, 0.02)); // (1, 1, D)
@@ -95,12 +110,9 @@ export class ViT extends Module {
     this.head = new Linear(c.dModel, c.numClasses);
   }
 
-  toConfig(): ViTConfig {
-    return { ...this.config };
-  }
-
-  static fromConfig(config: Record<string, unknown>): ViT {
-    return new ViT(config as unknown as ViTConfig);
+  /** Rebuilds a model from a saved config (config.json's `model`). */
+  static fromConfig(saved: Record<string, unknown>): ViT {
+    return new ViT(VIT_CONFIG.load(saved));
   }
 
   /** images (B, C, I, I) float → logits (B, K). */

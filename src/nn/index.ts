@@ -26,3 +26,7 @@ export { Conv1d, Conv2d } from './conv.js';
 export type { ConvOptions } from './conv.js';
 export { LSTM } from './lstm.js';
 export type { LSTMOptions, LSTMState } from './lstm.js';
+export { CRF, crfNegativeLogLikelihood, CRF_FORBIDDEN_SCORE } from './crf.js';
+export type { CRFOptions, CRFCallOptions, CRFConstraints, CRFScores } from './crf.js';
+export { allowedTransitions, transitionPenalties, parseTag, viterbi, TRANSITION_SCHEMES } from './tag-transitions.js';
+export type { AllowedTransitions, ParsedTag, TransitionScheme, ViterbiResult } from './tag-transitions.js';

@@ -13,36 +13,10 @@ import { record } from '../autograd/node.js';
 import { broadcastShapes, broadcastStrides, sameShape } from '../tensor/shape.js';
 import { promoteFloat, alloc, isFloat } from '../tensor/dtype.js';
 import { BinaryOp, UnaryOp } from '../backend/js/elementwise.js';
-import { ReduceOp } from '../backend/js/reduce.js';
 import { DTypeError, ValueError } from '../errors.js';
 import { expand } from './shape.js';
-import { type TensorLike, lift, requireFloat, f32, floatTensor, emptyFloatTensor, splitAt } from './util.js';
-
-/** Sums a broadcast gradient back to `shape`. */
-export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameShape(g.shape, shape)) return g;
-  let cur = g;
-  const lead = g.ndim - shape.length;
-  // collapse leading dims into one and reduce it
-  if (lead > 0) {
-    const outerSize = g.shape.slice(0, lead).reduce((a, b) => a * b, 1);
-    const rest = g.shape.slice(lead);
-    const out = floatTensor(g.dtype, rest);
-    k.reduceAxis({ op: ReduceOp.sum, x: f32(cur), out: f32(out), outer: 1, size: outerSize, inner: out.size });
-    cur = out;
-  }
-  for (let d = 0; d < shape.length; d++) {
-    if (shape[d] === 1 && cur.shape[d] !== 1) {
-      const [outer, size, inner] = splitAt(cur.shape, d);
-      const s = [...cur.shape];
-      s[d] = 1;
-      const out = floatTensor(g.dtype, s);
-      k.reduceAxis({ op: ReduceOp.sum, x: f32(cur), out: f32(out), outer, size, inner });
-      cur = out;
-    }
-  }
-  return cur;
-}
+import { sumToShape } from './sum-to-shape.js';
+import { type TensorLike, lift, requireFloat, f32, floatTensor, emptyFloatTensor } from './util.js';
 
 function binaryRaw(op: number, a: Tensor, b: Tensor, name: string): Tensor {
   const dtype = promoteFloat(a.dtype, b.dtype);

@@ -1,13 +1,17 @@
 /**
- * The functional API. Every op is exported here once; ./methods.ts attaches the
- * method forms to Tensor. The differentiable ones are listed in DIFFERENTIABLE_OPS,
- * which the gradcheck test walks (a differentiable op missing from it fails the test).
+ * The functional API. Every op is exported here once. Importing this barrel also installs
+ * the method forms on Tensor (./methods.ts), so a module that imports the ops through it
+ * may call t.add(u), t.reshape(s), t.backward(), ... The differentiable ops are listed in
+ * DIFFERENTIABLE_OPS, which the gradcheck test walks (a differentiable op missing from it fails the test).
  */
+import './methods.js';
+
 export { add, sub, mul, div, pow, maximum, minimum, neg, exp, log, sqrt, tanh, sigmoid, relu, gelu, silu, abs,
-  eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, toFloat, toInt, sumToShape } from './elementwise.js';
+  eq, ne, lt, le, gt, ge, logicalAnd, logicalOr, logicalNot, toFloat, toInt } from './elementwise.js';
+export { sumToShape } from './sum-to-shape.js';
 export type { GeluOptions } from './elementwise.js';
 export { sum, mean, max, min, argmax, logsumexp, variance } from './reduce.js';
-export type { ReduceOptions, VarOptions } from './reduce.js';
+export type { Dims, ReduceOptions, VarOptions } from './reduce.js';
 export { reshape, view, flatten, permute, transpose, unsqueeze, squeeze, expand, cat, stack, narrow, slice, split, chunk } from './shape.js';
 export { indexSelect, gather, maskedFill, where, embedding } from './indexing.js';
 export type { EmbeddingOptions } from './indexing.js';

@@ -10,7 +10,7 @@ import { alloc } from '../tensor/dtype.js';
 import { DTypeError, IndexError, ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, splitAt, floatTensor, f32, type TensorLike } from './util.js';
 import { expand } from './shape.js';
-import { sumToShape } from './elementwise.js';
+import { sumToShape } from './sum-to-shape.js';
 
 function requireIndex(index: Tensor, op: string, arg: string): Int32Array {
   if (index.dtype !== 'int32') {

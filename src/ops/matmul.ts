@@ -16,7 +16,7 @@ import { promoteFloat } from '../tensor/dtype.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, emptyFloatTensor, f32 } from './util.js';
 import { expand, reshape, squeeze, unsqueeze } from './shape.js';
-import { sumToShape } from './elementwise.js';
+import { sumToShape } from './sum-to-shape.js';
 import { ACT_NONE } from '../backend/js/gemm.js';
 
 /** C = op(A)·op(B) over a batch, with per-operand batch strides (0 = shared). Raw, no autograd. */

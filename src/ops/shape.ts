@@ -10,7 +10,7 @@ import { numel, normDim, broadcastStrides, sameShape } from '../tensor/shape.js'
 import { alloc, allocUninit } from '../tensor/dtype.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { splitAt } from './util.js';
-import { sumToShape } from './elementwise.js';
+import { sumToShape } from './sum-to-shape.js';
 
 /**
  * A tensor with the same data and a new shape. One dim may be −1 (inferred).

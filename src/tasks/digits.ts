@@ -11,7 +11,6 @@
  *
  * Letters: B images, 8×8 pixels.
  */
-import '../ops/methods.js';
 import { ViT } from '../models/vit.js';
 import { loadDigits, DIGITS_PIXELS, type DigitsSet } from '../data/digits.js';
 import { Tensor } from '../tensor/tensor.js';

@@ -11,7 +11,6 @@
  *
  * Letters: B words in a batch, S letters, T phonemes + 1, V phoneme vocabulary.
  */
-import '../ops/methods.js';
 import { Seq2SeqTransformer, type Seq2SeqConfig } from '../models/seq2seq.js';
 import { loadCmudict, type G2PWord } from '../data/cmudict.js';
 import { Vocab, BOS_ID, EOS_ID, PAD_ID } from '../data/vocab.js';

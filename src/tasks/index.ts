@@ -5,7 +5,6 @@
  *   const p = await loadPredictor('runs/demo');
  *   p.predict(['hello'])   // [{ input: 'hello', output: 'HH AH L OW' }]
  */
-import '../ops/methods.js';
 import { readModelConfig } from '../io/checkpoint.js';
 import { CheckpointError } from '../errors.js';
 import type { Predictor } from './predictor.js';

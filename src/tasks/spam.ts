@@ -17,7 +17,6 @@
  *
  * Letters: B mails, T tokens.
  */
-import '../ops/methods.js';
 import { EncoderClassifier } from '../models/encoder-classifier.js';
 import { isRawMessage, loadSpamAssassin, messageHeaders, messageText, type SpamExample } from '../data/spam.js';
 import { SPECIAL_TOKENS, UNK_ID, Vocab } from '../data/vocab.js';

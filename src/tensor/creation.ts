@@ -2,7 +2,7 @@
  * Tensor creation: from data, constants, ranges and random draws.
  *
  *   tensor([[1, 2], [3, 4]])                      // float32 (2, 2)
- *   tensor([0, 2, 1], undefined, { dtype: 'int32' })
+ *   tensor([0, 2, 1], { dtype: 'int32' })         // shape inferred, or: tensor(data, [3], { dtype })
  *   randn([4, 8], { requiresGrad: true })
  */
 import { Tensor, type NestedArray, checkDType } from './tensor.js';
@@ -34,6 +34,9 @@ function inferShape(data: NestedArray): number[] {
 function flatten(data: NestedArray, shape: number[], dim: number, out: number[]): void {
   if (dim === shape.length) {
     if (Array.isArray(data)) throw new ShapeError(`tensor: ragged nested array: received a nested array at depth ${dim}, expected a number (the first row sets the depth). Fix: give every row the same nesting depth.`);
+    if (typeof data !== 'number' && typeof data !== 'boolean') {
+      throw new DTypeError(`tensor: received ${data === null ? 'null' : typeof data} ${describeLeaf(data)}in the data, expected numbers or booleans. Fix: convert the values first, e.g. data.map(Number).`);
+    }
     out.push(typeof data === 'boolean' ? (data ? 1 : 0) : data);
     return;
   }
@@ -54,12 +57,53 @@ function checkInteger(values: ArrayLike<number>, dtype: DType): void {
   }
 }
 
+function describeLeaf(v: unknown): string {
+  return typeof v === 'string' ? `${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)} ` : '';
+}
+
+const CREATE_OPTION_KEYS: readonly string[] = ['dtype', 'requiresGrad'];
+
+/** Throws unless `options` is an object with only the keys of CreateOptions. */
+function checkCreateOptions(options: unknown, op: string): CreateOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ValueError(`${op}: options must be an object like { dtype: 'int32' }, received ${Array.isArray(options) ? 'an array' : options === null ? 'null' : typeof options}.`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!CREATE_OPTION_KEYS.includes(key)) {
+      const fix = key === 'shape' ? ` Fix: pass the shape as the second argument: ${op}(data, [2, 3], { dtype }).` : '';
+      throw new ValueError(`${op}: unknown option '${key.slice(0, 40)}'; valid options are ${CREATE_OPTION_KEYS.join(', ')}.${fix}`);
+    }
+  }
+  return options as CreateOptions;
+}
+
 /**
  * Creates a tensor from nested arrays, a typed array or a flat array.
- * With a typed array and no dtype, the dtype follows the array (Float32Array → float32, Int32Array → int32, ...).
- * A typed array of the requested dtype is used without copying.
+ *
+ *   tensor([[1, 2], [3, 4]])                       // float32, shape inferred: (2, 2)
+ *   tensor([[1, 2], [3, 4]], { dtype: 'int32' })   // options without a shape
+ *   tensor([1, 2, 3, 4], [2, 2], { dtype: 'int32' })
+ *   tensor(new Int32Array([1, 2, 3]))              // int32, shape (3,), no copy
+ *
+ * Without a shape, the shape is inferred from the nesting (a typed array is one-dimensional).
+ * With a typed array and no dtype, the dtype follows the array (Float32Array → float32, Int32Array → int32, ...);
+ * nested booleans give bool, other nested data float32. A typed array of the requested dtype is used without copying.
  */
-export function tensor(data: NestedArray | Storage | readonly number[], shape?: Shape, options: CreateOptions = {}): Tensor {
+export function tensor(data: NestedArray | Storage | readonly number[], options?: CreateOptions): Tensor;
+export function tensor(data: NestedArray | Storage | readonly number[], shape?: Shape, options?: CreateOptions): Tensor;
+export function tensor(data: NestedArray | Storage | readonly number[], shapeOrOptions?: Shape | CreateOptions, maybeOptions?: CreateOptions): Tensor {
+  let shape: Shape | undefined;
+  let options: CreateOptions;
+  if (shapeOrOptions === undefined || Array.isArray(shapeOrOptions)) {
+    shape = shapeOrOptions as Shape | undefined;
+    options = checkCreateOptions(maybeOptions, 'tensor');
+  } else if (typeof shapeOrOptions === 'object' && shapeOrOptions !== null && maybeOptions === undefined && !ArrayBuffer.isView(shapeOrOptions)) {
+    options = checkCreateOptions(shapeOrOptions, 'tensor');
+  } else {
+    throw new ShapeError(`tensor: the second argument must be a shape (an array of sizes, like [2, 3]) or an options object, received ${ArrayBuffer.isView(shapeOrOptions) ? 'a typed array' : shapeOrOptions === null ? 'null' : typeof shapeOrOptions}` +
+      `${maybeOptions !== undefined && !Array.isArray(shapeOrOptions) ? ' followed by options' : ''}. Fix: tensor(data), tensor(data, { dtype }) or tensor(data, [2, 3], { dtype }).`);
+  }
   let storage: Storage;
   let outShape: number[];
   if (ArrayBuffer.isView(data)) {

@@ -2,20 +2,34 @@
  * Tensor: a shape, a dtype and contiguous row-major storage in a typed array.
  *
  * Tensors are immutable in shape and never strided: a transpose is an op that
- * copies, and GEMM kernels take transpose flags instead. Ops live in src/ops
- * and attach their method forms (t.add(u), t.matmul(u), ...) to this class.
+ * copies, and GEMM kernels take transpose flags instead.
+ *
+ * This file is the bottom of the tensor stack and imports nothing above it. The
+ * methods that need a layer above (t.add(u), t.reshape(s), t.backward(), ...) are
+ * installed by src/ops/methods.ts, which every module that calls them imports
+ * (directly or through src/ops/index.ts); test/core/methods.test.ts checks that.
  *
  * Autograd: a tensor produced by a differentiable op from inputs that require
  * grad carries `gradFn`, the node that maps its gradient to its inputs'. See
- * src/autograd/engine.ts.
+ * src/autograd/node.ts (recording) and src/autograd/engine.ts (backward).
  */
 import { type DType, type Storage, DTYPES, alloc, dtypeOf, isFloat } from './dtype.js';
 import { type Shape, numel, assertValidShape } from './shape.js';
 import { DTypeError, ShapeError, ValueError, AutogradError, fmtShape } from '../errors.js';
-import type { GradFn } from '../autograd/node.js';
-import { backward as runBackward } from '../autograd/engine.js';
 
 export type NestedArray = number | boolean | NestedArray[];
+
+/**
+ * The autograd node of a tensor made by a differentiable op (src/autograd/node.ts records it).
+ * Declared here, beside the field that holds it, so the tensor layer needs nothing from autograd.
+ */
+export interface GradFn {
+  /** The op's name, for error messages and graph dumps. */
+  readonly name: string;
+  readonly inputs: readonly Tensor[];
+  /** Given d(loss)/d(output), returns d(loss)/d(input) for each input (null = no gradient). */
+  backward(grad: Tensor): (Tensor | null)[];
+}
 
 export class Tensor {
   readonly data: Storage;
@@ -110,14 +124,6 @@ export class Tensor {
       return out;
     };
     return build(0, 0);
-  }
-
-  /**
-   * Computes gradients of this tensor with respect to every leaf that requires grad.
-   * A scalar (one-element) tensor needs no argument; otherwise pass the upstream gradient.
-   */
-  backward(gradient?: Tensor): void {
-    runBackward(this, gradient);
   }
 
   /** A tensor sharing this storage, cut from the graph. */

@@ -15,8 +15,10 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { add, mul } from '../ops/elementwise.js';
+import { backward } from '../autograd/engine.js';
 import { ValueError } from '../errors.js';
 
+/** Adversarial training settings (FGSM when steps = 1, PGD otherwise). */
 export interface AdversarialOptions {
   /** Size of the perturbation (L∞ ball radius). */
   epsilon: number;
@@ -28,11 +30,20 @@ export interface AdversarialOptions {
   weight?: number;
 }
 
+/** An embedding module whose output can be perturbed: any nn.Module. */
 export interface HookableModule {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   registerForwardHook(fn: (m: any, args: unknown[], out: unknown) => unknown): { remove(): void };
 }
 
+/**
+ * Perturbs the outputs of the given embedding modules during `step` (see the file header).
+ * The Trainer builds one from its `adversarial` option; use it directly in a custom loop:
+ *
+ *   const adv = new AdversarialEmbedding([model.embed], { epsilon: 0.01 });
+ *   const loss = adv.step(() => lossOf(batch), 1, params);   // clean + adversarial passes
+ *   adv.remove();                                            // detach the hooks
+ */
 export class AdversarialEmbedding {
   private readonly handles: { remove(): void }[] = [];
   private mode: 'off' | 'capture' | 'perturb' = 'off';
@@ -75,7 +86,7 @@ export class AdversarialEmbedding {
     try {
       const loss = lossOf();
       const v = loss.item();
-      if (Number.isFinite(v)) mul(loss, scale).backward();
+      if (Number.isFinite(v)) backward(mul(loss, scale));
       return v;
     } finally {
       this.mode = 'off';

@@ -67,6 +67,7 @@ export function phonemeErrorRate(preds: readonly string[][], refs: readonly stri
   return total === 0 ? 0 : errors / total;
 }
 
+/** Precision, recall, F1 and support of one class (or of an average). */
 export interface ClassScores {
   precision: number;
   recall: number;
@@ -74,6 +75,7 @@ export interface ClassScores {
   support: number;
 }
 
+/** What classificationReport returns; formatClassificationReport prints it like scikit-learn. */
 export interface ClassificationReport {
   labels: number[];
   /** Display name of each label (targetNames, or the label as a string). */
@@ -90,6 +92,7 @@ export interface ClassificationReport {
   microIsAccuracy: boolean;
 }
 
+/** Options of classificationReport. */
 export interface ClassificationReportOptions {
   /** Labels to report, in order. Default: every label in yTrue or yPred, sorted. */
   labels?: number[];

@@ -25,10 +25,12 @@ import { join } from 'node:path';
 import type { Tensor } from '../tensor/tensor.js';
 import { Generator, getRngState, setRngState } from '../tensor/rng.js';
 import type { BatchIterator, BatchIteratorState } from '../data/batching.js';
-import type { Optimizer, OptimizerStateDict } from './optim/optimizer.js';
+import type { Optimizer } from './optim/optimizer.js';
+import type { OptimizerStateDict } from '../io/optimizer-state.js';
 import type { LRScheduler } from './optim/schedule.js';
 import { clipGradNorm, gradNorm } from './optim/clip.js';
 import { mul } from '../ops/elementwise.js';
+import { backward } from '../autograd/engine.js';
 import { saveCheckpoint, loadOptimizerState, loadTrainerState, loadCheckpoint, type CheckpointContents } from '../io/checkpoint.js';
 import { CheckpointError, NumericalError, ValueError } from '../errors.js';
 import { Progress } from './progress.js';
@@ -403,6 +405,6 @@ export class Trainer<B> {
 function backwardScaled(loss: Tensor, scale: number): number {
   const value = loss.item();
   if (!Number.isFinite(value)) return value;
-  (scale === 1 ? loss : mul(loss, scale)).backward();
+  backward(scale === 1 ? loss : mul(loss, scale));
   return value;
 }

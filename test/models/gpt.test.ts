@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { models, nn } from '../../src/index.ts';
 
-const cfg = { vocabSize: 13, blockSize: 16, nLayer: 2, nHead: 2, nEmbd: 16 };
+const cfg = { vocabSize: 13, maxLen: 16, numLayers: 2, numHeads: 2, dModel: 16 };
 const ids = (rows: number[][]): h.Tensor => h.tensor(rows, undefined, { dtype: 'int32' });
 
 for (const positional of ['learned', 'rope', 'alibi'] as const) {
   test(`GPT (${positional}): greedy generation on the KV cache equals argmax of full forwards`, () => {
     h.manualSeed(0);
-    const gpt = new models.GPT({ ...cfg, positional, nKvHead: 1 }).eval();
+    const gpt = new models.GPT({ ...cfg, positional, numKvHeads: 1 }).eval();
     const prompt = ids([[1, 2, 3], [4, 5, 6]]);
     const out = gpt.generate(prompt, { maxNewTokens: 5, temperature: 0 });
     assert.deepEqual(out.shape, [2, 8]);
@@ -41,8 +41,8 @@ test('sampling is seeded, honours topK, and the lm head is tied', () => {
   for (let i = 0; i < 50; i++) assert.ok([4, 3].includes(models.sampleRow([0, 1, 2, 5, 6], 1, 2, undefined, g)));
   assert.equal(models.sampleRow([0, 1, 9, 0], 1, undefined, 0.5, g), 2);
   assert.equal(gpt.lmHead.weight, gpt.wte.weight);
-  assert.throws(() => gpt.forward(ids([Array(17).fill(1)])), (e: Error) => e instanceof h.ShapeError && /blockSize=16/.test(e.message));
-  assert.throws(() => new models.GPT({ ...cfg, nHeads: 2 } as never), (e: Error) => e instanceof h.ConfigError && /nHead/.test(e.message));
+  assert.throws(() => gpt.forward(ids([Array(17).fill(1)])), (e: Error) => e instanceof h.ShapeError && /maxLen=16/.test(e.message));
+  assert.throws(() => new models.GPT({ ...cfg, nHeads: 2 } as never), (e: Error) => e instanceof h.ConfigError && /nHeads/.test(e.message) && /Valid keys: .*numHeads/.test(e.message));
 });
 
 test('RoPE is relative: q·k depends only on j − i', () => {
@@ -65,7 +65,7 @@ test('ALiBi slopes follow the paper for powers of two and not', () => {
 
 test('gradcheck: a GPT block in float64', () => {
   h.manualSeed(5);
-  const block = new models.GPTBlock({ ...models.GPT_DEFAULTS, vocabSize: 5, nEmbd: 4, nHead: 2, positional: 'rope' }).to('float64');
+  const block = new models.GPTBlock({ ...models.GPT_DEFAULTS, vocabSize: 5, dModel: 4, numHeads: 2, positional: 'rope' }).to('float64');
   const x = h.randn([1, 3, 4], { dtype: 'float64', requiresGrad: true });
   const r = h.gradcheck((xx) => block.forward(xx), [x, block.attn.kProj.weight]);
   assert.ok(r.ok, JSON.stringify(r));

@@ -70,6 +70,23 @@ test('LstmAttentionSeq2Seq: greedy decoding equals argmax of the teacher-forced 
   }
 });
 
+test('LstmAttentionSeq2Seq: a source\'s logits do not depend on the padding its batch added', () => {
+  h.manualSeed(4);
+  const m = new models.LstmAttentionSeq2Seq({ srcVocabSize: 10, tgtVocabSize: 8, embedDim: 8, hiddenSize: 12, numLayers: 2, dropout: 0 });
+  const tgt = ids([[1, 3, 4]]);
+  const alone = m.forward(ids([[3, 4, 5]]), tgt);
+  const padded = m.forward(ids([[3, 4, 5, 0, 0]]), tgt);
+  // in a batch with a longer source, in either order
+  const batched = m.forward(ids([[6, 7, 8, 9, 3], [3, 4, 5, 0, 0]]), ids([[1, 3, 4], [1, 3, 4]]));
+  const second = h.narrow(batched, 0, 1, 1);
+  for (let i = 0; i < alone.size; i++) {
+    assert.ok(Math.abs(alone.data[i] - padded.data[i]) < 1e-5, `padded ${i}`);
+    assert.ok(Math.abs(alone.data[i] - second.data[i]) < 1e-5, `batched ${i}`);
+  }
+  const g = m.greedyDecode(ids([[3, 4, 5, 0, 0], [6, 7, 8, 9, 3]]), { bos: 1, eos: 2, maxLen: 5 });
+  assert.deepEqual(g.tokens[0], m.greedyDecode(ids([[3, 4, 5]]), { bos: 1, eos: 2, maxLen: 5 }).tokens[0]);
+});
+
 for (const fusion of ['cross', 'concat'] as const) {
   test(`MultimodalFusion (${fusion}) classifies (text, image) pairs and trains`, () => {
     h.manualSeed(3);
@@ -88,7 +105,7 @@ test('every model round-trips through toConfig/fromConfig and rejects unknown ke
     [new models.EncoderClassifier({ vocabSize: 9, numClasses: 2, dModel: 8, numHeads: 2 }), models.EncoderClassifier.fromConfig],
     [new models.TokenTagger({ vocabSize: 9, numTags: 2, dModel: 8, numHeads: 2 }), models.TokenTagger.fromConfig],
     [new models.ViT({ numClasses: 3, dModel: 8, numHeads: 2 }), models.ViT.fromConfig],
-    [new models.GPT({ vocabSize: 9, nEmbd: 8, nHead: 2, nLayer: 1 }), models.GPT.fromConfig],
+    [new models.GPT({ vocabSize: 9, dModel: 8, numHeads: 2, numLayers: 1 }), models.GPT.fromConfig],
     [new models.LstmAttentionSeq2Seq({ srcVocabSize: 9, tgtVocabSize: 7, embedDim: 4, hiddenSize: 6 }), models.LstmAttentionSeq2Seq.fromConfig],
     [new models.MultimodalFusion({ vocabSize: 9, numClasses: 2, dModel: 8, numHeads: 2 }), models.MultimodalFusion.fromConfig],
   ];

@@ -17,7 +17,7 @@ import { prepareOutDir, readModelConfig, newRunId } from '../../io/checkpoint.js
 import { resolveTaskConfig } from '../../tasks/common.js';
 import { backendInfo } from '../../backend/registry.js';
 import { ConfigError } from '../../errors.js';
-import type { Command } from '../main.js';
+import type { Command } from './command.js';
 
 /** The demo's config: every key is a `heed train g2p` flag, so the run can be reproduced or lengthened. */
 export const DEMO_CONFIG = Object.freeze({

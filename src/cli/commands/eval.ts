@@ -5,7 +5,7 @@
 import { modelDirsArg, parseArgs } from '../args.js';
 import { evaluate } from '../../tasks/index.js';
 import { ConfigError } from '../../errors.js';
-import type { Command } from '../main.js';
+import type { Command } from './command.js';
 
 const FLAGS = { split: 'string', limit: 'string', beamSize: 'string', json: 'boolean' } as const;
 

@@ -6,7 +6,7 @@
 import { modelDirsArg, parseArgs } from '../args.js';
 import { loadPredictor } from '../../tasks/index.js';
 import { ConfigError, ValueError } from '../../errors.js';
-import type { Command } from '../main.js';
+import type { Command } from './command.js';
 
 const FLAGS = { nBest: 'string', attention: 'boolean', json: 'boolean' } as const;
 

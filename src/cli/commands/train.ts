@@ -13,7 +13,7 @@ import { TASKS, getTask } from '../../tasks/index.js';
 import { resolveTaskConfig } from '../../tasks/common.js';
 import { prepareOutDir, readModelConfig, newRunId } from '../../io/checkpoint.js';
 import { ConfigError } from '../../errors.js';
-import type { Command } from '../main.js';
+import type { Command } from './command.js';
 
 const FLAGS = { config: 'string', out: 'string', overwrite: 'boolean', resume: 'boolean', progress: 'string' } as const;
 

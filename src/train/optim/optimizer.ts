@@ -16,6 +16,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { CheckpointError, ValueError } from '../../errors.js';
+import type { OptimizerStateDict } from '../../io/optimizer-state.js';
 
 /** Something that owns named parameters (an nn.Module). */
 export interface HasNamedParameters {
@@ -58,14 +59,7 @@ function toNamed(list: NamedParams | readonly Tensor[], offset: number): [string
   return list.map((p, i) => (p instanceof Tensor ? [p.name ?? String(offset + i), p] : [p[0], p[1]]) as [string, Tensor]);
 }
 
-export interface OptimizerStateDict {
-  /** One entry per group: its hyper-parameters and the names of its parameters. */
-  paramGroups: { hyper: Record<string, number | boolean>; params: string[] }[];
-  /** Per-parameter buffers `<name>.<buffer>` → values. */
-  buffers: Record<string, { shape: number[]; data: Float32Array }>;
-  /** Per-parameter step counts (Adam), `<name>` → step. */
-  steps: Record<string, number>;
-}
+export type { OptimizerStateDict };
 
 export abstract class Optimizer<H extends Record<string, number | boolean>> {
   readonly paramGroups: ParamGroup<H>[] = [];

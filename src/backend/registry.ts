@@ -3,7 +3,7 @@
  *
  * Every kernel is declared once, by its spec (./specs, format in ./spec.ts): its name and
  * each argument's role, dtype and length rule. From the specs come the kernel table's
- * types (`KernelTable`, `Params<N>`), the native structs and checks (native/README.md),
+ * types (./table.ts: `KernelTable`, `Params<N>`), the native structs and checks (native/README.md),
  * and here the native calls and their fallbacks to the reference (./call.ts). The
  * TypeScript references in ./js implement every spec; the native backend (./native)
  * overrides any subset. Checked at load: spec names are unique, every spec has a
@@ -17,13 +17,13 @@
  */
 import * as js from './js/index.js';
 import * as specModule from './specs/index.js';
-import type { KernelName, KernelTable } from './specs/index.js';
+import type { KernelName, KernelTable } from './table.js';
 import type { KernelSpec } from './spec.js';
 import { nativeCall, type ObjectKernel } from './call.js';
 import { loadNative, type FlatKernel, type NativeLoad } from './native/load.js';
 import { BackendError } from '../errors.js';
 
-export type { KernelName, KernelTable, Params } from './specs/index.js';
+export type { KernelName, KernelTable, Params } from './table.js';
 export type BackendName = 'js' | 'native';
 
 export interface BackendInfo {

@@ -22,7 +22,7 @@
  *
  * References: FlashAttention-2 (Dao, 2023), section 3.1, for the backward formulas.
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 import { dropoutUniform } from './dropout-hash.js';
 
 /** Fills s[0..Lk) with the scores of query (b, h, i), −∞ where key j is disallowed. */

@@ -7,7 +7,7 @@
  * still written). Reduction (mean over non-ignored rows, ...) is the op's job.
  * logits (rows, classes), targets (rows), losses (rows), lse (rows).
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 
 export function crossEntropyForward({ logits, targets, losses, lse, rows, classes, ignoreIndex, labelSmoothing }: Params<'crossEntropyForward'>): void {
   for (let r = 0; r < rows; r++) {

@@ -5,7 +5,7 @@
  * so the mask is a pure function of (seed, i): the backward pass applies the same call to
  * the gradient instead of storing the mask.
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 import { lowbias32 } from './dropout-hash.js';
 
 export function dropout({ x, out, p, seed }: Params<'dropout'>): void {

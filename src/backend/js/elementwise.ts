@@ -4,7 +4,7 @@
  * Broadcasting is resolved by the caller (src/ops/broadcast.ts) into per-input
  * strides over the output shape, a stride of 0 meaning "repeat along this dim".
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 import { geluScalar, geluGradScalar, geluTanhScalar, geluTanhGradScalar, sigmoidScalar } from './scalar.js';
 
 export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6 } as const;

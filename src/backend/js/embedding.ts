@@ -2,7 +2,7 @@
  * Reference embedding lookup and its scatter-add gradient.
  * weight is (numEmbeddings, dim); indices are already range-checked by the op.
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 
 /** out[i, :] = weight[indices[i], :]. */
 export function embeddingForward({ weight, indices, out, dim }: Params<'embeddingForward'>): void {

@@ -11,7 +11,7 @@
  * bias has length n (added to every row) or is null.
  * activation: 0 = none, 1 = relu, 2 = gelu (erf form).
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 import { geluScalar } from './scalar.js';
 
 export const ACT_NONE = 0;

@@ -8,7 +8,7 @@
  * are exact int32 sums, so every backend gives the same integers:
  *   out_ij = sx_i · sw_j · Σ_c qx_ic · qw_jc + bias_j
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 
 /** Round half away from zero and clamp to [−127, 127]. */
 export function quantizeValue(x: number, invScale: number): number {

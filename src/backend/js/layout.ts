@@ -5,7 +5,7 @@
  * When the last dim stays last (splitting or merging attention heads), rows of that
  * dim are contiguous in both tensors and are copied as blocks.
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 export function permute({ x, out, shape, perm }: Params<'permute'>): void {
   const nd = shape.length;
   if (out.length === 0) return;

@@ -6,7 +6,7 @@
  *
  * The forward saves mean and rstd per row for the backward. weight/bias may be null.
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 
 export function layerNormForward({ x, weight, bias, y, mean, rstd, rows, cols, eps }: Params<'layerNormForward'>): void {
   for (let r = 0; r < rows; r++) {

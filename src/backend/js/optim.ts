@@ -6,7 +6,7 @@
  *   p ← p − lr · (m / (1 − β1^step)) / (sqrt(v / (1 − β2^step)) + eps)
  * step counts from 1.
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 export function adamwStep({ param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step }: Params<'adamwStep'>): void {
   const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
   for (let i = 0; i < param.length; i++) {

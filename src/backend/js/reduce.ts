@@ -3,7 +3,7 @@
  * the reduced axis has `size` elements, `inner` is the product of the dims after it.
  * Output is (outer, inner).
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 
 export const ReduceOp = { sum: 0, max: 1, min: 2 } as const;
 

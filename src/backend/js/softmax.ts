@@ -7,7 +7,7 @@
  * A row whose entries are all −∞ (a fully masked attention row) gives zeros for
  * softmax and −∞ for logSoftmax, where PyTorch gives NaN; see nn/attention/README.
  */
-import type { Params } from '../specs/index.js';
+import type { Params } from '../table.js';
 
 export function softmaxForward({ x, y, outer, size, inner, log }: Params<'softmaxForward'>): void {
   for (let o = 0; o < outer; o++) {

@@ -14,13 +14,3 @@ export { embeddingForward, embeddingBackward } from './embedding.js';
 export { permute, dropout } from './layout.js';
 export { crossEntropyForward, crossEntropyBackward } from './loss.js';
 export { adamwStep } from './optim.js';
-
-import type * as all from './index.js';
-import type { ParamsOf } from '../spec.js';
-
-/** Every kernel's name. */
-export type KernelName = keyof typeof all;
-/** The parameter object of kernel N, derived from its spec. */
-export type Params<N extends KernelName> = ParamsOf<(typeof all)[N]>;
-/** The table of every kernel: each takes its parameter object. */
-export type KernelTable = { readonly [N in KernelName]: (p: Params<N>) => void };

@@ -59,7 +59,7 @@ export type { BatchingOptions, BatchIteratorState, PaddedBatch } from './data/ba
 // directories (config.json + model.safetensors + vocabularies + optional optimizer state).
 export { readSafetensors, writeSafetensors, parseSafetensors, serializeSafetensors, toFloat32, toInt32 } from './io/safetensors.js';
 export type { RawTensor, RawTensorData, SafetensorsDType, SafetensorsFile } from './io/safetensors.js';
-export { saveCheckpoint, loadCheckpoint, readModelConfig, loadOptimizerState, loadTrainerState } from './io/checkpoint.js';
+export { saveCheckpoint, loadCheckpoint, readModelConfig, loadOptimizerState, loadTrainerState, recoverCheckpoint } from './io/checkpoint.js';
 export type { CheckpointContents, LoadedCheckpoint, ModelConfigFile } from './io/checkpoint.js';
 export type { OptimizerStateDict } from './io/optimizer-state.js';
 

@@ -14,9 +14,11 @@
  *   { "format": "heed.vocab", "version": 1, "tokens": ["<pad>", "<bos>", "<eos>", "<unk>", "'", "a", ...] }
  */
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 
 import { CheckpointError, IndexError, ValueError } from '../errors.js';
+import { FILE_LIMITS, readTextFileSync } from '../io/read-file.js';
+import { parseUntrustedJson, preview } from '../io/json.js';
 
 export const PAD_ID = 0;
 export const BOS_ID = 1;
@@ -63,14 +65,14 @@ export class Vocab {
   constructor(tokens: readonly string[]) {
     SPECIAL_TOKENS.forEach((s, i) => {
       if (tokens[i] !== s) {
-        throw new ValueError(`Vocab: tokens[${i}] must be '${s}' (ids 0..3 are ${SPECIAL_TOKENS.join(', ')}), received ${JSON.stringify(tokens[i])}. Fix: build with Vocab.fromTokens.`);
+        throw new ValueError(`Vocab: tokens[${i}] must be '${s}' (ids 0..3 are ${SPECIAL_TOKENS.join(', ')}), received ${preview(tokens[i])}. Fix: build with Vocab.fromTokens.`);
       }
     });
     this.tokens = Object.freeze([...tokens]);
     this.ids = new Map();
     this.tokens.forEach((t, i) => {
-      if (typeof t !== 'string') throw new ValueError(`Vocab: tokens[${i}] must be a string, received ${JSON.stringify(t)}.`);
-      if (this.ids.has(t)) throw new ValueError(`Vocab: token ${JSON.stringify(t)} appears twice (ids ${this.ids.get(t)} and ${i}).`);
+      if (typeof t !== 'string') throw new ValueError(`Vocab: tokens[${i}] must be a string, received ${preview(t)}.`);
+      if (this.ids.has(t)) throw new ValueError(`Vocab: token ${preview(t)} appears twice (ids ${this.ids.get(t)} and ${i}).`);
       this.ids.set(t, i);
     });
   }
@@ -110,7 +112,7 @@ export class Vocab {
     const symbols = typeof sequence === 'string' ? [...sequence] : sequence;
     const unknown = options.unknown ?? 'error';
     if (unknown !== 'error' && unknown !== 'unk') {
-      throw new ValueError(`Vocab.encode: option unknown must be 'error' or 'unk', received ${JSON.stringify(unknown)}.`);
+      throw new ValueError(`Vocab.encode: option unknown must be 'error' or 'unk', received ${preview(unknown)}.`);
     }
     const out = new Int32Array(symbols.length + (options.addBos ? 1 : 0) + (options.addEos ? 1 : 0));
     let k = 0;
@@ -123,8 +125,9 @@ export class Vocab {
     }
     if (options.addEos) out[k++] = EOS_ID;
     if (missing.length > 0 && unknown === 'error') {
-      const list = [...new Set(missing)].map((s) => JSON.stringify(s)).join(', ');
-      const input = typeof sequence === 'string' ? JSON.stringify(sequence) : JSON.stringify(symbols.join(' '));
+      const distinct = [...new Set(missing)];
+      const list = distinct.slice(0, 10).map((s) => preview(s, 20)).join(', ') + (distinct.length > 10 ? `, … (${distinct.length} in all)` : '');
+      const input = preview(typeof sequence === 'string' ? sequence : symbols.join(' '));
       throw new ValueError(
         `Vocab.encode: symbol(s) ${list} in input ${input} are not in the vocabulary (${this.size} tokens). ` +
           `Fix: pass { unknown: 'unk' } to map them to <unk>, or build the vocabulary from data that contains them.`,
@@ -158,13 +161,17 @@ export class Vocab {
     const fail = (what: string): never => {
       throw new CheckpointError(`Vocab.fromJSON: ${source}: ${what}`);
     };
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(`expected an object {format: 'heed.vocab', version: 1, tokens: [...]}, received ${JSON.stringify(json)?.slice(0, 80)}.`);
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) fail(`expected an object {format: 'heed.vocab', version: 1, tokens: [...]}, received ${preview(json)}.`);
     const j = json as Record<string, unknown>;
-    if (j.format !== 'heed.vocab') fail(`format must be 'heed.vocab', received ${JSON.stringify(j.format)}.`);
-    if (j.version !== 1) fail(`version must be 1, received ${JSON.stringify(j.version)}. Fix: upgrade heed to read newer vocabulary files.`);
-    if (!Array.isArray(j.tokens) || !j.tokens.every((t) => typeof t === 'string')) fail('tokens must be an array of strings.');
+    const own = (k: string): unknown => (Object.hasOwn(j, k) ? j[k] : undefined);
+    if (own('format') !== 'heed.vocab') fail(`format must be 'heed.vocab', received ${preview(own('format'))}.`);
+    if (own('version') !== 1) fail(`version must be 1, received ${preview(own('version'))}. Fix: upgrade heed to read newer vocabulary files.`);
+    const tokens = own('tokens');
+    if (!Array.isArray(tokens)) fail(`tokens must be an array of strings, received ${preview(tokens)}.`);
+    const bad = (tokens as unknown[]).findIndex((t) => typeof t !== 'string');
+    if (bad >= 0) fail(`tokens must be an array of strings; tokens[${bad}] is ${preview((tokens as unknown[])[bad])}.`);
     try {
-      return new Vocab(j.tokens as string[]);
+      return new Vocab(tokens as string[]);
     } catch (err) {
       return fail((err as Error).message);
     }
@@ -177,20 +184,15 @@ export class Vocab {
     renameSync(tmp, path);
   }
 
-  /** Reads a vocabulary file; a missing, non-JSON or malformed file throws CheckpointError. */
+  /**
+   * Reads a vocabulary file; a missing, non-JSON or malformed file throws CheckpointError, and so
+   * does anything but a regular file of at most FILE_LIMITS.vocab bytes (see io/read-file.ts).
+   */
   static load(path: string): Vocab {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new CheckpointError(`Vocab.load: cannot read '${path}': ${(err as Error).message}`);
+    if (typeof path !== 'string' || path === '') {
+      throw new CheckpointError(`Vocab.load: expected the path of a vocabulary file, received ${preview(path)}. Fix: check that the model directory's config.json names its vocabulary files (or retrain).`);
     }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      throw new CheckpointError(`Vocab.load: '${path}' is not valid JSON (${(err as Error).message}).`);
-    }
-    return Vocab.fromJSON(json, path);
+    const text = readTextFileSync(path, { what: 'vocabulary', maxBytes: FILE_LIMITS.vocab });
+    return Vocab.fromJSON(parseUntrustedJson(text, path, 'vocabulary'), path);
   }
 }

@@ -9,20 +9,34 @@
  *   optimizer.safetensors  optional: optimizer buffers; metadata holds groups and step counts
  *   trainer_state.json     optional: step, epoch, RNG state, batch-iterator state, best metric, schedule
  *
- * Saving is atomic: everything is written to a temporary sibling directory, flushed, and renamed
- * over the target (the old directory is moved aside first and removed after). A crash leaves the old
- * checkpoint or the new one. Loading validates every file and throws CheckpointError naming the file
- * and the fix; it never executes anything from the directory.
+ * Saving is atomic and recoverable. A save of `<parent>/<name>` goes through sibling directories
+ * whose names say how far it got:
+ *
+ *   .<name>.tmp-<pid>-<id>   being written (incomplete)
+ *   .<name>.new-<pid>-<id>   written and flushed (complete), about to replace <name>
+ *   .<name>.old-<pid>-<id>   the previous <name>, moved aside (complete), removed last
+ *
+ * so the steps are: write tmp → rename tmp to new → rename <name> to old → rename new to <name>
+ * → remove old. A process killed at any point leaves <name> or a complete copy beside it, and
+ * recoverCheckpoint (run by every save and by resume) finishes the swap with the newest complete
+ * copy (new, else old) and removes the leftovers.
+ *
+ * Loading validates every file and throws CheckpointError naming the file and the fix; it never
+ * executes anything from the directory. Files are read through read-file.ts (regular files of a
+ * bounded size only), weights must be finite, and names from files are looked up as own keys only.
  *
  * `runId` identifies the training run that made a directory. Saving into a directory that holds a
  * different run's model is refused unless `overwrite` is set (see assertWritableOut).
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile, readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Tensor } from '../tensor/tensor.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
+import { FILE_LIMITS, readTextFileSync } from './read-file.js';
+import { writeFileDurable } from './write-file.js';
+import { parseUntrustedJson, preview, quoteName } from './json.js';
 import { CheckpointError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { OptimizerStateDict } from './optimizer-state.js';
@@ -75,18 +89,99 @@ function rawF32(t: Tensor): RawTensor {
   return { dtype: 'F32', shape: [...t.shape], data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>) };
 }
 
-/** Saves a checkpoint directory atomically (temporary sibling directory + rename). */
+/** Flushes a directory's entries (the renames in it); best effort where directories cannot be opened. */
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r').catch(() => null);
+  if (fh === null) return;
+  try {
+    await fh.sync().catch(() => undefined);
+  } finally {
+    await fh.close();
+  }
+}
+
+const STAGES = ['tmp', 'new', 'old'] as const;
+type Stage = (typeof STAGES)[number];
+
+function stagePath(target: string, stage: Stage): string {
+  return join(dirname(target), `.${basename(target)}.${stage}-${process.pid}-${randomBytes(4).toString('hex')}`);
+}
+
+/** Whether a process with this id is running (and is not this one, whose saves are sequential). */
+function otherProcessAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Finishes a save of `dir` that a killed process left half done, and removes stale staging
+ * directories (see the file header). When `dir` is missing or a complete newer copy sits beside
+ * it, the newest complete copy becomes `dir`. Directories of another live process's save are left
+ * alone. Returns the path of the copy it promoted, or null.
+ */
+export async function recoverCheckpoint(dir: string): Promise<string | null> {
+  const target = resolve(dir);
+  const parent = dirname(target);
+  const prefix = `.${basename(target)}.`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const found: Record<Stage, { path: string; mtimeMs: number }[]> = { tmp: [], new: [], old: [] };
+  for (const name of names) {
+    if (!name.startsWith(prefix)) continue;
+    // heed 0.1 named its stages .<name>.tmp-<pid>-<id> (complete once a '.old' sibling exists) and .<name>.tmp-<pid>-<id>.old.
+    const m = /^(tmp|new|old)-(\d+)-[0-9a-f]+(\.old)?$/.exec(name.slice(prefix.length));
+    if (m === null || otherProcessAlive(Number(m[2]))) continue;
+    let stage = m[1] as Stage;
+    if (stage === 'tmp' && m[3] !== undefined) stage = 'old';
+    else if (stage === 'tmp' && names.includes(`${name}.old`)) stage = 'new';
+    const path = join(parent, name);
+    const st = await stat(path).catch(() => null);
+    if (st !== null) found[stage].push({ path, mtimeMs: st.mtimeMs });
+  }
+  const newest = (list: { path: string; mtimeMs: number }[]) => [...list].sort((a, b) => b.mtimeMs - a.mtimeMs)[0]?.path ?? null;
+  let promoted: string | null = null;
+  const complete = newest(found.new);
+  if (complete !== null) {
+    // A save got as far as a complete copy: finish it (this copy is newer than dir).
+    if (existsSync(target)) {
+      const aside = stagePath(target, 'old');
+      await rename(target, aside);
+      found.old.push({ path: aside, mtimeMs: 0 });
+    }
+    await rename(complete, target);
+    promoted = complete;
+  } else if (!existsSync(target)) {
+    // dir is gone and only a moved-aside copy is left (heed 0.1 killed mid-swap): take it back.
+    promoted = newest(found.old);
+    if (promoted !== null) await rename(promoted, target);
+  }
+  for (const stage of STAGES) {
+    for (const { path } of found[stage]) if (path !== promoted) await rm(path, { recursive: true, force: true });
+  }
+  if (promoted !== null) await syncDir(parent);
+  return promoted;
+}
+
+/**
+ * Saves a checkpoint directory atomically and recoverably (see the file header). Saves of one
+ * directory must not run concurrently within a process (the Trainer awaits each).
+ */
 export async function saveCheckpoint(dir: string, c: CheckpointContents): Promise<void> {
   const target = resolve(dir);
   await mkdir(dirname(target), { recursive: true });
-  const tmp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await recoverCheckpoint(target);
+  const tmp = stagePath(target, 'tmp');
   await mkdir(tmp);
   try {
     const files: Record<string, string> = {};
     for (const [role, f] of Object.entries(c.files ?? {})) {
-      if (f.name.includes('/') || f.name.startsWith('.')) throw new CheckpointError(`saveCheckpoint: file name '${f.name}' for '${role}' must be a plain file name.`);
+      if (!isPlainFileName(f.name)) throw new CheckpointError(`saveCheckpoint: file name ${quoteName(f.name)} for '${role}' must be a plain file name.`);
       files[role] = f.name;
-      await writeFile(join(tmp, f.name), JSON.stringify(f.json, null, 1) + '\n');
+      await writeFileDurable(join(tmp, f.name), JSON.stringify(f.json, null, 1) + '\n');
     }
     const weights: Record<string, RawTensor> = {};
     for (const [name, t] of Object.entries(c.weights)) weights[name] = rawF32(t);
@@ -99,35 +194,41 @@ export async function saveCheckpoint(dir: string, c: CheckpointContents): Promis
         steps: JSON.stringify(c.optimizer.steps),
       });
     }
-    if (c.trainerState !== undefined) await writeFile(join(tmp, TRAINER_STATE_FILE), JSON.stringify(c.trainerState) + '\n');
+    if (c.trainerState !== undefined) await writeFileDurable(join(tmp, TRAINER_STATE_FILE), JSON.stringify(c.trainerState) + '\n');
     const cfg: ModelConfigFile = { format: 'heed.model', version: 1, task: c.task, runId: c.runId, heedVersion: VERSION, config: c.config, files };
-    await writeFile(join(tmp, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n');
-    // Swap: old → aside, tmp → target, remove aside.
-    let aside: string | null = null;
-    if (existsSync(target)) {
-      aside = `${tmp}.old`;
-      await rename(target, aside);
-    }
-    await rename(tmp, target);
-    if (aside !== null) await rm(aside, { recursive: true, force: true });
+    await writeFileDurable(join(tmp, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n');
+    await syncDir(tmp);
   } catch (err) {
     await rm(tmp, { recursive: true, force: true });
     throw err;
   }
+  // The swap. From here on a kill leaves a complete copy that recoverCheckpoint promotes.
+  const complete = stagePath(target, 'new');
+  await rename(tmp, complete);
+  let aside: string | null = null;
+  if (existsSync(target)) {
+    aside = stagePath(target, 'old');
+    await rename(target, aside);
+  }
+  try {
+    await rename(complete, target);
+  } catch (err) {
+    if (aside !== null) await rename(aside, target).catch(() => undefined);
+    throw err;
+  }
+  await syncDir(dirname(target));
+  if (aside !== null) await rm(aside, { recursive: true, force: true });
 }
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new CheckpointError(`${path}: cannot read the ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Fix: point to a directory written by 'heed train', or retrain.`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new CheckpointError(`${path}: the ${what} is not valid JSON (${(err as Error).message}). The file is corrupt; retrain or restore it.`);
-  }
+/** A file name config.json may point to: no directories, no hidden or special names. */
+function isPlainFileName(name: unknown): name is string {
+  return typeof name === 'string' && name !== '' && name.length <= 255 && !/[\/\\\0]/.test(name) && !name.startsWith('.');
+}
+
+/** Reads a small JSON file of a checkpoint directory (bounded, regular file, no duplicate keys). */
+function readJson(path: string, what: string, maxBytes: number): unknown {
+  const text = readTextFileSync(path, { what, maxBytes });
+  return parseUntrustedJson(text, path, what);
 }
 
 /** Reads and checks config.json only (cheap; used to route a directory to its task). */
@@ -139,46 +240,73 @@ export function readModelConfig(dir: string): ModelConfigFile {
   if (!existsSync(path)) {
     throw new CheckpointError(`${path}: missing. '${dir}' is not a heed model directory (expected ${CONFIG_FILE} and ${WEIGHTS_FILE}). Fix: pass the --out directory of 'heed train'.`);
   }
-  const j = readJson(path, 'model config') as Partial<ModelConfigFile> | null;
+  const j = readJson(path, 'model config', FILE_LIMITS.config) as Partial<ModelConfigFile> | null;
   const bad = (what: string): never => {
     throw new CheckpointError(`${path}: ${what} Fix: this file was not written by heed or was edited; retrain or restore it.`);
   };
   if (j === null || typeof j !== 'object' || Array.isArray(j)) return bad('expected a JSON object.');
-  if (j.format !== 'heed.model') bad(`format is ${JSON.stringify(j.format)}, expected "heed.model".`);
-  if (j.version !== 1) bad(`version is ${JSON.stringify(j.version)}, expected 1.`);
-  if (typeof j.task !== 'string' || j.task === '') bad(`task is ${JSON.stringify(j.task)}, expected a task name such as "g2p".`);
+  if (j.format !== 'heed.model') bad(`format is ${preview(j.format)}, expected "heed.model".`);
+  if (j.version !== 1) bad(`version is ${preview(j.version)}, expected 1.`);
+  if (typeof j.task !== 'string' || j.task === '') bad(`task is ${preview(j.task)}, expected a task name such as "g2p".`);
+  if (j.runId !== undefined && typeof j.runId !== 'string') bad(`runId is ${preview(j.runId)}, expected the id string of the training run.`);
   if (j.config === null || typeof j.config !== 'object' || Array.isArray(j.config)) bad('config must be an object.');
   if (j.files === null || typeof j.files !== 'object' || Array.isArray(j.files)) bad('files must be an object.');
-  return j as ModelConfigFile;
+  for (const [role, name] of Object.entries(j.files as Record<string, unknown>)) {
+    if (!isPlainFileName(name)) bad(`files[${quoteName(role)}] is ${preview(name)}, expected a plain file name inside the directory (no '/', not hidden).`);
+  }
+  // Null-prototype copy: a role named 'constructor' or '__proto__' is looked up as an ordinary key.
+  return { ...(j as ModelConfigFile), files: Object.assign(Object.create(null) as Record<string, string>, j.files) };
 }
 
 /**
- * Loads and validates a model directory: config.json, model.safetensors (float32 only) and the
+ * Throws a CheckpointError naming the tensor and the first bad element unless every value is finite.
+ * NaN or ±Inf weights would load and serve confident wrong answers.
+ */
+function assertFiniteTensor(path: string, name: string, data: Float32Array): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new CheckpointError(`${path}: tensor ${quoteName(name)} holds ${data[i]} at flat index ${i}; weights must be finite. The file is corrupt or training diverged; restore it or retrain.`);
+    }
+  }
+}
+
+/**
+ * Reads a safetensors file of float32 tensors (weights or optimizer buffers): a regular file of
+ * bounded size, every tensor F32 and finite. The result has a null prototype.
+ */
+async function readFloat32Tensors(path: string, what: string): Promise<{ tensors: Record<string, RawTensor & { data: Float32Array }>; metadata: Record<string, string> }> {
+  const st = await readSafetensors(path);
+  for (const [name, t] of Object.entries(st.tensors)) {
+    if (t.dtype !== 'F32') {
+      throw new CheckpointError(`${path}: tensor ${quoteName(name)} has dtype ${t.dtype}, expected F32 (heed stores float32 ${what}). Fix: convert the checkpoint to float32 or retrain.`);
+    }
+    assertFiniteTensor(path, name, t.data as Float32Array);
+  }
+  return st as { tensors: Record<string, RawTensor & { data: Float32Array }>; metadata: Record<string, string> };
+}
+
+/**
+ * Loads and validates a model directory: config.json, model.safetensors (float32, finite) and the
  * files config.json names. `expectedTask` rejects a directory trained for another task.
  */
 export async function loadCheckpoint(dir: string, expectedTask?: string): Promise<LoadedCheckpoint> {
   const cfg = readModelConfig(dir);
   if (expectedTask !== undefined && cfg.task !== expectedTask) {
-    throw new CheckpointError(`${join(dir, CONFIG_FILE)}: this is a '${cfg.task}' model, expected a '${expectedTask}' model. Fix: use a directory trained with 'heed train ${expectedTask}', or run the '${cfg.task}' task on it.`);
+    throw new CheckpointError(`${join(dir, CONFIG_FILE)}: this is a ${quoteName(cfg.task)} model, expected a '${expectedTask}' model. Fix: use a directory trained with 'heed train ${expectedTask}', or run the ${quoteName(cfg.task)} task on it.`);
   }
-  const files: Record<string, string> = {};
+  const files: Record<string, string> = Object.create(null);
   for (const [role, name] of Object.entries(cfg.files)) {
-    const p = join(dir, String(name));
-    if (typeof name !== 'string' || name.includes('/') || !existsSync(p)) {
-      throw new CheckpointError(`${p}: missing (config.json names it as the '${role}' file). Fix: restore the file or retrain the model.`);
+    const p = join(dir, name);
+    if (!existsSync(p)) {
+      throw new CheckpointError(`${p}: missing (config.json names it as the ${quoteName(role)} file). Fix: restore the file or retrain the model.`);
     }
     files[role] = p;
   }
   const wpath = join(dir, WEIGHTS_FILE);
   if (!existsSync(wpath)) throw new CheckpointError(`${wpath}: missing. Fix: restore the weights file or retrain the model.`);
-  const st = await readSafetensors(wpath);
-  const weights: Record<string, Tensor> = {};
-  for (const [name, t] of Object.entries(st.tensors)) {
-    if (t.dtype !== 'F32') {
-      throw new CheckpointError(`${wpath}: tensor '${name}' has dtype ${t.dtype}, expected F32 (heed stores float32 weights). Fix: convert the checkpoint to float32 or retrain.`);
-    }
-    weights[name] = new Tensor(t.data as Float32Array, t.shape);
-  }
+  const st = await readFloat32Tensors(wpath, 'weights');
+  const weights: Record<string, Tensor> = Object.create(null);
+  for (const [name, t] of Object.entries(st.tensors)) weights[name] = new Tensor(t.data, t.shape);
   return { dir, task: cfg.task, runId: cfg.runId, config: cfg.config, files, weights };
 }
 
@@ -186,35 +314,25 @@ export async function loadCheckpoint(dir: string, expectedTask?: string): Promis
 export async function loadOptimizerState(dir: string): Promise<OptimizerStateDict> {
   const path = join(dir, OPTIMIZER_FILE);
   if (!existsSync(path)) throw new CheckpointError(`${path}: missing; the directory holds no optimizer state to resume from. Fix: resume from the run's 'last' checkpoint, or train without --resume.`);
-  const st = await readSafetensors(path);
-  let paramGroups: OptimizerStateDict['paramGroups'];
-  let steps: OptimizerStateDict['steps'];
-  try {
-    paramGroups = JSON.parse(st.metadata.paramGroups);
-    steps = JSON.parse(st.metadata.steps);
-  } catch {
-    throw new CheckpointError(`${path}: metadata 'paramGroups'/'steps' missing or not JSON. The file is corrupt; train without --resume.`);
-  }
-  const buffers: OptimizerStateDict['buffers'] = {};
-  for (const [k, t] of Object.entries(st.tensors)) {
-    if (t.dtype !== 'F32') throw new CheckpointError(`${path}: tensor '${k}' has dtype ${t.dtype}, expected F32.`);
-    buffers[k] = { shape: t.shape, data: t.data as Float32Array };
-  }
+  const st = await readFloat32Tensors(path, 'optimizer buffers');
+  const meta = (key: string): unknown => {
+    if (!Object.hasOwn(st.metadata, key)) throw new CheckpointError(`${path}: metadata '${key}' is missing. The file is corrupt; train without --resume.`);
+    return parseUntrustedJson(st.metadata[key], `${path}: metadata '${key}'`, 'value');
+  };
+  const paramGroups = meta('paramGroups') as OptimizerStateDict['paramGroups'];
+  const steps = meta('steps') as OptimizerStateDict['steps'];
+  const buffers: OptimizerStateDict['buffers'] = Object.create(null);
+  for (const [k, t] of Object.entries(st.tensors)) buffers[k] = { shape: t.shape, data: t.data };
   return { paramGroups, buffers, steps };
 }
 
 export async function loadTrainerState(dir: string): Promise<Record<string, unknown>> {
   const path = join(dir, TRAINER_STATE_FILE);
-  const text = await readFile(path, 'utf8').catch(() => {
-    throw new CheckpointError(`${path}: missing; nothing to resume from. Fix: train without --resume.`);
-  });
-  try {
-    const j = JSON.parse(text);
-    if (j === null || typeof j !== 'object') throw new Error('not an object');
-    return j;
-  } catch (err) {
-    throw new CheckpointError(`${path}: not valid JSON (${(err as Error).message}). The file is corrupt; train without --resume.`);
+  const j = readJson(path, 'trainer state', FILE_LIMITS.trainerState);
+  if (j === null || typeof j !== 'object' || Array.isArray(j)) {
+    throw new CheckpointError(`${path}: expected a JSON object, received ${preview(j)}. The file is corrupt; train without --resume.`);
   }
+  return j as Record<string, unknown>;
 }
 
 /** Files a training run writes into its --out directory; a directory holding only these is ours. */

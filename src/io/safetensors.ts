@@ -11,7 +11,8 @@
  *
  * Reading validates everything the reference implementation (safetensors/src/tensor.rs) does,
  * and a little more: header size ≤ 100 MB and ≤ file size − 8; valid UTF-8; a JSON object;
- * the schema of every entry; known dtypes; shapes of non-negative integers;
+ * the schema of every entry; no tensor name twice (JSON.parse would keep the last silently);
+ * known dtypes; shapes of non-negative integers;
  * end − begin == numel × itemsize; and, after sorting entries by offset, a buffer tiled
  * exactly: first begin is 0, each begin equals the previous end (no gap, no overlap),
  * the last end equals the buffer length (no truncation, no trailing bytes).
@@ -28,12 +29,15 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { rename, unlink } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 
 import { CheckpointError, DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { bfloat16ToFloat32, float16ToFloat32 } from './float16.js';
+import { parseUntrustedJson, preview, quoteName } from './json.js';
+import { FILE_LIMITS, readRegularFile } from './read-file.js';
+import { writeFileDurable } from './write-file.js';
 
 export type SafetensorsDType =
   | 'F64' | 'F32' | 'F16' | 'BF16'
@@ -53,6 +57,10 @@ export interface RawTensor {
   data: RawTensorData;
 }
 
+/**
+ * A parsed file. Both records have a null prototype, so a tensor named '__proto__' or
+ * 'constructor' is an ordinary key and a lookup never falls through to Object.prototype.
+ */
 export interface SafetensorsFile {
   tensors: Record<string, RawTensor>;
   metadata: Record<string, string>;
@@ -120,7 +128,8 @@ export function serializeSafetensors(tensors: Record<string, RawTensor>, metadat
     return byRank !== 0 ? byRank : a < b ? -1 : a > b ? 1 : 0;
   });
 
-  const header: Record<string, unknown> = {};
+  // Null prototype: a tensor named '__proto__' is stored as a key, not taken as the prototype.
+  const header: Record<string, unknown> = Object.create(null);
   if (metadata !== undefined && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const name of names) {
@@ -151,13 +160,13 @@ export function serializeSafetensors(tensors: Record<string, RawTensor>, metadat
 }
 
 function checkTensorForWrite(name: string, t: RawTensor): void {
-  const where = `serializeSafetensors: tensor '${name}'`;
+  const where = `serializeSafetensors: tensor ${quoteName(name)}`;
   if (name === '__metadata__') throw new ValueError(`${where}: the name '__metadata__' is reserved for metadata. Fix: rename the tensor.`);
   if (t === null || typeof t !== 'object') throw new ValueError(`${where}: expected a {dtype, shape, data} object, received ${String(t)}.`);
-  const spec = DTYPES[t.dtype as SafetensorsDType];
-  if (spec === undefined) throw new DTypeError(`${where}: unknown dtype ${JSON.stringify(t.dtype)}; expected one of ${KNOWN_DTYPES}.`);
+  if (typeof t.dtype !== 'string' || !Object.hasOwn(DTYPES, t.dtype)) throw new DTypeError(`${where}: unknown dtype ${preview(t.dtype)}; expected one of ${KNOWN_DTYPES}.`);
+  const spec = DTYPES[t.dtype];
   if (!Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    throw new ShapeError(`${where}: shape must be an array of non-negative integers, received ${JSON.stringify(t.shape)}.`);
+    throw new ShapeError(`${where}: shape must be an array of non-negative integers, received ${preview(t.shape)}.`);
   }
   if (!(t.data instanceof spec.ctor)) {
     const got = (t.data as object | undefined)?.constructor?.name ?? typeof t.data;
@@ -171,7 +180,7 @@ function checkTensorForWrite(name: string, t: RawTensor): void {
 
 function checkMetadataForWrite(metadata: Record<string, string>): void {
   if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) {
-    throw new ValueError(`serializeSafetensors: metadata must be an object of string values, received ${JSON.stringify(metadata)}.`);
+    throw new ValueError(`serializeSafetensors: metadata must be an object of string values, received ${preview(metadata)}.`);
   }
   for (const [k, v] of Object.entries(metadata)) {
     if (typeof v !== 'string') {
@@ -189,13 +198,7 @@ export async function writeSafetensors(path: string, tensors: Record<string, Raw
   const bytes = serializeSafetensors(tensors, metadata);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    const fh = await open(tmp, 'wx');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await writeFileDurable(tmp, bytes);
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
@@ -240,15 +243,10 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
     return fail('header is not valid UTF-8. The file is corrupt or not safetensors.');
   }
   if (!text.startsWith('{')) fail(`header must start with '{' (a JSON object), received ${JSON.stringify(text.slice(0, 20))}.`);
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (err) {
-    return fail(`header is not valid JSON (${(err as Error).message}).`);
-  }
+  const header = parseUntrustedJson(text, `parseSafetensors: ${source}`, 'header');
   if (header === null || typeof header !== 'object' || Array.isArray(header)) fail('header JSON must be an object of tensor entries.');
 
-  let metadata: Record<string, string> = {};
+  let metadata: Record<string, string> = Object.create(null);
   const entries: HeaderEntry[] = [];
   for (const [name, value] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') metadata = parseMetadata(value, fail);
@@ -259,7 +257,7 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
   const dataLen = bytes.length - dataStart;
   checkTiling(entries, dataLen, fail);
 
-  const tensors: Record<string, RawTensor> = {};
+  const tensors: Record<string, RawTensor> = Object.create(null);
   for (const e of entries) {
     // Copy into a fresh, aligned ArrayBuffer (a Node Buffer's slice() would share the file's memory).
     const copy = new Uint8Array(e.end - e.begin);
@@ -270,35 +268,35 @@ export function parseSafetensors(bytes: Uint8Array, source = '<buffer>'): Safete
 }
 
 function parseMetadata(value: unknown, fail: (what: string) => never): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`__metadata__ must be an object of strings, received ${JSON.stringify(value)}.`);
-  const out: Record<string, string> = {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) fail(`__metadata__ must be an object of strings, received ${preview(value)}.`);
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof v !== 'string') fail(`__metadata__['${k}'] must be a string, received ${JSON.stringify(v)}.`);
+    if (typeof v !== 'string') fail(`__metadata__[${quoteName(k)}] must be a string, received ${preview(v)}.`);
     out[k] = v as string;
   }
   return out;
 }
 
 function parseEntry(name: string, value: unknown, fail: (what: string) => never): HeaderEntry {
-  const where = `tensor '${name}'`;
+  const where = `tensor ${quoteName(name)}`;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    fail(`${where}: entry must be an object {dtype, shape, data_offsets}, received ${JSON.stringify(value)}.`);
+    fail(`${where}: entry must be an object {dtype, shape, data_offsets}, received ${preview(value)}.`);
   }
   const v = value as Record<string, unknown>;
   const extra = Object.keys(v).filter((k) => k !== 'dtype' && k !== 'shape' && k !== 'data_offsets');
-  if (extra.length > 0) fail(`${where}: unexpected key(s) ${extra.join(', ')}; an entry has exactly dtype, shape, data_offsets.`);
+  if (extra.length > 0) fail(`${where}: unexpected key(s) ${extra.slice(0, 5).map((k) => (k.length > 40 ? `${k.slice(0, 40)}…` : k)).join(', ')}${extra.length > 5 ? ', …' : ''}; an entry has exactly dtype, shape, data_offsets.`);
 
   const dtype = v.dtype;
-  if (typeof dtype !== 'string' || !(dtype in DTYPES)) {
-    fail(`${where}: unknown or unsupported dtype ${JSON.stringify(dtype)}; expected one of ${KNOWN_DTYPES}.`);
+  if (typeof dtype !== 'string' || !Object.hasOwn(DTYPES, dtype)) {
+    fail(`${where}: unknown or unsupported dtype ${preview(dtype)}; expected one of ${KNOWN_DTYPES}.`);
   }
   const shape = v.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`${where}: shape must be an array of non-negative integers, received ${JSON.stringify(shape)}.`);
+    fail(`${where}: shape must be an array of non-negative integers, received ${preview(shape)}.`);
   }
   const offsets = v.data_offsets;
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)) {
-    fail(`${where}: data_offsets must be [begin, end] of non-negative integers, received ${JSON.stringify(offsets)}.`);
+    fail(`${where}: data_offsets must be [begin, end] of non-negative integers, received ${preview(offsets)}.`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) fail(`${where}: data_offsets [${begin}, ${end}] are reversed (end < begin).`);
@@ -307,7 +305,7 @@ function parseEntry(name: string, value: unknown, fail: (what: string) => never)
   const itemsize = DTYPES[dtype as SafetensorsDType].ctor.BYTES_PER_ELEMENT;
   if (!Number.isSafeInteger(numel * itemsize) || end - begin !== numel * itemsize) {
     fail(
-      `${where}: shape ${fmtShape(shape as number[])} of ${dtype} needs ${numel} × ${itemsize} = ${numel * itemsize} bytes, ` +
+      `${where}: shape ${preview(shape)} of ${dtype} needs ${numel} × ${itemsize} = ${numel * itemsize} bytes, ` +
         `but data_offsets [${begin}, ${end}] span ${end - begin}.`,
     );
   }
@@ -320,23 +318,22 @@ function checkTiling(entries: HeaderEntry[], dataLen: number, fail: (what: strin
   let expected = 0;
   let previous = '(start of data)';
   for (const e of sorted) {
-    if (e.begin > expected) fail(`gap in the data buffer: bytes [${expected}, ${e.begin}) between ${previous} and tensor '${e.name}' belong to no tensor.`);
-    if (e.begin < expected) fail(`tensor '${e.name}' data_offsets [${e.begin}, ${e.end}] overlap ${previous}, which ends at ${expected}.`);
+    if (e.begin > expected) fail(`gap in the data buffer: bytes [${expected}, ${e.begin}) between ${previous} and tensor ${quoteName(e.name)} belong to no tensor.`);
+    if (e.begin < expected) fail(`tensor ${quoteName(e.name)} data_offsets [${e.begin}, ${e.end}] overlap ${previous}, which ends at ${expected}.`);
     expected = e.end;
-    previous = `tensor '${e.name}'`;
+    previous = `tensor ${quoteName(e.name)}`;
   }
   if (expected > dataLen) fail(`tensors need ${expected} data bytes but the file holds ${dataLen}. The file is truncated.`);
   if (expected < dataLen) fail(`${dataLen - expected} trailing bytes after the last tensor (data ends at ${expected}, file data is ${dataLen} bytes). The file is corrupt.`);
 }
 
-/** Reads and validates a safetensors file (see parseSafetensors). */
-export async function readSafetensors(path: string): Promise<SafetensorsFile> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new CheckpointError(`readSafetensors: cannot read '${path}': ${(err as Error).message}`);
-  }
+/**
+ * Reads and validates a safetensors file (see parseSafetensors). The path must name a regular
+ * file of at most `maxBytes` (default FILE_LIMITS.weights, 2 GiB); devices, pipes and directories
+ * are refused before anything is read (see read-file.ts).
+ */
+export async function readSafetensors(path: string, options: { maxBytes?: number } = {}): Promise<SafetensorsFile> {
+  const bytes = await readRegularFile(path, { what: 'safetensors file', maxBytes: options.maxBytes ?? FILE_LIMITS.weights });
   return parseSafetensors(bytes, path);
 }
 

@@ -16,6 +16,7 @@
  */
 import { Module } from '../nn/module.js';
 import { ConfigError } from '../errors.js';
+import { preview, quoteName } from '../io/json.js';
 
 /** Types of every key: 'number' | 'boolean' | 'string' | a list of allowed strings. */
 export type ConfigSchema<C> = { [K in keyof C]-?: 'number' | 'boolean' | 'string' | readonly string[] };
@@ -26,9 +27,9 @@ export type ModelInit<C, R extends keyof C> = Partial<C> & Pick<C, R>;
 /** How long a config value may be quoted in an error (a config.json may hold anything). */
 const MAX_QUOTE = 60;
 
+/** Bounded and safe for any value (JSON.stringify overflows the stack on 10k nested arrays). */
 function quote(v: unknown): string {
-  const s = JSON.stringify(v) ?? String(v);
-  return s.length > MAX_QUOTE ? `${s.slice(0, MAX_QUOTE)}…` : s;
+  return preview(v, MAX_QUOTE);
 }
 
 /**
@@ -45,7 +46,7 @@ export function resolveConfig<C extends object>(model: string, schema: ConfigSch
   for (const [k, v] of Object.entries(user)) {
     if (!Object.hasOwn(schema, k)) {
       const hint = Object.hasOwn(renamed, k) ? ` It was renamed to '${renamed[k]}'.` : '';
-      throw new ConfigError(`${model}: unknown config key '${k}'.${hint} Valid keys: ${valid.join(', ')}.`);
+      throw new ConfigError(`${model}: unknown config key ${quoteName(k, MAX_QUOTE)}.${hint} Valid keys: ${valid.join(', ')}.`);
     }
     const t = schema[k as keyof C];
     if (v === undefined) continue;

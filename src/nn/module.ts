@@ -195,21 +195,27 @@ export class Module {
    */
   loadStateDict(sd: Record<string, Tensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
     const strict = options.strict ?? true;
-    const own = this.stateDict();
-    const missingKeys = Object.keys(own).filter((k) => !(k in sd));
-    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
-    for (const [k, t] of Object.entries(own)) {
-      const src = sd[k];
+    // Maps, and only sd's own keys: a checkpoint key such as 'constructor' or '__proto__' must not
+    // find Object.prototype's properties (or make 'constructor' look present).
+    const own = new Map(Object.entries(this.stateDict()));
+    const given = new Map(Object.entries(sd));
+    const missingKeys = [...own.keys()].filter((k) => !given.has(k));
+    const unexpectedKeys = [...given.keys()].filter((k) => !own.has(k));
+    for (const [k, t] of own) {
+      const src = given.get(k);
       if (src === undefined) continue;
+      if (!(src instanceof Tensor)) {
+        throw new CheckpointError(`loadStateDict: key '${k}' holds ${typeof src === 'object' ? (src === null ? 'null' : (src as object).constructor?.name ?? 'an object') : typeof src}, expected a Tensor.`);
+      }
       if (!sameShape(src.shape, t.shape)) {
-        throw new CheckpointError(`loadStateDict: key '${k}' has shape ${fmtShape(src.shape)} in the checkpoint, expected ${fmtShape(t.shape)} for ${this.constructor.name}. Fix: build the model with the config the checkpoint was saved with (its config.json), or drop that key and load with { strict: false }.`);
+        throw new CheckpointError(`loadStateDict: key '${k}' has shape ${fmtShapeBounded(src.shape)} in the checkpoint, expected ${fmtShape(t.shape)} for ${this.constructor.name}. Fix: build the model with the config the checkpoint was saved with (its config.json), or drop that key and load with { strict: false }.`);
       }
     }
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
-      throw new CheckpointError(`loadStateDict: the checkpoint does not match ${this.constructor.name}. Missing keys: [${missingKeys.join(', ')}]. Unexpected keys: [${unexpectedKeys.join(', ')}]. Fix: check the model config, or pass { strict: false } to load the keys that match.`);
+      throw new CheckpointError(`loadStateDict: the checkpoint does not match ${this.constructor.name}. Missing keys: ${listKeys(missingKeys)}. Unexpected keys: ${listKeys(unexpectedKeys)}. Fix: check the model config, or pass { strict: false } to load the keys that match.`);
     }
-    for (const [k, t] of Object.entries(own)) {
-      const src = sd[k];
+    for (const [k, t] of own) {
+      const src = given.get(k);
       if (src !== undefined && src !== t) t.data.set(src.data as ArrayLike<number>);
     }
     return { missingKeys, unexpectedKeys };
@@ -275,6 +281,17 @@ export class Module {
     }
     return this;
   }
+}
+
+/** A shape from a checkpoint for an error message: at most 8 dims shown. */
+function fmtShapeBounded(shape: readonly number[]): string {
+  return shape.length <= 8 ? fmtShape(shape) : `[${shape.slice(0, 8).join(', ')}, … (${shape.length} dims)]`;
+}
+
+/** Keys for an error message: at most 10, each cut at 80 characters. */
+function listKeys(keys: readonly string[]): string {
+  const shown = keys.slice(0, 10).map((k) => (k.length > 80 ? `${k.slice(0, 80)}…` : k));
+  return `[${shown.join(', ')}${keys.length > 10 ? `, … (${keys.length} in all)` : ''}]`;
 }
 
 function checkName(name: string, m: Module): void {

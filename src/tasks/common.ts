@@ -14,6 +14,7 @@ import type { TrainerOptions } from '../train/trainer.js';
 import type { Predictor } from './predictor.js';
 import type { Module } from '../nn/module.js';
 import { CONFIG_FILE, type LoadedCheckpoint } from '../io/checkpoint.js';
+import { withAllocationLimit } from '../tensor/alloc-limit.js';
 
 export interface TrainConfig {
   /** Seeds initialization, dropout, batching and augmentation. */
@@ -215,16 +216,37 @@ export function architectureOf(ck: LoadedCheckpoint): Record<string, unknown> {
 }
 
 /**
+ * Elements a model may allocate while it is built, beyond two per stored weight: room for
+ * buffers that are not saved (sinusoidal position tables, masks). 2^22 float32 = 16 MiB.
+ */
+const BUILD_SLACK_ELEMENTS = 2 ** 22;
+
+/**
  * Builds the model that config.model describes and loads model.safetensors into it (strict),
  * in eval mode. Failures are CheckpointErrors naming the file at fault.
+ *
+ * config.json is checked against the weights before the model can grow past them: the model is
+ * built under an allocation limit of twice the number of stored values (plus a small slack), so a
+ * config edited to `numLayers: 1e6` or `dModel: 1e9` fails at once, having allocated no more than
+ * the weights file itself, instead of hanging or exhausting memory.
  */
 export function buildCheckpointModel<M extends Module>(ck: LoadedCheckpoint, kind: string, fromConfig: (c: Record<string, unknown>) => M): M {
+  const arch = architectureOf(ck);
+  let stored = 0;
+  for (const t of Object.values(ck.weights)) stored += t.size;
+  const limit = 2 * stored + BUILD_SLACK_ELEMENTS;
+  const tooLarge = (requested: number) =>
+    new CheckpointError(
+      `${ck.dir}/${CONFIG_FILE}: config.model describes a ${kind} larger than ${ck.dir}/model.safetensors: building it would allocate more than ` +
+        `${requested} values, but the weights file stores ${stored}. The config was edited or belongs to another model. Fix: restore config.json or retrain.`,
+    );
   let model: M;
   try {
-    model = fromConfig(architectureOf(ck));
+    model = withAllocationLimit(limit, tooLarge, () => fromConfig(arch));
   } catch (err) {
     if (err instanceof CheckpointError) throw err;
-    throw new CheckpointError(`${ck.dir}/${CONFIG_FILE}: config.model is not a valid ${kind} config: ${(err as Error).message}`);
+    const reason = (err as Error).message;
+    throw new CheckpointError(`${ck.dir}/${CONFIG_FILE}: config.model is not a valid ${kind} config: ${reason.length > 500 ? `${reason.slice(0, 500)}…` : reason}`);
   }
   try {
     model.loadStateDict(ck.weights, { strict: true });

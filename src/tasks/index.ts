@@ -7,6 +7,7 @@
  */
 import { readModelConfig } from '../io/checkpoint.js';
 import { CheckpointError } from '../errors.js';
+import { quoteName } from '../io/json.js';
 import type { Predictor } from './predictor.js';
 import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition } from './common.js';
 import { G2P_TASK } from './g2p.js';
@@ -20,7 +21,8 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
 });
 
 export function getTask(name: string): TaskDefinition {
-  const t = TASKS[name];
+  // Own keys only: a task named 'constructor' or 'toString' must not find Object.prototype's.
+  const t = Object.hasOwn(TASKS, name) ? TASKS[name] : undefined;
   if (t === undefined) throw new CheckpointError(`unknown task '${name}'. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
   return t;
 }
@@ -44,12 +46,12 @@ export function taskOf(dir: ModelDirs): TaskDefinition {
   const dirs = modelDirList(dir);
   const tasks = dirs.map((d) => readModelConfig(d).task);
   const task = tasks[0];
-  if (!(task in TASKS)) {
-    throw new CheckpointError(`${dirs[0]}/config.json: task '${task}' is not known to this version of heed. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
+  if (!Object.hasOwn(TASKS, task)) {
+    throw new CheckpointError(`${dirs[0]}/config.json: task ${quoteName(task)} is not known to this version of heed. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
   }
   const other = tasks.findIndex((t) => t !== task);
   if (other >= 0) {
-    throw new CheckpointError(`checkpoint ensemble: '${dirs[other]}' is a '${tasks[other]}' model but '${dirs[0]}' is a '${task}' model; an ensemble's models must share a task and its data.`);
+    throw new CheckpointError(`checkpoint ensemble: '${dirs[other]}' is a ${quoteName(tasks[other])} model but '${dirs[0]}' is a '${task}' model; an ensemble's models must share a task and its data.`);
   }
   return TASKS[task];
 }

@@ -5,6 +5,7 @@
  * quantized weights.
  */
 import { DTypeError } from '../errors.js';
+import { chargeAllocation } from './alloc-limit.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'bool' | 'int8';
 export type FloatDType = 'float32' | 'float64';
@@ -14,6 +15,7 @@ export type FloatStorage = Float32Array | Float64Array;
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool', 'int8'];
 
 export function alloc(dtype: DType, n: number): Storage {
+  chargeAllocation(n);
   switch (dtype) {
     case 'float32': return new Float32Array(n);
     case 'float64': return new Float64Array(n);
@@ -38,6 +40,7 @@ export function allocUninit(dtype: DType, n: number): Storage {
   if (nodeBuffer === undefined || (dtype !== 'float32' && dtype !== 'float64')) return alloc(dtype, n);
   const bytes = dtype === 'float32' ? 4 : 8;
   if (n * bytes < UNINIT_MIN_BYTES) return alloc(dtype, n);
+  chargeAllocation(n);
   const b = nodeBuffer.allocUnsafeSlow(n * bytes);
   return dtype === 'float32' ? new Float32Array(b.buffer, b.byteOffset, n) : new Float64Array(b.buffer, b.byteOffset, n);
 }

@@ -31,7 +31,7 @@ import type { LRScheduler } from './optim/schedule.js';
 import { clipGradNorm, gradNorm } from './optim/clip.js';
 import { mul } from '../ops/elementwise.js';
 import { backward } from '../autograd/engine.js';
-import { saveCheckpoint, loadOptimizerState, loadTrainerState, loadCheckpoint, type CheckpointContents } from '../io/checkpoint.js';
+import { saveCheckpoint, loadOptimizerState, loadTrainerState, loadCheckpoint, recoverCheckpoint, type CheckpointContents } from '../io/checkpoint.js';
 import { CheckpointError, NumericalError, ValueError } from '../errors.js';
 import { Progress } from './progress.js';
 import { AdversarialEmbedding, type AdversarialOptions } from './adversarial.js';
@@ -162,6 +162,7 @@ export class Trainer<B> {
   /** Restores weights, optimizer, schedule, RNGs and data position from <out>/last. */
   async resume(): Promise<void> {
     const dir = this.lastDir;
+    await recoverCheckpoint(dir); // a save killed mid-swap leaves a complete copy beside last/
     if (!existsSync(dir)) throw new CheckpointError(`--resume: '${dir}' does not exist, so there is nothing to resume. Fix: train without --resume.`);
     const ckpt = await loadCheckpoint(dir);
     try {

@@ -53,8 +53,8 @@ describe('safetensors round trip', () => {
   it('serialize then parse returns the same tensors and metadata', () => {
     const bytes = serializeSafetensors(sample(), { format: 'pt', note: 'héllo' });
     const { tensors, metadata } = parseSafetensors(bytes);
-    assert.deepEqual(metadata, { format: 'pt', note: 'héllo' });
-    assert.deepEqual(tensors, sample());
+    assert.deepEqual({ ...metadata }, { format: 'pt', note: 'héllo' });
+    assert.deepEqual({ ...tensors }, sample());
   });
 
   it('pads the header with spaces to a multiple of 8 and aligns every tensor to its element size', () => {
@@ -84,8 +84,8 @@ describe('safetensors round trip', () => {
       await writeSafetensors(path, sample(), { step: '4' }); // overwrite
       assert.deepEqual(await readdir(dir), ['model.safetensors']);
       const back = await readSafetensors(path);
-      assert.deepEqual(back.metadata, { step: '4' });
-      assert.deepEqual(back.tensors, sample());
+      assert.deepEqual({ ...back.metadata }, { step: '4' });
+      assert.deepEqual({ ...back.tensors }, sample());
       // A failed serialization must not touch the existing file.
       await assert.rejects(writeSafetensors(path, { bad: { dtype: 'F32', shape: [2], data: new Float32Array(3) } }), ShapeError);
       assert.deepEqual(await readdir(dir), ['model.safetensors']);
@@ -156,6 +156,41 @@ describe('safetensors corruption is rejected with CheckpointError', () => {
   });
 });
 
+describe('safetensors names and error messages from hostile headers', () => {
+  it('a tensor name repeated in the header is rejected (JSON.parse would keep only the last)', () => {
+    const header = '{"w": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "w": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+    rejects(build(header, 8), /holds the key 'w' twice/);
+  });
+  it("tensors named '__proto__' and 'constructor' are ordinary entries, and absent names are undefined", () => {
+    const header = '{"__proto__": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1]}, "constructor": {"dtype": "U8", "shape": [1], "data_offsets": [1, 2]}}';
+    const { tensors, metadata } = parseSafetensors(build(header, new Uint8Array([5, 6])));
+    assert.deepEqual(Object.keys(tensors).sort(), ['__proto__', 'constructor']);
+    assert.equal(tensors['__proto__'].data[0], 5);
+    assert.equal(tensors['constructor'].data[0], 6);
+    assert.equal(tensors['toString'], undefined);
+    assert.equal(metadata['constructor'], undefined);
+    // and they survive a write → read round trip
+    const again = parseSafetensors(serializeSafetensors(tensors));
+    assert.deepEqual(Object.keys(again.tensors).sort(), ['__proto__', 'constructor']);
+  });
+  it("a dtype named 'constructor' is an unknown dtype, not a crash", () => {
+    rejects(build({ w: { dtype: 'constructor', shape: [1], data_offsets: [0, 4] } }, 4), /unknown or unsupported dtype "constructor"/);
+    assert.throws(() => serializeSafetensors({ w: { dtype: 'constructor' as 'F32', shape: [1], data: new Float32Array(1) } }), DTypeError);
+  });
+  it('error messages quote at most a few dozen characters of a 200k-entry shape, a long name or a deep value', () => {
+    const shape = new Array(200_000).fill(1);
+    const short = (bytes: Uint8Array) => {
+      assert.throws(() => parseSafetensors(bytes, 'corrupt.safetensors'), (err: unknown) => err instanceof CheckpointError && err.message.length < 400);
+    };
+    short(build({ w: { dtype: 'F32', shape, data_offsets: [0, 8] } }, 8));
+    short(build({ w: { dtype: 'F32', shape: [...shape, -1], data_offsets: [0, 8] } }, 8));
+    short(build({ ['n'.repeat(100_000)]: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8));
+    const deep = '{"w": ' + '['.repeat(50_000) + ']'.repeat(50_000) + '}';
+    short(build(deep, 0));
+    short(build('{"__metadata__": {"k": ' + '['.repeat(50_000) + ']'.repeat(50_000) + '}}', 0));
+  });
+});
+
 describe('safetensors dtype conversions', () => {
   it('F16 and BF16 widen to float32 exactly for representable values', () => {
     assert.deepEqual(toFloat32({ dtype: 'F16', shape: [3], data: float32ToFloat16([1.5, -2, 65504]) }), new Float32Array([1.5, -2, 65504]));
@@ -179,7 +214,7 @@ describe('safetensors interop with PyTorch', () => {
   it('reads the PyTorch-written fixture with the expected dtypes, shapes and values', async () => {
     const expected = JSON.parse(await readFile(`${FIXTURE}.json`, 'utf8'));
     const { tensors, metadata } = await readSafetensors(`${FIXTURE}.safetensors`);
-    assert.deepEqual(metadata, expected.metadata);
+    assert.deepEqual({ ...metadata }, expected.metadata);
     assert.deepEqual(Object.keys(tensors).sort(), Object.keys(expected.tensors).sort());
     for (const [name, e] of Object.entries<{ dtype: string; shape: number[]; values: number[] }>(expected.tensors)) {
       const t = tensors[name];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs, kebab } from '../args.js';
 import { TASKS, getTask } from '../../tasks/index.js';
 import { resolveTaskConfig } from '../../tasks/common.js';
-import { prepareOutDir, readModelConfig, newRunId } from '../../io/checkpoint.js';
+import { prepareOutDir, readModelConfig, newRunId, recoverCheckpoint } from '../../io/checkpoint.js';
 import { ConfigError } from '../../errors.js';
 import type { Command } from './command.js';
 
@@ -69,6 +69,7 @@ export async function runTrain(args: string[]): Promise<number> {
   let runId = newRunId();
   if (parsed.flags.resume === true) {
     const last = join(out, 'last');
+    await recoverCheckpoint(last); // a save killed mid-swap leaves a complete copy beside last/
     if (!existsSync(join(last, 'config.json'))) throw new ConfigError(`--resume: '${last}' holds no checkpoint to resume. Fix: check --out, or train without --resume.`);
     const saved = readModelConfig(last);
     if (saved.task !== taskName) throw new ConfigError(`--resume: '${out}' holds a '${saved.task}' run, not '${taskName}'. Fix: run 'heed train ${saved.task} --out ${out} --resume'.`);

@@ -21,7 +21,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
         const n = B * H * L * D;
         const q = filled(n, 1), k = filled(n, 2), v = filled(n, 3), out = new Float32Array(n), lse = new Float32Array(B * H * L);
         const scale = 1 / Math.sqrt(D);
-        const fwd = () => kern.attentionForward!(q, k, v, out, lse, B, H, H, L, L, D, D, scale, causal, 0, null, null, 0, 0, null, 0, 0);
+        const fwd = () => kern.attentionForward!({ q, k, v, out, lse, B, H, Hkv: H, Lq: L, Lk: L, D, Dv: D, scale, causal, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
         const budget = L >= 4096 ? 1 : opts.quick ? 150 : 400;
         const flops = (4 * B * H * L * L * D) / (causal ? 2 : 1);
         const msF = timeMs(fwd, budget, L >= 4096 ? 3 : 50);
@@ -29,7 +29,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
         rows.push({ workload: `attention fwd ${tag}`, impl: 'heed-native fused', threads, ms: msF, gflops: flops / msF / 1e6 });
         if (L <= (opts.quick ? 2048 : 4096)) {
           const dO = filled(n, 4), dq = new Float32Array(n), dk = new Float32Array(n), dv = new Float32Array(n);
-          const bwd = () => kern.attentionBackward!(q, k, v, out, dO, lse, dq, dk, dv, B, H, H, L, L, D, D, scale, causal, 0, null, null, 0, 0, null, 0, 0);
+          const bwd = () => kern.attentionBackward!({ q, k, v, out, dOut: dO, lse, dq, dk, dv, B, H, Hkv: H, Lq: L, Lk: L, D, Dv: D, scale, causal, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
           const msB = timeMs(bwd, budget, L >= 4096 ? 3 : 50);
           rows.push({ workload: `attention bwd ${tag}`, impl: 'heed-native fused', threads, ms: msB, gflops: (2.5 * flops) / msB / 1e6,
             note: `bwd/fwd ${(msB / msF).toFixed(2)} (matmul FLOPs 2.5)` });
@@ -41,7 +41,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
   const L = opts.quick ? 4096 : 8192, D = 64, n = B * H * L * D;
   const q = filled(n, 1), k = filled(n, 2), v = filled(n, 3), out = new Float32Array(n), lse = new Float32Array(B * H * L);
   const before = process.memoryUsage().rss;
-  const ms = timeMs(() => kern.attentionForward!(q, k, v, out, lse, B, H, H, L, L, D, D, 0.125, true, 0, null, null, 0, 0, null, 0, 0), 1, 1);
+  const ms = timeMs(() => kern.attentionForward!({ q, k, v, out, lse, B, H, Hkv: H, Lq: L, Lk: L, D, Dv: D, scale: 0.125, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 }), 1, 1);
   const grown = (process.memoryUsage().rss - before) / 2 ** 20;
   rows.push({ workload: `attention fwd memory B1 H12 L${L} d64 causal`, impl: 'heed-native fused', threads: nativeLoad.threads(), ms,
     note: `RSS grew ${grown.toFixed(1)} MiB during the call (inputs are ${((4 * n * 4) / 2 ** 20).toFixed(0)} MiB; an L×L buffer would be ${((H * L * L * 4) / 2 ** 30).toFixed(1)} GiB)` });

@@ -428,5 +428,28 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
   });
 }
 
+// Entry points: the Args structs (kernel_specs.gen.h) share every field of AttentionParams.
+template <class A>
+AttentionParams attentionParams(const A& a) {
+  AttentionParams p{};
+  p.B = a.B; p.H = a.H; p.Hkv = a.Hkv; p.Lq = a.Lq; p.Lk = a.Lk; p.D = a.D; p.Dv = a.Dv;
+  p.scale = a.scale;
+  p.causal = a.causal;
+  p.causalOffset = a.causalOffset;
+  p.keyLengths = a.keyLengths;
+  p.mask = a.mask;
+  p.maskStrideB = a.maskStrideB;
+  p.maskStrideH = a.maskStrideH;
+  p.alibiSlopes = a.alibiSlopes;
+  p.dropoutP = a.dropoutP;
+  p.dropoutSeed = static_cast<uint32_t>(a.dropoutSeed);
+  return p;
+}
+
+void attentionForward(const AttentionForwardArgs& a) { attentionForward(attentionParams(a), a.q, a.k, a.v, a.out, a.lse); }
+void attentionBackward(const AttentionBackwardArgs& a) {
+  attentionBackward(attentionParams(a), a.q, a.k, a.v, a.out, a.dOut, a.lse, a.dq, a.dk, a.dv);
+}
+
 }  // namespace HEED_NS
 }  // namespace heed

@@ -1,16 +1,19 @@
 // Node-API binding: converts and checks arguments, then calls the active ISA's
-// kernel. Every argument is validated (array type, length against the dims,
-// non-negative integer dims whose products fit in int64) and a bad one throws a
-// TypeError or RangeError naming the kernel and argument, with what was received
-// and what was expected. Typed arrays are used in place (zero-copy).
+// kernel. Nothing here is written per kernel: one generic checker reads each
+// kernel's spec table (kernel_specs.gen.h, generated from src/backend/specs by
+// scripts/gen-native-specs.ts), validates the JS arguments against it, and fills
+// the kernel's Args struct. A bad argument throws a TypeError (wrong type) or a
+// RangeError (wrong value or length) naming the kernel and argument, with what was
+// received and what was expected. Typed arrays are used in place (zero-copy).
 //
-// The JS-visible signatures are those of the reference kernels in src/backend/js.
+// JS calls each kernel with its spec's args (all but the derived ones) flattened in
+// spec order; src/backend/native/load.ts builds that call from the named object.
 #include <napi.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <string>
-#include <vector>
 
 #include "kernels.h"
 #include "threadpool.h"
@@ -18,25 +21,31 @@
 namespace heed {
 namespace {
 
-template <class T>
-struct Span {
-  T* data = nullptr;
-  int64_t len = 0;
-};
+constexpr int64_t kMaxDim = int64_t(1) << 40;       // dims and list entries
+constexpr double kMaxExact = 9007199254740992.0;    // 2^53: integers a double holds exactly
 
-template <class T> struct ArrayKind;
-template <> struct ArrayKind<float> { static constexpr napi_typedarray_type type = napi_float32_array; static constexpr const char* name = "Float32Array"; };
-template <> struct ArrayKind<int32_t> { static constexpr napi_typedarray_type type = napi_int32_array; static constexpr const char* name = "Int32Array"; };
-template <> struct ArrayKind<int8_t> { static constexpr napi_typedarray_type type = napi_int8_array; static constexpr const char* name = "Int8Array"; };
-
-std::string describe(const Napi::Value& v) {
-  if (v.IsNull()) return "null";
-  if (v.IsUndefined()) return "undefined";
-  if (v.IsBoolean()) return "a boolean";
-  if (v.IsNumber()) return "the number " + v.ToString().Utf8Value();
-  if (v.IsString()) return "a string";
-  if (v.IsTypedArray()) {
-    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+std::string describe(napi_env env, napi_value v) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  switch (t) {
+    case napi_null: return "null";
+    case napi_undefined: return "undefined";
+    case napi_boolean: return "a boolean";
+    case napi_number: {
+      double d;
+      napi_get_value_double(env, v, &d);
+      return "the number " + Napi::Number::New(env, d).ToString().Utf8Value();
+    }
+    case napi_string: return "a string";
+    case napi_function: return "a function";
+    default: break;
+  }
+  bool is = false;
+  napi_is_typedarray(env, v, &is);
+  if (is) {
+    napi_typedarray_type tt;
+    napi_get_typedarray_info(env, v, &tt, nullptr, nullptr, nullptr, nullptr);
+    switch (tt) {
       case napi_float32_array: return "a Float32Array";
       case napi_float64_array: return "a Float64Array";
       case napi_int32_array: return "an Int32Array";
@@ -45,175 +54,330 @@ std::string describe(const Napi::Value& v) {
       default: return "another typed array";
     }
   }
-  if (v.IsArray()) return "an Array";
-  if (v.IsFunction()) return "a function";
-  return "an object";
+  napi_is_array(env, v, &is);
+  return is ? "an Array" : "an object";
 }
 
-// One call's arguments, with the kernel name for messages.
-class Args {
+[[noreturn]] void fail(napi_env env, const char* kernel, bool typeError, const std::string& msg) {
+  std::string m = std::string(kernel) + ": " + msg + ".";
+  if (typeError) throw Napi::TypeError::New(env, m);
+  throw Napi::RangeError::New(env, m);
+}
+
+// Reads a number; type errors name the argument.
+double numberArg(napi_env env, const char* kernel, napi_value v, const std::string& name) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok) fail(env, kernel, true, "argument '" + name + "' must be a number, received " + describe(env, v));
+  return d;
+}
+
+int64_t integerArg(napi_env env, const char* kernel, napi_value v, const std::string& name, double lo, double hi) {
+  double d = numberArg(env, kernel, v, name);
+  if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > kMaxExact) {
+    fail(env, kernel, false, "argument '" + name + "' must be an integer, received " + std::to_string(d));
+  }
+  if (d < lo || d > hi) {
+    fail(env, kernel, false, "argument '" + name + "' = " + std::to_string(int64_t(d)) + " is out of range, expected " +
+                                 std::to_string(int64_t(lo)) + " ≤ " + name + " ≤ " + std::to_string(int64_t(hi)));
+  }
+  return static_cast<int64_t>(d);
+}
+
+const char* arrayName(spec::DType t) {
+  switch (t) {
+    case spec::DType::F32: return "a Float32Array";
+    case spec::DType::I32: return "an Int32Array";
+    case spec::DType::I8: return "an Int8Array";
+    default: return "a typed array";
+  }
+}
+
+napi_typedarray_type arrayType(spec::DType t) {
+  switch (t) {
+    case spec::DType::I32: return napi_int32_array;
+    case spec::DType::I8: return napi_int8_array;
+    default: return napi_float32_array;
+  }
+}
+
+// One call being checked: the argument values the rules read, and storage for lists.
+class Call {
  public:
-  Args(const Napi::CallbackInfo& info, const char* kernel, size_t count) : info_(info), env_(info.Env()), kernel_(kernel) {
-    if (info.Length() < count) {
-      fail(true, "expected " + std::to_string(count) + " arguments, received " + std::to_string(info.Length()));
+  Call(napi_env env, const spec::Kernel& k) : env_(env), k_(k) {}
+
+  [[noreturn]] void fail(bool typeError, const std::string& msg) const { heed::fail(env_, k_.name, typeError, msg); }
+
+  // Checks the JS arguments against the spec and writes them into the Args struct at `out`.
+  void parse(const napi_value* argv, size_t argc, char* out) {
+    if (argc < size_t(k_.npassed)) {
+      fail(true, "expected " + std::to_string(k_.npassed) + " arguments, received " + std::to_string(argc));
+    }
+    size_t p = 0;
+    for (int i = 0; i < k_.nargs; i++) {
+      const spec::Arg& a = k_.args[i];
+      if (a.role != spec::Role::Derived) read(i, a, argv[p++], out + a.offset);
+    }
+    for (int i = 0; i < k_.nargs; i++) {
+      const spec::Arg& a = k_.args[i];
+      if (a.role == spec::Role::Derived) {
+        vals_[i] = eval(a.derived);
+        std::memcpy(out + a.offset, &vals_[i], sizeof(int64_t));
+      }
+    }
+    for (int c = 0; c < k_.nchecks; c++) {
+      const spec::Check& ch = k_.checks[c];
+      if (eval(ch.ok) == 0) fail(false, std::string(ch.message) + " (received " + operands(ch.ok) + ")");
+    }
+    for (int i = 0; i < k_.nargs; i++) {
+      const spec::Arg& a = k_.args[i];
+      if ((a.role != spec::Role::Input && a.role != spec::Role::Output) || null_[i]) continue;
+      if (a.len.n) {
+        int64_t want = eval(a.len);
+        if (vals_[i] != want) fail(false, "argument '" + std::string(a.name) + "' has length " + std::to_string(vals_[i]) + ", expected " + a.len.text + " = " + std::to_string(want));
+      }
+      if (a.minLen.n) {
+        int64_t want = eval(a.minLen);
+        if (vals_[i] < want) fail(false, "argument '" + std::string(a.name) + "' has length " + std::to_string(vals_[i]) + ", expected at least " + a.minLen.text + " = " + std::to_string(want));
+      }
+      if (a.valMax.n) checkValues(i, a);
     }
   }
 
-  [[noreturn]] void fail(bool type, const std::string& msg) const {
-    std::string m = std::string(kernel_) + ": " + msg + ".";
-    if (type) throw Napi::TypeError::New(env_, m);
-    throw Napi::RangeError::New(env_, m);
+ private:
+  void read(int i, const spec::Arg& a, napi_value v, char* field) {
+    const std::string name = a.name;
+    switch (a.role) {
+      case spec::Role::Input:
+      case spec::Role::Output: {
+        void* data = nullptr;
+        size_t len = 0;
+        napi_valuetype t;
+        napi_typeof(env_, v, &t);
+        if (a.nullable && (t == napi_null || t == napi_undefined)) {
+          null_[i] = true;
+        } else {
+          bool is = false;
+          napi_typedarray_type tt = napi_float64_array;
+          if (t == napi_object) napi_is_typedarray(env_, v, &is);
+          if (is) napi_get_typedarray_info(env_, v, &tt, &len, &data, nullptr, nullptr);
+          if (!is || tt != arrayType(a.dtype)) {
+            fail(true, "argument '" + name + "' must be " + arrayName(a.dtype) + (a.nullable ? " or null" : "") + ", received " + describe(env_, v));
+          }
+        }
+        vals_[i] = int64_t(len);
+        data_[i] = data;
+        std::memcpy(field, &data, sizeof(void*));
+        return;
+      }
+      case spec::Role::Shape:
+        vals_[i] = integerArg(env_, k_.name, v, name, 0, double(kMaxDim));
+        std::memcpy(field, &vals_[i], sizeof(int64_t));
+        return;
+      case spec::Role::Option: {
+        bool b;
+        double d;
+        if (napi_get_value_bool(env_, v, &b) != napi_ok) {
+          if (napi_get_value_double(env_, v, &d) != napi_ok) fail(true, "argument '" + name + "' must be a boolean, received " + describe(env_, v));
+          b = d != 0;
+        }
+        vals_[i] = b;
+        std::memcpy(field, &b, sizeof(bool));
+        return;
+      }
+      case spec::Role::Scalar: {
+        if (a.kind == spec::Kind::Int) {
+          vals_[i] = integerArg(env_, k_.name, v, name, a.min, a.max);
+          std::memcpy(field, &vals_[i], sizeof(int64_t));
+          return;
+        }
+        double d = numberArg(env_, k_.name, v, name);
+        if (a.finite && !std::isfinite(d)) fail(false, "argument '" + name + "' must be finite, received " + std::to_string(d));
+        bool bounded = a.min > -INFINITY || a.max < INFINITY;
+        if (bounded && !(d >= a.min && (a.maxExclusive ? d < a.max : d <= a.max))) {
+          fail(false, "argument '" + name + "' = " + std::to_string(d) + " must be in [" + std::to_string(a.min) + ", " + std::to_string(a.max) + (a.maxExclusive ? ")" : "]"));
+        }
+        if (a.kind == spec::Kind::Float) {
+          float f = static_cast<float>(d);
+          std::memcpy(field, &f, sizeof(float));
+        } else {
+          std::memcpy(field, &d, sizeof(double));
+        }
+        return;
+      }
+      case spec::Role::IntList: {
+        bool is = false;
+        napi_is_array(env_, v, &is);
+        if (!is) fail(true, "argument '" + name + "' must be an Array of integers, received " + describe(env_, v));
+        uint32_t n = 0;
+        napi_get_array_length(env_, v, &n);
+        if (n > uint32_t(spec::kMaxDims)) fail(false, "argument '" + name + "' has " + std::to_string(n) + " entries, expected at most " + std::to_string(spec::kMaxDims));
+        int64_t* list = lists_[a.list];
+        for (uint32_t j = 0; j < n; j++) {
+          napi_value e;
+          napi_get_element(env_, v, j, &e);
+          list[j] = integerArg(env_, k_.name, e, name + "[" + std::to_string(j) + "]", 0, double(kMaxDim));
+        }
+        vals_[i] = n;
+        const int64_t* ptr = list;
+        std::memcpy(field, &ptr, sizeof(ptr));
+        return;
+      }
+      case spec::Role::Derived: return;
+    }
   }
 
-  template <class T>
-  Span<T> array(size_t i, const char* name, bool nullable = false) const {
-    Napi::Value v = info_[i];
-    Span<T> s;
-    if (nullable && (v.IsNull() || v.IsUndefined())) return s;
-    if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != ArrayKind<T>::type) {
-      fail(true, std::string("argument '") + name + "' must be a" + (ArrayKind<T>::name[0] == 'I' ? "n " : " ") +
-                     ArrayKind<T>::name + (nullable ? " or null" : "") + ", received " + describe(v));
+  void checkValues(int i, const spec::Arg& a) const {
+    int64_t lo = eval(a.valMin), hi = eval(a.valMax);
+    bool hasExcept = a.valExcept.n > 0;
+    int64_t except = hasExcept ? eval(a.valExcept) : 0;
+    const int32_t* xs = static_cast<const int32_t*>(data_[i]);  // valMax rules are on Int32Array args only
+    for (int64_t j = 0; j < vals_[i]; j++) {
+      int64_t x = xs[j];
+      if (hasExcept && x == except) continue;
+      if (x < lo || x >= hi) {
+        fail(false, std::string(a.name) + "[" + std::to_string(j) + "] = " + std::to_string(x) + " is out of range, expected " + std::to_string(lo) +
+                        " ≤ " + a.name + " < " + std::to_string(hi) + " (" + a.valWhat + ")" +
+                        (hasExcept ? ", or " + std::string(a.valExcept.text) + " = " + std::to_string(except) : std::string()));
+      }
     }
-    auto ta = v.As<Napi::TypedArrayOf<T>>();
-    s.data = ta.Data();
-    s.len = static_cast<int64_t>(ta.ElementLength());
+  }
+
+  // "name = value" for every arg a rule reads.
+  std::string operands(const spec::Expr& e) const {
+    std::string s;
+    bool seen[spec::kMaxArgs] = {};
+    for (int j = e.start; j < e.start + e.n; j++) {
+      const spec::Instr& in = k_.code[j];
+      if (in.op != spec::Op::Var && in.op != spec::Op::Len && in.op != spec::Op::Size) continue;
+      if (seen[in.a]) continue;
+      seen[in.a] = true;
+      const char* nm = k_.args[in.a].name;
+      if (!s.empty()) s += ", ";
+      s += (in.op == spec::Op::Var ? std::string(nm) : (in.op == spec::Op::Len ? "len(" : "size(") + std::string(nm) + ")") + " = " + std::to_string(vals_[in.a]);
+    }
     return s;
   }
 
-  double number(size_t i, const char* name) const {
-    Napi::Value v = info_[i];
-    if (!v.IsNumber()) fail(true, std::string("argument '") + name + "' must be a number, received " + describe(v));
-    return v.As<Napi::Number>().DoubleValue();
+  // a + b, a − b, a · b, or a RangeError naming the rule when the result leaves ±2^53.
+  int64_t add(int64_t a, int64_t b, const spec::Expr& e) const { int64_t r; bool o = __builtin_add_overflow(a, b, &r); return bounded(o, r, e); }
+  int64_t sub(int64_t a, int64_t b, const spec::Expr& e) const { int64_t r; bool o = __builtin_sub_overflow(a, b, &r); return bounded(o, r, e); }
+  int64_t mul(int64_t a, int64_t b, const spec::Expr& e) const { int64_t r; bool o = __builtin_mul_overflow(a, b, &r); return bounded(o, r, e); }
+  int64_t bounded(bool overflow, int64_t r, const spec::Expr& e) const {
+    if (overflow || r > int64_t(kMaxExact) || r < -int64_t(kMaxExact)) fail(false, std::string(e.text) + " is too large (overflows)");
+    return r;
   }
 
-  float finite(size_t i, const char* name) const {
-    double d = number(i, name);
-    if (!std::isfinite(d)) fail(false, std::string("argument '") + name + "' must be finite, received " + std::to_string(d));
-    return static_cast<float>(d);
-  }
-
-  int64_t integer(size_t i, const char* name, int64_t lo = INT64_MIN, int64_t hi = INT64_MAX) const {
-    double d = number(i, name);
-    if (!std::isfinite(d) || d != std::floor(d) || std::fabs(d) > 9007199254740992.0) {
-      fail(false, std::string("argument '") + name + "' must be an integer, received " + std::to_string(d));
-    }
-    int64_t x = static_cast<int64_t>(d);
-    if (x < lo || x > hi) {
-      fail(false, std::string("argument '") + name + "' = " + std::to_string(x) + " is out of range, expected " +
-                      std::to_string(lo) + " ≤ " + name + " ≤ " + std::to_string(hi));
-    }
-    return x;
-  }
-
-  // A dimension: a non-negative integer small enough that kernels can index with it.
-  int64_t dim(size_t i, const char* name) const { return integer(i, name, 0, int64_t(1) << 40); }
-
-  bool flag(size_t i, const char* name) const {
-    Napi::Value v = info_[i];
-    if (v.IsBoolean()) return v.As<Napi::Boolean>().Value();
-    if (v.IsNumber()) return v.As<Napi::Number>().DoubleValue() != 0;
-    fail(true, std::string("argument '") + name + "' must be a boolean, received " + describe(v));
-  }
-
-  std::vector<int64_t> intList(size_t i, const char* name, int64_t lo) const {
-    Napi::Value v = info_[i];
-    if (!v.IsArray()) fail(true, std::string("argument '") + name + "' must be an Array of integers, received " + describe(v));
-    auto arr = v.As<Napi::Array>();
-    if (arr.Length() > 16) fail(false, std::string("argument '") + name + "' has " + std::to_string(arr.Length()) + " entries, expected at most 16");
-    std::vector<int64_t> out(arr.Length());
-    for (uint32_t j = 0; j < arr.Length(); j++) {
-      Napi::Value e = arr[j];
-      if (!e.IsNumber()) fail(true, std::string("argument '") + name + "[" + std::to_string(j) + "]' must be a number, received " + describe(e));
-      double d = e.As<Napi::Number>().DoubleValue();
-      if (!std::isfinite(d) || d != std::floor(d) || d < double(lo) || d > double(int64_t(1) << 40)) {
-        fail(false, std::string("argument '") + name + "[" + std::to_string(j) + "]' must be an integer ≥ " + std::to_string(lo) + ", received " + std::to_string(d));
+  int64_t eval(const spec::Expr& e) const {
+    int64_t st[spec::kMaxStack];
+    int sp = 0;
+    for (int j = e.start; j < e.start + e.n; j++) {
+      const spec::Instr& in = k_.code[j];
+      int64_t r = 0;
+      switch (in.op) {
+        case spec::Op::Const: st[sp++] = in.a; continue;
+        case spec::Op::Var: case spec::Op::Len: case spec::Op::Size: st[sp++] = vals_[in.a]; continue;
+        case spec::Op::Prod: {
+          const spec::Arg& l = k_.args[in.a];
+          int64_t p = 1;
+          for (int64_t d = 0; d < vals_[in.a]; d++) p = mul(p, lists_[l.list][d], e);
+          st[sp++] = p;
+          continue;
+        }
+        case spec::Op::Extent: {
+          const spec::Arg &sa = k_.args[in.a], &sb = k_.args[in.b];
+          int64_t x = 0, n = std::min(vals_[in.a], vals_[in.b]);
+          for (int64_t d = 0; d < n; d++) {
+            int64_t dim = lists_[sa.list][d];
+            if (dim == 0) continue;
+            x = add(x, mul(dim - 1, lists_[sb.list][d], e), e);
+          }
+          st[sp++] = x;
+          continue;
+        }
+        case spec::Op::IsPerm: {
+          const int64_t* l = lists_[k_.args[in.a].list];
+          int64_t n = vals_[in.a];
+          bool seen[spec::kMaxDims] = {}, ok = true;
+          for (int64_t d = 0; d < n && ok; d++) {
+            ok = l[d] >= 0 && l[d] < n && !seen[l[d]];
+            if (ok) seen[l[d]] = true;
+          }
+          st[sp++] = ok;
+          continue;
+        }
+        case spec::Op::Not: st[sp - 1] = !st[sp - 1]; continue;
+        case spec::Op::Neg: st[sp - 1] = -st[sp - 1]; continue;
+        case spec::Op::Select: {
+          int64_t b = st[--sp], a = st[--sp], c = st[--sp];
+          st[sp++] = c ? a : b;
+          continue;
+        }
+        default: break;
       }
-      out[j] = static_cast<int64_t>(d);
+      int64_t b = st[--sp], a = st[--sp];
+      switch (in.op) {
+        case spec::Op::Add: r = add(a, b, e); break;
+        case spec::Op::Sub: r = sub(a, b, e); break;
+        case spec::Op::Mul: r = mul(a, b, e); break;
+        case spec::Op::Div: r = b == 0 ? 0 : a / b; break;
+        case spec::Op::Mod: r = b == 0 ? 0 : a % b; break;
+        case spec::Op::Lt: r = a < b; break;
+        case spec::Op::Le: r = a <= b; break;
+        case spec::Op::Gt: r = a > b; break;
+        case spec::Op::Ge: r = a >= b; break;
+        case spec::Op::Eq: r = a == b; break;
+        case spec::Op::Ne: r = a != b; break;
+        case spec::Op::And: r = a && b; break;
+        case spec::Op::Or: r = a || b; break;
+        default: break;
+      }
+      st[sp++] = r;
     }
-    return out;
+    return st[0];
   }
 
-  // a·b·... with an overflow check.
-  int64_t product(std::initializer_list<int64_t> xs, const char* what) const {
-    int64_t p = 1;
-    for (int64_t x : xs) {
-      if (__builtin_mul_overflow(p, x, &p) || p > (int64_t(1) << 53)) fail(false, std::string(what) + " is too large (overflows)");
-    }
-    return p;
-  }
-
-  template <class T>
-  void expectLength(const Span<T>& s, const char* name, int64_t expected, const char* formula) const {
-    if (s.len != expected) {
-      fail(false, std::string("argument '") + name + "' has length " + std::to_string(s.len) + ", expected " + formula +
-                      " = " + std::to_string(expected));
-    }
-  }
-
-  template <class T>
-  void expectAtLeast(const Span<T>& s, const char* name, int64_t needed, const char* formula) const {
-    if (s.len < needed) {
-      fail(false, std::string("argument '") + name + "' has length " + std::to_string(s.len) + ", expected at least " +
-                      formula + " = " + std::to_string(needed));
-    }
-  }
-
-  Napi::Env env() const { return env_; }
-
- private:
-  const Napi::CallbackInfo& info_;
-  Napi::Env env_;
-  const char* kernel_;
+  napi_env env_;
+  const spec::Kernel& k_;
+  int64_t vals_[spec::kMaxArgs] = {};
+  bool null_[spec::kMaxArgs] = {};
+  const void* data_[spec::kMaxArgs] = {};
+  int64_t lists_[spec::kMaxLists][spec::kMaxDims];
 };
 
-const KernelTable& K() { return active(); }
-
-// sgemm(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation)
-Napi::Value Sgemm(const Napi::CallbackInfo& info) {
-  Args g(info, "sgemm", 16);
-  auto a = g.array<float>(0, "a"), b = g.array<float>(1, "b"), c = g.array<float>(2, "c");
-  int64_t batch = g.dim(3, "batch"), m = g.dim(4, "m"), n = g.dim(5, "n"), k = g.dim(6, "k");
-  bool transA = g.flag(7, "transA"), transB = g.flag(8, "transB");
-  float alpha = static_cast<float>(g.number(9, "alpha")), beta = static_cast<float>(g.number(10, "beta"));
-  int64_t sA = g.dim(11, "strideA"), sB = g.dim(12, "strideB"), sC = g.dim(13, "strideC");
-  auto bias = g.array<float>(14, "bias", true);
-  int64_t act = g.integer(15, "activation", 0, 2);
-  int64_t mk = g.product({m, k}, "m·k"), kn = g.product({k, n}, "k·n"), mn = g.product({m, n}, "m·n");
-  if (batch > 0) {
-    int64_t last = batch - 1;
-    if (mk > 0) g.expectAtLeast(a, "a", g.product({last, sA}, "(batch−1)·strideA") + mk, "(batch−1)·strideA + m·k");
-    if (kn > 0) g.expectAtLeast(b, "b", g.product({last, sB}, "(batch−1)·strideB") + kn, "(batch−1)·strideB + k·n");
-    if (mn > 0) g.expectAtLeast(c, "c", g.product({last, sC}, "(batch−1)·strideC") + mn, "(batch−1)·strideC + m·n");
-    if (batch > 1 && sC < mn && mn > 0) g.fail(false, "strideC = " + std::to_string(sC) + " makes batches of C overlap, expected strideC ≥ m·n = " + std::to_string(mn));
-  }
-  if (bias.data || bias.len) g.expectLength(bias, "bias", n, "n");
-  K().sgemm(a.data, b.data, c.data, batch, m, n, k, transA, transB, alpha, beta, sA, sB, sC, bias.data, int(act));
-  return g.env().Undefined();
+// The binding of one kernel: check the arguments into its Args struct, then call it.
+template <class ArgsT, void (*const KernelTable::*Fn)(const ArgsT&), const spec::Kernel* Spec>
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  napi_value argv[spec::kMaxArgs];
+  size_t argc = info.Length() < size_t(spec::kMaxArgs) ? info.Length() : size_t(spec::kMaxArgs);
+  for (size_t i = 0; i < argc; i++) argv[i] = info[i];
+  ArgsT args{};
+  Call call(info.Env(), *Spec);  // owns the storage args' list pointers point into: keep it alive through the kernel
+  call.parse(argv, argc, reinterpret_cast<char*>(&args));
+  (active().*Fn)(args);
+  return info.Env().Undefined();
 }
 
-Napi::Value Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), K().isa); }
+Napi::Value Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), active().isa); }
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), poolSize()); }
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
-  Args g(info, "setNumThreads", 1);
-  poolResize(static_cast<int>(g.integer(0, "threads", 1, kMaxThreads)));
+  if (info.Length() < 1) fail(info.Env(), "setNumThreads", true, "expected 1 argument, received 0");
+  poolResize(static_cast<int>(integerArg(info.Env(), "setNumThreads", info[0], "threads", 1, kMaxThreads)));
   return info.Env().Undefined();
 }
 Napi::Value PeakFlops(const Napi::CallbackInfo& info) {
-  Args g(info, "peakFlops", 1);
-  int64_t t = g.integer(0, "threads", 1, kMaxThreads);
-  return Napi::Number::New(info.Env(), K().peakFlops(static_cast<int>(t)));
+  if (info.Length() < 1) fail(info.Env(), "peakFlops", true, "expected 1 argument, received 0");
+  int64_t t = integerArg(info.Env(), "peakFlops", info[0], "threads", 1, kMaxThreads);
+  return Napi::Number::New(info.Env(), active().peakFlops(static_cast<int>(t)));
 }
-
-#include "binding_kernels.inc"
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Object kernels = Napi::Object::New(env);
-  const KernelTable& t = K();
-  auto add = [&](const char* name, bool present, Napi::Function::Callback fn) {
-    if (present) kernels.Set(name, Napi::Function::New(env, fn, name));
-  };
-  add("sgemm", t.sgemm != nullptr, Sgemm);
-  registerKernels(t, add);
+  const KernelTable& t = active();
+  // One binding per kernel of the spec list, present when this ISA's table has the kernel.
+#define HEED_REGISTER(name, ArgsT) \
+  if (t.name != nullptr) kernels.Set(#name, Napi::Function::New(env, Bind<ArgsT, &KernelTable::name, &spec::name##_spec::kernel>, #name));
+  HEED_KERNEL_LIST(HEED_REGISTER)
+#undef HEED_REGISTER
   exports.Set("kernels", kernels);
   exports.Set("isa", Napi::Function::New(env, Isa, "isa"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));

@@ -52,5 +52,9 @@ void crossEntropyBackward(const float* logits, const int32_t* targets, const flo
   });
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void crossEntropyForward(const CrossEntropyForwardArgs& p) { crossEntropyForward(p.logits, p.targets, p.losses, p.lse, p.rows, p.classes, p.ignoreIndex, p.labelSmoothing); }
+void crossEntropyBackward(const CrossEntropyBackwardArgs& p) { crossEntropyBackward(p.logits, p.targets, p.lse, p.dLoss, p.dLogits, p.rows, p.classes, p.ignoreIndex, p.labelSmoothing); }
+
 }  // namespace HEED_NS
 }  // namespace heed

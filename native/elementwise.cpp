@@ -180,5 +180,11 @@ void binaryBroadcast(int op, const float* a, const int64_t* aStrides, const floa
   });
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void unary(const UnaryArgs& p) { unary(int(p.op), p.x, p.out, p.n); }
+void unaryBackward(const UnaryBackwardArgs& p) { unaryBackward(int(p.op), p.x, p.y, p.dy, p.dx, p.n); }
+void binarySame(const BinarySameArgs& p) { binarySame(int(p.op), p.a, p.b, p.out, p.n); }
+void binaryBroadcast(const BinaryBroadcastArgs& p) { binaryBroadcast(int(p.op), p.a, p.aStrides, p.b, p.bStrides, p.out, p.outShape, int(p.nd)); }
+
 }  // namespace HEED_NS
 }  // namespace heed

@@ -36,5 +36,9 @@ void embeddingBackward(const float* dOut, const int32_t* idx, float* dWeight, in
   }
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void embeddingForward(const EmbeddingForwardArgs& p) { embeddingForward(p.weight, p.indices, p.out, p.count, p.dim); }
+void embeddingBackward(const EmbeddingBackwardArgs& p) { embeddingBackward(p.dOut, p.indices, p.dWeight, p.count, p.dim, p.paddingIdx); }
+
 }  // namespace HEED_NS
 }  // namespace heed

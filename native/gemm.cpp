@@ -261,5 +261,8 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
   }
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void sgemm(const SgemmArgs& p) { sgemm(p.a, p.b, p.c, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.strideA, p.strideB, p.strideC, p.bias, int(p.activation)); }
+
 }  // namespace HEED_NS
 }  // namespace heed

@@ -188,5 +188,9 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
 
 #endif
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void quantizePerChannel(const QuantizePerChannelArgs& p) { quantizePerChannel(p.w, p.q, p.scales, p.n, p.k); }
+void int8Gemm(const Int8GemmArgs& p) { int8Gemm(p.x, p.wq, p.wScales, p.out, p.m, p.n, p.k, p.bias); }
+
 }  // namespace HEED_NS
 }  // namespace heed

@@ -166,5 +166,10 @@ void dropout(const float* x, float* out, int64_t n, double p, uint32_t seed) {
   });
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void permute(const PermuteArgs& p) { permute(p.x, p.out, p.shape, p.perm, int(p.nd)); }
+void reduceAxis(const ReduceAxisArgs& p) { reduceAxis(int(p.op), p.x, p.out, p.outer, p.size, p.inner); }
+void dropout(const DropoutArgs& p) { dropout(p.x, p.out, p.n, p.p, uint32_t(p.seed)); }
+
 }  // namespace HEED_NS
 }  // namespace heed

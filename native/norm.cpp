@@ -176,5 +176,11 @@ void rmsNormBackward(const float* x, const float* w, const float* rstd, const fl
   });
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void layerNormForward(const LayerNormForwardArgs& p) { layerNormForward(p.x, p.weight, p.bias, p.y, p.mean, p.rstd, p.rows, p.cols, p.eps); }
+void layerNormBackward(const LayerNormBackwardArgs& p) { layerNormBackward(p.x, p.weight, p.mean, p.rstd, p.dy, p.dx, p.dweight, p.dbias, p.rows, p.cols); }
+void rmsNormForward(const RmsNormForwardArgs& p) { rmsNormForward(p.x, p.weight, p.y, p.rstd, p.rows, p.cols, p.eps); }
+void rmsNormBackward(const RmsNormBackwardArgs& p) { rmsNormBackward(p.x, p.weight, p.rstd, p.dy, p.dx, p.dweight, p.rows, p.cols); }
+
 }  // namespace HEED_NS
 }  // namespace heed

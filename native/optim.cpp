@@ -25,5 +25,8 @@ void adamwStep(float* p, const float* g, float* m, float* v, int64_t n, float lr
   });
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void adamwStep(const AdamwStepArgs& p) { adamwStep(p.param, p.grad, p.m, p.v, p.n, p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, double(p.step)); }
+
 }  // namespace HEED_NS
 }  // namespace heed

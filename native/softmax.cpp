@@ -129,5 +129,9 @@ void softmaxBackward(const float* y, const float* dy, float* dx, int64_t outer, 
   });
 }
 
+// Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void softmaxForward(const SoftmaxForwardArgs& p) { softmaxForward(p.x, p.y, p.outer, p.size, p.inner, p.log); }
+void softmaxBackward(const SoftmaxBackwardArgs& p) { softmaxBackward(p.y, p.dy, p.dx, p.outer, p.size, p.inner, p.log); }
+
 }  // namespace HEED_NS
 }  // namespace heed

@@ -33,6 +33,14 @@ if (!gyp) {
   console.warn('heed: node-gyp not found; skipping the native build. heed will use its TypeScript backend.');
   process.exit(0);
 }
+// In a development checkout (tsx installed), regenerate native/kernel_specs.gen.h from the
+// kernel specs first; an installed package builds the committed header as it is.
+let tsx;
+try { tsx = createRequire(import.meta.url).resolve('tsx'); } catch { tsx = undefined; }
+if (tsx && existsSync(join(root, 'scripts', 'gen-native-specs.ts')) && existsSync(join(root, 'src', 'backend', 'specs', 'index.ts'))) {
+  const g = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts', 'gen-native-specs.ts')], { cwd: root, stdio: 'inherit' });
+  if (g.status !== 0) console.warn('heed: regenerating native/kernel_specs.gen.h failed (see above); building the committed header.');
+}
 const jobs = process.env.JOBS ?? 'max';
 const args = [gyp, 'rebuild', '--release', `--jobs=${jobs}`];
 // Offline machines: build against the headers installed with Node instead of downloading them.

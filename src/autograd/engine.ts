@@ -16,7 +16,7 @@ function accumulate(into: Tensor | undefined, g: Tensor): Tensor {
   if (into === undefined) return g;
   // A new buffer: `into` may be the very tensor another node received as its gradient.
   const out = allocUninit(into.dtype, into.data.length);
-  k.binarySame(BinaryOp.add, into.data as Float32Array, g.data as Float32Array, out as Float32Array);
+  k.binarySame({ op: BinaryOp.add, a: into.data as Float32Array, b: g.data as Float32Array, out: out as Float32Array });
   return new Tensor(out, into.shape);
 }
 

@@ -1,25 +1,29 @@
 /**
  * The kernel registry.
  *
- * Kernels are looked up by name. The TypeScript reference kernels in ./js define
- * the names and signatures: the registry is derived from that barrel, never kept
- * by hand. A second backend (./native) may override any subset of them; a name it
- * offers that the reference does not have is an error at load.
+ * Every kernel is declared once, by its spec (./specs, format in ./spec.ts): its name and
+ * each argument's role, dtype and length rule. From the specs come the kernel table's
+ * types (./table.ts: `KernelTable`, `Params<N>`), the native structs and checks (native/README.md),
+ * and here the native calls and their fallbacks to the reference (./call.ts). The
+ * TypeScript references in ./js implement every spec; the native backend (./native)
+ * overrides any subset. Checked at load: spec names are unique, every spec has a
+ * reference and every reference a spec, and a native kernel without a reference is an error.
  *
- * Ops call `k.<name>(...)`. `k` is one object mutated in place by setBackend, so
- * a reference taken at import time stays valid.
+ * Ops call `k.<name>({ ...named args })`. `k` is one object mutated in place by
+ * setBackend, so a reference taken at import time stays valid.
  *
  * Backend choice: HEED_BACKEND=js|native forces one. The default is native when
  * the addon loaded, else js with a one-line notice on stderr.
  */
 import * as js from './js/index.js';
-import { loadNative, type NativeLoad } from './native/load.js';
+import * as specModule from './specs/index.js';
+import type { KernelName, KernelTable } from './table.js';
+import type { KernelSpec } from './spec.js';
+import { nativeCall, type ObjectKernel } from './call.js';
+import { loadNative, type FlatKernel, type NativeLoad } from './native/load.js';
 import { BackendError } from '../errors.js';
 
-type Js = typeof js;
-/** The table of every kernel, typed by its reference implementation. */
-export type KernelTable = { [K in keyof Js]: Js[K] };
-export type KernelName = keyof KernelTable;
+export type { KernelName, KernelTable, Params } from './table.js';
 export type BackendName = 'js' | 'native';
 
 export interface BackendInfo {
@@ -36,60 +40,69 @@ export interface BackendInfo {
   overridden: KernelName[];
 }
 
-const reference: KernelTable = Object.freeze({ ...js });
+/**
+ * The specs by kernel name, checked: each spec is exported under its own name (so names
+ * are unique), every spec has a reference, and every reference has a spec.
+ */
+export function indexSpecs(specExports: Record<string, KernelSpec>, references: Record<string, unknown>): Map<string, KernelSpec> {
+  const byName = new Map<string, KernelSpec>();
+  for (const [exported, spec] of Object.entries(specExports)) {
+    if (spec.name !== exported) throw new BackendError(`kernel spec exported as '${exported}' is named '${spec.name}'; export each spec under its own name, and give every kernel a unique name.`);
+    byName.set(spec.name, spec);
+  }
+  for (const name of byName.keys()) {
+    if (typeof references[name] !== 'function') throw new BackendError(`kernel '${name}' has a spec but no reference; write it in src/backend/js and export it from src/backend/js/index.ts.`);
+  }
+  for (const name of Object.keys(references)) {
+    if (!byName.has(name)) throw new BackendError(`src/backend/js exports '${name}', which has no kernel spec; declare it in src/backend/specs.`);
+  }
+  return byName;
+}
+
+/**
+ * The addon's flat kernels as kernels taking their parameter object: `plain` calls native
+ * always (tests compare it with the reference), `guarded` first takes the spec's fallbacks
+ * to the reference. A native kernel without a spec, hence without a reference, is an error.
+ */
+export function bindNative(
+  raw: Record<string, FlatKernel>, index: ReadonlyMap<string, KernelSpec>, references: Record<string, unknown>,
+): { plain: Record<string, ObjectKernel>; guarded: Record<string, ObjectKernel> } {
+  const plain: Record<string, ObjectKernel> = {}, guarded: Record<string, ObjectKernel> = {};
+  for (const [name, fn] of Object.entries(raw)) {
+    const spec = index.get(name);
+    if (spec === undefined) {
+      throw new BackendError(`native backend: kernel '${name}' has no spec and no TypeScript reference; every kernel must be declared in src/backend/specs and written in src/backend/js first.`);
+    }
+    plain[name] = nativeCall(spec, fn);
+    guarded[name] = nativeCall(spec, fn, references[name] as ObjectKernel);
+  }
+  return { plain, guarded };
+}
+
+const specs: ReadonlyMap<string, KernelSpec> = indexSpecs(specModule as Record<string, KernelSpec>, js);
+
+// A compile-time check that every reference matches its spec's parameter object.
+const reference: KernelTable = Object.freeze({ ...js } satisfies KernelTable);
 
 /** The active kernel table. Always complete: missing overrides fall back to the reference. */
 export const k: KernelTable = { ...reference };
 
 let native: NativeLoad | undefined;
 let active: BackendName = 'js';
+/** Native kernels taking their parameter object: without fallbacks (for tests), and with them. */
+let nativePlain: Partial<KernelTable> = {};
+let nativeWithFallbacks: Partial<KernelTable> = {};
 
 function nativeLoad(): NativeLoad {
   if (native === undefined) {
     native = loadNative();
     if (native.ok) {
-      for (const name of Object.keys(native.kernels)) {
-        if (!(name in reference)) {
-          throw new BackendError(`native backend: kernel '${name}' has no TypeScript reference; every kernel must be defined in src/backend/js first.`);
-        }
-      }
+      const bound = bindNative(native.kernels, specs, reference);
+      nativePlain = bound.plain as Partial<KernelTable>;
+      nativeWithFallbacks = bound.guarded as Partial<KernelTable>;
     }
   }
   return native;
-}
-
-type AnyFn = (...args: unknown[]) => unknown;
-
-/**
- * Elementwise kernels whose calls are cheaper on the reference below this many elements:
- * crossing into the addon costs more than a short JS loop (bench/dispatch: add of 64 floats
- * 0.71 µs native vs 0.44 µs js). Value: argument index of the output array.
- */
-const SMALL_ELEMENTWISE = 256;
-const OUTPUT_ARG: Partial<Record<KernelName, number>> = { binarySame: 3, unary: 2, unaryBackward: 4 };
-
-/** permute also moves int32 and uint8 data (ids, masks); the native kernel copies float32 only. */
-const FLOAT32_ONLY_ARG: Partial<Record<KernelName, number>> = { permute: 0 };
-/** The native layer takes shapes of at most 16 dims; higher ranks run on the reference. Value: the shape argument. */
-const SHAPE_ARG: Partial<Record<KernelName, number>> = { permute: 2, binaryBroadcast: 6 };
-const NATIVE_MAX_DIMS = 16;
-
-/**
- * Wraps a native kernel: float64 (used by gradcheck) runs on the reference kernel, since
- * native kernels take float32 only; so do other typed arrays where FLOAT32_ONLY_ARG says,
- * shapes of more than 16 dims, and small elementwise calls (see SMALL_ELEMENTWISE).
- */
-function withFallbacks(name: KernelName, nativeFn: AnyFn, referenceFn: AnyFn): AnyFn {
-  const out = OUTPUT_ARG[name];
-  const f32Only = FLOAT32_ONLY_ARG[name];
-  const shapeArg = SHAPE_ARG[name];
-  return (...args: unknown[]) => {
-    if (out !== undefined && (args[out] as Float32Array).length < SMALL_ELEMENTWISE) return referenceFn(...args);
-    if (f32Only !== undefined && !(args[f32Only] instanceof Float32Array)) return referenceFn(...args);
-    if (shapeArg !== undefined && (args[shapeArg] as readonly number[]).length > NATIVE_MAX_DIMS) return referenceFn(...args);
-    for (const a of args) if (a instanceof Float64Array) return referenceFn(...args);
-    return nativeFn(...args);
-  };
 }
 
 /** Switches every op to the given backend's kernels. */
@@ -103,9 +116,7 @@ export function setBackend(name: BackendName): void {
     if (!n.ok) {
       throw new BackendError(`setBackend('native'): the native addon is not available (${n.error}). Fix: run 'npm run build:native', or use setBackend('js').`);
     }
-    for (const [kname, fn] of Object.entries(n.kernels)) {
-      (k as Record<string, unknown>)[kname] = withFallbacks(kname as KernelName, fn as AnyFn, (reference as Record<string, unknown>)[kname] as AnyFn);
-    }
+    Object.assign(k, nativeWithFallbacks);
   }
   active = name;
 }
@@ -132,10 +143,15 @@ export function referenceKernels(): KernelTable {
   return reference;
 }
 
-/** The native kernels alone, or undefined when the addon did not load. */
+/** The native kernels alone (no fallbacks), or undefined when the addon did not load. */
 export function nativeKernels(): Partial<KernelTable> | undefined {
   const n = nativeLoad();
-  return n.ok ? n.kernels : undefined;
+  return n.ok ? nativePlain : undefined;
+}
+
+/** Every kernel spec, by name. */
+export function kernelSpecs(): ReadonlyMap<string, KernelSpec> {
+  return specs;
 }
 
 /** Native thread-pool size; a no-op error on js. */

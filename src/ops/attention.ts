@@ -165,12 +165,10 @@ function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: 
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = floatTensor('float32', [...q.shape.slice(0, -1), Ev]);
   const lse = new Float32Array(B * H * L);
-  kernels.attentionForward(f32(q), f32(key), f32(value), f32(out), lse, B, H, Hkv, L, S, E, Ev, r.scale,
-    causal, offset, keyLengths, mask, msB, msH, slopes, r.dropoutP, seed);
+  kernels.attentionForward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), lse, B, H, Hkv, Lq: L, Lk: S, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
   return record(out, 'scaledDotProductAttention', [q, key, value], (g) => {
     const dq = floatTensor('float32', q.shape), dk = floatTensor('float32', key.shape), dv = floatTensor('float32', value.shape);
-    kernels.attentionBackward(f32(q), f32(key), f32(value), f32(out), f32(g), lse, f32(dq), f32(dk), f32(dv),
-      B, H, Hkv, L, S, E, Ev, r.scale, causal, offset, keyLengths, mask, msB, msH, slopes, r.dropoutP, seed);
+    kernels.attentionBackward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), dOut: f32(g), lse, dq: f32(dq), dk: f32(dk), dv: f32(dv), B, H, Hkv, Lq: L, Lk: S, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
     return [dq, dk, dv];
   });
 }

@@ -25,11 +25,11 @@ export function dropout(x: Tensor, p = 0.5, options: DropoutOptions = {}): Tenso
   // attention kernel uses); the backward pass re-applies the same mask from the seed.
   const seed = g.nextU32();
   const out = emptyFloatTensor(x.dtype, x.shape);
-  k.dropout(f32(x), f32(out), p, seed);
+  k.dropout({ x: f32(x), out: f32(out), p, seed });
   // d out / dx = scale where kept, 0 where dropped: the same kernel on the gradient
   return record(out, 'dropout', [x], (grad) => {
     const gx = emptyFloatTensor(grad.dtype, x.shape);
-    k.dropout(f32(grad), f32(gx), p, seed);
+    k.dropout({ x: f32(grad), out: f32(gx), p, seed });
     return [gx];
   });
 }

@@ -22,13 +22,13 @@ function binaryRaw(op: number, a: Tensor, b: Tensor, name: string): Tensor {
   const dtype = promoteFloat(a.dtype, b.dtype);
   if (sameShape(a.shape, b.shape)) {
     const out = emptyFloatTensor(dtype, a.shape);
-    if (a.dtype === b.dtype) k.binarySame(op, f32(a), f32(b), f32(out));
-    else k.binaryBroadcast(op, f32(a), broadcastStrides(a.shape, a.shape), f32(b), broadcastStrides(b.shape, b.shape), f32(out), a.shape);
+    if (a.dtype === b.dtype) k.binarySame({ op, a: f32(a), b: f32(b), out: f32(out) });
+    else k.binaryBroadcast({ op, a: f32(a), aStrides: broadcastStrides(a.shape, a.shape), b: f32(b), bStrides: broadcastStrides(b.shape, b.shape), out: f32(out), outShape: a.shape });
     return out;
   }
   const shape = broadcastShapes(a.shape, b.shape, name, ['a', 'b']);
   const out = emptyFloatTensor(dtype, shape);
-  k.binaryBroadcast(op, f32(a), broadcastStrides(a.shape, shape), f32(b), broadcastStrides(b.shape, shape), f32(out), shape);
+  k.binaryBroadcast({ op, a: f32(a), aStrides: broadcastStrides(a.shape, shape), b: f32(b), bStrides: broadcastStrides(b.shape, shape), out: f32(out), outShape: shape });
   return out;
 }
 
@@ -139,10 +139,10 @@ function unaryOp(op: number, name: string, x: Tensor): Tensor {
   if (!(x instanceof Tensor)) throw new DTypeError(`${name}: input must be a Tensor, received ${typeof x}.`);
   requireFloat(x, name, 'input');
   const out = emptyFloatTensor(x.dtype, x.shape);
-  k.unary(op, f32(x), f32(out));
+  k.unary({ op, x: f32(x), out: f32(out) });
   return record(out, name, [x], (g) => {
     const dx = emptyFloatTensor(g.dtype, x.shape);
-    k.unaryBackward(op, f32(x), f32(out), f32(g), f32(dx));
+    k.unaryBackward({ op, x: f32(x), y: f32(out), dy: f32(g), dx: f32(dx) });
     return [dx];
   });
 }

@@ -155,7 +155,7 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
   const [V, D] = weight.shape;
   checkRange(idx, V, 'embedding', 'indices', `Fix: the table has ${V} rows (numEmbeddings); check the vocabulary size or the tokenizer's ids.`);
   const out = floatTensor(weight.dtype, [...indices.shape, D]);
-  k.embeddingForward(f32(weight), idx, f32(out), D);
+  k.embeddingForward({ weight: f32(weight), indices: idx, out: f32(out), dim: D });
   let pad = -1; // the kernel's "no padding row"
   if (options.paddingIdx !== undefined && options.paddingIdx !== null) {
     const p = options.paddingIdx;
@@ -166,7 +166,7 @@ export function embedding(indices: Tensor, weight: Tensor, options: EmbeddingOpt
   }
   return record(out, 'embedding', [weight], (g) => {
     const gw = floatTensor(g.dtype, weight.shape);
-    k.embeddingBackward(f32(g), idx, f32(gw), D, pad);
+    k.embeddingBackward({ dOut: f32(g), indices: idx, dWeight: f32(gw), dim: D, paddingIdx: pad });
     return [gw];
   });
 }

@@ -129,7 +129,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     count++;
   }
   const losses = floatTensor(logits.dtype, [N]), lse = floatTensor(logits.dtype, [N]);
-  k.crossEntropyForward(f32(logits), t, f32(losses), f32(lse), N, C, ignore, eps);
+  k.crossEntropyForward({ logits: f32(logits), targets: t, losses: f32(losses), lse: f32(lse), rows: N, classes: C, ignoreIndex: ignore, labelSmoothing: eps });
   let out: Tensor;
   if (reduction === 'none') {
     out = new Tensor(losses.data, rowShape);
@@ -144,7 +144,7 @@ export function crossEntropy(input: Tensor, target: Tensor, options: CrossEntrop
     const dLoss = floatTensor(g.dtype, [N]);
     for (let i = 0; i < N; i++) dLoss.data[i] = reduction === 'none' ? g.data[i] : reduction === 'mean' ? g.data[0] / count : g.data[0];
     const dx = floatTensor(g.dtype, [N, C]);
-    k.crossEntropyBackward(f32(logits), t, f32(lse), f32(dLoss), f32(dx), N, C, ignore, eps);
+    k.crossEntropyBackward({ logits: f32(logits), targets: t, lse: f32(lse), dLoss: f32(dLoss), dLogits: f32(dx), rows: N, classes: C, ignoreIndex: ignore, labelSmoothing: eps });
     return [dx];
   });
 }

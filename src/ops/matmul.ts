@@ -23,7 +23,7 @@ import { ACT_NONE } from '../backend/js/gemm.js';
 function gemm(a: Tensor, b: Tensor, batch: number, m: number, n: number, kk: number,
   transA: boolean, transB: boolean, strideA: number, strideB: number, outShape: readonly number[]): Tensor {
   const c = emptyFloatTensor(promoteFloat(a.dtype, b.dtype), outShape);
-  k.sgemm(f32(a), f32(b), f32(c), batch, m, n, kk, transA, transB, 1, 0, strideA, strideB, m * n, null, ACT_NONE);
+  k.sgemm({ a: f32(a), b: f32(b), c: f32(c), batch, m, n, k: kk, transA, transB, alpha: 1, beta: 0, strideA, strideB, strideC: m * n, bias: null, activation: ACT_NONE });
   return c;
 }
 
@@ -108,20 +108,20 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1); // (not x.size / inF: inF may be 0)
   const outShape = [...x.shape.slice(0, -1), outF];
   const y = emptyFloatTensor(promoteFloat(x.dtype, weight.dtype), outShape);
-  k.sgemm(f32(x), f32(weight), f32(y), 1, rows, outF, inF, false, true, 1, 0, 0, 0, 0, bias ? f32(bias) : null, ACT_NONE);
+  k.sgemm({ a: f32(x), b: f32(weight), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: bias ? f32(bias) : null, activation: ACT_NONE });
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, (g) => {
     const grads: (Tensor | null)[] = [null, null, null];
     if (x.requiresGrad) {
       // dx = dy · W   (rows, out)·(out, in)
       const gx = emptyFloatTensor(g.dtype, x.shape);
-      k.sgemm(f32(g), f32(weight), f32(gx), 1, rows, inF, outF, false, false, 1, 0, 0, 0, 0, null, ACT_NONE);
+      k.sgemm({ a: f32(g), b: f32(weight), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
       grads[0] = gx;
     }
     if (weight.requiresGrad) {
       // dW = dyᵀ · x   (out, rows)·(rows, in)
       const gw = emptyFloatTensor(g.dtype, weight.shape);
-      k.sgemm(f32(g), f32(x), f32(gw), 1, outF, inF, rows, true, false, 1, 0, 0, 0, 0, null, ACT_NONE);
+      k.sgemm({ a: f32(g), b: f32(x), c: f32(gw), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
       grads[1] = gw;
     }
     if (bias && bias.requiresGrad) grads[2] = sumToShape(g, bias.shape);

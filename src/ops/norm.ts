@@ -35,13 +35,13 @@ export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight:
   const [rows, cols] = checkNorm('layerNorm', x, normalizedShape, [['weight', weight], ['bias', bias]]);
   const y = emptyFloatTensor(x.dtype, x.shape);
   const meanBuf = floatTensor(x.dtype, [rows]), rstd = floatTensor(x.dtype, [rows]);
-  k.layerNormForward(f32(x), weight && f32(weight), bias && f32(bias), f32(y), f32(meanBuf), f32(rstd), rows, cols, eps);
+  k.layerNormForward({ x: f32(x), weight: weight && f32(weight), bias: bias && f32(bias), y: f32(y), mean: f32(meanBuf), rstd: f32(rstd), rows, cols, eps });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, 'layerNorm', inputs, (g) => {
     const dx = emptyFloatTensor(g.dtype, x.shape);
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     const db = bias ? floatTensor(g.dtype, bias.shape) : null;
-    k.layerNormBackward(f32(x), weight && f32(weight), f32(meanBuf), f32(rstd), f32(g), f32(dx), dw && f32(dw), db && f32(db), rows, cols);
+    k.layerNormBackward({ x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dx: f32(dx), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols });
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
 }
@@ -50,12 +50,12 @@ export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight: T
   const [rows, cols] = checkNorm('rmsNorm', x, normalizedShape, [['weight', weight]]);
   const y = emptyFloatTensor(x.dtype, x.shape);
   const rstd = floatTensor(x.dtype, [rows]);
-  k.rmsNormForward(f32(x), weight && f32(weight), f32(y), f32(rstd), rows, cols, eps);
+  k.rmsNormForward({ x: f32(x), weight: weight && f32(weight), y: f32(y), rstd: f32(rstd), rows, cols, eps });
   const inputs = [x, ...(weight ? [weight] : [])];
   return record(y, 'rmsNorm', inputs, (g) => {
     const dx = emptyFloatTensor(g.dtype, x.shape);
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
-    k.rmsNormBackward(f32(x), weight && f32(weight), f32(rstd), f32(g), f32(dx), dw && f32(dw), rows, cols);
+    k.rmsNormBackward({ x: f32(x), weight: weight && f32(weight), rstd: f32(rstd), dy: f32(g), dx: f32(dx), dweight: dw && f32(dw), rows, cols });
     return [dx, ...(dw ? [dw] : [])];
   });
 }

@@ -44,7 +44,7 @@ function reduceRaw(x: Tensor, dims: number[], op: number): Tensor {
     const [outer, size, inner] = splitAt(shape, d);
     shape[d] = 1;
     const out = floatTensor(cur.dtype, shape);
-    k.reduceAxis(op, f32(cur), f32(out), outer, size, inner);
+    k.reduceAxis({ op, x: f32(cur), out: f32(out), outer, size, inner });
     cur = out;
   }
   return cur;
@@ -101,13 +101,13 @@ export function argmax(x: Tensor, dim?: number, options: ReduceOptions = {}): Te
   requireNonEmpty(x, 'argmax', 'input');
   if (dim === undefined) {
     const out = new Int32Array(1);
-    k.argmaxAxis(f32(x), out, 1, x.size, 1);
+    k.argmaxAxis({ x: f32(x), out, outer: 1, size: x.size, inner: 1 });
     return new Tensor(out, options.keepDim ? x.shape.map(() => 1) : []);
   }
   const d = normDim(dim, x.ndim, 'argmax');
   const [outer, size, inner] = splitAt(x.shape, d);
   const out = alloc('int32', outer * inner) as Int32Array;
-  k.argmaxAxis(f32(x), out, outer, size, inner);
+  k.argmaxAxis({ x: f32(x), out, outer, size, inner });
   return new Tensor(out, reducedShape(x.shape, [d], options.keepDim ?? false));
 }
 

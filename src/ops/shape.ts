@@ -64,7 +64,7 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   if (p.every((d, i) => d === i)) return x;
   const shape = p.map((d) => x.shape[d]);
   const out = allocUninit(x.dtype, x.size); // every element is written
-  k.permute(x.data as Float32Array, out as Float32Array, x.shape, p);
+  k.permute({ x: x.data as Float32Array, out: out as Float32Array, shape: x.shape, perm: p });
   const y = new Tensor(out, shape);
   const inverse = new Array<number>(p.length);
   p.forEach((d, i) => { inverse[d] = i; });

@@ -20,11 +20,11 @@ function softmaxImpl(x: Tensor, dim: number, log: boolean): Tensor {
   const d = normDim(dim, x.ndim, name);
   const [outer, size, inner] = splitAt(x.shape, d);
   const y = floatTensor(x.dtype, x.shape);
-  k.softmaxForward(f32(x), f32(y), outer, size, inner, log);
+  k.softmaxForward({ x: f32(x), y: f32(y), outer, size, inner, log });
   return record(y, name, [x], (g) => {
     // softmax: dx = y ∘ (dy − Σ dy∘y);  logSoftmax: dx = dy − softmax(x) Σ dy
     const dx = floatTensor(g.dtype, x.shape);
-    k.softmaxBackward(f32(y), f32(g), f32(dx), outer, size, inner, log);
+    k.softmaxBackward({ y: f32(y), dy: f32(g), dx: f32(dx), outer, size, inner, log });
     return [dx];
   });
 }

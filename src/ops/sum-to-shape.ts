@@ -22,7 +22,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
     const outerSize = g.shape.slice(0, lead).reduce((a, b) => a * b, 1);
     const rest = g.shape.slice(lead);
     const out = floatTensor(g.dtype, rest);
-    k.reduceAxis(ReduceOp.sum, f32(cur), f32(out), 1, outerSize, out.size);
+    k.reduceAxis({ op: ReduceOp.sum, x: f32(cur), out: f32(out), outer: 1, size: outerSize, inner: out.size });
     cur = out;
   }
   for (let d = 0; d < shape.length; d++) {
@@ -31,7 +31,7 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
       const s = [...cur.shape];
       s[d] = 1;
       const out = floatTensor(g.dtype, s);
-      k.reduceAxis(ReduceOp.sum, f32(cur), f32(out), outer, size, inner);
+      k.reduceAxis({ op: ReduceOp.sum, x: f32(cur), out: f32(out), outer, size, inner });
       cur = out;
     }
   }

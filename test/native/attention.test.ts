@@ -27,11 +27,11 @@ function run(t: Parameters<typeof native>[0], c: Case, backward = true): void {
   const alibi = c.alibi ? Float32Array.from({ length: H }, (_, h) => 2 ** (-(h + 1))) : null;
   const p = c.dropoutP ?? 0, seed = 12345;
   const off = c.offset ?? Lk - Lq;
-  const args = [B, H, Hkv, Lq, Lk, D, Dv, scale, c.causal ?? false, off, keyLengths, mask, msB, msH, alibi, p, seed] as const;
+  const args = { B, H, Hkv, Lq, Lk, D, Dv, scale, causal: c.causal ?? false, causalOffset: off, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: alibi, dropoutP: p, dropoutSeed: seed };
   const outR = new Float32Array(B * H * Lq * Dv), lseR = new Float32Array(B * H * Lq);
   const outN = new Float32Array(B * H * Lq * Dv).fill(NaN), lseN = new Float32Array(B * H * Lq).fill(NaN);
-  ref.attentionForward(q, k, v, outR, lseR, ...args);
-  nk.attentionForward!(q, k, v, outN, lseN, ...args);
+  ref.attentionForward({ q, k, v, out: outR, lse: lseR, ...args });
+  nk.attentionForward!({ q, k, v, out: outN, lse: lseN, ...args });
   const name = JSON.stringify(c);
   assertClose(outN, outR, `out ${name}`, 2e-5, 2e-4);
   assertClose(lseN, lseR, `lse ${name}`, 2e-5, 2e-5);
@@ -39,8 +39,8 @@ function run(t: Parameters<typeof native>[0], c: Case, backward = true): void {
   const dOut = randn(outR.length, r);
   const dqR = new Float32Array(q.length), dkR = new Float32Array(k.length), dvR = new Float32Array(v.length);
   const dqN = new Float32Array(q.length).fill(NaN), dkN = new Float32Array(k.length).fill(NaN), dvN = new Float32Array(v.length).fill(NaN);
-  ref.attentionBackward(q, k, v, outR, dOut, lseR, dqR, dkR, dvR, ...args);
-  nk.attentionBackward!(q, k, v, outR, dOut, lseR, dqN, dkN, dvN, ...args);
+  ref.attentionBackward({ q, k, v, out: outR, dOut, lse: lseR, dq: dqR, dk: dkR, dv: dvR, ...args });
+  nk.attentionBackward!({ q, k, v, out: outR, dOut, lse: lseR, dq: dqN, dk: dkN, dv: dvN, ...args });
   assertClose(dqN, dqR, `dq ${name}`, 1e-4, 1e-3);
   assertClose(dkN, dkR, `dk ${name}`, 1e-4, 1e-3);
   assertClose(dvN, dvR, `dv ${name}`, 1e-4, 1e-3);
@@ -88,8 +88,8 @@ test('attention output of a causal query never depends on later keys', (t) => {
   const L = 100, D = 16;
   const q = randn(L * D, r), k = randn(L * D, r), v = randn(L * D, r);
   const out1 = new Float32Array(L * D), out2 = new Float32Array(L * D), lse = new Float32Array(L);
-  nk.attentionForward!(q, k, v, out1, lse, 1, 1, 1, L, L, D, D, 0.25, true, 0, null, null, 0, 0, null, 0, 0);
+  nk.attentionForward!({ q, k, v, out: out1, lse, B: 1, H: 1, Hkv: 1, Lq: L, Lk: L, D, Dv: D, scale: 0.25, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
   for (let i = 60 * D; i < L * D; i++) { k[i] += 1; v[i] -= 1; }
-  nk.attentionForward!(q, k, v, out2, lse, 1, 1, 1, L, L, D, D, 0.25, true, 0, null, null, 0, 0, null, 0, 0);
+  nk.attentionForward!({ q, k, v, out: out2, lse, B: 1, H: 1, Hkv: 1, Lq: L, Lk: L, D, Dv: D, scale: 0.25, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
   assert.deepEqual(out1.subarray(0, 60 * D), out2.subarray(0, 60 * D));
 });

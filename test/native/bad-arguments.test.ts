@@ -1,13 +1,24 @@
 /**
  * Every native binding rejects bad arguments with a TypeError or RangeError that
  * names the kernel, and never crashes the process: wrong array types, wrong
- * lengths, negative, fractional and huge dims, missing arguments.
+ * lengths, negative, fractional and huge dims, missing arguments. The checks are
+ * the generic checker's (native/binding.cpp) reading each kernel's spec.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { native, rng } from './helpers.js';
+import { kernelSpecs } from '../../src/backend/registry.js';
+import { passedArgs } from '../../src/backend/spec.js';
 
-type Fn = (...args: unknown[]) => void;
+type Fn = (p: Record<string, unknown>) => void;
+/** The kernel's parameter object from its args in spec order. */
+function named(name: string, args: unknown[]): Record<string, unknown> {
+  const names = passedArgs(kernelSpecs().get(name)!);
+  assert.equal(args.length, names.length, `${name}: the valid call has ${args.length} args, the spec ${names.length}`);
+  return Object.fromEntries(names.map((n, i) => [n, args[i]]));
+}
 const f = (n: number) => new Float32Array(n);
 const i32 = (n: number) => new Int32Array(n);
 const i8 = (n: number) => new Int8Array(n);
@@ -34,6 +45,9 @@ const valid: Record<string, () => unknown[]> = {
   adamwStep: () => [f(10), f(10), f(10), f(10), 1e-3, 0.9, 0.999, 1e-8, 0.01, 1],
   quantizePerChannel: () => [f(12), i8(12), f(3), 3, 4],
   int8Gemm: () => [f(8), i8(12), f(3), f(6), 2, 3, 4, null],
+  permute: () => [f(24), f(24), [2, 3, 4], [2, 0, 1]],
+  reduceAxis: () => [1, f(24), f(8), 2, 3, 4],
+  dropout: () => [f(10), f(10), 0.3, 7],
 };
 
 const badValues: unknown[] = [
@@ -43,7 +57,7 @@ const badValues: unknown[] = [
 
 function expectCleanError(name: string, fn: Fn, args: unknown[]): 'threw' | 'ok' {
   try {
-    fn(...args);
+    fn(named(name, args));
     return 'ok';
   } catch (e) {
     assert.ok(e instanceof TypeError || e instanceof RangeError, `${name}: threw ${String(e)} instead of a TypeError/RangeError`);
@@ -55,6 +69,7 @@ function expectCleanError(name: string, fn: Fn, args: unknown[]): 'threw' | 'ok'
 test('every binding accepts its valid call', (t) => {
   const nk = native(t);
   if (!nk) return;
+  assert.deepEqual(Object.keys(valid).sort(), Object.keys(nk).sort(), 'every native kernel has a valid call here');
   for (const [name, make] of Object.entries(valid)) {
     const fn: Fn = (nk as unknown as Record<string, Fn>)[name];
     assert.ok(fn, `native kernel ${name} is missing`);
@@ -76,8 +91,15 @@ test('every binding rejects wrong types, lengths and dims without crashing', (t)
       args[a] = bad;
       if (expectCleanError(name, fn, args) === 'threw') threw++;
     }
-    // too few arguments
-    assert.equal(expectCleanError(name, fn, make().slice(0, n - 1)), 'threw', `${name}: missing argument accepted`);
+    // each required field missing
+    const spec = kernelSpecs().get(name)!;
+    passedArgs(spec).forEach((arg, a) => {
+      const s = spec.args[arg];
+      if ((s.role === 'input' || s.role === 'output') && s.nullable) return;
+      const args = make();
+      args[a] = undefined;
+      assert.equal(expectCleanError(name, fn, args), 'threw', `${name}: missing '${arg}' accepted`);
+    });
     // random multi-argument mutations
     for (let trial = 0; trial < 200; trial++) {
       const args = make();
@@ -91,11 +113,27 @@ test('every binding rejects wrong types, lengths and dims without crashing', (t)
 test('out-of-range indices and targets throw RangeError instead of reading wild memory', (t) => {
   const nk = native(t);
   if (!nk) return;
-  assert.throws(() => nk.embeddingForward!(f(20), Int32Array.from([5]), f(4), 4), RangeError);
-  assert.throws(() => nk.embeddingForward!(f(20), Int32Array.from([-1]), f(4), 4), RangeError);
-  assert.throws(() => nk.embeddingBackward!(f(4), Int32Array.from([9]), f(20), 4, -1), RangeError);
-  assert.throws(() => nk.crossEntropyForward!(f(4), Int32Array.from([4]), f(1), f(1), 1, 4, -100, 0), RangeError);
-  assert.throws(() => nk.attentionForward!(f(24), f(12), f(15), f(30), f(6), 1, 2, 4, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1), RangeError);
-  assert.throws(() => nk.attentionForward!(f(24), f(12), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, f(8), 0, 0, null, 0, 1), RangeError);
-  assert.throws(() => nk.sgemm!(f(6), f(12), f(8), 2, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0), RangeError);
+  const call = (name: string, args: unknown[]) => () => (nk as unknown as Record<string, Fn>)[name](named(name, args));
+  assert.throws(call('embeddingForward', [f(20), Int32Array.from([5]), f(4), 4]), /embeddingForward: indices\[0\] = 5 is out of range, expected 0 ≤ indices < 5/);
+  assert.throws(call('embeddingForward', [f(20), Int32Array.from([-1]), f(4), 4]), RangeError);
+  assert.throws(call('embeddingBackward', [f(4), Int32Array.from([9]), f(20), 4, -1]), RangeError);
+  assert.doesNotThrow(call('embeddingBackward', [f(4), Int32Array.from([-1]), f(20), 4, -1]), 'paddingIdx is skipped');
+  assert.throws(call('crossEntropyForward', [f(4), Int32Array.from([4]), f(1), f(1), 1, 4, -100, 0]), RangeError);
+  assert.throws(call('attentionForward', [f(24), f(12), f(15), f(30), f(6), 1, 2, 4, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1]),
+    /attentionForward: H must be a multiple of Hkv .*\(received H = 2, Hkv = 4\)/);
+  assert.throws(call('attentionForward', [f(24), f(12), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, f(8), 0, 0, null, 0, 1]), RangeError);
+  assert.throws(call('sgemm', [f(6), f(12), f(8), 2, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0]), RangeError);
+  assert.throws(call('attentionForward', [f(24), f(13), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1]),
+    /attentionForward: argument 'k' has length 13, expected B·Hkv·Lk·D = 12\./);
+  assert.throws(call('permute', [f(24), f(24), [2, 3, 4], [2, 0, 0]]), /perm must be a permutation/);
+  assert.throws(call('binaryBroadcast', [2, f(5), [3, 1], f(3), [0, 1], f(6), [2, 3]]), /argument 'a' has length 5, expected at least/);
+});
+
+test('the raw addon checks its argument count and types against the spec', (t) => {
+  if (!native(t)) return;
+  const path = process.env.HEED_NATIVE_PATH || fileURLToPath(new URL('../../build/Release/heed.node', import.meta.url));
+  const addon = createRequire(import.meta.url)(path) as { kernels: Record<string, (...a: unknown[]) => void> };
+  assert.throws(() => addon.kernels.dropout(f(4), f(4), 0.5), /dropout: expected 4 arguments, received 3\./);
+  assert.throws(() => addon.kernels.dropout(f(4), new Float64Array(4), 0.5, 1), /dropout: argument 'out' must be a Float32Array, received a Float64Array\./);
+  assert.throws(() => addon.kernels.dropout(f(4), f(4), 1.5, 1), /dropout: argument 'p' = 1\.5\d* must be in \[0\.?0*, 1\.?0*\]/);
 });

@@ -14,8 +14,8 @@ function check(t: Parameters<typeof native>[0], batch: number, m: number, n: num
   const c0 = randn(batch * m * n, r);
   const bias = withBias ? randn(n, r) : null;
   const cr = c0.slice(), cn = c0.slice();
-  ref.sgemm(a, b, cr, batch, m, n, k, transA, transB, alpha, beta, sA, sB, sC, bias, act);
-  nk.sgemm!(a, b, cn, batch, m, n, k, transA, transB, alpha, beta, sA, sB, sC, bias, act);
+  ref.sgemm({ a, b, c: cr, batch, m, n, k, transA, transB, alpha, beta, strideA: sA, strideB: sB, strideC: sC, bias, activation: act });
+  nk.sgemm!({ a, b, c: cn, batch, m, n, k, transA, transB, alpha, beta, strideA: sA, strideB: sB, strideC: sC, bias, activation: act });
   const tol = 2e-6 * Math.sqrt(k + 1) * 4;
   assertClose(cn, cr, `sgemm b${batch} ${m}x${n}x${k} tA${transA} tB${transB} α${alpha} β${beta} bias${withBias} act${act}`, tol, 1e-4);
 }
@@ -54,12 +54,12 @@ test('sgemm with beta = 0 never reads C (NaN in C does not leak), NaN in inputs 
   for (const [m, n, k] of [[3, 5, 7], [100, 100, 100]]) {
     const a = new Float32Array(m * k).fill(1), b = new Float32Array(k * n).fill(1);
     const c = new Float32Array(m * n).fill(NaN);
-    nk.sgemm!(a, b, c, 1, m, n, k, false, false, 1, 0, 0, 0, 0, null, 0);
+    nk.sgemm!({ a, b, c, batch: 1, m, n, k, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
     assertClose(c, new Float32Array(m * n).fill(k), 'beta=0 result');
     a[0] = NaN; b[k * n - 1] = Infinity;
     const cr = new Float32Array(m * n), cn = new Float32Array(m * n);
-    ref.sgemm(a, b, cr, 1, m, n, k, false, false, 1, 0, 0, 0, 0, null, 0);
-    nk.sgemm!(a, b, cn, 1, m, n, k, false, false, 1, 0, 0, 0, 0, null, 0);
+    ref.sgemm({ a, b, c: cr, batch: 1, m, n, k, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
+    nk.sgemm!({ a, b, c: cn, batch: 1, m, n, k, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
     assertClose(cn, cr, 'NaN/Inf propagation');
   }
 });

@@ -14,20 +14,20 @@ test('softmax and logSoftmax, forward and backward, on the last and on inner axe
     const x = randn(n, r, 3), dy = randn(n, r);
     if (size > 3) { x[1] = -Infinity; }
     const yr = new Float32Array(n), yn = new Float32Array(n);
-    ref.softmaxForward(x, yr, outer, size, inner, log);
-    nk.softmaxForward!(x, yn, outer, size, inner, log);
+    ref.softmaxForward({ x, y: yr, outer, size, inner, log });
+    nk.softmaxForward!({ x, y: yn, outer, size, inner, log });
     assertClose(yn, yr, `softmax fwd size${size} inner${inner} log${log}`, 1e-6, 1e-5);
     const dr = new Float32Array(n), dn = new Float32Array(n);
-    ref.softmaxBackward(yr, dy, dr, outer, size, inner, log);
-    nk.softmaxBackward!(yr, dy, dn, outer, size, inner, log);
+    ref.softmaxBackward({ y: yr, dy, dx: dr, outer, size, inner, log });
+    nk.softmaxBackward!({ y: yr, dy, dx: dn, outer, size, inner, log });
     assertClose(dn, dr, `softmax bwd size${size} inner${inner} log${log}`, 1e-5, 1e-4);
   }
   // a fully −∞ row gives zeros (softmax) / −∞ (logSoftmax); a NaN poisons its row only
   const x = Float32Array.from([-Infinity, -Infinity, -Infinity, 1, NaN, 2]);
   for (const log of [false, true]) {
     const yr = new Float32Array(6), yn = new Float32Array(6);
-    ref.softmaxForward(x, yr, 2, 3, 1, log);
-    nk.softmaxForward!(x, yn, 2, 3, 1, log);
+    ref.softmaxForward({ x, y: yr, outer: 2, size: 3, inner: 1, log });
+    nk.softmaxForward!({ x, y: yn, outer: 2, size: 3, inner: 1, log });
     assertClose(yn, yr, `softmax special values log${log}`);
   }
 });
@@ -42,23 +42,23 @@ test('layerNorm and rmsNorm forward/backward, with and without affine parameters
     const w = affine ? randn(cols, r) : null, b = affine ? randn(cols, r) : null;
     const yr = new Float32Array(n), yn = new Float32Array(n);
     const mr = new Float32Array(rows), mn = new Float32Array(rows), sr = new Float32Array(rows), sn = new Float32Array(rows);
-    ref.layerNormForward(x, w, b, yr, mr, sr, rows, cols, 1e-5);
-    nk.layerNormForward!(x, w, b, yn, mn, sn, rows, cols, 1e-5);
+    ref.layerNormForward({ x, weight: w, bias: b, y: yr, mean: mr, rstd: sr, rows, cols, eps: 1e-5 });
+    nk.layerNormForward!({ x, weight: w, bias: b, y: yn, mean: mn, rstd: sn, rows, cols, eps: 1e-5 });
     const what = `layerNorm ${rows}x${cols} affine${affine}`;
     assertClose(yn, yr, `${what} y`, 1e-4, 1e-4);
     assertClose(sn, sr, `${what} rstd`, 1e-4, 1e-4);
     const dxr = new Float32Array(n), dxn = new Float32Array(n);
     const dwr = affine ? new Float32Array(cols) : null, dwn = affine ? new Float32Array(cols).fill(NaN) : null;
     const dbr = affine ? new Float32Array(cols) : null, dbn = affine ? new Float32Array(cols).fill(NaN) : null;
-    ref.layerNormBackward(x, w, mr, sr, dy, dxr, dwr, dbr, rows, cols);
-    nk.layerNormBackward!(x, w, mr, sr, dy, dxn, dwn, dbn, rows, cols);
+    ref.layerNormBackward({ x, weight: w, mean: mr, rstd: sr, dy, dx: dxr, dweight: dwr, dbias: dbr, rows, cols });
+    nk.layerNormBackward!({ x, weight: w, mean: mr, rstd: sr, dy, dx: dxn, dweight: dwn, dbias: dbn, rows, cols });
     assertClose(dxn, dxr, `${what} dx`, 1e-4, 1e-3);
     if (affine) { assertClose(dwn!, dwr!, `${what} dw`, 1e-4, 1e-3); assertClose(dbn!, dbr!, `${what} db`, 1e-4, 1e-3); }
-    ref.rmsNormForward(x, w, yr, sr, rows, cols, 1e-6);
-    nk.rmsNormForward!(x, w, yn, sn, rows, cols, 1e-6);
+    ref.rmsNormForward({ x, weight: w, y: yr, rstd: sr, rows, cols, eps: 1e-6 });
+    nk.rmsNormForward!({ x, weight: w, y: yn, rstd: sn, rows, cols, eps: 1e-6 });
     assertClose(yn, yr, `rms ${what} y`, 1e-4, 1e-4);
-    ref.rmsNormBackward(x, w, sr, dy, dxr, dwr, rows, cols);
-    nk.rmsNormBackward!(x, w, sr, dy, dxn, dwn, rows, cols);
+    ref.rmsNormBackward({ x, weight: w, rstd: sr, dy, dx: dxr, dweight: dwr, rows, cols });
+    nk.rmsNormBackward!({ x, weight: w, rstd: sr, dy, dx: dxn, dweight: dwn, rows, cols });
     assertClose(dxn, dxr, `rms ${what} dx`, 1e-4, 1e-3);
     if (affine) assertClose(dwn!, dwr!, `rms ${what} dw`, 1e-4, 1e-3);
   }
@@ -75,12 +75,12 @@ test('unary ops and their backward, including NaN and ±Infinity', (t) => {
     for (let op = 0; op <= 10; op++) {
       const input = op === 2 || op === 3 ? pos : x;
       const yr = new Float32Array(n), yn = new Float32Array(n);
-      ref.unary(op, input, yr);
-      nk.unary!(op, input, yn);
+      ref.unary({ op, x: input, out: yr });
+      nk.unary!({ op, x: input, out: yn });
       assertClose(yn, yr, `unary op${op} n${n}`, 1e-6, 2e-6);
       const dy = randn(n, r), dr = new Float32Array(n), dn = new Float32Array(n);
-      ref.unaryBackward(op, input, yr, dy, dr);
-      nk.unaryBackward!(op, input, yr, dy, dn);
+      ref.unaryBackward({ op, x: input, y: yr, dy, dx: dr });
+      nk.unaryBackward!({ op, x: input, y: yr, dy, dx: dn });
       assertClose(dn, dr, `unaryBackward op${op} n${n}`, 1e-5, 1e-5);
     }
   }
@@ -96,8 +96,8 @@ test('binary ops: same shape, row-vector, scalar and general broadcasts', (t) =>
       if (n > 2) { a[0] = NaN; b[1] = NaN; }
       const yr = new Float32Array(n), yn = new Float32Array(n);
       const aa = op === 4 ? a.map(Math.abs) : a;
-      ref.binarySame(op, aa, b, yr);
-      nk.binarySame!(op, aa, b, yn);
+      ref.binarySame({ op, a: aa, b, out: yr });
+      nk.binarySame!({ op, a: aa, b, out: yn });
       assertClose(yn, yr, `binarySame op${op} n${n}`, 1e-6, 1e-5);
     }
     const cases: [number[], number[], number[]][] = [
@@ -113,8 +113,8 @@ test('binary ops: same shape, row-vector, scalar and general broadcasts', (t) =>
       const extent = (s: number[]) => 1 + shape.reduce((acc, d, i) => acc + (d - 1) * s[i], 0);
       const a = randn(extent(as), r).map((v) => (op === 4 ? Math.abs(v) : v)), b = randn(extent(bs), r);
       const yr = new Float32Array(n), yn = new Float32Array(n);
-      ref.binaryBroadcast(op, a, as, b, bs, yr, shape);
-      nk.binaryBroadcast!(op, a, as, b, bs, yn, shape);
+      ref.binaryBroadcast({ op, a, aStrides: as, b, bStrides: bs, out: yr, outShape: shape });
+      nk.binaryBroadcast!({ op, a, aStrides: as, b, bStrides: bs, out: yn, outShape: shape });
       assertClose(yn, yr, `binaryBroadcast op${op} ${JSON.stringify(shape)}`, 1e-6, 1e-5);
     }
   }
@@ -128,13 +128,13 @@ test('embedding lookup and scatter-add gradient with repeats and padding', (t) =
     const rows = 50;
     const w = randn(rows * dim, r), idx = randint(count, 0, rows, r);
     const or = new Float32Array(count * dim), on = new Float32Array(count * dim);
-    ref.embeddingForward(w, idx, or, dim);
-    nk.embeddingForward!(w, idx, on, dim);
+    ref.embeddingForward({ weight: w, indices: idx, out: or, dim });
+    nk.embeddingForward!({ weight: w, indices: idx, out: on, dim });
     assert.deepEqual(on, or);
     const dOut = randn(count * dim, r);
     const gr = randn(rows * dim, r), gn = gr.slice();
-    ref.embeddingBackward(dOut, idx, gr, dim, 7);
-    nk.embeddingBackward!(dOut, idx, gn, dim, 7);
+    ref.embeddingBackward({ dOut, indices: idx, dWeight: gr, dim, paddingIdx: 7 });
+    nk.embeddingBackward!({ dOut, indices: idx, dWeight: gn, dim, paddingIdx: 7 });
     assertClose(gn, gr, `embeddingBackward dim${dim} count${count}`, 1e-4, 1e-5);
   }
 });
@@ -148,13 +148,13 @@ test('cross-entropy forward/backward with ignoreIndex and label smoothing', (t) 
     const x = randn(rows * classes, r, 3), tg = randint(rows, 0, classes, r);
     tg[2] = -100;
     const lr = new Float32Array(rows), ln = new Float32Array(rows), sr = new Float32Array(rows), sn = new Float32Array(rows);
-    ref.crossEntropyForward(x, tg, lr, sr, rows, classes, -100, eps);
-    nk.crossEntropyForward!(x, tg, ln, sn, rows, classes, -100, eps);
+    ref.crossEntropyForward({ logits: x, targets: tg, losses: lr, lse: sr, rows, classes, ignoreIndex: -100, labelSmoothing: eps });
+    nk.crossEntropyForward!({ logits: x, targets: tg, losses: ln, lse: sn, rows, classes, ignoreIndex: -100, labelSmoothing: eps });
     assertClose(ln, lr, `CE loss classes${classes} eps${eps}`, 1e-5, 1e-5);
     assertClose(sn, sr, `CE lse classes${classes}`, 1e-5, 1e-5);
     const dL = randn(rows, r), dr = new Float32Array(x.length), dn = new Float32Array(x.length).fill(NaN);
-    ref.crossEntropyBackward(x, tg, sr, dL, dr, rows, classes, -100, eps);
-    nk.crossEntropyBackward!(x, tg, sr, dL, dn, rows, classes, -100, eps);
+    ref.crossEntropyBackward({ logits: x, targets: tg, lse: sr, dLoss: dL, dLogits: dr, rows, classes, ignoreIndex: -100, labelSmoothing: eps });
+    nk.crossEntropyBackward!({ logits: x, targets: tg, lse: sr, dLoss: dL, dLogits: dn, rows, classes, ignoreIndex: -100, labelSmoothing: eps });
     assertClose(dn, dr, `CE grad classes${classes} eps${eps}`, 1e-6, 1e-4);
   }
 });
@@ -168,8 +168,8 @@ test('adamwStep matches PyTorch-style AdamW over several steps', (t) => {
     const mr = new Float32Array(n), mn = new Float32Array(n), vr = new Float32Array(n), vn = new Float32Array(n);
     for (let step = 1; step <= 3; step++) {
       const g = randn(n, r);
-      ref.adamwStep(pr, g, mr, vr, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
-      nk.adamwStep!(pn, g, mn, vn, 1e-3, 0.9, 0.999, 1e-8, 0.01, step);
+      ref.adamwStep({ param: pr, grad: g, m: mr, v: vr, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step });
+      nk.adamwStep!({ param: pn, grad: g, m: mn, v: vn, lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step });
     }
     assertClose(pn, pr, `adamw p n${n}`, 1e-6, 1e-5);
     assertClose(mn, mr, `adamw m n${n}`, 1e-7, 1e-5);
@@ -185,15 +185,15 @@ test('int8: per-channel quantization is bit-identical; int8Gemm integer sums mat
     const w = randn(n * k, r);
     if (n > 1) for (let c = 0; c < k; c++) w[k + c] = 0; // an all-zero row → scale 1
     const qr = new Int8Array(n * k), qn = new Int8Array(n * k), sr = new Float32Array(n), sn = new Float32Array(n);
-    ref.quantizePerChannel(w, qr, sr, n, k);
-    nk.quantizePerChannel!(w, qn, sn, n, k);
+    ref.quantizePerChannel({ w, q: qr, scales: sr, n, k });
+    nk.quantizePerChannel!({ w, q: qn, scales: sn, n, k });
     assert.deepEqual(qn, qr, `quantize ${n}x${k}`);
     assert.deepEqual(sn, sr, `scales ${n}x${k}`);
     const x = randn(m * k, r), bias = randn(n, r);
     for (const b of [null, bias]) {
       const or = new Float32Array(m * n), on = new Float32Array(m * n);
-      ref.int8Gemm(x, qr, sr, or, m, n, k, b);
-      nk.int8Gemm!(x, qr, sr, on, m, n, k, b);
+      ref.int8Gemm({ x, wq: qr, wScales: sr, out: or, m, n, k, bias: b });
+      nk.int8Gemm!({ x, wq: qr, wScales: sr, out: on, m, n, k, bias: b });
       assertClose(on, or, `int8Gemm ${m}x${n}x${k} bias${b !== null}`, 1e-6, 1e-6);
     }
   }

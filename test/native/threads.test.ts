@@ -20,12 +20,12 @@ test('sgemm and attention give the same result on 1 and on all threads', async (
   for (const threads of [1, 2, 3]) {
     setNumThreads(threads);
     const c = new Float32Array(m * n);
-    nk.sgemm!(a, b, c, 1, m, n, k, false, false, 1, 0, 0, 0, 0, null, 0);
+    nk.sgemm!({ a, b, c, batch: 1, m, n, k, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
     outs.push(c);
   }
   setNumThreads(Math.max(1, before));
   const cr = new Float32Array(m * n);
-  ref.sgemm(a, b, cr, 1, m, n, k, false, false, 1, 0, 0, 0, 0, null, 0);
+  ref.sgemm({ a, b, c: cr, batch: 1, m, n, k, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
   for (const c of outs) assertClose(c, cr, 'sgemm across thread counts', 1e-4, 1e-4);
 });
 
@@ -37,7 +37,7 @@ test('kernels called concurrently from worker threads stay correct', async (t) =
     const n = 96, a = new Float32Array(n * n).fill(1), b = new Float32Array(n * n).fill(0.5), c = new Float32Array(n * n);
     let ok = true;
     for (let i = 0; i < 200; i++) {
-      addon.kernels.sgemm(a, b, c, 1, n, n, n, false, false, 1, 0, 0, 0, 0, null, 0);
+      addon.kernels.sgemm(a, b, c, 1, n, n, n, false, false, 1, 0, 0, 0, 0, null, 0); // the raw addon: args flat, in spec order
       if (c[0] !== n * 0.5 || c[n * n - 1] !== n * 0.5) ok = false;
     }
     parentPort.postMessage(ok);

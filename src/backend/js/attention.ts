@@ -22,6 +22,7 @@
  *
  * References: FlashAttention-2 (Dao, 2023), section 3.1, for the backward formulas.
  */
+import type { Params } from '../table.js';
 import { dropoutUniform } from './dropout-hash.js';
 
 /** Fills s[0..Lk) with the scores of query (b, h, i), −∞ where key j is disallowed. */
@@ -54,13 +55,7 @@ function dropoutFactor(p: number, seed: number, b: number, h: number, i: number,
   return dropoutUniform(seed, idx) >= p ? 1 / (1 - p) : 0;
 }
 
-export function attentionForward(
-  q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, lse: Float32Array,
-  B: number, H: number, Hkv: number, Lq: number, Lk: number, D: number, Dv: number,
-  scale: number, causal: boolean, causalOffset: number, keyLengths: Int32Array | null,
-  mask: Float32Array | null, maskStrideB: number, maskStrideH: number,
-  alibiSlopes: Float32Array | null, dropoutP: number, dropoutSeed: number,
-): void {
+export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed }: Params<'attentionForward'>): void {
   const group = H / Hkv;
   const s = new Float64Array(Lk);
   const acc = new Float64Array(Dv);
@@ -105,14 +100,7 @@ export function attentionForward(
  *   ds_ij = p_ij (dp_ij − D_i)
  *   dq_i  = scale Σ_j ds_ij k_j,   dk_j = scale Σ_i ds_ij q_i
  */
-export function attentionBackward(
-  q: Float32Array, k: Float32Array, v: Float32Array, out: Float32Array, dOut: Float32Array, lse: Float32Array,
-  dq: Float32Array, dk: Float32Array, dv: Float32Array,
-  B: number, H: number, Hkv: number, Lq: number, Lk: number, D: number, Dv: number,
-  scale: number, causal: boolean, causalOffset: number, keyLengths: Int32Array | null,
-  mask: Float32Array | null, maskStrideB: number, maskStrideH: number,
-  alibiSlopes: Float32Array | null, dropoutP: number, dropoutSeed: number,
-): void {
+export function attentionBackward({ q, k, v, out, dOut, lse, dq, dk, dv, B, H, Hkv, Lq, Lk, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed }: Params<'attentionBackward'>): void {
   const group = H / Hkv;
   const s = new Float64Array(Lk);
   const dqRow = new Float64Array(D);

@@ -7,11 +7,9 @@
  * still written). Reduction (mean over non-ignored rows, ...) is the op's job.
  * logits (rows, classes), targets (rows), losses (rows), lse (rows).
  */
+import type { Params } from '../table.js';
 
-export function crossEntropyForward(
-  logits: Float32Array, targets: Int32Array, losses: Float32Array, lse: Float32Array,
-  rows: number, classes: number, ignoreIndex: number, labelSmoothing: number,
-): void {
+export function crossEntropyForward({ logits, targets, losses, lse, rows, classes, ignoreIndex, labelSmoothing }: Params<'crossEntropyForward'>): void {
   for (let r = 0; r < rows; r++) {
     const o = r * classes;
     let max = -Infinity;
@@ -30,10 +28,7 @@ export function crossEntropyForward(
  * Backward of crossEntropyForward, overwriting dLogits:
  *   dx_rc = dLoss_r · (softmax(x_r)_c − (1 − ε)·[c = t] − ε / classes),   0 for ignored rows.
  */
-export function crossEntropyBackward(
-  logits: Float32Array, targets: Int32Array, lse: Float32Array, dLoss: Float32Array, dLogits: Float32Array,
-  rows: number, classes: number, ignoreIndex: number, labelSmoothing: number,
-): void {
+export function crossEntropyBackward({ logits, targets, lse, dLoss, dLogits, rows, classes, ignoreIndex, labelSmoothing }: Params<'crossEntropyBackward'>): void {
   for (let r = 0; r < rows; r++) {
     const o = r * classes, t = targets[r];
     if (t === ignoreIndex) { dLogits.fill(0, o, o + classes); continue; }

@@ -5,9 +5,10 @@
  * so the mask is a pure function of (seed, i): the backward pass applies the same call to
  * the gradient instead of storing the mask.
  */
+import type { Params } from '../table.js';
 import { lowbias32 } from './dropout-hash.js';
 
-export function dropout(x: Float32Array, out: Float32Array, p: number, seed: number): void {
+export function dropout({ x, out, p, seed }: Params<'dropout'>): void {
   const scale = p >= 1 ? 0 : Math.fround(1 / (1 - p)); // a float32 scale, as the native kernel and PyTorch use
   const threshold = p * 4294967296;
   const mixed = lowbias32(seed);

@@ -4,6 +4,7 @@
  * Broadcasting is resolved by the caller (src/ops/broadcast.ts) into per-input
  * strides over the output shape, a stride of 0 meaning "repeat along this dim".
  */
+import type { Params } from '../table.js';
 import { geluScalar, geluGradScalar, geluTanhScalar, geluTanhGradScalar, sigmoidScalar } from './scalar.js';
 
 export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, pow: 4, maximum: 5, minimum: 6 } as const;
@@ -28,7 +29,7 @@ function apply2(op: number, x: number, y: number): number {
 }
 
 /** out[i] = a[i] (op) b[i], all three of the same length. */
-export function binarySame(op: number, a: Float32Array, b: Float32Array, out: Float32Array): void {
+export function binarySame({ op, a, b, out }: Params<'binarySame'>): void {
   const n = out.length;
   switch (op) {
     case 0: for (let i = 0; i < n; i++) out[i] = a[i] + b[i]; return;
@@ -42,12 +43,7 @@ export function binarySame(op: number, a: Float32Array, b: Float32Array, out: Fl
 /**
  * out[idx] = a[idx · aStrides] (op) b[idx · bStrides] for every multi-index idx of outShape.
  */
-export function binaryBroadcast(
-  op: number,
-  a: Float32Array, aStrides: readonly number[],
-  b: Float32Array, bStrides: readonly number[],
-  out: Float32Array, outShape: readonly number[],
-): void {
+export function binaryBroadcast({ op, a, aStrides, b, bStrides, out, outShape }: Params<'binaryBroadcast'>): void {
   const nd = outShape.length;
   const n = out.length;
   if (n === 0) return;
@@ -72,7 +68,7 @@ export function binaryBroadcast(
 }
 
 /** out[i] = f(x[i]). */
-export function unary(op: number, x: Float32Array, out: Float32Array): void {
+export function unary({ op, x, out }: Params<'unary'>): void {
   const n = out.length;
   switch (op) {
     case 0: for (let i = 0; i < n; i++) out[i] = -x[i]; return;
@@ -94,7 +90,7 @@ export function unary(op: number, x: Float32Array, out: Float32Array): void {
  * dx[i] = dy[i] · f'(x[i]), given the forward input x and output y = f(x).
  * Uses whichever of x and y makes the derivative cheapest (exp' = y, tanh' = 1 − y², ...).
  */
-export function unaryBackward(op: number, x: Float32Array, y: Float32Array, dy: Float32Array, dx: Float32Array): void {
+export function unaryBackward({ op, x, y, dy, dx }: Params<'unaryBackward'>): void {
   const n = dx.length;
   switch (op) {
     case 0: for (let i = 0; i < n; i++) dx[i] = -dy[i]; return;

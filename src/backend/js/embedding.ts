@@ -2,9 +2,10 @@
  * Reference embedding lookup and its scatter-add gradient.
  * weight is (numEmbeddings, dim); indices are already range-checked by the op.
  */
+import type { Params } from '../table.js';
 
 /** out[i, :] = weight[indices[i], :]. */
-export function embeddingForward(weight: Float32Array, indices: Int32Array, out: Float32Array, dim: number): void {
+export function embeddingForward({ weight, indices, out, dim }: Params<'embeddingForward'>): void {
   for (let i = 0; i < indices.length; i++) {
     const src = indices[i] * dim;
     out.set(weight.subarray(src, src + dim), i * dim);
@@ -12,7 +13,7 @@ export function embeddingForward(weight: Float32Array, indices: Int32Array, out:
 }
 
 /** dWeight[indices[i], :] += dOut[i, :], skipping rows equal to paddingIdx (−1 for none). */
-export function embeddingBackward(dOut: Float32Array, indices: Int32Array, dWeight: Float32Array, dim: number, paddingIdx: number): void {
+export function embeddingBackward({ dOut, indices, dWeight, dim, paddingIdx }: Params<'embeddingBackward'>): void {
   for (let i = 0; i < indices.length; i++) {
     const r = indices[i];
     if (r === paddingIdx) continue;

@@ -11,19 +11,14 @@
  * bias has length n (added to every row) or is null.
  * activation: 0 = none, 1 = relu, 2 = gelu (erf form).
  */
+import type { Params } from '../table.js';
 import { geluScalar } from './scalar.js';
 
 export const ACT_NONE = 0;
 export const ACT_RELU = 1;
 export const ACT_GELU = 2;
 
-export function sgemm(
-  a: Float32Array, b: Float32Array, c: Float32Array,
-  batch: number, m: number, n: number, k: number,
-  transA: boolean, transB: boolean, alpha: number, beta: number,
-  strideA: number, strideB: number, strideC: number,
-  bias: Float32Array | null, activation: number,
-): void {
+export function sgemm({ a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation }: Params<'sgemm'>): void {
   const row = new Float64Array(n);
   for (let p = 0; p < batch; p++) {
     const aOff = p * strideA, bOff = p * strideB, cOff = p * strideC;

@@ -1,7 +1,8 @@
 /**
- * The reference kernel barrel. Every function exported here is a kernel, registered
- * under its export name (see ../registry.ts). Constants are exported from their own
- * files, not from here, so that this namespace holds kernels only.
+ * The reference kernel barrel. Every function exported here is the reference of the
+ * kernel spec of the same name (../specs), and takes that spec's parameter object
+ * (`Params<'name'>`); the registry checks at load that the two barrels match. Constants
+ * are exported from their own files, not from here, so that this namespace holds kernels only.
  */
 export { sgemm } from './gemm.js';
 export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';

@@ -8,6 +8,7 @@
  * are exact int32 sums, so every backend gives the same integers:
  *   out_ij = sx_i · sw_j · Σ_c qx_ic · qw_jc + bias_j
  */
+import type { Params } from '../table.js';
 
 /** Round half away from zero and clamp to [−127, 127]. */
 export function quantizeValue(x: number, invScale: number): number {
@@ -16,7 +17,7 @@ export function quantizeValue(x: number, invScale: number): number {
   return r > 127 ? 127 : r < -127 ? -127 : r;
 }
 
-export function quantizePerChannel(w: Float32Array, q: Int8Array, scales: Float32Array, n: number, k: number): void {
+export function quantizePerChannel({ w, q, scales, n, k }: Params<'quantizePerChannel'>): void {
   for (let r = 0; r < n; r++) {
     let maxAbs = 0;
     for (let c = 0; c < k; c++) maxAbs = Math.max(maxAbs, Math.abs(w[r * k + c]));
@@ -27,10 +28,7 @@ export function quantizePerChannel(w: Float32Array, q: Int8Array, scales: Float3
   }
 }
 
-export function int8Gemm(
-  x: Float32Array, wq: Int8Array, wScales: Float32Array, out: Float32Array,
-  m: number, n: number, k: number, bias: Float32Array | null,
-): void {
+export function int8Gemm({ x, wq, wScales, out, m, n, k, bias }: Params<'int8Gemm'>): void {
   const qx = new Int8Array(k);
   for (let i = 0; i < m; i++) {
     let maxAbs = 0;

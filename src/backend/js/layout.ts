@@ -5,7 +5,8 @@
  * When the last dim stays last (splitting or merging attention heads), rows of that
  * dim are contiguous in both tensors and are copied as blocks.
  */
-export function permute<T extends Float32Array | Int32Array | Uint8Array>(x: T, out: T, shape: readonly number[], perm: readonly number[]): void {
+import type { Params } from '../table.js';
+export function permute({ x, out, shape, perm }: Params<'permute'>): void {
   const nd = shape.length;
   if (out.length === 0) return;
   const inStrides = new Array<number>(nd);

@@ -6,11 +6,9 @@
  *
  * The forward saves mean and rstd per row for the backward. weight/bias may be null.
  */
+import type { Params } from '../table.js';
 
-export function layerNormForward(
-  x: Float32Array, weight: Float32Array | null, bias: Float32Array | null,
-  y: Float32Array, mean: Float32Array, rstd: Float32Array, rows: number, cols: number, eps: number,
-): void {
+export function layerNormForward({ x, weight, bias, y, mean, rstd, rows, cols, eps }: Params<'layerNormForward'>): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let m = 0;
@@ -35,11 +33,7 @@ export function layerNormForward(
  *   dx = rstd · (g − mean(g) − xhat · mean(g · xhat))
  *   dweight = Σ_rows dy · xhat,  dbias = Σ_rows dy      (overwritten, not accumulated)
  */
-export function layerNormBackward(
-  x: Float32Array, weight: Float32Array | null, mean: Float32Array, rstd: Float32Array,
-  dy: Float32Array, dx: Float32Array, dweight: Float32Array | null, dbias: Float32Array | null,
-  rows: number, cols: number,
-): void {
+export function layerNormBackward({ x, weight, mean, rstd, dy, dx, dweight, dbias, rows, cols }: Params<'layerNormBackward'>): void {
   if (dweight !== null) dweight.fill(0);
   if (dbias !== null) dbias.fill(0);
   for (let r = 0; r < rows; r++) {
@@ -63,10 +57,7 @@ export function layerNormBackward(
   }
 }
 
-export function rmsNormForward(
-  x: Float32Array, weight: Float32Array | null, y: Float32Array, rstd: Float32Array,
-  rows: number, cols: number, eps: number,
-): void {
+export function rmsNormForward({ x, weight, y, rstd, rows, cols, eps }: Params<'rmsNormForward'>): void {
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     let ss = 0;
@@ -81,10 +72,7 @@ export function rmsNormForward(
  * Backward of rmsNormForward. With xhat = x·rstd and g = dy·w:
  *   dx = rstd · (g − xhat · mean(g · xhat)),   dweight = Σ_rows dy · xhat
  */
-export function rmsNormBackward(
-  x: Float32Array, weight: Float32Array | null, rstd: Float32Array,
-  dy: Float32Array, dx: Float32Array, dweight: Float32Array | null, rows: number, cols: number,
-): void {
+export function rmsNormBackward({ x, weight, rstd, dy, dx, dweight, rows, cols }: Params<'rmsNormBackward'>): void {
   if (dweight !== null) dweight.fill(0);
   for (let r = 0; r < rows; r++) {
     const o = r * cols, s = rstd[r];

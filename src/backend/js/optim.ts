@@ -6,10 +6,8 @@
  *   p ← p − lr · (m / (1 − β1^step)) / (sqrt(v / (1 − β2^step)) + eps)
  * step counts from 1.
  */
-export function adamwStep(
-  param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
-  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
-): void {
+import type { Params } from '../table.js';
+export function adamwStep({ param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step }: Params<'adamwStep'>): void {
   const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
   for (let i = 0; i < param.length; i++) {
     const g = grad[i];

@@ -3,10 +3,11 @@
  * the reduced axis has `size` elements, `inner` is the product of the dims after it.
  * Output is (outer, inner).
  */
+import type { Params } from '../table.js';
 
 export const ReduceOp = { sum: 0, max: 1, min: 2 } as const;
 
-export function reduceAxis(op: number, x: Float32Array, out: Float32Array, outer: number, size: number, inner: number): void {
+export function reduceAxis({ op, x, out, outer, size, inner }: Params<'reduceAxis'>): void {
   // Rows of `inner` elements are combined in order i = 0, 1, ..., walking memory forwards;
   // sums accumulate in float64. max and min propagate NaN: once a lane holds NaN, it stays.
   const sum = op === 0 ? new Float64Array(inner) : null;
@@ -35,7 +36,7 @@ export function reduceAxis(op: number, x: Float32Array, out: Float32Array, outer
 }
 
 /** Index of the first maximum along the axis (NaN counts as the maximum, as in PyTorch). */
-export function argmaxAxis(x: Float32Array, out: Int32Array, outer: number, size: number, inner: number): void {
+export function argmaxAxis({ x, out, outer, size, inner }: Params<'argmaxAxis'>): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;

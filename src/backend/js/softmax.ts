@@ -7,8 +7,9 @@
  * A row whose entries are all −∞ (a fully masked attention row) gives zeros for
  * softmax and −∞ for logSoftmax, where PyTorch gives NaN; see nn/attention/README.
  */
+import type { Params } from '../table.js';
 
-export function softmaxForward(x: Float32Array, y: Float32Array, outer: number, size: number, inner: number, log: boolean): void {
+export function softmaxForward({ x, y, outer, size, inner, log }: Params<'softmaxForward'>): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;
@@ -36,7 +37,7 @@ export function softmaxForward(x: Float32Array, y: Float32Array, outer: number, 
  *   softmax:    dx_i = y_i (dy_i − Σ_j dy_j y_j)
  *   logSoftmax: dx_i = dy_i − exp(y_i) Σ_j dy_j
  */
-export function softmaxBackward(y: Float32Array, dy: Float32Array, dx: Float32Array, outer: number, size: number, inner: number, log: boolean): void {
+export function softmaxBackward({ y, dy, dx, outer, size, inner, log }: Params<'softmaxBackward'>): void {
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < inner; j++) {
       const base = o * size * inner + j;

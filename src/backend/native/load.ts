@@ -3,20 +3,24 @@
  * and maps its functions onto kernel names. Never throws: a missing or broken
  * addon is reported as { ok: false, error } and heed runs on the reference kernels.
  *
- * The addon's functions take exactly the reference kernels' arguments (booleans
- * may also be 0/1, optional arrays are null), so they are used without adapters.
+ * The addon takes each kernel's arguments flat, in spec order (the fields of the
+ * kernel's C++ Args struct, derived ones left out); ../call.ts builds, from the spec,
+ * the function that takes the named parameter object and makes that flat call.
  * The C++ sources and their layout are described in native/README.md.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { KernelTable } from '../registry.js';
+
+/** A kernel as the addon exports it: the spec's args, flat, in spec order. */
+export type FlatKernel = (...args: unknown[]) => void;
 
 export type NativeLoad =
   | {
       ok: true;
-      kernels: Partial<KernelTable>;
+      /** The addon's kernels by name, flat calls (see ../call.ts for the named-object side). */
+      kernels: Record<string, FlatKernel>;
       isa: () => string;
       threads: () => number;
       setThreads: (n: number) => void;
@@ -51,10 +55,9 @@ export function loadNative(): NativeLoad {
   } catch (e) {
     return { ok: false, error: `loading ${path} failed: ${(e as Error).message}` };
   }
-  const kernels = (addon.kernels ?? {}) as Partial<KernelTable>;
   return {
     ok: true,
-    kernels,
+    kernels: (addon.kernels ?? {}) as Record<string, FlatKernel>,
     isa: () => String((addon.isa as () => string)()),
     threads: () => Number((addon.getNumThreads as () => number)()),
     setThreads: (n: number) => (addon.setNumThreads as (n: number) => void)(n),

@@ -6,7 +6,7 @@
  *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
  *   p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
  *
- * AdamW runs the fused `adamwStep` kernel when the active backend has one; otherwise the loop below.
+ * AdamW on float32 runs the fused `adamwStep` kernel (native when the backend has it); otherwise the loop below.
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import { k } from '../../backend/registry.js';
@@ -21,9 +21,6 @@ export interface AdamOptions {
 }
 
 type AdamHyper = Required<AdamOptions> & Record<string, number | boolean>;
-
-type AdamwKernel = (param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array,
-  lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number) => void;
 
 /** The update of one parameter; `decoupled` selects AdamW. */
 export function adamUpdate(x: Float32Array, grad: Float32Array | Float64Array, m: Float32Array, v: Float32Array,
@@ -59,9 +56,8 @@ class AdamBase extends Optimizer<AdamHyper> {
     const x = p.data as Float32Array;
     const m = (st.buffers.expAvg ??= new Float32Array(x.length));
     const v = (st.buffers.expAvgSq ??= new Float32Array(x.length));
-    const fused = (k as unknown as Record<string, unknown>).adamwStep as AdamwKernel | undefined;
-    if (this.decoupled && fused !== undefined && x instanceof Float32Array && grad instanceof Float32Array) {
-      fused(x, grad, m, v, h.lr, h.beta1, h.beta2, h.eps, h.weightDecay, st.step);
+    if (this.decoupled && x instanceof Float32Array && grad instanceof Float32Array) {
+      k.adamwStep({ param: x, grad, m, v, lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, step: st.step });
       return;
     }
     adamUpdate(x, grad, m, v, h, st.step, this.decoupled);

@@ -1,0 +1,37 @@
+/** Specs of the GEMM kernels (reference: ../js/gemm.ts and ../js/int8.ts, native: native/gemm.cpp, native/int8.cpp). */
+import { kernel, input, optionalInput, output, shape, scalar, option } from '../spec.js';
+
+/** C[b] = act(alpha · op(A[b]) · op(B[b]) + beta · C[b] + bias), batched and strided. */
+export const sgemm = kernel('sgemm', {
+  a: input('f32', { minLen: 'batch == 0 || m * k == 0 ? 0 : (batch - 1) * strideA + m * k' }),
+  b: input('f32', { minLen: 'batch == 0 || k * n == 0 ? 0 : (batch - 1) * strideB + k * n' }),
+  c: output('f32', { minLen: 'batch == 0 || m * n == 0 ? 0 : (batch - 1) * strideC + m * n' }),
+  batch: shape(), m: shape(), n: shape(), k: shape(),
+  transA: option(), transB: option(),
+  alpha: scalar('float'), beta: scalar('float'),
+  strideA: shape(), strideB: shape(), strideC: shape(),
+  bias: optionalInput('f32', { len: 'n' }),
+  activation: scalar('int', { min: 0, max: 2, doc: '0 none, 1 relu, 2 gelu' }),
+}, {
+  checks: [{ ok: 'batch <= 1 || m * n == 0 || strideC >= m * n', message: 'strideC makes batches of C overlap, expected strideC ≥ m·n' }],
+});
+
+/** Symmetric per-row int8 quantization of w (n, k). */
+export const quantizePerChannel = kernel('quantizePerChannel', {
+  w: input('f32', { len: 'n * k' }),
+  q: output('i8', { len: 'n * k' }),
+  scales: output('f32', { len: 'n' }),
+  n: shape(), k: shape(),
+});
+
+/** out (m, n) = x (m, k) · dequant(wq)ᵀ + bias. */
+export const int8Gemm = kernel('int8Gemm', {
+  x: input('f32', { len: 'm * k' }),
+  wq: input('i8', { len: 'n * k' }),
+  wScales: input('f32', { len: 'n' }),
+  out: output('f32', { len: 'm * n' }),
+  m: shape(), n: shape(), k: shape(),
+  bias: optionalInput('f32', { len: 'n' }),
+}, {
+  checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
+});

@@ -1,0 +1,16 @@
+/**
+ * The kernel spec barrel: every spec exported here is a kernel (see ../spec.ts for the
+ * format). The registry checks at load that names are unique and that each spec has a
+ * reference kernel in ../js of the same name; scripts/gen-native-specs.ts derives the
+ * native structs and checks from this barrel.
+ */
+export { sgemm, quantizePerChannel, int8Gemm } from './gemm.js';
+export { attentionForward, attentionBackward } from './attention.js';
+export { softmaxForward, softmaxBackward } from './softmax.js';
+export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
+export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';
+export { reduceAxis, argmaxAxis } from './reduce.js';
+export { embeddingForward, embeddingBackward } from './embedding.js';
+export { permute, dropout } from './layout.js';
+export { crossEntropyForward, crossEntropyBackward } from './loss.js';
+export { adamwStep } from './optim.js';

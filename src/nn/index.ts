@@ -23,6 +23,16 @@ export { TransformerEncoderLayer, TransformerDecoderLayer, TransformerEncoder, T
 export type { TransformerLayerOptions, EncoderCallOptions, DecoderCallOptions, DecoderLayerCache } from './transformer.js';
 export * from './attention/index.js';
 export { Conv1d, Conv2d } from './conv.js';
-export type { ConvOptions } from './conv.js';
+export type { ConvOptions, Conv2dOptions } from './conv.js';
 export { LSTM } from './lstm.js';
 export type { LSTMOptions, LSTMState } from './lstm.js';
+export { RNNBase } from './rnn.js';
+export type { RNNOptions } from './rnn.js';
+export { GRU } from './gru.js';
+export type { GRUOptions } from './gru.js';
+export { BatchNorm1d, BatchNorm2d } from './batch-norm.js';
+export type { BatchNormOptions } from './batch-norm.js';
+export { MaxPool2d, AvgPool2d, AdaptiveMaxPool2d, AdaptiveAvgPool2d } from './pool.js';
+export { SqueezeExcitation } from './squeeze-excitation.js';
+export { CBAM, ChannelAttention, SpatialAttention } from './cbam.js';
+export type { CBAMOptions } from './cbam.js';

@@ -19,7 +19,7 @@ export { matmul, linear } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { layerNorm, rmsNorm, layerNormReference, rmsNormReference } from './norm.js';
 export { dropout } from './dropout.js';
-export { batchNorm } from './batch-norm.js';
+export { batchNorm, batchNormReference } from './batch-norm.js';
 export type { BatchNormOptions } from './batch-norm.js';
 export { maxPool2d, avgPool2d, adaptiveMaxPool2d, adaptiveAvgPool2d } from './pool.js';
 export type { Pool2dOptions, AvgPool2dOptions, Size2 } from './pool.js';
@@ -39,7 +39,7 @@ export const DIFFERENTIABLE_OPS = [
   'matmul', 'linear', 'softmax', 'logSoftmax', 'layerNorm', 'rmsNorm', 'dropout',
   'batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveMaxPool2d', 'adaptiveAvgPool2d',
   'crossEntropy', 'nllLoss', 'mseLoss', 'scaledDotProductAttention',
-  'layerNormReference', 'rmsNormReference', 'scaledDotProductAttentionReference',
+  'layerNormReference', 'rmsNormReference', 'scaledDotProductAttentionReference', 'batchNormReference',
 ] as const;
 
 /**

@@ -5,6 +5,10 @@
  * Σ(f(x) · w) for a fixed random weighting w of the output, and compares the
  * numeric derivative with the analytic gradient from backward. Run it on float64
  * inputs (which use the reference kernels) to keep rounding out of the comparison.
+ *
+ * An input that requires grad but gets no gradient from backward fails the check
+ * (listed in `missingGrad`), even where the numeric derivative is zero: a missing
+ * gradient is a bug in the op's backward, never a silent zero (tinygrad's rule).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { noGrad } from './mode.js';
@@ -24,6 +28,8 @@ export interface GradcheckResult {
   maxAbsError: number;
   /** First mismatch, for the failure message. */
   worst?: { input: number; index: number; analytic: number; numeric: number };
+  /** Indices of inputs that require grad but got no gradient (x.grad null after backward). */
+  missingGrad: number[];
 }
 
 export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], options: GradcheckOptions = {}): GradcheckResult {
@@ -46,9 +52,15 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
   let maxAbs = 0;
   let worst: GradcheckResult['worst'];
   let ok = true;
+  const missingGrad: number[] = [];
   inputs.forEach((x, xi) => {
     if (!x.requiresGrad) return;
-    const analytic = x.grad?.data;
+    if (x.grad === null) {
+      missingGrad.push(xi);
+      ok = false;
+      return;
+    }
+    const analytic = x.grad.data;
     for (let i = 0; i < x.size; i++) {
       const orig = x.data[i];
       x.data[i] = orig + eps;
@@ -57,7 +69,7 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
       const fm = noGrad(() => scalarOf(fn(...inputs)));
       x.data[i] = orig;
       const numeric = (fp - fm) / (2 * eps);
-      const a = analytic ? analytic[i] : 0;
+      const a = analytic[i];
       const err = Math.abs(a - numeric);
       if (err > maxAbs) maxAbs = err;
       if (err > atol + rtol * Math.abs(numeric)) {
@@ -66,5 +78,5 @@ export function gradcheck(fn: (...inputs: Tensor[]) => Tensor, inputs: Tensor[],
       }
     }
   });
-  return { ok, maxAbsError: maxAbs, ...(worst ? { worst } : {}) };
+  return { ok, maxAbsError: maxAbs, missingGrad, ...(worst ? { worst } : {}) };
 }

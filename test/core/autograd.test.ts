@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
+import { record } from '../../src/autograd/node.ts';
 
 test('gradients accumulate across two backward calls', () => {
   const x = h.tensor([1, 2, 3], undefined, { requiresGrad: true });
@@ -37,4 +38,22 @@ test('a diamond graph sums both paths', () => {
   const a = h.mul(x, x), b = h.mul(x, 3);
   h.add(a, b).sum().backward();
   assert.equal(x.grad!.item(), 2 * 2 + 3);
+});
+
+test('gradcheck fails when an input that requires grad gets no gradient, even where the true derivative is 0', () => {
+  const x = h.randn([3], { dtype: 'float64', requiresGrad: true }), y = h.randn([3], { dtype: 'float64', requiresGrad: true });
+  // an input the function never reads: numerically 0, analytically missing
+  const unused = h.gradcheck((_a, b) => h.mul(b, 2), [x, y]);
+  assert.equal(unused.ok, false);
+  assert.deepEqual(unused.missingGrad, [0]);
+  // an op whose backward drops its input's gradient (returns null): wrong, not zero
+  const broken = (a: h.Tensor): h.Tensor => record(h.noGrad(() => h.mul(a, 3)), 'brokenTriple', [a], () => [null]);
+  const r = h.gradcheck((a, b) => h.add(broken(a), b), [x, y]);
+  assert.equal(r.ok, false);
+  assert.deepEqual(r.missingGrad, [0]);
+  // the same op with its gradient passes, and reports nothing missing
+  const fixed = (a: h.Tensor): h.Tensor => record(h.noGrad(() => h.mul(a, 3)), 'triple', [a], (g) => [h.mul(g, 3)]);
+  const ok = h.gradcheck((a, b) => h.add(fixed(a), b), [x, y]);
+  assert.equal(ok.ok, true);
+  assert.deepEqual(ok.missingGrad, []);
 });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
+import { nativeRequired, nativeRequiredMessage } from '../requirements.ts';
 
 process.env.HEED_QUIET = '1';
 const registry = await import('../../src/backend/registry.js');
@@ -13,9 +14,13 @@ export const ref = registry.referenceKernels();
 export const nat = registry.nativeKernels();
 export const nativeMissing = nat === undefined ? 'native addon not built (run npm run build:native)' : undefined;
 
-/** The native kernel table, or skips the test when the addon is not built. */
+/**
+ * The native kernel table; when the addon is not built, skips the test, or fails it under
+ * HEED_REQUIRE_NATIVE=1 (test/requirements.ts).
+ */
 export function native(t: TestContext): NonNullable<typeof nat> | undefined {
   if (nat === undefined) {
+    if (nativeRequired) assert.fail(nativeRequiredMessage());
     t.skip(nativeMissing);
     return undefined;
   }

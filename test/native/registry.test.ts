@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nativeMissing } from './helpers.js';
+import { native } from './helpers.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const probe = `import { backendInfo } from './src/backend/registry.ts'; console.log(JSON.stringify(backendInfo()));`;
@@ -17,7 +17,7 @@ function info(env: Record<string, string>): { backend: string; isa: string; thre
 }
 
 test('native is the default backend when the addon is built', (t) => {
-  if (nativeMissing) return t.skip(nativeMissing);
+  if (!native(t)) return;
   const env: Record<string, string> = { HEED_BACKEND: '' };
   const i = info(env);
   assert.equal(i.backend, 'native');
@@ -33,7 +33,7 @@ test('HEED_BACKEND=js forces the TypeScript kernels', () => {
 });
 
 test('HEED_NUM_THREADS sizes the native pool and HEED_ISA=generic selects the portable kernels', (t) => {
-  if (nativeMissing) return t.skip(nativeMissing);
+  if (!native(t)) return;
   const i = info({ HEED_BACKEND: 'native', HEED_NUM_THREADS: '1', HEED_ISA: 'generic' });
   assert.equal(i.threads, 1);
   assert.equal(i.isa, 'generic');

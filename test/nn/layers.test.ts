@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { nn } from '../../src/index.ts';
+import { assertDropoutStatistics } from '../ops/dropout-stats.ts';
+import { nativeSkip } from '../requirements.ts';
 
 const f64 = (shape: number[]): h.Tensor => h.randn(shape, { dtype: 'float64', requiresGrad: true });
 
@@ -29,15 +31,23 @@ test('Embedding with paddingIdx gives the padding row no gradient', () => {
   assert.deepEqual(Array.from(e.weight.grad!.data.slice(2, 4)), [1, 1]);
 });
 
-test('Dropout is the identity in eval mode and scales by 1/(1-p) in training', () => {
-  h.manualSeed(1);
-  const d = new nn.Dropout(0.5);
-  const x = h.ones([1000]);
-  const y = d.forward(x);
-  assert.ok(Array.from(y.data).every((v) => v === 0 || v === 2));
-  d.eval();
-  assert.equal(d.forward(x), x);
-});
+for (const backend of ['js', 'native'] as const) {
+  test(`Dropout keeps a fraction 1 − p scaled by 1/(1 − p) in training and is the identity in eval mode (${backend})`,
+    { skip: backend === 'native' ? nativeSkip : false }, () => {
+      const prev = h.getBackend();
+      h.setBackend(backend);
+      try {
+        h.manualSeed(1);
+        const x = h.add(h.rand([100, 400]), 0.5); // (100, 400) in [0.5, 1.5): no zeros
+        for (const p of [0.2, 0.5]) assertDropoutStatistics(x, new nn.Dropout(p).forward(x), p, `nn.Dropout(${p}) ${backend}`);
+        const d = new nn.Dropout(0.5);
+        d.eval();
+        assert.equal(d.forward(x), x);
+      } finally {
+        h.setBackend(prev);
+      }
+    });
+}
 
 test('bad layer sizes are ConfigErrors; wrong inputs are ShapeErrors naming the expected shape', () => {
   assert.throws(() => new nn.Linear(0, 3), h.ConfigError);

@@ -36,6 +36,8 @@ export function check(name: string, module: nn.Module, run: (inputs: Record<stri
   let worst = maxErr(out, fx.output, `${name} output`);
   out.backward(T(fx.upstream));
   const params = Object.fromEntries(module.namedParameters());
+  const unchecked = Object.keys(params).filter((k) => !(k in fx.grads));
+  assert.deepEqual(unchecked, [], `${name}: parameters without a PyTorch gradient in the fixture`);
   for (const [k, g] of Object.entries(fx.grads)) {
     const t = k.startsWith('input:') ? inputs[k.slice(6)] : params[k];
     assert.ok(t, `${name}: no parameter or input named ${k}`);

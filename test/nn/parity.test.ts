@@ -89,6 +89,12 @@ test('a bidirectional 2-layer LSTM matches torch.nn.LSTM(bidirectional=True)', (
   });
 });
 
-test('parity report', () => {
+// Runs last (node:test runs a file's tests in order): every parity test above must have recorded
+// its module's worst error, finite and under TOL, so a test that stops comparing fails here.
+test('parity report: every module was compared with PyTorch and every error is finite and under the bound', () => {
+  const expected = ['mhaSelf', 'mhaWeights', 'mhaCross', 'gqa', 'encoder_postnorm', 'decoder_postnorm', 'encoder_prenorm', 'decoder_prenorm',
+    'seq2seq', 'conv1d', 'conv2d', 'lstm', 'gpt', 'lstmBidirectional'];
+  assert.deepEqual(Object.keys(report).sort(), [...expected].sort(), 'modules compared with PyTorch');
+  for (const [name, err] of Object.entries(report)) assert.ok(Number.isFinite(err) && err >= 0 && err < TOL, `${name}: max abs error ${err}, bound ${TOL}`);
   console.log('nn parity max abs errors:', JSON.stringify(report));
 });

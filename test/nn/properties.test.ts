@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { nn, models } from '../../src/index.ts';
 import type { AttentionMap } from '../../src/tasks/predictor.ts';
+import { nativeSkip } from '../requirements.ts';
 
 function maxDiff(a: h.Tensor, b: h.Tensor): number {
   assert.deepEqual(a.shape, b.shape);
@@ -12,8 +13,7 @@ function maxDiff(a: h.Tensor, b: h.Tensor): number {
   return m;
 }
 
-test('the fused attention kernel (native) equals the composed ops (js) inside MultiheadAttention, forward and backward', (t) => {
-  if (!h.backendInfo().nativeAvailable) { t.skip('native addon not built'); return; }
+test('the fused attention kernel (native) equals the composed ops (js) inside MultiheadAttention, forward and backward', { skip: nativeSkip }, () => {
   const prev = h.getBackend();
   try {
     h.manualSeed(0);

@@ -3,16 +3,16 @@
  * outputs and input gradients, on the parity fixtures' shapes and on larger awkward ones
  * (1, 17, 65, 129) where the native kernels tile and thread. Kernel-level native-vs-reference
  * checks live in test/native/; this file checks the ops on top of them.
- * Skipped when the native addon is not built.
+ * Skipped when the native addon is not built (failed under HEED_REQUIRE_NATIVE=1: test/requirements.ts).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import type { Tensor } from '../../src/index.ts';
 import { fixtures, runCase, toTensor, RUNNERS, type OpCase } from './fixtures.ts';
+import { nativeSkip } from '../requirements.ts';
 
-const nativeAvailable = h.backendInfo().nativeAvailable;
-const skip = nativeAvailable ? false : 'native addon not built';
+const skip = nativeSkip;
 const initial = h.getBackend();
 after(() => h.setBackend(initial));
 
@@ -25,7 +25,11 @@ function runOn(backend: h.BackendName, c: OpCase): Record<string, Float64Array> 
   if (c.upstream && c.grads) {
     const terms = outputs.flatMap((o, i) => (c.upstream![i] ? [h.sum(h.mul(o, toTensor(c.upstream![i]!, false)))] : []));
     terms.reduce((a, b) => h.add(a, b)).backward();
-    for (const name of Object.keys(c.grads)) res[`grad ${name}`] = Float64Array.from((inputs[name].grad?.data ?? new Float32Array(inputs[name].size)) as ArrayLike<number>);
+    for (const name of Object.keys(c.grads)) {
+      const g = inputs[name].grad;
+      assert.ok(g !== null, `${c.id}: input '${name}' got no gradient on the ${backend} backend`);
+      res[`grad ${name}`] = Float64Array.from(g.data as ArrayLike<number>);
+    }
   }
   return res;
 }
@@ -84,7 +88,10 @@ function runBig(backend: h.BackendName, c: BigCase, data: Tensor[]): Record<stri
   const up = h.tensor(Float32Array.from({ length: out.size }, (_, i) => Math.sin(i)), [...out.shape]);
   out.backward(up);
   const res: Record<string, Float64Array> = { output: Float64Array.from(out.data as ArrayLike<number>) };
-  inputs.forEach((t, i) => { res[`grad ${i}`] = Float64Array.from(t.grad!.data as ArrayLike<number>); });
+  inputs.forEach((t, i) => {
+    assert.ok(t.grad !== null, `${c.id}: input ${i} got no gradient on the ${backend} backend`);
+    res[`grad ${i}`] = Float64Array.from(t.grad.data as ArrayLike<number>);
+  });
   return res;
 }
 

@@ -37,6 +37,17 @@ export { AdversarialEmbedding } from './train/adversarial.js';
 export type { AdversarialOptions, HookableModule } from './train/adversarial.js';
 export { editDistance, wordErrorRate, phonemeErrorRate, classificationReport, formatClassificationReport } from './train/metrics.js';
 export type { ClassScores, ClassificationReport, ClassificationReportOptions } from './train/metrics.js';
+export { getEntities, getEntitiesStrict, detectScheme, TAG_SCHEMES } from './train/metrics/entity-spans.js';
+export type { EntitySpan, EntityOptions, TagScheme } from './train/metrics/entity-spans.js';
+export { entityReport, formatEntityReport } from './train/metrics/entity-report.js';
+export type { EntityReport, EntityReportOptions } from './train/metrics/entity-report.js';
+export { corpusBleu, computeBleu, BLEU_SMOOTHING } from './train/metrics/bleu.js';
+export type { BleuOptions, BleuScore, BleuSmoothing } from './train/metrics/bleu.js';
+export { corpusChrf, chrfFromStatistics } from './train/metrics/chrf.js';
+export type { ChrfOptions, ChrfScore } from './train/metrics/chrf.js';
+export { tokenize13a } from './train/metrics/tokenizer-13a.js';
+export { repairTags, constrainedDecode } from './train/tag-repair.js';
+export type { RepairOptions } from './train/tag-repair.js';
 
 // Data: vocabularies (ids 0..3 are <pad>, <bos>, <eos>, <unk>), length-bucketed batching, padding.
 export { Vocab, PAD_ID, BOS_ID, EOS_ID, UNK_ID, SPECIAL_TOKENS } from './data/vocab.js';

@@ -36,3 +36,7 @@ export { MaxPool2d, AvgPool2d, AdaptiveMaxPool2d, AdaptiveAvgPool2d } from './po
 export { SqueezeExcitation } from './squeeze-excitation.js';
 export { CBAM, ChannelAttention, SpatialAttention } from './cbam.js';
 export type { CBAMOptions } from './cbam.js';
+export { CRF, crfNegativeLogLikelihood, CRF_FORBIDDEN_SCORE } from './crf.js';
+export type { CRFOptions, CRFCallOptions, CRFConstraints, CRFScores } from './crf.js';
+export { allowedTransitions, transitionPenalties, parseTag, viterbi, TRANSITION_SCHEMES } from './tag-transitions.js';
+export type { AllowedTransitions, ParsedTag, TransitionScheme, ViterbiResult } from './tag-transitions.js';

@@ -1,14 +1,17 @@
 /**
- * Conv1d and Conv2d (torch.nn.Conv1d / Conv2d, groups = 1) by im2col + one matmul:
+ * Conv1d and Conv2d (torch.nn.Conv1d / Conv2d) by im2col + one matmul:
  * the input windows are gathered into rows (indexSelect, so the gradient is the
  * scatter-add), then multiplied by the weight viewed as (O, C·k). Zero padding, stride, dilation.
+ * Conv2d also takes groups (G): the channels split into G independent convolutions, one
+ * batched matmul over the groups; groups = C is a depthwise convolution (MobileNet).
  *
  * Letters: B batch, C in channels, O out channels, L / H / W input sizes, k kernel size,
- * Lo / Ho / Wo output sizes, P = Ho·Wo output positions.
+ * Lo / Ho / Wo output sizes, P = Ho·Wo output positions, G groups, Cg = C/G, Og = O/G.
  */
 import { Tensor, empty } from '../tensor/tensor.js';
 import { alloc } from '../tensor/dtype.js';
-import { linear } from '../ops/matmul.js';
+import { linear, matmul } from '../ops/matmul.js';
+import { add } from '../ops/elementwise.js';
 import { indexSelect } from '../ops/indexing.js';
 import { reshape, permute, transpose, cat } from '../ops/shape.js';
 import { floatTensor } from '../ops/util.js';
@@ -23,6 +26,11 @@ export interface ConvOptions {
   padding?: number;
   dilation?: number;
   bias?: boolean;
+}
+
+export interface Conv2dOptions extends ConvOptions {
+  /** Split the channels into this many independent convolutions (default 1); inChannels = groups gives a depthwise conv. */
+  groups?: number;
 }
 
 /** Zero-pads dim by p on both sides. */
@@ -79,19 +87,29 @@ export class Conv1d extends Module {
 
 export class Conv2d extends Module {
   readonly opts: Required<ConvOptions>;
+  readonly groups: number;
   readonly kernelSize: [number, number];
   weight: Parameter;
   bias: Parameter | null;
 
-  /** Args: inChannels C, outChannels O, kernelSize k or [kh, kw]; options stride, padding, dilation (same on both axes), bias. */
-  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], options: ConvOptions = {}) {
+  /**
+   * Args: inChannels C, outChannels O, kernelSize k or [kh, kw]; options stride, padding, dilation
+   * (same on both axes), bias, groups G (C and O divisible by G). Init as PyTorch: U(±1/√(Cg·kh·kw)).
+   */
+  constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], options: Conv2dOptions = {}) {
     super();
     this.kernelSize = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     for (const [n, v] of [['inChannels', inChannels], ['outChannels', outChannels], ['kernelSize', this.kernelSize[0]], ['kernelSize', this.kernelSize[1]]] as const) checkPositiveInt('Conv2d', n, v);
-    this.opts = checkOpts('Conv2d', options);
-    const [kh, kw] = this.kernelSize;
-    const b = 1 / Math.sqrt(inChannels * kh * kw);
-    this.weight = new Parameter(uniform(empty([outChannels, inChannels, kh, kw]), -b, b)); // (O, C, kh, kw)
+    const { groups, ...convOptions } = options;
+    this.opts = checkOpts('Conv2d', convOptions);
+    this.groups = groups ?? 1;
+    checkPositiveInt('Conv2d', 'groups', this.groups);
+    if (inChannels % this.groups !== 0 || outChannels % this.groups !== 0) {
+      throw new ConfigError(`Conv2d: inChannels=${inChannels} and outChannels=${outChannels} must both be divisible by groups=${this.groups}. Fix: pick groups dividing both (groups = inChannels for a depthwise conv).`);
+    }
+    const [kh, kw] = this.kernelSize, Cg = inChannels / this.groups;
+    const b = 1 / Math.sqrt(Cg * kh * kw);
+    this.weight = new Parameter(uniform(empty([outChannels, Cg, kh, kw]), -b, b)); // (O, Cg, kh, kw)
     this.bias = this.opts.bias ? new Parameter(uniform(empty([outChannels]), -b, b)) : null; // (O)
   }
 
@@ -107,8 +125,20 @@ export class Conv2d extends Module {
       idx[((oh * Wo + ow) * kh + i) * kw + j] = (oh * s + i * d) * Wp + ow * s + j * d;
     }
     const cols = indexSelect(xp, 2, new Tensor(idx, [P * K])); // (B, C, P·K)
+    if (this.groups > 1) return this.groupedProduct(cols, B, P, K, Ho, Wo);
     const rows = reshape(permute(reshape(cols, [B, C, P, K]), [0, 2, 1, 3]), [B, P, C * K]); // (B, P, C·K)
     const y = linear(rows, reshape(this.weight, [this.outChannels, C * K]), this.bias); // (B, P, O)
     return reshape(transpose(y, 1, 2), [B, this.outChannels, Ho, Wo]); // (B, O, Ho, Wo)
+  }
+
+  /** groups > 1: group g's output channels see only its Cg input channels, one batched matmul over G. */
+  private groupedProduct(cols: Tensor, B: number, P: number, K: number, Ho: number, Wo: number): Tensor {
+    const G = this.groups, Cg = this.inChannels / G, Og = this.outChannels / G;
+    const rows = reshape(permute(reshape(cols, [B, G, Cg, P, K]), [1, 0, 3, 2, 4]), [G, B * P, Cg * K]); // (G, B·P, Cg·K)
+    const w = reshape(this.weight, [G, Og, Cg * K]); // (G, Og, Cg·K)
+    const y = matmul(rows, transpose(w, 1, 2)); // (G, B·P, Og)
+    let out = reshape(permute(reshape(y, [G, B, P, Og]), [1, 0, 3, 2]), [B, this.outChannels, Ho, Wo]); // (B, O, Ho, Wo)
+    if (this.bias) out = add(out, reshape(this.bias, [1, this.outChannels, 1, 1])); // (B, O, Ho, Wo)
+    return out;
   }
 }

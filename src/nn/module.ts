@@ -22,6 +22,7 @@ import { Parameter } from './parameter.js';
 import { toFloat } from '../ops/elementwise.js';
 import { CheckpointError, NotImplementedError, ValueError, fmtShape } from '../errors.js';
 import { sameShape } from '../tensor/shape.js';
+import { isFloat } from '../tensor/dtype.js';
 
 /** A forward hook sees the module, its call arguments and its output; returning a value replaces the output. */
 export type ForwardHook = (module: Module, args: unknown[], output: unknown) => unknown;
@@ -261,15 +262,15 @@ export class Module {
   }
 
   /**
-   * Converts every parameter and buffer to a float dtype (float64 for gradcheck), in place.
-   * Tied parameters stay tied.
+   * Converts every parameter and float buffer to a float dtype (float64 for gradcheck), in place.
+   * Integer buffers (BatchNorm's numBatchesTracked) keep their dtype, as PyTorch's .double(). Tied parameters stay tied.
    */
   to(dtype: 'float32' | 'float64'): this {
     const map = new Map<Tensor, Tensor>();
     for (const m of this.modules()) {
       const rec = m as unknown as Record<string, unknown>;
       for (const [k, v] of m.ownEntries()) {
-        if (!(v instanceof Tensor) || v.dtype === dtype || (!(v instanceof Parameter) && !m._buffers.has(k))) continue;
+        if (!(v instanceof Tensor) || v.dtype === dtype || !isFloat(v.dtype) || (!(v instanceof Parameter) && !m._buffers.has(k))) continue;
         let nv = map.get(v);
         if (nv === undefined) {
           const c = toFloat(v.detach(), dtype);

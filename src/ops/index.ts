@@ -19,6 +19,10 @@ export { matmul, linear } from './matmul.js';
 export { softmax, logSoftmax } from './softmax.js';
 export { layerNorm, rmsNorm, layerNormReference, rmsNormReference } from './norm.js';
 export { dropout } from './dropout.js';
+export { batchNorm, batchNormReference } from './batch-norm.js';
+export type { BatchNormOptions } from './batch-norm.js';
+export { maxPool2d, avgPool2d, adaptiveMaxPool2d, adaptiveAvgPool2d } from './pool.js';
+export type { Pool2dOptions, AvgPool2dOptions, Size2 } from './pool.js';
 export type { DropoutOptions } from './dropout.js';
 export { crossEntropy, nllLoss, mseLoss } from './loss.js';
 export type { CrossEntropyOptions, NllOptions, Reduction } from './loss.js';
@@ -33,8 +37,9 @@ export const DIFFERENTIABLE_OPS = [
   'reshape', 'view', 'flatten', 'permute', 'transpose', 'unsqueeze', 'squeeze', 'expand', 'cat', 'stack', 'narrow', 'slice', 'split', 'chunk',
   'indexSelect', 'gather', 'maskedFill', 'where', 'embedding',
   'matmul', 'linear', 'softmax', 'logSoftmax', 'layerNorm', 'rmsNorm', 'dropout',
+  'batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveMaxPool2d', 'adaptiveAvgPool2d',
   'crossEntropy', 'nllLoss', 'mseLoss', 'scaledDotProductAttention',
-  'layerNormReference', 'rmsNormReference', 'scaledDotProductAttentionReference',
+  'layerNormReference', 'rmsNormReference', 'scaledDotProductAttentionReference', 'batchNormReference',
 ] as const;
 
 /**

@@ -100,9 +100,19 @@ export const RUNNERS: Record<string, Runner> = {
   crossEntropy: (x, kw) => h.crossEntropy(x.input, x.target, { ...kw, weight: x.weight ?? null }),
   nllLoss: (x, kw) => h.nllLoss(x.input, x.target, { ...kw, weight: x.weight ?? null }),
   mseLoss: (x, kw) => h.mseLoss(x.input, x.target, kw),
+  batchNorm: (x, kw) => batchNormRunner(h.batchNorm, x, kw),
+  batchNormReference: (x, kw) => batchNormRunner(h.batchNormReference, x, kw),
+  maxPool2d: (x, kw) => h.maxPool2d(x.x, kw as h.Pool2dOptions), avgPool2d: (x, kw) => h.avgPool2d(x.x, kw as h.AvgPool2dOptions),
+  adaptiveMaxPool2d: (x, kw) => h.adaptiveMaxPool2d(x.x, kw.outputSize), adaptiveAvgPool2d: (x, kw) => h.adaptiveAvgPool2d(x.x, kw.outputSize),
   scaledDotProductAttention: (x, kw) => h.scaledDotProductAttention(x.q, x.k, x.v, attnOpts(x, kw)),
   scaledDotProductAttentionReference: (x, kw) => h.scaledDotProductAttentionReference(x.q, x.k, x.v, attnOpts(x, kw)),
 };
+
+/** y, then the running statistics (updated in place when training), as the fixture lists them. */
+function batchNormRunner(f: typeof h.batchNorm, x: Record<string, Tensor>, kw: Kw): Tensor[] {
+  const y = f(x.x, x.runningMean, x.runningVar, { ...kw, weight: x.weight ?? null, bias: x.bias ?? null });
+  return [y, x.runningMean, x.runningVar];
+}
 
 function attnOpts(x: Record<string, Tensor>, kw: Kw): h.AttentionOptions {
   return { ...kw, attnMask: x.attnMask ?? null, keyLengths: x.keyLengths ?? null, alibiSlopes: x.alibiSlopes ?? null };

@@ -57,12 +57,75 @@ void quantizePerChannel(const float* w, int8_t* q, float* scales, int64_t n, int
   });
 }
 
+namespace {
+
+// Packed layout (see src/backend/js/int8.ts): [panel][quad][NP columns][4 bytes], n padded
+// to NP and k to 4 with zeros. Same on every ISA, so packed weights made once serve any table.
+constexpr int NP = 32;
+
+// Lays out already-quantized rows wq (n, k) into the packed layout and sums each row.
+void packQuantized(const int8_t* wq, int8_t* wp, int32_t* colSum, int64_t n, int64_t k) {
+  const int64_t kq = (k + 3) / 4, fullQuads = k / 4, kp = kq * 4;
+  const int64_t panels = (n + NP - 1) / NP;
+  parallelFor(panels, [&](int64_t pnl, int) {
+    int8_t* dst = wp + pnl * NP * kp;
+    for (int64_t jj = 0; jj < NP; jj++) {
+      int64_t j = pnl * NP + jj;
+      if (j >= n) {
+        for (int64_t q = 0; q < kq; q++) std::memset(dst + (q * NP + jj) * 4, 0, 4);
+        continue;
+      }
+      const int8_t* src = wq + j * k;
+      int32_t s = 0;
+      for (int64_t c = 0; c < k; c++) s += src[c];
+      colSum[j] = s;
+      for (int64_t q = 0; q < fullQuads; q++) std::memcpy(dst + (q * NP + jj) * 4, src + q * 4, 4);
+      if (fullQuads < kq) {
+        int8_t* cell = dst + (fullQuads * NP + jj) * 4;
+        for (int e = 0; e < 4; e++) cell[e] = fullQuads * 4 + e < k ? src[fullQuads * 4 + e] : int8_t(0);
+      }
+    }
+  });
+}
+
+// x (m, k) → per-row scales sx and quantized rows of kp bytes, stored as qx + offset
+// (128 for vpdpbusd's unsigned operand, 0 for the portable loop); the pad is the offset (= 0).
+void quantizeActivations(const float* x, uint8_t* xq, float* sx, int64_t m, int64_t k, int64_t kp, int offset) {
+  parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
+    static thread_local Scratch rowBuf;
+    int8_t* row = reinterpret_cast<int8_t*>(rowBuf.get(k / 4 + 16));
+    for (int64_t i = lo; i < hi; i++) {
+      sx[i] = quantizeRow(x + i * k, row, k);
+      uint8_t* d = xq + i * kp;
+      for (int64_t c = 0; c < k; c++) d[c] = uint8_t(int(row[c]) + offset);
+      for (int64_t c = k; c < kp; c++) d[c] = uint8_t(offset);
+    }
+  });
+}
+
+// Writes out rows [i0, i0 + rows) × panel columns from the int32 sums acc (rows × NP).
+HEED_INLINE void writeTile(const int32_t* acc, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* sx,
+                           const float* wScales, const int32_t* colSum, int32_t shift, const float* bias, float* out,
+                           int64_t n) {
+  for (int64_t r = 0; r < rows; r++) {
+    float* o = out + (i0 + r) * n + j0;
+    float s = sx[i0 + r];
+    for (int64_t c = 0; c < cols; c++) {
+      int32_t dot = acc[r * NP + c] - shift * colSum[j0 + c];
+      float v = (s * wScales[j0 + c]) * float(dot);
+      o[c] = bias ? v + bias[j0 + c] : v;
+    }
+  }
+}
+
+}  // namespace
+
 #if HEED_VNNI
 
 namespace {
 // 12 rows × 32 columns of int32 accumulators (24 zmm). A 32-column W panel of k ≤ 1536
 // bytes stays in L1 while every row block streams past it.
-constexpr int MR = 12, NV = 2, NP = NV * 16;
+constexpr int MR = 12, NV = NP / 16;
 
 // acc(rows × NP) = Σ_quads u8(x) · s8(w) for one NP-column panel.
 template <int R>
@@ -90,52 +153,47 @@ void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, int
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) _mm512_storeu_si512(acc + r * NP + v * 16, c[r][v]);
 }
+
+// One row against one panel with 4 independent accumulator pairs over the quads, so the
+// vpdpbusd latency chain does not bound the M = 1 (GEMV) case.
+void vnniRow(int64_t kq, const uint8_t* x, const int8_t* wp, int32_t* acc) {
+  __m512i c[4][NV];
+  for (int u = 0; u < 4; u++)
+    for (int v = 0; v < NV; v++) c[u][v] = _mm512_setzero_si512();
+  int64_t q = 0;
+  for (; q + 4 <= kq; q += 4) {
+#pragma GCC unroll 4
+    for (int u = 0; u < 4; u++) {
+      int32_t quad;
+      std::memcpy(&quad, x + (q + u) * 4, 4);
+      __m512i a = _mm512_set1_epi32(quad);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++)
+        c[u][v] = _mm512_dpbusd_epi32(c[u][v], a, _mm512_loadu_si512(wp + ((q + u) * NV + v) * 64));
+    }
+  }
+  for (; q < kq; q++) {
+    int32_t quad;
+    std::memcpy(&quad, x + q * 4, 4);
+    __m512i a = _mm512_set1_epi32(quad);
+    for (int v = 0; v < NV; v++) c[0][v] = _mm512_dpbusd_epi32(c[0][v], a, _mm512_loadu_si512(wp + (q * NV + v) * 64));
+  }
+  for (int v = 0; v < NV; v++) {
+    __m512i s = _mm512_add_epi32(_mm512_add_epi32(c[0][v], c[1][v]), _mm512_add_epi32(c[2][v], c[3][v]));
+    _mm512_storeu_si512(acc + v * 16, s);
+  }
+}
 }  // namespace
 
-void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out, int64_t m, int64_t n, int64_t k,
-              const float* bias) {
+void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, const int32_t* colSum, float* out,
+                    int64_t m, int64_t n, int64_t k, const float* bias) {
   if (m == 0 || n == 0) return;
   static thread_local Int8Scratch ws;
   const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
   const int64_t panels = (n + NP - 1) / NP;
   uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
-  int8_t* wp = reinterpret_cast<int8_t*>(ws.wp.get((panels * NP * kp + 3) / 4 + 16));
-  float* misc = ws.misc.get(m + panels * NP + 16);
-  float* sx = misc;
-  int32_t* colSum = reinterpret_cast<int32_t*>(misc + m);
-  // x → u8 = round(x/sx) + 128, rows padded with 128 (= 0) to kp
-  parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
-    static thread_local Scratch rowBuf;
-    int8_t* row = reinterpret_cast<int8_t*>(rowBuf.get(k / 4 + 16));
-    for (int64_t i = lo; i < hi; i++) {
-      sx[i] = quantizeRow(x + i * k, row, k);
-      uint8_t* d = xq + i * kp;
-      for (int64_t c = 0; c < k; c++) d[c] = uint8_t(int(row[c]) + 128);
-      for (int64_t c = k; c < kp; c++) d[c] = 128;
-    }
-  });
-  // W (n, k) → panels of NP columns: [panel][quad][column][4 bytes]; column sums for the +128 shift
-  parallelFor(panels, [&](int64_t pnl, int) {
-    int8_t* dst = wp + pnl * NP * kp;
-    const int64_t fullQuads = k / 4;
-    for (int64_t jj = 0; jj < NP; jj++) {
-      int64_t j = pnl * NP + jj;
-      if (j >= n) {
-        for (int64_t q = 0; q < kq; q++) std::memset(dst + (q * NP + jj) * 4, 0, 4);
-        colSum[pnl * NP + jj] = 0;
-        continue;
-      }
-      const int8_t* src = wq + j * k;
-      int32_t s = 0;
-      for (int64_t c = 0; c < k; c++) s += src[c];
-      colSum[pnl * NP + jj] = s;
-      for (int64_t q = 0; q < fullQuads; q++) std::memcpy(dst + (q * NP + jj) * 4, src + q * 4, 4);
-      if (fullQuads < kq) {
-        int8_t* cell = dst + (fullQuads * NP + jj) * 4;
-        for (int e = 0; e < 4; e++) cell[e] = fullQuads * 4 + e < k ? src[fullQuads * 4 + e] : int8_t(0);
-      }
-    }
-  });
+  float* sx = ws.misc.get(m + 16);
+  quantizeActivations(x, xq, sx, m, k, kp, 128);
   const int64_t rowBlocks = (m + MR - 1) / MR;
   // Consecutive tasks share a W panel (kept in L1) and walk the row blocks.
   parallelFor(rowBlocks * panels, [&](int64_t t, int) {
@@ -148,21 +206,48 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
     static constexpr Kernel kernels[MR + 1] = {nullptr, vnniKernel<1>, vnniKernel<2>, vnniKernel<3>, vnniKernel<4>,
                                               vnniKernel<5>, vnniKernel<6>, vnniKernel<7>, vnniKernel<8>,
                                               vnniKernel<9>, vnniKernel<10>, vnniKernel<11>, vnniKernel<12>};
-    kernels[rows](kq, xr, kp, wpp, acc);
-    int64_t j0 = pnl * NP, cols = std::min<int64_t>(NP, n - j0);
-    for (int64_t r = 0; r < rows; r++) {
-      float* o = out + (i0 + r) * n + j0;
-      float s = sx[i0 + r];
-      for (int64_t c = 0; c < cols; c++) {
-        int32_t dot = acc[r * NP + c] - 128 * colSum[j0 + c];
-        float v = (s * wScales[j0 + c]) * float(dot);
-        o[c] = bias ? v + bias[j0 + c] : v;
-      }
-    }
+    if (rows == 1) vnniRow(kq, xr, wpp, acc);
+    else kernels[rows](kq, xr, kp, wpp, acc);
+    int64_t j0 = pnl * NP;
+    writeTile(acc, i0, rows, j0, std::min<int64_t>(NP, n - j0), sx, wScales, colSum, 128, bias, out, n);
   });
 }
 
+void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out, int64_t m, int64_t n, int64_t k,
+              const float* bias) {
+  if (m == 0 || n == 0) return;
+  static thread_local Int8Scratch ws;
+  const int64_t kp = (k + 3) / 4 * 4, panels = (n + NP - 1) / NP;
+  int8_t* wp = reinterpret_cast<int8_t*>(ws.wp.get((panels * NP * kp + 3) / 4 + 16));
+  int32_t* colSum = reinterpret_cast<int32_t*>(ws.misc.get(n + 16));
+  packQuantized(wq, wp, colSum, n, k);
+  int8GemmPacked(x, wp, wScales, colSum, out, m, n, k, bias);
+}
+
 #else
+
+// Portable: the same integers from the packed layout, one row × one panel per task.
+void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, const int32_t* colSum, float* out,
+                    int64_t m, int64_t n, int64_t k, const float* bias) {
+  if (m == 0 || n == 0) return;
+  static thread_local Int8Scratch ws;
+  const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
+  const int64_t panels = (n + NP - 1) / NP;
+  uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
+  float* sx = ws.misc.get(m + 16);
+  quantizeActivations(x, xq, sx, m, k, kp, 0);
+  parallelFor(m * panels, [&](int64_t t, int) {
+    int64_t i = t / panels, pnl = t % panels;
+    const int8_t* a = reinterpret_cast<const int8_t*>(xq + i * kp);
+    const int8_t* b = wp + pnl * NP * kp;
+    int32_t acc[NP] = {};
+    for (int64_t q = 0; q < kq; q++)
+      for (int jj = 0; jj < NP; jj++)
+        for (int e = 0; e < 4; e++) acc[jj] += int32_t(a[q * 4 + e]) * int32_t(b[(q * NP + jj) * 4 + e]);
+    int64_t j0 = pnl * NP;
+    writeTile(acc, i, 1, j0, std::min<int64_t>(NP, n - j0), sx, wScales, colSum, 0, bias, out, n);
+  });
+}
 
 void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out, int64_t m, int64_t n, int64_t k,
               const float* bias) {
@@ -188,9 +273,22 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
 
 #endif
 
+// Quantizes w per row, then packs; done once per weight, so a plain row buffer is fine.
+void int8PackWeights(const float* w, int8_t* wp, float* scales, int32_t* colSum, int64_t n, int64_t k) {
+  if (n == 0) return;
+  static thread_local Int8Scratch ws;
+  int8_t* q = reinterpret_cast<int8_t*>(ws.xq.get((n * k + 3) / 4 + 16));
+  quantizePerChannel(w, q, scales, n, k);
+  packQuantized(q, wp, colSum, n, k);
+}
+
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
 void quantizePerChannel(const QuantizePerChannelArgs& p) { quantizePerChannel(p.w, p.q, p.scales, p.n, p.k); }
 void int8Gemm(const Int8GemmArgs& p) { int8Gemm(p.x, p.wq, p.wScales, p.out, p.m, p.n, p.k, p.bias); }
+void int8PackWeights(const Int8PackWeightsArgs& p) { int8PackWeights(p.w, p.packed, p.scales, p.colSums, p.n, p.k); }
+void int8GemmPacked(const Int8GemmPackedArgs& p) {
+  int8GemmPacked(p.x, p.packed, p.wScales, p.colSums, p.out, p.m, p.n, p.k, p.bias);
+}
 
 }  // namespace HEED_NS
 }  // namespace heed

@@ -166,6 +166,29 @@ struct Int8GemmArgs {
   const float* bias;  // input, or null, length n
 };
 
+// int8GemmPacked: the parameters in spec order (src/backend/specs).
+struct Int8GemmPackedArgs {
+  const float* x;  // input, length m·k
+  const int8_t* packed;  // input, length (n + 31) / 32·32·((k + 3) / 4·4)
+  const float* wScales;  // input, length n
+  const int32_t* colSums;  // input, length n
+  float* out;  // output, length m·n
+  int64_t m;  // shape
+  int64_t n;  // shape
+  int64_t k;  // shape
+  const float* bias;  // input, or null, length n
+};
+
+// int8PackWeights: the parameters in spec order (src/backend/specs).
+struct Int8PackWeightsArgs {
+  const float* w;  // input, length n·k
+  int8_t* packed;  // output, length (n + 31) / 32·32·((k + 3) / 4·4)
+  float* scales;  // output, length n
+  int32_t* colSums;  // output, length n
+  int64_t n;  // shape
+  int64_t k;  // shape
+};
+
 // layerNormBackward: the parameters in spec order (src/backend/specs).
 struct LayerNormBackwardArgs {
   const float* x;  // input, length rows·cols
@@ -316,6 +339,8 @@ struct UnaryBackwardArgs {
   X(embeddingBackward, EmbeddingBackwardArgs) \
   X(embeddingForward, EmbeddingForwardArgs) \
   X(int8Gemm, Int8GemmArgs) \
+  X(int8GemmPacked, Int8GemmPackedArgs) \
+  X(int8PackWeights, Int8PackWeightsArgs) \
   X(layerNormBackward, LayerNormBackwardArgs) \
   X(layerNormForward, LayerNormForwardArgs) \
   X(permute, PermuteArgs) \
@@ -640,6 +665,54 @@ inline const Check checks[] = {
 };
 inline const Kernel kernel = {"int8Gemm", code, args, 8, 8, checks, 1};
 }  // namespace int8Gemm_spec
+
+namespace int8GemmPacked_spec {
+inline const Instr code[] = {
+    {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 31, 0}, {Op::Add, 0, 0},
+    {Op::Const, 32, 0}, {Op::Div, 0, 0}, {Op::Const, 32, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 3, 0},
+    {Op::Add, 0, 0}, {Op::Const, 4, 0}, {Op::Div, 0, 0}, {Op::Const, 4, 0}, {Op::Mul, 0, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 6, 0}, {Op::Var, 6, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0},
+    {Op::Var, 7, 0}, {Op::Const, 131072, 0}, {Op::Le, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"packed", Role::Input, DType::I8, Kind::Int, false, offsetof(Int8GemmPackedArgs, packed), -1, -INFINITY, INFINITY, false, false, {3, 15, "(n + 31) / 32·32·((k + 3) / 4·4)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"wScales", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, wScales), -1, -INFINITY, INFINITY, false, false, {18, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"colSums", Role::Input, DType::I32, Kind::Int, false, offsetof(Int8GemmPackedArgs, colSums), -1, -INFINITY, INFINITY, false, false, {19, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, out), -1, -INFINITY, INFINITY, false, false, {20, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"m", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, m), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, bias), -1, -INFINITY, INFINITY, false, false, {23, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{24, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
+};
+inline const Kernel kernel = {"int8GemmPacked", code, args, 9, 9, checks, 1};
+}  // namespace int8GemmPacked_spec
+
+namespace int8PackWeights_spec {
+inline const Instr code[] = {
+    {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Const, 31, 0}, {Op::Add, 0, 0},
+    {Op::Const, 32, 0}, {Op::Div, 0, 0}, {Op::Const, 32, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 3, 0},
+    {Op::Add, 0, 0}, {Op::Const, 4, 0}, {Op::Div, 0, 0}, {Op::Const, 4, 0}, {Op::Mul, 0, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 4, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Const, 131072, 0}, {Op::Le, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8PackWeightsArgs, w), -1, -INFINITY, INFINITY, false, false, {0, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"packed", Role::Output, DType::I8, Kind::Int, false, offsetof(Int8PackWeightsArgs, packed), -1, -INFINITY, INFINITY, false, false, {3, 15, "(n + 31) / 32·32·((k + 3) / 4·4)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"scales", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8PackWeightsArgs, scales), -1, -INFINITY, INFINITY, false, false, {18, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"colSums", Role::Output, DType::I32, Kind::Int, false, offsetof(Int8PackWeightsArgs, colSums), -1, -INFINITY, INFINITY, false, false, {19, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8PackWeightsArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8PackWeightsArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{20, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
+};
+inline const Kernel kernel = {"int8PackWeights", code, args, 6, 6, checks, 1};
+}  // namespace int8PackWeights_spec
 
 namespace layerNormBackward_spec {
 inline const Instr code[] = {

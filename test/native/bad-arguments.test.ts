@@ -45,6 +45,8 @@ const valid: Record<string, () => unknown[]> = {
   adamwStep: () => [f(10), f(10), f(10), f(10), 1e-3, 0.9, 0.999, 1e-8, 0.01, 1],
   quantizePerChannel: () => [f(12), i8(12), f(3), 3, 4],
   int8Gemm: () => [f(8), i8(12), f(3), f(6), 2, 3, 4, null],
+  int8PackWeights: () => [f(12), i8(32 * 4), f(3), i32(3), 3, 4],
+  int8GemmPacked: () => [f(8), i8(32 * 4), f(3), i32(3), f(6), 2, 3, 4, null],
   permute: () => [f(24), f(24), [2, 3, 4], [2, 0, 1]],
   reduceAxis: () => [1, f(24), f(8), 2, 3, 4],
   dropout: () => [f(10), f(10), 0.3, 7],

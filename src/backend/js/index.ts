@@ -15,4 +15,4 @@ export { dropout } from './dropout.js';
 export { attentionForward, attentionBackward } from './attention.js';
 export { crossEntropyForward, crossEntropyBackward } from './crossentropy.js';
 export { adamwStep } from './optim.js';
-export { quantizePerChannel, int8Gemm } from './int8.js';
+export { quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked } from './int8.js';

@@ -7,6 +7,11 @@
  * the fly the same way (round half away from zero, clamp to ±127); the dot products
  * are exact int32 sums, so every backend gives the same integers:
  *   out_ij = sx_i · sw_j · Σ_c qx_ic · qw_jc + bias_j
+ * int8PackWeights / int8GemmPacked: the same two steps split so that the weights are
+ * quantized and laid out once (at load time) and every call only quantizes x. Packed
+ * layout, the one AVX-512 VNNI's vpdpbusd reads 4 k-bytes × 16 columns at a time:
+ *   packed[((p · KQ + q) · 32 + jj) · 4 + e] = q_{32p+jj, 4q+e}   (0 past n or k)
+ * with KQ = ⌈k/4⌉ quads and ⌈n/32⌉ panels; colSums_j = Σ_c q_jc.
  */
 import type { Params } from '../table.js';
 
@@ -17,30 +22,78 @@ export function quantizeValue(x: number, invScale: number): number {
   return r > 127 ? 127 : r < -127 ? -127 : r;
 }
 
+/** Panel width (columns) and quad depth (k-bytes) of the packed layout. */
+export const PACK_COLUMNS = 32;
+export const PACK_QUAD = 4;
+
+/** Length of the packed buffer for w (n, k). */
+export function packedLength(n: number, k: number): number {
+  return Math.ceil(n / PACK_COLUMNS) * PACK_COLUMNS * Math.ceil(k / PACK_QUAD) * PACK_QUAD;
+}
+
+/** Quantizes src[off, off + k) symmetrically into q[0, k); returns the scale. */
+function quantizeRow(src: Float32Array, off: number, k: number, q: Int8Array, qOff: number): number {
+  let maxAbs = 0;
+  for (let c = 0; c < k; c++) maxAbs = Math.max(maxAbs, Math.abs(src[off + c]));
+  const scale = maxAbs > 0 ? Math.fround(maxAbs / 127) : 1;
+  const inv = Math.fround(1 / scale);
+  for (let c = 0; c < k; c++) q[qOff + c] = quantizeValue(Math.fround(src[off + c] * inv), 1);
+  return scale;
+}
+
 export function quantizePerChannel({ w, q, scales, n, k }: Params<'quantizePerChannel'>): void {
-  for (let r = 0; r < n; r++) {
-    let maxAbs = 0;
-    for (let c = 0; c < k; c++) maxAbs = Math.max(maxAbs, Math.abs(w[r * k + c]));
-    const scale = maxAbs > 0 ? Math.fround(maxAbs / 127) : 1;
-    scales[r] = scale;
-    const inv = Math.fround(1 / scale);
-    for (let c = 0; c < k; c++) q[r * k + c] = quantizeValue(Math.fround(w[r * k + c] * inv), 1);
-  }
+  for (let r = 0; r < n; r++) scales[r] = quantizeRow(w, r * k, k, q, r * k);
+}
+
+/** out_ij from the int32 dot, as every backend rounds it. */
+function dequantize(sx: number, sw: number, dot: number, bias: number | null): number {
+  const v = Math.fround(Math.fround(sx * sw) * dot);
+  return bias !== null ? v + bias : v;
 }
 
 export function int8Gemm({ x, wq, wScales, out, m, n, k, bias }: Params<'int8Gemm'>): void {
   const qx = new Int8Array(k);
   for (let i = 0; i < m; i++) {
-    let maxAbs = 0;
-    for (let c = 0; c < k; c++) maxAbs = Math.max(maxAbs, Math.abs(x[i * k + c]));
-    const sx = maxAbs > 0 ? Math.fround(maxAbs / 127) : 1;
-    const inv = Math.fround(1 / sx);
-    for (let c = 0; c < k; c++) qx[c] = quantizeValue(Math.fround(x[i * k + c] * inv), 1);
+    const sx = quantizeRow(x, i * k, k, qx, 0);
     for (let j = 0; j < n; j++) {
       let dot = 0;
       for (let c = 0; c < k; c++) dot += qx[c] * wq[j * k + c];
-      const v = Math.fround(Math.fround(sx * wScales[j]) * dot);
-      out[i * n + j] = bias !== null ? v + bias[j] : v;
+      out[i * n + j] = dequantize(sx, wScales[j], dot, bias !== null ? bias[j] : null);
+    }
+  }
+}
+
+/** Index of q_jc in the packed layout. */
+function packedIndex(j: number, c: number, kq: number): number {
+  const p = Math.floor(j / PACK_COLUMNS), jj = j % PACK_COLUMNS;
+  const q = Math.floor(c / PACK_QUAD), e = c % PACK_QUAD;
+  return ((p * kq + q) * PACK_COLUMNS + jj) * PACK_QUAD + e;
+}
+
+export function int8PackWeights({ w, packed, scales, colSums, n, k }: Params<'int8PackWeights'>): void {
+  const kq = Math.ceil(k / PACK_QUAD);
+  packed.fill(0);
+  const row = new Int8Array(k);
+  for (let j = 0; j < n; j++) {
+    scales[j] = quantizeRow(w, j * k, k, row, 0);
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      packed[packedIndex(j, c, kq)] = row[c];
+      sum += row[c];
+    }
+    colSums[j] = sum;
+  }
+}
+
+export function int8GemmPacked({ x, packed, wScales, out, m, n, k, bias }: Params<'int8GemmPacked'>): void {
+  const kq = Math.ceil(k / PACK_QUAD);
+  const qx = new Int8Array(k);
+  for (let i = 0; i < m; i++) {
+    const sx = quantizeRow(x, i * k, k, qx, 0);
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let c = 0; c < k; c++) dot += qx[c] * packed[packedIndex(j, c, kq)];
+      out[i * n + j] = dequantize(sx, wScales[j], dot, bias !== null ? bias[j] : null);
     }
   }
 }

@@ -35,3 +35,32 @@ export const int8Gemm = kernel('int8Gemm', {
 }, {
   checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
 });
+
+/**
+ * Packed int8 weights, made once at load time: w (n, k) quantized per output row
+ * (as quantizePerChannel) and laid out as [n/32 panels][k/4 quads][32 columns][4 bytes]
+ * (n padded to 32 and k to 4 with zeros), the layout AVX-512 VNNI's vpdpbusd reads.
+ * colSums_j = Σ_c q_jc, for the kernel's u8 = s8 + 128 shift.
+ */
+export const int8PackWeights = kernel('int8PackWeights', {
+  w: input('f32', { len: 'n * k' }),
+  packed: output('i8', { len: '(n + 31) / 32 * 32 * ((k + 3) / 4 * 4)' }),
+  scales: output('f32', { len: 'n' }),
+  colSums: output('i32', { len: 'n' }),
+  n: shape(), k: shape(),
+}, {
+  checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
+});
+
+/** out (m, n) = x (m, k) · dequant(packed)ᵀ + bias, x quantized per row at run time. */
+export const int8GemmPacked = kernel('int8GemmPacked', {
+  x: input('f32', { len: 'm * k' }),
+  packed: input('i8', { len: '(n + 31) / 32 * 32 * ((k + 3) / 4 * 4)' }),
+  wScales: input('f32', { len: 'n' }),
+  colSums: input('i32', { len: 'n' }),
+  out: output('f32', { len: 'm * n' }),
+  m: shape(), n: shape(), k: shape(),
+  bias: optionalInput('f32', { len: 'n' }),
+}, {
+  checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
+});

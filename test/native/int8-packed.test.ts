@@ -1,0 +1,83 @@
+/**
+ * Packed int8 weights: int8PackWeights and int8GemmPacked, native against the TypeScript
+ * reference on awkward sizes (1, 3, 17, 63, 65, 127, 129: partial 32-column panels and
+ * partial 4-byte k-quads), and against the unpacked int8Gemm, which computes the same
+ * integers from row-major weights.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, ref, rng, randn, assertClose } from './helpers.js';
+import { packedLength } from '../../src/backend/js/int8.js';
+
+const SIZES = [1, 3, 17, 63, 65, 127, 129];
+
+function packBoth(nk: NonNullable<ReturnType<typeof native>>, w: Float32Array, n: number, k: number) {
+  const make = () => ({ packed: new Int8Array(packedLength(n, k)).fill(99), scales: new Float32Array(n), colSums: new Int32Array(n) });
+  const r = make(), nt = make();
+  ref.int8PackWeights({ w, ...r, n, k });
+  nk.int8PackWeights!({ w, ...nt, n, k });
+  return { r, nt };
+}
+
+test('int8PackWeights: packed bytes, scales and column sums are bit-identical to the reference', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(21);
+  for (const n of SIZES) for (const k of SIZES) {
+    const w = randn(n * k, r);
+    if (n > 2) for (let c = 0; c < k; c++) w[2 * k + c] = 0; // an all-zero row → scale 1, zeros
+    const { r: a, nt: b } = packBoth(nk, w, n, k);
+    assert.deepEqual(b.packed, a.packed, `packed ${n}x${k}`);
+    assert.deepEqual(b.scales, a.scales, `scales ${n}x${k}`);
+    assert.deepEqual(b.colSums, a.colSums, `colSums ${n}x${k}`);
+    // the padding (columns past n, bytes past k) is zero, not left over from the buffer
+    const q = new Int8Array(n * k), s = new Float32Array(n);
+    ref.quantizePerChannel({ w, q, scales: s, n, k });
+    assert.equal(a.packed.reduce((acc, v) => acc + Math.abs(v), 0), q.reduce((acc, v) => acc + Math.abs(v), 0), `padding ${n}x${k}`);
+  }
+});
+
+test('int8GemmPacked: native equals the reference and the unpacked int8Gemm, with and without bias', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(22);
+  for (const m of [1, 3, 17, 65]) for (const n of SIZES) for (const k of [1, 3, 17, 63, 65, 129]) {
+    const w = randn(n * k, r), x = randn(m * k, r, 3), bias = randn(n, r);
+    if (m > 1) for (let c = 0; c < k; c++) x[k + c] = 0; // an all-zero activation row
+    const { r: p } = packBoth(nk, w, n, k);
+    const q = new Int8Array(n * k), s = new Float32Array(n);
+    ref.quantizePerChannel({ w, q, scales: s, n, k });
+    for (const b of [null, bias]) {
+      const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN), outUnpacked = new Float32Array(m * n);
+      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b };
+      ref.int8GemmPacked({ ...args, out: outRef });
+      nk.int8GemmPacked!({ ...args, out: outNat });
+      ref.int8Gemm({ x, wq: q, wScales: s, out: outUnpacked, m, n, k, bias: b });
+      const label = `${m}x${n}x${k} bias${b !== null}`;
+      assert.deepEqual(outRef, outUnpacked, `reference packed vs unpacked ${label}`);
+      assertClose(outNat, outRef, `native vs reference ${label}`, 1e-6, 1e-6);
+    }
+  }
+});
+
+test('int8GemmPacked approximates the fp32 product within the int8 rounding bound', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(23);
+  const m = 8, n = 65, k = 129;
+  const w = randn(n * k, r), x = randn(m * k, r);
+  const { nt: p } = packBoth(nk, w, n, k);
+  const out = new Float32Array(m * n);
+  nk.int8GemmPacked!({ x, packed: p.packed, wScales: p.scales, colSums: p.colSums, out, m, n, k, bias: null });
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let exact = 0, maxX = 0, maxW = 0;
+    for (let c = 0; c < k; c++) {
+      exact += x[i * k + c] * w[j * k + c];
+      maxX = Math.max(maxX, Math.abs(x[i * k + c]));
+      maxW = Math.max(maxW, Math.abs(w[j * k + c]));
+    }
+    // each operand is off by at most half a step (max/254); the product error is bounded by the sum
+    const bound = k * (maxX / 254) * maxW + k * (maxW / 254) * maxX + k * (maxX / 254) * (maxW / 254);
+    assert.ok(Math.abs(out[i * n + j] - exact) <= bound + 1e-5, `(${i}, ${j}): ${out[i * n + j]} vs ${exact}, bound ${bound}`);
+  }
+});

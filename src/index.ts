@@ -28,6 +28,9 @@ export * from './errors.js';
 export { VERSION } from './version.js';
 export * as nn from './nn/index.js';
 export * as models from './models/index.js';
+// Compression: dynamic int8 quantization of Linear layers into nn.QuantizedLinear.
+export { quantizeDynamic } from './compress/index.js';
+export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
 export * as optim from './train/optim/index.js';
 export { Trainer } from './train/trainer.js';
 export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';

@@ -11,6 +11,7 @@ export { Parameter } from './parameter.js';
 export * as init from './init.js';
 export { Linear } from './linear.js';
 export type { LinearOptions } from './linear.js';
+export { QuantizedLinear } from './quantized-linear.js';
 export { Embedding } from './embedding.js';
 export type { EmbeddingOptions } from './embedding.js';
 export { LayerNorm, RMSNorm } from './norm.js';

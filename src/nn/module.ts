@@ -44,7 +44,8 @@ export interface LoadStateDictResult {
 /** A name pattern: a RegExp, or a glob where `*` matches any run of characters and `?` one. */
 export type NamePattern = string | RegExp;
 
-function toRegExp(p: NamePattern): RegExp {
+/** The RegExp a name pattern stands for (a glob matches the whole dotted name). */
+export function toRegExp(p: NamePattern): RegExp {
   if (p instanceof RegExp) return p;
   const esc = p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${esc}$`);
@@ -322,6 +323,13 @@ export class ModuleList<M extends Module = Module> extends Module {
     const m = this._items[i < 0 ? this._items.length + i : i];
     if (m === undefined) throw new ValueError(`ModuleList.get: index ${i} is out of range for a list of ${this._items.length} modules.`);
     return m;
+  }
+
+  /** Replaces the module at index i (e.g. a Linear by its quantized copy). */
+  set(i: number, m: M): this {
+    this.get(i);
+    this._items[i < 0 ? this._items.length + i : i] = m;
+    return this;
   }
 
   push(m: M): this {

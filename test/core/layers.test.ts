@@ -1,7 +1,7 @@
 /**
  * The import graph of src/ follows DESIGN.md's layers:
  *
- *   cli → serve → tasks → train → models → nn → ops → autograd → tensor → backend
+ *   cli → serve → tasks → train → compress → models → nn → ops → autograd → tensor → backend
  *   (io, data and viz sit beside: they use the core up to ops and are used from nn upwards)
  *
  * src/errors.ts and src/version.ts are below everything; src/index.ts, the package entry, is
@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { buildImportGraph, cycles } from './import-graph.ts';
 
 /** Bottom-up rank of each layer; a module may import only from its own rank or below. */
-const LAYERS = ['backend', 'tensor', 'autograd', 'ops', 'nn', 'models', 'train', 'tasks', 'serve', 'cli'] as const;
+const LAYERS = ['backend', 'tensor', 'autograd', 'ops', 'nn', 'models', 'compress', 'train', 'tasks', 'serve', 'cli'] as const;
 /** Folders beside the stack: they may use the core up to `BESIDE_MAX`, and are used from `BESIDE_USED_FROM` up. */
 const BESIDE = ['io', 'data', 'viz'] as const;
 const BESIDE_MAX = 'ops';

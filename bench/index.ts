@@ -5,7 +5,7 @@
  *   npm run bench                         full run (~10–20 min on 2 cores)
  *   npm run bench -- --quick              short run (fewer sizes, shorter timing budgets)
  *   npm run bench -- --only gemm,attention   only these workload families
- *                                          (peak, dispatch, gemm, attention, norms)
+ *                                          (peak, dispatch, gemm, attention, norms, int8)
  *   npm run bench -- --repeat 2            run everything twice, keep each row's best pass
  *
  * Modules (each exports `run(opts): Promise<BenchRow[]>`):
@@ -37,6 +37,7 @@ const MODULES: ModuleSpec[] = [
   { name: 'gemm', file: 'gemm.ts', families: ['gemm'], kind: 'heed' },
   { name: 'attention', file: 'attention.ts', families: ['attention'], kind: 'heed' },
   { name: 'norms', file: 'norms.ts', families: ['norms'], kind: 'heed' },
+  { name: 'int8', file: 'int8.ts', families: ['int8'], kind: 'heed' }, // int8 QuantizedLinear vs fp32 Linear
   { name: 'onnxruntime-node', file: 'peers/onnxruntime.ts', families: ['gemm', 'attention'], kind: 'peer' },
   { name: 'tfjs-wasm', file: 'peers/tfjs.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
   { name: 'pytorch', file: 'peers/torch.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
@@ -54,7 +55,7 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
     else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N.`); process.exit(2); }
   }
-  const families = ['peak', 'dispatch', 'gemm', 'attention', 'norms', 'train'];
+  const families = ['peak', 'dispatch', 'gemm', 'attention', 'norms', 'int8', 'train'];
   const bad = (opts.only ?? []).filter((f) => !families.includes(f));
   if (bad.length) { console.error(`bench: --only ${bad.join(',')}: unknown family; expected some of ${families.join(', ')}.`); process.exit(2); }
   return opts;

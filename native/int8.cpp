@@ -195,8 +195,11 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
   float* sx = ws.misc.get(m + 16);
   quantizeActivations(x, xq, sx, m, k, kp, 128);
   const int64_t rowBlocks = (m + MR - 1) / MR;
-  // Consecutive tasks share a W panel (kept in L1) and walk the row blocks.
-  parallelFor(rowBlocks * panels, [&](int64_t t, int) {
+  // Consecutive tasks share a W panel (kept in L1) and walk the row blocks. Chunks of at
+  // least ~2M multiply-adds: below that, waking the pool costs more than it saves (M = 1).
+  const int64_t taskMacs = std::min<int64_t>(m, MR) * NP * kp;
+  parallelChunks(rowBlocks * panels, std::max<int64_t>(1, (int64_t(1) << 21) / taskMacs), [&](int64_t lo, int64_t hi) {
+   for (int64_t t = lo; t < hi; t++) {
     int64_t pnl = t / rowBlocks, rb = t % rowBlocks;
     int64_t i0 = rb * MR, rows = std::min<int64_t>(MR, m - i0);
     alignas(64) int32_t acc[MR * NP];
@@ -210,6 +213,7 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
     else kernels[rows](kq, xr, kp, wpp, acc);
     int64_t j0 = pnl * NP;
     writeTile(acc, i0, rows, j0, std::min<int64_t>(NP, n - j0), sx, wScales, colSum, 128, bias, out, n);
+   }
   });
 }
 
@@ -236,7 +240,8 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
   uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
   float* sx = ws.misc.get(m + 16);
   quantizeActivations(x, xq, sx, m, k, kp, 0);
-  parallelFor(m * panels, [&](int64_t t, int) {
+  parallelChunks(m * panels, std::max<int64_t>(1, (int64_t(1) << 18) / (NP * kp)), [&](int64_t lo, int64_t hi) {
+   for (int64_t t = lo; t < hi; t++) {
     int64_t i = t / panels, pnl = t % panels;
     const int8_t* a = reinterpret_cast<const int8_t*>(xq + i * kp);
     const int8_t* b = wp + pnl * NP * kp;
@@ -246,6 +251,7 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
         for (int e = 0; e < 4; e++) acc[jj] += int32_t(a[q * 4 + e]) * int32_t(b[(q * NP + jj) * 4 + e]);
     int64_t j0 = pnl * NP;
     writeTile(acc, i, 1, j0, std::min<int64_t>(NP, n - j0), sx, wScales, colSum, 0, bias, out, n);
+   }
   });
 }
 

@@ -4,12 +4,17 @@
  * median-of-runs timer.
  */
 import { loadNative } from '../src/backend/native/load.js';
+import { nativeKernels } from '../src/backend/registry.js';
 
 export type { BenchRow } from './peers/common.js';
 
 const loaded = loadNative();
 export const nativeLoad = loaded.ok ? loaded : undefined;
-export const nk = loaded.ok ? loaded.kernels : undefined;
+/**
+ * The native kernels taking their named parameter object, with no fallback to the reference
+ * (the addon's own table is flat, spec-ordered calls since the kernel specs; see src/backend/call.ts).
+ */
+export const nk = loaded.ok ? nativeKernels() : undefined;
 
 /** Thread counts to measure: 1 and the pool's full size (at most 2 here). */
 export function threadCounts(): number[] {

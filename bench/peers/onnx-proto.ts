@@ -45,6 +45,8 @@ export type Attr = { name: string; f: number } | { name: string; i: number } | {
 
 export interface NodeSpec {
   op: string;
+  /** Operator domain: '' (default ONNX) or e.g. 'com.microsoft' for onnxruntime's contrib ops. */
+  domain?: string;
   inputs: string[];
   outputs: string[];
   attrs?: Attr[];
@@ -63,9 +65,9 @@ function attribute(a: Attr): Bytes {
 }
 
 function node(n: NodeSpec, idx: number): Bytes {
-  // NodeProto: input 1, output 2, name 3, op_type 4, attribute 5
+  // NodeProto: input 1, output 2, name 3, op_type 4, attribute 5, domain 7
   return concat([...n.inputs.map((s) => str(1, s)), ...n.outputs.map((s) => str(2, s)), str(3, `${n.op}_${idx}`), str(4, n.op),
-    ...(n.attrs ?? []).map((a) => bytes(5, attribute(a)))]);
+    ...(n.attrs ?? []).map((a) => bytes(5, attribute(a))), ...(n.domain ? [str(7, n.domain)] : [])]);
 }
 
 function valueInfo(v: ValueSpec): Bytes {
@@ -81,11 +83,13 @@ function initializer(t: InitSpec): Bytes {
   return concat([...t.shape.map((d) => vint(1, d)), vint(2, FLOAT), str(8, t.name), bytes(9, raw)]);
 }
 
-/** Serializes a one-graph model (IR 8, default-domain opset 13). */
+/** Serializes a one-graph model (IR 8, default-domain opset 13, plus opset 1 of every other domain its nodes use). */
 export function buildModel(g: { name: string; nodes: NodeSpec[]; inputs: ValueSpec[]; outputs: ValueSpec[]; initializers?: InitSpec[] }): Bytes {
   // GraphProto: node 1, name 2, initializer 5, input 11, output 12
   const graph = concat([...g.nodes.map((n, i) => bytes(1, node(n, i))), str(2, g.name), ...(g.initializers ?? []).map((t) => bytes(5, initializer(t))),
     ...g.inputs.map((v) => bytes(11, valueInfo(v))), ...g.outputs.map((v) => bytes(12, valueInfo(v)))]);
   // ModelProto: ir_version 1, producer_name 2, graph 7, opset_import 8 (OperatorSetIdProto: domain 1, version 2)
-  return concat([vint(1, 8), str(2, 'heed-bench'), bytes(7, graph), bytes(8, concat([str(1, ''), vint(2, 13)]))]);
+  const domains = [...new Set(g.nodes.map((n) => n.domain ?? '').filter((d) => d !== ''))];
+  return concat([vint(1, 8), str(2, 'heed-bench'), bytes(7, graph), bytes(8, concat([str(1, ''), vint(2, 13)])),
+    ...domains.map((d) => bytes(8, concat([str(1, d), vint(2, 1)])))]);
 }

@@ -12,7 +12,8 @@ import {
 
 type Ort = typeof import('onnxruntime-node');
 
-async function session(ort: Ort, model: Uint8Array, threads: number) {
+/** A session on `threads` intra-op threads, sequential, all graph optimizations (every ORT row uses these). */
+export async function session(ort: Ort, model: Uint8Array, threads: number) {
   return ort.InferenceSession.create(model, {
     intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all',
   });
@@ -25,8 +26,8 @@ export function gemmModel(n: number): Uint8Array {
   });
 }
 
-export function attentionModel(L: number, causal: boolean): Uint8Array {
-  const { B, H, d } = ATTN_SHAPE;
+/** The unfused attention graph over (B, H, L, d) inputs; B, H, d default to the `attention` family's shape. */
+export function attentionModel(L: number, causal: boolean, { B, H, d } = ATTN_SHAPE): Uint8Array {
   const shape = [B, H, L, d];
   const nodes: NodeSpec[] = [
     { op: 'Transpose', inputs: ['k'], outputs: ['kt'], attrs: [{ name: 'perm', ints: [0, 1, 3, 2] }] },

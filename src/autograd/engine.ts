@@ -80,7 +80,13 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       const inputs = t.gradFn.inputs;
       for (let i = 0; i < inputs.length; i++) {
         const x = inputs[i], gx = inGrads[i];
-        if (!x.requiresGrad || gx === null || gx === undefined) continue;
+        if (!x.requiresGrad) continue;
+        if (gx === null || gx === undefined) {
+          // A missing gradient is an error, never a silent zero (tinygrad's rule): training would
+          // quietly stop updating whatever sits below this op.
+          throw new AutogradError(`backward of ${t.gradFn.name}: input ${i} requires grad but the op returned no gradient for it. ` +
+            'This op is not differentiable with respect to that input: detach it (x.detach()) or report the missing gradient as a bug.');
+        }
         if (!sameShape(gx.shape, x.shape)) {
           throw new AutogradError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gx.shape)}, expected ${fmtShape(x.shape)}. This is a bug in heed; please report it.`);
         }

@@ -46,11 +46,12 @@ test('gradcheck fails when an input that requires grad gets no gradient, even wh
   const unused = h.gradcheck((_a, b) => h.mul(b, 2), [x, y]);
   assert.equal(unused.ok, false);
   assert.deepEqual(unused.missingGrad, [0]);
-  // an op whose backward drops its input's gradient (returns null): wrong, not zero
+  // an op whose backward drops its input's gradient (returns null): wrong, not zero. backward()
+  // itself refuses it, so ordinary training cannot silently stop updating what sits below the op.
   const broken = (a: h.Tensor): h.Tensor => record(h.noGrad(() => h.mul(a, 3)), 'brokenTriple', [a], () => [null]);
-  const r = h.gradcheck((a, b) => h.add(broken(a), b), [x, y]);
-  assert.equal(r.ok, false);
-  assert.deepEqual(r.missingGrad, [0]);
+  assert.throws(() => h.gradcheck((a, b) => h.add(broken(a), b), [x, y]), (e: unknown) =>
+    e instanceof h.AutogradError && /backward of brokenTriple: input 0 requires grad but the op returned no gradient/.test(e.message));
+  assert.throws(() => h.sum(broken(x)).backward(), h.AutogradError);
   // the same op with its gradient passes, and reports nothing missing
   const fixed = (a: h.Tensor): h.Tensor => record(h.noGrad(() => h.mul(a, 3)), 'triple', [a], (g) => [h.mul(g, 3)]);
   const ok = h.gradcheck((a, b) => h.add(fixed(a), b), [x, y]);

@@ -177,12 +177,25 @@ export class Module {
   }
 
   /**
+   * Why this module's state cannot be written to (or read from) a state dict yet, or null when it
+   * can. A module whose weights live outside its parameters and buffers (QuantizedLinear's packed
+   * int8) overrides this, so that a save fails loudly instead of writing a checkpoint without them.
+   */
+  stateDictUnsupported(): string | null {
+    return null;
+  }
+
+  /**
    * Every parameter and persistent buffer by dotted name (tied weights appear under
    * each of their names, as PyTorch). The tensors share storage with the module.
    */
   stateDict(): Record<string, Tensor> {
     const sd: Record<string, Tensor> = {};
     for (const [mn, m] of this.namedModules()) {
+      const reason = m.stateDictUnsupported();
+      if (reason !== null) {
+        throw new NotImplementedError(`stateDict: module '${mn || '(root)'}' (${m.constructor.name}) ${reason}`);
+      }
       for (const [pn, p] of m.ownParameters()) sd[mn ? `${mn}.${pn}` : pn] = p;
     }
     for (const [n, b] of this.namedBuffers()) sd[n] = b;

@@ -14,8 +14,10 @@
  * throws, so a training step through a quantized layer fails loudly instead of silently
  * leaving the weights unchanged.
  *
- * The packed weights are held in private fields, outside the state dict: saving a quantized
- * model is not implemented yet (issue 15), so stateDict() has no weight keys for this layer.
+ * The packed weights are held in private fields, outside the state dict. Saving or loading a
+ * quantized model is not implemented yet, so stateDict() (and with it saveCheckpoint and
+ * loadStateDict) throws a NotImplementedError for a model holding this layer, rather than
+ * writing a checkpoint without its weights.
  *
  * Letters: N any leading dims, I inFeatures, O outFeatures.
  */
@@ -79,6 +81,11 @@ export class QuantizedLinear extends Module {
    *   x: (N…, I) float.
    * Returns: (N…, O) float32 (float64 input runs on the reference kernel and returns float64).
    */
+  override stateDictUnsupported(): string {
+    return 'holds packed int8 weights, and saving or loading quantized models is not implemented yet. ' +
+      'Fix: save the fp32 model before quantizeDynamic, and quantize again after loading it.';
+  }
+
   override forward(x: Tensor): Tensor {
     requireFloat(x, 'QuantizedLinear', 'input');
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {

@@ -53,7 +53,7 @@ for (const backend of backends) {
   });
 }
 
-test('QuantizedLinear equals Linear up to int8 rounding on any leading dims, and its weights are not in the state dict', () => {
+test('QuantizedLinear equals Linear up to int8 rounding on any leading dims, and its state dict refuses to save without them', () => {
   h.manualSeed(3);
   const lin = new nn.Linear(129, 65);
   const q = nn.QuantizedLinear.fromLinear(lin);
@@ -61,7 +61,10 @@ test('QuantizedLinear equals Linear up to int8 rounding on any leading dims, and
   const err = relMaxError(q.call(x), h.noGrad(() => lin.call(x)));
   assert.ok(err > 0 && err < 0.02, `relative max error ${err}`);
   assert.deepEqual(q.call(x).shape, [2, 3, 65]);
-  assert.deepEqual(Object.keys(q.stateDict()), []);
+  // No silent loss: a state dict without the packed weights would save a checkpoint that reloads wrong.
+  assert.throws(() => q.stateDict(), (e: Error) => e instanceof h.NotImplementedError && /QuantizedLinear\) holds packed int8 weights/.test(e.message));
+  const model = new nn.Sequential(new nn.Linear(4, 4), nn.QuantizedLinear.fromLinear(new nn.Linear(4, 2)));
+  assert.throws(() => model.stateDict(), (e: Error) => e instanceof h.NotImplementedError && /module '1'/.test(e.message));
   assert.throws(() => q.call(h.randn([2, 128])), (e: Error) => e instanceof h.ShapeError && /expected last dim 129/.test(e.message));
 });
 

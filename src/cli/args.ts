@@ -11,14 +11,6 @@ import { ConfigError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { splitModelDirs } from '../tasks/common.js';
 
-/**
- * Whether `key` is an own property of `obj`. Flags are looked up with this, never with `in`:
- * `--constructor` or `--__proto__` must not find Object.prototype's members.
- */
-export function hasOwn(obj: object, key: string): boolean {
-  return Object.prototype.hasOwnProperty.call(obj, key);
-}
-
 export function kebab(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
@@ -60,7 +52,7 @@ export function parseArgs(argv: readonly string[], schema: ConfigSchema<Record<s
     }
     let key = camel(name);
     let negated = false;
-    if (!hasOwn(commandFlags, key) && !(schema && hasOwn(schema, key)) && key.startsWith('no') && name.startsWith('no-')) {
+    if (!Object.hasOwn(commandFlags, key) && !(schema && Object.hasOwn(schema, key)) && key.startsWith('no') && name.startsWith('no-')) {
       key = camel(name.slice(3));
       negated = true;
     }
@@ -73,7 +65,7 @@ export function parseArgs(argv: readonly string[], schema: ConfigSchema<Record<s
       i++;
       return next;
     };
-    if (hasOwn(commandFlags, key)) {
+    if (Object.hasOwn(commandFlags, key)) {
       if (commandFlags[key] === 'boolean') {
         out.flags[key] = negated ? false : value === undefined ? true : parseBool(value, name, what);
       } else {
@@ -81,7 +73,7 @@ export function parseArgs(argv: readonly string[], schema: ConfigSchema<Record<s
       }
       continue;
     }
-    if (schema === null || !hasOwn(schema, key)) {
+    if (schema === null || !Object.hasOwn(schema, key)) {
       const keys = schema ? Object.keys(schema).map((k) => `--${kebab(k)}`) : [];
       const own = Object.keys(commandFlags).map((k) => `--${kebab(k)}`);
       throw new ConfigError(`${what}: unknown flag --${name}. Valid flags: ${[...own, ...keys].join(', ')}.`);

@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   // Own properties only: 'heed constructor' must not find Object.prototype.constructor.
-  const command = Object.prototype.hasOwnProperty.call(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+  const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (command === undefined) {
     console.error(`heed: unknown command '${cmd}'. Valid commands: ${Object.keys(COMMANDS).join(', ')}. See 'heed --help'.`);
     return 2;

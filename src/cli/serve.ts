@@ -13,7 +13,6 @@ import { SERVE_OPTION_TYPES, parseModelSpecs, type ServeConfig } from '../serve/
 import { loadApiKeys } from '../serve/auth.js';
 import { createServer, type HeedServer } from '../serve/server.js';
 import { ConfigError } from '../errors.js';
-import { hasOwn } from './args.js';
 
 const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
@@ -42,7 +41,7 @@ export function parseServeArgs(args: readonly string[]): ParsedServeArgs {
     if (flag === '--log-level') { out.logLevel = takeValue(); continue; }
     const negated = flag.startsWith('--no-');
     const key = camel((negated ? flag.slice(5) : flag.slice(2))) as keyof ServeConfig;
-    const type = hasOwn(SERVE_OPTION_TYPES, key) ? SERVE_OPTION_TYPES[key] : undefined;
+    const type = Object.hasOwn(SERVE_OPTION_TYPES, key) ? SERVE_OPTION_TYPES[key] : undefined;
     if (type === undefined) throw new ConfigError(`unknown option ${flag}. Valid options: ${valid.join(', ')}.`);
     const cfg = out.config as Record<string, unknown>;
     if (type === 'boolean') cfg[key] = !negated;

@@ -55,11 +55,16 @@ function kindOf(st: Stats): string {
   return 'not a regular file';
 }
 
+/** Throws unless the fstat of the open file says: a regular file. */
+function checkRegular(path: string, st: Stats, o: ReadFileOptions): void {
+  if (!st.isFile()) {
+    throw new CheckpointError(`${path}: the ${o.what} is ${kindOf(st)}, expected a regular file. Fix: point to the file itself (heed refuses what is not a regular file: devices, pipes and directories).`);
+  }
+}
+
 /** Throws unless the fstat of the open file says: a regular file of at most maxBytes. Returns its size. */
 function checkStat(path: string, st: Stats, o: ReadFileOptions): number {
-  if (!st.isFile()) {
-    throw new CheckpointError(`${path}: the ${o.what} is ${kindOf(st)}, expected a regular file. Fix: point to the file itself (heed refuses devices, pipes and directories).`);
-  }
+  checkRegular(path, st, o);
   if (st.size > o.maxBytes) {
     throw new CheckpointError(`${path}: the ${o.what} is ${st.size} bytes, above the ${o.maxBytes}-byte limit for a ${o.what}. The file is corrupt or not a heed file.`);
   }
@@ -95,6 +100,39 @@ export async function readRegularFile(path: string, o: ReadFileOptions): Promise
       got += bytesRead;
     }
     return buf;
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    throw openError(path, o, err);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The last `maxBytes` of a regular file (a log that grows without bound, such as metrics.jsonl),
+ * read asynchronously with the same checks as readRegularFile except the size cap. `start` is the
+ * offset of the first byte returned; 0 means the whole file.
+ */
+export async function readRegularFileTail(path: string, o: ReadFileOptions): Promise<{ bytes: Buffer; start: number }> {
+  let fh;
+  try {
+    fh = await open(path, OPEN_FLAGS);
+  } catch (err) {
+    throw openError(path, o, err);
+  }
+  try {
+    const st = await fh.stat();
+    checkRegular(path, st, o);
+    const length = Math.min(st.size, o.maxBytes);
+    const start = st.size - length;
+    const buf = Buffer.allocUnsafe(length);
+    let got = 0;
+    while (got < length) {
+      const { bytesRead } = await fh.read(buf, got, length - got, start + got);
+      if (bytesRead === 0) break; // the log was truncated meanwhile: return what was there
+      got += bytesRead;
+    }
+    return { bytes: buf.subarray(0, got), start };
   } catch (err) {
     if (err instanceof CheckpointError) throw err;
     throw openError(path, o, err);

@@ -223,7 +223,7 @@ export class Module {
         throw new CheckpointError(`loadStateDict: key '${k}' holds ${typeof src === 'object' ? (src === null ? 'null' : (src as object).constructor?.name ?? 'an object') : typeof src}, expected a Tensor.`);
       }
       if (!sameShape(src.shape, t.shape)) {
-        throw new CheckpointError(`loadStateDict: key '${k}' has shape ${fmtShapeBounded(src.shape)} in the checkpoint, expected ${fmtShape(t.shape)} for ${this.constructor.name}. Fix: build the model with the config the checkpoint was saved with (its config.json), or drop that key and load with { strict: false }.`);
+        throw new CheckpointError(`loadStateDict: key '${k}' has shape ${fmtShape(src.shape)} in the checkpoint, expected ${fmtShape(t.shape)} for ${this.constructor.name}. Fix: build the model with the config the checkpoint was saved with (its config.json), or drop that key and load with { strict: false }.`);
       }
     }
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
@@ -296,11 +296,6 @@ export class Module {
     }
     return this;
   }
-}
-
-/** A shape from a checkpoint for an error message: at most 8 dims shown. */
-function fmtShapeBounded(shape: readonly number[]): string {
-  return shape.length <= 8 ? fmtShape(shape) : `[${shape.slice(0, 8).join(', ')}, … (${shape.length} dims)]`;
 }
 
 /** Keys for an error message: at most 10, each cut at 80 characters. */

@@ -60,7 +60,7 @@ export function parsePredictBody(body: unknown, config: ServeConfig): { inputs: 
   }
   checkBodyDepth(body);
   const b = body as Record<string, unknown>;
-  const has = (key: string) => Object.prototype.hasOwnProperty.call(b, key);
+  const has = (key: string) => Object.hasOwn(b, key);
   const unknown = Object.keys(b).filter((k) => !PREDICT_KEYS.includes(k));
   if (unknown.length > 0) {
     const shown = unknown.slice(0, 5).map((k) => `'${clip(k, MAX_QUOTE_CHARS)}'`).join(', ');

@@ -100,7 +100,7 @@ export const SERVE_OPTION_TYPES: Readonly<Record<keyof ServeConfig, 'string' | '
 export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeConfig {
   const valid = Object.keys(SERVE_OPTION_TYPES);
   for (const [key, value] of Object.entries(options)) {
-    if (!Object.prototype.hasOwnProperty.call(SERVE_OPTION_TYPES, key)) throw new ConfigError(`serve: unknown option '${key}'. Valid options: ${valid.join(', ')}.`);
+    if (!Object.hasOwn(SERVE_OPTION_TYPES, key)) throw new ConfigError(`serve: unknown option '${key}'. Valid options: ${valid.join(', ')}.`);
     const want = SERVE_OPTION_TYPES[key as keyof ServeConfig];
     if (value !== undefined && typeof value !== want) {
       throw new ConfigError(`serve: option '${key}' must be a ${want}, received ${JSON.stringify(value)}.`);

@@ -25,7 +25,7 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
  * line such as 'constructor' or '__proto__' must not find Object.prototype's members.
  */
 export function hasTask(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(TASKS, name);
+  return Object.hasOwn(TASKS, name);
 }
 
 /** The task named `name` (from the command line); a ConfigError listing the valid tasks when there is none. */

@@ -10,10 +10,9 @@
  * (eval series are prefixed 'valid.', epoch ones 'train.'; nested objects are joined with '.').
  * Lines without a known type, or not JSON, are skipped and counted.
  */
-import { open, stat } from 'node:fs/promises';
-import { constants } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CheckpointError } from '../errors.js';
+import { readRegularFileTail } from '../io/read-file.js';
 
 export interface TrainingCurves {
   steps: { step: number[]; loss: number[]; lr: (number | null)[] };
@@ -85,37 +84,22 @@ export function parseTrainingCurves(text: string): TrainingCurves {
 }
 
 /**
- * The last `maxBytes` of a regular file, as text starting at a line boundary, read
- * asynchronously. Refuses anything that is not a regular file (a FIFO, /dev/zero behind a
- * symlink, a directory): O_NONBLOCK keeps the open of a FIFO from waiting for a writer.
+ * The last `maxBytes` of metrics.jsonl as text starting at a line boundary, or null when the file
+ * is gone. Anything but a regular file (a FIFO, /dev/zero behind a symlink, a directory) is a
+ * CheckpointError (io/read-file.ts).
  */
 export async function readFileTail(path: string, maxBytes: number): Promise<{ text: string; truncated: boolean } | null> {
-  let handle;
+  let tail;
   try {
-    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    tail = await readRegularFileTail(path, { what: 'metrics log (metrics.jsonl written by heed train)', maxBytes });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new CheckpointError(`${path}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'}).`);
+    if ((await stat(path).catch(() => null)) === null) return null; // removed meanwhile
+    throw e;
   }
-  try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new CheckpointError(`${path} is not a regular file; expected the metrics.jsonl written by heed train.`);
-    const length = Math.min(st.size, maxBytes);
-    const start = st.size - length;
-    const buf = Buffer.alloc(length);
-    let got = 0;
-    while (got < length) {
-      const { bytesRead } = await handle.read(buf, got, length - got, start + got);
-      if (bytesRead === 0) break; // the file shrank meanwhile
-      got += bytesRead;
-    }
-    let text = buf.subarray(0, got).toString('utf8');
-    // Starting mid-file, the first line is a fragment: drop it.
-    if (start > 0) text = text.slice(text.indexOf('\n') + 1);
-    return { text, truncated: start > 0 };
-  } finally {
-    await handle.close();
-  }
+  let text = tail.bytes.toString('utf8');
+  // Starting mid-file, the first line is a fragment: drop it.
+  if (tail.start > 0) text = text.slice(text.indexOf('\n') + 1);
+  return { text, truncated: tail.start > 0 };
 }
 
 /** Parsed curves by path, reused while the file's size and mtime are unchanged (a page polls them). */

@@ -15,7 +15,7 @@
  *   const bytes = await readRegularFile('runs/g2p/model.safetensors', { what: 'weights file', maxBytes: FILE_LIMITS.weights });
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 
 import { CheckpointError } from '../errors.js';
 
@@ -82,8 +82,8 @@ function shrunk(path: string, o: ReadFileOptions, got: number, size: number): Ch
   return new CheckpointError(`${path}: the ${o.what} shrank while being read (${got} of ${size} bytes). Fix: do not modify the model while it loads.`);
 }
 
-/** Reads a whole regular file of at most `maxBytes` (see the file header). */
-export async function readRegularFile(path: string, o: ReadFileOptions): Promise<Buffer> {
+/** Opens `path` for reading (see the file header) and runs `body` on it; errors become CheckpointErrors. */
+async function withOpenFile<T>(path: string, o: ReadFileOptions, body: (fh: FileHandle) => Promise<T>): Promise<T> {
   let fh;
   try {
     fh = await open(path, OPEN_FLAGS);
@@ -91,6 +91,18 @@ export async function readRegularFile(path: string, o: ReadFileOptions): Promise
     throw openError(path, o, err);
   }
   try {
+    return await body(fh);
+  } catch (err) {
+    if (err instanceof CheckpointError) throw err;
+    throw openError(path, o, err);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads a whole regular file of at most `maxBytes` (see the file header). */
+export async function readRegularFile(path: string, o: ReadFileOptions): Promise<Buffer> {
+  return withOpenFile(path, o, async (fh) => {
     const size = checkStat(path, await fh.stat(), o);
     const buf = Buffer.allocUnsafe(size);
     let got = 0;
@@ -100,12 +112,7 @@ export async function readRegularFile(path: string, o: ReadFileOptions): Promise
       got += bytesRead;
     }
     return buf;
-  } catch (err) {
-    if (err instanceof CheckpointError) throw err;
-    throw openError(path, o, err);
-  } finally {
-    await fh.close();
-  }
+  });
 }
 
 /**
@@ -114,13 +121,7 @@ export async function readRegularFile(path: string, o: ReadFileOptions): Promise
  * offset of the first byte returned; 0 means the whole file.
  */
 export async function readRegularFileTail(path: string, o: ReadFileOptions): Promise<{ bytes: Buffer; start: number }> {
-  let fh;
-  try {
-    fh = await open(path, OPEN_FLAGS);
-  } catch (err) {
-    throw openError(path, o, err);
-  }
-  try {
+  return withOpenFile(path, o, async (fh) => {
     const st = await fh.stat();
     checkRegular(path, st, o);
     const length = Math.min(st.size, o.maxBytes);
@@ -133,12 +134,7 @@ export async function readRegularFileTail(path: string, o: ReadFileOptions): Pro
       got += bytesRead;
     }
     return { bytes: buf.subarray(0, got), start };
-  } catch (err) {
-    if (err instanceof CheckpointError) throw err;
-    throw openError(path, o, err);
-  } finally {
-    await fh.close();
-  }
+  });
 }
 
 /** Synchronous readRegularFile, for the small files read on synchronous paths (config.json, vocabularies). */

@@ -33,6 +33,11 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'nn (README, src/nn/attention/README.md, error messages)': ['nn.Linear', 'nn.Embedding', 'nn.LayerNorm', 'nn.MultiheadAttention', 'nn.TransformerEncoderLayer', 'nn.AttentionRecorder', 'nn.layoutToMask', 'nn.reportAttention'],
   'models (README)': ['models.Seq2SeqTransformer', 'models.GPT', 'models.EncoderClassifier', 'models.TokenTagger', 'models.ViT', 'models.LstmAttentionSeq2Seq', 'models.MultimodalFusion'],
   'optim (README, DESIGN)': ['optim.SGD', 'optim.Adam', 'optim.AdamW'],
+  'checkpoint recovery (error messages, CHANGELOG)': ['recoverCheckpoint'],
+  'entity and translation metrics (CHANGELOG)': ['getEntities', 'getEntitiesStrict', 'detectScheme', 'entityReport', 'formatEntityReport', 'corpusBleu', 'computeBleu', 'corpusChrf', 'tokenize13a', 'repairTags', 'constrainedDecode'],
+  'masks and sequence layers (CHANGELOG)': ['nn.resolveMask', 'nn.additiveMask', 'nn.allowedMask', 'nn.maskedSoftmax', 'nn.CRF', 'nn.GRU', 'nn.BatchNorm1d', 'nn.BatchNorm2d', 'nn.MaxPool2d', 'nn.AvgPool2d', 'nn.AdaptiveAvgPool2d', 'nn.AdaptiveMaxPool2d', 'nn.SqueezeExcitation', 'nn.CBAM', 'nn.QuantizedLinear'],
+  'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
+  'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */

@@ -182,7 +182,7 @@ export function parseTimeSeriesCsv(text: string, options: TimeSeriesCsvOptions =
   } catch (err) {
     throw new ValueError(`${source}: not a valid CSV file (${(err as Error).message}).`);
   }
-  if (records.length < 2) throw new ValueError(`${source}: ${records.length} line(s), expected a header and at least 2 data rows.`);
+  if (records.length < 3) throw new ValueError(`${source}: ${records.length} line(s), expected a header and at least 2 data rows.`);
   const header = records[0];
   const timeCol = options.timeColumn ?? header.find((h) => TIME_NAMES.includes(h.toLowerCase())) ?? header[0];
   const ti = header.indexOf(timeCol);

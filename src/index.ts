@@ -71,3 +71,19 @@ export { TASKS, getTask, loadPredictor, evaluate } from './tasks/index.js';
 export type { ModelDirs } from './tasks/index.js';
 export type { EvalResult, TaskDefinition } from './tasks/common.js';
 export type { Predictor, Prediction, PredictOptions, AttentionMap } from './tasks/predictor.js';
+
+// Forecasting: time series from CSV (gap and duplicate policies) or the births preset, train-only
+// scaling, calendar features, the pinball loss, forecast metrics, rolling-origin scoring and baselines.
+export { parseTimeSeriesCsv, readTimeSeriesCsv, loadBirths, regularize, parseTimestamp, formatTimestamp } from './data/timeseries.js';
+export type { TimeSeriesFrame, TimeSeriesCsvOptions, RegularizeOptions, GapPolicy, DuplicatePolicy, TimeSeriesRow } from './data/timeseries.js';
+export { StandardScaler } from './data/scaler.js';
+export { ForecastDataset } from './data/forecast-dataset.js';
+export type { ForecastDatasetOptions, ForecastSplit, WindowRef } from './data/forecast-dataset.js';
+export { calendarIndices, CALENDAR_FIELDS } from './data/calendar.js';
+export { pinballLoss } from './train/pinball-loss.js';
+export {
+  meanAbsoluteError, symmetricMape, maseScale, meanAbsoluteScaledError, pinballLossValue, intervalCoverage, rollingOrigins, scoreRollingOrigin,
+} from './train/metrics/forecast.js';
+export type { HorizonScores, OriginForecaster } from './train/metrics/forecast.js';
+export { naiveForecaster, seasonalNaiveForecaster, RidgeAutoregression, parseLags } from './train/forecast-baselines.js';
+export type { RidgeOptions } from './train/forecast-baselines.js';

@@ -37,6 +37,8 @@ import { intervalCoverage, maseScale, rollingOrigins, scoreRollingOrigin, type H
 import { RidgeAutoregression, naiveForecaster, parseLags, seasonalNaiveForecaster } from '../train/forecast-baselines.js';
 import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
+import { parseUntrustedJson } from '../io/json.js';
+import { readTextFileSync } from '../io/read-file.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import type { Prediction, PredictOptions, Predictor } from './predictor.js';
@@ -261,6 +263,24 @@ interface SeriesFile {
   repairs: TimeSeriesFrame['repairs'];
 }
 
+/** Reads and checks series.json: the scalers and grid a predictor trusts. */
+function readSeriesFile(path: string): SeriesFile {
+  const s = parseUntrustedJson(readTextFileSync(path, { what: 'series file (series.json)', maxBytes: 16 << 20 }), path, 'series file') as SeriesFile;
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const ok = s !== null && typeof s === 'object' && typeof s.source === 'string' && Array.isArray(s.names) && s.names.length > 0 &&
+    s.names.every((n) => typeof n === 'string') && Array.isArray(s.scalers) && s.scalers.length === s.names.length &&
+    s.scalers.every((x) => x !== null && typeof x === 'object' && finite(x.mean) && finite(x.std) && x.std > 0) &&
+    finite(s.stepMs) && s.stepMs > 0 && typeof s.start === 'string' && typeof s.end === 'string' && Number.isInteger(s.validStart);
+  if (!ok) throw new CheckpointError(`${path}: expected source, names, one scaler {mean, std > 0} per series, stepMs, start, end and validStart. The file is corrupt; restore it or retrain.`);
+  try {
+    parseTimestamp(s.start);
+    parseTimestamp(s.end);
+  } catch (err) {
+    throw new CheckpointError(`${path}: ${(err as Error).message}`);
+  }
+  return s;
+}
+
 function seriesFile(ds: ForecastDataset, c: ForecastConfig): SeriesFile {
   const f = ds.frame;
   return {
@@ -319,12 +339,7 @@ async function loadForecaster(dir: string): Promise<LoadedForecaster> {
   }
   const path = ck.files.series;
   if (path === undefined) throw new CheckpointError(`${dir}: config.json names no series.json (the scalers and the data source). Fix: retrain the model.`);
-  const { readFileSync } = await import('node:fs');
-  const series = JSON.parse(readFileSync(path, 'utf8')) as SeriesFile;
-  if (!Array.isArray(series.names) || !Array.isArray(series.scalers) || series.scalers.length !== series.names.length) {
-    throw new CheckpointError(`${path}: expected names and one scaler per series. Fix: retrain the model.`);
-  }
-  return { dir, model, config, rawConfig: ck.config, series };
+  return { dir, model, config, rawConfig: ck.config, series: readSeriesFile(path) };
 }
 
 /** The data a model was trained on, re-read and checked against the saved series.json. */

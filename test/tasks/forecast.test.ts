@@ -15,7 +15,7 @@ import { evaluate, loadPredictor } from '../../src/tasks/index.js';
 import { FORECAST_TASK, resolveForecastConfig, type ForecastOutput } from '../../src/tasks/forecast.js';
 import { createServer, type HeedServer } from '../../src/serve/server.js';
 import { formatTimestamp } from '../../src/data/timeseries.js';
-import { ValueError } from '../../src/errors.js';
+import { CheckpointError, ValueError } from '../../src/errors.js';
 import { API_KEY } from '../serve/helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'heed-forecast-'));
@@ -142,4 +142,22 @@ test('the CLI prints a forecast as one JSON line', async () => {
   const [input, json] = out[0].split('\t');
   assert.equal(input, day(390));
   assert.equal((JSON.parse(json) as ForecastOutput).timestamps.length, 14);
+});
+
+test('a corrupt series.json, or data changed since training, is a CheckpointError naming the file', async () => {
+  const { cpSync, readFileSync } = await import('node:fs');
+  const copy = join(root, 'corrupt');
+  cpSync(dir, copy, { recursive: true });
+  const file = join(copy, 'series.json');
+  const good = readFileSync(file, 'utf8');
+  writeFileSync(file, good.replace(/"std":\s*[0-9.e+-]+/, '"std": -1'));
+  await assert.rejects(loadPredictor(copy), (e: Error) => e instanceof CheckpointError && /series\.json/.test(e.message));
+  writeFileSync(file, '{"names": ["a"], "names": ["b"]}');
+  await assert.rejects(loadPredictor(copy), /twice/);
+  // The data file edited after training: the predictor refuses to read it as the training data.
+  const moved = join(root, 'edited.csv');
+  writeFileSync(moved, ['date,a,b', ...rows.map((r, t) => (t < 10 ? r.replace(/,(\d)/, ',9$1') : r))].join('\n'));
+  writeFileSync(file, good.replace(JSON.stringify(csvPath), JSON.stringify(moved)));
+  const p = await loadPredictor(copy);
+  assert.throws(() => p.predict([day(300)]), (e: Error) => e instanceof CheckpointError && /not the data this model was trained on/.test(e.message));
 });

@@ -161,3 +161,13 @@ test('a corrupt series.json, or data changed since training, is a CheckpointErro
   const p = await loadPredictor(copy);
   assert.throws(() => p.predict([day(300)]), (e: Error) => e instanceof CheckpointError && /not the data this model was trained on/.test(e.message));
 });
+
+test('a forecast run resumes from its last checkpoint', async () => {
+  const out = join(root, 'resumed');
+  const flags = TINY.map((f) => (f === '6' ? '2' : f));
+  assert.equal(await quietly(() => main(['train', 'forecast', ...flags, '--out', out])), 0);
+  assert.equal(await quietly(() => main(['train', 'forecast', '--out', out, '--resume', '--max-steps', '4', '--progress', 'none'])), 0);
+  const { readFileSync } = await import('node:fs');
+  const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.type === 'step').map((r) => r.step);
+  assert.deepEqual(steps, [1, 2, 3, 4]);
+});

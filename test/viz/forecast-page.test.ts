@@ -26,7 +26,7 @@ test('the viz page draws a forecast against the actual values with its quantile 
   const log = console.log;
   console.log = () => undefined;
   try {
-    assert.equal(await main(['train', 'forecast', '--data', csv, '--context-length', '28', '--horizon', '14', '--horizons', '7,14', '--d-model', '16', '--num-heads', '2',
+    assert.equal(await main(['train', 'forecast', '--data', csv, '--context-length', '28', '--patch-length', '7', '--patch-stride', '7', '--horizon', '14', '--horizons', '7,14', '--d-model', '16', '--num-heads', '2',
       '--num-layers', '1', '--dim-feedforward', '32', '--head-dim', '8', '--valid-steps', '42', '--test-steps', '42', '--max-steps', '4', '--eval-every', '2',
       '--warmup-steps', '1', '--ridge-lags', '1-14', '--log-every', '1', '--progress', 'none', '--out', dir]), 0);
   } finally {

@@ -22,8 +22,10 @@ export interface HfArchitecture {
   /** config.json's model_type. */
   modelType: string;
   heedModel: HeedModelName;
-  /** HF's base_model_prefix: the attribute the head models keep the backbone under ('' for a base model). */
+  /** HF's base_model_prefix: the attribute the family's head models keep the backbone under. */
   basePrefix: string;
+  /** A base model (BertModel, GPT2Model): its keys carry no basePrefix. */
+  isBase: boolean;
   nameMap: NameMap;
   /** heed config keys from a config.json. */
   configFromHf(r: HfConfigReader): Record<string, unknown>;
@@ -41,7 +43,7 @@ function build(): Map<string, HfArchitecture> {
     for (const head of Object.keys(BERT_HEED) as BertHead[]) {
       const name = BERT_ARCHITECTURES[flavor][head];
       out.set(name, {
-        name, modelType: flavor, heedModel: BERT_HEED[head], basePrefix: head === 'base' ? '' : flavor, nameMap: bertNameMap(flavor, head),
+        name, modelType: flavor, heedModel: BERT_HEED[head], basePrefix: flavor, isBase: head === 'base', nameMap: bertNameMap(flavor, head),
         configFromHf: (r) => bertConfigFromHf(r, flavor, head), configToHf: (c, e) => bertConfigToHf(c, head, e),
       });
     }
@@ -49,12 +51,12 @@ function build(): Map<string, HfArchitecture> {
   for (const head of Object.keys(GPT2_ARCHITECTURES) as Gpt2Head[]) {
     const name = GPT2_ARCHITECTURES[head];
     out.set(name, {
-      name, modelType: 'gpt2', heedModel: 'GPT', basePrefix: head === 'base' ? '' : 'transformer', nameMap: gpt2NameMap(head),
+      name, modelType: 'gpt2', heedModel: 'GPT', basePrefix: 'transformer', isBase: head === 'base', nameMap: gpt2NameMap(head),
       configFromHf: (r) => gpt2ConfigFromHf(r, head), configToHf: (c, e) => gpt2ConfigToHf(c, head, e),
     });
   }
   out.set(VIT_ARCHITECTURE, {
-    name: VIT_ARCHITECTURE, modelType: 'vit', heedModel: 'ViT', basePrefix: 'vit', nameMap: vitNameMap(),
+    name: VIT_ARCHITECTURE, modelType: 'vit', heedModel: 'ViT', basePrefix: 'vit', isBase: false, nameMap: vitNameMap(),
     configFromHf: (r) => vitConfigFromHf(r), configToHf: (c, e) => vitConfigToHf(c, e),
   });
   return out;

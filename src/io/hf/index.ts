@@ -12,3 +12,5 @@ export { gpt2NameMap, GPT2_ARCHITECTURES } from './gpt2.js';
 export type { Gpt2Head } from './gpt2.js';
 export { vitNameMap, VIT_ARCHITECTURE } from './vit.js';
 export type { HfConfig } from './config.js';
+export { readHfConfig, readHfWeights, writeHfDirectory, isHfDirectory, HF_CONFIG_FILE, HF_WEIGHTS_FILE, HF_INDEX_FILE } from './files.js';
+export type { HfWeights, WriteHfOptions } from './files.js';

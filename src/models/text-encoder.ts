@@ -97,13 +97,16 @@ export class TransformerTextEncoder extends Module {
     }), normFirst ? new LayerNorm(c.dModel, { eps }) : null);
   }
 
-  /** RoBERTa's positions (modeling_roberta.create_position_ids_from_input_ids): (B, T) int32. */
-  offsetPositionIds(ids: Tensor, pad: Tensor): Tensor {
+  /**
+   * RoBERTa's positions (modeling_roberta.create_position_ids_from_input_ids): padId + 1 + the
+   * count of earlier non-padding tokens; padding tokens (ids == padId, whatever the mask) sit at padId. (B, T) int32.
+   */
+  offsetPositionIds(ids: Tensor): Tensor {
     const [B, T] = ids.shape, p = this.config.padId;
     const out = new Int32Array(B * T);
     for (let b = 0; b < B; b++) {
       let n = 0;
-      for (let t = 0; t < T; t++) out[b * T + t] = pad.data[b * T + t] ? p : p + ++n;
+      for (let t = 0; t < T; t++) out[b * T + t] = ids.data[b * T + t] === p ? p : p + ++n;
     }
     return new Tensor(out, [B, T]); // (B, T)
   }
@@ -138,7 +141,7 @@ export class TransformerTextEncoder extends Module {
       x = cat([prefix, x], 1); // (B, P + T, D)
       pad = cat([zeros([ids.shape[0], P], { dtype: 'bool' }), pad], 1); // (B, P + T)
     }
-    const positionIds = o.positionIds ?? (this.positions === 'offset' ? this.offsetPositionIds(ids, pad) : null); // (B, T) | null
+    const positionIds = o.positionIds ?? (this.positions === 'offset' ? this.offsetPositionIds(ids) : null); // (B, T) | null
     x = this.posEmbed.call(x, 0, positionIds); // (B, P + T, D)
     if (this.embedNorm) x = this.embedNorm.call(x); // (B, P + T, D)
     return this.encoder.call(this.drop.call(x), { keyPaddingMask: pad }); // (B, P + T, D)

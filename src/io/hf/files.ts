@@ -120,7 +120,7 @@ export async function writeHfDirectory(dir: string, config: HfConfig, tensors: R
     if (entries.length > 0 && !o.overwrite) {
       throw new CheckpointError(`savePretrained: '${dir}' is not empty (${entries.slice(0, 4).join(', ')}${entries.length > 4 ? ', …' : ''}); refusing to write over it. Fix: choose a new directory, or pass { overwrite: true }.`);
     }
-    const stale = entries.filter((e) => e === HF_WEIGHTS_FILE || e === HF_INDEX_FILE || /^model-\d+-of-\d+\.safetensors$/.test(e));
+    const stale = entries.filter((e) => e === HF_CONFIG_FILE || e === HF_WEIGHTS_FILE || e === HF_INDEX_FILE || /^model-\d+-of-\d+\.safetensors$/.test(e));
     for (const e of stale) await rm(join(dir, e), { force: true });
   }
   await mkdir(dir, { recursive: true });

@@ -38,6 +38,8 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'masks and sequence layers (CHANGELOG)': ['nn.resolveMask', 'nn.additiveMask', 'nn.allowedMask', 'nn.maskedSoftmax', 'nn.CRF', 'nn.GRU', 'nn.BatchNorm1d', 'nn.BatchNorm2d', 'nn.MaxPool2d', 'nn.AvgPool2d', 'nn.AdaptiveAvgPool2d', 'nn.AdaptiveMaxPool2d', 'nn.SqueezeExcitation', 'nn.CBAM', 'nn.QuantizedLinear'],
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
+  'Hugging Face checkpoints (CHANGELOG, README)': ['fromPretrained', 'savePretrained', 'HF_ARCHITECTURES', 'hfArchitecture', 'heedToHf', 'hfToHeed',
+    'models.Bert', 'models.BertForMaskedLM', 'models.BertForSequenceClassification', 'models.BertForTokenClassification'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */
@@ -47,6 +49,7 @@ const DOCUMENTED_TYPES = [
   'BatchingOptions', 'BatchIteratorState', 'PaddedBatch', 'EncodeOptions', 'DecodeOptions', 'VocabJSON',
   'RawTensor', 'SafetensorsFile', 'SafetensorsDType', 'CheckpointContents', 'LoadedCheckpoint', 'ModelConfigFile', 'OptimizerStateDict',
   'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  'PretrainedModel', 'PretrainedLoadReport', 'FromPretrainedOptions', 'SavePretrainedOptions', 'HfArchitecture', 'NameMap', 'NameRule', 'MappedName',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

@@ -52,14 +52,10 @@ export class NormalizedText {
    * needs to see at once).
    */
   map(fn: (group: string) => string, grouping: 'char' | 'cluster' = 'char'): NormalizedText {
-    const pattern = grouping === 'char' ? CODE_POINT : CLUSTER;
-    pattern.lastIndex = 0;
     let text = '';
     const starts: number[] = [];
     const ends: number[] = [];
-    for (const m of this.text.matchAll(pattern)) {
-      const i = m.index!;
-      const group = m[0];
+    for (const [i, group] of grouping === 'char' ? codePoints(this.text) : clusters(this.text)) {
       const out = fn(group);
       if (out.length === 0) continue;
       const s = this.starts[i]!;
@@ -88,8 +84,23 @@ export class NormalizedText {
   }
 }
 
-const CODE_POINT = /[\s\S]/gu;
 const CLUSTER = /\P{M}\p{M}*|\p{M}+/gu;
+
+/** [index, character] for each code point of `s`. */
+function* codePoints(s: string): Generator<[number, string]> {
+  for (let i = 0; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    const d = s.charCodeAt(i + 1); // NaN past the end
+    const n = c >= 0xd800 && c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff ? 2 : 1;
+    yield [i, n === 1 ? s[i]! : s.slice(i, i + 2)];
+    i += n;
+  }
+}
+
+/** [index, cluster] for each base character with its combining marks. */
+function* clusters(s: string): Generator<[number, string]> {
+  for (const m of s.matchAll(CLUSTER)) yield [m.index!, m[0]];
+}
 const NONSPACING_MARK = /\p{Mn}/gu;
 
 /** One normalization step of a tokenizer.json pipeline. */
@@ -115,17 +126,26 @@ export class BertNormalizer implements Normalizer {
   }
 
   normalize(t: NormalizedText): NormalizedText {
-    if (this.cleanText) {
-      t = t.map((ch) => {
-        const cp = ch.codePointAt(0)!;
-        if (cp === 0 || cp === 0xfffd || isBertControl(ch)) return '';
-        return isBertWhitespace(ch) ? ' ' : ch;
-      });
-    }
-    if (this.handleChineseChars) t = t.map((ch) => (isChineseChar(ch.codePointAt(0)!) ? ` ${ch} ` : ch));
-    if (this.stripAccents ?? this.lowercase) t = stripAccents(t);
-    if (this.lowercase) t = t.map((ch) => ch.toLowerCase());
-    return t;
+    // The four steps act on one character at a time, so one pass applies them all.
+    const strip = this.stripAccents ?? this.lowercase;
+    return t.map((ch) => {
+      const cp = ch.codePointAt(0)!;
+      if (cp < 128) {
+        // ASCII: no accents, no CJK; controls other than \t \n \r vanish and those three become spaces.
+        if (cp === 9 || cp === 10 || cp === 13) return this.cleanText ? ' ' : ch;
+        if (cp < 32 || cp === 127) return this.cleanText ? '' : ch;
+        return this.lowercase && cp >= 65 && cp <= 90 ? String.fromCharCode(cp + 32) : ch;
+      }
+      if (this.cleanText) {
+        if (cp === 0xfffd || isBertControl(ch)) return '';
+        if (isBertWhitespace(ch)) return ' ';
+      }
+      let out = ch;
+      if (strip) out = out.normalize('NFD').replace(NONSPACING_MARK, '');
+      if (this.lowercase) out = out.toLowerCase();
+      if (this.handleChineseChars && isChineseChar(cp)) out = ` ${out} `;
+      return out;
+    });
   }
 
   toJSON(): JsonObject {

@@ -35,9 +35,10 @@ export class BertPreTokenizer implements PreTokenizer {
     const s = text.text;
     let start = 0;
     for (let i = 0; i < s.length; ) {
-      const ch = String.fromCodePoint(s.codePointAt(i)!);
+      const cp = s.codePointAt(i)!;
+      const ch = cp < 128 ? s[i]! : String.fromCodePoint(cp);
       const next = i + ch.length;
-      if (WHITE_SPACE.test(ch)) {
+      if (cp === 32 || (cp < 128 ? cp >= 9 && cp <= 13 : WHITE_SPACE.test(ch))) {
         bounds.push([start, i]);
         start = next;
       } else if (isBertPunctuation(ch)) {

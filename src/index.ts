@@ -77,3 +77,8 @@ export { TASKS, getTask, loadPredictor, evaluate } from './tasks/index.js';
 export type { ModelDirs } from './tasks/index.js';
 export type { EvalResult, TaskDefinition } from './tasks/common.js';
 export type { Predictor, Prediction, PredictOptions, AttentionMap } from './tasks/predictor.js';
+
+// Tokenizers: Hugging Face tokenizer.json / vocab.txt / vocab.json + merges.txt, same ids, with
+// truncation, padding, offsets and word ids; checkTokenizerVocabSize for the model loader.
+export { Tokenizer, loadTokenizer, tokenizerFromJSON, bertTokenizerFromVocab, gpt2TokenizerFromFiles, checkTokenizerVocabSize } from './data/tokenizers/index.js';
+export type { AddedToken, BatchEncoding, Encoding, TokenizerCallOptions, TruncationStrategy } from './data/tokenizers/index.js';

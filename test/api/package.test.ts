@@ -40,6 +40,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
   'Hugging Face checkpoints (CHANGELOG, README)': ['fromPretrained', 'savePretrained', 'HF_ARCHITECTURES', 'hfArchitecture', 'heedToHf', 'hfToHeed',
     'models.Bert', 'models.BertForMaskedLM', 'models.BertForSequenceClassification', 'models.BertForTokenClassification'],
+  'tokenizers (README, CHANGELOG)': ['Tokenizer', 'loadTokenizer', 'tokenizerFromJSON', 'bertTokenizerFromVocab', 'gpt2TokenizerFromFiles', 'checkTokenizerVocabSize'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */
@@ -50,6 +51,7 @@ const DOCUMENTED_TYPES = [
   'RawTensor', 'SafetensorsFile', 'SafetensorsDType', 'CheckpointContents', 'LoadedCheckpoint', 'ModelConfigFile', 'OptimizerStateDict',
   'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
   'PretrainedModel', 'PretrainedLoadReport', 'FromPretrainedOptions', 'SavePretrainedOptions', 'HfArchitecture', 'NameMap', 'NameRule', 'MappedName',
+  'AddedToken', 'BatchEncoding', 'Encoding', 'TokenizerCallOptions', 'TruncationStrategy',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

@@ -19,6 +19,7 @@ import { FILE_LIMITS, readTextFileSync } from '../read-file.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from '../safetensors.js';
 import { writeFileDurable } from '../write-file.js';
 import type { HfConfig } from './config.js';
+import { isPlainFileName } from '../checkpoint.js';
 
 export const HF_CONFIG_FILE = 'config.json';
 export const HF_WEIGHTS_FILE = 'model.safetensors';
@@ -53,10 +54,6 @@ export interface HfWeights {
   fileOf: Record<string, string>;
 }
 
-/** A shard name the index may point to: a plain file name in the directory. */
-function isPlainFileName(name: unknown): name is string {
-  return typeof name === 'string' && name !== '' && name.length <= 255 && !/[/\\\0]/.test(name) && !name.startsWith('.');
-}
 
 /** Reads model.safetensors, or every shard model.safetensors.index.json names. */
 export async function readHfWeights(dir: string): Promise<HfWeights> {

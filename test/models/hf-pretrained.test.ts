@@ -175,3 +175,23 @@ test('every parameter of every supported architecture has exactly one HF name, w
     }
   }
 });
+
+test("GPT-2's causal-mask buffers that older checkpoints saved (attn.bias, attn.masked_bias) are skipped silently; other strangers are reported", async () => {
+  const dir = copyOf('gpt2_lm');
+  try {
+    const path = join(dir, 'model.safetensors');
+    const st = await h.readSafetensors(path);
+    const tensors = { ...st.tensors };
+    tensors['transformer.h.0.attn.bias'] = { dtype: 'F32', shape: [1, 1, 2, 2], data: new Float32Array([1, 0, 1, 1]) };
+    tensors['transformer.h.1.attn.masked_bias'] = { dtype: 'F32', shape: [], data: new Float32Array([-1e4]) };
+    tensors['transformer.h.0.attn.c_attnX.weight'] = { dtype: 'F32', shape: [1], data: new Float32Array([0]) };
+    rmSync(path);
+    await h.writeSafetensors(path, tensors);
+    let r: models.PretrainedLoadReport | null = null;
+    await h.fromPretrained(dir, { onReport: (x) => { r = x; } });
+    assert.deepEqual(r!.unexpectedKeys, ['transformer.h.0.attn.c_attnX.weight']);
+    assert.deepEqual(r!.missingKeys, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

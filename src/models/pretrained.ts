@@ -109,6 +109,11 @@ function adaptPrefix(arch: HfArchitecture, keys: string[]): Map<string, string> 
   return out;
 }
 
+/** TensorFlow-era BERT checkpoints name LayerNorm parameters gamma and beta; transformers renames them on load, and so does heed. */
+function legacyLayerNormName(key: string): string {
+  return /LayerNorm\.(gamma|beta)$/.test(key) ? key.replace(/\.gamma$/, '.weight').replace(/\.beta$/, '.bias') : key;
+}
+
 function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
@@ -121,8 +126,8 @@ export function loadHfWeights(model: Module, arch: HfArchitecture, tensors: Reco
   const map = arch.nameMap;
   const own = new Map(Object.entries(model.stateDict()));
   const rename = adaptPrefix(arch, Object.keys(tensors));
-  const byName = new Map<string, string>(); // HF key (after prefix) → original key
-  for (const [orig, k] of rename) byName.set(k, orig);
+  const byName = new Map<string, string>(); // HF key (after prefix and the gamma/beta rename) → original key
+  for (const [orig, k] of rename) byName.set(legacyLayerNormName(k), orig);
   const loaded = new Set<Tensor>();
   const unexpectedKeys: string[] = [];
   const mismatchedKeys: PretrainedLoadReport['mismatchedKeys'] = [];

@@ -195,3 +195,21 @@ test("GPT-2's causal-mask buffers that older checkpoints saved (attn.bias, attn.
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('LayerNorm gamma / beta keys of TensorFlow-era BERT checkpoints load as weight / bias, as transformers renames them', async () => {
+  const dir = copyOf('bert_tokcls');
+  try {
+    const path = join(dir, 'model.safetensors');
+    const st = await h.readSafetensors(path);
+    const tensors = Object.fromEntries(Object.entries(st.tensors).map(([k, t]) => [k.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta'), t]));
+    assert.ok(Object.hasOwn(tensors, 'bert.embeddings.LayerNorm.gamma'));
+    rmSync(path);
+    await h.writeSafetensors(path, tensors);
+    const m = await h.fromPretrained(dir, { strict: true }) as models.BertForTokenClassification;
+    const ref = await h.fromPretrained(join(FIX, 'bert_tokcls'), { strict: true }) as models.BertForTokenClassification;
+    assert.deepEqual(m.backbone.embedNorm!.weight!.data, ref.backbone.embedNorm!.weight!.data);
+    assert.deepEqual(m.backbone.encoder.layers.get(1).norm2.bias!.data, ref.backbone.encoder.layers.get(1).norm2.bias!.data);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -37,6 +37,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'entity and translation metrics (CHANGELOG)': ['getEntities', 'getEntitiesStrict', 'detectScheme', 'entityReport', 'formatEntityReport', 'corpusBleu', 'computeBleu', 'corpusChrf', 'tokenize13a', 'repairTags', 'constrainedDecode'],
   'masks and sequence layers (CHANGELOG)': ['nn.resolveMask', 'nn.additiveMask', 'nn.allowedMask', 'nn.maskedSoftmax', 'nn.CRF', 'nn.GRU', 'nn.BatchNorm1d', 'nn.BatchNorm2d', 'nn.MaxPool2d', 'nn.AvgPool2d', 'nn.AdaptiveAvgPool2d', 'nn.AdaptiveMaxPool2d', 'nn.SqueezeExcitation', 'nn.CBAM', 'nn.QuantizedLinear'],
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
+  'ONNX export (CHANGELOG)': ['exportOnnx', 'writeOnnx', 'OnnxExportError'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
 };
 
@@ -46,7 +47,7 @@ const DOCUMENTED_TYPES = [
   'TrainerOptions', 'TrainerTask', 'TrainResult', 'AdversarialOptions', 'ClassificationReport', 'ClassificationReportOptions',
   'BatchingOptions', 'BatchIteratorState', 'PaddedBatch', 'EncodeOptions', 'DecodeOptions', 'VocabJSON',
   'RawTensor', 'SafetensorsFile', 'SafetensorsDType', 'CheckpointContents', 'LoadedCheckpoint', 'ModelConfigFile', 'OptimizerStateDict',
-  'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap', 'OnnxExport', 'OnnxGraphFile',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

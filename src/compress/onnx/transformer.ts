@@ -107,14 +107,18 @@ export function andMasks(g: OnnxGraph, a: string | null, b: string | null): stri
   return g.node('And', [a, b]);
 }
 
+/** A Transformer layer's feed-forward block: last(linear2(dropout(act(linear1(h))))), h (B, T, D) → (B, T, D). */
+function layerFeedForwardOnnx(g: OnnxGraph, l: TransformerEncoderLayer | TransformerDecoderLayer, path: string, h: string, last: 'dropout2' | 'dropout3'): string {
+  const a = g.scoped(path, () => activationOnnx(g, l.activation, linearOnnx(g, l.linear1, `${path}.linear1`, h))); // (B, T, F)
+  const y = linearOnnx(g, l.linear2, `${path}.linear2`, dropoutOnnx(l.dropout, `${path}.dropout`, a)); // (B, T, D)
+  return dropoutOnnx((l as unknown as Record<string, Module>)[last], `${path}.${last}`, y); // (B, T, D)
+}
+
 /** One TransformerEncoderLayer: x (B, T, D) → (B, T, D). */
 export function encoderLayerOnnx(g: OnnxGraph, m: Module, path: string, x: string, allowed: string | null): string {
   const l = expectModule(m, TransformerEncoderLayer, path);
   const sa = (h: string): string => dropoutOnnx(l.dropout1, `${path}.dropout1`, attentionOnnx(g, l.selfAttn, `${path}.selfAttn`, h, h, { allowed }).output);
-  const ff = (h: string): string => {
-    const a = g.scoped(path, () => activationOnnx(g, l.activation, linearOnnx(g, l.linear1, `${path}.linear1`, h))); // (B, T, F)
-    return dropoutOnnx(l.dropout2, `${path}.dropout2`, linearOnnx(g, l.linear2, `${path}.linear2`, dropoutOnnx(l.dropout, `${path}.dropout`, a))); // (B, T, D)
-  };
+  const ff = (h: string): string => layerFeedForwardOnnx(g, l, path, h, 'dropout2');
   const add = (p: string, q: string): string => g.scoped(path, () => g.node('Add', [p, q]));
   if (l.normFirst) {
     x = add(x, sa(layerNormOnnx(g, l.norm1, `${path}.norm1`, x))); // (B, T, D)
@@ -152,10 +156,7 @@ export function decoderLayerOnnx(g: OnnxGraph, m: Module, path: string, x: strin
     return dropoutOnnx(l.dropout1, `${path}.dropout1`, r.output);
   };
   const ca = (h: string): string => dropoutOnnx(l.dropout2, `${path}.dropout2`, attentionOnnx(g, l.crossAttn, `${path}.crossAttn`, h, h, { allowed: o.memoryAllowed, precomputed: o.cross }).output);
-  const ff = (h: string): string => {
-    const a = g.scoped(path, () => activationOnnx(g, l.activation, linearOnnx(g, l.linear1, `${path}.linear1`, h))); // (B, T, F)
-    return dropoutOnnx(l.dropout3, `${path}.dropout3`, linearOnnx(g, l.linear2, `${path}.linear2`, dropoutOnnx(l.dropout, `${path}.dropout`, a))); // (B, T, D)
-  };
+  const ff = (h: string): string => layerFeedForwardOnnx(g, l, path, h, 'dropout3');
   const add = (p: string, q: string): string => g.scoped(path, () => g.node('Add', [p, q]));
   if (l.normFirst) {
     x = add(x, sa(layerNormOnnx(g, l.norm1, `${path}.norm1`, x))); // (B, T, D)

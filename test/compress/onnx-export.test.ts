@@ -119,6 +119,30 @@ test('Seq2Seq with post-norm, learned positions and gelu_tanh: encoder and a tea
   assert.ok(maxAbsDiff(d.log_probs.data as Float32Array, noGrad(() => logSoftmax(m.forward(src, tgt), -1)).data) < 1e-4);
 });
 
+test('grouped-query attention: the cache holds the key/value heads, and GPT and Seq2Seq still equal heed', async () => {
+  h.manualSeed(6);
+  const gpt = new models.GPT({ vocabSize: 30, dModel: 32, numHeads: 4, numKvHeads: 2, numLayers: 1, maxLen: 16 }).eval();
+  const prompt = ids([[3, 4, 5], [7, 8, 9]]), next = ids([[11], [12]]);
+  const s = await session(exportOnnx(gpt, [prompt]).graphs[0].bytes);
+  const empty = new ort.Tensor('float32', new Float32Array(0), [2, 2, 0, 8]);
+  const pre = await s.run({ input_ids: int32(prompt), past_key_0: empty, past_value_0: empty });
+  assert.deepEqual(pre.present_key_0.dims, [2, 2, 3, 8]);
+  const step = await s.run({ input_ids: int32(next), past_key_0: pre.present_key_0, past_value_0: pre.present_value_0 });
+  const full = noGrad(() => gpt.forward(ids([[3, 4, 5, 11], [7, 8, 9, 12]]))); // (2, 4, 30)
+  assert.ok(maxAbsDiff(step.logits.data as Float32Array, reshape(narrow(full, 1, 3, 1), [2, 1, 30]).data) < 1e-4);
+
+  const m = new models.Seq2SeqTransformer({ srcVocabSize: 12, tgtVocabSize: 12, dModel: 16, numHeads: 4, numKvHeads: 1, dimFeedforward: 32 }).eval();
+  const src = ids([[4, 5, 6, 0], [7, 8, 9, 10]]), tgt = ids([[1, 4, 5], [1, 6, 7]]);
+  const [encoder, decoder] = exportOnnx(m, [src, tgt]).graphs;
+  const e = await (await session(encoder.bytes)).run({ src_ids: int32(src) });
+  assert.deepEqual(e.cross_key_0.dims, [2, 1, 4, 4]);
+  const none = new ort.Tensor('float32', new Float32Array(0), [2, 1, 0, 4]);
+  const feeds: Record<string, ort.Tensor> = { input_ids: int32(tgt), memory_key_padding_mask: e.memory_key_padding_mask };
+  for (let i = 0; i < 2; i++) Object.assign(feeds, { [`past_key_${i}`]: none, [`past_value_${i}`]: none, [`cross_key_${i}`]: e[`cross_key_${i}`], [`cross_value_${i}`]: e[`cross_value_${i}`] });
+  const d = await (await session(decoder.bytes)).run(feeds);
+  assert.ok(maxAbsDiff(d.log_probs.data as Float32Array, noGrad(() => logSoftmax(m.forward(src, tgt), -1)).data) < 1e-4);
+});
+
 test('a module without an ONNX mapping is an OnnxExportError naming its type and module path', () => {
   h.manualSeed(5);
   const x = ids([[4, 5, 6]]);

@@ -6,10 +6,10 @@
  *   EncoderClassifier  model:  input_ids (B, T) int32 → logits (B, K)
  *   TokenTagger        model:  input_ids (B, T) int32 → logits (B, T, K)
  *   ViT                model:  pixel_values (B, C, I, I) float32 → logits (B, K)
- *   GPT                model:  input_ids (B, T), past_key_i / past_value_i (B, H, P, hd)
- *                              → logits (B, T, V), present_key_i / present_value_i (B, H, P + T, hd)
+ *   GPT                model:  input_ids (B, T), past_key_i / past_value_i (B, Hkv, P, hd)
+ *                              → logits (B, T, V), present_key_i / present_value_i (B, Hkv, P + T, hd)
  *   Seq2SeqTransformer encoder: src_ids (B, S) → memory (B, S, D), memory_key_padding_mask (B, S) bool,
- *                              cross_key_i / cross_value_i (B, H, S, hd) (each decoder layer's projected memory)
+ *                              cross_key_i / cross_value_i (B, Hkv, S, hd) (each decoder layer's projected memory)
  *                      decoder: input_ids (B, T), memory_key_padding_mask, cross_*, past_key_i / past_value_i
  *                              → log_probs (B, T, V), present_key_i / present_value_i
  *
@@ -18,7 +18,8 @@
  * sequence longer than the model's maxLen fails in the runtime (its position table slice is short),
  * as it fails in heed. A first decoder or GPT step passes past tensors with P = 0.
  *
- * Letters: B batch, T tokens, S source tokens, P past positions, D dModel, H heads, hd head dim, K classes, V vocabulary.
+ * Letters: B batch, T tokens, S source tokens, P past positions, D dModel, Hkv key/value heads (= heads unless
+ * grouped-query attention), hd head dim, K classes, V vocabulary.
  */
 import { OnnxGraph, type OnnxValueInfo } from '../../io/onnx/graph.js';
 import type { Module } from '../../nn/module.js';
@@ -159,7 +160,7 @@ function presentOutputs(g: OnnxGraph, present: KeyValue[], H: number, hd: number
 export function gptOnnx(model: GPT): OnnxGraphFile[] {
   const c = model.config;
   if (c.positional !== 'learned') unsupported('', 'GPT', `positional='${c.positional}'`);
-  const H = c.numHeads, hd = c.dModel / H;
+  const H = c.numKvHeads || c.numHeads, hd = c.dModel / c.numHeads; // the cache holds the key/value heads
   const g = new OnnxGraph('GPT');
   const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
   const past = pastInputs(g, c.numLayers, H, hd, 'past_sequence');
@@ -191,11 +192,9 @@ function seq2seqEmbedOnnx(g: OnnxGraph, model: Seq2SeqTransformer, side: 'src' |
 }
 
 export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {
-  const c = model.config, H = c.numHeads, hd = c.dModel / H;
+  const c = model.config, H = c.numKvHeads || c.numHeads, hd = c.dModel / c.numHeads; // caches hold the key/value heads
   const dec = expectModule(model.decoder, TransformerDecoder, 'decoder');
   const layers = dec.layers.toArray();
-  const numKv = c.numKvHeads || c.numHeads;
-  if (numKv !== c.numHeads) unsupported('decoder', 'Seq2SeqTransformer', `grouped-query attention (numKvHeads=${numKv})`);
 
   // Encoder graph: memory, its padding mask, and every decoder layer's cross-attention keys/values.
   const e = new OnnxGraph('Seq2SeqEncoder');

@@ -22,7 +22,7 @@ import { TransformerEncoder, TransformerEncoderLayer, TransformerDecoderLayer } 
 import { LayerNorm } from '../../nn/norm.js';
 import { expectModule, unsupported, linearOnnx, layerNormOnnx, activationOnnx, dropoutOnnx, dimOf } from './layers.js';
 
-/** Keys and values in heads layout, each (B, H, S, hd). */
+/** Keys and values in heads layout, each (B, Hkv, S, hd) (Hkv = H unless grouped-query attention). */
 export interface KeyValue {
   key: string;
   value: string;
@@ -37,19 +37,28 @@ export interface AttentionOnnxOptions {
   precomputed?: KeyValue;
 }
 
-/** The module checks shared by every attention exporter: plain MHA, batch first, no RoPE/ALiBi, no GQA. */
+/** The module checks shared by every attention exporter: plain MHA (GQA included), batch first, no RoPE/ALiBi. */
 function checkAttention(m: Module, path: string): MultiheadAttention {
   const a = expectModule(m, MultiheadAttention, path);
   if (!a.batchFirst) unsupported(path, 'MultiheadAttention', 'batchFirst=false');
   if (a.rotary) unsupported(path, 'MultiheadAttention', 'rotary position embeddings (RoPE)');
   if (a.alibi) unsupported(path, 'MultiheadAttention', 'ALiBi biases');
-  if (a.numKvHeads !== a.numHeads) unsupported(path, 'MultiheadAttention', `grouped-query attention (numKvHeads=${a.numKvHeads} < numHeads=${a.numHeads})`);
   return a;
 }
 
 /** x (B, T, E) → (B, H, T, hd). */
 function splitHeads(g: OnnxGraph, x: string, H: number, hd: number): string {
   return g.node('Transpose', [g.node('Reshape', [x, g.int64([0, 0, H, hd])])], { perm: { ints: [0, 2, 1, 3] } });
+}
+
+/**
+ * Grouped-query attention: each of the Hkv key/value heads serves H / Hkv consecutive query heads,
+ * as ops/attention.ts repeatKvHeads. t (B, Hkv, S, hd) → (B, H, S, hd).
+ */
+function repeatKvHeadsOnnx(g: OnnxGraph, t: string, H: number, Hkv: number, hd: number): string {
+  if (H === Hkv) return t;
+  const grouped = g.node('Expand', [g.node('Unsqueeze', [t, g.int64([2])]), g.int64([1, 1, H / Hkv, 1, 1])]); // (B, Hkv, H/Hkv, S, hd)
+  return g.node('Reshape', [grouped, g.int64([0, H, -1, hd])]); // (B, H, S, hd)
 }
 
 /** The projected keys and values of `source` (B, S, E) → each (B, H, S, hd). Used for a cross-attention cache too. */
@@ -73,10 +82,11 @@ export function attentionOnnx(g: OnnxGraph, m: Module, path: string, query: stri
     if (o.past) {
       kv = { key: g.node('Concat', [o.past.key, kv.key], { axis: { i: 2 } }), value: g.node('Concat', [o.past.value, kv.value], { axis: { i: 2 } }) }; // (B, H, P + S, hd)
     }
-    const kt = g.node('Transpose', [kv.key], { perm: { ints: [0, 1, 3, 2] } }); // (B, H, hd, S)
+    const Hkv = a.numKvHeads;
+    const kt = g.node('Transpose', [repeatKvHeadsOnnx(g, kv.key, H, Hkv, hd)], { perm: { ints: [0, 1, 3, 2] } }); // (B, H, hd, S)
     let scores = g.node('Mul', [g.node('MatMul', [q, kt]), g.float(1 / Math.sqrt(hd))]); // (B, H, L, S)
     if (o.allowed !== null) scores = g.node('Where', [o.allowed, scores, g.float(-Infinity)]); // (B, H, L, S)
-    const y = g.node('MatMul', [g.node('Softmax', [scores], { axis: { i: -1 } }), kv.value]); // (B, H, L, hd)
+    const y = g.node('MatMul', [g.node('Softmax', [scores], { axis: { i: -1 } }), repeatKvHeadsOnnx(g, kv.value, H, Hkv, hd)]); // (B, H, L, hd)
     const merged = g.node('Reshape', [g.node('Transpose', [y], { perm: { ints: [0, 2, 1, 3] } }), g.int64([0, 0, a.embedDim])]); // (B, L, E)
     return { output: linearOnnx(g, a.outProj, `${path}.outProj`, merged), ...kv }; // (B, L, E)
   });

@@ -32,7 +32,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 /** The operators of ai.onnx opset 17 the exporters may emit (every runtime implements them). */
 const STANDARD_OPS = new Set(['Add', 'And', 'Cast', 'Concat', 'Conv', 'Div', 'Equal', 'Erf', 'Expand', 'Gather', 'Identity', 'LayerNormalization',
   'LessOrEqual', 'LogSoftmax', 'MatMul', 'Max', 'Mul', 'Not', 'Range', 'ReduceSum', 'Relu', 'Reshape', 'Shape', 'Sigmoid', 'Slice', 'Softmax',
-  'Squeeze', 'Tanh', 'Transpose', 'Unsqueeze', 'Where']);
+  'Squeeze', 'Sub', 'Tanh', 'Transpose', 'Unsqueeze', 'Where']);
 
 test('every graph is ai.onnx opset 17 with standard operators only and symbolic batch and sequence axes', () => {
   h.manualSeed(1);
@@ -143,6 +143,21 @@ test('grouped-query attention: the cache holds the key/value heads, and GPT and 
   assert.ok(maxAbsDiff(d.log_probs.data as Float32Array, noGrad(() => logSoftmax(m.forward(src, tgt), -1)).data) < 1e-4);
 });
 
+for (const positional of ['rope', 'alibi'] as const) {
+  test(`GPT with ${positional} positions: prefill and a cached step equal heed`, async () => {
+    h.manualSeed(8);
+    const gpt = new models.GPT({ vocabSize: 30, dModel: 32, numHeads: 4, numLayers: 2, maxLen: 16, positional }).eval();
+    const prompt = ids([[3, 4, 5, 6], [7, 8, 9, 10]]), next = ids([[11], [12]]);
+    const s = await session(exportOnnx(gpt, [prompt]).graphs[0].bytes);
+    const empty = new ort.Tensor('float32', new Float32Array(0), [2, 4, 0, 8]);
+    const pre = await s.run({ input_ids: int32(prompt), past_key_0: empty, past_value_0: empty, past_key_1: empty, past_value_1: empty });
+    assert.ok(maxAbsDiff(pre.logits.data as Float32Array, noGrad(() => gpt.forward(prompt)).data) < 1e-4);
+    const step = await s.run({ input_ids: int32(next), past_key_0: pre.present_key_0, past_value_0: pre.present_value_0, past_key_1: pre.present_key_1, past_value_1: pre.present_value_1 });
+    const full = noGrad(() => gpt.forward(ids([[3, 4, 5, 6, 11], [7, 8, 9, 10, 12]]))); // (2, 5, 30)
+    assert.ok(maxAbsDiff(step.logits.data as Float32Array, reshape(narrow(full, 1, 4, 1), [2, 1, 30]).data) < 1e-4);
+  });
+}
+
 test('a module without an ONNX mapping is an OnnxExportError naming its type and module path', () => {
   h.manualSeed(5);
   const x = ids([[4, 5, 6]]);
@@ -150,8 +165,9 @@ test('a module without an ONNX mapping is an OnnxExportError naming its type and
   h.quantizeDynamic(clf, { modules: 'backbone.encoder.layers.0.linear1' });
   assert.throws(() => exportOnnx(clf, [x]), (e: unknown) => e instanceof OnnxExportError && e.moduleType === 'QuantizedLinear' &&
     e.modulePath === 'backbone.encoder.layers.0.linear1' && /QuantizedLinear/.test(e.message) && /backbone\.encoder\.layers\.0\.linear1/.test(e.message));
-  const rope = new models.GPT({ vocabSize: 9, dModel: 8, numHeads: 2, numLayers: 1, maxLen: 8, positional: 'rope' });
-  assert.throws(() => exportOnnx(rope, [x]), (e: unknown) => e instanceof OnnxExportError && /positional='rope'/.test((e as Error).message));
+  const tagger = new models.TokenTagger({ vocabSize: 9, numTags: 3, dModel: 8, numHeads: 2, dimFeedforward: 16 });
+  tagger.backbone.encoder.norm = new h.nn.RMSNorm(8) as never;
+  assert.throws(() => exportOnnx(tagger, [x]), (e: unknown) => e instanceof OnnxExportError && e.moduleType === 'RMSNorm' && e.modulePath === 'backbone.encoder.norm');
   const lstm = new models.LstmAttentionSeq2Seq({ srcVocabSize: 9, tgtVocabSize: 9 });
   assert.throws(() => exportOnnx(lstm, []), (e: unknown) => e instanceof OnnxExportError && e.moduleType === 'LstmAttentionSeq2Seq' && /Exportable models: EncoderClassifier/.test((e as Error).message));
 });

@@ -6,7 +6,7 @@
  *   EncoderClassifier  model:  input_ids (B, T) int32 → logits (B, K)
  *   TokenTagger        model:  input_ids (B, T) int32 → logits (B, T, K)
  *   ViT                model:  pixel_values (B, C, I, I) float32 → logits (B, K)
- *   GPT                model:  input_ids (B, T), past_key_i / past_value_i (B, Hkv, P, hd)
+ *   GPT                model:  (learned, RoPE or ALiBi positions) input_ids (B, T), past_key_i / past_value_i (B, Hkv, P, hd)
  *                              → logits (B, T, V), present_key_i / present_value_i (B, Hkv, P + T, hd)
  *   Seq2SeqTransformer encoder: src_ids (B, S) → memory (B, S, D), memory_key_padding_mask (B, S) bool,
  *                              cross_key_i / cross_value_i (B, Hkv, S, hd) (each decoder layer's projected memory)
@@ -23,9 +23,6 @@
  */
 import { OnnxGraph, type OnnxValueInfo } from '../../io/onnx/graph.js';
 import type { Module } from '../../nn/module.js';
-import { zeros } from '../../tensor/creation.js';
-import { noGrad } from '../../autograd/mode.js';
-import { LearnedPositionalEmbedding, SinusoidalPositionalEncoding } from '../../nn/positional.js';
 import { EncoderClassifier } from '../../models/encoder-classifier.js';
 import { TokenTagger } from '../../models/token-tagger.js';
 import { TransformerTextEncoder } from '../../models/text-encoder.js';
@@ -33,7 +30,8 @@ import { ViT, PatchEmbedding } from '../../models/vit.js';
 import { GPT, GPTBlock } from '../../models/gpt.js';
 import { Seq2SeqTransformer } from '../../models/seq2seq.js';
 import { TransformerDecoder } from '../../nn/transformer.js';
-import { expectModule, unsupported, linearOnnx, layerNormOnnx, embeddingOnnx, feedForwardOnnx, conv2dOnnx, dropoutOnnx, dimOf } from './layers.js';
+import { expectModule, linearOnnx, layerNormOnnx, embeddingOnnx, feedForwardOnnx, conv2dOnnx, dropoutOnnx, dimOf } from './layers.js';
+import { positionTableOnnx } from './positions.js';
 import { attentionOnnx, keyValueOnnx, encoderOnnx, decoderLayerOnnx, keyPaddingAllowed, causalAllowed, type KeyValue } from './transformer.js';
 
 /** One exported graph: its role ('model', 'encoder', 'decoder'), the serialized ModelProto and its signature. */
@@ -48,23 +46,6 @@ export interface OnnxGraphFile {
 
 function finish(g: OnnxGraph, name: string, doc: string): OnnxGraphFile {
   return { name, bytes: g.toModelBytes(doc), inputs: [...g.inputs], outputs: [...g.outputs], opTypes: g.opTypes() };
-}
-
-/** x (B, T, D) + table[offset : offset + T] for a learned or sinusoidal position module; offset is a (1) int64 value or null (0). */
-function positionsOnnx(g: OnnxGraph, m: Module, path: string, x: string, offset: string | null): string {
-  let table: string;
-  if (m.constructor === LearnedPositionalEmbedding) table = g.tensor(`${path}.weight`, (m as LearnedPositionalEmbedding).weight); // (maxLen, D)
-  else {
-    const pe = expectModule(m, SinusoidalPositionalEncoding, path);
-    // The module's own forward on zeros gives its table exactly, whatever formula it uses.
-    const t = noGrad(() => pe.forward(zeros([1, pe.maxLen, pe.dModel]))); // (1, maxLen, D)
-    table = g.initializer(`${path}.table`, t.data as Float32Array, [pe.maxLen, pe.dModel], pe);
-  }
-  return g.scoped(path, () => {
-    const start = offset ?? g.int64([0]);
-    const end = g.node('Add', [start, dimOf(g, x, 1)]); // (1)
-    return g.node('Add', [x, g.node('Slice', [table, start, end, g.int64([0])])]); // (B, T, D)
-  });
 }
 
 /** (B, 1, D) learned vector repeated over the batch of `like` (B, …) → (B, 1, D). */
@@ -88,7 +69,7 @@ function textEncoderOnnx(g: OnnxGraph, m: Module, path: string, ids: string, pre
       pad = g.node('Concat', [notPad, pad], { axis: { i: 1 } }); // (B, P + T)
     });
   }
-  x = dropoutOnnx(enc.drop, `${path}.drop`, positionsOnnx(g, enc.posEmbed, `${path}.posEmbed`, x, null)); // (B, P + T, D)
+  x = dropoutOnnx(enc.drop, `${path}.drop`, positionTableOnnx(g, enc.posEmbed, `${path}.posEmbed`, x, null)); // (B, P + T, D)
   const hidden = encoderOnnx(g, enc.encoder, `${path}.encoder`, x, g.scoped(path, () => keyPaddingAllowed(g, pad))); // (B, P + T, D)
   return { hidden, pad };
 }
@@ -159,20 +140,20 @@ function presentOutputs(g: OnnxGraph, present: KeyValue[], H: number, hd: number
 
 export function gptOnnx(model: GPT): OnnxGraphFile[] {
   const c = model.config;
-  if (c.positional !== 'learned') unsupported('', 'GPT', `positional='${c.positional}'`);
   const H = c.numKvHeads || c.numHeads, hd = c.dModel / c.numHeads; // the cache holds the key/value heads
   const g = new OnnxGraph('GPT');
   const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
   const past = pastInputs(g, c.numLayers, H, hd, 'past_sequence');
   const P = dimOf(g, past[0].key, 2); // (1)
   let x = embeddingOnnx(g, model.wte, 'wte', ids); // (B, T, C)
-  x = dropoutOnnx(model.drop, 'drop', positionsOnnx(g, model.wpe as Module, 'wpe', x, P)); // (B, T, C)
+  if (model.wpe) x = positionTableOnnx(g, model.wpe, 'wpe', x, P); // (B, T, C); RoPE and ALiBi act inside attention
+  x = dropoutOnnx(model.drop, 'drop', x); // (B, T, C)
   const allowed = causalAllowed(g, ids, P); // (T, P + T)
   const present: KeyValue[] = [];
   model.h.toArray().forEach((m, i) => {
     const path = `h.${i}`, block = expectModule(m, GPTBlock, path);
     const h = layerNormOnnx(g, block.ln1, `${path}.ln1`, x); // (B, T, C)
-    const a = attentionOnnx(g, block.attn, `${path}.attn`, h, h, { allowed, past: past[i] });
+    const a = attentionOnnx(g, block.attn, `${path}.attn`, h, h, { allowed, past: past[i], positions: { offset: P, maxLen: c.maxLen } });
     present.push({ key: a.key, value: a.value });
     x = g.scoped(path, () => g.node('Add', [x, dropoutOnnx(block.drop, `${path}.drop`, a.output)])); // (B, T, C)
     const f = feedForwardOnnx(g, block.mlp, `${path}.mlp`, layerNormOnnx(g, block.ln2, `${path}.ln2`, x)); // (B, T, C)
@@ -188,7 +169,7 @@ export function gptOnnx(model: GPT): OnnxGraphFile[] {
 function seq2seqEmbedOnnx(g: OnnxGraph, model: Seq2SeqTransformer, side: 'src' | 'tgt', ids: string, offset: string | null): string {
   let x = embeddingOnnx(g, side === 'src' ? model.srcEmbed : model.tgtEmbed, `${side}Embed`, ids); // (B, T, D)
   if (model.config.scaleEmbeddings) x = g.node('Mul', [x, g.float(Math.sqrt(model.config.dModel))]); // (B, T, D)
-  return dropoutOnnx(model.embDropout, 'embDropout', positionsOnnx(g, side === 'src' ? model.srcPos : model.tgtPos, `${side}Pos`, x, offset)); // (B, T, D)
+  return dropoutOnnx(model.embDropout, 'embDropout', positionTableOnnx(g, side === 'src' ? model.srcPos : model.tgtPos, `${side}Pos`, x, offset)); // (B, T, D)
 }
 
 export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {

@@ -20,7 +20,8 @@ import type { Module } from '../../nn/module.js';
 import { MultiheadAttention } from '../../nn/attention/multihead.js';
 import { TransformerEncoder, TransformerEncoderLayer, TransformerDecoderLayer } from '../../nn/transformer.js';
 import { LayerNorm } from '../../nn/norm.js';
-import { expectModule, unsupported, linearOnnx, layerNormOnnx, activationOnnx, dropoutOnnx, dimOf } from './layers.js';
+import { expectModule, unsupported, linearOnnx, layerNormOnnx, activationOnnx, dropoutOnnx } from './layers.js';
+import { rotaryOnnx, alibiOnnx, queryKeyPositions } from './positions.js';
 
 /** Keys and values in heads layout, each (B, Hkv, S, hd) (Hkv = H unless grouped-query attention). */
 export interface KeyValue {
@@ -35,14 +36,22 @@ export interface AttentionOnnxOptions {
   past?: KeyValue;
   /** Keys/values already projected (a static cross-attention cache); the key/value inputs are then unused. */
   precomputed?: KeyValue;
+  /**
+   * Self-attention positions, needed for RoPE or ALiBi: the position of the first new query (a (1)
+   * int64 value, the past length; null = 0) and the model's maxLen (RoPE tables).
+   */
+  positions?: { offset: string | null; maxLen: number };
 }
 
-/** The module checks shared by every attention exporter: plain MHA (GQA included), batch first, no RoPE/ALiBi. */
-function checkAttention(m: Module, path: string): MultiheadAttention {
+/**
+ * The module checks shared by every attention exporter: plain MHA (GQA included), batch first;
+ * RoPE and ALiBi only where the caller gives the positions (self-attention of a causal model).
+ */
+function checkAttention(m: Module, path: string, positions = false): MultiheadAttention {
   const a = expectModule(m, MultiheadAttention, path);
   if (!a.batchFirst) unsupported(path, 'MultiheadAttention', 'batchFirst=false');
-  if (a.rotary) unsupported(path, 'MultiheadAttention', 'rotary position embeddings (RoPE)');
-  if (a.alibi) unsupported(path, 'MultiheadAttention', 'ALiBi biases');
+  if (a.rotary && !positions) unsupported(path, 'MultiheadAttention', 'rotary position embeddings (RoPE) outside a causal self-attention');
+  if (a.alibi && !positions) unsupported(path, 'MultiheadAttention', 'ALiBi biases outside a causal self-attention');
   return a;
 }
 
@@ -61,12 +70,15 @@ function repeatKvHeadsOnnx(g: OnnxGraph, t: string, H: number, Hkv: number, hd: 
   return g.node('Reshape', [grouped, g.int64([0, H, -1, hd])]); // (B, H, S, hd)
 }
 
-/** The projected keys and values of `source` (B, S, E) → each (B, H, S, hd). Used for a cross-attention cache too. */
+/** The projected keys and values of `source` (B, S, E) → each (B, Hkv, S, hd). Used for a cross-attention cache too. */
 export function keyValueOnnx(g: OnnxGraph, m: Module, path: string, source: string): KeyValue {
-  const a = checkAttention(m, path);
-  const k = linearOnnx(g, a.kProj, `${path}.kProj`, source); // (B, S, E)
-  const v = linearOnnx(g, a.vProj, `${path}.vProj`, source); // (B, S, E)
-  return g.scoped(path, () => ({ key: splitHeads(g, k, a.numKvHeads, a.headDim), value: splitHeads(g, v, a.numKvHeads, a.headDim) })); // (B, H, S, hd)
+  return projectKeyValue(g, checkAttention(m, path), path, source);
+}
+
+function projectKeyValue(g: OnnxGraph, a: MultiheadAttention, path: string, source: string): KeyValue {
+  const k = linearOnnx(g, a.kProj, `${path}.kProj`, source); // (B, S, Hkv·hd)
+  const v = linearOnnx(g, a.vProj, `${path}.vProj`, source); // (B, S, Hkv·hd)
+  return g.scoped(path, () => ({ key: splitHeads(g, k, a.numKvHeads, a.headDim), value: splitHeads(g, v, a.numKvHeads, a.headDim) })); // (B, Hkv, S, hd)
 }
 
 /**
@@ -74,17 +86,22 @@ export function keyValueOnnx(g: OnnxGraph, m: Module, path: string, source: stri
  * values attended to, which a decoder returns as its present cache.
  */
 export function attentionOnnx(g: OnnxGraph, m: Module, path: string, query: string, source: string, o: AttentionOnnxOptions): KeyValue & { output: string } {
-  const a = checkAttention(m, path);
-  const H = a.numHeads, hd = a.headDim;
-  const q = g.scoped(path, () => splitHeads(g, linearOnnx(g, a.qProj, `${path}.qProj`, query), H, hd)); // (B, H, L, hd)
-  let kv = o.precomputed ?? keyValueOnnx(g, a, path, source); // (B, H, S, hd)
+  const a = checkAttention(m, path, o.positions !== undefined);
+  const H = a.numHeads, hd = a.headDim, pos = o.positions;
+  let q = g.scoped(path, () => splitHeads(g, linearOnnx(g, a.qProj, `${path}.qProj`, query), H, hd)); // (B, H, L, hd)
+  let kv = o.precomputed ?? projectKeyValue(g, a, path, source); // (B, Hkv, S, hd)
   return g.scoped(path, () => {
+    if (a.rotary && pos) {
+      q = rotaryOnnx(g, a.rotary, q, pos.offset, pos.maxLen); // (B, H, L, hd)
+      kv = { key: rotaryOnnx(g, a.rotary, kv.key, pos.offset, pos.maxLen), value: kv.value }; // (B, Hkv, S, hd)
+    }
     if (o.past) {
       kv = { key: g.node('Concat', [o.past.key, kv.key], { axis: { i: 2 } }), value: g.node('Concat', [o.past.value, kv.value], { axis: { i: 2 } }) }; // (B, H, P + S, hd)
     }
     const Hkv = a.numKvHeads;
     const kt = g.node('Transpose', [repeatKvHeadsOnnx(g, kv.key, H, Hkv, hd)], { perm: { ints: [0, 1, 3, 2] } }); // (B, H, hd, S)
     let scores = g.node('Mul', [g.node('MatMul', [q, kt]), g.float(1 / Math.sqrt(hd))]); // (B, H, L, S)
+    if (a.alibi && pos) scores = alibiOnnx(g, a.alibi.data as Float32Array, scores, query, pos.offset); // (B, H, L, S)
     if (o.allowed !== null) scores = g.node('Where', [o.allowed, scores, g.float(-Infinity)]); // (B, H, L, S)
     const y = g.node('MatMul', [g.node('Softmax', [scores], { axis: { i: -1 } }), repeatKvHeadsOnnx(g, kv.value, H, Hkv, hd)]); // (B, H, L, hd)
     const merged = g.node('Reshape', [g.node('Transpose', [y], { perm: { ints: [0, 2, 1, 3] } }), g.int64([0, 0, a.embedDim])]); // (B, L, E)
@@ -102,11 +119,7 @@ export function keyPaddingAllowed(g: OnnxGraph, padding: string): string {
  * may see keys j ≤ past + i. `past` is a (1) int64 value or null (none). Returns (L, P + L) bool.
  */
 export function causalAllowed(g: OnnxGraph, queries: string, past: string | null): string {
-  const L = g.node('Squeeze', [dimOf(g, queries, 1), g.int64([0])]); // () int64
-  const zero = g.int64([0], []), one = g.int64([1], []);
-  const offset = past === null ? zero : g.node('Squeeze', [past, g.int64([0])]); // ()
-  const rows = g.node('Unsqueeze', [g.node('Add', [g.node('Range', [zero, L, one]), offset]), g.int64([1])]); // (L, 1): positions of the queries
-  const cols = g.node('Range', [zero, g.node('Add', [L, offset]), one]); // (P + L): positions of the keys
+  const { rows, cols } = queryKeyPositions(g, queries, past);
   return g.node('LessOrEqual', [cols, rows]); // (L, P + L)
 }
 

@@ -43,7 +43,8 @@ void im2col(const Im2colArgs& p) {
             const float* src = plane + y * p.W + x0;
             for (int64_t j = 0; j < jLo; j++) out[j] = 0.f;
             if (p.dilationW == 1) {
-              std::memcpy(out + jLo, src + jLo, size_t(jHi - jLo) * sizeof(float));
+              // a plain loop: kernels are 3-7 taps wide, too short for a memcpy call to pay
+              for (int64_t j = jLo; j < jHi; j++) out[j] = src[j];
             } else {
               for (int64_t j = jLo; j < jHi; j++) out[j] = src[j * p.dilationW];
             }

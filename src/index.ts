@@ -35,6 +35,7 @@ export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/i
 export { exportOnnx, writeOnnx } from './compress/onnx/export.js';
 export type { OnnxExport, OnnxGraphFile } from './compress/onnx/export.js';
 export * as optim from './train/optim/index.js';
+export * as continual from './train/continual/index.js';
 export { Trainer } from './train/trainer.js';
 export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';
 
@@ -68,9 +69,20 @@ export type { RawTensor, RawTensorData, SafetensorsDType, SafetensorsFile } from
 export { saveCheckpoint, loadCheckpoint, readModelConfig, loadOptimizerState, loadTrainerState, recoverCheckpoint } from './io/checkpoint.js';
 export type { CheckpointContents, LoadedCheckpoint, ModelConfigFile } from './io/checkpoint.js';
 export type { OptimizerStateDict } from './io/optimizer-state.js';
+// Hugging Face checkpoint directories (config.json + model.safetensors or shards): BERT, RoBERTa,
+// DistilBERT, GPT-2 and ViT as heed models, and the heed ↔ HF name maps (for PEFT's target modules).
+export { fromPretrained, savePretrained } from './models/pretrained.js';
+export type { PretrainedModel, PretrainedLoadReport, FromPretrainedOptions, SavePretrainedOptions } from './models/pretrained.js';
+export { HF_ARCHITECTURES, hfArchitecture, heedToHf, hfToHeed } from './io/hf/index.js';
+export type { HfArchitecture, NameMap, NameRule, MappedName } from './io/hf/index.js';
 
 // Trained models: the task registry, a model directory (or an ensemble of them) as a Predictor, evaluation.
 export { TASKS, getTask, loadPredictor, evaluate } from './tasks/index.js';
 export type { ModelDirs } from './tasks/index.js';
 export type { EvalResult, TaskDefinition } from './tasks/common.js';
 export type { Predictor, Prediction, PredictOptions, AttentionMap } from './tasks/predictor.js';
+
+// Tokenizers: Hugging Face tokenizer.json / vocab.txt / vocab.json + merges.txt, same ids, with
+// truncation, padding, offsets and word ids; checkTokenizerVocabSize for the model loader.
+export { Tokenizer, loadTokenizer, tokenizerFromJSON, bertTokenizerFromVocab, gpt2TokenizerFromFiles, checkTokenizerVocabSize } from './data/tokenizers/index.js';
+export type { AddedToken, BatchEncoding, Encoding, TokenizerCallOptions, TruncationStrategy } from './data/tokenizers/index.js';

@@ -66,6 +66,17 @@ export class NumericalError extends HeedError {
   override readonly code = 'HEED_NUMERICAL';
 }
 
+/**
+ * A model holds a module (or a module option) that has no ONNX mapping. `moduleType` names the
+ * class or feature, `modulePath` where it sits in the model's module tree ('' for the model itself).
+ */
+export class OnnxExportError extends HeedError {
+  override readonly code = 'HEED_ONNX_EXPORT';
+  constructor(message: string, readonly moduleType: string, readonly modulePath: string) {
+    super(message);
+  }
+}
+
 /** Most dimensions fmtShape prints; a longer shape shows its head and tail. */
 const MAX_SHAPE_DIMS = 12;
 

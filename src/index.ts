@@ -31,6 +31,9 @@ export * as models from './models/index.js';
 // Compression: dynamic int8 quantization of Linear layers into nn.QuantizedLinear.
 export { quantizeDynamic } from './compress/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
+// ONNX export (opset 17): whole graphs, or encoder + decoder step / GPT with past key/values.
+export { exportOnnx, writeOnnx } from './compress/onnx/export.js';
+export type { OnnxExport, OnnxGraphFile } from './compress/onnx/export.js';
 export * as optim from './train/optim/index.js';
 export * as continual from './train/continual/index.js';
 export { Trainer } from './train/trainer.js';

@@ -13,6 +13,7 @@ import { LRScheduler, SCHEDULE_KINDS, type ScheduleKind } from '../train/optim/s
 import type { TrainerOptions } from '../train/trainer.js';
 import type { Predictor } from './predictor.js';
 import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { CONFIG_FILE, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { withAllocationLimit } from '../tensor/alloc-limit.js';
 
@@ -183,6 +184,14 @@ export interface TaskDefinition {
   evaluate(dir: ModelDirs, options: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult>;
   /** Loads one model directory, or a checkpoint ensemble of several, as a Predictor. */
   loadPredictor(dir: ModelDirs): Promise<Predictor>;
+  /** Loads one model directory as its bare model, with a small real input for its forward (heed export uses it). */
+  loadModel?(dir: string): Promise<TaskModel>;
+}
+
+/** A task's model, in eval mode, and arguments for its forward made from a real input (a word, a mail, an image). */
+export interface TaskModel {
+  model: Module;
+  sampleInputs: Tensor[];
 }
 
 /** One model directory, or the directories of a checkpoint ensemble (models trained on the same data). */

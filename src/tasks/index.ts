@@ -6,10 +6,10 @@
  *   p.predict(['hello'])   // [{ input: 'hello', output: 'HH AH L OW' }]
  */
 import { readModelConfig } from '../io/checkpoint.js';
-import { CheckpointError, ConfigError } from '../errors.js';
+import { CheckpointError, ConfigError, NotImplementedError } from '../errors.js';
 import { quoteName } from '../io/json.js';
 import type { Predictor } from './predictor.js';
-import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition } from './common.js';
+import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition, type TaskModel } from './common.js';
 import { G2P_TASK } from './g2p.js';
 import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
@@ -57,6 +57,15 @@ export async function loadPredictor(dir: ModelDirs): Promise<Predictor> {
   return taskOf(dir).loadPredictor(dir);
 }
 
+/** Loads one model directory as its bare model and a sample input for its forward (heed export). */
+export async function loadTaskModel(dir: string): Promise<TaskModel> {
+  const task = taskOf(dir);
+  if (task.loadModel === undefined) {
+    throw new NotImplementedError(`${dir}: the '${task.spec.name}' task does not expose its model for export (its TaskDefinition has no loadModel).`);
+  }
+  return task.loadModel(dir);
+}
+
 /** Evaluates a model directory, or a checkpoint ensemble of several, on a split. */
 export async function evaluate(dir: ModelDirs, options: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult> {
   return taskOf(dir).evaluate(dir, options);
@@ -77,4 +86,4 @@ export function taskOf(dir: ModelDirs): TaskDefinition {
   return TASKS[task];
 }
 
-export type { TaskDefinition, TrainConfig, EvalResult, TrainSummary, RunOptions, ModelDirs } from './common.js';
+export type { TaskDefinition, TaskModel, TrainConfig, EvalResult, TrainSummary, RunOptions, ModelDirs } from './common.js';

@@ -32,7 +32,7 @@ import {
   type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions, type EvalResult,
 } from './common.js';
 
 export interface SpamConfig extends TrainConfig {
@@ -196,6 +196,14 @@ async function loadModel(dir: string): Promise<{ model: EncoderClassifier; confi
   return { model, config: ck.config, vocab };
 }
 
+/** The model of a spam directory, with a one-line mail encoded as the task encodes mails. */
+async function loadTaskModel(dir: string): Promise<TaskModel> {
+  const { model, config, vocab } = await loadModel(dir);
+  const reading = readingOf(config);
+  const ids = vocab.encode(mailWords(inputText('Subject: meeting moved to Friday', reading), Number(model.config.maxLen), reading.truncation), { unknown: 'unk' });
+  return { model, sampleInputs: [new Tensor(ids, [1, ids.length])] };
+}
+
 /** Loads a spam model directory, or several as a checkpoint ensemble (class probabilities averaged). */
 export async function loadSpamPredictor(dir: ModelDirs): Promise<ClassifierPredictor<string[]>> {
   return loadClassifierPredictor('spam', dir, NAMES, loadModel, ({ model, config, vocab }): ClassifierMember<string[]> => {
@@ -243,4 +251,5 @@ export const SPAM_TASK: TaskDefinition = {
   train,
   evaluate,
   loadPredictor: loadSpamPredictor,
+  loadModel: loadTaskModel,
 };

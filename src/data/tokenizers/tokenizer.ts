@@ -29,7 +29,7 @@ import { join } from 'node:path';
 
 import { IndexError, ValueError } from '../../errors.js';
 import { type Decoder } from './decoder.js';
-import { type Encoding, type TruncationStrategy, concatEncodings, emptyEncoding, padEncoding, truncatedLengths, truncateEncoding } from './encoding.js';
+import { type Encoding, type TruncationStrategy, emptyEncoding, padEncoding, truncatedLengths, truncateEncoding } from './encoding.js';
 import { type JsonObject } from './json-fields.js';
 import { NormalizedText, type Normalizer } from './normalizer.js';
 import { NoPostProcessing, type PostProcessor } from './post-processor.js';
@@ -265,41 +265,34 @@ export class Tokenizer {
 
   /** One text: added tokens, normalization, words, word pieces. Word ids count from 0 within the text. */
   private encodeText(text: string, sequenceId: number): Encoding {
-    const parts: Encoding[] = [];
+    const e = emptyEncoding();
     let word = 0;
-    const pushTokens = (ids: number[], tokens: string[], offsets: [number, number][], wordIds: number[]) => {
-      const n = ids.length;
-      parts.push({
-        ids,
-        tokens,
-        offsets,
-        wordIds,
-        typeIds: new Array<number>(n).fill(sequenceId),
-        attentionMask: new Array<number>(n).fill(1),
-        specialTokensMask: new Array<number>(n).fill(0),
-        sequenceIds: new Array<number>(n).fill(sequenceId),
-      });
+    // One push per token into one Encoding (concatenating per-word encodings dominated the profile).
+    const push = (id: number, token: string, offsets: [number, number]) => {
+      e.ids.push(id);
+      e.tokens.push(token);
+      e.offsets.push(offsets);
+      e.wordIds.push(word);
+      e.typeIds.push(sequenceId);
+      e.attentionMask.push(1);
+      e.specialTokensMask.push(0);
+      e.sequenceIds.push(sequenceId);
     };
     for (const seg of this.splitOnAddedTokens(text)) {
       if (seg.added !== null) {
-        pushTokens([seg.added.id], [seg.added.content], [[seg.start, seg.end]], [word++]);
+        push(seg.added.id, seg.added.content, [seg.start, seg.end]);
+        word++;
         continue;
       }
       let normalized = NormalizedText.fromOriginal(text.slice(seg.start, seg.end), seg.start);
       if (this.normalizer !== null) normalized = this.normalizer.normalize(normalized);
       const words = this.preTokenizer === null ? [normalized] : this.preTokenizer.split(normalized);
       for (const w of words) {
-        const pieces = this.model.tokenize(w.text);
-        pushTokens(
-          pieces.map((p) => p.id),
-          pieces.map((p) => p.token),
-          pieces.map((p) => w.originalSpan(p.start, p.end)),
-          pieces.map(() => word),
-        );
+        for (const p of this.model.tokenize(w.text)) push(p.id, p.token, w.originalSpan(p.start, p.end));
         word++;
       }
     }
-    return parts.length === 0 ? emptyEncoding() : concatEncodings(parts);
+    return e;
   }
 
   /** Cuts `text` into runs of plain text and added tokens ([start, end) in `text`). */

@@ -91,7 +91,7 @@ export class TemplateProcessing implements PostProcessor {
 
 function templateJSON(t: TemplateProcessing): JsonObject {
   const piece = (p: TemplatePiece) => ('special' in p ? { SpecialToken: { id: p.special, type_id: p.typeId } } : { Sequence: { id: p.sequence, type_id: p.typeId } });
-  const special: JsonObject = {};
+  const special = Object.create(null) as JsonObject; // a token named "__proto__" stays a key
   for (const [name, s] of t.specialTokens) special[name] = { id: name, ids: s.ids, tokens: s.tokens };
   return { type: 'TemplateProcessing', single: t.single.map(piece), pair: t.pair.map(piece), special_tokens: special };
 }

@@ -12,7 +12,7 @@
 
 import { CheckpointError, NotImplementedError } from '../../errors.js';
 import { preview } from '../../io/json.js';
-import { type Encoding, concatEncodings } from './encoding.js';
+import { type Encoding, concatEncodings, tokensOutsideText } from './encoding.js';
 import { type JsonObject, optionalBoolean, requireArray, requireObject, requireString } from './json-fields.js';
 
 /** One item of a template: a special token, or the tokens of text A or B. */
@@ -68,17 +68,7 @@ export class TemplateProcessing implements PostProcessor {
         parts.push({ ...e, typeIds: e.typeIds.map(() => p.typeId) });
       } else {
         const s = this.specialTokens.get(p.special)!;
-        const n = s.ids.length;
-        parts.push({
-          ids: s.ids.slice(),
-          tokens: s.tokens.slice(),
-          typeIds: new Array<number>(n).fill(p.typeId),
-          attentionMask: new Array<number>(n).fill(1),
-          specialTokensMask: new Array<number>(n).fill(1),
-          offsets: Array.from({ length: n }, () => [0, 0] as [number, number]),
-          wordIds: new Array<null>(n).fill(null),
-          sequenceIds: new Array<null>(n).fill(null),
-        });
+        parts.push(tokensOutsideText(s.ids.slice(), s.tokens.slice(), p.typeId, 1));
       }
     }
     return concatEncodings(parts);

@@ -83,19 +83,28 @@ export function truncatedLengths(n1: number, n2: number, maxTokens: number, stra
   return strategy === 'only_first' ? [n1 - cut, n2] : [n1, n2 - cut];
 }
 
-/** Pads `e` to `length` tokens on `side` with `padId`/`padToken`; a longer encoding is returned as is. */
-export function padEncoding(e: Encoding, length: number, o: { padId: number; padToken: string; padTypeId: number; side: 'left' | 'right' }): Encoding {
-  const n = length - e.ids.length;
-  if (n <= 0) return e;
-  const pad: Encoding = {
-    ids: new Array<number>(n).fill(o.padId),
-    tokens: new Array<string>(n).fill(o.padToken),
-    typeIds: new Array<number>(n).fill(o.padTypeId),
-    attentionMask: new Array<number>(n).fill(0),
+/**
+ * Tokens that stand for no text (special tokens, padding): offsets [0, 0], no word or sequence
+ * id, special-tokens mask 1; `attention` 1 for special tokens, 0 for padding.
+ */
+export function tokensOutsideText(ids: number[], tokens: string[], typeId: number, attention: 0 | 1): Encoding {
+  const n = ids.length;
+  return {
+    ids,
+    tokens,
+    typeIds: new Array<number>(n).fill(typeId),
+    attentionMask: new Array<number>(n).fill(attention),
     specialTokensMask: new Array<number>(n).fill(1),
     offsets: Array.from({ length: n }, () => [0, 0] as [number, number]),
     wordIds: new Array<null>(n).fill(null),
     sequenceIds: new Array<null>(n).fill(null),
   };
+}
+
+/** Pads `e` to `length` tokens on `side` with `padId`/`padToken`; a longer encoding is returned as is. */
+export function padEncoding(e: Encoding, length: number, o: { padId: number; padToken: string; padTypeId: number; side: 'left' | 'right' }): Encoding {
+  const n = length - e.ids.length;
+  if (n <= 0) return e;
+  const pad = tokensOutsideText(new Array<number>(n).fill(o.padId), new Array<string>(n).fill(o.padToken), o.padTypeId, 0);
   return o.side === 'right' ? concatEncodings([e, pad]) : concatEncodings([pad, e]);
 }

@@ -211,7 +211,8 @@ export function gpt2TokenizerFromFiles(vocabJson: unknown, mergesTxt: string, so
   const lines = mergesTxt.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   const merges = lines.map((l, i) => ({ l, i })).filter(({ l }) => l !== '' && !l.startsWith('#version')).map(({ l, i }) => parseMerge(l, `merges.txt line ${i + 1}`));
   const model = BPE.fromJSON({ vocab: vocabJson, merges }, source);
-  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: true };
+  // The flags Hugging Face's GPT2Converter writes (only the pre-tokenizer's add_prefix_space and the post-processor's trim_offsets act).
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: true, use_regex: true };
   return new Tokenizer({
     model,
     normalizer: null,

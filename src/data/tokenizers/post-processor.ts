@@ -12,7 +12,7 @@
 
 import { CheckpointError, NotImplementedError } from '../../errors.js';
 import { preview } from '../../io/json.js';
-import { type Encoding, concatEncodings } from './encoding.js';
+import { type Encoding, concatEncodings, tokensOutsideText } from './encoding.js';
 import { type JsonObject, optionalBoolean, requireArray, requireObject, requireString } from './json-fields.js';
 
 /** One item of a template: a special token, or the tokens of text A or B. */
@@ -68,17 +68,7 @@ export class TemplateProcessing implements PostProcessor {
         parts.push({ ...e, typeIds: e.typeIds.map(() => p.typeId) });
       } else {
         const s = this.specialTokens.get(p.special)!;
-        const n = s.ids.length;
-        parts.push({
-          ids: s.ids.slice(),
-          tokens: s.tokens.slice(),
-          typeIds: new Array<number>(n).fill(p.typeId),
-          attentionMask: new Array<number>(n).fill(1),
-          specialTokensMask: new Array<number>(n).fill(1),
-          offsets: Array.from({ length: n }, () => [0, 0] as [number, number]),
-          wordIds: new Array<null>(n).fill(null),
-          sequenceIds: new Array<null>(n).fill(null),
-        });
+        parts.push(tokensOutsideText(s.ids.slice(), s.tokens.slice(), p.typeId, 1));
       }
     }
     return concatEncodings(parts);
@@ -91,7 +81,7 @@ export class TemplateProcessing implements PostProcessor {
 
 function templateJSON(t: TemplateProcessing): JsonObject {
   const piece = (p: TemplatePiece) => ('special' in p ? { SpecialToken: { id: p.special, type_id: p.typeId } } : { Sequence: { id: p.sequence, type_id: p.typeId } });
-  const special: JsonObject = {};
+  const special = Object.create(null) as JsonObject; // a token named "__proto__" stays a key
   for (const [name, s] of t.specialTokens) special[name] = { id: name, ids: s.ids, tokens: s.tokens };
   return { type: 'TemplateProcessing', single: t.single.map(piece), pair: t.pair.map(piece), special_tokens: special };
 }

@@ -29,7 +29,7 @@ import { join } from 'node:path';
 
 import { IndexError, ValueError } from '../../errors.js';
 import { type Decoder } from './decoder.js';
-import { type Encoding, type TruncationStrategy, concatEncodings, emptyEncoding, padEncoding, truncatedLengths, truncateEncoding } from './encoding.js';
+import { type Encoding, type TruncationStrategy, emptyEncoding, padEncoding, truncatedLengths, truncateEncoding } from './encoding.js';
 import { type JsonObject } from './json-fields.js';
 import { NormalizedText, type Normalizer } from './normalizer.js';
 import { NoPostProcessing, type PostProcessor } from './post-processor.js';
@@ -104,8 +104,11 @@ export class Tokenizer {
   readonly padding: TokenizerParts['padding'];
   /** The model's maximum input length when known (tokenizer_config.json's model_max_length); the default maxLength for truncation. */
   modelMaxLength: number | null = null;
+  /** Added tokens by content (they win over a vocabulary entry of the same text); the model's vocabulary is looked up after. */
+  private readonly addedIds = new Map<string, number>();
+  /** Token of each id, added tokens included; a hole is an id no token has. */
   private readonly idToTokenMap = new Map<number, string>();
-  private readonly tokenToIdMap = new Map<string, number>();
+  private readonly maxId: number;
   private readonly addedPattern: RegExp | null;
   private readonly addedByContent = new Map<string, AddedToken>();
 
@@ -118,15 +121,18 @@ export class Tokenizer {
     this.addedTokens = parts.addedTokens;
     this.truncation = parts.truncation;
     this.padding = parts.padding;
+    let maxId = -1;
     for (const [token, id] of this.model.vocab) {
-      this.tokenToIdMap.set(token, id);
       this.idToTokenMap.set(id, token);
+      if (id > maxId) maxId = id;
     }
     for (const t of this.addedTokens) {
-      this.tokenToIdMap.set(t.content, t.id);
+      this.addedIds.set(t.content, t.id);
       this.idToTokenMap.set(t.id, t.content);
+      if (t.id > maxId) maxId = t.id;
       if (t.content !== '') this.addedByContent.set(t.content, t);
     }
+    this.maxId = maxId;
     // Longest first, so the regex's leftmost match is also the longest one there.
     const contents = [...this.addedByContent.keys()].sort((a, b) => b.length - a.length);
     this.addedPattern = contents.length === 0 ? null : new RegExp(contents.map(escapeRegExp).join('|'), 'gu');
@@ -134,13 +140,11 @@ export class Tokenizer {
 
   /** Number of rows an embedding table needs for this tokenizer: the largest id + 1 (added tokens included). */
   get vocabSize(): number {
-    let max = -1;
-    for (const id of this.idToTokenMap.keys()) max = Math.max(max, id);
-    return max + 1;
+    return this.maxId + 1;
   }
 
   tokenToId(token: string): number | undefined {
-    return this.tokenToIdMap.get(token);
+    return this.addedIds.get(token) ?? this.model.vocab.get(token);
   }
 
   idToToken(id: number): string | undefined {
@@ -149,7 +153,9 @@ export class Tokenizer {
 
   /** Every token and its id, added tokens included. */
   getVocab(): Map<string, number> {
-    return new Map(this.tokenToIdMap);
+    const vocab = new Map(this.model.vocab);
+    for (const [token, id] of this.addedIds) vocab.set(token, id);
+    return vocab;
   }
 
   /** Token strings of `text`, without special tokens. */
@@ -168,6 +174,9 @@ export class Tokenizer {
    * Offsets are into that joined text.
    */
   encodeWords(words: readonly string[], options: TokenizerCallOptions = {}): Encoding {
+    if (!Array.isArray(words) || words.some((w) => typeof w !== 'string')) {
+      throw new ValueError(`Tokenizer.encodeWords: words must be an array of strings. Fix: pass e.g. ['EU', 'rejects', 'German', 'call'].`);
+    }
     const starts: number[] = [];
     let text = '';
     words.forEach((w, i) => {
@@ -212,6 +221,9 @@ export class Tokenizer {
   }
 
   private encodePair(text: string, pair: string | null, options: TokenizerCallOptions): Encoding {
+    for (const [what, v] of [['text', text], ['pair', pair ?? '']] as const) {
+      if (typeof v !== 'string') throw new ValueError(`Tokenizer.encode: ${what} is ${typeof v === 'object' ? JSON.stringify(v)?.slice(0, 60) : typeof v}, expected a string. Fix: pass text, or use encodeWords(words) for pre-split words.`);
+    }
     const a = this.encodeText(text, 0);
     const b = pair === null ? null : this.encodeText(pair, 1);
     return this.truncateAndProcess(a, b, pair === null ? [text] : [text, pair], options);
@@ -245,7 +257,7 @@ export class Tokenizer {
     const multiple = options.padToMultipleOf ?? this.padding?.padToMultipleOf ?? null;
     if (multiple !== null && multiple > 0) length = Math.ceil(length / multiple) * multiple;
     const padToken = options.padToken ?? this.padding?.padToken ?? this.addedTokens.find((t) => t.content === '[PAD]' || t.content === '<pad>')?.content;
-    const padId = padToken === undefined ? undefined : this.tokenToIdMap.get(padToken);
+    const padId = padToken === undefined ? undefined : this.tokenToId(padToken);
     if (padToken === undefined || padId === undefined) {
       throw new ValueError(
         `padding: this tokenizer has no pad token${padToken === undefined ? '' : ` (${JSON.stringify(padToken)} is not in its vocabulary)`}. GPT-2 has none; padded positions are masked out, so any token will do. Fix: pass { padToken: '<|endoftext|>' } or another token of the vocabulary.`,
@@ -265,41 +277,34 @@ export class Tokenizer {
 
   /** One text: added tokens, normalization, words, word pieces. Word ids count from 0 within the text. */
   private encodeText(text: string, sequenceId: number): Encoding {
-    const parts: Encoding[] = [];
+    const e = emptyEncoding();
     let word = 0;
-    const pushTokens = (ids: number[], tokens: string[], offsets: [number, number][], wordIds: number[]) => {
-      const n = ids.length;
-      parts.push({
-        ids,
-        tokens,
-        offsets,
-        wordIds,
-        typeIds: new Array<number>(n).fill(sequenceId),
-        attentionMask: new Array<number>(n).fill(1),
-        specialTokensMask: new Array<number>(n).fill(0),
-        sequenceIds: new Array<number>(n).fill(sequenceId),
-      });
+    // One push per token into one Encoding (concatenating per-word encodings dominated the profile).
+    const push = (id: number, token: string, offsets: [number, number]) => {
+      e.ids.push(id);
+      e.tokens.push(token);
+      e.offsets.push(offsets);
+      e.wordIds.push(word);
+      e.typeIds.push(sequenceId);
+      e.attentionMask.push(1);
+      e.specialTokensMask.push(0);
+      e.sequenceIds.push(sequenceId);
     };
     for (const seg of this.splitOnAddedTokens(text)) {
       if (seg.added !== null) {
-        pushTokens([seg.added.id], [seg.added.content], [[seg.start, seg.end]], [word++]);
+        push(seg.added.id, seg.added.content, [seg.start, seg.end]);
+        word++;
         continue;
       }
       let normalized = NormalizedText.fromOriginal(text.slice(seg.start, seg.end), seg.start);
       if (this.normalizer !== null) normalized = this.normalizer.normalize(normalized);
       const words = this.preTokenizer === null ? [normalized] : this.preTokenizer.split(normalized);
       for (const w of words) {
-        const pieces = this.model.tokenize(w.text);
-        pushTokens(
-          pieces.map((p) => p.id),
-          pieces.map((p) => p.token),
-          pieces.map((p) => w.originalSpan(p.start, p.end)),
-          pieces.map(() => word),
-        );
+        for (const p of this.model.tokenize(w.text)) push(p.id, p.token, w.originalSpan(p.start, p.end));
         word++;
       }
     }
-    return parts.length === 0 ? emptyEncoding() : concatEncodings(parts);
+    return e;
   }
 
   /** Cuts `text` into runs of plain text and added tokens ([start, end) in `text`). */

@@ -71,11 +71,23 @@ function bytesToUnicode(): { byteToChar: string[]; charToByte: Map<string, numbe
 
 export const { byteToChar: BYTE_TO_CHAR, charToByte: CHAR_TO_BYTE } = bytesToUnicode();
 
-const utf8 = new TextEncoder();
-
-/** A string's UTF-8 bytes written as GPT-2 byte characters ('é' → 'Ã©'). */
+/** A string's UTF-8 bytes written as GPT-2 byte characters ('é' → 'Ã©'); a lone surrogate is U+FFFD, as TextEncoder writes it. */
 export function toByteChars(s: string): string {
   let out = '';
-  for (const b of utf8.encode(s)) out += BYTE_TO_CHAR[b];
+  for (let i = 0; i < s.length; i++) {
+    let cp = s.charCodeAt(i);
+    if (cp >= 0xd800 && cp <= 0xdfff) {
+      const next = s.charCodeAt(i + 1);
+      if (cp <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (next - 0xdc00);
+        i++;
+      } else cp = 0xfffd;
+    }
+    const B = BYTE_TO_CHAR;
+    if (cp < 0x80) out += B[cp];
+    else if (cp < 0x800) out += B[0xc0 | (cp >> 6)]! + B[0x80 | (cp & 63)];
+    else if (cp < 0x10000) out += B[0xe0 | (cp >> 12)]! + B[0x80 | ((cp >> 6) & 63)] + B[0x80 | (cp & 63)];
+    else out += B[0xf0 | (cp >> 18)]! + B[0x80 | ((cp >> 12) & 63)] + B[0x80 | ((cp >> 6) & 63)] + B[0x80 | (cp & 63)];
+  }
   return out;
 }

@@ -165,3 +165,17 @@ describe('GPT-2 byte-level BPE tokenizer', () => {
     assert.deepEqual(e.wordIds, [0, 1, 2]);
   });
 });
+
+describe('bad calls', () => {
+  it('a non-string text or non-array words is a ValueError that says what to pass', () => {
+    assert.throws(() => bert.encode(42 as unknown as string), (e: unknown) => e instanceof ValueError && /text is number, expected a string/.test(e.message));
+    assert.throws(() => bert.encode('a', { b: 1 } as unknown as string), (e: unknown) => e instanceof ValueError && /pair is \{"b":1\}, expected a string/.test(e.message));
+    assert.throws(() => bert.encodeWords('EU rejects' as unknown as string[]), (e: unknown) => e instanceof ValueError && /words must be an array of strings/.test(e.message));
+    assert.throws(() => bert.encodeBatch([['a', 7 as unknown as string]]), ValueError);
+  });
+
+  it('maxLength too small for the special tokens is a ValueError', () => {
+    assert.throws(() => bert.encode('a', 'b', { truncation: true, maxLength: 2 }), (e: unknown) => e instanceof ValueError && /maxLength 2 leaves no room for the 3 special tokens/.test(e.message));
+  });
+});
+

@@ -16,11 +16,12 @@
  *   const m = new WordTagger({ vocabSize: 5000, numTags: 13, labels, scheme: 'BIO' });
  *   const emissions = m.forward(batch);           // (B, T, K)
  *
- * Letters: B sentences, T words, G n-grams per word, D dModel, K tags.
+ * Letters: B sentences, T words, U distinct n-grams in a batch, D dModel, K tags.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { add, mul } from '../ops/elementwise.js';
-import { sum } from '../ops/reduce.js';
+import { add } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import { reshape } from '../ops/shape.js';
 import { Module } from '../nn/module.js';
 import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/norm.js';
@@ -81,10 +82,10 @@ export interface WordBatch {
   words: Tensor;
   /** (B, T) int32 shape classes. */
   shapes: Tensor;
-  /** (B, T, G) int32 n-gram bucket ids (0 = padding), or null without char features. */
+  /** (U) int32: the distinct n-gram bucket ids of the batch, or null without char features. */
   ngrams: Tensor | null;
-  /** (B, T, G, 1) float32: 1/count on real n-grams, 0 on padding, or null. */
-  ngramWeights: Tensor | null;
+  /** (B·T, U) float32: row = a word, 1/count in the columns of its n-grams (0 for padding), or null. */
+  ngramMix: Tensor | null;
   /** (B, T) bool: true on padding. */
   pad: Tensor;
   /** Words per sentence. */
@@ -120,9 +121,12 @@ export class WordTagger extends Module {
   /** Per-word tag scores (B, T, K): the CRF's emissions, or the logits of the cross-entropy. */
   override forward(b: WordBatch): Tensor {
     let x = add(this.wordEmbed.call(b.words), this.shapeEmbed.call(b.shapes)); // (B, T, D)
-    if (this.ngramEmbed && b.ngrams && b.ngramWeights) {
-      const grams = this.ngramEmbed.call(b.ngrams); // (B, T, G, D)
-      x = add(x, sum(mul(grams, b.ngramWeights), 2)); // (B, T, D)
+    if (this.ngramEmbed && b.ngrams && b.ngramMix) {
+      // The mean of each word's n-gram vectors as one GEMM over the batch's distinct n-grams:
+      // gathering (B, T, G, D) per word instead costs G times the memory and time.
+      const grams = this.ngramEmbed.call(b.ngrams); // (U, D)
+      const [B, T] = b.words.shape;
+      x = add(x, reshape(matmul(b.ngramMix, grams), [B, T, this.config.dModel])); // (B, T, D)
     }
     x = this.drop.call(this.posEmbed.call(x)); // (B, T, D)
     const h = this.encoder.call(x, { keyPaddingMask: b.pad }); // (B, T, D)

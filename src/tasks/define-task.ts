@@ -125,10 +125,8 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     metricMode: task.metricMode ?? 'min',
   };
   const resolve = (user: Record<string, unknown>): DefinedConfig<C> => {
-    // maxSteps 0 = the task chooses it from the data in loadData (checked after loadData).
-    const autoSteps = (user.maxSteps ?? spec.defaults.maxSteps) === 0;
-    const c = resolveTaskConfig(spec, autoSteps ? { ...user, maxSteps: 1 } : user);
-    if (autoSteps) c.maxSteps = 0;
+    // maxSteps 0 (allowed when the task's default is 0) = chosen from the data in loadData, checked after it.
+    const c = resolveTaskConfig(spec, user);
     if (!Number.isInteger(c.batchSize) || c.batchSize < 1) throw new ConfigError(`${task.name} config: 'batchSize' is ${c.batchSize}, expected an integer ≥ 1.`);
     if (!Number.isInteger(c.maxTokens) || c.maxTokens < 0) throw new ConfigError(`${task.name} config: 'maxTokens' is ${c.maxTokens}, expected an integer ≥ 0 (0 = no limit).`);
     return c;

@@ -16,7 +16,7 @@
  * Metric: entity-level F1, micro-averaged, exact span and type, as seqeval's default / conlleval
  * (train/metrics/entity-report.ts); the report adds per-type and macro scores.
  *
- * Letters: B sentences, T words, G n-grams per word, K tags.
+ * Letters: B sentences, T words, U distinct n-grams in a batch, K tags.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../ops/loss.js';
@@ -103,7 +103,7 @@ export function encodeSentences(sentences: readonly (readonly string[])[], index
   const T = Math.max(1, ...sentences.map((s) => s.length));
   const words = new Int32Array(B * T), shapes = new Int32Array(B * T), pad = new Uint8Array(B * T).fill(1);
   const grams: number[][] = [];
-  let G = 1;
+  const column = new Map<number, number>(); // n-gram bucket → its column among the batch's distinct n-grams
   sentences.forEach((s, b) => s.forEach((w, t) => {
     words[b * T + t] = index.get(w.toLowerCase()) ?? 1;
     shapes[b * T + t] = wordShape(w);
@@ -111,21 +111,20 @@ export function encodeSentences(sentences: readonly (readonly string[])[], index
     if (c.charFeatures) {
       const g = charNgramIds(w, c.charBuckets);
       grams[b * T + t] = g;
-      G = Math.max(G, g.length);
+      for (const id of g) if (!column.has(id)) column.set(id, column.size);
     }
   }));
-  let ngrams: Tensor | null = null, ngramWeights: Tensor | null = null;
+  let ngrams: Tensor | null = null, ngramMix: Tensor | null = null;
   if (c.charFeatures) {
-    const ids = new Int32Array(B * T * G), wts = new Float32Array(B * T * G);
+    const U = column.size;
+    const mix = new Float32Array(B * T * U); // (B·T, U)
     grams.forEach((g, i) => {
-      if (!g) return;
-      ids.set(g, i * G);
-      wts.fill(1 / g.length, i * G, i * G + g.length);
+      if (g) for (const id of g) mix[i * U + column.get(id)!] += 1 / g.length;
     });
-    ngrams = new Tensor(ids, [B, T, G]);
-    ngramWeights = new Tensor(wts, [B, T, G, 1]);
+    ngrams = new Tensor(Int32Array.from(column.keys()), [U]);
+    ngramMix = new Tensor(mix, [B * T, U]);
   }
-  return { words: new Tensor(words, [B, T]), shapes: new Tensor(shapes, [B, T]), ngrams, ngramWeights, pad: new Tensor(pad, [B, T]), lengths: sentences.map((s) => s.length) };
+  return { words: new Tensor(words, [B, T]), shapes: new Tensor(shapes, [B, T]), ngrams, ngramMix, pad: new Tensor(pad, [B, T]), lengths: sentences.map((s) => s.length) };
 }
 
 type Ctx = TaskContext<TagConfig, TagMeta>;
@@ -143,7 +142,7 @@ function tagSentences(model: WordTagger, sentences: readonly (readonly string[])
     for (let from = 0; from < Math.max(words.length, 1); from += L) windows.push({ s, from, words: words.slice(from, from + L) });
   });
   const out = sentences.map((s) => new Array<string>(s.length).fill('O'));
-  const bs = 64;
+  const bs = 32;
   for (let i = 0; i < windows.length; i += bs) {
     const chunk = windows.slice(i, i + bs).filter((w) => w.words.length > 0);
     if (chunk.length === 0) continue;

@@ -30,7 +30,7 @@ import { corpusBleu } from '../train/metrics/bleu.js';
 import { corpusChrf } from '../train/metrics/chrf.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
-import { FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
+import { FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, maxOf, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
 
 export type SideTokenizer = 'auto' | 'chars' | 'words';
 
@@ -142,7 +142,7 @@ export function decodeSources(model: Seq2SeqTransformer, sources: readonly strin
     const ids = encodeSide(sources.slice(i, i + 128), meta.src, meta.srcTokenizer, L);
     const p = padSequences(ids);
     const src = new Tensor(p.data, p.shape);
-    const maxLen = Math.min(L - 1, 2 * Math.max(...ids.map((s) => s.length)) + 10);
+    const maxLen = Math.min(L - 1, 2 * maxOf(ids.map((s) => s.length)) + 10);
     const text = (t: number[]) => joinTokens(t.map((k) => meta.tgt[k - 4] ?? '<unk>'), meta.tgtTokenizer);
     if (beam <= 1 && nBest <= 1) {
       const r = model.greedyDecode(src, { bos: BOS_ID, eos: EOS_ID, maxLen });
@@ -175,7 +175,7 @@ export const SEQ2SEQ_TASK = defineTask<Seq2SeqTaskConfig, PairExample, Seq2SeqMe
     const srcToks = split.train.map((e) => sideTokens(e.source, srcTokenizer));
     const tgtToks = split.train.map((e) => sideTokens(e.target, tgtTokenizer));
     const m: Seq2SeqMeta = { src: frequentTokens(srcToks, c.minFreq), tgt: frequentTokens(tgtToks, c.minFreq), srcTokenizer, tgtTokenizer };
-    const longest = Math.max(...srcToks.map((s) => s.length), ...tgtToks.map((t) => t.length + 1));
+    const longest = Math.max(maxOf(srcToks.map((s) => s.length)), maxOf(tgtToks.map((t) => t.length + 1)));
     const n = split.train.length;
     print(`seq2seq: ${c.train}: ${n} training pairs${split.split ? ' (90% hash split by source; the other 10% validate)' : ''}, ${data.valid.length} validation; ` +
       `source ${srcTokenizer} (${m.src.length} symbols), target ${tgtTokenizer} (${m.tgt.length} symbols)`);
@@ -251,7 +251,7 @@ export function scorePairs(hyps: readonly string[], items: readonly PairExample[
     edits += best;
     refTokens += bestLen;
   });
-  const streams = Math.max(...items.map((e) => e.references.length));
+  const streams = maxOf(items.map((e) => e.references.length));
   const references = Array.from({ length: streams }, (_, k) => items.map((e) => e.references[k] ?? null));
   return {
     exactMatch: exact / hyps.length,

@@ -31,7 +31,7 @@ import { entityReport, formatEntityReport } from '../train/metrics/entity-report
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
-import { FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
+import { FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, maxOf, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
 
 export interface TagConfig extends FileConfig {
   /** Tagging scheme of the files; 'auto' = BIOES if any E-/S- tag occurs, else BIO. */
@@ -201,7 +201,7 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
     }
     const words = frequentTokens(data.train.map((e) => e.tokens.map((w) => w.toLowerCase())), c.minFreq);
     const n = data.train.length;
-    const longest = Math.max(...[...data.train, ...data.valid].map((e) => e.tokens.length));
+    const longest = maxOf([...data.train, ...data.valid].map((e) => e.tokens.length));
     print(`tag: ${c.train}: ${n} training sentences${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${train.scheme} scheme, ${types.size} entity types, ${words.length} words seen ≥ ${c.minFreq}×`);
     print(`tag: ${applyDataDefaults(c, {
       dModel: n < 2000 ? 96 : n < 20000 ? 128 : 256,

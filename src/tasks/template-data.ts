@@ -77,3 +77,10 @@ export function applyDataDefaults<C extends object>(c: C, chosen: Partial<Record
 export function stepsFor(n: number, batch: number, epochs: number, lo = 200, hi = 20000): number {
   return Math.max(lo, Math.min(hi, Math.round((epochs * n) / batch / 50) * 50));
 }
+
+/** The largest of `values` (−∞ when empty): a loop, since Math.max(...xs) overflows the stack on large files. */
+export function maxOf(values: Iterable<number>): number {
+  let m = -Infinity;
+  for (const v of values) if (v > m) m = v;
+  return m;
+}

@@ -38,6 +38,8 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'masks and sequence layers (CHANGELOG)': ['nn.resolveMask', 'nn.additiveMask', 'nn.allowedMask', 'nn.maskedSoftmax', 'nn.CRF', 'nn.GRU', 'nn.BatchNorm1d', 'nn.BatchNorm2d', 'nn.MaxPool2d', 'nn.AvgPool2d', 'nn.AdaptiveAvgPool2d', 'nn.AdaptiveMaxPool2d', 'nn.SqueezeExcitation', 'nn.CBAM', 'nn.QuantizedLinear'],
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
+  'tasks and data files (README, CHANGELOG issue 13)': ['registerTask', 'defineTask', 'taskNames', 'importTaskModules', 'DataLoader', 'readTable',
+    'tableFormatOf', 'readConll', 'readLines', 'readTextChunks', 'confusionMatrix', 'DataError'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */
@@ -47,6 +49,7 @@ const DOCUMENTED_TYPES = [
   'BatchingOptions', 'BatchIteratorState', 'PaddedBatch', 'EncodeOptions', 'DecodeOptions', 'VocabJSON',
   'RawTensor', 'SafetensorsFile', 'SafetensorsDType', 'CheckpointContents', 'LoadedCheckpoint', 'ModelConfigFile', 'OptimizerStateDict',
   'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  'CustomTask', 'TaskContext', 'TaskData', 'TaskPredictor', 'DataLoaderOptions', 'TableRow', 'ConllSentence',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

@@ -27,7 +27,7 @@ import { EncoderClassifier } from '../models/encoder-classifier.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
-import { FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, splitTrainValid, stepsFor, unseenLabels, type FileConfig } from './template-data.js';
+import { AUTO_SIZE_DEFAULTS, FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, splitTrainValid, stepsFor, unseenLabels, type FileConfig } from './template-data.js';
 
 export interface ClassifyConfig extends FileConfig {
   textColumn: string;
@@ -61,16 +61,7 @@ export const CLASSIFY_DEFAULTS: Readonly<ClassifyConfig & Partial<DefinedConfig<
   tokenizer: 'words',
   minFreq: 2,
   vocabSize: 30000,
-  dModel: 0,
-  numHeads: 4,
-  numLayers: 0,
-  dimFeedforward: 0,
-  maxLen: 0,
-  batchSize: 32,
-  maxSteps: 0,
-  warmupSteps: 100,
-  evalEvery: 250,
-  labelSmoothing: 0,
+  ...AUTO_SIZE_DEFAULTS,
 });
 
 export interface ClassifyMeta {

@@ -31,7 +31,7 @@ import { entityReport, formatEntityReport } from '../train/metrics/entity-report
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
-import { FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, maxOf, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
+import { AUTO_SIZE_DEFAULTS, FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, maxOf, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
 
 export interface TagConfig extends FileConfig {
   /** Tagging scheme of the files; 'auto' = BIOES if any E-/S- tag occurs, else BIO. */
@@ -64,16 +64,7 @@ export const TAG_DEFAULTS: Readonly<TagConfig & Partial<DefinedConfig<object>>> 
   charFeatures: true, // WNUT-style entities are rare by design; spelling is the main clue
   charBuckets: 16384,
   crf: true,
-  dModel: 0,
-  numHeads: 4,
-  numLayers: 0,
-  dimFeedforward: 0,
-  maxLen: 0,
-  batchSize: 32,
-  maxSteps: 0,
-  warmupSteps: 100,
-  evalEvery: 250,
-  labelSmoothing: 0,
+  ...AUTO_SIZE_DEFAULTS,
   dropout: 0.3, // small data: strong regularisation
   lr: 1e-3,
 });

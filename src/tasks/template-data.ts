@@ -22,6 +22,15 @@ export interface FileConfig {
 export const FILE_SCHEMA: ConfigSchema<FileConfig> = { train: 'string', valid: 'string', test: 'string', tokenizerFile: 'string' };
 export const FILE_DEFAULTS: Readonly<FileConfig> = Object.freeze({ train: '', valid: '', test: '', tokenizerFile: '' });
 
+/**
+ * The sizes every template leaves at 0 (chosen from the data's size in loadData) and the training
+ * keys they share: 32 examples a batch, validation every 250 steps, no label smoothing.
+ */
+export const AUTO_SIZE_DEFAULTS = Object.freeze({
+  dModel: 0, numHeads: 4, numLayers: 0, dimFeedforward: 0, maxLen: 0,
+  batchSize: 32, maxSteps: 0, warmupSteps: 100, evalEvery: 250, labelSmoothing: 0,
+});
+
 /** Checks --train is given and --tokenizer-file is not (the loader is not in heed yet). */
 export function checkFiles(task: string, c: FileConfig): void {
   if (c.train === '') throw new ConfigError(`heed train ${task}: --train <file> is required. Example: heed train ${task} --train data/train.${task === 'tag' ? 'conll' : task === 'seq2seq' ? 'tsv' : 'csv'}`);

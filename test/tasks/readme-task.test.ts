@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../core/import-graph.ts';
-import { main } from '../../src/cli/main.ts';
+import { heed } from './run-cli.ts';
 import { createServer, type HeedServer } from '../../src/serve/server.ts';
 import { taskModuleUrls } from '../../src/tasks/registry.ts';
 import { API_KEY } from '../serve/helpers.ts';
@@ -24,18 +24,6 @@ writeFileSync(modulePath, block.replace("from 'heed'", `from ${JSON.stringify(pa
 let server: HeedServer | undefined;
 after(async () => server?.close());
 
-async function heed(...args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const log = console.log, err = console.error;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  console.error = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    return { code: await main(args), out: lines.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = err;
-  }
-}
 
 test('the README custom task is complete and under 40 lines', () => {
   const lines = block.trim().split('\n');

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.ts';
+import { heed } from './run-cli.ts';
 import { evaluate, loadPredictor } from '../../src/tasks/index.ts';
 import { allowedTransitions } from '../../src/nn/tag-transitions.ts';
 
@@ -21,19 +21,6 @@ function file(name: string, text: string): string {
   return p;
 }
 
-/** Runs the CLI, returning its exit code and what it printed (console.log and console.error). */
-async function heed(...args: string[]): Promise<{ code: number; out: string }> {
-  const lines: string[] = [];
-  const log = console.log, err = console.error;
-  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
-  console.error = (...a: unknown[]) => void lines.push(a.join(' '));
-  try {
-    return { code: await main(args), out: lines.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = err;
-  }
-}
 
 const savedConfig = (out: string) => (JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { config: Record<string, unknown> }).config;
 

@@ -79,6 +79,8 @@ test('classify: a CSV with quoted newlines trains, an unseen validation label is
   const ev = await evaluate(out, { split: 'valid' });
   assert.equal(ev.metrics.examples, 2);
   assert.match(ev.report, /accuracy/);
+  const again = await heed('train', 'classify', '--train', train, '--max-steps', '2', ...TINY, '--out', out, '--overwrite');
+  assert.equal(again.code, 0, `--overwrite replaces a template's model, task-meta.json included: ${again.out}`);
 });
 
 test('classify: multi-label JSONL, and a validation split hashed out of train when --valid is absent', async () => {

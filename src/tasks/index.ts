@@ -15,6 +15,7 @@ import { G2P_TASK } from './g2p.js';
 import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
 import { FASHION_TASK } from './fashion.js';
+import { CONTINUAL_TASK } from './continual.js';
 import { CLASSIFY_TASK } from './classify-template.js';
 import { TAG_TASK } from './tag-template.js';
 import { SEQ2SEQ_TASK } from './seq2seq-template.js';
@@ -26,6 +27,7 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   digits: DIGITS_TASK,
   spam: SPAM_TASK,
   fashion: FASHION_TASK,
+  continual: CONTINUAL_TASK,
   classify: CLASSIFY_TASK,
   tag: TAG_TASK,
   seq2seq: SEQ2SEQ_TASK,

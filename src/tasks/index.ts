@@ -59,7 +59,7 @@ export function taskOf(dir: ModelDirs): TaskDefinition {
   const tasks = dirs.map((d) => readModelConfig(d).task);
   const task = tasks[0];
   if (!hasTask(task)) {
-    throw new CheckpointError(`${dirs[0]}/config.json: task ${quoteName(task)} is not registered. Valid tasks: ${taskNames().join(', ')}. ` +
+    throw new CheckpointError(`${dirs[0]}/config.json: task ${quoteName(task)} is not known (no registered task has that name). Valid tasks: ${taskNames().join(', ')}. ` +
       'Fix: a task of your own must be registered first (heed --task-module ./my-task.js, or import the module that calls registerTask).');
   }
   const other = tasks.findIndex((t) => t !== task);

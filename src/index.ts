@@ -42,7 +42,7 @@ export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.j
 // Training: the Trainer's adversarial training on embeddings, and the evaluation metrics.
 export { AdversarialEmbedding } from './train/adversarial.js';
 export type { AdversarialOptions, HookableModule } from './train/adversarial.js';
-export { editDistance, wordErrorRate, phonemeErrorRate, classificationReport, formatClassificationReport } from './train/metrics.js';
+export { editDistance, wordErrorRate, phonemeErrorRate, classificationReport, formatClassificationReport, confusionMatrix } from './train/metrics.js';
 export type { ClassScores, ClassificationReport, ClassificationReportOptions } from './train/metrics.js';
 export { getEntities, getEntitiesStrict, detectScheme, TAG_SCHEMES } from './train/metrics/entity-spans.js';
 export type { EntitySpan, EntityOptions, TagScheme } from './train/metrics/entity-spans.js';
@@ -61,6 +61,15 @@ export { Vocab, PAD_ID, BOS_ID, EOS_ID, UNK_ID, SPECIAL_TOKENS } from './data/vo
 export type { EncodeOptions, DecodeOptions, VocabJSON } from './data/vocab.js';
 export { BatchIterator, padSequences } from './data/batching.js';
 export type { BatchingOptions, BatchIteratorState, PaddedBatch } from './data/batching.js';
+// Data files: a DataLoader over examples; streamed CSV/TSV/JSONL tables, CoNLL and text lines (errors name file:line:column).
+export { DataLoader } from './data/data-loader.js';
+export type { DataLoaderOptions } from './data/data-loader.js';
+export { readTable, tableFormatOf, TABLE_FORMATS } from './data/table.js';
+export type { TableFormat, TableOptions, TableRow } from './data/table.js';
+export { readConll } from './data/conll.js';
+export type { ConllFile, ConllOptions, ConllSentence, ConllScheme } from './data/conll.js';
+export { readLines, readTextChunks } from './data/text-stream.js';
+export type { NumberedLine, ReadTextOptions } from './data/text-stream.js';
 
 // io: safetensors files (read and written without executing anything from them) and checkpoint
 // directories (config.json + model.safetensors + vocabularies + optional optimizer state).
@@ -77,8 +86,9 @@ export { HF_ARCHITECTURES, hfArchitecture, heedToHf, hfToHeed } from './io/hf/in
 export type { HfArchitecture, NameMap, NameRule, MappedName } from './io/hf/index.js';
 
 // Trained models: the task registry, a model directory (or an ensemble of them) as a Predictor, evaluation.
-export { TASKS, getTask, loadPredictor, evaluate } from './tasks/index.js';
+export { TASKS, getTask, loadPredictor, evaluate, registerTask, defineTask, taskNames, importTaskModules } from './tasks/index.js';
 export type { ModelDirs } from './tasks/index.js';
+export type { CustomTask, TaskContext, TaskData, TaskPrediction, TaskPredictor, BatchConfig } from './tasks/define-task.js';
 export type { EvalResult, TaskDefinition } from './tasks/common.js';
 export type { Predictor, Prediction, PredictOptions, AttentionMap } from './tasks/predictor.js';
 

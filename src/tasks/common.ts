@@ -102,7 +102,9 @@ export function resolveTaskConfig<C extends TrainConfig>(spec: TaskSpec<C>, user
     const v = c[k] as unknown as number;
     if (!Number.isInteger(v) || v < min) throw new ConfigError(`${spec.name} config: '${k}' is ${v}, expected an integer ≥ ${min}.`);
   };
-  for (const k of ['maxSteps', 'gradAccum', 'logEvery', 'adversarialSteps'] as const) int(k as keyof C & string, 1);
+  for (const k of ['gradAccum', 'logEvery', 'adversarialSteps'] as const) int(k as keyof C & string, 1);
+  // A task whose default maxSteps is 0 chooses it from its data (the file templates); others need ≥ 1.
+  int('maxSteps' as keyof C & string, spec.defaults.maxSteps === 0 ? 0 : 1);
   for (const k of ['warmupSteps', 'evalEvery', 'patience', 'seed'] as const) int(k as keyof C & string, 0);
   const range = (k: keyof TrainConfig, lo: number, hi: number, loOpen = false) => {
     const v = c[k] as number;

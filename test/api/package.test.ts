@@ -46,6 +46,8 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'forecasting (CHANGELOG)': ['models.PatchTSTForecaster', 'parseTimeSeriesCsv', 'readTimeSeriesCsv', 'loadBirths', 'StandardScaler', 'ForecastDataset', 'calendarIndices', 'pinballLoss',
     'meanAbsoluteError', 'symmetricMape', 'maseScale', 'meanAbsoluteScaledError', 'pinballLossValue', 'intervalCoverage', 'rollingOrigins', 'scoreRollingOrigin',
     'naiveForecaster', 'seasonalNaiveForecaster', 'RidgeAutoregression'],
+  'tasks and data files (README, CHANGELOG issue 13)': ['registerTask', 'defineTask', 'taskNames', 'importTaskModules', 'DataLoader', 'readTable',
+    'tableFormatOf', 'readConll', 'readLines', 'readTextChunks', 'confusionMatrix', 'DataError'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */
@@ -58,6 +60,8 @@ const DOCUMENTED_TYPES = [
   'PretrainedModel', 'PretrainedLoadReport', 'FromPretrainedOptions', 'SavePretrainedOptions', 'HfArchitecture', 'NameMap', 'NameRule', 'MappedName',
   'AddedToken', 'BatchEncoding', 'Encoding', 'TokenizerCallOptions', 'TruncationStrategy',
   'TimeSeriesFrame', 'TimeSeriesCsvOptions', 'GapPolicy', 'DuplicatePolicy', 'HorizonScores', 'OriginForecaster', 'RidgeOptions',
+  'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  'CustomTask', 'TaskContext', 'TaskData', 'TaskPredictor', 'DataLoaderOptions', 'TableRow', 'ConllSentence',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

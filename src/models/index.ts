@@ -22,3 +22,5 @@ export { LstmAttentionSeq2Seq, LSTM_SEQ2SEQ_DEFAULTS, LSTM_SEQ2SEQ_CONFIG } from
 export type { LstmSeq2SeqConfig } from './lstm-seq2seq.js';
 export { MultimodalFusion, MULTIMODAL_DEFAULTS, MULTIMODAL_CONFIG } from './multimodal.js';
 export type { MultimodalConfig } from './multimodal.js';
+export { MaskedLM, MaskedLMHead, MASKED_LM_DEFAULTS, MASKED_LM_CONFIG } from './masked-lm.js';
+export type { MaskedLMConfig } from './masked-lm.js';

@@ -96,7 +96,7 @@ export function chunkTexts(docs: readonly { id: string; text: string }[], size: 
     const words = tokenize(d.text);
     for (let i = 0, k = 0; i < words.length; i += size, k++) {
       const chunk = words.slice(i, i + size);
-      if (chunk.length < 8) continue; // a tail of a few words teaches little
+      if (chunk.length < Math.min(8, size)) continue; // a tail of a few words teaches little
       out[hashSplit(`${d.id}#${k}`, 95, 5) === 'train' ? 'train' : 'valid'].push(chunk);
     }
   }

@@ -14,12 +14,14 @@ import { G2P_TASK } from './g2p.js';
 import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
 import { MLM_TASK } from './mlm.js';
+import { CLM_TASK } from './clm.js';
 
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
   digits: DIGITS_TASK,
   spam: SPAM_TASK,
   mlm: MLM_TASK,
+  clm: CLM_TASK,
 });
 
 /**

@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as h from '../../src/index.ts';
@@ -233,6 +233,29 @@ test('bad input: an adapter made for another base model is a CheckpointError, fo
     h.manualSeed(1);
     await assert.rejects(peft.loadPeftAdapter(new models.GPT({ vocabSize: 40, maxLen: 12, numLayers: 1, numHeads: 2, dModel: 16 }), dir), /made for EncoderClassifier .* but the base model is a GPT/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the README\'s LoRA example runs and prints the trainable share it states', async () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const block = [...readme.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.includes('getPeftModel'));
+  assert.ok(block, 'README has a LoRA example');
+  const dir = mkdtempSync(join(tmpdir(), 'heed-readme-lora-'));
+  const src = new URL('../../src/index.ts', import.meta.url).href;
+  const code = block.replace(`from 'heed'`, `from ${JSON.stringify(src)}`).replaceAll(`'runs/readme-lora'`, JSON.stringify(join(dir, 'lora'))) + '\nexport { merged, model };\n';
+  const printed: unknown[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => { printed.push(a[0]); };
+  try {
+    writeFileSync(join(dir, 'example.mts'), code);
+    const mod = await import(new URL(`file://${join(dir, 'example.mts')}`).href);
+    const stated = Number(/console\.log\(lora\.trainableShare\(\)\.share\);\s*\/\/ ([\d.]+)/.exec(block)![1]);
+    assert.equal(Number((printed[0] as number).toFixed(4)), stated);
+    assert.equal(mod.merged, mod.model);
+    assert.ok(readFileSync(join(dir, 'lora', 'adapter_config.json'), 'utf8').includes('"peft_type": "LORA"'));
+  } finally {
+    console.log = log;
     rmSync(dir, { recursive: true, force: true });
   }
 });

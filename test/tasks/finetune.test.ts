@@ -7,7 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as h from '../../src/index.ts';
@@ -19,6 +19,9 @@ import {
 } from '../../src/tasks/finetune.ts';
 import { maskTokens, chunkTexts } from '../../src/tasks/mlm.ts';
 import { runPretrain } from '../../src/cli/commands/pretrain.ts';
+import { SPAM_TASK } from '../../src/tasks/spam.ts';
+import { resolveTaskConfig } from '../../src/tasks/common.ts';
+import { loadPredictor } from '../../src/tasks/index.ts';
 
 const SIZES = { dModel: 16, numHeads: 2, numLayers: 2, dimFeedforward: 32, maxLen: 12, dropout: 0 };
 const WORDS = ['the', 'cat', 'sat', 'on', 'mat', 'money', 'win', '<mask>'];
@@ -131,5 +134,37 @@ test('bad input: --init-from directories and flag combinations that cannot work 
   } finally {
     rmSync(empty, { recursive: true, force: true });
     rmSync(hf, { recursive: true, force: true });
+  }
+});
+
+test('spam with --peft: the run directory holds the adapter only, serves over its recorded base, and refuses a changed base', async () => {
+  const { dir: base } = await pretrainedDir();
+  const root = mkdtempSync(join(tmpdir(), 'heed-ft-runs-'));
+  const quiet = { progress: 'none' as const, print: () => {} };
+  try {
+    const runs: Record<string, string> = {};
+    for (const peftKind of ['lora', 'adapter'] as const) {
+      runs[peftKind] = join(root, peftKind);
+      const c = resolveTaskConfig(SPAM_TASK.spec, { initFrom: base, peft: peftKind, maxSteps: 2, evalEvery: 0, warmupSteps: 1, batchSize: 4, labelFraction: 0.02 });
+      await SPAM_TASK.train(c as never, { out: runs[peftKind], runId: 't', ...quiet });
+      const weights = await h.readSafetensors(join(runs[peftKind], 'model.safetensors'));
+      assert.ok(Object.keys(weights.tensors).every((k) => k.startsWith('head.') || /lora[AB]|\.adapter\./.test(k)), 'no frozen base weight in the run checkpoint');
+      const cfg = JSON.parse(readFileSync(join(runs[peftKind], 'adapter_config.json'), 'utf8'));
+      assert.equal(cfg.base_model_name_or_path, base);
+    }
+    // Two adapters over one base, as `heed serve a=runs/lora b=runs/adapter` loads them.
+    for (const dir of Object.values(runs)) {
+      const p = await loadPredictor(dir);
+      const [r] = p.predict(['the cat win money']);
+      assert.ok(r.output === 'ham' || r.output === 'spam');
+    }
+    // The base directory changes under the adapter: refused, naming the base it was made for.
+    h.manualSeed(77);
+    const other = new models.MaskedLM({ vocabSize: Vocab.fromTokens(WORDS).size, ...SIZES });
+    await saveCheckpoint(base, { task: 'mlm', runId: 'r2', config: { model: other.toConfig() }, weights: other.stateDict(), files: { vocab: { name: 'words.vocab.json', json: Vocab.fromTokens(WORDS).toJSON() } } });
+    await assert.rejects(loadPredictor(runs.lora), (e: Error) => e instanceof h.CheckpointError && /made for EncoderClassifier .* whose weights differ/.test(e.message));
+  } finally {
+    rmSync(base, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -2,7 +2,11 @@
  * Transfer learning and PEFT on the spam task: from scratch vs from a pretrained masked LM, with
  * 100% and 10% of the labels, and LoRA / bottleneck adapters vs full fine-tuning.
  *
- *   node --import tsx bench/transfer.ts --pretrained runs/mlm [--steps 150] [--jobs 3] [--only scratch-100,lora-100]
+ *   node --import tsx bench/transfer.ts --pretrained runs/mlm [--untrained runs/mlm-untrained] [--steps 150] [--jobs 3] [--only scratch-100,lora-100]
+ *
+ * runs/mlm: `heed pretrain mlm --batch-size 16 --lr 0.002 --warmup-steps 50 --max-steps 100000 --time-limit 720
+ * --schedule-by-time true --eval-every 150 --out runs/mlm`; runs/mlm-untrained: the same vocabulary after one step
+ * at lr 1e-9 (`heed pretrain mlm --batch-size 16 --lr 1e-9 --warmup-steps 0 --max-steps 1 --eval-every 0 --out runs/mlm-untrained`).
  *
  * Each run is its own `heed train spam` process (so its peak RSS is its own, read by
  * /usr/bin/time -f %M), scored once on the test split with `heed eval --split test` after
@@ -11,7 +15,7 @@
  * Writes bench/results/transfer-<date>.json with every run's command, figures and the machine load.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,6 +25,7 @@ const flag = (name: string, dflt: string): string => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const pretrained = flag('pretrained', 'runs/mlm');
+const untrained = flag('untrained', 'runs/mlm-untrained');
 const steps = flag('steps', '150');
 const jobs = Number(flag('jobs', '3'));
 const root = flag('out-root', 'runs/transfer');
@@ -34,7 +39,12 @@ const RUNS: Record<string, string[]> = {
   'pretrained-100': ['--init-from', pretrained],
   'pretrained-10': ['--init-from', pretrained, '--label-fraction', '0.1'],
   'lora-100': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.002'],
+  'lora-100-lr5e-3': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.005'],
   'adapter-100': ['--init-from', pretrained, '--peft', 'adapter', '--lr', '0.002'],
+  // Controls: the same start, without the pretraining (a MaskedLM after one step at lr 1e-9:
+  // BERT's N(0, 0.02²) embeddings, the same vocabulary), to separate initialisation from pretraining.
+  'untrained-100': ['--init-from', untrained],
+  'untrained-10': ['--init-from', untrained, '--label-fraction', '0.1'],
 };
 
 interface RunResult {
@@ -43,6 +53,8 @@ interface RunResult {
   trainable: number | null;
   total: number | null;
   peakRssMB: number;
+  /** Size of the run's optimizer state file (last/optimizer.safetensors): what the optimizer keeps per trained weight. */
+  optimizerStateMB: number;
   msPerStep: number;
   steps: number;
   valid: Record<string, number>;
@@ -83,6 +95,7 @@ async function one(name: string): Promise<RunResult> {
   const total = num(share?.[2]) ?? num(params?.[1]);
   return {
     name, command: `node bin/heed.js ${heedArgs.join(' ')}`, trainable: num(share?.[1]) ?? total, total, peakRssMB: rss / 1024, msPerStep,
+    optimizerStateMB: statSync(join(out, 'last', 'optimizer.safetensors')).size / 2 ** 20,
     steps: last.step, valid: { accuracy: ev.accuracy, macroF1: ev.macroF1 }, test: { accuracy: test.accuracy, macroF1: test.macroF1 }, loadBefore, loadAfter: loadavg(),
   };
 }

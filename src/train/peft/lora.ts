@@ -96,8 +96,9 @@ export class LoraLinear extends Module {
     }
     const y = linear(x, this.weight, this.bias); // (N…, O)
     if (this._merged) return y;
-    const update = this.loraB.call(this.loraA.call(this.loraDropout.call(x))); // (N…, O)
-    return add(y, mul(update, this.scaling)); // (N…, O)
+    // scaling multiplies B (O, r), not the (N…, O) update: one activation fewer kept for backward.
+    const update = linear(this.loraA.call(this.loraDropout.call(x)), mul(this.loraB.weight, this.scaling)); // (N…, O)
+    return add(y, update); // (N…, O)
   }
 
   /** scaling · B·A, the (O, I) update. */

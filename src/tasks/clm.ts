@@ -22,14 +22,13 @@ import { crossEntropy } from '../ops/loss.js';
 import { reshape } from '../ops/shape.js';
 import { noGrad } from '../autograd/mode.js';
 import { Trainer } from '../train/trainer.js';
-import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
-import { CheckpointError, ConfigError, ValueError } from '../errors.js';
+import { ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import type { Prediction, Predictor } from './predictor.js';
 import { tokenize, topWords } from './spam.js';
-import { chunkTexts } from './mlm.js';
+import { VOCAB_FILE, chunkTexts, loadWordModel, singleDir, splitChunks } from './word-lm.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, makeOptimizer, makeScheduler, modelDirList, resolveTaskConfig, trainerOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, makeOptimizer, makeScheduler, resolveTaskConfig, trainerOptions,
   type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult, type ModelDirs, type TrainSummary,
 } from './common.js';
 
@@ -73,7 +72,6 @@ const SPEC: TaskSpec<ClmConfig> = {
   metric: 'loss', metricMode: 'min',
 };
 
-const VOCAB_FILE = 'words.vocab.json';
 const IGNORE = -100;
 
 interface ClmBatch {
@@ -149,13 +147,8 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   return { out: run.out, steps: r.step, seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, stoppedBy: r.stoppedBy, best: r.best, metrics: r.lastEval };
 }
 
-async function loadClm(dir: string): Promise<{ model: GPT; config: Record<string, unknown>; vocab: Vocab }> {
-  const ck = await loadCheckpoint(dir, 'clm');
-  const vocab = Vocab.load(ck.files.vocab);
-  const mc = architectureOf(ck);
-  if (mc.vocabSize !== vocab.size) throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model.vocabSize is ${mc.vocabSize} but ${VOCAB_FILE} holds ${vocab.size} tokens; the directory mixes files of different models.`);
-  const model = buildCheckpointModel(ck, 'GPT', (cfg) => GPT.fromConfig(cfg));
-  return { model, config: ck.config, vocab };
+function loadClm(dir: string): Promise<{ model: GPT; config: Record<string, unknown>; vocab: Vocab }> {
+  return loadWordModel(dir, 'clm', 'GPT', (cfg) => GPT.fromConfig(cfg));
 }
 
 /** text-generation: the prompt's words continued greedily by up to 20 words. */
@@ -186,19 +179,14 @@ class GeneratePredictor implements Predictor {
 }
 
 async function loadPredictor(dir: ModelDirs): Promise<Predictor> {
-  const dirs = modelDirList(dir);
-  if (dirs.length > 1) throw new ValueError(`clm: a checkpoint ensemble of language models is not supported; give one directory, received ${dirs.length}.`);
-  const { model, config, vocab } = await loadClm(dirs[0]);
-  return new GeneratePredictor(dirs[0], config, model, vocab);
+  const one = singleDir(dir, 'clm');
+  const { model, config, vocab } = await loadClm(one);
+  return new GeneratePredictor(one, config, model, vocab);
 }
 
 async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
-  const dirs = modelDirList(dir);
-  if (dirs.length > 1) throw new ValueError('clm eval: a checkpoint ensemble of language models is not supported; give one directory.');
-  if (o.split !== 'train' && o.split !== 'valid') throw new ValueError(`clm eval: split '${o.split}', expected train or valid (pretraining text has no test split).`);
-  const { model, config, vocab } = await loadClm(dirs[0]);
-  const chunks = chunkTexts(await loadTexts(String(config.corpus ?? ''), String(config.textFiles ?? '')), model.config.maxLen - 1)[o.split];
-  const set = encode(o.limit && o.limit > 0 ? chunks.slice(0, o.limit) : chunks, vocab);
+  const { model, config, vocab } = await loadClm(singleDir(dir, 'clm'));
+  const set = encode(await splitChunks('clm', config, model.config.maxLen, o.split, o.limit), vocab);
   const r = scoreClm(model, set);
   return {
     split: o.split, metrics: { loss: r.loss, perplexity: r.perplexity, tokens: r.tokens },

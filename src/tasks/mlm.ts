@@ -20,7 +20,6 @@
  */
 import { MaskedLM } from '../models/masked-lm.js';
 import { loadTexts } from '../data/text-corpus.js';
-import { hashSplit } from '../data/split.js';
 import { SPECIAL_TOKENS, UNK_ID, Vocab } from '../data/vocab.js';
 import { BatchIterator, padSequences } from '../data/batching.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -29,13 +28,15 @@ import { crossEntropy } from '../ops/loss.js';
 import { softmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
 import { Trainer } from '../train/trainer.js';
-import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import type { Prediction, Predictor } from './predictor.js';
 import { tokenize, topWords } from './spam.js';
+import { VOCAB_FILE, chunkTexts, loadWordModel, singleDir, splitChunks } from './word-lm.js';
+
+export { chunkTexts };
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, makeOptimizer, makeScheduler, modelDirList, resolveTaskConfig, trainerOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, makeOptimizer, makeScheduler, resolveTaskConfig, trainerOptions,
   type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult, type ModelDirs, type TrainSummary,
 } from './common.js';
 
@@ -87,21 +88,6 @@ const SPEC: TaskSpec<MlmConfig> = {
 };
 
 export const MASK_TOKEN = '<mask>';
-const VOCAB_FILE = 'words.vocab.json';
-
-/** Words of every document, cut into chunks of at most `size` words, hash-split by chunk. */
-export function chunkTexts(docs: readonly { id: string; text: string }[], size: number): { train: string[][]; valid: string[][] } {
-  const out = { train: [] as string[][], valid: [] as string[][] };
-  for (const d of docs) {
-    const words = tokenize(d.text);
-    for (let i = 0, k = 0; i < words.length; i += size, k++) {
-      const chunk = words.slice(i, i + size);
-      if (chunk.length < Math.min(8, size)) continue; // a tail of a few words teaches little
-      out[hashSplit(`${d.id}#${k}`, 95, 5) === 'train' ? 'train' : 'valid'].push(chunk);
-    }
-  }
-  return out;
-}
 
 /** An MLM batch: the input ids with masks applied, the flat masked positions and their true ids. */
 export interface MaskedBatch {
@@ -214,13 +200,9 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
 
 /** A pretrained MLM directory: the model, its config.json and its word vocabulary. */
 export async function loadMlm(dir: string): Promise<{ model: MaskedLM; config: Record<string, unknown>; vocab: Vocab }> {
-  const ck = await loadCheckpoint(dir, 'mlm');
-  const vocab = Vocab.load(ck.files.vocab);
-  const mc = architectureOf(ck);
-  if (mc.vocabSize !== vocab.size) throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model.vocabSize is ${mc.vocabSize} but ${VOCAB_FILE} holds ${vocab.size} tokens; the directory mixes files of different models.`);
-  if (vocab.idOf(MASK_TOKEN) === undefined) throw new CheckpointError(`${dir}/${VOCAB_FILE}: has no '${MASK_TOKEN}' token, so it is not a masked-LM vocabulary.`);
-  const model = buildCheckpointModel(ck, 'MaskedLM', (cfg) => MaskedLM.fromConfig(cfg));
-  return { model, config: ck.config, vocab };
+  const r = await loadWordModel(dir, 'mlm', 'MaskedLM', (cfg) => MaskedLM.fromConfig(cfg));
+  if (r.vocab.idOf(MASK_TOKEN) === undefined) throw new CheckpointError(`${dir}/${VOCAB_FILE}: has no '${MASK_TOKEN}' token, so it is not a masked-LM vocabulary.`);
+  return r;
 }
 
 /** fill-mask: each '<mask>' (or '[MASK]') of the input text gets its 5 likeliest words. */
@@ -265,19 +247,14 @@ class FillMaskPredictor implements Predictor {
 }
 
 async function loadPredictor(dir: ModelDirs): Promise<Predictor> {
-  const dirs = modelDirList(dir);
-  if (dirs.length > 1) throw new ValueError(`mlm: a checkpoint ensemble of masked LMs is not supported; give one directory, received ${dirs.length}.`);
-  const { model, config, vocab } = await loadMlm(dirs[0]);
-  return new FillMaskPredictor(dirs[0], config, model, vocab);
+  const one = singleDir(dir, 'mlm');
+  const { model, config, vocab } = await loadMlm(one);
+  return new FillMaskPredictor(one, config, model, vocab);
 }
 
 async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
-  const dirs = modelDirList(dir);
-  if (dirs.length > 1) throw new ValueError(`mlm eval: a checkpoint ensemble of masked LMs is not supported; give one directory.`);
-  if (o.split !== 'train' && o.split !== 'valid') throw new ValueError(`mlm eval: split '${o.split}', expected train or valid (pretraining text has no test split).`);
-  const { model, config, vocab } = await loadMlm(dirs[0]);
-  const chunks = chunkTexts(await loadTexts(String(config.corpus ?? ''), String(config.textFiles ?? '')), model.config.maxLen - 1)[o.split];
-  const set = encodeChunks(o.limit && o.limit > 0 ? chunks.slice(0, o.limit) : chunks, vocab);
+  const { model, config, vocab } = await loadMlm(singleDir(dir, 'mlm'));
+  const set = encodeChunks(await splitChunks('mlm', config, model.config.maxLen, o.split, o.limit), vocab);
   const r = scoreMlm(model, set, vocab.idOf(MASK_TOKEN)!, Number(config.maskProb ?? 0.15));
   return {
     split: o.split, metrics: { loss: r.loss, accuracy: r.accuracy, masked: r.masked },

@@ -23,7 +23,7 @@ import { zeros } from '../../tensor/creation.js';
 import { cat, expand, reshape, transpose } from '../../ops/shape.js';
 import { Parameter } from '../../nn/parameter.js';
 import { normal } from '../../nn/init.js';
-import { MultiheadAttention, type AttentionOutput, type MultiheadAttentionCallOptions } from '../../nn/attention/multihead.js';
+import { MultiheadAttention, type AttentionOutput, type MultiheadAttentionCallOptions, type MultiheadAttentionOptions } from '../../nn/attention/multihead.js';
 import { KVCache } from '../../nn/attention/kv-cache.js';
 import { ConfigError, NotImplementedError } from '../../errors.js';
 
@@ -43,14 +43,8 @@ export class PrefixAttention extends MultiheadAttention {
     }
     if (!Number.isInteger(prefixLength) || prefixLength <= 0) throw new ConfigError(`prefix tuning: prefixLength=${prefixLength}, expected a positive integer number of virtual tokens.`);
     if (!base.batchFirst) throw new NotImplementedError('prefix tuning: batchFirst=false attention is not supported. Fix: build the attention with batchFirst: true.');
-    super(base.embedDim, base.numHeads, { numKvHeads: base.numKvHeads, dropout: base.dropoutP, bias: base.qProj.bias !== null, alibi: base.alibi !== null, kdim: base.kProj.inFeatures, vdim: base.vProj.inFeatures });
-    // Take over the base's layers: the freshly built ones above are dropped.
-    this.qProj = base.qProj;
-    this.kProj = base.kProj;
-    this.vProj = base.vProj;
-    this.outProj = base.outProj;
-    this.rotary = base.rotary;
-    this.training = base.training;
+    super(base.embedDim, base.numHeads, sameOptions(base));
+    takeLayers(this, base); // the freshly built projections above are dropped
     this.prefixLength = prefixLength;
     const D = base.numKvHeads * base.headDim;
     this.prefixKey = new Parameter(normal(empty([prefixLength, D]), 0, 0.02)); // (P, D)
@@ -60,14 +54,7 @@ export class PrefixAttention extends MultiheadAttention {
 
   /** A plain MultiheadAttention with the same (shared) projections: the prefix removed. */
   toAttention(): MultiheadAttention {
-    const m = new MultiheadAttention(this.embedDim, this.numHeads, { numKvHeads: this.numKvHeads, dropout: this.dropoutP, bias: this.qProj.bias !== null, alibi: this.alibi !== null, kdim: this.kProj.inFeatures, vdim: this.vProj.inFeatures });
-    m.qProj = this.qProj;
-    m.kProj = this.kProj;
-    m.vProj = this.vProj;
-    m.outProj = this.outProj;
-    m.rotary = this.rotary;
-    m.training = this.training;
-    return m;
+    return takeLayers(new MultiheadAttention(this.embedDim, this.numHeads, sameOptions(this)), this);
   }
 
   /** (B, Hkv, P, hd) view of a (P, D) prefix, for every batch row. */
@@ -87,4 +74,20 @@ export class PrefixAttention extends MultiheadAttention {
       : null;
     return super.forward(query, key, value, { ...options, keyPaddingMask: pad, kvCache: cache });
   }
+}
+
+/** The constructor options that rebuild an attention module shaped like `m`. */
+function sameOptions(m: MultiheadAttention): MultiheadAttentionOptions {
+  return { numKvHeads: m.numKvHeads, dropout: m.dropoutP, bias: m.qProj.bias !== null, alibi: m.alibi !== null, kdim: m.kProj.inFeatures, vdim: m.vProj.inFeatures };
+}
+
+/** Gives `to` the projections (the same objects), rotary table and mode of `from`; returns `to`. */
+function takeLayers<M extends MultiheadAttention>(to: M, from: MultiheadAttention): M {
+  to.qProj = from.qProj;
+  to.kProj = from.kProj;
+  to.vProj = from.vProj;
+  to.outProj = from.outProj;
+  to.rotary = from.rotary;
+  to.training = from.training;
+  return to;
 }

@@ -24,3 +24,5 @@ export { MultimodalFusion, MULTIMODAL_DEFAULTS, MULTIMODAL_CONFIG } from './mult
 export type { MultimodalConfig } from './multimodal.js';
 export { MaskedLM, MaskedLMHead, MASKED_LM_DEFAULTS, MASKED_LM_CONFIG } from './masked-lm.js';
 export type { MaskedLMConfig } from './masked-lm.js';
+export { CnnClassifier, ConvStage, CNN_DEFAULTS, CNN_CONFIG, CNN_ATTENTION } from './cnn.js';
+export type { CnnClassifierConfig, CnnAttention } from './cnn.js';

@@ -15,6 +15,7 @@ import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
 import { MLM_TASK } from './mlm.js';
 import { CLM_TASK } from './clm.js';
+import { FASHION_TASK } from './fashion.js';
 
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
@@ -22,6 +23,7 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   spam: SPAM_TASK,
   mlm: MLM_TASK,
   clm: CLM_TASK,
+  fashion: FASHION_TASK,
 });
 
 /**

@@ -27,7 +27,6 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Tensor } from '../tensor/tensor.js';
 import { loadCheckpoint, CONFIG_FILE, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { readTextFileSync, FILE_LIMITS } from '../io/read-file.js';
 import { Vocab } from '../data/vocab.js';
@@ -35,6 +34,10 @@ import { fnv1a32 } from '../data/split.js';
 import type { Module } from '../nn/module.js';
 import { isNoDecay } from '../train/optim/optimizer.js';
 import { getPeftModel, type PeftConfig, type PeftModel } from '../train/peft/peft-model.js';
+import { loadPeftAdapter, savePeftAdapter } from '../train/peft/checkpoint.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { WEIGHTS_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, NotImplementedError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { architectureOf } from './common.js';
@@ -218,4 +221,34 @@ export function peftConfigFrom(c: FinetuneConfig, save: string[]): PeftConfig | 
 export function applyPeft(model: Module, c: FinetuneConfig, save: string[]): PeftModel | null {
   const cfg = peftConfigFrom(c, save);
   return cfg === null ? null : getPeftModel(model, cfg);
+}
+
+/** Whether a run's config.json describes a PEFT run (its model.safetensors holds only the adapter and the head). */
+export function isPeftRun(config: Record<string, unknown>): boolean {
+  return typeof config.peft === 'string' && config.peft !== 'none';
+}
+
+/**
+ * After a PEFT run: the best checkpoint's adapter weights (<out>/model.safetensors, heed names) written
+ * again in peft's layout beside them, naming the base directory.
+ */
+export async function exportPeftRun(out: string, peft: PeftModel, baseDir: string, taskType: string): Promise<void> {
+  const best = await readSafetensors(join(out, WEIGHTS_FILE));
+  const sd: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(best.tensors)) sd[k] = new Tensor(t.data as Float32Array, t.shape);
+  peft.loadStateDict(sd);
+  await savePeftAdapter(out, peft, { baseModelNameOrPath: baseDir, taskType });
+}
+
+/**
+ * Rebuilds a PEFT run's model: `model` (built from config.model) gets the backbone of the base
+ * directory it was trained from (config.initFrom), then the run's adapter; loadPeftAdapter refuses a
+ * base whose weights are not the ones the adapter was trained on. Returns the model in eval mode.
+ */
+export async function loadPeftRun<M extends Module>(model: M, dir: string, config: Record<string, unknown>): Promise<M> {
+  const base = String(config.initFrom);
+  initBackbone(model, await loadPretrained(base));
+  await loadPeftAdapter(model, dir, { baseName: base });
+  model.eval();
+  return model;
 }

@@ -27,11 +27,10 @@ import { manualSeed, type Generator } from '../tensor/rng.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
-import { FINETUNE_SCHEMA, FINETUNE_DEFAULTS, applyPeft, checkFinetuneConfig, finetuneParamGroups, inLabelFraction, initBackbone, loadPretrained, setupFreezing, type FinetuneConfig } from './finetune.js';
-import { loadPeftAdapter, savePeftAdapter } from '../train/peft/checkpoint.js';
-import { WEIGHTS_FILE } from '../io/checkpoint.js';
-import { readSafetensors } from '../io/safetensors.js';
-import { join } from 'node:path';
+import {
+  FINETUNE_SCHEMA, FINETUNE_DEFAULTS, applyPeft, checkFinetuneConfig, exportPeftRun, finetuneParamGroups, inLabelFraction, initBackbone, isPeftRun, loadPeftRun,
+  loadPretrained, setupFreezing, type FinetuneConfig,
+} from './finetune.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
@@ -213,14 +212,7 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
     trainerModel: peftModel ?? undefined, optimizer, beforeStep: beforeStep ?? undefined,
   }, run);
-  if (peftModel) {
-    // The run's best weights (adapter + head), exported in peft's layout beside them.
-    const best = await readSafetensors(join(run.out, WEIGHTS_FILE));
-    const sd: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(best.tensors)) sd[k] = new Tensor(t.data as Float32Array, t.shape);
-    peftModel.loadStateDict(sd);
-    await savePeftAdapter(run.out, peftModel, { baseModelNameOrPath: pre!.dir, taskType: 'SEQ_CLS' });
-  }
+  if (peftModel) await exportPeftRun(run.out, peftModel, pre!.dir, 'SEQ_CLS');
   return summary;
 }
 
@@ -229,15 +221,7 @@ async function loadModel(dir: string): Promise<{ model: EncoderClassifier; confi
   const vocab = Vocab.load(ck.files.vocab);
   const mc = architectureOf(ck);
   if (mc.vocabSize !== vocab.size) throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model.vocabSize is ${mc.vocabSize} but ${VOCAB_FILE} holds ${vocab.size} tokens; the directory mixes files of different models.`);
-  if (typeof ck.config.peft === 'string' && ck.config.peft !== 'none') {
-    // A PEFT run stores only its adapter: the base comes from the directory it was trained on,
-    // and loadPeftAdapter refuses a base whose weights differ from that one.
-    const model = EncoderClassifier.fromConfig(mc);
-    initBackbone(model, await loadPretrained(String(ck.config.initFrom)));
-    await loadPeftAdapter(model, dir, { baseName: String(ck.config.initFrom) });
-    model.eval();
-    return { model, config: ck.config, vocab };
-  }
+  if (isPeftRun(ck.config)) return { model: await loadPeftRun(EncoderClassifier.fromConfig(mc), dir, ck.config), config: ck.config, vocab };
   const model = buildCheckpointModel(ck, 'EncoderClassifier', (c) => EncoderClassifier.fromConfig(c));
   return { model, config: ck.config, vocab };
 }

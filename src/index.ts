@@ -32,6 +32,7 @@ export * as models from './models/index.js';
 export { quantizeDynamic } from './compress/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
 export * as optim from './train/optim/index.js';
+export * as continual from './train/continual/index.js';
 export { Trainer } from './train/trainer.js';
 // Parameter-efficient fine-tuning (LoRA, bottleneck adapters, prefix tuning) with peft-layout adapter files.
 export * as peft from './train/peft/index.js';
@@ -68,9 +69,36 @@ export type { RawTensor, RawTensorData, SafetensorsDType, SafetensorsFile } from
 export { saveCheckpoint, loadCheckpoint, readModelConfig, loadOptimizerState, loadTrainerState, recoverCheckpoint } from './io/checkpoint.js';
 export type { CheckpointContents, LoadedCheckpoint, ModelConfigFile } from './io/checkpoint.js';
 export type { OptimizerStateDict } from './io/optimizer-state.js';
+// Hugging Face checkpoint directories (config.json + model.safetensors or shards): BERT, RoBERTa,
+// DistilBERT, GPT-2 and ViT as heed models, and the heed ↔ HF name maps (for PEFT's target modules).
+export { fromPretrained, savePretrained } from './models/pretrained.js';
+export type { PretrainedModel, PretrainedLoadReport, FromPretrainedOptions, SavePretrainedOptions } from './models/pretrained.js';
+export { HF_ARCHITECTURES, hfArchitecture, heedToHf, hfToHeed } from './io/hf/index.js';
+export type { HfArchitecture, NameMap, NameRule, MappedName } from './io/hf/index.js';
 
 // Trained models: the task registry, a model directory (or an ensemble of them) as a Predictor, evaluation.
 export { TASKS, getTask, loadPredictor, evaluate } from './tasks/index.js';
 export type { ModelDirs } from './tasks/index.js';
 export type { EvalResult, TaskDefinition } from './tasks/common.js';
 export type { Predictor, Prediction, PredictOptions, AttentionMap } from './tasks/predictor.js';
+
+// Tokenizers: Hugging Face tokenizer.json / vocab.txt / vocab.json + merges.txt, same ids, with
+// truncation, padding, offsets and word ids; checkTokenizerVocabSize for the model loader.
+export { Tokenizer, loadTokenizer, tokenizerFromJSON, bertTokenizerFromVocab, gpt2TokenizerFromFiles, checkTokenizerVocabSize } from './data/tokenizers/index.js';
+export type { AddedToken, BatchEncoding, Encoding, TokenizerCallOptions, TruncationStrategy } from './data/tokenizers/index.js';
+
+// Forecasting: time series from CSV (gap and duplicate policies) or the births preset, train-only
+// scaling, calendar features, the pinball loss, forecast metrics, rolling-origin scoring and baselines.
+export { parseTimeSeriesCsv, readTimeSeriesCsv, loadBirths, regularize, parseTimestamp, formatTimestamp } from './data/timeseries.js';
+export type { TimeSeriesFrame, TimeSeriesCsvOptions, RegularizeOptions, GapPolicy, DuplicatePolicy, TimeSeriesRow } from './data/timeseries.js';
+export { StandardScaler } from './data/scaler.js';
+export { ForecastDataset } from './data/forecast-dataset.js';
+export type { ForecastDatasetOptions, ForecastSplit, WindowRef } from './data/forecast-dataset.js';
+export { calendarIndices, CALENDAR_FIELDS } from './data/calendar.js';
+export { pinballLoss } from './train/pinball-loss.js';
+export {
+  meanAbsoluteError, symmetricMape, maseScale, meanAbsoluteScaledError, pinballLossValue, intervalCoverage, rollingOrigins, scoreRollingOrigin,
+} from './train/metrics/forecast.js';
+export type { HorizonScores, OriginForecaster } from './train/metrics/forecast.js';
+export { naiveForecaster, seasonalNaiveForecaster, RidgeAutoregression, parseLags } from './train/forecast-baselines.js';
+export type { RidgeOptions } from './train/forecast-baselines.js';

@@ -221,7 +221,7 @@ export async function saveCheckpoint(dir: string, c: CheckpointContents): Promis
 }
 
 /** A file name config.json may point to: no directories, no hidden or special names. */
-function isPlainFileName(name: unknown): name is string {
+export function isPlainFileName(name: unknown): name is string {
   return typeof name === 'string' && name !== '' && name.length <= 255 && !/[\/\\\0]/.test(name) && !name.startsWith('.');
 }
 

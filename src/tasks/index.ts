@@ -16,6 +16,10 @@ import { SPAM_TASK } from './spam.js';
 import { MLM_TASK } from './mlm.js';
 import { CLM_TASK } from './clm.js';
 import { FASHION_TASK } from './fashion.js';
+import { CONTINUAL_TASK } from './continual.js';
+import { loadHfPredictor } from './hf-pipelines.js';
+import { isHfDirectory } from '../io/hf/files.js';
+import { FORECAST_TASK } from './forecast.js';
 
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
@@ -24,6 +28,8 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   mlm: MLM_TASK,
   clm: CLM_TASK,
   fashion: FASHION_TASK,
+  continual: CONTINUAL_TASK,
+  forecast: FORECAST_TASK,
 });
 
 /**
@@ -46,6 +52,12 @@ export function getTask(name: string): TaskDefinition {
  * probabilities, g2p averages log-probabilities at each decoding step.
  */
 export async function loadPredictor(dir: ModelDirs): Promise<Predictor> {
+  const dirs = modelDirList(dir);
+  if (isHfDirectory(dirs[0])) {
+    // A Hugging Face checkpoint: its architecture names the pipeline task (tasks/hf-pipelines.ts).
+    if (dirs.length > 1) throw new CheckpointError(`checkpoint ensemble: '${dirs[0]}' is a Hugging Face checkpoint; ensembles are of heed model directories only. Fix: serve it alone.`);
+    return loadHfPredictor(dirs[0]);
+  }
   return taskOf(dir).loadPredictor(dir);
 }
 

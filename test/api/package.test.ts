@@ -39,6 +39,13 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
   'transfer learning and PEFT (CHANGELOG, README)': ['models.MaskedLM', 'getPeftModel', 'peft.getPeftModel', 'peft.LoraLinear', 'peft.BottleneckAdapter', 'peft.PrefixAttention', 'peft.savePeftAdapter', 'peft.loadPeftAdapter'],
+  'convolution, images and continual learning (CHANGELOG, README)': ['conv1d', 'conv2d', 'im2col', 'models.CnnClassifier', 'continual.ReservoirBuffer', 'continual.OnlineEWC', 'continual.softTargetLoss', 'continual.continualMetrics'],
+  'Hugging Face checkpoints (CHANGELOG, README)': ['fromPretrained', 'savePretrained', 'HF_ARCHITECTURES', 'hfArchitecture', 'heedToHf', 'hfToHeed',
+    'models.Bert', 'models.BertForMaskedLM', 'models.BertForSequenceClassification', 'models.BertForTokenClassification'],
+  'tokenizers (README, CHANGELOG)': ['Tokenizer', 'loadTokenizer', 'tokenizerFromJSON', 'bertTokenizerFromVocab', 'gpt2TokenizerFromFiles', 'checkTokenizerVocabSize'],
+  'forecasting (CHANGELOG)': ['models.PatchTSTForecaster', 'parseTimeSeriesCsv', 'readTimeSeriesCsv', 'loadBirths', 'StandardScaler', 'ForecastDataset', 'calendarIndices', 'pinballLoss',
+    'meanAbsoluteError', 'symmetricMape', 'maseScale', 'meanAbsoluteScaledError', 'pinballLossValue', 'intervalCoverage', 'rollingOrigins', 'scoreRollingOrigin',
+    'naiveForecaster', 'seasonalNaiveForecaster', 'RidgeAutoregression'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */
@@ -48,6 +55,9 @@ const DOCUMENTED_TYPES = [
   'BatchingOptions', 'BatchIteratorState', 'PaddedBatch', 'EncodeOptions', 'DecodeOptions', 'VocabJSON',
   'RawTensor', 'SafetensorsFile', 'SafetensorsDType', 'CheckpointContents', 'LoadedCheckpoint', 'ModelConfigFile', 'OptimizerStateDict',
   'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  'PretrainedModel', 'PretrainedLoadReport', 'FromPretrainedOptions', 'SavePretrainedOptions', 'HfArchitecture', 'NameMap', 'NameRule', 'MappedName',
+  'AddedToken', 'BatchEncoding', 'Encoding', 'TokenizerCallOptions', 'TruncationStrategy',
+  'TimeSeriesFrame', 'TimeSeriesCsvOptions', 'GapPolicy', 'DuplicatePolicy', 'HorizonScores', 'OriginForecaster', 'RidgeOptions',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

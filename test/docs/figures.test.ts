@@ -68,3 +68,23 @@ test('the transfer and PEFT tables quote the test scores, shares and optimizer s
     }
   }
 });
+
+test('the forecast table is the raw file\'s one test evaluation, of the candidate chosen on validation, with its goal verdict', () => {
+  const r = JSON.parse(readFileSync(join(results, 'forecast-births-2026-12-04.json'), 'utf8')) as {
+    candidates: { name: string; validMetrics: { mase: number } }[];
+    chosen: string;
+    test: { report: string };
+    goal: { horizon: number; heedMase: number; bestBaselineMase: number; improvement: number; met: boolean }[];
+  };
+  const best = r.candidates.reduce((a, b) => (b.validMetrics.mase < a.validMetrics.mase ? b : a));
+  assert.equal(r.chosen, best.name, 'the chosen candidate has the best validation MASE');
+  const rows = r.test.report.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| method'));
+  assert.ok(rows.length >= 5, 'heed and four baselines');
+  for (const row of rows) assert.ok(benchmarks.includes(row), `BENCHMARKS.md should hold the test row ${row}`);
+  for (const g of r.goal) {
+    assert.ok(Math.abs(g.improvement - (1 - g.heedMase / g.bestBaselineMase)) < 1e-12);
+    assert.equal(g.met, g.improvement >= 0.2);
+    const quoted = `${(100 * g.improvement).toFixed(1)}% below`;
+    assert.ok(flat(benchmarks).includes(quoted), `BENCHMARKS.md should quote the horizon-${g.horizon} gain as ${quoted}`);
+  }
+});

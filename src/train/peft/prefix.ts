@@ -49,7 +49,7 @@ export class PrefixAttention extends MultiheadAttention {
     const D = base.numKvHeads * base.headDim;
     this.prefixKey = new Parameter(normal(empty([prefixLength, D]), 0, 0.02)); // (P, D)
     this.prefixValue = new Parameter(normal(empty([prefixLength, D]), 0, 0.02)); // (P, D)
-    for (const p of [...this.qProj.parameters(), ...this.kProj.parameters(), ...this.vProj.parameters(), ...this.outProj.parameters()]) p.requiresGrad = false;
+    for (const m of [this.qProj, this.kProj, this.vProj, this.inProj, this.outProj]) for (const p of m?.parameters() ?? []) p.requiresGrad = false;
   }
 
   /** A plain MultiheadAttention with the same (shared) projections: the prefix removed. */
@@ -78,7 +78,11 @@ export class PrefixAttention extends MultiheadAttention {
 
 /** The constructor options that rebuild an attention module shaped like `m`. */
 function sameOptions(m: MultiheadAttention): MultiheadAttentionOptions {
-  return { numKvHeads: m.numKvHeads, dropout: m.dropoutP, bias: m.qProj.bias !== null, alibi: m.alibi !== null, kdim: m.kProj.inFeatures, vdim: m.vProj.inFeatures };
+  const packed = m.inProj !== null;
+  return {
+    numKvHeads: m.numKvHeads, dropout: m.dropoutP, bias: m.outProj.bias !== null, alibi: m.alibi !== null, packedQkv: packed,
+    kdim: packed ? undefined : m.kProj!.inFeatures, vdim: packed ? undefined : m.vProj!.inFeatures,
+  };
 }
 
 /** Gives `to` the projections (the same objects), rotary table and mode of `from`; returns `to`. */
@@ -86,6 +90,7 @@ function takeLayers<M extends MultiheadAttention>(to: M, from: MultiheadAttentio
   to.qProj = from.qProj;
   to.kProj = from.kProj;
   to.vProj = from.vProj;
+  to.inProj = from.inProj;
   to.outProj = from.outProj;
   to.rotary = from.rotary;
   to.training = from.training;

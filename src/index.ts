@@ -37,6 +37,9 @@ export type { OnnxExport, OnnxGraphFile } from './compress/onnx/export.js';
 export * as optim from './train/optim/index.js';
 export * as continual from './train/continual/index.js';
 export { Trainer } from './train/trainer.js';
+// Parameter-efficient fine-tuning (LoRA, bottleneck adapters, prefix tuning) with peft-layout adapter files.
+export * as peft from './train/peft/index.js';
+export { getPeftModel } from './train/peft/index.js';
 export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';
 
 // Training: the Trainer's adversarial training on embeddings, and the evaluation metrics.

@@ -8,7 +8,7 @@ import { resolveConfig } from '../models/config.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { SGD } from '../train/optim/sgd.js';
 import { Adam, AdamW } from '../train/optim/adam.js';
-import { paramGroups, type HasNamedParameters, type Optimizer } from '../train/optim/optimizer.js';
+import { paramGroups, type HasNamedParameters, type NamedParams, type Optimizer } from '../train/optim/optimizer.js';
 import { LRScheduler, SCHEDULE_KINDS, type ScheduleKind } from '../train/optim/schedule.js';
 import type { TrainerOptions } from '../train/trainer.js';
 import type { Predictor } from './predictor.js';
@@ -123,8 +123,12 @@ export function resolveTaskConfig<C extends TrainConfig>(spec: TaskSpec<C>, user
   return c;
 }
 
-export function makeOptimizer(model: HasNamedParameters, c: TrainConfig): Optimizer<Record<string, number | boolean>> {
-  const groups = paramGroups(model, c.weightDecay);
+/**
+ * The optimizer the config names, over the model's trainable parameters (decay / no-decay groups),
+ * or over the given groups (fine-tuning's per-group learning rates).
+ */
+export function makeOptimizer(model: HasNamedParameters, c: TrainConfig, given?: { params: NamedParams; lr?: number; weightDecay: number }[]): Optimizer<Record<string, number | boolean>> {
+  const groups = given ?? paramGroups(model, c.weightDecay);
   switch (c.optimizer) {
     case 'sgd':
       return new SGD(groups, { lr: c.lr, momentum: c.momentum }) as unknown as Optimizer<Record<string, number | boolean>>;

@@ -14,6 +14,8 @@ import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition, typ
 import { G2P_TASK } from './g2p.js';
 import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
+import { MLM_TASK } from './mlm.js';
+import { CLM_TASK } from './clm.js';
 import { FASHION_TASK } from './fashion.js';
 import { CONTINUAL_TASK } from './continual.js';
 import { loadHfPredictor } from './hf-pipelines.js';
@@ -29,6 +31,8 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
   digits: DIGITS_TASK,
   spam: SPAM_TASK,
+  mlm: MLM_TASK,
+  clm: CLM_TASK,
   fashion: FASHION_TASK,
   continual: CONTINUAL_TASK,
   forecast: FORECAST_TASK,

@@ -57,6 +57,18 @@ test('the spam ensemble was chosen on validation and its one test score is the o
   assert.ok(flat(readme).includes(`n = ${r.test.examples}`), 'README gives the test split size');
 });
 
+test('the transfer and PEFT tables quote the test scores, shares and optimizer state of their raw files', () => {
+  const section = flat(benchmarks.slice(benchmarks.indexOf('### Transfer learning and PEFT on spam'), benchmarks.indexOf('### Earlier results')));
+  for (const f of readdirSync(results).filter((n) => /^transfer-.*\.json$/.test(n))) {
+    const runs = (JSON.parse(readFileSync(join(results, f), 'utf8')) as { runs: { name: string; test: { accuracy: number; macroF1: number }; trainable: number }[] }).runs;
+    for (const r of runs) {
+      assert.ok(section.includes(`${pct(r.test.accuracy)}%`), `${f} ${r.name}: test accuracy ${pct(r.test.accuracy)}% is not in BENCHMARKS.md's transfer section`);
+      assert.ok(section.includes(`(${pct(r.test.macroF1)})`), `${f} ${r.name}: macro F1 ${pct(r.test.macroF1)} is not quoted`);
+      if (r.name.startsWith('lora') || r.name.startsWith('adapter')) assert.ok(section.includes(r.trainable.toLocaleString('en-US')), `${f} ${r.name}: trainable count`);
+    }
+  }
+});
+
 test('the forecast table is the raw file\'s one test evaluation, of the candidate chosen on validation, with its goal verdict', () => {
   const r = JSON.parse(readFileSync(join(results, 'forecast-births-2026-12-04.json'), 'utf8')) as {
     candidates: { name: string; validMetrics: { mase: number } }[];

@@ -22,3 +22,9 @@ export { LstmAttentionSeq2Seq, LSTM_SEQ2SEQ_DEFAULTS, LSTM_SEQ2SEQ_CONFIG } from
 export type { LstmSeq2SeqConfig } from './lstm-seq2seq.js';
 export { MultimodalFusion, MULTIMODAL_DEFAULTS, MULTIMODAL_CONFIG } from './multimodal.js';
 export type { MultimodalConfig } from './multimodal.js';
+export { SASRec, SASREC_DEFAULTS, SASREC_CONFIG, padHistories } from './sasrec.js';
+export type { SASRecConfig, SASRecBatch } from './sasrec.js';
+export { ItemSideFusion } from './item-side-fusion.js';
+export type { ItemSideConfig } from './item-side-fusion.js';
+export { BPRMF, BPRMF_CONFIG } from './bpr-mf.js';
+export type { BPRMFConfig } from './bpr-mf.js';

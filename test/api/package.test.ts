@@ -38,6 +38,9 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'masks and sequence layers (CHANGELOG)': ['nn.resolveMask', 'nn.additiveMask', 'nn.allowedMask', 'nn.maskedSoftmax', 'nn.CRF', 'nn.GRU', 'nn.BatchNorm1d', 'nn.BatchNorm2d', 'nn.MaxPool2d', 'nn.AvgPool2d', 'nn.AdaptiveAvgPool2d', 'nn.AdaptiveMaxPool2d', 'nn.SqueezeExcitation', 'nn.CBAM', 'nn.QuantizedLinear'],
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
+  'recommendation (CHANGELOG)': ['hitRateAtK', 'ndcgAtK', 'rankAmong', 'fullRank', 'topK', 'sampleNegative', 'sampleNegatives', 'rankNextItems', 'summarizeRanks',
+    'historyAndTarget', 'loadMovieTweetings', 'prepareSequences', 'parseRatings', 'parseMovies', 'trainItemCounts', 'popularityScorer', 'bprScorer', 'trainBPR',
+    'binaryCrossEntropyWithLogits', 'models.SASRec', 'models.ItemSideFusion', 'models.BPRMF', 'models.padHistories'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */
@@ -47,6 +50,7 @@ const DOCUMENTED_TYPES = [
   'BatchingOptions', 'BatchIteratorState', 'PaddedBatch', 'EncodeOptions', 'DecodeOptions', 'VocabJSON',
   'RawTensor', 'SafetensorsFile', 'SafetensorsDType', 'CheckpointContents', 'LoadedCheckpoint', 'ModelConfigFile', 'OptimizerStateDict',
   'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  'NextItemScorer', 'NextItemEvalOptions', 'NextItemRanks', 'MovieTweetings', 'SequenceSplit', 'BPRTrainOptions', 'RecommendPrediction', 'Recommendation',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

@@ -28,3 +28,5 @@ export { ItemSideFusion } from './item-side-fusion.js';
 export type { ItemSideConfig } from './item-side-fusion.js';
 export { BPRMF, BPRMF_CONFIG } from './bpr-mf.js';
 export type { BPRMFConfig } from './bpr-mf.js';
+export { CnnClassifier, ConvStage, CNN_DEFAULTS, CNN_CONFIG, CNN_ATTENTION } from './cnn.js';
+export type { CnnClassifierConfig, CnnAttention } from './cnn.js';

@@ -14,12 +14,14 @@ import { G2P_TASK } from './g2p.js';
 import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
 import { RECOMMEND_TASK } from './recommend.js';
+import { FASHION_TASK } from './fashion.js';
 
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
   digits: DIGITS_TASK,
   spam: SPAM_TASK,
   recommend: RECOMMEND_TASK,
+  fashion: FASHION_TASK,
 });
 
 /**

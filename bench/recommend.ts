@@ -7,7 +7,7 @@
  *   node --import tsx bench/recommend.ts --data-dir /work/shared/data/recsys \
  *     --model sasrec=runs/sasrec --model sasrec+fusion=runs/sasrec-fusion [--out bench/results/recommend.json]
  *
- * BPR-MF is trained here (its grid is small: λ ∈ {1e-4, 1e-3}, dim 64, up to 15 epochs validated every 3, the best
+ * BPR-MF is trained here (its grid is small: λ ∈ {1e-4, 1e-3}, dim 64, up to 9 epochs validated every 3, the best
  * epoch and λ by validation NDCG@10; longer training only lowered validation NDCG in a first try). SASRec models are trained beforehand with `heed train recommend` (their
  * training time is read from their metrics.jsonl).
  */
@@ -51,7 +51,7 @@ let bestBpr: { l2: number; epoch: number; valid: Record<string, number>; seconds
 const grid: Record<string, unknown>[] = [];
 for (const l2 of [1e-4, 1e-3]) {
   const start = Date.now();
-  const r = trainBPR(data, { l2, epochs: 15, evalEvery: 3, onEval: (e, m) => console.log(`bpr l2=${l2} epoch ${e}: valid ndcg10 ${m.ndcg10.toFixed(4)} hr10 ${m.hr10.toFixed(4)}`) });
+  const r = trainBPR(data, { l2, epochs: 9, evalEvery: 3, onEval: (e, m) => console.log(`bpr l2=${l2} epoch ${e}: valid ndcg10 ${m.ndcg10.toFixed(4)} hr10 ${m.hr10.toFixed(4)}`) });
   const seconds = (Date.now() - start) / 1000;
   grid.push({ l2, bestEpoch: r.bestEpoch, valid: r.valid, seconds });
   if (!bestBpr || r.valid.ndcg10 > bestBpr.valid.ndcg10) bestBpr = { l2, epoch: r.bestEpoch, valid: r.valid, seconds, model: r.model };

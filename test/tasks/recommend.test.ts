@@ -71,6 +71,9 @@ test('predict returns the top k items with titles, never items from the history'
     assert.ok(r.recommendations.every((x, i) => i === 0 || x.score <= r.recommendations[i - 1].score));
     assert.deepEqual(r.skipped, []);
     assert.equal(r.fallback, undefined);
+    const [a] = p.predict(['0000101 0000103'], { nBest: 2, attention: true });
+    assert.equal(a.attention!.length, 1, 'one self-attention map per SASRec block (the item fusion is not per history)');
+    assert.deepEqual(a.attention![0].queryTokens, ['Film Red Number 0 (2000)', 'Film Green Number 2 (2002)']);
   }
 });
 

@@ -32,6 +32,7 @@ export * as models from './models/index.js';
 export { quantizeDynamic } from './compress/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
 export * as optim from './train/optim/index.js';
+export * as continual from './train/continual/index.js';
 export { Trainer } from './train/trainer.js';
 export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';
 

@@ -154,7 +154,13 @@ async function loadModel(dir: string): Promise<{ model: CnnClassifier | ViT; con
 
 /** Loads a fashion model directory, or several as a checkpoint ensemble (class probabilities averaged). */
 export async function loadFashionPredictor(dir: ModelDirs): Promise<ClassifierPredictor<Float32Array>> {
-  return loadClassifierPredictor('fashion', dir, FASHION_CLASSES, loadModel, ({ model }): ClassifierMember<Float32Array> => ({
+  return loadImageClassifierPredictor('fashion', dir, loadModel);
+}
+
+/** A Predictor over 28×28 Fashion-MNIST classifiers (the fashion and continual tasks share it). */
+export async function loadImageClassifierPredictor(task: string, dir: ModelDirs, load: (dir: string) => Promise<{ model: CnnClassifier | ViT; config: Record<string, unknown> }>,
+): Promise<ClassifierPredictor<Float32Array>> {
+  return loadClassifierPredictor(task, dir, FASHION_CLASSES, load, ({ model }): ClassifierMember<Float32Array> => ({
     model: model as unknown as ClassifierModel,
     encode: (inputs) => {
       const items = inputs.map(parseFashionImage);

@@ -15,6 +15,7 @@ import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
 import { RECOMMEND_TASK } from './recommend.js';
 import { FASHION_TASK } from './fashion.js';
+import { CONTINUAL_TASK } from './continual.js';
 
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
@@ -22,6 +23,7 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   spam: SPAM_TASK,
   recommend: RECOMMEND_TASK,
   fashion: FASHION_TASK,
+  continual: CONTINUAL_TASK,
 });
 
 /**

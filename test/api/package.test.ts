@@ -41,6 +41,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'recommendation (CHANGELOG)': ['hitRateAtK', 'ndcgAtK', 'rankAmong', 'fullRank', 'topK', 'sampleNegative', 'sampleNegatives', 'rankNextItems', 'summarizeRanks',
     'historyAndTarget', 'loadMovieTweetings', 'prepareSequences', 'parseRatings', 'parseMovies', 'trainItemCounts', 'popularityScorer', 'bprScorer', 'trainBPR',
     'binaryCrossEntropyWithLogits', 'models.SASRec', 'models.ItemSideFusion', 'models.BPRMF', 'models.padHistories'],
+  'convolution, images and continual learning (CHANGELOG, README)': ['conv1d', 'conv2d', 'im2col', 'models.CnnClassifier', 'continual.ReservoirBuffer', 'continual.OnlineEWC', 'continual.softTargetLoss', 'continual.continualMetrics'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */

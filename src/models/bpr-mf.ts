@@ -9,7 +9,7 @@
  *
  * Letters: B triples in a batch, U users, N items (item rows N + 1, row 0 = padding), D dim.
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, empty } from '../tensor/tensor.js';
 import { add, mul, sub } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
@@ -17,7 +17,6 @@ import { embedding } from '../ops/indexing.js';
 import { reshape, transpose } from '../ops/shape.js';
 import { binaryCrossEntropyWithLogits } from '../ops/loss.js';
 import { zeros } from '../tensor/creation.js';
-import { empty } from '../tensor/tensor.js';
 import { Parameter } from '../nn/parameter.js';
 import { normal } from '../nn/init.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';

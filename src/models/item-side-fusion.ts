@@ -22,13 +22,11 @@
  *
  * Letters: N items (row 0 = padding), Tt title words, G genres, D dModel.
  */
-import { Tensor } from '../tensor/tensor.js';
-import { add, mul } from '../ops/elementwise.js';
+import { Tensor, empty } from '../tensor/tensor.js';
+import { add, eq, mul } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
-import { eq } from '../ops/elementwise.js';
 import { reshape, stack, unsqueeze } from '../ops/shape.js';
 import { zeros } from '../tensor/creation.js';
-import { empty } from '../tensor/tensor.js';
 import { Module } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
 import { MultiheadAttention } from '../nn/attention/multihead.js';

@@ -23,14 +23,13 @@
  *
  * Letters: B sequences, T positions (≤ maxLen), D dModel, N items (tables have N + 1 rows, row 0 = padding).
  */
-import { Tensor } from '../tensor/tensor.js';
+import { Tensor, empty } from '../tensor/tensor.js';
 import { add, mul } from '../ops/elementwise.js';
 import { sum } from '../ops/reduce.js';
 import { matmul } from '../ops/matmul.js';
 import { indexSelect, embedding } from '../ops/indexing.js';
 import { reshape, transpose } from '../ops/shape.js';
 import { binaryCrossEntropyWithLogits, crossEntropy } from '../ops/loss.js';
-import { empty } from '../tensor/tensor.js';
 import { Parameter } from '../nn/parameter.js';
 import { Embedding } from '../nn/embedding.js';
 import { Dropout } from '../nn/dropout.js';

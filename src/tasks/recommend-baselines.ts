@@ -16,6 +16,7 @@ import { paramGroups } from '../train/optim/optimizer.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Generator, manualSeed } from '../tensor/rng.js';
 import { noGrad } from '../autograd/mode.js';
+import { backward } from '../autograd/engine.js';
 import { shuffleInPlace } from '../data/batching.js';
 
 /** PopRec: the same scores (train interaction counts) for every user. */
@@ -70,7 +71,7 @@ export function trainBPR(data: SequenceSplit, o: BPRTrainOptions = {}): { model:
       const neg = Int32Array.from(batch, ([u]) => sampleNegative(data.numItems, seen[u], rng));
       const t = (a: Int32Array) => new Tensor(a, [a.length]);
       optimizer.zeroGrad();
-      model.loss(t(users), t(pos), t(neg), l2).backward();
+      backward(model.loss(t(users), t(pos), t(neg), l2));
       optimizer.step();
     }
     if (epoch % evalEvery === 0 || epoch === epochs) {

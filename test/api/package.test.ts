@@ -64,7 +64,6 @@ const DOCUMENTED_TYPES = [
   'PretrainedModel', 'PretrainedLoadReport', 'FromPretrainedOptions', 'SavePretrainedOptions', 'HfArchitecture', 'NameMap', 'NameRule', 'MappedName',
   'AddedToken', 'BatchEncoding', 'Encoding', 'TokenizerCallOptions', 'TruncationStrategy',
   'TimeSeriesFrame', 'TimeSeriesCsvOptions', 'GapPolicy', 'DuplicatePolicy', 'HorizonScores', 'OriginForecaster', 'RidgeOptions',
-  'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
   'CustomTask', 'TaskContext', 'TaskData', 'TaskPredictor', 'DataLoaderOptions', 'TableRow', 'ConllSentence',
   'NextItemScorer', 'NextItemEvalOptions', 'NextItemRanks', 'MovieTweetings', 'SequenceSplit', 'BPRTrainOptions', 'RecommendPrediction', 'Recommendation',
 ];

@@ -9,6 +9,7 @@ import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
+import { compressCommand } from './commands/compress.js';
 import type { Command } from './commands/command.js';
 import { runServe } from './serve.js';
 import { runViz } from './viz.js';
@@ -19,6 +20,7 @@ export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   predict: predictCommand,
+  compress: compressCommand,
   serve: { summary: 'serve models over HTTP: auth, batching, limits, metrics, /ui page', usage: 'heed serve <model-dir|name=dir>... [--port 8080] [--host 127.0.0.1] [--api-key-file f] [--workers n] [--max-batch-size n] ...', run: runServe },
   viz: { summary: 'attention maps and training curves of one model in a local browser page', usage: 'heed viz <model-dir> [--port 8081] [--host 127.0.0.1]', run: runViz },
 };

@@ -15,6 +15,7 @@ import type { Predictor } from './predictor.js';
 import type { Module } from '../nn/module.js';
 import { CONFIG_FILE, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { withAllocationLimit } from '../tensor/alloc-limit.js';
+import { applyCompression } from '../compress/record.js';
 
 export interface TrainConfig {
   /** Seeds initialization, dropout, batching and augmentation. */
@@ -222,7 +223,8 @@ export function architectureOf(ck: LoadedCheckpoint): Record<string, unknown> {
 const BUILD_SLACK_ELEMENTS = 2 ** 22;
 
 /**
- * Builds the model that config.model describes and loads model.safetensors into it (strict),
+ * Builds the model that config.model describes, replays config.json's compression record on it
+ * (pruned heads, int8 layers: src/compress/record.ts) and loads model.safetensors into it (strict),
  * in eval mode. Failures are CheckpointErrors naming the file at fault.
  *
  * config.json is checked against the weights before the model can grow past them: the model is
@@ -248,6 +250,7 @@ export function buildCheckpointModel<M extends Module>(ck: LoadedCheckpoint, kin
     const reason = (err as Error).message;
     throw new CheckpointError(`${ck.dir}/${CONFIG_FILE}: config.model is not a valid ${kind} config: ${reason.length > 500 ? `${reason.slice(0, 500)}…` : reason}`);
   }
+  applyCompression(model, ck.compression, `${ck.dir}/${CONFIG_FILE}`);
   try {
     model.loadStateDict(ck.weights, { strict: true });
   } catch (err) {

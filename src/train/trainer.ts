@@ -99,6 +99,8 @@ export interface TrainerTask<B> {
   checkpoint(): Omit<CheckpointContents, 'weights' | 'optimizer' | 'trainerState' | 'runId'>;
   /** Embedding modules for adversarial training. */
   embeddingModules?: () => import('./adversarial.js').HookableModule[];
+  /** Called after every optimizer step with the new step count (gradual pruning re-applies its masks here). */
+  afterStep?: (step: number) => void;
 }
 
 export interface TrainResult {
@@ -314,6 +316,7 @@ export class Trainer<B> {
         this.task.optimizer.step();
         this.task.scheduler?.step();
         this.step++;
+        this.task.afterStep?.(this.step);
         if (o.scheduleByTime && o.timeLimit > 0 && this.task.scheduler) {
           const sch = this.task.scheduler;
           const warmup = sch.options.warmupSteps ?? 0;

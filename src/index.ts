@@ -32,7 +32,7 @@ export * as models from './models/index.js';
 export { quantizeDynamic } from './compress/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
 // Compression: magnitude and attention-head pruning, distillation loss, a checkpoint's compression record.
-export { magnitudePrune, GradualPruning, PruningMask, headImportance, headsToPrune, pruneHeads, prunedHeadsOf, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
+export { magnitudePrune, GradualPruning, PruningMask, headImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
 export type { MagnitudePruneOptions, GradualPruningOptions, HeadPruningPlan, DistillationLossOptions } from './compress/index.js';
 export * as optim from './train/optim/index.js';
 export { Trainer } from './train/trainer.js';

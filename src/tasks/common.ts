@@ -50,6 +50,12 @@ export interface TrainConfig {
   /** Adversarial training on embedding outputs: ε (0 = off) and steps (1 = FGSM, >1 = PGD). */
   adversarialEpsilon: number;
   adversarialSteps: number;
+  /** Knowledge distillation: a trained model directory of the same task to learn from ('' = none); see distill.ts. */
+  distillFrom: string;
+  /** Weight of the teacher's soft targets in the loss (1 − α goes to the labels). */
+  distillAlpha: number;
+  /** Softmax temperature of the soft targets. */
+  distillTemperature: number;
 }
 
 export const TRAIN_SCHEMA: ConfigSchema<TrainConfig> = {
@@ -57,6 +63,7 @@ export const TRAIN_SCHEMA: ConfigSchema<TrainConfig> = {
   weightDecay: 'number', schedule: SCHEDULE_KINDS, warmupSteps: 'number', minLrRatio: 'number', maxSteps: 'number',
   gradAccum: 'number', clipNorm: 'number', labelSmoothing: 'number', dropout: 'number', evalEvery: 'number', patience: 'number',
   logEvery: 'number', timeLimit: 'number', scheduleByTime: 'boolean', adversarialEpsilon: 'number', adversarialSteps: 'number',
+  distillFrom: 'string', distillAlpha: 'number', distillTemperature: 'number',
 };
 
 export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
@@ -82,6 +89,9 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
   scheduleByTime: false,
   adversarialEpsilon: 0,
   adversarialSteps: 1,
+  distillFrom: '',
+  distillAlpha: 0.5, // Hinton et al.: an even mix is a robust start
+  distillTemperature: 2, // softens without flattening; Hinton et al. use 2–20, small models prefer low T
 });
 
 /** A task's full config schema: its own keys plus the training keys. */

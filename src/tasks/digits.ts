@@ -18,6 +18,7 @@ import type { Generator } from '../tensor/rng.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
+import { distillSettings, type DistillSettings } from './distill.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
@@ -112,7 +113,15 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     checkpoint: () => ({ task: 'digits', config: { ...c, model: model.toConfig() } as Record<string, unknown> }),
     augment: c.augmentShift > 0 ? (b, rng) => ({ ...b, x: shiftImages(b.x, c.augmentShift, rng) }) : undefined,
     embeddingModules: () => [model.patchEmbed],
+    teacher: await digitsTeacher(c),
   }, run);
+}
+
+/** The teacher of a distilled digits student (same task; images need no vocabulary check). */
+async function digitsTeacher(c: DigitsConfig): Promise<{ model: ClassifierModel; settings: DistillSettings } | undefined> {
+  const settings = distillSettings(c);
+  if (settings === null) return undefined;
+  return { model: (await loadModel(settings.teacherDir)).model as unknown as ClassifierModel, settings };
 }
 
 /** Parses and checks one input image; returns 64 values scaled to [0, 1]. */

@@ -27,6 +27,7 @@ import { manualSeed, type Generator } from '../tensor/rng.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
+import { checkTeacherVocab, distillSettings, type DistillSettings } from './distill.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
@@ -184,7 +185,17 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
     embeddingModules: () => [model.backbone.tokEmbed],
     augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
+    teacher: await spamTeacher(c, vocab),
   }, run);
+}
+
+/** The teacher of a distilled spam student: same task and vocabulary, so it reads the student's batches. */
+async function spamTeacher(c: SpamConfig, vocab: Vocab): Promise<{ model: ClassifierModel; settings: DistillSettings } | undefined> {
+  const settings = distillSettings(c);
+  if (settings === null) return undefined;
+  const t = await loadModel(settings.teacherDir);
+  checkTeacherVocab(settings.teacherDir, 'word vocabulary', t.vocab.tokens, vocab.tokens);
+  return { model: t.model as unknown as ClassifierModel, settings };
 }
 
 async function loadModel(dir: string): Promise<{ model: EncoderClassifier; config: Record<string, unknown>; vocab: Vocab }> {

@@ -18,6 +18,7 @@
  * compression.prunedHeads, by original head index) before loading its weights.
  */
 import { Tensor } from '../tensor/tensor.js';
+import { backward } from '../autograd/engine.js';
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
 import { MultiheadAttention } from '../nn/attention/multihead.js';
@@ -55,7 +56,7 @@ export function headImportance<B>(model: Module, batches: Iterable<B>, loss: (ba
         gate.requiresGrad = true;
         m.headMask = gate;
       }
-      loss(batch).backward();
+      backward(loss(batch));
       layers.forEach(([name, m], l) => {
         const g = m.headMask!.grad;
         if (g === null) throw new ValueError(`headImportance: the loss does not depend on '${name}' (no gradient reached its heads). Fix: score with a loss computed from the model's output.`);

@@ -19,6 +19,7 @@ import { loadCheckpoint } from '../io/checkpoint.js';
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { distillSettings, type DistillSettings } from './distill.js';
+import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
@@ -115,6 +116,18 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     embeddingModules: () => [model.patchEmbed],
     teacher: await digitsTeacher(c),
   }, run);
+}
+
+/** A trained digits model with its training and validation data, for compression tools (prune-classifier.ts). */
+export async function digitsCompressionSetup(dir: string): Promise<ClassifierCompressionSetup> {
+  const { model, config } = await loadModel(dir);
+  const data = loadDigits();
+  const c = resolveTaskConfig(SPEC, Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'model')));
+  return {
+    spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel, names: NAMES,
+    train: dataOf(data.train), valid: dataOf(data.valid),
+    checkpoint: () => ({ task: 'digits', config: { ...c, model: model.toConfig() } as Record<string, unknown> }),
+  };
 }
 
 /** The teacher of a distilled digits student (same task; images need no vocabulary check). */

@@ -28,6 +28,7 @@ import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { checkTeacherVocab, distillSettings, type DistillSettings } from './distill.js';
+import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
@@ -187,6 +188,22 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
     teacher: await spamTeacher(c, vocab),
   }, run);
+}
+
+/**
+ * A trained spam model with its training and validation data as it reads them, and its spec and
+ * config: what compression tools need to score heads and fine-tune a pruned copy (prune-classifier.ts).
+ */
+export async function spamCompressionSetup(dir: string): Promise<ClassifierCompressionSetup> {
+  const { model, config, vocab } = await loadModel(dir);
+  const data = await loadSpamAssassin();
+  const maxLen = Number(model.config.maxLen), reading = readingOf(config);
+  const c = resolveTaskConfig(SPEC, Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'model')));
+  return {
+    spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel, names: NAMES,
+    train: dataOf(data.train, vocab, maxLen, reading), valid: dataOf(data.valid, vocab, maxLen, reading),
+    checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
+  };
 }
 
 /** The teacher of a distilled spam student: same task and vocabulary, so it reads the student's batches. */

@@ -6,26 +6,13 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync, existsSync, rmSync, t
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { main } from '../../src/cli/main.js';
+import { runCli } from './run-cli.js';
 import { serializeSafetensors, parseSafetensors } from '../../src/io/safetensors.js';
 import { G2P_TASK } from '../../src/tasks/g2p.js';
 import { loadPredictor } from '../../src/tasks/index.js';
 import { CheckpointError, ValueError } from '../../src/errors.js';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log, error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const run = runCli;
 
 const root = mkdtempSync(join(tmpdir(), 'heed-cli-'));
 const model = join(root, 'g2p');

@@ -5,27 +5,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, statSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { main } from '../../src/cli/main.js';
+import { runCli } from './run-cli.js';
 import * as h from '../../src/index.ts';
 import { models } from '../../src/index.ts';
 import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { loadPredictor } from '../../src/tasks/index.js';
 import { DIGITS_TASK } from '../../src/tasks/digits.js';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log, error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const run = runCli;
 
 const root = mkdtempSync(join(tmpdir(), 'heed-cli-compress-'));
 const model = join(root, 'digits');

@@ -2,10 +2,10 @@
  * The compression trade-off (issue 15): for each task (g2p, spam, digits) and each variant of its
  * trained model (fp32, int8 dynamic, fp16 storage, heads pruned 25% / 50% and fine-tuned, a
  * distilled student and the same student trained without the teacher), measure
- *   - the task metric on the test split (g2p: WER and PER on the first 1000 test words, greedy;
+ *   - the task metric on the test split (g2p: WER and PER on the first 300 test words, greedy;
  *     spam and digits: accuracy), through the task's own evaluate;
  *   - the checkpoint size (bytes of model.safetensors);
- *   - single-request latency p50 (one input per predict call, 40 calls after warm-up);
+ *   - single-request latency p50 (one input per predict call, 20 calls after warm-up);
  *   - batch throughput (inputs/s, predict on 64 inputs at once, best of 3);
  *   - peak RSS of a process that loads the model and runs the latency and throughput loops
  *     (a child process per variant, so no variant's memory counts against another; the inputs are
@@ -29,7 +29,7 @@ export type { BenchRow };
 
 const VARIANTS = ['fp32', 'int8', 'fp16', 'pruned25', 'pruned50', 'student-kd', 'student'];
 const TASKS = ['g2p', 'spam', 'digits'];
-const G2P_WORDS = 1000;
+const G2P_WORDS = 300;
 const here = fileURLToPath(import.meta.url);
 
 /** Up to 64 test inputs of a task, as its Predictor takes them. */
@@ -54,7 +54,7 @@ async function child(dir: string, inputsFile: string): Promise<void> {
   const p = await loadPredictor(dir);
   for (let i = 0; i < 3; i++) p.predict([inputs[i % inputs.length]]);
   const times: number[] = [];
-  for (let i = 0; i < 40; i++) {
+  for (let i = 0; i < 20; i++) {
     const t0 = performance.now();
     p.predict([inputs[i % inputs.length]]);
     times.push(performance.now() - t0);

@@ -36,6 +36,8 @@ export interface PruneClassifierOptions {
   lr?: number;
   /** Validation examples used to score the heads (default 256). */
   scoreExamples?: number;
+  /** Skip scoring the unpruned model (accuracyBefore is then NaN): for sweeps that score it once. */
+  skipBefore?: boolean;
 }
 
 export interface PruneClassifierResult {
@@ -54,7 +56,7 @@ export async function pruneClassifierHeads(s: ClassifierCompressionSetup, o: Pru
   if (!(o.fraction >= 0 && o.fraction < 1)) throw new ConfigError(`pruneClassifierHeads: fraction=${o.fraction}, expected a fraction of the heads in [0, 1).`);
   const model = s.model as unknown as Module;
   const accuracy = () => scoreClassifier([{ model: s.model, data: s.valid }], s.names).accuracy;
-  const accuracyBefore = accuracy();
+  const accuracyBefore = o.skipBefore ? NaN : accuracy();
   const n = Math.min(o.scoreExamples ?? 256, s.valid.labels.length);
   const batches: Int32Array[] = [];
   for (let i = 0; i < n; i += 32) batches.push(Int32Array.from({ length: Math.min(32, n - i) }, (_, j) => i + j));

@@ -15,6 +15,7 @@
       "native/optim.cpp",
       "native/int8.cpp",
       "native/layout.cpp",
+      "native/conv.cpp",
     ],
     "common_cflags": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC", "-Wall", "-Wno-unused-function"],
   },

@@ -101,6 +101,26 @@ struct BinarySameArgs {
   int64_t n;  // derived, = len(out)
 };
 
+// col2im: the parameters in spec order (src/backend/specs).
+struct Col2imArgs {
+  const float* dCols;  // input, length B·Ho·Wo·C·kh·kw
+  float* dx;  // output, length B·C·H·W
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t kh;  // shape
+  int64_t kw;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+  int64_t strideH;  // scalar
+  int64_t strideW;  // scalar
+  int64_t padH;  // scalar
+  int64_t padW;  // scalar
+  int64_t dilationH;  // scalar
+  int64_t dilationW;  // scalar
+};
+
 // crossEntropyBackward: the parameters in spec order (src/backend/specs).
 struct CrossEntropyBackwardArgs {
   const float* logits;  // input, length rows·classes
@@ -152,6 +172,26 @@ struct EmbeddingForwardArgs {
   float* out;  // output, length len(indices)·dim
   int64_t dim;  // shape
   int64_t count;  // derived, = len(indices)
+};
+
+// im2col: the parameters in spec order (src/backend/specs).
+struct Im2colArgs {
+  const float* x;  // input, length B·C·H·W
+  float* cols;  // output, length B·Ho·Wo·C·kh·kw
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t kh;  // shape
+  int64_t kw;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+  int64_t strideH;  // scalar
+  int64_t strideW;  // scalar
+  int64_t padH;  // scalar
+  int64_t padW;  // scalar
+  int64_t dilationH;  // scalar
+  int64_t dilationW;  // scalar
 };
 
 // int8Gemm: the parameters in spec order (src/backend/specs).
@@ -333,11 +373,13 @@ struct UnaryBackwardArgs {
   X(attentionForward, AttentionForwardArgs) \
   X(binaryBroadcast, BinaryBroadcastArgs) \
   X(binarySame, BinarySameArgs) \
+  X(col2im, Col2imArgs) \
   X(crossEntropyBackward, CrossEntropyBackwardArgs) \
   X(crossEntropyForward, CrossEntropyForwardArgs) \
   X(dropout, DropoutArgs) \
   X(embeddingBackward, EmbeddingBackwardArgs) \
   X(embeddingForward, EmbeddingForwardArgs) \
+  X(im2col, Im2colArgs) \
   X(int8Gemm, Int8GemmArgs) \
   X(int8GemmPacked, Int8GemmPackedArgs) \
   X(int8PackWeights, Int8PackWeightsArgs) \
@@ -531,6 +573,52 @@ inline const Arg args[] = {
 inline const Kernel kernel = {"binarySame", code, args, 5, 4, nullptr, 0};
 }  // namespace binarySame_spec
 
+namespace col2im_spec {
+inline const Instr code[] = {
+    {Op::Var, 2, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 2, 0},
+    {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0},
+    {Op::And, 0, 0}, {Op::Var, 4, 0}, {Op::Const, 2, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0},
+    {Op::Var, 14, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Const, 1, 0},
+    {Op::Add, 0, 0}, {Op::Ge, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 2, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
+    {Op::Add, 0, 0}, {Op::Var, 15, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 4, 0},
+    {Op::Const, 2, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 14, 0}, {Op::Var, 6, 0},
+    {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 10, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 5, 0}, {Op::Const, 2, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 15, 0},
+    {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 11, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"dCols", Role::Input, DType::F32, Kind::Int, false, offsetof(Col2imArgs, dCols), -1, -INFINITY, INFINITY, false, false, {0, 11, "B·Ho·Wo·C·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(Col2imArgs, dx), -1, -INFINITY, INFINITY, false, false, {11, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{18, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
+    {{25, 27, "H + 2·padH >= dilationH·(kh − 1) + 1 && W + 2·padW >= dilationW·(kw − 1) + 1"}, "the padded input is smaller than the dilated kernel"},
+    {{52, 19, "Ho == (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"}, "Ho must equal (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"},
+    {{71, 19, "Wo == (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"}, "Wo must equal (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"},
+};
+inline const Kernel kernel = {"col2im", code, args, 16, 16, checks, 4};
+}  // namespace col2im_spec
+
 namespace crossEntropyBackward_spec {
 inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 0, 0}, {Op::Var, 6, 0},
@@ -642,6 +730,52 @@ inline const Check checks[] = {
 };
 inline const Kernel kernel = {"embeddingForward", code, args, 5, 4, checks, 2};
 }  // namespace embeddingForward_spec
+
+namespace im2col_spec {
+inline const Instr code[] = {
+    {Op::Var, 2, 0}, {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 2, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0},
+    {Op::And, 0, 0}, {Op::Var, 4, 0}, {Op::Const, 2, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0},
+    {Op::Var, 14, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Const, 1, 0},
+    {Op::Add, 0, 0}, {Op::Ge, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 2, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
+    {Op::Add, 0, 0}, {Op::Var, 15, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 4, 0},
+    {Op::Const, 2, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 14, 0}, {Op::Var, 6, 0},
+    {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 10, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 5, 0}, {Op::Const, 2, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 15, 0},
+    {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 11, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Im2colArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"cols", Role::Output, DType::F32, Kind::Int, false, offsetof(Im2colArgs, cols), -1, -INFINITY, INFINITY, false, false, {7, 11, "B·Ho·Wo·C·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{18, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
+    {{25, 27, "H + 2·padH >= dilationH·(kh − 1) + 1 && W + 2·padW >= dilationW·(kw − 1) + 1"}, "the padded input is smaller than the dilated kernel"},
+    {{52, 19, "Ho == (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"}, "Ho must equal (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"},
+    {{71, 19, "Wo == (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"}, "Wo must equal (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"},
+};
+inline const Kernel kernel = {"im2col", code, args, 16, 16, checks, 4};
+}  // namespace im2col_spec
 
 namespace int8Gemm_spec {
 inline const Instr code[] = {

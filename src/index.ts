@@ -35,6 +35,7 @@ export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/i
 export { magnitudePrune, GradualPruning, PruningMask, headImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
 export type { MagnitudePruneOptions, GradualPruningOptions, HeadPruningPlan, DistillationLossOptions } from './compress/index.js';
 export * as optim from './train/optim/index.js';
+export * as continual from './train/continual/index.js';
 export { Trainer } from './train/trainer.js';
 export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';
 

@@ -22,3 +22,5 @@ export { LstmAttentionSeq2Seq, LSTM_SEQ2SEQ_DEFAULTS, LSTM_SEQ2SEQ_CONFIG } from
 export type { LstmSeq2SeqConfig } from './lstm-seq2seq.js';
 export { MultimodalFusion, MULTIMODAL_DEFAULTS, MULTIMODAL_CONFIG } from './multimodal.js';
 export type { MultimodalConfig } from './multimodal.js';
+export { CnnClassifier, ConvStage, CNN_DEFAULTS, CNN_CONFIG, CNN_ATTENTION } from './cnn.js';
+export type { CnnClassifierConfig, CnnAttention } from './cnn.js';

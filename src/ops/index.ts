@@ -22,6 +22,8 @@ export { dropout } from './dropout.js';
 export { batchNorm, batchNormReference } from './batch-norm.js';
 export type { BatchNormOptions } from './batch-norm.js';
 export { maxPool2d, avgPool2d, adaptiveMaxPool2d, adaptiveAvgPool2d } from './pool.js';
+export { im2col, conv1d, conv2d } from './conv.js';
+export type { Im2colOptions, Conv1dOptions, Conv2dOptions } from './conv.js';
 export type { Pool2dOptions, AvgPool2dOptions, Size2 } from './pool.js';
 export type { DropoutOptions } from './dropout.js';
 export { crossEntropy, nllLoss, mseLoss } from './loss.js';
@@ -37,7 +39,7 @@ export const DIFFERENTIABLE_OPS = [
   'reshape', 'view', 'flatten', 'permute', 'transpose', 'unsqueeze', 'squeeze', 'expand', 'cat', 'stack', 'narrow', 'slice', 'split', 'chunk',
   'indexSelect', 'gather', 'maskedFill', 'where', 'embedding',
   'matmul', 'linear', 'softmax', 'logSoftmax', 'layerNorm', 'rmsNorm', 'dropout',
-  'batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveMaxPool2d', 'adaptiveAvgPool2d',
+  'batchNorm', 'im2col', 'conv1d', 'conv2d', 'maxPool2d', 'avgPool2d', 'adaptiveMaxPool2d', 'adaptiveAvgPool2d',
   'crossEntropy', 'nllLoss', 'mseLoss', 'scaledDotProductAttention',
   'layerNormReference', 'rmsNormReference', 'scaledDotProductAttentionReference', 'batchNormReference',
 ] as const;

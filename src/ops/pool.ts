@@ -52,7 +52,8 @@ interface Windows {
   padded: Int32Array;
 }
 
-const pair = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
+/** [v, v] for a number, else the two entries. */
+export const pair = (v: Size2): [number, number] => (typeof v === 'number' ? [v, v] : [v[0], v[1]]);
 
 function checkInput(op: string, x: Tensor): [number, number, number, number] {
   requireFloat(x, op, 'input');

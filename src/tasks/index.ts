@@ -13,11 +13,15 @@ import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition } fr
 import { G2P_TASK } from './g2p.js';
 import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
+import { FASHION_TASK } from './fashion.js';
+import { CONTINUAL_TASK } from './continual.js';
 
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   g2p: G2P_TASK,
   digits: DIGITS_TASK,
   spam: SPAM_TASK,
+  fashion: FASHION_TASK,
+  continual: CONTINUAL_TASK,
 });
 
 /**

@@ -39,6 +39,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
   'pruning, distillation, compressed checkpoints (CHANGELOG, README)': ['magnitudePrune', 'GradualPruning', 'PruningMask', 'headImportance', 'headsToPrune', 'pruneHeads', 'prunedHeadsOf', 'attentionLayers', 'distillationLoss', 'softTargetKL', 'compressionOf', 'applyCompression'],
+  'convolution, images and continual learning (CHANGELOG, README)': ['conv1d', 'conv2d', 'im2col', 'models.CnnClassifier', 'continual.ReservoirBuffer', 'continual.OnlineEWC', 'continual.softTargetLoss', 'continual.continualMetrics'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */

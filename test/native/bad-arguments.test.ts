@@ -50,6 +50,8 @@ const valid: Record<string, () => unknown[]> = {
   permute: () => [f(24), f(24), [2, 3, 4], [2, 0, 1]],
   reduceAxis: () => [1, f(24), f(8), 2, 3, 4],
   dropout: () => [f(10), f(10), 0.3, 7],
+  im2col: () => [f(2 * 3 * 4 * 5), f(2 * 2 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
+  col2im: () => [f(2 * 2 * 5 * 3 * 3 * 3), f(2 * 3 * 4 * 5), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
 };
 
 const badValues: unknown[] = [
@@ -128,6 +130,7 @@ test('out-of-range indices and targets throw RangeError instead of reading wild 
   assert.throws(call('attentionForward', [f(24), f(13), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1]),
     /attentionForward: argument 'k' has length 13, expected B·Hkv·Lk·D = 12\./);
   assert.throws(call('permute', [f(24), f(24), [2, 3, 4], [2, 0, 0]]), /perm must be a permutation/);
+  assert.throws(call('im2col', [f(120), f(2 * 3 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 3, 5, 2, 1, 1, 1, 1, 1]), /im2col: Ho must equal/);
   assert.throws(call('binaryBroadcast', [2, f(5), [3, 1], f(3), [0, 1], f(6), [2, 3]]), /argument 'a' has length 5, expected at least/);
 });
 

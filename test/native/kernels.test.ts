@@ -198,3 +198,26 @@ test('int8: per-channel quantization is bit-identical; int8Gemm integer sums mat
     }
   }
 });
+
+test('im2col and col2im: strides, padding, dilation and kernels larger than the input all match', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(12);
+  const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+  for (const [B, C, H, W, kh, kw, s, p, d] of [
+    [1, 1, 1, 1, 1, 1, 1, 0, 1], [2, 3, 5, 7, 3, 3, 1, 1, 1], [1, 17, 8, 9, 2, 3, 2, 0, 1], [2, 4, 28, 28, 5, 5, 1, 2, 1],
+    [1, 2, 9, 11, 3, 2, 3, 2, 2], [3, 1, 4, 4, 5, 5, 1, 2, 1], [1, 65, 3, 17, 1, 7, 1, 3, 1], [2, 3, 6, 6, 3, 3, 2, 1, 2],
+  ]) {
+    const Ho = out(H, kh, s, p, d), Wo = out(W, kw, s, p, d);
+    const g = { B, C, H, W, kh, kw, Ho, Wo, strideH: s, strideW: s, padH: p, padW: p, dilationH: d, dilationW: d };
+    const x = randn(B * C * H * W, r), n = B * Ho * Wo * C * kh * kw;
+    const cr = new Float32Array(n), cn = new Float32Array(n).fill(NaN);
+    ref.im2col({ x, cols: cr, ...g });
+    nk.im2col!({ x, cols: cn, ...g });
+    assert.deepEqual(cn, cr, `im2col ${JSON.stringify(g)}`);
+    const dCols = randn(n, r), dr = randn(B * C * H * W, r), dn = Float32Array.from(dr);
+    ref.col2im({ dCols, dx: dr, ...g });
+    nk.col2im!({ dCols, dx: dn, ...g });
+    assertClose(dn, dr, `col2im ${JSON.stringify(g)}`, 1e-5, 1e-5);
+  }
+});

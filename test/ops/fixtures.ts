@@ -104,6 +104,9 @@ export const RUNNERS: Record<string, Runner> = {
   batchNormReference: (x, kw) => batchNormRunner(h.batchNormReference, x, kw),
   maxPool2d: (x, kw) => h.maxPool2d(x.x, kw as h.Pool2dOptions), avgPool2d: (x, kw) => h.avgPool2d(x.x, kw as h.AvgPool2dOptions),
   adaptiveMaxPool2d: (x, kw) => h.adaptiveMaxPool2d(x.x, kw.outputSize), adaptiveAvgPool2d: (x, kw) => h.adaptiveAvgPool2d(x.x, kw.outputSize),
+  im2col: (x, kw) => h.im2col(x.x, kw as unknown as h.Im2colOptions),
+  conv2d: (x, kw) => h.conv2d(x.x, x.weight, x.bias ?? null, kw as h.Conv2dOptions),
+  conv1d: (x, kw) => h.conv1d(x.x, x.weight, x.bias ?? null, kw as h.Conv1dOptions),
   scaledDotProductAttention: (x, kw) => h.scaledDotProductAttention(x.q, x.k, x.v, attnOpts(x, kw)),
   scaledDotProductAttentionReference: (x, kw) => h.scaledDotProductAttentionReference(x.q, x.k, x.v, attnOpts(x, kw)),
 };

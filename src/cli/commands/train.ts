@@ -84,7 +84,8 @@ export async function runTrain(args: string[]): Promise<number> {
   const r = await task.train(config as unknown as Record<string, unknown>, { out, runId, resume: parsed.flags.resume === true, progress });
   const metrics = r.metrics ? Object.entries(r.metrics).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ') : 'none';
   console.log(`heed train: ${r.steps} steps in ${r.seconds.toFixed(0)} s (${Math.round(r.tokensPerSecond)} tokens/s), stopped by ${r.stoppedBy}; last validation: ${metrics}.`);
-  console.log(`Model saved to ${out} (resumable state in ${join(out, 'last')}). Try: heed eval ${out}   heed predict ${out} <input>`);
+  const resumable = existsSync(join(out, 'last')) ? ` (resumable state in ${join(out, 'last')})` : '';
+  console.log(`Model saved to ${out}${resumable}. Try: heed eval ${out}   heed predict ${out} <input>`);
   return r.stoppedBy === 'interrupt' ? 130 : 0;
 }
 

@@ -1,0 +1,39 @@
+/**
+ * Specs of the convolution window gather (im2col) and its scatter-add gradient (col2im)
+ * (reference: ../js/conv.ts, native: native/conv.cpp). Conv1d/Conv2d are im2col + one GEMM.
+ *
+ * Layout: x (B, C, H, W); cols (B, Ho, Wo, C, kh, kw), i.e. one row of C·kh·kw per output
+ * position, the layout a GEMM against the weight viewed as (O, C·kh·kw) reads. Taps that
+ * fall in the zero padding are 0 in cols and receive no gradient.
+ */
+import { kernel, input, output, shape, scalar } from '../spec.js';
+
+const geometry = {
+  B: shape(), C: shape(), H: shape(), W: shape(),
+  kh: shape(), kw: shape(), Ho: shape(), Wo: shape(),
+  strideH: scalar('int', { min: 1, max: 2 ** 20 }), strideW: scalar('int', { min: 1, max: 2 ** 20 }),
+  padH: scalar('int', { min: 0, max: 2 ** 20 }), padW: scalar('int', { min: 0, max: 2 ** 20 }),
+  dilationH: scalar('int', { min: 1, max: 2 ** 20 }), dilationW: scalar('int', { min: 1, max: 2 ** 20 }),
+} as const;
+
+/** Ho and Wo must be the output sizes the geometry gives, so no tap reads past the padded input. */
+const checks = [
+  { ok: 'kh >= 1 && kw >= 1', message: 'kernel sizes kh and kw must be ≥ 1' },
+  { ok: 'H + 2 * padH >= dilationH * (kh - 1) + 1 && W + 2 * padW >= dilationW * (kw - 1) + 1', message: 'the padded input is smaller than the dilated kernel' },
+  { ok: 'Ho == (H + 2 * padH - dilationH * (kh - 1) - 1) / strideH + 1', message: 'Ho must equal (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1' },
+  { ok: 'Wo == (W + 2 * padW - dilationW * (kw - 1) - 1) / strideW + 1', message: 'Wo must equal (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1' },
+];
+
+/** cols[b, oh, ow, c, i, j] = x[b, c, oh·sH + i·dH − pH, ow·sW + j·dW − pW], 0 in the padding. */
+export const im2col = kernel('im2col', {
+  x: input('f32', { len: 'B * C * H * W' }),
+  cols: output('f32', { len: 'B * Ho * Wo * C * kh * kw' }),
+  ...geometry,
+}, { checks });
+
+/** dx[b, c, y, x] += Σ dCols over every (oh, ow, i, j) whose tap reads (y, x). dx is accumulated into. */
+export const col2im = kernel('col2im', {
+  dCols: input('f32', { len: 'B * Ho * Wo * C * kh * kw' }),
+  dx: output('f32', { len: 'B * C * H * W' }),
+  ...geometry,
+}, { checks });

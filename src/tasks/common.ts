@@ -103,6 +103,8 @@ export interface TaskSpec<C> {
   /** Validation metric and direction (picks the best checkpoint). */
   metric: string;
   metricMode: 'min' | 'max';
+  /** The task's train() honours distillFrom (distill.ts); other tasks refuse the key rather than ignore it. */
+  distills?: boolean;
 }
 
 /** Merges user values over the task defaults, rejecting unknown keys and wrong types, then checks ranges. */
@@ -128,6 +130,9 @@ export function resolveTaskConfig<C extends TrainConfig>(spec: TaskSpec<C>, user
   range('clipNorm', 0, Infinity);
   range('adversarialEpsilon', 0, Infinity);
   range('timeLimit', 0, Infinity);
+  if (c.distillFrom !== '' && spec.distills !== true) {
+    throw new ConfigError(`${spec.name} config: 'distillFrom' is set, but the ${spec.name} task does not train by distillation yet. Fix: leave --distill-from out (tasks that distill: g2p, spam, digits).`);
+  }
   return c;
 }
 

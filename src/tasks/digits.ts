@@ -63,7 +63,7 @@ export const DIGITS_DEFAULTS: Readonly<DigitsConfig> = Object.freeze({
 
 const SPEC: TaskSpec<DigitsConfig> = {
   name: 'digits', summary: 'UCI 8×8 digits with a Vision Transformer; metric accuracy', schema: DIGITS_SCHEMA, defaults: DIGITS_DEFAULTS,
-  metric: 'accuracy', metricMode: 'max',
+  metric: 'accuracy', metricMode: 'max', distills: true,
 };
 
 const NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];

@@ -79,6 +79,7 @@ const SPEC: TaskSpec<G2PConfig> = {
   defaults: G2P_DEFAULTS,
   metric: 'wer',
   metricMode: 'min',
+  distills: true,
 };
 
 const SRC_VOCAB_FILE = 'graphemes.vocab.json';

@@ -88,7 +88,7 @@ export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
 
 const SPEC: TaskSpec<SpamConfig> = {
   name: 'spam', summary: 'SpamAssassin ham/spam with an EncoderClassifier; metrics accuracy, F1', schema: SPAM_SCHEMA, defaults: SPAM_DEFAULTS,
-  metric: 'accuracy', metricMode: 'max',
+  metric: 'accuracy', metricMode: 'max', distills: true,
 };
 
 const NAMES = ['ham', 'spam'];

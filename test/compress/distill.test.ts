@@ -64,6 +64,13 @@ test('bad temperature, alpha or shapes are clear errors', () => {
   assert.throws(() => distillSettings(resolveTaskConfig(spec, { distillTemperature: -1 })), (e: Error) => e instanceof h.ConfigError && /distillTemperature/.test(e.message));
 });
 
+test('a task whose training does not distill refuses distillFrom instead of ignoring it', async () => {
+  const { TASKS } = await import('../../src/tasks/index.ts');
+  const other = Object.values(TASKS).find((t) => t.spec.distills !== true);
+  if (other === undefined) return; // every registered task distills
+  assert.throws(() => resolveTaskConfig(other.spec, { distillFrom: 'runs/t' }), (e: Error) => e instanceof h.ConfigError && /does not train by distillation/.test(e.message));
+});
+
 test('distilling from a teacher with another vocabulary is a CheckpointError naming the first difference', () => {
   checkTeacherVocab('t', 'phoneme vocabulary', ['a', 'b'], ['a', 'b']);
   assert.throws(() => checkTeacherVocab('runs/t', 'phoneme vocabulary', ['a', 'b', 'c'], ['a', 'x', 'c']),

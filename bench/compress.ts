@@ -13,7 +13,8 @@
  * Timing runs on one thread (HEED_NUM_THREADS=1), as one serving worker would.
  *
  * The variants are model directories <dir>/<task>-<variant>, made by tools/compress-variants.ts;
- * <dir> is $HEED_COMPRESS_DIR or runs/compress. Missing variants are skipped.
+ * <dir> is $HEED_COMPRESS_DIR or runs/compress; $HEED_COMPRESS_TASKS picks tasks (default spam,digits,g2p).
+ * Missing variants are skipped; with --out the raw file is rewritten after every variant.
  *
  *   npm run bench -- --only compress                   (through the harness: results/latest-compress.json)
  *   node --import tsx bench/compress.ts [--out bench/results/compress.json]
@@ -28,7 +29,7 @@ import type { BenchRow } from './peers/common.ts';
 export type { BenchRow };
 
 const VARIANTS = ['fp32', 'int8', 'fp16', 'pruned25', 'pruned50', 'student-kd', 'student'];
-const TASKS = ['g2p', 'spam', 'digits'];
+const TASKS = (process.env.HEED_COMPRESS_TASKS ?? 'spam,digits,g2p').split(',');
 const G2P_WORDS = 300;
 const here = fileURLToPath(import.meta.url);
 
@@ -75,6 +76,10 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   const records: Record<string, unknown>[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'heed-bench-compress-'));
+  const outArg = process.argv.indexOf('--out');
+  const out = outArg > 0 ? process.argv[outArg + 1] : null;
+  // Written after every variant, so a run cut short keeps what it measured.
+  const save = () => out && writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), threads: 1, g2pTestWords: G2P_WORDS, records }, null, 1) + '\n');
   for (const task of TASKS) {
     const present = VARIANTS.filter((v) => existsSync(join(root, `${task}-${v}`, 'config.json')));
     if (present.length === 0) continue;
@@ -98,11 +103,9 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
         note: `${metric}; ${rec.checkpointBytes.toLocaleString('en-US')} B; ${speed.throughput.toFixed(0)} inputs/s at batch 64; peak RSS ${(speed.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
       });
       console.error(`bench compress: ${task} ${v}: ${rows.at(-1)!.note}; p50 ${speed.p50Ms.toFixed(2)} ms`);
+      save();
     }
   }
-  const outArg = process.argv.indexOf('--out');
-  const out = outArg > 0 ? process.argv[outArg + 1] : null;
-  if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), threads: 1, g2pTestWords: G2P_WORDS, records }, null, 1) + '\n');
   return rows;
 }
 

@@ -120,12 +120,13 @@ test('a truncated or missing weights file is a CheckpointError naming the file',
 });
 
 test('wrong dtype and a config that does not match the weights are rejected', async () => {
-  const d = copy('f16');
+  // F16/BF16 (weight-only storage) and I8 (quantized layers) load; an integer dtype for a float weight does not.
+  const d = copy('i32');
   const st = parseSafetensors(readFileSync(join(d, 'model.safetensors')));
-  const f16: Record<string, { dtype: 'F16'; shape: number[]; data: Uint16Array }> = {};
-  for (const [k, t] of Object.entries(st.tensors)) f16[k] = { dtype: 'F16', shape: t.shape, data: new Uint16Array(t.data.length) };
-  writeFileSync(join(d, 'model.safetensors'), serializeSafetensors(f16));
-  assert.match((await run('predict', d, 'hi')).err, /has dtype F16, expected F32/);
+  const i32: Record<string, { dtype: 'I32'; shape: number[]; data: Int32Array }> = {};
+  for (const [k, t] of Object.entries(st.tensors)) i32[k] = { dtype: 'I32', shape: t.shape, data: new Int32Array(t.data.length) };
+  writeFileSync(join(d, 'model.safetensors'), serializeSafetensors(i32));
+  assert.match((await run('predict', d, 'hi')).err, /has dtype I32, expected F32, F16 or BF16 \(float weights\) or I8/);
   const c = copy('mismatch');
   const cfg = JSON.parse(readFileSync(join(c, 'config.json'), 'utf8'));
   cfg.config.model.dimFeedforward = 64;

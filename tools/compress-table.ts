@@ -1,12 +1,11 @@
 /**
- * Prints BENCHMARKS.md's compression trade-off table from a raw bench/compress.ts results file:
- *   node --import tsx tools/compress-table.ts bench/results/compress-<date>.json
+ * Prints BENCHMARKS.md's compression trade-off table from raw bench/compress.ts results files:
+ *   node --import tsx tools/compress-table.ts bench/results/compress-<task>-<date>.json ...
  */
 import { readFileSync } from 'node:fs';
 
 interface Rec { task: string; variant: string; metrics: Record<string, number>; checkpointBytes: number; p50Ms: number; throughput: number; peakRssBytes: number; model: Record<string, unknown> }
-const file = process.argv[2];
-const { records } = JSON.parse(readFileSync(file, 'utf8')) as { records: Rec[] };
+const records = process.argv.slice(2).flatMap((file) => (JSON.parse(readFileSync(file, 'utf8')) as { records: Rec[] }).records);
 const lines = ['| task | variant | metric (test) | checkpoint bytes | p50 latency, 1 request (ms) | throughput, batch 64 (inputs/s) | peak RSS (MiB) |', '|---|---|---|---:|---:|---:|---:|'];
 for (const r of records) {
   const fp32 = records.find((x) => x.task === r.task && x.variant === 'fp32');

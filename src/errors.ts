@@ -33,7 +33,7 @@ export class IndexError extends HeedError {
 
 /** A scalar argument or option is invalid (negative probability, unknown option, ...). */
 export class ValueError extends HeedError {
-  override readonly code = 'HEED_VALUE';
+  override readonly code: string = 'HEED_VALUE';
 }
 
 /** Autograd was asked for something it cannot do (backward of a non-scalar without a gradient, ...). */
@@ -64,6 +64,28 @@ export class NotImplementedError extends HeedError {
 /** Training produced a non-finite loss or gradient. */
 export class NumericalError extends HeedError {
   override readonly code = 'HEED_NUMERICAL';
+}
+
+/**
+ * A model holds a module (or a module option) that has no ONNX mapping. `moduleType` names the
+ * class or feature, `modulePath` where it sits in the model's module tree ('' for the model itself).
+ */
+export class OnnxExportError extends HeedError {
+  override readonly code = 'HEED_ONNX_EXPORT';
+  constructor(message: string, readonly moduleType: string, readonly modulePath: string) {
+    super(message);
+  }
+}
+
+/**
+ * A data file is malformed: missing column, bad CoNLL line, non-UTF-8 bytes, empty file. The message is
+ * one line that starts `file:line:column:` (1-based, as editors and compilers print them).
+ */
+export class DataError extends ValueError {
+  override readonly code: string = 'HEED_DATA';
+  constructor(readonly file: string, readonly line: number, readonly column: number, message: string) {
+    super(`${file}:${line}:${column}: ${message}`);
+  }
 }
 
 /** Most dimensions fmtShape prints; a longer shape shows its head and tail. */

@@ -34,15 +34,21 @@ export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/i
 // Compression: magnitude and attention-head pruning, distillation loss, a checkpoint's compression record.
 export { magnitudePrune, GradualPruning, PruningMask, headImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
 export type { MagnitudePruneOptions, GradualPruningOptions, HeadPruningPlan, DistillationLossOptions } from './compress/index.js';
+// ONNX export (opset 17): whole graphs, or encoder + decoder step / GPT with past key/values.
+export { exportOnnx, writeOnnx } from './compress/onnx/export.js';
+export type { OnnxExport, OnnxGraphFile } from './compress/onnx/export.js';
 export * as optim from './train/optim/index.js';
 export * as continual from './train/continual/index.js';
 export { Trainer } from './train/trainer.js';
+// Parameter-efficient fine-tuning (LoRA, bottleneck adapters, prefix tuning) with peft-layout adapter files.
+export * as peft from './train/peft/index.js';
+export { getPeftModel } from './train/peft/index.js';
 export type { TrainerOptions, TrainerTask, TrainResult } from './train/trainer.js';
 
 // Training: the Trainer's adversarial training on embeddings, and the evaluation metrics.
 export { AdversarialEmbedding } from './train/adversarial.js';
 export type { AdversarialOptions, HookableModule } from './train/adversarial.js';
-export { editDistance, wordErrorRate, phonemeErrorRate, classificationReport, formatClassificationReport } from './train/metrics.js';
+export { editDistance, wordErrorRate, phonemeErrorRate, classificationReport, formatClassificationReport, confusionMatrix } from './train/metrics.js';
 export type { ClassScores, ClassificationReport, ClassificationReportOptions } from './train/metrics.js';
 export { getEntities, getEntitiesStrict, detectScheme, TAG_SCHEMES } from './train/metrics/entity-spans.js';
 export type { EntitySpan, EntityOptions, TagScheme } from './train/metrics/entity-spans.js';
@@ -61,6 +67,15 @@ export { Vocab, PAD_ID, BOS_ID, EOS_ID, UNK_ID, SPECIAL_TOKENS } from './data/vo
 export type { EncodeOptions, DecodeOptions, VocabJSON } from './data/vocab.js';
 export { BatchIterator, padSequences } from './data/batching.js';
 export type { BatchingOptions, BatchIteratorState, PaddedBatch } from './data/batching.js';
+// Data files: a DataLoader over examples; streamed CSV/TSV/JSONL tables, CoNLL and text lines (errors name file:line:column).
+export { DataLoader } from './data/data-loader.js';
+export type { DataLoaderOptions } from './data/data-loader.js';
+export { readTable, tableFormatOf, TABLE_FORMATS } from './data/table.js';
+export type { TableFormat, TableOptions, TableRow } from './data/table.js';
+export { readConll } from './data/conll.js';
+export type { ConllFile, ConllOptions, ConllSentence, ConllScheme } from './data/conll.js';
+export { readLines, readTextChunks } from './data/text-stream.js';
+export type { NumberedLine, ReadTextOptions } from './data/text-stream.js';
 
 // io: safetensors files (read and written without executing anything from them) and checkpoint
 // directories (config.json + model.safetensors + vocabularies + optional optimizer state).
@@ -69,9 +84,37 @@ export type { RawTensor, RawTensorData, SafetensorsDType, SafetensorsFile } from
 export { saveCheckpoint, loadCheckpoint, readModelConfig, loadOptimizerState, loadTrainerState, recoverCheckpoint } from './io/checkpoint.js';
 export type { CheckpointContents, LoadedCheckpoint, ModelConfigFile } from './io/checkpoint.js';
 export type { OptimizerStateDict } from './io/optimizer-state.js';
+// Hugging Face checkpoint directories (config.json + model.safetensors or shards): BERT, RoBERTa,
+// DistilBERT, GPT-2 and ViT as heed models, and the heed ↔ HF name maps (for PEFT's target modules).
+export { fromPretrained, savePretrained } from './models/pretrained.js';
+export type { PretrainedModel, PretrainedLoadReport, FromPretrainedOptions, SavePretrainedOptions } from './models/pretrained.js';
+export { HF_ARCHITECTURES, hfArchitecture, heedToHf, hfToHeed } from './io/hf/index.js';
+export type { HfArchitecture, NameMap, NameRule, MappedName } from './io/hf/index.js';
 
 // Trained models: the task registry, a model directory (or an ensemble of them) as a Predictor, evaluation.
-export { TASKS, getTask, loadPredictor, evaluate } from './tasks/index.js';
+export { TASKS, getTask, loadPredictor, evaluate, registerTask, defineTask, taskNames, importTaskModules } from './tasks/index.js';
 export type { ModelDirs } from './tasks/index.js';
+export type { CustomTask, TaskContext, TaskData, TaskPrediction, TaskPredictor, BatchConfig } from './tasks/define-task.js';
 export type { EvalResult, TaskDefinition } from './tasks/common.js';
 export type { Predictor, Prediction, PredictOptions, AttentionMap } from './tasks/predictor.js';
+
+// Tokenizers: Hugging Face tokenizer.json / vocab.txt / vocab.json + merges.txt, same ids, with
+// truncation, padding, offsets and word ids; checkTokenizerVocabSize for the model loader.
+export { Tokenizer, loadTokenizer, tokenizerFromJSON, bertTokenizerFromVocab, gpt2TokenizerFromFiles, checkTokenizerVocabSize } from './data/tokenizers/index.js';
+export type { AddedToken, BatchEncoding, Encoding, TokenizerCallOptions, TruncationStrategy } from './data/tokenizers/index.js';
+
+// Forecasting: time series from CSV (gap and duplicate policies) or the births preset, train-only
+// scaling, calendar features, the pinball loss, forecast metrics, rolling-origin scoring and baselines.
+export { parseTimeSeriesCsv, readTimeSeriesCsv, loadBirths, regularize, parseTimestamp, formatTimestamp } from './data/timeseries.js';
+export type { TimeSeriesFrame, TimeSeriesCsvOptions, RegularizeOptions, GapPolicy, DuplicatePolicy, TimeSeriesRow } from './data/timeseries.js';
+export { StandardScaler } from './data/scaler.js';
+export { ForecastDataset } from './data/forecast-dataset.js';
+export type { ForecastDatasetOptions, ForecastSplit, WindowRef } from './data/forecast-dataset.js';
+export { calendarIndices, CALENDAR_FIELDS } from './data/calendar.js';
+export { pinballLoss } from './train/pinball-loss.js';
+export {
+  meanAbsoluteError, symmetricMape, maseScale, meanAbsoluteScaledError, pinballLossValue, intervalCoverage, rollingOrigins, scoreRollingOrigin,
+} from './train/metrics/forecast.js';
+export type { HorizonScores, OriginForecaster } from './train/metrics/forecast.js';
+export { naiveForecaster, seasonalNaiveForecaster, RidgeAutoregression, parseLags } from './train/forecast-baselines.js';
+export type { RidgeOptions } from './train/forecast-baselines.js';

@@ -133,6 +133,7 @@ export function pruneHeads(model: Module, plan: HeadPruningPlan): number {
     if (unique.length >= m.numHeads) {
       throw new ValueError(`pruneHeads: asked to remove ${unique.length} heads of '${name}', which has ${m.numHeads}; at least one head must stay. Fix: remove at most ${m.numHeads - 1} heads from this layer.`);
     }
+    if (m.inProj !== null) throw new ValueError(`pruneHeads: '${name}' packs q/k/v into one inProj (packedQkv); pruning its heads is not implemented.`);
     if (![m.qProj, m.kProj, m.vProj, m.outProj].every((p) => p instanceof Linear)) {
       throw new ValueError(`pruneHeads: '${name}' is quantized; heads can only be removed from float projections. Fix: prune heads first, then quantize.`);
     }

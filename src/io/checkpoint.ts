@@ -274,7 +274,7 @@ export async function saveCheckpoint(dir: string, c: CheckpointContents): Promis
 }
 
 /** A file name config.json may point to: no directories, no hidden or special names. */
-function isPlainFileName(name: unknown): name is string {
+export function isPlainFileName(name: unknown): name is string {
   return typeof name === 'string' && name !== '' && name.length <= 255 && !/[\/\\\0]/.test(name) && !name.startsWith('.');
 }
 
@@ -469,7 +469,9 @@ export async function prepareOutDir(out: string, options: { overwrite?: boolean;
     const what = existing ? `a '${existing.task}' model from run ${existing.runId}` : 'a model';
     throw new CheckpointError(`--out '${out}' already holds ${what}; refusing to replace it. Fix: pass ${flag} to replace it, --resume to continue that run, or choose another --out directory.`);
   }
-  const foreign = entries.filter((e) => !ours(e));
+  // Extra files the saved config names (a task's vocabularies, task-meta.json) were written by heed too.
+  const named = new Set(Object.values(existing?.files ?? {}));
+  const foreign = entries.filter((e) => !ours(e) && !named.has(e));
   if (foreign.length > 0) {
     throw new CheckpointError(`--out '${out}' holds files heed did not write (${foreign.slice(0, 5).join(', ')}); refusing to clear it even with ${flag}. Fix: choose a new or empty --out directory.`);
   }

@@ -16,7 +16,7 @@
  * h.N.ln2, h.N.mlp.fc1 / fc2, lnF, lmHead (tied to wte).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { add } from '../ops/elementwise.js';
+import { add, eq } from '../ops/elementwise.js';
 import { narrow, cat, reshape } from '../ops/shape.js';
 import { softmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
@@ -49,6 +49,14 @@ export interface GPTConfig {
   positional: 'learned' | 'rope' | 'alibi';
   /** lmHead shares the token embedding's weight. */
   tieOutput: boolean;
+  /** MLP activation: 'gelu' (exact) or 'gelu_tanh' (GPT-2's gelu_new). */
+  activation: 'gelu' | 'gelu_tanh' | 'relu';
+  /** eps of every LayerNorm. */
+  layerNormEps: number;
+  /** MLP hidden size; 0 means 4·dModel. */
+  dimFeedforward: number;
+  /** q, k, v as one packed projection attn.inProj (GPT-2's c_attn), so HF checkpoints map one to one. */
+  packedQkv: boolean;
 }
 
 export const GPT_DEFAULTS: Readonly<Omit<GPTConfig, 'vocabSize'>> = Object.freeze({
@@ -61,6 +69,10 @@ export const GPT_DEFAULTS: Readonly<Omit<GPTConfig, 'vocabSize'>> = Object.freez
   bias: true, // GPT-2 has biases; false is slightly faster and as good
   positional: 'learned', // GPT-2's scheme, so GPT-2 checkpoints copy
   tieOutput: true, // lmHead = wte (Press & Wolf 2017), as GPT-2
+  activation: 'gelu', // exact GELU (heed's first GPT); GPT-2 checkpoints load with 'gelu_tanh'
+  layerNormEps: 1e-5, // PyTorch's and GPT-2's
+  dimFeedforward: 0, // 4·dModel, GPT-2's n_inner default
+  packedQkv: false, // separate q/k/v projections (heed's first GPT); GPT-2 checkpoints load packed
 });
 
 export const GPT_CONFIG = defineModelConfig<GPTConfig, 'vocabSize'>({
@@ -68,6 +80,7 @@ export const GPT_CONFIG = defineModelConfig<GPTConfig, 'vocabSize'>({
   schema: {
     vocabSize: 'number', maxLen: 'number', numLayers: 'number', numHeads: 'number', numKvHeads: 'number', dModel: 'number',
     dropout: 'number', bias: 'boolean', positional: ['learned', 'rope', 'alibi'], tieOutput: 'boolean',
+    activation: ['gelu', 'gelu_tanh', 'relu'], layerNormEps: 'number', dimFeedforward: 'number', packedQkv: 'boolean',
   },
   defaults: GPT_DEFAULTS,
   positiveInts: ['vocabSize', 'maxLen', 'numLayers', 'numHeads', 'dModel'],
@@ -99,19 +112,20 @@ export class GPTBlock extends Module {
 
   constructor(c: GPTConfig) {
     super();
-    this.ln1 = new LayerNorm(c.dModel, { bias: c.bias });
+    this.ln1 = new LayerNorm(c.dModel, { bias: c.bias, eps: c.layerNormEps });
     this.attn = new MultiheadAttention(c.dModel, c.numHeads, {
       numKvHeads: c.numKvHeads || c.numHeads, dropout: c.dropout, bias: c.bias, rotary: c.positional === 'rope', alibi: c.positional === 'alibi',
+      packedQkv: c.packedQkv,
     });
-    this.ln2 = new LayerNorm(c.dModel, { bias: c.bias });
-    this.mlp = new FeedForward(c.dModel, 4 * c.dModel, { activation: 'gelu', bias: c.bias });
+    this.ln2 = new LayerNorm(c.dModel, { bias: c.bias, eps: c.layerNormEps });
+    this.mlp = new FeedForward(c.dModel, c.dimFeedforward || 4 * c.dModel, { activation: c.activation, bias: c.bias });
     this.drop = new Dropout(c.dropout);
   }
 
-  /** x (B, T, C) → (B, T, C); with a cache, x holds only the new positions. */
-  override forward(x: Tensor, cache: KVCache | null = null): Tensor {
+  /** x (B, T, C) → (B, T, C); with a cache, x holds only the new positions. keyPaddingMask (B, S) true = padding key. */
+  override forward(x: Tensor, cache: KVCache | null = null, keyPaddingMask: Tensor | null = null): Tensor {
     const h = this.ln1.call(x); // (B, T, C)
-    x = add(x, this.drop.call(this.attn.call(h, h, h, { isCausal: true, kvCache: cache }).output)); // (B, T, C)
+    x = add(x, this.drop.call(this.attn.call(h, h, h, { isCausal: true, kvCache: cache, keyPaddingMask }).output)); // (B, T, C)
     return add(x, this.drop.call(this.mlp.call(this.ln2.call(x)))); // (B, T, C)
   }
 }
@@ -132,7 +146,7 @@ export class GPT extends ConfiguredModel<GPTConfig> {
     this.wpe = c.positional === 'learned' ? new LearnedPositionalEmbedding(c.maxLen, c.dModel) : null;
     this.drop = new Dropout(c.dropout);
     this.h = new ModuleList(Array.from({ length: c.numLayers }, () => new GPTBlock(c)));
-    this.lnF = new LayerNorm(c.dModel, { bias: c.bias });
+    this.lnF = new LayerNorm(c.dModel, { bias: c.bias, eps: c.layerNormEps });
     this.lmHead = new Linear(c.dModel, c.vocabSize, { bias: false });
     // GPT-2 init: N(0, 0.02) for linears and embeddings, residual projections scaled by 1/√(2·numLayers)
     for (const [name, p] of this.namedParameters()) {
@@ -157,9 +171,11 @@ export class GPT extends ConfiguredModel<GPTConfig> {
    * Args:
    *   idx: (B, T) int32 token ids.
    *   caches: per-block KV caches; idx then holds only the new tokens.
+   *   options.attentionMask: (B, cached + T), 1 = a real token, 0 = padding (HF's attention_mask);
+   *     padding keys are never attended to. Positions stay 0…T−1 (pad on the right).
    * Returns: (B, T, V) logits.
    */
-  override forward(idx: Tensor, caches: KVCache[] | null = null): Tensor {
+  override forward(idx: Tensor, caches: KVCache[] | null = null, options: { attentionMask?: Tensor | null } = {}): Tensor {
     if (idx.dtype !== 'int32' || idx.ndim !== 2) {
       throw new DTypeError(`GPT: idx must be (B, T) int32 token ids, received ${idx.dtype} ${fmtShape(idx.shape)}.`);
     }
@@ -170,8 +186,13 @@ export class GPT extends ConfiguredModel<GPTConfig> {
     let x = this.wte.call(idx); // (B, T, C)
     if (this.wpe) x = this.wpe.call(x, past); // (B, T, C)
     x = this.drop.call(x); // (B, T, C)
+    const m = options.attentionMask ?? null;
+    if (m !== null && (m.ndim !== 2 || m.shape[0] !== idx.shape[0] || m.shape[1] !== past + T)) {
+      throw new ShapeError(`GPT: attentionMask has shape ${fmtShape(m.shape)}, expected [${idx.shape[0]}, ${past + T}] (batch, cached + new positions).`);
+    }
+    const pad = m === null ? null : eq(m, 0); // (B, S) true = padding
     let i = 0;
-    for (const block of this.h) x = block.call(x, caches?.[i++] ?? null); // (B, T, C)
+    for (const block of this.h) x = block.call(x, caches?.[i++] ?? null, pad); // (B, T, C)
     return this.lmHead.call(this.lnF.call(x)); // (B, T, V)
   }
 

@@ -22,5 +22,14 @@ export { LstmAttentionSeq2Seq, LSTM_SEQ2SEQ_DEFAULTS, LSTM_SEQ2SEQ_CONFIG } from
 export type { LstmSeq2SeqConfig } from './lstm-seq2seq.js';
 export { MultimodalFusion, MULTIMODAL_DEFAULTS, MULTIMODAL_CONFIG } from './multimodal.js';
 export type { MultimodalConfig } from './multimodal.js';
+export { MaskedLM, MASKED_LM_DEFAULTS, MASKED_LM_CONFIG } from './masked-lm.js';
+export type { MaskedLMConfig } from './masked-lm.js';
 export { CnnClassifier, ConvStage, CNN_DEFAULTS, CNN_CONFIG, CNN_ATTENTION } from './cnn.js';
 export type { CnnClassifierConfig, CnnAttention } from './cnn.js';
+export { Bert, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, MaskedLMHead, ClassificationHead,
+  BERT_BACKBONE_DEFAULTS, BERT_CONFIG, BERT_FOR_MASKED_LM_CONFIG, BERT_FOR_SEQUENCE_CLASSIFICATION_CONFIG, BERT_FOR_TOKEN_CLASSIFICATION_CONFIG } from './bert.js';
+export type { BertBackboneConfig, BertConfig, BertForMaskedLMConfig, BertForSequenceClassificationConfig, BertForTokenClassificationConfig, BertCallOptions } from './bert.js';
+export { fromPretrained, savePretrained, loadHfWeights, hfArchitectureOfModel } from './pretrained.js';
+export type { PretrainedModel, PretrainedLoadReport, FromPretrainedOptions, SavePretrainedOptions } from './pretrained.js';
+export { PatchTSTForecaster, FORECASTER_DEFAULTS, FORECASTER_CONFIG, parseQuantiles } from './forecaster.js';
+export type { ForecasterConfig } from './forecaster.js';

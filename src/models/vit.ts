@@ -48,6 +48,11 @@ export interface ViTConfig extends PatchConfig {
   numLayers: number;
   dimFeedforward: number;
   dropout: number;
+  activation: 'gelu' | 'gelu_tanh' | 'relu';
+  /** eps of the LayerNorms inside the layers. */
+  layerNormEps: number;
+  /** eps of the final LayerNorm (HF's ViT uses layerNormEps for both). */
+  finalNormEps: number;
 }
 
 export const VIT_DEFAULTS: Readonly<Omit<ViTConfig, 'numClasses'>> = Object.freeze({
@@ -59,12 +64,16 @@ export const VIT_DEFAULTS: Readonly<Omit<ViTConfig, 'numClasses'>> = Object.free
   numLayers: 2,
   dimFeedforward: 128, // 2·dModel, small data
   dropout: 0.1,
+  activation: 'gelu', // exact GELU, as ViT
+  layerNormEps: 1e-5, // PyTorch's default (HF's ViT checkpoints: 1e-12)
+  finalNormEps: 1e-6, // timm's ViT
 });
 
 export const VIT_CONFIG = defineModelConfig<ViTConfig, 'numClasses'>({
   model: 'ViT',
   schema: {
     ...PATCH_SCHEMA, numClasses: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
+    activation: ['gelu', 'gelu_tanh', 'relu'], layerNormEps: 'number', finalNormEps: 'number',
   },
   defaults: VIT_DEFAULTS,
   positiveInts: ['numClasses', 'imageSize', 'patchSize', 'inChannels', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward'],
@@ -105,8 +114,8 @@ export class ViT extends ConfiguredModel<ViTConfig> {
     this.posEmbed = new Parameter(truncNormal(empty([1, N + 1, c.dModel]), 0, 0.02)); // (1, N + 1, D)
     this.drop = new Dropout(c.dropout);
     this.encoder = new TransformerEncoder(c.numLayers, () => new TransformerEncoderLayer(c.dModel, c.numHeads, {
-      dimFeedforward: c.dimFeedforward, dropout: c.dropout, normFirst: true, activation: 'gelu',
-    }), new LayerNorm(c.dModel, { eps: 1e-6 }));
+      dimFeedforward: c.dimFeedforward, dropout: c.dropout, normFirst: true, activation: c.activation, layerNormEps: c.layerNormEps,
+    }), new LayerNorm(c.dModel, { eps: c.finalNormEps }));
     this.head = new Linear(c.dModel, c.numClasses);
   }
 

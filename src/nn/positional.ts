@@ -12,6 +12,7 @@ import { Tensor, empty } from '../tensor/tensor.js';
 import { add, mul } from '../ops/elementwise.js';
 import { narrow, cat, reshape } from '../ops/shape.js';
 import { alloc } from '../tensor/dtype.js';
+import { embedding } from '../ops/indexing.js';
 import { Module } from './module.js';
 import { Parameter } from './parameter.js';
 import { normal } from './init.js';
@@ -65,8 +66,17 @@ export class LearnedPositionalEmbedding extends Module {
     this.weight = new Parameter(normal(empty([maxLen, dModel]), 0, std)); // (maxLen, D)
   }
 
-  /** x (B, T, D) → x + weight[offset : offset + T] (B, T, D). */
-  override forward(x: Tensor, offset = 0): Tensor {
+  /**
+   * x (B, T, D) → x + weight[offset : offset + T] (B, T, D); with positionIds (B, T) int32,
+   * x + weight[positionIds] (RoBERTa's positions skip padding and start at padding_idx + 1).
+   */
+  override forward(x: Tensor, offset = 0, positionIds: Tensor | null = null): Tensor {
+    if (positionIds !== null) {
+      if (positionIds.ndim !== 2 || positionIds.shape[0] !== x.shape[0] || positionIds.shape[1] !== x.shape[1]) {
+        throw new ShapeError(`LearnedPositionalEmbedding: positionIds has shape ${fmtShape(positionIds.shape)}, expected [${x.shape[0]}, ${x.shape[1]}] like the input's (B, T).`);
+      }
+      return add(x, embedding(positionIds, this.weight)); // (B, T, D)
+    }
     const T = x.shape[1];
     checkLength('LearnedPositionalEmbedding', T, offset, this.maxLen);
     return add(x, narrow(this.weight, 0, offset, T)); // (B, T, D)

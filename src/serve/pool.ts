@@ -33,6 +33,8 @@ export interface PoolOptions {
   threadsPerWorker: number;
   /** URL of the module exporting loadPredictor(dir). */
   loader: string;
+  /** URLs of ES modules that register tasks, imported by each worker before the loader. */
+  taskModules?: readonly string[];
   /** Called when a worker becomes free for another batch. */
   onIdle: () => void;
   /** Called with unexpected worker failures (logged by the server). */
@@ -83,7 +85,7 @@ export class WorkerPool {
 
   private spawn(): PoolWorker {
     const worker = newWorker({
-      workerData: { loader: this.options.loader },
+      workerData: { loader: this.options.loader, taskModules: this.options.taskModules ?? [] },
       env: { ...process.env, HEED_NUM_THREADS: String(this.options.threadsPerWorker), HEED_QUIET: '1' },
     });
     const pw = new PoolWorker(worker);

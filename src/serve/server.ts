@@ -31,6 +31,7 @@ import { readTrainingCurves } from '../viz/training.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { backendInfo } from '../backend/registry.js';
 import { parsePredictBody } from './body.js';
+import { taskModuleUrls } from '../tasks/registry.js';
 
 export interface ServerOptions {
   models: readonly ModelSpec[];
@@ -41,6 +42,11 @@ export interface ServerOptions {
   adminKey?: string;
   /** URL of the module exporting loadPredictor(dir); default src/tasks/index. */
   loader?: string;
+  /**
+   * ES modules that register tasks (heed.registerTask), imported by every worker before it loads
+   * a model; default: the modules imported with importTaskModules (`heed --task-module`).
+   */
+  taskModules?: readonly string[];
   /** Fastify/pino logger options; false silences logs. Authorization headers are always redacted. */
   logger?: boolean | { level?: string; stream?: NodeJS.WritableStream };
 }
@@ -134,7 +140,7 @@ export function createServer(options: ServerOptions): HeedServer {
   let state: HeedServer['state'] = 'loading';
   const onError = (e: Error) => app.log.error({ err: e }, 'serve: internal error');
   const pool = new WorkerPool({
-    size: config.workers, threadsPerWorker: config.threadsPerWorker, loader: options.loader ?? DEFAULT_LOADER,
+    size: config.workers, threadsPerWorker: config.threadsPerWorker, loader: options.loader ?? DEFAULT_LOADER, taskModules: [...(options.taskModules ?? taskModuleUrls())],
     onIdle: () => scheduler.pump(), onError, batchTimeoutMs: config.timeoutMs,
   });
   const models = new ModelRegistry(options.models, pool);

@@ -6,8 +6,9 @@
  * after a `predict` for the same key always runs after it: that ordering is what makes hot
  * reload safe.
  *
- * workerData: { loader } — URL of the module exporting loadPredictor(dir) (src/tasks/index
- * by default; tests pass their own).
+ * workerData: { loader, taskModules } — URL of the module exporting loadPredictor(dir)
+ * (src/tasks/index by default; tests pass their own), and the URLs of modules that register a
+ * user's tasks (heed.registerTask), imported first.
  *
  * Threads: the native kernels' thread pool is one per process, shared by every worker. A
  * kernel call that finds it busy runs on its caller's thread instead (native/threadpool.cpp),
@@ -53,7 +54,11 @@ function applyThreads(): void {
 
 async function getLoader(): Promise<Loader> {
   applyThreads();
-  loader ??= import((workerData as { loader: string }).loader).then((m: { loadPredictor?: Loader }) => {
+  const { loader: url, taskModules = [] } = workerData as { loader: string; taskModules?: string[] };
+  loader ??= (async () => {
+    for (const m of taskModules) await import(m);
+    return import(url);
+  })().then((m: { loadPredictor?: Loader }) => {
     if (typeof m.loadPredictor !== 'function') throw new Error(`serve worker: ${(workerData as { loader: string }).loader} does not export loadPredictor`);
     return m.loadPredictor;
   });

@@ -98,6 +98,12 @@ export interface ClassifierTrainSetup {
   names: string[];
   checkpoint(): Omit<CheckpointContents, 'weights' | 'optimizer' | 'trainerState' | 'runId'>;
   embeddingModules?: () => import('../train/adversarial.js').HookableModule[];
+  /** What the Trainer trains and checkpoints, when not the whole model (a PeftModel: the adapter only). */
+  trainerModel?: TrainableModel;
+  /** The optimizer, when the task builds its own parameter groups (fine-tuning); default makeOptimizer(model). */
+  optimizer?: ReturnType<typeof makeOptimizer>;
+  /** Called before each step (gradual unfreezing). */
+  beforeStep?: (step: number) => void;
   augment?: (batch: { x: Tensor; y: Tensor; tokens: number }, rng: import('../tensor/rng.js').Generator) => { x: Tensor; y: Tensor; tokens: number };
   /** Knowledge distillation: a teacher reading the same inputs (src/tasks/distill.ts). */
   teacher?: { model: ClassifierModel; settings: DistillSettings };
@@ -108,11 +114,11 @@ export async function trainClassifier(s: ClassifierTrainSetup, run: RunOptions):
   const c = s.config;
   manualSeed(c.seed);
   const batches = new BatchIterator(new Int32Array(s.train.labels.length).fill(1), { batchSize: c.batchSize, seed: c.seed, shuffle: true });
-  const optimizer = makeOptimizer(s.model, c);
+  const optimizer = s.optimizer ?? makeOptimizer(s.model, c);
   const scheduler = makeScheduler(optimizer, c);
   type Batch = { x: Tensor; y: Tensor; tokens: number };
   const trainer = new Trainer<Batch>({
-    model: s.model, optimizer, scheduler, batches,
+    model: s.trainerModel ?? s.model, optimizer, scheduler, batches, beforeStep: s.beforeStep,
     makeBatch: (idx) => {
       const { x, tokens } = s.train.inputs(idx);
       return { x, y: new Tensor(Int32Array.from(idx, (i) => s.train.labels[i]), [idx.length]), tokens };

@@ -8,11 +8,12 @@ import { resolveConfig } from '../models/config.js';
 import { CheckpointError, ConfigError } from '../errors.js';
 import { SGD } from '../train/optim/sgd.js';
 import { Adam, AdamW } from '../train/optim/adam.js';
-import { paramGroups, type HasNamedParameters, type Optimizer } from '../train/optim/optimizer.js';
+import { paramGroups, type HasNamedParameters, type NamedParams, type Optimizer } from '../train/optim/optimizer.js';
 import { LRScheduler, SCHEDULE_KINDS, type ScheduleKind } from '../train/optim/schedule.js';
 import type { TrainerOptions } from '../train/trainer.js';
 import type { Predictor } from './predictor.js';
 import type { Module } from '../nn/module.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { CONFIG_FILE, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { withAllocationLimit } from '../tensor/alloc-limit.js';
 import { applyCompression } from '../compress/record.js';
@@ -114,7 +115,9 @@ export function resolveTaskConfig<C extends TrainConfig>(spec: TaskSpec<C>, user
     const v = c[k] as unknown as number;
     if (!Number.isInteger(v) || v < min) throw new ConfigError(`${spec.name} config: '${k}' is ${v}, expected an integer ≥ ${min}.`);
   };
-  for (const k of ['maxSteps', 'gradAccum', 'logEvery', 'adversarialSteps'] as const) int(k as keyof C & string, 1);
+  for (const k of ['gradAccum', 'logEvery', 'adversarialSteps'] as const) int(k as keyof C & string, 1);
+  // A task whose default maxSteps is 0 chooses it from its data (the file templates); others need ≥ 1.
+  int('maxSteps' as keyof C & string, spec.defaults.maxSteps === 0 ? 0 : 1);
   for (const k of ['warmupSteps', 'evalEvery', 'patience', 'seed'] as const) int(k as keyof C & string, 0);
   const range = (k: keyof TrainConfig, lo: number, hi: number, loOpen = false) => {
     const v = c[k] as number;
@@ -136,8 +139,12 @@ export function resolveTaskConfig<C extends TrainConfig>(spec: TaskSpec<C>, user
   return c;
 }
 
-export function makeOptimizer(model: HasNamedParameters, c: TrainConfig): Optimizer<Record<string, number | boolean>> {
-  const groups = paramGroups(model, c.weightDecay);
+/**
+ * The optimizer the config names, over the model's trainable parameters (decay / no-decay groups),
+ * or over the given groups (fine-tuning's per-group learning rates).
+ */
+export function makeOptimizer(model: HasNamedParameters, c: TrainConfig, given?: { params: NamedParams; lr?: number; weightDecay: number }[]): Optimizer<Record<string, number | boolean>> {
+  const groups = given ?? paramGroups(model, c.weightDecay);
   switch (c.optimizer) {
     case 'sgd':
       return new SGD(groups, { lr: c.lr, momentum: c.momentum }) as unknown as Optimizer<Record<string, number | boolean>>;
@@ -199,6 +206,14 @@ export interface TaskDefinition {
   evaluate(dir: ModelDirs, options: { split: string; limit?: number; beamSize?: number }): Promise<EvalResult>;
   /** Loads one model directory, or a checkpoint ensemble of several, as a Predictor. */
   loadPredictor(dir: ModelDirs): Promise<Predictor>;
+  /** Loads one model directory as its bare model, with a small real input for its forward (heed export uses it). */
+  loadModel?(dir: string): Promise<TaskModel>;
+}
+
+/** A task's model, in eval mode, and arguments for its forward made from a real input (a word, a mail, an image). */
+export interface TaskModel {
+  model: Module;
+  sampleInputs: Tensor[];
 }
 
 /** One model directory, or the directories of a checkpoint ensemble (models trained on the same data). */

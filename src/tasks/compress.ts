@@ -59,7 +59,7 @@ export async function compressModelDir(dir: string, out: string, options: Compre
   const cfg = readModelConfig(dir);
   checkOut(dir, out);
   const predictor = await getTask(cfg.task).loadPredictor(dir);
-  const model = predictor.model;
+  const model = (predictor as { model?: unknown }).model; // the task predictors (classifier, g2p) expose the model they run
   if (!(model instanceof Module)) throw new NotImplementedError(`heed compress: the '${cfg.task}' task's predictor does not expose its model, so it cannot be compressed yet.`);
   if (options.quantize !== undefined && cfg.compression?.quantized) {
     throw new ConfigError(`heed compress: '${dir}' is already quantized (${cfg.compression.quantized.modules.length} int8 layers); quantizing twice would compound the rounding. Fix: compress the fp32 model it came from.`);

@@ -25,7 +25,7 @@ import {
   type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions,
   type EvalResult,
 } from './common.js';
 
@@ -160,6 +160,12 @@ async function loadModel(dir: string): Promise<{ model: ViT; config: Record<stri
   return { model, config: ck.config };
 }
 
+/** The model of a digits directory, with a blank 8×8 image as its input. */
+async function loadTaskModel(dir: string): Promise<TaskModel> {
+  const { model } = await loadModel(dir);
+  return { model, sampleInputs: [new Tensor(new Float32Array(DIGITS_PIXELS), [1, 1, 8, 8])] };
+}
+
 /** Loads a digits model directory, or several as a checkpoint ensemble (class probabilities averaged). */
 export async function loadDigitsPredictor(dir: ModelDirs): Promise<ClassifierPredictor<Float32Array>> {
   return loadClassifierPredictor('digits', dir, NAMES, loadModel, ({ model, config }): ClassifierMember<Float32Array> => {
@@ -198,4 +204,5 @@ export const DIGITS_TASK: TaskDefinition = {
   train,
   evaluate,
   loadPredictor: loadDigitsPredictor,
+  loadModel: loadTaskModel,
 };

@@ -30,7 +30,7 @@ import type { ConfigSchema } from '../models/config.js';
 import { ensembleMapName, type AttentionMap, type Prediction, type PredictOptions, type Predictor } from './predictor.js';
 import {
   TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, makeOptimizer, makeScheduler, trainerOptions,
-  type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type TrainSummary, type EvalResult,
+  type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions, type TrainSummary, type EvalResult,
 } from './common.js';
 
 export interface G2PConfig extends TrainConfig {
@@ -340,6 +340,13 @@ async function loadModel(dir: string): Promise<{ model: Seq2SeqTransformer; conf
   return { model, config: ck.config, src, tgt };
 }
 
+/** The model of a g2p directory, with the word 'hello' as its source and BOS as its target prefix. */
+async function loadTaskModel(dir: string): Promise<TaskModel> {
+  const { model, src } = await loadModel(dir);
+  const word = src.encode('hello');
+  return { model, sampleInputs: [new Tensor(word, [1, word.length]), new Tensor(Int32Array.of(BOS_ID), [1, 1])] };
+}
+
 /** Loads one model directory, or several (an ensemble averaging log-probabilities) when given a list. */
 export async function loadG2PPredictor(dir: ModelDirs): Promise<G2PPredictor> {
   const dirs = modelDirList(dir);
@@ -380,4 +387,5 @@ export const G2P_TASK: TaskDefinition = {
   train,
   evaluate,
   loadPredictor: loadG2PPredictor,
+  loadModel: loadTaskModel,
 };

@@ -7,7 +7,6 @@
  */
 
 import type { AttentionMap } from '../nn/attention/recorder.js';
-import type { Module } from '../nn/module.js';
 
 /** Defined beside the AttentionRecorder that produces it. */
 export type { AttentionMap };
@@ -36,8 +35,6 @@ export interface Predictor {
   readonly dir: string;
   /** config.json as loaded (architecture, hyper-parameters, task settings). */
   readonly config: Readonly<Record<string, unknown>>;
-  /** The (first) model it runs, for tools that transform a loaded model (heed compress). */
-  readonly model?: Module | unknown;
   /** Throws a ValueError (naming the input and what is wrong) for inputs this task cannot take. */
   validateInput(input: unknown): void;
   /** Runs a batch of inputs in one forward pass where the task allows it. */

@@ -30,14 +30,18 @@ import type { ConfigSchema } from '../models/config.js';
 import { checkTeacherVocab, distillSettings, type DistillSettings } from './distill.js';
 import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
+  FINETUNE_SCHEMA, FINETUNE_DEFAULTS, applyPeft, checkFinetuneConfig, exportPeftRun, finetuneParamGroups, inLabelFraction, initBackbone, isPeftRun, loadPeftRun,
+  loadPretrained, setupFreezing, type FinetuneConfig,
+} from './finetune.js';
+import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, makeOptimizer, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions, type EvalResult,
 } from './common.js';
 
-export interface SpamConfig extends TrainConfig {
+export interface SpamConfig extends TrainConfig, FinetuneConfig {
   dModel: number;
   numHeads: number;
   numLayers: number;
@@ -60,6 +64,7 @@ export const SPAM_SCHEMA: ConfigSchema<SpamConfig> = {
   ...TRAIN_SCHEMA,
   dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', vocabSize: 'number', maxLen: 'number',
   pooling: ['cls', 'mean'], truncation: ['head', 'headTail'], headers: 'boolean', wordDropout: 'number', batchSize: 'number',
+  ...FINETUNE_SCHEMA,
 };
 
 export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
@@ -84,6 +89,7 @@ export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
   maxSteps: 1500, // ≈ 9 epochs of 171 batches
   evalEvery: 300,
   labelSmoothing: 0,
+  ...FINETUNE_DEFAULTS,
 });
 
 const SPEC: TaskSpec<SpamConfig> = {
@@ -175,19 +181,42 @@ function modelConfig(c: SpamConfig, vocab: Vocab): Record<string, unknown> {
 async function train(user: Record<string, unknown>, run: RunOptions) {
   const c = resolveTaskConfig(SPEC, user);
   if (!(c.wordDropout >= 0 && c.wordDropout < 1)) throw new ConfigError(`spam config: 'wordDropout' is ${c.wordDropout}, expected a probability in [0, 1).`);
+  checkFinetuneConfig('spam', c);
+  const print = run.print ?? console.log;
+  const pre = c.initFrom !== '' ? await loadPretrained(c.initFrom) : null;
+  if (pre) {
+    // The pretrained model fixes the vocabulary and the backbone's sizes.
+    c.initFrom = pre.dir;
+    c.dModel = Number(pre.arch.dModel);
+    c.numHeads = Number(pre.arch.numHeads);
+    c.numLayers = Number(pre.arch.numLayers);
+    c.dimFeedforward = Number(pre.arch.dimFeedforward);
+    c.maxLen = Number(pre.arch.maxLen);
+  }
   const data = await loadSpamAssassin();
-  const vocab = Vocab.fromTokens(topWords(data.train.map((e) => exampleText(e, c)), c.vocabSize));
+  // Every training mail's words make the vocabulary (text without labels); labelFraction keeps the labelled share.
+  const vocab = pre ? pre.vocab : Vocab.fromTokens(topWords(data.train.map((e) => exampleText(e, c)), c.vocabSize));
+  const labelled = data.train.filter((e) => inLabelFraction(e.id, c.labelFraction));
   manualSeed(c.seed);
   const model = EncoderClassifier.fromConfig(modelConfig(c, vocab));
-  (run.print ?? console.log)(`spam: ${data.train.length} training mails (${data.counts.train.spam} spam), ${vocab.size} words; EncoderClassifier ${model.numParameters().toLocaleString('en-US')} parameters`);
-  return trainClassifier({
+  print(`spam: ${labelled.length} training mails (${labelled.filter((e) => e.label === 1).length} spam${c.labelFraction < 1 ? `, ${100 * c.labelFraction}% of the labels` : ''}), ${vocab.size} words; EncoderClassifier ${model.numParameters().toLocaleString('en-US')} parameters`);
+  if (pre) print(`spam: backbone initialised from ${pre.dir}; newly initialized: ${initBackbone(model, pre).join(', ') || '(none)'}`);
+  const beforeStep = setupFreezing(model, c);
+  const peftModel = applyPeft(model, c, model.clsToken ? ['head', 'clsToken'] : ['head']);
+  const trainable = model.numParameters({ trainableOnly: true });
+  if (pre) print(`spam: ${trainable.toLocaleString('en-US')} of ${model.numParameters().toLocaleString('en-US')} parameters trainable (${((100 * trainable) / model.numParameters()).toFixed(2)}%)${c.peft !== 'none' ? `, ${c.peft}` : ''}`);
+  const optimizer = pre ? makeOptimizer(model, c, finetuneParamGroups(model, c)) : undefined;
+  const summary = await trainClassifier({
     spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel,
-    train: dataOf(data.train, vocab, c.maxLen, c), valid: dataOf(data.valid, vocab, c.maxLen, c), names: NAMES,
+    train: dataOf(labelled, vocab, c.maxLen, c), valid: dataOf(data.valid, vocab, c.maxLen, c), names: NAMES,
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
     embeddingModules: () => [model.backbone.tokEmbed],
     augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
     teacher: await spamTeacher(c, vocab),
+    trainerModel: peftModel ?? undefined, optimizer, beforeStep: beforeStep ?? undefined,
   }, run);
+  if (peftModel) await exportPeftRun(run.out, peftModel, pre!.dir, 'SEQ_CLS');
+  return summary;
 }
 
 /**
@@ -220,8 +249,17 @@ async function loadModel(dir: string): Promise<{ model: EncoderClassifier; confi
   const vocab = Vocab.load(ck.files.vocab);
   const mc = architectureOf(ck);
   if (mc.vocabSize !== vocab.size) throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model.vocabSize is ${mc.vocabSize} but ${VOCAB_FILE} holds ${vocab.size} tokens; the directory mixes files of different models.`);
+  if (isPeftRun(ck.config)) return { model: await loadPeftRun(EncoderClassifier.fromConfig(mc), dir, ck.config), config: ck.config, vocab };
   const model = buildCheckpointModel(ck, 'EncoderClassifier', (c) => EncoderClassifier.fromConfig(c));
   return { model, config: ck.config, vocab };
+}
+
+/** The model of a spam directory, with a one-line mail encoded as the task encodes mails. */
+async function loadTaskModel(dir: string): Promise<TaskModel> {
+  const { model, config, vocab } = await loadModel(dir);
+  const reading = readingOf(config);
+  const ids = vocab.encode(mailWords(inputText('Subject: meeting moved to Friday', reading), Number(model.config.maxLen), reading.truncation), { unknown: 'unk' });
+  return { model, sampleInputs: [new Tensor(ids, [1, ids.length])] };
 }
 
 /** Loads a spam model directory, or several as a checkpoint ensemble (class probabilities averaged). */
@@ -271,4 +309,5 @@ export const SPAM_TASK: TaskDefinition = {
   train,
   evaluate,
   loadPredictor: loadSpamPredictor,
+  loadModel: loadTaskModel,
 };

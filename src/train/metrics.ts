@@ -166,6 +166,14 @@ export function classificationReport(yTrue: ArrayLike<number>, yPred: ArrayLike<
   };
 }
 
+/**
+ * The confusion matrix C[i][j] = examples of true label i predicted as j, rows and columns in the
+ * order of `options.labels` (default: the sorted labels present), as sklearn's confusion_matrix.
+ */
+export function confusionMatrix(yTrue: ArrayLike<number>, yPred: ArrayLike<number>, options: { labels?: number[] } = {}): number[][] {
+  return classificationReport(yTrue, yPred, { labels: options.labels }).confusion;
+}
+
 /** x with `digits` decimals, ties to even like Python's format(x, '.2f') (JavaScript's toFixed rounds ties up). */
 export function formatFixed(x: number, digits: number): string {
   // An exact tie is a dyadic rational: x · 2^(digits+1) is an odd integer (e.g. 0.125 at 2 digits).

@@ -97,6 +97,11 @@ export interface TrainerTask<B> {
   evaluate?: () => Record<string, number> | Promise<Record<string, number>>;
   /** Config and extra files written into every checkpoint. */
   checkpoint(): Omit<CheckpointContents, 'weights' | 'optimizer' | 'trainerState' | 'runId'>;
+  /**
+   * Called before each optimizer step with the number of steps done (gradual unfreezing changes
+   * requiresGrad here). Must depend on the step only, so that a resumed run matches.
+   */
+  beforeStep?: (step: number) => void;
   /** Embedding modules for adversarial training. */
   embeddingModules?: () => import('./adversarial.js').HookableModule[];
   /** Called after every optimizer step with the new step count (gradual pruning re-applies its masks here). */
@@ -276,7 +281,8 @@ export class Trainer<B> {
     let epochLoss = 0;
     let epochSteps = 0;
     const adv = o.adversarial && this.task.embeddingModules ? new AdversarialEmbedding(this.task.embeddingModules(), o.adversarial) : null;
-    const params = this.task.model.namedParameters().map(([, p]) => p).filter((p) => p.requiresGrad);
+    const trainable = () => this.task.model.namedParameters().map(([, p]) => p).filter((p) => p.requiresGrad);
+    let params = trainable();
     this.task.model.train();
     try {
       while (this.step < o.maxSteps) {
@@ -290,6 +296,10 @@ export class Trainer<B> {
         if (o.timeLimit > 0 && (Date.now() - t0) / 1000 >= o.timeLimit) {
           stoppedBy = 'timeLimit';
           break;
+        }
+        if (this.task.beforeStep) {
+          this.task.beforeStep(this.step);
+          params = trainable();
         }
         this.task.optimizer.zeroGrad();
         let stepLoss = 0;

@@ -37,9 +37,19 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'entity and translation metrics (CHANGELOG)': ['getEntities', 'getEntitiesStrict', 'detectScheme', 'entityReport', 'formatEntityReport', 'corpusBleu', 'computeBleu', 'corpusChrf', 'tokenize13a', 'repairTags', 'constrainedDecode'],
   'masks and sequence layers (CHANGELOG)': ['nn.resolveMask', 'nn.additiveMask', 'nn.allowedMask', 'nn.maskedSoftmax', 'nn.CRF', 'nn.GRU', 'nn.BatchNorm1d', 'nn.BatchNorm2d', 'nn.MaxPool2d', 'nn.AvgPool2d', 'nn.AdaptiveAvgPool2d', 'nn.AdaptiveMaxPool2d', 'nn.SqueezeExcitation', 'nn.CBAM', 'nn.QuantizedLinear'],
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
+  'ONNX export (CHANGELOG)': ['exportOnnx', 'writeOnnx', 'OnnxExportError'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
   'pruning, distillation, compressed checkpoints (CHANGELOG, README)': ['magnitudePrune', 'GradualPruning', 'PruningMask', 'headImportance', 'headsToPrune', 'pruneHeads', 'prunedHeadsOf', 'attentionLayers', 'distillationLoss', 'softTargetKL', 'compressionOf', 'applyCompression'],
+  'transfer learning and PEFT (CHANGELOG, README)': ['models.MaskedLM', 'getPeftModel', 'peft.getPeftModel', 'peft.LoraLinear', 'peft.BottleneckAdapter', 'peft.PrefixAttention', 'peft.savePeftAdapter', 'peft.loadPeftAdapter'],
   'convolution, images and continual learning (CHANGELOG, README)': ['conv1d', 'conv2d', 'im2col', 'models.CnnClassifier', 'continual.ReservoirBuffer', 'continual.OnlineEWC', 'continual.softTargetLoss', 'continual.continualMetrics'],
+  'Hugging Face checkpoints (CHANGELOG, README)': ['fromPretrained', 'savePretrained', 'HF_ARCHITECTURES', 'hfArchitecture', 'heedToHf', 'hfToHeed',
+    'models.Bert', 'models.BertForMaskedLM', 'models.BertForSequenceClassification', 'models.BertForTokenClassification'],
+  'tokenizers (README, CHANGELOG)': ['Tokenizer', 'loadTokenizer', 'tokenizerFromJSON', 'bertTokenizerFromVocab', 'gpt2TokenizerFromFiles', 'checkTokenizerVocabSize'],
+  'forecasting (CHANGELOG)': ['models.PatchTSTForecaster', 'parseTimeSeriesCsv', 'readTimeSeriesCsv', 'loadBirths', 'StandardScaler', 'ForecastDataset', 'calendarIndices', 'pinballLoss',
+    'meanAbsoluteError', 'symmetricMape', 'maseScale', 'meanAbsoluteScaledError', 'pinballLossValue', 'intervalCoverage', 'rollingOrigins', 'scoreRollingOrigin',
+    'naiveForecaster', 'seasonalNaiveForecaster', 'RidgeAutoregression'],
+  'tasks and data files (README, CHANGELOG issue 13)': ['registerTask', 'defineTask', 'taskNames', 'importTaskModules', 'DataLoader', 'readTable',
+    'tableFormatOf', 'readConll', 'readLines', 'readTextChunks', 'confusionMatrix', 'DataError'],
 };
 
 /** Types a user needs to annotate what the values above take and return. */
@@ -48,7 +58,12 @@ const DOCUMENTED_TYPES = [
   'TrainerOptions', 'TrainerTask', 'TrainResult', 'AdversarialOptions', 'ClassificationReport', 'ClassificationReportOptions',
   'BatchingOptions', 'BatchIteratorState', 'PaddedBatch', 'EncodeOptions', 'DecodeOptions', 'VocabJSON',
   'RawTensor', 'SafetensorsFile', 'SafetensorsDType', 'CheckpointContents', 'LoadedCheckpoint', 'ModelConfigFile', 'OptimizerStateDict',
+  'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap', 'OnnxExport', 'OnnxGraphFile',
+  'PretrainedModel', 'PretrainedLoadReport', 'FromPretrainedOptions', 'SavePretrainedOptions', 'HfArchitecture', 'NameMap', 'NameRule', 'MappedName',
+  'AddedToken', 'BatchEncoding', 'Encoding', 'TokenizerCallOptions', 'TruncationStrategy',
+  'TimeSeriesFrame', 'TimeSeriesCsvOptions', 'GapPolicy', 'DuplicatePolicy', 'HorizonScores', 'OriginForecaster', 'RidgeOptions',
   'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  'CustomTask', 'TaskContext', 'TaskData', 'TaskPredictor', 'DataLoaderOptions', 'TableRow', 'ConllSentence',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

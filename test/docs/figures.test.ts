@@ -56,3 +56,35 @@ test('the spam ensemble was chosen on validation and its one test score is the o
   assert.ok(flat(benchmarks).includes(quoted), `BENCHMARKS.md should quote the test accuracy as ${quoted}`);
   assert.ok(flat(readme).includes(`n = ${r.test.examples}`), 'README gives the test split size');
 });
+
+test('the transfer and PEFT tables quote the test scores, shares and optimizer state of their raw files', () => {
+  const section = flat(benchmarks.slice(benchmarks.indexOf('### Transfer learning and PEFT on spam'), benchmarks.indexOf('### Earlier results')));
+  for (const f of readdirSync(results).filter((n) => /^transfer-.*\.json$/.test(n))) {
+    const runs = (JSON.parse(readFileSync(join(results, f), 'utf8')) as { runs: { name: string; test: { accuracy: number; macroF1: number }; trainable: number }[] }).runs;
+    for (const r of runs) {
+      assert.ok(section.includes(`${pct(r.test.accuracy)}%`), `${f} ${r.name}: test accuracy ${pct(r.test.accuracy)}% is not in BENCHMARKS.md's transfer section`);
+      assert.ok(section.includes(`(${pct(r.test.macroF1)})`), `${f} ${r.name}: macro F1 ${pct(r.test.macroF1)} is not quoted`);
+      if (r.name.startsWith('lora') || r.name.startsWith('adapter')) assert.ok(section.includes(r.trainable.toLocaleString('en-US')), `${f} ${r.name}: trainable count`);
+    }
+  }
+});
+
+test('the forecast table is the raw file\'s one test evaluation, of the candidate chosen on validation, with its goal verdict', () => {
+  const r = JSON.parse(readFileSync(join(results, 'forecast-births-2026-12-04.json'), 'utf8')) as {
+    candidates: { name: string; validMetrics: { mase: number } }[];
+    chosen: string;
+    test: { report: string };
+    goal: { horizon: number; heedMase: number; bestBaselineMase: number; improvement: number; met: boolean }[];
+  };
+  const best = r.candidates.reduce((a, b) => (b.validMetrics.mase < a.validMetrics.mase ? b : a));
+  assert.equal(r.chosen, best.name, 'the chosen candidate has the best validation MASE');
+  const rows = r.test.report.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| method'));
+  assert.ok(rows.length >= 5, 'heed and four baselines');
+  for (const row of rows) assert.ok(benchmarks.includes(row), `BENCHMARKS.md should hold the test row ${row}`);
+  for (const g of r.goal) {
+    assert.ok(Math.abs(g.improvement - (1 - g.heedMase / g.bestBaselineMase)) < 1e-12);
+    assert.equal(g.met, g.improvement >= 0.2);
+    const quoted = `${(100 * g.improvement).toFixed(1)}% below`;
+    assert.ok(flat(benchmarks).includes(quoted), `BENCHMARKS.md should quote the horizon-${g.horizon} gain as ${quoted}`);
+  }
+});

@@ -128,3 +128,20 @@ test('a keyPaddingMask with holes (not a suffix) still equals the attnMask it st
   const b = attn.forward(x, x, x, { attnMask: h.logicalNot(pad).reshape([2, 1, 1, 4]), isCausal: true }).output;
   assert.ok(maxDiff(a, b) < 1e-6);
 });
+
+test('packedQkv (one inProj, rows q | k | v, as PyTorch in_proj_weight and GPT-2 c_attn) equals separate projections, in self- and cross-attention, with GQA', () => {
+  h.manualSeed(7);
+  for (const numKvHeads of [4, 2]) {
+    const sep = new nn.MultiheadAttention(16, 4, { numKvHeads });
+    const packed = new nn.MultiheadAttention(16, 4, { numKvHeads, packedQkv: true });
+    assert.equal(packed.qProj, null);
+    assert.deepEqual(packed.inProj!.weight.shape, [16 + 2 * numKvHeads * 4, 16]);
+    packed.inProj!.weight.data.set(h.cat([sep.qProj!.weight, sep.kProj!.weight, sep.vProj!.weight], 0).data);
+    packed.inProj!.bias!.data.set(h.cat([sep.qProj!.bias!, sep.kProj!.bias!, sep.vProj!.bias!], 0).data);
+    packed.outProj.loadStateDict(sep.outProj.stateDict());
+    const x = h.randn([2, 5, 16]), mem = h.randn([2, 3, 16]);
+    assert.ok(maxDiff(packed.forward(x, x, x, { isCausal: true }).output, sep.forward(x, x, x, { isCausal: true }).output) < 1e-5);
+    assert.ok(maxDiff(packed.forward(x, mem, mem).output, sep.forward(x, mem, mem).output) < 1e-5);
+  }
+  assert.throws(() => new nn.MultiheadAttention(16, 4, { packedQkv: true, kdim: 8 }), (e: Error) => e instanceof h.ConfigError && /packedQkv needs kdim = vdim/.test(e.message));
+});

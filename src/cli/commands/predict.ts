@@ -36,7 +36,8 @@ export async function runPredict(args: string[]): Promise<number> {
       console.log(JSON.stringify(p));
       continue;
     }
-    console.log(`${String(p.input)}\t${String(p.output)}`);
+    // Structured outputs (a forecast's timestamps and quantiles) print as one JSON line.
+    console.log(`${String(p.input)}\t${typeof p.output === 'object' && p.output !== null ? JSON.stringify(p.output) : String(p.output)}`);
     for (const a of p.alternatives?.slice(1, nBest) ?? []) console.log(`  alt\t${String(a.output)}\t(score ${a.score.toFixed(3)})`);
   }
   return 0;

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, kebab } from '../args.js';
-import { TASKS, getTask } from '../../tasks/index.js';
+import { getTask, hasTask, taskNames } from '../../tasks/index.js';
 import { resolveTaskConfig } from '../../tasks/common.js';
 import { prepareOutDir, readModelConfig, newRunId, recoverCheckpoint } from '../../io/checkpoint.js';
 import { ConfigError } from '../../errors.js';
@@ -44,7 +44,8 @@ export function trainUsage(): string {
     '',
     'Tasks:',
   ];
-  for (const [name, t] of Object.entries(TASKS)) {
+  for (const name of taskNames()) {
+    const t = getTask(name);
     lines.push(`  ${name}  ${t.spec.summary}`, '    keys (flag = default):');
     const d = t.spec.defaults as unknown as Record<string, unknown>;
     const keys = Object.keys(t.spec.schema);
@@ -56,9 +57,9 @@ export function trainUsage(): string {
 export async function runTrain(args: string[]): Promise<number> {
   const taskName = args[0];
   if (taskName === undefined || taskName.startsWith('--')) {
-    throw new ConfigError(`heed train: missing the task. Usage: heed train <task> [--key value ...]. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
+    throw new ConfigError(`heed train: missing the task. Usage: heed train <task> [--key value ...]. Valid tasks: ${taskNames().join(', ')}.`);
   }
-  if (!(taskName in TASKS)) throw new ConfigError(`heed train: unknown task '${taskName}'. Valid tasks: ${Object.keys(TASKS).join(', ')}.`);
+  if (!hasTask(taskName)) getTask(taskName); // a ConfigError listing the registered tasks
   const task = getTask(taskName);
   const parsed = parseArgs(args.slice(1), task.spec.schema as never, FLAGS, `heed train ${taskName}`);
   if (parsed.positional.length > 0) throw new ConfigError(`heed train: unexpected argument(s) ${parsed.positional.join(' ')}. Config values are given as --key value.`);
@@ -91,6 +92,8 @@ export async function runTrain(args: string[]): Promise<number> {
 
 export const trainCommand: Command = {
   summary: 'train a task (g2p, ...) with config keys as flags; saves a model directory',
-  usage: trainUsage(),
+  get usage() {
+    return trainUsage(); // read when asked: a --task-module may have registered tasks since load
+  },
   run: runTrain,
 };

@@ -17,17 +17,18 @@
  *
  * Parameter names (PyTorch → heed): in_proj_weight rows [0:E] / [E:2E] / [2E:3E] →
  * qProj.weight / kProj.weight / vProj.weight (likewise in_proj_bias → *.bias;
- * q_proj_weight … when kdim/vdim differ); out_proj.* → outProj.*.
+ * q_proj_weight … when kdim/vdim differ); out_proj.* → outProj.*. With packedQkv the three
+ * are one Linear, inProj (rows q | k | v), as PyTorch's in_proj_weight and GPT-2's c_attn.
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
 import { scaledDotProductAttention, attentionWeights, repeatKvHeads } from '../../ops/attention.js';
 import type { AttentionMaskOptions, CausalAlignment } from '../../ops/attention-mask.js';
-import { matmul } from '../../ops/matmul.js';
+import { matmul, linear } from '../../ops/matmul.js';
 import { dropout } from '../../ops/dropout.js';
 import { mean } from '../../ops/reduce.js';
-import { reshape, transpose } from '../../ops/shape.js';
+import { narrow, reshape, transpose } from '../../ops/shape.js';
 import { noGrad } from '../../autograd/mode.js';
 import { mul } from '../../ops/elementwise.js';
 import { ConfigError, NotImplementedError, ShapeError, ValueError, fmtShape } from '../../errors.js';
@@ -54,6 +55,12 @@ export interface MultiheadAttentionOptions {
   ropeBase?: number;
   /** Add ALiBi biases (slopes from alibiSlopes(numHeads)) to the scores. Default false. */
   alibi?: boolean;
+  /**
+   * One packed in-projection `inProj` (E → E + 2·Hkv·hd, rows q | k | v) instead of qProj, kProj,
+   * vProj: PyTorch's in_proj_weight and GPT-2's c_attn, so their checkpoints map one to one.
+   * Self-attention then runs one GEMM. Needs kdim = vdim = E. Default false.
+   */
+  packedQkv?: boolean;
 }
 
 export interface MultiheadAttentionCallOptions {
@@ -98,9 +105,12 @@ export class MultiheadAttention extends Module {
   /** Original index of each remaining head (0..H−1 until pruneHeads removes some). */
   private _headIds: number[];
   rotary: RotaryEmbedding | null;
-  qProj: Linear;
-  kProj: Linear;
-  vProj: Linear;
+  /** The q, k, v projections (null with packedQkv). */
+  qProj: Linear | null;
+  kProj: Linear | null;
+  vProj: Linear | null;
+  /** The packed q | k | v projection (packedQkv only). */
+  inProj: Linear | null;
   outProj: Linear;
 
   /**
@@ -128,9 +138,14 @@ export class MultiheadAttention extends Module {
     this.batchFirst = options.batchFirst ?? true;
     const bias = options.bias ?? true;
     const kvOut = Hkv * this.headDim;
-    this.qProj = new Linear(embedDim, embedDim, { bias });
-    this.kProj = new Linear(options.kdim ?? embedDim, kvOut, { bias });
-    this.vProj = new Linear(options.vdim ?? embedDim, kvOut, { bias });
+    const packed = options.packedQkv ?? false;
+    if (packed && ((options.kdim ?? embedDim) !== embedDim || (options.vdim ?? embedDim) !== embedDim)) {
+      throw new ConfigError(`MultiheadAttention: packedQkv needs kdim = vdim = embedDim = ${embedDim}, received kdim=${options.kdim}, vdim=${options.vdim}. Fix: drop packedQkv.`);
+    }
+    this.qProj = packed ? null : new Linear(embedDim, embedDim, { bias });
+    this.kProj = packed ? null : new Linear(options.kdim ?? embedDim, kvOut, { bias });
+    this.vProj = packed ? null : new Linear(options.vdim ?? embedDim, kvOut, { bias });
+    this.inProj = packed ? new Linear(embedDim, embedDim + 2 * kvOut, { bias }) : null;
     this.outProj = new Linear(embedDim, embedDim, { bias });
     this.rotary = options.rotary ? new RotaryEmbedding(this.headDim, options.ropeBase ?? 10000) : null;
     this.alibi = options.alibi ? alibiSlopes(numHeads) : null; // (H)
@@ -165,6 +180,9 @@ export class MultiheadAttention extends Module {
     if (this.numKvHeads !== H) {
       throw new NotImplementedError(`MultiheadAttention.pruneHeads: the layer uses grouped-query attention (${H} query heads share ${this.numKvHeads} key/value heads); pruning its heads is not implemented.`);
     }
+    if (this.qProj === null || this.kProj === null || this.vProj === null) {
+      throw new NotImplementedError('MultiheadAttention.pruneHeads: the layer packs q/k/v into one inProj (packedQkv); pruning its heads is not implemented. Fix: build it with separate projections.');
+    }
     const keep = Array.from({ length: H }, (_, h) => h).filter((h) => !drop.has(h));
     const rows = keep.flatMap((h) => Array.from({ length: hd }, (_, i) => h * hd + i)); // kept rows of q/k/v, columns of out
     this.qProj = sliceLinear(this.qProj, rows, 'out');
@@ -197,17 +215,19 @@ export class MultiheadAttention extends Module {
     this.checkInputs(query, key, value);
     const [B, L] = query.shape;
     const H = this.numHeads, Hkv = this.numKvHeads, hd = this.headDim;
-    let q = transpose(reshape(this.qProj.call(query), [B, L, H, hd]), 1, 2); // (B, H, L, hd)
-    let k: Tensor, v: Tensor;
     const cache = options.kvCache ?? null;
+    const reuseCache = cache !== null && cache.mode === 'static' && cache.length > 0;
+    const [qIn, kIn, vIn] = this.project(query, key, value, !reuseCache); // (B, L, E), (B, S, Hkv·hd) ×2
+    let q = transpose(reshape(qIn, [B, L, H, hd]), 1, 2); // (B, H, L, hd)
+    let k: Tensor, v: Tensor;
     const past = cache && cache.mode === 'append' ? cache.length : null; // keys cached before this call
     if (this.rotary) q = this.rotary.call(q, past ?? 0); // (B, H, L, hd)
-    if (cache && cache.mode === 'static' && cache.length > 0) {
+    if (reuseCache) {
       [k, v] = [cache.k!, cache.v!]; // (B, Hkv, S, hd)
     } else {
       const T = key.shape[1];
-      k = transpose(reshape(this.kProj.call(key), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
-      v = transpose(reshape(this.vProj.call(value), [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
+      k = transpose(reshape(kIn!, [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
+      v = transpose(reshape(vIn!, [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
       if (this.rotary) k = this.rotary.call(k, past ?? 0); // (B, Hkv, T, hd)
       if (cache) [k, v] = cache.append(k, v); // (B, Hkv, S, hd)
     }
@@ -230,6 +250,25 @@ export class MultiheadAttention extends Module {
     let out = this.outProj.call(reshape(transpose(y, 1, 2), [B, L, H * hd])); // (B, L, E)
     if (!this.batchFirst) out = transpose(out, 0, 1); // (L, B, E)
     return { output: out, weights };
+  }
+
+  /**
+   * The q, k and v projections (k and v null when `withKv` is false: a full static cache).
+   * Packed self-attention is one GEMM whose output is split; packed cross-attention applies
+   * the row blocks of inProj to the query and to the key/value inputs.
+   */
+  private project(query: Tensor, key: Tensor, value: Tensor, withKv: boolean): [Tensor, Tensor | null, Tensor | null] {
+    if (this.inProj === null) {
+      return [this.qProj!.call(query), withKv ? this.kProj!.call(key) : null, withKv ? this.vProj!.call(value) : null]; // (B, L, E), (B, S, Hkv·hd) ×2
+    }
+    const E = this.embedDim, kvOut = this.numKvHeads * this.headDim;
+    if (withKv && key === query && value === query) {
+      const qkv = this.inProj.call(query); // (B, L, E + 2·Hkv·hd)
+      return [narrow(qkv, -1, 0, E), narrow(qkv, -1, E, kvOut), narrow(qkv, -1, E + kvOut, kvOut)];
+    }
+    const W = this.inProj.weight, b = this.inProj.bias; // (E + 2·Hkv·hd, E), (E + 2·Hkv·hd)
+    const part = (x: Tensor, start: number, n: number): Tensor => linear(x, narrow(W, 0, start, n), b ? narrow(b, 0, start, n) : null);
+    return [part(query, 0, E), withKv ? part(key, E, kvOut) : null, withKv ? part(value, E + kvOut, kvOut) : null];
   }
 
   /**
@@ -256,11 +295,12 @@ export class MultiheadAttention extends Module {
     if (query.ndim !== 3 || query.shape[2] !== this.embedDim) {
       throw new ShapeError(`MultiheadAttention: query has shape ${fmtShape(query.shape)}, expected 3-D ${layout} with E = embedDim = ${this.embedDim}. Fix: add a batch dim with unsqueeze(0), or set batchFirst to match your layout.`);
     }
-    if (key.ndim !== 3 || key.shape[2] !== this.kProj.inFeatures || key.shape[0] !== query.shape[0]) {
-      throw new ShapeError(`MultiheadAttention: key has shape ${fmtShape(key.shape)}, expected [${query.shape[0]}, S, ${this.kProj.inFeatures}] (batch like query, kdim = ${this.kProj.inFeatures}).`);
+    const kdim = this.kProj?.inFeatures ?? this.embedDim, vdim = this.vProj?.inFeatures ?? this.embedDim;
+    if (key.ndim !== 3 || key.shape[2] !== kdim || key.shape[0] !== query.shape[0]) {
+      throw new ShapeError(`MultiheadAttention: key has shape ${fmtShape(key.shape)}, expected [${query.shape[0]}, S, ${kdim}] (batch like query, kdim = ${kdim}).`);
     }
-    if (value.ndim !== 3 || value.shape[2] !== this.vProj.inFeatures || value.shape[0] !== key.shape[0] || value.shape[1] !== key.shape[1]) {
-      throw new ShapeError(`MultiheadAttention: value has shape ${fmtShape(value.shape)}, expected [${key.shape[0]}, ${key.shape[1]}, ${this.vProj.inFeatures}] (batch and length like key, vdim = ${this.vProj.inFeatures}).`);
+    if (value.ndim !== 3 || value.shape[2] !== vdim || value.shape[0] !== key.shape[0] || value.shape[1] !== key.shape[1]) {
+      throw new ShapeError(`MultiheadAttention: value has shape ${fmtShape(value.shape)}, expected [${key.shape[0]}, ${key.shape[1]}, ${vdim}] (batch and length like key, vdim = ${vdim}).`);
     }
   }
 }

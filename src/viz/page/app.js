@@ -1,5 +1,6 @@
 // heed attention-map page: type an input, see the prediction, its attention maps (head view,
-// token view, all layers × heads) and the model's training curves (uPlot).
+// token view, all layers × heads) and the model's training curves (uPlot). A forecast model's
+// prediction is also drawn: forecast against actual, with the quantile band (renderForecast).
 //
 // Data: GET /v1/models → the models; POST /v1/models/:name/predict {input, attention: true}
 // → { predictions: [{ output, alternatives?, attention: [{ name, kind, layer, queryTokens,
@@ -9,7 +10,7 @@
 
 const SVG = 'http://www.w3.org/2000/svg';
 const $ = (id) => document.getElementById(id);
-const state = { models: [], model: null, maps: [], mapIndex: 0, head: 0, charts: [] };
+const state = { models: [], model: null, maps: [], mapIndex: 0, head: 0, charts: [], forecastChart: null };
 
 // ---- HTTP ---------------------------------------------------------------------------------
 
@@ -67,7 +68,8 @@ function selectModel(name) {
   const c = m.config || {};
   const size = ['dModel', 'numHeads', 'nHeads', 'numEncoderLayers', 'numDecoderLayers'].filter((k) => c[k] !== undefined).map((k) => `${k} ${c[k]}`);
   $('model-info').textContent = `task ${m.task}${size.length ? ' · ' + size.join(', ') : ''}`;
-  $('input').placeholder = m.task === 'digits' ? '64 pixel values 0-16, comma-separated' : m.task === 'spam' ? 'paste a mail text' : 'type a word, e.g. hello';
+  $('input').placeholder = m.task === 'digits' ? '64 pixel values 0-16, comma-separated' : m.task === 'spam' ? 'paste a mail text'
+    : m.task === 'forecast' ? 'an origin date, e.g. 1988-06-01' : 'type a word, e.g. hello';
   loadCurves();
 }
 
@@ -103,10 +105,55 @@ async function predict(event) {
   }
 }
 
+/** A forecast task's output: { series, origin, timestamps, point, quantiles, actual, history }. */
+function isForecast(o) {
+  return o !== null && typeof o === 'object' && Array.isArray(o.timestamps) && Array.isArray(o.point) && o.quantiles && o.history;
+}
+
 function fmtOutput(o) {
   if (Array.isArray(o)) return o.join(' ');
   if (typeof o === 'string') return o;
+  if (isForecast(o)) return `${o.series}: ${o.point.length} steps from ${o.origin}`;
   return JSON.stringify(o);
+}
+
+// ---- forecast chart -----------------------------------------------------------------------
+
+/** Seconds since the epoch (uPlot's time scale) of an ISO date or date-time. */
+function seconds(ts) { return Date.parse(ts.length === 10 ? `${ts}T00:00:00Z` : ts) / 1000; }
+
+/**
+ * One uPlot chart: x = the context's and the forecast's timestamps; series = actual (the context,
+ * then the actual values where known), the median forecast, and the outer quantile levels, with
+ * the band between them filled.
+ */
+function renderForecast(o) {
+  if (state.forecastChart) { state.forecastChart.destroy(); state.forecastChart = null; }
+  const box = $('forecast-chart');
+  box.replaceChildren();
+  $('forecast').hidden = !isForecast(o);
+  if (!isForecast(o)) return;
+  const levels = Object.keys(o.quantiles).sort((a, b) => Number(a) - Number(b));
+  const lo = levels[0], hi = levels[levels.length - 1];
+  const nHist = o.history.timestamps.length;
+  const x = [...o.history.timestamps, ...o.timestamps].map(seconds);
+  const pad = (vals) => [...new Array(nHist).fill(null), ...vals];
+  const actual = [...o.history.values, ...o.actual];
+  const series = [
+    { label: 'time' },
+    { label: `actual (${o.series})`, stroke: '#222', width: 1.5, spanGaps: false },
+    { label: 'median forecast', stroke: '#1f4e9c', width: 2 },
+    { label: `q${lo}`, stroke: 'rgba(31,78,156,0.45)', width: 1, dash: [4, 3] },
+    { label: `q${hi}`, stroke: 'rgba(31,78,156,0.45)', width: 1, dash: [4, 3] },
+  ];
+  const opts = {
+    width: Math.min(960, Math.max(480, window.innerWidth - 80)), height: 320,
+    scales: { x: { time: true } }, series,
+    bands: lo === hi ? [] : [{ series: [4, 3], fill: 'rgba(31,78,156,0.15)' }],
+  };
+  box.dataset.points = String(o.point.length);
+  box.dataset.band = `${lo}-${hi}`;
+  state.forecastChart = new uPlot(opts, [x, actual, pad(o.point), pad(o.quantiles[lo]), pad(o.quantiles[hi])], box);
 }
 
 function showPrediction(p) {
@@ -121,6 +168,7 @@ function showPrediction(p) {
   value.textContent = fmtOutput(p.output);
   line.append(label, value);
   out.replaceChildren(line);
+  renderForecast(p.output);
   if (p.alternatives && p.alternatives.length > 0) {
     const table = document.createElement('table');
     for (const a of p.alternatives) {

@@ -1,0 +1,129 @@
+/**
+ * Transfer learning and PEFT on the spam task: from scratch vs from a pretrained masked LM, with
+ * 100% and 10% of the labels, and LoRA / bottleneck adapters vs full fine-tuning.
+ *
+ *   node --import tsx bench/transfer.ts --pretrained runs/mlm [--untrained runs/mlm-untrained] [--steps 150] [--jobs 3] [--only scratch-100,lora-100]
+ *
+ * runs/mlm: `heed pretrain mlm --batch-size 16 --lr 0.002 --warmup-steps 50 --max-steps 100000 --time-limit 720
+ * --schedule-by-time true --eval-every 150 --out runs/mlm`; runs/mlm-untrained: the same vocabulary after one step
+ * at lr 1e-9 (`heed pretrain mlm --batch-size 16 --lr 1e-9 --warmup-steps 0 --max-steps 1 --eval-every 0 --out runs/mlm-untrained`).
+ *
+ * Each run is its own `heed train spam` process (so its peak RSS is its own, read by
+ * /usr/bin/time -f %M), scored once on the test split with `heed eval --split test` after
+ * training (the best validation checkpoint is the model). Step time = the time between the first
+ * and the last logged step over the steps between them (no evaluation falls inside: evalEvery 0).
+ * Writes bench/results/transfer-<date>.json with every run's command, figures and the machine load.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const flag = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const pretrained = flag('pretrained', 'runs/mlm');
+const untrained = flag('untrained', 'runs/mlm-untrained');
+const steps = flag('steps', '150');
+const jobs = Number(flag('jobs', '3'));
+const root = flag('out-root', 'runs/transfer');
+const only = flag('only', '').split(',').filter((s) => s !== '');
+
+/** The shared recipe: small batches and no mid-run evaluation keep each run within minutes on a busy machine. */
+const COMMON = ['--max-steps', steps, '--batch-size', '16', '--warmup-steps', '20', '--eval-every', '0', '--log-every', '10', '--seed', '0'];
+const RUNS: Record<string, string[]> = {
+  'scratch-100': ['--max-len', '128'],
+  'scratch-10': ['--max-len', '128', '--label-fraction', '0.1'],
+  'pretrained-100': ['--init-from', pretrained],
+  'pretrained-10': ['--init-from', pretrained, '--label-fraction', '0.1'],
+  'lora-100': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.002'],
+  'lora-100-lr5e-3': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.005'],
+  'adapter-100': ['--init-from', pretrained, '--peft', 'adapter', '--lr', '0.002'],
+  // Controls: the same start, without the pretraining (a MaskedLM after one step at lr 1e-9:
+  // BERT's N(0, 0.02²) embeddings, the same vocabulary), to separate initialisation from pretraining.
+  'untrained-100': ['--init-from', untrained],
+  'untrained-10': ['--init-from', untrained, '--label-fraction', '0.1'],
+};
+
+interface RunResult {
+  name: string;
+  command: string;
+  trainable: number | null;
+  total: number | null;
+  peakRssMB: number;
+  /** Size of the run's optimizer state file (last/optimizer.safetensors): what the optimizer keeps per trained weight. */
+  optimizerStateMB: number;
+  msPerStep: number;
+  steps: number;
+  valid: Record<string, number>;
+  test: Record<string, number>;
+  loadBefore: number[];
+  loadAfter: number[];
+}
+
+function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(cmd[0], cmd.slice(1), { env });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+async function one(name: string): Promise<RunResult> {
+  const out = join(root, name);
+  const heedArgs = ['train', 'spam', ...COMMON, ...RUNS[name], '--out', out, '--overwrite', '--progress', 'none'];
+  const env = { ...process.env, HEED_NUM_THREADS: '1' };
+  const loadBefore = loadavg();
+  const t = await run(['/usr/bin/time', '-f', 'peakRssKB %M', 'nice', 'node', 'bin/heed.js', ...heedArgs], env);
+  if (t.code !== 0) throw new Error(`${name}: heed train failed (${t.code}):\n${t.stdout}\n${t.stderr}`);
+  const rss = Number(/peakRssKB (\d+)/.exec(t.stderr)?.[1] ?? NaN);
+  const share = /([\d,]+) of ([\d,]+) parameters trainable/.exec(t.stdout);
+  const params = /EncoderClassifier ([\d,]+) parameters/.exec(t.stdout);
+  const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
+  const stepLines = lines.filter((l) => l.type === 'step');
+  const first = stepLines[0], last = stepLines[stepLines.length - 1];
+  const msPerStep = (Date.parse(last.time) - Date.parse(first.time)) / Math.max(1, last.step - first.step);
+  const ev = lines.filter((l) => l.type === 'eval').pop() ?? {};
+  const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', 'test', '--json'], env);
+  if (e.code !== 0) throw new Error(`${name}: heed eval failed:\n${e.stderr}`);
+  const test = JSON.parse(e.stdout.trim().split('\n').pop()!);
+  const num = (s: string | undefined) => (s === undefined ? null : Number(s.replace(/,/g, '')));
+  const total = num(share?.[2]) ?? num(params?.[1]);
+  return {
+    name, command: `node bin/heed.js ${heedArgs.join(' ')}`, trainable: num(share?.[1]) ?? total, total, peakRssMB: rss / 1024, msPerStep,
+    optimizerStateMB: statSync(join(out, 'last', 'optimizer.safetensors')).size / 2 ** 20,
+    steps: last.step, valid: { accuracy: ev.accuracy, macroF1: ev.macroF1 }, test: { accuracy: test.accuracy, macroF1: test.macroF1 }, loadBefore, loadAfter: loadavg(),
+  };
+}
+
+async function main(): Promise<void> {
+  const names = only.length > 0 ? only : Object.keys(RUNS);
+  for (const n of names) if (!(n in RUNS)) throw new Error(`unknown run '${n}'; runs: ${Object.keys(RUNS).join(', ')}`);
+  mkdirSync(root, { recursive: true });
+  const results: RunResult[] = [];
+  const queue = [...names];
+  const started = new Date().toISOString();
+  await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, async () => {
+    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
+      const r = await one(n);
+      results.push(r);
+      console.log(JSON.stringify(r));
+    }
+  }));
+  const file = join('bench', 'results', `transfer-${started.slice(0, 16).replace(/:/g, '')}.json`);
+  writeFileSync(file, JSON.stringify({
+    bench: 'transfer', started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs,
+    note: 'spam task; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); test split scored once per run.',
+    runs: results.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)),
+  }, null, 2) + '\n');
+  console.log(`wrote ${file}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,143 @@
+/**
+ * WordTagger: a sequence tagger over words for NER from scratch, with optional character-level
+ * word features and an optional CRF output layer (Lample et al. 2016's recipe, with a Transformer
+ * encoder in place of the BiLSTM).
+ *
+ * A word's input vector is the sum of
+ *   - its word embedding (lowercased word; rare words are <unk>),
+ *   - with charFeatures: the mean of its hashed character n-gram embeddings (n = 3..5 over
+ *     '<word>', fastText's subword features, Bojanowski et al. 2017): rare and unseen names still
+ *     get a vector from their spelling,
+ *   - its shape embedding (lowercase, Capitalized, ALLCAPS, has a digit, other, @user, #tag, URL),
+ * then learned positions, a pre-norm Transformer encoder and a linear head give per-word tag
+ * scores. With crf, a linear-chain CRF (nn/crf.ts, constrained to the scheme) scores paths and
+ * decodes by Viterbi; without it, the loss is per-word cross-entropy.
+ *
+ *   const m = new WordTagger({ vocabSize: 5000, numTags: 13, labels, scheme: 'BIO' });
+ *   const emissions = m.forward(batch);           // (B, T, K)
+ *
+ * Letters: B sentences, T words, U distinct n-grams in a batch, D dModel, K tags.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { add } from '../ops/elementwise.js';
+import { matmul } from '../ops/matmul.js';
+import { reshape } from '../ops/shape.js';
+import { Module } from '../nn/module.js';
+import { Embedding } from '../nn/embedding.js';
+import { LayerNorm } from '../nn/norm.js';
+import { Dropout } from '../nn/dropout.js';
+import { Linear } from '../nn/linear.js';
+import { LearnedPositionalEmbedding } from '../nn/positional.js';
+import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
+import { CRF } from '../nn/crf.js';
+import type { TransitionScheme } from '../nn/tag-transitions.js';
+import { fnv1a32 } from '../data/split.js';
+
+export interface WordTaggerConfig {
+  vocabSize: number;
+  numTags: number;
+  /** Tag names in column order (for the CRF's scheme constraints). */
+  labels: readonly string[];
+  scheme: TransitionScheme;
+  dModel: number;
+  numHeads: number;
+  numLayers: number;
+  dimFeedforward: number;
+  dropout: number;
+  maxLen: number;
+  /** Hashed character n-gram features; 0 buckets = off. */
+  charBuckets: number;
+  crf: boolean;
+}
+
+/** The word-shape classes of `wordShape`. */
+export const NUM_SHAPES = 8;
+
+/** A word's shape class: 0 lower, 1 Capitalized, 2 ALLCAPS, 3 has a digit, 4 other, 5 @user, 6 #tag, 7 URL. */
+export function wordShape(w: string): number {
+  if (w.startsWith('@') && w.length > 1) return 5;
+  if (w.startsWith('#') && w.length > 1) return 6;
+  if (/^(https?:|www\.)/i.test(w)) return 7;
+  if (/\d/.test(w)) return 3;
+  if (/^\p{Lu}[\p{Ll}\p{M}'’.-]*$/u.test(w)) return 1;
+  if (/^\p{Lu}{2,}$/u.test(w)) return 2;
+  if (/^[\p{Ll}\p{M}'’.-]+$/u.test(w)) return 0;
+  return 4;
+}
+
+/** Bucket ids (1..buckets; 0 is padding) of the character 3- to 5-grams of '<word>' (lowercased). */
+export function charNgramIds(word: string, buckets: number): number[] {
+  const chars = [...`<${word.toLowerCase()}>`];
+  const ids = new Set<number>();
+  for (let n = 3; n <= 5; n++) {
+    for (let i = 0; i + n <= chars.length; i++) ids.add(1 + (fnv1a32(chars.slice(i, i + n).join('')) % buckets));
+  }
+  if (ids.size === 0) ids.add(1 + (fnv1a32(chars.join('')) % buckets));
+  return [...ids];
+}
+
+/** A padded batch of sentences, as WordTagger reads it. */
+export interface WordBatch {
+  /** (B, T) int32 word ids; 0 = padding. */
+  words: Tensor;
+  /** (B, T) int32 shape classes. */
+  shapes: Tensor;
+  /** (U) int32: the distinct n-gram bucket ids of the batch, or null without char features. */
+  ngrams: Tensor | null;
+  /** (B·T, U) float32: row = a word, 1/count in the columns of its n-grams (0 for padding), or null. */
+  ngramMix: Tensor | null;
+  /** (B, T) bool: true on padding. */
+  pad: Tensor;
+  /** Words per sentence. */
+  lengths: number[];
+}
+
+export class WordTagger extends Module {
+  readonly config: Readonly<WordTaggerConfig>;
+  wordEmbed: Embedding;
+  shapeEmbed: Embedding;
+  ngramEmbed: Embedding | null;
+  posEmbed: LearnedPositionalEmbedding;
+  drop: Dropout;
+  encoder: TransformerEncoder;
+  head: Linear;
+  crf: CRF | null;
+
+  constructor(c: WordTaggerConfig) {
+    super();
+    this.config = Object.freeze({ ...c, labels: [...c.labels] });
+    this.wordEmbed = new Embedding(c.vocabSize, c.dModel, { paddingIdx: 0 });
+    this.shapeEmbed = new Embedding(NUM_SHAPES, c.dModel);
+    this.ngramEmbed = c.charBuckets > 0 ? new Embedding(c.charBuckets + 1, c.dModel, { paddingIdx: 0 }) : null;
+    this.posEmbed = new LearnedPositionalEmbedding(c.maxLen, c.dModel);
+    this.drop = new Dropout(c.dropout);
+    this.encoder = new TransformerEncoder(c.numLayers, () => new TransformerEncoderLayer(c.dModel, c.numHeads, {
+      dimFeedforward: c.dimFeedforward, dropout: c.dropout, normFirst: true, activation: 'gelu',
+    }), new LayerNorm(c.dModel));
+    this.head = new Linear(c.dModel, c.numTags);
+    this.crf = c.crf ? new CRF(c.numTags, { constraints: { labels: c.labels, scheme: c.scheme } }) : null;
+  }
+
+  /** Per-word tag scores (B, T, K): the CRF's emissions, or the logits of the cross-entropy. */
+  override forward(b: WordBatch): Tensor {
+    let x = add(this.wordEmbed.call(b.words), this.shapeEmbed.call(b.shapes)); // (B, T, D)
+    if (this.ngramEmbed && b.ngrams && b.ngramMix) {
+      // The mean of each word's n-gram vectors as one GEMM over the batch's distinct n-grams:
+      // gathering (B, T, G, D) per word instead costs G times the memory and time.
+      const grams = this.ngramEmbed.call(b.ngrams); // (U, D)
+      const [B, T] = b.words.shape;
+      x = add(x, reshape(matmul(b.ngramMix, grams), [B, T, this.config.dModel])); // (B, T, D)
+    }
+    x = this.drop.call(this.posEmbed.call(x)); // (B, T, D)
+    const h = this.encoder.call(x, { keyPaddingMask: b.pad }); // (B, T, D)
+    return this.head.call(this.drop.call(h)); // (B, T, K)
+  }
+}
+
+/** (B, T) bool mask, true on real words: the CRF's mask from the padding mask. */
+export function realWordMask(lengths: readonly number[], T: number): Tensor {
+  const m = new Uint8Array(lengths.length * T);
+  lengths.forEach((L, b) => m.fill(1, b * T, b * T + L));
+  return new Tensor(m, [lengths.length, T]);
+}
+

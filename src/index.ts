@@ -62,6 +62,18 @@ export { tokenize13a } from './train/metrics/tokenizer-13a.js';
 export { repairTags, constrainedDecode } from './train/tag-repair.js';
 export type { RepairOptions } from './train/tag-repair.js';
 
+// Recommendation: ranking metrics, negative sampling, the next-item protocol (SASRec's sampled and
+// full ranking), MovieTweetings preparation, and the PopRec / BPR-MF baselines.
+export { hitRateAtK, ndcgAtK, rankAmong, fullRank, topK } from './train/metrics/ranking.js';
+export { sampleNegative, sampleNegatives } from './data/negative-sampling.js';
+export { rankNextItems, summarizeRanks, historyAndTarget } from './train/next-item-eval.js';
+export type { NextItemScorer, NextItemEvalOptions, NextItemRanks } from './train/next-item-eval.js';
+export { loadMovieTweetings, prepareSequences, parseRatings, parseMovies, trainItemCounts } from './data/movietweetings.js';
+export type { MovieTweetings, SequenceSplit, Interaction, ItemInfo } from './data/movietweetings.js';
+export { popularityScorer, bprScorer, trainBPR } from './tasks/recommend-baselines.js';
+export type { BPRTrainOptions } from './tasks/recommend-baselines.js';
+export type { RecommendPrediction, Recommendation } from './tasks/recommend-predictor.js';
+
 // Data: vocabularies (ids 0..3 are <pad>, <bos>, <eos>, <unk>), length-bucketed batching, padding.
 export { Vocab, PAD_ID, BOS_ID, EOS_ID, UNK_ID, SPECIAL_TOKENS } from './data/vocab.js';
 export type { EncodeOptions, DecodeOptions, VocabJSON } from './data/vocab.js';

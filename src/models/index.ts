@@ -24,6 +24,12 @@ export { MultimodalFusion, MULTIMODAL_DEFAULTS, MULTIMODAL_CONFIG } from './mult
 export type { MultimodalConfig } from './multimodal.js';
 export { MaskedLM, MASKED_LM_DEFAULTS, MASKED_LM_CONFIG } from './masked-lm.js';
 export type { MaskedLMConfig } from './masked-lm.js';
+export { SASRec, SASREC_DEFAULTS, SASREC_CONFIG, padHistories } from './sasrec.js';
+export type { SASRecConfig, SASRecBatch } from './sasrec.js';
+export { ItemSideFusion } from './item-side-fusion.js';
+export type { ItemSideConfig } from './item-side-fusion.js';
+export { BPRMF, BPRMF_CONFIG } from './bpr-mf.js';
+export type { BPRMFConfig } from './bpr-mf.js';
 export { CnnClassifier, ConvStage, CNN_DEFAULTS, CNN_CONFIG, CNN_ATTENTION } from './cnn.js';
 export type { CnnClassifierConfig, CnnAttention } from './cnn.js';
 export { Bert, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification, MaskedLMHead, ClassificationHead,

@@ -26,7 +26,7 @@ export { im2col, conv1d, conv2d } from './conv.js';
 export type { Im2colOptions, Conv1dOptions, Conv2dOptions } from './conv.js';
 export type { Pool2dOptions, AvgPool2dOptions, Size2 } from './pool.js';
 export type { DropoutOptions } from './dropout.js';
-export { crossEntropy, nllLoss, mseLoss } from './loss.js';
+export { crossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits } from './loss.js';
 export type { CrossEntropyOptions, NllOptions, Reduction } from './loss.js';
 export { scaledDotProductAttention, scaledDotProductAttentionReference } from './attention.js';
 export type { AttentionOptions } from './attention.js';
@@ -40,7 +40,7 @@ export const DIFFERENTIABLE_OPS = [
   'indexSelect', 'gather', 'maskedFill', 'where', 'embedding',
   'matmul', 'linear', 'softmax', 'logSoftmax', 'layerNorm', 'rmsNorm', 'dropout',
   'batchNorm', 'im2col', 'conv1d', 'conv2d', 'maxPool2d', 'avgPool2d', 'adaptiveMaxPool2d', 'adaptiveAvgPool2d',
-  'crossEntropy', 'nllLoss', 'mseLoss', 'scaledDotProductAttention',
+  'crossEntropy', 'nllLoss', 'mseLoss', 'binaryCrossEntropyWithLogits', 'scaledDotProductAttention',
   'layerNormReference', 'rmsNormReference', 'scaledDotProductAttentionReference', 'batchNormReference',
 ] as const;
 

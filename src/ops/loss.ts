@@ -1,5 +1,5 @@
 /**
- * Losses: crossEntropy, nllLoss, mseLoss, with PyTorch's semantics.
+ * Losses: crossEntropy, nllLoss, mseLoss, binaryCrossEntropyWithLogits, with PyTorch's semantics.
  *
  * Class dimension is dim 1: input (N, C) with target (N), or (N, C, d1, ...) with target (N, d1, ...).
  * Targets are int32 class indices; rows whose target equals ignoreIndex (default −100)
@@ -14,7 +14,7 @@ import { DTypeError, ShapeError, ValueError, IndexError, fmtShape } from '../err
 import { requireFloat, floatTensor, f32 } from './util.js';
 import { logSoftmax } from './softmax.js';
 import { permute, reshape } from './shape.js';
-import { mul, sub } from './elementwise.js';
+import { abs, add, exp, log, mul, relu, sub } from './elementwise.js';
 import { sum, mean } from './reduce.js';
 import { sameShape } from '../tensor/shape.js';
 
@@ -160,4 +160,25 @@ export function mseLoss(input: Tensor, target: Tensor, options: { reduction?: Re
   const d = sub(input, target);
   const sq = mul(d, d);
   return reduction === 'none' ? sq : reduction === 'sum' ? sum(sq) : mean(sq);
+}
+
+/**
+ * Binary cross-entropy on logits (PyTorch's `binary_cross_entropy_with_logits`), composed from
+ * primitives in the overflow-safe form
+ *   ℓ(x, z) = max(x, 0) − x·z + log(1 + exp(−|x|))
+ * (= −z·log σ(x) − (1 − z)·log(1 − σ(x)) without computing σ). `weight` (same shape) scales each
+ * term, e.g. a 0/1 mask over padding; 'mean' divides by the number of elements, as PyTorch.
+ */
+export function binaryCrossEntropyWithLogits(input: Tensor, target: Tensor, options: { reduction?: Reduction; weight?: Tensor | null } = {}): Tensor {
+  requireFloat(input, 'binaryCrossEntropyWithLogits', 'input');
+  requireFloat(target, 'binaryCrossEntropyWithLogits', 'target');
+  for (const [name, t] of [['target', target], ['weight', options.weight ?? null]] as const) {
+    if (t && !sameShape(input.shape, t.shape)) {
+      throw new ShapeError(`binaryCrossEntropyWithLogits: input has shape ${fmtShape(input.shape)} but ${name} has ${fmtShape(t.shape)}; expected equal shapes. Fix: reshape the ${name}.`);
+    }
+  }
+  const reduction = checkReduction(options.reduction ?? 'mean', 'binaryCrossEntropyWithLogits');
+  let l = add(sub(relu(input), mul(input, target)), log(add(exp(mul(abs(input), -1)), 1)));
+  if (options.weight) l = mul(l, options.weight);
+  return reduction === 'none' ? l : reduction === 'sum' ? sum(l) : mean(l);
 }

@@ -16,6 +16,7 @@ import { DIGITS_TASK } from './digits.js';
 import { SPAM_TASK } from './spam.js';
 import { MLM_TASK } from './mlm.js';
 import { CLM_TASK } from './clm.js';
+import { RECOMMEND_TASK } from './recommend.js';
 import { FASHION_TASK } from './fashion.js';
 import { CONTINUAL_TASK } from './continual.js';
 import { loadHfPredictor } from './hf-pipelines.js';
@@ -33,6 +34,7 @@ export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
   spam: SPAM_TASK,
   mlm: MLM_TASK,
   clm: CLM_TASK,
+  recommend: RECOMMEND_TASK,
   fashion: FASHION_TASK,
   continual: CONTINUAL_TASK,
   forecast: FORECAST_TASK,

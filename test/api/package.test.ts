@@ -41,6 +41,9 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
   'pruning, distillation, compressed checkpoints (CHANGELOG, README)': ['magnitudePrune', 'GradualPruning', 'PruningMask', 'headImportance', 'headsToPrune', 'pruneHeads', 'prunedHeadsOf', 'attentionLayers', 'distillationLoss', 'softTargetKL', 'compressionOf', 'applyCompression'],
   'transfer learning and PEFT (CHANGELOG, README)': ['models.MaskedLM', 'getPeftModel', 'peft.getPeftModel', 'peft.LoraLinear', 'peft.BottleneckAdapter', 'peft.PrefixAttention', 'peft.savePeftAdapter', 'peft.loadPeftAdapter'],
+  'recommendation (CHANGELOG)': ['hitRateAtK', 'ndcgAtK', 'rankAmong', 'fullRank', 'topK', 'sampleNegative', 'sampleNegatives', 'rankNextItems', 'summarizeRanks',
+    'historyAndTarget', 'loadMovieTweetings', 'prepareSequences', 'parseRatings', 'parseMovies', 'trainItemCounts', 'popularityScorer', 'bprScorer', 'trainBPR',
+    'binaryCrossEntropyWithLogits', 'models.SASRec', 'models.ItemSideFusion', 'models.BPRMF', 'models.padHistories'],
   'convolution, images and continual learning (CHANGELOG, README)': ['conv1d', 'conv2d', 'im2col', 'models.CnnClassifier', 'continual.ReservoirBuffer', 'continual.OnlineEWC', 'continual.softTargetLoss', 'continual.continualMetrics'],
   'Hugging Face checkpoints (CHANGELOG, README)': ['fromPretrained', 'savePretrained', 'HF_ARCHITECTURES', 'hfArchitecture', 'heedToHf', 'hfToHeed',
     'models.Bert', 'models.BertForMaskedLM', 'models.BertForSequenceClassification', 'models.BertForTokenClassification'],
@@ -64,6 +67,7 @@ const DOCUMENTED_TYPES = [
   'TimeSeriesFrame', 'TimeSeriesCsvOptions', 'GapPolicy', 'DuplicatePolicy', 'HorizonScores', 'OriginForecaster', 'RidgeOptions',
   'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
   'CustomTask', 'TaskContext', 'TaskData', 'TaskPredictor', 'DataLoaderOptions', 'TableRow', 'ConllSentence',
+  'NextItemScorer', 'NextItemEvalOptions', 'NextItemRanks', 'MovieTweetings', 'SequenceSplit', 'BPRTrainOptions', 'RecommendPrediction', 'Recommendation',
 ];
 
 /** Every `heed.a.b` the README shows, as 'a.b'. */

@@ -88,3 +88,16 @@ test('the forecast table is the raw file\'s one test evaluation, of the candidat
     assert.ok(flat(benchmarks).includes(quoted), `BENCHMARKS.md should quote the horizon-${g.horizon} gain as ${quoted}`);
   }
 });
+
+test('the recommendation table quotes its raw file: every model on test, overall and cold, under both protocols', () => {
+  const file = 'recommend-2026-12-04.json';
+  type M = Record<string, number>;
+  const r = JSON.parse(readFileSync(join(results, file), 'utf8')) as { results: Record<string, { test: M; testCold: M; valid: M }> };
+  const f = (v: number) => v.toFixed(4);
+  for (const [key, label] of [['popularity', 'PopRec'], ['bpr', 'BPR-MF'], ['sasrec', 'SASRec'], ['sasrec+fusion', 'SASRec + fusion']]) {
+    const m = r.results[key];
+    assert.ok(m, `${file} has no ${key}`);
+    const row = `| ${label} | ${[m.valid.ndcg10, m.test.hr10, m.test.ndcg10, m.test.fullHr10, m.test.fullNdcg10, m.testCold.hr10, m.testCold.ndcg10, m.testCold.fullHr10, m.testCold.fullNdcg10].map(f).join(' | ')} |`;
+    assert.ok(benchmarks.includes(row), `BENCHMARKS.md should hold the row\n${row}`);
+  }
+});

@@ -100,6 +100,7 @@ export const RUNNERS: Record<string, Runner> = {
   crossEntropy: (x, kw) => h.crossEntropy(x.input, x.target, { ...kw, weight: x.weight ?? null }),
   nllLoss: (x, kw) => h.nllLoss(x.input, x.target, { ...kw, weight: x.weight ?? null }),
   mseLoss: (x, kw) => h.mseLoss(x.input, x.target, kw),
+  binaryCrossEntropyWithLogits: (x, kw) => h.binaryCrossEntropyWithLogits(x.input, x.target, { ...kw, weight: x.weight ?? null }),
   batchNorm: (x, kw) => batchNormRunner(h.batchNorm, x, kw),
   batchNormReference: (x, kw) => batchNormRunner(h.batchNormReference, x, kw),
   maxPool2d: (x, kw) => h.maxPool2d(x.x, kw as h.Pool2dOptions), avgPool2d: (x, kw) => h.avgPool2d(x.x, kw as h.AvgPool2dOptions),

@@ -151,6 +151,9 @@ const CASES: Case[] = [
   { op: 'nllLoss', what: 'class weights, sum', inputs: () => [r([4, 3])],
     fn: (x) => h.nllLoss(x, int([2, 0, 1, 2]), { weight: h.tensor([0.5, 2, 1], undefined, { dtype: 'float64' }), reduction: 'sum' }) },
   { op: 'mseLoss', what: 'mean, gradient to both', inputs: () => [r([3, 4]), r([3, 4])], fn: (x, y) => h.mseLoss(x, y) },
+  { op: 'binaryCrossEntropyWithLogits', what: 'soft targets and a 0/1 weight, sum', inputs: () => [r([3, 4])],
+    fn: (x) => h.binaryCrossEntropyWithLogits(x, h.tensor([[0, 1, 0.3, 1], [1, 0, 0, 0.5], [0, 0, 1, 1]], undefined, { dtype: 'float64' }),
+      { weight: h.tensor([[1, 1, 0, 1], [1, 1, 1, 1], [0, 1, 1, 1]], undefined, { dtype: 'float64' }), reduction: 'sum' }) },
 
   { op: 'scaledDotProductAttention', what: 'causal, 4-D', inputs: () => [r([1, 2, 4, 3]), r([1, 2, 4, 3]), r([1, 2, 4, 3])],
     fn: (q, k, v) => h.scaledDotProductAttention(q, k, v, { isCausal: true }) },

@@ -65,7 +65,7 @@ const DOCUMENTED_TYPES = [
   'PretrainedModel', 'PretrainedLoadReport', 'FromPretrainedOptions', 'SavePretrainedOptions', 'HfArchitecture', 'NameMap', 'NameRule', 'MappedName',
   'AddedToken', 'BatchEncoding', 'Encoding', 'TokenizerCallOptions', 'TruncationStrategy',
   'TimeSeriesFrame', 'TimeSeriesCsvOptions', 'GapPolicy', 'DuplicatePolicy', 'HorizonScores', 'OriginForecaster', 'RidgeOptions',
-  'ModelDirs', 'Predictor', 'Prediction', 'PredictOptions', 'EvalResult', 'AttentionMap',
+  // (ModelDirs … AttentionMap are listed above with the ONNX types)
   'CustomTask', 'TaskContext', 'TaskData', 'TaskPredictor', 'DataLoaderOptions', 'TableRow', 'ConllSentence',
   'NextItemScorer', 'NextItemEvalOptions', 'NextItemRanks', 'MovieTweetings', 'SequenceSplit', 'BPRTrainOptions', 'RecommendPrediction', 'Recommendation',
 ];

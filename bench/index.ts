@@ -5,7 +5,7 @@
  *   npm run bench                         full run (~10–20 min on 2 cores)
  *   npm run bench -- --quick              short run (fewer sizes, shorter timing budgets)
  *   npm run bench -- --only gemm,attention   only these workload families
- *                                          (peak, dispatch, gemm, attention, mha, norms, int8, train)
+ *                                          (peak, dispatch, gemm, attention, mha, norms, int8, train, compress)
  *   npm run bench -- --repeat 2            run everything twice, keep each row's best pass
  *
  * Modules (each exports `run(opts): Promise<BenchRow[]>`):
@@ -38,6 +38,7 @@ const MODULES: ModuleSpec[] = [
   { name: 'attention', file: 'attention.ts', families: ['attention'], kind: 'heed' },
   { name: 'norms', file: 'norms.ts', families: ['norms'], kind: 'heed' },
   { name: 'int8', file: 'int8.ts', families: ['int8'], kind: 'heed' }, // int8 QuantizedLinear vs fp32 Linear
+  { name: 'compress', file: 'compress.ts', families: ['compress'], kind: 'heed' }, // whole models: fp32 / int8 / fp16 / pruned / distilled
   { name: 'onnxruntime-node', file: 'peers/onnxruntime.ts', families: ['gemm', 'attention'], kind: 'peer' },
   { name: 'onnxruntime-node fused MHA', file: 'peers/ort-mha.ts', families: ['mha'], kind: 'peer' }, // heed's fused forward and ORT's MultiHeadAttention
   { name: 'tfjs-wasm', file: 'peers/tfjs.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
@@ -56,7 +57,7 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
     else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N.`); process.exit(2); }
   }
-  const families = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train'];
+  const families = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train', 'compress'];
   const bad = (opts.only ?? []).filter((f) => !families.includes(f));
   if (bad.length) { console.error(`bench: --only ${bad.join(',')}: unknown family; expected some of ${families.join(', ')}.`); process.exit(2); }
   return opts;

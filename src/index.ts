@@ -31,6 +31,9 @@ export * as models from './models/index.js';
 // Compression: dynamic int8 quantization of Linear layers into nn.QuantizedLinear.
 export { quantizeDynamic } from './compress/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
+// Compression: magnitude and attention-head pruning, distillation loss, a checkpoint's compression record.
+export { magnitudePrune, GradualPruning, PruningMask, headImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
+export type { MagnitudePruneOptions, GradualPruningOptions, HeadPruningPlan, DistillationLossOptions } from './compress/index.js';
 // ONNX export (opset 17): whole graphs, or encoder + decoder step / GPT with past key/values.
 export { exportOnnx, writeOnnx } from './compress/onnx/export.js';
 export type { OnnxExport, OnnxGraphFile } from './compress/onnx/export.js';

@@ -9,6 +9,7 @@ import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
 import { evalCommand } from './commands/eval.js';
 import { predictCommand } from './commands/predict.js';
+import { compressCommand } from './commands/compress.js';
 import { exportCommand } from './commands/export.js';
 import { pretrainCommand } from './commands/pretrain.js';
 import type { Command } from './commands/command.js';
@@ -22,6 +23,7 @@ export const COMMANDS: Record<string, Command> = {
   train: trainCommand,
   eval: evalCommand,
   predict: predictCommand,
+  compress: compressCommand,
   export: exportCommand,
   pretrain: pretrainCommand,
   serve: { summary: 'serve models over HTTP: auth, batching, limits, metrics, /ui page', usage: 'heed serve <model-dir|name=dir>... [--port 8080] [--host 127.0.0.1] [--api-key-file f] [--workers n] [--max-batch-size n] ...', run: runServe },

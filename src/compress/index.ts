@@ -1,3 +1,10 @@
-/** Model compression: dynamic int8 quantization (issue 15; pruning, distillation and export are still to come). */
+/** Model compression: int8 quantization, pruning (weights and attention heads) and distillation (issue 15). */
 export { quantizeDynamic } from './quantize-dynamic.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './quantize-dynamic.js';
+export { magnitudePrune, GradualPruning, PruningMask } from './magnitude-prune.js';
+export type { MagnitudePruneOptions, GradualPruningOptions } from './magnitude-prune.js';
+export { headImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers } from './prune-heads.js';
+export type { HeadPruningPlan } from './prune-heads.js';
+export { distillationLoss, softTargetKL } from './distill.js';
+export type { DistillationLossOptions } from './distill.js';
+export { compressionOf, applyCompression } from './record.js';

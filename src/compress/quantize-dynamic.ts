@@ -29,7 +29,7 @@ export interface QuantizeDynamicResult {
   modules: string[];
   /** Bytes of the replaced fp32 weights and biases. */
   fp32Bytes: number;
-  /** Bytes of their int8 replacements (packed weights, scales, column sums, fp32 biases). */
+  /** Bytes held by their int8 replacements (int8 weights plain and packed, scales, column sums, fp32 biases). */
   int8Bytes: number;
 }
 

@@ -4,7 +4,9 @@
  *   config.json            { format: 'heed.model', version: 1, task, runId, heedVersion, config, files }
  *                          `config` holds the task's whole config (architecture + hyper-parameters);
  *                          `files` maps roles to the other files, e.g. { srcVocab: 'graphemes.vocab.json' }.
- *   model.safetensors      float32 weights; dotted names = module paths (Module.stateDict keys)
+ *   model.safetensors      weights; dotted names = module paths (Module.stateDict keys). F32, or F16/BF16
+ *                          (weight-only storage, widened to float32 at load), plus I8 + F32 scales for
+ *                          int8-quantized layers (nn.QuantizedLinear's state dict)
  *   <vocabulary files>     named in config.files (heed.vocab JSON)
  *   optimizer.safetensors  optional: optimizer buffers; metadata holds groups and step counts
  *   trainer_state.json     optional: step, epoch, RNG state, batch-iterator state, best metric, schedule
@@ -25,6 +27,10 @@
  * executes anything from the directory. Files are read through read-file.ts (regular files of a
  * bounded size only), weights must be finite, and names from files are looked up as own keys only.
  *
+ * A compressed model (src/compress/) records in config.json's optional `compression` how it differs
+ * from the architecture config.model describes (pruned heads, int8 layers, weight storage dtype), so
+ * a loader builds config.model, replays those structural changes, then loads the weights.
+ *
  * `runId` identifies the training run that made a directory. Saving into a directory that holds a
  * different run's model is refused unless `overwrite` is set (see assertWritableOut).
  */
@@ -33,11 +39,12 @@ import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Tensor } from '../tensor/tensor.js';
-import { readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
-import { FILE_LIMITS, readTextFileSync } from './read-file.js';
+import { readSafetensors, toFloat32, writeSafetensors, type RawTensor } from './safetensors.js';
+import { float32ToBFloat16, float32ToFloat16 } from './float16.js';
+import { FILE_LIMITS, readRegularFile, readTextFileSync } from './read-file.js';
 import { writeFileDurable } from './write-file.js';
 import { parseUntrustedJson, preview, quoteName } from './json.js';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, ValueError } from '../errors.js';
 import { VERSION } from '../version.js';
 import type { OptimizerStateDict } from './optimizer-state.js';
 
@@ -56,16 +63,38 @@ export interface ModelConfigFile {
   config: Record<string, unknown>;
   /** Role → file name inside the directory (vocabularies, tokenizer). */
   files: Record<string, string>;
+  /** Present for a compressed model: the changes to replay on config.model before loading the weights. */
+  compression?: CompressionRecord;
 }
+
+/** How a compressed checkpoint differs from its architecture config (written by src/compress/). */
+export interface CompressionRecord {
+  /** Attention heads removed, by module path of the attention layer: indices of the original heads. */
+  prunedHeads?: Record<string, number[]>;
+  /** Linear layers replaced by int8 QuantizedLinear (dynamic quantization), by module path. */
+  quantized?: { dtype: 'int8'; scheme: 'dynamic'; modules: string[] };
+  /** Storage dtype of the float weights in model.safetensors ('float32' when absent). */
+  weightsDtype?: WeightsDtype;
+  /** Fraction of zero weights left by magnitude pruning (informational). */
+  sparsity?: number;
+}
+
+/** Float weight storage in model.safetensors: full, IEEE half, or bfloat16 (both widened at load). */
+export type WeightsDtype = 'float32' | 'float16' | 'bfloat16';
+export const WEIGHTS_DTYPES: readonly WeightsDtype[] = ['float32', 'float16', 'bfloat16'];
 
 export interface CheckpointContents {
   task: string;
   runId: string;
   config: Record<string, unknown>;
-  /** Weights by dotted name (float32). */
+  /** Weights by dotted name (float32, or int8 for quantized layers). */
   weights: Record<string, Tensor>;
-  /** Extra files: role → file name → contents (JSON-serialisable objects are written as JSON). */
-  files?: Record<string, { name: string; json: unknown }>;
+  /** How the float weights are stored (default float32); compression.weightsDtype is set to match. */
+  weightsDtype?: WeightsDtype;
+  /** See CompressionRecord; saved in config.json. */
+  compression?: CompressionRecord;
+  /** Extra files: role → file name → contents (a JSON-serialisable object, or the bytes of a file to copy). */
+  files?: Record<string, { name: string; json: unknown } | { name: string; copyFrom: string }>;
   optimizer?: OptimizerStateDict;
   trainerState?: Record<string, unknown>;
 }
@@ -77,7 +106,10 @@ export interface LoadedCheckpoint {
   config: Record<string, unknown>;
   /** config.files resolved: role → absolute path. */
   files: Record<string, string>;
+  /** Float weights widened to float32 whatever their storage dtype; int8 weights as int8. */
   weights: Record<string, Tensor>;
+  /** config.json's compression record, or undefined for an uncompressed model. */
+  compression?: CompressionRecord;
 }
 
 /** A short random id for a new training run. */
@@ -85,8 +117,25 @@ export function newRunId(): string {
   return `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(4).toString('hex')}`;
 }
 
-function rawF32(t: Tensor): RawTensor {
-  return { dtype: 'F32', shape: [...t.shape], data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>) };
+/** FP16's largest finite value: a weight beyond it would be stored as ±Infinity. */
+const FLOAT16_MAX = 65504;
+
+/**
+ * A weight as stored: int8 as I8; float as F32, or narrowed to F16/BF16 (round to nearest even).
+ * Narrowing refuses a weight F16 cannot hold rather than writing Infinity.
+ */
+function rawWeight(name: string, t: Tensor, dtype: WeightsDtype): RawTensor {
+  const shape = [...t.shape];
+  if (t.dtype === 'int8') return { dtype: 'I8', shape, data: t.data as Int8Array };
+  const f32 = t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>);
+  if (dtype === 'float32') return { dtype: 'F32', shape, data: f32 };
+  if (dtype === 'bfloat16') return { dtype: 'BF16', shape, data: float32ToBFloat16(f32) };
+  for (let i = 0; i < f32.length; i++) {
+    if (Math.abs(f32[i]) > FLOAT16_MAX) {
+      throw new ValueError(`saveCheckpoint: weight '${name}' holds ${f32[i]} at flat index ${i}, beyond float16's range (±${FLOAT16_MAX}). Fix: store the weights as bfloat16 (same range as float32) or float32.`);
+    }
+  }
+  return { dtype: 'F16', shape, data: float32ToFloat16(f32) };
 }
 
 /** Flushes a directory's entries (the renames in it); best effort where directories cannot be opened. */
@@ -181,10 +230,12 @@ export async function saveCheckpoint(dir: string, c: CheckpointContents): Promis
     for (const [role, f] of Object.entries(c.files ?? {})) {
       if (!isPlainFileName(f.name)) throw new CheckpointError(`saveCheckpoint: file name ${quoteName(f.name)} for '${role}' must be a plain file name.`);
       files[role] = f.name;
-      await writeFileDurable(join(tmp, f.name), JSON.stringify(f.json, null, 1) + '\n');
+      const body = 'copyFrom' in f ? await readRegularFile(f.copyFrom, { what: `${role} file`, maxBytes: FILE_LIMITS.weights }) : JSON.stringify(f.json, null, 1) + '\n';
+      await writeFileDurable(join(tmp, f.name), body);
     }
+    const weightsDtype = c.weightsDtype ?? c.compression?.weightsDtype ?? 'float32';
     const weights: Record<string, RawTensor> = {};
-    for (const [name, t] of Object.entries(c.weights)) weights[name] = rawF32(t);
+    for (const [name, t] of Object.entries(c.weights)) weights[name] = rawWeight(name, t, weightsDtype);
     await writeSafetensors(join(tmp, WEIGHTS_FILE), weights, { format: 'pt', heed: VERSION, task: c.task });
     if (c.optimizer !== undefined) {
       const bufs: Record<string, RawTensor> = {};
@@ -196,6 +247,8 @@ export async function saveCheckpoint(dir: string, c: CheckpointContents): Promis
     }
     if (c.trainerState !== undefined) await writeFileDurable(join(tmp, TRAINER_STATE_FILE), JSON.stringify(c.trainerState) + '\n');
     const cfg: ModelConfigFile = { format: 'heed.model', version: 1, task: c.task, runId: c.runId, heedVersion: VERSION, config: c.config, files };
+    const compression: CompressionRecord = { ...c.compression, ...(weightsDtype !== 'float32' ? { weightsDtype } : {}) };
+    if (Object.keys(compression).length > 0) cfg.compression = compression;
     await writeFileDurable(join(tmp, CONFIG_FILE), JSON.stringify(cfg, null, 2) + '\n');
     await syncDir(tmp);
   } catch (err) {
@@ -254,8 +307,33 @@ export function readModelConfig(dir: string): ModelConfigFile {
   for (const [role, name] of Object.entries(j.files as Record<string, unknown>)) {
     if (!isPlainFileName(name)) bad(`files[${quoteName(role)}] is ${preview(name)}, expected a plain file name inside the directory (no '/', not hidden).`);
   }
+  if (j.compression !== undefined) checkCompressionRecord(j.compression, bad);
   // Null-prototype copy: a role named 'constructor' or '__proto__' is looked up as an ordinary key.
   return { ...(j as ModelConfigFile), files: Object.assign(Object.create(null) as Record<string, string>, j.files) };
+}
+
+/** Validates config.json's compression record (untrusted: it steers how the model is rebuilt). */
+function checkCompressionRecord(c: unknown, bad: (what: string) => never): void {
+  const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const isNames = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string' && n.length <= 1000);
+  if (!isObject(c)) bad(`compression is ${preview(c)}, expected an object.`);
+  const known = ['prunedHeads', 'quantized', 'weightsDtype', 'sparsity'];
+  const extra = Object.keys(c).filter((k) => !known.includes(k));
+  if (extra.length > 0) bad(`compression has unknown key(s) ${extra.slice(0, 5).map((k) => quoteName(k)).join(', ')}; expected ${known.join(', ')}.`);
+  if (c.prunedHeads !== undefined) {
+    if (!isObject(c.prunedHeads)) bad(`compression.prunedHeads is ${preview(c.prunedHeads)}, expected { "<attention module>": [head indices] }.`);
+    for (const [m, heads] of Object.entries(c.prunedHeads)) {
+      if (!Array.isArray(heads) || !heads.every((x) => Number.isInteger(x) && x >= 0 && x < 65536)) bad(`compression.prunedHeads[${quoteName(m)}] is ${preview(heads)}, expected a list of head indices.`);
+    }
+  }
+  if (c.quantized !== undefined) {
+    const q = c.quantized;
+    if (!isObject(q) || q.dtype !== 'int8' || q.scheme !== 'dynamic' || !isNames(q.modules)) {
+      bad(`compression.quantized is ${preview(q)}, expected { "dtype": "int8", "scheme": "dynamic", "modules": [module names] }.`);
+    }
+  }
+  if (c.weightsDtype !== undefined && !WEIGHTS_DTYPES.includes(c.weightsDtype as WeightsDtype)) bad(`compression.weightsDtype is ${preview(c.weightsDtype)}, expected one of ${WEIGHTS_DTYPES.join(', ')}.`);
+  if (c.sparsity !== undefined && !(typeof c.sparsity === 'number' && c.sparsity >= 0 && c.sparsity <= 1)) bad(`compression.sparsity is ${preview(c.sparsity)}, expected a fraction in [0, 1].`);
 }
 
 /**
@@ -304,10 +382,30 @@ export async function loadCheckpoint(dir: string, expectedTask?: string): Promis
   }
   const wpath = join(dir, WEIGHTS_FILE);
   if (!existsSync(wpath)) throw new CheckpointError(`${wpath}: missing. Fix: restore the weights file or retrain the model.`);
-  const st = await readFloat32Tensors(wpath, 'weights');
+  const weights = await readWeights(wpath);
+  return { dir, task: cfg.task, runId: cfg.runId, config: cfg.config, files, weights, compression: cfg.compression };
+}
+
+/**
+ * Reads model.safetensors: F32 tensors as they are, F16/BF16 widened to float32 (weight-only
+ * storage), I8 as int8 tensors (quantized layers); every float value must be finite.
+ */
+async function readWeights(path: string): Promise<Record<string, Tensor>> {
+  const st = await readSafetensors(path);
   const weights: Record<string, Tensor> = Object.create(null);
-  for (const [name, t] of Object.entries(st.tensors)) weights[name] = new Tensor(t.data, t.shape);
-  return { dir, task: cfg.task, runId: cfg.runId, config: cfg.config, files, weights };
+  for (const [name, t] of Object.entries(st.tensors)) {
+    if (t.dtype === 'I8') {
+      weights[name] = new Tensor(t.data as Int8Array, t.shape);
+      continue;
+    }
+    if (t.dtype !== 'F32' && t.dtype !== 'F16' && t.dtype !== 'BF16') {
+      throw new CheckpointError(`${path}: tensor ${quoteName(name)} has dtype ${t.dtype}, expected F32, F16 or BF16 (float weights) or I8 (int8-quantized weights). Fix: convert the checkpoint or retrain.`);
+    }
+    const data = toFloat32(t);
+    assertFiniteTensor(path, name, data);
+    weights[name] = new Tensor(data, t.shape);
+  }
+  return weights;
 }
 
 /** Loads the optimizer state saved beside the weights. */

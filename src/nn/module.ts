@@ -177,13 +177,11 @@ export class Module {
   }
 
   /**
-   * Why this module's state cannot be written to (or read from) a state dict yet, or null when it
-   * can. A module whose weights live outside its parameters and buffers (QuantizedLinear's packed
-   * int8) overrides this, so that a save fails loudly instead of writing a checkpoint without them.
+   * Called on every module after loadStateDict has copied values in (children first, as apply).
+   * A module that keeps a derived copy of its state (QuantizedLinear's packed int8 weights)
+   * overrides it to rebuild that copy; the default does nothing.
    */
-  stateDictUnsupported(): string | null {
-    return null;
-  }
+  afterLoadStateDict(): void {}
 
   /**
    * Every parameter and persistent buffer by dotted name (tied weights appear under
@@ -192,10 +190,6 @@ export class Module {
   stateDict(): Record<string, Tensor> {
     const sd: Record<string, Tensor> = {};
     for (const [mn, m] of this.namedModules()) {
-      const reason = m.stateDictUnsupported();
-      if (reason !== null) {
-        throw new NotImplementedError(`stateDict: module '${mn || '(root)'}' (${m.constructor.name}) ${reason}`);
-      }
       for (const [pn, p] of m.ownParameters()) sd[mn ? `${mn}.${pn}` : pn] = p;
     }
     for (const [n, b] of this.namedBuffers()) sd[n] = b;
@@ -225,6 +219,12 @@ export class Module {
       if (!sameShape(src.shape, t.shape)) {
         throw new CheckpointError(`loadStateDict: key '${k}' has shape ${fmtShape(src.shape)} in the checkpoint, expected ${fmtShape(t.shape)} for ${this.constructor.name}. Fix: build the model with the config the checkpoint was saved with (its config.json), or drop that key and load with { strict: false }.`);
       }
+      // Float values convert between float dtypes; int8 (quantized) values are copied only from int8,
+      // since a float weight copied into int8 storage would be silently truncated.
+      if ((src.dtype === 'int8') !== (t.dtype === 'int8')) {
+        throw new CheckpointError(`loadStateDict: key '${k}' has dtype ${src.dtype} in the checkpoint, expected ${t.dtype} for ${this.constructor.name}. ` +
+          (t.dtype === 'int8' ? 'The model is quantized but the checkpoint is not. Fix: load the fp32 checkpoint into the fp32 model, then quantizeDynamic it.' : 'The checkpoint is quantized but the model is not. Fix: load it with the compression recorded in its config.json (a task loader does this), or quantizeDynamic the model first.'));
+      }
     }
     if (strict && (missingKeys.length > 0 || unexpectedKeys.length > 0)) {
       throw new CheckpointError(`loadStateDict: the checkpoint does not match ${this.constructor.name}. Missing keys: ${listKeys(missingKeys)}. Unexpected keys: ${listKeys(unexpectedKeys)}. Fix: check the model config, or pass { strict: false } to load the keys that match.`);
@@ -233,6 +233,7 @@ export class Module {
       const src = given.get(k);
       if (src !== undefined && src !== t) t.data.set(src.data as ArrayLike<number>);
     }
+    this.apply((m) => m.afterLoadStateDict());
     return { missingKeys, unexpectedKeys };
   }
 

@@ -10,20 +10,23 @@
  * |x|·|W_o| · (1/127) relative to the row's largest entries, small for the row-normalized
  * activations of a Transformer (test/compress/quantize-dynamic.test.ts measures it).
  *
+ * State dict (what a checkpoint stores, as safetensors I8 + F32):
+ *   weight       int8 (O, I)   the quantized values q_oi, row-major as a Linear's weight
+ *   weightScale  float32 (O)   sw_o
+ *   bias         float32 (O)   absent when the layer has no bias
+ * The packed copy the kernel reads is derived from weight after construction and after every
+ * loadStateDict (afterLoadStateDict), so a saved and reloaded layer computes the same outputs bit
+ * for bit: the stored int8 values and scales are used as they are, never re-quantized.
+ *
  * Forward only: the output of a call on an input that requires grad has a backward that
  * throws, so a training step through a quantized layer fails loudly instead of silently
  * leaving the weights unchanged.
- *
- * The packed weights are held in private fields, outside the state dict. Saving or loading a
- * quantized model is not implemented yet, so stateDict() (and with it saveCheckpoint and
- * loadStateDict) throws a NotImplementedError for a model holding this layer, rather than
- * writing a checkpoint without its weights.
  *
  * Letters: N any leading dims, I inFeatures, O outFeatures.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
-import { packedLength } from '../backend/js/int8.js';
+import { packedLength, packQuantizedWeights } from '../backend/js/int8.js';
 import { record } from '../autograd/node.js';
 import { requireFloat, emptyFloatTensor, f32 } from '../ops/util.js';
 import { Module } from './module.js';
@@ -33,17 +36,19 @@ import { AutogradError, ShapeError, fmtShape } from '../errors.js';
 export class QuantizedLinear extends Module {
   readonly inFeatures: number;
   readonly outFeatures: number;
-  /** Packed int8 weights, ⌈O/32⌉·32 · ⌈I/4⌉·4 bytes (layout: src/backend/js/int8.ts). */
+  /** Quantized weight values q_oi (O, I), int8; a buffer, saved in the state dict. */
+  weight!: Tensor;
+  /** Per-output-channel weight scales sw_o (O), float32; a buffer. */
+  weightScale!: Tensor;
+  /** fp32 bias (O), or null; a buffer. */
+  bias!: Tensor | null;
+  /** weight in the layout the int8 kernel reads, ⌈O/32⌉·32 · ⌈I/4⌉·4 bytes (layout: src/backend/js/int8.ts). */
   private readonly _packed: Int8Array;
-  /** Per-output-channel weight scales (O). */
-  private readonly _scales: Float32Array;
   /** Σ_i q_oi per output channel (O), used by the VNNI kernel's unsigned shift. */
   private readonly _colSums: Int32Array;
-  /** fp32 bias (O), or null. */
-  private readonly _bias: Float32Array | null;
 
   /**
-   * Quantizes and packs a float weight (O, I) once; prefer QuantizedLinear.fromLinear.
+   * Quantizes a float weight (O, I) per output channel and packs it once; prefer QuantizedLinear.fromLinear.
    *
    * Args:
    *   weight: (O, I) float tensor; copied, not referenced.
@@ -59,11 +64,16 @@ export class QuantizedLinear extends Module {
     }
     this.inFeatures = inF;
     this.outFeatures = outF;
+    const q = new Int8Array(outF * inF);
+    const scales = new Float32Array(outF);
+    k.quantizePerChannel({ w: Float32Array.from(weight.data as ArrayLike<number>), q, scales, n: outF, k: inF });
+    this.registerBuffer('weight', new Tensor(q, [outF, inF])); // (O, I) int8
+    this.registerBuffer('weightScale', new Tensor(scales, [outF])); // (O)
+    if (bias === null) this.bias = null;
+    else this.registerBuffer('bias', new Tensor(Float32Array.from(bias.data as ArrayLike<number>), [outF])); // (O)
     this._packed = new Int8Array(packedLength(outF, inF));
-    this._scales = new Float32Array(outF);
     this._colSums = new Int32Array(outF);
-    k.int8PackWeights({ w: Float32Array.from(weight.data as ArrayLike<number>), packed: this._packed, scales: this._scales, colSums: this._colSums, n: outF, k: inF });
-    this._bias = bias === null ? null : Float32Array.from(bias.data as ArrayLike<number>);
+    this.repack();
   }
 
   /** The int8 copy of a Linear layer (the Linear itself is left unchanged). */
@@ -71,9 +81,23 @@ export class QuantizedLinear extends Module {
     return new QuantizedLinear(linear.weight, linear.bias);
   }
 
-  /** Bytes held: packed int8 weights, scales, column sums and bias. */
+  /** Bytes held: int8 weights (plain and packed), scales, column sums and bias. */
   get byteLength(): number {
-    return this._packed.byteLength + this._scales.byteLength + this._colSums.byteLength + (this._bias?.byteLength ?? 0);
+    return this.weight.size + this._packed.byteLength + 4 * this.weightScale.size + this._colSums.byteLength + 4 * (this.bias?.size ?? 0);
+  }
+
+  /** Bytes a checkpoint stores for this layer: int8 weights, fp32 scales and bias. */
+  get storedBytes(): number {
+    return this.weight.size + 4 * this.weightScale.size + 4 * (this.bias?.size ?? 0);
+  }
+
+  /** Re-derives the packed copy from the (reloaded) int8 weight. */
+  override afterLoadStateDict(): void {
+    this.repack();
+  }
+
+  private repack(): void {
+    packQuantizedWeights(this.weight.data as Int8Array, this._packed, this._colSums, this.outFeatures, this.inFeatures);
   }
 
   /**
@@ -81,11 +105,6 @@ export class QuantizedLinear extends Module {
    *   x: (N…, I) float.
    * Returns: (N…, O) float32 (float64 input runs on the reference kernel and returns float64).
    */
-  override stateDictUnsupported(): string {
-    return 'holds packed int8 weights, and saving or loading quantized models is not implemented yet. ' +
-      'Fix: save the fp32 model before quantizeDynamic, and quantize again after loading it.';
-  }
-
   override forward(x: Tensor): Tensor {
     requireFloat(x, 'QuantizedLinear', 'input');
     if (x.ndim === 0 || x.shape[x.ndim - 1] !== this.inFeatures) {
@@ -93,7 +112,8 @@ export class QuantizedLinear extends Module {
     }
     const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const y = emptyFloatTensor(x.dtype, [...x.shape.slice(0, -1), this.outFeatures]); // (N…, O)
-    k.int8GemmPacked({ x: f32(x), packed: this._packed, wScales: this._scales, colSums: this._colSums, out: f32(y), m: rows, n: this.outFeatures, k: this.inFeatures, bias: this._bias });
+    const bias = this.bias === null ? null : (this.bias.data as Float32Array);
+    k.int8GemmPacked({ x: f32(x), packed: this._packed, wScales: this.weightScale.data as Float32Array, colSums: this._colSums, out: f32(y), m: rows, n: this.outFeatures, k: this.inFeatures, bias });
     return record(y, 'quantizedLinear', [x], () => {
       throw new AutogradError('QuantizedLinear: no gradient; int8 layers are for inference only. ' +
         'Fix: run the quantized model under noGrad(), and fine-tune the fp32 model before quantizeDynamic().');

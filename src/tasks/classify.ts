@@ -10,7 +10,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/rng.js';
-import { crossEntropy } from '../ops/loss.js';
+import { studentLoss, type DistillSettings } from './distill.js';
 import { softmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
 import { BatchIterator } from '../data/batching.js';
@@ -105,6 +105,8 @@ export interface ClassifierTrainSetup {
   /** Called before each step (gradual unfreezing). */
   beforeStep?: (step: number) => void;
   augment?: (batch: { x: Tensor; y: Tensor; tokens: number }, rng: import('../tensor/rng.js').Generator) => { x: Tensor; y: Tensor; tokens: number };
+  /** Knowledge distillation: a teacher reading the same inputs (src/tasks/distill.ts). */
+  teacher?: { model: ClassifierModel; settings: DistillSettings };
 }
 
 /** Trains a classifier; the validation metric is 'accuracy' (max). */
@@ -122,7 +124,10 @@ export async function trainClassifier(s: ClassifierTrainSetup, run: RunOptions):
       return { x, y: new Tensor(Int32Array.from(idx, (i) => s.train.labels[i]), [idx.length]), tokens };
     },
     augment: s.augment,
-    loss: (b) => ({ loss: crossEntropy(s.model.call(b.x), b.y, { labelSmoothing: c.labelSmoothing }), tokens: b.tokens }),
+    loss: (b) => ({
+      loss: studentLoss(s.model.call(b.x), b.y, s.teacher?.settings ?? null, () => s.teacher!.model.forward(b.x), { labelSmoothing: c.labelSmoothing }),
+      tokens: b.tokens,
+    }),
     evaluate: () => {
       const r = scoreClassifier([{ model: s.model, data: s.valid }], s.names);
       return { accuracy: r.accuracy, macroF1: r.macroF1 };

@@ -16,6 +16,7 @@ import type { Module } from '../nn/module.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { CONFIG_FILE, type LoadedCheckpoint } from '../io/checkpoint.js';
 import { withAllocationLimit } from '../tensor/alloc-limit.js';
+import { applyCompression } from '../compress/record.js';
 
 export interface TrainConfig {
   /** Seeds initialization, dropout, batching and augmentation. */
@@ -50,6 +51,12 @@ export interface TrainConfig {
   /** Adversarial training on embedding outputs: ε (0 = off) and steps (1 = FGSM, >1 = PGD). */
   adversarialEpsilon: number;
   adversarialSteps: number;
+  /** Knowledge distillation: a trained model directory of the same task to learn from ('' = none); see distill.ts. */
+  distillFrom: string;
+  /** Weight of the teacher's soft targets in the loss (1 − α goes to the labels). */
+  distillAlpha: number;
+  /** Softmax temperature of the soft targets. */
+  distillTemperature: number;
 }
 
 export const TRAIN_SCHEMA: ConfigSchema<TrainConfig> = {
@@ -57,6 +64,7 @@ export const TRAIN_SCHEMA: ConfigSchema<TrainConfig> = {
   weightDecay: 'number', schedule: SCHEDULE_KINDS, warmupSteps: 'number', minLrRatio: 'number', maxSteps: 'number',
   gradAccum: 'number', clipNorm: 'number', labelSmoothing: 'number', dropout: 'number', evalEvery: 'number', patience: 'number',
   logEvery: 'number', timeLimit: 'number', scheduleByTime: 'boolean', adversarialEpsilon: 'number', adversarialSteps: 'number',
+  distillFrom: 'string', distillAlpha: 'number', distillTemperature: 'number',
 };
 
 export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
@@ -82,6 +90,9 @@ export const TRAIN_DEFAULTS: Readonly<TrainConfig> = Object.freeze({
   scheduleByTime: false,
   adversarialEpsilon: 0,
   adversarialSteps: 1,
+  distillFrom: '',
+  distillAlpha: 0.5, // Hinton et al.: an even mix is a robust start
+  distillTemperature: 2, // softens without flattening; Hinton et al. use 2–20, small models prefer low T
 });
 
 /** A task's full config schema: its own keys plus the training keys. */
@@ -93,6 +104,8 @@ export interface TaskSpec<C> {
   /** Validation metric and direction (picks the best checkpoint). */
   metric: string;
   metricMode: 'min' | 'max';
+  /** The task's train() honours distillFrom (distill.ts); other tasks refuse the key rather than ignore it. */
+  distills?: boolean;
 }
 
 /** Merges user values over the task defaults, rejecting unknown keys and wrong types, then checks ranges. */
@@ -120,6 +133,9 @@ export function resolveTaskConfig<C extends TrainConfig>(spec: TaskSpec<C>, user
   range('clipNorm', 0, Infinity);
   range('adversarialEpsilon', 0, Infinity);
   range('timeLimit', 0, Infinity);
+  if (c.distillFrom !== '' && spec.distills !== true) {
+    throw new ConfigError(`${spec.name} config: 'distillFrom' is set, but the ${spec.name} task does not train by distillation yet. Fix: leave --distill-from out (tasks that distill: g2p, spam, digits).`);
+  }
   return c;
 }
 
@@ -237,7 +253,8 @@ export function architectureOf(ck: LoadedCheckpoint): Record<string, unknown> {
 const BUILD_SLACK_ELEMENTS = 2 ** 22;
 
 /**
- * Builds the model that config.model describes and loads model.safetensors into it (strict),
+ * Builds the model that config.model describes, replays config.json's compression record on it
+ * (pruned heads, int8 layers: src/compress/record.ts) and loads model.safetensors into it (strict),
  * in eval mode. Failures are CheckpointErrors naming the file at fault.
  *
  * config.json is checked against the weights before the model can grow past them: the model is
@@ -263,6 +280,7 @@ export function buildCheckpointModel<M extends Module>(ck: LoadedCheckpoint, kin
     const reason = (err as Error).message;
     throw new CheckpointError(`${ck.dir}/${CONFIG_FILE}: config.model is not a valid ${kind} config: ${reason.length > 500 ? `${reason.slice(0, 500)}…` : reason}`);
   }
+  applyCompression(model, ck.compression, `${ck.dir}/${CONFIG_FILE}`);
   try {
     model.loadStateDict(ck.weights, { strict: true });
   } catch (err) {

@@ -18,6 +18,8 @@ import type { Generator } from '../tensor/rng.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
+import { distillSettings, type DistillSettings } from './distill.js';
+import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
@@ -61,7 +63,7 @@ export const DIGITS_DEFAULTS: Readonly<DigitsConfig> = Object.freeze({
 
 const SPEC: TaskSpec<DigitsConfig> = {
   name: 'digits', summary: 'UCI 8×8 digits with a Vision Transformer; metric accuracy', schema: DIGITS_SCHEMA, defaults: DIGITS_DEFAULTS,
-  metric: 'accuracy', metricMode: 'max',
+  metric: 'accuracy', metricMode: 'max', distills: true,
 };
 
 const NAMES = ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'];
@@ -112,7 +114,27 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     checkpoint: () => ({ task: 'digits', config: { ...c, model: model.toConfig() } as Record<string, unknown> }),
     augment: c.augmentShift > 0 ? (b, rng) => ({ ...b, x: shiftImages(b.x, c.augmentShift, rng) }) : undefined,
     embeddingModules: () => [model.patchEmbed],
+    teacher: await digitsTeacher(c),
   }, run);
+}
+
+/** A trained digits model with its training and validation data, for compression tools (prune-classifier.ts). */
+export async function digitsCompressionSetup(dir: string): Promise<ClassifierCompressionSetup> {
+  const { model, config } = await loadModel(dir);
+  const data = loadDigits();
+  const c = resolveTaskConfig(SPEC, Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'model')));
+  return {
+    spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel, names: NAMES,
+    train: dataOf(data.train), valid: dataOf(data.valid),
+    checkpoint: () => ({ task: 'digits', config: { ...c, model: model.toConfig() } as Record<string, unknown> }),
+  };
+}
+
+/** The teacher of a distilled digits student (same task; images need no vocabulary check). */
+async function digitsTeacher(c: DigitsConfig): Promise<{ model: ClassifierModel; settings: DistillSettings } | undefined> {
+  const settings = distillSettings(c);
+  if (settings === null) return undefined;
+  return { model: (await loadModel(settings.teacherDir)).model as unknown as ClassifierModel, settings };
 }
 
 /** Parses and checks one input image; returns 64 values scaled to [0, 1]. */

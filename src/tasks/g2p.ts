@@ -18,7 +18,7 @@ import { BatchIterator, padSequences } from '../data/batching.js';
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/rng.js';
 import { normal } from '../nn/init.js';
-import { crossEntropy } from '../ops/loss.js';
+import { checkTeacherVocab, distillSettings, studentLoss, type DistillSettings } from './distill.js';
 import { reshape } from '../ops/shape.js';
 import { noGrad } from '../autograd/mode.js';
 import { AttentionRecorder } from '../nn/attention/recorder.js';
@@ -79,6 +79,7 @@ const SPEC: TaskSpec<G2PConfig> = {
   defaults: G2P_DEFAULTS,
   metric: 'wer',
   metricMode: 'min',
+  distills: true,
 };
 
 const SRC_VOCAB_FILE = 'graphemes.vocab.json';
@@ -165,6 +166,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   print(`g2p: CMUdict ${data.counts.train.examples} training pronunciations (${data.counts.train.words} words), ` +
     `${srcVocab.size} graphemes, ${tgtVocab.size} phonemes; model ${model.numParameters().toLocaleString('en-US')} parameters ` +
     `(d=${c.dModel}, ${c.numEncoderLayers}+${c.numDecoderLayers} layers, ${c.numHeads} heads)`);
+  const teacher = await g2pTeacher(c, srcVocab, tgtVocab);
   const checkpoint = () => ({
     task: 'g2p',
     config: { ...c, model: model.toConfig() } as Record<string, unknown>,
@@ -183,7 +185,9 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
     loss: (b) => {
       const logits = model.call(b.src, b.tgtIn); // (B, T, V)
       const V = tgtVocab.size;
-      const loss = crossEntropy(reshape(logits, [-1, V]), reshape(b.tgtOut, [-1]), { ignoreIndex: PAD_ID, labelSmoothing: c.labelSmoothing });
+      // Word-level distillation: the teacher's per-step distributions on the same gold prefix.
+      const loss = studentLoss(reshape(logits, [-1, V]), reshape(b.tgtOut, [-1]), teacher?.settings ?? null,
+        () => reshape(teacher!.model.forward(b.src, b.tgtIn), [-1, V]), { ignoreIndex: PAD_ID, labelSmoothing: c.labelSmoothing });
       return { loss, tokens: b.tokens };
     },
     evaluate: () => {
@@ -196,6 +200,16 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   if (run.resume) await trainer.resume();
   const r = await trainer.fit();
   return { out: run.out, steps: r.step, seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, stoppedBy: r.stoppedBy, best: r.best, metrics: r.lastEval };
+}
+
+/** The teacher of a distilled g2p student: same task and both vocabularies, so it reads the student's batches. */
+async function g2pTeacher(c: G2PConfig, src: Vocab, tgt: Vocab): Promise<{ model: Seq2SeqTransformer; settings: DistillSettings } | null> {
+  const settings = distillSettings(c);
+  if (settings === null) return null;
+  const t = await loadModel(settings.teacherDir);
+  checkTeacherVocab(settings.teacherDir, 'grapheme vocabulary', t.src.tokens, src.tokens);
+  checkTeacherVocab(settings.teacherDir, 'phoneme vocabulary', t.tgt.tokens, tgt.tokens);
+  return { model: t.model, settings };
 }
 
 export class G2PPredictor implements Predictor {

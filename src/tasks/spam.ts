@@ -27,6 +27,8 @@ import { manualSeed, type Generator } from '../tensor/rng.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
+import { checkTeacherVocab, distillSettings, type DistillSettings } from './distill.js';
+import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
   FINETUNE_SCHEMA, FINETUNE_DEFAULTS, applyPeft, checkFinetuneConfig, exportPeftRun, finetuneParamGroups, inLabelFraction, initBackbone, isPeftRun, loadPeftRun,
   loadPretrained, setupFreezing, type FinetuneConfig,
@@ -92,7 +94,7 @@ export const SPAM_DEFAULTS: Readonly<SpamConfig> = Object.freeze({
 
 const SPEC: TaskSpec<SpamConfig> = {
   name: 'spam', summary: 'SpamAssassin ham/spam with an EncoderClassifier; metrics accuracy, F1', schema: SPAM_SCHEMA, defaults: SPAM_DEFAULTS,
-  metric: 'accuracy', metricMode: 'max',
+  metric: 'accuracy', metricMode: 'max', distills: true,
 };
 
 const NAMES = ['ham', 'spam'];
@@ -210,10 +212,36 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
     embeddingModules: () => [model.backbone.tokEmbed],
     augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
+    teacher: await spamTeacher(c, vocab),
     trainerModel: peftModel ?? undefined, optimizer, beforeStep: beforeStep ?? undefined,
   }, run);
   if (peftModel) await exportPeftRun(run.out, peftModel, pre!.dir, 'SEQ_CLS');
   return summary;
+}
+
+/**
+ * A trained spam model with its training and validation data as it reads them, and its spec and
+ * config: what compression tools need to score heads and fine-tune a pruned copy (prune-classifier.ts).
+ */
+export async function spamCompressionSetup(dir: string): Promise<ClassifierCompressionSetup> {
+  const { model, config, vocab } = await loadModel(dir);
+  const data = await loadSpamAssassin();
+  const maxLen = Number(model.config.maxLen), reading = readingOf(config);
+  const c = resolveTaskConfig(SPEC, Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'model')));
+  return {
+    spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel, names: NAMES,
+    train: dataOf(data.train, vocab, maxLen, reading), valid: dataOf(data.valid, vocab, maxLen, reading),
+    checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
+  };
+}
+
+/** The teacher of a distilled spam student: same task and vocabulary, so it reads the student's batches. */
+async function spamTeacher(c: SpamConfig, vocab: Vocab): Promise<{ model: ClassifierModel; settings: DistillSettings } | undefined> {
+  const settings = distillSettings(c);
+  if (settings === null) return undefined;
+  const t = await loadModel(settings.teacherDir);
+  checkTeacherVocab(settings.teacherDir, 'word vocabulary', t.vocab.tokens, vocab.tokens);
+  return { model: t.model as unknown as ClassifierModel, settings };
 }
 
 async function loadModel(dir: string): Promise<{ model: EncoderClassifier; config: Record<string, unknown>; vocab: Vocab }> {

@@ -104,6 +104,8 @@ export interface TrainerTask<B> {
   beforeStep?: (step: number) => void;
   /** Embedding modules for adversarial training. */
   embeddingModules?: () => import('./adversarial.js').HookableModule[];
+  /** Called after every optimizer step with the new step count (gradual pruning re-applies its masks here). */
+  afterStep?: (step: number) => void;
 }
 
 export interface TrainResult {
@@ -324,6 +326,7 @@ export class Trainer<B> {
         this.task.optimizer.step();
         this.task.scheduler?.step();
         this.step++;
+        this.task.afterStep?.(this.step);
         if (o.scheduleByTime && o.timeLimit > 0 && this.task.scheduler) {
           const sch = this.task.scheduler;
           const warmup = sch.options.warmupSteps ?? 0;

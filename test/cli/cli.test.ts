@@ -6,26 +6,13 @@ import { mkdtempSync, readFileSync, writeFileSync, cpSync, existsSync, rmSync, t
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { main } from '../../src/cli/main.js';
+import { runCli } from './run-cli.js';
 import { serializeSafetensors, parseSafetensors } from '../../src/io/safetensors.js';
 import { G2P_TASK } from '../../src/tasks/g2p.js';
 import { loadPredictor } from '../../src/tasks/index.js';
 import { CheckpointError, ValueError } from '../../src/errors.js';
 
-async function run(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = console.log, error = console.error;
-  console.log = (...a: unknown[]) => void out.push(a.join(' '));
-  console.error = (...a: unknown[]) => void err.push(a.join(' '));
-  try {
-    const code = await main(argv);
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  } finally {
-    console.log = log;
-    console.error = error;
-  }
-}
+const run = runCli;
 
 const root = mkdtempSync(join(tmpdir(), 'heed-cli-'));
 const model = join(root, 'g2p');
@@ -133,12 +120,13 @@ test('a truncated or missing weights file is a CheckpointError naming the file',
 });
 
 test('wrong dtype and a config that does not match the weights are rejected', async () => {
-  const d = copy('f16');
+  // F16/BF16 (weight-only storage) and I8 (quantized layers) load; an integer dtype for a float weight does not.
+  const d = copy('i32');
   const st = parseSafetensors(readFileSync(join(d, 'model.safetensors')));
-  const f16: Record<string, { dtype: 'F16'; shape: number[]; data: Uint16Array }> = {};
-  for (const [k, t] of Object.entries(st.tensors)) f16[k] = { dtype: 'F16', shape: t.shape, data: new Uint16Array(t.data.length) };
-  writeFileSync(join(d, 'model.safetensors'), serializeSafetensors(f16));
-  assert.match((await run('predict', d, 'hi')).err, /has dtype F16, expected F32/);
+  const i32: Record<string, { dtype: 'I32'; shape: number[]; data: Int32Array }> = {};
+  for (const [k, t] of Object.entries(st.tensors)) i32[k] = { dtype: 'I32', shape: t.shape, data: new Int32Array(t.data.length) };
+  writeFileSync(join(d, 'model.safetensors'), serializeSafetensors(i32));
+  assert.match((await run('predict', d, 'hi')).err, /has dtype I32, expected F32, F16 or BF16 \(float weights\) or I8/);
   const c = copy('mismatch');
   const cfg = JSON.parse(readFileSync(join(c, 'config.json'), 'utf8'));
   cfg.config.model.dimFeedforward = 64;

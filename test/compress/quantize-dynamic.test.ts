@@ -40,7 +40,8 @@ for (const backend of backends) {
     assert.deepEqual(res.modules, linears, 'every Linear is quantized, in module order');
     assert.ok(res.modules.includes('h.0.attn.qProj') || res.modules.some((n) => /attn\.\w*[qQ]/.test(n)), `attention projections are covered: ${res.modules.join(', ')}`);
     assert.equal(model.namedModules().filter(([, m]) => m instanceof nn.Linear).length, 0, 'no Linear is left');
-    assert.ok(res.int8Bytes < res.fp32Bytes / 3, `int8 ${res.int8Bytes} B vs fp32 ${res.fp32Bytes} B`);
+    // Held in memory: the int8 values twice (plain, as saved; packed, as the kernel reads them) ≈ half of fp32.
+    assert.ok(res.int8Bytes < res.fp32Bytes * 0.6, `int8 ${res.int8Bytes} B vs fp32 ${res.fp32Bytes} B`);
     const out = h.noGrad(() => model.call(idx));
     const err = relMaxError(out, ref);
     // Measured: 1.3% on both backends (seed 7), and the argmax agrees at 34 of 34 positions.
@@ -53,7 +54,7 @@ for (const backend of backends) {
   });
 }
 
-test('QuantizedLinear equals Linear up to int8 rounding on any leading dims, and its state dict refuses to save without them', () => {
+test('QuantizedLinear equals Linear up to int8 rounding on any leading dims, and its state dict holds the int8 weights and scales', () => {
   h.manualSeed(3);
   const lin = new nn.Linear(129, 65);
   const q = nn.QuantizedLinear.fromLinear(lin);
@@ -61,10 +62,19 @@ test('QuantizedLinear equals Linear up to int8 rounding on any leading dims, and
   const err = relMaxError(q.call(x), h.noGrad(() => lin.call(x)));
   assert.ok(err > 0 && err < 0.02, `relative max error ${err}`);
   assert.deepEqual(q.call(x).shape, [2, 3, 65]);
-  // No silent loss: a state dict without the packed weights would save a checkpoint that reloads wrong.
-  assert.throws(() => q.stateDict(), (e: Error) => e instanceof h.NotImplementedError && /QuantizedLinear\) holds packed int8 weights/.test(e.message));
+  // The state dict is what a checkpoint stores: int8 values (O, I), fp32 scales (O) and bias (O).
+  const sd = q.stateDict();
+  assert.deepEqual(Object.keys(sd), ['weight', 'weightScale', 'bias']);
+  assert.equal(sd.weight.dtype, 'int8');
+  assert.deepEqual(sd.weight.shape, [65, 129]);
+  assert.deepEqual(sd.weightScale.shape, [65]);
+  // Loading another layer's state repacks it: the copy computes what the original computes, bit for bit.
+  h.manualSeed(4);
+  const other = nn.QuantizedLinear.fromLinear(new nn.Linear(129, 65));
+  other.loadStateDict(sd);
+  assert.deepEqual(Array.from(other.call(x).data), Array.from(q.call(x).data));
   const model = new nn.Sequential(new nn.Linear(4, 4), nn.QuantizedLinear.fromLinear(new nn.Linear(4, 2)));
-  assert.throws(() => model.stateDict(), (e: Error) => e instanceof h.NotImplementedError && /module '1'/.test(e.message));
+  assert.ok(Object.hasOwn(model.stateDict(), '1.weightScale'));
   assert.throws(() => q.call(h.randn([2, 128])), (e: Error) => e instanceof h.ShapeError && /expected last dim 129/.test(e.message));
 });
 

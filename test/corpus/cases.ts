@@ -105,7 +105,9 @@ export const CASES: CorpusCase[] = [
   // The weights file: entries
   { name: 'weights: unknown dtype', damage: editHeader((h, n) => { h[n[0]].dtype = 'F8_E4M3'; }) },
   { name: "weights: dtype named 'constructor'", damage: editHeader((h, n) => { h[n[0]].dtype = 'constructor'; }) },
-  { name: 'weights: F16 tensor (heed needs F32)', damage: editTensors((t, n) => { const x = t[n[0]]; t[n[0]] = { dtype: 'F16', shape: x.shape, data: float32ToFloat16(x.data as Float32Array) }; }) },
+  // F16/BF16 weights load (widened: weight-only storage); one holding Infinity must not, nor int8 values for a float weight.
+  { name: 'weights: F16 tensor holding Infinity', damage: editTensors((t, n) => { const x = t[n[0]]; const v = Float32Array.from(x.data as Float32Array); v[0] = 1e6; t[n[0]] = { dtype: 'F16', shape: x.shape, data: float32ToFloat16(v) }; }) },
+  { name: 'weights: I8 tensor for a float weight', damage: editTensors((t, n) => { const x = t[n[0]]; t[n[0]] = { dtype: 'I8', shape: x.shape, data: Int8Array.from(x.data as Float32Array, (v) => Math.round(v * 100)) }; }) },
   { name: 'weights: I32 tensor (heed needs F32)', damage: editTensors((t, n) => { const x = t[n[0]]; t[n[0]] = { dtype: 'I32', shape: x.shape, data: Int32Array.from(x.data as Float32Array) }; }) },
   { name: 'weights: shape does not match its bytes', damage: editHeader((h, n) => { h[n[0]].shape = [7, 7, 7]; }) },
   { name: 'weights: negative dim', damage: editHeader((h, n) => { h[n[0]].shape = [-1]; }) },

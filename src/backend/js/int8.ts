@@ -85,6 +85,25 @@ export function int8PackWeights({ w, packed, scales, colSums, n, k }: Params<'in
   }
 }
 
+/**
+ * Lays out already-quantized weights q (n, k) in the packed layout and sums their columns:
+ * int8PackWeights without the quantization, for weights read back from a checkpoint (whose
+ * int8 values and scales must be used as stored, not re-derived). A layout routine, not a
+ * kernel: it runs once per layer at load time.
+ */
+export function packQuantizedWeights(q: Int8Array, packed: Int8Array, colSums: Int32Array, n: number, k: number): void {
+  const kq = Math.ceil(k / PACK_QUAD);
+  packed.fill(0);
+  for (let j = 0; j < n; j++) {
+    let sum = 0;
+    for (let c = 0; c < k; c++) {
+      packed[packedIndex(j, c, kq)] = q[j * k + c];
+      sum += q[j * k + c];
+    }
+    colSums[j] = sum;
+  }
+}
+
 export function int8GemmPacked({ x, packed, wScales, out, m, n, k, bias }: Params<'int8GemmPacked'>): void {
   const kq = Math.ceil(k / PACK_QUAD);
   const qx = new Int8Array(k);

@@ -10,6 +10,11 @@
  *
  * Letters: B batch, L queries, S keys, E embedDim, H numHeads, Hkv numKvHeads, hd = E / H.
  *
+ * Heads can be removed for real with pruneHeads (Michel et al. 2019; Hugging Face's prune_heads):
+ * the projections shrink to the kept heads, so H·hd may then be smaller than E. headMask scales
+ * each head's output before outProj (0 silences a head; a ones tensor that requires grad gives the
+ * gradient-based head importance of src/compress/prune-heads.ts).
+ *
  * Parameter names (PyTorch → heed): in_proj_weight rows [0:E] / [E:2E] / [2E:3E] →
  * qProj.weight / kProj.weight / vProj.weight (likewise in_proj_bias → *.bias;
  * q_proj_weight … when kdim/vdim differ); out_proj.* → outProj.*. With packedQkv the three
@@ -25,7 +30,8 @@ import { dropout } from '../../ops/dropout.js';
 import { mean } from '../../ops/reduce.js';
 import { narrow, reshape, transpose } from '../../ops/shape.js';
 import { noGrad } from '../../autograd/mode.js';
-import { ConfigError, ShapeError, ValueError, fmtShape } from '../../errors.js';
+import { mul } from '../../ops/elementwise.js';
+import { ConfigError, NotImplementedError, ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { KVCache } from './kv-cache.js';
 import { isRecording, reportAttention } from './recorder.js';
 import { RotaryEmbedding, alibiSlopes } from '../positional.js';
@@ -87,12 +93,17 @@ export interface AttentionOutput {
 
 export class MultiheadAttention extends Module {
   readonly embedDim: number;
-  readonly numHeads: number;
-  readonly numKvHeads: number;
+  /** Query heads; fewer than the constructor's after pruneHeads. */
+  numHeads: number;
+  numKvHeads: number;
   readonly headDim: number;
   readonly dropoutP: number;
   readonly batchFirst: boolean;
-  readonly alibi: Tensor | null;
+  alibi: Tensor | null;
+  /** (H) float, or null: each head's output is multiplied by its entry before outProj. Not saved. */
+  headMask: Tensor | null = null;
+  /** Original index of each remaining head (0..H−1 until pruneHeads removes some). */
+  private _headIds: number[];
   rotary: RotaryEmbedding | null;
   /** The q, k, v projections (null with packedQkv). */
   qProj: Linear | null;
@@ -138,6 +149,51 @@ export class MultiheadAttention extends Module {
     this.outProj = new Linear(embedDim, embedDim, { bias });
     this.rotary = options.rotary ? new RotaryEmbedding(this.headDim, options.ropeBase ?? 10000) : null;
     this.alibi = options.alibi ? alibiSlopes(numHeads) : null; // (H)
+    this._headIds = Array.from({ length: numHeads }, (_, h) => h);
+  }
+
+  /** Original index (as built) of each head still present. */
+  get headIds(): readonly number[] {
+    return this._headIds;
+  }
+
+  /**
+   * Removes heads for real: qProj/kProj/vProj keep only the kept heads' output rows and outProj
+   * only their input columns, so the layer computes exactly what it computed with those heads'
+   * outputs set to zero (headMask 0), with fewer FLOPs and weights.
+   *
+   * Args:
+   *   heads: indices among the current heads (0..numHeads−1) to remove; at least one head must stay.
+   * Throws: ValueError for an index out of range or removing every head; NotImplementedError for
+   *   grouped-query attention (numKvHeads < numHeads), whose key/value heads are shared.
+   */
+  pruneHeads(heads: readonly number[]): void {
+    const H = this.numHeads, hd = this.headDim;
+    const drop = new Set(heads);
+    for (const h of drop) {
+      if (!Number.isInteger(h) || h < 0 || h >= H) throw new ValueError(`MultiheadAttention.pruneHeads: head ${h} is out of range; this layer has ${H} heads (0..${H - 1}).`);
+    }
+    if (drop.size === 0) return;
+    if (drop.size >= H) {
+      throw new ValueError(`MultiheadAttention.pruneHeads: asked to remove ${drop.size} heads, but this layer has ${H}; at least one must stay. Fix: remove at most ${H - 1} heads from this layer.`);
+    }
+    if (this.numKvHeads !== H) {
+      throw new NotImplementedError(`MultiheadAttention.pruneHeads: the layer uses grouped-query attention (${H} query heads share ${this.numKvHeads} key/value heads); pruning its heads is not implemented.`);
+    }
+    if (this.qProj === null || this.kProj === null || this.vProj === null) {
+      throw new NotImplementedError('MultiheadAttention.pruneHeads: the layer packs q/k/v into one inProj (packedQkv); pruning its heads is not implemented. Fix: build it with separate projections.');
+    }
+    const keep = Array.from({ length: H }, (_, h) => h).filter((h) => !drop.has(h));
+    const rows = keep.flatMap((h) => Array.from({ length: hd }, (_, i) => h * hd + i)); // kept rows of q/k/v, columns of out
+    this.qProj = sliceLinear(this.qProj, rows, 'out');
+    this.kProj = sliceLinear(this.kProj, rows, 'out');
+    this.vProj = sliceLinear(this.vProj, rows, 'out');
+    this.outProj = sliceLinear(this.outProj, rows, 'in');
+    if (this.alibi) this.alibi = new Tensor(Float32Array.from(keep, (h) => this.alibi!.data[h]), [keep.length]); // (H')
+    if (this.headMask) this.headMask = new Tensor(Float32Array.from(keep, (h) => this.headMask!.data[h]), [keep.length]); // (H')
+    this._headIds = keep.map((h) => this._headIds[h]);
+    this.numHeads = keep.length;
+    this.numKvHeads = keep.length;
   }
 
   /**
@@ -187,7 +243,11 @@ export class MultiheadAttention extends Module {
       y = scaledDotProductAttention(q, k, v, { ...masked, dropoutP: p }); // (B, H, L, hd)
       if (isRecording()) reportAttention(this, noGrad(() => attentionWeights(q, k, masked)), kind); // (B, H, L, S)
     }
-    let out = this.outProj.call(reshape(transpose(y, 1, 2), [B, L, this.embedDim])); // (B, L, E)
+    if (this.headMask) {
+      if (this.headMask.size !== H) throw new ShapeError(`MultiheadAttention: headMask has ${this.headMask.size} entries, expected one per head (${H}).`);
+      y = mul(y, reshape(this.headMask, [1, H, 1, 1])); // (B, H, L, hd)
+    }
+    let out = this.outProj.call(reshape(transpose(y, 1, 2), [B, L, H * hd])); // (B, L, E)
     if (!this.batchFirst) out = transpose(out, 0, 1); // (L, B, E)
     return { output: out, weights };
   }
@@ -243,6 +303,23 @@ export class MultiheadAttention extends Module {
       throw new ShapeError(`MultiheadAttention: value has shape ${fmtShape(value.shape)}, expected [${key.shape[0]}, ${key.shape[1]}, ${vdim}] (batch and length like key, vdim = ${vdim}).`);
     }
   }
+}
+
+/** A Linear keeping only the given output rows ('out') or input columns ('in') of another. */
+function sliceLinear(lin: Linear, idx: readonly number[], side: 'out' | 'in'): Linear {
+  const O = lin.outFeatures, I = lin.inFeatures;
+  const w = lin.weight.data;
+  const out = side === 'out' ? new Linear(I, idx.length, { bias: lin.bias !== null }) : new Linear(idx.length, O, { bias: lin.bias !== null });
+  const nw = out.weight.data;
+  if (side === 'out') {
+    idx.forEach((r, i) => nw.set(w.subarray(r * I, (r + 1) * I), i * I)); // (O', I)
+    if (lin.bias && out.bias) idx.forEach((r, i) => { out.bias!.data[i] = lin.bias!.data[r]; });
+  } else {
+    for (let o = 0; o < O; o++) idx.forEach((c, i) => { nw[o * idx.length + i] = w[o * I + c]; }); // (O, I')
+    if (lin.bias && out.bias) out.bias.data.set(lin.bias.data);
+  }
+  out.weight.requiresGrad = lin.weight.requiresGrad;
+  return out;
 }
 
 function divisors(n: number): number[] {

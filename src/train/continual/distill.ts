@@ -11,9 +11,7 @@
  * Letters: B batch, C classes.
  */
 import { Tensor } from '../../tensor/tensor.js';
-import { mul, sub, exp } from '../../ops/elementwise.js';
-import { sum } from '../../ops/reduce.js';
-import { logSoftmax } from '../../ops/softmax.js';
+import { softTargetKL } from '../../compress/distill.js';
 import { indexSelect } from '../../ops/indexing.js';
 import { ShapeError, fmtShape } from '../../errors.js';
 
@@ -35,8 +33,5 @@ export function softTargetLoss(student: Tensor, teacher: Tensor, options: SoftTa
     s = indexSelect(s, 1, cols);
     t = indexSelect(t, 1, cols);
   }
-  const logPs = logSoftmax(mul(s, 1 / T), -1); // (B, C)
-  const logPt = logSoftmax(mul(t, 1 / T), -1); // (B, C)
-  const kl = sum(mul(exp(logPt), sub(logPt, logPs))); // Σ_b Σ_c p_t (log p_t − log p_s)
-  return mul(kl, (T * T) / student.shape[0]);
+  return softTargetKL(s, t, T); // the distillation loss of src/compress/distill.ts, on the selected columns
 }

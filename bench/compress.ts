@@ -1,0 +1,116 @@
+/**
+ * The compression trade-off (issue 15): for each task (g2p, spam, digits) and each variant of its
+ * trained model (fp32, int8 dynamic, fp16 storage, heads pruned 25% / 50% and fine-tuned, a
+ * distilled student and the same student trained without the teacher), measure
+ *   - the task metric on the test split (g2p: WER and PER on the first 300 test words, greedy;
+ *     spam and digits: accuracy), through the task's own evaluate;
+ *   - the checkpoint size (bytes of model.safetensors);
+ *   - single-request latency p50 (one input per predict call, 20 calls after warm-up);
+ *   - batch throughput (inputs/s, predict on 64 inputs at once, best of 3);
+ *   - peak RSS of a process that loads the model and runs the latency and throughput loops
+ *     (a child process per variant, so no variant's memory counts against another; the inputs are
+ *     handed over in a small JSON file so the child never loads a dataset).
+ * Timing runs on one thread (HEED_NUM_THREADS=1), as one serving worker would.
+ *
+ * The variants are model directories <dir>/<task>-<variant>, made by tools/compress-variants.ts;
+ * <dir> is $HEED_COMPRESS_DIR or runs/compress; $HEED_COMPRESS_TASKS picks tasks (default spam,digits,g2p).
+ * Missing variants are skipped; with --out the raw file is rewritten after every variant.
+ *
+ *   npm run bench -- --only compress                   (through the harness: results/latest-compress.json)
+ *   node --import tsx bench/compress.ts [--out bench/results/compress.json]
+ */
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { tmpdir, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { BenchRow } from './peers/common.ts';
+
+export type { BenchRow };
+
+const VARIANTS = ['fp32', 'int8', 'fp16', 'pruned25', 'pruned50', 'student-kd', 'student'];
+const TASKS = (process.env.HEED_COMPRESS_TASKS ?? 'spam,digits,g2p').split(',');
+const G2P_WORDS = 300;
+const here = fileURLToPath(import.meta.url);
+
+/** Up to 64 test inputs of a task, as its Predictor takes them. */
+async function sampleInputs(task: string): Promise<unknown[]> {
+  if (task === 'g2p') {
+    const { loadCmudict } = await import('../src/data/cmudict.js');
+    return loadCmudict().test.words.slice(0, 64).map((w) => w.word);
+  }
+  if (task === 'spam') {
+    const { loadSpamAssassin } = await import('../src/data/spam.js');
+    return (await loadSpamAssassin()).test.slice(0, 64).map((e) => e.text);
+  }
+  const { loadDigits } = await import('../src/data/digits.js');
+  const t = loadDigits().test;
+  return Array.from({ length: 64 }, (_, i) => Array.from(t.images.subarray(i * 64, (i + 1) * 64)));
+}
+
+/** Child process: load one model, time single and batched predictions, report peak RSS. */
+async function child(dir: string, inputsFile: string): Promise<void> {
+  const { loadPredictor } = await import('../src/tasks/index.js');
+  const inputs = JSON.parse(readFileSync(inputsFile, 'utf8')) as unknown[];
+  const p = await loadPredictor(dir);
+  for (let i = 0; i < 3; i++) p.predict([inputs[i % inputs.length]]);
+  const times: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const t0 = performance.now();
+    p.predict([inputs[i % inputs.length]]);
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  let best = Infinity;
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    p.predict(inputs);
+    best = Math.min(best, performance.now() - t0);
+  }
+  console.log(JSON.stringify({ p50Ms: times[times.length >> 1], throughput: inputs.length / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+}
+
+export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
+  const root = process.env.HEED_COMPRESS_DIR ?? 'runs/compress';
+  const { evaluate } = await import('../src/tasks/index.js');
+  const rows: BenchRow[] = [];
+  const records: Record<string, unknown>[] = [];
+  const tmp = mkdtempSync(join(tmpdir(), 'heed-bench-compress-'));
+  const outArg = process.argv.indexOf('--out');
+  const out = outArg > 0 ? process.argv[outArg + 1] : null;
+  // Written after every variant, so a run cut short keeps what it measured.
+  const save = () => out && writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), threads: 1, g2pTestWords: G2P_WORDS, records }, null, 1) + '\n');
+  for (const task of TASKS) {
+    const present = VARIANTS.filter((v) => existsSync(join(root, `${task}-${v}`, 'config.json')));
+    if (present.length === 0) continue;
+    const inputsFile = join(tmp, `${task}.json`);
+    writeFileSync(inputsFile, JSON.stringify(await sampleInputs(task)));
+    for (const v of present) {
+      const dir = join(root, `${task}-${v}`);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', dir, inputsFile], { encoding: 'utf8', env: { ...process.env, HEED_NUM_THREADS: '1', HEED_QUIET: '1' } });
+      if (r.status !== 0) throw new Error(`bench compress: the child for ${dir} failed: ${r.stderr.slice(-2000)}`);
+      const speed = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { p50Ms: number; throughput: number; peakRssBytes: number };
+      const ev = await evaluate(dir, { split: 'test', limit: task === 'g2p' ? (opts.quick ? 200 : G2P_WORDS) : undefined });
+      const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      const rec = {
+        task, variant: v, dir, metrics: ev.metrics, checkpointBytes: statSync(join(dir, 'model.safetensors')).size, ...speed,
+        compression: cfg.compression ?? null, model: cfg.config.model, loadavg: loadavg(),
+      };
+      records.push(rec);
+      const metric = task === 'g2p' ? `WER ${(100 * ev.metrics.wer).toFixed(1)}% PER ${(100 * ev.metrics.per).toFixed(1)}%` : `accuracy ${(100 * ev.metrics.accuracy).toFixed(2)}%`;
+      rows.push({
+        workload: `compress ${task}`, impl: `heed ${v}`, threads: 1, ms: speed.p50Ms,
+        note: `${metric}; ${rec.checkpointBytes.toLocaleString('en-US')} B; ${speed.throughput.toFixed(0)} inputs/s at batch 64; peak RSS ${(speed.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      });
+      console.error(`bench compress: ${task} ${v}: ${rows.at(-1)!.note}; p50 ${speed.p50Ms.toFixed(2)} ms`);
+      save();
+    }
+  }
+  return rows;
+}
+
+if (process.argv[1] === here) {
+  const c = process.argv.indexOf('--child');
+  if (c > 0) await child(process.argv[c + 1], process.argv[c + 2]);
+  else for (const r of await run({ quick: process.argv.includes('--quick') })) console.log(`${r.workload}  ${r.impl}  p50 ${r.ms.toFixed(2)} ms  ${r.note}`);
+}

@@ -1,0 +1,82 @@
+/**
+ * Makes the compressed variants that bench/compress.ts measures, from trained model directories:
+ *
+ *   node --import tsx tools/compress-variants.ts --out runs/compress \
+ *     --spam runs/spam-teacher --digits runs/digits --g2p runs/g2p-teacher \
+ *     [--student spam=runs/spam-student,spam-kd=runs/spam-student-kd,g2p=…,g2p-kd=…] [--fine-tune-steps 40]
+ *
+ * For every task given: <out>/<task>-fp32 (a copy), -int8 (heed compress --quantize int8), -fp16
+ * (--weights fp16). For spam also -pruned25 / -pruned50: that fraction of all attention heads
+ * removed by gradient importance (scored on 256 validation mails), then fine-tuned
+ * (src/tasks/prune-classifier.ts); digits could take the same path (digitsCompressionSetup) but
+ * was left out of this round's runs for time. Students are copied as <task>-student / <task>-student-kd.
+ * For spam it also sweeps the fraction of heads removed (accuracy on the validation split right
+ * after pruning, heads scored on 64 validation mails; after fine-tuning at 25% and 50%, the pruned
+ * variants) into
+ * bench/results/prune-heads-spam-<date>.json.
+ */
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { uptime, loadavg } from 'node:os';
+import { compressModelDir } from '../src/tasks/compress.js';
+import { pruneClassifierHeads, type ClassifierCompressionSetup } from '../src/tasks/prune-classifier.js';
+import { spamCompressionSetup } from '../src/tasks/spam.js';
+import { digitsCompressionSetup } from '../src/tasks/digits.js';
+
+function args(): Record<string, string> {
+  const a = process.argv.slice(2);
+  const out: Record<string, string> = {};
+  for (let i = 0; i < a.length; i += 2) out[a[i].replace(/^--/, '')] = a[i + 1];
+  return out;
+}
+
+const o = args();
+const root = o.out ?? 'runs/compress';
+const steps = Number(o['fine-tune-steps'] ?? 40);
+mkdirSync(root, { recursive: true });
+const setups: Record<string, (dir: string) => Promise<ClassifierCompressionSetup>> = { spam: spamCompressionSetup, digits: digitsCompressionSetup };
+const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
+
+for (const task of ['spam', 'digits', 'g2p']) {
+  const src = o[task];
+  if (!src) continue;
+  const at = (v: string) => join(root, `${task}-${v}`);
+  if (!existsSync(at('fp32'))) cpSync(src, at('fp32'), { recursive: true, filter: (p) => !p.includes('/last') && !p.endsWith('metrics.jsonl') });
+  if (!existsSync(at('int8'))) log(JSON.stringify(await compressModelDir(at('fp32'), at('int8'), { quantize: 'int8' })));
+  if (!existsSync(at('fp16'))) log(JSON.stringify(await compressModelDir(at('fp32'), at('fp16'), { weights: 'float16' })));
+  const setup = setups[task];
+  if (setup === undefined) continue;
+  for (const f of task === 'spam' ? [0.25, 0.5] : []) {
+    const dir = at(`pruned${f * 100}`);
+    if (existsSync(dir)) continue;
+    const r = await pruneClassifierHeads(await setup(at('fp32')), { fraction: f, fineTuneSteps: steps }, { out: dir, runId: `pruned${f * 100}`, progress: 'none' });
+    log(`${task} pruned ${r.headsRemoved}/${r.headsTotal} heads: valid accuracy ${r.accuracyBefore.toFixed(4)} → ${r.accuracyPruned.toFixed(4)} → fine-tuned ${r.accuracyFineTuned.toFixed(4)}`);
+  }
+  if (task === 'spam') {
+    // Accuracy right after pruning (no fine-tuning) at every fraction; the fine-tuned points are the
+    // pruned25 / pruned50 variants above, scored on the same split.
+    const { evaluate, loadPredictor } = await import('../src/tasks/index.js');
+    const s = await setup(at('fp32'));
+    const sweep = [];
+    const before = (await evaluate(at('fp32'), { split: 'valid' })).metrics.accuracy;
+    for (const f of [0.125, 0.25, 0.375, 0.5, 0.625, 0.75]) {
+      const fresh = (await loadPredictor(at('fp32'))).model as ClassifierCompressionSetup['model']; // unpruned, same data reading
+      const tmp = join(root, `.sweep-${f}`);
+      const r = await pruneClassifierHeads({ ...s, model: fresh }, { fraction: f, fineTuneSteps: 0, scoreExamples: 64, skipBefore: true }, { out: tmp, runId: 'sweep', progress: 'none' });
+      rmSync(tmp, { recursive: true, force: true });
+      const tuned = existsSync(at(`pruned${f * 100}`)) ? (await evaluate(at(`pruned${f * 100}`), { split: 'valid' })).metrics.accuracy : null;
+      sweep.push({ fraction: f, headsRemoved: r.headsRemoved, headsTotal: r.headsTotal, plan: r.plan, accuracyBefore: before, accuracyPruned: r.accuracyPruned, accuracyFineTuned: tuned, fineTuneSteps: tuned === null ? 0 : steps });
+      log(`spam sweep ${f}: ${JSON.stringify(sweep.at(-1))}`);
+    }
+    const date = new Date().toISOString().slice(0, 10);
+    writeFileSync(`bench/results/prune-heads-spam-${date}.json`, JSON.stringify({
+      command: `node --import tsx tools/compress-variants.ts ${process.argv.slice(2).join(' ')}`, split: 'valid', model: src, loadavg: loadavg(), uptimeSeconds: uptime(), sweep,
+    }, null, 1) + '\n');
+  }
+}
+for (const pair of (o.student ?? '').split(',').filter(Boolean)) {
+  const [name, dir] = pair.split('=');
+  const [task, kd] = name.split('-');
+  const dest = join(root, `${task}-student${kd ? '-kd' : ''}`);
+  if (!existsSync(dest)) cpSync(dir, dest, { recursive: true, filter: (p) => !p.includes('/last') && !p.endsWith('metrics.jsonl') });
+}

@@ -17,11 +17,11 @@ import { BatchIterator } from '../data/batching.js';
 import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
 import { Trainer, type TrainableModel } from '../train/trainer.js';
-import { CheckpointError } from '../errors.js';
+import { CheckpointError, ValueError } from '../errors.js';
 import type { CheckpointContents } from '../io/checkpoint.js';
 import { ensembleMapName, type AttentionMap, type Prediction, type PredictOptions, type Predictor } from './predictor.js';
 import {
-  makeOptimizer, makeScheduler, modelDirList, trainerOptions, type ModelDirs, type RunOptions, type TaskSpec, type TrainConfig, type TrainSummary,
+  ensembleSuffix, makeOptimizer, makeScheduler, modelDirList, trainerOptions, type EvalResult, type ModelDirs, type RunOptions, type TaskSpec, type TrainConfig, type TrainSummary,
 } from './common.js';
 
 /** A model mapping a batch of inputs to (B, C) logits. */
@@ -216,4 +216,25 @@ export async function loadClassifierPredictor<L extends { config: Record<string,
   const dirs = modelDirList(dir);
   const loaded = await Promise.all(dirs.map(load));
   return new ClassifierPredictor(task, dirs.join(','), loaded[0].config, names, loaded.map(member));
+}
+
+/**
+ * `heed eval` of a classifier task with fixed train/valid/test splits (digits, fashion): scores a
+ * model directory, or a checkpoint ensemble of several, on the first `limit` examples of a split.
+ */
+export async function evaluateClassifierSplit<S>(
+  task: string, dir: ModelDirs, o: { split: string; limit?: number }, names: string[],
+  load: (dir: string) => Promise<{ model: unknown }>, splits: () => Record<'train' | 'valid' | 'test', S>, dataOf: (set: S) => ClassifierData,
+): Promise<EvalResult> {
+  const dirs = modelDirList(dir);
+  if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`${task} eval: split '${o.split}', expected train, valid or test.`);
+  const loaded = await Promise.all(dirs.map(load));
+  const all = dataOf(splits()[o.split]);
+  const n = o.limit && o.limit > 0 ? Math.min(o.limit, all.labels.length) : all.labels.length;
+  const data: ClassifierData = { labels: all.labels.subarray(0, n), inputs: all.inputs };
+  const r = scoreClassifier(loaded.map(({ model }) => ({ model: model as ClassifierModel, data })), names);
+  return {
+    split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: n },
+    report: `${task} ${o.split}: ${n} images${ensembleSuffix(dirs.length)}, accuracy ${(100 * r.accuracy).toFixed(2)}%\n${r.report}`,
+  };
 }

@@ -12,20 +12,20 @@
  * Letters: B images, 8×8 pixels.
  */
 import { ViT } from '../models/vit.js';
+import { shiftImages } from '../data/image-augment.js';
 import { loadDigits, DIGITS_PIXELS, type DigitsSet } from '../data/digits.js';
 import { Tensor } from '../tensor/tensor.js';
-import type { Generator } from '../tensor/rng.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { distillSettings, type DistillSettings } from './distill.js';
 import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
-  loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+  evaluateClassifierSplit, loadClassifierPredictor, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions,
   type EvalResult,
 } from './common.js';
 
@@ -79,23 +79,8 @@ function dataOf(set: DigitsSet): ClassifierData {
   };
 }
 
-/** Shifts each image by (dy, dx) ∈ [−s, s]², zero-filled. */
-export function shiftImages(x: Tensor, s: number, rng: Generator): Tensor {
-  const B = x.shape[0];
-  const out = new Float32Array(x.size);
-  for (let b = 0; b < B; b++) {
-    const dy = rng.randint(2 * s + 1) - s, dx = rng.randint(2 * s + 1) - s;
-    for (let r = 0; r < 8; r++) {
-      const sr = r - dy;
-      if (sr < 0 || sr >= 8) continue;
-      for (let c = 0; c < 8; c++) {
-        const sc = c - dx;
-        if (sc >= 0 && sc < 8) out[b * 64 + r * 8 + c] = x.data[b * 64 + sr * 8 + sc];
-      }
-    }
-  }
-  return new Tensor(out, x.shape);
-}
+/** Each image shifted by up to s pixels, zero-filled (the one implementation: data/image-augment.ts). */
+export { shiftImages };
 
 function modelConfig(c: DigitsConfig): Record<string, unknown> {
   return { numClasses: 10, imageSize: 8, patchSize: c.patchSize, inChannels: 1, dModel: c.dModel, numHeads: c.numHeads, numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout };
@@ -185,18 +170,8 @@ export async function loadDigitsPredictor(dir: ModelDirs): Promise<ClassifierPre
 }
 
 /** Scores a model directory, or a checkpoint ensemble of several, on a split. */
-async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
-  const dirs = modelDirList(dir);
-  if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`digits eval: split '${o.split}', expected train, valid or test.`);
-  const loaded = await Promise.all(dirs.map(loadModel));
-  const all = dataOf(loadDigits()[o.split]);
-  const n = o.limit && o.limit > 0 ? Math.min(o.limit, all.labels.length) : all.labels.length;
-  const data: ClassifierData = { labels: all.labels.subarray(0, n), inputs: all.inputs };
-  const r = scoreClassifier(loaded.map(({ model }) => ({ model: model as unknown as ClassifierModel, data })), NAMES);
-  return {
-    split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: n },
-    report: `digits ${o.split}: ${n} images${ensembleSuffix(dirs.length)}, accuracy ${(100 * r.accuracy).toFixed(2)}%\n${r.report}`,
-  };
+function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
+  return evaluateClassifierSplit('digits', dir, o, NAMES, loadModel, () => loadDigits(), dataOf);
 }
 
 export const DIGITS_TASK: TaskDefinition = {

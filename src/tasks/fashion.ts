@@ -23,11 +23,11 @@ import { loadCheckpoint } from '../io/checkpoint.js';
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import {
-  loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
+  evaluateClassifierSplit, loadClassifierPredictor, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions,
   type EvalResult,
 } from './common.js';
 
@@ -183,18 +183,8 @@ function tokenLabels(model: CnnClassifier | ViT): string[] {
 }
 
 /** Scores a model directory, or a checkpoint ensemble of several, on a split. */
-async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
-  const dirs = modelDirList(dir);
-  if (o.split !== 'train' && o.split !== 'valid' && o.split !== 'test') throw new ValueError(`fashion eval: split '${o.split}', expected train, valid or test.`);
-  const loaded = await Promise.all(dirs.map(loadModel));
-  const all = dataOf(loadFashionMnist()[o.split]);
-  const n = o.limit && o.limit > 0 ? Math.min(o.limit, all.labels.length) : all.labels.length;
-  const data: ClassifierData = { labels: all.labels.subarray(0, n), inputs: all.inputs };
-  const r = scoreClassifier(loaded.map(({ model }) => ({ model: model as unknown as ClassifierModel, data })), FASHION_CLASSES);
-  return {
-    split: o.split, metrics: { accuracy: r.accuracy, macroF1: r.macroF1, examples: n },
-    report: `fashion ${o.split}: ${n} images${ensembleSuffix(dirs.length)}, accuracy ${(100 * r.accuracy).toFixed(2)}%\n${r.report}`,
-  };
+function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
+  return evaluateClassifierSplit('fashion', dir, o, FASHION_CLASSES, loadModel, () => loadFashionMnist(), dataOf);
 }
 
 export const FASHION_TASK: TaskDefinition = {

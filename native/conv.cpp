@@ -40,14 +40,9 @@ void im2col(const Im2colArgs& p) {
               std::memset(out, 0, size_t(p.kw) * sizeof(float));
               continue;
             }
-            const float* src = plane + y * p.W + x0;
+            const float* row = plane + y * p.W;  // tap j reads row[x0 + j·dilationW], inside [0, W) for j in [jLo, jHi)
             for (int64_t j = 0; j < jLo; j++) out[j] = 0.f;
-            if (p.dilationW == 1) {
-              // a plain loop: kernels are 3-7 taps wide, too short for a memcpy call to pay
-              for (int64_t j = jLo; j < jHi; j++) out[j] = src[j];
-            } else {
-              for (int64_t j = jLo; j < jHi; j++) out[j] = src[j * p.dilationW];
-            }
+            for (int64_t j = jLo; j < jHi; j++) out[j] = row[x0 + j * p.dilationW];
             for (int64_t j = jHi; j < p.kw; j++) out[j] = 0.f;
           }
         }
@@ -73,8 +68,8 @@ void col2im(const Col2imArgs& p) {
           for (int64_t i = 0; i < p.kh; i++, g += p.kw) {
             const int64_t y = oh * p.strideH + i * p.dilationH - p.padH;
             if (y < 0 || y >= p.H) continue;
-            float* dst = plane + y * p.W + x0;
-            for (int64_t j = jLo; j < jHi; j++) dst[j * p.dilationW] += g[j];
+            float* row = plane + y * p.W;
+            for (int64_t j = jLo; j < jHi; j++) row[x0 + j * p.dilationW] += g[j];
           }
         }
       }

@@ -19,6 +19,7 @@ import { ValueError } from '../errors.js';
 import { Generator } from '../tensor/rng.js';
 import { shuffleInPlace } from './batching.js';
 import { readIdx } from './idx.js';
+import { Tensor } from '../tensor/tensor.js';
 
 export const FASHION_SIDE = 28;
 export const FASHION_PIXELS = FASHION_SIDE * FASHION_SIDE;
@@ -77,6 +78,13 @@ export function subsetImages(set: ImageSet, rows: ArrayLike<number>): ImageSet {
     labels[i] = set.labels[rows[i]];
   }
   return { images, labels };
+}
+
+/** The images at `rows` of a set as one model batch (B, 1, 28, 28). */
+export function fashionBatch(set: ImageSet, rows: ArrayLike<number>): Tensor {
+  const x = new Float32Array(rows.length * FASHION_PIXELS); // (B, 784)
+  for (let b = 0; b < rows.length; b++) x.set(set.images.subarray(rows[b] * FASHION_PIXELS, (rows[b] + 1) * FASHION_PIXELS), b * FASHION_PIXELS);
+  return new Tensor(x, [rows.length, 1, FASHION_SIDE, FASHION_SIDE]);
 }
 
 /** Loads Fashion-MNIST with the fixed train/valid split of the header. */

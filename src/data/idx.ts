@@ -11,9 +11,9 @@
  * payload is shorter or longer than its dims say, is a ValueError naming the file and what was
  * found, never a silent partial read.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { ValueError } from '../errors.js';
+import { readRegularFileSync } from '../io/read-file.js';
 
 export interface IdxArray {
   /** Sizes of each dim, as the header lists them. */
@@ -51,9 +51,8 @@ export function parseIdx(bytes: Uint8Array, source = '<bytes>'): IdxArray {
 export function readIdx(path: string): IdxArray {
   let bytes: Uint8Array;
   try {
-    const size = statSync(path).size;
-    if (size > MAX_BYTES) throw new Error(`it is ${size} bytes, more than the ${MAX_BYTES}-byte limit`);
-    bytes = readFileSync(path);
+    // a regular file within the limit: not a FIFO or device, which would block or never end
+    bytes = readRegularFileSync(path, { what: 'IDX file', maxBytes: MAX_BYTES });
     if (path.endsWith('.gz')) bytes = gunzipSync(bytes, { maxOutputLength: MAX_BYTES });
   } catch (err) {
     throw new ValueError(`${path}: cannot read IDX file: ${(err as Error).message}. Fix: check the path, or reinstall the dataset (apt-get install dataset-fashion-mnist).`);

@@ -24,7 +24,7 @@
  * Letters: B batch, C = 10 classes, T tasks.
  */
 import { CnnClassifier, CNN_ATTENTION, type CnnAttention } from '../models/cnn.js';
-import { loadFashionMnist, FASHION_CLASSES, FASHION_PIXELS, FASHION_SIDE, type ImageSet } from '../data/fashion-mnist.js';
+import { loadFashionMnist, fashionBatch, FASHION_CLASSES, FASHION_PIXELS, FASHION_SIDE, type ImageSet } from '../data/fashion-mnist.js';
 import { shiftImages, flipImages } from '../data/image-augment.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Generator, manualSeed } from '../tensor/rng.js';
@@ -137,12 +137,6 @@ function rowsOf(set: ImageSet, classes: readonly number[]): Int32Array {
   return Int32Array.from(rows);
 }
 
-function imagesOf(set: ImageSet, rows: ArrayLike<number>): Tensor {
-  const x = new Float32Array(rows.length * FASHION_PIXELS); // (B, 784)
-  for (let b = 0; b < rows.length; b++) x.set(set.images.subarray(rows[b] * FASHION_PIXELS, (rows[b] + 1) * FASHION_PIXELS), b * FASHION_PIXELS);
-  return new Tensor(x, [rows.length, 1, FASHION_SIDE, FASHION_SIDE]);
-}
-
 /** (B, C) additive mask: 0 on the classes each example may be predicted as, −1e9 elsewhere. */
 function classMask(allowed: readonly (readonly number[])[]): Tensor {
   const m = new Float32Array(allowed.length * C).fill(-1e9);
@@ -160,7 +154,7 @@ export function scoreTask(model: CnnClassifier, set: ImageSet, classes: readonly
   noGrad(() => {
     for (let i = 0; i < rows.length; i += 256) {
       const idx = rows.subarray(i, i + 256);
-      const logits = add(model.forward(imagesOf(set, idx)), classMask(Array.from(idx, () => allowed))); // (B, C)
+      const logits = add(model.forward(fashionBatch(set, idx)), classMask(Array.from(idx, () => allowed))); // (B, C)
       const z = logits.data;
       for (let b = 0; b < idx.length; b++) {
         let best = 0;
@@ -213,7 +207,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
     for (let s = 0; s < stepsTotal; s++) {
       let idx = Array.from({ length: c.batchSize }, () => rows[rng.randint(rows.length)]);
       if (buffer.size > 0) idx = idx.concat(buffer.sample(c.batchSize));
-      let x = imagesOf(data.train, idx);
+      let x = fashionBatch(data.train, idx);
       if (c.augmentShift > 0) x = flipImages(shiftImages(x, c.augmentShift, rng), 0.5, rng);
       const labels = Int32Array.from(idx, (i) => data.train.labels[i]);
       const logits = add(model.call(x), classMask(Array.from(labels, (l) => allowedFor(l, seen)))); // (B, C)
@@ -258,12 +252,12 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
         return null;
       });
       if (ewc) {
-        const rows = trainRows[i];
-        ewc.consolidate(Math.min(c.fisherSamples, rows.length), (k) => {
-          const r = rows[Math.floor((k * rows.length) / Math.min(c.fisherSamples, rows.length))];
+        const rows = trainRows[i], samples = Math.min(c.fisherSamples, rows.length);
+        ewc.consolidate(samples, (k) => {
+          const r = rows[Math.floor((k * rows.length) / samples)]; // spread evenly over the task's examples
           const label = data.train.labels[r];
           model.eval();
-          const logits = add(model.call(imagesOf(data.train, [r])), classMask([allowedFor(label, seen)]));
+          const logits = add(model.call(fashionBatch(data.train, [r])), classMask([allowedFor(label, seen)]));
           return crossEntropy(logits, new Tensor(Int32Array.from([label]), [1]));
         });
       }

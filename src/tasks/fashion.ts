@@ -15,7 +15,7 @@
  */
 import { CnnClassifier, CNN_ATTENTION, type CnnAttention } from '../models/cnn.js';
 import { ViT } from '../models/vit.js';
-import { loadFashionMnist, FASHION_CLASSES, FASHION_PIXELS, FASHION_SIDE, type ImageSet } from '../data/fashion-mnist.js';
+import { loadFashionMnist, fashionBatch, FASHION_CLASSES, FASHION_PIXELS, FASHION_SIDE, type ImageSet } from '../data/fashion-mnist.js';
 import { shiftImages, flipImages } from '../data/image-augment.js';
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed } from '../tensor/rng.js';
@@ -84,14 +84,7 @@ const SPEC: TaskSpec<FashionConfig> = {
 };
 
 function dataOf(set: ImageSet): ClassifierData {
-  return {
-    labels: set.labels,
-    inputs: (idx) => {
-      const x = new Float32Array(idx.length * FASHION_PIXELS); // (B, 784)
-      idx.forEach((i, b) => x.set(set.images.subarray(i * FASHION_PIXELS, (i + 1) * FASHION_PIXELS), b * FASHION_PIXELS));
-      return { x: new Tensor(x, [idx.length, 1, FASHION_SIDE, FASHION_SIDE]), tokens: idx.length };
-    },
-  };
+  return { labels: set.labels, inputs: (idx) => ({ x: fashionBatch(set, idx), tokens: idx.length }) };
 }
 
 /** The model config for the task config: a CnnClassifier's or a ViT's. */

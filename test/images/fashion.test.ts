@@ -48,6 +48,8 @@ test('IDX: parses a file and rejects wrong magic, wrong type, truncated and trai
   const bad = tmp('b.gz');
   writeFileSync(bad, 'not gzip');
   assert.throws(() => readIdx(bad), (e: Error) => e instanceof ValueError && /b\.gz: cannot read IDX file/.test(e.message));
+  // a directory (or FIFO, device) is refused before any read, never blocked on
+  assert.throws(() => readIdx(tmpdir()), (e: Error) => e instanceof ValueError && /cannot read IDX file/.test(e.message));
   assert.throws(() => fashionMnistDir(tmp('none')), /not found in .*apt-get install dataset-fashion-mnist/);
 });
 

@@ -121,6 +121,56 @@ struct Col2imArgs {
   int64_t dilationW;  // scalar
 };
 
+// conv2dBackward: the parameters in spec order (src/backend/specs).
+struct Conv2dBackwardArgs {
+  const float* x;  // input, length B·C·H·W
+  const float* weight;  // input, length O·(C / groups)·kh·kw
+  const float* dy;  // input, length B·O·Ho·Wo
+  float* dx;  // output, or null, length B·C·H·W
+  float* dWeight;  // output, or null, length O·(C / groups)·kh·kw
+  float* dBias;  // output, or null, length O
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t kh;  // shape
+  int64_t kw;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+  int64_t strideH;  // scalar
+  int64_t strideW;  // scalar
+  int64_t padH;  // scalar
+  int64_t padW;  // scalar
+  int64_t dilationH;  // scalar
+  int64_t dilationW;  // scalar
+  int64_t O;  // shape
+  int64_t groups;  // scalar
+};
+
+// conv2dForward: the parameters in spec order (src/backend/specs).
+struct Conv2dForwardArgs {
+  const float* x;  // input, length B·C·H·W
+  const float* weight;  // input, length O·(C / groups)·kh·kw
+  const float* bias;  // input, or null, length O
+  float* y;  // output, length B·O·Ho·Wo
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t kh;  // shape
+  int64_t kw;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+  int64_t strideH;  // scalar
+  int64_t strideW;  // scalar
+  int64_t padH;  // scalar
+  int64_t padW;  // scalar
+  int64_t dilationH;  // scalar
+  int64_t dilationW;  // scalar
+  int64_t O;  // shape
+  int64_t groups;  // scalar
+};
+
 // crossEntropyBackward: the parameters in spec order (src/backend/specs).
 struct CrossEntropyBackwardArgs {
   const float* logits;  // input, length rows·classes
@@ -374,6 +424,8 @@ struct UnaryBackwardArgs {
   X(binaryBroadcast, BinaryBroadcastArgs) \
   X(binarySame, BinarySameArgs) \
   X(col2im, Col2imArgs) \
+  X(conv2dBackward, Conv2dBackwardArgs) \
+  X(conv2dForward, Conv2dForwardArgs) \
   X(crossEntropyBackward, CrossEntropyBackwardArgs) \
   X(crossEntropyForward, CrossEntropyForwardArgs) \
   X(dropout, DropoutArgs) \
@@ -618,6 +670,119 @@ inline const Check checks[] = {
 };
 inline const Kernel kernel = {"col2im", code, args, 16, 16, checks, 4};
 }  // namespace col2im_spec
+
+namespace conv2dBackward_spec {
+inline const Instr code[] = {
+    {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 20, 0}, {Op::Var, 7, 0}, {Op::Var, 21, 0}, {Op::Div, 0, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 20, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0},
+    {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 20, 0}, {Op::Var, 7, 0}, {Op::Var, 21, 0}, {Op::Div, 0, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 20, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0},
+    {Op::Ge, 0, 0}, {Op::Var, 11, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Var, 8, 0},
+    {Op::Const, 2, 0}, {Op::Var, 16, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 18, 0}, {Op::Var, 10, 0},
+    {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Ge, 0, 0},
+    {Op::Var, 9, 0}, {Op::Const, 2, 0}, {Op::Var, 17, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 19, 0},
+    {Op::Var, 11, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0},
+    {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 8, 0}, {Op::Const, 2, 0}, {Op::Var, 16, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 18, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 14, 0}, {Op::Div, 0, 0},
+    {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 13, 0}, {Op::Var, 9, 0}, {Op::Const, 2, 0},
+    {Op::Var, 17, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 19, 0}, {Op::Var, 11, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 15, 0},
+    {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 7, 0}, {Op::Var, 21, 0},
+    {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 20, 0}, {Op::Var, 21, 0}, {Op::Mod, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::And, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {7, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {16, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dx", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {23, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dWeight", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {30, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dBias", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dBias), -1, -INFINITY, INFINITY, false, false, {39, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"groups", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, groups), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{40, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
+    {{47, 27, "H + 2·padH >= dilationH·(kh − 1) + 1 && W + 2·padW >= dilationW·(kw − 1) + 1"}, "the padded input is smaller than the dilated kernel"},
+    {{74, 19, "Ho == (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"}, "Ho must equal (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"},
+    {{93, 19, "Wo == (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"}, "Wo must equal (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"},
+    {{112, 11, "C % groups == 0 && O % groups == 0"}, "C and O must be multiples of groups"},
+};
+inline const Kernel kernel = {"conv2dBackward", code, args, 22, 22, checks, 5};
+}  // namespace conv2dBackward_spec
+
+namespace conv2dForward_spec {
+inline const Instr code[] = {
+    {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 18, 0}, {Op::Var, 5, 0}, {Op::Var, 19, 0}, {Op::Div, 0, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 18, 0}, {Op::Var, 4, 0},
+    {Op::Var, 18, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 8, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0},
+    {Op::And, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 2, 0}, {Op::Var, 14, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0},
+    {Op::Var, 16, 0}, {Op::Var, 8, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Const, 1, 0},
+    {Op::Add, 0, 0}, {Op::Ge, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 2, 0}, {Op::Var, 15, 0}, {Op::Mul, 0, 0},
+    {Op::Add, 0, 0}, {Op::Var, 17, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 6, 0},
+    {Op::Const, 2, 0}, {Op::Var, 14, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 16, 0}, {Op::Var, 8, 0},
+    {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 12, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 11, 0},
+    {Op::Var, 7, 0}, {Op::Const, 2, 0}, {Op::Var, 15, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 17, 0},
+    {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 13, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0},
+    {Op::Var, 5, 0}, {Op::Var, 19, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 18, 0},
+    {Op::Var, 19, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::And, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {7, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Conv2dForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {16, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {17, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"groups", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, groups), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{24, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
+    {{31, 27, "H + 2·padH >= dilationH·(kh − 1) + 1 && W + 2·padW >= dilationW·(kw − 1) + 1"}, "the padded input is smaller than the dilated kernel"},
+    {{58, 19, "Ho == (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"}, "Ho must equal (H + 2·padH − dilationH·(kh − 1) − 1) / strideH + 1"},
+    {{77, 19, "Wo == (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"}, "Wo must equal (W + 2·padW − dilationW·(kw − 1) − 1) / strideW + 1"},
+    {{96, 11, "C % groups == 0 && O % groups == 0"}, "C and O must be multiples of groups"},
+};
+inline const Kernel kernel = {"conv2dForward", code, args, 20, 20, checks, 5};
+}  // namespace conv2dForward_spec
 
 namespace crossEntropyBackward_spec {
 inline const Instr code[] = {

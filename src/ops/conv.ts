@@ -1,13 +1,16 @@
 /**
- * Convolution as torch.nn.functional's conv1d / conv2d: im2col + one GEMM.
+ * Convolution as torch.nn.functional's conv1d / conv2d.
  *
  *   im2col:  x (B, C, H, W) → cols (B, Ho·Wo, C·kh·kw)       one row per output position
- *   conv2d:  cols · weight(O, C·kh·kw)ᵀ + bias → (B, Ho·Wo, O) → (B, O, Ho, Wo)
- *   groups:  the channels split into G independent convolutions (a batched GEMM over G);
+ *   conv2d:  y[b] (O, Ho·Wo) = weight (O, C·kh·kw) · windows of x[b] (C·kh·kw, Ho·Wo) + bias
+ *   groups:  the channels split into G independent convolutions;
  *            groups = C is a depthwise convolution (MobileNet).
  *
- * The gather and its gradient (col2im, a scatter-add) are kernels (specs: ../backend/specs/conv.ts),
- * native where the addon loaded; the GEMM is the native sgemm. Output size per axis, as PyTorch:
+ * conv2d is one kernel pair (conv2dForward / conv2dBackward, specs: ../backend/specs/conv.ts):
+ * natively, each image's windows are gathered into a cache-sized scratch and multiplied by the
+ * weight in place, so the (B, Ho·Wo, C·kh·kw) matrix never exists and the output needs no
+ * transpose. The im2col op (and its gradient col2im) stays for callers that want the windows.
+ * Output size per axis, as PyTorch:
  *   Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1
  *
  * Letters: B batch, C in channels, O out channels, H W input size, kh kw kernel size,
@@ -19,9 +22,7 @@ import { record } from '../autograd/node.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { pair, type Size2 } from './pool.js';
-import { reshape, permute, transpose, unsqueeze, squeeze } from './shape.js';
-import { linear, matmul } from './matmul.js';
-import { add } from './elementwise.js';
+import { unsqueeze, squeeze } from './shape.js';
 
 export interface Im2colOptions {
   /** Kernel size, k or [kh, kw]. */
@@ -111,19 +112,21 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null = null, op
   if (O % G !== 0) throw new ConfigError(`conv2d: ${O} output channels are not divisible by groups=${G}.`);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== O)) throw new ShapeError(`conv2d: bias has shape ${fmtShape(bias.shape)}, expected (${O}).`);
   const g = geometry('conv2d', x, { kernelSize: [kh, kw], stride: options.stride, padding: options.padding, dilation: options.dilation });
-  const cols = windows(x, g); // (B, P, C·K)
-  const B = g.B, P = g.Ho * g.Wo, K = kh * kw;
-  if (G === 1) {
-    const y = linear(cols, reshape(weight, [O, Cg * K]), bias); // (B, P, O)
-    return reshape(transpose(y, 1, 2), [B, O, g.Ho, g.Wo]); // (B, O, Ho, Wo)
-  }
-  // group g's output channels see only its Cg input channels: one batched matmul over G
-  const Og = O / G;
-  const rows = permute(reshape(cols, [B * P, G, Cg * K]), [1, 0, 2]); // (G, B·P, Cg·K)
-  const y = matmul(rows, transpose(reshape(weight, [G, Og, Cg * K]), 1, 2)); // (G, B·P, Og)
-  let out = reshape(permute(reshape(y, [G, B, P, Og]), [1, 0, 3, 2]), [B, O, g.Ho, g.Wo]); // (B, O, Ho, Wo)
-  if (bias) out = add(out, reshape(bias, [1, O, 1, 1]));
-  return out;
+  const args = { ...g, O, groups: G };
+  const dtype = x.dtype === 'float64' || weight.dtype === 'float64' ? 'float64' : x.dtype;
+  const y = emptyFloatTensor(dtype, [g.B, O, g.Ho, g.Wo]); // (B, O, Ho, Wo)
+  k.conv2dForward({ x: f32(x), weight: f32(weight), bias: bias ? f32(bias) : null, y: f32(y), ...args });
+  const inputs = bias ? [x, weight, bias] : [x, weight];
+  return record(y, 'conv2d', inputs, (grad) => {
+    // y = W ⊛ x + b  →  dx = Wᵀ ⊛ dy (scattered back over the windows), dW = Σ dy·window, db = Σ dy
+    const dx = x.requiresGrad ? emptyFloatTensor(grad.dtype, x.shape) : null;
+    const dw = weight.requiresGrad ? emptyFloatTensor(grad.dtype, weight.shape) : null;
+    const db = bias?.requiresGrad ? emptyFloatTensor(grad.dtype, bias.shape) : null;
+    k.conv2dBackward({
+      x: f32(x), weight: f32(weight), dy: f32(grad), dx: dx ? f32(dx) : null, dWeight: dw ? f32(dw) : null, dBias: db ? f32(db) : null, ...args,
+    });
+    return bias ? [dx, dw, db] : [dx, dw];
+  });
 }
 
 /** 1-D convolution (torch.nn.functional.conv1d): x (B, C, L), weight (O, C/G, k) → (B, O, Lo). */

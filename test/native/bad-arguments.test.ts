@@ -52,6 +52,9 @@ const valid: Record<string, () => unknown[]> = {
   dropout: () => [f(10), f(10), 0.3, 7],
   im2col: () => [f(2 * 3 * 4 * 5), f(2 * 2 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
   col2im: () => [f(2 * 2 * 5 * 3 * 3 * 3), f(2 * 3 * 4 * 5), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
+  // x (2, 4, 4, 5), weight (6, 2, 3, 3), groups 2, stride 2, padding 1 → (2, 6, 2, 3)
+  conv2dForward: () => [f(160), f(108), f(6), f(72), 2, 4, 4, 5, 3, 3, 2, 3, 2, 2, 1, 1, 1, 1, 6, 2],
+  conv2dBackward: () => [f(160), f(108), f(72), f(160), f(108), null, 2, 4, 4, 5, 3, 3, 2, 3, 2, 2, 1, 1, 1, 1, 6, 2],
 };
 
 const badValues: unknown[] = [
@@ -131,6 +134,7 @@ test('out-of-range indices and targets throw RangeError instead of reading wild 
     /attentionForward: argument 'k' has length 13, expected B·Hkv·Lk·D = 12\./);
   assert.throws(call('permute', [f(24), f(24), [2, 3, 4], [2, 0, 0]]), /perm must be a permutation/);
   assert.throws(call('im2col', [f(120), f(2 * 3 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 3, 5, 2, 1, 1, 1, 1, 1]), /im2col: Ho must equal/);
+  assert.throws(call('conv2dForward', [f(160), f(72), null, f(72), 2, 4, 4, 5, 3, 3, 2, 3, 2, 2, 1, 1, 1, 1, 6, 3]), /conv2dForward: C and O must be multiples of groups/);
   assert.throws(call('binaryBroadcast', [2, f(5), [3, 1], f(3), [0, 1], f(6), [2, 3]]), /argument 'a' has length 5, expected at least/);
 });
 

@@ -221,3 +221,37 @@ test('im2col and col2im: strides, padding, dilation and kernels larger than the 
     assertClose(dn, dr, `col2im ${JSON.stringify(g)}`, 1e-5, 1e-5);
   }
 });
+
+test('conv2dForward and conv2dBackward: groups, strides, padding, dilation, 1×1 and awkward sizes match the reference', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(14);
+  const out = (n: number, k: number, s: number, p: number, d: number) => Math.floor((n + 2 * p - d * (k - 1) - 1) / s) + 1;
+  // B C H W O groups kh kw stride padding dilation bias
+  for (const [B, C, H, W, O, G, kh, kw, s, p, d, hasBias] of [
+    [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1], [2, 3, 5, 7, 4, 1, 3, 3, 1, 1, 1, 1], [3, 4, 8, 9, 6, 2, 2, 3, 2, 0, 1, 0],
+    [17, 2, 28, 28, 16, 1, 3, 3, 1, 1, 1, 0], [2, 6, 9, 11, 6, 6, 3, 3, 1, 1, 1, 1], [1, 65, 3, 17, 3, 1, 1, 7, 1, 3, 1, 1],
+    [5, 8, 6, 6, 12, 4, 1, 1, 1, 0, 1, 1], [4, 3, 6, 6, 5, 1, 3, 3, 2, 1, 2, 0], [9, 16, 7, 7, 32, 1, 3, 3, 1, 1, 1, 1],
+  ]) {
+    const Ho = out(H, kh, s, p, d), Wo = out(W, kw, s, p, d);
+    const g = { B, C, H, W, kh, kw, Ho, Wo, strideH: s, strideW: s, padH: p, padW: p, dilationH: d, dilationW: d, O, groups: G };
+    const what = JSON.stringify(g);
+    const x = randn(B * C * H * W, r), weight = randn(O * (C / G) * kh * kw, r), bias = hasBias ? randn(O, r) : null;
+    const yr = new Float32Array(B * O * Ho * Wo), yn = new Float32Array(yr.length).fill(NaN);
+    ref.conv2dForward({ x, weight, bias, y: yr, ...g });
+    nk.conv2dForward!({ x, weight, bias, y: yn, ...g });
+    assertClose(yn, yr, `conv2dForward ${what}`, 1e-4, 1e-4);
+    const dy = randn(yr.length, r);
+    const grads = () => ({ dx: new Float32Array(x.length).fill(NaN), dWeight: new Float32Array(weight.length).fill(NaN), dBias: new Float32Array(O).fill(NaN) });
+    const gr = grads(), gn = grads();
+    ref.conv2dBackward({ x, weight, dy, ...gr, ...g });
+    nk.conv2dBackward!({ x, weight, dy, ...gn, ...g });
+    assertClose(gn.dx, gr.dx, `conv2dBackward dx ${what}`, 1e-4, 1e-4);
+    assertClose(gn.dWeight, gr.dWeight, `conv2dBackward dWeight ${what}`, 1e-3, 1e-4);
+    assertClose(gn.dBias, gr.dBias, `conv2dBackward dBias ${what}`, 1e-3, 1e-4);
+    // a null output is skipped, the others are unchanged
+    const only = { dx: null, dWeight: new Float32Array(weight.length), dBias: null };
+    nk.conv2dBackward!({ x, weight, dy, ...only, ...g });
+    assertClose(only.dWeight, gr.dWeight, `conv2dBackward dWeight alone ${what}`, 1e-3, 1e-4);
+  }
+});

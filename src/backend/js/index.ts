@@ -16,4 +16,4 @@ export { attentionForward, attentionBackward } from './attention.js';
 export { crossEntropyForward, crossEntropyBackward } from './crossentropy.js';
 export { adamwStep } from './optim.js';
 export { quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked } from './int8.js';
-export { im2col, col2im } from './conv.js';
+export { im2col, col2im, conv2dForward, conv2dBackward } from './conv.js';

@@ -6,7 +6,7 @@
  * position, the layout a GEMM against the weight viewed as (O, C·kh·kw) reads. Taps that
  * fall in the zero padding are 0 in cols and receive no gradient.
  */
-import { kernel, input, output, shape, scalar } from '../spec.js';
+import { kernel, input, optionalInput, output, optionalOutput, shape, scalar } from '../spec.js';
 
 const geometry = {
   B: shape(), C: shape(), H: shape(), W: shape(),
@@ -37,3 +37,36 @@ export const col2im = kernel('col2im', {
   dx: output('f32', { len: 'B * C * H * W' }),
   ...geometry,
 }, { checks });
+
+/**
+ * A whole convolution in one call (no (B, Ho·Wo, C·kh·kw) matrix in memory): per image and group,
+ * the windows are gathered into a cache-sized scratch and multiplied by the weight, so the output
+ * comes out in (B, O, Ho, Wo) order. weight (O, C/groups, kh, kw); bias (O) or null.
+ *   y[b, o, oh, ow] = bias[o] + Σ_{c, i, j} weight[o, c, i, j] · x[b, g·C/G + c, oh·sH + i·dH − pH, ow·sW + j·dW − pW]
+ * with g = ⌊o / (O/G)⌋ and taps in the padding reading 0.
+ */
+const convArgs = { ...geometry, O: shape(), groups: scalar('int', { min: 1, max: 2 ** 20 }) } as const;
+const convChecks = [...checks, { ok: 'C % groups == 0 && O % groups == 0', message: 'C and O must be multiples of groups' }];
+
+export const conv2dForward = kernel('conv2dForward', {
+  x: input('f32', { len: 'B * C * H * W' }),
+  weight: input('f32', { len: 'O * (C / groups) * kh * kw' }),
+  bias: optionalInput('f32', { len: 'O' }),
+  y: output('f32', { len: 'B * O * Ho * Wo' }),
+  ...convArgs,
+}, { checks: convChecks });
+
+/**
+ * The gradients of conv2dForward from dy (B, O, Ho, Wo); each output is written in full (not
+ * accumulated) and may be null when that gradient is not needed:
+ *   dx = Σ over the taps reading x of dy·weight,  dWeight = Σ_{b, oh, ow} dy·window,  dBias = Σ_{b, oh, ow} dy
+ */
+export const conv2dBackward = kernel('conv2dBackward', {
+  x: input('f32', { len: 'B * C * H * W' }),
+  weight: input('f32', { len: 'O * (C / groups) * kh * kw' }),
+  dy: input('f32', { len: 'B * O * Ho * Wo' }),
+  dx: optionalOutput('f32', { len: 'B * C * H * W' }),
+  dWeight: optionalOutput('f32', { len: 'O * (C / groups) * kh * kw' }),
+  dBias: optionalOutput('f32', { len: 'O' }),
+  ...convArgs,
+}, { checks: convChecks });

@@ -14,4 +14,4 @@ export { embeddingForward, embeddingBackward } from './embedding.js';
 export { permute, dropout } from './layout.js';
 export { crossEntropyForward, crossEntropyBackward } from './loss.js';
 export { adamwStep } from './optim.js';
-export { im2col, col2im } from './conv.js';
+export { im2col, col2im, conv2dForward, conv2dBackward } from './conv.js';

@@ -5,7 +5,7 @@
  *   npm run bench                         full run (~10–20 min on 2 cores)
  *   npm run bench -- --quick              short run (fewer sizes, shorter timing budgets)
  *   npm run bench -- --only gemm,attention   only these workload families
- *                                          (peak, dispatch, gemm, attention, mha, norms, int8, train, compress)
+ *                                          (peak, dispatch, gemm, attention, mha, norms, int8, train, compress, conv)
  *   npm run bench -- --repeat 2            run everything twice, keep each row's best pass
  *
  * Modules (each exports `run(opts): Promise<BenchRow[]>`):
@@ -44,6 +44,7 @@ const MODULES: ModuleSpec[] = [
   { name: 'tfjs-wasm', file: 'peers/tfjs.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
   { name: 'pytorch', file: 'peers/torch.ts', families: ['gemm', 'attention', 'dispatch'], kind: 'peer' },
   { name: 'train', file: 'train.ts', families: ['train'], kind: 'peer' }, // heed, PyTorch and tfjs training steps
+  { name: 'conv', file: 'conv.ts', families: ['conv'], kind: 'peer' }, // the CNN's 3×3 convolutions: heed, PyTorch and ORT Conv
 ];
 
 function parseArgs(argv: string[]): BenchOptions {
@@ -57,7 +58,7 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
     else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N.`); process.exit(2); }
   }
-  const families = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train', 'compress'];
+  const families = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train', 'compress', 'conv'];
   const bad = (opts.only ?? []).filter((f) => !families.includes(f));
   if (bad.length) { console.error(`bench: --only ${bad.join(',')}: unknown family; expected some of ${families.join(', ')}.`); process.exit(2); }
   return opts;
@@ -94,6 +95,7 @@ function table(rows: BenchRow[], peak: Map<number, number>): string {
     ['Attention forward', (w) => w.startsWith('attention fwd') && !w.includes('memory')],
     ['Attention backward and memory', (w) => w.startsWith('attention')],
     ['Training step', (w) => w.startsWith('train')],
+    ['Convolution', (w) => w.startsWith('conv')],
     ['Norms and softmax', () => true],
   ];
   const done = new Set<string>();

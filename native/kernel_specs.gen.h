@@ -80,6 +80,39 @@ struct AttentionForwardArgs {
   int64_t dropoutSeed;  // scalar, taken modulo 2^32
 };
 
+// batchNormBackward: the parameters in spec order (src/backend/specs).
+struct BatchNormBackwardArgs {
+  const float* x;  // input, length B·C·L
+  const float* dy;  // input, length B·C·L
+  const float* y;  // input, or null, length B·C·L
+  const float* weight;  // input, or null, length C
+  const float* mean;  // input, length C
+  const float* invstd;  // input, length C
+  float* dx;  // output, length B·C·L
+  float* dWeight;  // output, or null, length C
+  float* dBias;  // output, or null, length C
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t L;  // shape
+  bool training;  // option
+};
+
+// batchNormForward: the parameters in spec order (src/backend/specs).
+struct BatchNormForwardArgs {
+  const float* x;  // input, length B·C·L
+  const float* weight;  // input, or null, length C
+  const float* bias;  // input, or null, length C
+  float* y;  // output, length B·C·L
+  float* mean;  // output, length C
+  float* invstd;  // output, length C
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t L;  // shape
+  float eps;  // scalar
+  bool training;  // option
+  bool relu;  // option
+};
+
 // binaryBroadcast: the parameters in spec order (src/backend/specs).
 struct BinaryBroadcastArgs {
   int64_t op;  // scalar
@@ -306,6 +339,36 @@ struct LayerNormForwardArgs {
   float eps;  // scalar
 };
 
+// maxPoolBackward: the parameters in spec order (src/backend/specs).
+struct MaxPoolBackwardArgs {
+  const float* dy;  // input, length planes·Ho·Wo
+  const int32_t* argmax;  // input, length planes·Ho·Wo
+  float* dx;  // output, length planes·H·W
+  int64_t planes;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+};
+
+// maxPoolForward: the parameters in spec order (src/backend/specs).
+struct MaxPoolForwardArgs {
+  const float* x;  // input, length planes·H·W
+  float* y;  // output, length planes·Ho·Wo
+  int32_t* argmax;  // output, length planes·Ho·Wo
+  int64_t planes;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+  int64_t kh;  // shape
+  int64_t kw;  // shape
+  int64_t strideH;  // scalar
+  int64_t strideW;  // scalar
+  int64_t padH;  // scalar
+  int64_t padW;  // scalar
+};
+
 // permute: the parameters in spec order (src/backend/specs).
 struct PermuteArgs {
   const float* x;  // input, length prod(shape)
@@ -421,6 +484,8 @@ struct UnaryBackwardArgs {
   X(adamwStep, AdamwStepArgs) \
   X(attentionBackward, AttentionBackwardArgs) \
   X(attentionForward, AttentionForwardArgs) \
+  X(batchNormBackward, BatchNormBackwardArgs) \
+  X(batchNormForward, BatchNormForwardArgs) \
   X(binaryBroadcast, BinaryBroadcastArgs) \
   X(binarySame, BinarySameArgs) \
   X(col2im, Col2imArgs) \
@@ -437,6 +502,8 @@ struct UnaryBackwardArgs {
   X(int8PackWeights, Int8PackWeightsArgs) \
   X(layerNormBackward, LayerNormBackwardArgs) \
   X(layerNormForward, LayerNormForwardArgs) \
+  X(maxPoolBackward, MaxPoolBackwardArgs) \
+  X(maxPoolForward, MaxPoolForwardArgs) \
   X(permute, PermuteArgs) \
   X(quantizePerChannel, QuantizePerChannelArgs) \
   X(reduceAxis, ReduceAxisArgs) \
@@ -584,6 +651,61 @@ inline const Check checks[] = {
 };
 inline const Kernel kernel = {"attentionForward", code, args, 22, 22, checks, 2};
 }  // namespace attentionForward_spec
+
+namespace batchNormBackward_spec {
+inline const Instr code[] = {
+    {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Var, 10, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 10, 0}, {Op::Var, 10, 0},
+    {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0},
+    {Op::Var, 10, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {10, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {15, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {16, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"invstd", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, invstd), -1, -INFINITY, INFINITY, false, false, {17, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {18, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dWeight", Role::Output, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {23, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dBias", Role::Output, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, dBias), -1, -INFINITY, INFINITY, false, false, {24, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"training", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, training), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"batchNormBackward", code, args, 13, 13, nullptr, 0};
+}  // namespace batchNormBackward_spec
+
+namespace batchNormForward_spec {
+inline const Instr code[] = {
+    {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0},
+    {Op::Var, 7, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 7, 0}, {Op::Var, 7, 0}, {Op::Var, 10, 0}, {Op::Not, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 8, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 1, 0}, {Op::Gt, 0, 0}, {Op::Or, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {5, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {6, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {7, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"mean", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {12, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"invstd", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, invstd), -1, -INFINITY, INFINITY, false, false, {13, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(BatchNormForwardArgs, eps), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"training", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, training), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"relu", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, relu), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{14, 8, "!training || B·L > 1"}, "training needs more than one value per channel"},
+};
+inline const Kernel kernel = {"batchNormForward", code, args, 12, 12, checks, 1};
+}  // namespace batchNormForward_spec
 
 namespace binaryBroadcast_spec {
 inline const Instr code[] = {
@@ -1054,6 +1176,63 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"layerNormForward", code, args, 9, 9, nullptr, 0};
 }  // namespace layerNormForward_spec
+
+namespace maxPoolBackward_spec {
+inline const Instr code[] = {
+    {Op::Var, 3, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0},
+    {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 4, 0},
+    {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
+    {Op::Mul, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {0, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"argmax", Role::Input, DType::I32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, argmax), -1, -INFINITY, INFINITY, false, false, {5, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {10, 1, "0"}, {11, 3, "H·W"}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {14, 5, "planes·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"planes", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, planes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"maxPoolBackward", code, args, 8, 8, nullptr, 0};
+}  // namespace maxPoolBackward_spec
+
+namespace maxPoolForward_spec {
+inline const Instr code[] = {
+    {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0},
+    {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 6, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0},
+    {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Const, 2, 0}, {Op::Var, 12, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Le, 0, 0}, {Op::And, 0, 0}, {Op::Const, 2, 0}, {Op::Var, 13, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Le, 0, 0}, {Op::And, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 12, 0}, {Op::Add, 0, 0},
+    {Op::Lt, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 5, 0}, {Op::Var, 13, 0}, {Op::Add, 0, 0}, {Op::Lt, 0, 0}, {Op::And, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(MaxPoolForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "planes·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(MaxPoolForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"argmax", Role::Output, DType::I32, Kind::Int, false, offsetof(MaxPoolForwardArgs, argmax), -1, -INFINITY, INFINITY, false, false, {10, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"planes", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, planes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{15, 19, "kh >= 1 && kw >= 1 && 2·padH <= kh && 2·padW <= kw"}, "kernel sizes must be ≥ 1 and padding at most half the kernel"},
+    {{34, 19, "(Ho − 1)·strideH < H + padH && (Wo − 1)·strideW < W + padW"}, "every window must start inside the input or its left/top padding"},
+};
+inline const Kernel kernel = {"maxPoolForward", code, args, 14, 14, checks, 2};
+}  // namespace maxPoolForward_spec
 
 namespace permute_spec {
 inline const Instr code[] = {

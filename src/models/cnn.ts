@@ -18,7 +18,7 @@
  * Letters: B batch, C channels, I imageSize, S stages, Cs stage channels, h = I / 2^S, K classes.
  */
 import { Tensor, empty } from '../tensor/tensor.js';
-import { relu, add } from '../ops/elementwise.js';
+import { add } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { reshape, transpose } from '../ops/shape.js';
 import { Module, ModuleList } from '../nn/module.js';
@@ -99,9 +99,9 @@ export class ConvStage extends Module {
     super();
     // no conv bias: the BatchNorm after it has one
     this.conv1 = new Conv2d(inChannels, channels, 3, { padding: 1, bias: false });
-    this.bn1 = new BatchNorm2d(channels);
+    this.bn1 = new BatchNorm2d(channels, { relu: true }); // BatchNorm → ReLU in one pass
     this.conv2 = new Conv2d(channels, channels, 3, { padding: 1, bias: false });
-    this.bn2 = new BatchNorm2d(channels);
+    this.bn2 = new BatchNorm2d(channels, { relu: true });
     const hidden = Math.max(1, Math.floor(channels / reduction));
     this.attention = attention === 'se' ? new SqueezeExcitation(channels, hidden)
       : attention === 'cbam' ? new CBAM(channels, { reduction })
@@ -111,8 +111,8 @@ export class ConvStage extends Module {
 
   /** x (B, Cin, H, W) → (B, C, H/2, W/2). */
   override forward(x: Tensor): Tensor {
-    let h = relu(this.bn1.call(this.conv1.call(x)));
-    h = relu(this.bn2.call(this.conv2.call(h)));
+    let h = this.bn1.call(this.conv1.call(x)); // relu(bn1(conv1(x)))
+    h = this.bn2.call(this.conv2.call(h)); // relu(bn2(conv2(h)))
     if (this.attention) h = this.attention.call(h);
     return this.pool.call(h);
   }

@@ -29,6 +29,8 @@ export interface BatchNormOptions {
   affine?: boolean;
   /** Keep running statistics for eval (default true); false normalizes with batch statistics in both modes. */
   trackRunningStats?: boolean;
+  /** Apply a ReLU to the output in the same pass (default false; not a PyTorch option: BatchNorm then ReLU, fused). */
+  relu?: boolean;
 }
 
 /** The shared implementation; the subclasses differ only in the input ranks they accept. */
@@ -36,6 +38,7 @@ abstract class BatchNormBase extends Module {
   readonly eps: number;
   readonly momentum: number | null;
   readonly trackRunningStats: boolean;
+  readonly relu: boolean;
   weight: Parameter | null;
   bias: Parameter | null;
   runningMean: Tensor | null = null;
@@ -52,6 +55,7 @@ abstract class BatchNormBase extends Module {
       throw new ConfigError(`${name}: eps=${this.eps}, momentum=${this.momentum}; expected eps > 0 and momentum in [0, 1] or null (cumulative average).`);
     }
     this.trackRunningStats = options.trackRunningStats ?? true;
+    this.relu = options.relu ?? false;
     const affine = options.affine ?? true;
     this.weight = affine ? new Parameter(ones([numFeatures])) : null; // (C)
     this.bias = affine ? new Parameter(zeros([numFeatures])) : null; // (C)
@@ -86,7 +90,7 @@ abstract class BatchNormBase extends Module {
     }
     const update = this.training && this.trackRunningStats;
     return batchNorm(x, update || !useBatchStats ? this.runningMean : null, update || !useBatchStats ? this.runningVar : null, {
-      weight: this.weight, bias: this.bias, training: useBatchStats, momentum, eps: this.eps,
+      weight: this.weight, bias: this.bias, training: useBatchStats, momentum, eps: this.eps, relu: this.relu,
     }); // (B, C, …)
   }
 }

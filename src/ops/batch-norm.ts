@@ -6,7 +6,9 @@
  *              running ← (1 − momentum)·running + momentum·stat          (runningVar takes the unbiased var_B·N/(N−1))
  *   eval:      y = (x − runningMean) / sqrt(runningVar + eps) · weight + bias
  *
- * batchNorm runs one TypeScript loop per channel and has a closed-form backward;
+ * batchNorm runs as one kernel pair (batchNormForward / batchNormBackward, native where the addon
+ * loaded; specs: ../backend/specs/cnn.ts) with a closed-form backward, and optionally the ReLU
+ * that usually follows it fused in (options.relu);
  * batchNormReference composes the same math from primitives (mean, variance, sub, div, …) and is
  * the definition batchNorm must equal (test/ops/batch-norm.test.ts, and both are gradchecked).
  * The running statistics are updated in place, outside the graph, and get no gradient.
@@ -17,8 +19,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/node.js';
 import { noGrad } from '../autograd/mode.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { requireFloat, floatTensor } from './util.js';
-import { add, mul, sub, div, sqrt } from './elementwise.js';
+import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
+import { k } from '../backend/registry.js';
+import { add, mul, sub, div, sqrt, relu as reluOp } from './elementwise.js';
 import { mean, variance } from './reduce.js';
 import { reshape } from './shape.js';
 
@@ -31,6 +34,8 @@ export interface BatchNormOptions {
   momentum?: number;
   /** Added to the variance (default 1e-5). */
   eps?: number;
+  /** Apply a ReLU to the output, fused into the same pass (default false): relu(batchNorm(x)). */
+  relu?: boolean;
 }
 
 interface Checked { C: number; N: number; L: number; training: boolean; momentum: number; eps: number }
@@ -64,61 +69,39 @@ function updateRunning(runningMean: Tensor | null, runningVar: Tensor | null, mu
  */
 export function batchNorm(x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, options: BatchNormOptions = {}): Tensor {
   const c = check('batchNorm', x, runningMean, runningVar, options);
-  const { C, N, L } = c, B = x.shape[0], w = options.weight ?? null, b = options.bias ?? null;
-  const xd = x.data;
-  const mu = new Float64Array(C), invstd = new Float64Array(C);
-  if (c.training) {
-    const v = new Float64Array(C);
+  const { C, L } = c, B = x.shape[0], w = options.weight ?? null, b = options.bias ?? null, relu = options.relu ?? false;
+  const dtype = x.dtype === 'float64' || w?.dtype === 'float64' ? 'float64' : 'float32';
+  const mean = floatTensor(dtype, [C]), invstd = floatTensor(dtype, [C]); // (C) each
+  if (!c.training) {
     for (let ch = 0; ch < C; ch++) {
-      let s = 0;
-      for (let n = 0; n < B; n++) { const o = (n * C + ch) * L; for (let i = 0; i < L; i++) s += xd[o + i]; }
-      const m = s / N;
-      let ss = 0;
-      for (let n = 0; n < B; n++) { const o = (n * C + ch) * L; for (let i = 0; i < L; i++) { const d = xd[o + i] - m; ss += d * d; } }
-      mu[ch] = m;
-      v[ch] = ss / N;
-      invstd[ch] = 1 / Math.sqrt(v[ch] + c.eps);
-    }
-    updateRunning(runningMean, runningVar, mu, v, c);
-  } else {
-    for (let ch = 0; ch < C; ch++) {
-      mu[ch] = runningMean!.data[ch];
-      invstd[ch] = 1 / Math.sqrt(runningVar!.data[ch] + c.eps);
+      mean.data[ch] = runningMean!.data[ch];
+      invstd.data[ch] = 1 / Math.sqrt(runningVar!.data[ch] + c.eps);
     }
   }
-  const y = floatTensor(x.dtype === 'float64' || w?.dtype === 'float64' ? 'float64' : 'float32', x.shape), yd = y.data;
-  for (let n = 0; n < B; n++) for (let ch = 0; ch < C; ch++) {
-    const o = (n * C + ch) * L, scale = invstd[ch] * (w ? w.data[ch] : 1), shift = (b ? b.data[ch] : 0) - mu[ch] * scale;
-    for (let i = 0; i < L; i++) yd[o + i] = xd[o + i] * scale + shift;
+  const y = emptyFloatTensor(dtype, x.shape);
+  const dims = { B, C, L };
+  k.batchNormForward({
+    x: f32(x), weight: w ? f32(w) : null, bias: b ? f32(b) : null, y: f32(y), mean: f32(mean), invstd: f32(invstd), ...dims,
+    eps: c.eps, training: c.training, relu,
+  });
+  if (c.training) {
+    // the biased batch variance, back from invstd = 1/√(var + eps)
+    const v = Array.from(invstd.data, (is) => Math.max(0, 1 / (is * is) - c.eps));
+    updateRunning(runningMean, runningVar, mean.data, v, c);
   }
   const inputs = [x, ...(w ? [w] : []), ...(b ? [b] : [])];
-  return record(y, 'batchNorm', inputs, (g) => {
-    // xhat = (x − mean)·invstd, y = xhat·w + b:
+  return record(y, relu ? 'batchNormRelu' : 'batchNorm', inputs, (g) => {
+    // xhat = (x − mean)·invstd, y = act(xhat·w + b), g = dy masked by y > 0 under the ReLU:
     //   dw = Σ g·xhat,  db = Σ g
     //   training (mean and var depend on x):  dx = invstd·w/N · (N·g − Σ g − xhat·Σ g·xhat)
     //   eval (running statistics are constants): dx = g·w·invstd
-    const gd = g.data, sg = new Float64Array(C), sgx = new Float64Array(C);
-    for (let n = 0; n < B; n++) for (let ch = 0; ch < C; ch++) {
-      const o = (n * C + ch) * L, m = mu[ch], is = invstd[ch];
-      let a = 0, q = 0;
-      for (let i = 0; i < L; i++) { a += gd[o + i]; q += gd[o + i] * (xd[o + i] - m) * is; }
-      sg[ch] += a;
-      sgx[ch] += q;
-    }
-    const dx = floatTensor(g.dtype, x.shape), dxd = dx.data;
-    for (let n = 0; n < B; n++) for (let ch = 0; ch < C; ch++) {
-      const o = (n * C + ch) * L, m = mu[ch], is = invstd[ch], k = is * (w ? w.data[ch] : 1);
-      if (c.training) {
-        const mg = sg[ch] / N, mgx = sgx[ch] / N;
-        for (let i = 0; i < L; i++) dxd[o + i] = k * (gd[o + i] - mg - (xd[o + i] - m) * is * mgx);
-      } else {
-        for (let i = 0; i < L; i++) dxd[o + i] = k * gd[o + i];
-      }
-    }
-    const out: Tensor[] = [dx];
-    if (w) { const dw = floatTensor(w.dtype, w.shape); dw.data.set(sgx); out.push(dw); }
-    if (b) { const db = floatTensor(b.dtype, b.shape); db.data.set(sg); out.push(db); }
-    return out;
+    const dx = emptyFloatTensor(g.dtype, x.shape);
+    const dw = w ? emptyFloatTensor(w.dtype, w.shape) : null, db = b ? emptyFloatTensor(b.dtype, b.shape) : null;
+    k.batchNormBackward({
+      x: f32(x), dy: f32(g), y: relu ? f32(y) : null, weight: w ? f32(w) : null, mean: f32(mean), invstd: f32(invstd),
+      dx: f32(dx), dWeight: dw ? f32(dw) : null, dBias: db ? f32(db) : null, ...dims, training: c.training,
+    });
+    return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
 }
 
@@ -140,5 +123,5 @@ export function batchNormReference(x: Tensor, runningMean: Tensor | null, runnin
   let y = div(sub(x, mu), sqrt(add(v, c.eps))); // (B, C, …)
   if (options.weight) y = mul(y, reshape(options.weight, bshape));
   if (options.bias) y = add(y, reshape(options.bias, bshape));
-  return y;
+  return options.relu ? reluOp(y) : y;
 }

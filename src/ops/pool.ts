@@ -12,8 +12,9 @@
  *   max:  out = x[argmax]            → dx[argmax] += g (the first maximum in row-major order, as PyTorch)
  *   avg:  out = Σ_window x / divisor → dx[window] += g / divisor
  *
- * The kernels are plain TypeScript loops over the contiguous storage (float32 or float64), so
- * the ops work on every backend and gradcheck runs in float64.
+ * maxPool2d runs on a kernel pair (maxPoolForward / maxPoolBackward, native where the addon loaded;
+ * specs: ../backend/specs/cnn.ts). The other three are plain TypeScript loops over the contiguous
+ * storage (float32 or float64), so every op gradchecks in float64.
  *
  *   maxPool2d(x, { kernelSize: 2 })              // (B, C, 28, 28) → (B, C, 14, 14)
  *   adaptiveAvgPool2d(x, 1)                      // (B, C, H, W) → (B, C, 1, 1)
@@ -23,7 +24,8 @@
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/node.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
-import { requireFloat, floatTensor } from './util.js';
+import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
+import { k } from '../backend/registry.js';
 import { reshape } from './shape.js';
 
 export type Size2 = number | readonly [number, number];
@@ -177,7 +179,20 @@ function adaptiveLayout(op: string, x: Tensor, outputSize: Size2): [Windows, Win
 
 /** Max over kernelSize windows (torch.nn.functional.max_pool2d; no dilation). x (B, C, H, W) → (B, C, Ho, Wo). */
 export function maxPool2d(x: Tensor, options: Pool2dOptions): Tensor {
-  return maxPool('maxPool2d', x, ...fixedLayout('maxPool2d', x, options));
+  const [wh, ww] = fixedLayout('maxPool2d', x, options);
+  const [B, C, H, W] = checkInput('maxPool2d', x);
+  const [kh, kw] = pair(options.kernelSize), [strideH, strideW] = pair(options.stride ?? options.kernelSize), [padH, padW] = pair(options.padding ?? 0);
+  const dims = { planes: B * C, H, W, Ho: wh.start.length, Wo: ww.start.length };
+  const out = emptyFloatTensor(x.dtype, [B, C, dims.Ho, dims.Wo]);
+  const argmax = new Int32Array(out.size); // index inside its plane of each output's maximum
+  k.maxPoolForward({ x: f32(x), y: f32(out), argmax, ...dims, kh, kw, strideH, strideW, padH, padW });
+  const y = x.ndim === 4 ? out : reshape(out, [C, dims.Ho, dims.Wo]);
+  // forward: out = x[argmax]  →  dx[argmax] += g
+  return record(y, 'maxPool2d', [x], (g) => {
+    const gx = emptyFloatTensor(g.dtype, x.shape);
+    k.maxPoolBackward({ dy: f32(g), argmax, dx: f32(gx), ...dims });
+    return [gx];
+  });
 }
 
 /** Mean over kernelSize windows (torch.nn.functional.avg_pool2d; no divisorOverride). x (B, C, H, W) → (B, C, Ho, Wo). */

@@ -55,6 +55,10 @@ const valid: Record<string, () => unknown[]> = {
   // x (2, 4, 4, 5), weight (6, 2, 3, 3), groups 2, stride 2, padding 1 → (2, 6, 2, 3)
   conv2dForward: () => [f(160), f(108), f(6), f(72), 2, 4, 4, 5, 3, 3, 2, 3, 2, 2, 1, 1, 1, 1, 6, 2],
   conv2dBackward: () => [f(160), f(108), f(72), f(160), f(108), null, 2, 4, 4, 5, 3, 3, 2, 3, 2, 2, 1, 1, 1, 1, 6, 2],
+  batchNormForward: () => [f(24), f(3), f(3), f(24), f(3), f(3), 2, 3, 4, 1e-5, true, true],
+  batchNormBackward: () => [f(24), f(24), f(24), f(3), f(3), f(3), f(24), f(3), f(3), 2, 3, 4, true],
+  maxPoolForward: () => [f(48), f(12), i32(12), 2, 4, 6, 2, 3, 2, 2, 2, 2, 0, 0],
+  maxPoolBackward: () => [f(12), i32(12), f(48), 2, 4, 6, 2, 3],
 };
 
 const badValues: unknown[] = [
@@ -134,6 +138,9 @@ test('out-of-range indices and targets throw RangeError instead of reading wild 
     /attentionForward: argument 'k' has length 13, expected B·Hkv·Lk·D = 12\./);
   assert.throws(call('permute', [f(24), f(24), [2, 3, 4], [2, 0, 0]]), /perm must be a permutation/);
   assert.throws(call('im2col', [f(120), f(2 * 3 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 3, 5, 2, 1, 1, 1, 1, 1]), /im2col: Ho must equal/);
+  assert.throws(call('maxPoolBackward', [f(12), Int32Array.from({ length: 12 }, (_, i) => (i === 5 ? 24 : 0)), f(48), 2, 4, 6, 2, 3]), RangeError);
+  assert.throws(call('maxPoolForward', [f(48), f(12), i32(12), 2, 4, 6, 2, 3, 2, 2, 2, 2, 2, 0]), /maxPoolForward: kernel sizes must be ≥ 1 and padding at most half the kernel/);
+  assert.throws(call('batchNormForward', [f(3), null, null, f(3), f(3), f(3), 1, 3, 1, 1e-5, true, false]), /batchNormForward: training needs more than one value per channel/);
   assert.throws(call('conv2dForward', [f(160), f(72), null, f(72), 2, 4, 4, 5, 3, 3, 2, 3, 2, 2, 1, 1, 1, 1, 6, 3]), /conv2dForward: C and O must be multiples of groups/);
   assert.throws(call('binaryBroadcast', [2, f(5), [3, 1], f(3), [0, 1], f(6), [2, 3]]), /argument 'a' has length 5, expected at least/);
 });

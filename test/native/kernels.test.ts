@@ -255,3 +255,49 @@ test('conv2dForward and conv2dBackward: groups, strides, padding, dilation, 1×1
     assertClose(only.dWeight, gr.dWeight, `conv2dBackward dWeight alone ${what}`, 1e-3, 1e-4);
   }
 });
+
+test('batchNormForward/Backward (training and eval, with and without the fused ReLU) and maxPool match the reference', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(15);
+  for (const [B, C, L] of [[2, 1, 1], [3, 5, 17], [17, 3, 63], [128, 16, 49], [4, 65, 129]]) {
+    for (const training of [true, false]) for (const relu of [false, true]) {
+      const what = JSON.stringify({ B, C, L, training, relu });
+      const x = randn(B * C * L, r), weight = randn(C, r), bias = randn(C, r), dy = randn(B * C * L, r);
+      const stats = () => ({ mean: training ? new Float32Array(C).fill(NaN) : randn(C, r), invstd: training ? new Float32Array(C).fill(NaN) : Float32Array.from(randn(C, r), (v) => 0.5 + Math.abs(v)) });
+      const sr = stats(), sn = { mean: Float32Array.from(sr.mean), invstd: Float32Array.from(sr.invstd) };
+      const yr = new Float32Array(x.length), yn = new Float32Array(x.length).fill(NaN);
+      const dims = { B, C, L, eps: 1e-5, training, relu };
+      ref.batchNormForward({ x, weight, bias, y: yr, ...sr, ...dims });
+      nk.batchNormForward!({ x, weight, bias, y: yn, ...sn, ...dims });
+      assertClose(sn.mean, sr.mean, `batchNorm mean ${what}`, 1e-5, 1e-4);
+      assertClose(sn.invstd, sr.invstd, `batchNorm invstd ${what}`, 1e-5, 1e-4);
+      assertClose(yn, yr, `batchNormForward ${what}`, 1e-4, 1e-4);
+      const gr = { dx: new Float32Array(x.length), dWeight: new Float32Array(C), dBias: new Float32Array(C) };
+      const gn = { dx: new Float32Array(x.length).fill(NaN), dWeight: new Float32Array(C).fill(NaN), dBias: new Float32Array(C).fill(NaN) };
+      const common = { x, dy, y: relu ? yr : null, weight, B, C, L, training };
+      ref.batchNormBackward({ ...common, ...sr, ...gr });
+      nk.batchNormBackward!({ ...common, ...sr, ...gn });
+      assertClose(gn.dx, gr.dx, `batchNormBackward dx ${what}`, 1e-4, 1e-3);
+      assertClose(gn.dWeight, gr.dWeight, `batchNormBackward dWeight ${what}`, 1e-3, 1e-3);
+      assertClose(gn.dBias, gr.dBias, `batchNormBackward dBias ${what}`, 1e-3, 1e-3);
+    }
+  }
+  const out = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
+  // planes H W kernel stride padding
+  for (const [planes, H, W, kk, s, p] of [[1, 1, 1, 1, 1, 0], [3, 28, 28, 2, 2, 0], [5, 7, 9, 3, 2, 1], [2, 17, 3, 3, 1, 1], [65, 8, 8, 4, 4, 2]]) {
+    const Ho = out(H, kk, s, p), Wo = out(W, kk, s, p), what = JSON.stringify({ planes, H, W, kk, s, p });
+    const x = randn(planes * H * W, r);
+    x[3 % x.length] = NaN; // a NaN wins its windows, as in PyTorch
+    const dims = { planes, H, W, Ho, Wo };
+    const yr = new Float32Array(planes * Ho * Wo), yn = new Float32Array(yr.length).fill(7), ar = new Int32Array(yr.length), an = new Int32Array(yr.length).fill(-5);
+    ref.maxPoolForward({ x, y: yr, argmax: ar, ...dims, kh: kk, kw: kk, strideH: s, strideW: s, padH: p, padW: p });
+    nk.maxPoolForward!({ x, y: yn, argmax: an, ...dims, kh: kk, kw: kk, strideH: s, strideW: s, padH: p, padW: p });
+    assert.deepEqual(an, ar, `maxPool argmax ${what}`);
+    assert.deepEqual(yn, yr, `maxPool y ${what}`);
+    const dy = randn(yr.length, r), dr = new Float32Array(x.length), dn = new Float32Array(x.length).fill(NaN);
+    ref.maxPoolBackward({ dy, argmax: ar, dx: dr, ...dims });
+    nk.maxPoolBackward!({ dy, argmax: ar, dx: dn, ...dims });
+    assertClose(dn, dr, `maxPoolBackward ${what}`, 1e-6, 1e-6);
+  }
+});

@@ -1,0 +1,126 @@
+// The CNN layers' per-channel kernels: batch normalization (optionally with the ReLU after it
+// fused in) and max pooling over fixed windows. Semantics: src/backend/js/cnn.ts.
+// x is (B, C, L): each channel is B runs of L contiguous values; the channels are split over
+// the threads (statistics need a whole channel), pooling planes likewise.
+#include "common.h"
+#include "kernels.h"
+#include "threadpool.h"
+
+namespace heed {
+namespace HEED_NS {
+
+namespace {
+
+// Runs f(c) for every channel, a few channels per task when the channels are small.
+template <class F>
+void forEachChannel(int64_t C, int64_t perChannel, F&& f) {
+  parallelChunks(C, std::max<int64_t>(1, 32768 / std::max<int64_t>(perChannel, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t c = lo; c < hi; c++) f(c);
+  });
+}
+
+}  // namespace
+
+void batchNormForward(const BatchNormForwardArgs& p) {
+  const int64_t B = p.B, C = p.C, L = p.L;
+  forEachChannel(C, B * L, [&](int64_t c) {
+    if (p.training) {
+      // two passes in double: the mean, then the centred sum of squares (no cancellation)
+      double s = 0;
+      for (int64_t b = 0; b < B; b++) {
+        const float* x = p.x + (b * C + c) * L;
+        float part = 0.f;
+        for (int64_t i = 0; i < L; i++) part += x[i];
+        s += part;
+      }
+      const double m = s / double(B * L);
+      double ss = 0;
+      for (int64_t b = 0; b < B; b++) {
+        const float* x = p.x + (b * C + c) * L;
+        const float mf = float(m);
+        float part = 0.f;
+        for (int64_t i = 0; i < L; i++) { const float d = x[i] - mf; part += d * d; }
+        ss += part;
+      }
+      p.mean[c] = float(m);
+      p.invstd[c] = float(1.0 / std::sqrt(ss / double(B * L) + double(p.eps)));
+    }
+    const float scale = p.invstd[c] * (p.weight ? p.weight[c] : 1.f);
+    const float shift = (p.bias ? p.bias[c] : 0.f) - p.mean[c] * scale;
+    for (int64_t b = 0; b < B; b++) {
+      const float* x = p.x + (b * C + c) * L;
+      float* y = p.y + (b * C + c) * L;
+      if (p.relu) for (int64_t i = 0; i < L; i++) { const float v = x[i] * scale + shift; y[i] = v > 0.f ? v : 0.f; }
+      else for (int64_t i = 0; i < L; i++) y[i] = x[i] * scale + shift;
+    }
+  });
+}
+
+void batchNormBackward(const BatchNormBackwardArgs& p) {
+  const int64_t B = p.B, C = p.C, L = p.L;
+  const double N = double(B * L);
+  forEachChannel(C, B * L, [&](int64_t c) {
+    const float m = p.mean[c], is = p.invstd[c], k = is * (p.weight ? p.weight[c] : 1.f);
+    // g = dy, masked by y > 0 when the ReLU was fused
+    auto g = [&](int64_t i) { return p.y && !(p.y[i] > 0.f) ? 0.f : p.dy[i]; };
+    double sg = 0, sgx = 0;
+    for (int64_t b = 0; b < B; b++) {
+      const int64_t o = (b * C + c) * L;
+      float a = 0.f, q = 0.f;
+      for (int64_t i = 0; i < L; i++) { const float gi = g(o + i); a += gi; q += gi * (p.x[o + i] - m); }
+      sg += a;
+      sgx += double(q) * is;
+    }
+    if (p.dWeight) p.dWeight[c] = float(sgx);
+    if (p.dBias) p.dBias[c] = float(sg);
+    const float mg = float(sg / N), mgx = float(sgx / N);
+    for (int64_t b = 0; b < B; b++) {
+      const int64_t o = (b * C + c) * L;
+      float* dx = p.dx + o;
+      if (p.training) for (int64_t i = 0; i < L; i++) dx[i] = k * (g(o + i) - mg - (p.x[o + i] - m) * is * mgx);
+      else for (int64_t i = 0; i < L; i++) dx[i] = k * g(o + i);
+    }
+  });
+}
+
+void maxPoolForward(const MaxPoolForwardArgs& p) {
+  const int64_t H = p.H, W = p.W, Ho = p.Ho, Wo = p.Wo;
+  forEachChannel(p.planes, H * W, [&](int64_t pl) {
+    const float* x = p.x + pl * H * W;
+    float* y = p.y + pl * Ho * Wo;
+    int32_t* arg = p.argmax + pl * Ho * Wo;
+    for (int64_t oh = 0; oh < Ho; oh++) {
+      const int64_t h0 = oh * p.strideH - p.padH, i0 = std::max<int64_t>(h0, 0), i1 = std::min(h0 + p.kh, H);
+      for (int64_t ow = 0; ow < Wo; ow++) {
+        const int64_t w0 = ow * p.strideW - p.padW, j0 = std::max<int64_t>(w0, 0), j1 = std::min(w0 + p.kw, W);
+        float best = -INFINITY;
+        int64_t at = -1;
+        // strict '>' keeps the first maximum; the first NaN wins and ends the search (PyTorch)
+        for (int64_t i = i0; i < i1 && !(at >= 0 && std::isnan(best)); i++) {
+          for (int64_t j = j0; j < j1; j++) {
+            const float v = x[i * W + j];
+            if (v > best || std::isnan(v) || at < 0) {
+              best = v;
+              at = i * W + j;
+              if (std::isnan(v)) break;
+            }
+          }
+        }
+        y[oh * Wo + ow] = best;
+        arg[oh * Wo + ow] = int32_t(at);
+      }
+    }
+  });
+}
+
+void maxPoolBackward(const MaxPoolBackwardArgs& p) {
+  const int64_t HW = p.H * p.W, P = p.Ho * p.Wo;
+  forEachChannel(p.planes, HW, [&](int64_t pl) {
+    float* dx = p.dx + pl * HW;
+    std::memset(dx, 0, size_t(HW) * sizeof(float));
+    for (int64_t o = 0; o < P; o++) dx[p.argmax[pl * P + o]] += p.dy[pl * P + o];
+  });
+}
+
+}  // namespace HEED_NS
+}  // namespace heed

@@ -1,0 +1,67 @@
+/**
+ * Reference batch normalization (optionally with a fused ReLU) and max pooling
+ * (specs: ../specs/cnn.ts). Plain loops with float64 accumulators; they also run on float64
+ * storage, so the ops built on them gradcheck in double precision.
+ */
+import type { Params } from '../table.js';
+
+export function batchNormForward(p: Params<'batchNormForward'>): void {
+  const { x, weight, bias, y, mean, invstd, B, C, L } = p, N = B * L;
+  if (p.training) {
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let b = 0; b < B; b++) for (let i = (b * C + c) * L, e = i + L; i < e; i++) s += x[i];
+      const m = s / N;
+      let ss = 0;
+      for (let b = 0; b < B; b++) for (let i = (b * C + c) * L, e = i + L; i < e; i++) { const d = x[i] - m; ss += d * d; }
+      mean[c] = m;
+      invstd[c] = 1 / Math.sqrt(ss / N + p.eps);
+    }
+  }
+  for (let b = 0; b < B; b++) for (let c = 0; c < C; c++) {
+    const scale = invstd[c] * (weight ? weight[c] : 1), shift = (bias ? bias[c] : 0) - mean[c] * scale;
+    for (let i = (b * C + c) * L, e = i + L; i < e; i++) {
+      const v = x[i] * scale + shift;
+      y[i] = p.relu && !(v > 0) ? 0 : v;
+    }
+  }
+}
+
+export function batchNormBackward(p: Params<'batchNormBackward'>): void {
+  const { x, dy, y, weight, mean, invstd, dx, dWeight, dBias, B, C, L } = p, N = B * L;
+  const g = (i: number) => (y && !(y[i] > 0) ? 0 : dy[i]); // the ReLU's mask, when fused
+  for (let c = 0; c < C; c++) {
+    const m = mean[c], is = invstd[c], k = is * (weight ? weight[c] : 1);
+    let sg = 0, sgx = 0;
+    for (let b = 0; b < B; b++) for (let i = (b * C + c) * L, e = i + L; i < e; i++) { const gi = g(i); sg += gi; sgx += gi * (x[i] - m) * is; }
+    if (dWeight) dWeight[c] = sgx;
+    if (dBias) dBias[c] = sg;
+    const mg = sg / N, mgx = sgx / N;
+    for (let b = 0; b < B; b++) for (let i = (b * C + c) * L, e = i + L; i < e; i++) {
+      dx[i] = p.training ? k * (g(i) - mg - (x[i] - m) * is * mgx) : k * g(i);
+    }
+  }
+}
+
+export function maxPoolForward(p: Params<'maxPoolForward'>): void {
+  const { x, y, argmax, planes, H, W, Ho, Wo, kh, kw, strideH, strideW, padH, padW } = p;
+  for (let pl = 0; pl < planes; pl++) for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
+    const h0 = oh * strideH - padH, w0 = ow * strideW - padW;
+    let best = -Infinity, at = -1;
+    for (let i = Math.max(h0, 0); i < Math.min(h0 + kh, H); i++) {
+      for (let j = Math.max(w0, 0); j < Math.min(w0 + kw, W); j++) {
+        const v = x[pl * H * W + i * W + j];
+        // strict '>' keeps the first maximum; a NaN wins, so it propagates as in PyTorch
+        if (v > best || Number.isNaN(v) || at < 0) { best = v; at = i * W + j; if (Number.isNaN(v)) { i = H; break; } }
+      }
+    }
+    y[(pl * Ho + oh) * Wo + ow] = best;
+    argmax[(pl * Ho + oh) * Wo + ow] = at;
+  }
+}
+
+export function maxPoolBackward(p: Params<'maxPoolBackward'>): void {
+  const { dy, argmax, dx, planes, H, W, Ho, Wo } = p;
+  dx.fill(0);
+  for (let pl = 0; pl < planes; pl++) for (let o = pl * Ho * Wo; o < (pl + 1) * Ho * Wo; o++) dx[pl * H * W + argmax[o]] += dy[o];
+}

@@ -1,0 +1,70 @@
+/**
+ * Specs of the CNN layers' per-channel kernels (reference: ../js/cnn.ts, native: native/cnn.cpp):
+ * batch normalization with an optional fused ReLU, and max pooling over fixed windows.
+ *
+ * Layout: x (B, C, L) with the channel on dim 1 and L = H·W (or 1, or a length) positions after it.
+ */
+import { kernel, input, optionalInput, output, optionalOutput, shape, scalar, option } from '../spec.js';
+
+/**
+ * y = act((x − mean[c])·invstd[c]·weight[c] + bias[c]), act = ReLU when `relu`, else identity.
+ * training: mean and invstd (1/√(biased var + eps)) are computed over the B·L values of each
+ * channel and written; otherwise they are read (the caller fills them from running statistics).
+ */
+export const batchNormForward = kernel('batchNormForward', {
+  x: input('f32', { len: 'B * C * L' }),
+  weight: optionalInput('f32', { len: 'C' }),
+  bias: optionalInput('f32', { len: 'C' }),
+  y: output('f32', { len: 'B * C * L' }),
+  mean: output('f32', { len: 'C' }),
+  invstd: output('f32', { len: 'C' }),
+  B: shape(), C: shape(), L: shape(),
+  eps: scalar('float', { min: 0 }),
+  training: option(),
+  relu: option(),
+}, { checks: [{ ok: '!training || B * L > 1', message: 'training needs more than one value per channel' }] });
+
+/**
+ * Gradients of batchNormForward. With y given (the fused-ReLU output), dy is first masked by y > 0.
+ *   training:  dx = invstd·w/N · (N·g − Σ g − xhat·Σ g·xhat);  eval: dx = g·w·invstd
+ *   dWeight = Σ g·xhat,  dBias = Σ g   (each written in full; null when not needed)
+ */
+export const batchNormBackward = kernel('batchNormBackward', {
+  x: input('f32', { len: 'B * C * L' }),
+  dy: input('f32', { len: 'B * C * L' }),
+  y: optionalInput('f32', { len: 'B * C * L' }),
+  weight: optionalInput('f32', { len: 'C' }),
+  mean: input('f32', { len: 'C' }),
+  invstd: input('f32', { len: 'C' }),
+  dx: output('f32', { len: 'B * C * L' }),
+  dWeight: optionalOutput('f32', { len: 'C' }),
+  dBias: optionalOutput('f32', { len: 'C' }),
+  B: shape(), C: shape(), L: shape(),
+  training: option(),
+});
+
+/**
+ * Max over windows rows [oh·sH − pH, +kh) × cols [ow·sW − pW, +kw), clipped to the plane, for each of
+ * `planes` planes of H×W; argmax is the index inside the plane of the first maximum (a NaN wins).
+ */
+export const maxPoolForward = kernel('maxPoolForward', {
+  x: input('f32', { len: 'planes * H * W' }),
+  y: output('f32', { len: 'planes * Ho * Wo' }),
+  argmax: output('i32', { len: 'planes * Ho * Wo' }),
+  planes: shape(), H: shape(), W: shape(), Ho: shape(), Wo: shape(), kh: shape(), kw: shape(),
+  strideH: scalar('int', { min: 1, max: 2 ** 20 }), strideW: scalar('int', { min: 1, max: 2 ** 20 }),
+  padH: scalar('int', { min: 0, max: 2 ** 20 }), padW: scalar('int', { min: 0, max: 2 ** 20 }),
+}, {
+  checks: [
+    { ok: 'kh >= 1 && kw >= 1 && 2 * padH <= kh && 2 * padW <= kw', message: 'kernel sizes must be ≥ 1 and padding at most half the kernel' },
+    { ok: '(Ho - 1) * strideH < H + padH && (Wo - 1) * strideW < W + padW', message: 'every window must start inside the input or its left/top padding' },
+  ],
+});
+
+/** dx = 0, then dx[plane, argmax] += dy for every output cell. */
+export const maxPoolBackward = kernel('maxPoolBackward', {
+  dy: input('f32', { len: 'planes * Ho * Wo' }),
+  argmax: input('i32', { len: 'planes * Ho * Wo', values: { min: '0', max: 'H * W' } }),
+  dx: output('f32', { len: 'planes * H * W' }),
+  planes: shape(), H: shape(), W: shape(), Ho: shape(), Wo: shape(),
+});

@@ -21,37 +21,67 @@ void forEachChannel(int64_t C, int64_t perChannel, F&& f) {
 
 }  // namespace
 
+namespace {
+
+// Σ x over n values, W lanes at a time (a scalar float sum would be one serial add chain).
+HEED_INLINE float sum(const float* x, int64_t n) {
+  vf s0 = vf{}, s1 = vf{};
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) { s0 += vload(x + i); s1 += vload(x + i + W); }
+  for (; i + W <= n; i += W) s0 += vload(x + i);
+  float s = hsum(s0 + s1);
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+// Σ (x − m)² over n values.
+HEED_INLINE float centredSquares(const float* x, int64_t n, float m) {
+  const vf mv = vsplat(m);
+  vf s0 = vf{};
+  int64_t i = 0;
+  for (; i + W <= n; i += W) { const vf d = vload(x + i) - mv; s0 += d * d; }
+  float s = hsum(s0);
+  for (; i < n; i++) { const float d = x[i] - m; s += d * d; }
+  return s;
+}
+
+// g = dy, or dy where y > 0 when the ReLU was fused (y non-null).
+HEED_INLINE vf gradAt(const float* dy, const float* y, int64_t i) {
+  const vf g = vload(dy + i);
+  if (!y) return g;
+  return vselect(vload(y + i) > vf{}, g, vf{});
+}
+HEED_INLINE float gradAt1(const float* dy, const float* y, int64_t i) { return y && !(y[i] > 0.f) ? 0.f : dy[i]; }
+
+}  // namespace
+
 void batchNormForward(const BatchNormForwardArgs& p) {
   const int64_t B = p.B, C = p.C, L = p.L;
   forEachChannel(C, B * L, [&](int64_t c) {
     if (p.training) {
-      // two passes in double: the mean, then the centred sum of squares (no cancellation)
+      // two passes in double across the batch: the mean, then the centred sum of squares (no cancellation)
       double s = 0;
-      for (int64_t b = 0; b < B; b++) {
-        const float* x = p.x + (b * C + c) * L;
-        float part = 0.f;
-        for (int64_t i = 0; i < L; i++) part += x[i];
-        s += part;
-      }
+      for (int64_t b = 0; b < B; b++) s += sum(p.x + (b * C + c) * L, L);
       const double m = s / double(B * L);
       double ss = 0;
-      for (int64_t b = 0; b < B; b++) {
-        const float* x = p.x + (b * C + c) * L;
-        const float mf = float(m);
-        float part = 0.f;
-        for (int64_t i = 0; i < L; i++) { const float d = x[i] - mf; part += d * d; }
-        ss += part;
-      }
+      for (int64_t b = 0; b < B; b++) ss += centredSquares(p.x + (b * C + c) * L, L, float(m));
       p.mean[c] = float(m);
       p.invstd[c] = float(1.0 / std::sqrt(ss / double(B * L) + double(p.eps)));
     }
     const float scale = p.invstd[c] * (p.weight ? p.weight[c] : 1.f);
     const float shift = (p.bias ? p.bias[c] : 0.f) - p.mean[c] * scale;
+    const vf sv = vsplat(scale), hv = vsplat(shift);
     for (int64_t b = 0; b < B; b++) {
       const float* x = p.x + (b * C + c) * L;
       float* y = p.y + (b * C + c) * L;
-      if (p.relu) for (int64_t i = 0; i < L; i++) { const float v = x[i] * scale + shift; y[i] = v > 0.f ? v : 0.f; }
-      else for (int64_t i = 0; i < L; i++) y[i] = x[i] * scale + shift;
+      int64_t i = 0;
+      if (p.relu) {
+        for (; i + W <= L; i += W) vstore(y + i, vmax(vload(x + i) * sv + hv, vf{}));
+        for (; i < L; i++) { const float v = x[i] * scale + shift; y[i] = v > 0.f ? v : 0.f; }
+      } else {
+        for (; i + W <= L; i += W) vstore(y + i, vload(x + i) * sv + hv);
+        for (; i < L; i++) y[i] = x[i] * scale + shift;
+      }
     }
   });
 }
@@ -61,24 +91,36 @@ void batchNormBackward(const BatchNormBackwardArgs& p) {
   const double N = double(B * L);
   forEachChannel(C, B * L, [&](int64_t c) {
     const float m = p.mean[c], is = p.invstd[c], k = is * (p.weight ? p.weight[c] : 1.f);
-    // g = dy, masked by y > 0 when the ReLU was fused
-    auto g = [&](int64_t i) { return p.y && !(p.y[i] > 0.f) ? 0.f : p.dy[i]; };
+    const vf mv = vsplat(m);
     double sg = 0, sgx = 0;
     for (int64_t b = 0; b < B; b++) {
       const int64_t o = (b * C + c) * L;
-      float a = 0.f, q = 0.f;
-      for (int64_t i = 0; i < L; i++) { const float gi = g(o + i); a += gi; q += gi * (p.x[o + i] - m); }
+      const float* x = p.x + o;
+      const float* dy = p.dy + o;
+      const float* y = p.y ? p.y + o : nullptr;
+      vf av = vf{}, qv = vf{};
+      int64_t i = 0;
+      for (; i + W <= L; i += W) { const vf g = gradAt(dy, y, i); av += g; qv += g * (vload(x + i) - mv); }
+      float a = hsum(av), q = hsum(qv);
+      for (; i < L; i++) { const float g = gradAt1(dy, y, i); a += g; q += g * (x[i] - m); }
       sg += a;
       sgx += double(q) * is;
     }
     if (p.dWeight) p.dWeight[c] = float(sgx);
     if (p.dBias) p.dBias[c] = float(sg);
-    const float mg = float(sg / N), mgx = float(sgx / N);
+    // training: dx = k·(g − mean(g) − xhat·mean(g·xhat)) = k·g − (k·mg − k·is·mgx·m) − k·is·mgx·x
+    const float mg = p.training ? float(sg / N) : 0.f, mgx = p.training ? float(sgx / N) : 0.f;
+    const float a1 = k, a2 = -k * is * mgx, a0 = -k * mg + k * is * mgx * m;
+    const vf a1v = vsplat(a1), a2v = vsplat(a2), a0v = vsplat(a0);
     for (int64_t b = 0; b < B; b++) {
       const int64_t o = (b * C + c) * L;
+      const float* x = p.x + o;
+      const float* dy = p.dy + o;
+      const float* y = p.y ? p.y + o : nullptr;
       float* dx = p.dx + o;
-      if (p.training) for (int64_t i = 0; i < L; i++) dx[i] = k * (g(o + i) - mg - (p.x[o + i] - m) * is * mgx);
-      else for (int64_t i = 0; i < L; i++) dx[i] = k * g(o + i);
+      int64_t i = 0;
+      for (; i + W <= L; i += W) vstore(dx + i, a1v * gradAt(dy, y, i) + a2v * vload(x + i) + a0v);
+      for (; i < L; i++) dx[i] = a1 * gradAt1(dy, y, i) + a2 * x[i] + a0;
     }
   });
 }

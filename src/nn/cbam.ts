@@ -17,6 +17,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { add, mul, relu, sigmoid } from '../ops/elementwise.js';
 import { mean, max } from '../ops/reduce.js';
 import { cat } from '../ops/shape.js';
+import { channelScale } from '../ops/channel-scale.js';
 import { Module } from './module.js';
 import { Conv2d } from './conv.js';
 import { checkPositiveInt } from './linear.js';
@@ -85,7 +86,7 @@ export class CBAM extends Module {
     if (x.ndim !== 4 || x.shape[1] !== this.channels) {
       throw new ShapeError(`CBAM: input has shape ${fmtShape(x.shape)}, expected (B, ${this.channels}, H, W) with C = channels.`);
     }
-    const xc = mul(x, this.channelAttention.forward(x)); // (B, C, H, W)
+    const xc = channelScale(x, this.channelAttention.forward(x)); // (B, C, H, W) = x · channel gate
     return mul(xc, this.spatialAttention.forward(xc)); // (B, C, H, W)
   }
 }

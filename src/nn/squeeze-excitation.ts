@@ -12,8 +12,9 @@
  * Letters: B batch, C inputChannels, S squeezeChannels (C / reduction, 16 in the paper), H W size.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { mul, relu, sigmoid } from '../ops/elementwise.js';
-import { mean } from '../ops/reduce.js';
+import { relu, sigmoid } from '../ops/elementwise.js';
+import { adaptiveAvgPool2d } from '../ops/pool.js';
+import { channelScale } from '../ops/channel-scale.js';
 import { Module } from './module.js';
 import { Conv2d } from './conv.js';
 import { ShapeError, fmtShape } from '../errors.js';
@@ -34,12 +35,12 @@ export class SqueezeExcitation extends Module {
     if (x.ndim !== 4 || x.shape[1] !== this.inputChannels) {
       throw new ShapeError(`SqueezeExcitation: input has shape ${fmtShape(x.shape)}, expected (B, ${this.inputChannels}, H, W) with C = inputChannels.`);
     }
-    const pooled = mean(x, [2, 3], { keepDim: true }); // (B, C, 1, 1)
+    const pooled = adaptiveAvgPool2d(x, 1); // (B, C, 1, 1), the mean of each plane
     return sigmoid(this.fc2.forward(relu(this.fc1.forward(pooled)))); // (B, C, 1, 1)
   }
 
   /** x (B, C, H, W) → (B, C, H, W). */
   override forward(x: Tensor): Tensor {
-    return mul(x, this.scale(x)); // (B, C, H, W)
+    return channelScale(x, this.scale(x)); // (B, C, H, W) = x · gate
   }
 }

@@ -12,9 +12,9 @@ function close(a: h.Tensor, b: h.Tensor, what: string, tol = 1e-5): void {
   for (let i = 0; i < a.size; i++) assert.ok(Math.abs(a.data[i] - b.data[i]) < tol, `${what}[${i}]: ${a.data[i]} vs ${b.data[i]}`);
 }
 
-for (const training of [true, false]) {
+for (const training of [true, false]) for (const relu of [false, true]) {
   for (const shape of [[5, 3], [4, 3, 7], [3, 3, 4, 5]]) {
-    test(`batchNorm equals batchNormReference (${training ? 'training' : 'eval'}, input ${JSON.stringify(shape)})`, () => {
+    test(`batchNorm equals batchNormReference (${training ? 'training' : 'eval'}${relu ? ', fused ReLU' : ''}, input ${JSON.stringify(shape)})`, () => {
       const runs = [h.batchNorm, h.batchNormReference].map((f) => {
         h.manualSeed(42);
         const leaf = h.randn(shape).mul(2).add(1);
@@ -23,7 +23,7 @@ for (const training of [true, false]) {
         w.requiresGrad = true;
         b.requiresGrad = true;
         const rm = h.randn([3]), rv = h.rand([3]).add(0.5);
-        const y = f(leaf, rm, rv, { weight: w, bias: b, training, momentum: 0.3, eps: 1e-3 });
+        const y = f(leaf, rm, rv, { weight: w, bias: b, training, momentum: 0.3, eps: 1e-3, relu });
         h.mul(y, h.randn(shape, { generator: new h.Generator(7) })).sum().backward();
         return { y, rm, rv, gx: leaf.grad!, gw: w.grad!, gb: b.grad! };
       });

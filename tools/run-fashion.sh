@@ -9,7 +9,7 @@
 #
 # Writes <out dir> (default bench/results/fashion-<UTC date>/): <cfg>.train.log (the training log:
 # steps, images/s, valid accuracy per eval), <cfg>.valid.json and <cfg>.test.json (heed eval),
-# <cfg>.trainer_state.json (steps, seconds, best step), and load.txt (uptime before and after each run).
+# <cfg>.trainer_state.json (steps, seconds, best step), <cfg>.metrics.jsonl (the logged curve), and load.txt (uptime before and after each run).
 # configs: se | cbam | mhsa | none (the CNN with that attention) | vit.
 # The recipe below was fixed on the validation split; see BENCHMARKS.md for how.
 set -euo pipefail
@@ -34,7 +34,8 @@ for cfg in $configs; do
   { echo "$cfg start $(date -u +%FT%TZ)"; uptime; } >> "$dir/load.txt"
   node bin/heed.js train fashion "${args[@]}" "${common[@]}" --out "$out" > "$dir/$cfg.train.log" 2>&1
   { echo "$cfg end $(date -u +%FT%TZ)"; uptime; } >> "$dir/load.txt"
-  cp "$out/trainer_state.json" "$dir/$cfg.trainer_state.json" 2>/dev/null || true
+  cp "$out/last/trainer_state.json" "$dir/$cfg.trainer_state.json"
+  cp "$out/metrics.jsonl" "$dir/$cfg.metrics.jsonl"
   node bin/heed.js eval "$out" --split valid --json > "$dir/$cfg.valid.json"
   node bin/heed.js eval "$out" --split test --json > "$dir/$cfg.test.json"
 done

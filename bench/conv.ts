@@ -6,6 +6,9 @@
  *
  *   npm run bench -- --only conv            (in the harness: GFLOP/s and % of the measured peak)
  *   node --import tsx bench/conv.ts [--quick]   (alone: prints the rows as JSON)
+ *   node --import tsx bench/conv.ts --step [--threads 2] [--width 32] [--attention se] [--batch 128] [--steps 10]
+ *       one CnnClassifier training step (forward, label-smoothed loss, backward, AdamW), with the time
+ *       of each kernel and the rest (autograd, JS ops, allocation) as "outside kernels"
  */
 import { spawnSync } from 'node:child_process';
 import { nk, nativeLoad, threadCounts, withThreads, timeMs, filled, skipped } from './native-util.ts';
@@ -129,6 +132,47 @@ export async function run(opts: BenchOptions = {}): Promise<BenchRow[]> {
   return [...heedRows(shapes, opts.quick ?? false), ...torchRows(shapes, threads, opts.quick ?? false), ...await ortRows(shapes, threads, opts)];
 }
 
+/** Where one training step of the Fashion-MNIST CNN spends its time (see the header). */
+async function profileStep(): Promise<void> {
+  const h = await import('../src/index.ts');
+  const { k, setBackend, setNumThreads, backendInfo } = await import('../src/backend/registry.ts');
+  const arg = (n: string, d: string) => { const i = process.argv.indexOf(`--${n}`); return i >= 0 ? process.argv[i + 1] : d; };
+  if (backendInfo().nativeAvailable) setBackend('native');
+  setNumThreads(Number(arg('threads', '2')));
+  const B = Number(arg('batch', '128')), width = Number(arg('width', '32')), attention = arg('attention', 'se') as 'se';
+  h.manualSeed(0);
+  const model = new h.models.CnnClassifier({ numClasses: 10, width, attention });
+  model.train();
+  const opt = new h.optim.AdamW(model.parameters(), { lr: 1e-3 });
+  const x = h.randn([B, 1, 28, 28]), y = new h.Tensor(Int32Array.from({ length: B }, (_, i) => i % 10), [B]);
+  const time = new Map<string, number>();
+  const table = k as unknown as Record<string, (...a: unknown[]) => unknown>;
+  let timing = false;
+  for (const name of Object.keys(table)) {
+    const fn = table[name];
+    table[name] = (...a: unknown[]) => {
+      if (!timing) return fn(...a);
+      const t0 = performance.now();
+      try { return fn(...a); } finally { time.set(name, (time.get(name) ?? 0) + performance.now() - t0); }
+    };
+  }
+  const step = () => { opt.zeroGrad(); h.crossEntropy(model.call(x), y, { labelSmoothing: 0.1 }).backward(); opt.step(); };
+  for (let i = 0; i < 2; i++) step();
+  const steps = Number(arg('steps', '10'));
+  timing = true;
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const ms = (performance.now() - t0) / steps;
+  timing = false;
+  const rows = [...time.entries()].map(([n, t]) => ({ kernel: n, ms: t / steps })).sort((a, b) => b.ms - a.ms);
+  const inKernels = rows.reduce((s, r) => s + r.ms, 0);
+  console.log(JSON.stringify({
+    model: `CnnClassifier width ${width} attention ${attention}`, batch: B, threads: backendInfo().threads, stepMs: ms, imagesPerSecond: (1000 * B) / ms,
+    outsideKernelsMs: ms - inKernels, kernels: rows.filter((r) => r.ms >= 0.01), loadavg: (await import('node:os')).loadavg(),
+  }, null, 1));
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await run({ quick: process.argv.includes('--quick') }), null, 1));
+  if (process.argv.includes('--step')) await profileStep();
+  else console.log(JSON.stringify(await run({ quick: process.argv.includes('--quick') }), null, 1));
 }

@@ -13,7 +13,8 @@
  *             of `bufferSize` past examples
  *   ace       ER-ACE: replay with the asymmetric cross-entropy (src/train/continual/ace.ts): in the
  *             class-incremental setting the new examples are scored over the current task's
- *             classes only, the replayed ones over every seen class
+ *             classes only, the replayed ones over every seen class; the buffer takes each task's
+ *             examples as the task starts (as a stream would), so it replays the current task too
  *   ewc       online EWC: a (λ/2)·F·(θ − θ*)² penalty from a running diagonal Fisher
  *   lwf       learning without forgetting: soft-target distillation on the old classes from the
  *             model as it was before the task
@@ -249,6 +250,9 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
     const seen: number[] = [];
     for (const [i, t] of tasks.entries()) {
       const oldClasses = [...seen];
+      // ACE stores the stream as it arrives (Caccia et al.), so the memory holds the current task
+      // too: its replayed rows are the only ones that teach old-vs-new, and need both sides.
+      if (c.method === 'ace') for (const r of trainRows[i]) buffer.add(r);
       seen.push(...t);
       let teacher: CnnClassifier | null = null;
       if (c.method === 'lwf' && oldClasses.length > 0) {
@@ -274,7 +278,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
           return crossEntropy(logits, new Tensor(Int32Array.from([label]), [1]));
         });
       }
-      for (const r of trainRows[i]) buffer.add(r);
+      if (c.method !== 'ace') for (const r of trainRows[i]) buffer.add(r);
       const row = tasks.map((tj, j) => (j <= i ? scoreTask(model, evalSet, tj, c.setting === 'task' ? tj : seen) : NaN));
       accuracy.push(row);
       print(`after task ${i + 1} [${t.join(',')}]: ${row.slice(0, i + 1).map((a) => (100 * a).toFixed(1)).join('  ')}  (average ${(100 * row.slice(0, i + 1).reduce((a, b) => a + b, 0) / (i + 1)).toFixed(1)}%)`);

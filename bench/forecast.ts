@@ -8,16 +8,21 @@
  *
  * Model selection uses the validation period only:
  *   - heed: each candidate config (CANDIDATES) is trained by `heed train forecast` in its own
- *     process, all at once; the Trainer keeps each run's checkpoint with the best validation MASE
- *     (mean of both horizons), and the candidate with the best validation MASE is chosen;
+ *     process, one after another; the Trainer keeps each run's checkpoint with the best validation
+ *     MASE (mean of both horizons), and the candidate with the best validation MASE is chosen, with
+ *     the step of its best checkpoint;
  *   - ridge AR: lags and λ are chosen from a small grid by the same validation MASE.
- * Then the test period is scored once, for the chosen heed model and every baseline, and the goal
+ * Then, as rolling-origin evaluation does (the model may use all history before the origins), the
+ * chosen configuration is retrained on train + valid for that many steps (`--refit`: no
+ * validation, the last weights kept), and the ridge is refitted on train + valid too (the eval of
+ * a refit model does that). The test period is scored once, for the refit heed model and every
+ * baseline, and the goal
  * is checked: heed's test MASE ≥ 20% below the best baseline's at each horizon (the best baseline
  * per horizon, picked on test, i.e. the hardest comparison).
  *
- *   npm run build && node --import tsx bench/forecast.ts --out bench/results/forecast-births-<date>.json [--max-steps 1500]
+ *   node --import tsx bench/forecast.ts --out bench/results/forecast-births-<date>.json [--max-steps 1500]   (tools/run-forecast.sh)
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -56,6 +61,14 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
+/** The step of the last validation that improved the best MASE (the checkpoint the Trainer kept). */
+function bestStepOf(dir: string): number {
+  const evals = readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; improved?: boolean });
+  const improved = evals.filter((e) => e.type === 'eval' && e.improved);
+  if (improved.length === 0) throw new Error(`${dir}/metrics.jsonl: no validation improved; cannot choose a step count`);
+  return improved[improved.length - 1].step;
+}
+
 const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 const meanMase = (s: MethodScores) => s.horizons.reduce((a, h) => a + h.mase, 0) / s.horizons.length;
 
@@ -81,23 +94,30 @@ async function main(): Promise<void> {
   const ridge = ridgeGrid.reduce((a, b) => (meanMase(b.valid) < meanMase(a.valid) ? b : a));
   console.log(`chosen on validation: ridge lags ${ridge.ridgeLags}, λ ${ridge.ridgeLambda}`);
 
-  // 2. heed: every candidate trained at once, each keeping its best checkpoint by validation MASE.
+  // 2. heed: every candidate trained in turn, each keeping its best checkpoint by validation MASE.
   const config = resolveForecastConfig({ ...user, ridgeLags: ridge.ridgeLags, ridgeLambda: ridge.ridgeLambda });
   const common = ['--max-steps', String(user.maxSteps), '--seed', String(user.seed), '--ridge-lags', ridge.ridgeLags, '--ridge-lambda', String(ridge.ridgeLambda)];
   const trainUptime = uptime();
-  const runs = await Promise.all(Object.entries(CANDIDATES).map(async ([name, flags]) => {
+  const runs = [];
+  for (const [name, flags] of Object.entries(CANDIDATES)) {
     const dir = join(runDir, name);
     const t = await trainChild([...common, ...flags], dir);
     console.log(`${name}: ${t.summary} (${t.seconds.toFixed(0)} s wall)`);
-    return { name, flags: [...common, ...flags], dir, ...t, valid: await evaluate(dir, { split: 'valid' }) };
-  }));
-  const trainedUptime = uptime();
+    runs.push({ name, flags: [...common, ...flags], dir, ...t, bestStep: bestStepOf(dir), valid: await evaluate(dir, { split: 'valid' }) });
+  }
   const chosen = runs.reduce((a, b) => (b.valid.metrics.mase < a.valid.metrics.mase ? b : a));
-  console.log(`chosen on validation: ${chosen.name} (valid MASE ${chosen.valid.metrics.mase.toFixed(4)})`);
+  console.log(`chosen on validation: ${chosen.name} (valid MASE ${chosen.valid.metrics.mase.toFixed(4)} at step ${chosen.bestStep})`);
 
-  // 3. The one test evaluation, of the chosen model (and the baselines on the same origins).
+  // 3. The chosen configuration retrained on train + valid for its best step count.
+  const refitDir = join(runDir, `${chosen.name}-refit`);
+  const refitFlags = [...chosen.flags.filter((f, i, a) => f !== '--max-steps' && a[i - 1] !== '--max-steps'), '--max-steps', String(chosen.bestStep), '--refit'];
+  const refit = await trainChild(refitFlags, refitDir);
+  console.log(`${chosen.name} refit on train + valid: ${refit.summary} (${refit.seconds.toFixed(0)} s wall)`);
+  const trainedUptime = uptime();
+
+  // 4. The one test evaluation, of the refit model (and the baselines on the same origins, the ridge refitted likewise).
   const valid = chosen.valid;
-  const test = await evaluate(chosen.dir, { split: 'test' });
+  const test = await evaluate(refitDir, { split: 'test' });
   console.log(valid.report);
   console.log(test.report);
   const horizons = config.horizons.split(',').map(Number);
@@ -116,9 +136,10 @@ async function main(): Promise<void> {
     started, cpus: cpus().length, cpuModel: cpus()[0]?.model, backend: backendInfo(), threads: process.env.HEED_NUM_THREADS ?? 'default (all cores)',
     config: { ...config },  // the task defaults with the chosen ridge settings; each candidate's flags override them
     ridgeSelection: { grid: ridgeGrid.map((g) => ({ ridgeLags: g.ridgeLags, ridgeLambda: g.ridgeLambda, validMase: Object.fromEntries(g.valid.horizons.map((h) => [h.horizon, h.mase])) })), chosen: { ridgeLags: ridge.ridgeLags, ridgeLambda: ridge.ridgeLambda } },
-    candidates: runs.map((r) => ({ name: r.name, flags: r.flags, wallSeconds: r.seconds, summary: r.summary, validMetrics: r.valid.metrics })),
+    candidates: runs.map((r) => ({ name: r.name, flags: r.flags, wallSeconds: r.seconds, summary: r.summary, bestStep: r.bestStep, validMetrics: r.valid.metrics })),
     chosen: chosen.name,
-    training: { parallelRuns: runs.length, uptimeBefore: trainUptime, uptimeAfter: trainedUptime, note: 'candidates train at once as separate processes on the shared 2 cores; wall times include that contention' },
+    refit: { flags: refitFlags, wallSeconds: refit.seconds, summary: refit.summary },
+    training: { uptimeBefore: trainUptime, uptimeAfter: trainedUptime, note: 'candidates and the refit train one after another, each in its own process' },
     valid: { metrics: valid.metrics, report: valid.report },
     test: { metrics: test.metrics, report: test.report },
     goal,

@@ -73,11 +73,16 @@ export class ForecastDataset {
     throw new ValueError(`forecast: split '${String(split)}', expected train, valid or test.`);
   }
 
-  /** Every training window: origins t with L ≤ t and t + H ≤ validStart, for every series. */
-  trainingWindows(): WindowRef[] {
+  /**
+   * Every training window: origins t with L ≤ t and t + H ≤ end, for every series. `end` is
+   * validStart (the default: nothing read from valid or test) or testStart, to refit on train +
+   * valid once the configuration has been chosen on valid.
+   */
+  trainingWindows(end: number = this.validStart): WindowRef[] {
+    if (end !== this.validStart && end !== this.testStart) throw new ValueError(`forecast: training windows end at validStart (${this.validStart}) or testStart (${this.testStart}), received ${end}.`);
     const { contextLength: L, horizon: H } = this.options;
     const out: WindowRef[] = [];
-    for (let s = 0; s < this.numSeries; s++) for (let t = L; t + H <= this.validStart; t++) out.push({ series: s, origin: t });
+    for (let s = 0; s < this.numSeries; s++) for (let t = L; t + H <= end; t++) out.push({ series: s, origin: t });
     return out;
   }
 

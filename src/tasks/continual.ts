@@ -11,6 +11,10 @@
  *   finetune  train on each task in turn (the lower bound)
  *   replay    experience replay: every batch adds as many examples drawn from a reservoir buffer
  *             of `bufferSize` past examples
+ *   ace       ER-ACE: replay with the asymmetric cross-entropy (src/train/continual/ace.ts): in the
+ *             class-incremental setting the new examples are scored over the current task's
+ *             classes only, the replayed ones over every seen class; the buffer takes each task's
+ *             examples as the task starts (as a stream would), so it replays the current task too
  *   ewc       online EWC: a (λ/2)·F·(θ − θ*)² penalty from a running diagonal Fisher
  *   lwf       learning without forgetting: soft-target distillation on the old classes from the
  *             model as it was before the task
@@ -34,6 +38,7 @@ import { clipGradNorm } from '../train/optim/clip.js';
 import { ReservoirBuffer } from '../train/continual/reservoir.js';
 import { OnlineEWC } from '../train/continual/ewc.js';
 import { softTargetLoss } from '../train/continual/distill.js';
+import { asymmetricCrossEntropy } from '../train/continual/ace.js';
 import { continualMetrics, type ContinualSummary } from '../train/continual/metrics.js';
 import { saveCheckpoint, loadCheckpoint } from '../io/checkpoint.js';
 import { ConfigError, ValueError } from '../errors.js';
@@ -44,7 +49,7 @@ import {
   type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type RunOptions, type EvalResult, type TrainSummary,
 } from './common.js';
 
-export const CONTINUAL_METHODS = ['finetune', 'replay', 'ewc', 'lwf', 'joint'] as const;
+export const CONTINUAL_METHODS = ['finetune', 'replay', 'ace', 'ewc', 'lwf', 'joint'] as const;
 export const CONTINUAL_SETTINGS = ['class', 'task'] as const;
 
 export interface ContinualConfig extends TrainConfig {
@@ -53,7 +58,7 @@ export interface ContinualConfig extends TrainConfig {
   /** Tasks separated by ';', each a comma-separated list of class ids 0..9. */
   taskOrder: string;
   batchSize: number;
-  /** replay: examples kept in the reservoir buffer. */
+  /** replay, ace: examples kept in the reservoir buffer. */
   bufferSize: number;
   /** ewc: penalty strength λ, running-Fisher decay γ, samples per Fisher estimate. */
   ewcLambda: number;
@@ -82,7 +87,7 @@ export const CONTINUAL_SCHEMA: ConfigSchema<ContinualConfig> = {
 
 export const CONTINUAL_DEFAULTS: Readonly<ContinualConfig> = Object.freeze({
   ...TRAIN_DEFAULTS,
-  method: 'replay',
+  method: 'ace', // the best class-incremental method here (BENCHMARKS.md)
   setting: 'class',
   taskOrder: '0,1;2,3;4,5;6,7;8,9',
   batchSize: 64,
@@ -108,7 +113,7 @@ export const CONTINUAL_DEFAULTS: Readonly<ContinualConfig> = Object.freeze({
 });
 
 const SPEC: TaskSpec<ContinualConfig> = {
-  name: 'continual', summary: 'Split Fashion-MNIST continual learning (finetune, replay, EWC, LwF, joint); metric average accuracy',
+  name: 'continual', summary: 'Split Fashion-MNIST continual learning (finetune, replay, ER-ACE, EWC, LwF, joint); metric average accuracy',
   schema: CONTINUAL_SCHEMA, defaults: CONTINUAL_DEFAULTS, metric: 'averageAccuracy', metricMode: 'max',
 };
 
@@ -193,14 +198,17 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   const taskOf = new Int32Array(C).fill(-1);
   tasks.forEach((t, i) => t.forEach((cls) => { taskOf[cls] = i; }));
   const allowedFor = (label: number, seen: readonly number[]) => (c.setting === 'task' ? tasks[taskOf[label]] : seen);
-  const buffer = new ReservoirBuffer<number>(c.method === 'replay' ? c.bufferSize : 0, new Generator(c.seed + 1));
+  const buffer = new ReservoirBuffer<number>(c.method === 'replay' || c.method === 'ace' ? c.bufferSize : 0, new Generator(c.seed + 1));
   const ewc = c.method === 'ewc' ? new OnlineEWC(model.namedParameters(), { lambda: c.ewcLambda, gamma: c.ewcGamma }) : null;
   const t0 = Date.now();
   const accuracy: number[][] = [];
   let steps = 0;
 
-  /** Trains `stepsTotal` steps on batches drawn from `rows`; `extra` adds terms to each batch's loss. */
-  const trainPhase = (rows: Int32Array, seen: number[], stepsTotal: number, extra: (x: Tensor, logits: Tensor) => Tensor | null) => {
+  /**
+   * Trains `stepsTotal` steps on batches drawn from `rows` (the classes `current`), each followed by
+   * as many replayed examples when the buffer holds any; `extra` adds terms to each batch's loss.
+   */
+  const trainPhase = (rows: Int32Array, current: readonly number[], seen: number[], stepsTotal: number, extra: (x: Tensor, logits: Tensor) => Tensor | null) => {
     const optimizer = makeOptimizer(model, { ...c, maxSteps: stepsTotal });
     const scheduler = makeScheduler(optimizer, { ...c, maxSteps: stepsTotal });
     model.train();
@@ -210,8 +218,14 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
       let x = fashionBatch(data.train, idx);
       if (c.augmentShift > 0) x = flipImages(shiftImages(x, c.augmentShift, rng), 0.5, rng);
       const labels = Int32Array.from(idx, (i) => data.train.labels[i]);
-      const logits = add(model.call(x), classMask(Array.from(labels, (l) => allowedFor(l, seen)))); // (B, C)
-      let loss = crossEntropy(logits, new Tensor(labels, [labels.length]), { labelSmoothing: c.labelSmoothing });
+      let logits: Tensor, loss: Tensor;
+      if (c.method === 'ace' && c.setting === 'class') {
+        logits = model.call(x); // (B, C): ACE masks each part itself
+        loss = asymmetricCrossEntropy(logits, labels, { incoming: c.batchSize, incomingClasses: current, seenClasses: seen });
+      } else {
+        logits = add(model.call(x), classMask(Array.from(labels, (l) => allowedFor(l, seen)))); // (B, C)
+        loss = crossEntropy(logits, new Tensor(labels, [labels.length]), { labelSmoothing: c.labelSmoothing });
+      }
       const more = extra(x, logits);
       if (more) loss = add(loss, more);
       if (!Number.isFinite(loss.item())) throw new ValueError(`continual: the loss became ${loss.item()} at step ${s + 1} of a task. Fix: lower --lr or --ewc-lambda.`);
@@ -228,7 +242,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   if (c.method === 'joint') {
     const all = Int32Array.from(trainRows.flatMap((r) => [...r]));
     const every = tasks.flat();
-    trainPhase(all, every, c.maxSteps * tasks.length, () => null);
+    trainPhase(all, every, every, c.maxSteps * tasks.length, () => null);
     const row = tasks.map((t) => scoreTask(model, evalSet, t, c.setting === 'task' ? t : every));
     accuracy.push(row);
     print(`joint: ${row.map((a) => (100 * a).toFixed(1)).join('  ')}`);
@@ -236,6 +250,9 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
     const seen: number[] = [];
     for (const [i, t] of tasks.entries()) {
       const oldClasses = [...seen];
+      // ACE stores the stream as it arrives (Caccia et al.), so the memory holds the current task
+      // too: its replayed rows are the only ones that teach old-vs-new, and need both sides.
+      if (c.method === 'ace') for (const r of trainRows[i]) buffer.add(r);
       seen.push(...t);
       let teacher: CnnClassifier | null = null;
       if (c.method === 'lwf' && oldClasses.length > 0) {
@@ -243,7 +260,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
         teacher.loadStateDict(model.stateDict());
         teacher.eval();
       }
-      trainPhase(trainRows[i], [...seen], c.maxSteps, (x, logits) => {
+      trainPhase(trainRows[i], t, [...seen], c.maxSteps, (x, logits) => {
         if (ewc) return ewc.penalty();
         if (teacher) {
           const old = noGrad(() => teacher!.forward(x));
@@ -261,7 +278,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
           return crossEntropy(logits, new Tensor(Int32Array.from([label]), [1]));
         });
       }
-      for (const r of trainRows[i]) buffer.add(r);
+      if (c.method !== 'ace') for (const r of trainRows[i]) buffer.add(r);
       const row = tasks.map((tj, j) => (j <= i ? scoreTask(model, evalSet, tj, c.setting === 'task' ? tj : seen) : NaN));
       accuracy.push(row);
       print(`after task ${i + 1} [${t.join(',')}]: ${row.slice(0, i + 1).map((a) => (100 * a).toFixed(1)).join('  ')}  (average ${(100 * row.slice(0, i + 1).reduce((a, b) => a + b, 0) / (i + 1)).toFixed(1)}%)`);
@@ -277,7 +294,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   };
   print(`continual ${c.method} (${c.setting}-incremental) on ${c.evalSplit}: average accuracy ${(100 * summary.finalAverageAccuracy).toFixed(2)}%` +
     ('forgetting' in summary ? `, forgetting ${(100 * summary.forgetting).toFixed(2)}, BWT ${(100 * summary.backwardTransfer).toFixed(2)}` : '') +
-    (c.method === 'replay' ? `; buffer ${buffer.size} examples (${(results.bufferBytes / 1024).toFixed(0)} KiB as uint8 pixels)` : '') + `; ${seconds.toFixed(0)} s`);
+    (buffer.capacity > 0 ? `; buffer ${buffer.size} examples (${(results.bufferBytes / 1024).toFixed(0)} KiB as uint8 pixels)` : '') + `; ${seconds.toFixed(0)} s`);
   await saveCheckpoint(run.out, {
     task: 'continual', runId: run.runId, config: { ...c, model: model.toConfig() } as Record<string, unknown>,
     weights: model.stateDict(), files: { results: { name: 'continual_results.json', json: results } },

@@ -15,6 +15,12 @@
  * once, beside the baselines on the same origins: naive, seasonal naive (7 and 364) and a ridge
  * autoregression on lags (`ridgeLags`, `ridgeLambda`, fitted on the training period).
  *
+ * `refit: true` is the second stage of that protocol: with the configuration and step count
+ * chosen on validation, the model trains on train + valid (every window whose target ends before
+ * the test period), with no validation and no checkpoint selection, and the ridge baseline is then
+ * fitted on train + valid too, so both see the same history before the test period. Such a model
+ * is scored on test only (valid is inside its training data).
+ *
  * Predictor input: an origin date ('1988-06-01': forecast from that day, given the data before
  * it), or an object { origin, series?, history? } — `history` (≥ contextLength values ending the
  * step before origin) forecasts from values the data file does not hold.
@@ -67,12 +73,14 @@ export interface ForecastConfig extends TrainConfig, Omit<ForecasterConfig, 'dro
   /** Ridge baseline: lags ('1-28,357-371') and penalty. */
   ridgeLags: string;
   ridgeLambda: number;
+  /** Train on train + valid (after choosing the configuration on valid); score on test only. */
+  refit: boolean;
 }
 
 export const FORECAST_SCHEMA: ConfigSchema<ForecastConfig> = {
   ...TRAIN_SCHEMA,
   data: 'string', timeColumn: 'string', valueColumns: 'string', gaps: GAP_POLICIES, duplicates: DUPLICATE_POLICIES, validSteps: 'number', testSteps: 'number',
-  originEvery: 'number', horizons: 'string', season: 'number', batchSize: 'number', ridgeLags: 'string', ridgeLambda: 'number',
+  originEvery: 'number', horizons: 'string', season: 'number', batchSize: 'number', ridgeLags: 'string', ridgeLambda: 'number', refit: 'boolean',
   contextLength: 'number', horizon: 'number', patchLength: 'number', patchStride: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
   dimFeedforward: 'number', headDim: 'number', quantiles: 'string', calendar: 'boolean',
 };
@@ -98,6 +106,7 @@ export const FORECAST_DEFAULTS: Readonly<ForecastConfig> = Object.freeze({
   batchSize: 64,
   ridgeLags: '1-371', // a year and a week of lags: best of a 4 × 4 grid on the births validation period (bench/forecast.ts)
   ridgeLambda: 0.1,
+  refit: false,
   labelSmoothing: 0, // classification only
   lr: 1e-3,
   weightDecay: 0.05,
@@ -217,6 +226,8 @@ export function scoreModel(model: PatchTSTForecaster, ds: ForecastDataset, c: Fo
 
 /** The baselines on the same origins; one that needs more history than the first origin has is left out, with the reason. */
 export function scoreBaselines(ds: ForecastDataset, c: ForecastConfig, split: ForecastSplit): { scores: MethodScores[]; skipped: string[] } {
+  if (c.refit && split !== 'test') throw new ValueError(`forecast: a refit configuration fits on train + valid, so it scores the test period only, not '${split}'.`);
+  const fitEnd = c.refit ? ds.testStart : ds.validStart; // the ridge sees what the model trained on
   const [start, end] = ds.period(split);
   const origins = rollingOrigins(start, end, c.horizon, c.originEvery);
   const hs = reportHorizons(c);
@@ -225,7 +236,7 @@ export function scoreBaselines(ds: ForecastDataset, c: ForecastConfig, split: Fo
     { method: 'naive', needs: 1, make: (y) => naiveForecaster(y, c.horizon) },
     { method: 'seasonal naive 7', needs: 7, make: (y) => seasonalNaiveForecaster(y, c.horizon, 7) },
     { method: 'seasonal naive 364', needs: 364, make: (y) => seasonalNaiveForecaster(y, c.horizon, 364) },
-    { method: `ridge AR (lags ${c.ridgeLags}, λ ${c.ridgeLambda})`, needs: Math.max(...lags), make: (y) => RidgeAutoregression.fit(y, ds.validStart, { lags, horizon: c.horizon, lambda: c.ridgeLambda }).forecaster(y) },
+    { method: `ridge AR (lags ${c.ridgeLags}, λ ${c.ridgeLambda})`, needs: Math.max(...lags), make: (y) => RidgeAutoregression.fit(y, fitEnd, { lags, horizon: c.horizon, lambda: c.ridgeLambda }).forecaster(y) },
   ];
   const scores: MethodScores[] = [];
   const skipped: string[] = [];
@@ -299,10 +310,10 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   const ds = datasetOf(loadFrame(c), c);
   manualSeed(c.seed);
   const model = new PatchTSTForecaster(modelConfig(c));
-  const windows = ds.trainingWindows();
+  const windows = ds.trainingWindows(c.refit ? ds.testStart : ds.validStart);
   const print = run.print ?? console.log;
   const f = ds.frame;
-  print(`forecast: ${f.names.length} series × ${ds.T} steps (${formatTimestamp(f.time[0])} .. ${formatTimestamp(f.time[ds.T - 1])}); train ${ds.validStart}, valid ${ds.testStart - ds.validStart}, test ${ds.T - ds.testStart} steps; ` +
+  print(`forecast: ${f.names.length} series × ${ds.T} steps (${formatTimestamp(f.time[0])} .. ${formatTimestamp(f.time[ds.T - 1])}); train ${ds.validStart}, valid ${ds.testStart - ds.validStart}, test ${ds.T - ds.testStart} steps${c.refit ? ' (refit: training on train + valid, no validation)' : ''}; ` +
     `${windows.length} training windows; PatchTST ${model.numParameters().toLocaleString('en-US')} parameters` +
     (f.repairs.filled + f.repairs.duplicatesMerged > 0 ? `; ${f.repairs.filled} gap cell(s) filled (${c.gaps}), ${f.repairs.duplicatesMerged} duplicate row(s) merged (${c.duplicates})` : ''));
   const batches = new BatchIterator(new Int32Array(windows.length).fill(1), { batchSize: c.batchSize, seed: c.seed, shuffle: true });
@@ -316,7 +327,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
       return { context, calendar, target: target as Tensor, tokens: idx.length * c.horizon };
     },
     loss: (b) => ({ loss: pinballLoss(model.call(b.context, b.calendar), b.target, model.levels), tokens: b.tokens }),
-    evaluate: () => metricsOf(scoreModel(model, ds, c, 'valid')),
+    evaluate: c.refit ? undefined : () => metricsOf(scoreModel(model, ds, c, 'valid')),
     checkpoint: () => ({ task: 'forecast', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { series: { name: 'series.json', json: seriesFile(ds, c) } } }),
   }, trainerOptions(c, SPEC as unknown as TaskSpec<TrainConfig>, run));
   if (run.resume) await trainer.resume();
@@ -366,6 +377,7 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
   const m = await loadForecaster(dirs[0]);
   const ds = reloadDataset(m);
   const c = m.config;
+  if (c.refit && o.split !== 'test') throw new ValueError(`forecast eval: ${dirs[0]} was refit on train + valid, so valid is inside its training data; evaluate it with --split test.`);
   const heed = scoreModel(m.model, ds, c, o.split);
   const { scores, skipped } = scoreBaselines(ds, c, o.split);
   const all = [heed, ...scores];

@@ -111,6 +111,10 @@ test('scaling is fitted on the training period only: changing valid and test val
   const windows = ds.trainingWindows();
   assert.ok(windows.every((w) => w.origin + opts.horizon <= ds.validStart));
   assert.equal(windows.length, 2 * (300 - 7 - 28 + 1));
+  const refit = ds.trainingWindows(ds.testStart); // train + valid, for the refit after model selection
+  assert.equal(refit.length, 2 * (350 - 7 - 28 + 1));
+  assert.ok(refit.every((w) => w.origin + opts.horizon <= ds.testStart));
+  assert.throws(() => ds.trainingWindows(ds.T), /end at validStart \(300\) or testStart \(350\)/);
   const a = ds.inputs(windows), b = ds2.inputs(windows);
   assert.deepEqual(a.context.data, b.context.data);
   assert.deepEqual(a.target!.data, b.target!.data);

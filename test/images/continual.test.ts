@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReservoirBuffer, OnlineEWC, softTargetLoss, continualMetrics } from '../../src/train/continual/index.js';
+import { ReservoirBuffer, OnlineEWC, softTargetLoss, continualMetrics, asymmetricCrossEntropy } from '../../src/train/continual/index.js';
 import { CONTINUAL_TASK, parseTaskOrder } from '../../src/tasks/continual.js';
 import { FASHION_DEBIAN_DIR } from '../../src/data/fashion-mnist.js';
 import { resolveTaskConfig } from '../../src/tasks/common.js';
@@ -16,7 +16,7 @@ import { Tensor } from '../../src/tensor/tensor.js';
 import { Generator, manualSeed } from '../../src/tensor/rng.js';
 import { gradcheck } from '../../src/autograd/gradcheck.js';
 import { crossEntropy, sum, mul } from '../../src/ops/index.js';
-import { ConfigError, ValueError } from '../../src/errors.js';
+import { ConfigError, ShapeError, ValueError } from '../../src/errors.js';
 
 test('ReservoirBuffer keeps each offered item with probability capacity / n', () => {
   const counts = new Float64Array(100);
@@ -73,6 +73,29 @@ test('softTargetLoss: T²·KL on a hand-worked case, zero when student = teacher
   assert.throws(() => softTargetLoss(student, new Tensor(new Float64Array(4), [1, 4])), /must both be \(B, C\) of one shape/);
 });
 
+test('asymmetricCrossEntropy (ER-ACE): incoming rows over their classes, replayed rows over all seen; each part a mean', () => {
+  // row 0, 1 incoming (classes 2, 3); rows 2 replayed (seen 0..3)
+  const z = [[5, 1, 2, 0], [0, 0, 1, 3], [1, 2, 0, 0.5]];
+  const labels = Int32Array.from([2, 3, 0]);
+  const logits = new Tensor(Float64Array.from(z.flat()), [3, 4], { requiresGrad: true });
+  const ce = (row: number[], cls: number[], y: number) => Math.log(cls.reduce((a, c) => a + Math.exp(row[c]), 0)) - row[y];
+  const expected = (ce(z[0], [2, 3], 2) + ce(z[1], [2, 3], 3)) / 2 + ce(z[2], [0, 1, 2, 3], 0);
+  const loss = asymmetricCrossEntropy(logits, labels, { incoming: 2, incomingClasses: [2, 3], seenClasses: [0, 1, 2, 3] });
+  assert.ok(Math.abs(loss.item() - expected) < 1e-9, `${loss.item()} vs ${expected}`);
+  loss.backward();
+  const g = logits.grad!.data;
+  assert.deepEqual([g[0], g[1], g[4], g[5]], [0, 0, 0, 0], 'new data never pushes the old classes\' logits');
+  assert.ok(g[8 + 1] > 0, 'a replayed row pushes down the other seen classes');
+  // the default incoming classes are those among the incoming labels
+  assert.ok(Math.abs(asymmetricCrossEntropy(new Tensor(Float64Array.from(z.flat()), [3, 4]), labels, { incoming: 2 }).item() - expected) < 1e-9);
+  const gc = gradcheck((x) => asymmetricCrossEntropy(x, labels, { incoming: 2, seenClasses: [0, 1, 2, 3] }), [new Tensor(Float64Array.from(z.flat()), [3, 4], { requiresGrad: true })]);
+  assert.ok(gc.ok, JSON.stringify(gc));
+  assert.throws(() => asymmetricCrossEntropy(logits, labels, { incoming: 2, incomingClasses: [3] }), (e: Error) => e instanceof ValueError && /row 0 has label 2, which is not among its allowed classes \[3\]/.test(e.message));
+  assert.throws(() => asymmetricCrossEntropy(logits, labels, { incoming: 4 }), /incoming=4, expected an integer in \[0, B = 3\]/);
+  assert.throws(() => asymmetricCrossEntropy(logits, Int32Array.from([0, 1]), { incoming: 1 }), ShapeError);
+  assert.throws(() => asymmetricCrossEntropy(logits, Int32Array.from([0, 1, 9]), { incoming: 1 }), /label 9 is outside/);
+});
+
 test('continualMetrics on a hand-worked accuracy matrix', () => {
   const R = [[0.9, 0, 0], [0.6, 0.8, 0], [0.3, 0.7, 0.95]];
   const m = continualMetrics(R);
@@ -108,4 +131,15 @@ test('continual task: replay runs two tasks, saves its accuracy matrix, predicts
   const e = await CONTINUAL_TASK.evaluate(out, { split: 'valid', limit: 20 });
   assert.ok(e.metrics.averageAccuracy >= 0 && e.metrics.averageAccuracy <= 1);
   assert.match(e.report, /task 2 \[7,9\]/);
+});
+
+test('continual task: ace (ER-ACE) trains two class-incremental tasks with its buffer', { skip: dataSkip }, async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'heed-cl-')), 'model');
+  const c = resolveTaskConfig(CONTINUAL_TASK.spec, { taskOrder: '0,1;7,9', method: 'ace', bufferSize: 20, width: 4, trainLimit: 64, batchSize: 8, maxSteps: 2, warmupSteps: 1 });
+  const r = await CONTINUAL_TASK.train(c as never, { out, runId: 't', progress: 'none', print: () => {} });
+  assert.equal(r.steps, 4);
+  const res = JSON.parse(readFileSync(join(out, 'continual_results.json'), 'utf8'));
+  assert.equal(res.method, 'ace');
+  assert.equal(res.bufferExamples, 20);
+  assert.ok(res.accuracy[1].every((a: number) => a >= 0 && a <= 1));
 });

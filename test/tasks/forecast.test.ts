@@ -171,3 +171,13 @@ test('a forecast run resumes from its last checkpoint', async () => {
   const steps = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.type === 'step').map((r) => r.step);
   assert.deepEqual(steps, [1, 2, 3, 4]);
 });
+
+test('refit trains on train + valid (windows end at the test period), fits the ridge there too, and scores test only', async () => {
+  const refit = join(root, 'refit');
+  assert.equal(await quietly(() => main(['train', 'forecast', ...TINY, '--refit', '--out', refit])), 0);
+  const r = await evaluate(refit, { split: 'test' });
+  assert.ok(Number.isFinite(r.metrics.mase7) && Number.isFinite(r.metrics['ridge.mase7']));
+  const plain = await evaluate(dir, { split: 'test' });
+  assert.notEqual(r.metrics['ridge.mase7'], plain.metrics['ridge.mase7'], 'the ridge of a refit model is fitted on train + valid');
+  await assert.rejects(evaluate(refit, { split: 'valid' }), (e: Error) => e instanceof ValueError && /refit on train \+ valid.*--split test/.test(e.message));
+});

@@ -22,27 +22,42 @@ namespace {
 
 // Symmetric per-row quantization, bit-identical to the reference (double division
 // for the scale, float product, round half away from zero, clamp ±127).
-HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
+// rowScale: the row's scale and its inverse.
+HEED_INLINE float rowScale(const float* w, int64_t k, float* inv) {
   vf mv = vf{};
   int64_t c = 0;
   for (; c + W <= k; c += W) mv = vmax(mv, vabs(vload(w + c)));
   float maxAbs = hmax(mv);
   for (; c < k; c++) maxAbs = std::max(maxAbs, std::fabs(w[c]));
   float scale = maxAbs > 0.f ? float(double(maxAbs) / 127.0) : 1.f;
-  float inv = float(1.0 / double(scale));
+  *inv = float(1.0 / double(scale));
+  return scale;
+}
+
+// W lanes of w · inv, rounded half away from zero and clamped to ±127.
+HEED_INLINE vi quantizeLanes(const float* w, float inv) {
   const vf lim = vsplat(127.f);
-  for (c = 0; c + W <= k; c += W) {
-    vf y = vload(w + c) * inv;
-    vf t = __builtin_convertvector(__builtin_convertvector(y, vi), vf);  // toward zero
-    vf f = y - t;                                                        // exact
-    t += vselect(f >= 0.5f, vsplat(1.f), vf{}) - vselect(f <= -0.5f, vsplat(1.f), vf{});
-    vi r = __builtin_convertvector(vmin(vmax(t, -lim), lim), vi);
+  vf y = vload(w) * inv;
+  vf t = __builtin_convertvector(__builtin_convertvector(y, vi), vf);  // toward zero
+  vf f = y - t;                                                        // exact
+  t += vselect(f >= 0.5f, vsplat(1.f), vf{}) - vselect(f <= -0.5f, vsplat(1.f), vf{});
+  return __builtin_convertvector(vmin(vmax(t, -lim), lim), vi);
+}
+
+HEED_INLINE int8_t quantizeScalar(float x, float inv) {
+  float r = std::round(x * inv);
+  return int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
+}
+
+HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
+  float inv;
+  float scale = rowScale(w, k, &inv);
+  int64_t c = 0;
+  for (; c + W <= k; c += W) {
+    vi r = quantizeLanes(w + c, inv);
     for (int e = 0; e < W; e++) q[c + e] = int8_t(r[e]);
   }
-  for (; c < k; c++) {
-    float r = std::round(w[c] * inv);
-    q[c] = int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
-  }
+  for (; c < k; c++) q[c] = quantizeScalar(w[c], inv);
   return scale;
 }
 
@@ -131,27 +146,12 @@ void quantizeActivationsVnni(const float* x, uint8_t* xq, float* sx, int64_t m, 
     for (int64_t i = lo; i < hi; i++) {
       const float* w = x + i * k;
       uint8_t* d = xq + i * kp;
-      vf mv = vf{};
+      float inv;
+      sx[i] = rowScale(w, k, &inv);
       int64_t c = 0;
-      for (; c + W <= k; c += W) mv = vmax(mv, vabs(vload(w + c)));
-      float maxAbs = hmax(mv);
-      for (; c < k; c++) maxAbs = std::max(maxAbs, std::fabs(w[c]));
-      float scale = maxAbs > 0.f ? float(double(maxAbs) / 127.0) : 1.f;
-      float inv = float(1.0 / double(scale));
-      sx[i] = scale;
-      const vf lim = vsplat(127.f);
-      for (c = 0; c + W <= k; c += W) {
-        vf y = vload(w + c) * inv;
-        vf t = __builtin_convertvector(__builtin_convertvector(y, vi), vf);  // toward zero
-        vf f = y - t;                                                        // exact
-        t += vselect(f >= 0.5f, vsplat(1.f), vf{}) - vselect(f <= -0.5f, vsplat(1.f), vf{});
-        vi r = __builtin_convertvector(vmin(vmax(t, -lim), lim), vi) + 128;
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtepi32_epi8(__m512i(r)));
-      }
-      for (; c < k; c++) {
-        float r = std::round(w[c] * inv);
-        d[c] = uint8_t(int(r > 127.f ? 127.f : (r < -127.f ? -127.f : r)) + 128);
-      }
+      for (; c + W <= k; c += W)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtepi32_epi8(__m512i(quantizeLanes(w + c, inv) + 128)));
+      for (; c < k; c++) d[c] = uint8_t(int(quantizeScalar(w[c], inv)) + 128);
       for (; c < kp; c++) d[c] = 128;
     }
   });

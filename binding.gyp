@@ -51,7 +51,7 @@
     {
       "target_name": "heed",
       "dependencies": ["heed_avx512", "heed_avx2", "heed_generic"],
-      "sources": ["native/binding.cpp", "native/dispatch.cpp", "native/threadpool.cpp"],
+      "sources": ["native/binding.cpp", "native/dispatch.cpp", "native/threadpool.cpp", "native/memory.cpp"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "libraries": ["-lpthread"],

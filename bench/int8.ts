@@ -1,6 +1,7 @@
 /**
  * Dynamic int8 Linear against heed's fp32 Linear (issue 15): y (M, N) = x (M, K) · Wᵀ + b
- * at M = 1, 8, 64, 512 and K = N = 256, 1024, at 1 and 2 threads.
+ * at M = 1 … 512 (1, 2, 4, 8, 16, 17, 32, 64, 128, 256, 512; --quick: 1, 8, 17, 64, 512) and
+ * K = N = 256, 1024, at 1 and 2 threads. M = 16 / 17 straddle fp32's unpacked small-M path.
  *
  * Rows per shape, layer level (what a model pays, output allocation included):
  *   heed fp32 Linear                  nn.Linear.forward (sgemm with bias, through the ops layer)
@@ -56,7 +57,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
         k.quantizePerChannel({ w: lin.weight.data as Float32Array, q: wq, scales, n: N, k: K });
         const packed = new Int8Array(packedLength(N, K)), wScales = new Float32Array(N), colSums = new Int32Array(N);
         k.int8PackWeights({ w: lin.weight.data as Float32Array, packed, scales: wScales, colSums, n: N, k: K });
-        for (const M of [1, 8, 64, 512]) {
+        for (const M of opts.quick ? [1, 8, 17, 64, 512] : [1, 2, 4, 8, 16, 17, 32, 64, 128, 256, 512]) {
           const x = heed.tensor(filled(M * K, 3)).reshape([M, K]);
           const out = new Float32Array(M * N);
           const workload = `linear ${M}x${N}x${K}`;

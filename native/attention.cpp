@@ -253,7 +253,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
 // Kᵀ for every (b, kv head): (B·Hkv, D, ldkt). Lives in the calling thread's scratch.
 const float* transposeKeys(const AttentionParams& p, const float* k, int64_t D, int64_t ldkt, Scratch& buf) {
   float* kt = buf.get(std::max<int64_t>(1, p.B * p.Hkv * D * ldkt));
-  parallelFor(p.B * p.Hkv, [&](int64_t t, int) { transposePad(k + t * p.Lk * D, p.Lk, D, kt + t * D * ldkt, ldkt); });
+  parallelForWork(p.B * p.Hkv, double(p.B * p.Hkv * p.Lk * D), [&](int64_t t, int) { transposePad(k + t * p.Lk * D, p.Lk, D, kt + t * D * ldkt, ldkt); });
   return kt;
 }
 
@@ -267,7 +267,9 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   const float* kt = transposeKeys(p, k, p.D, ldkt, ktBuf);
   const int64_t nqt = (p.Lq + BQF - 1) / BQF;
   // Later query tiles see more keys under a causal mask: hand them out first.
-  parallelFor(p.B * p.H * nqt, [&](int64_t t, int) {
+  // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
+  const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+  parallelForWork(p.B * p.H * nqt, work, [&](int64_t t, int) {
     int64_t bh = t / nqt, qt = nqt - 1 - t % nqt;
     int64_t i0 = qt * BQF;
     forwardTile(p, q, kt, ldkt, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0));

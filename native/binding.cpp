@@ -19,6 +19,10 @@
 #include "threadpool.h"
 
 namespace heed {
+void tuneAllocator();  // memory.cpp
+}  // namespace heed
+
+namespace heed {
 namespace {
 
 constexpr int64_t kMaxDim = int64_t(1) << 40;       // dims and list entries
@@ -371,6 +375,7 @@ Napi::Value PeakFlops(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  tuneAllocator();  // memory.cpp: freed tensor buffers stay in the heap for the next op
   Napi::Object kernels = Napi::Object::New(env);
   const KernelTable& t = active();
   // One binding per kernel of the spec list, present when this ISA's table has the kernel.

@@ -7,7 +7,7 @@
 // walks the panels. transA/transB are absorbed by the packing routines.
 // Parallelism: the batch × (row or column slabs of C) are independent sub-problems,
 // one per task, each with its own thread-local packing buffers.
-// Tiny problems skip packing (directSgemm).
+// Tiny problems skip packing (direct); x·Wᵀ with few rows of x runs unpacked dot tiles (skinny).
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -154,34 +154,66 @@ void blocked(const Gemm& g) {
   }
 }
 
+// Up to this many rows, x·Wᵀ runs unpacked (skinny): measured at K = N = 256…1024 (bench/int8.ts).
+constexpr int64_t kSkinnyRows = 16;
+
 // No packing: for problems too small to amortize it.
-HEED_INLINE float dot(const float* x, const float* y, int64_t n) {
-  vf s0 = vf{}, s1 = vf{}, s2 = vf{}, s3 = vf{};
+// out (R×C, row stride ldo) = A rows (R×k, stride lda) · B rows (C×k, stride ldb)ᵀ: R·C vector
+// accumulators over k, each B vector loaded once for R rows, reduced to scalars at the end.
+template <int R, int C>
+HEED_INLINE void dotTile(const float* a, int64_t lda, const float* b, int64_t ldb, int64_t k, float* out, int64_t ldo) {
+  vf acc[R][C];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+    for (int c = 0; c < C; c++) acc[r][c] = vf{};
   int64_t l = 0;
-  for (; l + 4 * W <= n; l += 4 * W) {
-    s0 += vload(x + l) * vload(y + l);
-    s1 += vload(x + l + W) * vload(y + l + W);
-    s2 += vload(x + l + 2 * W) * vload(y + l + 2 * W);
-    s3 += vload(x + l + 3 * W) * vload(y + l + 3 * W);
+  for (; l + W <= k; l += W) {
+    vf bv[C];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; c++) bv[c] = vload(b + c * ldb + l);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+      vf av = vload(a + r * lda + l);
+#pragma GCC unroll 8
+      for (int c = 0; c < C; c++) acc[r][c] += av * bv[c];
+    }
   }
-  for (; l + W <= n; l += W) s0 += vload(x + l) * vload(y + l);
-  float s = hsum((s0 + s1) + (s2 + s3));
-  for (; l < n; l++) s += x[l] * y[l];
-  return s;
+  for (int r = 0; r < R; r++)
+    for (int c = 0; c < C; c++) {
+      float s = hsum(acc[r][c]);
+      for (int64_t t = l; t < k; t++) s += a[r * lda + t] * b[c * ldb + t];
+      out[r * ldo + c] = s;
+    }
+}
+
+// Few rows of A against the rows of B (x·Wᵀ of a Linear at small batch, the GEMV of decoding):
+// no packing, B streamed once per block of up to 4 rows of A in C-row groups that stay in L1.
+// R rows and C columns per tile keep R·C ≥ 8 independent FMA chains.
+template <int R, int C>
+void skinnyRows(const Gemm& g, int64_t i0, float* rows) {
+  int64_t j = 0;
+  for (; j + C <= g.n; j += C) dotTile<R, C>(g.a + i0 * g.lda, g.lda, g.b + j * g.ldb, g.ldb, g.k, rows + j, g.n);
+  for (; j < g.n; j++) dotTile<R, 1>(g.a + i0 * g.lda, g.lda, g.b + j * g.ldb, g.ldb, g.k, rows + j, g.n);
+}
+
+void skinny(const Gemm& g) {
+  static thread_local Scratch bufRows;
+  float* rows = bufRows.get(4 * g.n + W);
+  for (int64_t i0 = 0; i0 < g.m; i0 += 4) {
+    int64_t r = std::min<int64_t>(4, g.m - i0);
+    if (r == 4) skinnyRows<4, 4>(g, i0, rows);
+    else if (r == 3) skinnyRows<3, 4>(g, i0, rows);
+    else if (r == 2) skinnyRows<2, 6>(g, i0, rows);
+    else skinnyRows<1, 8>(g, i0, rows);
+    for (int64_t t = 0; t < r; t++)
+      finishRow(g.c + (i0 + t) * g.ldc, rows + t * g.n, g.n, g.alpha, g.beta, g.beta != 0.f, g.bias, g.act);
+  }
 }
 
 void direct(const Gemm& g) {
   static thread_local Scratch bufRow;
   float* row = bufRow.get(g.n + W);
-  if (!g.transA && g.transB) {
-    // Rows of A against rows of B: contiguous dot products (the GEMV of decoding, x·Wᵀ).
-    for (int64_t i = 0; i < g.m; i++) {
-      const float* ar = g.a + i * g.lda;
-      for (int64_t j = 0; j < g.n; j++) row[j] = dot(ar, g.b + j * g.ldb, g.k);
-      finishRow(g.c + i * g.ldc, row, g.n, g.alpha, g.beta, g.beta != 0.f, g.bias, g.act);
-    }
-    return;
-  }
   for (int64_t i = 0; i < g.m; i++) {
     std::fill(row, row + g.n, 0.f);
     for (int64_t l = 0; l < g.k; l++) {
@@ -202,7 +234,9 @@ void direct(const Gemm& g) {
 
 void run(const Gemm& g) {
   if (g.m == 0 || g.n == 0) return;
-  if (g.k == 0 || g.m * g.n * g.k <= 16 * 16 * 16 || g.m < 4 || g.n < 4) direct(g);
+  // x·Wᵀ with few rows: packing B (a strided transpose of all of W) would cost more than the product.
+  if (!g.transA && g.transB && g.k > 0 && g.m <= kSkinnyRows) skinny(g);
+  else if (g.k == 0 || g.m * g.n * g.k <= 16 * 16 * 16 || g.m < 4 || g.n < 4) direct(g);
   else blocked(g);
 }
 
@@ -217,13 +251,13 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
   // Split each matrix into slabs when the batch alone cannot feed every thread.
   int64_t slabs = 1;
   bool splitN = n >= m;
-  if (batch < threads && work > 64.0 * 64 * 64) {
+  if (batch < threads && work >= kMinParallelWork) {
     slabs = (threads + batch - 1) / batch;
     int64_t unit = splitN ? NR : MR;
     int64_t dim = splitN ? n : m;
     slabs = std::max<int64_t>(1, std::min<int64_t>(slabs, (dim + unit - 1) / unit));
   }
-  if (work < 32.0 * 32 * 32) threads = 1;
+  if (work < kMinParallelWork) threads = 1;
   int64_t dimS = splitN ? n : m, unit = splitN ? NR : MR;
   int64_t per = ((dimS + slabs - 1) / slabs + unit - 1) / unit * unit;
   auto task = [&](int64_t t, int) {

@@ -3,9 +3,10 @@
 // out (m, n) = sx_i · sw_j · Σ_c qx_ic · qw_jc + bias_j, x quantized per row here.
 // With AVX-512 VNNI the dot products use vpdpbusd, which multiplies unsigned by
 // signed bytes: x is stored as u8 = qx + 128 and the extra 128 · Σ_c qw_jc is
-// subtracted afterwards, so the int32 sums equal the reference exactly. W is
-// repacked per call into 16-column groups of 4-byte k-quads (the layout vpdpbusd
-// wants). Elsewhere a portable int32 loop computes the same integers.
+// subtracted afterwards, so the int32 sums equal the reference exactly. W is packed
+// (once, int8PackWeights) into 32-column panels of 4-byte k-quads, the layout vpdpbusd
+// wants; the dequantizing epilogue runs on the accumulator registers. Elsewhere a
+// portable int32 loop computes the same integers.
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -21,27 +22,42 @@ namespace {
 
 // Symmetric per-row quantization, bit-identical to the reference (double division
 // for the scale, float product, round half away from zero, clamp ±127).
-HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
+// rowScale: the row's scale and its inverse.
+HEED_INLINE float rowScale(const float* w, int64_t k, float* inv) {
   vf mv = vf{};
   int64_t c = 0;
   for (; c + W <= k; c += W) mv = vmax(mv, vabs(vload(w + c)));
   float maxAbs = hmax(mv);
   for (; c < k; c++) maxAbs = std::max(maxAbs, std::fabs(w[c]));
   float scale = maxAbs > 0.f ? float(double(maxAbs) / 127.0) : 1.f;
-  float inv = float(1.0 / double(scale));
+  *inv = float(1.0 / double(scale));
+  return scale;
+}
+
+// W lanes of w · inv, rounded half away from zero and clamped to ±127.
+HEED_INLINE vi quantizeLanes(const float* w, float inv) {
   const vf lim = vsplat(127.f);
-  for (c = 0; c + W <= k; c += W) {
-    vf y = vload(w + c) * inv;
-    vf t = __builtin_convertvector(__builtin_convertvector(y, vi), vf);  // toward zero
-    vf f = y - t;                                                        // exact
-    t += vselect(f >= 0.5f, vsplat(1.f), vf{}) - vselect(f <= -0.5f, vsplat(1.f), vf{});
-    vi r = __builtin_convertvector(vmin(vmax(t, -lim), lim), vi);
+  vf y = vload(w) * inv;
+  vf t = __builtin_convertvector(__builtin_convertvector(y, vi), vf);  // toward zero
+  vf f = y - t;                                                        // exact
+  t += vselect(f >= 0.5f, vsplat(1.f), vf{}) - vselect(f <= -0.5f, vsplat(1.f), vf{});
+  return __builtin_convertvector(vmin(vmax(t, -lim), lim), vi);
+}
+
+HEED_INLINE int8_t quantizeScalar(float x, float inv) {
+  float r = std::round(x * inv);
+  return int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
+}
+
+HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
+  float inv;
+  float scale = rowScale(w, k, &inv);
+  int64_t c = 0;
+  for (; c + W <= k; c += W) {
+    vi r = quantizeLanes(w + c, inv);
     for (int e = 0; e < W; e++) q[c + e] = int8_t(r[e]);
   }
-  for (; c < k; c++) {
-    float r = std::round(w[c] * inv);
-    q[c] = int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
-  }
+  for (; c < k; c++) q[c] = quantizeScalar(w[c], inv);
   return scale;
 }
 
@@ -123,13 +139,69 @@ HEED_INLINE void writeTile(const int32_t* acc, int64_t i0, int64_t rows, int64_t
 #if HEED_VNNI
 
 namespace {
+// x (m, k) → per-row scales sx and rows of kp bytes u8 = qx + 128 (the pad is 128, i.e. qx = 0).
+// The same arithmetic as quantizeRow, 16 lanes at a time, narrowed to bytes with vpmovdb.
+void quantizeActivationsVnni(const float* x, uint8_t* xq, float* sx, int64_t m, int64_t k, int64_t kp) {
+  parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) {
+      const float* w = x + i * k;
+      uint8_t* d = xq + i * kp;
+      float inv;
+      sx[i] = rowScale(w, k, &inv);
+      int64_t c = 0;
+      for (; c + W <= k; c += W)
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtepi32_epi8(__m512i(quantizeLanes(w + c, inv) + 128)));
+      for (; c < k; c++) d[c] = uint8_t(int(quantizeScalar(w[c], inv)) + 128);
+      for (; c < kp; c++) d[c] = 128;
+    }
+  });
+}
+
+// What one tile writes: out (m, n) rows [i0, i0 + R) × columns [j0, j0 + cols), cols ≤ NP.
+struct TileOut {
+  const float* sx;
+  const float* wScales;
+  const int32_t* colSum;
+  const float* bias;
+  float* out;
+  int64_t n, i0, j0, cols;
+};
+
+// The dequantizing epilogue straight from the accumulator registers:
+// out = (sx_i · sw_j) · float(acc − 128 · colSum_j) + bias_j, masked at the panel's edge.
+template <int R, int NVT>
+HEED_INLINE void storeTile(const __m512i (&c)[R][NVT], const TileOut& t) {
+  __mmask16 mask[NVT];
+  __m512 ws[NVT], bs[NVT];
+  __m512i shift[NVT];
+#pragma GCC unroll 4
+  for (int v = 0; v < NVT; v++) {
+    int64_t left = t.cols - v * 16;
+    mask[v] = left >= 16 ? __mmask16(0xFFFF) : left <= 0 ? __mmask16(0) : __mmask16((1u << left) - 1);
+    ws[v] = _mm512_maskz_loadu_ps(mask[v], t.wScales + t.j0 + v * 16);
+    shift[v] = _mm512_slli_epi32(_mm512_maskz_loadu_epi32(mask[v], t.colSum + t.j0 + v * 16), 7);
+    bs[v] = t.bias ? _mm512_maskz_loadu_ps(mask[v], t.bias + t.j0 + v * 16) : _mm512_setzero_ps();
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++) {
+    __m512 s = _mm512_set1_ps(t.sx[t.i0 + r]);
+    float* o = t.out + (t.i0 + r) * t.n + t.j0;
+#pragma GCC unroll 4
+    for (int v = 0; v < NVT; v++) {
+      __m512 val = _mm512_mul_ps(_mm512_mul_ps(s, ws[v]), _mm512_cvtepi32_ps(_mm512_sub_epi32(c[r][v], shift[v])));
+      if (t.bias) val = _mm512_add_ps(val, bs[v]);
+      _mm512_mask_storeu_ps(o + v * 16, mask[v], val);
+    }
+  }
+}
+
 // 12 rows × 32 columns of int32 accumulators (24 zmm). A 32-column W panel of k ≤ 1536
 // bytes stays in L1 while every row block streams past it.
 constexpr int MR = 12, NV = NP / 16;
 
 // acc(rows × NP) = Σ_quads u8(x) · s8(w) for one NP-column panel.
 template <int R>
-void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, int32_t* acc) {
+void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, const TileOut& t) {
   __m512i c[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; r++)
@@ -148,15 +220,12 @@ void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, int
       for (int v = 0; v < NV; v++) c[r][v] = _mm512_dpbusd_epi32(c[r][v], a, b[v]);
     }
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < R; r++)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; v++) _mm512_storeu_si512(acc + r * NP + v * 16, c[r][v]);
+  storeTile<R, NV>(c, t);
 }
 
 // One row against one panel with 4 independent accumulator pairs over the quads, so the
 // vpdpbusd latency chain does not bound the M = 1 (GEMV) case.
-void vnniRow(int64_t kq, const uint8_t* x, const int8_t* wp, int32_t* acc) {
+void vnniRow(int64_t kq, const uint8_t* x, const int8_t* wp, const TileOut& t) {
   __m512i c[4][NV];
   for (int u = 0; u < 4; u++)
     for (int v = 0; v < NV; v++) c[u][v] = _mm512_setzero_si512();
@@ -178,10 +247,9 @@ void vnniRow(int64_t kq, const uint8_t* x, const int8_t* wp, int32_t* acc) {
     __m512i a = _mm512_set1_epi32(quad);
     for (int v = 0; v < NV; v++) c[0][v] = _mm512_dpbusd_epi32(c[0][v], a, _mm512_loadu_si512(wp + (q * NV + v) * 64));
   }
-  for (int v = 0; v < NV; v++) {
-    __m512i s = _mm512_add_epi32(_mm512_add_epi32(c[0][v], c[1][v]), _mm512_add_epi32(c[2][v], c[3][v]));
-    _mm512_storeu_si512(acc + v * 16, s);
-  }
+  __m512i sum[1][NV];
+  for (int v = 0; v < NV; v++) sum[0][v] = _mm512_add_epi32(_mm512_add_epi32(c[0][v], c[1][v]), _mm512_add_epi32(c[2][v], c[3][v]));
+  storeTile<1, NV>(sum, t);
 }
 }  // namespace
 
@@ -193,7 +261,7 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
   const int64_t panels = (n + NP - 1) / NP;
   uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
   float* sx = ws.misc.get(m + 16);
-  quantizeActivations(x, xq, sx, m, k, kp, 128);
+  quantizeActivationsVnni(x, xq, sx, m, k, kp);
   const int64_t rowBlocks = (m + MR - 1) / MR;
   // Consecutive tasks share a W panel (kept in L1) and walk the row blocks. Chunks of at
   // least ~2M multiply-adds: below that, waking the pool costs more than it saves (M = 1).
@@ -202,17 +270,16 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
    for (int64_t t = lo; t < hi; t++) {
     int64_t pnl = t / rowBlocks, rb = t % rowBlocks;
     int64_t i0 = rb * MR, rows = std::min<int64_t>(MR, m - i0);
-    alignas(64) int32_t acc[MR * NP];
     const uint8_t* xr = xq + i0 * kp;
     const int8_t* wpp = wp + pnl * NP * kp;
-    using Kernel = void (*)(int64_t, const uint8_t*, int64_t, const int8_t*, int32_t*);
+    const int64_t j0 = pnl * NP;
+    const TileOut tile{sx, wScales, colSum, bias, out, n, i0, j0, std::min<int64_t>(NP, n - j0)};
+    using Kernel = void (*)(int64_t, const uint8_t*, int64_t, const int8_t*, const TileOut&);
     static constexpr Kernel kernels[MR + 1] = {nullptr, vnniKernel<1>, vnniKernel<2>, vnniKernel<3>, vnniKernel<4>,
                                               vnniKernel<5>, vnniKernel<6>, vnniKernel<7>, vnniKernel<8>,
                                               vnniKernel<9>, vnniKernel<10>, vnniKernel<11>, vnniKernel<12>};
-    if (rows == 1) vnniRow(kq, xr, wpp, acc);
-    else kernels[rows](kq, xr, kp, wpp, acc);
-    int64_t j0 = pnl * NP;
-    writeTile(acc, i0, rows, j0, std::min<int64_t>(NP, n - j0), sx, wScales, colSum, 128, bias, out, n);
+    if (rows == 1) vnniRow(kq, xr, wpp, tile);
+    else kernels[rows](kq, xr, kp, wpp, tile);
    }
   });
 }

@@ -33,10 +33,14 @@ class Pool {
     start(threads);
   }
 
+  // Tasks are claimed from claim_ = (job id << kTaskBits) | next task, so a worker that wakes
+  // after its job ended (descheduled on a busy machine, or slow out of sleep) claims nothing,
+  // and the caller waits for the job's tasks to be done, never for a worker to show up: a job
+  // whose tasks the caller finished alone costs it no more than running them serially.
   void run(int64_t ntasks, TaskFn fn, void* ctx) {
     if (ntasks <= 0) return;
     std::unique_lock<std::mutex> job(jobMutex_, std::try_to_lock);
-    if (!job.owns_lock() || tInsideJob || size_ == 1 || ntasks == 1) {
+    if (!job.owns_lock() || tInsideJob || size_ == 1 || ntasks == 1 || ntasks >= (int64_t(1) << kTaskBits)) {
       bool was = tInsideJob;
       tInsideJob = true;
       for (int64_t t = 0; t < ntasks; t++) fn(ctx, t, 0);
@@ -45,27 +49,32 @@ class Pool {
     }
     fn_ = fn;
     ctx_ = ctx;
-    ntasks_ = ntasks;
-    next_.store(0, std::memory_order_relaxed);
-    pending_.store(size_ - 1, std::memory_order_relaxed);
+    ntasks_.store(ntasks, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    jobId_ = (jobId_ + 1) & kJobMask;
+    claim_.store(jobId_ << kTaskBits, std::memory_order_release);  // publishes fn_, ctx_, ntasks_
+    bool sleeping;
     {
       std::lock_guard<std::mutex> lk(wakeMutex_);
       generation_.fetch_add(1, std::memory_order_release);
+      sleeping = sleepers_ > 0;
     }
-    wake_.notify_all();
+    if (sleeping) wake_.notify_all();
     tInsideJob = true;
-    work(0);
+    work(0, jobId_);
     tInsideJob = false;
-    // Wait for the workers to finish their last task (they leave `work` when the counter runs out).
-    // Spin briefly, then yield: on an oversubscribed machine a descheduled worker
-    // must get the core back.
-    for (int spin = 0; pending_.load(std::memory_order_acquire) != 0; spin++) {
+    // Wait for tasks other threads claimed. Spin briefly, then yield: on an oversubscribed
+    // machine a descheduled worker must get the core back.
+    for (int spin = 0; done_.load(std::memory_order_acquire) < ntasks; spin++) {
       if (spin < 4000) cpuRelax();
       else std::this_thread::yield();
     }
   }
 
  private:
+  static constexpr int kTaskBits = 40;
+  static constexpr uint64_t kTaskMask = (uint64_t(1) << kTaskBits) - 1, kJobMask = (uint64_t(1) << (64 - kTaskBits)) - 1;
+
   void start(int threads) {
     size_ = threads < 1 ? 1 : threads;
     quit_ = false;
@@ -86,11 +95,16 @@ class Pool {
     workers_.clear();
   }
 
-  void work(int thread) {
+  // Claims and runs tasks of job `job` until none are left or another job has started.
+  // A successful claim means the job is still running (its caller waits for that task),
+  // so fn_ and ctx_ are the job's own.
+  void work(int thread, uint64_t job) {
     for (;;) {
-      int64_t t = next_.fetch_add(1, std::memory_order_relaxed);
-      if (t >= ntasks_) break;
-      fn_(ctx_, t, thread);
+      uint64_t c = claim_.load(std::memory_order_acquire);
+      if ((c >> kTaskBits) != job || int64_t(c & kTaskMask) >= ntasks_.load(std::memory_order_relaxed)) return;
+      if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
+      fn_(ctx_, int64_t(c & kTaskMask), thread);
+      done_.fetch_add(1, std::memory_order_release);
     }
   }
 
@@ -106,13 +120,14 @@ class Pool {
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(wakeMutex_);
+        sleepers_++;
         wake_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+        sleepers_--;
         g = generation_.load(std::memory_order_acquire);
       }
       seen = g;
       if (quit_) return;
-      work(thread);
-      pending_.fetch_sub(1, std::memory_order_acq_rel);
+      work(thread, claim_.load(std::memory_order_acquire) >> kTaskBits);
     }
   }
 
@@ -121,13 +136,15 @@ class Pool {
   std::mutex jobMutex_;  // one job at a time
   std::mutex wakeMutex_;
   std::condition_variable wake_;
+  int sleepers_ = 0;  // workers waiting on wake_ (guarded by wakeMutex_)
   std::atomic<uint64_t> generation_{0};
-  std::atomic<int64_t> next_{0};
-  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> claim_{0};
+  std::atomic<int64_t> ntasks_{0};
+  std::atomic<int64_t> done_{0};
+  uint64_t jobId_ = 0;
   bool quit_ = false;
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
-  int64_t ntasks_ = 0;
 };
 
 Pool& pool() {

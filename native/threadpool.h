@@ -28,6 +28,21 @@ inline void parallelFor(int64_t ntasks, F&& f) {
   poolRun(ntasks, [](void* ctx, int64_t t, int th) { (*static_cast<Fn*>(ctx))(t, th); }, const_cast<void*>(static_cast<const void*>(&f)));
 }
 
+// Below this many multiply-adds (a few µs on one core) a job runs on its caller: waking a
+// worker and sharing cache lines with it costs about as much as the work.
+constexpr double kMinParallelWork = double(1 << 20);
+
+// parallelFor for a job of known total cost `work` (multiply-adds or element operations):
+// serial on the caller (thread index 0) when it is too small to share.
+template <class F>
+inline void parallelForWork(int64_t ntasks, double work, F&& f) {
+  if (work < kMinParallelWork) {
+    for (int64_t t = 0; t < ntasks; t++) f(t, 0);
+    return;
+  }
+  parallelFor(ntasks, f);
+}
+
 // Upper bound on the `thread` index passed to tasks (for per-thread buffers).
 constexpr int kMaxThreads = 256;
 

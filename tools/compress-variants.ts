@@ -4,12 +4,13 @@
  *   node --import tsx tools/compress-variants.ts --out runs/compress \
  *     --spam runs/spam-teacher --digits runs/digits --g2p runs/g2p-teacher \
  *     [--student spam=runs/spam-student,spam-kd=runs/spam-student-kd,g2p=…,g2p-kd=…] [--fine-tune-steps 40]
+ *     [--prune spam,digits]
  *
  * For every task given: <out>/<task>-fp32 (a copy), -int8 (heed compress --quantize int8), -fp16
- * (--weights fp16). For spam also -pruned25 / -pruned50: that fraction of all attention heads
+ * (--weights fp16). For the --prune tasks also -pruned25 / -pruned50: that fraction of all attention heads
  * removed by gradient importance (scored on 256 validation mails), then fine-tuned
- * (src/tasks/prune-classifier.ts); digits could take the same path (digitsCompressionSetup) but
- * was left out of this round's runs for time. Students are copied as <task>-student / <task>-student-kd.
+ * (src/tasks/prune-classifier.ts); --prune names the tasks that get them (default spam; digits
+ * takes the same path through digitsCompressionSetup). Students are copied as <task>-student / <task>-student-kd.
  * For spam it also sweeps the fraction of heads removed (accuracy on the validation split right
  * after pruning, heads scored on 64 validation mails; after fine-tuning at 25% and 50%, the pruned
  * variants) into
@@ -33,6 +34,8 @@ function args(): Record<string, string> {
 const o = args();
 const root = o.out ?? 'runs/compress';
 const steps = Number(o['fine-tune-steps'] ?? 40);
+// Tasks whose heads are pruned (25% and 50%, then fine-tuned); default spam only, as in the first round.
+const prune = (o.prune ?? 'spam').split(',');
 mkdirSync(root, { recursive: true });
 const setups: Record<string, (dir: string) => Promise<ClassifierCompressionSetup>> = { spam: spamCompressionSetup, digits: digitsCompressionSetup };
 const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
@@ -46,7 +49,7 @@ for (const task of ['spam', 'digits', 'g2p']) {
   if (!existsSync(at('fp16'))) log(JSON.stringify(await compressModelDir(at('fp32'), at('fp16'), { weights: 'float16' })));
   const setup = setups[task];
   if (setup === undefined) continue;
-  for (const f of task === 'spam' ? [0.25, 0.5] : []) {
+  for (const f of prune.includes(task) ? [0.25, 0.5] : []) {
     const dir = at(`pruned${f * 100}`);
     if (existsSync(dir)) continue;
     const r = await pruneClassifierHeads(await setup(at('fp32')), { fraction: f, fineTuneSteps: steps }, { out: dir, runId: `pruned${f * 100}`, progress: 'none' });

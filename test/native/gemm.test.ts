@@ -67,3 +67,13 @@ test('sgemm with beta = 0 never reads C (NaN in C does not leak), NaN in inputs 
 test('sgemm with k = 0 gives beta·C + bias', (t) => {
   check(t, 2, 5, 6, 0, false, false, 1, 0.5, true, 1);
 });
+
+test('sgemm x·Wᵀ with few rows (the unpacked skinny path, M ≤ 16) matches, with every epilogue', (t) => {
+  let seed = 500;
+  for (let m = 1; m <= 17; m++) for (const [n, k] of [[1, 1], [7, 15], [33, 17], [64, 256], [130, 47]]) {
+    check(t, 1, m, n, k, false, true, 1, 0, true, 0, false, false, seed++);
+  }
+  for (const act of [1, 2]) check(t, 1, 5, 70, 33, false, true, -0.5, 0.5, true, act);
+  check(t, 3, 2, 1100, 300, false, true, 1, 0, true, 0, true, false); // batched, broadcast weights, split over threads
+  check(t, 1, 16, 1024, 1024, false, true, 1, 1, false, 0);
+});

@@ -9,14 +9,16 @@
  *   Embedding   weight[ids]                  → Gather(weight, ids)
  *   activations relu / gelu (erf) / gelu_tanh / swiglu → Relu / Erf / Tanh / Sigmoid compositions
  *   FeedForward fc2(act(fc1(x)))             (dropout is the identity in eval mode)
- *   Conv2d      (groups 1)                   → Conv(x, W, b)
+ *   Conv2d                                   → Conv(x, W, b, group)
+ *   BatchNorm2d (eval: running statistics)   → BatchNormalization(x, γ, β, μ, σ²)
+ *   MaxPool2d / AvgPool2d                    → MaxPool / AveragePool (heed's window rules)
  *
  * A module of another class than the exporter expects is an OnnxExportError naming its class and
  * path (a quantized or custom layer, say), never a silently different graph.
  *
  * Letters: B batch, T positions, D model dim, F feed-forward dim, V vocabulary.
  */
-import type { OnnxGraph } from '../../io/onnx/graph.js';
+import type { OnnxGraph, OnnxAttr } from '../../io/onnx/graph.js';
 import type { Module } from '../../nn/module.js';
 import { Linear } from '../../nn/linear.js';
 import { LayerNorm } from '../../nn/norm.js';
@@ -24,7 +26,10 @@ import { Embedding } from '../../nn/embedding.js';
 import { Dropout } from '../../nn/dropout.js';
 import { FeedForward, type Activation } from '../../nn/feedforward.js';
 import { Conv2d } from '../../nn/conv.js';
-import { ones } from '../../tensor/creation.js';
+import { BatchNorm2d } from '../../nn/batch-norm.js';
+import { MaxPool2d, AvgPool2d } from '../../nn/pool.js';
+import { pair } from '../../ops/pool.js';
+import { ones, zeros } from '../../tensor/creation.js';
 import { OnnxExportError } from '../../errors.js';
 
 /** Throws an OnnxExportError unless `m` is exactly of class `cls` (a subclass may compute something else). */
@@ -101,15 +106,46 @@ export function feedForwardOnnx(g: OnnxGraph, m: Module | null, path: string, x:
   return linearOnnx(g, ff.fc2, `${path}.fc2`, dropoutOnnx(ff.dropout, `${path}.dropout`, a)); // (N…, D)
 }
 
-/** Conv2d (groups 1): x (B, C, H, W) → (B, O, Ho, Wo). */
+/** Conv2d (any groups; ONNX's `group` is PyTorch's): x (B, C, H, W) → (B, O, Ho, Wo). */
 export function conv2dOnnx(g: OnnxGraph, m: Module | null, path: string, x: string): string {
   const conv = expectModule(m, Conv2d, path);
-  if (conv.groups !== 1) unsupported(path, 'Conv2d', `groups=${conv.groups}`);
   const { stride: s, padding: p, dilation: d } = conv.opts;
   return g.scoped(path, () => {
     const inputs = [x, g.tensor(`${path}.weight`, conv.weight), ...(conv.bias ? [g.tensor(`${path}.bias`, conv.bias)] : [])];
-    return g.node('Conv', inputs, { kernel_shape: { ints: conv.kernelSize }, strides: { ints: [s, s] }, pads: { ints: [p, p, p, p] }, dilations: { ints: [d, d] } });
+    return g.node('Conv', inputs, { kernel_shape: { ints: conv.kernelSize }, strides: { ints: [s, s] }, pads: { ints: [p, p, p, p] }, dilations: { ints: [d, d] }, group: { i: conv.groups } });
   });
+}
+
+/**
+ * BatchNorm2d in eval mode: (x − μ) / √(σ² + eps) · γ + β with the running statistics, so a
+ * prediction does not depend on its batch. A BatchNorm without running statistics normalizes
+ * with the batch's own, which ONNX inference (training_mode 0) does not compute: an OnnxExportError.
+ * x (B, C, H, W) → (B, C, H, W).
+ */
+export function batchNorm2dOnnx(g: OnnxGraph, m: Module | null, path: string, x: string): string {
+  const bn = expectModule(m, BatchNorm2d, path);
+  if (!bn.trackRunningStats || bn.runningMean === null || bn.runningVar === null) unsupported(path, 'BatchNorm2d', 'batch statistics at inference (trackRunningStats: false)');
+  const C = bn.numFeatures;
+  return g.scoped(path, () => {
+    const scale = bn.weight ? g.tensor(`${path}.weight`, bn.weight) : g.tensor(`${path}.ones`, ones([C]));
+    const bias = bn.bias ? g.tensor(`${path}.bias`, bn.bias) : g.tensor(`${path}.zeros`, zeros([C]));
+    const mean = g.tensor(`${path}.runningMean`, bn.runningMean!), variance = g.tensor(`${path}.runningVar`, bn.runningVar!);
+    return g.node('BatchNormalization', [x, scale, bias, mean, variance], { epsilon: { f: bn.eps } }); // (B, C, H, W)
+  });
+}
+
+/**
+ * MaxPool2d / AvgPool2d: x (B, C, H, W) → (B, C, Ho, Wo). heed's windows (ops/pool.ts) are
+ * PyTorch's, which ONNX's pads / ceil_mode / count_include_pad reproduce.
+ */
+export function pool2dOnnx(g: OnnxGraph, m: Module | null, path: string, x: string): string {
+  const isMax = m !== null && m.constructor === MaxPool2d;
+  const pool = isMax ? (m as MaxPool2d) : expectModule(m, AvgPool2d, path);
+  const o = pool.options;
+  const k = pair(o.kernelSize), s = pair(o.stride ?? o.kernelSize), p = pair(o.padding ?? 0);
+  const attrs: Record<string, OnnxAttr> = { kernel_shape: { ints: k }, strides: { ints: s }, pads: { ints: [p[0], p[1], p[0], p[1]] }, ceil_mode: { i: o.ceilMode ? 1 : 0 } };
+  if (!isMax) attrs.count_include_pad = { i: ((o as AvgPool2d['options']).countIncludePad ?? true) ? 1 : 0 };
+  return g.scoped(path, () => g.node(isMax ? 'MaxPool' : 'AveragePool', [x], attrs)); // (B, C, Ho, Wo)
 }
 
 /** The size of dim `axis` of `x` as a 1-element int64 tensor (1). */

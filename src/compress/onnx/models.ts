@@ -21,7 +21,10 @@
  * Letters: B batch, T tokens, S source tokens, P past positions, D dModel, Hkv key/value heads (= heads unless
  * grouped-query attention), hd head dim, K classes, V vocabulary.
  */
-import { OnnxGraph, type OnnxValueInfo } from '../../io/onnx/graph.js';
+import { OnnxGraph } from '../../io/onnx/graph.js';
+import { finish, type OnnxGraphFile } from './graph-file.js';
+
+export type { OnnxGraphFile } from './graph-file.js';
 import type { Module } from '../../nn/module.js';
 import { EncoderClassifier } from '../../models/encoder-classifier.js';
 import { TokenTagger } from '../../models/token-tagger.js';
@@ -32,21 +35,8 @@ import { Seq2SeqTransformer } from '../../models/seq2seq.js';
 import { TransformerDecoder } from '../../nn/transformer.js';
 import { expectModule, linearOnnx, layerNormOnnx, embeddingOnnx, feedForwardOnnx, conv2dOnnx, dropoutOnnx, dimOf } from './layers.js';
 import { positionTableOnnx } from './positions.js';
+import { LearnedPositionalEmbedding } from '../../nn/positional.js';
 import { attentionOnnx, keyValueOnnx, encoderOnnx, decoderLayerOnnx, keyPaddingAllowed, causalAllowed, type KeyValue } from './transformer.js';
-
-/** One exported graph: its role ('model', 'encoder', 'decoder'), the serialized ModelProto and its signature. */
-export interface OnnxGraphFile {
-  name: string;
-  bytes: Uint8Array;
-  inputs: OnnxValueInfo[];
-  outputs: OnnxValueInfo[];
-  /** The operator types the graph uses (all ai.onnx, opset 17). */
-  opTypes: string[];
-}
-
-function finish(g: OnnxGraph, name: string, doc: string): OnnxGraphFile {
-  return { name, bytes: g.toModelBytes(doc), inputs: [...g.inputs], outputs: [...g.outputs], opTypes: g.opTypes() };
-}
 
 /** (B, 1, D) learned vector repeated over the batch of `like` (B, …) → (B, 1, D). */
 function expandOverBatch(g: OnnxGraph, vector: string, like: string, D: number): string {
@@ -56,11 +46,18 @@ function expandOverBatch(g: OnnxGraph, vector: string, like: string, D: number):
 /**
  * TransformerTextEncoder on input_ids, optionally after prefix vectors (B, P, D):
  * → hidden (B, P + T, D) and the padding mask (B, P + T) bool it used (true = pad).
+ * BERT's options map too: token types (all 0, as heed's default), the embedding LayerNorm, and
+ * RoBERTa's offset positions (padId + 1 + the count of earlier real tokens; padding at padId).
  */
-function textEncoderOnnx(g: OnnxGraph, m: Module, path: string, ids: string, prefix: string | null): { hidden: string; pad: string } {
+export function textEncoderOnnx(g: OnnxGraph, m: Module, path: string, ids: string, prefix: string | null): { hidden: string; pad: string } {
   const enc = expectModule(m, TransformerTextEncoder, path);
+  const padId = enc.config.padId;
   let x = embeddingOnnx(g, enc.tokEmbed, `${path}.tokEmbed`, ids); // (B, T, D)
-  let pad = g.scoped(path, () => g.node('Equal', [ids, g.int32([enc.config.padId], [])])); // (B, T)
+  let pad = g.scoped(path, () => g.node('Equal', [ids, g.int32([padId], [])])); // (B, T)
+  if (enc.typeEmbed) {
+    const typeRow = g.scoped(`${path}.typeEmbed`, () => g.node('Gather', [g.tensor(`${path}.typeEmbed.weight`, enc.typeEmbed!.weight), g.int64([0], [])], { axis: { i: 0 } })); // (D): token type 0
+    x = g.scoped(path, () => g.node('Add', [x, typeRow])); // (B, T, D)
+  }
   if (prefix !== null) {
     g.scoped(path, () => {
       x = g.node('Concat', [prefix, x], { axis: { i: 1 } }); // (B, P + T, D)
@@ -69,13 +66,25 @@ function textEncoderOnnx(g: OnnxGraph, m: Module, path: string, ids: string, pre
       pad = g.node('Concat', [notPad, pad], { axis: { i: 1 } }); // (B, P + T)
     });
   }
-  x = dropoutOnnx(enc.drop, `${path}.drop`, positionTableOnnx(g, enc.posEmbed, `${path}.posEmbed`, x, null)); // (B, P + T, D)
+  if (enc.positions === 'offset') {
+    const pe = expectModule(enc.posEmbed, LearnedPositionalEmbedding, `${path}.posEmbed`);
+    x = g.scoped(`${path}.posEmbed`, () => {
+      const real = g.node('Cast', [g.node('Not', [pad])], { to: { i: 6 } }); // (B, T) int32
+      const counted = g.node('Add', [g.node('CumSum', [real, g.int32([1], [])]), g.int32([padId], [])]); // (B, T)
+      const positions = g.node('Where', [pad, g.int32([padId], []), counted]); // (B, T)
+      return g.node('Add', [x, g.node('Gather', [g.tensor(`${path}.posEmbed.weight`, pe.weight), positions], { axis: { i: 0 } })]); // (B, T, D)
+    });
+  } else {
+    x = positionTableOnnx(g, enc.posEmbed, `${path}.posEmbed`, x, null); // (B, P + T, D)
+  }
+  if (enc.embedNorm) x = layerNormOnnx(g, enc.embedNorm, `${path}.embedNorm`, x); // (B, P + T, D)
+  x = dropoutOnnx(enc.drop, `${path}.drop`, x); // (B, P + T, D)
   const hidden = encoderOnnx(g, enc.encoder, `${path}.encoder`, x, g.scoped(path, () => keyPaddingAllowed(g, pad))); // (B, P + T, D)
   return { hidden, pad };
 }
 
 /** Mean over the positions that are not padding, as models/text-encoder.ts maskedMean: x (B, T, D), pad (B, T) → (B, D). */
-function maskedMeanOnnx(g: OnnxGraph, x: string, pad: string): string {
+export function maskedMeanOnnx(g: OnnxGraph, x: string, pad: string): string {
   const keep = g.node('Cast', [g.node('Not', [pad])], { to: { i: 1 } }); // (B, T) float
   const n = g.node('Max', [g.node('ReduceSum', [keep, g.int64([1])], { keepdims: { i: 1 } }), g.float(1)]); // (B, 1)
   const w = g.node('Unsqueeze', [g.node('Div', [keep, n]), g.int64([2])]); // (B, T, 1)

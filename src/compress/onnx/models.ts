@@ -32,7 +32,8 @@ import { TransformerTextEncoder } from '../../models/text-encoder.js';
 import { ViT, PatchEmbedding } from '../../models/vit.js';
 import { GPT, GPTBlock } from '../../models/gpt.js';
 import { Seq2SeqTransformer } from '../../models/seq2seq.js';
-import { TransformerDecoder } from '../../nn/transformer.js';
+import { TransformerDecoder, TransformerDecoderLayer } from '../../nn/transformer.js';
+import type { MultiheadAttention } from '../../nn/attention/multihead.js';
 import { expectModule, linearOnnx, layerNormOnnx, embeddingOnnx, feedForwardOnnx, conv2dOnnx, dropoutOnnx, dimOf } from './layers.js';
 import { positionTableOnnx } from './positions.js';
 import { LearnedPositionalEmbedding } from '../../nn/positional.js';
@@ -132,27 +133,33 @@ export function vitOnnx(model: ViT): OnnxGraphFile[] {
   return [finish(g, 'model', 'heed ViT')];
 }
 
-/** past_key_i / past_value_i inputs (B, H, P, hd) of `n` layers, and the names of their present outputs. */
-function pastInputs(g: OnnxGraph, n: number, H: number, hd: number, pastAxis: string): KeyValue[] {
-  return Array.from({ length: n }, (_, i) => ({
-    key: g.input(`past_key_${i}`, 'float32', ['batch', H, pastAxis, hd]),
-    value: g.input(`past_value_${i}`, 'float32', ['batch', H, pastAxis, hd]),
+/** The key/value heads of each attention layer (they differ between layers after head pruning). */
+function kvHeads(layers: Module[]): number[] {
+  return layers.map((a) => (a as MultiheadAttention).numKvHeads);
+}
+
+/** past_key_i / past_value_i inputs (B, H_i, P, hd), one pair per layer; H[i] = layer i's key/value heads. */
+function pastInputs(g: OnnxGraph, H: number[], hd: number, pastAxis: string): KeyValue[] {
+  return H.map((h, i) => ({
+    key: g.input(`past_key_${i}`, 'float32', ['batch', h, pastAxis, hd]),
+    value: g.input(`past_value_${i}`, 'float32', ['batch', h, pastAxis, hd]),
   }));
 }
 
-function presentOutputs(g: OnnxGraph, present: KeyValue[], H: number, hd: number, axis: string): void {
+function presentOutputs(g: OnnxGraph, present: KeyValue[], H: number[], hd: number, axis: string): void {
   present.forEach((kv, i) => {
-    g.output(`present_key_${i}`, kv.key, 'float32', ['batch', H, axis, hd]);
-    g.output(`present_value_${i}`, kv.value, 'float32', ['batch', H, axis, hd]);
+    g.output(`present_key_${i}`, kv.key, 'float32', ['batch', H[i], axis, hd]);
+    g.output(`present_value_${i}`, kv.value, 'float32', ['batch', H[i], axis, hd]);
   });
 }
 
 export function gptOnnx(model: GPT): OnnxGraphFile[] {
   const c = model.config;
-  const H = c.numKvHeads || c.numHeads, hd = c.dModel / c.numHeads; // the cache holds the key/value heads
+  const hd = c.dModel / c.numHeads;
+  const H = kvHeads(model.h.toArray().map((b) => (b as GPTBlock).attn)); // the cache holds each layer's key/value heads
   const g = new OnnxGraph('GPT');
   const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
-  const past = pastInputs(g, c.numLayers, H, hd, 'past_sequence');
+  const past = pastInputs(g, H, hd, 'past_sequence');
   const P = dimOf(g, past[0].key, 2); // (1)
   let x = embeddingOnnx(g, model.wte, 'wte', ids); // (B, T, C)
   if (model.wpe) x = positionTableOnnx(g, model.wpe, 'wpe', x, P); // (B, T, C); RoPE and ALiBi act inside attention
@@ -182,9 +189,10 @@ function seq2seqEmbedOnnx(g: OnnxGraph, model: Seq2SeqTransformer, side: 'src' |
 }
 
 export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {
-  const c = model.config, H = c.numKvHeads || c.numHeads, hd = c.dModel / c.numHeads; // caches hold the key/value heads
+  const c = model.config, hd = c.dModel / c.numHeads;
   const dec = expectModule(model.decoder, TransformerDecoder, 'decoder');
-  const layers = dec.layers.toArray();
+  const layers = dec.layers.toArray().map((l, i) => expectModule(l, TransformerDecoderLayer, `decoder.layers.${i}`));
+  const H = kvHeads(layers.map((l) => l.selfAttn)), Hx = kvHeads(layers.map((l) => l.crossAttn)); // caches hold each layer's key/value heads
 
   // Encoder graph: memory, its padding mask, and every decoder layer's cross-attention keys/values.
   const e = new OnnxGraph('Seq2SeqEncoder');
@@ -196,8 +204,8 @@ export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {
   layers.forEach((layer, i) => {
     const path = `decoder.layers.${i}`;
     const kv = keyValueOnnx(e, (layer as unknown as { crossAttn: Module }).crossAttn, `${path}.crossAttn`, memory); // (B, H, S, hd)
-    e.output(`cross_key_${i}`, kv.key, 'float32', ['batch', H, 'src_sequence', hd]);
-    e.output(`cross_value_${i}`, kv.value, 'float32', ['batch', H, 'src_sequence', hd]);
+    e.output(`cross_key_${i}`, kv.key, 'float32', ['batch', Hx[i], 'src_sequence', hd]);
+    e.output(`cross_value_${i}`, kv.value, 'float32', ['batch', Hx[i], 'src_sequence', hd]);
   });
 
   // Decoder step graph: new target tokens after P cached positions → log-probabilities and the grown cache.
@@ -205,10 +213,10 @@ export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {
   const ids = d.input('input_ids', 'int32', ['batch', 'sequence']);
   const pad = d.input('memory_key_padding_mask', 'bool', ['batch', 'src_sequence']);
   const cross = layers.map((_, i) => ({
-    key: d.input(`cross_key_${i}`, 'float32', ['batch', H, 'src_sequence', hd]),
-    value: d.input(`cross_value_${i}`, 'float32', ['batch', H, 'src_sequence', hd]),
+    key: d.input(`cross_key_${i}`, 'float32', ['batch', Hx[i], 'src_sequence', hd]),
+    value: d.input(`cross_value_${i}`, 'float32', ['batch', Hx[i], 'src_sequence', hd]),
   }));
-  const past = pastInputs(d, layers.length, H, hd, 'past_sequence');
+  const past = pastInputs(d, H, hd, 'past_sequence');
   const P = dimOf(d, past[0].key, 2); // (1)
   let x = seq2seqEmbedOnnx(d, model, 'tgt', ids, P); // (B, T, D)
   const selfAllowed = causalAllowed(d, ids, P); // (T, P + T)

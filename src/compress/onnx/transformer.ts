@@ -114,7 +114,7 @@ export function attentionOnnx(g: OnnxGraph, m: Module, path: string, query: stri
     if (a.alibi && pos) scores = alibiOnnx(g, a.alibi.data as Float32Array, scores, query, pos.offset); // (B, H, L, S)
     if (o.allowed !== null) scores = g.node('Where', [o.allowed, scores, g.float(-Infinity)]); // (B, H, L, S)
     const y = g.node('MatMul', [g.node('Softmax', [scores], { axis: { i: -1 } }), repeatKvHeadsOnnx(g, kv.value, H, Hkv, hd)]); // (B, H, L, hd)
-    const merged = g.node('Reshape', [g.node('Transpose', [y], { perm: { ints: [0, 2, 1, 3] } }), g.int64([0, 0, a.embedDim])]); // (B, L, E)
+    const merged = g.node('Reshape', [g.node('Transpose', [y], { perm: { ints: [0, 2, 1, 3] } }), g.int64([0, 0, H * hd])]); // (B, L, H·hd): E, or fewer after head pruning
     return { output: linearOnnx(g, a.outProj, `${path}.outProj`, merged), ...kv }; // (B, L, E)
   });
 }

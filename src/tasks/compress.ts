@@ -66,9 +66,6 @@ export async function compressModelDir(dir: string, out: string, options: Compre
   if (options.quantize !== undefined && options.quantize !== 'int8') throw new ConfigError(`heed compress: --quantize '${String(options.quantize)}', expected int8.`);
   if (options.weights !== undefined && !WEIGHTS_DTYPES.includes(options.weights)) throw new ConfigError(`heed compress: weights '${String(options.weights)}', expected one of ${WEIGHTS_DTYPES.join(', ')}.`);
   if (options.sparsity !== undefined && !(options.sparsity >= 0 && options.sparsity < 1)) throw new ConfigError(`heed compress: --sparsity ${options.sparsity}, expected a fraction in [0, 1).`);
-  if (options.quantize === undefined && options.weights === undefined && options.sparsity === undefined) {
-    throw new ConfigError('heed compress: nothing to do. Fix: pass --quantize int8, --weights fp16|bf16 and/or --sparsity <fraction>.');
-  }
   if (options.pruneHeads !== undefined && !(options.pruneHeads > 0 && (options.pruneHeads < 1 || Number.isInteger(options.pruneHeads)))) {
     throw new ConfigError(`heed compress: --prune-heads ${options.pruneHeads}, expected a fraction of all heads in (0, 1) such as 0.3, or a whole number of heads to remove from every layer.`);
   }

@@ -3,9 +3,10 @@
  * through a task's Predictor (heed export, heed compress), on every built-in task:
  *
  *   - a task with its own loadModel (g2p, spam, digits, the templates) gives a real sample input;
- *   - otherwise the model is rebuilt from config.model's architecture name (CnnClassifier, ViT,
- *     SASRec, PatchTSTForecaster, MaskedLM, GPT, ...), with its compression record replayed and its
- *     weights loaded strictly, exactly as the task's own loader builds it (buildCheckpointModel);
+ *   - otherwise the model is rebuilt from config.model by the architecture the task trains
+ *     (recommend SASRec, forecast PatchTSTForecaster, mlm MaskedLM, clm GPT, fashion CnnClassifier
+ *     or ViT, continual CnnClassifier), with its compression record replayed and its weights loaded
+ *     strictly, exactly as the task's own loader builds it (buildCheckpointModel);
  *   - a Hugging Face directory loads through fromPretrained.
  * Without a task's real input, sampleInputsFor (compress/onnx/samples.ts) gives a valid one.
  */
@@ -42,14 +43,24 @@ const BUILDERS: Readonly<Record<string, (c: Record<string, unknown>) => Module>>
   SASRec: (c) => SASRec.fromConfig(c),
 });
 
-/** A heed model directory of task `task`, rebuilt from config.model's architecture (see the file header). */
+/** The architecture each built-in task without its own loadModel trains, from its saved config. */
+const TASK_ARCHITECTURES: Readonly<Record<string, (config: Record<string, unknown>) => string>> = Object.freeze({
+  recommend: () => 'SASRec',
+  forecast: () => 'PatchTSTForecaster',
+  mlm: () => 'MaskedLM',
+  clm: () => 'GPT',
+  fashion: (c) => (c.architecture === 'vit' ? 'ViT' : 'CnnClassifier'),
+  continual: () => 'CnnClassifier',
+});
+
+/** A heed model directory of task `task`, rebuilt from config.model by the task's architecture (see the file header). */
 export async function loadArchitectureModel(dir: string, task: string): Promise<TaskModel> {
   const ck = await loadCheckpoint(dir, task);
   const arch = architectureOf(ck);
-  const name = typeof arch.model === 'string' ? arch.model : null;
+  const name = typeof arch.model === 'string' ? arch.model : Object.hasOwn(TASK_ARCHITECTURES, task) ? TASK_ARCHITECTURES[task](ck.config) : null;
   const build = name !== null && Object.hasOwn(BUILDERS, name) ? BUILDERS[name] : null;
   if (build === null) {
-    throw new NotImplementedError(`${dir}: config.model names the architecture ${name === null ? '(none)' : `'${name}'`}, which heed cannot rebuild without its task; known: ${Object.keys(BUILDERS).join(', ')}.`);
+    throw new NotImplementedError(`${dir}: heed cannot rebuild the '${task}' task's model without its task's loader (architecture ${name === null ? 'unknown' : `'${name}'`}; known: ${Object.keys(BUILDERS).join(', ')}). Fix: give the task a loadModel (TaskDefinition.loadModel).`);
   }
   const model = buildCheckpointModel(ck, name!, build);
   return { model, sampleInputs: sampleInputsFor(model) };

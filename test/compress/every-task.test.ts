@@ -210,7 +210,7 @@ test('a Hugging Face directory exports through fromPretrained; heed compress ref
   await assert.rejects(compressModelDir(hf, join(root, 'hf-small'), { quantize: 'int8' }), (e: Error) => e instanceof ConfigError && /Hugging Face checkpoint.*Fix/.test(e.message));
 });
 
-test('bad input: quantizing twice, too many heads per layer, heads on a model without attention, an int8 export; no half-written output', async () => {
+test('bad input: quantizing twice, too many heads per layer, heads on a model without attention, an op without ONNX mapping; no half-written output (and int8 exports through QDQ)', async () => {
   const once = join(root, 'classify-once');
   await compressModelDir(dirs.classify, once, { quantize: 'int8' });
   const twice = join(root, 'classify-twice');
@@ -228,6 +228,10 @@ test('bad input: quantizing twice, too many heads per layer, heads on a model wi
   await assert.rejects(compressModelDir(dirs.fashionSe, join(root, 'se-heads'), { pruneHeads: 0.5 }), (e: Error) => e instanceof ValueError && /CnnClassifier has no MultiheadAttention/.test(e.message));
   assert.ok(!existsSync(join(root, 'se-heads')));
 
-  const { model, sampleInputs } = await loadTaskModel(once);
-  assert.throws(() => exportOnnx(model, sampleInputs), (e: Error) => e instanceof OnnxExportError && e.moduleType === 'QuantizedLinear' && /module 'backbone\.encoder\.layers\.0\.selfAttn\.qProj' is QuantizedLinear/.test(e.message));
+  // The int8 copy exports through QDQ nodes and equals heed's int8 model; a module with no mapping is named with its path.
+  const { model } = await loadTaskModel(once);
+  const ids = new Tensor(Int32Array.from([4, 5, 6, 7, 0, 0]), [2, 3]);
+  assert.ok(maxAbsDiff(await exportAndRun(once, { input_ids: ids }, 'logits'), noGrad(() => (model as h.models.EncoderClassifier).forward(ids)).data) < 1e-4);
+  (model as h.models.EncoderClassifier).backbone.encoder.layers.get(0).norm1 = new h.nn.RMSNorm(16) as never;
+  assert.throws(() => exportOnnx(model, [ids]), (e: Error) => e instanceof OnnxExportError && e.moduleType === 'RMSNorm' && /module 'backbone\.encoder\.layers\.0\.norm1' is RMSNorm/.test(e.message));
 });

@@ -214,8 +214,33 @@ test('WordTagger with character n-grams and a BIO-constrained CRF: emissions equ
   assert.deepEqual(paths, model.crf!.decode(emissions, { mask: realWordMask([4, 2], T) }));
 });
 
+test('int8 models (quantizeDynamic) export through QDQ: int8 weights + DequantizeLinear, per-row activation rounding as heed; outputs equal heed\'s int8 ones', async () => {
+  h.manualSeed(12);
+  const clf = new models.EncoderClassifier({ vocabSize: 30, numClasses: 3, dModel: 96, numHeads: 2, numLayers: 2, dimFeedforward: 192, maxLen: 8 });
+  randomize(clf, 12);
+  clf.eval();
+  const x = ids([[3, 4, 5, 6, 7], [8, 9, 0, 0, 0]]);
+  const floatBytes = exportOnnx(clf, [x]).graphs[0].bytes.length;
+  const float = noGrad(() => clf.forward(x)).data;
+  h.quantizeDynamic(clf);
+  const int8 = noGrad(() => clf.forward(x)).data;
+  const r = await runExported(clf, [x], { input_ids: x });
+  assert.ok(maxAbsDiff(r.logits.data as Float32Array, int8) < 1e-4, `vs heed int8: ${maxAbsDiff(r.logits.data as Float32Array, int8)}`);
+  assert.ok(maxAbsDiff(int8, float) > 1e-4, 'the int8 outputs differ from the float ones, so the check above is about int8');
+  const bytes = exported[exported.length - 1].bytes.length;
+  assert.ok(bytes < 0.5 * floatBytes, `int8 file ${bytes} bytes vs float ${floatBytes}`);
+  // A whole GPT, its attention projections included, with past key/values.
+  const gpt = new models.GPT({ vocabSize: 20, dModel: 16, numHeads: 2, numLayers: 2, maxLen: 8 });
+  gpt.eval();
+  h.quantizeDynamic(gpt);
+  const t = ids([[3, 4, 5]]), feeds: Record<string, Tensor> = { input_ids: t };
+  for (let i = 0; i < 2; i++) feeds[`past_key_${i}`] = feeds[`past_value_${i}`] = new Tensor(new Float32Array(0), [1, 2, 0, 8]);
+  const g = await runExported(gpt, [t], feeds);
+  assert.ok(maxAbsDiff(g.logits.data as Float32Array, noGrad(() => gpt.forward(t)).data) < 1e-4);
+});
+
 /** The ai.onnx opset-17 operators these exporters may add to those of onnx-export.test.ts (all standard). */
-const STANDARD_OPS = new Set(['Abs', 'Add', 'And', 'AveragePool', 'BatchNormalization', 'Cast', 'Concat', 'Conv', 'CumSum', 'Div', 'Equal', 'Erf', 'Exp', 'Expand',
+const STANDARD_OPS = new Set(['Abs', 'Add', 'And', 'AveragePool', 'BatchNormalization', 'Cast', 'Clip', 'Concat', 'Conv', 'CumSum', 'DequantizeLinear', 'Div', 'Equal', 'Erf', 'Exp', 'Expand', 'Floor', 'Greater', 'Reciprocal', 'Sign',
   'GRU', 'Gather', 'Identity', 'LSTM', 'LayerNormalization', 'Less', 'LessOrEqual', 'Log', 'LogSoftmax', 'MatMul', 'Max', 'MaxPool', 'Mul', 'Neg', 'Not', 'Range',
   'ReduceMax', 'ReduceMean', 'ReduceSum', 'Relu', 'Reshape', 'Shape', 'Sigmoid', 'Slice', 'Softmax', 'Split', 'Sqrt', 'Squeeze', 'Sub', 'Tanh', 'Transpose', 'Unsqueeze', 'Where']);
 

@@ -5,6 +5,8 @@
  * forward methods line by line, so a reader can hold the two side by side:
  *
  *   Linear      y = x·Wᵀ + b                → MatMul(x, Wᵀ) + Add(b)   (Wᵀ stored (I, O))
+ *   QuantizedLinear (int8)                   → the int8 weights as int8 + DequantizeLinear (QDQ),
+ *               each row of x quantized as heed does (symmetric, round half away, ±127) → see quantizedLinearOnnx
  *   LayerNorm   over the last dims           → LayerNormalization(axis = −dims, epsilon)
  *   Embedding   weight[ids]                  → Gather(weight, ids)
  *   activations relu / gelu (erf) / gelu_tanh / swiglu → Relu / Erf / Tanh / Sigmoid compositions
@@ -26,6 +28,7 @@ import { Embedding } from '../../nn/embedding.js';
 import { Dropout } from '../../nn/dropout.js';
 import { FeedForward, type Activation } from '../../nn/feedforward.js';
 import { Conv2d } from '../../nn/conv.js';
+import { QuantizedLinear } from '../../nn/quantized-linear.js';
 import { BatchNorm2d } from '../../nn/batch-norm.js';
 import { MaxPool2d, AvgPool2d } from '../../nn/pool.js';
 import { pair } from '../../ops/pool.js';
@@ -53,13 +56,59 @@ export function dropoutOnnx(m: Module | null, path: string, x: string): string {
   return x;
 }
 
-/** y = x·Wᵀ + b. x (N…, I) → (N…, O). */
+/** y = x·Wᵀ + b. x (N…, I) → (N…, O). A QuantizedLinear goes to quantizedLinearOnnx. */
 export function linearOnnx(g: OnnxGraph, m: Module | null, path: string, x: string): string {
+  if (m !== null && m.constructor === QuantizedLinear) return quantizedLinearOnnx(g, m as QuantizedLinear, path, x);
   const lin = expectModule(m, Linear, path);
   return g.scoped(path, () => {
     const y = g.node('MatMul', [x, g.tensor(`${path}.weight`, lin.weight, { transpose: true })]); // (N…, O)
     return lin.bias ? g.node('Add', [y, g.tensor(`${path}.bias`, lin.bias)]) : y; // (N…, O)
   });
+}
+
+/**
+ * An int8 QuantizedLinear as heed computes it (nn/quantized-linear.ts), with QDQ nodes:
+ *
+ *   sx   = max |x_row| / 127 (1 for an all-zero row)              per row, at run time
+ *   qx   = clamp(round_half_away(x / sx), ±127) → Cast int8 → DequantizeLinear(scale 1)
+ *   W    = DequantizeLinear(qwᵀ int8 (I, O), sw (O), axis 1)       the stored int8 weights and scales
+ *   y    = (qx · W) · sx + b
+ *
+ * The file stores the weights as int8 (a quarter of the float bytes) and the integer products are
+ * exact, so the runtime's output equals heed's int8 output up to float summation order. ONNX's
+ * QuantizeLinear has no per-row scale before opset 21 (and rounds half to even), hence the
+ * explicit rounding. A runtime computes this MatMul in float: the export is about size and
+ * fidelity, not int8 speed. x (N…, I) → (N…, O).
+ */
+export function quantizedLinearOnnx(g: OnnxGraph, q: QuantizedLinear, path: string, x: string): string {
+  return g.scoped(path, () => {
+    const [O, I] = [q.outFeatures, q.inFeatures];
+    const src = q.weight.data as Int8Array, wt = new Int8Array(O * I);
+    for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) wt[i * O + o] = src[o * I + i];
+    const w = g.node('DequantizeLinear', [g.initializer(`${path}.weight.T`, wt, [I, O], q.weight), g.tensor(`${path}.weightScale`, q.weightScale), g.int8(new Array<number>(O).fill(0), [O])], { axis: { i: 1 } }); // (I, O)
+    const { xq, sx } = quantizeRows(g, x);
+    const out = g.node('Mul', [g.node('MatMul', [xq, w]), sx]); // (N…, O)
+    return q.bias ? g.node('Add', [out, g.tensor(`${path}.bias`, q.bias)]) : out; // (N…, O)
+  });
+}
+
+/** Per graph: an activation value → its row-quantized form, so q, k and v (one input) quantize it once. */
+const quantizedRows = new WeakMap<OnnxGraph, Map<string, { xq: string; sx: string }>>();
+
+/** x (N…, I) → row scales sx (N…, 1) and the int8 row values as integer-valued float xq (N…, I), as heed's kernel. */
+function quantizeRows(g: OnnxGraph, x: string): { xq: string; sx: string } {
+  let cache = quantizedRows.get(g);
+  if (cache === undefined) quantizedRows.set(g, (cache = new Map()));
+  const seen = cache.get(x);
+  if (seen !== undefined) return seen;
+  const maxAbs = g.node('ReduceMax', [g.node('Abs', [x])], { axes: { ints: [-1] }, keepdims: { i: 1 } }); // (N…, 1)
+  const sx = g.node('Where', [g.node('Greater', [maxAbs, g.float(0)]), g.node('Div', [maxAbs, g.float(127)]), g.float(1)]); // (N…, 1)
+  const y = g.node('Mul', [x, g.node('Reciprocal', [sx])]); // (N…, I), in [−127, 127]
+  const rounded = g.node('Mul', [g.node('Sign', [y]), g.node('Floor', [g.node('Add', [g.node('Abs', [y]), g.float(0.5)])])]); // half away from zero
+  const qx = g.node('Cast', [g.node('Clip', [rounded, g.float(-127), g.float(127)])], { to: { i: 3 } }); // (N…, I) int8
+  const out = { xq: g.node('DequantizeLinear', [qx, g.float(1), g.int8([0], [])]), sx }; // (N…, I) integer-valued float
+  cache.set(x, out);
+  return out;
 }
 
 /** x (N…, D) → (N…, D), normalized over normalizedShape. */

@@ -32,7 +32,7 @@ export * as models from './models/index.js';
 export { quantizeDynamic } from './compress/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
 // Compression: magnitude and attention-head pruning, distillation loss, a checkpoint's compression record.
-export { magnitudePrune, GradualPruning, PruningMask, headImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
+export { magnitudePrune, GradualPruning, PruningMask, headImportance, headMagnitudeImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
 export type { MagnitudePruneOptions, GradualPruningOptions, HeadPruningPlan, DistillationLossOptions } from './compress/index.js';
 // ONNX export (opset 17): whole graphs, or encoder + decoder step / GPT with past key/values.
 export { exportOnnx, writeOnnx } from './compress/onnx/export.js';

@@ -3,7 +3,7 @@ export { quantizeDynamic } from './quantize-dynamic.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './quantize-dynamic.js';
 export { magnitudePrune, GradualPruning, PruningMask } from './magnitude-prune.js';
 export type { MagnitudePruneOptions, GradualPruningOptions } from './magnitude-prune.js';
-export { headImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers } from './prune-heads.js';
+export { headImportance, headMagnitudeImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers } from './prune-heads.js';
 export type { HeadPruningPlan } from './prune-heads.js';
 export { distillationLoss, softTargetKL } from './distill.js';
 export type { DistillationLossOptions } from './distill.js';

@@ -81,6 +81,39 @@ export function headImportance<B>(model: Module, batches: Iterable<B>, loss: (ba
 }
 
 /**
+ * A data-free head importance, for pruning without a dataset (heed compress --prune-heads): the
+ * size of what head h can add to the output, ‖W_o[:, h]‖_F · ‖W_v[h, :]‖_F (its value rows times
+ * its output-projection columns), normalized per layer like headImportance. It is a weight
+ * magnitude proxy, cruder than Michel et al.'s gradient score; fine-tune after pruning with it.
+ *
+ * Returns: layer name → score per current head. Throws ValueError when the model has no
+ *   MultiheadAttention, or a layer packs q/k/v (packedQkv) or is already quantized.
+ */
+export function headMagnitudeImportance(model: Module): Record<string, Float64Array> {
+  const layers = attentionLayers(model);
+  if (layers.length === 0) throw new ValueError(`headMagnitudeImportance: ${model.constructor.name} has no MultiheadAttention layer, so it has no attention heads to prune.`);
+  const out: Record<string, Float64Array> = {};
+  for (const [name, m] of layers) {
+    if (!(m.vProj instanceof Linear) || !(m.outProj instanceof Linear)) {
+      throw new ValueError(`headMagnitudeImportance: '${name}' has ${m.vProj === null ? 'a packed q/k/v projection (packedQkv)' : 'quantized projections'}; only float, separate projections can be pruned by head. Fix: prune before quantizing, and build attention without packedQkv.`);
+    }
+    const H = m.numHeads, hd = m.headDim, E = m.outProj.weight.shape[0], I = m.vProj.weight.shape[1];
+    const v = m.vProj.weight.data, o = m.outProj.weight.data, kvGroup = H / m.numKvHeads;
+    const s = new Float64Array(H);
+    for (let h = 0; h < H; h++) {
+      let vv = 0, oo = 0;
+      const kv = Math.floor(h / kvGroup); // grouped-query attention: the value head this query head reads
+      for (let r = kv * hd; r < (kv + 1) * hd; r++) for (let i = 0; i < I; i++) vv += v[r * I + i] ** 2;
+      for (let e = 0; e < E; e++) for (let c = h * hd; c < (h + 1) * hd; c++) oo += o[e * (H * hd) + c] ** 2;
+      s[h] = Math.sqrt(vv * oo);
+    }
+    const norm = Math.sqrt(s.reduce((a, x) => a + x * x, 0)) || 1;
+    out[name] = s.map((x) => x / norm);
+  }
+  return out;
+}
+
+/**
  * The `fraction` of all heads with the lowest importance, ranked globally, keeping at least one
  * head in every layer (ties go to the lower layer and head index, so the plan is deterministic).
  *

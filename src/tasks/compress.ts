@@ -1,10 +1,16 @@
 /**
  * compressModelDir: a trained model directory → a compressed copy in a new directory, for any
- * task (what `heed compress` runs). The model is loaded through its task's Predictor (so every
- * task, and a model compressed before, loads as it serves), then in order:
- *   1. magnitude pruning of the Linear weights to `sparsity` (optional; no fine-tuning here);
- *   2. dynamic int8 quantization of every Linear (`quantize: 'int8'`, optional);
- *   3. saved with the float weights stored as float32, float16 or bfloat16 (`weights`).
+ * task (what `heed compress` runs). The bare model is loaded as heed export loads it
+ * (loadTaskModel: the task's loader or config.model's architecture, with any earlier compression
+ * replayed), then in order:
+ *   1. attention-head pruning (`pruneHeads`, optional): a fraction < 1 of all heads ranked globally,
+ *      or a whole number of heads in every layer, by the data-free magnitude score (prune-heads.ts
+ *      headMagnitudeImportance; the gradient score of Michel et al. needs data: heed train's pruning);
+ *   2. magnitude pruning of the Linear weights to `sparsity` (optional; no fine-tuning here);
+ *   3. dynamic int8 quantization of every Linear (`quantize: 'int8'`, optional);
+ *   4. saved with the float weights stored as float32, float16 or bfloat16 (`weights`).
+ * A model with nothing a step applies to (no attention heads, no Linear) is a ConfigError naming
+ * the model, before anything is written.
  * The copy keeps config.json (plus its compression record) and the vocabulary files byte for
  * byte; it reloads with loadPredictor and serves with `heed serve`.
  *
@@ -17,9 +23,12 @@ import { Module } from '../nn/module.js';
 import { WEIGHTS_FILE, WEIGHTS_DTYPES, readModelConfig, saveCheckpoint, type WeightsDtype } from '../io/checkpoint.js';
 import { quantizeDynamic } from '../compress/quantize-dynamic.js';
 import { magnitudePrune } from '../compress/magnitude-prune.js';
+import { headMagnitudeImportance, headsToPrune, pruneHeads, type HeadPruningPlan } from '../compress/prune-heads.js';
+import { Linear } from '../nn/linear.js';
+import { isHfDirectory } from '../io/hf/files.js';
 import { compressionOf } from '../compress/record.js';
-import { CheckpointError, ConfigError, NotImplementedError } from '../errors.js';
-import { getTask } from './index.js';
+import { CheckpointError, ConfigError, ValueError } from '../errors.js';
+import { loadTaskModel } from './index.js';
 
 export interface CompressOptions {
   /** 'int8': dynamic int8 quantization of every Linear layer. */
@@ -28,6 +37,8 @@ export interface CompressOptions {
   weights?: WeightsDtype;
   /** Magnitude-prune this fraction of the Linear weights (global), before quantizing. */
   sparsity?: number;
+  /** Remove attention heads: a fraction in (0, 1) of all heads, or a whole number ≥ 1 of heads in every layer. */
+  pruneHeads?: number;
 }
 
 export interface CompressResult {
@@ -38,6 +49,8 @@ export interface CompressResult {
   bytesAfter: number;
   quantizedModules: number;
   weights: WeightsDtype;
+  /** Attention heads removed by this call. */
+  headsPruned: number;
 }
 
 /** Refuses an output directory that exists with content, or is the input. */
@@ -53,28 +66,65 @@ export async function compressModelDir(dir: string, out: string, options: Compre
   if (options.quantize !== undefined && options.quantize !== 'int8') throw new ConfigError(`heed compress: --quantize '${String(options.quantize)}', expected int8.`);
   if (options.weights !== undefined && !WEIGHTS_DTYPES.includes(options.weights)) throw new ConfigError(`heed compress: weights '${String(options.weights)}', expected one of ${WEIGHTS_DTYPES.join(', ')}.`);
   if (options.sparsity !== undefined && !(options.sparsity >= 0 && options.sparsity < 1)) throw new ConfigError(`heed compress: --sparsity ${options.sparsity}, expected a fraction in [0, 1).`);
-  if (options.quantize === undefined && options.weights === undefined && options.sparsity === undefined) {
-    throw new ConfigError('heed compress: nothing to do. Fix: pass --quantize int8, --weights fp16|bf16 and/or --sparsity <fraction>.');
+  if (options.pruneHeads !== undefined && !(options.pruneHeads > 0 && (options.pruneHeads < 1 || Number.isInteger(options.pruneHeads)))) {
+    throw new ConfigError(`heed compress: --prune-heads ${options.pruneHeads}, expected a fraction of all heads in (0, 1) such as 0.3, or a whole number of heads to remove from every layer.`);
+  }
+  if (options.quantize === undefined && options.weights === undefined && options.sparsity === undefined && options.pruneHeads === undefined) {
+    throw new ConfigError('heed compress: nothing to do. Fix: pass --quantize int8, --weights fp16|bf16, --sparsity <fraction> and/or --prune-heads <fraction or count>.');
+  }
+  if (isHfDirectory(dir)) {
+    throw new ConfigError(`heed compress: '${dir}' is a Hugging Face checkpoint; heed compress writes heed model directories from heed ones. Fix: fine-tune it into a heed model directory first (heed train ... --init-from ${dir}), or export it with heed export onnx.`);
   }
   const cfg = readModelConfig(dir);
   checkOut(dir, out);
-  const predictor = await getTask(cfg.task).loadPredictor(dir);
-  const model = (predictor as { model?: unknown }).model; // the task predictors (classifier, g2p) expose the model they run
-  if (!(model instanceof Module)) throw new NotImplementedError(`heed compress: the '${cfg.task}' task's predictor does not expose its model, so it cannot be compressed yet.`);
   if (options.quantize !== undefined && cfg.compression?.quantized) {
     throw new ConfigError(`heed compress: '${dir}' is already quantized (${cfg.compression.quantized.modules.length} int8 layers); quantizing twice would compound the rounding. Fix: compress the fp32 model it came from.`);
   }
+  const { model } = await loadTaskModel(dir);
+  const name = model.constructor.name;
+  if ((options.pruneHeads !== undefined || options.sparsity !== undefined) && cfg.compression?.quantized) {
+    throw new ConfigError(`heed compress: '${dir}' is quantized; pruning needs the float weights. Fix: prune the fp32 model it came from, then quantize.`);
+  }
+  const headsPruned = options.pruneHeads === undefined ? 0 : pruneHeadsByMagnitude(model, options.pruneHeads);
   let sparsity = cfg.compression?.sparsity;
-  if (options.sparsity !== undefined) sparsity = magnitudePrune(model, { sparsity: options.sparsity }).sparsity;
-  const q = options.quantize === 'int8' ? quantizeDynamic(model) : null;
+  if (options.sparsity !== undefined) {
+    if (!model.namedModules().some(([, m]) => m instanceof Linear)) throw new ConfigError(`heed compress: ${name} has no Linear layer, so --sparsity has nothing to prune.`);
+    sparsity = magnitudePrune(model, { sparsity: options.sparsity }).sparsity;
+  }
+  let quantizedModules = cfg.compression?.quantized?.modules.length ?? 0;
+  if (options.quantize === 'int8') {
+    if (!model.namedModules().some(([, m]) => m instanceof Linear)) throw new ConfigError(`heed compress: ${name} has no Linear layer, so --quantize int8 has nothing to quantize.`);
+    quantizedModules = quantizeDynamic(model).modules.length;
+  }
   const weights = options.weights ?? cfg.compression?.weightsDtype ?? 'float32';
-  const files = Object.fromEntries(Object.entries(cfg.files).map(([role, name]) => [role, { name, copyFrom: join(dir, name) }]));
+  const files = Object.fromEntries(Object.entries(cfg.files).map(([role, file]) => [role, { name: file, copyFrom: join(dir, file) }]));
   await saveCheckpoint(out, {
     task: cfg.task, runId: cfg.runId, config: cfg.config, weights: model.stateDict(), weightsDtype: weights, files,
     compression: { ...compressionOf(model), ...(sparsity !== undefined ? { sparsity } : {}) },
   });
   return {
-    out, task: cfg.task, weights, quantizedModules: q?.modules.length ?? cfg.compression?.quantized?.modules.length ?? 0,
+    out, task: cfg.task, weights, quantizedModules, headsPruned,
     bytesBefore: statSync(join(dir, WEIGHTS_FILE)).size, bytesAfter: statSync(join(out, WEIGHTS_FILE)).size,
   };
+}
+
+/**
+ * Removes attention heads by the data-free magnitude score: `amount` < 1 is a fraction of all heads
+ * (ranked globally, one head always kept per layer), a whole number is that many heads from every
+ * layer (a ValueError naming the layer when it has no more than that). Returns the heads removed.
+ */
+function pruneHeadsByMagnitude(model: Module, amount: number): number {
+  const scores = headMagnitudeImportance(model);
+  let plan: HeadPruningPlan;
+  if (amount < 1) plan = headsToPrune(scores, amount);
+  else {
+    plan = {};
+    for (const [layer, s] of Object.entries(scores)) {
+      if (amount >= s.length) {
+        throw new ValueError(`heed compress: --prune-heads ${amount} would remove ${amount} heads from '${layer}', which has ${s.length}; at least one head must stay. Fix: remove at most ${s.length - 1} heads per layer, or give a fraction such as 0.3.`);
+      }
+      plan[layer] = Array.from(s, (v, h) => ({ v, h })).sort((a, b) => a.v - b.v || a.h - b.h).slice(0, amount).map((e) => e.h).sort((a, b) => a - b);
+    }
+  }
+  return pruneHeads(model, plan);
 }

@@ -35,6 +35,8 @@ import {
   TRAIN_DEFAULTS, TRAIN_SCHEMA, buildCheckpointModel, makeOptimizer, makeScheduler, modelDirList, resolveTaskConfig, trainerOptions,
   type EvalResult, type ModelDirs, type RunOptions, type TaskDefinition, type TaskSpec, type TrainConfig, type TrainSummary,
 } from './common.js';
+import type { TaskModel } from './common.js';
+import { sampleInputsFor } from '../compress/onnx/samples.js';
 
 /** The keys every defined task has on top of its own: the training keys and the batching ones. */
 export interface BatchConfig {
@@ -236,5 +238,11 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     };
   }
 
-  return { spec: spec as unknown as TaskSpec<TrainConfig>, train, evaluate, loadPredictor };
+  /** The bare model (heed export / compress), with a valid sample input for its forward. */
+  async function loadModel(dir: string): Promise<TaskModel> {
+    const { model } = await load(dir);
+    return { model, sampleInputs: sampleInputsFor(model) };
+  }
+
+  return { spec: spec as unknown as TaskSpec<TrainConfig>, train, evaluate, loadPredictor, loadModel };
 }

@@ -7,7 +7,7 @@
  *   p.predict(['hello'])   // [{ input: 'hello', output: 'HH AH L OW' }]
  */
 import { readModelConfig } from '../io/checkpoint.js';
-import { CheckpointError, ConfigError, NotImplementedError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../errors.js';
 import { quoteName } from '../io/json.js';
 import type { Predictor } from './predictor.js';
 import { modelDirList, type EvalResult, type ModelDirs, type TaskDefinition, type TaskModel } from './common.js';
@@ -26,6 +26,7 @@ import { CLASSIFY_TASK } from './classify-template.js';
 import { TAG_TASK } from './tag-template.js';
 import { SEQ2SEQ_TASK } from './seq2seq-template.js';
 import { getTask, hasTask, registerTask, taskNames } from './registry.js';
+import { loadArchitectureModel, loadHfModel } from './task-model.js';
 
 /** The built-in tasks, one line each; the loop below registers them. */
 export const TASKS: Readonly<Record<string, TaskDefinition>> = Object.freeze({
@@ -64,13 +65,15 @@ export async function loadPredictor(dir: ModelDirs): Promise<Predictor> {
   return taskOf(dir).loadPredictor(dir);
 }
 
-/** Loads one model directory as its bare model and a sample input for its forward (heed export). */
+/**
+ * Loads one model directory as its bare model and a sample input for its forward (heed export,
+ * heed compress): through the task's loadModel, else by config.model's architecture; a Hugging
+ * Face directory through fromPretrained (tasks/task-model.ts).
+ */
 export async function loadTaskModel(dir: string): Promise<TaskModel> {
+  if (isHfDirectory(dir)) return loadHfModel(dir);
   const task = taskOf(dir);
-  if (task.loadModel === undefined) {
-    throw new NotImplementedError(`${dir}: the '${task.spec.name}' task does not expose its model for export (its TaskDefinition has no loadModel).`);
-  }
-  return task.loadModel(dir);
+  return task.loadModel ? task.loadModel(dir) : loadArchitectureModel(dir, task.spec.name);
 }
 
 /** Evaluates a model directory, or a checkpoint ensemble of several, on a split. */

@@ -39,7 +39,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
   'ONNX export (CHANGELOG)': ['exportOnnx', 'writeOnnx', 'OnnxExportError'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
-  'pruning, distillation, compressed checkpoints (CHANGELOG, README)': ['magnitudePrune', 'GradualPruning', 'PruningMask', 'headImportance', 'headsToPrune', 'pruneHeads', 'prunedHeadsOf', 'attentionLayers', 'distillationLoss', 'softTargetKL', 'compressionOf', 'applyCompression'],
+  'pruning, distillation, compressed checkpoints (CHANGELOG, README)': ['magnitudePrune', 'GradualPruning', 'PruningMask', 'headImportance', 'headMagnitudeImportance', 'headsToPrune', 'pruneHeads', 'prunedHeadsOf', 'attentionLayers', 'distillationLoss', 'softTargetKL', 'compressionOf', 'applyCompression'],
   'transfer learning and PEFT (CHANGELOG, README)': ['models.MaskedLM', 'getPeftModel', 'peft.getPeftModel', 'peft.LoraLinear', 'peft.BottleneckAdapter', 'peft.PrefixAttention', 'peft.savePeftAdapter', 'peft.loadPeftAdapter'],
   'recommendation (CHANGELOG)': ['hitRateAtK', 'ndcgAtK', 'rankAmong', 'fullRank', 'topK', 'sampleNegative', 'sampleNegatives', 'rankNextItems', 'summarizeRanks',
     'historyAndTarget', 'loadMovieTweetings', 'prepareSequences', 'parseRatings', 'parseMovies', 'trainItemCounts', 'popularityScorer', 'bprScorer', 'trainBPR',

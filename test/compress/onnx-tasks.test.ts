@@ -16,7 +16,7 @@ import { G2P_TASK } from '../../src/tasks/g2p.js';
 import { SPAM_TASK, mailWords } from '../../src/tasks/spam.js';
 import { DIGITS_TASK } from '../../src/tasks/digits.js';
 import { resolveTaskConfig } from '../../src/tasks/common.js';
-import { loadTaskModel } from '../../src/tasks/index.js';
+import { loadTaskModel, loadPredictor } from '../../src/tasks/index.js';
 import { readModelConfig } from '../../src/io/checkpoint.js';
 import { loadCmudict } from '../../src/data/cmudict.js';
 import { loadSpamAssassin } from '../../src/data/spam.js';
@@ -172,4 +172,37 @@ test('heed export onnx never overwrites: a second export to the same file fails 
   assert.match(errs[2], /missing/);
   assert.deepEqual(readFileSync(out), before);
   assert.ok(!existsSync(`${out}.tmp-${process.pid}`));
+});
+
+test('distilling from a teacher of another task or another vocabulary is a clear error, and writes no student', async () => {
+  const base = { dModel: 16, numHeads: 2, numLayers: 1, dimFeedforward: 32, maxSteps: 2, evalEvery: 0, warmupSteps: 1, maxLen: 64 };
+  const fromG2p = join(root, 'student-of-g2p');
+  const c1 = resolveTaskConfig(SPAM_TASK.spec, { ...base, vocabSize: 2000, distillFrom: dirs.g2p });
+  await assert.rejects(SPAM_TASK.train(c1 as never, { out: fromG2p, runId: 'd', ...quiet }), /this is a 'g2p' model, expected a 'spam' model/);
+  assert.ok(!existsSync(join(fromG2p, 'config.json')));
+  const otherVocab = join(root, 'student-other-vocab');
+  const c2 = resolveTaskConfig(SPAM_TASK.spec, { ...base, vocabSize: 500, distillFrom: dirs.spam });
+  await assert.rejects(SPAM_TASK.train(c2 as never, { out: otherVocab, runId: 'd', ...quiet }), /the teacher's word vocabulary \(\d+ tokens\) differs from the student's.*Fix/);
+  assert.ok(!existsSync(join(otherVocab, 'config.json')));
+});
+
+test('heed compress on the trained spam, digits and g2p models: int8 + head pruning, and each copy still predicts', async () => {
+  for (const [task, dir, input] of [['spam', dirs.spam, 'Subject: cheap pills now'], ['g2p', dirs.g2p, 'hello'], ['digits', dirs.digits, null]] as const) {
+    const out = join(root, `${task}-compressed`);
+    const lines: string[] = [];
+    const log = console.log;
+    console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+    try {
+      assert.equal(await main(['compress', dir, '--out', out, '--quantize', 'int8', '--prune-heads', '1', '--weights', 'fp16']), 0, lines.join('\n'));
+    } finally {
+      console.log = log;
+    }
+    assert.match(lines.join('\n'), /\d+ heads pruned, \d+ int8 layers, float weights as float16/);
+    const cfg = readModelConfig(out);
+    assert.ok(cfg.compression?.prunedHeads && cfg.compression.quantized);
+    if (input !== null) {
+      const p = await loadPredictor(out);
+      assert.ok(String(p.predict([input])[0].output).length > 0);
+    }
+  }
 });

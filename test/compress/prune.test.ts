@@ -135,3 +135,17 @@ test('head importance is |∂L/∂gate| averaged over batches and normalized per
   assert.equal(removed.length, 4);
   assert.deepEqual(removed.sort(), flat.slice(0, 4).map((e) => `${e.n}:${e.i}`).sort());
 });
+
+test('headMagnitudeImportance (data-free) ranks a head whose output columns are zero last, and refuses a model without attention', () => {
+  h.manualSeed(21);
+  const clf = new models.EncoderClassifier({ vocabSize: 9, numClasses: 2, dModel: 8, numHeads: 4, numLayers: 1, dimFeedforward: 16 });
+  const attn = clf.backbone.encoder.layers.get(0).selfAttn;
+  const out = attn.outProj!.weight.data as Float32Array, hd = 2;
+  for (let e = 0; e < 8; e++) for (let c = 2 * hd; c < 3 * hd; c++) out[e * 8 + c] = 0; // head 2 writes nothing
+  const scores = h.headMagnitudeImportance(clf)['backbone.encoder.layers.0.selfAttn'];
+  assert.equal(scores[2], 0);
+  assert.ok([0, 1, 3].every((k) => scores[k] > 0));
+  assert.ok(Math.abs(Math.hypot(...scores) - 1) < 1e-9, 'normalized per layer');
+  assert.deepEqual(h.headsToPrune({ layer: scores }, 0.25), { layer: [2] });
+  assert.throws(() => h.headMagnitudeImportance(new nn.Linear(2, 2)), (e: Error) => e instanceof h.ValueError && /no MultiheadAttention/.test(e.message));
+});

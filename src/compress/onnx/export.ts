@@ -7,8 +7,16 @@
  *   const s2s = exportOnnx(g2pModel, [src, tgtIn]);      // encoder + decoder step with past key/values
  *   await writeOnnx(s2s, 'g2p.onnx');                    // g2p.encoder.onnx, g2p.decoder.onnx
  *
- * Models: EncoderClassifier, TokenTagger, ViT (whole graphs), GPT (with past key/values) and
- * Seq2SeqTransformer (encoder + decoder-step graphs); ./models.ts documents each signature. Any
+ * Models (each file documents its graphs' signatures):
+ *   ./models.ts       EncoderClassifier, TokenTagger, ViT (whole graphs), GPT (with past key/values),
+ *                     Seq2SeqTransformer (encoder + decoder-step graphs)
+ *   ./bert.ts         Bert, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification
+ *                     (BERT, RoBERTa, DistilBERT from fromPretrained), MaskedLM; GPT-2 is a GPT
+ *   ./rnn.ts          LSTM, GRU, LstmAttentionSeq2Seq (encoder + decoder-step graphs)
+ *   ./vision.ts       CnnClassifier (BatchNorm, pools, SE / CBAM / MHSA)
+ *   ./multimodal.ts   MultimodalFusion;  ./forecaster.ts PatchTSTForecaster
+ *   ./sasrec.ts       SASRec's next-item scores;  ./word-tagger.ts WordTagger emissions (+ CRF scores)
+ * Any
  * other model, or a module inside one without an ONNX mapping (a QuantizedLinear, RoPE, ...), is an
  * OnnxExportError naming the module type and its path, raised before anything is written.
  *
@@ -28,7 +36,24 @@ import { ViT } from '../../models/vit.js';
 import { GPT } from '../../models/gpt.js';
 import { Seq2SeqTransformer } from '../../models/seq2seq.js';
 import { OnnxExportError, ShapeError, DTypeError, ValueError, fmtShape } from '../../errors.js';
+import { LstmAttentionSeq2Seq } from '../../models/lstm-seq2seq.js';
+import { LSTM } from '../../nn/lstm.js';
+import { GRU } from '../../nn/gru.js';
+import { CnnClassifier } from '../../models/cnn.js';
+import { Bert, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification } from '../../models/bert.js';
+import { MaskedLM } from '../../models/masked-lm.js';
+import { MultimodalFusion } from '../../models/multimodal.js';
+import { PatchTSTForecaster } from '../../models/forecaster.js';
+import { SASRec } from '../../models/sasrec.js';
+import { WordTagger, type WordBatch } from '../../models/word-tagger.js';
 import { encoderClassifierOnnx, tokenTaggerOnnx, vitOnnx, gptOnnx, seq2seqOnnx, type OnnxGraphFile } from './models.js';
+import { lstmSeq2SeqOnnx, recurrentModuleOnnx } from './rnn.js';
+import { cnnClassifierOnnx } from './vision.js';
+import { bertOnnx, bertForMaskedLMOnnx, bertForSequenceClassificationOnnx, bertForTokenClassificationOnnx, maskedLMOnnx } from './bert.js';
+import { multimodalOnnx } from './multimodal.js';
+import { forecasterOnnx } from './forecaster.js';
+import { sasRecOnnx } from './sasrec.js';
+import { wordTaggerOnnx } from './word-tagger.js';
 
 export type { OnnxGraphFile } from './models.js';
 
@@ -42,17 +67,45 @@ export interface OnnxExport {
 interface Exporter {
   cls: abstract new (...a: never[]) => Module;
   graphs: (m: never) => OnnxGraphFile[];
-  /** Which graph input each forward argument feeds: [graph name, input name]. */
-  args: [string, string][];
+  /** Which graph input each sample input feeds: [graph name, input name] (a function when it depends on the model's config). */
+  args: [string, string][] | ((m: never) => [string, string][]);
+  /** Runs heed on the sample inputs when they are not simply forward's arguments (default: model.forward(...inputs)). */
+  run?: (m: never, inputs: readonly Tensor[]) => unknown;
 }
 
+const one = <M extends Module>(cls: abstract new (...a: never[]) => M, graphs: (m: M) => OnnxGraphFile[], args: Exporter['args'], run?: (m: M, inputs: readonly Tensor[]) => unknown): Exporter =>
+  ({ cls, graphs: graphs as (m: never) => OnnxGraphFile[], args, run: run as Exporter['run'] });
+
 const EXPORTERS: Exporter[] = [
-  { cls: EncoderClassifier, graphs: encoderClassifierOnnx as (m: never) => OnnxGraphFile[], args: [['model', 'input_ids']] },
-  { cls: TokenTagger, graphs: tokenTaggerOnnx as (m: never) => OnnxGraphFile[], args: [['model', 'input_ids']] },
-  { cls: ViT, graphs: vitOnnx as (m: never) => OnnxGraphFile[], args: [['model', 'pixel_values']] },
-  { cls: GPT, graphs: gptOnnx as (m: never) => OnnxGraphFile[], args: [['model', 'input_ids']] },
-  { cls: Seq2SeqTransformer, graphs: seq2seqOnnx as (m: never) => OnnxGraphFile[], args: [['encoder', 'src_ids'], ['decoder', 'input_ids']] },
+  one(EncoderClassifier, encoderClassifierOnnx, [['model', 'input_ids']]),
+  one(TokenTagger, tokenTaggerOnnx, [['model', 'input_ids']]),
+  one(ViT, vitOnnx, [['model', 'pixel_values']]),
+  one(GPT, gptOnnx, [['model', 'input_ids']]),
+  one(Seq2SeqTransformer, seq2seqOnnx, [['encoder', 'src_ids'], ['decoder', 'input_ids']]),
+  one(LstmAttentionSeq2Seq, lstmSeq2SeqOnnx, [['encoder', 'src_ids'], ['decoder', 'input_ids']]),
+  one(LSTM, recurrentModuleOnnx, [['model', 'x']]),
+  one(GRU, recurrentModuleOnnx, [['model', 'x']]),
+  one(CnnClassifier, cnnClassifierOnnx, [['model', 'pixel_values']]),
+  one(Bert, bertOnnx, [['model', 'input_ids']]),
+  one(BertForMaskedLM, bertForMaskedLMOnnx, [['model', 'input_ids']]),
+  one(BertForSequenceClassification, bertForSequenceClassificationOnnx, [['model', 'input_ids']]),
+  one(BertForTokenClassification, bertForTokenClassificationOnnx, [['model', 'input_ids']]),
+  one(MaskedLM, maskedLMOnnx, [['model', 'input_ids']]),
+  one(MultimodalFusion, multimodalOnnx, [['model', 'input_ids'], ['model', 'pixel_values']]),
+  one(PatchTSTForecaster, forecasterOnnx, [['model', 'context'], ['model', 'calendar']]),
+  // scoreNext(ids, lengths): the scoring graph; lengths travel as a (B) int32 tensor.
+  one(SASRec, sasRecOnnx, [['model', 'item_ids'], ['model', 'lengths']], (m, [ids, lengths]) => m.scoreNext(ids, Int32Array.from(lengths.data as Int32Array))),
+  one(WordTagger, wordTaggerOnnx, (m: WordTagger) => [['model', 'words'], ['model', 'shapes'], ...(m.ngramEmbed ? [['model', 'ngrams'], ['model', 'ngram_mix']] as [string, string][] : [])],
+    (m, [words, shapes, ngrams, ngramMix]) => m.forward(wordBatchOf(words, shapes, ngrams ?? null, ngramMix ?? null))),
 ];
+
+/** A WordBatch from the graph's inputs: padding is word id 0, as the graph computes it. */
+function wordBatchOf(words: Tensor, shapes: Tensor, ngrams: Tensor | null, ngramMix: Tensor | null): WordBatch {
+  const [B, T] = words.shape;
+  const pad = new Uint8Array(B * T).map((_, i) => (words.data[i] === 0 ? 1 : 0));
+  const lengths = Array.from({ length: B }, (_, b) => pad.subarray(b * T, (b + 1) * T).reduce((n, p) => n + (p ? 0 : 1), 0));
+  return { words, shapes, ngrams, ngramMix, pad: new Tensor(pad, [B, T]), lengths };
+}
 
 /** The model as ONNX graphs; throws OnnxExportError for a model or module without an ONNX mapping. */
 export function exportOnnx(model: Module, sampleInputs: readonly Tensor[]): OnnxExport {
@@ -61,15 +114,16 @@ export function exportOnnx(model: Module, sampleInputs: readonly Tensor[]): Onnx
   if (ex === undefined) {
     throw new OnnxExportError(`exportOnnx: ${name} has no ONNX exporter. Exportable models: ${EXPORTERS.map((e) => e.cls.name).join(', ')}.`, name, '');
   }
-  if (sampleInputs.length !== ex.args.length || !sampleInputs.every((t) => t instanceof Tensor)) {
-    throw new ShapeError(`exportOnnx: ${name} takes ${ex.args.length} sample input tensor(s) (${ex.args.map(([, i]) => i).join(', ')}), as its forward does; received ${sampleInputs.length}.`);
+  const args = typeof ex.args === 'function' ? ex.args(model as never) : ex.args;
+  if (sampleInputs.length !== args.length || !sampleInputs.every((t) => t instanceof Tensor)) {
+    throw new ShapeError(`exportOnnx: ${name} takes ${args.length} sample input tensor(s) (${args.map(([, i]) => i).join(', ')}), as its forward does; received ${sampleInputs.length}.`);
   }
   const wasTraining = model.training;
   model.eval();
   try {
-    noGrad(() => (model as unknown as { forward(...a: Tensor[]): unknown }).forward(...sampleInputs)); // heed's own checks first
+    noGrad(() => (ex.run ? ex.run(model as never, sampleInputs) : (model as unknown as { forward(...a: Tensor[]): unknown }).forward(...sampleInputs))); // heed's own checks first
     const graphs = ex.graphs(model as never);
-    ex.args.forEach(([graph, input], k) => checkSample(name, graphs, graph, input, sampleInputs[k]));
+    args.forEach(([graph, input], k) => checkSample(name, graphs, graph, input, sampleInputs[k]));
     return { model: name, graphs };
   } finally {
     model.train(wasTraining);

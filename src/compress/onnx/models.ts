@@ -21,7 +21,10 @@
  * Letters: B batch, T tokens, S source tokens, P past positions, D dModel, Hkv key/value heads (= heads unless
  * grouped-query attention), hd head dim, K classes, V vocabulary.
  */
-import { OnnxGraph, type OnnxValueInfo } from '../../io/onnx/graph.js';
+import { OnnxGraph } from '../../io/onnx/graph.js';
+import { finish, type OnnxGraphFile } from './graph-file.js';
+
+export type { OnnxGraphFile } from './graph-file.js';
 import type { Module } from '../../nn/module.js';
 import { EncoderClassifier } from '../../models/encoder-classifier.js';
 import { TokenTagger } from '../../models/token-tagger.js';
@@ -29,24 +32,12 @@ import { TransformerTextEncoder } from '../../models/text-encoder.js';
 import { ViT, PatchEmbedding } from '../../models/vit.js';
 import { GPT, GPTBlock } from '../../models/gpt.js';
 import { Seq2SeqTransformer } from '../../models/seq2seq.js';
-import { TransformerDecoder } from '../../nn/transformer.js';
+import { TransformerDecoder, TransformerDecoderLayer } from '../../nn/transformer.js';
+import type { MultiheadAttention } from '../../nn/attention/multihead.js';
 import { expectModule, linearOnnx, layerNormOnnx, embeddingOnnx, feedForwardOnnx, conv2dOnnx, dropoutOnnx, dimOf } from './layers.js';
 import { positionTableOnnx } from './positions.js';
+import { LearnedPositionalEmbedding } from '../../nn/positional.js';
 import { attentionOnnx, keyValueOnnx, encoderOnnx, decoderLayerOnnx, keyPaddingAllowed, causalAllowed, type KeyValue } from './transformer.js';
-
-/** One exported graph: its role ('model', 'encoder', 'decoder'), the serialized ModelProto and its signature. */
-export interface OnnxGraphFile {
-  name: string;
-  bytes: Uint8Array;
-  inputs: OnnxValueInfo[];
-  outputs: OnnxValueInfo[];
-  /** The operator types the graph uses (all ai.onnx, opset 17). */
-  opTypes: string[];
-}
-
-function finish(g: OnnxGraph, name: string, doc: string): OnnxGraphFile {
-  return { name, bytes: g.toModelBytes(doc), inputs: [...g.inputs], outputs: [...g.outputs], opTypes: g.opTypes() };
-}
 
 /** (B, 1, D) learned vector repeated over the batch of `like` (B, …) → (B, 1, D). */
 function expandOverBatch(g: OnnxGraph, vector: string, like: string, D: number): string {
@@ -56,11 +47,18 @@ function expandOverBatch(g: OnnxGraph, vector: string, like: string, D: number):
 /**
  * TransformerTextEncoder on input_ids, optionally after prefix vectors (B, P, D):
  * → hidden (B, P + T, D) and the padding mask (B, P + T) bool it used (true = pad).
+ * BERT's options map too: token types (all 0, as heed's default), the embedding LayerNorm, and
+ * RoBERTa's offset positions (padId + 1 + the count of earlier real tokens; padding at padId).
  */
-function textEncoderOnnx(g: OnnxGraph, m: Module, path: string, ids: string, prefix: string | null): { hidden: string; pad: string } {
+export function textEncoderOnnx(g: OnnxGraph, m: Module, path: string, ids: string, prefix: string | null): { hidden: string; pad: string } {
   const enc = expectModule(m, TransformerTextEncoder, path);
+  const padId = enc.config.padId;
   let x = embeddingOnnx(g, enc.tokEmbed, `${path}.tokEmbed`, ids); // (B, T, D)
-  let pad = g.scoped(path, () => g.node('Equal', [ids, g.int32([enc.config.padId], [])])); // (B, T)
+  let pad = g.scoped(path, () => g.node('Equal', [ids, g.int32([padId], [])])); // (B, T)
+  if (enc.typeEmbed) {
+    const typeRow = g.scoped(`${path}.typeEmbed`, () => g.node('Gather', [g.tensor(`${path}.typeEmbed.weight`, enc.typeEmbed!.weight), g.int64([0], [])], { axis: { i: 0 } })); // (D): token type 0
+    x = g.scoped(path, () => g.node('Add', [x, typeRow])); // (B, T, D)
+  }
   if (prefix !== null) {
     g.scoped(path, () => {
       x = g.node('Concat', [prefix, x], { axis: { i: 1 } }); // (B, P + T, D)
@@ -69,13 +67,25 @@ function textEncoderOnnx(g: OnnxGraph, m: Module, path: string, ids: string, pre
       pad = g.node('Concat', [notPad, pad], { axis: { i: 1 } }); // (B, P + T)
     });
   }
-  x = dropoutOnnx(enc.drop, `${path}.drop`, positionTableOnnx(g, enc.posEmbed, `${path}.posEmbed`, x, null)); // (B, P + T, D)
+  if (enc.positions === 'offset') {
+    const pe = expectModule(enc.posEmbed, LearnedPositionalEmbedding, `${path}.posEmbed`);
+    x = g.scoped(`${path}.posEmbed`, () => {
+      const real = g.node('Cast', [g.node('Not', [pad])], { to: { i: 6 } }); // (B, T) int32
+      const counted = g.node('Add', [g.node('CumSum', [real, g.int32([1], [])]), g.int32([padId], [])]); // (B, T)
+      const positions = g.node('Where', [pad, g.int32([padId], []), counted]); // (B, T)
+      return g.node('Add', [x, g.node('Gather', [g.tensor(`${path}.posEmbed.weight`, pe.weight), positions], { axis: { i: 0 } })]); // (B, T, D)
+    });
+  } else {
+    x = positionTableOnnx(g, enc.posEmbed, `${path}.posEmbed`, x, null); // (B, P + T, D)
+  }
+  if (enc.embedNorm) x = layerNormOnnx(g, enc.embedNorm, `${path}.embedNorm`, x); // (B, P + T, D)
+  x = dropoutOnnx(enc.drop, `${path}.drop`, x); // (B, P + T, D)
   const hidden = encoderOnnx(g, enc.encoder, `${path}.encoder`, x, g.scoped(path, () => keyPaddingAllowed(g, pad))); // (B, P + T, D)
   return { hidden, pad };
 }
 
 /** Mean over the positions that are not padding, as models/text-encoder.ts maskedMean: x (B, T, D), pad (B, T) → (B, D). */
-function maskedMeanOnnx(g: OnnxGraph, x: string, pad: string): string {
+export function maskedMeanOnnx(g: OnnxGraph, x: string, pad: string): string {
   const keep = g.node('Cast', [g.node('Not', [pad])], { to: { i: 1 } }); // (B, T) float
   const n = g.node('Max', [g.node('ReduceSum', [keep, g.int64([1])], { keepdims: { i: 1 } }), g.float(1)]); // (B, 1)
   const w = g.node('Unsqueeze', [g.node('Div', [keep, n]), g.int64([2])]); // (B, T, 1)
@@ -123,27 +133,33 @@ export function vitOnnx(model: ViT): OnnxGraphFile[] {
   return [finish(g, 'model', 'heed ViT')];
 }
 
-/** past_key_i / past_value_i inputs (B, H, P, hd) of `n` layers, and the names of their present outputs. */
-function pastInputs(g: OnnxGraph, n: number, H: number, hd: number, pastAxis: string): KeyValue[] {
-  return Array.from({ length: n }, (_, i) => ({
-    key: g.input(`past_key_${i}`, 'float32', ['batch', H, pastAxis, hd]),
-    value: g.input(`past_value_${i}`, 'float32', ['batch', H, pastAxis, hd]),
+/** The key/value heads of each attention layer (they differ between layers after head pruning). */
+function kvHeads(layers: Module[]): number[] {
+  return layers.map((a) => (a as MultiheadAttention).numKvHeads);
+}
+
+/** past_key_i / past_value_i inputs (B, H_i, P, hd), one pair per layer; H[i] = layer i's key/value heads. */
+function pastInputs(g: OnnxGraph, H: number[], hd: number, pastAxis: string): KeyValue[] {
+  return H.map((h, i) => ({
+    key: g.input(`past_key_${i}`, 'float32', ['batch', h, pastAxis, hd]),
+    value: g.input(`past_value_${i}`, 'float32', ['batch', h, pastAxis, hd]),
   }));
 }
 
-function presentOutputs(g: OnnxGraph, present: KeyValue[], H: number, hd: number, axis: string): void {
+function presentOutputs(g: OnnxGraph, present: KeyValue[], H: number[], hd: number, axis: string): void {
   present.forEach((kv, i) => {
-    g.output(`present_key_${i}`, kv.key, 'float32', ['batch', H, axis, hd]);
-    g.output(`present_value_${i}`, kv.value, 'float32', ['batch', H, axis, hd]);
+    g.output(`present_key_${i}`, kv.key, 'float32', ['batch', H[i], axis, hd]);
+    g.output(`present_value_${i}`, kv.value, 'float32', ['batch', H[i], axis, hd]);
   });
 }
 
 export function gptOnnx(model: GPT): OnnxGraphFile[] {
   const c = model.config;
-  const H = c.numKvHeads || c.numHeads, hd = c.dModel / c.numHeads; // the cache holds the key/value heads
+  const hd = c.dModel / c.numHeads;
+  const H = kvHeads(model.h.toArray().map((b) => (b as GPTBlock).attn)); // the cache holds each layer's key/value heads
   const g = new OnnxGraph('GPT');
   const ids = g.input('input_ids', 'int32', ['batch', 'sequence']);
-  const past = pastInputs(g, c.numLayers, H, hd, 'past_sequence');
+  const past = pastInputs(g, H, hd, 'past_sequence');
   const P = dimOf(g, past[0].key, 2); // (1)
   let x = embeddingOnnx(g, model.wte, 'wte', ids); // (B, T, C)
   if (model.wpe) x = positionTableOnnx(g, model.wpe, 'wpe', x, P); // (B, T, C); RoPE and ALiBi act inside attention
@@ -173,9 +189,10 @@ function seq2seqEmbedOnnx(g: OnnxGraph, model: Seq2SeqTransformer, side: 'src' |
 }
 
 export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {
-  const c = model.config, H = c.numKvHeads || c.numHeads, hd = c.dModel / c.numHeads; // caches hold the key/value heads
+  const c = model.config, hd = c.dModel / c.numHeads;
   const dec = expectModule(model.decoder, TransformerDecoder, 'decoder');
-  const layers = dec.layers.toArray();
+  const layers = dec.layers.toArray().map((l, i) => expectModule(l, TransformerDecoderLayer, `decoder.layers.${i}`));
+  const H = kvHeads(layers.map((l) => l.selfAttn)), Hx = kvHeads(layers.map((l) => l.crossAttn)); // caches hold each layer's key/value heads
 
   // Encoder graph: memory, its padding mask, and every decoder layer's cross-attention keys/values.
   const e = new OnnxGraph('Seq2SeqEncoder');
@@ -187,8 +204,8 @@ export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {
   layers.forEach((layer, i) => {
     const path = `decoder.layers.${i}`;
     const kv = keyValueOnnx(e, (layer as unknown as { crossAttn: Module }).crossAttn, `${path}.crossAttn`, memory); // (B, H, S, hd)
-    e.output(`cross_key_${i}`, kv.key, 'float32', ['batch', H, 'src_sequence', hd]);
-    e.output(`cross_value_${i}`, kv.value, 'float32', ['batch', H, 'src_sequence', hd]);
+    e.output(`cross_key_${i}`, kv.key, 'float32', ['batch', Hx[i], 'src_sequence', hd]);
+    e.output(`cross_value_${i}`, kv.value, 'float32', ['batch', Hx[i], 'src_sequence', hd]);
   });
 
   // Decoder step graph: new target tokens after P cached positions → log-probabilities and the grown cache.
@@ -196,10 +213,10 @@ export function seq2seqOnnx(model: Seq2SeqTransformer): OnnxGraphFile[] {
   const ids = d.input('input_ids', 'int32', ['batch', 'sequence']);
   const pad = d.input('memory_key_padding_mask', 'bool', ['batch', 'src_sequence']);
   const cross = layers.map((_, i) => ({
-    key: d.input(`cross_key_${i}`, 'float32', ['batch', H, 'src_sequence', hd]),
-    value: d.input(`cross_value_${i}`, 'float32', ['batch', H, 'src_sequence', hd]),
+    key: d.input(`cross_key_${i}`, 'float32', ['batch', Hx[i], 'src_sequence', hd]),
+    value: d.input(`cross_value_${i}`, 'float32', ['batch', Hx[i], 'src_sequence', hd]),
   }));
-  const past = pastInputs(d, layers.length, H, hd, 'past_sequence');
+  const past = pastInputs(d, H, hd, 'past_sequence');
   const P = dimOf(d, past[0].key, 2); // (1)
   let x = seq2seqEmbedOnnx(d, model, 'tgt', ids, P); // (B, T, D)
   const selfAllowed = causalAllowed(d, ids, P); // (T, P + T)

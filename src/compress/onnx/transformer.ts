@@ -88,8 +88,18 @@ function projectKeyValue(g: OnnxGraph, a: MultiheadAttention, path: string, sour
 export function attentionOnnx(g: OnnxGraph, m: Module, path: string, query: string, source: string, o: AttentionOnnxOptions): KeyValue & { output: string } {
   const a = checkAttention(m, path, o.positions !== undefined);
   const H = a.numHeads, hd = a.headDim, pos = o.positions;
-  let q = g.scoped(path, () => splitHeads(g, linearOnnx(g, a.qProj, `${path}.qProj`, query), H, hd)); // (B, H, L, hd)
-  let kv = o.precomputed ?? projectKeyValue(g, a, path, source); // (B, Hkv, S, hd)
+  let q: string, kv: KeyValue;
+  if (a.inProj !== null) {
+    // packedQkv (GPT-2's c_attn): one projection, rows q | k | v, split after the MatMul.
+    if (query !== source || o.precomputed) unsupported(path, 'MultiheadAttention', 'a packed q/k/v projection outside self-attention');
+    const kvOut = a.numKvHeads * hd;
+    const [qp, kp, vp] = g.scoped(path, () => g.nodeN('Split', [linearOnnx(g, a.inProj, `${path}.inProj`, query), g.int64([a.embedDim, kvOut, kvOut])], 3, { axis: { i: -1 } })); // (B, L, E), (B, L, Hkv·hd) ×2
+    q = g.scoped(path, () => splitHeads(g, qp, H, hd)); // (B, H, L, hd)
+    kv = g.scoped(path, () => ({ key: splitHeads(g, kp, a.numKvHeads, hd), value: splitHeads(g, vp, a.numKvHeads, hd) })); // (B, Hkv, L, hd)
+  } else {
+    q = g.scoped(path, () => splitHeads(g, linearOnnx(g, a.qProj, `${path}.qProj`, query), H, hd)); // (B, H, L, hd)
+    kv = o.precomputed ?? projectKeyValue(g, a, path, source); // (B, Hkv, S, hd)
+  }
   return g.scoped(path, () => {
     if (a.rotary && pos) {
       q = rotaryOnnx(g, a.rotary, q, pos.offset, pos.maxLen); // (B, H, L, hd)
@@ -104,7 +114,7 @@ export function attentionOnnx(g: OnnxGraph, m: Module, path: string, query: stri
     if (a.alibi && pos) scores = alibiOnnx(g, a.alibi.data as Float32Array, scores, query, pos.offset); // (B, H, L, S)
     if (o.allowed !== null) scores = g.node('Where', [o.allowed, scores, g.float(-Infinity)]); // (B, H, L, S)
     const y = g.node('MatMul', [g.node('Softmax', [scores], { axis: { i: -1 } }), repeatKvHeadsOnnx(g, kv.value, H, Hkv, hd)]); // (B, H, L, hd)
-    const merged = g.node('Reshape', [g.node('Transpose', [y], { perm: { ints: [0, 2, 1, 3] } }), g.int64([0, 0, a.embedDim])]); // (B, L, E)
+    const merged = g.node('Reshape', [g.node('Transpose', [y], { perm: { ints: [0, 2, 1, 3] } }), g.int64([0, 0, H * hd])]); // (B, L, H·hd): E, or fewer after head pruning
     return { output: linearOnnx(g, a.outProj, `${path}.outProj`, merged), ...kv }; // (B, L, E)
   });
 }
@@ -163,8 +173,8 @@ export interface DecoderLayerOnnxOptions {
   selfAllowed: string | null;
   /** Cross-attention mask over the memory, (B, 1, 1, S). */
   memoryAllowed: string | null;
-  /** Self-attention keys/values of the earlier target positions. */
-  past: KeyValue;
+  /** Self-attention keys/values of the earlier target positions (none: a full, uncached pass). */
+  past?: KeyValue;
   /** Cross-attention keys/values of the memory (the encoder graph computes them once). */
   cross: KeyValue;
 }

@@ -29,12 +29,12 @@ export const ONNX_OPSET = 17;
 /** IR version 8 is the oldest that carries opset 17. */
 export const ONNX_IR_VERSION = 8;
 
-export type OnnxElemType = 'float32' | 'int32' | 'int64' | 'bool';
+export type OnnxElemType = 'float32' | 'int32' | 'int64' | 'bool' | 'int8';
 /** A dim: a fixed size or a symbolic (dynamic) name. */
 export type OnnxDim = number | string;
 
 /** TensorProto.DataType codes of onnx.proto. */
-const DATA_TYPE: Record<OnnxElemType, number> = { float32: 1, int32: 6, int64: 7, bool: 9 };
+const DATA_TYPE: Record<OnnxElemType, number> = { float32: 1, int32: 6, int64: 7, bool: 9, int8: 3 };
 
 /** An attribute value, tagged by kind so an integer 1 and a float 1.0 stay distinct. */
 export type OnnxAttr = { i: number } | { f: number } | { ints: number[] } | { s: string };
@@ -46,7 +46,7 @@ export interface OnnxValueInfo {
   dims: OnnxDim[];
 }
 
-type InitData = Float32Array | Int32Array | BigInt64Array | Uint8Array;
+type InitData = Float32Array | Int32Array | BigInt64Array | Uint8Array | Int8Array;
 
 export class OnnxGraph {
   readonly name: string;
@@ -106,7 +106,7 @@ export class OnnxGraph {
     }
     const size = dims.reduce((a, d) => a * d, 1);
     if (data.length !== size) throw new ValueError(`OnnxGraph.initializer '${name}': ${data.length} values for dims [${dims.join(', ')}] (${size} expected).`);
-    const type: OnnxElemType = data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : data instanceof BigInt64Array ? 'int64' : 'bool';
+    const type: OnnxElemType = data instanceof Float32Array ? 'float32' : data instanceof Int32Array ? 'int32' : data instanceof BigInt64Array ? 'int64' : data instanceof Int8Array ? 'int8' : 'bool';
     const unique = this.fresh(name);
     this.inits.push({ name: unique, dims, dataType: DATA_TYPE[type], rawData: littleEndianBytes(data) });
     if (key !== undefined) this.initByKey.set(key, unique);
@@ -138,6 +138,11 @@ export class OnnxGraph {
   /** An int64 constant (shapes, axes, indices); equal constants are shared. `[]` dims = a scalar. */
   int64(values: readonly number[], dims: number[] = [values.length]): string {
     return this.initializer('const_i64', BigInt64Array.from(values, (v) => BigInt(v)), dims, `i64:${dims.join('x')}:${values.join(',')}`);
+  }
+
+  /** An int8 constant (a quantization zero point); equal constants are shared. */
+  int8(values: readonly number[], dims: number[] = [values.length]): string {
+    return this.initializer('const_i8', Int8Array.from(values), dims, `i8:${dims.join('x')}:${values.join(',')}`);
   }
 
   /** A float32 constant, a scalar by default; equal constants are shared. */

@@ -56,6 +56,8 @@ export interface FinetuneConfig {
   loraR: number;
   loraAlpha: number;
   loraDropout: number;
+  /** LoRA: rank of an update of the word table (backbone.tokEmbed) beside the Linear layers' (0 = leave the table frozen as it is). */
+  loraEmbedR: number;
   /** Module-name globs the adapters target, comma-separated ('' = the method's default). */
   peftTargets: string;
   /** Bottleneck width of each adapter. */
@@ -68,7 +70,7 @@ export interface FinetuneConfig {
 
 export const FINETUNE_SCHEMA: ConfigSchema<FinetuneConfig> = {
   initFrom: 'string', freeze: ['none', 'encoder'], unfreezeEvery: 'number', bodyLrRatio: 'number', peft: ['none', 'lora', 'adapter', 'prefix'],
-  loraR: 'number', loraAlpha: 'number', loraDropout: 'number', peftTargets: 'string', adapterSize: 'number', prefixLength: 'number', labelFraction: 'number',
+  loraR: 'number', loraAlpha: 'number', loraDropout: 'number', loraEmbedR: 'number', peftTargets: 'string', adapterSize: 'number', prefixLength: 'number', labelFraction: 'number',
 };
 
 export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
@@ -80,6 +82,7 @@ export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
   loraR: 8, // peft's default rank
   loraAlpha: 16, // scaling α / r = 2
   loraDropout: 0.05,
+  loraEmbedR: 0,
   peftTargets: '',
   adapterSize: 16,
   prefixLength: 10,
@@ -93,6 +96,9 @@ export const DEFAULT_PEFT_TARGETS: Readonly<Record<Exclude<FinetuneConfig['peft'
   prefix: 'selfAttn', // every self-attention
 });
 
+/** The word table of a text backbone, the module loraEmbedR adapts. */
+const EMBED_TARGET = 'backbone.tokEmbed';
+
 const PEFT_TYPE = { lora: 'LORA', adapter: 'BOTTLENECK', prefix: 'PREFIX_TUNING' } as const;
 
 /** Checks the fine-tuning keys' ranges and combinations. */
@@ -102,6 +108,8 @@ export function checkFinetuneConfig(task: string, c: FinetuneConfig): void {
   if (!Number.isInteger(c.unfreezeEvery) || c.unfreezeEvery < 0) throw new ConfigError(`${task} config: 'unfreezeEvery' is ${c.unfreezeEvery}, expected an integer ≥ 0.`);
   if (c.unfreezeEvery > 0 && c.freeze !== 'encoder') throw new ConfigError(`${task} config: 'unfreezeEvery' unfreezes a frozen encoder gradually; it needs --freeze encoder.`);
   if (c.peft !== 'none' && c.freeze !== 'none') throw new ConfigError(`${task} config: --peft ${c.peft} already freezes the base model; leave --freeze at none.`);
+  if (!Number.isInteger(c.loraEmbedR) || c.loraEmbedR < 0) throw new ConfigError(`${task} config: 'loraEmbedR' is ${c.loraEmbedR}, expected an integer ≥ 0 (0 = no update of the word table).`);
+  if (c.loraEmbedR > 0 && c.peft !== 'lora') throw new ConfigError(`${task} config: 'loraEmbedR' is the rank of a LoRA update of the word table; it needs --peft lora (received --peft ${c.peft}).`);
   if (c.peft !== 'none' && c.initFrom === '') throw new ConfigError(`${task} config: --peft ${c.peft} adapts a pretrained model; give it with --init-from <dir>.`);
 }
 
@@ -211,9 +219,12 @@ export function finetuneParamGroups(model: Module, c: FinetuneConfig & { lr: num
 export function peftConfigFrom(c: FinetuneConfig, save: string[]): PeftConfig | null {
   if (c.peft === 'none') return null;
   const targets = (c.peftTargets || DEFAULT_PEFT_TARGETS[c.peft]).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // The word table's update has its own rank, and alpha = r (scaling 1): its B starts at N(0, 1), not small.
+  const embed = c.peft === 'lora' && c.loraEmbedR > 0 ? { targets: [EMBED_TARGET], rank: { [EMBED_TARGET]: c.loraEmbedR }, alpha: { [EMBED_TARGET]: c.loraEmbedR } } : null;
   return {
-    peftType: PEFT_TYPE[c.peft], targetModules: targets, modulesToSave: save,
+    peftType: PEFT_TYPE[c.peft], targetModules: embed ? [...targets, ...embed.targets] : targets, modulesToSave: save,
     r: c.loraR, loraAlpha: c.loraAlpha, loraDropout: c.loraDropout, adapterSize: c.adapterSize, numVirtualTokens: c.prefixLength,
+    ...(embed ? { rankPattern: embed.rank, alphaPattern: embed.alpha } : {}),
   };
 }
 

@@ -60,6 +60,8 @@ export interface AdapterConfigFile {
   r?: number;
   lora_alpha?: number;
   lora_dropout?: number;
+  rank_pattern?: Record<string, number>;
+  alpha_pattern?: Record<string, number>;
   bias?: 'none';
   fan_in_fan_out?: boolean;
   adapter_size?: number;
@@ -91,6 +93,21 @@ function prefixLayers(model: Module): [string, PrefixAttention][] {
   return model.namedModules().filter((e): e is [string, PrefixAttention] => e[1] instanceof PrefixAttention);
 }
 
+/** heed's adapter parameter names → peft's: loraA.weight → lora_A.weight, loraEmbeddingA → lora_embedding_A. */
+const LEAVES: readonly [heed: string, peft: string][] = [
+  ['.loraA.weight', '.lora_A.weight'], ['.loraB.weight', '.lora_B.weight'], ['.loraEmbeddingA', '.lora_embedding_A'], ['.loraEmbeddingB', '.lora_embedding_B'],
+];
+
+function toPeftLeaf(k: string): string {
+  for (const [h, p] of LEAVES) if (k.endsWith(h)) return k.slice(0, -h.length) + p;
+  return k;
+}
+
+function fromPeftLeaf(k: string): string {
+  for (const [h, p] of LEAVES) if (k.endsWith(p)) return k.slice(0, -p.length) + h;
+  return k;
+}
+
 /** heed adapter state dict → peft's keys. */
 export function toPeftKeys(peft: PeftModel): Record<string, Tensor> {
   const sd = peft.stateDict();
@@ -109,7 +126,7 @@ export function toPeftKeys(peft: PeftModel): Record<string, Tensor> {
   }
   for (const [k, t] of Object.entries(sd)) {
     if (/\.prefix(Key|Value)$/.test(k)) continue;
-    out[PREFIX + k.replace(/\.loraA\.weight$/, '.lora_A.weight').replace(/\.loraB\.weight$/, '.lora_B.weight')] = t;
+    out[PREFIX + toPeftLeaf(k)] = t;
   }
   return out;
 }
@@ -120,7 +137,7 @@ export function fromPeftKeys(peft: PeftModel, tensors: Record<string, Tensor>, s
   for (const [k, t] of Object.entries(tensors)) {
     if (k === 'prompt_embeddings') continue;
     if (!k.startsWith(PREFIX)) throw new CheckpointError(`${source}: key '${k}' does not start with '${PREFIX}', so it is not a peft adapter weight.`);
-    sd[k.slice(PREFIX.length).replace(/\.lora_A\.weight$/, '.loraA.weight').replace(/\.lora_B\.weight$/, '.loraB.weight')] = t;
+    sd[fromPeftLeaf(k.slice(PREFIX.length))] = t;
   }
   if (peft.config.peftType === 'PREFIX_TUNING') {
     const pe = tensors.prompt_embeddings;
@@ -153,7 +170,7 @@ export function adapterConfigOf(peft: PeftModel, baseModelNameOrPath: string | n
     target_modules: [...c.targetModules], modules_to_save: c.modulesToSave.length > 0 ? [...c.modulesToSave] : null,
     inference_mode: true, key_names: 'heed', base_model_sha256: baseFingerprint(peft), heed_version: VERSION,
   };
-  if (c.peftType === 'LORA') Object.assign(file, { r: c.r, lora_alpha: c.loraAlpha, lora_dropout: c.loraDropout, bias: 'none', fan_in_fan_out: false });
+  if (c.peftType === 'LORA') Object.assign(file, { r: c.r, lora_alpha: c.loraAlpha, lora_dropout: c.loraDropout, rank_pattern: { ...c.rankPattern }, alpha_pattern: { ...c.alphaPattern }, bias: 'none', fan_in_fan_out: false });
   if (c.peftType === 'BOTTLENECK') file.adapter_size = c.adapterSize;
   if (c.peftType === 'PREFIX_TUNING') {
     const layers = prefixLayers(peft.model);
@@ -192,7 +209,7 @@ export function readAdapterConfig(dir: string): AdapterConfigFile {
 export function peftConfigOf(f: AdapterConfigFile): PeftConfig {
   return {
     peftType: f.peft_type, targetModules: f.target_modules, modulesToSave: f.modules_to_save ?? [],
-    r: f.r, loraAlpha: f.lora_alpha, loraDropout: f.lora_dropout, adapterSize: f.adapter_size, numVirtualTokens: f.num_virtual_tokens,
+    r: f.r, loraAlpha: f.lora_alpha, loraDropout: f.lora_dropout, rankPattern: f.rank_pattern, alphaPattern: f.alpha_pattern, adapterSize: f.adapter_size, numVirtualTokens: f.num_virtual_tokens,
   };
 }
 

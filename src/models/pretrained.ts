@@ -231,3 +231,8 @@ export async function savePretrained(model: Module, dir: string, options: SavePr
   return writeHfDirectory(dir, config, tensors, options);
 }
 
+
+/** Whether fromPretrained built this model (its adapters are then saved under Hugging Face module names by default). */
+export function isFromPretrained(model: Module): boolean {
+  return hfExtras.has(model);
+}

@@ -78,7 +78,7 @@ export function matchesTarget(name: string, glob: string): boolean {
 }
 
 /** What kind of module a method adapts, for the error that lists candidates. */
-function kindOf(type: PeftType): { what: string; accepts: (m: Module) => boolean } {
+export function kindOf(type: PeftType): { what: string; accepts: (m: Module) => boolean } {
   switch (type) {
     case 'LORA':
       return { what: 'Linear or Embedding', accepts: (m) => m instanceof Linear || m instanceof Embedding };
@@ -130,7 +130,7 @@ function positiveInt(name: string, v: unknown): number {
 }
 
 /** The value of the first glob in `pattern` that names module `name` (peft's rank_pattern rule), or undefined. */
-function patternValue(pattern: Readonly<Record<string, number>>, name: string): number | undefined {
+export function patternValue(pattern: Readonly<Record<string, number>>, name: string): number | undefined {
   for (const [g, v] of Object.entries(pattern)) if (matchesTarget(name, g)) return v;
   return undefined;
 }
@@ -165,6 +165,8 @@ export class PeftModel {
   readonly targets: readonly string[];
   /** Names of the parameters the adapter owns (adapter weights and modulesToSave), in model order. */
   private readonly owned: Set<string>;
+  /** Names of the base's parameters that train in full and are saved with the adapter (modulesToSave). */
+  readonly savedNames: readonly string[];
 
   constructor(readonly model: Module, config: PeftConfig) {
     const c = resolvePeftConfig(config);
@@ -187,6 +189,7 @@ export class PeftModel {
     for (const [n, p] of model.namedParameters()) if (saved(n)) p.requiresGrad = true;
     this.targets = Object.freeze(targets);
     this.owned = new Set(model.namedParameters().filter(([n, p]) => !before.has(p) || saved(n)).map(([n]) => n));
+    this.savedNames = Object.freeze(model.namedParameters().filter(([n, p]) => before.has(p) && saved(n)).map(([n]) => n));
     model.train(model.training);
   }
 

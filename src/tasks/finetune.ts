@@ -7,7 +7,7 @@
  *   heed train spam --init-from runs/mlm --freeze encoder        train the head only (feature extraction)
  *   heed train spam --init-from runs/mlm --freeze encoder --unfreeze-every 100   gradual unfreezing
  *   heed train spam --init-from runs/mlm --body-lr-ratio 0.3     discriminative learning rates
- *   heed train spam --init-from runs/mlm --peft lora --lora-r 8  LoRA (or adapter, prefix)
+ *   heed train spam --init-from runs/mlm --peft lora --lora-r 8  LoRA on q, v and (rank 1) the word table; or adapter, prefix
  *
  * - `initFrom`: a heed model directory whose weights include `backbone.*` (heed pretrain mlm
  *   writes one; a trained spam model is one too). The task takes that directory's vocabulary and
@@ -17,7 +17,9 @@
  *   `unfreezeEvery` steps the next group from the top is unfrozen: the last encoder layer (with the
  *   final norm), then the one below, ..., and last the embeddings.
  * - Discriminative learning rates: the backbone's parameter groups get lr · bodyLrRatio.
- * - PEFT (`peft`): the base is frozen and only the adapter and the head (modulesToSave) train; the
+ * - PEFT (`peft`): the base is frozen and only the adapter and the head (modulesToSave, trained in
+ *   full, as peft does for sequence classification) train; LoRA's default targets are q and v plus a
+ *   rank-1 update of the word table (loraEmbedR); the
  *   optimizer holds no state for frozen weights and autograd computes no gradient for them. The
  *   run's model.safetensors then holds only those weights, and the run directory also gets
  *   adapter_config.json + adapter_model.safetensors in peft's layout.
@@ -56,7 +58,12 @@ export interface FinetuneConfig {
   loraR: number;
   loraAlpha: number;
   loraDropout: number;
-  /** LoRA: rank of an update of the word table (backbone.tokEmbed) beside the Linear layers' (0 = leave the table frozen as it is). */
+  /**
+   * LoRA: rank of an update of the word table (backbone.tokEmbed) beside the Linear layers' (0 =
+   * leave the table frozen as it is; read only with peft 'lora'). Default 1: a small text model is
+   * mostly its word table, and a pretrained table that has not learned the task's words cannot
+   * become informative through the Linear layers (BENCHMARKS.md, "PEFT against full fine-tuning").
+   */
   loraEmbedR: number;
   /** Module-name globs the adapters target, comma-separated ('' = the method's default). */
   peftTargets: string;
@@ -82,7 +89,7 @@ export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
   loraR: 8, // peft's default rank
   loraAlpha: 16, // scaling α / r = 2
   loraDropout: 0.05,
-  loraEmbedR: 0,
+  loraEmbedR: 1,
   peftTargets: '',
   adapterSize: 16,
   prefixLength: 10,
@@ -91,7 +98,8 @@ export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
 
 /** The modules each method adapts when peftTargets is empty. */
 export const DEFAULT_PEFT_TARGETS: Readonly<Record<Exclude<FinetuneConfig['peft'], 'none'>, string>> = Object.freeze({
-  lora: 'qProj,kProj,vProj,outProj,linear1,linear2', // every Linear of every layer (Hu et al. found all-matrices best for a fixed budget)
+  // q and v (Hu et al.'s choice, and peft's default for BERT), with loraEmbedR's update of the word table: 1.8% of the spam model.
+  lora: 'qProj,vProj',
   adapter: '*.selfAttn.outProj,*.linear2', // Houlsby's two places per layer
   prefix: 'selfAttn', // every self-attention
 });
@@ -109,7 +117,6 @@ export function checkFinetuneConfig(task: string, c: FinetuneConfig): void {
   if (c.unfreezeEvery > 0 && c.freeze !== 'encoder') throw new ConfigError(`${task} config: 'unfreezeEvery' unfreezes a frozen encoder gradually; it needs --freeze encoder.`);
   if (c.peft !== 'none' && c.freeze !== 'none') throw new ConfigError(`${task} config: --peft ${c.peft} already freezes the base model; leave --freeze at none.`);
   if (!Number.isInteger(c.loraEmbedR) || c.loraEmbedR < 0) throw new ConfigError(`${task} config: 'loraEmbedR' is ${c.loraEmbedR}, expected an integer ≥ 0 (0 = no update of the word table).`);
-  if (c.loraEmbedR > 0 && c.peft !== 'lora') throw new ConfigError(`${task} config: 'loraEmbedR' is the rank of a LoRA update of the word table; it needs --peft lora (received --peft ${c.peft}).`);
   if (c.peft !== 'none' && c.initFrom === '') throw new ConfigError(`${task} config: --peft ${c.peft} adapts a pretrained model; give it with --init-from <dir>.`);
 }
 

@@ -31,6 +31,7 @@ import { Embedding } from '../../nn/embedding.js';
 import { Parameter } from '../../nn/parameter.js';
 import { normal } from '../../nn/init.js';
 import { ConfigError, ValueError } from '../../errors.js';
+import { addInPlace } from './lora.js';
 
 export class LoraEmbedding extends Module {
   readonly numEmbeddings: number;
@@ -109,9 +110,4 @@ export class LoraEmbedding extends Module {
     e.training = this.training;
     return e;
   }
-}
-
-function addInPlace(p: Tensor, d: Tensor, sign: number): void {
-  const a = p.data, b = d.data;
-  for (let i = 0; i < a.length; i++) a[i] += sign * b[i];
 }

@@ -3,6 +3,13 @@
  * 100% and 10% of the labels, and LoRA / bottleneck adapters vs full fine-tuning.
  *
  *   node --import tsx bench/transfer.ts --pretrained runs/mlm [--untrained runs/mlm-untrained] [--steps 150] [--jobs 3] [--only scratch-100,lora-100]
+ *       [--split valid] [--extra "--lr 0.005"] [--tag lr5e-3]
+ *
+ * PEFT against full fine-tuning on one budget (the lead's rerun):
+ *   node --import tsx bench/transfer.ts --pretrained runs/mlm --only pretrained-100,lora-100,lora-linear-100,adapter-100,prefix-100
+ *
+ * Tuning on validation only: `--split valid` scores no run on test (the file then holds validation
+ * figures only); `--extra` appends flags to every run and `--tag` names the variant in the file.
  *
  * runs/mlm: `heed pretrain mlm --batch-size 16 --lr 0.002 --warmup-steps 50 --max-steps 100000 --time-limit 720
  * --schedule-by-time true --eval-every 150 --out runs/mlm`; runs/mlm-untrained: the same vocabulary after one step
@@ -30,6 +37,17 @@ const steps = flag('steps', '150');
 const jobs = Number(flag('jobs', '3'));
 const root = flag('out-root', 'runs/transfer');
 const only = flag('only', '').split(',').filter((s) => s !== '');
+/** 'test' (default): score each run once on test after training; 'valid': tuning, never touch test. */
+const split = flag('split', 'test');
+const extra = flag('extra', '').split(' ').filter((s) => s !== '');
+const tag = flag('tag', '');
+/**
+ * A results file of an earlier (validation-only) invocation: a run whose command there equals this
+ * one's is not trained again; its training figures are copied and its directory is scored on
+ * `--split` (so the configs chosen on validation are scored on test once, without retraining).
+ */
+const reuse = flag('reuse', '');
+if (split !== 'test' && split !== 'valid') throw new Error(`--split ${split}: expected test or valid`);
 
 /** The shared recipe: small batches and no mid-run evaluation keep each run within minutes on a busy machine. */
 const COMMON = ['--max-steps', steps, '--batch-size', '16', '--warmup-steps', '20', '--eval-every', '0', '--log-every', '10', '--seed', '0'];
@@ -38,9 +56,12 @@ const RUNS: Record<string, string[]> = {
   'scratch-10': ['--max-len', '128', '--label-fraction', '0.1'],
   'pretrained-100': ['--init-from', pretrained],
   'pretrained-10': ['--init-from', pretrained, '--label-fraction', '0.1'],
-  'lora-100': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.002'],
-  'lora-100-lr5e-3': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.005'],
+  // LoRA: rank 8 on q and v (Hu et al.'s choice) + a rank-1 update of the word table (loraEmbedR); the head trains in full. 1.8% trainable.
+  'lora-100': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.002', '--peft-targets', 'qProj,vProj', '--lora-embed-r', '1'],
+  // LoRA rank 8 on every Linear, the word table frozen: the 2026-12-04 row (1.6% trainable).
+  'lora-linear-100': ['--init-from', pretrained, '--peft', 'lora', '--lr', '0.002', '--peft-targets', 'qProj,kProj,vProj,outProj,linear1,linear2', '--lora-embed-r', '0'],
   'adapter-100': ['--init-from', pretrained, '--peft', 'adapter', '--lr', '0.002'],
+  'prefix-100': ['--init-from', pretrained, '--peft', 'prefix', '--lr', '0.002'],
   // Controls: the same start, without the pretraining (a MaskedLM after one step at lr 1e-9:
   // BERT's N(0, 0.02²) embeddings, the same vocabulary), to separate initialisation from pretraining.
   'untrained-100': ['--init-from', untrained],
@@ -61,6 +82,8 @@ interface RunResult {
   test: Record<string, number>;
   loadBefore: number[];
   loadAfter: number[];
+  /** The results file whose trained run this one scored (--reuse). */
+  reusedFrom?: string;
 }
 
 function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -74,9 +97,17 @@ function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; std
 }
 
 async function one(name: string): Promise<RunResult> {
-  const out = join(root, name);
-  const heedArgs = ['train', 'spam', ...COMMON, ...RUNS[name], '--out', out, '--overwrite', '--progress', 'none'];
+  const out = join(root, tag ? `${name}-${tag}` : name);
+  const heedArgs = ['train', 'spam', ...COMMON, ...RUNS[name], ...extra, '--out', out, '--overwrite', '--progress', 'none'];
   const env = { ...process.env, HEED_NUM_THREADS: '1' };
+  const command = `node bin/heed.js ${heedArgs.join(' ')}`;
+  const earlier = reuse ? (JSON.parse(readFileSync(reuse, 'utf8')).runs as RunResult[]).find((r) => r.command === command) : undefined;
+  if (earlier !== undefined) {
+    const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', split, '--json'], env);
+    if (e.code !== 0) throw new Error(`${name}: heed eval failed:\n${e.stderr}`);
+    const scored = JSON.parse(e.stdout.trim().split('\n').pop()!);
+    return { ...earlier, [split]: { accuracy: scored.accuracy, macroF1: scored.macroF1 }, reusedFrom: reuse };
+  }
   const loadBefore = loadavg();
   const t = await run(['/usr/bin/time', '-f', 'peakRssKB %M', 'nice', 'node', 'bin/heed.js', ...heedArgs], env);
   if (t.code !== 0) throw new Error(`${name}: heed train failed (${t.code}):\n${t.stdout}\n${t.stderr}`);
@@ -88,15 +119,17 @@ async function one(name: string): Promise<RunResult> {
   const first = stepLines[0], last = stepLines[stepLines.length - 1];
   const msPerStep = (Date.parse(last.time) - Date.parse(first.time)) / Math.max(1, last.step - first.step);
   const ev = lines.filter((l) => l.type === 'eval').pop() ?? {};
-  const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', 'test', '--json'], env);
+  const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', split, '--json'], env);
   if (e.code !== 0) throw new Error(`${name}: heed eval failed:\n${e.stderr}`);
-  const test = JSON.parse(e.stdout.trim().split('\n').pop()!);
+  const scored = JSON.parse(e.stdout.trim().split('\n').pop()!);
+  const test: Record<string, number> = split === 'test' ? scored : {};
+  const valid = split === 'valid' ? { accuracy: scored.accuracy, macroF1: scored.macroF1 } : { accuracy: ev.accuracy, macroF1: ev.macroF1 };
   const num = (s: string | undefined) => (s === undefined ? null : Number(s.replace(/,/g, '')));
   const total = num(share?.[2]) ?? num(params?.[1]);
   return {
-    name, command: `node bin/heed.js ${heedArgs.join(' ')}`, trainable: num(share?.[1]) ?? total, total, peakRssMB: rss / 1024, msPerStep,
+    name: tag ? `${name}-${tag}` : name, command: `node bin/heed.js ${heedArgs.join(' ')}`, trainable: num(share?.[1]) ?? total, total, peakRssMB: rss / 1024, msPerStep,
     optimizerStateMB: statSync(join(out, 'last', 'optimizer.safetensors')).size / 2 ** 20,
-    steps: last.step, valid: { accuracy: ev.accuracy, macroF1: ev.macroF1 }, test: { accuracy: test.accuracy, macroF1: test.macroF1 }, loadBefore, loadAfter: loadavg(),
+    steps: last.step, valid, test: split === 'test' ? { accuracy: test.accuracy, macroF1: test.macroF1 } : {}, loadBefore, loadAfter: loadavg(),
   };
 }
 
@@ -114,10 +147,10 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(r));
     }
   }));
-  const file = join('bench', 'results', `transfer-${started.slice(0, 16).replace(/:/g, '')}.json`);
+  const file = join('bench', 'results', `transfer-${started.slice(0, 16).replace(/:/g, '')}${split === 'valid' ? '-valid' : ''}${tag ? `-${tag}` : ''}.json`);
   writeFileSync(file, JSON.stringify({
-    bench: 'transfer', started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs,
-    note: 'spam task; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); test split scored once per run.',
+    bench: 'transfer', started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
+    note: `spam task; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,
     runs: results.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)),
   }, null, 2) + '\n');
   console.log(`wrote ${file}`);

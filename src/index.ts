@@ -100,6 +100,9 @@ export type { OptimizerStateDict } from './io/optimizer-state.js';
 // DistilBERT, GPT-2 and ViT as heed models, and the heed ↔ HF name maps (for PEFT's target modules).
 export { fromPretrained, savePretrained } from './models/pretrained.js';
 export type { PretrainedModel, PretrainedLoadReport, FromPretrainedOptions, SavePretrainedOptions } from './models/pretrained.js';
+// 16-bit weight storage for inference (fromPretrained's dtype: 'float16' | 'bfloat16'), widened where used.
+export { toHalfStorage, HalfLinear, HalfEmbedding } from './models/half-storage.js';
+export type { HalfDtype } from './models/half-storage.js';
 export { HF_ARCHITECTURES, hfArchitecture, heedToHf, hfToHeed } from './io/hf/index.js';
 export type { HfArchitecture, NameMap, NameRule, MappedName } from './io/hf/index.js';
 

@@ -28,6 +28,7 @@ import {
 import { Bert, BertForMaskedLM, BertForSequenceClassification, BertForTokenClassification } from './bert.js';
 import { GPT } from './gpt.js';
 import { ViT } from './vit.js';
+import { hasHalfStorage, toHalfStorage, type HalfDtype } from './half-storage.js';
 
 /** Every model fromPretrained returns. */
 export type PretrainedModel = Bert | BertForMaskedLM | BertForSequenceClassification | BertForTokenClassification | GPT | ViT;
@@ -65,6 +66,11 @@ export interface FromPretrainedOptions {
   ignoreMismatchedSizes?: boolean;
   /** Receives the load report; default: one console.warn line when something was missing or unexpected. */
   onReport?: (report: PretrainedLoadReport) => void;
+  /**
+   * Resident weight storage: 'float32' (default), or 'float16' / 'bfloat16' for inference at half
+   * the memory (Linear and Embedding weights kept in 16 bits, widened where used; half-storage.ts).
+   */
+  dtype?: 'float32' | HalfDtype;
 }
 
 /** The config.json keys heed does not model, kept per loaded model so savePretrained writes them back. */
@@ -84,6 +90,9 @@ export async function fromPretrained(dir: string, options: FromPretrainedOptions
   }
   (options.onReport ?? warnReport)(report);
   hfExtras.set(model, { ...hfConfig });
+  const dtype = options.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'float16' && dtype !== 'bfloat16') throw new ConfigError(`fromPretrained: dtype '${String(dtype)}', expected 'float32', 'float16' or 'bfloat16'.`);
+  if (dtype !== 'float32') toHalfStorage(model, dtype);
   return model.eval();
 }
 
@@ -214,6 +223,7 @@ export interface SavePretrainedOptions extends WriteHfOptions {
  * (sharded above maxShardBytes). Tied weights are written once, under the embedding's name.
  */
 export async function savePretrained(model: Module, dir: string, options: SavePretrainedOptions = {}): Promise<string[]> {
+  if (hasHalfStorage(model)) throw new ConfigError(`savePretrained: this model keeps its weights in 16-bit inference storage (fromPretrained's dtype option), which stateDict() does not hold. Fix: load it with dtype 'float32' to save it; to write 16-bit files, pass { dtype: 'F16' } or 'BF16' to savePretrained.`);
   const arch = hfArchitectureOfModel(model);
   const dtype = options.dtype ?? 'F32';
   const tensors: Record<string, RawTensor> = {};
@@ -231,3 +241,8 @@ export async function savePretrained(model: Module, dir: string, options: SavePr
   return writeHfDirectory(dir, config, tensors, options);
 }
 
+
+/** Whether fromPretrained built this model (its adapters are then saved under Hugging Face module names by default). */
+export function isFromPretrained(model: Module): boolean {
+  return hfExtras.has(model);
+}

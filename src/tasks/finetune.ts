@@ -7,7 +7,7 @@
  *   heed train spam --init-from runs/mlm --freeze encoder        train the head only (feature extraction)
  *   heed train spam --init-from runs/mlm --freeze encoder --unfreeze-every 100   gradual unfreezing
  *   heed train spam --init-from runs/mlm --body-lr-ratio 0.3     discriminative learning rates
- *   heed train spam --init-from runs/mlm --peft lora --lora-r 8  LoRA (or adapter, prefix)
+ *   heed train spam --init-from runs/mlm --peft lora --lora-r 8  LoRA on q, v and (rank 1) the word table; or adapter, prefix
  *
  * - `initFrom`: a heed model directory whose weights include `backbone.*` (heed pretrain mlm
  *   writes one; a trained spam model is one too). The task takes that directory's vocabulary and
@@ -17,7 +17,9 @@
  *   `unfreezeEvery` steps the next group from the top is unfrozen: the last encoder layer (with the
  *   final norm), then the one below, ..., and last the embeddings.
  * - Discriminative learning rates: the backbone's parameter groups get lr · bodyLrRatio.
- * - PEFT (`peft`): the base is frozen and only the adapter and the head (modulesToSave) train; the
+ * - PEFT (`peft`): the base is frozen and only the adapter and the head (modulesToSave, trained in
+ *   full, as peft does for sequence classification) train; LoRA's default targets are q and v plus a
+ *   rank-1 update of the word table (loraEmbedR); the
  *   optimizer holds no state for frozen weights and autograd computes no gradient for them. The
  *   run's model.safetensors then holds only those weights, and the run directory also gets
  *   adapter_config.json + adapter_model.safetensors in peft's layout.
@@ -56,6 +58,13 @@ export interface FinetuneConfig {
   loraR: number;
   loraAlpha: number;
   loraDropout: number;
+  /**
+   * LoRA: rank of an update of the word table (backbone.tokEmbed) beside the Linear layers' (0 =
+   * leave the table frozen as it is; read only with peft 'lora'). Default 1: a small text model is
+   * mostly its word table, and a pretrained table that has not learned the task's words cannot
+   * become informative through the Linear layers (BENCHMARKS.md, "PEFT against full fine-tuning").
+   */
+  loraEmbedR: number;
   /** Module-name globs the adapters target, comma-separated ('' = the method's default). */
   peftTargets: string;
   /** Bottleneck width of each adapter. */
@@ -68,7 +77,7 @@ export interface FinetuneConfig {
 
 export const FINETUNE_SCHEMA: ConfigSchema<FinetuneConfig> = {
   initFrom: 'string', freeze: ['none', 'encoder'], unfreezeEvery: 'number', bodyLrRatio: 'number', peft: ['none', 'lora', 'adapter', 'prefix'],
-  loraR: 'number', loraAlpha: 'number', loraDropout: 'number', peftTargets: 'string', adapterSize: 'number', prefixLength: 'number', labelFraction: 'number',
+  loraR: 'number', loraAlpha: 'number', loraDropout: 'number', loraEmbedR: 'number', peftTargets: 'string', adapterSize: 'number', prefixLength: 'number', labelFraction: 'number',
 };
 
 export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
@@ -80,6 +89,7 @@ export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
   loraR: 8, // peft's default rank
   loraAlpha: 16, // scaling α / r = 2
   loraDropout: 0.05,
+  loraEmbedR: 1,
   peftTargets: '',
   adapterSize: 16,
   prefixLength: 10,
@@ -88,10 +98,14 @@ export const FINETUNE_DEFAULTS: Readonly<FinetuneConfig> = Object.freeze({
 
 /** The modules each method adapts when peftTargets is empty. */
 export const DEFAULT_PEFT_TARGETS: Readonly<Record<Exclude<FinetuneConfig['peft'], 'none'>, string>> = Object.freeze({
-  lora: 'qProj,kProj,vProj,outProj,linear1,linear2', // every Linear of every layer (Hu et al. found all-matrices best for a fixed budget)
+  // q and v (Hu et al.'s choice, and peft's default for BERT), with loraEmbedR's update of the word table: 1.8% of the spam model.
+  lora: 'qProj,vProj',
   adapter: '*.selfAttn.outProj,*.linear2', // Houlsby's two places per layer
   prefix: 'selfAttn', // every self-attention
 });
+
+/** The word table of a text backbone, the module loraEmbedR adapts. */
+const EMBED_TARGET = 'backbone.tokEmbed';
 
 const PEFT_TYPE = { lora: 'LORA', adapter: 'BOTTLENECK', prefix: 'PREFIX_TUNING' } as const;
 
@@ -102,6 +116,7 @@ export function checkFinetuneConfig(task: string, c: FinetuneConfig): void {
   if (!Number.isInteger(c.unfreezeEvery) || c.unfreezeEvery < 0) throw new ConfigError(`${task} config: 'unfreezeEvery' is ${c.unfreezeEvery}, expected an integer ≥ 0.`);
   if (c.unfreezeEvery > 0 && c.freeze !== 'encoder') throw new ConfigError(`${task} config: 'unfreezeEvery' unfreezes a frozen encoder gradually; it needs --freeze encoder.`);
   if (c.peft !== 'none' && c.freeze !== 'none') throw new ConfigError(`${task} config: --peft ${c.peft} already freezes the base model; leave --freeze at none.`);
+  if (!Number.isInteger(c.loraEmbedR) || c.loraEmbedR < 0) throw new ConfigError(`${task} config: 'loraEmbedR' is ${c.loraEmbedR}, expected an integer ≥ 0 (0 = no update of the word table).`);
   if (c.peft !== 'none' && c.initFrom === '') throw new ConfigError(`${task} config: --peft ${c.peft} adapts a pretrained model; give it with --init-from <dir>.`);
 }
 
@@ -126,7 +141,7 @@ export async function loadPretrained(dir: string): Promise<Pretrained> {
   if (!existsSync(cfgPath)) throw new ConfigError(`--init-from: '${dir}' holds no ${CONFIG_FILE}. Fix: give a directory that heed pretrain or heed train wrote.`);
   const raw = JSON.parse(readTextFileSync(cfgPath, { what: 'model config', maxBytes: FILE_LIMITS.config })) as Record<string, unknown>;
   if (raw.format !== 'heed.model' && (typeof raw.model_type === 'string' || Array.isArray(raw.architectures))) {
-    throw new NotImplementedError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}); starting a heed task from one needs heed's HF weight-name mapping, which this version does not have yet. Fix: pretrain with heed pretrain mlm and start from that directory.`);
+    throw new NotImplementedError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}); a heed task cannot start from one yet (the spam task reads words with its own vocabulary into a pre-norm encoder; BERT reads WordPiece ids into a post-norm one). Fix: fine-tune it from code, heed.fromPretrained(dir, { architecture: 'BertForSequenceClassification', config: { numLabels } }) with heed.getPeftModel (README: "A Hugging Face checkpoint: load, LoRA, serve"), or start the task from heed pretrain mlm's directory.`);
   }
   const checkpoint = await loadCheckpoint(abs);
   const vocabFile = checkpoint.files.vocab;
@@ -211,9 +226,12 @@ export function finetuneParamGroups(model: Module, c: FinetuneConfig & { lr: num
 export function peftConfigFrom(c: FinetuneConfig, save: string[]): PeftConfig | null {
   if (c.peft === 'none') return null;
   const targets = (c.peftTargets || DEFAULT_PEFT_TARGETS[c.peft]).split(',').map((s) => s.trim()).filter((s) => s !== '');
+  // The word table's update has its own rank, and alpha = r (scaling 1): its B starts at N(0, 1), not small.
+  const embed = c.peft === 'lora' && c.loraEmbedR > 0 ? { targets: [EMBED_TARGET], rank: { [EMBED_TARGET]: c.loraEmbedR }, alpha: { [EMBED_TARGET]: c.loraEmbedR } } : null;
   return {
-    peftType: PEFT_TYPE[c.peft], targetModules: targets, modulesToSave: save,
+    peftType: PEFT_TYPE[c.peft], targetModules: embed ? [...targets, ...embed.targets] : targets, modulesToSave: save,
     r: c.loraR, loraAlpha: c.loraAlpha, loraDropout: c.loraDropout, adapterSize: c.adapterSize, numVirtualTokens: c.prefixLength,
+    ...(embed ? { rankPattern: embed.rank, alphaPattern: embed.alpha } : {}),
   };
 }
 

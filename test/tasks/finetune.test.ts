@@ -148,7 +148,7 @@ test('spam with --peft: the run directory holds the adapter only, serves over it
       const c = resolveTaskConfig(SPAM_TASK.spec, { initFrom: base, peft: peftKind, maxSteps: 2, evalEvery: 0, warmupSteps: 1, batchSize: 4, labelFraction: 0.02 });
       await SPAM_TASK.train(c as never, { out: runs[peftKind], runId: 't', ...quiet });
       const weights = await h.readSafetensors(join(runs[peftKind], 'model.safetensors'));
-      assert.ok(Object.keys(weights.tensors).every((k) => k.startsWith('head.') || /lora[AB]|\.adapter\./.test(k)), 'no frozen base weight in the run checkpoint');
+      assert.ok(Object.keys(weights.tensors).every((k) => k.startsWith('head.') || /lora[AB]|loraEmbedding[AB]|\.adapter\./.test(k)), 'no frozen base weight in the run checkpoint');
       const cfg = JSON.parse(readFileSync(join(runs[peftKind], 'adapter_config.json'), 'utf8'));
       assert.equal(cfg.base_model_name_or_path, base);
     }

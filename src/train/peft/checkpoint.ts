@@ -14,8 +14,8 @@
  *   modulesToSave    base_model.model.P (peft strips 'modules_to_save.<adapter>' on save)
  *
  * Module paths are the base model's: heed's dotted names for a heed model ("key_names": "heed" in
- * adapter_config.json); for a checkpoint loaded from the Hugging Face layout they would be HF's
- * names ("hf"), which heed cannot map yet. peft has no bottleneck adapter: 'BOTTLENECK' files are
+ * adapter_config.json); for a model fromPretrained built, HF's names ("hf", hf-names.ts), so the
+ * file is the one peft writes for the PyTorch model, and a file peft wrote loads here. peft has no bottleneck adapter: 'BOTTLENECK' files are
  * heed's own and peft will not load them; LoRA and prefix files follow peft.
  *
  * Which base an adapter belongs to: adapter_config.json records the base's class
@@ -34,9 +34,12 @@ import { readSafetensors, toFloat32, writeSafetensors, type RawTensor } from '..
 import { readTextFileSync, FILE_LIMITS } from '../../io/read-file.js';
 import { parseUntrustedJson } from '../../io/json.js';
 import { writeFileDurable } from '../../io/write-file.js';
-import { CheckpointError, NotImplementedError } from '../../errors.js';
+import { CheckpointError } from '../../errors.js';
 import { PEFT_TYPES, PeftModel, getPeftModel, type PeftConfig, type PeftType } from './peft-model.js';
 import { PrefixAttention } from './prefix.js';
+import { hfArchitectureOfBase, heedModuleLists, heedPathToHf, hfModuleLists, hfPathToHeed } from './hf-names.js';
+import { isFromPretrained } from '../../models/pretrained.js';
+import { HF_ARCHITECTURES, hfToHeed } from '../../io/hf/index.js';
 import { VERSION } from '../../version.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
@@ -52,14 +55,16 @@ export interface AdapterConfigFile {
   target_modules: string[];
   modules_to_save: string[] | null;
   inference_mode: boolean;
-  /** Which names the module paths are: heed's dotted names, or Hugging Face's. */
-  key_names: 'heed' | 'hf';
+  /** Which names the module paths are: heed's dotted names, or Hugging Face's (absent in files peft wrote). */
+  key_names?: AdapterKeyNames;
   /** SHA-256 of the base's frozen weights, to refuse an adapter made for another base. */
   base_model_sha256: string;
   heed_version: string;
   r?: number;
   lora_alpha?: number;
   lora_dropout?: number;
+  rank_pattern?: Record<string, number>;
+  alpha_pattern?: Record<string, number>;
   bias?: 'none';
   fan_in_fan_out?: boolean;
   adapter_size?: number;
@@ -91,8 +96,27 @@ function prefixLayers(model: Module): [string, PrefixAttention][] {
   return model.namedModules().filter((e): e is [string, PrefixAttention] => e[1] instanceof PrefixAttention);
 }
 
-/** heed adapter state dict → peft's keys. */
-export function toPeftKeys(peft: PeftModel): Record<string, Tensor> {
+/** heed's adapter parameter names → peft's: loraA.weight → lora_A.weight, loraEmbeddingA → lora_embedding_A. */
+const LEAVES: readonly [heed: string, peft: string][] = [
+  ['.loraA.weight', '.lora_A.weight'], ['.loraB.weight', '.lora_B.weight'], ['.loraEmbeddingA', '.lora_embedding_A'], ['.loraEmbeddingB', '.lora_embedding_B'],
+];
+
+function toPeftLeaf(k: string): string {
+  for (const [h, p] of LEAVES) if (k.endsWith(h)) return k.slice(0, -h.length) + p;
+  return k;
+}
+
+function fromPeftLeaf(k: string): string {
+  for (const [h, p] of LEAVES) if (k.endsWith(p)) return k.slice(0, -p.length) + h;
+  return k;
+}
+
+/** Which names an adapter file's module paths are: heed's dotted names, or Hugging Face's (hf-names.ts). */
+export type AdapterKeyNames = 'heed' | 'hf';
+
+/** heed adapter state dict → peft's keys; `keyNames` 'hf' writes HF module paths. */
+export function toPeftKeys(peft: PeftModel, keyNames: AdapterKeyNames = 'heed'): Record<string, Tensor> {
+  const arch = keyNames === 'hf' ? hfArchitectureOfBase(peft.model, 'savePeftAdapter') : null;
   const sd = peft.stateDict();
   const out: Record<string, Tensor> = {};
   if (peft.config.peftType === 'PREFIX_TUNING') {
@@ -109,18 +133,20 @@ export function toPeftKeys(peft: PeftModel): Record<string, Tensor> {
   }
   for (const [k, t] of Object.entries(sd)) {
     if (/\.prefix(Key|Value)$/.test(k)) continue;
-    out[PREFIX + k.replace(/\.loraA\.weight$/, '.lora_A.weight').replace(/\.loraB\.weight$/, '.lora_B.weight')] = t;
+    out[PREFIX + toPeftLeaf(arch ? heedPathToHf(arch, k) : k)] = t;
   }
   return out;
 }
 
 /** peft's keys → heed adapter state dict (the inverse of toPeftKeys, for the model `peft` wraps). */
-export function fromPeftKeys(peft: PeftModel, tensors: Record<string, Tensor>, source: string): Record<string, Tensor> {
+export function fromPeftKeys(peft: PeftModel, tensors: Record<string, Tensor>, source: string, keyNames: AdapterKeyNames = 'heed'): Record<string, Tensor> {
+  const arch = keyNames === 'hf' ? hfArchitectureOfBase(peft.model, source) : null;
   const sd: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(tensors)) {
     if (k === 'prompt_embeddings') continue;
     if (!k.startsWith(PREFIX)) throw new CheckpointError(`${source}: key '${k}' does not start with '${PREFIX}', so it is not a peft adapter weight.`);
-    sd[k.slice(PREFIX.length).replace(/\.lora_A\.weight$/, '.loraA.weight').replace(/\.lora_B\.weight$/, '.loraB.weight')] = t;
+    const leaf = fromPeftLeaf(k.slice(PREFIX.length));
+    sd[arch ? hfPathToHeed(arch, leaf, source) : leaf] = t;
   }
   if (peft.config.peftType === 'PREFIX_TUNING') {
     const pe = tensors.prompt_embeddings;
@@ -145,15 +171,21 @@ export function fromPeftKeys(peft: PeftModel, tensors: Record<string, Tensor>, s
 }
 
 /** adapter_config.json's content for a PEFT model. */
-export function adapterConfigOf(peft: PeftModel, baseModelNameOrPath: string | null, taskType: string | null = null): AdapterConfigFile {
+export function adapterConfigOf(peft: PeftModel, baseModelNameOrPath: string | null, taskType: string | null = null, keyNames: AdapterKeyNames = 'heed'): AdapterConfigFile {
   const c = peft.config;
+  const arch = keyNames === 'hf' ? hfArchitectureOfBase(peft.model, 'savePeftAdapter') : null;
+  // HF names: full module paths, as peft lists them for the PyTorch model; heed names: the config's globs.
+  const lists = arch ? hfModuleLists(arch, c, peft.targets, peft.savedNames)
+    : { targetModules: [...c.targetModules], modulesToSave: [...c.modulesToSave], rankPattern: { ...c.rankPattern }, alphaPattern: { ...c.alphaPattern } };
   const file: AdapterConfigFile = {
     peft_type: c.peftType, task_type: taskType, base_model_name_or_path: baseModelNameOrPath,
-    auto_mapping: { base_model_class: peft.model.constructor.name, parent_library: 'heed.models' },
-    target_modules: [...c.targetModules], modules_to_save: c.modulesToSave.length > 0 ? [...c.modulesToSave] : null,
-    inference_mode: true, key_names: 'heed', base_model_sha256: baseFingerprint(peft), heed_version: VERSION,
+    auto_mapping: arch ? { base_model_class: arch.name, parent_library: 'transformers' } : { base_model_class: peft.model.constructor.name, parent_library: 'heed.models' },
+    target_modules: lists.targetModules, modules_to_save: lists.modulesToSave.length > 0 ? lists.modulesToSave : null,
+    inference_mode: true, key_names: keyNames, base_model_sha256: baseFingerprint(peft), heed_version: VERSION,
   };
-  if (c.peftType === 'LORA') Object.assign(file, { r: c.r, lora_alpha: c.loraAlpha, lora_dropout: c.loraDropout, bias: 'none', fan_in_fan_out: false });
+  // fan_in_fan_out: peft's flag for GPT-2's Conv1D, whose weight is stored (in, out); A and B have the same shapes either way.
+  const conv1d = arch !== null && lists.targetModules.some((t) => hfToHeed(arch.nameMap, `${t}.weight`)?.transpose === true);
+  if (c.peftType === 'LORA') Object.assign(file, { r: c.r, lora_alpha: c.loraAlpha, lora_dropout: c.loraDropout, rank_pattern: lists.rankPattern, alpha_pattern: lists.alphaPattern, bias: 'none', fan_in_fan_out: conv1d });
   if (c.peftType === 'BOTTLENECK') file.adapter_size = c.adapterSize;
   if (c.peftType === 'PREFIX_TUNING') {
     const layers = prefixLayers(peft.model);
@@ -166,12 +198,15 @@ export function adapterConfigOf(peft: PeftModel, baseModelNameOrPath: string | n
  * Writes <dir>/adapter_config.json and <dir>/adapter_model.safetensors (peft's layout).
  * baseModelNameOrPath: where the base model is (recorded for `heed serve` and for people).
  */
-export async function savePeftAdapter(dir: string, peft: PeftModel, options: { baseModelNameOrPath?: string | null; taskType?: string | null } = {}): Promise<void> {
+export async function savePeftAdapter(dir: string, peft: PeftModel, options: { baseModelNameOrPath?: string | null; taskType?: string | null; keyNames?: AdapterKeyNames } = {}): Promise<void> {
+  // A model fromPretrained built is saved under HF names by default: peft loads the file over the PyTorch model unchanged.
+  const keyNames = options.keyNames ?? (isFromPretrained(peft.model) ? 'hf' : 'heed');
+  const config = adapterConfigOf(peft, options.baseModelNameOrPath ?? null, options.taskType ?? null, keyNames); // checks every name maps before a file is written
   mkdirSync(dir, { recursive: true });
   const tensors: Record<string, RawTensor> = {};
-  for (const [k, t] of Object.entries(toPeftKeys(peft))) tensors[k] = raw(t);
+  for (const [k, t] of Object.entries(toPeftKeys(peft, keyNames))) tensors[k] = raw(t);
   await writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: 'pt' });
-  await writeFileDurable(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(adapterConfigOf(peft, options.baseModelNameOrPath ?? null, options.taskType ?? null), null, 2) + '\n');
+  await writeFileDurable(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(config, null, 2) + '\n');
 }
 
 /** Reads and checks <dir>/adapter_config.json. */
@@ -184,7 +219,7 @@ export function readAdapterConfig(dir: string): AdapterConfigFile {
   if (!Array.isArray(j.target_modules) || j.target_modules.some((t) => typeof t !== 'string')) {
     throw new CheckpointError(`${path}: target_modules must be a list of module names${typeof j.target_modules === 'string' ? ' (a regular-expression string is not supported yet)' : ''}.`);
   }
-  if (j.key_names === 'hf') throw new NotImplementedError(`${path}: the adapter names Hugging Face module paths (key_names 'hf'); mapping them onto heed's modules is not implemented yet.`);
+  if (j.key_names !== undefined && j.key_names !== 'heed' && j.key_names !== 'hf') throw new CheckpointError(`${path}: key_names ${JSON.stringify(j.key_names)}, expected 'heed' or 'hf'.`);
   return j as unknown as AdapterConfigFile;
 }
 
@@ -192,8 +227,17 @@ export function readAdapterConfig(dir: string): AdapterConfigFile {
 export function peftConfigOf(f: AdapterConfigFile): PeftConfig {
   return {
     peftType: f.peft_type, targetModules: f.target_modules, modulesToSave: f.modules_to_save ?? [],
-    r: f.r, loraAlpha: f.lora_alpha, loraDropout: f.lora_dropout, adapterSize: f.adapter_size, numVirtualTokens: f.num_virtual_tokens,
+    r: f.r, loraAlpha: f.lora_alpha, loraDropout: f.lora_dropout, rankPattern: f.rank_pattern, alphaPattern: f.alpha_pattern, adapterSize: f.adapter_size, numVirtualTokens: f.num_virtual_tokens,
   };
+}
+
+/**
+ * The names a file's module paths are in: its key_names; for a file peft wrote (no key_names),
+ * HF names when it was made for an HF class or the base model came from fromPretrained.
+ */
+function adapterKeyNames(f: AdapterConfigFile, model: Module): AdapterKeyNames {
+  if (f.key_names === 'heed' || f.key_names === 'hf') return f.key_names;
+  return HF_ARCHITECTURES.has(f.auto_mapping?.base_model_class ?? '') || isFromPretrained(model) ? 'hf' : 'heed';
 }
 
 /**
@@ -206,12 +250,16 @@ export async function loadPeftAdapter(model: Module, dir: string, options: { che
   const path = join(dir, ADAPTER_CONFIG_FILE);
   const base = options.baseName ?? model.constructor.name;
   const made = `made for ${f.auto_mapping?.base_model_class ?? '(unknown class)'} '${f.base_model_name_or_path ?? '(unnamed)'}'`;
-  if (f.auto_mapping && f.auto_mapping.base_model_class !== model.constructor.name) {
-    throw new CheckpointError(`${path}: the adapter was ${made}, but the base model is a ${model.constructor.name} (${base}). Fix: load it onto the base it was trained on.`);
+  const keyNames = adapterKeyNames(f, model);
+  const arch = keyNames === 'hf' ? hfArchitectureOfBase(model, path) : null;
+  const baseClass = arch ? arch.name : model.constructor.name;
+  if (f.auto_mapping && f.auto_mapping.base_model_class !== baseClass) {
+    throw new CheckpointError(`${path}: the adapter was ${made}, but the base model is a ${baseClass} (${base}). Fix: load it onto the base it was trained on.`);
   }
   let peft: PeftModel;
   try {
-    peft = getPeftModel(model, peftConfigOf(f));
+    const config = peftConfigOf(f);
+    peft = getPeftModel(model, arch ? { ...config, ...heedModuleLists(model, arch, f.peft_type, f, path) } : config);
   } catch (err) {
     throw new CheckpointError(`${path}: the adapter was ${made} and does not fit ${base}: ${(err as Error).message}`);
   }
@@ -219,7 +267,7 @@ export async function loadPeftAdapter(model: Module, dir: string, options: { che
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(file.tensors)) tensors[k] = new Tensor(toFloat32(t), t.shape);
   try {
-    peft.loadStateDict(fromPeftKeys(peft, tensors, join(dir, ADAPTER_WEIGHTS_FILE)), { strict: true });
+    peft.loadStateDict(fromPeftKeys(peft, tensors, join(dir, ADAPTER_WEIGHTS_FILE), keyNames), { strict: true });
   } catch (err) {
     peft.unload();
     throw new CheckpointError(`${join(dir, ADAPTER_WEIGHTS_FILE)}: ${(err as Error).message}`);

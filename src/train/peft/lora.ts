@@ -130,7 +130,8 @@ export class LoraLinear extends Module {
   }
 }
 
-function addInPlace(p: Tensor, d: Tensor, sign: number): void {
+/** p += sign · d, in place on p's storage (merge / unmerge of a LoRA update; no autograd). */
+export function addInPlace(p: Tensor, d: Tensor, sign: number): void {
   const a = p.data, b = d.data;
   for (let i = 0; i < a.length; i++) a[i] += sign * b[i];
 }

@@ -10,7 +10,9 @@
  *   const merged = peft.mergeAndUnload();       // LoRA only: a plain model at the base's speed
  *
  * Methods (peftType):
- * - 'LORA' (lora.ts): targets are Linear modules, replaced by LoraLinear wrappers;
+ * - 'LORA' (lora.ts, lora-embedding.ts): targets are Linear or Embedding modules, replaced by
+ *   LoraLinear / LoraEmbedding wrappers; rankPattern and alphaPattern set r and alpha per module
+ *   (peft's rank_pattern / alpha_pattern), e.g. a rank-1 update of the word table beside rank-8 Linears;
  * - 'BOTTLENECK' (bottleneck.ts): Houlsby adapters attached after the targets (Linear modules);
  * - 'PREFIX_TUNING' (prefix.ts): targets are MultiheadAttention modules, replaced by PrefixAttention.
  *
@@ -27,6 +29,8 @@ import { Linear } from '../../nn/linear.js';
 import { MultiheadAttention } from '../../nn/attention/multihead.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { LoraLinear } from './lora.js';
+import { LoraEmbedding } from './lora-embedding.js';
+import { Embedding } from '../../nn/embedding.js';
 import { attachBottleneck, detachBottleneck, outputSize } from './bottleneck.js';
 import { PrefixAttention } from './prefix.js';
 import { CheckpointError, ConfigError, ValueError, fmtShape } from '../../errors.js';
@@ -46,6 +50,10 @@ export interface PeftConfig {
   /** LoRA scaling numerator: the update is scaled by loraAlpha / r. */
   loraAlpha?: number;
   loraDropout?: number;
+  /** LoRA: a rank per module-name glob, over r (peft's rank_pattern); the first matching glob wins. */
+  rankPattern?: Record<string, number>;
+  /** LoRA: an alpha per module-name glob, over loraAlpha (peft's alpha_pattern). */
+  alphaPattern?: Record<string, number>;
   /** Bottleneck width of each adapter. */
   adapterSize?: number;
   /** Prefix length (peft's num_virtual_tokens). */
@@ -70,10 +78,10 @@ export function matchesTarget(name: string, glob: string): boolean {
 }
 
 /** What kind of module a method adapts, for the error that lists candidates. */
-function kindOf(type: PeftType): { what: string; accepts: (m: Module) => boolean } {
+export function kindOf(type: PeftType): { what: string; accepts: (m: Module) => boolean } {
   switch (type) {
     case 'LORA':
-      return { what: 'Linear', accepts: (m) => m instanceof Linear };
+      return { what: 'Linear or Embedding', accepts: (m) => m instanceof Linear || m instanceof Embedding };
     case 'BOTTLENECK':
       return { what: 'Linear (a module with outFeatures)', accepts: (m) => outputSize(m) !== null && !(m instanceof LoraLinear) };
     case 'PREFIX_TUNING':
@@ -121,6 +129,12 @@ function positiveInt(name: string, v: unknown): number {
   return v;
 }
 
+/** The value of the first glob in `pattern` that names module `name` (peft's rank_pattern rule), or undefined. */
+export function patternValue(pattern: Readonly<Record<string, number>>, name: string): number | undefined {
+  for (const [g, v] of Object.entries(pattern)) if (matchesTarget(name, g)) return v;
+  return undefined;
+}
+
 /** Fills a config's defaults and checks its values. */
 export function resolvePeftConfig(c: PeftConfig): Required<PeftConfig> {
   if (!PEFT_TYPES.includes(c.peftType)) throw new ConfigError(`getPeftModel: peftType '${String(c.peftType)}', expected one of ${PEFT_TYPES.join(', ')}.`);
@@ -128,7 +142,10 @@ export function resolvePeftConfig(c: PeftConfig): Required<PeftConfig> {
     peftType: c.peftType, targetModules: c.targetModules, modulesToSave: c.modulesToSave ?? [],
     r: c.r ?? PEFT_DEFAULTS.r, loraAlpha: c.loraAlpha ?? PEFT_DEFAULTS.loraAlpha, loraDropout: c.loraDropout ?? PEFT_DEFAULTS.loraDropout,
     adapterSize: c.adapterSize ?? PEFT_DEFAULTS.adapterSize, numVirtualTokens: c.numVirtualTokens ?? PEFT_DEFAULTS.numVirtualTokens,
+    rankPattern: c.rankPattern ?? {}, alphaPattern: c.alphaPattern ?? {},
   };
+  for (const [g, v] of Object.entries(r.rankPattern)) positiveInt(`rankPattern['${g}']`, v);
+  for (const [g, v] of Object.entries(r.alphaPattern)) if (!(typeof v === 'number' && v > 0)) throw new ConfigError(`getPeftModel: alphaPattern['${g}']=${String(v)}, expected a positive number.`);
   positiveInt('r', r.r);
   positiveInt('adapterSize', r.adapterSize);
   positiveInt('numVirtualTokens', r.numVirtualTokens);
@@ -148,6 +165,8 @@ export class PeftModel {
   readonly targets: readonly string[];
   /** Names of the parameters the adapter owns (adapter weights and modulesToSave), in model order. */
   private readonly owned: Set<string>;
+  /** Names of the base's parameters that train in full and are saved with the adapter (modulesToSave). */
+  readonly savedNames: readonly string[];
 
   constructor(readonly model: Module, config: PeftConfig) {
     const c = resolvePeftConfig(config);
@@ -159,7 +178,10 @@ export class PeftModel {
     const byName = new Map(model.namedModules());
     for (const name of targets) {
       const m = byName.get(name)!;
-      if (c.peftType === 'LORA') replaceModule(model, name, new LoraLinear(m as Linear, { r: c.r, alpha: c.loraAlpha, dropout: c.loraDropout }));
+      if (c.peftType === 'LORA') {
+        const r = patternValue(c.rankPattern, name) ?? c.r, alpha = patternValue(c.alphaPattern, name) ?? c.loraAlpha;
+        replaceModule(model, name, m instanceof Embedding ? new LoraEmbedding(m, { r, alpha }) : new LoraLinear(m as Linear, { r, alpha, dropout: c.loraDropout }));
+      }
       else if (c.peftType === 'BOTTLENECK') attachBottleneck(m, c.adapterSize, name);
       else replaceModule(model, name, new PrefixAttention(m as MultiheadAttention, c.numVirtualTokens));
     }
@@ -167,6 +189,7 @@ export class PeftModel {
     for (const [n, p] of model.namedParameters()) if (saved(n)) p.requiresGrad = true;
     this.targets = Object.freeze(targets);
     this.owned = new Set(model.namedParameters().filter(([n, p]) => !before.has(p) || saved(n)).map(([n]) => n));
+    this.savedNames = Object.freeze(model.namedParameters().filter(([n, p]) => before.has(p) && saved(n)).map(([n]) => n));
     model.train(model.training);
   }
 
@@ -229,8 +252,8 @@ export class PeftModel {
   }
 
   /** The LoRA wrappers by module name. */
-  loraModules(): [string, LoraLinear][] {
-    return this.model.namedModules().filter((e): e is [string, LoraLinear] => e[1] instanceof LoraLinear);
+  loraModules(): [string, LoraLinear | LoraEmbedding][] {
+    return this.model.namedModules().filter((e): e is [string, LoraLinear | LoraEmbedding] => e[1] instanceof LoraLinear || e[1] instanceof LoraEmbedding);
   }
 
   /**
@@ -244,7 +267,7 @@ export class PeftModel {
     }
     for (const [name, m] of this.loraModules()) {
       if (!m.merged) m.merge();
-      replaceModule(this.model, name, m.toLinear());
+      replaceModule(this.model, name, m instanceof LoraEmbedding ? m.toEmbedding() : m.toLinear());
     }
     this.model.unfreeze('*');
     return this.model;
@@ -253,9 +276,9 @@ export class PeftModel {
   /** Removes every adapter without merging: the base model as it was (its weights untouched). */
   unload(): Module {
     for (const [name, m] of this.model.namedModules()) {
-      if (m instanceof LoraLinear) {
+      if (m instanceof LoraLinear || m instanceof LoraEmbedding) {
         if (m.merged) m.unmerge();
-        replaceModule(this.model, name, m.toLinear());
+        replaceModule(this.model, name, m instanceof LoraEmbedding ? m.toEmbedding() : m.toLinear());
       } else if (m instanceof PrefixAttention) {
         replaceModule(this.model, name, m.toAttention());
       } else if (this.config.peftType === 'BOTTLENECK' && this.targets.includes(name)) {

@@ -127,9 +127,3 @@ test('seq2seq: trains from a TSV, scores BLEU/chrF/exact match, decodes greedily
   assert.equal(e.code, 1);
   assert.match(e.out, /bad\.tsv:2:10: expected source<TAB>target, found no TAB/);
 });
-
-test('a tokenizer.json is refused with a NotImplementedError that says what to do instead', async () => {
-  const r = await heed('train', 'classify', '--train', file('t.csv', 'text,label\na,b\n'), '--tokenizer-file', 'tok.json', ...TINY, '--out', join(dir, 'tok'));
-  assert.equal(r.code, 1);
-  assert.match(r.out, /NotImplementedError: classify: --tokenizer-file .* is not implemented/);
-});

@@ -111,3 +111,26 @@ test('a missing or corrupt --tokenizer-file is a ConfigError naming the file; no
   assert.match(r2.out, /ConfigError: tag: --tokenizer-file '.*tokenizer\.json' could not be read: .*not valid JSON/);
   for (const d of ['bad1', 'bad2']) assert.throws(() => readFileSync(join(dir, d, 'config.json')), /ENOENT/);
 });
+
+test('seq2seq with a tokenizer.json: both sides read subwords, the copy reloads, outputs decode to text', async () => {
+  const tokDir = join(dir, 'bert-json');
+  mkdirSync(tokDir);
+  const tokFile = bert.save(join(tokDir, 'tokenizer.json'));
+  const words = ['cat', 'dog', 'bird', 'fish', 'mouse', 'horse', 'lion', 'tiger'];
+  const pairs = words.map((w) => `the ${w}\ta ${w}`);
+  const train = file('sub.tsv', [...pairs, ...pairs, ...pairs].join('\n') + '\n');
+  const out = join(dir, 'seq2seq-tok');
+  const r = await heed('train', 'seq2seq', '--train', train, '--valid', file('sub-valid.tsv', pairs.slice(0, 3).join('\n') + '\n'), '--tokenizer-file', tokFile,
+    '--max-steps', '6', '--max-tokens', '200', ...TINY, '--out', out);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /source subwords of .*tokenizer\.json \(30522 symbols\), target subwords of/);
+  rmSync(tokDir, { recursive: true });
+  const saved = JSON.parse(readFileSync(join(out, 'target.tokenizer.json'), 'utf8')) as { model: { type: string } };
+  assert.equal(saved.model.type, 'WordPiece');
+  const p = await loadPredictor(out);
+  const [pred] = p.predict(['the cat'], { nBest: 2 });
+  assert.equal(typeof pred.output, 'string');
+  assert.equal(pred.alternatives!.length, 2);
+  const ev = await evaluate(out, { split: 'valid' });
+  assert.equal(ev.metrics.sources, 3);
+});

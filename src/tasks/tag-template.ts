@@ -27,7 +27,7 @@ import { logSoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
 import { indexSelect } from '../ops/indexing.js';
 import { readConll, type ConllSentence } from '../data/conll.js';
-import { WordTagger, charNgramIds, realWordMask, wordShape, type WordBatch } from '../models/word-tagger.js';
+import { CHAR_CNN_MAX, WordTagger, charCnnIds, charNgramIds, realWordMask, wordShape, type WordBatch } from '../models/word-tagger.js';
 import type { TransitionScheme } from '../nn/tag-transitions.js';
 import { TRANSITION_SCHEMES } from '../nn/tag-transitions.js';
 import { constrainedDecode, repairTags } from '../train/tag-repair.js';
@@ -48,6 +48,8 @@ export interface TagConfig extends FileConfig {
   charBuckets: number;
   /** A CRF output layer (else per-word softmax with strict BIO decoding). */
   crf: boolean;
+  /** A character CNN of each word (models/word-tagger.ts), beside or instead of the n-grams. */
+  charCnn: boolean;
   /** Model sizes; 0 = chosen from the data's size. */
   dModel: number;
   numHeads: number;
@@ -58,7 +60,7 @@ export interface TagConfig extends FileConfig {
 }
 
 export const TAG_SCHEMA: ConfigSchema<TagConfig> = {
-  ...FILE_SCHEMA, scheme: ['auto', ...TRANSITION_SCHEMES], minFreq: 'number', charFeatures: 'boolean', charBuckets: 'number', crf: 'boolean',
+  ...FILE_SCHEMA, scheme: ['auto', ...TRANSITION_SCHEMES], minFreq: 'number', charFeatures: 'boolean', charBuckets: 'number', crf: 'boolean', charCnn: 'boolean',
   dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', maxLen: 'number',
 };
 
@@ -69,6 +71,7 @@ export const TAG_DEFAULTS: Readonly<TagConfig & Partial<DefinedConfig<object>>> 
   charFeatures: true, // WNUT-style entities are rare by design; spelling is the main clue
   charBuckets: 16384,
   crf: true,
+  charCnn: false,
   ...AUTO_SIZE_DEFAULTS,
   dropout: 0.3, // small data: strong regularisation
   lr: 1e-3,
@@ -147,6 +150,21 @@ export function encodeSentences(sentences: readonly (readonly string[] | Sentenc
       for (const id of g) if (!column.has(id)) column.set(id, column.size);
     }
   }));
+  let chars: Tensor | null = null, charPad: Tensor | null = null;
+  if (c.charCnn) {
+    const C = Math.max(1, ...units.flatMap((u) => u.texts.map((w) => Math.min([...w].length, CHAR_CNN_MAX))));
+    const ids = new Int32Array(B * T * C), past = new Uint8Array(B * T * C).fill(1);
+    for (let i = 0; i < B * T; i++) past[i * C] = 0; // a padding word keeps one position (its pad character)
+    units.forEach((u, b) => u.texts.forEach((w, t) => {
+      const row = (b * T + t) * C;
+      charCnnIds(w).forEach((id, k) => {
+        ids[row + k] = id;
+        past[row + k] = 0;
+      });
+    }));
+    chars = new Tensor(ids, [B * T, C]);
+    charPad = new Tensor(past, [B * T, 1, C]);
+  }
   let ngrams: Tensor | null = null, ngramMix: Tensor | null = null;
   if (c.charFeatures) {
     const U = column.size;
@@ -157,7 +175,7 @@ export function encodeSentences(sentences: readonly (readonly string[] | Sentenc
     ngrams = new Tensor(Int32Array.from(column.keys()), [U]);
     ngramMix = new Tensor(mix, [B * T, U]);
   }
-  return { words: new Tensor(words, [B, T]), shapes: new Tensor(shapes, [B, T]), ngrams, ngramMix, pad: new Tensor(pad, [B, T]), lengths: units.map((u) => u.texts.length) };
+  return { words: new Tensor(words, [B, T]), shapes: new Tensor(shapes, [B, T]), ngrams, ngramMix, chars, charPad, pad: new Tensor(pad, [B, T]), lengths: units.map((u) => u.texts.length) };
 }
 
 /**
@@ -311,7 +329,7 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
   buildModel(c, meta) {
     return new WordTagger({
       vocabSize: (meta.tokenizer ? savedTokenizer(meta.tokenizer, 'tag').vocabSize : meta.words.length) + 2, numTags: meta.labels.length, labels: meta.labels, scheme: meta.scheme, dModel: c.dModel, numHeads: c.numHeads,
-      numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, charBuckets: c.charFeatures ? c.charBuckets : 0, crf: c.crf,
+      numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, charBuckets: c.charFeatures ? c.charBuckets : 0, crf: c.crf, charCnn: c.charCnn,
     });
   },
   lengthOf: (e) => e.tokens.length,

@@ -7,6 +7,9 @@
  *   npm run bench -- --only gemm,attention   only these workload families
  *                                          (peak, dispatch, gemm, attention, mha, norms, int8, train, compress)
  *   npm run bench -- --repeat 2            run everything twice, keep each row's best pass
+ *   npm run bench -- --check               quick run, compared with bench/results/baseline.json: lists the rows
+ *                                          whose ratio to the same run's peak or peer fell by > 15%; exit 1 if any
+ *   npm run bench -- --quick --write-baseline   save this run as that baseline
  *
  * Modules (each exports `run(opts): Promise<BenchRow[]>`):
  *   bench/peak.ts, gemm.ts, attention.ts, norms.ts   heed's native kernels (optional: skipped when absent)
@@ -54,8 +57,10 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === '--only' || a.startsWith('--only=')) opts.only = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     else if (a === '--threads' || a.startsWith('--threads=')) opts.threads = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map(Number);
     else if (a === '--repeat' || a.startsWith('--repeat=')) opts.repeat = Math.max(1, Number(a.includes('=') ? a.split('=')[1] : argv[++i]) || 1);
+    else if (a === '--check') { opts.check = true; opts.quick = true; }
+    else if (a === '--write-baseline') opts.writeBaseline = true;
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
-    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N.`); process.exit(2); }
+    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N, --check, --write-baseline.`); process.exit(2); }
   }
   const families = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train', 'compress'];
   const bad = (opts.only ?? []).filter((f) => !families.includes(f));
@@ -261,10 +266,28 @@ async function main(): Promise<void> {
   const outDir = join(here, 'results');
   mkdirSync(outDir, { recursive: true });
   // A partial run (--only) keeps the full run's latest.json and writes beside it.
-  const file = opts.only === undefined ? 'latest.json' : `latest-${opts.only.join('-')}.json`;
+  const file = opts.check ? 'latest-check.json' : opts.only === undefined ? 'latest.json' : `latest-${opts.only.join('-')}.json`;
   writeFileSync(join(outDir, file), JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options: opts, machine: facts,
     peak: Object.fromEntries(peak), targets: checks, rows }, null, 1) + '\n');
   log(`bench: wrote bench/results/${file} (${rows.length} rows)`);
+
+  const record = { started: started.toISOString(), options: opts, machine: facts, peak: Object.fromEntries(peak), rows };
+  const baselineFile = join(outDir, 'baseline.json');
+  if (opts.check) {
+    if (!existsSync(baselineFile)) {
+      console.error('bench --check: bench/results/baseline.json is missing. Make one with `npm run bench -- --quick --write-baseline` on a quiet machine and commit it.');
+      process.exitCode = 2;
+      return;
+    }
+    const { compareRuns, formatCheck } = await import('./check.ts');
+    const report = compareRuns(JSON.parse(readFileSync(baselineFile, 'utf8')), record);
+    console.log(formatCheck(report));
+    if (report.regressions.length) process.exitCode = 1;
+  }
+  if (opts.writeBaseline) {
+    writeFileSync(baselineFile, JSON.stringify(record, null, 1) + '\n');
+    log('bench: wrote bench/results/baseline.json (the reference for --check)');
+  }
 }
 
 await main();

@@ -29,6 +29,10 @@ export interface BenchOptions {
   threads?: number[];
   /** Passes over all modules; bench/index.ts keeps each row's best (default 1). */
   repeat?: number;
+  /** Compare this (quick) run's within-run ratios with bench/results/baseline.json (bench/check.ts). */
+  check?: boolean;
+  /** Save this run as bench/results/baseline.json, the reference for --check. */
+  writeBaseline?: boolean;
 }
 
 export const GEMM_SIZES = { full: [256, 512, 1024, 2048], quick: [256, 512, 1024] };

@@ -14,11 +14,11 @@ seconds="${1:-1800}"; shift || true
 data="${WNUT_DATA:-../shared/data/ner}"
 out="${WNUT_OUT:-runs/wnut17}"
 raw="bench/results/wnut17-dev-$(date -u +%F).json"
-FLAGS=(--d-model 64 --dim-feedforward 256 --lr 3e-3 --warmup-steps 50 --dropout 0.1)
+FLAGS=(--d-model 64 --dim-feedforward 256 --lr 3e-3 --warmup-steps 50 --dropout 0.1 --batch-size 16)
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 train=(node bin/heed.js train tag --train "$data/wnut17train.conll.gz" --valid "$data/emerging.dev.conll.gz"
-  --time-limit "$seconds" --schedule-by-time true --max-steps 100000 --eval-every 200 --log-every 25 --progress plain
+  --time-limit "$seconds" --schedule-by-time true --max-steps 1000000 --eval-every 1000 --log-every 100 --progress plain
   "${FLAGS[@]}" "$@" --out "$out" --overwrite)
 evalc=(node bin/heed.js eval "$out" --split valid)
 { uptime; date -u; } > "$tmp/start"

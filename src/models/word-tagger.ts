@@ -8,6 +8,8 @@
  *   - with charFeatures: the mean of its hashed character n-gram embeddings (n = 3..5 over
  *     '<word>', fastText's subword features, Bojanowski et al. 2017): rare and unseen names still
  *     get a vector from their spelling,
+ *   - with charCnn: a character CNN of the word (Ma & Hovy 2016; Lample et al.'s character
+ *     features): hashed character embeddings, a width-3 convolution, max-pooled over the word,
  *   - its shape embedding (lowercase, Capitalized, ALLCAPS, has a digit, other, @user, #tag, URL),
  * then learned positions, a pre-norm Transformer encoder and a linear head give per-word tag
  * scores. With crf, a linear-chain CRF (nn/crf.ts, constrained to the scheme) scores paths and
@@ -16,12 +18,15 @@
  *   const m = new WordTagger({ vocabSize: 5000, numTags: 13, labels, scheme: 'BIO' });
  *   const emissions = m.forward(batch);           // (B, T, K)
  *
- * Letters: B sentences, T words, U distinct n-grams in a batch, D dModel, K tags.
+ * Letters: B sentences, T words, U distinct n-grams in a batch, C characters per word, E char embedding, D dModel, K tags.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
 import { matmul } from '../ops/matmul.js';
-import { reshape } from '../ops/shape.js';
+import { reshape, transpose } from '../ops/shape.js';
+import { maskedFill } from '../ops/indexing.js';
+import { max } from '../ops/reduce.js';
+import { Conv1d } from '../nn/conv.js';
 import { Module } from '../nn/module.js';
 import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/norm.js';
@@ -48,6 +53,20 @@ export interface WordTaggerConfig {
   /** Hashed character n-gram features; 0 buckets = off. */
   charBuckets: number;
   crf: boolean;
+  /** A character CNN of each word (CHAR_CNN_BUCKETS hashed characters); absent = off. */
+  charCnn?: boolean;
+}
+
+/** Hashed character ids of the character CNN (1..CHAR_CNN_BUCKETS; 0 = padding). */
+export const CHAR_CNN_BUCKETS = 1021;
+/** Characters of a word the CNN reads (longer words keep their first ones). */
+export const CHAR_CNN_MAX = 24;
+/** Width of the character embedding. */
+const CHAR_DIM = 32;
+
+/** Character ids of a word for the CNN: code point mod CHAR_CNN_BUCKETS, + 1. */
+export function charCnnIds(word: string): number[] {
+  return [...word].slice(0, CHAR_CNN_MAX).map((ch) => 1 + (ch.codePointAt(0)! % CHAR_CNN_BUCKETS));
 }
 
 /** The word-shape classes of `wordShape`. */
@@ -86,6 +105,10 @@ export interface WordBatch {
   ngrams: Tensor | null;
   /** (B·T, U) float32: row = a word, 1/count in the columns of its n-grams (0 for padding), or null. */
   ngramMix: Tensor | null;
+  /** (B·T, C) int32 character ids of each word for the character CNN (0 = padding), or null. */
+  chars?: Tensor | null;
+  /** (B·T, 1, C) bool: true on the characters past each word's end (at least one stays false), or null. */
+  charPad?: Tensor | null;
   /** (B, T) bool: true on padding. */
   pad: Tensor;
   /** Words per sentence. */
@@ -97,6 +120,8 @@ export class WordTagger extends Module {
   wordEmbed: Embedding;
   shapeEmbed: Embedding;
   ngramEmbed: Embedding | null;
+  charEmbed: Embedding | null;
+  charConv: Conv1d | null;
   posEmbed: LearnedPositionalEmbedding;
   drop: Dropout;
   encoder: TransformerEncoder;
@@ -109,6 +134,8 @@ export class WordTagger extends Module {
     this.wordEmbed = new Embedding(c.vocabSize, c.dModel, { paddingIdx: 0 });
     this.shapeEmbed = new Embedding(NUM_SHAPES, c.dModel);
     this.ngramEmbed = c.charBuckets > 0 ? new Embedding(c.charBuckets + 1, c.dModel, { paddingIdx: 0 }) : null;
+    this.charEmbed = c.charCnn ? new Embedding(CHAR_CNN_BUCKETS + 1, CHAR_DIM, { paddingIdx: 0 }) : null;
+    this.charConv = c.charCnn ? new Conv1d(CHAR_DIM, c.dModel, 3, { padding: 1 }) : null;
     this.posEmbed = new LearnedPositionalEmbedding(c.maxLen, c.dModel);
     this.drop = new Dropout(c.dropout);
     this.encoder = new TransformerEncoder(c.numLayers, () => new TransformerEncoderLayer(c.dModel, c.numHeads, {
@@ -127,6 +154,12 @@ export class WordTagger extends Module {
       const grams = this.ngramEmbed.call(b.ngrams); // (U, D)
       const [B, T] = b.words.shape;
       x = add(x, reshape(matmul(b.ngramMix, grams), [B, T, this.config.dModel])); // (B, T, D)
+    }
+    if (this.charEmbed && this.charConv && b.chars && b.charPad) {
+      const [B, T] = b.words.shape;
+      const e = transpose(this.charEmbed.call(b.chars), 1, 2); // (B·T, E, C)
+      const h = maskedFill(this.charConv.call(e), b.charPad, -1e9); // (B·T, D, C); positions past the word never win the max
+      x = add(x, reshape(max(h, 2), [B, T, this.config.dModel])); // (B, T, D)
     }
     x = this.drop.call(this.posEmbed.call(x)); // (B, T, D)
     const h = this.encoder.call(x, { keyPaddingMask: b.pad }); // (B, T, D)

@@ -8,7 +8,8 @@
  * --label-separator ('|'), or a JSONL array. A validation label never seen in training is a
  * warning with its count; those examples are left out of validation (the model cannot predict them).
  * Tokenizer: 'words' (lowercased runs of letters/digits, and single punctuation marks; words seen
- * fewer than --min-freq times are <unk>) or 'chars'. --tokenizer-file is not implemented yet.
+ * fewer than --min-freq times are <unk>) or 'chars'; or --tokenizer-file, a Hugging Face tokenizer whose
+ * subwords are the tokens (a copy is saved with the model: template-tokenizer.ts).
  * Model: EncoderClassifier (mean pooling). Loss: cross-entropy, or for multi-label the binary
  * cross-entropy of each label (a label is predicted when its probability ≥ 0.5).
  * Metrics: accuracy, macro F1 and the classification report; multi-label: micro F1 over labels.
@@ -27,6 +28,7 @@ import { EncoderClassifier } from '../models/encoder-classifier.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
+import { readTokenizerFile, savedTokenizer, subwordIds, tokenizerJSON } from './template-tokenizer.js';
 import { AUTO_SIZE_DEFAULTS, FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, splitTrainValid, stepsFor, unseenLabels, type FileConfig } from './template-data.js';
 
 export interface ClassifyConfig extends FileConfig {
@@ -65,8 +67,11 @@ export const CLASSIFY_DEFAULTS: Readonly<ClassifyConfig & Partial<DefinedConfig<
 });
 
 export interface ClassifyMeta {
+  /** The template's own vocabulary (empty with --tokenizer-file). */
   tokens: string[];
   labels: string[];
+  /** The --tokenizer-file's tokenizer.json, when one was given. */
+  tokenizer?: Record<string, unknown>;
 }
 
 export interface ClassifyExample {
@@ -100,13 +105,18 @@ async function readExamples(path: string, c: ClassifyConfig): Promise<ClassifyEx
   return out;
 }
 
+/** Token ids of a text (ids 0–3 are reserved: padding … <unk>), at most `limit`. */
+function textIds(text: string, meta: ClassifyMeta, tokenizer: ClassifyConfig['tokenizer'], limit: number): Int32Array {
+  if (meta.tokenizer) return subwordIds(savedTokenizer(meta.tokenizer, 'classify'), text, 4, limit);
+  const index = tokenIndex(meta);
+  return Int32Array.from(textTokens(text, tokenizer).slice(0, limit), (w) => index.get(w) ?? 3); // 3 = <unk>
+}
+
 function encode(texts: readonly string[], ctx: Ctx): { x: Tensor; tokens: number } {
-  const index = tokenIndex(ctx.meta);
-  const L = ctx.config.maxLen;
   let n = 0;
   const ids = texts.map((t) => {
-    const toks = textTokens(t, ctx.config.tokenizer).slice(0, L);
-    const v = toks.length > 0 ? Int32Array.from(toks, (w) => index.get(w) ?? 3) : Int32Array.of(3); // 3 = <unk>
+    const toks = textIds(t, ctx.meta, ctx.config.tokenizer, ctx.config.maxLen);
+    const v = toks.length > 0 ? toks : Int32Array.of(3); // an empty text is one <unk>
     n += v.length;
     return v;
   });
@@ -152,19 +162,20 @@ export const CLASSIFY_TASK = defineTask<ClassifyConfig, ClassifyExample, Classif
     const data = { train: split.train, valid: keep('validation', split.valid), test: test && keep('test', test) };
     if (meta) return { ...data, meta };
     if (labels.length < 2 && !c.multiLabel) throw new ValueError(`classify: ${c.train} holds ${labels.length} distinct label(s) in column '${c.labelColumn}'; a classifier needs at least 2. Fix: check --label-column.`);
-    const tokenized = split.train.map((e) => textTokens(e.text, c.tokenizer));
-    const tokens = frequentTokens(tokenized, c.minFreq, c.vocabSize);
+    const tok = c.tokenizerFile !== '' ? readTokenizerFile('classify', c.tokenizerFile) : null;
+    const tokenized = split.train.map((e) => (tok ? tok.tokenize(e.text) : textTokens(e.text, c.tokenizer)));
+    const tokens = tok ? [] : frequentTokens(tokenized, c.minFreq, c.vocabSize);
     const lengths = tokenized.map((t) => t.length).sort((a, b) => a - b);
     const p95 = lengths[Math.floor(0.95 * (lengths.length - 1))] ?? 1;
     const n = split.train.length;
-    print(`classify: ${c.train}: ${n} training texts${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${labels.length} labels${c.multiLabel ? ' (multi-label)' : ''}, ${tokens.length} ${c.tokenizer === 'chars' ? 'characters' : 'words'} seen ≥ ${c.minFreq}×`);
+    print(`classify: ${c.train}: ${n} training texts${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${labels.length} labels${c.multiLabel ? ' (multi-label)' : ''}, ${tok ? `tokenizer ${c.tokenizerFile} (${tok.vocabSize} subwords)` : `${tokens.length} ${c.tokenizer === 'chars' ? 'characters' : 'words'} seen ≥ ${c.minFreq}×`}`);
     const d = n < 5000 ? 64 : n < 50000 ? 128 : 256;
     print(`classify: ${applyDataDefaults(c, { dModel: d, numLayers: 2, dimFeedforward: 4 * (c.dModel || d), maxLen: Math.min(512, Math.max(8, p95)), maxSteps: stepsFor(n, c.batchSize, 10) })}`);
-    return { ...data, meta: { tokens, labels } };
+    return { ...data, meta: { tokens, labels, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}) } };
   },
   buildModel(c, meta) {
     return new EncoderClassifier({
-      vocabSize: meta.tokens.length + 4, numClasses: meta.labels.length, dModel: c.dModel, numHeads: c.numHeads, numLayers: c.numLayers,
+      vocabSize: (meta.tokenizer ? savedTokenizer(meta.tokenizer, 'classify').vocabSize : meta.tokens.length) + 4, numClasses: meta.labels.length, dModel: c.dModel, numHeads: c.numHeads, numLayers: c.numLayers,
       dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, pooling: 'mean',
     });
   },

@@ -1,7 +1,7 @@
 /**
  * defineTask: a task written as data + model + loss (the public task API) becomes a TaskDefinition
  * (train, evaluate, loadPredictor) that `heed train / eval / predict / serve / viz` run like any
- * other. registerTask (./registry.ts) calls it; the file-driven templates (classify, tag, seq2seq)
+ * other. registerTask (./registry.ts) calls it; the file-driven templates classify and tag
  * are written this way too.
  *
  * The pieces, and when each runs:

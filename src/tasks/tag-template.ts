@@ -7,8 +7,11 @@
  * file:line:column). Training sentences that break the scheme's order are repaired to their
  * conlleval reading (counted and printed). Tags of types unseen in training are a warning with
  * their count: they stay in the gold standard, so the scores count them as missed.
- * Units: the CoNLL tokens (words). A subword tokenizer (tokenizer.json, first-subword labelling)
- * is not available yet: --tokenizer-file is a NotImplementedError.
+ * Units: the CoNLL tokens (words); or, with --tokenizer-file (a Hugging Face tokenizer,
+ * template-tokenizer.ts), their subwords with first-subword labelling: each word's tag sits on its
+ * first subword, the other subwords carry the ignore index −100 in the loss and are never scored,
+ * and decoding reads the first subwords only, so tags (and entity scores) stay per word. The
+ * character n-gram and shape features of a subword are its word's.
  * Model: WordTagger (models/word-tagger.ts): word + character n-gram + shape features, a
  * Transformer encoder, and either a CRF (--crf, Viterbi decoding, forward-algorithm loss) or
  * per-word cross-entropy with strict decoding (the best sequence the scheme allows,
@@ -16,14 +19,15 @@
  * Metric: entity-level F1, micro-averaged, exact span and type, as seqeval's default / conlleval
  * (train/metrics/entity-report.ts); the report adds per-type and macro scores.
  *
- * Letters: B sentences, T words, U distinct n-grams in a batch, K tags.
+ * Letters: B sentences, T units (words or subwords), W words, U distinct n-grams in a batch, K tags.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { crossEntropy } from '../ops/loss.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { reshape } from '../ops/shape.js';
+import { indexSelect } from '../ops/indexing.js';
 import { readConll, type ConllSentence } from '../data/conll.js';
-import { WordTagger, charNgramIds, realWordMask, wordShape, type WordBatch } from '../models/word-tagger.js';
+import { CHAR_CNN_MAX, WordTagger, charCnnIds, charNgramIds, realWordMask, wordShape, type WordBatch } from '../models/word-tagger.js';
 import type { TransitionScheme } from '../nn/tag-transitions.js';
 import { TRANSITION_SCHEMES } from '../nn/tag-transitions.js';
 import { constrainedDecode, repairTags } from '../train/tag-repair.js';
@@ -31,6 +35,7 @@ import { entityReport, formatEntityReport } from '../train/metrics/entity-report
 import { ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
+import { readTokenizerFile, savedTokenizer, subwordsOfWords, tokenizerJSON } from './template-tokenizer.js';
 import { AUTO_SIZE_DEFAULTS, FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, maxOf, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
 
 export interface TagConfig extends FileConfig {
@@ -43,6 +48,8 @@ export interface TagConfig extends FileConfig {
   charBuckets: number;
   /** A CRF output layer (else per-word softmax with strict BIO decoding). */
   crf: boolean;
+  /** A character CNN of each word (models/word-tagger.ts), beside or instead of the n-grams. */
+  charCnn: boolean;
   /** Model sizes; 0 = chosen from the data's size. */
   dModel: number;
   numHeads: number;
@@ -53,7 +60,7 @@ export interface TagConfig extends FileConfig {
 }
 
 export const TAG_SCHEMA: ConfigSchema<TagConfig> = {
-  ...FILE_SCHEMA, scheme: ['auto', ...TRANSITION_SCHEMES], minFreq: 'number', charFeatures: 'boolean', charBuckets: 'number', crf: 'boolean',
+  ...FILE_SCHEMA, scheme: ['auto', ...TRANSITION_SCHEMES], minFreq: 'number', charFeatures: 'boolean', charBuckets: 'number', crf: 'boolean', charCnn: 'boolean',
   dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', maxLen: 'number',
 };
 
@@ -64,15 +71,19 @@ export const TAG_DEFAULTS: Readonly<TagConfig & Partial<DefinedConfig<object>>> 
   charFeatures: true, // WNUT-style entities are rare by design; spelling is the main clue
   charBuckets: 16384,
   crf: true,
+  charCnn: false,
   ...AUTO_SIZE_DEFAULTS,
   dropout: 0.3, // small data: strong regularisation
   lr: 1e-3,
 });
 
 export interface TagMeta {
+  /** The template's own word vocabulary (empty with --tokenizer-file). */
   words: string[];
   labels: string[];
   scheme: TransitionScheme;
+  /** The --tokenizer-file's tokenizer.json, when one was given. */
+  tokenizer?: Record<string, unknown>;
 }
 
 export interface TagExample {
@@ -88,15 +99,49 @@ export function tagLabels(types: Iterable<string>, scheme: TransitionScheme): st
 
 const typeOf = (tag: string): string | null => (tag === 'O' ? null : tag.slice(2));
 
-/** Pads sentences into a WordBatch; words outside `words` are <unk> (id 1; 0 = padding). */
-export function encodeSentences(sentences: readonly (readonly string[])[], index: ReadonlyMap<string, number>, c: TagConfig): WordBatch {
-  const B = sentences.length;
-  const T = Math.max(1, ...sentences.map((s) => s.length));
+/**
+ * A sentence as the model reads it. `texts[t]` is the word unit t belongs to (its shape and
+ * n-grams are the unit's features); `ids[t]` the unit's id when units are subwords (null: look the
+ * word up in the vocabulary); `first[w]` the unit that carries word w's tag (−1: none, e.g. a
+ * word the tokenizer drops, or one cut off by maxLen).
+ */
+export interface SentenceUnits {
+  texts: string[];
+  ids: number[] | null;
+  first: number[];
+}
+
+/** Units of `words`: the words themselves, or their subwords (ids + 2: 0 = padding, 1 = <unk>). */
+export function sentenceUnits(words: readonly string[], meta: TagMeta): SentenceUnits {
+  if (!meta.tokenizer) return { texts: [...words], ids: null, first: words.map((_, i) => i) };
+  const u = subwordsOfWords(savedTokenizer(meta.tokenizer, 'tag'), words, 2);
+  return { texts: u.wordOf.map((w) => words[w]), ids: u.ids, first: u.first };
+}
+
+/** The units of words [from, to) of a sentence, at most `L` of them (`first` indexes the slice). */
+function sliceUnits(s: SentenceUnits, from: number, to: number, L: number): SentenceUnits {
+  const firsts = s.first.slice(from, to);
+  const start = firsts.find((f) => f >= 0);
+  if (start === undefined) return { texts: [], ids: s.ids && [], first: firsts.map(() => -1) };
+  const next = s.first.slice(to).find((f) => f >= 0) ?? s.texts.length;
+  const end = Math.min(next, start + L);
+  return {
+    texts: s.texts.slice(start, end),
+    ids: s.ids?.slice(start, end) ?? null,
+    first: firsts.map((f) => (f >= 0 && f < end ? f - start : -1)),
+  };
+}
+
+/** Pads sentences (as words, or as units) into a WordBatch; words outside `words` are <unk> (id 1; 0 = padding). */
+export function encodeSentences(sentences: readonly (readonly string[] | SentenceUnits)[], index: ReadonlyMap<string, number>, c: TagConfig): WordBatch {
+  const units = sentences.map((s): SentenceUnits => ('texts' in s ? s : { texts: [...s], ids: null, first: [] }));
+  const B = units.length;
+  const T = Math.max(1, ...units.map((u) => u.texts.length));
   const words = new Int32Array(B * T), shapes = new Int32Array(B * T), pad = new Uint8Array(B * T).fill(1);
   const grams: number[][] = [];
   const column = new Map<number, number>(); // n-gram bucket → its column among the batch's distinct n-grams
-  sentences.forEach((s, b) => s.forEach((w, t) => {
-    words[b * T + t] = index.get(w.toLowerCase()) ?? 1;
+  units.forEach((u, b) => u.texts.forEach((w, t) => {
+    words[b * T + t] = u.ids ? u.ids[t] : index.get(w.toLowerCase()) ?? 1;
     shapes[b * T + t] = wordShape(w);
     pad[b * T + t] = 0;
     if (c.charFeatures) {
@@ -105,6 +150,21 @@ export function encodeSentences(sentences: readonly (readonly string[])[], index
       for (const id of g) if (!column.has(id)) column.set(id, column.size);
     }
   }));
+  let chars: Tensor | null = null, charPad: Tensor | null = null;
+  if (c.charCnn) {
+    const C = Math.max(1, ...units.flatMap((u) => u.texts.map((w) => Math.min([...w].length, CHAR_CNN_MAX))));
+    const ids = new Int32Array(B * T * C), past = new Uint8Array(B * T * C).fill(1);
+    for (let i = 0; i < B * T; i++) past[i * C] = 0; // a padding word keeps one position (its pad character)
+    units.forEach((u, b) => u.texts.forEach((w, t) => {
+      const row = (b * T + t) * C;
+      charCnnIds(w).forEach((id, k) => {
+        ids[row + k] = id;
+        past[row + k] = 0;
+      });
+    }));
+    chars = new Tensor(ids, [B * T, C]);
+    charPad = new Tensor(past, [B * T, 1, C]);
+  }
   let ngrams: Tensor | null = null, ngramMix: Tensor | null = null;
   if (c.charFeatures) {
     const U = column.size;
@@ -115,45 +175,105 @@ export function encodeSentences(sentences: readonly (readonly string[])[], index
     ngrams = new Tensor(Int32Array.from(column.keys()), [U]);
     ngramMix = new Tensor(mix, [B * T, U]);
   }
-  return { words: new Tensor(words, [B, T]), shapes: new Tensor(shapes, [B, T]), ngrams, ngramMix, pad: new Tensor(pad, [B, T]), lengths: sentences.map((s) => s.length) };
+  return { words: new Tensor(words, [B, T]), shapes: new Tensor(shapes, [B, T]), ngrams, ngramMix, chars, charPad, pad: new Tensor(pad, [B, T]), lengths: units.map((u) => u.texts.length) };
+}
+
+/**
+ * The emissions of the units that carry a tag, per sentence: (B, T, K) → (B, W, K), W = most
+ * tagged words in a sentence; row w of sentence b is unit `tagged[b][w]`, padding rows repeat
+ * unit 0. Differentiable (one indexSelect), so the CRF trains on word-level emissions.
+ */
+function wordEmissions(emissions: Tensor, tagged: readonly (readonly number[])[]): Tensor {
+  const [B, T, K] = emissions.shape;
+  const W = Math.max(1, ...tagged.map((t) => t.length));
+  const rows = new Int32Array(B * W);
+  tagged.forEach((t, b) => {
+    rows.fill(b * T, b * W, (b + 1) * W);
+    t.forEach((u, w) => (rows[b * W + w] = b * T + u));
+  });
+  return reshape(indexSelect(reshape(emissions, [B * T, K]), 0, new Tensor(rows, [B * W])), [B, W, K]); // (B, W, K)
 }
 
 type Ctx = TaskContext<TagConfig, TagMeta>;
+
+/** The loss's ignore index: subwords after a word's first, and padding. */
+const IGNORE = -100;
 
 function wordIndex(meta: TagMeta): Map<string, number> {
   return new Map(meta.words.map((w, i) => [w, i + 2]));
 }
 
-/** Best tag sequences of sentences, in windows of maxLen words, in batches. */
+/**
+ * Windows of a sentence that the model takes whole: maxLen units each, cut between words (a word
+ * with more than maxLen units keeps its first maxLen).
+ */
+function windowsOf(u: SentenceUnits, L: number): SentenceUnits[] {
+  const n = u.first.length;
+  if (u.ids === null) {
+    const out: SentenceUnits[] = [];
+    for (let from = 0; from < n; from += L) out.push(sliceUnits(u, from, Math.min(n, from + L), L));
+    return out;
+  }
+  const unitsOf = (w: number): number => {
+    if (u.first[w] < 0) return 0;
+    const next = u.first.slice(w + 1).find((f) => f >= 0) ?? u.texts.length;
+    return next - u.first[w];
+  };
+  const out: SentenceUnits[] = [];
+  let from = 0, count = 0;
+  for (let w = 0; w < n; w++) {
+    const k = unitsOf(w);
+    if (w > from && count + k > L) {
+      out.push(sliceUnits(u, from, w, L));
+      from = w;
+      count = 0;
+    }
+    count += k;
+  }
+  if (n > from) out.push(sliceUnits(u, from, n, L));
+  return out;
+}
+
+/** Best tag sequences of sentences (one tag per word), in windows of maxLen units, in batches. */
 function tagSentences(model: WordTagger, sentences: readonly (readonly string[])[], ctx: Ctx, index: Map<string, number>): string[][] {
   const { labels, scheme } = ctx.meta;
   const L = ctx.config.maxLen;
-  const windows: { s: number; from: number; words: readonly string[] }[] = [];
+  const windows: { s: number; from: number; units: SentenceUnits }[] = [];
   sentences.forEach((words, s) => {
-    for (let from = 0; from < Math.max(words.length, 1); from += L) windows.push({ s, from, words: words.slice(from, from + L) });
+    let from = 0;
+    for (const units of windowsOf(sentenceUnits(words, ctx.meta), L)) {
+      windows.push({ s, from, units });
+      from += units.first.length;
+    }
   });
   const out = sentences.map((s) => new Array<string>(s.length).fill('O'));
+  // A window boundary, or a word without a unit of its own (left 'O'), may split a span: those sentences are repaired.
+  const repair = new Set(windows.filter((w, k) => (k > 0 && windows[k - 1].s === w.s) || w.units.first.includes(-1)).map((w) => w.s));
   const bs = 32;
   for (let i = 0; i < windows.length; i += bs) {
-    const chunk = windows.slice(i, i + bs).filter((w) => w.words.length > 0);
+    const chunk = windows.slice(i, i + bs).filter((w) => w.units.texts.length > 0);
     if (chunk.length === 0) continue;
-    const batch = encodeSentences(chunk.map((w) => w.words), index, ctx.config);
-    const emissions = model.forward(batch); // (B, T, K)
+    const tagged = chunk.map((w) => w.units.first.filter((f) => f >= 0));
+    const emissions = wordEmissions(model.forward(encodeSentences(chunk.map((w) => w.units), index, ctx.config)), tagged); // (B, W, K)
     let paths: string[][];
     if (model.crf) {
-      paths = model.crf.decode(emissions, { mask: realWordMask(batch.lengths, emissions.shape[1]) }).map((p) => p.map((k) => labels[k]));
+      paths = model.crf.decode(emissions, { mask: realWordMask(tagged.map((t) => t.length), emissions.shape[1]) }).map((p) => p.map((k) => labels[k]));
     } else {
-      const logp = logSoftmax(emissions, -1); // (B, T, K)
-      const [, T, K] = logp.shape;
-      paths = chunk.map((w, b) => {
-        const rows = Array.from({ length: w.words.length }, (_, t) => (logp.data as Float32Array).subarray((b * T + t) * K, (b * T + t + 1) * K));
+      const logp = logSoftmax(emissions, -1); // (B, W, K)
+      const [, W, K] = logp.shape;
+      paths = tagged.map((t, b) => {
+        const rows = t.map((_, w) => (logp.data as Float32Array).subarray((b * W + w) * K, (b * W + w + 1) * K));
         return constrainedDecode(rows, labels, scheme);
       });
     }
-    // A window boundary may split a span: repair the joined sequence at the end.
-    chunk.forEach((w, b) => paths[b].forEach((tag, t) => (out[w.s][w.from + t] = tag)));
+    chunk.forEach((w, b) => {
+      let k = 0;
+      w.units.first.forEach((f, j) => {
+        if (f >= 0) out[w.s][w.from + j] = paths[b][k++];
+      });
+    });
   }
-  return out.map((tags) => (tags.length > L ? repairTags(tags, scheme, { labels }) : tags));
+  return out.map((tags, s) => (repair.has(s) ? repairTags(tags, scheme, { labels }) : tags));
 }
 
 async function readSplit(path: string, scheme: TagConfig['scheme'], print: (l: string) => void): Promise<{ sentences: ConllSentence[]; scheme: TransitionScheme }> {
@@ -190,10 +310,13 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
       const unseen = set.flatMap((e) => e.tags.filter((t, i) => t.startsWith('B-') || t.startsWith('S-') || (t !== 'O' && (i === 0 || typeOf(e.tags[i - 1]) !== typeOf(t)))).map(typeOf)).filter((t) => t !== null && !types.has(t));
       if (unseen.length > 0) print(`tag: warning: ${unseen.length} ${name} entities have types never seen in training (${[...new Set(unseen)].join(', ')}); they count as missed in the scores`);
     }
-    const words = frequentTokens(data.train.map((e) => e.tokens.map((w) => w.toLowerCase())), c.minFreq);
+    const tok = c.tokenizerFile !== '' ? readTokenizerFile('tag', c.tokenizerFile) : null;
+    const words = tok ? [] : frequentTokens(data.train.map((e) => e.tokens.map((w) => w.toLowerCase())), c.minFreq);
     const n = data.train.length;
-    const longest = maxOf([...data.train, ...data.valid].map((e) => e.tokens.length));
-    print(`tag: ${c.train}: ${n} training sentences${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${train.scheme} scheme, ${types.size} entity types, ${words.length} words seen ≥ ${c.minFreq}×`);
+    const unitsOf = (e: TagExample): number => (tok ? tok.encodeWords(e.tokens, { addSpecialTokens: false }).ids.length : e.tokens.length);
+    const longest = maxOf([...data.train, ...data.valid].map(unitsOf));
+    print(`tag: ${c.train}: ${n} training sentences${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${train.scheme} scheme, ${types.size} entity types, ` +
+      (tok ? `subwords of ${c.tokenizerFile} (${tok.vocabSize} ids; a word's tag on its first subword)` : `${words.length} words seen ≥ ${c.minFreq}×`));
     print(`tag: ${applyDataDefaults(c, {
       dModel: n < 2000 ? 96 : n < 20000 ? 128 : 256,
       numLayers: n < 20000 ? 2 : 4,
@@ -201,33 +324,44 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
       maxLen: Math.min(512, Math.max(16, longest)),
       maxSteps: stepsFor(n, c.batchSize, 30),
     })}`);
-    return { ...data, meta: { words, labels: tagLabels(types, train.scheme), scheme: train.scheme } };
+    return { ...data, meta: { words, labels: tagLabels(types, train.scheme), scheme: train.scheme, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}) } };
   },
   buildModel(c, meta) {
     return new WordTagger({
-      vocabSize: meta.words.length + 2, numTags: meta.labels.length, labels: meta.labels, scheme: meta.scheme, dModel: c.dModel, numHeads: c.numHeads,
-      numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, charBuckets: c.charFeatures ? c.charBuckets : 0, crf: c.crf,
+      vocabSize: (meta.tokenizer ? savedTokenizer(meta.tokenizer, 'tag').vocabSize : meta.words.length) + 2, numTags: meta.labels.length, labels: meta.labels, scheme: meta.scheme, dModel: c.dModel, numHeads: c.numHeads,
+      numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, charBuckets: c.charFeatures ? c.charBuckets : 0, crf: c.crf, charCnn: c.charCnn,
     });
   },
   lengthOf: (e) => e.tokens.length,
   lossAndMetrics(model, batch, ctx) {
     const index = cachedIndex(ctx.meta);
     const labelId = cachedLabelIds(ctx.meta);
-    // Training windows: a sentence longer than maxLen is cut to its first maxLen words.
+    // Training windows: a sentence longer than maxLen units is cut to its first maxLen; words
+    // past the cut, and words without a unit of their own, are not in the loss.
     const L = ctx.config.maxLen;
-    const sents = batch.map((e) => ({ tokens: e.tokens.slice(0, L), tags: repairTags(e.tags.slice(0, L), ctx.meta.scheme) }));
-    const b = encodeSentences(sents.map((e) => e.tokens), index, ctx.config);
-    const T = b.words.shape[1];
-    const gold = new Int32Array(sents.length * T).fill(-1);
-    sents.forEach((e, i) => e.tags.forEach((t, j) => (gold[i * T + j] = labelId.get(t) ?? 0)));
+    const sents = batch.map((e) => {
+      const all = sentenceUnits(e.tokens, ctx.meta);
+      const units = all.texts.length > L ? sliceUnits(all, 0, e.tokens.length, L) : all;
+      return { units, tags: repairTags(e.tags, ctx.meta.scheme) };
+    });
+    const b = encodeSentences(sents.map((e) => e.units), index, ctx.config);
     const emissions = model.call(b); // (B, T, K)
     const tokens = b.lengths.reduce((a, x) => a + x, 0);
+    const tagged = sents.map((e) => e.units.first.flatMap((f, w) => (f >= 0 ? [{ unit: f, label: labelId.get(e.tags[w]) ?? 0 }] : [])));
     if (model.crf) {
-      const tags = new Tensor(Int32Array.from(gold, (g) => Math.max(g, 0)), [sents.length, T]);
-      return { loss: model.crf.call(emissions, tags, { mask: realWordMask(b.lengths, T), reduction: 'tokenMean' }), tokens };
+      // The CRF chains the tagged units only (first subwords): word-level emissions and tags.
+      const wordLevel = wordEmissions(emissions, tagged.map((t) => t.map((x) => x.unit))); // (B, W, K)
+      const W = wordLevel.shape[1];
+      const tags = new Int32Array(sents.length * W);
+      tagged.forEach((t, i) => t.forEach((x, w) => (tags[i * W + w] = x.label)));
+      return { loss: model.crf.call(wordLevel, new Tensor(tags, [sents.length, W]), { mask: realWordMask(tagged.map((t) => t.length), W), reduction: 'tokenMean' }), tokens };
     }
+    // Per-unit cross-entropy: a word's tag on its first unit, IGNORE (−100) on the others and on padding.
+    const T = b.words.shape[1];
     const K = emissions.shape[2];
-    return { loss: crossEntropy(reshape(emissions, [-1, K]), new Tensor(gold, [sents.length * T]), { ignoreIndex: -1, labelSmoothing: ctx.config.labelSmoothing }), tokens };
+    const gold = new Int32Array(sents.length * T).fill(IGNORE);
+    tagged.forEach((t, i) => t.forEach((x) => (gold[i * T + x.unit] = x.label)));
+    return { loss: crossEntropy(reshape(emissions, [-1, K]), new Tensor(gold, [sents.length * T]), { ignoreIndex: IGNORE, labelSmoothing: ctx.config.labelSmoothing }), tokens };
   },
   evaluate(model, examples, ctx) {
     const pred = tagSentences(model, examples.map((e) => e.tokens), ctx, cachedIndex(ctx.meta));

@@ -4,7 +4,7 @@
  * unseen in training, vocabularies with a frequency cut-off, and defaults chosen from the data's
  * size (printed at start, saved in config.json).
  */
-import { ConfigError, NotImplementedError } from '../errors.js';
+import { ConfigError } from '../errors.js';
 import { hashSplit } from '../data/split.js';
 import type { ConfigSchema } from '../models/config.js';
 
@@ -15,7 +15,7 @@ export interface FileConfig {
   valid: string;
   /** Test file for `heed eval --split test`; '' = none. */
   test: string;
-  /** A Hugging Face tokenizer.json to read text with; '' = the template's own (characters or words). */
+  /** A Hugging Face tokenizer (tokenizer.json, vocab.txt, or a vocab.json + merges.txt directory) to read text with; '' = the template's own (characters or words). See template-tokenizer.ts. */
   tokenizerFile: string;
 }
 
@@ -31,12 +31,9 @@ export const AUTO_SIZE_DEFAULTS = Object.freeze({
   batchSize: 32, maxSteps: 0, warmupSteps: 100, evalEvery: 250, labelSmoothing: 0,
 });
 
-/** Checks --train is given and --tokenizer-file is not (the loader is not in heed yet). */
+/** Checks --train is given. */
 export function checkFiles(task: string, c: FileConfig): void {
   if (c.train === '') throw new ConfigError(`heed train ${task}: --train <file> is required. Example: heed train ${task} --train data/train.${task === 'tag' ? 'conll' : task === 'seq2seq' ? 'tsv' : 'csv'}`);
-  if (c.tokenizerFile !== '') {
-    throw new NotImplementedError(`${task}: --tokenizer-file (a tokenizer.json) is not implemented in this version: the tokenizer.json loader is being built separately. Fix: leave --tokenizer-file out to use the ${task === 'seq2seq' ? 'character' : 'word'} tokenizer.`);
-  }
 }
 
 /**

@@ -128,8 +128,32 @@ test('seq2seq: trains from a TSV, scores BLEU/chrF/exact match, decodes greedily
   assert.match(e.out, /bad\.tsv:2:10: expected source<TAB>target, found no TAB/);
 });
 
-test('a tokenizer.json is refused with a NotImplementedError that says what to do instead', async () => {
-  const r = await heed('train', 'classify', '--train', file('t.csv', 'text,label\na,b\n'), '--tokenizer-file', 'tok.json', ...TINY, '--out', join(dir, 'tok'));
-  assert.equal(r.code, 1);
-  assert.match(r.out, /NotImplementedError: classify: --tokenizer-file .* is not implemented/);
+test('seq2seq: a model of the earlier template (vocabularies in task-meta.json) is a CheckpointError that says to retrain', async () => {
+  const words = ['cat', 'dog', 'bird', 'fish'];
+  const train = file('old.tsv', words.map((w) => `${w}\t${[...w].join(' ')}`).join('\n') + '\n');
+  const out = join(dir, 'seq2seq-old');
+  const r = await heed('train', 'seq2seq', '--train', train, '--valid', train, '--max-steps', '2', '--max-tokens', '200', ...TINY, '--out', out);
+  assert.equal(r.code, 0, r.out);
+  // Rewrite the directory the way the earlier template (defineTask) left it.
+  const cfgFile = join(out, 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8')) as { files: Record<string, string> };
+  cfg.files = { meta: 'task-meta.json' };
+  writeFileSync(join(out, 'task-meta.json'), JSON.stringify({ meta: { src: ['c'], tgt: ['c'], srcTokenizer: 'chars', tgtTokenizer: 'words' } }));
+  writeFileSync(cfgFile, JSON.stringify(cfg));
+  await assert.rejects(() => loadPredictor(out), (e: Error) => e.name === 'CheckpointError' && /earlier seq2seq template .* Fix: retrain it/.test(e.message));
+});
+
+test('g2p and seq2seq are one template: a seq2seq model has the g2p task\'s ensembles and attention maps', async () => {
+  const words = ['cat', 'dog', 'bird', 'fish', 'mouse', 'horse'];
+  const pairs = words.map((w) => `${w}\t${[...w].reverse().join(' ')}`);
+  const train = file('ens.tsv', [...pairs, ...pairs].join('\n') + '\n');
+  const out = join(dir, 'seq2seq-ens');
+  const r = await heed('train', 'seq2seq', '--train', train, '--valid', train, '--max-steps', '4', '--max-tokens', '200', ...TINY, '--out', out);
+  assert.equal(r.code, 0, r.out);
+  const one = await loadPredictor(out), two = await loadPredictor([out, out]);
+  assert.deepEqual(two.predict(words).map((x) => x.output), one.predict(words).map((x) => x.output));
+  const [a] = one.predict(['cat'], { attention: true });
+  const cross = a.attention!.find((m) => m.kind === 'cross')!;
+  assert.deepEqual(cross.keyTokens, ['c', 'a', 't']);
+  assert.equal(cross.queryTokens.at(-1), '<eos>');
 });

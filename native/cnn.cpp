@@ -23,28 +23,6 @@ void forEachChannel(int64_t C, int64_t perChannel, F&& f) {
 
 namespace {
 
-// Σ x over n values, W lanes at a time (a scalar float sum would be one serial add chain).
-HEED_INLINE float sum(const float* x, int64_t n) {
-  vf s0 = vf{}, s1 = vf{};
-  int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) { s0 += vload(x + i); s1 += vload(x + i + W); }
-  for (; i + W <= n; i += W) s0 += vload(x + i);
-  float s = hsum(s0 + s1);
-  for (; i < n; i++) s += x[i];
-  return s;
-}
-
-// Σ (x − m)² over n values.
-HEED_INLINE float centredSquares(const float* x, int64_t n, float m) {
-  const vf mv = vsplat(m);
-  vf s0 = vf{};
-  int64_t i = 0;
-  for (; i + W <= n; i += W) { const vf d = vload(x + i) - mv; s0 += d * d; }
-  float s = hsum(s0);
-  for (; i < n; i++) { const float d = x[i] - m; s += d * d; }
-  return s;
-}
-
 // g = dy, or dy where y > 0 when the ReLU was fused (y non-null).
 HEED_INLINE vf gradAt(const float* dy, const float* y, int64_t i) {
   const vf g = vload(dy + i);
@@ -61,10 +39,10 @@ void batchNormForward(const BatchNormForwardArgs& p) {
     if (p.training) {
       // two passes in double across the batch: the mean, then the centred sum of squares (no cancellation)
       double s = 0;
-      for (int64_t b = 0; b < B; b++) s += sum(p.x + (b * C + c) * L, L);
+      for (int64_t b = 0; b < B; b++) s += sumRow(p.x + (b * C + c) * L, L);
       const double m = s / double(B * L);
       double ss = 0;
-      for (int64_t b = 0; b < B; b++) ss += centredSquares(p.x + (b * C + c) * L, L, float(m));
+      for (int64_t b = 0; b < B; b++) ss += sumSqDev(p.x + (b * C + c) * L, L, float(m));
       p.mean[c] = float(m);
       p.invstd[c] = float(1.0 / std::sqrt(ss / double(B * L) + double(p.eps)));
     }

@@ -86,6 +86,28 @@ HEED_INLINE float hsum(vf v) {
   return _mm_cvtss_f32(s);
 #endif
 }
+
+// Σ x over n values, two accumulators W lanes wide (one scalar sum would be a serial add chain).
+HEED_INLINE float sumRow(const float* x, int64_t n) {
+  vf s0 = vf{}, s1 = vf{};
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) { s0 += vload(x + i); s1 += vload(x + i + W); }
+  for (; i + W <= n; i += W) s0 += vload(x + i);
+  float s = hsum(s0 + s1);
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+// Σ (x − m)² over n values.
+HEED_INLINE float sumSqDev(const float* x, int64_t n, float m) {
+  vf s0 = vf{}, mv = vsplat(m);
+  int64_t i = 0;
+  for (; i + W <= n; i += W) { vf d = vload(x + i) - mv; s0 += d * d; }
+  float s = hsum(s0);
+  for (; i < n; i++) { float d = x[i] - m; s += d * d; }
+  return s;
+}
+
 // Max over lanes; NaN lanes are skipped (callers detect NaN through the sums).
 HEED_INLINE float hmax(vf v) {
 #if HEED_W == 16

@@ -10,25 +10,6 @@ namespace HEED_NS {
 
 namespace {
 
-HEED_INLINE float sumRow(const float* x, int64_t n) {
-  vf s0 = vf{}, s1 = vf{};
-  int64_t i = 0;
-  for (; i + 2 * W <= n; i += 2 * W) { s0 += vload(x + i); s1 += vload(x + i + W); }
-  for (; i + W <= n; i += W) s0 += vload(x + i);
-  float s = hsum(s0 + s1);
-  for (; i < n; i++) s += x[i];
-  return s;
-}
-
-HEED_INLINE float sumSqDev(const float* x, int64_t n, float m) {
-  vf s0 = vf{}, mv = vsplat(m);
-  int64_t i = 0;
-  for (; i + W <= n; i += W) { vf d = vload(x + i) - mv; s0 += d * d; }
-  float s = hsum(s0);
-  for (; i < n; i++) { float d = x[i] - m; s += d * d; }
-  return s;
-}
-
 // Rows split into one contiguous chunk per task; each task accumulates the
 // parameter gradients of its rows into its own slice of `part` (tasks × 2·cols).
 template <class F>

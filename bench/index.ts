@@ -268,10 +268,13 @@ async function main(): Promise<void> {
   const outDir = join(here, 'results');
   mkdirSync(outDir, { recursive: true });
   // A partial run (--only) keeps the full run's latest.json and writes beside it.
-  const file = opts.check ? 'latest-check.json' : opts.only === undefined ? 'latest.json' : `latest-${opts.only.join('-')}.json`;
-  writeFileSync(join(outDir, file), JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options: opts, machine: facts,
-    peak: Object.fromEntries(peak), targets: checks, rows }, null, 1) + '\n');
-  log(`bench: wrote bench/results/${file} (${rows.length} rows)`);
+  const file = opts.only === undefined ? 'latest.json' : `latest-${opts.only.join('-')}.json`;
+  // A --check run is compared, not kept: it leaves latest.json (and every committed raw file) alone.
+  if (!opts.check) {
+    writeFileSync(join(outDir, file), JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options: opts, machine: facts,
+      peak: Object.fromEntries(peak), targets: checks, rows }, null, 1) + '\n');
+    log(`bench: wrote bench/results/${file} (${rows.length} rows)`);
+  }
 
   const record = { started: started.toISOString(), options: opts, machine: facts, peak: Object.fromEntries(peak), rows };
   const baselineFile = join(outDir, 'baseline.json');

@@ -11,7 +11,7 @@
  *       of each kernel and the rest (autograd, JS ops, allocation) as "outside kernels"
  */
 import { spawnSync } from 'node:child_process';
-import { nk, nativeLoad, threadCounts, withThreads, timeMs, filled, skipped } from './native-util.ts';
+import { nk, nativeLoad, threadCounts, withThreads, timeMs, filled, skipped, timeKernelCalls } from './native-util.ts';
 import { buildModel } from './peers/onnx-proto.ts';
 import { session } from './peers/onnxruntime.ts';
 import { findTorchPython } from './peers/torch.ts';
@@ -145,26 +145,16 @@ async function profileStep(): Promise<void> {
   model.train();
   const opt = new h.optim.AdamW(model.parameters(), { lr: 1e-3 });
   const x = h.randn([B, 1, 28, 28]), y = new h.Tensor(Int32Array.from({ length: B }, (_, i) => i % 10), [B]);
-  const time = new Map<string, number>();
-  const table = k as unknown as Record<string, (...a: unknown[]) => unknown>;
-  let timing = false;
-  for (const name of Object.keys(table)) {
-    const fn = table[name];
-    table[name] = (...a: unknown[]) => {
-      if (!timing) return fn(...a);
-      const t0 = performance.now();
-      try { return fn(...a); } finally { time.set(name, (time.get(name) ?? 0) + performance.now() - t0); }
-    };
-  }
+  const timer = timeKernelCalls(k);
   const step = () => { opt.zeroGrad(); h.crossEntropy(model.call(x), y, { labelSmoothing: 0.1 }).backward(); opt.step(); };
   for (let i = 0; i < 2; i++) step();
   const steps = Number(arg('steps', '10'));
-  timing = true;
+  timer.on = true;
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();
   const ms = (performance.now() - t0) / steps;
-  timing = false;
-  const rows = [...time.entries()].map(([n, t]) => ({ kernel: n, ms: t / steps })).sort((a, b) => b.ms - a.ms);
+  timer.on = false;
+  const rows = [...timer.time.entries()].map(([n, t]) => ({ kernel: n, ms: t.ms / steps })).sort((a, b) => b.ms - a.ms);
   const inKernels = rows.reduce((s, r) => s + r.ms, 0);
   console.log(JSON.stringify({
     model: `CnnClassifier width ${width} attention ${attention}`, batch: B, threads: backendInfo().threads, stepMs: ms, imagesPerSecond: (1000 * B) / ms,

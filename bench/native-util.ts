@@ -60,3 +60,29 @@ export function filled(n: number, seed = 1): Float32Array {
 export const skipped = (workload: string): BenchRow[] => [
   { workload, impl: 'heed-native', threads: 0, ms: NaN, note: 'native addon not built' },
 ];
+
+/** Per-kernel time and call count, accumulated while `on` is set (see `timeKernelCalls`). */
+export interface KernelTimer { on: boolean; time: Map<string, { ms: number; calls: number }> }
+
+/**
+ * Wraps every function of a backend's kernel table (`k` from src/backend/registry.ts) with a timer,
+ * so a profile can split a step's time by kernel; the rest of the step is "outside kernels".
+ */
+export function timeKernelCalls(kernels: object): KernelTimer {
+  const timer: KernelTimer = { on: false, time: new Map() };
+  const table = kernels as Record<string, (...a: unknown[]) => unknown>;
+  for (const name of Object.keys(table)) {
+    const fn = table[name];
+    table[name] = (...a: unknown[]) => {
+      if (!timer.on) return fn(...a);
+      const t0 = performance.now();
+      try { return fn(...a); } finally {
+        const e = timer.time.get(name) ?? { ms: 0, calls: 0 };
+        e.ms += performance.now() - t0;
+        e.calls++;
+        timer.time.set(name, e);
+      }
+    };
+  }
+  return timer;
+}

@@ -7,6 +7,7 @@
  */
 import { heedStep, makeTrainBatch } from './train.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
+import { timeKernelCalls } from './native-util.ts';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -16,33 +17,16 @@ if (backendInfo().nativeAvailable) setBackend('native');
 setNumThreads(arg('threads', 1));
 const steps = arg('steps', 10);
 
-const time = new Map<string, { ms: number; calls: number }>();
-const table = k as unknown as Record<string, (...a: unknown[]) => unknown>;
-let timing = false;
-for (const name of Object.keys(table)) {
-  const fn = table[name];
-  table[name] = (...a: unknown[]) => {
-    if (!timing) return fn(...a);
-    const t0 = performance.now();
-    try {
-      return fn(...a);
-    } finally {
-      const e = time.get(name) ?? { ms: 0, calls: 0 };
-      e.ms += performance.now() - t0;
-      e.calls++;
-      time.set(name, e);
-    }
-  };
-}
+const timer = timeKernelCalls(k);
 
 const h = await heedStep(makeTrainBatch());
 for (let i = 0; i < 3; i++) h.step();
-timing = true;
+timer.on = true;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) h.step();
 const total = (performance.now() - t0) / steps;
-timing = false;
-const rows = [...time.entries()].map(([n, e]) => ({ n, ms: e.ms / steps, calls: e.calls / steps })).sort((a, b) => b.ms - a.ms);
+timer.on = false;
+const rows = [...timer.time.entries()].map(([n, e]) => ({ n, ms: e.ms / steps, calls: e.calls / steps })).sort((a, b) => b.ms - a.ms);
 const inKernels = rows.reduce((s, r) => s + r.ms, 0);
 console.log(`step ${total.toFixed(1)} ms (${backendInfo().backend}, ${backendInfo().threads} thread(s)); kernels ${inKernels.toFixed(1)} ms, outside kernels ${(total - inKernels).toFixed(1)} ms`);
 console.log('| kernel | ms/step | calls/step | share |\n|---|---:|---:|---:|');

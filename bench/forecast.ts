@@ -14,13 +14,15 @@
  *   - ridge AR: lags and λ are chosen from a small grid by the same validation MASE.
  * Then, as rolling-origin evaluation does (the model may use all history before the origins), the
  * chosen configuration is retrained on train + valid for that many steps (`--refit`: no
- * validation, the last weights kept), and the ridge is refitted on train + valid too (the eval of
- * a refit model does that). The test period is scored once, for the refit heed model and every
- * baseline, and the goal
+ * validation, the last weights kept), once per seed (`--seeds K`, default 5: seeds seed .. seed +
+ * K − 1), and the ridge is refitted on train + valid too (the eval of a refit model does that).
+ * The test period is scored once, for the refit ensemble (the members' quantiles averaged; on
+ * validation an ensemble of seeds scored below every single member, bench/results/forecast-valid-*)
+ * and every baseline, and the goal
  * is checked: heed's test MASE ≥ 20% below the best baseline's at each horizon (the best baseline
  * per horizon, picked on test, i.e. the hardest comparison).
  *
- *   node --import tsx bench/forecast.ts --out bench/results/forecast-births-<date>.json [--max-steps 1500]   (tools/run-forecast.sh)
+ *   node --import tsx bench/forecast.ts --out bench/results/forecast-births-<date>.json [--max-steps 1500] [--seeds 5]   (tools/run-forecast.sh)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -76,6 +78,8 @@ async function main(): Promise<void> {
   const out = arg('out', `bench/results/forecast-births-${new Date().toISOString().slice(0, 16).replace(/[-:]/g, '')}.json`);
   const runDir = arg('run-dir', 'runs/forecast-bench');
   const user = { maxSteps: Number(arg('max-steps', '1500')), seed: Number(arg('seed', '0')) };
+  const numSeeds = Number(arg('seeds', '5'));
+  if (!Number.isInteger(numSeeds) || numSeeds < 1) throw new Error(`--seeds ${arg('seeds', '5')}: expected a positive integer (refit ensemble members)`);
   const started = { date: new Date().toISOString(), uptime: uptime(), loadavg: loadavg() };
   console.log(`forecast bench: ${started.uptime}`);
 
@@ -108,16 +112,22 @@ async function main(): Promise<void> {
   const chosen = runs.reduce((a, b) => (b.valid.metrics.mase < a.valid.metrics.mase ? b : a));
   console.log(`chosen on validation: ${chosen.name} (valid MASE ${chosen.valid.metrics.mase.toFixed(4)} at step ${chosen.bestStep})`);
 
-  // 3. The chosen configuration retrained on train + valid for its best step count.
-  const refitDir = join(runDir, `${chosen.name}-refit`);
-  const refitFlags = [...chosen.flags.filter((f, i, a) => f !== '--max-steps' && a[i - 1] !== '--max-steps'), '--max-steps', String(chosen.bestStep), '--refit'];
-  const refit = await trainChild(refitFlags, refitDir);
-  console.log(`${chosen.name} refit on train + valid: ${refit.summary} (${refit.seconds.toFixed(0)} s wall)`);
+  // 3. The chosen configuration retrained on train + valid for its best step count, once per seed
+  //    (seeds seed, seed + 1, ...): the test forecast is the members' quantiles averaged.
+  const without = (flags: string[], name: string) => flags.filter((f, i, a) => f !== name && a[i - 1] !== name);
+  const refits = [];
+  for (let k = 0; k < numSeeds; k++) {
+    const refitDir = join(runDir, `${chosen.name}-refit-seed${user.seed + k}`);
+    const refitFlags = [...without(without(chosen.flags, '--max-steps'), '--seed'), '--seed', String(user.seed + k), '--max-steps', String(chosen.bestStep), '--refit'];
+    const refit = await trainChild(refitFlags, refitDir);
+    console.log(`${chosen.name} refit on train + valid, seed ${user.seed + k}: ${refit.summary} (${refit.seconds.toFixed(0)} s wall)`);
+    refits.push({ dir: refitDir, flags: refitFlags, wallSeconds: refit.seconds, summary: refit.summary });
+  }
   const trainedUptime = uptime();
 
-  // 4. The one test evaluation, of the refit model (and the baselines on the same origins, the ridge refitted likewise).
+  // 4. The one test evaluation, of the refit ensemble (and the baselines on the same origins, the ridge refitted likewise).
   const valid = chosen.valid;
-  const test = await evaluate(refitDir, { split: 'test' });
+  const test = await evaluate(refits.map((r) => r.dir), { split: 'test' });
   console.log(valid.report);
   console.log(test.report);
   const horizons = config.horizons.split(',').map(Number);
@@ -138,7 +148,7 @@ async function main(): Promise<void> {
     ridgeSelection: { grid: ridgeGrid.map((g) => ({ ridgeLags: g.ridgeLags, ridgeLambda: g.ridgeLambda, validMase: Object.fromEntries(g.valid.horizons.map((h) => [h.horizon, h.mase])) })), chosen: { ridgeLags: ridge.ridgeLags, ridgeLambda: ridge.ridgeLambda } },
     candidates: runs.map((r) => ({ name: r.name, flags: r.flags, wallSeconds: r.seconds, summary: r.summary, bestStep: r.bestStep, validMetrics: r.valid.metrics })),
     chosen: chosen.name,
-    refit: { flags: refitFlags, wallSeconds: refit.seconds, summary: refit.summary },
+    refit: { seeds: numSeeds, note: 'the chosen configuration refit on train + valid once per seed; test scores the ensemble (quantiles averaged)', members: refits },
     training: { uptimeBefore: trainUptime, uptimeAfter: trainedUptime, note: 'candidates and the refit train one after another, each in its own process' },
     valid: { metrics: valid.metrics, report: valid.report },
     test: { metrics: test.metrics, report: test.report },

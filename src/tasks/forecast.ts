@@ -45,11 +45,11 @@ import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { parseUntrustedJson } from '../io/json.js';
 import { readTextFileSync } from '../io/read-file.js';
-import { CheckpointError, ConfigError, ValueError } from '../errors.js';
+import { CheckpointError, ConfigError, NotImplementedError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import type { Prediction, PredictOptions, Predictor } from './predictor.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, makeOptimizer, makeScheduler, modelDirList, resolveTaskConfig, trainerOptions,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, buildCheckpointModel, ensembleSuffix, makeOptimizer, makeScheduler, modelDirList, resolveTaskConfig, trainerOptions,
   type EvalResult, type ModelDirs, type RunOptions, type TaskDefinition, type TaskSpec, type TrainConfig, type TrainSummary,
 } from './common.js';
 
@@ -197,15 +197,31 @@ function averageOverSeries(perSeries: HorizonScores[][]): HorizonScores[] {
   });
 }
 
-/** Scores the model on a period's rolling origins. */
-export function scoreModel(model: PatchTSTForecaster, ds: ForecastDataset, c: ForecastConfig, split: ForecastSplit): MethodScores {
+/**
+ * Quantile forecasts (B, H, Q) of an ensemble: each level averaged over the models. Averaging
+ * keeps the levels ascending (a mean of ascending vectors is ascending), and averaging seeds
+ * lowers the variance of the point forecast, which is most of a small model's error here.
+ */
+export function ensembleForecast(models: readonly PatchTSTForecaster[], ds: ForecastDataset, windows: readonly WindowRef[]): Float32Array {
+  const sum = forecastWindows(models[0], ds, windows);
+  for (const m of models.slice(1)) {
+    const q = forecastWindows(m, ds, windows);
+    for (let k = 0; k < sum.length; k++) sum[k] += q[k];
+  }
+  if (models.length > 1) for (let k = 0; k < sum.length; k++) sum[k] /= models.length;
+  return sum;
+}
+
+/** Scores the model (or an ensemble of models of one configuration, their quantiles averaged) on a period's rolling origins. */
+export function scoreModel(model: PatchTSTForecaster | readonly PatchTSTForecaster[], ds: ForecastDataset, c: ForecastConfig, split: ForecastSplit): MethodScores {
+  const models = Array.isArray(model) ? model : [model as PatchTSTForecaster];
   const [start, end] = ds.period(split);
   const origins = rollingOrigins(start, end, c.horizon, c.originEvery);
   const hs = reportHorizons(c);
-  const H = c.horizon, Q = model.levels.length;
+  const H = c.horizon, Q = models[0].levels.length;
   const windows = Array.from({ length: ds.numSeries }, (_, s) => origins.map((origin) => ({ series: s, origin }))).flat();
-  const q = forecastWindows(model, ds, windows);
-  const mid = model.levels.indexOf(0.5);
+  const q = ensembleForecast(models, ds, windows);
+  const mid = models[0].levels.indexOf(0.5);
   const perSeries: HorizonScores[][] = [];
   const actual: number[] = [], lower: number[] = [], upper: number[] = [];
   for (let s = 0; s < ds.numSeries; s++) {
@@ -372,13 +388,14 @@ function reloadDataset(m: LoadedForecaster): ForecastDataset {
 
 async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): Promise<EvalResult> {
   const dirs = modelDirList(dir);
-  if (dirs.length > 1) throw new ValueError('forecast eval: checkpoint ensembles are not implemented for forecasting; give one model directory.');
   if (o.split !== 'valid' && o.split !== 'test') throw new ValueError(`forecast eval: split '${o.split}', expected valid or test (rolling origins over that period).`);
-  const m = await loadForecaster(dirs[0]);
+  const loaded = await Promise.all(dirs.map((d) => loadForecaster(d)));
+  const m = loaded[0];
   const ds = reloadDataset(m);
   const c = m.config;
+  for (const other of loaded.slice(1)) checkSameProtocol(m, other);
   if (c.refit && o.split !== 'test') throw new ValueError(`forecast eval: ${dirs[0]} was refit on train + valid, so valid is inside its training data; evaluate it with --split test.`);
-  const heed = scoreModel(m.model, ds, c, o.split);
+  const heed = scoreModel(loaded.map((x) => x.model), ds, c, o.split);
   const { scores, skipped } = scoreBaselines(ds, c, o.split);
   const all = [heed, ...scores];
   const [start, end] = ds.period(o.split);
@@ -386,7 +403,7 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
   const metrics: Record<string, number> = { ...metricsOf(heed), origins: origins.length };
   for (const s of scores) for (const h of s.horizons) metrics[`${baselineKey(s.method)}.mase${h.horizon}`] = h.mase;
   const lines = [
-    `forecast ${o.split}: ${ds.numSeries} series, ${origins.length} rolling origins every ${c.originEvery} steps from ${formatTimestamp(ds.timeAt(start))} to ${formatTimestamp(ds.timeAt(origins[origins.length - 1]))}; MASE season ${c.season}, scaled on the training period`,
+    `forecast ${o.split}${ensembleSuffix(dirs.length)}: ${ds.numSeries} series, ${origins.length} rolling origins every ${c.originEvery} steps from ${formatTimestamp(ds.timeAt(start))} to ${formatTimestamp(ds.timeAt(origins[origins.length - 1]))}; MASE season ${c.season}, scaled on the training period`,
     '',
     `| method | ${reportHorizons(c).map((h) => `MAE@${h} | sMAPE@${h} | MASE@${h}`).join(' | ')} |`,
     `|---|${reportHorizons(c).map(() => '---|---|---|').join('')}`,
@@ -395,6 +412,21 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
   if (heed.coverage !== undefined) lines.push('', `heed's ${m.model.levels[0]}–${m.model.levels[m.model.levels.length - 1]} quantile band covers ${(100 * heed.coverage).toFixed(1)}% of actual values (horizon ${c.horizon}).`);
   if (skipped.length > 0) lines.push('', `left out: ${skipped.join('; ')}`);
   return { split: o.split, metrics, report: lines.join('\n') };
+}
+
+/**
+ * The members of a forecast ensemble must forecast the same thing from the same inputs: the same
+ * data and periods, context length, horizon, quantile levels and refit stage (seeds and other
+ * training settings may differ). Otherwise a ConfigError naming the first difference.
+ */
+function checkSameProtocol(a: LoadedForecaster, b: LoadedForecaster): void {
+  const keys = ['contextLength', 'horizon', 'quantiles', 'validSteps', 'testSteps', 'originEvery', 'horizons', 'season', 'refit', 'ridgeLags', 'ridgeLambda'] as const;
+  for (const k of keys) {
+    if (a.config[k] !== b.config[k]) {
+      throw new ConfigError(`forecast eval: ensemble members ${a.dir} and ${b.dir} differ in '${k}' (${String(a.config[k])} vs ${String(b.config[k])}); an ensemble averages forecasts of one protocol. Fix: ensemble models trained with the same ${k}.`);
+    }
+  }
+  if (a.series.source !== b.series.source) throw new ConfigError(`forecast eval: ensemble members ${a.dir} and ${b.dir} were trained on different data (${a.series.source} vs ${b.series.source}).`);
 }
 
 /** 'seasonal naive 7' → 'seasonalNaive7', 'ridge AR (...)' → 'ridge'. */
@@ -557,7 +589,7 @@ export class ForecastPredictor implements Predictor {
 
 async function loadForecastPredictor(dir: ModelDirs): Promise<ForecastPredictor> {
   const dirs = modelDirList(dir);
-  if (dirs.length > 1) throw new ValueError('forecast: checkpoint ensembles are not implemented for forecasting; give one model directory.');
+  if (dirs.length > 1) throw new NotImplementedError('forecast predict: ensembles are scored by `heed eval runs/a,runs/b` only; predict and serve load one model directory. Fix: give one.');
   return new ForecastPredictor(await loadForecaster(dirs[0]));
 }
 

@@ -15,7 +15,7 @@ import { evaluate, loadPredictor } from '../../src/tasks/index.js';
 import { FORECAST_TASK, resolveForecastConfig, type ForecastOutput } from '../../src/tasks/forecast.js';
 import { createServer, type HeedServer } from '../../src/serve/server.js';
 import { formatTimestamp } from '../../src/data/timeseries.js';
-import { CheckpointError, ValueError } from '../../src/errors.js';
+import { CheckpointError, ConfigError, NotImplementedError, ValueError } from '../../src/errors.js';
 import { API_KEY } from '../serve/helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'heed-forecast-'));
@@ -180,4 +180,21 @@ test('refit trains on train + valid (windows end at the test period), fits the r
   const plain = await evaluate(dir, { split: 'test' });
   assert.notEqual(r.metrics['ridge.mase7'], plain.metrics['ridge.mase7'], 'the ridge of a refit model is fitted on train + valid');
   await assert.rejects(evaluate(refit, { split: 'valid' }), (e: Error) => e instanceof ValueError && /refit on train \+ valid.*--split test/.test(e.message));
+});
+
+test('eval of an ensemble averages its members\' quantiles, and refuses members of different protocols', async () => {
+  const seed1 = join(root, 'seed1');
+  assert.equal(await quietly(() => main(['train', 'forecast', ...TINY, '--seed', '1', '--out', seed1])), 0);
+  const a = await evaluate(dir, { split: 'valid' });
+  const b = await evaluate(seed1, { split: 'valid' });
+  const ens = await evaluate([dir, seed1], { split: 'valid' });
+  assert.match(ens.report, /ensemble of 2 models/);
+  assert.notEqual(a.metrics.mae7, b.metrics.mae7, 'two seeds forecast differently');
+  // The mean forecast's MAE is at most the members' mean MAE (the absolute error is convex).
+  assert.ok(ens.metrics.mae7 <= (a.metrics.mae7 + b.metrics.mae7) / 2 + 1e-9, `${ens.metrics.mae7} vs ${a.metrics.mae7}, ${b.metrics.mae7}`);
+  assert.equal(ens.metrics['ridge.mase7'], a.metrics['ridge.mase7'], 'the baselines do not depend on the ensemble');
+  const other = join(root, 'ctx35');
+  assert.equal(await quietly(() => main(['train', 'forecast', ...TINY.map((f) => (f === '28' ? '35' : f)), '--out', other])), 0);
+  await assert.rejects(evaluate([dir, other], { split: 'valid' }), (e: Error) => e instanceof ConfigError && /differ in 'contextLength' \(28 vs 35\)/.test(e.message));
+  await assert.rejects(loadPredictor([dir, seed1]), (e: Error) => e instanceof NotImplementedError && /one model directory/.test(e.message));
 });

@@ -4,7 +4,7 @@
 # 1500, ≈ 40 epochs; cosine schedule over them; the checkpoint kept is the best on the validation
 # item, evaluated every 250 steps), with the settings chosen on validation (2026-12-05,
 # bench/results/recommend-valid-2026-12-05b/): the full-softmax objective (cross-entropy over all
-# items), dropout 0.3, lr 1e-3, d 64, 2 blocks, max length 50. Then bench/recommend.ts trains PopRec
+# items), dropout 0.5, lr 1e-3, d 64, 2 blocks, max length 50. Then bench/recommend.ts trains PopRec
 # and BPR-MF (chosen on valid) and scores every model once on test under SASRec's 100-negative
 # protocol and full ranking, overall and on cold items.
 # Writes bench/results/recommend-<date>.json (+ the two training logs and metrics).
@@ -18,7 +18,7 @@ uptime > "$dir/load.txt"
 for fusion in none attention; do
   out="runs/recommend-$fusion"
   # --time-limit is a safety bound only (a quiet core needs ~5 min for ID-only, ~8 min with fusion)
-  node bin/heed.js train recommend --data-dir "$data" --fusion "$fusion" --objective "$objective" --dropout 0.3 --lr 0.001 \
+  node bin/heed.js train recommend --data-dir "$data" --fusion "$fusion" --objective "$objective" --dropout 0.5 --lr 0.001 \
     --max-steps "$steps" --time-limit 2400 --eval-every 250 --progress plain --out "$out" --overwrite > "$dir/sasrec-fusion-$fusion.train.log" 2>&1
   cp "$out/metrics.jsonl" "$dir/sasrec-fusion-$fusion.metrics.jsonl"
   uptime >> "$dir/load.txt"

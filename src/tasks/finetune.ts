@@ -143,7 +143,7 @@ export async function loadPretrained(dir: string): Promise<Pretrained> {
   if (!existsSync(cfgPath)) throw new ConfigError(`--init-from: '${dir}' holds no ${CONFIG_FILE}. Fix: give a directory that heed pretrain or heed train wrote.`);
   const raw = JSON.parse(readTextFileSync(cfgPath, { what: 'model config', maxBytes: FILE_LIMITS.config })) as Record<string, unknown>;
   if (raw.format !== 'heed.model' && (typeof raw.model_type === 'string' || Array.isArray(raw.architectures))) {
-    throw new NotImplementedError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}); a heed task cannot start from one yet (the spam task reads words with its own vocabulary into a pre-norm encoder; BERT reads WordPiece ids into a post-norm one). Fix: fine-tune it from code, heed.fromPretrained(dir, { architecture: 'BertForSequenceClassification', config: { numLabels } }) with heed.getPeftModel (README: "A Hugging Face checkpoint: load, LoRA, serve"), or start the task from heed pretrain mlm's directory.`);
+    throw new NotImplementedError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}); a heed task cannot start from one yet (the spam and tag tasks read words with their own vocabulary into a pre-norm encoder; BERT reads WordPiece ids into a post-norm one). Fix: fine-tune it from code, heed.fromPretrained(dir, { architecture: 'BertForSequenceClassification' or 'BertForTokenClassification', config: { numLabels } }) with heed.getPeftModel (README: "A Hugging Face checkpoint: load, LoRA, serve"), or start the task from heed pretrain mlm's directory.`);
   }
   const checkpoint = await loadCheckpoint(abs);
   const vocabFile = checkpoint.files.vocab;

@@ -179,6 +179,9 @@ async function one(name: string): Promise<RunResult> {
   };
 }
 
+/** A run's name without the --tag suffix. */
+const baseName = (name: string): string => (tag && name.endsWith(`-${tag}`) ? name.slice(0, -tag.length - 1) : name);
+
 async function main(): Promise<void> {
   const names = only.length > 0 ? only : Object.keys(RUNS);
   for (const n of names) if (!(n in RUNS)) throw new Error(`unknown run '${n}'; runs: ${Object.keys(RUNS).join(', ')}`);
@@ -197,7 +200,7 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify({
     bench: 'transfer', task, started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
     note: `${task === 'tag' ? "tag task on WNUT-17: 'valid' = the best validation on a 10% hash split of wnut17train; 'test' = emerging.dev (WNUT's test is held back), scored once per run" : 'spam task'}; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,
-    runs: results.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)),
+    runs: results.sort((a, b) => names.indexOf(baseName(a.name)) - names.indexOf(baseName(b.name))),
   }, null, 2) + '\n');
   console.log(`wrote ${file}`);
 }

@@ -20,7 +20,9 @@
  * /usr/bin/time -f %M), scored once on the test split with `heed eval --split test` after
  * training (the best validation checkpoint is the model). Step time = the time between the first
  * and the last logged step over the steps between them (no evaluation falls inside: evalEvery 0).
- * Writes bench/results/transfer-<date>.json with every run's command, figures and the machine load.
+ * Writes bench/results/transfer-<date>.json (transfer-ner-<date>.json for tag) with every run's command, figures and
+ * the machine load; test/docs/figures.test.ts then wants its figures quoted in BENCHMARKS.md. A pipeline check that
+ * is no figure goes to bench/results/smoke/ (`--tag smoke` names it so; e.g. smoke/transfer-ner-2026-12-05T0439-smoke.json).
  *
  * NER (`--task tag`): `heed train tag` on WNUT-17 (`--data-dir`, default ../shared/data/ner). WNUT's
  * test split is held back, so the model is selected on a 10% hash split of wnut17train (the tag
@@ -38,7 +40,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string): string => {
@@ -196,7 +198,8 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(r));
     }
   }));
-  const file = join('bench', 'results', `transfer-${task === 'tag' ? 'ner-' : ''}${started.slice(0, 16).replace(/:/g, '')}${split === 'valid' ? '-valid' : ''}${tag ? `-${tag}` : ''}.json`);
+  const file = join('bench', 'results', ...(tag === 'smoke' ? ['smoke'] : []), `transfer-${task === 'tag' ? 'ner-' : ''}${started.slice(0, 16).replace(/:/g, '')}${split === 'valid' ? '-valid' : ''}${tag ? `-${tag}` : ''}.json`);
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({
     bench: 'transfer', task, started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
     note: `${task === 'tag' ? "tag task on WNUT-17: 'valid' = the best validation on a 10% hash split of wnut17train; 'test' = emerging.dev (WNUT's test is held back), scored once per run" : 'spam task'}; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,

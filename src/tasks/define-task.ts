@@ -207,8 +207,12 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
   /** --init-from and its options applied to the freshly built model (task.finetune). */
   async function finetuneSetup(model: Mod, c: FinetuneConfig & TrainConfig, print: (line: string) => void): Promise<FinetuneSetup> {
     checkFinetuneConfig(task.name, c);
+    const hasBackbone = model.namedParameters().some(([n]) => n.startsWith('backbone.'));
+    if (!hasBackbone && c.freeze !== 'none') {
+      throw new ConfigError(`${task.name}: --freeze ${c.freeze} freezes a pretrained backbone, and this ${model.constructor.name} built from scratch has none. Fix: give --init-from <dir>, or leave --freeze at none.`);
+    }
     const pre = c.initFrom !== '' ? await loadPretrained(c.initFrom) : null;
-    if (pre && !model.namedParameters().some(([n]) => n.startsWith('backbone.'))) {
+    if (pre && !hasBackbone) {
       throw new ConfigError(`${task.name}: --init-from ${c.initFrom} was given, but the built ${model.constructor.name} has no backbone.* weights to start from (buildModel must build the backbone layout when initFrom is set).`);
     }
     return prepareFinetune(task.name, model, c, pre, newModuleNames(model), print);

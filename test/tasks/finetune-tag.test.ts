@@ -144,6 +144,7 @@ test('bad input: --init-from directories the tagger cannot start from, and flags
   const { dir } = await pretrainedDir('mlm-d');
   await assert.rejects(train({ initFrom: dir, tokenizerFile: join(root, 'tokenizer.json') }), (e: Error) => e instanceof h.ConfigError && /--tokenizer-file/.test(e.message));
   await assert.rejects(train({ peft: 'lora' }), (e: Error) => e instanceof h.ConfigError && /--init-from/.test(e.message));
+  await assert.rejects(train({ ...SIZES, freeze: 'encoder' }), (e: Error) => e instanceof h.ConfigError && /built from scratch has none/.test(e.message));
   await assert.rejects(train({ initFrom: dir, labelFraction: 0 }), h.ConfigError);
 });
 

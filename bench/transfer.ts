@@ -35,7 +35,10 @@
  *   zcat ../shared/data/ner/wnut17train.conll.gz | awk -F'\t' 'NF >= 2 { printf "%s ", $1; next } { print "" }' > runs/wnut17-train.txt
  *   HEED_NUM_THREADS=1 heed pretrain mlm --corpus sotu,moby-dick --text-files runs/wnut17-train.txt --batch-size 32 --lr 0.002 \
  *     --warmup-steps 100 --max-steps 100000 --time-limit 1200 --schedule-by-time true --eval-every 500 --out runs/mlm-ner
- *   node --import tsx bench/transfer.ts --task tag --pretrained runs/mlm-ner --steps 3000 --eval-every 250 --jobs 2 --out-root runs/transfer-ner
+ *   node --import tsx bench/transfer.ts --task tag --pretrained runs/mlm-ner --steps 3000 --eval-every 250 --jobs 2 \
+ *     --only scratch-100,scratch-10,pretrained-100,pretrained-10 --out-root runs/transfer-ner
+ * The controls (untrained-100, untrained-10) need `--untrained runs/mlm-ner-untrained`: the same pretrain command
+ * with `--lr 1e-9 --warmup-steps 0 --max-steps 1 --eval-every 0` (same text, so the same vocabulary).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -105,6 +108,9 @@ const TAG_RUNS: Record<string, string[]> = {
   'pretrained-10': ['--init-from', pretrained, '--label-fraction', '0.1'],
   'lora-100': ['--init-from', pretrained, '--peft', 'lora'],
   'frozen-100': ['--init-from', pretrained, '--freeze', 'encoder'],
+  // Controls, as for spam: the same start and vocabulary without the pretraining (--untrained: a MaskedLM after one step at lr 1e-9).
+  'untrained-100': ['--init-from', untrained],
+  'untrained-10': ['--init-from', untrained, '--label-fraction', '0.1'],
 };
 
 const COMMON = task === 'tag' ? TAG_COMMON : SPAM_COMMON;

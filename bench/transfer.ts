@@ -1,6 +1,7 @@
 /**
  * Transfer learning and PEFT on the spam task: from scratch vs from a pretrained masked LM, with
- * 100% and 10% of the labels, and LoRA / bottleneck adapters vs full fine-tuning.
+ * 100% and 10% of the labels, and LoRA / bottleneck adapters vs full fine-tuning. With `--task tag`,
+ * the same study on WNUT-17 NER (see "NER" below).
  *
  *   node --import tsx bench/transfer.ts --pretrained runs/mlm [--untrained runs/mlm-untrained] [--steps 150] [--jobs 3] [--only scratch-100,lora-100]
  *       [--split valid] [--extra "--lr 0.005"] [--tag lr5e-3]
@@ -19,19 +20,44 @@
  * /usr/bin/time -f %M), scored once on the test split with `heed eval --split test` after
  * training (the best validation checkpoint is the model). Step time = the time between the first
  * and the last logged step over the steps between them (no evaluation falls inside: evalEvery 0).
- * Writes bench/results/transfer-<date>.json with every run's command, figures and the machine load.
+ * Writes bench/results/transfer-<date>.json (transfer-ner-<date>.json for tag) with every run's command, figures and
+ * the machine load; test/docs/figures.test.ts then wants its figures quoted in BENCHMARKS.md. A pipeline check that
+ * is no figure goes to bench/results/smoke/ (`--tag smoke` names it so; e.g. smoke/transfer-ner-2026-12-05T0439-smoke.json).
+ *
+ * NER (`--task tag`): `heed train tag` on WNUT-17 (`--data-dir`, default ../shared/data/ner). WNUT's
+ * test split is held back, so the model is selected on a 10% hash split of wnut17train (the tag
+ * template's split when no --valid is given) and emerging.dev is passed as the template's --test
+ * file: scored once per run, after training, by `heed eval --split test` (the file then says
+ * "dev"). From scratch, the tagger has the pretrained model's sizes (d 64, 4 heads, 2 layers, FF 256,
+ * 128 positions), so only the start differs; both read the WNUT recipe of BENCHMARKS.md (lr 3e-3,
+ * dropout 0.1, batch 16, CRF) and keep the best validation checkpoint (--eval-every).
+ *
+ *   zcat ../shared/data/ner/wnut17train.conll.gz | awk -F'\t' 'NF >= 2 { printf "%s ", $1; next } { print "" }' > runs/wnut17-train.txt
+ *   HEED_NUM_THREADS=1 heed pretrain mlm --corpus sotu,moby-dick --text-files runs/wnut17-train.txt --batch-size 32 --lr 0.002 \
+ *     --warmup-steps 100 --max-steps 100000 --time-limit 1200 --schedule-by-time true --eval-every 500 --out runs/mlm-ner
+ *   node --import tsx bench/transfer.ts --task tag --pretrained runs/mlm-ner --steps 3000 --eval-every 250 --jobs 2 \
+ *     --only scratch-100,scratch-10,pretrained-100,pretrained-10 --out-root runs/transfer-ner
+ * The controls (untrained-100, untrained-10) need `--untrained runs/mlm-ner-untrained`: the same pretrain command
+ * with `--lr 1e-9 --warmup-steps 0 --max-steps 1 --eval-every 0` (same text, so the same vocabulary).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: string): string => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : dflt;
 };
+/** 'spam' (default) or 'tag' (WNUT-17 NER). */
+const task = flag('task', 'spam');
+if (task !== 'spam' && task !== 'tag') throw new Error(`--task ${task}: expected spam or tag`);
 const pretrained = flag('pretrained', 'runs/mlm');
+/** tag: the folder holding wnut17train.conll.gz and emerging.dev.conll.gz. */
+const dataDir = flag('data-dir', '../shared/data/ner');
+/** tag: validations on the held-out part of train, to keep the best checkpoint (0 = the last). */
+const evalEvery = flag('eval-every', '250');
 const untrained = flag('untrained', 'runs/mlm-untrained');
 const steps = flag('steps', '150');
 const jobs = Number(flag('jobs', '3'));
@@ -50,8 +76,8 @@ const reuse = flag('reuse', '');
 if (split !== 'test' && split !== 'valid') throw new Error(`--split ${split}: expected test or valid`);
 
 /** The shared recipe: small batches and no mid-run evaluation keep each run within minutes on a busy machine. */
-const COMMON = ['--max-steps', steps, '--batch-size', '16', '--warmup-steps', '20', '--eval-every', '0', '--log-every', '10', '--seed', '0'];
-const RUNS: Record<string, string[]> = {
+const SPAM_COMMON = ['--max-steps', steps, '--batch-size', '16', '--warmup-steps', '20', '--eval-every', '0', '--log-every', '10', '--seed', '0'];
+const SPAM_RUNS: Record<string, string[]> = {
   'scratch-100': ['--max-len', '128'],
   'scratch-10': ['--max-len', '128', '--label-fraction', '0.1'],
   'pretrained-100': ['--init-from', pretrained],
@@ -67,6 +93,32 @@ const RUNS: Record<string, string[]> = {
   'untrained-100': ['--init-from', untrained],
   'untrained-10': ['--init-from', untrained, '--label-fraction', '0.1'],
 };
+
+/** NER: the WNUT recipe (BENCHMARKS.md, "WNUT-17: short dev runs to choose the flags"); dev is the --test file, scored once. */
+const TAG_COMMON = [
+  '--train', join(dataDir, 'wnut17train.conll.gz'), '--test', join(dataDir, 'emerging.dev.conll.gz'),
+  '--max-steps', steps, '--batch-size', '16', '--lr', '3e-3', '--dropout', '0.1', '--warmup-steps', '50', '--eval-every', evalEvery, '--log-every', '10', '--seed', '0',
+];
+/** From scratch: the MaskedLM's default sizes (src/models/masked-lm.ts), so only the start differs. */
+const MLM_SIZES = ['--d-model', '64', '--num-heads', '4', '--num-layers', '2', '--dim-feedforward', '256', '--max-len', '128'];
+const TAG_RUNS: Record<string, string[]> = {
+  'scratch-100': MLM_SIZES,
+  'scratch-10': [...MLM_SIZES, '--label-fraction', '0.1'],
+  'pretrained-100': ['--init-from', pretrained],
+  'pretrained-10': ['--init-from', pretrained, '--label-fraction', '0.1'],
+  'lora-100': ['--init-from', pretrained, '--peft', 'lora'],
+  'frozen-100': ['--init-from', pretrained, '--freeze', 'encoder'],
+  // Controls, as for spam: the same start and vocabulary without the pretraining (--untrained: a MaskedLM after one step at lr 1e-9).
+  'untrained-100': ['--init-from', untrained],
+  'untrained-10': ['--init-from', untrained, '--label-fraction', '0.1'],
+};
+
+const COMMON = task === 'tag' ? TAG_COMMON : SPAM_COMMON;
+const RUNS = task === 'tag' ? TAG_RUNS : SPAM_RUNS;
+/** The scores kept from `heed eval --json`, and the line that gives the model's size. */
+const SCORES = task === 'tag' ? ['f1', 'precision', 'recall', 'macroF1'] : ['accuracy', 'macroF1'];
+const PARAMS = task === 'tag' ? /WordTagger with ([\d,]+) parameters/ : /EncoderClassifier ([\d,]+) parameters/;
+const pick = (o: Record<string, number>): Record<string, number> => Object.fromEntries(SCORES.filter((k) => k in o).map((k) => [k, o[k]]));
 
 interface RunResult {
   name: string;
@@ -98,7 +150,7 @@ function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; std
 
 async function one(name: string): Promise<RunResult> {
   const out = join(root, tag ? `${name}-${tag}` : name);
-  const heedArgs = ['train', 'spam', ...COMMON, ...RUNS[name], ...extra, '--out', out, '--overwrite', '--progress', 'none'];
+  const heedArgs = ['train', task, ...COMMON, ...RUNS[name], ...extra, '--out', out, '--overwrite', '--progress', 'none'];
   const env = { ...process.env, HEED_NUM_THREADS: '1' };
   const command = `node bin/heed.js ${heedArgs.join(' ')}`;
   const earlier = reuse ? (JSON.parse(readFileSync(reuse, 'utf8')).runs as RunResult[]).find((r) => r.command === command) : undefined;
@@ -106,32 +158,37 @@ async function one(name: string): Promise<RunResult> {
     const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', split, '--json'], env);
     if (e.code !== 0) throw new Error(`${name}: heed eval failed:\n${e.stderr}`);
     const scored = JSON.parse(e.stdout.trim().split('\n').pop()!);
-    return { ...earlier, [split]: { accuracy: scored.accuracy, macroF1: scored.macroF1 }, reusedFrom: reuse };
+    return { ...earlier, [split]: pick(scored), reusedFrom: reuse };
   }
   const loadBefore = loadavg();
   const t = await run(['/usr/bin/time', '-f', 'peakRssKB %M', 'nice', 'node', 'bin/heed.js', ...heedArgs], env);
   if (t.code !== 0) throw new Error(`${name}: heed train failed (${t.code}):\n${t.stdout}\n${t.stderr}`);
   const rss = Number(/peakRssKB (\d+)/.exec(t.stderr)?.[1] ?? NaN);
   const share = /([\d,]+) of ([\d,]+) parameters trainable/.exec(t.stdout);
-  const params = /EncoderClassifier ([\d,]+) parameters/.exec(t.stdout);
+  const params = PARAMS.exec(t.stdout);
   const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l));
   const stepLines = lines.filter((l) => l.type === 'step');
   const first = stepLines[0], last = stepLines[stepLines.length - 1];
   const msPerStep = (Date.parse(last.time) - Date.parse(first.time)) / Math.max(1, last.step - first.step);
-  const ev = lines.filter((l) => l.type === 'eval').pop() ?? {};
+  // The kept model is the best validation checkpoint (the last evaluation when there was one only).
+  const evals = lines.filter((l) => l.type === 'eval');
+  const metric = task === 'tag' ? 'f1' : 'accuracy';
+  const ev = evals.reduce((best, l) => (best === undefined || l[metric] > best[metric] ? l : best), undefined) ?? {};
   const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', split, '--json'], env);
   if (e.code !== 0) throw new Error(`${name}: heed eval failed:\n${e.stderr}`);
   const scored = JSON.parse(e.stdout.trim().split('\n').pop()!);
-  const test: Record<string, number> = split === 'test' ? scored : {};
-  const valid = split === 'valid' ? { accuracy: scored.accuracy, macroF1: scored.macroF1 } : { accuracy: ev.accuracy, macroF1: ev.macroF1 };
+  const valid = split === 'valid' ? pick(scored) : pick(ev);
   const num = (s: string | undefined) => (s === undefined ? null : Number(s.replace(/,/g, '')));
   const total = num(share?.[2]) ?? num(params?.[1]);
   return {
     name: tag ? `${name}-${tag}` : name, command: `node bin/heed.js ${heedArgs.join(' ')}`, trainable: num(share?.[1]) ?? total, total, peakRssMB: rss / 1024, msPerStep,
     optimizerStateMB: statSync(join(out, 'last', 'optimizer.safetensors')).size / 2 ** 20,
-    steps: last.step, valid, test: split === 'test' ? { accuracy: test.accuracy, macroF1: test.macroF1 } : {}, loadBefore, loadAfter: loadavg(),
+    steps: last.step, valid, test: split === 'test' ? pick(scored) : {}, loadBefore, loadAfter: loadavg(),
   };
 }
+
+/** A run's name without the --tag suffix. */
+const baseName = (name: string): string => (tag && name.endsWith(`-${tag}`) ? name.slice(0, -tag.length - 1) : name);
 
 async function main(): Promise<void> {
   const names = only.length > 0 ? only : Object.keys(RUNS);
@@ -147,11 +204,12 @@ async function main(): Promise<void> {
       console.log(JSON.stringify(r));
     }
   }));
-  const file = join('bench', 'results', `transfer-${started.slice(0, 16).replace(/:/g, '')}${split === 'valid' ? '-valid' : ''}${tag ? `-${tag}` : ''}.json`);
+  const file = join('bench', 'results', ...(tag === 'smoke' ? ['smoke'] : []), `transfer-${task === 'tag' ? 'ner-' : ''}${started.slice(0, 16).replace(/:/g, '')}${split === 'valid' ? '-valid' : ''}${tag ? `-${tag}` : ''}.json`);
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({
-    bench: 'transfer', started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
-    note: `spam task; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,
-    runs: results.sort((a, b) => names.indexOf(a.name) - names.indexOf(b.name)),
+    bench: 'transfer', task, started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
+    note: `${task === 'tag' ? "tag task on WNUT-17: 'valid' = the best validation on a 10% hash split of wnut17train; 'test' = emerging.dev (WNUT's test is held back), scored once per run" : 'spam task'}; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,
+    runs: results.sort((a, b) => names.indexOf(baseName(a.name)) - names.indexOf(baseName(b.name))),
   }, null, 2) + '\n');
   console.log(`wrote ${file}`);
 }

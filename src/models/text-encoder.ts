@@ -70,6 +70,11 @@ export interface TextEncoderCallOptions {
   tokenTypeIds?: Tensor | null;
   /** (B, T) int32 positions (default from `positions`). */
   positionIds?: Tensor | null;
+  /**
+   * (B, T, D) vectors added to the token embeddings before the positions: per-token features a
+   * downstream model brings to a pretrained backbone (WordTagger's character and shape features).
+   */
+  addEmbeds?: Tensor | null;
 }
 
 export class TransformerTextEncoder extends Module {
@@ -137,6 +142,12 @@ export class TransformerTextEncoder extends Module {
     let pad = this.paddingMask(ids, paddingMask); // (B, T)
     if (this.typeEmbed) x = add(x, this.typeEmbed.call(o.tokenTypeIds ?? zeros(ids.shape, { dtype: 'int32' }))); // (B, T, D)
     else if (o.tokenTypeIds) throw new ValueError('TransformerTextEncoder: tokenTypeIds given, but the model has no token-type embeddings (typeVocabSize 0).');
+    if (o.addEmbeds) {
+      if (o.addEmbeds.ndim !== 3 || o.addEmbeds.shape[0] !== ids.shape[0] || o.addEmbeds.shape[1] !== ids.shape[1] || o.addEmbeds.shape[2] !== this.config.dModel) {
+        throw new ShapeError(`TransformerTextEncoder: addEmbeds must be (B, T, D) = ${fmtShape([...ids.shape, this.config.dModel])} like the token embeddings, received ${fmtShape(o.addEmbeds.shape)}.`);
+      }
+      x = add(x, o.addEmbeds); // (B, T, D)
+    }
     if (prefix) {
       x = cat([prefix, x], 1); // (B, P + T, D)
       pad = cat([zeros([ids.shape[0], P], { dtype: 'bool' }), pad], 1); // (B, P + T)

@@ -12,7 +12,10 @@
  *     features): hashed character embeddings, a width-3 convolution, max-pooled over the word,
  *   - its shape embedding (lowercase, Capitalized, ALLCAPS, has a digit, other, @user, #tag, URL),
  * then learned positions, a pre-norm Transformer encoder and a linear head give per-word tag
- * scores. With crf, a linear-chain CRF (nn/crf.ts, constrained to the scheme) scores paths and
+ * scores. With `backbone: true` the word table, positions and encoder are a TransformerTextEncoder
+ * under `backbone.*` (the same computation, the names a pretrained MaskedLM's weights carry), so a
+ * `heed pretrain mlm` model initialises them by a key copy (`heed train tag --init-from`); the
+ * character and shape features stay the tagger's own, added to the word embeddings. With crf, a linear-chain CRF (nn/crf.ts, constrained to the scheme) scores paths and
  * decodes by Viterbi; without it, the loss is per-word cross-entropy.
  *
  *   const m = new WordTagger({ vocabSize: 5000, numTags: 13, labels, scheme: 'BIO' });
@@ -34,6 +37,7 @@ import { Dropout } from '../nn/dropout.js';
 import { Linear } from '../nn/linear.js';
 import { LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
+import { TransformerTextEncoder } from './text-encoder.js';
 import { CRF } from '../nn/crf.js';
 import type { TransitionScheme } from '../nn/tag-transitions.js';
 import { fnv1a32 } from '../data/split.js';
@@ -55,6 +59,8 @@ export interface WordTaggerConfig {
   crf: boolean;
   /** A character CNN of each word (CHAR_CNN_BUCKETS hashed characters); absent = off. */
   charCnn?: boolean;
+  /** Word table, positions and encoder as a TransformerTextEncoder under `backbone.*`; absent = the tagger's own names. */
+  backbone?: boolean;
 }
 
 /** Hashed character ids of the character CNN (1..CHAR_CNN_BUCKETS; 0 = padding). */
@@ -117,37 +123,56 @@ export interface WordBatch {
 
 export class WordTagger extends Module {
   readonly config: Readonly<WordTaggerConfig>;
-  wordEmbed: Embedding;
+  /** With config.backbone: word table, positions and encoder (pre-norm, padId 0); else null. */
+  backbone: TransformerTextEncoder | null;
+  /** Without config.backbone: wordEmbed, posEmbed and encoder are these three under the tagger's own names; else null. */
+  wordEmbed: Embedding | null;
   shapeEmbed: Embedding;
   ngramEmbed: Embedding | null;
   charEmbed: Embedding | null;
   charConv: Conv1d | null;
-  posEmbed: LearnedPositionalEmbedding;
+  posEmbed: LearnedPositionalEmbedding | null;
   drop: Dropout;
-  encoder: TransformerEncoder;
+  encoder: TransformerEncoder | null;
   head: Linear;
   crf: CRF | null;
 
   constructor(c: WordTaggerConfig) {
     super();
     this.config = Object.freeze({ ...c, labels: [...c.labels] });
-    this.wordEmbed = new Embedding(c.vocabSize, c.dModel, { paddingIdx: 0 });
+    // Registered in this order so parameters keep the order they had before the backbone option.
+    this.backbone = c.backbone ? new TransformerTextEncoder({
+      vocabSize: c.vocabSize, dModel: c.dModel, numHeads: c.numHeads, numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, padId: 0,
+    }) : null;
+    this.wordEmbed = c.backbone ? null : new Embedding(c.vocabSize, c.dModel, { paddingIdx: 0 });
     this.shapeEmbed = new Embedding(NUM_SHAPES, c.dModel);
     this.ngramEmbed = c.charBuckets > 0 ? new Embedding(c.charBuckets + 1, c.dModel, { paddingIdx: 0 }) : null;
     this.charEmbed = c.charCnn ? new Embedding(CHAR_CNN_BUCKETS + 1, CHAR_DIM, { paddingIdx: 0 }) : null;
     this.charConv = c.charCnn ? new Conv1d(CHAR_DIM, c.dModel, 3, { padding: 1 }) : null;
-    this.posEmbed = new LearnedPositionalEmbedding(c.maxLen, c.dModel);
+    this.posEmbed = c.backbone ? null : new LearnedPositionalEmbedding(c.maxLen, c.dModel);
     this.drop = new Dropout(c.dropout);
-    this.encoder = new TransformerEncoder(c.numLayers, () => new TransformerEncoderLayer(c.dModel, c.numHeads, {
+    this.encoder = c.backbone ? null : new TransformerEncoder(c.numLayers, () => new TransformerEncoderLayer(c.dModel, c.numHeads, {
       dimFeedforward: c.dimFeedforward, dropout: c.dropout, normFirst: true, activation: 'gelu',
     }), new LayerNorm(c.dModel));
     this.head = new Linear(c.dModel, c.numTags);
     this.crf = c.crf ? new CRF(c.numTags, { constraints: { labels: c.labels, scheme: c.scheme } }) : null;
   }
 
+  /**
+   * The word table, position table and encoder, and the name prefix of each, whichever layout
+   * the tagger has (for exporters that walk the modules).
+   */
+  trunk(): { wordEmbed: [string, Embedding]; posEmbed: [string, LearnedPositionalEmbedding]; encoder: [string, TransformerEncoder] } {
+    if (this.backbone) return { wordEmbed: ['backbone.tokEmbed', this.backbone.tokEmbed], posEmbed: ['backbone.posEmbed', this.backbone.posEmbed], encoder: ['backbone.encoder', this.backbone.encoder] };
+    return { wordEmbed: ['wordEmbed', this.wordEmbed!], posEmbed: ['posEmbed', this.posEmbed!], encoder: ['encoder', this.encoder!] };
+  }
+
   /** Per-word tag scores (B, T, K): the CRF's emissions, or the logits of the cross-entropy. */
   override forward(b: WordBatch): Tensor {
-    let x = add(this.wordEmbed.call(b.words), this.shapeEmbed.call(b.shapes)); // (B, T, D)
+    // With a backbone, the features below join its token embedding inside it; without, the word's
+    // vector is summed here (in the order it always was, so old checkpoints give the same numbers).
+    let x = this.shapeEmbed.call(b.shapes); // (B, T, D)
+    if (!this.backbone) x = add(this.wordEmbed!.call(b.words), x); // (B, T, D)
     if (this.ngramEmbed && b.ngrams && b.ngramMix) {
       // The mean of each word's n-gram vectors as one GEMM over the batch's distinct n-grams:
       // gathering (B, T, G, D) per word instead costs G times the memory and time.
@@ -161,8 +186,12 @@ export class WordTagger extends Module {
       const h = maskedFill(this.charConv.call(e), b.charPad, -1e9); // (B·T, D, C); positions past the word never win the max
       x = add(x, reshape(max(h, 2), [B, T, this.config.dModel])); // (B, T, D)
     }
-    x = this.drop.call(this.posEmbed.call(x)); // (B, T, D)
-    const h = this.encoder.call(x, { keyPaddingMask: b.pad }); // (B, T, D)
+    let h: Tensor;
+    if (this.backbone) h = this.backbone.call(b.words, b.pad, null, { addEmbeds: x }); // (B, T, D)
+    else {
+      x = this.drop.call(this.posEmbed!.call(x)); // (B, T, D)
+      h = this.encoder!.call(x, { keyPaddingMask: b.pad }); // (B, T, D)
+    }
     return this.head.call(this.drop.call(h)); // (B, T, K)
   }
 }

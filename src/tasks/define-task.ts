@@ -16,6 +16,8 @@
  *   evaluate?(model, examples, ctx)    corpus-level metrics (F1, BLEU); default: the batch metrics
  *                                and loss averaged over the examples.
  *   predictor(model, ctx)        { validateInput?, predict(inputs) → [{ output, alternatives? }] }.
+ *   finetune?                    transfer learning (--init-from, --freeze, --peft ...; tasks/finetune.ts)
+ *                                for a model whose pretrainable part sits under `backbone.*`.
  *
  * Checkpoint: config.json holds the resolved config; `meta` is task-meta.json beside the weights.
  */
@@ -37,6 +39,7 @@ import {
 } from './common.js';
 import type { TaskModel } from './common.js';
 import { sampleInputsFor } from '../compress/onnx/samples.js';
+import { checkFinetuneConfig, exportPeftRun, isPeftRun, loadPeftRun, loadPretrained, newModuleNames, prepareFinetune, type FinetuneConfig, type FinetuneSetup } from './finetune.js';
 
 /** The keys every defined task has on top of its own: the training keys and the batching ones. */
 export interface BatchConfig {
@@ -99,6 +102,16 @@ export interface CustomTask<C extends object, E, M = null, Mod extends Module = 
   predictor(model: Mod, ctx: TaskContext<C, M>): TaskPredictor;
   /** Length of an example for bucketing by length and maxTokens (default: every example has length 1). */
   lengthOf?(example: E): number;
+  /**
+   * Transfer learning (tasks/finetune.ts), for a task whose configSchema spreads FINETUNE_SCHEMA and
+   * whose model keeps its pretrainable part under `backbone.*`. With --init-from <dir>, loadData takes
+   * that directory's vocabulary and sizes (loadPretrained) and buildModel builds the backbone layout;
+   * defineTask then copies the directory's backbone.* weights in and applies --freeze,
+   * --unfreeze-every, --body-lr-ratio and --peft (the modules outside `backbone` are new: they train
+   * in full and a PEFT run saves them with its adapter). A PEFT run is loaded back over its base.
+   * `peftTaskType` is the adapter's peft task_type ('TOKEN_CLS', 'SEQ_CLS').
+   */
+  finetune?: { peftTaskType: string };
 }
 
 export const BATCH_SCHEMA: ConfigSchema<BatchConfig> = { batchSize: 'number', maxTokens: 'number' };
@@ -167,11 +180,12 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     const model = task.buildModel(c, meta);
     const lengths = data.train.map((e) => (task.lengthOf ? task.lengthOf(e) : 1));
     const batches = new BatchIterator(lengths, { batchSize: c.batchSize, ...(c.maxTokens > 0 ? { maxTokens: c.maxTokens } : {}), seed: c.seed, shuffle: true });
-    const optimizer = makeOptimizer(model, c);
-    const scheduler = makeScheduler(optimizer, c);
     print(`${task.name}: ${data.train.length} training and ${data.valid.length} validation examples; ${model.constructor.name} with ${model.numParameters().toLocaleString('en-US')} parameters`);
+    const ft = task.finetune ? await finetuneSetup(model, c as unknown as FinetuneConfig & TrainConfig, print) : null;
+    const optimizer = ft?.optimizer ?? makeOptimizer(model, c);
+    const scheduler = makeScheduler(optimizer, c);
     const trainer = new Trainer<E[]>({
-      model, optimizer, scheduler, batches,
+      model: ft?.trainerModel ?? model, optimizer, scheduler, batches, beforeStep: ft?.beforeStep,
       makeBatch: (idx) => Array.from(idx, (i) => data.train[i]),
       loss: (batch) => {
         const r = task.lossAndMetrics(model, batch, ctx);
@@ -186,7 +200,22 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     }, trainerOptions(c, spec as unknown as TaskSpec<TrainConfig>, run));
     if (run.resume) await trainer.resume();
     const r = await trainer.fit();
+    if (ft?.peft) await exportPeftRun(run.out, ft.peft, (c as unknown as FinetuneConfig).initFrom, task.finetune!.peftTaskType);
     return { out: run.out, steps: r.step, seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, stoppedBy: r.stoppedBy, best: r.best, metrics: r.lastEval };
+  }
+
+  /** --init-from and its options applied to the freshly built model (task.finetune). */
+  async function finetuneSetup(model: Mod, c: FinetuneConfig & TrainConfig, print: (line: string) => void): Promise<FinetuneSetup> {
+    checkFinetuneConfig(task.name, c);
+    const hasBackbone = model.namedParameters().some(([n]) => n.startsWith('backbone.'));
+    if (!hasBackbone && c.freeze !== 'none') {
+      throw new ConfigError(`${task.name}: --freeze ${c.freeze} freezes a pretrained backbone, and this ${model.constructor.name} built from scratch has none. Fix: give --init-from <dir>, or leave --freeze at none.`);
+    }
+    const pre = c.initFrom !== '' ? await loadPretrained(c.initFrom) : null;
+    if (pre && !hasBackbone) {
+      throw new ConfigError(`${task.name}: --init-from ${c.initFrom} was given, but the built ${model.constructor.name} has no backbone.* weights to start from (buildModel must build the backbone layout when initFrom is set).`);
+    }
+    return prepareFinetune(task.name, model, c, pre, newModuleNames(model), print);
   }
 
   /** The model of one directory, rebuilt from its config and meta, and its context. */
@@ -196,7 +225,10 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     const c = resolve(saved);
     const metaFile = parseUntrustedJson(readTextFileSync(ck.files.meta, { what: 'task meta', maxBytes: META_MAX_BYTES }), ck.files.meta, 'task meta') as { meta?: M };
     const meta = (metaFile?.meta ?? null) as M;
-    const model = buildCheckpointModel(ck, `${task.name} model`, () => task.buildModel(c, meta));
+    // A PEFT run's weights are its adapter and new modules only: rebuilt over the base it names.
+    const model = task.finetune && isPeftRun(ck.config)
+      ? await loadPeftRun(task.buildModel(c, meta), dir, ck.config)
+      : buildCheckpointModel(ck, `${task.name} model`, () => task.buildModel(c, meta));
     return { model, ctx: { config: c, meta, print: () => undefined, training: false } };
   }
 

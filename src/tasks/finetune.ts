@@ -1,7 +1,8 @@
 /**
  * Transfer learning and parameter-efficient fine-tuning for the tasks whose model has a
- * TransformerTextEncoder under `backbone` (spam today; token tagging once it exists): the config
- * keys, and the code that turns them into an initialised, partly frozen or adapted model.
+ * TransformerTextEncoder under `backbone` (spam, and the tag template's WordTagger): the config
+ * keys, and the code that turns them into an initialised, partly frozen or adapted model
+ * (prepareFinetune does all of it for a freshly built model).
  *
  *   heed train spam --init-from runs/mlm                          full fine-tuning from a pretrained backbone
  *   heed train spam --init-from runs/mlm --freeze encoder        train the head only (feature extraction)
@@ -42,7 +43,8 @@ import { Tensor } from '../tensor/tensor.js';
 import { WEIGHTS_FILE } from '../io/checkpoint.js';
 import { CheckpointError, ConfigError, NotImplementedError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
-import { architectureOf } from './common.js';
+import { architectureOf, makeOptimizer, type TrainConfig } from './common.js';
+import type { TrainableModel } from '../train/trainer.js';
 
 export interface FinetuneConfig {
   /** A pretrained heed model directory whose backbone.* weights start this model ('' = from scratch). */
@@ -141,7 +143,7 @@ export async function loadPretrained(dir: string): Promise<Pretrained> {
   if (!existsSync(cfgPath)) throw new ConfigError(`--init-from: '${dir}' holds no ${CONFIG_FILE}. Fix: give a directory that heed pretrain or heed train wrote.`);
   const raw = JSON.parse(readTextFileSync(cfgPath, { what: 'model config', maxBytes: FILE_LIMITS.config })) as Record<string, unknown>;
   if (raw.format !== 'heed.model' && (typeof raw.model_type === 'string' || Array.isArray(raw.architectures))) {
-    throw new NotImplementedError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}); a heed task cannot start from one yet (the spam task reads words with its own vocabulary into a pre-norm encoder; BERT reads WordPiece ids into a post-norm one). Fix: fine-tune it from code, heed.fromPretrained(dir, { architecture: 'BertForSequenceClassification', config: { numLabels } }) with heed.getPeftModel (README: "A Hugging Face checkpoint: load, LoRA, serve"), or start the task from heed pretrain mlm's directory.`);
+    throw new NotImplementedError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}); a heed task cannot start from one yet (the spam and tag tasks read words with their own vocabulary into a pre-norm encoder; BERT reads WordPiece ids into a post-norm one). Fix: fine-tune it from code, heed.fromPretrained(dir, { architecture: 'BertForSequenceClassification' or 'BertForTokenClassification', config: { numLabels } }) with heed.getPeftModel (README: "A Hugging Face checkpoint: load, LoRA, serve"), or start the task from heed pretrain mlm's directory.`);
   }
   const checkpoint = await loadCheckpoint(abs);
   const vocabFile = checkpoint.files.vocab;
@@ -269,4 +271,45 @@ export async function loadPeftRun<M extends Module>(model: M, dir: string, confi
   await loadPeftAdapter(model, dir, { baseName: base });
   model.eval();
   return model;
+}
+
+/** What training a fine-tuned model needs beside the model: see prepareFinetune. */
+export interface FinetuneSetup {
+  /** The PeftModel the Trainer trains and checkpoints (adapter + new modules only), or undefined. */
+  trainerModel?: TrainableModel;
+  /** Head / body parameter groups at their learning rates (with --init-from), or undefined (the task's default). */
+  optimizer?: ReturnType<typeof makeOptimizer>;
+  /** Gradual unfreezing, called before each step, or undefined. */
+  beforeStep?: (step: number) => void;
+  /** The adapters, for exportPeftRun after training; null when the run is not PEFT. */
+  peft: PeftModel | null;
+}
+
+/**
+ * Everything the fine-tuning keys do to a freshly built `model`, in order: copies the pretrained
+ * backbone in (and prints the newly initialised weights, as Hugging Face's warning), freezes it
+ * (--freeze, --unfreeze-every), puts adapters in (--peft; `save` = the task's new modules, trained
+ * in full and saved with the adapter), prints the trainable share, and builds the optimizer's
+ * head / body groups (--body-lr-ratio). `pre` null = from scratch (only --freeze applies).
+ */
+export function prepareFinetune(task: string, model: Module, c: FinetuneConfig & TrainConfig, pre: Pretrained | null, save: string[], print: (line: string) => void): FinetuneSetup {
+  if (pre) print(`${task}: backbone initialised from ${pre.dir}; newly initialized: ${initBackbone(model, pre).join(', ') || '(none)'}`);
+  const beforeStep = setupFreezing(model, c) ?? undefined;
+  const peft = applyPeft(model, c, save);
+  if (pre) {
+    const trainable = model.numParameters({ trainableOnly: true }), total = model.numParameters();
+    print(`${task}: ${trainable.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} parameters trainable (${((100 * trainable) / total).toFixed(2)}%)${c.peft !== 'none' ? `, ${c.peft}` : ''}`);
+  }
+  return { trainerModel: peft ?? undefined, optimizer: pre ? makeOptimizer(model, c, finetuneParamGroups(model, c)) : undefined, beforeStep, peft };
+}
+
+/**
+ * The module and parameter names directly under `model` other than `backbone` that hold weights:
+ * what a task adds on top of a pretrained backbone (its head, its own input features), trained in
+ * full and saved with a PEFT adapter (peft's modules_to_save).
+ */
+export function newModuleNames(model: Module): string[] {
+  const tops = new Set(model.namedParameters().map(([n]) => n.split('.')[0]));
+  tops.delete('backbone');
+  return [...tops];
 }

@@ -30,15 +30,15 @@ import type { ConfigSchema } from '../models/config.js';
 import { checkTeacherVocab, distillSettings, type DistillSettings } from './distill.js';
 import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
-  FINETUNE_SCHEMA, FINETUNE_DEFAULTS, applyPeft, checkFinetuneConfig, exportPeftRun, finetuneParamGroups, inLabelFraction, initBackbone, isPeftRun, loadPeftRun,
-  loadPretrained, setupFreezing, type FinetuneConfig,
+  FINETUNE_SCHEMA, FINETUNE_DEFAULTS, checkFinetuneConfig, exportPeftRun, inLabelFraction, isPeftRun, loadPeftRun, loadPretrained, prepareFinetune,
+  type FinetuneConfig,
 } from './finetune.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
 } from './classify.js';
 import {
-  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, makeOptimizer, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions, type EvalResult,
+  TRAIN_SCHEMA, TRAIN_DEFAULTS, architectureOf, buildCheckpointModel, ensembleSuffix, modelDirList, resolveTaskConfig, type ModelDirs, type TrainConfig, type TaskSpec, type TaskDefinition, type TaskModel, type RunOptions, type EvalResult,
 } from './common.js';
 
 export interface SpamConfig extends TrainConfig, FinetuneConfig {
@@ -200,12 +200,7 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
   manualSeed(c.seed);
   const model = EncoderClassifier.fromConfig(modelConfig(c, vocab));
   print(`spam: ${labelled.length} training mails (${labelled.filter((e) => e.label === 1).length} spam${c.labelFraction < 1 ? `, ${100 * c.labelFraction}% of the labels` : ''}), ${vocab.size} words; EncoderClassifier ${model.numParameters().toLocaleString('en-US')} parameters`);
-  if (pre) print(`spam: backbone initialised from ${pre.dir}; newly initialized: ${initBackbone(model, pre).join(', ') || '(none)'}`);
-  const beforeStep = setupFreezing(model, c);
-  const peftModel = applyPeft(model, c, model.clsToken ? ['head', 'clsToken'] : ['head']);
-  const trainable = model.numParameters({ trainableOnly: true });
-  if (pre) print(`spam: ${trainable.toLocaleString('en-US')} of ${model.numParameters().toLocaleString('en-US')} parameters trainable (${((100 * trainable) / model.numParameters()).toFixed(2)}%)${c.peft !== 'none' ? `, ${c.peft}` : ''}`);
-  const optimizer = pre ? makeOptimizer(model, c, finetuneParamGroups(model, c)) : undefined;
+  const ft = prepareFinetune('spam', model, c, pre, model.clsToken ? ['head', 'clsToken'] : ['head'], print);
   const summary = await trainClassifier({
     spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel,
     train: dataOf(labelled, vocab, c.maxLen, c), valid: dataOf(data.valid, vocab, c.maxLen, c), names: NAMES,
@@ -213,9 +208,9 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
     embeddingModules: () => [model.backbone.tokEmbed],
     augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
     teacher: await spamTeacher(c, vocab),
-    trainerModel: peftModel ?? undefined, optimizer, beforeStep: beforeStep ?? undefined,
+    trainerModel: ft.trainerModel, optimizer: ft.optimizer, beforeStep: ft.beforeStep,
   }, run);
-  if (peftModel) await exportPeftRun(run.out, peftModel, pre!.dir, 'SEQ_CLS');
+  if (ft.peft) await exportPeftRun(run.out, ft.peft, pre!.dir, 'SEQ_CLS');
   return summary;
 }
 

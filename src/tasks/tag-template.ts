@@ -16,6 +16,13 @@
  * Transformer encoder, and either a CRF (--crf, Viterbi decoding, forward-algorithm loss) or
  * per-word cross-entropy with strict decoding (the best sequence the scheme allows,
  * train/tag-repair.ts constrainedDecode).
+ * Transfer learning (tasks/finetune.ts): with --init-from <dir> (a `heed pretrain mlm` model) the
+ * word table, positions and encoder are that model's backbone (its vocabulary and sizes; a word is
+ * looked up lowercased, else as the first of the words the MLM's tokenizer finds in it: '#Paris' →
+ * 'paris'); the character n-gram, shape and CNN features and the head / CRF are new weights, trained
+ * in full (also under --freeze encoder and --peft, which adapt the backbone only).
+ * --label-fraction f trains on the share f of the training sentences, chosen by a hash of the
+ * sentence (the vocabulary still comes from every training sentence's words: text, not labels).
  * Metric: entity-level F1, micro-averaged, exact span and type, as seqeval's default / conlleval
  * (train/metrics/entity-report.ts); the report adds per-type and macro scores.
  *
@@ -32,13 +39,16 @@ import type { TransitionScheme } from '../nn/tag-transitions.js';
 import { TRANSITION_SCHEMES } from '../nn/tag-transitions.js';
 import { constrainedDecode, repairTags } from '../train/tag-repair.js';
 import { entityReport, formatEntityReport } from '../train/metrics/entity-report.js';
-import { ValueError } from '../errors.js';
+import { ConfigError, ValueError } from '../errors.js';
+import { UNK_ID } from '../data/vocab.js';
+import { tokenize } from './spam.js';
+import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA, checkFinetuneConfig, inLabelFraction, loadPretrained, type FinetuneConfig } from './finetune.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
 import { readTokenizerFile, savedTokenizer, subwordsOfWords, tokenizerJSON } from './template-tokenizer.js';
 import { AUTO_SIZE_DEFAULTS, FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, maxOf, splitTrainValid, stepsFor, type FileConfig } from './template-data.js';
 
-export interface TagConfig extends FileConfig {
+export interface TagConfig extends FileConfig, FinetuneConfig {
   /** Tagging scheme of the files; 'auto' = BIOES if any E-/S- tag occurs, else BIO. */
   scheme: 'auto' | TransitionScheme;
   /** Words seen fewer times in training are <unk> (their n-grams and shape still count). */
@@ -62,6 +72,7 @@ export interface TagConfig extends FileConfig {
 export const TAG_SCHEMA: ConfigSchema<TagConfig> = {
   ...FILE_SCHEMA, scheme: ['auto', ...TRANSITION_SCHEMES], minFreq: 'number', charFeatures: 'boolean', charBuckets: 'number', crf: 'boolean', charCnn: 'boolean',
   dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', maxLen: 'number',
+  ...FINETUNE_SCHEMA,
 };
 
 export const TAG_DEFAULTS: Readonly<TagConfig & Partial<DefinedConfig<object>>> = Object.freeze({
@@ -75,6 +86,7 @@ export const TAG_DEFAULTS: Readonly<TagConfig & Partial<DefinedConfig<object>>> 
   ...AUTO_SIZE_DEFAULTS,
   dropout: 0.3, // small data: strong regularisation
   lr: 1e-3,
+  ...FINETUNE_DEFAULTS,
 });
 
 export interface TagMeta {
@@ -84,6 +96,8 @@ export interface TagMeta {
   scheme: TransitionScheme;
   /** The --tokenizer-file's tokenizer.json, when one was given. */
   tokenizer?: Record<string, unknown>;
+  /** With --init-from: the pretrained model's word vocabulary (heed Vocab tokens; id = index), and `words` is empty. */
+  vocab?: string[];
 }
 
 export interface TagExample {
@@ -132,8 +146,15 @@ function sliceUnits(s: SentenceUnits, from: number, to: number, L: number): Sent
   };
 }
 
-/** Pads sentences (as words, or as units) into a WordBatch; words outside `words` are <unk> (id 1; 0 = padding). */
-export function encodeSentences(sentences: readonly (readonly string[] | SentenceUnits)[], index: ReadonlyMap<string, number>, c: TagConfig): WordBatch {
+/** A word's id in the model's word table (0 = padding). */
+export type WordLookup = (word: string) => number;
+
+/**
+ * Pads sentences (as words, or as units) into a WordBatch. `index` maps lowercased words to ids
+ * (others are <unk>, id 1; 0 = padding), or is the WordLookup of the model's vocabulary.
+ */
+export function encodeSentences(sentences: readonly (readonly string[] | SentenceUnits)[], index: ReadonlyMap<string, number> | WordLookup, c: TagConfig): WordBatch {
+  const idOf: WordLookup = typeof index === 'function' ? index : (w) => index.get(w.toLowerCase()) ?? 1;
   const units = sentences.map((s): SentenceUnits => ('texts' in s ? s : { texts: [...s], ids: null, first: [] }));
   const B = units.length;
   const T = Math.max(1, ...units.map((u) => u.texts.length));
@@ -141,7 +162,7 @@ export function encodeSentences(sentences: readonly (readonly string[] | Sentenc
   const grams: number[][] = [];
   const column = new Map<number, number>(); // n-gram bucket → its column among the batch's distinct n-grams
   units.forEach((u, b) => u.texts.forEach((w, t) => {
-    words[b * T + t] = u.ids ? u.ids[t] : index.get(w.toLowerCase()) ?? 1;
+    words[b * T + t] = u.ids ? u.ids[t] : idOf(w);
     shapes[b * T + t] = wordShape(w);
     pad[b * T + t] = 0;
     if (c.charFeatures) {
@@ -199,8 +220,30 @@ type Ctx = TaskContext<TagConfig, TagMeta>;
 /** The loss's ignore index: subwords after a word's first, and padding. */
 const IGNORE = -100;
 
-function wordIndex(meta: TagMeta): Map<string, number> {
-  return new Map(meta.words.map((w, i) => [w, i + 2]));
+/** The word lookup of meta: the template's own words (ids from 2; <unk> = 1), or a pretrained vocabulary's. */
+function wordLookup(meta: TagMeta): WordLookup {
+  if (meta.vocab) return pretrainedLookup(meta.vocab);
+  const index = new Map(meta.words.map((w, i) => [w, i + 2]));
+  return (w) => index.get(w.toLowerCase()) ?? 1;
+}
+
+/**
+ * A word's id in a pretrained (heed pretrain mlm) vocabulary: the lowercased word; else the first
+ * of the words the MLM's tokenizer (spam's) finds in it that the vocabulary holds ('#Paris',
+ * '@paris_fan' → 'paris'); else <unk>. Memoised: a corpus repeats its words.
+ */
+export function pretrainedLookup(tokens: readonly string[]): WordLookup {
+  const ids = new Map(tokens.map((t, i) => [t, i]));
+  const memo = new Map<string, number>();
+  return (w) => {
+    let id = memo.get(w);
+    if (id === undefined) {
+      const lw = w.toLowerCase();
+      id = ids.get(lw) ?? tokenize(lw).map((p) => ids.get(p)).find((x) => x !== undefined) ?? UNK_ID;
+      if (memo.size < 1_000_000) memo.set(w, id);
+    }
+    return id;
+  };
 }
 
 /**
@@ -235,7 +278,7 @@ function windowsOf(u: SentenceUnits, L: number): SentenceUnits[] {
 }
 
 /** Best tag sequences of sentences (one tag per word), in windows of maxLen units, in batches. */
-function tagSentences(model: WordTagger, sentences: readonly (readonly string[])[], ctx: Ctx, index: Map<string, number>): string[][] {
+function tagSentences(model: WordTagger, sentences: readonly (readonly string[])[], ctx: Ctx, index: WordLookup): string[][] {
   const { labels, scheme } = ctx.meta;
   const L = ctx.config.maxLen;
   const windows: { s: number; from: number; units: SentenceUnits }[] = [];
@@ -297,6 +340,7 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
   metricMode: 'max',
   async loadData(c, { meta, print }) {
     checkFiles('tag', c);
+    if (!meta) checkFinetuneConfig('tag', c);
     const scheme = meta?.scheme ?? c.scheme;
     const train = await readSplit(c.train, scheme, print);
     const valid = c.valid !== '' ? (await readSplit(c.valid, train.scheme, print)).sentences : null;
@@ -304,19 +348,34 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
     const split = splitTrainValid(train.sentences, valid, (s) => s.tokens.join(' '));
     const toExample = (s: ConllSentence): TagExample => ({ tokens: s.tokens, tags: s.tags });
     const data = { train: split.train.map(toExample), valid: split.valid.map(toExample), test: test?.map(toExample) };
-    if (meta) return { ...data, meta };
-    const types = new Set(data.train.flatMap((e) => e.tags.map(typeOf).filter((t): t is string => t !== null)));
+    // --label-fraction: the labelled share of the training sentences (the vocabulary below reads them all: text, not labels).
+    const labelled = data.train.filter((e) => inLabelFraction(e.tokens.join(' '), c.labelFraction));
+    if (meta) return { ...data, train: labelled, meta };
+    if (labelled.length === 0) throw new ValueError(`tag: --label-fraction ${c.labelFraction} keeps none of the ${data.train.length} training sentences. Fix: raise it.`);
+    if (c.labelFraction < 1) print(`tag: ${labelled.length} of ${data.train.length} training sentences keep their labels (--label-fraction ${c.labelFraction}, chosen by a hash of the sentence)`);
+    const types = new Set(labelled.flatMap((e) => e.tags.map(typeOf).filter((t): t is string => t !== null)));
     for (const [name, set] of [['valid', data.valid], ['test', data.test ?? []]] as const) {
       const unseen = set.flatMap((e) => e.tags.filter((t, i) => t.startsWith('B-') || t.startsWith('S-') || (t !== 'O' && (i === 0 || typeOf(e.tags[i - 1]) !== typeOf(t)))).map(typeOf)).filter((t) => t !== null && !types.has(t));
       if (unseen.length > 0) print(`tag: warning: ${unseen.length} ${name} entities have types never seen in training (${[...new Set(unseen)].join(', ')}); they count as missed in the scores`);
     }
+    const pre = c.initFrom !== '' ? await loadPretrained(c.initFrom) : null;
+    if (pre && c.tokenizerFile !== '') throw new ConfigError(`tag: --init-from ${c.initFrom} reads words with the pretrained model's own vocabulary, so --tokenizer-file ${c.tokenizerFile} cannot be used with it. Fix: drop one of the two.`);
     const tok = c.tokenizerFile !== '' ? readTokenizerFile('tag', c.tokenizerFile) : null;
-    const words = tok ? [] : frequentTokens(data.train.map((e) => e.tokens.map((w) => w.toLowerCase())), c.minFreq);
-    const n = data.train.length;
+    const words = tok || pre ? [] : frequentTokens(data.train.map((e) => e.tokens.map((w) => w.toLowerCase())), c.minFreq);
+    if (pre) {
+      // The pretrained model fixes the vocabulary and the backbone's sizes (its positions bound the window).
+      c.initFrom = pre.dir;
+      for (const k of ['dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'maxLen'] as const) c[k] = Number(pre.arch[k]);
+      const lookup = pretrainedLookup(pre.vocab.tokens);
+      const all = data.train.flatMap((e) => e.tokens);
+      const known = all.filter((w) => lookup(w) !== UNK_ID).length;
+      print(`tag: words read with ${pre.dir}'s vocabulary (${pre.vocab.size} words): ${((100 * known) / Math.max(1, all.length)).toFixed(1)}% of the training tokens found`);
+    }
+    const n = labelled.length;
     const unitsOf = (e: TagExample): number => (tok ? tok.encodeWords(e.tokens, { addSpecialTokens: false }).ids.length : e.tokens.length);
     const longest = maxOf([...data.train, ...data.valid].map(unitsOf));
     print(`tag: ${c.train}: ${n} training sentences${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${train.scheme} scheme, ${types.size} entity types, ` +
-      (tok ? `subwords of ${c.tokenizerFile} (${tok.vocabSize} ids; a word's tag on its first subword)` : `${words.length} words seen ≥ ${c.minFreq}×`));
+      (tok ? `subwords of ${c.tokenizerFile} (${tok.vocabSize} ids; a word's tag on its first subword)` : pre ? `${pre.vocab.size} pretrained words` : `${words.length} words seen ≥ ${c.minFreq}×`));
     print(`tag: ${applyDataDefaults(c, {
       dModel: n < 2000 ? 96 : n < 20000 ? 128 : 256,
       numLayers: n < 20000 ? 2 : 4,
@@ -324,15 +383,17 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
       maxLen: Math.min(512, Math.max(16, longest)),
       maxSteps: stepsFor(n, c.batchSize, 30),
     })}`);
-    return { ...data, meta: { words, labels: tagLabels(types, train.scheme), scheme: train.scheme, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}) } };
+    return { ...data, train: labelled, meta: { words, labels: tagLabels(types, train.scheme), scheme: train.scheme, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}), ...(pre ? { vocab: [...pre.vocab.tokens] } : {}) } };
   },
   buildModel(c, meta) {
     return new WordTagger({
-      vocabSize: (meta.tokenizer ? savedTokenizer(meta.tokenizer, 'tag').vocabSize : meta.words.length) + 2, numTags: meta.labels.length, labels: meta.labels, scheme: meta.scheme, dModel: c.dModel, numHeads: c.numHeads,
+      vocabSize: meta.vocab ? meta.vocab.length : (meta.tokenizer ? savedTokenizer(meta.tokenizer, 'tag').vocabSize : meta.words.length) + 2, numTags: meta.labels.length, labels: meta.labels, scheme: meta.scheme, dModel: c.dModel, numHeads: c.numHeads,
       numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, charBuckets: c.charFeatures ? c.charBuckets : 0, crf: c.crf, charCnn: c.charCnn,
+      ...(c.initFrom !== '' ? { backbone: true } : {}),
     });
   },
   lengthOf: (e) => e.tokens.length,
+  finetune: { peftTaskType: 'TOKEN_CLS' },
   lossAndMetrics(model, batch, ctx) {
     const index = cachedIndex(ctx.meta);
     const labelId = cachedLabelIds(ctx.meta);
@@ -389,11 +450,11 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
   },
 });
 
-const indexCache = new WeakMap<TagMeta, Map<string, number>>();
+const indexCache = new WeakMap<TagMeta, WordLookup>();
 const labelCache = new WeakMap<TagMeta, Map<string, number>>();
-function cachedIndex(meta: TagMeta): Map<string, number> {
+function cachedIndex(meta: TagMeta): WordLookup {
   let m = indexCache.get(meta);
-  if (!m) indexCache.set(meta, (m = wordIndex(meta)));
+  if (!m) indexCache.set(meta, (m = wordLookup(meta)));
   return m;
 }
 function cachedLabelIds(meta: TagMeta): Map<string, number> {

@@ -59,7 +59,7 @@ test('the spam ensemble was chosen on validation and its one test score is the o
 
 test('the transfer and PEFT tables quote the test scores, shares and optimizer state of their raw files', () => {
   const section = flat(benchmarks.slice(benchmarks.indexOf('### Transfer learning and PEFT on spam'), benchmarks.indexOf('### Earlier results')));
-  for (const f of readdirSync(results).filter((n) => /^transfer-.*\.json$/.test(n))) {
+  for (const f of readdirSync(results).filter((n) => /^transfer-.*\.json$/.test(n) && !n.startsWith('transfer-ner-'))) {
     const runs = (JSON.parse(readFileSync(join(results, f), 'utf8')) as { runs: { name: string; valid: { accuracy: number }; test: { accuracy?: number; macroF1?: number }; trainable: number }[] }).runs;
     for (const r of runs) {
       if (r.test.accuracy === undefined) {
@@ -70,6 +70,22 @@ test('the transfer and PEFT tables quote the test scores, shares and optimizer s
       assert.ok(section.includes(`${pct(r.test.accuracy)}%`), `${f} ${r.name}: test accuracy ${pct(r.test.accuracy)}% is not in BENCHMARKS.md's transfer section`);
       assert.ok(section.includes(`(${pct(r.test.macroF1!)})`), `${f} ${r.name}: macro F1 ${pct(r.test.macroF1!)} is not quoted`);
       if (r.name.startsWith('lora') || r.name.startsWith('adapter')) assert.ok(section.includes(r.trainable.toLocaleString('en-US')), `${f} ${r.name}: trainable count`);
+    }
+  }
+});
+
+test('the NER transfer table quotes the dev and validation F1 of its raw files (bench/transfer.ts --task tag)', () => {
+  const files = readdirSync(results).filter((n) => /^transfer-ner-.*\.json$/.test(n));
+  if (files.length === 0) return; // no NER transfer figures committed yet
+  const start = benchmarks.indexOf('### Transfer learning on WNUT-17 NER');
+  assert.ok(start >= 0, 'BENCHMARKS.md needs the section "### Transfer learning on WNUT-17 NER" for the transfer-ner raw files');
+  const end = benchmarks.indexOf('\n## ', start);
+  const section = flat(benchmarks.slice(start, end < 0 ? undefined : end));
+  for (const f of files) {
+    const runs = (JSON.parse(readFileSync(join(results, f), 'utf8')) as { runs: { name: string; valid: { f1: number }; test: { f1?: number } }[] }).runs;
+    for (const r of runs) {
+      if (r.test.f1 !== undefined) assert.ok(section.includes(pct(r.test.f1)), `${f} ${r.name}: dev F1 ${pct(r.test.f1)} is not in the NER transfer section`);
+      assert.ok(section.includes(pct(r.valid.f1)), `${f} ${r.name}: validation F1 ${pct(r.valid.f1)} is not in the NER transfer section`);
     }
   }
 });

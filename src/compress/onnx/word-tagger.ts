@@ -27,10 +27,11 @@ import { finish, type OnnxGraphFile } from './graph-file.js';
 
 export function wordTaggerOnnx(model: WordTagger): OnnxGraphFile[] {
   const c = model.config, D = c.dModel, K = c.numTags;
+  const trunk = model.trunk(); // the word table, positions and encoder, under backbone.* or the tagger's own names
   const g = new OnnxGraph('WordTagger');
   const words = g.input('words', 'int32', ['batch', 'sequence']);
   const shapes = g.input('shapes', 'int32', ['batch', 'sequence']);
-  let x = g.node('Add', [embeddingOnnx(g, model.wordEmbed, 'wordEmbed', words), embeddingOnnx(g, model.shapeEmbed, 'shapeEmbed', shapes)]); // (B, T, D)
+  let x = g.node('Add', [embeddingOnnx(g, trunk.wordEmbed[1], trunk.wordEmbed[0], words), embeddingOnnx(g, model.shapeEmbed, 'shapeEmbed', shapes)]); // (B, T, D)
   if (model.ngramEmbed) {
     const ngrams = g.input('ngrams', 'int32', ['ngrams']);
     const mix = g.input('ngram_mix', 'float32', ['batch_x_sequence', 'ngrams']);
@@ -38,9 +39,9 @@ export function wordTaggerOnnx(model: WordTagger): OnnxGraphFile[] {
     const shape = g.node('Concat', [g.node('Shape', [words]), g.int64([D])], { axis: { i: 0 } }); // [B, T, D]
     x = g.node('Add', [x, g.node('Reshape', [g.node('MatMul', [mix, grams]), shape])]); // (B, T, D)
   }
-  x = dropoutOnnx(model.drop, 'drop', positionTableOnnx(g, model.posEmbed, 'posEmbed', x, null)); // (B, T, D)
+  x = dropoutOnnx(model.drop, 'drop', positionTableOnnx(g, trunk.posEmbed[1], trunk.posEmbed[0], x, null)); // (B, T, D)
   const pad = g.node('Equal', [words, g.int32([0], [])]); // (B, T)
-  const h = encoderOnnx(g, model.encoder, 'encoder', x, keyPaddingAllowed(g, pad)); // (B, T, D)
+  const h = encoderOnnx(g, trunk.encoder[1], trunk.encoder[0], x, keyPaddingAllowed(g, pad)); // (B, T, D)
   g.output('emissions', linearOnnx(g, model.head, 'head', dropoutOnnx(model.drop, 'drop', h)), 'float32', ['batch', 'sequence', K]);
   if (model.crf) {
     const crf = model.crf;

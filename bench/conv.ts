@@ -6,6 +6,7 @@
  *
  *   npm run bench -- --only conv            (in the harness: GFLOP/s and % of the measured peak)
  *   node --import tsx bench/conv.ts [--quick]   (alone: prints the rows as JSON)
+ *   node --import tsx bench/conv.ts --kernels-cpu   (1 thread, CPU-clock medians of each shape's forward and backward)
  *   node --import tsx bench/conv.ts --step [--threads 2] [--width 32] [--attention se] [--batch 128] [--steps 10] [--cpu]
  *       one CnnClassifier training step (forward, label-smoothed loss, backward, AdamW), with the time
  *       of each kernel and the rest (autograd, JS ops, allocation) as "outside kernels", and the CPU
@@ -170,7 +171,34 @@ async function profileStep(): Promise<void> {
   }, null, 1));
 }
 
+/**
+ * The four CONV_SHAPES on 1 thread, timed on the process's CPU clock (median of 7 after a warm-up), so the
+ * figures hold on a loaded machine; prints one JSON row per shape and direction.
+ */
+function kernelsCpu(): void {
+  if (!nk || !nativeLoad) throw new Error('bench/conv.ts --kernels-cpu: the native addon is not built (npm run build:native).');
+  const cpuMs = (fn: () => void) => {
+    fn();
+    const t: number[] = [];
+    for (let i = 0; i < 7; i++) { const c0 = cpuNowMs(); fn(); t.push(cpuNowMs() - c0); }
+    return t.sort((a, b) => a - b)[3];
+  };
+  withThreads(1, () => {
+    for (const s of CONV_SHAPES) {
+      const [B, C, O, H] = s;
+      const g = { B, C, H, W: H, kh: 3, kw: 3, Ho: H, Wo: H, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, O, groups: 1 };
+      const x = filled(B * C * H * H, 1), weight = filled(O * C * 9, 2), y = new Float32Array(B * O * H * H), dy = filled(y.length, 3);
+      const dx = C === 1 ? null : new Float32Array(x.length), dWeight = new Float32Array(weight.length); // the first layer's input needs no gradient
+      const fwd = cpuMs(() => nk.conv2dForward!({ x, weight, bias: null, y, ...g }));
+      const bwd = cpuMs(() => nk.conv2dBackward!({ x, weight, dy, dx, dWeight, dBias: null, ...g }));
+      console.log(JSON.stringify({ workload: name(s, 'fwd'), cpuMs: fwd, gflops: gflopsOf(flops(s), fwd) }));
+      console.log(JSON.stringify({ workload: name(s, dx ? 'bwd (dx, dW)' : 'bwd (dW)'), cpuMs: bwd, gflops: gflopsOf((dx ? 2 : 1) * flops(s), bwd) }));
+    }
+  });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv.includes('--step')) await profileStep();
+  if (process.argv.includes('--kernels-cpu')) kernelsCpu();
+  else if (process.argv.includes('--step')) await profileStep();
   else console.log(JSON.stringify(await run({ quick: process.argv.includes('--quick') }), null, 1));
 }

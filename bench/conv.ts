@@ -176,7 +176,8 @@ async function profileStep(): Promise<void> {
  * figures hold on a loaded machine; prints one JSON row per shape and direction.
  */
 function kernelsCpu(): void {
-  if (!nk || !nativeLoad) throw new Error('bench/conv.ts --kernels-cpu: the native addon is not built (npm run build:native).');
+  const kern = nk;
+  if (!kern || !nativeLoad) throw new Error('bench/conv.ts --kernels-cpu: the native addon is not built (npm run build:native).');
   const cpuMs = (fn: () => void) => {
     fn();
     const t: number[] = [];
@@ -189,8 +190,8 @@ function kernelsCpu(): void {
       const g = { B, C, H, W: H, kh: 3, kw: 3, Ho: H, Wo: H, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, O, groups: 1 };
       const x = filled(B * C * H * H, 1), weight = filled(O * C * 9, 2), y = new Float32Array(B * O * H * H), dy = filled(y.length, 3);
       const dx = C === 1 ? null : new Float32Array(x.length), dWeight = new Float32Array(weight.length); // the first layer's input needs no gradient
-      const fwd = cpuMs(() => nk.conv2dForward!({ x, weight, bias: null, y, ...g }));
-      const bwd = cpuMs(() => nk.conv2dBackward!({ x, weight, dy, dx, dWeight, dBias: null, ...g }));
+      const fwd = cpuMs(() => kern.conv2dForward!({ x, weight, bias: null, y, ...g }));
+      const bwd = cpuMs(() => kern.conv2dBackward!({ x, weight, dy, dx, dWeight, dBias: null, ...g }));
       console.log(JSON.stringify({ workload: name(s, 'fwd'), cpuMs: fwd, gflops: gflopsOf(flops(s), fwd) }));
       console.log(JSON.stringify({ workload: name(s, dx ? 'bwd (dx, dW)' : 'bwd (dW)'), cpuMs: bwd, gflops: gflopsOf((dx ? 2 : 1) * flops(s), bwd) }));
     }

@@ -27,6 +27,7 @@ declare -A recipe=(
   [linear]="--schedule linear"
   [wd0.01]="--weight-decay 0.01"
   [ls0]="--label-smoothing 0"
+  [seed1]="--seed 1"
   [b64]="--batch-size 64 --max-steps $((2 * steps)) --eval-every $((2 * steps))"
   [w48]="--width 48 --max-steps $((steps / 2)) --eval-every $((steps / 2))"
 )

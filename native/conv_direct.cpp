@@ -38,52 +38,50 @@ constexpr int NR = NV * W;
 
 inline int64_t roundUp(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-// acc (ROWS × NR) = Σ_t a0[kOff[t] + r] · pb[t·NR + n]: ROWS output columns of one row.
+// The register tile both GEMMs accumulate: ROWS rows × NV vectors of NR columns.
 template <int ROWS>
-void forwardTile(int64_t steps, const int64_t* kOff, const float* a0, const float* pb, float* acc) {
+struct Tile {
   vf c[ROWS][NV];
+  HEED_INLINE Tile() {
 #pragma GCC unroll 16
-  for (int r = 0; r < ROWS; r++)
-    for (int v = 0; v < NV; v++) c[r][v] = vf{};
-  for (int64_t t = 0; t < steps; t++) {
-    const float* a = a0 + kOff[t];
-    vf b[NV];
-    for (int v = 0; v < NV; v++) b[v] = vload(pb + v * W);
+    for (int r = 0; r < ROWS; r++)
+      for (int v = 0; v < NV; v++) c[r][v] = vf{};
+  }
+  // c[r][·] += a[r] · b[·]: one step of the reduction, ROWS broadcasts against NV column vectors.
+  HEED_INLINE void step(const float* a, const float* b) {
+    vf bv[NV];
+    for (int v = 0; v < NV; v++) bv[v] = vload(b + v * W);
 #pragma GCC unroll 16
     for (int r = 0; r < ROWS; r++) {
       const vf av = vsplat(a[r]);
-      for (int v = 0; v < NV; v++) c[r][v] += av * b[v];
+      for (int v = 0; v < NV; v++) c[r][v] += av * bv[v];
     }
-    pb += NR;
   }
+  HEED_INLINE void store(float* acc) const {
 #pragma GCC unroll 16
-  for (int r = 0; r < ROWS; r++)
-    for (int v = 0; v < NV; v++) vstore(acc + r * NR + v * W, c[r][v]);
+    for (int r = 0; r < ROWS; r++)
+      for (int v = 0; v < NV; v++) vstore(acc + r * NR + v * W, c[r][v]);
+  }
+};
+
+// acc (ROWS × NR) = Σ_t a0[kOff[t] + r] · pb[t·NR + n]: ROWS output columns of one row.
+template <int ROWS>
+void forwardTile(int64_t steps, const int64_t* kOff, const float* a0, const float* pb, float* acc) {
+  Tile<ROWS> t;
+  for (int64_t k = 0; k < steps; k++, pb += NR) t.step(a0 + kOff[k], pb);
+  t.store(acc);
 }
 
 // acc (ROWS × NR) = Σ_(oh,ow) a[(oh·rowStride + ow·Cg) + r] · b[(oh·Wo + ow)·ldb + n]: ROWS channels at one tap.
 template <int ROWS>
 void weightTile(int64_t Ho, int64_t Wo, const float* a, int64_t rowStride, int64_t Cg, const float* b, int64_t ldb, float* acc) {
-  vf c[ROWS][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < ROWS; r++)
-    for (int v = 0; v < NV; v++) c[r][v] = vf{};
+  Tile<ROWS> t;
   for (int64_t oh = 0; oh < Ho; oh++) {
     const float* ap = a + oh * rowStride;
     const float* bp = b + oh * Wo * ldb;
-    for (int64_t ow = 0; ow < Wo; ow++, ap += Cg, bp += ldb) {
-      vf bv[NV];
-      for (int v = 0; v < NV; v++) bv[v] = vload(bp + v * W);
-#pragma GCC unroll 16
-      for (int r = 0; r < ROWS; r++) {
-        const vf av = vsplat(ap[r]);
-        for (int v = 0; v < NV; v++) c[r][v] += av * bv[v];
-      }
-    }
+    for (int64_t ow = 0; ow < Wo; ow++, ap += Cg, bp += ldb) t.step(ap, bp);
   }
-#pragma GCC unroll 16
-  for (int r = 0; r < ROWS; r++)
-    for (int v = 0; v < NV; v++) vstore(acc + r * NR + v * W, c[r][v]);
+  t.store(acc);
 }
 
 using ForwardTileFn = void (*)(int64_t, const int64_t*, const float*, const float*, float*);

@@ -22,7 +22,7 @@ dir="${3:-bench/results/fashion-$(date -u +%F)}"
 mkdir -p "$dir"
 [ -d dist ] || npm run build >/dev/null
 common=(--time-limit "$seconds" --schedule-by-time true --max-steps 1000000 --eval-every 500 --log-every 50 --progress plain --overwrite)
-recipe=(--batch-size 128 --schedule cosine --warmup-steps 100 --weight-decay 0.05 --label-smoothing 0.1 --augment-shift 2 --augment-flip 0)
+recipe=(--batch-size 128 --schedule cosine --warmup-steps 100 --weight-decay 0.05 --label-smoothing 0.1 --augment-shift 1 --augment-flip 0)
 # CNN: 2 stages of [conv3×3 → BN → ReLU] × 2 (32 then 64 channels), attention, maxpool; GAP → linear.
 cnn=(--width 32 --depth 2 --lr 5e-3 --dropout 0.1)
 vit=(--architecture vit --width 64 --depth 4 --patch-size 4 --num-heads 4 --lr 1e-3 --dropout 0.1)

@@ -16,6 +16,7 @@
       "native/int8.cpp",
       "native/layout.cpp",
       "native/conv.cpp",
+      "native/conv_direct.cpp",
       "native/cnn.cpp",
     ],
     "common_cflags": ["-O3", "-std=c++17", "-fno-math-errno", "-fPIC", "-Wall", "-Wno-unused-function"],

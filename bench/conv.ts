@@ -6,12 +6,16 @@
  *
  *   npm run bench -- --only conv            (in the harness: GFLOP/s and % of the measured peak)
  *   node --import tsx bench/conv.ts [--quick]   (alone: prints the rows as JSON)
- *   node --import tsx bench/conv.ts --step [--threads 2] [--width 32] [--attention se] [--batch 128] [--steps 10]
+ *   node --import tsx bench/conv.ts --kernels-cpu   (1 thread, CPU-clock medians of each shape's forward and backward)
+ *   node --import tsx bench/conv.ts --step [--threads 2] [--width 32] [--attention se] [--batch 128] [--steps 10] [--cpu]
  *       one CnnClassifier training step (forward, label-smoothed loss, backward, AdamW), with the time
- *       of each kernel and the rest (autograd, JS ops, allocation) as "outside kernels"
+ *       of each kernel and the rest (autograd, JS ops, allocation) as "outside kernels", and the CPU
+ *       time per step (steadier than wall time when other jobs share the cores; --cpu times the kernels
+ *       on the CPU clock too; HEED_CONV_DIRECT=0
+ *       runs the convolutions on the older gather + sgemm path, for a before/after in one build)
  */
 import { spawnSync } from 'node:child_process';
-import { nk, nativeLoad, threadCounts, withThreads, timeMs, filled, skipped, timeKernelCalls } from './native-util.ts';
+import { nk, nativeLoad, threadCounts, withThreads, timeMs, filled, skipped, timeKernelCalls, cpuNowMs } from './native-util.ts';
 import { buildModel } from './peers/onnx-proto.ts';
 import { session } from './peers/onnxruntime.ts';
 import { findTorchPython } from './peers/torch.ts';
@@ -145,24 +149,57 @@ async function profileStep(): Promise<void> {
   model.train();
   const opt = new h.optim.AdamW(model.parameters(), { lr: 1e-3 });
   const x = h.randn([B, 1, 28, 28]), y = new h.Tensor(Int32Array.from({ length: B }, (_, i) => i % 10), [B]);
-  const timer = timeKernelCalls(k);
+  const cpuClock = process.argv.includes('--cpu');
+  const timer = timeKernelCalls(k, cpuClock ? cpuNowMs : undefined);
   const step = () => { opt.zeroGrad(); h.crossEntropy(model.call(x), y, { labelSmoothing: 0.1 }).backward(); opt.step(); };
   for (let i = 0; i < 2; i++) step();
   const steps = Number(arg('steps', '10'));
   timer.on = true;
-  const t0 = performance.now();
+  const t0 = performance.now(), c0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) step();
-  const ms = (performance.now() - t0) / steps;
+  const ms = (performance.now() - t0) / steps, cpu = process.cpuUsage(c0);
   timer.on = false;
+  // CPU time (user + system, all threads) per step: on a loaded machine a pinned 1-thread run is preempted, so its
+  // wall time overstates the step while its CPU time does not (GC helper threads add a little to it)
+  const cpuMs = (cpu.user + cpu.system) / 1000 / steps;
   const rows = [...timer.time.entries()].map(([n, t]) => ({ kernel: n, ms: t.ms / steps })).sort((a, b) => b.ms - a.ms);
   const inKernels = rows.reduce((s, r) => s + r.ms, 0);
   console.log(JSON.stringify({
-    model: `CnnClassifier width ${width} attention ${attention}`, batch: B, threads: backendInfo().threads, stepMs: ms, imagesPerSecond: (1000 * B) / ms,
-    outsideKernelsMs: ms - inKernels, kernels: rows.filter((r) => r.ms >= 0.01), loadavg: (await import('node:os')).loadavg(),
+    model: `CnnClassifier width ${width} attention ${attention}`, batch: B, threads: backendInfo().threads, stepMs: ms, imagesPerSecond: (1000 * B) / ms, kernelClock: cpuClock ? 'cpu' : 'wall',
+    cpuMsPerStep: cpuMs, imagesPerCpuSecond: (1000 * B) / cpuMs,
+    outsideKernelsMs: (cpuClock ? cpuMs : ms) - inKernels, kernels: rows.filter((r) => r.ms >= 0.01), loadavg: (await import('node:os')).loadavg(),
   }, null, 1));
 }
 
+/**
+ * The four CONV_SHAPES on 1 thread, timed on the process's CPU clock (median of 7 after a warm-up), so the
+ * figures hold on a loaded machine; prints one JSON row per shape and direction.
+ */
+function kernelsCpu(): void {
+  const kern = nk;
+  if (!kern || !nativeLoad) throw new Error('bench/conv.ts --kernels-cpu: the native addon is not built (npm run build:native).');
+  const cpuMs = (fn: () => void) => {
+    fn();
+    const t: number[] = [];
+    for (let i = 0; i < 7; i++) { const c0 = cpuNowMs(); fn(); t.push(cpuNowMs() - c0); }
+    return t.sort((a, b) => a - b)[3];
+  };
+  withThreads(1, () => {
+    for (const s of CONV_SHAPES) {
+      const [B, C, O, H] = s;
+      const g = { B, C, H, W: H, kh: 3, kw: 3, Ho: H, Wo: H, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, O, groups: 1 };
+      const x = filled(B * C * H * H, 1), weight = filled(O * C * 9, 2), y = new Float32Array(B * O * H * H), dy = filled(y.length, 3);
+      const dx = C === 1 ? null : new Float32Array(x.length), dWeight = new Float32Array(weight.length); // the first layer's input needs no gradient
+      const fwd = cpuMs(() => kern.conv2dForward!({ x, weight, bias: null, y, ...g }));
+      const bwd = cpuMs(() => kern.conv2dBackward!({ x, weight, dy, dx, dWeight, dBias: null, ...g }));
+      console.log(JSON.stringify({ workload: name(s, 'fwd'), cpuMs: fwd, gflops: gflopsOf(flops(s), fwd) }));
+      console.log(JSON.stringify({ workload: name(s, dx ? 'bwd (dx, dW)' : 'bwd (dW)'), cpuMs: bwd, gflops: gflopsOf((dx ? 2 : 1) * flops(s), bwd) }));
+    }
+  });
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv.includes('--step')) await profileStep();
+  if (process.argv.includes('--kernels-cpu')) kernelsCpu();
+  else if (process.argv.includes('--step')) await profileStep();
   else console.log(JSON.stringify(await run({ quick: process.argv.includes('--quick') }), null, 1));
 }

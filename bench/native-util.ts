@@ -68,22 +68,30 @@ export interface KernelTimer { on: boolean; time: Map<string, { ms: number; call
 /**
  * Wraps every function of a backend's kernel table (`k` from src/backend/registry.ts) with a timer,
  * so a profile can split a step's time by kernel; the rest of the step is "outside kernels".
+ * `now` is the clock in ms: wall time by default, or `cpuNowMs` (the process's CPU time, which a
+ * preempted thread does not accumulate) on a loaded machine.
  */
-export function timeKernelCalls(kernels: object): KernelTimer {
+export function timeKernelCalls(kernels: object, now: () => number = () => performance.now()): KernelTimer {
   const timer: KernelTimer = { on: false, time: new Map() };
   const table = kernels as Record<string, (...a: unknown[]) => unknown>;
   for (const name of Object.keys(table)) {
     const fn = table[name];
     table[name] = (...a: unknown[]) => {
       if (!timer.on) return fn(...a);
-      const t0 = performance.now();
+      const t0 = now();
       try { return fn(...a); } finally {
         const e = timer.time.get(name) ?? { ms: 0, calls: 0 };
-        e.ms += performance.now() - t0;
+        e.ms += now() - t0;
         e.calls++;
         timer.time.set(name, e);
       }
     };
   }
   return timer;
+}
+
+/** The process's CPU time (user + system, all threads) in ms: a clock for timeKernelCalls that ignores preemption. */
+export function cpuNowMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
 }

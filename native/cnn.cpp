@@ -1,5 +1,5 @@
 // The CNN layers' per-channel kernels: batch normalization (optionally with the ReLU after it
-// fused in) and max pooling over fixed windows. Semantics: src/backend/js/cnn.ts.
+// fused in), max pooling over fixed windows, and squeeze-and-excitation's per-channel rescaling. Semantics: src/backend/js/cnn.ts.
 // x is (B, C, L): each channel is B runs of L contiguous values; the channels are split over
 // the threads (statistics need a whole channel), pooling planes likewise.
 #include "common.h"
@@ -103,7 +103,45 @@ void batchNormBackward(const BatchNormBackwardArgs& p) {
   });
 }
 
+namespace {
+
+// 2×2 windows, stride 2, no padding (the CNN's pooling): each output reads x[2oh, 2ow], x[2oh, 2ow+1],
+// x[2oh+1, 2ow], x[2oh+1, 2ow+1] in that (row-major) order, with the general path's rule: a later
+// value wins only if strictly greater, or a NaN while the best so far is not one.
+void maxPool2x2(const MaxPoolForwardArgs& p) {
+  const int64_t H = p.H, W = p.W, Ho = p.Ho, Wo = p.Wo;
+  forEachChannel(p.planes, H * W, [&](int64_t pl) {
+    const float* x = p.x + pl * H * W;
+    float* __restrict y = p.y + pl * Ho * Wo;
+    int32_t* __restrict arg = p.argmax + pl * Ho * Wo;
+    for (int64_t oh = 0; oh < Ho; oh++) {
+      const float* r0 = x + 2 * oh * W;
+      const float* r1 = r0 + W;
+      const int32_t base = int32_t(2 * oh * W);
+      for (int64_t ow = 0; ow < Wo; ow++) {
+        float best = r0[2 * ow];
+        int32_t at = base + int32_t(2 * ow);
+        const float cand[3] = {r0[2 * ow + 1], r1[2 * ow], r1[2 * ow + 1]};
+        const int32_t where[3] = {at + 1, at + int32_t(W), at + int32_t(W) + 1};
+        for (int t = 0; t < 3; t++) {
+          const bool take = best == best && (cand[t] > best || cand[t] != cand[t]);
+          best = take ? cand[t] : best;
+          at = take ? where[t] : at;
+        }
+        y[oh * Wo + ow] = best;
+        arg[oh * Wo + ow] = at;
+      }
+    }
+  });
+}
+
+}  // namespace
+
 void maxPoolForward(const MaxPoolForwardArgs& p) {
+  if (p.kh == 2 && p.kw == 2 && p.strideH == 2 && p.strideW == 2 && p.padH == 0 && p.padW == 0 && 2 * p.Ho <= p.H && 2 * p.Wo <= p.W) {
+    maxPool2x2(p);
+    return;
+  }
   const int64_t H = p.H, W = p.W, Ho = p.Ho, Wo = p.Wo;
   forEachChannel(p.planes, H * W, [&](int64_t pl) {
     const float* x = p.x + pl * H * W;
@@ -139,6 +177,45 @@ void maxPoolBackward(const MaxPoolBackwardArgs& p) {
     float* dx = p.dx + pl * HW;
     std::memset(dx, 0, size_t(HW) * sizeof(float));
     for (int64_t o = 0; o < P; o++) dx[p.argmax[pl * P + o]] += p.dy[pl * P + o];
+  });
+}
+
+// y = x · gate[row], row by row.
+void channelScaleForward(const ChannelScaleForwardArgs& p) {
+  const int64_t L = p.L;
+  forEachChannel(p.rows, L, [&](int64_t r) {
+    const float* x = p.x + r * L;
+    float* y = p.y + r * L;
+    const float s = p.gate[r];
+    const vf sv = vsplat(s);
+    int64_t i = 0;
+    for (; i + W <= L; i += W) vstore(y + i, vload(x + i) * sv);
+    for (; i < L; i++) y[i] = x[i] * s;
+  });
+}
+
+// dx = dy · gate[row]; dGate[row] = Σ dy · x (float lanes, summed in double across the row's vectors).
+void channelScaleBackward(const ChannelScaleBackwardArgs& p) {
+  const int64_t L = p.L;
+  forEachChannel(p.rows, L, [&](int64_t r) {
+    const float* x = p.x + r * L;
+    const float* dy = p.dy + r * L;
+    float* dx = p.dx ? p.dx + r * L : nullptr;
+    const float s = p.gate[r];
+    const vf sv = vsplat(s);
+    vf acc = vf{};
+    int64_t i = 0;
+    for (; i + W <= L; i += W) {
+      const vf g = vload(dy + i);
+      if (dx) vstore(dx + i, g * sv);
+      acc += g * vload(x + i);
+    }
+    double tail = 0;
+    for (; i < L; i++) {
+      if (dx) dx[i] = dy[i] * s;
+      tail += double(dy[i]) * x[i];
+    }
+    if (p.dGate) p.dGate[r] = float(double(hsum(acc)) + tail);
   });
 }
 

@@ -7,6 +7,8 @@
 #include "kernels.h"
 #include "threadpool.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 namespace heed {
@@ -120,55 +122,51 @@ inline void validColumns(int64_t x0, int64_t s, int64_t Wo, int64_t W, int64_t& 
   hi = std::max(lo, std::min(hi, Wo));
 }
 
-// cols[(c·kh + i)·kw + j][oh·Wo + ow] = planes[c][oh·sH + i·dH − pH][ow·sW + j·dW − pW], 0 in the padding.
-void gather(const ConvGeom& g, const float* planes, float* cols) {
+// Visits every row of every tap's window: f(at, c, y, x0, lo, hi) for tap (c, i, j) and output
+// row oh, where `at` = ((c·kh + i)·kw + j)·P + oh·Wo is where that row starts in the column matrix,
+// y = oh·sH + i·dH − pH the input row it reads (outside [0, H) in the padding), x0 = j·dW − pW the
+// input column of ow = 0, and [lo, hi) the output columns whose input column lies in the plane.
+template <class F>
+void forEachTapRow(const ConvGeom& g, F&& f) {
   const int64_t P = g.P();
+  int64_t tap = 0;
   for (int64_t c = 0; c < g.Cg(); c++) {
-    const float* plane = planes + c * g.H * g.W;
     for (int64_t i = 0; i < g.kh; i++) {
-      for (int64_t j = 0; j < g.kw; j++, cols += P) {
+      for (int64_t j = 0; j < g.kw; j++, tap++) {
         const int64_t x0 = j * g.dW - g.pW;
         int64_t lo, hi;
         validColumns(x0, g.sW, g.Wo, g.W, lo, hi);
-        for (int64_t oh = 0; oh < g.Ho; oh++) {
-          float* out = cols + oh * g.Wo;
-          const int64_t y = oh * g.sH + i * g.dH - g.pH;
-          if (y < 0 || y >= g.H) {
-            std::memset(out, 0, size_t(g.Wo) * sizeof(float));
-            continue;
-          }
-          const float* row = plane + y * g.W + x0;  // column ow reads row[ow·sW], inside the plane for ow in [lo, hi)
-          for (int64_t ow = 0; ow < lo; ow++) out[ow] = 0.f;
-          if (g.sW == 1) std::memcpy(out + lo, row + lo, size_t(hi - lo) * sizeof(float));
-          else for (int64_t ow = lo; ow < hi; ow++) out[ow] = row[ow * g.sW];
-          for (int64_t ow = hi; ow < g.Wo; ow++) out[ow] = 0.f;
-        }
+        for (int64_t oh = 0; oh < g.Ho; oh++) f(tap * P + oh * g.Wo, c, oh * g.sH + i * g.dH - g.pH, x0, lo, hi);
       }
     }
   }
 }
 
+// cols[(c·kh + i)·kw + j][oh·Wo + ow] = planes[c][oh·sH + i·dH − pH][ow·sW + j·dW − pW], 0 in the padding.
+void gather(const ConvGeom& g, const float* planes, float* cols) {
+  forEachTapRow(g, [&](int64_t at, int64_t c, int64_t y, int64_t x0, int64_t lo, int64_t hi) {
+    float* out = cols + at;
+    if (y < 0 || y >= g.H) {
+      std::memset(out, 0, size_t(g.Wo) * sizeof(float));
+      return;
+    }
+    const float* row = planes + (c * g.H + y) * g.W + x0;  // column ow reads row[ow·sW], inside the plane for ow in [lo, hi)
+    for (int64_t ow = 0; ow < lo; ow++) out[ow] = 0.f;
+    if (g.sW == 1) std::memcpy(out + lo, row + lo, size_t(hi - lo) * sizeof(float));
+    else for (int64_t ow = lo; ow < hi; ow++) out[ow] = row[ow * g.sW];
+    for (int64_t ow = hi; ow < g.Wo; ow++) out[ow] = 0.f;
+  });
+}
+
 // The adjoint of gather: planes[c][y][x] += cols[…] for every tap reading (y, x).
 void scatterAdd(const ConvGeom& g, const float* cols, float* planes) {
-  const int64_t P = g.P();
-  for (int64_t c = 0; c < g.Cg(); c++) {
-    float* plane = planes + c * g.H * g.W;
-    for (int64_t i = 0; i < g.kh; i++) {
-      for (int64_t j = 0; j < g.kw; j++, cols += P) {
-        const int64_t x0 = j * g.dW - g.pW;
-        int64_t lo, hi;
-        validColumns(x0, g.sW, g.Wo, g.W, lo, hi);
-        for (int64_t oh = 0; oh < g.Ho; oh++) {
-          const int64_t y = oh * g.sH + i * g.dH - g.pH;
-          if (y < 0 || y >= g.H) continue;
-          const float* in = cols + oh * g.Wo;
-          float* row = plane + y * g.W + x0;
-          if (g.sW == 1) for (int64_t ow = lo; ow < hi; ow++) row[ow] += in[ow];
-          else for (int64_t ow = lo; ow < hi; ow++) row[ow * g.sW] += in[ow];
-        }
-      }
-    }
-  }
+  forEachTapRow(g, [&](int64_t at, int64_t c, int64_t y, int64_t x0, int64_t lo, int64_t hi) {
+    if (y < 0 || y >= g.H) return;
+    const float* in = cols + at;
+    float* row = planes + (c * g.H + y) * g.W + x0;
+    if (g.sW == 1) for (int64_t ow = lo; ow < hi; ow++) row[ow] += in[ow];
+    else for (int64_t ow = lo; ow < hi; ow++) row[ow * g.sW] += in[ow];
+  });
 }
 
 // Runs f(b, thread) for every image: spread over the pool when there are enough images to
@@ -181,7 +179,23 @@ void forEachImage(int64_t B, F&& f) {
 
 }  // namespace
 
+// conv_direct.cpp: stride-1 convolutions without the gather; false when they do not apply.
+bool conv2dForwardDirect(const Conv2dForwardArgs& p);
+bool conv2dBackwardDirect(const Conv2dBackwardArgs& p);
+
+namespace {
+// HEED_CONV_DIRECT=0 keeps every convolution on the gather + sgemm path (to compare the two).
+bool directEnabled() {
+  static const bool on = [] {
+    const char* env = std::getenv("HEED_CONV_DIRECT");
+    return env == nullptr || std::strcmp(env, "0") != 0;
+  }();
+  return on;
+}
+}  // namespace
+
 void conv2dForward(const Conv2dForwardArgs& p) {
+  if (directEnabled() && conv2dForwardDirect(p)) return;
   const ConvGeom g = geomOf(p);
   const int64_t P = g.P(), R = g.rows(), Og = g.Og();
   forEachImage(g.B, [&](int64_t b, int) {
@@ -200,6 +214,7 @@ void conv2dForward(const Conv2dForwardArgs& p) {
 }
 
 void conv2dBackward(const Conv2dBackwardArgs& p) {
+  if (directEnabled() && conv2dBackwardDirect(p)) return;
   const ConvGeom g = geomOf(p);
   const int64_t P = g.P(), R = g.rows(), Og = g.Og(), wLen = g.O * R;
   const int threads = poolSize();

@@ -135,6 +135,26 @@ struct BinarySameArgs {
   int64_t n;  // derived, = len(out)
 };
 
+// channelScaleBackward: the parameters in spec order (src/backend/specs).
+struct ChannelScaleBackwardArgs {
+  const float* x;  // input, length rows·L
+  const float* gate;  // input, length rows
+  const float* dy;  // input, length rows·L
+  float* dx;  // output, or null, length rows·L
+  float* dGate;  // output, or null, length rows
+  int64_t rows;  // shape
+  int64_t L;  // shape
+};
+
+// channelScaleForward: the parameters in spec order (src/backend/specs).
+struct ChannelScaleForwardArgs {
+  const float* x;  // input, length rows·L
+  const float* gate;  // input, length rows
+  float* y;  // output, length rows·L
+  int64_t rows;  // shape
+  int64_t L;  // shape
+};
+
 // col2im: the parameters in spec order (src/backend/specs).
 struct Col2imArgs {
   const float* dCols;  // input, length B·Ho·Wo·C·kh·kw
@@ -489,6 +509,8 @@ struct UnaryBackwardArgs {
   X(batchNormForward, BatchNormForwardArgs) \
   X(binaryBroadcast, BinaryBroadcastArgs) \
   X(binarySame, BinarySameArgs) \
+  X(channelScaleBackward, ChannelScaleBackwardArgs) \
+  X(channelScaleForward, ChannelScaleForwardArgs) \
   X(col2im, Col2imArgs) \
   X(conv2dBackward, Conv2dBackwardArgs) \
   X(conv2dForward, Conv2dForwardArgs) \
@@ -749,6 +771,40 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"binarySame", code, args, 5, 4, nullptr, 0};
 }  // namespace binarySame_spec
+
+namespace channelScaleBackward_spec {
+inline const Instr code[] = {
+    {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"gate", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, gate), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dx", Role::Output, DType::F32, Kind::Int, true, offsetof(ChannelScaleBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {7, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dGate", Role::Output, DType::F32, Kind::Int, true, offsetof(ChannelScaleBackwardArgs, dGate), -1, -INFINITY, INFINITY, false, false, {10, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"channelScaleBackward", code, args, 7, 7, nullptr, 0};
+}  // namespace channelScaleBackward_spec
+
+namespace channelScaleForward_spec {
+inline const Instr code[] = {
+    {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0},
+    {Op::Mul, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"gate", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, gate), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleForwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"channelScaleForward", code, args, 5, 5, nullptr, 0};
+}  // namespace channelScaleForward_spec
 
 namespace col2im_spec {
 inline const Instr code[] = {

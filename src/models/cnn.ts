@@ -21,6 +21,7 @@ import { Tensor, empty } from '../tensor/tensor.js';
 import { add } from '../ops/elementwise.js';
 import { mean } from '../ops/reduce.js';
 import { reshape, transpose } from '../ops/shape.js';
+import { adaptiveAvgPool2d } from '../ops/pool.js';
 import { Module, ModuleList } from '../nn/module.js';
 import { Parameter } from '../nn/parameter.js';
 import { Conv2d } from '../nn/conv.js';
@@ -170,7 +171,7 @@ export class CnnClassifier extends ConfiguredModel<CnnClassifierConfig> {
       const tokens = add(transpose(reshape(x, [B, C, h * w]), 1, 2), this.posEmbed); // (B, h·h, C)
       pooled = mean(this.selfAttention.call(tokens), 1); // (B, C)
     } else {
-      pooled = mean(x, [2, 3]); // (B, C)
+      pooled = reshape(adaptiveAvgPool2d(x, 1), [B, C]); // (B, C): global average pooling, one kernel each way
     }
     return this.head.call(this.drop.call(pooled)); // (B, K)
   }

@@ -6,14 +6,16 @@
  *   dx[b, c, …] = dy[b, c, …] · gate[b, c],   dgate[b, c] = Σ_… dy[b, c, …] · x[b, c, …]
  *
  * It equals mul(x, gate) with the gate shaped (B, C, 1, …) (test/ops/channel-scale.test.ts),
- * but runs as one loop each way, with no broadcast copy of the gate in the backward.
+ * but runs as one kernel each way (channelScaleForward / channelScaleBackward, native where the
+ * addon loaded; specs: ../backend/specs/cnn.ts), with no broadcast copy of the gate in the backward.
  *
  * Letters: B batch, C channels, L the positions after the channel dim (H·W).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { record } from '../autograd/node.js';
 import { ShapeError, fmtShape } from '../errors.js';
-import { requireFloat, emptyFloatTensor, floatTensor } from './util.js';
+import { requireFloat, emptyFloatTensor, f32 } from './util.js';
+import { k } from '../backend/registry.js';
 
 /**
  * Args:
@@ -29,19 +31,13 @@ export function channelScale(x: Tensor, gate: Tensor): Tensor {
   }
   const BC = gate.size, L = BC === 0 ? 0 : x.size / BC;
   const dtype = x.dtype === 'float64' || gate.dtype === 'float64' ? 'float64' : 'float32';
-  const y = emptyFloatTensor(dtype, x.shape), xd = x.data, gd = gate.data, yd = y.data;
-  for (let r = 0; r < BC; r++) {
-    const s = gd[r];
-    for (let i = r * L, e = i + L; i < e; i++) yd[i] = xd[i] * s;
-  }
+  const y = emptyFloatTensor(dtype, x.shape);
+  k.channelScaleForward({ x: f32(x), gate: f32(gate), y: f32(y), rows: BC, L });
+  // forward: y = x · gate  →  dx = dy · gate,  dgate = Σ dy · x
   return record(y, 'channelScale', [x, gate], (g) => {
-    const dx = emptyFloatTensor(g.dtype, x.shape), dg = floatTensor(gate.dtype, gate.shape), dd = g.data;
-    for (let r = 0; r < BC; r++) {
-      const s = gd[r];
-      let acc = 0;
-      for (let i = r * L, e = i + L; i < e; i++) { dx.data[i] = dd[i] * s; acc += dd[i] * xd[i]; }
-      dg.data[r] = acc;
-    }
+    const dx = x.requiresGrad ? emptyFloatTensor(g.dtype, x.shape) : null;
+    const dg = gate.requiresGrad ? emptyFloatTensor(gate.dtype, gate.shape) : null;
+    k.channelScaleBackward({ x: f32(x), gate: f32(gate), dy: f32(g), dx: dx ? f32(dx) : null, dGate: dg ? f32(dg) : null, rows: BC, L });
     return [dx, dg];
   });
 }

@@ -13,8 +13,9 @@
  *   avg:  out = Σ_window x / divisor → dx[window] += g / divisor
  *
  * maxPool2d runs on a kernel pair (maxPoolForward / maxPoolBackward, native where the addon loaded;
- * specs: ../backend/specs/cnn.ts). The other three are plain TypeScript loops over the contiguous
- * storage (float32 or float64), so every op gradchecks in float64.
+ * specs: ../backend/specs/cnn.ts), and global average pooling (adaptiveAvgPool2d to 1×1) on the
+ * reduceAxis kernel. The rest are plain TypeScript loops over the contiguous storage (float32 or
+ * float64), so every op gradchecks in float64.
  *
  *   maxPool2d(x, { kernelSize: 2 })              // (B, C, 28, 28) → (B, C, 14, 14)
  *   adaptiveAvgPool2d(x, 1)                      // (B, C, H, W) → (B, C, 1, 1)
@@ -207,5 +208,27 @@ export function adaptiveMaxPool2d(x: Tensor, outputSize: Size2): Tensor {
 
 /** Mean over the adaptive windows (adaptiveAvgPool2d(x, 1) is global average pooling). x (B, C, H, W) → (B, C, oh, ow). */
 export function adaptiveAvgPool2d(x: Tensor, outputSize: Size2): Tensor {
-  return avgPool('adaptiveAvgPool2d', x, ...adaptiveLayout('adaptiveAvgPool2d', x, outputSize), false);
+  const layout = adaptiveLayout('adaptiveAvgPool2d', x, outputSize);
+  if (layout[0].start.length === 1 && layout[1].start.length === 1) return globalAvgPool(x);
+  return avgPool('adaptiveAvgPool2d', x, ...layout, false);
+}
+
+/**
+ * The 1×1 case of adaptiveAvgPool2d (squeeze-and-excitation's squeeze): each plane's mean, as a
+ * row sum on the reduceAxis kernel (native where the addon loaded) instead of the window loops.
+ *   out = Σ_plane x / (H·W)  →  dx[plane] = g / (H·W) everywhere
+ */
+function globalAvgPool(x: Tensor): Tensor {
+  const [B, C, H, W] = checkInput('adaptiveAvgPool2d', x);
+  const planes = B * C, L = H * W;
+  const out = emptyFloatTensor(x.dtype, [B, C, 1, 1]);
+  k.reduceAxis({ op: 0, x: f32(x), out: f32(out), outer: planes, size: L, inner: 1 });
+  const od = out.data;
+  for (let pl = 0; pl < planes; pl++) od[pl] /= L;
+  const y = x.ndim === 4 ? out : reshape(out, [C, 1, 1]);
+  return record(y, 'adaptiveAvgPool2d', [x], (g) => {
+    const gx = emptyFloatTensor(g.dtype, x.shape), gd = gx.data;
+    for (let pl = 0; pl < planes; pl++) gd.fill(g.data[pl] / L, pl * L, (pl + 1) * L);
+    return [gx];
+  });
 }

@@ -59,6 +59,8 @@ const valid: Record<string, () => unknown[]> = {
   batchNormBackward: () => [f(24), f(24), f(24), f(3), f(3), f(3), f(24), f(3), f(3), 2, 3, 4, true],
   maxPoolForward: () => [f(48), f(12), i32(12), 2, 4, 6, 2, 3, 2, 2, 2, 2, 0, 0],
   maxPoolBackward: () => [f(12), i32(12), f(48), 2, 4, 6, 2, 3],
+  channelScaleForward: () => [f(24), f(3), f(24), 3, 8],
+  channelScaleBackward: () => [f(24), f(3), f(24), f(24), f(3), 3, 8],
 };
 
 const badValues: unknown[] = [

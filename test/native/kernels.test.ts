@@ -232,6 +232,10 @@ test('conv2dForward and conv2dBackward: groups, strides, padding, dilation, 1×1
     [1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1], [2, 3, 5, 7, 4, 1, 3, 3, 1, 1, 1, 1], [3, 4, 8, 9, 6, 2, 2, 3, 2, 0, 1, 0],
     [17, 2, 28, 28, 16, 1, 3, 3, 1, 1, 1, 0], [2, 6, 9, 11, 6, 6, 3, 3, 1, 1, 1, 1], [1, 65, 3, 17, 3, 1, 1, 7, 1, 3, 1, 1],
     [5, 8, 6, 6, 12, 4, 1, 1, 1, 0, 1, 1], [4, 3, 6, 6, 5, 1, 3, 3, 2, 1, 2, 0], [9, 16, 7, 7, 32, 1, 3, 3, 1, 1, 1, 1],
+    // stride 1 runs on the direct kernels (native/conv_direct.cpp): rows past a register tile (W 31, 15, 29),
+    // channels past a tile (C 33, O 65), dilation with padding, no padding, and 1×1 with padding (dx falls back)
+    [3, 33, 13, 31, 65, 1, 3, 3, 1, 1, 1, 1], [2, 8, 10, 29, 10, 2, 3, 3, 1, 2, 2, 0], [2, 5, 6, 15, 7, 1, 5, 5, 1, 0, 1, 1],
+    [2, 4, 5, 5, 3, 1, 1, 1, 1, 1, 1, 1], [6, 32, 28, 28, 32, 1, 3, 3, 1, 1, 1, 0],
   ]) {
     const Ho = out(H, kh, s, p, d), Wo = out(W, kw, s, p, d);
     const g = { B, C, H, W, kh, kw, Ho, Wo, strideH: s, strideW: s, padH: p, padW: p, dilationH: d, dilationW: d, O, groups: G };
@@ -285,7 +289,7 @@ test('batchNormForward/Backward (training and eval, with and without the fused R
   }
   const out = (n: number, k: number, s: number, p: number) => Math.floor((n + 2 * p - k) / s) + 1;
   // planes H W kernel stride padding
-  for (const [planes, H, W, kk, s, p] of [[1, 1, 1, 1, 1, 0], [3, 28, 28, 2, 2, 0], [5, 7, 9, 3, 2, 1], [2, 17, 3, 3, 1, 1], [65, 8, 8, 4, 4, 2]]) {
+  for (const [planes, H, W, kk, s, p] of [[1, 1, 1, 1, 1, 0], [3, 28, 28, 2, 2, 0], [5, 7, 9, 3, 2, 1], [2, 17, 3, 3, 1, 1], [65, 8, 8, 4, 4, 2], [4, 7, 9, 2, 2, 0]]) {
     const Ho = out(H, kk, s, p), Wo = out(W, kk, s, p), what = JSON.stringify({ planes, H, W, kk, s, p });
     const x = randn(planes * H * W, r);
     x[3 % x.length] = NaN; // a NaN wins its windows, as in PyTorch
@@ -299,5 +303,29 @@ test('batchNormForward/Backward (training and eval, with and without the fused R
     ref.maxPoolBackward({ dy, argmax: ar, dx: dr, ...dims });
     nk.maxPoolBackward!({ dy, argmax: ar, dx: dn, ...dims });
     assertClose(dn, dr, `maxPoolBackward ${what}`, 1e-6, 1e-6);
+  }
+  // the 2×2 path's tie and NaN rules: ties keep the first in row-major order; the first NaN wins
+  const windows = Float32Array.from([1, 1, 0, 2, 1, 1, 5, NaN, /* row 2 */ 1, 1, 2, 2, NaN, 9, 5, 5]); // one plane 2×8 → 1×4
+  for (const impl of [ref, nk]) {
+    const y = new Float32Array(4), argmax = new Int32Array(4);
+    impl.maxPoolForward!({ x: windows, y, argmax, planes: 1, H: 2, W: 8, Ho: 1, Wo: 4, kh: 2, kw: 2, strideH: 2, strideW: 2, padH: 0, padW: 0 });
+    assert.deepEqual([...argmax], [0, 3, 12, 7], 'maxPool 2×2 ties and NaN');
+  }
+  // channelScale: y = x · gate per row; dx = dy · gate, dGate = Σ dy · x
+  for (const [rows, L] of [[1, 1], [3, 17], [64, 49], [5, 784]]) {
+    const x = randn(rows * L, r), gate = randn(rows, r), dy = randn(rows * L, r), what = JSON.stringify({ rows, L });
+    const yr = new Float32Array(x.length), yn = new Float32Array(x.length).fill(NaN);
+    ref.channelScaleForward({ x, gate, y: yr, rows, L });
+    nk.channelScaleForward!({ x, gate, y: yn, rows, L });
+    assertClose(yn, yr, `channelScaleForward ${what}`, 1e-6, 1e-6);
+    const gr = { dx: new Float32Array(x.length), dGate: new Float32Array(rows) };
+    const gn = { dx: new Float32Array(x.length).fill(NaN), dGate: new Float32Array(rows).fill(NaN) };
+    ref.channelScaleBackward({ x, gate, dy, ...gr, rows, L });
+    nk.channelScaleBackward!({ x, gate, dy, ...gn, rows, L });
+    assertClose(gn.dx, gr.dx, `channelScaleBackward dx ${what}`, 1e-6, 1e-6);
+    assertClose(gn.dGate, gr.dGate, `channelScaleBackward dGate ${what}`, 1e-4, 1e-4);
+    const only = { dx: null, dGate: new Float32Array(rows).fill(NaN) };
+    nk.channelScaleBackward!({ x, gate, dy, ...only, rows, L });
+    assertClose(only.dGate, gr.dGate, `channelScaleBackward dGate alone ${what}`, 1e-4, 1e-4);
   }
 });

@@ -1,5 +1,6 @@
 /**
- * Reference batch normalization (optionally with a fused ReLU) and max pooling
+ * Reference batch normalization (optionally with a fused ReLU), max pooling and the per-channel
+ * rescaling of squeeze-and-excitation
  * (specs: ../specs/cnn.ts). Plain loops with float64 accumulators; they also run on float64
  * storage, so the ops built on them gradcheck in double precision.
  */
@@ -64,4 +65,25 @@ export function maxPoolBackward(p: Params<'maxPoolBackward'>): void {
   const { dy, argmax, dx, planes, H, W, Ho, Wo } = p;
   dx.fill(0);
   for (let pl = 0; pl < planes; pl++) for (let o = pl * Ho * Wo; o < (pl + 1) * Ho * Wo; o++) dx[pl * H * W + argmax[o]] += dy[o];
+}
+
+export function channelScaleForward(p: Params<'channelScaleForward'>): void {
+  const { x, gate, y, rows, L } = p;
+  for (let r = 0; r < rows; r++) {
+    const s = gate[r];
+    for (let i = r * L, e = i + L; i < e; i++) y[i] = x[i] * s;
+  }
+}
+
+export function channelScaleBackward(p: Params<'channelScaleBackward'>): void {
+  const { x, gate, dy, dx, dGate, rows, L } = p;
+  for (let r = 0; r < rows; r++) {
+    const s = gate[r];
+    let acc = 0;
+    for (let i = r * L, e = i + L; i < e; i++) {
+      if (dx) dx[i] = dy[i] * s;
+      acc += dy[i] * x[i];
+    }
+    if (dGate) dGate[r] = acc;
+  }
 }

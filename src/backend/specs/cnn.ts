@@ -68,3 +68,21 @@ export const maxPoolBackward = kernel('maxPoolBackward', {
   dx: output('f32', { len: 'planes * H * W' }),
   planes: shape(), H: shape(), W: shape(), Ho: shape(), Wo: shape(),
 });
+
+/** y[r, i] = x[r, i] · gate[r] for each of `rows` (= B·C) runs of L values: squeeze-and-excitation's rescaling. */
+export const channelScaleForward = kernel('channelScaleForward', {
+  x: input('f32', { len: 'rows * L' }),
+  gate: input('f32', { len: 'rows' }),
+  y: output('f32', { len: 'rows * L' }),
+  rows: shape(), L: shape(),
+});
+
+/** Gradients of channelScaleForward: dx[r, i] = dy[r, i] · gate[r], dGate[r] = Σ_i dy[r, i] · x[r, i] (each null when not needed). */
+export const channelScaleBackward = kernel('channelScaleBackward', {
+  x: input('f32', { len: 'rows * L' }),
+  gate: input('f32', { len: 'rows' }),
+  dy: input('f32', { len: 'rows * L' }),
+  dx: optionalOutput('f32', { len: 'rows * L' }),
+  dGate: optionalOutput('f32', { len: 'rows' }),
+  rows: shape(), L: shape(),
+});

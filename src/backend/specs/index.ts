@@ -15,4 +15,4 @@ export { permute, dropout } from './layout.js';
 export { crossEntropyForward, crossEntropyBackward } from './loss.js';
 export { adamwStep } from './optim.js';
 export { im2col, col2im, conv2dForward, conv2dBackward } from './conv.js';
-export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward } from './cnn.js';
+export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward } from './cnn.js';

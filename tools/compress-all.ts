@@ -2,7 +2,7 @@
  * The compression trade-off table in one command (issue 15, item 5): trains what is missing with
  * short time budgets, makes every variant, measures them, and writes the raw file and the table.
  *
- *   nice -n 19 node --import tsx tools/compress-all.ts [--budget 150] [--tasks spam,digits,g2p,tag,fashion]
+ *   nice -n 19 node --import tsx tools/compress-all.ts [--budget 150] [--budgets fashion=300,…] [--tasks spam,digits,g2p,tag,fashion]
  *     [--dir runs/compress-all] [--out bench/results/compress-all-<date>.json]
  *
  * Per task (trained models are reused when their directory already has a config.json):
@@ -51,6 +51,8 @@ function flags(): Record<string, string> {
 
 const o = flags();
 const budget = Number(o.budget ?? 150);
+/** Per-task teacher budgets overriding --budget (students get half), e.g. --budgets fashion=300,tag=200. */
+const budgets: Record<string, number> = Object.fromEntries((o.budgets ?? '').split(',').filter(Boolean).map((kv) => { const [t, v] = kv.split('='); return [t, Number(v)]; }));
 const tasks = (o.tasks ?? 'spam,digits,g2p,tag,fashion').split(',');
 const root = o.dir ?? 'runs/compress-all';
 const date = new Date().toISOString().slice(0, 10);
@@ -82,11 +84,12 @@ const variantArgs: string[] = ['--out', join(root, 'variants')];
 const students: string[] = [];
 for (const task of tasks) {
   const teacher = join(root, 'train', `${task}-teacher`);
-  train(`${task}-teacher`, task, teacher, [], budget);
+  const seconds = budgets[task] ?? budget;
+  train(`${task}-teacher`, task, teacher, [], seconds);
   variantArgs.push(`--${task}`, teacher);
   if (STUDENT_FLAGS[task] === undefined) continue; // no --distill-from: bench/compress.ts MISSING says why
-  train(`${task}-student-kd`, task, join(root, 'train', `${task}-student-kd`), [...STUDENT_FLAGS[task], '--distill-from', teacher], budget / 2);
-  train(`${task}-student`, task, join(root, 'train', `${task}-student`), STUDENT_FLAGS[task], budget / 2);
+  train(`${task}-student-kd`, task, join(root, 'train', `${task}-student-kd`), [...STUDENT_FLAGS[task], '--distill-from', teacher], seconds / 2);
+  train(`${task}-student`, task, join(root, 'train', `${task}-student`), STUDENT_FLAGS[task], seconds / 2);
   students.push(`${task}=${join(root, 'train', `${task}-student`)}`, `${task}-kd=${join(root, 'train', `${task}-student-kd`)}`);
 }
 variantArgs.push('--student', students.join(','), '--prune', 'spam,digits', '--magnitude-prune', 'g2p,tag');
@@ -95,7 +98,7 @@ let r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'compress-var
 if (r.status !== 0) throw new Error(`compress-all: compress-variants exited with ${r.status}`);
 log(`measure: bench/compress.ts --out ${out}`);
 r = spawnSync(process.execPath, ['--import', 'tsx', join(here, '..', 'bench', 'compress.ts'), '--out', out, '--onnx'],
-  { stdio: 'inherit', env: { ...process.env, HEED_COMPRESS_DIR: join(root, 'variants'), HEED_COMPRESS_TASKS: tasks.join(','), HEED_COMPRESS_TRAININGS: JSON.stringify({ budgetSeconds: budget, trainings }) } });
+  { stdio: 'inherit', env: { ...process.env, HEED_COMPRESS_DIR: join(root, 'variants'), HEED_COMPRESS_TASKS: tasks.join(','), HEED_COMPRESS_TRAININGS: JSON.stringify({ budgetSeconds: budget, budgets, trainings }) } });
 if (r.status !== 0) throw new Error(`compress-all: bench/compress.ts exited with ${r.status}`);
 const table = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'compress-table.ts'), out], { encoding: 'utf8' });
 if (table.status !== 0) throw new Error(`compress-all: compress-table failed: ${table.stderr}`);

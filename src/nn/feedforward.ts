@@ -32,10 +32,9 @@ export function activate(x: Tensor, name: Exclude<Activation, 'swiglu'>): Tensor
  * x (N…, in) → (N…, out).
  */
 export function linearThenActivate(layer: Module, x: Tensor, name: Exclude<Activation, 'swiglu'>): Tensor {
-  if (layer.constructor === Linear && !layer.hasForwardHooks && (name === 'relu' || name === 'gelu')) {
-    const l = layer as Linear;
-    l.checkInput(x);
-    return linearActivation(x, l.weight, l.bias, name);
+  if (layer instanceof Linear && !layer.hasForwardHooks && (name === 'relu' || name === 'gelu') && Object.getPrototypeOf(layer) === Linear.prototype) {
+    layer.checkInput(x);
+    return linearActivation(x, layer.weight, layer.bias, name);
   }
   return activate((layer as Linear).call(x), name);
 }

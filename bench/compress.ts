@@ -158,10 +158,10 @@ async function onnxChild(modelFile: string, inputsFile: string): Promise<void> {
  * (so its times exclude tokenization, which heed's rows include). g2p: bench/compress-onnx.ts (the
  * encoder and decoder-step graphs under a greedy loop). Returns `{ missing }` for the tagger.
  */
-async function onnxRecord(task: string, dir: string, tmp: string): Promise<Record<string, unknown>> {
+async function onnxRecord(task: string, dir: string, tmp: string, g2pWords: number): Promise<Record<string, unknown>> {
   if (task === 'g2p') {
     const { g2pOnnxRecord } = await import('./compress-onnx.js');
-    return g2pOnnxRecord(dir, tmp, G2P_WORDS);
+    return g2pOnnxRecord(dir, tmp, g2pWords);
   }
   if (task === 'tag') {
     return { missing: 'not measured: the tagger graph takes the tag template\'s four batch inputs (words, shapes, n-grams, n-gram mix) and its CRF decoding runs outside the graph; no driver for them is written yet' };
@@ -218,11 +218,12 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
   const records: Record<string, unknown>[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'heed-bench-compress-'));
   const withOnnx = process.argv.includes('--onnx');
+  const g2pWords = opts.quick ? 200 : G2P_WORDS; // heed's and the ONNX row's g2p metric read the same words
   const outArg = process.argv.indexOf('--out');
   const out = outArg > 0 ? process.argv[outArg + 1] : null;
   // Written after every variant, so a run cut short keeps what it measured.
   const trainings = process.env.HEED_COMPRESS_TRAININGS ? JSON.parse(process.env.HEED_COMPRESS_TRAININGS) : null; // tools/compress-all.ts
-  const save = () => out && writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx bench/compress.ts ${process.argv.slice(2).join(' ')}`, variantsDir: root, threads: 1, g2pTestWords: G2P_WORDS, trainings, records }, null, 1) + '\n');
+  const save = () => out && writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx bench/compress.ts ${process.argv.slice(2).join(' ')}`, variantsDir: root, threads: 1, g2pTestWords: g2pWords, trainings, records }, null, 1) + '\n');
   for (const task of TASKS) {
     const present = VARIANTS.filter((v) => existsSync(join(root, `${task}-${v}`, 'config.json')));
     if (present.length === 0) continue;
@@ -233,7 +234,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
       const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', dir, inputsFile], { encoding: 'utf8', env: { ...process.env, HEED_NUM_THREADS: '1', HEED_QUIET: '1' } });
       if (r.status !== 0) throw new Error(`bench compress: the child for ${dir} failed: ${r.stderr.slice(-2000)}`);
       const speed = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { p50Ms: number; throughput: number; peakRssBytes: number };
-      const ev = await evaluate(dir, { split: metricSplit(task), limit: task === 'g2p' ? (opts.quick ? 200 : G2P_WORDS) : undefined });
+      const ev = await evaluate(dir, { split: metricSplit(task), limit: task === 'g2p' ? g2pWords : undefined });
       const cfg = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
       const rec = {
         task, variant: v, dir, split: metricSplit(task), metrics: ev.metrics, checkpointBytes: statSync(join(dir, 'model.safetensors')).size, ...speed,
@@ -249,7 +250,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
     }
     for (const [v, why] of Object.entries(MISSING[task] ?? {})) if (!present.includes(v)) records.push({ task, variant: v, missing: why });
     if (!withOnnx || !present.includes('fp32')) continue;
-    const onnx = await onnxRecord(task, join(root, `${task}-fp32`), tmp);
+    const onnx = await onnxRecord(task, join(root, `${task}-fp32`), tmp, g2pWords);
     records.push({ task, variant: 'onnx', dir: join(root, `${task}-fp32`), ...(onnx.missing ? {} : { split: metricSplit(task) }), ...onnx, loadavg: loadavg() });
     if (!onnx.missing) {
       const o = onnx as { metrics: Record<string, number>; p50Ms: number; throughput: number; peakRssBytes: number; checkpointBytes: number };

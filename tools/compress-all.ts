@@ -2,35 +2,44 @@
  * The compression trade-off table in one command (issue 15, item 5): trains what is missing with
  * short time budgets, makes every variant, measures them, and writes the raw file and the table.
  *
- *   nice -n 19 node --import tsx tools/compress-all.ts [--budget 300] [--tasks spam,digits,g2p]
+ *   nice -n 19 node --import tsx tools/compress-all.ts [--budget 150] [--budgets fashion=300,…] [--tasks spam,digits,g2p,tag,fashion]
  *     [--dir runs/compress-all] [--out bench/results/compress-all-<date>.json]
  *
  * Per task (trained models are reused when their directory already has a config.json):
- *   1. teacher      heed train <task> --time-limit <budget> (the task's default size)
+ *   1. teacher      heed train <task> --time-limit <budget> (the task's default size; tag trains on
+ *                   WNUT-17 from $HEED_NER_DIR, default /work/shared/data/ner)
  *   2. student-kd   heed train <task> --distill-from teacher, at the student size below (≤ 1/4 of the
- *                   teacher's parameters), same budget
- *   3. student      the same student size without the teacher (the control)
- *   4. variants     tools/compress-variants.ts: fp32 (copy), int8 dynamic, fp16 storage, and for spam
- *                   and digits heads pruned 25% / 50% then fine-tuned (the models have 4 heads per
- *                   layer, so 25% is the nearest fraction to 30% that removes whole heads)
- *   5. measure      bench/compress.ts on every variant, plus the fp32 model exported to ONNX and run in
- *                   onnxruntime-node (spam and digits; g2p's ONNX row needs a generation loop over two
- *                   graphs and is left out here)
+ *                   teacher's parameters), half the budget (spam, digits, g2p: the tasks that distill)
+ *   3. student      the same student size without the teacher (the control), half the budget
+ *   4. variants     tools/compress-variants.ts: fp32 (copy), int8 dynamic, fp16 storage; for spam
+ *                   and digits heads pruned 25% / 50% by gradient importance then fine-tuned (4 heads
+ *                   per layer: 25% is the nearest whole-head fraction to 30%); for g2p and tag heads
+ *                   pruned 30% / 50% by the data-free magnitude score, not fine-tuned
+ *   5. measure      bench/compress.ts --onnx on every variant, plus the fp32 model exported to ONNX and
+ *                   run in onnxruntime-node (classifiers whole; g2p as encoder + decoder-step graphs
+ *                   under a greedy loop, bench/compress-onnx.ts)
  *   6. table        tools/compress-table.ts prints the markdown table next to the raw file (.md)
- * Every training runs with HEED_NUM_THREADS=1, budgets in seconds of wall time (--budget); the
- * commands, budgets and load averages are recorded in the raw file.
+ * Every training runs with HEED_NUM_THREADS=1, budgets in seconds of wall time; with --budget 150 the
+ * 11 trainings take 5 × 150 + 6 × 75 = 1,200 s, and the variants and measurements about 10 more
+ * minutes on a quiet core. The commands, budgets and load averages are recorded in the raw file.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nerFile } from '../bench/compress.js';
 
 /** Student sizes: each at most a quarter of the default teacher's parameters. */
 const STUDENT_FLAGS: Record<string, string[]> = {
   spam: ['--d-model', '16', '--num-heads', '2', '--dim-feedforward', '64'], // embeddings dominate: 16k × 16 vs 16k × 64
   digits: ['--d-model', '32', '--num-heads', '2', '--num-layers', '2', '--dim-feedforward', '64'],
   g2p: ['--d-model', '128', '--dim-feedforward', '512'], // 1/4 of the 256-wide teacher
+};
+
+/** Flags every training of a task needs (its data). */
+const TASK_FLAGS: Record<string, () => string[]> = {
+  tag: () => ['--train', nerFile('train'), '--valid', nerFile('valid')],
 };
 
 function flags(): Record<string, string> {
@@ -41,8 +50,10 @@ function flags(): Record<string, string> {
 }
 
 const o = flags();
-const budget = Number(o.budget ?? 300);
-const tasks = (o.tasks ?? 'spam,digits,g2p').split(',');
+const budget = Number(o.budget ?? 150);
+/** Per-task teacher budgets overriding --budget (students get half), e.g. --budgets fashion=300,tag=200. */
+const budgets: Record<string, number> = Object.fromEntries((o.budgets ?? '').split(',').filter(Boolean).map((kv) => { const [t, v] = kv.split('='); return [t, Number(v)]; }));
+const tasks = (o.tasks ?? 'spam,digits,g2p,tag,fashion').split(',');
 const root = o.dir ?? 'runs/compress-all';
 const date = new Date().toISOString().slice(0, 10);
 const out = o.out ?? `bench/results/compress-all-${date}.json`;
@@ -59,9 +70,9 @@ function heed(args: string[]): void {
   if (r.status !== 0) throw new Error(`compress-all: heed ${args.join(' ')} exited with ${r.status}`);
 }
 
-function train(name: string, task: string, dir: string, extra: string[]): void {
+function train(name: string, task: string, dir: string, extra: string[], seconds: number): void {
   if (existsSync(join(dir, 'config.json'))) { log(`${name}: reusing ${dir}`); return; }
-  const args = ['train', task, '--out', dir, '--time-limit', String(budget), '--schedule-by-time', 'true', '--progress', 'plain', ...extra];
+  const args = ['train', task, ...(TASK_FLAGS[task]?.() ?? []), '--out', dir, '--time-limit', String(Math.round(seconds)), '--schedule-by-time', 'true', '--progress', 'plain', ...extra];
   const before = loadavg(), t0 = performance.now();
   log(`${name}: heed ${args.join(' ')}`);
   heed(args);
@@ -73,19 +84,21 @@ const variantArgs: string[] = ['--out', join(root, 'variants')];
 const students: string[] = [];
 for (const task of tasks) {
   const teacher = join(root, 'train', `${task}-teacher`);
-  train(`${task}-teacher`, task, teacher, []);
-  train(`${task}-student-kd`, task, join(root, 'train', `${task}-student-kd`), [...STUDENT_FLAGS[task], '--distill-from', teacher]);
-  train(`${task}-student`, task, join(root, 'train', `${task}-student`), STUDENT_FLAGS[task]);
+  const seconds = budgets[task] ?? budget;
+  train(`${task}-teacher`, task, teacher, [], seconds);
   variantArgs.push(`--${task}`, teacher);
+  if (STUDENT_FLAGS[task] === undefined) continue; // no --distill-from: bench/compress.ts MISSING says why
+  train(`${task}-student-kd`, task, join(root, 'train', `${task}-student-kd`), [...STUDENT_FLAGS[task], '--distill-from', teacher], seconds / 2);
+  train(`${task}-student`, task, join(root, 'train', `${task}-student`), STUDENT_FLAGS[task], seconds / 2);
   students.push(`${task}=${join(root, 'train', `${task}-student`)}`, `${task}-kd=${join(root, 'train', `${task}-student-kd`)}`);
 }
-variantArgs.push('--student', students.join(','), '--prune', 'spam,digits');
+variantArgs.push('--student', students.join(','), '--prune', 'spam,digits', '--magnitude-prune', 'g2p,tag');
 log(`variants: tools/compress-variants.ts ${variantArgs.join(' ')}`);
 let r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'compress-variants.ts'), ...variantArgs], { stdio: 'inherit', env: { ...process.env, HEED_NUM_THREADS: '1' } });
 if (r.status !== 0) throw new Error(`compress-all: compress-variants exited with ${r.status}`);
 log(`measure: bench/compress.ts --out ${out}`);
 r = spawnSync(process.execPath, ['--import', 'tsx', join(here, '..', 'bench', 'compress.ts'), '--out', out, '--onnx'],
-  { stdio: 'inherit', env: { ...process.env, HEED_COMPRESS_DIR: join(root, 'variants'), HEED_COMPRESS_TASKS: tasks.join(','), HEED_COMPRESS_TRAININGS: JSON.stringify({ budgetSeconds: budget, trainings }) } });
+  { stdio: 'inherit', env: { ...process.env, HEED_COMPRESS_DIR: join(root, 'variants'), HEED_COMPRESS_TASKS: tasks.join(','), HEED_COMPRESS_TRAININGS: JSON.stringify({ budgetSeconds: budget, budgets, trainings }) } });
 if (r.status !== 0) throw new Error(`compress-all: bench/compress.ts exited with ${r.status}`);
 const table = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'compress-table.ts'), out], { encoding: 'utf8' });
 if (table.status !== 0) throw new Error(`compress-all: compress-table failed: ${table.stderr}`);

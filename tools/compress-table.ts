@@ -1,16 +1,22 @@
 /**
  * Prints BENCHMARKS.md's compression trade-off table from raw bench/compress.ts results files:
  *   node --import tsx tools/compress-table.ts bench/results/compress-<task>-<date>.json ...
+ * A record with `missing` (a variant that cannot exist for its task, or was not measured) prints its
+ * reason in place of figures. Ratios in parentheses are against the same task's fp32 row.
  */
 import { readFileSync } from 'node:fs';
+import { metricText } from '../bench/compress.js';
 
-interface Rec { task: string; variant: string; metrics: Record<string, number>; checkpointBytes: number; p50Ms: number; throughput: number; peakRssBytes: number; model: Record<string, unknown> }
+interface Rec { task: string; variant: string; missing?: string; metrics: Record<string, number>; checkpointBytes: number; p50Ms: number; throughput: number; peakRssBytes: number }
 const records = process.argv.slice(2).flatMap((file) => (JSON.parse(readFileSync(file, 'utf8')) as { records: Rec[] }).records);
-const lines = ['| task | variant | metric (test) | checkpoint bytes | p50 latency, 1 request (ms) | throughput, batch 64 (inputs/s) | peak RSS (MiB) |', '|---|---|---|---:|---:|---:|---:|'];
+const lines = ['| task | variant | metric | checkpoint bytes | p50 latency, 1 request (ms) | throughput, batch 64 (inputs/s) | peak RSS (MiB) |', '|---|---|---|---:|---:|---:|---:|'];
 for (const r of records) {
-  const fp32 = records.find((x) => x.task === r.task && x.variant === 'fp32');
+  if (r.missing !== undefined) {
+    lines.push(`| ${r.task} | ${r.variant} | — (${r.missing}) | | | | |`);
+    continue;
+  }
+  const fp32 = records.find((x) => x.task === r.task && x.variant === 'fp32' && x.missing === undefined);
   const rel = (a: number, b: number | undefined) => (b && r.variant !== 'fp32' ? ` (${(a / b).toFixed(2)}×)` : '');
-  const metric = r.task === 'g2p' ? `WER ${(100 * r.metrics.wer).toFixed(1)}%, PER ${(100 * r.metrics.per).toFixed(1)}%` : `accuracy ${(100 * r.metrics.accuracy).toFixed(2)}%`;
-  lines.push(`| ${r.task} | ${r.variant} | ${metric} | ${r.checkpointBytes.toLocaleString('en-US')}${rel(r.checkpointBytes, fp32?.checkpointBytes)} | ${r.p50Ms.toFixed(2)}${rel(r.p50Ms, fp32?.p50Ms)} | ${r.throughput.toFixed(0)}${rel(r.throughput, fp32?.throughput)} | ${(r.peakRssBytes / 2 ** 20).toFixed(0)} |`);
+  lines.push(`| ${r.task} | ${r.variant} | ${metricText(r.task, r.metrics)} | ${r.checkpointBytes.toLocaleString('en-US')}${rel(r.checkpointBytes, fp32?.checkpointBytes)} | ${r.p50Ms.toFixed(2)}${rel(r.p50Ms, fp32?.p50Ms)} | ${r.throughput.toFixed(0)}${rel(r.throughput, fp32?.throughput)} | ${(r.peakRssBytes / 2 ** 20).toFixed(0)} |`);
 }
 console.log(lines.join('\n'));

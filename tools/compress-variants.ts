@@ -4,13 +4,16 @@
  *   node --import tsx tools/compress-variants.ts --out runs/compress \
  *     --spam runs/spam-teacher --digits runs/digits --g2p runs/g2p-teacher \
  *     [--student spam=runs/spam-student,spam-kd=runs/spam-student-kd,g2p=…,g2p-kd=…] [--fine-tune-steps 40]
- *     [--prune spam,digits]
+ *     [--prune spam,digits] [--tag runs/tag-teacher --fashion runs/fashion-teacher] [--magnitude-prune g2p,tag]
  *
  * For every task given: <out>/<task>-fp32 (a copy), -int8 (heed compress --quantize int8), -fp16
  * (--weights fp16). For the --prune tasks also -pruned25 / -pruned50: that fraction of all attention heads
  * removed by gradient importance (scored on 256 validation mails), then fine-tuned
  * (src/tasks/prune-classifier.ts); --prune names the tasks that get them (default spam; digits
- * takes the same path through digitsCompressionSetup). Students are copied as <task>-student / <task>-student-kd.
+ * takes the same path through digitsCompressionSetup). For the --magnitude-prune tasks (default g2p,tag:
+ * models with heads but no classifier fine-tuning setup) -pruned30 / -pruned50: that fraction of all
+ * heads removed by the data-free magnitude score (heed compress --prune-heads), not fine-tuned.
+ * Students are copied as <task>-student / <task>-student-kd.
  * For spam it also sweeps the fraction of heads removed (accuracy on the validation split right
  * after pruning, heads scored on 64 validation mails; after fine-tuning at 25% and 50%, the pruned
  * variants) into
@@ -36,17 +39,21 @@ const root = o.out ?? 'runs/compress';
 const steps = Number(o['fine-tune-steps'] ?? 40);
 // Tasks whose heads are pruned (25% and 50%, then fine-tuned); default spam only, as in the first round.
 const prune = (o.prune ?? 'spam').split(',');
+const magnitudePrune = (o['magnitude-prune'] ?? 'g2p,tag').split(',');
 mkdirSync(root, { recursive: true });
 const setups: Record<string, (dir: string) => Promise<ClassifierCompressionSetup>> = { spam: spamCompressionSetup, digits: digitsCompressionSetup };
 const log = (s: string) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${s}`);
 
-for (const task of ['spam', 'digits', 'g2p']) {
+for (const task of ['spam', 'digits', 'g2p', 'tag', 'fashion']) {
   const src = o[task];
   if (!src) continue;
   const at = (v: string) => join(root, `${task}-${v}`);
   if (!existsSync(at('fp32'))) cpSync(src, at('fp32'), { recursive: true, filter: (p) => !p.includes('/last') && !p.endsWith('metrics.jsonl') });
   if (!existsSync(at('int8'))) log(JSON.stringify(await compressModelDir(at('fp32'), at('int8'), { quantize: 'int8' })));
   if (!existsSync(at('fp16'))) log(JSON.stringify(await compressModelDir(at('fp32'), at('fp16'), { weights: 'float16' })));
+  for (const f of magnitudePrune.includes(task) ? [0.3, 0.5] : []) {
+    if (!existsSync(at(`pruned${f * 100}`))) log(JSON.stringify(await compressModelDir(at('fp32'), at(`pruned${f * 100}`), { pruneHeads: f })));
+  }
   const setup = setups[task];
   if (setup === undefined) continue;
   for (const f of prune.includes(task) ? [0.25, 0.5] : []) {

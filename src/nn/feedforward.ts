@@ -11,6 +11,7 @@ import { relu, gelu, silu, mul } from '../ops/elementwise.js';
 import { Module } from './module.js';
 import { Linear } from './linear.js';
 import { Dropout } from './dropout.js';
+import { linearActivation } from '../ops/matmul.js';
 import { ConfigError } from '../errors.js';
 
 export type Activation = 'relu' | 'gelu' | 'gelu_tanh' | 'swiglu';
@@ -22,6 +23,20 @@ export function activate(x: Tensor, name: Exclude<Activation, 'swiglu'>): Tensor
   if (name === 'gelu') return gelu(x);
   if (name === 'gelu_tanh') return gelu(x, { approximate: 'tanh' });
   throw new ConfigError(`activation='${String(name)}', expected one of ${ACTIVATIONS.join(', ')}.`);
+}
+
+/**
+ * activate(layer.call(x), name), with the activation fused into the GEMM when the layer is a plain
+ * Linear without forward hooks and the activation is relu or gelu (ops/matmul.ts linearActivation
+ * fuses only when nothing is taped). Quantized, LoRA-wrapped or hooked layers take the two-step path.
+ * x (N…, in) → (N…, out).
+ */
+export function linearThenActivate(layer: Module, x: Tensor, name: Exclude<Activation, 'swiglu'>): Tensor {
+  if (layer instanceof Linear && !layer.hasForwardHooks && (name === 'relu' || name === 'gelu') && Object.getPrototypeOf(layer) === Linear.prototype) {
+    layer.checkInput(x);
+    return linearActivation(x, layer.weight, layer.bias, name);
+  }
+  return activate((layer as Linear).call(x), name);
 }
 
 export interface FeedForwardOptions {
@@ -59,8 +74,7 @@ export class FeedForward extends Module {
 
   /** x (N…, D) → (N…, D). */
   override forward(x: Tensor): Tensor {
-    const h = this.fc1.call(x); // (N…, F)
-    const a = this.gate ? mul(silu(h), this.gate.call(x)) : activate(h, this.activation as Exclude<Activation, 'swiglu'>); // (N…, F)
+    const a = this.gate ? mul(silu(this.fc1.call(x)), this.gate.call(x)) : linearThenActivate(this.fc1, x, this.activation as Exclude<Activation, 'swiglu'>); // (N…, F)
     return this.fc2.call(this.dropout.call(a)); // (N…, D)
   }
 }

@@ -46,10 +46,15 @@ export class Linear extends Module {
    * Returns: (N…, O).
    */
   override forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    return linear(x, this.weight, this.bias); // (N…, O)
+  }
+
+  /** Throws a ShapeError unless x's last dim is inFeatures. */
+  checkInput(x: Tensor): void {
     if (x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear: input has shape ${fmtShape(x.shape)}, expected last dim ${this.inFeatures} (inFeatures). Fix: check the layer sizes or reshape the input.`);
     }
-    return linear(x, this.weight, this.bias); // (N…, O)
   }
 }
 

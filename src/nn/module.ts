@@ -73,6 +73,11 @@ export class Module {
     return out as ReturnType<this['forward']>;
   }
 
+  /** Whether call() runs forward hooks (a fused fast path that skips call() must not skip them). */
+  get hasForwardHooks(): boolean {
+    return this._hooks.length > 0;
+  }
+
   /** Adds a hook run after every call(); returns a handle whose remove() unregisters it. */
   registerForwardHook(fn: ForwardHook): HookHandle {
     this._hooks.push(fn);

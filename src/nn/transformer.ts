@@ -17,7 +17,7 @@ import { Module, ModuleList } from './module.js';
 import { Linear } from './linear.js';
 import { LayerNorm } from './norm.js';
 import { Dropout } from './dropout.js';
-import { activate, type Activation } from './feedforward.js';
+import { linearThenActivate, type Activation } from './feedforward.js';
 import { MultiheadAttention } from './attention/multihead.js';
 import { KVCache } from './attention/kv-cache.js';
 import { ConfigError } from '../errors.js';
@@ -122,7 +122,7 @@ export class TransformerEncoderLayer extends Module {
   }
 
   private ff(x: Tensor): Tensor {
-    const h = this.dropout.call(activate(this.linear1.call(x), this.activation)); // (B, T, F)
+    const h = this.dropout.call(linearThenActivate(this.linear1, x, this.activation)); // (B, T, F)
     return this.dropout2.call(this.linear2.call(h)); // (B, T, D)
   }
 }
@@ -187,7 +187,7 @@ export class TransformerDecoderLayer extends Module {
   }
 
   private ff(x: Tensor): Tensor {
-    const h = this.dropout.call(activate(this.linear1.call(x), this.activation)); // (B, T, F)
+    const h = this.dropout.call(linearThenActivate(this.linear1, x, this.activation)); // (B, T, F)
     return this.dropout3.call(this.linear2.call(h)); // (B, T, D)
   }
 }

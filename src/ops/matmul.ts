@@ -17,7 +17,9 @@ import { ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, emptyFloatTensor, f32 } from './util.js';
 import { expand, reshape, squeeze, unsqueeze } from './shape.js';
 import { sumToShape } from './sum-to-shape.js';
-import { ACT_NONE } from '../backend/js/gemm.js';
+import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
+import { isGradEnabled } from '../autograd/mode.js';
+import { relu, gelu } from './elementwise.js';
 
 /** C = op(A)·op(B) over a batch, with per-operand batch strides (0 = shared). Raw, no autograd. */
 function gemm(a: Tensor, b: Tensor, batch: number, m: number, n: number, kk: number,
@@ -94,6 +96,24 @@ function matmul2d(a: Tensor, b: Tensor, m: number, n: number, kk: number): Tenso
  * x (…, in), weight (out, in), bias (out) or null → (…, out). One sgemm with a fused bias epilogue.
  */
 export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): Tensor {
+  return linearAct(x, weight, bias, ACT_NONE);
+}
+
+/**
+ * act(x · Wᵀ + b) for act 'relu' or 'gelu' (exact, erf), as relu(linear(…)) / gelu(linear(…)).
+ * When no gradient is recorded (inside noGrad, or no input requires grad) the activation runs in
+ * the GEMM's epilogue: one kernel call and one output instead of two, which is most of a small
+ * inference FFN's overhead. Otherwise it is the two differentiable ops.
+ * x (…, in), weight (out, in), bias (out) or null → (…, out).
+ */
+export function linearActivation(x: Tensor, weight: Tensor, bias: Tensor | null, activation: 'relu' | 'gelu'): Tensor {
+  const taped = isGradEnabled() && (x.requiresGrad || weight.requiresGrad || (bias?.requiresGrad ?? false));
+  if (taped) return activation === 'relu' ? relu(linear(x, weight, bias)) : gelu(linear(x, weight, bias));
+  return linearAct(x, weight, bias, activation === 'relu' ? ACT_RELU : ACT_GELU);
+}
+
+/** linear with the sgemm epilogue `act` (ACT_NONE unless linearActivation saw that nothing is taped). */
+function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null, act: number): Tensor {
   requireFloat(x, 'linear', 'input');
   requireFloat(weight, 'linear', 'weight');
   if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-D (outFeatures, inFeatures), received ${fmtShape(weight.shape)}.`);
@@ -108,7 +128,8 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null): T
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1); // (not x.size / inF: inF may be 0)
   const outShape = [...x.shape.slice(0, -1), outF];
   const y = emptyFloatTensor(promoteFloat(x.dtype, weight.dtype), outShape);
-  k.sgemm({ a: f32(x), b: f32(weight), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: bias ? f32(bias) : null, activation: ACT_NONE });
+  k.sgemm({ a: f32(x), b: f32(weight), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: bias ? f32(bias) : null, activation: act });
+  if (act !== ACT_NONE) return y; // nothing taped (linearActivation checked)
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, (g) => {
     const grads: (Tensor | null)[] = [null, null, null];

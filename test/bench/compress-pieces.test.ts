@@ -1,0 +1,66 @@
+/**
+ * The pieces of the compression table (bench/compress.ts, bench/compress-onnx.ts,
+ * tools/compress-table.ts) on tiny models, so the lead's long run cannot fail on them:
+ *   - the g2p ONNX row's greedy loop over the exported encoder + decoder-step graphs gives the
+ *     same tokens as heed's greedyDecode, one word at a time and in a padded batch;
+ *   - the metric phrase of every task, and the table's row for a variant that cannot exist.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import * as ort from 'onnxruntime-node';
+import * as h from '../../src/index.ts';
+import { models } from '../../src/index.ts';
+import { exportOnnx } from '../../src/compress/onnx/export.ts';
+import { greedyOnnx, type G2pOnnxJob } from '../../bench/compress-onnx.ts';
+import { metricText, MISSING } from '../../bench/compress.ts';
+
+test('the greedy loop over the exported encoder + decoder-step graphs decodes what heed greedyDecode decodes', async () => {
+  h.manualSeed(11);
+  const m = new models.Seq2SeqTransformer({ srcVocabSize: 20, tgtVocabSize: 24, dModel: 16, numHeads: 2, numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 32, maxLen: 32 }).eval();
+  const words = [[5, 6, 7], [8, 9, 10, 11, 12], [13]];
+  const src = new h.Tensor(Int32Array.from([5, 6, 7]), [1, 3]);
+  const graphs = h.noGrad(() => exportOnnx(m, [src, new h.Tensor(Int32Array.of(1), [1, 1])])).graphs;
+  const dir = mkdtempSync(join(tmpdir(), 'heed-compress-pieces-'));
+  const at = (name: string) => { const p = join(dir, `${name}.onnx`); writeFileSync(p, graphs.find((g) => g.name === name)!.bytes); return p; };
+  const job: G2pOnnxJob = { encoder: at('encoder'), decoder: at('decoder'), bos: 1, eos: 2, padId: 0, sources: words, maxPositions: 31, extraSteps: 6 };
+  const o = { intraOpNumThreads: 1, interOpNumThreads: 1 };
+  const enc = await ort.InferenceSession.create(job.encoder, o), dec = await ort.InferenceSession.create(job.decoder, o);
+  const batched = await greedyOnnx(ort, enc, dec, job, words);
+  for (const [b, w] of words.entries()) {
+    const heed = m.greedyDecode(new h.Tensor(Int32Array.from(w), [1, w.length]), { bos: 1, eos: 2, maxLen: Math.min(31, w.length + 6) }).tokens[0];
+    assert.ok(heed.length > 0, 'a random model should emit something before <eos> or the length limit');
+    assert.deepEqual(await greedyOnnx(ort, enc, dec, job, [w]), [heed], `word ${b} alone`);
+    // In the padded batch a word runs to the batch's decode length, so compare the common prefix.
+    assert.deepEqual(batched[b].slice(0, heed.length), heed, `word ${b} in the batch`);
+  }
+  // The timing child prints one JSON line with the three figures.
+  writeFileSync(join(dir, 'job.json'), JSON.stringify(job));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('../../bench/compress-onnx.ts', import.meta.url).pathname, '--child', join(dir, 'job.json')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const speed = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  for (const k of ['p50Ms', 'throughput', 'peakRssBytes']) assert.ok(speed[k] > 0, `${k} = ${speed[k]}`);
+});
+
+test('metric phrases per task, and a variant that cannot exist prints its reason in the table', () => {
+  assert.equal(metricText('g2p', { wer: 0.25, per: 0.061 }), 'WER 25.0%, PER 6.1%');
+  assert.equal(metricText('tag', { f1: 0.4321 }), 'entity F1 43.21% (dev)');
+  assert.equal(metricText('digits', { accuracy: 0.9 }), 'accuracy 90.00%');
+  assert.match(MISSING.fashion.pruned50, /no attention heads/);
+  const dir = mkdtempSync(join(tmpdir(), 'heed-compress-table-'));
+  const file = join(dir, 'raw.json');
+  writeFileSync(file, JSON.stringify({ records: [
+    { task: 'fashion', variant: 'fp32', metrics: { accuracy: 0.8 }, checkpointBytes: 1000, p50Ms: 2, throughput: 100, peakRssBytes: 2 ** 20 * 100 },
+    { task: 'fashion', variant: 'int8', metrics: { accuracy: 0.79 }, checkpointBytes: 500, p50Ms: 1, throughput: 200, peakRssBytes: 2 ** 20 * 90 },
+    { task: 'fashion', variant: 'pruned50', missing: MISSING.fashion.pruned50 },
+  ] }));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('../../tools/compress-table.ts', import.meta.url).pathname, file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 5);
+  assert.match(lines[3], /\| fashion \| int8 \| accuracy 79\.00% \| 500 \(0\.50×\) \| 1\.00 \(0\.50×\) \| 200 \(2\.00×\) \| 90 \|/);
+  assert.match(lines[4], /\| fashion \| pruned50 \| — \(no attention heads/);
+});

@@ -35,6 +35,7 @@ import { saveCheckpoint, loadOptimizerState, loadTrainerState, loadCheckpoint, r
 import { CheckpointError, NumericalError, ValueError } from '../errors.js';
 import { Progress } from './progress.js';
 import { AdversarialEmbedding, type AdversarialOptions } from './adversarial.js';
+import { stepScope } from './step-memory.js';
 
 /** The module interface the trainer needs (nn.Module satisfies it). */
 export interface TrainableModel {
@@ -196,135 +197,145 @@ export class Trainer<B> {
       const lines = readFileSync(this.metricsPath, 'utf8').split('\n').filter((l) => l !== '');
       const keep = lines.filter((l) => {
         try {
-          return (JSON.parse(l).step ?? 0) <= this.step;
-        } catch {
-          return false;
-        }
-      });
-      writeFileSync(this.metricsPath, keep.map((l) => l + '\n').join(''));
+            return (JSON.parse(l).step ?? 0) <= this.step;
+          } catch {
+            return false;
+          }
+        });
+        writeFileSync(this.metricsPath, keep.map((l) => l + '\n').join(''));
+      }
     }
-  }
 
-  private trainerState(): TrainerState {
-    return {
-      step: this.step,
-      epoch: this.task.batches.epoch,
-      rngState: getRngState(),
-      augmentRngState: this.augmentRng.getState(),
-      batchState: this.task.batches.state(),
-      scheduler: this.task.scheduler ? this.task.scheduler.stateDict() : null,
-      best: this.best,
-      bestStep: this.bestStep,
-      badEvals: this.badEvals,
-      runId: this.options.runId,
-    };
-  }
+    private trainerState(): TrainerState {
+      return {
+        step: this.step,
+        epoch: this.task.batches.epoch,
+        rngState: getRngState(),
+        augmentRngState: this.augmentRng.getState(),
+        batchState: this.task.batches.state(),
+        scheduler: this.task.scheduler ? this.task.scheduler.stateDict() : null,
+        best: this.best,
+        bestStep: this.bestStep,
+        badEvals: this.badEvals,
+        runId: this.options.runId,
+      };
+    }
 
-  /** Saves the resumable checkpoint to <out>/last. */
-  async saveLast(): Promise<void> {
-    await saveCheckpoint(this.lastDir, {
-      ...this.task.checkpoint(),
-      runId: this.options.runId,
-      weights: this.task.model.stateDict(),
-      optimizer: this.task.optimizer.stateDict(),
-      trainerState: this.trainerState() as unknown as Record<string, unknown>,
-    });
-  }
+    /** Saves the resumable checkpoint to <out>/last. */
+    async saveLast(): Promise<void> {
+      await saveCheckpoint(this.lastDir, {
+        ...this.task.checkpoint(),
+        runId: this.options.runId,
+        weights: this.task.model.stateDict(),
+        optimizer: this.task.optimizer.stateDict(),
+        trainerState: this.trainerState() as unknown as Record<string, unknown>,
+      });
+    }
 
-  /** Saves the current weights as the run's model (the top of <out>, keeping last/ and metrics.jsonl). */
-  async saveBest(): Promise<void> {
-    const c = this.task.checkpoint();
-    // Written into a sibling directory, then its files are renamed into <out> (config.json last).
-    const { rename, readdir, rm } = await import('node:fs/promises');
-    const stage = join(this.options.out, '.best-stage');
-    await rm(stage, { recursive: true, force: true });
-    await saveCheckpoint(stage, { ...c, runId: this.options.runId, weights: this.task.model.stateDict() });
-    const names = (await readdir(stage)).sort((a, b) => (a === 'config.json' ? 1 : b === 'config.json' ? -1 : 0));
-    for (const n of names) await rename(join(stage, n), join(this.options.out, n));
-    await rm(stage, { recursive: true, force: true });
-  }
+    /** Saves the current weights as the run's model (the top of <out>, keeping last/ and metrics.jsonl). */
+    async saveBest(): Promise<void> {
+      const c = this.task.checkpoint();
+      // Written into a sibling directory, then its files are renamed into <out> (config.json last).
+      const { rename, readdir, rm } = await import('node:fs/promises');
+      const stage = join(this.options.out, '.best-stage');
+      await rm(stage, { recursive: true, force: true });
+      await saveCheckpoint(stage, { ...c, runId: this.options.runId, weights: this.task.model.stateDict() });
+      const names = (await readdir(stage)).sort((a, b) => (a === 'config.json' ? 1 : b === 'config.json' ? -1 : 0));
+      for (const n of names) await rename(join(stage, n), join(this.options.out, n));
+      await rm(stage, { recursive: true, force: true });
+    }
 
-  private improved(value: number): boolean {
-    if (!Number.isFinite(value)) return false;
-    if (this.best === null) return true;
-    return this.options.metricMode === 'min' ? value < this.best : value > this.best;
-  }
+    private improved(value: number): boolean {
+      if (!Number.isFinite(value)) return false;
+      if (this.best === null) return true;
+      return this.options.metricMode === 'min' ? value < this.best : value > this.best;
+    }
 
-  private async runEval(): Promise<Record<string, number> | null> {
-    if (!this.task.evaluate) return null;
-    this.task.model.eval();
-    const metrics = await this.task.evaluate();
-    this.task.model.train();
-    return metrics;
-  }
+    private async runEval(): Promise<Record<string, number> | null> {
+      if (!this.task.evaluate) return null;
+      this.task.model.eval();
+      const metrics = await this.task.evaluate();
+      this.task.model.train();
+      return metrics;
+    }
 
-  /** Runs until maxSteps, early stopping, the time limit or SIGINT. */
-  async fit(): Promise<TrainResult> {
-    const o = this.options;
-    const t0 = Date.now();
-    mkdirSync(o.out, { recursive: true });
-    const progress = new Progress(o.maxSteps, o.progress, o.logEvery, o.timeLimit);
-    // First Ctrl-C (or SIGTERM): finish the step, save <out>/last, return. Second: exit at once.
-    const onSigint = () => {
-      if (this.interrupted) process.exit(130);
-      this.interrupted = true;
-      process.stderr.write('\nheed: interrupted; saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
-    };
-    process.on('SIGINT', onSigint);
-    process.on('SIGTERM', onSigint);
-    const losses: number[] = [];
-    let tokens = 0;
-    let stoppedBy: TrainResult['stoppedBy'] = 'maxSteps';
-    let lastEval: Record<string, number> | null = null;
-    let lastEpoch = this.task.batches.epoch;
-    let warmupEnd = 0;
-    let epochLoss = 0;
-    let epochSteps = 0;
-    const adv = o.adversarial && this.task.embeddingModules ? new AdversarialEmbedding(this.task.embeddingModules(), o.adversarial) : null;
-    const trainable = () => this.task.model.namedParameters().map(([, p]) => p).filter((p) => p.requiresGrad);
-    let params = trainable();
-    this.task.model.train();
-    try {
-      while (this.step < o.maxSteps) {
-        // The step is synchronous: without a turn of the event loop, a real SIGINT/SIGTERM
-        // would not reach onSigint until the next evaluation. setImmediate costs ~µs.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (this.interrupted) {
-          stoppedBy = 'interrupt';
-          break;
+    /** Runs until maxSteps, early stopping, the time limit or SIGINT. */
+    async fit(): Promise<TrainResult> {
+      const o = this.options;
+      const t0 = Date.now();
+      mkdirSync(o.out, { recursive: true });
+      const progress = new Progress(o.maxSteps, o.progress, o.logEvery, o.timeLimit);
+      // First Ctrl-C (or SIGTERM): finish the step, save <out>/last, return. Second: exit at once.
+      const onSigint = () => {
+        if (this.interrupted) process.exit(130);
+        this.interrupted = true;
+        process.stderr.write('\nheed: interrupted; saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
+      };
+      process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
+      const losses: number[] = [];
+      let tokens = 0;
+      let stoppedBy: TrainResult['stoppedBy'] = 'maxSteps';
+      let lastEval: Record<string, number> | null = null;
+      let lastEpoch = this.task.batches.epoch;
+      let warmupEnd = 0;
+      let epochLoss = 0;
+      let epochSteps = 0;
+      const adv = o.adversarial && this.task.embeddingModules ? new AdversarialEmbedding(this.task.embeddingModules(), o.adversarial) : null;
+      const trainable = () => this.task.model.namedParameters().map(([, p]) => p).filter((p) => p.requiresGrad);
+      let params = trainable();
+      this.task.model.train();
+      try {
+        while (this.step < o.maxSteps) {
+          // The step is synchronous: without a turn of the event loop, a real SIGINT/SIGTERM
+          // would not reach onSigint until the next evaluation. setImmediate costs ~µs.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.interrupted) {
+            stoppedBy = 'interrupt';
+            break;
+          }
+          if (o.timeLimit > 0 && (Date.now() - t0) / 1000 >= o.timeLimit) {
+            stoppedBy = 'timeLimit';
+            break;
+          }
+          if (this.task.beforeStep) {
+            this.task.beforeStep(this.step);
+            params = trainable();
+          }
+          // The step's buffers go back to the tensor pool after the optimizer step (step-memory.ts):
+          // the next step reuses them. What the task (model, optimizer) keeps stays live.
+          const scope = stepScope(this.task, adv);
+          let stepLoss = 0;
+          let norm: number;
+          try {
+          this.task.optimizer.zeroGrad();
+          for (let micro = 0; micro < o.gradAccum; micro++) {
+            let batch = this.task.makeBatch(this.task.batches.next());
+            if (this.task.augment) batch = this.task.augment(batch, this.augmentRng);
+            const lossOf = () => {
+              const r = this.task.loss(batch);
+              tokens += r.tokens;
+              return r.loss;
+            };
+            const value = adv ? adv.step(lossOf, 1 / o.gradAccum, params) : backwardScaled(lossOf(), 1 / o.gradAccum);
+            stepLoss += value / o.gradAccum;
+          }
+          norm = o.clipNorm > 0 ? clipGradNorm(params, o.clipNorm) : gradNorm(params);
+          if (!Number.isFinite(stepLoss) || !Number.isFinite(norm)) {
+            const what = !Number.isFinite(stepLoss) ? `loss became ${stepLoss}` : `gradient norm became ${norm}`;
+            this.log({ type: 'error', step: this.step + 1, error: what });
+            throw new NumericalError(
+              `train: ${what} at step ${this.step + 1} (lr ${this.task.optimizer.lr.toExponential(2)}). The last good checkpoint is ${existsSync(this.lastDir) ? `'${this.lastDir}'` : 'not saved yet'}. ` +
+                'Fix: lower the learning rate (--lr), keep gradient clipping on (--clip-norm 1), or lengthen warmup (--warmup-steps).',
+            );
+          }
+          this.task.optimizer.step();
+          this.task.scheduler?.step();
+        } catch (err) {
+          scope.abandon();
+          throw err;
         }
-        if (o.timeLimit > 0 && (Date.now() - t0) / 1000 >= o.timeLimit) {
-          stoppedBy = 'timeLimit';
-          break;
-        }
-        if (this.task.beforeStep) {
-          this.task.beforeStep(this.step);
-          params = trainable();
-        }
-        this.task.optimizer.zeroGrad();
-        let stepLoss = 0;
-        for (let micro = 0; micro < o.gradAccum; micro++) {
-          let batch = this.task.makeBatch(this.task.batches.next());
-          if (this.task.augment) batch = this.task.augment(batch, this.augmentRng);
-          const lossOf = () => {
-            const r = this.task.loss(batch);
-            tokens += r.tokens;
-            return r.loss;
-          };
-          const value = adv ? adv.step(lossOf, 1 / o.gradAccum, params) : backwardScaled(lossOf(), 1 / o.gradAccum);
-          stepLoss += value / o.gradAccum;
-        }
-        const norm = o.clipNorm > 0 ? clipGradNorm(params, o.clipNorm) : gradNorm(params);
-        if (!Number.isFinite(stepLoss) || !Number.isFinite(norm)) {
-          const what = !Number.isFinite(stepLoss) ? `loss became ${stepLoss}` : `gradient norm became ${norm}`;
-          this.log({ type: 'error', step: this.step + 1, error: what });
-          throw new NumericalError(
-            `train: ${what} at step ${this.step + 1} (lr ${this.task.optimizer.lr.toExponential(2)}). The last good checkpoint is ${existsSync(this.lastDir) ? `'${this.lastDir}'` : 'not saved yet'}. ` +
-              'Fix: lower the learning rate (--lr), keep gradient clipping on (--clip-norm 1), or lengthen warmup (--warmup-steps).',
-          );
-        }
-        this.task.optimizer.step();
-        this.task.scheduler?.step();
+        scope.close();
         this.step++;
         this.task.afterStep?.(this.step);
         if (o.scheduleByTime && o.timeLimit > 0 && this.task.scheduler) {

@@ -17,8 +17,9 @@
  * memory with a recorded storage keeps it alive. A recorded storage that is live at one close is
  * carried to the next close and checked again there (a parameter's .grad, dropped by the next
  * step's zeroGrad, is released one step later). Free buffers are kept by exact dtype and length
- * (each still its own ArrayBuffer at offset 0); the sizes no scope asked for in the last step are
- * dropped at close, so the pool holds at most about one step's working set.
+ * (each still its own ArrayBuffer at offset 0); at close the pool keeps only the sizes asked for
+ * in this step and the one before (recurring shapes), so it holds at most one step's working set,
+ * and none of a batch whose padded length will not come back.
  *
  * HEED_POOL=0 turns reuse off (allocation as without a pool; the counters still run).
  * HEED_POOL=check releases nothing for reuse and fills released float buffers with NaN instead, so
@@ -53,6 +54,8 @@ const free = new Map<DType, Map<number, Storage[]>>();
 let recording: Storage[] | null = null;
 /** dtype:length keys asked for while the scope was open (what to keep in the pool). */
 let requested: Set<string> | null = null;
+/** The keys the previous scope asked for. */
+let askedBefore = new Set<string>();
 /** Storages recorded by earlier scopes that were still live at their close. */
 let carried: Storage[] = [];
 /** Guard against releasing one buffer twice. */
@@ -162,12 +165,18 @@ export function openStorageScope(): StorageScope {
         release(s);
       }
       carried = stillLive;
-      // Keep only the sizes this step asked for: the pool follows the current shapes.
+      // Keep only the sizes asked for in this step and in the one before: a size that recurs
+      // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
+      // activations of a batch padded to its own length would only sit in the pool through the
+      // next step, beside that step's own buffers, and raise the peak.
       const asked = requested!;
+      const before = askedBefore;
       requested = null;
+      askedBefore = asked;
       for (const [dtype, bySize] of free) {
         for (const n of bySize.keys()) {
-          if (asked.has(`${dtype}:${n}`)) continue;
+          const key = `${dtype}:${n}`;
+          if (asked.has(key) && before.has(key)) continue;
           for (const s of bySize.get(n)!) inPool.delete(s);
           bySize.delete(n);
         }
@@ -175,6 +184,16 @@ export function openStorageScope(): StorageScope {
       return released;
     },
   };
+}
+
+/**
+ * Empties the free lists (their buffers become garbage, for the GC to free). The Trainer calls it
+ * before an evaluation, whose batches have other shapes: the pool refills within two steps after.
+ */
+export function clearStoragePool(): void {
+  for (const bySize of free.values()) for (const stack of bySize.values()) for (const s of stack) inPool.delete(s);
+  free.clear();
+  askedBefore = new Set();
 }
 
 /** Bytes held in the pool's free lists. */

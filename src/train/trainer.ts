@@ -36,6 +36,7 @@ import { CheckpointError, NumericalError, ValueError } from '../errors.js';
 import { Progress } from './progress.js';
 import { AdversarialEmbedding, type AdversarialOptions } from './adversarial.js';
 import { stepScope } from './step-memory.js';
+import { clearStoragePool } from '../tensor/storage-pool.js';
 
 /** The module interface the trainer needs (nn.Module satisfies it). */
 export interface TrainableModel {
@@ -197,117 +198,118 @@ export class Trainer<B> {
       const lines = readFileSync(this.metricsPath, 'utf8').split('\n').filter((l) => l !== '');
       const keep = lines.filter((l) => {
         try {
-            return (JSON.parse(l).step ?? 0) <= this.step;
-          } catch {
-            return false;
-          }
-        });
-        writeFileSync(this.metricsPath, keep.map((l) => l + '\n').join(''));
-      }
-    }
-
-    private trainerState(): TrainerState {
-      return {
-        step: this.step,
-        epoch: this.task.batches.epoch,
-        rngState: getRngState(),
-        augmentRngState: this.augmentRng.getState(),
-        batchState: this.task.batches.state(),
-        scheduler: this.task.scheduler ? this.task.scheduler.stateDict() : null,
-        best: this.best,
-        bestStep: this.bestStep,
-        badEvals: this.badEvals,
-        runId: this.options.runId,
-      };
-    }
-
-    /** Saves the resumable checkpoint to <out>/last. */
-    async saveLast(): Promise<void> {
-      await saveCheckpoint(this.lastDir, {
-        ...this.task.checkpoint(),
-        runId: this.options.runId,
-        weights: this.task.model.stateDict(),
-        optimizer: this.task.optimizer.stateDict(),
-        trainerState: this.trainerState() as unknown as Record<string, unknown>,
+          return (JSON.parse(l).step ?? 0) <= this.step;
+        } catch {
+          return false;
+        }
       });
+      writeFileSync(this.metricsPath, keep.map((l) => l + '\n').join(''));
     }
+  }
 
-    /** Saves the current weights as the run's model (the top of <out>, keeping last/ and metrics.jsonl). */
-    async saveBest(): Promise<void> {
-      const c = this.task.checkpoint();
-      // Written into a sibling directory, then its files are renamed into <out> (config.json last).
-      const { rename, readdir, rm } = await import('node:fs/promises');
-      const stage = join(this.options.out, '.best-stage');
-      await rm(stage, { recursive: true, force: true });
-      await saveCheckpoint(stage, { ...c, runId: this.options.runId, weights: this.task.model.stateDict() });
-      const names = (await readdir(stage)).sort((a, b) => (a === 'config.json' ? 1 : b === 'config.json' ? -1 : 0));
-      for (const n of names) await rename(join(stage, n), join(this.options.out, n));
-      await rm(stage, { recursive: true, force: true });
-    }
+  private trainerState(): TrainerState {
+    return {
+      step: this.step,
+      epoch: this.task.batches.epoch,
+      rngState: getRngState(),
+      augmentRngState: this.augmentRng.getState(),
+      batchState: this.task.batches.state(),
+      scheduler: this.task.scheduler ? this.task.scheduler.stateDict() : null,
+      best: this.best,
+      bestStep: this.bestStep,
+      badEvals: this.badEvals,
+      runId: this.options.runId,
+    };
+  }
 
-    private improved(value: number): boolean {
-      if (!Number.isFinite(value)) return false;
-      if (this.best === null) return true;
-      return this.options.metricMode === 'min' ? value < this.best : value > this.best;
-    }
+  /** Saves the resumable checkpoint to <out>/last. */
+  async saveLast(): Promise<void> {
+    await saveCheckpoint(this.lastDir, {
+      ...this.task.checkpoint(),
+      runId: this.options.runId,
+      weights: this.task.model.stateDict(),
+      optimizer: this.task.optimizer.stateDict(),
+      trainerState: this.trainerState() as unknown as Record<string, unknown>,
+    });
+  }
 
-    private async runEval(): Promise<Record<string, number> | null> {
-      if (!this.task.evaluate) return null;
-      this.task.model.eval();
-      const metrics = await this.task.evaluate();
-      this.task.model.train();
-      return metrics;
-    }
+  /** Saves the current weights as the run's model (the top of <out>, keeping last/ and metrics.jsonl). */
+  async saveBest(): Promise<void> {
+    const c = this.task.checkpoint();
+    // Written into a sibling directory, then its files are renamed into <out> (config.json last).
+    const { rename, readdir, rm } = await import('node:fs/promises');
+    const stage = join(this.options.out, '.best-stage');
+    await rm(stage, { recursive: true, force: true });
+    await saveCheckpoint(stage, { ...c, runId: this.options.runId, weights: this.task.model.stateDict() });
+    const names = (await readdir(stage)).sort((a, b) => (a === 'config.json' ? 1 : b === 'config.json' ? -1 : 0));
+    for (const n of names) await rename(join(stage, n), join(this.options.out, n));
+    await rm(stage, { recursive: true, force: true });
+  }
 
-    /** Runs until maxSteps, early stopping, the time limit or SIGINT. */
-    async fit(): Promise<TrainResult> {
-      const o = this.options;
-      const t0 = Date.now();
-      mkdirSync(o.out, { recursive: true });
-      const progress = new Progress(o.maxSteps, o.progress, o.logEvery, o.timeLimit);
-      // First Ctrl-C (or SIGTERM): finish the step, save <out>/last, return. Second: exit at once.
-      const onSigint = () => {
-        if (this.interrupted) process.exit(130);
-        this.interrupted = true;
-        process.stderr.write('\nheed: interrupted; saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
-      };
-      process.on('SIGINT', onSigint);
-      process.on('SIGTERM', onSigint);
-      const losses: number[] = [];
-      let tokens = 0;
-      let stoppedBy: TrainResult['stoppedBy'] = 'maxSteps';
-      let lastEval: Record<string, number> | null = null;
-      let lastEpoch = this.task.batches.epoch;
-      let warmupEnd = 0;
-      let epochLoss = 0;
-      let epochSteps = 0;
-      const adv = o.adversarial && this.task.embeddingModules ? new AdversarialEmbedding(this.task.embeddingModules(), o.adversarial) : null;
-      const trainable = () => this.task.model.namedParameters().map(([, p]) => p).filter((p) => p.requiresGrad);
-      let params = trainable();
-      this.task.model.train();
-      try {
-        while (this.step < o.maxSteps) {
-          // The step is synchronous: without a turn of the event loop, a real SIGINT/SIGTERM
-          // would not reach onSigint until the next evaluation. setImmediate costs ~µs.
-          await new Promise((resolve) => setImmediate(resolve));
-          if (this.interrupted) {
-            stoppedBy = 'interrupt';
-            break;
-          }
-          if (o.timeLimit > 0 && (Date.now() - t0) / 1000 >= o.timeLimit) {
-            stoppedBy = 'timeLimit';
-            break;
-          }
-          if (this.task.beforeStep) {
-            this.task.beforeStep(this.step);
-            params = trainable();
-          }
-          // The step's buffers go back to the tensor pool after the optimizer step (step-memory.ts):
-          // the next step reuses them. What the task (model, optimizer) keeps stays live.
-          const scope = stepScope(this.task, adv);
-          let stepLoss = 0;
-          let norm: number;
-          try {
+  private improved(value: number): boolean {
+    if (!Number.isFinite(value)) return false;
+    if (this.best === null) return true;
+    return this.options.metricMode === 'min' ? value < this.best : value > this.best;
+  }
+
+  private async runEval(): Promise<Record<string, number> | null> {
+    if (!this.task.evaluate) return null;
+    clearStoragePool(); // the training step's free buffers would sit beside the evaluation's own
+    this.task.model.eval();
+    const metrics = await this.task.evaluate();
+    this.task.model.train();
+    return metrics;
+  }
+
+  /** Runs until maxSteps, early stopping, the time limit or SIGINT. */
+  async fit(): Promise<TrainResult> {
+    const o = this.options;
+    const t0 = Date.now();
+    mkdirSync(o.out, { recursive: true });
+    const progress = new Progress(o.maxSteps, o.progress, o.logEvery, o.timeLimit);
+    // First Ctrl-C (or SIGTERM): finish the step, save <out>/last, return. Second: exit at once.
+    const onSigint = () => {
+      if (this.interrupted) process.exit(130);
+      this.interrupted = true;
+      process.stderr.write('\nheed: interrupted; saving a checkpoint after this step (Ctrl-C again to quit without saving)\n');
+    };
+    process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onSigint);
+    const losses: number[] = [];
+    let tokens = 0;
+    let stoppedBy: TrainResult['stoppedBy'] = 'maxSteps';
+    let lastEval: Record<string, number> | null = null;
+    let lastEpoch = this.task.batches.epoch;
+    let warmupEnd = 0;
+    let epochLoss = 0;
+    let epochSteps = 0;
+    const adv = o.adversarial && this.task.embeddingModules ? new AdversarialEmbedding(this.task.embeddingModules(), o.adversarial) : null;
+    const trainable = () => this.task.model.namedParameters().map(([, p]) => p).filter((p) => p.requiresGrad);
+    let params = trainable();
+    this.task.model.train();
+    try {
+      while (this.step < o.maxSteps) {
+        // The step is synchronous: without a turn of the event loop, a real SIGINT/SIGTERM
+        // would not reach onSigint until the next evaluation. setImmediate costs ~µs.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.interrupted) {
+          stoppedBy = 'interrupt';
+          break;
+        }
+        if (o.timeLimit > 0 && (Date.now() - t0) / 1000 >= o.timeLimit) {
+          stoppedBy = 'timeLimit';
+          break;
+        }
+        if (this.task.beforeStep) {
+          this.task.beforeStep(this.step);
+          params = trainable();
+        }
+        // The step's buffers go back to the tensor pool after the optimizer step (step-memory.ts):
+        // the next step reuses them. What the task (model, optimizer) keeps stays live.
+        const scope = stepScope(this.task, adv);
+        let stepLoss = 0;
+        let norm: number;
+        try {
           this.task.optimizer.zeroGrad();
           for (let micro = 0; micro < o.gradAccum; micro++) {
             let batch = this.task.makeBatch(this.task.batches.next());

@@ -21,7 +21,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
         const n = B * H * L * D;
         const q = filled(n, 1), k = filled(n, 2), v = filled(n, 3), out = new Float32Array(n), lse = new Float32Array(B * H * L);
         const scale = 1 / Math.sqrt(D);
-        const fwd = () => kern.attentionForward!({ q, k, v, out, lse, B, H, Hkv: H, Lq: L, Lk: L, D, Dv: D, scale, causal, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
+        const fwd = () => kern.attentionForward!({ q, k, v, out, lse, B, H, Hkv: H, Lq: L, Lk: L, kvStride: L, D, Dv: D, scale, causal, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
         const budget = L >= 4096 ? 1 : opts.quick ? 150 : 400;
         const flops = (4 * B * H * L * L * D) / (causal ? 2 : 1);
         const msF = timeMs(fwd, budget, L >= 4096 ? 3 : 50);
@@ -41,7 +41,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
   const L = opts.quick ? 4096 : 8192, D = 64, n = B * H * L * D;
   const q = filled(n, 1), k = filled(n, 2), v = filled(n, 3), out = new Float32Array(n), lse = new Float32Array(B * H * L);
   const before = process.memoryUsage().rss;
-  const ms = timeMs(() => kern.attentionForward!({ q, k, v, out, lse, B, H, Hkv: H, Lq: L, Lk: L, D, Dv: D, scale: 0.125, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 }), 1, 1);
+  const ms = timeMs(() => kern.attentionForward!({ q, k, v, out, lse, B, H, Hkv: H, Lq: L, Lk: L, kvStride: L, D, Dv: D, scale: 0.125, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 }), 1, 1);
   const grown = (process.memoryUsage().rss - before) / 2 ** 20;
   rows.push({ workload: `attention fwd memory B1 H12 L${L} d64 causal`, impl: 'heed-native fused', threads: nativeLoad.threads(), ms,
     note: `RSS grew ${grown.toFixed(1)} MiB during the call (inputs are ${((4 * n * 4) / 2 ** 20).toFixed(0)} MiB; an L×L buffer would be ${((H * L * L * 4) / 2 ** 30).toFixed(1)} GiB)` });

@@ -15,6 +15,25 @@ import type { BenchRow } from './peers/common.ts';
 
 export interface RunRecord { peak: Record<string, number>; rows: BenchRow[] }
 
+/**
+ * Parses a baseline file's text as a RunRecord. A file that is not JSON, or lacks `peak` and `rows`,
+ * is an Error naming the file and the fix (write a new baseline), never a bare JSON.parse message.
+ */
+export function parseBaseline(text: string, file: string): RunRecord {
+  const fix = 'Fix: write a new one with `npm run bench -- --quick --write-baseline` on a quiet machine (or restore it with git checkout).';
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new Error(`bench --check: ${file} is not valid JSON (${(err as Error).message}). ${fix}`);
+  }
+  const r = v as Partial<RunRecord> | null;
+  if (r === null || typeof r !== 'object' || typeof r.peak !== 'object' || r.peak === null || !Array.isArray(r.rows)) {
+    throw new Error(`bench --check: ${file} holds no bench run (expected an object with 'peak' and 'rows', as --write-baseline writes). ${fix}`);
+  }
+  return r as RunRecord;
+}
+
 /** One ratio of one heed row: what it is relative to, and its value. */
 export interface Ratio { workload: string; threads: number; against: string; value: number }
 

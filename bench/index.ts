@@ -284,8 +284,16 @@ async function main(): Promise<void> {
       process.exitCode = 2;
       return;
     }
-    const { compareRuns, formatCheck } = await import('./check.ts');
-    const report = compareRuns(JSON.parse(readFileSync(baselineFile, 'utf8')), record);
+    const { compareRuns, formatCheck, parseBaseline } = await import('./check.ts');
+    let baseline;
+    try {
+      baseline = parseBaseline(readFileSync(baselineFile, 'utf8'), 'bench/results/baseline.json');
+    } catch (err) {
+      console.error((err as Error).message);
+      process.exitCode = 2;
+      return;
+    }
+    const report = compareRuns(baseline, record);
     console.log(formatCheck(report));
     if (report.regressions.length) process.exitCode = 1;
   }

@@ -4,6 +4,7 @@
  * median-of-runs timer.
  */
 import { loadNative } from '../src/backend/native/load.js';
+import type { BenchRow } from './peers/common.ts';
 import { nativeKernels } from '../src/backend/registry.js';
 
 export type { BenchRow } from './peers/common.js';

@@ -17,7 +17,7 @@
  *
  * Rows: workload `train step seq2seq d256 2+2L B64`, ms = median ms/step; the note gives
  * tokens/s (non-pad target tokens). heed runs on native at 1 and 2 threads, and on the js
- * backend (a few steps, for reference). The `... memory per step` rows (1 thread) give what a
+ * backend (a few steps, for reference). The `... memory per step` rows (d 256, 1 thread) give what a
  * step allocates after warm-up, with the tensor pool and with HEED_POOL=0: new tensor storage
  * (MB/step), GC time per step, and process.memoryUsage() (measureStepMemory).
  */
@@ -28,7 +28,13 @@ export const TRAIN_CFG = {
   srcVocab: 30, tgtVocab: 45, dModel: 256, heads: 4, encLayers: 2, decLayers: 2, ff: 1024, dropout: 0.1,
   batch: 64, srcLen: 12, tgtLen: 10, pad: 0, bos: 1, eos: 2, lr: 1e-3, weightDecay: 0.01, labelSmoothing: 0.1,
 } as const;
-export const TRAIN_WORKLOAD = `train step seq2seq d${TRAIN_CFG.dModel} ${TRAIN_CFG.encLayers}+${TRAIN_CFG.decLayers}L B${TRAIN_CFG.batch}`;
+/** One seq2seq size of the table: the G2P default (d 256) or the demo's width (d 128, FF 512). */
+export type TrainCfg = Omit<typeof TRAIN_CFG, 'dModel' | 'ff'> & { dModel: number; ff: number };
+export const TRAIN_CFG_D128: TrainCfg = { ...TRAIN_CFG, dModel: 128, ff: 512 };
+/** The seq2seq sizes every implementation runs, largest first. */
+export const TRAIN_CONFIGS: readonly TrainCfg[] = [TRAIN_CFG, TRAIN_CFG_D128];
+export const trainWorkload = (c: TrainCfg) => `train step seq2seq d${c.dModel} ${c.encLayers}+${c.decLayers}L B${c.batch}`;
+export const TRAIN_WORKLOAD = trainWorkload(TRAIN_CFG);
 
 export interface TrainBatch {
   B: number; S: number; T: number;
@@ -80,7 +86,7 @@ export async function timeSteps(step: () => unknown, o: { warm: number; reps: nu
 }
 
 /** heed: builds the model, returns one training step and the losses' trend for a sanity check. */
-export async function heedStep(batch: TrainBatch) {
+export async function heedStep(batch: TrainBatch, c: TrainCfg = TRAIN_CFG) {
   const { Tensor } = await import('../src/tensor/tensor.ts');
   const { manualSeed } = await import('../src/tensor/rng.ts');
   const { Seq2SeqTransformer } = await import('../src/models/seq2seq.ts');
@@ -88,7 +94,6 @@ export async function heedStep(batch: TrainBatch) {
   const { AdamW } = await import('../src/train/optim/index.ts');
   const { normal } = await import('../src/nn/init.ts');
   const { stepScope } = await import('../src/train/step-memory.ts');
-  const c = TRAIN_CFG;
   manualSeed(0);
   const model = new Seq2SeqTransformer({
     srcVocabSize: c.srcVocab, tgtVocabSize: c.tgtVocab, dModel: c.dModel, numHeads: c.heads, numEncoderLayers: c.encLayers,
@@ -194,49 +199,61 @@ async function memoryRows(batch: TrainBatch, opts: BenchOptions): Promise<BenchR
   return rows;
 }
 
-async function runHeed(batch: TrainBatch, opts: BenchOptions): Promise<BenchRow[]> {
+async function runHeed(batch: TrainBatch, opts: BenchOptions, c: TrainCfg = TRAIN_CFG): Promise<BenchRow[]> {
   const reg = await import('../src/backend/registry.ts');
   const rows: BenchRow[] = [];
   const prev = reg.getBackend();
   const info = reg.backendInfo();
+  const workload = trainWorkload(c);
   if (info.nativeAvailable) {
     reg.setBackend('native');
     for (const threads of opts.threads ?? [1, 2]) {
       reg.setNumThreads(threads);
-      const h = await heedStep(batch);
-      const first = h.step(), l0 = h.loss();
-      void first;
+      const h = await heedStep(batch, c);
+      h.step();
+      const l0 = h.loss();
       const r = await timeSteps(h.step, { warm: 2, reps: opts.quick ? 8 : 30, budgetMs: opts.quick ? 3000 : 15000 });
-      rows.push({ workload: TRAIN_WORKLOAD, impl: 'heed', threads, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
+      rows.push({ workload, impl: 'heed', threads, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
     }
-    reg.setNumThreads(1);
-    rows.push(...(await memoryRows(batch, opts)));
+    if (c === TRAIN_CFG) {
+      reg.setNumThreads(1);
+      rows.push(...(await memoryRows(batch, opts)));
+    }
   }
-  // js backend, for reference (slow: a few steps)
+  if (c !== TRAIN_CFG) {
+    reg.setBackend(prev);
+    return rows;
+  }
+  // js backend, for reference (slow: a few steps of the G2P size only)
   reg.setBackend('js');
   try {
-    const h = await heedStep(batch);
+    const h = await heedStep(batch, c);
     const r = await timeSteps(h.step, { warm: 1, reps: 2, budgetMs: 1 });
-    rows.push({ workload: TRAIN_WORKLOAD, impl: 'heed (js backend)', threads: 1, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}`) });
+    rows.push({ workload, impl: 'heed (js backend)', threads: 1, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}`) });
   } finally {
     reg.setBackend(prev);
   }
   return rows;
 }
 
+/** Every seq2seq size on heed and its peers, then the spam classifier's step (bench/train-classifier.ts). */
 export async function run(opts: BenchOptions = {}): Promise<BenchRow[]> {
   const batch = makeTrainBatch();
   const rows: BenchRow[] = [];
-  rows.push(...(await runHeed(batch, opts)));
   const peers: [string, string][] = [['pytorch', './peers/train_torch.ts'], ['tfjs-wasm', './peers/train-tfjs.ts']];
-  for (const [name, file] of peers) {
-    try {
-      const mod = (await import(file)) as { run: (b: TrainBatch, o: BenchOptions) => Promise<BenchRow[]> };
-      rows.push(...(await mod.run(batch, opts)));
-    } catch (e) {
-      rows.push({ workload: TRAIN_WORKLOAD, impl: name, threads: 0, ms: NaN, note: `failed: ${(e as Error).message}` });
+  for (const c of TRAIN_CONFIGS) {
+    rows.push(...(await runHeed(batch, opts, c)));
+    for (const [name, file] of peers) {
+      try {
+        const mod = (await import(file)) as { run: (b: TrainBatch, o: BenchOptions, c: TrainCfg) => Promise<BenchRow[]> };
+        rows.push(...(await mod.run(batch, opts, c)));
+      } catch (e) {
+        rows.push({ workload: trainWorkload(c), impl: name, threads: 0, ms: NaN, note: `failed: ${(e as Error).message}` });
+      }
     }
   }
+  const classifier = await import('./train-classifier.ts');
+  rows.push(...(await classifier.run(opts)));
   return rows;
 }
 
@@ -248,7 +265,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const rows = only === 'heed' ? await runHeed(batch, { quick }) : await run({ quick });
   console.log(`batch: B=${batch.B} S=${batch.S} T=${batch.T}, ${batch.tokens} target tokens`);
   // heed's speed-up over each peer at the same thread count (bench/index.ts prints the same column)
-  const speedUp = (r: BenchRow) => { const h = rows.find((x) => x.impl === 'heed' && x.threads === r.threads); return h && !r.impl.startsWith('heed') ? `${(r.ms / h.ms).toFixed(2)}×` : ''; };
-  console.log('| impl | threads | ms/step | heed speed-up | note |\n|---|---:|---:|---:|---|');
-  for (const r of rows) console.log(`| ${r.impl} | ${r.threads} | ${r.ms.toFixed(1)} | ${speedUp(r)} | ${r.note ?? ''} |`);
+  const speedUp = (r: BenchRow) => { const h = rows.find((x) => x.impl === 'heed' && x.threads === r.threads && x.workload === r.workload); return h && !r.impl.startsWith('heed') ? `${(r.ms / h.ms).toFixed(2)}×` : ''; };
+  console.log('| workload | impl | threads | ms/step | heed speed-up | note |\n|---|---|---:|---:|---:|---|');
+  for (const r of rows) console.log(`| ${r.workload} | ${r.impl} | ${r.threads} | ${r.ms.toFixed(1)} | ${speedUp(r)} | ${r.note ?? ''} |`);
 }

@@ -38,6 +38,8 @@ constexpr int64_t BQ = 64;
 constexpr int64_t BQF = HEED_ATT_BQF;
 constexpr int64_t BK = 128;
 constexpr int64_t BKB = HEED_ATT_BKB;
+// Forward: at most this many queries per (b, h) take forwardRows (no Kᵀ copy) instead of tiles.
+constexpr int64_t kRowsMaxLq = 4;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
 
@@ -191,7 +193,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   float* qRows = ws.Q.get(BQF * p.D + W);
   scaleRows(q + ((b * p.H + h) * p.Lq + i0) * p.D, bq * p.D, p.scale, qRows);
   const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldkt;
-  const float* vHead = v + (b * p.Hkv + hk) * p.Lk * p.Dv;
+  const float* vHead = v + (b * p.Hkv + hk) * p.kvStride * p.Dv;
   int64_t jEnd = 0;
   for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, keyEnd(p, b, i0 + r));
   for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
@@ -250,10 +252,64 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   }
 }
 
+// Few queries (a decoding step): one task per (b, h) scores each query against K's rows where
+// they lie (a cache's rows kvStride apart), without the Kᵀ copy the tiled path makes: at Lq = 1
+// that copy moves as many bytes as the whole attention reads. Softmax over the row, then
+// O = Σ_j p_j · v_j. No dropout here (the caller keeps dropout on the tiled path).
+void forwardRows(const AttentionParams& p, const float* q, const float* k, const float* v, float* out, float* lse,
+                 int64_t b, int64_t h) {
+  static thread_local Scratch sBuf, oBuf;
+  const int64_t hk = h / (p.H / p.Hkv);
+  const float* kHead = k + (b * p.Hkv + hk) * p.kvStride * p.D;
+  const float* vHead = v + (b * p.Hkv + hk) * p.kvStride * p.Dv;
+  float* s = sBuf.get(p.Lk + W);
+  float* acc = oBuf.get(p.Dv + W);
+  const float slope = p.alibiSlopes ? p.alibiSlopes[h] : 0.f;
+  for (int64_t i = 0; i < p.Lq; i++) {
+    const int64_t row = (b * p.H + h) * p.Lq + i;
+    const float* qi = q + row * p.D;
+    float* o = out + row * p.Dv;
+    const int64_t end = keyEnd(p, b, i);
+    const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk : nullptr;
+    float mx = -INFINITY;
+    for (int64_t j = 0; j < end; j++) {
+      const float* kj = kHead + j * p.D;
+      vf d0 = vf{};
+      int64_t c = 0;
+      for (; c + W <= p.D; c += W) d0 += vload(qi + c) * vload(kj + c);
+      float dot = hsum(d0);
+      for (; c < p.D; c++) dot += qi[c] * kj[c];
+      float sj = p.scale * dot;
+      if (mrow) sj += mrow[j];
+      if (p.alibiSlopes) sj += slope * float(j - i - (p.Lk - p.Lq));
+      s[j] = sj;
+      mx = std::max(mx, sj);
+    }
+    if (mx == -INFINITY) {  // no allowed key: zeros, as the tiled path
+      std::fill(o, o + p.Dv, 0.f);
+      lse[row] = -INFINITY;
+      continue;
+    }
+    float sum = 0.f;
+    for (int64_t j = 0; j < end; j++) sum += (s[j] = std::exp(s[j] - mx));
+    std::fill(acc, acc + p.Dv, 0.f);
+    for (int64_t j = 0; j < end; j++) {
+      const float* vj = vHead + j * p.Dv;
+      const vf pj = vsplat(s[j]);
+      int64_t c = 0;
+      for (; c + W <= p.Dv; c += W) vstore(acc + c, vload(acc + c) + pj * vload(vj + c));
+      for (; c < p.Dv; c++) acc[c] += s[j] * vj[c];
+    }
+    const float inv = 1.f / sum;
+    for (int64_t c = 0; c < p.Dv; c++) o[c] = acc[c] * inv;
+    lse[row] = mx + std::log(sum);
+  }
+}
+
 // Kᵀ for every (b, kv head): (B·Hkv, D, ldkt). Lives in the calling thread's scratch.
 const float* transposeKeys(const AttentionParams& p, const float* k, int64_t D, int64_t ldkt, Scratch& buf) {
   float* kt = buf.get(std::max<int64_t>(1, p.B * p.Hkv * D * ldkt));
-  parallelForWork(p.B * p.Hkv, double(p.B * p.Hkv * p.Lk * D), [&](int64_t t, int) { transposePad(k + t * p.Lk * D, p.Lk, D, kt + t * D * ldkt, ldkt); });
+  parallelForWork(p.B * p.Hkv, double(p.B * p.Hkv * p.Lk * D), [&](int64_t t, int) { transposePad(k + t * p.kvStride * D, p.Lk, D, kt + t * D * ldkt, ldkt); });
   return kt;
 }
 
@@ -262,6 +318,11 @@ const float* transposeKeys(const AttentionParams& p, const float* k, int64_t D, 
 void attentionForward(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
                       float* lse) {
   if (p.B == 0 || p.H == 0 || p.Lq == 0) return;
+  if (p.Lq <= kRowsMaxLq && p.dropoutP == 0.f) {
+    const double rowWork = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+    parallelForWork(p.B * p.H, rowWork, [&](int64_t t, int) { forwardRows(p, q, k, v, out, lse, t / p.H, t % p.H); });
+    return;
+  }
   static thread_local Scratch ktBuf;
   const int64_t ldkt = transposedLd(p.Lk);
   const float* kt = transposeKeys(p, k, p.D, ldkt, ktBuf);
@@ -435,6 +496,7 @@ template <class A>
 AttentionParams attentionParams(const A& a) {
   AttentionParams p{};
   p.B = a.B; p.H = a.H; p.Hkv = a.Hkv; p.Lq = a.Lq; p.Lk = a.Lk; p.D = a.D; p.Dv = a.Dv;
+  p.kvStride = a.Lk;
   p.scale = a.scale;
   p.causal = a.causal;
   p.causalOffset = a.causalOffset;
@@ -448,7 +510,11 @@ AttentionParams attentionParams(const A& a) {
   return p;
 }
 
-void attentionForward(const AttentionForwardArgs& a) { attentionForward(attentionParams(a), a.q, a.k, a.v, a.out, a.lse); }
+void attentionForward(const AttentionForwardArgs& a) {
+  AttentionParams p = attentionParams(a);
+  p.kvStride = a.kvStride;
+  attentionForward(p, a.q, a.k, a.v, a.out, a.lse);
+}
 void attentionBackward(const AttentionBackwardArgs& a) {
   attentionBackward(attentionParams(a), a.q, a.k, a.v, a.out, a.dOut, a.lse, a.dq, a.dk, a.dv);
 }

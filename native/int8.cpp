@@ -195,6 +195,12 @@ HEED_INLINE void storeTile(const __m512i (&c)[R][NVT], const TileOut& t) {
   }
 }
 
+// c += u8(a) · s8(b) per 4-byte group (vpdpbusd). Written as asm because GCC 12 compiles the
+// intrinsic in the 24-accumulator kernel below with a register copy and a stack store per
+// accumulator per step (it does not tie the accumulator to the destination); the asm operand
+// "+v" does, and the loop becomes loads, broadcasts and vpdpbusd only.
+HEED_INLINE void dpbusd(__m512i& c, __m512i a, __m512i b) { asm("vpdpbusd %2, %1, %0" : "+v"(c) : "v"(a), "v"(b)); }
+
 // 12 rows × 32 columns of int32 accumulators (24 zmm). A 32-column W panel of k ≤ 1536
 // bytes stays in L1 while every row block streams past it.
 constexpr int MR = 12, NV = NP / 16;
@@ -217,10 +223,17 @@ void vnniKernel(int64_t kq, const uint8_t* x, int64_t ldx, const int8_t* wp, con
       std::memcpy(&quad, x + r * ldx + q * 4, 4);
       __m512i a = _mm512_set1_epi32(quad);
 #pragma GCC unroll 4
-      for (int v = 0; v < NV; v++) c[r][v] = _mm512_dpbusd_epi32(c[r][v], a, b[v]);
+      for (int v = 0; v < NV; v++) dpbusd(c[r][v], a, b[v]);
     }
   }
-  storeTile<R, NV>(c, t);
+  // A copy for the epilogue: were `c` itself passed by reference, GCC would keep it in memory
+  // and store all R·NV accumulators to the stack on every quad.
+  __m512i acc[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = c[r][v];
+  storeTile<R, NV>(acc, t);
 }
 
 // One row against one panel with 4 independent accumulator pairs over the quads, so the
@@ -238,14 +251,14 @@ void vnniRow(int64_t kq, const uint8_t* x, const int8_t* wp, const TileOut& t) {
       __m512i a = _mm512_set1_epi32(quad);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++)
-        c[u][v] = _mm512_dpbusd_epi32(c[u][v], a, _mm512_loadu_si512(wp + ((q + u) * NV + v) * 64));
+        dpbusd(c[u][v], a, _mm512_loadu_si512(wp + ((q + u) * NV + v) * 64));
     }
   }
   for (; q < kq; q++) {
     int32_t quad;
     std::memcpy(&quad, x + q * 4, 4);
     __m512i a = _mm512_set1_epi32(quad);
-    for (int v = 0; v < NV; v++) c[0][v] = _mm512_dpbusd_epi32(c[0][v], a, _mm512_loadu_si512(wp + (q * NV + v) * 64));
+    for (int v = 0; v < NV; v++) dpbusd(c[0][v], a, _mm512_loadu_si512(wp + (q * NV + v) * 64));
   }
   __m512i sum[1][NV];
   for (int v = 0; v < NV; v++) sum[0][v] = _mm512_add_epi32(_mm512_add_epi32(c[0][v], c[1][v]), _mm512_add_epi32(c[2][v], c[3][v]));

@@ -57,8 +57,8 @@ struct AttentionBackwardArgs {
 // attentionForward: the parameters in spec order (src/backend/specs).
 struct AttentionForwardArgs {
   const float* q;  // input, length B·H·Lq·D
-  const float* k;  // input, length B·Hkv·Lk·D
-  const float* v;  // input, length B·Hkv·Lk·Dv
+  const float* k;  // input, length B·Hkv·kvStride·D
+  const float* v;  // input, length B·Hkv·kvStride·Dv
   float* out;  // output, length B·H·Lq·Dv
   float* lse;  // output, length B·H·Lq
   int64_t B;  // shape
@@ -78,6 +78,7 @@ struct AttentionForwardArgs {
   const float* alibiSlopes;  // input, or null, length H
   float dropoutP;  // scalar
   int64_t dropoutSeed;  // scalar, taken modulo 2^32
+  int64_t kvStride;  // shape, positions between consecutive (b, kv head) blocks of k and v; Lk unless they are a cache with room to grow
 };
 
 // batchNormBackward: the parameters in spec order (src/backend/specs).
@@ -604,8 +605,8 @@ inline const Kernel kernel = {"attentionBackward", code, args, 26, 26, checks, 2
 namespace attentionForward_spec {
 inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0},
-    {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
-    {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 22, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 22, 0},
     {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
     {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0},
     {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0},
@@ -618,13 +619,13 @@ inline const Instr code[] = {
     {Op::And, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 8, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 9, 0},
     {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
     {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Ge, 0, 0},
-    {Op::Or, 0, 0},
+    {Op::Or, 0, 0}, {Op::Var, 22, 0}, {Op::Var, 9, 0}, {Op::Ge, 0, 0},
 };
 // {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
     {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·Lk·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, v), -1, -INFINITY, INFINITY, false, false, {14, 7, "B·Hkv·Lk·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·kvStride·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, v), -1, -INFINITY, INFINITY, false, false, {14, 7, "B·Hkv·kvStride·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {21, 7, "B·H·Lq·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {28, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
@@ -644,12 +645,14 @@ inline const Arg args[] = {
     {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {60, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kvStride", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, kvStride), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
 };
 inline const Check checks[] = {
     {{61, 13, "H == 0 || (Hkv > 0 && H % Hkv == 0)"}, "H must be a multiple of Hkv (each kv head serves H/Hkv query heads)"},
     {{74, 17, "Lq == 0 || Lk == 0 || B·H·Lq·Lk >= 0"}, "B·H·Lq·Lk (the dropout index space) must fit in 2^53"},
+    {{91, 3, "kvStride >= Lk"}, "kvStride (the cache capacity) must hold the Lk keys read"},
 };
-inline const Kernel kernel = {"attentionForward", code, args, 22, 22, checks, 2};
+inline const Kernel kernel = {"attentionForward", code, args, 23, 23, checks, 3};
 }  // namespace attentionForward_spec
 
 namespace batchNormBackward_spec {

@@ -16,6 +16,7 @@ namespace heed {
 // q (B,H,Lq,D), k (B,Hkv,Lk,D), v (B,Hkv,Lk,Dv), out (B,H,Lq,Dv), lse (B,H,Lq).
 struct AttentionParams {
   int64_t B, H, Hkv, Lq, Lk, D, Dv;
+  int64_t kvStride;            // forward: rows between (b, kv head) blocks of k and v (≥ Lk: a cache's capacity); backward: Lk
   float scale;
   bool causal;
   int64_t causalOffset;        // key j is disallowed when causal && j > i + causalOffset

@@ -63,7 +63,7 @@ for (const task of ['spam', 'digits', 'g2p']) {
     const sweep = [];
     const before = (await evaluate(at('fp32'), { split: 'valid' })).metrics.accuracy;
     for (const f of [0.125, 0.25, 0.375, 0.5, 0.625, 0.75]) {
-      const fresh = (await loadPredictor(at('fp32'))).model as ClassifierCompressionSetup['model']; // unpruned, same data reading
+      const fresh = ((await loadPredictor(at('fp32'))) as unknown as { model: ClassifierCompressionSetup['model'] }).model; // unpruned, same data reading
       const tmp = join(root, `.sweep-${f}`);
       const r = await pruneClassifierHeads({ ...s, model: fresh }, { fraction: f, fineTuneSteps: 0, scoreExamples: 64, skipBefore: true }, { out: tmp, runId: 'sweep', progress: 'none' });
       rmSync(tmp, { recursive: true, force: true });

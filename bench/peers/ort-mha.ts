@@ -65,7 +65,7 @@ type Kernels = NonNullable<typeof nk>;
 /** heed's fused forward on (B, H, L, d) buffers; returns the call to time. */
 function heedForward(kern: Kernels, s: MhaShape, q: Float32Array, k: Float32Array, v: Float32Array): { call: () => void; out: Float32Array } {
   const out = new Float32Array(q.length), lse = new Float32Array(s.B * s.H * s.L);
-  const call = () => kern.attentionForward!({ q, k, v, out, lse, B: s.B, H: s.H, Hkv: s.H, Lq: s.L, Lk: s.L, D: s.d, Dv: s.d,
+  const call = () => kern.attentionForward!({ q, k, v, out, lse, B: s.B, H: s.H, Hkv: s.H, Lq: s.L, Lk: s.L, kvStride: s.L, D: s.d, Dv: s.d,
     scale: 1 / Math.sqrt(s.d), causal: s.causal, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0,
     alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
   return { call, out };

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { BenchOptions, BenchRow } from './common.ts';
-import { TRAIN_CFG, TRAIN_WORKLOAD, timeSteps, tokensNote, type TrainBatch } from '../train.ts';
+import { TRAIN_CFG, timeSteps, tokensNote, trainWorkload, type TrainBatch, type TrainCfg } from '../train.ts';
 
 type TF = typeof import('@tensorflow/tfjs-core');
 type T = import('@tensorflow/tfjs-core').Tensor;
@@ -37,7 +37,8 @@ async function registerGradients(): Promise<void> {
   try { await import(pathToFileURL(file).href); } finally { rmSync(file, { force: true }); }
 }
 
-export async function run(batch: TrainBatch, opts: BenchOptions = {}): Promise<BenchRow[]> {
+export async function run(batch: TrainBatch, opts: BenchOptions = {}, c: TrainCfg = TRAIN_CFG): Promise<BenchRow[]> {
+  const workload = trainWorkload(c);
   let tf: TF;
   try {
     await import('@tensorflow/tfjs-backend-wasm');
@@ -46,9 +47,8 @@ export async function run(batch: TrainBatch, opts: BenchOptions = {}): Promise<B
     await tf.setBackend('wasm');
     await tf.ready();
   } catch (e) {
-    return [{ workload: TRAIN_WORKLOAD, impl: 'tfjs-wasm', threads: 0, ms: NaN, note: `skipped: ${(e as Error).message}` }];
+    return [{ workload: workload, impl: 'tfjs-wasm', threads: 0, ms: NaN, note: `skipped: ${(e as Error).message}` }];
   }
-  const c = TRAIN_CFG;
   const D = c.dModel, H = c.heads, dh = D / H, F = c.ff, V = c.tgtVocab;
   const { B, S, T } = batch;
 
@@ -169,7 +169,7 @@ export async function run(batch: TrainBatch, opts: BenchOptions = {}): Promise<B
   tf.dispose([...vars, peS, peT, srcIds, tgtIds, srcOneHot, tgtOneHot, srcPadMask, causalMask, targetOneHot, notPad, smooth]);
   adam.dispose();
   return [{
-    workload: TRAIN_WORKLOAD, impl: `tfjs-wasm ${tf.version_core}`, threads: 1, ms: r.ms,
+    workload: workload, impl: `tfjs-wasm ${tf.version_core}`, threads: 1, ms: r.ms,
     note: tokensNote(r.ms, batch.tokens, `median of ${r.n}; loss ${l0.toFixed(2)}→${last.toFixed(2)}; ${nParams} params; embeddings by ${gatherGrad ? 'gather' : `one-hot matMul (gather's gradient: ${gatherError})`}; single-threaded wasm under Node`),
   }];
 }

@@ -1,12 +1,20 @@
 /**
  * Load test of `heed serve` with autocannon, on 127.0.0.1 only, bounded in time and requests.
  *
- *   node --import tsx bench/serve/load.ts [--model runs/serve-bench-g2p] [--seconds 8] [--workers 1] [--threads 1]
+ *   node --import tsx bench/serve/load.ts [--model DIR] [--seconds 8] [--workers 1] [--threads 1]
+ *        [--concurrency 1,8,64] [--peer ort] [--out bench/results/serve-<task>-<date>.json]
  *
+ * The model's task (config.json) picks the requests: G2P sends one CMUdict test word per request
+ * (cycling through 500, greedy decoding), spam one SpamAssassin test mail (cycling through 500).
  * For each of {batching on (maxBatchSize 16, 5 ms), off (maxBatchSize 1)} it starts the server
  * as a child process (so autocannon's own work does not show up as server event-loop lag),
- * then runs concurrency 1, 8 and 64, each for --seconds and at most --max-requests requests.
- * Each request is one G2P word from CMUdict's test split (cycling through 500), greedy decoding.
+ * then runs each concurrency for --seconds and at most --max-requests requests.
+ *
+ * --peer ort (classifiers): the same model exported to ONNX and served by onnxruntime-node behind a
+ * bare Fastify route (bench/serve/ort-server.ts): same URL, body, bearer key and tokenization, one
+ * request per session.run, intra-op threads = --threads. It has no worker threads, queue, rate
+ * limits, metrics or logs, which favours it; its rows say so. The same bare route calling heed's
+ * predictor in-process (rows 'heed in-process') separates heed serve's architecture from the runtime.
  *
  * Reported per run: requests/s, latency p50/p99, mean batch size (from heed_batch_size), the
  * server's p99 event-loop delay during the run (heed_event_loop_lag_seconds, reset by the
@@ -18,14 +26,15 @@
  * with `heed demo --seconds 90` (the demo's G2P Transformer: d 128, 2+2 layers, 4 heads).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg, cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { loadCmudict } from '../../src/data/cmudict.js';
+import { loadSpamAssassin } from '../../src/data/spam.js';
 import { METRIC_NAMES } from '../../src/serve/metrics.js';
 import { ROUTES } from '../../src/serve/routes.js';
 
@@ -41,6 +50,8 @@ const WORKERS = flag('workers', '1');
 const THREADS = flag('threads', '1');
 const CONCURRENCY = flag('concurrency', '1,8,64').split(',').map(Number);
 let modelDir = flag('model', join(root, 'runs', 'serve-bench-g2p'));
+const PEER = flag('peer', '');
+const OUT = flag('out', '');
 
 const heed = (...a: string[]) => [join(root, 'bench/serve/heed.ts'), ...a];
 
@@ -78,15 +89,22 @@ function metric(text: string, name: string): number {
 
 let backend = '?';
 
-interface Row { batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number }
+interface Row { server: string; batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number }
 
-async function run(batching: boolean, words: string[], key: string, concurrency = CONCURRENCY, maxQueue = '1024'): Promise<Row[]> {
+type Server = 'heed' | 'ort' | 'heed-bare';
+
+async function run(server: Server, batching: boolean, words: string[], key: string, concurrency = CONCURRENCY, maxQueue = '1024'): Promise<Row[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const batchFlags = batching ? ['--max-batch-size', '16', '--max-batch-delay-ms', '5'] : ['--max-batch-size', '1', '--max-batch-delay-ms', '0'];
-  const child = spawn(process.execPath, ['--import', 'tsx', ...heed('serve', modelDir, '--host', '127.0.0.1', '--port', String(port),
-    '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', maxQueue, '--max-items', '1',
-    '--log-level', 'warn', ...batchFlags)], { cwd: root, env: { ...process.env, HEED_API_KEYS: key, HEED_QUIET: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const argv = server === 'heed'
+    ? heed('serve', `${task}=${modelDir}`, '--host', '127.0.0.1', '--port', String(port),
+      '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', maxQueue, '--max-items', '1',
+      '--max-input-chars', '1000000', '--body-limit', '4194304',
+      '--log-level', 'warn', ...batchFlags)
+    : [join(root, 'bench/serve/ort-server.ts'), modelDir, String(port), server === 'ort' ? 'ort' : 'heed'];
+  const child = spawn(process.execPath, ['--import', 'tsx', ...argv],
+    { cwd: root, env: { ...process.env, HEED_API_KEYS: key, HEED_QUIET: '1', HEED_ORT_THREADS: THREADS }, stdio: ['ignore', 'inherit', 'inherit'] });
   // Never leave a server behind, even when the bench itself is interrupted.
   const killChild = () => child.kill('SIGKILL');
   process.once('exit', killChild);
@@ -95,15 +113,15 @@ async function run(batching: boolean, words: string[], key: string, concurrency 
   try {
     await waitReady(base, child);
     backend = (await (await fetch(base + ROUTES.ready)).json() as { backend: string }).backend;
-    console.error(`server ready at ${base} (batching ${batching ? 'on' : 'off'}, ${backend} backend)`);
+    console.error(`${server} server ready at ${base} (batching ${batching ? 'on' : 'off'}, ${backend} backend)`);
     const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json' };
     // Warm-up: JIT, first batches.
-    await autocannon({ url: `${base}/v1/models/g2p/predict`, connections: 8, amount: 200, method: 'POST', headers, body: JSON.stringify({ input: 'warmup' }) });
+    await autocannon({ url: `${base}/v1/models/${task}/predict`, connections: 8, amount: 200, method: 'POST', headers, body: JSON.stringify({ input: words[0] }) });
     for (const c of concurrency) {
       const before = await (await fetch(base + ROUTES.metrics)).text(); // also resets the loop-lag window
       let i = 0;
       const result = await autocannon({
-        url: `${base}/v1/models/g2p/predict`, connections: c, duration: SECONDS, maxOverallRequests: Math.max(MAX_REQUESTS, c), timeout: 30,
+        url: `${base}/v1/models/${task}/predict`, connections: c, duration: SECONDS, maxOverallRequests: Math.max(MAX_REQUESTS, c), timeout: 30,
         requests: [{ method: 'POST', headers, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ input: words[i++ % words.length] }) }) }],
       });
       const after = await (await fetch(base + ROUTES.metrics)).text();
@@ -112,12 +130,13 @@ async function run(batching: boolean, words: string[], key: string, concurrency 
       const statuses: Record<string, number> = {};
       for (const [code, s] of Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) statuses[code] = s.count;
       rows.push({
-        batching: (batching ? 'on (≤16, 5 ms)' : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
+        server: server === 'heed' ? 'heed serve' : server === 'ort' ? 'onnxruntime-node (bare Fastify)' : 'heed in-process (bare Fastify)',
+        batching: server !== 'heed' ? 'none (one request per run)' : (batching ? 'on (≤16, 5 ms)' : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
         meanBatch: batches > 0 ? inputs / batches : 0, loopLagMs: metric(after, METRIC_NAMES.eventLoopLag) * 1000,
         requests: result.requests.total, statuses, errors: result.errors + result.timeouts,
       });
       const r = rows[rows.length - 1];
-      console.error(`batching ${r.batching}, c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, batch ${r.meanBatch.toFixed(1)}, loop lag p99 ${r.loopLagMs.toFixed(1)} ms, statuses ${JSON.stringify(statuses)}, errors ${r.errors}`);
+      console.error(`${r.server}, batching ${r.batching}, c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, batch ${r.meanBatch.toFixed(1)}, loop lag p99 ${r.loopLagMs.toFixed(1)} ms, statuses ${JSON.stringify(statuses)}, errors ${r.errors}`);
     }
   } finally {
     child.kill('SIGTERM');
@@ -133,33 +152,52 @@ if (!existsSync(join(modelDir, 'config.json'))) {
   if (r.status !== 0) process.exit(1);
 }
 modelDir = modelDir.replace(/\/$/, '');
-if (!modelDir.endsWith('/g2p')) {
-  // Serve it under the name g2p whatever the directory is called.
-  modelDir = `g2p=${modelDir}`;
+const task = String((JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as { task?: unknown }).task);
+if (task !== 'g2p' && task !== 'spam') {
+  console.error(`bench/serve: ${modelDir} is a '${task}' model; this load test sends G2P words or spam mails (tasks g2p, spam).`);
+  process.exit(2);
+}
+if (PEER !== '' && (PEER !== 'ort' || task !== 'spam')) {
+  console.error(`bench/serve: --peer ${PEER}: the only peer is 'ort', for classifiers (spam); G2P's ONNX form is two graphs and a generation loop.`);
+  process.exit(2);
 }
 
-// 500 held-out words (CMUdict test split), as a client would send them.
-const words = loadCmudict().test.words.map((w) => w.word).slice(0, 500);
+// 500 held-out inputs, as a client would send them.
+const words = task === 'g2p'
+  ? loadCmudict().test.words.map((w) => w.word).slice(0, 500)
+  : (await loadSpamAssassin()).test.map((e) => e.text).slice(0, 500);
 const key = randomBytes(24).toString('hex');
-const rows = [...await run(true, words, key), ...await run(false, words, key)];
+const loadBefore = loadavg();
+const rows = [...await run('heed', true, words, key), ...await run('heed', false, words, key)];
+if (PEER === 'ort') rows.push(...await run('ort', false, words, key), ...await run('heed-bare', false, words, key));
 // Overload on purpose: a queue of 16 inputs at 64 connections must shed load with 503 only.
-const overload = await run(true, words, key, [64], '16');
+const overload = await run('heed', true, words, key, [64], '16');
 
 const bad = [
   ...rows.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200')),
   ...overload.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200' && s !== '503')),
 ];
 rows.push(...overload);
-console.log(`\nheed serve load test: G2P (${modelDir}), ${backend} backend, ${WORKERS} worker(s), native pool of ${THREADS} thread(s), ${availableParallelism()} cores, ${SECONDS} s per run (≤ ${MAX_REQUESTS} requests), one word per request, greedy.\n`);
-console.log('| batching | concurrency | req/s | p50 ms | p99 ms | mean batch | event-loop lag p99 ms | requests | non-200 |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+const what = task === 'g2p' ? 'one word per request, greedy' : 'one mail per request';
+console.log(`\nheed serve load test: ${task} (${modelDir}), ${backend} backend, ${WORKERS} worker(s), native pool of ${THREADS} thread(s), ${availableParallelism()} cores, ${SECONDS} s per run (≤ ${MAX_REQUESTS} requests), ${what}.\n`);
+console.log('| server | batching | concurrency | req/s | p50 ms | p99 ms | mean batch | event-loop lag p99 ms | requests | non-200 |');
+console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
   const non200 = Object.entries(r.statuses).filter(([s]) => s !== '200').map(([s, n]) => `${s}×${n}`).join(' ') || 'none';
-  console.log(`| ${r.batching} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.meanBatch.toFixed(1)} | ${r.loopLagMs.toFixed(1)} | ${r.requests} | ${non200}${r.errors ? `, ${r.errors} socket errors` : ''} |`);
+  const heedOnly = r.server === 'heed serve';
+  console.log(`| ${r.server} | ${r.batching} | ${r.concurrency} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${heedOnly ? r.meanBatch.toFixed(1) : '–'} | ${heedOnly ? r.loopLagMs.toFixed(1) : '–'} | ${r.requests} | ${non200}${r.errors ? `, ${r.errors} socket errors` : ''} |`);
 }
-const normal = rows.filter((r) => !overload.includes(r));
+const normal = rows.filter((r) => !overload.includes(r) && r.server === 'heed serve');
 const maxLag = Math.max(...normal.map((r) => r.loopLagMs));
 console.log(`\nmax event-loop lag p99 in the normal runs: ${maxLag.toFixed(1)} ms (target < 50 ms); in the overload run: ${overload.map((r) => r.loopLagMs.toFixed(1)).join(', ')} ms`);
+if (OUT !== '') {
+  writeFileSync(OUT, JSON.stringify({
+    command: `node --import tsx bench/serve/load.ts ${args.join(' ')}`, date: new Date().toISOString(), task, model: modelDir, backend,
+    workers: Number(WORKERS), threads: Number(THREADS), seconds: SECONDS, cores: availableParallelism(), cpu: cpus()[0]?.model ?? '?',
+    loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows,
+  }, null, 2) + '\n');
+  console.error(`bench/serve: wrote ${OUT}`);
+}
 if (bad.length > 0) {
   console.error('bench/serve: unexpected errors or statuses');
   process.exitCode = 1;

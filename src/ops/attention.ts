@@ -21,6 +21,11 @@
  *     positions differ from the composed path's generator draws (same distribution).
  * A sliding window or a block layout runs tile by tile on either path: each query tile
  * attends only to the keys its pattern allows, so the cost is O(allowed tiles), not O(L·S).
+ *
+ * kvLength: key and value may be a preallocated KV cache, (…, Hkv, capacity, E), whose first
+ * kvLength positions are the keys (nn/attention/kv-cache.ts). The fused kernel reads them in place
+ * (its key stride is the capacity), so decoding step t neither copies nor allocates the t cached
+ * keys; every other path narrows to the first kvLength positions first. S below is kvLength.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels, isOverridden } from '../backend/registry.js';
@@ -28,6 +33,7 @@ import { record } from '../autograd/node.js';
 import { sameShape } from '../tensor/shape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator } from '../tensor/rng.js';
+import { isGradEnabled } from '../autograd/mode.js';
 import { requireFloat, floatTensor, f32 } from './util.js';
 import { matmul } from './matmul.js';
 import { dropout } from './dropout.js';
@@ -44,6 +50,8 @@ export interface AttentionOptions extends AttentionMaskOptions {
   scale?: number;
   /** Allow fewer key/value heads than query heads (grouped-query attention). */
   enableGqa?: boolean;
+  /** Only the first kvLength positions of key/value dim −2 are keys (a preallocated cache); default all. */
+  kvLength?: number;
 }
 
 interface Resolved {
@@ -61,9 +69,11 @@ function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Re
       'Fix: give all three the layout (B, H, L, E), e.g. reshape (B, L, H·E) to (B, L, H, E) and transpose dims 1 and 2.');
   }
   const nd = q.ndim;
-  const L = q.shape[nd - 2], E = q.shape[nd - 1], S = key.shape[nd - 2], Ev = value.shape[nd - 1];
+  const L = q.shape[nd - 2], E = q.shape[nd - 1], capacity = key.shape[nd - 2], Ev = value.shape[nd - 1];
+  const S = o.kvLength ?? capacity;
+  if (!Number.isInteger(S) || S < 0 || S > capacity) throw new ValueError(`${op}: kvLength=${o.kvLength}, expected an integer in [0, ${capacity}] (the keys held at the front of key ${fmtShape(key.shape)}).`);
   if (key.shape[nd - 1] !== E) throw new ShapeError(`${op}: key has shape ${fmtShape(key.shape)}, expected last dim ${E} like query ${fmtShape(q.shape)}. Fix: query and key need the same head size; check the head split (B, H, L, E).`);
-  if (value.shape[nd - 2] !== S) throw new ShapeError(`${op}: value has shape ${fmtShape(value.shape)}, expected dim -2 = ${S} like key ${fmtShape(key.shape)}.`);
+  if (value.shape[nd - 2] !== capacity) throw new ShapeError(`${op}: value has shape ${fmtShape(value.shape)}, expected dim -2 = ${capacity} like key ${fmtShape(key.shape)}.`);
   const H = nd >= 3 ? q.shape[nd - 3] : 1, Hkv = nd >= 3 ? key.shape[nd - 3] : 1;
   if (!sameShape(key.shape.slice(0, -2), value.shape.slice(0, -2))) {
     throw new ShapeError(`${op}: key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must agree on every dim but the last.`);
@@ -112,6 +122,7 @@ function referenceAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, 
 
 /** The composed reference, dense over all L×S scores (windows and layouts included): the oracle. */
 export function scaledDotProductAttentionReference(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions = {}): Tensor {
+  [key, value, o] = frontKeys(q, key, value, o);
   const r = resolve(q, key, value, o);
   return referenceAttention(q, key, value, r, resolveCallMask(q, key, r, o)); // (…, H, L, Ev)
 }
@@ -121,14 +132,30 @@ export function scaledDotProductAttentionReference(q: Tensor, key: Tensor, value
  * rules of scaledDotProductAttention (no dropout); composed, for needWeights and plots.
  */
 export function attentionWeights(q: Tensor, key: Tensor, o: AttentionOptions = {}): Tensor {
+  [key, , o] = frontKeys(q, key, key, o);
   const r = resolve(q, key, key, o);
   return referenceWeights(q, key, r, resolveCallMask(q, key, r, o)); // (…, H, L, S)
+}
+
+/** Key and value narrowed to their first kvLength positions (a copy), and the options without kvLength. */
+function frontKeys(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): [Tensor, Tensor, AttentionOptions] {
+  if (o.kvLength === undefined) return [key, value, o];
+  const { S } = resolve(q, key, value, o); // validates kvLength
+  return [narrow(key, -2, 0, S), narrow(value, -2, 0, S), { ...o, kvLength: undefined }];
 }
 
 /** See the file header. */
 export function scaledDotProductAttention(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions = {}): Tensor {
   const r = resolve(q, key, value, o);
   const m = resolveCallMask(q, key, r, o);
+  const capacity = key.shape[key.ndim - 2];
+  if (r.S < capacity) {
+    // A cache with room to spare: read in place when the fused kernel takes this call whole (no
+    // gradient through it: its backward has no key stride), else narrow to the keys and go on.
+    const needsGrad = isGradEnabled() && (q.requiresGrad || key.requiresGrad || value.requiresGrad);
+    if (!needsGrad && maskTiles(m) === null && fusable(q, key, value, m)) return fusedAttention(q, key, value, r, kernelMask(m), capacity);
+    return scaledDotProductAttention(q, ...frontKeys(q, key, value, o));
+  }
   const tiles = maskTiles(m);
   if (tiles === null || tiles.length === 0) return attend(q, key, value, r, m); // (…, H, L, Ev); no tiles: no queries
   const outs: Tensor[] = [];
@@ -153,19 +180,25 @@ function gatherKeys(t: Tensor, keys: Int32Array): Tensor {
 
 /** One dense call (a whole call, or one tile of a sparse one) on the fused kernel when it fits, else composed. */
 function attend(q: Tensor, key: Tensor, value: Tensor, r: Resolved, m: ResolvedMask): Tensor {
-  const fused = isOverridden('attentionForward') && q.dtype === 'float32' && key.dtype === 'float32' && value.dtype === 'float32'
-    && (q.ndim === 3 || q.ndim === 4) && m.gradMask === null;
-  return fused ? fusedAttention(q, key, value, r, kernelMask(m)) : referenceAttention(q, key, value, r, m);
+  return fusable(q, key, value, m) ? fusedAttention(q, key, value, r, kernelMask(m)) : referenceAttention(q, key, value, r, m);
 }
 
-function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: KernelMask): Tensor {
+/** Whether the fused kernel computes this call: native, float32, 3-D or 4-D, no mask gradient. */
+function fusable(q: Tensor, key: Tensor, value: Tensor, m: ResolvedMask): boolean {
+  return isOverridden('attentionForward') && q.dtype === 'float32' && key.dtype === 'float32' && value.dtype === 'float32'
+    && (q.ndim === 3 || q.ndim === 4) && m.gradMask === null;
+}
+
+/** The fused kernel; key/value rows are `kvStride` apart per (b, kv head) (a cache's capacity), r.S of them read. */
+function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: KernelMask, kvStride = r.S): Tensor {
   const { H, Hkv, L, S, E, Ev } = r;
   const B = q.ndim === 4 ? q.shape[0] : 1;
   const { causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes } = km;
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = floatTensor('float32', [...q.shape.slice(0, -1), Ev]);
   const lse = new Float32Array(B * H * L);
-  kernels.attentionForward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), lse, B, H, Hkv, Lq: L, Lk: S, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
+  kernels.attentionForward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), lse, B, H, Hkv, Lq: L, Lk: S, kvStride, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
+  if (kvStride !== S) return out; // inference only (the caller checked no gradient is needed)
   return record(out, 'scaledDotProductAttention', [q, key, value], (g) => {
     const dq = floatTensor('float32', q.shape), dk = floatTensor('float32', key.shape), dv = floatTensor('float32', value.shape);
     kernels.attentionBackward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), dOut: f32(g), lse, dq: f32(dq), dk: f32(dk), dv: f32(dv), B, H, Hkv, Lq: L, Lk: S, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });

@@ -141,7 +141,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   const shape = [...first.shape];
   shape[d] = total;
   const [outer, , inner] = splitAt(shape, d);
-  const out = allocUninit(first.dtype, numel(shape)); // every element is written below (a KV cache appends through here each step)
+  const out = allocUninit(first.dtype, numel(shape)); // every element is written below
   let offset = 0;
   for (const t of tensors) {
     const chunk = t.shape[d] * inner;

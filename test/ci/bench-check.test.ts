@@ -1,7 +1,7 @@
 // The `npm run bench -- --check` regression guard compares within-run ratios, never absolute times.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareRuns, formatCheck, ratios, type RunRecord } from '../../bench/check.ts';
+import { compareRuns, formatCheck, parseBaseline, ratios, type RunRecord } from '../../bench/check.ts';
 
 const run = (peak1: number, rows: RunRecord['rows']): RunRecord => ({ peak: { '1': peak1, '2': 2 * peak1 }, rows });
 
@@ -43,5 +43,11 @@ describe('bench --check', () => {
     const text = formatCheck(report);
     assert.ok(text.includes('| sgemm 512x512x512 | 1 | peak | 80% of peak | 60% of peak | -25% |'), text);
     assert.ok(!text.includes('No regressions'));
+  });
+
+  it('names the file and the fix when the baseline is corrupt, instead of a bare JSON error', () => {
+    assert.throws(() => parseBaseline('{"peak": {"1": 2', 'bench/results/baseline.json'), /baseline\.json is not valid JSON .*--write-baseline/);
+    assert.throws(() => parseBaseline('[1, 2]', 'bench/results/baseline.json'), /holds no bench run .*'peak' and 'rows'/);
+    assert.equal(parseBaseline(JSON.stringify(baseline), 'b.json').rows.length, 4);
   });
 });

@@ -27,7 +27,7 @@ function run(t: Parameters<typeof native>[0], c: Case, backward = true): void {
   const alibi = c.alibi ? Float32Array.from({ length: H }, (_, h) => 2 ** (-(h + 1))) : null;
   const p = c.dropoutP ?? 0, seed = 12345;
   const off = c.offset ?? Lk - Lq;
-  const args = { B, H, Hkv, Lq, Lk, D, Dv, scale, causal: c.causal ?? false, causalOffset: off, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: alibi, dropoutP: p, dropoutSeed: seed };
+  const args = { B, H, Hkv, Lq, Lk, kvStride: Lk, D, Dv, scale, causal: c.causal ?? false, causalOffset: off, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: alibi, dropoutP: p, dropoutSeed: seed };
   const outR = new Float32Array(B * H * Lq * Dv), lseR = new Float32Array(B * H * Lq);
   const outN = new Float32Array(B * H * Lq * Dv).fill(NaN), lseN = new Float32Array(B * H * Lq).fill(NaN);
   ref.attentionForward({ q, k, v, out: outR, lse: lseR, ...args });
@@ -77,6 +77,16 @@ test('attention dropout reproduces the reference hash exactly', (t) => {
   run(t, { B: 1, H: 2, Hkv: 2, Lq: 65, Lk: 65, D: 8, Dv: 8, dropoutP: 0.5, causal: true });
 });
 
+test('attention at decoding sizes (Lq ≤ 4: the row path without Kᵀ) with every mask form', (t) => {
+  run(t, { B: 2, H: 4, Hkv: 2, Lq: 1, Lk: 37, D: 64, Dv: 64, causal: true });
+  run(t, { B: 3, H: 2, Hkv: 2, Lq: 2, Lk: 20, D: 17, Dv: 5, keyLengths: [20, 1, 0] });
+  run(t, { B: 2, H: 3, Hkv: 3, Lq: 4, Lk: 9, D: 16, Dv: 16, mask: 'full', causal: true });
+  run(t, { B: 2, H: 2, Hkv: 1, Lq: 3, Lk: 30, D: 8, Dv: 8, mask: 'neginf' });
+  run(t, { B: 1, H: 4, Hkv: 4, Lq: 1, Lk: 50, D: 32, Dv: 32, alibi: true, causal: true });
+  run(t, { B: 1, H: 2, Hkv: 2, Lq: 4, Lk: 4, D: 8, Dv: 8, causal: true, offset: -2 }); // first rows see no key
+  run(t, { B: 1, H: 2, Hkv: 2, Lq: 2, Lk: 40, D: 16, Dv: 16, dropoutP: 0.3 }); // dropout stays on the tiled path
+});
+
 test('attention forward at L = 512, d = 64 matches (tile interiors)', (t) => {
   run(t, { B: 1, H: 1, Hkv: 1, Lq: 512, Lk: 512, D: 64, Dv: 64, causal: true }, false);
 });
@@ -88,8 +98,35 @@ test('attention output of a causal query never depends on later keys', (t) => {
   const L = 100, D = 16;
   const q = randn(L * D, r), k = randn(L * D, r), v = randn(L * D, r);
   const out1 = new Float32Array(L * D), out2 = new Float32Array(L * D), lse = new Float32Array(L);
-  nk.attentionForward!({ q, k, v, out: out1, lse, B: 1, H: 1, Hkv: 1, Lq: L, Lk: L, D, Dv: D, scale: 0.25, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
+  nk.attentionForward!({ q, k, v, out: out1, lse, B: 1, H: 1, Hkv: 1, Lq: L, Lk: L, kvStride: L, D, Dv: D, scale: 0.25, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
   for (let i = 60 * D; i < L * D; i++) { k[i] += 1; v[i] -= 1; }
-  nk.attentionForward!({ q, k, v, out: out2, lse, B: 1, H: 1, Hkv: 1, Lq: L, Lk: L, D, Dv: D, scale: 0.25, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
+  nk.attentionForward!({ q, k, v, out: out2, lse, B: 1, H: 1, Hkv: 1, Lq: L, Lk: L, kvStride: L, D, Dv: D, scale: 0.25, causal: true, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
   assert.deepEqual(out1.subarray(0, 60 * D), out2.subarray(0, 60 * D));
+});
+
+test('attention forward reads the first Lk keys of a cache with room to grow (kvStride > Lk) as if they were contiguous', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(11);
+  for (const { B, H, Hkv, Lq, Lk, C, D, causal } of [
+    { B: 3, H: 4, Hkv: 2, Lq: 1, Lk: 9, C: 16, D: 16, causal: true }, // a decoding step, GQA
+    { B: 2, H: 2, Hkv: 2, Lq: 5, Lk: 33, C: 64, D: 24, causal: true },
+    { B: 1, H: 3, Hkv: 3, Lq: 7, Lk: 20, C: 21, D: 8, causal: false },
+  ]) {
+    const q = randn(B * H * Lq * D, r);
+    const kCache = randn(B * Hkv * C * D, r).fill(NaN), vCache = randn(B * Hkv * C * D, r).fill(NaN); // the spare room is never read
+    const k = randn(B * Hkv * Lk * D, r), v = randn(B * Hkv * Lk * D, r);
+    for (let bh = 0; bh < B * Hkv; bh++) {
+      kCache.set(k.subarray(bh * Lk * D, (bh + 1) * Lk * D), bh * C * D);
+      vCache.set(v.subarray(bh * Lk * D, (bh + 1) * Lk * D), bh * C * D);
+    }
+    const common = { B, H, Hkv, Lq, Lk, D, Dv: D, scale: 0.3, causal, causalOffset: Lk - Lq, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 };
+    const want = new Float32Array(B * H * Lq * D), got = new Float32Array(want.length), gotRef = new Float32Array(want.length);
+    const lse = new Float32Array(B * H * Lq);
+    nk.attentionForward!({ q, k, v, out: want, lse, kvStride: Lk, ...common });
+    nk.attentionForward!({ q, k: kCache, v: vCache, out: got, lse, kvStride: C, ...common });
+    ref.attentionForward({ q, k: kCache, v: vCache, out: gotRef, lse, kvStride: C, ...common });
+    assert.deepEqual(got, want, `native, ${JSON.stringify({ B, H, Hkv, Lq, Lk, C })}`);
+    assertClose(gotRef, want, 'reference with a key stride', 2e-5, 2e-4);
+  }
 });

@@ -26,7 +26,7 @@ const i8 = (n: number) => new Int8Array(n);
 // One valid call per kernel; the fuzzer mutates one argument at a time.
 const valid: Record<string, () => unknown[]> = {
   sgemm: () => [f(6), f(12), f(8), 1, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0],
-  attentionForward: () => [f(2 * 3 * 4), f(3 * 4), f(3 * 5), f(2 * 3 * 5), f(2 * 3), 1, 2, 1, 3, 3, 4, 5, 0.5, true, 0, null, null, 0, 0, null, 0, 1],
+  attentionForward: () => [f(2 * 3 * 4), f(3 * 4), f(3 * 5), f(2 * 3 * 5), f(2 * 3), 1, 2, 1, 3, 3, 4, 5, 0.5, true, 0, null, null, 0, 0, null, 0, 1, 3],
   attentionBackward: () => [f(24), f(12), f(15), f(30), f(30), f(6), f(24), f(12), f(15), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1],
   softmaxForward: () => [f(12), f(12), 2, 3, 2, false],
   softmaxBackward: () => [f(12), f(12), f(12), 2, 3, 2, true],
@@ -130,12 +130,14 @@ test('out-of-range indices and targets throw RangeError instead of reading wild 
   assert.throws(call('embeddingBackward', [f(4), Int32Array.from([9]), f(20), 4, -1]), RangeError);
   assert.doesNotThrow(call('embeddingBackward', [f(4), Int32Array.from([-1]), f(20), 4, -1]), 'paddingIdx is skipped');
   assert.throws(call('crossEntropyForward', [f(4), Int32Array.from([4]), f(1), f(1), 1, 4, -100, 0]), RangeError);
-  assert.throws(call('attentionForward', [f(24), f(12), f(15), f(30), f(6), 1, 2, 4, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1]),
+  assert.throws(call('attentionForward', [f(24), f(12), f(15), f(30), f(6), 1, 2, 4, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1, 3]),
     /attentionForward: H must be a multiple of Hkv .*\(received H = 2, Hkv = 4\)/);
-  assert.throws(call('attentionForward', [f(24), f(12), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, f(8), 0, 0, null, 0, 1]), RangeError);
+  assert.throws(call('attentionForward', [f(24), f(12), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, f(8), 0, 0, null, 0, 1, 3]), RangeError);
+  // a key stride (cache capacity) shorter than the keys read
+  assert.throws(call('attentionForward', [f(24), f(12), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1, 2]), /kvStride/);
   assert.throws(call('sgemm', [f(6), f(12), f(8), 2, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0]), RangeError);
-  assert.throws(call('attentionForward', [f(24), f(13), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1]),
-    /attentionForward: argument 'k' has length 13, expected B·Hkv·Lk·D = 12\./);
+  assert.throws(call('attentionForward', [f(24), f(13), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1, 3]),
+    /attentionForward: argument 'k' has length 13, expected B·Hkv·kvStride·D = 12\./);
   assert.throws(call('permute', [f(24), f(24), [2, 3, 4], [2, 0, 0]]), /perm must be a permutation/);
   assert.throws(call('im2col', [f(120), f(2 * 3 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 3, 5, 2, 1, 1, 1, 1, 1]), /im2col: Ho must equal/);
   assert.throws(call('maxPoolBackward', [f(12), Int32Array.from({ length: 12 }, (_, i) => (i === 5 ? 24 : 0)), f(48), 2, 4, 6, 2, 3]), RangeError);

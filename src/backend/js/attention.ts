@@ -25,10 +25,10 @@
 import type { Params } from '../table.js';
 import { dropoutUniform } from './dropout-hash.js';
 
-/** Fills s[0..Lk) with the scores of query (b, h, i), −∞ where key j is disallowed. */
+/** Fills s[0..Lk) with the scores of query (b, h, i), −∞ where key j is disallowed; key j of kv head hk is row (b·Hkv + hk)·kvStride + j of k. */
 function scoreRow(
   s: Float64Array, q: Float32Array, k: Float32Array, b: number, h: number, hk: number, i: number,
-  H: number, Hkv: number, Lq: number, Lk: number, D: number, scale: number,
+  H: number, Hkv: number, Lq: number, Lk: number, kvStride: number, D: number, scale: number,
   causal: boolean, causalOffset: number, keyLengths: Int32Array | null,
   mask: Float32Array | null, maskStrideB: number, maskStrideH: number, alibiSlopes: Float32Array | null,
 ): void {
@@ -38,7 +38,7 @@ function scoreRow(
       s[j] = -Infinity;
       continue;
     }
-    const ko = ((b * Hkv + hk) * Lk + j) * D;
+    const ko = ((b * Hkv + hk) * kvStride + j) * D;
     let dot = 0;
     for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
     let v = scale * dot;
@@ -55,7 +55,7 @@ function dropoutFactor(p: number, seed: number, b: number, h: number, i: number,
   return dropoutUniform(seed, idx) >= p ? 1 / (1 - p) : 0;
 }
 
-export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed }: Params<'attentionForward'>): void {
+export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, kvStride, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed }: Params<'attentionForward'>): void {
   const group = H / Hkv;
   const s = new Float64Array(Lk);
   const acc = new Float64Array(Dv);
@@ -63,7 +63,7 @@ export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, D, Dv, 
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / group);
       for (let i = 0; i < Lq; i++) {
-        scoreRow(s, q, k, b, h, hk, i, H, Hkv, Lq, Lk, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
+        scoreRow(s, q, k, b, h, hk, i, H, Hkv, Lq, Lk, kvStride, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
         let max = -Infinity;
         for (let j = 0; j < Lk; j++) if (s[j] > max || s[j] !== s[j]) max = s[j];
         const oo = ((b * H + h) * Lq + i) * Dv;
@@ -82,7 +82,7 @@ export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, D, Dv, 
           if (s[j] === -Infinity) continue;
           const p = Math.exp(s[j] - l) * dropoutFactor(dropoutP, dropoutSeed, b, h, i, j, H, Lq, Lk);
           if (p === 0) continue;
-          const vo = ((b * Hkv + hk) * Lk + j) * Dv;
+          const vo = ((b * Hkv + hk) * kvStride + j) * Dv;
           for (let c = 0; c < Dv; c++) acc[c] += p * v[vo + c];
         }
         for (let c = 0; c < Dv; c++) out[oo + c] = acc[c];
@@ -115,7 +115,7 @@ export function attentionBackward({ q, k, v, out, dOut, lse, dq, dk, dv, B, H, H
         dqRow.fill(0);
         const l = lse[row];
         if (l !== -Infinity) {
-          scoreRow(s, q, k, b, h, hk, i, H, Hkv, Lq, Lk, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
+          scoreRow(s, q, k, b, h, hk, i, H, Hkv, Lq, Lk, Lk, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
           let Di = 0;
           for (let c = 0; c < Dv; c++) Di += dOut[oo + c] * out[oo + c];
           for (let j = 0; j < Lk; j++) {

@@ -2,6 +2,9 @@
  * Specs of fused scaled-dot-product attention, forward and backward (reference:
  * ../js/attention.ts, native: native/attention.cpp). Letters as in the reference:
  *   q (B, H, Lq, D)   k (B, Hkv, Lk, D)   v (B, Hkv, Lk, Dv)   out (B, H, Lq, Dv)   lse (B, H, Lq)
+ * The forward also reads keys and values in place from a preallocated cache: k (B, Hkv, kvStride, D)
+ * and v (B, Hkv, kvStride, Dv) of which only the first Lk positions are read (kvStride = Lk when
+ * they are exactly the keys), so KV-cached decoding appends without copying the cache.
  */
 import { kernel, input, optionalInput, output, shape, scalar, option, type Check } from '../spec.js';
 
@@ -31,12 +34,13 @@ const checks: Check[] = [
 
 export const attentionForward = kernel('attentionForward', {
   q: input('f32', { len: 'B * H * Lq * D' }),
-  k: input('f32', { len: 'B * Hkv * Lk * D' }),
-  v: input('f32', { len: 'B * Hkv * Lk * Dv' }),
+  k: input('f32', { len: 'B * Hkv * kvStride * D' }),
+  v: input('f32', { len: 'B * Hkv * kvStride * Dv' }),
   out: output('f32', { len: 'B * H * Lq * Dv' }),
   lse: output('f32', { len: 'B * H * Lq' }),
   ...params,
-}, { checks });
+  kvStride: shape('positions between consecutive (b, kv head) blocks of k and v; Lk unless they are a cache with room to grow'),
+}, { checks: [...checks, { ok: 'kvStride >= Lk', message: 'kvStride (the cache capacity) must hold the Lk keys read' }] });
 
 export const attentionBackward = kernel('attentionBackward', {
   q: input('f32', { len: 'B * H * Lq * D' }),

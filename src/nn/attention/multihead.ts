@@ -232,11 +232,13 @@ export class MultiheadAttention extends Module {
       if (cache) [k, v] = cache.append(k, v); // (B, Hkv, S, hd)
     }
     const p = this.training ? this.dropoutP : 0;
-    const masked = { ...this.maskOptions(options, past), enableGqa: H !== Hkv };
+    // kvLength: an appending cache returns its buffers, whose first cache.length positions are the keys.
+    const masked = { ...this.maskOptions(options, past), enableGqa: H !== Hkv, kvLength: cache?.length };
     let y: Tensor, weights: Tensor | null = null;
     if (options.needWeights ?? false) {
       const w = attentionWeights(q, k, masked); // (B, H, L, S)
-      y = matmul(p > 0 ? dropout(w, p) : w, repeatKvHeads(v, H)); // (B, H, L, hd)
+      const vKeys = masked.kvLength !== undefined && masked.kvLength < v.shape[2] ? narrow(v, 2, 0, masked.kvLength) : v; // (B, Hkv, S, hd)
+      y = matmul(p > 0 ? dropout(w, p) : w, repeatKvHeads(vKeys, H)); // (B, H, L, hd)
       weights = (options.averageAttnWeights ?? true) ? mean(w, 1) : w; // (B, L, S) or (B, H, L, S)
       if (isRecording()) reportAttention(this, w, kind);
     } else {

@@ -4,6 +4,7 @@
  *
  *   npm run bench -- --only train
  *   node --import tsx bench/train.ts [--quick]        this module alone, prints its rows
+ *   node --import tsx bench/train.ts --memory         only the memory-per-step rows
  *
  * One step = forward (teacher forcing) + cross-entropy (label smoothing 0.1, pad ignored)
  * + backward + AdamW (lr 1e-3, weight decay 0.01). No gradient clipping, for every impl.
@@ -262,7 +263,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--impl='))?.split('=')[1];
   const batch = makeTrainBatch();
-  const rows = only === 'heed' ? await runHeed(batch, { quick }) : await run({ quick });
+  // --memory: only the memory-per-step rows (d 256, 1 thread, pooled and HEED_POOL=0)
+  const memoryOnly = process.argv.includes('--memory');
+  if (memoryOnly) {
+    const reg = await import('../src/backend/registry.ts');
+    if (reg.backendInfo().nativeAvailable) reg.setBackend('native');
+    reg.setNumThreads(1);
+  }
+  const rows = memoryOnly ? await memoryRows(batch, { quick }) : only === 'heed' ? await runHeed(batch, { quick }) : await run({ quick });
   console.log(`batch: B=${batch.B} S=${batch.S} T=${batch.T}, ${batch.tokens} target tokens`);
   // heed's speed-up over each peer at the same thread count (bench/index.ts prints the same column)
   const speedUp = (r: BenchRow) => { const h = rows.find((x) => x.impl === 'heed' && x.threads === r.threads && x.workload === r.workload); return h && !r.impl.startsWith('heed') ? `${(r.ms / h.ms).toFixed(2)}×` : ''; };

@@ -17,7 +17,6 @@ import { BatchIterator } from '../data/batching.js';
 import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
 import { Trainer, type TrainableModel } from '../train/trainer.js';
-import { stepScope } from '../train/step-memory.js';
 import { CheckpointError, ValueError } from '../errors.js';
 import type { CheckpointContents } from '../io/checkpoint.js';
 import { ensembleMapName, type AttentionMap, type Prediction, type PredictOptions, type Predictor } from './predictor.js';
@@ -46,15 +45,10 @@ export function classProbabilities(model: ClassifierModel, data: ClassifierData,
   let out = new Float32Array(0);
   noGrad(() => {
     for (let i = 0; i < n; i += batch) {
-      // Each batch in a storage scope: its activations go back to the tensor pool once its
-      // probabilities are copied out, so the next batch reuses them (evaluation memory stays
-      // one batch's, whatever the GC's timing).
-      const scope = stepScope(model);
       const idx = Int32Array.from({ length: Math.min(batch, n - i) }, (_, j) => i + j);
       const p = softmax(model.forward(data.inputs(idx).x), -1); // (B, C)
       if (i === 0) out = new Float32Array(n * p.shape[1]);
       out.set(p.data as Float32Array, i * p.shape[1]);
-      scope.close();
     }
   });
   return out;

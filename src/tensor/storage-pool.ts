@@ -26,7 +26,9 @@
  * a storage wrongly treated as dead shows up as NaN in whatever still reads it (a test of the
  * liveness rule, not a mode to train in).
  */
-import type { DType, Storage } from './dtype.js';
+// The storage types are spelled out here (the DType and Storage of the dtype module, which imports this file).
+type DType = 'float32' | 'float64' | 'int32' | 'bool' | 'int8';
+type Storage = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array;
 
 export interface StorageStats {
   /** Storages handed out (new or reused). */

@@ -4,6 +4,7 @@
  *
  *   npm run bench -- --only train
  *   node --import tsx bench/train.ts [--quick]        this module alone, prints its rows
+ *   node --import tsx bench/train.ts --memory         only the memory-per-step rows
  *
  * One step = forward (teacher forcing) + cross-entropy (label smoothing 0.1, pad ignored)
  * + backward + AdamW (lr 1e-3, weight decay 0.01). No gradient clipping, for every impl.
@@ -17,7 +18,9 @@
  *
  * Rows: workload `train step seq2seq d256 2+2L B64`, ms = median ms/step; the note gives
  * tokens/s (non-pad target tokens). heed runs on native at 1 and 2 threads, and on the js
- * backend (a few steps, for reference).
+ * backend (a few steps, for reference). The `... memory per step` rows (d 256, 1 thread) give what a
+ * step allocates after warm-up, with the tensor pool and with HEED_POOL=0: new tensor storage
+ * (MB/step), GC time per step, and process.memoryUsage() (measureStepMemory).
  */
 import { fileURLToPath } from 'node:url';
 import { median, type BenchOptions, type BenchRow } from './peers/common.ts';
@@ -91,6 +94,7 @@ export async function heedStep(batch: TrainBatch, c: TrainCfg = TRAIN_CFG) {
   const { crossEntropy, reshape } = await import('../src/ops/index.ts'); // the barrel: loss.backward() is a method the ops install
   const { AdamW } = await import('../src/train/optim/index.ts');
   const { normal } = await import('../src/nn/init.ts');
+  const { stepScope } = await import('../src/train/step-memory.ts');
   manualSeed(0);
   const model = new Seq2SeqTransformer({
     srcVocabSize: c.srcVocab, tgtVocabSize: c.tgtVocab, dModel: c.dModel, numHeads: c.heads, numEncoderLayers: c.encLayers,
@@ -107,14 +111,93 @@ export async function heedStep(batch: TrainBatch, c: TrainCfg = TRAIN_CFG) {
   const tgtOut = new Tensor(batch.tgtOut, [batch.B * batch.T]);
   let last = NaN;
   const step = () => {
+    // As the Trainer runs a step: its buffers go back to the tensor pool after opt.step() (HEED_POOL=0: no reuse).
+    const scope = stepScope(model, opt);
     opt.zeroGrad();
     const logits = model.call(src, tgtIn); // (B, T, V)
     const loss = crossEntropy(reshape(logits, [-1, c.tgtVocab]), tgtOut, { ignoreIndex: c.pad, labelSmoothing: c.labelSmoothing });
     loss.backward();
     opt.step();
     last = loss.data[0];
+    scope.close();
   };
   return { step, loss: () => last, params: model.numParameters() };
+}
+
+export interface StepMemory {
+  /** Mean wall ms of the measured steps. */
+  ms: number;
+  /** Newly allocated tensor storage per step (MB), and storage served from the pool. */
+  newMB: number;
+  reusedMB: number;
+  /** GC pause time per step (perf_hooks 'gc' entries), and collections per step. */
+  gcMs: number;
+  gcs: number;
+  /** process.memoryUsage() after the steps, MB. */
+  heapUsedMB: number;
+  externalMB: number;
+  arrayBuffersMB: number;
+  rssMB: number;
+  /** JS heap growth per step (heapUsed after minus before, over the steps; GC makes it noisy). */
+  heapDeltaMB: number;
+}
+
+/**
+ * What a training step allocates after warm-up (issue 16: "a step allocates nearly nothing after
+ * warm-up"): tensor storage per step from the storage counters, GC time per step from
+ * PerformanceObserver('gc'), and process.memoryUsage(). Runs `warm` steps first, then `steps`.
+ */
+export async function measureStepMemory(step: () => unknown, o: { warm: number; steps: number }): Promise<StepMemory> {
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  const { storageStats } = await import('../src/tensor/storage-pool.ts');
+  for (let i = 0; i < o.warm; i++) await step();
+  const gc: { start: number; ms: number }[] = [];
+  const obs = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gc.push({ start: e.startTime, ms: e.duration });
+  });
+  obs.observe({ entryTypes: ['gc'] });
+  const m0 = process.memoryUsage(), s0 = storageStats();
+  const t0 = performance.now();
+  for (let i = 0; i < o.steps; i++) await step();
+  const t1 = performance.now();
+  const m1 = process.memoryUsage(), s1 = storageStats();
+  await new Promise((r) => setTimeout(r, 20)); // the observer's entries arrive on a later turn
+  obs.disconnect();
+  const inWindow = gc.filter((g) => g.start >= t0 && g.start <= t1);
+  const MB = 2 ** 20, n = o.steps;
+  return {
+    ms: (t1 - t0) / n,
+    newMB: (s1.bytes - s0.bytes) / MB / n,
+    reusedMB: (s1.reusedBytes - s0.reusedBytes) / MB / n,
+    gcMs: inWindow.reduce((a, g) => a + g.ms, 0) / n,
+    gcs: inWindow.length / n,
+    heapUsedMB: m1.heapUsed / MB, externalMB: m1.external / MB, arrayBuffersMB: m1.arrayBuffers / MB, rssMB: m1.rss / MB,
+    heapDeltaMB: (m1.heapUsed - m0.heapUsed) / MB / n,
+  };
+}
+
+export const MEMORY_WORKLOAD = `${TRAIN_WORKLOAD} memory per step`;
+
+/** One row per pool mode: the step's storage allocation and GC time, pooled and with HEED_POOL=0. */
+async function memoryRows(batch: TrainBatch, opts: BenchOptions): Promise<BenchRow[]> {
+  const { poolMode, setPoolMode } = await import('../src/tensor/storage-pool.ts');
+  const rows: BenchRow[] = [];
+  const prev = poolMode();
+  try {
+    for (const mode of prev === 'off' ? ['off'] as const : ['on', 'off'] as const) {
+      setPoolMode(mode);
+      const h = await heedStep(batch);
+      const m = await measureStepMemory(h.step, { warm: 3, steps: opts.quick ? 4 : 10 });
+      rows.push({
+        workload: MEMORY_WORKLOAD, impl: mode === 'on' ? 'heed' : 'heed (HEED_POOL=0)', threads: 1, ms: m.ms,
+        note: `new tensor storage ${m.newMB.toFixed(3)} MB/step (reused ${m.reusedMB.toFixed(1)} MB/step); GC ${m.gcMs.toFixed(2)} ms/step (${m.gcs.toFixed(1)} collections); ` +
+          `heapUsed ${m.heapUsedMB.toFixed(0)} MB (${m.heapDeltaMB >= 0 ? '+' : ''}${m.heapDeltaMB.toFixed(2)} MB/step), external ${m.externalMB.toFixed(0)} MB, arrayBuffers ${m.arrayBuffersMB.toFixed(0)} MB, rss ${m.rssMB.toFixed(0)} MB; ms = mean step`,
+      });
+    }
+  } finally {
+    setPoolMode(prev);
+  }
+  return rows;
 }
 
 async function runHeed(batch: TrainBatch, opts: BenchOptions, c: TrainCfg = TRAIN_CFG): Promise<BenchRow[]> {
@@ -132,6 +215,10 @@ async function runHeed(batch: TrainBatch, opts: BenchOptions, c: TrainCfg = TRAI
       const l0 = h.loss();
       const r = await timeSteps(h.step, { warm: 2, reps: opts.quick ? 8 : 30, budgetMs: opts.quick ? 3000 : 15000 });
       rows.push({ workload, impl: 'heed', threads, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
+    }
+    if (c === TRAIN_CFG) {
+      reg.setNumThreads(1);
+      rows.push(...(await memoryRows(batch, opts)));
     }
   }
   if (c !== TRAIN_CFG) {
@@ -176,7 +263,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const only = process.argv.find((a) => a.startsWith('--impl='))?.split('=')[1];
   const batch = makeTrainBatch();
-  const rows = only === 'heed' ? await runHeed(batch, { quick }) : await run({ quick });
+  // --memory: only the memory-per-step rows (d 256, 1 thread, pooled and HEED_POOL=0)
+  const memoryOnly = process.argv.includes('--memory');
+  if (memoryOnly) {
+    const reg = await import('../src/backend/registry.ts');
+    if (reg.backendInfo().nativeAvailable) reg.setBackend('native');
+    reg.setNumThreads(1);
+  }
+  const rows = memoryOnly ? await memoryRows(batch, { quick }) : only === 'heed' ? await runHeed(batch, { quick }) : await run({ quick });
   console.log(`batch: B=${batch.B} S=${batch.S} T=${batch.T}, ${batch.tokens} target tokens`);
   // heed's speed-up over each peer at the same thread count (bench/index.ts prints the same column)
   const speedUp = (r: BenchRow) => { const h = rows.find((x) => x.impl === 'heed' && x.threads === r.threads && x.workload === r.workload); return h && !r.impl.startsWith('heed') ? `${(r.ms / h.ms).toFixed(2)}×` : ''; };

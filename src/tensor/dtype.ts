@@ -6,6 +6,7 @@
  */
 import { DTypeError } from '../errors.js';
 import { chargeAllocation } from './alloc-limit.js';
+import { noteAllocation, takeFromPool } from './storage-pool.js';
 
 export type DType = 'float32' | 'float64' | 'int32' | 'bool' | 'int8';
 export type FloatDType = 'float32' | 'float64';
@@ -14,8 +15,17 @@ export type FloatStorage = Float32Array | Float64Array;
 
 export const DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'bool', 'int8'];
 
+/** Zero-filled storage of n elements (a reused pool buffer is zeroed too; see storage-pool.ts). */
 export function alloc(dtype: DType, n: number): Storage {
   chargeAllocation(n);
+  const pooled = takeFromPool(dtype, n);
+  if (pooled !== null) return pooled.fill(0);
+  const s = newStorage(dtype, n);
+  noteAllocation(s);
+  return s;
+}
+
+function newStorage(dtype: DType, n: number): Storage {
   switch (dtype) {
     case 'float32': return new Float32Array(n);
     case 'float64': return new Float64Array(n);
@@ -41,8 +51,12 @@ export function allocUninit(dtype: DType, n: number): Storage {
   const bytes = dtype === 'float32' ? 4 : 8;
   if (n * bytes < UNINIT_MIN_BYTES) return alloc(dtype, n);
   chargeAllocation(n);
+  const pooled = takeFromPool(dtype, n);
+  if (pooled !== null) return pooled; // contents undefined, as promised
   const b = nodeBuffer.allocUnsafeSlow(n * bytes);
-  return dtype === 'float32' ? new Float32Array(b.buffer, b.byteOffset, n) : new Float64Array(b.buffer, b.byteOffset, n);
+  const s = dtype === 'float32' ? new Float32Array(b.buffer, b.byteOffset, n) : new Float64Array(b.buffer, b.byteOffset, n);
+  noteAllocation(s);
+  return s;
 }
 
 export function isFloat(dtype: DType): dtype is FloatDType {

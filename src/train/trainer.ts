@@ -35,6 +35,8 @@ import { saveCheckpoint, loadOptimizerState, loadTrainerState, loadCheckpoint, r
 import { CheckpointError, NumericalError, ValueError } from '../errors.js';
 import { Progress } from './progress.js';
 import { AdversarialEmbedding, type AdversarialOptions } from './adversarial.js';
+import { stepScope } from './step-memory.js';
+import { clearStoragePool } from '../tensor/storage-pool.js';
 
 /** The module interface the trainer needs (nn.Module satisfies it). */
 export interface TrainableModel {
@@ -252,6 +254,7 @@ export class Trainer<B> {
 
   private async runEval(): Promise<Record<string, number> | null> {
     if (!this.task.evaluate) return null;
+    clearStoragePool(); // the training step's free buffers would sit beside the evaluation's own
     this.task.model.eval();
     const metrics = await this.task.evaluate();
     this.task.model.train();
@@ -301,30 +304,40 @@ export class Trainer<B> {
           this.task.beforeStep(this.step);
           params = trainable();
         }
-        this.task.optimizer.zeroGrad();
+        // The step's buffers go back to the tensor pool after the optimizer step (step-memory.ts):
+        // the next step reuses them. What the task (model, optimizer) keeps stays live.
+        const scope = stepScope(this.task, adv);
         let stepLoss = 0;
-        for (let micro = 0; micro < o.gradAccum; micro++) {
-          let batch = this.task.makeBatch(this.task.batches.next());
-          if (this.task.augment) batch = this.task.augment(batch, this.augmentRng);
-          const lossOf = () => {
-            const r = this.task.loss(batch);
-            tokens += r.tokens;
-            return r.loss;
-          };
-          const value = adv ? adv.step(lossOf, 1 / o.gradAccum, params) : backwardScaled(lossOf(), 1 / o.gradAccum);
-          stepLoss += value / o.gradAccum;
+        let norm: number;
+        try {
+          this.task.optimizer.zeroGrad();
+          for (let micro = 0; micro < o.gradAccum; micro++) {
+            let batch = this.task.makeBatch(this.task.batches.next());
+            if (this.task.augment) batch = this.task.augment(batch, this.augmentRng);
+            const lossOf = () => {
+              const r = this.task.loss(batch);
+              tokens += r.tokens;
+              return r.loss;
+            };
+            const value = adv ? adv.step(lossOf, 1 / o.gradAccum, params) : backwardScaled(lossOf(), 1 / o.gradAccum);
+            stepLoss += value / o.gradAccum;
+          }
+          norm = o.clipNorm > 0 ? clipGradNorm(params, o.clipNorm) : gradNorm(params);
+          if (!Number.isFinite(stepLoss) || !Number.isFinite(norm)) {
+            const what = !Number.isFinite(stepLoss) ? `loss became ${stepLoss}` : `gradient norm became ${norm}`;
+            this.log({ type: 'error', step: this.step + 1, error: what });
+            throw new NumericalError(
+              `train: ${what} at step ${this.step + 1} (lr ${this.task.optimizer.lr.toExponential(2)}). The last good checkpoint is ${existsSync(this.lastDir) ? `'${this.lastDir}'` : 'not saved yet'}. ` +
+                'Fix: lower the learning rate (--lr), keep gradient clipping on (--clip-norm 1), or lengthen warmup (--warmup-steps).',
+            );
+          }
+          this.task.optimizer.step();
+          this.task.scheduler?.step();
+        } catch (err) {
+          scope.abandon();
+          throw err;
         }
-        const norm = o.clipNorm > 0 ? clipGradNorm(params, o.clipNorm) : gradNorm(params);
-        if (!Number.isFinite(stepLoss) || !Number.isFinite(norm)) {
-          const what = !Number.isFinite(stepLoss) ? `loss became ${stepLoss}` : `gradient norm became ${norm}`;
-          this.log({ type: 'error', step: this.step + 1, error: what });
-          throw new NumericalError(
-            `train: ${what} at step ${this.step + 1} (lr ${this.task.optimizer.lr.toExponential(2)}). The last good checkpoint is ${existsSync(this.lastDir) ? `'${this.lastDir}'` : 'not saved yet'}. ` +
-              'Fix: lower the learning rate (--lr), keep gradient clipping on (--clip-norm 1), or lengthen warmup (--warmup-steps).',
-          );
-        }
-        this.task.optimizer.step();
-        this.task.scheduler?.step();
+        scope.close();
         this.step++;
         this.task.afterStep?.(this.step);
         if (o.scheduleByTime && o.timeLimit > 0 && this.task.scheduler) {

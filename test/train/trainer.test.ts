@@ -111,6 +111,13 @@ test('--out holding a different model is refused unless overwrite; foreign direc
   assert.ok(existsSync(join(out, 'model.safetensors')));
   await prepareOutDir(out, { runId: 'mine', overwrite: true });
   assert.ok(!existsSync(join(out, 'model.safetensors')));
+  // a PEFT run's directory (its adapter in peft's layout beside the model) is heed's own: --overwrite clears it
+  const peftRun = tmp();
+  await saveCheckpoint(peftRun, { task: 'spam', runId: 'lora', config: {}, weights: { w: new Tensor(new Float32Array(2), [2]) } });
+  writeFileSync(join(peftRun, 'adapter_config.json'), '{}');
+  writeFileSync(join(peftRun, 'adapter_model.safetensors'), '');
+  await prepareOutDir(peftRun, { runId: 'again', overwrite: true });
+  assert.ok(!existsSync(join(peftRun, 'adapter_config.json')));
   const foreign = tmp();
   mkdirSync(join(foreign, 'src'));
   writeFileSync(join(foreign, 'notes.txt'), 'x');

@@ -21,7 +21,7 @@
  */
 import { Tensor, empty } from '../../tensor/tensor.js';
 import { zeros } from '../../tensor/creation.js';
-import { add, mul } from '../../ops/elementwise.js';
+import { mul } from '../../ops/elementwise.js';
 import { matmul } from '../../ops/matmul.js';
 import { transpose } from '../../ops/shape.js';
 import { embedding } from '../../ops/indexing.js';
@@ -32,6 +32,7 @@ import { Parameter } from '../../nn/parameter.js';
 import { normal } from '../../nn/init.js';
 import { ConfigError, ValueError } from '../../errors.js';
 import { addInPlace } from './lora.js';
+import { loraEmbedAdd } from './lora-ops.js';
 
 export class LoraEmbedding extends Module {
   readonly numEmbeddings: number;
@@ -82,8 +83,9 @@ export class LoraEmbedding extends Module {
     const pad = this.paddingIdx !== undefined ? { paddingIdx: this.paddingIdx } : {};
     const y = embedding(ids, this.weight, pad); // (N…, D)
     if (this._merged) return y;
-    const a = embedding(ids, transpose(this.loraEmbeddingA, 0, 1), pad); // (N…, r): the padding row gets no update, as in the base
-    return add(y, matmul(a, mul(transpose(this.loraEmbeddingB, 0, 1), this.scaling))); // (N…, r)·(r, D) = (N…, D)
+    // Fused (lora-ops.ts): gathers Aᵀ[ids] (N…, r) straight from A (r, V), with no (V, r) copy,
+    // and adds scaling·Aᵀ[ids]·Bᵀ into y's own buffer; the padding id's column gets no gradient.
+    return loraEmbedAdd(y, ids, this.loraEmbeddingA, this.loraEmbeddingB, this.scaling, pad.paddingIdx); // (N…, D)
   }
 
   /** scaling · Aᵀ·Bᵀ, the (V, D) update of the table. */

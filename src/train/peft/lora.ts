@@ -19,7 +19,7 @@
  * Letters: N any leading dims, I inFeatures, O outFeatures, r rank.
  */
 import type { Tensor } from '../../tensor/tensor.js';
-import { add, mul } from '../../ops/elementwise.js';
+import { mul } from '../../ops/elementwise.js';
 import { linear, matmul } from '../../ops/matmul.js';
 import { noGrad } from '../../autograd/mode.js';
 import { Module } from '../../nn/module.js';
@@ -27,6 +27,7 @@ import { Linear } from '../../nn/linear.js';
 import { Dropout } from '../../nn/dropout.js';
 import type { Parameter } from '../../nn/parameter.js';
 import { ConfigError, ShapeError, ValueError, fmtShape } from '../../errors.js';
+import { loraLinear } from './lora-ops.js';
 
 export interface LoraOptions {
   /** Rank r of the update. */
@@ -94,11 +95,12 @@ export class LoraLinear extends Module {
     if (x.shape[x.ndim - 1] !== this.inFeatures) {
       throw new ShapeError(`LoraLinear: input has shape ${fmtShape(x.shape)}, expected last dim ${this.inFeatures} (inFeatures).`);
     }
-    const y = linear(x, this.weight, this.bias); // (N…, O)
-    if (this._merged) return y;
-    // scaling multiplies B (O, r), not the (N…, O) update: one activation fewer kept for backward.
-    const update = linear(this.loraA.call(this.loraDropout.call(x)), mul(this.loraB.weight, this.scaling)); // (N…, O)
-    return add(y, update); // (N…, O)
+    if (this._merged) return linear(x, this.weight, this.bias); // (N…, O)
+    // One fused op (lora-ops.ts): the update is accumulated into the base output, and only
+    // h = drop(x)·Aᵀ (N…, r) is kept for backward, so LoRA adds almost no activation memory.
+    return loraLinear(x, this.weight, this.bias, this.loraA.weight, this.loraB.weight, {
+      scaling: this.scaling, dropoutP: this.loraDropout.p, training: this.training && this.loraDropout.training,
+    }); // (N…, O)
   }
 
   /** scaling · B·A, the (O, I) update. */

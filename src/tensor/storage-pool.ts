@@ -1,0 +1,206 @@
+/**
+ * Storage accounting and a buffer pool for tensor storage.
+ *
+ * Every tensor storage made by dtype.ts (alloc / allocUninit) is counted here, so a benchmark or a
+ * test can ask how many bytes a training step allocates (`storageStats()`).
+ *
+ * The pool lets a training step reuse the previous step's buffers instead of asking V8 for new
+ * ones (no zero-fill of large buffers, no external-memory pressure, no GC to free them). It works
+ * by scopes, which only a caller that knows what outlives a step may open (src/train/step-memory.ts):
+ *
+ *   const scope = openStorageScope();        // from here on, every storage allocated is recorded
+ *   ... forward, backward, optimizer.step() ...
+ *   scope.close(liveStorages);               // recorded storages not in liveStorages go to the pool
+ *
+ * `liveStorages` must name every storage that may still be read after the step (parameters,
+ * their .grad, tensors that modules keep). Liveness is by ArrayBuffer, so a view that shares
+ * memory with a recorded storage keeps it alive. A recorded storage that is live at one close is
+ * carried to the next close and checked again there (a parameter's .grad, dropped by the next
+ * step's zeroGrad, is released one step later). Free buffers are kept by exact dtype and length
+ * (each still its own ArrayBuffer at offset 0); at close the pool keeps only the sizes asked for
+ * in this step and the one before (recurring shapes), so it holds at most one step's working set,
+ * and none of a batch whose padded length will not come back.
+ *
+ * HEED_POOL=0 turns reuse off (allocation as without a pool; the counters still run).
+ * HEED_POOL=check releases nothing for reuse and fills released float buffers with NaN instead, so
+ * a storage wrongly treated as dead shows up as NaN in whatever still reads it (a test of the
+ * liveness rule, not a mode to train in).
+ */
+// The storage types are spelled out here (the DType and Storage of the dtype module, which imports this file).
+type DType = 'float32' | 'float64' | 'int32' | 'bool' | 'int8';
+type Storage = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array;
+
+export interface StorageStats {
+  /** Storages handed out (new or reused). */
+  allocations: number;
+  /** Bytes of newly allocated storage (not counting reused buffers). */
+  bytes: number;
+  /** Storages served from the pool. */
+  reused: number;
+  /** Bytes served from the pool. */
+  reusedBytes: number;
+}
+
+type Mode = 'on' | 'off' | 'check';
+
+function modeFromEnv(): Mode {
+  const v = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.HEED_POOL;
+  return v === '0' || v === 'off' ? 'off' : v === 'check' ? 'check' : 'on';
+}
+
+let mode: Mode = modeFromEnv();
+const stats: StorageStats = { allocations: 0, bytes: 0, reused: 0, reusedBytes: 0 };
+/** Free buffers: dtype → length → stack of storages. */
+const free = new Map<DType, Map<number, Storage[]>>();
+/** The open scope's record (null when no scope is open). */
+let recording: Storage[] | null = null;
+/** dtype:length keys asked for while the scope was open (what to keep in the pool). */
+let requested: Set<string> | null = null;
+/** The keys the previous scope asked for. */
+let askedBefore = new Set<string>();
+/** Storages recorded by earlier scopes that were still live at their close. */
+let carried: Storage[] = [];
+/** Guard against releasing one buffer twice. */
+const inPool = new WeakSet<Storage>();
+
+/** A copy of the allocation counters since the process started (or the last reset). */
+export function storageStats(): StorageStats {
+  return { ...stats };
+}
+
+export function resetStorageStats(): void {
+  stats.allocations = stats.bytes = stats.reused = stats.reusedBytes = 0;
+}
+
+/** Whether released buffers are reused ('on'), not at all ('off'), or poisoned with NaN ('check'). */
+export function poolMode(): Mode {
+  return mode;
+}
+
+/** Sets the pool mode (tests compare pooled and unpooled runs); returns the previous one. */
+export function setPoolMode(m: Mode): Mode {
+  const prev = mode;
+  mode = m;
+  if (m !== 'on') free.clear();
+  return prev;
+}
+
+/** Called by dtype.ts: a free buffer of exactly this dtype and length, or null. Counts the hand-out. */
+export function takeFromPool(dtype: DType, n: number): Storage | null {
+  if (requested !== null) requested.add(`${dtype}:${n}`);
+  if (mode !== 'on' || n === 0) return null;
+  const stack = free.get(dtype)?.get(n);
+  const s = stack?.pop();
+  if (s === undefined) return null;
+  inPool.delete(s);
+  stats.allocations++;
+  stats.reused++;
+  stats.reusedBytes += s.byteLength;
+  recording?.push(s);
+  return s;
+}
+
+/** Called by dtype.ts after a new allocation. */
+export function noteAllocation(s: Storage): void {
+  stats.allocations++;
+  stats.bytes += s.byteLength;
+  recording?.push(s);
+}
+
+function release(s: Storage): void {
+  if (inPool.has(s) || s.length === 0) return;
+  if (mode === 'check') {
+    if (s instanceof Float32Array || s instanceof Float64Array) s.fill(NaN);
+    return;
+  }
+  if (mode !== 'on') return;
+  const dtype: DType = s instanceof Float32Array ? 'float32' : s instanceof Float64Array ? 'float64' : s instanceof Int32Array ? 'int32' : s instanceof Uint8Array ? 'bool' : 'int8';
+  let bySize = free.get(dtype);
+  if (bySize === undefined) free.set(dtype, (bySize = new Map()));
+  let stack = bySize.get(s.length);
+  if (stack === undefined) bySize.set(s.length, (stack = []));
+  stack.push(s);
+  inPool.add(s);
+}
+
+export interface StorageScope {
+  /**
+   * Ends the scope: every storage recorded since it opened (and every one carried from an earlier
+   * close) whose ArrayBuffer is not among `live`'s goes back to the pool. Returns the bytes released.
+   */
+  close(live: Iterable<Storage>): number;
+  /** Ends the scope releasing nothing (a step that threw: what it made may still be referenced). */
+  abandon(): void;
+}
+
+/**
+ * Starts recording the storages allocated from now on. Only one scope is open at a time; opening
+ * another while one is open gives a scope that records and releases nothing.
+ */
+export function openStorageScope(): StorageScope {
+  if (recording !== null) return { close: () => 0, abandon: () => undefined };
+  const rec: Storage[] = [];
+  recording = rec;
+  requested = new Set();
+  return {
+    abandon(): void {
+      if (recording !== rec) return;
+      recording = null;
+      requested = null;
+    },
+    close(live: Iterable<Storage>): number {
+      if (recording !== rec) return 0;
+      recording = null;
+      const keep = new Set<ArrayBufferLike>();
+      for (const s of live) keep.add(s.buffer);
+      const seen = new Set<Storage>();
+      const stillLive: Storage[] = [];
+      let released = 0;
+      for (const s of [...carried, ...rec]) {
+        if (seen.has(s)) continue;
+        seen.add(s);
+        if (keep.has(s.buffer)) {
+          stillLive.push(s);
+          continue;
+        }
+        released += s.byteLength;
+        release(s);
+      }
+      carried = stillLive;
+      // Keep only the sizes asked for in this step and in the one before: a size that recurs
+      // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
+      // activations of a batch padded to its own length would only sit in the pool through the
+      // next step, beside that step's own buffers, and raise the peak.
+      const asked = requested!;
+      const before = askedBefore;
+      requested = null;
+      askedBefore = asked;
+      for (const [dtype, bySize] of free) {
+        for (const n of bySize.keys()) {
+          const key = `${dtype}:${n}`;
+          if (asked.has(key) && before.has(key)) continue;
+          for (const s of bySize.get(n)!) inPool.delete(s);
+          bySize.delete(n);
+        }
+      }
+      return released;
+    },
+  };
+}
+
+/**
+ * Empties the free lists (their buffers become garbage, for the GC to free). The Trainer calls it
+ * before an evaluation, whose batches have other shapes: the pool refills within two steps after.
+ */
+export function clearStoragePool(): void {
+  for (const bySize of free.values()) for (const stack of bySize.values()) for (const s of stack) inPool.delete(s);
+  free.clear();
+  askedBefore = new Set();
+}
+
+/** Bytes held in the pool's free lists. */
+export function pooledBytes(): number {
+  let b = 0;
+  for (const bySize of free.values()) for (const stack of bySize.values()) for (const s of stack) b += s.byteLength;
+  return b;
+}

@@ -1,0 +1,55 @@
+/**
+ * A training step's storage scope: the buffers a step allocates (activations, the tape's saved
+ * tensors, gradients, the kernels' temporaries) go back to the tensor pool when the step ends, so
+ * the next step reuses them instead of allocating (src/tensor/storage-pool.ts).
+ *
+ *   const scope = stepScope(model);     // before zeroGrad / forward
+ *   ... loss.backward(); optimizer.step() ...
+ *   scope.close();                      // after the optimizer step, before anything that keeps tensors
+ *
+ * What survives a step is found by walking the model: every Tensor a module (or an array or plain
+ * object a module holds) refers to, and each one's .grad. Parameters, buffers (running statistics),
+ * a kept attention map: all live. The autograd graph is not walked: its tensors are the step's own.
+ * A step that stores a tensor anywhere else (a module-level cache, a closure that outlives the step)
+ * must not run inside a scope; HEED_POOL=check poisons released buffers with NaN to find such a case.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import type { Storage } from '../tensor/dtype.js';
+import { openStorageScope } from '../tensor/storage-pool.js';
+
+/** Every storage reachable from `roots` through object fields and arrays, stopping at tensors. */
+export function liveStorages(...roots: unknown[]): Storage[] {
+  const out: Storage[] = [];
+  const seen = new Set<object>();
+  const stack: unknown[] = [...roots];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
+    seen.add(v);
+    if (v instanceof Tensor) {
+      out.push(v.data);
+      if (v.grad !== null) out.push(v.grad.data);
+      continue; // its gradFn (the step's graph) is not followed
+    }
+    if (ArrayBuffer.isView(v)) {
+      out.push(v as Storage);
+      continue;
+    }
+    if (v instanceof Map) {
+      for (const x of v.values()) stack.push(x);
+      continue;
+    }
+    if (Array.isArray(v)) {
+      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
+      continue;
+    }
+    for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push(x);
+  }
+  return out;
+}
+
+/** Opens a storage scope for one training step over `roots` (the model; whatever else keeps tensors across steps). */
+export function stepScope(...roots: unknown[]): { close(): number; abandon(): void } {
+  const scope = openStorageScope();
+  return { close: () => scope.close(liveStorages(...roots)), abandon: () => scope.abandon() };
+}

@@ -8,11 +8,13 @@ Same model as heed's EncoderClassifier at the spam task's defaults: token embedd
 final LayerNorm, the mean of the non-padding positions, dropout, linear head; cross-entropy;
 AdamW (foreach), zero_grad(set_to_none=True).
 """
-import json, statistics, sys, time
+import json, sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from step_timer import time_steps
 
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg['threads'])
@@ -55,17 +57,4 @@ def step():
     return loss.item()
 
 
-loss0 = step()
-for _ in range(cfg['warm']):
-    step()
-ts = []
-t_start = time.perf_counter()
-loss1 = loss0
-for _ in range(cfg['reps']):
-    t0 = time.perf_counter()
-    loss1 = step()
-    ts.append((time.perf_counter() - t0) * 1e3)
-    if (time.perf_counter() - t_start) * 1e3 > cfg['budgetMs'] and len(ts) >= 3:
-        break
-print(json.dumps({'version': torch.__version__, 'threads': cfg['threads'], 'ms': statistics.median(ts), 'n': len(ts),
-                  'loss0': loss0, 'loss1': loss1, 'params': sum(p.numel() for p in model.parameters())}))
+time_steps(step, cfg, model)

@@ -8,11 +8,13 @@ positions + dropout, nn.Transformer(batch_first, norm_first, relu; its final enc
 norms are heed's too), output projection tied to the target embedding; cross-entropy with
 label smoothing and ignore_index = pad; AdamW (foreach), zero_grad(set_to_none=True).
 """
-import json, math, statistics, sys, time
+import json, math, sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+from step_timer import time_steps
 
 cfg = json.loads(sys.argv[1])
 torch.set_num_threads(cfg['threads'])
@@ -73,17 +75,4 @@ def step():
     return loss.item()
 
 
-loss0 = step()
-for _ in range(cfg['warm']):
-    step()
-ts = []
-t_start = time.perf_counter()
-loss1 = loss0
-for _ in range(cfg['reps']):
-    t0 = time.perf_counter()
-    loss1 = step()
-    ts.append((time.perf_counter() - t0) * 1e3)
-    if (time.perf_counter() - t_start) * 1e3 > cfg['budgetMs'] and len(ts) >= 3:
-        break
-print(json.dumps({'version': torch.__version__, 'threads': cfg['threads'], 'ms': statistics.median(ts), 'n': len(ts),
-                  'loss0': loss0, 'loss1': loss1, 'params': sum(p.numel() for p in model.parameters())}))
+time_steps(step, cfg, model)

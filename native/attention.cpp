@@ -273,13 +273,7 @@ void forwardRows(const AttentionParams& p, const float* q, const float* k, const
     const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk : nullptr;
     float mx = -INFINITY;
     for (int64_t j = 0; j < end; j++) {
-      const float* kj = kHead + j * p.D;
-      vf d0 = vf{};
-      int64_t c = 0;
-      for (; c + W <= p.D; c += W) d0 += vload(qi + c) * vload(kj + c);
-      float dot = hsum(d0);
-      for (; c < p.D; c++) dot += qi[c] * kj[c];
-      float sj = p.scale * dot;
+      float sj = p.scale * dotRow(qi, kHead + j * p.D, p.D);
       if (mrow) sj += mrow[j];
       if (p.alibiSlopes) sj += slope * float(j - i - (p.Lk - p.Lq));
       s[j] = sj;
@@ -432,16 +426,7 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
   // D_i = dO_i · O_i
   float* Dsum = dBuf.get(std::max<int64_t>(nq, 1));
   parallelFor((nq + 255) / 256, [&](int64_t t, int) {
-    for (int64_t i = t * 256; i < std::min(nq, t * 256 + 256); i++) {
-      const float* a = dOut + i * p.Dv;
-      const float* o = out + i * p.Dv;
-      vf acc = vf{};
-      int64_t c = 0;
-      for (; c + W <= p.Dv; c += W) acc += vload(a + c) * vload(o + c);
-      float s = hsum(acc);
-      for (; c < p.Dv; c++) s += a[c] * o[c];
-      Dsum[i] = s;
-    }
+    for (int64_t i = t * 256; i < std::min(nq, t * 256 + 256); i++) Dsum[i] = dotRow(dOut + i * p.Dv, out + i * p.Dv, p.Dv);
   });
   const int threads = poolSize();
   const int64_t dqLen = nq * p.D;

@@ -98,6 +98,16 @@ HEED_INLINE float sumRow(const float* x, int64_t n) {
   return s;
 }
 
+// Σ a·b over n values (one accumulator: callers run many of these side by side).
+HEED_INLINE float dotRow(const float* a, const float* b, int64_t n) {
+  vf acc = vf{};
+  int64_t i = 0;
+  for (; i + W <= n; i += W) acc += vload(a + i) * vload(b + i);
+  float s = hsum(acc);
+  for (; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
 // Σ (x − m)² over n values.
 HEED_INLINE float sumSqDev(const float* x, int64_t n, float m) {
   vf s0 = vf{}, mv = vsplat(m);

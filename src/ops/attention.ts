@@ -154,7 +154,7 @@ export function scaledDotProductAttention(q: Tensor, key: Tensor, value: Tensor,
     // gradient through it: its backward has no key stride), else narrow to the keys and go on.
     const needsGrad = isGradEnabled() && (q.requiresGrad || key.requiresGrad || value.requiresGrad);
     if (!needsGrad && maskTiles(m) === null && fusable(q, key, value, m)) return fusedAttention(q, key, value, r, kernelMask(m), capacity);
-    return scaledDotProductAttention(q, ...frontKeys(q, key, value, o));
+    return scaledDotProductAttention(q, narrow(key, -2, 0, r.S), narrow(value, -2, 0, r.S), { ...o, kvLength: undefined });
   }
   const tiles = maskTiles(m);
   if (tiles === null || tiles.length === 0) return attend(q, key, value, r, m); // (…, H, L, Ev); no tiles: no queries

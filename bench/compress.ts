@@ -57,15 +57,30 @@ export const MISSING: Record<string, Record<string, string>> = {
 const G2P_WORDS = 300;
 const here = fileURLToPath(import.meta.url);
 
-/** Up to 64 test inputs of a task, as its Predictor takes them. */
-async function sampleInputs(task: string): Promise<unknown[]> {
+/**
+ * A SpamAssassin mail as a user would send it to a spam model: the header lines above subject and
+ * body when the model reads headers (the task's default), else subject and body only. A plain string
+ * is read as is by the predictor, so this is exactly the text the task's own evaluate scores.
+ */
+function spamText(e: { headers: string; text: string }, readsHeaders: boolean): string {
+  return readsHeaders && e.headers ? `${e.headers}\n${e.text}` : e.text;
+}
+
+/** Whether the spam model in dir reads header lines (config.headers; absent in old checkpoints = no). */
+function readsHeaders(dir: string): boolean {
+  return (JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { config: { headers?: unknown } }).config.headers === true;
+}
+
+/** Up to 64 test inputs of a task, as its Predictor takes them (dir: the task's fp32 model). */
+async function sampleInputs(task: string, dir: string): Promise<unknown[]> {
   if (task === 'g2p') {
     const { loadCmudict } = await import('../src/data/cmudict.js');
     return loadCmudict().test.words.slice(0, 64).map((w) => w.word);
   }
   if (task === 'spam') {
     const { loadSpamAssassin } = await import('../src/data/spam.js');
-    return (await loadSpamAssassin()).test.slice(0, 64).map((e) => e.text);
+    const headers = readsHeaders(dir);
+    return (await loadSpamAssassin()).test.slice(0, 64).map((e) => spamText(e, headers));
   }
   if (task === 'tag') {
     const { readConll } = await import('../src/data/conll.js');
@@ -193,7 +208,7 @@ async function onnxRecord(task: string, dir: string, tmp: string, g2pWords: numb
   const { noGrad } = await import('../src/index.js');
   type Member = { model: never; encode(inputs: readonly unknown[]): { x: { data: ArrayLike<number>; shape: readonly number[]; dtype: string } } };
   const member = ((await loadPredictor(dir)) as unknown as { members: Member[] }).members[0];
-  const inputs = await sampleInputs(task);
+  const inputs = await sampleInputs(task, dir);
   const bytes = noGrad(() => exportOnnx(member.model, [member.encode([inputs[0]]).x as never])).graphs[0].bytes;
   const modelFile = join(tmp, `${task}.onnx`), inputsFile = join(tmp, `${task}-onnx.json`);
   writeFileSync(modelFile, bytes);
@@ -205,7 +220,8 @@ async function onnxRecord(task: string, dir: string, tmp: string, g2pWords: numb
   let test: { input: unknown; label: number }[];
   if (task === 'spam') {
     const { loadSpamAssassin } = await import('../src/data/spam.js');
-    test = (await loadSpamAssassin()).test.map((e) => ({ input: e.text, label: e.label }));
+    const headers = readsHeaders(dir);
+    test = (await loadSpamAssassin()).test.map((e) => ({ input: spamText(e, headers), label: e.label }));
   } else test = await labelledImages(task);
   const s = await ort.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   let correct = 0, agree = 0;
@@ -249,7 +265,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
     const present = VARIANTS.filter((v) => existsSync(join(root, `${task}-${v}`, 'config.json')));
     if (present.length === 0) continue;
     const inputsFile = join(tmp, `${task}.json`);
-    writeFileSync(inputsFile, JSON.stringify(await sampleInputs(task)));
+    writeFileSync(inputsFile, JSON.stringify(await sampleInputs(task, join(root, `${task}-${present.includes('fp32') ? 'fp32' : present[0]}`))));
     for (const v of present) {
       const dir = join(root, `${task}-${v}`);
       const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', dir, inputsFile], { encoding: 'utf8', env: { ...process.env, HEED_NUM_THREADS: '1', HEED_QUIET: '1' } });

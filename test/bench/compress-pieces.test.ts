@@ -53,14 +53,17 @@ test('metric phrases per task, and a variant that cannot exist prints its reason
   const dir = mkdtempSync(join(tmpdir(), 'heed-compress-table-'));
   const file = join(dir, 'raw.json');
   writeFileSync(file, JSON.stringify({ records: [
-    { task: 'fashion', variant: 'fp32', metrics: { accuracy: 0.8 }, checkpointBytes: 1000, p50Ms: 2, throughput: 100, peakRssBytes: 2 ** 20 * 100 },
-    { task: 'fashion', variant: 'int8', metrics: { accuracy: 0.79 }, checkpointBytes: 500, p50Ms: 1, throughput: 200, peakRssBytes: 2 ** 20 * 90 },
+    { task: 'fashion', variant: 'fp32', metrics: { accuracy: 0.8 }, checkpointBytes: 1000, p50Ms: 2, modelP50Ms: 1.6, throughput: 100, peakRssBytes: 2 ** 20 * 100 },
+    { task: 'fashion', variant: 'int8', metrics: { accuracy: 0.79 }, checkpointBytes: 500, p50Ms: 1, modelP50Ms: 0.4, throughput: 200, peakRssBytes: 2 ** 20 * 90 },
     { task: 'fashion', variant: 'pruned50', missing: MISSING.fashion.pruned50 },
+    { task: 'fashion', variant: 'onnx', metrics: { accuracy: 0.8 }, checkpointBytes: 1010, p50Ms: 0.5, throughput: 300, peakRssBytes: 2 ** 20 * 120 },
   ] }));
   const r = spawnSync(process.execPath, ['--import', 'tsx', new URL('../../tools/compress-table.ts', import.meta.url).pathname, file], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  assert.equal(lines.length, 5);
-  assert.match(lines[3], /\| fashion \| int8 \| accuracy 79\.00% \| 500 \(0\.50×\) \| 1\.00 \(0\.50×\) \| 200 \(2\.00×\) \| 90 \|/);
+  assert.equal(lines.length, 6);
+  // p50 of the whole request, then of the model's forward alone (onnx: its whole p50, on encoded inputs)
+  assert.match(lines[3], /\| fashion \| int8 \| accuracy 79\.00% \| 500 \(0\.50×\) \| 1\.00 \(0\.50×\) \| 0\.40 \(0\.25×\) \| 200 \(2\.00×\) \| 90 \|/);
   assert.match(lines[4], /\| fashion \| pruned50 \| — \(no attention heads/);
+  assert.match(lines[5], /\| fashion \| onnx \| accuracy 80\.00% \| 1,010 \(1\.01×\) \| 0\.50 \(0\.25×\) \| 0\.50 \(0\.31×\) \| 300 \(3\.00×\) \| 120 \|/);
 });

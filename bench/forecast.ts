@@ -161,7 +161,8 @@ async function main(): Promise<void> {
 
   // 2b. The hybrid weight of the ridge (ridgeBlend), chosen on validation for the chosen candidate's model.
   const ck = await loadCheckpoint(chosen.dir, 'forecast');
-  const blend = blendGrid([buildCheckpointModel(ck, 'PatchTSTForecaster', (m) => PatchTSTForecaster.fromConfig(m))], { ...resolveForecastConfig({ ...ck.config, model: undefined }), refit: false }, BLEND_WEIGHTS);
+  const { model: _model, ...chosenConfig } = ck.config;
+  const blend = blendGrid([buildCheckpointModel(ck, 'PatchTSTForecaster', (m) => PatchTSTForecaster.fromConfig(m))], { ...resolveForecastConfig(chosenConfig), refit: false }, BLEND_WEIGHTS);
   for (const r of blend.rows) console.log(`ridgeBlend ${r.weight}: valid MASE ${Object.entries(r.mase).map(([h, v]) => `@${h} ${v.toFixed(4)}`).join(' ')}`);
   console.log(`chosen on validation: ridgeBlend ${blend.chosen}`);
 

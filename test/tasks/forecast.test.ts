@@ -205,7 +205,7 @@ test('eval of an ensemble averages its members\' quantiles, and refuses members 
 test('blendWithRidge moves every level by w · (ridge − median): the median to (1 − w) · heed + w · ridge, the band kept', () => {
   const q = Float32Array.from([1, 2, 4, 10, 11, 12]); // (B 1, H 2, Q 3)
   blendWithRidge(q, [[6, 14]], [0.1, 0.5, 0.9], 0.25);
-  assert.deepEqual([...q], [2, 3, 5, 11, 12, 13]);
+  assert.deepEqual([...q], [2, 3, 5, 10.75, 11.75, 12.75]);
   assert.throws(() => blendWithRidge(new Float32Array(5), [[1, 2]], [0.1, 0.5, 0.9], 0.5), (e: Error) => e instanceof ShapeError);
   assert.throws(() => resolveForecastConfig({ ridgeBlend: 1 }), (e: Error) => e instanceof ConfigError && /ridgeBlend.*\[0, 1\)/.test(e.message));
   assert.throws(() => resolveForecastConfig({ ridgeBlend: -0.1 }), ConfigError);

@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     chosen: chosen.name,
     ridgeBlendSelection: { split: 'valid', model: chosen.dir, ridge: blend.ridge, grid: blend.rows, chosen: blend.chosen },
     refit: { seeds: numSeeds, parallel, note: `the chosen configuration refit on train + valid once per seed, ${parallel} at a time; test scores the ensemble (quantiles averaged)`, members: refits },
-    training: { uptimeBefore: trainUptime, uptimeAfter: trainedUptime, note: 'candidates and the refit train one after another, each in its own process' },
+    training: { uptimeBefore: trainUptime, uptimeAfter: trainedUptime, note: `candidates train one after another (or are reused), then the refit members ${parallel} at a time, each in its own process` },
     valid: { metrics: valid.metrics, report: valid.report },
     test: { metrics: test.metrics, report: test.report },
     goal,

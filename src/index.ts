@@ -126,6 +126,8 @@ export { StandardScaler } from './data/scaler.js';
 export { ForecastDataset } from './data/forecast-dataset.js';
 export type { ForecastDatasetOptions, ForecastSplit, WindowRef } from './data/forecast-dataset.js';
 export { calendarIndices, CALENDAR_FIELDS } from './data/calendar.js';
+export { usFederalHolidays, holidayFeatures, US_FEDERAL_HOLIDAYS } from './data/holidays.js';
+export type { HolidayDate, UsFederalHoliday } from './data/holidays.js';
 export { pinballLoss } from './train/pinball-loss.js';
 export {
   meanAbsoluteError, symmetricMape, maseScale, meanAbsoluteScaledError, pinballLossValue, intervalCoverage, rollingOrigins, scoreRollingOrigin,

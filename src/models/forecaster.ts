@@ -8,7 +8,9 @@
  * Two additions to the PatchTST paper's model, for daily data with holidays:
  *   - calendar features of each forecast day (day of week, day of year, nth weekday of the month,
  *     last weekday of the month; src/data/calendar.ts) are embedded and added to that day's
- *     hidden vector, so fixed and floating holidays can be learned;
+ *     hidden vector, so fixed and floating holidays can be learned; with `holidays`, two more:
+ *     the US federal holiday within ±3 days and the offset from it, and whether the day is an
+ *     observed day off (by weekday), so a holiday is one learned vector, not one per date;
  *   - the head predicts quantiles, not one value. They are ordered by construction: the 0.5
  *     level is the point forecast, and each level above (below) adds (subtracts) a softplus to
  *     its neighbour, so q_0.1 ≤ q_0.5 ≤ q_0.9 for every input. Train with pinballLoss.
@@ -18,7 +20,7 @@
  * is mapped back with the inverse.
  *
  *   const m = new PatchTSTForecaster({ contextLength: 112, horizon: 28 });
- *   const q = m.forward(context, calendar);   // (B, 112), (B, 28, 4) int32 → (B, 28, 3)
+ *   const q = m.forward(context, calendar);   // (B, 112), (B, 28, 6) int32 → (B, 28, 3)
  *
  * Letters: B instances, L context length, P patch length, S patch stride, N = (L − P)/S + 1
  * patches, D dModel, H horizon, E head width, Q quantile levels, F calendar fields.
@@ -56,6 +58,8 @@ export interface ForecasterConfig {
   quantiles: string;
   /** Add calendar embeddings of the forecast days. */
   calendar: boolean;
+  /** With calendar: add the holiday and day-off embeddings too (src/data/holidays.ts). */
+  holidays: boolean;
 }
 
 export const FORECASTER_DEFAULTS: Readonly<ForecasterConfig> = Object.freeze({
@@ -71,13 +75,15 @@ export const FORECASTER_DEFAULTS: Readonly<ForecasterConfig> = Object.freeze({
   dropout: 0.1,
   quantiles: '0.1,0.5,0.9', // an 80% band around the median
   calendar: true,
+  // Holidays as their own features: births dip on them, and the ridge baseline cannot see them.
+  holidays: true,
 });
 
 export const FORECASTER_CONFIG = defineModelConfig<ForecasterConfig, never>({
   model: 'PatchTSTForecaster',
   schema: {
     contextLength: 'number', horizon: 'number', patchLength: 'number', patchStride: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
-    dimFeedforward: 'number', headDim: 'number', dropout: 'number', quantiles: 'string', calendar: 'boolean',
+    dimFeedforward: 'number', headDim: 'number', dropout: 'number', quantiles: 'string', calendar: 'boolean', holidays: 'boolean',
   },
   defaults: FORECASTER_DEFAULTS,
   positiveInts: ['contextLength', 'horizon', 'patchLength', 'patchStride', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'headDim'],
@@ -121,6 +127,9 @@ export class PatchTSTForecaster extends ConfiguredModel<ForecasterConfig> {
   dayOfYear: Embedding;
   monthWeekday: Embedding;
   lastWeekday: Embedding;
+  /** Only with config.holidays. */
+  holiday: Embedding | null;
+  dayOff: Embedding | null;
   out: Linear;
 
   /** Args: config: every key defaults to FORECASTER_DEFAULTS. */
@@ -148,11 +157,14 @@ export class PatchTSTForecaster extends ConfiguredModel<ForecasterConfig> {
     this.dayOfYear = table(CALENDAR_FIELDS.dayOfYear);
     this.monthWeekday = table(CALENDAR_FIELDS.monthWeekday);
     this.lastWeekday = table(CALENDAR_FIELDS.lastWeekday);
+    this.holiday = c.holidays ? table(CALENDAR_FIELDS.holiday) : null;
+    this.dayOff = c.holidays ? table(CALENDAR_FIELDS.dayOff) : null;
     this.out = new Linear(c.headDim, this.levels.length);
   }
 
   static fromConfig(saved: Record<string, unknown>): PatchTSTForecaster {
-    return new PatchTSTForecaster(FORECASTER_CONFIG.load(saved));
+    // A config saved before `holidays` existed describes a model without those tables.
+    return new PatchTSTForecaster(FORECASTER_CONFIG.load({ holidays: false, ...saved }));
   }
 
   /**
@@ -195,6 +207,10 @@ export class PatchTSTForecaster extends ConfiguredModel<ForecasterConfig> {
       z = add(z, this.dayOfYear.call(field(1)));
       z = add(z, this.monthWeekday.call(field(2)));
       z = add(z, this.lastWeekday.call(field(3)));
+      if (this.holiday !== null && this.dayOff !== null) {
+        z = add(z, this.holiday.call(field(4)));
+        z = add(z, this.dayOff.call(field(5)));
+      }
     }
     const raw = this.out.call(gelu(z)); // (B, H, Q)
     const q = this.orderedQuantiles(raw); // (B, H, Q)

@@ -15,6 +15,11 @@
  * once, beside the baselines on the same origins: naive, seasonal naive (7 and 364) and a ridge
  * autoregression on lags (`ridgeLags`, `ridgeLambda`, fitted on the training period).
  *
+ * `ridgeBlend: w` (a hybrid, 0 = off) moves every quantile of heed's forecast by w · (ridge − heed's
+ * median): the point forecast becomes (1 − w) · heed + w · ridge, the band keeps its width. The
+ * ridge is the baseline's own (`ridgeLags`, `ridgeLambda`), fitted where the baseline is: on the
+ * training period, or on train + valid for a refit model; w is chosen on validation.
+ *
  * `refit: true` is the second stage of that protocol: with the configuration and step count
  * chosen on validation, the model trains on train + valid (every window whose target ends before
  * the test period), with no validation and no checkpoint selection, and the ridge baseline is then
@@ -45,7 +50,7 @@ import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { loadCheckpoint } from '../io/checkpoint.js';
 import { parseUntrustedJson } from '../io/json.js';
 import { readTextFileSync } from '../io/read-file.js';
-import { CheckpointError, ConfigError, NotImplementedError, ValueError } from '../errors.js';
+import { CheckpointError, ConfigError, NotImplementedError, ShapeError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import type { Prediction, PredictOptions, Predictor } from './predictor.js';
 import {
@@ -75,14 +80,16 @@ export interface ForecastConfig extends TrainConfig, Omit<ForecasterConfig, 'dro
   ridgeLambda: number;
   /** Train on train + valid (after choosing the configuration on valid); score on test only. */
   refit: boolean;
+  /** Weight w in [0, 1) of the ridge AR in a hybrid forecast: heed's quantiles shifted by w · (ridge − heed median). */
+  ridgeBlend: number;
 }
 
 export const FORECAST_SCHEMA: ConfigSchema<ForecastConfig> = {
   ...TRAIN_SCHEMA,
   data: 'string', timeColumn: 'string', valueColumns: 'string', gaps: GAP_POLICIES, duplicates: DUPLICATE_POLICIES, validSteps: 'number', testSteps: 'number',
-  originEvery: 'number', horizons: 'string', season: 'number', batchSize: 'number', ridgeLags: 'string', ridgeLambda: 'number', refit: 'boolean',
+  originEvery: 'number', horizons: 'string', season: 'number', batchSize: 'number', ridgeLags: 'string', ridgeLambda: 'number', refit: 'boolean', ridgeBlend: 'number',
   contextLength: 'number', horizon: 'number', patchLength: 'number', patchStride: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number',
-  dimFeedforward: 'number', headDim: 'number', quantiles: 'string', calendar: 'boolean',
+  dimFeedforward: 'number', headDim: 'number', quantiles: 'string', calendar: 'boolean', holidays: 'boolean',
 };
 
 export const FORECAST_DEFAULTS: Readonly<ForecastConfig> = Object.freeze({
@@ -107,6 +114,7 @@ export const FORECAST_DEFAULTS: Readonly<ForecastConfig> = Object.freeze({
   ridgeLags: '1-371', // a year and a week of lags: best of a 4 × 4 grid on the births validation period (bench/forecast.ts)
   ridgeLambda: 0.1,
   refit: false,
+  ridgeBlend: 0,
   labelSmoothing: 0, // classification only
   lr: 1e-3,
   weightDecay: 0.05,
@@ -132,6 +140,7 @@ export function resolveForecastConfig(user: Record<string, unknown>): ForecastCo
   reportHorizons(c);
   parseLags(c.ridgeLags);
   if (!(c.ridgeLambda >= 0)) throw new ConfigError(`forecast config: 'ridgeLambda' is ${c.ridgeLambda}, expected ≥ 0.`);
+  if (!(c.ridgeBlend >= 0 && c.ridgeBlend < 1)) throw new ConfigError(`forecast config: 'ridgeBlend' is ${c.ridgeBlend}, expected a weight in [0, 1) (0 = heed alone).`);
   return c;
 }
 
@@ -159,6 +168,7 @@ function modelConfig(c: ForecastConfig): Partial<ForecasterConfig> {
   return {
     contextLength: c.contextLength, horizon: c.horizon, patchLength: c.patchLength, patchStride: c.patchStride, dModel: c.dModel, numHeads: c.numHeads,
     numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, headDim: c.headDim, dropout: c.dropout, quantiles: c.quantiles, calendar: c.calendar,
+    holidays: c.holidays,
   };
 }
 
@@ -212,6 +222,28 @@ export function ensembleForecast(models: readonly PatchTSTForecaster[], ds: Fore
   return sum;
 }
 
+/** The ridge AR of a config for one series, fitted where the ridge baseline is: [0, validStart), or [0, testStart) for a refit model. */
+export function fitConfigRidge(ds: ForecastDataset, c: ForecastConfig, series: number): RidgeAutoregression {
+  return RidgeAutoregression.fit(ds.frame.values[series], c.refit ? ds.testStart : ds.validStart, { lags: parseLags(c.ridgeLags), horizon: c.horizon, lambda: c.ridgeLambda });
+}
+
+/**
+ * The hybrid forecast, in place: quantiles q (B, H, Q) of B forecasts shift by w · (ridge − median),
+ * ridge[b] being the ridge's H-step point forecast for forecast b. The levels stay ascending (one
+ * shift per step), the median becomes (1 − w) · heed + w · ridge.
+ */
+export function blendWithRidge(q: Float32Array, ridge: readonly ArrayLike<number>[], levels: readonly number[], w: number): void {
+  const Q = levels.length, mid = levels.indexOf(0.5), H = ridge.length > 0 ? ridge[0].length : 0;
+  if (q.length !== ridge.length * H * Q) throw new ShapeError(`blendWithRidge: ${q.length} quantile values for ${ridge.length} ridge forecasts × ${H} steps × ${Q} levels.`);
+  ridge.forEach((r, b) => {
+    for (let h = 0; h < H; h++) {
+      const base = (b * H + h) * Q;
+      const shift = w * (r[h] - q[base + mid]);
+      for (let k = 0; k < Q; k++) q[base + k] += shift;
+    }
+  });
+}
+
 /** Scores the model (or an ensemble of models of one configuration, their quantiles averaged) on a period's rolling origins. */
 export function scoreModel(model: PatchTSTForecaster | readonly PatchTSTForecaster[], ds: ForecastDataset, c: ForecastConfig, split: ForecastSplit): MethodScores {
   const models = Array.isArray(model) ? model : [model as PatchTSTForecaster];
@@ -221,6 +253,10 @@ export function scoreModel(model: PatchTSTForecaster | readonly PatchTSTForecast
   const H = c.horizon, Q = models[0].levels.length;
   const windows = Array.from({ length: ds.numSeries }, (_, s) => origins.map((origin) => ({ series: s, origin }))).flat();
   const q = ensembleForecast(models, ds, windows);
+  if (c.ridgeBlend > 0) {
+    const ridges = Array.from({ length: ds.numSeries }, (_, s) => fitConfigRidge(ds, c, s));
+    blendWithRidge(q, windows.map(({ series, origin }) => ridges[series].predict(ds.frame.values[series], origin)), models[0].levels, c.ridgeBlend);
+  }
   const mid = models[0].levels.indexOf(0.5);
   const perSeries: HorizonScores[][] = [];
   const actual: number[] = [], lower: number[] = [], upper: number[] = [];
@@ -237,7 +273,7 @@ export function scoreModel(model: PatchTSTForecaster | readonly PatchTSTForecast
     });
     perSeries.push(scoreRollingOrigin(y, origins, points, hs, maseScale(y, c.season, ds.validStart)));
   }
-  return { method: 'heed', horizons: averageOverSeries(perSeries), coverage: Q > 1 ? intervalCoverage(actual, lower, upper) : undefined };
+  return { method: c.ridgeBlend > 0 ? `heed + ridge (w ${c.ridgeBlend})` : 'heed', horizons: averageOverSeries(perSeries), coverage: Q > 1 ? intervalCoverage(actual, lower, upper) : undefined };
 }
 
 /** The baselines on the same origins; one that needs more history than the first origin has is left out, with the reason. */
@@ -420,7 +456,7 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
  * training settings may differ). Otherwise a ConfigError naming the first difference.
  */
 function checkSameProtocol(a: LoadedForecaster, b: LoadedForecaster): void {
-  const keys = ['contextLength', 'horizon', 'quantiles', 'validSteps', 'testSteps', 'originEvery', 'horizons', 'season', 'refit', 'ridgeLags', 'ridgeLambda'] as const;
+  const keys = ['contextLength', 'horizon', 'quantiles', 'validSteps', 'testSteps', 'originEvery', 'horizons', 'season', 'refit', 'ridgeLags', 'ridgeLambda', 'ridgeBlend'] as const;
   for (const k of keys) {
     if (a.config[k] !== b.config[k]) {
       throw new ConfigError(`forecast eval: ensemble members ${a.dir} and ${b.dir} differ in '${k}' (${String(a.config[k])} vs ${String(b.config[k])}); an ensemble averages forecasts of one protocol. Fix: ensemble models trained with the same ${k}.`);
@@ -476,6 +512,18 @@ export class ForecastPredictor implements Predictor {
     return this.m.model;
   }
 
+  private ridges = new Map<number, RidgeAutoregression>();
+
+  /** The ridge AR of a hybrid model (ridgeBlend > 0) for a series, fitted on the model's training data once. */
+  private ridge(series: number): RidgeAutoregression {
+    let r = this.ridges.get(series);
+    if (r === undefined) {
+      r = fitConfigRidge(this.dataset(), this.m.config, series);
+      this.ridges.set(series, r);
+    }
+    return r;
+  }
+
   /** The training data, read once on first use by a date-only input. */
   private dataset(): ForecastDataset {
     this.data ??= reloadDataset(this.m);
@@ -519,7 +567,11 @@ export class ForecastPredictor implements Predictor {
       if (!Array.isArray(obj.history) || obj.history.length < L || obj.history.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
         throw new ValueError(`forecast: 'history' must be an array of at least contextLength = ${L} finite numbers (the values before origin), received ${Array.isArray(obj.history) ? `${obj.history.length} entries` : typeof obj.history}.`);
       }
-      history = (obj.history as number[]).slice(-L);
+      history = obj.history as number[];
+      const c = this.m.config, need = Math.max(...parseLags(c.ridgeLags));
+      if (c.ridgeBlend > 0 && history.length < need) {
+        throw new ValueError(`forecast: this model blends in the ridge AR (ridgeBlend ${c.ridgeBlend}), whose longest lag is ${need}; 'history' has ${history.length} values, expected at least ${need}.`);
+      }
     } else {
       const end = parseTimestamp(s.end);
       const T = (end - t0) / s.stepMs + 1;
@@ -550,7 +602,7 @@ export class ForecastPredictor implements Predictor {
       let hist: number[];
       let actual: (number | null)[];
       if (r.history !== null) {
-        hist = r.history;
+        hist = r.history.slice(-L);
         actual = new Array<null>(H).fill(null);
       } else {
         const y = this.dataset().frame.values[r.series];
@@ -568,12 +620,16 @@ export class ForecastPredictor implements Predictor {
     const run = () => model.forward(new Tensor(context, [B, L]), new Tensor(calendar, [B, H, NUM_CALENDAR_FIELDS]));
     const y = noGrad(() => (rec ? rec.record(run) : run())).data as Float32Array; // (B, H, Q)
     const levels = model.levels, Q = levels.length;
+    const q = new Float32Array(B * H * Q); // (B, H, Q) in the series' units
+    reqs.forEach((r, b) => {
+      const scaler = StandardScaler.fromState(s.scalers[r.series]);
+      for (let k = 0; k < H * Q; k++) q[b * H * Q + k] = scaler.inverse(y[b * H * Q + k]);
+    });
+    if (c.ridgeBlend > 0) blendWithRidge(q, reqs.map((r, b) => this.ridge(r.series).predict(r.history ?? this.dataset().frame.values[r.series], r.history?.length ?? r.origin)), levels, c.ridgeBlend);
     const patchLabels = Array.from({ length: (L - c.patchLength) / c.patchStride + 1 }, (_, n) => `t-${L - n * c.patchStride}`);
     return reqs.map((r, b) => {
-      const scaler = StandardScaler.fromState(s.scalers[r.series]);
-      const q = (k: number) => Array.from({ length: H }, (_, h) => scaler.inverse(y[(b * H + h) * Q + k]));
       const quantiles: Record<string, number[]> = {};
-      levels.forEach((l, k) => (quantiles[String(l)] = q(k)));
+      levels.forEach((l, k) => (quantiles[String(l)] = Array.from({ length: H }, (_, h) => q[(b * H + h) * Q + k])));
       const output: ForecastOutput = {
         series: s.names[r.series], origin: formatTimestamp(timeAt(r.origin)),
         timestamps: Array.from({ length: H }, (_, h) => formatTimestamp(timeAt(r.origin + h))),

@@ -50,7 +50,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'tokenizers (README, CHANGELOG)': ['Tokenizer', 'loadTokenizer', 'tokenizerFromJSON', 'bertTokenizerFromVocab', 'gpt2TokenizerFromFiles', 'checkTokenizerVocabSize'],
   'forecasting (CHANGELOG)': ['models.PatchTSTForecaster', 'parseTimeSeriesCsv', 'readTimeSeriesCsv', 'loadBirths', 'StandardScaler', 'ForecastDataset', 'calendarIndices', 'pinballLoss',
     'meanAbsoluteError', 'symmetricMape', 'maseScale', 'meanAbsoluteScaledError', 'pinballLossValue', 'intervalCoverage', 'rollingOrigins', 'scoreRollingOrigin',
-    'naiveForecaster', 'seasonalNaiveForecaster', 'RidgeAutoregression'],
+    'naiveForecaster', 'seasonalNaiveForecaster', 'RidgeAutoregression', 'usFederalHolidays', 'holidayFeatures', 'US_FEDERAL_HOLIDAYS'],
   'tasks and data files (README, CHANGELOG issue 13)': ['registerTask', 'defineTask', 'taskNames', 'importTaskModules', 'DataLoader', 'readTable',
     'tableFormatOf', 'readConll', 'readLines', 'readTextChunks', 'confusionMatrix', 'DataError'],
 };

@@ -12,10 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { evaluate, loadPredictor } from '../../src/tasks/index.js';
-import { FORECAST_TASK, resolveForecastConfig, type ForecastOutput } from '../../src/tasks/forecast.js';
+import { FORECAST_TASK, blendWithRidge, resolveForecastConfig, type ForecastOutput } from '../../src/tasks/forecast.js';
+import { RidgeAutoregression, parseLags } from '../../src/train/forecast-baselines.js';
+import { ForecastDataset } from '../../src/data/forecast-dataset.js';
+import { NUM_CALENDAR_FIELDS, calendarIndices } from '../../src/data/calendar.js';
 import { createServer, type HeedServer } from '../../src/serve/server.js';
-import { formatTimestamp } from '../../src/data/timeseries.js';
-import { CheckpointError, ConfigError, NotImplementedError, ValueError } from '../../src/errors.js';
+import { formatTimestamp, parseTimeSeriesCsv } from '../../src/data/timeseries.js';
+import { CheckpointError, ConfigError, NotImplementedError, ShapeError, ValueError } from '../../src/errors.js';
 import { API_KEY } from '../serve/helpers.js';
 
 const root = mkdtempSync(join(tmpdir(), 'heed-forecast-'));
@@ -197,4 +200,44 @@ test('eval of an ensemble averages its members\' quantiles, and refuses members 
   assert.equal(await quietly(() => main(['train', 'forecast', ...TINY.map((f) => (f === '28' ? '35' : f)), '--out', other])), 0);
   await assert.rejects(evaluate([dir, other], { split: 'valid' }), (e: Error) => e instanceof ConfigError && /differ in 'contextLength' \(28 vs 35\)/.test(e.message));
   await assert.rejects(loadPredictor([dir, seed1]), (e: Error) => e instanceof NotImplementedError && /one model directory/.test(e.message));
+});
+
+test('blendWithRidge moves every level by w · (ridge − median): the median to (1 − w) · heed + w · ridge, the band kept', () => {
+  const q = Float32Array.from([1, 2, 4, 10, 11, 12]); // (B 1, H 2, Q 3)
+  blendWithRidge(q, [[6, 14]], [0.1, 0.5, 0.9], 0.25);
+  assert.deepEqual([...q], [2, 3, 5, 10.75, 11.75, 12.75]);
+  assert.throws(() => blendWithRidge(new Float32Array(5), [[1, 2]], [0.1, 0.5, 0.9], 0.5), (e: Error) => e instanceof ShapeError);
+  assert.throws(() => resolveForecastConfig({ ridgeBlend: 1 }), (e: Error) => e instanceof ConfigError && /ridgeBlend.*\[0, 1\)/.test(e.message));
+  assert.throws(() => resolveForecastConfig({ ridgeBlend: -0.1 }), ConfigError);
+});
+
+test('a hybrid model (--ridge-blend) forecasts heed + w · (ridge − heed), with the ridge fitted on the training period', async () => {
+  const flags = [...TINY.filter((_, i, a) => a[i] !== '--eval-every' && a[i - 1] !== '--eval-every'), '--eval-every', '0'];
+  const plainDir = join(root, 'plain'), hybridDir = join(root, 'hybrid');
+  assert.equal(await quietly(() => main(['train', 'forecast', ...flags, '--out', plainDir])), 0);
+  assert.equal(await quietly(() => main(['train', 'forecast', ...flags, '--ridge-blend', '0.5', '--out', hybridDir])), 0);
+  const plain = (await loadPredictor(plainDir)).predict([day(380)])[0].output as ForecastOutput;
+  const hybrid = (await loadPredictor(hybridDir)).predict([day(380)])[0].output as ForecastOutput;
+  const series = Float64Array.from({ length: T }, (_, t) => Number(valueA(t).toFixed(3)));
+  const ridge = RidgeAutoregression.fit(series, T - 112, { lags: parseLags('1-14'), horizon: 14, lambda: 0.1 }).predict(series, 380);
+  for (let h = 0; h < 14; h++) {
+    assert.ok(Math.abs(hybrid.point[h] - (0.5 * plain.point[h] + 0.5 * ridge[h])) < 1e-2, `h ${h}: ${hybrid.point[h]} vs ${plain.point[h]}, ridge ${ridge[h]}`);
+    assert.ok(Math.abs(hybrid.quantiles['0.9'][h] - hybrid.point[h] - (plain.quantiles['0.9'][h] - plain.point[h])) < 1e-2);
+  }
+  const r = await evaluate(hybridDir, { split: 'valid' });
+  assert.match(r.report, /\| heed \+ ridge \(w 0\.5\) \|/);
+  // An ensemble mixes only members of one hybrid weight.
+  await assert.rejects(evaluate([plainDir, hybridDir], { split: 'valid' }), (e: Error) => e instanceof ConfigError && /differ in 'ridgeBlend'/.test(e.message));
+});
+
+test('the calendar inputs are a function of the forecast dates only: the values never reach them', () => {
+  const frame = (f: (t: number) => number) => parseTimeSeriesCsv(['date,a', ...Array.from({ length: T }, (_, t) => `${day(t)},${f(t)}`)].join('\n'));
+  const opts = { contextLength: 28, horizon: 14, validSteps: 56, testSteps: 56, season: 7 };
+  const a = new ForecastDataset(frame(valueA), opts), b = new ForecastDataset(frame((t) => 1000 - t), opts);
+  const windows = [{ series: 0, origin: 100 }, { series: 0, origin: T }];
+  const ca = a.inputs(windows).calendar.data as Int32Array;
+  assert.deepEqual([...ca], [...(b.inputs(windows).calendar.data as Int32Array)]);
+  const expected = new Int32Array(NUM_CALENDAR_FIELDS);
+  calendarIndices(Date.UTC(2020, 0, 1 + T + 13), expected); // the last forecast day, past the end of the data
+  assert.deepEqual([...ca.slice(-NUM_CALENDAR_FIELDS)], [...expected]);
 });

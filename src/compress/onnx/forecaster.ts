@@ -15,6 +15,7 @@
 import { OnnxGraph } from '../../io/onnx/graph.js';
 import { PatchTSTForecaster, numPatches } from '../../models/forecaster.js';
 import { NUM_CALENDAR_FIELDS } from '../../data/calendar.js';
+import type { Embedding } from '../../nn/embedding.js';
 import { embeddingOnnx, linearOnnx, activationOnnx, dropoutOnnx } from './layers.js';
 import { encoderOnnx } from './transformer.js';
 import { finish, type OnnxGraphFile } from './graph-file.js';
@@ -44,7 +45,8 @@ export function forecasterOnnx(model: PatchTSTForecaster): OnnxGraphFile[] {
   const h = encoderOnnx(g, model.encoder, 'encoder', x, null); // (B, N, D)
   let z = g.node('Reshape', [linearOnnx(g, model.head, 'head', g.node('Reshape', [h, g.int64([0, N * D])])), g.int64([0, H, E])]); // (B, H, E)
   if (c.calendar) {
-    const tables = [['dayOfWeek', model.dayOfWeek], ['dayOfYear', model.dayOfYear], ['monthWeekday', model.monthWeekday], ['lastWeekday', model.lastWeekday]] as const;
+    const tables: [string, Embedding][] = [['dayOfWeek', model.dayOfWeek], ['dayOfYear', model.dayOfYear], ['monthWeekday', model.monthWeekday], ['lastWeekday', model.lastWeekday]];
+    if (model.holiday !== null && model.dayOff !== null) tables.push(['holiday', model.holiday], ['dayOff', model.dayOff]); // fields 4 and 5
     tables.forEach(([name, table], k) => {
       const field = g.node('Gather', [calendar, g.int64([k], [])], { axis: { i: 2 } }); // (B, H)
       z = g.node('Add', [z, embeddingOnnx(g, table, name, field)]); // (B, H, E)

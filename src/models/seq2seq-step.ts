@@ -45,6 +45,7 @@ import { Module } from '../nn/module.js';
 import { MultiheadAttention } from '../nn/attention/multihead.js';
 import { isRecording } from '../nn/attention/recorder.js';
 import type { TransformerDecoder, TransformerDecoderLayer } from '../nn/transformer.js';
+import { ValueError } from '../errors.js';
 
 /** The parts of a Seq2SeqTransformer a decoding step reads. */
 export interface DecoderParts {
@@ -113,7 +114,7 @@ export class FusedDecoder {
   private readonly qkv: Float32Array; private readonly q: Float32Array; private readonly att: Float32Array;
   private readonly ff: Float32Array; private readonly logits: Float32Array;
   private readonly mean: Float32Array; private readonly rstd: Float32Array; private readonly lse: Float32Array;
-  private scratch = new Float32Array(0);
+  private scratch: Float32Array = new Float32Array(0);
   private length = 0; // positions in the self cache
 
   /**
@@ -175,7 +176,9 @@ export class FusedDecoder {
    * Returns: (rows, V) logits, a view of a buffer the next step overwrites.
    */
   step(tokens: ArrayLike<number>, t: number): Float32Array {
-    if (t !== this.length || t >= this.C) throw new RangeError(`FusedDecoder.step: position ${t}, expected ${this.length} (< ${this.C} steps).`);
+    if (t !== this.length || t >= this.C) {
+      throw new ValueError(`FusedDecoder.step: position ${t}, expected ${this.length} (the steps so far; at most ${this.C} steps, the maxSteps it was made for). Fix: call step once per position, from 0.`);
+    }
     const R = this.rows, D = this.D;
     const { embed, embedScale, pos } = this;
     let x = this.bufA;

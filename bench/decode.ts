@@ -36,7 +36,7 @@ const BEAM = Number(flag('beam') ?? 0);
 type Model = models.Seq2SeqTransformer;
 
 /** Batches of word indices: `BATCH` rows each (BATCH / beam inputs with beams), sorted by length or not. */
-function batches(words: number[][], beam: number): number[][] {
+function batches(words: readonly ArrayLike<number>[], beam: number): number[][] {
   const idx = words.map((_, i) => i);
   if (ORDER === 'length') idx.sort((a, b) => words[a].length - words[b].length);
   const step = Math.max(1, Math.floor(BATCH / beam));
@@ -46,7 +46,7 @@ function batches(words: number[][], beam: number): number[][] {
 }
 
 /** Decodes every word once on `path`; tokens counts the generated tokens with EOS (greedy) or of the best hypothesis. */
-function decodeAll(model: Model, words: number[][], path: 'fused' | 'module', beam: number): Record<string, number> {
+function decodeAll(model: Model, words: readonly ArrayLike<number>[], path: 'fused' | 'module', beam: number): Record<string, number> {
   let tokens = 0, outputs = 0;
   const faults0 = process.resourceUsage().minorPageFault;
   const c0 = process.cpuUsage(), t0 = performance.now();
@@ -70,7 +70,7 @@ function decodeAll(model: Model, words: number[][], path: 'fused' | 'module', be
 }
 
 /** One decoding step for B rows: p50 and min over steps 0…15 of repeated decodes (the first repetition is warm-up). */
-async function stepLatency(model: Model, words: number[][], B: number, path: 'fused' | 'module'): Promise<Record<string, number>> {
+async function stepLatency(model: Model, words: readonly ArrayLike<number>[], B: number, path: 'fused' | 'module'): Promise<Record<string, number>> {
   const p = padSequences(words.slice(0, B));
   const src = new Tensor(p.data, p.shape);
   const times: number[] = [], cpuTimes: number[] = [];
@@ -86,8 +86,9 @@ async function stepLatency(model: Model, words: number[][], B: number, path: 'fu
         if (rep > 0) { times.push(performance.now() - s); cpuTimes.push((cu.user + cu.system) / 1000); }
       };
       if (fusedModule !== null) {
-        const m = model as unknown as { stepParts(): Parameters<typeof fusedModule.FusedDecoder.tryCreate>[0] };
-        const dec = fusedModule.FusedDecoder.tryCreate(m.stepParts(), memory, srcPad, 16);
+        const { FusedDecoder } = fusedModule;
+        const m = model as unknown as { stepParts(): Parameters<typeof FusedDecoder.tryCreate>[0] };
+        const dec = FusedDecoder.tryCreate(m.stepParts(), memory, srcPad, 16);
         if (dec === null) throw new Error('bench/decode: this model does not take the fused step');
         const last = new Int32Array(B);
         for (let t = 0; t < 16; t++) { last.fill(t === 0 ? BOS : 5); time(() => dec.step(last, t)); }

@@ -31,6 +31,8 @@ import { SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from '../nn/
 import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, type DecoderLayerCache } from '../nn/transformer.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { greedyLoop } from './greedy.js';
+import { FusedDecoder, type DecoderParts } from './seq2seq-step.js';
+import { fusedGreedy, fusedBeamSearch, BeamState } from './seq2seq-search.js';
 import { ConfigError, DTypeError, ShapeError, fmtShape } from '../errors.js';
 
 export interface Seq2SeqConfig {
@@ -109,6 +111,12 @@ export interface DecodeOptions {
   maxLen?: number;
   srcLengths?: Tensor | null;
   srcPaddingMask?: Tensor | null;
+  /**
+   * Decode on the fused step (./seq2seq-step.ts: a few kernel calls per token on buffers reused
+   * across tokens) when the model allows it (default true); false runs the decoder module by
+   * module (decodeStep), as forward hooks and attention recorders need, and as tests compare.
+   */
+  fused?: boolean;
 }
 
 export interface BeamSearchOptions extends DecodeOptions {
@@ -197,6 +205,8 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
     return noGrad(() => {
       const { memory, srcPad } = this.encode(src, o); // (B, S, D)
       const B = src.shape[0], V = this.config.tgtVocabSize, maxLen = this.maxSteps(o);
+      const fused = o.fused === false ? null : FusedDecoder.tryCreate(this.stepParts(), memory, srcPad, maxLen);
+      if (fused !== null) return fusedGreedy(fused, o.bos, o.eos, maxLen);
       const caches = this.decoder.makeCache();
       return greedyLoop(B, V, o.bos, o.eos, maxLen,
         (last, t) => this.decodeStep(tensor(Int32Array.from(last), [B, 1]), memory, srcPad, caches, t).data); // (B, V)
@@ -213,50 +223,25 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
     return noGrad(() => {
       const enc = this.encode(src, o);
       const B = src.shape[0], V = this.config.tgtVocabSize, maxLen = this.maxSteps(o);
+      const fused = o.fused === false ? null : FusedDecoder.tryCreate(this.stepParts(), enc.memory, enc.srcPad, maxLen, K);
+      if (fused !== null) return fusedBeamSearch(fused, B, K, nBest, o.bos, o.eos, maxLen, alpha);
       const rep = tensor(Int32Array.from({ length: B * K }, (_, i) => Math.floor(i / K)), [B * K], { dtype: 'int32' });
       const memory = indexSelect(enc.memory, 0, rep); // (B·K, S, D)
       const srcPad = indexSelect(enc.srcPad, 0, rep); // (B·K, S)
       const caches = this.decoder.makeCache();
-      let beams: number[][] = Array.from({ length: B * K }, () => []);
-      let logps = Float64Array.from({ length: B * K }, (_, i) => (i % K === 0 ? 0 : -Infinity));
-      const finished: Hypothesis[][] = Array.from({ length: B }, () => []);
-      const done = new Array<boolean>(B).fill(false);
-      const norm = (s: number, len: number): number => s / Math.pow(len, alpha);
-      for (let t = 0; t < maxLen && done.some((d) => !d); t++) {
-        const last = beams.map((b) => (b.length === 0 ? o.bos : b[b.length - 1]));
-        const logp = this.decodeStep(tensor(Int32Array.from(last), [B * K, 1]), memory, srcPad, caches, t); // (B·K, V)
-        const nextBeams: number[][] = [], nextLogps = new Float64Array(B * K).fill(-Infinity), order = new Int32Array(B * K);
-        for (let b = 0; b < B; b++) {
-          const cands: [number, number, number][] = []; // [score, beam, token]
-          if (!done[b]) {
-            for (let k = 0; k < K; k++) {
-              const bk = b * K + k;
-              if (logps[bk] === -Infinity) continue;
-              for (let v = 0; v < V; v++) cands.push([logps[bk] + logp.data[bk * V + v], bk, v]);
-            }
-            cands.sort((x, y) => y[0] - x[0]);
-          }
-          let kept = 0;
-          for (const [s, bk, v] of cands) {
-            if (kept === K) break;
-            if (v === o.eos || t === maxLen - 1) {
-              finished[b].push({ tokens: v === o.eos ? [...beams[bk]] : [...beams[bk], v], score: norm(s, t + 1) });
-              if (v === o.eos) continue;
-            }
-            nextBeams[b * K + kept] = [...beams[bk], v];
-            nextLogps[b * K + kept] = s;
-            order[b * K + kept] = bk;
-            kept++;
-          }
-          for (let k = kept; k < K; k++) { nextBeams[b * K + k] = []; order[b * K + k] = b * K; }
-          if (finished[b].length >= K || kept === 0) done[b] = true;
-        }
+      const state = new BeamState(B, K), zeroLse = new Float64Array(B * K);
+      for (let t = 0; t < maxLen && state.live; t++) {
+        const logp = this.decodeStep(tensor(state.lastTokens(o.bos), [B * K, 1]), memory, srcPad, caches, t); // (B·K, V)
+        const order = state.advance(logp.data as ArrayLike<number>, zeroLse, (bk) => bk, V, t, maxLen, o.eos, alpha);
         for (const c of caches) c.self.reorder(new Tensor(order, [B * K]));
-        beams = nextBeams;
-        logps = nextLogps;
       }
-      return finished.map((f) => [...f].sort((x, y) => y.score - x.score).slice(0, nBest));
+      return state.results(nBest);
     });
+  }
+
+  /** What the fused decoding step reads. */
+  private stepParts(): DecoderParts {
+    return { decoder: this.decoder, tgtEmbed: this.tgtEmbed, tgtPos: this.tgtPos, outProj: this.outProj, dModel: this.config.dModel, scaleEmbeddings: this.config.scaleEmbeddings };
   }
 
   private maxSteps(o: DecodeOptions): number {

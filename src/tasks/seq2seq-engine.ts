@@ -126,21 +126,31 @@ interface Batch {
   tokens: number;
 }
 
-/** Decodes sources in batches of up to `batch` (greedy, or beam search when beamSize > 1). */
+/**
+ * Decodes sources (greedy, or beam search when beamSize > 1) in batches of similar length: the
+ * sources sorted by length, `batch` rows at a time (batch / beam inputs with beams), so that a
+ * batch pads little (the encoder and cross-attention then run on few pad positions) and its
+ * sequences end at similar steps. Results come back in the order of `sources`.
+ */
 function decodeSources(model: Seq2SeqTransformer, sides: Sides, s: Seq2SeqSettings, sources: readonly string[], beamSize = 1, nBest = 1, batch = 256): Hypothesis[][] {
-  const out: Hypothesis[][] = [];
+  const out: Hypothesis[][] = new Array(sources.length);
   model.eval();
-  for (let i = 0; i < sources.length; i += batch) {
-    const ids = sources.slice(i, i + batch).map((x) => sides.src.encode(x, s.model.maxLen));
+  const all = sources.map((x) => sides.src.encode(x, s.model.maxLen));
+  const order = all.map((_, i) => i).sort((x, y) => all[x].length - all[y].length); // stable: ties keep input order
+  const beams = beamSize <= 1 && nBest <= 1 ? 1 : Math.max(beamSize, nBest);
+  const step = Math.max(1, Math.floor(batch / beams));
+  for (let i = 0; i < order.length; i += step) {
+    const rows = order.slice(i, i + step);
+    const ids = rows.map((r) => all[r]);
     const p = padSequences(ids);
     const src = new Tensor(p.data, p.shape);
     const maxLen = Math.min(s.model.maxLen - 1, s.decodeLength(Math.max(...ids.map((x) => x.length))));
     const hyp = (t: number[], score: number): Hypothesis => ({ ids: t, output: sides.tgt.decode(t), score });
-    if (beamSize <= 1 && nBest <= 1) {
+    if (beams === 1) {
       const r = model.greedyDecode(src, { bos: BOS_ID, eos: EOS_ID, maxLen });
-      r.tokens.forEach((t, b) => out.push([hyp(t, r.scores[b])]));
+      r.tokens.forEach((t, b) => { out[rows[b]] = [hyp(t, r.scores[b])]; });
     } else {
-      for (const h of model.beamSearch(src, { bos: BOS_ID, eos: EOS_ID, maxLen, beamSize: Math.max(beamSize, nBest), nBest })) out.push(h.map((x) => hyp(x.tokens, x.score)));
+      model.beamSearch(src, { bos: BOS_ID, eos: EOS_ID, maxLen, beamSize: beams, nBest }).forEach((h, b) => { out[rows[b]] = h.map((x) => hyp(x.tokens, x.score)); });
     }
   }
   return out;

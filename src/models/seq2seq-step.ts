@@ -1,0 +1,379 @@
+/**
+ * FusedDecoder: one decoding step of a Seq2SeqTransformer's decoder for all rows of a batch,
+ * run as a short fixed list of kernel calls on buffers allocated once per decode.
+ *
+ *   const dec = FusedDecoder.tryCreate(parts, memory, srcPad, maxSteps); // null: use the module path
+ *   const logits = dec.step(lastTokens, t);  // (rows, V), a view of a reused buffer
+ *   dec.gather(parents, n);                  // beams: row i takes old row parents[i]'s caches
+ *
+ * Why it exists. The module path (decoder.call with KV caches) is ~60 ops per token, each
+ * validating its inputs and allocating its output; at batch 1 that is all of a step, and at
+ * batch 256 it is a third of it plus the garbage collector. Here a token costs, per layer:
+ * layer norm, ONE q|k|v GEMM (the three weights packed once), the cached self-attention, the
+ * output GEMM with the residual added in its epilogue (beta = 1), layer norm, the cross query
+ * GEMM, cross-attention on keys/values projected once per decode, its output GEMM (+ residual),
+ * layer norm and the two FFN GEMMs (activation and residual in their epilogues). Then the final
+ * norm and the output projection. Nothing is allocated per token.
+ *
+ * Layouts. At one query per head, q (rows, H, 1, hd) IS the q projection's (rows, H·hd) output,
+ * and the attention output (rows, H, 1, hd) is the output projection's input: no transposes.
+ * The self-attention cache is (rows, Hkv, maxSteps, hd), written in place at position t and read
+ * through the kernel's kvStride; the cross-attention keys/values are (rows, Hkv, S, hd).
+ *
+ * Rows can be reordered or dropped in place (gather): beam search keeps each beam's parent, and
+ * greedy decoding drops finished sequences so that later steps run on fewer rows.
+ *
+ * It covers the standard layers only: plain Linear projections (no hooks, no quantized or
+ * adapter subclasses), no head mask, rotary or ALiBi, eval mode, float32, suffix source padding,
+ * relu or gelu (erf) FFN. tryCreate returns null otherwise, and the caller runs the module path,
+ * which computes the same function (test/models/seq2seq-decode.test.ts checks both agree).
+ *
+ * Letters: R rows, S source length, D dModel, H heads, Hkv kv heads, hd head dim, E = H·hd,
+ * Ekv = Hkv·hd, F FFN width, V target vocabulary, C = maxSteps (the self cache's capacity).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { k as kernels } from '../backend/registry.js';
+import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
+import { transpose, reshape } from '../ops/shape.js';
+import { zeros } from '../tensor/creation.js';
+import { allocUninit } from '../tensor/dtype.js';
+import { noGrad } from '../autograd/mode.js';
+import { Linear } from '../nn/linear.js';
+import { Embedding } from '../nn/embedding.js';
+import { LayerNorm } from '../nn/norm.js';
+import { Module } from '../nn/module.js';
+import { MultiheadAttention } from '../nn/attention/multihead.js';
+import { isRecording } from '../nn/attention/recorder.js';
+import type { TransformerDecoder, TransformerDecoderLayer } from '../nn/transformer.js';
+import { ValueError } from '../errors.js';
+
+/** The parts of a Seq2SeqTransformer a decoding step reads. */
+export interface DecoderParts {
+  decoder: TransformerDecoder;
+  tgtEmbed: Embedding;
+  /** The positional module: pos.call(x (1, T, D), 0) adds positions 0…T−1. */
+  tgtPos: Module;
+  outProj: Linear;
+  dModel: number;
+  scaleEmbeddings: boolean;
+}
+
+/** A Linear as the step uses it: weight (O, I) and bias (O) or null. */
+interface Gemm { w: Float32Array; b: Float32Array | null; out: number; in: number }
+
+interface LayerWeights {
+  norm1: LayerNorm; norm2: LayerNorm; norm3: LayerNorm;
+  qkv: Gemm; selfOut: Gemm; crossQ: Gemm; crossOut: Gemm; ff1: Gemm; ff2: Gemm;
+  act: number;
+  normFirst: boolean;
+  /** (C_rows, Hkv, C, hd) self-attention keys and values, written at position t. */
+  selfK: Float32Array; selfV: Float32Array;
+  /** (C_rows, Hkv, S, hd) cross-attention keys and values, computed once. */
+  crossK: Float32Array; crossV: Float32Array;
+}
+
+/** Why the fused step cannot run this model (null: it can). */
+export function fusedDecodeBlocker(p: DecoderParts): string | null {
+  if (p.decoder.training) return 'the model is in training mode (dropout is active)';
+  if (isRecording()) return 'an AttentionRecorder is recording';
+  if (!plainLinear(p.outProj) || p.tgtEmbed.weight.dtype !== 'float32' || hooked(p.tgtEmbed) || hooked(p.tgtPos) || hooked(p.decoder)) return 'the embedding or output projection is not a plain float32 module';
+  if (p.decoder.norm !== null && !plainNorm(p.decoder.norm)) return 'the final norm is not a plain LayerNorm';
+  for (const layer of p.decoder.layers) {
+    if (hooked(layer)) return 'a decoder layer has forward hooks';
+    if (layer.activation !== 'relu' && layer.activation !== 'gelu') return `activation '${layer.activation}' has no GEMM epilogue`;
+    if (!plainNorm(layer.norm1) || !plainNorm(layer.norm2) || !plainNorm(layer.norm3)) return 'a layer norm is not a plain LayerNorm';
+    if (!plainLinear(layer.linear1) || !plainLinear(layer.linear2)) return 'an FFN projection is not a plain Linear';
+    for (const a of [layer.selfAttn, layer.crossAttn]) {
+      if (Object.getPrototypeOf(a) !== MultiheadAttention.prototype || hooked(a) || !a.batchFirst) return 'an attention module is not a plain batch-first MultiheadAttention';
+      if (a.headMask !== null || a.rotary !== null || a.alibi !== null) return 'an attention module has a head mask, rotary or ALiBi';
+      if (a.inProj !== null || !plainLinear(a.qProj!) || !plainLinear(a.kProj!) || !plainLinear(a.vProj!) || !plainLinear(a.outProj)) return 'an attention projection is not a plain Linear';
+    }
+  }
+  return null;
+}
+
+export class FusedDecoder {
+  /** Rows decoded by the next step (gather shrinks it). */
+  rows: number;
+  readonly vocab: number;
+  private readonly layers: LayerWeights[];
+  private readonly finalNorm: LayerNorm | null;
+  private readonly out: Gemm;
+  private readonly embed: Float32Array; // (V, D)
+  private readonly embedScale: number;
+  private readonly pos: Float32Array; // (C, D)
+  private readonly D: number; private readonly H: number; private readonly Hkv: number; private readonly hd: number;
+  private readonly S: number; private readonly C: number;
+  private readonly scale: number;
+  /** (R) source lengths (keys each row's cross-attention reads). */
+  private readonly srcLen: Int32Array;
+  /** (R) which encoder row each decoder row reads (its cross keys are that row's). */
+  private readonly item: Int32Array;
+  // Work buffers, (R, ·). The residual stream lives in one of bufA / bufB, the normed input in the other.
+  private readonly bufA: Float32Array; private readonly bufB: Float32Array;
+  private readonly qkv: Float32Array; private readonly q: Float32Array; private readonly att: Float32Array;
+  private readonly ff: Float32Array; private readonly logits: Float32Array;
+  private readonly mean: Float32Array; private readonly rstd: Float32Array; private readonly lse: Float32Array;
+  private scratch: Float32Array = new Float32Array(0);
+  private length = 0; // positions in the self cache
+
+  /**
+   * A fused decoder for `memory` (B, S, D) with its padding mask srcPad (B, S) (true = pad),
+   * every encoder row repeated `repeat` times (beam search: R = B·repeat rows), for at most
+   * maxSteps tokens; null when fusedDecodeBlocker names a reason or the padding is not a suffix.
+   */
+  static tryCreate(p: DecoderParts, memory: Tensor, srcPad: Tensor, maxSteps: number, repeat = 1): FusedDecoder | null {
+    if (fusedDecodeBlocker(p) !== null || memory.dtype !== 'float32') return null;
+    const [B, S] = srcPad.shape;
+    const srcLen = new Int32Array(B * repeat);
+    for (let b = 0; b < B; b++) {
+      let n = 0;
+      while (n < S && !srcPad.data[b * S + n]) n++;
+      for (let j = n; j < S; j++) if (!srcPad.data[b * S + j]) return null; // padding inside a row: the kernel takes lengths only
+      srcLen.fill(n, b * repeat, (b + 1) * repeat);
+    }
+    return new FusedDecoder(p, memory, srcLen, maxSteps, repeat);
+  }
+
+  private constructor(p: DecoderParts, memory: Tensor, srcLen: Int32Array, maxSteps: number, repeat: number) {
+    const layers = p.decoder.layers.toArray() as TransformerDecoderLayer[];
+    const a0 = layers[0].selfAttn;
+    const [B, S, D] = memory.shape;
+    const R = B * repeat, H = a0.numHeads, Hkv = a0.numKvHeads, hd = a0.headDim, C = maxSteps;
+    this.rows = R; this.D = D; this.H = H; this.Hkv = Hkv; this.hd = hd; this.S = S; this.C = C;
+    this.scale = 1 / Math.sqrt(hd); // scaledDotProductAttention's default
+    this.srcLen = srcLen;
+    this.item = Int32Array.from({ length: R }, (_, r) => Math.floor(r / repeat));
+    this.vocab = p.outProj.outFeatures;
+    this.out = gemmOf(p.outProj);
+    this.embed = p.tgtEmbed.weight.data as Float32Array;
+    this.embedScale = p.scaleEmbeddings ? Math.fround(Math.sqrt(p.dModel)) : 1;
+    this.finalNorm = p.decoder.norm;
+    let F = 0;
+    this.layers = layers.map((l) => {
+      const sa = l.selfAttn, ca = l.crossAttn;
+      F = Math.max(F, l.linear1.outFeatures);
+      return {
+        norm1: l.norm1, norm2: l.norm2, norm3: l.norm3,
+        qkv: packRows([sa.qProj!, sa.kProj!, sa.vProj!]), selfOut: gemmOf(sa.outProj),
+        crossQ: gemmOf(ca.qProj!), crossOut: gemmOf(ca.outProj), ff1: gemmOf(l.linear1), ff2: gemmOf(l.linear2),
+        act: l.activation === 'relu' ? ACT_RELU : ACT_GELU, normFirst: l.normFirst,
+        selfK: floats(R * Hkv * C * hd), selfV: floats(R * Hkv * C * hd),
+        ...crossKeys(ca, memory, repeat),
+      };
+    });
+    const E = H * hd, Ekv = Hkv * hd;
+    this.pos = noGrad(() => p.tgtPos.call(zeros([1, C, D]), 0).data as Float32Array); // (C, D): positions 0…C−1
+    this.bufA = floats(R * D); this.bufB = floats(R * D);
+    this.qkv = floats(R * (E + 2 * Ekv)); this.q = floats(R * E); this.att = floats(R * E);
+    this.ff = floats(R * F); this.logits = floats(R * this.vocab);
+    this.mean = new Float32Array(R); this.rstd = new Float32Array(R); this.lse = new Float32Array(R * H);
+  }
+
+  /**
+   * Decodes position t (= the number of steps so far) for rows 0…rows−1.
+   * Args: tokens: (rows) the last token of each row.
+   * Returns: (rows, V) logits, a view of a buffer the next step overwrites.
+   */
+  step(tokens: ArrayLike<number>, t: number): Float32Array {
+    if (t !== this.length || t >= this.C) {
+      throw new ValueError(`FusedDecoder.step: position ${t}, expected ${this.length} (the steps so far; at most ${this.C} steps, the maxSteps it was made for). Fix: call step once per position, from 0.`);
+    }
+    const R = this.rows, D = this.D;
+    const { embed, embedScale, pos } = this;
+    let x = this.bufA;
+    for (let r = 0; r < R; r++) { // x = embed(token)·√D + pe[t]   (R, D)
+      const e = tokens[r] * D, o = r * D, pt = t * D;
+      for (let j = 0; j < D; j++) x[o + j] = Math.fround(embed[e + j] * embedScale) + pos[pt + j];
+    }
+    for (const l of this.layers) x = this.layer(l, x); // (R, D)
+    this.length = t + 1;
+    const h = this.finalNorm ? this.norm(this.finalNorm, x, this.other(x)) : x; // (R, D)
+    this.gemm(this.out, h, this.logits, ACT_NONE, false); // (R, V)
+    return this.logits.subarray(0, R * this.vocab);
+  }
+
+  /**
+   * Keeps n rows: new row i is old row index[i] (its self cache, and its cross keys when they
+   * come from another encoder row). In place: a source row that is itself overwritten is saved
+   * first, so the cost is the rows that move, not all rows.
+   */
+  gather(index: ArrayLike<number>, n: number): void {
+    const overwritten = new Uint8Array(this.rows);
+    for (let i = 0; i < n; i++) if (index[i] !== i) overwritten[i] = 1;
+    const saved = new Map<number, number>(); // source row → its slot in scratch
+    for (let i = 0; i < n; i++) {
+      const j = index[i];
+      if (j !== i && overwritten[j] && !saved.has(j)) saved.set(j, saved.size);
+    }
+    const selfRow = this.Hkv * this.length * this.hd, crossRow = this.Hkv * this.S * this.hd;
+    const slot = this.layers.length * 2 * (selfRow + crossRow);
+    if (this.scratch.length < saved.size * slot) this.scratch = floats(2 * saved.size * slot);
+    for (const [j, s] of saved) this.moveRow(j, s * slot, true);
+    const item = Int32Array.from(this.item), srcLen = Int32Array.from(this.srcLen);
+    for (let i = 0; i < n; i++) {
+      const j = index[i];
+      if (j === i) continue;
+      const s = saved.get(j);
+      const withCross = item[j] !== this.item[i];
+      if (s === undefined) this.copyRow(j, i, withCross);
+      else this.moveRow(i, s * slot, false, withCross);
+      this.item[i] = item[j];
+      this.srcLen[i] = srcLen[j];
+    }
+    this.rows = n;
+  }
+
+  /** One decoder layer on x (R, D); returns the buffer holding the result. */
+  private layer(l: LayerWeights, x: Float32Array): Float32Array {
+    const R = this.rows, { H, Hkv, hd } = this, E = H * hd, Ekv = Hkv * hd, t = this.length;
+    const pre = l.normFirst;
+    // Self-attention: q|k|v in one GEMM, k and v written into the cache at position t.
+    const saIn = pre ? this.norm(l.norm1, x, this.other(x)) : x;
+    this.gemm(l.qkv, saIn, this.qkv, ACT_NONE, false); // (R, E + 2·Ekv)
+    const W = E + 2 * Ekv, C = this.C, qkv = this.qkv, q = this.q, sk = l.selfK, sv = l.selfV;
+    for (let r = 0; r < R; r++) {
+      const o = r * W, qo = r * E;
+      for (let j = 0; j < E; j++) q[qo + j] = qkv[o + j];
+      for (let g = 0; g < Hkv; g++) {
+        const dst = ((r * Hkv + g) * C + t) * hd, ks = o + E + g * hd, vs = o + E + Ekv + g * hd;
+        for (let j = 0; j < hd; j++) { sk[dst + j] = qkv[ks + j]; sv[dst + j] = qkv[vs + j]; }
+      }
+    }
+    this.attend(l.selfK, l.selfV, t + 1, C, null); // (R, E)
+    x = this.residual(l.selfOut, this.att, x, pre ? null : l.norm1);
+    // Cross-attention on the keys projected once.
+    const caIn = pre ? this.norm(l.norm2, x, this.other(x)) : x;
+    this.gemm(l.crossQ, caIn, this.q, ACT_NONE, false); // (R, E)
+    this.attend(l.crossK, l.crossV, this.S, this.S, this.srcLen); // (R, E)
+    x = this.residual(l.crossOut, this.att, x, pre ? null : l.norm2);
+    // Feed-forward: activation in the first GEMM's epilogue, the residual in the second's.
+    const ffIn = pre ? this.norm(l.norm3, x, this.other(x)) : x;
+    this.gemm(l.ff1, ffIn, this.ff, l.act, false); // (R, F)
+    return this.residual(l.ff2, this.ff, x, pre ? null : l.norm3);
+  }
+
+  /** x += input·Wᵀ + b (the sum in the GEMM's epilogue), then the post-norm when given; returns the new stream. */
+  private residual(g: Gemm, input: Float32Array, x: Float32Array, postNorm: LayerNorm | null): Float32Array {
+    this.gemm(g, input, x, ACT_NONE, true); // (R, D)
+    return postNorm === null ? x : this.norm(postNorm, x, this.other(x));
+  }
+
+  /** The work buffer that is not `x`. */
+  private other(x: Float32Array): Float32Array {
+    return x === this.bufA ? this.bufB : this.bufA;
+  }
+
+  /** q (R, H, 1, hd) against keys (R, Hkv, stride, hd), first Lk read → att (R, H, 1, hd). */
+  private attend(k: Float32Array, v: Float32Array, Lk: number, stride: number, keyLengths: Int32Array | null): void {
+    const R = this.rows;
+    kernels.attentionForward({
+      q: this.q.subarray(0, R * this.H * this.hd), k: k.subarray(0, R * this.Hkv * stride * this.hd), v: v.subarray(0, R * this.Hkv * stride * this.hd),
+      out: this.att.subarray(0, R * this.H * this.hd), lse: this.lse.subarray(0, R * this.H),
+      B: R, H: this.H, Hkv: this.Hkv, Lq: 1, Lk, kvStride: stride, D: this.hd, Dv: this.hd, scale: this.scale,
+      causal: false, causalOffset: 0, keyLengths: keyLengths === null ? null : keyLengths.subarray(0, R),
+      mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0,
+    });
+  }
+
+  /** y = layerNorm(x) over rows 0…R−1; returns y. */
+  private norm(n: LayerNorm, x: Float32Array, y: Float32Array): Float32Array {
+    const R = this.rows, D = this.D;
+    kernels.layerNormForward({
+      x: x.subarray(0, R * D), weight: n.weight ? (n.weight.data as Float32Array) : null, bias: n.bias ? (n.bias.data as Float32Array) : null,
+      y: y.subarray(0, R * D), mean: this.mean.subarray(0, R), rstd: this.rstd.subarray(0, R), rows: R, cols: D, eps: n.eps,
+    });
+    return y;
+  }
+
+  /** c = act(a·Wᵀ + b) (+ c when accumulate) over rows 0…R−1. */
+  private gemm(g: Gemm, a: Float32Array, c: Float32Array, act: number, accumulate: boolean): void {
+    const R = this.rows;
+    kernels.sgemm({
+      a: a.subarray(0, R * g.in), b: g.w, c: c.subarray(0, R * g.out), batch: 1, m: R, n: g.out, k: g.in,
+      transA: false, transB: true, alpha: 1, beta: accumulate ? 1 : 0, strideA: 0, strideB: 0, strideC: 0, bias: g.b, activation: act,
+    });
+  }
+
+  /** Copies row `from`'s caches onto row `to` (cross keys too when withCross). */
+  private copyRow(from: number, to: number, withCross: boolean): void {
+    const { Hkv, hd, C, S } = this, n = this.length * hd;
+    for (const l of this.layers) {
+      for (let g = 0; g < Hkv; g++) {
+        const s = (from * Hkv + g) * C * hd, d = (to * Hkv + g) * C * hd;
+        l.selfK.copyWithin(d, s, s + n);
+        l.selfV.copyWithin(d, s, s + n);
+      }
+      if (withCross) {
+        const row = Hkv * S * hd;
+        l.crossK.copyWithin(to * row, from * row, (from + 1) * row);
+        l.crossV.copyWithin(to * row, from * row, (from + 1) * row);
+      }
+    }
+  }
+
+  /** Saves row r's caches to scratch at `at` (save), or restores scratch at `at` onto row r. */
+  private moveRow(r: number, at: number, save: boolean, withCross = true): void {
+    const { Hkv, hd, C, S } = this, n = this.length * hd, row = Hkv * S * hd;
+    let o = at;
+    const move = (buf: Float32Array, start: number, len: number): void => {
+      if (save) this.scratch.set(buf.subarray(start, start + len), o);
+      else buf.set(this.scratch.subarray(o, o + len), start);
+      o += len;
+    };
+    for (const l of this.layers) {
+      for (let g = 0; g < Hkv; g++) {
+        move(l.selfK, (r * Hkv + g) * C * hd, n);
+        move(l.selfV, (r * Hkv + g) * C * hd, n);
+      }
+      if (withCross || save) { move(l.crossK, r * row, row); move(l.crossV, r * row, row); } else o += 2 * row;
+    }
+  }
+}
+
+/** An uninitialised float32 buffer (every element is written before it is read). */
+function floats(n: number): Float32Array {
+  return allocUninit('float32', n) as Float32Array;
+}
+
+function hooked(m: Module): boolean {
+  return m.hasForwardHooks;
+}
+
+function plainLinear(l: Module): l is Linear {
+  return Object.getPrototypeOf(l) === Linear.prototype && !hooked(l) && (l as Linear).weight.dtype === 'float32';
+}
+
+function plainNorm(n: Module): n is LayerNorm {
+  return Object.getPrototypeOf(n) === LayerNorm.prototype && !hooked(n) && (n as LayerNorm).normalizedShape.length === 1;
+}
+
+function gemmOf(l: Linear): Gemm {
+  return { w: l.weight.data as Float32Array, b: l.bias ? (l.bias.data as Float32Array) : null, out: l.outFeatures, in: l.inFeatures };
+}
+
+/** Linears on the same input stacked into one (Σ O, I) GEMM; missing biases become zeros. */
+function packRows(ls: Linear[]): Gemm {
+  const I = ls[0].inFeatures, O = ls.reduce((s, l) => s + l.outFeatures, 0);
+  const w = new Float32Array(O * I), b = ls.some((l) => l.bias) ? new Float32Array(O) : null;
+  let o = 0;
+  for (const l of ls) {
+    w.set(l.weight.data as Float32Array, o * I);
+    if (b && l.bias) b.set(l.bias.data as Float32Array, o);
+    o += l.outFeatures;
+  }
+  return { w, b, out: O, in: I };
+}
+
+/** Cross-attention keys and values of memory (B, S, D), each row repeated: (B·repeat, Hkv, S, hd). */
+function crossKeys(a: MultiheadAttention, memory: Tensor, repeat: number): { crossK: Float32Array; crossV: Float32Array } {
+  const [B, S] = memory.shape, Hkv = a.numKvHeads, hd = a.headDim;
+  const heads = (l: Linear): Float32Array => {
+    const kv = noGrad(() => transpose(reshape(l.call(memory), [B, S, Hkv, hd]), 1, 2)).data as Float32Array; // (B, Hkv, S, hd)
+    if (repeat === 1) return kv;
+    const row = Hkv * S * hd, out = new Float32Array(B * repeat * row);
+    for (let b = 0; b < B; b++) for (let r = 0; r < repeat; r++) out.set(kv.subarray(b * row, (b + 1) * row), (b * repeat + r) * row);
+    return out;
+  };
+  return { crossK: heads(a.kProj!), crossV: heads(a.vProj!) };
+}

@@ -32,6 +32,7 @@ import { Parameter } from '../nn/parameter.js';
 import { MultiheadAttention } from '../nn/attention/multihead.js';
 import { normal } from '../nn/init.js';
 import { TransformerTextEncoder, maskedMean } from './text-encoder.js';
+import type { Generator } from '../tensor/rng.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 
 export interface ItemSideConfig {
@@ -97,4 +98,38 @@ export class ItemSideFusion extends Module {
     const { output } = this.fusion.call(unsqueeze(idTable, 1), tokens, tokens); // (N + 1, 1, D)
     return add(idTable, reshape(output, [N1, D])); // (N + 1, D)
   }
+}
+
+export interface ItemIdMaskOptions {
+  /** N + 1: the rows of the item table (row 0 = padding). */
+  rows: number;
+  /** (N + 1) train interactions per item (entry 0 = padding); needed when contentOnlyBelow > 0. */
+  counts?: ArrayLike<number>;
+  /** Items with fewer train interactions than this always lose their ID embedding; 0 = none. */
+  contentOnlyBelow: number;
+  /** Probability of dropping each other item's ID embedding, in training only. */
+  idDropout: number;
+  training: boolean;
+  /** The draws of idDropout (the global generator in SASRec, so a resumed run draws the same). */
+  generator: Generator;
+}
+
+/**
+ * Which items keep their ID embedding: (N + 1, 1) float32, 1 = keep, 0 = content only; null when
+ * every item keeps it (nothing to multiply). Row 0 (padding) is always kept. Dropped rows are NOT
+ * rescaled (unlike activation dropout): a dropped item's row must be a usable content-only
+ * representation on its own, the one a cold item gets at evaluation.
+ */
+export function itemIdMask(o: ItemIdMaskOptions): Tensor | null {
+  const dropping = o.training && o.idDropout > 0;
+  if (o.contentOnlyBelow <= 0 && !dropping) return null;
+  if (o.contentOnlyBelow > 0 && o.counts === undefined) throw new ValueError(`itemIdMask: contentOnlyBelow=${o.contentOnlyBelow} needs the items' train counts, but none were given.`);
+  const N1 = o.rows;
+  if (o.counts !== undefined && o.counts.length !== N1) throw new ShapeError(`itemIdMask: ${o.counts.length} item counts for an item table of ${N1} rows; expected one count per row (entry 0 = padding).`);
+  const keep = new Float32Array(N1).fill(1); // (N + 1,)
+  for (let i = 1; i < N1; i++) {
+    if (o.contentOnlyBelow > 0 && o.counts![i] < o.contentOnlyBelow) keep[i] = 0;
+    else if (dropping && o.generator.uniform() < o.idDropout) keep[i] = 0;
+  }
+  return new Tensor(keep, [N1, 1]);
 }

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Validation-only selection for issue 14 part 3 (fusion that helps cold items), 2026-12-05: SASRec
+# with the settings of tools/run-recommend.sh (full softmax, dropout 0.5, lr 1e-3, 1,500 steps,
+# seed 0), ID-only and with title + genre fusion, the fusion run with item-ID dropout
+# (--id-dropout p: each step, each item's ID embedding is zeroed with probability p, so the model
+# learns to rank from titles and genres alone; DropoutNet, Volkovs et al. 2017) and/or content-only
+# rare items (--content-only-below k: items with < k train interactions use no ID embedding, in
+# training and evaluation). Each run keeps its best checkpoint by validation NDCG@10, then
+# `heed eval --split valid` scores it overall and on cold items. Reads no test item.
+# Writes bench/results/recommend-cold-valid-<date>/<name>.{train.log,metrics.jsonl,valid-eval.txt} and load.txt.
+#   HEED_NUM_THREADS=1 nice -n 19 bash tools/tune-recommend-cold.sh "<name>=<flags>" ...
+#   e.g. tools/tune-recommend-cold.sh "none=--fusion none" "fus=--fusion attention" "fus-idd05=--fusion attention --id-dropout 0.5"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+data="${HEED_RECSYS_DIR:-/work/shared/data/recsys}"
+dir="bench/results/recommend-cold-valid-$(date -u +%F)"
+mkdir -p "$dir"
+for spec in "$@"; do
+  name="${spec%%=*}"; flags="${spec#*=}"
+  echo "$name start $(uptime)" >> "$dir/load.txt"
+  # shellcheck disable=SC2086
+  node bin/heed.js train recommend --data-dir "$data" --objective softmax --dropout 0.5 --lr 0.001 --max-steps 1500 \
+    --time-limit 3000 --eval-every 250 --log-every 50 --seed 0 --progress plain --out "runs/cold-$name" --overwrite $flags > "$dir/$name.train.log" 2>&1
+  cp "runs/cold-$name/metrics.jsonl" "$dir/$name.metrics.jsonl"
+  node bin/heed.js eval "runs/cold-$name" --split valid > "$dir/$name.valid-eval.txt"
+  echo "$name end   $(uptime)" >> "$dir/load.txt"
+done

@@ -9,6 +9,10 @@
  *   node --import tsx bench/recommend-cold.ts --data-dir /work/shared/data/recsys --split valid \
  *     --model id=runs/cold-none --model fusion=runs/cold-cob10 [--out bench/results/x.json]
  *
+ * A model given as `dir#cob=k` is evaluated with its items of < k train interactions (the counts of
+ * its own catalogue, i.e. its training data's train parts) represented by content only, whatever it
+ * was trained with (DropoutNet's inference for cold items; needs a fused model).
+ *
  * Select on --split valid; run --split test once, for the chosen models.
  */
 import { writeFileSync } from 'node:fs';
@@ -16,6 +20,7 @@ import { execSync } from 'node:child_process';
 import { loadMovieTweetings, trainItemCounts } from '../src/data/movietweetings.ts';
 import { rankNextItems, type NextItemRanks } from '../src/train/next-item-eval.ts';
 import { loadRecommendPredictor, sasrecScorer } from '../src/tasks/recommend.ts';
+import { SASRec } from '../src/models/sasrec.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => {
@@ -24,7 +29,7 @@ const flag = (name: string) => {
 };
 const split = flag('--split') ?? 'valid';
 if (split !== 'valid' && split !== 'test') throw new Error(`--split ${split}: expected valid or test`);
-const models = args.flatMap((a, i) => (a === '--model' ? [args[i + 1]] : [])).map((m) => m.split('=') as [string, string]);
+const models = args.flatMap((a, i) => (a === '--model' ? [args[i + 1]] : [])).map((m) => [m.slice(0, m.indexOf('=')), m.slice(m.indexOf('=') + 1)] as [string, string]);
 if (models.length === 0) throw new Error('give at least one --model name=dir');
 const COLD = 10;
 const K = 10;
@@ -56,10 +61,17 @@ function meanSe(v: Float64Array, idx: number[]): { mean: number; se: number } {
 
 const t0 = Date.now();
 const ranked: { name: string; dir: string; ranks: NextItemRanks; values: Record<string, Float64Array>; config: Record<string, unknown> }[] = [];
-for (const [name, dir] of models) {
+for (const [name, spec] of models) {
+  const [dir, gate] = spec.split('#cob=');
   const p = await loadRecommendPredictor(dir);
-  const ranks = rankNextItems(data, sasrecScorer(p.model), { split, numNegatives: 100, seed: 0 });
-  ranked.push({ name, dir, ranks, values: perUser(ranks), config: { ...p.model.config } });
+  let model = p.model;
+  if (gate !== undefined) {
+    model = new SASRec({ ...p.model.config, contentOnlyBelow: Number(gate) });
+    model.loadStateDict(p.model.stateDict(), { strict: false }); // all but the counts buffer
+    model.setItemCounts([0, ...p.catalogue.items.map((it) => it.count)]);
+  }
+  const ranks = rankNextItems(data, sasrecScorer(model), { split, numNegatives: 100, seed: 0 });
+  ranked.push({ name, dir: spec, ranks, values: perUser(ranks), config: { ...model.config } });
 }
 const ref = ranked[0];
 for (const m of ranked) {

@@ -27,8 +27,9 @@
  *   idDropout p          while training, each item's ID embedding is zeroed with probability p
  *                        per step, so the model learns to rank items from titles and genres alone
  *                        (item-ID dropout, as DropoutNet: Volkovs et al., NeurIPS 2017);
- *   contentOnlyBelow k   items with fewer than k TRAIN interactions never use their ID embedding
- *                        (in training and evaluation): their row is the content representation.
+ *   contentOnlyBelow k   at evaluation, items with fewer than k TRAIN interactions use no ID
+ *                        embedding: their row is the content representation (DropoutNet's
+ *                        inference for cold items; with contentOnlyInTraining, in training too).
  *                        The counts are a buffer (itemCounts), set from the train parts only.
  *
  * Letters: B sequences, T positions (≤ maxLen), D dModel, N items (tables have N + 1 rows, row 0 = padding).
@@ -71,8 +72,10 @@ export interface SASRecConfig {
   numGenres: number;
   /** Probability of zeroing an item's ID embedding per training step (fusion only; 0 = never). */
   idDropout: number;
-  /** Items with fewer train interactions than this use no ID embedding (fusion only; 0 = none). */
+  /** At evaluation, items with fewer train interactions than this use no ID embedding (fusion only; 0 = none). */
   contentOnlyBelow: number;
+  /** Apply contentOnlyBelow while training too (measured worse for cold items; see itemIdMask). */
+  contentOnlyInTraining: boolean;
 }
 
 export const SASREC_DEFAULTS: Readonly<Omit<SASRecConfig, 'numItems'>> = Object.freeze({
@@ -89,6 +92,7 @@ export const SASREC_DEFAULTS: Readonly<Omit<SASRecConfig, 'numItems'>> = Object.
   numGenres: 1,
   idDropout: 0, // plain fusion; tools/tune-recommend-cold.sh measures what it does for cold items
   contentOnlyBelow: 0,
+  contentOnlyInTraining: false,
 });
 
 export const SASREC_CONFIG = defineModelConfig<SASRecConfig, 'numItems'>({
@@ -96,7 +100,7 @@ export const SASREC_CONFIG = defineModelConfig<SASRecConfig, 'numItems'>({
   schema: {
     numItems: 'number', maxLen: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
     fusion: ['none', 'attention'], titleVocabSize: 'number', titleMaxLen: 'number', titleLayers: 'number', numGenres: 'number',
-    idDropout: 'number', contentOnlyBelow: 'number',
+    idDropout: 'number', contentOnlyBelow: 'number', contentOnlyInTraining: 'boolean',
   },
   defaults: SASREC_DEFAULTS,
   positiveInts: ['numItems', 'maxLen', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'titleVocabSize', 'titleMaxLen', 'numGenres'],
@@ -172,7 +176,7 @@ export class SASRec extends ConfiguredModel<SASRecConfig> {
     if (!this.side) return this.itemEmbed; // (N + 1, D)
     const c = this.config;
     const keep = itemIdMask({
-      rows: c.numItems + 1, counts: this.itemCounts?.data, contentOnlyBelow: c.contentOnlyBelow, idDropout: c.idDropout, training: this.training, generator: defaultGenerator,
+      rows: c.numItems + 1, counts: this.itemCounts?.data, contentOnlyBelow: c.contentOnlyBelow, contentOnlyInTraining: c.contentOnlyInTraining, idDropout: c.idDropout, training: this.training, generator: defaultGenerator,
     }); // (N + 1, 1) or null
     return this.side.call(keep ? mul(this.itemEmbed, keep) : this.itemEmbed); // (N + 1, D)
   }

@@ -54,8 +54,10 @@ export interface RecommendConfig extends TrainConfig {
   titleMaxLen: number;
   /** Fusion only: probability of zeroing an item's ID embedding per training step (item-ID dropout). */
   idDropout: number;
-  /** Fusion only: items with fewer train interactions than this are represented by title and genres alone. */
+  /** Fusion only: at evaluation, items with fewer train interactions than this are represented by title and genres alone. */
   contentOnlyBelow: number;
+  /** Apply contentOnlyBelow in training too (measured worse for cold items). */
+  contentOnlyInTraining: boolean;
   /** 'bce' = SASRec's one sampled negative per position; 'softmax' = all items. */
   objective: 'bce' | 'softmax';
   batchSize: number;
@@ -70,7 +72,7 @@ export interface RecommendConfig extends TrainConfig {
 export const RECOMMEND_SCHEMA: ConfigSchema<RecommendConfig> = {
   ...TRAIN_SCHEMA,
   dataDir: 'string', maxLen: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number',
-  fusion: ['none', 'attention'], titleLayers: 'number', titleMaxLen: 'number', idDropout: 'number', contentOnlyBelow: 'number', objective: ['bce', 'softmax'], batchSize: 'number',
+  fusion: ['none', 'attention'], titleLayers: 'number', titleMaxLen: 'number', idDropout: 'number', contentOnlyBelow: 'number', contentOnlyInTraining: 'boolean', objective: ['bce', 'softmax'], batchSize: 'number',
   evalNegatives: 'number', evalSeed: 'number', coldThreshold: 'number',
 };
 
@@ -87,6 +89,7 @@ export const RECOMMEND_DEFAULTS: Readonly<RecommendConfig> = Object.freeze({
   titleMaxLen: 12,
   idDropout: 0,
   contentOnlyBelow: 0,
+  contentOnlyInTraining: false,
   objective: 'bce',
   batchSize: 128, // SASRec's batch size
   evalNegatives: 100,
@@ -125,7 +128,7 @@ function buildModel(c: RecommendConfig, data: MovieTweetings): SASRec {
   const model = new SASRec({
     numItems: data.numItems, maxLen: c.maxLen, dModel: c.dModel, numHeads: c.numHeads, numLayers: c.numLayers, dimFeedforward: c.dimFeedforward,
     dropout: c.dropout, fusion: c.fusion, titleVocabSize: vocab.size, titleMaxLen: c.titleMaxLen, titleLayers: c.titleLayers, numGenres: Math.max(1, names.length),
-    idDropout: c.idDropout, contentOnlyBelow: c.contentOnlyBelow,
+    idDropout: c.idDropout, contentOnlyBelow: c.contentOnlyBelow, contentOnlyInTraining: c.contentOnlyInTraining,
   });
   model.side?.setItemFeatures(encodeTitles(titles, vocab, c.titleMaxLen), encodeGenres(genres, names));
   if (model.itemCounts) model.setItemCounts(trainItemCounts(data)); // train parts only
@@ -157,7 +160,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   // users whose train part has ≥ 2 items give at least one (input, next item) pair
   const users = Int32Array.from(data.train.map((s, u) => (s.length >= 2 ? u : -1)).filter((u) => u >= 0));
   const trainCount = users.reduce((n, u) => n + data.train[u].length, 0);
-  print(`recommend: ${data.train.length} users (${users.length} train sequences, ${trainCount} interactions), ${data.numItems} items; SASRec ${model.numParameters().toLocaleString('en-US')} parameters (d=${c.dModel}, ${c.numLayers} layers, fusion ${c.fusion}${c.idDropout > 0 ? `, ID dropout ${c.idDropout}` : ''}${c.contentOnlyBelow > 0 ? `, content only below ${c.contentOnlyBelow} train interactions` : ''}, objective ${c.objective})`);
+  print(`recommend: ${data.train.length} users (${users.length} train sequences, ${trainCount} interactions), ${data.numItems} items; SASRec ${model.numParameters().toLocaleString('en-US')} parameters (d=${c.dModel}, ${c.numLayers} layers, fusion ${c.fusion}${c.idDropout > 0 ? `, ID dropout ${c.idDropout}` : ''}${c.contentOnlyBelow > 0 ? `, content only below ${c.contentOnlyBelow} train interactions${c.contentOnlyInTraining ? ' (also in training)' : ' (at evaluation)'}` : ''}, objective ${c.objective})`);
   // length-bucketed: a batch pads to its longest input, and histories range from 1 to 277 items
   const inputLengths = Int32Array.from(users, (u) => Math.min(data.train[u].length - 1, c.maxLen));
   const batches = new BatchIterator(inputLengths, { batchSize: c.batchSize, seed: c.seed, shuffle: true });

@@ -21,27 +21,29 @@ import { ConfigError, ShapeError, ValueError } from '../../src/errors.js';
 
 const counts = [0, 1, 5, 9, 10, 30]; // item 0 = padding
 
-test('itemIdMask: content-only items are exactly those under the threshold, in training and evaluation alike', () => {
-  for (const training of [false, true]) {
-    const m = itemIdMask({ rows: 6, counts, contentOnlyBelow: 10, idDropout: 0, training, generator: new Generator(0) })!;
-    assert.deepEqual(m.shape, [6, 1]);
-    assert.deepEqual(Array.from(m.data), [1, 0, 0, 0, 1, 1], 'padding kept; counts 1, 5, 9 < 10 dropped; 10 and 30 kept');
-  }
-  assert.equal(itemIdMask({ rows: 6, counts, contentOnlyBelow: 0, idDropout: 0, training: true, generator: new Generator(0) }), null);
+test('itemIdMask: at evaluation, content-only items are exactly those under the threshold; in training only if asked', () => {
+  const gen = new Generator(0);
+  const m = itemIdMask({ rows: 6, counts, contentOnlyBelow: 10, contentOnlyInTraining: false, idDropout: 0, training: false, generator: gen })!;
+  assert.deepEqual(m.shape, [6, 1]);
+  assert.deepEqual(Array.from(m.data), [1, 0, 0, 0, 1, 1], 'padding kept; counts 1, 5, 9 < 10 dropped; 10 and 30 kept');
+  assert.equal(itemIdMask({ rows: 6, counts, contentOnlyBelow: 10, contentOnlyInTraining: false, idDropout: 0, training: true, generator: gen }), null, 'DropoutNet: the gate is for inference');
+  const always = itemIdMask({ rows: 6, counts, contentOnlyBelow: 10, contentOnlyInTraining: true, idDropout: 0, training: true, generator: gen })!;
+  assert.deepEqual(Array.from(always.data), [1, 0, 0, 0, 1, 1]);
+  assert.equal(itemIdMask({ rows: 6, counts, contentOnlyBelow: 0, contentOnlyInTraining: true, idDropout: 0, training: false, generator: gen }), null);
 });
 
 test('itemIdMask: ID dropout acts only in training, drops about p of the items, never the padding row', () => {
   const rows = 20001;
-  assert.equal(itemIdMask({ rows, contentOnlyBelow: 0, idDropout: 0.3, training: false, generator: new Generator(0) }), null, 'no dropout at evaluation');
-  const m = itemIdMask({ rows, contentOnlyBelow: 0, idDropout: 0.3, training: true, generator: new Generator(1) })!;
+  assert.equal(itemIdMask({ rows, contentOnlyBelow: 0, contentOnlyInTraining: false, idDropout: 0.3, training: false, generator: new Generator(0) }), null, 'no dropout at evaluation');
+  const m = itemIdMask({ rows, contentOnlyBelow: 0, contentOnlyInTraining: false, idDropout: 0.3, training: true, generator: new Generator(1) })!;
   assert.equal(m.data[0], 1);
   const dropped = Array.from(m.data).filter((v) => v === 0).length / (rows - 1);
   assert.ok(Math.abs(dropped - 0.3) < 0.02, `dropped fraction ${dropped}`);
   assert.ok(Array.from(m.data).every((v) => v === 0 || v === 1), 'not rescaled: a dropped item is content only, a kept one its plain ID');
-  const again = itemIdMask({ rows, contentOnlyBelow: 0, idDropout: 0.3, training: true, generator: new Generator(1) })!;
+  const again = itemIdMask({ rows, contentOnlyBelow: 0, contentOnlyInTraining: false, idDropout: 0.3, training: true, generator: new Generator(1) })!;
   assert.deepEqual(again.data, m.data, 'the same generator state draws the same items');
-  assert.throws(() => itemIdMask({ rows: 6, contentOnlyBelow: 3, idDropout: 0, training: false, generator: new Generator(0) }), ValueError);
-  assert.throws(() => itemIdMask({ rows: 7, counts, contentOnlyBelow: 3, idDropout: 0, training: false, generator: new Generator(0) }), ShapeError);
+  assert.throws(() => itemIdMask({ rows: 6, contentOnlyBelow: 3, contentOnlyInTraining: false, idDropout: 0, training: false, generator: new Generator(0) }), ValueError);
+  assert.throws(() => itemIdMask({ rows: 7, counts, contentOnlyBelow: 3, contentOnlyInTraining: false, idDropout: 0, training: false, generator: new Generator(0) }), ShapeError);
 });
 
 const tiny = { numItems: 5, maxLen: 4, dModel: 8, numHeads: 2, numLayers: 1, dimFeedforward: 8, dropout: 0, fusion: 'attention' as const, numGenres: 2 };
@@ -60,17 +62,21 @@ test('SASRec: ID dropout changes the item table in training only; evaluation is 
   assert.notDeepEqual(trainTable, evalTable, 'in training some items lose their ID embedding');
 });
 
-test('SASRec: an item under contentOnlyBelow does not depend on its ID embedding; a warm item does', () => {
+test('SASRec: at evaluation an item under contentOnlyBelow does not depend on its ID embedding; a warm item does', () => {
   manualSeed(0);
   const m = new SASRec({ ...tiny, contentOnlyBelow: 10 });
   m.setItemCounts(counts); // items 1–3 cold, 4–5 warm
   m.eval();
   const before = noGrad(() => m.itemTable()).data.slice();
+  m.train();
+  const trained = noGrad(() => m.itemTable()).data.slice();
+  m.eval();
   for (const item of [2, 5]) for (let d = 0; d < 8; d++) m.itemEmbed.data[item * 8 + d] += 1;
   const after = noGrad(() => m.itemTable()).data;
   const row = (t: Float32Array, i: number) => Array.from(t.subarray(i * 8, (i + 1) * 8));
   assert.deepEqual(row(after, 2), row(before, 2), 'cold item 2: content only');
   assert.notDeepEqual(row(after, 5), row(before, 5), 'warm item 5: its ID embedding counts');
+  assert.notDeepEqual(row(trained, 2), row(before, 2), 'in training (dropout 0, no contentOnlyInTraining) the cold item keeps its ID');
   assert.throws(() => m.setItemCounts([1, 2]), ShapeError);
   assert.throws(() => m.setItemCounts([0, 1, -1, 3, 4, 5]), ValueError);
   assert.throws(() => new SASRec({ ...tiny }).setItemCounts(counts), ValueError, 'a model without the gate keeps no counts');

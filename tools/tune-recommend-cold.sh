@@ -9,7 +9,7 @@
 # best checkpoint by validation NDCG@10, then `heed eval --split valid` scores it overall and on
 # cold items; bench/recommend-cold.ts compares the checkpoints with paired standard errors (and can
 # apply the evaluation gate to any fused checkpoint: dir#cob=k). Reads no test item.
-# Writes bench/results/recommend-cold-valid-<date>/<name>.{train.log,metrics.jsonl,valid-eval.txt} and load.txt.
+# Writes bench/results/recommend-cold-valid-<date>/<name>.{train.txt,metrics.jsonl,valid-eval.txt} and load.txt.
 #   HEED_NUM_THREADS=1 nice -n 19 bash tools/tune-recommend-cold.sh "<name>=<flags>" ...
 #   the 2026-12-05 runs: "none=--fusion none" "idd05=--fusion attention --id-dropout 0.5"
 #     "cob10=--fusion attention --content-only-below 10 --content-only-in-training true"
@@ -25,7 +25,7 @@ for spec in "$@"; do
   echo "$name start $(uptime)" >> "$dir/load.txt"
   # shellcheck disable=SC2086
   node bin/heed.js train recommend --data-dir "$data" --objective softmax --dropout 0.5 --lr 0.001 --max-steps 1500 \
-    --time-limit 3000 --eval-every 250 --log-every 50 --seed 0 --progress plain --out "runs/cold-$name" --overwrite $flags > "$dir/$name.train.log" 2>&1
+    --time-limit 3000 --eval-every 250 --log-every 50 --seed 0 --progress plain --out "runs/cold-$name" --overwrite $flags > "$dir/$name.train.txt" 2>&1
   cp "runs/cold-$name/metrics.jsonl" "$dir/$name.metrics.jsonl"
   node bin/heed.js eval "runs/cold-$name" --split valid > "$dir/$name.valid-eval.txt"
   echo "$name end   $(uptime)" >> "$dir/load.txt"

@@ -32,6 +32,7 @@ import { Parameter } from '../nn/parameter.js';
 import { MultiheadAttention } from '../nn/attention/multihead.js';
 import { normal } from '../nn/init.js';
 import { TransformerTextEncoder, maskedMean } from './text-encoder.js';
+import type { Generator } from '../tensor/rng.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 
 export interface ItemSideConfig {
@@ -97,4 +98,49 @@ export class ItemSideFusion extends Module {
     const { output } = this.fusion.call(unsqueeze(idTable, 1), tokens, tokens); // (N + 1, 1, D)
     return add(idTable, reshape(output, [N1, D])); // (N + 1, D)
   }
+}
+
+export interface ItemIdMaskOptions {
+  /** N + 1: the rows of the item table (row 0 = padding). */
+  rows: number;
+  /** (N + 1) train interactions per item (entry 0 = padding); needed when contentOnlyBelow > 0. */
+  counts?: ArrayLike<number>;
+  /** Items with fewer train interactions than this lose their ID embedding at evaluation; 0 = none. */
+  contentOnlyBelow: number;
+  /** Apply contentOnlyBelow while training too (by default only at evaluation, as DropoutNet). */
+  contentOnlyInTraining: boolean;
+  /** Probability of dropping each item's ID embedding, in training only. */
+  idDropout: number;
+  training: boolean;
+  /** The draws of idDropout (the global generator in SASRec, so a resumed run draws the same). */
+  generator: Generator;
+}
+
+/**
+ * Which items keep their ID embedding: (N + 1, 1) float32, 1 = keep, 0 = content only; null when
+ * every item keeps it (nothing to multiply). Row 0 (padding) is always kept.
+ *   training:   each item is dropped with probability idDropout (and, with contentOnlyInTraining,
+ *               every item under contentOnlyBelow is dropped);
+ *   evaluation: exactly the items under contentOnlyBelow are dropped; no randomness.
+ * Dropped rows are NOT rescaled (unlike activation dropout): a dropped item's row must be a usable
+ * content-only representation on its own, the one a cold item gets at evaluation.
+ *
+ * Why only at evaluation by default: an item that is content-only in every training step is
+ * always a rare one, so "content only" itself becomes a learned rarity signal and the model ranks
+ * such items last (measured: BENCHMARKS.md, cold items). With ID dropout, content-only rows in
+ * training belong to items of every popularity, so a cold item's row is scored on its content.
+ */
+export function itemIdMask(o: ItemIdMaskOptions): Tensor | null {
+  const gating = o.contentOnlyBelow > 0 && (!o.training || o.contentOnlyInTraining);
+  const dropping = o.training && o.idDropout > 0;
+  if (!gating && !dropping) return null;
+  if (gating && o.counts === undefined) throw new ValueError(`itemIdMask: contentOnlyBelow=${o.contentOnlyBelow} needs the items' train counts, but none were given.`);
+  const N1 = o.rows;
+  if (o.counts !== undefined && o.counts.length !== N1) throw new ShapeError(`itemIdMask: ${o.counts.length} item counts for an item table of ${N1} rows; expected one count per row (entry 0 = padding).`);
+  const keep = new Float32Array(N1).fill(1); // (N + 1,)
+  for (let i = 1; i < N1; i++) {
+    if (gating && o.counts![i] < o.contentOnlyBelow) keep[i] = 0;
+    else if (dropping && o.generator.uniform() < o.idDropout) keep[i] = 0;
+  }
+  return new Tensor(keep, [N1, 1]);
 }

@@ -19,7 +19,18 @@
  * cross-entropy on the positive and negative logits; 'softmax', cross-entropy over all items.
  *
  * With `fusion: 'attention'`, the item table e is ItemSideFusion's output (ID embedding enriched
- * with the title and genres by cross-attention) instead of the bare ID embedding.
+ * with the title and genres by cross-attention) instead of the bare ID embedding. The same fused
+ * table scores the candidates, so a candidate's title and genres count on the output side too.
+ *
+ * Cold items (few training interactions) have ID embeddings that stay near their random init and
+ * swamp the content signal. Two remedies, both only with fusion (itemIdMask in item-side-fusion.ts):
+ *   idDropout p          while training, each item's ID embedding is zeroed with probability p
+ *                        per step, so the model learns to rank items from titles and genres alone
+ *                        (item-ID dropout, as DropoutNet: Volkovs et al., NeurIPS 2017);
+ *   contentOnlyBelow k   at evaluation, items with fewer than k TRAIN interactions use no ID
+ *                        embedding: their row is the content representation (DropoutNet's
+ *                        inference for cold items; with contentOnlyInTraining, in training too).
+ *                        The counts are a buffer (itemCounts), set from the train parts only.
  *
  * Letters: B sequences, T positions (≤ maxLen), D dModel, N items (tables have N + 1 rows, row 0 = padding).
  */
@@ -37,8 +48,10 @@ import { LayerNorm } from '../nn/norm.js';
 import { normal } from '../nn/init.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
-import { ItemSideFusion } from './item-side-fusion.js';
-import { ConfigError, ValueError } from '../errors.js';
+import { ItemSideFusion, itemIdMask } from './item-side-fusion.js';
+import { defaultGenerator } from '../tensor/rng.js';
+import { zeros } from '../tensor/creation.js';
+import { ConfigError, ShapeError, ValueError } from '../errors.js';
 
 export interface SASRecConfig {
   /** Items are 1..numItems; 0 is padding. */
@@ -57,6 +70,12 @@ export interface SASRecConfig {
   titleMaxLen: number;
   titleLayers: number;
   numGenres: number;
+  /** Probability of zeroing an item's ID embedding per training step (fusion only; 0 = never). */
+  idDropout: number;
+  /** At evaluation, items with fewer train interactions than this use no ID embedding (fusion only; 0 = none). */
+  contentOnlyBelow: number;
+  /** Apply contentOnlyBelow while training too (measured worse for cold items; see itemIdMask). */
+  contentOnlyInTraining: boolean;
 }
 
 export const SASREC_DEFAULTS: Readonly<Omit<SASRecConfig, 'numItems'>> = Object.freeze({
@@ -71,6 +90,9 @@ export const SASREC_DEFAULTS: Readonly<Omit<SASRecConfig, 'numItems'>> = Object.
   titleMaxLen: 12, // titles are short: a few words and the year
   titleLayers: 0, // a bag of words: the title encoder runs over every item at every step
   numGenres: 1,
+  idDropout: 0, // plain fusion; tools/tune-recommend-cold.sh measures what it does for cold items
+  contentOnlyBelow: 0,
+  contentOnlyInTraining: false,
 });
 
 export const SASREC_CONFIG = defineModelConfig<SASRecConfig, 'numItems'>({
@@ -78,6 +100,7 @@ export const SASREC_CONFIG = defineModelConfig<SASRecConfig, 'numItems'>({
   schema: {
     numItems: 'number', maxLen: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', dropout: 'number',
     fusion: ['none', 'attention'], titleVocabSize: 'number', titleMaxLen: 'number', titleLayers: 'number', numGenres: 'number',
+    idDropout: 'number', contentOnlyBelow: 'number', contentOnlyInTraining: 'boolean',
   },
   defaults: SASREC_DEFAULTS,
   positiveInts: ['numItems', 'maxLen', 'dModel', 'numHeads', 'numLayers', 'dimFeedforward', 'titleVocabSize', 'titleMaxLen', 'numGenres'],
@@ -85,6 +108,11 @@ export const SASREC_CONFIG = defineModelConfig<SASRecConfig, 'numItems'>({
     if (c.dModel % c.numHeads !== 0) throw new ConfigError(`SASRec: dModel=${c.dModel} is not divisible by numHeads=${c.numHeads}.`);
     if (!Number.isInteger(c.titleLayers) || c.titleLayers < 0) throw new ConfigError(`SASRec: titleLayers=${c.titleLayers}, expected an integer ≥ 0 (0 = bag of words).`);
     if (!(c.dropout >= 0 && c.dropout < 1)) throw new ConfigError(`SASRec: dropout=${c.dropout}, expected a value in [0, 1).`);
+    if (!(c.idDropout >= 0 && c.idDropout < 1)) throw new ConfigError(`SASRec: idDropout=${c.idDropout}, expected a probability in [0, 1).`);
+    if (!Number.isInteger(c.contentOnlyBelow) || c.contentOnlyBelow < 0) throw new ConfigError(`SASRec: contentOnlyBelow=${c.contentOnlyBelow}, expected an integer ≥ 0 (0 = every item keeps its ID embedding).`);
+    if (c.fusion === 'none' && (c.idDropout > 0 || c.contentOnlyBelow > 0)) {
+      throw new ConfigError(`SASRec: idDropout=${c.idDropout} and contentOnlyBelow=${c.contentOnlyBelow} need item side information, but fusion is 'none' (an item without its ID embedding would have no representation). Fix: set fusion 'attention', or leave both at 0.`);
+    }
   },
 });
 
@@ -106,6 +134,8 @@ export class SASRec extends ConfiguredModel<SASRecConfig> {
   drop: Dropout;
   encoder: TransformerEncoder;
   side: ItemSideFusion | null;
+  /** (N + 1,) float32 train interactions per item; registered only when contentOnlyBelow > 0. */
+  itemCounts: Tensor | null = null;
 
   /** Args: config: numItems is required; the rest default to SASREC_DEFAULTS. */
   constructor(config: ModelInit<SASRecConfig, 'numItems'>) {
@@ -123,6 +153,17 @@ export class SASRec extends ConfiguredModel<SASRecConfig> {
       numItems: c.numItems, dModel: c.dModel, numHeads: c.numHeads, dropout: c.dropout, titleVocabSize: c.titleVocabSize,
       titleMaxLen: c.titleMaxLen, titleLayers: c.titleLayers, numGenres: c.numGenres,
     }) : null;
+    if (c.contentOnlyBelow > 0) this.itemCounts = this.registerBuffer('itemCounts', zeros([c.numItems + 1])); // (N + 1,)
+  }
+
+  /** Sets each item's number of TRAIN interactions (entry 0 = padding), which contentOnlyBelow reads. */
+  setItemCounts(counts: ArrayLike<number>): void {
+    if (this.itemCounts === null) throw new ValueError(`SASRec.setItemCounts: this model has contentOnlyBelow=0 and keeps no item counts. Fix: build it with contentOnlyBelow > 0.`);
+    if (counts.length !== this.config.numItems + 1) throw new ShapeError(`SASRec.setItemCounts: received ${counts.length} counts, expected numItems + 1 = ${this.config.numItems + 1} (entry 0 for padding).`);
+    for (let i = 0; i < counts.length; i++) {
+      if (!(counts[i] >= 0)) throw new ValueError(`SASRec.setItemCounts: count ${counts[i]} for item ${i}, expected a number ≥ 0.`);
+      this.itemCounts.data[i] = counts[i];
+    }
   }
 
   /** Rebuilds a model from a saved config (config.json's `model`). */
@@ -132,7 +173,12 @@ export class SASRec extends ConfiguredModel<SASRecConfig> {
 
   /** The item table e that both encodes inputs and scores candidates: (N + 1, D). */
   itemTable(): Tensor {
-    return this.side ? this.side.call(this.itemEmbed) : this.itemEmbed; // (N + 1, D)
+    if (!this.side) return this.itemEmbed; // (N + 1, D)
+    const c = this.config;
+    const keep = itemIdMask({
+      rows: c.numItems + 1, counts: this.itemCounts?.data, contentOnlyBelow: c.contentOnlyBelow, contentOnlyInTraining: c.contentOnlyInTraining, idDropout: c.idDropout, training: this.training, generator: defaultGenerator,
+    }); // (N + 1, 1) or null
+    return this.side.call(keep ? mul(this.itemEmbed, keep) : this.itemEmbed); // (N + 1, D)
   }
 
   /**

@@ -13,7 +13,10 @@
  * `heed eval <dir> --split test` reads train + validation and ranks the test item, and also
  * reports the cold users: those whose test item had fewer than `coldThreshold` train interactions.
  *
- * `fusion: 'attention'` adds the items' titles and genres (src/models/item-side-fusion.ts).
+ * `fusion: 'attention'` adds the items' titles and genres (src/models/item-side-fusion.ts);
+ * `idDropout` and `contentOnlyBelow` make rare items lean on them (see src/models/sasrec.ts). The
+ * item counts that contentOnlyBelow reads are the train parts' (trainItemCounts), never a
+ * validation or test item.
  *
  * The model directory holds `items.vocab.json` (each item's IMDb id, title, genres and train count), so
  * predict and serve need no data files (recommend-predictor.ts).
@@ -49,6 +52,12 @@ export interface RecommendConfig extends TrainConfig {
   fusion: 'none' | 'attention';
   titleLayers: number;
   titleMaxLen: number;
+  /** Fusion only: probability of zeroing an item's ID embedding per training step (item-ID dropout). */
+  idDropout: number;
+  /** Fusion only: at evaluation, items with fewer train interactions than this are represented by title and genres alone. */
+  contentOnlyBelow: number;
+  /** Apply contentOnlyBelow in training too (measured worse for cold items). */
+  contentOnlyInTraining: boolean;
   /** 'bce' = SASRec's one sampled negative per position; 'softmax' = all items. */
   objective: 'bce' | 'softmax';
   batchSize: number;
@@ -63,7 +72,7 @@ export interface RecommendConfig extends TrainConfig {
 export const RECOMMEND_SCHEMA: ConfigSchema<RecommendConfig> = {
   ...TRAIN_SCHEMA,
   dataDir: 'string', maxLen: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number',
-  fusion: ['none', 'attention'], titleLayers: 'number', titleMaxLen: 'number', objective: ['bce', 'softmax'], batchSize: 'number',
+  fusion: ['none', 'attention'], titleLayers: 'number', titleMaxLen: 'number', idDropout: 'number', contentOnlyBelow: 'number', contentOnlyInTraining: 'boolean', objective: ['bce', 'softmax'], batchSize: 'number',
   evalNegatives: 'number', evalSeed: 'number', coldThreshold: 'number',
 };
 
@@ -78,6 +87,9 @@ export const RECOMMEND_DEFAULTS: Readonly<RecommendConfig> = Object.freeze({
   fusion: 'none',
   titleLayers: 0, // bag of words: a Transformer over all titles at every step costs ~10× the step
   titleMaxLen: 12,
+  idDropout: 0,
+  contentOnlyBelow: 0,
+  contentOnlyInTraining: false,
   objective: 'bce',
   batchSize: 128, // SASRec's batch size
   evalNegatives: 100,
@@ -116,8 +128,10 @@ function buildModel(c: RecommendConfig, data: MovieTweetings): SASRec {
   const model = new SASRec({
     numItems: data.numItems, maxLen: c.maxLen, dModel: c.dModel, numHeads: c.numHeads, numLayers: c.numLayers, dimFeedforward: c.dimFeedforward,
     dropout: c.dropout, fusion: c.fusion, titleVocabSize: vocab.size, titleMaxLen: c.titleMaxLen, titleLayers: c.titleLayers, numGenres: Math.max(1, names.length),
+    idDropout: c.idDropout, contentOnlyBelow: c.contentOnlyBelow, contentOnlyInTraining: c.contentOnlyInTraining,
   });
   model.side?.setItemFeatures(encodeTitles(titles, vocab, c.titleMaxLen), encodeGenres(genres, names));
+  if (model.itemCounts) model.setItemCounts(trainItemCounts(data)); // train parts only
   return model;
 }
 
@@ -146,7 +160,7 @@ async function train(user: Record<string, unknown>, run: RunOptions): Promise<Tr
   // users whose train part has ≥ 2 items give at least one (input, next item) pair
   const users = Int32Array.from(data.train.map((s, u) => (s.length >= 2 ? u : -1)).filter((u) => u >= 0));
   const trainCount = users.reduce((n, u) => n + data.train[u].length, 0);
-  print(`recommend: ${data.train.length} users (${users.length} train sequences, ${trainCount} interactions), ${data.numItems} items; SASRec ${model.numParameters().toLocaleString('en-US')} parameters (d=${c.dModel}, ${c.numLayers} layers, fusion ${c.fusion}, objective ${c.objective})`);
+  print(`recommend: ${data.train.length} users (${users.length} train sequences, ${trainCount} interactions), ${data.numItems} items; SASRec ${model.numParameters().toLocaleString('en-US')} parameters (d=${c.dModel}, ${c.numLayers} layers, fusion ${c.fusion}${c.idDropout > 0 ? `, ID dropout ${c.idDropout}` : ''}${c.contentOnlyBelow > 0 ? `, content only below ${c.contentOnlyBelow} train interactions${c.contentOnlyInTraining ? ' (also in training)' : ' (at evaluation)'}` : ''}, objective ${c.objective})`);
   // length-bucketed: a batch pads to its longest input, and histories range from 1 to 277 items
   const inputLengths = Int32Array.from(users, (u) => Math.min(data.train[u].length - 1, c.maxLen));
   const batches = new BatchIterator(inputLengths, { batchSize: c.batchSize, seed: c.seed, shuffle: true });
@@ -226,7 +240,7 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
   return {
     split: o.split, metrics,
     report: [
-      `recommend ${o.split}: SASRec (fusion ${model.config.fusion}), ${c.evalNegatives} sampled negatives (seed ${c.evalSeed}) and full ranking`,
+      `recommend ${o.split}: SASRec (fusion ${model.config.fusion}${model.config.idDropout > 0 ? `, trained with ID dropout ${model.config.idDropout}` : ''}${model.config.contentOnlyBelow > 0 ? `, content only below ${model.config.contentOnlyBelow} train interactions` : ''}), ${c.evalNegatives} sampled negatives (seed ${c.evalSeed}) and full ranking`,
       line('all users', all),
       line(`cold (< ${c.coldThreshold} train interactions)`, cold),
     ].join('\n'),

@@ -9,6 +9,13 @@
  * PEFT against full fine-tuning on one budget (the lead's rerun):
  *   node --import tsx bench/transfer.ts --pretrained runs/mlm --only pretrained-100,lora-100,lora-linear-100,adapter-100,prefix-100
  *
+ * Peak memory of full fine-tuning against LoRA (BENCHMARKS.md, "PEFT memory"): pairs run one after the other, each
+ * process's RSS sampled with its phase, validation scores from the runs' own final evaluation:
+ *   node --import tsx bench/init-mlm.ts --out runs/mlm256     # an untrained d 256, 4-layer MaskedLM with 30,005 words
+ *   nice -n 19 node --import tsx bench/transfer.ts --pretrained runs/mlm256 --steps 15 --log-every 1 --jobs 1 --repeat 3 \
+ *     --only pretrained-100,lora-100 --split valid --score-from-log --tag mem256 --out-root runs/transfer-mem256 \
+ *     --rss-timeline bench/results/transfer-mem256-rss-2026-12-05
+ *
  * Tuning on validation only: `--split valid` scores no run on test (the file then holds validation
  * figures only); `--extra` appends flags to every run and `--tag` names the variant in the file.
  *

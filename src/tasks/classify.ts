@@ -54,10 +54,13 @@ export function classProbabilities(model: ClassifierModel, data: ClassifierData,
   noGrad(() => {
     for (let i = 0; i < n; i += batch) {
       const scope = reuseBuffers ? stepScope(model) : null;
-      const idx = Int32Array.from({ length: Math.min(batch, n - i) }, (_, j) => i + j);
+      const m = Math.min(batch, n - i);
+      // With reuse, a short last batch is filled up with its last example (rows are independent in eval
+      // mode), so that it asks for the buffer sizes of the others instead of new ones; its extra rows are dropped.
+      const idx = Int32Array.from({ length: reuseBuffers ? batch : m }, (_, j) => i + Math.min(j, m - 1));
       const p = softmax(model.forward(data.inputs(idx).x), -1); // (B, C)
       if (i === 0) out = new Float32Array(n * p.shape[1]);
-      out.set(p.data as Float32Array, i * p.shape[1]);
+      out.set((p.data as Float32Array).subarray(0, m * p.shape[1]), i * p.shape[1]);
       scope?.close(); // p is copied out: nothing of this batch is read again
     }
   });

@@ -32,6 +32,7 @@ import { Vocab } from '../../src/data/vocab.ts';
 import { FINETUNE_DEFAULTS, loadPretrained, prepareFinetune } from '../../src/tasks/finetune.ts';
 import { TRAIN_DEFAULTS } from '../../src/tasks/common.ts';
 import { heed } from '../tasks/run-cli.ts';
+import { classProbabilities } from '../../src/tasks/classify.ts';
 
 /** Bytes of tensor storage handed out (new or from the pool) while fn runs. */
 function bytesDuring(fn: () => void): number {
@@ -282,4 +283,20 @@ test('fine-tuning from a pretrained directory does not keep the checkpoint\'s co
   assert.deepEqual(Object.keys(pre.checkpoint.weights), [], 'the loaded checkpoint\'s weights are released once copied in');
   const sd = model.stateDict();
   for (const [k, v] of Object.entries(want)) if (k.startsWith('backbone.')) assert.deepEqual(Array.from(sd[k].data), v, `${k} holds the pretrained value`);
+});
+
+test('a training run\'s validation pass (reuseBuffers) gives the same probabilities and, once warm, allocates no new tensor storage, a short last batch included', () => {
+  h.manualSeed(8);
+  const model = new models.EncoderClassifier({ vocabSize: 50, numClasses: 3, dModel: 16, numHeads: 2, numLayers: 2, dimFeedforward: 32, maxLen: 10, dropout: 0.1, pooling: 'mean' });
+  const n = 21, T = 7; // 21 = 2 batches of 8 and a short one of 5
+  const ids = Int32Array.from({ length: n * T }, (_, i) => 4 + ((i * 13) % 46));
+  const data = { labels: new Int32Array(n), inputs: (idx: Int32Array) => ({ x: new h.Tensor(Int32Array.from([...idx].flatMap((i) => [...ids.subarray(i * T, (i + 1) * T)])), [idx.length, T]), tokens: idx.length * T }) };
+  const plain = classProbabilities(model as never, data, 8);
+  classProbabilities(model as never, data, 8, true); // warm: the pool now holds one batch's buffers
+  const before = storageStats();
+  const pooled = classProbabilities(model as never, data, 8, true);
+  const after = storageStats();
+  assert.deepEqual(Array.from(pooled), Array.from(plain), 'the filled-up last batch changes no probability of its real rows');
+  assert.equal(after.bytes - before.bytes, 0, 'every buffer of the pass came from the pool');
+  assert.ok(after.reusedBytes > before.reusedBytes);
 });

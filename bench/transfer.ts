@@ -48,7 +48,7 @@
  * with `--lr 1e-9 --warmup-steps 0 --max-steps 1 --eval-every 0` (same text, so the same vocabulary).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -241,6 +241,7 @@ async function one(name: string, round: number): Promise<RunResult> {
     return { ...earlier, [split]: pick(scored), reusedFrom: reuse };
   }
   const loadBefore = loadavg();
+  rmSync(join(out, 'metrics.jsonl'), { force: true }); // an earlier round's log would name the new process's phase
   let sampler: ReturnType<typeof sampleRss> | null = null;
   const t = await run(['/usr/bin/time', '-f', 'peakRssKB %M', 'nice', 'node', 'bin/heed.js', ...heedArgs], env, (pid) => {
     if (timelineDir !== '') sampler = sampleRss(pid, join(out, 'metrics.jsonl'));
@@ -300,6 +301,7 @@ async function main(): Promise<void> {
   const results: RunResult[] = [];
   const queue = Array.from({ length: repeat }, (_, r) => names.map((n) => ({ n, round: r + 1 }))).flat();
   const started = new Date().toISOString();
+  const commit = gitCommit(); // the code the runs measure: read before they start
   await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, async () => {
     for (let q = queue.shift(); q !== undefined; q = queue.shift()) {
       const r = await one(q.n, q.round);
@@ -310,7 +312,7 @@ async function main(): Promise<void> {
   const file = join('bench', 'results', ...(tag === 'smoke' ? ['smoke'] : []), `transfer-${task === 'tag' ? 'ner-' : ''}${started.slice(0, 16).replace(/:/g, '')}${split === 'valid' ? '-valid' : ''}${tag ? `-${tag}` : ''}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({
-    bench: 'transfer', task, started, repeat, commit: gitCommit(), finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
+    bench: 'transfer', task, started, repeat, commit, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
     note: `${task === 'tag' ? "tag task on WNUT-17: 'valid' = the best validation on a 10% hash split of wnut17train; 'test' = emerging.dev (WNUT's test is held back), scored once per run" : 'spam task'}; each run one process with HEED_NUM_THREADS=1, ${jobs} at a time on a shared 2-core machine (loadavg before/after each run)${scoreFromLog ? '; validation scores from each run\'s own final evaluation (metrics.jsonl)' : ''}; ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,
     // Repeated runs stay in the order they ran (rounds of pairs); otherwise in --only's order.
     runs: repeat > 1 ? results : results.sort((a, b) => names.indexOf(baseName(a.name)) - names.indexOf(baseName(b.name))),

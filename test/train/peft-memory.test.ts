@@ -32,6 +32,7 @@ import { Vocab } from '../../src/data/vocab.ts';
 import { FINETUNE_DEFAULTS, loadPretrained, prepareFinetune } from '../../src/tasks/finetune.ts';
 import { TRAIN_DEFAULTS } from '../../src/tasks/common.ts';
 import { heed } from '../tasks/run-cli.ts';
+import { maxDiff } from '../tensors.ts';
 import { classProbabilities } from '../../src/tasks/classify.ts';
 
 /** Bytes of tensor storage handed out (new or from the pool) while fn runs. */
@@ -40,13 +41,6 @@ function bytesDuring(fn: () => void): number {
   fn();
   const b = storageStats();
   return b.bytes - a.bytes + (b.reusedBytes - a.reusedBytes);
-}
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d;
 }
 
 function randomize(t: h.Tensor, seed: number): void {

@@ -9,6 +9,13 @@
  * PEFT against full fine-tuning on one budget (the lead's rerun):
  *   node --import tsx bench/transfer.ts --pretrained runs/mlm --only pretrained-100,lora-100,lora-linear-100,adapter-100,prefix-100
  *
+ * Peak memory of full fine-tuning against LoRA (BENCHMARKS.md, "PEFT memory"): pairs run one after the other, each
+ * process's RSS sampled with its phase, validation scores from the runs' own final evaluation:
+ *   node --import tsx bench/init-mlm.ts --out runs/mlm256     # an untrained d 256, 4-layer MaskedLM with 30,005 words
+ *   nice -n 19 node --import tsx bench/transfer.ts --pretrained runs/mlm256 --steps 15 --log-every 1 --jobs 1 --repeat 3 \
+ *     --only pretrained-100,lora-100 --split valid --score-from-log --tag mem256 --out-root runs/transfer-mem256 \
+ *     --rss-timeline bench/results/transfer-mem256-rss-2026-12-05
+ *
  * Tuning on validation only: `--split valid` scores no run on test (the file then holds validation
  * figures only); `--extra` appends flags to every run and `--tag` names the variant in the file.
  *
@@ -40,8 +47,8 @@
  * The controls (untrained-100, untrained-10) need `--untrained runs/mlm-ner-untrained`: the same pretrain command
  * with `--lr 1e-9 --warmup-steps 0 --max-steps 1 --eval-every 0` (same text, so the same vocabulary).
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -73,10 +80,27 @@ const tag = flag('tag', '');
  * `--split` (so the configs chosen on validation are scored on test once, without retraining).
  */
 const reuse = flag('reuse', '');
+/** Runs of every name, in rounds (a, b, a, b, ...), so that pairs of methods are measured one after the other. */
+const repeat = Number(flag('repeat', '1'));
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat ${repeat}: expected a positive integer`);
+/**
+ * A folder for one RSS timeline per run (<folder>/<run>.txt): VmRSS and VmHWM of the training process
+ * read from /proc every 0.1 s, each line with the run's phase (load, train, end = the final validation
+ * and checkpointing), so a peak can be placed. '' = none.
+ */
+const timelineDir = flag('rss-timeline', '');
+/**
+ * With --split valid: take each run's validation scores from its own final evaluation (metrics.jsonl;
+ * with --eval-every 0 that evaluation chose the saved model) instead of scoring its directory again
+ * in a second process. Saves minutes per run on a busy machine; the scores are the same model's on the same split.
+ */
+const scoreFromLog = args.includes('--score-from-log');
+if (scoreFromLog && split !== 'valid') throw new Error('--score-from-log: only with --split valid (test is scored once, by heed eval)');
 if (split !== 'test' && split !== 'valid') throw new Error(`--split ${split}: expected test or valid`);
 
 /** The shared recipe: small batches and no mid-run evaluation keep each run within minutes on a busy machine. */
-const SPAM_COMMON = ['--max-steps', steps, '--batch-size', '16', '--warmup-steps', '20', '--eval-every', '0', '--log-every', '10', '--seed', '0'];
+const logEvery = flag('log-every', '10');
+const SPAM_COMMON = ['--max-steps', steps, '--batch-size', '16', '--warmup-steps', '20', '--eval-every', '0', '--log-every', logEvery, '--seed', '0'];
 const SPAM_RUNS: Record<string, string[]> = {
   'scratch-100': ['--max-len', '128'],
   'scratch-10': ['--max-len', '128', '--label-fraction', '0.1'],
@@ -134,13 +158,17 @@ interface RunResult {
   test: Record<string, number>;
   loadBefore: number[];
   loadAfter: number[];
+  /** With --rss-timeline: the highest VmRSS sampled in each phase (MB) and the timeline file. */
+  rssByPhase?: Record<string, number>;
+  timeline?: string;
   /** The results file whose trained run this one scored (--reuse). */
   reusedFrom?: string;
 }
 
-function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+function run(cmd: string[], env: NodeJS.ProcessEnv, onStart?: (pid: number) => void): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const p = spawn(cmd[0], cmd.slice(1), { env });
+    if (p.pid !== undefined) onStart?.(p.pid);
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
     p.stderr.on('data', (d) => (stderr += d));
@@ -148,7 +176,59 @@ function run(cmd: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; std
   });
 }
 
-async function one(name: string): Promise<RunResult> {
+/** The pid of the node process under `/usr/bin/time nice node ...` (time's only child; nice execs node). */
+function childPid(pid: number): number | null {
+  try {
+    const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter((x) => x !== '');
+    return kids.length > 0 ? Number(kids[0]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** VmRSS and VmHWM of a process in kB, or null once it has exited. */
+function vm(pid: number): { rss: number; hwm: number } | null {
+  try {
+    const st = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+)/.exec(st), hwm = /VmHWM:\s+(\d+)/.exec(st);
+    return rss && hwm ? { rss: Number(rss[1]), hwm: Number(hwm[1]) } : null; // an exited (zombie) process has neither
+  } catch {
+    return null;
+  }
+}
+
+/** The run's phase from its metrics.jsonl: 'load' before the first logged step, 'train', then 'end' after the last step. */
+function phaseOf(metricsPath: string): string {
+  if (!existsSync(metricsPath)) return 'load';
+  const lines = readFileSync(metricsPath, 'utf8').trim().split('\n').filter((l) => l !== '');
+  const last = lines.length > 0 ? JSON.parse(lines[lines.length - 1]) : null;
+  if (last === null) return 'load';
+  return last.type === 'eval' || (last.type === 'step' && last.step >= Number(steps)) ? 'end' : 'train';
+}
+
+/**
+ * Samples the process under `timePid` every 0.1 s until it exits; returns the lines of the timeline
+ * ("seconds VmRSS_MB VmHWM_MB phase") and the highest VmRSS of each phase.
+ */
+function sampleRss(timePid: number, metricsPath: string): { stop: () => { lines: string[]; byPhase: Record<string, number> } } {
+  const t0 = Date.now();
+  const lines: string[] = [];
+  const byPhase: Record<string, number> = {};
+  let pid: number | null = null;
+  const tick = () => {
+    pid ??= childPid(timePid);
+    const v = pid === null ? null : vm(pid);
+    if (v === null) return;
+    const phase = phaseOf(metricsPath);
+    byPhase[phase] = Math.max(byPhase[phase] ?? 0, v.rss / 1024);
+    lines.push(`${((Date.now() - t0) / 1000).toFixed(1)} ${(v.rss / 1024).toFixed(1)} ${(v.hwm / 1024).toFixed(1)} ${phase}`);
+  };
+  const timer = setInterval(tick, 100);
+  return { stop: () => (clearInterval(timer), { lines, byPhase }) };
+}
+
+async function one(name: string, round: number): Promise<RunResult> {
+  const label = `${tag ? `${name}-${tag}` : name}${repeat > 1 ? `-${round}` : ''}`;
   const out = join(root, tag ? `${name}-${tag}` : name);
   const heedArgs = ['train', task, ...COMMON, ...RUNS[name], ...extra, '--out', out, '--overwrite', '--progress', 'none'];
   const env = { ...process.env, HEED_NUM_THREADS: '1' };
@@ -161,8 +241,19 @@ async function one(name: string): Promise<RunResult> {
     return { ...earlier, [split]: pick(scored), reusedFrom: reuse };
   }
   const loadBefore = loadavg();
-  const t = await run(['/usr/bin/time', '-f', 'peakRssKB %M', 'nice', 'node', 'bin/heed.js', ...heedArgs], env);
+  rmSync(join(out, 'metrics.jsonl'), { force: true }); // an earlier round's log would name the new process's phase
+  let sampler: ReturnType<typeof sampleRss> | null = null;
+  const t = await run(['/usr/bin/time', '-f', 'peakRssKB %M', 'nice', 'node', 'bin/heed.js', ...heedArgs], env, (pid) => {
+    if (timelineDir !== '') sampler = sampleRss(pid, join(out, 'metrics.jsonl'));
+  });
+  const sampled = (sampler as ReturnType<typeof sampleRss> | null)?.stop() ?? null;
   if (t.code !== 0) throw new Error(`${name}: heed train failed (${t.code}):\n${t.stdout}\n${t.stderr}`);
+  let timeline: string | undefined;
+  if (sampled !== null) {
+    mkdirSync(timelineDir, { recursive: true });
+    timeline = join(timelineDir, `${label}.txt`);
+    writeFileSync(timeline, `# seconds VmRSS_MB VmHWM_MB phase, sampled every 0.1 s from /proc of: ${command}\n# loadavg before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}; /usr/bin/time peak ${(Number(/peakRssKB (\d+)/.exec(t.stderr)?.[1]) / 1024).toFixed(1)} MB\n${sampled.lines.join('\n')}\n`);
+  }
   const rss = Number(/peakRssKB (\d+)/.exec(t.stderr)?.[1] ?? NaN);
   const share = /([\d,]+) of ([\d,]+) parameters trainable/.exec(t.stdout);
   const params = PARAMS.exec(t.stdout);
@@ -174,17 +265,30 @@ async function one(name: string): Promise<RunResult> {
   const evals = lines.filter((l) => l.type === 'eval');
   const metric = task === 'tag' ? 'f1' : 'accuracy';
   const ev = evals.reduce((best, l) => (best === undefined || l[metric] > best[metric] ? l : best), undefined) ?? {};
-  const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', split, '--json'], env);
-  if (e.code !== 0) throw new Error(`${name}: heed eval failed:\n${e.stderr}`);
-  const scored = JSON.parse(e.stdout.trim().split('\n').pop()!);
+  let scored: Record<string, number> = ev;
+  if (!scoreFromLog) {
+    const e = await run(['nice', 'node', 'bin/heed.js', 'eval', out, '--split', split, '--json'], env);
+    if (e.code !== 0) throw new Error(`${name}: heed eval failed:\n${e.stderr}`);
+    scored = JSON.parse(e.stdout.trim().split('\n').pop()!);
+  }
   const valid = split === 'valid' ? pick(scored) : pick(ev);
   const num = (s: string | undefined) => (s === undefined ? null : Number(s.replace(/,/g, '')));
   const total = num(share?.[2]) ?? num(params?.[1]);
   return {
-    name: tag ? `${name}-${tag}` : name, command: `node bin/heed.js ${heedArgs.join(' ')}`, trainable: num(share?.[1]) ?? total, total, peakRssMB: rss / 1024, msPerStep,
+    ...(sampled !== null ? { rssByPhase: sampled.byPhase, timeline } : {}),
+    name: label, command: `node bin/heed.js ${heedArgs.join(' ')}`, trainable: num(share?.[1]) ?? total, total, peakRssMB: rss / 1024, msPerStep,
     optimizerStateMB: statSync(join(out, 'last', 'optimizer.safetensors')).size / 2 ** 20,
     steps: last.step, valid, test: split === 'test' ? pick(scored) : {}, loadBefore, loadAfter: loadavg(),
   };
+}
+
+/** The checked-out commit (the code the runs measured), or '' outside a git checkout. */
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return '';
+  }
 }
 
 /** A run's name without the --tag suffix. */
@@ -195,11 +299,12 @@ async function main(): Promise<void> {
   for (const n of names) if (!(n in RUNS)) throw new Error(`unknown run '${n}'; runs: ${Object.keys(RUNS).join(', ')}`);
   mkdirSync(root, { recursive: true });
   const results: RunResult[] = [];
-  const queue = [...names];
+  const queue = Array.from({ length: repeat }, (_, r) => names.map((n) => ({ n, round: r + 1 }))).flat();
   const started = new Date().toISOString();
+  const commit = gitCommit(); // the code the runs measure: read before they start
   await Promise.all(Array.from({ length: Math.min(jobs, names.length) }, async () => {
-    for (let n = queue.shift(); n !== undefined; n = queue.shift()) {
-      const r = await one(n);
+    for (let q = queue.shift(); q !== undefined; q = queue.shift()) {
+      const r = await one(q.n, q.round);
       results.push(r);
       console.log(JSON.stringify(r));
     }
@@ -207,9 +312,10 @@ async function main(): Promise<void> {
   const file = join('bench', 'results', ...(tag === 'smoke' ? ['smoke'] : []), `transfer-${task === 'tag' ? 'ner-' : ''}${started.slice(0, 16).replace(/:/g, '')}${split === 'valid' ? '-valid' : ''}${tag ? `-${tag}` : ''}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({
-    bench: 'transfer', task, started, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
-    note: `${task === 'tag' ? "tag task on WNUT-17: 'valid' = the best validation on a 10% hash split of wnut17train; 'test' = emerging.dev (WNUT's test is held back), scored once per run" : 'spam task'}; each run one process with HEED_NUM_THREADS=1, several at once on a shared 2-core machine (loadavg before/after each run); ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,
-    runs: results.sort((a, b) => names.indexOf(baseName(a.name)) - names.indexOf(baseName(b.name))),
+    bench: 'transfer', task, started, repeat, commit, finished: new Date().toISOString(), pretrained, steps: Number(steps), jobs, split, extra: extra.join(' '),
+    note: `${task === 'tag' ? "tag task on WNUT-17: 'valid' = the best validation on a 10% hash split of wnut17train; 'test' = emerging.dev (WNUT's test is held back), scored once per run" : 'spam task'}; each run one process with HEED_NUM_THREADS=1, ${jobs} at a time on a shared 2-core machine (loadavg before/after each run)${scoreFromLog ? '; validation scores from each run\'s own final evaluation (metrics.jsonl)' : ''}; ${split === 'test' ? 'test split scored once per run' : 'validation only (tuning): test not scored'}.`,
+    // Repeated runs stay in the order they ran (rounds of pairs); otherwise in --only's order.
+    runs: repeat > 1 ? results : results.sort((a, b) => names.indexOf(baseName(a.name)) - names.indexOf(baseName(b.name))),
   }, null, 2) + '\n');
   console.log(`wrote ${file}`);
 }

@@ -37,7 +37,7 @@ import { CheckpointError, DTypeError, ShapeError, ValueError, fmtShape } from '.
 import { bfloat16ToFloat32, float16ToFloat32 } from './float16.js';
 import { parseUntrustedJson, preview, quoteName } from './json.js';
 import { FILE_LIMITS, readRegularFile } from './read-file.js';
-import { writeFileDurable } from './write-file.js';
+import { writeChunksDurable } from './write-file.js';
 
 export type SafetensorsDType =
   | 'F64' | 'F32' | 'F16' | 'BF16'
@@ -113,10 +113,10 @@ function numelOf(shape: readonly number[]): number {
 // Writing
 
 /**
- * Serializes tensors (and optional string metadata) to safetensors bytes.
- * Throws ValueError / DTypeError / ShapeError when a tensor is inconsistent with its dtype or shape.
+ * The layout of a safetensors file: its 8-byte length prefix and padded JSON header, then the
+ * tensors' bytes in `order`. Checks every tensor and the metadata first.
  */
-export function serializeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
+function layoutSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): { head: Uint8Array; order: string[]; dataBytes: number } {
   assertLittleEndianHost();
   const names = Object.keys(tensors);
   for (const name of names) checkTensorForWrite(name, tensors[name]);
@@ -139,22 +139,31 @@ export function serializeSafetensors(tensors: Record<string, RawTensor>, metadat
     offset += nbytes;
   }
 
-  let json = new TextEncoder().encode(JSON.stringify(header));
+  const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20); // spaces, as the reference pads
-    p.set(json);
-    json = p;
-  }
+  const head = new Uint8Array(8 + padded).fill(0x20, 8); // spaces pad the header, as the reference pads
+  new DataView(head.buffer).setBigUint64(0, BigInt(padded), true);
+  head.set(json, 8);
+  return { head, order: names, dataBytes: offset };
+}
 
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let at = 8 + json.length;
-  for (const name of names) {
-    const d = tensors[name].data;
-    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), at);
-    at += d.byteLength;
+/** The bytes of one tensor's data, viewed in place (no copy). */
+function bytesOf(t: RawTensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/**
+ * Serializes tensors (and optional string metadata) to safetensors bytes.
+ * Throws ValueError / DTypeError / ShapeError when a tensor is inconsistent with its dtype or shape.
+ */
+export function serializeSafetensors(tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Uint8Array {
+  const { head, order, dataBytes } = layoutSafetensors(tensors, metadata);
+  const out = new Uint8Array(head.length + dataBytes);
+  out.set(head, 0);
+  let at = head.length;
+  for (const name of order) {
+    out.set(bytesOf(tensors[name]), at);
+    at += tensors[name].data.byteLength;
   }
   return out;
 }
@@ -192,13 +201,15 @@ function checkMetadataForWrite(metadata: Record<string, string>): void {
 /**
  * Writes a safetensors file atomically: the bytes go to a temporary file in the same
  * directory, which is flushed to disk and then renamed over `path`. A crash leaves either the
- * old file or the new one, never half of one.
+ * old file or the new one, never half of one. Each tensor's bytes are written from its own
+ * memory: no buffer of the file's size is made (a checkpoint of the weights or of the optimizer
+ * state would otherwise hold a second copy of them while it is written).
  */
 export async function writeSafetensors(path: string, tensors: Record<string, RawTensor>, metadata?: Record<string, string>): Promise<void> {
-  const bytes = serializeSafetensors(tensors, metadata);
+  const { head, order } = layoutSafetensors(tensors, metadata);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
-    await writeFileDurable(tmp, bytes);
+    await writeChunksDurable(tmp, [head, ...order.map((name) => bytesOf(tensors[name]))]);
     await rename(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);

@@ -17,6 +17,7 @@ import { BatchIterator } from '../data/batching.js';
 import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
 import { Trainer, type TrainableModel } from '../train/trainer.js';
+import { stepScope } from '../train/step-memory.js';
 import { CheckpointError, ValueError } from '../errors.js';
 import type { CheckpointContents } from '../io/checkpoint.js';
 import { ensembleMapName, type AttentionMap, type Prediction, type PredictOptions, type Predictor } from './predictor.js';
@@ -38,17 +39,29 @@ export interface ClassifierData {
   inputs(indices: Int32Array): { x: Tensor; tokens: number };
 }
 
-/** Class probabilities of every example of `data`, (N, C) row-major, computed in batches. */
-export function classProbabilities(model: ClassifierModel, data: ClassifierData, batch = 128): Float32Array {
+/**
+ * Class probabilities of every example of `data`, (N, C) row-major, computed in batches.
+ * `reuseBuffers`: each batch runs in a storage scope (src/train/step-memory.ts), so the buffers of
+ * one batch's forward pass go back to the tensor pool and the next batch reuses them (a training
+ * run's validation: with the training batch size, it reuses the training step's buffers). Without
+ * it, a pass leaves its buffers to the garbage collector, which under load frees them late: the
+ * validation pass at the end of a run was its peak resident memory (BENCHMARKS.md, "PEFT memory").
+ */
+export function classProbabilities(model: ClassifierModel, data: ClassifierData, batch = 128, reuseBuffers = false): Float32Array {
   model.eval();
   const n = data.labels.length;
   let out = new Float32Array(0);
   noGrad(() => {
     for (let i = 0; i < n; i += batch) {
-      const idx = Int32Array.from({ length: Math.min(batch, n - i) }, (_, j) => i + j);
+      const scope = reuseBuffers ? stepScope(model) : null;
+      const m = Math.min(batch, n - i);
+      // With reuse, a short last batch is filled up with its last example (rows are independent in eval
+      // mode), so that it asks for the buffer sizes of the others instead of new ones; its extra rows are dropped.
+      const idx = Int32Array.from({ length: reuseBuffers ? batch : m }, (_, j) => i + Math.min(j, m - 1));
       const p = softmax(model.forward(data.inputs(idx).x), -1); // (B, C)
       if (i === 0) out = new Float32Array(n * p.shape[1]);
-      out.set(p.data as Float32Array, i * p.shape[1]);
+      out.set((p.data as Float32Array).subarray(0, m * p.shape[1]), i * p.shape[1]);
+      scope?.close(); // p is copied out: nothing of this batch is read again
     }
   });
   return out;
@@ -63,14 +76,15 @@ export interface ScoredMember {
 /**
  * Accuracy, macro F1 and the report of one classifier, or of a checkpoint ensemble that
  * averages its members' class probabilities. Each member reads the examples through its own
- * `data` (its own vocabulary, say); the labels are the first member's.
+ * `data` (its own vocabulary, say); the labels are the first member's. `options` set the batch
+ * size and buffer reuse of classProbabilities.
  */
-export function scoreClassifier(members: readonly ScoredMember[], names: string[]): { accuracy: number; macroF1: number; report: string } {
+export function scoreClassifier(members: readonly ScoredMember[], names: string[], options: { batch?: number; reuseBuffers?: boolean } = {}): { accuracy: number; macroF1: number; report: string } {
   const labels = members[0].data.labels;
   const C = names.length;
   const avg = new Float64Array(labels.length * C);
   for (const m of members) {
-    const p = classProbabilities(m.model, m.data);
+    const p = classProbabilities(m.model, m.data, options.batch, options.reuseBuffers);
     if (p.length !== avg.length) throw classCountError(p.length / Math.max(labels.length, 1), names);
     for (let i = 0; i < avg.length; i++) avg[i] += p[i] / members.length;
   }
@@ -129,9 +143,11 @@ export async function trainClassifier(s: ClassifierTrainSetup, run: RunOptions):
       tokens: b.tokens,
     }),
     evaluate: () => {
-      const r = scoreClassifier([{ model: s.model, data: s.valid }], s.names);
+      // Training-sized batches whose buffers are pooled: the validation pass reuses the step's memory instead of adding its own.
+      const r = scoreClassifier([{ model: s.model, data: s.valid }], s.names, { batch: c.batchSize, reuseBuffers: true });
       return { accuracy: r.accuracy, macroF1: r.macroF1 };
     },
+    evaluateReusesPool: true,
     checkpoint: s.checkpoint,
     embeddingModules: s.embeddingModules,
   }, trainerOptions(c, s.spec, run));

@@ -294,6 +294,9 @@ export interface FinetuneSetup {
  */
 export function prepareFinetune(task: string, model: Module, c: FinetuneConfig & TrainConfig, pre: Pretrained | null, save: string[], print: (line: string) => void): FinetuneSetup {
   if (pre) print(`${task}: backbone initialised from ${pre.dir}; newly initialized: ${initBackbone(model, pre).join(', ') || '(none)'}`);
+  // The model now holds its own copy of the pretrained weights; the task keeps `pre` (its dir, vocab) to the end
+  // of the run, and with it the checkpoint's copy: a second set of every base weight for the whole run.
+  if (pre) pre.checkpoint.weights = {};
   const beforeStep = setupFreezing(model, c) ?? undefined;
   const peft = applyPeft(model, c, save);
   if (pre) {

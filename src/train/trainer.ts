@@ -97,6 +97,12 @@ export interface TrainerTask<B> {
   loss(batch: B): { loss: Tensor; tokens: number };
   /** Validation metrics (runs in eval mode, under noGrad). */
   evaluate?: () => Record<string, number> | Promise<Record<string, number>>;
+  /**
+   * Whether `evaluate` runs its batches in storage scopes (classify.ts: training-sized batches that
+   * reuse the step's free buffers). The pool is then kept for it; otherwise it is cleared before
+   * evaluating, so that its idle buffers do not sit beside the evaluation's own.
+   */
+  evaluateReusesPool?: boolean;
   /** Config and extra files written into every checkpoint. */
   checkpoint(): Omit<CheckpointContents, 'weights' | 'optimizer' | 'trainerState' | 'runId'>;
   /**
@@ -228,7 +234,8 @@ export class Trainer<B> {
       ...this.task.checkpoint(),
       runId: this.options.runId,
       weights: this.task.model.stateDict(),
-      optimizer: this.task.optimizer.stateDict(),
+      // Views of the live moments (written before the next step changes them), not a second copy.
+      optimizer: this.task.optimizer.stateDict({ copy: false }),
       trainerState: this.trainerState() as unknown as Record<string, unknown>,
     });
   }
@@ -254,7 +261,7 @@ export class Trainer<B> {
 
   private async runEval(): Promise<Record<string, number> | null> {
     if (!this.task.evaluate) return null;
-    clearStoragePool(); // the training step's free buffers would sit beside the evaluation's own
+    if (!this.task.evaluateReusesPool) clearStoragePool(); // the training step's free buffers would sit beside the evaluation's own
     this.task.model.eval();
     const metrics = await this.task.evaluate();
     this.task.model.train();

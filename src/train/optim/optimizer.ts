@@ -131,7 +131,13 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
     return this.paramGroups.flatMap((g) => g.params);
   }
 
-  stateDict(): OptimizerStateDict {
+  /**
+   * The state as plain arrays. `copy: false` gives views of the live buffers instead of copies, for
+   * a caller that only reads them before the next step (the Trainer's checkpoint writer): a copy
+   * would hold the whole state twice, two values per trained weight, while the file is written.
+   */
+  stateDict(options: { copy?: boolean } = {}): OptimizerStateDict {
+    const copy = options.copy ?? true;
     const buffers: OptimizerStateDict['buffers'] = {};
     const steps: Record<string, number> = {};
     for (const g of this.paramGroups) {
@@ -139,7 +145,7 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
         const st = this.state.get(p);
         if (st === undefined) continue;
         steps[n] = st.step;
-        for (const [b, data] of Object.entries(st.buffers)) buffers[`${n}.${b}`] = { shape: [...p.shape], data: data.slice() };
+        for (const [b, data] of Object.entries(st.buffers)) buffers[`${n}.${b}`] = { shape: [...p.shape], data: copy ? data.slice() : data };
       }
     }
     return {

@@ -147,6 +147,29 @@ test('spam from an HF dir: --freeze encoder trains the head only; --peft lora sa
   assert.equal(e.code, 0, e.out);
 });
 
+test('heed train classify --init-from <HF BERT dir>: the template\'s texts through the checkpoint\'s tokenizer; loss falls, eval and predict answer with its labels', async () => {
+  const bert = await hfBert('bert-classify');
+  const csv = join(root, 'reviews.csv');
+  const rows = Array.from({ length: 48 }, (_, i) => (i % 2 === 0 ? `win free money ${i},spam` : `meeting to paris ${i},ham`));
+  writeFileSync(csv, ['text,label', ...rows].join('\n') + '\n');
+  const out = join(root, 'classify');
+  const t = await heed('train', 'classify', '--train', csv, '--init-from', bert, '--max-steps', '60', '--batch-size', '8', '--lr', '5e-3', '--label-smoothing', '0', '--warmup-steps', '1',
+    '--eval-every', '0', '--log-every', '10', '--progress', 'none', '--out', out);
+  assert.equal(t.code, 0, t.out);
+  assert.match(t.out, /BertForSequenceClassification from .*bert-classify with its tokenizer/);
+  const losses = stepLosses(out);
+  assert.ok(losses[losses.length - 1] < 0.5 * losses[0], `loss falls: ${losses.map((l) => l.toFixed(3)).join(' ')}`);
+  const e = await heed('eval', out, '--split', 'valid');
+  assert.equal(e.code, 0, e.out);
+  assert.match(e.out, /accuracy/);
+  const pr = await heed('predict', out, 'win free money');
+  assert.equal(pr.code, 0, pr.out);
+  assert.match(pr.out, /\bspam\b/);
+  assert.deepEqual(Object.values(JSON.parse(readFileSync(join(out, 'hf', 'config.json'), 'utf8')).id2label), ['ham', 'spam']);
+  const m = await heed('train', 'classify', '--train', csv, '--init-from', out, '--max-steps', '1', '--progress', 'none', '--out', join(root, 'bad-classify'));
+  assert.match(m.out, /NotImplementedError: classify --init-from .*heed pretrain mlm directory is not implemented/);
+});
+
 test('bad input: a model_type without a task head, a tokenizer of another vocabulary size, and options that need heed\'s words are ConfigErrors', async () => {
   const gpt2 = join(root, 'gpt2');
   h.manualSeed(1);

@@ -206,7 +206,7 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     }, trainerOptions(c, spec as unknown as TaskSpec<TrainConfig>, run));
     if (run.resume) await trainer.resume();
     const r = await trainer.fit();
-    if (ft?.peft) await exportPeftRun(run.out, ft.peft, (c as unknown as FinetuneConfig).initFrom, task.finetune!.peftTaskType);
+    if (ft?.peft) await exportPeftRun(run.out, ft.peft, (c as unknown as FinetuneConfig).initFrom, task.finetune!.peftTaskType, isHfPretrained(ft.pre) ? 'hf' : 'heed');
     else if (ft && isHfPretrained(ft.pre)) await exportHfRun(run.out, model, ft.pre.tokenizer, task.finetune!.labels?.(meta) ?? null, ft.pre.config);
     return { out: run.out, steps: r.step, seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, stoppedBy: r.stoppedBy, best: r.best, metrics: r.lastEval };
   }

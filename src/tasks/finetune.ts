@@ -40,7 +40,7 @@ import { fnv1a32 } from '../data/split.js';
 import type { Module } from '../nn/module.js';
 import { isNoDecay } from '../train/optim/optimizer.js';
 import { getPeftModel, type PeftConfig, type PeftModel } from '../train/peft/peft-model.js';
-import { loadPeftAdapter, savePeftAdapter } from '../train/peft/checkpoint.js';
+import { loadPeftAdapter, savePeftAdapter, type AdapterKeyNames } from '../train/peft/checkpoint.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { WEIGHTS_FILE } from '../io/checkpoint.js';
@@ -269,14 +269,16 @@ export function isPeftRun(config: Record<string, unknown>): boolean {
 
 /**
  * After a PEFT run: the best checkpoint's adapter weights (<out>/model.safetensors, heed names) written
- * again in peft's layout beside them, naming the base directory.
+ * again in peft's layout beside them, naming the base directory. `keyNames` 'hf' (a Hugging Face
+ * base) writes its module paths as transformers names them, so peft loads the adapter over the
+ * PyTorch model unchanged.
  */
-export async function exportPeftRun(out: string, peft: PeftModel, baseDir: string, taskType: string): Promise<void> {
+export async function exportPeftRun(out: string, peft: PeftModel, baseDir: string, taskType: string, keyNames: AdapterKeyNames = 'heed'): Promise<void> {
   const best = await readSafetensors(join(out, WEIGHTS_FILE));
   const sd: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(best.tensors)) sd[k] = new Tensor(t.data as Float32Array, t.shape);
   peft.loadStateDict(sd);
-  await savePeftAdapter(out, peft, { baseModelNameOrPath: baseDir, taskType });
+  await savePeftAdapter(out, peft, { baseModelNameOrPath: baseDir, taskType, keyNames });
 }
 
 /**

@@ -289,7 +289,7 @@ async function trainFromHf(c: SpamConfig, pre: HfPretrained, run: RunOptions, pr
     embeddingModules: () => [model.backbone.tokEmbed],
     trainerModel: ft.trainerModel, optimizer: ft.optimizer, beforeStep: ft.beforeStep,
   }, run);
-  if (ft.peft) await exportPeftRun(run.out, ft.peft, pre.dir, 'SEQ_CLS');
+  if (ft.peft) await exportPeftRun(run.out, ft.peft, pre.dir, 'SEQ_CLS', 'hf');
   else await exportHfRun(run.out, model, pre.tokenizer, NAMES, pre.config);
   return summary;
 }

@@ -139,7 +139,11 @@ test('spam from an HF dir: --freeze encoder trains the head only; --peft lora sa
   assert.match(l.out, /parameters trainable \([\d.]+%\), lora/);
   const weights = await h.readSafetensors(join(lora, 'model.safetensors'));
   assert.ok(Object.keys(weights.tensors).every((k) => k.startsWith('head.') || /lora[AB]|loraEmbedding[AB]/.test(k)), 'no frozen base weight in the run checkpoint');
-  assert.equal(JSON.parse(readFileSync(join(lora, 'adapter_config.json'), 'utf8')).base_model_name_or_path, bert);
+  const adapter = JSON.parse(readFileSync(join(lora, 'adapter_config.json'), 'utf8'));
+  assert.equal(adapter.base_model_name_or_path, bert);
+  assert.equal(adapter.key_names, 'hf', 'module paths as transformers names them, for peft over the PyTorch model');
+  assert.ok(adapter.target_modules.includes('bert.encoder.layer.0.attention.self.query'), adapter.target_modules.join(', '));
+  assert.ok(Object.keys((await h.readSafetensors(join(lora, 'adapter_model.safetensors'))).tensors).some((k) => k.startsWith('base_model.model.bert.encoder.layer.0.attention.self.query.lora_A')));
   const p = await h.loadPredictor(lora);
   const [r] = p.predict(['win free money']);
   assert.ok(r.output === 'ham' || r.output === 'spam');

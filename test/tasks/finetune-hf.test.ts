@@ -20,6 +20,7 @@ import { TAG_TASK, sentenceUnits, type TagMeta } from '../../src/tasks/tag-templ
 import { SPAM_TASK } from '../../src/tasks/spam.ts';
 import { loadTokenizer } from '../../src/data/tokenizers/load.ts';
 import { heed } from './run-cli.ts';
+import { conll } from './ner-sentences.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'heed-ft-hf-'));
 const CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789'.split('');
@@ -37,12 +38,6 @@ async function hfBert(name: string, vocab: string[] = VOCAB, vocabSize = vocab.l
   return dir;
 }
 
-const PEOPLE = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin'], PLACES = ['Paris', 'Oslo', 'Lima', 'Rome'];
-function conll(n: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(`${PEOPLE[i % 5]}\tB-PER`, 'Smith\tI-PER', 'flew\tO', 'to\tO', `${PLACES[(i * 3) % 4]}\tB-LOC`, '.\tO', '');
-  return out.join('\n');
-}
 const trainFile = join(root, 'train.conll');
 writeFileSync(trainFile, conll(40));
 

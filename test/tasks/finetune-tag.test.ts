@@ -20,17 +20,12 @@ import { initBackbone, loadPretrained } from '../../src/tasks/finetune.ts';
 import { TAG_DEFAULTS, TAG_TASK, encodeSentences, pretrainedLookup, type TagConfig } from '../../src/tasks/tag-template.ts';
 import { evaluate, loadPredictor } from '../../src/tasks/index.ts';
 import { heed } from './run-cli.ts';
+import { PEOPLE, PLACES, conll } from './ner-sentences.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'heed-ft-tag-'));
 const SIZES = { dModel: 16, numHeads: 2, numLayers: 2, dimFeedforward: 32, maxLen: 12, dropout: 0 };
 const WORDS = ['alice', 'bob', 'smith', 'flew', 'to', 'paris', 'oslo', '<mask>'];
-const PEOPLE = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin'], PLACES = ['Paris', 'Oslo', 'Lima', 'Rome'];
 
-function conll(n: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(`${PEOPLE[i % 5]}\tB-PER`, 'Smith\tI-PER', 'flew\tO', 'to\tO', `${PLACES[(i * 3) % 4]}\tB-LOC`, '.\tO', '');
-  return out.join('\n');
-}
 const trainFile = join(root, 'train.conll');
 writeFileSync(trainFile, conll(40));
 

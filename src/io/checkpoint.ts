@@ -436,7 +436,7 @@ export async function loadTrainerState(dir: string): Promise<Record<string, unkn
 /** Files a training run writes into its --out directory; a directory holding only these is ours. */
 // A PEFT run also writes its adapter in peft's layout (src/train/peft/checkpoint.ts's file names;
 // io sits below train, so the names are repeated here).
-const RUN_FILES = new Set([CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, 'metrics.jsonl', 'last', 'adapter_config.json', 'adapter_model.safetensors']);
+const RUN_FILES = new Set([CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE, TRAINER_STATE_FILE, 'metrics.jsonl', 'last', 'adapter_config.json', 'adapter_model.safetensors', 'hf']); // hf: a fine-tuned Hugging Face model's savePretrained copy (tasks/hf-finetune.ts)
 
 /**
  * Checks that a training run may write to `out`:

@@ -215,6 +215,8 @@ export function hfArchitectureOfModel(model: Module): HfArchitecture {
 export interface SavePretrainedOptions extends WriteHfOptions {
   /** Stored dtype (default 'F32'; 'F16' and 'BF16' halve the files and round the weights). */
   dtype?: Extract<SafetensorsDType, 'F32' | 'F16' | 'BF16'>;
+  /** config.json keys heed does not model (label names in id2label, a source checkpoint's extras), under the model's own keys. */
+  config?: HfConfig;
 }
 
 /**
@@ -236,7 +238,7 @@ export async function savePretrained(model: Module, dir: string, options: SavePr
     tensors[key] = dtype === 'F16' ? { dtype, shape, data: float32ToFloat16(data) }
       : dtype === 'BF16' ? { dtype, shape, data: float32ToBFloat16(data) } : { dtype: 'F32', shape, data };
   }
-  const config = arch.configToHf((model as unknown as { config: Record<string, unknown> }).config, hfExtras.get(model) ?? {});
+  const config = arch.configToHf((model as unknown as { config: Record<string, unknown> }).config, { ...(hfExtras.get(model) ?? {}), ...(options.config ?? {}) });
   config.torch_dtype = dtype === 'F32' ? 'float32' : dtype === 'F16' ? 'float16' : 'bfloat16';
   return writeHfDirectory(dir, config, tensors, options);
 }

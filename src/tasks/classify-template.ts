@@ -13,6 +13,10 @@
  * Model: EncoderClassifier (mean pooling). Loss: cross-entropy, or for multi-label the binary
  * cross-entropy of each label (a label is predicted when its probability ≥ 0.5).
  * Metrics: accuracy, macro F1 and the classification report; multi-label: micro F1 over labels.
+ * From a Hugging Face checkpoint (--init-from <HF dir>: BERT, RoBERTa, DistilBERT; tasks/hf-finetune.ts)
+ * the model is its *ForSequenceClassification, reading the directory's tokenizer ([CLS] … [SEP],
+ * truncated to the model's positions, padding masked); --freeze, --peft ... apply (tasks/finetune.ts).
+ * A heed `pretrain mlm` directory is not supported here yet (spam and tag take one).
  *
  * Letters: B texts, T tokens, C labels.
  */
@@ -23,15 +27,19 @@ import { mean } from '../ops/reduce.js';
 import { softmax } from '../ops/softmax.js';
 import { padSequences } from '../data/batching.js';
 import { readTable } from '../data/table.js';
-import { DataError, ValueError } from '../errors.js';
+import { DataError, NotImplementedError, ValueError, ConfigError } from '../errors.js';
 import { EncoderClassifier } from '../models/encoder-classifier.js';
+import { BertForSequenceClassification } from '../models/bert.js';
+import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA, checkFinetuneConfig, isHfPretrained, loadInitSource, type FinetuneConfig } from './finetune.js';
+import { isHfDirectory } from '../io/hf/index.js';
+import { buildHfSequenceClassifier, hfMaxTokens, hfTaskModelConfig, padTokenRows } from './hf-finetune.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
 import { readTokenizerFile, savedTokenizer, subwordIds, tokenizerJSON } from './template-tokenizer.js';
 import { AUTO_SIZE_DEFAULTS, FILE_DEFAULTS, FILE_SCHEMA, applyDataDefaults, checkFiles, frequentTokens, splitTrainValid, stepsFor, unseenLabels, type FileConfig } from './template-data.js';
 
-export interface ClassifyConfig extends FileConfig {
+export interface ClassifyConfig extends FileConfig, FinetuneConfig {
   textColumn: string;
   labelColumn: string;
   multiLabel: boolean;
@@ -52,6 +60,7 @@ export interface ClassifyConfig extends FileConfig {
 export const CLASSIFY_SCHEMA: ConfigSchema<ClassifyConfig> = {
   ...FILE_SCHEMA, textColumn: 'string', labelColumn: 'string', multiLabel: 'boolean', labelSeparator: 'string', tokenizer: ['words', 'chars'],
   minFreq: 'number', vocabSize: 'number', dModel: 'number', numHeads: 'number', numLayers: 'number', dimFeedforward: 'number', maxLen: 'number',
+  ...FINETUNE_SCHEMA,
 };
 
 export const CLASSIFY_DEFAULTS: Readonly<ClassifyConfig & Partial<DefinedConfig<object>>> = Object.freeze({
@@ -64,15 +73,21 @@ export const CLASSIFY_DEFAULTS: Readonly<ClassifyConfig & Partial<DefinedConfig<
   minFreq: 2,
   vocabSize: 30000,
   ...AUTO_SIZE_DEFAULTS,
+  ...FINETUNE_DEFAULTS,
 });
 
 export interface ClassifyMeta {
   /** The template's own vocabulary (empty with --tokenizer-file). */
   tokens: string[];
   labels: string[];
-  /** The --tokenizer-file's tokenizer.json, when one was given. */
+  /** The --tokenizer-file's tokenizer.json, or the --init-from Hugging Face directory's. */
   tokenizer?: Record<string, unknown>;
+  /** With --init-from <Hugging Face dir>: its directory, HF class and the heed config of the model (numLabels included). */
+  hf?: { dir: string; architecture: string; model: Record<string, unknown> };
 }
+
+/** The classify task's model: its own EncoderClassifier, or a Hugging Face checkpoint's sequence classifier. */
+export type ClassifyModel = EncoderClassifier | BertForSequenceClassification;
 
 export interface ClassifyExample {
   text: string;
@@ -112,6 +127,19 @@ function textIds(text: string, meta: ClassifyMeta, tokenizer: ClassifyConfig['to
   return Int32Array.from(textTokens(text, tokenizer).slice(0, limit), (w) => index.get(w) ?? 3); // 3 = <unk>
 }
 
+/** Logits (B, C) of texts: an HF model reads [CLS] subwords [SEP] with padding masked; the own model, the template's ids. */
+function logitsOf(model: ClassifyModel, texts: readonly string[], ctx: Ctx, training: boolean): { logits: Tensor; tokens: number } {
+  if (model instanceof BertForSequenceClassification) {
+    const tok = savedTokenizer(ctx.meta.tokenizer!, 'classify');
+    const rows = texts.map((t) => tok.encode(t, null, { addSpecialTokens: true, truncation: true, maxLength: ctx.config.maxLen }).ids);
+    const b = padTokenRows(rows, model.config.padId);
+    const call = { attentionMask: b.attentionMask };
+    return { logits: training ? model.call(b.ids, call) : model.forward(b.ids, call), tokens: b.tokens }; // (B, C)
+  }
+  const { x, tokens } = encode(texts, ctx);
+  return { logits: training ? model.call(x) : model.forward(x), tokens }; // (B, C)
+}
+
 function encode(texts: readonly string[], ctx: Ctx): { x: Tensor; tokens: number } {
   let n = 0;
   const ids = texts.map((t) => {
@@ -138,7 +166,7 @@ function multiHot(examples: readonly ClassifyExample[], labelIds: Map<string, nu
   return new Tensor(y, [examples.length, C]);
 }
 
-export const CLASSIFY_TASK = defineTask<ClassifyConfig, ClassifyExample, ClassifyMeta, EncoderClassifier>({
+export const CLASSIFY_TASK = defineTask<ClassifyConfig, ClassifyExample, ClassifyMeta, ClassifyModel>({
   name: 'classify',
   summary: 'text classification from CSV/TSV/JSONL (--train, --text-column, --label-column; --multi-label); accuracy, F1',
   configSchema: CLASSIFY_SCHEMA,
@@ -161,28 +189,42 @@ export const CLASSIFY_TASK = defineTask<ClassifyConfig, ClassifyExample, Classif
     };
     const data = { train: split.train, valid: keep('validation', split.valid), test: test && keep('test', test) };
     if (meta) return { ...data, meta };
+    checkFinetuneConfig('classify', c);
     if (labels.length < 2 && !c.multiLabel) throw new ValueError(`classify: ${c.train} holds ${labels.length} distinct label(s) in column '${c.labelColumn}'; a classifier needs at least 2. Fix: check --label-column.`);
-    const tok = c.tokenizerFile !== '' ? readTokenizerFile('classify', c.tokenizerFile) : null;
+    if (c.initFrom !== '' && !isHfDirectory(c.initFrom)) {
+      throw new NotImplementedError(`classify --init-from ${c.initFrom}: starting the classify template from a heed pretrain mlm directory is not implemented (its own tokens do not map onto the MLM's vocabulary). Fix: give a Hugging Face checkpoint directory, or use heed train spam / tag, which take heed directories.`);
+    }
+    const source = c.initFrom !== '' ? await loadInitSource(c.initFrom, 'classify') : null;
+    if (source && c.tokenizerFile !== '') throw new ConfigError(`classify: --init-from ${c.initFrom} reads text with the checkpoint's own tokenizer, so --tokenizer-file ${c.tokenizerFile} cannot be used with it. Fix: drop one of the two.`);
+    const hf = isHfPretrained(source) ? { dir: source.dir, ...hfTaskModelConfig(source, 'sequence-classification', labels.length) } : null;
+    if (hf) {
+      // The checkpoint fixes the architecture, its sizes and dropout, and the tokens per text (its positions).
+      c.initFrom = hf.dir;
+      const m = hf.model;
+      Object.assign(c, { dModel: m.dModel, numHeads: m.numHeads, numLayers: m.numLayers, dimFeedforward: m.dimFeedforward, maxLen: hfMaxTokens(m), dropout: m.dropout });
+    }
+    const tok = c.tokenizerFile !== '' ? readTokenizerFile('classify', c.tokenizerFile) : isHfPretrained(source) ? source.tokenizer : null;
     const tokenized = split.train.map((e) => (tok ? tok.tokenize(e.text) : textTokens(e.text, c.tokenizer)));
     const tokens = tok ? [] : frequentTokens(tokenized, c.minFreq, c.vocabSize);
     const lengths = tokenized.map((t) => t.length).sort((a, b) => a - b);
     const p95 = lengths[Math.floor(0.95 * (lengths.length - 1))] ?? 1;
     const n = split.train.length;
-    print(`classify: ${c.train}: ${n} training texts${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${labels.length} labels${c.multiLabel ? ' (multi-label)' : ''}, ${tok ? `tokenizer ${c.tokenizerFile} (${tok.vocabSize} subwords)` : `${tokens.length} ${c.tokenizer === 'chars' ? 'characters' : 'words'} seen ≥ ${c.minFreq}×`}`);
+    print(`classify: ${c.train}: ${n} training texts${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${labels.length} labels${c.multiLabel ? ' (multi-label)' : ''}, ${hf ? `${hf.architecture} from ${hf.dir} with its tokenizer (${tok!.vocabSize} ids), ${c.maxLen} tokens per text` : tok ? `tokenizer ${c.tokenizerFile} (${tok.vocabSize} subwords)` : `${tokens.length} ${c.tokenizer === 'chars' ? 'characters' : 'words'} seen ≥ ${c.minFreq}×`}`);
     const d = n < 5000 ? 64 : n < 50000 ? 128 : 256;
     print(`classify: ${applyDataDefaults(c, { dModel: d, numLayers: 2, dimFeedforward: 4 * (c.dModel || d), maxLen: Math.min(512, Math.max(8, p95)), maxSteps: stepsFor(n, c.batchSize, 10) })}`);
-    return { ...data, meta: { tokens, labels, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}) } };
+    return { ...data, meta: { tokens, labels, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}), ...(hf ? { hf } : {}) } };
   },
   buildModel(c, meta) {
+    if (meta.hf) return buildHfSequenceClassifier(meta.hf.model);
     return new EncoderClassifier({
       vocabSize: (meta.tokenizer ? savedTokenizer(meta.tokenizer, 'classify').vocabSize : meta.tokens.length) + 4, numClasses: meta.labels.length, dModel: c.dModel, numHeads: c.numHeads, numLayers: c.numLayers,
       dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, pooling: 'mean',
     });
   },
   lengthOf: (e) => e.text.length,
+  finetune: { peftTaskType: 'SEQ_CLS', labels: (meta) => meta.labels },
   lossAndMetrics(model, batch, ctx) {
-    const { x, tokens } = encode(batch.map((e) => e.text), ctx);
-    const logits = model.call(x); // (B, C)
+    const { logits, tokens } = logitsOf(model, batch.map((e) => e.text), ctx, true); // (B, C)
     const labelIds = labelIndex(ctx.meta);
     if (ctx.config.multiLabel) return { loss: bceWithLogits(logits, multiHot(batch, labelIds, ctx.meta.labels.length)), tokens };
     const y = new Tensor(Int32Array.from(batch, (e) => labelIds.get(e.labels[0]) ?? 0), [batch.length]);
@@ -239,11 +281,11 @@ export const CLASSIFY_TASK = defineTask<ClassifyConfig, ClassifyExample, Classif
 });
 
 /** Class probabilities (softmax, or per-label sigmoid for multi-label) of texts, (N, C) row-major. */
-function probabilities(model: EncoderClassifier, texts: readonly string[], ctx: Ctx): Float32Array {
+function probabilities(model: ClassifyModel, texts: readonly string[], ctx: Ctx): Float32Array {
   const C = ctx.meta.labels.length;
   const out = new Float32Array(texts.length * C);
   for (let i = 0; i < texts.length; i += 64) {
-    const logits = model.forward(encode(texts.slice(i, i + 64), ctx).x); // (B, C)
+    const { logits } = logitsOf(model, texts.slice(i, i + 64), ctx, false); // (B, C)
     const p = ctx.config.multiLabel ? sigmoid(logits) : softmax(logits, -1); // (B, C)
     out.set(p.data as Float32Array, i * C);
   }

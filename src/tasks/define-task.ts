@@ -39,7 +39,10 @@ import {
 } from './common.js';
 import type { TaskModel } from './common.js';
 import { sampleInputsFor } from '../compress/onnx/samples.js';
-import { checkFinetuneConfig, exportPeftRun, isPeftRun, loadPeftRun, loadPretrained, newModuleNames, prepareFinetune, type FinetuneConfig, type FinetuneSetup } from './finetune.js';
+import {
+  checkFinetuneConfig, exportPeftRun, isHfPretrained, isPeftRun, loadInitSource, loadPeftRun, newModuleNames, prepareFinetune, type FinetuneConfig, type FinetuneSetup, type InitSource,
+} from './finetune.js';
+import { exportHfRun } from './hf-finetune.js';
 
 /** The keys every defined task has on top of its own: the training keys and the batching ones. */
 export interface BatchConfig {
@@ -110,8 +113,11 @@ export interface CustomTask<C extends object, E, M = null, Mod extends Module = 
    * --unfreeze-every, --body-lr-ratio and --peft (the modules outside `backbone` are new: they train
    * in full and a PEFT run saves them with its adapter). A PEFT run is loaded back over its base.
    * `peftTaskType` is the adapter's peft task_type ('TOKEN_CLS', 'SEQ_CLS').
+   * A Hugging Face --init-from directory (tasks/hf-finetune.ts) needs buildModel to build that
+   * architecture (a models.Bert* with the task's head); after training, the best weights are also
+   * written to <out>/hf/ in its layout, with `labels(meta)` (if given) as id2label.
    */
-  finetune?: { peftTaskType: string };
+  finetune?: { peftTaskType: string; labels?(meta: M): string[] };
 }
 
 export const BATCH_SCHEMA: ConfigSchema<BatchConfig> = { batchSize: 'number', maxTokens: 'number' };
@@ -200,22 +206,23 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     }, trainerOptions(c, spec as unknown as TaskSpec<TrainConfig>, run));
     if (run.resume) await trainer.resume();
     const r = await trainer.fit();
-    if (ft?.peft) await exportPeftRun(run.out, ft.peft, (c as unknown as FinetuneConfig).initFrom, task.finetune!.peftTaskType);
+    if (ft?.peft) await exportPeftRun(run.out, ft.peft, (c as unknown as FinetuneConfig).initFrom, task.finetune!.peftTaskType, isHfPretrained(ft.pre) ? 'hf' : 'heed');
+    else if (ft && isHfPretrained(ft.pre)) await exportHfRun(run.out, model, ft.pre.tokenizer, task.finetune!.labels?.(meta) ?? null, ft.pre.config);
     return { out: run.out, steps: r.step, seconds: r.seconds, tokensPerSecond: r.tokensPerSecond, stoppedBy: r.stoppedBy, best: r.best, metrics: r.lastEval };
   }
 
   /** --init-from and its options applied to the freshly built model (task.finetune). */
-  async function finetuneSetup(model: Mod, c: FinetuneConfig & TrainConfig, print: (line: string) => void): Promise<FinetuneSetup> {
+  async function finetuneSetup(model: Mod, c: FinetuneConfig & TrainConfig, print: (line: string) => void): Promise<FinetuneSetup & { pre: InitSource | null }> {
     checkFinetuneConfig(task.name, c);
     const hasBackbone = model.namedParameters().some(([n]) => n.startsWith('backbone.'));
     if (!hasBackbone && c.freeze !== 'none') {
       throw new ConfigError(`${task.name}: --freeze ${c.freeze} freezes a pretrained backbone, and this ${model.constructor.name} built from scratch has none. Fix: give --init-from <dir>, or leave --freeze at none.`);
     }
-    const pre = c.initFrom !== '' ? await loadPretrained(c.initFrom) : null;
+    const pre = c.initFrom !== '' ? await loadInitSource(c.initFrom) : null;
     if (pre && !hasBackbone) {
       throw new ConfigError(`${task.name}: --init-from ${c.initFrom} was given, but the built ${model.constructor.name} has no backbone.* weights to start from (buildModel must build the backbone layout when initFrom is set).`);
     }
-    return prepareFinetune(task.name, model, c, pre, newModuleNames(model), print);
+    return { ...prepareFinetune(task.name, model, c, pre, newModuleNames(model), print), pre };
   }
 
   /** The model of one directory, rebuilt from its config and meta, and its context. */

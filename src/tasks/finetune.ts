@@ -13,7 +13,10 @@
  * - `initFrom`: a heed model directory whose weights include `backbone.*` (heed pretrain mlm
  *   writes one; a trained spam model is one too). The task takes that directory's vocabulary and
  *   backbone sizes, copies every `backbone.*` weight, and reports the weights it initialised anew
- *   (the head), as Hugging Face's "newly initialized" warning.
+ *   (the head), as Hugging Face's "newly initialized" warning. Or a Hugging Face checkpoint
+ *   directory (BERT, RoBERTa, DistilBERT): the task's model is then that architecture with the
+ *   task's head, reading the directory's tokenizer (hf-finetune.ts); the options below apply alike,
+ *   since heed's Bert* models keep their encoder under `backbone.*` too.
  * - Gradual unfreezing (ULMFiT, Howard & Ruder 2018): the head trains from step 0; every
  *   `unfreezeEvery` steps the next group from the top is unfrozen: the last encoder layer (with the
  *   final norm), then the one below, ..., and last the embeddings.
@@ -37,11 +40,13 @@ import { fnv1a32 } from '../data/split.js';
 import type { Module } from '../nn/module.js';
 import { isNoDecay } from '../train/optim/optimizer.js';
 import { getPeftModel, type PeftConfig, type PeftModel } from '../train/peft/peft-model.js';
-import { loadPeftAdapter, savePeftAdapter } from '../train/peft/checkpoint.js';
+import { loadPeftAdapter, savePeftAdapter, type AdapterKeyNames } from '../train/peft/checkpoint.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { WEIGHTS_FILE } from '../io/checkpoint.js';
-import { CheckpointError, ConfigError, NotImplementedError } from '../errors.js';
+import { CheckpointError, ConfigError } from '../errors.js';
+import { isHfDirectory } from '../io/hf/index.js';
+import { initFromHf, loadHfPretrained, type HfPretrained } from './hf-finetune.js';
 import type { ConfigSchema } from '../models/config.js';
 import { architectureOf, makeOptimizer, type TrainConfig } from './common.js';
 import type { TrainableModel } from '../train/trainer.js';
@@ -136,14 +141,26 @@ export interface Pretrained {
   arch: Record<string, unknown>;
 }
 
-/** Loads an --init-from directory. A Hugging Face directory is refused until heed maps its names. */
+/** Where a fine-tuned model starts: a heed directory (its backbone.* weights and vocabulary) or a Hugging Face one. */
+export type InitSource = Pretrained | HfPretrained;
+
+export function isHfPretrained(pre: InitSource | null): pre is HfPretrained {
+  return (pre as HfPretrained | null)?.kind === 'hf';
+}
+
+/** Loads an --init-from directory: a Hugging Face checkpoint (hf-finetune.ts) or a heed one (loadPretrained). */
+export async function loadInitSource(dir: string, task?: string): Promise<InitSource> {
+  return isHfDirectory(dir) ? loadHfPretrained(resolve(dir), task) : loadPretrained(dir);
+}
+
+/** Loads a heed --init-from directory (heed pretrain mlm's, or a trained text model's). */
 export async function loadPretrained(dir: string): Promise<Pretrained> {
   const abs = resolve(dir);
   const cfgPath = join(abs, CONFIG_FILE);
   if (!existsSync(cfgPath)) throw new ConfigError(`--init-from: '${dir}' holds no ${CONFIG_FILE}. Fix: give a directory that heed pretrain or heed train wrote.`);
   const raw = JSON.parse(readTextFileSync(cfgPath, { what: 'model config', maxBytes: FILE_LIMITS.config })) as Record<string, unknown>;
   if (raw.format !== 'heed.model' && (typeof raw.model_type === 'string' || Array.isArray(raw.architectures))) {
-    throw new NotImplementedError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}); a heed task cannot start from one yet (the spam and tag tasks read words with their own vocabulary into a pre-norm encoder; BERT reads WordPiece ids into a post-norm one). Fix: fine-tune it from code, heed.fromPretrained(dir, { architecture: 'BertForSequenceClassification' or 'BertForTokenClassification', config: { numLabels } }) with heed.getPeftModel (README: "A Hugging Face checkpoint: load, LoRA, serve"), or start the task from heed pretrain mlm's directory.`);
+    throw new ConfigError(`--init-from: '${dir}' is a Hugging Face checkpoint (model_type ${JSON.stringify(raw.model_type)}), and loadPretrained reads heed directories. Fix: load it with loadInitSource(dir), which the spam and tag tasks use.`);
   }
   const checkpoint = await loadCheckpoint(abs);
   const vocabFile = checkpoint.files.vocab;
@@ -160,7 +177,8 @@ export async function loadPretrained(dir: string): Promise<Pretrained> {
  * Copies the pretrained backbone.* weights into `model` (shapes must match); returns the names of
  * the model's weights that did not come from the checkpoint ("newly initialized").
  */
-export function initBackbone(model: Module, pre: Pretrained): string[] {
+export function initBackbone(model: Module, pre: InitSource): string[] {
+  if (isHfPretrained(pre)) return initFromHf(model, pre).newlyInitialized;
   const backbone: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(pre.checkpoint.weights)) if (k.startsWith('backbone.')) backbone[k] = t;
   let r: { missingKeys: string[]; unexpectedKeys: string[] };
@@ -179,7 +197,8 @@ function unfreezeGroups(model: Module): string[][] {
   const layers = [...new Set(names.map((n) => /^backbone\.encoder\.layers\.(\d+)\./.exec(n)?.[1]).filter((x): x is string => x !== undefined))].map(Number).sort((a, b) => b - a);
   const groups = layers.map((l) => [`backbone.encoder.layers.${l}.`]);
   if (groups.length > 0) groups[0].push('backbone.encoder.norm.');
-  groups.push(['backbone.tokEmbed.', 'backbone.posEmbed.']);
+  // Last, everything else in the backbone: the embeddings (BERT's token types and embedding norm too).
+  groups.push(['backbone.']);
   return groups;
 }
 
@@ -250,14 +269,16 @@ export function isPeftRun(config: Record<string, unknown>): boolean {
 
 /**
  * After a PEFT run: the best checkpoint's adapter weights (<out>/model.safetensors, heed names) written
- * again in peft's layout beside them, naming the base directory.
+ * again in peft's layout beside them, naming the base directory. `keyNames` 'hf' (a Hugging Face
+ * base) writes its module paths as transformers names them, so peft loads the adapter over the
+ * PyTorch model unchanged.
  */
-export async function exportPeftRun(out: string, peft: PeftModel, baseDir: string, taskType: string): Promise<void> {
+export async function exportPeftRun(out: string, peft: PeftModel, baseDir: string, taskType: string, keyNames: AdapterKeyNames = 'heed'): Promise<void> {
   const best = await readSafetensors(join(out, WEIGHTS_FILE));
   const sd: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(best.tensors)) sd[k] = new Tensor(t.data as Float32Array, t.shape);
   peft.loadStateDict(sd);
-  await savePeftAdapter(out, peft, { baseModelNameOrPath: baseDir, taskType });
+  await savePeftAdapter(out, peft, { baseModelNameOrPath: baseDir, taskType, keyNames });
 }
 
 /**
@@ -267,7 +288,7 @@ export async function exportPeftRun(out: string, peft: PeftModel, baseDir: strin
  */
 export async function loadPeftRun<M extends Module>(model: M, dir: string, config: Record<string, unknown>): Promise<M> {
   const base = String(config.initFrom);
-  initBackbone(model, await loadPretrained(base));
+  initBackbone(model, await loadInitSource(base));
   await loadPeftAdapter(model, dir, { baseName: base });
   model.eval();
   return model;
@@ -292,11 +313,17 @@ export interface FinetuneSetup {
  * in full and saved with the adapter), prints the trainable share, and builds the optimizer's
  * head / body groups (--body-lr-ratio). `pre` null = from scratch (only --freeze applies).
  */
-export function prepareFinetune(task: string, model: Module, c: FinetuneConfig & TrainConfig, pre: Pretrained | null, save: string[], print: (line: string) => void): FinetuneSetup {
-  if (pre) print(`${task}: backbone initialised from ${pre.dir}; newly initialized: ${initBackbone(model, pre).join(', ') || '(none)'}`);
-  // The model now holds its own copy of the pretrained weights; the task keeps `pre` (its dir, vocab) to the end
-  // of the run, and with it the checkpoint's copy: a second set of every base weight for the whole run.
-  if (pre) pre.checkpoint.weights = {};
+export function prepareFinetune(task: string, model: Module, c: FinetuneConfig & TrainConfig, pre: InitSource | null, save: string[], print: (line: string) => void): FinetuneSetup {
+  if (isHfPretrained(pre)) {
+    // As transformers' warning after from_pretrained: HF names of the weights trained from scratch, and of those left unused.
+    const r = initFromHf(model, pre);
+    print(`${task}: ${model.constructor.name} initialised from ${pre.dir} (model_type ${pre.modelType}); newly initialized: ${r.newlyInitialized.join(', ') || '(none)'}${r.unused.length > 0 ? `; unused checkpoint weights: ${r.unused.length} (${r.unused.slice(0, 3).join(', ')}${r.unused.length > 3 ? ', …' : ''})` : ''}`);
+  } else if (pre) {
+    print(`${task}: backbone initialised from ${pre.dir}; newly initialized: ${initBackbone(model, pre).join(', ') || '(none)'}`);
+    // The model now holds its own copy of the pretrained weights; the task keeps `pre` (its dir, vocab) to the end
+    // of the run, and with it the checkpoint's copy: a second set of every base weight for the whole run.
+    pre.checkpoint.weights = {};
+  }
   const beforeStep = setupFreezing(model, c) ?? undefined;
   const peft = applyPeft(model, c, save);
   if (pre) {

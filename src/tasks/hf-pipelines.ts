@@ -31,6 +31,7 @@ import type { Tokenizer } from '../data/tokenizers/tokenizer.js';
 import type { Encoding } from '../data/tokenizers/encoding.js';
 import { CheckpointError, ConfigError, ValueError } from '../errors.js';
 import { preview } from '../io/json.js';
+import { hfMaxTokens } from './hf-finetune.js';
 import type { AttentionMap, PredictOptions, Prediction, Predictor } from './predictor.js';
 
 export type HfPipelineTask = 'fill-mask' | 'text-classification' | 'token-classification' | 'text-generation' | 'image-classification';
@@ -86,8 +87,7 @@ export class HfPipelinePredictor implements Predictor {
   }
 
   private get maxLen(): number {
-    const c = (this.model as { config: { maxLen?: number; padId?: number; positions?: string } }).config;
-    return (c.maxLen ?? 512) - (c.positions === 'offset' ? (c.padId ?? 0) + 1 : 0);
+    return hfMaxTokens((this.model as { config: { maxLen?: number; padId?: number; positions?: string } }).config);
   }
 
   private encode(input: unknown): Encoding {

@@ -15,24 +15,33 @@
  * averaged); BENCHMARKS.md's spam row is an ensemble whose members were chosen on the validation
  * split (tools/select-ensemble.ts, raw results in bench/results/spam-ensemble.json).
  * Metrics: accuracy, macro F1 and the classification report.
+ * From a Hugging Face checkpoint (`--init-from <HF dir>`, BERT / RoBERTa / DistilBERT;
+ * tasks/hf-finetune.ts) the model is its *ForSequenceClassification with 2 labels, and a mail is
+ * read by the directory's tokenizer ([CLS] subwords [SEP], truncated to the model's positions from
+ * the head) instead of the word vocabulary; the run also gets <out>/hf/ in the savePretrained layout.
  *
  * Letters: B mails, T tokens.
  */
 import { EncoderClassifier } from '../models/encoder-classifier.js';
 import { isRawMessage, loadSpamAssassin, messageHeaders, messageText, type SpamExample } from '../data/spam.js';
-import { SPECIAL_TOKENS, UNK_ID, Vocab } from '../data/vocab.js';
+import { PAD_ID, SPECIAL_TOKENS, UNK_ID, Vocab } from '../data/vocab.js';
+import { loadTokenizer } from '../data/tokenizers/load.js';
+import { checkTokenizerVocabSize } from '../data/tokenizers/check-vocab-size.js';
+import type { Tokenizer } from '../data/tokenizers/tokenizer.js';
+import type { BertForSequenceClassification } from '../models/bert.js';
 import { padSequences } from '../data/batching.js';
 import { Tensor } from '../tensor/tensor.js';
 import { manualSeed, type Generator } from '../tensor/rng.js';
 import { loadCheckpoint, CONFIG_FILE } from '../io/checkpoint.js';
-import { CheckpointError, ConfigError, ValueError } from '../errors.js';
+import { CheckpointError, ConfigError, NotImplementedError, ValueError } from '../errors.js';
 import type { ConfigSchema } from '../models/config.js';
 import { checkTeacherVocab, distillSettings, type DistillSettings } from './distill.js';
 import type { ClassifierCompressionSetup } from './prune-classifier.js';
 import {
-  FINETUNE_SCHEMA, FINETUNE_DEFAULTS, checkFinetuneConfig, exportPeftRun, inLabelFraction, isPeftRun, loadPeftRun, loadPretrained, prepareFinetune,
+  FINETUNE_SCHEMA, FINETUNE_DEFAULTS, checkFinetuneConfig, exportPeftRun, inLabelFraction, isHfPretrained, isPeftRun, loadInitSource, loadPeftRun, prepareFinetune,
   type FinetuneConfig,
 } from './finetune.js';
+import { buildHfSequenceClassifier, exportHfRun, hfMaxTokens, hfTaskModelConfig, type HfPretrained } from './hf-finetune.js';
 import {
   loadClassifierPredictor, scoreClassifier, trainClassifier, type ClassifierData, type ClassifierMember, type ClassifierModel,
   type ClassifierPredictor,
@@ -99,6 +108,8 @@ const SPEC: TaskSpec<SpamConfig> = {
 
 const NAMES = ['ham', 'spam'];
 const VOCAB_FILE = 'words.vocab.json';
+/** The tokenizer of a model fine-tuned from a Hugging Face checkpoint (Hugging Face's tokenizer.json). */
+const TOKENIZER_FILE = 'tokenizer.json';
 const WORD = /[a-z0-9]+(?:'[a-z]+)?|[$!]/g;
 
 export function tokenize(text: string): string[] {
@@ -156,17 +167,54 @@ function inputText(x: string, r: Reading): string {
   return isRawMessage(x) ? withHeaders(r.headers ? messageHeaders(x) : '', messageText(x)) : x;
 }
 
-function encodeText(vocab: Vocab, text: string, maxLen: number, truncation: SpamConfig['truncation']): Int32Array {
-  const words = mailWords(text, maxLen, truncation);
-  return vocab.encode(words.length > 0 ? words : ['<unk>'], { unknown: 'unk' });
+/**
+ * How a model reads a mail's text: `ids` its token ids, `padId` the id batches are padded with
+ * (padding is never attended to), `labels` the tokens' names for attention maps. The word model
+ * reads words of its vocabulary; a model fine-tuned from a Hugging Face checkpoint, its tokenizer.
+ */
+interface MailReader {
+  ids(text: string): Int32Array;
+  padId: number;
+  labels(text: string): string[];
 }
 
-function dataOf(examples: readonly SpamExample[], vocab: Vocab, maxLen: number, r: Reading): ClassifierData {
-  const ids = examples.map((e) => encodeText(vocab, exampleText(e, r), maxLen, r.truncation));
+function wordReader(vocab: Vocab, maxLen: number, truncation: SpamConfig['truncation'], cls: boolean): MailReader {
+  return {
+    ids: (text) => {
+      const words = mailWords(text, maxLen, truncation);
+      return vocab.encode(words.length > 0 ? words : ['<unk>'], { unknown: 'unk' });
+    },
+    padId: PAD_ID,
+    labels: (text) => (cls ? ['<cls>', ...mailWords(text, maxLen, truncation)] : mailWords(text, maxLen, truncation)),
+  };
+}
+
+/**
+ * [CLS] subwords [SEP] (or <s> … </s>), cut to the model's `maxTokens` from the head. A long mail
+ * is tokenized from a prefix that ends at a space, doubled until it yields more tokens than are
+ * kept: the subwords of such a prefix are the first subwords of the whole text, so the ids equal
+ * those of the whole text, at the cost of its head only.
+ */
+function tokenizerReader(tok: Tokenizer, maxTokens: number, padId: number): MailReader {
+  const options = { addSpecialTokens: true, truncation: true, maxLength: maxTokens } as const;
+  const encode = (text: string) => {
+    for (let n = 8 * maxTokens; n < text.length; n *= 2) {
+      const cut = text.lastIndexOf(' ', n);
+      if (cut <= 0) continue;
+      const e = tok.encode(text.slice(0, cut), null, { addSpecialTokens: false });
+      if (e.ids.length > maxTokens) return tok.encode(text.slice(0, cut), null, options);
+    }
+    return tok.encode(text, null, options);
+  };
+  return { ids: (text) => Int32Array.from(encode(text).ids), padId, labels: (text) => encode(text).tokens };
+}
+
+function dataOf(examples: readonly SpamExample[], reader: MailReader, r: Reading): ClassifierData {
+  const ids = examples.map((e) => reader.ids(exampleText(e, r)));
   return {
     labels: Int32Array.from(examples, (e) => e.label),
     inputs: (idx) => {
-      const p = padSequences([...idx].map((i) => ids[i]));
+      const p = padSequences([...idx].map((i) => ids[i]), reader.padId);
       let tokens = 0;
       for (const i of idx) tokens += ids[i].length;
       return { x: new Tensor(p.data, p.shape), tokens };
@@ -183,7 +231,9 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
   if (!(c.wordDropout >= 0 && c.wordDropout < 1)) throw new ConfigError(`spam config: 'wordDropout' is ${c.wordDropout}, expected a probability in [0, 1).`);
   checkFinetuneConfig('spam', c);
   const print = run.print ?? console.log;
-  const pre = c.initFrom !== '' ? await loadPretrained(c.initFrom) : null;
+  const source = c.initFrom !== '' ? await loadInitSource(c.initFrom, 'spam') : null;
+  if (isHfPretrained(source)) return trainFromHf(c, source, run, print);
+  const pre = source;
   if (pre) {
     // The pretrained model fixes the vocabulary and the backbone's sizes.
     c.initFrom = pre.dir;
@@ -203,7 +253,7 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
   const ft = prepareFinetune('spam', model, c, pre, model.clsToken ? ['head', 'clsToken'] : ['head'], print);
   const summary = await trainClassifier({
     spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel,
-    train: dataOf(labelled, vocab, c.maxLen, c), valid: dataOf(data.valid, vocab, c.maxLen, c), names: NAMES,
+    train: dataOf(labelled, wordReader(vocab, c.maxLen, c.truncation, false), c), valid: dataOf(data.valid, wordReader(vocab, c.maxLen, c.truncation, false), c), names: NAMES,
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
     embeddingModules: () => [model.backbone.tokEmbed],
     augment: c.wordDropout > 0 ? (b, rng) => ({ ...b, x: dropWords(b.x, c.wordDropout, rng) }) : undefined,
@@ -214,18 +264,49 @@ async function train(user: Record<string, unknown>, run: RunOptions) {
   return summary;
 }
 
+/** spam from a Hugging Face checkpoint: its *ForSequenceClassification reading its tokenizer's subwords (see the file header). */
+async function trainFromHf(c: SpamConfig, pre: HfPretrained, run: RunOptions, print: (line: string) => void) {
+  if (c.wordDropout > 0 || c.distillFrom !== '') {
+    throw new ConfigError(`spam --init-from ${pre.dir}: --word-dropout and --distill-from act on heed's word vocabulary, and a Hugging Face checkpoint reads its own subwords. Fix: leave them out.`);
+  }
+  const hf = hfTaskModelConfig(pre, 'sequence-classification', NAMES.length);
+  // The checkpoint fixes the architecture and its sizes; a mail is cut to the model's positions from the head.
+  c.initFrom = pre.dir;
+  c.maxLen = hfMaxTokens(hf.model);
+  c.truncation = 'head';
+  for (const k of ['dModel', 'numHeads', 'numLayers', 'dimFeedforward'] as const) c[k] = Number(hf.model[k]);
+  const data = await loadSpamAssassin();
+  const labelled = data.train.filter((e) => inLabelFraction(e.id, c.labelFraction));
+  manualSeed(c.seed);
+  const model = buildHfSequenceClassifier(hf.model);
+  const reader = tokenizerReader(pre.tokenizer, c.maxLen, model.config.padId);
+  print(`spam: ${labelled.length} training mails (${labelled.filter((e) => e.label === 1).length} spam${c.labelFraction < 1 ? `, ${100 * c.labelFraction}% of the labels` : ''}); ${hf.architecture} ${model.numParameters().toLocaleString('en-US')} parameters, its tokenizer (${pre.tokenizer.vocabSize} ids), ${c.maxLen} tokens per mail`);
+  const ft = prepareFinetune('spam', model, c, pre, ['head'], print);
+  const summary = await trainClassifier({
+    spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel,
+    train: dataOf(labelled, reader, c), valid: dataOf(data.valid, reader, c), names: NAMES,
+    checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { tokenizer: { name: TOKENIZER_FILE, json: pre.tokenizer.toJSON() } } }),
+    embeddingModules: () => [model.backbone.tokEmbed],
+    trainerModel: ft.trainerModel, optimizer: ft.optimizer, beforeStep: ft.beforeStep,
+  }, run);
+  if (ft.peft) await exportPeftRun(run.out, ft.peft, pre.dir, 'SEQ_CLS', 'hf');
+  else await exportHfRun(run.out, model, pre.tokenizer, NAMES, pre.config);
+  return summary;
+}
+
 /**
  * A trained spam model with its training and validation data as it reads them, and its spec and
  * config: what compression tools need to score heads and fine-tune a pruned copy (prune-classifier.ts).
  */
 export async function spamCompressionSetup(dir: string): Promise<ClassifierCompressionSetup> {
-  const { model, config, vocab } = await loadModel(dir);
+  const { model, config, vocab, reader } = await loadModel(dir);
+  if (vocab === null) throw new NotImplementedError(`${dir}: compressing a spam model fine-tuned from a Hugging Face checkpoint is not implemented (head pruning fine-tunes heed's EncoderClassifier). Fix: compress a spam model trained from scratch or from heed pretrain mlm.`);
   const data = await loadSpamAssassin();
-  const maxLen = Number(model.config.maxLen), reading = readingOf(config);
+  const reading = readingOf(config);
   const c = resolveTaskConfig(SPEC, Object.fromEntries(Object.entries(config).filter(([k]) => k !== 'model')));
   return {
     spec: SPEC as unknown as TaskSpec<TrainConfig>, config: c, model: model as unknown as ClassifierModel, names: NAMES,
-    train: dataOf(data.train, vocab, maxLen, reading), valid: dataOf(data.valid, vocab, maxLen, reading),
+    train: dataOf(data.train, reader, reading), valid: dataOf(data.valid, reader, reading),
     checkpoint: () => ({ task: 'spam', config: { ...c, model: model.toConfig() } as Record<string, unknown>, files: { vocab: { name: VOCAB_FILE, json: vocab.toJSON() } } }),
   };
 }
@@ -235,48 +316,64 @@ async function spamTeacher(c: SpamConfig, vocab: Vocab): Promise<{ model: Classi
   const settings = distillSettings(c);
   if (settings === null) return undefined;
   const t = await loadModel(settings.teacherDir);
+  if (t.vocab === null) throw new ConfigError(`spam --distill-from ${settings.teacherDir}: the teacher was fine-tuned from a Hugging Face checkpoint and reads subwords, not the student's words. Fix: distill from a heed spam model.`);
   checkTeacherVocab(settings.teacherDir, 'word vocabulary', t.vocab.tokens, vocab.tokens);
   return { model: t.model as unknown as ClassifierModel, settings };
 }
 
-async function loadModel(dir: string): Promise<{ model: EncoderClassifier; config: Record<string, unknown>; vocab: Vocab }> {
+/** A spam directory's model and how it reads mails; `vocab` is null for a model fine-tuned from a Hugging Face checkpoint. */
+interface LoadedSpam {
+  model: EncoderClassifier | BertForSequenceClassification;
+  config: Record<string, unknown>;
+  vocab: Vocab | null;
+  reader: MailReader;
+}
+
+async function loadModel(dir: string): Promise<LoadedSpam> {
   const ck = await loadCheckpoint(dir, 'spam');
-  const vocab = Vocab.load(ck.files.vocab);
   const mc = architectureOf(ck);
+  const reading = readingOf(ck.config);
+  if (typeof mc.modelType === 'string') {
+    // A Bert* config (it names its Hugging Face family): fine-tuned from an HF checkpoint, reading the tokenizer saved beside it.
+    const file = ck.files.tokenizer;
+    if (file === undefined) throw new CheckpointError(`${dir}/${CONFIG_FILE}: a spam model fine-tuned from a Hugging Face checkpoint names no ${TOKENIZER_FILE}; its token ids mean nothing without it. Fix: retrain it.`);
+    const model = isPeftRun(ck.config) ? await loadPeftRun(buildHfSequenceClassifier(mc), dir, ck.config) : buildCheckpointModel(ck, 'BertForSequenceClassification', buildHfSequenceClassifier);
+    const tok = loadTokenizer(file);
+    checkTokenizerVocabSize(tok, model.config.vocabSize, file);
+    return { model, config: ck.config, vocab: null, reader: tokenizerReader(tok, hfMaxTokens(model.config), model.config.padId) };
+  }
+  const vocab = Vocab.load(ck.files.vocab);
   if (mc.vocabSize !== vocab.size) throw new CheckpointError(`${dir}/${CONFIG_FILE}: config.model.vocabSize is ${mc.vocabSize} but ${VOCAB_FILE} holds ${vocab.size} tokens; the directory mixes files of different models.`);
-  if (isPeftRun(ck.config)) return { model: await loadPeftRun(EncoderClassifier.fromConfig(mc), dir, ck.config), config: ck.config, vocab };
-  const model = buildCheckpointModel(ck, 'EncoderClassifier', (c) => EncoderClassifier.fromConfig(c));
-  return { model, config: ck.config, vocab };
+  const model = isPeftRun(ck.config) ? await loadPeftRun(EncoderClassifier.fromConfig(mc), dir, ck.config) : buildCheckpointModel(ck, 'EncoderClassifier', (c) => EncoderClassifier.fromConfig(c));
+  return { model, config: ck.config, vocab, reader: wordReader(vocab, Number(model.config.maxLen), reading.truncation, model.config.pooling === 'cls') };
 }
 
 /** The model of a spam directory, with a one-line mail encoded as the task encodes mails. */
 async function loadTaskModel(dir: string): Promise<TaskModel> {
-  const { model, config, vocab } = await loadModel(dir);
-  const reading = readingOf(config);
-  const ids = vocab.encode(mailWords(inputText('Subject: meeting moved to Friday', reading), Number(model.config.maxLen), reading.truncation), { unknown: 'unk' });
+  const { model, config, reader } = await loadModel(dir);
+  const ids = reader.ids(inputText('Subject: meeting moved to Friday', readingOf(config)));
   return { model, sampleInputs: [new Tensor(ids, [1, ids.length])] };
 }
 
 /** Loads a spam model directory, or several as a checkpoint ensemble (class probabilities averaged). */
-export async function loadSpamPredictor(dir: ModelDirs): Promise<ClassifierPredictor<string[]>> {
-  return loadClassifierPredictor('spam', dir, NAMES, loadModel, ({ model, config, vocab }): ClassifierMember<string[]> => {
+export async function loadSpamPredictor(dir: ModelDirs): Promise<ClassifierPredictor<string>> {
+  return loadClassifierPredictor('spam', dir, NAMES, loadModel, ({ model, config, vocab, reader }): ClassifierMember<string> => {
     const maxLen = Number(model.config.maxLen);
     const reading = readingOf(config);
-    const cls = model.config.pooling === 'cls';
     return {
       model: model as unknown as ClassifierModel,
       encode: (inputs) => {
         const items = inputs.map((x, i) => {
           if (typeof x !== 'string') throw new ValueError(`spam: input ${i} must be the text of a mail (its subject and body, or the raw message with its headers) as a string, received ${typeof x}.`);
           if (x.trim() === '') throw new ValueError(`spam: input ${i} is empty. Fix: pass the subject and body of a mail, or the raw message.`);
-          const words = mailWords(inputText(x, reading), maxLen, reading.truncation);
-          if (words.length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
-          return words;
+          const text = inputText(x, reading);
+          if (vocab !== null && mailWords(text, maxLen, reading.truncation).length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
+          return text;
         });
-        const p = padSequences(items.map((w) => vocab.encode(w, { unknown: 'unk' })));
+        const p = padSequences(items.map((t) => reader.ids(t)), reader.padId);
         return { x: new Tensor(p.data, p.shape), items };
       },
-      tokenLabels: (words) => (cls ? ['<cls>', ...words] : words),
+      tokenLabels: (text) => reader.labels(text),
     };
   });
 }
@@ -288,9 +385,9 @@ async function evaluate(dir: ModelDirs, o: { split: string; limit?: number }): P
   const loaded = await Promise.all(dirs.map(loadModel));
   const all = (await loadSpamAssassin())[o.split];
   const set = o.limit && o.limit > 0 ? all.slice(0, o.limit) : all;
-  const members = loaded.map(({ model, config, vocab }) => ({
+  const members = loaded.map(({ model, config, reader }) => ({
     model: model as unknown as ClassifierModel,
-    data: dataOf(set, vocab, Number(model.config.maxLen), readingOf(config)),
+    data: dataOf(set, reader, readingOf(config)),
   }));
   const r = scoreClassifier(members, NAMES);
   return {

@@ -21,6 +21,11 @@
  * looked up lowercased, else as the first of the words the MLM's tokenizer finds in it: '#Paris' →
  * 'paris'); the character n-gram, shape and CNN features and the head / CRF are new weights, trained
  * in full (also under --freeze encoder and --peft, which adapt the backbone only).
+ * With --init-from <Hugging Face dir> (BERT, RoBERTa, DistilBERT; tasks/hf-finetune.ts) the model
+ * is that checkpoint's *ForTokenClassification instead: units are the directory tokenizer's
+ * subwords between its [CLS] / [SEP], first-subword labelling as above (the others −100), per-unit
+ * cross-entropy (no CRF, no character features: HF's token-classification recipe), strict decoding
+ * of the first subwords, and the same word-level entity scores.
  * --label-fraction f trains on the share f of the training sentences, chosen by a hash of the
  * sentence (the vocabulary still comes from every training sentence's words: text, not labels).
  * Metric: entity-level F1, micro-averaged, exact span and type, as seqeval's default / conlleval
@@ -42,7 +47,9 @@ import { entityReport, formatEntityReport } from '../train/metrics/entity-report
 import { ConfigError, ValueError } from '../errors.js';
 import { UNK_ID } from '../data/vocab.js';
 import { tokenize } from './spam.js';
-import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA, checkFinetuneConfig, inLabelFraction, loadPretrained, type FinetuneConfig } from './finetune.js';
+import { FINETUNE_DEFAULTS, FINETUNE_SCHEMA, checkFinetuneConfig, inLabelFraction, isHfPretrained, loadInitSource, type FinetuneConfig } from './finetune.js';
+import { BertForTokenClassification } from '../models/bert.js';
+import { buildHfTokenClassifier, hfMaxTokens, hfTaskModelConfig, padTokenRows, specialTokens } from './hf-finetune.js';
 import type { ConfigSchema } from '../models/config.js';
 import { defineTask, type DefinedConfig, type TaskContext } from './define-task.js';
 import { readTokenizerFile, savedTokenizer, subwordsOfWords, tokenizerJSON } from './template-tokenizer.js';
@@ -98,7 +105,15 @@ export interface TagMeta {
   tokenizer?: Record<string, unknown>;
   /** With --init-from: the pretrained model's word vocabulary (heed Vocab tokens; id = index), and `words` is empty. */
   vocab?: string[];
+  /**
+   * With --init-from <Hugging Face dir>: its directory, HF class and the heed config of the model
+   * (numLabels included); `tokenizer` is then the directory's, and subword ids are its own (no offset).
+   */
+  hf?: { dir: string; architecture: string; model: Record<string, unknown> };
 }
+
+/** The tag task's model: its own WordTagger, or a Hugging Face checkpoint's token classifier. */
+export type TagModel = WordTagger | BertForTokenClassification;
 
 export interface TagExample {
   tokens: string[];
@@ -128,7 +143,7 @@ export interface SentenceUnits {
 /** Units of `words`: the words themselves, or their subwords (ids + 2: 0 = padding, 1 = <unk>). */
 export function sentenceUnits(words: readonly string[], meta: TagMeta): SentenceUnits {
   if (!meta.tokenizer) return { texts: [...words], ids: null, first: words.map((_, i) => i) };
-  const u = subwordsOfWords(savedTokenizer(meta.tokenizer, 'tag'), words, 2);
+  const u = subwordsOfWords(savedTokenizer(meta.tokenizer, 'tag'), words, meta.hf ? 0 : 2);
   return { texts: u.wordOf.map((w) => words[w]), ids: u.ids, first: u.first };
 }
 
@@ -277,10 +292,38 @@ function windowsOf(u: SentenceUnits, L: number): SentenceUnits[] {
   return out;
 }
 
+/** Special token ids around an HF model's units ([CLS] … [SEP]), per meta. */
+const specialsCache = new WeakMap<TagMeta, { before: number[]; after: number[] }>();
+function specialsOf(meta: TagMeta): { before: number[]; after: number[] } {
+  let s = specialsCache.get(meta);
+  if (!s) specialsCache.set(meta, (s = meta.hf ? specialTokens(savedTokenizer(meta.tokenizer!, 'tag')) : { before: [], after: [] }));
+  return s;
+}
+
+/** Units a window may hold: maxLen, less an HF model's special tokens. */
+function unitRoom(ctx: Ctx): number {
+  const s = specialsOf(ctx.meta);
+  return ctx.config.maxLen - s.before.length - s.after.length;
+}
+
+/**
+ * Emissions (B, T, K) of padded unit windows; unit u of window b is row `u + shift` (an HF model
+ * reads [CLS] first, and padding is masked out of its attention).
+ */
+function emit(model: TagModel, units: readonly SentenceUnits[], ctx: Ctx, index: WordLookup): { emissions: Tensor; shift: number; tokens: number } {
+  if (model instanceof BertForTokenClassification) {
+    const { before, after } = specialsOf(ctx.meta);
+    const b = padTokenRows(units.map((u) => [...before, ...u.ids!, ...after]), model.config.padId);
+    return { emissions: model.call(b.ids, { attentionMask: b.attentionMask }), shift: before.length, tokens: b.tokens }; // (B, T, K)
+  }
+  const b = encodeSentences(units, index, ctx.config);
+  return { emissions: model.call(b), shift: 0, tokens: b.lengths.reduce((a, x) => a + x, 0) }; // (B, T, K)
+}
+
 /** Best tag sequences of sentences (one tag per word), in windows of maxLen units, in batches. */
-function tagSentences(model: WordTagger, sentences: readonly (readonly string[])[], ctx: Ctx, index: WordLookup): string[][] {
+function tagSentences(model: TagModel, sentences: readonly (readonly string[])[], ctx: Ctx, index: WordLookup): string[][] {
   const { labels, scheme } = ctx.meta;
-  const L = ctx.config.maxLen;
+  const L = unitRoom(ctx);
   const windows: { s: number; from: number; units: SentenceUnits }[] = [];
   sentences.forEach((words, s) => {
     let from = 0;
@@ -296,10 +339,11 @@ function tagSentences(model: WordTagger, sentences: readonly (readonly string[])
   for (let i = 0; i < windows.length; i += bs) {
     const chunk = windows.slice(i, i + bs).filter((w) => w.units.texts.length > 0);
     if (chunk.length === 0) continue;
-    const tagged = chunk.map((w) => w.units.first.filter((f) => f >= 0));
-    const emissions = wordEmissions(model.forward(encodeSentences(chunk.map((w) => w.units), index, ctx.config)), tagged); // (B, W, K)
+    const e = emit(model, chunk.map((w) => w.units), ctx, index);
+    const tagged = chunk.map((w) => w.units.first.filter((f) => f >= 0).map((f) => f + e.shift));
+    const emissions = wordEmissions(e.emissions, tagged); // (B, W, K)
     let paths: string[][];
-    if (model.crf) {
+    if (model instanceof WordTagger && model.crf) {
       paths = model.crf.decode(emissions, { mask: realWordMask(tagged.map((t) => t.length), emissions.shape[1]) }).map((p) => p.map((k) => labels[k]));
     } else {
       const logp = logSoftmax(emissions, -1); // (B, W, K)
@@ -331,7 +375,7 @@ async function readSplit(path: string, scheme: TagConfig['scheme'], print: (l: s
   return { sentences, scheme: f.scheme };
 }
 
-export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
+export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, TagModel>({
   name: 'tag',
   summary: 'NER / BIO tagging from CoNLL files (--train, --valid, --test); entity-level F1 as seqeval/conlleval',
   configSchema: TAG_SCHEMA,
@@ -358,10 +402,20 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
       const unseen = set.flatMap((e) => e.tags.filter((t, i) => t.startsWith('B-') || t.startsWith('S-') || (t !== 'O' && (i === 0 || typeOf(e.tags[i - 1]) !== typeOf(t)))).map(typeOf)).filter((t) => t !== null && !types.has(t));
       if (unseen.length > 0) print(`tag: warning: ${unseen.length} ${name} entities have types never seen in training (${[...new Set(unseen)].join(', ')}); they count as missed in the scores`);
     }
-    const pre = c.initFrom !== '' ? await loadPretrained(c.initFrom) : null;
-    if (pre && c.tokenizerFile !== '') throw new ConfigError(`tag: --init-from ${c.initFrom} reads words with the pretrained model's own vocabulary, so --tokenizer-file ${c.tokenizerFile} cannot be used with it. Fix: drop one of the two.`);
-    const tok = c.tokenizerFile !== '' ? readTokenizerFile('tag', c.tokenizerFile) : null;
+    const source = c.initFrom !== '' ? await loadInitSource(c.initFrom, 'tag') : null;
+    if (source && c.tokenizerFile !== '') throw new ConfigError(`tag: --init-from ${c.initFrom} reads words with the pretrained model's own vocabulary, so --tokenizer-file ${c.tokenizerFile} cannot be used with it. Fix: drop one of the two.`);
+    const labels = tagLabels(types, train.scheme);
+    const hf = isHfPretrained(source) ? { dir: source.dir, ...hfTaskModelConfig(source, 'token-classification', labels.length) } : null;
+    const pre = isHfPretrained(source) ? null : source;
+    const tok = c.tokenizerFile !== '' ? readTokenizerFile('tag', c.tokenizerFile) : isHfPretrained(source) ? source.tokenizer : null;
     const words = tok || pre ? [] : frequentTokens(data.train.map((e) => e.tokens.map((w) => w.toLowerCase())), c.minFreq);
+    if (hf) {
+      // The checkpoint fixes the architecture, its sizes and dropout, and the window (its positions); HF's recipe has no CRF or character features.
+      c.initFrom = hf.dir;
+      const m = hf.model;
+      Object.assign(c, { dModel: m.dModel, numHeads: m.numHeads, numLayers: m.numLayers, dimFeedforward: m.dimFeedforward, maxLen: hfMaxTokens(m), dropout: m.dropout, crf: false, charFeatures: false, charCnn: false });
+      print(`tag: ${hf.architecture} from ${hf.dir} (${m.numLayers} layers, ${m.dModel} wide, ${c.maxLen} tokens); words read with its tokenizer (${tok!.vocabSize} ids), a word's tag on its first subword; no CRF or character features`);
+    }
     if (pre) {
       // The pretrained model fixes the vocabulary and the backbone's sizes (its positions bound the window).
       c.initFrom = pre.dir;
@@ -375,7 +429,7 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
     const unitsOf = (e: TagExample): number => (tok ? tok.encodeWords(e.tokens, { addSpecialTokens: false }).ids.length : e.tokens.length);
     const longest = maxOf([...data.train, ...data.valid].map(unitsOf));
     print(`tag: ${c.train}: ${n} training sentences${split.split ? ' (90% hash split; the other 10% validate)' : ''}, ${data.valid.length} validation, ${train.scheme} scheme, ${types.size} entity types, ` +
-      (tok ? `subwords of ${c.tokenizerFile} (${tok.vocabSize} ids; a word's tag on its first subword)` : pre ? `${pre.vocab.size} pretrained words` : `${words.length} words seen ≥ ${c.minFreq}×`));
+      (tok ? `subwords of ${hf ? hf.dir : c.tokenizerFile} (${tok.vocabSize} ids; a word's tag on its first subword)` : pre ? `${pre.vocab.size} pretrained words` : `${words.length} words seen ≥ ${c.minFreq}×`));
     print(`tag: ${applyDataDefaults(c, {
       dModel: n < 2000 ? 96 : n < 20000 ? 128 : 256,
       numLayers: n < 20000 ? 2 : 4,
@@ -383,9 +437,10 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
       maxLen: Math.min(512, Math.max(16, longest)),
       maxSteps: stepsFor(n, c.batchSize, 30),
     })}`);
-    return { ...data, train: labelled, meta: { words, labels: tagLabels(types, train.scheme), scheme: train.scheme, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}), ...(pre ? { vocab: [...pre.vocab.tokens] } : {}) } };
+    return { ...data, train: labelled, meta: { words, labels, scheme: train.scheme, ...(tok ? { tokenizer: tokenizerJSON(tok) } : {}), ...(pre ? { vocab: [...pre.vocab.tokens] } : {}), ...(hf ? { hf } : {}) } };
   },
   buildModel(c, meta) {
+    if (meta.hf) return buildHfTokenClassifier(meta.hf.model);
     return new WordTagger({
       vocabSize: meta.vocab ? meta.vocab.length : (meta.tokenizer ? savedTokenizer(meta.tokenizer, 'tag').vocabSize : meta.words.length) + 2, numTags: meta.labels.length, labels: meta.labels, scheme: meta.scheme, dModel: c.dModel, numHeads: c.numHeads,
       numLayers: c.numLayers, dimFeedforward: c.dimFeedforward, dropout: c.dropout, maxLen: c.maxLen, charBuckets: c.charFeatures ? c.charBuckets : 0, crf: c.crf, charCnn: c.charCnn,
@@ -393,23 +448,21 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
     });
   },
   lengthOf: (e) => e.tokens.length,
-  finetune: { peftTaskType: 'TOKEN_CLS' },
+  finetune: { peftTaskType: 'TOKEN_CLS', labels: (meta) => meta.labels },
   lossAndMetrics(model, batch, ctx) {
     const index = cachedIndex(ctx.meta);
     const labelId = cachedLabelIds(ctx.meta);
     // Training windows: a sentence longer than maxLen units is cut to its first maxLen; words
     // past the cut, and words without a unit of their own, are not in the loss.
-    const L = ctx.config.maxLen;
+    const L = unitRoom(ctx);
     const sents = batch.map((e) => {
       const all = sentenceUnits(e.tokens, ctx.meta);
       const units = all.texts.length > L ? sliceUnits(all, 0, e.tokens.length, L) : all;
       return { units, tags: repairTags(e.tags, ctx.meta.scheme) };
     });
-    const b = encodeSentences(sents.map((e) => e.units), index, ctx.config);
-    const emissions = model.call(b); // (B, T, K)
-    const tokens = b.lengths.reduce((a, x) => a + x, 0);
-    const tagged = sents.map((e) => e.units.first.flatMap((f, w) => (f >= 0 ? [{ unit: f, label: labelId.get(e.tags[w]) ?? 0 }] : [])));
-    if (model.crf) {
+    const { emissions, shift, tokens } = emit(model, sents.map((e) => e.units), ctx, index); // (B, T, K)
+    const tagged = sents.map((e) => e.units.first.flatMap((f, w) => (f >= 0 ? [{ unit: f + shift, label: labelId.get(e.tags[w]) ?? 0 }] : [])));
+    if (model instanceof WordTagger && model.crf) {
       // The CRF chains the tagged units only (first subwords): word-level emissions and tags.
       const wordLevel = wordEmissions(emissions, tagged.map((t) => t.map((x) => x.unit))); // (B, W, K)
       const W = wordLevel.shape[1];
@@ -418,8 +471,7 @@ export const TAG_TASK = defineTask<TagConfig, TagExample, TagMeta, WordTagger>({
       return { loss: model.crf.call(wordLevel, new Tensor(tags, [sents.length, W]), { mask: realWordMask(tagged.map((t) => t.length), W), reduction: 'tokenMean' }), tokens };
     }
     // Per-unit cross-entropy: a word's tag on its first unit, IGNORE (−100) on the others and on padding.
-    const T = b.words.shape[1];
-    const K = emissions.shape[2];
+    const [, T, K] = emissions.shape;
     const gold = new Int32Array(sents.length * T).fill(IGNORE);
     tagged.forEach((t, i) => t.forEach((x) => (gold[i * T + x.unit] = x.label)));
     return { loss: crossEntropy(reshape(emissions, [-1, K]), new Tensor(gold, [sents.length * T]), { ignoreIndex: IGNORE, labelSmoothing: ctx.config.labelSmoothing }), tokens };

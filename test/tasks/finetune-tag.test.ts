@@ -20,17 +20,12 @@ import { initBackbone, loadPretrained } from '../../src/tasks/finetune.ts';
 import { TAG_DEFAULTS, TAG_TASK, encodeSentences, pretrainedLookup, type TagConfig } from '../../src/tasks/tag-template.ts';
 import { evaluate, loadPredictor } from '../../src/tasks/index.ts';
 import { heed } from './run-cli.ts';
+import { PEOPLE, PLACES, conll } from './ner-sentences.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'heed-ft-tag-'));
 const SIZES = { dModel: 16, numHeads: 2, numLayers: 2, dimFeedforward: 32, maxLen: 12, dropout: 0 };
 const WORDS = ['alice', 'bob', 'smith', 'flew', 'to', 'paris', 'oslo', '<mask>'];
-const PEOPLE = ['Alice', 'Bob', 'Carol', 'Dave', 'Erin'], PLACES = ['Paris', 'Oslo', 'Lima', 'Rome'];
 
-function conll(n: number): string {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) out.push(`${PEOPLE[i % 5]}\tB-PER`, 'Smith\tI-PER', 'flew\tO', 'to\tO', `${PLACES[(i * 3) % 4]}\tB-LOC`, '.\tO', '');
-  return out.join('\n');
-}
 const trainFile = join(root, 'train.conll');
 writeFileSync(trainFile, conll(40));
 
@@ -136,7 +131,8 @@ test('bad input: --init-from directories the tagger cannot start from, and flags
   const lines: string[] = [];
   const train = (o: Record<string, unknown>) => TAG_TASK.train(run(o), { out: join(root, 'bad'), runId: 't', ...quiet(lines) });
   await assert.rejects(train({ initFrom: empty }), (e: Error) => e instanceof h.ConfigError && /holds no config\.json/.test(e.message));
-  await assert.rejects(train({ initFrom: hf }), (e: Error) => e instanceof h.NotImplementedError && /Hugging Face checkpoint/.test(e.message));
+  // A Hugging Face directory is a start (test/tasks/finetune-hf.test.ts), but not without its tokenizer.
+  await assert.rejects(train({ initFrom: hf }), (e: Error) => e instanceof h.CheckpointError && /holds no tokenizer/.test(e.message));
   // A tagger trained from scratch is no text backbone: it names no vocabulary file a downstream task could read.
   const scratch = join(root, 'scratch');
   await TAG_TASK.train(run({ ...SIZES, maxSteps: 1 }), { out: scratch, runId: 't', ...quiet(lines) });

@@ -9,10 +9,13 @@
  *           the step; CPU time does not count that; at 2 threads it sums both threads' time).
  * --shapes  also split sgemm by shape (batch × m×n×k, transposes) with its GFLOP/s and % of the
  *           FMA peak measured in the same process at the same thread count.
+ * --composed  the FFN op by op instead of fused (a no-op forward hook on every FFN Linear, as
+ *           bench/train-fusion-ab.ts); with HEED_NATIVE_PATH, an older addon without linearFused.
  */
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
 import { timeKernelCalls, cpuNowMs, nativeLoad } from './native-util.ts';
+import { TransformerEncoderLayer, TransformerDecoderLayer } from '../src/nn/transformer.ts';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -47,13 +50,24 @@ if (flag('shapes')) {
 const timer = timeKernelCalls(k, now);
 
 const h = await heedStep(makeTrainBatch(), cfg);
+if (flag('composed')) {
+  for (const m of h.model.modules()) {
+    if (m instanceof TransformerEncoderLayer || m instanceof TransformerDecoderLayer) {
+      m.linear1.registerForwardHook(() => undefined);
+      m.linear2.registerForwardHook(() => undefined);
+    }
+  }
+}
 for (let i = 0; i < 3; i++) h.step();
 timer.on = shapeTimer.on = true;
 const t0 = now();
 for (let i = 0; i < steps; i++) h.step();
 const total = (now() - t0) / steps;
 timer.on = shapeTimer.on = false;
-const peak = nativeLoad ? Math.max(nativeLoad.peakFlops(threads), nativeLoad.peakFlops(threads)) : NaN;
+// The peak on the same clock as the step: with --cpu, the probe's FLOPs over its CPU time (median of 3)
+const probe = () => { const w0 = performance.now(), c0 = cpuNowMs(); const g = nativeLoad!.peakFlops(threads); return flag('cpu') ? (g * (performance.now() - w0)) / (cpuNowMs() - c0) : g; };
+const probes = nativeLoad ? [probe(), probe(), probe()].sort((a, b) => a - b) : [NaN];
+const peak = flag('cpu') ? probes[1] : probes[2];
 const rows = [...timer.time.entries()].map(([n, e]) => ({ n, ms: e.ms / steps, calls: e.calls / steps })).sort((a, b) => b.ms - a.ms);
 const inKernels = rows.reduce((s, r) => s + r.ms, 0);
 const clock = flag('cpu') ? 'CPU time' : 'wall time';

@@ -6,9 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
-import type { Tensor } from '../../src/index.ts';
+import { maxDiff } from '../tensors.ts';
 
-const maxDiff = (a: Tensor, b: Tensor) => { const x = a.toFloat32Array(), y = b.toFloat32Array(); return x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0); };
 
 for (const kind of ['encoder', 'decoder'] as const) for (const normFirst of [true, false]) for (const training of [true, false]) {
   test(`${kind} layer (${normFirst ? 'pre' : 'post'}-norm, ${training ? 'training' : 'eval'}): the fused FFN equals the composed one`, () => {

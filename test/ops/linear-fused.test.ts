@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { linearDropout } from '../../src/ops/linear-fused.ts';
 import type { Tensor } from '../../src/index.ts';
+import { maxDiff } from '../tensors.ts';
 
 const leaf = (shape: number[], seed: number, dtype: 'float32' | 'float64' = 'float32') => {
   const t = h.randn(shape, { dtype, generator: new h.Generator(seed) });
   t.requiresGrad = true;
   return t;
 };
-const maxDiff = (a: Tensor, b: Tensor) => a.toFloat32Array().reduce((m, v, i) => Math.max(m, Math.abs(v - b.toFloat32Array()[i])), 0);
 
 for (const [activation, p, withResidual] of [['relu', 0.3, false], ['none', 0.3, true], ['none', 0, true], ['relu', 0, false], ['none', 0.5, false]] as const) {
   test(`linearDropout equals the composed ops, values and gradients (${activation}, p ${p}${withResidual ? ', residual' : ''})`, () => {

@@ -15,6 +15,7 @@
       "native/optim.cpp",
       "native/int8.cpp",
       "native/layout.cpp",
+      "native/linear_fused.cpp",
       "native/conv.cpp",
       "native/conv_direct.cpp",
       "native/cnn.cpp",

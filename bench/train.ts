@@ -121,7 +121,7 @@ export async function heedStep(batch: TrainBatch, c: TrainCfg = TRAIN_CFG) {
     last = loss.data[0];
     scope.close();
   };
-  return { step, loss: () => last, params: model.numParameters() };
+  return { step, loss: () => last, params: model.numParameters(), model };
 }
 
 export interface StepMemory {

@@ -360,6 +360,21 @@ struct LayerNormForwardArgs {
   float eps;  // scalar
 };
 
+// linearFused: the parameters in spec order (src/backend/specs).
+struct LinearFusedArgs {
+  const float* x;  // input, length rows·inF
+  const float* w;  // input, length outF·inF
+  float* y;  // output, length rows·outF
+  int64_t rows;  // shape
+  int64_t outF;  // shape
+  int64_t inF;  // shape
+  const float* bias;  // input, or null, length outF
+  int64_t activation;  // scalar, 0 none, 1 relu
+  double p;  // scalar
+  int64_t seed;  // scalar
+  const float* residual;  // input, or null, length rows·outF
+};
+
 // maxPoolBackward: the parameters in spec order (src/backend/specs).
 struct MaxPoolBackwardArgs {
   const float* dy;  // input, length planes·Ho·Wo
@@ -416,6 +431,15 @@ struct ReduceAxisArgs {
   int64_t outer;  // shape
   int64_t size;  // shape
   int64_t inner;  // shape
+};
+
+// reluDropoutBackward: the parameters in spec order (src/backend/specs).
+struct ReluDropoutBackwardArgs {
+  const float* y;  // input, length len(dz)
+  const float* dy;  // input, length len(dz)
+  float* dz;  // output
+  float scale;  // scalar
+  int64_t n;  // derived, = len(dz)
 };
 
 // rmsNormBackward: the parameters in spec order (src/backend/specs).
@@ -525,11 +549,13 @@ struct UnaryBackwardArgs {
   X(int8PackWeights, Int8PackWeightsArgs) \
   X(layerNormBackward, LayerNormBackwardArgs) \
   X(layerNormForward, LayerNormForwardArgs) \
+  X(linearFused, LinearFusedArgs) \
   X(maxPoolBackward, MaxPoolBackwardArgs) \
   X(maxPoolForward, MaxPoolForwardArgs) \
   X(permute, PermuteArgs) \
   X(quantizePerChannel, QuantizePerChannelArgs) \
   X(reduceAxis, ReduceAxisArgs) \
+  X(reluDropoutBackward, ReluDropoutBackwardArgs) \
   X(rmsNormBackward, RmsNormBackwardArgs) \
   X(rmsNormForward, RmsNormForwardArgs) \
   X(sgemm, SgemmArgs) \
@@ -1236,6 +1262,29 @@ inline const Arg args[] = {
 inline const Kernel kernel = {"layerNormForward", code, args, 9, 9, nullptr, 0};
 }  // namespace layerNormForward_spec
 
+namespace linearFused_spec {
+inline const Instr code[] = {
+    {Op::Var, 3, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0},
+    {Op::Mul, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, w), -1, -INFINITY, INFINITY, false, false, {3, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, y), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(LinearFusedArgs, bias), -1, -INFINITY, INFINITY, false, false, {9, 1, "outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, activation), -1, 0.0, 1.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(LinearFusedArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"residual", Role::Input, DType::F32, Kind::Int, true, offsetof(LinearFusedArgs, residual), -1, -INFINITY, INFINITY, false, false, {10, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"linearFused", code, args, 11, 11, nullptr, 0};
+}  // namespace linearFused_spec
+
 namespace maxPoolBackward_spec {
 inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0},
@@ -1344,6 +1393,21 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"reduceAxis", code, args, 6, 6, nullptr, 0};
 }  // namespace reduceAxis_spec
+
+namespace reluDropoutBackward_spec {
+inline const Instr code[] = {
+    {Op::Len, 2, 0}, {Op::Len, 2, 0}, {Op::Len, 2, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, dz), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(ReluDropoutBackwardArgs, scale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(dz)"}},
+};
+inline const Kernel kernel = {"reluDropoutBackward", code, args, 5, 4, nullptr, 0};
+}  // namespace reluDropoutBackward_spec
 
 namespace rmsNormBackward_spec {
 inline const Instr code[] = {

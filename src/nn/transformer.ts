@@ -17,7 +17,8 @@ import { Module, ModuleList } from './module.js';
 import { Linear } from './linear.js';
 import { LayerNorm } from './norm.js';
 import { Dropout } from './dropout.js';
-import { linearThenActivate, type Activation } from './feedforward.js';
+import { type Activation } from './feedforward.js';
+import { residualFfn } from './residual-ffn.js';
 import { MultiheadAttention } from './attention/multihead.js';
 import { KVCache } from './attention/kv-cache.js';
 import { ConfigError } from '../errors.js';
@@ -115,15 +116,15 @@ export class TransformerEncoderLayer extends Module {
     const sa = (h: Tensor): Tensor => this.dropout1.call(this.selfAttn.call(h, h, h, { attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal }).output); // (B, T, D)
     if (this.normFirst) {
       x = add(x, sa(this.norm1.call(x))); // (B, T, D)
-      return add(x, this.ff(this.norm2.call(x))); // (B, T, D)
+      return this.ffResidual(this.norm2.call(x), x); // x + ff(norm2(x)), (B, T, D)
     }
     x = this.norm1.call(add(x, sa(x))); // (B, T, D)
-    return this.norm2.call(add(x, this.ff(x))); // (B, T, D)
+    return this.norm2.call(this.ffResidual(x, x)); // (B, T, D)
   }
 
-  private ff(x: Tensor): Tensor {
-    const h = this.dropout.call(linearThenActivate(this.linear1, x, this.activation)); // (B, T, F)
-    return this.dropout2.call(this.linear2.call(h)); // (B, T, D)
+  /** residual + ff(h), ff(h) = dropout2(linear2(dropout(act(linear1(h))))); fused when it can be (residual-ffn.ts). */
+  private ffResidual(h: Tensor, residual: Tensor): Tensor {
+    return residualFfn({ linear1: this.linear1, dropout: this.dropout, linear2: this.linear2, outDropout: this.dropout2, activation: this.activation }, h, residual);
   }
 }
 
@@ -179,16 +180,16 @@ export class TransformerDecoderLayer extends Module {
     if (this.normFirst) {
       x = add(x, sa(this.norm1.call(x))); // (B, T, D)
       x = add(x, ca(this.norm2.call(x))); // (B, T, D)
-      return add(x, this.ff(this.norm3.call(x))); // (B, T, D)
+      return this.ffResidual(this.norm3.call(x), x); // x + ff(norm3(x)), (B, T, D)
     }
     x = this.norm1.call(add(x, sa(x))); // (B, T, D)
     x = this.norm2.call(add(x, ca(x))); // (B, T, D)
-    return this.norm3.call(add(x, this.ff(x))); // (B, T, D)
+    return this.norm3.call(this.ffResidual(x, x)); // (B, T, D)
   }
 
-  private ff(x: Tensor): Tensor {
-    const h = this.dropout.call(linearThenActivate(this.linear1, x, this.activation)); // (B, T, F)
-    return this.dropout3.call(this.linear2.call(h)); // (B, T, D)
+  /** residual + ff(h), ff(h) = dropout3(linear2(dropout(act(linear1(h))))); fused when it can be (residual-ffn.ts). */
+  private ffResidual(h: Tensor, residual: Tensor): Tensor {
+    return residualFfn({ linear1: this.linear1, dropout: this.dropout, linear2: this.linear2, outDropout: this.dropout3, activation: this.activation }, h, residual);
   }
 }
 

@@ -112,41 +112,59 @@ export function linearActivation(x: Tensor, weight: Tensor, bias: Tensor | null,
   return linearAct(x, weight, bias, activation === 'relu' ? ACT_RELU : ACT_GELU);
 }
 
-/** linear with the sgemm epilogue `act` (ACT_NONE unless linearActivation saw that nothing is taped). */
-function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null, act: number): Tensor {
-  requireFloat(x, 'linear', 'input');
-  requireFloat(weight, 'linear', 'weight');
-  if (weight.ndim !== 2) throw new ShapeError(`linear: weight must be 2-D (outFeatures, inFeatures), received ${fmtShape(weight.shape)}.`);
+/** Sizes of a linear call, after checking its arguments: x (…, inF), weight (outF, inF), bias (outF) or null. */
+export interface LinearDims { outF: number; inF: number; rows: number; outShape: number[] }
+
+/** Checks linear's arguments (op names the caller in the messages) and returns its sizes. */
+export function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null, op = 'linear'): LinearDims {
+  requireFloat(x, op, 'input');
+  requireFloat(weight, op, 'weight');
+  if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-D (outFeatures, inFeatures), received ${fmtShape(weight.shape)}.`);
   const [outF, inF] = weight.shape;
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
-    throw new ShapeError(`linear: input has shape ${fmtShape(x.shape)}, expected its last dim to be inFeatures=${inF} (weight ${fmtShape(weight.shape)} is (outFeatures, inFeatures)). ` +
+    throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected its last dim to be inFeatures=${inF} (weight ${fmtShape(weight.shape)} is (outFeatures, inFeatures)). ` +
       'Fix: check the layer sizes; a weight stored as (inFeatures, outFeatures) needs a transpose.');
   }
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
-    throw new ShapeError(`linear: bias has shape ${fmtShape(bias.shape)}, expected [${outF}].`);
+    throw new ShapeError(`${op}: bias has shape ${fmtShape(bias.shape)}, expected [${outF}].`);
   }
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1); // (not x.size / inF: inF may be 0)
-  const outShape = [...x.shape.slice(0, -1), outF];
+  return { outF, inF, rows, outShape: [...x.shape.slice(0, -1), outF] };
+}
+
+/** linear with the sgemm epilogue `act` (ACT_NONE unless linearActivation saw that nothing is taped). */
+function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null, act: number): Tensor {
+  const { outF, inF, rows, outShape } = checkLinear(x, weight, bias);
   const y = emptyFloatTensor(promoteFloat(x.dtype, weight.dtype), outShape);
   k.sgemm({ a: f32(x), b: f32(weight), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: bias ? f32(bias) : null, activation: act });
   if (act !== ACT_NONE) return y; // nothing taped (linearActivation checked)
   const inputs = bias ? [x, weight, bias] : [x, weight];
   return record(y, 'linear', inputs, (g) => {
-    const grads: (Tensor | null)[] = [null, null, null];
-    if (x.requiresGrad) {
-      // dx = dy · W   (rows, out)·(out, in)
-      const gx = emptyFloatTensor(g.dtype, x.shape);
-      k.sgemm({ a: f32(g), b: f32(weight), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
-      grads[0] = gx;
-    }
-    if (weight.requiresGrad) {
-      // dW = dyᵀ · x   (out, rows)·(rows, in)
-      const gw = emptyFloatTensor(g.dtype, weight.shape);
-      k.sgemm({ a: f32(g), b: f32(x), c: f32(gw), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
-      grads[1] = gw;
-    }
-    if (bias && bias.requiresGrad) grads[2] = sumToShape(g, bias.shape);
+    const grads = linearGrads(g, x, weight, bias);
     return bias ? grads : grads.slice(0, 2);
   });
 }
 
+/**
+ * The gradients of y = x · Wᵀ + b from dy = g (…, outF): [dx, dW, db], each null when its input needs
+ * no gradient (db also when there is no bias). Shared by linear and the fused training Linear.
+ */
+export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor | null): (Tensor | null)[] {
+  const [outF, inF] = weight.shape;
+  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const grads: (Tensor | null)[] = [null, null, null];
+  if (x.requiresGrad) {
+    // dx = dy · W   (rows, out)·(out, in)
+    const gx = emptyFloatTensor(g.dtype, x.shape);
+    k.sgemm({ a: f32(g), b: f32(weight), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
+    grads[0] = gx;
+  }
+  if (weight.requiresGrad) {
+    // dW = dyᵀ · x   (out, rows)·(rows, in)
+    const gw = emptyFloatTensor(g.dtype, weight.shape);
+    k.sgemm({ a: f32(g), b: f32(x), c: f32(gw), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
+    grads[1] = gw;
+  }
+  if (bias && bias.requiresGrad) grads[2] = sumToShape(g, bias.shape);
+  return grads;
+}

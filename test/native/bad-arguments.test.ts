@@ -50,6 +50,9 @@ const valid: Record<string, () => unknown[]> = {
   permute: () => [f(24), f(24), [2, 3, 4], [2, 0, 1]],
   reduceAxis: () => [1, f(24), f(8), 2, 3, 4],
   dropout: () => [f(10), f(10), 0.3, 7],
+  // x (2, 3), w (4, 3), y (2, 4), bias null, relu off, p 0.1, seed 7, residual null
+  linearFused: () => [f(6), f(12), f(8), 2, 4, 3, null, 0, 0.1, 7, null],
+  reluDropoutBackward: () => [f(10), f(10), f(10), 1.25],
   im2col: () => [f(2 * 3 * 4 * 5), f(2 * 2 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
   col2im: () => [f(2 * 2 * 5 * 3 * 3 * 3), f(2 * 3 * 4 * 5), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
   // x (2, 4, 4, 5), weight (6, 2, 3, 3), groups 2, stride 2, padding 1 → (2, 6, 2, 3)

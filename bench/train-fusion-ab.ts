@@ -1,0 +1,93 @@
+/**
+ * The G2P training step (bench/train.ts, d 256 by default) with and without the fused FFN epilogues
+ * (src/nn/residual-ffn.ts), interleaved step by step in one process so that a shared machine's load
+ * hits both alike. The composed path is forced by a no-op forward hook on every FFN Linear (the
+ * layers fuse only hook-free Linears). Each step is timed on the wall clock and on the process's CPU
+ * clock; the FMA peak is probed between rounds with both clocks, and % of peak is the step's GEMM
+ * FLOPs over its time over the peak.
+ *
+ *   node --import tsx bench/train-fusion-ab.ts [--threads 1] [--rounds 15] [--d 256] [--out file.json]
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { heedStep, makeTrainBatch, TRAIN_CONFIGS, type TrainCfg } from './train.ts';
+import { setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
+import { cpuNowMs, nativeLoad } from './native-util.ts';
+import { median } from './peers/common.ts';
+import { TransformerEncoderLayer, TransformerDecoderLayer } from '../src/nn/transformer.ts';
+
+process.env.HEED_QUIET ??= '1';
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const threads = Number(arg('threads', '1')), rounds = Number(arg('rounds', '15'));
+const cfg: TrainCfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
+setBackend('native');
+setNumThreads(threads);
+
+/** GEMM FLOPs of one step, counted from the model's shapes (forward, dx and dW of every Linear; attention excluded). */
+function gemmFlops(c: TrainCfg, S: number, T: number, B: number): number {
+  const D = c.dModel, F = c.ff, V = c.tgtVocab;
+  const linear = (rows: number, i: number, o: number) => 3 * 2 * rows * i * o; // forward + dx + dW
+  const enc = c.encLayers * (linear(B * S, D, 3 * D) + linear(B * S, D, D) + linear(B * S, D, F) + linear(B * S, F, D));
+  const dec = c.decLayers * (linear(B * T, D, 3 * D) + linear(B * T, D, D) + linear(B * T, D, D) + linear(B * S, D, 2 * D) + linear(B * T, D, D) + linear(B * T, D, F) + linear(B * T, F, D));
+  return enc + dec + linear(B * T, D, V);
+}
+
+const batch = makeTrainBatch();
+const fused = await heedStep(batch, cfg);
+const composed = await heedStep(batch, cfg);
+for (const m of composed.model.modules()) {
+  if (m instanceof TransformerEncoderLayer || m instanceof TransformerDecoderLayer) {
+    m.linear1.registerForwardHook(() => undefined);
+    m.linear2.registerForwardHook(() => undefined);
+  }
+}
+const impls = { fused, composed };
+const losses: Record<string, number[]> = { fused: [], composed: [] };
+for (let i = 0; i < 3; i++) for (const [n, h] of Object.entries(impls)) { h.step(); losses[n].push(h.loss()); }
+const wall: Record<string, number[]> = { fused: [], composed: [] }, cpu: Record<string, number[]> = { fused: [], composed: [] };
+const peakWall: number[] = [], peakCpu: number[] = [];
+const load0 = os.loadavg();
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? ['fused', 'composed'] : ['composed', 'fused'];
+  for (const n of order) {
+    const h = impls[n as keyof typeof impls];
+    const w0 = performance.now(), c0 = cpuNowMs();
+    h.step();
+    wall[n].push(performance.now() - w0);
+    cpu[n].push(cpuNowMs() - c0);
+    losses[n].push(h.loss());
+  }
+  if (nativeLoad && r % 3 === 0) {
+    const w0 = performance.now(), c0 = cpuNowMs();
+    const g = nativeLoad.peakFlops(threads);
+    const w = performance.now() - w0, c = cpuNowMs() - c0;
+    peakWall.push(g);
+    peakCpu.push((g * w) / c); // the same FLOPs over the CPU time instead of the wall time
+  }
+}
+const load1 = os.loadavg();
+const flops = gemmFlops(cfg, batch.S, batch.T, batch.B);
+const pw = Math.max(...peakWall), pc = median(peakCpu);
+const rows = Object.keys(impls).map((n) => {
+  const ms = median(wall[n]), msCpu = median(cpu[n]);
+  return {
+    impl: n, threads, msWall: ms, msCpu, gemmGflopPerStep: flops / 1e9,
+    pctPeakWall: (100 * flops) / (ms * 1e6) / pw, pctPeakCpu: (100 * flops) / (msCpu * 1e6) / pc, // per core at 2 threads: CPU time sums the threads
+    stepsWall: wall[n], stepsCpu: cpu[n], losses: losses[n],
+  };
+});
+const out = {
+  command: `node --import tsx bench/train-fusion-ab.ts ${process.argv.slice(2).join(' ')}`.trim(),
+  date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, isa: backendInfo().isa ?? nativeLoad?.isa(), threads, loadAvgBefore: load0, loadAvgAfter: load1 },
+  config: cfg, batch: { B: batch.B, S: batch.S, T: batch.T, tokens: batch.tokens },
+  peak: { bestWallGflops: pw, medianCpuGflops: pc, wall: peakWall, cpu: peakCpu },
+  rows,
+};
+console.log(`d ${cfg.dModel}, ${threads} thread(s), ${rounds} interleaved rounds, load ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}; GEMM ${(flops / 1e9).toFixed(2)} GFLOP/step; peak ${pw.toFixed(0)} GFLOP/s (best wall probe), ${pc.toFixed(0)} (median CPU-time probe)`);
+console.log('| impl | ms/step (wall, median) | ms/step (CPU, median) | % peak (wall) | % peak (CPU) | loss after |\n|---|---:|---:|---:|---:|---:|');
+for (const r of rows) console.log(`| ${r.impl} | ${r.msWall.toFixed(1)} | ${r.msCpu.toFixed(1)} | ${r.pctPeakWall.toFixed(0)}% | ${r.pctPeakCpu.toFixed(0)}% | ${r.losses.at(-1)!.toFixed(4)} |`);
+const outFile = arg('out', '');
+if (outFile) writeFileSync(outFile, JSON.stringify(out, null, 1) + '\n');

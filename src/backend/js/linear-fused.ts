@@ -1,0 +1,18 @@
+/**
+ * Reference kernels of the training-path fused Linear (specs: ../specs/linear-fused.ts): the
+ * composition the native epilogue must equal, written as the separate steps
+ * sgemm (bias, act) → dropout → + residual.
+ */
+import type { Params } from '../table.js';
+import { sgemm } from './gemm.js';
+import { dropout } from './dropout.js';
+
+export function linearFused({ x, w, y, rows, outF, inF, bias, activation, p, seed, residual }: Params<'linearFused'>): void {
+  sgemm({ a: x, b: w, c: y, batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias, activation });
+  if (p > 0) dropout({ x: y, out: y, p, seed });
+  if (residual !== null) for (let i = 0; i < rows * outF; i++) y[i] = residual[i] + y[i];
+}
+
+export function reluDropoutBackward({ y, dy, dz, scale }: Params<'reluDropoutBackward'>): void {
+  for (let i = 0; i < dz.length; i++) dz[i] = y[i] > 0 ? dy[i] * scale : 0;
+}

@@ -1,0 +1,84 @@
+/**
+ * The training-path fused Linear of a Transformer block:
+ *
+ *   linearDropout(x, W, b, { activation, p, residual }) = residual + dropout_p(act(x · Wᵀ + b))
+ *
+ * x (…, in), W (out, in), b (out) or null, residual (…, out) or null → (…, out); act 'none' or 'relu'.
+ * It equals the composition `add(residual, dropout(relu(linear(x, W, b)), p))` (the same generator
+ * draw, the same mask, the same float32 arithmetic), but runs as one GEMM whose epilogue applies
+ * bias, ReLU, the dropout mask and the residual while each output tile is in cache (native
+ * linearFused), where the composition runs four kernels that each read and write the whole output.
+ *
+ * Backward (dy = g):
+ *   d residual = g                                          (passed through, no copy)
+ *   dz = dropout(g) with the forward's seed                  (act 'none': the mask is re-hashed)
+ *   dz = g · 1/(1 − p) where y > 0, else 0                   (act 'relu': y > 0 ⇔ kept ∧ z > 0)
+ *   dx = dz · W,  dW = dzᵀ · x,  db = Σ_rows dz               (linear's backward on dz)
+ * ReLU with a residual would need z's sign, which y no longer shows, so that pair is refused;
+ * a Transformer block never asks for it (the ReLU is inside the FFN, the residual after it).
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { k } from '../backend/registry.js';
+import { record } from '../autograd/node.js';
+import { defaultGenerator, type Generator } from '../tensor/rng.js';
+import { promoteFloat } from '../tensor/dtype.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { emptyFloatTensor, f32, requireFloat } from './util.js';
+import { checkLinear, linearGrads } from './matmul.js';
+
+export interface LinearDropoutOptions {
+  /** Applied after the bias, before the dropout: 'none' (default) or 'relu'. */
+  activation?: 'none' | 'relu';
+  /** Dropout probability, in [0, 1); 0 (default) keeps everything. */
+  p?: number;
+  /** When false, dropout is the identity (eval mode). Default true. */
+  training?: boolean;
+  /** Added after the dropout; same shape as the output. Not allowed with activation 'relu'. */
+  residual?: Tensor | null;
+  /** Seeds the dropout mask (one draw per call, as dropout); default the global generator. */
+  generator?: Generator;
+}
+
+export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearDropoutOptions = {}): Tensor {
+  const op = 'linearDropout';
+  const { outF, inF, rows, outShape } = checkLinear(x, weight, bias, op);
+  const activation = options.activation ?? 'none';
+  if (activation !== 'none' && activation !== 'relu') {
+    throw new ValueError(`${op}: activation='${String(activation)}', expected 'none' or 'relu'. Fix: apply other activations with their own op after linear.`);
+  }
+  const pIn = options.p ?? 0;
+  if (!(pIn >= 0 && pIn < 1)) throw new ValueError(`${op}: p=${pIn}, expected a dropout probability in [0, 1).`);
+  const p = (options.training ?? true) ? pIn : 0;
+  const residual = options.residual ?? null;
+  if (residual !== null) {
+    requireFloat(residual, op, 'residual');
+    if (residual.shape.length !== outShape.length || residual.shape.some((d, i) => d !== outShape[i])) {
+      throw new ShapeError(`${op}: residual has shape ${fmtShape(residual.shape)}, expected the output's shape ${fmtShape(outShape)}. Fix: add a broadcast residual with add() after the op.`);
+    }
+    if (activation === 'relu') {
+      throw new ValueError(`${op}: activation 'relu' with a residual is not supported (its backward needs the pre-activation's sign, which the output hides). Fix: add the residual with add() after the op.`);
+    }
+  }
+  // One generator draw per call with p > 0, as dropout: the same mask as the composed ops
+  const seed = p > 0 ? (options.generator ?? defaultGenerator).nextU32() : 0;
+  const dtype = promoteFloat(promoteFloat(x.dtype, weight.dtype), residual?.dtype ?? x.dtype);
+  const y = emptyFloatTensor(dtype, outShape);
+  k.linearFused({
+    x: f32(x), w: f32(weight), y: f32(y), rows, outF, inF, bias: bias ? f32(bias) : null,
+    activation: activation === 'relu' ? 1 : 0, p, seed, residual: residual ? f32(residual) : null,
+  });
+  const inputs = [x, weight, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  return record(y, 'linearDropout', inputs, (g) => {
+    // dz: the gradient at the GEMM's output (before the activation and the dropout)
+    let dz = g;
+    if (activation === 'relu') {
+      dz = emptyFloatTensor(g.dtype, g.shape);
+      k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale: p > 0 ? Math.fround(1 / (1 - p)) : 1 });
+    } else if (p > 0) {
+      dz = emptyFloatTensor(g.dtype, g.shape);
+      k.dropout({ x: f32(g), out: f32(dz), p, seed });
+    }
+    const [gx, gw, gb] = linearGrads(dz, x, weight, bias);
+    return [gx, gw, ...(bias ? [gb] : []), ...(residual ? [residual.requiresGrad ? g : null] : [])];
+  });
+}

@@ -10,17 +10,11 @@ import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { nn } from '../../src/index.ts';
 import { resolveMask, maskTiles, tileOf, kernelMask } from '../../src/ops/attention-mask.ts';
+import { maxDiff } from '../tensors.ts';
 
 const initial = h.getBackend();
 after(() => h.setBackend(initial));
 const backends: h.BackendName[] = h.backendInfo().nativeAvailable ? ['native', 'js'] : ['js'];
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let m = 0;
-  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
-  return m;
-}
 
 /** A small deterministic generator for masks and layouts. */
 function lcg(seed: number): () => number {

@@ -2,13 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { nn } from '../../src/index.ts';
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let m = 0;
-  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
-  return m;
-}
+import { maxDiff } from '../tensors.ts';
 
 test('linear attention equals its dense definition, causal and not', () => {
   h.manualSeed(0);

@@ -4,13 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { nn } from '../../src/index.ts';
-
-const maxDiff = (a: h.Tensor, b: h.Tensor): number => {
-  assert.deepEqual(a.shape, b.shape);
-  let m = 0;
-  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
-  return m;
-};
+import { maxDiff } from '../tensors.ts';
 
 /** Decodes x (B, T, E) one position at a time through `cache`; returns the outputs (B, T, E). */
 function decode(attn: nn.MultiheadAttention, x: h.Tensor, cache: nn.KVCache, needWeights = false): h.Tensor {

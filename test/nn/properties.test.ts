@@ -5,13 +5,7 @@ import * as h from '../../src/index.ts';
 import { nn, models } from '../../src/index.ts';
 import type { AttentionMap } from '../../src/tasks/predictor.ts';
 import { nativeSkip } from '../requirements.ts';
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let m = 0;
-  for (let i = 0; i < a.size; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
-  return m;
-}
+import { maxDiff } from '../tensors.ts';
 
 test('the fused attention kernel (native) equals the composed ops (js) inside MultiheadAttention, forward and backward', { skip: nativeSkip }, () => {
   const prev = h.getBackend();

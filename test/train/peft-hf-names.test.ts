@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as h from '../../src/index.ts';
 import { peft } from '../../src/index.ts';
+import { maxDiff } from '../tensors.ts';
 
 const FIX = join(import.meta.dirname, '..', 'fixtures', 'hf');
 const quiet = { onReport: () => {} };
@@ -20,12 +21,6 @@ function ids(): { x: h.Tensor; mask: h.Tensor } {
     x: new h.Tensor(Int32Array.from([2, 22, 27, 8, 25, 10, 12, 2, 14, 30, 6, 0, 0, 0]), [2, 7]),
     mask: new h.Tensor(Int32Array.from([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0]), [2, 7]),
   };
-}
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d;
 }
 
 function perturb(p: peft.PeftModel): void {

@@ -13,16 +13,10 @@ import * as h from '../../src/index.ts';
 import { models, nn, peft } from '../../src/index.ts';
 import { backward } from '../../src/autograd/engine.ts';
 import { LoraEmbedding } from '../../src/train/peft/lora-embedding.ts';
+import { maxDiff } from '../tensors.ts';
 
 function ids(): h.Tensor {
   return new h.Tensor(Int32Array.from([5, 6, 7, 8, 9, 0, 11, 12, 13, 14, 15, 16]), [2, 6]); // (B, T), one padded position
-}
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d;
 }
 
 function classifier(seed = 3): models.EncoderClassifier {

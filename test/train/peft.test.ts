@@ -15,6 +15,7 @@ import * as h from '../../src/index.ts';
 import { models, nn, peft } from '../../src/index.ts';
 import { backward } from '../../src/autograd/engine.ts';
 import { cat, reshape, transpose } from '../../src/ops/shape.ts';
+import { maxDiff } from '../tensors.ts';
 
 function smallClassifier(seed = 3, dModel = 16): models.EncoderClassifier {
   h.manualSeed(seed);
@@ -23,13 +24,6 @@ function smallClassifier(seed = 3, dModel = 16): models.EncoderClassifier {
 
 function ids(): h.Tensor {
   return new h.Tensor(Int32Array.from([5, 6, 7, 8, 9, 0, 11, 12, 13, 14, 15, 16]), [2, 6]); // (B, T), one padded position
-}
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d;
 }
 
 function perturbAdapter(p: peft.PeftModel, seed: number): void {

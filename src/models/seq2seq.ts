@@ -21,8 +21,6 @@ import { logSoftmax } from '../ops/softmax.js';
 import { indexSelect } from '../ops/indexing.js';
 import { reshape } from '../ops/shape.js';
 import { noGrad } from '../autograd/mode.js';
-import { inferenceMode } from '../autograd/inference.js';
-import { isRecording } from '../nn/attention/recorder.js';
 import { alloc } from '../tensor/dtype.js';
 import { tensor } from '../tensor/creation.js';
 import { Embedding } from '../nn/embedding.js';
@@ -196,17 +194,12 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
 
   /** Greedy decoding: the most probable token at each step until EOS or maxLen. */
   greedyDecode(src: Tensor, o: DecodeOptions): { tokens: number[][]; scores: number[] } {
-    // Each step runs in inferenceMode, so step t + 1 reuses step t's temporaries; what outlives a
-    // step is its log-probabilities, the caches, the memory and the model. An attention recorder
-    // keeps every step's maps outside those roots, so a recorded decode runs without the pool.
-    const pooled = !isRecording();
-    const run = <T>(fn: () => T, ...keep: unknown[]): T => (pooled ? inferenceMode(fn, this, ...keep) : noGrad(fn));
     return noGrad(() => {
-      const { memory, srcPad } = run(() => this.encode(src, o)); // (B, S, D)
+      const { memory, srcPad } = this.encode(src, o); // (B, S, D)
       const B = src.shape[0], V = this.config.tgtVocabSize, maxLen = this.maxSteps(o);
       const caches = this.decoder.makeCache();
       return greedyLoop(B, V, o.bos, o.eos, maxLen,
-        (last, t) => run(() => this.decodeStep(tensor(Int32Array.from(last), [B, 1]), memory, srcPad, caches, t).data, memory, srcPad, caches)); // (B, V)
+        (last, t) => this.decodeStep(tensor(Int32Array.from(last), [B, 1]), memory, srcPad, caches, t).data); // (B, V)
     });
   }
 

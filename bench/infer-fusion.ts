@@ -2,7 +2,8 @@
  * What the fused feed-forward epilogue saves at a single request (issue 15's heed-vs-onnxruntime
  * goal): the same model's no-grad forward with linear1 fused (relu/gelu in the GEMM epilogue,
  * ops/matmul.ts linearActivation) and unfused (a no-op forward hook on every linear1 forces the
- * two-op path), timed interleaved in one process so both see the same machine load.
+ * two-op path), timed interleaved in one process so both see the same machine load; both run in
+ * inferenceMode, as the predictors do.
  * Models at the spam and g2p default sizes with random weights (time does not depend on them):
  *   spam EncoderClassifier d64, 2 layers, FF 256, one 150-token mail;
  *   g2p Seq2SeqTransformer encoder d256, 2 layers, FF 1024, one 8-letter word.
@@ -14,6 +15,7 @@ import { loadavg } from 'node:os';
 import * as heed from '../src/index.js';
 import { models } from '../src/index.js';
 import type { Module } from '../src/nn/module.js';
+import { inferenceMode } from '../src/autograd/inference.js';
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const rounds = Number(arg('rounds', '3000'));
@@ -25,8 +27,8 @@ const mail = heed.tensor(Array.from({ length: 150 }, (_, i) => 5 + (i * 37) % 15
 const g2p = new models.Seq2SeqTransformer({ srcVocabSize: 30, tgtVocabSize: 44 }).eval();
 const word = heed.tensor([3, 4, 5, 6, 7, 8, 9, 10], [1, 8], { dtype: 'int32' });
 const cases: { name: string; model: Module; run: () => unknown }[] = [
-  { name: 'spam EncoderClassifier, 1 mail of 150 tokens', model: spam, run: () => heed.noGrad(() => spam.forward(mail)) },
-  { name: 'g2p Seq2SeqTransformer encoder, 1 word of 8 letters', model: g2p, run: () => heed.noGrad(() => g2p.encode(word).memory) },
+  { name: 'spam EncoderClassifier, 1 mail of 150 tokens', model: spam, run: () => inferenceMode(() => spam.forward(mail), spam) },
+  { name: 'g2p Seq2SeqTransformer encoder, 1 word of 8 letters', model: g2p, run: () => inferenceMode(() => g2p.encode(word).memory, g2p) },
 ];
 const before = loadavg();
 const rows = cases.map(({ name, model, run }) => {

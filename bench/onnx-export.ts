@@ -7,7 +7,8 @@
  *   single request p50   batch 1 (one real mail / one CMUdict word), median latency in ms
  *   batch throughput     batch 64 real inputs, padded as the tasks pad them, items per second (from the median)
  * heed and onnxruntime are timed interleaved (one call of each per round), so both see the same
- * machine load; onnxruntime's time includes its async hop, heed's the output allocation.
+ * machine load; onnxruntime's time includes its async hop, heed's the output allocation. heed runs
+ * as its predictors do, in inferenceMode (no grad; temporaries reused from the previous call).
  * Weights are random at the default sizes: the time of a forward does not depend on their values.
  *
  *   node --import tsx bench/onnx-export.ts [--quick] [--out bench/results/onnx-export-<date>.json]
@@ -18,6 +19,7 @@ import * as ort from 'onnxruntime-node';
 import * as heed from '../src/index.js';
 import { models } from '../src/index.js';
 import { exportOnnx } from '../src/compress/onnx/export.js';
+import { inferenceMode } from '../src/autograd/inference.js';
 import { loadCmudict } from '../src/data/cmudict.js';
 import { loadSpamAssassin } from '../src/data/spam.js';
 import { mailWords, topWords } from '../src/tasks/spam.js';
@@ -77,10 +79,10 @@ async function main(): Promise<void> {
   const cases = [
     { model: `spam EncoderClassifier (d${SPAM_DEFAULTS.dModel}, ${SPAM_DEFAULTS.numLayers} layers, ${SPAM_DEFAULTS.pooling} pooling)`, input: 'input_ids',
       bytes: exportOnnx(clf, [heed.tensor(oneMail, [1, oneMail.length], { dtype: 'int32' })]).graphs[0].bytes,
-      forward: (x: heed.Tensor) => clf.forward(x), one: oneMail, batch: mails },
+      net: clf as heed.nn.Module, forward: (x: heed.Tensor) => clf.forward(x), one: oneMail, batch: mails },
     { model: 'g2p Seq2SeqTransformer encoder (d256, 2 layers)', input: 'src_ids',
       bytes: exportOnnx(s2s, [heed.tensor(oneWord, [1, oneWord.length], { dtype: 'int32' }), heed.tensor(new Int32Array([1]), [1, 1], { dtype: 'int32' })]).graphs[0].bytes,
-      forward: (x: heed.Tensor) => s2s.encode(x).memory, one: oneWord, batch: words },
+      net: s2s as heed.nn.Module, forward: (x: heed.Tensor) => s2s.encode(x).memory, one: oneWord, batch: words },
   ];
   const rows: Row[] = [];
   for (const c of cases) {
@@ -93,8 +95,8 @@ async function main(): Promise<void> {
       ] as [string, Int32Array, number[]][]) {
         const x = new heed.Tensor(data, shape);
         const feeds = { [c.input]: new ort.Tensor('int32', data, shape) };
-        const [h, o] = await (nativeLoad ? withThreads(threads, () => interleaved(() => heed.noGrad(() => c.forward(x)), () => session.run(feeds), budget))
-          : interleaved(() => heed.noGrad(() => c.forward(x)), () => session.run(feeds), budget));
+        const [h, o] = await (nativeLoad ? withThreads(threads, () => interleaved(() => inferenceMode(() => c.forward(x), c.net), () => session.run(feeds), budget))
+          : interleaved(() => inferenceMode(() => c.forward(x), c.net), () => session.run(feeds), budget));
         for (const [impl, times] of [['heed', h], [`onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim(), o]] as [string, number[]][]) {
           const p50 = median(times);
           rows.push({ model: c.model, workload, impl, threads, p50Ms: p50, minMs: Math.min(...times), rounds: times.length,

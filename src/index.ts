@@ -20,6 +20,7 @@ export type { CreateOptions, RandomOptions } from './tensor/creation.js';
 export { Generator, manualSeed, getRngState, setRngState } from './tensor/rng.js';
 export * from './ops/index.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd/mode.js';
+export { inferenceMode } from './autograd/inference.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
 export { setBackend, getBackend, backendInfo, setNumThreads } from './backend/registry.js';

@@ -13,6 +13,7 @@ import { manualSeed } from '../tensor/rng.js';
 import { studentLoss, type DistillSettings } from './distill.js';
 import { softmax } from '../ops/softmax.js';
 import { noGrad } from '../autograd/mode.js';
+import { inferenceMode } from '../autograd/inference.js';
 import { BatchIterator } from '../data/batching.js';
 import { AttentionRecorder } from '../nn/attention/recorder.js';
 import { classificationReport, formatClassificationReport } from '../train/metrics.js';
@@ -198,7 +199,8 @@ export class ClassifierPredictor<I> implements Predictor {
       const { x, items } = m.encode(inputs);
       m.model.eval();
       const rec = options.attention ? new AttentionRecorder(m.model as never) : null;
-      const logits = noGrad(() => (rec ? rec.record(() => m.model.forward(x)) : m.model.forward(x))); // (B, C)
+      // inferenceMode: the forward's temporaries go back to the pool for the next request.
+      const logits = inferenceMode(() => (rec ? rec.record(() => m.model.forward(x)) : m.model.forward(x)), m.model, rec); // (B, C)
       const probs = softmax(logits, -1); // (B, C)
       if (probs.shape[1] !== C) throw classCountError(probs.shape[1], this.names);
       const p = probs.data as Float32Array;

@@ -54,10 +54,13 @@ const stats: StorageStats = { allocations: 0, bytes: 0, reused: 0, reusedBytes: 
 const free = new Map<DType, Map<number, Storage[]>>();
 /** The open scope's record (null when no scope is open). */
 let recording: Storage[] | null = null;
-/** dtype:length keys asked for while the scope was open (what to keep in the pool). */
-let requested: Set<string> | null = null;
+/** (dtype, length) keys (sizeKey) asked for while the scope was open (what to keep in the pool). */
+let requested: Set<number> | null = null;
 /** The keys the previous scope asked for. */
-let askedBefore = new Set<string>();
+let askedBefore = new Set<number>();
+const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bool: 3, int8: 4 };
+/** One number per (dtype, length): a string key would be built on every allocation. */
+const sizeKey = (dtype: DType, n: number): number => n * 8 + DTYPE_CODE[dtype];
 /** Storages recorded by earlier scopes that were still live at their close. */
 let carried: Storage[] = [];
 /** Guard against releasing one buffer twice. */
@@ -85,10 +88,12 @@ export function setPoolMode(m: Mode): Mode {
   return prev;
 }
 
-/** Called by dtype.ts: a free buffer of exactly this dtype and length, or null. Counts the hand-out. */
+/** Called by dtype.ts: a free buffer of exactly this dtype and length (inside a scope only), or null. Counts the hand-out. */
 export function takeFromPool(dtype: DType, n: number): Storage | null {
-  if (requested !== null) requested.add(`${dtype}:${n}`);
-  if (mode !== 'on' || n === 0) return null;
+  if (requested !== null) requested.add(sizeKey(dtype, n));
+  // Only a scope takes from the pool: it records what it takes, so the buffer comes back at its
+  // close. A buffer handed out with no scope open would leave the pool for good.
+  if (mode !== 'on' || n === 0 || recording === null) return null;
   const stack = free.get(dtype)?.get(n);
   const s = stack?.pop();
   if (s === undefined) return null;
@@ -133,12 +138,24 @@ export interface StorageScope {
   abandon(): void;
 }
 
+export interface StorageScopeOptions {
+  /**
+   * What happens to a recorded storage that is live at close. 'carry' (a training step's scope):
+   * it is remembered and checked again at the next close, where it goes to the pool if nothing
+   * live names it then. 'forget' (an inference call's scope, src/autograd/inference.ts): it is
+   * dropped from the record and never pooled, so a result handed to the caller is left to the GC
+   * like any tensor, however long the caller keeps it. Default 'carry'.
+   */
+  live?: 'carry' | 'forget';
+}
+
 /**
  * Starts recording the storages allocated from now on. Only one scope is open at a time; opening
  * another while one is open gives a scope that records and releases nothing.
  */
-export function openStorageScope(): StorageScope {
+export function openStorageScope(options: StorageScopeOptions = {}): StorageScope {
   if (recording !== null) return { close: () => 0, abandon: () => undefined };
+  const carry = (options.live ?? 'carry') === 'carry';
   const rec: Storage[] = [];
   recording = rec;
   requested = new Set();
@@ -156,17 +173,17 @@ export function openStorageScope(): StorageScope {
       const seen = new Set<Storage>();
       const stillLive: Storage[] = [];
       let released = 0;
-      for (const s of [...carried, ...rec]) {
+      for (const s of carry ? [...carried, ...rec] : rec) {
         if (seen.has(s)) continue;
         seen.add(s);
         if (keep.has(s.buffer)) {
-          stillLive.push(s);
+          if (carry) stillLive.push(s);
           continue;
         }
         released += s.byteLength;
         release(s);
       }
-      carried = stillLive;
+      if (carry) carried = stillLive;
       // Keep only the sizes asked for in this step and in the one before: a size that recurs
       // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
       // activations of a batch padded to its own length would only sit in the pool through the
@@ -177,7 +194,7 @@ export function openStorageScope(): StorageScope {
       askedBefore = asked;
       for (const [dtype, bySize] of free) {
         for (const n of bySize.keys()) {
-          const key = `${dtype}:${n}`;
+          const key = sizeKey(dtype, n);
           if (asked.has(key) && before.has(key)) continue;
           for (const s of bySize.get(n)!) inPool.delete(s);
           bySize.delete(n);

@@ -13,40 +13,10 @@
  * A step that stores a tensor anywhere else (a module-level cache, a closure that outlives the step)
  * must not run inside a scope; HEED_POOL=check poisons released buffers with NaN to find such a case.
  */
-import { Tensor } from '../tensor/tensor.js';
-import type { Storage } from '../tensor/dtype.js';
 import { openStorageScope } from '../tensor/storage-pool.js';
+import { liveStorages } from '../tensor/live-storages.js';
 
-/** Every storage reachable from `roots` through object fields and arrays, stopping at tensors. */
-export function liveStorages(...roots: unknown[]): Storage[] {
-  const out: Storage[] = [];
-  const seen = new Set<object>();
-  const stack: unknown[] = [...roots];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || typeof v !== 'object' || seen.has(v)) continue;
-    seen.add(v);
-    if (v instanceof Tensor) {
-      out.push(v.data);
-      if (v.grad !== null) out.push(v.grad.data);
-      continue; // its gradFn (the step's graph) is not followed
-    }
-    if (ArrayBuffer.isView(v)) {
-      out.push(v as Storage);
-      continue;
-    }
-    if (v instanceof Map) {
-      for (const x of v.values()) stack.push(x);
-      continue;
-    }
-    if (Array.isArray(v)) {
-      for (const x of v) if (x !== null && typeof x === 'object') stack.push(x);
-      continue;
-    }
-    for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push(x);
-  }
-  return out;
-}
+export { liveStorages };
 
 /** Opens a storage scope for one training step over `roots` (the model; whatever else keeps tensors across steps). */
 export function stepScope(...roots: unknown[]): { close(): number; abandon(): void } {

@@ -21,7 +21,7 @@ import { builtPackage } from './package-build.ts';
 const DOCUMENTED_VALUES: Record<string, string[]> = {
   'tensors (README, DESIGN names)': ['Tensor', 'tensor', 'scalar', 'zeros', 'ones', 'full', 'arange', 'eye', 'rand', 'randn', 'randint', 'manualSeed', 'Generator'],
   'ops (README, DESIGN names)': ['matmul', 'softmax', 'logSoftmax', 'layerNorm', 'gelu', 'relu', 'dropout', 'crossEntropy', 'scaledDotProductAttention', 'reshape', 'transpose', 'cat'],
-  'autograd (README)': ['noGrad', 'gradcheck'],
+  'autograd (README)': ['noGrad', 'gradcheck', 'inferenceMode'],
   'backends (README, error messages: "use setBackend(...)")': ['setBackend', 'getBackend', 'backendInfo', 'setNumThreads'],
   'errors (DESIGN)': ['HeedError', 'ShapeError', 'DTypeError', 'ConfigError', 'CheckpointError', 'ValueError'],
   'namespaces (README)': ['nn', 'models', 'optim'],

@@ -1,0 +1,170 @@
+/**
+ * Single-request inference (batch 1) for issue 15's two batch-1 goals, every variant timed
+ * interleaved in one process (one call of each per round, in a rotating order, so all see the same
+ * machine load):
+ *   onnxruntime-node     the model exported with exportOnnx, run by onnxruntime (1 intra-op thread)
+ *   heed fp32            inferenceMode (no grad, buffers pooled across calls): heed's predictor path
+ *   heed int8            the same model after quantizeDynamic, under inferenceMode
+ *   heed fp32 no pool    noGrad only (every op output a fresh buffer, as before the pool), timed in
+ *                        a second phase in blocks alternating with pooled blocks (its garbage would
+ *                        otherwise be collected during, and billed to, the other calls)
+ * Goals: heed fp32 ≥ 1× onnxruntime; heed int8 ≥ 1.8× heed fp32.
+ *
+ * Then the int8 breakdown: the time of every Linear layer of the model alone (fp32 Linear and its
+ * QuantizedLinear copy, interleaved, on an input of the shape the model gives it), summed, against
+ * the whole forward: how much of a request the int8 GEMMs can speed up at all.
+ *
+ * Models at the task defaults with random weights (time does not depend on their values):
+ *   spam EncoderClassifier d64, 4 heads, 2 layers, FF 256, mean pooling, 16,000 words; one 150-token mail;
+ *   g2p Seq2SeqTransformer encoder d256, 4 heads, 2 layers, FF 1024; one 8-letter word.
+ *
+ *   HEED_NUM_THREADS=1 taskset -c 1 node --import tsx bench/infer-single.ts [--rounds 2000] [--out bench/results/infer-single-<date>.json]
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import * as ort from 'onnxruntime-node';
+import * as heed from '../src/index.js';
+import { models, nn } from '../src/index.js';
+import { exportOnnx } from '../src/compress/onnx/export.js';
+import { quantizeDynamic } from '../src/compress/quantize-dynamic.js';
+import { inferenceMode } from '../src/autograd/inference.js';
+import { storageStats } from '../src/tensor/storage-pool.js';
+import type { Module } from '../src/nn/module.js';
+
+const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
+const rounds = Number(arg('rounds', '2000'));
+const out = arg('out', `bench/results/infer-single-${new Date().toISOString().slice(0, 10)}.json`);
+const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
+const ms = (x: number): string => x.toFixed(4);
+
+interface Case { name: string; build: () => Module; forward: (m: Module) => heed.Tensor; sample: heed.Tensor[]; input: string; feed: heed.Tensor }
+
+const mail = heed.tensor(Array.from({ length: 150 }, (_, i) => 5 + ((i * 37) % 15990)), [1, 150], { dtype: 'int32' });
+const word = heed.tensor([3, 4, 5, 6, 7, 8, 9, 10], [1, 8], { dtype: 'int32' });
+const cases: Case[] = [
+  { name: 'spam EncoderClassifier (d64, 2 layers), 1 mail of 150 tokens', input: 'input_ids', feed: mail, sample: [mail],
+    build: () => new models.EncoderClassifier({ vocabSize: 16000, numClasses: 2, dModel: 64, numHeads: 4, numLayers: 2, dimFeedforward: 256, maxLen: 256, pooling: 'mean' }),
+    forward: (m) => (m as models.EncoderClassifier).forward(mail) },
+  { name: 'g2p Seq2SeqTransformer encoder (d256, 2 layers), 1 word of 8 letters', input: 'src_ids', feed: word, sample: [word, heed.tensor([1], [1, 1], { dtype: 'int32' })],
+    build: () => new models.Seq2SeqTransformer({ srcVocabSize: 30, tgtVocabSize: 44 }),
+    forward: (m) => (m as models.Seq2SeqTransformer).encode(word).memory },
+];
+
+/** Every Linear's input shape in one forward (hooks removed after). */
+function linearInputs(model: Module, fwd: () => unknown): { name: string; layer: nn.Linear; shape: number[] }[] {
+  const found: { name: string; layer: nn.Linear; shape: number[] }[] = [];
+  const hooks = model.namedModules().filter(([, l]) => l instanceof nn.Linear).map(([name, l]) =>
+    l.registerForwardHook((_m, args) => { found.push({ name, layer: l as nn.Linear, shape: [...(args[0] as heed.Tensor).shape] }); }));
+  heed.noGrad(fwd); // the hooks send linear1 through Linear.call (the unfused path) for this one call only
+  hooks.forEach((h) => h.remove());
+  return found;
+}
+
+async function main(): Promise<void> {
+  heed.manualSeed(0);
+  const loadBefore = loadavg();
+  const rows: Record<string, unknown>[] = [];
+  for (const c of cases) {
+    const fp32 = c.build().eval();
+    const int8 = c.build().eval();
+    int8.loadStateDict(fp32.stateDict());
+    quantizeDynamic(int8);
+    const session = await ort.InferenceSession.create(exportOnnx(fp32, c.sample).graphs[0].bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
+    const feeds = { [c.input]: new ort.Tensor('int32', c.feed.data as Int32Array, c.feed.shape) };
+    const pooled = (m: Module) => () => inferenceMode(() => c.forward(m), m);
+    const heedRuns: [string, () => unknown][] = [['heed fp32', pooled(fp32)], ['heed int8', pooled(int8)]];
+    const times = new Map<string, number[]>([['onnxruntime-node', []], ...heedRuns.map(([n]) => [n, []] as [string, number[]]), ['heed fp32 no pool', []]]);
+    for (let i = 0; i < 200; i++) { for (const [, f] of heedRuns) f(); await session.run(feeds); }
+    // Phase 1: onnxruntime, heed fp32, heed int8, one call of each per round, in an order that
+    // rotates every round (the call right after onnxruntime's async hop runs on colder caches).
+    const all: [string, () => unknown][] = [['onnxruntime-node', () => session.run(feeds)], ...heedRuns];
+    const cpu = new Map(all.map(([n]) => [n, [] as number[]]));
+    const bytesBefore = storageStats().bytes;
+    for (let r = 0; r < rounds; r++) {
+      for (let j = 0; j < all.length; j++) {
+        const [n, f] = all[(r + j) % all.length];
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        await f();
+        times.get(n)!.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.get(n)!.push((c.user + c.system) / 1000);
+      }
+    }
+    const newBytesPerRound = (storageStats().bytes - bytesBefore) / rounds; // new tensor storage of the heed calls
+    // Phase 2: the same fp32 model without the pool (noGrad only), in blocks of 100 calls alternating
+    // with pooled blocks: interleaved call by call, the unpooled calls' garbage would be collected
+    // during the pooled ones and bill them for it.
+    const poolBlock: number[] = [], poolBlockCpu: number[] = [], noPoolCpu: number[] = [];
+    const noPool = (): unknown => heed.noGrad(() => c.forward(fp32));
+    for (let r = 0; r < rounds; r += 100) {
+      for (const [f, wall, cpuMs] of [[noPool, times.get('heed fp32 no pool')!, noPoolCpu], [pooled(fp32), poolBlock, poolBlockCpu]] as [() => unknown, number[], number[]][]) {
+        for (let i = 0; i < 100; i++) {
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          await f();
+          wall.push(performance.now() - t0);
+          const u = process.cpuUsage(c0);
+          cpuMs.push((u.user + u.system) / 1000);
+        }
+      }
+    }
+    const p50 = Object.fromEntries([...times].map(([n, t]) => [n, median(t)]));
+    const min = Object.fromEntries([...times].map(([n, t]) => [n, Math.min(...t)]));
+    // CPU time of the process per call (process.cpuUsage, µs resolution; onnxruntime's worker thread
+    // included): on a shared, loaded machine the wall-clock p50 also counts time the call waited for
+    // the core, which CPU time does not.
+    const cpuP50 = Object.fromEntries([...cpu].map(([n, t]) => [n, median(t)]));
+
+    // int8 breakdown: each Linear alone, fp32 against its int8 copy, on inputs of the model's shapes.
+    const layers = linearInputs(fp32, () => c.forward(fp32));
+    const qLinears = new Map(int8.namedModules().map(([n, m]) => [n, m]));
+    const fpT: number[] = [], q8T: number[] = [];
+    const xs = layers.map((l) => heed.randn(l.shape));
+    const layerRounds = Math.max(50, rounds >> 2);
+    for (let r = 0; r < layerRounds; r++) {
+      let t0 = performance.now();
+      inferenceMode(() => layers.map((l, i) => l.layer.forward(xs[i])), fp32);
+      fpT.push(performance.now() - t0);
+      t0 = performance.now();
+      inferenceMode(() => layers.map((l, i) => (qLinears.get(l.name) as nn.QuantizedLinear).forward(xs[i])), int8);
+      q8T.push(performance.now() - t0);
+    }
+    const linFp32 = median(fpT), linInt8 = median(q8T);
+    const row = {
+      model: c.name, rounds, p50Ms: p50, minMs: min,
+      heedOverOrt: p50['onnxruntime-node'] / p50['heed fp32'],
+      heedOverOrtMin: min['onnxruntime-node'] / min['heed fp32'],
+      cpuP50Ms: cpuP50,
+      heedOverOrtCpu: cpuP50['onnxruntime-node'] / cpuP50['heed fp32'],
+      int8OverFp32Cpu: cpuP50['heed fp32'] / cpuP50['heed int8'],
+      pooledBlocksP50Ms: median(poolBlock),
+      poolSpeedup: p50['heed fp32 no pool'] / median(poolBlock),
+      // Mean, not median, CPU time: a collection lands on one call in many, and the mean bills it.
+      noPoolCpuMeanMs: noPoolCpu.reduce((a, b) => a + b, 0) / noPoolCpu.length,
+      pooledCpuMeanMs: poolBlockCpu.reduce((a, b) => a + b, 0) / poolBlockCpu.length,
+      int8OverFp32: p50['heed fp32'] / p50['heed int8'],
+      newStorageBytesPerRound: newBytesPerRound,
+      int8Breakdown: {
+        linears: layers.map((l) => `${l.name} ${l.shape.join('x')}→${l.layer.outFeatures}`),
+        linearsFp32P50Ms: linFp32, linearsInt8P50Ms: linInt8, linearSpeedup: linFp32 / linInt8,
+        restFp32Ms: p50['heed fp32'] - linFp32, restInt8Ms: p50['heed int8'] - linInt8,
+        linearShareOfFp32: linFp32 / p50['heed fp32'],
+        // Amdahl: the whole request's speed-up if everything but the Linears cost nothing extra.
+        bestPossibleInt8OverFp32IfRestUnchanged: p50['heed fp32'] / (p50['heed fp32'] - linFp32 + linInt8),
+      },
+    };
+    rows.push(row);
+    console.log(`${c.name}`);
+    for (const [n, t] of times) console.log(`  ${n.padEnd(18)} p50 ${ms(median(t))} ms  min ${ms(Math.min(...t))} ms${cpuP50[n] !== undefined ? `  cpu p50 ${ms(cpuP50[n])} ms` : ''}`);
+    console.log(`  heed fp32 / onnxruntime: ${row.heedOverOrt.toFixed(3)}× (p50), ${row.heedOverOrtMin.toFixed(3)}× (min); pool ${row.poolSpeedup.toFixed(3)}× (pooled blocks p50 ${ms(row.pooledBlocksP50Ms)} ms; mean CPU ${ms(row.pooledCpuMeanMs)} ms pooled, ${ms(row.noPoolCpuMeanMs)} ms not); int8 / fp32 ${row.int8OverFp32.toFixed(3)}×; by CPU time: heed / onnxruntime ${row.heedOverOrtCpu.toFixed(3)}×, int8 / fp32 ${row.int8OverFp32Cpu.toFixed(3)}×`);
+    console.log(`  Linears alone: fp32 ${ms(linFp32)} ms, int8 ${ms(linInt8)} ms (${row.int8Breakdown.linearSpeedup.toFixed(2)}×), ${(100 * row.int8Breakdown.linearShareOfFp32).toFixed(1)}% of the fp32 request; best int8 request speed-up with the rest unchanged ${row.int8Breakdown.bestPossibleInt8OverFp32IfRestUnchanged.toFixed(3)}×`);
+    await session.release();
+  }
+  writeFileSync(out, `${JSON.stringify({ command: `HEED_NUM_THREADS=1 taskset -c 1 node --import tsx bench/infer-single.ts ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(),
+    threads: Number(process.env.HEED_NUM_THREADS ?? 0) || null, backend: heed.backendInfo().backend, onnxruntime: ort.env.versions?.common ?? null,
+    loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows }, null, 2)}\n`);
+  console.log(`wrote ${out}; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')} → ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+await main();

@@ -78,6 +78,7 @@ export function fusedDecodeBlocker(p: DecoderParts): string | null {
   if (isRecording()) return 'an AttentionRecorder is recording';
   if (!plainLinear(p.outProj) || p.tgtEmbed.weight.dtype !== 'float32' || hooked(p.tgtEmbed) || hooked(p.tgtPos) || hooked(p.decoder)) return 'the embedding or output projection is not a plain float32 module';
   if (p.decoder.norm !== null && !plainNorm(p.decoder.norm)) return 'the final norm is not a plain LayerNorm';
+  const a0 = (p.decoder.layers.toArray() as TransformerDecoderLayer[])[0]?.selfAttn;
   for (const layer of p.decoder.layers) {
     if (hooked(layer)) return 'a decoder layer has forward hooks';
     if (layer.activation !== 'relu' && layer.activation !== 'gelu') return `activation '${layer.activation}' has no GEMM epilogue`;
@@ -86,6 +87,8 @@ export function fusedDecodeBlocker(p: DecoderParts): string | null {
     for (const a of [layer.selfAttn, layer.crossAttn]) {
       if (Object.getPrototypeOf(a) !== MultiheadAttention.prototype || hooked(a) || !a.batchFirst) return 'an attention module is not a plain batch-first MultiheadAttention';
       if (a.headMask !== null || a.rotary !== null || a.alibi !== null) return 'an attention module has a head mask, rotary or ALiBi';
+      // One head count and width for every attention module (the step's buffers are sized once): pruned heads differ.
+      if (a0 !== undefined && (a.numHeads !== a0.numHeads || a.numKvHeads !== a0.numKvHeads || a.headDim !== a0.headDim || a.numHeads * a.headDim !== a.embedDim)) return 'the attention modules differ in head count (pruned heads)';
       if (a.inProj !== null || !plainLinear(a.qProj!) || !plainLinear(a.kProj!) || !plainLinear(a.vProj!) || !plainLinear(a.outProj)) return 'an attention projection is not a plain Linear';
     }
   }

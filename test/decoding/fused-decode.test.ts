@@ -120,6 +120,12 @@ test('models the fused step does not cover fall back to the module path, with th
 
   const training = model(17).train();
   assert.match(fusedDecodeBlocker(parts(training)) ?? '', /training/);
+
+  // heed compress --prune-heads leaves layers with different head counts (the step sizes its buffers once).
+  const pruned = model(18);
+  (pruned.decoder.layers.toArray()[1] as unknown as { selfAttn: h.nn.MultiheadAttention }).selfAttn.pruneHeads([0]);
+  assert.match(fusedDecodeBlocker(parts(pruned)) ?? '', /pruned heads/);
+  assert.deepEqual(pruned.greedyDecode(src, { bos: BOS, eos: EOS, maxLen: 8 }).tokens, pruned.greedyDecode(src, { bos: BOS, eos: EOS, maxLen: 8, fused: false }).tokens);
 });
 
 test('FusedDecoder.step refuses a position out of sequence or past maxSteps (ValueError)', () => {

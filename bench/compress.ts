@@ -131,7 +131,7 @@ function p50(f: () => void, calls = 200, warmup = 10): number {
  */
 async function child(dir: string, inputsFile: string): Promise<void> {
   const { loadPredictor } = await import('../src/tasks/index.js');
-  const { noGrad } = await import('../src/index.js');
+  const { inferenceMode } = await import('../src/index.js');
   const inputs = JSON.parse(readFileSync(inputsFile, 'utf8')) as unknown[];
   const p = await loadPredictor(dir);
   let i = 0;
@@ -142,7 +142,8 @@ async function child(dir: string, inputsFile: string): Promise<void> {
   if (member?.encode && member.model) {
     const encoded = inputs.map((x) => member.encode!([x]).x);
     let j = 0;
-    modelP50Ms = p50(() => noGrad(() => member.model!.forward(encoded[j++ % encoded.length])));
+    // As the predictors run it: no grad, temporaries back to the pool after each call.
+    modelP50Ms = p50(() => inferenceMode(() => member.model!.forward(encoded[j++ % encoded.length]), member.model));
   }
   let best = Infinity;
   for (let r = 0; r < 3; r++) {

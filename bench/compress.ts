@@ -33,7 +33,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { BenchRow } from './peers/common.ts';
+import { median, type BenchRow } from './peers/common.ts';
 
 export type { BenchRow };
 
@@ -120,7 +120,7 @@ function p50(f: () => void, calls = 200, warmup = 10): number {
     f();
     times.push(performance.now() - t0);
   }
-  return times.sort((a, b) => a - b)[calls >> 1];
+  return median(times);
 }
 
 /**
@@ -178,14 +178,13 @@ async function onnxChild(modelFile: string, inputsFile: string): Promise<void> {
     await s.run(singles[i % singles.length]);
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
   let best = Infinity;
   for (let r = 0; r < 3; r++) {
     const t0 = performance.now();
     await s.run(batched);
     best = Math.min(best, performance.now() - t0);
   }
-  console.log(JSON.stringify({ p50Ms: times[times.length >> 1], throughput: batch.shape[0] / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+  console.log(JSON.stringify({ p50Ms: median(times), throughput: batch.shape[0] / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
 }
 
 /**

@@ -20,6 +20,7 @@ import { Module, toRegExp, type NamePattern } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
 import type { Parameter } from '../nn/parameter.js';
 import { ValueError } from '../errors.js';
+import { markWeightsChanged } from '../nn/weights-version.js';
 
 export interface MagnitudePruneOptions {
   /** Fraction of the weights in scope to zero, in [0, 1]. */
@@ -40,6 +41,7 @@ export class PruningMask {
       const w = weight.data;
       for (let i = 0; i < keep.length; i++) if (keep[i] === 0) w[i] = 0;
     }
+    markWeightsChanged();
   }
 
   /** Pruned weights over all weights in scope. */

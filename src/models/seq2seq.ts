@@ -29,6 +29,7 @@ import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
 import { SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, type DecoderLayerCache } from '../nn/transformer.js';
+import { runEncoder } from './fused-encoder.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { greedyLoop } from './greedy.js';
 import { FusedDecoder, type DecoderParts } from './seq2seq-step.js';
@@ -189,7 +190,7 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
     this.checkIds('src', src, this.config.srcVocabSize);
     const srcPad = this.paddingMask(src, o); // (B, S)
     const x = this.embed(this.srcEmbed, this.srcPos, src, 0); // (B, S, D)
-    return { memory: this.encoder.call(x, { keyPaddingMask: srcPad }), srcPad }; // (B, S, D)
+    return { memory: runEncoder(this.encoder, x, { keyPaddingMask: srcPad }), srcPad }; // (B, S, D); fused in inference (fused-encoder.ts)
   }
 
   /** One decoding step on the caches: tokens (B, 1) at position `offset` → log-probabilities (B, V). */

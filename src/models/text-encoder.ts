@@ -21,6 +21,7 @@ import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
 import { LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
+import { runEncoder } from './fused-encoder.js';
 import type { ConfigSchema } from './config.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 
@@ -155,7 +156,7 @@ export class TransformerTextEncoder extends Module {
     const positionIds = o.positionIds ?? (this.positions === 'offset' ? this.offsetPositionIds(ids) : null); // (B, T) | null
     x = this.posEmbed.call(x, 0, positionIds); // (B, P + T, D)
     if (this.embedNorm) x = this.embedNorm.call(x); // (B, P + T, D)
-    return this.encoder.call(this.drop.call(x), { keyPaddingMask: pad }); // (B, P + T, D)
+    return runEncoder(this.encoder, this.drop.call(x), { keyPaddingMask: pad }); // (B, P + T, D); fused in inference (fused-encoder.ts)
   }
 }
 

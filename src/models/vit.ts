@@ -20,6 +20,7 @@ import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
 import { truncNormal } from '../nn/init.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
+import { runEncoder } from './fused-encoder.js';
 import { ConfiguredModel, defineModelConfig, type ConfigSchema, type ModelInit } from './config.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
 
@@ -134,7 +135,7 @@ export class ViT extends ConfiguredModel<ViTConfig> {
     const patches = this.patchEmbed.call(images); // (B, N, D)
     let x = cat([expand(this.clsToken, [B, 1, c.dModel]), patches], 1); // (B, N + 1, D)
     x = this.drop.call(add(x, this.posEmbed)); // (B, N + 1, D)
-    const h = this.encoder.call(x); // (B, N + 1, D)
+    const h = runEncoder(this.encoder, x); // (B, N + 1, D); fused in inference (fused-encoder.ts)
     return this.head.call(reshape(narrow(h, 1, 0, 1), [B, c.dModel])); // (B, K)
   }
 }

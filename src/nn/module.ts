@@ -23,6 +23,7 @@ import { toFloat } from '../ops/elementwise.js';
 import { CheckpointError, NotImplementedError, ValueError, fmtShape } from '../errors.js';
 import { sameShape } from '../tensor/shape.js';
 import { isFloat } from '../tensor/dtype.js';
+import { markWeightsChanged } from './weights-version.js';
 
 /** A forward hook sees the module, its call arguments and its output; returning a value replaces the output. */
 export type ForwardHook = (module: Module, args: unknown[], output: unknown) => unknown;
@@ -173,6 +174,7 @@ export class Module {
   /** Switches training mode on this module and every submodule. Returns this. */
   train(mode = true): this {
     for (const m of this.modules()) m.training = mode;
+    markWeightsChanged(); // training may follow (or just ended): derived weight copies are rebuilt
     return this;
   }
 
@@ -238,6 +240,7 @@ export class Module {
       const src = given.get(k);
       if (src !== undefined && src !== t) t.data.set(src.data as ArrayLike<number>);
     }
+    markWeightsChanged();
     this.apply((m) => m.afterLoadStateDict());
     return { missingKeys, unexpectedKeys };
   }

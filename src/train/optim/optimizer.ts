@@ -16,6 +16,7 @@
  */
 import { Tensor } from '../../tensor/tensor.js';
 import { CheckpointError, ValueError } from '../../errors.js';
+import { markWeightsChanged } from '../../nn/weights-version.js';
 import type { OptimizerStateDict } from '../../io/optimizer-state.js';
 
 /** Something that owns named parameters (an nn.Module). */
@@ -119,6 +120,7 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
         this.update(p, p.grad.data as Float32Array | Float64Array, g.hyper, st);
       }
     }
+    markWeightsChanged(); // the parameters changed in place
   }
 
   /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none=True). */

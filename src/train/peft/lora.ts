@@ -28,6 +28,7 @@ import { Dropout } from '../../nn/dropout.js';
 import type { Parameter } from '../../nn/parameter.js';
 import { ConfigError, ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { loraLinear } from './lora-ops.js';
+import { markWeightsChanged } from '../../nn/weights-version.js';
 
 export interface LoraOptions {
   /** Rank r of the update. */
@@ -112,6 +113,7 @@ export class LoraLinear extends Module {
   merge(): void {
     if (this._merged) throw new ValueError('LoraLinear.merge: the update is already merged. Fix: call unmerge() first.');
     addInPlace(this.weight, this.deltaWeight(), 1);
+    markWeightsChanged();
     this._merged = true;
   }
 
@@ -119,6 +121,7 @@ export class LoraLinear extends Module {
   unmerge(): void {
     if (!this._merged) throw new ValueError('LoraLinear.unmerge: the update is not merged.');
     addInPlace(this.weight, this.deltaWeight(), -1);
+    markWeightsChanged();
     this._merged = false;
   }
 

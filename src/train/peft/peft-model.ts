@@ -35,6 +35,7 @@ import { attachBottleneck, detachBottleneck, outputSize } from './bottleneck.js'
 import { PrefixAttention } from './prefix.js';
 import { CheckpointError, ConfigError, ValueError, fmtShape } from '../../errors.js';
 import { sameShape } from '../../tensor/shape.js';
+import { markWeightsChanged } from '../../nn/weights-version.js';
 
 export const PEFT_TYPES = Object.freeze(['LORA', 'BOTTLENECK', 'PREFIX_TUNING'] as const);
 export type PeftType = (typeof PEFT_TYPES)[number];
@@ -232,6 +233,7 @@ export class PeftModel {
       const src = given.get(k);
       if (src !== undefined && src !== t) t.data.set(src.data as ArrayLike<number>);
     }
+    markWeightsChanged();
     return { missingKeys, unexpectedKeys };
   }
 

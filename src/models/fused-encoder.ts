@@ -1,0 +1,369 @@
+/**
+ * FusedEncoder: a TransformerEncoder's inference forward (eval mode, no grad) as a short fixed list
+ * of native kernel calls on buffers reused across calls — the encoder side of FusedDecoder.
+ *
+ *   const h = runEncoder(encoder, x, { keyPaddingMask: pad });  // (B, T, D): fused when it can be, else encoder.call
+ *   const f = FusedEncoder.tryCreate(encoder, x, options);      // null: use the module path
+ *
+ * Why it exists. The module path is ~25 ops per layer, each validating its inputs, resolving masks
+ * and allocating its output; at batch 1 that JavaScript is a third of a request (spam profile:
+ * sgemm 31%, attention 14%, the rest per-op JS). Here a layer costs, on raw buffers:
+ *   [layer norm]  ONE q|k|v GEMM (the three weights packed once)  head split (permute kernel)
+ *   fused attention  head merge (permute)  out GEMM with the residual in its epilogue (beta = 1)
+ *   [layer norm]  FFN GEMM with the activation in its epilogue  FFN GEMM + residual  [layer norm]
+ * (pre-norm normalizes before each block, post-norm after). Nothing is allocated per call but
+ * the (B, T, D) result.
+ *
+ * int8. QuantizedLinear projections run the packed int8 kernel (int8GemmPacked); q|k|v is one
+ * int8 GEMM over the three layers' int8 weights packed together (each row of x is quantized once
+ * instead of three times, and the per-row scale is the same, so the values are those of three
+ * calls). That kernel has no epilogue: the activation and residual run as elementwise kernels.
+ *
+ * Stale packs. The fp32 q|k|v pack and the int8 packs are copies of the weights. They are rebuilt
+ * when any module or weight tensor read has been replaced (identities compared on every call: a
+ * pruned head, a quantized layer, a new Parameter) or when weightsVersion() has moved since they
+ * were made (Optimizer.step, loadStateDict, train()/eval(), pruning and LoRA merges bump it;
+ * src/nn/weights-version.ts). Other fp32 weights and the norms are read in place, never copied.
+ *
+ * Covered: post-norm and pre-norm layers, relu or gelu (erf) FFN, plain Linear or QuantizedLinear
+ * projections (also one packed inProj), key padding masks (suffix padding → key lengths; any
+ * other pattern → an additive mask), isCausal, heads pruned per layer. Not covered (tryCreate
+ * returns null, the module path runs): grad enabled, training mode, forward hooks (adapters),
+ * LoRA or other subclasses, head masks, rotary or ALiBi, grouped-query attention, an explicit
+ * attnMask, a row whose keys are all padding, an AttentionRecorder recording, non-float32 input.
+ *
+ * Letters: B batch, T length, N = B·T rows, D dModel, H heads (per layer), hd head dim,
+ * E = H·hd (D unless heads were pruned), F FFN width.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { k as kernels } from '../backend/registry.js';
+import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
+import { BinaryOp, UnaryOp } from '../backend/js/elementwise.js';
+import { packedLength, packQuantizedWeights } from '../backend/js/int8.js';
+import { allocUninit } from '../tensor/dtype.js';
+import { isGradEnabled } from '../autograd/mode.js';
+import { Module } from '../nn/module.js';
+import { Linear } from '../nn/linear.js';
+import { QuantizedLinear } from '../nn/quantized-linear.js';
+import { LayerNorm } from '../nn/norm.js';
+import { Dropout } from '../nn/dropout.js';
+import { MultiheadAttention } from '../nn/attention/multihead.js';
+import { isRecording } from '../nn/attention/recorder.js';
+import { TransformerEncoder, TransformerEncoderLayer, type EncoderCallOptions } from '../nn/transformer.js';
+import { weightsVersion } from '../nn/weights-version.js';
+
+/** A projection as the kernels read it: fp32 weight (O, I), or int8 packed with scales. */
+type Proj =
+  | { kind: 'f32'; w: Float32Array; b: Float32Array | null; out: number; in: number }
+  | { kind: 'i8'; packed: Int8Array; scales: Float32Array; colSums: Int32Array; b: Float32Array | null; out: number; in: number };
+
+interface Norm { w: Float32Array | null; b: Float32Array | null; eps: number }
+
+interface LayerPlan {
+  normFirst: boolean;
+  act: number;
+  H: number; hd: number;
+  qkv: Proj; out: Proj; ff1: Proj; ff2: Proj;
+  norm1: Norm; norm2: Norm;
+}
+
+let enabled = true;
+
+/** Turns the fused path on or off (benchmarks and tests compare both); returns the previous setting. */
+export function setFusedEncoderEnabled(on: boolean): boolean {
+  const was = enabled;
+  enabled = on;
+  return was;
+}
+
+/** Why the fused forward cannot run this encoder on this call (null: it can). */
+export function fusedEncodeBlocker(encoder: TransformerEncoder, x: Tensor, o: EncoderCallOptions = {}): string | null {
+  if (isGradEnabled()) return 'gradients are enabled (run under noGrad or inferenceMode)';
+  if (encoder.training) return 'the encoder is in training mode (dropout is active)';
+  if (isRecording()) return 'an AttentionRecorder is recording';
+  if (Object.getPrototypeOf(encoder) !== TransformerEncoder.prototype || encoder.hasForwardHooks) return 'the encoder is a subclass or has forward hooks';
+  if (encoder.norm !== null && !plainNorm(encoder.norm)) return 'the final norm is not a plain LayerNorm';
+  if (o.mask != null) return 'an explicit attention mask is given (only key padding masks and isCausal are fused)';
+  const D = encoder.norm?.normalizedShape[0] ?? (encoder.layers.toArray() as TransformerEncoderLayer[])[0]?.norm1.normalizedShape[0];
+  if (x.dtype !== 'float32' || x.ndim !== 3 || x.shape[2] !== D) return `the input is ${x.dtype} of ${x.ndim} dims, expected float32 (B, T, ${D})`;
+  const [B, T] = x.shape;
+  const pad = o.keyPaddingMask;
+  if (pad != null) {
+    if (pad.ndim !== 2 || pad.shape[0] !== B || pad.shape[1] !== T) return 'the key padding mask is not (B, T)';
+    for (let b = 0; b < B; b++) {
+      let any = false;
+      for (let t = 0; t < T && !any; t++) any = !pad.data[b * T + t];
+      if (!any) return `row ${b} is all padding`;
+    }
+  }
+  for (const layer of encoder.layers) {
+    if (Object.getPrototypeOf(layer) !== TransformerEncoderLayer.prototype || layer.hasForwardHooks) return 'an encoder layer is a subclass or has forward hooks (an adapter)';
+    if (layer.training) return 'a layer is in training mode';
+    if (layer.activation !== 'relu' && layer.activation !== 'gelu') return `activation '${layer.activation}' has no GEMM epilogue`;
+    if (!plainNorm(layer.norm1) || !plainNorm(layer.norm2) || layer.norm1.normalizedShape[0] !== D) return 'a layer norm is not a plain LayerNorm over D';
+    for (const d of [layer.dropout, layer.dropout1, layer.dropout2]) if (Object.getPrototypeOf(d) !== Dropout.prototype || d.hasForwardHooks) return 'a dropout is not a plain Dropout';
+    if (!plainProj(layer.linear1) || !plainProj(layer.linear2)) return 'an FFN projection is not a plain Linear or QuantizedLinear';
+    const a = layer.selfAttn;
+    if (Object.getPrototypeOf(a) !== MultiheadAttention.prototype || a.hasForwardHooks || !a.batchFirst || a.training) return 'the attention is not a plain batch-first MultiheadAttention in eval mode';
+    if (a.headMask !== null || a.rotary !== null || a.alibi !== null) return 'the attention has a head mask, rotary or ALiBi';
+    if (a.numKvHeads !== a.numHeads) return 'grouped-query attention (numKvHeads < numHeads) is not fused';
+    const qkv = a.inProj !== null ? [a.inProj] : [a.qProj!, a.kProj!, a.vProj!];
+    if (!qkv.every(plainProj) || !plainProj(a.outProj)) return 'an attention projection is not a plain Linear or QuantizedLinear';
+    if (qkv.some((l) => (l instanceof QuantizedLinear) !== (qkv[0] instanceof QuantizedLinear))) return 'q, k and v mix int8 and fp32 projections';
+    if (qkv.some((l) => l.inFeatures !== D)) return 'the key/value inputs are not of width D (kdim/vdim)';
+  }
+  return null;
+}
+
+export class FusedEncoder {
+  private readonly layers: LayerPlan[];
+  private readonly finalNorm: Norm | null;
+  private readonly D: number;
+  /** Every module and tensor the plan read, and weightsVersion() then: the plan is current while they are unchanged. */
+  private readonly sources: unknown[];
+  private readonly version: number;
+  // Work buffers, grown to the largest N seen (plain arrays: outside any inferenceMode pool).
+  private rows = 0;
+  private bufA: Float32Array = new Float32Array(0); private bufB: Float32Array = new Float32Array(0);
+  private qkv: Float32Array = new Float32Array(0); private heads: Float32Array = new Float32Array(0);
+  private att: Float32Array = new Float32Array(0); private merged: Float32Array = new Float32Array(0);
+  private ff: Float32Array = new Float32Array(0); private tmp: Float32Array = new Float32Array(0);
+  private mean: Float32Array = new Float32Array(0); private rstd: Float32Array = new Float32Array(0); private lse: Float32Array = new Float32Array(0);
+  private keyLengths: Int32Array = new Int32Array(0);
+  private mask: Float32Array = new Float32Array(0);
+
+  /** A fused forward for `encoder`, or null when fusedEncodeBlocker names a reason for this call. */
+  static tryCreate(encoder: TransformerEncoder, x: Tensor, o: EncoderCallOptions = {}): FusedEncoder | null {
+    return fusedEncodeBlocker(encoder, x, o) === null ? new FusedEncoder(encoder) : null;
+  }
+
+  private constructor(encoder: TransformerEncoder) {
+    this.version = weightsVersion();
+    this.sources = sourcesOf(encoder);
+    const layers = encoder.layers.toArray() as TransformerEncoderLayer[];
+    this.D = layers[0]?.norm1.normalizedShape[0] ?? encoder.norm!.normalizedShape[0];
+    this.finalNorm = encoder.norm ? normOf(encoder.norm) : null;
+    this.layers = layers.map((l) => {
+      const a = l.selfAttn;
+      return {
+        normFirst: l.normFirst, act: l.activation === 'relu' ? ACT_RELU : ACT_GELU,
+        H: a.numHeads, hd: a.headDim,
+        qkv: a.inProj !== null ? projOf(a.inProj) : packRows([a.qProj!, a.kProj!, a.vProj!]),
+        out: projOf(a.outProj), ff1: projOf(l.linear1), ff2: projOf(l.linear2),
+        norm1: normOf(l.norm1), norm2: normOf(l.norm2),
+      };
+    });
+  }
+
+  /** Whether this plan still reads `encoder`'s current modules and weights. */
+  isCurrentFor(encoder: TransformerEncoder): boolean {
+    if (weightsVersion() !== this.version) return false;
+    const now = sourcesOf(encoder);
+    return now.length === this.sources.length && now.every((s, i) => s === this.sources[i]);
+  }
+
+  /**
+   * Args:
+   *   x: (B, T, D) float32 (not modified).
+   *   o: keyPaddingMask (B, T) bool, true = pad; isCausal. (attnMask is not fused: see tryCreate.)
+   * Returns: (B, T, D), a new tensor (its storage from the inferenceMode pool when inside one).
+   */
+  forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
+    const [B, T, D] = x.shape, N = B * T;
+    this.reserve(N, B, T);
+    const masks = this.masks(o.keyPaddingMask ?? null, B, T);
+    let h = this.bufA;
+    h.set((x.data as Float32Array).subarray(0, N * D)); // (N, D)
+    for (const l of this.layers) h = this.layer(l, h, B, T, o.isCausal ?? false, masks);
+    const y = allocUninit('float32', N * D) as Float32Array; // (B, T, D)
+    if (this.finalNorm) this.norm(this.finalNorm, h, y, N);
+    else y.set(h.subarray(0, N * D));
+    return new Tensor(y, [B, T, D]);
+  }
+
+  /** One encoder layer on the stream x (N, D); returns the buffer holding the result. */
+  private layer(l: LayerPlan, x: Float32Array, B: number, T: number, causal: boolean, m: { lengths: Int32Array | null; mask: Float32Array | null }): Float32Array {
+    const N = B * T, { H, hd } = l, E = H * hd, pre = l.normFirst;
+    // Self-attention: q|k|v in one GEMM, split into heads, attended, merged, projected onto x.
+    const saIn = pre ? this.norm(l.norm1, x, this.other(x), N) : x; // (N, D)
+    this.gemm(l.qkv, saIn, this.qkv, N, ACT_NONE, false); // (B, T, 3, H, hd)
+    const heads = this.heads.subarray(0, 3 * N * E);
+    kernels.permute({ x: this.qkv.subarray(0, 3 * N * E), out: heads, shape: [B, T, 3, H, hd], perm: [2, 0, 3, 1, 4] }); // (3, B, H, T, hd)
+    kernels.attentionForward({
+      q: heads.subarray(0, N * E), k: heads.subarray(N * E, 2 * N * E), v: heads.subarray(2 * N * E),
+      out: this.att.subarray(0, N * E), lse: this.lse.subarray(0, B * H * T),
+      B, H, Hkv: H, Lq: T, Lk: T, kvStride: T, D: hd, Dv: hd, scale: 1 / Math.sqrt(hd), // scaledDotProductAttention's default
+      causal, causalOffset: 0, keyLengths: m.lengths, mask: m.mask, maskStrideB: m.mask ? T * T : 0, maskStrideH: 0,
+      alibiSlopes: null, dropoutP: 0, dropoutSeed: 0,
+    }); // (B, H, T, hd)
+    kernels.permute({ x: this.att.subarray(0, N * E), out: this.merged.subarray(0, N * E), shape: [B, H, T, hd], perm: [0, 2, 1, 3] }); // (B, T, H·hd)
+    this.gemm(l.out, this.merged, x, N, ACT_NONE, true); // x += attn   (N, D)
+    if (!pre) x = this.norm(l.norm1, x, this.other(x), N);
+    // Feed-forward: activation in the first GEMM's epilogue, the residual in the second's.
+    const ffIn = pre ? this.norm(l.norm2, x, this.other(x), N) : x; // (N, D)
+    this.gemm(l.ff1, ffIn, this.ff, N, l.act, false); // (N, F)
+    this.gemm(l.ff2, this.ff, x, N, ACT_NONE, true); // x += ff   (N, D)
+    return pre ? x : this.norm(l.norm2, x, this.other(x), N);
+  }
+
+  /** Key lengths when the padding is a suffix of every row (the kernel's cheap case), else an additive (B, T, T) mask. */
+  private masks(pad: Tensor | null, B: number, T: number): { lengths: Int32Array | null; mask: Float32Array | null } {
+    if (pad === null) return { lengths: null, mask: null };
+    const lengths = this.keyLengths.subarray(0, B);
+    let suffix = true;
+    for (let b = 0; b < B && suffix; b++) {
+      let n = 0;
+      while (n < T && !pad.data[b * T + n]) n++;
+      for (let j = n; j < T; j++) if (!pad.data[b * T + j]) { suffix = false; break; }
+      lengths[b] = n;
+    }
+    if (suffix) return { lengths, mask: null };
+    if (this.mask.length < B * T * T) this.mask = new Float32Array(B * T * T);
+    const mask = this.mask.subarray(0, B * T * T); // (B, T queries, T keys)
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < T; j++) {
+        const v = pad.data[b * T + j] ? -Infinity : 0;
+        for (let i = 0; i < T; i++) mask[(b * T + i) * T + j] = v;
+      }
+    }
+    return { lengths: null, mask };
+  }
+
+  /** y = layerNorm(x) over N rows of D; returns y. */
+  private norm(n: Norm, x: Float32Array, y: Float32Array, N: number): Float32Array {
+    const D = this.D;
+    kernels.layerNormForward({
+      x: x.subarray(0, N * D), weight: n.w, bias: n.b, y: y.subarray(0, N * D),
+      mean: this.mean.subarray(0, N), rstd: this.rstd.subarray(0, N), rows: N, cols: D, eps: n.eps,
+    });
+    return y;
+  }
+
+  /** c = act(a·Wᵀ + b) (+ c when accumulate) over N rows. */
+  private gemm(p: Proj, a: Float32Array, c: Float32Array, N: number, act: number, accumulate: boolean): void {
+    const A = a.subarray(0, N * p.in), C = c.subarray(0, N * p.out);
+    if (p.kind === 'f32') {
+      kernels.sgemm({
+        a: A, b: p.w, c: C, batch: 1, m: N, n: p.out, k: p.in, transA: false, transB: true,
+        alpha: 1, beta: accumulate ? 1 : 0, strideA: 0, strideB: 0, strideC: 0, bias: p.b, activation: act,
+      });
+      return;
+    }
+    // int8: the kernel writes x·dequant(W)ᵀ + b; activation and residual follow as elementwise kernels.
+    const t = accumulate ? this.tmp.subarray(0, N * p.out) : C;
+    kernels.int8GemmPacked({ x: A, packed: p.packed, wScales: p.scales, colSums: p.colSums, out: t, m: N, n: p.out, k: p.in, bias: p.b });
+    if (act !== ACT_NONE) kernels.unary({ op: act === ACT_RELU ? UnaryOp.relu : UnaryOp.gelu, x: t, out: t });
+    if (accumulate) kernels.binarySame({ op: BinaryOp.add, a: C, b: t, out: C });
+  }
+
+  /** The stream buffer that is not `x`. */
+  private other(x: Float32Array): Float32Array {
+    return x === this.bufA ? this.bufB : this.bufA;
+  }
+
+  /** Grows the work buffers to N = B·T rows. */
+  private reserve(N: number, B: number, T: number): void {
+    const E = Math.max(...this.layers.map((l) => l.H * l.hd), 1), H = Math.max(...this.layers.map((l) => l.H), 1);
+    const F = Math.max(...this.layers.map((l) => l.ff1.out), 1);
+    if (this.keyLengths.length < B) this.keyLengths = new Int32Array(B);
+    if (this.lse.length < B * H * T) this.lse = new Float32Array(B * H * T);
+    if (N <= this.rows) return;
+    const D = this.D;
+    this.bufA = new Float32Array(N * D); this.bufB = new Float32Array(N * D);
+    this.qkv = new Float32Array(3 * N * E); this.heads = new Float32Array(3 * N * E);
+    this.att = new Float32Array(N * E); this.merged = new Float32Array(N * E);
+    this.ff = new Float32Array(N * F); this.tmp = new Float32Array(N * Math.max(D, F));
+    this.mean = new Float32Array(N); this.rstd = new Float32Array(N);
+    this.rows = N;
+  }
+}
+
+const plans = new WeakMap<TransformerEncoder, FusedEncoder>();
+
+/**
+ * encoder(x, o) for inference: the fused forward when it covers this call (its plan kept per
+ * encoder and rebuilt when stale), else encoder.call. Both compute the same function
+ * (test/models/fused-encoder.test.ts).
+ *
+ * Args: encoder; x (B, T, D); o: keyPaddingMask, isCausal, mask as TransformerEncoder.forward.
+ * Returns: (B, T, D).
+ */
+export function runEncoder(encoder: TransformerEncoder, x: Tensor, o: EncoderCallOptions = {}): Tensor {
+  if (!enabled || fusedEncodeBlocker(encoder, x, o) !== null) return encoder.call(x, o);
+  let f = plans.get(encoder);
+  if (f === undefined || !f.isCurrentFor(encoder)) {
+    f = FusedEncoder.tryCreate(encoder, x, o)!;
+    plans.set(encoder, f);
+  }
+  return f.forward(x, o);
+}
+
+function plainNorm(n: Module): n is LayerNorm {
+  return Object.getPrototypeOf(n) === LayerNorm.prototype && !n.hasForwardHooks && (n as LayerNorm).normalizedShape.length === 1;
+}
+
+function plainProj(l: Module): l is Linear | QuantizedLinear {
+  if (l.hasForwardHooks) return false;
+  if (Object.getPrototypeOf(l) === QuantizedLinear.prototype) return true;
+  return Object.getPrototypeOf(l) === Linear.prototype && (l as Linear).weight.dtype === 'float32' && ((l as Linear).bias?.dtype ?? 'float32') === 'float32';
+}
+
+/** The modules and tensors (and their storages) a plan reads, in a fixed order. */
+function sourcesOf(encoder: TransformerEncoder): unknown[] {
+  const out: unknown[] = [encoder.layers, encoder.norm];
+  const add = (m: Module | null): void => {
+    out.push(m);
+    if (m === null) return;
+    for (const name of ['weight', 'bias', 'weightScale'] as const) {
+      const t = (m as unknown as Record<string, Tensor | null | undefined>)[name];
+      if (t) out.push(t, t.data);
+    }
+  };
+  add(encoder.norm);
+  for (const l of encoder.layers) {
+    const a = l.selfAttn;
+    out.push(l, a, a.numHeads);
+    for (const m of [a.inProj, a.qProj, a.kProj, a.vProj, a.outProj, l.linear1, l.linear2, l.norm1, l.norm2]) add(m);
+  }
+  return out;
+}
+
+function normOf(n: LayerNorm): Norm {
+  return { w: n.weight ? (n.weight.data as Float32Array) : null, b: n.bias ? (n.bias.data as Float32Array) : null, eps: n.eps };
+}
+
+/** A projection read in place (fp32) or packed once for the int8 kernel. */
+function projOf(l: Linear | QuantizedLinear): Proj {
+  if (l instanceof QuantizedLinear) return packRows([l]);
+  return { kind: 'f32', w: l.weight.data as Float32Array, b: l.bias ? (l.bias.data as Float32Array) : null, out: l.outFeatures, in: l.inFeatures };
+}
+
+/** Layers on the same input stacked into one (Σ O, I) projection (copied); missing biases become zeros. */
+function packRows(ls: (Linear | QuantizedLinear)[]): Proj {
+  const I = ls[0].inFeatures, O = ls.reduce((s, l) => s + l.outFeatures, 0);
+  const b = ls.some((l) => l.bias) ? new Float32Array(O) : null;
+  let o = 0;
+  for (const l of ls) {
+    if (b && l.bias) b.set(l.bias.data as Float32Array, o);
+    o += l.outFeatures;
+  }
+  if (ls[0] instanceof QuantizedLinear) {
+    const q = new Int8Array(O * I), scales = new Float32Array(O);
+    o = 0;
+    for (const l of ls as QuantizedLinear[]) {
+      q.set(l.weight.data as Int8Array, o * I);
+      scales.set(l.weightScale.data as Float32Array, o);
+      o += l.outFeatures;
+    }
+    const packed = new Int8Array(packedLength(O, I)), colSums = new Int32Array(O);
+    packQuantizedWeights(q, packed, colSums, O, I);
+    return { kind: 'i8', packed, scales, colSums, b, out: O, in: I };
+  }
+  const w = new Float32Array(O * I);
+  o = 0;
+  for (const l of ls as Linear[]) {
+    w.set(l.weight.data as Float32Array, o * I);
+    o += l.outFeatures;
+  }
+  return { kind: 'f32', w, b, out: O, in: I };
+}

@@ -5,6 +5,8 @@
  *   onnxruntime-node     the model exported with exportOnnx, run by onnxruntime (1 intra-op thread)
  *   heed fp32            inferenceMode (no grad, buffers pooled across calls): heed's predictor path
  *   heed int8            the same model after quantizeDynamic, under inferenceMode
+ *   heed fp32 module,    the same two with the fused encoder turned off (setFusedEncoderEnabled(false)):
+ *   heed int8 module     the module path, op by op, as before src/models/fused-encoder.ts
  *   heed fp32 no pool    noGrad only (every op output a fresh buffer, as before the pool), timed in
  *                        a second phase in blocks alternating with pooled blocks (its garbage would
  *                        otherwise be collected during, and billed to, the other calls)
@@ -16,7 +18,8 @@
  *
  * Models at the task defaults with random weights (time does not depend on their values):
  *   spam EncoderClassifier d64, 4 heads, 2 layers, FF 256, mean pooling, 16,000 words; one 150-token mail;
- *   g2p Seq2SeqTransformer encoder d256, 4 heads, 2 layers, FF 1024; one 8-letter word.
+ *   g2p Seq2SeqTransformer encoder d256, 4 heads, 2 layers, FF 1024; one 8-letter word;
+ *   digits ViT at VIT_DEFAULTS (d64, 4 heads, 2 layers, FF 128, 16 patches + CLS); one 8×8 image.
  *
  *   HEED_NUM_THREADS=1 taskset -c 1 node --import tsx bench/infer-single.ts [--rounds 2000] [--out bench/results/infer-single-<date>.json]
  */
@@ -29,6 +32,7 @@ import { exportOnnx } from '../src/compress/onnx/export.js';
 import { quantizeDynamic } from '../src/compress/quantize-dynamic.js';
 import { inferenceMode } from '../src/autograd/inference.js';
 import { storageStats } from '../src/tensor/storage-pool.js';
+import { setFusedEncoderEnabled } from '../src/models/fused-encoder.js';
 import type { Module } from '../src/nn/module.js';
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
@@ -41,6 +45,7 @@ interface Case { name: string; build: () => Module; forward: (m: Module) => heed
 
 const mail = heed.tensor(Array.from({ length: 150 }, (_, i) => 5 + ((i * 37) % 15990)), [1, 150], { dtype: 'int32' });
 const word = heed.tensor([3, 4, 5, 6, 7, 8, 9, 10], [1, 8], { dtype: 'int32' });
+const image = heed.tensor(Array.from({ length: 64 }, (_, i) => (i * 7) % 17), [1, 1, 8, 8]);
 const cases: Case[] = [
   { name: 'spam EncoderClassifier (d64, 2 layers), 1 mail of 150 tokens', input: 'input_ids', feed: mail, sample: [mail],
     build: () => new models.EncoderClassifier({ vocabSize: 16000, numClasses: 2, dModel: 64, numHeads: 4, numLayers: 2, dimFeedforward: 256, maxLen: 256, pooling: 'mean' }),
@@ -48,7 +53,11 @@ const cases: Case[] = [
   { name: 'g2p Seq2SeqTransformer encoder (d256, 2 layers), 1 word of 8 letters', input: 'src_ids', feed: word, sample: [word, heed.tensor([1], [1, 1], { dtype: 'int32' })],
     build: () => new models.Seq2SeqTransformer({ srcVocabSize: 30, tgtVocabSize: 44 }),
     forward: (m) => (m as models.Seq2SeqTransformer).encode(word).memory },
+  { name: 'digits ViT (d64, 2 layers), 1 image of 8×8', input: 'pixel_values', feed: image, sample: [image],
+    build: () => new models.ViT({ numClasses: 10 }),
+    forward: (m) => (m as models.ViT).forward(image) },
 ];
+const only = arg('only', '');
 
 /** Every Linear's input shape in one forward (hooks removed after). */
 function linearInputs(model: Module, fwd: () => unknown): { name: string; layer: nn.Linear; shape: number[] }[] {
@@ -64,15 +73,16 @@ async function main(): Promise<void> {
   heed.manualSeed(0);
   const loadBefore = loadavg();
   const rows: Record<string, unknown>[] = [];
-  for (const c of cases) {
+  for (const c of cases.filter((x) => only === '' || x.name.startsWith(only))) {
     const fp32 = c.build().eval();
     const int8 = c.build().eval();
     int8.loadStateDict(fp32.stateDict());
     quantizeDynamic(int8);
     const session = await ort.InferenceSession.create(exportOnnx(fp32, c.sample).graphs[0].bytes, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
-    const feeds = { [c.input]: new ort.Tensor('int32', c.feed.data as Int32Array, c.feed.shape) };
+    const feeds = { [c.input]: c.feed.dtype === 'int32' ? new ort.Tensor('int32', c.feed.data as Int32Array, c.feed.shape) : new ort.Tensor('float32', c.feed.data as Float32Array, c.feed.shape) };
     const pooled = (m: Module) => () => inferenceMode(() => c.forward(m), m);
-    const heedRuns: [string, () => unknown][] = [['heed fp32', pooled(fp32)], ['heed int8', pooled(int8)]];
+    const unfused = (f: () => unknown) => () => { const was = setFusedEncoderEnabled(false); try { return f(); } finally { setFusedEncoderEnabled(was); } };
+    const heedRuns: [string, () => unknown][] = [['heed fp32', pooled(fp32)], ['heed int8', pooled(int8)], ['heed fp32 module', unfused(pooled(fp32))], ['heed int8 module', unfused(pooled(int8))]];
     const times = new Map<string, number[]>([['onnxruntime-node', []], ...heedRuns.map(([n]) => [n, []] as [string, number[]]), ['heed fp32 no pool', []]]);
     for (let i = 0; i < 200; i++) { for (const [, f] of heedRuns) f(); await session.run(feeds); }
     // Phase 1: onnxruntime, heed fp32, heed int8, one call of each per round, in an order that
@@ -109,6 +119,26 @@ async function main(): Promise<void> {
         }
       }
     }
+    // Phase 3: every variant in blocks of 100 calls, the blocks in rotating order. Interleaved call by
+    // call (phase 1), each heed call follows another variant's garbage or onnxruntime's async hop and
+    // pays for it (phase 1's medians sit well above its minima); in blocks each variant runs warm.
+    const blockCpu = new Map(all.map(([n]) => [n, [] as number[]]));
+    const blockWall = new Map(all.map(([n]) => [n, [] as number[]]));
+    for (let r = 0, k = 0; r < rounds; r += 100, k++) {
+      for (let j = 0; j < all.length; j++) {
+        const [n, f] = all[(k + j) % all.length];
+        for (let i = 0; i < 100; i++) {
+          const c0 = process.cpuUsage();
+          const t0 = performance.now();
+          await f();
+          blockWall.get(n)!.push(performance.now() - t0);
+          const u = process.cpuUsage(c0);
+          blockCpu.get(n)!.push((u.user + u.system) / 1000);
+        }
+      }
+    }
+    const bCpu = Object.fromEntries([...blockCpu].map(([n, t]) => [n, median(t)]));
+    const bWall = Object.fromEntries([...blockWall].map(([n, t]) => [n, median(t)]));
     const p50 = Object.fromEntries([...times].map(([n, t]) => [n, median(t)]));
     const min = Object.fromEntries([...times].map(([n, t]) => [n, Math.min(...t)]));
     // CPU time of the process per call (process.cpuUsage, µs resolution; onnxruntime's worker thread
@@ -138,6 +168,17 @@ async function main(): Promise<void> {
       cpuP50Ms: cpuP50,
       heedOverOrtCpu: cpuP50['onnxruntime-node'] / cpuP50['heed fp32'],
       int8OverFp32Cpu: cpuP50['heed fp32'] / cpuP50['heed int8'],
+      blocks: {
+        cpuP50Ms: bCpu, wallP50Ms: bWall,
+        heedOverOrtCpu: bCpu['onnxruntime-node'] / bCpu['heed fp32'], int8OverFp32Cpu: bCpu['heed fp32'] / bCpu['heed int8'],
+        fusedOverModuleCpu: { fp32: bCpu['heed fp32 module'] / bCpu['heed fp32'], int8: bCpu['heed int8 module'] / bCpu['heed int8'] },
+        moduleHeedOverOrtCpu: bCpu['onnxruntime-node'] / bCpu['heed fp32 module'], moduleInt8OverFp32Cpu: bCpu['heed fp32 module'] / bCpu['heed int8 module'],
+      },
+      // The fused encoder against the module path it replaces (same process, interleaved), and the
+      // two goals on the module path, for comparison.
+      fusedOverModuleCpu: { fp32: cpuP50['heed fp32 module'] / cpuP50['heed fp32'], int8: cpuP50['heed int8 module'] / cpuP50['heed int8'] },
+      moduleHeedOverOrtCpu: cpuP50['onnxruntime-node'] / cpuP50['heed fp32 module'],
+      moduleInt8OverFp32Cpu: cpuP50['heed fp32 module'] / cpuP50['heed int8 module'],
       pooledBlocksP50Ms: median(poolBlock),
       poolSpeedup: p50['heed fp32 no pool'] / median(poolBlock),
       // Mean, not median, CPU time: a collection lands on one call in many, and the mean bills it.
@@ -157,7 +198,9 @@ async function main(): Promise<void> {
     rows.push(row);
     console.log(`${c.name}`);
     for (const [n, t] of times) console.log(`  ${n.padEnd(18)} p50 ${ms(median(t))} ms  min ${ms(Math.min(...t))} ms${cpuP50[n] !== undefined ? `  cpu p50 ${ms(cpuP50[n])} ms` : ''}`);
-    console.log(`  heed fp32 / onnxruntime: ${row.heedOverOrt.toFixed(3)}× (p50), ${row.heedOverOrtMin.toFixed(3)}× (min); pool ${row.poolSpeedup.toFixed(3)}× (pooled blocks p50 ${ms(row.pooledBlocksP50Ms)} ms; mean CPU ${ms(row.pooledCpuMeanMs)} ms pooled, ${ms(row.noPoolCpuMeanMs)} ms not); int8 / fp32 ${row.int8OverFp32.toFixed(3)}×; by CPU time: heed / onnxruntime ${row.heedOverOrtCpu.toFixed(3)}×, int8 / fp32 ${row.int8OverFp32Cpu.toFixed(3)}×`);
+    console.log(`  heed fp32 / onnxruntime: ${row.heedOverOrt.toFixed(3)}× (p50), ${row.heedOverOrtMin.toFixed(3)}× (min); pool ${row.poolSpeedup.toFixed(3)}× (pooled blocks p50 ${ms(row.pooledBlocksP50Ms)} ms; mean CPU ${ms(row.pooledCpuMeanMs)} ms pooled, ${ms(row.noPoolCpuMeanMs)} ms not); int8 / fp32 ${row.int8OverFp32.toFixed(3)}×; by CPU time: heed / onnxruntime ${row.heedOverOrtCpu.toFixed(3)}×, int8 / fp32 ${row.int8OverFp32Cpu.toFixed(3)}×; fused / module fp32 ${row.fusedOverModuleCpu.fp32.toFixed(3)}×, int8 ${row.fusedOverModuleCpu.int8.toFixed(3)}× (module path: heed / onnxruntime ${row.moduleHeedOverOrtCpu.toFixed(3)}×, int8 / fp32 ${row.moduleInt8OverFp32Cpu.toFixed(3)}×)`);
+    console.log(`  blocks of 100 (cpu p50 ms): ${Object.entries(bCpu).map(([n, t]) => `${n} ${ms(t)}`).join(', ')}`);
+    console.log(`  blocks: heed / onnxruntime ${row.blocks.heedOverOrtCpu.toFixed(3)}× (module path ${row.blocks.moduleHeedOverOrtCpu.toFixed(3)}×), int8 / fp32 ${row.blocks.int8OverFp32Cpu.toFixed(3)}× (module path ${row.blocks.moduleInt8OverFp32Cpu.toFixed(3)}×), fused / module fp32 ${row.blocks.fusedOverModuleCpu.fp32.toFixed(3)}×, int8 ${row.blocks.fusedOverModuleCpu.int8.toFixed(3)}×`);
     console.log(`  Linears alone: fp32 ${ms(linFp32)} ms, int8 ${ms(linInt8)} ms (${row.int8Breakdown.linearSpeedup.toFixed(2)}×), ${(100 * row.int8Breakdown.linearShareOfFp32).toFixed(1)}% of the fp32 request; best int8 request speed-up with the rest unchanged ${row.int8Breakdown.bestPossibleInt8OverFp32IfRestUnchanged.toFixed(3)}×`);
     await session.release();
   }

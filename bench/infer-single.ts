@@ -33,6 +33,7 @@ import { quantizeDynamic } from '../src/compress/quantize-dynamic.js';
 import { inferenceMode } from '../src/autograd/inference.js';
 import { storageStats } from '../src/tensor/storage-pool.js';
 import { setFusedEncoderEnabled } from '../src/models/fused-encoder.js';
+import { peakGflops } from './peak.js';
 import type { Module } from '../src/nn/module.js';
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
@@ -161,6 +162,9 @@ async function main(): Promise<void> {
       q8T.push(performance.now() - t0);
     }
     const linFp32 = median(fpT), linInt8 = median(q8T);
+    // The Linears' FLOPs over the fused fp32 forward's CPU time (blocks), against the FMA probe run in this process.
+    const linearGflop = layers.reduce((s, l) => s + 2 * l.shape.slice(0, -1).reduce((a, b) => a * b, 1) * l.layer.inFeatures * l.layer.outFeatures, 0) / 1e9;
+    const peak = peakGflops(1);
     const row = {
       model: c.name, rounds, p50Ms: p50, minMs: min,
       heedOverOrt: p50['onnxruntime-node'] / p50['heed fp32'],
@@ -170,6 +174,8 @@ async function main(): Promise<void> {
       int8OverFp32Cpu: cpuP50['heed fp32'] / cpuP50['heed int8'],
       blocks: {
         cpuP50Ms: bCpu, wallP50Ms: bWall,
+        linearGflopPerForward: linearGflop, peakGflops1Thread: peak,
+        fusedFp32PercentOfPeak: 100 * (linearGflop / (bCpu['heed fp32'] / 1e3)) / peak,
         heedOverOrtCpu: bCpu['onnxruntime-node'] / bCpu['heed fp32'], int8OverFp32Cpu: bCpu['heed fp32'] / bCpu['heed int8'],
         fusedOverModuleCpu: { fp32: bCpu['heed fp32 module'] / bCpu['heed fp32'], int8: bCpu['heed int8 module'] / bCpu['heed int8'] },
         moduleHeedOverOrtCpu: bCpu['onnxruntime-node'] / bCpu['heed fp32 module'], moduleInt8OverFp32Cpu: bCpu['heed fp32 module'] / bCpu['heed int8 module'],
@@ -200,7 +206,7 @@ async function main(): Promise<void> {
     for (const [n, t] of times) console.log(`  ${n.padEnd(18)} p50 ${ms(median(t))} ms  min ${ms(Math.min(...t))} ms${cpuP50[n] !== undefined ? `  cpu p50 ${ms(cpuP50[n])} ms` : ''}`);
     console.log(`  heed fp32 / onnxruntime: ${row.heedOverOrt.toFixed(3)}× (p50), ${row.heedOverOrtMin.toFixed(3)}× (min); pool ${row.poolSpeedup.toFixed(3)}× (pooled blocks p50 ${ms(row.pooledBlocksP50Ms)} ms; mean CPU ${ms(row.pooledCpuMeanMs)} ms pooled, ${ms(row.noPoolCpuMeanMs)} ms not); int8 / fp32 ${row.int8OverFp32.toFixed(3)}×; by CPU time: heed / onnxruntime ${row.heedOverOrtCpu.toFixed(3)}×, int8 / fp32 ${row.int8OverFp32Cpu.toFixed(3)}×; fused / module fp32 ${row.fusedOverModuleCpu.fp32.toFixed(3)}×, int8 ${row.fusedOverModuleCpu.int8.toFixed(3)}× (module path: heed / onnxruntime ${row.moduleHeedOverOrtCpu.toFixed(3)}×, int8 / fp32 ${row.moduleInt8OverFp32Cpu.toFixed(3)}×)`);
     console.log(`  blocks of 100 (cpu p50 ms): ${Object.entries(bCpu).map(([n, t]) => `${n} ${ms(t)}`).join(', ')}`);
-    console.log(`  blocks: heed / onnxruntime ${row.blocks.heedOverOrtCpu.toFixed(3)}× (module path ${row.blocks.moduleHeedOverOrtCpu.toFixed(3)}×), int8 / fp32 ${row.blocks.int8OverFp32Cpu.toFixed(3)}× (module path ${row.blocks.moduleInt8OverFp32Cpu.toFixed(3)}×), fused / module fp32 ${row.blocks.fusedOverModuleCpu.fp32.toFixed(3)}×, int8 ${row.blocks.fusedOverModuleCpu.int8.toFixed(3)}×`);
+    console.log(`  blocks: heed / onnxruntime ${row.blocks.heedOverOrtCpu.toFixed(3)}× (module path ${row.blocks.moduleHeedOverOrtCpu.toFixed(3)}×), int8 / fp32 ${row.blocks.int8OverFp32Cpu.toFixed(3)}× (module path ${row.blocks.moduleInt8OverFp32Cpu.toFixed(3)}×), fused / module fp32 ${row.blocks.fusedOverModuleCpu.fp32.toFixed(3)}×, int8 ${row.blocks.fusedOverModuleCpu.int8.toFixed(3)}×; fused fp32 forward ${row.blocks.fusedFp32PercentOfPeak.toFixed(1)}% of the ${peak.toFixed(0)} GFLOP/s FMA peak (Linear FLOPs / CPU time)`);
     console.log(`  Linears alone: fp32 ${ms(linFp32)} ms, int8 ${ms(linInt8)} ms (${row.int8Breakdown.linearSpeedup.toFixed(2)}×), ${(100 * row.int8Breakdown.linearShareOfFp32).toFixed(1)}% of the fp32 request; best int8 request speed-up with the rest unchanged ${row.int8Breakdown.bestPossibleInt8OverFp32IfRestUnchanged.toFixed(3)}×`);
     await session.release();
   }

@@ -67,7 +67,8 @@ interface LayerPlan {
   norm1: Norm; norm2: Norm;
 }
 
-let enabled = true;
+// HEED_FUSED_ENCODER=0 starts with it off (benchmarks of the module path in another process).
+let enabled = process.env.HEED_FUSED_ENCODER !== '0';
 
 /** Turns the fused path on or off (benchmarks and tests compare both); returns the previous setting. */
 export function setFusedEncoderEnabled(on: boolean): boolean {

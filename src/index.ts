@@ -21,6 +21,8 @@ export { Generator, manualSeed, getRngState, setRngState } from './tensor/rng.js
 export * from './ops/index.js';
 export { noGrad, isGradEnabled, setGradEnabled } from './autograd/mode.js';
 export { inferenceMode } from './autograd/inference.js';
+export { markWeightsChanged, weightsVersion } from './nn/weights-version.js';
+export { setFusedEncoderEnabled } from './models/fused-encoder.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
 export { setBackend, getBackend, backendInfo, setNumThreads } from './backend/registry.js';

@@ -159,8 +159,9 @@ export class FusedEncoder {
   /** Whether this plan still reads `encoder`'s current modules and weights. */
   isCurrentFor(encoder: TransformerEncoder): boolean {
     if (weightsVersion() !== this.version) return false;
-    const now = sourcesOf(encoder);
-    return now.length === this.sources.length && now.every((s, i) => s === this.sources[i]);
+    let i = 0, same = true;
+    forEachSource(encoder, (s) => { same &&= s === this.sources[i++]; });
+    return same && i === this.sources.length;
   }
 
   /**
@@ -311,23 +312,31 @@ function plainProj(l: Module): l is Linear | QuantizedLinear {
 
 /** The modules and tensors (and their storages) a plan reads, in a fixed order. */
 function sourcesOf(encoder: TransformerEncoder): unknown[] {
-  const out: unknown[] = [encoder.layers, encoder.norm];
-  const add = (m: Module | null): void => {
-    out.push(m);
-    if (m === null) return;
-    for (const name of ['weight', 'bias', 'weightScale'] as const) {
-      const t = (m as unknown as Record<string, Tensor | null | undefined>)[name];
-      if (t) out.push(t, t.data);
-    }
-  };
-  add(encoder.norm);
-  for (const l of encoder.layers) {
-    const a = l.selfAttn;
-    out.push(l, a, a.numHeads);
-    for (const m of [a.inProj, a.qProj, a.kProj, a.vProj, a.outProj, l.linear1, l.linear2, l.norm1, l.norm2]) add(m);
-  }
+  const out: unknown[] = [];
+  forEachSource(encoder, (s) => out.push(s));
   return out;
 }
+
+/** Visits sourcesOf's entries without collecting them (isCurrentFor runs on every call). */
+function forEachSource(encoder: TransformerEncoder, visit: (s: unknown) => void): void {
+  const module = (m: Module | null): void => {
+    visit(m);
+    if (m === null) return;
+    for (const name of WEIGHT_FIELDS) {
+      const t = (m as unknown as Record<string, Tensor | null | undefined>)[name];
+      if (t) { visit(t); visit(t.data); }
+    }
+  };
+  visit(encoder.layers);
+  module(encoder.norm);
+  for (const l of encoder.layers) {
+    const a = l.selfAttn;
+    visit(l); visit(a); visit(a.numHeads);
+    module(a.inProj); module(a.qProj); module(a.kProj); module(a.vProj); module(a.outProj);
+    module(l.linear1); module(l.linear2); module(l.norm1); module(l.norm2);
+  }
+}
+const WEIGHT_FIELDS = ['weight', 'bias', 'weightScale'] as const;
 
 function normOf(n: LayerNorm): Norm {
   return { w: n.weight ? (n.weight.data as Float32Array) : null, b: n.bias ? (n.bias.data as Float32Array) : null, eps: n.eps };

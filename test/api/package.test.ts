@@ -22,6 +22,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'tensors (README, DESIGN names)': ['Tensor', 'tensor', 'scalar', 'zeros', 'ones', 'full', 'arange', 'eye', 'rand', 'randn', 'randint', 'manualSeed', 'Generator'],
   'ops (README, DESIGN names)': ['matmul', 'softmax', 'logSoftmax', 'layerNorm', 'gelu', 'relu', 'dropout', 'crossEntropy', 'scaledDotProductAttention', 'reshape', 'transpose', 'cat'],
   'autograd (README)': ['noGrad', 'gradcheck', 'inferenceMode'],
+  'fused encoder inference (CHANGELOG)': ['markWeightsChanged', 'weightsVersion', 'setFusedEncoderEnabled'],
   'backends (README, error messages: "use setBackend(...)")': ['setBackend', 'getBackend', 'backendInfo', 'setNumThreads'],
   'errors (DESIGN)': ['HeedError', 'ShapeError', 'DTypeError', 'ConfigError', 'CheckpointError', 'ValueError'],
   'namespaces (README)': ['nn', 'models', 'optim'],

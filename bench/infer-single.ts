@@ -86,6 +86,16 @@ function cpuPeakGflops(): number {
   return best;
 }
 
+/** Runs f once; pushes its wall time and its process CPU time (ms). */
+async function timeCall(f: () => unknown, wall: number[], cpu: number[]): Promise<void> {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  await f();
+  wall.push(performance.now() - t0);
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1000);
+}
+
 async function main(): Promise<void> {
   heed.manualSeed(0);
   const loadBefore = loadavg();
@@ -110,12 +120,7 @@ async function main(): Promise<void> {
     for (let r = 0; r < rounds; r++) {
       for (let j = 0; j < all.length; j++) {
         const [n, f] = all[(r + j) % all.length];
-        const c0 = process.cpuUsage();
-        const t0 = performance.now();
-        await f();
-        times.get(n)!.push(performance.now() - t0);
-        const c = process.cpuUsage(c0);
-        cpu.get(n)!.push((c.user + c.system) / 1000);
+        await timeCall(f, times.get(n)!, cpu.get(n)!);
       }
     }
     const newBytesPerRound = (storageStats().bytes - bytesBefore) / rounds; // new tensor storage of the heed calls
@@ -126,14 +131,7 @@ async function main(): Promise<void> {
     const noPool = (): unknown => heed.noGrad(() => c.forward(fp32));
     for (let r = 0; r < rounds; r += 100) {
       for (const [f, wall, cpuMs] of [[noPool, times.get('heed fp32 no pool')!, noPoolCpu], [pooled(fp32), poolBlock, poolBlockCpu]] as [() => unknown, number[], number[]][]) {
-        for (let i = 0; i < 100; i++) {
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          await f();
-          wall.push(performance.now() - t0);
-          const u = process.cpuUsage(c0);
-          cpuMs.push((u.user + u.system) / 1000);
-        }
+        for (let i = 0; i < 100; i++) await timeCall(f, wall, cpuMs);
       }
     }
     // Phase 3: every variant in blocks of 100 calls, the blocks in rotating order. Interleaved call by
@@ -144,14 +142,7 @@ async function main(): Promise<void> {
     for (let r = 0, k = 0; r < rounds; r += 100, k++) {
       for (let j = 0; j < all.length; j++) {
         const [n, f] = all[(k + j) % all.length];
-        for (let i = 0; i < 100; i++) {
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          await f();
-          blockWall.get(n)!.push(performance.now() - t0);
-          const u = process.cpuUsage(c0);
-          blockCpu.get(n)!.push((u.user + u.system) / 1000);
-        }
+        for (let i = 0; i < 100; i++) await timeCall(f, blockWall.get(n)!, blockCpu.get(n)!);
       }
     }
     const bCpu = Object.fromEntries([...blockCpu].map(([n, t]) => [n, median(t)]));

@@ -274,7 +274,9 @@ export class FusedEncoder {
     this.bufA = new Float32Array(N * D); this.bufB = new Float32Array(N * D);
     this.qkv = new Float32Array(3 * N * E); this.heads = new Float32Array(3 * N * E);
     this.att = new Float32Array(N * E); this.merged = new Float32Array(N * E);
-    this.ff = new Float32Array(N * F); this.tmp = new Float32Array(N * Math.max(D, F));
+    this.ff = new Float32Array(N * F);
+    const int8 = this.layers.some((l) => [l.qkv, l.out, l.ff1, l.ff2].some((p) => p.kind === 'i8'));
+    this.tmp = new Float32Array(int8 ? N * Math.max(D, F) : 0); // the int8 GEMMs' output before their epilogue
     this.mean = new Float32Array(N); this.rstd = new Float32Array(N);
     this.rows = N;
   }

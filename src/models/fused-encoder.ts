@@ -6,13 +6,14 @@
  *   const f = FusedEncoder.tryCreate(encoder, x, options);      // null: use the module path
  *
  * Why it exists. The module path is ~25 ops per layer, each validating its inputs, resolving masks
- * and allocating its output; at batch 1 that JavaScript is a third of a request (spam profile:
- * sgemm 31%, attention 14%, the rest per-op JS). Here a layer costs, on raw buffers:
+ * and allocating its output; at batch 1 that JavaScript is a large part of a request (a spam
+ * request on the module path: sgemm 31%, attention 14%, most of the rest per-op JS). Here a layer
+ * costs, on raw buffers:
  *   [layer norm]  ONE q|k|v GEMM (the three weights packed once)  head split (permute kernel)
  *   fused attention  head merge (permute)  out GEMM with the residual in its epilogue (beta = 1)
  *   [layer norm]  FFN GEMM with the activation in its epilogue  FFN GEMM + residual  [layer norm]
- * (pre-norm normalizes before each block, post-norm after). Nothing is allocated per call but
- * the (B, T, D) result.
+ * (pre-norm normalizes before each block, post-norm after). No tensor storage is allocated per
+ * call but the (B, T, D) result (only small JS objects: buffer views and kernel arguments).
  *
  * int8. QuantizedLinear projections run the packed int8 kernel (int8GemmPacked); q|k|v is one
  * int8 GEMM over the three layers' int8 weights packed together (each row of x is quantized once

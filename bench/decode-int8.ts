@@ -42,14 +42,16 @@ const BATCHES = (flag('batches') ?? '1,64').split(',').map(Number);
 type Model = models.Seq2SeqTransformer;
 
 /** The model twice (fp32, and a copy to quantize) and its letter vocabulary. */
-async function loadTwice(): Promise<{ fp32: Model; int8: Model; letters: Vocab; source: string }> {
+async function loadTwice(): Promise<{ fp32: Model; int8: Model; encode: (word: string) => number[]; source: string }> {
   const dict = loadCmudict();
   const dir = flag('model');
   if (dir !== undefined) {
     const { loadPredictor } = await import('../src/tasks/index.js');
-    const load = async () => (await loadPredictor(dir)) as unknown as { model: Model; srcVocab: Vocab };
+    type Loaded = { model: Model; sides: { src: { encode(x: string, maxLen: number): ArrayLike<number> } } };
+    const load = async () => (await loadPredictor(dir)) as unknown as Loaded;
     const a = await load(), b = await load();
-    return { fp32: a.model, int8: b.model, letters: a.srcVocab, source: `trained checkpoint ${dir}` };
+    // As the task reads a word (its source side, at the model's length).
+    return { fp32: a.model, int8: b.model, encode: (w) => Array.from(a.sides.src.encode(w, a.model.config.maxLen)), source: `trained checkpoint ${dir}` };
   }
   const letters = Vocab.fromTokens(dict.letters);
   const make = (): Model => {
@@ -57,7 +59,7 @@ async function loadTwice(): Promise<{ fp32: Model; int8: Model; letters: Vocab; 
     return new models.Seq2SeqTransformer({ srcVocabSize: letters.size, tgtVocabSize: dict.phonemes.length + 4, dModel: 256, numHeads: 4,
       numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 1024 });
   };
-  return { fp32: make(), int8: make(), letters, source: 'default g2p architecture, seeded random weights' };
+  return { fp32: make(), int8: make(), encode: (w) => Array.from(letters.encode(w)), source: 'default g2p architecture, seeded random weights' };
 }
 
 /** Weights a decoder token multiplies, per row: every decoder Linear (cross k/v run once per word, excluded) and the output projection. */
@@ -95,12 +97,12 @@ function peakCpuGflops(): number {
 
 async function main(): Promise<void> {
   if (!nativeLoad) throw new Error('bench/decode-int8: the native addon did not load; int8 timing needs it');
-  const { fp32, int8, letters, source } = await loadTwice();
+  const { fp32, int8, encode, source } = await loadTwice();
   fp32.eval();
   const q = heed.quantizeDynamic(int8);
   int8.eval();
   const dict = loadCmudict();
-  const words = dict.test.words.slice(0, Number(flag('words') ?? 600)).map((w) => letters.encode(w.word));
+  const words = dict.test.words.slice(0, Number(flag('words') ?? 600)).map((w) => encode(w.word));
   const weights = decoderLinearWeightsPerToken(fp32);
   const loadBefore = loadavg();
   const runners: Record<string, [Model, boolean]> = { fp32: [fp32, true], int8: [int8, true], 'int8-module': [int8, false] };

@@ -19,7 +19,8 @@
  * <dir> is $HEED_COMPRESS_DIR or runs/compress; $HEED_COMPRESS_TASKS picks tasks (default spam,digits,g2p).
  * --onnx adds the row of the fp32 model exported to ONNX and run in onnxruntime-node: the whole graph
  * for the classifiers (spam, digits, fashion), and for g2p the encoder + decoder-step graphs driven by
- * a greedy loop over past key/values (bench/compress-onnx.ts).
+ * a greedy loop over past key/values (bench/compress-onnx.ts), for tag the WordTagger graph with the
+ * predictor's own windows and CRF decoding on onnxruntime's emissions (bench/compress-onnx-tag.ts).
  * A variant that cannot exist for a task (no attention heads to prune, no --distill-from) is written
  * as a record with `missing: <why>` instead of figures, so the table says why.
  * tools/compress-all.ts runs the whole pipeline (trainings, variants, this, the table) in one command.
@@ -192,7 +193,7 @@ async function onnxChild(modelFile: string, inputsFile: string): Promise<void> {
  * (spam, digits, fashion): accuracy of the graph's argmax on the whole test split (computed here),
  * the .onnx size, and the child's timings on the same 64 inputs, encoded by heed's reader beforehand
  * (so its times exclude tokenization, which heed's rows include). g2p: bench/compress-onnx.ts (the
- * encoder and decoder-step graphs under a greedy loop). Returns `{ missing }` for the tagger.
+ * encoder and decoder-step graphs under a greedy loop); tag: bench/compress-onnx-tag.ts.
  */
 async function onnxRecord(task: string, dir: string, tmp: string, g2pWords: number): Promise<Record<string, unknown>> {
   if (task === 'g2p') {
@@ -200,7 +201,8 @@ async function onnxRecord(task: string, dir: string, tmp: string, g2pWords: numb
     return g2pOnnxRecord(dir, tmp, g2pWords);
   }
   if (task === 'tag') {
-    return { missing: 'not measured: the tagger graph takes the tag template\'s four batch inputs (words, shapes, n-grams, n-gram mix) and its CRF decoding runs outside the graph; no driver for them is written yet' };
+    const { tagOnnxRecord } = await import('./compress-onnx-tag.js');
+    return tagOnnxRecord(dir, tmp, nerFile('valid'), (await sampleInputs(task, dir)) as string[][]);
   }
   const ort = await import('onnxruntime-node');
   const { loadPredictor } = await import('../src/tasks/index.js');

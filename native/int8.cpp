@@ -1,6 +1,10 @@
 // int8 weight quantization and the int8 GEMM. Semantics: src/backend/js/int8.ts.
 //
 // out (m, n) = sx_i · sw_j · Σ_c qx_ic · qw_jc + bias_j, x quantized per row here.
+// int8GemmPacked's epilogue also applies an activation (relu, gelu) and adds a residual:
+// out = act(that) + residual, so a decoder layer's FFN and output projections need no
+// separate pass over the output (residual may be out itself: each element is read once,
+// then written).
 // With AVX-512 VNNI the dot products use vpdpbusd, which multiplies unsigned by
 // signed bytes: x is stored as u8 = qx + 128 and the extra 128 · Σ_c qw_jc is
 // subtracted afterwards, so the int32 sums equal the reference exactly. W is packed
@@ -120,16 +124,21 @@ void quantizeActivations(const float* x, uint8_t* xq, float* sx, int64_t m, int6
 }
 
 // Writes out rows [i0, i0 + rows) × panel columns from the int32 sums acc (rows × NP).
+// act 0 none, 1 relu, 2 gelu (erf), as sgemm's epilogue; residual (m, n) or null.
 HEED_INLINE void writeTile(const int32_t* acc, int64_t i0, int64_t rows, int64_t j0, int64_t cols, const float* sx,
-                           const float* wScales, const int32_t* colSum, int32_t shift, const float* bias, float* out,
-                           int64_t n) {
+                           const float* wScales, const int32_t* colSum, int32_t shift, const float* bias, int act,
+                           const float* residual, float* out, int64_t n) {
   for (int64_t r = 0; r < rows; r++) {
     float* o = out + (i0 + r) * n + j0;
+    const float* res = residual ? residual + (i0 + r) * n + j0 : nullptr;
     float s = sx[i0 + r];
     for (int64_t c = 0; c < cols; c++) {
       int32_t dot = acc[r * NP + c] - shift * colSum[j0 + c];
       float v = (s * wScales[j0 + c]) * float(dot);
-      o[c] = bias ? v + bias[j0 + c] : v;
+      if (bias) v += bias[j0 + c];
+      if (act == 1) v = relu_scalar(v);
+      else if (act == 2) v = gelu_scalar(v);
+      o[c] = res ? v + res[c] : v;
     }
   }
 }
@@ -163,12 +172,14 @@ struct TileOut {
   const float* wScales;
   const int32_t* colSum;
   const float* bias;
+  int act;                // 0 none, 1 relu, 2 gelu
+  const float* residual;  // (m, n) or null; may be out
   float* out;
   int64_t n, i0, j0, cols;
 };
 
 // The dequantizing epilogue straight from the accumulator registers:
-// out = (sx_i · sw_j) · float(acc − 128 · colSum_j) + bias_j, masked at the panel's edge.
+// out = act((sx_i · sw_j) · float(acc − 128 · colSum_j) + bias_j) + residual_ij, masked at the panel's edge.
 template <int R, int NVT>
 HEED_INLINE void storeTile(const __m512i (&c)[R][NVT], const TileOut& t) {
   __mmask16 mask[NVT];
@@ -186,10 +197,14 @@ HEED_INLINE void storeTile(const __m512i (&c)[R][NVT], const TileOut& t) {
   for (int r = 0; r < R; r++) {
     __m512 s = _mm512_set1_ps(t.sx[t.i0 + r]);
     float* o = t.out + (t.i0 + r) * t.n + t.j0;
+    const float* res = t.residual ? t.residual + (t.i0 + r) * t.n + t.j0 : nullptr;
 #pragma GCC unroll 4
     for (int v = 0; v < NVT; v++) {
       __m512 val = _mm512_mul_ps(_mm512_mul_ps(s, ws[v]), _mm512_cvtepi32_ps(_mm512_sub_epi32(c[r][v], shift[v])));
       if (t.bias) val = _mm512_add_ps(val, bs[v]);
+      if (t.act == 1) val = __m512(vrelu(vf(val)));
+      else if (t.act == 2) val = __m512(vgelu(vf(val)));
+      if (res) val = _mm512_add_ps(val, _mm512_maskz_loadu_ps(mask[v], res + v * 16));
       _mm512_mask_storeu_ps(o + v * 16, mask[v], val);
     }
   }
@@ -267,7 +282,7 @@ void vnniRow(int64_t kq, const uint8_t* x, const int8_t* wp, const TileOut& t) {
 }  // namespace
 
 void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, const int32_t* colSum, float* out,
-                    int64_t m, int64_t n, int64_t k, const float* bias) {
+                    int64_t m, int64_t n, int64_t k, const float* bias, int act, const float* residual) {
   if (m == 0 || n == 0) return;
   static thread_local Int8Scratch ws;
   const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
@@ -286,7 +301,7 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
     const uint8_t* xr = xq + i0 * kp;
     const int8_t* wpp = wp + pnl * NP * kp;
     const int64_t j0 = pnl * NP;
-    const TileOut tile{sx, wScales, colSum, bias, out, n, i0, j0, std::min<int64_t>(NP, n - j0)};
+    const TileOut tile{sx, wScales, colSum, bias, act, residual, out, n, i0, j0, std::min<int64_t>(NP, n - j0)};
     using Kernel = void (*)(int64_t, const uint8_t*, int64_t, const int8_t*, const TileOut&);
     static constexpr Kernel kernels[MR + 1] = {nullptr, vnniKernel<1>, vnniKernel<2>, vnniKernel<3>, vnniKernel<4>,
                                               vnniKernel<5>, vnniKernel<6>, vnniKernel<7>, vnniKernel<8>,
@@ -305,14 +320,14 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
   int8_t* wp = reinterpret_cast<int8_t*>(ws.wp.get((panels * NP * kp + 3) / 4 + 16));
   int32_t* colSum = reinterpret_cast<int32_t*>(ws.misc.get(n + 16));
   packQuantized(wq, wp, colSum, n, k);
-  int8GemmPacked(x, wp, wScales, colSum, out, m, n, k, bias);
+  int8GemmPacked(x, wp, wScales, colSum, out, m, n, k, bias, 0, nullptr);
 }
 
 #else
 
 // Portable: the same integers from the packed layout, one row × one panel per task.
 void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, const int32_t* colSum, float* out,
-                    int64_t m, int64_t n, int64_t k, const float* bias) {
+                    int64_t m, int64_t n, int64_t k, const float* bias, int act, const float* residual) {
   if (m == 0 || n == 0) return;
   static thread_local Int8Scratch ws;
   const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
@@ -330,7 +345,7 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
       for (int jj = 0; jj < NP; jj++)
         for (int e = 0; e < 4; e++) acc[jj] += int32_t(a[q * 4 + e]) * int32_t(b[(q * NP + jj) * 4 + e]);
     int64_t j0 = pnl * NP;
-    writeTile(acc, i, 1, j0, std::min<int64_t>(NP, n - j0), sx, wScales, colSum, 0, bias, out, n);
+    writeTile(acc, i, 1, j0, std::min<int64_t>(NP, n - j0), sx, wScales, colSum, 0, bias, act, residual, out, n);
    }
   });
 }
@@ -373,7 +388,7 @@ void quantizePerChannel(const QuantizePerChannelArgs& p) { quantizePerChannel(p.
 void int8Gemm(const Int8GemmArgs& p) { int8Gemm(p.x, p.wq, p.wScales, p.out, p.m, p.n, p.k, p.bias); }
 void int8PackWeights(const Int8PackWeightsArgs& p) { int8PackWeights(p.w, p.packed, p.scales, p.colSums, p.n, p.k); }
 void int8GemmPacked(const Int8GemmPackedArgs& p) {
-  int8GemmPacked(p.x, p.packed, p.wScales, p.colSums, p.out, p.m, p.n, p.k, p.bias);
+  int8GemmPacked(p.x, p.packed, p.wScales, p.colSums, p.out, p.m, p.n, p.k, p.bias, int(p.activation), p.residual);
 }
 
 }  // namespace HEED_NS

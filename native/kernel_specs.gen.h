@@ -321,6 +321,8 @@ struct Int8GemmPackedArgs {
   int64_t n;  // shape
   int64_t k;  // shape
   const float* bias;  // input, or null, length n
+  int64_t activation;  // scalar, 0 none, 1 relu, 2 gelu
+  const float* residual;  // input, or null, length m·n
 };
 
 // int8PackWeights: the parameters in spec order (src/backend/specs).
@@ -1178,7 +1180,7 @@ inline const Instr code[] = {
     {Op::Const, 32, 0}, {Op::Div, 0, 0}, {Op::Const, 32, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 3, 0},
     {Op::Add, 0, 0}, {Op::Const, 4, 0}, {Op::Div, 0, 0}, {Op::Const, 4, 0}, {Op::Mul, 0, 0}, {Op::Mul, 0, 0},
     {Op::Var, 6, 0}, {Op::Var, 6, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0},
-    {Op::Var, 7, 0}, {Op::Const, 131072, 0}, {Op::Le, 0, 0},
+    {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 131072, 0}, {Op::Le, 0, 0},
 };
 // {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
@@ -1191,11 +1193,13 @@ inline const Arg args[] = {
     {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, bias), -1, -INFINITY, INFINITY, false, false, {23, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, activation), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"residual", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, residual), -1, -INFINITY, INFINITY, false, false, {24, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
 };
 inline const Check checks[] = {
-    {{24, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
+    {{27, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
 };
-inline const Kernel kernel = {"int8GemmPacked", code, args, 9, 9, checks, 1};
+inline const Kernel kernel = {"int8GemmPacked", code, args, 11, 11, checks, 1};
 }  // namespace int8GemmPacked_spec
 
 namespace int8PackWeights_spec {

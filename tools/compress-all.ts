@@ -15,6 +15,7 @@
  *                   and digits heads pruned 25% / 50% by gradient importance then fine-tuned (4 heads
  *                   per layer: 25% is the nearest whole-head fraction to 30%); for g2p and tag heads
  *                   pruned 30% / 50% by the data-free magnitude score, not fine-tuned
+ *                   (with --force: a variant whose teacher was retrained since is built again)
  *   5. measure      bench/compress.ts --onnx on every variant, plus the fp32 model exported to ONNX and
  *                   run in onnxruntime-node (classifiers whole; g2p as encoder + decoder-step graphs
  *                   under a greedy loop, bench/compress-onnx.ts)
@@ -92,7 +93,8 @@ for (const task of tasks) {
   train(`${task}-student`, task, join(root, 'train', `${task}-student`), STUDENT_FLAGS[task], seconds / 2);
   students.push(`${task}=${join(root, 'train', `${task}-student`)}`, `${task}-kd=${join(root, 'train', `${task}-student-kd`)}`);
 }
-variantArgs.push('--student', students.join(','), '--prune', 'spam,digits', '--magnitude-prune', 'g2p,tag');
+// --force: the variants are derived from the teachers above, so a variant of a retrained teacher is rebuilt, not refused.
+variantArgs.push('--student', students.join(','), '--prune', 'spam,digits', '--magnitude-prune', 'g2p,tag', '--force');
 log(`variants: tools/compress-variants.ts ${variantArgs.join(' ')}`);
 let r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'compress-variants.ts'), ...variantArgs], { stdio: 'inherit', env: { ...process.env, HEED_NUM_THREADS: '1' } });
 if (r.status !== 0) throw new Error(`compress-all: compress-variants exited with ${r.status}`);

@@ -23,9 +23,15 @@
  * Rows can be reordered or dropped in place (gather): beam search keeps each beam's parent, and
  * greedy decoding drops finished sequences so that later steps run on fewer rows.
  *
- * It covers the standard layers only: plain Linear projections (no hooks, no quantized or
- * adapter subclasses), no head mask, rotary or ALiBi, eval mode, float32, suffix source padding,
- * relu or gelu (erf) FFN. tryCreate returns null otherwise, and the caller runs the module path,
+ * int8 models (quantizeDynamic). A QuantizedLinear projection runs through the packed int8 kernel
+ * (int8GemmPacked) on the layer's own packed weights, with the same epilogue (bias, activation,
+ * residual) as the fp32 GEMM. The q|k|v GEMM concatenates the three packs: each output channel
+ * keeps its own weight scale, and the activation row scale is the same for the three (one
+ * input), so it computes exactly what the three modules compute.
+ *
+ * It covers the standard layers only: plain Linear or QuantizedLinear projections (no hooks, no
+ * adapter subclasses; q, k and v of one kind), no head mask, rotary or ALiBi, eval mode, float32,
+ * suffix source padding, relu or gelu (erf) FFN. tryCreate returns null otherwise, and the caller runs the module path,
  * which computes the same function (test/models/seq2seq-decode.test.ts checks both agree).
  *
  * Letters: R rows, S source length, D dModel, H heads, Hkv kv heads, hd head dim, E = H·hd,
@@ -34,11 +40,13 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
+import { PACK_COLUMNS, packedLength, packQuantizedWeights } from '../backend/js/int8.js';
 import { transpose, reshape } from '../ops/shape.js';
 import { zeros } from '../tensor/creation.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/mode.js';
 import { Linear } from '../nn/linear.js';
+import { QuantizedLinear } from '../nn/quantized-linear.js';
 import { Embedding } from '../nn/embedding.js';
 import { LayerNorm } from '../nn/norm.js';
 import { Module } from '../nn/module.js';
@@ -53,13 +61,21 @@ export interface DecoderParts {
   tgtEmbed: Embedding;
   /** The positional module: pos.call(x (1, T, D), 0) adds positions 0…T−1. */
   tgtPos: Module;
-  outProj: Linear;
+  outProj: Projection;
   dModel: number;
   scaleEmbeddings: boolean;
 }
 
-/** A Linear as the step uses it: weight (O, I) and bias (O) or null. */
-interface Gemm { w: Float32Array; b: Float32Array | null; out: number; in: number }
+/** The projections the step runs: fp32 Linear or int8 QuantizedLinear. */
+type Projection = Linear | QuantizedLinear;
+
+/**
+ * A projection as the step uses it: bias (O) or null, and either the fp32 weight (O, I) or the
+ * int8 weights packed for int8GemmPacked with their per-channel scales (O) and column sums (O).
+ */
+type Gemm = { b: Float32Array | null; out: number; in: number } & (
+  | { w: Float32Array; int8: null }
+  | { w: null; int8: { packed: Int8Array; scales: Float32Array; colSums: Int32Array } });
 
 interface LayerWeights {
   norm1: LayerNorm; norm2: LayerNorm; norm3: LayerNorm;
@@ -76,20 +92,22 @@ interface LayerWeights {
 export function fusedDecodeBlocker(p: DecoderParts): string | null {
   if (p.decoder.training) return 'the model is in training mode (dropout is active)';
   if (isRecording()) return 'an AttentionRecorder is recording';
-  if (!plainLinear(p.outProj) || p.tgtEmbed.weight.dtype !== 'float32' || hooked(p.tgtEmbed) || hooked(p.tgtPos) || hooked(p.decoder)) return 'the embedding or output projection is not a plain float32 module';
+  if (!plainProjection(p.outProj) || p.tgtEmbed.weight.dtype !== 'float32' || hooked(p.tgtEmbed) || hooked(p.tgtPos) || hooked(p.decoder)) return 'the embedding or output projection is not a plain float32 module';
   if (p.decoder.norm !== null && !plainNorm(p.decoder.norm)) return 'the final norm is not a plain LayerNorm';
   const a0 = (p.decoder.layers.toArray() as TransformerDecoderLayer[])[0]?.selfAttn;
   for (const layer of p.decoder.layers) {
     if (hooked(layer)) return 'a decoder layer has forward hooks';
     if (layer.activation !== 'relu' && layer.activation !== 'gelu') return `activation '${layer.activation}' has no GEMM epilogue`;
     if (!plainNorm(layer.norm1) || !plainNorm(layer.norm2) || !plainNorm(layer.norm3)) return 'a layer norm is not a plain LayerNorm';
-    if (!plainLinear(layer.linear1) || !plainLinear(layer.linear2)) return 'an FFN projection is not a plain Linear';
+    if (!plainProjection(layer.linear1) || !plainProjection(layer.linear2)) return 'an FFN projection is not a plain Linear or QuantizedLinear';
     for (const a of [layer.selfAttn, layer.crossAttn]) {
       if (Object.getPrototypeOf(a) !== MultiheadAttention.prototype || hooked(a) || !a.batchFirst) return 'an attention module is not a plain batch-first MultiheadAttention';
       if (a.headMask !== null || a.rotary !== null || a.alibi !== null) return 'an attention module has a head mask, rotary or ALiBi';
       // One head count and width for every attention module (the step's buffers are sized once): pruned heads differ.
       if (a0 !== undefined && (a.numHeads !== a0.numHeads || a.numKvHeads !== a0.numKvHeads || a.headDim !== a0.headDim || a.numHeads * a.headDim !== a.embedDim)) return 'the attention modules differ in head count (pruned heads)';
-      if (a.inProj !== null || !plainLinear(a.qProj!) || !plainLinear(a.kProj!) || !plainLinear(a.vProj!) || !plainLinear(a.outProj)) return 'an attention projection is not a plain Linear';
+      if (a.inProj !== null || ![a.qProj!, a.kProj!, a.vProj!, a.outProj].every(plainProjection)) return 'an attention projection is not a plain Linear or QuantizedLinear';
+      // q|k|v run as one GEMM, so they must be of one kind.
+      if (new Set([a.qProj, a.kProj, a.vProj].map((l) => l instanceof QuantizedLinear)).size > 1) return 'the q, k and v projections mix int8 and fp32 (quantize all three or none)';
     }
   }
   return null;
@@ -158,7 +176,7 @@ export class FusedDecoder {
       F = Math.max(F, l.linear1.outFeatures);
       return {
         norm1: l.norm1, norm2: l.norm2, norm3: l.norm3,
-        qkv: packRows([sa.qProj!, sa.kProj!, sa.vProj!]), selfOut: gemmOf(sa.outProj),
+        qkv: packRows([sa.qProj!, sa.kProj!, sa.vProj!] as Projection[]), selfOut: gemmOf(sa.outProj),
         crossQ: gemmOf(ca.qProj!), crossOut: gemmOf(ca.outProj), ff1: gemmOf(l.linear1), ff2: gemmOf(l.linear2),
         act: l.activation === 'relu' ? ACT_RELU : ACT_GELU, normFirst: l.normFirst,
         selfK: floats(R * Hkv * C * hd), selfV: floats(R * Hkv * C * hd),
@@ -292,6 +310,14 @@ export class FusedDecoder {
   /** c = act(a·Wᵀ + b) (+ c when accumulate) over rows 0…R−1. */
   private gemm(g: Gemm, a: Float32Array, c: Float32Array, act: number, accumulate: boolean): void {
     const R = this.rows;
+    if (g.int8 !== null) {
+      const out = c.subarray(0, R * g.out);
+      kernels.int8GemmPacked({
+        x: a.subarray(0, R * g.in), packed: g.int8.packed, wScales: g.int8.scales, colSums: g.int8.colSums, out,
+        m: R, n: g.out, k: g.in, bias: g.b, activation: act, residual: accumulate ? out : null,
+      });
+      return;
+    }
     kernels.sgemm({
       a: a.subarray(0, R * g.in), b: g.w, c: c.subarray(0, R * g.out), batch: 1, m: R, n: g.out, k: g.in,
       transA: false, transB: true, alpha: 1, beta: accumulate ? 1 : 0, strideA: 0, strideB: 0, strideC: 0, bias: g.b, activation: act,
@@ -343,40 +369,65 @@ function hooked(m: Module): boolean {
   return m.hasForwardHooks;
 }
 
-function plainLinear(l: Module): l is Linear {
-  return Object.getPrototypeOf(l) === Linear.prototype && !hooked(l) && (l as Linear).weight.dtype === 'float32';
+/** A Linear (float32) or QuantizedLinear itself, not a subclass (LoRA, adapters), without hooks. */
+function plainProjection(l: Module): l is Projection {
+  const proto = Object.getPrototypeOf(l);
+  if (hooked(l)) return false;
+  return (proto === Linear.prototype && (l as Linear).weight.dtype === 'float32') || proto === QuantizedLinear.prototype;
 }
 
 function plainNorm(n: Module): n is LayerNorm {
   return Object.getPrototypeOf(n) === LayerNorm.prototype && !hooked(n) && (n as LayerNorm).normalizedShape.length === 1;
 }
 
-function gemmOf(l: Linear): Gemm {
-  return { w: l.weight.data as Float32Array, b: l.bias ? (l.bias.data as Float32Array) : null, out: l.outFeatures, in: l.inFeatures };
+function gemmOf(l: Projection): Gemm {
+  const b = l.bias ? (l.bias.data as Float32Array) : null;
+  if (l instanceof QuantizedLinear) return { w: null, int8: l.packedWeights, b, out: l.outFeatures, in: l.inFeatures };
+  return { w: l.weight.data as Float32Array, int8: null, b, out: l.outFeatures, in: l.inFeatures };
 }
 
-/** Linears on the same input stacked into one (Σ O, I) GEMM; missing biases become zeros. */
-function packRows(ls: Linear[]): Gemm {
+/**
+ * Projections of one kind on the same input stacked into one (Σ O, I) GEMM; missing biases
+ * become zeros. int8: the per-channel scales and column sums are concatenated, and so are the
+ * packs when every O is a whole number of 32-column panels (each panel is independent in the
+ * layout); otherwise the stacked int8 rows are packed again.
+ */
+function packRows(ls: Projection[]): Gemm {
   const I = ls[0].inFeatures, O = ls.reduce((s, l) => s + l.outFeatures, 0);
-  const w = new Float32Array(O * I), b = ls.some((l) => l.bias) ? new Float32Array(O) : null;
+  const b = ls.some((l) => l.bias) ? new Float32Array(O) : null;
+  const int8 = ls[0] instanceof QuantizedLinear;
+  const w = int8 ? null : new Float32Array(O * I);
+  const scales = new Float32Array(int8 ? O : 0), colSums = new Int32Array(int8 ? O : 0);
+  const packed = new Int8Array(int8 ? packedLength(O, I) : 0);
+  const wholePanels = ls.every((l) => l.outFeatures % PACK_COLUMNS === 0);
+  const rows = int8 && !wholePanels ? new Int8Array(O * I) : null; // (O, I) stacked int8 values
   let o = 0;
   for (const l of ls) {
-    w.set(l.weight.data as Float32Array, o * I);
     if (b && l.bias) b.set(l.bias.data as Float32Array, o);
+    if (l instanceof QuantizedLinear) {
+      scales.set(l.weightScale.data as Float32Array, o);
+      if (rows) rows.set(l.weight.data as Int8Array, o * I);
+      else {
+        const own = l.packedWeights;
+        packed.set(own.packed, packedLength(o, I));
+        colSums.set(own.colSums, o);
+      }
+    } else w!.set(l.weight.data as Float32Array, o * I);
     o += l.outFeatures;
   }
-  return { w, b, out: O, in: I };
+  if (rows) packQuantizedWeights(rows, packed, colSums, O, I);
+  return int8 ? { w: null, int8: { packed, scales, colSums }, b, out: O, in: I } : { w: w!, int8: null, b, out: O, in: I };
 }
 
 /** Cross-attention keys and values of memory (B, S, D), each row repeated: (B·repeat, Hkv, S, hd). */
 function crossKeys(a: MultiheadAttention, memory: Tensor, repeat: number): { crossK: Float32Array; crossV: Float32Array } {
   const [B, S] = memory.shape, Hkv = a.numKvHeads, hd = a.headDim;
-  const heads = (l: Linear): Float32Array => {
+  const heads = (l: Projection): Float32Array => {
     const kv = noGrad(() => transpose(reshape(l.call(memory), [B, S, Hkv, hd]), 1, 2)).data as Float32Array; // (B, Hkv, S, hd)
     if (repeat === 1) return kv;
     const row = Hkv * S * hd, out = new Float32Array(B * repeat * row);
     for (let b = 0; b < B; b++) for (let r = 0; r < repeat; r++) out.set(kv.subarray(b * row, (b + 1) * row), (b * repeat + r) * row);
     return out;
   };
-  return { crossK: heads(a.kProj!), crossV: heads(a.vProj!) };
+  return { crossK: heads(a.kProj! as Projection), crossV: heads(a.vProj! as Projection) };
 }

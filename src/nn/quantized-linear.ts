@@ -91,6 +91,15 @@ export class QuantizedLinear extends Module {
     return this.weight.size + 4 * this.weightScale.size + 4 * (this.bias?.size ?? 0);
   }
 
+  /**
+   * The packed weights and column sums int8GemmPacked reads, for callers that run the kernel
+   * themselves (the fused decoding step). Views, not copies: read them, never write them; they
+   * are repacked in place when a state dict is loaded.
+   */
+  get packedWeights(): { packed: Int8Array; colSums: Int32Array; scales: Float32Array } {
+    return { packed: this._packed, colSums: this._colSums, scales: this.weightScale.data as Float32Array };
+  }
+
   /** Re-derives the packed copy from the (reloaded) int8 weight. */
   override afterLoadStateDict(): void {
     this.repack();
@@ -113,7 +122,7 @@ export class QuantizedLinear extends Module {
     const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const y = emptyFloatTensor(x.dtype, [...x.shape.slice(0, -1), this.outFeatures]); // (N…, O)
     const bias = this.bias === null ? null : (this.bias.data as Float32Array);
-    k.int8GemmPacked({ x: f32(x), packed: this._packed, wScales: this.weightScale.data as Float32Array, colSums: this._colSums, out: f32(y), m: rows, n: this.outFeatures, k: this.inFeatures, bias });
+    k.int8GemmPacked({ x: f32(x), packed: this._packed, wScales: this.weightScale.data as Float32Array, colSums: this._colSums, out: f32(y), m: rows, n: this.outFeatures, k: this.inFeatures, bias, activation: 0, residual: null });
     return record(y, 'quantizedLinear', [x], () => {
       throw new AutogradError('QuantizedLinear: no gradient; int8 layers are for inference only. ' +
         'Fix: run the quantized model under noGrad(), and fine-tune the fp32 model before quantizeDynamic().');

@@ -257,13 +257,15 @@ export function defineTask<C extends object, E, M, Mod extends Module>(task: Cus
     return { split: o.split, metrics: { ...r.metrics, examples: examples.length }, report: `${task.name} ${o.split}: ${examples.length} examples, ${line}${r.report ? `\n${r.report}` : ''}` };
   }
 
-  async function loadPredictor(dir: ModelDirs): Promise<Predictor> {
+  async function loadPredictor(dir: ModelDirs): Promise<Predictor & { readonly model: Module }> {
     const d = single(dir);
     const { model, ctx } = await load(d);
     const p = task.predictor(model, ctx);
     return {
       task: task.name,
       dir: d,
+      // The model predict runs, for tools that time it or run another runtime's outputs through the same decoding (bench/compress-onnx-tag.ts).
+      model,
       config: ctx.config as unknown as Record<string, unknown>,
       validateInput: (input) => p.validateInput?.(input),
       predict: (inputs, options = {}) => {

@@ -3,6 +3,8 @@
  * tools/compress-table.ts) on tiny models, so the lead's long run cannot fail on them:
  *   - the g2p ONNX row's greedy loop over the exported encoder + decoder-step graphs gives the
  *     same tokens as heed's greedyDecode, one word at a time and in a padded batch;
+ *   - the tag ONNX row scores onnxruntime's emissions through the tag predictor's own decoding: on a
+ *     tiny trained tagger it tags every sentence as heed does (the same F1), and its child times;
  *   - the metric phrase of every task, and the table's row for a variant that cannot exist.
  */
 import { test } from 'node:test';
@@ -17,6 +19,10 @@ import { models } from '../../src/index.ts';
 import { exportOnnx } from '../../src/compress/onnx/export.ts';
 import { greedyOnnx, type G2pOnnxJob } from '../../bench/compress-onnx.ts';
 import { metricText, MISSING } from '../../bench/compress.ts';
+import { tagOnnxRecord, tagWithEmissions } from '../../bench/compress-onnx-tag.ts';
+import { loadPredictor } from '../../src/tasks/index.ts';
+import type { Module } from '../../src/nn/module.ts';
+import { heed } from '../tasks/run-cli.ts';
 
 test('the greedy loop over the exported encoder + decoder-step graphs decodes what heed greedyDecode decodes', async () => {
   h.manualSeed(11);
@@ -43,6 +49,34 @@ test('the greedy loop over the exported encoder + decoder-step graphs decodes wh
   assert.equal(r.status, 0, r.stderr);
   const speed = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   for (const k of ['p50Ms', 'throughput', 'peakRssBytes']) assert.ok(speed[k] > 0, `${k} = ${speed[k]}`);
+});
+
+test('the tag ONNX row: onnxruntime\'s emissions through the predictor\'s windows and CRF decoding tag as heed does', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'heed-compress-tag-'));
+  const file = (name: string, text: string) => { const p = join(dir, name); writeFileSync(p, text); return p; };
+  const people = ['Alice', 'Bob', 'Carol'], places = ['Paris', 'Oslo', 'Lima', 'Kyoto'];
+  const conll = Array.from({ length: 24 }, (_, i) => `${people[i % 3]}\tB-PER\nflew\tO\nto\tO\n${places[i % 4]}\tB-LOC\n${i % 2 ? 'City\tI-LOC\n' : ''}`).join('\n');
+  const train = file('train.conll', conll), dev = file('dev.conll', conll);
+  const model = join(dir, 'tag');
+  const r = await heed('train', 'tag', '--train', train, '--valid', dev, '--crf', '--char-buckets', '32', '--max-steps', '3', '--batch-size', '8',
+    '--d-model', '16', '--num-heads', '2', '--num-layers', '1', '--dim-feedforward', '32', '--warmup-steps', '1', '--eval-every', '0', '--progress', 'none', '--out', model);
+  assert.equal(r.code, 0, r.out);
+  const samples = [['Alice', 'flew', 'to', 'Paris'], ['Bob', 'flew', 'to', 'Lima', 'City'], ['Carol']];
+  const rec = await tagOnnxRecord(model, dir, dev, samples) as { metrics: Record<string, number>; p50Ms: number; throughput: number; checkpointBytes: number };
+  assert.equal(rec.metrics.sentences, 24);
+  assert.equal(rec.metrics.agreementWithHeedFp32, 1, 'every sentence tagged as heed tags it');
+  assert.equal(rec.metrics.f1, rec.metrics.heedF1);
+  assert.ok(rec.metrics.maxAbsEmissionDiff < 1e-4, `onnxruntime vs heed emissions: ${rec.metrics.maxAbsEmissionDiff}`);
+  // The replay really substitutes the emissions: ones that favour 'O' everywhere tag nothing.
+  const pred = await loadPredictor(model) as Awaited<ReturnType<typeof loadPredictor>> & { model: Module };
+  const labels = (pred.model as unknown as { config: { labels: string[] } }).config.labels;
+  assert.ok(labels.includes('O') && labels.length > 1);
+  const allO = await tagWithEmissions(pred, samples, async (b) => {
+    const [B, T] = b.words.shape, K = labels.length;
+    return new h.Tensor(Float32Array.from({ length: B * T * K }, (_, i) => (labels[i % K] === 'O' ? 50 : -50)), [B, T, K]);
+  });
+  assert.deepEqual(allO, samples.map((s) => s.map(() => 'O')));
+  assert.ok(rec.p50Ms > 0 && rec.throughput > 0 && rec.checkpointBytes > 0);
 });
 
 test('metric phrases per task, and a variant that cannot exist prints its reason in the table', () => {

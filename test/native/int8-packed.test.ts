@@ -49,7 +49,7 @@ test('int8GemmPacked: native equals the reference and the unpacked int8Gemm, wit
     ref.quantizePerChannel({ w, q, scales: s, n, k });
     for (const b of [null, bias]) {
       const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN), outUnpacked = new Float32Array(m * n);
-      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b };
+      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b, activation: 0, residual: null };
       ref.int8GemmPacked({ ...args, out: outRef });
       nk.int8GemmPacked!({ ...args, out: outNat });
       ref.int8Gemm({ x, wq: q, wScales: s, out: outUnpacked, m, n, k, bias: b });
@@ -60,6 +60,44 @@ test('int8GemmPacked: native equals the reference and the unpacked int8Gemm, wit
   }
 });
 
+test('int8GemmPacked epilogue: act(x·Wᵀ + b) + residual equals the reference, relu and gelu, residual in place', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(24);
+  for (const m of [1, 5, 13]) for (const n of [3, 32, 65]) for (const k of [17, 64]) {
+    const w = randn(n * k, r), x = randn(m * k, r, 2), bias = randn(n, r), res = randn(m * n, r);
+    const { r: p } = packBoth(nk, w, n, k);
+    for (const activation of [0, 1, 2]) for (const b of [null, bias]) {
+      const label = `${m}x${n}x${k} act${activation} bias${b !== null}`;
+      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b, activation };
+      // The epilogue is the plain product followed by the activation and the residual sum.
+      const plain = new Float32Array(m * n);
+      ref.int8GemmPacked({ ...args, activation: 0, residual: null, out: plain });
+      const act = (v: number) => activation === 1 ? Math.max(v, 0) : activation === 2 ? 0.5 * v * (1 + erf(v / Math.SQRT2)) : v;
+      const expected = plain.map((v, i) => act(v) + res[i]);
+      const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN);
+      ref.int8GemmPacked({ ...args, residual: res, out: outRef });
+      nk.int8GemmPacked!({ ...args, residual: res, out: outNat });
+      assertClose(outRef, expected, `reference vs composed ${label}`, 1e-5, 1e-5);
+      assertClose(outNat, outRef, `native vs reference ${label}`, 1e-5, 1e-5);
+      // out += …: the residual buffer is the output (the decoder's residual stream).
+      const inPlace = Float32Array.from(res);
+      nk.int8GemmPacked!({ ...args, residual: inPlace, out: inPlace });
+      assertClose(inPlace, outRef, `native in place ${label}`, 1e-5, 1e-5);
+      const inPlaceRef = Float32Array.from(res);
+      ref.int8GemmPacked({ ...args, residual: inPlaceRef, out: inPlaceRef });
+      assert.deepEqual(inPlaceRef, outRef, `reference in place ${label}`);
+    }
+  }
+});
+
+/** erf by Abramowitz–Stegun 7.1.26 (|err| < 1.5e-7), an oracle independent of the kernels' form. */
+function erf(x: number): number {
+  const s = Math.sign(x), z = Math.abs(x), t = 1 / (1 + 0.3275911 * z);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-z * z);
+  return s * y;
+}
+
 test('int8GemmPacked approximates the fp32 product within the int8 rounding bound', (t) => {
   const nk = native(t);
   if (!nk) return;
@@ -68,7 +106,7 @@ test('int8GemmPacked approximates the fp32 product within the int8 rounding boun
   const w = randn(n * k, r), x = randn(m * k, r);
   const { nt: p } = packBoth(nk, w, n, k);
   const out = new Float32Array(m * n);
-  nk.int8GemmPacked!({ x, packed: p.packed, wScales: p.scales, colSums: p.colSums, out, m, n, k, bias: null });
+  nk.int8GemmPacked!({ x, packed: p.packed, wScales: p.scales, colSums: p.colSums, out, m, n, k, bias: null, activation: 0, residual: null });
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
     let exact = 0, maxX = 0, maxW = 0;
     for (let c = 0; c < k; c++) {

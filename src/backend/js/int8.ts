@@ -11,9 +11,12 @@
  * quantized and laid out once (at load time) and every call only quantizes x. Packed
  * layout, the one AVX-512 VNNI's vpdpbusd reads 4 k-bytes × 16 columns at a time:
  *   packed[((p · KQ + q) · 32 + jj) · 4 + e] = q_{32p+jj, 4q+e}   (0 past n or k)
- * with KQ = ⌈k/4⌉ quads and ⌈n/32⌉ panels; colSums_j = Σ_c q_jc.
+ * with KQ = ⌈k/4⌉ quads and ⌈n/32⌉ panels; colSums_j = Σ_c q_jc. int8GemmPacked's epilogue
+ * also applies sgemm's activation (0 none, 1 relu, 2 gelu) and adds an optional residual.
  */
 import type { Params } from '../table.js';
+import { ACT_RELU, ACT_GELU } from './gemm.js';
+import { geluScalar } from './scalar.js';
 
 /** Round half away from zero and clamp to [−127, 127]. */
 export function quantizeValue(x: number, invScale: number): number {
@@ -104,7 +107,8 @@ export function packQuantizedWeights(q: Int8Array, packed: Int8Array, colSums: I
   }
 }
 
-export function int8GemmPacked({ x, packed, wScales, out, m, n, k, bias }: Params<'int8GemmPacked'>): void {
+/** out = act(x · dequant(packed)ᵀ + bias) + residual; residual may be out (each element is read, then written). */
+export function int8GemmPacked({ x, packed, wScales, out, m, n, k, bias, activation, residual }: Params<'int8GemmPacked'>): void {
   const kq = Math.ceil(k / PACK_QUAD);
   const qx = new Int8Array(k);
   for (let i = 0; i < m; i++) {
@@ -112,7 +116,10 @@ export function int8GemmPacked({ x, packed, wScales, out, m, n, k, bias }: Param
     for (let j = 0; j < n; j++) {
       let dot = 0;
       for (let c = 0; c < k; c++) dot += qx[c] * packed[packedIndex(j, c, kq)];
-      out[i * n + j] = dequantize(sx, wScales[j], dot, bias !== null ? bias[j] : null);
+      let v = Math.fround(dequantize(sx, wScales[j], dot, bias !== null ? bias[j] : null));
+      if (activation === ACT_RELU) v = v > 0 ? v : (v === v ? 0 : v);
+      else if (activation === ACT_GELU) v = geluScalar(v);
+      out[i * n + j] = residual !== null ? v + residual[i * n + j] : v;
     }
   }
 }

@@ -52,7 +52,11 @@ export const int8PackWeights = kernel('int8PackWeights', {
   checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
 });
 
-/** out (m, n) = x (m, k) · dequant(packed)ᵀ + bias, x quantized per row at run time. */
+/**
+ * out (m, n) = act(x (m, k) · dequant(packed)ᵀ + bias) + residual, x quantized per row at run time.
+ * The activation and the residual are the epilogue a Transformer layer's FFN and output
+ * projections need (sgemm's activation codes); residual may be `out` itself (out += …).
+ */
 export const int8GemmPacked = kernel('int8GemmPacked', {
   x: input('f32', { len: 'm * k' }),
   packed: input('i8', { len: '(n + 31) / 32 * 32 * ((k + 3) / 4 * 4)' }),
@@ -61,6 +65,8 @@ export const int8GemmPacked = kernel('int8GemmPacked', {
   out: output('f32', { len: 'm * n' }),
   m: shape(), n: shape(), k: shape(),
   bias: optionalInput('f32', { len: 'n' }),
+  activation: scalar('int', { min: 0, max: 2, doc: '0 none, 1 relu, 2 gelu' }),
+  residual: optionalInput('f32', { len: 'm * n' }),
 }, {
   checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
 });

@@ -40,10 +40,13 @@ namespace {
 #ifndef HEED_ATT_BKB
 #define HEED_ATT_BKB 128
 #endif
+#ifndef HEED_ATT_BK
+#define HEED_ATT_BK 128
+#endif
 // Forward: query rows per task, keys per tile. Backward: BQ query rows per step, BKB keys per task.
 constexpr int64_t BQ = 64;
 constexpr int64_t BQF = HEED_ATT_BQF;
-constexpr int64_t BK = 128;
+constexpr int64_t BK = HEED_ATT_BK;
 constexpr int64_t BKB = HEED_ATT_BKB;
 // Forward: at most this many queries per (b, h) take forwardRows (no Kᵀ copy) instead of tiles.
 constexpr int64_t kRowsMaxLq = 4;
@@ -200,6 +203,48 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
   }
 }
 
+// The online-softmax step of one score tile S (bq × bkP) in the forward: new row maxima mNew,
+// alpha = e^(m − mNew), S ← e^(S − mNew) (P, unnormalised), running sums lv (one vector per
+// row) ← alpha·lv + Σ P, O rows ← alpha·O, m ← mNew. The non-FMA work per score element
+// (max, subtract, exp, sum, store) lives here; bench/attention-tile.cpp times it alone.
+void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* mNew, float* alpha, float* lv, float* O,
+                       int64_t Dv) {
+  for (int64_t r = 0; r < bq; r++) {
+    const float* row = S + r * bkP;
+    vf mx = vsplat(-INFINITY);
+    for (int64_t c = 0; c < bkP; c += W) mx = vmax(mx, vload(row + c));
+    mNew[r] = std::max(m[r], hmax(mx));
+  }
+  // alpha = e^(m − mNew); rows still without any allowed key (mNew = −∞) are skipped below
+  for (int64_t r = 0; r < bq; r += W) {
+    vf mn = vload(mNew + r);
+    vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp(vload(m + r) - mn)));
+  }
+  for (int64_t r = 0; r < bq; r++) {
+    float* row = S + r * bkP;
+    if (mNew[r] == -INFINITY) {  // nothing allowed yet in this row
+      for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
+      continue;
+    }
+    vf sum = vf{}, mv = vsplat(mNew[r]);
+    for (int64_t c = 0; c < bkP; c += W) {
+      vf e = vexp(vload(row + c) - mv);
+      sum += e;
+      vstore(row + c, e);
+    }
+    const float a = alpha[r];
+    vstore(lv + r * W, vload(lv + r * W) * a + sum);
+    m[r] = mNew[r];
+    if (a != 1.f) {
+      float* o = O + r * Dv;
+      vf av = vsplat(a);
+      int64_t c = 0;
+      for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
+      for (; c < Dv; c++) o[c] *= a;
+    }
+  }
+}
+
 struct FwdScratch {
   Scratch S, O, ml, Q;
 };
@@ -231,40 +276,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     int64_t bk = std::min(BK, jEnd - j0);
     int64_t bkP = roundUp(bk, W);
     scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S);
-    for (int64_t r = 0; r < bq; r++) {
-      const float* row = S + r * bkP;
-      vf mx = vsplat(-INFINITY);
-      for (int64_t c = 0; c < bkP; c += W) mx = vmax(mx, vload(row + c));
-      mNew[r] = std::max(m[r], hmax(mx));
-    }
-    // alpha = e^(m − mNew); rows still without any allowed key (mNew = −∞) are skipped below
-    for (int64_t r = 0; r < bq; r += W) {
-      vf mn = vload(mNew + r);
-      vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp(vload(m + r) - mn)));
-    }
-    for (int64_t r = 0; r < bq; r++) {
-      float* row = S + r * bkP;
-      if (mNew[r] == -INFINITY) {  // nothing allowed yet in this row
-        for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
-        continue;
-      }
-      vf sum = vf{}, mv = vsplat(mNew[r]);
-      for (int64_t c = 0; c < bkP; c += W) {
-        vf e = vexp(vload(row + c) - mv);
-        sum += e;
-        vstore(row + c, e);
-      }
-      const float a = alpha[r];
-      vstore(lv + r * W, vload(lv + r * W) * a + sum);
-      m[r] = mNew[r];
-      if (a != 1.f) {
-        float* o = O + r * p.Dv;
-        vf av = vsplat(a);
-        int64_t c = 0;
-        for (; c + W <= p.Dv; c += W) vstore(o + c, vload(o + c) * av);
-        for (; c < p.Dv; c++) o[c] *= a;
-      }
-    }
+    onlineSoftmaxTile(S, bq, bkP, m, mNew, alpha, lv, O, p.Dv);
     if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
     tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, true);
   }

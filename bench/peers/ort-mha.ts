@@ -61,10 +61,10 @@ function blhdToBhld(x: Float32Array, s: MhaShape): Float32Array {
   return out;
 }
 
-type Kernels = NonNullable<typeof nk>;
+export type Kernels = NonNullable<typeof nk>;
 
 /** heed's fused forward on (B, L, H·d) buffers (ORT's layout, read through strides); returns the call to time. */
-function heedForward(kern: Kernels, s: MhaShape, q: Float32Array, k: Float32Array, v: Float32Array): { call: () => void; out: Float32Array } {
+export function heedForward(kern: Kernels, s: MhaShape, q: Float32Array, k: Float32Array, v: Float32Array): { call: () => void; out: Float32Array } {
   const out = new Float32Array(q.length), lse = new Float32Array(s.B * s.H * s.L);
   const E = s.H * s.d, sB = s.L * E, sH = s.d, sL = E;
   const call = () => kern.attentionForwardStrided!({ q, k, v, out, lse, B: s.B, H: s.H, Hkv: s.H, Lq: s.L, Lk: s.L, D: s.d, Dv: s.d,

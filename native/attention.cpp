@@ -117,12 +117,38 @@ void transposePad(const float* x, int64_t rows, int64_t cols, int64_t ldx, float
     for (int64_t r = rows; r < ldt; r++) xt[c * ldt + r] = 0.f;
 }
 
-// The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h):
-// Qs·Kᵀ + mask + ALiBi, −∞ for disallowed keys and padding columns. qs holds the
-// query rows already multiplied by scale (so a plain interior tile needs no pass);
-// ktTile points at key j0's column of Kᵀ (row stride ldkt).
+constexpr float kLog2e = 1.44269504088896341f, kLn2 = 0.693147180559945309f;
+
+// 2^x for the forward's softmax, whose arguments are ≤ 0 or −∞ (scores minus their running
+// max, in base-2 units: the score scale carries log2 e, as FlashAttention's exp2). One rounding
+// gives r = x − n in [−½, ½], and 2^r is its Taylor polynomial of degree 7 (relative error
+// < 1e-8 there); AVX-512's scalef applies 2^n. Four vector ops fewer than vexp per call.
+#if HEED_W == 16
+HEED_INLINE vf vexp2(vf xv) {
+  __m512 x = _mm512_max_ps(_mm512_set1_ps(-160.f), (__m512)xv);  // −∞ → 2^−160 = 0; NaN kept (second operand)
+  __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_sub_ps(x, n);
+  __m512 p = _mm512_set1_ps(1.5252733804e-5f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.5403530393e-4f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558146e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291076e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504108665e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022650696e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718056e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  return (vf)_mm512_scalef_ps(p, n);
+}
+#else
+HEED_INLINE vf vexp2(vf x) { return vexp(x * kLn2); }
+#endif
+
+// The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h), in units of
+// `unit` (1: natural; log2 e: the forward's base-2 softmax): Qs·Kᵀ + unit·(mask + ALiBi), −∞
+// for disallowed keys and padding columns. qs holds the query rows already multiplied by
+// scale·unit (so a plain interior tile needs no pass); ktTile points at key j0's column of Kᵀ
+// (row stride ldkt).
 void scoreTile(const AttentionParams& p, const float* qs, const float* ktTile, int64_t ldkt, int64_t b, int64_t h,
-               int64_t i0, int64_t bq, int64_t j0, int64_t bk, int64_t bkP, float* S) {
+               int64_t i0, int64_t bq, int64_t j0, int64_t bk, int64_t bkP, float* S, float unit) {
   tileGemm(bq, bkP, p.D, qs, p.D, 1, ktTile, ldkt, S, bkP, false);
   const float ninf = -INFINITY;
   vf iota;
@@ -134,19 +160,20 @@ void scoreTile(const AttentionParams& p, const float* qs, const float* ktTile, i
     if (!p.mask && !p.alibiSlopes && lim == bkP) continue;
     float* row = S + r * bkP;
     const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk + j0 : nullptr;
-    float slope = p.alibiSlopes ? p.alibiSlopes[h] : 0.f;
+    float slope = p.alibiSlopes ? unit * p.alibiSlopes[h] : 0.f;
     float base = float(j0 - i - (p.Lk - p.Lq));
+    const vf uv = vsplat(unit);
     int64_t c = 0;
     if (mrow || p.alibiSlopes) {
       for (; c + W <= lim; c += W) {
         vf v = vload(row + c);
-        if (mrow) v += vload(mrow + c);
+        if (mrow) v += uv * vload(mrow + c);
         if (p.alibiSlopes) v += slope * (base + float(c) + iota);
         vstore(row + c, v);
       }
       for (; c < lim; c++) {
         float v = row[c];
-        if (mrow) v += mrow[c];
+        if (mrow) v += unit * mrow[c];
         if (p.alibiSlopes) v += slope * (base + float(c));
         row[c] = v;
       }
@@ -203,10 +230,11 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
   }
 }
 
-// The online-softmax step of one score tile S (bq × bkP) in the forward: new row maxima mNew,
-// alpha = e^(m − mNew), S ← e^(S − mNew) (P, unnormalised), running sums lv (one vector per
-// row) ← alpha·lv + Σ P, O rows ← alpha·O, m ← mNew. The non-FMA work per score element
-// (max, subtract, exp, sum, store) lives here; bench/attention-tile.cpp times it alone.
+// The online-softmax step of one score tile S (bq × bkP) in the forward, in base-2 units (S and m
+// carry log2 e): new row maxima mNew, alpha = 2^(m − mNew), S ← 2^(S − mNew) (P, unnormalised),
+// running sums lv (one vector per row) ← alpha·lv + Σ P, O rows ← alpha·O, m ← mNew. The non-FMA
+// work per score element (max, subtract, exp, sum, store) lives here; bench/attention-tile.cpp
+// times it alone.
 void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* mNew, float* alpha, float* lv, float* O,
                        int64_t Dv) {
   for (int64_t r = 0; r < bq; r++) {
@@ -218,7 +246,7 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* mNew,
   // alpha = e^(m − mNew); rows still without any allowed key (mNew = −∞) are skipped below
   for (int64_t r = 0; r < bq; r += W) {
     vf mn = vload(mNew + r);
-    vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp(vload(m + r) - mn)));
+    vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp2(vload(m + r) - mn)));
   }
   for (int64_t r = 0; r < bq; r++) {
     float* row = S + r * bkP;
@@ -228,7 +256,7 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* mNew,
     }
     vf sum = vf{}, mv = vsplat(mNew[r]);
     for (int64_t c = 0; c < bkP; c += W) {
-      vf e = vexp(vload(row + c) - mv);
+      vf e = vexp2(vload(row + c) - mv);
       sum += e;
       vstore(row + c, e);
     }
@@ -267,7 +295,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   std::fill(lv, lv + bq * W, 0.f);
   std::fill(m, m + 2 * bqW, -INFINITY);
   float* qRows = ws.Q.get(BQF * p.D + W);
-  scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale, qRows);
+  scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
   const float* ktHead = headKeysT(p, k, b, hk, ldkt, call);
   const float* vHead = p.vL.at(v, b, hk, 0);
   int64_t jEnd = 0;
@@ -275,7 +303,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
     int64_t bk = std::min(BK, jEnd - j0);
     int64_t bkP = roundUp(bk, W);
-    scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S);
+    scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
     onlineSoftmaxTile(S, bq, bkP, m, mNew, alpha, lv, O, p.Dv);
     if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
     tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, true);
@@ -291,7 +319,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     }
     float inv = 1.f / l;
     for (int64_t c = 0; c < p.Dv; c++) o[c] = O[r * p.Dv + c] * inv;
-    *lrow = m[r] + std::log(l);
+    *lrow = (m[r] + std::log2(l)) * kLn2;  // back to natural units
   }
 }
 
@@ -408,7 +436,7 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       float* qRows = ws.Q.get(BQ * p.D + W);  // scale · Q, packed, so dK = dSᵀ·(scale·Q)
       scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale, qRows);
       const float* dORows = p.oL.at(dOut, b, h, i0);  // rows p.oL.l apart
-      scoreTile(p, qRows, KT, bkTP, b, h, i0, bq, j0, bk, bkP, S);
+      scoreTile(p, qRows, KT, bkTP, b, h, i0, bq, j0, bk, bkP, S, 1.f);
       // P = exp(S − lse)
       bool any = false;
       for (int64_t r = 0; r < bq; r++) {

@@ -6,9 +6,14 @@
 //   S = scale · Q_tile · K_tileᵀ (+ mask, ALiBi; disallowed keys → −∞)
 //   online softmax: m_new = max(m, rowmax S), O ← O·e^(m − m_new) + e^(S − m_new) · V_tile
 // Causal and key-length limits end the walk early, so masked tiles cost nothing.
-// Per thread the workspace is O(BQ·(BK + Dv)); no Lq×Lk buffer exists. K is first
-// transposed per kv head (Kᵀ, D × Lk), an O(Lk·D) buffer, so S tiles are plain
-// row-broadcast GEMMs.
+// Per thread the workspace is O(BQ·(BK + Dv) + D·Lk); no Lq×Lk buffer exists. A task
+// transposes its kv head's K (Kᵀ, D × Lk) into its thread's scratch unless that thread
+// already holds it from this call, so S tiles are plain row-broadcast GEMMs and the whole
+// call is one parallel region (one wake-up of the pool, which matters for tiny shapes).
+//
+// Layouts: q, k, v, out (and dq, dk, dv, dOut in the backward) are read and written through
+// their (b, h, i) strides (AttentionLayout), so (B, L, H·d) projections, even the column
+// blocks of one fused q|k|v buffer, are used in place, without head split/merge copies.
 //
 // Backward: the unit of work is (b, kv head, key tile). It transposes its K and V
 // tile, recomputes P for the tile against every query tile of every query head in the
@@ -17,6 +22,8 @@
 // at least 4 (b, kv head) pairs per thread, a task is one pair walking all its key
 // tiles, writing dq directly; otherwise a task is one key tile and dQ goes to
 // per-thread partial buffers summed at the end.
+#include <atomic>
+
 #include "common.h"
 #include "gemm_tile.h"
 #include "kernels.h"
@@ -33,10 +40,13 @@ namespace {
 #ifndef HEED_ATT_BKB
 #define HEED_ATT_BKB 128
 #endif
+#ifndef HEED_ATT_BK
+#define HEED_ATT_BK 128
+#endif
 // Forward: query rows per task, keys per tile. Backward: BQ query rows per step, BKB keys per task.
 constexpr int64_t BQ = 64;
 constexpr int64_t BQF = HEED_ATT_BQF;
-constexpr int64_t BK = 128;
+constexpr int64_t BK = HEED_ATT_BK;
 constexpr int64_t BKB = HEED_ATT_BKB;
 // Forward: at most this many queries per (b, h) take forwardRows (no Kᵀ copy) instead of tiles.
 constexpr int64_t kRowsMaxLq = 4;
@@ -89,30 +99,56 @@ HEED_INLINE void transpose16(const float* src, int64_t ls, float* dst, int64_t l
 }
 #endif
 
-// x (rows × cols, row-major) → xt (cols × ldt), columns cols..ldt zero-filled.
-void transposePad(const float* x, int64_t rows, int64_t cols, float* xt, int64_t ldt) {
+// x (rows × cols, row stride ldx) → xt (cols × ldt), columns rows..ldt zero-filled.
+void transposePad(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* xt, int64_t ldt) {
   constexpr int64_t T = 16;
   for (int64_t r0 = 0; r0 < rows; r0 += T)
     for (int64_t c0 = 0; c0 < cols; c0 += T) {
 #if HEED_W == 16
       if (r0 + T <= rows && c0 + T <= cols) {
-        transpose16(x + r0 * cols + c0, cols, xt + c0 * ldt + r0, ldt);
+        transpose16(x + r0 * ldx + c0, ldx, xt + c0 * ldt + r0, ldt);
         continue;
       }
 #endif
       for (int64_t c = c0; c < std::min(cols, c0 + T); c++)
-        for (int64_t r = r0; r < std::min(rows, r0 + T); r++) xt[c * ldt + r] = x[r * cols + c];
+        for (int64_t r = r0; r < std::min(rows, r0 + T); r++) xt[c * ldt + r] = x[r * ldx + c];
     }
   for (int64_t c = 0; c < cols; c++)
     for (int64_t r = rows; r < ldt; r++) xt[c * ldt + r] = 0.f;
 }
 
-// The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h):
-// Qs·Kᵀ + mask + ALiBi, −∞ for disallowed keys and padding columns. qs holds the
-// query rows already multiplied by scale (so a plain interior tile needs no pass);
-// ktTile points at key j0's column of Kᵀ (row stride ldkt).
+constexpr float kLog2e = 1.44269504088896341f, kLn2 = 0.693147180559945309f;
+
+// 2^x for the forward's softmax, whose arguments are ≤ 0 or −∞ (scores minus their running
+// max, in base-2 units: the score scale carries log2 e, as FlashAttention's exp2). One rounding
+// gives r = x − n in [−½, ½], and 2^r is its Taylor polynomial of degree 7 (relative error
+// < 1e-8 there); AVX-512's scalef applies 2^n. Four vector ops fewer than vexp per call.
+#if HEED_W == 16
+HEED_INLINE vf vexp2(vf xv) {
+  __m512 x = _mm512_max_ps(_mm512_set1_ps(-160.f), (__m512)xv);  // −∞ → 2^−160 = 0; NaN kept (second operand)
+  __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_sub_ps(x, n);
+  __m512 p = _mm512_set1_ps(1.5252733804e-5f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.5403530393e-4f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558146e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291076e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504108665e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022650696e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718056e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+  return (vf)_mm512_scalef_ps(p, n);
+}
+#else
+HEED_INLINE vf vexp2(vf x) { return vexp(x * kLn2); }
+#endif
+
+// The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h), in units of
+// `unit` (1: natural; log2 e: the forward's base-2 softmax): Qs·Kᵀ + unit·(mask + ALiBi), −∞
+// for disallowed keys and padding columns. qs holds the query rows already multiplied by
+// scale·unit (so a plain interior tile needs no pass); ktTile points at key j0's column of Kᵀ
+// (row stride ldkt).
 void scoreTile(const AttentionParams& p, const float* qs, const float* ktTile, int64_t ldkt, int64_t b, int64_t h,
-               int64_t i0, int64_t bq, int64_t j0, int64_t bk, int64_t bkP, float* S) {
+               int64_t i0, int64_t bq, int64_t j0, int64_t bk, int64_t bkP, float* S, float unit) {
   tileGemm(bq, bkP, p.D, qs, p.D, 1, ktTile, ldkt, S, bkP, false);
   const float ninf = -INFINITY;
   vf iota;
@@ -124,19 +160,20 @@ void scoreTile(const AttentionParams& p, const float* qs, const float* ktTile, i
     if (!p.mask && !p.alibiSlopes && lim == bkP) continue;
     float* row = S + r * bkP;
     const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk + j0 : nullptr;
-    float slope = p.alibiSlopes ? p.alibiSlopes[h] : 0.f;
+    float slope = p.alibiSlopes ? unit * p.alibiSlopes[h] : 0.f;
     float base = float(j0 - i - (p.Lk - p.Lq));
+    const vf uv = vsplat(unit);
     int64_t c = 0;
     if (mrow || p.alibiSlopes) {
       for (; c + W <= lim; c += W) {
         vf v = vload(row + c);
-        if (mrow) v += vload(mrow + c);
+        if (mrow) v += uv * vload(mrow + c);
         if (p.alibiSlopes) v += slope * (base + float(c) + iota);
         vstore(row + c, v);
       }
       for (; c < lim; c++) {
         float v = row[c];
-        if (mrow) v += mrow[c];
+        if (mrow) v += unit * mrow[c];
         if (p.alibiSlopes) v += slope * (base + float(c));
         row[c] = v;
       }
@@ -145,12 +182,36 @@ void scoreTile(const AttentionParams& p, const float* qs, const float* ktTile, i
   }
 }
 
-// qs (bq × D) = scale · q rows.
+// qs[0..n) = scale · q[0..n).
 void scaleRows(const float* q, int64_t n, float scale, float* qs) {
   int64_t c = 0;
   vf sv = vsplat(scale);
   for (; c + W <= n; c += W) vstore(qs + c, vload(q + c) * sv);
   for (; c < n; c++) qs[c] = q[c] * scale;
+}
+
+// qs (rows × D, packed) = scale · the rows of q, ldq apart.
+void scaleRowsStrided(const float* q, int64_t ldq, int64_t rows, int64_t D, float scale, float* qs) {
+  for (int64_t r = 0; r < rows; r++) scaleRows(q + r * ldq, D, scale, qs + r * D);
+}
+
+// Kᵀ (D × ldkt) of kv head (b, hk), in this thread's scratch. A thread keeps the last head it
+// transposed (tagged by call id and address), so consecutive query tiles of one head share it.
+const float* headKeysT(const AttentionParams& p, const float* k, int64_t b, int64_t hk, int64_t ldkt, uint64_t call) {
+  struct Cache {
+    Scratch buf;
+    const float* src = nullptr;
+    uint64_t call = 0;
+  };
+  static thread_local Cache c;
+  const float* kHead = p.kL.at(k, b, hk, 0);
+  float* kt = c.buf.get(std::max<int64_t>(1, p.D * ldkt));
+  if (c.call != call || c.src != kHead) {
+    transposePad(kHead, p.Lk, p.D, p.kL.l, kt, ldkt);
+    c.call = call;
+    c.src = kHead;
+  }
+  return kt;
 }
 
 // Multiplies P tile entries by the dropout factor (0 or 1/(1−p)) of element (b,h,i,j).
@@ -169,12 +230,55 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
   }
 }
 
+// The online-softmax step of one score tile S (bq × bkP) in the forward, in base-2 units (S and m
+// carry log2 e): new row maxima mNew, alpha = 2^(m − mNew), S ← 2^(S − mNew) (P, unnormalised),
+// running sums lv (one vector per row) ← alpha·lv + Σ P, O rows ← alpha·O, m ← mNew. The non-FMA
+// work per score element (max, subtract, exp, sum, store) lives here; bench/attention-tile.cpp
+// times it alone.
+void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* mNew, float* alpha, float* lv, float* O,
+                       int64_t Dv) {
+  for (int64_t r = 0; r < bq; r++) {
+    const float* row = S + r * bkP;
+    vf mx = vsplat(-INFINITY);
+    for (int64_t c = 0; c < bkP; c += W) mx = vmax(mx, vload(row + c));
+    mNew[r] = std::max(m[r], hmax(mx));
+  }
+  // alpha = e^(m − mNew); rows still without any allowed key (mNew = −∞) are skipped below
+  for (int64_t r = 0; r < bq; r += W) {
+    vf mn = vload(mNew + r);
+    vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp2(vload(m + r) - mn)));
+  }
+  for (int64_t r = 0; r < bq; r++) {
+    float* row = S + r * bkP;
+    if (mNew[r] == -INFINITY) {  // nothing allowed yet in this row
+      for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
+      continue;
+    }
+    vf sum = vf{}, mv = vsplat(mNew[r]);
+    for (int64_t c = 0; c < bkP; c += W) {
+      vf e = vexp2(vload(row + c) - mv);
+      sum += e;
+      vstore(row + c, e);
+    }
+    const float a = alpha[r];
+    vstore(lv + r * W, vload(lv + r * W) * a + sum);
+    m[r] = mNew[r];
+    if (a != 1.f) {
+      float* o = O + r * Dv;
+      vf av = vsplat(a);
+      int64_t c = 0;
+      for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
+      for (; c < Dv; c++) o[c] *= a;
+    }
+  }
+}
+
 struct FwdScratch {
   Scratch S, O, ml, Q;
 };
 
-void forwardTile(const AttentionParams& p, const float* q, const float* kt, int64_t ldkt, const float* v, float* out,
-                 float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq) {
+void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
+                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq) {
   static thread_local FwdScratch ws;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
@@ -191,54 +295,21 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
   std::fill(lv, lv + bq * W, 0.f);
   std::fill(m, m + 2 * bqW, -INFINITY);
   float* qRows = ws.Q.get(BQF * p.D + W);
-  scaleRows(q + ((b * p.H + h) * p.Lq + i0) * p.D, bq * p.D, p.scale, qRows);
-  const float* ktHead = kt + (b * p.Hkv + hk) * p.D * ldkt;
-  const float* vHead = v + (b * p.Hkv + hk) * p.kvStride * p.Dv;
+  scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
+  const float* ktHead = headKeysT(p, k, b, hk, ldkt, call);
+  const float* vHead = p.vL.at(v, b, hk, 0);
   int64_t jEnd = 0;
   for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, keyEnd(p, b, i0 + r));
   for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
     int64_t bk = std::min(BK, jEnd - j0);
     int64_t bkP = roundUp(bk, W);
-    scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S);
-    for (int64_t r = 0; r < bq; r++) {
-      const float* row = S + r * bkP;
-      vf mx = vsplat(-INFINITY);
-      for (int64_t c = 0; c < bkP; c += W) mx = vmax(mx, vload(row + c));
-      mNew[r] = std::max(m[r], hmax(mx));
-    }
-    // alpha = e^(m − mNew); rows still without any allowed key (mNew = −∞) are skipped below
-    for (int64_t r = 0; r < bq; r += W) {
-      vf mn = vload(mNew + r);
-      vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp(vload(m + r) - mn)));
-    }
-    for (int64_t r = 0; r < bq; r++) {
-      float* row = S + r * bkP;
-      if (mNew[r] == -INFINITY) {  // nothing allowed yet in this row
-        for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
-        continue;
-      }
-      vf sum = vf{}, mv = vsplat(mNew[r]);
-      for (int64_t c = 0; c < bkP; c += W) {
-        vf e = vexp(vload(row + c) - mv);
-        sum += e;
-        vstore(row + c, e);
-      }
-      const float a = alpha[r];
-      vstore(lv + r * W, vload(lv + r * W) * a + sum);
-      m[r] = mNew[r];
-      if (a != 1.f) {
-        float* o = O + r * p.Dv;
-        vf av = vsplat(a);
-        int64_t c = 0;
-        for (; c + W <= p.Dv; c += W) vstore(o + c, vload(o + c) * av);
-        for (; c < p.Dv; c++) o[c] *= a;
-      }
-    }
+    scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
+    onlineSoftmaxTile(S, bq, bkP, m, mNew, alpha, lv, O, p.Dv);
     if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
-    tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.Dv, p.Dv, O, p.Dv, true);
+    tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, true);
   }
   for (int64_t r = 0; r < bq; r++) {
-    float* o = out + ((b * p.H + h) * p.Lq + i0 + r) * p.Dv;
+    float* o = p.oL.at(out, b, h, i0 + r);
     float* lrow = lse + (b * p.H + h) * p.Lq + i0 + r;
     const float l = hsum(vload(lv + r * W));
     if (l == 0.f || m[r] == -INFINITY) {
@@ -248,32 +319,30 @@ void forwardTile(const AttentionParams& p, const float* q, const float* kt, int6
     }
     float inv = 1.f / l;
     for (int64_t c = 0; c < p.Dv; c++) o[c] = O[r * p.Dv + c] * inv;
-    *lrow = m[r] + std::log(l);
+    *lrow = (m[r] + std::log2(l)) * kLn2;  // back to natural units
   }
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where
-// they lie (a cache's rows kvStride apart), without the Kᵀ copy the tiled path makes: at Lq = 1
+// they lie (a cache's rows a capacity apart), without the Kᵀ copy the tiled path makes: at Lq = 1
 // that copy moves as many bytes as the whole attention reads. Softmax over the row, then
 // O = Σ_j p_j · v_j. No dropout here (the caller keeps dropout on the tiled path).
 void forwardRows(const AttentionParams& p, const float* q, const float* k, const float* v, float* out, float* lse,
                  int64_t b, int64_t h) {
   static thread_local Scratch sBuf, oBuf;
   const int64_t hk = h / (p.H / p.Hkv);
-  const float* kHead = k + (b * p.Hkv + hk) * p.kvStride * p.D;
-  const float* vHead = v + (b * p.Hkv + hk) * p.kvStride * p.Dv;
   float* s = sBuf.get(p.Lk + W);
   float* acc = oBuf.get(p.Dv + W);
   const float slope = p.alibiSlopes ? p.alibiSlopes[h] : 0.f;
   for (int64_t i = 0; i < p.Lq; i++) {
     const int64_t row = (b * p.H + h) * p.Lq + i;
-    const float* qi = q + row * p.D;
-    float* o = out + row * p.Dv;
+    const float* qi = p.qL.at(q, b, h, i);
+    float* o = p.oL.at(out, b, h, i);
     const int64_t end = keyEnd(p, b, i);
     const float* mrow = p.mask ? p.mask + b * p.maskStrideB + h * p.maskStrideH + i * p.Lk : nullptr;
     float mx = -INFINITY;
     for (int64_t j = 0; j < end; j++) {
-      float sj = p.scale * dotRow(qi, kHead + j * p.D, p.D);
+      float sj = p.scale * dotRow(qi, p.kL.at(k, b, hk, j), p.D);
       if (mrow) sj += mrow[j];
       if (p.alibiSlopes) sj += slope * float(j - i - (p.Lk - p.Lq));
       s[j] = sj;
@@ -288,7 +357,7 @@ void forwardRows(const AttentionParams& p, const float* q, const float* k, const
     for (int64_t j = 0; j < end; j++) sum += (s[j] = std::exp(s[j] - mx));
     std::fill(acc, acc + p.Dv, 0.f);
     for (int64_t j = 0; j < end; j++) {
-      const float* vj = vHead + j * p.Dv;
+      const float* vj = p.vL.at(v, b, hk, j);
       const vf pj = vsplat(s[j]);
       int64_t c = 0;
       for (; c + W <= p.Dv; c += W) vstore(acc + c, vload(acc + c) + pj * vload(vj + c));
@@ -298,13 +367,6 @@ void forwardRows(const AttentionParams& p, const float* q, const float* k, const
     for (int64_t c = 0; c < p.Dv; c++) o[c] = acc[c] * inv;
     lse[row] = mx + std::log(sum);
   }
-}
-
-// Kᵀ for every (b, kv head): (B·Hkv, D, ldkt). Lives in the calling thread's scratch.
-const float* transposeKeys(const AttentionParams& p, const float* k, int64_t D, int64_t ldkt, Scratch& buf) {
-  float* kt = buf.get(std::max<int64_t>(1, p.B * p.Hkv * D * ldkt));
-  parallelForWork(p.B * p.Hkv, double(p.B * p.Hkv * p.Lk * D), [&](int64_t t, int) { transposePad(k + t * p.kvStride * D, p.Lk, D, kt + t * D * ldkt, ldkt); });
-  return kt;
 }
 
 }  // namespace
@@ -317,9 +379,9 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
     parallelForWork(p.B * p.H, rowWork, [&](int64_t t, int) { forwardRows(p, q, k, v, out, lse, t / p.H, t % p.H); });
     return;
   }
-  static thread_local Scratch ktBuf;
+  static std::atomic<uint64_t> calls{0};
+  const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
-  const float* kt = transposeKeys(p, k, p.D, ldkt, ktBuf);
   const int64_t nqt = (p.Lq + BQF - 1) / BQF;
   // Later query tiles see more keys under a causal mask: hand them out first.
   // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
@@ -327,7 +389,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   parallelForWork(p.B * p.H * nqt, work, [&](int64_t t, int) {
     int64_t bh = t / nqt, qt = nqt - 1 - t % nqt;
     int64_t i0 = qt * BQF;
-    forwardTile(p, q, kt, ldkt, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0));
+    forwardTile(p, q, k, ldkt, call, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0));
   });
 }
 
@@ -337,9 +399,11 @@ struct BwdScratch {
   Scratch S, dP, dK, dV, Q, KT, VT;
 };
 
-// One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions.
-void backwardTile(const AttentionParams& p, const float* q, const float* k, const float* v, const float* dOut, const float* lse, const float* Dsum, float* dk, float* dv,
-                  float* dqPart, int64_t b, int64_t hk, int64_t j0, int64_t bkT) {
+// One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions added to the
+// rows of dqAcc (layout dqL: dq itself, or a thread's contiguous partial buffer).
+void backwardTile(const AttentionParams& p, const float* q, const float* k, const float* v, const float* dOut,
+                  const float* lse, const float* Dsum, float* dk, float* dv, float* dqAcc, const AttentionLayout& dqL,
+                  int64_t b, int64_t hk, int64_t j0, int64_t bkT) {
   static thread_local BwdScratch ws;
   const int64_t bkTP = roundUp(bkT, W);
   float* S = ws.S.get(BQ * bkTP);
@@ -349,13 +413,13 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
   std::fill(dK, dK + bkT * p.D, 0.f);
   std::fill(dV, dV + bkT * p.Dv, 0.f);
   const int64_t group = p.H / p.Hkv;
-  const float* kRows = k + ((b * p.Hkv + hk) * p.Lk + j0) * p.D;
+  const float* kRows = p.kL.at(k, b, hk, j0);  // rows p.kL.l apart
   // Kᵀ and Vᵀ of this key tile (D × bkP, Dv × bkP), transposed here where the rows are
   // cache-hot anyway; every query tile of every head in the group reuses them.
   float* KT = ws.KT.get(p.D * bkTP + W);
   float* VT = ws.VT.get(p.Dv * bkTP + W);
-  transposePad(kRows, bkT, p.D, KT, bkTP);
-  transposePad(v + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv, bkT, p.Dv, VT, bkTP);
+  transposePad(kRows, bkT, p.D, p.kL.l, KT, bkTP);
+  transposePad(p.vL.at(v, b, hk, j0), bkT, p.Dv, p.vL.l, VT, bkTP);
   // Under a causal mask, queries i < j0 − causalOffset see none of these keys.
   int64_t iStart = p.causal ? std::max<int64_t>(0, j0 - p.causalOffset) : 0;
   iStart = iStart / BQ * BQ;
@@ -363,16 +427,16 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
   for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
     for (int64_t i0 = iStart; i0 < p.Lq; i0 += BQ) {
       int64_t bq = std::min(BQ, p.Lq - i0);
-      const int64_t row0 = (b * p.H + h) * p.Lq + i0;
+      const int64_t row0 = (b * p.H + h) * p.Lq + i0;  // index into lse and Dsum
       // Keys past the last row's limit (causal diagonal, key lengths) get P = 0 in every
       // row of this step: leave them out of all five products.
       const int64_t bk = std::min(bkT, keyEnd(p, b, i0 + bq - 1) - j0);
       if (bk <= 0) continue;
       const int64_t bkP = roundUp(bk, W);
-      float* qRows = ws.Q.get(BQ * p.D + W);  // scale · Q, so dK = dSᵀ·(scale·Q)
-      scaleRows(q + row0 * p.D, bq * p.D, p.scale, qRows);
-      const float* dORows = dOut + row0 * p.Dv;
-      scoreTile(p, qRows, KT, bkTP, b, h, i0, bq, j0, bk, bkP, S);
+      float* qRows = ws.Q.get(BQ * p.D + W);  // scale · Q, packed, so dK = dSᵀ·(scale·Q)
+      scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale, qRows);
+      const float* dORows = p.oL.at(dOut, b, h, i0);  // rows p.oL.l apart
+      scoreTile(p, qRows, KT, bkTP, b, h, i0, bq, j0, bk, bkP, S, 1.f);
       // P = exp(S − lse)
       bool any = false;
       for (int64_t r = 0; r < bq; r++) {
@@ -388,7 +452,7 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       }
       if (!any) continue;
       // dP (undropped) = dO · Vᵀ
-      tileGemm(bq, bkP, p.Dv, dORows, p.Dv, 1, VT, bkTP, dP, bkP, false);
+      tileGemm(bq, bkP, p.Dv, dORows, p.oL.l, 1, VT, bkTP, dP, bkP, false);
       if (p.dropoutP > 0.f) {
         // dv uses P∘z; ds uses P∘(z∘dP − D): scale dP by z, then P by z for dv only.
         applyDropout(p, b, h, i0, bq, j0, bk, bkP, dP);
@@ -397,9 +461,9 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
         float* PZ = pz.get(BQ * bkP);
         std::copy(S, S + bq * bkP, PZ);
         applyDropout(p, b, h, i0, bq, j0, bk, bkP, PZ);
-        tileGemm(bk, p.Dv, bq, PZ, 1, bkP, dORows, p.Dv, dV, p.Dv, true);
+        tileGemm(bk, p.Dv, bq, PZ, 1, bkP, dORows, p.oL.l, dV, p.Dv, true);
       } else {
-        tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.Dv, dV, p.Dv, true);
+        tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.oL.l, dV, p.Dv, true);
       }
       // dS = P ∘ (dP − D_i), into dP (the factor scale is in qRows for dK, applied to dq at the end)
       for (int64_t r = 0; r < bq; r++) {
@@ -410,11 +474,22 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
       }
       // dK += dSᵀ · (scale·Q),  dQ += dS · K
       tileGemm(bk, p.D, bq, dP, 1, bkP, qRows, p.D, dK, p.D, true);
-      tileGemm(bq, p.D, bk, dP, bkP, 1, kRows, p.D, dqPart + row0 * p.D, p.D, true);
+      tileGemm(bq, p.D, bk, dP, bkP, 1, kRows, p.kL.l, dqL.at(dqAcc, b, h, i0), dqL.l, true);
     }
   }
-  std::copy(dK, dK + bkT * p.D, dk + ((b * p.Hkv + hk) * p.Lk + j0) * p.D);
-  std::copy(dV, dV + bkT * p.Dv, dv + ((b * p.Hkv + hk) * p.Lk + j0) * p.Dv);
+  for (int64_t j = 0; j < bkT; j++) {
+    std::copy(dK + j * p.D, dK + (j + 1) * p.D, p.kL.at(dk, b, hk, j0 + j));
+    std::copy(dV + j * p.Dv, dV + (j + 1) * p.Dv, p.vL.at(dv, b, hk, j0 + j));
+  }
+}
+
+// Rows i of query head (b, h) with layout x: fill with zeros (op 0) or multiply by s (op 1).
+void headRows(float* x, const AttentionLayout& xL, int64_t b, int64_t h, int64_t rows, int64_t width, int op, float s) {
+  for (int64_t i = 0; i < rows; i++) {
+    float* r = xL.at(x, b, h, i);
+    if (op == 0) std::fill(r, r + width, 0.f);
+    else scaleRows(r, width, s, r);
+  }
 }
 
 }  // namespace
@@ -423,56 +498,61 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
                        const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
   const int64_t nq = p.B * p.H * p.Lq;
   static thread_local Scratch dBuf, partBuf;
-  // D_i = dO_i · O_i
+  // D_i = dO_i · O_i, i = (b·H + h)·Lq + row
   float* Dsum = dBuf.get(std::max<int64_t>(nq, 1));
-  parallelFor((nq + 255) / 256, [&](int64_t t, int) {
-    for (int64_t i = t * 256; i < std::min(nq, t * 256 + 256); i++) Dsum[i] = dotRow(dOut + i * p.Dv, out + i * p.Dv, p.Dv);
+  parallelForWork((nq + 255) / 256, double(nq) * double(p.Dv), [&](int64_t t, int) {
+    for (int64_t i = t * 256; i < std::min(nq, t * 256 + 256); i++) {
+      const int64_t bh = i / p.Lq, r = i % p.Lq, b = bh / p.H, h = bh % p.H;
+      Dsum[i] = dotRow(p.oL.at(dOut, b, h, r), p.oL.at(out, b, h, r), p.Dv);
+    }
   });
   const int threads = poolSize();
-  const int64_t dqLen = nq * p.D;
   const int64_t nkt = (p.Lk + BKB - 1) / BKB;
   const int64_t group = p.H / p.Hkv;
   if (p.B * p.Hkv >= 4 * int64_t(threads) || threads == 1 || nkt == 1) {
     // Enough (b, kv head) pairs to balance the threads: one task per pair walks all its
     // key tiles, so the dq rows of its query heads belong to it alone (no partial
     // buffers, no reduction) and stay in L2 from one key tile to the next.
-    parallelFor(p.B * p.Hkv, [&](int64_t t, int) {
+    const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+    parallelForWork(p.B * p.Hkv, work, [&](int64_t t, int) {
       const int64_t b = t / p.Hkv, hk = t % p.Hkv;
-      float* dqHead = dq + (b * p.H + hk * group) * p.Lq * p.D;
-      const int64_t len = group * p.Lq * p.D;
-      std::fill(dqHead, dqHead + len, 0.f);
+      for (int64_t h = hk * group; h < (hk + 1) * group; h++) headRows(dq, p.qL, b, h, p.Lq, p.D, 0, 0.f);
       for (int64_t j0 = 0; j0 < p.Lk; j0 += BKB)
-        backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dq, b, hk, j0, std::min(BKB, p.Lk - j0));
-      scaleRows(dqHead, len, p.scale, dqHead);
+        backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dq, p.qL, b, hk, j0, std::min(BKB, p.Lk - j0));
+      for (int64_t h = hk * group; h < (hk + 1) * group; h++) headRows(dq, p.qL, b, h, p.Lq, p.D, 1, p.scale);
     });
     return;
   }
-  // Few heads: tasks are (b, kv head, key tile). dQ partials: thread 0 writes dq itself,
-  // thread t > 0 its own buffer, summed at the end.
-  float* parts = partBuf.get(std::max<int64_t>(1, (threads - 1) * dqLen));
+  // Few heads: tasks are (b, kv head, key tile). dQ partials: each thread adds into its own
+  // contiguous (B, H, Lq, D) buffer, and dq = scale · Σ partials at the end.
+  const int64_t dqLen = nq * p.D;
+  const AttentionLayout partL{p.H * p.Lq * p.D, p.Lq * p.D, p.D};
+  float* parts = partBuf.get(std::max<int64_t>(1, threads * dqLen));
   bool used[kMaxThreads] = {};
-  std::fill(dq, dq + dqLen, 0.f);
   parallelFor(p.B * p.Hkv * nkt, [&](int64_t t, int th) {
-    if (th > 0 && !used[th]) {
-      std::fill(parts + (th - 1) * dqLen, parts + th * dqLen, 0.f);
+    if (!used[th]) {
+      std::fill(parts + th * dqLen, parts + (th + 1) * dqLen, 0.f);
       used[th] = true;
     }
-    float* dqPart = th == 0 ? dq : parts + (th - 1) * dqLen;
     // Head major, so consecutive tasks of a thread reuse that head's Q, dO and dq rows
     // from L2; within a head the heaviest (first, under a causal mask) key tile goes first.
     int64_t bh = t / nkt, j0 = (t % nkt) * BKB;
-    backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dqPart, bh / p.Hkv, bh % p.Hkv, j0,
+    backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, parts + th * dqLen, partL, bh / p.Hkv, bh % p.Hkv, j0,
                  std::min(BKB, p.Lk - j0));
   });
-  // dq = scale · Σ_threads partials
-  parallelFor((dqLen + 4095) / 4096, [&](int64_t t, int) {
-    int64_t lo = t * 4096, hi = std::min(dqLen, lo + 4096);
-    for (int th = 1; th < threads; th++) {
-      if (!used[th]) continue;
-      const float* src = parts + (th - 1) * dqLen;
-      for (int64_t i = lo; i < hi; i++) dq[i] += src[i];
+  // dq row i = scale · Σ_threads partial row i
+  parallelFor((nq + 63) / 64, [&](int64_t t, int) {
+    for (int64_t i = t * 64; i < std::min(nq, t * 64 + 64); i++) {
+      const int64_t bh = i / p.Lq, r = i % p.Lq;
+      float* dst = p.qL.at(dq, bh / p.H, bh % p.H, r);
+      std::fill(dst, dst + p.D, 0.f);
+      for (int th = 0; th < threads; th++) {
+        if (!used[th]) continue;
+        const float* src = parts + th * dqLen + i * p.D;
+        for (int64_t c = 0; c < p.D; c++) dst[c] += src[c];
+      }
+      scaleRows(dst, p.D, p.scale, dst);
     }
-    for (int64_t i = lo; i < hi; i++) dq[i] *= p.scale;
   });
 }
 
@@ -481,7 +561,6 @@ template <class A>
 AttentionParams attentionParams(const A& a) {
   AttentionParams p{};
   p.B = a.B; p.H = a.H; p.Hkv = a.Hkv; p.Lq = a.Lq; p.Lk = a.Lk; p.D = a.D; p.Dv = a.Dv;
-  p.kvStride = a.Lk;
   p.scale = a.scale;
   p.causal = a.causal;
   p.causalOffset = a.causalOffset;
@@ -495,13 +574,44 @@ AttentionParams attentionParams(const A& a) {
   return p;
 }
 
+// (B, heads, rows, width) contiguous.
+AttentionLayout contiguousLayout(int64_t heads, int64_t rows, int64_t width) {
+  return {heads * rows * width, rows * width, width};
+}
+
+template <class A>
+void setStrides(AttentionParams& p, const A& a) {
+  p.qL = {a.qStrideB, a.qStrideH, a.qStrideL};
+  p.kL = {a.kStrideB, a.kStrideH, a.kStrideL};
+  p.vL = {a.vStrideB, a.vStrideH, a.vStrideL};
+  p.oL = {a.outStrideB, a.outStrideH, a.outStrideL};
+}
+
 void attentionForward(const AttentionForwardArgs& a) {
   AttentionParams p = attentionParams(a);
-  p.kvStride = a.kvStride;
+  p.qL = contiguousLayout(a.H, a.Lq, a.D);
+  p.kL = contiguousLayout(a.Hkv, a.kvStride, a.D);  // a cache: kvStride rows per kv head, Lk read
+  p.vL = contiguousLayout(a.Hkv, a.kvStride, a.Dv);
+  p.oL = contiguousLayout(a.H, a.Lq, a.Dv);
   attentionForward(p, a.q, a.k, a.v, a.out, a.lse);
 }
 void attentionBackward(const AttentionBackwardArgs& a) {
-  attentionBackward(attentionParams(a), a.q, a.k, a.v, a.out, a.dOut, a.lse, a.dq, a.dk, a.dv);
+  AttentionParams p = attentionParams(a);
+  p.qL = contiguousLayout(a.H, a.Lq, a.D);
+  p.kL = contiguousLayout(a.Hkv, a.Lk, a.D);
+  p.vL = contiguousLayout(a.Hkv, a.Lk, a.Dv);
+  p.oL = contiguousLayout(a.H, a.Lq, a.Dv);
+  attentionBackward(p, a.q, a.k, a.v, a.out, a.dOut, a.lse, a.dq, a.dk, a.dv);
+}
+void attentionForwardStrided(const AttentionForwardStridedArgs& a) {
+  AttentionParams p = attentionParams(a);
+  setStrides(p, a);
+  attentionForward(p, a.q, a.k, a.v, a.out, a.lse);
+}
+void attentionBackwardStrided(const AttentionBackwardStridedArgs& a) {
+  AttentionParams p = attentionParams(a);
+  setStrides(p, a);
+  attentionBackward(p, a.q, a.k, a.v, a.out, a.dOut, a.lse, a.dq, a.dk, a.dv);
 }
 
 }  // namespace HEED_NS

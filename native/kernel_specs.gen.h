@@ -54,6 +54,48 @@ struct AttentionBackwardArgs {
   int64_t dropoutSeed;  // scalar, taken modulo 2^32
 };
 
+// attentionBackwardStrided: the parameters in spec order (src/backend/specs).
+struct AttentionBackwardStridedArgs {
+  const float* q;  // input, length ≥ B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D
+  const float* k;  // input, length ≥ B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D
+  const float* v;  // input, length ≥ B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv
+  const float* out;  // input, length ≥ B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv
+  const float* dOut;  // input, length ≥ B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv, the layout of out
+  const float* lse;  // input, length B·H·Lq
+  float* dq;  // output, length ≥ B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D, the layout of q
+  float* dk;  // output, length ≥ B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D, the layout of k
+  float* dv;  // output, length ≥ B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv, the layout of v
+  int64_t B;  // shape
+  int64_t H;  // shape
+  int64_t Hkv;  // shape
+  int64_t Lq;  // shape
+  int64_t Lk;  // shape
+  int64_t D;  // shape
+  int64_t Dv;  // shape
+  float scale;  // scalar
+  bool causal;  // option
+  int64_t causalOffset;  // scalar, key j is disallowed when causal and j > i + causalOffset
+  const int32_t* keyLengths;  // input, or null, length B
+  const float* mask;  // input, or null, length ≥ B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk, additive, indexed b·maskStrideB + h·maskStrideH + i·Lk + j
+  int64_t maskStrideB;  // shape
+  int64_t maskStrideH;  // shape
+  const float* alibiSlopes;  // input, or null, length H
+  float dropoutP;  // scalar
+  int64_t dropoutSeed;  // scalar, taken modulo 2^32
+  int64_t qStrideB;  // shape
+  int64_t qStrideH;  // shape
+  int64_t qStrideL;  // shape
+  int64_t kStrideB;  // shape
+  int64_t kStrideH;  // shape
+  int64_t kStrideL;  // shape
+  int64_t vStrideB;  // shape
+  int64_t vStrideH;  // shape
+  int64_t vStrideL;  // shape
+  int64_t outStrideB;  // shape
+  int64_t outStrideH;  // shape
+  int64_t outStrideL;  // shape
+};
+
 // attentionForward: the parameters in spec order (src/backend/specs).
 struct AttentionForwardArgs {
   const float* q;  // input, length B·H·Lq·D
@@ -79,6 +121,44 @@ struct AttentionForwardArgs {
   float dropoutP;  // scalar
   int64_t dropoutSeed;  // scalar, taken modulo 2^32
   int64_t kvStride;  // shape, positions between consecutive (b, kv head) blocks of k and v; Lk unless they are a cache with room to grow
+};
+
+// attentionForwardStrided: the parameters in spec order (src/backend/specs).
+struct AttentionForwardStridedArgs {
+  const float* q;  // input, length ≥ B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D
+  const float* k;  // input, length ≥ B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D
+  const float* v;  // input, length ≥ B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv
+  float* out;  // output, length ≥ B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv
+  float* lse;  // output, length B·H·Lq
+  int64_t B;  // shape
+  int64_t H;  // shape
+  int64_t Hkv;  // shape
+  int64_t Lq;  // shape
+  int64_t Lk;  // shape
+  int64_t D;  // shape
+  int64_t Dv;  // shape
+  float scale;  // scalar
+  bool causal;  // option
+  int64_t causalOffset;  // scalar, key j is disallowed when causal and j > i + causalOffset
+  const int32_t* keyLengths;  // input, or null, length B
+  const float* mask;  // input, or null, length ≥ B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk, additive, indexed b·maskStrideB + h·maskStrideH + i·Lk + j
+  int64_t maskStrideB;  // shape
+  int64_t maskStrideH;  // shape
+  const float* alibiSlopes;  // input, or null, length H
+  float dropoutP;  // scalar
+  int64_t dropoutSeed;  // scalar, taken modulo 2^32
+  int64_t qStrideB;  // shape
+  int64_t qStrideH;  // shape
+  int64_t qStrideL;  // shape
+  int64_t kStrideB;  // shape
+  int64_t kStrideH;  // shape
+  int64_t kStrideL;  // shape
+  int64_t vStrideB;  // shape
+  int64_t vStrideH;  // shape
+  int64_t vStrideL;  // shape
+  int64_t outStrideB;  // shape
+  int64_t outStrideH;  // shape
+  int64_t outStrideL;  // shape
 };
 
 // batchNormBackward: the parameters in spec order (src/backend/specs).
@@ -530,7 +610,9 @@ struct UnaryBackwardArgs {
 #define HEED_KERNEL_LIST(X) \
   X(adamwStep, AdamwStepArgs) \
   X(attentionBackward, AttentionBackwardArgs) \
+  X(attentionBackwardStrided, AttentionBackwardStridedArgs) \
   X(attentionForward, AttentionForwardArgs) \
+  X(attentionForwardStrided, AttentionForwardStridedArgs) \
   X(batchNormBackward, BatchNormBackwardArgs) \
   X(batchNormForward, BatchNormForwardArgs) \
   X(binaryBroadcast, BinaryBroadcastArgs) \
@@ -567,7 +649,7 @@ struct UnaryBackwardArgs {
   X(unaryBackward, UnaryBackwardArgs)
 
 namespace spec {
-constexpr int kMaxArgs = 32;
+constexpr int kMaxArgs = 48;
 constexpr int kMaxStack = 32;
 constexpr int kMaxLists = 4;
 constexpr int kMaxDims = 16;
@@ -652,6 +734,115 @@ inline const Check checks[] = {
 inline const Kernel kernel = {"attentionBackward", code, args, 26, 26, checks, 2};
 }  // namespace attentionBackward_spec
 
+namespace attentionBackwardStrided_spec {
+inline const Instr code[] = {
+    {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 14, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 26, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 27, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 12, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 28, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 14, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 9, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 14, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 29, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 30, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 13, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 31, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 14, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 9, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 15, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 32, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 33, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 13, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 34, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 15, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 15, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 35, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 36, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 12, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 37, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 15, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 15, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 35, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 36, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 12, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 37, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 15, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 14, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 26, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 27, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 12, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 28, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 14, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 14, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 29, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 30, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 13, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 31, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 14, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 15, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 32, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 33, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 13, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 34, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 15, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 21, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 22, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
+    {Op::Add, 0, 0}, {Op::Select, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 10, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0},
+    {Op::Var, 11, 0}, {Op::Const, 0, 0}, {Op::Gt, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mod, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::And, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 12, 0}, {Op::Const, 0, 0},
+    {Op::Eq, 0, 0}, {Op::Var, 13, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 9, 0},
+    {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 0, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 12, 0}, {Op::Const, 1, 0}, {Op::Le, 0, 0},
+    {Op::Var, 37, 0}, {Op::Var, 15, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 12, 0}, {Op::Const, 1, 0},
+    {Op::Le, 0, 0}, {Op::Var, 28, 0}, {Op::Var, 14, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 13, 0},
+    {Op::Const, 1, 0}, {Op::Le, 0, 0}, {Op::Var, 31, 0}, {Op::Var, 14, 0}, {Op::Ge, 0, 0}, {Op::Var, 34, 0},
+    {Op::Var, 15, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Or, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {30, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, v), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {60, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"out", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {90, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {120, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"lse", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, lse), -1, -INFINITY, INFINITY, false, false, {150, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dq", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {155, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dk", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {185, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dv", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {215, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardStridedArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {245, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {246, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {272, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardStridedArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"qStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"qStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"qStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"vStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"vStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"vStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{273, 13, "H == 0 || (Hkv > 0 && H % Hkv == 0)"}, "H must be a multiple of Hkv (each kv head serves H/Hkv query heads)"},
+    {{286, 17, "Lq == 0 || Lk == 0 || B·H·Lq·Lk >= 0"}, "B·H·Lq·Lk (the dropout index space) must fit in 2^53"},
+    {{303, 7, "Lq <= 1 || outStrideL >= Dv"}, "outStrideL must be ≥ Dv: output rows may not overlap"},
+    {{310, 7, "Lq <= 1 || qStrideL >= D"}, "qStrideL must be ≥ D: dq rows (q's layout) may not overlap"},
+    {{317, 11, "Lk <= 1 || (kStrideL >= D && vStrideL >= Dv)"}, "kStrideL ≥ D and vStrideL ≥ Dv: dk, dv rows (k, v's layout) may not overlap"},
+};
+inline const Kernel kernel = {"attentionBackwardStrided", code, args, 38, 38, checks, 5};
+}  // namespace attentionBackwardStrided_spec
+
 namespace attentionForward_spec {
 inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0},
@@ -704,6 +895,86 @@ inline const Check checks[] = {
 };
 inline const Kernel kernel = {"attentionForward", code, args, 23, 23, checks, 3};
 }  // namespace attentionForward_spec
+
+namespace attentionForwardStrided_spec {
+inline const Instr code[] = {
+    {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 22, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 23, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 8, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 24, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 10, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 25, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 26, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 27, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 10, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 28, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 29, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 30, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 11, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 31, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 32, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 8, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 33, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 11, 0}, {Op::Add, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
+    {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0},
+    {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 5, 0}, {Op::Const, 1, 0},
+    {Op::Sub, 0, 0}, {Op::Var, 17, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0},
+    {Op::Var, 18, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
+    {Op::Add, 0, 0}, {Op::Select, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 6, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0},
+    {Op::Var, 7, 0}, {Op::Const, 0, 0}, {Op::Gt, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mod, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::And, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 8, 0}, {Op::Const, 0, 0},
+    {Op::Eq, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 5, 0},
+    {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
+    {Op::Const, 0, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 8, 0}, {Op::Const, 1, 0}, {Op::Le, 0, 0},
+    {Op::Var, 33, 0}, {Op::Var, 11, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {30, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, v), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {60, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {90, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, lse), -1, -INFINITY, INFINITY, false, false, {120, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardStridedArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {125, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {126, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {152, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardStridedArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"qStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"qStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"qStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"vStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"vStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"vStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{153, 13, "H == 0 || (Hkv > 0 && H % Hkv == 0)"}, "H must be a multiple of Hkv (each kv head serves H/Hkv query heads)"},
+    {{166, 17, "Lq == 0 || Lk == 0 || B·H·Lq·Lk >= 0"}, "B·H·Lq·Lk (the dropout index space) must fit in 2^53"},
+    {{183, 7, "Lq <= 1 || outStrideL >= Dv"}, "outStrideL must be ≥ Dv: output rows may not overlap"},
+};
+inline const Kernel kernel = {"attentionForwardStrided", code, args, 34, 34, checks, 3};
+}  // namespace attentionForwardStrided_spec
 
 namespace batchNormBackward_spec {
 inline const Instr code[] = {

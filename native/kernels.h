@@ -11,12 +11,21 @@
 
 namespace heed {
 
+// Where element (b, h, i, d) of a q/k/v/out array lies: b·b + h·h + i·l + d (d contiguous).
+// (B, H, L, w) contiguous is {H·L·w, L·w, w}; heads side by side, (B, L, H·w), is {L·H·w, w, H·w}.
+struct AttentionLayout {
+  int64_t b, h, l;
+  const float* at(const float* x, int64_t bi, int64_t hi, int64_t i) const { return x + bi * b + hi * h + i * l; }
+  float* at(float* x, int64_t bi, int64_t hi, int64_t i) const { return x + bi * b + hi * h + i * l; }
+};
+
 // Parameters of one attention call, shared by forward and backward (attention.cpp
-// builds it from AttentionForwardArgs / AttentionBackwardArgs).
-// q (B,H,Lq,D), k (B,Hkv,Lk,D), v (B,Hkv,Lk,Dv), out (B,H,Lq,Dv), lse (B,H,Lq).
+// builds it from the Attention*Args structs). Logical shapes: q (B,H,Lq,D), k (B,Hkv,Lk,D),
+// v (B,Hkv,Lk,Dv), out (B,H,Lq,Dv), lse (B,H,Lq) contiguous; the others as their layouts say.
+// In the backward dq, dk, dv have the layouts of q, k, v and dOut that of out.
 struct AttentionParams {
   int64_t B, H, Hkv, Lq, Lk, D, Dv;
-  int64_t kvStride;            // forward: rows between (b, kv head) blocks of k and v (≥ Lk: a cache's capacity); backward: Lk
+  AttentionLayout qL, kL, vL, oL;
   float scale;
   bool causal;
   int64_t causalOffset;        // key j is disallowed when causal && j > i + causalOffset

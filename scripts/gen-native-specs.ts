@@ -252,7 +252,7 @@ export function compileForTest(spec: KernelSpec): string {
 }
 
 const MAX_LISTS = 4;
-const MAX_ARGS = 32;
+const MAX_ARGS = 48; // attentionBackwardStrided: 38 (four strided layouts)
 const MAX_STACK = 32;
 
 function chunks<T>(xs: T[], n: number): T[][] {

@@ -12,8 +12,9 @@
  *
  * ORT's graph is one node: MultiHeadAttention(query, key, value) with q, k, v in (B, L, H·d),
  * attribute num_heads = H, and unidirectional = 1 for causal (ORT ≥ 1.19 honours it on the CPU
- * kernel; the check below proves it here). heed's kernel (`attentionForward`) takes (B, H, L, d):
- * each side gets its own native layout, as a user of each would call it.
+ * kernel; the check below proves it here). heed's kernel (`attentionForwardStrided`) reads the same
+ * (B, L, H·d) buffers in place through its strides and writes (B, L, H·d), as nn.MultiheadAttention
+ * calls it; the unfused ORT graph gets (B, H, L, d).
  *
  * Before any timing, both compute one shape (B2 H3 L65 d64, causal and not) from the same
  * inputs, and the run stops if they differ by more than 1e-4, so the rows compare the same
@@ -60,14 +61,17 @@ function blhdToBhld(x: Float32Array, s: MhaShape): Float32Array {
   return out;
 }
 
-type Kernels = NonNullable<typeof nk>;
+export type Kernels = NonNullable<typeof nk>;
 
-/** heed's fused forward on (B, H, L, d) buffers; returns the call to time. */
-function heedForward(kern: Kernels, s: MhaShape, q: Float32Array, k: Float32Array, v: Float32Array): { call: () => void; out: Float32Array } {
+/** heed's fused forward on (B, L, H·d) buffers (ORT's layout, read through strides); returns the call to time. */
+export function heedForward(kern: Kernels, s: MhaShape, q: Float32Array, k: Float32Array, v: Float32Array): { call: () => void; out: Float32Array } {
   const out = new Float32Array(q.length), lse = new Float32Array(s.B * s.H * s.L);
-  const call = () => kern.attentionForward!({ q, k, v, out, lse, B: s.B, H: s.H, Hkv: s.H, Lq: s.L, Lk: s.L, kvStride: s.L, D: s.d, Dv: s.d,
+  const E = s.H * s.d, sB = s.L * E, sH = s.d, sL = E;
+  const call = () => kern.attentionForwardStrided!({ q, k, v, out, lse, B: s.B, H: s.H, Hkv: s.H, Lq: s.L, Lk: s.L, D: s.d, Dv: s.d,
     scale: 1 / Math.sqrt(s.d), causal: s.causal, causalOffset: 0, keyLengths: null, mask: null, maskStrideB: 0, maskStrideH: 0,
-    alibiSlopes: null, dropoutP: 0, dropoutSeed: 0 });
+    alibiSlopes: null, dropoutP: 0, dropoutSeed: 0,
+    qStrideB: sB, qStrideH: sH, qStrideL: sL, kStrideB: sB, kStrideH: sH, kStrideL: sL,
+    vStrideB: sB, vStrideH: sH, vStrideL: sL, outStrideB: sB, outStrideH: sH, outStrideL: sL });
   return { call, out };
 }
 
@@ -92,11 +96,10 @@ async function checkSameComputation(ort: Ort, kern: Kernels): Promise<string> {
     const sess = await session(ort, mhaModel(s), 1);
     const got = (await sess.run({ q: new ort.Tensor('float32', q, dims), k: new ort.Tensor('float32', k, dims), v: new ort.Tensor('float32', v, dims) })).out.data as Float32Array;
     await sess.release();
-    const h = heedForward(kern, s, blhdToBhld(q, s), blhdToBhld(k, s), blhdToBhld(v, s));
+    const h = heedForward(kern, s, q, k, v);
     h.call();
-    const ortBhld = blhdToBhld(got, s);
     let maxDiff = 0;
-    for (let i = 0; i < n; i++) maxDiff = Math.max(maxDiff, Math.abs(ortBhld[i] - h.out[i]));
+    for (let i = 0; i < n; i++) maxDiff = Math.max(maxDiff, Math.abs(got[i] - h.out[i]));
     if (!(maxDiff <= 1e-4)) {
       throw new Error(`bench mha: onnxruntime MultiHeadAttention and heed's fused forward differ by ${maxDiff.toExponential(2)} on ${mhaWorkload(s)} (expected ≤ 1e-4); the peer does not compute the same attention, so its times would not compare`);
     }
@@ -130,8 +133,8 @@ export async function run(opts: BenchOptions = {}): Promise<BenchRow[]> {
       const timing = { quick: opts.quick, budgetMs: s.L >= 4096 ? 1 : undefined };
       const flops = mhaFlops(s), workload = mhaWorkload(s);
       if (t <= maxPool) {
-        // heed takes (B, H, L, d); the layout change is outside the timed call, as ORT's input layout is outside its own.
-        const h = heedForward(kern, s, blhdToBhld(q, s), blhdToBhld(k, s), blhdToBhld(v, s));
+        // heed reads ORT's own (B, L, H·d) inputs
+        const h = heedForward(kern, s, q, k, v);
         const ms = await onThreads(t, () => timeIt(h.call, timing));
         rows.push({ workload, impl: 'heed-native fused', threads: t, ms, gflops: gflopsOf(flops, ms) });
       }

@@ -26,6 +26,12 @@
  * kvLength positions are the keys (nn/attention/kv-cache.ts). The fused kernel reads them in place
  * (its key stride is the capacity), so decoding step t neither copies nor allocates the t cached
  * keys; every other path narrows to the first kvLength positions first. S below is kvLength.
+ *
+ * attentionMergedHeads is the same function on projections in their (B, L, ·) layout: the heads
+ * sit side by side in the last dim, (B, L, H·E), possibly as column blocks of one fused q|k|v
+ * tensor, and the output comes back heads merged, (B, L, H·Ev). The fused kernel reads and writes
+ * them through strides, so a multi-head layer needs no head split or merge copy (two permutes
+ * in, one out, and their backward).
  */
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels, isOverridden } from '../backend/registry.js';
@@ -34,11 +40,11 @@ import { sameShape } from '../tensor/shape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator } from '../tensor/rng.js';
 import { isGradEnabled } from '../autograd/mode.js';
-import { requireFloat, floatTensor, f32 } from './util.js';
+import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { matmul } from './matmul.js';
 import { dropout } from './dropout.js';
 import { mul } from './elementwise.js';
-import { transpose, narrow, cat } from './shape.js';
+import { transpose, narrow, cat, reshape } from './shape.js';
 import { indexSelect } from './indexing.js';
 import { arange } from '../tensor/creation.js';
 import { resolveMask, kernelMask, maskTiles, tileOf, maskedSoftmax, type AttentionMaskOptions, type KernelMask, type ResolvedMask } from './attention-mask.js';
@@ -62,8 +68,14 @@ interface Resolved {
 const OP = 'scaledDotProductAttention';
 
 function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Resolved {
+  requireFloat(q, OP, 'query'); requireFloat(key, OP, 'key'); requireFloat(value, OP, 'value');
+  return resolveShapes(q.shape, key.shape, value.shape, o);
+}
+
+/** resolve() on the (…, heads, L, width) shapes alone. */
+function resolveShapes(qShape: readonly number[], kShape: readonly number[], vShape: readonly number[], o: AttentionOptions): Resolved {
   const op = OP;
-  requireFloat(q, op, 'query'); requireFloat(key, op, 'key'); requireFloat(value, op, 'value');
+  const q = { shape: qShape, ndim: qShape.length }, key = { shape: kShape, ndim: kShape.length }, value = { shape: vShape, ndim: vShape.length };
   if (q.ndim < 2 || key.ndim !== q.ndim || value.ndim !== q.ndim) {
     throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q.shape)}, ${fmtShape(key.shape)}, ${fmtShape(value.shape)}. ` +
       'Fix: give all three the layout (B, H, L, E), e.g. reshape (B, L, H·E) to (B, L, H, E) and transpose dims 1 and 2.');
@@ -206,3 +218,133 @@ function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: 
   });
 }
 
+
+/**
+ * `heads` attention heads of `width` columns each, side by side from column `offset` of the last
+ * dim of a (B, L, C) tensor: a q/k/v projection's output (offset 0), or one block of a fused
+ * q|k|v projection (B, L, 3·H·d).
+ */
+export interface HeadColumns {
+  readonly tensor: Tensor;
+  readonly offset: number;
+  readonly heads: number;
+  readonly width: number;
+}
+
+/** An attention operand: heads merged, HeadColumns of (B, L, C), or split, a (B, heads, L, width) tensor. */
+export type Heads = HeadColumns | Tensor;
+
+/** The (B, heads, L, width) tensor of an operand (a copy for HeadColumns: narrow, then transpose). */
+export function splitHeads(x: Heads): Tensor {
+  if (x instanceof Tensor) return x;
+  const [B, L, C] = x.tensor.shape;
+  const cols = x.offset === 0 && x.heads * x.width === C ? x.tensor : narrow(x.tensor, -1, x.offset, x.heads * x.width); // (B, L, heads·width)
+  return transpose(reshape(cols, [B, L, x.heads, x.width]), 1, 2); // (B, heads, L, width)
+}
+
+/** (B, H, L, Ev) → (B, L, H·Ev). */
+function mergeHeads(y: Tensor): Tensor {
+  const [B, H, L, Ev] = y.shape;
+  return reshape(transpose(y, 1, 2), [B, L, H * Ev]); // (B, L, H·Ev)
+}
+
+/** What the strided kernel needs of an operand: its array from (b, h, i) = (0, 0, 0) on, and its strides. */
+interface StridedView {
+  tensor: Tensor; data: Float32Array; B: number; heads: number; rows: number; width: number;
+  sB: number; sH: number; sL: number; cols: [number, number] | null; // cols: the column range of a HeadColumns
+}
+
+function viewOf(x: Heads, what: string): StridedView {
+  const op = 'attentionMergedHeads';
+  if (x instanceof Tensor) {
+    if (x.ndim !== 4) throw new ShapeError(`${op}: ${what} has shape ${fmtShape(x.shape)}, expected (B, heads, L, width) or HeadColumns of a (B, L, C) tensor.`);
+    const [B, heads, rows, width] = x.shape;
+    return { tensor: x, data: f32(x), B, heads, rows, width, sB: heads * rows * width, sH: rows * width, sL: width, cols: null };
+  }
+  const { tensor: t, offset, heads, width } = x;
+  if (t.ndim !== 3) throw new ShapeError(`${op}: ${what}.tensor has shape ${fmtShape(t.shape)}, expected (B, L, C) with the heads side by side in C.`);
+  const [B, rows, C] = t.shape;
+  if (![offset, heads, width].every((n) => Number.isInteger(n) && n >= 0) || heads === 0 || offset + heads * width > C) {
+    throw new ShapeError(`${op}: ${what} asks for ${heads} heads of width ${width} from column ${offset}, but its tensor ${fmtShape(t.shape)} has ${C} columns. Fix: offset + heads·width must be ≤ ${C}.`);
+  }
+  return { tensor: t, data: f32(t).subarray(offset), B, heads, rows, width, sB: rows * C, sH: width, sL: C, cols: [offset, offset + heads * width] };
+}
+
+/**
+ * scaledDotProductAttention on heads that need no split: q holds H query heads of L rows, k and v
+ * Hkv heads of S rows (Hkv = H unless enableGqa), each either HeadColumns of a (B, rows, C) tensor
+ * or a (B, heads, rows, width) tensor (e.g. a KV cache, with kvLength). Options, masks and results
+ * are those of scaledDotProductAttention.
+ *
+ * Returns: (B, L, H·Ev), the heads merged (head h in columns h·Ev … (h+1)·Ev).
+ *
+ * The fused kernel takes it in place when it takes the call (native, float32, no window/block
+ * layout, no mask gradient); a gradient then lands in one buffer per distinct input tensor, each
+ * operand's columns written by the kernel (a fused q|k|v tensor gets one gradient, no narrow
+ * backward). Otherwise the heads are split, scaledDotProductAttention runs, and the output is merged.
+ */
+export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: AttentionOptions = {}): Tensor {
+  const op = 'attentionMergedHeads';
+  const qv = viewOf(q, 'query'), kv = viewOf(key, 'key'), vv = viewOf(value, 'value');
+  const B = qv.B, H = qv.heads, Hkv = kv.heads, L = qv.rows, E = qv.width, Ev = vv.width, capacity = kv.rows;
+  if (kv.B !== B || vv.B !== B) throw new ShapeError(`${op}: query, key and value have batch sizes ${qv.B}, ${kv.B}, ${vv.B}; expected one batch size.`);
+  if (kv.width !== E) throw new ShapeError(`${op}: key heads have width ${kv.width}, expected ${E} like the query heads. Fix: query and key need the same head size.`);
+  if (vv.heads !== Hkv || vv.rows !== capacity) throw new ShapeError(`${op}: value has ${vv.heads} heads of ${vv.rows} rows, expected ${Hkv} of ${capacity} like key.`);
+  for (const [x, what] of [[qv, 'query'], [kv, 'key'], [vv, 'value']] as const) requireFloat(x.tensor, op, what);
+  const r = resolveShapes(splitShape(qv), splitShape(kv), splitShape(vv), o);
+  const m = resolveMask(OP, o, [B, H, L, r.S], `query of ${H} heads × ${L} rows and key of ${Hkv} heads × ${r.S} rows`);
+  const needs = isGradEnabled() && (qv.tensor.requiresGrad || kv.tensor.requiresGrad || vv.tensor.requiresGrad);
+  const gradBuffers = distinctColumns([qv, kv, vv]);
+  const fused = isOverridden('attentionForwardStrided') && [qv, kv, vv].every((x) => x.tensor.dtype === 'float32')
+    && m.gradMask === null && maskTiles(m) === null && (r.S === capacity || !needs) && (gradBuffers !== null || !needs);
+  if (!fused) return mergeHeads(scaledDotProductAttention(splitHeads(q), splitHeads(key), splitHeads(value), o)); // (B, L, H·Ev)
+  const km = kernelMask(m);
+  const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
+  const out = emptyFloatTensor('float32', [B, L, H * Ev]); // every row written, zeros where no key is allowed
+  const oS = { outStrideB: L * H * Ev, outStrideH: Ev, outStrideL: H * Ev };
+  const lse = new Float32Array(B * H * L);
+  const args = {
+    B, H, Hkv, Lq: L, Lk: r.S, D: E, Dv: Ev, scale: r.scale, causal: km.causal, causalOffset: km.causalOffset, keyLengths: km.keyLengths,
+    mask: km.mask, maskStrideB: km.maskStrideB, maskStrideH: km.maskStrideH, alibiSlopes: km.alibiSlopes, dropoutP: r.dropoutP, dropoutSeed: seed,
+    qStrideB: qv.sB, qStrideH: qv.sH, qStrideL: qv.sL, kStrideB: kv.sB, kStrideH: kv.sH, kStrideL: kv.sL,
+    vStrideB: vv.sB, vStrideH: vv.sH, vStrideL: vv.sL, ...oS,
+  };
+  kernels.attentionForwardStrided({ q: qv.data, k: kv.data, v: vv.data, out: f32(out), lse, ...args });
+  if (!needs || gradBuffers === null) return out;
+  const inputs = [...new Set([qv.tensor, kv.tensor, vv.tensor])];
+  return record(out, 'attentionMergedHeads', inputs, (g) => {
+    // One gradient per distinct tensor, shaped like it; the kernel writes each operand's elements.
+    const grads = new Map(inputs.map((t) => [t, gradBuffers.get(t) === true ? emptyFloatTensor('float32', t.shape) : floatTensor('float32', t.shape)]));
+    const sub = (x: StridedView): Float32Array => f32(grads.get(x.tensor)!).subarray(x.cols ? x.cols[0] : 0);
+    kernels.attentionBackwardStrided({ q: qv.data, k: kv.data, v: vv.data, out: f32(out), dOut: f32(g), lse, dq: sub(qv), dk: sub(kv), dv: sub(vv), ...args });
+    return inputs.map((t) => grads.get(t)!);
+  });
+}
+
+/** The logical (B, heads, rows, width) shape of a view. */
+function splitShape(x: StridedView): number[] {
+  return [x.B, x.heads, x.rows, x.width];
+}
+
+/**
+ * For the gradient buffers of the fused path: per distinct tensor, whether its operands cover all of
+ * it (so its gradient needs no zero fill); null when two operands overlap in one tensor (the kernel
+ * would overwrite one gradient with the other: the split path sums them instead).
+ */
+function distinctColumns(views: StridedView[]): Map<Tensor, boolean> | null {
+  const by = new Map<Tensor, StridedView[]>();
+  for (const v of views) by.set(v.tensor, [...(by.get(v.tensor) ?? []), v]);
+  const full = new Map<Tensor, boolean>();
+  for (const [t, vs] of by) {
+    if (vs.length > 1 && vs.some((v) => v.cols === null)) return null; // one head-major tensor used twice
+    const ranges = vs.map((v) => v.cols ?? [0, t.shape[t.ndim - 1]]).sort((a, b) => a[0] - b[0]);
+    let covered = 0, end = 0;
+    for (const [lo, hi] of ranges) {
+      if (lo < end) return null;
+      covered += hi - lo;
+      end = hi;
+    }
+    full.set(t, vs[0].cols === null || covered === t.shape[t.ndim - 1]);
+  }
+  return full;
+}

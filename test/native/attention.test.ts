@@ -130,3 +130,99 @@ test('attention forward reads the first Lk keys of a cache with room to grow (kv
     assertClose(gotRef, want, 'reference with a key stride', 2e-5, 2e-4);
   }
 });
+
+// ---- strided layouts: (B, L, H·d) projections, a fused q|k|v buffer, padded rows ----
+
+interface Strides { sB: number; sH: number; sL: number }
+
+/** Copies a contiguous (B, n, rows, w) array into buf at offset through strides s. */
+function embed(src: Float32Array, B: number, n: number, rows: number, w: number, buf: Float32Array, offset: number, s: Strides): void {
+  for (let b = 0; b < B; b++) for (let h = 0; h < n; h++) for (let i = 0; i < rows; i++) {
+    const o = offset + b * s.sB + h * s.sH + i * s.sL, c = ((b * n + h) * rows + i) * w;
+    buf.set(src.subarray(c, c + w), o);
+  }
+}
+
+/** The contiguous (B, n, rows, w) array read from buf at offset through strides s. */
+function extract(buf: Float32Array, B: number, n: number, rows: number, w: number, offset: number, s: Strides): Float32Array {
+  const out = new Float32Array(B * n * rows * w);
+  for (let b = 0; b < B; b++) for (let h = 0; h < n; h++) for (let i = 0; i < rows; i++) {
+    const o = offset + b * s.sB + h * s.sH + i * s.sL;
+    out.set(buf.subarray(o, o + w), ((b * n + h) * rows + i) * w);
+  }
+  return out;
+}
+
+/**
+ * Forward and backward through strides equal the contiguous reference. 'merged': q (B, L, H·D),
+ * k/v (B, S, Hkv·D) with `pad` spare columns per row; 'packed': q|k|v column blocks of one
+ * (B, L, (H + 2·Hkv)·D) buffer (row stride (H + 2·Hkv)·D + pad). Spare columns must stay untouched.
+ */
+function runStrided(t: Parameters<typeof native>[0], c: Case & { layout: 'merged' | 'packed'; pad: number }): void {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(c.seed ?? 5);
+  const { B, H, Hkv, Lq, Lk, D, Dv, pad } = c;
+  const q = randn(B * H * Lq * D, r), k = randn(B * Hkv * Lk * D, r), v = randn(B * Hkv * Lk * Dv, r), dOut = randn(B * H * Lq * Dv, r);
+  const keyLengths = c.keyLengths ? Int32Array.from(c.keyLengths) : null;
+  const common = { B, H, Hkv, Lq, Lk, D, Dv, scale: 1 / Math.sqrt(D), causal: c.causal ?? false, causalOffset: c.offset ?? Lk - Lq, keyLengths, mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: c.dropoutP ?? 0, dropoutSeed: 99 };
+  // the oracle: contiguous reference
+  const outR = new Float32Array(B * H * Lq * Dv), lseR = new Float32Array(B * H * Lq);
+  ref.attentionForward({ q, k, v, out: outR, lse: lseR, kvStride: Lk, ...common });
+  const dqR = new Float32Array(q.length), dkR = new Float32Array(k.length), dvR = new Float32Array(v.length);
+  ref.attentionBackward({ q, k, v, out: outR, dOut, lse: lseR, dq: dqR, dk: dkR, dv: dvR, ...common });
+  // the layouts
+  let bufs: { q: Float32Array; k: Float32Array; v: Float32Array; qo: number; ko: number; vo: number };
+  let qS: Strides, kS: Strides, vS: Strides;
+  if (c.layout === 'packed') {
+    assert.equal(Lq, Lk); assert.equal(D, Dv);
+    const C = (H + 2 * Hkv) * D + pad;
+    const all = new Float32Array(B * Lq * C).fill(NaN);
+    qS = kS = vS = { sB: Lq * C, sH: D, sL: C };
+    bufs = { q: all, k: all, v: all, qo: 0, ko: H * D, vo: (H + Hkv) * D };
+  } else {
+    qS = { sB: Lq * (H * D + pad), sH: D, sL: H * D + pad };
+    kS = { sB: Lk * (Hkv * D + pad), sH: D, sL: Hkv * D + pad };
+    vS = { sB: Lk * (Hkv * Dv + pad), sH: Dv, sL: Hkv * Dv + pad };
+    bufs = { q: new Float32Array(B * qS.sB).fill(NaN), k: new Float32Array(B * kS.sB).fill(NaN), v: new Float32Array(B * vS.sB).fill(NaN), qo: 0, ko: 0, vo: 0 };
+  }
+  embed(q, B, H, Lq, D, bufs.q, bufs.qo, qS); embed(k, B, Hkv, Lk, D, bufs.k, bufs.ko, kS); embed(v, B, Hkv, Lk, Dv, bufs.v, bufs.vo, vS);
+  const oS = { sB: Lq * (H * Dv + pad), sH: Dv, sL: H * Dv + pad };
+  const strides = {
+    qStrideB: qS.sB, qStrideH: qS.sH, qStrideL: qS.sL, kStrideB: kS.sB, kStrideH: kS.sH, kStrideL: kS.sL,
+    vStrideB: vS.sB, vStrideH: vS.sH, vStrideL: vS.sL, outStrideB: oS.sB, outStrideH: oS.sH, outStrideL: oS.sL,
+  };
+  const name = JSON.stringify(c);
+  for (const [who, kern] of [['native', nk], ['reference', ref]] as const) {
+    const out = new Float32Array(B * oS.sB).fill(NaN), lse = new Float32Array(B * H * Lq);
+    const qa = bufs.q.subarray(bufs.qo), ka = bufs.k.subarray(bufs.ko), va = bufs.v.subarray(bufs.vo);
+    kern.attentionForwardStrided!({ q: qa, k: ka, v: va, out, lse, ...common, ...strides });
+    assertClose(extract(out, B, H, Lq, Dv, 0, oS), outR, `${who} strided out ${name}`, 2e-5, 2e-4);
+    assertClose(lse, lseR, `${who} strided lse ${name}`, 2e-5, 2e-5);
+    if (pad > 0) for (let i = 0; i < out.length; i++) if (i % oS.sL >= H * Dv) assert.ok(Number.isNaN(out[i]), `${who}: out spare column ${i} written`);
+    // gradients land in buffers of the inputs' layouts (one shared buffer when packed)
+    const g = { q: new Float32Array(bufs.q.length).fill(NaN), k: bufs.k === bufs.q ? null : new Float32Array(bufs.k.length).fill(NaN), v: bufs.v === bufs.q ? null : new Float32Array(bufs.v.length).fill(NaN) };
+    const gk = g.k ?? g.q, gv = g.v ?? g.q;
+    const dOutS = new Float32Array(B * oS.sB);
+    embed(dOut, B, H, Lq, Dv, dOutS, 0, oS);
+    const outS = new Float32Array(B * oS.sB);
+    embed(outR, B, H, Lq, Dv, outS, 0, oS);
+    kern.attentionBackwardStrided!({ q: qa, k: ka, v: va, out: outS, dOut: dOutS, lse: lseR, dq: g.q.subarray(bufs.qo), dk: gk.subarray(bufs.ko), dv: gv.subarray(bufs.vo), ...common, ...strides });
+    assertClose(extract(g.q, B, H, Lq, D, bufs.qo, qS), dqR, `${who} strided dq ${name}`, 1e-4, 1e-3);
+    assertClose(extract(gk, B, Hkv, Lk, D, bufs.ko, kS), dkR, `${who} strided dk ${name}`, 1e-4, 1e-3);
+    assertClose(extract(gv, B, Hkv, Lk, Dv, bufs.vo, vS), dvR, `${who} strided dv ${name}`, 1e-4, 1e-3);
+    if (pad > 0) for (let i = 0; i < g.q.length; i++) if (i % qS.sL >= qS.sL - pad) assert.ok(Number.isNaN(g.q[i]), `${who}: dq spare column ${i} written`);
+  }
+}
+
+test('attention through strides: (B, L, H·d) projections, padded rows, GQA', (t) => {
+  runStrided(t, { layout: 'merged', pad: 0, B: 2, H: 3, Hkv: 3, Lq: 65, Lk: 65, D: 16, Dv: 16 });
+  runStrided(t, { layout: 'merged', pad: 5, B: 2, H: 4, Hkv: 2, Lq: 70, Lk: 130, D: 17, Dv: 9, causal: true });
+  runStrided(t, { layout: 'merged', pad: 3, B: 1, H: 2, Hkv: 1, Lq: 3, Lk: 40, D: 8, Dv: 8, causal: true, keyLengths: [30] }); // the row path
+  runStrided(t, { layout: 'merged', pad: 1, B: 1, H: 2, Hkv: 2, Lq: 33, Lk: 300, D: 8, Dv: 8 }); // few heads: per-thread dq partials
+});
+
+test('attention through strides: q|k|v column blocks of one fused buffer, dropout, causal', (t) => {
+  runStrided(t, { layout: 'packed', pad: 0, B: 2, H: 2, Hkv: 2, Lq: 129, Lk: 129, D: 16, Dv: 16, causal: true });
+  runStrided(t, { layout: 'packed', pad: 4, B: 3, H: 4, Hkv: 1, Lq: 40, Lk: 40, D: 8, Dv: 8, dropoutP: 0.25 });
+});

@@ -28,6 +28,9 @@ const valid: Record<string, () => unknown[]> = {
   sgemm: () => [f(6), f(12), f(8), 1, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0],
   attentionForward: () => [f(2 * 3 * 4), f(3 * 4), f(3 * 5), f(2 * 3 * 5), f(2 * 3), 1, 2, 1, 3, 3, 4, 5, 0.5, true, 0, null, null, 0, 0, null, 0, 1, 3],
   attentionBackward: () => [f(24), f(12), f(15), f(30), f(30), f(6), f(24), f(12), f(15), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1],
+  // (B, L, H·d) layouts: q (1, 3, 2·4), k (1, 3, 4), v (1, 3, 5), out (1, 3, 2·5)
+  attentionForwardStrided: () => [f(24), f(12), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, true, 0, null, null, 0, 0, null, 0, 1, 24, 4, 8, 12, 4, 4, 15, 5, 5, 30, 5, 10],
+  attentionBackwardStrided: () => [f(24), f(12), f(15), f(30), f(30), f(6), f(24), f(12), f(15), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1, 24, 4, 8, 12, 4, 4, 15, 5, 5, 30, 5, 10],
   softmaxForward: () => [f(12), f(12), 2, 3, 2, false],
   softmaxBackward: () => [f(12), f(12), f(12), 2, 3, 2, true],
   layerNormForward: () => [f(12), f(4), f(4), f(12), f(3), f(3), 3, 4, 1e-5],
@@ -143,6 +146,11 @@ test('out-of-range indices and targets throw RangeError instead of reading wild 
   assert.throws(call('sgemm', [f(6), f(12), f(8), 2, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0]), RangeError);
   assert.throws(call('attentionForward', [f(24), f(13), f(15), f(30), f(6), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1, 3]),
     /attentionForward: argument 'k' has length 13, expected B·Hkv·kvStride·D = 12\./);
+  // strided attention: an array too short for its strides, and output rows that would overlap
+  const strided = [1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1, 24, 4, 8, 12, 4, 4, 15, 5, 5];
+  assert.throws(call('attentionForwardStrided', [f(23), f(12), f(15), f(30), f(6), ...strided, 30, 5, 10]), /attentionForwardStrided: argument 'q' has length 23/);
+  assert.throws(call('attentionForwardStrided', [f(24), f(12), f(15), f(30), f(6), ...strided, 30, 5, 4]), /outStrideL must be ≥ Dv/);
+  assert.throws(call('attentionBackwardStrided', [f(24), f(12), f(15), f(30), f(29), f(6), f(24), f(12), f(15), ...strided, 30, 5, 10]), /argument 'dOut' has length 29/);
   assert.throws(call('permute', [f(24), f(24), [2, 3, 4], [2, 0, 0]]), /perm must be a permutation/);
   assert.throws(call('im2col', [f(120), f(2 * 3 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 3, 5, 2, 1, 1, 1, 1, 1]), /im2col: Ho must equal/);
   assert.throws(call('maxPoolBackward', [f(12), Int32Array.from({ length: 12 }, (_, i) => (i === 5 ? 24 : 0)), f(48), 2, 4, 6, 2, 3]), RangeError);

@@ -20,25 +20,42 @@
  * idx = ((b·H + h)·Lq + i)·Lk + j, and kept values are scaled by 1/(1 − dropoutP).
  * lse is always that of the undropped scores.
  *
+ * The strided kernels (attentionForwardStrided, attentionBackwardStrided) are the general
+ * form: element (b, h, i, d) of q, k, v, out is x[b·xStrideB + h·xStrideH + i·xStrideL + d],
+ * and a gradient has its tensor's layout. The contiguous kernels call them with the strides
+ * of (B, H, L, width) (and kvStride rows per kv head for k, v).
+ *
  * References: FlashAttention-2 (Dao, 2023), section 3.1, for the backward formulas.
  */
 import type { Params } from '../table.js';
 import { dropoutUniform } from './dropout-hash.js';
 
-/** Fills s[0..Lk) with the scores of query (b, h, i), −∞ where key j is disallowed; key j of kv head hk is row (b·Hkv + hk)·kvStride + j of k. */
+/** Element offsets of a strided (·, ·, ·, width) view: (b, h, i) → b·sB + h·sH + i·sL. */
+interface Layout { sB: number; sH: number; sL: number }
+
+function at(x: Layout, b: number, h: number, i: number): number {
+  return b * x.sB + h * x.sH + i * x.sL;
+}
+
+/** The layout of a contiguous (B, heads, rows, width) array. */
+function contiguous(heads: number, rows: number, width: number): Layout {
+  return { sB: heads * rows * width, sH: rows * width, sL: width };
+}
+
+/** Fills s[0..Lk) with the scores of query (b, h, i), −∞ where key j is disallowed. */
 function scoreRow(
-  s: Float64Array, q: Float32Array, k: Float32Array, b: number, h: number, hk: number, i: number,
-  H: number, Hkv: number, Lq: number, Lk: number, kvStride: number, D: number, scale: number,
+  s: Float64Array, q: Float32Array, qL: Layout, k: Float32Array, kL: Layout, b: number, h: number, hk: number, i: number,
+  Lq: number, Lk: number, D: number, scale: number,
   causal: boolean, causalOffset: number, keyLengths: Int32Array | null,
   mask: Float32Array | null, maskStrideB: number, maskStrideH: number, alibiSlopes: Float32Array | null,
 ): void {
-  const qo = ((b * H + h) * Lq + i) * D;
+  const qo = at(qL, b, h, i);
   for (let j = 0; j < Lk; j++) {
     if ((causal && j > i + causalOffset) || (keyLengths !== null && j >= keyLengths[b])) {
       s[j] = -Infinity;
       continue;
     }
-    const ko = ((b * Hkv + hk) * kvStride + j) * D;
+    const ko = at(kL, b, hk, j);
     let dot = 0;
     for (let d = 0; d < D; d++) dot += q[qo + d] * k[ko + d];
     let v = scale * dot;
@@ -55,7 +72,31 @@ function dropoutFactor(p: number, seed: number, b: number, h: number, i: number,
   return dropoutUniform(seed, idx) >= p ? 1 / (1 - p) : 0;
 }
 
-export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, kvStride, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed }: Params<'attentionForward'>): void {
+/** Contiguous q (B, H, Lq, D), out (B, H, Lq, Dv); k, v rows kvStride apart per kv head. */
+export function attentionForward(p: Params<'attentionForward'>): void {
+  const { H, Hkv, Lq, kvStride, D, Dv } = p;
+  const q = contiguous(H, Lq, D), k = contiguous(Hkv, kvStride, D), v = contiguous(Hkv, kvStride, Dv), out = contiguous(H, Lq, Dv);
+  attentionForwardStrided({ ...p, ...strideArgs(q, k, v, out) });
+}
+
+/** The twelve stride args of the strided kernels from four layouts. */
+function strideArgs(q: Layout, k: Layout, v: Layout, out: Layout) {
+  return {
+    qStrideB: q.sB, qStrideH: q.sH, qStrideL: q.sL, kStrideB: k.sB, kStrideH: k.sH, kStrideL: k.sL,
+    vStrideB: v.sB, vStrideH: v.sH, vStrideL: v.sL, outStrideB: out.sB, outStrideH: out.sH, outStrideL: out.sL,
+  };
+}
+
+function layouts(p: Params<'attentionForwardStrided'>): { qL: Layout; kL: Layout; vL: Layout; oL: Layout } {
+  return {
+    qL: { sB: p.qStrideB, sH: p.qStrideH, sL: p.qStrideL }, kL: { sB: p.kStrideB, sH: p.kStrideH, sL: p.kStrideL },
+    vL: { sB: p.vStrideB, sH: p.vStrideH, sL: p.vStrideL }, oL: { sB: p.outStrideB, sH: p.outStrideH, sL: p.outStrideL },
+  };
+}
+
+export function attentionForwardStrided(p: Params<'attentionForwardStrided'>): void {
+  const { q, k, v, out, lse, B, H, Hkv, Lq, Lk, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed } = p;
+  const { qL, kL, vL, oL } = layouts(p);
   const group = H / Hkv;
   const s = new Float64Array(Lk);
   const acc = new Float64Array(Dv);
@@ -63,10 +104,10 @@ export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, kvStrid
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / group);
       for (let i = 0; i < Lq; i++) {
-        scoreRow(s, q, k, b, h, hk, i, H, Hkv, Lq, Lk, kvStride, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
+        scoreRow(s, q, qL, k, kL, b, h, hk, i, Lq, Lk, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
         let max = -Infinity;
         for (let j = 0; j < Lk; j++) if (s[j] > max || s[j] !== s[j]) max = s[j];
-        const oo = ((b * H + h) * Lq + i) * Dv;
+        const oo = at(oL, b, h, i);
         const row = (b * H + h) * Lq + i;
         if (max === -Infinity) {
           out.fill(0, oo, oo + Dv);
@@ -80,10 +121,10 @@ export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, kvStrid
         acc.fill(0);
         for (let j = 0; j < Lk; j++) {
           if (s[j] === -Infinity) continue;
-          const p = Math.exp(s[j] - l) * dropoutFactor(dropoutP, dropoutSeed, b, h, i, j, H, Lq, Lk);
-          if (p === 0) continue;
-          const vo = ((b * Hkv + hk) * kvStride + j) * Dv;
-          for (let c = 0; c < Dv; c++) acc[c] += p * v[vo + c];
+          const pj = Math.exp(s[j] - l) * dropoutFactor(dropoutP, dropoutSeed, b, h, i, j, H, Lq, Lk);
+          if (pj === 0) continue;
+          const vo = at(vL, b, hk, j);
+          for (let c = 0; c < Dv; c++) acc[c] += pj * v[vo + c];
         }
         for (let c = 0; c < Dv; c++) out[oo + c] = acc[c];
       }
@@ -100,38 +141,48 @@ export function attentionForward({ q, k, v, out, lse, B, H, Hkv, Lq, Lk, kvStrid
  *   ds_ij = p_ij (dp_ij − D_i)
  *   dq_i  = scale Σ_j ds_ij k_j,   dk_j = scale Σ_i ds_ij q_i
  */
-export function attentionBackward({ q, k, v, out, dOut, lse, dq, dk, dv, B, H, Hkv, Lq, Lk, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed }: Params<'attentionBackward'>): void {
+export function attentionBackward(p: Params<'attentionBackward'>): void {
+  const { H, Hkv, Lq, Lk, D, Dv } = p;
+  attentionBackwardStrided({ ...p, ...strideArgs(contiguous(H, Lq, D), contiguous(Hkv, Lk, D), contiguous(Hkv, Lk, Dv), contiguous(H, Lq, Dv)) });
+}
+
+/** The strided backward: dq, dk, dv have q, k, v's layouts and dOut has out's; only their elements are written. */
+export function attentionBackwardStrided(p: Params<'attentionBackwardStrided'>): void {
+  const { q, k, v, out, dOut, lse, dq, dk, dv, B, H, Hkv, Lq, Lk, D, Dv, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes, dropoutP, dropoutSeed } = p;
+  const { qL, kL, vL, oL } = layouts(p);
   const group = H / Hkv;
   const s = new Float64Array(Lk);
   const dqRow = new Float64Array(D);
-  const dk64 = new Float64Array(dk.length);
-  const dv64 = new Float64Array(dv.length);
+  // dk, dv accumulate in float64, indexed ((b·Hkv + hk)·Lk + j)·width, then scatter to their layouts
+  const dk64 = new Float64Array(B * Hkv * Lk * D);
+  const dv64 = new Float64Array(B * Hkv * Lk * Dv);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       const hk = Math.floor(h / group);
       for (let i = 0; i < Lq; i++) {
         const row = (b * H + h) * Lq + i;
-        const qo = row * D, oo = row * Dv;
+        const qo = at(qL, b, h, i), oo = at(oL, b, h, i);
         dqRow.fill(0);
         const l = lse[row];
         if (l !== -Infinity) {
-          scoreRow(s, q, k, b, h, hk, i, H, Hkv, Lq, Lk, Lk, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
+          scoreRow(s, q, qL, k, kL, b, h, hk, i, Lq, Lk, D, scale, causal, causalOffset, keyLengths, mask, maskStrideB, maskStrideH, alibiSlopes);
           let Di = 0;
           for (let c = 0; c < Dv; c++) Di += dOut[oo + c] * out[oo + c];
           for (let j = 0; j < Lk; j++) {
             if (s[j] === -Infinity) continue;
-            const p = Math.exp(s[j] - l);
+            const pj = Math.exp(s[j] - l);
             const z = dropoutFactor(dropoutP, dropoutSeed, b, h, i, j, H, Lq, Lk);
-            const vo = ((b * Hkv + hk) * Lk + j) * Dv, ko = ((b * Hkv + hk) * Lk + j) * D;
+            const vo = at(vL, b, hk, j), ko = at(kL, b, hk, j);
+            const kvRow = (b * Hkv + hk) * Lk + j;
             let dp = 0;
             for (let c = 0; c < Dv; c++) {
               dp += dOut[oo + c] * v[vo + c];
-              dv64[vo + c] += p * z * dOut[oo + c];
+              dv64[kvRow * Dv + c] += pj * z * dOut[oo + c];
             }
-            const ds = p * (z * dp - Di) * scale;
+            const ds = pj * (z * dp - Di) * scale;
             for (let d = 0; d < D; d++) {
               dqRow[d] += ds * k[ko + d];
-              dk64[ko + d] += ds * q[qo + d];
+              dk64[kvRow * D + d] += ds * q[qo + d];
             }
           }
         }
@@ -139,6 +190,14 @@ export function attentionBackward({ q, k, v, out, dOut, lse, dq, dk, dv, B, H, H
       }
     }
   }
-  dk.set(dk64);
-  dv.set(dv64);
+  for (let b = 0; b < B; b++) {
+    for (let hk = 0; hk < Hkv; hk++) {
+      for (let j = 0; j < Lk; j++) {
+        const kvRow = (b * Hkv + hk) * Lk + j;
+        const ko = at(kL, b, hk, j), vo = at(vL, b, hk, j);
+        for (let d = 0; d < D; d++) dk[ko + d] = dk64[kvRow * D + d];
+        for (let c = 0; c < Dv; c++) dv[vo + c] = dv64[kvRow * Dv + c];
+      }
+    }
+  }
 }

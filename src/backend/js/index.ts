@@ -12,7 +12,7 @@ export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } 
 export { embeddingForward, embeddingBackward } from './embedding.js';
 export { permute } from './layout.js';
 export { dropout } from './dropout.js';
-export { attentionForward, attentionBackward } from './attention.js';
+export { attentionForward, attentionBackward, attentionForwardStrided, attentionBackwardStrided } from './attention.js';
 export { crossEntropyForward, crossEntropyBackward } from './crossentropy.js';
 export { adamwStep } from './optim.js';
 export { quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked } from './int8.js';

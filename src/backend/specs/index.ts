@@ -5,7 +5,7 @@
  * native structs and checks from this barrel.
  */
 export { sgemm, quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked } from './gemm.js';
-export { attentionForward, attentionBackward } from './attention.js';
+export { attentionForward, attentionBackward, attentionForwardStrided, attentionBackwardStrided } from './attention.js';
 export { softmaxForward, softmaxBackward } from './softmax.js';
 export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
 export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';

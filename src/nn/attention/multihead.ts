@@ -23,7 +23,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
-import { scaledDotProductAttention, attentionWeights, repeatKvHeads } from '../../ops/attention.js';
+import { attentionMergedHeads, attentionWeights, repeatKvHeads, splitHeads, type HeadColumns, type Heads } from '../../ops/attention.js';
 import type { AttentionMaskOptions, CausalAlignment } from '../../ops/attention-mask.js';
 import { matmul, linear } from '../../ops/matmul.js';
 import { dropout } from '../../ops/dropout.js';
@@ -217,60 +217,64 @@ export class MultiheadAttention extends Module {
     const H = this.numHeads, Hkv = this.numKvHeads, hd = this.headDim;
     const cache = options.kvCache ?? null;
     const reuseCache = cache !== null && cache.mode === 'static' && cache.length > 0;
-    const [qIn, kIn, vIn] = this.project(query, key, value, !reuseCache); // (B, L, E), (B, S, Hkv·hd) ×2
-    let q = transpose(reshape(qIn, [B, L, H, hd]), 1, 2); // (B, H, L, hd)
-    let k: Tensor, v: Tensor;
+    // q, k, v stay heads-merged, (B, ·, H·hd) column blocks of the projections' outputs: the fused
+    // kernel reads them in place. Rotary embeddings, the KV cache and the weights split heads.
+    const [qIn, kIn, vIn] = this.project(query, key, value, !reuseCache); // heads of (B, L, ·), (B, S, ·) ×2
+    let q: Heads = qIn, k: Heads, v: Heads;
     const past = cache && cache.mode === 'append' ? cache.length : null; // keys cached before this call
-    if (this.rotary) q = this.rotary.call(q, past ?? 0); // (B, H, L, hd)
+    if (this.rotary) q = this.rotary.call(splitHeads(q), past ?? 0); // (B, H, L, hd)
     if (reuseCache) {
       [k, v] = [cache.k!, cache.v!]; // (B, Hkv, S, hd)
     } else {
-      const T = key.shape[1];
-      k = transpose(reshape(kIn!, [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
-      v = transpose(reshape(vIn!, [B, T, Hkv, hd]), 1, 2); // (B, Hkv, T, hd)
-      if (this.rotary) k = this.rotary.call(k, past ?? 0); // (B, Hkv, T, hd)
-      if (cache) [k, v] = cache.append(k, v); // (B, Hkv, S, hd)
+      [k, v] = [kIn!, vIn!];
+      if (this.rotary) k = this.rotary.call(splitHeads(k), past ?? 0); // (B, Hkv, T, hd)
+      if (cache) [k, v] = cache.append(splitHeads(k), splitHeads(v)); // (B, Hkv, S, hd)
     }
     const p = this.training ? this.dropoutP : 0;
     // kvLength: an appending cache returns its buffers, whose first cache.length positions are the keys.
     const masked = { ...this.maskOptions(options, past), enableGqa: H !== Hkv, kvLength: cache?.length };
     let y: Tensor, weights: Tensor | null = null;
     if (options.needWeights ?? false) {
-      const w = attentionWeights(q, k, masked); // (B, H, L, S)
-      const vKeys = masked.kvLength !== undefined && masked.kvLength < v.shape[2] ? narrow(v, 2, 0, masked.kvLength) : v; // (B, Hkv, S, hd)
-      y = matmul(p > 0 ? dropout(w, p) : w, repeatKvHeads(vKeys, H)); // (B, H, L, hd)
+      const w = attentionWeights(splitHeads(q), splitHeads(k), masked); // (B, H, L, S)
+      const vAll = splitHeads(v); // (B, Hkv, S | capacity, hd)
+      const vKeys = masked.kvLength !== undefined && masked.kvLength < vAll.shape[2] ? narrow(vAll, 2, 0, masked.kvLength) : vAll; // (B, Hkv, S, hd)
+      const yh = matmul(p > 0 ? dropout(w, p) : w, repeatKvHeads(vKeys, H)); // (B, H, L, hd)
+      y = reshape(transpose(yh, 1, 2), [B, L, H * hd]); // (B, L, H·hd)
       weights = (options.averageAttnWeights ?? true) ? mean(w, 1) : w; // (B, L, S) or (B, H, L, S)
       if (isRecording()) reportAttention(this, w, kind);
     } else {
-      y = scaledDotProductAttention(q, k, v, { ...masked, dropoutP: p }); // (B, H, L, hd)
-      if (isRecording()) reportAttention(this, noGrad(() => attentionWeights(q, k, masked)), kind); // (B, H, L, S)
+      y = attentionMergedHeads(q, k, v, { ...masked, dropoutP: p }); // (B, L, H·hd)
+      if (isRecording()) reportAttention(this, noGrad(() => attentionWeights(splitHeads(q), splitHeads(k), masked)), kind); // (B, H, L, S)
     }
     if (this.headMask) {
       if (this.headMask.size !== H) throw new ShapeError(`MultiheadAttention: headMask has ${this.headMask.size} entries, expected one per head (${H}).`);
-      y = mul(y, reshape(this.headMask, [1, H, 1, 1])); // (B, H, L, hd)
+      y = reshape(mul(reshape(y, [B, L, H, hd]), reshape(this.headMask, [1, 1, H, 1])), [B, L, H * hd]); // (B, L, H·hd)
     }
-    let out = this.outProj.call(reshape(transpose(y, 1, 2), [B, L, H * hd])); // (B, L, E)
+    let out = this.outProj.call(y); // (B, L, E)
     if (!this.batchFirst) out = transpose(out, 0, 1); // (L, B, E)
     return { output: out, weights };
   }
 
   /**
-   * The q, k and v projections (k and v null when `withKv` is false: a full static cache).
-   * Packed self-attention is one GEMM whose output is split; packed cross-attention applies
-   * the row blocks of inProj to the query and to the key/value inputs.
+   * The q, k and v projections as heads side by side in their outputs' columns (k and v null when
+   * `withKv` is false: a full static cache). Packed self-attention is one GEMM whose output holds
+   * the three blocks (read in place, no split copy); packed cross-attention applies the row blocks
+   * of inProj to the query and to the key/value inputs.
    */
-  private project(query: Tensor, key: Tensor, value: Tensor, withKv: boolean): [Tensor, Tensor | null, Tensor | null] {
+  private project(query: Tensor, key: Tensor, value: Tensor, withKv: boolean): [HeadColumns, HeadColumns | null, HeadColumns | null] {
+    const H = this.numHeads, Hkv = this.numKvHeads, hd = this.headDim;
+    const heads = (tensor: Tensor, offset: number, n: number): HeadColumns => ({ tensor, offset, heads: n, width: hd });
     if (this.inProj === null) {
-      return [this.qProj!.call(query), withKv ? this.kProj!.call(key) : null, withKv ? this.vProj!.call(value) : null]; // (B, L, E), (B, S, Hkv·hd) ×2
+      return [heads(this.qProj!.call(query), 0, H), withKv ? heads(this.kProj!.call(key), 0, Hkv) : null, withKv ? heads(this.vProj!.call(value), 0, Hkv) : null]; // (B, L, H·hd), (B, S, Hkv·hd) ×2
     }
-    const E = this.embedDim, kvOut = this.numKvHeads * this.headDim;
+    const E = this.embedDim, kvOut = Hkv * hd;
     if (withKv && key === query && value === query) {
       const qkv = this.inProj.call(query); // (B, L, E + 2·Hkv·hd)
-      return [narrow(qkv, -1, 0, E), narrow(qkv, -1, E, kvOut), narrow(qkv, -1, E + kvOut, kvOut)];
+      return [heads(qkv, 0, H), heads(qkv, E, Hkv), heads(qkv, E + kvOut, Hkv)];
     }
     const W = this.inProj.weight, b = this.inProj.bias; // (E + 2·Hkv·hd, E), (E + 2·Hkv·hd)
     const part = (x: Tensor, start: number, n: number): Tensor => linear(x, narrow(W, 0, start, n), b ? narrow(b, 0, start, n) : null);
-    return [part(query, 0, E), withKv ? part(key, E, kvOut) : null, withKv ? part(value, E + kvOut, kvOut) : null];
+    return [heads(part(query, 0, E), 0, H), withKv ? heads(part(key, E, kvOut), 0, Hkv) : null, withKv ? heads(part(value, E + kvOut, kvOut), 0, Hkv) : null];
   }
 
   /**

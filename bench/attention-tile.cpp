@@ -1,0 +1,134 @@
+// The roofline of the fused attention forward on one core, measured on the process CPU clock in
+// one process: the FMA peak (native/peak.cpp's chains), the whole forward (attentionForward), and
+// its three per-tile parts alone at the kernel's tile sizes (BQF query rows × BK keys, d = D):
+//   S = (scale·Q)·Kᵀ   tileGemm, bq × bkP × D          (FMA work)
+//   online softmax    onlineSoftmaxTile: max, e^(S − m), row sums, rescale of O   (the non-FMA work)
+//   O += P·V          tileGemm, bq × Dv × bk           (FMA work)
+// The kernel's own functions run here (attention.cpp is included), on the same data sizes as one
+// (b, h) head of length L, so the parts' sum bounds what the tile loop can reach.
+//
+//   g++ -O3 -std=c++17 -fno-math-errno -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma -mavx2 \
+//     -mprefer-vector-width=512 -DHEED_NS=avx512 '-DHEED_ISA_NAME="avx512"' -Inative \
+//     bench/attention-tile.cpp native/threadpool.cpp -o /tmp/attention-tile -lpthread
+//   /tmp/attention-tile [L ...]        (prints one JSON object)
+#include <time.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+#include "../native/attention.cpp"
+#include "../native/peak.cpp"
+
+using namespace heed;
+using namespace heed::HEED_NS;
+
+namespace {
+
+double cpuSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
+// Median over 7 samples of the CPU seconds per call of f, each sample `reps` calls.
+template <class F>
+double perCall(F&& f, int reps) {
+  std::vector<double> xs;
+  f();
+  for (int s = 0; s < 7; s++) {
+    double t0 = cpuSeconds();
+    for (int i = 0; i < reps; i++) f();
+    xs.push_back((cpuSeconds() - t0) / reps);
+  }
+  std::sort(xs.begin(), xs.end());
+  return xs[3];
+}
+
+std::vector<float> randoms(size_t n, uint32_t seed) {
+  std::vector<float> x(n);
+  for (auto& v : x) {
+    seed = seed * 1664525u + 1013904223u;
+    v = float(seed) / 4294967296.f - 0.5f;
+  }
+  return x;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  poolResize(1);
+  std::vector<int64_t> lengths;
+  for (int i = 1; i < argc; i++) lengths.push_back(std::atoll(argv[i]));
+  if (lengths.empty()) lengths = {1024, 2048};
+  const int64_t D = 64;
+  // FMA peak on this clock: 12 chains × W lanes × 2 flops, 2 steps per iteration
+  const int64_t iters = 20000000;
+  double peak = 0;
+  {
+    volatile float sink = fmaChains(iters / 20);
+    std::vector<double> g;
+    for (int s = 0; s < 3; s++) {
+      double t0 = cpuSeconds();
+      sink = sink + fmaChains(iters);
+      g.push_back(double(iters) * 2 * kChains * W * 2.0 / (cpuSeconds() - t0) / 1e9);
+    }
+    std::sort(g.begin(), g.end());
+    peak = g[1];
+  }
+  std::printf("{\"isa\": \"%s\", \"W\": %d, \"BQF\": %lld, \"BK\": %lld, \"D\": %lld, \"peakGflopsCpu\": %.1f, \"rows\": [", HEED_ISA_NAME, W,
+              (long long)BQF, (long long)BK, (long long)D, peak);
+  for (size_t li = 0; li < lengths.size(); li++) {
+    const int64_t L = lengths[li];
+    AttentionParams p{};
+    p.B = 1; p.H = 4; p.Hkv = 4; p.Lq = L; p.Lk = L; p.D = D; p.Dv = D;
+    p.qL = {p.H * L * D, L * D, D}; p.kL = p.qL; p.vL = p.qL; p.oL = p.qL;
+    p.scale = 0.125f;
+    auto q = randoms(p.H * L * D, 1), k = randoms(p.H * L * D, 2), v = randoms(p.H * L * D, 3);
+    std::vector<float> out(p.H * L * D), lse(p.H * L);
+    const double flops = 4.0 * double(p.H) * double(L) * double(L) * double(D);
+    const double full = perCall([&] { attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data()); }, 2);
+    // The parts, on one head's data: Kᵀ (D × ldkt), a query tile scaled, all key tiles of the head
+    const int64_t ldkt = transposedLd(L), bkP = BK, bq = BQF;
+    std::vector<float> kt(D * ldkt);
+    transposePad(k.data(), L, D, D, kt.data(), ldkt);
+    std::vector<float> qs(bq * D), S(bq * bkP), O(bq * D, 0.f), ml(3 * bq + bq * W);
+    scaleRows(q.data(), bq * D, p.scale, qs.data());
+    const int64_t tiles = L / BK;
+    const double tS = perCall([&] {
+      for (int64_t j0 = 0; j0 < L; j0 += BK) tileGemm(bq, bkP, D, qs.data(), D, 1, kt.data() + j0, ldkt, S.data(), bkP, false);
+    }, 20) / double(tiles);
+    const double tPV = perCall([&] {
+      for (int64_t j0 = 0; j0 < L; j0 += BK) tileGemm(bq, D, BK, S.data(), bkP, 1, v.data() + j0 * D, D, O.data(), D, true);
+    }, 20) / double(tiles);
+    // softmax on real scores: recompute S once, then time the step with the running max reset to
+    // −∞ every tile (every row rescales O: the worst case) and kept (the steady state: no rescale)
+    tileGemm(bq, bkP, D, qs.data(), D, 1, kt.data(), ldkt, S.data(), bkP, false);
+    std::vector<float> S0 = S;
+    float* m = ml.data();
+    float *mNew = m + bq, *alpha = mNew + bq, *lv = alpha + bq;
+    const double tSoftReset = perCall([&] {
+      std::copy(S0.begin(), S0.end(), S.begin());
+      std::fill(m, m + bq, -INFINITY);
+      onlineSoftmaxTile(S.data(), bq, bkP, m, mNew, alpha, lv, O.data(), D);
+    }, 200);
+    const double tCopy = perCall([&] { std::copy(S0.begin(), S0.end(), S.begin()); }, 200);
+    std::fill(m, m + bq, 1e9f);  // above every score: alpha = 1, no rescale
+    const double tSoftSteady = perCall([&] {
+      std::copy(S0.begin(), S0.end(), S.begin());
+      onlineSoftmaxTile(S.data(), bq, bkP, m, mNew, alpha, lv, O.data(), D);
+    }, 200);
+    const double tileFlops = 2.0 * double(bq) * double(BK) * double(D) * 2.0;
+    const double soft = tSoftSteady - tCopy, softWorst = tSoftReset - tCopy;
+    std::printf("%s\n {\"L\": %lld, \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "
+                "\"perTileUs\": {\"qk\": %.4f, \"softmaxSteady\": %.4f, \"softmaxRescaleAll\": %.4f, \"pv\": %.4f}, "
+                "\"gemmPartsPctPeak\": %.1f, \"tileBoundPctPeak\": %.1f, \"softmaxShareOfTile\": %.3f, "
+                "\"softmaxNsPerScore\": %.4f, \"fmaNsPerScoreAtPeak\": %.4f}",
+                li ? "," : "", (long long)L, (long long)p.H, full * 1e3, 100.0 * flops / full / 1e9 / peak, tS * 1e6, soft * 1e6,
+                softWorst * 1e6, tPV * 1e6, 100.0 * tileFlops / (tS + tPV) / 1e9 / peak,
+                100.0 * tileFlops / (tS + soft + tPV) / 1e9 / peak, soft / (tS + soft + tPV), soft * 1e9 / double(bq * BK),
+                4.0 * double(D) / peak);
+  }
+  std::printf("\n]}\n");
+  return 0;
+}

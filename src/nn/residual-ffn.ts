@@ -18,11 +18,11 @@ import { Linear } from './linear.js';
 import { Dropout } from './dropout.js';
 import { linearThenActivate, type Activation } from './feedforward.js';
 
-/** A Linear whose call() is exactly linear(x, weight, bias): no subclass, no forward hooks. */
-function isPlainLinear(m: Module): m is Linear {
+/** A Linear whose call() is exactly linear(x, weight, bias): no subclass, no forward hooks (also used by residual-attention.ts). */
+export function isPlainLinear(m: Module): m is Linear {
   return m instanceof Linear && Object.getPrototypeOf(m) === Linear.prototype && !m.hasForwardHooks;
 }
-function isPlainDropout(m: Module): m is Dropout {
+export function isPlainDropout(m: Module): m is Dropout {
   return m instanceof Dropout && Object.getPrototypeOf(m) === Dropout.prototype && !m.hasForwardHooks;
 }
 

@@ -6,19 +6,23 @@
  *   pre-norm:  x = x + sa(norm1(x));        x = x + ca(norm2(x), mem);  x = x + ff(norm3(x))
  *   ff(x) = dropout2(linear2(dropout(act(linear1(x)))))          sa/ca end in dropout1/dropout2
  *
+ * Each `x + sublayer(...)` ends in a GEMM (the attention's outProj, linear2) whose bias, dropout and
+ * residual add run in the GEMM's epilogue when the layers are plain (residual-attention.ts,
+ * residual-ffn.ts); hooked, LoRA-wrapped or quantized layers run the same math op by op.
+ *
  * Parameter names (PyTorch → heed): self_attn.* → selfAttn.* (see attention/multihead.ts),
  * multihead_attn.* → crossAttn.*, linear1/linear2/norm1/norm2/norm3 unchanged.
  *
  * Letters: B batch, T target length, S source length, D dModel, F dimFeedforward.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { add } from '../ops/elementwise.js';
 import { Module, ModuleList } from './module.js';
 import { Linear } from './linear.js';
 import { LayerNorm } from './norm.js';
 import { Dropout } from './dropout.js';
 import { type Activation } from './feedforward.js';
 import { residualFfn } from './residual-ffn.js';
+import { residualAttention } from './residual-attention.js';
 import { MultiheadAttention } from './attention/multihead.js';
 import { KVCache } from './attention/kv-cache.js';
 import { ConfigError } from '../errors.js';
@@ -113,12 +117,15 @@ export class TransformerEncoderLayer extends Module {
 
   /** x (B, T, D) → (B, T, D). */
   override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
-    const sa = (h: Tensor): Tensor => this.dropout1.call(this.selfAttn.call(h, h, h, { attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal }).output); // (B, T, D)
+    // residual + dropout1(selfAttn(h)): outProj, dropout1 and the add fused when they can be (residual-attention.ts)
+    const sa = (h: Tensor, residual: Tensor): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
+      attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal,
+    }); // (B, T, D)
     if (this.normFirst) {
-      x = add(x, sa(this.norm1.call(x))); // (B, T, D)
+      x = sa(this.norm1.call(x), x); // x + sa(norm1(x)), (B, T, D)
       return this.ffResidual(this.norm2.call(x), x); // x + ff(norm2(x)), (B, T, D)
     }
-    x = this.norm1.call(add(x, sa(x))); // (B, T, D)
+    x = this.norm1.call(sa(x, x)); // (B, T, D)
     return this.norm2.call(this.ffResidual(x, x)); // (B, T, D)
   }
 
@@ -171,19 +178,20 @@ export class TransformerDecoderLayer extends Module {
    * Returns: (B, T, D).
    */
   override forward(x: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
-    const sa = (h: Tensor): Tensor => this.dropout1.call(this.selfAttn.call(h, h, h, {
+    // residual + dropout(attn(...)): outProj, the dropout and the add fused when they can be (residual-attention.ts)
+    const sa = (h: Tensor, residual: Tensor): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
       attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal, kvCache: o.cache?.self,
-    }).output); // (B, T, D)
-    const ca = (h: Tensor): Tensor => this.dropout2.call(this.crossAttn.call(h, memory, memory, {
+    }); // (B, T, D)
+    const ca = (h: Tensor, residual: Tensor): Tensor => residualAttention(this.crossAttn, this.dropout2, residual, h, memory, memory, {
       attnMask: o.memoryMask, keyPaddingMask: o.memoryKeyPaddingMask, kvCache: o.cache?.cross,
-    }).output); // (B, T, D)
+    }); // (B, T, D)
     if (this.normFirst) {
-      x = add(x, sa(this.norm1.call(x))); // (B, T, D)
-      x = add(x, ca(this.norm2.call(x))); // (B, T, D)
+      x = sa(this.norm1.call(x), x); // x + sa(norm1(x)), (B, T, D)
+      x = ca(this.norm2.call(x), x); // x + ca(norm2(x)), (B, T, D)
       return this.ffResidual(this.norm3.call(x), x); // x + ff(norm3(x)), (B, T, D)
     }
-    x = this.norm1.call(add(x, sa(x))); // (B, T, D)
-    x = this.norm2.call(add(x, ca(x))); // (B, T, D)
+    x = this.norm1.call(sa(x, x)); // (B, T, D)
+    x = this.norm2.call(ca(x, x)); // (B, T, D)
     return this.norm3.call(this.ffResidual(x, x)); // (B, T, D)
   }
 

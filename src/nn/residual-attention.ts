@@ -19,6 +19,7 @@ import { Module } from './module.js';
 import { Dropout } from './dropout.js';
 import { MultiheadAttention, type MultiheadAttentionCallOptions } from './attention/multihead.js';
 import { isPlainDropout, isPlainLinear } from './residual-ffn.js';
+import type { ResidualGrad } from '../ops/residual-grad.js';
 
 /** Whether residualAttention can fuse attn's out-projection with `outDropout` and the residual. */
 export function canFuseOutProjection(attn: MultiheadAttention, outDropout: Module): boolean {
@@ -29,14 +30,15 @@ export function canFuseOutProjection(attn: MultiheadAttention, outDropout: Modul
 /**
  * residual + outDropout(attn(query, key, value, options).output): see the file comment.
  * query (B, L, E), key/value (B, S, ·), residual (B, L, E) → (B, L, E).
+ * link: as residualFfn's (nn/residual-ffn.ts), used only on the fused path.
  */
 export function residualAttention(attn: MultiheadAttention, outDropout: Module, residual: Tensor,
-  query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionCallOptions): Tensor {
+  query: Tensor, key: Tensor, value: Tensor, options: MultiheadAttentionCallOptions, link: ResidualGrad | null = null): Tensor {
   if (canFuseOutProjection(attn, outDropout)) {
     const drop = outDropout as Dropout;
     const { context } = attn.attend(query, key, value, options); // (B, L, H·hd)
     attn.outProj.checkInput(context);
-    return linearDropout(context, attn.outProj.weight, attn.outProj.bias, { p: drop.p, training: drop.training, residual }); // (B, L, E)
+    return linearDropout(context, attn.outProj.weight, attn.outProj.bias, { p: drop.p, training: drop.training, residual, residualGradTo: link }); // (B, L, E)
   }
   return add(residual, (outDropout as Dropout).call(attn.call(query, key, value, options).output)); // (B, L, E)
 }

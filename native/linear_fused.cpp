@@ -21,31 +21,31 @@ HEED_INLINE float geluGradScalar(float z) {
   return 0.5f * (1.f + erf_scalar(z * 0.70710678118654752f)) + z * kInvSqrt2Pi * std::exp(-0.5f * z * z);
 }
 
-// The dropout kernel's mask (layout.cpp): keep element i iff lowbias32(i ^ lowbias32(seed)) ≥ thr.
-struct Mask {
-  bool drop, none;  // none: p within 2⁻³² of 1, nothing is kept
-  uint32_t thr, mixed;
-  float scale;
-  Mask(double p, uint32_t seed) {
-    const double t = std::ceil(p * 4294967296.0);
-    drop = p > 0;
-    none = t > 4294967295.0;
-    thr = none ? 0xffffffffu : uint32_t(t);
-    mixed = lowbias32(seed);
-    scale = none ? 0.f : float(1.0 / (1.0 - p));
-  }
-  HEED_INLINE bool keep(int64_t i) const { return !drop || (!none && lowbias32(uint32_t(i) ^ mixed) >= thr); }
-  HEED_INLINE vi keepv(vu lane, int64_t i) const {
-    if (!drop) return vi{} == vi{};
-    if (none) return vi{} != vi{};
-    return lowbias32((lane + uint32_t(i)) ^ mixed) >= thr;
-  }
-};
-
-HEED_INLINE vu laneIds() {
+// out[i] = f(i) / (1 − p) where the dropout kernel's mask (layout.cpp) keeps element i, else 0:
+// kept iff lowbias32(i ^ lowbias32(seed)) ≥ p·2³². fv(i) gives the W lanes from i, fs(i) one value.
+template <class FV, class FS>
+void maskedMap(int64_t n, double p, uint32_t seed, float* out, FV&& fv, FS&& fs) {
+  const double t = std::ceil(p * 4294967296.0);
+  const bool drop = p > 0, none = t > 4294967295.0;  // none: p within 2⁻³² of 1, nothing is kept
+  const uint32_t thr = none ? 0xffffffffu : uint32_t(t), mixed = lowbias32(seed);
+  const float s = !drop ? 1.f : none ? 0.f : float(1.0 / (1.0 - p));
+  const vf sv = vsplat(s), zero = vsplat(0.f);
   vu lane;
   for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
-  return lane;
+  parallelChunks(n, kGrain, [&](int64_t lo, int64_t hi) {
+    int64_t i = lo;
+    for (; i + W <= hi; i += W) {
+      if (!drop) {
+        vstore(out + i, fv(i));
+      } else if (none) {
+        vstore(out + i, zero);
+      } else {
+        vi keep = lowbias32((lane + uint32_t(i)) ^ mixed) >= thr;
+        vstore(out + i, keep ? fv(i) * sv : zero);
+      }
+    }
+    for (; i < hi; i++) out[i] = !drop ? fs(i) : (!none && lowbias32(uint32_t(i) ^ mixed) >= thr) ? fs(i) * s : 0.f;
+  });
 }
 
 }  // namespace
@@ -67,32 +67,16 @@ void reluDropoutBackward(const ReluDropoutBackwardArgs& p) {
 // y = dropout_p(gelu(z)), one pass over the GEMM's output z (kept for the backward).
 void geluDropout(const GeluDropoutArgs& p) {
   const float* z = p.z;
-  float* y = p.y;
-  const Mask m(p.p, uint32_t(p.seed));
-  const vu lane = laneIds();
-  const vf sv = vsplat(m.drop ? m.scale : 1.f), zero = vsplat(0.f);
-  const float s = m.drop ? m.scale : 1.f;
-  parallelChunks(p.n, kGrain, [&](int64_t lo, int64_t hi) {
-    int64_t i = lo;
-    for (; i + W <= hi; i += W) vstore(y + i, m.keepv(lane, i) ? vgelu(vload(z + i)) * sv : zero);
-    for (; i < hi; i++) y[i] = m.keep(i) ? gelu_scalar(z[i]) * s : 0.f;
-  });
+  maskedMap(p.n, p.p, uint32_t(p.seed), p.y, [&](int64_t i) { return vgelu(vload(z + i)); },
+            [&](int64_t i) { return gelu_scalar(z[i]); });
 }
 
-// dz = dy · scale · gelu'(z) where the forward kept the element, else 0 (the mask re-hashed from the seed).
+// dz = dy · gelu'(z) / (1 − p) where the forward kept the element, else 0 (the mask re-hashed from the seed).
 void geluDropoutBackward(const GeluDropoutBackwardArgs& p) {
   const float* z = p.z;
   const float* dy = p.dy;
-  float* dz = p.dz;
-  const Mask m(p.p, uint32_t(p.seed));
-  const vu lane = laneIds();
-  const vf sv = vsplat(m.drop ? m.scale : 1.f), zero = vsplat(0.f);
-  const float s = m.drop ? m.scale : 1.f;
-  parallelChunks(p.n, kGrain, [&](int64_t lo, int64_t hi) {
-    int64_t i = lo;
-    for (; i + W <= hi; i += W) vstore(dz + i, m.keepv(lane, i) ? vload(dy + i) * sv * vgeluGrad(vload(z + i)) : zero);
-    for (; i < hi; i++) dz[i] = m.keep(i) ? dy[i] * s * geluGradScalar(z[i]) : 0.f;
-  });
+  maskedMap(p.n, p.p, uint32_t(p.seed), p.dz, [&](int64_t i) { return vload(dy + i) * vgeluGrad(vload(z + i)); },
+            [&](int64_t i) { return dy[i] * geluGradScalar(z[i]); });
 }
 
 }  // namespace HEED_NS

@@ -22,16 +22,18 @@
  * z (bias in its epilogue) and one elementwise pass (geluDropout) writes y, keeping z:
  *   dz = dropout(g) · gelu'(z)                                (one pass, geluDropoutBackward)
  * against the composed ops' gelu, dropout, dropout backward and gelu backward (four passes).
+ * Off the tape (no input requires grad: eval, inference) gelu runs in the GEMM's epilogue instead.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
-import { record } from '../autograd/node.js';
+import { record, needsGrad } from '../autograd/node.js';
 import { defaultGenerator, type Generator } from '../tensor/rng.js';
 import { promoteFloat } from '../tensor/dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { emptyFloatTensor, f32, requireFloat } from './util.js';
 import { checkLinear, linearGrads } from './matmul.js';
 import { add } from './elementwise.js';
+import { ACT_GELU } from '../backend/js/gemm.js';
 import type { ResidualGrad } from './residual-grad.js';
 
 export interface LinearDropoutOptions {
@@ -76,8 +78,15 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   const seed = p > 0 ? (options.generator ?? defaultGenerator).nextU32() : 0;
   const dtype = promoteFloat(promoteFloat(x.dtype, weight.dtype), residual?.dtype ?? x.dtype);
   const y = emptyFloatTensor(dtype, outShape);
-  // gelu: the GEMM writes z, kept for the backward, and one pass writes y = dropout(gelu(z))
-  const z = activation === 'gelu' ? emptyFloatTensor(dtype, outShape) : null;
+  const gelu = activation === 'gelu', taped = needsGrad(x, weight, bias, residual);
+  if (gelu && !taped) {
+    // off the tape (eval, inference) nothing needs z: gelu in the GEMM's epilogue, then the dropout
+    k.sgemm({ a: f32(x), b: f32(weight), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: bias ? f32(bias) : null, activation: ACT_GELU });
+    if (p > 0) k.dropout({ x: f32(y), out: f32(y), p, seed });
+    return y;
+  }
+  // gelu on the tape: the GEMM writes z, kept for the backward, and one pass writes y = dropout(gelu(z))
+  const z = gelu ? emptyFloatTensor(dtype, outShape) : null;
   k.linearFused({
     x: f32(x), w: f32(weight), y: f32(z ?? y), rows, outF, inF, bias: bias ? f32(bias) : null,
     activation: activation === 'relu' ? 1 : 0, p: z ? 0 : p, seed, residual: residual ? f32(residual) : null,

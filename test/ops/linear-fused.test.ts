@@ -80,3 +80,12 @@ test('linearDropout: bad arguments are typed errors that say the fix', () => {
   assert.throws(() => linearDropout(x, h.zeros([3, 5]), null), (e: Error) => e instanceof h.ShapeError && /linearDropout: input has shape/.test(e.message));
   assert.throws(() => linearDropout(x, w, h.zeros([4])), h.ShapeError);
 });
+
+test('linearDropout gelu off the tape (no input requires grad) runs gelu and the dropout in the epilogue: same values as the composed ops', () => {
+  const x = h.randn([5, 7, 24], { generator: new h.Generator(41) }), w = h.randn([33, 24], { generator: new h.Generator(42) }), b = h.randn([33], { generator: new h.Generator(43) });
+  for (const p of [0, 0.3]) {
+    const fused = linearDropout(x, w, b, { activation: 'gelu', p, generator: new h.Generator(7) });
+    const composed = h.dropout(h.gelu(h.linear(x, w, b)), p, { generator: new h.Generator(7) });
+    assert.ok(maxDiff(fused, composed) < 1e-5, `p ${p}: differs by ${maxDiff(fused, composed)}`);
+  }
+});

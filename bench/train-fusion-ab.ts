@@ -1,10 +1,15 @@
 /**
- * The G2P training step (bench/train.ts, d 256 by default) with and without the fused FFN epilogues
- * (src/nn/residual-ffn.ts), interleaved step by step in one process so that a shared machine's load
- * hits both alike. The composed path is forced by a no-op forward hook on every FFN Linear (the
- * layers fuse only hook-free Linears). Each step is timed on the wall clock and on the process's CPU
- * clock; the FMA peak is probed between rounds with both clocks, and % of peak is the step's GEMM
- * FLOPs over its time over the peak.
+ * The G2P training step (bench/train.ts, d 256 by default) with and without the training-path fusions,
+ * interleaved step by step in one process so that a shared machine's load hits every arm alike:
+ *   composed  every Transformer-layer op separately (the fused paths forced off);
+ *   ffn       the FFN epilogues only (linear1 + bias + ReLU + dropout, linear2 + bias + dropout + residual);
+ *   all       also the attention out-projection + dropout + residual in its GEMM epilogue, and the
+ *             residual gradients added inside the layer norms' backward (src/nn/residual-attention.ts,
+ *             src/ops/residual-grad.ts).
+ * A fused path is forced off by a no-op forward hook on the module (the layers fuse only hook-free
+ * modules). Each step is timed on the wall clock and on the process's CPU clock; the FMA peak is
+ * probed between rounds with both clocks, and % of peak is the step's GEMM FLOPs over its time over
+ * the peak.
  *
  *   node --import tsx bench/train-fusion-ab.ts [--threads 1] [--rounds 15] [--d 256] [--out file.json]
  */
@@ -36,24 +41,29 @@ function gemmFlops(c: TrainCfg, S: number, T: number, B: number): number {
 }
 
 const batch = makeTrainBatch();
-const fused = await heedStep(batch, cfg);
-const composed = await heedStep(batch, cfg);
-for (const m of composed.model.modules()) {
-  if (m instanceof TransformerEncoderLayer || m instanceof TransformerDecoderLayer) {
-    m.linear1.registerForwardHook(() => undefined);
-    m.linear2.registerForwardHook(() => undefined);
+const impls = { composed: await heedStep(batch, cfg), ffn: await heedStep(batch, cfg), all: await heedStep(batch, cfg) };
+type Impl = keyof typeof impls;
+const names = Object.keys(impls) as Impl[];
+const noop = () => undefined;
+for (const n of ['composed', 'ffn'] as const) {
+  for (const m of impls[n].model.modules()) {
+    if (!(m instanceof TransformerEncoderLayer || m instanceof TransformerDecoderLayer)) continue;
+    // ffn and composed: attention out-projections and norms unfused; composed: the FFN too
+    for (const a of [m.selfAttn, ...(m instanceof TransformerDecoderLayer ? [m.crossAttn] : [])]) a.outProj.registerForwardHook(noop);
+    for (const nm of [m.norm1, m.norm2, ...(m instanceof TransformerDecoderLayer ? [m.norm3] : [])]) nm.registerForwardHook(noop);
+    if (n === 'composed') { m.linear1.registerForwardHook(noop); m.linear2.registerForwardHook(noop); }
   }
 }
-const impls = { fused, composed };
-const losses: Record<string, number[]> = { fused: [], composed: [] };
-for (let i = 0; i < 3; i++) for (const [n, h] of Object.entries(impls)) { h.step(); losses[n].push(h.loss()); }
-const wall: Record<string, number[]> = { fused: [], composed: [] }, cpu: Record<string, number[]> = { fused: [], composed: [] };
+const losses = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Impl, number[]>;
+for (let i = 0; i < 3; i++) for (const n of names) { impls[n].step(); losses[n].push(impls[n].loss()); }
+const wall = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Impl, number[]>;
+const cpu = Object.fromEntries(names.map((n) => [n, [] as number[]])) as Record<Impl, number[]>;
 const peakWall: number[] = [], peakCpu: number[] = [];
 const load0 = os.loadavg();
 for (let r = 0; r < rounds; r++) {
-  const order = r % 2 === 0 ? ['fused', 'composed'] : ['composed', 'fused'];
+  const order = names.map((_, i) => names[(i + r) % names.length]); // rotate which arm goes first
   for (const n of order) {
-    const h = impls[n as keyof typeof impls];
+    const h = impls[n];
     const w0 = performance.now(), c0 = cpuNowMs();
     h.step();
     wall[n].push(performance.now() - w0);
@@ -71,7 +81,7 @@ for (let r = 0; r < rounds; r++) {
 const load1 = os.loadavg();
 const flops = gemmFlops(cfg, batch.S, batch.T, batch.B);
 const pw = Math.max(...peakWall), pc = median(peakCpu);
-const rows = Object.keys(impls).map((n) => {
+const rows = names.map((n) => {
   const ms = median(wall[n]), msCpu = median(cpu[n]);
   return {
     impl: n, threads, msWall: ms, msCpu, gemmGflopPerStep: flops / 1e9,

@@ -358,6 +358,25 @@ struct EmbeddingForwardArgs {
   int64_t count;  // derived, = len(indices)
 };
 
+// geluDropout: the parameters in spec order (src/backend/specs).
+struct GeluDropoutArgs {
+  const float* z;  // input, length len(y)
+  float* y;  // output
+  double p;  // scalar
+  int64_t seed;  // scalar
+  int64_t n;  // derived, = len(y)
+};
+
+// geluDropoutBackward: the parameters in spec order (src/backend/specs).
+struct GeluDropoutBackwardArgs {
+  const float* z;  // input, length len(dz)
+  const float* dy;  // input, length len(dz)
+  float* dz;  // output
+  double p;  // scalar
+  int64_t seed;  // scalar
+  int64_t n;  // derived, = len(dz)
+};
+
 // im2col: the parameters in spec order (src/backend/specs).
 struct Im2colArgs {
   const float* x;  // input, length B·C·H·W
@@ -422,7 +441,9 @@ struct LayerNormBackwardArgs {
   const float* mean;  // input, length rows
   const float* rstd;  // input, length rows
   const float* dy;  // input, length rows·cols
+  const float* dyAdd;  // input, or null, length rows·cols
   float* dx;  // output, length rows·cols
+  const float* dxAdd;  // input, or null, length rows·cols
   float* dweight;  // output, or null, length cols
   float* dbias;  // output, or null, length cols
   int64_t rows;  // shape
@@ -627,6 +648,8 @@ struct UnaryBackwardArgs {
   X(dropout, DropoutArgs) \
   X(embeddingBackward, EmbeddingBackwardArgs) \
   X(embeddingForward, EmbeddingForwardArgs) \
+  X(geluDropout, GeluDropoutArgs) \
+  X(geluDropoutBackward, GeluDropoutBackwardArgs) \
   X(im2col, Im2colArgs) \
   X(int8Gemm, Int8GemmArgs) \
   X(int8GemmPacked, Int8GemmPackedArgs) \
@@ -1376,6 +1399,37 @@ inline const Check checks[] = {
 inline const Kernel kernel = {"embeddingForward", code, args, 5, 4, checks, 2};
 }  // namespace embeddingForward_spec
 
+namespace geluDropout_spec {
+inline const Instr code[] = {
+    {Op::Len, 1, 0}, {Op::Len, 1, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"z", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutArgs, z), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(y)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(GeluDropoutArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(GeluDropoutArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(GeluDropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(GeluDropoutArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(y)"}},
+};
+inline const Kernel kernel = {"geluDropout", code, args, 5, 4, nullptr, 0};
+}  // namespace geluDropout_spec
+
+namespace geluDropoutBackward_spec {
+inline const Instr code[] = {
+    {Op::Len, 2, 0}, {Op::Len, 2, 0}, {Op::Len, 2, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"z", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, z), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, dz), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(GeluDropoutBackwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(dz)"}},
+};
+inline const Kernel kernel = {"geluDropoutBackward", code, args, 6, 5, nullptr, 0};
+}  // namespace geluDropoutBackward_spec
+
 namespace im2col_spec {
 inline const Instr code[] = {
     {Op::Var, 2, 0}, {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
@@ -1497,9 +1551,10 @@ inline const Kernel kernel = {"int8PackWeights", code, args, 6, 6, checks, 1};
 
 namespace layerNormBackward_spec {
 inline const Instr code[] = {
-    {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Var, 8, 0}, {Op::Var, 8, 0},
-    {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
-    {Op::Var, 9, 0}, {Op::Var, 9, 0},
+    {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Var, 10, 0}, {Op::Var, 10, 0},
+    {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 11, 0}, {Op::Var, 11, 0},
 };
 // {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
 inline const Arg args[] = {
@@ -1508,13 +1563,15 @@ inline const Arg args[] = {
     {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {5, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dweight), -1, -INFINITY, INFINITY, false, false, {12, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dbias), -1, -INFINITY, INFINITY, false, false, {13, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dyAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dyAdd), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {12, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dxAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dxAdd), -1, -INFINITY, INFINITY, false, false, {15, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dweight), -1, -INFINITY, INFINITY, false, false, {18, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dbias), -1, -INFINITY, INFINITY, false, false, {19, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
 };
-inline const Kernel kernel = {"layerNormBackward", code, args, 10, 10, nullptr, 0};
+inline const Kernel kernel = {"layerNormBackward", code, args, 12, 12, nullptr, 0};
 }  // namespace layerNormBackward_spec
 
 namespace layerNormForward_spec {

@@ -1,12 +1,54 @@
-// The training-path fused Linear's elementwise backward (spec: src/backend/specs/linear-fused.ts;
-// reference: src/backend/js/linear-fused.ts). The forward, linearFused, is a GEMM epilogue and lives
-// in gemm.cpp.
+// The training-path fused Linear's elementwise kernels (spec: src/backend/specs/linear-fused.ts;
+// reference: src/backend/js/linear-fused.ts). The forward GEMM, linearFused, is a GEMM epilogue and
+// lives in gemm.cpp; GELU's forward runs here on the GEMM's output z, which is kept for the backward.
+#include <cmath>
+
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
 
 namespace heed {
 namespace HEED_NS {
+
+namespace {
+
+constexpr int64_t kGrain = int64_t(1) << 15;  // floats per task for these memory-bound loops
+constexpr float kInvSqrt2Pi = 0.3989422804014327f;
+
+// d gelu(z) / dz = Φ(z) + z·φ(z), the erf form (the same formula as unaryBackward's gelu).
+HEED_INLINE vf vgeluGrad(vf z) { return 0.5f * (1.0f + verf(z * 0.70710678118654752f)) + z * kInvSqrt2Pi * vexp(-0.5f * z * z); }
+HEED_INLINE float geluGradScalar(float z) {
+  return 0.5f * (1.f + erf_scalar(z * 0.70710678118654752f)) + z * kInvSqrt2Pi * std::exp(-0.5f * z * z);
+}
+
+// out[i] = f(i) / (1 − p) where the dropout kernel's mask (layout.cpp) keeps element i, else 0:
+// kept iff lowbias32(i ^ lowbias32(seed)) ≥ p·2³². fv(i) gives the W lanes from i, fs(i) one value.
+template <class FV, class FS>
+void maskedMap(int64_t n, double p, uint32_t seed, float* out, FV&& fv, FS&& fs) {
+  const double t = std::ceil(p * 4294967296.0);
+  const bool drop = p > 0, none = t > 4294967295.0;  // none: p within 2⁻³² of 1, nothing is kept
+  const uint32_t thr = none ? 0xffffffffu : uint32_t(t), mixed = lowbias32(seed);
+  const float s = !drop ? 1.f : none ? 0.f : float(1.0 / (1.0 - p));
+  const vf sv = vsplat(s), zero = vsplat(0.f);
+  vu lane;
+  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  parallelChunks(n, kGrain, [&](int64_t lo, int64_t hi) {
+    int64_t i = lo;
+    for (; i + W <= hi; i += W) {
+      if (!drop) {
+        vstore(out + i, fv(i));
+      } else if (none) {
+        vstore(out + i, zero);
+      } else {
+        vi keep = lowbias32((lane + uint32_t(i)) ^ mixed) >= thr;
+        vstore(out + i, keep ? fv(i) * sv : zero);
+      }
+    }
+    for (; i < hi; i++) out[i] = !drop ? fs(i) : (!none && lowbias32(uint32_t(i) ^ mixed) >= thr) ? fs(i) * s : 0.f;
+  });
+}
+
+}  // namespace
 
 // dz = dy · scale where y > 0, else 0: the gradient through dropout(relu(z)) read off its output.
 void reluDropoutBackward(const ReluDropoutBackwardArgs& p) {
@@ -15,11 +57,26 @@ void reluDropoutBackward(const ReluDropoutBackwardArgs& p) {
   float* dz = p.dz;
   const float s = p.scale;
   const vf sv = vsplat(s), zero = vsplat(0.f);
-  parallelChunks(p.n, int64_t(1) << 15, [&](int64_t lo, int64_t hi) {
+  parallelChunks(p.n, kGrain, [&](int64_t lo, int64_t hi) {
     int64_t i = lo;
     for (; i + W <= hi; i += W) vstore(dz + i, vload(y + i) > zero ? vload(dy + i) * sv : zero);
     for (; i < hi; i++) dz[i] = y[i] > 0.f ? dy[i] * s : 0.f;
   });
+}
+
+// y = dropout_p(gelu(z)), one pass over the GEMM's output z (kept for the backward).
+void geluDropout(const GeluDropoutArgs& p) {
+  const float* z = p.z;
+  maskedMap(p.n, p.p, uint32_t(p.seed), p.y, [&](int64_t i) { return vgelu(vload(z + i)); },
+            [&](int64_t i) { return gelu_scalar(z[i]); });
+}
+
+// dz = dy · gelu'(z) / (1 − p) where the forward kept the element, else 0 (the mask re-hashed from the seed).
+void geluDropoutBackward(const GeluDropoutBackwardArgs& p) {
+  const float* z = p.z;
+  const float* dy = p.dy;
+  maskedMap(p.n, p.p, uint32_t(p.seed), p.dz, [&](int64_t i) { return vload(dy + i) * vgeluGrad(vload(z + i)); },
+            [&](int64_t i) { return dy[i] * geluGradScalar(z[i]); });
 }
 
 }  // namespace HEED_NS

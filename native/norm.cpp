@@ -66,18 +66,25 @@ void layerNormForward(const float* x, const float* w, const float* b, float* y, 
   });
 }
 
-void layerNormBackward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy, float* dx,
-                       float* dw, float* db, int64_t rows, int64_t cols) {
+// dyAdd (or null) is added to dy and dxAdd (or null) to dx, in the same passes: a residual
+// gradient that would otherwise be one more kernel over the whole tensor (src/ops/norm.ts).
+void layerNormBackward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy0,
+                       const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
+                       int64_t cols) {
   rowsWithPartials(rows, cols, dw, db, [&](int64_t r, float* pw, float* pb) {
     const float* xr = x + r * cols;
-    const float* dyr = dy + r * cols;
+    const float* dyr = dy0 + r * cols;
+    const float* dar = dyAdd ? dyAdd + r * cols : nullptr;
+    const float* xar = dxAdd ? dxAdd + r * cols : nullptr;
     float* dxr = dx + r * cols;
     const float m = mean[r], s = rstd[r];
+    auto dyv = [&](int64_t c) { return dar ? vload(dyr + c) + vload(dar + c) : vload(dyr + c); };
+    auto dys = [&](int64_t c) { return dar ? dyr[c] + dar[c] : dyr[c]; };
     // xhat = (x − mean)·rstd, g = dy·w; dx = rstd·(g − mean(g) − xhat·mean(g·xhat))
     vf mv = vsplat(m), sv = vsplat(s), sg = vf{}, sgx = vf{};
     int64_t c = 0;
     for (; c + W <= cols; c += W) {
-      vf xh = (vload(xr + c) - mv) * sv, d = vload(dyr + c);
+      vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
       vf g = w ? d * vload(w + c) : d;
       sg += g;
       sgx += g * xh;
@@ -86,7 +93,7 @@ void layerNormBackward(const float* x, const float* w, const float* mean, const 
     }
     float sgS = hsum(sg), sgxS = hsum(sgx);
     for (; c < cols; c++) {
-      float xh = (xr[c] - m) * s, d = dyr[c], g = w ? d * w[c] : d;
+      float xh = (xr[c] - m) * s, d = dys(c), g = w ? d * w[c] : d;
       sgS += g;
       sgxS += g * xh;
       pw[c] += d * xh;
@@ -95,13 +102,15 @@ void layerNormBackward(const float* x, const float* w, const float* mean, const 
     float mg = sgS / float(cols), mgx = sgxS / float(cols);
     vf mgv = vsplat(mg), mgxv = vsplat(mgx);
     for (c = 0; c + W <= cols; c += W) {
-      vf xh = (vload(xr + c) - mv) * sv, d = vload(dyr + c);
+      vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
       vf g = w ? d * vload(w + c) : d;
-      vstore(dxr + c, sv * (g - mgv - xh * mgxv));
+      vf v = sv * (g - mgv - xh * mgxv);
+      vstore(dxr + c, xar ? v + vload(xar + c) : v);
     }
     for (; c < cols; c++) {
-      float xh = (xr[c] - m) * s, g = w ? dyr[c] * w[c] : dyr[c];
-      dxr[c] = s * (g - mg - xh * mgx);
+      float xh = (xr[c] - m) * s, d = dys(c), g = w ? d * w[c] : d;
+      float v = s * (g - mg - xh * mgx);
+      dxr[c] = xar ? v + xar[c] : v;
     }
   });
 }
@@ -159,7 +168,9 @@ void rmsNormBackward(const float* x, const float* w, const float* rstd, const fl
 
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
 void layerNormForward(const LayerNormForwardArgs& p) { layerNormForward(p.x, p.weight, p.bias, p.y, p.mean, p.rstd, p.rows, p.cols, p.eps); }
-void layerNormBackward(const LayerNormBackwardArgs& p) { layerNormBackward(p.x, p.weight, p.mean, p.rstd, p.dy, p.dx, p.dweight, p.dbias, p.rows, p.cols); }
+void layerNormBackward(const LayerNormBackwardArgs& p) {
+  layerNormBackward(p.x, p.weight, p.mean, p.rstd, p.dy, p.dyAdd, p.dx, p.dxAdd, p.dweight, p.dbias, p.rows, p.cols);
+}
 void rmsNormForward(const RmsNormForwardArgs& p) { rmsNormForward(p.x, p.weight, p.y, p.rstd, p.rows, p.cols, p.eps); }
 void rmsNormBackward(const RmsNormBackwardArgs& p) { rmsNormBackward(p.x, p.weight, p.rstd, p.dy, p.dx, p.dweight, p.rows, p.cols); }
 

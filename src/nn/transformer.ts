@@ -6,19 +6,27 @@
  *   pre-norm:  x = x + sa(norm1(x));        x = x + ca(norm2(x), mem);  x = x + ff(norm3(x))
  *   ff(x) = dropout2(linear2(dropout(act(linear1(x)))))          sa/ca end in dropout1/dropout2
  *
+ * Each `x + sublayer(...)` ends in a GEMM (the attention's outProj, linear2) whose bias, dropout and
+ * residual add run in the GEMM's epilogue when the layers are plain (residual-attention.ts,
+ * residual-ffn.ts); hooked, LoRA-wrapped or quantized layers run the same math op by op. The
+ * residual's gradient then goes to the neighbouring norm's backward kernel (linkedNorm below)
+ * instead of a separate add on the tape.
+ *
  * Parameter names (PyTorch → heed): self_attn.* → selfAttn.* (see attention/multihead.ts),
  * multihead_attn.* → crossAttn.*, linear1/linear2/norm1/norm2/norm3 unchanged.
  *
  * Letters: B batch, T target length, S source length, D dModel, F dimFeedforward.
  */
 import { Tensor } from '../tensor/tensor.js';
-import { add } from '../ops/elementwise.js';
 import { Module, ModuleList } from './module.js';
 import { Linear } from './linear.js';
 import { LayerNorm } from './norm.js';
 import { Dropout } from './dropout.js';
 import { type Activation } from './feedforward.js';
 import { residualFfn } from './residual-ffn.js';
+import { residualAttention } from './residual-attention.js';
+import { layerNormLinked } from '../ops/norm.js';
+import { ResidualGrad } from '../ops/residual-grad.js';
 import { MultiheadAttention } from './attention/multihead.js';
 import { KVCache } from './attention/kv-cache.js';
 import { ConfigError } from '../errors.js';
@@ -113,18 +121,23 @@ export class TransformerEncoderLayer extends Module {
 
   /** x (B, T, D) → (B, T, D). */
   override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
-    const sa = (h: Tensor): Tensor => this.dropout1.call(this.selfAttn.call(h, h, h, { attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal }).output); // (B, T, D)
+    // residual + dropout1(selfAttn(h)): outProj, dropout1 and the add fused when they can be (residual-attention.ts)
+    const sa = (h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
+      attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal,
+    }, link); // (B, T, D)
     if (this.normFirst) {
-      x = add(x, sa(this.norm1.call(x))); // (B, T, D)
-      return this.ffResidual(this.norm2.call(x), x); // x + ff(norm2(x)), (B, T, D)
+      let n = linkedNorm(this.norm1, x, 'input');
+      x = sa(n.y, x, n.link); // x + sa(norm1(x)), (B, T, D)
+      n = linkedNorm(this.norm2, x, 'input');
+      return this.ffResidual(n.y, x, n.link); // x + ff(norm2(x)), (B, T, D)
     }
-    x = this.norm1.call(add(x, sa(x))); // (B, T, D)
-    return this.norm2.call(this.ffResidual(x, x)); // (B, T, D)
+    const n = linkedNorm(this.norm1, sa(x, x, null), 'output'); // (B, T, D)
+    return this.norm2.call(this.ffResidual(n.y, n.y, n.link)); // (B, T, D)
   }
 
   /** residual + ff(h), ff(h) = dropout2(linear2(dropout(act(linear1(h))))); fused when it can be (residual-ffn.ts). */
-  private ffResidual(h: Tensor, residual: Tensor): Tensor {
-    return residualFfn({ linear1: this.linear1, dropout: this.dropout, linear2: this.linear2, outDropout: this.dropout2, activation: this.activation }, h, residual);
+  private ffResidual(h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor {
+    return residualFfn({ linear1: this.linear1, dropout: this.dropout, linear2: this.linear2, outDropout: this.dropout2, activation: this.activation }, h, residual, link);
   }
 }
 
@@ -171,26 +184,44 @@ export class TransformerDecoderLayer extends Module {
    * Returns: (B, T, D).
    */
   override forward(x: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
-    const sa = (h: Tensor): Tensor => this.dropout1.call(this.selfAttn.call(h, h, h, {
+    // residual + dropout(attn(...)): outProj, the dropout and the add fused when they can be (residual-attention.ts)
+    const sa = (h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
       attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal, kvCache: o.cache?.self,
-    }).output); // (B, T, D)
-    const ca = (h: Tensor): Tensor => this.dropout2.call(this.crossAttn.call(h, memory, memory, {
+    }, link); // (B, T, D)
+    const ca = (h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor => residualAttention(this.crossAttn, this.dropout2, residual, h, memory, memory, {
       attnMask: o.memoryMask, keyPaddingMask: o.memoryKeyPaddingMask, kvCache: o.cache?.cross,
-    }).output); // (B, T, D)
+    }, link); // (B, T, D)
     if (this.normFirst) {
-      x = add(x, sa(this.norm1.call(x))); // (B, T, D)
-      x = add(x, ca(this.norm2.call(x))); // (B, T, D)
-      return this.ffResidual(this.norm3.call(x), x); // x + ff(norm3(x)), (B, T, D)
+      let n = linkedNorm(this.norm1, x, 'input');
+      x = sa(n.y, x, n.link); // x + sa(norm1(x)), (B, T, D)
+      n = linkedNorm(this.norm2, x, 'input');
+      x = ca(n.y, x, n.link); // x + ca(norm2(x)), (B, T, D)
+      n = linkedNorm(this.norm3, x, 'input');
+      return this.ffResidual(n.y, x, n.link); // x + ff(norm3(x)), (B, T, D)
     }
-    x = this.norm1.call(add(x, sa(x))); // (B, T, D)
-    x = this.norm2.call(add(x, ca(x))); // (B, T, D)
-    return this.norm3.call(this.ffResidual(x, x)); // (B, T, D)
+    const n1 = linkedNorm(this.norm1, sa(x, x, null), 'output'); // (B, T, D)
+    const n2 = linkedNorm(this.norm2, ca(n1.y, n1.y, n1.link), 'output'); // (B, T, D)
+    return this.norm3.call(this.ffResidual(n2.y, n2.y, n2.link)); // (B, T, D)
   }
 
   /** residual + ff(h), ff(h) = dropout3(linear2(dropout(act(linear1(h))))); fused when it can be (residual-ffn.ts). */
-  private ffResidual(h: Tensor, residual: Tensor): Tensor {
-    return residualFfn({ linear1: this.linear1, dropout: this.dropout, linear2: this.linear2, outDropout: this.dropout3, activation: this.activation }, h, residual);
+  private ffResidual(h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor {
+    return residualFfn({ linear1: this.linear1, dropout: this.dropout, linear2: this.linear2, outDropout: this.dropout3, activation: this.activation }, h, residual, link);
   }
+}
+
+/**
+ * norm(x) for a norm whose input (pre-norm) or output (post-norm) is also the residual of the
+ * sublayer that follows: a plain LayerNorm runs layerNormLinked, whose backward adds the residual's
+ * gradient (handed over by the sublayer's fused GEMM, ops/residual-grad.ts) in its own kernel
+ * instead of the tape adding it. A hooked or subclassed norm runs as usual and gets no link, and
+ * then the sublayer keeps its residual on the tape. x (B, T, D) → y (B, T, D).
+ */
+function linkedNorm(norm: LayerNorm, x: Tensor, side: 'input' | 'output'): { y: Tensor; link: ResidualGrad | null } {
+  if (!(norm instanceof LayerNorm) || Object.getPrototypeOf(norm) !== LayerNorm.prototype || norm.hasForwardHooks) return { y: norm.call(x), link: null };
+  const link = new ResidualGrad();
+  const y = layerNormLinked(x, norm.normalizedShape, norm.weight, norm.bias, norm.eps, side === 'input' ? { input: link } : { output: link });
+  return { y, link };
 }
 
 /** A stack of encoder layers with an optional final LayerNorm (used with pre-norm). */

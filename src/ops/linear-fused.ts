@@ -3,7 +3,7 @@
  *
  *   linearDropout(x, W, b, { activation, p, residual }) = residual + dropout_p(act(x · Wᵀ + b))
  *
- * x (…, in), W (out, in), b (out) or null, residual (…, out) or null → (…, out); act 'none' or 'relu'.
+ * x (…, in), W (out, in), b (out) or null, residual (…, out) or null → (…, out); act 'none', 'relu' or 'gelu'.
  * It equals the composition `add(residual, dropout(relu(linear(x, W, b)), p))` (the same generator
  * draw, the same mask, the same float32 arithmetic), but runs as one GEMM whose epilogue applies
  * bias, ReLU, the dropout mask and the residual while each output tile is in cache (native
@@ -16,19 +16,29 @@
  *   dx = dz · W,  dW = dzᵀ · x,  db = Σ_rows dz               (linear's backward on dz)
  * ReLU with a residual would need z's sign, which y no longer shows, so that pair is refused;
  * a Transformer block never asks for it (the ReLU is inside the FFN, the residual after it).
+ *
+ * GELU's backward needs the pre-activation z, which its output does not show (dropped elements,
+ * and gelu is not one-to-one), and recomputing z is a whole GEMM. So with act 'gelu' the GEMM writes
+ * z (bias in its epilogue) and one elementwise pass (geluDropout) writes y, keeping z:
+ *   dz = dropout(g) · gelu'(z)                                (one pass, geluDropoutBackward)
+ * against the composed ops' gelu, dropout, dropout backward and gelu backward (four passes).
+ * Off the tape (no input requires grad: eval, inference) gelu runs in the GEMM's epilogue instead.
  */
 import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
-import { record } from '../autograd/node.js';
+import { record, needsGrad } from '../autograd/node.js';
 import { defaultGenerator, type Generator } from '../tensor/rng.js';
 import { promoteFloat } from '../tensor/dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { emptyFloatTensor, f32, requireFloat } from './util.js';
 import { checkLinear, linearGrads } from './matmul.js';
+import { add } from './elementwise.js';
+import { ACT_GELU } from '../backend/js/gemm.js';
+import type { ResidualGrad } from './residual-grad.js';
 
 export interface LinearDropoutOptions {
-  /** Applied after the bias, before the dropout: 'none' (default) or 'relu'. */
-  activation?: 'none' | 'relu';
+  /** Applied after the bias, before the dropout: 'none' (default), 'relu' or 'gelu' (the erf form). */
+  activation?: 'none' | 'relu' | 'gelu';
   /** Dropout probability, in [0, 1); 0 (default) keeps everything. */
   p?: number;
   /** When false, dropout is the identity (eval mode). Default true. */
@@ -37,14 +47,19 @@ export interface LinearDropoutOptions {
   residual?: Tensor | null;
   /** Seeds the dropout mask (one draw per call, as dropout); default the global generator. */
   generator?: Generator;
+  /**
+   * Hands the residual's gradient to a layerNorm's backward instead of the tape (ops/residual-grad.ts);
+   * the residual is then not a taped input. For nn/transformer.ts, which links both ends.
+   */
+  residualGradTo?: ResidualGrad | null;
 }
 
 export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearDropoutOptions = {}): Tensor {
   const op = 'linearDropout';
   const { outF, inF, rows, outShape } = checkLinear(x, weight, bias, op);
   const activation = options.activation ?? 'none';
-  if (activation !== 'none' && activation !== 'relu') {
-    throw new ValueError(`${op}: activation='${String(activation)}', expected 'none' or 'relu'. Fix: apply other activations with their own op after linear.`);
+  if (activation !== 'none' && activation !== 'relu' && activation !== 'gelu') {
+    throw new ValueError(`${op}: activation='${String(activation)}', expected 'none', 'relu' or 'gelu'. Fix: apply other activations with their own op after linear.`);
   }
   const pIn = options.p ?? 0;
   if (!(pIn >= 0 && pIn < 1)) throw new ValueError(`${op}: p=${pIn}, expected a dropout probability in [0, 1).`);
@@ -55,23 +70,39 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
     if (residual.shape.length !== outShape.length || residual.shape.some((d, i) => d !== outShape[i])) {
       throw new ShapeError(`${op}: residual has shape ${fmtShape(residual.shape)}, expected the output's shape ${fmtShape(outShape)}. Fix: add a broadcast residual with add() after the op.`);
     }
-    if (activation === 'relu') {
-      throw new ValueError(`${op}: activation 'relu' with a residual is not supported (its backward needs the pre-activation's sign, which the output hides). Fix: add the residual with add() after the op.`);
+    if (activation !== 'none') {
+      throw new ValueError(`${op}: activation '${activation}' with a residual is not supported (a Transformer block adds the residual after the FFN's second Linear, which has no activation). Fix: add the residual with add() after the op.`);
     }
   }
   // One generator draw per call with p > 0, as dropout: the same mask as the composed ops
   const seed = p > 0 ? (options.generator ?? defaultGenerator).nextU32() : 0;
   const dtype = promoteFloat(promoteFloat(x.dtype, weight.dtype), residual?.dtype ?? x.dtype);
   const y = emptyFloatTensor(dtype, outShape);
+  const gelu = activation === 'gelu', taped = needsGrad(x, weight, bias, residual);
+  if (gelu && !taped) {
+    // off the tape (eval, inference) nothing needs z: gelu in the GEMM's epilogue, then the dropout
+    k.sgemm({ a: f32(x), b: f32(weight), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: bias ? f32(bias) : null, activation: ACT_GELU });
+    if (p > 0) k.dropout({ x: f32(y), out: f32(y), p, seed });
+    return y;
+  }
+  // gelu on the tape: the GEMM writes z, kept for the backward, and one pass writes y = dropout(gelu(z))
+  const z = gelu ? emptyFloatTensor(dtype, outShape) : null;
   k.linearFused({
-    x: f32(x), w: f32(weight), y: f32(y), rows, outF, inF, bias: bias ? f32(bias) : null,
-    activation: activation === 'relu' ? 1 : 0, p, seed, residual: residual ? f32(residual) : null,
+    x: f32(x), w: f32(weight), y: f32(z ?? y), rows, outF, inF, bias: bias ? f32(bias) : null,
+    activation: activation === 'relu' ? 1 : 0, p: z ? 0 : p, seed, residual: residual ? f32(residual) : null,
   });
-  const inputs = [x, weight, ...(bias ? [bias] : []), ...(residual ? [residual] : [])];
+  if (z) k.geluDropout({ z: f32(z), y: f32(y), p, seed });
+  const link = options.residualGradTo ?? null;
+  const tapedResidual = residual !== null && link === null;
+  const inputs = [x, weight, ...(bias ? [bias] : []), ...(tapedResidual ? [residual] : [])];
   return record(y, 'linearDropout', inputs, (g) => {
+    if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
     // dz: the gradient at the GEMM's output (before the activation and the dropout)
     let dz = g;
-    if (activation === 'relu') {
+    if (z) {
+      dz = emptyFloatTensor(g.dtype, g.shape);
+      k.geluDropoutBackward({ z: f32(z), dy: f32(g), dz: f32(dz), p, seed });
+    } else if (activation === 'relu') {
       dz = emptyFloatTensor(g.dtype, g.shape);
       k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale: p > 0 ? Math.fround(1 / (1 - p)) : 1 });
     } else if (p > 0) {
@@ -79,6 +110,6 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
       k.dropout({ x: f32(g), out: f32(dz), p, seed });
     }
     const [gx, gw, gb] = linearGrads(dz, x, weight, bias);
-    return [gx, gw, ...(bias ? [gb] : []), ...(residual ? [residual.requiresGrad ? g : null] : [])];
+    return [gx, gw, ...(bias ? [gb] : []), ...(tapedResidual ? [residual.requiresGrad ? g : null] : [])];
   });
 }

@@ -14,6 +14,7 @@ import { ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { add, mul, sub, div, sqrt } from './elementwise.js';
 import { mean, variance } from './reduce.js';
+import type { ResidualGrad } from './residual-grad.js';
 
 function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], params: [string, Tensor | null][]): [number, number] {
   requireFloat(x, op, 'input');
@@ -32,16 +33,38 @@ function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], pa
 }
 
 export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  return layerNormLinked(x, normalizedShape, weight, bias, eps, {});
+}
+
+/** The residual links of layerNormLinked (ops/residual-grad.ts); each one optional. */
+export interface NormResidualLinks {
+  /** Pre-norm: a gradient for the norm's input x, added to dx in the backward kernel. */
+  input?: ResidualGrad | null;
+  /** Post-norm: a gradient for the norm's output, added to dy in the backward kernel. */
+  output?: ResidualGrad | null;
+}
+
+/**
+ * layerNorm whose backward also adds the residual gradients waiting in `links` (see
+ * ops/residual-grad.ts): dx = LN_backward(dy + output link) + input link, in the same two passes
+ * over each row as the plain backward, where the tape would run a separate add over the tensor.
+ * Same values and gradients as layerNorm followed or preceded by the taped residual add.
+ */
+export function layerNormLinked(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null, bias: Tensor | null, eps: number, links: NormResidualLinks): Tensor {
   const [rows, cols] = checkNorm('layerNorm', x, normalizedShape, [['weight', weight], ['bias', bias]]);
   const y = emptyFloatTensor(x.dtype, x.shape);
   const meanBuf = floatTensor(x.dtype, [rows]), rstd = floatTensor(x.dtype, [rows]);
   k.layerNormForward({ x: f32(x), weight: weight && f32(weight), bias: bias && f32(bias), y: f32(y), mean: f32(meanBuf), rstd: f32(rstd), rows, cols, eps });
   const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   return record(y, 'layerNorm', inputs, (g) => {
+    const dyAdd = links.output?.take() ?? null, dxAdd = links.input?.take() ?? null;
     const dx = emptyFloatTensor(g.dtype, x.shape);
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     const db = bias ? floatTensor(g.dtype, bias.shape) : null;
-    k.layerNormBackward({ x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dx: f32(dx), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols });
+    k.layerNormBackward({
+      x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),
+      dx: f32(dx), dxAdd: dxAdd && f32(dxAdd), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols,
+    });
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
 }

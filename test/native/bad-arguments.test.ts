@@ -34,7 +34,7 @@ const valid: Record<string, () => unknown[]> = {
   softmaxForward: () => [f(12), f(12), 2, 3, 2, false],
   softmaxBackward: () => [f(12), f(12), f(12), 2, 3, 2, true],
   layerNormForward: () => [f(12), f(4), f(4), f(12), f(3), f(3), 3, 4, 1e-5],
-  layerNormBackward: () => [f(12), f(4), f(3), f(3), f(12), f(12), f(4), f(4), 3, 4],
+  layerNormBackward: () => [f(12), f(4), f(3), f(3), f(12), null, f(12), null, f(4), f(4), 3, 4],
   rmsNormForward: () => [f(12), null, f(12), f(3), 3, 4, 1e-5],
   rmsNormBackward: () => [f(12), f(4), f(3), f(12), f(12), null, 3, 4],
   unary: () => [7, f(10), f(10)],
@@ -56,6 +56,8 @@ const valid: Record<string, () => unknown[]> = {
   // x (2, 3), w (4, 3), y (2, 4), bias null, relu off, p 0.1, seed 7, residual null
   linearFused: () => [f(6), f(12), f(8), 2, 4, 3, null, 0, 0.1, 7, null],
   reluDropoutBackward: () => [f(10), f(10), f(10), 1.25],
+  geluDropout: () => [f(10), f(10), 0.1, 7],
+  geluDropoutBackward: () => [f(10), f(10), f(10), 0.1, 7],
   im2col: () => [f(2 * 3 * 4 * 5), f(2 * 2 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
   col2im: () => [f(2 * 2 * 5 * 3 * 3 * 3), f(2 * 3 * 4 * 5), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],
   // x (2, 4, 4, 5), weight (6, 2, 3, 3), groups 2, stride 2, padding 1 → (2, 6, 2, 3)

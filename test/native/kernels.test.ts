@@ -50,8 +50,8 @@ test('layerNorm and rmsNorm forward/backward, with and without affine parameters
     const dxr = new Float32Array(n), dxn = new Float32Array(n);
     const dwr = affine ? new Float32Array(cols) : null, dwn = affine ? new Float32Array(cols).fill(NaN) : null;
     const dbr = affine ? new Float32Array(cols) : null, dbn = affine ? new Float32Array(cols).fill(NaN) : null;
-    ref.layerNormBackward({ x, weight: w, mean: mr, rstd: sr, dy, dx: dxr, dweight: dwr, dbias: dbr, rows, cols });
-    nk.layerNormBackward!({ x, weight: w, mean: mr, rstd: sr, dy, dx: dxn, dweight: dwn, dbias: dbn, rows, cols });
+    ref.layerNormBackward({ x, weight: w, mean: mr, rstd: sr, dy, dyAdd: null, dx: dxr, dxAdd: null, dweight: dwr, dbias: dbr, rows, cols });
+    nk.layerNormBackward!({ x, weight: w, mean: mr, rstd: sr, dy, dyAdd: null, dx: dxn, dxAdd: null, dweight: dwn, dbias: dbn, rows, cols });
     assertClose(dxn, dxr, `${what} dx`, 1e-4, 1e-3);
     if (affine) { assertClose(dwn!, dwr!, `${what} dw`, 1e-4, 1e-3); assertClose(dbn!, dbr!, `${what} db`, 1e-4, 1e-3); }
     ref.rmsNormForward({ x, weight: w, y: yr, rstd: sr, rows, cols, eps: 1e-6 });

@@ -1,4 +1,4 @@
-/** Native linearFused (the GEMM epilogue: bias, ReLU, dropout, residual) and reluDropoutBackward equal the reference kernels. */
+/** Native linearFused (the GEMM epilogue: bias, ReLU, dropout, residual), reluDropoutBackward, geluDropout(+Backward) and layerNormBackward with residual gradients equal the reference kernels. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { native, ref, rng, randn, assertClose } from './helpers.js';
@@ -50,5 +50,56 @@ test('reluDropoutBackward: native equals the reference, NaN and zeros give 0', (
     nk.reluDropoutBackward!({ y, dy, dz: zn, scale: 1.25 });
     assert.deepEqual(zn, zr, `reluDropoutBackward n${n}`);
     assert.equal(zn[0], 0);
+  }
+});
+
+test('geluDropout and geluDropoutBackward: native equals the reference (the dropout kernel\'s mask), NaN and ±Infinity', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(33);
+  for (const n of [1, 15, 16, 17, 1000, 70001]) for (const p of [0, 0.1, 0.5]) {
+    const z = randn(n, r, 3), dy = randn(n, r);
+    if (n > 10) { z[0] = NaN; z[1] = Infinity; z[2] = -Infinity; z[3] = 0; z[4] = 30; z[5] = -30; }
+    const seed = Math.floor(r() * 2 ** 32);
+    const yr = new Float32Array(n), yn = new Float32Array(n).fill(NaN);
+    ref.geluDropout({ z, y: yr, p, seed });
+    nk.geluDropout!({ z, y: yn, p, seed });
+    assertClose(yn, yr, `geluDropout n${n} p${p}`, 1e-5, 1e-5);
+    const dr = new Float32Array(n), dn = new Float32Array(n).fill(NaN);
+    ref.geluDropoutBackward({ z, dy, dz: dr, p, seed });
+    nk.geluDropoutBackward!({ z, dy, dz: dn, p, seed });
+    assertClose(dn, dr, `geluDropoutBackward n${n} p${p}`, 1e-5, 1e-5);
+    if (p > 0) {
+      const kept = new Float32Array(n);
+      ref.dropout({ x: new Float32Array(n).fill(1), out: kept, p, seed });
+      for (let i = 0; i < n; i++) if (kept[i] === 0) assert.ok(yn[i] === 0 && dn[i] === 0, `n${n} p${p}: element ${i} should be dropped`);
+    }
+  }
+});
+
+test('layerNormBackward with residual gradients (dyAdd, dxAdd): native equals the reference, which equals the plain backward plus the adds', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(34);
+  for (const cols of [1, 3, 17, 64, 256, 1000]) for (const rows of [1, 7, 65]) for (const [withDy, withDx] of [[true, false], [false, true], [true, true]]) {
+    const n = rows * cols;
+    const x = randn(n, r, 2), dy = randn(n, r), w = randn(cols, r), b = randn(cols, r);
+    const dyAdd = withDy ? randn(n, r) : null, dxAdd = withDx ? randn(n, r) : null;
+    const y = new Float32Array(n), mean = new Float32Array(rows), rstd = new Float32Array(rows);
+    ref.layerNormForward({ x, weight: w, bias: b, y, mean, rstd, rows, cols, eps: 1e-5 });
+    const out = () => ({ dx: new Float32Array(n).fill(NaN), dw: new Float32Array(cols).fill(NaN), db: new Float32Array(cols).fill(NaN) });
+    const R = out(), N = out(), P = out();
+    ref.layerNormBackward({ x, weight: w, mean, rstd, dy, dyAdd, dx: R.dx, dxAdd, dweight: R.dw, dbias: R.db, rows, cols });
+    nk.layerNormBackward!({ x, weight: w, mean, rstd, dy, dyAdd, dx: N.dx, dxAdd, dweight: N.dw, dbias: N.db, rows, cols });
+    const what = `layerNormBackward ${rows}×${cols}${withDy ? ' +dy' : ''}${withDx ? ' +dx' : ''}`;
+    assertClose(N.dx, R.dx, `${what} dx`, 1e-4, 1e-3);
+    assertClose(N.dw, R.dw, `${what} dw`, 1e-4, 1e-3);
+    assertClose(N.db, R.db, `${what} db`, 1e-4, 1e-3);
+    // the definition: the plain backward of (dy + dyAdd), then + dxAdd
+    const dySum = dyAdd ? dy.map((v, i) => v + dyAdd[i]) : dy;
+    ref.layerNormBackward({ x, weight: w, mean, rstd, dy: dySum, dyAdd: null, dx: P.dx, dxAdd: null, dweight: P.dw, dbias: P.db, rows, cols });
+    if (dxAdd) for (let i = 0; i < n; i++) P.dx[i] += dxAdd[i];
+    assertClose(R.dx, P.dx, `${what} dx against the definition`, 1e-5, 1e-5);
+    assertClose(R.dw, P.dw, `${what} dw against the definition`, 1e-5, 1e-5);
   }
 });

@@ -1,6 +1,6 @@
 /**
  * linearDropout (src/ops/linear-fused.ts) against the composed ops it replaces:
- * add(residual, dropout(act(linear(x, W, b)), p)) with the same generator gives the same values
+ * add(residual, dropout(act(linear(x, W, b)), p)) (act none, relu or gelu) with the same generator gives the same values
  * and the same gradients; central-difference gradcheck in float64; bad arguments are typed errors.
  */
 import { test } from 'node:test';
@@ -16,7 +16,7 @@ const leaf = (shape: number[], seed: number, dtype: 'float32' | 'float64' = 'flo
   return t;
 };
 
-for (const [activation, p, withResidual] of [['relu', 0.3, false], ['none', 0.3, true], ['none', 0, true], ['relu', 0, false], ['none', 0.5, false]] as const) {
+for (const [activation, p, withResidual] of [['relu', 0.3, false], ['none', 0.3, true], ['none', 0, true], ['relu', 0, false], ['none', 0.5, false], ['gelu', 0.3, false], ['gelu', 0, false]] as const) {
   test(`linearDropout equals the composed ops, values and gradients (${activation}, p ${p}${withResidual ? ', residual' : ''})`, () => {
     const x = leaf([4, 9, 24], 1), w = leaf([40, 24], 2), b = leaf([40], 3), res = leaf([4, 9, 40], 4);
     const upstream = h.randn([4, 9, 40], { generator: new h.Generator(5) });
@@ -29,6 +29,7 @@ for (const [activation, p, withResidual] of [['relu', 0.3, false], ['none', 0.3,
       } else {
         y = h.linear(x, w, b);
         if (activation === 'relu') y = h.relu(y);
+        if (activation === 'gelu') y = h.gelu(y);
         y = h.dropout(y, p, { generator: gen });
         if (withResidual) y = h.add(res, y);
       }
@@ -55,6 +56,8 @@ test('linearDropout: gradcheck in float64 (relu + dropout; dropout + residual)',
   assert.ok(relu.ok && relu.missingGrad.length === 0, `relu: max abs error ${relu.maxAbsError}`);
   const resid = h.gradcheck((a, c, d, e) => linearDropout(a, c, d, { p: 0.4, residual: e, generator: new h.Generator(9) }), [x, w, b, res], { eps: 1e-6, atol: 1e-5, rtol: 1e-4 });
   assert.ok(resid.ok && resid.missingGrad.length === 0, `residual: max abs error ${resid.maxAbsError}`);
+  const gelu = h.gradcheck((a, c, d) => linearDropout(a, c, d, { activation: 'gelu', p: 0.4, generator: new h.Generator(9) }), [x, w, b], { eps: 1e-6, atol: 1e-5, rtol: 1e-4 });
+  assert.ok(gelu.ok && gelu.missingGrad.length === 0, `gelu: max abs error ${gelu.maxAbsError}`);
 });
 
 test('linearDropout: eval mode (training false) is linear + residual and draws no seed', () => {
@@ -70,9 +73,19 @@ test('linearDropout: bad arguments are typed errors that say the fix', () => {
   const x = leaf([2, 6], 31), w = leaf([3, 6], 32);
   assert.throws(() => linearDropout(x, w, null, { p: 1 }), (e: Error) => e instanceof h.ValueError && /p=1, expected/.test(e.message));
   assert.throws(() => linearDropout(x, w, null, { p: -0.1 }), h.ValueError);
-  assert.throws(() => linearDropout(x, w, null, { activation: 'gelu' as 'relu' }), (e: Error) => e instanceof h.ValueError && /expected 'none' or 'relu'/.test(e.message));
+  assert.throws(() => linearDropout(x, w, null, { activation: 'silu' as 'relu' }), (e: Error) => e instanceof h.ValueError && /expected 'none', 'relu' or 'gelu'/.test(e.message));
   assert.throws(() => linearDropout(x, w, null, { residual: h.zeros([2, 4]) }), (e: Error) => e instanceof h.ShapeError && /residual has shape \[2, 4\]/.test(e.message));
   assert.throws(() => linearDropout(x, w, null, { activation: 'relu', residual: h.zeros([2, 3]) }), (e: Error) => e instanceof h.ValueError && /Fix: add the residual/.test(e.message));
+  assert.throws(() => linearDropout(x, w, null, { activation: 'gelu', residual: h.zeros([2, 3]) }), (e: Error) => e instanceof h.ValueError && /activation 'gelu' with a residual/.test(e.message));
   assert.throws(() => linearDropout(x, h.zeros([3, 5]), null), (e: Error) => e instanceof h.ShapeError && /linearDropout: input has shape/.test(e.message));
   assert.throws(() => linearDropout(x, w, h.zeros([4])), h.ShapeError);
+});
+
+test('linearDropout gelu off the tape (no input requires grad) runs gelu and the dropout in the epilogue: same values as the composed ops', () => {
+  const x = h.randn([5, 7, 24], { generator: new h.Generator(41) }), w = h.randn([33, 24], { generator: new h.Generator(42) }), b = h.randn([33], { generator: new h.Generator(43) });
+  for (const p of [0, 0.3]) {
+    const fused = linearDropout(x, w, b, { activation: 'gelu', p, generator: new h.Generator(7) });
+    const composed = h.dropout(h.gelu(h.linear(x, w, b)), p, { generator: new h.Generator(7) });
+    assert.ok(maxDiff(fused, composed) < 1e-5, `p ${p}: differs by ${maxDiff(fused, composed)}`);
+  }
 });

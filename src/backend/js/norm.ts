@@ -29,30 +29,32 @@ export function layerNormForward({ x, weight, bias, y, mean, rstd, rows, cols, e
 }
 
 /**
- * Backward of layerNormForward. With xhat = (x − mean)·rstd and g = dy·w:
- *   dx = rstd · (g − mean(g) − xhat · mean(g · xhat))
- *   dweight = Σ_rows dy · xhat,  dbias = Σ_rows dy      (overwritten, not accumulated)
+ * Backward of layerNormForward. With d = dy + dyAdd, xhat = (x − mean)·rstd and g = d·w:
+ *   dx = rstd · (g − mean(g) − xhat · mean(g · xhat)) + dxAdd
+ *   dweight = Σ_rows d · xhat,  dbias = Σ_rows d      (overwritten, not accumulated)
+ * dyAdd and dxAdd (null = 0) are residual gradients added in the same passes (src/ops/norm.ts).
  */
-export function layerNormBackward({ x, weight, mean, rstd, dy, dx, dweight, dbias, rows, cols }: Params<'layerNormBackward'>): void {
+export function layerNormBackward({ x, weight, mean, rstd, dy, dyAdd, dx, dxAdd, dweight, dbias, rows, cols }: Params<'layerNormBackward'>): void {
   if (dweight !== null) dweight.fill(0);
   if (dbias !== null) dbias.fill(0);
+  const d = (i: number) => (dyAdd !== null ? dy[i] + dyAdd[i] : dy[i]);
   for (let r = 0; r < rows; r++) {
     const o = r * cols, m = mean[r], s = rstd[r];
     let sg = 0, sgx = 0;
     for (let c = 0; c < cols; c++) {
       const xhat = (x[o + c] - m) * s;
-      const g = dy[o + c] * (weight !== null ? weight[c] : 1);
+      const g = d(o + c) * (weight !== null ? weight[c] : 1);
       sg += g;
       sgx += g * xhat;
-      if (dweight !== null) dweight[c] += dy[o + c] * xhat;
-      if (dbias !== null) dbias[c] += dy[o + c];
+      if (dweight !== null) dweight[c] += d(o + c) * xhat;
+      if (dbias !== null) dbias[c] += d(o + c);
     }
     sg /= cols;
     sgx /= cols;
     for (let c = 0; c < cols; c++) {
       const xhat = (x[o + c] - m) * s;
-      const g = dy[o + c] * (weight !== null ? weight[c] : 1);
-      dx[o + c] = s * (g - sg - xhat * sgx);
+      const g = d(o + c) * (weight !== null ? weight[c] : 1);
+      dx[o + c] = s * (g - sg - xhat * sgx) + (dxAdd !== null ? dxAdd[o + c] : 0);
     }
   }
 }

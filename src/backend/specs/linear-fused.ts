@@ -35,3 +35,26 @@ export const reluDropoutBackward = kernel('reluDropoutBackward', {
   scale: scalar('float', { min: 0 }),
   n: derived('len(dz)'),
 });
+
+/**
+ * y = dropout_p(gelu(z)) (the erf form), with the dropout kernel's hashed mask: the forward of the
+ * taped GELU FFN, whose backward needs the pre-activation z, so the GEMM writes z and this pass
+ * writes y (z kept).
+ */
+export const geluDropout = kernel('geluDropout', {
+  z: input('f32', { len: 'len(y)' }),
+  y: output('f32'),
+  p: scalar('double', { min: 0, max: 1, maxExclusive: true }),
+  seed: scalar('int', { min: 0, max: 2 ** 32 - 1 }),
+  n: derived('len(y)'),
+});
+
+/** dz = dy · gelu'(z) / (1 − p) where geluDropout kept the element (the mask re-hashed from the seed), else 0. */
+export const geluDropoutBackward = kernel('geluDropoutBackward', {
+  z: input('f32', { len: 'len(dz)' }),
+  dy: input('f32', { len: 'len(dz)' }),
+  dz: output('f32'),
+  p: scalar('double', { min: 0, max: 1, maxExclusive: true }),
+  seed: scalar('int', { min: 0, max: 2 ** 32 - 1 }),
+  n: derived('len(dz)'),
+});

@@ -18,7 +18,11 @@ export const layerNormBackward = kernel('layerNormBackward', {
   mean: input('f32', { len: 'rows' }),
   rstd: input('f32', { len: 'rows' }),
   dy: input('f32', { len: 'rows * cols' }),
+  /** Added to dy (a post-norm residual's gradient at the norm's output), or null. */
+  dyAdd: optionalInput('f32', { len: 'rows * cols' }),
   dx: output('f32', { len: 'rows * cols' }),
+  /** Added to dx (a pre-norm residual's gradient at the norm's input), or null. */
+  dxAdd: optionalInput('f32', { len: 'rows * cols' }),
   dweight: optionalOutput('f32', { len: 'cols' }),
   dbias: optionalOutput('f32', { len: 'cols' }),
   rows: shape(), cols: shape(),

@@ -205,6 +205,19 @@ export class MultiheadAttention extends Module {
    * Returns: { output (B, L, E), weights (B, L, S) | (B, H, L, S) | null }.
    */
   override forward(query: Tensor, key: Tensor = query, value: Tensor = key, options: MultiheadAttentionCallOptions = {}): AttentionOutput {
+    const { context, weights } = this.attend(query, key, value, options);
+    let out = this.outProj.call(context); // (B, L, E)
+    if (!this.batchFirst) out = transpose(out, 0, 1); // (L, B, E)
+    return { output: out, weights };
+  }
+
+  /**
+   * forward without the output projection: the heads' outputs merged, before outProj. A
+   * Transformer layer calls it to run outProj, its dropout and the residual add as one fused
+   * GEMM (nn/residual-attention.ts). Args as forward.
+   * Returns: { context (B, L, H·hd), batch-first whatever batchFirst says; weights as forward }.
+   */
+  attend(query: Tensor, key: Tensor = query, value: Tensor = key, options: MultiheadAttentionCallOptions = {}): { context: Tensor; weights: Tensor | null } {
     const kind = key === query ? 'self' : 'cross';
     if (!this.batchFirst) {
       const [q0, k0, v0] = [query, key, value];
@@ -250,9 +263,7 @@ export class MultiheadAttention extends Module {
       if (this.headMask.size !== H) throw new ShapeError(`MultiheadAttention: headMask has ${this.headMask.size} entries, expected one per head (${H}).`);
       y = reshape(mul(reshape(y, [B, L, H, hd]), reshape(this.headMask, [1, 1, H, 1])), [B, L, H * hd]); // (B, L, H·hd)
     }
-    let out = this.outProj.call(y); // (B, L, E)
-    if (!this.batchFirst) out = transpose(out, 0, 1); // (L, B, E)
-    return { output: out, weights };
+    return { context: y, weights }; // (B, L, H·hd)
   }
 
   /**

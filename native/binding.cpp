@@ -374,6 +374,24 @@ Napi::Value PeakFlops(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), active().peakFlops(static_cast<int>(t)));
 }
 
+// poolProfile(on?: boolean): turns the pool's profiling counters on or off when given a boolean,
+// and returns the counters (threadpool.h PoolProfile) plus the calling thread's CPU time, ns.
+Napi::Value PoolProfileBinding(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsBoolean()) poolProfileEnable(info[0].As<Napi::Boolean>().Value());
+  const PoolProfile p = poolProfileRead();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("jobs", p.jobs);
+  o.Set("tasks", p.tasks);
+  o.Set("taskCpuNs", p.taskCpuNs);
+  o.Set("workerTaskCpuNs", p.workerTaskCpuNs);
+  o.Set("callerInJobCpuNs", p.callerInJobCpuNs);
+  o.Set("makespanNs", p.makespanNs);
+  o.Set("jobsWorkerJoined", p.jobsWorkerJoined);
+  o.Set("threadCpuNs", threadCpuNs());
+  return o;
+}
+Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), threadCpuNs()); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneAllocator();  // memory.cpp: freed tensor buffers stay in the heap for the next op
   Napi::Object kernels = Napi::Object::New(env);
@@ -388,6 +406,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("peakFlops", Napi::Function::New(env, PeakFlops, "peakFlops"));
+  exports.Set("poolProfile", Napi::Function::New(env, PoolProfileBinding, "poolProfile"));
+  exports.Set("threadCpuNs", Napi::Function::New(env, ThreadCpuNs, "threadCpuNs"));
   return exports;
 }
 

@@ -26,8 +26,21 @@ export type NativeLoad =
       setThreads: (n: number) => void;
       /** Measured fp32 FMA rate in GFLOP/s on `threads` threads (for benchmarks). */
       peakFlops: (threads: number) => number;
+      /**
+       * The thread pool's profiling counters (native/threadpool.h PoolProfile), for benchmarks:
+       * `on` turns them on or off. Also returns the calling thread's CPU time (threadCpuNs).
+       */
+      poolProfile: (on?: boolean) => PoolProfile;
+      /** CPU time of the calling (JS main) thread, ns. */
+      threadCpuNs: () => number;
     }
   | { ok: false; error: string };
+
+/** Counters of native/threadpool.h's PoolProfile (nanoseconds of thread CPU time); they only grow. */
+export interface PoolProfile {
+  jobs: number; tasks: number; taskCpuNs: number; workerTaskCpuNs: number; callerInJobCpuNs: number;
+  makespanNs: number; jobsWorkerJoined: number; threadCpuNs: number;
+}
 
 /** The package root: the nearest ancestor of this file that holds package.json. */
 function packageRoot(): string {
@@ -62,5 +75,13 @@ export function loadNative(): NativeLoad {
     threads: () => Number((addon.getNumThreads as () => number)()),
     setThreads: (n: number) => (addon.setNumThreads as (n: number) => void)(n),
     peakFlops: (threads: number) => Number((addon.peakFlops as (t: number) => number)(threads)),
+    poolProfile: (on?: boolean) => {
+      if (typeof addon.poolProfile !== 'function') throw new Error(`${path} has no poolProfile: rebuild the addon (npm run build:native)`);
+      return (addon.poolProfile as (on?: boolean) => PoolProfile)(on);
+    },
+    threadCpuNs: () => {
+      if (typeof addon.threadCpuNs !== 'function') throw new Error(`${path} has no threadCpuNs: rebuild the addon (npm run build:native)`);
+      return (addon.threadCpuNs as () => number)();
+    },
   };
 }

@@ -30,7 +30,6 @@ import { heedStep, makeTrainBatch, TRAIN_CFG, TRAIN_CFG_D128, type TrainCfg } fr
 import { heedClassifierStep, makeClassifierBatch } from './train-classifier.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
-import type { PoolProfile } from '../src/backend/native/load.ts';
 import { median } from './peers/common.ts';
 
 const arg = (name: string, dflt: string) => {
@@ -44,11 +43,14 @@ const steps = Number(arg('steps', '6'));
 const rounds = Number(arg('rounds', '5'));
 const only = arg('only', 'd256,d128,spam').split(',');
 const out = arg('out', '');
-const prof = (): PoolProfile => nativeLoad.poolProfile();
+// Counter snapshots, indices as POOL_PROFILE_FIELDS (src/backend/native/load.ts).
+const JOBS = 0, TASKS = 1, TASK = 2, WORKER = 3, IN_JOB = 4, MAKESPAN = 5, JOINED = 6, CPU = 7;
+const snapA = new Float64Array(8), snapB = new Float64Array(8);
+const snap = (into: Float64Array) => nativeLoad.poolProfile(null, into);
 
 /** Accumulated per kernel (or GEMM shape) over the profiled steps. */
-interface Acc { calls: number; wallNs: number; callerNs: number; callerInJobNs: number; taskNs: number; workerNs: number; makespanNs: number; jobs: number; joined: number }
-const zero = (): Acc => ({ calls: 0, wallNs: 0, callerNs: 0, callerInJobNs: 0, taskNs: 0, workerNs: 0, makespanNs: 0, jobs: 0, joined: 0 });
+interface Acc { calls: number; wallNs: number; callerNs: number; callerInJobNs: number; taskNs: number; workerNs: number; makespanNs: number; jobs: number; tasks: number; joined: number }
+const zero = (): Acc => ({ calls: 0, wallNs: 0, callerNs: 0, callerInJobNs: 0, taskNs: 0, workerNs: 0, makespanNs: 0, jobs: 0, tasks: 0, joined: 0 });
 
 type Params = Record<string, unknown>;
 /** sgemm and linearFused split by shape (m×n×k, transposes, batch), the rest by kernel name. */
@@ -65,33 +67,45 @@ for (const name of Object.keys(table)) {
   const fn = table[name];
   table[name] = (p: Params) => {
     if (!state.on) return fn(p);
-    const a = prof(), w0 = performance.now();
+    snap(snapA);
+    const w0 = performance.now();
     try { return fn(p); } finally {
-      const w1 = performance.now(), b = prof();
+      const w1 = performance.now();
+      snap(snapB);
+      const a = snapA, b = snapB;
       const key = keyOf(name, p);
       const e = acc.get(key) ?? zero();
       e.calls++;
       e.wallNs += (w1 - w0) * 1e6;
-      e.callerNs += b.threadCpuNs - a.threadCpuNs;
-      e.callerInJobNs += b.callerInJobCpuNs - a.callerInJobCpuNs;
-      e.taskNs += b.taskCpuNs - a.taskCpuNs;
-      e.workerNs += b.workerTaskCpuNs - a.workerTaskCpuNs;
-      e.makespanNs += b.makespanNs - a.makespanNs;
-      e.jobs += b.jobs - a.jobs;
-      e.joined += b.jobsWorkerJoined - a.jobsWorkerJoined;
+      e.callerNs += b[CPU] - a[CPU];
+      e.callerInJobNs += b[IN_JOB] - a[IN_JOB];
+      e.taskNs += b[TASK] - a[TASK];
+      e.workerNs += b[WORKER] - a[WORKER];
+      e.makespanNs += b[MAKESPAN] - a[MAKESPAN];
+      e.jobs += b[JOBS] - a[JOBS];
+      e.tasks += b[TASKS] - a[TASKS];
+      e.joined += b[JOINED] - a[JOINED];
       acc.set(key, e);
     }
   };
 }
 
-/** The wrapper's own main-thread CPU per call (two poolProfile reads and two clock reads), ns: subtracted from JS. */
-function wrapperCostNs(): number {
+/**
+ * The wrapper's own main-thread CPU per call, ns: `window` is the part between its two clock
+ * reads (charged to the kernel; subtracted from each kernel's serial time), `total` all of it
+ * (the rest is charged to JS; subtracted from JS).
+ */
+function wrapperCostNs(): { window: number; total: number } {
   const n = 4000, t0 = nativeLoad!.threadCpuNs();
+  let window = 0;
   for (let i = 0; i < n; i++) {
-    const a = prof(), w0 = performance.now(), w1 = performance.now(), b = prof();
-    if (b.jobs < a.jobs || w1 < w0) throw new Error('unreachable');
+    snap(snapA);
+    const w0 = performance.now(), w1 = performance.now();
+    snap(snapB);
+    window += snapB[CPU] - snapA[CPU];
+    if (w1 < w0) throw new Error('unreachable');
   }
-  return (nativeLoad!.threadCpuNs() - t0) / n;
+  return { window: window / n, total: (nativeLoad!.threadCpuNs() - t0) / n };
 }
 
 interface Workload { name: string; make: () => Promise<{ step: () => void }> }
@@ -129,7 +143,7 @@ for (const w of workloads) {
   // 2. The profile at `threads` threads.
   setNumThreads(threads);
   const step = steppers[threads];
-  nativeLoad.poolProfile(true);
+  nativeLoad.poolProfile(true, snapA);
   acc.clear();
   const overhead = wrapperCostNs();
   state.on = true;
@@ -137,37 +151,37 @@ for (const w of workloads) {
   for (let i = 0; i < steps; i++) step();
   const stepCpuNs = (nativeLoad.threadCpuNs() - c0) / steps, stepWallMs = (performance.now() - w0) / steps;
   state.on = false;
-  nativeLoad.poolProfile(false);
+  nativeLoad.poolProfile(false, snapA);
 
   const rows = [...acc.entries()].map(([key, e]) => {
     const per = (x: number) => x / steps;
-    const serial = per(e.callerNs - e.callerInJobNs), tasks = per(e.taskNs), makespan = per(e.makespanNs);
+    const serial = Math.max(0, per(e.callerNs - e.callerInJobNs - e.calls * overhead.window)), tasks = per(e.taskNs), makespan = per(e.makespanNs);
     const est1 = serial + tasks, est2 = serial + makespan;
     return {
       key, calls: e.calls / steps, wallMs: ms(per(e.wallNs)), callerMs: ms(per(e.callerNs)), serialMs: ms(serial), taskMs: ms(tasks),
       workerMs: ms(per(e.workerNs)), makespanMs: ms(makespan), est1Ms: ms(est1), est2Ms: ms(est2),
       efficiency: est2 > 0 ? est1 / (threads * est2) : NaN, busyOverWall: e.wallNs > 0 ? (e.callerNs - e.callerInJobNs + e.taskNs) / (e.wallNs * threads) : NaN,
-      jobs: e.jobs / steps, jobsWorkerJoined: e.joined / steps,
+      jobs: e.jobs / steps, tasks: e.tasks / steps, jobsWorkerJoined: e.joined / steps,
     };
   }).sort((a, b) => b.est1Ms - a.est1Ms);
   const calls = rows.reduce((s, r) => s + r.calls, 0);
   const kernelCallerMs = rows.reduce((s, r) => s + r.callerMs, 0);
-  const jsMs = ms(stepCpuNs) - kernelCallerMs - ms(calls * overhead);
+  const jsMs = ms(stepCpuNs) - kernelCallerMs - ms(calls * (overhead.total - overhead.window));
   const est1 = jsMs + rows.reduce((s, r) => s + r.est1Ms, 0), est2 = jsMs + rows.reduce((s, r) => s + r.est2Ms, 0);
   const serialKernels = rows.reduce((s, r) => s + r.serialMs, 0);
   const t1 = median(plain[1].cpu), t1w = median(plain[1].wall), t2w = median(plain[threads].wall);
 
-  console.log(`\n## ${w.name}: ${calls.toFixed(0)} kernel calls/step (wrapper ${(overhead / 1000).toFixed(2)} µs each, subtracted)`);
-  console.log(`main-thread CPU/step ${ms(stepCpuNs).toFixed(1)} ms profiled; JS outside kernels ${jsMs.toFixed(1)} ms; kernels' serial parts ${serialKernels.toFixed(1)} ms`);
+  console.log(`\n## ${w.name}: ${calls.toFixed(0)} kernel calls/step (wrapper ${(overhead.total / 1000).toFixed(2)} µs each, ${(overhead.window / 1000).toFixed(2)} µs of it inside the kernel's window; subtracted)`);
+  console.log(`main-thread CPU/step ${ms(stepCpuNs).toFixed(1)} ms profiled; JS outside kernels ${jsMs.toFixed(1)} ms; pool jobs ${rows.reduce((s2, r) => s2 + r.jobs, 0).toFixed(0)} (a worker took part in ${rows.reduce((s2, r) => s2 + r.jobsWorkerJoined, 0).toFixed(0)}), tasks ${rows.reduce((s2, r) => s2 + r.tasks, 0).toFixed(0)}; kernels' serial parts ${serialKernels.toFixed(1)} ms`);
   console.log(`estimated step: 1 thread ${est1.toFixed(1)} ms (measured at 1 thread, main-thread CPU, unprofiled: ${t1.toFixed(1)} ms), ${threads} threads ${est2.toFixed(1)} ms`);
-  console.log(`serial share: JS ${pct(jsMs / est1)} + kernels on one thread ${pct(serialKernels / est1)}; measured-Amdahl speed-up at ${threads} threads ${(est1 / est2).toFixed(2)}×`);
+  console.log(`serial share: JS ${pct(jsMs / est1)} + kernels on one thread ${pct(serialKernels / est1)}; measured-Amdahl speed-up at ${threads} threads ${(est1 / est2).toFixed(2)}× (against the measured 1-thread CPU time: ${(t1 / est2).toFixed(2)}×)`);
   console.log(`wall clock (loaded machine; medians of ${rounds} interleaved rounds): 1 thread ${t1w.toFixed(1)} ms, ${threads} threads ${t2w.toFixed(1)} ms, ratio ${(t1w / t2w).toFixed(2)}×; profiled step wall ${stepWallMs.toFixed(1)} ms`);
   console.log('| kernel / shape | calls | est 1T ms | serial ms | tasks ms (workers) | est 2T ms | efficiency | busy/wall | step share 1T |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) {
     console.log(`| ${r.key} | ${r.calls.toFixed(0)} | ${r.est1Ms.toFixed(2)} | ${r.serialMs.toFixed(2)} | ${r.taskMs.toFixed(2)} (${r.workerMs.toFixed(2)}) | ${r.est2Ms.toFixed(2)} | ${pct(r.efficiency)} | ${pct(r.busyOverWall)} | ${(100 * r.est1Ms / est1).toFixed(1)}% |`);
   }
   report.push({
-    workload: w.name, threads, steps, rounds, load: loadavg(), wrapperNs: overhead, stepMainCpuMs: ms(stepCpuNs), jsMs, serialKernelsMs: serialKernels,
+    workload: w.name, threads, steps, rounds, load: loadavg(), wrapperNs: overhead.total, wrapperWindowNs: overhead.window, stepMainCpuMs: ms(stepCpuNs), jsMs, serialKernelsMs: serialKernels,
     est1Ms: est1, est2Ms: est2, amdahlSpeedup: est1 / est2, measured1tMainCpuMs: t1, wall: { [1]: plain[1].wall, [threads]: plain[threads].wall },
     mainCpu: { [1]: plain[1].cpu, [threads]: plain[threads].cpu }, kernels: rows,
   });

@@ -374,21 +374,22 @@ Napi::Value PeakFlops(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), active().peakFlops(static_cast<int>(t)));
 }
 
-// poolProfile(on?: boolean): turns the pool's profiling counters on or off when given a boolean,
-// and returns the counters (threadpool.h PoolProfile) plus the calling thread's CPU time, ns.
+// poolProfile(on: boolean | null, out: Float64Array(8)): turns the pool's profiling counters on or
+// off when given a boolean, and writes the counters (threadpool.h PoolProfile, in declaration
+// order) and then the calling thread's CPU time (ns) into out. A typed array, not an object: a
+// profiler calls this twice per kernel, and building an object costs several µs.
 Napi::Value PoolProfileBinding(const Napi::CallbackInfo& info) {
   if (info.Length() >= 1 && info[0].IsBoolean()) poolProfileEnable(info[0].As<Napi::Boolean>().Value());
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < 8) {
+    fail(info.Env(), "poolProfile", true, "argument 'out' must be a Float64Array of at least 8 elements, received " + describe(info.Env(), info.Length() < 2 ? info.Env().Undefined() : info[1]));
+  }
   const PoolProfile p = poolProfileRead();
-  Napi::Object o = Napi::Object::New(info.Env());
-  o.Set("jobs", p.jobs);
-  o.Set("tasks", p.tasks);
-  o.Set("taskCpuNs", p.taskCpuNs);
-  o.Set("workerTaskCpuNs", p.workerTaskCpuNs);
-  o.Set("callerInJobCpuNs", p.callerInJobCpuNs);
-  o.Set("makespanNs", p.makespanNs);
-  o.Set("jobsWorkerJoined", p.jobsWorkerJoined);
-  o.Set("threadCpuNs", threadCpuNs());
-  return o;
+  double* o = info[1].As<Napi::Float64Array>().Data();
+  o[0] = p.jobs; o[1] = p.tasks; o[2] = p.taskCpuNs; o[3] = p.workerTaskCpuNs; o[4] = p.callerInJobCpuNs;
+  o[5] = p.makespanNs; o[6] = p.jobsWorkerJoined;
+  o[7] = threadCpuNs();
+  return info.Env().Undefined();
 }
 Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), threadCpuNs()); }
 

@@ -27,20 +27,21 @@ export type NativeLoad =
       /** Measured fp32 FMA rate in GFLOP/s on `threads` threads (for benchmarks). */
       peakFlops: (threads: number) => number;
       /**
-       * The thread pool's profiling counters (native/threadpool.h PoolProfile), for benchmarks:
-       * `on` turns them on or off. Also returns the calling thread's CPU time (threadCpuNs).
+       * The thread pool's profiling counters, for benchmarks: `on` (a boolean) turns them on or off;
+       * `out` receives, in order, the fields of POOL_PROFILE_FIELDS (native/threadpool.h PoolProfile)
+       * and then the calling thread's CPU time in ns.
        */
-      poolProfile: (on?: boolean) => PoolProfile;
+      poolProfile: (on: boolean | null, out: Float64Array) => void;
       /** CPU time of the calling (JS main) thread, ns. */
       threadCpuNs: () => number;
     }
   | { ok: false; error: string };
 
-/** Counters of native/threadpool.h's PoolProfile (nanoseconds of thread CPU time); they only grow. */
-export interface PoolProfile {
-  jobs: number; tasks: number; taskCpuNs: number; workerTaskCpuNs: number; callerInJobCpuNs: number;
-  makespanNs: number; jobsWorkerJoined: number; threadCpuNs: number;
-}
+/**
+ * The counters native/threadpool.h's PoolProfile keeps (thread CPU time in ns; they only grow), in
+ * the order poolProfile writes them, followed by the calling thread's CPU time.
+ */
+export const POOL_PROFILE_FIELDS = ['jobs', 'tasks', 'taskCpuNs', 'workerTaskCpuNs', 'callerInJobCpuNs', 'makespanNs', 'jobsWorkerJoined', 'threadCpuNs'] as const;
 
 /** The package root: the nearest ancestor of this file that holds package.json. */
 function packageRoot(): string {
@@ -75,9 +76,9 @@ export function loadNative(): NativeLoad {
     threads: () => Number((addon.getNumThreads as () => number)()),
     setThreads: (n: number) => (addon.setNumThreads as (n: number) => void)(n),
     peakFlops: (threads: number) => Number((addon.peakFlops as (t: number) => number)(threads)),
-    poolProfile: (on?: boolean) => {
+    poolProfile: (on: boolean | null, out: Float64Array) => {
       if (typeof addon.poolProfile !== 'function') throw new Error(`${path} has no poolProfile: rebuild the addon (npm run build:native)`);
-      return (addon.poolProfile as (on?: boolean) => PoolProfile)(on);
+      (addon.poolProfile as (on: boolean | null, out: Float64Array) => void)(on, out);
     },
     threadCpuNs: () => {
       if (typeof addon.threadCpuNs !== 'function') throw new Error(`${path} has no threadCpuNs: rebuild the addon (npm run build:native)`);

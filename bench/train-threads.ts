@@ -155,26 +155,38 @@ for (const w of workloads) {
   // 2. The profile, at 1 thread (each kernel's real 1-thread cost, and JS) and at `threads`.
   const overhead = wrapperCostNs();
   // The 1- and N-thread profiles alternate step by step, so that a change in the machine's load
-  // during the run hits both alike.
-  const accs = new Map<number, Map<string, Acc>>([[1, new Map()], [threads, new Map()]]);
-  const stepNs = new Map<number, number>([[1, 0], [threads, 0]]), stepWall = new Map<number, number>([[1, 0], [threads, 0]]);
+  // during the run hits both alike. Each step keeps its own counters, and every figure is the
+  // median over steps: on this VM a thread's CPU clock now and then jumps by milliseconds inside
+  // one call (time the hypervisor took the vCPU away, charged to whatever ran), and a mean would
+  // spread such a jump over the kernel it landed in.
+  const perStep = new Map<number, { acc: Map<string, Acc>; cpuNs: number; wallMs: number }[]>([[1, []], [threads, []]]);
   nativeLoad.poolProfile(true, snapA);
   for (let i = 0; i < steps; i++) {
     for (const t of [1, threads]) {
       setNumThreads(t);
-      acc = accs.get(t)!;
+      acc = new Map();
       state.on = true;
       const c0 = nativeLoad.threadCpuNs(), w0 = performance.now();
       steppers[t]();
-      stepNs.set(t, stepNs.get(t)! + nativeLoad.threadCpuNs() - c0);
-      stepWall.set(t, stepWall.get(t)! + performance.now() - w0);
+      const cpuNs = nativeLoad.threadCpuNs() - c0, wallMs = performance.now() - w0;
       state.on = false;
+      perStep.get(t)!.push({ acc, cpuNs, wallMs });
     }
   }
   nativeLoad.poolProfile(false, snapA);
+  const wrapperOutsideNs = overhead.total - overhead.window;
   const profile = (t: number) => {
-    const a0 = accs.get(t)!;
-    const stepCpuNs = stepNs.get(t)! / steps, stepWallMs = stepWall.get(t)! / steps;
+    const list = perStep.get(t)!;
+    // The median step, scaled by `steps` so that the per-step division below holds: each field of
+    // each key is its median over the steps (a key missing from a step counts 0 there).
+    const keys = new Set(list.flatMap((x) => [...x.acc.keys()]));
+    const a0 = new Map<string, Acc>();
+    for (const key of keys) {
+      const e = zero();
+      for (const f of Object.keys(e) as (keyof Acc)[]) e[f] = steps * median(list.map((x) => x.acc.get(key)?.[f] ?? 0));
+      a0.set(key, e);
+    }
+    const stepCpuNs = median(list.map((x) => x.cpuNs)), stepWallMs = median(list.map((x) => x.wallMs));
     // by kernel name: the detail rows' counters summed
     const byName = new Map<string, Acc>();
     for (const [key, e] of a0) {
@@ -183,8 +195,8 @@ for (const w of workloads) {
       byName.set(name, a);
     }
     const calls = [...a0.values()].reduce((n, e) => n + e.calls, 0) / steps;
-    const callerMs = ms([...a0.values()].reduce((n, e) => n + e.callerNs, 0) / steps);
-    const jsMs = ms(stepCpuNs) - callerMs - ms(calls * (overhead.total - overhead.window));
+    // JS per step, then its median
+    const jsMs = median(list.map((x) => ms(x.cpuNs - [...x.acc.values()].reduce((n, e) => n + e.callerNs + e.calls * wrapperOutsideNs, 0))));
     return { stepCpuNs, stepWallMs, byName, detail: a0, calls, jsMs };
   };
   const p1 = profile(1), p2 = profile(threads);

@@ -374,6 +374,25 @@ Napi::Value PeakFlops(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), active().peakFlops(static_cast<int>(t)));
 }
 
+// poolProfile(on: boolean | null, out: Float64Array(8)): turns the pool's profiling counters on or
+// off when given a boolean, and writes the counters (threadpool.h PoolProfile, in declaration
+// order) and then the calling thread's CPU time (ns) into out. A typed array, not an object: a
+// profiler calls this twice per kernel, and building an object costs several µs.
+Napi::Value PoolProfileBinding(const Napi::CallbackInfo& info) {
+  if (info.Length() >= 1 && info[0].IsBoolean()) poolProfileEnable(info[0].As<Napi::Boolean>().Value());
+  if (info.Length() < 2 || !info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array ||
+      info[1].As<Napi::TypedArray>().ElementLength() < 8) {
+    fail(info.Env(), "poolProfile", true, "argument 'out' must be a Float64Array of at least 8 elements, received " + describe(info.Env(), info.Length() < 2 ? info.Env().Undefined() : info[1]));
+  }
+  const PoolProfile p = poolProfileRead();
+  double* o = info[1].As<Napi::Float64Array>().Data();
+  o[0] = p.jobs; o[1] = p.tasks; o[2] = p.taskCpuNs; o[3] = p.workerTaskCpuNs; o[4] = p.callerInJobCpuNs;
+  o[5] = p.makespanNs; o[6] = p.jobsWorkerJoined;
+  o[7] = threadCpuNs();
+  return info.Env().Undefined();
+}
+Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), threadCpuNs()); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tuneAllocator();  // memory.cpp: freed tensor buffers stay in the heap for the next op
   Napi::Object kernels = Napi::Object::New(env);
@@ -388,6 +407,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("peakFlops", Napi::Function::New(env, PeakFlops, "peakFlops"));
+  exports.Set("poolProfile", Napi::Function::New(env, PoolProfileBinding, "poolProfile"));
+  exports.Set("threadCpuNs", Napi::Function::New(env, ThreadCpuNs, "threadCpuNs"));
   return exports;
 }
 

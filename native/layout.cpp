@@ -108,13 +108,20 @@ void reduceAxis(int op, const float* x, float* out, int64_t outer, int64_t size,
     });
     return;
   }
-  constexpr int64_t kCols = 256;  // columns per task
-  const int64_t blocks = (inner + kCols - 1) / kCols;
-  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(size * kCols, 1));
+  constexpr int64_t kCols = 256;  // columns per task, at most
+  // A bias gradient is one (1, rows, features) sum: with 256-column blocks, features ≤ 256 made
+  // one task, and the reduction ran on one thread. Narrower blocks (down to one vector) give every
+  // thread a few; each column is still summed alone, in order, so the result does not change.
+  int64_t cols = kCols;
+  const int64_t wanted = 4 * int64_t(poolSize());
+  if (double(outer) * double(size) * double(inner) >= double(kGrain))
+    while (cols > W && outer * ((inner + cols - 1) / cols) < wanted) cols /= 2;
+  const int64_t blocks = (inner + cols - 1) / cols;
+  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(size * cols, 1));
   parallelChunks(outer * blocks, grain, [&](int64_t lo, int64_t hi) {
     double sum[kCols];  // sums accumulate in float64, as the reference's do
     for (int64_t t = lo; t < hi; t++) {
-      const int64_t o = t / blocks, c0 = (t % blocks) * kCols, c1 = std::min(inner, c0 + kCols), nc = c1 - c0;
+      const int64_t o = t / blocks, c0 = (t % blocks) * cols, c1 = std::min(inner, c0 + cols), nc = c1 - c0;
       const float* base = x + o * size * inner + c0;
       float* dst = out + o * inner + c0;
       if (op == 0) {

@@ -2,6 +2,7 @@
 #include "threadpool.h"
 
 #include <sched.h>
+#include <time.h>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -19,6 +20,15 @@ inline void cpuRelax() {
 }
 
 thread_local bool tInsideJob = false;
+
+int64_t cpuNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+std::atomic<bool> gProfile{false};
+std::atomic<int64_t> gClockReadNs{0};  // what one cpuNowNs() costs, measured when profiling is turned on
 
 class Pool {
  public:
@@ -49,6 +59,15 @@ class Pool {
     }
     fn_ = fn;
     ctx_ = ctx;
+    profileJob_ = gProfile.load(std::memory_order_relaxed);
+    int64_t callerCpu0 = 0;
+    if (profileJob_) {
+      callerCpu0 = cpuNowNs();
+      taskNs_.assign(size_t(std::min<int64_t>(ntasks, kProfiledTasks)), 0);
+      jobTaskNs_.store(0, std::memory_order_relaxed);
+      jobWorkerNs_.store(0, std::memory_order_relaxed);
+      jobMaxTaskNs_.store(0, std::memory_order_relaxed);
+    }
     ntasks_.store(ntasks, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     jobId_ = (jobId_ + 1) & kJobMask;
@@ -69,6 +88,12 @@ class Pool {
       if (spin < 4000) cpuRelax();
       else std::this_thread::yield();
     }
+    if (profileJob_) recordJob(ntasks, cpuNowNs() - callerCpu0);
+  }
+
+  PoolProfile profile() {
+    std::lock_guard<std::mutex> job(jobMutex_);
+    return totals_;
   }
 
  private:
@@ -103,7 +128,19 @@ class Pool {
       uint64_t c = claim_.load(std::memory_order_acquire);
       if ((c >> kTaskBits) != job || int64_t(c & kTaskMask) >= ntasks_.load(std::memory_order_relaxed)) return;
       if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
-      fn_(ctx_, int64_t(c & kTaskMask), thread);
+      const int64_t task = int64_t(c & kTaskMask);
+      if (profileJob_) {
+        const int64_t t0 = cpuNowNs();
+        fn_(ctx_, task, thread);
+        // minus one clock read's own cost, which the interval includes (a system call on some VMs)
+        const int64_t ns = std::max<int64_t>(0, cpuNowNs() - t0 - gClockReadNs.load(std::memory_order_relaxed));
+        if (task < int64_t(taskNs_.size())) taskNs_[size_t(task)] = ns;
+        jobTaskNs_.fetch_add(ns, std::memory_order_relaxed);
+        if (thread != 0) jobWorkerNs_.fetch_add(ns, std::memory_order_relaxed);
+        for (int64_t m = jobMaxTaskNs_.load(std::memory_order_relaxed); ns > m && !jobMaxTaskNs_.compare_exchange_weak(m, ns, std::memory_order_relaxed);) {}
+      } else {
+        fn_(ctx_, task, thread);
+      }
       done_.fetch_add(1, std::memory_order_release);
     }
   }
@@ -130,6 +167,35 @@ class Pool {
       work(thread, claim_.load(std::memory_order_acquire) >> kTaskBits);
     }
   }
+
+  // Adds a finished job to the profile totals. Its idle-machine time is the greedy list schedule
+  // of its tasks, in claim (= index) order, on size_ threads that all start free; past
+  // kProfiledTasks tasks, the bound max(Σ/threads, longest task).
+  void recordJob(int64_t ntasks, int64_t callerNs) {
+    const double sum = double(jobTaskNs_.load(std::memory_order_relaxed));
+    const double workers = double(jobWorkerNs_.load(std::memory_order_relaxed));
+    double makespan;
+    if (ntasks <= kProfiledTasks) {
+      std::vector<int64_t> freeAt(size_t(size_), 0);
+      for (int64_t t = 0; t < ntasks; t++) *std::min_element(freeAt.begin(), freeAt.end()) += taskNs_[size_t(t)];
+      makespan = double(*std::max_element(freeAt.begin(), freeAt.end()));
+    } else {
+      makespan = std::max(sum / size_, double(jobMaxTaskNs_.load(std::memory_order_relaxed)));
+    }
+    totals_.jobs += 1;
+    totals_.tasks += double(ntasks);
+    totals_.taskCpuNs += sum;
+    totals_.workerTaskCpuNs += workers;
+    totals_.callerInJobCpuNs += double(callerNs);
+    totals_.makespanNs += makespan;
+    totals_.jobsWorkerJoined += workers > 0 ? 1 : 0;
+  }
+
+  static constexpr int64_t kProfiledTasks = 1 << 16;
+  bool profileJob_ = false;  // this job's tasks are timed (set before the job is published)
+  std::vector<int64_t> taskNs_;
+  std::atomic<int64_t> jobTaskNs_{0}, jobWorkerNs_{0}, jobMaxTaskNs_{0};
+  PoolProfile totals_;  // guarded by jobMutex_
 
   int size_ = 1;
   std::vector<std::thread> workers_;
@@ -169,6 +235,17 @@ int defaultThreads() {
 }
 
 void poolRun(int64_t ntasks, TaskFn fn, void* ctx) { pool().run(ntasks, fn, ctx); }
+void poolProfileEnable(bool on) {
+  if (on) {
+    constexpr int kReads = 2000;
+    const int64_t t0 = cpuNowNs();
+    for (int i = 0; i < kReads; i++) cpuNowNs();
+    gClockReadNs.store((cpuNowNs() - t0) / (kReads + 1), std::memory_order_relaxed);
+  }
+  gProfile.store(on, std::memory_order_relaxed);
+}
+PoolProfile poolProfileRead() { return pool().profile(); }
+double threadCpuNs() { return double(cpuNowNs()); }
 int poolSize() { return pool().size(); }
 void poolResize(int threads) { pool().resize(threads > kMaxThreads ? kMaxThreads : threads); }
 

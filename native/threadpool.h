@@ -46,6 +46,26 @@ inline void parallelForWork(int64_t ntasks, double work, F&& f) {
 // Upper bound on the `thread` index passed to tasks (for per-thread buffers).
 constexpr int kMaxThreads = 256;
 
+// Profiling counters of the pool, for measuring how well kernels scale on a machine whose
+// wall clock is not trustworthy (other jobs share the cores). Off by default: when on, every
+// task of a pool job is timed on its thread's CPU clock (a clock_gettime per task), and each
+// job's tasks are replayed, in claim order, onto the pool's threads as if all were free (a
+// greedy list schedule): the job's time on an idle machine. Counters only grow; read them
+// before and after a kernel and subtract. CPU times are in nanoseconds.
+struct PoolProfile {
+  double jobs = 0;            // jobs run on the pool (≥ 2 tasks, more than one thread)
+  double tasks = 0;           // their tasks
+  double taskCpuNs = 0;       // CPU time of those tasks, summed over threads
+  double workerTaskCpuNs = 0; // the part of taskCpuNs that workers (not the caller) ran
+  double callerInJobCpuNs = 0;// the caller's CPU time inside those jobs (its tasks + waiting for the rest)
+  double makespanNs = 0;      // Σ over jobs of the greedy schedule's length on poolSize() free threads
+  double jobsWorkerJoined = 0;// jobs in which a worker ran at least one task
+};
+void poolProfileEnable(bool on);
+PoolProfile poolProfileRead();
+// CPU time of the calling thread, nanoseconds (CLOCK_THREAD_CPUTIME_ID).
+double threadCpuNs();
+
 }  // namespace heed
 
 namespace heed {

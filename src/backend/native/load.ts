@@ -26,8 +26,22 @@ export type NativeLoad =
       setThreads: (n: number) => void;
       /** Measured fp32 FMA rate in GFLOP/s on `threads` threads (for benchmarks). */
       peakFlops: (threads: number) => number;
+      /**
+       * The thread pool's profiling counters, for benchmarks: `on` (a boolean) turns them on or off;
+       * `out` receives, in order, the fields of POOL_PROFILE_FIELDS (native/threadpool.h PoolProfile)
+       * and then the calling thread's CPU time in ns.
+       */
+      poolProfile: (on: boolean | null, out: Float64Array) => void;
+      /** CPU time of the calling (JS main) thread, ns. */
+      threadCpuNs: () => number;
     }
   | { ok: false; error: string };
+
+/**
+ * The counters native/threadpool.h's PoolProfile keeps (thread CPU time in ns; they only grow), in
+ * the order poolProfile writes them, followed by the calling thread's CPU time.
+ */
+export const POOL_PROFILE_FIELDS = ['jobs', 'tasks', 'taskCpuNs', 'workerTaskCpuNs', 'callerInJobCpuNs', 'makespanNs', 'jobsWorkerJoined', 'threadCpuNs'] as const;
 
 /** The package root: the nearest ancestor of this file that holds package.json. */
 function packageRoot(): string {
@@ -62,5 +76,13 @@ export function loadNative(): NativeLoad {
     threads: () => Number((addon.getNumThreads as () => number)()),
     setThreads: (n: number) => (addon.setNumThreads as (n: number) => void)(n),
     peakFlops: (threads: number) => Number((addon.peakFlops as (t: number) => number)(threads)),
+    poolProfile: (on: boolean | null, out: Float64Array) => {
+      if (typeof addon.poolProfile !== 'function') throw new Error(`${path} has no poolProfile: rebuild the addon (npm run build:native)`);
+      (addon.poolProfile as (on: boolean | null, out: Float64Array) => void)(on, out);
+    },
+    threadCpuNs: () => {
+      if (typeof addon.threadCpuNs !== 'function') throw new Error(`${path} has no threadCpuNs: rebuild the addon (npm run build:native)`);
+      return (addon.threadCpuNs as () => number)();
+    },
   };
 }

@@ -1,0 +1,76 @@
+/**
+ * Kernels whose work is split across the pool give the same bits on 1, 2 and 3 threads, and
+ * match the reference: how a job is cut into tasks must never change a result. Shapes are the
+ * training step's (bias gradients of a 704-token batch, d 256 and FF 1024) and awkward ones.
+ * Also the pool's profiling counters (threadpool.h PoolProfile), which the thread-scaling bench reads.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, ref, rng, randn, assertClose } from './helpers.js';
+
+const { setNumThreads, backendInfo } = await import('../../src/backend/registry.js');
+
+/** Runs fn at 1, 2 and 3 pool threads (restoring the pool size) and returns the three outputs. */
+function atThreadCounts(fn: () => Float32Array): Float32Array[] {
+  const before = backendInfo().threads;
+  try {
+    return [1, 2, 3].map((t) => { setNumThreads(t); return fn(); });
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+}
+
+test('reduceAxis: bias-gradient sums split across threads give identical bits at 1, 2 and 3 threads', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(31);
+  for (const [outer, size, inner] of [[1, 704, 256], [1, 768, 1024], [1, 704, 45], [2, 300, 64], [1, 5000, 17], [3, 129, 100]]) {
+    const x = randn(outer * size * inner, r, 2);
+    for (const op of [0, 1, 2]) {
+      const outs = atThreadCounts(() => {
+        const y = new Float32Array(outer * inner).fill(NaN);
+        nk.reduceAxis!({ op, x, out: y, outer, size, inner });
+        return y;
+      });
+      assert.deepEqual(outs[1], outs[0], `reduceAxis op${op} (${outer}, ${size}, ${inner}): 2 threads vs 1`);
+      assert.deepEqual(outs[2], outs[0], `reduceAxis op${op} (${outer}, ${size}, ${inner}): 3 threads vs 1`);
+      const yr = new Float32Array(outer * inner);
+      ref.reduceAxis({ op, x, out: yr, outer, size, inner });
+      assertClose(outs[0], yr, `reduceAxis op${op} (${outer}, ${size}, ${inner}) vs reference`, 1e-5, 1e-5);
+    }
+  }
+});
+
+test('the pool profile counts jobs, tasks and their CPU time, and a two-thread makespan no longer than the tasks', async (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const { loadNative, POOL_PROFILE_FIELDS } = await import('../../src/backend/native/load.js');
+  const addon = loadNative();
+  assert.ok(addon.ok);
+  const before = backendInfo().threads;
+  const a = new Float64Array(8), b = new Float64Array(8);
+  const at = (s: Float64Array, f: (typeof POOL_PROFILE_FIELDS)[number]) => s[POOL_PROFILE_FIELDS.indexOf(f)];
+  try {
+    setNumThreads(2);
+    const m = 256, n = 256, k = 256;
+    const x = randn(m * k, rng(5)), w = randn(k * n, rng(6)), c = new Float32Array(m * n);
+    addon.poolProfile(true, a);
+    for (let i = 0; i < 3; i++) nk.sgemm!({ a: x, b: w, c, batch: 1, m, n, k, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
+    addon.poolProfile(false, b);
+    const d = (f: (typeof POOL_PROFILE_FIELDS)[number]) => at(b, f) - at(a, f);
+    assert.equal(d('jobs'), 3, 'one pool job per 256³ sgemm at 2 threads');
+    assert.ok(d('tasks') >= 6, `tasks ${d('tasks')}`);
+    assert.ok(d('taskCpuNs') > 0 && d('makespanNs') > 0);
+    assert.ok(d('makespanNs') <= d('taskCpuNs') + 1, 'the schedule is never longer than running every task in a row');
+    assert.ok(d('makespanNs') >= d('taskCpuNs') / 2 - 1, 'nor shorter than perfect sharing by two threads');
+    assert.ok(d('workerTaskCpuNs') <= d('taskCpuNs'));
+    assert.ok(at(b, 'threadCpuNs') > at(a, 'threadCpuNs'));
+    nk.sgemm!({ a: x, b: w, c, batch: 1, m, n, k, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
+    const after = new Float64Array(8);
+    addon.poolProfile(null, after);
+    assert.equal(at(after, 'jobs'), at(b, 'jobs'), 'profiling off: counters stay');
+    assert.throws(() => addon.poolProfile(null, new Float64Array(3)), /Float64Array of at least 8/);
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});

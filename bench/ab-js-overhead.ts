@@ -5,7 +5,7 @@
  * clock, so both see the same machine load (issue 16: the per-op JS of a training step and of a
  * batch-1 request).
  *
- *   HEED_NUM_THREADS=1 node --import tsx bench/ab-js-overhead.ts --base /tmp/heed-base [--rounds 12] [--out f.json]
+ *   HEED_NUM_THREADS=1 node --import tsx bench/ab-js-overhead.ts --base /tmp/heed-base [--rounds 12] [--only dispatch] [--out f.json]
  *
  * Phase 1, CPU time per call (medians over rounds), no instrumentation:
  *   step   the bench/train.ts G2P training step (d 256, B 64), in its storage scope;
@@ -80,22 +80,25 @@ function timeCpu(f: () => unknown, reps: number): number {
 
 const trees = [await load('before', base), await load('after', here)];
 const loadBefore = loadavg();
-const workloads: [string, (t: Tree) => () => unknown, number][] = [
-  ['step', (t) => t.step, 1],
-  ['spam request', (t) => t.spam, 200],
-  ['g2p encoder request', (t) => t.g2p, 200],
-  ['empty inferenceMode, spam model', (t) => t.emptySpam, 2000],
-  ['empty inferenceMode, g2p model', (t) => t.emptyG2p, 2000],
-  ...trees[0].dispatch.map(([n], i) => [`dispatch ${n}`, (t: Tree) => t.dispatch[i][1], 5000] as [string, (t: Tree) => () => unknown, number]),
-];
+// [name, the call, calls per timed batch, batches per round]: the dispatch ops time many short batches,
+// so that the median leaves out the batches a garbage collection landed in.
+const only = arg('only', '');
+const workloads: [string, (t: Tree) => () => unknown, number, number][] = ([
+  ['step', (t: Tree) => t.step, 1, 1],
+  ['spam request', (t: Tree) => t.spam, 200, 1],
+  ['g2p encoder request', (t: Tree) => t.g2p, 200, 1],
+  ['empty inferenceMode, spam model', (t: Tree) => t.emptySpam, 2000, 1],
+  ['empty inferenceMode, g2p model', (t: Tree) => t.emptyG2p, 2000, 1],
+  ...trees[0].dispatch.map(([n], i) => [`dispatch ${n}`, (t: Tree) => t.dispatch[i][1], 500, 20]),
+] as [string, (t: Tree) => () => unknown, number, number][]).filter(([n]) => n.includes(only));
 // warm-up (JIT, pools)
 for (const t of trees) for (const [, f, reps] of workloads) timeCpu(f(t), Math.min(reps, 3) * (reps > 1 ? 20 : 1));
 const times = new Map<string, number[][]>(workloads.map(([n]) => [n, [[], []]]));
 for (let r = 0; r < rounds; r++) {
-  for (const [n, f, reps] of workloads) {
+  for (const [n, f, reps, batches] of workloads) {
     for (let j = 0; j < 2; j++) {
       const ti = (r + j) % 2; // rotate which tree goes first
-      times.get(n)![ti].push(timeCpu(f(trees[ti]), reps));
+      for (let b = 0; b < batches; b++) times.get(n)![ti].push(timeCpu(f(trees[ti]), reps));
     }
   }
 }
@@ -103,10 +106,17 @@ const phase1 = workloads.map(([n, , reps]) => {
   const [b, a] = times.get(n)!;
   const unit = reps === 1 ? 'ms' : 'µs';
   const scale = reps === 1 ? 1 : 1000;
-  return { workload: n, unit, before: median(b) * scale, after: median(a) * scale, speedup: median(b) / median(a), callsPerRound: reps };
+  return { workload: n, unit, before: median(b) * scale, after: median(a) * scale, speedup: median(b) / median(a), callsPerBatch: reps };
 });
+if (!workloads.some(([n]) => n === 'step')) {
+  writeFileSync(out, `${JSON.stringify({ command: `HEED_NUM_THREADS=1 node --import tsx bench/ab-js-overhead.ts ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), base, loadavgBefore: loadBefore, loadavgAfter: loadavg(), clock: 'process CPU time (process.cpuUsage), medians over batches', rounds, phase1 }, null, 2)}\n`);
+}
 for (const p of phase1) console.log(`${p.workload.padEnd(34)} before ${p.before.toFixed(3)} ${p.unit}  after ${p.after.toFixed(3)} ${p.unit}  ${p.speedup.toFixed(3)}×`);
 
+if (!workloads.some(([n]) => n === 'step')) {
+  console.log(`wrote ${out} (phase 1 only); load ${loadBefore.map((l) => l.toFixed(1)).join(' ')} → ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  process.exit(0);
+}
 // Phase 2: kernel time inside the step, CPU clock.
 interface Acc { kernelMs: number; flop: number }
 const acc: Acc[] = trees.map(() => ({ kernelMs: 0, flop: 0 }));

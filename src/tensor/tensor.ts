@@ -59,7 +59,7 @@ export class Tensor {
     }
     this.data = data;
     // A frozen shape (another tensor's: the common same-shape op) is shared instead of copied.
-    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(shape.slice());
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(Array.isArray(shape) ? shape.slice() : Array.from(shape));
     this.dtype = dtypeOf(data);
     if (requiresGrad) this.requiresGrad = true;
   }

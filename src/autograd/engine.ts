@@ -41,24 +41,26 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   }
 
   // Topological order: every node after all the nodes it feeds.
+  // An iterative depth-first search: `nodes` is the path, `next[j]` the next input of nodes[j] to visit
+  // (two parallel stacks rather than a [tensor, index] pair per node).
   const order: Tensor[] = [];
-  const seen = new Set<Tensor>();
-  const stack: [Tensor, number][] = [[root, 0]];
-  seen.add(root);
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1];
-    const [t, i] = top;
-    const inputs = t.gradFn?.inputs ?? [];
-    if (i < inputs.length) {
-      top[1] = i + 1;
-      const child = inputs[i];
+  const seen = new Set<Tensor>([root]);
+  const nodes: Tensor[] = [root], next: number[] = [0];
+  while (nodes.length > 0) {
+    const top = nodes.length - 1;
+    const t = nodes[top], fn = t.gradFn, i = next[top];
+    if (fn !== null && i < fn.inputs.length) {
+      next[top] = i + 1;
+      const child = fn.inputs[i];
       if (child.requiresGrad && !seen.has(child)) {
         seen.add(child);
-        stack.push([child, 0]);
+        nodes.push(child);
+        next.push(0);
       }
     } else {
       order.push(t);
-      stack.pop();
+      nodes.pop();
+      next.pop();
     }
   }
 

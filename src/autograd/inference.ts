@@ -10,7 +10,10 @@
  * the result or from `keep` refers to (src/tensor/live-storages.ts) go to the pool, and the next
  * call of the same shapes takes them from there instead of allocating. Recorded storages that are
  * reachable are forgotten, not pooled: a result handed back to the caller belongs to the caller
- * and is never recycled, however long it is kept (the scope's 'forget' rule).
+ * and is never recycled, however long it is kept (the scope's 'forget' rule). The walk of `keep`
+ * (the model: a few hundred objects) is cached between calls and only revalidated: a call re-reads
+ * the containers' fields and compares them by identity, and walks again when anything changed
+ * (a parameter replaced, a layer quantized, a tensor cached in a field); live-storages.ts.
  *
  * What `keep` must name: everything fn stores a tensor into that outlives the call, beyond its
  * result: the model (a module that caches a tensor in a field), a KV cache carried between calls,
@@ -23,7 +26,7 @@
  */
 import { ValueError } from '../errors.js';
 import { openStorageScope } from '../tensor/storage-pool.js';
-import { liveStorages } from '../tensor/live-storages.js';
+import { liveBuffers } from '../tensor/live-storages.js';
 import { noGrad } from './mode.js';
 
 /**
@@ -45,6 +48,6 @@ export function inferenceMode<T>(fn: () => T, ...keep: unknown[]): T {
     scope.abandon();
     throw new ValueError('inferenceMode: fn returned a Promise; the scope (and grad mode) must end when the forward pass does. Fix: call inferenceMode around the synchronous forward and await outside it.');
   }
-  scope.close(liveStorages(out, ...keep));
+  scope.close(liveBuffers(out, keep));
   return out;
 }

@@ -12,8 +12,14 @@ export type { GradFn };
 
 /** True when an op on these inputs must be recorded. */
 export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
-  if (!isGradEnabled()) return false;
-  for (const t of inputs) if (t != null && t.requiresGrad) return true;
+  return isGradEnabled() && anyRequiresGrad(inputs);
+}
+
+function anyRequiresGrad(inputs: readonly (Tensor | null | undefined)[]): boolean {
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i];
+    if (t != null && t.requiresGrad) return true;
+  }
   return false;
 }
 
@@ -22,6 +28,6 @@ export function needsGrad(...inputs: (Tensor | null | undefined)[]): boolean {
  * Returns `out` for chaining.
  */
 export function record(out: Tensor, name: string, inputs: readonly Tensor[], backward: (grad: Tensor) => (Tensor | null)[]): Tensor {
-  if (needsGrad(...inputs)) out._setGradFn({ name, inputs, backward });
+  if (isGradEnabled() && anyRequiresGrad(inputs)) out._setGradFn({ name, inputs, backward });
   return out;
 }

@@ -67,6 +67,7 @@ export class Module {
   /** Runs forward(...args) and then the forward hooks (a hook's non-undefined return replaces the output). */
   call(...args: Parameters<this['forward']>): ReturnType<this['forward']> {
     let out: unknown = this.forward(...args);
+    if (this._hooks.length === 0) return out as ReturnType<this['forward']>; // the common case: no copy of the hook list
     for (const h of [...this._hooks]) {
       const r = h(this, args, out);
       if (r !== undefined) out = r;

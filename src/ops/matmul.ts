@@ -128,8 +128,12 @@ export function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null, op =
   if (bias !== null && (bias.ndim !== 1 || bias.shape[0] !== outF)) {
     throw new ShapeError(`${op}: bias has shape ${fmtShape(bias.shape)}, expected [${outF}].`);
   }
-  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1); // (not x.size / inF: inF may be 0)
-  return { outF, inF, rows, outShape: [...x.shape.slice(0, -1), outF] };
+  // rows = the product of the leading dims (not x.size / inF: inF may be 0); one pass, no intermediate arrays.
+  const outShape = x.shape.slice();
+  outShape[outShape.length - 1] = outF;
+  let rows = 1;
+  for (let i = 0; i < outShape.length - 1; i++) rows *= outShape[i];
+  return { outF, inF, rows, outShape };
 }
 
 /** linear with the sgemm epilogue `act` (ACT_NONE unless linearActivation saw that nothing is taped). */

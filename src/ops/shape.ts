@@ -74,7 +74,8 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
 /** Swaps two dims (copies). */
 export function transpose(x: Tensor, dim0 = -2, dim1 = -1): Tensor {
   const a = normDim(dim0, x.ndim, 'transpose', 'dim0'), b = normDim(dim1, x.ndim, 'transpose', 'dim1');
-  const perm = Array.from({ length: x.ndim }, (_, i) => i);
+  const perm: number[] = [];
+  for (let i = 0; i < x.ndim; i++) perm.push(i);
   perm[a] = b;
   perm[b] = a;
   return permute(x, perm);

@@ -3,6 +3,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { type DType, type FloatStorage, isFloat, alloc, allocUninit } from '../tensor/dtype.js';
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { scalar } from '../tensor/creation.js';
+import { numel } from '../tensor/shape.js';
 
 export type TensorLike = Tensor | number;
 
@@ -34,14 +35,12 @@ export function lift(x: TensorLike, like: DType): Tensor {
 }
 
 export function floatTensor(dtype: DType, shape: readonly number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(alloc(isFloat(dtype) ? dtype : 'float32', n), shape);
+  return new Tensor(alloc(isFloat(dtype) ? dtype : 'float32', numel(shape)), shape);
 }
 
 /** Like floatTensor, but its contents are undefined: only for outputs a kernel writes in full. */
 export function emptyFloatTensor(dtype: DType, shape: readonly number[]): Tensor {
-  const n = shape.reduce((a, b) => a * b, 1);
-  return new Tensor(allocUninit(isFloat(dtype) ? dtype : 'float32', n), shape);
+  return new Tensor(allocUninit(isFloat(dtype) ? dtype : 'float32', numel(shape)), shape);
 }
 
 /** The data of a float tensor, typed for the kernels (float64 runs on the reference kernels only). */

@@ -47,12 +47,16 @@ const nodeBuffer = (globalThis as { Buffer?: NodeBuffer }).Buffer;
  * offset 0, like alloc's. Other dtypes, small sizes and non-Node hosts get alloc's zeros.
  */
 export function allocUninit(dtype: DType, n: number): Storage {
-  if (nodeBuffer === undefined || (dtype !== 'float32' && dtype !== 'float64')) return alloc(dtype, n);
-  const bytes = dtype === 'float32' ? 4 : 8;
-  if (n * bytes < UNINIT_MIN_BYTES) return alloc(dtype, n);
+  if (dtype !== 'float32' && dtype !== 'float64') return alloc(dtype, n);
   chargeAllocation(n);
   const pooled = takeFromPool(dtype, n);
-  if (pooled !== null) return pooled; // contents undefined, as promised
+  if (pooled !== null) return pooled; // contents undefined, as promised: no fill at any size
+  const bytes = dtype === 'float32' ? 4 : 8;
+  if (nodeBuffer === undefined || n * bytes < UNINIT_MIN_BYTES) {
+    const s = newStorage(dtype, n);
+    noteAllocation(s);
+    return s;
+  }
   const b = nodeBuffer.allocUnsafeSlow(n * bytes);
   const s = dtype === 'float32' ? new Float32Array(b.buffer, b.byteOffset, n) : new Float64Array(b.buffer, b.byteOffset, n);
   noteAllocation(s);

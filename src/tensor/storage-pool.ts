@@ -11,6 +11,7 @@
  *   const scope = openStorageScope();        // from here on, every storage allocated is recorded
  *   ... forward, backward, optimizer.step() ...
  *   scope.close(liveStorages);               // recorded storages not in liveStorages go to the pool
+ *                                            // (a list of storages, or a LiveBuffers test by ArrayBuffer)
  *
  * `liveStorages` must name every storage that may still be read after the step (parameters,
  * their .grad, tensors that modules keep). Liveness is by ArrayBuffer, so a view that shares
@@ -29,6 +30,11 @@
 // The storage types are spelled out here (the DType and Storage of the dtype module, which imports this file).
 type DType = 'float32' | 'float64' | 'int32' | 'bool' | 'int8';
 type Storage = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array;
+
+/** A liveness test by ArrayBuffer (src/tensor/live-storages.ts `liveBuffers` makes one). */
+export interface LiveBuffers {
+  hasBuffer(buffer: ArrayBufferLike): boolean;
+}
 
 export interface StorageStats {
   /** Storages handed out (new or reused). */
@@ -50,8 +56,8 @@ function modeFromEnv(): Mode {
 
 let mode: Mode = modeFromEnv();
 const stats: StorageStats = { allocations: 0, bytes: 0, reused: 0, reusedBytes: 0 };
-/** Free buffers: dtype → length → stack of storages. */
-const free = new Map<DType, Map<number, Storage[]>>();
+/** Free buffers: sizeKey(dtype, length) → stack of storages. */
+const free = new Map<number, Storage[]>();
 /** The open scope's record (null when no scope is open). */
 let recording: Storage[] | null = null;
 /** (dtype, length) keys (sizeKey) asked for while the scope was open (what to keep in the pool). */
@@ -90,18 +96,20 @@ export function setPoolMode(m: Mode): Mode {
 
 /** Called by dtype.ts: a free buffer of exactly this dtype and length (inside a scope only), or null. Counts the hand-out. */
 export function takeFromPool(dtype: DType, n: number): Storage | null {
-  if (requested !== null) requested.add(sizeKey(dtype, n));
   // Only a scope takes from the pool: it records what it takes, so the buffer comes back at its
   // close. A buffer handed out with no scope open would leave the pool for good.
-  if (mode !== 'on' || n === 0 || recording === null) return null;
-  const stack = free.get(dtype)?.get(n);
-  const s = stack?.pop();
-  if (s === undefined) return null;
+  if (recording === null) return null;
+  const key = sizeKey(dtype, n);
+  requested!.add(key); // open together with `recording`
+  if (mode !== 'on' || n === 0) return null;
+  const stack = free.get(key);
+  if (stack === undefined || stack.length === 0) return null;
+  const s = stack.pop()!;
   inPool.delete(s);
   stats.allocations++;
   stats.reused++;
   stats.reusedBytes += s.byteLength;
-  recording?.push(s);
+  recording.push(s);
   return s;
 }
 
@@ -120,11 +128,10 @@ function release(s: Storage): void {
   }
   if (mode !== 'on') return;
   const dtype: DType = s instanceof Float32Array ? 'float32' : s instanceof Float64Array ? 'float64' : s instanceof Int32Array ? 'int32' : s instanceof Uint8Array ? 'bool' : 'int8';
-  let bySize = free.get(dtype);
-  if (bySize === undefined) free.set(dtype, (bySize = new Map()));
-  let stack = bySize.get(s.length);
-  if (stack === undefined) bySize.set(s.length, (stack = []));
-  stack.push(s);
+  const key = sizeKey(dtype, s.length);
+  const stack = free.get(key);
+  if (stack === undefined) free.set(key, [s]);
+  else stack.push(s);
   inPool.add(s);
 }
 
@@ -133,7 +140,7 @@ export interface StorageScope {
    * Ends the scope: every storage recorded since it opened (and every one carried from an earlier
    * close) whose ArrayBuffer is not among `live`'s goes back to the pool. Returns the bytes released.
    */
-  close(live: Iterable<Storage>): number;
+  close(live: Iterable<Storage> | LiveBuffers): number;
   /** Ends the scope releasing nothing (a step that threw: what it made may still be referenced). */
   abandon(): void;
 }
@@ -168,21 +175,28 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
     close(live: Iterable<Storage>): number {
       if (recording !== rec) return 0;
       recording = null;
-      const keep = new Set<ArrayBufferLike>();
-      for (const s of live) keep.add(s.buffer);
-      const seen = new Set<Storage>();
+      let keep: LiveBuffers;
+      if ('hasBuffer' in live) {
+        keep = live as LiveBuffers;
+      } else {
+        const buffers = new Set<ArrayBufferLike>();
+        for (const s of live) buffers.add(s.buffer);
+        keep = { hasBuffer: (b) => buffers.has(b) };
+      }
       const stillLive: Storage[] = [];
       let released = 0;
-      for (const s of carry ? [...carried, ...rec] : rec) {
-        if (seen.has(s)) continue;
-        seen.add(s);
-        if (keep.has(s.buffer)) {
+      // No storage is in both lists, nor twice in one: a scope records a storage when it is
+      // allocated or taken from the pool, and only a released one goes back to the pool.
+      const visit = (s: Storage): void => {
+        if (keep.hasBuffer(s.buffer)) {
           if (carry) stillLive.push(s);
-          continue;
+          return;
         }
         released += s.byteLength;
         release(s);
-      }
+      };
+      if (carry) for (const s of carried) visit(s);
+      for (const s of rec) visit(s);
       if (carry) carried = stillLive;
       // Keep only the sizes asked for in this step and in the one before: a size that recurs
       // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
@@ -192,13 +206,10 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
       const before = askedBefore;
       requested = null;
       askedBefore = asked;
-      for (const [dtype, bySize] of free) {
-        for (const n of bySize.keys()) {
-          const key = sizeKey(dtype, n);
-          if (asked.has(key) && before.has(key)) continue;
-          for (const s of bySize.get(n)!) inPool.delete(s);
-          bySize.delete(n);
-        }
+      for (const [key, stack] of free) {
+        if (asked.has(key) && before.has(key)) continue;
+        for (const s of stack) inPool.delete(s);
+        free.delete(key);
       }
       return released;
     },
@@ -210,7 +221,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
  * before an evaluation, whose batches have other shapes: the pool refills within two steps after.
  */
 export function clearStoragePool(): void {
-  for (const bySize of free.values()) for (const stack of bySize.values()) for (const s of stack) inPool.delete(s);
+  for (const stack of free.values()) for (const s of stack) inPool.delete(s);
   free.clear();
   askedBefore = new Set();
 }
@@ -218,6 +229,6 @@ export function clearStoragePool(): void {
 /** Bytes held in the pool's free lists. */
 export function pooledBytes(): number {
   let b = 0;
-  for (const bySize of free.values()) for (const stack of bySize.values()) for (const s of stack) b += s.byteLength;
+  for (const stack of free.values()) for (const s of stack) b += s.byteLength;
   return b;
 }

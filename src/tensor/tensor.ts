@@ -47,12 +47,19 @@ export class Tensor {
   name?: string;
 
   constructor(data: Storage, shape: Shape, requiresGrad = false) {
-    assertValidShape(shape, 'Tensor');
-    if (data.length !== numel(shape)) {
-      throw new ShapeError(`Tensor: storage has ${data.length} elements but shape ${fmtShape(shape)} needs ${numel(shape)}.`);
+    // One pass validates the sizes and counts the elements (every op output comes through here).
+    let n = 1;
+    for (let i = 0; i < shape.length; i++) {
+      const s = shape[i];
+      if (!Number.isInteger(s) || s < 0) assertValidShape(shape, 'Tensor'); // throws, naming the size
+      n *= s;
+    }
+    if (data.length !== n) {
+      throw new ShapeError(`Tensor: storage has ${data.length} elements but shape ${fmtShape(shape)} needs ${n}.`);
     }
     this.data = data;
-    this.shape = Object.freeze([...shape]);
+    // A frozen shape (another tensor's: the common same-shape op) is shared instead of copied.
+    this.shape = Object.isFrozen(shape) ? shape : Object.freeze(Array.isArray(shape) ? shape.slice() : Array.from(shape));
     this.dtype = dtypeOf(data);
     if (requiresGrad) this.requiresGrad = true;
   }

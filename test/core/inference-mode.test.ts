@@ -13,6 +13,7 @@ import { quantizeDynamic } from '../../src/index.ts';
 import { narrow } from '../../src/ops/shape.ts';
 import { mul } from '../../src/ops/elementwise.ts';
 import { setPoolMode, storageStats, clearStoragePool, pooledBytes } from '../../src/tensor/storage-pool.ts';
+import { liveWalkStats } from '../../src/tensor/live-storages.ts';
 
 function classifier(): models.EncoderClassifier {
   h.manualSeed(1);
@@ -128,5 +129,42 @@ test('allocation outside a scope never takes from the pool (it would leave the p
     assert.ok(held > 10_000, `pool holds ${held} bytes after two calls`);
     h.noGrad(() => model.forward(x));
     assert.equal(pooledBytes(), held);
+  });
+});
+
+test('the cached walk of the model is reused between calls, and any change to the model invalidates it (nothing it holds is released)', () => {
+  withMode('check', () => {
+    const model = classifier(), x = ids(3);
+    const expected = Array.from(h.noGrad(() => model.forward(x)).data);
+    inferenceMode(() => model.forward(x), model);
+    const s0 = { ...liveWalkStats };
+    inferenceMode(() => model.forward(x), model);
+    assert.equal(liveWalkStats.walks - s0.walks, 0, 'an unchanged model is not walked again');
+    assert.equal(liveWalkStats.reused - s0.reused, 1);
+    const live = (t: h.Tensor): boolean => Array.from(t.data).every(Number.isFinite);
+
+    // A field added on a later call, once the walk is cached: found, so not poisoned.
+    const m = model as unknown as { kept: h.Tensor; cache: h.Tensor[] };
+    inferenceMode(() => { m.kept = mul(x.float(), 2); return null; }, model);
+    assert.ok(live(m.kept), 'a tensor assigned to a new field during a later call stays live');
+    // An entry pushed into an array the cached walk already saw.
+    m.cache = [];
+    inferenceMode(() => null, model);
+    const s1 = { ...liveWalkStats };
+    inferenceMode(() => { m.cache.push(mul(x.float(), 3)); return null; }, model);
+    assert.equal(liveWalkStats.walks - s1.walks, 1, 'a changed array invalidates the cached walk');
+    assert.ok(live(m.cache[0]));
+    // A parameter replaced during a call by one made in it (its storage is recorded by the scope).
+    const head = model.namedModules().find(([n]) => n === 'head')![1] as h.nn.Linear;
+    inferenceMode(() => { head.weight = new h.nn.Parameter(mul(head.weight, 1)); return null; }, model);
+    assert.ok(live(head.weight), 'a parameter replaced inside a call stays live');
+    assert.deepEqual(Array.from(inferenceMode(() => model.forward(x), model).data), expected);
+    // A layer swapped between calls (quantizeDynamic replaces every Linear): walked again, same results as noGrad.
+    quantizeDynamic(model);
+    const s2 = { ...liveWalkStats };
+    const q = Array.from(inferenceMode(() => model.forward(x), model).data);
+    assert.ok(liveWalkStats.walks - s2.walks >= 1);
+    assert.deepEqual(q, Array.from(h.noGrad(() => model.forward(x)).data));
+    assert.ok(model.namedParameters().every(([, p]) => live(p)), 'parameters are never touched');
   });
 });

@@ -89,3 +89,17 @@ test('allocUninit: the right type and length, its own ArrayBuffer at offset 0; z
   const ints = allocUninit('int32', 100000);
   assert.ok(ints instanceof Int32Array && ints.every((v) => v === 0));
 });
+
+test('a tensor shape is frozen: a mutable or typed-array shape is copied, an already frozen one is shared', () => {
+  const dims = [2, 3];
+  const a = new h.Tensor(new Float32Array(6), dims);
+  dims[0] = 6;
+  assert.deepEqual(a.shape, [2, 3], 'mutating the array passed in does not reach the tensor');
+  assert.ok(Object.isFrozen(a.shape) && Array.isArray(a.shape));
+  assert.equal(new h.Tensor(new Float32Array(6), a.shape).shape, a.shape);
+  const b = new h.Tensor(new Float32Array(6), new Int32Array([3, 2]) as unknown as number[]);
+  assert.ok(Array.isArray(b.shape) && Object.isFrozen(b.shape));
+  assert.deepEqual(b.shape, [3, 2]);
+  assert.throws(() => new h.Tensor(new Float32Array(6), [2, -3]), (e: unknown) => e instanceof h.ShapeError && /invalid size -3/.test((e as Error).message));
+  assert.throws(() => new h.Tensor(new Float32Array(6), [2, 2]), (e: unknown) => e instanceof h.ShapeError && /needs 4/.test((e as Error).message));
+});

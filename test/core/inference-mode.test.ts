@@ -14,6 +14,7 @@ import { narrow } from '../../src/ops/shape.ts';
 import { mul } from '../../src/ops/elementwise.ts';
 import { setPoolMode, storageStats, clearStoragePool, pooledBytes } from '../../src/tensor/storage-pool.ts';
 import { liveWalkStats } from '../../src/tensor/live-storages.ts';
+import { setFusedEncoderEnabled } from '../../src/models/fused-encoder.ts';
 
 function classifier(): models.EncoderClassifier {
   h.manualSeed(1);
@@ -36,6 +37,24 @@ function withMode<T>(mode: 'on' | 'off' | 'check', fn: () => T): T {
 }
 
 test('a warmed-up inferenceMode forward allocates no new storage but its result; noGrad alone allocates the whole working set', () => {
+  // On the module path (op by op, dozens of temporaries): the fused encoder allocates none, so it would not exercise the pool.
+  const fused = setFusedEncoderEnabled(false);
+  try {
+    poolServesModulePath();
+  } finally {
+    setFusedEncoderEnabled(fused);
+  }
+  // With the fused encoder too, a warmed-up call allocates nothing new but its result.
+  withMode('on', () => {
+    const model = classifier(), x = ids(3);
+    for (let i = 0; i < 3; i++) inferenceMode(() => model.forward(x), model);
+    const before = storageStats().bytes;
+    const y = inferenceMode(() => model.forward(x), model);
+    assert.ok(storageStats().bytes - before <= y.data.byteLength, `new bytes ${storageStats().bytes - before}, result ${y.data.byteLength}`);
+  });
+});
+
+function poolServesModulePath(): void {
   withMode('on', () => {
     const model = classifier(), x = ids(3);
     for (let i = 0; i < 3; i++) inferenceMode(() => model.forward(x), model);
@@ -48,7 +67,7 @@ test('a warmed-up inferenceMode forward allocates no new storage but its result;
     h.noGrad(() => model.forward(x));
     assert.ok(storageStats().bytes - b0 > 50_000, `unpooled forward allocated ${storageStats().bytes - b0} bytes`);
   });
-});
+}
 
 test('inferenceMode gives bit-identical results with the pool on, off and under noGrad, call after call (fp32 and int8)', () => {
   const runAll = (mode: 'on' | 'off', quantize: boolean): number[][] => withMode(mode, () => {

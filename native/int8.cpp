@@ -53,19 +53,8 @@ HEED_INLINE int8_t quantizeScalar(float x, float inv) {
   return int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
 }
 
-HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
-  float inv;
-  float scale = rowScale(w, k, &inv);
-  int64_t c = 0;
-  for (; c + W <= k; c += W) {
-    vi r = quantizeLanes(w + c, inv);
-    for (int e = 0; e < W; e++) q[c + e] = int8_t(r[e]);
-  }
-  for (; c < k; c++) q[c] = quantizeScalar(w[c], inv);
-  return scale;
-}
-
-// quantizeRow with a given scale (static quantization): the same rounding, values clamp at ±127.
+// Rounds w (k) with a given scale (its inverse as rowScale computes it); values clamp at ±127.
+// Static quantization calls it with the calibrated scale; quantizeRow with the row's own.
 HEED_INLINE float quantizeRowWith(const float* w, int8_t* q, int64_t k, float scale) {
   const float inv = float(1.0 / double(scale));
   int64_t c = 0;
@@ -75,6 +64,11 @@ HEED_INLINE float quantizeRowWith(const float* w, int8_t* q, int64_t k, float sc
   }
   for (; c < k; c++) q[c] = quantizeScalar(w[c], inv);
   return scale;
+}
+
+HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
+  float inv;
+  return quantizeRowWith(w, q, k, rowScale(w, k, &inv));
 }
 
 struct Int8Scratch {

@@ -67,7 +67,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
             () => lin.forward(x),
             () => qlin.forward(x),
             () => k.sgemm({ a: xs, b: w, c: out, batch: 1, m: M, n: N, k: K, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: b, activation: 0 }),
-            () => k.int8GemmPacked({ x: xs, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null }),
+            () => k.int8GemmPacked({ x: xs, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null, xScale: 0 }),
             () => k.int8Gemm({ x: xs, wq, wScales: scales, out, m: M, n: N, k: K, bias: b }),
           ], budget));
           const row = (impl: string, ms: number, base?: number): BenchRow =>

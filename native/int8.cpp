@@ -53,9 +53,10 @@ HEED_INLINE int8_t quantizeScalar(float x, float inv) {
   return int8_t(r > 127.f ? 127.f : (r < -127.f ? -127.f : r));
 }
 
-HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
-  float inv;
-  float scale = rowScale(w, k, &inv);
+// Rounds w (k) with a given scale (its inverse as rowScale computes it); values clamp at ±127.
+// Static quantization calls it with the calibrated scale; quantizeRow with the row's own.
+HEED_INLINE float quantizeRowWith(const float* w, int8_t* q, int64_t k, float scale) {
+  const float inv = float(1.0 / double(scale));
   int64_t c = 0;
   for (; c + W <= k; c += W) {
     vi r = quantizeLanes(w + c, inv);
@@ -63,6 +64,11 @@ HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
   }
   for (; c < k; c++) q[c] = quantizeScalar(w[c], inv);
   return scale;
+}
+
+HEED_INLINE float quantizeRow(const float* w, int8_t* q, int64_t k) {
+  float inv;
+  return quantizeRowWith(w, q, k, rowScale(w, k, &inv));
 }
 
 struct Int8Scratch {
@@ -110,12 +116,13 @@ void packQuantized(const int8_t* wq, int8_t* wp, int32_t* colSum, int64_t n, int
 
 // x (m, k) → per-row scales sx and quantized rows of kp bytes, stored as qx + offset
 // (128 for vpdpbusd's unsigned operand, 0 for the portable loop); the pad is the offset (= 0).
-void quantizeActivations(const float* x, uint8_t* xq, float* sx, int64_t m, int64_t k, int64_t kp, int offset) {
+// xScale > 0: every row with that scale (static quantization) instead of its own.
+void quantizeActivations(const float* x, uint8_t* xq, float* sx, int64_t m, int64_t k, int64_t kp, int offset, float xScale) {
   parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
     static thread_local Scratch rowBuf;
     int8_t* row = reinterpret_cast<int8_t*>(rowBuf.get(k / 4 + 16));
     for (int64_t i = lo; i < hi; i++) {
-      sx[i] = quantizeRow(x + i * k, row, k);
+      sx[i] = xScale > 0.f ? quantizeRowWith(x + i * k, row, k, xScale) : quantizeRow(x + i * k, row, k);
       uint8_t* d = xq + i * kp;
       for (int64_t c = 0; c < k; c++) d[c] = uint8_t(int(row[c]) + offset);
       for (int64_t c = k; c < kp; c++) d[c] = uint8_t(offset);
@@ -150,13 +157,19 @@ HEED_INLINE void writeTile(const int32_t* acc, int64_t i0, int64_t rows, int64_t
 namespace {
 // x (m, k) → per-row scales sx and rows of kp bytes u8 = qx + 128 (the pad is 128, i.e. qx = 0).
 // The same arithmetic as quantizeRow, 16 lanes at a time, narrowed to bytes with vpmovdb.
-void quantizeActivationsVnni(const float* x, uint8_t* xq, float* sx, int64_t m, int64_t k, int64_t kp) {
+// xScale > 0: every row with that scale (static quantization) instead of its own.
+void quantizeActivationsVnni(const float* x, uint8_t* xq, float* sx, int64_t m, int64_t k, int64_t kp, float xScale) {
   parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; i++) {
       const float* w = x + i * k;
       uint8_t* d = xq + i * kp;
       float inv;
-      sx[i] = rowScale(w, k, &inv);
+      if (xScale > 0.f) {
+        sx[i] = xScale;
+        inv = float(1.0 / double(xScale));
+      } else {
+        sx[i] = rowScale(w, k, &inv);
+      }
       int64_t c = 0;
       for (; c + W <= k; c += W)
         _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtepi32_epi8(__m512i(quantizeLanes(w + c, inv) + 128)));
@@ -282,14 +295,14 @@ void vnniRow(int64_t kq, const uint8_t* x, const int8_t* wp, const TileOut& t) {
 }  // namespace
 
 void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, const int32_t* colSum, float* out,
-                    int64_t m, int64_t n, int64_t k, const float* bias, int act, const float* residual) {
+                    int64_t m, int64_t n, int64_t k, const float* bias, int act, const float* residual, float xScale) {
   if (m == 0 || n == 0) return;
   static thread_local Int8Scratch ws;
   const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
   const int64_t panels = (n + NP - 1) / NP;
   uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
   float* sx = ws.misc.get(m + 16);
-  quantizeActivationsVnni(x, xq, sx, m, k, kp);
+  quantizeActivationsVnni(x, xq, sx, m, k, kp, xScale);
   const int64_t rowBlocks = (m + MR - 1) / MR;
   // Consecutive tasks share a W panel (kept in L1) and walk the row blocks. Chunks of at
   // least ~2M multiply-adds: below that, waking the pool costs more than it saves (M = 1).
@@ -320,21 +333,21 @@ void int8Gemm(const float* x, const int8_t* wq, const float* wScales, float* out
   int8_t* wp = reinterpret_cast<int8_t*>(ws.wp.get((panels * NP * kp + 3) / 4 + 16));
   int32_t* colSum = reinterpret_cast<int32_t*>(ws.misc.get(n + 16));
   packQuantized(wq, wp, colSum, n, k);
-  int8GemmPacked(x, wp, wScales, colSum, out, m, n, k, bias, 0, nullptr);
+  int8GemmPacked(x, wp, wScales, colSum, out, m, n, k, bias, 0, nullptr, 0.f);
 }
 
 #else
 
 // Portable: the same integers from the packed layout, one row × one panel per task.
 void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, const int32_t* colSum, float* out,
-                    int64_t m, int64_t n, int64_t k, const float* bias, int act, const float* residual) {
+                    int64_t m, int64_t n, int64_t k, const float* bias, int act, const float* residual, float xScale) {
   if (m == 0 || n == 0) return;
   static thread_local Int8Scratch ws;
   const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
   const int64_t panels = (n + NP - 1) / NP;
   uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
   float* sx = ws.misc.get(m + 16);
-  quantizeActivations(x, xq, sx, m, k, kp, 0);
+  quantizeActivations(x, xq, sx, m, k, kp, 0, xScale);
   parallelChunks(m * panels, std::max<int64_t>(1, (int64_t(1) << 18) / (NP * kp)), [&](int64_t lo, int64_t hi) {
    for (int64_t t = lo; t < hi; t++) {
     int64_t i = t / panels, pnl = t % panels;
@@ -388,7 +401,7 @@ void quantizePerChannel(const QuantizePerChannelArgs& p) { quantizePerChannel(p.
 void int8Gemm(const Int8GemmArgs& p) { int8Gemm(p.x, p.wq, p.wScales, p.out, p.m, p.n, p.k, p.bias); }
 void int8PackWeights(const Int8PackWeightsArgs& p) { int8PackWeights(p.w, p.packed, p.scales, p.colSums, p.n, p.k); }
 void int8GemmPacked(const Int8GemmPackedArgs& p) {
-  int8GemmPacked(p.x, p.packed, p.wScales, p.colSums, p.out, p.m, p.n, p.k, p.bias, int(p.activation), p.residual);
+  int8GemmPacked(p.x, p.packed, p.wScales, p.colSums, p.out, p.m, p.n, p.k, p.bias, int(p.activation), p.residual, p.xScale);
 }
 
 }  // namespace HEED_NS

@@ -422,6 +422,7 @@ struct Int8GemmPackedArgs {
   const float* bias;  // input, or null, length n
   int64_t activation;  // scalar, 0 none, 1 relu, 2 gelu
   const float* residual;  // input, or null, length m·n
+  float xScale;  // scalar, 0: each row of x quantized with its own scale (dynamic); > 0: every row with this one (static, calibrated)
 };
 
 // int8PackWeights: the parameters in spec order (src/backend/specs).
@@ -1520,11 +1521,12 @@ inline const Arg args[] = {
     {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, bias), -1, -INFINITY, INFINITY, false, false, {23, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, activation), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
     {"residual", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, residual), -1, -INFINITY, INFINITY, false, false, {24, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"xScale", Role::Scalar, DType::None, Kind::Float, false, offsetof(Int8GemmPackedArgs, xScale), -1, 0.0, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
 };
 inline const Check checks[] = {
     {{27, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
 };
-inline const Kernel kernel = {"int8GemmPacked", code, args, 11, 11, checks, 1};
+inline const Kernel kernel = {"int8GemmPacked", code, args, 12, 12, checks, 1};
 }  // namespace int8GemmPacked_spec
 
 namespace int8PackWeights_spec {

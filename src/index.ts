@@ -34,6 +34,9 @@ export * as models from './models/index.js';
 // Compression: dynamic int8 quantization of Linear layers into nn.QuantizedLinear.
 export { quantizeDynamic } from './compress/index.js';
 export type { QuantizeDynamicOptions, QuantizeDynamicResult } from './compress/index.js';
+// Compression: static int8 quantization (activation scales calibrated on a sample).
+export { quantizeStatic } from './compress/index.js';
+export type { QuantizeStaticOptions, QuantizeStaticResult } from './compress/index.js';
 // Compression: magnitude and attention-head pruning, distillation loss, a checkpoint's compression record.
 export { magnitudePrune, GradualPruning, PruningMask, headImportance, headMagnitudeImportance, headsToPrune, pruneHeads, prunedHeadsOf, attentionLayers, distillationLoss, softTargetKL, compressionOf, applyCompression } from './compress/index.js';
 export type { MagnitudePruneOptions, GradualPruningOptions, HeadPruningPlan, DistillationLossOptions } from './compress/index.js';

@@ -71,8 +71,8 @@ export interface ModelConfigFile {
 export interface CompressionRecord {
   /** Attention heads removed, by module path of the attention layer: indices of the original heads. */
   prunedHeads?: Record<string, number[]>;
-  /** Linear layers replaced by int8 QuantizedLinear (dynamic quantization), by module path. */
-  quantized?: { dtype: 'int8'; scheme: 'dynamic'; modules: string[] };
+  /** Linear layers replaced by int8 QuantizedLinear, by module path; static: each has a calibrated inputScale. */
+  quantized?: { dtype: 'int8'; scheme: 'dynamic' | 'static'; modules: string[] };
   /** Storage dtype of the float weights in model.safetensors ('float32' when absent). */
   weightsDtype?: WeightsDtype;
   /** Fraction of zero weights left by magnitude pruning (informational). */
@@ -328,8 +328,8 @@ function checkCompressionRecord(c: unknown, bad: (what: string) => never): void 
   }
   if (c.quantized !== undefined) {
     const q = c.quantized;
-    if (!isObject(q) || q.dtype !== 'int8' || q.scheme !== 'dynamic' || !isNames(q.modules)) {
-      bad(`compression.quantized is ${preview(q)}, expected { "dtype": "int8", "scheme": "dynamic", "modules": [module names] }.`);
+    if (!isObject(q) || q.dtype !== 'int8' || (q.scheme !== 'dynamic' && q.scheme !== 'static') || !isNames(q.modules)) {
+      bad(`compression.quantized is ${preview(q)}, expected { "dtype": "int8", "scheme": "dynamic" or "static", "modules": [module names] }.`);
     }
   }
   if (c.weightsDtype !== undefined && !WEIGHTS_DTYPES.includes(c.weightsDtype as WeightsDtype)) bad(`compression.weightsDtype is ${preview(c.weightsDtype)}, expected one of ${WEIGHTS_DTYPES.join(', ')}.`);

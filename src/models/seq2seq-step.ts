@@ -75,7 +75,7 @@ type Projection = Linear | QuantizedLinear;
  */
 type Gemm = { b: Float32Array | null; out: number; in: number } & (
   | { w: Float32Array; int8: null }
-  | { w: null; int8: { packed: Int8Array; scales: Float32Array; colSums: Int32Array } });
+  | { w: null; int8: { packed: Int8Array; scales: Float32Array; colSums: Int32Array; xScale: number } });
 
 interface LayerWeights {
   norm1: LayerNorm; norm2: LayerNorm; norm3: LayerNorm;
@@ -108,6 +108,7 @@ export function fusedDecodeBlocker(p: DecoderParts): string | null {
       if (a.inProj !== null || ![a.qProj!, a.kProj!, a.vProj!, a.outProj].every(plainProjection)) return 'an attention projection is not a plain Linear or QuantizedLinear';
       // q|k|v run as one GEMM, so they must be of one kind.
       if (new Set([a.qProj, a.kProj, a.vProj].map((l) => l instanceof QuantizedLinear)).size > 1) return 'the q, k and v projections mix int8 and fp32 (quantize all three or none)';
+      if (new Set([a.qProj, a.kProj, a.vProj].map((l) => (l instanceof QuantizedLinear ? l.xScale : 0))).size > 1) return 'the q, k and v projections have different static input scales';
     }
   }
   return null;
@@ -314,7 +315,7 @@ export class FusedDecoder {
       const out = c.subarray(0, R * g.out);
       kernels.int8GemmPacked({
         x: a.subarray(0, R * g.in), packed: g.int8.packed, wScales: g.int8.scales, colSums: g.int8.colSums, out,
-        m: R, n: g.out, k: g.in, bias: g.b, activation: act, residual: accumulate ? out : null,
+        m: R, n: g.out, k: g.in, bias: g.b, activation: act, residual: accumulate ? out : null, xScale: g.int8.xScale,
       });
       return;
     }
@@ -416,7 +417,9 @@ function packRows(ls: Projection[]): Gemm {
     o += l.outFeatures;
   }
   if (rows) packQuantizedWeights(rows, packed, colSums, O, I);
-  return int8 ? { w: null, int8: { packed, scales, colSums }, b, out: O, in: I } : { w: w!, int8: null, b, out: O, in: I };
+  // One input, so one static input scale (fusedDecodeBlocker checks the three agree), or 0 (dynamic).
+  const xScale = ls[0] instanceof QuantizedLinear ? ls[0].xScale : 0;
+  return int8 ? { w: null, int8: { packed, scales, colSums, xScale }, b, out: O, in: I } : { w: w!, int8: null, b, out: O, in: I };
 }
 
 /** Cross-attention keys and values of memory (B, S, D), each row repeated: (B·repeat, Hkv, S, hd). */

@@ -6,6 +6,8 @@
  *     and kept packed in the layout the int8 kernel reads (backend kernel int8PackWeights);
  *   - each row of x is quantized at run time with its own scale sx = max_i |x_i| / 127;
  *   - the int8 dot products are exact int32 sums, so y_o = sx · sw_o · Σ_i qx_i · qw_oi + b_o.
+ * Static quantization (quantizeStatic, after calibration) replaces sx by one scale per layer,
+ * inputScale = max |x| seen on a calibration sample / 127, for every row (values past ±127·inputScale clamp).
  * The bias stays fp32. Error per output is bounded by the two rounding steps: about
  * |x|·|W_o| · (1/127) relative to the row's largest entries, small for the row-normalized
  * activations of a Transformer (test/compress/quantize-dynamic.test.ts measures it).
@@ -14,6 +16,7 @@
  *   weight       int8 (O, I)   the quantized values q_oi, row-major as a Linear's weight
  *   weightScale  float32 (O)   sw_o
  *   bias         float32 (O)   absent when the layer has no bias
+ *   inputScale   float32 (1)   static quantization only: the calibrated activation scale
  * The packed copy the kernel reads is derived from weight after construction and after every
  * loadStateDict (afterLoadStateDict), so a saved and reloaded layer computes the same outputs bit
  * for bit: the stored int8 values and scales are used as they are, never re-quantized.
@@ -31,7 +34,7 @@ import { record } from '../autograd/node.js';
 import { requireFloat, emptyFloatTensor, f32 } from '../ops/util.js';
 import { Module } from './module.js';
 import { Linear } from './linear.js';
-import { AutogradError, ShapeError, fmtShape } from '../errors.js';
+import { AutogradError, ShapeError, ValueError, fmtShape } from '../errors.js';
 
 export class QuantizedLinear extends Module {
   readonly inFeatures: number;
@@ -42,6 +45,8 @@ export class QuantizedLinear extends Module {
   weightScale!: Tensor;
   /** fp32 bias (O), or null; a buffer. */
   bias!: Tensor | null;
+  /** Static quantization: the calibrated activation scale (1), float32, a buffer; null = dynamic (each row its own scale). */
+  inputScale!: Tensor | null;
   /** weight in the layout the int8 kernel reads, ⌈O/32⌉·32 · ⌈I/4⌉·4 bytes (layout: src/backend/js/int8.ts). */
   private readonly _packed: Int8Array;
   /** Σ_i q_oi per output channel (O), used by the VNNI kernel's unsigned shift. */
@@ -71,6 +76,7 @@ export class QuantizedLinear extends Module {
     this.registerBuffer('weightScale', new Tensor(scales, [outF])); // (O)
     if (bias === null) this.bias = null;
     else this.registerBuffer('bias', new Tensor(Float32Array.from(bias.data as ArrayLike<number>), [outF])); // (O)
+    this.inputScale = null;
     this._packed = new Int8Array(packedLength(outF, inF));
     this._colSums = new Int32Array(outF);
     this.repack();
@@ -79,6 +85,18 @@ export class QuantizedLinear extends Module {
   /** The int8 copy of a Linear layer (the Linear itself is left unchanged). */
   static fromLinear(linear: Linear): QuantizedLinear {
     return new QuantizedLinear(linear.weight, linear.bias);
+  }
+
+  /**
+   * Makes the layer static: every input row is quantized with `scale` (the calibrated max |x| / 127)
+   * instead of its own. Once per layer (quantizeStatic calls it after calibrating).
+   */
+  setInputScale(scale: number): void {
+    if (!(Number.isFinite(scale) && scale > 0)) throw new ValueError(`QuantizedLinear.setInputScale: scale ${scale}, expected a finite number > 0 (max |x| / 127 of a calibration sample).`);
+    if (this.inputScale !== null) {
+      throw new ValueError(`QuantizedLinear.setInputScale: the layer already has a calibrated input scale (${(this.inputScale.data as Float32Array)[0]}). Fix: calibrate the fp32 model once (quantizeStatic); to recalibrate, reload the fp32 model and quantize that.`);
+    }
+    this.registerBuffer('inputScale', new Tensor(Float32Array.of(scale), [1])); // (1)
   }
 
   /** Bytes held: int8 weights (plain and packed), scales, column sums and bias. */
@@ -96,8 +114,13 @@ export class QuantizedLinear extends Module {
    * themselves (the fused decoding step). Views, not copies: read them, never write them; they
    * are repacked in place when a state dict is loaded.
    */
-  get packedWeights(): { packed: Int8Array; colSums: Int32Array; scales: Float32Array } {
-    return { packed: this._packed, colSums: this._colSums, scales: this.weightScale.data as Float32Array };
+  get packedWeights(): { packed: Int8Array; colSums: Int32Array; scales: Float32Array; xScale: number } {
+    return { packed: this._packed, colSums: this._colSums, scales: this.weightScale.data as Float32Array, xScale: this.xScale };
+  }
+
+  /** The kernel's xScale: the static input scale, or 0 (each row its own scale). */
+  get xScale(): number {
+    return this.inputScale === null ? 0 : (this.inputScale.data as Float32Array)[0];
   }
 
   /** Re-derives the packed copy from the (reloaded) int8 weight. */
@@ -122,7 +145,7 @@ export class QuantizedLinear extends Module {
     const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
     const y = emptyFloatTensor(x.dtype, [...x.shape.slice(0, -1), this.outFeatures]); // (N…, O)
     const bias = this.bias === null ? null : (this.bias.data as Float32Array);
-    k.int8GemmPacked({ x: f32(x), packed: this._packed, wScales: this.weightScale.data as Float32Array, colSums: this._colSums, out: f32(y), m: rows, n: this.outFeatures, k: this.inFeatures, bias, activation: 0, residual: null });
+    k.int8GemmPacked({ x: f32(x), packed: this._packed, wScales: this.weightScale.data as Float32Array, colSums: this._colSums, out: f32(y), m: rows, n: this.outFeatures, k: this.inFeatures, bias, activation: 0, residual: null, xScale: this.xScale });
     return record(y, 'quantizedLinear', [x], () => {
       throw new AutogradError('QuantizedLinear: no gradient; int8 layers are for inference only. ' +
         'Fix: run the quantized model under noGrad(), and fine-tune the fp32 model before quantizeDynamic().');

@@ -7,7 +7,9 @@
  *      or a whole number of heads in every layer, by the data-free magnitude score (prune-heads.ts
  *      headMagnitudeImportance; the gradient score of Michel et al. needs data: heed train's pruning);
  *   2. magnitude pruning of the Linear weights to `sparsity` (optional; no fine-tuning here);
- *   3. dynamic int8 quantization of every Linear (`quantize: 'int8'`, optional);
+ *   3. int8 quantization of every Linear (optional): dynamic (`quantize: 'int8'`), or static
+ *      (`quantize: 'int8-static'`: activation scales calibrated on the first `calibrate` validation
+ *      examples, for the tasks whose validation inputs heed compress can read: spam and digits);
  *   4. saved with the float weights stored as float32, float16 or bfloat16 (`weights`).
  * A model with nothing a step applies to (no attention heads, no Linear) is a ConfigError naming
  * the model, before anything is written.
@@ -22,17 +24,21 @@ import { join, resolve } from 'node:path';
 import { Module } from '../nn/module.js';
 import { WEIGHTS_FILE, WEIGHTS_DTYPES, readModelConfig, saveCheckpoint, type WeightsDtype } from '../io/checkpoint.js';
 import { quantizeDynamic } from '../compress/quantize-dynamic.js';
+import { quantizeStatic } from '../compress/quantize-static.js';
 import { magnitudePrune } from '../compress/magnitude-prune.js';
 import { headMagnitudeImportance, headsToPrune, pruneHeads, type HeadPruningPlan } from '../compress/prune-heads.js';
 import { Linear } from '../nn/linear.js';
 import { isHfDirectory } from '../io/hf/files.js';
 import { compressionOf } from '../compress/record.js';
-import { CheckpointError, ConfigError, ValueError } from '../errors.js';
+import { CheckpointError, ConfigError, NotImplementedError, ValueError } from '../errors.js';
 import { loadTaskModel } from './index.js';
+import type { ClassifierCompressionSetup } from './prune-classifier.js';
 
 export interface CompressOptions {
-  /** 'int8': dynamic int8 quantization of every Linear layer. */
-  quantize?: 'int8';
+  /** 'int8': dynamic int8 quantization of every Linear layer; 'int8-static': with calibrated activation scales. */
+  quantize?: 'int8' | 'int8-static';
+  /** int8-static: validation examples to calibrate on (default 256). */
+  calibrate?: number;
   /** Storage dtype of the float weights (default: the input's). */
   weights?: WeightsDtype;
   /** Magnitude-prune this fraction of the Linear weights (global), before quantizing. */
@@ -63,7 +69,10 @@ function checkOut(dir: string, out: string): void {
 
 /** Compresses the model directory `dir` into the new directory `out` (see the file header). */
 export async function compressModelDir(dir: string, out: string, options: CompressOptions): Promise<CompressResult> {
-  if (options.quantize !== undefined && options.quantize !== 'int8') throw new ConfigError(`heed compress: --quantize '${String(options.quantize)}', expected int8.`);
+  if (options.quantize !== undefined && options.quantize !== 'int8' && options.quantize !== 'int8-static') throw new ConfigError(`heed compress: --quantize '${String(options.quantize)}', expected int8 or int8-static.`);
+  if (options.calibrate !== undefined && (options.quantize !== 'int8-static' || !(Number.isInteger(options.calibrate) && options.calibrate > 0))) {
+    throw new ConfigError(`heed compress: --calibrate ${options.calibrate}${options.quantize !== 'int8-static' ? ' without --quantize int8-static' : ''}; expected a number of validation examples ≥ 1 with --quantize int8-static (static quantization calibrates on them).`);
+  }
   if (options.weights !== undefined && !WEIGHTS_DTYPES.includes(options.weights)) throw new ConfigError(`heed compress: weights '${String(options.weights)}', expected one of ${WEIGHTS_DTYPES.join(', ')}.`);
   if (options.sparsity !== undefined && !(options.sparsity >= 0 && options.sparsity < 1)) throw new ConfigError(`heed compress: --sparsity ${options.sparsity}, expected a fraction in [0, 1).`);
   if (options.pruneHeads !== undefined && !(options.pruneHeads > 0 && (options.pruneHeads < 1 || Number.isInteger(options.pruneHeads)))) {
@@ -80,7 +89,9 @@ export async function compressModelDir(dir: string, out: string, options: Compre
   if (options.quantize !== undefined && cfg.compression?.quantized) {
     throw new ConfigError(`heed compress: '${dir}' is already quantized (${cfg.compression.quantized.modules.length} int8 layers); quantizing twice would compound the rounding. Fix: compress the fp32 model it came from.`);
   }
-  const { model } = await loadTaskModel(dir);
+  // Static quantization needs validation inputs: the task's compression setup reads them (and the model).
+  const calibration = options.quantize === 'int8-static' ? await calibrationSample(cfg.task, dir, options.calibrate ?? 256) : null;
+  const model = calibration?.model ?? (await loadTaskModel(dir)).model;
   const name = model.constructor.name;
   if ((options.pruneHeads !== undefined || options.sparsity !== undefined) && cfg.compression?.quantized) {
     throw new ConfigError(`heed compress: '${dir}' is quantized; pruning needs the float weights. Fix: prune the fp32 model it came from, then quantize.`);
@@ -92,9 +103,9 @@ export async function compressModelDir(dir: string, out: string, options: Compre
     sparsity = magnitudePrune(model, { sparsity: options.sparsity }).sparsity;
   }
   let quantizedModules = cfg.compression?.quantized?.modules.length ?? 0;
-  if (options.quantize === 'int8') {
-    if (!model.namedModules().some(([, m]) => m instanceof Linear)) throw new ConfigError(`heed compress: ${name} has no Linear layer, so --quantize int8 has nothing to quantize.`);
-    quantizedModules = quantizeDynamic(model).modules.length;
+  if (options.quantize !== undefined) {
+    if (!model.namedModules().some(([, m]) => m instanceof Linear)) throw new ConfigError(`heed compress: ${name} has no Linear layer, so --quantize ${options.quantize} has nothing to quantize.`);
+    quantizedModules = (calibration ? quantizeStatic(model, calibration.batches) : quantizeDynamic(model)).modules.length;
   }
   const weights = options.weights ?? cfg.compression?.weightsDtype ?? 'float32';
   const files = Object.fromEntries(Object.entries(cfg.files).map(([role, file]) => [role, { name: file, copyFrom: join(dir, file) }]));
@@ -106,6 +117,24 @@ export async function compressModelDir(dir: string, out: string, options: Compre
     out, task: cfg.task, weights, quantizedModules, headsPruned,
     bytesBefore: statSync(join(dir, WEIGHTS_FILE)).size, bytesAfter: statSync(join(out, WEIGHTS_FILE)).size,
   };
+}
+
+/**
+ * The model of a spam or digits directory and its first n validation inputs, in batches of 32
+ * (each batch the argument list of one model.call), for static quantization's calibration.
+ */
+async function calibrationSample(task: string, dir: string, n: number): Promise<{ model: Module; batches: unknown[][] }> {
+  const setups: Record<string, () => Promise<ClassifierCompressionSetup>> = {
+    spam: async () => (await import('./spam.js')).spamCompressionSetup(dir),
+    digits: async () => (await import('./digits.js')).digitsCompressionSetup(dir),
+  };
+  if (!Object.hasOwn(setups, task)) {
+    throw new NotImplementedError(`heed compress: --quantize int8-static reads calibration inputs from the validation split of spam and digits only; '${task}' has no such reader yet. Fix: use --quantize int8 (dynamic), or quantizeStatic(model, batches) in the library with your own sample.`);
+  }
+  const s = await setups[task]();
+  const N = Math.min(n, s.valid.labels.length), batches: unknown[][] = [];
+  for (let i = 0; i < N; i += 32) batches.push([s.valid.inputs(Int32Array.from({ length: Math.min(32, N - i) }, (_, j) => i + j)).x]);
+  return { model: s.model as unknown as Module, batches }; // ClassifierModel: the task models, all Modules
 }
 
 /**

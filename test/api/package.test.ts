@@ -37,7 +37,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'checkpoint recovery (error messages, CHANGELOG)': ['recoverCheckpoint'],
   'entity and translation metrics (CHANGELOG)': ['getEntities', 'getEntitiesStrict', 'detectScheme', 'entityReport', 'formatEntityReport', 'corpusBleu', 'computeBleu', 'corpusChrf', 'tokenize13a', 'repairTags', 'constrainedDecode'],
   'masks and sequence layers (CHANGELOG)': ['nn.resolveMask', 'nn.additiveMask', 'nn.allowedMask', 'nn.maskedSoftmax', 'nn.CRF', 'nn.GRU', 'nn.BatchNorm1d', 'nn.BatchNorm2d', 'nn.MaxPool2d', 'nn.AvgPool2d', 'nn.AdaptiveAvgPool2d', 'nn.AdaptiveMaxPool2d', 'nn.SqueezeExcitation', 'nn.CBAM', 'nn.QuantizedLinear'],
-  'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic'],
+  'pooling, batch norm, compression (CHANGELOG, README)': ['batchNorm', 'maxPool2d', 'avgPool2d', 'adaptiveAvgPool2d', 'adaptiveMaxPool2d', 'quantizeDynamic', 'quantizeStatic'],
   'ONNX export (CHANGELOG)': ['exportOnnx', 'writeOnnx', 'OnnxExportError'],
   'model configs (CHANGELOG)': ['models.TransformerTextEncoder', 'models.defineModelConfig', 'models.ConfiguredModel'],
   'pruning, distillation, compressed checkpoints (CHANGELOG, README)': ['magnitudePrune', 'GradualPruning', 'PruningMask', 'headImportance', 'headMagnitudeImportance', 'headsToPrune', 'pruneHeads', 'prunedHeadsOf', 'attentionLayers', 'distillationLoss', 'softTargetKL', 'compressionOf', 'applyCompression'],

@@ -206,3 +206,35 @@ test('heed compress on the trained spam, digits and g2p models: int8 + head prun
     }
   }
 });
+
+test('heed compress --quantize int8-static --calibrate: a digits model calibrated on validation examples, saved and reloaded; bad flags and tasks without a reader are clear errors', async () => {
+  // digits only: spam's calibration reads the whole SpamAssassin corpus (minutes here); bench/quantize-static.ts measures both.
+  const out = join(root, 'digits-static');
+  const lines: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => void lines.push(a.join(' '));
+  try {
+    assert.equal(await main(['compress', dirs.digits, '--out', out, '--quantize', 'int8-static', '--calibrate', '40']), 0, lines.join('\n'));
+  } finally {
+    console.log = log;
+  }
+  assert.equal(readModelConfig(out).compression?.quantized?.scheme, 'static');
+  // Reloaded: its layers carry the calibrated scales (not the placeholders of the replay), and it still predicts.
+  const { model } = await loadTaskModel(out);
+  const scales = model.namedModules().map(([, m]) => (m as { inputScale?: Tensor | null }).inputScale).filter((t) => t);
+  assert.ok(scales.length > 0 && scales.every((t) => t!.data[0] > 0 && t!.data[0] !== 1), 'calibrated scales');
+  const image = Array.from(loadDigits().test.images.subarray(0, 64), (v) => Math.round(v * 16));
+  assert.ok(String((await loadPredictor(out)).predict([image])[0].output).length > 0);
+  const bad = async (...args: string[]) => {
+    const errors: string[] = [];
+    const err = console.error;
+    console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+    try { assert.notEqual(await main(['compress', ...args]), 0); } finally { console.error = err; }
+    return errors.join('\n');
+  };
+  assert.match(await bad(dirs.spam, '--out', join(root, 'x1'), '--quantize', 'int8', '--calibrate', '8'), /--calibrate is the calibration sample of static quantization/);
+  assert.match(await bad(dirs.spam, '--out', join(root, 'x2'), '--quantize', 'int8-static', '--calibrate', '0'), /--calibrate '0', expected a whole number/);
+  assert.match(await bad(dirs.g2p, '--out', join(root, 'x3'), '--quantize', 'int8-static'), /spam and digits only/);
+  assert.match(await bad(out, '--out', join(root, 'x4'), '--quantize', 'int8-static'), /already quantized/);
+  for (const x of ['x1', 'x2', 'x3', 'x4']) assert.ok(!existsSync(join(root, x, 'config.json')), `${x}: nothing written`);
+});

@@ -49,7 +49,7 @@ const valid: Record<string, () => unknown[]> = {
   quantizePerChannel: () => [f(12), i8(12), f(3), 3, 4],
   int8Gemm: () => [f(8), i8(12), f(3), f(6), 2, 3, 4, null],
   int8PackWeights: () => [f(12), i8(32 * 4), f(3), i32(3), 3, 4],
-  int8GemmPacked: () => [f(8), i8(32 * 4), f(3), i32(3), f(6), 2, 3, 4, null, 0, null],
+  int8GemmPacked: () => [f(8), i8(32 * 4), f(3), i32(3), f(6), 2, 3, 4, null, 0, null, 0],
   permute: () => [f(24), f(24), [2, 3, 4], [2, 0, 1]],
   reduceAxis: () => [1, f(24), f(8), 2, 3, 4],
   dropout: () => [f(10), f(10), 0.3, 7],

@@ -49,7 +49,7 @@ test('int8GemmPacked: native equals the reference and the unpacked int8Gemm, wit
     ref.quantizePerChannel({ w, q, scales: s, n, k });
     for (const b of [null, bias]) {
       const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN), outUnpacked = new Float32Array(m * n);
-      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b, activation: 0, residual: null };
+      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b, activation: 0, residual: null, xScale: 0 };
       ref.int8GemmPacked({ ...args, out: outRef });
       nk.int8GemmPacked!({ ...args, out: outNat });
       ref.int8Gemm({ x, wq: q, wScales: s, out: outUnpacked, m, n, k, bias: b });
@@ -69,7 +69,7 @@ test('int8GemmPacked epilogue: act(x·Wᵀ + b) + residual equals the reference,
     const { r: p } = packBoth(nk, w, n, k);
     for (const activation of [0, 1, 2]) for (const b of [null, bias]) {
       const label = `${m}x${n}x${k} act${activation} bias${b !== null}`;
-      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b, activation };
+      const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: b, activation, xScale: 0 };
       // The epilogue is the plain product followed by the activation and the residual sum.
       const plain = new Float32Array(m * n);
       ref.int8GemmPacked({ ...args, activation: 0, residual: null, out: plain });
@@ -91,6 +91,33 @@ test('int8GemmPacked epilogue: act(x·Wᵀ + b) + residual equals the reference,
   }
 });
 
+test('int8GemmPacked with a static input scale (xScale > 0): native equals the reference, values past ±127·xScale clamp', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(25);
+  for (const m of [1, 7, 13]) for (const n of [5, 33]) for (const k of [3, 64]) {
+    const w = randn(n * k, r), x = randn(m * k, r, 2), bias = randn(n, r);
+    const { r: p } = packBoth(nk, w, n, k);
+    const xScale = 0.01; // |x| up to ~6 here: most rows hold values past 127·0.01 = 1.27, which clamp
+    const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias, activation: 0, residual: null, xScale };
+    const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN);
+    ref.int8GemmPacked({ ...args, out: outRef });
+    nk.int8GemmPacked!({ ...args, out: outNat });
+    assertClose(outNat, outRef, `static ${m}x${n}x${k}`, 1e-5, 1e-5);
+    // The reference by hand for one row: every x rounded with xScale and clamped to ±127.
+    const q = new Int8Array(n * k), s = new Float32Array(n);
+    ref.quantizePerChannel({ w, q, scales: s, n, k });
+    for (let j = 0; j < n; j++) {
+      let dot = 0;
+      for (let c = 0; c < k; c++) {
+        const v = x[c] / xScale;
+        dot += Math.max(-127, Math.min(127, Math.sign(v) * Math.floor(Math.abs(v) + 0.5))) * q[j * k + c];
+      }
+      assert.ok(Math.abs(outRef[j] - (xScale * s[j] * dot + bias[j])) < 1e-4 * (1 + Math.abs(outRef[j])), `row 0 col ${j}`);
+    }
+  }
+});
+
 /** erf by Abramowitz–Stegun 7.1.26 (|err| < 1.5e-7), an oracle independent of the kernels' form. */
 function erf(x: number): number {
   const s = Math.sign(x), z = Math.abs(x), t = 1 / (1 + 0.3275911 * z);
@@ -106,7 +133,7 @@ test('int8GemmPacked approximates the fp32 product within the int8 rounding boun
   const w = randn(n * k, r), x = randn(m * k, r);
   const { nt: p } = packBoth(nk, w, n, k);
   const out = new Float32Array(m * n);
-  nk.int8GemmPacked!({ x, packed: p.packed, wScales: p.scales, colSums: p.colSums, out, m, n, k, bias: null, activation: 0, residual: null });
+  nk.int8GemmPacked!({ x, packed: p.packed, wScales: p.scales, colSums: p.colSums, out, m, n, k, bias: null, activation: 0, residual: null, xScale: 0 });
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
     let exact = 0, maxX = 0, maxW = 0;
     for (let c = 0; c < k; c++) {

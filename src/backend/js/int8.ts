@@ -34,11 +34,11 @@ export function packedLength(n: number, k: number): number {
   return Math.ceil(n / PACK_COLUMNS) * PACK_COLUMNS * Math.ceil(k / PACK_QUAD) * PACK_QUAD;
 }
 
-/** Quantizes src[off, off + k) symmetrically into q[0, k); returns the scale. */
-function quantizeRow(src: Float32Array, off: number, k: number, q: Int8Array, qOff: number): number {
+/** Quantizes src[off, off + k) symmetrically into q[0, k); returns the scale (its own, or `fixed` when > 0: values past ±127·fixed clamp). */
+function quantizeRow(src: Float32Array, off: number, k: number, q: Int8Array, qOff: number, fixed = 0): number {
   let maxAbs = 0;
-  for (let c = 0; c < k; c++) maxAbs = Math.max(maxAbs, Math.abs(src[off + c]));
-  const scale = maxAbs > 0 ? Math.fround(maxAbs / 127) : 1;
+  if (fixed === 0) for (let c = 0; c < k; c++) maxAbs = Math.max(maxAbs, Math.abs(src[off + c]));
+  const scale = fixed > 0 ? fixed : maxAbs > 0 ? Math.fround(maxAbs / 127) : 1;
   const inv = Math.fround(1 / scale);
   for (let c = 0; c < k; c++) q[qOff + c] = quantizeValue(Math.fround(src[off + c] * inv), 1);
   return scale;
@@ -107,12 +107,15 @@ export function packQuantizedWeights(q: Int8Array, packed: Int8Array, colSums: I
   }
 }
 
-/** out = act(x · dequant(packed)ᵀ + bias) + residual; residual may be out (each element is read, then written). */
-export function int8GemmPacked({ x, packed, wScales, out, m, n, k, bias, activation, residual }: Params<'int8GemmPacked'>): void {
+/**
+ * out = act(x · dequant(packed)ᵀ + bias) + residual; residual may be out (each element is read, then
+ * written). xScale 0: each row of x gets its own scale; > 0: every row this one (static quantization).
+ */
+export function int8GemmPacked({ x, packed, wScales, out, m, n, k, bias, activation, residual, xScale }: Params<'int8GemmPacked'>): void {
   const kq = Math.ceil(k / PACK_QUAD);
   const qx = new Int8Array(k);
   for (let i = 0; i < m; i++) {
-    const sx = quantizeRow(x, i * k, k, qx, 0);
+    const sx = quantizeRow(x, i * k, k, qx, 0, Math.fround(xScale));
     for (let j = 0; j < n; j++) {
       let dot = 0;
       for (let c = 0; c < k; c++) dot += qx[c] * packed[packedIndex(j, c, kq)];

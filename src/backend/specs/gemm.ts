@@ -53,7 +53,9 @@ export const int8PackWeights = kernel('int8PackWeights', {
 });
 
 /**
- * out (m, n) = act(x (m, k) · dequant(packed)ᵀ + bias) + residual, x quantized per row at run time.
+ * out (m, n) = act(x (m, k) · dequant(packed)ᵀ + bias) + residual, x quantized per row at run time
+ * (xScale 0), or with one calibrated scale for every row (xScale > 0: static quantization, values
+ * past ±127·xScale clamp).
  * The activation and the residual are the epilogue a Transformer layer's FFN and output
  * projections need (sgemm's activation codes); residual may be `out` itself (out += …).
  */
@@ -67,6 +69,7 @@ export const int8GemmPacked = kernel('int8GemmPacked', {
   bias: optionalInput('f32', { len: 'n' }),
   activation: scalar('int', { min: 0, max: 2, doc: '0 none, 1 relu, 2 gelu' }),
   residual: optionalInput('f32', { len: 'm * n' }),
+  xScale: scalar('float', { min: 0, finite: true, doc: '0: each row of x quantized with its own scale (dynamic); > 0: every row with this one (static, calibrated)' }),
 }, {
   checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
 });

@@ -1,8 +1,8 @@
 /**
- * heed compress <model-dir> --out <dir> [--quantize int8] [--weights fp32|fp16|bf16] [--sparsity f] [--prune-heads f|n]
+ * heed compress <model-dir> --out <dir> [--quantize int8|int8-static [--calibrate n]] [--weights fp32|fp16|bf16] [--sparsity f] [--prune-heads f|n]
  *
  * Writes a compressed copy of a trained model into a new directory (never overwrites): int8
- * dynamic quantization of the Linear layers, float16/bfloat16 weight storage, magnitude
+ * dynamic quantization of the Linear layers (or static: activation scales calibrated on n validation examples, spam and digits), float16/bfloat16 weight storage, magnitude
  * pruning and/or attention-head pruning (a fraction of all heads, or a number per layer). The copy loads and serves like the original (heed eval / predict / serve).
  */
 import { parseArgs } from '../args.js';
@@ -11,9 +11,9 @@ import type { WeightsDtype } from '../../io/checkpoint.js';
 import { ConfigError } from '../../errors.js';
 import type { Command } from './command.js';
 
-const FLAGS = { out: 'string', quantize: 'string', weights: 'string', sparsity: 'string', pruneHeads: 'string', json: 'boolean' } as const;
+const FLAGS = { out: 'string', quantize: 'string', calibrate: 'string', weights: 'string', sparsity: 'string', pruneHeads: 'string', json: 'boolean' } as const;
 const WEIGHT_FLAGS: Record<string, WeightsDtype> = { fp32: 'float32', float32: 'float32', fp16: 'float16', float16: 'float16', bf16: 'bfloat16', bfloat16: 'bfloat16' };
-const USAGE = 'heed compress <model-dir> --out <new-dir> [--quantize int8] [--weights fp32|fp16|bf16] [--sparsity <fraction>] [--prune-heads <fraction|heads per layer>] [--json]';
+const USAGE = 'heed compress <model-dir> --out <new-dir> [--quantize int8|int8-static [--calibrate <examples>]] [--weights fp32|fp16|bf16] [--sparsity <fraction>] [--prune-heads <fraction|heads per layer>] [--json]';
 
 export async function runCompress(args: string[]): Promise<number> {
   const parsed = parseArgs(args, null, FLAGS, 'heed compress');
@@ -22,8 +22,14 @@ export async function runCompress(args: string[]): Promise<number> {
   if (f.out === undefined) throw new ConfigError(`heed compress: --out <new-dir> is required (the input is never overwritten). Usage: ${USAGE}`);
   const options: CompressOptions = {};
   if (f.quantize !== undefined) {
-    if (f.quantize !== 'int8') throw new ConfigError(`heed compress: --quantize '${String(f.quantize)}', expected int8.`);
-    options.quantize = 'int8';
+    if (f.quantize !== 'int8' && f.quantize !== 'int8-static') throw new ConfigError(`heed compress: --quantize '${String(f.quantize)}', expected int8 (dynamic) or int8-static (calibrated).`);
+    options.quantize = f.quantize;
+  }
+  if (f.calibrate !== undefined) {
+    const n = Number(f.calibrate);
+    if (String(f.calibrate).trim() === '' || !(Number.isInteger(n) && n > 0)) throw new ConfigError(`heed compress: --calibrate '${String(f.calibrate)}', expected a whole number of validation examples ≥ 1 (the calibration sample of --quantize int8-static).`);
+    if (options.quantize !== 'int8-static') throw new ConfigError('heed compress: --calibrate is the calibration sample of static quantization. Fix: add --quantize int8-static, or drop --calibrate.');
+    options.calibrate = n;
   }
   if (f.weights !== undefined) {
     const w = WEIGHT_FLAGS[String(f.weights)];

@@ -21,7 +21,7 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
         const budget = opts.quick ? 100 : 300;
         let ms = timeMs(() => kern.layerNormForward!({ x, weight: w, bias: b, y, mean, rstd, rows: r, cols: c, eps: 1e-5 }), budget);
         rows.push({ workload: `layerNorm fwd ${r}x${c}`, impl: 'heed-native', threads, ms, gbps: (8 * n) / ms / 1e6 });
-        ms = timeMs(() => kern.layerNormBackward!({ x, weight: w, mean, rstd, dy, dx, dweight: dw, dbias: db, rows: r, cols: c }), budget);
+        ms = timeMs(() => kern.layerNormBackward!({ x, weight: w, mean, rstd, dy, dyAdd: null, dx, dxAdd: null, dweight: dw, dbias: db, rows: r, cols: c }), budget);
         rows.push({ workload: `layerNorm bwd ${r}x${c}`, impl: 'heed-native', threads, ms, gbps: (12 * n) / ms / 1e6 });
         ms = timeMs(() => kern.softmaxForward!({ x, y, outer: r, size: c, inner: 1, log: false }), budget);
         rows.push({ workload: `softmax fwd ${r}x${c}`, impl: 'heed-native', threads, ms, gbps: (8 * n) / ms / 1e6 });

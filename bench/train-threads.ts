@@ -50,7 +50,8 @@ const out = arg('out', '');
 // Counter snapshots, indices as POOL_PROFILE_FIELDS (src/backend/native/load.ts).
 const JOBS = 0, TASKS = 1, TASK = 2, WORKER = 3, IN_JOB = 4, MAKESPAN = 5, JOINED = 6, CPU = 7;
 const snapA = new Float64Array(8), snapB = new Float64Array(8);
-const snap = (into: Float64Array) => nativeLoad.poolProfile(null, into);
+const addon = nativeLoad;
+const snap = (into: Float64Array) => addon.poolProfile(null, into);
 
 /** Accumulated per kernel (or GEMM shape) over the profiled steps. */
 interface Acc { calls: number; wallNs: number; callerNs: number; callerInJobNs: number; taskNs: number; workerNs: number; makespanNs: number; jobs: number; tasks: number; joined: number }

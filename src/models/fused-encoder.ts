@@ -39,7 +39,6 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
-import { BinaryOp, UnaryOp } from '../backend/js/elementwise.js';
 import { packedLength, packQuantizedWeights } from '../backend/js/int8.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { isGradEnabled } from '../autograd/mode.js';
@@ -56,7 +55,7 @@ import { weightsVersion } from '../nn/weights-version.js';
 /** A projection as the kernels read it: fp32 weight (O, I), or int8 packed with scales. */
 type Proj =
   | { kind: 'f32'; w: Float32Array; b: Float32Array | null; out: number; in: number }
-  | { kind: 'i8'; packed: Int8Array; scales: Float32Array; colSums: Int32Array; b: Float32Array | null; out: number; in: number };
+  | { kind: 'i8'; packed: Int8Array; scales: Float32Array; colSums: Int32Array; xScale: number; b: Float32Array | null; out: number; in: number };
 
 interface Norm { w: Float32Array | null; b: Float32Array | null; eps: number }
 
@@ -112,6 +111,8 @@ export function fusedEncodeBlocker(encoder: TransformerEncoder, x: Tensor, o: En
     const qkv = a.inProj !== null ? [a.inProj] : [a.qProj!, a.kProj!, a.vProj!];
     if (!qkv.every(plainProj) || !plainProj(a.outProj)) return 'an attention projection is not a plain Linear or QuantizedLinear';
     if (qkv.some((l) => (l instanceof QuantizedLinear) !== (qkv[0] instanceof QuantizedLinear))) return 'q, k and v mix int8 and fp32 projections';
+    const xScales = new Set(qkv.map((l) => (l instanceof QuantizedLinear ? l.xScale : 0)));
+    if (xScales.size > 1) return 'q, k and v have different static input scales';
     if (qkv.some((l) => l.inFeatures !== D)) return 'the key/value inputs are not of width D (kdim/vdim)';
   }
   return null;
@@ -129,7 +130,7 @@ export class FusedEncoder {
   private bufA: Float32Array = new Float32Array(0); private bufB: Float32Array = new Float32Array(0);
   private qkv: Float32Array = new Float32Array(0); private heads: Float32Array = new Float32Array(0);
   private att: Float32Array = new Float32Array(0); private merged: Float32Array = new Float32Array(0);
-  private ff: Float32Array = new Float32Array(0); private tmp: Float32Array = new Float32Array(0);
+  private ff: Float32Array = new Float32Array(0);
   private mean: Float32Array = new Float32Array(0); private rstd: Float32Array = new Float32Array(0); private lse: Float32Array = new Float32Array(0);
   private keyLengths: Int32Array = new Int32Array(0);
   private mask: Float32Array = new Float32Array(0);
@@ -252,11 +253,11 @@ export class FusedEncoder {
       });
       return;
     }
-    // int8: the kernel writes x·dequant(W)ᵀ + b; activation and residual follow as elementwise kernels.
-    const t = accumulate ? this.tmp.subarray(0, N * p.out) : C;
-    kernels.int8GemmPacked({ x: A, packed: p.packed, wScales: p.scales, colSums: p.colSums, out: t, m: N, n: p.out, k: p.in, bias: p.b });
-    if (act !== ACT_NONE) kernels.unary({ op: act === ACT_RELU ? UnaryOp.relu : UnaryOp.gelu, x: t, out: t });
-    if (accumulate) kernels.binarySame({ op: BinaryOp.add, a: C, b: t, out: C });
+    // int8: the same epilogue (bias, activation, residual = the output itself when accumulating).
+    kernels.int8GemmPacked({
+      x: A, packed: p.packed, wScales: p.scales, colSums: p.colSums, out: C, m: N, n: p.out, k: p.in, bias: p.b,
+      activation: act, residual: accumulate ? C : null, xScale: p.xScale,
+    });
   }
 
   /** The stream buffer that is not `x`. */
@@ -276,8 +277,6 @@ export class FusedEncoder {
     this.qkv = new Float32Array(3 * N * E); this.heads = new Float32Array(3 * N * E);
     this.att = new Float32Array(N * E); this.merged = new Float32Array(N * E);
     this.ff = new Float32Array(N * F);
-    const int8 = this.layers.some((l) => [l.qkv, l.out, l.ff1, l.ff2].some((p) => p.kind === 'i8'));
-    this.tmp = new Float32Array(int8 ? N * Math.max(D, F) : 0); // the int8 GEMMs' output before their epilogue
     this.mean = new Float32Array(N); this.rstd = new Float32Array(N);
     this.rows = N;
   }
@@ -347,7 +346,10 @@ function normOf(n: LayerNorm): Norm {
 
 /** A projection read in place (fp32) or packed once for the int8 kernel. */
 function projOf(l: Linear | QuantizedLinear): Proj {
-  if (l instanceof QuantizedLinear) return packRows([l]);
+  if (l instanceof QuantizedLinear) {
+    const { packed, scales, colSums, xScale } = l.packedWeights; // packed once by the layer
+    return { kind: 'i8', packed, scales, colSums, xScale, b: l.bias ? (l.bias.data as Float32Array) : null, out: l.outFeatures, in: l.inFeatures };
+  }
   return { kind: 'f32', w: l.weight.data as Float32Array, b: l.bias ? (l.bias.data as Float32Array) : null, out: l.outFeatures, in: l.inFeatures };
 }
 
@@ -370,7 +372,7 @@ function packRows(ls: (Linear | QuantizedLinear)[]): Proj {
     }
     const packed = new Int8Array(packedLength(O, I)), colSums = new Int32Array(O);
     packQuantizedWeights(q, packed, colSums, O, I);
-    return { kind: 'i8', packed, scales, colSums, b, out: O, in: I };
+    return { kind: 'i8', packed, scales, colSums, xScale: (ls[0] as QuantizedLinear).xScale, b, out: O, in: I }; // one xScale: fusedEncodeBlocker checks
   }
   const w = new Float32Array(O * I);
   o = 0;

@@ -72,7 +72,7 @@ test('a pooled training step gives bit-identical losses and weights to an unpool
 test('after warm-up a pooled step allocates no new tensor storage; an unpooled one allocates its whole working set', () => {
   const pooled = run('on', 6), plain = run('off', 6);
   const working = plain.newBytes[5];
-  assert.ok(working > 500_000, `an unpooled step allocates ${working} bytes`);
+  assert.ok(working > 300_000, `an unpooled step allocates ${working} bytes`); // ~437 KB since attention reads heads in place (no permute copies)
   for (let i = 2; i < 6; i++) assert.ok(pooled.newBytes[i] < 16_384, `pooled step ${i} allocated ${pooled.newBytes[i]} new bytes (unpooled: ${working})`);
 });
 

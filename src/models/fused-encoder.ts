@@ -9,8 +9,9 @@
  * and allocating its output; at batch 1 that JavaScript is a large part of a request (a spam
  * request on the module path: sgemm 31%, attention 14%, most of the rest per-op JS). Here a layer
  * costs, on raw buffers:
- *   [layer norm]  ONE q|k|v GEMM (the three weights packed once)  head split (permute kernel)
- *   fused attention  head merge (permute)  out GEMM with the residual in its epilogue (beta = 1)
+ *   [layer norm]  ONE q|k|v GEMM (the three weights packed once)  fused attention reading q, k, v
+ *   in place through its strides and writing the heads merged  out GEMM with the residual in its
+ *   epilogue (beta = 1)
  *   [layer norm]  FFN GEMM with the activation in its epilogue  FFN GEMM + residual  [layer norm]
  * (pre-norm normalizes before each block, post-norm after). No tensor storage is allocated per
  * call but the (B, T, D) result (only small JS objects: buffer views and kernel arguments).
@@ -128,8 +129,7 @@ export class FusedEncoder {
   // Work buffers, grown to the largest N seen (plain arrays: outside any inferenceMode pool).
   private rows = 0;
   private bufA: Float32Array = new Float32Array(0); private bufB: Float32Array = new Float32Array(0);
-  private qkv: Float32Array = new Float32Array(0); private heads: Float32Array = new Float32Array(0);
-  private att: Float32Array = new Float32Array(0); private merged: Float32Array = new Float32Array(0);
+  private qkv: Float32Array = new Float32Array(0); private merged: Float32Array = new Float32Array(0);
   private ff: Float32Array = new Float32Array(0);
   private mean: Float32Array = new Float32Array(0); private rstd: Float32Array = new Float32Array(0); private lse: Float32Array = new Float32Array(0);
   private keyLengths: Int32Array = new Int32Array(0);
@@ -188,19 +188,21 @@ export class FusedEncoder {
   /** One encoder layer on the stream x (N, D); returns the buffer holding the result. */
   private layer(l: LayerPlan, x: Float32Array, B: number, T: number, causal: boolean, m: { lengths: Int32Array | null; mask: Float32Array | null }): Float32Array {
     const N = B * T, { H, hd } = l, E = H * hd, pre = l.normFirst;
-    // Self-attention: q|k|v in one GEMM, split into heads, attended, merged, projected onto x.
+    // Self-attention: q|k|v in one GEMM, attended in place, projected onto x.
     const saIn = pre ? this.norm(l.norm1, x, this.other(x), N) : x; // (N, D)
     this.gemm(l.qkv, saIn, this.qkv, N, ACT_NONE, false); // (B, T, 3, H, hd)
-    const heads = this.heads.subarray(0, 3 * N * E);
-    kernels.permute({ x: this.qkv.subarray(0, 3 * N * E), out: heads, shape: [B, T, 3, H, hd], perm: [2, 0, 3, 1, 4] }); // (3, B, H, T, hd)
-    kernels.attentionForward({
-      q: heads.subarray(0, N * E), k: heads.subarray(N * E, 2 * N * E), v: heads.subarray(2 * N * E),
-      out: this.att.subarray(0, N * E), lse: this.lse.subarray(0, B * H * T),
-      B, H, Hkv: H, Lq: T, Lk: T, kvStride: T, D: hd, Dv: hd, scale: 1 / Math.sqrt(hd), // scaledDotProductAttention's default
+    // The kernel reads q, k, v as column blocks of the (B, T, 3·E) GEMM output (row stride 3·E) and
+    // writes the heads merged, (B, T, H·hd): no head split or merge copies.
+    const qkv = this.qkv.subarray(0, 3 * N * E), R = 3 * E;
+    kernels.attentionForwardStrided({
+      q: qkv, k: qkv.subarray(E), v: qkv.subarray(2 * E),
+      out: this.merged.subarray(0, N * E), lse: this.lse.subarray(0, B * H * T),
+      B, H, Hkv: H, Lq: T, Lk: T, D: hd, Dv: hd, scale: 1 / Math.sqrt(hd), // scaledDotProductAttention's default
       causal, causalOffset: 0, keyLengths: m.lengths, mask: m.mask, maskStrideB: m.mask ? T * T : 0, maskStrideH: 0,
       alibiSlopes: null, dropoutP: 0, dropoutSeed: 0,
-    }); // (B, H, T, hd)
-    kernels.permute({ x: this.att.subarray(0, N * E), out: this.merged.subarray(0, N * E), shape: [B, H, T, hd], perm: [0, 2, 1, 3] }); // (B, T, H·hd)
+      qStrideB: T * R, qStrideH: hd, qStrideL: R, kStrideB: T * R, kStrideH: hd, kStrideL: R,
+      vStrideB: T * R, vStrideH: hd, vStrideL: R, outStrideB: T * E, outStrideH: hd, outStrideL: E,
+    }); // (B, T, H·hd)
     this.gemm(l.out, this.merged, x, N, ACT_NONE, true); // x += attn   (N, D)
     if (!pre) x = this.norm(l.norm1, x, this.other(x), N);
     // Feed-forward: activation in the first GEMM's epilogue, the residual in the second's.
@@ -274,8 +276,7 @@ export class FusedEncoder {
     if (N <= this.rows) return;
     const D = this.D;
     this.bufA = new Float32Array(N * D); this.bufB = new Float32Array(N * D);
-    this.qkv = new Float32Array(3 * N * E); this.heads = new Float32Array(3 * N * E);
-    this.att = new Float32Array(N * E); this.merged = new Float32Array(N * E);
+    this.qkv = new Float32Array(3 * N * E); this.merged = new Float32Array(N * E);
     this.ff = new Float32Array(N * F);
     this.mean = new Float32Array(N); this.rstd = new Float32Array(N);
     this.rows = N;

@@ -146,6 +146,23 @@ test('a model that fails to reload keeps the old version serving', async () => {
   }
 });
 
+/**
+ * Posts `input` to the toy model until a replacement worker answers (200). A new worker compiles the
+ * sources under tsx before it loads the model, which on a busy machine outlasts the request timeout:
+ * meanwhile requests must time out (504), never fail. Gives up after two minutes.
+ */
+async function untilReplacementAnswers(base: string, input: string): Promise<{ status: number; body: any }> {
+  let next = { status: 0, body: null as any };
+  const t0 = performance.now();
+  while (performance.now() - t0 < 120_000) {
+    next = await post(`${base}/v1/models/toy/predict`, { input });
+    if (next.status === 200) break;
+    assert.equal(next.status, 504, 'while the replacement loads, requests time out rather than fail');
+  }
+  assert.equal(next.status, 200);
+  return next;
+}
+
 test('a worker that dies fails only its batch (500, no details) and is replaced with the models loaded', async () => {
   const server = await startToyServer([{ name: 'toy', dir: toyModelDir('toy', { crashWord: 'crash' }) }], { maxBatchSize: 1 });
   try {
@@ -153,16 +170,7 @@ test('a worker that dies fails only its batch (500, no details) and is replaced 
     const crashed = await post(`${base}/v1/models/toy/predict`, { input: 'crash' });
     assert.equal(crashed.status, 500);
     assert.deepEqual(crashed.body, { error: { code: 'internal', message: 'internal error' } });
-    // The replacement compiles the sources under tsx before it loads the model: on a busy machine
-    // that outlasts the request timeout, and a request meanwhile times out (504) rather than fails.
-    let next = { status: 0, body: null as any };
-    const t0 = performance.now();
-    while (performance.now() - t0 < 120_000) {
-      next = await post(`${base}/v1/models/toy/predict`, { input: 'fine' });
-      if (next.status === 200) break;
-      assert.equal(next.status, 504, 'while the replacement loads, requests time out rather than fail');
-    }
-    assert.equal(next.status, 200);
+    const next = await untilReplacementAnswers(base, 'fine');
     assert.equal(next.body.predictions[0].input, 'fine');
   } finally {
     await server.close();
@@ -177,16 +185,8 @@ test('a stuck forward pass is stopped: its worker is terminated (504) and replac
     const stuck = await post(`${base}/v1/models/toy/predict`, { input: 'stuck' });
     assert.equal(stuck.status, 504);
     assert.equal(stuck.body.error.code, 'timeout');
-    // The only worker blocks for ten minutes; a replacement must answer well before that
-    // (the bound is generous: a new worker compiles the sources under tsx, slow on a busy machine).
-    let next = { status: 0, body: null as any };
-    const t0 = performance.now();
-    while (performance.now() - t0 < 120_000) {
-      next = await post(`${base}/v1/models/toy/predict`, { input: 'fine' });
-      if (next.status === 200) break;
-      assert.equal(next.status, 504, 'while the replacement loads, requests time out rather than fail');
-    }
-    assert.equal(next.status, 200);
+    // The only worker blocks for ten minutes; a replacement must answer well before that.
+    const next = await untilReplacementAnswers(base, 'fine');
     assert.deepEqual(next.body.predictions[0].output, loadPredictor(dir).predict(['fine'])[0].output);
     // And the replacement is not poisoned: another stuck request is stopped the same way.
     assert.equal((await post(`${base}/v1/models/toy/predict`, { input: 'stuck' })).status, 504);

@@ -40,7 +40,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
-import { packedLength, packQuantizedWeights } from '../backend/js/int8.js';
+import { type Gemm, gemmOf, packRows } from './stacked-projection.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import { Module } from '../nn/module.js';
@@ -54,9 +54,6 @@ import { TransformerEncoder, TransformerEncoderLayer, type EncoderCallOptions } 
 import { weightsVersion } from '../nn/weights-version.js';
 
 /** A projection as the kernels read it: fp32 weight (O, I), or int8 packed with scales. */
-type Proj =
-  | { kind: 'f32'; w: Float32Array; b: Float32Array | null; out: number; in: number }
-  | { kind: 'i8'; packed: Int8Array; scales: Float32Array; colSums: Int32Array; xScale: number; b: Float32Array | null; out: number; in: number };
 
 interface Norm { w: Float32Array | null; b: Float32Array | null; eps: number }
 
@@ -64,7 +61,7 @@ interface LayerPlan {
   normFirst: boolean;
   act: number;
   H: number; hd: number;
-  qkv: Proj; out: Proj; ff1: Proj; ff2: Proj;
+  qkv: Gemm; out: Gemm; ff1: Gemm; ff2: Gemm;
   norm1: Norm; norm2: Norm;
 }
 
@@ -151,8 +148,8 @@ export class FusedEncoder {
       return {
         normFirst: l.normFirst, act: l.activation === 'relu' ? ACT_RELU : ACT_GELU,
         H: a.numHeads, hd: a.headDim,
-        qkv: a.inProj !== null ? projOf(a.inProj) : packRows([a.qProj!, a.kProj!, a.vProj!]),
-        out: projOf(a.outProj), ff1: projOf(l.linear1), ff2: projOf(l.linear2),
+        qkv: a.inProj !== null ? gemmOf(a.inProj) : packRows([a.qProj!, a.kProj!, a.vProj!]),
+        out: gemmOf(a.outProj), ff1: gemmOf(l.linear1), ff2: gemmOf(l.linear2),
         norm1: normOf(l.norm1), norm2: normOf(l.norm2),
       };
     });
@@ -246,9 +243,9 @@ export class FusedEncoder {
   }
 
   /** c = act(a·Wᵀ + b) (+ c when accumulate) over N rows. */
-  private gemm(p: Proj, a: Float32Array, c: Float32Array, N: number, act: number, accumulate: boolean): void {
+  private gemm(p: Gemm, a: Float32Array, c: Float32Array, N: number, act: number, accumulate: boolean): void {
     const A = a.subarray(0, N * p.in), C = c.subarray(0, N * p.out);
-    if (p.kind === 'f32') {
+    if (p.int8 === null) {
       kernels.sgemm({
         a: A, b: p.w, c: C, batch: 1, m: N, n: p.out, k: p.in, transA: false, transB: true,
         alpha: 1, beta: accumulate ? 1 : 0, strideA: 0, strideB: 0, strideC: 0, bias: p.b, activation: act,
@@ -257,8 +254,8 @@ export class FusedEncoder {
     }
     // int8: the same epilogue (bias, activation, residual = the output itself when accumulating).
     kernels.int8GemmPacked({
-      x: A, packed: p.packed, wScales: p.scales, colSums: p.colSums, out: C, m: N, n: p.out, k: p.in, bias: p.b,
-      activation: act, residual: accumulate ? C : null, xScale: p.xScale,
+      x: A, packed: p.int8.packed, wScales: p.int8.scales, colSums: p.int8.colSums, out: C, m: N, n: p.out, k: p.in, bias: p.b,
+      activation: act, residual: accumulate ? C : null, xScale: p.int8.xScale,
     });
   }
 
@@ -345,41 +342,3 @@ function normOf(n: LayerNorm): Norm {
   return { w: n.weight ? (n.weight.data as Float32Array) : null, b: n.bias ? (n.bias.data as Float32Array) : null, eps: n.eps };
 }
 
-/** A projection read in place (fp32) or packed once for the int8 kernel. */
-function projOf(l: Linear | QuantizedLinear): Proj {
-  if (l instanceof QuantizedLinear) {
-    const { packed, scales, colSums, xScale } = l.packedWeights; // packed once by the layer
-    return { kind: 'i8', packed, scales, colSums, xScale, b: l.bias ? (l.bias.data as Float32Array) : null, out: l.outFeatures, in: l.inFeatures };
-  }
-  return { kind: 'f32', w: l.weight.data as Float32Array, b: l.bias ? (l.bias.data as Float32Array) : null, out: l.outFeatures, in: l.inFeatures };
-}
-
-/** Layers on the same input stacked into one (Σ O, I) projection (copied); missing biases become zeros. */
-function packRows(ls: (Linear | QuantizedLinear)[]): Proj {
-  const I = ls[0].inFeatures, O = ls.reduce((s, l) => s + l.outFeatures, 0);
-  const b = ls.some((l) => l.bias) ? new Float32Array(O) : null;
-  let o = 0;
-  for (const l of ls) {
-    if (b && l.bias) b.set(l.bias.data as Float32Array, o);
-    o += l.outFeatures;
-  }
-  if (ls[0] instanceof QuantizedLinear) {
-    const q = new Int8Array(O * I), scales = new Float32Array(O);
-    o = 0;
-    for (const l of ls as QuantizedLinear[]) {
-      q.set(l.weight.data as Int8Array, o * I);
-      scales.set(l.weightScale.data as Float32Array, o);
-      o += l.outFeatures;
-    }
-    const packed = new Int8Array(packedLength(O, I)), colSums = new Int32Array(O);
-    packQuantizedWeights(q, packed, colSums, O, I);
-    return { kind: 'i8', packed, scales, colSums, xScale: (ls[0] as QuantizedLinear).xScale, b, out: O, in: I }; // one xScale: fusedEncodeBlocker checks
-  }
-  const w = new Float32Array(O * I);
-  o = 0;
-  for (const l of ls as Linear[]) {
-    w.set(l.weight.data as Float32Array, o * I);
-    o += l.outFeatures;
-  }
-  return { kind: 'f32', w, b, out: O, in: I };
-}

@@ -1,0 +1,59 @@
+/**
+ * Projections as the fused inference paths (FusedEncoder, FusedDecoder) run them: a Linear's fp32
+ * weight read in place, a QuantizedLinear's int8 weights as the layer packed them, or several
+ * projections on the same input stacked into one GEMM (q|k|v).
+ */
+import type { Linear } from '../nn/linear.js';
+import { QuantizedLinear } from '../nn/quantized-linear.js';
+import { PACK_COLUMNS, packedLength, packQuantizedWeights } from '../backend/js/int8.js';
+
+export type Projection = Linear | QuantizedLinear;
+
+/**
+ * A projection as the step uses it: bias (O) or null, and either the fp32 weight (O, I) or the
+ * int8 weights packed for int8GemmPacked with their per-channel scales (O) and column sums (O).
+ */
+export type Gemm = { b: Float32Array | null; out: number; in: number } & (
+  | { w: Float32Array; int8: null }
+  | { w: null; int8: { packed: Int8Array; scales: Float32Array; colSums: Int32Array; xScale: number } });
+
+export function gemmOf(l: Projection): Gemm {
+  const b = l.bias ? (l.bias.data as Float32Array) : null;
+  if (l instanceof QuantizedLinear) return { w: null, int8: l.packedWeights, b, out: l.outFeatures, in: l.inFeatures };
+  return { w: l.weight.data as Float32Array, int8: null, b, out: l.outFeatures, in: l.inFeatures };
+}
+
+/**
+ * Projections of one kind on the same input stacked into one (Σ O, I) GEMM; missing biases
+ * become zeros. int8: the per-channel scales and column sums are concatenated, and so are the
+ * packs when every O is a whole number of 32-column panels (each panel is independent in the
+ * layout); otherwise the stacked int8 rows are packed again.
+ */
+export function packRows(ls: Projection[]): Gemm {
+  const I = ls[0].inFeatures, O = ls.reduce((s, l) => s + l.outFeatures, 0);
+  const b = ls.some((l) => l.bias) ? new Float32Array(O) : null;
+  const int8 = ls[0] instanceof QuantizedLinear;
+  const w = int8 ? null : new Float32Array(O * I);
+  const scales = new Float32Array(int8 ? O : 0), colSums = new Int32Array(int8 ? O : 0);
+  const packed = new Int8Array(int8 ? packedLength(O, I) : 0);
+  const wholePanels = ls.every((l) => l.outFeatures % PACK_COLUMNS === 0);
+  const rows = int8 && !wholePanels ? new Int8Array(O * I) : null; // (O, I) stacked int8 values
+  let o = 0;
+  for (const l of ls) {
+    if (b && l.bias) b.set(l.bias.data as Float32Array, o);
+    if (l instanceof QuantizedLinear) {
+      scales.set(l.weightScale.data as Float32Array, o);
+      if (rows) rows.set(l.weight.data as Int8Array, o * I);
+      else {
+        const own = l.packedWeights;
+        packed.set(own.packed, packedLength(o, I));
+        colSums.set(own.colSums, o);
+      }
+    } else w!.set(l.weight.data as Float32Array, o * I);
+    o += l.outFeatures;
+  }
+  if (rows) packQuantizedWeights(rows, packed, colSums, O, I);
+  // One input, so one static input scale (the callers' blockers check the three agree), or 0 (dynamic).
+  const xScale = ls[0] instanceof QuantizedLinear ? ls[0].xScale : 0;
+  return int8 ? { w: null, int8: { packed, scales, colSums, xScale }, b, out: O, in: I } : { w: w!, int8: null, b, out: O, in: I };
+}

@@ -569,6 +569,13 @@ struct RmsNormForwardArgs {
   float eps;  // scalar
 };
 
+// scaleInPlace: the parameters in spec order (src/backend/specs).
+struct ScaleInPlaceArgs {
+  float* x;  // output
+  int64_t n;  // derived, = len(x)
+  double alpha;  // scalar
+};
+
 // sgemm: the parameters in spec order (src/backend/specs).
 struct SgemmArgs {
   const float* a;  // input, length ≥ batch == 0 || m·k == 0 ? 0 : (batch − 1)·strideA + m·k
@@ -608,6 +615,13 @@ struct SoftmaxForwardArgs {
   int64_t size;  // shape
   int64_t inner;  // shape
   bool log;  // option, logSoftmax instead of softmax
+};
+
+// sumSquares: the parameters in spec order (src/backend/specs).
+struct SumSquaresArgs {
+  const float* x;  // input
+  float* out;  // output, length 2, the float64 sum as 8 bytes
+  int64_t n;  // derived, = len(x)
 };
 
 // unary: the parameters in spec order (src/backend/specs).
@@ -666,9 +680,11 @@ struct UnaryBackwardArgs {
   X(reluDropoutBackward, ReluDropoutBackwardArgs) \
   X(rmsNormBackward, RmsNormBackwardArgs) \
   X(rmsNormForward, RmsNormForwardArgs) \
+  X(scaleInPlace, ScaleInPlaceArgs) \
   X(sgemm, SgemmArgs) \
   X(softmaxBackward, SoftmaxBackwardArgs) \
   X(softmaxForward, SoftmaxForwardArgs) \
+  X(sumSquares, SumSquaresArgs) \
   X(unary, UnaryArgs) \
   X(unaryBackward, UnaryBackwardArgs)
 
@@ -1780,6 +1796,19 @@ inline const Arg args[] = {
 inline const Kernel kernel = {"rmsNormForward", code, args, 7, 7, nullptr, 0};
 }  // namespace rmsNormForward_spec
 
+namespace scaleInPlace_spec {
+inline const Instr code[] = {
+    {Op::Len, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Output, DType::F32, Kind::Int, false, offsetof(ScaleInPlaceArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(ScaleInPlaceArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 1, "len(x)"}},
+    {"alpha", Role::Scalar, DType::None, Kind::Double, false, offsetof(ScaleInPlaceArgs, alpha), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"scaleInPlace", code, args, 3, 2, nullptr, 0};
+}  // namespace scaleInPlace_spec
+
 namespace sgemm_spec {
 inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
@@ -1856,6 +1885,19 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"softmaxForward", code, args, 6, 6, nullptr, 0};
 }  // namespace softmaxForward_spec
+
+namespace sumSquares_spec {
+inline const Instr code[] = {
+    {Op::Const, 2, 0}, {Op::Len, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(SumSquaresArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(SumSquaresArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 1, "2"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(SumSquaresArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(x)"}},
+};
+inline const Kernel kernel = {"sumSquares", code, args, 3, 2, nullptr, 0};
+}  // namespace sumSquares_spec
 
 namespace unary_spec {
 inline const Instr code[] = {

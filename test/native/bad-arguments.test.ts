@@ -46,6 +46,8 @@ const valid: Record<string, () => unknown[]> = {
   crossEntropyForward: () => [f(12), Int32Array.from([0, 3, -100]), f(3), f(3), 3, 4, -100, 0.1],
   crossEntropyBackward: () => [f(12), Int32Array.from([0, 3, 1]), f(3), f(3), f(12), 3, 4, -100, 0],
   adamwStep: () => [f(10), f(10), f(10), f(10), 1e-3, 0.9, 0.999, 1e-8, 0.01, 1],
+  sumSquares: () => [f(10), f(2)],
+  scaleInPlace: () => [f(10), 0.5],
   quantizePerChannel: () => [f(12), i8(12), f(3), 3, 4],
   int8Gemm: () => [f(8), i8(12), f(3), f(6), 2, 3, 4, null],
   int8PackWeights: () => [f(12), i8(32 * 4), f(3), i32(3), 3, 4],

@@ -20,3 +20,36 @@ export function adamwStep({ param, grad, m, v, lr, beta1, beta2, eps, weightDeca
     param[i] = p - lr * (mi / bc1) / (Math.sqrt(vi / bc2) + eps);
   }
 }
+
+/** Values per block of sumSquares (native/optim.cpp kSumSqBlock); 16 lanes within a block. */
+export const SUMSQ_BLOCK = 4096;
+
+/**
+ * Reference Σ x[i]² in float64 (the order native/optim.cpp uses, so both give the same bits):
+ * each block of SUMSQ_BLOCK values is summed in 16 lanes (value i of the block into lane i % 16;
+ * a float32 squared is exact in float64), the lanes are added 0..15, the blocks in order. The
+ * float64 result goes into `out` as its 8 bytes (little-endian); sumSquaresResult reads it back.
+ */
+export function sumSquares({ x, out }: Params<'sumSquares'>): void {
+  let total = 0;
+  const lanes = new Float64Array(16);
+  for (let b0 = 0; b0 < x.length; b0 += SUMSQ_BLOCK) {
+    lanes.fill(0);
+    const b1 = Math.min(x.length, b0 + SUMSQ_BLOCK);
+    for (let i = b0; i < b1; i++) lanes[(i - b0) & 15] += x[i] * x[i];
+    let block = 0;
+    for (let j = 0; j < 16; j++) block += lanes[j];
+    total += block;
+  }
+  new DataView(out.buffer, out.byteOffset, 8).setFloat64(0, total, true);
+}
+
+/** The float64 that sumSquares wrote into `out`. */
+export function sumSquaresResult(out: Float32Array): number {
+  return new DataView(out.buffer, out.byteOffset, 8).getFloat64(0, true);
+}
+
+/** Reference x[i] ← x[i] · alpha (the float64 product, rounded to float32 by the store). */
+export function scaleInPlace({ x, alpha }: Params<'scaleInPlace'>): void {
+  for (let i = 0; i < x.length; i++) x[i] *= alpha;
+}

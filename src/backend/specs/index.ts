@@ -13,7 +13,7 @@ export { reduceAxis, argmaxAxis } from './reduce.js';
 export { embeddingForward, embeddingBackward } from './embedding.js';
 export { permute, dropout } from './layout.js';
 export { crossEntropyForward, crossEntropyBackward } from './loss.js';
-export { adamwStep } from './optim.js';
+export { adamwStep, sumSquares, scaleInPlace } from './optim.js';
 export { im2col, col2im, conv2dForward, conv2dBackward } from './conv.js';
 export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward } from './cnn.js';
 export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward } from './linear-fused.js';

@@ -15,3 +15,23 @@ export const adamwStep = kernel('adamwStep', {
   weightDecay: scalar('float', { finite: true }),
   step: scalar('int', { min: 1, max: 2 ** 53, doc: 'counts from 1' }),
 });
+
+/**
+ * Σ x[i]² in float64, written as the 8 bytes of a float64 (little-endian) into `out`, two float32
+ * slots read back with a DataView: the global gradient norm of clipping (src/train/optim/clip.ts)
+ * sums in float64, as the TypeScript loop it replaces did. The order of the sum is fixed (blocks
+ * of SUMSQ_BLOCK values, 16 interleaved lanes per block, lanes then blocks added in order), so
+ * the result is bit-identical between the reference and native at any thread count.
+ */
+export const sumSquares = kernel('sumSquares', {
+  x: input('f32'),
+  out: output('f32', { len: '2', doc: 'the float64 sum as 8 bytes' }),
+  n: derived('len(x)'),
+}, { referenceBelow: { arg: 'x', elements: 1024 } });
+
+/** x[i] ← x[i] · alpha, the product taken in float64 then rounded (as `x[i] *= alpha` on a Float32Array). */
+export const scaleInPlace = kernel('scaleInPlace', {
+  x: output('f32'),
+  n: derived('len(x)'),
+  alpha: scalar('double', { finite: true }),
+}, { referenceBelow: { arg: 'x', elements: 1024 } });

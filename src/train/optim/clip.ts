@@ -5,16 +5,38 @@
  *
  * Returns the total norm before clipping (Infinity or NaN when a gradient is non-finite,
  * which the Trainer turns into a NumericalError).
+ *
+ * The Trainer calls this on every step, over every trained value (3.7 M at the G2P default), on
+ * the main thread between backward and the optimizer: so both passes run as kernels
+ * (`sumSquares`, `scaleInPlace`: native and split over the thread pool when the addon is
+ * loaded), not as TypeScript loops, which took 3.8 ms (norm) and 6.5 ms (norm + scaling) of serial
+ * JavaScript per G2P step. Each tensor's sum of squares is taken in float64 in a fixed order
+ * (src/backend/js/optim.ts), and the tensors' sums are added in float64 in parameter order.
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import { ValueError } from '../../errors.js';
+import { k } from '../../backend/registry.js';
+import { sumSquaresResult } from '../../backend/js/optim.js';
+
+/** The 8 bytes sumSquares writes its float64 result into (reused: one call at a time, on one thread). */
+const sumOut = new Float32Array(2);
+
+/** Σ g² of one gradient in float64 (a float64 gradient, as gradcheck makes, is summed here in order). */
+function sumOfSquares(g: Tensor['data']): number {
+  if (g instanceof Float32Array) {
+    k.sumSquares({ x: g, out: sumOut });
+    return sumSquaresResult(sumOut);
+  }
+  let sq = 0;
+  for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+  return sq;
+}
 
 export function gradNorm(params: Iterable<Tensor>): number {
   let sq = 0;
   for (const p of params) {
     const g = p.grad?.data;
-    if (!g) continue;
-    for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+    if (g) sq += sumOfSquares(g);
   }
   return Math.sqrt(sq);
 }
@@ -28,7 +50,8 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number 
     for (const p of list) {
       const g = p.grad?.data;
       if (!g) continue;
-      for (let i = 0; i < g.length; i++) g[i] *= coef;
+      if (g instanceof Float32Array) k.scaleInPlace({ x: g, alpha: coef });
+      else for (let i = 0; i < g.length; i++) g[i] *= coef;
     }
   }
   return total;

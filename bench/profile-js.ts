@@ -7,6 +7,8 @@
  *
  * Workloads:
  *   step  the bench/train.ts G2P training step (d 256, B 64), in its storage scope, as the Trainer runs it;
+ *   step128    the same at d 128 (FF 512);
+ *   spam-step  the bench/train-classifier.ts spam classifier step (d 64, B 32, 255 words);
  *   spam  one spam request (EncoderClassifier d64, 2 layers, 150 tokens) under inferenceMode, as bench/infer-single.ts;
  *   g2p   the g2p encoder on one 8-letter word (Seq2SeqTransformer d256) under inferenceMode.
  * The profile (the V8 sampling profiler that `node --cpu-prof` runs, here started through node:inspector)
@@ -14,7 +16,8 @@
  */
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
-import { heedStep, makeTrainBatch } from './train.ts';
+import { heedStep, makeTrainBatch, TRAIN_CFG_D128 } from './train.ts';
+import { heedClassifierStep, makeClassifierBatch } from './train-classifier.ts';
 import * as heed from '../src/index.js';
 import { models } from '../src/index.js';
 import { inferenceMode } from '../src/autograd/inference.js';
@@ -22,13 +25,17 @@ import { setNumThreads, backendInfo, setBackend } from '../src/backend/registry.
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const workload = arg('workload', 'step');
-const iters = Number(arg('iters', workload === 'step' ? '20' : '3000'));
+const iters = Number(arg('iters', workload.includes('step') ? '20' : '3000'));
 if (backendInfo().nativeAvailable) setBackend('native');
 setNumThreads(1);
 
 let run: () => unknown;
 if (workload === 'step') {
   run = (await heedStep(makeTrainBatch())).step;
+} else if (workload === 'step128') {
+  run = (await heedStep(makeTrainBatch(), TRAIN_CFG_D128)).step;
+} else if (workload === 'spam-step') {
+  run = (await heedClassifierStep(makeClassifierBatch())).step;
 } else if (workload === 'spam') {
   heed.manualSeed(0);
   const mail = heed.tensor(Array.from({ length: 150 }, (_, i) => 5 + ((i * 37) % 15990)), [1, 150], { dtype: 'int32' });
@@ -40,7 +47,7 @@ if (workload === 'step') {
   const m = new models.Seq2SeqTransformer({ srcVocabSize: 30, tgtVocabSize: 44 }).eval();
   run = () => inferenceMode(() => m.encode(word).memory, m);
 } else {
-  throw new Error(`--workload ${workload}: expected step, spam or g2p`);
+  throw new Error(`--workload ${workload}: expected step, step128, spam-step, spam or g2p`);
 }
 for (let i = 0; i < Math.min(5, iters); i++) run();
 const profPath = arg('prof', '');

@@ -8,7 +8,10 @@
  * Model (src/tasks/spam.ts SPAM_DEFAULTS): EncoderClassifier, vocabulary 16,000, dModel 64, 4
  * heads, 2 pre-norm layers (GELU, FF 256, final LayerNorm), learned positions, dropout 0.1, mean
  * pooling over the non-padding words, linear head to 2 classes.
- * Step: forward + cross-entropy + backward + AdamW (lr 1e-3, weight decay 0.01).
+ * Step: forward + cross-entropy + backward + AdamW (lr 1e-3, weight decay 0.01), in a storage scope
+ * as the Trainer runs every step (src/train/step-memory.ts: the step's buffers go back to the
+ * tensor pool; without it the step's ~100 MB of new storage per step is the garbage collector's,
+ * about a third of the step's CPU time).
  * Batch: 32 mails of 64–255 word ids (padded to 255), drawn once here (a fixed LCG) and handed to
  * both implementations. Real mails after the task's headTail truncation are mostly 255 long;
  * the spread of lengths makes the padding mask do real work.
@@ -62,6 +65,7 @@ export async function heedClassifierStep(batch: ClassifierBatch) {
   const { EncoderClassifier } = await import('../src/models/encoder-classifier.ts');
   const { crossEntropy } = await import('../src/ops/index.ts'); // the barrel: loss.backward() is a method the ops install
   const { AdamW } = await import('../src/train/optim/index.ts');
+  const { stepScope } = await import('../src/train/step-memory.ts');
   const c = CLASSIFIER_CFG;
   manualSeed(0);
   const model = new EncoderClassifier({
@@ -73,14 +77,18 @@ export async function heedClassifierStep(batch: ClassifierBatch) {
   const ids = new Tensor(batch.ids, [batch.B, batch.T]);
   const labels = new Tensor(batch.labels, [batch.B]);
   let last = NaN;
+  /** Forward and loss (bench/js-share.ts times the step's parts one by one). */
+  const lossOf = () => crossEntropy(model.call(ids), labels); // logits (B, 2)
   const step = () => {
+    const scope = stepScope(model, opt); // as the Trainer runs a step (HEED_POOL=0: no reuse)
     opt.zeroGrad();
-    const loss = crossEntropy(model.call(ids), labels); // logits (B, 2)
+    const loss = lossOf();
     loss.backward();
     opt.step();
     last = loss.data[0];
+    scope.close();
   };
-  return { step, loss: () => last, params: model.numParameters() };
+  return { step, loss: () => last, params: model.numParameters(), model, opt, lossOf };
 }
 
 async function runHeed(batch: ClassifierBatch, opts: BenchOptions): Promise<BenchRow[]> {

@@ -110,18 +110,22 @@ export async function heedStep(batch: TrainBatch, c: TrainCfg = TRAIN_CFG) {
   const tgtIn = new Tensor(batch.tgtIn, [batch.B, batch.T]);
   const tgtOut = new Tensor(batch.tgtOut, [batch.B * batch.T]);
   let last = NaN;
+  /** Forward and loss (bench/js-share.ts times the step's parts one by one). */
+  const lossOf = () => {
+    const logits = model.call(src, tgtIn); // (B, T, V)
+    return crossEntropy(reshape(logits, [-1, c.tgtVocab]), tgtOut, { ignoreIndex: c.pad, labelSmoothing: c.labelSmoothing });
+  };
   const step = () => {
     // As the Trainer runs a step: its buffers go back to the tensor pool after opt.step() (HEED_POOL=0: no reuse).
     const scope = stepScope(model, opt);
     opt.zeroGrad();
-    const logits = model.call(src, tgtIn); // (B, T, V)
-    const loss = crossEntropy(reshape(logits, [-1, c.tgtVocab]), tgtOut, { ignoreIndex: c.pad, labelSmoothing: c.labelSmoothing });
+    const loss = lossOf();
     loss.backward();
     opt.step();
     last = loss.data[0];
     scope.close();
   };
-  return { step, loss: () => last, params: model.numParameters(), model };
+  return { step, loss: () => last, params: model.numParameters(), model, opt, lossOf };
 }
 
 export interface StepMemory {

@@ -5,7 +5,9 @@ export type Shape = readonly number[];
 
 export function numel(shape: Shape): number {
   let n = 1;
-  for (const s of shape) n *= s;
+  // An indexed loop: for-of allocates an iterator (and a result per element) wherever it is not
+  // optimized, and numel runs for nearly every op (bench/js-share.ts, BENCHMARKS.md).
+  for (let i = 0; i < shape.length; i++) n *= shape[i];
   return n;
 }
 

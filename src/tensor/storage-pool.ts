@@ -58,15 +58,18 @@ let mode: Mode = modeFromEnv();
 const stats: StorageStats = { allocations: 0, bytes: 0, reused: 0, reusedBytes: 0 };
 /** Free buffers: sizeKey(dtype, length) → stack of storages. */
 const free = new Map<number, Storage[]>();
-/** The open scope's record (null when no scope is open). */
+/**
+ * The open scope's record (null when no scope is open): every storage it handed out, new or from
+ * the pool. The (dtype, length) keys asked for in the scope, which decide what the pool keeps, are
+ * read off this record at close (every request ends in a recorded storage), not noted per request.
+ */
 let recording: Storage[] | null = null;
-/** (dtype, length) keys (sizeKey) asked for while the scope was open (what to keep in the pool). */
-let requested: Set<number> | null = null;
 /** The keys the previous scope asked for. */
 let askedBefore = new Set<number>();
 const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bool: 3, int8: 4 };
 /** One number per (dtype, length): a string key would be built on every allocation. */
 const sizeKey = (dtype: DType, n: number): number => n * 8 + DTYPE_CODE[dtype];
+const dtypeOfStorage = (s: Storage): DType => s instanceof Float32Array ? 'float32' : s instanceof Float64Array ? 'float64' : s instanceof Int32Array ? 'int32' : s instanceof Uint8Array ? 'bool' : 'int8';
 /** Storages recorded by earlier scopes that were still live at their close. */
 let carried: Storage[] = [];
 /** Guard against releasing one buffer twice. */
@@ -99,10 +102,8 @@ export function takeFromPool(dtype: DType, n: number): Storage | null {
   // Only a scope takes from the pool: it records what it takes, so the buffer comes back at its
   // close. A buffer handed out with no scope open would leave the pool for good.
   if (recording === null) return null;
-  const key = sizeKey(dtype, n);
-  requested!.add(key); // open together with `recording`
   if (mode !== 'on' || n === 0) return null;
-  const stack = free.get(key);
+  const stack = free.get(sizeKey(dtype, n));
   if (stack === undefined || stack.length === 0) return null;
   const s = stack.pop()!;
   inPool.delete(s);
@@ -127,8 +128,7 @@ function release(s: Storage): void {
     return;
   }
   if (mode !== 'on') return;
-  const dtype: DType = s instanceof Float32Array ? 'float32' : s instanceof Float64Array ? 'float64' : s instanceof Int32Array ? 'int32' : s instanceof Uint8Array ? 'bool' : 'int8';
-  const key = sizeKey(dtype, s.length);
+  const key = sizeKey(dtypeOfStorage(s), s.length);
   const stack = free.get(key);
   if (stack === undefined) free.set(key, [s]);
   else stack.push(s);
@@ -165,12 +165,10 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
   const carry = (options.live ?? 'carry') === 'carry';
   const rec: Storage[] = [];
   recording = rec;
-  requested = new Set();
   return {
     abandon(): void {
       if (recording !== rec) return;
       recording = null;
-      requested = null;
     },
     close(live: Iterable<Storage>): number {
       if (recording !== rec) return 0;
@@ -195,22 +193,23 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
         released += s.byteLength;
         release(s);
       };
-      if (carry) for (const s of carried) visit(s);
-      for (const s of rec) visit(s);
+      // The sizes this scope asked for: those of every storage it handed out.
+      const asked = new Set<number>();
+      for (let i = 0; i < rec.length; i++) asked.add(sizeKey(dtypeOfStorage(rec[i]), rec[i].length));
+      if (carry) for (let i = 0; i < carried.length; i++) visit(carried[i]);
+      for (let i = 0; i < rec.length; i++) visit(rec[i]);
       if (carry) carried = stillLive;
       // Keep only the sizes asked for in this step and in the one before: a size that recurs
       // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
       // activations of a batch padded to its own length would only sit in the pool through the
       // next step, beside that step's own buffers, and raise the peak.
-      const asked = requested!;
       const before = askedBefore;
-      requested = null;
       askedBefore = asked;
-      for (const [key, stack] of free) {
-        if (asked.has(key) && before.has(key)) continue;
-        for (const s of stack) inPool.delete(s);
-        free.delete(key);
-      }
+      free.forEach((stack, key) => {
+        if (asked.has(key) && before.has(key)) return;
+        for (let i = 0; i < stack.length; i++) inPool.delete(stack[i]);
+        free.delete(key); // deleting the entry being visited is allowed during Map.forEach
+      });
       return released;
     },
   };

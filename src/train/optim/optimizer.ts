@@ -108,8 +108,12 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
 
   /** Applies one update to every parameter that has a gradient. */
   step(): void {
-    for (const g of this.paramGroups) {
-      for (const [, p] of g.params) {
+    // Indexed loops: this runs once per parameter per step (90 at the G2P size), and for-of with a
+    // destructured pair allocates wherever it is not optimized.
+    for (let gi = 0; gi < this.paramGroups.length; gi++) {
+      const g = this.paramGroups[gi];
+      for (let i = 0; i < g.params.length; i++) {
+        const p = g.params[i][1];
         if (p.grad === null) continue;
         let st = this.state.get(p);
         if (st === undefined) {
@@ -125,7 +129,10 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
 
   /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none=True). */
   zeroGrad(): void {
-    for (const g of this.paramGroups) for (const [, p] of g.params) p.grad = null;
+    for (let gi = 0; gi < this.paramGroups.length; gi++) {
+      const params = this.paramGroups[gi].params;
+      for (let i = 0; i < params.length; i++) params[i][1].grad = null;
+    }
   }
 
   /** Every optimized (name, tensor) pair. */

@@ -4,6 +4,11 @@
  *
  *   node --import tsx bench/cpuprofile-summary.ts <file.cpuprofile> [--top 30]
  *
+ * Two more tables split the time outside kernels: by the part of a training step it ran in (the
+ * nearest enclosing Module.call = forward, autograd backward, Optimizer.step, clipping, the
+ * storage scope; a training step's parts as bench/js-share.ts times them) and by the source
+ * folder of the function (which layer's code it is).
+ *
  * A kernel is a native frame (no script, line -1) called from a kernel's generated dispatch
  * function (src/backend/call.ts: no script URL, named after the kernel's spec); every Node-API
  * function of the addon shows in the profile under one shared name, so the caller is what tells
@@ -46,6 +51,29 @@ const label = (n: ProfileNode): string => {
   return `(anonymous) ${file}:${f.columnNumber} in ${up !== undefined ? byId.get(up)!.callFrame.functionName || '(anonymous)' : '?'}`;
 };
 
+/** The part of a training step a sample ran in: its nearest enclosing frame that names one. */
+const PARTS: [string, (f: CallFrame) => boolean][] = [
+  ['optimizer step', (f) => f.functionName === 'step' && f.url.endsWith('/optim/optimizer.ts')],
+  ['clipping', (f) => /^(clipGradNorm|gradNorm)$/.test(f.functionName) && f.url.endsWith('/optim/clip.ts')],
+  ['backward', (f) => f.functionName === 'backward' && f.url.endsWith('/autograd/engine.ts')],
+  ['scope close', (f) => f.functionName === 'close' && f.url.endsWith('/tensor/storage-pool.ts') || f.functionName === 'liveBuffers'],
+  ['forward', (f) => f.functionName === 'call' && f.url.endsWith('/nn/module.ts')],
+];
+const partOf = (id: number): string => {
+  for (let u: number | undefined = id; u !== undefined; u = parent.get(u)) {
+    const f = byId.get(u)!.callFrame;
+    for (const [name, test] of PARTS) if (test(f)) return name;
+  }
+  return 'other';
+};
+const folderOf = (n: ProfileNode): string => {
+  const f = n.callFrame;
+  if (!f.url) return isDispatch(n) ? 'src/backend (kernel dispatch)' : f.functionName.startsWith('(') ? f.functionName : 'V8 / Node builtins';
+  const m = /\/(src\/[^/]+|bench)\//.exec(f.url);
+  return m ? m[1] : f.url.startsWith('node:') ? 'node internals' : 'other';
+};
+const byPart = new Map<string, number>(), byFolder = new Map<string, number>();
+
 let total = 0, inKernels = 0, idle = 0, gc = 0;
 const byFn = new Map<string, number>();
 const byKernel = new Map<string, number>();
@@ -62,6 +90,9 @@ for (const [id, count] of samples) {
     continue;
   }
   if (name === '(garbage collector)') gc += count;
+  const part = name === '(garbage collector)' ? 'garbage collector' : partOf(id), folder = folderOf(n);
+  byPart.set(part, (byPart.get(part) ?? 0) + count);
+  byFolder.set(folder, (byFolder.get(folder) ?? 0) + count);
   const key = label(n);
   byFn.set(key, (byFn.get(key) ?? 0) + count);
 }
@@ -74,3 +105,7 @@ console.log(`\n| kernel | ms/iter | share |\n|---|---:|---:|`);
 for (const [kn, c] of [...byKernel].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(`| ${kn} | ${ms(c)} | ${share(c)} |`);
 console.log(`\n| function outside kernels (self time) | ms/iter | share |\n|---|---:|---:|`);
 for (const [key, c] of [...byFn].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`| ${key} | ${ms(c)} | ${share(c)} |`);
+console.log(`\n| outside kernels, by part of the step | ms/iter | share |\n|---|---:|---:|`);
+for (const [k, c] of [...byPart].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${ms(c)} | ${share(c)} |`);
+console.log(`\n| outside kernels, by source folder (self time) | ms/iter | share |\n|---|---:|---:|`);
+for (const [k, c] of [...byFolder].sort((a, b) => b[1] - a[1])) console.log(`| ${k} | ${ms(c)} | ${share(c)} |`);

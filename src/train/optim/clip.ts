@@ -9,8 +9,8 @@
  * The Trainer calls this on every step, over every trained value (3.7 M at the G2P default), on
  * the main thread between backward and the optimizer: so both passes run as kernels
  * (`sumSquares`, `scaleInPlace`: native and split over the thread pool when the addon is
- * loaded), not as TypeScript loops, which took 3.8 ms (norm) and 6.5 ms (norm + scaling) of serial
- * JavaScript per G2P step. Each tensor's sum of squares is taken in float64 in a fixed order
+ * loaded), not as TypeScript loops: the norm alone was 4.6 ms of serial JavaScript per G2P step
+ * (BENCHMARKS.md, "The training step's serial JavaScript"). Each tensor's sum of squares is taken in float64 in a fixed order
  * (src/backend/js/optim.ts), and the tensors' sums are added in float64 in parameter order.
  */
 import type { Tensor } from '../../tensor/tensor.js';

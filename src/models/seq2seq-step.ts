@@ -9,7 +9,7 @@
  * Why it exists. The module path (decoder.call with KV caches) is ~60 ops per token, each
  * validating its inputs and allocating its output; at batch 1 that is all of a step, and at
  * batch 256 it is a third of it plus the garbage collector. Here a token costs, per layer:
- * layer norm, ONE q|k|v GEMM (the three weights packed once), the cached self-attention, the
+ * layer norm, ONE q|k|v GEMM (the three weights stacked once per model, stackedRows), the cached self-attention, the
  * output GEMM with the residual added in its epilogue (beta = 1), layer norm, the cross query
  * GEMM, cross-attention on keys/values projected once per decode, its output GEMM (+ residual),
  * layer norm and the two FFN GEMMs (activation and residual in their epilogues). Then the final
@@ -40,7 +40,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
-import { type Gemm, type Projection, gemmOf, packRows } from './stacked-projection.js';
+import { type Gemm, type Projection, gemmOf, stackedRows } from './stacked-projection.js';
 import { transpose, reshape } from '../ops/shape.js';
 import { zeros } from '../tensor/creation.js';
 import { allocUninit } from '../tensor/dtype.js';
@@ -169,7 +169,7 @@ export class FusedDecoder {
       F = Math.max(F, l.linear1.outFeatures);
       return {
         norm1: l.norm1, norm2: l.norm2, norm3: l.norm3,
-        qkv: packRows([sa.qProj!, sa.kProj!, sa.vProj!] as Projection[]), selfOut: gemmOf(sa.outProj),
+        qkv: stackedRows([sa.qProj!, sa.kProj!, sa.vProj!] as Projection[]), selfOut: gemmOf(sa.outProj),
         crossQ: gemmOf(ca.qProj!), crossOut: gemmOf(ca.outProj), ff1: gemmOf(l.linear1), ff2: gemmOf(l.linear2),
         act: l.activation === 'relu' ? ACT_RELU : ACT_GELU, normFirst: l.normFirst,
         selfK: floats(R * Hkv * C * hd), selfV: floats(R * Hkv * C * hd),

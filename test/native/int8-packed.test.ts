@@ -146,3 +146,30 @@ test('int8GemmPacked approximates the fp32 product within the int8 rounding boun
     assert.ok(Math.abs(out[i * n + j] - exact) <= bound + 1e-5, `(${i}, ${j}): ${out[i * n + j]} vs ${exact}, bound ${bound}`);
   }
 });
+
+test('int8GemmPacked quantizes activation ties half away from zero, as the reference, at every K remainder of a 16-lane vector', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(26);
+  for (const k of [5, 16, 31, 32, 33, 48, 64, 100, 256]) for (const xScale of [0, 0.5]) {
+    const m = 3, n = 40;
+    const w = randn(n * k, r);
+    const { r: p } = packBoth(nk, w, n, k);
+    // Row max |x| = 127 → scale 1 (dynamic), or xScale 0.5 → x/0.5: every other entry lands exactly on k + ½.
+    const x = new Float32Array(m * k);
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < k; c++) {
+        const tie = Math.floor(r() * 252) - 126 + 0.5; // −125.5 … 125.5
+        const v = c % 2 === 0 ? tie : Math.floor(r() * 253) - 126;
+        x[i * k + c] = xScale > 0 ? v * xScale : v;
+      }
+      x[i * k + (i % k)] = xScale > 0 ? 127 * xScale : (i % 2 === 0 ? 127 : -127);
+    }
+    const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: null, activation: 0, residual: null, xScale };
+    const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN);
+    ref.int8GemmPacked({ ...args, out: outRef });
+    nk.int8GemmPacked!({ ...args, out: outNat });
+    // One tie rounded the other way moves a dot product by |q_w| ≥ 1 (relative ~1e-3): the tolerance sees it.
+    assertClose(outNat, outRef, `ties k ${k} xScale ${xScale}`, 1e-6, 1e-6);
+  }
+});

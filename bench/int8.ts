@@ -24,7 +24,8 @@
  * CPU clock (a preempted thread does not accumulate it): rounds of calls, the two kernels
  * interleaved round by round, the median per-call time of each. Each shape's figures are quoted as
  * % of the fp32 FMA peak and of the int8 VNNI peak, both probes timed on the same clock in the
- * same process (peakFlops, int8PeakOps).
+ * same process (peakFlops, int8PeakOps). A third kernel row, int8 static, is the same call with
+ * a calibrated input scale (xScale > 0, quantizeStatic): no per-row max-abs scan.
  *   HEED_NUM_THREADS=1 node --import tsx bench/int8.ts --grid [--rounds 15] [--out bench/results/int8-grid-<date>.json]
  */
 import { writeFileSync } from 'node:fs';
@@ -143,12 +144,13 @@ export function runGrid(rounds = 15): Record<string, unknown> {
     k.int8PackWeights({ w, packed, scales: wScales, colSums, n: N, k: K });
     for (const M of GRID_M) {
       const x = filled(M * K, 3), out = new Float32Array(M * N);
-      const [f32, i8] = cpuMedians([
+      const [f32, i8, i8s] = cpuMedians([
         () => nk.sgemm({ a: x, b: w, c: out, batch: 1, m: M, n: N, k: K, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: b, activation: 0 }),
         () => nk.int8GemmPacked({ x, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null, xScale: 0 }),
+        () => nk.int8GemmPacked({ x, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null, xScale: 0.004 }),
       ], rounds);
       const ops = 2 * M * N * K;
-      rows.push({ M, N, K, fp32Us: 1000 * f32, int8Us: 1000 * i8, speedup: f32 / i8, fp32Gflops: ops / f32 / 1e6, int8Gops: ops / i8 / 1e6 });
+      rows.push({ M, N, K, fp32Us: 1000 * f32, int8Us: 1000 * i8, int8StaticUs: 1000 * i8s, speedup: f32 / i8, staticSpeedup: f32 / i8s, fp32Gflops: ops / f32 / 1e6, int8Gops: ops / i8 / 1e6 });
     }
     fp32Peaks.push(onCpuClock(() => nativeLoad!.peakFlops(1)));
     if (int8Peak) int8Peaks.push(onCpuClock(() => int8Peak(1)));
@@ -167,7 +169,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes(
   const loadBefore = loadavg();
   const g = runGrid(Number(at('--rounds') ?? 15));
   for (const r of g.rows as Record<string, number>[]) {
-    console.log(`M ${String(r.M).padStart(3)} K ${String(r.K).padStart(4)} N ${String(r.N).padStart(4)}  fp32 ${r.fp32Us.toFixed(2).padStart(8)} µs (${r.fp32PctOfFmaPeak.toFixed(0).padStart(3)}% FMA)  int8 ${r.int8Us.toFixed(2).padStart(8)} µs (${r.int8PctOfVnniPeak.toFixed(0).padStart(3)}% VNNI)  ${r.speedup.toFixed(2)}x`);
+    console.log(`M ${String(r.M).padStart(3)} K ${String(r.K).padStart(4)} N ${String(r.N).padStart(4)}  fp32 ${r.fp32Us.toFixed(2).padStart(8)} µs (${r.fp32PctOfFmaPeak.toFixed(0).padStart(3)}% FMA)  int8 ${r.int8Us.toFixed(2).padStart(8)} µs (${r.int8PctOfVnniPeak.toFixed(0).padStart(3)}% VNNI)  ${r.speedup.toFixed(2)}x   static ${r.int8StaticUs.toFixed(2).padStart(8)} µs ${r.staticSpeedup.toFixed(2)}x`);
   }
   console.log(`peaks on the CPU clock: fp32 ${(g.fp32FmaPeakCpuGflops as number).toFixed(0)} GFLOP/s, int8 ${(g.int8VnniPeakCpuGops as number).toFixed(0)} GOP/s`);
   const out = at('--out');

@@ -5,7 +5,7 @@
  * interleaved call by call, medians over the calls.
  *
  *   HEED_NUM_THREADS=1 node --import tsx bench/int8-models.ts [--dir /work/compress-models/variants]
- *     [--tasks spam,digits,g2p] [--calls 300] [--out bench/results/int8-models-<date>.json]
+ *     [--tasks spam,digits,g2p] [--calls 300] [--static 256] [--out bench/results/int8-models-<date>.json]
  *
  * <dir> holds <task>-fp32 and <task>-int8 model directories (tools/compress-variants.ts, heed compress).
  * Rows per task:
@@ -17,15 +17,19 @@
  *                each kernel call timed on the CPU clock in a separate pass (the timer's own cost
  *                is in these figures, not in the two above): how much of a forward the Linears are,
  *                and so the most int8 Linears can gain (Amdahl: forward ÷ (forward − Linears)).
+ * --static N (spam, digits): also a statically quantized copy (`heed compress --quantize int8-static
+ * --calibrate N`, made in a temporary directory from <task>-fp32), timed in the same interleaving:
+ * its rows give int8Static beside int8 (dynamic).
  * Inputs: the first 64 test inputs of each task (spam mails as the predictor reads them, with header
  * lines when the model reads headers; digits images as grey levels 0…16; g2p CMUdict test words).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as heed from '../src/index.js';
 import { inferenceMode } from '../src/index.js';
 import { loadPredictor } from '../src/tasks/index.js';
+import { compressModelDir } from '../src/tasks/compress.js';
 import { median } from './peers/common.ts';
 import { cpuNowMs, nativeLoad, timeKernelCalls } from './native-util.js';
 import { k as kernelTable } from '../src/backend/registry.js';
@@ -35,6 +39,7 @@ const flag = (name: string): string | undefined => { const i = args.indexOf(`--$
 const DIR = flag('dir') ?? '/work/compress-models/variants';
 const TASKS = (flag('tasks') ?? 'spam,digits,g2p').split(',');
 const CALLS = Number(flag('calls') ?? 300);
+const STATIC = flag('static') === undefined ? 0 : Number(flag('static'));
 
 /** The first 64 test inputs of a task, as its predictor takes them. */
 async function inputs(task: string): Promise<unknown[]> {
@@ -101,19 +106,26 @@ async function main(): Promise<void> {
     const xs = await inputs(task);
     const fp32 = await loadPredictor(join(DIR, `${task}-fp32`));
     const int8 = await loadPredictor(join(DIR, `${task}-int8`));
-    const [reqF, reqI] = interleaved([(i) => fp32.predict([xs[i % xs.length]]), (i) => int8.predict([xs[i % xs.length]])], CALLS);
-    rows.push({ task, what: 'request (predict one input)', fp32Ms: reqF, int8Ms: reqI, speedup: reqF / reqI });
-    const mf = (fp32 as unknown as { members?: Member[] }).members?.[0], mi = (int8 as unknown as { members?: Member[] }).members?.[0];
-    if (mf?.encode && mi?.encode) {
-      const ef = xs.map((x) => mf.encode([x]).x), ei = xs.map((x) => mi.encode([x]).x);
-      const [fwdF, fwdI] = interleaved([
-        (i) => inferenceMode(() => mf.model.forward(ef[i % ef.length]), mf.model as never),
-        (i) => inferenceMode(() => mi.model.forward(ei[i % ei.length]), mi.model as never),
-      ], CALLS);
-      rows.push({ task, what: 'model forward (one encoded input)', fp32Ms: fwdF, int8Ms: fwdI, speedup: fwdF / fwdI });
-      rows.push({ task, what: 'kernels per forward (ms)', fp32: kernelSplit(mf, ef), int8: kernelSplit(mi, ei) });
+    const withStatic = STATIC > 0 && task !== 'g2p';
+    let stat: typeof int8 | null = null;
+    if (withStatic) {
+      const d = join(mkdtempSync(join(tmpdir(), 'heed-int8-models-')), `${task}-int8-static`);
+      await compressModelDir(join(DIR, `${task}-fp32`), d, { quantize: 'int8-static', calibrate: STATIC });
+      stat = await loadPredictor(d);
     }
-    for (const r of rows.filter((x) => x.task === task && x.speedup !== undefined)) console.log(`${task.padEnd(7)} ${String(r.what).padEnd(34)} fp32 ${(r.fp32Ms as number).toFixed(3)} ms  int8 ${(r.int8Ms as number).toFixed(3)} ms  ${(r.speedup as number).toFixed(2)}x`);
+    const preds = stat ? [fp32, int8, stat] : [fp32, int8];
+    const req = interleaved(preds.map((p) => (i: number) => p.predict([xs[i % xs.length]])), CALLS);
+    rows.push({ task, what: 'request (predict one input)', fp32Ms: req[0], int8Ms: req[1], speedup: req[0] / req[1], ...(stat ? { int8StaticMs: req[2], staticSpeedup: req[0] / req[2] } : {}) });
+    const members = preds.map((p) => (p as unknown as { members?: Member[] }).members?.[0]);
+    const [mf, mi] = members;
+    if (members.every((m) => m?.encode)) {
+      const enc = members.map((m) => xs.map((x) => m!.encode([x]).x));
+      const [ef, ei] = enc;
+      const fwd = interleaved(members.map((m, j) => (i: number) => inferenceMode(() => m!.model.forward(enc[j][i % xs.length]), m!.model as never)), CALLS);
+      rows.push({ task, what: 'model forward (one encoded input)', fp32Ms: fwd[0], int8Ms: fwd[1], speedup: fwd[0] / fwd[1], ...(stat ? { int8StaticMs: fwd[2], staticSpeedup: fwd[0] / fwd[2] } : {}) });
+      rows.push({ task, what: 'kernels per forward (ms)', fp32: kernelSplit(mf!, ef), int8: kernelSplit(mi!, ei) });
+    }
+    for (const r of rows.filter((x) => x.task === task && x.speedup !== undefined)) console.log(`${task.padEnd(7)} ${String(r.what).padEnd(34)} fp32 ${(r.fp32Ms as number).toFixed(3)} ms  int8 ${(r.int8Ms as number).toFixed(3)} ms  ${(r.speedup as number).toFixed(2)}x${r.int8StaticMs !== undefined ? `  int8 static ${(r.int8StaticMs as number).toFixed(3)} ms ${(r.staticSpeedup as number).toFixed(2)}x` : ''}`);
   }
   for (const r of rows.filter((x) => x.fp32 !== undefined)) {
     const f = r.fp32 as Record<string, number>, q = r.int8 as Record<string, number>;
@@ -124,7 +136,7 @@ async function main(): Promise<void> {
   const result = {
     command: `HEED_NUM_THREADS=${process.env.HEED_NUM_THREADS ?? ''} node --import tsx bench/int8-models.ts ${args.join(' ')}`.trim(),
     date: new Date().toISOString(), clock: 'process CPU (process.cpuUsage), median per call', dir: DIR, calls: CALLS,
-    threads: nativeLoad.threads(), backend: heed.backendInfo().isa, loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows,
+    static: STATIC, threads: nativeLoad.threads(), backend: heed.backendInfo().isa, loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows,
   };
   if (out !== undefined) writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
 }

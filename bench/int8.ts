@@ -25,7 +25,8 @@
  * interleaved round by round, the median per-call time of each. Each shape's figures are quoted as
  * % of the fp32 FMA peak and of the int8 VNNI peak, both probes timed on the same clock in the
  * same process (peakFlops, int8PeakOps). A third kernel row, int8 static, is the same call with
- * a calibrated input scale (xScale > 0, quantizeStatic): no per-row max-abs scan.
+ * a calibrated input scale (xScale > 0, quantizeStatic): no per-row max-abs scan. callFloorUs: each
+ * kernel called at 1×1×1, the fixed cost of a call (argument checks, dispatch) that bounds M = 1.
  *   HEED_NUM_THREADS=1 node --import tsx bench/int8.ts --grid [--rounds 15] [--out bench/results/int8-grid-<date>.json]
  */
 import { writeFileSync } from 'node:fs';
@@ -131,6 +132,24 @@ function cpuMedians(fns: (() => void)[], rounds: number): number[] {
   return per.map(median);
 }
 
+/**
+ * ~300 ms of CPU in both kernel calls at the smallest shape before anything is timed: without it the
+ * first shape measured (M = 1, K = N = 64) read ~1 µs slower than the same call later (the call's
+ * JavaScript not yet optimized).
+ */
+function warmUp(): void {
+  const w = filled(64 * 64, 7), x = filled(64, 3), out = new Float32Array(64);
+  const packed = new Int8Array(packedLength(64, 64)), wScales = new Float32Array(64), colSums = new Int32Array(64);
+  k.int8PackWeights({ w, packed, scales: wScales, colSums, n: 64, k: 64 });
+  const c0 = cpuNowMs();
+  while (cpuNowMs() - c0 < 300) {
+    for (let i = 0; i < 100; i++) {
+      nk!.sgemm({ a: x, b: w, c: out, batch: 1, m: 1, n: 64, k: 64, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
+      nk!.int8GemmPacked({ x, packed, wScales, colSums, out, m: 1, n: 64, k: 64, bias: null, activation: 0, residual: null, xScale: 0 });
+    }
+  }
+}
+
 /** The --grid run: see the header. */
 export function runGrid(rounds = 15): Record<string, unknown> {
   if (!nk || !nativeLoad) throw new Error('bench/int8 --grid: the native addon did not load');
@@ -138,6 +157,7 @@ export function runGrid(rounds = 15): Record<string, unknown> {
   const fp32Peaks = [onCpuClock(() => nativeLoad!.peakFlops(1))];
   const int8Peaks = int8Peak ? [onCpuClock(() => int8Peak(1))] : [];
   const rows: Record<string, unknown>[] = [];
+  warmUp();
   for (const [K, N] of GRID_KN) {
     const w = filled(N * K, 7), b = filled(N, 9);
     const packed = new Int8Array(packedLength(N, K)), wScales = new Float32Array(N), colSums = new Int32Array(N);
@@ -155,12 +175,19 @@ export function runGrid(rounds = 15): Record<string, unknown> {
     fp32Peaks.push(onCpuClock(() => nativeLoad!.peakFlops(1)));
     if (int8Peak) int8Peaks.push(onCpuClock(() => int8Peak(1)));
   }
+  // The fixed cost of one call (argument checks in the binding, dispatch): both kernels at 1×1×1.
+  const one = filled(1, 5), p1 = new Int8Array(packedLength(1, 1)), s1 = new Float32Array(1), c1 = new Int32Array(1), o1 = new Float32Array(1);
+  k.int8PackWeights({ w: one, packed: p1, scales: s1, colSums: c1, n: 1, k: 1 });
+  const [floorF32, floorI8] = cpuMedians([
+    () => nk.sgemm({ a: one, b: one, c: o1, batch: 1, m: 1, n: 1, k: 1, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 }),
+    () => nk.int8GemmPacked({ x: one, packed: p1, wScales: s1, colSums: c1, out: o1, m: 1, n: 1, k: 1, bias: null, activation: 0, residual: null, xScale: 0 }),
+  ], rounds);
   const fp32Peak = median(fp32Peaks), i8Peak = int8Peaks.length ? median(int8Peaks) : NaN;
   for (const r of rows) {
     r.fp32PctOfFmaPeak = (100 * (r.fp32Gflops as number)) / fp32Peak;
     r.int8PctOfVnniPeak = (100 * (r.int8Gops as number)) / i8Peak;
   }
-  return { fp32FmaPeakCpuGflops: fp32Peak, int8VnniPeakCpuGops: i8Peak, fp32Peaks, int8Peaks, rows };
+  return { fp32FmaPeakCpuGflops: fp32Peak, int8VnniPeakCpuGops: i8Peak, fp32Peaks, int8Peaks, callFloorUs: { sgemm1x1x1: 1000 * floorF32, int8GemmPacked1x1x1: 1000 * floorI8 }, rows };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--grid')) {
@@ -171,6 +198,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes(
   for (const r of g.rows as Record<string, number>[]) {
     console.log(`M ${String(r.M).padStart(3)} K ${String(r.K).padStart(4)} N ${String(r.N).padStart(4)}  fp32 ${r.fp32Us.toFixed(2).padStart(8)} µs (${r.fp32PctOfFmaPeak.toFixed(0).padStart(3)}% FMA)  int8 ${r.int8Us.toFixed(2).padStart(8)} µs (${r.int8PctOfVnniPeak.toFixed(0).padStart(3)}% VNNI)  ${r.speedup.toFixed(2)}x   static ${r.int8StaticUs.toFixed(2).padStart(8)} µs ${r.staticSpeedup.toFixed(2)}x`);
   }
+  console.log(`one call at 1×1×1: sgemm ${(g.callFloorUs as Record<string, number>).sgemm1x1x1.toFixed(2)} µs, int8GemmPacked ${(g.callFloorUs as Record<string, number>).int8GemmPacked1x1x1.toFixed(2)} µs`);
   console.log(`peaks on the CPU clock: fp32 ${(g.fp32FmaPeakCpuGflops as number).toFixed(0)} GFLOP/s, int8 ${(g.int8VnniPeakCpuGops as number).toFixed(0)} GOP/s`);
   const out = at('--out');
   if (out !== undefined) {

@@ -101,7 +101,9 @@ export const GRID_M: readonly number[] = [1, 4, 16, 64, 150, 512];
 
 /** The addon's int8 VNNI probe (GOP/s, one multiply-add = 2 ops), or null when this build lacks it. */
 function int8Probe(): ((threads: number) => number) | null {
-  const addon = createRequire(import.meta.url)(new URL('../build/Release/heed.node', import.meta.url).pathname) as Record<string, unknown>;
+  // The addon loadNative chose (HEED_NATIVE_PATH overrides the build), read directly: int8PeakOps is a bench probe, not a kernel.
+  const path = process.env.HEED_NATIVE_PATH || new URL('../build/Release/heed.node', import.meta.url).pathname;
+  const addon = createRequire(import.meta.url)(path) as Record<string, unknown>;
   return typeof addon.int8PeakOps === 'function' ? (addon.int8PeakOps as (t: number) => number) : null;
 }
 

@@ -95,6 +95,16 @@ export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
   return rows;
 }
 
+/** The two native kernels the grid times (no fallback to the reference: a missing one is an error). */
+function nativeSgemm(p: Parameters<NonNullable<NonNullable<typeof nk>['sgemm']>>[0]): void {
+  if (!nk?.sgemm) throw new Error('bench/int8 --grid: the native addon has no sgemm');
+  nk.sgemm(p);
+}
+function nativeInt8(p: Parameters<NonNullable<NonNullable<typeof nk>['int8GemmPacked']>>[0]): void {
+  if (!nk?.int8GemmPacked) throw new Error('bench/int8 --grid: the native addon has no int8GemmPacked');
+  nk.int8GemmPacked(p);
+}
+
 /** The (K, N) pairs of heed's models: spam/digits/tag d 64 (q|k|v 192, FFN 256), g2p d 256 (q|k|v 768, FFN 1024). */
 export const GRID_KN: readonly [number, number][] = [[64, 64], [64, 192], [64, 256], [256, 64], [256, 256], [256, 768], [256, 1024], [1024, 256], [1024, 1024]];
 export const GRID_M: readonly number[] = [1, 4, 16, 64, 150, 512];
@@ -146,8 +156,8 @@ function warmUp(): void {
   const c0 = cpuNowMs();
   while (cpuNowMs() - c0 < 300) {
     for (let i = 0; i < 100; i++) {
-      nk!.sgemm({ a: x, b: w, c: out, batch: 1, m: 1, n: 64, k: 64, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
-      nk!.int8GemmPacked({ x, packed, wScales, colSums, out, m: 1, n: 64, k: 64, bias: null, activation: 0, residual: null, xScale: 0 });
+      nativeSgemm({ a: x, b: w, c: out, batch: 1, m: 1, n: 64, k: 64, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
+      nativeInt8({ x, packed, wScales, colSums, out, m: 1, n: 64, k: 64, bias: null, activation: 0, residual: null, xScale: 0 });
     }
   }
 }
@@ -167,9 +177,9 @@ export function runGrid(rounds = 15): Record<string, unknown> {
     for (const M of GRID_M) {
       const x = filled(M * K, 3), out = new Float32Array(M * N);
       const [f32, i8, i8s] = cpuMedians([
-        () => nk.sgemm({ a: x, b: w, c: out, batch: 1, m: M, n: N, k: K, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: b, activation: 0 }),
-        () => nk.int8GemmPacked({ x, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null, xScale: 0 }),
-        () => nk.int8GemmPacked({ x, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null, xScale: 0.004 }),
+        () => nativeSgemm({ a: x, b: w, c: out, batch: 1, m: M, n: N, k: K, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: b, activation: 0 }),
+        () => nativeInt8({ x, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null, xScale: 0 }),
+        () => nativeInt8({ x, packed, wScales, colSums, out, m: M, n: N, k: K, bias: b, activation: 0, residual: null, xScale: 0.004 }),
       ], rounds);
       const ops = 2 * M * N * K;
       rows.push({ M, N, K, fp32Us: 1000 * f32, int8Us: 1000 * i8, int8StaticUs: 1000 * i8s, speedup: f32 / i8, staticSpeedup: f32 / i8s, fp32Gflops: ops / f32 / 1e6, int8Gops: ops / i8 / 1e6 });
@@ -181,8 +191,8 @@ export function runGrid(rounds = 15): Record<string, unknown> {
   const one = filled(1, 5), p1 = new Int8Array(packedLength(1, 1)), s1 = new Float32Array(1), c1 = new Int32Array(1), o1 = new Float32Array(1);
   k.int8PackWeights({ w: one, packed: p1, scales: s1, colSums: c1, n: 1, k: 1 });
   const [floorF32, floorI8] = cpuMedians([
-    () => nk.sgemm({ a: one, b: one, c: o1, batch: 1, m: 1, n: 1, k: 1, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 }),
-    () => nk.int8GemmPacked({ x: one, packed: p1, wScales: s1, colSums: c1, out: o1, m: 1, n: 1, k: 1, bias: null, activation: 0, residual: null, xScale: 0 }),
+    () => nativeSgemm({ a: one, b: one, c: o1, batch: 1, m: 1, n: 1, k: 1, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 }),
+    () => nativeInt8({ x: one, packed: p1, wScales: s1, colSums: c1, out: o1, m: 1, n: 1, k: 1, bias: null, activation: 0, residual: null, xScale: 0 }),
   ], rounds);
   const fp32Peak = median(fp32Peaks), i8Peak = int8Peaks.length ? median(int8Peaks) : NaN;
   for (const r of rows) {

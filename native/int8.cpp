@@ -194,9 +194,10 @@ HEED_INLINE __m128i quantizeToU8(__m512 v, __m512 inv) {
   // ±1 with y's sign: (y & sign) | 1.0f
   const __m512 one = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(y), _mm512_set1_epi32(int(0x80000000u)),
                                                                   _mm512_set1_epi32(0x3f800000), 0xEA));
-  const __m512 r = _mm512_mask_add_ps(t, up, t, one);
-  const __m512i q = _mm512_max_epi32(_mm512_cvttps_epi32(r), _mm512_set1_epi32(-127));  // vpmovsdb clamps the top at 127
-  return _mm_xor_si128(_mm512_cvtsepi32_epi8(q), _mm_set1_epi8(char(0x80)));
+  // Clamped to ±127 as floats, before the conversion: a static scale can put y past the int32 range,
+  // which cvttps would turn into INT_MIN (−127 after a clamp in integers, whatever y's sign).
+  const __m512 r = _mm512_min_ps(_mm512_max_ps(_mm512_mask_add_ps(t, up, t, one), _mm512_set1_ps(-127.f)), _mm512_set1_ps(127.f));
+  return _mm_xor_si128(_mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r)), _mm_set1_epi8(char(0x80)));
 }
 
 // x (m, k) → per-row scales sx and rows of kp bytes u8 = qx + 128 (the pad is 128, i.e. qx = 0).

@@ -173,3 +173,21 @@ test('int8GemmPacked quantizes activation ties half away from zero, as the refer
     assertClose(outNat, outRef, `ties k ${k} xScale ${xScale}`, 1e-6, 1e-6);
   }
 });
+
+test('int8GemmPacked with a static input scale clamps values far past ±127·xScale to ±127 with their sign (beyond the int32 range too)', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(27);
+  for (const k of [7, 16, 40]) {
+    const m = 4, n = 33, xScale = 0.001;
+    const w = randn(n * k, r);
+    const { r: p } = packBoth(nk, w, n, k);
+    const x = randn(m * k, r, 2);
+    for (let i = 0; i < m * k; i += 3) x[i] = (i % 2 === 0 ? 1 : -1) * 10 ** (3 + (i % 7)); // up to 1e9: 1e12 after ÷ xScale
+    const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: null, activation: 0, residual: null, xScale };
+    const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN);
+    ref.int8GemmPacked({ ...args, out: outRef });
+    nk.int8GemmPacked!({ ...args, out: outNat });
+    assertClose(outNat, outRef, `huge static k ${k}`, 1e-6, 1e-6);
+  }
+});

@@ -25,6 +25,7 @@ import { models, noGrad, Tensor } from '../src/index.js';
 import { loadCmudict } from '../src/data/cmudict.js';
 import { Vocab } from '../src/data/vocab.js';
 import { padSequences } from '../src/data/batching.js';
+import { loadG2PPredictor } from '../src/tasks/g2p.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
@@ -110,22 +111,23 @@ async function stepLatency(model: Model, words: readonly ArrayLike<number>[], B:
 async function main(): Promise<void> {
   heed.manualSeed(0);
   const dict = loadCmudict();
-  let model: Model, letters: Vocab, source: string;
+  let model: Model, encode: (word: string) => ArrayLike<number>, source: string;
   const dir = flag('model');
   if (dir !== undefined) {
-    const { loadPredictor } = await import('../src/tasks/index.js');
-    const p = (await loadPredictor(dir)) as unknown as { model: Model; srcVocab: Vocab };
+    // The task's predictor: its model and its source side (the letters, read at the model's length).
+    const p = await loadG2PPredictor(dir);
     model = p.model;
-    letters = p.srcVocab;
+    encode = (w) => p.sides.src.encode(w, model.config.maxLen);
     source = `trained checkpoint ${dir}`;
   } else {
-    letters = Vocab.fromTokens(dict.letters);
+    const letters = Vocab.fromTokens(dict.letters);
     model = new models.Seq2SeqTransformer({ srcVocabSize: letters.size, tgtVocabSize: dict.phonemes.length + 4, dModel: 256, numHeads: 4,
       numEncoderLayers: 2, numDecoderLayers: 2, dimFeedforward: 1024 });
+    encode = (w) => letters.encode(w);
     source = 'default g2p architecture, seeded random weights';
   }
   model.eval();
-  const words = dict.test.words.slice(0, Number(flag('words') ?? dict.test.words.length)).map((w) => letters.encode(w.word));
+  const words = dict.test.words.slice(0, Number(flag('words') ?? dict.test.words.length)).map((w) => encode(w.word));
   const loadBefore = loadavg();
 
   // 1. Every word greedily, the paths alternating; then beam search on the first beam-words.

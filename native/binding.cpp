@@ -373,6 +373,11 @@ Napi::Value PeakFlops(const Napi::CallbackInfo& info) {
   int64_t t = integerArg(info.Env(), "peakFlops", info[0], "threads", 1, kMaxThreads);
   return Napi::Number::New(info.Env(), active().peakFlops(static_cast<int>(t)));
 }
+Napi::Value Int8PeakOps(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1) fail(info.Env(), "int8PeakOps", true, "expected 1 argument, received 0");
+  int64_t t = integerArg(info.Env(), "int8PeakOps", info[0], "threads", 1, kMaxThreads);
+  return Napi::Number::New(info.Env(), active().int8PeakOps(static_cast<int>(t)));
+}
 
 // poolProfile(on: boolean | null, out: Float64Array(8)): turns the pool's profiling counters on or
 // off when given a boolean, and writes the counters (threadpool.h PoolProfile, in declaration
@@ -407,6 +412,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("peakFlops", Napi::Function::New(env, PeakFlops, "peakFlops"));
+  exports.Set("int8PeakOps", Napi::Function::New(env, Int8PeakOps, "int8PeakOps"));
   exports.Set("poolProfile", Napi::Function::New(env, PoolProfileBinding, "poolProfile"));
   exports.Set("threadCpuNs", Napi::Function::New(env, ThreadCpuNs, "threadCpuNs"));
   return exports;

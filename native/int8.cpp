@@ -11,6 +11,7 @@
 // (once, int8PackWeights) into 32-column panels of 4-byte k-quads, the layout vpdpbusd
 // wants; the dequantizing epilogue runs on the accumulator registers. Elsewhere a
 // portable int32 loop computes the same integers.
+#include <chrono>
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
@@ -155,26 +156,71 @@ HEED_INLINE void writeTile(const int32_t* acc, int64_t i0, int64_t rows, int64_t
 #if HEED_VNNI
 
 namespace {
+// The row scales of x rows [lo, hi): sx_i = max_c |x_ic| / 127 (1 when the row is all zeros) and
+// inv_i = 1 / sx_i, as rowScale computes them (double divisions, so bit-identical to the
+// reference). Two passes: every row's max first, then the divisions, so that rows do not wait
+// on each other's divide (one row's chain load → max → reduce → divide → divide took longer
+// than quantizing it at K = 64).
+void rowScalesVnni(const float* x, int64_t k, int64_t lo, int64_t hi, float* sx, float* inv) {
+  for (int64_t i = lo; i < hi; i++) {
+    const float* w = x + i * k;
+    __m512 m0 = _mm512_setzero_ps(), m1 = _mm512_setzero_ps();
+    int64_t c = 0;
+    for (; c + 32 <= k; c += 32) {
+      m0 = _mm512_max_ps(m0, _mm512_abs_ps(_mm512_loadu_ps(w + c)));
+      m1 = _mm512_max_ps(m1, _mm512_abs_ps(_mm512_loadu_ps(w + c + 16)));
+    }
+    for (; c < k; c += 16) {
+      const __mmask16 mk = k - c >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << (k - c)) - 1);
+      m0 = _mm512_max_ps(m0, _mm512_abs_ps(_mm512_maskz_loadu_ps(mk, w + c)));
+    }
+    sx[i] = _mm512_reduce_max_ps(_mm512_max_ps(m0, m1));
+  }
+  for (int64_t i = lo; i < hi; i++) {
+    const float maxAbs = sx[i];
+    const float scale = maxAbs > 0.f ? float(double(maxAbs) / 127.0) : 1.f;
+    sx[i] = scale;
+    inv[i] = float(1.0 / double(scale));
+  }
+}
+
+// 16 lanes of x · inv rounded half away from zero, clamped to ±127, as bytes u8 = q + 128
+// (q + 128 ≡ q ^ 0x80 on a byte). trunc, then +sign(y) where |y − trunc(y)| ≥ 0.5: the
+// reference's rounding (Math.round of |y|, signed), exactly.
+HEED_INLINE __m128i quantizeToU8(__m512 v, __m512 inv) {
+  const __m512 y = _mm512_mul_ps(v, inv);
+  const __m512 t = _mm512_roundscale_ps(y, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+  const __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(y, t)), _mm512_set1_ps(0.5f), _CMP_GE_OQ);
+  // ±1 with y's sign: (y & sign) | 1.0f
+  const __m512 one = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(_mm512_castps_si512(y), _mm512_set1_epi32(int(0x80000000u)),
+                                                                  _mm512_set1_epi32(0x3f800000), 0xEA));
+  // Clamped to ±127 as floats, before the conversion: a static scale can put y past the int32 range,
+  // which cvttps would turn into INT_MIN (−127 after a clamp in integers, whatever y's sign).
+  const __m512 r = _mm512_min_ps(_mm512_max_ps(_mm512_mask_add_ps(t, up, t, one), _mm512_set1_ps(-127.f)), _mm512_set1_ps(127.f));
+  return _mm_xor_si128(_mm512_cvtepi32_epi8(_mm512_cvttps_epi32(r)), _mm_set1_epi8(char(0x80)));
+}
+
 // x (m, k) → per-row scales sx and rows of kp bytes u8 = qx + 128 (the pad is 128, i.e. qx = 0).
-// The same arithmetic as quantizeRow, 16 lanes at a time, narrowed to bytes with vpmovdb.
 // xScale > 0: every row with that scale (static quantization) instead of its own.
-void quantizeActivationsVnni(const float* x, uint8_t* xq, float* sx, int64_t m, int64_t k, int64_t kp, float xScale) {
+// inv: scratch of m floats (the inverse scales).
+void quantizeActivationsVnni(const float* x, uint8_t* xq, float* sx, float* inv, int64_t m, int64_t k, int64_t kp, float xScale) {
   parallelChunks(m, std::max<int64_t>(1, 16384 / std::max<int64_t>(k, 1)), [&](int64_t lo, int64_t hi) {
+    if (xScale > 0.f) {
+      const float i1 = float(1.0 / double(xScale));
+      for (int64_t i = lo; i < hi; i++) { sx[i] = xScale; inv[i] = i1; }
+    } else {
+      rowScalesVnni(x, k, lo, hi, sx, inv);
+    }
     for (int64_t i = lo; i < hi; i++) {
       const float* w = x + i * k;
       uint8_t* d = xq + i * kp;
-      float inv;
-      if (xScale > 0.f) {
-        sx[i] = xScale;
-        inv = float(1.0 / double(xScale));
-      } else {
-        sx[i] = rowScale(w, k, &inv);
-      }
+      const __m512 vi = _mm512_set1_ps(inv[i]);
       int64_t c = 0;
-      for (; c + W <= k; c += W)
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), _mm512_cvtepi32_epi8(__m512i(quantizeLanes(w + c, inv) + 128)));
-      for (; c < k; c++) d[c] = uint8_t(int(quantizeScalar(w[c], inv)) + 128);
-      for (; c < kp; c++) d[c] = 128;
+      for (; c + 16 <= k; c += 16) _mm_storeu_si128(reinterpret_cast<__m128i*>(d + c), quantizeToU8(_mm512_loadu_ps(w + c), vi));
+      if (c < kp) {  // the tail and the pad: lanes past k load 0, which quantizes to 128
+        const __mmask16 mk = __mmask16((1u << (k - c)) - 1), mp = __mmask16((1u << (kp - c)) - 1);
+        _mm_mask_storeu_epi8(d + c, mp, quantizeToU8(_mm512_maskz_loadu_ps(mk, w + c), vi));
+      }
     }
   });
 }
@@ -301,8 +347,8 @@ void int8GemmPacked(const float* x, const int8_t* wp, const float* wScales, cons
   const int64_t kp = (k + 3) / 4 * 4, kq = kp / 4;
   const int64_t panels = (n + NP - 1) / NP;
   uint8_t* xq = reinterpret_cast<uint8_t*>(ws.xq.get((m * kp + 3) / 4 + 16));
-  float* sx = ws.misc.get(m + 16);
-  quantizeActivationsVnni(x, xq, sx, m, k, kp, xScale);
+  float* sx = ws.misc.get(2 * m + 16);
+  quantizeActivationsVnni(x, xq, sx, sx + m, m, k, kp, xScale);
   const int64_t rowBlocks = (m + MR - 1) / MR;
   // Consecutive tasks share a W panel (kept in L1) and walk the row blocks. Chunks of at
   // least ~2M multiply-adds: below that, waking the pool costs more than it saves (M = 1).
@@ -394,6 +440,47 @@ void int8PackWeights(const float* w, int8_t* wp, float* scales, int32_t* colSum,
   int8_t* q = reinterpret_cast<int8_t*>(ws.xq.get((n * k + 3) / 4 + 16));
   quantizePerChannel(w, q, scales, n, k);
   packQuantized(q, wp, colSum, n, k);
+}
+
+// Sustained vpdpbusd rate on `threads` threads, GOP/s (a multiply-add of a u8 and an s8 byte =
+// 2 ops): 16 independent accumulator chains (vpdpbusd latency × pipes ≤ 16), the int8
+// counterpart of peakFlops, so that bench/int8.ts quotes the int8 kernel against the machine.
+// 0 on builds without VNNI.
+double int8PeakOps(int threads) {
+#if HEED_VNNI
+  if (threads < 1) threads = 1;
+  if (threads > poolSize()) threads = poolSize();
+  const int64_t iters = 10000000;
+  // asm blocks of vpdpbusd on named accumulators: as an array, GCC kept them on the stack.
+  auto chains = [](int64_t n) {
+    __m512i c0 = _mm512_set1_epi32(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+    __m512i c8 = c0, c9 = c0, c10 = c0, c11 = c0, c12 = c0, c13 = c0, c14 = c0, c15 = c0;
+    const __m512i a = _mm512_set1_epi8(3), b = _mm512_set1_epi8(-2);
+    for (int64_t it = 0; it < n; it++) {
+      asm volatile("vpdpbusd %9, %8, %0\n\tvpdpbusd %9, %8, %1\n\tvpdpbusd %9, %8, %2\n\tvpdpbusd %9, %8, %3\n\tvpdpbusd %9, %8, %4\n\tvpdpbusd %9, %8, %5\n\tvpdpbusd %9, %8, %6\n\tvpdpbusd %9, %8, %7"
+                   : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6), "+v"(c7)
+                   : "v"(a), "v"(b));
+      asm volatile("vpdpbusd %9, %8, %0\n\tvpdpbusd %9, %8, %1\n\tvpdpbusd %9, %8, %2\n\tvpdpbusd %9, %8, %3\n\tvpdpbusd %9, %8, %4\n\tvpdpbusd %9, %8, %5\n\tvpdpbusd %9, %8, %6\n\tvpdpbusd %9, %8, %7"
+                   : "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11), "+v"(c12), "+v"(c13), "+v"(c14), "+v"(c15)
+                   : "v"(a), "v"(b));
+    }
+    __m512i s = _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c0, c1), _mm512_add_epi32(c2, c3)), _mm512_add_epi32(_mm512_add_epi32(c4, c5), _mm512_add_epi32(c6, c7)));
+    s = _mm512_add_epi32(s, _mm512_add_epi32(_mm512_add_epi32(_mm512_add_epi32(c8, c9), _mm512_add_epi32(c10, c11)), _mm512_add_epi32(_mm512_add_epi32(c12, c13), _mm512_add_epi32(c14, c15))));
+    return _mm512_reduce_add_epi32(s);
+  };
+  chains(iters / 20);  // warm up the clocks
+  volatile int sink = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  int sums[kMaxThreads] = {};
+  parallelFor(threads, [&](int64_t t, int) { sums[t] = chains(iters); });
+  auto t1 = std::chrono::steady_clock::now();
+  for (int i = 0; i < threads; i++) sink = sink + sums[i];
+  const double sec = std::chrono::duration<double>(t1 - t0).count();
+  return double(threads) * double(iters) * 16 * 64 * 2 / sec / 1e9;
+#else
+  (void)threads;
+  return 0.0;
+#endif
 }
 
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.

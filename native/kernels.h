@@ -46,6 +46,8 @@ struct KernelTable {
 #undef HEED_TABLE_ENTRY
   // Sustained fp32 FMA rate of this ISA's widest vectors, GFLOP/s, on `threads` threads.
   double (*peakFlops)(int threads);
+  // Sustained int8 VNNI (vpdpbusd) rate, GOP/s, on `threads` threads; 0 without VNNI.
+  double (*int8PeakOps)(int threads);
 };
 
 namespace avx512 { const KernelTable& table(); }

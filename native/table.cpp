@@ -11,6 +11,7 @@ namespace HEED_NS {
 HEED_KERNEL_LIST(HEED_DECLARE)
 #undef HEED_DECLARE
 double peakFlops(int threads);
+double int8PeakOps(int threads);
 
 const KernelTable& table() {
   static const KernelTable t = [] {
@@ -20,6 +21,7 @@ const KernelTable& table() {
     HEED_KERNEL_LIST(HEED_ENTRY)
 #undef HEED_ENTRY
     k.peakFlops = peakFlops;
+    k.int8PeakOps = int8PeakOps;
     return k;
   }();
   return t;

@@ -9,7 +9,7 @@
  * Why it exists. The module path (decoder.call with KV caches) is ~60 ops per token, each
  * validating its inputs and allocating its output; at batch 1 that is all of a step, and at
  * batch 256 it is a third of it plus the garbage collector. Here a token costs, per layer:
- * layer norm, ONE q|k|v GEMM (the three weights packed once), the cached self-attention, the
+ * layer norm, ONE q|k|v GEMM (the three weights stacked once per model, stackedRows), the cached self-attention, the
  * output GEMM with the residual added in its epilogue (beta = 1), layer norm, the cross query
  * GEMM, cross-attention on keys/values projected once per decode, its output GEMM (+ residual),
  * layer norm and the two FFN GEMMs (activation and residual in their epilogues). Then the final
@@ -40,8 +40,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
-import { type Gemm, type Projection, gemmOf, packRows } from './stacked-projection.js';
-import { transpose, reshape } from '../ops/shape.js';
+import { type Gemm, type Projection, gemmOf, stackedRows } from './stacked-projection.js';
 import { zeros } from '../tensor/creation.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/mode.js';
@@ -169,7 +168,7 @@ export class FusedDecoder {
       F = Math.max(F, l.linear1.outFeatures);
       return {
         norm1: l.norm1, norm2: l.norm2, norm3: l.norm3,
-        qkv: packRows([sa.qProj!, sa.kProj!, sa.vProj!] as Projection[]), selfOut: gemmOf(sa.outProj),
+        qkv: stackedRows([sa.qProj!, sa.kProj!, sa.vProj!] as Projection[]), selfOut: gemmOf(sa.outProj),
         crossQ: gemmOf(ca.qProj!), crossOut: gemmOf(ca.outProj), ff1: gemmOf(l.linear1), ff2: gemmOf(l.linear2),
         act: l.activation === 'relu' ? ACT_RELU : ACT_GELU, normFirst: l.normFirst,
         selfK: floats(R * Hkv * C * hd), selfV: floats(R * Hkv * C * hd),
@@ -302,19 +301,7 @@ export class FusedDecoder {
 
   /** c = act(a·Wᵀ + b) (+ c when accumulate) over rows 0…R−1. */
   private gemm(g: Gemm, a: Float32Array, c: Float32Array, act: number, accumulate: boolean): void {
-    const R = this.rows;
-    if (g.int8 !== null) {
-      const out = c.subarray(0, R * g.out);
-      kernels.int8GemmPacked({
-        x: a.subarray(0, R * g.in), packed: g.int8.packed, wScales: g.int8.scales, colSums: g.int8.colSums, out,
-        m: R, n: g.out, k: g.in, bias: g.b, activation: act, residual: accumulate ? out : null, xScale: g.int8.xScale,
-      });
-      return;
-    }
-    kernels.sgemm({
-      a: a.subarray(0, R * g.in), b: g.w, c: c.subarray(0, R * g.out), batch: 1, m: R, n: g.out, k: g.in,
-      transA: false, transB: true, alpha: 1, beta: accumulate ? 1 : 0, strideA: 0, strideB: 0, strideC: 0, bias: g.b, activation: act,
-    });
+    runGemm(g, a, c, this.rows, act, accumulate);
   }
 
   /** Copies row `from`'s caches onto row `to` (cross keys too when withCross). */
@@ -373,15 +360,47 @@ function plainNorm(n: Module): n is LayerNorm {
   return Object.getPrototypeOf(n) === LayerNorm.prototype && !hooked(n) && (n as LayerNorm).normalizedShape.length === 1;
 }
 
-/** Cross-attention keys and values of memory (B, S, D), each row repeated: (B·repeat, Hkv, S, hd). */
+/** c = act(a·Wᵀ + b) (+ c when accumulate) over R rows: sgemm, or int8GemmPacked for an int8 projection. */
+function runGemm(g: Gemm, a: Float32Array, c: Float32Array, R: number, act: number, accumulate: boolean): void {
+  if (g.int8 !== null) {
+    const out = c.subarray(0, R * g.out);
+    kernels.int8GemmPacked({
+      x: a.subarray(0, R * g.in), packed: g.int8.packed, wScales: g.int8.scales, colSums: g.int8.colSums, out,
+      m: R, n: g.out, k: g.in, bias: g.b, activation: act, residual: accumulate ? out : null, xScale: g.int8.xScale,
+    });
+    return;
+  }
+  kernels.sgemm({
+    a: a.subarray(0, R * g.in), b: g.w, c: c.subarray(0, R * g.out), batch: 1, m: R, n: g.out, k: g.in,
+    transA: false, transB: true, alpha: 1, beta: accumulate ? 1 : 0, strideA: 0, strideB: 0, strideC: 0, bias: g.b, activation: act,
+  });
+}
+
+/**
+ * Cross-attention keys and values of memory (B, S, D), each row repeated: (B·repeat, Hkv, S, hd).
+ * k|v as one GEMM on the stacked pair (made once per model, stackedRows), scattered into the head
+ * layout: at batch 1 this runs once per word, where two module calls and two transposes cost more.
+ */
 function crossKeys(a: MultiheadAttention, memory: Tensor, repeat: number): { crossK: Float32Array; crossV: Float32Array } {
-  const [B, S] = memory.shape, Hkv = a.numKvHeads, hd = a.headDim;
-  const heads = (l: Projection): Float32Array => {
-    const kv = noGrad(() => transpose(reshape(l.call(memory), [B, S, Hkv, hd]), 1, 2)).data as Float32Array; // (B, Hkv, S, hd)
-    if (repeat === 1) return kv;
-    const row = Hkv * S * hd, out = new Float32Array(B * repeat * row);
-    for (let b = 0; b < B; b++) for (let r = 0; r < repeat; r++) out.set(kv.subarray(b * row, (b + 1) * row), (b * repeat + r) * row);
-    return out;
-  };
-  return { crossK: heads(a.kProj! as Projection), crossV: heads(a.vProj! as Projection) };
+  const [B, S] = memory.shape, Hkv = a.numKvHeads, hd = a.headDim, Ekv = Hkv * hd;
+  const kv = stackedRows([a.kProj!, a.vProj!] as Projection[]); // (2·Ekv, D)
+  const proj = floats(B * S * 2 * Ekv); // (B, S, 2·Ekv): k | v per source position
+  runGemm(kv, memory.data as Float32Array, proj, B * S, ACT_NONE, false);
+  const row = Hkv * S * hd;
+  const crossK = floats(B * repeat * row), crossV = floats(B * repeat * row);
+  for (let b = 0; b < B; b++) {
+    const dst = b * repeat * row; // the first copy of item b
+    for (let s = 0; s < S; s++) {
+      const src = (b * S + s) * 2 * Ekv;
+      for (let g = 0; g < Hkv; g++) {
+        const d = dst + (g * S + s) * hd, o = src + g * hd;
+        for (let j = 0; j < hd; j++) { crossK[d + j] = proj[o + j]; crossV[d + j] = proj[o + Ekv + j]; }
+      }
+    }
+    for (let r = 1; r < repeat; r++) {
+      crossK.copyWithin(dst + r * row, dst, dst + row);
+      crossV.copyWithin(dst + r * row, dst, dst + row);
+    }
+  }
+  return { crossK, crossV };
 }

@@ -6,6 +6,7 @@
 import type { Linear } from '../nn/linear.js';
 import { QuantizedLinear } from '../nn/quantized-linear.js';
 import { PACK_COLUMNS, packedLength, packQuantizedWeights } from '../backend/js/int8.js';
+import { weightsVersion } from '../nn/weights-version.js';
 
 export type Projection = Linear | QuantizedLinear;
 
@@ -56,4 +57,35 @@ export function packRows(ls: Projection[]): Gemm {
   // One input, so one static input scale (the callers' blockers check the three agree), or 0 (dynamic).
   const xScale = ls[0] instanceof QuantizedLinear ? ls[0].xScale : 0;
   return int8 ? { w: null, int8: { packed, scales, colSums, xScale }, b, out: O, in: I } : { w: w!, int8: null, b, out: O, in: I };
+}
+
+/** packRows results kept per first projection, with what they were made from (see stackedRows). */
+const stacks = new WeakMap<Projection, { sources: unknown[]; version: number; gemm: Gemm }>();
+
+/** Every object a stack was made from: the modules, their weight/bias/scale tensors and storages. */
+function sourcesOf(ls: readonly Projection[]): unknown[] {
+  const out: unknown[] = [];
+  for (const l of ls) {
+    out.push(l, l.weight, l.weight.data, l.bias, l.bias?.data);
+    if (l instanceof QuantizedLinear) out.push(l.weightScale, l.inputScale);
+  }
+  return out;
+}
+
+/**
+ * packRows(ls), made once and reused while it is current: the same modules, weight tensors and
+ * storages (identities), and no in-place weight change since (weightsVersion: optimizer steps,
+ * loadStateDict, pruning, LoRA merges). The fused decoding step is built per decode call, and at
+ * batch 1 a call is one word: re-stacking q|k|v there copied 2 × 0.8 MB of fp32 weights per word
+ * (d 256, 2 layers). The result is shared: read it, never write it.
+ */
+export function stackedRows(ls: Projection[]): Gemm {
+  const hit = stacks.get(ls[0]);
+  if (hit !== undefined && hit.version === weightsVersion()) {
+    const now = sourcesOf(ls);
+    if (now.length === hit.sources.length && now.every((s, i) => s === hit.sources[i])) return hit.gemm;
+  }
+  const gemm = packRows(ls);
+  stacks.set(ls[0], { sources: sourcesOf(ls), version: weightsVersion(), gemm });
+  return gemm;
 }

@@ -174,8 +174,15 @@ export class Module {
 
   /** Switches training mode on this module and every submodule. Returns this. */
   train(mode = true): this {
-    for (const m of this.modules()) m.training = mode;
-    markWeightsChanged(); // training may follow (or just ended): derived weight copies are rebuilt
+    let changed = false;
+    for (const m of this.modules()) {
+      if (m.training !== mode) changed = true;
+      m.training = mode;
+    }
+    // Training may follow (or just ended): derived weight copies are rebuilt. Only on a real
+    // change: predictors call eval() on every request, and a bump there made the fused paths
+    // re-stack their weights per request.
+    if (changed) markWeightsChanged();
     return this;
   }
 

@@ -146,3 +146,48 @@ test('int8GemmPacked approximates the fp32 product within the int8 rounding boun
     assert.ok(Math.abs(out[i * n + j] - exact) <= bound + 1e-5, `(${i}, ${j}): ${out[i * n + j]} vs ${exact}, bound ${bound}`);
   }
 });
+
+test('int8GemmPacked quantizes activation ties half away from zero, as the reference, at every K remainder of a 16-lane vector', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(26);
+  for (const k of [5, 16, 31, 32, 33, 48, 64, 100, 256]) for (const xScale of [0, 0.5]) {
+    const m = 3, n = 40;
+    const w = randn(n * k, r);
+    const { r: p } = packBoth(nk, w, n, k);
+    // Row max |x| = 127 → scale 1 (dynamic), or xScale 0.5 → x/0.5: every other entry lands exactly on k + ½.
+    const x = new Float32Array(m * k);
+    for (let i = 0; i < m; i++) {
+      for (let c = 0; c < k; c++) {
+        const tie = Math.floor(r() * 252) - 126 + 0.5; // −125.5 … 125.5
+        const v = c % 2 === 0 ? tie : Math.floor(r() * 253) - 126;
+        x[i * k + c] = xScale > 0 ? v * xScale : v;
+      }
+      x[i * k + (i % k)] = xScale > 0 ? 127 * xScale : (i % 2 === 0 ? 127 : -127);
+    }
+    const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: null, activation: 0, residual: null, xScale };
+    const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN);
+    ref.int8GemmPacked({ ...args, out: outRef });
+    nk.int8GemmPacked!({ ...args, out: outNat });
+    // One tie rounded the other way moves a dot product by |q_w| ≥ 1 (relative ~1e-3): the tolerance sees it.
+    assertClose(outNat, outRef, `ties k ${k} xScale ${xScale}`, 1e-6, 1e-6);
+  }
+});
+
+test('int8GemmPacked with a static input scale clamps values far past ±127·xScale to ±127 with their sign (beyond the int32 range too)', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(27);
+  for (const k of [7, 16, 40]) {
+    const m = 4, n = 33, xScale = 0.001;
+    const w = randn(n * k, r);
+    const { r: p } = packBoth(nk, w, n, k);
+    const x = randn(m * k, r, 2);
+    for (let i = 0; i < m * k; i += 3) x[i] = (i % 2 === 0 ? 1 : -1) * 10 ** (3 + (i % 7)); // up to 1e9: 1e12 after ÷ xScale
+    const args = { x, packed: p.packed, wScales: p.scales, colSums: p.colSums, m, n, k, bias: null, activation: 0, residual: null, xScale };
+    const outRef = new Float32Array(m * n), outNat = new Float32Array(m * n).fill(NaN);
+    ref.int8GemmPacked({ ...args, out: outRef });
+    nk.int8GemmPacked!({ ...args, out: outNat });
+    assertClose(outNat, outRef, `huge static k ${k}`, 1e-6, 1e-6);
+  }
+});

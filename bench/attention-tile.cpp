@@ -109,6 +109,14 @@ int main(int argc, char** argv) {
     fwdProfile = ForwardProfile{};
     for (int i = 0; i < 5; i++) attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data());
     ForwardProfile fp = fwdProfile;
+    auto total = [](const std::vector<uint64_t>& x) {
+      double t = 0;
+      for (uint64_t v : x) t += double(v);
+      return t;
+    };
+    // every phase's summed ticks per query tile (preemptions included), beside the call's CPU time
+    const double nqTiles = double(fp.setup.size());
+    const double sumPerQueryTile = (total(fp.setup) + total(fp.kt) + total(fp.qk) + total(fp.soft) + total(fp.pv) + total(fp.finish)) / nqTiles;
     auto med = [](std::vector<uint64_t>& x) {
       std::sort(x.begin(), x.end());
       return x.empty() ? 0.0 : double(x[x.size() / 2]);
@@ -168,9 +176,10 @@ int main(int argc, char** argv) {
     const double cyc = tscPerSec * 1e-6;  // TSC ticks per µs
     std::printf("%s\n {\"L\": %lld, \"inCallMedianUs\": {\"tscPerUs\": %.1f, \"keyTilesPerQueryTile\": %.0f, "
                 "\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, "
-                "\"ktPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f},",
+                "\"ktPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f, \"phaseSumsPerQueryTile\": %.4f, \"cpuPerQueryTile\": %.4f},",
                 li ? "," : "", (long long)L, cyc, keyTilesPerQueryTile, med(fp.qk) / cyc, med(fp.soft) / cyc, med(fp.pv) / cyc,
-                med(fp.setup) / cyc, ktPerQueryTile / cyc, med(fp.finish) / cyc);
+                med(fp.setup) / cyc, ktPerQueryTile / cyc, med(fp.finish) / cyc, sumPerQueryTile / cyc,
+                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)));
     std::printf(" \"abExp2\": {\"fullMsDq\": %.4f, \"fullMsNoDq\": %.4f, \"softUsSteadyOther\": %.4f},",
                 fullDq[2] * 1e3, fullNoDq[2] * 1e3, (tSoftSteadyNoDq - tCopy) * 1e6);
     std::printf(" \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "

@@ -121,6 +121,13 @@ int main(int argc, char** argv) {
       std::sort(x.begin(), x.end());
       return x.empty() ? 0.0 : double(x[x.size() / 2]);
     };
+    // mean of the samples under 3× the median: preemptions (ms) left out, slow minorities kept
+    auto trimmed = [&](std::vector<uint64_t>& x) {
+      const double m = med(x);
+      double t = 0, n = 0;
+      for (uint64_t v : x) if (double(v) < 3 * m) t += double(v), n++;
+      return n ? t / n : 0.0;
+    };
     const double keyTilesPerQueryTile = double(fp.qk.size()) / double(fp.setup.size());
     // Kᵀ is transposed key tile by key tile during each head's first query tile (the other tiles
     // find it cached): the median of the samples that transposed (> 500 ticks), times their count
@@ -176,10 +183,12 @@ int main(int argc, char** argv) {
     const double cyc = tscPerSec * 1e-6;  // TSC ticks per µs
     std::printf("%s\n {\"L\": %lld, \"inCallMedianUs\": {\"tscPerUs\": %.1f, \"keyTilesPerQueryTile\": %.0f, "
                 "\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, "
-                "\"ktPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f, \"phaseSumsPerQueryTile\": %.4f, \"cpuPerQueryTile\": %.4f},",
+                "\"ktPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f, \"phaseSumsPerQueryTile\": %.4f, \"cpuPerQueryTile\": %.4f, "
+                "\"trimmedMeanUs\": {\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f}},",
                 li ? "," : "", (long long)L, cyc, keyTilesPerQueryTile, med(fp.qk) / cyc, med(fp.soft) / cyc, med(fp.pv) / cyc,
                 med(fp.setup) / cyc, ktPerQueryTile / cyc, med(fp.finish) / cyc, sumPerQueryTile / cyc,
-                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)));
+                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)), trimmed(fp.qk) / cyc, trimmed(fp.soft) / cyc,
+                trimmed(fp.pv) / cyc, trimmed(fp.setup) / cyc, trimmed(fp.finish) / cyc);
     std::printf(" \"abExp2\": {\"fullMsDq\": %.4f, \"fullMsNoDq\": %.4f, \"softUsSteadyOther\": %.4f},",
                 fullDq[2] * 1e3, fullNoDq[2] * 1e3, (tSoftSteadyNoDq - tCopy) * 1e6);
     std::printf(" \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "

@@ -2,14 +2,18 @@
 // CPU). Semantics are those of src/backend/js/attention.ts (the oracle); see that
 // file for the score, mask, ALiBi and dropout definitions.
 //
-// Forward: for each (b, h, query tile of BQ rows), walk key tiles of BK keys:
-//   S = scale · Q_tile · K_tileᵀ (+ mask, ALiBi; disallowed keys → −∞)
-//   online softmax: m_new = max(m, rowmax S), O ← O·e^(m − m_new) + e^(S − m_new) · V_tile
+// Forward: for each (b, h, query tile of BQF rows), walk key tiles of BK keys:
+//   S = scale · log2 e · Q_tile · K_tileᵀ (+ mask, ALiBi; disallowed keys → −∞), base-2 units
+//   online softmax with a lazy reference max m (moved, and O rescaled, only when a row's max
+//   grows by more than kRescaleLag): O ← O + 2^(S − m) · V_tile
 // Causal and key-length limits end the walk early, so masked tiles cost nothing.
-// Per thread the workspace is O(BQ·(BK + Dv) + D·Lk); no Lq×Lk buffer exists. A task
-// transposes its kv head's K (Kᵀ, D × Lk) into its thread's scratch unless that thread
-// already holds it from this call, so S tiles are plain row-broadcast GEMMs and the whole
-// call is one parallel region (one wake-up of the pool, which matters for tiny shapes).
+// Per thread the workspace is O(BQF·(BK + Dv) + D·Lk); no Lq×Lk buffer exists. The first query
+// tile a thread runs for a kv head transposes that head's K (Kᵀ, D × Lk) into the thread's
+// scratch key tile by key tile, just before using each (its rows prefetched the tile before);
+// the thread's later tiles of the head reuse it. So S tiles are plain row-broadcast GEMMs and
+// the whole call is one parallel region (one wake-up of the pool, which matters for tiny
+// shapes). A task is a run of consecutive query tiles of one head (Kᵀ stays on one thread).
+// bench/attention-tile.cpp times each phase inside the call.
 //
 // Layouts: q, k, v, out (and dq, dk, dv, dOut in the backward) are read and written through
 // their (b, h, i) strides (AttentionLayout), so (B, L, H·d) projections, even the column

@@ -26,6 +26,7 @@ const arg = (name: string, dflt: string) => {
 };
 const list = (s: string) => (s ? s.split(',').map(Number) : []);
 if (!nk || !nativeLoad) throw new Error('bench/attention-roofline-cpu.ts: the native addon is not built (npm run build:native)');
+const kern = nk;
 const threadList = list(arg('threads', '1,2'));
 const rounds = Number(arg('rounds', '7'));
 const fwdLengths = list(arg('fwd', '1024,2048,4096'));
@@ -49,7 +50,7 @@ function peakCpu(threads: number): number {
 /** Batch size for ~budget CPU ms per sample. */
 const batchFor = (ms: number, budget: number) => Math.max(1, Math.min(500, Math.round(budget / Math.max(ms, 1e-3))));
 
-const args = (L: number, causal: boolean, bufs: Record<string, Float32Array>) => ({
+const args = <T extends Record<string, Float32Array>>(L: number, causal: boolean, bufs: T) => ({
   ...bufs, B, H, Hkv: H, Lq: L, Lk: L, D, Dv: D, scale: 1 / Math.sqrt(D), causal, causalOffset: 0, keyLengths: null,
   mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0,
 });
@@ -62,7 +63,7 @@ for (const threads of threadList) {
   for (const L of fwdLengths) {
     const n = B * H * L * D;
     const bufs = { q: filled(n, 1), k: filled(n, 2), v: filled(n, 3), out: new Float32Array(n), lse: new Float32Array(B * H * L) };
-    const fwd = () => nk.attentionForward!({ ...args(L, false, bufs), kvStride: L });
+    const fwd = () => kern.attentionForward!({ ...args(L, false, bufs), kvStride: L });
     const batch = batchFor(cpuPerCall(fwd, 1), 60);
     const peaks = [peakCpu(threads)], t: number[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -78,9 +79,9 @@ for (const threads of threadList) {
     for (const causal of [false, true]) {
       const n = B * H * L * D;
       const bufs = { q: filled(n, 1), k: filled(n, 2), v: filled(n, 3), out: new Float32Array(n), lse: new Float32Array(B * H * L) };
-      nk.attentionForward!({ ...args(L, causal, bufs), kvStride: L });
+      kern.attentionForward!({ ...args(L, causal, bufs), kvStride: L });
       const grads = { dOut: filled(n, 4), dq: new Float32Array(n), dk: new Float32Array(n), dv: new Float32Array(n) };
-      const fused = () => nk.attentionBackward!(args(L, causal, { ...bufs, ...grads }));
+      const fused = () => kern.attentionBackward!(args(L, causal, { ...bufs, ...grads }));
       const g = new h.Generator(2);
       const [q, k, v] = [0, 1, 2].map(() => h.randn([B, H, L, D], { generator: g, requiresGrad: true }));
       const out = h.scaledDotProductAttentionReference(q, k, v, { isCausal: causal });

@@ -12,11 +12,16 @@
 //     bench/attention-tile.cpp native/threadpool.cpp -o /tmp/attention-tile -lpthread
 //   /tmp/attention-tile [L ...]        (prints one JSON object)
 #include <time.h>
+#include <x86intrin.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
 
+#define HEED_ATT_PROFILE 1
+#ifndef HEED_TILE_DQ
+#define HEED_TILE_DQ true
+#endif
 #include "../native/attention.cpp"
 #include "../native/peak.cpp"
 
@@ -87,12 +92,60 @@ int main(int argc, char** argv) {
     auto q = randoms(p.H * L * D, 1), k = randoms(p.H * L * D, 2), v = randoms(p.H * L * D, 3);
     std::vector<float> out(p.H * L * D), lse(p.H * L);
     const double flops = 4.0 * double(p.H) * double(L) * double(L) * double(D);
-    const double full = perCall([&] { attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data()); }, 2);
+    // the whole forward, alternating the softmax's exp2 (DQ reduce + degree 5 vs round + degree 7) sample by sample
+    std::vector<double> fullDq, fullNoDq;
+    for (int s = 0; s < 5; s++) {
+      useDq = true;
+      fullDq.push_back(perCall([&] { attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data()); }, 1));
+      useDq = false;
+      fullNoDq.push_back(perCall([&] { attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data()); }, 1));
+    }
+    std::sort(fullDq.begin(), fullDq.end());
+    std::sort(fullNoDq.begin(), fullNoDq.end());
+    useDq = HEED_TILE_DQ;
+    const double full = HEED_TILE_DQ ? fullDq[2] : fullNoDq[2];
+    // The whole forward's time by phase: rdtsc around each phase inside forwardTile, the median
+    // sample of each phase (per key tile for qk, softmax, pv; per query tile for the rest)
+    fwdProfile = ForwardProfile{};
+    for (int i = 0; i < 5; i++) attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data());
+    ForwardProfile fp = fwdProfile;
+    auto total = [](const std::vector<uint64_t>& x) {
+      double t = 0;
+      for (uint64_t v : x) t += double(v);
+      return t;
+    };
+    // every phase's summed ticks per query tile (preemptions included), beside the call's CPU time
+    const double nqTiles = double(fp.setup.size());
+    const double sumPerQueryTile = (total(fp.setup) + total(fp.kt) + total(fp.qk) + total(fp.soft) + total(fp.pv) + total(fp.finish)) / nqTiles;
+    auto med = [](std::vector<uint64_t>& x) {
+      std::sort(x.begin(), x.end());
+      return x.empty() ? 0.0 : double(x[x.size() / 2]);
+    };
+    // mean of the samples under 3× the median: preemptions (ms) left out, slow minorities kept
+    auto trimmed = [&](std::vector<uint64_t>& x) {
+      const double m = med(x);
+      double t = 0, n = 0;
+      for (uint64_t v : x) if (double(v) < 3 * m) t += double(v), n++;
+      return n ? t / n : 0.0;
+    };
+    const double keyTilesPerQueryTile = double(fp.qk.size()) / double(fp.setup.size());
+    // Kᵀ is transposed key tile by key tile during each head's first query tile (the other tiles
+    // find it cached): the median of the samples that transposed (> 500 ticks), times their count
+    std::vector<uint64_t> ktBusy;
+    for (uint64_t x : fp.kt) if (x > 500) ktBusy.push_back(x);
+    const double ktPerQueryTile = med(ktBusy) * double(ktBusy.size()) / double(fp.setup.size());
+    // (rdtsc is a wall clock: calibrate it against CLOCK_MONOTONIC)
+    timespec w0, w1;
+    clock_gettime(CLOCK_MONOTONIC, &w0);
+    const double tsc0 = double(__rdtsc());
+    { volatile float sink2 = fmaChains(iters / 10); (void)sink2; }
+    clock_gettime(CLOCK_MONOTONIC, &w1);
+    const double tscPerSec = (double(__rdtsc()) - tsc0) / (double(w1.tv_sec - w0.tv_sec) + 1e-9 * double(w1.tv_nsec - w0.tv_nsec));
     // The parts, on one head's data: Kᵀ (D × ldkt), a query tile scaled, all key tiles of the head
     const int64_t ldkt = transposedLd(L), bkP = BK, bq = BQF;
     std::vector<float> kt(D * ldkt);
     transposePad(k.data(), L, D, D, kt.data(), ldkt);
-    std::vector<float> qs(bq * D), S(bq * bkP), O(bq * D, 0.f), ml(3 * bq + bq * W);
+    std::vector<float> qs(bq * D), S(bq * bkP), O(bq * D, 0.f), ml(bq + bq * W);
     scaleRows(q.data(), bq * D, p.scale, qs.data());
     const int64_t tiles = L / BK;
     const double tS = perCall([&] {
@@ -101,30 +154,48 @@ int main(int argc, char** argv) {
     const double tPV = perCall([&] {
       for (int64_t j0 = 0; j0 < L; j0 += BK) tileGemm(bq, D, BK, S.data(), bkP, 1, v.data() + j0 * D, D, O.data(), D, true);
     }, 20) / double(tiles);
-    // softmax on real scores: recompute S once, then time the step with the running max reset to
-    // −∞ every tile (every row rescales O: the worst case) and kept (the steady state: no rescale)
+    // softmax on real scores: recompute S once, then time the step with every row's reference max
+    // far below its scores (every row rescales O: the worst case) and at the row's max (the steady
+    // state: no rescale), the latter also with the other exp2 (DQ or not)
     tileGemm(bq, bkP, D, qs.data(), D, 1, kt.data(), ldkt, S.data(), bkP, false);
-    std::vector<float> S0 = S;
+    std::vector<float> S0 = S, rowMax(bq);
+    for (int64_t r = 0; r < bq; r++) rowMax[r] = *std::max_element(S0.begin() + r * bkP, S0.begin() + (r + 1) * bkP);
     float* m = ml.data();
-    float *mNew = m + bq, *alpha = mNew + bq, *lv = alpha + bq;
+    float* lv = m + bq;
+    std::fill(lv, lv + bq * W, 1.f);
     const double tSoftReset = perCall([&] {
       std::copy(S0.begin(), S0.end(), S.begin());
-      std::fill(m, m + bq, -INFINITY);
-      onlineSoftmaxTile(S.data(), bq, bkP, m, mNew, alpha, lv, O.data(), D);
+      std::fill(m, m + bq, -100.f);
+      onlineSoftmaxTile<HEED_TILE_DQ>(S.data(), bq, bkP, m, lv, O.data(), D, false);
     }, 200);
     const double tCopy = perCall([&] { std::copy(S0.begin(), S0.end(), S.begin()); }, 200);
-    std::fill(m, m + bq, 1e9f);  // above every score: alpha = 1, no rescale
+    std::copy(rowMax.begin(), rowMax.end(), m);
     const double tSoftSteady = perCall([&] {
       std::copy(S0.begin(), S0.end(), S.begin());
-      onlineSoftmaxTile(S.data(), bq, bkP, m, mNew, alpha, lv, O.data(), D);
+      onlineSoftmaxTile<HEED_TILE_DQ>(S.data(), bq, bkP, m, lv, O.data(), D, false);
+    }, 200);
+    const double tSoftSteadyNoDq = perCall([&] {
+      std::copy(S0.begin(), S0.end(), S.begin());
+      onlineSoftmaxTile<!HEED_TILE_DQ>(S.data(), bq, bkP, m, lv, O.data(), D, false);
     }, 200);
     const double tileFlops = 2.0 * double(bq) * double(BK) * double(D) * 2.0;
     const double soft = tSoftSteady - tCopy, softWorst = tSoftReset - tCopy;
-    std::printf("%s\n {\"L\": %lld, \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "
+    const double cyc = tscPerSec * 1e-6;  // TSC ticks per µs
+    std::printf("%s\n {\"L\": %lld, \"inCallMedianUs\": {\"tscPerUs\": %.1f, \"keyTilesPerQueryTile\": %.0f, "
+                "\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, "
+                "\"ktPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f, \"phaseSumsPerQueryTile\": %.4f, \"cpuPerQueryTile\": %.4f, "
+                "\"trimmedMeanUs\": {\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f}},",
+                li ? "," : "", (long long)L, cyc, keyTilesPerQueryTile, med(fp.qk) / cyc, med(fp.soft) / cyc, med(fp.pv) / cyc,
+                med(fp.setup) / cyc, ktPerQueryTile / cyc, med(fp.finish) / cyc, sumPerQueryTile / cyc,
+                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)), trimmed(fp.qk) / cyc, trimmed(fp.soft) / cyc,
+                trimmed(fp.pv) / cyc, trimmed(fp.setup) / cyc, trimmed(fp.finish) / cyc);
+    std::printf(" \"abExp2\": {\"fullMsDq\": %.4f, \"fullMsNoDq\": %.4f, \"softUsSteadyOther\": %.4f},",
+                fullDq[2] * 1e3, fullNoDq[2] * 1e3, (tSoftSteadyNoDq - tCopy) * 1e6);
+    std::printf(" \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "
                 "\"perTileUs\": {\"qk\": %.4f, \"softmaxSteady\": %.4f, \"softmaxRescaleAll\": %.4f, \"pv\": %.4f}, "
                 "\"gemmPartsPctPeak\": %.1f, \"tileBoundPctPeak\": %.1f, \"softmaxShareOfTile\": %.3f, "
                 "\"softmaxNsPerScore\": %.4f, \"fmaNsPerScoreAtPeak\": %.4f}",
-                li ? "," : "", (long long)L, (long long)p.H, full * 1e3, 100.0 * flops / full / 1e9 / peak, tS * 1e6, soft * 1e6,
+                (long long)p.H, full * 1e3, 100.0 * flops / full / 1e9 / peak, tS * 1e6, soft * 1e6,
                 softWorst * 1e6, tPV * 1e6, 100.0 * tileFlops / (tS + tPV) / 1e9 / peak,
                 100.0 * tileFlops / (tS + soft + tPV) / 1e9 / peak, soft / (tS + soft + tPV), soft * 1e9 / double(bq * BK),
                 4.0 * double(D) / peak);

@@ -2,14 +2,18 @@
 // CPU). Semantics are those of src/backend/js/attention.ts (the oracle); see that
 // file for the score, mask, ALiBi and dropout definitions.
 //
-// Forward: for each (b, h, query tile of BQ rows), walk key tiles of BK keys:
-//   S = scale · Q_tile · K_tileᵀ (+ mask, ALiBi; disallowed keys → −∞)
-//   online softmax: m_new = max(m, rowmax S), O ← O·e^(m − m_new) + e^(S − m_new) · V_tile
+// Forward: for each (b, h, query tile of BQF rows), walk key tiles of BK keys:
+//   S = scale · log2 e · Q_tile · K_tileᵀ (+ mask, ALiBi; disallowed keys → −∞), base-2 units
+//   online softmax with a lazy reference max m (moved, and O rescaled, only when a row's max
+//   grows by more than kRescaleLag): O ← O + 2^(S − m) · V_tile
 // Causal and key-length limits end the walk early, so masked tiles cost nothing.
-// Per thread the workspace is O(BQ·(BK + Dv) + D·Lk); no Lq×Lk buffer exists. A task
-// transposes its kv head's K (Kᵀ, D × Lk) into its thread's scratch unless that thread
-// already holds it from this call, so S tiles are plain row-broadcast GEMMs and the whole
-// call is one parallel region (one wake-up of the pool, which matters for tiny shapes).
+// Per thread the workspace is O(BQF·(BK + Dv) + D·Lk); no Lq×Lk buffer exists. The first query
+// tile a thread runs for a kv head transposes that head's K (Kᵀ, D × Lk) into the thread's
+// scratch key tile by key tile, just before using each (its rows prefetched the tile before);
+// the thread's later tiles of the head reuse it. So S tiles are plain row-broadcast GEMMs and
+// the whole call is one parallel region (one wake-up of the pool, which matters for tiny
+// shapes). A task is a run of consecutive query tiles of one head (Kᵀ stays on one thread).
+// bench/attention-tile.cpp times each phase inside the call.
 //
 // Layouts: q, k, v, out (and dq, dk, dv, dOut in the backward) are read and written through
 // their (b, h, i) strides (AttentionLayout), so (B, L, H·d) projections, even the column
@@ -45,6 +49,10 @@ namespace {
 #endif
 // Forward: query rows per task, keys per tile. Backward: BQ query rows per step, BKB keys per task.
 constexpr int64_t BQ = 64;
+#ifndef HEED_ATT_SHORT_CAUSAL
+#define HEED_ATT_SHORT_CAUSAL 256
+#endif
+constexpr int64_t kBwdShortCausal = HEED_ATT_SHORT_CAUSAL;  // see bqs in attentionBackward
 constexpr int64_t BQF = HEED_ATT_BQF;
 constexpr int64_t BK = HEED_ATT_BK;
 constexpr int64_t BKB = HEED_ATT_BKB;
@@ -99,8 +107,8 @@ HEED_INLINE void transpose16(const float* src, int64_t ls, float* dst, int64_t l
 }
 #endif
 
-// x (rows × cols, row stride ldx) → xt (cols × ldt), columns rows..ldt zero-filled.
-void transposePad(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* xt, int64_t ldt) {
+// x (rows × cols, row stride ldx) → xt (cols rows, stride ldt): xt[c·ldt + r] = x[r·ldx + c].
+void transposeBlock(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* xt, int64_t ldt) {
   constexpr int64_t T = 16;
   for (int64_t r0 = 0; r0 < rows; r0 += T)
     for (int64_t c0 = 0; c0 < cols; c0 += T) {
@@ -113,33 +121,85 @@ void transposePad(const float* x, int64_t rows, int64_t cols, int64_t ldx, float
       for (int64_t c = c0; c < std::min(cols, c0 + T); c++)
         for (int64_t r = r0; r < std::min(rows, r0 + T); r++) xt[c * ldt + r] = x[r * ldx + c];
     }
-  for (int64_t c = 0; c < cols; c++)
-    for (int64_t r = rows; r < ldt; r++) xt[c * ldt + r] = 0.f;
+}
+
+// xt columns from..ldt of its cols rows = 0.
+void zeroColumns(float* xt, int64_t cols, int64_t from, int64_t ldt) {
+  for (int64_t c = 0; c < cols; c++) std::fill(xt + c * ldt + from, xt + (c + 1) * ldt, 0.f);
+}
+
+// x (rows × cols, row stride ldx) → xt (cols × ldt), columns rows..ldt zero-filled.
+void transposePad(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* xt, int64_t ldt) {
+  transposeBlock(x, rows, cols, ldx, xt, ldt);
+  zeroColumns(xt, cols, rows, ldt);
 }
 
 constexpr float kLog2e = 1.44269504088896341f, kLn2 = 0.693147180559945309f;
 
-// 2^x for the forward's softmax, whose arguments are ≤ 0 or −∞ (scores minus their running
-// max, in base-2 units: the score scale carries log2 e, as FlashAttention's exp2). One rounding
-// gives r = x − n in [−½, ½], and 2^r is its Taylor polynomial of degree 7 (relative error
-// < 1e-8 there); AVX-512's scalef applies 2^n. Four vector ops fewer than vexp per call.
-#if HEED_W == 16
-HEED_INLINE vf vexp2(vf xv) {
-  __m512 x = _mm512_max_ps(_mm512_set1_ps(-160.f), (__m512)xv);  // −∞ → 2^−160 = 0; NaN kept (second operand)
-  __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_sub_ps(x, n);
-  __m512 p = _mm512_set1_ps(1.5252733804e-5f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.5403530393e-4f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558146e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291076e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504108665e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022650696e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718056e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
-  return (vf)_mm512_scalef_ps(p, n);
-}
+// Cycle counters of the forward's phases, compiled in only by bench/attention-tile.cpp
+// (HEED_ATT_PROFILE): the shipped kernel has no timing code.
+#ifdef HEED_ATT_PROFILE
+// One vector of samples per phase (ticks), so the bench can take medians: on a shared machine a
+// sample that spans a preemption is an outlier, not a shift of the mean.
+struct ForwardProfile {
+  std::vector<uint64_t> setup, kt, qk, soft, pv, finish;
+};
+thread_local ForwardProfile fwdProfile;
+#define HEED_PROF_T(t) const uint64_t t = __rdtsc()
+#define HEED_PROF_ADD(field, a, b) fwdProfile.field.push_back((b) - (a))
 #else
+#define HEED_PROF_T(t)
+#define HEED_PROF_ADD(field, a, b)
+#endif
+
+// 2^x for the forward's softmax, whose arguments are ≤ 0 or −∞ (scores minus their running
+// max, in base-2 units: the score scale carries log2 e, as FlashAttention's exp2).
+//
+// With AVX-512DQ (every AVX-512 VNNI CPU has it; checked at run time all the same, since the
+// build flags do not include it): vreduceps gives r = x − ⌊x⌋ in [0, 1] in one op, 2^r is a
+// degree-5 polynomial (a weighted Chebyshev fit; relative error < 1.8e-7 in float32, under 2
+// ulp), and vscalefps multiplies by 2^⌊x⌋ itself, so −∞ needs no clamp (reduce(−∞) = 0 and
+// scalef(p, −∞) = 0; NaN stays NaN). Eight vector ops in all.
+// Without it: clamp (−∞ → 2^−160 = 0), round to nearest, r = x − n in [−½, ½], degree 7
+// (relative error < 1e-8), scalef: twelve ops.
+#if HEED_W == 16
+HEED_INLINE __m512 reduceFloor(__m512 x) {
+  __m512 r;
+  asm("vreduceps $9, %1, %0" : "=v"(r) : "v"(x));  // imm 9: keep 0 fraction bits, round down, no exceptions
+  return r;
+}
+template <bool Dq>
+HEED_INLINE vf vexp2(vf xv) {
+  if constexpr (Dq) {
+    const __m512 x = (__m512)xv;
+    const __m512 r = reduceFloor(x);
+    __m512 p = _mm512_set1_ps(1.8762329128e-3f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.9925844222e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5823605508e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4015453458e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9315296412e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.999999404e-1f));
+    return (vf)_mm512_scalef_ps(p, x);
+  } else {
+    __m512 x = _mm512_max_ps(_mm512_set1_ps(-160.f), (__m512)xv);  // NaN kept (second operand)
+    __m512 n = _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 r = _mm512_sub_ps(x, n);
+    __m512 p = _mm512_set1_ps(1.5252733804e-5f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.5403530393e-4f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3333558146e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.6181291076e-3f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5504108665e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4022650696e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9314718056e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.f));
+    return (vf)_mm512_scalef_ps(p, n);
+  }
+}
+bool useDq = __builtin_cpu_supports("avx512dq");  // bench/attention-tile.cpp flips it for A/B
+#else
+template <bool Dq>
 HEED_INLINE vf vexp2(vf x) { return vexp(x * kLn2); }
+bool useDq = false;
 #endif
 
 // The score tile S (bq × bkP) of query rows i0.., keys j0.. for head (b, h), in units of
@@ -195,24 +255,34 @@ void scaleRowsStrided(const float* q, int64_t ldq, int64_t rows, int64_t D, floa
   for (int64_t r = 0; r < rows; r++) scaleRows(q + r * ldq, D, scale, qs + r * D);
 }
 
-// Kᵀ (D × ldkt) of kv head (b, hk), in this thread's scratch. A thread keeps the last head it
-// transposed (tagged by call id and address), so consecutive query tiles of one head share it.
-const float* headKeysT(const AttentionParams& p, const float* k, int64_t b, int64_t hk, int64_t ldkt, uint64_t call) {
-  struct Cache {
-    Scratch buf;
-    const float* src = nullptr;
-    uint64_t call = 0;
-  };
-  static thread_local Cache c;
-  const float* kHead = p.kL.at(k, b, hk, 0);
-  float* kt = c.buf.get(std::max<int64_t>(1, p.D * ldkt));
-  if (c.call != call || c.src != kHead) {
-    transposePad(kHead, p.Lk, p.D, p.kL.l, kt, ldkt);
-    c.call = call;
-    c.src = kHead;
+// Kᵀ (D × ldkt) of one kv head in this thread's scratch, filled key tile by key tile while the
+// head's first query tile walks its keys (a tile's K rows were prefetched during the tile before,
+// so the transposition reads cache, not cold memory; transposing the whole head up front measured
+// 2–4% of the forward at L = 1024). A thread keeps the last head it transposed (tagged by call id
+// and address), so its other query tiles of that head find Kᵀ ready.
+struct KeysT {
+  Scratch buf;
+  const float* src = nullptr;
+  uint64_t call = 0;
+  int64_t done = 0;  // keys [0, done) are transposed; done = Lk includes the zero padding
+  float* kt = nullptr;
+
+  void use(const AttentionParams& p, const float* kHead, int64_t ldkt, uint64_t callId) {
+    kt = buf.get(std::max<int64_t>(1, p.D * ldkt));
+    if (call != callId || src != kHead) {
+      call = callId;
+      src = kHead;
+      done = 0;
+    }
   }
-  return kt;
-}
+  // Makes keys [0, j1) ready (j1 ≤ Lk); at Lk the padding columns are zeroed too.
+  void upTo(const AttentionParams& p, int64_t j1, int64_t ldkt) {
+    if (done >= j1) return;
+    transposeBlock(src + done * p.kL.l, j1 - done, p.D, p.kL.l, kt + done, ldkt);
+    done = j1;
+    if (done == p.Lk) zeroColumns(kt, p.D, p.Lk, ldkt);
+  }
+};
 
 // Multiplies P tile entries by the dropout factor (0 or 1/(1−p)) of element (b,h,i,j).
 void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t j0, int64_t bk,
@@ -230,45 +300,66 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
   }
 }
 
+// How far (base 2) a row's running max may lag its true max before O and the row sum are
+// rescaled. FlashAttention-3's and ggml's lazy rescaling: while a new tile's max stays within
+// 2^8 of the reference, P = 2^(S − m) ≤ 256 and nothing is rescaled; the result O / l is exact
+// for any reference m, so only overflow bounds the lag (256 · Lk stays far below float's range).
+constexpr float kRescaleLag = 8.f;
+
 // The online-softmax step of one score tile S (bq × bkP) in the forward, in base-2 units (S and m
-// carry log2 e): new row maxima mNew, alpha = 2^(m − mNew), S ← 2^(S − mNew) (P, unnormalised),
-// running sums lv (one vector per row) ← alpha·lv + Σ P, O rows ← alpha·O, m ← mNew. The non-FMA
-// work per score element (max, subtract, exp, sum, store) lives here; bench/attention-tile.cpp
-// times it alone.
-void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* mNew, float* alpha, float* lv, float* O,
-                       int64_t Dv) {
-  for (int64_t r = 0; r < bq; r++) {
-    const float* row = S + r * bkP;
-    vf mx = vsplat(-INFINITY);
-    for (int64_t c = 0; c < bkP; c += W) mx = vmax(mx, vload(row + c));
-    mNew[r] = std::max(m[r], hmax(mx));
-  }
-  // alpha = e^(m − mNew); rows still without any allowed key (mNew = −∞) are skipped below
-  for (int64_t r = 0; r < bq; r += W) {
-    vf mn = vload(mNew + r);
-    vstore(alpha + r, vselect(mn == vsplat(-INFINITY), vsplat(1.f), vexp2(vload(m + r) - mn)));
-  }
+// carry log2 e): per row, when the tile's max exceeds the reference m by more than kRescaleLag,
+// m moves to it and O's row and the running sum lv (one vector per row) are multiplied by
+// 2^(m_old − m_new); then S ← P = 2^(S − m) (unnormalised) and lv += Σ P. On the first key tile
+// (first) O and lv hold nothing yet: lv is set, and O is written by the P·V product that follows
+// (without accumulating), so neither needs zeroing. The non-FMA work per score element (max,
+// subtract, exp, sum, store) lives here; bench/attention-tile.cpp times it alone.
+template <bool Dq>
+void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, float* O, int64_t Dv, bool first) {
   for (int64_t r = 0; r < bq; r++) {
     float* row = S + r * bkP;
-    if (mNew[r] == -INFINITY) {  // nothing allowed yet in this row
+    vf mxv = vsplat(-INFINITY);
+    for (int64_t c = 0; c < bkP; c += W) mxv = vmax(mxv, vload(row + c));
+    const float mx = hmax(mxv);
+    float mr = first ? -INFINITY : m[r];
+    if (mx > mr + kRescaleLag) {  // false while the row has no allowed key (mx = −∞)
+      if (mr != -INFINITY) {      // something accumulated under the old reference: rescale it
+        const float a = std::exp2(mr - mx);
+        vstore(lv + r * W, vload(lv + r * W) * a);
+        float* o = O + r * Dv;
+        const vf av = vsplat(a);
+        int64_t c = 0;
+        for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
+        for (; c < Dv; c++) o[c] *= a;
+      }
+      mr = mx;
+    }
+    m[r] = mr;
+    if (mr == -INFINITY) {  // nothing allowed yet in this row
       for (int64_t c = 0; c < bkP; c += W) vstore(row + c, vf{});
+      if (first) vstore(lv + r * W, vf{});
       continue;
     }
-    vf sum = vf{}, mv = vsplat(mNew[r]);
+    vf sum = vf{};
+    const vf mv = vsplat(mr);
     for (int64_t c = 0; c < bkP; c += W) {
-      vf e = vexp2(vload(row + c) - mv);
+      vf e = vexp2<Dq>(vload(row + c) - mv);
       sum += e;
       vstore(row + c, e);
     }
-    const float a = alpha[r];
-    vstore(lv + r * W, vload(lv + r * W) * a + sum);
-    m[r] = mNew[r];
-    if (a != 1.f) {
-      float* o = O + r * Dv;
-      vf av = vsplat(a);
-      int64_t c = 0;
-      for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
-      for (; c < Dv; c++) o[c] *= a;
+    vstore(lv + r * W, first ? sum : vload(lv + r * W) + sum);
+  }
+}
+
+// Asks for rows [i0, i0 + rows) of head (b, h) of x (width floats each) to be brought into the
+// cache, for writing when `write`. The rows a query tile reads first (q) and writes last (out) are
+// cold otherwise: the key-tile loop touches only Kᵀ, V and scratch.
+void prefetchRows(const float* x, const AttentionLayout& xL, int64_t b, int64_t h, int64_t i0, int64_t rows,
+                  int64_t width, bool write) {
+  for (int64_t r = 0; r < rows; r++) {
+    const char* row = reinterpret_cast<const char*>(xL.at(x, b, h, i0 + r));
+    for (int64_t c = 0; c < width * 4; c += 64) {
+      if (write) __builtin_prefetch(row + c, 1, 3);
+      else __builtin_prefetch(row + c, 0, 3);
     }
   }
 }
@@ -277,37 +368,62 @@ struct FwdScratch {
   Scratch S, O, ml, Q;
 };
 
+// Query rows i0..i0+bq of head (b, h), against all the keys they may see. nextI0 ≥ 0: the first
+// row of the query tile this thread runs next (same head), whose q rows are prefetched.
 void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
-                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq) {
+                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0) {
+  HEED_PROF_T(t0);
   static thread_local FwdScratch ws;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
   float* S = ws.S.get(BQF * bkMaxP);
   float* O = ws.O.get(BQF * p.Dv + W);
-  // m: running row max; lv: running row sum kept as a vector per row, reduced once at the end
-  // (mNew, alpha: the tile's new row max and e^(m − mNew), computed W rows at a time)
-  const int64_t bqW = roundUp(BQF, W);
-  float* m = ws.ml.get(3 * bqW + BQF * W);
-  float* mNew = m + bqW;
-  float* alpha = mNew + bqW;
-  float* lv = alpha + bqW;
-  std::fill(O, O + bq * p.Dv, 0.f);
-  std::fill(lv, lv + bq * W, 0.f);
-  std::fill(m, m + 2 * bqW, -INFINITY);
+  // m: each row's reference max (base 2); lv: its running sum, kept as a vector per row and
+  // reduced once at the end. Both, and O, are initialised by the first key tile.
+  float* m = ws.ml.get(BQF + BQF * W);
+  float* lv = m + BQF;
   float* qRows = ws.Q.get(BQF * p.D + W);
   scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
-  const float* ktHead = headKeysT(p, k, b, hk, ldkt, call);
+  static thread_local KeysT keysT;
+  keysT.use(p, p.kL.at(k, b, hk, 0), ldkt, call);
+  const float* ktHead = keysT.kt;
+  HEED_PROF_T(t1);
+  HEED_PROF_ADD(setup, t0, t1);
   const float* vHead = p.vL.at(v, b, hk, 0);
   int64_t jEnd = 0;
   for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, keyEnd(p, b, i0 + r));
+  if (jEnd == 0) {  // no key tile at all: every row ends with zeros
+    std::fill(m, m + bq, -INFINITY);
+    std::fill(lv, lv + bq * W, 0.f);
+  }
   for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
     int64_t bk = std::min(BK, jEnd - j0);
     int64_t bkP = roundUp(bk, W);
+    HEED_PROF_T(k0);
+    keysT.upTo(p, std::min(p.Lk, j0 + BK), ldkt);
+    HEED_PROF_T(k1);
+    HEED_PROF_ADD(kt, k0, k1);
+    if (j0 + BK >= jEnd) {  // the last key tile: warm what comes after it
+      prefetchRows(out, p.oL, b, h, i0, bq, p.Dv, true);
+      if (nextI0 >= 0) prefetchRows(q, p.qL, b, h, nextI0, std::min(BQF, p.Lq - nextI0), p.D, false);
+    } else if (keysT.done < std::min(p.Lk, j0 + 2 * BK)) {  // K rows the next key tile will transpose
+      prefetchRows(k, p.kL, b, hk, keysT.done, std::min(p.Lk, j0 + 2 * BK) - keysT.done, p.D, false);
+    }
+    HEED_PROF_T(a0);
     scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
-    onlineSoftmaxTile(S, bq, bkP, m, mNew, alpha, lv, O, p.Dv);
+    HEED_PROF_T(a1);
+    const bool first = j0 == 0;
+    if (useDq) onlineSoftmaxTile<true>(S, bq, bkP, m, lv, O, p.Dv, first);
+    else onlineSoftmaxTile<false>(S, bq, bkP, m, lv, O, p.Dv, first);
     if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
-    tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, true);
+    HEED_PROF_T(a2);
+    tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, !first);
+    HEED_PROF_T(a3);
+    HEED_PROF_ADD(qk, a0, a1);
+    HEED_PROF_ADD(soft, a1, a2);
+    HEED_PROF_ADD(pv, a2, a3);
   }
+  HEED_PROF_T(t3);
   for (int64_t r = 0; r < bq; r++) {
     float* o = p.oL.at(out, b, h, i0 + r);
     float* lrow = lse + (b * p.H + h) * p.Lq + i0 + r;
@@ -321,6 +437,8 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     for (int64_t c = 0; c < p.Dv; c++) o[c] = O[r * p.Dv + c] * inv;
     *lrow = (m[r] + std::log2(l)) * kLn2;  // back to natural units
   }
+  HEED_PROF_T(t4);
+  HEED_PROF_ADD(finish, t3, t4);
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where
@@ -383,13 +501,22 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
   const int64_t nqt = (p.Lq + BQF - 1) / BQF;
-  // Later query tiles see more keys under a causal mask: hand them out first.
+  // A task is a run of up to `run` consecutive query tiles of one head, walked from the last
+  // (under a causal mask later tiles see more keys: the heaviest work is handed out first).
+  // Runs keep a head's Kᵀ on one thread (transposed once, not once per thread that touches the
+  // head) and let a tile prefetch its successor's q rows; there are still ≥ 4 tasks per thread.
+  const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (4 * int64_t(poolSize())), 1, nqt);
+  const int64_t runsPerHead = (nqt + run - 1) / run;
   // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-  parallelForWork(p.B * p.H * nqt, work, [&](int64_t t, int) {
-    int64_t bh = t / nqt, qt = nqt - 1 - t % nqt;
-    int64_t i0 = qt * BQF;
-    forwardTile(p, q, k, ldkt, call, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0));
+  parallelForWork(p.B * p.H * runsPerHead, work, [&](int64_t t, int) {
+    const int64_t bh = t / runsPerHead, last = nqt - 1 - (t % runsPerHead) * run;
+    const int64_t firstQt = std::max<int64_t>(0, last - run + 1);
+    for (int64_t qt = last; qt >= firstQt; qt--) {
+      const int64_t i0 = qt * BQF;
+      forwardTile(p, q, k, ldkt, call, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0),
+                  qt > firstQt ? i0 - BQF : -1);
+    }
   });
 }
 
@@ -403,7 +530,7 @@ struct BwdScratch {
 // rows of dqAcc (layout dqL: dq itself, or a thread's contiguous partial buffer).
 void backwardTile(const AttentionParams& p, const float* q, const float* k, const float* v, const float* dOut,
                   const float* lse, const float* Dsum, float* dk, float* dv, float* dqAcc, const AttentionLayout& dqL,
-                  int64_t b, int64_t hk, int64_t j0, int64_t bkT) {
+                  int64_t b, int64_t hk, int64_t j0, int64_t bkT, int64_t bqs) {
   static thread_local BwdScratch ws;
   const int64_t bkTP = roundUp(bkT, W);
   float* S = ws.S.get(BQ * bkTP);
@@ -422,11 +549,11 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
   transposePad(p.vL.at(v, b, hk, j0), bkT, p.Dv, p.vL.l, VT, bkTP);
   // Under a causal mask, queries i < j0 − causalOffset see none of these keys.
   int64_t iStart = p.causal ? std::max<int64_t>(0, j0 - p.causalOffset) : 0;
-  iStart = iStart / BQ * BQ;
+  iStart = iStart / bqs * bqs;
   if (p.keyLengths && j0 >= p.keyLengths[b]) iStart = p.Lq;
   for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
-    for (int64_t i0 = iStart; i0 < p.Lq; i0 += BQ) {
-      int64_t bq = std::min(BQ, p.Lq - i0);
+    for (int64_t i0 = iStart; i0 < p.Lq; i0 += bqs) {
+      int64_t bq = std::min(bqs, p.Lq - i0);
       const int64_t row0 = (b * p.H + h) * p.Lq + i0;  // index into lse and Dsum
       // Keys past the last row's limit (causal diagonal, key lengths) get P = 0 in every
       // row of this step: leave them out of all five products.
@@ -508,6 +635,13 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
   });
   const int threads = poolSize();
   const int64_t nkt = (p.Lk + BKB - 1) / BKB;
+  // Query rows per step. Under a causal mask a step covers keys up to its last row's diagonal, so
+  // the upper triangle of each diagonal block is computed and thrown away: at 64 rows a third of
+  // all the work at L = 128. Short causal sequences (Lk ≤ 256) take steps of 16 rows: the dK, dV
+  // products then sum over 16 rows per pass instead of 64, which costs less than the triangle
+  // saves there (measured on the CPU clock with bench/attention-roofline-cpu.ts: 38–54% → 43–54%
+  // of peak at L = 128, 46–48% → 53% at 256; at 512, 64 rows stayed as good).
+  const int64_t bqs = p.causal && p.Lk <= kBwdShortCausal ? BQ / 4 : BQ;
   const int64_t group = p.H / p.Hkv;
   if (p.B * p.Hkv >= 4 * int64_t(threads) || threads == 1 || nkt == 1) {
     // Enough (b, kv head) pairs to balance the threads: one task per pair walks all its
@@ -518,7 +652,7 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
       const int64_t b = t / p.Hkv, hk = t % p.Hkv;
       for (int64_t h = hk * group; h < (hk + 1) * group; h++) headRows(dq, p.qL, b, h, p.Lq, p.D, 0, 0.f);
       for (int64_t j0 = 0; j0 < p.Lk; j0 += BKB)
-        backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dq, p.qL, b, hk, j0, std::min(BKB, p.Lk - j0));
+        backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dq, p.qL, b, hk, j0, std::min(BKB, p.Lk - j0), bqs);
       for (int64_t h = hk * group; h < (hk + 1) * group; h++) headRows(dq, p.qL, b, h, p.Lq, p.D, 1, p.scale);
     });
     return;
@@ -538,7 +672,7 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
     // from L2; within a head the heaviest (first, under a causal mask) key tile goes first.
     int64_t bh = t / nkt, j0 = (t % nkt) * BKB;
     backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, parts + th * dqLen, partL, bh / p.Hkv, bh % p.Hkv, j0,
-                 std::min(BKB, p.Lk - j0));
+                 std::min(BKB, p.Lk - j0), bqs);
   });
   // dq row i = scale · Σ_threads partial row i
   parallelFor((nq + 63) / 64, [&](int64_t t, int) {

@@ -7,6 +7,8 @@ interface Case {
   B: number; H: number; Hkv: number; Lq: number; Lk: number; D: number; Dv: number;
   causal?: boolean; offset?: number; keyLengths?: number[]; mask?: 'none' | 'shared' | 'full' | 'neginf';
   alibi?: boolean; dropoutP?: number; seed?: number;
+  /** Key row j is scaled by 1 + growing·j/Lk, so scores (and row maxima) grow from key tile to key tile. */
+  growing?: number;
 }
 
 function run(t: Parameters<typeof native>[0], c: Case, backward = true): void {
@@ -15,6 +17,7 @@ function run(t: Parameters<typeof native>[0], c: Case, backward = true): void {
   const r = rng(c.seed ?? 7);
   const { B, H, Hkv, Lq, Lk, D, Dv } = c;
   const q = randn(B * H * Lq * D, r), k = randn(B * Hkv * Lk * D, r), v = randn(B * Hkv * Lk * Dv, r);
+  if (c.growing) for (let i = 0; i < k.length; i++) k[i] *= 1 + (c.growing * (Math.floor(i / D) % Lk)) / Lk;
   const scale = 1 / Math.sqrt(D);
   const keyLengths = c.keyLengths ? Int32Array.from(c.keyLengths) : null;
   let mask: Float32Array | null = null, msB = 0, msH = 0;
@@ -85,6 +88,17 @@ test('attention at decoding sizes (Lq ≤ 4: the row path without Kᵀ) with eve
   run(t, { B: 1, H: 4, Hkv: 4, Lq: 1, Lk: 50, D: 32, Dv: 32, alibi: true, causal: true });
   run(t, { B: 1, H: 2, Hkv: 2, Lq: 4, Lk: 4, D: 8, Dv: 8, causal: true, offset: -2 }); // first rows see no key
   run(t, { B: 1, H: 2, Hkv: 2, Lq: 2, Lk: 40, D: 16, Dv: 16, dropoutP: 0.3 }); // dropout stays on the tiled path
+});
+
+test('attention forward: row maxima that grow across key tiles, by less and by more than the lazy-rescale lag', (t) => {
+  // growing 2: maxima rise by a few units per tile (kept reference max, P up to 2^8);
+  // growing 40: by tens (O and the row sums are rescaled, several times per row). The lag is the
+  // forward's alone; at growing 40 the backward's float32 sums lose digits to cancellation in both
+  // kernels alike, so only the forward is compared there.
+  for (const growing of [2, 40]) {
+    run(t, { B: 1, H: 2, Hkv: 2, Lq: 70, Lk: 300, D: 64, Dv: 32, growing }, growing < 10);
+    run(t, { B: 1, H: 2, Hkv: 1, Lq: 130, Lk: 300, D: 32, Dv: 32, growing, causal: true, offset: 170 }, growing < 10);
+  }
 });
 
 test('attention forward at L = 512, d = 64 matches (tile interiors)', (t) => {

@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type * as Ort from 'onnxruntime-node';
-import type { WordBatch } from '../src/models/word-tagger.js';
+import { denseNgramMix, type WordBatch } from '../src/models/word-tagger.js';
 import type { Predictor } from '../src/tasks/predictor.js';
 import type { Module } from '../src/nn/module.js';
 import type { Tensor } from '../src/tensor/tensor.js';
@@ -50,7 +50,9 @@ interface EncodedBatch {
 function encodeBatch(b: WordBatch): EncodedBatch {
   const t = (x: { data: ArrayLike<number>; shape: readonly number[] }, type: 'int32' | 'float32') => ({ type, data: Array.from(x.data), dims: [...x.shape] });
   const feeds: EncodedBatch['feeds'] = { words: t(b.words, 'int32'), shapes: t(b.shapes, 'int32') };
-  if (b.ngrams && b.ngramMix) Object.assign(feeds, { ngrams: t(b.ngrams, 'int32'), ngram_mix: t(b.ngramMix, 'float32') });
+  // The predictor's batches carry the mix as compressed rows (WordBatch.ngramRows); the graph reads it dense.
+  const mix = b.ngramMix ?? (b.ngrams && b.ngramRows ? denseNgramMix(b.ngramRows, b.ngrams.shape[0]) : null);
+  if (b.ngrams && mix) Object.assign(feeds, { ngrams: t(b.ngrams, 'int32'), ngram_mix: t(mix, 'float32') });
   if (b.chars) throw new Error('bench compress: the tag model reads a character CNN, which the WordTagger export does not cover');
   return { feeds, lengths: [...b.lengths] };
 }

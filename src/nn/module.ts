@@ -174,8 +174,14 @@ export class Module {
 
   /** Switches training mode on this module and every submodule. Returns this. */
   train(mode = true): this {
-    for (const m of this.modules()) m.training = mode;
-    markWeightsChanged(); // training may follow (or just ended): derived weight copies are rebuilt
+    let changed = false;
+    for (const m of this.modules()) {
+      changed ||= m.training !== mode;
+      m.training = mode;
+    }
+    // Training may follow (or just ended): derived weight copies are rebuilt. Only on a real switch:
+    // predictors call eval() on every request, and each bump made the fused encoder repack its weights.
+    if (changed) markWeightsChanged();
     return this;
   }
 

@@ -37,7 +37,7 @@ import { denseNgramMix, type WordBatch } from '../src/models/word-tagger.js';
 import type { Predictor } from '../src/tasks/predictor.js';
 import type { Module } from '../src/nn/module.js';
 import type { Tensor } from '../src/tensor/tensor.js';
-import { WARMUP_CALLS, cpuMs, p50 } from './compress.ts';
+import { WARMUP_CALLS, cpuMs, p50 } from './compress-timing.ts';
 
 const here = fileURLToPath(import.meta.url);
 

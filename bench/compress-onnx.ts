@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type * as Ort from 'onnxruntime-node';
-import { WARMUP_CALLS, cpuMs, p50 } from './compress.ts';
+import { WARMUP_CALLS, cpuMs, p50 } from './compress-timing.ts';
 
 const here = fileURLToPath(import.meta.url);
 

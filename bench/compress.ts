@@ -36,7 +36,8 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { median, type BenchRow } from './peers/common.ts';
+import type { BenchRow } from './peers/common.ts';
+import { WARMUP_CALLS, cpuMs, p50 } from './compress-timing.ts';
 import type { Module } from '../src/nn/module.js';
 
 export type { BenchRow };
@@ -115,34 +116,7 @@ async function labelledImages(task: string): Promise<{ input: number[]; label: n
   return Array.from(t.labels, (label, i) => ({ input: Array.from(t.images.subarray(i * FASHION_PIXELS, (i + 1) * FASHION_PIXELS), (v) => Math.round(v * 255)), label }));
 }
 
-/**
- * Untimed calls before a timed loop. A request's JavaScript runs interpreted until V8 has seen it
- * often enough to optimize it: after 10 warm-up calls the next 200 digits requests took 1.6 ms at
- * p50, after 300 they took 0.25 ms (2026-12-05), so a 10-call warm-up timed V8's tiers, not heed.
- * Calls stop early after WARMUP_MS (g2p's slow rows). Serving processes answer thousands of
- * requests; the table is their steady state. onnxruntime's children warm up the same way.
- */
-export const WARMUP_CALLS = 300;
-export const WARMUP_MS = 3000;
-
-/** CPU time of this process so far (ms): user + system, every thread (onnxruntime's included). */
-export const cpuMs = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
-
-/**
- * p50 of `calls` timed calls of f after the warm-up, on the wall clock and on the process CPU clock
- * (on a loaded machine the wall clock also counts the time a call waited for a core).
- */
-export async function p50(f: () => unknown, calls = 200): Promise<{ wall: number; cpu: number }> {
-  for (let i = 0, t0 = performance.now(); i < WARMUP_CALLS && performance.now() - t0 < WARMUP_MS; i++) await f();
-  const wall: number[] = [], cpu: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const c0 = cpuMs(), t0 = performance.now();
-    await f();
-    wall.push(performance.now() - t0);
-    cpu.push(cpuMs() - c0);
-  }
-  return { wall: median(wall), cpu: median(cpu) };
-}
+export { WARMUP_CALLS, cpuMs, p50 };
 
 /**
  * The model's own inputs of one request: the arguments of every call of `model.forward` while

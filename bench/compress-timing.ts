@@ -7,14 +7,16 @@
 import { median } from './peers/common.ts';
 
 /**
- * Untimed calls before a timed loop. A request's JavaScript runs interpreted until V8 has seen it
- * often enough to optimize it: after 10 warm-up calls the next 200 digits requests took 1.6 ms at
- * p50, after 300 they took 0.25 ms (2026-12-05), so a 10-call warm-up timed V8's tiers, not heed.
- * Calls stop early after WARMUP_MS (g2p's slow rows). Serving processes answer thousands of
- * requests; the table is their steady state. onnxruntime's children warm up the same way.
+ * Untimed calls before a timed loop. A request's JavaScript runs in V8's lower tiers until V8 has
+ * seen it often enough to optimize it (on a loaded machine its compiler threads also wait for a
+ * core): digits requests took 0.62 ms of CPU at p50 over calls 11–210, 0.21–0.25 ms from call 811
+ * on (bench/results/request-warmup-2026-12-05.json, load 16–18), so the old 10-call warm-up timed
+ * V8's tiers, not heed. Calls stop early after WARMUP_MS (g2p's slow rows). Serving processes
+ * answer thousands of requests; the table is their steady state. onnxruntime's children warm up
+ * the same way.
  */
-export const WARMUP_CALLS = 300;
-export const WARMUP_MS = 3000;
+export const WARMUP_CALLS = 500;
+export const WARMUP_MS = 4000;
 
 /** CPU time of this process so far (ms): user + system, every thread (onnxruntime's included). */
 export const cpuMs = (): number => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };

@@ -7,7 +7,7 @@
  *     greedy; spam, digits, fashion: accuracy on the test split; tag: entity F1 on the dev split,
  *     the only labelled split besides train on this machine);
  *   - the checkpoint size (bytes of model.safetensors);
- *   - single-request latency p50 (one input per predict call, 200 calls after up to 300 warm-up calls:
+ *   - single-request latency p50 (one input per predict call, 200 calls after up to 500 warm-up calls:
  *     WARMUP_CALLS says why), and for the classifiers and the tagger also the model's forward alone on
  *     the encoded input (like onnxruntime's row), each on the wall clock and on the process CPU clock
  *     (cpuP50Ms, modelCpuP50Ms: what a loaded machine does not inflate);

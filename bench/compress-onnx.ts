@@ -11,7 +11,7 @@
  * <eos>, stop when every word is done or after the task's decode length. Its WER and PER are scored
  * on the same first test words as heed's rows, with the task's own vocabularies and metrics; its
  * timing runs in a child that imports onnxruntime-node only (one intra-op thread), on sources
- * encoded beforehand: single-request p50 decodes one word per call (50 calls after warm-up),
+ * encoded beforehand: single-request p50 decodes one word per call (50 calls after bench/compress.ts's warm-up),
  * throughput decodes 64 words in one padded batch (best of 3).
  *
  * Used by bench/compress.ts --onnx; `node --import tsx bench/compress-onnx.ts --child <json>` is the
@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type * as Ort from 'onnxruntime-node';
+import { WARMUP_CALLS, cpuMs, p50 } from './compress-timing.ts';
 
 const here = fileURLToPath(import.meta.url);
 
@@ -84,21 +85,18 @@ async function child(jobFile: string): Promise<void> {
   const job = JSON.parse(readFileSync(jobFile, 'utf8')) as G2pOnnxJob;
   const [enc, dec] = await sessions(ort, job);
   const words = job.sources.slice(0, 64);
-  for (let i = 0; i < 3; i++) await greedyOnnx(ort, enc, dec, job, [words[i]]);
-  const times: number[] = [];
-  for (let i = 0; i < 50; i++) {
-    const t0 = performance.now();
-    await greedyOnnx(ort, enc, dec, job, [words[i % words.length]]);
-    times.push(performance.now() - t0);
-  }
-  times.sort((a, b) => a - b);
-  let best = Infinity;
+  let i = 0;
+  // The greedy loop is JavaScript: warmed up as heed's rows are (bench/compress.ts, WARMUP_CALLS).
+  const request = await p50(() => greedyOnnx(ort, enc, dec, job, [words[i++ % words.length]]), 50);
+  let best = Infinity, bestCpu = Infinity;
   for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
+    const c0 = cpuMs(), t0 = performance.now();
     await greedyOnnx(ort, enc, dec, job, words);
     best = Math.min(best, performance.now() - t0);
+    bestCpu = Math.min(bestCpu, cpuMs() - c0);
   }
-  console.log(JSON.stringify({ p50Ms: times[times.length >> 1], throughput: words.length / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+  console.log(JSON.stringify({ p50Ms: request.wall, throughput: words.length / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuP50Ms: request.cpu, cpuThroughput: words.length / (bestCpu / 1000), warmupCalls: WARMUP_CALLS }));
 }
 
 /**

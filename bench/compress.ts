@@ -7,8 +7,10 @@
  *     greedy; spam, digits, fashion: accuracy on the test split; tag: entity F1 on the dev split,
  *     the only labelled split besides train on this machine);
  *   - the checkpoint size (bytes of model.safetensors);
- *   - single-request latency p50 (one input per predict call, 200 calls after 10 warm-up calls), and for
- *     the classifiers also the model's forward alone on the encoded input (like onnxruntime's row);
+ *   - single-request latency p50 (one input per predict call, 200 calls after up to 500 warm-up calls:
+ *     WARMUP_CALLS says why), and for the classifiers and the tagger also the model's forward alone on
+ *     the encoded input (like onnxruntime's row), each on the wall clock and on the process CPU clock
+ *     (cpuP50Ms, modelCpuP50Ms: what a loaded machine does not inflate);
  *   - batch throughput (inputs/s, predict on 64 inputs at once, best of 3);
  *   - peak RSS of a process that loads the model and runs the latency and throughput loops
  *     (a child process per variant, so no variant's memory counts against another; the inputs are
@@ -34,7 +36,9 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { tmpdir, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { median, type BenchRow } from './peers/common.ts';
+import type { BenchRow } from './peers/common.ts';
+import { WARMUP_CALLS, cpuMs, p50 } from './compress-timing.ts';
+import type { Module } from '../src/nn/module.js';
 
 export type { BenchRow };
 
@@ -73,7 +77,7 @@ function readsHeaders(dir: string): boolean {
 }
 
 /** Up to 64 test inputs of a task, as its Predictor takes them (dir: the task's fp32 model). */
-async function sampleInputs(task: string, dir: string): Promise<unknown[]> {
+export async function sampleInputs(task: string, dir: string): Promise<unknown[]> {
   if (task === 'g2p') {
     const { loadCmudict } = await import('../src/data/cmudict.js');
     return loadCmudict().test.words.slice(0, 64).map((w) => w.word);
@@ -112,47 +116,63 @@ async function labelledImages(task: string): Promise<{ input: number[]; label: n
   return Array.from(t.labels, (label, i) => ({ input: Array.from(t.images.subarray(i * FASHION_PIXELS, (i + 1) * FASHION_PIXELS), (v) => Math.round(v * 255)), label }));
 }
 
-/** p50 of `calls` timed calls of f, after `warmup` untimed ones. */
-function p50(f: () => void, calls = 200, warmup = 10): number {
-  for (let i = 0; i < warmup; i++) f();
-  const times: number[] = [];
-  for (let i = 0; i < calls; i++) {
-    const t0 = performance.now();
-    f();
-    times.push(performance.now() - t0);
-  }
-  return median(times);
+export { WARMUP_CALLS, cpuMs, p50 };
+
+/**
+ * The model's own inputs of one request: the arguments of every call of `model.forward` while
+ * the predictor answers it (a forward hook records them; inputs built before the forward, so they
+ * outlive inferenceMode). For predictors that expose their model but no encode (tag).
+ */
+export function recordForwardArgs(p: { predict(inputs: unknown[]): unknown }, model: Module, input: unknown): unknown[][] {
+  const seen: unknown[][] = [];
+  const h = model.registerForwardHook((_m, args) => { seen.push([...args]); });
+  try { p.predict([input]); } finally { h.remove(); }
+  return seen;
 }
 
 /**
  * Child process: load one model, time single and batched predictions, report peak RSS.
- * For the predictors that encode an input into one tensor (spam, digits, fashion) it also times the
- * model's forward alone on the encoded input (`modelP50Ms`): the like-for-like figure beside
- * onnxruntime's row, which is handed pre-encoded inputs.
+ * For the predictors that encode an input into one tensor (spam, digits, fashion), and for the
+ * tagger (its recorded WordBatch), it also times the model's forward alone on the encoded input
+ * (`modelP50Ms`): the like-for-like figure beside onnxruntime's row, which is handed pre-encoded inputs.
  */
 async function child(dir: string, inputsFile: string): Promise<void> {
   const { loadPredictor } = await import('../src/tasks/index.js');
   const { inferenceMode } = await import('../src/index.js');
+  const { WordTagger } = await import('../src/models/word-tagger.js');
   const inputs = JSON.parse(readFileSync(inputsFile, 'utf8')) as unknown[];
   const p = await loadPredictor(dir);
   let i = 0;
-  const p50Ms = p50(() => p.predict([inputs[i++ % inputs.length]]));
-  type Member = { model?: { forward(x: unknown): unknown }; encode?(inputs: readonly unknown[]): { x: unknown } };
+  const request = await p50(() => p.predict([inputs[i++ % inputs.length]]));
+  type Forward = { forward(...x: unknown[]): unknown };
+  type Member = { model?: Forward; encode?(inputs: readonly unknown[]): { x: unknown } };
   const member = (p as unknown as { members?: Member[] }).members?.[0];
-  let modelP50Ms: number | null = null;
-  if (member?.encode && member.model) {
-    const encoded = inputs.map((x) => member.encode!([x]).x);
+  const own = (p as unknown as { model?: Module }).model;
+  // The model's forward on one request's encoded input: the classifiers' encode, or for the tagger
+  // the WordBatch its predictor builds (recorded; the CRF's Viterbi is outside the forward).
+  let model: Forward | null = null, encoded: unknown[][] = [];
+  if (member?.encode && member.model) [model, encoded] = [member.model, inputs.map((x) => [member.encode!([x]).x])];
+  else if (own instanceof WordTagger) {
+    const calls = inputs.map((x) => recordForwardArgs(p, own, x));
+    if (calls.every((c) => c.length === 1)) [model, encoded] = [own as unknown as Forward, calls.map((c) => c[0])];
+  }
+  let forward: { wall: number; cpu: number } | null = null;
+  if (model !== null) {
     let j = 0;
     // As the predictors run it: no grad, temporaries back to the pool after each call.
-    modelP50Ms = p50(() => inferenceMode(() => member.model!.forward(encoded[j++ % encoded.length]), member.model));
+    forward = await p50(() => inferenceMode(() => model.forward(...encoded[j++ % encoded.length]), model));
   }
-  let best = Infinity;
+  let best = Infinity, bestCpu = Infinity;
   for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
+    const c0 = cpuMs(), t0 = performance.now();
     p.predict(inputs);
     best = Math.min(best, performance.now() - t0);
+    bestCpu = Math.min(bestCpu, cpuMs() - c0);
   }
-  console.log(JSON.stringify({ p50Ms, modelP50Ms, throughput: inputs.length / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+  console.log(JSON.stringify({
+    p50Ms: request.wall, modelP50Ms: forward?.wall ?? null, throughput: inputs.length / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuP50Ms: request.cpu, modelCpuP50Ms: forward?.cpu ?? null, cpuThroughput: inputs.length / (bestCpu / 1000), warmupCalls: WARMUP_CALLS,
+  }));
 }
 
 /** The task's metric as one phrase: WER and PER (g2p), entity F1 (tag) or accuracy. */
@@ -172,20 +192,20 @@ async function onnxChild(modelFile: string, inputsFile: string): Promise<void> {
   const s = await ort.InferenceSession.create(modelFile, { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const feed = (e: Encoded) => ({ [s.inputNames[0]]: new ort.Tensor(e.dtype === 'int32' ? 'int32' : 'float32', e.dtype === 'int32' ? Int32Array.from(e.data) : Float32Array.from(e.data), e.shape) });
   const singles = single.map(feed), batched = feed(batch);
-  for (let i = 0; i < 10; i++) await s.run(singles[i % singles.length]);
-  const times: number[] = [];
-  for (let i = 0; i < 200; i++) {
-    const t0 = performance.now();
-    await s.run(singles[i % singles.length]);
-    times.push(performance.now() - t0);
-  }
-  let best = Infinity;
+  let i = 0;
+  const request = await p50(() => s.run(singles[i++ % singles.length]));
+  let best = Infinity, bestCpu = Infinity;
   for (let r = 0; r < 3; r++) {
-    const t0 = performance.now();
+    const c0 = cpuMs(), t0 = performance.now();
     await s.run(batched);
     best = Math.min(best, performance.now() - t0);
+    bestCpu = Math.min(bestCpu, cpuMs() - c0);
   }
-  console.log(JSON.stringify({ p50Ms: median(times), throughput: batch.shape[0] / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024 }));
+  // The whole request is the graph on an encoded input here: it is also the forward-only figure.
+  console.log(JSON.stringify({
+    p50Ms: request.wall, modelP50Ms: request.wall, throughput: batch.shape[0] / (best / 1000), peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuP50Ms: request.cpu, modelCpuP50Ms: request.cpu, cpuThroughput: batch.shape[0] / (bestCpu / 1000), warmupCalls: WARMUP_CALLS,
+  }));
 }
 
 /**

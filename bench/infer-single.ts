@@ -22,6 +22,21 @@
  *   digits ViT at VIT_DEFAULTS (d64, 4 heads, 2 layers, FF 128, 16 patches + CLS); one 8×8 image.
  *
  *   HEED_NUM_THREADS=1 taskset -c 1 node --import tsx bench/infer-single.ts [--rounds 2000] [--out bench/results/infer-single-<date>.json]
+ *
+ * --trained <variants dir> measures instead the whole request of the trained fp32 models of the
+ * compression table (<dir>/{digits,spam,tag}-fp32, the 64 inputs bench/compress.ts times), to
+ * split a request into the model's forward and what surrounds it (reading the input, tensors,
+ * decoding, answers): per round, in rotating order, on the process CPU clock and the wall clock:
+ *   heed request         predictor.predict([input]), as heed predict / serve call it
+ *   heed request, plan   the same after markWeightsChanged(): the fused encoder rebuilds its plan
+ *     rebuilt            (repacks q|k|v, new work buffers), as every request did while eval() bumped
+ *                        weightsVersion (before 2026-12-05 15:00)
+ *   heed forward         the model's forward alone on the encoded input, in inferenceMode
+ *   onnxruntime forward  the exported fp32 graph on the same encoded input (1 intra-op thread)
+ * and batch 64 (best of `rounds / 50` calls): heed predict on the 64 inputs against onnxruntime's
+ * graph on the same encoded batches (the tagger's: the predictor's two batches of 32).
+ *
+ *   HEED_NUM_THREADS=1 node --import tsx bench/infer-single.ts --trained /work/compress-models/variants [--rounds 1000] [--out bench/results/infer-request-<date>.json]
  */
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -38,7 +53,7 @@ import type { Module } from '../src/nn/module.js';
 
 const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
 const rounds = Number(arg('rounds', '2000'));
-const out = arg('out', `bench/results/infer-single-${new Date().toISOString().slice(0, 10)}.json`);
+const out = arg('out', `bench/results/infer-${process.argv.includes('--trained') ? 'request' : 'single'}-${new Date().toISOString().slice(0, 10)}.json`);
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
 const ms = (x: number): string => x.toFixed(4);
 
@@ -223,4 +238,101 @@ async function main(): Promise<void> {
   console.log(`wrote ${out}; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')} → ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
-await main();
+/** One trained task of --trained: its predictor, each input encoded for the model, and the graph's feeds. */
+interface TrainedCase {
+  task: string;
+  predict: (inputs: unknown[]) => unknown;
+  model: Module;
+  inputs: unknown[];
+  /** The model's forward arguments for each input, and for the 64 inputs (one entry per model call). */
+  single: unknown[][];
+  batch: unknown[][];
+  session: ort.InferenceSession;
+  feeds: (args: unknown[]) => Record<string, ort.Tensor>;
+}
+
+async function trainedCase(task: string, dir: string): Promise<TrainedCase> {
+  const { loadPredictor, loadTaskModel } = await import('../src/tasks/index.js');
+  const { sampleInputs, recordForwardArgs } = await import('./compress.js');
+  const { denseNgramMix } = await import('../src/models/word-tagger.js');
+  const p = await loadPredictor(dir);
+  const inputs = await sampleInputs(task, dir);
+  const t = (x: heed.Tensor): ort.Tensor => x.dtype === 'int32' ? new ort.Tensor('int32', x.data as Int32Array, x.shape) : new ort.Tensor('float32', x.data as Float32Array, x.shape);
+  type Member = { model: Module; encode(inputs: readonly unknown[]): { x: heed.Tensor } };
+  const member = (p as unknown as { members?: Member[] }).members?.[0];
+  const opts = { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' as const, graphOptimizationLevel: 'all' as const };
+  if (member) {
+    const single = inputs.map((x) => [member.encode([x]).x]);
+    const session = await ort.InferenceSession.create(heed.noGrad(() => exportOnnx(member.model, single[0] as heed.Tensor[])).graphs[0].bytes, opts);
+    return { task, predict: (i) => p.predict(i), model: member.model, inputs, single, batch: [[member.encode(inputs).x]], session, feeds: (a) => ({ [session.inputNames[0]]: t(a[0] as heed.Tensor) }) };
+  }
+  // The tagger: the WordBatch its predictor builds (recorded), and the graph `heed export onnx` writes.
+  const model = (p as unknown as { model: Module }).model;
+  const single = inputs.map((x) => recordForwardArgs(p, model, x)[0]);
+  const seen: unknown[][] = [];
+  const h = model.registerForwardHook((_m, args) => { seen.push([...args]); });
+  try { p.predict(inputs); } finally { h.remove(); }
+  const exported = await loadTaskModel(dir);
+  const session = await ort.InferenceSession.create(heed.noGrad(() => exportOnnx(exported.model, exported.sampleInputs)).graphs[0].bytes, opts);
+  const feeds = (a: unknown[]): Record<string, ort.Tensor> => {
+    const b = a[0] as import('../src/models/word-tagger.js').WordBatch;
+    const f: Record<string, ort.Tensor> = { words: t(b.words), shapes: t(b.shapes) };
+    if (b.ngrams) Object.assign(f, { ngrams: t(b.ngrams), ngram_mix: t(b.ngramMix ?? denseNgramMix(b.ngramRows!, b.ngrams.shape[0])) });
+    return f;
+  };
+  return { task, predict: (i) => p.predict(i), model, inputs, single, batch: seen, session, feeds };
+}
+
+/** --trained: whole requests of the trained models, split into forward and the rest (see the header). */
+async function trainedRequests(root: string): Promise<void> {
+  const loadBefore = loadavg();
+  const rows: Record<string, unknown>[] = [];
+  for (const task of (only || 'digits,spam,tag').split(',')) {
+    const c = await trainedCase(task, `${root}/${task}-fp32`);
+    const forward = (m: Module) => (m as unknown as { forward(...a: unknown[]): unknown }).forward;
+    const n = c.inputs.length;
+    let i = 0;
+    const runs: [string, () => unknown][] = [
+      ['heed request', () => c.predict([c.inputs[i % n]])],
+      ['heed request, plan rebuilt', () => { heed.markWeightsChanged(); return c.predict([c.inputs[i % n]]); }],
+      ['heed forward', () => inferenceMode(() => forward(c.model).apply(c.model, c.single[i % n]), c.model)],
+      ['onnxruntime forward', () => c.session.run(c.feeds(c.single[i % n]))],
+    ];
+    const wall = new Map(runs.map(([k]) => [k, [] as number[]])), cpu = new Map(runs.map(([k]) => [k, [] as number[]]));
+    for (let r = 0; r < 300; r++, i++) for (const [, f] of runs) await f(); // warm-up: V8 optimizes the request's JavaScript
+    for (let r = 0; r < rounds; r++, i++) {
+      for (let j = 0; j < runs.length; j++) {
+        const [k, f] = runs[(r + j) % runs.length];
+        await timeCall(f, wall.get(k)!, cpu.get(k)!);
+      }
+    }
+    // Batch 64: heed's whole predict against onnxruntime's graph on the same encoded batches.
+    const bw = { heed: [] as number[], ort: [] as number[] }, bc = { heed: [] as number[], ort: [] as number[] };
+    const feeds = c.batch.map(c.feeds);
+    for (let r = 0; r < Math.max(5, rounds / 50); r++) {
+      await timeCall(() => c.predict(c.inputs), bw.heed, bc.heed);
+      await timeCall(async () => { for (const f of feeds) await c.session.run(f); }, bw.ort, bc.ort);
+    }
+    const cpuP50 = Object.fromEntries([...cpu].map(([k, t]) => [k, median(t)]));
+    const wallP50 = Object.fromEntries([...wall].map(([k, t]) => [k, median(t)]));
+    const row = {
+      task: c.task, dir: `${root}/${task}-fp32`, rounds, inputs: n, cpuP50Ms: cpuP50, wallP50Ms: wallP50,
+      outsideForwardCpuMs: cpuP50['heed request'] - cpuP50['heed forward'],
+      heedForwardOverOrtCpu: cpuP50['onnxruntime forward'] / cpuP50['heed forward'],
+      planRebuildCostCpuMs: cpuP50['heed request, plan rebuilt'] - cpuP50['heed request'],
+      batch64: { heedPredictCpuMs: Math.min(...bc.heed), ortGraphCpuMs: Math.min(...bc.ort), heedPredictWallMs: Math.min(...bw.heed), ortGraphWallMs: Math.min(...bw.ort),
+        heedInputsPerCpuSecond: n / (Math.min(...bc.heed) / 1000), ortInputsPerCpuSecond: n / (Math.min(...bc.ort) / 1000) },
+    };
+    rows.push(row);
+    console.log(`${c.task}: cpu p50 ${Object.entries(cpuP50).map(([k, v]) => `${k} ${ms(v)}`).join(', ')} ms; outside the forward ${ms(row.outsideForwardCpuMs)} ms; heed forward / onnxruntime ${row.heedForwardOverOrtCpu.toFixed(3)}×; batch 64 heed predict ${row.batch64.heedPredictCpuMs.toFixed(2)} ms vs onnxruntime graph ${row.batch64.ortGraphCpuMs.toFixed(2)} ms (cpu)`);
+    await c.session.release();
+  }
+  writeFileSync(out, `${JSON.stringify({ command: `HEED_NUM_THREADS=1 node --import tsx bench/infer-single.ts ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(),
+    threads: Number(process.env.HEED_NUM_THREADS ?? 0) || null, backend: heed.backendInfo().backend, onnxruntime: ort.env.versions?.common ?? null,
+    loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows }, null, 2)}\n`);
+  console.log(`wrote ${out}; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')} → ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+}
+
+const trainedRoot = arg('trained', '');
+if (trainedRoot !== '') await trainedRequests(trainedRoot);
+else await main();

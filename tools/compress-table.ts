@@ -3,7 +3,8 @@
  *   node --import tsx tools/compress-table.ts bench/results/compress-<task>-<date>.json ...
  * A record with `missing` (a variant that cannot exist for its task, or was not measured) prints its
  * reason in place of figures. Ratios in parentheses are against the same task's fp32 row. The
- * onnx row's whole p50 is on pre-encoded inputs, so it also fills the model-forward-only column.
+ * onnx row's p50 is on pre-encoded inputs, so without a forward-only figure of its own its whole p50
+ * fills the model-forward-only column.
  */
 import { readFileSync } from 'node:fs';
 import { metricText } from '../bench/compress.js';
@@ -23,11 +24,13 @@ for (const r of records) {
 console.log(lines.join('\n'));
 
 /**
- * The model-forward-only p50: heed's classifiers time it on the encoded input; onnxruntime's row is
- * timed on pre-encoded inputs, so its whole p50 is this figure. Ratios against heed's fp32 forward.
+ * The model-forward-only p50: heed's classifiers and tagger time it on the encoded input;
+ * onnxruntime's rows on pre-encoded inputs, so an onnx row without its own figure (older files; g2p's
+ * greedy loop) shows its whole p50 here. The tag onnx row times the graph alone (Viterbi excluded,
+ * as from heed's forward). Ratios against heed's fp32 forward.
  */
 function modelOnly(r: Rec, fp32: Rec | undefined): string {
-  const ms = r.variant === 'onnx' ? r.p50Ms : r.modelP50Ms;
+  const ms = r.modelP50Ms ?? (r.variant === 'onnx' ? r.p50Ms : null);
   if (ms === undefined || ms === null) return '';
   const base = fp32?.modelP50Ms;
   return `${ms.toFixed(2)}${base && r.variant !== 'fp32' ? ` (${(ms / base).toFixed(2)}×)` : ''}`;

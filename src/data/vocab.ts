@@ -117,10 +117,11 @@ export class Vocab {
     const out = new Int32Array(symbols.length + (options.addBos ? 1 : 0) + (options.addEos ? 1 : 0));
     let k = 0;
     if (options.addBos) out[k++] = BOS_ID;
-    const missing: string[] = [];
+    const missing: string[] = []; // only collected for the error
+    const collect = unknown === 'error';
     for (const s of symbols) {
       const id = this.ids.get(s);
-      if (id === undefined) missing.push(s);
+      if (id === undefined && collect) missing.push(s);
       out[k++] = id ?? UNK_ID;
     }
     if (options.addEos) out[k++] = EOS_ID;

@@ -123,8 +123,11 @@ export class FusedEncoder {
   /** Every module and tensor the plan read, and weightsVersion() then: the plan is current while they are unchanged. */
   private readonly sources: unknown[];
   private readonly version: number;
-  // Work buffers, grown to the largest N seen (plain arrays: outside any inferenceMode pool).
+  // Work buffers, grown to the largest N of the recent calls (plain arrays: outside any inferenceMode
+  // pool) and shrunk when the recent calls need much less (see shrinkIfOversized).
   private rows = 0;
+  /** Rows (N) and additive-mask length (0: none) of the last SHRINK_WINDOW calls, oldest first. */
+  private readonly recent: { rows: number; mask: number }[] = [];
   private bufA: Float32Array = new Float32Array(0); private bufB: Float32Array = new Float32Array(0);
   private qkv: Float32Array = new Float32Array(0); private merged: Float32Array = new Float32Array(0);
   private ff: Float32Array = new Float32Array(0);
@@ -179,7 +182,34 @@ export class FusedEncoder {
     const y = allocUninit('float32', N * D) as Float32Array; // (B, T, D)
     if (this.finalNorm) this.norm(this.finalNorm, h, y, N);
     else y.set(h.subarray(0, N * D));
+    this.shrinkIfOversized(N, B, T, masks.mask ? B * T * T : 0);
     return new Tensor(y, [B, T, D]);
+  }
+
+  /** Bytes of the work buffers this plan holds between calls. */
+  workBytes(): number {
+    const bufs = [this.bufA, this.bufB, this.qkv, this.merged, this.ff, this.mean, this.rstd, this.lse, this.keyLengths, this.mask];
+    return bufs.reduce((n, b) => n + b.byteLength, 0);
+  }
+
+  /**
+   * The buffer policy. Buffers grow to the call's N and stay, so a stream of same-sized calls
+   * allocates nothing; but one big batch (64 spam mails of 255 tokens: ~60 MB) must not pin its
+   * buffers for the rest of a serving process's life. After each call: when the buffers hold more
+   * than SHRINK_FACTOR times the rows the last SHRINK_WINDOW calls needed (and more than
+   * SHRINK_MIN_BYTES), they are reallocated at that need; a repeated big batch keeps them.
+   */
+  private shrinkIfOversized(N: number, B: number, T: number, maskLength: number): void {
+    this.recent.push({ rows: N, mask: maskLength });
+    if (this.recent.length > SHRINK_WINDOW) this.recent.shift();
+    if (this.recent.length < SHRINK_WINDOW || this.workBytes() <= SHRINK_MIN_BYTES) return; // too few calls yet to say what is usual
+    const rows = Math.max(...this.recent.map((r) => r.rows)), mask = Math.max(...this.recent.map((r) => r.mask));
+    if (this.rows <= SHRINK_FACTOR * rows && this.mask.length <= SHRINK_FACTOR * mask) return;
+    this.rows = 0; // reserve() reallocates at the recent need
+    this.lse = new Float32Array(0);
+    this.keyLengths = new Int32Array(0);
+    this.mask = new Float32Array(mask);
+    this.reserve(rows, B, T);
   }
 
   /** One encoder layer on the stream x (N, D); returns the buffer holding the result. */
@@ -280,7 +310,19 @@ export class FusedEncoder {
   }
 }
 
+/** Calls whose largest N the work buffers are sized for (FusedEncoder.shrinkIfOversized). */
+export const SHRINK_WINDOW = 8;
+/** Buffers are shrunk when they hold more than this many times the recent calls' largest N. */
+const SHRINK_FACTOR = 2;
+/** Buffers this small are kept whatever their use. */
+const SHRINK_MIN_BYTES = 1 << 20;
+
 const plans = new WeakMap<TransformerEncoder, FusedEncoder>();
+
+/** Bytes of the work buffers the fused plan of `encoder` holds between calls (0 without a plan). */
+export function fusedEncoderWorkBytes(encoder: TransformerEncoder): number {
+  return plans.get(encoder)?.workBytes() ?? 0;
+}
 
 /**
  * encoder(x, o) for inference: the fused forward when it covers this call (its plan kept per

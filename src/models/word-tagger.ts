@@ -38,9 +38,12 @@ import { Linear } from '../nn/linear.js';
 import { LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerEncoderLayer } from '../nn/transformer.js';
 import { TransformerTextEncoder } from './text-encoder.js';
+import { runEncoder } from './fused-encoder.js';
 import { CRF } from '../nn/crf.js';
 import type { TransitionScheme } from '../nn/tag-transitions.js';
 import { fnv1a32 } from '../data/split.js';
+import { allocUninit } from '../tensor/dtype.js';
+import { isGradEnabled } from '../autograd/mode.js';
 
 export interface WordTaggerConfig {
   vocabSize: number;
@@ -101,6 +104,49 @@ export function charNgramIds(word: string, buckets: number): number[] {
   return [...ids];
 }
 
+/**
+ * A WordBatch's n-gram mix as compressed rows: word i (row b·T + t) reads the columns
+ * cols[offsets[i] .. offsets[i + 1]) of the batch's distinct n-grams, each with weight 1/count
+ * (its n-grams' mean), and padding words none. A word has ~25 n-grams, a batch of 32 sentences
+ * thousands: the dense (B·T, U) mix is nearly all zeros, and its product costs U/25 times the sum.
+ */
+export interface NgramRows {
+  /** (B·T + 1) int32: where each word's columns start (the last entry is the total). */
+  offsets: Int32Array;
+  /** int32 column indices into the batch's `ngrams`. */
+  cols: Int32Array;
+}
+
+/** The dense (B·T, U) mix of compressed n-gram rows (what training and the ONNX graph read). */
+export function denseNgramMix(rows: NgramRows, U: number): Tensor {
+  const N = rows.offsets.length - 1;
+  const mix = new Float32Array(N * U); // (B·T, U)
+  for (let i = 0; i < N; i++) {
+    const from = rows.offsets[i], to = rows.offsets[i + 1];
+    for (let j = from; j < to; j++) mix[i * U + rows.cols[j]] += 1 / (to - from);
+  }
+  return new Tensor(mix, [N, U]);
+}
+
+/**
+ * mix · grams from compressed rows, without gradients: each word's mean n-gram vector (N, D), the
+ * same values as matmul(denseNgramMix(rows, U), grams) (summed in another order: equal to ~1e-7).
+ */
+function ngramMean(rows: NgramRows, grams: Tensor): Tensor {
+  const N = rows.offsets.length - 1, D = grams.shape[1];
+  const g = grams.data as Float32Array; // (U, D)
+  const y = allocUninit('float32', N * D) as Float32Array; // (N, D); pooled inside inferenceMode
+  y.fill(0);
+  for (let i = 0; i < N; i++) {
+    const from = rows.offsets[i], to = rows.offsets[i + 1], w = 1 / (to - from), row = i * D;
+    for (let j = from; j < to; j++) {
+      const col = rows.cols[j] * D;
+      for (let d = 0; d < D; d++) y[row + d] += w * g[col + d];
+    }
+  }
+  return new Tensor(y, [N, D]);
+}
+
 /** A padded batch of sentences, as WordTagger reads it. */
 export interface WordBatch {
   /** (B, T) int32 word ids; 0 = padding. */
@@ -111,6 +157,11 @@ export interface WordBatch {
   ngrams: Tensor | null;
   /** (B·T, U) float32: row = a word, 1/count in the columns of its n-grams (0 for padding), or null. */
   ngramMix: Tensor | null;
+  /**
+   * The same mix without its zeros (inference batches carry this instead: ngramMix is then null),
+   * or absent. Without gradients the forward reads it directly (see NgramRows).
+   */
+  ngramRows?: NgramRows | null;
   /** (B·T, C) int32 character ids of each word for the character CNN (0 = padding), or null. */
   chars?: Tensor | null;
   /** (B·T, 1, C) bool: true on the characters past each word's end (at least one stays false), or null. */
@@ -173,12 +224,16 @@ export class WordTagger extends Module {
     // vector is summed here (in the order it always was, so old checkpoints give the same numbers).
     let x = this.shapeEmbed.call(b.shapes); // (B, T, D)
     if (!this.backbone) x = add(this.wordEmbed!.call(b.words), x); // (B, T, D)
-    if (this.ngramEmbed && b.ngrams && b.ngramMix) {
+    if (this.ngramEmbed && b.ngrams && (b.ngramMix || b.ngramRows)) {
       // The mean of each word's n-gram vectors as one GEMM over the batch's distinct n-grams:
-      // gathering (B, T, G, D) per word instead costs G times the memory and time.
+      // gathering (B, T, G, D) per word instead costs G times the memory and time. Without
+      // gradients, compressed rows are summed directly (NgramRows says why).
       const grams = this.ngramEmbed.call(b.ngrams); // (U, D)
       const [B, T] = b.words.shape;
-      x = add(x, reshape(matmul(b.ngramMix, grams), [B, T, this.config.dModel])); // (B, T, D)
+      const mixed = b.ngramRows && !isGradEnabled()
+        ? ngramMean(b.ngramRows, grams)
+        : matmul(b.ngramMix ?? denseNgramMix(b.ngramRows!, b.ngrams.shape[0]), grams); // (B·T, D)
+      x = add(x, reshape(mixed, [B, T, this.config.dModel])); // (B, T, D)
     }
     if (this.charEmbed && this.charConv && b.chars && b.charPad) {
       const [B, T] = b.words.shape;
@@ -190,7 +245,7 @@ export class WordTagger extends Module {
     if (this.backbone) h = this.backbone.call(b.words, b.pad, null, { addEmbeds: x }); // (B, T, D)
     else {
       x = this.drop.call(this.posEmbed!.call(x)); // (B, T, D)
-      h = this.encoder!.call(x, { keyPaddingMask: b.pad }); // (B, T, D)
+      h = runEncoder(this.encoder!, x, { keyPaddingMask: b.pad }); // (B, T, D); fused in inference (fused-encoder.ts)
     }
     return this.head.call(this.drop.call(h)); // (B, T, K)
   }

@@ -189,6 +189,8 @@ export class CRF extends Module {
   endTransitions: Parameter;
   /** Additive penalties from the constraints (0 or −10⁴), or null. */
   private readonly penalties: { transitions: Tensor; start: Tensor; end: Tensor } | null;
+  /** decode()'s hard penalties (0 or −∞) from the constraints, or null: fixed with them, so made once. */
+  private readonly hardPenalties: { transitions: number[]; start: number[]; end: number[] } | null;
 
   /**
    * Args:
@@ -212,8 +214,10 @@ export class CRF extends Module {
       const p = transitionPenalties(allowedTransitions(labels, scheme), CRF_FORBIDDEN_SCORE);
       const t = (values: number[], shape: number[]) => new Tensor(Float32Array.from(values), shape);
       this.penalties = { transitions: t(p.transitions, [numTags, numTags]), start: t(p.start, [numTags]), end: t(p.end, [numTags]) };
+      this.hardPenalties = transitionPenalties(allowedTransitions(labels, scheme));
     } else {
       this.penalties = null;
+      this.hardPenalties = null;
     }
   }
 
@@ -263,16 +267,17 @@ export class CRF extends Module {
       const A = Float64Array.from(this.transitions.data as ArrayLike<number>);
       const start = Float64Array.from(this.startTransitions.data as ArrayLike<number>);
       const end = Float64Array.from(this.endTransitions.data as ArrayLike<number>);
-      if (this.constraints) {
+      const p = this.hardPenalties;
+      if (p) {
         // Hard constraints here: a forbidden step is −∞, not the loss's finite penalty.
-        const p = transitionPenalties(allowedTransitions(this.constraints.labels, this.constraints.scheme));
         p.transitions.forEach((v, i) => (A[i] += v));
         p.start.forEach((v, i) => (start[i] += v));
         p.end.forEach((v, i) => (end[i] += v));
       }
       const e = emissions.data as ArrayLike<number>;
       return lengths.map((L, b) => {
-        const rows = Float64Array.from({ length: L * K }, (_, i) => e[b * T * K + i]);
+        const rows = new Float64Array(L * K);
+        for (let i = 0; i < L * K; i++) rows[i] = e[b * T * K + i];
         const r = viterbi(rows, L, K, A, start, end);
         if (r.score === -Infinity) {
           throw new ValueError(`CRF.decode: sequence ${b} (length ${L}) has no path allowed by the ${this.constraints?.scheme} constraints over labels [${this.constraints?.labels.join(', ')}]. Fix: include 'O' and the B- tags of every type.`);

@@ -32,6 +32,7 @@ export interface ClassifierModel extends TrainableModel {
   forward(x: Tensor): Tensor;
   numParameters(): number;
   namedModules(): [string, unknown][];
+  readonly training: boolean;
 }
 
 export interface ClassifierData {
@@ -180,6 +181,7 @@ export class ClassifierPredictor<I> implements Predictor {
     readonly members: readonly ClassifierMember<I>[],
   ) {
     if (members.length === 0) throw new CheckpointError(`${task}: a predictor needs at least one model, received none.`);
+    for (const m of members) m.model.eval();
   }
 
   get model(): ClassifierModel {
@@ -197,7 +199,8 @@ export class ClassifierPredictor<I> implements Predictor {
     const attention: AttentionMap[][] = inputs.map(() => []);
     this.members.forEach((m, k) => {
       const { x, items } = m.encode(inputs);
-      m.model.eval();
+      // eval() walks every module; a served model is in eval mode already (the constructor set it).
+      if (m.model.training) m.model.eval();
       const rec = options.attention ? new AttentionRecorder(m.model as never) : null;
       // inferenceMode: the forward's temporaries go back to the pool for the next request.
       const logits = inferenceMode(() => (rec ? rec.record(() => m.model.forward(x)) : m.model.forward(x)), m.model, rec); // (B, C)

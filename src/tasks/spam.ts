@@ -367,11 +367,13 @@ export async function loadSpamPredictor(dir: ModelDirs): Promise<ClassifierPredi
           if (typeof x !== 'string') throw new ValueError(`spam: input ${i} must be the text of a mail (its subject and body, or the raw message with its headers) as a string, received ${typeof x}.`);
           if (x.trim() === '') throw new ValueError(`spam: input ${i} is empty. Fix: pass the subject and body of a mail, or the raw message.`);
           const text = inputText(x, reading);
-          if (vocab !== null && mailWords(text, maxLen, reading.truncation).length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
-          return text;
+          // The word model's ids come from the words checked here (reader.ids would tokenize the mail again).
+          const words = vocab !== null ? mailWords(text, maxLen, reading.truncation) : null;
+          if (words !== null && words.length === 0) throw new ValueError(`spam: input ${i} (${JSON.stringify(x.slice(0, 30))}) holds no words (letters or digits).`);
+          return { text, ids: words !== null ? vocab!.encode(words, { unknown: 'unk' }) : reader.ids(text) };
         });
-        const p = padSequences(items.map((t) => reader.ids(t)), reader.padId);
-        return { x: new Tensor(p.data, p.shape), items };
+        const p = padSequences(items.map((t) => t.ids), reader.padId);
+        return { x: new Tensor(p.data, p.shape), items: items.map((t) => t.text) };
       },
       tokenLabels: (text) => reader.labels(text),
     };

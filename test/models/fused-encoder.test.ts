@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { models, nn, optim } from '../../src/index.ts';
-import { FusedEncoder, fusedEncodeBlocker, runEncoder, setFusedEncoderEnabled } from '../../src/models/fused-encoder.ts';
+import { FusedEncoder, SHRINK_WINDOW, fusedEncodeBlocker, fusedEncoderWorkBytes, runEncoder, setFusedEncoderEnabled } from '../../src/models/fused-encoder.ts';
 import { quantizeDynamic } from '../../src/compress/quantize-dynamic.ts';
 import { markWeightsChanged } from '../../src/nn/weights-version.ts';
 import { AttentionRecorder } from '../../src/nn/attention/recorder.ts';
@@ -195,4 +195,39 @@ test('no stale packed weights: an optimizer step, loadStateDict, a replaced weig
   // int8: quantizing replaces the modules, so the plan is rebuilt for the int8 layers.
   quantizeDynamic(enc);
   assertSameEncoder(enc, x);
+});
+
+test('fused encoder work buffers: a big batch followed by small ones does not keep the big buffers; a repeated big batch does', () => {
+  h.manualSeed(6);
+  const enc = encoder({ normFirst: true });
+  const big = h.randn([64, 128, D]), small = h.randn([1, 12, D]);
+  h.noGrad(() => runEncoder(enc, big));
+  const bigBytes = fusedEncoderWorkBytes(enc);
+  assert.ok(bigBytes > 4 << 20, `a 64×128 batch needs megabytes of work buffers, held ${bigBytes} B`);
+  // Repeated big batches keep their buffers (nothing is reallocated between them).
+  for (let i = 0; i < SHRINK_WINDOW; i++) h.noGrad(() => runEncoder(enc, big));
+  assert.equal(fusedEncoderWorkBytes(enc), bigBytes);
+  // Small calls after it: within SHRINK_WINDOW calls the big buffers are gone.
+  let r = h.noGrad(() => runEncoder(enc, small));
+  for (let i = 1; i < SHRINK_WINDOW; i++) r = h.noGrad(() => runEncoder(enc, small));
+  const after = fusedEncoderWorkBytes(enc);
+  assert.ok(after <= 1 << 20, `after ${SHRINK_WINDOW} small calls the plan still holds ${after} B (the big batch held ${bigBytes} B)`);
+  // And the shrunk plan still computes the module path's values, small and big again.
+  const m = bothPaths(() => runEncoder(enc, small));
+  assert.ok(maxDiff(m.module, r) <= 1e-5);
+  assertSameEncoder(enc, big);
+});
+
+test("eval() on a model already in eval mode leaves weightsVersion (a predictor's per-request eval() keeps the fused plan); a mode switch moves it", () => {
+  const enc = encoder();
+  const v = h.weightsVersion();
+  enc.eval();
+  assert.equal(h.weightsVersion(), v);
+  enc.train();
+  assert.notEqual(h.weightsVersion(), v);
+  const w = h.weightsVersion();
+  enc.train();
+  assert.equal(h.weightsVersion(), w);
+  enc.eval();
+  assert.notEqual(h.weightsVersion(), w);
 });

@@ -64,6 +64,15 @@ HEED_INLINE float sumSqDev4(const float* x, int64_t n, float m) {
   return s;
 }
 
+// Software prefetch of a row kAhead rows on. In a training step the norms' inputs come from memory
+// (the forward wrote x long before its backward, and the GEMMs in between evict it); a row's
+// reductions end in a horizontal sum whose latency keeps the core from running far enough ahead
+// for the hardware prefetchers to hide that (bench/step-kernels-ab.ts, the cold rows).
+constexpr int64_t kAhead = 4;
+HEED_INLINE void prefetchRow(const float* row, int64_t cols) {
+  for (int64_t c = 0; c < cols; c += 64 / int64_t(sizeof(float))) __builtin_prefetch(row + c);
+}
+
 }  // namespace
 
 void layerNormForward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
@@ -72,6 +81,7 @@ void layerNormForward(const float* x, const float* w, const float* b, float* y, 
     for (int64_t r = lo; r < hi; r++) {
       const float* xr = x + r * cols;
       float* yr = y + r * cols;
+      if (r + kAhead < rows) prefetchRow(xr + kAhead * cols, cols);
       float m = sumRow4(xr, cols) / float(cols);
       float s = 1.f / std::sqrt(sumSqDev4(xr, cols, m) / float(cols) + eps);
       mean[r] = m;
@@ -106,6 +116,13 @@ void layerNormBackward(const float* x, const float* w, const float* mean, const 
     const float* xar = dxAdd ? dxAdd + r * cols : nullptr;
     float* dxr = dx + r * cols;
     const float m = mean[r], s = rstd[r];
+    if (r + kAhead < rows) {
+      const int64_t ahead = kAhead * cols;
+      prefetchRow(xr + ahead, cols);
+      prefetchRow(dyr + ahead, cols);
+      if (dar) prefetchRow(dar + ahead, cols);
+      if (xar) prefetchRow(xar + ahead, cols);
+    }
     auto dyv = [&](int64_t c) { return dar ? vload(dyr + c) + vload(dar + c) : vload(dyr + c); };
     auto dys = [&](int64_t c) { return dar ? dyr[c] + dar[c] : dyr[c]; };
     // xhat = (x − mean)·rstd, g = dy·w; dx = rstd·(g − mean(g) − xhat·mean(g·xhat))

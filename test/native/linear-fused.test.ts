@@ -144,3 +144,31 @@ test('dropoutBackwardBias and reluDropoutBackwardBias: native equals the referen
     setNumThreads(before);
   }
 });
+
+test('dropoutBackwardBias, reluDropoutBackwardBias and reduceAxis bias sums give identical bits at 1, 2 and 3 threads', async (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const { setNumThreads, backendInfo } = await import('../../src/backend/registry.js');
+  const before = backendInfo().threads;
+  const r = rng(36);
+  try {
+    for (const [rows, cols] of [[768, 1024], [704, 256], [300, 1000], [5000, 17], [40000, 64]]) {
+      const n = rows * cols, dy = randn(n, r), y = randn(n, r);
+      const outs: Float32Array[][] = [];
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        const a = new Float32Array(cols), b = new Float32Array(cols), c = new Float32Array(cols);
+        nk.dropoutBackwardBias!({ dy, dz: new Float32Array(n), dbias: a, rows, cols, p: 0.1, seed: 7 });
+        nk.reluDropoutBackwardBias!({ y, dy, dz: new Float32Array(n), dbias: b, rows, cols, scale: 1.25 });
+        nk.reduceAxis!({ op: 0, x: dy, out: c, outer: 1, size: rows, inner: cols });
+        outs.push([a, b, c]);
+      }
+      for (const i of [1, 2]) assert.deepEqual(outs[i], outs[0], `${rows}×${cols}: ${i + 1} threads vs 1`);
+      const yr = new Float32Array(cols);
+      ref.reduceAxis({ op: 0, x: dy, out: yr, outer: 1, size: rows, inner: cols });
+      assertClose(outs[0][2], yr, `reduceAxis ${rows}×${cols} vs the reference`, 1e-6, 1e-6);
+    }
+  } finally {
+    setNumThreads(before);
+  }
+});

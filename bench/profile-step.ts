@@ -17,11 +17,15 @@
  *           in this process at those sizes (a copy and a native add, same clock), and print the time
  *           the non-GEMM kernels cannot go below and the % of peak the step could reach with the
  *           GEMMs at their measured efficiency.
+ * --json f  also write the step time, the peak, the step's GEMM FLOPs (with --shapes or --roofline)
+ *           and the per-kernel rows to file f (bench/profile-step-ab.ts reads it).
  */
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
 import { timeKernelCalls, cpuNowMs, nativeLoad } from './native-util.ts';
 import { TransformerEncoderLayer, TransformerDecoderLayer } from '../src/nn/transformer.ts';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -54,7 +58,7 @@ if (flag('shapes') || flag('roofline')) {
   };
 }
 let linearFusedFlop = 0;
-if (flag('roofline')) {
+if (flag('roofline') || flag('shapes')) {
   const table = k as unknown as Record<string, (p: { rows: number; outF: number; inF: number }) => unknown>;
   const lf = table.linearFused;
   table.linearFused = (p) => { if (shapeTimer.on) linearFusedFlop += 2 * p.rows * p.outF * p.inF; return lf(p); };
@@ -199,4 +203,13 @@ if (roofline) {
   console.log(`| GEMMs alone, each replayed call run 3× in a row (warm operands), per step | ${gemmWarmMs.toFixed(1)} | ${pctAll(gemmWarmMs)}% |`);
   console.log(`| replayed GEMMs + other kernels at their floor, no time outside kernels | ${(gemmAloneMs + boundMs).toFixed(1)} | ${pctAll(gemmAloneMs + boundMs)}% |`);
   console.log(`| warm replayed GEMMs + other kernels at their floor, no time outside kernels | ${(gemmWarmMs + boundMs).toFixed(1)} | ${pctAll(gemmWarmMs + boundMs)}% |`);
+}
+
+const jsonOut = (() => { const i = process.argv.indexOf('--json'); return i >= 0 ? process.argv[i + 1] : ''; })();
+if (jsonOut) {
+  const gemmFlop = shapes.size ? ([...shapes.values()].reduce((s2, e) => s2 + e.flop, 0) + linearFusedFlop) / steps : null;
+  writeFileSync(jsonOut, JSON.stringify({
+    d: cfg.dModel, threads, clock, steps, stepMs: total, peakGflops: peak, gemmFlop, pctPeak: gemmFlop === null ? null : (100 * gemmFlop) / (total * 1e6) / peak,
+    kernelsMs: inKernels, outsideMs: total - inKernels, loadavg: os.loadavg(), rows,
+  }, null, 2) + '\n');
 }

@@ -339,6 +339,17 @@ struct DropoutArgs {
   int64_t n;  // derived, = len(out)
 };
 
+// dropoutBackwardBias: the parameters in spec order (src/backend/specs).
+struct DropoutBackwardBiasArgs {
+  const float* dy;  // input, length rows·cols
+  float* dz;  // output, length rows·cols
+  float* dbias;  // output, length cols
+  int64_t rows;  // shape
+  int64_t cols;  // shape
+  double p;  // scalar
+  int64_t seed;  // scalar
+};
+
 // embeddingBackward: the parameters in spec order (src/backend/specs).
 struct EmbeddingBackwardArgs {
   const float* dOut;  // input, length len(indices)·dim
@@ -546,6 +557,17 @@ struct ReluDropoutBackwardArgs {
   int64_t n;  // derived, = len(dz)
 };
 
+// reluDropoutBackwardBias: the parameters in spec order (src/backend/specs).
+struct ReluDropoutBackwardBiasArgs {
+  const float* y;  // input, length rows·cols
+  const float* dy;  // input, length rows·cols
+  float* dz;  // output, length rows·cols
+  float* dbias;  // output, length cols
+  int64_t rows;  // shape
+  int64_t cols;  // shape
+  float scale;  // scalar
+};
+
 // rmsNormBackward: the parameters in spec order (src/backend/specs).
 struct RmsNormBackwardArgs {
   const float* x;  // input, length rows·cols
@@ -661,6 +683,7 @@ struct UnaryBackwardArgs {
   X(crossEntropyBackward, CrossEntropyBackwardArgs) \
   X(crossEntropyForward, CrossEntropyForwardArgs) \
   X(dropout, DropoutArgs) \
+  X(dropoutBackwardBias, DropoutBackwardBiasArgs) \
   X(embeddingBackward, EmbeddingBackwardArgs) \
   X(embeddingForward, EmbeddingForwardArgs) \
   X(geluDropout, GeluDropoutArgs) \
@@ -678,6 +701,7 @@ struct UnaryBackwardArgs {
   X(quantizePerChannel, QuantizePerChannelArgs) \
   X(reduceAxis, ReduceAxisArgs) \
   X(reluDropoutBackward, ReluDropoutBackwardArgs) \
+  X(reluDropoutBackwardBias, ReluDropoutBackwardBiasArgs) \
   X(rmsNormBackward, RmsNormBackwardArgs) \
   X(rmsNormForward, RmsNormForwardArgs) \
   X(scaleInPlace, ScaleInPlaceArgs) \
@@ -1367,6 +1391,24 @@ inline const Arg args[] = {
 inline const Kernel kernel = {"dropout", code, args, 5, 4, nullptr, 0};
 }  // namespace dropout_spec
 
+namespace dropoutBackwardBias_spec {
+inline const Instr code[] = {
+    {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 4, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dy), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dz), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dbias", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dbias), -1, -INFINITY, INFINITY, false, false, {6, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(DropoutBackwardBiasArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"dropoutBackwardBias", code, args, 7, 7, nullptr, 0};
+}  // namespace dropoutBackwardBias_spec
+
 namespace embeddingBackward_spec {
 inline const Instr code[] = {
     {Op::Len, 1, 0}, {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 3, 0}, {Op::Const, 0, 0},
@@ -1758,6 +1800,24 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"reluDropoutBackward", code, args, 5, 4, nullptr, 0};
 }  // namespace reluDropoutBackward_spec
+
+namespace reluDropoutBackwardBias_spec {
+inline const Instr code[] = {
+    {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dy), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dz), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dbias", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dbias), -1, -INFINITY, INFINITY, false, false, {9, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(ReluDropoutBackwardBiasArgs, scale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"reluDropoutBackwardBias", code, args, 7, 7, nullptr, 0};
+}  // namespace reluDropoutBackwardBias_spec
 
 namespace rmsNormBackward_spec {
 inline const Instr code[] = {

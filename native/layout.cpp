@@ -3,6 +3,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "column_sums.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -105,6 +106,19 @@ void reduceAxis(int op, const float* x, float* out, int64_t outer, int64_t size,
         }
         out[o] = anyNan ? NAN : r;
       }
+    });
+    return;
+  }
+  if (op == 0 && outer == 1 && inner >= W) {
+    // A bias gradient, (1, rows, features): swept in memory order, each row added into float64
+    // column sums (tasks split by size alone, so the bits do not depend on the thread count).
+    // Column blocks (below) read the matrix in strided 64–256-float pieces, which streams poorly
+    // from memory when the matrix is cold, as it is in a training step's backward.
+    rowsWithColumnSums(size, inner, out, [=](int64_t r, double* acc) {
+      const float* row = x + r * inner;
+      int64_t j = 0;
+      for (; j + W <= inner; j += W) addWide(acc + j, vload(row + j));
+      for (; j < inner; j++) acc[j] += row[j];
     });
     return;
   }

@@ -6,6 +6,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "column_sums.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -49,6 +50,60 @@ void maskedMap(int64_t n, double p, uint32_t seed, float* out, FV&& fv, FS&& fs)
 }
 
 }  // namespace
+
+// dz = dropout backward of dy (the dropout kernel's mask: kept iff lowbias32(i ^ lowbias32(seed)) ≥ p·2³²,
+// i = r·cols + c, scaled by 1/(1 − p)) and dbias = Σ_rows dz, in one pass over dy.
+void dropoutBackwardBias(const DropoutBackwardBiasArgs& p) {
+  const int64_t cols = p.cols;
+  const double t = std::ceil(p.p * 4294967296.0);
+  const bool none = t > 4294967295.0;  // p within 2⁻³² of 1: nothing is kept
+  const uint32_t thr = none ? 0xffffffffu : uint32_t(t), mixed = lowbias32(uint32_t(p.seed));
+  const float s = none ? 0.f : float(1.0 / (1.0 - p.p));
+  const vf sv = vsplat(s), zero = vsplat(0.f);
+  vu lane;
+  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  // by value: the stores into acc could alias anything captured by reference, forcing reloads
+  rowsWithColumnSums(p.rows, cols, p.dbias, [=, dy = p.dy, dz = p.dz](int64_t r, double* acc) {
+    const float* dyr = dy + r * cols;
+    float* dzr = dz + r * cols;
+    const uint32_t i0 = uint32_t(r * cols);
+    int64_t c = 0;
+    for (; c + W <= cols; c += W) {
+      vi keep = lowbias32((lane + (i0 + uint32_t(c))) ^ mixed) >= thr;
+      vf d = keep && !none ? vload(dyr + c) * sv : zero;
+      vstore(dzr + c, d);
+      addWide(acc + c, d);
+    }
+    for (; c < cols; c++) {
+      float d = (!none && lowbias32((i0 + uint32_t(c)) ^ mixed) >= thr) ? dyr[c] * s : 0.f;
+      dzr[c] = d;
+      acc[c] += d;
+    }
+  });
+}
+
+// reluDropoutBackward (below) and dbias = Σ_rows dz in the same pass.
+void reluDropoutBackwardBias(const ReluDropoutBackwardBiasArgs& p) {
+  const int64_t cols = p.cols;
+  const float s = p.scale;
+  const vf sv = vsplat(s), zero = vsplat(0.f);
+  rowsWithColumnSums(p.rows, cols, p.dbias, [=, y = p.y, dy = p.dy, dz = p.dz](int64_t r, double* acc) {
+    const float* yr = y + r * cols;
+    const float* dyr = dy + r * cols;
+    float* dzr = dz + r * cols;
+    int64_t c = 0;
+    for (; c + W <= cols; c += W) {
+      vf d = vload(yr + c) > zero ? vload(dyr + c) * sv : zero;
+      vstore(dzr + c, d);
+      addWide(acc + c, d);
+    }
+    for (; c < cols; c++) {
+      float d = yr[c] > 0.f ? dyr[c] * s : 0.f;
+      dzr[c] = d;
+      acc[c] += d;
+    }
+  });
+}
 
 // dz = dy · scale where y > 0, else 0: the gradient through dropout(relu(z)) read off its output.
 void reluDropoutBackward(const ReluDropoutBackwardArgs& p) {

@@ -36,6 +36,43 @@ void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perR
   }
 }
 
+// Σ x and Σ (x − m)² over a row in four independent vector accumulators: a row of 256 floats is
+// 16 vectors, and one accumulator made each sum a chain of 16 dependent adds (~4 cycles each), so
+// the kernel waited on add latency rather than on memory (bench/norms.ts).
+HEED_INLINE float sumRow4(const float* x, int64_t n) {
+  vf s0 = vf{}, s1 = vf{}, s2 = vf{}, s3 = vf{};
+  int64_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    s0 += vload(x + i); s1 += vload(x + i + W); s2 += vload(x + i + 2 * W); s3 += vload(x + i + 3 * W);
+  }
+  for (; i + W <= n; i += W) s0 += vload(x + i);
+  float s = hsum((s0 + s1) + (s2 + s3));
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+HEED_INLINE float sumSqDev4(const float* x, int64_t n, float m) {
+  const vf mv = vsplat(m);
+  vf s0 = vf{}, s1 = vf{}, s2 = vf{}, s3 = vf{};
+  int64_t i = 0;
+  for (; i + 4 * W <= n; i += 4 * W) {
+    vf d0 = vload(x + i) - mv, d1 = vload(x + i + W) - mv, d2 = vload(x + i + 2 * W) - mv, d3 = vload(x + i + 3 * W) - mv;
+    s0 += d0 * d0; s1 += d1 * d1; s2 += d2 * d2; s3 += d3 * d3;
+  }
+  for (; i + W <= n; i += W) { vf d = vload(x + i) - mv; s0 += d * d; }
+  float s = hsum((s0 + s1) + (s2 + s3));
+  for (; i < n; i++) { float d = x[i] - m; s += d * d; }
+  return s;
+}
+
+// Software prefetch of a row kAhead rows on. In a training step the norms' inputs come from memory
+// (the forward wrote x long before its backward, and the GEMMs in between evict it); a row's
+// reductions end in a horizontal sum whose latency keeps the core from running far enough ahead
+// for the hardware prefetchers to hide that (bench/step-kernels-ab.ts, the cold rows).
+constexpr int64_t kAhead = 4;
+HEED_INLINE void prefetchRow(const float* row, int64_t cols) {
+  for (int64_t c = 0; c < cols; c += 64 / int64_t(sizeof(float))) __builtin_prefetch(row + c);
+}
+
 }  // namespace
 
 void layerNormForward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
@@ -44,8 +81,9 @@ void layerNormForward(const float* x, const float* w, const float* b, float* y, 
     for (int64_t r = lo; r < hi; r++) {
       const float* xr = x + r * cols;
       float* yr = y + r * cols;
-      float m = sumRow(xr, cols) / float(cols);
-      float s = 1.f / std::sqrt(sumSqDev(xr, cols, m) / float(cols) + eps);
+      if (r + kAhead < rows) prefetchRow(xr + kAhead * cols, cols);
+      float m = sumRow4(xr, cols) / float(cols);
+      float s = 1.f / std::sqrt(sumSqDev4(xr, cols, m) / float(cols) + eps);
       mean[r] = m;
       rstd[r] = s;
       vf mv = vsplat(m), sv = vsplat(s);
@@ -78,20 +116,30 @@ void layerNormBackward(const float* x, const float* w, const float* mean, const 
     const float* xar = dxAdd ? dxAdd + r * cols : nullptr;
     float* dxr = dx + r * cols;
     const float m = mean[r], s = rstd[r];
+    if (r + kAhead < rows) {
+      const int64_t ahead = kAhead * cols;
+      prefetchRow(xr + ahead, cols);
+      prefetchRow(dyr + ahead, cols);
+      if (dar) prefetchRow(dar + ahead, cols);
+      if (xar) prefetchRow(xar + ahead, cols);
+    }
     auto dyv = [&](int64_t c) { return dar ? vload(dyr + c) + vload(dar + c) : vload(dyr + c); };
     auto dys = [&](int64_t c) { return dar ? dyr[c] + dar[c] : dyr[c]; };
     // xhat = (x − mean)·rstd, g = dy·w; dx = rstd·(g − mean(g) − xhat·mean(g·xhat))
-    vf mv = vsplat(m), sv = vsplat(s), sg = vf{}, sgx = vf{};
-    int64_t c = 0;
-    for (; c + W <= cols; c += W) {
+    // two accumulator pairs (even and odd vectors): half the dependent-add chain of one pair
+    vf mv = vsplat(m), sv = vsplat(s), sg = vf{}, sgx = vf{}, sg1 = vf{}, sgx1 = vf{};
+    auto step = [&](int64_t c, vf& a, vf& ax) {
       vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
       vf g = w ? d * vload(w + c) : d;
-      sg += g;
-      sgx += g * xh;
+      a += g;
+      ax += g * xh;
       vstore(pw + c, vload(pw + c) + d * xh);
       vstore(pb + c, vload(pb + c) + d);
-    }
-    float sgS = hsum(sg), sgxS = hsum(sgx);
+    };
+    int64_t c = 0;
+    for (; c + 2 * W <= cols; c += 2 * W) { step(c, sg, sgx); step(c + W, sg1, sgx1); }
+    for (; c + W <= cols; c += W) step(c, sg, sgx);
+    float sgS = hsum(sg + sg1), sgxS = hsum(sgx + sgx1);
     for (; c < cols; c++) {
       float xh = (xr[c] - m) * s, d = dys(c), g = w ? d * w[c] : d;
       sgS += g;

@@ -32,16 +32,24 @@ function binaryRaw(op: number, a: Tensor, b: Tensor, name: string): Tensor {
   return out;
 }
 
+/**
+ * Which inputs of a binary op need a gradient. An input that needs none (a constant such as the
+ * √d of an embedding scale, or a fixed positional table) gets null, and its gradient (a product and
+ * a reduction over the whole tensor) is never computed.
+ */
+interface Need { a: boolean; b: boolean }
+
 function binary(op: number, name: string, x: TensorLike, y: TensorLike,
-  grad: (g: Tensor, a: Tensor, b: Tensor, out: Tensor) => [Tensor | null, Tensor | null]): Tensor {
+  grad: (g: Tensor, a: Tensor, b: Tensor, out: Tensor, need: Need) => [Tensor | null, Tensor | null]): Tensor {
   const a = lift(x, y instanceof Tensor ? y.dtype : 'float32');
   const b = lift(y, a.dtype);
   requireFloat(a, name, 'a');
   requireFloat(b, name, 'b');
   const out = binaryRaw(op, a, b, name);
   return record(out, name, [a, b], (g) => {
-    const [ga, gb] = grad(g, a, b, out);
-    return [ga && sumToShape(ga, a.shape), gb && sumToShape(gb, b.shape)];
+    const need = { a: a.requiresGrad, b: b.requiresGrad };
+    const [ga, gb] = grad(g, a, b, out, need);
+    return [need.a && ga ? sumToShape(ga, a.shape) : null, need.b && gb ? sumToShape(gb, b.shape) : null];
   });
 }
 
@@ -52,27 +60,27 @@ export function add(a: TensorLike, b: TensorLike): Tensor {
 
 /** a − b */
 export function sub(a: TensorLike, b: TensorLike): Tensor {
-  return binary(BinaryOp.sub, 'sub', a, b, (g) => [g, neg(g)]);
+  return binary(BinaryOp.sub, 'sub', a, b, (g, _x, _y, _out, need) => [g, need.b ? neg(g) : null]);
 }
 
 /** a · b */
 export function mul(a: TensorLike, b: TensorLike): Tensor {
   // d(ab)/da = b, d(ab)/db = a
-  return binary(BinaryOp.mul, 'mul', a, b, (g, x, y) => [mul(g, y), mul(g, x)]);
+  return binary(BinaryOp.mul, 'mul', a, b, (g, x, y, _out, need) => [need.a ? mul(g, y) : null, need.b ? mul(g, x) : null]);
 }
 
 /** a / b */
 export function div(a: TensorLike, b: TensorLike): Tensor {
   // d(a/b)/da = 1/b, d(a/b)/db = −a/b² = −out/b
-  return binary(BinaryOp.div, 'div', a, b, (g, _x, y, out) => [div(g, y), neg(div(mul(g, out), y))]);
+  return binary(BinaryOp.div, 'div', a, b, (g, _x, y, out, need) => [need.a ? div(g, y) : null, need.b ? neg(div(mul(g, out), y)) : null]);
 }
 
 /** a ** b */
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   // d(a^b)/da = b·a^(b−1), d(a^b)/db = a^b · ln a
-  return binary(BinaryOp.pow, 'pow', a, b, (g, x, y, out) => [
-    mul(g, mul(y, pow(x, sub(y, 1)))),
-    y.requiresGrad ? mul(g, mul(out, log(x))) : null,
+  return binary(BinaryOp.pow, 'pow', a, b, (g, x, y, out, need) => [
+    need.a ? mul(g, mul(y, pow(x, sub(y, 1)))) : null,
+    need.b ? mul(g, mul(out, log(x))) : null,
   ]);
 }
 

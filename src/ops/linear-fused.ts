@@ -13,7 +13,9 @@
  *   d residual = g                                          (passed through, no copy)
  *   dz = dropout(g) with the forward's seed                  (act 'none': the mask is re-hashed)
  *   dz = g · 1/(1 − p) where y > 0, else 0                   (act 'relu': y > 0 ⇔ kept ∧ z > 0)
- *   dx = dz · W,  dW = dzᵀ · x,  db = Σ_rows dz               (linear's backward on dz)
+ *   dx = dz · W,  dW = dzᵀ · x,  db = Σ_rows dz               (linear's backward on dz; for 'relu' and
+ *                                                             'none' with p > 0, db is summed in the pass
+ *                                                             that writes dz: dropoutBackwardBias, reluDropoutBackwardBias)
  * ReLU with a residual would need z's sign, which y no longer shows, so that pair is refused;
  * a Transformer block never asks for it (the ReLU is inside the FFN, the residual after it).
  *
@@ -30,7 +32,7 @@ import { record, needsGrad } from '../autograd/node.js';
 import { defaultGenerator, type Generator } from '../tensor/rng.js';
 import { promoteFloat } from '../tensor/dtype.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
-import { emptyFloatTensor, f32, requireFloat } from './util.js';
+import { emptyFloatTensor, floatTensor, f32, requireFloat } from './util.js';
 import { checkLinear, linearGrads } from './matmul.js';
 import { add } from './elementwise.js';
 import { ACT_GELU } from '../backend/js/gemm.js';
@@ -97,19 +99,34 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(tapedResidual ? [residual] : [])];
   return record(y, 'linearDropout', inputs, (g) => {
     if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
-    // dz: the gradient at the GEMM's output (before the activation and the dropout)
+    // dz: the gradient at the GEMM's output (before the activation and the dropout). For ReLU and
+    // for dropout alone, the pass that writes dz also sums the bias gradient (db = Σ_rows dz), so
+    // that dz is not read once more for it.
     let dz = g;
+    let db: Tensor | null = null;
+    const sumBias = bias !== null && bias.requiresGrad;
     if (z) {
       dz = emptyFloatTensor(g.dtype, g.shape);
       k.geluDropoutBackward({ z: f32(z), dy: f32(g), dz: f32(dz), p, seed });
     } else if (activation === 'relu') {
       dz = emptyFloatTensor(g.dtype, g.shape);
-      k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale: p > 0 ? Math.fround(1 / (1 - p)) : 1 });
+      const scale = p > 0 ? Math.fround(1 / (1 - p)) : 1;
+      if (sumBias) {
+        db = floatTensor(g.dtype, [outF]);
+        k.reluDropoutBackwardBias({ y: f32(y), dy: f32(g), dz: f32(dz), dbias: f32(db), rows, cols: outF, scale });
+      } else {
+        k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale });
+      }
     } else if (p > 0) {
       dz = emptyFloatTensor(g.dtype, g.shape);
-      k.dropout({ x: f32(g), out: f32(dz), p, seed });
+      if (sumBias) {
+        db = floatTensor(g.dtype, [outF]);
+        k.dropoutBackwardBias({ dy: f32(g), dz: f32(dz), dbias: f32(db), rows, cols: outF, p, seed });
+      } else {
+        k.dropout({ x: f32(g), out: f32(dz), p, seed });
+      }
     }
-    const [gx, gw, gb] = linearGrads(dz, x, weight, bias);
-    return [gx, gw, ...(bias ? [gb] : []), ...(tapedResidual ? [residual.requiresGrad ? g : null] : [])];
+    const [gx, gw, gb] = linearGrads(dz, x, weight, db === null ? bias : null);
+    return [gx, gw, ...(bias ? [db ?? gb] : []), ...(tapedResidual ? [residual.requiresGrad ? g : null] : [])];
   });
 }

@@ -58,6 +58,8 @@ const valid: Record<string, () => unknown[]> = {
   // x (2, 3), w (4, 3), y (2, 4), bias null, relu off, p 0.1, seed 7, residual null
   linearFused: () => [f(6), f(12), f(8), 2, 4, 3, null, 0, 0.1, 7, null],
   reluDropoutBackward: () => [f(10), f(10), f(10), 1.25],
+  dropoutBackwardBias: () => [f(12), f(12), f(4), 3, 4, 0.1, 7],
+  reluDropoutBackwardBias: () => [f(12), f(12), f(12), f(4), 3, 4, 1.25],
   geluDropout: () => [f(10), f(10), 0.1, 7],
   geluDropoutBackward: () => [f(10), f(10), f(10), 0.1, 7],
   im2col: () => [f(2 * 3 * 4 * 5), f(2 * 2 * 5 * 3 * 3 * 3), 2, 3, 4, 5, 3, 3, 2, 5, 2, 1, 1, 1, 1, 1],

@@ -89,3 +89,21 @@ test('linearDropout gelu off the tape (no input requires grad) runs gelu and the
     assert.ok(maxDiff(fused, composed) < 1e-5, `p ${p}: differs by ${maxDiff(fused, composed)}`);
   }
 });
+
+test('linearDropout with a frozen bias (no bias gradient summed in the backward pass) gives the composed ops\' gradients', () => {
+  for (const activation of ['relu', 'none'] as const) {
+    const x = leaf([5, 24], 21), w = leaf([40, 24], 22), b = h.randn([40], { generator: new h.Generator(23) });
+    const upstream = h.randn([5, 40], { generator: new h.Generator(24) });
+    const run = (fused: boolean) => {
+      x.grad = null; w.grad = null;
+      const gen = new h.Generator(78);
+      const y = fused ? linearDropout(x, w, b, { activation, p: 0.3, generator: gen })
+        : h.dropout(activation === 'relu' ? h.relu(h.linear(x, w, b)) : h.linear(x, w, b), 0.3, { generator: gen });
+      h.sum(h.mul(y, upstream)).backward();
+      return { gx: x.grad!, gw: w.grad! };
+    };
+    const f = run(true), c = run(false);
+    assert.ok(maxDiff(f.gx, c.gx) < 1e-4 && maxDiff(f.gw, c.gw) < 1e-4, `${activation}: gradients differ`);
+    assert.equal(b.grad, null);
+  }
+});

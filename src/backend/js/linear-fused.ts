@@ -8,6 +8,7 @@ import { sgemm } from './gemm.js';
 import { dropout } from './dropout.js';
 import { unary, UnaryOp } from './elementwise.js';
 import { geluGradScalar } from './scalar.js';
+import { reduceAxis, ReduceOp } from './reduce.js';
 
 export function linearFused({ x, w, y, rows, outF, inF, bias, activation, p, seed, residual }: Params<'linearFused'>): void {
   sgemm({ a: x, b: w, c: y, batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias, activation });
@@ -30,4 +31,16 @@ export function geluDropoutBackward({ z, dy, dz, p, seed }: Params<'geluDropoutB
   const kept = new Float32Array(dz.length).fill(1); // 1/(1 − p) where kept, 0 where dropped
   if (p > 0) dropout({ x: kept, out: kept, p, seed });
   for (let i = 0; i < dz.length; i++) dz[i] = kept[i] === 0 ? 0 : dy[i] * kept[i] * geluGradScalar(z[i]);
+}
+
+/** dz = the dropout kernel's backward of dy (its mask from seed), then dbias = reduceAxis's float64 column sums of dz. */
+export function dropoutBackwardBias({ dy, dz, dbias, rows, cols, p, seed }: Params<'dropoutBackwardBias'>): void {
+  dropout({ x: dy, out: dz, p, seed });
+  reduceAxis({ op: ReduceOp.sum, x: dz, out: dbias, outer: 1, size: rows, inner: cols });
+}
+
+/** reluDropoutBackward, then dbias = reduceAxis's float64 column sums of dz. */
+export function reluDropoutBackwardBias({ y, dy, dz, dbias, rows, cols, scale }: Params<'reluDropoutBackwardBias'>): void {
+  reluDropoutBackward({ y, dy, dz, scale });
+  reduceAxis({ op: ReduceOp.sum, x: dz, out: dbias, outer: 1, size: rows, inner: cols });
 }

@@ -16,4 +16,4 @@ export { crossEntropyForward, crossEntropyBackward } from './loss.js';
 export { adamwStep, sumSquares, scaleInPlace } from './optim.js';
 export { im2col, col2im, conv2dForward, conv2dBackward } from './conv.js';
 export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward } from './cnn.js';
-export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward } from './linear-fused.js';
+export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias, reluDropoutBackwardBias } from './linear-fused.js';

@@ -58,3 +58,28 @@ export const geluDropoutBackward = kernel('geluDropoutBackward', {
   seed: scalar('int', { min: 0, max: 2 ** 32 - 1 }),
   n: derived('len(dz)'),
 });
+
+/**
+ * The output gradient of linearDropout(act 'none', p > 0) and its bias gradient in one pass:
+ * dz (rows, cols) = the dropout kernel's backward of dy (dy / (1 − p) where the mask from seed keeps
+ * element r·cols + c, else 0) and dbias (cols) = Σ_rows dz, summed in float64 in row order as reduceAxis
+ * (with several threads, per-thread float64 sums added in row order). dz is then read only by the GEMMs.
+ */
+export const dropoutBackwardBias = kernel('dropoutBackwardBias', {
+  dy: input('f32', { len: 'rows * cols' }),
+  dz: output('f32', { len: 'rows * cols' }),
+  dbias: output('f32', { len: 'cols' }),
+  rows: shape(), cols: shape(),
+  p: scalar('double', { min: 0, max: 1, maxExclusive: true }),
+  seed: scalar('int', { min: 0, max: 2 ** 32 - 1 }),
+});
+
+/** reluDropoutBackward (dz = dy · scale where y > 0, else 0) and dbias (cols) = Σ_rows dz in the same pass, as dropoutBackwardBias. */
+export const reluDropoutBackwardBias = kernel('reluDropoutBackwardBias', {
+  y: input('f32', { len: 'rows * cols' }),
+  dy: input('f32', { len: 'rows * cols' }),
+  dz: output('f32', { len: 'rows * cols' }),
+  dbias: output('f32', { len: 'cols' }),
+  rows: shape(), cols: shape(),
+  scale: scalar('float', { min: 0 }),
+});

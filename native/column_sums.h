@@ -1,0 +1,56 @@
+// Column sums in float64 of a (rows, cols) array swept row by row (memory order): the bias
+// gradient Σ_rows dz of a Linear, read in the pass that writes dz (linear_fused.cpp) or alone
+// (reduceAxis, layout.cpp). Included by those two kernel files only; needs common.h and threadpool.h.
+#pragma once
+
+namespace heed {
+namespace HEED_NS {
+
+constexpr int64_t kColumnSumGrain = int64_t(1) << 15;  // elements per task, at least
+constexpr int64_t kColumnSumMaxTasks = 64;  // bounds the float64 partials (tasks × cols) on huge inputs
+
+// Column sums in float64 of a (rows, cols) gradient written row by row: row(r, acc) writes row r of
+// dz and adds it into acc (cols doubles). Rows are split into tasks by size alone (not by the
+// thread count), each with its own float64 partials, added in task order: the same sums on 1 or 2
+// threads, and equal to reduceAxis's row-order float64 sums up to float64 rounding.
+template <class Row>
+void rowsWithColumnSums(int64_t rows, int64_t cols, float* dbias, Row&& row) {
+  static thread_local Scratch partBuf;
+  const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>({rows, rows * cols / kColumnSumGrain, kColumnSumMaxTasks}));
+  double* part = reinterpret_cast<double*>(partBuf.get(size_t(std::max<int64_t>(1, 2 * tasks * cols))));
+  const int64_t per = (rows + tasks - 1) / tasks;
+  parallelFor(tasks, [&](int64_t t, int) {
+    double* acc = part + t * cols;
+    std::fill(acc, acc + cols, 0.0);
+    for (int64_t r = t * per; r < std::min(rows, (t + 1) * per); r++) row(r, acc);
+  });
+  for (int64_t c = 0; c < cols; c++) {
+    double s = 0;
+    for (int64_t t = 0; t < tasks; t++) s += part[t * cols + c];
+    dbias[c] = float(s);
+  }
+}
+
+// acc[0..W) += v, widened to float64 (the reference's sums are float64). Written with the ISA's
+// intrinsics: GCC's generic 2W-double vector went through the stack (two extra stores per vector).
+// (Adding four rows in float64 before one read-modify-write of acc measured slower: 0.5-0.9x.)
+HEED_INLINE void addWide(double* acc, vf v) {
+#if HEED_W == 16
+  const __m512 f = (__m512)v;
+  const __m512d lo = _mm512_cvtps_pd(_mm512_castps512_ps256(f));
+  const __m512d hi = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(f), 1)));
+  _mm512_storeu_pd(acc, _mm512_add_pd(_mm512_loadu_pd(acc), lo));
+  _mm512_storeu_pd(acc + 8, _mm512_add_pd(_mm512_loadu_pd(acc + 8), hi));
+#elif HEED_W == 8
+  const __m256 f = (__m256)v;
+  _mm256_storeu_pd(acc, _mm256_add_pd(_mm256_loadu_pd(acc), _mm256_cvtps_pd(_mm256_castps256_ps128(f))));
+  _mm256_storeu_pd(acc + 4, _mm256_add_pd(_mm256_loadu_pd(acc + 4), _mm256_cvtps_pd(_mm256_extractf128_ps(f, 1))));
+#else
+  const __m128 f = (__m128)v;
+  _mm_storeu_pd(acc, _mm_add_pd(_mm_loadu_pd(acc), _mm_cvtps_pd(f)));
+  _mm_storeu_pd(acc + 2, _mm_add_pd(_mm_loadu_pd(acc + 2), _mm_cvtps_pd(_mm_movehl_ps(f, f))));
+#endif
+}
+
+}  // namespace HEED_NS
+}  // namespace heed

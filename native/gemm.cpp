@@ -147,6 +147,25 @@ HEED_INLINE void packBPanelTrans(const float* src, int64_t ldb, int64_t kc, floa
 }
 #endif
 
+#if HEED_W == 16
+// op(A) = Aᵀ (A stored k × m, row stride lda): the mc columns of A's rows l0.. → MR-row micro-panels.
+// Row by row of the source, each row's mc floats scattered 14 at a time into the panels: every source
+// cache line is read once. Panel by panel instead (14 floats from each of kc rows lda apart) read each
+// line several times, and rows 1 KB apart fall into a few L1 sets that evict each other: that order cost
+// the dW products (TN, m = 256) ~7% of the GEMM and a second time in each 2-thread slab.
+HEED_INLINE void packATransAVX512(const float* src, int64_t lda, int64_t mc, int64_t kc, float* dst) {
+  const int64_t panels = (mc + MR - 1) / MR;
+  const int64_t tail = mc - (panels - 1) * MR;  // rows of the last panel, 1..MR
+  const __mmask16 full = 0x3FFF, last = __mmask16((1u << tail) - 1);
+  for (int64_t l = 0; l < kc; l++) {
+    const float* row = src + l * lda;
+    float* d = dst + l * MR;
+    for (int64_t p = 0; p < panels; p++, row += MR, d += kc * MR)  // the tail panel's missing rows are zeros
+      _mm512_mask_storeu_ps(d, full, _mm512_maskz_loadu_ps(p + 1 < panels ? full : last, row));
+  }
+}
+#endif
+
 // op(A)(i, l) for i in [i0, i0+mc), l in [l0, l0+kc) → MR-row micro-panels, [panel][l][r].
 void packA(const Gemm& g, int64_t i0, int64_t mc, int64_t l0, int64_t kc, float* dst) {
   for (int64_t ip = 0; ip < mc; ip += MR) {
@@ -166,15 +185,11 @@ void packA(const Gemm& g, int64_t i0, int64_t mc, int64_t l0, int64_t kc, float*
         for (; r < MR; r++) dst[l * MR + r] = 0.f;
       }
     } else {
-      const float* src = g.a + l0 * g.lda + i0 + ip;
 #if HEED_W == 16
-      if (rows == MR) {  // 14 contiguous floats per l: one masked load and store
-        const __mmask16 m = 0x3FFF;
-        for (int64_t l = 0; l < kc; l++) _mm512_mask_storeu_ps(dst + l * MR, m, _mm512_maskz_loadu_ps(m, src + l * g.lda));
-        dst += kc * MR;
-        continue;
-      }
+      packATransAVX512(g.a + l0 * g.lda + i0, g.lda, mc, kc, dst);
+      return;
 #endif
+      const float* src = g.a + l0 * g.lda + i0 + ip;
       for (int64_t l = 0; l < kc; l++) {
         int r = 0;
         for (; r < rows; r++) dst[l * MR + r] = src[l * g.lda + r];
@@ -222,11 +237,14 @@ void packB(const Gemm& g, int64_t l0, int64_t kc, int64_t j0, int64_t nc, float*
   }
 }
 
-// acc (MR×NR) = packed A panel · packed B panel over kc.
+// acc (R×NR of the MR×NR tile) = the first R rows of a packed A panel · packed B panel over kc.
+// R < MR serves a panel with fewer valid rows (the last of m), which would otherwise cost a full
+// MR-row pass: with MR = 14, m = 256 leaves a 4-row panel, 3.8% of the products' FMAs.
+template <int R>
 HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict acc) {
-  vf c[MR][NV];
+  vf c[R][NV];
 #pragma GCC unroll 32
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) c[r][v] = vf{};
   for (int64_t l = 0; l < kc; l++) {
@@ -234,7 +252,7 @@ HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) bv[v] = vload(pb + v * W);
 #pragma GCC unroll 32
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < R; r++) {
       vf a = vsplat(pa[r]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) c[r][v] += a * bv[v];
@@ -243,9 +261,22 @@ HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float
     pb += NR;
   }
 #pragma GCC unroll 32
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) vstore(acc + r * NR + v * W, c[r][v]);
+}
+
+// The microkernel for a panel of `rows` valid rows: the full one, or a shorter one for the last
+// panel (R ≥ 4 keeps ≥ 8 independent FMA chains, what the FMA latency × pipes needs).
+HEED_INLINE void microkernelRows(int64_t rows, int64_t kc, const float* pa, const float* pb, float* acc) {
+#if HEED_W == 16
+  if (rows <= 4) return microkernel<4>(kc, pa, pb, acc);
+  if (rows <= 7) return microkernel<7>(kc, pa, pb, acc);
+  if (rows <= 10) return microkernel<10>(kc, pa, pb, acc);
+#else
+  if (rows <= 4) return microkernel<4>(kc, pa, pb, acc);
+#endif
+  microkernel<MR>(kc, pa, pb, acc);
 }
 
 void blocked(const Gemm& g) {
@@ -271,7 +302,7 @@ void blocked(const Gemm& g) {
           const float* bp = pb + (jp / NR) * kc * NR;
           for (int64_t ip = 0; ip < mc; ip += MR) {
             int64_t rows = std::min<int64_t>(MR, mc - ip);
-            microkernel(kc, pa + (ip / MR) * kc * MR, bp, acc);
+            microkernelRows(rows, kc, pa + (ip / MR) * kc * MR, bp, acc);
             float* cp = g.c + (i0 + ip) * g.ldc + j0 + jp;
             const float* bb = bias ? bias + j0 + jp : nullptr;
             for (int64_t r = 0; r < rows; r++)

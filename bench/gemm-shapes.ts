@@ -83,17 +83,17 @@ const ALL: Shape[] = [
 const only = arg('only', '');
 const shapes = only ? only.split(',').map((key) => ALL.find((s) => s.key === key) ?? parse(key, 0)) : ALL;
 
-const JOBS = 0, IN_JOB = 4, MAKESPAN = 5, CPU = 7;
+const TASK = 2, IN_JOB = 4, MAKESPAN = 5, JOINED = 6, CPU = 7;
 const snapA = new Float64Array(8), snapB = new Float64Array(8);
 
 /** Per-call figures of one batch of calls, each call timed alone. */
-interface Sample { cpuNs: number[]; est2Ns: number[] }
+interface Sample { cpuNs: number[]; est2Ns: number[]; workNs: number[]; joined: boolean[] }
 
 function timeShape(impl: Impl, s: Shape, bufs: { a: Float32Array; b: Float32Array; c: Float32Array }, reps: number, t: number): Sample {
   const call = () => impl.sgemm(bufs.a, bufs.b, bufs.c, 1, s.m, s.n, s.k, s.tA, s.tB, 1, 0, 0, 0, 0, null, 0);
   impl.setThreads(t);
   call();
-  const out: Sample = { cpuNs: [], est2Ns: [] };
+  const out: Sample = { cpuNs: [], est2Ns: [], workNs: [], joined: [] };
   if (t === 1) {
     for (let r = 0; r < reps; r++) {
       const c0 = impl.threadCpuNs();
@@ -111,6 +111,8 @@ function timeShape(impl: Impl, s: Shape, bufs: { a: Float32Array; b: Float32Arra
     const caller = snapB[CPU] - snapA[CPU], inJob = snapB[IN_JOB] - snapA[IN_JOB];
     out.cpuNs.push(caller);
     out.est2Ns.push(caller - inJob + snapB[MAKESPAN] - snapA[MAKESPAN]);
+    out.joined.push(snapB[JOINED] - snapA[JOINED] > 0);
+    out.workNs.push(caller - inJob + snapB[TASK] - snapA[TASK]);
   }
   impl.poolProfile(false, snapB);
   return out;
@@ -130,7 +132,7 @@ const Q = Number(arg('quantile', '0.25'));
 const load0 = loadavg();
 console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')}; ${nativeLoad.isa()}; ${threads} thread(s), ${rounds} interleaved rounds; impls: ${impls.map((i) => i.name).join(' | ')}`);
 const peakCpu = new Map<string, number[]>(impls.map((i) => [i.name, []]));
-const res = new Map<string, { one: number[]; est2: number[] }>();
+const res = new Map<string, { one: number[]; est2: number[]; est2Joined: number[]; work2: number[] }>();
 for (let r = 0; r < rounds; r++) {
   for (const impl of impls) {
     impl.setThreads(1);
@@ -147,9 +149,14 @@ for (let r = 0; r < rounds; r++) {
     const order = r % 2 ? [...impls].reverse() : impls;
     for (const impl of order) {
       const key = `${impl.name}|${s.key}`;
-      const e = res.get(key) ?? { one: [], est2: [] };
+      const e = res.get(key) ?? { one: [], est2: [], est2Joined: [], work2: [] };
       e.one.push(...timeShape(impl, s, bufs, reps, 1).cpuNs);
-      if (threads > 1) e.est2.push(...timeShape(impl, s, bufs, reps, threads).est2Ns);
+      if (threads > 1) {
+        const t2 = timeShape(impl, s, bufs, reps, threads);
+        e.est2.push(...t2.est2Ns);
+        e.work2.push(...t2.workNs);
+        e.est2Joined.push(...t2.est2Ns.filter((_, i) => t2.joined[i]));
+      }
       res.set(key, e);
     }
   }
@@ -158,19 +165,26 @@ const load1 = loadavg();
 const rows: unknown[] = [];
 console.log(`load after ${load1.map((x) => x.toFixed(2)).join(' ')}; peak on the CPU clock (median): ${impls.map((i) => `${i.name} ${median(peakCpu.get(i.name)!).toFixed(0)} GFLOP/s`).join(', ')}`);
 console.log(`call CPU times: their ${Q} quantile (--quantile), the median's % of peak in brackets`);
-console.log(`| shape (m×n×k, op(A) op(B)) | calls/step | ${impls.map((i) => `${i.name}: µs, % peak${threads > 1 ? ', 2T eff' : ''}`).join(' | ')} |`);
+console.log(`| shape (m×n×k, op(A) op(B)) | calls/step | ${impls.map((i) => `${i.name}: µs, % peak${threads > 1 ? ', 2T eff (over the calls a worker joined, how many), work eff' : ''}`).join(' | ')} |`);
 console.log(`|---|---:|${impls.map(() => '---:|').join('')}`);
 for (const s of shapes) {
   const cells: string[] = [];
   for (const impl of impls) {
     const e = res.get(`${impl.name}|${s.key}`)!;
     const one = quantile(e.one, Q), est2 = threads > 1 ? quantile(e.est2, Q) : NaN;
+    // the calls in which a worker ran a task: on a busy machine the caller often runs every task
+    // itself, and then the first task does all of a shared operand's packing, which the replayed
+    // schedule cannot split (on idle threads, the two tasks split it)
+    const est2J = e.est2Joined.length ? quantile(e.est2Joined, Q) : NaN, effJ = one / (threads * est2J);
+    // work efficiency: 1-thread CPU over all the CPU the split call spends (serial part + every
+    // task): the work a split adds (an operand packed per slab, caches shared), whatever the schedule
+    const work2 = threads > 1 ? quantile(e.work2, Q) : NaN, effWork = one / work2;
     const peak = median(peakCpu.get(impl.name)!);
     const gflops = (2 * s.m * s.n * s.k) / one;
     const eff = one / (threads * est2);
     const pctMedian = (100 * (2 * s.m * s.n * s.k)) / median(e.one) / peak;
-    cells.push(`${(one / 1e3).toFixed(0)}, ${((100 * gflops) / peak).toFixed(1)}% (median ${pctMedian.toFixed(1)}%)${threads > 1 ? `, ${(100 * eff).toFixed(0)}%` : ''}`);
-    rows.push({ impl: impl.name, shape: s.key, callsPerStep: s.calls, quantile: Q, oneThreadCpuUs: one / 1e3, pctPeak: (100 * gflops) / peak, pctPeakMedian: pctMedian, est2Us: est2 / 1e3, efficiency2T: eff, samples1T: e.one, samplesEst2: e.est2 });
+    cells.push(`${(one / 1e3).toFixed(0)}, ${((100 * gflops) / peak).toFixed(1)}% (median ${pctMedian.toFixed(1)}%)${threads > 1 ? `, ${(100 * eff).toFixed(0)}% (joined ${(100 * effJ).toFixed(0)}%, ${e.est2Joined.length}/${e.est2.length}), work ${(100 * effWork).toFixed(0)}%` : ''}`);
+    rows.push({ impl: impl.name, shape: s.key, callsPerStep: s.calls, quantile: Q, oneThreadCpuUs: one / 1e3, pctPeak: (100 * gflops) / peak, pctPeakMedian: pctMedian, est2Us: est2 / 1e3, efficiency2T: eff, est2JoinedUs: est2J / 1e3, efficiency2TJoined: effJ, work2Us: work2 / 1e3, workEfficiency2T: effWork, samplesWork2: e.work2, joinedCalls: e.est2Joined.length, samplesEst2Joined: e.est2Joined, samples1T: e.one, samplesEst2: e.est2 });
   }
   console.log(`| ${s.key} | ${s.calls} | ${cells.join(' | ')} |`);
 }

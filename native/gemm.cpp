@@ -13,6 +13,10 @@
 #include "threadpool.h"
 #include "gemm_tile.h"
 
+#include <atomic>
+#include <memory>
+#include <thread>
+
 // GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
 // where transpose16 is inlined (packA, packB): a false positive, silenced for this file.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -30,6 +34,8 @@ constexpr int MR = 6, NV = 2;       // 12 accumulators
 constexpr int64_t KC = 256, MC = 6 * 24, NC = 2048;
 #endif
 constexpr int NR = NV * W;
+// SharedPack's claims (3 row panels of A, 2 column panels of B) never straddle an MC or NC block.
+static_assert(MC % (3 * MR) == 0 && NC % (2 * NR) == 0, "shared-pack chunks must tile MC and NC");
 
 // linearFused's dropout after the activation: the dropout kernel's hashed mask (layout.cpp).
 struct DropResidual {
@@ -55,6 +61,23 @@ struct Gemm {
   const DropResidual* extra;
   const float* residual;  // this sub-problem's residual (same layout as c), or null
   int64_t idx0, idxLd;
+  // The operand every slab of a split product shares (A when C is cut into column slabs, B when
+  // into row slabs), packed once for all of them; null when each sub-problem packs its own.
+  struct SharedPack* shared;
+};
+
+// One operand of a product split into slabs, packed once and shared by the slabs' threads
+// (BLIS packs the operand its threads share cooperatively in the same way). Panels are claimed in
+// chunks: the first thread to need a chunk packs it, the others wait for it (a claimed chunk is
+// being packed by a running thread, so the wait is short; nothing waits for a thread to show up).
+// A slab whose thread starts late finds its chunks packed; a slab run alone packs them all.
+struct SharedPack {
+  bool isA;            // which operand: A (the column slabs' shared rows) or B
+  float* buf;          // [k block][panel][l][MR or NR]: k block kb at kb · KC · panels · (MR or NR)
+  std::atomic<int>* state;  // per (k block, chunk): 0 unpacked, 1 being packed, 2 packed
+  int64_t panels;      // panels of the whole operand (over m for A, n for B)
+  int64_t chunks;      // chunks per k block
+  int64_t chunk;       // panels per chunk
 };
 
 // c[0..len) = (kept(idx + j) ? c·scale : 0) + res, for one row of C (res may be null).
@@ -279,10 +302,37 @@ HEED_INLINE void microkernelRows(int64_t rows, int64_t kc, const float* pa, cons
   microkernel<MR>(kc, pa, pb, acc);
 }
 
+// The shared operand's panels [p0, p1) of k block l0 (kc deep), packed: claims and packs the
+// unclaimed chunks that overlap them, then waits for the ones another thread is packing.
+// Returns the k block's packed panels (panel P at P · kc · (MR or NR)).
+float* ensureShared(const Gemm& g, int64_t l0, int64_t kc, int64_t p0, int64_t p1) {
+  SharedPack& s = *g.shared;
+  const int64_t kb = l0 / KC, unit = s.isA ? MR : NR;
+  float* base = s.buf + kb * KC * s.panels * unit;
+  std::atomic<int>* st = s.state + kb * s.chunks;
+  const int64_t c0 = p0 / s.chunk, c1 = (p1 + s.chunk - 1) / s.chunk;
+  const int64_t dim = s.isA ? g.m : g.n;
+  for (int64_t c = c0; c < c1; c++) {
+    int expect = 0;
+    if (st[c].load(std::memory_order_relaxed) != 0 || !st[c].compare_exchange_strong(expect, 1, std::memory_order_acquire)) continue;
+    const int64_t lo = c * s.chunk * unit, len = std::min(dim, (c + 1) * s.chunk * unit) - lo;
+    if (s.isA) packA(g, lo, len, l0, kc, base + c * s.chunk * kc * MR);
+    else packB(g, l0, kc, lo, len, base + c * s.chunk * kc * NR);
+    st[c].store(2, std::memory_order_release);
+  }
+  for (int64_t c = c0; c < c1; c++)
+    for (int spin = 0; st[c].load(std::memory_order_acquire) != 2; spin++) {
+      if (spin < 2000) _mm_pause();
+      else std::this_thread::yield();  // the packer was descheduled (a busy machine): let it run
+    }
+  return base;
+}
+
 void blocked(const Gemm& g) {
   static thread_local Scratch bufA, bufB;
-  float* pa = bufA.get(MC * KC);
-  float* pb = bufB.get(KC * NC);
+  const bool sharedA = g.shared && g.shared->isA, sharedB = g.shared && !g.shared->isA;
+  float* pa = sharedA ? nullptr : bufA.get(MC * KC);
+  float* pb = sharedB ? nullptr : bufB.get(KC * NC);
   alignas(64) float acc[MR * NR];
   for (int64_t j0 = 0; j0 < g.n; j0 += NC) {
     int64_t nc = std::min(NC, g.n - j0);
@@ -293,10 +343,12 @@ void blocked(const Gemm& g) {
       bool readC = !first || g.beta != 0.f;
       const float* bias = last ? g.bias : nullptr;
       int act = last ? g.act : 0;
-      packB(g, l0, kc, j0, nc, pb);
+      if (sharedB) pb = ensureShared(g, l0, kc, j0 / NR, (j0 + nc + NR - 1) / NR) + (j0 / NR) * kc * NR;
+      else packB(g, l0, kc, j0, nc, pb);
       for (int64_t i0 = 0; i0 < g.m; i0 += MC) {
         int64_t mc = std::min(MC, g.m - i0);
-        packA(g, i0, mc, l0, kc, pa);
+        if (sharedA) pa = ensureShared(g, l0, kc, i0 / MR, (i0 + mc + MR - 1) / MR) + (i0 / MR) * kc * MR;
+        else packA(g, i0, mc, l0, kc, pa);
         for (int64_t jp = 0; jp < nc; jp += NR) {
           int64_t cols = std::min<int64_t>(NR, nc - jp);
           const float* bp = pb + (jp / NR) * kc * NR;
@@ -430,6 +482,28 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   if (work < kMinParallelWork) threads = 1;
   int64_t dimS = splitN ? n : m, unit = splitN ? NR : MR;
   int64_t per = ((dimS + slabs - 1) / slabs + unit - 1) / unit * unit;
+  // One matrix cut into slabs: the operand they share (A for column slabs, B for row slabs) is
+  // packed once, by whichever slab's thread gets to each chunk first (SharedPack), instead of once
+  // per slab. The buffers are the caller's; workers use them only inside this call's job.
+  SharedPack shared{};
+  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0;
+  if (share) {
+    static thread_local Scratch bufShared;
+    static thread_local std::unique_ptr<std::atomic<int>[]> state;
+    static thread_local int64_t stateCap = 0;
+    shared.isA = splitN;
+    shared.panels = splitN ? (m + MR - 1) / MR : (n + NR - 1) / NR;
+    shared.chunk = splitN ? 3 : 2;  // 42 rows of A, 64 columns of B per claim (MC and NC hold whole chunks)
+    shared.chunks = (shared.panels + shared.chunk - 1) / shared.chunk;
+    const int64_t kblocks = (k + KC - 1) / KC;
+    shared.buf = bufShared.get(size_t(kblocks * KC * shared.panels * (splitN ? MR : NR)));
+    if (kblocks * shared.chunks > stateCap) {
+      stateCap = kblocks * shared.chunks;
+      state.reset(new std::atomic<int>[size_t(stateCap)]);  // (set to 0 below, every call)
+    }
+    shared.state = state.get();
+    for (int64_t i = 0; i < kblocks * shared.chunks; i++) shared.state[i].store(0, std::memory_order_relaxed);
+  }
   auto task = [&](int64_t t, int) {
     int64_t p = t / slabs, s = t % slabs;
     int64_t lo = s * per, hi = std::min(dimS, lo + per);
@@ -449,6 +523,7 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     g.residual = residual ? residual + p * strideC : nullptr;
     g.idx0 = p * strideC;
     g.idxLd = n;
+    g.shared = share ? &shared : nullptr;
     if (splitN) {
       g.n = hi - lo;
       g.b += transB ? lo * g.ldb : lo;

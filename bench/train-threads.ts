@@ -14,6 +14,11 @@
  *   est 2T     serial + makespan       (the kernel on N idle threads; no wake-up cost counted)
  *   efficiency 1T / (N × est 2T); 100% = perfect scaling. Work the split adds (a GEMM slab packing
  *              the shared operand again, two threads sharing caches) lowers it, as it should.
+ *   work eff   1T / (serial + tasks): only the work the split adds, whatever the schedule. The makespan
+ *              assumes a job's tasks are independent; a GEMM's slabs share one pack of their common
+ *              operand (native/gemm.cpp SharedPack), claimed by whichever thread gets there first, so
+ *              when a worker joins late (a loaded machine) the first task packs most of it and the
+ *              replayed schedule is longer than two idle threads would make it.
  *   busy/wall  (serial + tasks) / (wall time in the kernel × N): the brief's ratio on the wall
  *              clock, which on a loaded machine measures the other jobs more than heed
  *   JS         main-thread CPU time of the 1-thread step outside kernels (autograd, op dispatch,
@@ -214,7 +219,7 @@ for (const w of workloads) {
     return {
       key, calls: e.calls / steps, oneThreadMs: ms(k1), wallMs: ms(per(e.wallNs)), callerMs: ms(per(e.callerNs)), serialMs: ms(serial), taskMs: ms(tasks),
       workerMs: ms(per(e.workerNs)), makespanMs: ms(makespan), est2Ms: ms(est2),
-      efficiency: est2 > 0 ? k1 / (threads * est2) : NaN, busyOverWall: e.wallNs > 0 ? (e.callerNs - e.callerInJobNs + e.taskNs) / (e.wallNs * threads) : NaN,
+      efficiency: est2 > 0 ? k1 / (threads * est2) : NaN, workEfficiency: serial + tasks > 0 ? k1 / (serial + tasks) : NaN, busyOverWall: e.wallNs > 0 ? (e.callerNs - e.callerInJobNs + e.taskNs) / (e.wallNs * threads) : NaN,
       jobs: e.jobs / steps, tasks: e.tasks / steps, jobsWorkerJoined: e.joined / steps,
     };
   }).sort((a, b) => b.oneThreadMs - a.oneThreadMs);
@@ -235,9 +240,9 @@ for (const w of workloads) {
   console.log(`estimated step: 1 thread ${est1.toFixed(1)} ms (JS + the kernels' 1-thread profile; unprofiled, main-thread CPU: ${t1.toFixed(1)} ms), ${threads} threads ${est2.toFixed(1)} ms`);
   console.log(`serial share: JS ${pct(jsMs / est1)} + kernels on one thread ${pct(serialKernels / est1)}; measured-Amdahl speed-up at ${threads} threads ${(est1 / est2).toFixed(2)}× (counting only what the pool's schedule saves: ${(est1 / est2Saved).toFixed(2)}×)`);
   console.log(`wall clock (loaded machine; medians of ${rounds} interleaved rounds): 1 thread ${t1w.toFixed(1)} ms, ${threads} threads ${t2w.toFixed(1)} ms, ratio ${(t1w / t2w).toFixed(2)}×; profiled step wall ${stepWallMs.toFixed(1)} ms`);
-  console.log('| kernel / shape | calls | 1T ms | serial ms | tasks ms (workers) | est 2T ms | efficiency | busy/wall | step share 1T |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| kernel / shape | calls | 1T ms | serial ms | tasks ms (workers) | est 2T ms | efficiency | work eff | busy/wall | step share 1T |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const print = (r: (typeof rows)[number]) =>
-    console.log(`| ${r.key} | ${r.calls.toFixed(0)} | ${r.oneThreadMs.toFixed(2)} | ${r.serialMs.toFixed(2)} | ${r.taskMs.toFixed(2)} (${r.workerMs.toFixed(2)}) | ${r.est2Ms.toFixed(2)} | ${pct(r.efficiency)} | ${pct(r.busyOverWall)} | ${(100 * r.oneThreadMs / est1).toFixed(1)}% |`);
+    console.log(`| ${r.key} | ${r.calls.toFixed(0)} | ${r.oneThreadMs.toFixed(2)} | ${r.serialMs.toFixed(2)} | ${r.taskMs.toFixed(2)} (${r.workerMs.toFixed(2)}) | ${r.est2Ms.toFixed(2)} | ${pct(r.efficiency)} | ${pct(r.workEfficiency)} | ${pct(r.busyOverWall)} | ${(100 * r.oneThreadMs / est1).toFixed(1)}% |`);
   rows.forEach(print);
   if (process.argv.includes('--detail')) {
     console.log('\nby shape:');

@@ -9,7 +9,7 @@
 // clock minus the caller's thread CPU clock), i.e. what the spinning costs while the pool is idle.
 //
 //   g++ -O2 -std=c++17 -Inative bench/pool-wake.cpp native/threadpool.cpp -o /tmp/pool-wake -lpthread
-//   /tmp/pool-wake [--jobs 150] [--work 200] [--gaps 0,20,50,100,300,1000] [--spins 0,20,50,72,200]
+//   /tmp/pool-wake [--jobs 150] [--work 200] [--gaps 0,20,50,100,300,1000] [--spins 0,20,50,72,200,300]
 // prints one JSON object (bench/pool-wake.ts runs it and writes bench/results/).
 #include <time.h>
 
@@ -64,7 +64,7 @@ double quantile(std::vector<double> v, double q) {
 int main(int argc, char** argv) {
   int jobs = 150;
   double work = 200;
-  std::vector<double> gaps = {0, 20, 50, 100, 300, 1000}, spins = {0, 20, 50, 72, 200};
+  std::vector<double> gaps = {0, 20, 50, 100, 300, 1000}, spins = {0, 20, 50, 72, 200, 300};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--jobs")) jobs = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--work")) work = std::atof(argv[i + 1]);

@@ -4,7 +4,7 @@
  * with the machine's load before and after.
  *
  *   node --import tsx bench/pool-wake.ts [--jobs 150] [--work 200] [--gaps 0,20,50,100,300,1000]
- *        [--spins 0,20,50,72,200] [--out bench/results/pool-wake-<date>.json]
+ *        [--spins 0,20,50,72,200,300] [--out bench/results/pool-wake-<date>.json]
  *
  * Columns: spin = HEED_POOL_SPIN_US (an idle worker's spin before it sleeps), gap = the caller's busy
  * time between jobs (the JS between two kernels), joined = tasks a worker ran per job (at most 1: the

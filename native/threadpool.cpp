@@ -34,7 +34,11 @@ int64_t cpuNowNs() {
 // ~140 cycles, Zen's ~10–65). A sleeping worker costs the next job a futex wake-up, which on a VM is
 // an inter-processor interrupt to a halted vCPU (bench/pool-wake.ts measures it); a spinning one
 // costs a core's time while the JS between two kernels runs.
-constexpr double kDefaultSpinUs = 70;  // what the former fixed 4000 pauses were on the AMD EPYC (Zen 5) VM: 18 ns each
+// The default covers the idle gaps between a training step's kernels: the main thread's CPU time
+// between two pool jobs has a median of 68 µs and a 90th percentile of 174 µs in the G2P step
+// (bench/train-threads.ts), so the former 4000 pauses (72 µs on the Zen 5 VM) let the worker fall
+// asleep before half of the step's 243 jobs; 300 µs leaves 7 per step, for 8 ms more spin per step.
+constexpr double kDefaultSpinUs = 300;
 int64_t spinPauses() {
   double us = kDefaultSpinUs;
   if (const char* env = std::getenv("HEED_POOL_SPIN_US")) {

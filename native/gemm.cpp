@@ -6,7 +6,8 @@
 // packed into MR-tall micro-panels; the MR×NR register-blocked microkernel then
 // walks the panels. transA/transB are absorbed by the packing routines.
 // Parallelism: the batch × (row or column slabs of C) are independent sub-problems,
-// one per task, each with its own thread-local packing buffers.
+// one per task, each with its own thread-local packing buffers; the slabs of one matrix
+// share one pack of their common operand (SharedPack) when it is small enough to keep whole.
 // Tiny problems skip packing (direct); x·Wᵀ with few rows of x runs unpacked dot tiles (skinny).
 #include "common.h"
 #include "kernels.h"
@@ -35,6 +36,8 @@ constexpr int64_t KC = 256, MC = 6 * 24, NC = 2048;
 #endif
 constexpr int NR = NV * W;
 // SharedPack's claims (3 row panels of A, 2 column panels of B) never straddle an MC or NC block.
+// The largest operand it packs whole: 4 MB (the training step's are 0.2–0.8 MB).
+constexpr int64_t kMaxSharedFloats = int64_t(1) << 20;
 static_assert(MC % (3 * MR) == 0 && NC % (2 * NR) == 0, "shared-pack chunks must tile MC and NC");
 
 // linearFused's dropout after the activation: the dropout kernel's hashed mask (layout.cpp).
@@ -485,18 +488,21 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   // One matrix cut into slabs: the operand they share (A for column slabs, B for row slabs) is
   // packed once, by whichever slab's thread gets to each chunk first (SharedPack), instead of once
   // per slab. The buffers are the caller's; workers use them only inside this call's job.
+  // Kept whole (every k block), so only up to kMaxSharedFloats: a larger operand packs per slab,
+  // as before, rather than hold a copy of a big weight in the caller's scratch for the process's life.
   SharedPack shared{};
-  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0;
+  const int64_t sharedFloats = (k + KC - 1) / KC * KC * (splitN ? (m + MR - 1) / MR * MR : (n + NR - 1) / NR * NR);
+  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0 && sharedFloats <= kMaxSharedFloats;
   if (share) {
     static thread_local Scratch bufShared;
     static thread_local std::unique_ptr<std::atomic<int>[]> state;
     static thread_local int64_t stateCap = 0;
     shared.isA = splitN;
     shared.panels = splitN ? (m + MR - 1) / MR : (n + NR - 1) / NR;
-    shared.chunk = splitN ? 3 : 2;  // 42 rows of A, 64 columns of B per claim (MC and NC hold whole chunks)
+    shared.chunk = splitN ? 3 : 2;  // row panels of A, column panels of B per claim (MC and NC hold whole chunks)
     shared.chunks = (shared.panels + shared.chunk - 1) / shared.chunk;
     const int64_t kblocks = (k + KC - 1) / KC;
-    shared.buf = bufShared.get(size_t(kblocks * KC * shared.panels * (splitN ? MR : NR)));
+    shared.buf = bufShared.get(size_t(sharedFloats));
     if (kblocks * shared.chunks > stateCap) {
       stateCap = kblocks * shared.chunks;
       state.reset(new std::atomic<int>[size_t(stateCap)]);  // (set to 0 below, every call)

@@ -88,6 +88,7 @@ test('sgemm split into slabs with one shared pack of the common operand: identic
     [768, 256, 256, false, true, 0, false], [704, 256, 256, false, false, 0, false], [1024, 256, 768, true, false, 0, false],
     [257, 390, 513, true, true, 0.5, true], [300, 129, 600, false, false, 1, true], [131, 200, 300, false, true, 0, false],
     [700, 97, 257, true, false, -1, true], [100, 2100, 70, true, true, 0, false],
+    [200, 300, 5000, true, false, 0, false], // A packed whole would pass kMaxSharedFloats: each slab packs its own
   ];
   for (const [m, n, k, transA, transB, beta, epi] of shapes) {
     const a = randn(m * k, r), b = randn(k * n, r), c0 = randn(m * n, r), bias = epi ? randn(n, r) : null;

@@ -14,6 +14,11 @@
  *   est 2T     serial + makespan       (the kernel on N idle threads; no wake-up cost counted)
  *   efficiency 1T / (N × est 2T); 100% = perfect scaling. Work the split adds (a GEMM slab packing
  *              the shared operand again, two threads sharing caches) lowers it, as it should.
+ *   work eff   1T / (serial + tasks): only the work the split adds, whatever the schedule. The makespan
+ *              assumes a job's tasks are independent; a GEMM's slabs share one pack of their common
+ *              operand (native/gemm.cpp SharedPack), claimed by whichever thread gets there first, so
+ *              when a worker joins late (a loaded machine) the first task packs most of it and the
+ *              replayed schedule is longer than two idle threads would make it.
  *   busy/wall  (serial + tasks) / (wall time in the kernel × N): the brief's ratio on the wall
  *              clock, which on a loaded machine measures the other jobs more than heed
  *   JS         main-thread CPU time of the 1-thread step outside kernels (autograd, op dispatch,
@@ -75,6 +80,14 @@ function keyOf(name: string, p: Params): string {
 /** The map the wrappers accumulate into (one per thread count, switched step by step). */
 let acc = new Map<string, Acc>();
 const state = { on: false };
+/**
+ * The main thread's CPU time between the end of one pool job and the start of the next, in the
+ * N-thread profiled steps (ns): how long the pool's workers sit idle between kernels, against their
+ * spin budget (HEED_POOL_SPIN_US, default 300 µs) after which they sleep and the next job pays a wake-up.
+ * CPU time, so the other jobs of a loaded machine do not lengthen it; the call that starts a job counts
+ * from its own start (its binding and packing before the job are part of the gap).
+ */
+const gaps = { on: false, lastEnd: NaN, callsSince: 0, ns: [] as number[], calls: [] as number[] };
 const table = k as unknown as Record<string, (p: Params) => unknown>;
 for (const name of Object.keys(table)) {
   const fn = table[name];
@@ -99,6 +112,16 @@ for (const name of Object.keys(table)) {
       e.tasks += b[TASKS] - a[TASKS];
       e.joined += b[JOINED] - a[JOINED];
       acc.set(key, e);
+      if (gaps.on && b[JOBS] > a[JOBS]) {
+        if (Number.isFinite(gaps.lastEnd)) {
+          gaps.ns.push(a[CPU] - gaps.lastEnd);
+          gaps.calls.push(gaps.callsSince);  // wrappers run in the gap (their cost is taken out below)
+        }
+        gaps.lastEnd = b[CPU];
+        gaps.callsSince = 0;
+      } else if (gaps.on) {
+        gaps.callsSince++;
+      }
     }
   };
 }
@@ -166,11 +189,14 @@ for (const w of workloads) {
     for (const t of [1, threads]) {
       setNumThreads(t);
       acc = new Map();
+      gaps.on = t === threads;
+      gaps.lastEnd = NaN;
       state.on = true;
       const c0 = nativeLoad.threadCpuNs(), w0 = performance.now();
       steppers[t]();
       const cpuNs = nativeLoad.threadCpuNs() - c0, wallMs = performance.now() - w0;
       state.on = false;
+      gaps.on = false;
       perStep.get(t)!.push({ acc, cpuNs, wallMs });
     }
   }
@@ -214,7 +240,7 @@ for (const w of workloads) {
     return {
       key, calls: e.calls / steps, oneThreadMs: ms(k1), wallMs: ms(per(e.wallNs)), callerMs: ms(per(e.callerNs)), serialMs: ms(serial), taskMs: ms(tasks),
       workerMs: ms(per(e.workerNs)), makespanMs: ms(makespan), est2Ms: ms(est2),
-      efficiency: est2 > 0 ? k1 / (threads * est2) : NaN, busyOverWall: e.wallNs > 0 ? (e.callerNs - e.callerInJobNs + e.taskNs) / (e.wallNs * threads) : NaN,
+      efficiency: est2 > 0 ? k1 / (threads * est2) : NaN, workEfficiency: serial + tasks > 0 ? k1 / (serial + tasks) : NaN, busyOverWall: e.wallNs > 0 ? (e.callerNs - e.callerInJobNs + e.taskNs) / (e.wallNs * threads) : NaN,
       jobs: e.jobs / steps, tasks: e.tasks / steps, jobsWorkerJoined: e.joined / steps,
     };
   }).sort((a, b) => b.oneThreadMs - a.oneThreadMs);
@@ -234,10 +260,26 @@ for (const w of workloads) {
   console.log(`main-thread CPU/step ${ms(p1.stepCpuNs).toFixed(1)} / ${ms(stepCpuNs).toFixed(1)} ms profiled at 1 / ${threads} threads; JS outside kernels ${jsMs.toFixed(1)} ms (${p2.jsMs.toFixed(1)} ms in the ${threads}-thread profile); pool jobs ${rows.reduce((s2, r) => s2 + r.jobs, 0).toFixed(0)} (a worker took part in ${rows.reduce((s2, r) => s2 + r.jobsWorkerJoined, 0).toFixed(0)}), tasks ${rows.reduce((s2, r) => s2 + r.tasks, 0).toFixed(0)}; kernels' serial parts ${serialKernels.toFixed(1)} ms`);
   console.log(`estimated step: 1 thread ${est1.toFixed(1)} ms (JS + the kernels' 1-thread profile; unprofiled, main-thread CPU: ${t1.toFixed(1)} ms), ${threads} threads ${est2.toFixed(1)} ms`);
   console.log(`serial share: JS ${pct(jsMs / est1)} + kernels on one thread ${pct(serialKernels / est1)}; measured-Amdahl speed-up at ${threads} threads ${(est1 / est2).toFixed(2)}× (counting only what the pool's schedule saves: ${(est1 / est2Saved).toFixed(2)}×)`);
+  // idle gaps of the pool between jobs (main-thread CPU, the profiler's wrappers taken out)
+  const gapUs = gaps.ns.map((g, i) => Math.max(0, g - gaps.calls[i] * overhead.total) / 1e3).sort((x, y) => x - y);
+  const q = (f: number) => gapUs[Math.min(gapUs.length - 1, Math.floor(f * gapUs.length))];
+  const over = (us: number) => gapUs.filter((g) => g > us).length / steps;
+  // per spin budget: the jobs per step that find the worker asleep (a gap longer than the budget) and
+  // the worker CPU per step its spinning costs (Σ min(gap, budget))
+  const budgets = [0, 20, 50, 70, 100, 200, 300, 500, 1000];
+  const spinMsPerStep = (us: number) => gapUs.reduce((t, g) => t + Math.min(g, us), 0) / steps / 1e3;
+  const idleGaps = {
+    perStep: gapUs.length / steps, p10: q(0.1), p25: q(0.25), p50: q(0.5), p75: q(0.75), p90: q(0.9),
+    bySpinBudgetUs: budgets.map((us) => ({ spinUs: us, wakesPerStep: over(us), spinCpuMsPerStep: spinMsPerStep(us) })),
+  };
+  gaps.ns = [];
+  gaps.calls = [];
+  console.log(`pool idle between jobs (main-thread CPU, ${idleGaps.perStep.toFixed(0)} gaps/step): p10 ${idleGaps.p10.toFixed(0)}, p25 ${idleGaps.p25.toFixed(0)}, p50 ${idleGaps.p50.toFixed(0)}, p75 ${idleGaps.p75.toFixed(0)}, p90 ${idleGaps.p90.toFixed(0)} µs`);
+  console.log(`a worker sleeps after HEED_POOL_SPIN_US of idle spin; per spin budget, jobs/step that must wake it and its spin CPU ms/step: ${idleGaps.bySpinBudgetUs.map((b) => `${b.spinUs} µs: ${b.wakesPerStep.toFixed(0)}, ${b.spinCpuMsPerStep.toFixed(1)}`).join('; ')}`);
   console.log(`wall clock (loaded machine; medians of ${rounds} interleaved rounds): 1 thread ${t1w.toFixed(1)} ms, ${threads} threads ${t2w.toFixed(1)} ms, ratio ${(t1w / t2w).toFixed(2)}×; profiled step wall ${stepWallMs.toFixed(1)} ms`);
-  console.log('| kernel / shape | calls | 1T ms | serial ms | tasks ms (workers) | est 2T ms | efficiency | busy/wall | step share 1T |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+  console.log('| kernel / shape | calls | 1T ms | serial ms | tasks ms (workers) | est 2T ms | efficiency | work eff | busy/wall | step share 1T |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   const print = (r: (typeof rows)[number]) =>
-    console.log(`| ${r.key} | ${r.calls.toFixed(0)} | ${r.oneThreadMs.toFixed(2)} | ${r.serialMs.toFixed(2)} | ${r.taskMs.toFixed(2)} (${r.workerMs.toFixed(2)}) | ${r.est2Ms.toFixed(2)} | ${pct(r.efficiency)} | ${pct(r.busyOverWall)} | ${(100 * r.oneThreadMs / est1).toFixed(1)}% |`);
+    console.log(`| ${r.key} | ${r.calls.toFixed(0)} | ${r.oneThreadMs.toFixed(2)} | ${r.serialMs.toFixed(2)} | ${r.taskMs.toFixed(2)} (${r.workerMs.toFixed(2)}) | ${r.est2Ms.toFixed(2)} | ${pct(r.efficiency)} | ${pct(r.workEfficiency)} | ${pct(r.busyOverWall)} | ${(100 * r.oneThreadMs / est1).toFixed(1)}% |`);
   rows.forEach(print);
   if (process.argv.includes('--detail')) {
     console.log('\nby shape:');
@@ -246,7 +288,7 @@ for (const w of workloads) {
   report.push({
     workload: w.name, threads, steps, rounds, load: loadavg(), wrapperNs: overhead.total, wrapperWindowNs: overhead.window, stepMainCpuMs: ms(stepCpuNs), jsMs, js2Ms: p2.jsMs, stepMainCpu1Ms: ms(p1.stepCpuNs), serialKernelsMs: serialKernels,
     est1Ms: est1, est2Ms: est2, amdahlSpeedup: est1 / est2, est2SavedMs: est2Saved, amdahlSpeedupSaved: est1 / est2Saved, measured1tMainCpuMs: t1, wall: { [1]: plain[1].wall, [threads]: plain[threads].wall },
-    mainCpu: { [1]: plain[1].cpu, [threads]: plain[threads].cpu }, kernels: rows, detail,
+    mainCpu: { [1]: plain[1].cpu, [threads]: plain[threads].cpu }, idleGapsUs: idleGaps, kernels: rows, detail,
   });
 }
 if (out) {

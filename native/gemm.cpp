@@ -6,12 +6,17 @@
 // packed into MR-tall micro-panels; the MR×NR register-blocked microkernel then
 // walks the panels. transA/transB are absorbed by the packing routines.
 // Parallelism: the batch × (row or column slabs of C) are independent sub-problems,
-// one per task, each with its own thread-local packing buffers.
+// one per task, each with its own thread-local packing buffers; the slabs of one matrix
+// share one pack of their common operand (SharedPack) when it is small enough to keep whole.
 // Tiny problems skip packing (direct); x·Wᵀ with few rows of x runs unpacked dot tiles (skinny).
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
 #include "gemm_tile.h"
+
+#include <atomic>
+#include <memory>
+#include <thread>
 
 // GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
 // where transpose16 is inlined (packA, packB): a false positive, silenced for this file.
@@ -30,6 +35,10 @@ constexpr int MR = 6, NV = 2;       // 12 accumulators
 constexpr int64_t KC = 256, MC = 6 * 24, NC = 2048;
 #endif
 constexpr int NR = NV * W;
+// SharedPack's claims (3 row panels of A, 2 column panels of B) never straddle an MC or NC block.
+// The largest operand it packs whole: 4 MB (the training step's are 0.2–0.8 MB).
+constexpr int64_t kMaxSharedFloats = int64_t(1) << 20;
+static_assert(MC % (3 * MR) == 0 && NC % (2 * NR) == 0, "shared-pack chunks must tile MC and NC");
 
 // linearFused's dropout after the activation: the dropout kernel's hashed mask (layout.cpp).
 struct DropResidual {
@@ -55,6 +64,23 @@ struct Gemm {
   const DropResidual* extra;
   const float* residual;  // this sub-problem's residual (same layout as c), or null
   int64_t idx0, idxLd;
+  // The operand every slab of a split product shares (A when C is cut into column slabs, B when
+  // into row slabs), packed once for all of them; null when each sub-problem packs its own.
+  struct SharedPack* shared;
+};
+
+// One operand of a product split into slabs, packed once and shared by the slabs' threads
+// (BLIS packs the operand its threads share cooperatively in the same way). Panels are claimed in
+// chunks: the first thread to need a chunk packs it, the others wait for it (a claimed chunk is
+// being packed by a running thread, so the wait is short; nothing waits for a thread to show up).
+// A slab whose thread starts late finds its chunks packed; a slab run alone packs them all.
+struct SharedPack {
+  bool isA;            // which operand: A (the column slabs' shared rows) or B
+  float* buf;          // [k block][panel][l][MR or NR]: k block kb at kb · KC · panels · (MR or NR)
+  std::atomic<int>* state;  // per (k block, chunk): 0 unpacked, 1 being packed, 2 packed
+  int64_t panels;      // panels of the whole operand (over m for A, n for B)
+  int64_t chunks;      // chunks per k block
+  int64_t chunk;       // panels per chunk
 };
 
 // c[0..len) = (kept(idx + j) ? c·scale : 0) + res, for one row of C (res may be null).
@@ -147,6 +173,25 @@ HEED_INLINE void packBPanelTrans(const float* src, int64_t ldb, int64_t kc, floa
 }
 #endif
 
+#if HEED_W == 16
+// op(A) = Aᵀ (A stored k × m, row stride lda): the mc columns of A's rows l0.. → MR-row micro-panels.
+// Row by row of the source, each row's mc floats scattered 14 at a time into the panels: every source
+// cache line is read once. Panel by panel instead (14 floats from each of kc rows lda apart) read each
+// line several times, and rows 1 KB apart fall into a few L1 sets that evict each other: that order cost
+// the dW products (TN, m = 256) ~7% of the GEMM and a second time in each 2-thread slab.
+HEED_INLINE void packATransAVX512(const float* src, int64_t lda, int64_t mc, int64_t kc, float* dst) {
+  const int64_t panels = (mc + MR - 1) / MR;
+  const int64_t tail = mc - (panels - 1) * MR;  // rows of the last panel, 1..MR
+  const __mmask16 full = 0x3FFF, last = __mmask16((1u << tail) - 1);
+  for (int64_t l = 0; l < kc; l++) {
+    const float* row = src + l * lda;
+    float* d = dst + l * MR;
+    for (int64_t p = 0; p < panels; p++, row += MR, d += kc * MR)  // the tail panel's missing rows are zeros
+      _mm512_mask_storeu_ps(d, full, _mm512_maskz_loadu_ps(p + 1 < panels ? full : last, row));
+  }
+}
+#endif
+
 // op(A)(i, l) for i in [i0, i0+mc), l in [l0, l0+kc) → MR-row micro-panels, [panel][l][r].
 void packA(const Gemm& g, int64_t i0, int64_t mc, int64_t l0, int64_t kc, float* dst) {
   for (int64_t ip = 0; ip < mc; ip += MR) {
@@ -166,15 +211,11 @@ void packA(const Gemm& g, int64_t i0, int64_t mc, int64_t l0, int64_t kc, float*
         for (; r < MR; r++) dst[l * MR + r] = 0.f;
       }
     } else {
-      const float* src = g.a + l0 * g.lda + i0 + ip;
 #if HEED_W == 16
-      if (rows == MR) {  // 14 contiguous floats per l: one masked load and store
-        const __mmask16 m = 0x3FFF;
-        for (int64_t l = 0; l < kc; l++) _mm512_mask_storeu_ps(dst + l * MR, m, _mm512_maskz_loadu_ps(m, src + l * g.lda));
-        dst += kc * MR;
-        continue;
-      }
+      packATransAVX512(g.a + l0 * g.lda + i0, g.lda, mc, kc, dst);
+      return;
 #endif
+      const float* src = g.a + l0 * g.lda + i0 + ip;
       for (int64_t l = 0; l < kc; l++) {
         int r = 0;
         for (; r < rows; r++) dst[l * MR + r] = src[l * g.lda + r];
@@ -222,11 +263,14 @@ void packB(const Gemm& g, int64_t l0, int64_t kc, int64_t j0, int64_t nc, float*
   }
 }
 
-// acc (MR×NR) = packed A panel · packed B panel over kc.
+// acc (R×NR of the MR×NR tile) = the first R rows of a packed A panel · packed B panel over kc.
+// R < MR serves a panel with fewer valid rows (the last of m), which would otherwise cost a full
+// MR-row pass: with MR = 14, m = 256 leaves a 4-row panel, 3.8% of the products' FMAs.
+template <int R>
 HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict acc) {
-  vf c[MR][NV];
+  vf c[R][NV];
 #pragma GCC unroll 32
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) c[r][v] = vf{};
   for (int64_t l = 0; l < kc; l++) {
@@ -234,7 +278,7 @@ HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) bv[v] = vload(pb + v * W);
 #pragma GCC unroll 32
-    for (int r = 0; r < MR; r++) {
+    for (int r = 0; r < R; r++) {
       vf a = vsplat(pa[r]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; v++) c[r][v] += a * bv[v];
@@ -243,15 +287,55 @@ HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float
     pb += NR;
   }
 #pragma GCC unroll 32
-  for (int r = 0; r < MR; r++)
+  for (int r = 0; r < R; r++)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) vstore(acc + r * NR + v * W, c[r][v]);
 }
 
+// The microkernel for a panel of `rows` valid rows: the full one, or a shorter one for the last
+// panel (R ≥ 4 keeps ≥ 8 independent FMA chains, what the FMA latency × pipes needs).
+HEED_INLINE void microkernelRows(int64_t rows, int64_t kc, const float* pa, const float* pb, float* acc) {
+#if HEED_W == 16
+  if (rows <= 4) return microkernel<4>(kc, pa, pb, acc);
+  if (rows <= 7) return microkernel<7>(kc, pa, pb, acc);
+  if (rows <= 10) return microkernel<10>(kc, pa, pb, acc);
+#else
+  if (rows <= 4) return microkernel<4>(kc, pa, pb, acc);
+#endif
+  microkernel<MR>(kc, pa, pb, acc);
+}
+
+// The shared operand's panels [p0, p1) of k block l0 (kc deep), packed: claims and packs the
+// unclaimed chunks that overlap them, then waits for the ones another thread is packing.
+// Returns the k block's packed panels (panel P at P · kc · (MR or NR)).
+float* ensureShared(const Gemm& g, int64_t l0, int64_t kc, int64_t p0, int64_t p1) {
+  SharedPack& s = *g.shared;
+  const int64_t kb = l0 / KC, unit = s.isA ? MR : NR;
+  float* base = s.buf + kb * KC * s.panels * unit;
+  std::atomic<int>* st = s.state + kb * s.chunks;
+  const int64_t c0 = p0 / s.chunk, c1 = (p1 + s.chunk - 1) / s.chunk;
+  const int64_t dim = s.isA ? g.m : g.n;
+  for (int64_t c = c0; c < c1; c++) {
+    int expect = 0;
+    if (st[c].load(std::memory_order_relaxed) != 0 || !st[c].compare_exchange_strong(expect, 1, std::memory_order_acquire)) continue;
+    const int64_t lo = c * s.chunk * unit, len = std::min(dim, (c + 1) * s.chunk * unit) - lo;
+    if (s.isA) packA(g, lo, len, l0, kc, base + c * s.chunk * kc * MR);
+    else packB(g, l0, kc, lo, len, base + c * s.chunk * kc * NR);
+    st[c].store(2, std::memory_order_release);
+  }
+  for (int64_t c = c0; c < c1; c++)
+    for (int spin = 0; st[c].load(std::memory_order_acquire) != 2; spin++) {
+      if (spin < 2000) _mm_pause();
+      else std::this_thread::yield();  // the packer was descheduled (a busy machine): let it run
+    }
+  return base;
+}
+
 void blocked(const Gemm& g) {
   static thread_local Scratch bufA, bufB;
-  float* pa = bufA.get(MC * KC);
-  float* pb = bufB.get(KC * NC);
+  const bool sharedA = g.shared && g.shared->isA, sharedB = g.shared && !g.shared->isA;
+  float* pa = sharedA ? nullptr : bufA.get(MC * KC);
+  float* pb = sharedB ? nullptr : bufB.get(KC * NC);
   alignas(64) float acc[MR * NR];
   for (int64_t j0 = 0; j0 < g.n; j0 += NC) {
     int64_t nc = std::min(NC, g.n - j0);
@@ -262,16 +346,18 @@ void blocked(const Gemm& g) {
       bool readC = !first || g.beta != 0.f;
       const float* bias = last ? g.bias : nullptr;
       int act = last ? g.act : 0;
-      packB(g, l0, kc, j0, nc, pb);
+      if (sharedB) pb = ensureShared(g, l0, kc, j0 / NR, (j0 + nc + NR - 1) / NR) + (j0 / NR) * kc * NR;
+      else packB(g, l0, kc, j0, nc, pb);
       for (int64_t i0 = 0; i0 < g.m; i0 += MC) {
         int64_t mc = std::min(MC, g.m - i0);
-        packA(g, i0, mc, l0, kc, pa);
+        if (sharedA) pa = ensureShared(g, l0, kc, i0 / MR, (i0 + mc + MR - 1) / MR) + (i0 / MR) * kc * MR;
+        else packA(g, i0, mc, l0, kc, pa);
         for (int64_t jp = 0; jp < nc; jp += NR) {
           int64_t cols = std::min<int64_t>(NR, nc - jp);
           const float* bp = pb + (jp / NR) * kc * NR;
           for (int64_t ip = 0; ip < mc; ip += MR) {
             int64_t rows = std::min<int64_t>(MR, mc - ip);
-            microkernel(kc, pa + (ip / MR) * kc * MR, bp, acc);
+            microkernelRows(rows, kc, pa + (ip / MR) * kc * MR, bp, acc);
             float* cp = g.c + (i0 + ip) * g.ldc + j0 + jp;
             const float* bb = bias ? bias + j0 + jp : nullptr;
             for (int64_t r = 0; r < rows; r++)
@@ -399,6 +485,31 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   if (work < kMinParallelWork) threads = 1;
   int64_t dimS = splitN ? n : m, unit = splitN ? NR : MR;
   int64_t per = ((dimS + slabs - 1) / slabs + unit - 1) / unit * unit;
+  // One matrix cut into slabs: the operand they share (A for column slabs, B for row slabs) is
+  // packed once, by whichever slab's thread gets to each chunk first (SharedPack), instead of once
+  // per slab. The buffers are the caller's; workers use them only inside this call's job.
+  // Kept whole (every k block), so only up to kMaxSharedFloats: a larger operand packs per slab,
+  // as before, rather than hold a copy of a big weight in the caller's scratch for the process's life.
+  SharedPack shared{};
+  const int64_t sharedFloats = (k + KC - 1) / KC * KC * (splitN ? (m + MR - 1) / MR * MR : (n + NR - 1) / NR * NR);
+  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0 && sharedFloats <= kMaxSharedFloats;
+  if (share) {
+    static thread_local Scratch bufShared;
+    static thread_local std::unique_ptr<std::atomic<int>[]> state;
+    static thread_local int64_t stateCap = 0;
+    shared.isA = splitN;
+    shared.panels = splitN ? (m + MR - 1) / MR : (n + NR - 1) / NR;
+    shared.chunk = splitN ? 3 : 2;  // row panels of A, column panels of B per claim (MC and NC hold whole chunks)
+    shared.chunks = (shared.panels + shared.chunk - 1) / shared.chunk;
+    const int64_t kblocks = (k + KC - 1) / KC;
+    shared.buf = bufShared.get(size_t(sharedFloats));
+    if (kblocks * shared.chunks > stateCap) {
+      stateCap = kblocks * shared.chunks;
+      state.reset(new std::atomic<int>[size_t(stateCap)]);  // (set to 0 below, every call)
+    }
+    shared.state = state.get();
+    for (int64_t i = 0; i < kblocks * shared.chunks; i++) shared.state[i].store(0, std::memory_order_relaxed);
+  }
   auto task = [&](int64_t t, int) {
     int64_t p = t / slabs, s = t % slabs;
     int64_t lo = s * per, hi = std::min(dimS, lo + per);
@@ -418,6 +529,7 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     g.residual = residual ? residual + p * strideC : nullptr;
     g.idx0 = p * strideC;
     g.idxLd = n;
+    g.shared = share ? &shared : nullptr;
     if (splitN) {
       g.n = hi - lo;
       g.b += transB ? lo * g.ldb : lo;

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+#include <algorithm>
 
 namespace heed {
 namespace {
@@ -25,6 +26,37 @@ int64_t cpuNowNs() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+// How long an idle worker spins (checking for a new job, with pause) before it sleeps on the
+// condition variable, in pause instructions: HEED_POOL_SPIN_US (microseconds, 0 = sleep at once)
+// converted with the measured cost of one pause, which varies ~10× across x86 cores (Skylake's is
+// ~140 cycles, Zen's ~10–65). A sleeping worker costs the next job a futex wake-up, which on a VM is
+// an inter-processor interrupt to a halted vCPU (bench/pool-wake.ts measures it); a spinning one
+// costs a core's time while the JS between two kernels runs.
+// The default covers the idle gaps between a training step's kernels: the main thread's CPU time
+// between two pool jobs has a median of 68 µs and a 90th percentile of 174 µs in the G2P step
+// (bench/train-threads.ts), so the former 4000 pauses (72 µs on the Zen 5 VM) let the worker fall
+// asleep before half of the step's 243 jobs; 300 µs leaves 7 per step, for 8 ms more spin per step.
+constexpr double kDefaultSpinUs = 300;
+int64_t spinPauses() {
+  double us = kDefaultSpinUs;
+  if (const char* env = std::getenv("HEED_POOL_SPIN_US")) {
+    char* end = nullptr;
+    const double v = std::strtod(env, &end);
+    if (end != env && v >= 0 && v <= 1e6) us = v;
+  }
+  if (us == 0) return 0;
+  // one pause's cost: the fastest of 8 batches of 1000 (a batch the thread was descheduled in is slower)
+  double ns = 1e9;
+  for (int b = 0; b < 8; b++) {
+    timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < 1000; i++) cpuRelax();
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ns = std::min(ns, (double(t1.tv_sec - t0.tv_sec) * 1e9 + double(t1.tv_nsec - t0.tv_nsec)) / 1000);
+  }
+  return int64_t(us * 1000 / std::max(ns, 0.5)) + 1;
 }
 
 std::atomic<bool> gProfile{false};
@@ -102,6 +134,7 @@ class Pool {
 
   void start(int threads) {
     size_ = threads < 1 ? 1 : threads;
+    spinPauses_ = spinPauses();
     quit_ = false;
     // Each worker starts from the generation current now, so a job posted before the
     // thread first runs is not missed.
@@ -150,7 +183,7 @@ class Pool {
     for (;;) {
       // Spin a little: consecutive kernels (a training step) arrive microseconds apart.
       uint64_t g = seen;
-      for (int spin = 0; spin < 4000; spin++) {
+      for (int64_t spin = 0; spin < spinPauses_; spin++) {
         g = generation_.load(std::memory_order_acquire);
         if (g != seen) break;
         cpuRelax();
@@ -198,6 +231,7 @@ class Pool {
   PoolProfile totals_;  // guarded by jobMutex_
 
   int size_ = 1;
+  int64_t spinPauses_ = 0;  // an idle worker's spin before it sleeps (spinPauses())
   std::vector<std::thread> workers_;
   std::mutex jobMutex_;  // one job at a time
   std::mutex wakeMutex_;

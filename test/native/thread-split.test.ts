@@ -74,3 +74,57 @@ test('the pool profile counts jobs, tasks and their CPU time, and a two-thread m
     setNumThreads(Math.max(1, before));
   }
 });
+
+test('sgemm split into slabs with one shared pack of the common operand: identical bits at 1, 2 and 3 threads, and the reference', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const r = rng(41);
+  // [m, n, k, transA, transB, beta, bias+act]: column slabs share A (n ≥ m: the dW products TN,
+  // several k blocks, a last row panel of 4 rows), row slabs share B (m > n: the projections NN/NT,
+  // TT); odd sizes leave partial chunks and panels. Every slab of these stays on the packed path,
+  // where an element's arithmetic does not depend on the slab it falls in.
+  const shapes: [number, number, number, boolean, boolean, number, boolean][] = [
+    [256, 256, 768, true, false, 0, false], [256, 256, 704, true, false, 0, false], [45, 256, 704, true, false, 0, false],
+    [768, 256, 256, false, true, 0, false], [704, 256, 256, false, false, 0, false], [1024, 256, 768, true, false, 0, false],
+    [257, 390, 513, true, true, 0.5, true], [300, 129, 600, false, false, 1, true], [131, 200, 300, false, true, 0, false],
+    [700, 97, 257, true, false, -1, true], [100, 2100, 70, true, true, 0, false],
+    [200, 300, 5000, true, false, 0, false], // A packed whole would pass kMaxSharedFloats: each slab packs its own
+  ];
+  for (const [m, n, k, transA, transB, beta, epi] of shapes) {
+    const a = randn(m * k, r), b = randn(k * n, r), c0 = randn(m * n, r), bias = epi ? randn(n, r) : null;
+    const args = { a, b, batch: 1, m, n, k, transA, transB, alpha: 1, beta, strideA: 0, strideB: 0, strideC: 0, bias, activation: epi ? 1 : 0 };
+    const outs = atThreadCounts(() => {
+      const c = c0.slice();
+      nk.sgemm!({ ...args, c });
+      return c;
+    });
+    const name = `sgemm ${m}×${n}×${k} ${transA ? 'T' : 'N'}${transB ? 'T' : 'N'}`;
+    assert.deepEqual(outs[1], outs[0], `${name}: 2 threads vs 1`);
+    assert.deepEqual(outs[2], outs[0], `${name}: 3 threads vs 1`);
+    const cr = c0.slice();
+    ref.sgemm({ ...args, c: cr });
+    assertClose(outs[1], cr, `${name} vs reference`, 2e-6 * Math.sqrt(k + 1) * 4, 1e-4);
+  }
+});
+
+test('sgemm calls of different shapes back to back on 2 threads reuse the shared-pack buffers correctly', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  // each call resets the chunk states and may grow the caller's buffers; a smaller call after a larger one
+  // must not see the larger one's packed panels as its own
+  const before = backendInfo().threads;
+  try {
+    setNumThreads(2);
+    const r = rng(43);
+    for (const [m, n, k] of [[256, 256, 768], [64, 512, 100], [600, 64, 300], [256, 256, 768]]) {
+      const a = randn(m * k, r), b = randn(k * n, r);
+      const c = new Float32Array(m * n), cr = new Float32Array(m * n);
+      const args = { a, b, batch: 1, m, n, k, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 };
+      nk.sgemm!({ ...args, c });
+      ref.sgemm({ ...args, c: cr });
+      assertClose(c, cr, `sgemm ${m}×${n}×${k} TN after other shapes`, 2e-6 * Math.sqrt(k + 1) * 4, 1e-4);
+    }
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});

@@ -1,0 +1,42 @@
+/**
+ * The thread pool's wake-up cost (bench/pool-wake.cpp, linked against native/threadpool.cpp), in one
+ * command: compiles the probe into the OS temp directory, runs it, prints a table and writes the JSON
+ * with the machine's load before and after.
+ *
+ *   node --import tsx bench/pool-wake.ts [--jobs 150] [--work 200] [--gaps 0,20,50,100,300,1000]
+ *        [--spins 0,20,50,72,200,300] [--out bench/results/pool-wake-<date>.json]
+ *
+ * Columns: spin = HEED_POOL_SPIN_US (an idle worker's spin before it sleeps), gap = the caller's busy
+ * time between jobs (the JS between two kernels), joined = tasks a worker ran per job (at most 1: the
+ * caller takes the first at once), wake p50/p90 = publish → the worker's task start (wall clock),
+ * job p50 = the job's wall time (ideal `work`, serial 2 × `work`), caller overhead = the caller's CPU
+ * per job beyond its gap and its tasks (publishing, the futex wake, waiting), worker idle CPU = the
+ * workers' CPU per job beyond their tasks (spinning). The wall-clock columns mean something only on
+ * a quiet machine; the CPU columns hold on a loaded one.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+const bin = join(tmpdir(), `heed-pool-wake-${process.pid}`);
+execFileSync('g++', ['-O2', '-std=c++17', `-I${join(root, 'native')}`, join(root, 'bench', 'pool-wake.cpp'), join(root, 'native', 'threadpool.cpp'), '-o', bin, '-lpthread'], { stdio: 'inherit' });
+const load0 = loadavg();
+const args = ['jobs', 'work', 'gaps', 'spins'].flatMap((k) => (process.argv.includes(`--${k}`) ? [`--${k}`, arg(k, '')] : []));
+const res = JSON.parse(execFileSync(bin, args, { encoding: 'utf8' })) as { jobs: number; workUs: number; rows: Record<string, number>[] };
+const load1 = loadavg();
+console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}; ${res.jobs} jobs of 2 × ${res.workUs} µs per row`);
+console.log('| spin µs | gap µs | joined | wake p50 / p90 µs | job p50 µs | caller overhead CPU µs/job | worker idle CPU µs/job |\n|---:|---:|---:|---:|---:|---:|---:|');
+for (const r of res.rows)
+  console.log(`| ${r.spinUs} | ${r.gapUs} | ${r.joined.toFixed(2)} | ${r.latencyP50Us.toFixed(0)} / ${r.latencyP90Us.toFixed(0)} | ${r.wallP50Us.toFixed(0)} | ${r.callerOverheadCpuUs.toFixed(1)} | ${r.workerIdleCpuPerJobUs.toFixed(1)} |`);
+const out = arg('out', '');
+if (out) {
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: process.argv.slice(1).join(' '), load: [load0, load1], ...res }, null, 1));
+  console.log(`wrote ${out}`);
+}

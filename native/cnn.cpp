@@ -219,5 +219,119 @@ void channelScaleBackward(const ChannelScaleBackwardArgs& p) {
   });
 }
 
+namespace {
+
+inline float sigmoid1(float v) { return 1.f / (1.f + std::exp(-v)); }
+
+// out (C) = fc2W·relu(fc1W·d + fc1B) + fc2B: CBAM's shared channel MLP on one descriptor.
+void channelMlp(const CbamPoolForwardArgs& p, const float* d, float* hidden, float* out) {
+  for (int64_t r = 0; r < p.R; r++) {
+    float s = p.fc1B ? p.fc1B[r] : 0.f;
+    const float* w = p.fc1W + r * p.C;
+    for (int64_t c = 0; c < p.C; c++) s += w[c] * d[c];
+    hidden[r] = s > 0.f ? s : 0.f;
+  }
+  for (int64_t c = 0; c < p.C; c++) {
+    float s = p.fc2B ? p.fc2B[c] : 0.f;
+    const float* w = p.fc2W + c * p.R;
+    for (int64_t r = 0; r < p.R; r++) s += w[r] * hidden[r];
+    out[c] = s;
+  }
+}
+
+// One image of cbamPoolForward: four passes over its (C, H, W) map, all in cache at these sizes.
+void cbamImage(const CbamPoolForwardArgs& p, int64_t b) {
+  const int64_t C = p.C, H = p.H, Wd = p.W, L = H * Wd, ks = p.ks, half = ks / 2, pool = p.pool;
+  const int64_t Hp = H + 2 * half, Wp = Wd + 2 * half;
+  static thread_local Scratch buf;
+  // gate (C) | avg (C) | mx (C) | mlp outputs 2C | hidden R | maps (2, Hp, Wp) zero-padded | sGate (L)
+  float* gate = buf.get(size_t(5 * C + p.R + 2 * Hp * Wp + L));
+  float *avg = gate + C, *mx = avg + C, *oa = mx + C, *om = oa + C, *hidden = om + C, *maps = hidden + p.R, *sGate = maps + 2 * Hp * Wp;
+  const float* x = p.x + b * C * L;
+
+  // 1. channel descriptors: mean and max over the positions of each channel
+  for (int64_t c = 0; c < C; c++) {
+    const float* row = x + c * L;
+    avg[c] = sumRow(row, L) / float(L);
+    vf m = vsplat(-INFINITY);
+    int64_t i = 0;
+    for (; i + W <= L; i += W) m = vmax(m, vload(row + i));
+    float ms = -INFINITY;
+    for (int64_t l = 0; l < W; l++) ms = std::max(ms, m[l]);
+    for (; i < L; i++) ms = std::max(ms, row[i]);
+    mx[c] = ms;
+  }
+  channelMlp(p, avg, hidden, oa);
+  channelMlp(p, mx, hidden, om);
+  for (int64_t c = 0; c < C; c++) gate[c] = sigmoid1(oa[c] + om[c]);
+
+  // 2. spatial descriptors of xc = x · gate: channel mean and max per position, into zero-padded maps
+  std::memset(maps, 0, size_t(2 * Hp * Wp) * sizeof(float));
+  float* sum = sGate;  // borrowed: the running channel sum per position
+  float* mxc = maps + Hp * Wp + half * Wp + half;  // max map interior, row stride Wp
+  for (int64_t h = 0; h < H; h++) for (int64_t w = 0; w < Wd; w++) { sum[h * Wd + w] = 0.f; mxc[h * Wp + w] = -INFINITY; }
+  for (int64_t c = 0; c < C; c++) {
+    const float* row = x + c * L;
+    const float g = gate[c];
+    for (int64_t h = 0; h < H; h++) {
+      float* s = sum + h * Wd;
+      float* m = mxc + h * Wp;
+      const float* xr = row + h * Wd;
+      for (int64_t w = 0; w < Wd; w++) {
+        const float v = xr[w] * g;
+        s[w] += v;
+        m[w] = v > m[w] ? v : m[w];
+      }
+    }
+  }
+  float* meanc = maps + half * Wp + half;
+  for (int64_t h = 0; h < H; h++) for (int64_t w = 0; w < Wd; w++) meanc[h * Wp + w] = sum[h * Wd + w] / float(C);
+
+  // 3. spatial gate: the ks×ks convolution of the two maps (no bias), then σ; row by row
+  for (int64_t h = 0; h < H; h++) {
+    float* s = sGate + h * Wd;
+    for (int64_t w = 0; w < Wd; w++) s[w] = 0.f;
+    for (int64_t m = 0; m < 2; m++)
+      for (int64_t i = 0; i < ks; i++) {
+        const float* in = maps + m * Hp * Wp + (h + i) * Wp;
+        for (int64_t j = 0; j < ks; j++) {
+          const float wt = p.spatialW[(m * ks + i) * ks + j];
+          for (int64_t w = 0; w < Wd; w++) s[w] += wt * in[w + j];
+        }
+      }
+    for (int64_t w = 0; w < Wd; w++) s[w] = sigmoid1(s[w]);
+  }
+
+  // 4. y = maxpool(xc · sGate), and the mean of each pooled channel when asked
+  const int64_t Ho = p.Ho, Wo = p.Wo;
+  for (int64_t c = 0; c < C; c++) {
+    const float* row = x + c * L;
+    const float g = gate[c];
+    float* y = p.y + (b * C + c) * Ho * Wo;
+    float total = 0.f;
+    for (int64_t oh = 0; oh < Ho; oh++)
+      for (int64_t ow = 0; ow < Wo; ow++) {
+        float best = -INFINITY;
+        for (int64_t i = 0; i < pool; i++)
+          for (int64_t j = 0; j < pool; j++) {
+            const int64_t q = (oh * pool + i) * Wd + ow * pool + j;
+            const float v = (row[q] * g) * sGate[q];
+            best = v > best ? v : best;
+          }
+        y[oh * Wo + ow] = best;
+        total += best;
+      }
+    if (p.mean) p.mean[b * C + c] = total / float(Ho * Wo);
+  }
+}
+
+}  // namespace
+
+// CBAM (channel gate, spatial gate) + max pooling, one image per task.
+void cbamPoolForward(const CbamPoolForwardArgs& p) {
+  if (p.B >= 2 && poolSize() > 1) parallelFor(p.B, [&](int64_t b, int) { cbamImage(p, b); });
+  else for (int64_t b = 0; b < p.B; b++) cbamImage(p, b);
+}
+
 }  // namespace HEED_NS
 }  // namespace heed

@@ -244,8 +244,9 @@ void cbamImage(const CbamPoolForwardArgs& p, int64_t b) {
   const int64_t C = p.C, H = p.H, Wd = p.W, L = H * Wd, ks = p.ks, half = ks / 2, pool = p.pool;
   const int64_t Hp = H + 2 * half, Wp = Wd + 2 * half;
   static thread_local Scratch buf;
-  // gate (C) | avg (C) | mx (C) | mlp outputs 2C | hidden R | maps (2, Hp, Wp) zero-padded | sGate (L)
-  float* gate = buf.get(size_t(5 * C + p.R + 2 * Hp * Wp + L));
+  // gate (C) | avg (C) | mx (C) | mlp outputs 2C | hidden R | maps (2, Hp, Wp) zero-padded | sGate (L) | a work area (≥ H·Wp ≥ L, ≥ (pool + 1)·Wd)
+  const int64_t work = std::max(H * Wp, (pool + 1) * Wd);
+  float* gate = buf.get(size_t(5 * C + p.R + 2 * Hp * Wp + L + work));
   float *avg = gate + C, *mx = avg + C, *oa = mx + C, *om = oa + C, *hidden = om + C, *maps = hidden + p.R, *sGate = maps + 2 * Hp * Wp;
   const float* x = p.x + b * C * L;
 
@@ -265,62 +266,93 @@ void cbamImage(const CbamPoolForwardArgs& p, int64_t b) {
   channelMlp(p, mx, hidden, om);
   for (int64_t c = 0; c < C; c++) gate[c] = sigmoid1(oa[c] + om[c]);
 
-  // 2. spatial descriptors of xc = x · gate: channel mean and max per position, into zero-padded maps
+  // 2. spatial descriptors of xc = x · gate: channel mean and max per position (row by row, so
+  //    the inner loops run over contiguous positions and vectorize), into zero-padded maps
   std::memset(maps, 0, size_t(2 * Hp * Wp) * sizeof(float));
-  float* sum = sGate;  // borrowed: the running channel sum per position
-  float* mxc = maps + Hp * Wp + half * Wp + half;  // max map interior, row stride Wp
-  for (int64_t h = 0; h < H; h++) for (int64_t w = 0; w < Wd; w++) { sum[h * Wd + w] = 0.f; mxc[h * Wp + w] = -INFINITY; }
+  float* __restrict sum = sGate;  // borrowed: the running channel sum per position
+  for (int64_t q = 0; q < L; q++) sum[q] = 0.f;
+  float* __restrict rowMax = sGate + L;  // the max map, unpadded (scratch has room: see the layout above)
+  for (int64_t q = 0; q < L; q++) rowMax[q] = -INFINITY;
   for (int64_t c = 0; c < C; c++) {
-    const float* row = x + c * L;
+    const float* __restrict xr = x + c * L;
     const float g = gate[c];
-    for (int64_t h = 0; h < H; h++) {
-      float* s = sum + h * Wd;
-      float* m = mxc + h * Wp;
-      const float* xr = row + h * Wd;
-      for (int64_t w = 0; w < Wd; w++) {
-        const float v = xr[w] * g;
-        s[w] += v;
-        m[w] = v > m[w] ? v : m[w];
-      }
+    for (int64_t q = 0; q < L; q++) {
+      const float v = xr[q] * g;
+      sum[q] += v;
+      rowMax[q] = v > rowMax[q] ? v : rowMax[q];
     }
   }
-  float* meanc = maps + half * Wp + half;
-  for (int64_t h = 0; h < H; h++) for (int64_t w = 0; w < Wd; w++) meanc[h * Wp + w] = sum[h * Wd + w] / float(C);
+  const float invC = 1.f / float(C);
+  for (int64_t h = 0; h < H; h++)
+    for (int64_t w = 0; w < Wd; w++) {
+      maps[(half + h) * Wp + half + w] = sum[h * Wd + w] * invC;
+      maps[Hp * Wp + (half + h) * Wp + half + w] = rowMax[h * Wd + w];
+    }
 
-  // 3. spatial gate: the ks×ks convolution of the two maps (no bias), then σ; row by row
-  for (int64_t h = 0; h < H; h++) {
-    float* s = sGate + h * Wd;
-    for (int64_t w = 0; w < Wd; w++) s[w] = 0.f;
+  // 3. spatial gate: the ks×ks convolution of the two maps (no bias), then σ. Computed on the
+  //    padded grid's rows (H rows of Wp, the last Wp − Wd columns of each unused) so that every tap
+  //    is one long contiguous multiply-add; then the Wd used columns of each row are kept.
+  {
+    float* __restrict acc = sGate + L;  // H·Wp floats (scratch has room: see the layout above)
+    const int64_t n = (H - 1) * Wp + Wd;  // the last row's unused tail is not computed (it would read past the maps)
+    for (int64_t q = 0; q < n; q++) acc[q] = 0.f;
     for (int64_t m = 0; m < 2; m++)
-      for (int64_t i = 0; i < ks; i++) {
-        const float* in = maps + m * Hp * Wp + (h + i) * Wp;
+      for (int64_t i = 0; i < ks; i++)
         for (int64_t j = 0; j < ks; j++) {
           const float wt = p.spatialW[(m * ks + i) * ks + j];
-          for (int64_t w = 0; w < Wd; w++) s[w] += wt * in[w + j];
+          const float* __restrict in = maps + m * Hp * Wp + i * Wp + j;
+          for (int64_t q = 0; q < n; q++) acc[q] += wt * in[q];
         }
-      }
-    for (int64_t w = 0; w < Wd; w++) s[w] = sigmoid1(s[w]);
+    for (int64_t h = 0; h < H; h++)
+      for (int64_t w = 0; w < Wd; w++) sGate[h * Wd + w] = acc[h * Wp + w];
+  }
+  {
+    int64_t q = 0;
+    for (; q + W <= L; q += W) vstore(sGate + q, 1.f / (1.f + vexp(-vload(sGate + q))));
+    for (; q < L; q++) sGate[q] = sigmoid1(sGate[q]);
   }
 
-  // 4. y = maxpool(xc · sGate), and the mean of each pooled channel when asked
+  // 4. y = maxpool(xc · sGate), and the mean of each pooled channel when asked: per output row,
+  //    the window rows' gated values are maxed into `best` position by position (vectorizes), then
+  //    the pool columns of each window
   const int64_t Ho = p.Ho, Wo = p.Wo;
+  float* __restrict best = sGate + L;  // Wd floats of the work area
+  float* __restrict z = best + Wd;      // pool·Wd floats of it
   for (int64_t c = 0; c < C; c++) {
-    const float* row = x + c * L;
+    const float* __restrict row = x + c * L;
     const float g = gate[c];
-    float* y = p.y + (b * C + c) * Ho * Wo;
+    float* __restrict y = p.y + (b * C + c) * Ho * Wo;
     float total = 0.f;
-    for (int64_t oh = 0; oh < Ho; oh++)
-      for (int64_t ow = 0; ow < Wo; ow++) {
-        float best = -INFINITY;
-        for (int64_t i = 0; i < pool; i++)
-          for (int64_t j = 0; j < pool; j++) {
-            const int64_t q = (oh * pool + i) * Wd + ow * pool + j;
-            const float v = (row[q] * g) * sGate[q];
-            best = v > best ? v : best;
-          }
-        y[oh * Wo + ow] = best;
-        total += best;
+    for (int64_t oh = 0; oh < Ho; oh++) {
+      if (pool == 2 && Wd >= W) {
+        // best = max of the two window rows' gated values, W columns at a time; the last chunk
+        // overlaps the one before (it recomputes the same values) so no column runs scalar
+        const float *r0 = row + 2 * oh * Wd, *r1 = r0 + Wd, *s0 = sGate + 2 * oh * Wd, *s1 = s0 + Wd;
+        const vf gv = vsplat(g);
+        for (int64_t w0 = 0; w0 < Wd; w0 += W) {
+          const int64_t w = std::min(w0, Wd - W);
+          vstore(best + w, vmax((vload(r0 + w) * gv) * vload(s0 + w), (vload(r1 + w) * gv) * vload(s1 + w)));
+        }
+      } else {
+        // the window rows' gated values (pool·Wd contiguous floats), then their max per column
+        const int64_t r = oh * pool * Wd, n = pool * Wd;
+        const vf gv = vsplat(g);
+        int64_t q = 0;
+        for (; q + W <= n; q += W) vstore(z + q, (vload(row + r + q) * gv) * vload(sGate + r + q));
+        for (; q < n; q++) z[q] = (row[r + q] * g) * sGate[r + q];
+        for (int64_t w = 0; w < Wd; w++) {
+          float m = z[w];
+          for (int64_t i = 1; i < pool; i++) m = z[i * Wd + w] > m ? z[i * Wd + w] : m;
+          best[w] = m;
+        }
       }
+      for (int64_t ow = 0; ow < Wo; ow++) {
+        float m = best[ow * pool];
+        for (int64_t j = 1; j < pool; j++) m = best[ow * pool + j] > m ? best[ow * pool + j] : m;
+        y[oh * Wo + ow] = m;
+        total += m;
+      }
+    }
     if (p.mean) p.mean[b * C + c] = total / float(Ho * Wo);
   }
 }

@@ -166,7 +166,7 @@ export class CnnClassifier extends ConfiguredModel<CnnClassifierConfig> {
   /** images (B, C, I, I) → logits (B, K). */
   override forward(images: Tensor): Tensor {
     // inference (eval, no grad, CBAM): a few fused kernels on reused buffers (src/models/fused-cnn.ts)
-    const fused = runFusedCnn(this, images);
+    const fused = runFusedCnn(this, images, { model: CnnClassifier, stage: ConvStage });
     if (fused) return fused;
     const x = this.features(images); // (B, Cs, h, h)
     const [B, C, h, w] = x.shape;

@@ -2,7 +2,8 @@
  * FusedCnn: a CnnClassifier's inference forward (eval mode, no grad) as a fixed list of native
  * kernel calls on buffers reused across calls — the CNN counterpart of FusedEncoder.
  *
- *   const logits = runCnn(model, images);   // (B, K): fused when it can be, else the module path
+ *   const logits = runFusedCnn(model, images, classes);   // (B, K), or null: run the module path
+ *   (CnnClassifier.forward calls it first; it is on by default)
  *
  * Why it exists. The module path of the CBAM CNN is ~50 kernel calls and as many JS ops per
  * forward: each conv is followed by a BatchNorm pass, CBAM runs its gates as ~20 small ops (means,
@@ -34,7 +35,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { isGradEnabled } from '../autograd/mode.js';
-import type { Module } from '../nn/module.js';
+import type { Module, ModuleList } from '../nn/module.js';
 import { Conv2d } from '../nn/conv.js';
 import { BatchNorm2d } from '../nn/batch-norm.js';
 import { MaxPool2d } from '../nn/pool.js';
@@ -42,8 +43,20 @@ import { Linear } from '../nn/linear.js';
 import { Dropout } from '../nn/dropout.js';
 import { CBAM, ChannelAttention, SpatialAttention } from '../nn/cbam.js';
 import { weightsVersion } from '../nn/weights-version.js';
-// A cycle (cnn.ts calls runFusedCnn): both sides use the other's classes only inside functions.
-import { CnnClassifier, ConvStage } from './cnn.js';
+
+/** What the plan reads of a ConvStage (./cnn.ts; described here, not imported: cnn.ts imports this file). */
+interface CnnStage extends Module { conv1: Conv2d; bn1: BatchNorm2d; conv2: Conv2d; bn2: BatchNorm2d; attention: Module | null; pool: MaxPool2d }
+
+/** What the plan reads of a CnnClassifier. */
+export interface FusableCnn extends Module {
+  readonly config: { attention: string; inChannels: number; imageSize: number };
+  stages: ModuleList<CnnStage>;
+  drop: Dropout;
+  head: Linear;
+}
+
+/** The exact classes the plan was written for: cnn.ts passes CnnClassifier and ConvStage (subclasses keep the module path). */
+export interface CnnClasses { model: { prototype: object }; stage: { prototype: object } }
 
 /** A conv3×3 with its BatchNorm folded in: weightT (C·kh·kw, O), bias (O). */
 interface ConvPlan { weightT: Float32Array; bias: Float32Array; C: number; O: number; k: number; pad: number; relu: boolean }
@@ -75,16 +88,16 @@ function convBlocker(conv: Conv2d, bn: BatchNorm2d): string | null {
 }
 
 /** Why the fused forward cannot run this model on this call (null: it can). */
-export function fusedCnnBlocker(model: CnnClassifier, images: Tensor): string | null {
+export function fusedCnnBlocker(model: FusableCnn, images: Tensor, classes: CnnClasses): string | null {
   if (isGradEnabled()) return 'gradients are enabled (run under noGrad or inferenceMode)';
-  if (Object.getPrototypeOf(model) !== CnnClassifier.prototype || model.training || model.hasForwardHooks) return 'the model is a subclass, in training mode or has forward hooks';
+  if (Object.getPrototypeOf(model) !== classes.model.prototype || model.training || model.hasForwardHooks) return 'the model is a subclass, in training mode or has forward hooks';
   const c = model.config;
   if (c.attention !== 'cbam') return `attention '${c.attention}' is not fused (only 'cbam')`;
   if (images.dtype !== 'float32' || images.ndim !== 4 || images.shape[1] !== c.inChannels || images.shape[2] !== c.imageSize || images.shape[3] !== c.imageSize) {
     return 'the input is not float32 (B, inChannels, imageSize, imageSize)';
   }
   for (const stage of model.stages) {
-    if (!plain(stage, ConvStage)) return 'a stage is a subclass, has forward hooks or is in training mode';
+    if (!plain(stage, classes.stage)) return 'a stage is a subclass, has forward hooks or is in training mode';
     const why = convBlocker(stage.conv1, stage.bn1) ?? convBlocker(stage.conv2, stage.bn2);
     if (why) return why;
     const a = stage.attention;
@@ -133,9 +146,9 @@ function cbamPlan(a: CBAM): CbamPlan {
 }
 
 /** Every module and tensor storage the plan read (identities: the plan is stale when one is replaced). */
-function sourcesOf(model: CnnClassifier): unknown[] {
+function sourcesOf(model: FusableCnn): unknown[] {
   const out: unknown[] = [model.head, model.head.weight.data, model.head.bias?.data, model.drop];
-  for (const s of model.stages as Iterable<ConvStage>) {
+  for (const s of model.stages) {
     out.push(s, s.conv1, s.bn1, s.conv2, s.bn2, s.attention, s.pool);
     for (const m of [s.conv1, s.conv2, s.bn1, s.bn2]) for (const p of m.parameters()) out.push(p, p.data);
     for (const b of [s.bn1, s.bn2]) out.push(b.runningMean, b.runningMean?.data, b.runningVar, b.runningVar?.data);
@@ -156,10 +169,10 @@ export class FusedCnn {
   private pooled = new Float32Array(0);
   private batch = 0;
 
-  constructor(private readonly model: CnnClassifier) {
+  constructor(private readonly model: FusableCnn) {
     this.version = weightsVersion();
     this.sources = sourcesOf(model);
-    this.stages = (model.stages.toArray() as ConvStage[]).map((s) => ({
+    this.stages = model.stages.toArray().map((s) => ({
       convs: [foldConv(s.conv1, s.bn1), foldConv(s.conv2, s.bn2)],
       cbam: cbamPlan(s.attention as CBAM),
       C: s.conv2.outChannels,
@@ -167,7 +180,7 @@ export class FusedCnn {
   }
 
   /** True while no weight changed in place and no module or tensor read was replaced. */
-  isCurrentFor(model: CnnClassifier): boolean {
+  isCurrentFor(model: FusableCnn): boolean {
     if (model !== this.model || weightsVersion() !== this.version) return false;
     const now = sourcesOf(model);
     return now.length === this.sources.length && now.every((s, i) => s === this.sources[i]);
@@ -230,17 +243,18 @@ export class FusedCnn {
   }
 }
 
-const plans = new WeakMap<CnnClassifier, FusedCnn>();
+const plans = new WeakMap<FusableCnn, FusedCnn>();
 
 /**
  * The model's forward for inference: the fused kernels when they cover this call (the plan kept
  * per model and rebuilt when stale), else null and the caller runs the module path. Both compute
  * the same function (test/models/fused-cnn.test.ts).
  *
- * Args: model; images (B, Cin, I, I). Returns: logits (B, K), or null.
+ * Args: model; images (B, Cin, I, I); classes: the model's and its stages' exact classes.
+ * Returns: logits (B, K), or null.
  */
-export function runFusedCnn(model: CnnClassifier, images: Tensor): Tensor | null {
-  if (!enabled || fusedCnnBlocker(model, images) !== null) return null;
+export function runFusedCnn(model: FusableCnn, images: Tensor, classes: CnnClasses): Tensor | null {
+  if (!enabled || fusedCnnBlocker(model, images, classes) !== null) return null;
   let f = plans.get(model);
   if (f === undefined || !f.isCurrentFor(model)) {
     f = new FusedCnn(model);

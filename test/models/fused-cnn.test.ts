@@ -8,16 +8,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
-import { models, optim } from '../../src/index.ts';
+import { optim } from '../../src/index.ts';
 import { fusedCnnBlocker, runFusedCnn, setFusedCnnEnabled } from '../../src/models/fused-cnn.ts';
 import { markWeightsChanged } from '../../src/nn/weights-version.ts';
 import { BatchNorm2d } from '../../src/nn/batch-norm.ts';
-import type { CnnClassifier } from '../../src/models/cnn.ts';
+import { CnnClassifier, ConvStage } from '../../src/models/cnn.ts';
+
+const classes = { model: CnnClassifier, stage: ConvStage };
 
 /** A CBAM CNN whose BatchNorms and CBAM biases are not at their initial values. */
 function cnn(o: { width?: number; imageSize?: number; stages?: number; attention?: 'cbam' | 'se' | 'none' } = {}): CnnClassifier {
   h.manualSeed(7);
-  const m = new models.CnnClassifier({ numClasses: 10, width: o.width ?? 8, imageSize: o.imageSize ?? 28, stages: o.stages ?? 2, attention: o.attention ?? 'cbam', reduction: 4 });
+  const m = new CnnClassifier({ numClasses: 10, width: o.width ?? 8, imageSize: o.imageSize ?? 28, stages: o.stages ?? 2, attention: o.attention ?? 'cbam', reduction: 4 });
   for (const p of m.parameters()) if (p.ndim === 1) p.data.set(h.randn([p.size]).data as Float32Array);
   for (const mod of m.modules()) {
     if (mod instanceof BatchNorm2d) {
@@ -42,8 +44,8 @@ function bothPaths(m: CnnClassifier, x: h.Tensor): { module: h.Tensor; fused: h.
   try {
     const module = h.noGrad(() => m.forward(x));
     setFusedCnnEnabled(true);
-    assert.equal(h.noGrad(() => fusedCnnBlocker(m, x)), null);
-    const fused = h.noGrad(() => runFusedCnn(m, x));
+    assert.equal(h.noGrad(() => fusedCnnBlocker(m, x, classes)), null);
+    const fused = h.noGrad(() => runFusedCnn(m, x, classes));
     assert.ok(fused, 'the fused path ran');
     return { module, fused };
   } finally {
@@ -72,19 +74,21 @@ test('the fused CNN forward equals the module path (≤ 1e-5) on batches 1 and 5
 
 test('the fused CNN forward declines what it does not cover: grad, training, other attention, hooks, bad input', () => {
   const m = cnn(), x = h.rand([2, 1, 28, 28]);
-  assert.match(fusedCnnBlocker(m, x)!, /gradients are enabled/);
+  assert.match(fusedCnnBlocker(m, x, classes)!, /gradients are enabled/);
   h.noGrad(() => {
-    assert.equal(fusedCnnBlocker(m, x), null);
-    assert.match(fusedCnnBlocker(m, h.rand([2, 1, 27, 27]))!, /input is not float32/);
-    assert.match(fusedCnnBlocker(cnn({ attention: 'se' }), x)!, /attention 'se' is not fused/);
-    assert.match(fusedCnnBlocker(cnn({ attention: 'none' }), x)!, /attention 'none' is not fused/);
+    assert.equal(fusedCnnBlocker(m, x, classes), null);
+    assert.match(fusedCnnBlocker(m, h.rand([2, 1, 27, 27]), classes)!, /input is not float32/);
+    assert.match(fusedCnnBlocker(cnn({ attention: 'se' }), x, classes)!, /attention 'se' is not fused/);
+    assert.match(fusedCnnBlocker(cnn({ attention: 'none' }), x, classes)!, /attention 'none' is not fused/);
+    class Sub extends CnnClassifier {}
+    assert.match(fusedCnnBlocker(new Sub({ numClasses: 10, width: 8 }).eval(), x, classes)!, /subclass/);
     m.train();
-    assert.match(fusedCnnBlocker(m, x)!, /training mode/);
+    assert.match(fusedCnnBlocker(m, x, classes)!, /training mode/);
     m.eval();
     const handle = m.stages.toArray()[0].conv1.registerForwardHook(() => undefined);
-    assert.match(fusedCnnBlocker(m, x)!, /hooks/);
+    assert.match(fusedCnnBlocker(m, x, classes)!, /hooks/);
     handle.remove();
-    assert.equal(fusedCnnBlocker(m, x), null);
+    assert.equal(fusedCnnBlocker(m, x, classes), null);
   });
   // bad input still gets the module path's ShapeError
   assert.throws(() => h.noGrad(() => m.forward(h.rand([2, 1, 27, 27]))), h.ShapeError);

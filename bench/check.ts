@@ -10,6 +10,10 @@
  * A row regresses when a ratio fell by more than `tolerance` (15%) against the committed
  * baseline (`bench/results/baseline.json`, written by `npm run bench -- --quick --write-baseline`).
  * Rows present in only one of the two runs are listed, not judged.
+ *
+ * A single quick pass is noisy on sub-millisecond rows, so bench/index.ts confirms a flagged
+ * ratio before reporting it: it re-runs the modules that measured the ratio's rows
+ * (`modulesOf`) and keeps each row's best pass.
  */
 import type { BenchRow } from './peers/common.ts';
 
@@ -83,11 +87,32 @@ export function compareRuns(baseline: RunRecord, now: RunRecord, tolerance = 0.1
   };
 }
 
+/**
+ * The bench modules to run again to re-measure these regressions: the modules that measured
+ * the heed row and, for a ratio to a peer, the peer's row (rows carry `module`).
+ */
+export function modulesOf(regressions: Regression[], rows: BenchRow[]): Set<string> {
+  const out = new Set<string>();
+  for (const g of regressions) {
+    for (const r of rows) {
+      if (r.workload !== g.workload || r.threads !== g.threads || r.module === undefined) continue;
+      if (isHeed(r) || r.impl === g.against) out.add(r.module);
+    }
+  }
+  return out;
+}
+
+/** How the report was confirmed: ratios flagged by the first pass, and the confirmation passes run. */
+export interface Confirmation { flaggedFirst: number; confirmations: number }
+
 /** The report as Markdown. */
-export function formatCheck(report: CheckReport, tolerance = 0.15): string {
+export function formatCheck(report: CheckReport, tolerance = 0.15, confirmed?: Confirmation): string {
   const fmt = (r: { against: string }, v: number) => (r.against === 'peak' ? `${(100 * v).toFixed(0)}% of peak` : `${v.toFixed(2)}× ${r.against}`);
   const lines = [`\n### Regression check against bench/results/baseline.json\n`,
     `${report.compared} within-run ratios compared; a ratio that fell by more than ${(100 * tolerance).toFixed(0)}% is a regression.`];
+  if (confirmed && confirmed.flaggedFirst > 0) {
+    lines.push(`The first pass flagged ${confirmed.flaggedFirst}; ${confirmed.confirmations} confirmation pass${confirmed.confirmations === 1 ? '' : 'es'} re-measured their modules (best pass kept), and ${report.regressions.length} stayed down.`);
+  }
   if (report.regressions.length === 0) lines.push('\nNo regressions.');
   else {
     lines.push('', '| workload | threads | relative to | baseline | now | change |', '|---|---:|---|---:|---:|---:|');

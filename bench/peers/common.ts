@@ -19,6 +19,8 @@ export interface BenchRow {
   gflops?: number;
   gbps?: number;
   note?: string;
+  /** The bench module that measured the row (bench/index.ts tags it; --check re-runs by module). */
+  module?: string;
 }
 
 export interface BenchOptions {
@@ -31,6 +33,8 @@ export interface BenchOptions {
   repeat?: number;
   /** Compare this (quick) run's within-run ratios with bench/results/baseline.json (bench/check.ts). */
   check?: boolean;
+  /** --check: re-measure flagged rows' modules up to this many more times, best pass kept (default 2). */
+  confirm?: number;
   /** Save this run as bench/results/baseline.json, the reference for --check. */
   writeBaseline?: boolean;
 }

@@ -1,7 +1,7 @@
 // The `npm run bench -- --check` regression guard compares within-run ratios, never absolute times.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compareRuns, formatCheck, parseBaseline, ratios, type RunRecord } from '../../bench/check.ts';
+import { compareRuns, formatCheck, modulesOf, parseBaseline, ratios, type RunRecord } from '../../bench/check.ts';
 
 const run = (peak1: number, rows: RunRecord['rows']): RunRecord => ({ peak: { '1': peak1, '2': 2 * peak1 }, rows });
 
@@ -49,5 +49,26 @@ describe('bench --check', () => {
     assert.throws(() => parseBaseline('{"peak": {"1": 2', 'bench/results/baseline.json'), /baseline\.json is not valid JSON .*--write-baseline/);
     assert.throws(() => parseBaseline('[1, 2]', 'bench/results/baseline.json'), /holds no bench run .*'peak' and 'rows'/);
     assert.equal(parseBaseline(JSON.stringify(baseline), 'b.json').rows.length, 4);
+  });
+
+  it('re-measures a flagged ratio with the modules of its heed row and of its peer, and nothing else', () => {
+    const rows: RunRecord['rows'] = [
+      { workload: 'sgemm 512x512x512', impl: 'heed native', threads: 1, ms: 4, gflops: 60, module: 'gemm' },
+      { workload: 'sgemm 512x512x512', impl: 'onnxruntime-node', threads: 1, ms: 6, module: 'onnxruntime-node' },
+      { workload: 'sgemm 512x512x512', impl: 'pytorch', threads: 1, ms: 5, module: 'pytorch' },
+      { workload: 'sgemm 512x512x512', impl: 'heed native', threads: 2, ms: 2, gflops: 120, module: 'gemm' },
+      { workload: 'dispatch add 64', impl: 'heed', threads: 1, ms: 0.002, module: 'dispatch' },
+    ];
+    const report = compareRuns(baseline, run(100, rows));
+    assert.deepEqual([...modulesOf(report.regressions, rows)].sort(), ['gemm', 'onnxruntime-node']);
+    // a ratio to the peak needs only heed's own module
+    const peakOnly = report.regressions.filter((r) => r.against === 'peak');
+    assert.deepEqual([...modulesOf(peakOnly, rows)], ['gemm']);
+  });
+
+  it('says how many flagged ratios the confirmation passes cleared', () => {
+    const text = formatCheck(compareRuns(baseline, baseline), 0.15, { flaggedFirst: 5, confirmations: 2 });
+    assert.ok(text.includes('The first pass flagged 5; 2 confirmation passes re-measured their modules (best pass kept), and 0 stayed down.'), text);
+    assert.ok(text.includes('No regressions.'));
   });
 });

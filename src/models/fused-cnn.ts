@@ -145,16 +145,20 @@ function cbamPlan(a: CBAM): CbamPlan {
   };
 }
 
-/** Every module and tensor storage the plan read (identities: the plan is stale when one is replaced). */
+/**
+ * Every module and tensor storage the plan read (identities: the plan is stale when one is
+ * replaced). Read field by field, not through parameters(): it runs on every call.
+ */
 function sourcesOf(model: FusableCnn): unknown[] {
   const out: unknown[] = [model.head, model.head.weight.data, model.head.bias?.data, model.drop];
+  const conv = (c: Conv2d) => out.push(c, c.weight, c.weight.data, c.bias, c.bias?.data);
+  const bn = (n: BatchNorm2d) => out.push(n, n.weight, n.weight?.data, n.bias, n.bias?.data, n.runningMean, n.runningMean?.data, n.runningVar, n.runningVar?.data);
   for (const s of model.stages) {
-    out.push(s, s.conv1, s.bn1, s.conv2, s.bn2, s.attention, s.pool);
-    for (const m of [s.conv1, s.conv2, s.bn1, s.bn2]) for (const p of m.parameters()) out.push(p, p.data);
-    for (const b of [s.bn1, s.bn2]) out.push(b.runningMean, b.runningMean?.data, b.runningVar, b.runningVar?.data);
+    out.push(s, s.attention, s.pool);
+    conv(s.conv1); bn(s.bn1); conv(s.conv2); bn(s.bn2);
     const a = s.attention as CBAM;
-    out.push(a.channelAttention, a.spatialAttention, a.channelAttention.fc1, a.channelAttention.fc2, a.spatialAttention.conv);
-    for (const p of a.parameters()) out.push(p, p.data);
+    out.push(a.channelAttention, a.spatialAttention);
+    conv(a.channelAttention.fc1); conv(a.channelAttention.fc2); conv(a.spatialAttention.conv);
   }
   return out;
 }

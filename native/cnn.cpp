@@ -219,5 +219,151 @@ void channelScaleBackward(const ChannelScaleBackwardArgs& p) {
   });
 }
 
+namespace {
+
+inline float sigmoid1(float v) { return 1.f / (1.f + std::exp(-v)); }
+
+// out (C) = fc2W·relu(fc1W·d + fc1B) + fc2B: CBAM's shared channel MLP on one descriptor.
+void channelMlp(const CbamPoolForwardArgs& p, const float* d, float* hidden, float* out) {
+  for (int64_t r = 0; r < p.R; r++) {
+    float s = p.fc1B ? p.fc1B[r] : 0.f;
+    const float* w = p.fc1W + r * p.C;
+    for (int64_t c = 0; c < p.C; c++) s += w[c] * d[c];
+    hidden[r] = s > 0.f ? s : 0.f;
+  }
+  for (int64_t c = 0; c < p.C; c++) {
+    float s = p.fc2B ? p.fc2B[c] : 0.f;
+    const float* w = p.fc2W + c * p.R;
+    for (int64_t r = 0; r < p.R; r++) s += w[r] * hidden[r];
+    out[c] = s;
+  }
+}
+
+// One image of cbamPoolForward: four passes over its (C, H, W) map, all in cache at these sizes.
+void cbamImage(const CbamPoolForwardArgs& p, int64_t b) {
+  const int64_t C = p.C, H = p.H, Wd = p.W, L = H * Wd, ks = p.ks, half = ks / 2, pool = p.pool;
+  const int64_t Hp = H + 2 * half, Wp = Wd + 2 * half;
+  static thread_local Scratch buf;
+  // gate (C) | avg (C) | mx (C) | mlp outputs 2C | hidden R | maps (2, Hp, Wp) zero-padded | sGate (L) | a work area (≥ H·Wp ≥ L, ≥ (pool + 1)·Wd)
+  const int64_t work = std::max(H * Wp, (pool + 1) * Wd);
+  float* gate = buf.get(size_t(5 * C + p.R + 2 * Hp * Wp + L + work));
+  float *avg = gate + C, *mx = avg + C, *oa = mx + C, *om = oa + C, *hidden = om + C, *maps = hidden + p.R, *sGate = maps + 2 * Hp * Wp;
+  const float* x = p.x + b * C * L;
+
+  // 1. channel descriptors: mean and max over the positions of each channel
+  for (int64_t c = 0; c < C; c++) {
+    const float* row = x + c * L;
+    avg[c] = sumRow(row, L) / float(L);
+    vf m = vsplat(-INFINITY);
+    int64_t i = 0;
+    for (; i + W <= L; i += W) m = vmax(m, vload(row + i));
+    float ms = -INFINITY;
+    for (int64_t l = 0; l < W; l++) ms = std::max(ms, m[l]);
+    for (; i < L; i++) ms = std::max(ms, row[i]);
+    mx[c] = ms;
+  }
+  channelMlp(p, avg, hidden, oa);
+  channelMlp(p, mx, hidden, om);
+  for (int64_t c = 0; c < C; c++) gate[c] = sigmoid1(oa[c] + om[c]);
+
+  // 2. spatial descriptors of xc = x · gate: channel mean and max per position (row by row, so
+  //    the inner loops run over contiguous positions and vectorize), into zero-padded maps
+  std::memset(maps, 0, size_t(2 * Hp * Wp) * sizeof(float));
+  float* __restrict sum = sGate;  // borrowed: the running channel sum per position
+  for (int64_t q = 0; q < L; q++) sum[q] = 0.f;
+  float* __restrict rowMax = sGate + L;  // the max map, unpadded (scratch has room: see the layout above)
+  for (int64_t q = 0; q < L; q++) rowMax[q] = -INFINITY;
+  for (int64_t c = 0; c < C; c++) {
+    const float* __restrict xr = x + c * L;
+    const float g = gate[c];
+    for (int64_t q = 0; q < L; q++) {
+      const float v = xr[q] * g;
+      sum[q] += v;
+      rowMax[q] = v > rowMax[q] ? v : rowMax[q];
+    }
+  }
+  const float invC = 1.f / float(C);
+  for (int64_t h = 0; h < H; h++)
+    for (int64_t w = 0; w < Wd; w++) {
+      maps[(half + h) * Wp + half + w] = sum[h * Wd + w] * invC;
+      maps[Hp * Wp + (half + h) * Wp + half + w] = rowMax[h * Wd + w];
+    }
+
+  // 3. spatial gate: the ks×ks convolution of the two maps (no bias), then σ. Computed on the
+  //    padded grid's rows (H rows of Wp, the last Wp − Wd columns of each unused) so that every tap
+  //    is one long contiguous multiply-add; then the Wd used columns of each row are kept.
+  {
+    float* __restrict acc = sGate + L;  // H·Wp floats (scratch has room: see the layout above)
+    const int64_t n = (H - 1) * Wp + Wd;  // the last row's unused tail is not computed (it would read past the maps)
+    for (int64_t q = 0; q < n; q++) acc[q] = 0.f;
+    for (int64_t m = 0; m < 2; m++)
+      for (int64_t i = 0; i < ks; i++)
+        for (int64_t j = 0; j < ks; j++) {
+          const float wt = p.spatialW[(m * ks + i) * ks + j];
+          const float* __restrict in = maps + m * Hp * Wp + i * Wp + j;
+          for (int64_t q = 0; q < n; q++) acc[q] += wt * in[q];
+        }
+    for (int64_t h = 0; h < H; h++)
+      for (int64_t w = 0; w < Wd; w++) sGate[h * Wd + w] = acc[h * Wp + w];
+  }
+  {
+    int64_t q = 0;
+    for (; q + W <= L; q += W) vstore(sGate + q, 1.f / (1.f + vexp(-vload(sGate + q))));
+    for (; q < L; q++) sGate[q] = sigmoid1(sGate[q]);
+  }
+
+  // 4. y = maxpool(xc · sGate), and the mean of each pooled channel when asked: per output row,
+  //    the window rows' gated values are maxed into `best` position by position (vectorizes), then
+  //    the pool columns of each window
+  const int64_t Ho = p.Ho, Wo = p.Wo;
+  float* __restrict best = sGate + L;  // Wd floats of the work area
+  float* __restrict z = best + Wd;      // pool·Wd floats of it
+  for (int64_t c = 0; c < C; c++) {
+    const float* __restrict row = x + c * L;
+    const float g = gate[c];
+    float* __restrict y = p.y + (b * C + c) * Ho * Wo;
+    float total = 0.f;
+    for (int64_t oh = 0; oh < Ho; oh++) {
+      if (pool == 2 && Wd >= W) {
+        // best = max of the two window rows' gated values, W columns at a time; the last chunk
+        // overlaps the one before (it recomputes the same values) so no column runs scalar
+        const float *r0 = row + 2 * oh * Wd, *r1 = r0 + Wd, *s0 = sGate + 2 * oh * Wd, *s1 = s0 + Wd;
+        const vf gv = vsplat(g);
+        for (int64_t w0 = 0; w0 < Wd; w0 += W) {
+          const int64_t w = std::min(w0, Wd - W);
+          vstore(best + w, vmax((vload(r0 + w) * gv) * vload(s0 + w), (vload(r1 + w) * gv) * vload(s1 + w)));
+        }
+      } else {
+        // the window rows' gated values (pool·Wd contiguous floats), then their max per column
+        const int64_t r = oh * pool * Wd, n = pool * Wd;
+        const vf gv = vsplat(g);
+        int64_t q = 0;
+        for (; q + W <= n; q += W) vstore(z + q, (vload(row + r + q) * gv) * vload(sGate + r + q));
+        for (; q < n; q++) z[q] = (row[r + q] * g) * sGate[r + q];
+        for (int64_t w = 0; w < Wd; w++) {
+          float m = z[w];
+          for (int64_t i = 1; i < pool; i++) m = z[i * Wd + w] > m ? z[i * Wd + w] : m;
+          best[w] = m;
+        }
+      }
+      for (int64_t ow = 0; ow < Wo; ow++) {
+        float m = best[ow * pool];
+        for (int64_t j = 1; j < pool; j++) m = best[ow * pool + j] > m ? best[ow * pool + j] : m;
+        y[oh * Wo + ow] = m;
+        total += m;
+      }
+    }
+    if (p.mean) p.mean[b * C + c] = total / float(Ho * Wo);
+  }
+}
+
+}  // namespace
+
+// CBAM (channel gate, spatial gate) + max pooling, one image per task.
+void cbamPoolForward(const CbamPoolForwardArgs& p) {
+  if (p.B >= 2 && poolSize() > 1) parallelFor(p.B, [&](int64_t b, int) { cbamImage(p, b); });
+  else for (int64_t b = 0; b < p.B; b++) cbamImage(p, b);
+}
+
 }  // namespace HEED_NS
 }  // namespace heed

@@ -64,11 +64,11 @@ struct Tile {
   }
 };
 
-// acc (ROWS × NR) = Σ_t a0[kOff[t] + r] · pb[t·NR + n]: ROWS output columns of one row.
+// acc (ROWS × NR) = Σ_t a0[kOff[t] + r] · pb[t·ldb + n]: ROWS output columns of one row.
 template <int ROWS>
-void forwardTile(int64_t steps, const int64_t* kOff, const float* a0, const float* pb, float* acc) {
+void forwardTile(int64_t steps, const int64_t* kOff, const float* a0, const float* pb, int64_t ldb, float* acc) {
   Tile<ROWS> t;
-  for (int64_t k = 0; k < steps; k++, pb += NR) t.step(a0 + kOff[k], pb);
+  for (int64_t k = 0; k < steps; k++, pb += ldb) t.step(a0 + kOff[k], pb);
   t.store(acc);
 }
 
@@ -84,7 +84,7 @@ void weightTile(int64_t Ho, int64_t Wo, const float* a, int64_t rowStride, int64
   t.store(acc);
 }
 
-using ForwardTileFn = void (*)(int64_t, const int64_t*, const float*, const float*, float*);
+using ForwardTileFn = void (*)(int64_t, const int64_t*, const float*, const float*, int64_t, float*);
 using WeightTileFn = void (*)(int64_t, int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*);
 
 template <int... I>
@@ -115,9 +115,18 @@ void padPlanes(const Plane& q, const float* src, float* dst) {
       std::memcpy(dst + (c * Hp + q.pH + y) * Wp + q.pW, src + (c * q.Hin + y) * q.Win, size_t(cols) * sizeof(float));
 }
 
-// out (Cout, Hout, Wout) = conv(in (Cin, Hin, Win)) with weights packed [Cout/NR][steps][NR] in
-// the (c, i, j) order of kOff; bias (Cout) or null.
-void convolveImage(const Plane& q, const float* in, const float* packed, const int64_t* kOff, const float* bias, float* out) {
+// Where the weights of output channels [o0, o0 + NR) sit: panel o0 / NR starts at
+// base + (o0 / NR)·panelStride, and step t of it at + t·ldb (NR floats, zero past Cout).
+//   packed [Cout/NR][steps][NR]:  panelStride = steps·NR, ldb = NR
+//   transposed (steps, Cout), Cout a multiple of NR:  panelStride = NR, ldb = Cout
+struct Weights {
+  const float* base;
+  int64_t panelStride, ldb;
+};
+
+// out (Cout, Hout, Wout) = act(conv(in (Cin, Hin, Win)) + bias) with the weights at w in the (c, i, j)
+// order of kOff; bias (Cout) or null; act = ReLU when relu.
+void convolveImage(const Plane& q, const float* in, Weights w, const int64_t* kOff, const float* bias, bool relu, float* out) {
   static thread_local Scratch padBuf;
   const int64_t Hp = q.Hp(), Wp = q.Wp(), steps = q.steps(), P = q.Hout * q.Wout;
   float* xp = padBuf.get(size_t(q.Cin * Hp * Wp + MR));
@@ -125,15 +134,16 @@ void convolveImage(const Plane& q, const float* in, const float* packed, const i
   alignas(64) float acc[MR * NR];
   for (int64_t o0 = 0; o0 < q.Cout; o0 += NR) {
     const int64_t cols = std::min<int64_t>(NR, q.Cout - o0);
-    const float* pb = packed + (o0 / NR) * steps * NR;
+    const float* pb = w.base + (o0 / NR) * w.panelStride;
     for (int64_t oh = 0; oh < q.Hout; oh++) {
       for (int64_t ow0 = 0; ow0 < q.Wout; ow0 += MR) {
         const int64_t rows = std::min<int64_t>(MR, q.Wout - ow0);
-        kForwardTiles[rows - 1](steps, kOff, xp + oh * Wp + ow0, pb, acc);
+        kForwardTiles[rows - 1](steps, kOff, xp + oh * Wp + ow0, pb, w.ldb, acc);
         for (int64_t n = 0; n < cols; n++) {
           float* y = out + (o0 + n) * P + oh * q.Wout + ow0;
           const float b = bias ? bias[o0 + n] : 0.f;
-          for (int64_t r = 0; r < rows; r++) y[r] = acc[r * NR + n] + b;
+          if (relu) for (int64_t r = 0; r < rows; r++) { const float v = acc[r * NR + n] + b; y[r] = v > 0.f ? v : 0.f; }
+          else for (int64_t r = 0; r < rows; r++) y[r] = acc[r * NR + n] + b;
         }
       }
     }
@@ -167,8 +177,8 @@ bool conv2dForwardDirect(const Conv2dForwardArgs& p) {
   const int64_t items = p.B * G;
   auto one = [&](int64_t bg, int) {
     const int64_t b = bg / G, g = bg % G;
-    convolveImage(q, p.x + (b * p.C + g * Cg) * p.H * p.W, packed.data() + g * OgPad * R, kOff.data(), p.bias ? p.bias + g * Og : nullptr,
-                  p.y + (b * p.O + g * Og) * p.Ho * p.Wo);
+    convolveImage(q, p.x + (b * p.C + g * Cg) * p.H * p.W, {packed.data() + g * OgPad * R, R * NR, NR}, kOff.data(), p.bias ? p.bias + g * Og : nullptr,
+                  false, p.y + (b * p.O + g * Og) * p.Ho * p.Wo);
   };
   if (items >= 2 && poolSize() > 1) parallelFor(items, one);
   else for (int64_t bg = 0; bg < items; bg++) one(bg, 0);
@@ -214,7 +224,7 @@ bool conv2dBackwardDirect(const Conv2dBackwardArgs& p) {
       float* db = dB.data() + th * p.O + g * Og;
       for (int64_t o = 0; o < Og; o++) db[o] += sumRow(dy + o * P, P);
     }
-    if (p.dx) convolveImage(qT, dy, packedT.data() + g * CgPad * Og * K, kOffT.data(), nullptr, p.dx + (b * p.C + g * Cg) * p.H * p.W);
+    if (p.dx) convolveImage(qT, dy, {packedT.data() + g * CgPad * Og * K, Og * K * NR, NR}, kOffT.data(), nullptr, false, p.dx + (b * p.C + g * Cg) * p.H * p.W);
     if (!p.dWeight) return;
     static thread_local Scratch xhBuf, dyBuf;
     // xh[y][x][c]: the padded image channels-last; dyT[pos][o]: dy transposed, o padded to OgPad
@@ -267,6 +277,26 @@ bool conv2dBackwardDirect(const Conv2dBackwardArgs& p) {
       for (int64_t o = 0; o < p.O; o++) p.dBias[o] += dB[size_t(t * p.O + o)];
   }
   return true;
+}
+
+// The inference convolution of ../src/backend/specs/conv.ts: weightT (C·kh·kw, O) is read in place
+// when O is a multiple of NR, else copied once per call into (steps, O rounded up to NR) with zero columns.
+void conv2dTransposedForward(const Conv2dTransposedForwardArgs& p) {
+  const Plane q{p.C, p.H, p.W, p.O, p.Ho, p.Wo, p.kh, p.kw, p.padH, p.padW, 1, 1};
+  const int64_t steps = q.steps(), OPad = roundUp(p.O, NR);
+  std::vector<float> padded;
+  Weights w{p.weightT, NR, p.O};
+  if (OPad != p.O) {
+    padded.assign(size_t(steps * OPad), 0.f);
+    for (int64_t t = 0; t < steps; t++) std::copy(p.weightT + t * p.O, p.weightT + (t + 1) * p.O, padded.data() + t * OPad);
+    w = {padded.data(), NR, OPad};
+  }
+  const std::vector<int64_t> kOff = tapOffsets(q);
+  auto one = [&](int64_t b, int) {
+    convolveImage(q, p.x + b * p.C * p.H * p.W, w, kOff.data(), p.bias, p.relu, p.y + b * p.O * p.Ho * p.Wo);
+  };
+  if (p.B >= 2 && poolSize() > 1) parallelFor(p.B, one);
+  else for (int64_t b = 0; b < p.B; b++) one(b, 0);
 }
 
 }  // namespace HEED_NS

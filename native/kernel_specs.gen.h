@@ -215,6 +215,27 @@ struct BinarySameArgs {
   int64_t n;  // derived, = len(out)
 };
 
+// cbamPoolForward: the parameters in spec order (src/backend/specs).
+struct CbamPoolForwardArgs {
+  const float* x;  // input, length B·C·H·W
+  const float* fc1W;  // input, length R·C
+  const float* fc1B;  // input, or null, length R
+  const float* fc2W;  // input, length C·R
+  const float* fc2B;  // input, or null, length C
+  const float* spatialW;  // input, length 2·ks·ks
+  float* y;  // output, length B·C·Ho·Wo
+  float* mean;  // output, or null, length B·C
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t R;  // shape
+  int64_t ks;  // shape
+  int64_t pool;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+};
+
 // channelScaleBackward: the parameters in spec order (src/backend/specs).
 struct ChannelScaleBackwardArgs {
   const float* x;  // input, length rows·L
@@ -303,6 +324,26 @@ struct Conv2dForwardArgs {
   int64_t dilationW;  // scalar
   int64_t O;  // shape
   int64_t groups;  // scalar
+};
+
+// conv2dTransposedForward: the parameters in spec order (src/backend/specs).
+struct Conv2dTransposedForwardArgs {
+  const float* x;  // input, length B·C·H·W
+  const float* weightT;  // input, length C·kh·kw·O
+  const float* bias;  // input, or null, length O
+  float* y;  // output, length B·O·Ho·Wo
+  int64_t B;  // shape
+  int64_t C;  // shape
+  int64_t H;  // shape
+  int64_t W;  // shape
+  int64_t O;  // shape
+  int64_t kh;  // shape
+  int64_t kw;  // shape
+  int64_t Ho;  // shape
+  int64_t Wo;  // shape
+  int64_t padH;  // scalar
+  int64_t padW;  // scalar
+  bool relu;  // option
 };
 
 // crossEntropyBackward: the parameters in spec order (src/backend/specs).
@@ -675,11 +716,13 @@ struct UnaryBackwardArgs {
   X(batchNormForward, BatchNormForwardArgs) \
   X(binaryBroadcast, BinaryBroadcastArgs) \
   X(binarySame, BinarySameArgs) \
+  X(cbamPoolForward, CbamPoolForwardArgs) \
   X(channelScaleBackward, ChannelScaleBackwardArgs) \
   X(channelScaleForward, ChannelScaleForwardArgs) \
   X(col2im, Col2imArgs) \
   X(conv2dBackward, Conv2dBackwardArgs) \
   X(conv2dForward, Conv2dForwardArgs) \
+  X(conv2dTransposedForward, Conv2dTransposedForwardArgs) \
   X(crossEntropyBackward, CrossEntropyBackwardArgs) \
   X(crossEntropyForward, CrossEntropyForwardArgs) \
   X(dropout, DropoutArgs) \
@@ -1135,6 +1178,46 @@ inline const Arg args[] = {
 inline const Kernel kernel = {"binarySame", code, args, 5, 4, nullptr, 0};
 }  // namespace binarySame_spec
 
+namespace cbamPoolForward_spec {
+inline const Instr code[] = {
+    {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 9, 0},
+    {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 2, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 15, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 16, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 13, 0}, {Op::Const, 2, 0}, {Op::Mod, 0, 0}, {Op::Const, 1, 0}, {Op::Eq, 0, 0}, {Op::Var, 14, 0},
+    {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Var, 15, 0}, {Op::Var, 10, 0}, {Op::Var, 14, 0},
+    {Op::Div, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 16, 0}, {Op::Var, 11, 0}, {Op::Var, 14, 0}, {Op::Div, 0, 0},
+    {Op::Eq, 0, 0}, {Op::And, 0, 0}, {Op::Var, 15, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0},
+    {Op::Var, 16, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"fc1W", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, fc1W), -1, -INFINITY, INFINITY, false, false, {7, 3, "R·C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"fc1B", Role::Input, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, fc1B), -1, -INFINITY, INFINITY, false, false, {10, 1, "R"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"fc2W", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, fc2W), -1, -INFINITY, INFINITY, false, false, {11, 3, "C·R"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"fc2B", Role::Input, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, fc2B), -1, -INFINITY, INFINITY, false, false, {14, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"spatialW", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, spatialW), -1, -INFINITY, INFINITY, false, false, {15, 5, "2·ks·ks"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {20, 7, "B·C·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"mean", Role::Output, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {27, 3, "B·C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"R", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, R), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"ks", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, ks), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"pool", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, pool), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{30, 9, "ks % 2 == 1 && pool >= 1"}, "the spatial kernel side ks must be odd and pool ≥ 1"},
+    {{39, 19, "Ho == H / pool && Wo == W / pool && Ho >= 1 && Wo >= 1"}, "Ho must equal ⌊H / pool⌋ ≥ 1 and Wo ⌊W / pool⌋ ≥ 1"},
+};
+inline const Kernel kernel = {"cbamPoolForward", code, args, 17, 17, checks, 2};
+}  // namespace cbamPoolForward_spec
+
 namespace channelScaleBackward_spec {
 inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0},
@@ -1327,6 +1410,47 @@ inline const Check checks[] = {
 };
 inline const Kernel kernel = {"conv2dForward", code, args, 20, 20, checks, 5};
 }  // namespace conv2dForward_spec
+
+namespace conv2dTransposedForward_spec {
+inline const Instr code[] = {
+    {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0},
+    {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 4, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Const, 1, 0},
+    {Op::Ge, 0, 0}, {Op::Var, 10, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Const, 2, 0},
+    {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Var, 6, 0}, {Op::Add, 0, 0}, {Op::Lt, 0, 0},
+    {Op::And, 0, 0}, {Op::Const, 2, 0}, {Op::Var, 14, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 7, 0},
+    {Op::Add, 0, 0}, {Op::Lt, 0, 0}, {Op::And, 0, 0}, {Op::Var, 11, 0}, {Op::Var, 6, 0}, {Op::Const, 2, 0},
+    {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 9, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0},
+    {Op::Add, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 7, 0}, {Op::Const, 2, 0}, {Op::Var, 14, 0},
+    {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 10, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0},
+    {Op::Eq, 0, 0}, {Op::And, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"weightT", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, weightT), -1, -INFINITY, INFINITY, false, false, {7, 7, "C·kh·kw·O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Conv2dTransposedForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {14, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {15, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"relu", Role::Option, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, relu), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Check checks[] = {
+    {{22, 23, "kh >= 1 && kw >= 1 && 2·padH < kh + H && 2·padW < kw + W"}, "kernel sizes must be ≥ 1 and the padded input at least the kernel"},
+    {{45, 23, "Ho == H + 2·padH − kh + 1 && Wo == W + 2·padW − kw + 1"}, "Ho must equal H + 2·padH − kh + 1 and Wo must equal W + 2·padW − kw + 1 (stride 1)"},
+};
+inline const Kernel kernel = {"conv2dTransposedForward", code, args, 16, 16, checks, 2};
+}  // namespace conv2dTransposedForward_spec
 
 namespace crossEntropyBackward_spec {
 inline const Instr code[] = {

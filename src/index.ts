@@ -23,6 +23,7 @@ export { noGrad, isGradEnabled, setGradEnabled } from './autograd/mode.js';
 export { inferenceMode } from './autograd/inference.js';
 export { markWeightsChanged, weightsVersion } from './nn/weights-version.js';
 export { setFusedEncoderEnabled } from './models/fused-encoder.js';
+export { setFusedCnnEnabled } from './models/fused-cnn.js';
 export { gradcheck } from './autograd/gradcheck.js';
 export type { GradcheckOptions, GradcheckResult } from './autograd/gradcheck.js';
 export { setBackend, getBackend, backendInfo, setNumThreads } from './backend/registry.js';

@@ -35,6 +35,7 @@ import { TransformerEncoderLayer } from '../nn/transformer.js';
 import { truncNormal } from '../nn/init.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { ConfigError, ShapeError, fmtShape } from '../errors.js';
+import { runFusedCnn } from './fused-cnn.js';
 
 export const CNN_ATTENTION = ['none', 'se', 'cbam', 'mhsa'] as const;
 export type CnnAttention = (typeof CNN_ATTENTION)[number];
@@ -164,6 +165,9 @@ export class CnnClassifier extends ConfiguredModel<CnnClassifierConfig> {
 
   /** images (B, C, I, I) → logits (B, K). */
   override forward(images: Tensor): Tensor {
+    // inference (eval, no grad, CBAM): a few fused kernels on reused buffers (src/models/fused-cnn.ts)
+    const fused = runFusedCnn(this, images, { model: CnnClassifier, stage: ConvStage });
+    if (fused) return fused;
     const x = this.features(images); // (B, Cs, h, h)
     const [B, C, h, w] = x.shape;
     let pooled: Tensor;

@@ -23,6 +23,7 @@ const DOCUMENTED_VALUES: Record<string, string[]> = {
   'ops (README, DESIGN names)': ['matmul', 'softmax', 'logSoftmax', 'layerNorm', 'gelu', 'relu', 'dropout', 'crossEntropy', 'scaledDotProductAttention', 'reshape', 'transpose', 'cat'],
   'autograd (README)': ['noGrad', 'gradcheck', 'inferenceMode'],
   'fused encoder inference (CHANGELOG)': ['markWeightsChanged', 'weightsVersion', 'setFusedEncoderEnabled'],
+  'fused CNN inference (CHANGELOG)': ['setFusedCnnEnabled'],
   'backends (README, error messages: "use setBackend(...)")': ['setBackend', 'getBackend', 'backendInfo', 'setNumThreads'],
   'errors (DESIGN)': ['HeedError', 'ShapeError', 'DTypeError', 'ConfigError', 'CheckpointError', 'ValueError'],
   'namespaces (README)': ['nn', 'models', 'optim'],

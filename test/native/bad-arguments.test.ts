@@ -73,6 +73,10 @@ const valid: Record<string, () => unknown[]> = {
   maxPoolBackward: () => [f(12), i32(12), f(48), 2, 4, 6, 2, 3],
   channelScaleForward: () => [f(24), f(3), f(24), 3, 8],
   channelScaleBackward: () => [f(24), f(3), f(24), f(24), f(3), 3, 8],
+  // x (2,3,4,5), weightT (3·3·3, 4), bias, y (2,4,4,5); B C H W O kh kw Ho Wo padH padW relu
+  conv2dTransposedForward: () => [f(120), f(108), f(4), f(160), 2, 3, 4, 5, 4, 3, 3, 4, 5, 1, 1, true],
+  // x (2,8,4,6), fc1W (2,8), fc1B, fc2W (8,2), fc2B, spatialW (2,3,3), y (2,8,2,3), mean (2,8); B C H W R ks pool Ho Wo
+  cbamPoolForward: () => [f(384), f(16), f(2), f(16), f(8), f(18), f(96), f(16), 2, 8, 4, 6, 2, 3, 2, 2, 3],
 };
 
 const badValues: unknown[] = [

@@ -87,3 +87,69 @@ export function channelScaleBackward(p: Params<'channelScaleBackward'>): void {
     if (dGate) dGate[r] = acc;
   }
 }
+
+export function cbamPoolForward(p: Params<'cbamPoolForward'>): void {
+  const { x, fc1W, fc1B, fc2W, fc2B, spatialW, y, mean, B, C, H, W, R, ks, pool, Ho, Wo } = p;
+  const L = H * W, half = (ks - 1) / 2;
+  const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+  const mlp = (d: number[]): number[] => {
+    const h = Array.from({ length: R }, (_, r) => {
+      let s = fc1B ? fc1B[r] : 0;
+      for (let c = 0; c < C; c++) s += fc1W[r * C + c] * d[c];
+      return Math.max(s, 0);
+    });
+    return Array.from({ length: C }, (_, c) => {
+      let s = fc2B ? fc2B[c] : 0;
+      for (let r = 0; r < R; r++) s += fc2W[c * R + r] * h[r];
+      return s;
+    });
+  };
+  for (let b = 0; b < B; b++) {
+    const at = (c: number, q: number) => x[(b * C + c) * L + q];
+    // channel gate from the average- and max-pooled descriptors
+    const avg: number[] = [], mx: number[] = [];
+    for (let c = 0; c < C; c++) {
+      let s = 0, m = -Infinity;
+      for (let q = 0; q < L; q++) { s += at(c, q); m = Math.max(m, at(c, q)); }
+      avg.push(s / L);
+      mx.push(m);
+    }
+    const ma = mlp(avg), mm = mlp(mx);
+    const gate = ma.map((v, c) => sigmoid(v + mm[c]));
+    // spatial gate from the channel mean and max of x · gate
+    const maps = new Float64Array(2 * L);
+    for (let q = 0; q < L; q++) {
+      let s = 0, m = -Infinity;
+      for (let c = 0; c < C; c++) { const v = at(c, q) * gate[c]; s += v; m = Math.max(m, v); }
+      maps[q] = s / C;
+      maps[L + q] = m;
+    }
+    const sGate = new Float64Array(L);
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) {
+      let s = 0;
+      for (let m = 0; m < 2; m++) for (let i = 0; i < ks; i++) {
+        const yy = h + i - half;
+        if (yy < 0 || yy >= H) continue;
+        for (let j = 0; j < ks; j++) {
+          const xx = w + j - half;
+          if (xx >= 0 && xx < W) s += spatialW[(m * ks + i) * ks + j] * maps[m * L + yy * W + xx];
+        }
+      }
+      sGate[h * W + w] = sigmoid(s);
+    }
+    // gated map, max-pooled over pool × pool windows
+    for (let c = 0; c < C; c++) {
+      let total = 0;
+      for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
+        let m = -Infinity;
+        for (let i = 0; i < pool; i++) for (let j = 0; j < pool; j++) {
+          const q = (oh * pool + i) * W + ow * pool + j;
+          m = Math.max(m, at(c, q) * gate[c] * sGate[q]);
+        }
+        y[((b * C + c) * Ho + oh) * Wo + ow] = m;
+        total += m;
+      }
+      if (mean) mean[b * C + c] = total / (Ho * Wo);
+    }
+  }
+}

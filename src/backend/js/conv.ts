@@ -79,3 +79,19 @@ export function conv2dBackward(p: Params<'conv2dBackward'>): void {
     if (dWeight) dWeight[wi] += dy[yi] * x[xi];
   });
 }
+
+export function conv2dTransposedForward(p: Params<'conv2dTransposedForward'>): void {
+  const { x, weightT, bias, y, B, C, H, W, O, kh, kw, Ho, Wo, padH, padW, relu } = p;
+  for (let b = 0; b < B; b++) for (let o = 0; o < O; o++) for (let oh = 0; oh < Ho; oh++) for (let ow = 0; ow < Wo; ow++) {
+    let s = bias ? bias[o] : 0;
+    for (let c = 0; c < C; c++) for (let i = 0; i < kh; i++) {
+      const yy = oh + i - padH;
+      if (yy < 0 || yy >= H) continue;
+      for (let j = 0; j < kw; j++) {
+        const xx = ow + j - padW;
+        if (xx >= 0 && xx < W) s += weightT[((c * kh + i) * kw + j) * O + o] * x[((b * C + c) * H + yy) * W + xx];
+      }
+    }
+    y[((b * O + o) * Ho + oh) * Wo + ow] = relu && !(s > 0) ? 0 : s;
+  }
+}

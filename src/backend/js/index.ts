@@ -16,6 +16,6 @@ export { attentionForward, attentionBackward, attentionForwardStrided, attention
 export { crossEntropyForward, crossEntropyBackward } from './crossentropy.js';
 export { adamwStep, sumSquares, scaleInPlace } from './optim.js';
 export { quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked } from './int8.js';
-export { im2col, col2im, conv2dForward, conv2dBackward } from './conv.js';
-export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward } from './cnn.js';
+export { im2col, col2im, conv2dForward, conv2dBackward, conv2dTransposedForward } from './conv.js';
+export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward, cbamPoolForward } from './cnn.js';
 export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias, reluDropoutBackwardBias } from './linear-fused.js';

@@ -86,3 +86,29 @@ export const channelScaleBackward = kernel('channelScaleBackward', {
   dGate: optionalOutput('f32', { len: 'rows' }),
   rows: shape(), L: shape(),
 });
+
+/**
+ * CBAM's inference forward (src/nn/cbam.ts) and the max pooling after it in one kernel, per image:
+ *   Mc[c]  = σ(mlp(mean_hw x[c]) + mlp(max_hw x[c])),  mlp(d) = fc2W·relu(fc1W·d + fc1B) + fc2B
+ *   xc     = x · Mc[c]
+ *   Ms[p]  = σ(Σ_{m, i, j} spatialW[m, i, j] · maps[m, p + (i − ks/2, j − ks/2)]),  maps = [mean_c xc, max_c xc] (zero padded)
+ *   y      = maxpool_{pool×pool, stride pool}(xc · Ms)      (pool 1: no pooling; Ho = ⌊H / pool⌋)
+ *   mean[b, c] = the average of y[b, c] over its Ho·Wo positions, when asked (the head's global pooling)
+ * fc1W (R, C), fc2W (C, R), spatialW (2, ks, ks); the biases may be null.
+ */
+export const cbamPoolForward = kernel('cbamPoolForward', {
+  x: input('f32', { len: 'B * C * H * W' }),
+  fc1W: input('f32', { len: 'R * C' }),
+  fc1B: optionalInput('f32', { len: 'R' }),
+  fc2W: input('f32', { len: 'C * R' }),
+  fc2B: optionalInput('f32', { len: 'C' }),
+  spatialW: input('f32', { len: '2 * ks * ks' }),
+  y: output('f32', { len: 'B * C * Ho * Wo' }),
+  mean: optionalOutput('f32', { len: 'B * C' }),
+  B: shape(), C: shape(), H: shape(), W: shape(), R: shape(), ks: shape(), pool: shape(), Ho: shape(), Wo: shape(),
+}, {
+  checks: [
+    { ok: 'ks % 2 == 1 && pool >= 1', message: 'the spatial kernel side ks must be odd and pool ≥ 1' },
+    { ok: 'Ho == H / pool && Wo == W / pool && Ho >= 1 && Wo >= 1', message: 'Ho must equal ⌊H / pool⌋ ≥ 1 and Wo ⌊W / pool⌋ ≥ 1' },
+  ],
+});

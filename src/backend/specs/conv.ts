@@ -6,7 +6,7 @@
  * position, the layout a GEMM against the weight viewed as (O, C·kh·kw) reads. Taps that
  * fall in the zero padding are 0 in cols and receive no gradient.
  */
-import { kernel, input, optionalInput, output, optionalOutput, shape, scalar } from '../spec.js';
+import { kernel, input, optionalInput, output, optionalOutput, shape, scalar, option } from '../spec.js';
 
 const geometry = {
   B: shape(), C: shape(), H: shape(), W: shape(),
@@ -70,3 +70,27 @@ export const conv2dBackward = kernel('conv2dBackward', {
   dBias: optionalOutput('f32', { len: 'O' }),
   ...convArgs,
 }, { checks: convChecks });
+
+/**
+ * An inference convolution (stride 1, no dilation, one group) with its bias and ReLU in the
+ * epilogue, the weight given transposed: weightT (C·kh·kw, O), row t = (c·kh + i)·kw + j holding
+ * the O output channels' taps side by side, the layout the register tiles read without packing
+ * (callers transpose once and keep it, e.g. with a BatchNorm folded in: src/models/fused-cnn.ts).
+ *   y[b, o, oh, ow] = act(bias[o] + Σ_{c, i, j} weightT[(c·kh + i)·kw + j, o] · x[b, c, oh + i − pH, ow + j − pW])
+ * act = ReLU when `relu`; taps in the padding read 0; Ho = H + 2·pH − kh + 1, Wo likewise.
+ */
+export const conv2dTransposedForward = kernel('conv2dTransposedForward', {
+  x: input('f32', { len: 'B * C * H * W' }),
+  weightT: input('f32', { len: 'C * kh * kw * O' }),
+  bias: optionalInput('f32', { len: 'O' }),
+  y: output('f32', { len: 'B * O * Ho * Wo' }),
+  B: shape(), C: shape(), H: shape(), W: shape(), O: shape(),
+  kh: shape(), kw: shape(), Ho: shape(), Wo: shape(),
+  padH: scalar('int', { min: 0, max: 2 ** 20 }), padW: scalar('int', { min: 0, max: 2 ** 20 }),
+  relu: option(),
+}, {
+  checks: [
+    { ok: 'kh >= 1 && kw >= 1 && 2 * padH < kh + H && 2 * padW < kw + W', message: 'kernel sizes must be ≥ 1 and the padded input at least the kernel' },
+    { ok: 'Ho == H + 2 * padH - kh + 1 && Wo == W + 2 * padW - kw + 1', message: 'Ho must equal H + 2·padH − kh + 1 and Wo must equal W + 2·padW − kw + 1 (stride 1)' },
+  ],
+});

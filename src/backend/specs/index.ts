@@ -14,6 +14,6 @@ export { embeddingForward, embeddingBackward } from './embedding.js';
 export { permute, dropout } from './layout.js';
 export { crossEntropyForward, crossEntropyBackward } from './loss.js';
 export { adamwStep, sumSquares, scaleInPlace } from './optim.js';
-export { im2col, col2im, conv2dForward, conv2dBackward } from './conv.js';
-export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward } from './cnn.js';
+export { im2col, col2im, conv2dForward, conv2dBackward, conv2dTransposedForward } from './conv.js';
+export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward, cbamPoolForward } from './cnn.js';
 export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias, reluDropoutBackwardBias } from './linear-fused.js';

@@ -13,6 +13,7 @@ import { fusedCnnBlocker, runFusedCnn, setFusedCnnEnabled } from '../../src/mode
 import { markWeightsChanged } from '../../src/nn/weights-version.ts';
 import { BatchNorm2d } from '../../src/nn/batch-norm.ts';
 import { CnnClassifier, ConvStage } from '../../src/models/cnn.ts';
+import { maxDiff } from '../tensors.ts';
 
 const classes = { model: CnnClassifier, stage: ConvStage };
 
@@ -29,13 +30,6 @@ function cnn(o: { width?: number; imageSize?: number; stages?: number; attention
   }
   markWeightsChanged();
   return m.eval();
-}
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d;
 }
 
 /** The logits on the module path and on the fused path (asserting it ran), under noGrad. */

@@ -17,6 +17,7 @@ import { MultiheadAttention } from '../../src/nn/attention/multihead.ts';
 import { getPeftModel } from '../../src/train/peft/peft-model.ts';
 import type { EncoderCallOptions } from '../../src/nn/transformer.ts';
 import type { Module } from '../../src/nn/module.ts';
+import { maxDiff } from '../tensors.ts';
 
 const D = 24, H = 3, F = 40;
 
@@ -26,14 +27,6 @@ function encoder(o: { normFirst?: boolean; activation?: 'relu' | 'gelu' | 'gelu_
   // Non-trivial norm parameters, so that a norm read from the wrong place shows.
   for (const [, p] of enc.namedParameters()) if (p.ndim === 1) p.data.set(h.randn([p.size]).data as Float32Array);
   return enc.eval();
-}
-
-/** Largest |a − b| over two same-shaped results. */
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d;
 }
 
 /** fn on the module path and on the fused path (asserting it ran), under noGrad. */

@@ -17,6 +17,7 @@ import { inferenceMode } from '../../src/autograd/inference.ts';
 import { TAG_DEFAULTS, TAG_TASK, encodeSentences, type TagConfig } from '../../src/tasks/tag-template.ts';
 import { loadPredictor } from '../../src/tasks/index.ts';
 import { conll } from '../tasks/ner-sentences.ts';
+import { maxDiff } from '../tensors.ts';
 
 const labels = ['O', 'B-LOC', 'I-LOC', 'B-PER', 'I-PER'];
 const config = { ...TAG_DEFAULTS, charBuckets: 64 } as TagConfig;
@@ -29,13 +30,6 @@ function tagger(): WordTagger {
   // Non-trivial norm parameters, so that a norm read from the wrong place shows.
   for (const [, p] of m.namedParameters()) if (p.ndim === 1) p.data.set(h.randn([p.size]).data as Float32Array);
   return m.eval();
-}
-
-function maxDiff(a: h.Tensor, b: h.Tensor): number {
-  assert.deepEqual(a.shape, b.shape);
-  let d = 0;
-  for (let i = 0; i < a.size; i++) d = Math.max(d, Math.abs(a.data[i] - b.data[i]));
-  return d;
 }
 
 test('encodeSentences sparse: the compressed n-gram rows are the dense mix without its zeros', () => {

@@ -38,6 +38,12 @@ constexpr int NR = NV * W;
 // SharedPack's claims (3 row panels of A, 2 column panels of B) never straddle an MC or NC block.
 // The largest operand it packs whole: 4 MB (the training step's are 0.2–0.8 MB).
 constexpr int64_t kMaxSharedFloats = int64_t(1) << 20;
+// ...and only above this (2 MB). Below it each slab packs its own copy, as before SharedPack: on the
+// 2-vCPU AMD EPYC VM the slabs reading one pack across cores were slower than packing it twice
+// (quiet, alternating processes, bench/results/gemm-ab-2026-12-05T1532.txt: 2 threads, 256³ 0.088 →
+// 0.114 ms and 512³ 0.69 → 0.78 ms with sharing; 0.086 and 0.69 ms without). No shape measured so
+// far gains from sharing; the 2–4 MB window keeps the path for operands too big for one core's L2.
+constexpr int64_t kMinSharedFloats = int64_t(1) << 19;
 static_assert(MC % (3 * MR) == 0 && NC % (2 * NR) == 0, "shared-pack chunks must tile MC and NC");
 
 // linearFused's dropout after the activation: the dropout kernel's hashed mask (layout.cpp).
@@ -492,7 +498,7 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   // as before, rather than hold a copy of a big weight in the caller's scratch for the process's life.
   SharedPack shared{};
   const int64_t sharedFloats = (k + KC - 1) / KC * KC * (splitN ? (m + MR - 1) / MR * MR : (n + NR - 1) / NR * NR);
-  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0 && sharedFloats <= kMaxSharedFloats;
+  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0 && sharedFloats > kMinSharedFloats && sharedFloats <= kMaxSharedFloats;
   if (share) {
     static thread_local Scratch bufShared;
     static thread_local std::unique_ptr<std::atomic<int>[]> state;

@@ -24,9 +24,10 @@
  *
  * Covered: attention 'cbam' (the fashion task's default), plain Conv2d 3×3 stride 1 without
  * groups or dilation, BatchNorm2d with running statistics (with or without its fused ReLU),
- * MaxPool2d(2), a plain fp32 Linear head, float32 input. Not covered (the module path runs):
- * grad enabled, training mode, forward hooks or subclasses anywhere, attention 'none' | 'se' |
- * 'mhsa', a quantized head.
+ * MaxPool2d(2), a plain fp32 Linear head or a plain QuantizedLinear head (`heed compress
+ * --quantize int8` quantizes only the head; it runs its own int8 forward on the pooled features),
+ * float32 input. Not covered (the module path runs): grad enabled, training mode, forward hooks or
+ * subclasses anywhere, attention 'none' | 'se' | 'mhsa'.
  *
  * Letters: B batch, C channels, I image side, h side of a stage's map, R CBAM hidden width,
  * ks spatial kernel side, K classes.
@@ -40,6 +41,7 @@ import { Conv2d } from '../nn/conv.js';
 import { BatchNorm2d } from '../nn/batch-norm.js';
 import { MaxPool2d } from '../nn/pool.js';
 import { Linear } from '../nn/linear.js';
+import { QuantizedLinear } from '../nn/quantized-linear.js';
 import { Dropout } from '../nn/dropout.js';
 import { CBAM, ChannelAttention, SpatialAttention } from '../nn/cbam.js';
 import { weightsVersion } from '../nn/weights-version.js';
@@ -52,7 +54,7 @@ export interface FusableCnn extends Module {
   readonly config: { attention: string; inChannels: number; imageSize: number };
   stages: ModuleList<CnnStage>;
   drop: Dropout;
-  head: Linear;
+  head: Linear | QuantizedLinear;
 }
 
 /** The exact classes the plan was written for: cnn.ts passes CnnClassifier and ConvStage (subclasses keep the module path). */
@@ -114,8 +116,10 @@ export function fusedCnnBlocker(model: FusableCnn, images: Tensor, classes: CnnC
       return 'a stage pool is not MaxPool2d(2)';
     }
   }
-  if (!plain(model.drop, Dropout) || !plain(model.head, Linear) || model.head.weight.dtype !== 'float32' || (model.head.bias?.dtype ?? 'float32') !== 'float32') {
-    return 'the head is not a plain fp32 Linear after a plain Dropout';
+  const head = model.head;
+  const fp32Head = plain(head, Linear) && head.weight.dtype === 'float32' && (head.bias?.dtype ?? 'float32') === 'float32';
+  if (!plain(model.drop, Dropout) || !(fp32Head || plain(head, QuantizedLinear))) {
+    return 'the head is not a plain fp32 Linear or QuantizedLinear after a plain Dropout';
   }
   return null;
 }
@@ -220,6 +224,8 @@ export class FusedCnn {
     });
     // head: logits (B, K) = pooled (B, C) · Wᵀ + b
     const head = this.model.head, K = head.outFeatures, C = head.inFeatures;
+    // an int8 head runs its own forward (packed int8 kernel); the pooled rows are copied out of the work buffer
+    if (head instanceof QuantizedLinear) return head.forward(new Tensor(this.pooled.slice(0, B * C), [B, C]));
     const y = allocUninit('float32', B * K) as Float32Array; // (B, K)
     kernels.sgemm({
       a: this.pooled.subarray(0, B * C), b: head.weight.data as Float32Array, c: y, batch: 1, m: B, n: K, k: C, transA: false, transB: true,

@@ -84,7 +84,9 @@ export class QuantizedLinear extends Module {
 
   /** The int8 copy of a Linear layer (the Linear itself is left unchanged). */
   static fromLinear(linear: Linear): QuantizedLinear {
-    return new QuantizedLinear(linear.weight, linear.bias);
+    const q = new QuantizedLinear(linear.weight, linear.bias);
+    q.training = linear.training; // a replacement keeps the layer's mode (an eval model stays all-eval)
+    return q;
   }
 
   /**

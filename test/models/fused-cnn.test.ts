@@ -66,6 +66,17 @@ test('the fused CNN forward equals the module path (≤ 1e-5) on batches 1 and 5
   assert.ok(maxDiff(ref, got) <= 1e-5);
 });
 
+test('an int8 head (heed compress --quantize int8) keeps the fused path and equals the module path', () => {
+  const m = cnn({ width: 8 });
+  const { modules } = h.quantizeDynamic(m);
+  assert.ok(m.head instanceof h.nn.QuantizedLinear, `quantized: ${modules.join(', ')}`);
+  for (const B of [1, 4]) {
+    const x = h.rand([B, 1, 28, 28]);
+    const { module, fused } = bothPaths(m, x);
+    assert.ok(maxDiff(module, fused) <= 1e-5, `B ${B}: ${maxDiff(module, fused)}`);
+  }
+});
+
 test('the fused CNN forward declines what it does not cover: grad, training, other attention, hooks, bad input', () => {
   const m = cnn(), x = h.rand([2, 1, 28, 28]);
   assert.match(fusedCnnBlocker(m, x, classes)!, /gradients are enabled/);

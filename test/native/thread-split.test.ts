@@ -89,6 +89,8 @@ test('sgemm split into slabs with one shared pack of the common operand: identic
     [257, 390, 513, true, true, 0.5, true], [300, 129, 600, false, false, 1, true], [131, 200, 300, false, true, 0, false],
     [700, 97, 257, true, false, -1, true], [100, 2100, 70, true, true, 0, false],
     [200, 300, 5000, true, false, 0, false], // A packed whole would pass kMaxSharedFloats: each slab packs its own
+    // inside the shared pack's 2–4 MB window (kMinSharedFloats < packed operand ≤ kMaxSharedFloats): column slabs share A, row slabs share B
+    [300, 400, 1800, true, false, 0, false], [400, 300, 1800, false, true, 0.5, true],
   ];
   for (const [m, n, k, transA, transB, beta, epi] of shapes) {
     const a = randn(m * k, r), b = randn(k * n, r), c0 = randn(m * n, r), bias = epi ? randn(n, r) : null;
@@ -116,7 +118,7 @@ test('sgemm calls of different shapes back to back on 2 threads reuse the shared
   try {
     setNumThreads(2);
     const r = rng(43);
-    for (const [m, n, k] of [[256, 256, 768], [64, 512, 100], [600, 64, 300], [256, 256, 768]]) {
+    for (const [m, n, k] of [[256, 256, 768], [300, 400, 1800], [64, 512, 100], [600, 64, 300], [300, 400, 1800], [256, 256, 768]]) {
       const a = randn(m * k, r), b = randn(k * n, r);
       const c = new Float32Array(m * n), cr = new Float32Array(m * n);
       const args = { a, b, batch: 1, m, n, k, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 };

@@ -44,7 +44,7 @@ import { Linear } from '../nn/linear.js';
 import { QuantizedLinear } from '../nn/quantized-linear.js';
 import { Dropout } from '../nn/dropout.js';
 import { CBAM, ChannelAttention, SpatialAttention } from '../nn/cbam.js';
-import { weightsVersion } from '../nn/weights-version.js';
+import { isSnapshotCurrent, snapshotWeights, type WeightsSnapshot } from '../nn/weights-version.js';
 
 /** What the plan reads of a ConvStage (./cnn.ts; described here, not imported: cnn.ts imports this file). */
 interface CnnStage extends Module { conv1: Conv2d; bn1: BatchNorm2d; conv2: Conv2d; bn2: BatchNorm2d; attention: Module | null; pool: MaxPool2d }
@@ -169,8 +169,7 @@ function sourcesOf(model: FusableCnn): unknown[] {
 
 export class FusedCnn {
   private readonly stages: StagePlan[];
-  private readonly sources: unknown[];
-  private readonly version: number;
+  private readonly made: WeightsSnapshot;
   // Two work buffers, ping-ponged through the network, grown to the largest batch seen (outside any pool).
   private bufA = new Float32Array(0);
   private bufB = new Float32Array(0);
@@ -178,8 +177,7 @@ export class FusedCnn {
   private batch = 0;
 
   constructor(private readonly model: FusableCnn) {
-    this.version = weightsVersion();
-    this.sources = sourcesOf(model);
+    this.made = snapshotWeights(sourcesOf(model));
     this.stages = model.stages.toArray().map((s) => ({
       convs: [foldConv(s.conv1, s.bn1), foldConv(s.conv2, s.bn2)],
       cbam: cbamPlan(s.attention as CBAM),
@@ -189,9 +187,7 @@ export class FusedCnn {
 
   /** True while no weight changed in place and no module or tensor read was replaced. */
   isCurrentFor(model: FusableCnn): boolean {
-    if (model !== this.model || weightsVersion() !== this.version) return false;
-    const now = sourcesOf(model);
-    return now.length === this.sources.length && now.every((s, i) => s === this.sources[i]);
+    return model === this.model && isSnapshotCurrent(this.made, sourcesOf(model));
   }
 
   /** images (B, Cin, I, I) → logits (B, K). */

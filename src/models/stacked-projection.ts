@@ -6,7 +6,7 @@
 import type { Linear } from '../nn/linear.js';
 import { QuantizedLinear } from '../nn/quantized-linear.js';
 import { PACK_COLUMNS, packedLength, packQuantizedWeights } from '../backend/js/int8.js';
-import { weightsVersion } from '../nn/weights-version.js';
+import { isSnapshotCurrent, snapshotWeights, type WeightsSnapshot } from '../nn/weights-version.js';
 
 export type Projection = Linear | QuantizedLinear;
 
@@ -60,7 +60,7 @@ export function packRows(ls: Projection[]): Gemm {
 }
 
 /** packRows results kept per first projection, with what they were made from (see stackedRows). */
-const stacks = new WeakMap<Projection, { sources: unknown[]; version: number; gemm: Gemm }>();
+const stacks = new WeakMap<Projection, { made: WeightsSnapshot; gemm: Gemm }>();
 
 /** Every object a stack was made from: the modules, their weight/bias/scale tensors and storages. */
 function sourcesOf(ls: readonly Projection[]): unknown[] {
@@ -81,11 +81,9 @@ function sourcesOf(ls: readonly Projection[]): unknown[] {
  */
 export function stackedRows(ls: Projection[]): Gemm {
   const hit = stacks.get(ls[0]);
-  if (hit !== undefined && hit.version === weightsVersion()) {
-    const now = sourcesOf(ls);
-    if (now.length === hit.sources.length && now.every((s, i) => s === hit.sources[i])) return hit.gemm;
-  }
+  const now = sourcesOf(ls);
+  if (hit !== undefined && isSnapshotCurrent(hit.made, now)) return hit.gemm;
   const gemm = packRows(ls);
-  stacks.set(ls[0], { sources: sourcesOf(ls), version: weightsVersion(), gemm });
+  stacks.set(ls[0], { made: snapshotWeights(now), gemm });
   return gemm;
 }

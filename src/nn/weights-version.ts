@@ -23,3 +23,19 @@ export function markWeightsChanged(): void {
 export function weightsVersion(): number {
   return version;
 }
+
+/**
+ * What a derived weight copy was made from: weightsVersion() then, and every module, tensor and
+ * storage it read (in a fixed order). The copy is current while both are unchanged.
+ */
+export interface WeightsSnapshot { readonly version: number; readonly sources: readonly unknown[] }
+
+/** A snapshot of `sources` at the current weightsVersion(). */
+export function snapshotWeights(sources: readonly unknown[]): WeightsSnapshot {
+  return { version, sources };
+}
+
+/** True while no weight changed in place since `snap` and `now` lists the same objects. */
+export function isSnapshotCurrent(snap: WeightsSnapshot, now: readonly unknown[]): boolean {
+  return snap.version === version && now.length === snap.sources.length && now.every((s, i) => s === snap.sources[i]);
+}

@@ -2,6 +2,7 @@
 // gradient Σ_rows dz of a Linear, read in the pass that writes dz (linear_fused.cpp) or alone
 // (reduceAxis, layout.cpp). Included by those two kernel files only; needs common.h and threadpool.h.
 #pragma once
+#include "row_split.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -16,17 +17,18 @@ constexpr int64_t kColumnSumMaxTasks = 64;  // bounds the float64 partials (task
 template <class Row>
 void rowsWithColumnSums(int64_t rows, int64_t cols, float* dbias, Row&& row) {
   static thread_local Scratch partBuf;
-  const int64_t tasks = std::max<int64_t>(1, std::min<int64_t>({rows, rows * cols / kColumnSumGrain, kColumnSumMaxTasks}));
-  double* part = reinterpret_cast<double*>(partBuf.get(size_t(std::max<int64_t>(1, 2 * tasks * cols))));
-  const int64_t per = (rows + tasks - 1) / tasks;
-  parallelFor(tasks, [&](int64_t t, int) {
-    double* acc = part + t * cols;
-    std::fill(acc, acc + cols, 0.0);
-    for (int64_t r = t * per; r < std::min(rows, (t + 1) * per); r++) row(r, acc);
-  });
+  // evenTasks (row_split.h): by size alone and even, so 2 threads get equal halves
+  const int64_t tasks = evenTasks(rows, cols, kColumnSumGrain, kColumnSumMaxTasks);
+  const int64_t stride = (cols + 7) / 8 * 8;  // each task's partials start on their own cache line
+  double* part = reinterpret_cast<double*>(partBuf.get(size_t(std::max<int64_t>(1, 2 * tasks * stride))));
+  std::fill(part, part + tasks * stride, 0.0);
+  parallelRows(rows, cols, [&](int64_t t, int64_t lo, int64_t hi) {
+    double* acc = part + t * stride;
+    for (int64_t r = lo; r < hi; r++) row(r, acc);
+  }, kColumnSumGrain);
   for (int64_t c = 0; c < cols; c++) {
     double s = 0;
-    for (int64_t t = 0; t < tasks; t++) s += part[t * cols + c];
+    for (int64_t t = 0; t < tasks; t++) s += part[t * stride + c];
     dbias[c] = float(s);
   }
 }

@@ -4,13 +4,12 @@
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "row_split.h"
 
 namespace heed {
 namespace HEED_NS {
 
 namespace {
-
-constexpr int64_t kGrain = 1 << 15;
 
 HEED_INLINE vf vsigmoid(vf x) {
   vf e = vexp(-vabs(x));
@@ -132,15 +131,15 @@ HEED_INLINE void binaryRow(int op, const float* a, int64_t sa, const float* b, i
 }  // namespace
 
 void unary(int op, const float* x, float* out, int64_t n) {
-  parallelChunks(n, kGrain, [&](int64_t lo, int64_t hi) { unaryRange(op, x, out, lo, hi); });
+  parallelFlat(n, out, [&](int64_t lo, int64_t hi) { unaryRange(op, x, out, lo, hi); });
 }
 
 void unaryBackward(int op, const float* x, const float* y, const float* dy, float* dx, int64_t n) {
-  parallelChunks(n, kGrain, [&](int64_t lo, int64_t hi) { unaryBackwardRange(op, x, y, dy, dx, lo, hi); });
+  parallelFlat(n, dx, [&](int64_t lo, int64_t hi) { unaryBackwardRange(op, x, y, dy, dx, lo, hi); });
 }
 
 void binarySame(int op, const float* a, const float* b, float* out, int64_t n) {
-  parallelChunks(n, kGrain, [&](int64_t lo, int64_t hi) { binaryRow(op, a + lo, 1, b + lo, 1, out + lo, hi - lo); });
+  parallelFlat(n, out, [&](int64_t lo, int64_t hi) { binaryRow(op, a + lo, 1, b + lo, 1, out + lo, hi - lo); });
 }
 
 void binaryBroadcast(int op, const float* a, const int64_t* aStrides, const float* b, const int64_t* bStrides,
@@ -155,7 +154,7 @@ void binaryBroadcast(int op, const float* a, const int64_t* aStrides, const floa
   const int last = nd - 1;
   const int64_t inner = shape[last], sa = aStrides[last], sb = bStrides[last];
   const int64_t rows = n / inner;
-  parallelChunks(rows, std::max<int64_t>(1, kGrain / inner), [&](int64_t lo, int64_t hi) {
+  parallelRows(rows, inner, [&](int64_t, int64_t lo, int64_t hi) {
     // multi-index of row `lo` over dims [0, last)
     int64_t idx[16] = {};
     int64_t ao = 0, bo = 0, rem = lo;

@@ -3,12 +3,13 @@
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "row_split.h"
 
 namespace heed {
 namespace HEED_NS {
 
 void embeddingForward(const float* weight, const int32_t* idx, float* out, int64_t count, int64_t dim) {
-  parallelChunks(count, std::max<int64_t>(1, 16384 / std::max<int64_t>(dim, 1)), [&](int64_t lo, int64_t hi) {
+  parallelRows(count, dim, [&](int64_t, int64_t lo, int64_t hi) {
     for (int64_t i = lo; i < hi; i++) std::memcpy(out + i * dim, weight + int64_t(idx[i]) * dim, size_t(dim) * 4);
   });
 }

@@ -6,6 +6,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "row_split.h"
 #include "column_sums.h"
 
 namespace heed {
@@ -13,7 +14,6 @@ namespace HEED_NS {
 
 namespace {
 
-constexpr int64_t kGrain = int64_t(1) << 15;  // floats per task for these memory-bound loops
 constexpr float kInvSqrt2Pi = 0.3989422804014327f;
 
 // d gelu(z) / dz = Φ(z) + z·φ(z), the erf form (the same formula as unaryBackward's gelu).
@@ -33,7 +33,7 @@ void maskedMap(int64_t n, double p, uint32_t seed, float* out, FV&& fv, FS&& fs)
   const vf sv = vsplat(s), zero = vsplat(0.f);
   vu lane;
   for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
-  parallelChunks(n, kGrain, [&](int64_t lo, int64_t hi) {
+  parallelFlat(n, out, [&](int64_t lo, int64_t hi) {
     int64_t i = lo;
     for (; i + W <= hi; i += W) {
       if (!drop) {
@@ -112,7 +112,7 @@ void reluDropoutBackward(const ReluDropoutBackwardArgs& p) {
   float* dz = p.dz;
   const float s = p.scale;
   const vf sv = vsplat(s), zero = vsplat(0.f);
-  parallelChunks(p.n, kGrain, [&](int64_t lo, int64_t hi) {
+  parallelFlat(p.n, dz, [&](int64_t lo, int64_t hi) {
     int64_t i = lo;
     for (; i + W <= hi; i += W) vstore(dz + i, vload(y + i) > zero ? vload(dy + i) * sv : zero);
     for (; i < hi; i++) dz[i] = y[i] > 0.f ? dy[i] * s : 0.f;

@@ -1,38 +1,40 @@
 // layerNorm and rmsNorm over the last `cols` elements of each row, forward and
-// backward. Semantics: src/backend/js/norm.ts. Rows run in parallel; the weight and
-// bias gradients are summed per thread and then across threads.
+// backward. Semantics: src/backend/js/norm.ts. Rows run in parallel (row_split.h); the weight and
+// bias gradients are summed per task and then across tasks in task order.
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "row_split.h"
 
 namespace heed {
 namespace HEED_NS {
 
 namespace {
 
-// Rows split into one contiguous chunk per task; each task accumulates the
-// parameter gradients of its rows into its own slice of `part` (tasks × 2·cols).
+// Rows split into evenTasks (row_split.h: by size alone, even); each task accumulates the
+// parameter gradients of its rows into its own slice of `part`, a whole number of cache lines
+// apart (no two threads write one line), and the slices are added in task order: the same bits
+// on 1, 2 or 3 threads.
 template <class F>
 void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perRow) {
   static thread_local Scratch partBuf;
-  int64_t tasks = std::min<int64_t>(std::max<int64_t>(1, rows * cols / 32768), poolSize() * 4);
-  tasks = std::max<int64_t>(1, std::min(tasks, rows));
-  float* part = partBuf.get(std::max<int64_t>(1, tasks * 2 * cols));
-  int64_t per = (rows + tasks - 1) / tasks;
-  parallelFor(tasks, [&](int64_t t, int) {
-    float* pw = part + t * 2 * cols;
-    float* pb = pw + cols;
-    std::fill(pw, pw + 2 * cols, 0.f);
-    for (int64_t r = t * per; r < std::min(rows, (t + 1) * per); r++) perRow(r, pw, pb);
+  const int64_t tasks = evenTasks(rows, cols);
+  const int64_t half = (cols + 15) / 16 * 16;  // pw and pb of a task each start on a line
+  float* part = partBuf.get(size_t(std::max<int64_t>(1, tasks * 2 * half)));
+  std::fill(part, part + tasks * 2 * half, 0.f);  // (a few KB; also covers rows = 0)
+  parallelRows(rows, cols, [&](int64_t t, int64_t lo, int64_t hi) {
+    float* pw = part + t * 2 * half;
+    float* pb = pw + half;
+    for (int64_t r = lo; r < hi; r++) perRow(r, pw, pb);
   });
-  if (dw) std::fill(dw, dw + cols, 0.f);
-  if (db) std::fill(db, db + cols, 0.f);
-  for (int64_t t = 0; t < tasks; t++) {
-    const float* pw = part + t * 2 * cols;
-    for (int64_t c = 0; c < cols; c++) {
-      if (dw) dw[c] += pw[c];
-      if (db) db[c] += pw[cols + c];
+  for (int64_t c = 0; c < cols; c++) {
+    float sw = 0.f, sb = 0.f;
+    for (int64_t t = 0; t < tasks; t++) {
+      sw += part[t * 2 * half + c];
+      sb += part[t * 2 * half + half + c];
     }
+    if (dw) dw[c] = sw;
+    if (db) db[c] = sb;
   }
 }
 
@@ -77,7 +79,7 @@ HEED_INLINE void prefetchRow(const float* row, int64_t cols) {
 
 void layerNormForward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
                       int64_t cols, float eps) {
-  parallelChunks(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
+  parallelRows(rows, cols, [&](int64_t, int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; r++) {
       const float* xr = x + r * cols;
       float* yr = y + r * cols;
@@ -164,7 +166,7 @@ void layerNormBackward(const float* x, const float* w, const float* mean, const 
 }
 
 void rmsNormForward(const float* x, const float* w, float* y, float* rstd, int64_t rows, int64_t cols, float eps) {
-  parallelChunks(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(cols, 1)), [&](int64_t lo, int64_t hi) {
+  parallelRows(rows, cols, [&](int64_t, int64_t lo, int64_t hi) {
     for (int64_t r = lo; r < hi; r++) {
       const float* xr = x + r * cols;
       float* yr = y + r * cols;

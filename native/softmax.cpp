@@ -5,6 +5,7 @@
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "row_split.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -98,9 +99,9 @@ void colBackward(const float* y, const float* dy, float* dx, int64_t size, int64
 
 void softmaxForward(const float* x, float* y, int64_t outer, int64_t size, int64_t inner, bool log) {
   if (inner == 1) {
-    parallelChunks(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(size, 1)), [&](int64_t lo, int64_t hi) {
+    parallelRows(outer, size, [&](int64_t, int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; o++) rowForward(x + o * size, y + o * size, size, log);
-    });
+    }, kSplitFloats / 2);
     return;
   }
   int64_t cols = outer * inner;
@@ -115,9 +116,9 @@ void softmaxForward(const float* x, float* y, int64_t outer, int64_t size, int64
 void softmaxBackward(const float* y, const float* dy, float* dx, int64_t outer, int64_t size, int64_t inner,
                      bool log) {
   if (inner == 1) {
-    parallelChunks(outer, std::max<int64_t>(1, 16384 / std::max<int64_t>(size, 1)), [&](int64_t lo, int64_t hi) {
+    parallelRows(outer, size, [&](int64_t, int64_t lo, int64_t hi) {
       for (int64_t o = lo; o < hi; o++) rowBackward(y + o * size, dy + o * size, dx + o * size, size, log);
-    });
+    }, kSplitFloats / 2);
     return;
   }
   int64_t cols = outer * inner;

@@ -1,0 +1,231 @@
+/**
+ * The G2P training step's non-GEMM kernels at their real shapes, on 1 and 2 threads: what each costs
+ * per step, how many bytes it moves against a streaming-bandwidth roofline, and how it splits over
+ * the pool's threads. One command, JSON out, so the lead can re-run it on a quiet machine:
+ *
+ *   node --import tsx bench/kernels-2t.ts [--rounds 9] [--d 256] [--out bench/results/kernels-2t.json]
+ *
+ * How: one real training step (bench/train.ts heedStep, the G2P model) runs with every kernel call
+ * recorded; the calls of the kernels below are kept with a private copy of their operands, in step
+ * order. They are then replayed:
+ *   - cold: the whole recorded sequence in step order, so each call's operands were last touched
+ *     several MB earlier (in the step the GEMMs between them evict them the same way);
+ *   - on 1 and 2 threads alternately, round by round (a loaded machine hits both alike).
+ * Clocks: the main thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) for 1T; for 2T the pool's profiling
+ * counters (native/threadpool.h PoolProfile): every pool task is timed on its own thread's CPU clock,
+ * and each job's tasks replayed onto 2 free threads (its makespan). Per kernel:
+ *   - ms1T: CPU ms per step at 1 thread (Σ over its calls of the median per call);
+ *   - share: % of the 1-thread step (timed on the same clock in this process);
+ *   - bytes / GB/s / roofline: bytes each call touches (every typed-array operand once), the rate
+ *     reached, and the time at the machine's streaming bandwidth (a native add over buffers larger
+ *     than the L3, measured here) — the floor for operands that come from memory;
+ *   - parallel: pool jobs per call (0: below the kernel's threshold, it ran on the caller) and tasks
+ *     per job; threshold: the rule the kernel splits by (from its source);
+ *   - est2T: serial part (caller CPU outside pool jobs) + makespan; eff = ms1T / (2 · est2T);
+ *     balance = Σ task CPU / (2 · makespan) (1 = both threads busy to the end); inflation = (serial +
+ *     Σ task CPU) at 2T / ms1T (work a split adds: partial sums, cache lines moving between cores);
+ *   - wall2T: the wall-clock 1T/2T ratio of the same replays (meaningful only on a quiet machine).
+ */
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { execSync } from 'node:child_process';
+import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
+import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
+import { nativeLoad } from './native-util.ts';
+import { POOL_PROFILE_FIELDS } from '../src/backend/native/load.ts';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+if (!nativeLoad || !backendInfo().nativeAvailable) throw new Error('kernels-2t: the native addon is not built (npm run build:native)');
+setBackend('native');
+const rounds = Number(arg('rounds', '9'));
+const cfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
+const out = arg('out', '');
+const maxThreads = Math.min(2, nativeLoad.threads() > 1 ? nativeLoad.threads() : os.availableParallelism());
+
+/** The kernels this bench replays, with the rule each splits by (native/*.cpp). */
+const SPLIT_RULES: Record<string, string> = {
+  layerNormForward: 'rows in ≥ 32K-float chunks, ≥ 2^20 element-ops to split (norm.cpp)',
+  layerNormBackward: 'rows in ≥ 32K-float tasks by size alone, ≥ 2^20 element-ops to split (norm.cpp)',
+  dropoutBackwardBias: 'rows in ≥ 32K-float tasks by size alone (column_sums.h)',
+  reluDropoutBackwardBias: 'rows in ≥ 32K-float tasks by size alone (column_sums.h)',
+  reluDropoutBackward: '32K-float chunks (linear_fused.cpp)',
+  dropout: '32K-float chunks (layout.cpp)',
+  crossEntropyForward: 'rows in 8K-float chunks (crossentropy.cpp)',
+  crossEntropyBackward: 'rows in 8K-float chunks (crossentropy.cpp)',
+  embeddingForward: 'rows in 16K-float chunks (embedding.cpp)',
+  embeddingBackward: 'columns split when count·dim ≥ 64K (embedding.cpp)',
+  binarySame: '32K-float chunks (elementwise.cpp)',
+  binaryBroadcast: 'rows in 32K-float chunks (elementwise.cpp)',
+  unary: '32K-float chunks (elementwise.cpp)',
+  unaryBackward: '32K-float chunks (elementwise.cpp)',
+  softmaxForward: 'rows in 16K-float chunks (softmax.cpp)',
+  softmaxBackward: 'rows in 16K-float chunks (softmax.cpp)',
+  reduceAxis: 'helper step / layout.cpp (reported, not this helper\'s)',
+  permute: 'layout.cpp (reported, not this helper\'s)',
+  adamwStep: 'optim.cpp (reported, not this helper\'s)',
+};
+const SKIP = new Set(['sgemm', 'linearFused', 'attentionForward', 'attentionBackward']);
+
+// ---- record one step's calls ----------------------------------------------------------------------
+type Params = Record<string, unknown>;
+type KernelFn = (p: Params) => unknown;
+const table = k as unknown as Record<string, KernelFn>;
+const originals = new Map<string, KernelFn>();
+interface Call { name: string; params: Params; bytes: number }
+const recorded: Call[] = [];
+let recording = false;
+const clone = (p: Params): { params: Params; bytes: number } => {
+  const c: Params = {};
+  let bytes = 0;
+  for (const [key, v] of Object.entries(p)) {
+    if (ArrayBuffer.isView(v)) {
+      const a = (v as unknown as { slice(): ArrayBufferView }).slice();
+      c[key] = a;
+      bytes += a.byteLength;
+    } else c[key] = v;
+  }
+  return { params: c, bytes };
+};
+for (const name of Object.keys(table)) {
+  if (SKIP.has(name) || typeof table[name] !== 'function') continue;
+  const fn = table[name];
+  originals.set(name, fn);
+  table[name] = (p: Params) => {
+    if (recording && p && typeof p === 'object') {
+      const r = fn(p);
+      // after the call, so that outputs hold real values for the in-place kernels (adamw's moments)
+      const { params, bytes } = clone(p);
+      recorded.push({ name, params, bytes });
+      return r;
+    }
+    return fn(p);
+  };
+}
+
+const shapeOf = (p: Params) => ['rows', 'cols', 'n', 'count', 'dim', 'classes', 'outer', 'size', 'inner']
+  .filter((f) => typeof p[f] === 'number').map((f) => `${f} ${p[f]}`).join(' ');
+setNumThreads(1);
+const h = await heedStep(makeTrainBatch(), cfg);
+for (let i = 0; i < 3; i++) h.step();
+recording = true;
+h.step();
+recording = false;
+for (const [name, fn] of originals) table[name] = fn;
+if (process.argv.includes('--list')) for (const c of recorded) console.log(c.name, shapeOf(c.params), c.params.op ?? '');
+
+// ---- clocks --------------------------------------------------------------------------------------
+const F = Object.fromEntries(POOL_PROFILE_FIELDS.map((f, i) => [f, i])) as Record<(typeof POOL_PROFILE_FIELDS)[number], number>;
+const snapA = new Float64Array(POOL_PROFILE_FIELDS.length), snapB = new Float64Array(POOL_PROFILE_FIELDS.length);
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[s.length >> 1] : NaN; };
+
+// the step at 1 thread on the main thread's CPU clock (the step's own kernels run on it alone)
+const stepMs: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const t0 = nativeLoad.threadCpuNs();
+  h.step();
+  stepMs.push((nativeLoad.threadCpuNs() - t0) / 1e6);
+}
+const step1T = median(stepMs);
+
+// streaming bandwidth: a native add over three 16 MB operands (well past the L3), 1 thread
+const bwN = 4 << 20;
+const bwA = new Float32Array(bwN).fill(1), bwB = new Float32Array(bwN).fill(2), bwO = new Float32Array(bwN);
+const bwTimes: number[] = [];
+for (let i = 0; i < 7; i++) {
+  const t0 = nativeLoad.threadCpuNs();
+  originals.get('binarySame')!({ op: 0, a: bwA, b: bwB, out: bwO, n: bwN });
+  bwTimes.push(nativeLoad.threadCpuNs() - t0);
+}
+const streamGBs = (3 * 4 * bwN) / median(bwTimes);
+
+// ---- replay --------------------------------------------------------------------------------------
+interface Sample { cpu1: number[]; wall1: number[]; wall2: number[]; serial2: number[]; makespan2: number[]; taskCpu2: number[]; jobs2: number[]; tasks2: number[] }
+const samples: Sample[] = recorded.map(() => ({ cpu1: [], wall1: [], wall2: [], serial2: [], makespan2: [], taskCpu2: [], jobs2: [], tasks2: [] }));
+nativeLoad.poolProfile(true, snapA);
+// the cost of a snapshot pair around nothing (subtracted from every serial part)
+const emptyNs: number[] = [];
+for (let i = 0; i < 200; i++) {
+  nativeLoad.poolProfile(null, snapA);
+  nativeLoad.poolProfile(null, snapB);
+  emptyNs.push(snapB[F.threadCpuNs] - snapA[F.threadCpuNs]);
+}
+const snapNs = median(emptyNs);
+for (let r = 0; r < rounds; r++) {
+  for (const threads of r % 2 === 0 ? [1, maxThreads] : [maxThreads, 1]) {
+    setNumThreads(threads);
+    recorded.forEach((c, i) => {
+      const fn = originals.get(c.name)!;
+      const s = samples[i];
+      const w0 = performance.now();
+      nativeLoad.poolProfile(null, snapA);
+      fn(c.params);
+      nativeLoad.poolProfile(null, snapB);
+      const wall = performance.now() - w0;
+      const d = (f: keyof typeof F) => snapB[F[f]] - snapA[F[f]];
+      if (threads === 1) {
+        s.cpu1.push(Math.max(0, d('threadCpuNs') - snapNs) / 1e6);
+        s.wall1.push(wall);
+      } else {
+        s.wall2.push(wall);
+        s.serial2.push(Math.max(0, d('threadCpuNs') - d('callerInJobCpuNs') - snapNs) / 1e6);
+        s.makespan2.push(d('makespanNs') / 1e6);
+        s.taskCpu2.push(d('taskCpuNs') / 1e6);
+        s.jobs2.push(d('jobs'));
+        s.tasks2.push(d('tasks'));
+      }
+    });
+  }
+}
+nativeLoad.poolProfile(false, snapA);
+setNumThreads(1);
+
+// ---- per kernel ----------------------------------------------------------------------------------
+interface Row {
+  kernel: string; calls: number; shapes: string[]; ms1T: number; sharePct: number; mbPerStep: number; gbs: number; rooflineMs: number;
+  rooflinePct: number; jobsPerCall: number; tasksPerJob: number; threshold: string; est2T: number; serial2T: number; eff2T: number;
+  balance: number; inflation: number; wall1T: number; wall2T: number; wallRatio: number;
+}
+const rows: Row[] = [];
+const names = [...new Set(recorded.map((c) => c.name))];
+for (const name of names) {
+  const idx = recorded.map((c, i) => (c.name === name ? i : -1)).filter((i) => i >= 0);
+  const sum = (f: (s: Sample) => number[]) => idx.reduce((a, i) => a + median(f(samples[i])), 0);
+  const ms1T = sum((s) => s.cpu1), serial2 = sum((s) => s.serial2), makespan = sum((s) => s.makespan2), taskCpu = sum((s) => s.taskCpu2);
+  const bytes = idx.reduce((a, i) => a + recorded[i].bytes, 0);
+  const jobs = sum((s) => s.jobs2), tasks = sum((s) => s.tasks2);
+  const est2T = serial2 + makespan, wall1T = sum((s) => s.wall1), wall2T = sum((s) => s.wall2);
+  const rooflineMs = bytes / streamGBs / 1e6;
+  rows.push({
+    kernel: name, calls: idx.length, shapes: [...new Set(idx.map((i) => shapeOf(recorded[i].params)))], ms1T, sharePct: (100 * ms1T) / step1T,
+    mbPerStep: bytes / 1e6, gbs: bytes / ms1T / 1e6, rooflineMs, rooflinePct: (100 * rooflineMs) / ms1T, jobsPerCall: jobs / idx.length,
+    tasksPerJob: jobs > 0 ? tasks / jobs : 0, threshold: SPLIT_RULES[name] ?? '', est2T, serial2T: serial2, eff2T: ms1T / (maxThreads * est2T),
+    balance: makespan > 0 ? taskCpu / (maxThreads * makespan) : NaN, inflation: (serial2 + taskCpu) / ms1T,
+    wall1T, wall2T, wallRatio: wall1T / wall2T,
+  });
+}
+rows.sort((a, b) => b.ms1T - a.ms1T);
+const total = (f: (r: Row) => number) => rows.reduce((a, r) => a + f(r), 0);
+const mine = rows.filter((r) => !['reduceAxis', 'permute', 'adamwStep'].includes(r.kernel));
+const uptime = execSync('uptime').toString().trim();
+const report = {
+  bench: 'kernels-2t', date: new Date().toISOString(), uptime, cpu: os.cpus()[0]?.model, isa: nativeLoad.isa(), threads: maxThreads, rounds,
+  model: `G2P seq2seq d ${cfg.dModel}, batch ${cfg.batch}`, step1TCpuMs: step1T, streamGBs,
+  totals: {
+    all: { ms1T: total((r) => r.ms1T), est2T: total((r) => r.est2T), sharePct: (100 * total((r) => r.ms1T)) / step1T },
+    thisHelpers: { ms1T: mine.reduce((a, r) => a + r.ms1T, 0), est2T: mine.reduce((a, r) => a + r.est2T, 0), rooflineMs: mine.reduce((a, r) => a + r.rooflineMs, 0) },
+  },
+  rows,
+};
+const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+console.log(`kernels-2t: ${report.model}; step 1T ${f(step1T, 1)} ms CPU; streaming ${f(streamGBs, 1)} GB/s; ${rounds} rounds; ${uptime}`);
+console.log('kernel                   calls  ms1T  share%  MB/step  GB/s  roofline%  jobs/call tasks/job  est2T  eff%  balance  inflation  wall1T/2T');
+for (const r of rows) {
+  console.log(`${r.kernel.padEnd(24)} ${String(r.calls).padStart(5)} ${f(r.ms1T).padStart(5)} ${f(r.sharePct, 1).padStart(6)} ${f(r.mbPerStep, 1).padStart(8)} ${f(r.gbs, 1).padStart(5)} ${f(r.rooflinePct, 0).padStart(9)}  ${f(r.jobsPerCall, 1).padStart(9)} ${f(r.tasksPerJob, 1).padStart(9)} ${f(r.est2T).padStart(6)} ${f(100 * r.eff2T, 0).padStart(5)} ${f(r.balance).padStart(8)} ${f(r.inflation).padStart(10)}  ${f(r.wallRatio).padStart(9)}`);
+}
+const t = report.totals;
+console.log(`all these kernels: ${f(t.all.ms1T)} ms 1T (${f(t.all.sharePct, 1)}% of the step), ${f(t.all.est2T)} ms 2T estimate (${f(t.all.ms1T / t.all.est2T)}×)`);
+console.log(`this helper's kernels: ${f(t.thisHelpers.ms1T)} ms 1T, roofline ${f(t.thisHelpers.rooflineMs)} ms, 2T estimate ${f(t.thisHelpers.est2T)} ms (${f(t.thisHelpers.ms1T / t.thisHelpers.est2T)}×)`);
+if (out) writeFileSync(out, JSON.stringify(report, null, 1) + '\n');

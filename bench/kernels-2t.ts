@@ -18,12 +18,16 @@
  *   - share: % of the 1-thread step (timed on the same clock in this process);
  *   - bytes / GB/s / roofline: bytes each call touches (every typed-array operand once), the rate
  *     reached, and the time at the machine's streaming bandwidth (a native add over buffers larger
- *     than the L3, measured here) — the floor for operands that come from memory;
+ *     than the L3, measured here) — the floor for operands that come from memory; the same add on
+ *     2 threads (serial + makespan) gives the bandwidth two cores share, so streamEff2T is the 2T
+ *     efficiency a purely memory-bound kernel can reach;
  *   - parallel: pool jobs per call (0: below the kernel's threshold, it ran on the caller) and tasks
  *     per job; threshold: the rule the kernel splits by (from its source);
  *   - est2T: serial part (caller CPU outside pool jobs) + makespan; eff = ms1T / (2 · est2T);
  *     balance = Σ task CPU / (2 · makespan) (1 = both threads busy to the end); inflation = (serial +
  *     Σ task CPU) at 2T / ms1T (work a split adds: partial sums, cache lines moving between cores);
+ *   - joined: % of the 2T pool jobs a worker took part in (under load a late worker leaves the
+ *     caller to run the tasks one after another, which makes them look cheaper than two cores at once);
  *   - wall2T: the wall-clock 1T/2T ratio of the same replays (meaningful only on a quiet machine).
  */
 import { writeFileSync } from 'node:fs';
@@ -130,20 +134,57 @@ for (let i = 0; i < 5; i++) {
 }
 const step1T = median(stepMs);
 
-// streaming bandwidth: a native add over three 16 MB operands (well past the L3), 1 thread
+// streaming bandwidth: a native add over three 16 MB operands (well past the L3). 1 thread on the
+// main thread's CPU clock; 2 threads as the kernels below (serial part + the pool's makespan), which
+// is what two cores sharing the memory bus give: the roofline of a memory-bound kernel's 2T split.
 const bwN = 4 << 20;
 const bwA = new Float32Array(bwN).fill(1), bwB = new Float32Array(bwN).fill(2), bwO = new Float32Array(bwN);
-const bwTimes: number[] = [];
+const addOnce = () => originals.get('binarySame')!({ op: 0, a: bwA, b: bwB, out: bwO, n: bwN });
+const bw1: number[] = [], bw2: number[] = [];
+const pa = new Float64Array(POOL_PROFILE_FIELDS.length), pb = new Float64Array(POOL_PROFILE_FIELDS.length);
+nativeLoad.poolProfile(true, pa);
 for (let i = 0; i < 7; i++) {
-  const t0 = nativeLoad.threadCpuNs();
-  originals.get('binarySame')!({ op: 0, a: bwA, b: bwB, out: bwO, n: bwN });
-  bwTimes.push(nativeLoad.threadCpuNs() - t0);
+  for (const threads of [1, maxThreads]) {
+    setNumThreads(threads);
+    nativeLoad.poolProfile(null, pa);
+    addOnce();
+    nativeLoad.poolProfile(null, pb);
+    const d = (f: number) => pb[f] - pa[f];
+    const [tc, cij, mk] = ['threadCpuNs', 'callerInJobCpuNs', 'makespanNs'].map((f) => POOL_PROFILE_FIELDS.indexOf(f as never));
+    (threads === 1 ? bw1 : bw2).push(threads === 1 ? d(tc) : d(tc) - d(cij) + d(mk));
+  }
 }
-const streamGBs = (3 * 4 * bwN) / median(bwTimes);
+nativeLoad.poolProfile(false, pa);
+setNumThreads(1);
+const streamGBs = (3 * 4 * bwN) / median(bw1), streamGBs2T = (3 * 4 * bwN) / median(bw2);
+
+// what a split costs the caller outside its tasks: the serial part (caller CPU outside pool jobs)
+// of a 2-task add (2 × kSplitFloats floats, the smallest job row_split.h splits) at 2 threads,
+// against the whole CPU time of a 16-float add (the binding and dispatch alone)
+const tinyA = new Float32Array(16), tinyO = new Float32Array(16), jobN = 2 << 15;
+const jobA = new Float32Array(jobN), jobO = new Float32Array(jobN);
+const tinyNs: number[] = [], jobSerialNs: number[] = [];
+nativeLoad.poolProfile(true, pa);
+const [tcI, cijI] = ['threadCpuNs', 'callerInJobCpuNs'].map((f) => POOL_PROFILE_FIELDS.indexOf(f as never));
+for (let i = 0; i < 301; i++) {
+  setNumThreads(1);
+  nativeLoad.poolProfile(null, pa);
+  originals.get('binarySame')!({ op: 0, a: tinyA, b: tinyA, out: tinyO, n: 16 });
+  nativeLoad.poolProfile(null, pb);
+  tinyNs.push(pb[tcI] - pa[tcI]);
+  setNumThreads(maxThreads);
+  nativeLoad.poolProfile(null, pa);
+  originals.get('binarySame')!({ op: 0, a: jobA, b: jobA, out: jobO, n: jobN });
+  nativeLoad.poolProfile(null, pb);
+  jobSerialNs.push(pb[tcI] - pa[tcI] - (pb[cijI] - pa[cijI]));
+}
+nativeLoad.poolProfile(false, pa);
+setNumThreads(1);
+const callUs = median(tinyNs) / 1e3, splitSerialUs = median(jobSerialNs) / 1e3;
 
 // ---- replay --------------------------------------------------------------------------------------
-interface Sample { cpu1: number[]; wall1: number[]; wall2: number[]; serial2: number[]; makespan2: number[]; taskCpu2: number[]; jobs2: number[]; tasks2: number[] }
-const samples: Sample[] = recorded.map(() => ({ cpu1: [], wall1: [], wall2: [], serial2: [], makespan2: [], taskCpu2: [], jobs2: [], tasks2: [] }));
+interface Sample { cpu1: number[]; wall1: number[]; wall2: number[]; serial2: number[]; makespan2: number[]; taskCpu2: number[]; jobs2: number[]; tasks2: number[]; joined2: number[] }
+const samples: Sample[] = recorded.map(() => ({ cpu1: [], wall1: [], wall2: [], serial2: [], makespan2: [], taskCpu2: [], jobs2: [], tasks2: [], joined2: [] }));
 nativeLoad.poolProfile(true, snapA);
 // the cost of a snapshot pair around nothing (subtracted from every serial part)
 const emptyNs: number[] = [];
@@ -175,6 +216,7 @@ for (let r = 0; r < rounds; r++) {
         s.taskCpu2.push(d('taskCpuNs') / 1e6);
         s.jobs2.push(d('jobs'));
         s.tasks2.push(d('tasks'));
+        s.joined2.push(d('jobsWorkerJoined'));
       }
     });
   }
@@ -186,7 +228,7 @@ setNumThreads(1);
 interface Row {
   kernel: string; calls: number; shapes: string[]; ms1T: number; sharePct: number; mbPerStep: number; gbs: number; rooflineMs: number;
   rooflinePct: number; jobsPerCall: number; tasksPerJob: number; threshold: string; est2T: number; serial2T: number; eff2T: number;
-  balance: number; inflation: number; wall1T: number; wall2T: number; wallRatio: number;
+  balance: number; inflation: number; workerJoinedPct: number; wall1T: number; wall2T: number; wallRatio: number;
 }
 const rows: Row[] = [];
 const names = [...new Set(recorded.map((c) => c.name))];
@@ -196,13 +238,15 @@ for (const name of names) {
   const ms1T = sum((s) => s.cpu1), serial2 = sum((s) => s.serial2), makespan = sum((s) => s.makespan2), taskCpu = sum((s) => s.taskCpu2);
   const bytes = idx.reduce((a, i) => a + recorded[i].bytes, 0);
   const jobs = sum((s) => s.jobs2), tasks = sum((s) => s.tasks2);
+  const allJobs = idx.reduce((a, i) => a + samples[i].jobs2.reduce((x, y) => x + y, 0), 0);
+  const joined = idx.reduce((a, i) => a + samples[i].joined2.reduce((x, y) => x + y, 0), 0);
   const est2T = serial2 + makespan, wall1T = sum((s) => s.wall1), wall2T = sum((s) => s.wall2);
   const rooflineMs = bytes / streamGBs / 1e6;
   rows.push({
     kernel: name, calls: idx.length, shapes: [...new Set(idx.map((i) => shapeOf(recorded[i].params)))], ms1T, sharePct: (100 * ms1T) / step1T,
     mbPerStep: bytes / 1e6, gbs: bytes / ms1T / 1e6, rooflineMs, rooflinePct: (100 * rooflineMs) / ms1T, jobsPerCall: jobs / idx.length,
     tasksPerJob: jobs > 0 ? tasks / jobs : 0, threshold: SPLIT_RULES[name] ?? '', est2T, serial2T: serial2, eff2T: ms1T / (maxThreads * est2T),
-    balance: makespan > 0 ? taskCpu / (maxThreads * makespan) : NaN, inflation: (serial2 + taskCpu) / ms1T,
+    balance: makespan > 0 ? taskCpu / (maxThreads * makespan) : NaN, inflation: (serial2 + taskCpu) / ms1T, workerJoinedPct: allJobs > 0 ? (100 * joined) / allJobs : NaN,
     wall1T, wall2T, wallRatio: wall1T / wall2T,
   });
 }
@@ -212,7 +256,11 @@ const mine = rows.filter((r) => !['reduceAxis', 'permute', 'adamwStep'].includes
 const uptime = execSync('uptime').toString().trim();
 const report = {
   bench: 'kernels-2t', date: new Date().toISOString(), uptime, cpu: os.cpus()[0]?.model, isa: nativeLoad.isa(), threads: maxThreads, rounds,
-  model: `G2P seq2seq d ${cfg.dModel}, batch ${cfg.batch}`, step1TCpuMs: step1T, streamGBs,
+  model: `G2P seq2seq d ${cfg.dModel}, batch ${cfg.batch}`, step1TCpuMs: step1T, streamGBs, streamGBs2T,
+  // the 2T efficiency a purely memory-bound kernel can reach: two cores' bandwidth over twice one core's
+  streamEff2T: streamGBs2T / (maxThreads * streamGBs),
+  // µs: a kernel call's binding + dispatch (a 16-float add, 1T), and the caller's CPU outside the tasks of a 2-task job at 2T
+  callUs, splitSerialUs,
   totals: {
     all: { ms1T: total((r) => r.ms1T), est2T: total((r) => r.est2T), sharePct: (100 * total((r) => r.ms1T)) / step1T },
     thisHelpers: { ms1T: mine.reduce((a, r) => a + r.ms1T, 0), est2T: mine.reduce((a, r) => a + r.est2T, 0), rooflineMs: mine.reduce((a, r) => a + r.rooflineMs, 0) },
@@ -220,10 +268,11 @@ const report = {
   rows,
 };
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-console.log(`kernels-2t: ${report.model}; step 1T ${f(step1T, 1)} ms CPU; streaming ${f(streamGBs, 1)} GB/s; ${rounds} rounds; ${uptime}`);
-console.log('kernel                   calls  ms1T  share%  MB/step  GB/s  roofline%  jobs/call tasks/job  est2T  eff%  balance  inflation  wall1T/2T');
+console.log(`kernels-2t: ${report.model}; step 1T ${f(step1T, 1)} ms CPU; streaming ${f(streamGBs, 1)} GB/s 1T, ${f(streamGBs2T, 1)} GB/s ${maxThreads}T (${f(100 * report.streamEff2T, 0)}% 2T efficiency); ${rounds} rounds; ${uptime}`);
+console.log(`a kernel call's binding and dispatch: ${f(callUs)} µs; the caller's time outside the tasks of a 2-task job at ${maxThreads}T: ${f(splitSerialUs)} µs (both including a ${f(snapNs / 1e3)} µs clock snapshot)`);
+console.log('kernel                   calls  ms1T  share%  MB/step  GB/s  roofline%  jobs/call tasks/job  est2T  eff%  balance  inflation  joined%  wall1T/2T');
 for (const r of rows) {
-  console.log(`${r.kernel.padEnd(24)} ${String(r.calls).padStart(5)} ${f(r.ms1T).padStart(5)} ${f(r.sharePct, 1).padStart(6)} ${f(r.mbPerStep, 1).padStart(8)} ${f(r.gbs, 1).padStart(5)} ${f(r.rooflinePct, 0).padStart(9)}  ${f(r.jobsPerCall, 1).padStart(9)} ${f(r.tasksPerJob, 1).padStart(9)} ${f(r.est2T).padStart(6)} ${f(100 * r.eff2T, 0).padStart(5)} ${f(r.balance).padStart(8)} ${f(r.inflation).padStart(10)}  ${f(r.wallRatio).padStart(9)}`);
+  console.log(`${r.kernel.padEnd(24)} ${String(r.calls).padStart(5)} ${f(r.ms1T).padStart(5)} ${f(r.sharePct, 1).padStart(6)} ${f(r.mbPerStep, 1).padStart(8)} ${f(r.gbs, 1).padStart(5)} ${f(r.rooflinePct, 0).padStart(9)}  ${f(r.jobsPerCall, 1).padStart(9)} ${f(r.tasksPerJob, 1).padStart(9)} ${f(r.est2T).padStart(6)} ${f(100 * r.eff2T, 0).padStart(5)} ${f(r.balance).padStart(8)} ${f(r.inflation).padStart(10)} ${f(r.workerJoinedPct, 0).padStart(8)}  ${f(r.wallRatio).padStart(9)}`);
 }
 const t = report.totals;
 console.log(`all these kernels: ${f(t.all.ms1T)} ms 1T (${f(t.all.sharePct, 1)}% of the step), ${f(t.all.est2T)} ms 2T estimate (${f(t.all.ms1T / t.all.est2T)}×)`);

@@ -26,11 +26,13 @@ void rowsWithColumnSums(int64_t rows, int64_t cols, float* dbias, Row&& row) {
     double* acc = part + t * stride;
     for (int64_t r = lo; r < hi; r++) row(r, acc);
   }, kColumnSumGrain);
-  for (int64_t c = 0; c < cols; c++) {
-    double s = 0;
-    for (int64_t t = 0; t < tasks; t++) s += part[t * stride + c];
-    dbias[c] = float(s);
+  // task 0's partials += the others', in task order (each column summed in the same order as a
+  // scalar loop), a row of columns at a time so the compiler vectorizes it: this runs on the caller alone
+  for (int64_t t = 1; t < tasks; t++) {
+    const double* pt = part + t * stride;
+    for (int64_t c = 0; c < cols; c++) part[c] += pt[c];
   }
+  for (int64_t c = 0; c < cols; c++) dbias[c] = float(part[c]);
 }
 
 // acc[0..W) += v, widened to float64 (the reference's sums are float64). Written with the ISA's

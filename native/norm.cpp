@@ -27,15 +27,20 @@ void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perR
     float* pb = pw + half;
     for (int64_t r = lo; r < hi; r++) perRow(r, pw, pb);
   });
-  for (int64_t c = 0; c < cols; c++) {
-    float sw = 0.f, sb = 0.f;
-    for (int64_t t = 0; t < tasks; t++) {
-      sw += part[t * 2 * half + c];
-      sb += part[t * 2 * half + half + c];
+  // task 0's slices += the others', in task order (each column's sum in the same order as a scalar
+  // loop, so the bits do not depend on W), a vector of columns at a time: this runs on the caller alone
+  float* sw = part;
+  float* sb = part + half;
+  for (int64_t t = 1; t < tasks; t++) {
+    const float* pw = part + t * 2 * half;
+    const float* pb = pw + half;
+    for (int64_t c = 0; c < half; c += W) {  // half is a multiple of 16 ≥ W
+      vstore(sw + c, vload(sw + c) + vload(pw + c));
+      vstore(sb + c, vload(sb + c) + vload(pb + c));
     }
-    if (dw) dw[c] = sw;
-    if (db) db[c] = sb;
   }
+  if (dw) std::copy(sw, sw + cols, dw);
+  if (db) std::copy(sb, sb + cols, db);
 }
 
 // Σ x and Σ (x − m)² over a row in four independent vector accumulators: a row of 256 floats is

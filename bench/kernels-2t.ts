@@ -3,7 +3,10 @@
  * per step, how many bytes it moves against a streaming-bandwidth roofline, and how it splits over
  * the pool's threads. One command, JSON out, so the lead can re-run it on a quiet machine:
  *
- *   node --import tsx bench/kernels-2t.ts [--rounds 9] [--d 256] [--out bench/results/kernels-2t.json]
+ *   node --import tsx bench/kernels-2t.ts [--rounds 9] [--d 256] [--out bench/results/kernels-2t.json] [--old <heed.node>]
+ *
+ * --old: also replay the sequence on an older build of the addon, the two arms alternating round by
+ * round (an A/B on the same operands and the same clocks; the old arm's rows go to `old` in the JSON).
  *
  * How: one real training step (bench/train.ts heedStep, the G2P model) runs with every kernel call
  * recorded; the calls of the kernels below are kept with a private copy of their operands, in step
@@ -36,7 +39,9 @@ import { execSync } from 'node:child_process';
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
-import { POOL_PROFILE_FIELDS } from '../src/backend/native/load.ts';
+import { POOL_PROFILE_FIELDS, type FlatKernel } from '../src/backend/native/load.ts';
+import { bindNative, kernelSpecs, referenceKernels } from '../src/backend/registry.ts';
+import { createRequire } from 'node:module';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -51,27 +56,31 @@ const maxThreads = Math.min(2, nativeLoad.threads() > 1 ? nativeLoad.threads() :
 
 /** The kernels this bench replays, with the rule each splits by (native/*.cpp). */
 const SPLIT_RULES: Record<string, string> = {
-  layerNormForward: 'rows in ≥ 32K-float chunks, ≥ 2^20 element-ops to split (norm.cpp)',
-  layerNormBackward: 'rows in ≥ 32K-float tasks by size alone, ≥ 2^20 element-ops to split (norm.cpp)',
-  dropoutBackwardBias: 'rows in ≥ 32K-float tasks by size alone (column_sums.h)',
-  reluDropoutBackwardBias: 'rows in ≥ 32K-float tasks by size alone (column_sums.h)',
-  reluDropoutBackward: '32K-float chunks (linear_fused.cpp)',
-  dropout: '32K-float chunks (layout.cpp)',
-  crossEntropyForward: 'rows in 8K-float chunks (crossentropy.cpp)',
-  crossEntropyBackward: 'rows in 8K-float chunks (crossentropy.cpp)',
-  embeddingForward: 'rows in 16K-float chunks (embedding.cpp)',
-  embeddingBackward: 'columns split when count·dim ≥ 64K (embedding.cpp)',
-  binarySame: '32K-float chunks (elementwise.cpp)',
-  binaryBroadcast: 'rows in 32K-float chunks (elementwise.cpp)',
-  unary: '32K-float chunks (elementwise.cpp)',
-  unaryBackward: '32K-float chunks (elementwise.cpp)',
-  softmaxForward: 'rows in 16K-float chunks (softmax.cpp)',
-  softmaxBackward: 'rows in 16K-float chunks (softmax.cpp)',
-  reduceAxis: 'helper step / layout.cpp (reported, not this helper\'s)',
-  permute: 'layout.cpp (reported, not this helper\'s)',
-  adamwStep: 'optim.cpp (reported, not this helper\'s)',
+  layerNormForward: 'row_split.h: rows in an even number of ≥ 32K-float tasks, serial below 64K floats',
+  layerNormBackward: 'row_split.h: rows in an even number of ≥ 32K-float tasks, serial below 64K floats; per-task dw/db partials',
+  dropoutBackwardBias: 'column_sums.h: rows in an even number of ≥ 64K-float tasks, serial below 128K floats; float64 partials',
+  reluDropoutBackwardBias: 'column_sums.h: rows in an even number of ≥ 64K-float tasks, serial below 128K floats; float64 partials',
+  reluDropoutBackward: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
+  geluDropout: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
+  geluDropoutBackward: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
+  dropout: 'layout.cpp: 32K-float chunks (not this helper\'s file)',
+  crossEntropyForward: 'row_split.h: rows in an even number of ≥ 8K-float tasks (an exp per element)',
+  crossEntropyBackward: 'row_split.h: rows in an even number of ≥ 8K-float tasks (an exp per element)',
+  embeddingForward: 'row_split.h: rows in an even number of ≥ 32K-float tasks',
+  embeddingBackward: 'embedding.cpp: columns split over the pool when count·dim ≥ 64K (rows may repeat)',
+  binarySame: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
+  binaryBroadcast: 'row_split.h: rows of the last dim in an even number of ≥ 32K-float tasks',
+  unary: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
+  unaryBackward: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
+  softmaxForward: 'row_split.h: rows in an even number of ≥ 16K-float tasks',
+  softmaxBackward: 'row_split.h: rows in an even number of ≥ 16K-float tasks',
+  reduceAxis: 'layout.cpp via column_sums.h (reported; not this helper\'s kernel)',
+  permute: 'layout.cpp (reported; not this helper\'s kernel)',
+  adamwStep: 'optim.cpp (reported; helper step\'s kernel)',
+  attentionForwardStrided: 'attention.cpp (reported; helper attn\'s kernel)',
+  attentionBackwardStrided: 'attention.cpp (reported; helper attn\'s kernel)',
 };
-const SKIP = new Set(['sgemm', 'linearFused', 'attentionForward', 'attentionBackward']);
+const SKIP = new Set(['sgemm', 'linearFused']);
 
 // ---- record one step's calls ----------------------------------------------------------------------
 type Params = Record<string, unknown>;
@@ -183,10 +192,24 @@ setNumThreads(1);
 const callUs = median(tinyNs) / 1e3, splitSerialUs = median(jobSerialNs) / 1e3;
 
 // ---- replay --------------------------------------------------------------------------------------
+// Arms: this tree's addon, and with --old <heed.node> an older build, each replaying the whole
+// sequence in turn (old first on odd rounds) in this process, each on its own pool and counters.
+interface Arm { name: string; fns: Map<string, KernelFn>; setThreads: (n: number) => void; poolProfile: (on: boolean | null, o: Float64Array) => void }
+// Both arms call the addon's kernels as the binding's plain calls (bindNative's `plain`: no argument
+// checks in JS), so an A/B compares the native code alone; the step's registry calls add its checks.
+const plainOf = (kernels: Record<string, FlatKernel>) => bindNative(kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as unknown as Record<string, KernelFn>;
+const plainNew = plainOf(nativeLoad.kernels);
+const arms: Arm[] = [{ name: 'new', fns: new Map([...originals.keys()].map((n) => [n, plainNew[n] ?? originals.get(n)!])), setThreads: setNumThreads, poolProfile: nativeLoad.poolProfile }];
+const oldPath = arg('old', '');
+if (oldPath) {
+  const addon = createRequire(import.meta.url)(oldPath) as { kernels: Record<string, FlatKernel>; setNumThreads: (n: number) => void; poolProfile: (on: boolean | null, o: Float64Array) => void };
+  const plain = plainOf(addon.kernels);
+  arms.push({ name: 'old', fns: new Map([...originals.keys()].map((n) => [n, plain[n]])), setThreads: addon.setNumThreads, poolProfile: addon.poolProfile });
+}
 interface Sample { cpu1: number[]; wall1: number[]; wall2: number[]; serial2: number[]; makespan2: number[]; taskCpu2: number[]; jobs2: number[]; tasks2: number[]; joined2: number[] }
-const samples: Sample[] = recorded.map(() => ({ cpu1: [], wall1: [], wall2: [], serial2: [], makespan2: [], taskCpu2: [], jobs2: [], tasks2: [], joined2: [] }));
-nativeLoad.poolProfile(true, snapA);
+const samplesOf = new Map(arms.map((a) => [a.name, recorded.map((): Sample => ({ cpu1: [], wall1: [], wall2: [], serial2: [], makespan2: [], taskCpu2: [], jobs2: [], tasks2: [], joined2: [] }))]));
 // the cost of a snapshot pair around nothing (subtracted from every serial part)
+nativeLoad.poolProfile(true, snapA);
 const emptyNs: number[] = [];
 for (let i = 0; i < 200; i++) {
   nativeLoad.poolProfile(null, snapA);
@@ -194,35 +217,39 @@ for (let i = 0; i < 200; i++) {
   emptyNs.push(snapB[F.threadCpuNs] - snapA[F.threadCpuNs]);
 }
 const snapNs = median(emptyNs);
+for (const a of arms) a.poolProfile(true, snapA);
 for (let r = 0; r < rounds; r++) {
   for (const threads of r % 2 === 0 ? [1, maxThreads] : [maxThreads, 1]) {
-    setNumThreads(threads);
-    recorded.forEach((c, i) => {
-      const fn = originals.get(c.name)!;
-      const s = samples[i];
-      const w0 = performance.now();
-      nativeLoad.poolProfile(null, snapA);
-      fn(c.params);
-      nativeLoad.poolProfile(null, snapB);
-      const wall = performance.now() - w0;
-      const d = (f: keyof typeof F) => snapB[F[f]] - snapA[F[f]];
-      if (threads === 1) {
-        s.cpu1.push(Math.max(0, d('threadCpuNs') - snapNs) / 1e6);
-        s.wall1.push(wall);
-      } else {
-        s.wall2.push(wall);
-        s.serial2.push(Math.max(0, d('threadCpuNs') - d('callerInJobCpuNs') - snapNs) / 1e6);
-        s.makespan2.push(d('makespanNs') / 1e6);
-        s.taskCpu2.push(d('taskCpuNs') / 1e6);
-        s.jobs2.push(d('jobs'));
-        s.tasks2.push(d('tasks'));
-        s.joined2.push(d('jobsWorkerJoined'));
-      }
-    });
+    for (const a of arms) a.setThreads(threads);
+    // each arm replays the whole sequence in turn (call by call, the second arm would find the
+    // first's operands in cache)
+    for (const a of r % 2 === 0 ? arms : [...arms].reverse()) {
+      recorded.forEach((c, i) => {
+        const fn = a.fns.get(c.name)!;
+        const s = samplesOf.get(a.name)![i];
+        const w0 = performance.now();
+        a.poolProfile(null, snapA);
+        fn(c.params);
+        a.poolProfile(null, snapB);
+        const wall = performance.now() - w0;
+        const d = (f: keyof typeof F) => snapB[F[f]] - snapA[F[f]];
+        if (threads === 1) {
+          s.cpu1.push(Math.max(0, d('threadCpuNs') - snapNs) / 1e6);
+          s.wall1.push(wall);
+        } else {
+          s.wall2.push(wall);
+          s.serial2.push(Math.max(0, d('threadCpuNs') - d('callerInJobCpuNs') - snapNs) / 1e6);
+          s.makespan2.push(d('makespanNs') / 1e6);
+          s.taskCpu2.push(d('taskCpuNs') / 1e6);
+          s.jobs2.push(d('jobs'));
+          s.tasks2.push(d('tasks'));
+          s.joined2.push(d('jobsWorkerJoined'));
+        }
+      });
+    }
   }
 }
-nativeLoad.poolProfile(false, snapA);
-setNumThreads(1);
+for (const a of arms) { a.poolProfile(false, snapA); a.setThreads(1); }
 
 // ---- per kernel ----------------------------------------------------------------------------------
 interface Row {
@@ -230,6 +257,7 @@ interface Row {
   rooflinePct: number; jobsPerCall: number; tasksPerJob: number; threshold: string; est2T: number; serial2T: number; eff2T: number;
   balance: number; inflation: number; workerJoinedPct: number; wall1T: number; wall2T: number; wallRatio: number;
 }
+function rowsOf(samples: Sample[]): Row[] {
 const rows: Row[] = [];
 const names = [...new Set(recorded.map((c) => c.name))];
 for (const name of names) {
@@ -251,8 +279,12 @@ for (const name of names) {
   });
 }
 rows.sort((a, b) => b.ms1T - a.ms1T);
+return rows;
+}
+const byArm = Object.fromEntries(arms.map((a) => [a.name, rowsOf(samplesOf.get(a.name)!)]));
+const rows = byArm.new;
 const total = (f: (r: Row) => number) => rows.reduce((a, r) => a + f(r), 0);
-const mine = rows.filter((r) => !['reduceAxis', 'permute', 'adamwStep'].includes(r.kernel));
+const mine = rows.filter((r) => !['reduceAxis', 'permute', 'dropout', 'adamwStep', 'attentionForwardStrided', 'attentionBackwardStrided'].includes(r.kernel));
 const uptime = execSync('uptime').toString().trim();
 const report = {
   bench: 'kernels-2t', date: new Date().toISOString(), uptime, cpu: os.cpus()[0]?.model, isa: nativeLoad.isa(), threads: maxThreads, rounds,
@@ -263,9 +295,16 @@ const report = {
   callUs, splitSerialUs,
   totals: {
     all: { ms1T: total((r) => r.ms1T), est2T: total((r) => r.est2T), sharePct: (100 * total((r) => r.ms1T)) / step1T },
-    thisHelpers: { ms1T: mine.reduce((a, r) => a + r.ms1T, 0), est2T: mine.reduce((a, r) => a + r.est2T, 0), rooflineMs: mine.reduce((a, r) => a + r.rooflineMs, 0) },
+    // the kernels this helper owns: 1T, its roofline, the 2T estimate split into the caller's serial
+    // part (binding, pool launch, cross-task sums) and the tasks' makespan, against ms1T / 2
+    thisHelpers: {
+      calls: mine.reduce((a, r) => a + r.calls, 0), ms1T: mine.reduce((a, r) => a + r.ms1T, 0), rooflineMs: mine.reduce((a, r) => a + r.rooflineMs, 0),
+      est2T: mine.reduce((a, r) => a + r.est2T, 0), serial2T: mine.reduce((a, r) => a + r.serial2T, 0),
+      makespan2T: mine.reduce((a, r) => a + r.est2T - r.serial2T, 0), half1T: mine.reduce((a, r) => a + r.ms1T, 0) / maxThreads,
+    },
   },
   rows,
+  ...(byArm.old ? { old: { path: oldPath, rows: byArm.old } } : {}),
 };
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 console.log(`kernels-2t: ${report.model}; step 1T ${f(step1T, 1)} ms CPU; streaming ${f(streamGBs, 1)} GB/s 1T, ${f(streamGBs2T, 1)} GB/s ${maxThreads}T (${f(100 * report.streamEff2T, 0)}% 2T efficiency); ${rounds} rounds; ${uptime}`);
@@ -276,5 +315,16 @@ for (const r of rows) {
 }
 const t = report.totals;
 console.log(`all these kernels: ${f(t.all.ms1T)} ms 1T (${f(t.all.sharePct, 1)}% of the step), ${f(t.all.est2T)} ms 2T estimate (${f(t.all.ms1T / t.all.est2T)}×)`);
-console.log(`this helper's kernels: ${f(t.thisHelpers.ms1T)} ms 1T, roofline ${f(t.thisHelpers.rooflineMs)} ms, 2T estimate ${f(t.thisHelpers.est2T)} ms (${f(t.thisHelpers.ms1T / t.thisHelpers.est2T)}×)`);
+const m = t.thisHelpers;
+console.log(`this helper's kernels (${m.calls} calls): ${f(m.ms1T)} ms 1T, roofline ${f(m.rooflineMs)} ms, 2T estimate ${f(m.est2T)} ms (${f(m.ms1T / m.est2T)}×, ${f((100 * m.ms1T) / (maxThreads * m.est2T), 0)}%) = ` +
+  `serial ${f(m.serial2T)} ms (${f((1000 * m.serial2T) / m.calls, 1)} µs per call) + makespan ${f(m.makespan2T)} ms (1T / ${maxThreads} = ${f(m.half1T)} ms)`);
+if (byArm.old) {
+  console.log(`\nold (${oldPath}) against new, whole sequences alternating, round by round:`);
+  console.log('kernel                   ms1T old   new  old/new   est2T old   new   eff% old  new   balance old  new');
+  for (const r of rows) {
+    const o = byArm.old.find((x) => x.kernel === r.kernel);
+    if (!o) continue;
+    console.log(`${r.kernel.padEnd(24)} ${f(o.ms1T).padStart(8)} ${f(r.ms1T).padStart(5)} ${f(o.ms1T / r.ms1T).padStart(8)} ${f(o.est2T).padStart(11)} ${f(r.est2T).padStart(5)} ${f(100 * o.eff2T, 0).padStart(10)} ${f(100 * r.eff2T, 0).padStart(4)} ${f(o.balance).padStart(13)} ${f(r.balance).padStart(4)}`);
+  }
+}
 if (out) writeFileSync(out, JSON.stringify(report, null, 1) + '\n');

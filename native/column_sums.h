@@ -7,7 +7,9 @@
 namespace heed {
 namespace HEED_NS {
 
-constexpr int64_t kColumnSumGrain = int64_t(1) << 15;  // elements per task, at least
+// Elements per task, at least: the caller adds every task's float64 partials (tasks × cols) after
+// the job, alone, so fewer tasks than row_split.h's default (704×1024 in 12 tasks, not 22).
+constexpr int64_t kColumnSumGrain = int64_t(1) << 16;
 constexpr int64_t kColumnSumMaxTasks = 64;  // bounds the float64 partials (tasks × cols) on huge inputs
 
 // Column sums in float64 of a (rows, cols) gradient written row by row: row(r, acc) writes row r of
@@ -21,9 +23,10 @@ void rowsWithColumnSums(int64_t rows, int64_t cols, float* dbias, Row&& row) {
   const int64_t tasks = evenTasks(rows, cols, kColumnSumGrain, kColumnSumMaxTasks);
   const int64_t stride = (cols + 7) / 8 * 8;  // each task's partials start on their own cache line
   double* part = reinterpret_cast<double*>(partBuf.get(size_t(std::max<int64_t>(1, 2 * tasks * stride))));
-  std::fill(part, part + tasks * stride, 0.0);
+  if (rows == 0) std::fill(part, part + stride, 0.0);  // no task runs: the sums are 0
   parallelRows(rows, cols, [&](int64_t t, int64_t lo, int64_t hi) {
     double* acc = part + t * stride;
+    std::fill(acc, acc + cols, 0.0);  // in the task: the caller alone would pay for every task's
     for (int64_t r = lo; r < hi; r++) row(r, acc);
   }, kColumnSumGrain);
   // task 0's partials += the others', in task order (each column summed in the same order as a

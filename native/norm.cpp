@@ -21,10 +21,11 @@ void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perR
   const int64_t tasks = evenTasks(rows, cols);
   const int64_t half = (cols + 15) / 16 * 16;  // pw and pb of a task each start on a line
   float* part = partBuf.get(size_t(std::max<int64_t>(1, tasks * 2 * half)));
-  std::fill(part, part + tasks * 2 * half, 0.f);  // (a few KB; also covers rows = 0)
+  if (rows == 0) std::fill(part, part + 2 * half, 0.f);  // no task runs: the sums are 0
   parallelRows(rows, cols, [&](int64_t t, int64_t lo, int64_t hi) {
     float* pw = part + t * 2 * half;
     float* pb = pw + half;
+    std::fill(pw, pw + 2 * half, 0.f);  // in the task: the caller alone would pay for every task's
     for (int64_t r = lo; r < hi; r++) perRow(r, pw, pb);
   });
   // task 0's slices += the others', in task order (each column's sum in the same order as a scalar

@@ -3,8 +3,9 @@
  * per step, how many bytes it moves against a streaming-bandwidth roofline, and how it splits over
  * the pool's threads. One command, JSON out, so the lead can re-run it on a quiet machine:
  *
- *   node --import tsx bench/kernels-2t.ts [--rounds 9] [--d 256] [--out bench/results/kernels-2t.json] [--old <heed.node>]
+ *   node --import tsx bench/kernels-2t.ts [--rounds 16] [--d 256] [--out bench/results/kernels-2t.json] [--old <heed.node>] [--list]
  *
+ * --list: also print the recorded calls in step order (kernel, shape, op code).
  * --old: also replay the sequence on an older build of the addon, the two arms alternating round by
  * round (an A/B on the same operands and the same clocks; the old arm's rows go to `old` in the JSON).
  *
@@ -13,7 +14,9 @@
  * order. They are then replayed:
  *   - cold: the whole recorded sequence in step order, so each call's operands were last touched
  *     several MB earlier (in the step the GEMMs between them evict them the same way);
- *   - on 1 and 2 threads alternately, round by round (a loaded machine hits both alike).
+ *   - on 1 and 2 threads alternately, round by round (a loaded machine hits both alike);
+ *   - through the binding's plain calls (no argument checks in JS), so the figures are the native
+ *     code's plus the N-API binding's.
  * Clocks: the main thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) for 1T; for 2T the pool's profiling
  * counters (native/threadpool.h PoolProfile): every pool task is timed on its own thread's CPU clock,
  * and each job's tasks replayed onto 2 free threads (its makespan). Per kernel:
@@ -37,10 +40,9 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { execSync } from 'node:child_process';
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
-import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
+import { k, setBackend, setNumThreads, backendInfo, bindNative, kernelSpecs, referenceKernels } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
 import { POOL_PROFILE_FIELDS, type FlatKernel } from '../src/backend/native/load.ts';
-import { bindNative, kernelSpecs, referenceKernels } from '../src/backend/registry.ts';
 import { createRequire } from 'node:module';
 
 const arg = (name: string, dflt: string) => {
@@ -49,7 +51,7 @@ const arg = (name: string, dflt: string) => {
 };
 if (!nativeLoad || !backendInfo().nativeAvailable) throw new Error('kernels-2t: the native addon is not built (npm run build:native)');
 setBackend('native');
-const rounds = Number(arg('rounds', '9'));
+const rounds = Number(arg('rounds', '16'));
 const cfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
 const out = arg('out', '');
 const maxThreads = Math.min(2, nativeLoad.threads() > 1 ? nativeLoad.threads() : os.availableParallelism());

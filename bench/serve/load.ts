@@ -26,7 +26,7 @@
  * with `heed demo --seconds 90` (the demo's G2P Transformer: d 128, 2+2 layers, 4 heads).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,8 @@ const CONCURRENCY = flag('concurrency', '1,8,64').split(',').map(Number);
 let modelDir = flag('model', join(root, 'runs', 'serve-bench-g2p'));
 const PEER = flag('peer', '');
 const OUT = flag('out', '');
+/** Which servers to run: batching on, batching off, and the overload run (queue of 16). */
+const RUNS = new Set(flag('runs', 'on,off,overload').split(','));
 
 const heed = (...a: string[]) => [join(root, 'bench/serve/heed.ts'), ...a];
 
@@ -89,7 +91,42 @@ function metric(text: string, name: string): number {
 
 let backend = '?';
 
-interface Row { server: string; batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number }
+/** CPU ticks (user + system, CLK_TCK = 100 per second on Linux) of every thread of a process, by thread id. */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+        out.set(tid, Number(f[11]) + Number(f[12])); // utime, stime (fields 14, 15)
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* no /proc (not Linux): no CPU split */ }
+  return out;
+}
+
+/**
+ * The server's CPU time per answered request, split by thread: the main thread (event loop: HTTP,
+ * auth, JSON, metrics, the scheduler), the busiest other thread (the inference worker, with one
+ * worker and a pool of one thread), and the rest (V8's GC helpers, libuv, more workers).
+ */
+function cpuSplit(pid: number, before: Map<string, number>, after: Map<string, number>, requests: number): CpuSplit {
+  const ms = (t: number) => (t * 10) / Math.max(1, requests); // ticks of 10 ms → ms per request
+  let main = 0, busiest = 0, rest = 0;
+  for (const [tid, t] of after) {
+    const d = t - (before.get(tid) ?? 0);
+    if (tid === String(pid)) main = d;
+    else if (d > busiest) { rest += busiest; busiest = d; } else rest += d;
+  }
+  return { mainMsPerRequest: ms(main), workerMsPerRequest: ms(busiest), otherMsPerRequest: ms(rest), totalMsPerRequest: ms(main + busiest + rest) };
+}
+
+interface CpuSplit { mainMsPerRequest: number; workerMsPerRequest: number; otherMsPerRequest: number; totalMsPerRequest: number }
+
+interface Row { server: string; batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number;
+  /** Server CPU per request by thread, and the load generator's (this process). */
+  serverCpu: CpuSplit; loadGeneratorMsPerRequest: number }
 
 type Server = 'heed' | 'ort' | 'heed-bare';
 
@@ -120,10 +157,12 @@ async function run(server: Server, batching: boolean, words: string[], key: stri
     for (const c of concurrency) {
       const before = await (await fetch(base + ROUTES.metrics)).text(); // also resets the loop-lag window
       let i = 0;
+      const ticks0 = threadTicks(child.pid!), gen0 = process.cpuUsage();
       const result = await autocannon({
         url: `${base}/v1/models/${task}/predict`, connections: c, duration: SECONDS, maxOverallRequests: Math.max(MAX_REQUESTS, c), timeout: 30,
         requests: [{ method: 'POST', headers, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ input: words[i++ % words.length] }) }) }],
       });
+      const gen = process.cpuUsage(gen0), ticks1 = threadTicks(child.pid!);
       const after = await (await fetch(base + ROUTES.metrics)).text();
       const batches = metric(after, `${METRIC_NAMES.batchSize}_count`) - metric(before, `${METRIC_NAMES.batchSize}_count`);
       const inputs = metric(after, `${METRIC_NAMES.batchSize}_sum`) - metric(before, `${METRIC_NAMES.batchSize}_sum`);
@@ -134,9 +173,11 @@ async function run(server: Server, batching: boolean, words: string[], key: stri
         batching: server !== 'heed' ? 'none (one request per run)' : (batching ? 'on (≤16, 5 ms)' : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
         meanBatch: batches > 0 ? inputs / batches : 0, loopLagMs: metric(after, METRIC_NAMES.eventLoopLag) * 1000,
         requests: result.requests.total, statuses, errors: result.errors + result.timeouts,
+        serverCpu: cpuSplit(child.pid!, ticks0, ticks1, result.requests.total), loadGeneratorMsPerRequest: (gen.user + gen.system) / 1000 / Math.max(1, result.requests.total),
       });
       const r = rows[rows.length - 1];
-      console.error(`${r.server}, batching ${r.batching}, c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, batch ${r.meanBatch.toFixed(1)}, loop lag p99 ${r.loopLagMs.toFixed(1)} ms, statuses ${JSON.stringify(statuses)}, errors ${r.errors}`);
+      console.error(`${r.server}, batching ${r.batching}, c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, batch ${r.meanBatch.toFixed(1)}, loop lag p99 ${r.loopLagMs.toFixed(1)} ms, statuses ${JSON.stringify(statuses)}, errors ${r.errors}; ` +
+        `server CPU/request ${r.serverCpu.totalMsPerRequest.toFixed(3)} ms (main ${r.serverCpu.mainMsPerRequest.toFixed(3)}, worker ${r.serverCpu.workerMsPerRequest.toFixed(3)}, other ${r.serverCpu.otherMsPerRequest.toFixed(3)}), load generator ${r.loadGeneratorMsPerRequest.toFixed(3)} ms`);
     }
   } finally {
     child.kill('SIGTERM');
@@ -168,10 +209,10 @@ const words = task === 'g2p'
   : (await loadSpamAssassin()).test.map((e) => e.text).slice(0, 500);
 const key = randomBytes(24).toString('hex');
 const loadBefore = loadavg();
-const rows = [...await run('heed', true, words, key), ...await run('heed', false, words, key)];
+const rows = [...(RUNS.has('on') ? await run('heed', true, words, key) : []), ...(RUNS.has('off') ? await run('heed', false, words, key) : [])];
 if (PEER === 'ort') rows.push(...await run('ort', false, words, key), ...await run('heed-bare', false, words, key));
 // Overload on purpose: a queue of 16 inputs at 64 connections must shed load with 503 only.
-const overload = await run('heed', true, words, key, [64], '16');
+const overload = RUNS.has('overload') ? await run('heed', true, words, key, [64], '16') : [];
 
 const bad = [
   ...rows.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200')),

@@ -1,6 +1,6 @@
 /**
  * FusedDecoder: one decoding step of a Seq2SeqTransformer's decoder for all rows of a batch,
- * run as a short fixed list of kernel calls on buffers allocated once per decode.
+ * run as a short fixed list of kernel calls on buffers reused from decode to decode.
  *
  *   const dec = FusedDecoder.tryCreate(parts, memory, srcPad, maxSteps); // null: use the module path
  *   const logits = dec.step(lastTokens, t);  // (rows, V), a view of a reused buffer
@@ -22,6 +22,10 @@
  *
  * Rows can be reordered or dropped in place (gather): beam search keeps each beam's parent, and
  * greedy decoding drops finished sequences so that later steps run on fewer rows.
+ *
+ * Buffers: the caches and work buffers come from a workspace kept per decoder module and reused
+ * by the next decode (release() hands it back), so a server decoding batch after batch allocates
+ * nothing per batch either.
  *
  * int8 models (quantizeDynamic). A QuantizedLinear projection runs through the packed int8 kernel
  * (int8GemmPacked) on the layer's own packed weights, with the same epilogue (bias, activation,
@@ -53,6 +57,33 @@ import { MultiheadAttention } from '../nn/attention/multihead.js';
 import { isRecording } from '../nn/attention/recorder.js';
 import type { TransformerDecoder, TransformerDecoderLayer } from '../nn/transformer.js';
 import { ValueError } from '../errors.js';
+
+/**
+ * The buffers of one decode, kept per decoder module between decodes: a server decodes batch
+ * after batch, and allocating ~1 MB of caches per batch (d 128, 16 rows) made the worker's
+ * garbage collector run a full mark-compact every few hundred ms ("external memory pressure").
+ * One decode at a time holds it (checked out by the FusedDecoder, returned by release()); a
+ * decoder made while another holds it allocates its own buffers, as before. Buffers only grow.
+ */
+class Workspace {
+  inUse = false;
+  private readonly buffers = new Map<string, Float32Array>();
+
+  /** n floats of the buffer kept under `name` (contents undefined). */
+  take(name: string, n: number): Float32Array {
+    const have = this.buffers.get(name);
+    if (have !== undefined && have.length >= n) return have.subarray(0, n);
+    // Batches differ in rows and lengths: grow by half again, so a few batches reach the largest.
+    const b = floats(Math.max(n, Math.ceil(1.5 * (have?.length ?? 0))));
+    this.buffers.set(name, b);
+    return b.subarray(0, n);
+  }
+}
+
+/** Buffers that belong to one decode only (the workspace was in use). */
+const PRIVATE = { take: (_name: string, n: number) => floats(n) };
+
+const workspaces = new WeakMap<TransformerDecoder, Workspace>();
 
 /** The parts of a Seq2SeqTransformer a decoding step reads. */
 export interface DecoderParts {
@@ -129,6 +160,8 @@ export class FusedDecoder {
   private readonly mean: Float32Array; private readonly rstd: Float32Array; private readonly lse: Float32Array;
   private scratch: Float32Array = new Float32Array(0);
   private length = 0; // positions in the self cache
+  /** The decoder's shared workspace while this decode holds it (release() returns it). */
+  private workspace: Workspace | null;
 
   /**
    * A fused decoder for `memory` (B, S, D) with its padding mask srcPad (B, S) (true = pad),
@@ -153,6 +186,11 @@ export class FusedDecoder {
     const a0 = layers[0].selfAttn;
     const [B, S, D] = memory.shape;
     const R = B * repeat, H = a0.numHeads, Hkv = a0.numKvHeads, hd = a0.headDim, C = maxSteps;
+    let ws = workspaces.get(p.decoder);
+    if (ws === undefined) workspaces.set(p.decoder, ws = new Workspace());
+    this.workspace = ws.inUse ? null : ws;
+    if (this.workspace !== null) this.workspace.inUse = true;
+    const buf = this.workspace ?? PRIVATE;
     this.rows = R; this.D = D; this.H = H; this.Hkv = Hkv; this.hd = hd; this.S = S; this.C = C;
     this.scale = 1 / Math.sqrt(hd); // scaledDotProductAttention's default
     this.srcLen = srcLen;
@@ -163,7 +201,7 @@ export class FusedDecoder {
     this.embedScale = p.scaleEmbeddings ? Math.fround(Math.sqrt(p.dModel)) : 1;
     this.finalNorm = p.decoder.norm;
     let F = 0;
-    this.layers = layers.map((l) => {
+    this.layers = layers.map((l, i) => {
       const sa = l.selfAttn, ca = l.crossAttn;
       F = Math.max(F, l.linear1.outFeatures);
       return {
@@ -171,16 +209,26 @@ export class FusedDecoder {
         qkv: stackedRows([sa.qProj!, sa.kProj!, sa.vProj!] as Projection[]), selfOut: gemmOf(sa.outProj),
         crossQ: gemmOf(ca.qProj!), crossOut: gemmOf(ca.outProj), ff1: gemmOf(l.linear1), ff2: gemmOf(l.linear2),
         act: l.activation === 'relu' ? ACT_RELU : ACT_GELU, normFirst: l.normFirst,
-        selfK: floats(R * Hkv * C * hd), selfV: floats(R * Hkv * C * hd),
-        ...crossKeys(ca, memory, repeat),
+        selfK: buf.take(`selfK${i}`, R * Hkv * C * hd), selfV: buf.take(`selfV${i}`, R * Hkv * C * hd),
+        ...crossKeys(ca, memory, repeat, (name, n) => buf.take(`${name}${i}`, n)),
       };
     });
     const E = H * hd, Ekv = Hkv * hd;
     this.pos = noGrad(() => p.tgtPos.call(zeros([1, C, D]), 0).data as Float32Array); // (C, D): positions 0…C−1
-    this.bufA = floats(R * D); this.bufB = floats(R * D);
-    this.qkv = floats(R * (E + 2 * Ekv)); this.q = floats(R * E); this.att = floats(R * E);
-    this.ff = floats(R * F); this.logits = floats(R * this.vocab);
+    this.bufA = buf.take('bufA', R * D); this.bufB = buf.take('bufB', R * D);
+    this.qkv = buf.take('qkv', R * (E + 2 * Ekv)); this.q = buf.take('q', R * E); this.att = buf.take('att', R * E);
+    this.ff = buf.take('ff', R * F); this.logits = buf.take('logits', R * this.vocab);
     this.mean = new Float32Array(R); this.rstd = new Float32Array(R); this.lse = new Float32Array(R * H);
+  }
+
+  /**
+   * Returns the decoder's shared buffers for the next decode: call once this decode is over (its
+   * logits views are then invalid). The search loops (seq2seq-search.ts) do. Not calling it is
+   * safe: later decodes allocate their own buffers.
+   */
+  release(): void {
+    if (this.workspace !== null) this.workspace.inUse = false;
+    this.workspace = null;
   }
 
   /**
@@ -381,13 +429,13 @@ function runGemm(g: Gemm, a: Float32Array, c: Float32Array, R: number, act: numb
  * k|v as one GEMM on the stacked pair (made once per model, stackedRows), scattered into the head
  * layout: at batch 1 this runs once per word, where two module calls and two transposes cost more.
  */
-function crossKeys(a: MultiheadAttention, memory: Tensor, repeat: number): { crossK: Float32Array; crossV: Float32Array } {
+function crossKeys(a: MultiheadAttention, memory: Tensor, repeat: number, take: (name: string, n: number) => Float32Array): { crossK: Float32Array; crossV: Float32Array } {
   const [B, S] = memory.shape, Hkv = a.numKvHeads, hd = a.headDim, Ekv = Hkv * hd;
   const kv = stackedRows([a.kProj!, a.vProj!] as Projection[]); // (2·Ekv, D)
-  const proj = floats(B * S * 2 * Ekv); // (B, S, 2·Ekv): k | v per source position
+  const proj = take('kvProj', B * S * 2 * Ekv); // (B, S, 2·Ekv): k | v per source position
   runGemm(kv, memory.data as Float32Array, proj, B * S, ACT_NONE, false);
   const row = Hkv * S * hd;
-  const crossK = floats(B * repeat * row), crossV = floats(B * repeat * row);
+  const crossK = take('crossK', B * repeat * row), crossV = take('crossV', B * repeat * row);
   for (let b = 0; b < B; b++) {
     const dst = b * repeat * row; // the first copy of item b
     for (let s = 0; s < S; s++) {

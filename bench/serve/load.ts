@@ -37,6 +37,7 @@ import { loadCmudict } from '../../src/data/cmudict.js';
 import { loadSpamAssassin } from '../../src/data/spam.js';
 import { METRIC_NAMES } from '../../src/serve/metrics.js';
 import { ROUTES } from '../../src/serve/routes.js';
+import { DEFAULT_SERVE_CONFIG } from '../../src/serve/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -47,6 +48,9 @@ const flag = (name: string, fallback: string) => {
 const SECONDS = Number(flag('seconds', '8'));
 const MAX_REQUESTS = Number(flag('max-requests', '50000'));
 const WORKERS = flag('workers', '1');
+// Batching as the server ships it unless given: the rows then measure the default config.
+const MAX_BATCH = flag('max-batch-size', String(DEFAULT_SERVE_CONFIG.maxBatchSize));
+const BATCH_DELAY = flag('max-batch-delay-ms', String(DEFAULT_SERVE_CONFIG.maxBatchDelayMs));
 const THREADS = flag('threads', '1');
 const CONCURRENCY = flag('concurrency', '1,8,64').split(',').map(Number);
 let modelDir = flag('model', join(root, 'runs', 'serve-bench-g2p'));
@@ -133,7 +137,7 @@ type Server = 'heed' | 'ort' | 'heed-bare';
 async function run(server: Server, batching: boolean, words: string[], key: string, concurrency = CONCURRENCY, maxQueue = '1024'): Promise<Row[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const batchFlags = batching ? ['--max-batch-size', '16', '--max-batch-delay-ms', '5'] : ['--max-batch-size', '1', '--max-batch-delay-ms', '0'];
+  const batchFlags = batching ? ['--max-batch-size', MAX_BATCH, '--max-batch-delay-ms', BATCH_DELAY] : ['--max-batch-size', '1', '--max-batch-delay-ms', '0'];
   const argv = server === 'heed'
     ? heed('serve', `${task}=${modelDir}`, '--host', '127.0.0.1', '--port', String(port),
       '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', maxQueue, '--max-items', '1',
@@ -170,7 +174,7 @@ async function run(server: Server, batching: boolean, words: string[], key: stri
       for (const [code, s] of Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) statuses[code] = s.count;
       rows.push({
         server: server === 'heed' ? 'heed serve' : server === 'ort' ? 'onnxruntime-node (bare Fastify)' : 'heed in-process (bare Fastify)',
-        batching: server !== 'heed' ? 'none (one request per run)' : (batching ? 'on (≤16, 5 ms)' : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
+        batching: server !== 'heed' ? 'none (one request per run)' : (batching ? `on (≤${MAX_BATCH}, ${BATCH_DELAY} ms)` : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
         meanBatch: batches > 0 ? inputs / batches : 0, loopLagMs: metric(after, METRIC_NAMES.eventLoopLag) * 1000,
         requests: result.requests.total, statuses, errors: result.errors + result.timeouts,
         serverCpu: cpuSplit(child.pid!, ticks0, ticks1, result.requests.total), loadGeneratorMsPerRequest: (gen.user + gen.system) / 1000 / Math.max(1, result.requests.total),

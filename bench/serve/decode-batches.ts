@@ -5,17 +5,23 @@
  * CPU time split by kernel (per word), so the JavaScript share is the remainder.
  *
  *   HEED_NUM_THREADS=1 node --import tsx bench/serve/decode-batches.ts [--model DIR[,DIR2]] [--batches 1,16,32,64]
- *     [--reps 15] [--out bench/results/serve-decode-<tag>.json]
+ *     [--reps 15] [--baseline <another heed checkout>] [--out bench/results/serve-decode-<tag>.json]
+ *
+ * --baseline loads the same models a second time through another checkout's sources (its
+ * src/tasks/g2p.ts: e.g. `git worktree add /tmp/before <commit>`, with node_modules and
+ * build/Release/heed.node beside it) and times both codes interleaved in this one process, so an
+ * A/B of a change sees the same machine load.
  *
  * Several model directories (comma-separated: e.g. an fp32 model and its `heed compress` int8
  * form) are timed interleaved in one process. Figures: median CPU µs per word over the reps
  * (each rep decodes 512 words in batches of B), and words/s on one thread = 1e6 / that; the
  * garbage collector's pause time per word (mean over the reps; its concurrent helper threads not
- * counted).
+ * counted; with --baseline both codes share one heap, so a row's GC figure also holds the other's).
  */
 import { writeFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { loadavg, cpus } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { loadG2PPredictor, type G2PPredictor } from '../../src/tasks/g2p.js';
 import { loadCmudict } from '../../src/data/cmudict.js';
 import { k as kernels, backendInfo } from '../../src/backend/registry.js';
@@ -31,9 +37,13 @@ const WORDS = 512;
 
 const words = loadCmudict().test.words.slice(0, 500).map((w) => w.word);
 const loadBefore = loadavg();
+const BASELINE = flag('baseline');
 const predictors: [string, G2PPredictor][] = [];
 for (const m of MODELS) predictors.push([m, await loadG2PPredictor(m)]);
-const timer = timeKernelCalls(kernels, cpuNowMs);
+if (BASELINE !== undefined) {
+  const other = await import(pathToFileURL(`${BASELINE}/src/tasks/g2p.ts`).href) as { loadG2PPredictor: typeof loadG2PPredictor };
+  for (const m of MODELS) predictors.push([`baseline:${m}`, await other.loadG2PPredictor(m)]);
+}
 
 /** Garbage-collector pause time (ms, all kinds), summed as the entries arrive. */
 let gcMs = 0;
@@ -63,10 +73,19 @@ for (let r = 0; r < REPS; r++) {
     }
   }
 }
-// The kernel split: one more rep per row with the kernel timer on (its own wrapping costs a little).
+// The kernel split: one more rep per row with the kernel timer on (its own wrapping costs a
+// little, so it is installed only now; a baseline's rows have none: its kernels are its own).
+const timer = timeKernelCalls(kernels, cpuNowMs);
 const rows = [];
 for (const [m, p] of predictors) {
   for (const B of BATCHES) {
+    if (m.startsWith('baseline:')) {
+      const us = 1000 * median(samples.get(`${m}|${B}`)!) / WORDS;
+      const gcUs = 1000 * gcSamples.get(`${m}|${B}`)!.reduce((a, b) => a + b, 0) / (REPS * WORDS);
+      rows.push({ model: m, batch: B, cpuUsPerWord: us, gcPauseUsPerWord: gcUs, wordsPerCpuSecond: 1e6 / us });
+      console.log(`baseline ${m.split('/').pop()} B=${B}: ${us.toFixed(1)} µs CPU/word (${(1e6 / us).toFixed(0)} words/s on one thread)`);
+      continue;
+    }
     timer.time.clear();
     timer.on = true;
     const total = rep(p, B, 0);
@@ -83,6 +102,7 @@ for (const [m, p] of predictors) {
 const out = flag('out');
 if (out !== undefined) {
   writeFileSync(out, JSON.stringify({
+    baseline: BASELINE ?? null,
     command: `HEED_NUM_THREADS=${process.env.HEED_NUM_THREADS ?? ''} node --import tsx bench/serve/decode-batches.ts ${args.join(' ')}`,
     date: new Date().toISOString(), backend: backendInfo(), cpu: cpus()[0]?.model ?? '?', loadavgBefore: loadBefore, loadavgAfter: loadavg(), reps: REPS, wordsPerRep: WORDS, rows,
   }, null, 2) + '\n');

@@ -1,14 +1,22 @@
 /**
  * Load test of `heed serve` with autocannon, on 127.0.0.1 only, bounded in time and requests.
  *
- *   node --import tsx bench/serve/load.ts [--model DIR] [--seconds 8] [--workers 1] [--threads 1]
- *        [--concurrency 1,8,64] [--peer ort] [--out bench/results/serve-<task>-<date>.json]
+ *   node --import tsx bench/serve/load.ts [--model DIR] [--seconds 8] [--workers N] [--threads 1]
+ *        [--concurrency 1,8,64] [--runs on,off,overload] [--max-batch-size N] [--max-batch-delay-ms MS]
+ *        [--peer ort] [--out bench/results/serve-<task>-<date>.json]
  *
  * The model's task (config.json) picks the requests: G2P sends one CMUdict test word per request
  * (cycling through 500, greedy decoding), spam one SpamAssassin test mail (cycling through 500).
- * For each of {batching on (maxBatchSize 16, 5 ms), off (maxBatchSize 1)} it starts the server
- * as a child process (so autocannon's own work does not show up as server event-loop lag),
- * then runs each concurrency for --seconds and at most --max-requests requests.
+ * For each of {batching on (the server's default maxBatchSize and maxBatchDelayMs unless given),
+ * off (maxBatchSize 1)} it starts the server as a child process (so autocannon's own work does
+ * not show up as server event-loop lag), then runs each concurrency for --seconds and at most
+ * --max-requests requests. --runs picks which of on, off and the overload run to do.
+ *
+ * CPU per request (Linux /proc): each row also reports the server's CPU time per answered request
+ * by thread (main = the event loop; worker = the busiest other thread, the inference worker when
+ * there is one; other = the rest: V8's GC helpers, libuv, further workers) and the load
+ * generator's (this process). On a shared machine these, not req/s, say what a request costs:
+ * 2 cores ÷ (server + load generator CPU per request) bounds req/s when both share the cores.
  *
  * --peer ort (classifiers): the same model exported to ONNX and served by onnxruntime-node behind a
  * bare Fastify route (bench/serve/ort-server.ts): same URL, body, bearer key and tokenization, one
@@ -47,7 +55,7 @@ const flag = (name: string, fallback: string) => {
 };
 const SECONDS = Number(flag('seconds', '8'));
 const MAX_REQUESTS = Number(flag('max-requests', '50000'));
-const WORKERS = flag('workers', '1');
+const WORKERS = flag('workers', String(DEFAULT_SERVE_CONFIG.workers)); // as the server ships: one per core but one
 // Batching as the server ships it unless given: the rows then measure the default config.
 const MAX_BATCH = flag('max-batch-size', String(DEFAULT_SERVE_CONFIG.maxBatchSize));
 const BATCH_DELAY = flag('max-batch-delay-ms', String(DEFAULT_SERVE_CONFIG.maxBatchDelayMs));

@@ -46,6 +46,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
 import { type Gemm, type Projection, gemmOf, stackedRows } from './stacked-projection.js';
+import { SHRINK_WINDOW } from './fused-encoder.js';
 import { zeros } from '../tensor/creation.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/mode.js';
@@ -64,14 +65,20 @@ import { ValueError } from '../errors.js';
  * after batch, and allocating ~1 MB of caches per batch (d 128, 16 rows) made the worker's
  * garbage collector run a full mark-compact every few hundred ms ("external memory pressure").
  * One decode at a time holds it (checked out by the FusedDecoder, returned by release()); a
- * decoder made while another holds it allocates its own buffers, as before. Buffers only grow.
+ * decoder made while another holds it allocates its own buffers, as before. Buffers grow to the
+ * largest decode, and are dropped when the last SHRINK_WINDOW decodes needed under half of them
+ * (the fused encoder's rule), so one big batch (heed eval's 256 rows) does not pin them for good.
  */
 class Workspace {
   inUse = false;
   private readonly buffers = new Map<string, Float32Array>();
+  /** Floats asked for by the decode holding it, and by the last SHRINK_WINDOW decodes. */
+  private asked = 0;
+  private readonly recent: number[] = [];
 
   /** n floats of the buffer kept under `name` (contents undefined). */
   take(name: string, n: number): Float32Array {
+    this.asked += n;
     const have = this.buffers.get(name);
     if (have !== undefined && have.length >= n) return have.subarray(0, n);
     // Batches differ in rows and lengths: grow by half again, so a few batches reach the largest.
@@ -79,12 +86,41 @@ class Workspace {
     this.buffers.set(name, b);
     return b.subarray(0, n);
   }
+
+  /** Floats held between decodes. */
+  get held(): number {
+    let n = 0;
+    for (const b of this.buffers.values()) n += b.length;
+    return n;
+  }
+
+  /** Ends a decode: hands the buffers back, and drops them when recent decodes used under half. */
+  release(): void {
+    this.inUse = false;
+    this.recent.push(this.asked);
+    this.asked = 0;
+    if (this.recent.length > SHRINK_WINDOW) this.recent.shift();
+    if (this.recent.length < SHRINK_WINDOW) return;
+    const held = this.held;
+    if (4 * held > SHRINK_MIN_BYTES && held > 2 * Math.max(...this.recent)) {
+      this.buffers.clear();
+      this.recent.length = 0;
+    }
+  }
 }
+
+/** Workspaces this small are kept whatever their use. */
+const SHRINK_MIN_BYTES = 1 << 20;
 
 /** Buffers that belong to one decode only (the workspace was in use). */
 const PRIVATE = { take: (_name: string, n: number) => floats(n) };
 
 const workspaces = new WeakMap<TransformerDecoder, Workspace>();
+
+/** Bytes of decode buffers kept for `decoder` between decodes (0 before its first fused decode). */
+export function fusedDecoderWorkspaceBytes(decoder: TransformerDecoder): number {
+  return 4 * (workspaces.get(decoder)?.held ?? 0);
+}
 
 /** The parts of a Seq2SeqTransformer a decoding step reads. */
 export interface DecoderParts {
@@ -228,7 +264,7 @@ export class FusedDecoder {
    * safe: later decodes allocate their own buffers.
    */
   release(): void {
-    if (this.workspace !== null) this.workspace.inUse = false;
+    this.workspace?.release();
     this.workspace = null;
   }
 

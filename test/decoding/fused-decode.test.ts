@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { models } from '../../src/index.ts';
-import { FusedDecoder, fusedDecodeBlocker } from '../../src/models/seq2seq-step.ts';
+import { FusedDecoder, fusedDecodeBlocker, fusedDecoderWorkspaceBytes } from '../../src/models/seq2seq-step.ts';
+import { SHRINK_WINDOW } from '../../src/models/fused-encoder.ts';
 import { ValueError } from '../../src/errors.ts';
 
 const BOS = 1, EOS = 2, TOL = 1e-4;
@@ -183,4 +184,20 @@ test('two fused decoders of one model alive at once do not share buffers (the se
   });
   a.release();
   b.release();
+});
+
+test('the decode buffers kept between decodes are dropped once the recent decodes need under half of them', () => {
+  const m = model(21, { dModel: 32, dimFeedforward: 32 });
+  const big = pad(Array.from({ length: 400 }, (_, i) => SOURCES[i % SOURCES.length])); // 400 rows
+  const small = pad(SOURCES.slice(0, 2));
+  m.greedyDecode(big, { bos: BOS, eos: EOS, maxLen: 10 });
+  const afterBig = fusedDecoderWorkspaceBytes(m.decoder);
+  assert.ok(afterBig > 1 << 20, `a 400-row decode keeps its buffers for the next: ${afterBig} bytes`);
+  for (let i = 0; i < SHRINK_WINDOW - 1; i++) m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10 });
+  assert.equal(fusedDecoderWorkspaceBytes(m.decoder), afterBig, 'a few small decodes keep them (the window is not full)');
+  m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10 });
+  const afterSmall = fusedDecoderWorkspaceBytes(m.decoder);
+  assert.ok(afterSmall < afterBig / 2, `after ${SHRINK_WINDOW} small decodes: ${afterSmall} of ${afterBig} bytes kept`);
+  // Decoding goes on correctly on the regrown buffers.
+  assert.deepEqual(m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10 }).tokens, m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10, fused: false }).tokens);
 });

@@ -1,14 +1,22 @@
 /**
  * Load test of `heed serve` with autocannon, on 127.0.0.1 only, bounded in time and requests.
  *
- *   node --import tsx bench/serve/load.ts [--model DIR] [--seconds 8] [--workers 1] [--threads 1]
- *        [--concurrency 1,8,64] [--peer ort] [--out bench/results/serve-<task>-<date>.json]
+ *   node --import tsx bench/serve/load.ts [--model DIR] [--seconds 8] [--workers N] [--threads 1]
+ *        [--concurrency 1,8,64] [--runs on,off,overload] [--max-batch-size N] [--max-batch-delay-ms MS]
+ *        [--peer ort] [--out bench/results/serve-<task>-<date>.json]
  *
  * The model's task (config.json) picks the requests: G2P sends one CMUdict test word per request
  * (cycling through 500, greedy decoding), spam one SpamAssassin test mail (cycling through 500).
- * For each of {batching on (maxBatchSize 16, 5 ms), off (maxBatchSize 1)} it starts the server
- * as a child process (so autocannon's own work does not show up as server event-loop lag),
- * then runs each concurrency for --seconds and at most --max-requests requests.
+ * For each of {batching on (the server's default maxBatchSize and maxBatchDelayMs unless given),
+ * off (maxBatchSize 1)} it starts the server as a child process (so autocannon's own work does
+ * not show up as server event-loop lag), then runs each concurrency for --seconds and at most
+ * --max-requests requests. --runs picks which of on, off and the overload run to do.
+ *
+ * CPU per request (Linux /proc): each row also reports the server's CPU time per answered request
+ * by thread (main = the event loop; worker = the busiest other thread, the inference worker when
+ * there is one; other = the rest: V8's GC helpers, libuv, further workers) and the load
+ * generator's (this process). On a shared machine these, not req/s, say what a request costs:
+ * 2 cores ÷ (server + load generator CPU per request) bounds req/s when both share the cores.
  *
  * --peer ort (classifiers): the same model exported to ONNX and served by onnxruntime-node behind a
  * bare Fastify route (bench/serve/ort-server.ts): same URL, body, bearer key and tokenization, one
@@ -26,7 +34,7 @@
  * with `heed demo --seconds 90` (the demo's G2P Transformer: d 128, 2+2 layers, 4 heads).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +45,7 @@ import { loadCmudict } from '../../src/data/cmudict.js';
 import { loadSpamAssassin } from '../../src/data/spam.js';
 import { METRIC_NAMES } from '../../src/serve/metrics.js';
 import { ROUTES } from '../../src/serve/routes.js';
+import { DEFAULT_SERVE_CONFIG } from '../../src/serve/config.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
@@ -46,12 +55,17 @@ const flag = (name: string, fallback: string) => {
 };
 const SECONDS = Number(flag('seconds', '8'));
 const MAX_REQUESTS = Number(flag('max-requests', '50000'));
-const WORKERS = flag('workers', '1');
+const WORKERS = flag('workers', String(DEFAULT_SERVE_CONFIG.workers)); // as the server ships: one per core but one
+// Batching as the server ships it unless given: the rows then measure the default config.
+const MAX_BATCH = flag('max-batch-size', String(DEFAULT_SERVE_CONFIG.maxBatchSize));
+const BATCH_DELAY = flag('max-batch-delay-ms', String(DEFAULT_SERVE_CONFIG.maxBatchDelayMs));
 const THREADS = flag('threads', '1');
 const CONCURRENCY = flag('concurrency', '1,8,64').split(',').map(Number);
 let modelDir = flag('model', join(root, 'runs', 'serve-bench-g2p'));
 const PEER = flag('peer', '');
 const OUT = flag('out', '');
+/** Which servers to run: batching on, batching off, and the overload run (queue of 16). */
+const RUNS = new Set(flag('runs', 'on,off,overload').split(','));
 
 const heed = (...a: string[]) => [join(root, 'bench/serve/heed.ts'), ...a];
 
@@ -89,14 +103,49 @@ function metric(text: string, name: string): number {
 
 let backend = '?';
 
-interface Row { server: string; batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number }
+/** CPU ticks (user + system, CLK_TCK = 100 per second on Linux) of every thread of a process, by thread id. */
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+        out.set(tid, Number(f[11]) + Number(f[12])); // utime, stime (fields 14, 15)
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* no /proc (not Linux): no CPU split */ }
+  return out;
+}
+
+/**
+ * The server's CPU time per answered request, split by thread: the main thread (event loop: HTTP,
+ * auth, JSON, metrics, the scheduler), the busiest other thread (the inference worker, with one
+ * worker and a pool of one thread), and the rest (V8's GC helpers, libuv, more workers).
+ */
+function cpuSplit(pid: number, before: Map<string, number>, after: Map<string, number>, requests: number): CpuSplit {
+  const ms = (t: number) => (t * 10) / Math.max(1, requests); // ticks of 10 ms → ms per request
+  let main = 0, busiest = 0, rest = 0;
+  for (const [tid, t] of after) {
+    const d = t - (before.get(tid) ?? 0);
+    if (tid === String(pid)) main = d;
+    else if (d > busiest) { rest += busiest; busiest = d; } else rest += d;
+  }
+  return { mainMsPerRequest: ms(main), workerMsPerRequest: ms(busiest), otherMsPerRequest: ms(rest), totalMsPerRequest: ms(main + busiest + rest) };
+}
+
+interface CpuSplit { mainMsPerRequest: number; workerMsPerRequest: number; otherMsPerRequest: number; totalMsPerRequest: number }
+
+interface Row { server: string; batching: string; concurrency: number; rps: number; p50: number; p99: number; meanBatch: number; loopLagMs: number; requests: number; statuses: Record<string, number>; errors: number;
+  /** Server CPU per request by thread, and the load generator's (this process). */
+  serverCpu: CpuSplit; loadGeneratorMsPerRequest: number }
 
 type Server = 'heed' | 'ort' | 'heed-bare';
 
 async function run(server: Server, batching: boolean, words: string[], key: string, concurrency = CONCURRENCY, maxQueue = '1024'): Promise<Row[]> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const batchFlags = batching ? ['--max-batch-size', '16', '--max-batch-delay-ms', '5'] : ['--max-batch-size', '1', '--max-batch-delay-ms', '0'];
+  const batchFlags = batching ? ['--max-batch-size', MAX_BATCH, '--max-batch-delay-ms', BATCH_DELAY] : ['--max-batch-size', '1', '--max-batch-delay-ms', '0'];
   const argv = server === 'heed'
     ? heed('serve', `${task}=${modelDir}`, '--host', '127.0.0.1', '--port', String(port),
       '--workers', WORKERS, '--threads-per-worker', THREADS, '--rate-limit', '1000000', '--rate-burst', '1000000', '--max-queue', maxQueue, '--max-items', '1',
@@ -120,10 +169,12 @@ async function run(server: Server, batching: boolean, words: string[], key: stri
     for (const c of concurrency) {
       const before = await (await fetch(base + ROUTES.metrics)).text(); // also resets the loop-lag window
       let i = 0;
+      const ticks0 = threadTicks(child.pid!), gen0 = process.cpuUsage();
       const result = await autocannon({
         url: `${base}/v1/models/${task}/predict`, connections: c, duration: SECONDS, maxOverallRequests: Math.max(MAX_REQUESTS, c), timeout: 30,
         requests: [{ method: 'POST', headers, setupRequest: (req: Record<string, unknown>) => ({ ...req, body: JSON.stringify({ input: words[i++ % words.length] }) }) }],
       });
+      const gen = process.cpuUsage(gen0), ticks1 = threadTicks(child.pid!);
       const after = await (await fetch(base + ROUTES.metrics)).text();
       const batches = metric(after, `${METRIC_NAMES.batchSize}_count`) - metric(before, `${METRIC_NAMES.batchSize}_count`);
       const inputs = metric(after, `${METRIC_NAMES.batchSize}_sum`) - metric(before, `${METRIC_NAMES.batchSize}_sum`);
@@ -131,12 +182,14 @@ async function run(server: Server, batching: boolean, words: string[], key: stri
       for (const [code, s] of Object.entries((result as unknown as { statusCodeStats: Record<string, { count: number }> }).statusCodeStats ?? {})) statuses[code] = s.count;
       rows.push({
         server: server === 'heed' ? 'heed serve' : server === 'ort' ? 'onnxruntime-node (bare Fastify)' : 'heed in-process (bare Fastify)',
-        batching: server !== 'heed' ? 'none (one request per run)' : (batching ? 'on (≤16, 5 ms)' : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
+        batching: server !== 'heed' ? 'none (one request per run)' : (batching ? `on (≤${MAX_BATCH}, ${BATCH_DELAY} ms)` : 'off') + (maxQueue === '1024' ? '' : `, max queue ${maxQueue}`), concurrency: c, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99,
         meanBatch: batches > 0 ? inputs / batches : 0, loopLagMs: metric(after, METRIC_NAMES.eventLoopLag) * 1000,
         requests: result.requests.total, statuses, errors: result.errors + result.timeouts,
+        serverCpu: cpuSplit(child.pid!, ticks0, ticks1, result.requests.total), loadGeneratorMsPerRequest: (gen.user + gen.system) / 1000 / Math.max(1, result.requests.total),
       });
       const r = rows[rows.length - 1];
-      console.error(`${r.server}, batching ${r.batching}, c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, batch ${r.meanBatch.toFixed(1)}, loop lag p99 ${r.loopLagMs.toFixed(1)} ms, statuses ${JSON.stringify(statuses)}, errors ${r.errors}`);
+      console.error(`${r.server}, batching ${r.batching}, c=${c}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, batch ${r.meanBatch.toFixed(1)}, loop lag p99 ${r.loopLagMs.toFixed(1)} ms, statuses ${JSON.stringify(statuses)}, errors ${r.errors}; ` +
+        `server CPU/request ${r.serverCpu.totalMsPerRequest.toFixed(3)} ms (main ${r.serverCpu.mainMsPerRequest.toFixed(3)}, worker ${r.serverCpu.workerMsPerRequest.toFixed(3)}, other ${r.serverCpu.otherMsPerRequest.toFixed(3)}), load generator ${r.loadGeneratorMsPerRequest.toFixed(3)} ms`);
     }
   } finally {
     child.kill('SIGTERM');
@@ -168,10 +221,10 @@ const words = task === 'g2p'
   : (await loadSpamAssassin()).test.map((e) => e.text).slice(0, 500);
 const key = randomBytes(24).toString('hex');
 const loadBefore = loadavg();
-const rows = [...await run('heed', true, words, key), ...await run('heed', false, words, key)];
+const rows = [...(RUNS.has('on') ? await run('heed', true, words, key) : []), ...(RUNS.has('off') ? await run('heed', false, words, key) : [])];
 if (PEER === 'ort') rows.push(...await run('ort', false, words, key), ...await run('heed-bare', false, words, key));
 // Overload on purpose: a queue of 16 inputs at 64 connections must shed load with 503 only.
-const overload = await run('heed', true, words, key, [64], '16');
+const overload = RUNS.has('overload') ? await run('heed', true, words, key, [64], '16') : [];
 
 const bad = [
   ...rows.filter((r) => r.errors > 0 || Object.keys(r.statuses).some((s) => s !== '200')),

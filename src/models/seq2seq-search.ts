@@ -31,6 +31,14 @@ export function rowLogSumExp(logits: ArrayLike<number>, r: number, V: number): n
  * sequence), so each step runs on the sequences still going. Same result as greedyLoop on the module path.
  */
 export function fusedGreedy(dec: FusedDecoder, bos: number, eos: number, maxLen: number): GreedyResult {
+  try {
+    return greedyOn(dec, bos, eos, maxLen);
+  } finally {
+    dec.release(); // the decode is over: its buffers serve the next one
+  }
+}
+
+function greedyOn(dec: FusedDecoder, bos: number, eos: number, maxLen: number): GreedyResult {
   const B = dec.rows, V = dec.vocab;
   const tokens: number[][] = Array.from({ length: B }, () => []);
   const scores = new Array<number>(B).fill(0);
@@ -150,6 +158,14 @@ export class BeamState {
  * (FusedDecoder.gather, in place), and the rows of finished inputs are dropped.
  */
 export function fusedBeamSearch(dec: FusedDecoder, B: number, K: number, nBest: number, bos: number, eos: number, maxLen: number, alpha: number): ScoredTokens[][] {
+  try {
+    return beamsOn(dec, B, K, nBest, bos, eos, maxLen, alpha);
+  } finally {
+    dec.release();
+  }
+}
+
+function beamsOn(dec: FusedDecoder, B: number, K: number, nBest: number, bos: number, eos: number, maxLen: number, alpha: number): ScoredTokens[][] {
   const V = dec.vocab, state = new BeamState(B, K);
   const rowOfBeam = Int32Array.from({ length: B * K }, (_, i) => i); // beam → decoder row (−1: dropped)
   const lse = new Float64Array(B * K);

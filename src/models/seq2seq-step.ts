@@ -1,6 +1,6 @@
 /**
  * FusedDecoder: one decoding step of a Seq2SeqTransformer's decoder for all rows of a batch,
- * run as a short fixed list of kernel calls on buffers allocated once per decode.
+ * run as a short fixed list of kernel calls on buffers reused from decode to decode.
  *
  *   const dec = FusedDecoder.tryCreate(parts, memory, srcPad, maxSteps); // null: use the module path
  *   const logits = dec.step(lastTokens, t);  // (rows, V), a view of a reused buffer
@@ -15,13 +15,18 @@
  * layer norm and the two FFN GEMMs (activation and residual in their epilogues). Then the final
  * norm and the output projection. Nothing is allocated per token.
  *
- * Layouts. At one query per head, q (rows, H, 1, hd) IS the q projection's (rows, H·hd) output,
- * and the attention output (rows, H, 1, hd) is the output projection's input: no transposes.
- * The self-attention cache is (rows, Hkv, maxSteps, hd), written in place at position t and read
- * through the kernel's kvStride; the cross-attention keys/values are (rows, Hkv, S, hd).
+ * Layouts. At one query per head, q (rows, H, 1, hd) IS the q projection's (rows, H·hd) output
+ * (the self-attention reads it in place from the q|k|v rows, through the kernel's strides), and
+ * the attention output (rows, H, 1, hd) is the output projection's input: no transposes.
+ * The self-attention cache is (rows, Hkv, maxSteps, hd), written in place at position t; the
+ * cross-attention keys|values stay as their GEMM wrote them, (rows, S, 2·Hkv·hd), read through strides.
  *
  * Rows can be reordered or dropped in place (gather): beam search keeps each beam's parent, and
  * greedy decoding drops finished sequences so that later steps run on fewer rows.
+ *
+ * Buffers: the caches and work buffers come from a workspace kept per decoder module and reused
+ * by the next decode (release() hands it back), so a server decoding batch after batch allocates
+ * nothing per batch either.
  *
  * int8 models (quantizeDynamic). A QuantizedLinear projection runs through the packed int8 kernel
  * (int8GemmPacked) on the layer's own packed weights, with the same epilogue (bias, activation,
@@ -41,6 +46,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
 import { type Gemm, type Projection, gemmOf, stackedRows } from './stacked-projection.js';
+import { SHRINK_WINDOW } from './fused-encoder.js';
 import { zeros } from '../tensor/creation.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/mode.js';
@@ -53,6 +59,68 @@ import { MultiheadAttention } from '../nn/attention/multihead.js';
 import { isRecording } from '../nn/attention/recorder.js';
 import type { TransformerDecoder, TransformerDecoderLayer } from '../nn/transformer.js';
 import { ValueError } from '../errors.js';
+
+/**
+ * The buffers of one decode, kept per decoder module between decodes: a server decodes batch
+ * after batch, and allocating ~1 MB of caches per batch (d 128, 16 rows) made the worker's
+ * garbage collector run a full mark-compact every few hundred ms ("external memory pressure").
+ * One decode at a time holds it (checked out by the FusedDecoder, returned by release()); a
+ * decoder made while another holds it allocates its own buffers, as before. Buffers grow to the
+ * largest decode, and are dropped when the last SHRINK_WINDOW decodes needed under half of them
+ * (the fused encoder's rule), so one big batch (heed eval's 256 rows) does not pin them for good.
+ */
+class Workspace {
+  inUse = false;
+  private readonly buffers = new Map<string, Float32Array>();
+  /** Floats asked for by the decode holding it, and by the last SHRINK_WINDOW decodes. */
+  private asked = 0;
+  private readonly recent: number[] = [];
+
+  /** n floats of the buffer kept under `name` (contents undefined). */
+  take(name: string, n: number): Float32Array {
+    this.asked += n;
+    const have = this.buffers.get(name);
+    if (have !== undefined && have.length >= n) return have.subarray(0, n);
+    // Batches differ in rows and lengths: grow by half again, so a few batches reach the largest.
+    const b = floats(Math.max(n, Math.ceil(1.5 * (have?.length ?? 0))));
+    this.buffers.set(name, b);
+    return b.subarray(0, n);
+  }
+
+  /** Floats held between decodes. */
+  get held(): number {
+    let n = 0;
+    for (const b of this.buffers.values()) n += b.length;
+    return n;
+  }
+
+  /** Ends a decode: hands the buffers back, and drops them when recent decodes used under half. */
+  release(): void {
+    this.inUse = false;
+    this.recent.push(this.asked);
+    this.asked = 0;
+    if (this.recent.length > SHRINK_WINDOW) this.recent.shift();
+    if (this.recent.length < SHRINK_WINDOW) return;
+    const held = this.held;
+    if (4 * held > SHRINK_MIN_BYTES && held > 2 * Math.max(...this.recent)) {
+      this.buffers.clear();
+      this.recent.length = 0;
+    }
+  }
+}
+
+/** Workspaces this small are kept whatever their use. */
+const SHRINK_MIN_BYTES = 1 << 20;
+
+/** Buffers that belong to one decode only (the workspace was in use). */
+const PRIVATE = { take: (_name: string, n: number) => floats(n) };
+
+const workspaces = new WeakMap<TransformerDecoder, Workspace>();
+
+/** Bytes of decode buffers kept for `decoder` between decodes (0 before its first fused decode). */
+export function fusedDecoderWorkspaceBytes(decoder: TransformerDecoder): number {
+  return 4 * (workspaces.get(decoder)?.held ?? 0);
+}
 
 /** The parts of a Seq2SeqTransformer a decoding step reads. */
 export interface DecoderParts {
@@ -75,8 +143,8 @@ interface LayerWeights {
   normFirst: boolean;
   /** (C_rows, Hkv, C, hd) self-attention keys and values, written at position t. */
   selfK: Float32Array; selfV: Float32Array;
-  /** (C_rows, Hkv, S, hd) cross-attention keys and values, computed once. */
-  crossK: Float32Array; crossV: Float32Array;
+  /** (R, S, 2·Ekv) cross-attention keys | values per source position, projected once, read in place. */
+  crossKV: Float32Array;
 }
 
 /** Why the fused step cannot run this model (null: it can). */
@@ -129,6 +197,8 @@ export class FusedDecoder {
   private readonly mean: Float32Array; private readonly rstd: Float32Array; private readonly lse: Float32Array;
   private scratch: Float32Array = new Float32Array(0);
   private length = 0; // positions in the self cache
+  /** The decoder's shared workspace while this decode holds it (release() returns it). */
+  private workspace: Workspace | null;
 
   /**
    * A fused decoder for `memory` (B, S, D) with its padding mask srcPad (B, S) (true = pad),
@@ -153,6 +223,11 @@ export class FusedDecoder {
     const a0 = layers[0].selfAttn;
     const [B, S, D] = memory.shape;
     const R = B * repeat, H = a0.numHeads, Hkv = a0.numKvHeads, hd = a0.headDim, C = maxSteps;
+    let ws = workspaces.get(p.decoder);
+    if (ws === undefined) workspaces.set(p.decoder, ws = new Workspace());
+    this.workspace = ws.inUse ? null : ws;
+    if (this.workspace !== null) this.workspace.inUse = true;
+    const buf = this.workspace ?? PRIVATE;
     this.rows = R; this.D = D; this.H = H; this.Hkv = Hkv; this.hd = hd; this.S = S; this.C = C;
     this.scale = 1 / Math.sqrt(hd); // scaledDotProductAttention's default
     this.srcLen = srcLen;
@@ -163,7 +238,8 @@ export class FusedDecoder {
     this.embedScale = p.scaleEmbeddings ? Math.fround(Math.sqrt(p.dModel)) : 1;
     this.finalNorm = p.decoder.norm;
     let F = 0;
-    this.layers = layers.map((l) => {
+    const E = H * hd, Ekv = Hkv * hd;
+    this.layers = layers.map((l, i) => {
       const sa = l.selfAttn, ca = l.crossAttn;
       F = Math.max(F, l.linear1.outFeatures);
       return {
@@ -171,16 +247,25 @@ export class FusedDecoder {
         qkv: stackedRows([sa.qProj!, sa.kProj!, sa.vProj!] as Projection[]), selfOut: gemmOf(sa.outProj),
         crossQ: gemmOf(ca.qProj!), crossOut: gemmOf(ca.outProj), ff1: gemmOf(l.linear1), ff2: gemmOf(l.linear2),
         act: l.activation === 'relu' ? ACT_RELU : ACT_GELU, normFirst: l.normFirst,
-        selfK: floats(R * Hkv * C * hd), selfV: floats(R * Hkv * C * hd),
-        ...crossKeys(ca, memory, repeat),
+        selfK: buf.take(`selfK${i}`, R * Hkv * C * hd), selfV: buf.take(`selfV${i}`, R * Hkv * C * hd),
+        crossKV: crossKeys(ca, memory, repeat, buf.take(`crossKV${i}`, R * S * 2 * Ekv)),
       };
     });
-    const E = H * hd, Ekv = Hkv * hd;
     this.pos = noGrad(() => p.tgtPos.call(zeros([1, C, D]), 0).data as Float32Array); // (C, D): positions 0…C−1
-    this.bufA = floats(R * D); this.bufB = floats(R * D);
-    this.qkv = floats(R * (E + 2 * Ekv)); this.q = floats(R * E); this.att = floats(R * E);
-    this.ff = floats(R * F); this.logits = floats(R * this.vocab);
+    this.bufA = buf.take('bufA', R * D); this.bufB = buf.take('bufB', R * D);
+    this.qkv = buf.take('qkv', R * (E + 2 * Ekv)); this.q = buf.take('q', R * E); this.att = buf.take('att', R * E);
+    this.ff = buf.take('ff', R * F); this.logits = buf.take('logits', R * this.vocab);
     this.mean = new Float32Array(R); this.rstd = new Float32Array(R); this.lse = new Float32Array(R * H);
+  }
+
+  /**
+   * Returns the decoder's shared buffers for the next decode: call once this decode is over (its
+   * logits views are then invalid). The search loops (seq2seq-search.ts) do. Not calling it is
+   * safe: later decodes allocate their own buffers.
+   */
+  release(): void {
+    this.workspace?.release();
+    this.workspace = null;
   }
 
   /**
@@ -244,21 +329,22 @@ export class FusedDecoder {
     // Self-attention: q|k|v in one GEMM, k and v written into the cache at position t.
     const saIn = pre ? this.norm(l.norm1, x, this.other(x)) : x;
     this.gemm(l.qkv, saIn, this.qkv, ACT_NONE, false); // (R, E + 2·Ekv)
-    const W = E + 2 * Ekv, C = this.C, qkv = this.qkv, q = this.q, sk = l.selfK, sv = l.selfV;
+    const W = E + 2 * Ekv, C = this.C, qkv = this.qkv, sk = l.selfK, sv = l.selfV;
     for (let r = 0; r < R; r++) {
-      const o = r * W, qo = r * E;
-      for (let j = 0; j < E; j++) q[qo + j] = qkv[o + j];
+      const o = r * W;
       for (let g = 0; g < Hkv; g++) {
         const dst = ((r * Hkv + g) * C + t) * hd, ks = o + E + g * hd, vs = o + E + Ekv + g * hd;
         for (let j = 0; j < hd; j++) { sk[dst + j] = qkv[ks + j]; sv[dst + j] = qkv[vs + j]; }
       }
     }
-    this.attend(l.selfK, l.selfV, t + 1, C, null); // (R, E)
+    // q read in place from the q|k|v rows (stride W); keys and values from the cache (R, Hkv, C, hd).
+    this.attend(qkv, W, l.selfK, l.selfV, t + 1, [Hkv * C * hd, C * hd, hd], null); // (R, E)
     x = this.residual(l.selfOut, this.att, x, pre ? null : l.norm1);
     // Cross-attention on the keys projected once.
     const caIn = pre ? this.norm(l.norm2, x, this.other(x)) : x;
     this.gemm(l.crossQ, caIn, this.q, ACT_NONE, false); // (R, E)
-    this.attend(l.crossK, l.crossV, this.S, this.S, this.srcLen); // (R, E)
+    const S = this.S;
+    this.attend(this.q, E, l.crossKV, l.crossKV.subarray(Ekv), S, [S * 2 * Ekv, hd, 2 * Ekv], this.srcLen); // (R, E)
     x = this.residual(l.crossOut, this.att, x, pre ? null : l.norm2);
     // Feed-forward: activation in the first GEMM's epilogue, the residual in the second's.
     const ffIn = pre ? this.norm(l.norm3, x, this.other(x)) : x;
@@ -277,15 +363,20 @@ export class FusedDecoder {
     return x === this.bufA ? this.bufB : this.bufA;
   }
 
-  /** q (R, H, 1, hd) against keys (R, Hkv, stride, hd), first Lk read → att (R, H, 1, hd). */
-  private attend(k: Float32Array, v: Float32Array, Lk: number, stride: number, keyLengths: Int32Array | null): void {
-    const R = this.rows;
-    kernels.attentionForward({
-      q: this.q.subarray(0, R * this.H * this.hd), k: k.subarray(0, R * this.Hkv * stride * this.hd), v: v.subarray(0, R * this.Hkv * stride * this.hd),
-      out: this.att.subarray(0, R * this.H * this.hd), lse: this.lse.subarray(0, R * this.H),
-      B: R, H: this.H, Hkv: this.Hkv, Lq: 1, Lk, kvStride: stride, D: this.hd, Dv: this.hd, scale: this.scale,
+  /**
+   * One query per row against Lk keys → att (R, H, 1, hd), through strides: q's rows are qStride
+   * apart (heads side by side), k and v are read at (row, kv head, position) → kvStrides[0..2].
+   */
+  private attend(q: Float32Array, qStride: number, k: Float32Array, v: Float32Array, Lk: number, kvStrides: readonly [number, number, number], keyLengths: Int32Array | null): void {
+    const R = this.rows, { H, Hkv, hd } = this, E = H * hd;
+    const [sb, sh, sl] = kvStrides;
+    kernels.attentionForwardStrided({
+      q, k, v, out: this.att.subarray(0, R * E), lse: this.lse.subarray(0, R * H),
+      B: R, H, Hkv, Lq: 1, Lk, D: hd, Dv: hd, scale: this.scale,
       causal: false, causalOffset: 0, keyLengths: keyLengths === null ? null : keyLengths.subarray(0, R),
       mask: null, maskStrideB: 0, maskStrideH: 0, alibiSlopes: null, dropoutP: 0, dropoutSeed: 0,
+      qStrideB: qStride, qStrideH: hd, qStrideL: qStride, kStrideB: sb, kStrideH: sh, kStrideL: sl,
+      vStrideB: sb, vStrideH: sh, vStrideL: sl, outStrideB: E, outStrideH: hd, outStrideL: E,
     });
   }
 
@@ -314,16 +405,15 @@ export class FusedDecoder {
         l.selfV.copyWithin(d, s, s + n);
       }
       if (withCross) {
-        const row = Hkv * S * hd;
-        l.crossK.copyWithin(to * row, from * row, (from + 1) * row);
-        l.crossV.copyWithin(to * row, from * row, (from + 1) * row);
+        const row = 2 * Hkv * S * hd; // (S, 2·Ekv)
+        l.crossKV.copyWithin(to * row, from * row, (from + 1) * row);
       }
     }
   }
 
   /** Saves row r's caches to scratch at `at` (save), or restores scratch at `at` onto row r. */
   private moveRow(r: number, at: number, save: boolean, withCross = true): void {
-    const { Hkv, hd, C, S } = this, n = this.length * hd, row = Hkv * S * hd;
+    const { Hkv, hd, C, S } = this, n = this.length * hd, row = 2 * Hkv * S * hd;
     let o = at;
     const move = (buf: Float32Array, start: number, len: number): void => {
       if (save) this.scratch.set(buf.subarray(start, start + len), o);
@@ -335,7 +425,7 @@ export class FusedDecoder {
         move(l.selfK, (r * Hkv + g) * C * hd, n);
         move(l.selfV, (r * Hkv + g) * C * hd, n);
       }
-      if (withCross || save) { move(l.crossK, r * row, row); move(l.crossV, r * row, row); } else o += 2 * row;
+      if (withCross || save) move(l.crossKV, r * row, row); else o += row;
     }
   }
 }
@@ -377,30 +467,22 @@ function runGemm(g: Gemm, a: Float32Array, c: Float32Array, R: number, act: numb
 }
 
 /**
- * Cross-attention keys and values of memory (B, S, D), each row repeated: (B·repeat, Hkv, S, hd).
- * k|v as one GEMM on the stacked pair (made once per model, stackedRows), scattered into the head
- * layout: at batch 1 this runs once per word, where two module calls and two transposes cost more.
+ * Cross-attention keys | values of memory (B, S, D) into `out` (B·repeat, S, 2·Ekv), each item's
+ * rows repeated: k|v as one GEMM on the stacked pair (made once per model, stackedRows), in the
+ * layout the attention kernel reads through its strides (no head split). At batch 1 this runs
+ * once per word, where two module calls and two transposes cost more.
  */
-function crossKeys(a: MultiheadAttention, memory: Tensor, repeat: number): { crossK: Float32Array; crossV: Float32Array } {
-  const [B, S] = memory.shape, Hkv = a.numKvHeads, hd = a.headDim, Ekv = Hkv * hd;
+function crossKeys(a: MultiheadAttention, memory: Tensor, repeat: number, out: Float32Array): Float32Array {
+  const [B, S] = memory.shape, Ekv = a.numKvHeads * a.headDim;
   const kv = stackedRows([a.kProj!, a.vProj!] as Projection[]); // (2·Ekv, D)
-  const proj = floats(B * S * 2 * Ekv); // (B, S, 2·Ekv): k | v per source position
-  runGemm(kv, memory.data as Float32Array, proj, B * S, ACT_NONE, false);
-  const row = Hkv * S * hd;
-  const crossK = floats(B * repeat * row), crossV = floats(B * repeat * row);
-  for (let b = 0; b < B; b++) {
-    const dst = b * repeat * row; // the first copy of item b
-    for (let s = 0; s < S; s++) {
-      const src = (b * S + s) * 2 * Ekv;
-      for (let g = 0; g < Hkv; g++) {
-        const d = dst + (g * S + s) * hd, o = src + g * hd;
-        for (let j = 0; j < hd; j++) { crossK[d + j] = proj[o + j]; crossV[d + j] = proj[o + Ekv + j]; }
-      }
-    }
-    for (let r = 1; r < repeat; r++) {
-      crossK.copyWithin(dst + r * row, dst, dst + row);
-      crossV.copyWithin(dst + r * row, dst, dst + row);
+  runGemm(kv, memory.data as Float32Array, out, B * S, ACT_NONE, false); // items 0…B−1 at the front
+  const row = S * 2 * Ekv;
+  if (repeat > 1) {
+    // Spread item b to rows b·repeat…: from the last item down, so no item is overwritten before it moves.
+    for (let b = B - 1; b >= 0; b--) {
+      out.copyWithin(b * repeat * row, b * row, (b + 1) * row);
+      for (let r = 1; r < repeat; r++) out.copyWithin((b * repeat + r) * row, b * repeat * row, (b * repeat + 1) * row);
     }
   }
-  return { crossK, crossV };
+  return out;
 }

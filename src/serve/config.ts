@@ -68,11 +68,16 @@ export const DEFAULT_SERVE_CONFIG: Readonly<ServeConfig> = Object.freeze({
   maxItems: 64,
   rateLimit: 50,
   rateBurst: 100,
-  // One worker per core, each on its own thread (pool of 1): no oversubscription, and
-  // independent requests run in parallel; the event-loop thread mostly sleeps.
-  workers: CORES,
+  // One worker per core but one, each on its own thread (pool of 1): the event loop (HTTP, JSON,
+  // auth, metrics; ~0.1 ms of CPU per request) and V8's GC threads keep a core's worth, and fewer
+  // workers make bigger batches. On 2 cores, 2 workers cost 1.4× the CPU per request of 1 at
+  // concurrency 64 (batches of 16 instead of 30; bench/serve/load.ts, BENCHMARKS.md "Serving").
+  workers: Math.max(1, CORES - 1),
   threadsPerWorker: 1,
-  maxBatchSize: 16,
+  // A worker that frees up takes every compatible input queued, up to this: under light load a
+  // batch is what arrived, under heavy load it grows. 64 rows decode ~10% cheaper per word than
+  // 16 (g2p d 128) and, at ~0.25 ms of CPU per word, still finish in ~16 ms.
+  maxBatchSize: 64,
   // A few ms of waiting buys batches under load and costs little latency when idle.
   maxBatchDelayMs: 5,
   maxQueue: 256,
@@ -114,13 +119,13 @@ export function resolveServeConfig(options: Partial<ServeConfig> = {}): ServeCon
     const v = cfg[key] as number;
     if (!(Number.isFinite(v) && v > 0)) throw new ConfigError(`serve: option '${key}' must be a positive number, received ${v}.`);
   }
+  for (const key of ['requestTimeoutMs', 'connectionTimeoutMs', 'keepAliveTimeoutMs', 'maxConnections', 'workers', 'threadsPerWorker', 'maxBatchSize', 'maxItems', 'maxQueue'] as const) {
+    if (!Number.isInteger(cfg[key])) throw new ConfigError(`serve: option '${key}' must be a whole number, received ${cfg[key]}.`);
+  }
   if (!(cfg.maxBatchDelayMs >= 0)) throw new ConfigError(`serve: option 'maxBatchDelayMs' must be ≥ 0, received ${cfg.maxBatchDelayMs}.`);
   if (cfg.maxQueue < cfg.maxItems) throw new ConfigError(`serve: maxQueue (${cfg.maxQueue}) must be ≥ maxItems (${cfg.maxItems}), or a full request could never be queued.`);
   if (cfg.connectionTimeoutMs <= cfg.timeoutMs) {
     throw new ConfigError(`serve: connectionTimeoutMs (${cfg.connectionTimeoutMs}) must be > timeoutMs (${cfg.timeoutMs}), or a socket waiting for a slow prediction would be closed.`);
-  }
-  for (const key of ['requestTimeoutMs', 'connectionTimeoutMs', 'keepAliveTimeoutMs', 'maxConnections'] as const) {
-    if (!Number.isInteger(cfg[key])) throw new ConfigError(`serve: option '${key}' must be a whole number, received ${cfg[key]}.`);
   }
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) throw new ConfigError(`serve: option 'port' must be an integer in 0..65535, received ${cfg.port}.`);
   return cfg;

@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { models } from '../../src/index.ts';
-import { FusedDecoder, fusedDecodeBlocker } from '../../src/models/seq2seq-step.ts';
+import { FusedDecoder, fusedDecodeBlocker, fusedDecoderWorkspaceBytes } from '../../src/models/seq2seq-step.ts';
+import { SHRINK_WINDOW } from '../../src/models/fused-encoder.ts';
 import { ValueError } from '../../src/errors.ts';
 
 const BOS = 1, EOS = 2, TOL = 1e-4;
@@ -142,4 +143,61 @@ test('FusedDecoder.step refuses a position out of sequence or past maxSteps (Val
   const S = src.shape[1];
   const hole = h.tensor([Array.from({ length: S }, (_, j) => j === 1), new Array(S).fill(false)], undefined, { dtype: 'bool' }); // (2, S)
   assert.equal(FusedDecoder.tryCreate(parts, memory, hole, 2), null);
+});
+
+test('decodes one after another reuse the decoder\'s buffers and still equal the module path (growing and shrinking batches, beams between)', () => {
+  const m = varied(19, {}, greedyLengths(10));
+  // Batch sizes and lengths that grow, shrink and grow again, so reused buffers are both larger
+  // than needed (stale values beyond the live rows) and regrown.
+  const batches = [SOURCES.slice(0, 2), SOURCES, SOURCES.slice(3, 4), SOURCES.slice(1, 9), SOURCES.slice(5)];
+  for (const [i, rows] of batches.entries()) {
+    const maxLen = 6 + (i % 3) * 2;
+    const src = pad(rows);
+    const fused = m.greedyDecode(src, { bos: BOS, eos: EOS, maxLen });
+    const plain = m.greedyDecode(src, { bos: BOS, eos: EOS, maxLen, fused: false });
+    assert.deepEqual(fused.tokens, plain.tokens, `batch ${i}`);
+    fused.scores.forEach((s, b) => assert.ok(Math.abs(s - plain.scores[b]) < TOL, `batch ${i} row ${b}`));
+    const o = { bos: BOS, eos: EOS, maxLen, beamSize: 2, nBest: 2 };
+    assert.deepEqual(m.beamSearch(src, o).map((r) => r.map((x) => x.tokens)), m.beamSearch(src, { ...o, fused: false }).map((r) => r.map((x) => x.tokens)), `beams ${i}`);
+  }
+});
+
+test('two fused decoders of one model alive at once do not share buffers (the second allocates its own)', () => {
+  const m = model(20);
+  const parts = (m as unknown as { stepParts(): Parameters<typeof fusedDecodeBlocker>[0] }).stepParts();
+  const encA = h.noGrad(() => m.encode(pad(SOURCES.slice(0, 3))));
+  const encB = h.noGrad(() => m.encode(pad(SOURCES.slice(6, 9))));
+  const steps = (dec: FusedDecoder, tokens: number[][]) => tokens.map((t, i) => Array.from(dec.step(t, i)));
+  const tokens = [[BOS, BOS, BOS], [3, 4, 5], [6, 3, 4]];
+  // Each alone (released after), then both interleaved step by step.
+  const alone = [encA, encB].map((e) => {
+    const dec = FusedDecoder.tryCreate(parts, e.memory, e.srcPad, 3)!;
+    const out = steps(dec, tokens);
+    dec.release();
+    return out;
+  });
+  const a = FusedDecoder.tryCreate(parts, encA.memory, encA.srcPad, 3)!;
+  const b = FusedDecoder.tryCreate(parts, encB.memory, encB.srcPad, 3)!;
+  tokens.forEach((t, i) => {
+    assert.deepEqual(Array.from(a.step(t, i)), alone[0][i], `decoder A, step ${i}`);
+    assert.deepEqual(Array.from(b.step(t, i)), alone[1][i], `decoder B, step ${i}`);
+  });
+  a.release();
+  b.release();
+});
+
+test('the decode buffers kept between decodes are dropped once the recent decodes need under half of them', () => {
+  const m = model(21, { dModel: 32, dimFeedforward: 32 });
+  const big = pad(Array.from({ length: 400 }, (_, i) => SOURCES[i % SOURCES.length])); // 400 rows
+  const small = pad(SOURCES.slice(0, 2));
+  m.greedyDecode(big, { bos: BOS, eos: EOS, maxLen: 10 });
+  const afterBig = fusedDecoderWorkspaceBytes(m.decoder);
+  assert.ok(afterBig > 1 << 20, `a 400-row decode keeps its buffers for the next: ${afterBig} bytes`);
+  for (let i = 0; i < SHRINK_WINDOW - 1; i++) m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10 });
+  assert.equal(fusedDecoderWorkspaceBytes(m.decoder), afterBig, 'a few small decodes keep them (the window is not full)');
+  m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10 });
+  const afterSmall = fusedDecoderWorkspaceBytes(m.decoder);
+  assert.ok(afterSmall < afterBig / 2, `after ${SHRINK_WINDOW} small decodes: ${afterSmall} of ${afterBig} bytes kept`);
+  // Decoding goes on correctly on the regrown buffers.
+  assert.deepEqual(m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10 }).tokens, m.greedyDecode(small, { bos: BOS, eos: EOS, maxLen: 10, fused: false }).tokens);
 });

@@ -11,7 +11,9 @@ import { ROUTES, openApiPath } from '../../src/serve/routes.js';
 import { METRIC_NAMES } from '../../src/serve/metrics.js';
 import type { HeedServer } from '../../src/serve/server.js';
 import { KeyStore, TokenBuckets } from '../../src/serve/auth.js';
-import { parseModelSpecs, resolveServeConfig } from '../../src/serve/config.js';
+import { DEFAULT_SERVE_CONFIG, parseModelSpecs, resolveServeConfig } from '../../src/serve/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { availableParallelism } from 'node:os';
 import { parseServeArgs } from '../../src/cli/serve.js';
 
 let server: HeedServer;
@@ -208,6 +210,18 @@ test('key store, token bucket and config parsing', () => {
   assert.throws(() => resolveServeConfig({ maxBatch: 3 } as never), /Valid options/);
   assert.throws(() => resolveServeConfig({ workers: 0 }), /positive/);
   assert.throws(() => resolveServeConfig({ maxQueue: 8, maxItems: 64 }), /maxQueue/);
+  // Counts of threads, inputs and requests are whole numbers: 2.5 workers is a typo, not a config.
+  for (const key of ['workers', 'threadsPerWorker', 'maxBatchSize', 'maxItems', 'maxQueue'] as const) {
+    assert.throws(() => resolveServeConfig({ [key]: 2.5 }), (e: unknown) => e instanceof ConfigError && new RegExp(`'${key}' must be a whole number, received 2\\.5`).test((e as Error).message), key);
+  }
+});
+
+test('the default config: one inference worker per core but one (at least 1), batches of up to 64 inputs', () => {
+  assert.equal(DEFAULT_SERVE_CONFIG.workers, Math.max(1, availableParallelism() - 1));
+  assert.equal(DEFAULT_SERVE_CONFIG.threadsPerWorker, 1);
+  assert.equal(DEFAULT_SERVE_CONFIG.maxBatchSize, 64);
+  assert.ok(DEFAULT_SERVE_CONFIG.maxQueue >= DEFAULT_SERVE_CONFIG.maxBatchSize, 'a full batch fits in the queue');
+  assert.deepEqual(resolveServeConfig({}), { ...DEFAULT_SERVE_CONFIG });
 });
 
 test('heed serve flags map one-to-one onto ServeConfig keys', () => {

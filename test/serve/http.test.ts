@@ -194,3 +194,23 @@ test('a stuck forward pass is stopped: its worker is terminated (504) and replac
     await server.close();
   }
 });
+
+test('a worker that frees up takes every input queued meanwhile as one batch (up to maxBatchSize)', async () => {
+  // One worker busy for 1.5 s with a lone request; 40 more arrive meanwhile. They wait in the
+  // queue (no idle worker) and run as one batch when it frees up.
+  const server = await startToyServer([{ name: 'slow', dir: toyModelDir('slow', { delayMs: 1500 }) }],
+    { workers: 1, maxBatchSize: 64, maxBatchDelayMs: 1000, rateBurst: 1000, rateLimit: 1000 });
+  try {
+    const base = await server.listen();
+    const first = post(`${base}/v1/models/slow/predict`, { input: 'apple' });
+    await new Promise((r) => setTimeout(r, 200)); // the lone request is running
+    const rest = await Promise.all(Array.from({ length: 40 }, (_, i) => post(`${base}/v1/models/slow/predict`, { input: WORDS[i % WORDS.length] })));
+    assert.equal((await first).status, 200);
+    rest.forEach((r, i) => assert.deepEqual([r.status, r.body.predictions[0].input], [200, WORDS[i % WORDS.length]]));
+    const metrics = await (await fetch(`${base}${ROUTES.metrics}`)).text();
+    assert.equal(Number(/heed_batch_size_count\{model="slow"\} (\d+)/.exec(metrics)?.[1]), 2, 'two forward passes: the lone request, then the 40 queued');
+    assert.equal(Number(/heed_batch_size_sum\{model="slow"\} (\d+)/.exec(metrics)?.[1]), 41);
+  } finally {
+    await server.close();
+  }
+});

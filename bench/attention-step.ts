@@ -13,6 +13,8 @@
  * Per call and thread count:
  *   cpuMs      CPU time per call on the process clock (all threads), median of interleaved rounds
  *   wallMs     wall time per call, median (on a loaded machine this measures the other jobs)
+ *   pctCopyBandwidth1  the bytes the call must move once (operands read, results written) / cpu time,
+ *              against a copy between two 8 MB buffers on the same clock (copyGBs1T)
  *   pctPeak    FLOPs (4·Lq·Lk·d per head forward, 2.5× that backward; causal halves neither, the
  *              shapes are tiny) / cpu time, against the FMA probe on the same clock in the same process
  * At 2 threads, from the pool's profile counters (native/threadpool.h PoolProfile):
@@ -62,7 +64,25 @@ function makeCall(s: Shape) {
   const fwd = () => kern.attentionForwardStrided!({ ...common, q, k, v, out, lse } as never);
   const bwd = () => kern.attentionBackwardStrided!({ ...common, q, k, v, out, lse, dOut, dq, dk, dv } as never);
   fwd();
-  return { fwd, bwd, flops: 4 * B * H * s.Lq * s.Lk * D };
+  // bytes each call must move at least once: fwd reads q, k, v and writes out; bwd reads q, k, v, out,
+  // dOut and writes dq, dk, dv (lse, key lengths: negligible)
+  const fwdBytes = 4 * (2 * q.length + k.length + v.length), bwdBytes = 4 * (4 * q.length + 2 * k.length + 2 * v.length);
+  return { fwd, bwd, flops: 4 * B * H * s.Lq * s.Lk * D, fwdBytes, bwdBytes };
+}
+
+/**
+ * Memory bandwidth on the CPU clock, GB/s counting bytes read + written: copies between two 8 MB
+ * buffers (past this machine's L2, as the step's operands are), median of 5. The tiny shapes move
+ * 30–60 bytes per FLOP·d⁻¹, so this, not the FMA peak, is their roofline.
+ */
+function copyGBs(): number {
+  const a = filled(1 << 21, 9), b = new Float32Array(1 << 21), xs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const c0 = cpuNowMs();
+    for (let i = 0; i < 10; i++) (i % 2 ? a : b).set(i % 2 ? b : a);
+    xs.push((10 * 2 * 4 * a.length) / ((cpuNowMs() - c0) * 1e6));
+  }
+  return median(xs);
 }
 
 /** The FMA peak on the CPU clock, per core: the probe's GFLOP/s scaled by its wall/CPU time. */
@@ -88,33 +108,35 @@ function sample(fn: () => unknown, n: number, profiled: boolean) {
 
 const load0 = os.loadavg();
 const rows: Record<string, unknown>[] = [];
-const peaks: number[] = [];
+const peaks: number[] = [], bws: number[] = [];
 for (const Ls of lens) {
   for (const s of shapesFor(Ls)) {
     const c = makeCall(s);
-    for (const [dir, fn, flops] of [['fwd', c.fwd, c.flops], ['bwd', c.bwd, 2.5 * c.flops]] as const) {
+    for (const [dir, fn, flops, bytes] of [['fwd', c.fwd, c.flops, c.fwdBytes], ['bwd', c.bwd, 2.5 * c.flops, c.bwdBytes]] as const) {
       for (let i = 0; i < 5; i++) fn();
       addon.setThreads(1);
       const n = Math.max(3, Math.min(400, Math.round(30 / Math.max(sample(fn, 3, false).cpu, 1e-3))));
       const t1: ReturnType<typeof sample>[] = [], t2: ReturnType<typeof sample>[] = [];
       peaks.push(peakCpu(1));
+      bws.push(copyGBs());
       for (let r = 0; r < rounds; r++) {
         // 1 thread, 2 threads unprofiled (wall, cpu), 2 threads profiled (serial, makespan): interleaved
         addon.setThreads(1); t1.push(sample(fn, n, false));
         addon.setThreads(2); const u = sample(fn, n, false), p = sample(fn, n, true);
         t2.push({ ...p, cpu: u.cpu, wall: u.wall });
       }
-      const peak = median(peaks);
+      const peak = median(peaks), bw = median(bws);
       const cpu1 = median(t1.map((x) => x.cpu)), serial = median(t2.map((x) => x.serial)), makespan = median(t2.map((x) => x.makespan));
       const est2 = serial + makespan;
       const row = {
         call: `${dir} ${s.name}`, B, H, Lq: s.Lq, Lk: s.Lk, D, causal: s.causal, keyLengths: s.keyLengths, dropoutP, callsPerSample: n,
         cpuMs1: cpu1, wallMs1: median(t1.map((x) => x.wall)), pctPeak1: (100 * flops) / (cpu1 * 1e6) / peak,
+        bytes, gbs1: bytes / (cpu1 * 1e6), pctCopyBandwidth1: (100 * bytes) / (cpu1 * 1e6) / bw,
         cpuMs2: median(t2.map((x) => x.cpu)), wallMs2: median(t2.map((x) => x.wall)),
         serialMs2: serial, makespanMs2: makespan, est2Ms: est2, efficiency2: cpu1 / (2 * est2), poolJobsPerCall: median(t2.map((x) => x.jobs)),
       };
       rows.push(row);
-      console.log(`${row.call.padEnd(28)} 1T ${cpu1.toFixed(3)} ms CPU (${row.pctPeak1.toFixed(1)}% of peak), 2T est ${est2.toFixed(3)} ms (serial ${serial.toFixed(3)}): efficiency ${(100 * row.efficiency2).toFixed(0)}%, ${row.poolJobsPerCall.toFixed(0)} pool job(s); wall 1T ${row.wallMs1.toFixed(3)} 2T ${row.wallMs2.toFixed(3)} ms`);
+      console.log(`${row.call.padEnd(28)} 1T ${cpu1.toFixed(3)} ms CPU (${row.pctPeak1.toFixed(1)}% of peak, ${row.gbs1.toFixed(1)} GB/s = ${row.pctCopyBandwidth1.toFixed(0)}% of copy bandwidth), 2T est ${est2.toFixed(3)} ms (serial ${serial.toFixed(3)}): efficiency ${(100 * row.efficiency2).toFixed(0)}%, ${row.poolJobsPerCall.toFixed(0)} pool job(s); wall 1T ${row.wallMs1.toFixed(3)} 2T ${row.wallMs2.toFixed(3)} ms`);
     }
   }
 }
@@ -129,7 +151,7 @@ const result = {
   command: `node --import tsx bench/attention-step.ts ${process.argv.slice(2).join(' ')}`.trim(),
   date: new Date().toISOString(), addon: process.env.HEED_NATIVE_PATH ?? 'build/Release/heed.node',
   machine: { cpu: os.cpus()[0]?.model, isa: addon.isa(), loadAvgBefore: load0, loadAvgAfter: os.loadavg() },
-  peakCpuGflops1T: median(peaks), rows, totals,
+  peakCpuGflops1T: median(peaks), copyGBs1T: median(bws), rows, totals,
 };
 const file = arg('out', '');
 if (file) writeFileSync(file, JSON.stringify(result, null, 1) + '\n');

@@ -21,8 +21,8 @@
 //
 // Backward: the unit of work is (b, kv head, key tile). It transposes its K and V
 // tile, recomputes P for the tile against every query tile of every query head in the
-// group (keys past a step's last allowed key are left out), accumulates dK, dV for its
-// keys in L1/L2 and writes them once (so GQA sums need no atomics), and adds dQ. With
+// group (keys past a step's last allowed key are left out), accumulates dK, dV in its
+// own rows of dk, dv (no other task writes them, so GQA sums need no atomics), and adds dQ. With
 // at least 4 (b, kv head) pairs per thread, a task is one pair walking all its key
 // tiles, writing dq directly; otherwise a task is one key tile and dQ goes to
 // per-thread partial buffers summed at the end.
@@ -555,7 +555,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
 namespace {
 
 struct BwdScratch {
-  Scratch S, dP, dK, dV, Q, KT, VT;
+  Scratch S, dP, Q, KT, VT;
 };
 
 // One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions added to the
@@ -567,10 +567,16 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
   const int64_t bkTP = roundUp(bkT, W);
   float* S = ws.S.get(BQ * bkTP);
   float* dP = ws.dP.get(BQ * bkTP);
-  float* dK = ws.dK.get(bkT * p.D + W);
-  float* dV = ws.dV.get(bkT * p.Dv + W);
-  std::fill(dK, dK + bkT * p.D, 0.f);
-  std::fill(dV, dV + bkT * p.Dv, 0.f);
+  // dK, dV accumulate in place in this key tile's rows of dk, dv (rows ldK, ldV apart): no task
+  // but this one writes them, and a scratch copy written out at the end cost the training step's
+  // tiny heads 5–8% (perf, L = 12)
+  float* dK = p.kL.at(dk, b, hk, j0);
+  float* dV = p.vL.at(dv, b, hk, j0);
+  const int64_t ldK = p.kL.l, ldV = p.vL.l;
+  for (int64_t j = 0; j < bkT; j++) {
+    std::fill(dK + j * ldK, dK + j * ldK + p.D, 0.f);
+    std::fill(dV + j * ldV, dV + j * ldV + p.Dv, 0.f);
+  }
   const int64_t group = p.H / p.Hkv;
   const float* kRows = p.kL.at(k, b, hk, j0);  // rows p.kL.l apart
   // Kᵀ and Vᵀ of this key tile (D × bkP, Dv × bkP), transposed here where the rows are
@@ -620,9 +626,9 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
         float* PZ = pz.get(BQ * bkP);
         std::copy(S, S + bq * bkP, PZ);
         applyDropout(p, b, h, i0, bq, j0, bk, bkP, PZ);
-        tileGemm(bk, p.Dv, bq, PZ, 1, bkP, dORows, p.oL.l, dV, p.Dv, true);
+        tileGemm(bk, p.Dv, bq, PZ, 1, bkP, dORows, p.oL.l, dV, ldV, true);
       } else {
-        tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.oL.l, dV, p.Dv, true);
+        tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.oL.l, dV, ldV, true);
       }
       // dS = P ∘ (dP − D_i), into dP (the factor scale is in qRows for dK, applied to dq at the end)
       for (int64_t r = 0; r < bq; r++) {
@@ -632,13 +638,9 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
         for (int64_t c = 0; c < bkP; c += W) vstore(dr + c, vload(pr + c) * (vload(dr + c) - Di));
       }
       // dK += dSᵀ · (scale·Q),  dQ += dS · K
-      tileGemm(bk, p.D, bq, dP, 1, bkP, qRows, p.D, dK, p.D, true);
+      tileGemm(bk, p.D, bq, dP, 1, bkP, qRows, p.D, dK, ldK, true);
       tileGemm(bq, p.D, bk, dP, bkP, 1, kRows, p.kL.l, dqL.at(dqAcc, b, h, i0), dqL.l, true);
     }
-  }
-  for (int64_t j = 0; j < bkT; j++) {
-    std::copy(dK + j * p.D, dK + (j + 1) * p.D, p.kL.at(dk, b, hk, j0 + j));
-    std::copy(dV + j * p.Dv, dV + (j + 1) * p.Dv, p.vL.at(dv, b, hk, j0 + j));
   }
 }
 

@@ -12,8 +12,8 @@
 //     bench/attention-tile.cpp native/threadpool.cpp -o /tmp/attention-tile -lpthread
 //   /tmp/attention-tile [L ...]        (prints one JSON object)
 //   /tmp/attention-tile --tiny [L ...] (the training step's shapes: B 64, H 4, d 64 through (B, L, H·d)
-//                                       strides, dropout 0.1, key lengths; forward and backward with the
-//                                       next head's prefetch on and off, alternating samples; 1 thread)
+//                                       strides, dropout 0.1, key lengths; CPU µs per forward and
+//                                       backward call, medians of 9 samples; 1 thread)
 #include <time.h>
 #include <x86intrin.h>
 
@@ -66,8 +66,8 @@ std::vector<float> randoms(size_t n, uint32_t seed) {
 }  // namespace
 
 // The training step's attention at tiny L (B 64, H 4, d 64, heads read through (B, L, H·d) strides,
-// dropout 0.1, encoder-style key lengths): CPU µs per forward and backward call, with the next head's
-// prefetch (prefetchNextHead) on and off in alternating samples, and the same data's FLOPs.
+// dropout 0.1, encoder-style key lengths): CPU µs per forward and backward call (medians of 9 samples,
+// forward and backward alternating), and the forward's FLOPs.
 int tinyMain(const std::vector<int64_t>& lengths) {
   std::printf("{\"mode\": \"tiny\", \"isa\": \"%s\", \"rows\": [", HEED_ISA_NAME);
   for (size_t li = 0; li < lengths.size(); li++) {
@@ -86,22 +86,16 @@ int tinyMain(const std::vector<int64_t>& lengths) {
     std::vector<float> out(n), lse(B * H * L), dq(n), dk(n), dv(n);
     auto fwd = [&] { attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data()); };
     auto bwd = [&] { attentionBackward(p, q.data(), k.data(), v.data(), out.data(), dOut.data(), lse.data(), dq.data(), dk.data(), dv.data()); };
-    std::vector<double> fOn, fOff, bOn, bOff;
+    std::vector<double> f, g;
     for (int s = 0; s < 9; s++) {
-      prefetchNextHead = true;
-      fOn.push_back(perCall(fwd, 20));
-      bOn.push_back(perCall(bwd, 10));
-      prefetchNextHead = false;
-      fOff.push_back(perCall(fwd, 20));
-      bOff.push_back(perCall(bwd, 10));
+      f.push_back(perCall(fwd, 20));
+      g.push_back(perCall(bwd, 10));
     }
-    prefetchNextHead = true;
-    for (auto* x : {&fOn, &fOff, &bOn, &bOff}) std::sort(x->begin(), x->end());
+    std::sort(f.begin(), f.end());
+    std::sort(g.begin(), g.end());
     const double flops = 4.0 * double(B * H) * double(L) * double(L) * double(D);
-    std::printf("%s\n {\"L\": %lld, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"fwdUs\": {\"prefetch\": %.2f, \"none\": %.2f}, "
-                "\"bwdUs\": {\"prefetch\": %.2f, \"none\": %.2f}, \"fwdGflops\": %.3f}",
-                li ? "," : "", (long long)L, (long long)B, (long long)H, (long long)D, fOn[4] * 1e6, fOff[4] * 1e6, bOn[4] * 1e6,
-                bOff[4] * 1e6, flops / 1e9);
+    std::printf("%s\n {\"L\": %lld, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"fwdUs\": %.2f, \"bwdUs\": %.2f, \"fwdGflop\": %.4f}",
+                li ? "," : "", (long long)L, (long long)B, (long long)H, (long long)D, f[4] * 1e6, g[4] * 1e6, flops / 1e9);
   }
   std::printf("\n]}\n");
   return 0;

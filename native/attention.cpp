@@ -375,10 +375,6 @@ void prefetchRows(const float* x, const AttentionLayout& xL, int64_t b, int64_t 
   }
 }
 
-// Tiny heads (the training step's L ≈ 12): a task prefetches the next head's operand rows while it
-// runs the current one. bench/attention-tile.cpp --tiny flips it for an in-process A/B.
-bool prefetchNextHead = true;
-
 struct FwdScratch {
   Scratch S, O, ml, Q;
 };
@@ -529,18 +525,8 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   const int64_t chunk = std::max<int64_t>(1, runs / (16 * int64_t(poolSize())));
   // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-  // When a head is one tile (Lq ≤ BQF, Lk ≤ BK), a run is one head, and its q, k, v rows are cold
-  // (strided among the other heads' columns): the next head's rows are prefetched while this one runs.
-  const bool tinyHeads = prefetchNextHead && nqt == 1 && p.Lk <= BK;
   parallelForWork((runs + chunk - 1) / chunk, work, [&](int64_t task, int) {
-    const int64_t end = std::min(runs, (task + 1) * chunk);
-    for (int64_t t = task * chunk; t < end; t++) {
-      if (tinyHeads && t + 1 < end) {
-        const int64_t b2 = (t + 1) / p.H, h2 = (t + 1) % p.H, hk2 = h2 / (p.H / p.Hkv);
-        prefetchRows(q, p.qL, b2, h2, 0, p.Lq, p.D, false);
-        prefetchRows(k, p.kL, b2, hk2, 0, p.Lk, p.D, false);
-        prefetchRows(v, p.vL, b2, hk2, 0, p.Lk, p.Dv, false);
-      }
+    for (int64_t t = task * chunk; t < std::min(runs, (task + 1) * chunk); t++) {
       const int64_t bh = t / runsPerHead, last = nqt - 1 - (t % runsPerHead) * run;
       const int64_t firstQt = std::max<int64_t>(0, last - run + 1);
       for (int64_t qt = last; qt >= firstQt; qt--) {
@@ -686,22 +672,9 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
     const int64_t pairs = p.B * p.Hkv;
     const int64_t chunk = std::max<int64_t>(1, pairs / (16 * int64_t(threads)));
     const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-    // Tiny pairs (one key tile, Lq ≤ 64): the next pair's operand rows are prefetched while this one runs.
-    const bool tinyPairs = prefetchNextHead && nkt == 1 && p.Lq <= BQ;
     parallelForWork((pairs + chunk - 1) / chunk, work, [&](int64_t task, int) {
-      const int64_t end = std::min(pairs, (task + 1) * chunk);
-      for (int64_t t = task * chunk; t < end; t++) {
+      for (int64_t t = task * chunk; t < std::min(pairs, (task + 1) * chunk); t++) {
         const int64_t b = t / p.Hkv, hk = t % p.Hkv;
-        if (tinyPairs && t + 1 < end) {
-          const int64_t b2 = (t + 1) / p.Hkv, hk2 = (t + 1) % p.Hkv;
-          prefetchRows(k, p.kL, b2, hk2, 0, p.Lk, p.D, false);
-          prefetchRows(v, p.vL, b2, hk2, 0, p.Lk, p.Dv, false);
-          for (int64_t h = hk2 * group; h < (hk2 + 1) * group; h++) {
-            prefetchRows(q, p.qL, b2, h, 0, p.Lq, p.D, false);
-            prefetchRows(out, p.oL, b2, h, 0, p.Lq, p.Dv, false);
-            prefetchRows(dOut, p.oL, b2, h, 0, p.Lq, p.Dv, false);
-          }
-        }
         for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
           dsumRows((b * p.H + h) * p.Lq, (b * p.H + h + 1) * p.Lq);
           headRows(dq, p.qL, b, h, p.Lq, p.D, 0, 0.f);

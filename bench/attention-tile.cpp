@@ -11,11 +11,15 @@
 //     -mprefer-vector-width=512 -DHEED_NS=avx512 '-DHEED_ISA_NAME="avx512"' -Inative \
 //     bench/attention-tile.cpp native/threadpool.cpp -o /tmp/attention-tile -lpthread
 //   /tmp/attention-tile [L ...]        (prints one JSON object)
+//   /tmp/attention-tile --tiny [L ...] (the training step's shapes: B 64, H 4, d 64 through (B, L, H·d)
+//                                       strides, dropout 0.1, key lengths; CPU µs per forward and
+//                                       backward call, medians of 9 samples; 1 thread)
 #include <time.h>
 #include <x86intrin.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #define HEED_ATT_PROFILE 1
@@ -61,8 +65,50 @@ std::vector<float> randoms(size_t n, uint32_t seed) {
 
 }  // namespace
 
+// The training step's attention at tiny L (B 64, H 4, d 64, heads read through (B, L, H·d) strides,
+// dropout 0.1, encoder-style key lengths): CPU µs per forward and backward call (medians of 9 samples,
+// forward and backward alternating), and the forward's FLOPs.
+int tinyMain(const std::vector<int64_t>& lengths) {
+  std::printf("{\"mode\": \"tiny\", \"isa\": \"%s\", \"rows\": [", HEED_ISA_NAME);
+  for (size_t li = 0; li < lengths.size(); li++) {
+    const int64_t L = lengths[li], B = 64, H = 4, D = 64;
+    AttentionParams p{};
+    p.B = B; p.H = H; p.Hkv = H; p.Lq = L; p.Lk = L; p.D = D; p.Dv = D;
+    p.qL = {L * H * D, D, H * D}; p.kL = p.qL; p.vL = p.qL; p.oL = p.qL;
+    p.scale = 0.125f;
+    p.dropoutP = 0.1f;
+    p.dropoutSeed = 7;
+    std::vector<int32_t> lens(B);
+    for (int64_t b = 0; b < B; b++) lens[b] = int32_t(std::max<int64_t>(1, L - (b * 7) % (2 * L / 3 + 1)));
+    p.keyLengths = lens.data();
+    const size_t n = size_t(B * L * H * D);
+    auto q = randoms(n, 1), k = randoms(n, 2), v = randoms(n, 3), dOut = randoms(n, 4);
+    std::vector<float> out(n), lse(B * H * L), dq(n), dk(n), dv(n);
+    auto fwd = [&] { attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data()); };
+    auto bwd = [&] { attentionBackward(p, q.data(), k.data(), v.data(), out.data(), dOut.data(), lse.data(), dq.data(), dk.data(), dv.data()); };
+    std::vector<double> f, g;
+    for (int s = 0; s < 9; s++) {
+      f.push_back(perCall(fwd, 20));
+      g.push_back(perCall(bwd, 10));
+    }
+    std::sort(f.begin(), f.end());
+    std::sort(g.begin(), g.end());
+    const double flops = 4.0 * double(B * H) * double(L) * double(L) * double(D);
+    std::printf("%s\n {\"L\": %lld, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"fwdUs\": %.2f, \"bwdUs\": %.2f, \"fwdGflop\": %.4f}",
+                li ? "," : "", (long long)L, (long long)B, (long long)H, (long long)D, f[4] * 1e6, g[4] * 1e6, flops / 1e9);
+  }
+  std::printf("\n]}\n");
+  return 0;
+}
+
 int main(int argc, char** argv) {
   poolResize(1);
+  if (argc > 1 && std::string(argv[1]) == "--tiny") {
+    std::vector<int64_t> lengths;
+    for (int i = 2; i < argc; i++) lengths.push_back(std::atoll(argv[i]));
+    if (lengths.empty()) lengths = {12, 32};
+    return tinyMain(lengths);
+  }
   std::vector<int64_t> lengths;
   for (int i = 1; i < argc; i++) lengths.push_back(std::atoll(argv[i]));
   if (lengths.empty()) lengths = {1024, 2048};

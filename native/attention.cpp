@@ -21,8 +21,8 @@
 //
 // Backward: the unit of work is (b, kv head, key tile). It transposes its K and V
 // tile, recomputes P for the tile against every query tile of every query head in the
-// group (keys past a step's last allowed key are left out), accumulates dK, dV for its
-// keys in L1/L2 and writes them once (so GQA sums need no atomics), and adds dQ. With
+// group (keys past a step's last allowed key are left out), accumulates dK, dV in its
+// own rows of dk, dv (no other task writes them, so GQA sums need no atomics), and adds dQ. With
 // at least 4 (b, kv head) pairs per thread, a task is one pair walking all its key
 // tiles, writing dq directly; otherwise a task is one key tile and dQ goes to
 // per-thread partial buffers summed at the end.
@@ -32,6 +32,10 @@
 #include "gemm_tile.h"
 #include "kernels.h"
 #include "threadpool.h"
+
+// GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
+// where transpose16 is inlined (as in native/gemm.cpp): a false positive, silenced for this file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 
 namespace heed {
 namespace HEED_NS {
@@ -79,10 +83,15 @@ inline int64_t transposedLd(int64_t Lk) {
 }
 
 #if HEED_W == 16
-// 16×16 block transpose in registers: src rows (stride ls) → dst rows (stride ld).
-HEED_INLINE void transpose16(const float* src, int64_t ls, float* dst, int64_t ld) {
+// A 16×16 block transpose in registers: src rows (stride ls) → dst rows (stride ld). Only the first
+// `rows` source rows and `cols` columns are read (masked loads; the rest count as zero), and `cols`
+// destination rows of 16 floats are written, zeros past `rows`: so edge blocks (a head of 12 keys,
+// the last key tile) take the same path as full ones and come out zero-padded (element-wise edges
+// and padding cost 19% and 5% of the training step's attention at L = 12; perf, 2026-12-05).
+HEED_INLINE void transpose16(const float* src, int64_t ls, float* dst, int64_t ld, int rows = 16, int cols = 16) {
   __m512 r[16], t[16];
-  for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + i * ls);
+  const __mmask16 cm = __mmask16((1u << cols) - 1);
+  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(cm, src + i * ls) : _mm512_setzero_ps();
   for (int i = 0; i < 8; i++) {
     t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
     t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
@@ -103,35 +112,28 @@ HEED_INLINE void transpose16(const float* src, int64_t ls, float* dst, int64_t l
     r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
     r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
   }
-  for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + i * ld, r[i]);
+  for (int i = 0; i < cols; i++) _mm512_storeu_ps(dst + i * ld, r[i]);
 }
 #endif
 
-// x (rows × cols, row stride ldx) → xt (cols rows, stride ldt): xt[c·ldt + r] = x[r·ldx + c].
-void transposeBlock(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* xt, int64_t ldt) {
+// x (rows × cols, row stride ldx) → xt (cols rows, stride ldt): xt[c·ldt + r] = x[r·ldx + c] for
+// r < rows, and 0 for rows ≤ r < roundUp(rows, W) (the padding a vector loop over keys reads), so
+// ldt ≥ roundUp(rows, W).
+void transposePad(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* xt, int64_t ldt) {
   constexpr int64_t T = 16;
   for (int64_t r0 = 0; r0 < rows; r0 += T)
     for (int64_t c0 = 0; c0 < cols; c0 += T) {
 #if HEED_W == 16
-      if (r0 + T <= rows && c0 + T <= cols) {
-        transpose16(x + r0 * ldx + c0, ldx, xt + c0 * ldt + r0, ldt);
-        continue;
-      }
-#endif
+      transpose16(x + r0 * ldx + c0, ldx, xt + c0 * ldt + r0, ldt, int(std::min(T, rows - r0)), int(std::min(T, cols - c0)));
+#else
       for (int64_t c = c0; c < std::min(cols, c0 + T); c++)
         for (int64_t r = r0; r < std::min(rows, r0 + T); r++) xt[c * ldt + r] = x[r * ldx + c];
+#endif
     }
-}
-
-// xt columns from..ldt of its cols rows = 0.
-void zeroColumns(float* xt, int64_t cols, int64_t from, int64_t ldt) {
-  for (int64_t c = 0; c < cols; c++) std::fill(xt + c * ldt + from, xt + (c + 1) * ldt, 0.f);
-}
-
-// x (rows × cols, row stride ldx) → xt (cols × ldt), columns rows..ldt zero-filled.
-void transposePad(const float* x, int64_t rows, int64_t cols, int64_t ldx, float* xt, int64_t ldt) {
-  transposeBlock(x, rows, cols, ldx, xt, ldt);
-  zeroColumns(xt, cols, rows, ldt);
+#if HEED_W != 16
+  const int64_t padded = (rows + W - 1) / W * W;
+  for (int64_t c = 0; c < cols; c++) std::fill(xt + c * ldt + rows, xt + c * ldt + padded, 0.f);
+#endif
 }
 
 constexpr float kLog2e = 1.44269504088896341f, kLn2 = 0.693147180559945309f;
@@ -275,27 +277,36 @@ struct KeysT {
       done = 0;
     }
   }
-  // Makes keys [0, j1) ready (j1 ≤ Lk); at Lk the padding columns are zeroed too.
+  // Makes keys [0, j1) ready (j1 ≤ Lk); at Lk the padding columns up to roundUp(Lk, W) are zeroed too.
   void upTo(const AttentionParams& p, int64_t j1, int64_t ldkt) {
     if (done >= j1) return;
-    transposeBlock(src + done * p.kL.l, j1 - done, p.D, p.kL.l, kt + done, ldkt);
+    transposePad(src + done * p.kL.l, j1 - done, p.D, p.kL.l, kt + done, ldkt);  // done is a multiple of BK
     done = j1;
-    if (done == p.Lk) zeroColumns(kt, p.D, p.Lk, ldkt);
   }
 };
 
-// Multiplies P tile entries by the dropout factor (0 or 1/(1−p)) of element (b,h,i,j).
+// Multiplies P tile entries by the dropout factor (0 or 1/(1−p)) of element (b,h,i,j): kept iff
+// lowbias32(flat index ^ lowbias32(seed)) ≥ p·2³², W lanes at a time. Whole vectors up to
+// roundUp(bk, W) (≤ ld): the padding columns hold P = 0 (or dP = 0), which any factor keeps at 0.
 void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t j0, int64_t bk,
                   int64_t ld, float* P) {
   const uint32_t hs = lowbias32(p.dropoutSeed);
-  const double thr = double(p.dropoutP) * 4294967296.0;
-  const float keep = 1.0f / (1.0f - p.dropoutP);
+  // double(u) ≥ p·2³² ⇔ u ≥ ⌈p·2³²⌉ for an integer u; past 2³² − 1 nothing is kept
+  const double thr = std::ceil(double(p.dropoutP) * 4294967296.0);
+  const bool none = thr > 4294967295.0;
+  const uint32_t t = none ? 0u : uint32_t(thr);
+  const float keep = none ? 0.f : 1.0f / (1.0f - p.dropoutP);
+  const vf keepV = vsplat(keep), zero = vsplat(0.f);
+  vu lane;
+  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  const int64_t bkP = roundUp(bk, W);
   for (int64_t r = 0; r < bq; r++) {
-    uint64_t base = uint64_t(((b * p.H + h) * p.Lq + i0 + r)) * uint64_t(p.Lk) + uint64_t(j0);
+    const uint32_t base = uint32_t(uint64_t(((b * p.H + h) * p.Lq + i0 + r)) * uint64_t(p.Lk) + uint64_t(j0));
     float* row = P + r * ld;
-    for (int64_t c = 0; c < bk; c++) {
-      uint32_t u = lowbias32(uint32_t(base + c) ^ hs);
-      row[c] *= double(u) >= thr ? keep : 0.f;
+    for (int64_t c = 0; c < bkP; c += W) {
+      const vu u = lowbias32((lane + (base + uint32_t(c))) ^ hs);
+      const vi kept = u >= t;
+      vstore(row + c, vload(row + c) * (kept ? keepV : zero));
     }
   }
 }
@@ -507,15 +518,22 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   // head) and let a tile prefetch its successor's q rows; there are still ≥ 4 tasks per thread.
   const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (4 * int64_t(poolSize())), 1, nqt);
   const int64_t runsPerHead = (nqt + run - 1) / run;
+  // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond, about what
+  // handing one out costs when two cores claim from one counter: a pool task is then `chunk`
+  // consecutive runs, about 16 tasks per thread (balanced to ~3% by the dynamic hand-out).
+  const int64_t runs = p.B * p.H * runsPerHead;
+  const int64_t chunk = std::max<int64_t>(1, runs / (16 * int64_t(poolSize())));
   // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-  parallelForWork(p.B * p.H * runsPerHead, work, [&](int64_t t, int) {
-    const int64_t bh = t / runsPerHead, last = nqt - 1 - (t % runsPerHead) * run;
-    const int64_t firstQt = std::max<int64_t>(0, last - run + 1);
-    for (int64_t qt = last; qt >= firstQt; qt--) {
-      const int64_t i0 = qt * BQF;
-      forwardTile(p, q, k, ldkt, call, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0),
-                  qt > firstQt ? i0 - BQF : -1);
+  parallelForWork((runs + chunk - 1) / chunk, work, [&](int64_t task, int) {
+    for (int64_t t = task * chunk; t < std::min(runs, (task + 1) * chunk); t++) {
+      const int64_t bh = t / runsPerHead, last = nqt - 1 - (t % runsPerHead) * run;
+      const int64_t firstQt = std::max<int64_t>(0, last - run + 1);
+      for (int64_t qt = last; qt >= firstQt; qt--) {
+        const int64_t i0 = qt * BQF;
+        forwardTile(p, q, k, ldkt, call, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0),
+                    qt > firstQt ? i0 - BQF : -1);
+      }
     }
   });
 }
@@ -523,7 +541,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
 namespace {
 
 struct BwdScratch {
-  Scratch S, dP, dK, dV, Q, KT, VT;
+  Scratch S, dP, Q, KT, VT;
 };
 
 // One key tile of one (b, kv head): dk, dv rows j0..j0+bk, and dQ contributions added to the
@@ -535,10 +553,16 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
   const int64_t bkTP = roundUp(bkT, W);
   float* S = ws.S.get(BQ * bkTP);
   float* dP = ws.dP.get(BQ * bkTP);
-  float* dK = ws.dK.get(bkT * p.D + W);
-  float* dV = ws.dV.get(bkT * p.Dv + W);
-  std::fill(dK, dK + bkT * p.D, 0.f);
-  std::fill(dV, dV + bkT * p.Dv, 0.f);
+  // dK, dV accumulate in place in this key tile's rows of dk, dv (rows ldK, ldV apart): no task
+  // but this one writes them, and a scratch copy written out at the end cost the training step's
+  // tiny heads 5–8% (perf, L = 12)
+  float* dK = p.kL.at(dk, b, hk, j0);
+  float* dV = p.vL.at(dv, b, hk, j0);
+  const int64_t ldK = p.kL.l, ldV = p.vL.l;
+  for (int64_t j = 0; j < bkT; j++) {
+    std::fill(dK + j * ldK, dK + j * ldK + p.D, 0.f);
+    std::fill(dV + j * ldV, dV + j * ldV + p.Dv, 0.f);
+  }
   const int64_t group = p.H / p.Hkv;
   const float* kRows = p.kL.at(k, b, hk, j0);  // rows p.kL.l apart
   // Kᵀ and Vᵀ of this key tile (D × bkP, Dv × bkP), transposed here where the rows are
@@ -588,9 +612,9 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
         float* PZ = pz.get(BQ * bkP);
         std::copy(S, S + bq * bkP, PZ);
         applyDropout(p, b, h, i0, bq, j0, bk, bkP, PZ);
-        tileGemm(bk, p.Dv, bq, PZ, 1, bkP, dORows, p.oL.l, dV, p.Dv, true);
+        tileGemm(bk, p.Dv, bq, PZ, 1, bkP, dORows, p.oL.l, dV, ldV, true);
       } else {
-        tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.oL.l, dV, p.Dv, true);
+        tileGemm(bk, p.Dv, bq, S, 1, bkP, dORows, p.oL.l, dV, ldV, true);
       }
       // dS = P ∘ (dP − D_i), into dP (the factor scale is in qRows for dK, applied to dq at the end)
       for (int64_t r = 0; r < bq; r++) {
@@ -600,13 +624,9 @@ void backwardTile(const AttentionParams& p, const float* q, const float* k, cons
         for (int64_t c = 0; c < bkP; c += W) vstore(dr + c, vload(pr + c) * (vload(dr + c) - Di));
       }
       // dK += dSᵀ · (scale·Q),  dQ += dS · K
-      tileGemm(bk, p.D, bq, dP, 1, bkP, qRows, p.D, dK, p.D, true);
+      tileGemm(bk, p.D, bq, dP, 1, bkP, qRows, p.D, dK, ldK, true);
       tileGemm(bq, p.D, bk, dP, bkP, 1, kRows, p.kL.l, dqL.at(dqAcc, b, h, i0), dqL.l, true);
     }
-  }
-  for (int64_t j = 0; j < bkT; j++) {
-    std::copy(dK + j * p.D, dK + (j + 1) * p.D, p.kL.at(dk, b, hk, j0 + j));
-    std::copy(dV + j * p.Dv, dV + (j + 1) * p.Dv, p.vL.at(dv, b, hk, j0 + j));
   }
 }
 
@@ -627,12 +647,12 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
   static thread_local Scratch dBuf, partBuf;
   // D_i = dO_i · O_i, i = (b·H + h)·Lq + row
   float* Dsum = dBuf.get(std::max<int64_t>(nq, 1));
-  parallelForWork((nq + 255) / 256, double(nq) * double(p.Dv), [&](int64_t t, int) {
-    for (int64_t i = t * 256; i < std::min(nq, t * 256 + 256); i++) {
+  auto dsumRows = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; i++) {
       const int64_t bh = i / p.Lq, r = i % p.Lq, b = bh / p.H, h = bh % p.H;
       Dsum[i] = dotRow(p.oL.at(dOut, b, h, r), p.oL.at(out, b, h, r), p.Dv);
     }
-  });
+  };
   const int threads = poolSize();
   const int64_t nkt = (p.Lk + BKB - 1) / BKB;
   // Query rows per step. Under a causal mask a step covers keys up to its last row's diagonal, so
@@ -644,19 +664,30 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
   const int64_t bqs = p.causal && p.Lk <= kBwdShortCausal ? BQ / 4 : BQ;
   const int64_t group = p.H / p.Hkv;
   if (p.B * p.Hkv >= 4 * int64_t(threads) || threads == 1 || nkt == 1) {
-    // Enough (b, kv head) pairs to balance the threads: one task per pair walks all its
-    // key tiles, so the dq rows of its query heads belong to it alone (no partial
-    // buffers, no reduction) and stay in L2 from one key tile to the next.
+    // Enough (b, kv head) pairs to balance the threads: one pair walks all its key tiles, so the
+    // dq rows of its query heads belong to it alone (no partial buffers, no reduction) and stay in
+    // L2 from one key tile to the next. The pair computes its own heads' D_i first, so the whole
+    // backward is one pool job; tiny pairs (the training step's L ≈ 12) go `chunk` to a task, about
+    // 16 tasks per thread, as in the forward.
+    const int64_t pairs = p.B * p.Hkv;
+    const int64_t chunk = std::max<int64_t>(1, pairs / (16 * int64_t(threads)));
     const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-    parallelForWork(p.B * p.Hkv, work, [&](int64_t t, int) {
-      const int64_t b = t / p.Hkv, hk = t % p.Hkv;
-      for (int64_t h = hk * group; h < (hk + 1) * group; h++) headRows(dq, p.qL, b, h, p.Lq, p.D, 0, 0.f);
-      for (int64_t j0 = 0; j0 < p.Lk; j0 += BKB)
-        backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dq, p.qL, b, hk, j0, std::min(BKB, p.Lk - j0), bqs);
-      for (int64_t h = hk * group; h < (hk + 1) * group; h++) headRows(dq, p.qL, b, h, p.Lq, p.D, 1, p.scale);
+    parallelForWork((pairs + chunk - 1) / chunk, work, [&](int64_t task, int) {
+      for (int64_t t = task * chunk; t < std::min(pairs, (task + 1) * chunk); t++) {
+        const int64_t b = t / p.Hkv, hk = t % p.Hkv;
+        for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
+          dsumRows((b * p.H + h) * p.Lq, (b * p.H + h + 1) * p.Lq);
+          headRows(dq, p.qL, b, h, p.Lq, p.D, 0, 0.f);
+        }
+        for (int64_t j0 = 0; j0 < p.Lk; j0 += BKB)
+          backwardTile(p, q, k, v, dOut, lse, Dsum, dk, dv, dq, p.qL, b, hk, j0, std::min(BKB, p.Lk - j0), bqs);
+        for (int64_t h = hk * group; h < (hk + 1) * group; h++) headRows(dq, p.qL, b, h, p.Lq, p.D, 1, p.scale);
+      }
     });
     return;
   }
+  parallelForWork((nq + 255) / 256, double(nq) * double(p.Dv),
+                  [&](int64_t t, int) { dsumRows(t * 256, std::min(nq, t * 256 + 256)); });
   // Few heads: tasks are (b, kv head, key tile). dQ partials: each thread adds into its own
   // contiguous (B, H, Lq, D) buffer, and dq = scale · Σ partials at the end.
   const int64_t dqLen = nq * p.D;

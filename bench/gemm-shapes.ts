@@ -77,6 +77,7 @@ const parse = (key: string, calls: number): Shape => {
 const ALL: Shape[] = [
   ['256x256x768TN', 12], ['256x256x704TN', 12], ['768x256x256NT', 12], ['768x256x256NN', 12], ['704x256x256NT', 12], ['704x256x256NN', 12],
   ['1024x256x768TN', 2], ['256x1024x768TN', 2], ['768x256x1024NN', 2], ['768x1024x256NN', 2], ['768x1024x256NT', 2], ['768x256x1024NT', 2],
+  ['704x256x1024NN', 2], ['704x1024x256NN', 2], ['1024x256x704TN', 2], ['256x1024x704TN', 2], ['704x1024x256NT', 2], ['704x256x1024NT', 2],
   ['704x45x256NT', 1], ['704x256x45NN', 1], ['45x256x704TN', 1],
 ].map(([key, calls]) => parse(key as string, calls as number));
 // --only picks shapes by key; a key not in the step's list is timed too (calls/step 0)

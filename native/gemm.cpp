@@ -475,9 +475,9 @@ namespace {
 // extra/residual: linearFused's epilogue (null for a plain sgemm); residual has C's layout and strides.
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
-               const float* bias, int activation, const DropResidual* extra, const float* residual) {
+               const float* bias, int activation, const DropResidual* extra, const float* residual, bool serial = false) {
   if (batch == 0 || m == 0 || n == 0) return;
-  int threads = poolSize();
+  int threads = serial ? 1 : poolSize();
   double work = double(m) * double(n) * double(k) * double(batch);
   // Split each matrix into slabs when the batch alone cannot feed every thread.
   int64_t slabs = 1;
@@ -568,7 +568,28 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
   sgemmImpl(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation, nullptr, nullptr);
 }
 
+// A Linear's two gradients: gx = g·w (rows × inF) and gw = gᵀ·x (outF × inF). On a pool of exactly
+// two threads, each product runs whole on one thread (a job of two tasks) instead of each being cut
+// into two slabs one after the other: no slab edges, no operand packed by both slabs, one pool job
+// instead of two. The products' FLOPs are equal (rows·inF·outF each), so the two tasks balance.
+// Every element's arithmetic is that of sgemm, so the results are bit-identical to two sgemm calls
+// at any thread count (test/native/linear-backward.test.ts). At other thread counts, or when either
+// product is too small to split, it is those two calls.
+void linearBackward(const float* g, const float* x, const float* w, float* gx, float* gw, int64_t rows, int64_t inF,
+                    int64_t outF) {
+  auto dx = [&](bool serial) { sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
+  auto dw = [&](bool serial) { sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
+  const double work = double(rows) * double(inF) * double(outF);
+  if (poolSize() == 2 && work >= kMinParallelWork) {
+    parallelFor(2, [&](int64_t t, int) { t == 0 ? dx(true) : dw(true); });
+    return;
+  }
+  dx(false);
+  dw(false);
+}
+
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
+void linearBackward(const LinearBackwardArgs& p) { linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF); }
 void sgemm(const SgemmArgs& p) { sgemm(p.a, p.b, p.c, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.strideA, p.strideB, p.strideC, p.bias, int(p.activation)); }
 // y = residual + dropout(act(x·wᵀ + bias)): one GEMM, the dropout and residual in its epilogue.
 void linearFused(const LinearFusedArgs& p) {

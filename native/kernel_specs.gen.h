@@ -516,6 +516,18 @@ struct LayerNormForwardArgs {
   float eps;  // scalar
 };
 
+// linearBackward: the parameters in spec order (src/backend/specs).
+struct LinearBackwardArgs {
+  const float* g;  // input, length rows·outF
+  const float* x;  // input, length rows·inF
+  const float* w;  // input, length outF·inF
+  float* gx;  // output, length rows·inF
+  float* gw;  // output, length outF·inF
+  int64_t rows;  // shape
+  int64_t inF;  // shape
+  int64_t outF;  // shape
+};
+
 // linearFused: the parameters in spec order (src/backend/specs).
 struct LinearFusedArgs {
   const float* x;  // input, length rows·inF
@@ -737,6 +749,7 @@ struct UnaryBackwardArgs {
   X(int8PackWeights, Int8PackWeightsArgs) \
   X(layerNormBackward, LayerNormBackwardArgs) \
   X(layerNormForward, LayerNormForwardArgs) \
+  X(linearBackward, LinearBackwardArgs) \
   X(linearFused, LinearFusedArgs) \
   X(maxPoolBackward, MaxPoolBackwardArgs) \
   X(maxPoolForward, MaxPoolForwardArgs) \
@@ -1777,6 +1790,26 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"layerNormForward", code, args, 9, 9, nullptr, 0};
 }  // namespace layerNormForward_spec
+
+namespace linearBackward_spec {
+inline const Instr code[] = {
+    {Op::Var, 5, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 7, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 7, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"g", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, g), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, w), -1, -INFINITY, INFINITY, false, false, {6, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"gx", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, gx), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"gw", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, gw), -1, -INFINITY, INFINITY, false, false, {12, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"linearBackward", code, args, 8, 8, nullptr, 0};
+}  // namespace linearBackward_spec
 
 namespace linearFused_spec {
 inline const Instr code[] = {

@@ -157,13 +157,18 @@ export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor |
   const [outF, inF] = weight.shape;
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const grads: (Tensor | null)[] = [null, null, null];
-  if (x.requiresGrad) {
+  if (x.requiresGrad && weight.requiresGrad) {
+    // both in one kernel call: on two threads each product runs whole on its own thread
+    const gx = emptyFloatTensor(g.dtype, x.shape), gw = emptyFloatTensor(g.dtype, weight.shape);
+    k.linearBackward({ g: f32(g), x: f32(x), w: f32(weight), gx: f32(gx), gw: f32(gw), rows, inF, outF });
+    grads[0] = gx;
+    grads[1] = gw;
+  } else if (x.requiresGrad) {
     // dx = dy · W   (rows, out)·(out, in)
     const gx = emptyFloatTensor(g.dtype, x.shape);
     k.sgemm({ a: f32(g), b: f32(weight), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
     grads[0] = gx;
-  }
-  if (weight.requiresGrad) {
+  } else if (weight.requiresGrad) {
     // dW = dyᵀ · x   (out, rows)·(rows, in)
     const gw = emptyFloatTensor(g.dtype, weight.shape);
     k.sgemm({ a: f32(g), b: f32(x), c: f32(gw), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });

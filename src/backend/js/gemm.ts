@@ -45,3 +45,10 @@ export function sgemm({ a, b, c, batch, m, n, k, transA, transB, alpha, beta, st
     }
   }
 }
+
+/** gx = g · w and gw = gᵀ · x (the Linear's input and weight gradients): two sgemm calls. */
+export function linearBackward({ g, x, w, gx, gw, rows, inF, outF }: Params<'linearBackward'>): void {
+  const common = { batch: 1, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE } as const;
+  sgemm({ ...common, a: g, b: w, c: gx, m: rows, n: inF, k: outF, transA: false, transB: false });
+  sgemm({ ...common, a: g, b: x, c: gw, m: outF, n: inF, k: rows, transA: true, transB: false });
+}

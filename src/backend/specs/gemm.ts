@@ -73,3 +73,18 @@ export const int8GemmPacked = kernel('int8GemmPacked', {
 }, {
   checks: [{ ok: 'k <= 131072', message: 'k is too large for exact int32 sums, expected k ≤ 131072' }],
 });
+
+/**
+ * The two weight-side gradients of y = x · Wᵀ (x: rows × inF, W: outF × inF) from dy (rows × outF):
+ * gx = dy · W (rows × inF) and gw = dyᵀ · x (outF × inF). One call so that, on two threads, each
+ * product runs whole on its own thread instead of each being cut into two slabs (the slabs' edges,
+ * operands packed twice); on one thread, or at any other thread count, they are two sgemm calls.
+ */
+export const linearBackward = kernel('linearBackward', {
+  g: input('f32', { len: 'rows * outF' }),
+  x: input('f32', { len: 'rows * inF' }),
+  w: input('f32', { len: 'outF * inF' }),
+  gx: output('f32', { len: 'rows * inF' }),
+  gw: output('f32', { len: 'outF * inF' }),
+  rows: shape(), inF: shape(), outF: shape(),
+});

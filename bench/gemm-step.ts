@@ -1,0 +1,153 @@
+/**
+ * The training step's own GEMM calls (G2P seq2seq, d 256, batch 64: sgemm, linearFused and
+ * linearBackward), recorded from one step and replayed one by one on the CPU clock, so that other
+ * jobs on a shared machine do not decide the answer.
+ *
+ * Per call shape (medians over --reps runs of every recorded call, in interleaved order):
+ *   1T        the call on 1 thread, timed on the calling thread's CPU clock; % of the FMA peak
+ *             probed on the same clock in this process
+ *   2T est    on 2 threads: the caller's CPU outside pool jobs + the jobs' makespan (the pool's
+ *             profiling counters replay each job's tasks, timed on their threads' CPU clocks, onto
+ *             2 free threads): the call's length on two idle threads, no wake-up counted
+ *   2T eff    1T / (2 × 2T est)
+ *   busy      the two threads' CPU in the call: caller outside jobs + all tasks (work the split adds)
+ *   idle      2 × 2T est − busy: the thread-time the split leaves idle (imbalance, slab edges)
+ *
+ * For each linearBackward call (a Linear's dx and dW in one call, each product whole on its own
+ * thread at 2 threads), the same figures for the old way, its two sgemm calls each split in two
+ * slabs, in the same rounds: the A/B of the pairing.
+ *
+ *   node --import tsx bench/gemm-step.ts [--reps 7] [--out bench/results/gemm-step-….json]
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
+import { k, setBackend, setNumThreads } from '../src/backend/registry.ts';
+import { nativeLoad } from './native-util.ts';
+import { POOL_PROFILE_FIELDS } from '../src/backend/native/load.ts';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+if (!nativeLoad) throw new Error('bench/gemm-step.ts needs the native addon (npm run build:native)');
+const reps = Number(arg('reps', '7'));
+const out = arg('out', '');
+setBackend('native');
+setNumThreads(1);
+
+type Params = Record<string, unknown>;
+const table = k as unknown as Record<string, (p: Params) => unknown>;
+const h = await heedStep(makeTrainBatch(), TRAIN_CONFIGS[0]);
+for (let i = 0; i < 2; i++) h.step();
+
+// Record one step's GEMM calls (the step's own buffers; later steps reuse them from the pool, same sizes)
+const calls: { name: string; p: Params }[] = [];
+const saved = new Map<string, (p: Params) => unknown>();
+for (const name of ['sgemm', 'linearFused', 'linearBackward']) {
+  const fn = table[name];
+  saved.set(name, fn);
+  table[name] = (p) => { calls.push({ name, p: { ...p } }); return fn(p); };
+}
+h.step();
+for (const [name, fn] of saved) table[name] = fn;
+
+const n = (p: Params, key: string) => p[key] as number;
+function keyOf({ name, p }: { name: string; p: Params }): string {
+  if (name === 'sgemm') return `sgemm ${n(p, 'm')}×${n(p, 'n')}×${n(p, 'k')} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${p.bias ? ' +bias' : ''}`;
+  if (name === 'linearFused') return `linearFused ${n(p, 'rows')}×${n(p, 'outF')}×${n(p, 'inF')}${n(p, 'p') > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}${n(p, 'activation') ? ' +act' : ''}`;
+  return `linearBackward rows ${n(p, 'rows')}, in ${n(p, 'inF')}, out ${n(p, 'outF')}`;
+}
+function flopOf({ name, p }: { name: string; p: Params }): number {
+  if (name === 'sgemm') return 2 * n(p, 'batch') * n(p, 'm') * n(p, 'n') * n(p, 'k');
+  if (name === 'linearFused') return 2 * n(p, 'rows') * n(p, 'outF') * n(p, 'inF');
+  return 4 * n(p, 'rows') * n(p, 'inF') * n(p, 'outF');
+}
+/** linearBackward's two products as the sgemm calls linearGrads made before it existed. */
+function asTwoSgemm(p: Params): () => void {
+  const common = { batch: 1, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 };
+  const rows = n(p, 'rows'), inF = n(p, 'inF'), outF = n(p, 'outF');
+  const dx = { ...common, a: p.g, b: p.w, c: p.gx, m: rows, n: inF, k: outF, transA: false, transB: false };
+  const dw = { ...common, a: p.g, b: p.x, c: p.gw, m: outF, n: inF, k: rows, transA: true, transB: false };
+  return () => { table.sgemm(dx); table.sgemm(dw); };
+}
+
+const F = (f: (typeof POOL_PROFILE_FIELDS)[number]) => POOL_PROFILE_FIELDS.indexOf(f);
+const s0 = new Float64Array(8), s1 = new Float64Array(8);
+const cpuNow = () => nativeLoad!.threadCpuNs();
+/** One run of fn: 1T CPU ns (threads 1), or at 2 threads the estimate and the busy thread-time. */
+function time1(fn: () => void): number {
+  const t0 = cpuNow();
+  fn();
+  return cpuNow() - t0;
+}
+function time2(fn: () => void): { est: number; busy: number } {
+  nativeLoad!.poolProfile(null, s0);
+  fn();
+  nativeLoad!.poolProfile(null, s1);
+  const d = (f: (typeof POOL_PROFILE_FIELDS)[number]) => s1[F(f)] - s0[F(f)];
+  const outside = d('threadCpuNs') - d('callerInJobCpuNs');
+  return { est: outside + d('makespanNs'), busy: outside + d('taskCpuNs') };
+}
+
+interface Acc { flop: number; calls: number; one: number[]; est: number[]; busy: number[] }
+const acc = new Map<string, Acc>();
+const add = (key: string, flop: number, v: { one?: number; est?: number; busy?: number }) => {
+  const e = acc.get(key) ?? { flop, calls: 0, one: [], est: [], busy: [] };
+  if (v.one !== undefined) e.one.push(v.one);
+  if (v.est !== undefined) e.est.push(v.est);
+  if (v.busy !== undefined) e.busy.push(v.busy);
+  acc.set(key, e);
+};
+const runs = calls.map((c) => ({ key: keyOf(c), flop: flopOf(c), fn: () => table[c.name](c.p), old: c.name === 'linearBackward' ? asTwoSgemm(c.p) : null }));
+for (const r of runs) acc.set(r.key, { ...(acc.get(r.key) ?? { flop: r.flop, one: [], est: [], busy: [] }), calls: (acc.get(r.key)?.calls ?? 0) + 1 });
+for (const r of runs) if (r.old) acc.set(`${r.key} as 2 sgemm`, { ...(acc.get(`${r.key} as 2 sgemm`) ?? { flop: r.flop, one: [], est: [], busy: [] }), calls: (acc.get(`${r.key} as 2 sgemm`)?.calls ?? 0) + 1 });
+
+const load0 = loadavg();
+const peaks: number[] = [];
+for (let rep = 0; rep < reps; rep++) {
+  setNumThreads(1);
+  const w0 = performance.now(), c0 = cpuNow();
+  const g = nativeLoad.peakFlops(1);
+  peaks.push((g * (performance.now() - w0) * 1e6) / (cpuNow() - c0));
+  // 1T and 2T alternate call by call, new and old alternate in a rotating order
+  for (const r of runs) {
+    const arms: [string, () => void][] = r.old ? [[r.key, r.fn], [`${r.key} as 2 sgemm`, r.old]] : [[r.key, r.fn]];
+    if (rep % 2) arms.reverse();
+    for (const [key, fn] of arms) {
+      setNumThreads(1);
+      fn();
+      add(key, r.flop, { one: time1(fn) });
+      setNumThreads(2);
+      fn();
+      nativeLoad.poolProfile(true, s0);
+      add(key, r.flop, time2(fn));
+      nativeLoad.poolProfile(false, s0);
+    }
+  }
+}
+setNumThreads(1);
+const load1 = loadavg();
+const med = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const peak = med(peaks);
+console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}; FMA peak on the thread CPU clock ${peak.toFixed(0)} GFLOP/s; ${reps} reps`);
+console.log('| call (m×n×k or rows×out×in) | calls/step | 1T µs | % peak | 2T est µs | 2T eff | busy µs | idle thread-µs | 1T ms/step | 2T est ms/step |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+const rows = [...acc.entries()].map(([key, e]) => {
+  const one = med(e.one) / 1e3, est = med(e.est) / 1e3, busy = med(e.busy) / 1e3;
+  return { key, callsPerStep: e.calls, flop: e.flop, oneUs: one, pctPeak: (100 * e.flop) / (one * 1e3) / peak, est2Us: est, eff2: one / (2 * est), busy2Us: busy, idle2Us: 2 * est - busy, oneMsPerStep: (one * e.calls) / 1e3, est2MsPerStep: (est * e.calls) / 1e3, samples1T: e.one, samplesEst2: e.est, samplesBusy2: e.busy };
+}).sort((a, b) => b.oneMsPerStep - a.oneMsPerStep);
+for (const r of rows) {
+  console.log(`| ${r.key} | ${r.callsPerStep} | ${r.oneUs.toFixed(0)} | ${r.pctPeak.toFixed(1)}% | ${r.est2Us.toFixed(0)} | ${(100 * r.eff2).toFixed(0)}% | ${r.busy2Us.toFixed(0)} | ${r.idle2Us.toFixed(0)} | ${r.oneMsPerStep.toFixed(2)} | ${r.est2MsPerStep.toFixed(2)} |`);
+}
+const cur = rows.filter((r) => !r.key.endsWith('as 2 sgemm'));
+const sum = (xs: typeof rows, f: (r: (typeof rows)[number]) => number) => xs.reduce((s, r) => s + f(r), 0);
+const flop = sum(cur, (r) => r.flop * r.callsPerStep), one = sum(cur, (r) => r.oneMsPerStep), est = sum(cur, (r) => r.est2MsPerStep);
+const lb = rows.filter((r) => r.key.startsWith('linearBackward') && !r.key.endsWith('as 2 sgemm'));
+const old = rows.filter((r) => r.key.endsWith('as 2 sgemm'));
+console.log(`all GEMM calls of the step: ${(flop / 1e9).toFixed(2)} GFLOP, 1T ${one.toFixed(1)} ms (${((100 * flop) / (one * 1e6) / peak).toFixed(1)}% of peak), 2T est ${est.toFixed(1)} ms (${((100 * one) / (2 * est)).toFixed(0)}% efficient)`);
+console.log(`linearBackward calls: 1T ${sum(lb, (r) => r.oneMsPerStep).toFixed(2)} ms, 2T est ${sum(lb, (r) => r.est2MsPerStep).toFixed(2)} ms; the same products as two split sgemm calls: 1T ${sum(old, (r) => r.oneMsPerStep).toFixed(2)} ms, 2T est ${sum(old, (r) => r.est2MsPerStep).toFixed(2)} ms`);
+if (out) {
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx ${process.argv.slice(1).join(' ')}`, isa: nativeLoad.isa(), load: [load0, load1], reps, peakGflops: peak, peaks, rows }, null, 1) + '\n');
+  console.log(`wrote ${out}`);
+}

@@ -1,0 +1,59 @@
+/**
+ * linearBackward (native/gemm.cpp): a Linear's input and weight gradients in one call, each product
+ * whole on its own thread when the pool has two. The results must be the bits of two sgemm calls at
+ * 1, 2 and 3 threads (how the work is placed never changes a result), match the TypeScript
+ * reference, and the op-level gradients (linearGrads) must still pass the gradient check.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { native, ref, rng, randn, assertClose } from './helpers.js';
+
+const { setNumThreads, backendInfo } = await import('../../src/backend/registry.js');
+
+// The training step's shapes (rows × inF × outF: the attention projections, the FFN's two Linears,
+// the tied vocabulary projection) and edge shapes: one row, below the split threshold, odd sizes
+// that leave short last panels (MR = 14, NR = 32), the skinny path's few rows.
+const SHAPES: [number, number, number][] = [
+  [768, 256, 256], [704, 256, 1024], [704, 1024, 256], [704, 256, 45],
+  [1, 7, 5], [3, 16, 16], [17, 33, 29], [100, 45, 257], [31, 64, 3], [250, 130, 90],
+];
+
+test('linearBackward: the bits of two sgemm calls at 1, 2 and 3 threads, and the reference', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const before = backendInfo().threads;
+  const r = rng(41);
+  try {
+    for (const [rows, inF, outF] of SHAPES) {
+      const g = randn(rows * outF, r), x = randn(rows * inF, r), w = randn(outF * inF, r);
+      const common = { batch: 1, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 } as const;
+      const gxRef = new Float32Array(rows * inF), gwRef = new Float32Array(outF * inF);
+      ref.linearBackward({ g, x, w, gx: gxRef, gw: gwRef, rows, inF, outF });
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        // NaN-filled outputs: every element must be written (beta = 0 never reads them)
+        const gx = new Float32Array(rows * inF).fill(NaN), gw = new Float32Array(outF * inF).fill(NaN);
+        nk.linearBackward!({ g, x, w, gx, gw, rows, inF, outF });
+        const gx2 = new Float32Array(rows * inF), gw2 = new Float32Array(outF * inF);
+        nk.sgemm!({ ...common, a: g, b: w, c: gx2, m: rows, n: inF, k: outF, transA: false, transB: false });
+        nk.sgemm!({ ...common, a: g, b: x, c: gw2, m: outF, n: inF, k: rows, transA: true, transB: false });
+        const at = `(${rows}, ${inF}, ${outF}) at ${threads} thread(s)`;
+        assert.deepEqual(gx, gx2, `gx ${at}: not the bits of sgemm`);
+        assert.deepEqual(gw, gw2, `gw ${at}: not the bits of sgemm`);
+        assertClose(gx, gxRef, `gx ${at} vs reference`, 1e-4, 1e-4);
+        assertClose(gw, gwRef, `gw ${at} vs reference`, 1e-4, 1e-4);
+      }
+    }
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});
+
+test('linearBackward: a wrong length is a typed error naming the argument, not a crash', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const rows = 8, inF = 4, outF = 3;
+  const ok = { g: new Float32Array(rows * outF), x: new Float32Array(rows * inF), w: new Float32Array(outF * inF), gx: new Float32Array(rows * inF), gw: new Float32Array(outF * inF), rows, inF, outF };
+  assert.throws(() => nk.linearBackward!({ ...ok, gw: new Float32Array(outF * inF - 1) }), /gw/);
+  assert.throws(() => nk.linearBackward!({ ...ok, x: new Float32Array(rows * inF + 1) }), /x/);
+});

@@ -126,8 +126,9 @@ export class FusedEncoder {
   // Work buffers, grown to the largest N of the recent calls (plain arrays: outside any inferenceMode
   // pool) and shrunk when the recent calls need much less (see shrinkIfOversized).
   private rows = 0;
-  /** Rows (N) and additive-mask length (0: none) of the last SHRINK_WINDOW calls, oldest first. */
-  private readonly recent: { rows: number; mask: number }[] = [];
+  /** Rows (N) and additive-mask length (0: none) of the last SHRINK_WINDOW calls. */
+  private readonly recentRows = new RecentMax();
+  private readonly recentMask = new RecentMax();
   private bufA: Float32Array = new Float32Array(0); private bufB: Float32Array = new Float32Array(0);
   private qkv: Float32Array = new Float32Array(0); private merged: Float32Array = new Float32Array(0);
   private ff: Float32Array = new Float32Array(0);
@@ -200,10 +201,8 @@ export class FusedEncoder {
    * SHRINK_MIN_BYTES), they are reallocated at that need; a repeated big batch keeps them.
    */
   private shrinkIfOversized(N: number, B: number, T: number, maskLength: number): void {
-    this.recent.push({ rows: N, mask: maskLength });
-    if (this.recent.length > SHRINK_WINDOW) this.recent.shift();
-    if (this.recent.length < SHRINK_WINDOW || this.workBytes() <= SHRINK_MIN_BYTES) return; // too few calls yet to say what is usual
-    const rows = Math.max(...this.recent.map((r) => r.rows)), mask = Math.max(...this.recent.map((r) => r.mask));
+    const rows = this.recentRows.push(N), mask = this.recentMask.push(maskLength);
+    if (rows === null || mask === null || this.workBytes() <= SHRINK_MIN_BYTES) return; // too few calls yet to say what is usual
     if (this.rows <= SHRINK_FACTOR * rows && this.mask.length <= SHRINK_FACTOR * mask) return;
     this.rows = 0; // reserve() reallocates at the recent need
     this.lse = new Float32Array(0);
@@ -313,9 +312,29 @@ export class FusedEncoder {
 /** Calls whose largest N the work buffers are sized for (FusedEncoder.shrinkIfOversized). */
 export const SHRINK_WINDOW = 8;
 /** Buffers are shrunk when they hold more than this many times the recent calls' largest N. */
-const SHRINK_FACTOR = 2;
+export const SHRINK_FACTOR = 2;
 /** Buffers this small are kept whatever their use. */
-const SHRINK_MIN_BYTES = 1 << 20;
+export const SHRINK_MIN_BYTES = 1 << 20;
+
+/**
+ * The largest of the last SHRINK_WINDOW values pushed: what the recent calls needed, for the
+ * buffer policy of the fused encoder and the fused decoder's workspace.
+ */
+export class RecentMax {
+  private readonly window: number[] = [];
+
+  /** Records one call's need; returns the window's largest once it holds SHRINK_WINDOW calls (null before). */
+  push(need: number): number | null {
+    this.window.push(need);
+    if (this.window.length > SHRINK_WINDOW) this.window.shift();
+    return this.window.length < SHRINK_WINDOW ? null : Math.max(...this.window);
+  }
+
+  /** Forgets the calls so far (after the buffers were dropped). */
+  clear(): void {
+    this.window.length = 0;
+  }
+}
 
 const plans = new WeakMap<TransformerEncoder, FusedEncoder>();
 

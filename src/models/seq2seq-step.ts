@@ -46,7 +46,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { k as kernels } from '../backend/registry.js';
 import { ACT_NONE, ACT_RELU, ACT_GELU } from '../backend/js/gemm.js';
 import { type Gemm, type Projection, gemmOf, stackedRows } from './stacked-projection.js';
-import { SHRINK_WINDOW } from './fused-encoder.js';
+import { RecentMax, SHRINK_FACTOR, SHRINK_MIN_BYTES } from './fused-encoder.js';
 import { zeros } from '../tensor/creation.js';
 import { allocUninit } from '../tensor/dtype.js';
 import { noGrad } from '../autograd/mode.js';
@@ -74,7 +74,7 @@ class Workspace {
   private readonly buffers = new Map<string, Float32Array>();
   /** Floats asked for by the decode holding it, and by the last SHRINK_WINDOW decodes. */
   private asked = 0;
-  private readonly recent: number[] = [];
+  private readonly recent = new RecentMax();
 
   /** n floats of the buffer kept under `name` (contents undefined). */
   take(name: string, n: number): Float32Array {
@@ -97,20 +97,16 @@ class Workspace {
   /** Ends a decode: hands the buffers back, and drops them when recent decodes used under half. */
   release(): void {
     this.inUse = false;
-    this.recent.push(this.asked);
+    const recent = this.recent.push(this.asked);
     this.asked = 0;
-    if (this.recent.length > SHRINK_WINDOW) this.recent.shift();
-    if (this.recent.length < SHRINK_WINDOW) return;
+    if (recent === null) return;
     const held = this.held;
-    if (4 * held > SHRINK_MIN_BYTES && held > 2 * Math.max(...this.recent)) {
+    if (4 * held > SHRINK_MIN_BYTES && held > SHRINK_FACTOR * recent) {
       this.buffers.clear();
-      this.recent.length = 0;
+      this.recent.clear();
     }
   }
 }
-
-/** Workspaces this small are kept whatever their use. */
-const SHRINK_MIN_BYTES = 1 << 20;
 
 /** Buffers that belong to one decode only (the workspace was in use). */
 const PRIVATE = { take: (_name: string, n: number) => floats(n) };

@@ -391,6 +391,34 @@ struct DropoutBackwardBiasArgs {
   int64_t seed;  // scalar
 };
 
+// embedPositionsBackward: the parameters in spec order (src/backend/specs).
+struct EmbedPositionsBackwardArgs {
+  const float* dOut;  // input, length len(indices)·dim
+  const int32_t* indices;  // input
+  float* dWeight;  // output
+  int64_t dim;  // shape
+  int64_t paddingIdx;  // scalar
+  float scale;  // scalar
+  double p;  // scalar
+  int64_t seed;  // scalar
+  int64_t count;  // derived, = len(indices)
+};
+
+// embedPositionsForward: the parameters in spec order (src/backend/specs).
+struct EmbedPositionsForwardArgs {
+  const float* weight;  // input
+  const int32_t* indices;  // input
+  const float* positions;  // input, or null, length ≥ (offset + seqLen)·dim
+  float* out;  // output, length len(indices)·dim
+  int64_t dim;  // shape
+  int64_t seqLen;  // shape
+  int64_t offset;  // shape
+  float scale;  // scalar
+  double p;  // scalar
+  int64_t seed;  // scalar
+  int64_t count;  // derived, = len(indices)
+};
+
 // embeddingBackward: the parameters in spec order (src/backend/specs).
 struct EmbeddingBackwardArgs {
   const float* dOut;  // input, length len(indices)·dim
@@ -739,6 +767,8 @@ struct UnaryBackwardArgs {
   X(crossEntropyForward, CrossEntropyForwardArgs) \
   X(dropout, DropoutArgs) \
   X(dropoutBackwardBias, DropoutBackwardBiasArgs) \
+  X(embedPositionsBackward, EmbedPositionsBackwardArgs) \
+  X(embedPositionsForward, EmbedPositionsForwardArgs) \
   X(embeddingBackward, EmbeddingBackwardArgs) \
   X(embeddingForward, EmbeddingForwardArgs) \
   X(geluDropout, GeluDropoutArgs) \
@@ -1545,6 +1575,68 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"dropoutBackwardBias", code, args, 7, 7, nullptr, 0};
 }  // namespace dropoutBackwardBias_spec
+
+namespace embedPositionsBackward_spec {
+inline const Instr code[] = {
+    {Op::Len, 1, 0}, {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Var, 3, 0}, {Op::Const, 0, 0},
+    {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Len, 2, 0}, {Op::Var, 3, 0}, {Op::Div, 0, 0}, {Op::Select, 0, 0},
+    {Op::Var, 4, 0}, {Op::Len, 1, 0}, {Op::Var, 3, 0}, {Op::Const, 0, 0}, {Op::Gt, 0, 0}, {Op::Len, 2, 0},
+    {Op::Len, 0, 0}, {Op::Add, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 3, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Len, 2, 0}, {Op::Var, 3, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0},
+    {Op::Eq, 0, 0}, {Op::Or, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {3, 1, "0"}, {4, 8, "dim == 0 ? 0 : len(dWeight) / dim"}, {12, 1, "paddingIdx"}, "weight rows", {0, 0, nullptr}},
+    {"dWeight", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"paddingIdx", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, paddingIdx), -1, -2147483648.0, 2147483647.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(EmbedPositionsBackwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(EmbedPositionsBackwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {13, 1, "len(indices)"}},
+};
+inline const Check checks[] = {
+    {{14, 9, "dim > 0 || len(dWeight) + len(dOut) == 0"}, "dim = 0 but dWeight or dOut is not empty"},
+    {{23, 9, "dim == 0 || len(dWeight) % dim == 0"}, "dWeight's length must be a multiple of dim"},
+};
+inline const Kernel kernel = {"embedPositionsBackward", code, args, 9, 8, checks, 2};
+}  // namespace embedPositionsBackward_spec
+
+namespace embedPositionsForward_spec {
+inline const Instr code[] = {
+    {Op::Const, 0, 0}, {Op::Var, 4, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Const, 0, 0}, {Op::Len, 0, 0},
+    {Op::Var, 4, 0}, {Op::Div, 0, 0}, {Op::Select, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 5, 0}, {Op::Add, 0, 0},
+    {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Len, 1, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Len, 1, 0},
+    {Op::Var, 4, 0}, {Op::Const, 0, 0}, {Op::Gt, 0, 0}, {Op::Len, 0, 0}, {Op::Len, 3, 0}, {Op::Add, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 4, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0},
+    {Op::Len, 0, 0}, {Op::Var, 4, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0},
+    {Op::Var, 5, 0}, {Op::Const, 0, 0}, {Op::Gt, 0, 0}, {Op::Len, 1, 0}, {Op::Var, 5, 0}, {Op::Mod, 0, 0},
+    {Op::Const, 0, 0}, {Op::Eq, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 1, "0"}, {1, 8, "dim == 0 ? 0 : len(weight) / dim"}, {0, 0, nullptr}, "weight rows", {0, 0, nullptr}},
+    {"positions", Role::Input, DType::F32, Kind::Int, true, offsetof(EmbedPositionsForwardArgs, positions), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {9, 5, "(offset + seqLen)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {14, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seqLen", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, seqLen), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"offset", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, offset), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(EmbedPositionsForwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(EmbedPositionsForwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {17, 1, "len(indices)"}},
+};
+inline const Check checks[] = {
+    {{18, 9, "dim > 0 || len(weight) + len(out) == 0"}, "dim = 0 but weight or out is not empty"},
+    {{27, 9, "dim == 0 || len(weight) % dim == 0"}, "weight's length must be a multiple of dim"},
+    {{36, 3, "seqLen > 0"}, "seqLen must be positive"},
+    {{39, 5, "len(indices) % seqLen == 0"}, "indices' length must be a multiple of seqLen (rows of seqLen positions)"},
+};
+inline const Kernel kernel = {"embedPositionsForward", code, args, 11, 10, checks, 4};
+}  // namespace embedPositionsForward_spec
 
 namespace embeddingBackward_spec {
 inline const Instr code[] = {

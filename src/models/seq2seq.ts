@@ -27,6 +27,9 @@ import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
+import { isPlainDropout } from '../nn/residual-ffn.js';
+import type { Module } from '../nn/module.js';
+import { embedPositions } from '../ops/embed-positions.js';
 import { SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from '../nn/positional.js';
 import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, type DecoderLayerCache } from '../nn/transformer.js';
 import { runEncoder } from './fused-encoder.js';
@@ -253,8 +256,21 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
     return m;
   }
 
-  /** Embeds ids (B, T) at positions offset… → (B, T, D). */
+  /**
+   * Embeds ids (B, T) at positions offset… → (B, T, D). With plain modules (no hooks, no subclass) and
+   * the fixed sinusoidal table, the lookup, × √D, + positions and dropout run as one op
+   * (ops/embed-positions.ts: one kernel forward, one backward); otherwise module by module. Both give
+   * the same values and gradients and draw the same dropout seed (test/models/seq2seq-embed.test.ts).
+   */
   private embed(emb: Embedding, pos: SinusoidalPositionalEncoding | LearnedPositionalEmbedding, ids: Tensor, offset: number): Tensor {
+    if (isPlain(emb, Embedding) && isPlain(pos, SinusoidalPositionalEncoding) && isPlainDropout(this.embDropout)) {
+      const T = ids.shape[1];
+      return embedPositions(ids, emb.weight, {
+        scale: this.config.scaleEmbeddings ? Math.sqrt(this.config.dModel) : 1,
+        positions: pos.table(T, offset, emb.weight.dtype), offset,
+        p: this.embDropout.p, training: this.embDropout.training, paddingIdx: emb.paddingIdx,
+      }); // (B, T, D)
+    }
     let x = emb.call(ids); // (B, T, D)
     if (this.config.scaleEmbeddings) x = mul(x, Math.sqrt(this.config.dModel)); // (B, T, D)
     return this.embDropout.call(pos.call(x, offset)); // (B, T, D)
@@ -287,4 +303,9 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
       throw new ShapeError(`Seq2SeqTransformer: ${name} has length ${ids.shape[1]}, longer than maxLen=${this.config.maxLen}. Fix: raise maxLen in the config or truncate the input.`);
     }
   }
+}
+
+/** m is exactly a `cls` (no subclass) with no forward hooks: its call() is its class's forward. */
+function isPlain<M extends Module>(m: Module, cls: abstract new (...args: never[]) => M): m is M {
+  return m instanceof cls && Object.getPrototypeOf(m) === cls.prototype && !m.hasForwardHooks;
 }

@@ -49,9 +49,16 @@ export class SinusoidalPositionalEncoding extends Module {
   /** x (B, T, D) → x + pe[offset : offset + T] (B, T, D). */
   override forward(x: Tensor, offset = 0): Tensor {
     const T = x.shape[1];
+    return add(x, narrow(this.table(T, offset, x.dtype), 0, offset, T)); // (B, T, D)
+  }
+
+  /**
+   * The whole (maxLen, D) table in the given float dtype, after checking that positions
+   * offset … offset + T − 1 exist (the fused input path, ops/embed-positions.ts, reads rows from it).
+   */
+  table(T: number, offset: number, dtype: Tensor['dtype']): Tensor {
     checkLength('SinusoidalPositionalEncoding', T, offset, this.maxLen);
-    const table = x.dtype === this._table.dtype ? this._table : toFloat(this._table, x.dtype as 'float64');
-    return add(x, narrow(table, 0, offset, T)); // (B, T, D)
+    return dtype === this._table.dtype ? this._table : toFloat(this._table, dtype as 'float64'); // (maxLen, D)
   }
 }
 

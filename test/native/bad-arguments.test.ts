@@ -45,6 +45,9 @@ const valid: Record<string, () => unknown[]> = {
   binaryBroadcast: () => [2, f(6), [3, 1], f(3), [0, 1], f(6), [2, 3]],
   embeddingForward: () => [f(20), Int32Array.from([0, 4, 2]), f(12), 4],
   embeddingBackward: () => [f(12), Int32Array.from([0, 4, 2]), f(20), 4, -1],
+  // table (5, 4), ids (1, 3), positions (6, 4) from row 2, scale 2, p 0.1, seed 7
+  embedPositionsForward: () => [f(20), Int32Array.from([0, 4, 2]), f(24), f(12), 4, 3, 2, 2, 0.1, 7],
+  embedPositionsBackward: () => [f(12), Int32Array.from([0, 4, 2]), f(20), 4, -1, 2, 0.1, 7],
   crossEntropyForward: () => [f(12), Int32Array.from([0, 3, -100]), f(3), f(3), 3, 4, -100, 0.1],
   crossEntropyBackward: () => [f(12), Int32Array.from([0, 3, 1]), f(3), f(3), f(12), 3, 4, -100, 0],
   adamwStep: () => [f(10), f(10), f(10), f(10), 1e-3, 0.9, 0.999, 1e-8, 0.01, 1],

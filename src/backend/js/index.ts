@@ -9,7 +9,7 @@ export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise
 export { reduceAxis, argmaxAxis } from './reduce.js';
 export { softmaxForward, softmaxBackward } from './softmax.js';
 export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
-export { embeddingForward, embeddingBackward } from './embedding.js';
+export { embeddingForward, embeddingBackward, embedPositionsForward, embedPositionsBackward } from './embedding.js';
 export { permute } from './layout.js';
 export { dropout } from './dropout.js';
 export { attentionForward, attentionBackward, attentionForwardStrided, attentionBackwardStrided } from './attention.js';

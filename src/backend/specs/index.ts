@@ -10,7 +10,7 @@ export { softmaxForward, softmaxBackward } from './softmax.js';
 export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
 export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';
 export { reduceAxis, argmaxAxis } from './reduce.js';
-export { embeddingForward, embeddingBackward } from './embedding.js';
+export { embeddingForward, embeddingBackward, embedPositionsForward, embedPositionsBackward } from './embedding.js';
 export { permute, dropout } from './layout.js';
 export { crossEntropyForward, crossEntropyBackward } from './loss.js';
 export { adamwStep, sumSquares, scaleInPlace } from './optim.js';

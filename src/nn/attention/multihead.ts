@@ -26,6 +26,9 @@ import { Linear } from '../linear.js';
 import { attentionMergedHeads, attentionWeights, repeatKvHeads, splitHeads, type HeadColumns, type Heads } from '../../ops/attention.js';
 import type { AttentionMaskOptions, CausalAlignment } from '../../ops/attention-mask.js';
 import { matmul, linear } from '../../ops/matmul.js';
+import { linearStacked } from '../../ops/linear-stacked.js';
+import { needsGrad } from '../../autograd/node.js';
+import { isPlainLinear } from '../residual-ffn.js';
 import { dropout } from '../../ops/dropout.js';
 import { mean } from '../../ops/reduce.js';
 import { narrow, reshape, transpose } from '../../ops/shape.js';
@@ -276,7 +279,19 @@ export class MultiheadAttention extends Module {
     const H = this.numHeads, Hkv = this.numKvHeads, hd = this.headDim;
     const heads = (tensor: Tensor, offset: number, n: number): HeadColumns => ({ tensor, offset, heads: n, width: hd });
     if (this.inProj === null) {
-      return [heads(this.qProj!.call(query), 0, H), withKv ? heads(this.kProj!.call(key), 0, Hkv) : null, withKv ? heads(this.vProj!.call(value), 0, Hkv) : null]; // (B, L, H·hd), (B, S, Hkv·hd) ×2
+      const [qp, kp, vp] = [this.qProj!, this.kProj!, this.vProj!];
+      // On the tape, projections of one input run stacked (ops/linear-stacked.ts): one GEMM forward,
+      // one linearBackward, and no gradient sums for the shared input. Off the tape, one by one.
+      if (withKv && key === value && stackable([kp, vp], key) && needsGrad(key, kp.weight, vp.weight, kp.bias, vp.bias)) {
+        const kvOut = Hkv * hd;
+        if (key === query && stackable([qp, kp, vp], query)) {
+          const qkv = linearStacked(query, [qp.weight, kp.weight, vp.weight], [qp.bias, kp.bias, vp.bias]); // (B, L, H·hd + 2·Hkv·hd)
+          return [heads(qkv, 0, H), heads(qkv, H * hd, Hkv), heads(qkv, H * hd + kvOut, Hkv)];
+        }
+        const kv = linearStacked(key, [kp.weight, vp.weight], [kp.bias, vp.bias]); // (B, S, 2·Hkv·hd)
+        return [heads(qp.call(query), 0, H), heads(kv, 0, Hkv), heads(kv, kvOut, Hkv)];
+      }
+      return [heads(qp.call(query), 0, H), withKv ? heads(kp.call(key), 0, Hkv) : null, withKv ? heads(vp.call(value), 0, Hkv) : null]; // (B, L, H·hd), (B, S, Hkv·hd) ×2
     }
     const E = this.embedDim, kvOut = Hkv * hd;
     if (withKv && key === query && value === query) {
@@ -320,6 +335,16 @@ export class MultiheadAttention extends Module {
       throw new ShapeError(`MultiheadAttention: value has shape ${fmtShape(value.shape)}, expected [${key.shape[0]}, ${key.shape[1]}, ${vdim}] (batch and length like key, vdim = ${vdim}).`);
     }
   }
+}
+
+/**
+ * Whether linearStacked can run these projections on input x as the Linears would: plain Linears
+ * (no hooks, no subclass: LoRA and quantized layers stay separate), float32 throughout, all with a
+ * bias or none.
+ */
+function stackable(ls: readonly Linear[], x: Tensor): boolean {
+  const withBias = ls[0].bias !== null;
+  return x.dtype === 'float32' && ls.every((l) => isPlainLinear(l) && l.weight.dtype === 'float32' && (l.bias !== null) === withBias && (l.bias === null || l.bias.dtype === 'float32'));
 }
 
 /** A Linear keeping only the given output rows ('out') or input columns ('in') of another. */

@@ -1,0 +1,79 @@
+/**
+ * Several Linear projections of the same input as one (the training path of attention's q|k|v):
+ *
+ *   linearStacked(x, [W1, W2, …], [b1, b2, …]) = cat([x·W1ᵀ + b1, x·W2ᵀ + b2, …], -1)
+ *
+ * x (…, in), Wi (Oi, in), bi (Oi) (all null or none null) → (…, ΣOi). The weights stay separate
+ * parameters (their names and checkpoints are unchanged); each call copies them into one (ΣOi, in)
+ * stack, so the forward is one GEMM and the backward one linearBackward call (dx in one product
+ * with K = ΣOi, the stacked dW in the other) and one bias sum. The composition, one linear per
+ * projection, runs a GEMM and a linearBackward per projection, and the tape then adds the dx's
+ * (one elementwise pass over x's shape per extra projection). The parameters' gradients are views
+ * into the stacked dW and db: rows of one buffer, no copy.
+ */
+import { Tensor } from '../tensor/tensor.js';
+import { k } from '../backend/registry.js';
+import { record, needsGrad } from '../autograd/node.js';
+import { promoteFloat } from '../tensor/dtype.js';
+import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { emptyFloatTensor, f32 } from './util.js';
+import { checkLinear } from './matmul.js';
+import { sumToShape } from './sum-to-shape.js';
+import { ACT_NONE } from '../backend/js/gemm.js';
+
+export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | null)[]): Tensor {
+  const op = 'linearStacked';
+  if (weights.length === 0 || biases.length !== weights.length) {
+    throw new ValueError(`${op}: received ${weights.length} weights and ${biases.length} biases, expected one bias (or null) per weight and at least one weight.`);
+  }
+  const withBias = biases[0] !== null;
+  if (biases.some((b) => (b !== null) !== withBias)) throw new ValueError(`${op}: some projections have a bias and some do not. Fix: run them with linear() one by one.`);
+  const dims = weights.map((w, i) => checkLinear(x, w, biases[i], op));
+  const inF = dims[0].inF, rows = dims[0].rows;
+  const dtype = weights.reduce((d, w) => promoteFloat(d, w.dtype), x.dtype);
+  if (weights.some((w) => w.dtype !== dtype) || biases.some((b) => b !== null && b.dtype !== dtype)) {
+    throw new ValueError(`${op}: the weights and biases must share one dtype (${dtype}); received ${weights.map((w) => w.dtype).join(', ')}.`);
+  }
+  const outs = dims.map((d) => d.outF), outF = outs.reduce((a, b) => a + b, 0);
+  // the stack: (ΣO, in) weights and (ΣO) biases, copied from the parameters
+  const W = emptyFloatTensor(dtype, [outF, inF]), b = withBias ? emptyFloatTensor(dtype, [outF]) : null;
+  let o = 0;
+  for (let i = 0; i < weights.length; i++) {
+    W.data.set(weights[i].data as Float32Array, o * inF);
+    if (b) b.data.set(biases[i]!.data as Float32Array, o);
+    o += outs[i];
+  }
+  const outShape = x.shape.slice();
+  outShape[outShape.length - 1] = outF;
+  if (x.shape[x.ndim - 1] !== inF) throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected last dim ${inF}.`);
+  const y = emptyFloatTensor(promoteFloat(x.dtype, dtype), outShape);
+  k.sgemm({ a: f32(x), b: f32(W), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: b ? f32(b) : null, activation: ACT_NONE });
+  const params = [...weights, ...(withBias ? (biases as Tensor[]) : [])];
+  if (!needsGrad(x, ...params)) return y;
+  return record(y, 'linearStacked', [x, ...params], (g) => {
+    const needW = weights.some((w) => w.requiresGrad);
+    let gx: Tensor | null = null, gW: Tensor | null = null;
+    if (x.requiresGrad && needW) {
+      gx = emptyFloatTensor(g.dtype, x.shape);
+      gW = emptyFloatTensor(g.dtype, [outF, inF]);
+      k.linearBackward({ g: f32(g), x: f32(x), w: f32(W), gx: f32(gx), gw: f32(gW), rows, inF, outF });
+    } else if (x.requiresGrad) {
+      gx = emptyFloatTensor(g.dtype, x.shape);
+      k.sgemm({ a: f32(g), b: f32(W), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
+    } else if (needW) {
+      gW = emptyFloatTensor(g.dtype, [outF, inF]);
+      k.sgemm({ a: f32(g), b: f32(x), c: f32(gW), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
+    }
+    const gb = withBias && biases.some((t) => t!.requiresGrad) ? sumToShape(g, [outF]) : null;
+    // each parameter's gradient: its rows of the stacked dW / db, as views
+    const gws: (Tensor | null)[] = [], gbs: (Tensor | null)[] = [];
+    let r = 0;
+    for (let i = 0; i < weights.length; i++) {
+      const O = outs[i];
+      gws.push(gW && weights[i].requiresGrad ? new Tensor(gW.data.subarray(r * inF, (r + O) * inF), [O, inF]) : null);
+      if (withBias) gbs.push(gb && biases[i]!.requiresGrad ? new Tensor(gb.data.subarray(r, r + O), [O]) : null);
+      r += O;
+    }
+    return [gx, ...gws, ...gbs];
+  });
+}

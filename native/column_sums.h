@@ -1,6 +1,7 @@
 // Column sums in float64 of a (rows, cols) array swept row by row (memory order): the bias
 // gradient Σ_rows dz of a Linear, read in the pass that writes dz (linear_fused.cpp) or alone
-// (reduceAxis, layout.cpp). Included by those two kernel files only; needs common.h and threadpool.h.
+// (reduceAxis, layout.cpp), and layerNormBackwardDropout's dz bias sums (norm.cpp: addWide only).
+// Needs common.h and threadpool.h.
 #pragma once
 #include "row_split.h"
 

@@ -531,6 +531,26 @@ struct LayerNormBackwardArgs {
   int64_t cols;  // shape
 };
 
+// layerNormBackwardDropout: the parameters in spec order (src/backend/specs).
+struct LayerNormBackwardDropoutArgs {
+  const float* x;  // input, length rows·cols
+  const float* weight;  // input, or null, length cols
+  const float* mean;  // input, length rows
+  const float* rstd;  // input, length rows
+  const float* dy;  // input, length rows·cols
+  const float* dyAdd;  // input, or null, length rows·cols
+  float* dx;  // output, length rows·cols
+  const float* dxAdd;  // input, or null, length rows·cols
+  float* dweight;  // output, or null, length cols
+  float* dbias;  // output, or null, length cols
+  float* dz;  // output, length rows·cols
+  float* dzBias;  // output, or null, length cols
+  int64_t rows;  // shape
+  int64_t cols;  // shape
+  double p;  // scalar
+  int64_t seed;  // scalar
+};
+
 // layerNormForward: the parameters in spec order (src/backend/specs).
 struct LayerNormForwardArgs {
   const float* x;  // input, length rows·cols
@@ -778,6 +798,7 @@ struct UnaryBackwardArgs {
   X(int8GemmPacked, Int8GemmPackedArgs) \
   X(int8PackWeights, Int8PackWeightsArgs) \
   X(layerNormBackward, LayerNormBackwardArgs) \
+  X(layerNormBackwardDropout, LayerNormBackwardDropoutArgs) \
   X(layerNormForward, LayerNormForwardArgs) \
   X(linearBackward, LinearBackwardArgs) \
   X(linearFused, LinearFusedArgs) \
@@ -1862,6 +1883,35 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"layerNormBackward", code, args, 12, 12, nullptr, 0};
 }  // namespace layerNormBackward_spec
+
+namespace layerNormBackwardDropout_spec {
+inline const Instr code[] = {
+    {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Var, 12, 0}, {Op::Var, 12, 0},
+    {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 13, 0}, {Op::Var, 13, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+inline const Arg args[] = {
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, mean), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, rstd), -1, -INFINITY, INFINITY, false, false, {5, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dy), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dyAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dyAdd), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dx), -1, -INFINITY, INFINITY, false, false, {12, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dxAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dxAdd), -1, -INFINITY, INFINITY, false, false, {15, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dweight), -1, -INFINITY, INFINITY, false, false, {18, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dbias), -1, -INFINITY, INFINITY, false, false, {19, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dz), -1, -INFINITY, INFINITY, false, false, {20, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dzBias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dzBias), -1, -INFINITY, INFINITY, false, false, {23, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(LayerNormBackwardDropoutArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+};
+inline const Kernel kernel = {"layerNormBackwardDropout", code, args, 16, 16, nullptr, 0};
+}  // namespace layerNormBackwardDropout_spec
 
 namespace layerNormForward_spec {
 inline const Instr code[] = {

@@ -1,10 +1,13 @@
 // layerNorm and rmsNorm over the last `cols` elements of each row, forward and
 // backward. Semantics: src/backend/js/norm.ts. Rows run in parallel (row_split.h); the weight and
 // bias gradients are summed per task and then across tasks in task order.
+#include <cmath>
+
 #include "common.h"
 #include "kernels.h"
 #include "threadpool.h"
 #include "row_split.h"
+#include "column_sums.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -15,19 +18,35 @@ namespace {
 // parameter gradients of its rows into its own slice of `part`, a whole number of cache lines
 // apart (no two threads write one line), and the slices are added in task order: the same bits
 // on 1, 2 or 3 threads.
+// With dsum, each task also keeps float64 column sums (acc, cols doubles, on their own lines) that
+// perRow adds a row into (layerNormBackwardDropout's dz bias sums), added in task order into dsum.
 template <class F>
-void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perRow) {
-  static thread_local Scratch partBuf;
+void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perRow, float* dsum = nullptr) {
+  static thread_local Scratch partBuf, sumBuf;
   const int64_t tasks = evenTasks(rows, cols);
   const int64_t half = (cols + 15) / 16 * 16;  // pw and pb of a task each start on a line
   float* part = partBuf.get(size_t(std::max<int64_t>(1, tasks * 2 * half)));
-  if (rows == 0) std::fill(part, part + 2 * half, 0.f);  // no task runs: the sums are 0
+  const int64_t stride = (cols + 7) / 8 * 8;  // a task's float64 sums start on their own line
+  double* sums = dsum ? reinterpret_cast<double*>(sumBuf.get(size_t(std::max<int64_t>(1, 2 * tasks * stride)))) : nullptr;
+  if (rows == 0) {  // no task runs: the sums are 0
+    std::fill(part, part + 2 * half, 0.f);
+    if (sums) std::fill(sums, sums + stride, 0.0);
+  }
   parallelRows(rows, cols, [&](int64_t t, int64_t lo, int64_t hi) {
     float* pw = part + t * 2 * half;
     float* pb = pw + half;
+    double* acc = sums ? sums + t * stride : nullptr;
     std::fill(pw, pw + 2 * half, 0.f);  // in the task: the caller alone would pay for every task's
-    for (int64_t r = lo; r < hi; r++) perRow(r, pw, pb);
+    if (acc) std::fill(acc, acc + cols, 0.0);
+    for (int64_t r = lo; r < hi; r++) perRow(r, pw, pb, acc);
   });
+  if (sums) {
+    for (int64_t t = 1; t < tasks; t++) {
+      const double* pt = sums + t * stride;
+      for (int64_t c = 0; c < cols; c++) sums[c] += pt[c];
+    }
+    for (int64_t c = 0; c < cols; c++) dsum[c] = float(sums[c]);
+  }
   // task 0's slices += the others', in task order (each column's sum in the same order as a scalar
   // loop, so the bits do not depend on W), a vector of columns at a time: this runs on the caller alone
   float* sw = part;
@@ -114,10 +133,13 @@ void layerNormForward(const float* x, const float* w, const float* b, float* y, 
 
 // dyAdd (or null) is added to dy and dxAdd (or null) to dx, in the same passes: a residual
 // gradient that would otherwise be one more kernel over the whole tensor (src/ops/norm.ts).
-void layerNormBackward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy0,
-                       const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
-                       int64_t cols) {
-  rowsWithPartials(rows, cols, dw, db, [&](int64_t r, float* pw, float* pb) {
+// onDx(r, c, v, acc) / onDxS(r, c, v, acc): called with each W-vector / tail value of dx's row r as
+// written (layerNormBackwardDropout derives dz from it while it is in a register).
+template <class OnV, class OnS>
+void layerNormBackwardRows(const float* x, const float* w, const float* mean, const float* rstd, const float* dy0,
+                           const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
+                           int64_t cols, float* dsum, OnV&& onDx, OnS&& onDxS) {
+  rowsWithPartials(rows, cols, dw, db, [&](int64_t r, float* pw, float* pb, double* acc) {
     const float* xr = x + r * cols;
     const float* dyr = dy0 + r * cols;
     const float* dar = dyAdd ? dyAdd + r * cols : nullptr;
@@ -161,14 +183,55 @@ void layerNormBackward(const float* x, const float* w, const float* mean, const 
       vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
       vf g = w ? d * vload(w + c) : d;
       vf v = sv * (g - mgv - xh * mgxv);
-      vstore(dxr + c, xar ? v + vload(xar + c) : v);
+      if (xar) v = v + vload(xar + c);
+      vstore(dxr + c, v);
+      onDx(r, c, v, acc);
     }
     for (; c < cols; c++) {
       float xh = (xr[c] - m) * s, d = dys(c), g = w ? d * w[c] : d;
       float v = s * (g - mg - xh * mgx);
-      dxr[c] = xar ? v + xar[c] : v;
+      if (xar) v = v + xar[c];
+      dxr[c] = v;
+      onDxS(r, c, v, acc);
     }
-  });
+  }, dsum);
+}
+
+void layerNormBackward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy0,
+                       const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
+                       int64_t cols) {
+  layerNormBackwardRows(x, w, mean, rstd, dy0, dyAdd, dx, dxAdd, dw, db, rows, cols, nullptr,
+                        [](int64_t, int64_t, vf, double*) {}, [](int64_t, int64_t, float, double*) {});
+}
+
+// layerNormBackward, and dz = the dropout kernel's backward of dx (kept iff lowbias32(i ^ lowbias32(seed))
+// ≥ p·2³², i = r·cols + c, scaled by 1/(1 − p)) with dzBias = Σ_rows dz in float64, in the same pass.
+void layerNormBackwardDropout(const LayerNormBackwardDropoutArgs& a) {
+  const int64_t cols = a.cols;
+  const double t = std::ceil(a.p * 4294967296.0);
+  const bool none = t > 4294967295.0;  // p within 2⁻³² of 1: nothing is kept
+  const uint32_t thr = none ? 0xffffffffu : uint32_t(t), mixed = lowbias32(uint32_t(a.seed));
+  const float ks = none ? 0.f : float(1.0 / (1.0 - a.p));
+  const vf kv = vsplat(ks), zero = vsplat(0.f);
+  vu lane;
+  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  float* dz = a.dz;
+  const bool sums = a.dzBias != nullptr;
+  layerNormBackwardRows(a.x, a.weight, a.mean, a.rstd, a.dy, a.dyAdd, a.dx, a.dxAdd, a.dweight, a.dbias, a.rows, cols,
+                        a.dzBias,
+                        [&](int64_t r, int64_t c, vf v, double* acc) {
+                          const int64_t i = r * cols + c;
+                          vi keep = lowbias32((lane + uint32_t(i)) ^ mixed) >= thr;
+                          vf d = keep && !none ? v * kv : zero;
+                          vstore(dz + i, d);
+                          if (sums) addWide(acc + c, d);
+                        },
+                        [&](int64_t r, int64_t c, float v, double* acc) {
+                          const int64_t i = r * cols + c;
+                          float d = (!none && lowbias32(uint32_t(i) ^ mixed) >= thr) ? v * ks : 0.f;
+                          dz[i] = d;
+                          if (sums) acc[c] += d;
+                        });
 }
 
 void rmsNormForward(const float* x, const float* w, float* y, float* rstd, int64_t rows, int64_t cols, float eps) {
@@ -188,7 +251,7 @@ void rmsNormForward(const float* x, const float* w, float* y, float* rstd, int64
 
 void rmsNormBackward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw,
                      int64_t rows, int64_t cols) {
-  rowsWithPartials(rows, cols, dw, nullptr, [&](int64_t r, float* pw, float*) {
+  rowsWithPartials(rows, cols, dw, nullptr, [&](int64_t r, float* pw, float*, double*) {
     const float* xr = x + r * cols;
     const float* dyr = dy + r * cols;
     float* dxr = dx + r * cols;

@@ -36,7 +36,7 @@ import { emptyFloatTensor, floatTensor, f32, requireFloat } from './util.js';
 import { checkLinear, linearGrads } from './matmul.js';
 import { add } from './elementwise.js';
 import { ACT_GELU } from '../backend/js/gemm.js';
-import type { ResidualGrad } from './residual-grad.js';
+import { DropoutGrad, markDropoutOutput, type ResidualGrad } from './residual-grad.js';
 
 export interface LinearDropoutOptions {
   /** Applied after the bias, before the dropout: 'none' (default), 'relu' or 'gelu' (the erf form). */
@@ -97,6 +97,9 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   const link = options.residualGradTo ?? null;
   const tapedResidual = residual !== null && link === null;
   const inputs = [x, weight, ...(bias ? [bias] : []), ...(tapedResidual ? [residual] : [])];
+  // act 'none' with dropout: a layerNorm reading y may write dz (and db) in its own backward (ops/residual-grad.ts DropoutGrad)
+  const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed, outF, bias !== null && bias.requiresGrad) : null;
+  if (handoff) markDropoutOutput(y, handoff);
   return record(y, 'linearDropout', inputs, (g) => {
     if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
     // dz: the gradient at the GEMM's output (before the activation and the dropout). For ReLU and
@@ -118,11 +121,16 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
         k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale });
       }
     } else if (p > 0) {
-      dz = emptyFloatTensor(g.dtype, g.shape);
-      if (sumBias) {
+      const pre = handoff?.take(g) ?? null; // dz (and db) written by the next layerNorm's backward, or null
+      if (pre !== null && (pre.db !== null || !sumBias)) {
+        dz = pre.dz;
+        db = sumBias ? pre.db : null;
+      } else if (sumBias) {
+        dz = emptyFloatTensor(g.dtype, g.shape);
         db = floatTensor(g.dtype, [outF]);
         k.dropoutBackwardBias({ dy: f32(g), dz: f32(dz), dbias: f32(db), rows, cols: outF, p, seed });
       } else {
+        dz = emptyFloatTensor(g.dtype, g.shape);
         k.dropout({ x: f32(g), out: f32(dz), p, seed });
       }
     }

@@ -14,7 +14,7 @@ import { ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { add, mul, sub, div, sqrt } from './elementwise.js';
 import { mean, variance } from './reduce.js';
-import type { ResidualGrad } from './residual-grad.js';
+import { dropoutOutputOf, type ResidualGrad } from './residual-grad.js';
 
 function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], params: [string, Tensor | null][]): [number, number] {
   requireFloat(x, op, 'input');
@@ -61,10 +61,19 @@ export function layerNormLinked(x: Tensor, normalizedShape: readonly number[], w
     const dx = emptyFloatTensor(g.dtype, x.shape);
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     const db = bias ? floatTensor(g.dtype, bias.shape) : null;
-    k.layerNormBackward({
+    const args = {
       x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),
       dx: f32(dx), dxAdd: dxAdd && f32(dxAdd), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols,
-    });
+    };
+    // x came out of a dropout whose backward this pass can do too (ops/residual-grad.ts DropoutGrad)
+    const drop = dropoutOutputOf(x);
+    if (drop !== undefined && (!drop.sumBias || drop.cols === cols)) {
+      const dz = emptyFloatTensor(g.dtype, x.shape), dzb = drop.sumBias ? floatTensor(g.dtype, [cols]) : null;
+      k.layerNormBackwardDropout({ ...args, dz: f32(dz), dzBias: dzb && f32(dzb), p: drop.p, seed: drop.seed });
+      drop.fill(dx, dz, dzb);
+    } else {
+      k.layerNormBackward(args);
+    }
     return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
   });
 }

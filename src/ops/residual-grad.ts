@@ -32,3 +32,54 @@ export class ResidualGrad {
     return g;
   }
 }
+
+/**
+ * DropoutGrad: the dropout backward of an op's output, computed by the layerNorm that reads that
+ * output, in its own backward pass.
+ *
+ * linearDropout (act 'none', p > 0) ends each Transformer sublayer, and the next layerNorm reads its
+ * output y (pre-norm: the next sublayer's or the stack's final norm; post-norm: the norm after the
+ * residual). The norm's backward writes y's gradient dx, and linearDropout's backward then read it
+ * once more for dz = dropout_p(dx) and db = Σ_rows dz (dropoutBackwardBias). With a DropoutGrad
+ * attached to y (markDropoutOutput), the norm's kernel writes dz and db in the pass that writes dx
+ * (layerNormBackwardDropout), and linearDropout's backward takes them: one pass over the tensor
+ * and one kernel call fewer per sublayer.
+ *
+ * Only the very tensor the norm wrote counts: when y had another consumer, the tape sums y's
+ * gradients into a new tensor, take() sees a different tensor and returns null, and linearDropout
+ * computes dz itself as before. So attaching one never changes a gradient.
+ */
+export class DropoutGrad {
+  private dx: Tensor | null = null;
+  private dz: Tensor | null = null;
+  private db: Tensor | null = null;
+
+  /** p, seed: the producer's dropout; cols: its output features; sumBias: whether it wants Σ_rows dz. */
+  constructor(readonly p: number, readonly seed: number, readonly cols: number, readonly sumBias: boolean) {}
+
+  /** The norm's backward: dx as written, dz = dropout backward of dx, db = Σ_rows dz (null unless sumBias). */
+  fill(dx: Tensor, dz: Tensor, db: Tensor | null): void {
+    this.dx = dx;
+    this.dz = dz;
+    this.db = db;
+  }
+
+  /** The producer's backward: dz and db when g is the tensor the norm wrote, else null; resets. */
+  take(g: Tensor): { dz: Tensor; db: Tensor | null } | null {
+    const hit = this.dx === g && this.dz !== null ? { dz: this.dz, db: this.db } : null;
+    this.dx = this.dz = this.db = null;
+    return hit;
+  }
+}
+
+const dropoutOutputs = new WeakMap<Tensor, DropoutGrad>();
+
+/** Attaches d to the producer's output y (linearDropout). */
+export function markDropoutOutput(y: Tensor, d: DropoutGrad): void {
+  dropoutOutputs.set(y, d);
+}
+
+/** The DropoutGrad attached to x, if x is such an output (layerNorm's backward asks). */
+export function dropoutOutputOf(x: Tensor): DropoutGrad | undefined {
+  return dropoutOutputs.get(x);
+}

@@ -37,6 +37,7 @@ const valid: Record<string, () => unknown[]> = {
   softmaxBackward: () => [f(12), f(12), f(12), 2, 3, 2, true],
   layerNormForward: () => [f(12), f(4), f(4), f(12), f(3), f(3), 3, 4, 1e-5],
   layerNormBackward: () => [f(12), f(4), f(3), f(3), f(12), null, f(12), null, f(4), f(4), 3, 4],
+  layerNormBackwardDropout: () => [f(12), f(4), f(3), f(3), f(12), null, f(12), null, f(4), f(4), f(12), f(4), 3, 4, 0.1, 7],
   rmsNormForward: () => [f(12), null, f(12), f(3), 3, 4, 1e-5],
   rmsNormBackward: () => [f(12), f(4), f(3), f(12), f(12), null, 3, 4],
   unary: () => [7, f(10), f(10)],

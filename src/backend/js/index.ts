@@ -8,7 +8,7 @@ export { sgemm, linearBackward } from './gemm.js';
 export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';
 export { reduceAxis, argmaxAxis } from './reduce.js';
 export { softmaxForward, softmaxBackward } from './softmax.js';
-export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
+export { layerNormForward, layerNormBackward, layerNormBackwardDropout, rmsNormForward, rmsNormBackward } from './norm.js';
 export { embeddingForward, embeddingBackward, embedPositionsForward, embedPositionsBackward } from './embedding.js';
 export { permute } from './layout.js';
 export { dropout } from './dropout.js';

@@ -7,6 +7,8 @@
  * The forward saves mean and rstd per row for the backward. weight/bias may be null.
  */
 import type { Params } from '../table.js';
+import { dropout } from './dropout.js';
+import { dropoutBackwardBias } from './linear-fused.js';
 
 export function layerNormForward({ x, weight, bias, y, mean, rstd, rows, cols, eps }: Params<'layerNormForward'>): void {
   for (let r = 0; r < rows; r++) {
@@ -57,6 +59,14 @@ export function layerNormBackward({ x, weight, mean, rstd, dy, dyAdd, dx, dxAdd,
       dx[o + c] = s * (g - sg - xhat * sgx) + (dxAdd !== null ? dxAdd[o + c] : 0);
     }
   }
+}
+
+/** layerNormBackward, then the dropout backward of dx with its float64 column sums (dropoutBackwardBias's reference). */
+export function layerNormBackwardDropout(a: Params<'layerNormBackwardDropout'>): void {
+  const { dx, dz, dzBias, rows, cols, p, seed } = a;
+  layerNormBackward(a);
+  if (dzBias !== null) dropoutBackwardBias({ dy: dx, dz, dbias: dzBias, rows, cols, p, seed });
+  else dropout({ x: dx, out: dz, p, seed });
 }
 
 export function rmsNormForward({ x, weight, y, rstd, rows, cols, eps }: Params<'rmsNormForward'>): void {

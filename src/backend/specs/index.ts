@@ -7,7 +7,7 @@
 export { sgemm, quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked, linearBackward } from './gemm.js';
 export { attentionForward, attentionBackward, attentionForwardStrided, attentionBackwardStrided } from './attention.js';
 export { softmaxForward, softmaxBackward } from './softmax.js';
-export { layerNormForward, layerNormBackward, rmsNormForward, rmsNormBackward } from './norm.js';
+export { layerNormForward, layerNormBackward, layerNormBackwardDropout, rmsNormForward, rmsNormBackward } from './norm.js';
 export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';
 export { reduceAxis, argmaxAxis } from './reduce.js';
 export { embeddingForward, embeddingBackward, embedPositionsForward, embedPositionsBackward } from './embedding.js';

@@ -28,6 +28,30 @@ export const layerNormBackward = kernel('layerNormBackward', {
   rows: shape(), cols: shape(),
 });
 
+/**
+ * layerNormBackward, and in the same pass the dropout backward of the op that produced x
+ * (ops/residual-grad.ts DropoutGrad): dz = dx · 1/(1 − p) where the dropout kernel's mask (element
+ * r·cols + c of a call seeded with seed) kept the element, else 0, and dzBias (cols) = Σ_rows dz in
+ * float64 (the producer's bias gradient), or null. dx is written as well (the residual's gradient).
+ */
+export const layerNormBackwardDropout = kernel('layerNormBackwardDropout', {
+  x: input('f32', { len: 'rows * cols' }),
+  weight: optionalInput('f32', { len: 'cols' }),
+  mean: input('f32', { len: 'rows' }),
+  rstd: input('f32', { len: 'rows' }),
+  dy: input('f32', { len: 'rows * cols' }),
+  dyAdd: optionalInput('f32', { len: 'rows * cols' }),
+  dx: output('f32', { len: 'rows * cols' }),
+  dxAdd: optionalInput('f32', { len: 'rows * cols' }),
+  dweight: optionalOutput('f32', { len: 'cols' }),
+  dbias: optionalOutput('f32', { len: 'cols' }),
+  dz: output('f32', { len: 'rows * cols' }),
+  dzBias: optionalOutput('f32', { len: 'cols' }),
+  rows: shape(), cols: shape(),
+  p: scalar('double', { min: 0, max: 1, maxExclusive: true }),
+  seed: scalar('int', { min: 0, max: 2 ** 32 - 1 }),
+});
+
 export const rmsNormForward = kernel('rmsNormForward', {
   x: input('f32', { len: 'rows * cols' }),
   weight: optionalInput('f32', { len: 'cols' }),

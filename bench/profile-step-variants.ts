@@ -1,7 +1,7 @@
 /**
  * The bench/train.ts G2P step in one process, with each of this session's step fusions switched off
  * in turn by a no-op forward hook (a hooked module takes the module-by-module path): the models are
- * built alike (same seed, same batch), and their steps interleave round by round (A, B, C, A, B, C, …)
+ * built alike (same seed, same batch), and their steps interleave round by round (A, B, C, then B, C, A, …)
  * on the main thread's CPU clock, 1 thread, so a loaded machine hits every variant alike.
  *
  *   node --import tsx bench/profile-step-variants.ts [--rounds 30] [--d 256] [--kernels] [--out file.json]
@@ -40,7 +40,9 @@ const timer = process.argv.includes('--kernels') ? timeKernelCalls(k, cpuNowMs) 
 const byKernel = variants.map(() => new Map<string, { ms: number; calls: number }>());
 const times = variants.map(() => [] as number[]);
 for (let r = 0; r < rounds; r++) {
-  variants.forEach((v, i) => {
+  // the order rotates round by round: the first step of a round ran slower in every variant (order, not code)
+  variants.forEach((_, j) => {
+    const i = (j + r) % variants.length, v = variants[i];
     if (timer) { timer.time = new Map(); timer.on = true; }
     const t0 = cpuNowMs();
     v.h.step();

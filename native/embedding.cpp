@@ -6,6 +6,7 @@
 #include "kernels.h"
 #include "threadpool.h"
 #include "row_split.h"
+#include "dropout_mask.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -50,22 +51,6 @@ HEED_INLINE T rounded(T x) {
 #endif
   return x;
 }
-
-// The dropout kernel's mask on the W lanes of elements e0 … e0 + W − 1: kept iff lowbias32(e ^ mixed) ≥ thr.
-struct DropMask {
-  bool drop;
-  uint32_t thr, mixed;
-  float keep;
-  vu lane;
-  DropMask(double p, uint32_t seed) : drop(p > 0), thr(0), mixed(lowbias32(seed)), keep(1.f) {
-    const double t = std::ceil(p * 4294967296.0);
-    thr = t > 4294967295.0 ? 0xffffffffu : uint32_t(t);
-    if (drop) keep = float(1.0 / (1.0 - p));
-    for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
-  }
-  HEED_INLINE vi kept(uint32_t e0) const { return lowbias32((lane + e0) ^ mixed) >= thr; }
-  HEED_INLINE bool kept1(uint32_t e) const { return lowbias32(e ^ mixed) >= thr; }
-};
 
 // out[i, c] = dropout_p(weight[idx[i], c] · scale + positions[offset + i mod seqLen, c]) in one pass over rows.
 void embedPositionsForward(const EmbedPositionsForwardArgs& a) {

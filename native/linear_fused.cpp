@@ -8,6 +8,7 @@
 #include "threadpool.h"
 #include "row_split.h"
 #include "column_sums.h"
+#include "dropout_mask.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -26,26 +27,12 @@ HEED_INLINE float geluGradScalar(float z) {
 // kept iff lowbias32(i ^ lowbias32(seed)) ≥ p·2³². fv(i) gives the W lanes from i, fs(i) one value.
 template <class FV, class FS>
 void maskedMap(int64_t n, double p, uint32_t seed, float* out, FV&& fv, FS&& fs) {
-  const double t = std::ceil(p * 4294967296.0);
-  const bool drop = p > 0, none = t > 4294967295.0;  // none: p within 2⁻³² of 1, nothing is kept
-  const uint32_t thr = none ? 0xffffffffu : uint32_t(t), mixed = lowbias32(seed);
-  const float s = !drop ? 1.f : none ? 0.f : float(1.0 / (1.0 - p));
-  const vf sv = vsplat(s), zero = vsplat(0.f);
-  vu lane;
-  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  const DropMask m(p, seed);
+  const vf sv = vsplat(m.keep), zero = vsplat(0.f);
   parallelFlat(n, out, [&](int64_t lo, int64_t hi) {
     int64_t i = lo;
-    for (; i + W <= hi; i += W) {
-      if (!drop) {
-        vstore(out + i, fv(i));
-      } else if (none) {
-        vstore(out + i, zero);
-      } else {
-        vi keep = lowbias32((lane + uint32_t(i)) ^ mixed) >= thr;
-        vstore(out + i, keep ? fv(i) * sv : zero);
-      }
-    }
-    for (; i < hi; i++) out[i] = !drop ? fs(i) : (!none && lowbias32(uint32_t(i) ^ mixed) >= thr) ? fs(i) * s : 0.f;
+    for (; i + W <= hi; i += W) vstore(out + i, !m.drop ? fv(i) : m.kept(uint32_t(i)) ? fv(i) * sv : zero);
+    for (; i < hi; i++) out[i] = !m.drop ? fs(i) : m.kept1(uint32_t(i)) ? fs(i) * m.keep : 0.f;
   });
 }
 
@@ -55,13 +42,8 @@ void maskedMap(int64_t n, double p, uint32_t seed, float* out, FV&& fv, FS&& fs)
 // i = r·cols + c, scaled by 1/(1 − p)) and dbias = Σ_rows dz, in one pass over dy.
 void dropoutBackwardBias(const DropoutBackwardBiasArgs& p) {
   const int64_t cols = p.cols;
-  const double t = std::ceil(p.p * 4294967296.0);
-  const bool none = t > 4294967295.0;  // p within 2⁻³² of 1: nothing is kept
-  const uint32_t thr = none ? 0xffffffffu : uint32_t(t), mixed = lowbias32(uint32_t(p.seed));
-  const float s = none ? 0.f : float(1.0 / (1.0 - p.p));
-  const vf sv = vsplat(s), zero = vsplat(0.f);
-  vu lane;
-  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  const DropMask m(p.p, uint32_t(p.seed));
+  const vf sv = vsplat(m.keep), zero = vsplat(0.f);
   // by value: the stores into acc could alias anything captured by reference, forcing reloads
   rowsWithColumnSums(p.rows, cols, p.dbias, [=, dy = p.dy, dz = p.dz](int64_t r, double* acc) {
     const float* dyr = dy + r * cols;
@@ -69,13 +51,12 @@ void dropoutBackwardBias(const DropoutBackwardBiasArgs& p) {
     const uint32_t i0 = uint32_t(r * cols);
     int64_t c = 0;
     for (; c + W <= cols; c += W) {
-      vi keep = lowbias32((lane + (i0 + uint32_t(c))) ^ mixed) >= thr;
-      vf d = keep && !none ? vload(dyr + c) * sv : zero;
+      vf d = m.kept(i0 + uint32_t(c)) ? vload(dyr + c) * sv : zero;
       vstore(dzr + c, d);
       addWide(acc + c, d);
     }
     for (; c < cols; c++) {
-      float d = (!none && lowbias32((i0 + uint32_t(c)) ^ mixed) >= thr) ? dyr[c] * s : 0.f;
+      float d = m.kept1(i0 + uint32_t(c)) ? dyr[c] * m.keep : 0.f;
       dzr[c] = d;
       acc[c] += d;
     }

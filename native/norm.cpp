@@ -8,6 +8,7 @@
 #include "threadpool.h"
 #include "row_split.h"
 #include "column_sums.h"
+#include "dropout_mask.h"
 
 namespace heed {
 namespace HEED_NS {
@@ -208,27 +209,21 @@ void layerNormBackward(const float* x, const float* w, const float* mean, const 
 // ≥ p·2³², i = r·cols + c, scaled by 1/(1 − p)) with dzBias = Σ_rows dz in float64, in the same pass.
 void layerNormBackwardDropout(const LayerNormBackwardDropoutArgs& a) {
   const int64_t cols = a.cols;
-  const double t = std::ceil(a.p * 4294967296.0);
-  const bool none = t > 4294967295.0;  // p within 2⁻³² of 1: nothing is kept
-  const uint32_t thr = none ? 0xffffffffu : uint32_t(t), mixed = lowbias32(uint32_t(a.seed));
-  const float ks = none ? 0.f : float(1.0 / (1.0 - a.p));
-  const vf kv = vsplat(ks), zero = vsplat(0.f);
-  vu lane;
-  for (int l = 0; l < W; l++) lane[l] = uint32_t(l);
+  const DropMask m(a.p, uint32_t(a.seed));
+  const vf kv = vsplat(m.keep), zero = vsplat(0.f);
   float* dz = a.dz;
   const bool sums = a.dzBias != nullptr;
   layerNormBackwardRows(a.x, a.weight, a.mean, a.rstd, a.dy, a.dyAdd, a.dx, a.dxAdd, a.dweight, a.dbias, a.rows, cols,
                         a.dzBias,
                         [&](int64_t r, int64_t c, vf v, double* acc) {
                           const int64_t i = r * cols + c;
-                          vi keep = lowbias32((lane + uint32_t(i)) ^ mixed) >= thr;
-                          vf d = keep && !none ? v * kv : zero;
+                          vf d = m.kept(uint32_t(i)) ? v * kv : zero;
                           vstore(dz + i, d);
                           if (sums) addWide(acc + c, d);
                         },
                         [&](int64_t r, int64_t c, float v, double* acc) {
                           const int64_t i = r * cols + c;
-                          float d = (!none && lowbias32(uint32_t(i) ^ mixed) >= thr) ? v * ks : 0.f;
+                          float d = m.kept1(uint32_t(i)) ? v * m.keep : 0.f;
                           dz[i] = d;
                           if (sums) acc[c] += d;
                         });

@@ -12,7 +12,8 @@ export const layerNormForward = kernel('layerNormForward', {
   eps: scalar('float'),
 });
 
-export const layerNormBackward = kernel('layerNormBackward', {
+/** layerNormBackward's arrays, shared with layerNormBackwardDropout (which adds dz and its sums before the dims). */
+const layerNormBackwardArrays = {
   x: input('f32', { len: 'rows * cols' }),
   weight: optionalInput('f32', { len: 'cols' }),
   mean: input('f32', { len: 'rows' }),
@@ -25,6 +26,10 @@ export const layerNormBackward = kernel('layerNormBackward', {
   dxAdd: optionalInput('f32', { len: 'rows * cols' }),
   dweight: optionalOutput('f32', { len: 'cols' }),
   dbias: optionalOutput('f32', { len: 'cols' }),
+};
+
+export const layerNormBackward = kernel('layerNormBackward', {
+  ...layerNormBackwardArrays,
   rows: shape(), cols: shape(),
 });
 
@@ -35,16 +40,7 @@ export const layerNormBackward = kernel('layerNormBackward', {
  * float64 (the producer's bias gradient), or null. dx is written as well (the residual's gradient).
  */
 export const layerNormBackwardDropout = kernel('layerNormBackwardDropout', {
-  x: input('f32', { len: 'rows * cols' }),
-  weight: optionalInput('f32', { len: 'cols' }),
-  mean: input('f32', { len: 'rows' }),
-  rstd: input('f32', { len: 'rows' }),
-  dy: input('f32', { len: 'rows * cols' }),
-  dyAdd: optionalInput('f32', { len: 'rows * cols' }),
-  dx: output('f32', { len: 'rows * cols' }),
-  dxAdd: optionalInput('f32', { len: 'rows * cols' }),
-  dweight: optionalOutput('f32', { len: 'cols' }),
-  dbias: optionalOutput('f32', { len: 'cols' }),
+  ...layerNormBackwardArrays,
   dz: output('f32', { len: 'rows * cols' }),
   dzBias: optionalOutput('f32', { len: 'cols' }),
   rows: shape(), cols: shape(),

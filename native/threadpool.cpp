@@ -104,13 +104,16 @@ class Pool {
     done_.store(0, std::memory_order_relaxed);
     jobId_ = (jobId_ + 1) & kJobMask;
     claim_.store(jobId_ << kTaskBits, std::memory_order_release);  // publishes fn_, ctx_, ntasks_
-    bool sleeping;
-    {
-      std::lock_guard<std::mutex> lk(wakeMutex_);
-      generation_.fetch_add(1, std::memory_order_release);
-      sleeping = sleepers_ > 0;
+    // No lock unless a worker sleeps. The worker about to sleep raises sleepers_ and then reads
+    // generation_ (both seq_cst, under wakeMutex_); here generation_ is raised and then sleepers_
+    // read (both seq_cst): at least one side sees the other's write, so either the worker sees
+    // the new job and does not sleep, or this sees the sleeper and wakes it. The notify takes
+    // wakeMutex_, which the sleeper holds from its count to its wait, so it cannot be missed.
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      { std::lock_guard<std::mutex> lk(wakeMutex_); }
+      wake_.notify_all();
     }
-    if (sleeping) wake_.notify_all();
     tInsideJob = true;
     work(0, jobId_);
     tInsideJob = false;
@@ -135,7 +138,7 @@ class Pool {
   void start(int threads) {
     size_ = threads < 1 ? 1 : threads;
     spinPauses_ = spinPauses();
-    quit_ = false;
+    quit_.store(false, std::memory_order_relaxed);
     // Each worker starts from the generation current now, so a job posted before the
     // thread first runs is not missed.
     uint64_t g = generation_.load(std::memory_order_acquire);
@@ -145,8 +148,8 @@ class Pool {
   void stop() {
     {
       std::lock_guard<std::mutex> lk(wakeMutex_);
-      quit_ = true;
-      generation_.fetch_add(1, std::memory_order_release);
+      quit_.store(true, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_seq_cst);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
@@ -190,13 +193,13 @@ class Pool {
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(wakeMutex_);
-        sleepers_++;
-        wake_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-        sleepers_--;
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        wake_.wait(lk, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
         g = generation_.load(std::memory_order_acquire);
       }
       seen = g;
-      if (quit_) return;
+      if (quit_.load(std::memory_order_relaxed)) return;
       work(thread, claim_.load(std::memory_order_acquire) >> kTaskBits);
     }
   }
@@ -225,7 +228,6 @@ class Pool {
   }
 
   static constexpr int64_t kProfiledTasks = 1 << 16;
-  bool profileJob_ = false;  // this job's tasks are timed (set before the job is published)
   std::vector<int64_t> taskNs_;
   std::atomic<int64_t> jobTaskNs_{0}, jobWorkerNs_{0}, jobMaxTaskNs_{0};
   PoolProfile totals_;  // guarded by jobMutex_
@@ -236,15 +238,22 @@ class Pool {
   std::mutex jobMutex_;  // one job at a time
   std::mutex wakeMutex_;
   std::condition_variable wake_;
-  int sleepers_ = 0;  // workers waiting on wake_ (guarded by wakeMutex_)
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<uint64_t> claim_{0};
+  // The words a job touches, on cache lines by who writes them, so that a spinning worker's reads
+  // and the caller's writes do not pull unrelated data between cores (false sharing):
+  // the job's description, written once by the caller when it publishes, read by the workers;
+  alignas(64) std::atomic<uint64_t> generation_{0};
   std::atomic<int64_t> ntasks_{0};
-  std::atomic<int64_t> done_{0};
-  uint64_t jobId_ = 0;
-  bool quit_ = false;
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
+  uint64_t jobId_ = 0;
+  bool profileJob_ = false;  // this job's tasks are timed (set before the job is published)
+  std::atomic<bool> quit_{false};
+  // the task counter every thread claims from; the completion counter every thread adds to;
+  alignas(64) std::atomic<uint64_t> claim_{0};
+  alignas(64) std::atomic<int64_t> done_{0};
+  // workers waiting on wake_ (written under wakeMutex_, read without it by the caller; see run()).
+  alignas(64) std::atomic<int> sleepers_{0};
+  char pad_[64 - sizeof(std::atomic<int>)];
 };
 
 Pool& pool() {

@@ -13,6 +13,10 @@
  * per job beyond its gap and its tasks (publishing, the futex wake, waiting), worker idle CPU = the
  * workers' CPU per job beyond their tasks (spinning). The wall-clock columns mean something only on
  * a quiet machine; the CPU columns hold on a loaded one.
+ *
+ * The probe has two more modes, run directly: `--tiny` (a 2-task job's overhead with a hot worker:
+ * jobs of 2 × work ns, gap ns apart; wall clock, with the 10th percentiles over the jobs a worker took
+ * part in) and `--stress [jobs]` (every task of every job runs exactly once; test/native/pool-stress.test.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';

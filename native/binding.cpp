@@ -87,6 +87,18 @@ int64_t integerArg(napi_env env, const char* kernel, napi_value v, const std::st
   return static_cast<int64_t>(d);
 }
 
+// integerArg without building the argument's name unless it fails: the hot path of every call
+// (a std::string per argument, and per entry of an int list, cost more than the checks).
+// `index` ≥ 0 names a list entry, name[index].
+inline int64_t integerArgFast(napi_env env, const char* kernel, napi_value v, const char* name, int64_t index, double lo, double hi) {
+  double d;
+  if (napi_get_value_double(env, v, &d) == napi_ok && std::isfinite(d) && d == std::floor(d) && std::fabs(d) <= kMaxExact && d >= lo && d <= hi) {
+    return static_cast<int64_t>(d);
+  }
+  const std::string full = index < 0 ? std::string(name) : std::string(name) + "[" + std::to_string(index) + "]";
+  return integerArg(env, kernel, v, full, lo, hi);  // throws with the message
+}
+
 const char* arrayName(spec::DType t) {
   switch (t) {
     case spec::DType::F32: return "a Float32Array";
@@ -116,6 +128,7 @@ class Call {
     if (argc < size_t(k_.npassed)) {
       fail(true, "expected " + std::to_string(k_.npassed) + " arguments, received " + std::to_string(argc));
     }
+    std::memset(vals_, 0, sizeof(int64_t) * size_t(k_.nargs));  // the rules read vals_ of float scalars and later derived args as 0
     size_t p = 0;
     for (int i = 0; i < k_.nargs; i++) {
       const spec::Arg& a = k_.args[i];
@@ -149,23 +162,25 @@ class Call {
 
  private:
   void read(int i, const spec::Arg& a, napi_value v, char* field) {
-    const std::string name = a.name;
+    const char* name = a.name;
     switch (a.role) {
       case spec::Role::Input:
       case spec::Role::Output: {
         void* data = nullptr;
         size_t len = 0;
-        napi_valuetype t;
-        napi_typeof(env_, v, &t);
-        if (a.nullable && (t == napi_null || t == napi_undefined)) {
-          null_[i] = true;
+        napi_typedarray_type tt = napi_float64_array;
+        // One N-API call on the common path: it fails (napi_invalid_arg) on anything not a typed array.
+        if (napi_get_typedarray_info(env_, v, &tt, &len, &data, nullptr, nullptr) == napi_ok && tt == arrayType(a.dtype)) {
+          null_[i] = false;
         } else {
-          bool is = false;
-          napi_typedarray_type tt = napi_float64_array;
-          if (t == napi_object) napi_is_typedarray(env_, v, &is);
-          if (is) napi_get_typedarray_info(env_, v, &tt, &len, &data, nullptr, nullptr);
-          if (!is || tt != arrayType(a.dtype)) {
-            fail(true, "argument '" + name + "' must be " + arrayName(a.dtype) + (a.nullable ? " or null" : "") + ", received " + describe(env_, v));
+          napi_valuetype t;
+          napi_typeof(env_, v, &t);
+          if (a.nullable && (t == napi_null || t == napi_undefined)) {
+            null_[i] = true;
+            data = nullptr;
+            len = 0;
+          } else {
+            fail(true, "argument '" + std::string(name) + "' must be " + arrayName(a.dtype) + (a.nullable ? " or null" : "") + ", received " + describe(env_, v));
           }
         }
         vals_[i] = int64_t(len);
@@ -174,14 +189,14 @@ class Call {
         return;
       }
       case spec::Role::Shape:
-        vals_[i] = integerArg(env_, k_.name, v, name, 0, double(kMaxDim));
+        vals_[i] = integerArgFast(env_, k_.name, v, name, -1, 0, double(kMaxDim));
         std::memcpy(field, &vals_[i], sizeof(int64_t));
         return;
       case spec::Role::Option: {
         bool b;
         double d;
         if (napi_get_value_bool(env_, v, &b) != napi_ok) {
-          if (napi_get_value_double(env_, v, &d) != napi_ok) fail(true, "argument '" + name + "' must be a boolean, received " + describe(env_, v));
+          if (napi_get_value_double(env_, v, &d) != napi_ok) fail(true, "argument '" + std::string(name) + "' must be a boolean, received " + describe(env_, v));
           b = d != 0;
         }
         vals_[i] = b;
@@ -190,15 +205,16 @@ class Call {
       }
       case spec::Role::Scalar: {
         if (a.kind == spec::Kind::Int) {
-          vals_[i] = integerArg(env_, k_.name, v, name, a.min, a.max);
+          vals_[i] = integerArgFast(env_, k_.name, v, name, -1, a.min, a.max);
           std::memcpy(field, &vals_[i], sizeof(int64_t));
           return;
         }
-        double d = numberArg(env_, k_.name, v, name);
-        if (a.finite && !std::isfinite(d)) fail(false, "argument '" + name + "' must be finite, received " + std::to_string(d));
+        double d;
+        if (napi_get_value_double(env_, v, &d) != napi_ok) d = numberArg(env_, k_.name, v, name);  // throws with the message
+        if (a.finite && !std::isfinite(d)) fail(false, "argument '" + std::string(name) + "' must be finite, received " + std::to_string(d));
         bool bounded = a.min > -INFINITY || a.max < INFINITY;
         if (bounded && !(d >= a.min && (a.maxExclusive ? d < a.max : d <= a.max))) {
-          fail(false, "argument '" + name + "' = " + std::to_string(d) + " must be in [" + std::to_string(a.min) + ", " + std::to_string(a.max) + (a.maxExclusive ? ")" : "]"));
+          fail(false, "argument '" + std::string(name) + "' = " + std::to_string(d) + " must be in [" + std::to_string(a.min) + ", " + std::to_string(a.max) + (a.maxExclusive ? ")" : "]"));
         }
         if (a.kind == spec::Kind::Float) {
           float f = static_cast<float>(d);
@@ -209,17 +225,15 @@ class Call {
         return;
       }
       case spec::Role::IntList: {
-        bool is = false;
-        napi_is_array(env_, v, &is);
-        if (!is) fail(true, "argument '" + name + "' must be an Array of integers, received " + describe(env_, v));
         uint32_t n = 0;
-        napi_get_array_length(env_, v, &n);
-        if (n > uint32_t(spec::kMaxDims)) fail(false, "argument '" + name + "' has " + std::to_string(n) + " entries, expected at most " + std::to_string(spec::kMaxDims));
+        // napi_get_array_length fails (napi_array_expected) on anything not an Array.
+        if (napi_get_array_length(env_, v, &n) != napi_ok) fail(true, "argument '" + std::string(name) + "' must be an Array of integers, received " + describe(env_, v));
+        if (n > uint32_t(spec::kMaxDims)) fail(false, "argument '" + std::string(name) + "' has " + std::to_string(n) + " entries, expected at most " + std::to_string(spec::kMaxDims));
         int64_t* list = lists_[a.list];
         for (uint32_t j = 0; j < n; j++) {
           napi_value e;
           napi_get_element(env_, v, j, &e);
-          list[j] = integerArg(env_, k_.name, e, name + "[" + std::to_string(j) + "]", 0, double(kMaxDim));
+          list[j] = integerArgFast(env_, k_.name, e, name, int64_t(j), 0, double(kMaxDim));
         }
         vals_[i] = n;
         const int64_t* ptr = list;
@@ -342,23 +356,38 @@ class Call {
 
   napi_env env_;
   const spec::Kernel& k_;
-  int64_t vals_[spec::kMaxArgs] = {};
-  bool null_[spec::kMaxArgs] = {};
-  const void* data_[spec::kMaxArgs] = {};
+  // Not zero-filled per call (48 entries each): parse() zeroes vals_[0, nargs), and read() sets
+  // null_ and data_ of every input and output before anything reads them.
+  int64_t vals_[spec::kMaxArgs];
+  bool null_[spec::kMaxArgs];
+  const void* data_[spec::kMaxArgs];
   int64_t lists_[spec::kMaxLists][spec::kMaxDims];
 };
 
-// The binding of one kernel: check the arguments into its Args struct, then call it.
+// The binding of one kernel: check the arguments into its Args struct, then call it. A plain
+// Node-API callback, not node-addon-api's CallbackInfo: that one reads `this` and the data pointer
+// too, and for more than 6 arguments allocates an array on the heap and reads the arguments twice.
 template <class ArgsT, void (*const KernelTable::*Fn)(const ArgsT&), const spec::Kernel* Spec>
-Napi::Value Bind(const Napi::CallbackInfo& info) {
+napi_value Bind(napi_env env, napi_callback_info info) {
   napi_value argv[spec::kMaxArgs];
-  size_t argc = info.Length() < size_t(spec::kMaxArgs) ? info.Length() : size_t(spec::kMaxArgs);
-  for (size_t i = 0; i < argc; i++) argv[i] = info[i];
-  ArgsT args{};
-  Call call(info.Env(), *Spec);  // owns the storage args' list pointers point into: keep it alive through the kernel
-  call.parse(argv, argc, reinterpret_cast<char*>(&args));
-  (active().*Fn)(args);
-  return info.Env().Undefined();
+  size_t argc = spec::kMaxArgs;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc > size_t(spec::kMaxArgs)) argc = size_t(spec::kMaxArgs);
+  try {
+    ArgsT args{};
+    Call call(env, *Spec);  // owns the storage args' list pointers point into: keep it alive through the kernel
+    call.parse(argv, argc, reinterpret_cast<char*>(&args));
+    (active().*Fn)(args);
+  } catch (const Napi::Error& e) {
+    e.ThrowAsJavaScriptException();
+  }
+  return nullptr;  // undefined
+}
+
+Napi::Value KernelFunction(napi_env env, const char* name, napi_callback cb) {
+  napi_value fn;
+  if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, nullptr, &fn) != napi_ok) throw Napi::Error::New(env, std::string("heed: could not create the binding of ") + name);
+  return Napi::Value(env, fn);
 }
 
 Napi::Value Isa(const Napi::CallbackInfo& info) { return Napi::String::New(info.Env(), active().isa); }
@@ -404,7 +433,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   const KernelTable& t = active();
   // One binding per kernel of the spec list, present when this ISA's table has the kernel.
 #define HEED_REGISTER(name, ArgsT) \
-  if (t.name != nullptr) kernels.Set(#name, Napi::Function::New(env, Bind<ArgsT, &KernelTable::name, &spec::name##_spec::kernel>, #name));
+  if (t.name != nullptr) kernels.Set(#name, KernelFunction(env, #name, Bind<ArgsT, &KernelTable::name, &spec::name##_spec::kernel>));
   HEED_KERNEL_LIST(HEED_REGISTER)
 #undef HEED_REGISTER
   exports.Set("kernels", kernels);

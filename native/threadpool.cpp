@@ -22,6 +22,18 @@ inline void cpuRelax() {
 
 thread_local bool tInsideJob = false;
 
+// HEED_POOL_RACE_PROBE (test builds only: test/native/pool-stress.test.ts compiles the pool with it)
+// widens the windows of the publish/claim race with a short spin between a job's task count and
+// its claim word (caller) and between reading them and claiming (worker), so that a stress test
+// meets the race in every run instead of in one run in five on a loaded machine.
+#ifdef HEED_POOL_RACE_PROBE
+inline void raceProbe() {
+  for (int i = 0; i < 64; i++) cpuRelax();
+}
+#else
+inline void raceProbe() {}
+#endif
+
 int64_t cpuNowNs() {
   timespec ts;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
@@ -100,23 +112,32 @@ class Pool {
       jobWorkerNs_.store(0, std::memory_order_relaxed);
       jobMaxTaskNs_.store(0, std::memory_order_relaxed);
     }
-    ntasks_.store(ntasks, std::memory_order_relaxed);
-    done_.store(0, std::memory_order_relaxed);
     jobId_ = (jobId_ + 1) & kJobMask;
-    claim_.store(jobId_ << kTaskBits, std::memory_order_release);  // publishes fn_, ctx_, ntasks_
-    bool sleeping;
-    {
-      std::lock_guard<std::mutex> lk(wakeMutex_);
-      generation_.fetch_add(1, std::memory_order_release);
-      sleeping = sleepers_ > 0;
+    // The task count carries its job's id: a worker still in the previous job (it found no task
+    // left there, or claimed none) may read this count before the new claim word is published,
+    // while claim_ still holds the old job's exhausted counter. Checked against the old count
+    // alone, a larger new count made that counter look claimable, and the worker ran the new
+    // job's function on a task index the new job then handed out again (a task run twice).
+    jobTasks_.store((jobId_ << kTaskBits) | uint64_t(ntasks), std::memory_order_release);
+    done_.store(0, std::memory_order_relaxed);
+    raceProbe();
+    claim_.store(jobId_ << kTaskBits, std::memory_order_release);  // publishes fn_, ctx_, jobTasks_
+    // No lock unless a worker sleeps. The worker about to sleep raises sleepers_ and then reads
+    // generation_ (both seq_cst, under wakeMutex_); here generation_ is raised and then sleepers_
+    // read (both seq_cst): at least one side sees the other's write, so either the worker sees
+    // the new job and does not sleep, or this sees the sleeper and wakes it. The notify takes
+    // wakeMutex_, which the sleeper holds from its count to its wait, so it cannot be missed.
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      { std::lock_guard<std::mutex> lk(wakeMutex_); }
+      wake_.notify_all();
     }
-    if (sleeping) wake_.notify_all();
     tInsideJob = true;
-    work(0, jobId_);
+    const int64_t others = ntasks - work(0, jobId_);
     tInsideJob = false;
-    // Wait for tasks other threads claimed. Spin briefly, then yield: on an oversubscribed
+    // Wait for the tasks other threads claimed. Spin briefly, then yield: on an oversubscribed
     // machine a descheduled worker must get the core back.
-    for (int spin = 0; done_.load(std::memory_order_acquire) < ntasks; spin++) {
+    for (int spin = 0; done_.load(std::memory_order_acquire) < others; spin++) {
       if (spin < 4000) cpuRelax();
       else std::this_thread::yield();
     }
@@ -135,7 +156,7 @@ class Pool {
   void start(int threads) {
     size_ = threads < 1 ? 1 : threads;
     spinPauses_ = spinPauses();
-    quit_ = false;
+    quit_.store(false, std::memory_order_relaxed);
     // Each worker starts from the generation current now, so a job posted before the
     // thread first runs is not missed.
     uint64_t g = generation_.load(std::memory_order_acquire);
@@ -145,21 +166,27 @@ class Pool {
   void stop() {
     {
       std::lock_guard<std::mutex> lk(wakeMutex_);
-      quit_ = true;
-      generation_.fetch_add(1, std::memory_order_release);
+      quit_.store(true, std::memory_order_relaxed);
+      generation_.fetch_add(1, std::memory_order_seq_cst);
     }
     wake_.notify_all();
     for (auto& t : workers_) t.join();
     workers_.clear();
   }
 
-  // Claims and runs tasks of job `job` until none are left or another job has started.
-  // A successful claim means the job is still running (its caller waits for that task),
-  // so fn_ and ctx_ are the job's own.
-  void work(int thread, uint64_t job) {
+  // Claims and runs tasks of job `job` until none are left or another job has started, and returns
+  // how many it ran. A successful claim means the job is still running (its caller waits for that
+  // task), so fn_ and ctx_ are the job's own. A worker reports its finished tasks to done_ in one
+  // add, not one per task (every add pulls the line from the other threads): at once when it ran
+  // the job's last task index, else when it finds nothing left to claim. The caller counts its own.
+  int64_t work(int thread, uint64_t job) {
+    int64_t finished = 0;
     for (;;) {
       uint64_t c = claim_.load(std::memory_order_acquire);
-      if ((c >> kTaskBits) != job || int64_t(c & kTaskMask) >= ntasks_.load(std::memory_order_relaxed)) return;
+      const uint64_t jt = jobTasks_.load(std::memory_order_acquire);
+      const int64_t n = int64_t(jt & kTaskMask);
+      if ((c >> kTaskBits) != job || (jt >> kTaskBits) != job || int64_t(c & kTaskMask) >= n) break;
+      raceProbe();
       if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
       const int64_t task = int64_t(c & kTaskMask);
       if (profileJob_) {
@@ -174,8 +201,14 @@ class Pool {
       } else {
         fn_(ctx_, task, thread);
       }
-      done_.fetch_add(1, std::memory_order_release);
+      finished++;
+      if (thread != 0 && task + 1 == n) {  // the last index: nothing left to claim, report now
+        done_.fetch_add(finished, std::memory_order_release);
+        return finished;
+      }
     }
+    if (thread != 0 && finished > 0) done_.fetch_add(finished, std::memory_order_release);
+    return finished;
   }
 
   void loop(int thread, uint64_t seen) {
@@ -190,13 +223,13 @@ class Pool {
       }
       if (g == seen) {
         std::unique_lock<std::mutex> lk(wakeMutex_);
-        sleepers_++;
-        wake_.wait(lk, [&] { return generation_.load(std::memory_order_acquire) != seen; });
-        sleepers_--;
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        wake_.wait(lk, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
+        sleepers_.fetch_sub(1, std::memory_order_relaxed);
         g = generation_.load(std::memory_order_acquire);
       }
       seen = g;
-      if (quit_) return;
+      if (quit_.load(std::memory_order_relaxed)) return;
       work(thread, claim_.load(std::memory_order_acquire) >> kTaskBits);
     }
   }
@@ -225,7 +258,6 @@ class Pool {
   }
 
   static constexpr int64_t kProfiledTasks = 1 << 16;
-  bool profileJob_ = false;  // this job's tasks are timed (set before the job is published)
   std::vector<int64_t> taskNs_;
   std::atomic<int64_t> jobTaskNs_{0}, jobWorkerNs_{0}, jobMaxTaskNs_{0};
   PoolProfile totals_;  // guarded by jobMutex_
@@ -236,15 +268,22 @@ class Pool {
   std::mutex jobMutex_;  // one job at a time
   std::mutex wakeMutex_;
   std::condition_variable wake_;
-  int sleepers_ = 0;  // workers waiting on wake_ (guarded by wakeMutex_)
-  std::atomic<uint64_t> generation_{0};
-  std::atomic<uint64_t> claim_{0};
-  std::atomic<int64_t> ntasks_{0};
-  std::atomic<int64_t> done_{0};
-  uint64_t jobId_ = 0;
-  bool quit_ = false;
+  // The words a job touches, on cache lines by who writes them, so that a spinning worker's reads
+  // and the caller's writes do not pull unrelated data between cores (false sharing):
+  // the job's description, written once by the caller when it publishes, read by the workers;
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  std::atomic<uint64_t> jobTasks_{0};  // (job id << kTaskBits) | the job's task count
   TaskFn fn_ = nullptr;
   void* ctx_ = nullptr;
+  uint64_t jobId_ = 0;
+  bool profileJob_ = false;  // this job's tasks are timed (set before the job is published)
+  std::atomic<bool> quit_{false};
+  // the task counter every thread claims from; the completion counter every thread adds to;
+  alignas(64) std::atomic<uint64_t> claim_{0};
+  alignas(64) std::atomic<int64_t> done_{0};
+  // workers waiting on wake_ (written under wakeMutex_, read without it by the caller; see run()).
+  alignas(64) std::atomic<int> sleepers_{0};
+  char pad_[64 - sizeof(std::atomic<int>)];
 };
 
 Pool& pool() {

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   for (size_t li = 0; li < lengths.size(); li++) {
     const int64_t L = lengths[li];
     AttentionParams p{};
-    p.B = 1; p.H = 4; p.Hkv = 4; p.Lq = L; p.Lk = L; p.D = D; p.Dv = D;
+    p.B = 1; p.H = std::getenv("HEED_TILE_H") ? std::atoll(std::getenv("HEED_TILE_H")) : 4; p.Hkv = p.H; p.Lq = L; p.Lk = L; p.D = D; p.Dv = D;
     p.qL = {p.H * L * D, L * D, D}; p.kL = p.qL; p.vL = p.qL; p.oL = p.qL;
     p.scale = 0.125f;
     auto q = randoms(p.H * L * D, 1), k = randoms(p.H * L * D, 2), v = randoms(p.H * L * D, 3);
@@ -230,11 +230,29 @@ int main(int argc, char** argv) {
     std::printf("%s\n {\"L\": %lld, \"inCallMedianUs\": {\"tscPerUs\": %.1f, \"keyTilesPerQueryTile\": %.0f, "
                 "\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, "
                 "\"ktPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f, \"phaseSumsPerQueryTile\": %.4f, \"cpuPerQueryTile\": %.4f, "
-                "\"trimmedMeanUs\": {\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f}},",
+                "\"trimmedMeanUs\": {\"tilePerQueryTile\": %.4f, \"prefetchPerKeyTile\": %.4f, \"ktPerKeyTile\": %.4f, \"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f}},",
                 li ? "," : "", (long long)L, cyc, keyTilesPerQueryTile, med(fp.qk) / cyc, med(fp.soft) / cyc, med(fp.pv) / cyc,
                 med(fp.setup) / cyc, ktPerQueryTile / cyc, med(fp.finish) / cyc, sumPerQueryTile / cyc,
-                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)), trimmed(fp.qk) / cyc, trimmed(fp.soft) / cyc,
+                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)), trimmed(fp.tile) / cyc, trimmed(fp.pre) / cyc, trimmed(fp.kt) / cyc, trimmed(fp.qk) / cyc, trimmed(fp.soft) / cyc,
                 trimmed(fp.pv) / cyc, trimmed(fp.setup) / cyc, trimmed(fp.finish) / cyc);
+    // each phase's distribution (µs): p10 / p50 / p90 / p99 / mean of all samples / count, to see tails
+    auto dist = [&](const char* name, std::vector<uint64_t> x, bool last) {
+      std::sort(x.begin(), x.end());
+      double t = 0;
+      for (uint64_t v : x) t += double(v);
+      auto at = [&](double f) { return x.empty() ? 0.0 : double(x[std::min(x.size() - 1, size_t(f * double(x.size())))]) / cyc; };
+      std::printf("\"%s\": [%.3f, %.3f, %.3f, %.3f, %.3f, %zu]%s", name, at(0.1), at(0.5), at(0.9), at(0.99),
+                  x.empty() ? 0.0 : t / double(x.size()) / cyc, x.size(), last ? "}," : ", ");
+    };
+    std::printf(" \"distUs\": {");
+    dist("tile", fp.tile, false);
+    dist("qk", fp.qk, false);
+    dist("soft", fp.soft, false);
+    dist("pv", fp.pv, false);
+    dist("pre", fp.pre, false);
+    dist("kt", fp.kt, false);
+    dist("setup", fp.setup, false);
+    dist("finish", fp.finish, true);
     std::printf(" \"abExp2\": {\"fullMsDq\": %.4f, \"fullMsNoDq\": %.4f, \"softUsSteadyOther\": %.4f},",
                 fullDq[2] * 1e3, fullNoDq[2] * 1e3, (tSoftSteadyNoDq - tCopy) * 1e6);
     std::printf(" \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "

@@ -144,7 +144,7 @@ constexpr float kLog2e = 1.44269504088896341f, kLn2 = 0.693147180559945309f;
 // One vector of samples per phase (ticks), so the bench can take medians: on a shared machine a
 // sample that spans a preemption is an outlier, not a shift of the mean.
 struct ForwardProfile {
-  std::vector<uint64_t> setup, kt, qk, soft, pv, finish;
+  std::vector<uint64_t> setup, kt, qk, soft, pv, finish, tile, pre;
 };
 thread_local ForwardProfile fwdProfile;
 #define HEED_PROF_T(t) const uint64_t t = __rdtsc()
@@ -430,6 +430,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     HEED_PROF_T(a2);
     tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, !first);
     HEED_PROF_T(a3);
+    HEED_PROF_ADD(pre, k1, a0);
     HEED_PROF_ADD(qk, a0, a1);
     HEED_PROF_ADD(soft, a1, a2);
     HEED_PROF_ADD(pv, a2, a3);
@@ -450,6 +451,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   }
   HEED_PROF_T(t4);
   HEED_PROF_ADD(finish, t3, t4);
+  HEED_PROF_ADD(tile, t0, t4);
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where

@@ -372,7 +372,7 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
 // P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
 template <int RB, int NV, bool Dq>
 HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt,
-                                  const int64_t* lim, float c, float* P, int64_t ldp, float* m, float* lv, float* O,
+                                  const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
                                   int64_t Dv, bool first) {
   __m512 acc[RB][NV];
 #pragma GCC unroll 8
@@ -392,7 +392,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
       for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
     }
   }
-  const __m512 ninf = _mm512_set1_ps(-INFINITY), cv = _mm512_set1_ps(c);
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
 #pragma GCC unroll 8
   for (int r = 0; r < RB; r++) {
     if (lim[r] < NV * W) {  // keys past the row's last allowed one, and the padding: −∞
@@ -405,7 +405,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
     __m512 mxv = acc[r][0];
 #pragma GCC unroll 8
     for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
-    const float mx = c * _mm512_reduce_max_ps(mxv);
+    const float mx = _mm512_reduce_max_ps(mxv);
     float mr = first ? -INFINITY : m[r];
     if (mx > mr + kRescaleLag) {  // as onlineSoftmaxTile
       if (mr != -INFINITY) {
@@ -427,11 +427,11 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
       if (first) vstore(lv + r * W, vf{});
       continue;
     }
-    const __m512 nm = _mm512_set1_ps(-mr);
+    const __m512 mv = _mm512_set1_ps(mr);
     __m512 sum = _mm512_setzero_ps();
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) {
-      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmadd_ps(acc[r][v], cv, nm));
+      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_sub_ps(acc[r][v], mv));
       sum = _mm512_add_ps(sum, e);
       _mm512_storeu_ps(prow + v * W, e);
     }
@@ -441,19 +441,21 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
 
 // The fused score + softmax step over bq query rows: blocks of RB rows (6 for up to 4 vectors of
 // keys, 3 for up to 8: ≤ 24 accumulators, the B row and the broadcasts in the other registers),
-// then the leftover rows.
+// then the leftover rows (64 = 20·3 + 2 + 2).
 template <int NV, bool Dq>
 void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
-                    float c, float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first) {
+                    float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first) {
   constexpr int RB = NV <= 4 ? 6 : 3;
   int64_t r = 0;
   auto rows = [&](auto rb) {
     constexpr int R = decltype(rb)::value;
-    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, kt, ldkt, lim + r, c, P + r * ldp, ldp, m + r, lv + r * W,
+    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
                                 O + r * Dv, Dv, first);
     r += R;
   };
-  while (r + RB <= bq) rows(std::integral_constant<int, RB>{});
+  while (r + RB <= bq && !(RB == 3 && bq - r == 4)) rows(std::integral_constant<int, RB>{});
+  // 4 leftover rows as 2 + 2: a 1-row block of 8 vectors is load-bound (8 loads per 8 FMAs)
+  if (bq - r == 4) rows(std::integral_constant<int, 2>{});
   if (bq - r >= 3) rows(std::integral_constant<int, 3>{});
   if (bq - r >= 2) rows(std::integral_constant<int, 2>{});
   if (bq - r >= 1) rows(std::integral_constant<int, 1>{});
@@ -461,24 +463,24 @@ void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int
 
 template <bool Dq>
 void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
-                      const int64_t* lim, float c, float* P, float* m, float* lv, float* O, int64_t Dv, bool first) {
+                      const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first) {
   switch (bkP / W) {
-    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
-    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
-    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
-    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
-    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
-    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
-    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
-    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, kt, ldkt, bq, lim, c, P, bkP, m, lv, O, Dv, first); break;
+    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
   }
 }
 constexpr bool kFusedScores = BK <= 8 * W;
 #else
 constexpr bool kFusedScores = false;
 template <bool Dq>
-void scoreSoftmaxTile(const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t, const int64_t*, float, float*,
-                      float*, float*, float*, int64_t, bool) {}
+void scoreSoftmaxTile(const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
+                      float*, float*, int64_t, bool) {}
 #endif
 
 // Asks for rows [i0, i0 + rows) of head (b, h) of x (width floats each) to be brought into the
@@ -515,13 +517,9 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   float* lv = m + BQF;
   // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
   // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
-  const bool fused = kFusedScores && !p.mask && !p.alibiSlopes && p.scale > 0.f;
-  const float* qTile = p.qL.at(q, b, h, i0);
-  float* qRows = nullptr;
-  if (!fused) {
-    qRows = ws.Q.get(BQF * p.D + W);
-    scaleRowsStrided(qTile, p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
-  }
+  const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
+  float* qRows = ws.Q.get(BQF * p.D + W);
+  scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
   static thread_local KeysT keysT;
   keysT.use(p, p.kL.at(k, b, hk, 0), ldkt, call);
   const float* ktHead = keysT.kt;
@@ -562,8 +560,8 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     const bool first = j0 == 0;
     if (fused) {
       for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[r] - j0, 0, bk);
-      if (useDq) scoreSoftmaxTile<true>(qTile, p.qL.l, p.D, ktHead + j0, ldkt, bq, bkP, lim, p.scale * kLog2e, S, m, lv, O, p.Dv, first);
-      else scoreSoftmaxTile<false>(qTile, p.qL.l, p.D, ktHead + j0, ldkt, bq, bkP, lim, p.scale * kLog2e, S, m, lv, O, p.Dv, first);
+      if (useDq) scoreSoftmaxTile<true>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
+      else scoreSoftmaxTile<false>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
     } else {
       scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
     }
@@ -663,8 +661,11 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   // A task is a run of up to `run` consecutive query tiles of one head, walked from the last
   // (under a causal mask later tiles see more keys: the heaviest work is handed out first).
   // Runs keep a head's Kᵀ on one thread (transposed once, not once per thread that touches the
-  // head) and let a tile prefetch its successor's q rows; there are still ≥ 4 tasks per thread.
-  const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (4 * int64_t(poolSize())), 1, nqt);
+  // head) and let a tile prefetch its successor's q rows. About 16 runs per thread (not whole
+  // heads: at B·H = 12 on 2 threads that made 6 tasks per thread, so one slowed thread left the
+  // other idle for up to a sixth of the call); a thread that claims several runs of one head in a
+  // row still transposes its K once.
+  const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (16 * int64_t(poolSize())), 1, nqt);
   const int64_t runsPerHead = (nqt + run - 1) / run;
   // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond, about what
   // handing one out costs when two cores claim from one counter: a pool task is then `chunk`

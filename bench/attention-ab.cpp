@@ -9,7 +9,8 @@
 //   g++ $F -DHEED_NS=avx512old -c /tmp/attention-old.cpp -o /tmp/att-old.o
 //   g++ $F -DHEED_NS=avx512 -c native/attention.cpp -o /tmp/att-new.o
 //   g++ $F -DHEED_NS=avx512 '-DHEED_ISA_NAME="avx512"' bench/attention-ab.cpp native/threadpool.cpp /tmp/att-old.o /tmp/att-new.o -o /tmp/attention-ab -lpthread
-//   /tmp/attention-ab [--threads 1] [--heads 12] [--batch 1] [--causal] [--rounds 9] [L ...]
+//   /tmp/attention-ab [--threads 1] [--heads 12] [--batch 1] [--causal] [--tiny] [--rounds 9] [L ...]
+//   (--tiny: the training step's calls, (B, L, H·d) strides, dropout 0.1, key lengths; e.g. --batch 64 --heads 4 --tiny 12)
 //
 // Prints one JSON object: per L, each side's median CPU ms per call, and % of the FMA peak probed
 // in the same process on the same clock (the median of probes taken between rounds; per core).
@@ -61,7 +62,7 @@ double median(std::vector<double> x) {
 int main(int argc, char** argv) {
   int threads = 1, rounds = 9;
   int64_t H = 12, B = 1;
-  bool causal = false;
+  bool causal = false, tiny = false;
   std::vector<int64_t> lengths;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch") B = std::atoll(argv[++i]);
     else if (a == "--rounds") rounds = std::atoi(argv[++i]);
     else if (a == "--causal") causal = true;
+    else if (a == "--tiny") tiny = true;  // the training step's calls: (B, L, H·d) strides, dropout 0.1, key lengths
     else lengths.push_back(std::atoll(a.c_str()));
   }
   if (lengths.empty()) lengths = {1024, 2048, 4096};
@@ -84,8 +86,8 @@ int main(int argc, char** argv) {
     const double wall = double(w1.tv_sec - w0.tv_sec) + 1e-9 * double(w1.tv_nsec - w0.tv_nsec);
     return g * wall / (cpuSeconds() - c0) ;  // per core, on the CPU clock
   };
-  std::printf("{\"threads\": %d, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"causal\": %s, \"rows\": [", threads, (long long)B,
-              (long long)H, (long long)D, causal ? "true" : "false");
+  std::printf("{\"threads\": %d, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"causal\": %s, \"tiny\": %s, \"rows\": [", threads,
+              (long long)B, (long long)H, (long long)D, causal ? "true" : "false", tiny ? "true" : "false");
   for (size_t li = 0; li < lengths.size(); li++) {
     const int64_t L = lengths[li];
     AttentionParams p{};
@@ -93,6 +95,14 @@ int main(int argc, char** argv) {
     p.qL = {H * L * D, L * D, D}; p.kL = p.qL; p.vL = p.qL; p.oL = p.qL;
     p.scale = 0.125f;
     p.causal = causal;
+    std::vector<int32_t> lens(B);
+    if (tiny) {  // as bench/attention-tile.cpp --tiny
+      p.qL = {L * H * D, D, H * D}; p.kL = p.qL; p.vL = p.qL; p.oL = p.qL;
+      p.dropoutP = 0.1f;
+      p.dropoutSeed = 7;
+      for (int64_t b = 0; b < B; b++) lens[b] = int32_t(std::max<int64_t>(1, L - (b * 7) % (2 * L / 3 + 1)));
+      p.keyLengths = lens.data();
+    }
     const size_t n = size_t(B * H * L * D);
     auto q = randoms(n, 1), k = randoms(n, 2), v = randoms(n, 3);
     std::vector<float> outA(n), outB(n), lse(B * H * L);

@@ -200,6 +200,18 @@ int main(int argc, char** argv) {
     const double tPV = perCall([&] {
       for (int64_t j0 = 0; j0 < L; j0 += BK) tileGemm(bq, D, BK, S.data(), bkP, 1, v.data() + j0 * D, D, O.data(), D, true);
     }, 20) / double(tiles);
+    // the fused score + softmax pass alone (the kernel's path without mask or ALiBi), all key tiles of the head
+    double tFused = 0;
+    if (kFusedScores) {
+      std::vector<int64_t> lims(bq, BK);
+      std::vector<float> qs2(bq * D), m2(bq, -INFINITY), lv2(bq * W, 0.f), P2(bq * bkP);
+      scaleRows(q.data(), bq * D, p.scale * kLog2e, qs2.data());
+      scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
+      tFused = perCall([&] {
+        for (int64_t j0 = 0; j0 < L; j0 += BK)
+          scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
+      }, 20) / double(tiles);
+    }
     // softmax on real scores: recompute S once, then time the step with every row's reference max
     // far below its scores (every row rescales O: the worst case) and at the row's max (the steady
     // state: no rescale), the latter also with the other exp2 (DQ or not)
@@ -256,12 +268,12 @@ int main(int argc, char** argv) {
     std::printf(" \"abExp2\": {\"fullMsDq\": %.4f, \"fullMsNoDq\": %.4f, \"softUsSteadyOther\": %.4f},",
                 fullDq[2] * 1e3, fullNoDq[2] * 1e3, (tSoftSteadyNoDq - tCopy) * 1e6);
     std::printf(" \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "
-                "\"perTileUs\": {\"qk\": %.4f, \"softmaxSteady\": %.4f, \"softmaxRescaleAll\": %.4f, \"pv\": %.4f}, "
-                "\"gemmPartsPctPeak\": %.1f, \"tileBoundPctPeak\": %.1f, \"softmaxShareOfTile\": %.3f, "
+                "\"perTileUs\": {\"qk\": %.4f, \"softmaxSteady\": %.4f, \"softmaxRescaleAll\": %.4f, \"pv\": %.4f, \"fusedQkSoftmax\": %.4f}, "
+                "\"gemmPartsPctPeak\": %.1f, \"tileBoundPctPeak\": %.1f, \"fusedTileBoundPctPeak\": %.1f, \"softmaxShareOfTile\": %.3f, "
                 "\"softmaxNsPerScore\": %.4f, \"fmaNsPerScoreAtPeak\": %.4f}",
                 (long long)p.H, full * 1e3, 100.0 * flops / full / 1e9 / peak, tS * 1e6, soft * 1e6,
-                softWorst * 1e6, tPV * 1e6, 100.0 * tileFlops / (tS + tPV) / 1e9 / peak,
-                100.0 * tileFlops / (tS + soft + tPV) / 1e9 / peak, soft / (tS + soft + tPV), soft * 1e9 / double(bq * BK),
+                softWorst * 1e6, tPV * 1e6, tFused * 1e6, 100.0 * tileFlops / (tS + tPV) / 1e9 / peak,
+                100.0 * tileFlops / (tS + soft + tPV) / 1e9 / peak, tFused > 0 ? 100.0 * tileFlops / (tFused + tPV) / 1e9 / peak : 0.0, soft / (tS + soft + tPV), soft * 1e9 / double(bq * BK),
                 4.0 * double(D) / peak);
   }
   std::printf("\n]}\n");

@@ -405,9 +405,11 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
     __m512 mxv = acc[r][0];
 #pragma GCC unroll 8
     for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
-    const float mx = _mm512_reduce_max_ps(mxv);
     float mr = first ? -INFINITY : m[r];
-    if (mx > mr + kRescaleLag) {  // as onlineSoftmaxTile
+    // as onlineSoftmaxTile, but the lanes are compared with m + lag first: the horizontal max (~8
+    // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
+    if (_mm512_cmp_ps_mask(mxv, _mm512_set1_ps(mr + kRescaleLag), _CMP_GT_OQ)) {
+      const float mx = _mm512_reduce_max_ps(mxv);
       if (mr != -INFINITY) {
         const float s = std::exp2(mr - mx);
         vstore(lv + r * W, vload(lv + r * W) * s);

@@ -443,7 +443,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
 
 // The fused score + softmax step over bq query rows: blocks of RB rows (6 for up to 4 vectors of
 // keys, 3 for up to 8: ≤ 24 accumulators, the B row and the broadcasts in the other registers),
-// then the leftover rows (64 = 20·3 + 2 + 2).
+// then the leftover rows.
 template <int NV, bool Dq>
 void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
                     float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first) {
@@ -456,11 +456,26 @@ void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int
     r += R;
   };
   while (r + RB <= bq && !(RB == 3 && bq - r == 4)) rows(std::integral_constant<int, RB>{});
-  // 4 leftover rows as 2 + 2: a 1-row block of 8 vectors is load-bound (8 loads per 8 FMAs)
-  if (bq - r == 4) rows(std::integral_constant<int, 2>{});
-  if (bq - r >= 3) rows(std::integral_constant<int, 3>{});
-  if (bq - r >= 2) rows(std::integral_constant<int, 2>{});
-  if (bq - r >= 1) rows(std::integral_constant<int, 1>{});
+  // The leftover rows in one block (each block's FMA loop is a chain of D dependent steps, so at
+  // one or two vectors of keys several small blocks are latency-bound: 11 rows run as 6 + 5, not
+  // 6 + 3 + 2); with 3-row blocks, 4 leftover rows as 2 + 2 (a 1-row block of 8 vectors is
+  // load-bound: 8 loads per 8 FMAs).
+  switch (bq - r) {
+    case 5:
+      if constexpr (RB == 6) rows(std::integral_constant<int, 5>{});
+      break;
+    case 4:
+      if constexpr (RB == 6) rows(std::integral_constant<int, 4>{});
+      else {
+        rows(std::integral_constant<int, 2>{});
+        rows(std::integral_constant<int, 2>{});
+      }
+      break;
+    case 3: rows(std::integral_constant<int, 3>{}); break;
+    case 2: rows(std::integral_constant<int, 2>{}); break;
+    case 1: rows(std::integral_constant<int, 1>{}); break;
+    default: break;
+  }
 }
 
 template <bool Dq>
@@ -665,9 +680,10 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   // Runs keep a head's Kᵀ on one thread (transposed once, not once per thread that touches the
   // head) and let a tile prefetch its successor's q rows. About 16 runs per thread (not whole
   // heads: at B·H = 12 on 2 threads that made 6 tasks per thread, so one slowed thread left the
-  // other idle for up to a sixth of the call); a thread that claims several runs of one head in a
-  // row still transposes its K once.
-  const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (16 * int64_t(poolSize())), 1, nqt);
+  // other idle for up to a sixth of the call), but at least 8 tiles (or the whole head), so each
+  // thread's Kᵀ of a head serves several tiles: a thread that claims several runs of one head in a
+  // row transposes its K once, two threads sharing a head transpose it twice.
+  const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (16 * int64_t(poolSize())), std::min<int64_t>(nqt, 8), nqt);
   const int64_t runsPerHead = (nqt + run - 1) / run;
   // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond, about what
   // handing one out costs when two cores claim from one counter: a pool task is then `chunk`

@@ -317,6 +317,15 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
 // for any reference m, so only overflow bounds the lag (256 · Lk stays far below float's range).
 constexpr float kRescaleLag = 8.f;
 
+// A row's running sum (one vector) and its O row (Dv floats), times a: the lazy reference max moved.
+HEED_INLINE void rescaleRow(float* lvRow, float* o, int64_t Dv, float a) {
+  vstore(lvRow, vload(lvRow) * a);
+  const vf av = vsplat(a);
+  int64_t c = 0;
+  for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
+  for (; c < Dv; c++) o[c] *= a;
+}
+
 // The online-softmax step of one score tile S (bq × bkP) in the forward, in base-2 units (S and m
 // carry log2 e): per row, when the tile's max exceeds the reference m by more than kRescaleLag,
 // m moves to it and O's row and the running sum lv (one vector per row) are multiplied by
@@ -333,15 +342,8 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
     const float mx = hmax(mxv);
     float mr = first ? -INFINITY : m[r];
     if (mx > mr + kRescaleLag) {  // false while the row has no allowed key (mx = −∞)
-      if (mr != -INFINITY) {      // something accumulated under the old reference: rescale it
-        const float a = std::exp2(mr - mx);
-        vstore(lv + r * W, vload(lv + r * W) * a);
-        float* o = O + r * Dv;
-        const vf av = vsplat(a);
-        int64_t c = 0;
-        for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
-        for (; c < Dv; c++) o[c] *= a;
-      }
+      // something accumulated under the old reference: rescale it
+      if (mr != -INFINITY) rescaleRow(lv + r * W, O + r * Dv, Dv, std::exp2(mr - mx));
       mr = mx;
     }
     m[r] = mr;
@@ -410,15 +412,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
     // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
     if (_mm512_cmp_ps_mask(mxv, _mm512_set1_ps(mr + kRescaleLag), _CMP_GT_OQ)) {
       const float mx = _mm512_reduce_max_ps(mxv);
-      if (mr != -INFINITY) {
-        const float s = std::exp2(mr - mx);
-        vstore(lv + r * W, vload(lv + r * W) * s);
-        float* o = O + r * Dv;
-        const vf sv = vsplat(s);
-        int64_t cc = 0;
-        for (; cc + W <= Dv; cc += W) vstore(o + cc, vload(o + cc) * sv);
-        for (; cc < Dv; cc++) o[cc] *= s;
-      }
+      if (mr != -INFINITY) rescaleRow(lv + r * W, O + r * Dv, Dv, std::exp2(mr - mx));
       mr = mx;
     }
     m[r] = mr;

@@ -2,7 +2,7 @@
 // calls interleaved sample by sample (a loaded machine shifts both sides alike): the kernel of
 // this tree (native/attention.cpp, namespace avx512) against another version of the same file
 // compiled into namespace avx512old (e.g. `git show <commit>:native/attention.cpp`). No profiling
-// code in either (bench/attention-tile.cpp's rdtsc phases change what they measure by ~10%).
+// code in either (bench/attention-tile.cpp's rdtsc phases add timing code inside the tile loop).
 //
 //   git show 5a8f42e:native/attention.cpp > /tmp/attention-old.cpp
 //   F="-O3 -std=c++17 -fno-math-errno -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma -mavx2 -mprefer-vector-width=512 -Inative"

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
   for (size_t li = 0; li < lengths.size(); li++) {
     const int64_t L = lengths[li];
     AttentionParams p{};
-    p.B = 1; p.H = 4; p.Hkv = 4; p.Lq = L; p.Lk = L; p.D = D; p.Dv = D;
+    p.B = 1; p.H = std::getenv("HEED_TILE_H") ? std::atoll(std::getenv("HEED_TILE_H")) : 4; p.Hkv = p.H; p.Lq = L; p.Lk = L; p.D = D; p.Dv = D;
     p.qL = {p.H * L * D, L * D, D}; p.kL = p.qL; p.vL = p.qL; p.oL = p.qL;
     p.scale = 0.125f;
     auto q = randoms(p.H * L * D, 1), k = randoms(p.H * L * D, 2), v = randoms(p.H * L * D, 3);
@@ -200,6 +200,18 @@ int main(int argc, char** argv) {
     const double tPV = perCall([&] {
       for (int64_t j0 = 0; j0 < L; j0 += BK) tileGemm(bq, D, BK, S.data(), bkP, 1, v.data() + j0 * D, D, O.data(), D, true);
     }, 20) / double(tiles);
+    // the fused score + softmax pass alone (the kernel's path without mask or ALiBi), all key tiles of the head
+    double tFused = 0;
+    if (kFusedScores) {
+      std::vector<int64_t> lims(bq, BK);
+      std::vector<float> qs2(bq * D), m2(bq, -INFINITY), lv2(bq * W, 0.f), P2(bq * bkP);
+      scaleRows(q.data(), bq * D, p.scale * kLog2e, qs2.data());
+      scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
+      tFused = perCall([&] {
+        for (int64_t j0 = 0; j0 < L; j0 += BK)
+          scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
+      }, 20) / double(tiles);
+    }
     // softmax on real scores: recompute S once, then time the step with every row's reference max
     // far below its scores (every row rescales O: the worst case) and at the row's max (the steady
     // state: no rescale), the latter also with the other exp2 (DQ or not)
@@ -230,20 +242,38 @@ int main(int argc, char** argv) {
     std::printf("%s\n {\"L\": %lld, \"inCallMedianUs\": {\"tscPerUs\": %.1f, \"keyTilesPerQueryTile\": %.0f, "
                 "\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, "
                 "\"ktPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f, \"phaseSumsPerQueryTile\": %.4f, \"cpuPerQueryTile\": %.4f, "
-                "\"trimmedMeanUs\": {\"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f}},",
+                "\"trimmedMeanUs\": {\"tilePerQueryTile\": %.4f, \"prefetchPerKeyTile\": %.4f, \"ktPerKeyTile\": %.4f, \"qkPerTile\": %.4f, \"softPerTile\": %.4f, \"pvPerTile\": %.4f, \"setupPerQueryTile\": %.4f, \"finishPerQueryTile\": %.4f}},",
                 li ? "," : "", (long long)L, cyc, keyTilesPerQueryTile, med(fp.qk) / cyc, med(fp.soft) / cyc, med(fp.pv) / cyc,
                 med(fp.setup) / cyc, ktPerQueryTile / cyc, med(fp.finish) / cyc, sumPerQueryTile / cyc,
-                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)), trimmed(fp.qk) / cyc, trimmed(fp.soft) / cyc,
+                full * 1e6 / (double(p.H) * double((L + BQF - 1) / BQF)), trimmed(fp.tile) / cyc, trimmed(fp.pre) / cyc, trimmed(fp.kt) / cyc, trimmed(fp.qk) / cyc, trimmed(fp.soft) / cyc,
                 trimmed(fp.pv) / cyc, trimmed(fp.setup) / cyc, trimmed(fp.finish) / cyc);
+    // each phase's distribution (µs): p10 / p50 / p90 / p99 / mean of all samples / count, to see tails
+    auto dist = [&](const char* name, std::vector<uint64_t> x, bool last) {
+      std::sort(x.begin(), x.end());
+      double t = 0;
+      for (uint64_t v : x) t += double(v);
+      auto at = [&](double f) { return x.empty() ? 0.0 : double(x[std::min(x.size() - 1, size_t(f * double(x.size())))]) / cyc; };
+      std::printf("\"%s\": [%.3f, %.3f, %.3f, %.3f, %.3f, %zu]%s", name, at(0.1), at(0.5), at(0.9), at(0.99),
+                  x.empty() ? 0.0 : t / double(x.size()) / cyc, x.size(), last ? "}," : ", ");
+    };
+    std::printf(" \"distUs\": {");
+    dist("tile", fp.tile, false);
+    dist("qk", fp.qk, false);
+    dist("soft", fp.soft, false);
+    dist("pv", fp.pv, false);
+    dist("pre", fp.pre, false);
+    dist("kt", fp.kt, false);
+    dist("setup", fp.setup, false);
+    dist("finish", fp.finish, true);
     std::printf(" \"abExp2\": {\"fullMsDq\": %.4f, \"fullMsNoDq\": %.4f, \"softUsSteadyOther\": %.4f},",
                 fullDq[2] * 1e3, fullNoDq[2] * 1e3, (tSoftSteadyNoDq - tCopy) * 1e6);
     std::printf(" \"heads\": %lld, \"fullMs\": %.4f, \"fullPctPeak\": %.1f, "
-                "\"perTileUs\": {\"qk\": %.4f, \"softmaxSteady\": %.4f, \"softmaxRescaleAll\": %.4f, \"pv\": %.4f}, "
-                "\"gemmPartsPctPeak\": %.1f, \"tileBoundPctPeak\": %.1f, \"softmaxShareOfTile\": %.3f, "
+                "\"perTileUs\": {\"qk\": %.4f, \"softmaxSteady\": %.4f, \"softmaxRescaleAll\": %.4f, \"pv\": %.4f, \"fusedQkSoftmax\": %.4f}, "
+                "\"gemmPartsPctPeak\": %.1f, \"tileBoundPctPeak\": %.1f, \"fusedTileBoundPctPeak\": %.1f, \"softmaxShareOfTile\": %.3f, "
                 "\"softmaxNsPerScore\": %.4f, \"fmaNsPerScoreAtPeak\": %.4f}",
                 (long long)p.H, full * 1e3, 100.0 * flops / full / 1e9 / peak, tS * 1e6, soft * 1e6,
-                softWorst * 1e6, tPV * 1e6, 100.0 * tileFlops / (tS + tPV) / 1e9 / peak,
-                100.0 * tileFlops / (tS + soft + tPV) / 1e9 / peak, soft / (tS + soft + tPV), soft * 1e9 / double(bq * BK),
+                softWorst * 1e6, tPV * 1e6, tFused * 1e6, 100.0 * tileFlops / (tS + tPV) / 1e9 / peak,
+                100.0 * tileFlops / (tS + soft + tPV) / 1e9 / peak, tFused > 0 ? 100.0 * tileFlops / (tFused + tPV) / 1e9 / peak : 0.0, soft / (tS + soft + tPV), soft * 1e9 / double(bq * BK),
                 4.0 * double(D) / peak);
   }
   std::printf("\n]}\n");

@@ -144,7 +144,7 @@ constexpr float kLog2e = 1.44269504088896341f, kLn2 = 0.693147180559945309f;
 // One vector of samples per phase (ticks), so the bench can take medians: on a shared machine a
 // sample that spans a preemption is an outlier, not a shift of the mean.
 struct ForwardProfile {
-  std::vector<uint64_t> setup, kt, qk, soft, pv, finish;
+  std::vector<uint64_t> setup, kt, qk, soft, pv, finish, tile, pre;
 };
 thread_local ForwardProfile fwdProfile;
 #define HEED_PROF_T(t) const uint64_t t = __rdtsc()
@@ -317,6 +317,15 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
 // for any reference m, so only overflow bounds the lag (256 · Lk stays far below float's range).
 constexpr float kRescaleLag = 8.f;
 
+// A row's running sum (one vector) and its O row (Dv floats), times a: the lazy reference max moved.
+HEED_INLINE void rescaleRow(float* lvRow, float* o, int64_t Dv, float a) {
+  vstore(lvRow, vload(lvRow) * a);
+  const vf av = vsplat(a);
+  int64_t c = 0;
+  for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
+  for (; c < Dv; c++) o[c] *= a;
+}
+
 // The online-softmax step of one score tile S (bq × bkP) in the forward, in base-2 units (S and m
 // carry log2 e): per row, when the tile's max exceeds the reference m by more than kRescaleLag,
 // m moves to it and O's row and the running sum lv (one vector per row) are multiplied by
@@ -333,15 +342,8 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
     const float mx = hmax(mxv);
     float mr = first ? -INFINITY : m[r];
     if (mx > mr + kRescaleLag) {  // false while the row has no allowed key (mx = −∞)
-      if (mr != -INFINITY) {      // something accumulated under the old reference: rescale it
-        const float a = std::exp2(mr - mx);
-        vstore(lv + r * W, vload(lv + r * W) * a);
-        float* o = O + r * Dv;
-        const vf av = vsplat(a);
-        int64_t c = 0;
-        for (; c + W <= Dv; c += W) vstore(o + c, vload(o + c) * av);
-        for (; c < Dv; c++) o[c] *= a;
-      }
+      // something accumulated under the old reference: rescale it
+      if (mr != -INFINITY) rescaleRow(lv + r * W, O + r * Dv, Dv, std::exp2(mr - mx));
       mr = mx;
     }
     m[r] = mr;
@@ -360,6 +362,137 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
     vstore(lv + r * W, first ? sum : vload(lv + r * W) + sum);
   }
 }
+
+#if HEED_W == 16
+// S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
+// non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
+// FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
+// passes of scoreTile + onlineSoftmaxTile: their loads, stores and serial max/sum chains cost ~40%
+// more than the exp's own ops). q is read where it lies (row stride ldq, unscaled, no copy): the
+// score scale c = scale·log2 e (> 0, so max(c·s) = c·max(s)) goes into the FMA that subtracts m.
+// lim[r]: the keys of row r this tile allows (columns from lim[r] on, padding included, get P = 0).
+// P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
+template <int RB, int NV, bool Dq>
+HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt,
+                                  const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
+                                  int64_t Dv, bool first) {
+  __m512 acc[RB][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t l = 0; l < D; l++) {
+    const float* kr = kt + l * ldkt;
+    __m512 a[RB];
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(q[r * ldq + l]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      __m512 bv = _mm512_loadu_ps(kr + v * W);
+      asm("" : "+v"(bv));  // one load into a register, not RB memory operands (GCC's choice: load-port bound)
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
+    }
+  }
+  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) {
+    if (lim[r] < NV * W) {  // keys past the row's last allowed one, and the padding: −∞
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) {
+        const int64_t keep = std::clamp<int64_t>(lim[r] - v * W, 0, W);
+        acc[r][v] = _mm512_mask_blend_ps(__mmask16((1u << keep) - 1), ninf, acc[r][v]);
+      }
+    }
+    __m512 mxv = acc[r][0];
+#pragma GCC unroll 8
+    for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
+    float mr = first ? -INFINITY : m[r];
+    // as onlineSoftmaxTile, but the lanes are compared with m + lag first: the horizontal max (~8
+    // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
+    if (_mm512_cmp_ps_mask(mxv, _mm512_set1_ps(mr + kRescaleLag), _CMP_GT_OQ)) {
+      const float mx = _mm512_reduce_max_ps(mxv);
+      if (mr != -INFINITY) rescaleRow(lv + r * W, O + r * Dv, Dv, std::exp2(mr - mx));
+      mr = mx;
+    }
+    m[r] = mr;
+    float* prow = P + r * ldp;
+    if (mr == -INFINITY) {
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) _mm512_storeu_ps(prow + v * W, _mm512_setzero_ps());
+      if (first) vstore(lv + r * W, vf{});
+      continue;
+    }
+    const __m512 mv = _mm512_set1_ps(mr);
+    __m512 sum = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_sub_ps(acc[r][v], mv));
+      sum = _mm512_add_ps(sum, e);
+      _mm512_storeu_ps(prow + v * W, e);
+    }
+    vstore(lv + r * W, first ? (vf)sum : vload(lv + r * W) + (vf)sum);
+  }
+}
+
+// The fused score + softmax step over bq query rows: blocks of RB rows (6 for up to 4 vectors of
+// keys, 3 for up to 8: ≤ 24 accumulators, the B row and the broadcasts in the other registers),
+// then the leftover rows.
+template <int NV, bool Dq>
+void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
+                    float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first) {
+  constexpr int RB = NV <= 4 ? 6 : 3;
+  int64_t r = 0;
+  auto rows = [&](auto rb) {
+    constexpr int R = decltype(rb)::value;
+    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
+                                O + r * Dv, Dv, first);
+    r += R;
+  };
+  while (r + RB <= bq && !(RB == 3 && bq - r == 4)) rows(std::integral_constant<int, RB>{});
+  // The leftover rows in one block (each block's FMA loop is a chain of D dependent steps, so at
+  // one or two vectors of keys several small blocks are latency-bound: 11 rows run as 6 + 5, not
+  // 6 + 3 + 2); with 3-row blocks, 4 leftover rows as 2 + 2 (a 1-row block of 8 vectors is
+  // load-bound: 8 loads per 8 FMAs).
+  switch (bq - r) {
+    case 5:
+      if constexpr (RB == 6) rows(std::integral_constant<int, 5>{});
+      break;
+    case 4:
+      if constexpr (RB == 6) rows(std::integral_constant<int, 4>{});
+      else {
+        rows(std::integral_constant<int, 2>{});
+        rows(std::integral_constant<int, 2>{});
+      }
+      break;
+    case 3: rows(std::integral_constant<int, 3>{}); break;
+    case 2: rows(std::integral_constant<int, 2>{}); break;
+    case 1: rows(std::integral_constant<int, 1>{}); break;
+    default: break;
+  }
+}
+
+template <bool Dq>
+void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
+                      const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first) {
+  switch (bkP / W) {
+    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+  }
+}
+constexpr bool kFusedScores = BK <= 8 * W;
+#else
+constexpr bool kFusedScores = false;
+template <bool Dq>
+void scoreSoftmaxTile(const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
+                      float*, float*, int64_t, bool) {}
+#endif
 
 // Asks for rows [i0, i0 + rows) of head (b, h) of x (width floats each) to be brought into the
 // cache, for writing when `write`. The rows a query tile reads first (q) and writes last (out) are
@@ -393,6 +526,9 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   // reduced once at the end. Both, and O, are initialised by the first key tile.
   float* m = ws.ml.get(BQF + BQF * W);
   float* lv = m + BQF;
+  // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
+  // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
+  const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
   float* qRows = ws.Q.get(BQF * p.D + W);
   scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
   static thread_local KeysT keysT;
@@ -401,8 +537,14 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   HEED_PROF_T(t1);
   HEED_PROF_ADD(setup, t0, t1);
   const float* vHead = p.vL.at(v, b, hk, 0);
-  int64_t jEnd = 0;
-  for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, keyEnd(p, b, i0 + r));
+  int64_t jEnd = 0, rowEnd[BQF], lim[BQF];
+  for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, rowEnd[r] = keyEnd(p, b, i0 + r));
+  // The rows this tile writes last (out) and the next tile reads first (q) are prefetched a slice per
+  // key tile over the last kWarmTiles key tiles: issued all at once, 512 prefetches of lines that
+  // miss fill the miss buffers and stall the core (~1–2 µs per query tile, measured).
+  constexpr int64_t kWarmTiles = 4;
+  const int64_t nkt = (jEnd + BK - 1) / BK, warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
+  const int64_t nextRows = nextI0 >= 0 ? std::min(BQF, p.Lq - nextI0) : 0;
   if (jEnd == 0) {  // no key tile at all: every row ends with zeros
     std::fill(m, m + bq, -INFINITY);
     std::fill(lv, lv + bq * W, 0.f);
@@ -414,22 +556,36 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     keysT.upTo(p, std::min(p.Lk, j0 + BK), ldkt);
     HEED_PROF_T(k1);
     HEED_PROF_ADD(kt, k0, k1);
-    if (j0 + BK >= jEnd) {  // the last key tile: warm what comes after it
-      prefetchRows(out, p.oL, b, h, i0, bq, p.Dv, true);
-      if (nextI0 >= 0) prefetchRows(q, p.qL, b, h, nextI0, std::min(BQF, p.Lq - nextI0), p.D, false);
-    } else if (keysT.done < std::min(p.Lk, j0 + 2 * BK)) {  // K rows the next key tile will transpose
+    const int64_t t = j0 / BK;
+    if (t >= warm0) {  // warm a slice of what comes after the last key tile
+      const int64_t w = t - warm0;
+      const int64_t o0 = bq * w / nWarm, o1 = bq * (w + 1) / nWarm;
+      prefetchRows(out, p.oL, b, h, i0 + o0, o1 - o0, p.Dv, true);
+      const int64_t n0 = nextRows * w / nWarm, n1 = nextRows * (w + 1) / nWarm;
+      if (n1 > n0) prefetchRows(q, p.qL, b, h, nextI0 + n0, n1 - n0, p.D, false);
+    }
+    if (j0 + BK < jEnd && keysT.done < std::min(p.Lk, j0 + 2 * BK)) {  // K rows the next key tile will transpose
       prefetchRows(k, p.kL, b, hk, keysT.done, std::min(p.Lk, j0 + 2 * BK) - keysT.done, p.D, false);
     }
     HEED_PROF_T(a0);
-    scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
-    HEED_PROF_T(a1);
     const bool first = j0 == 0;
-    if (useDq) onlineSoftmaxTile<true>(S, bq, bkP, m, lv, O, p.Dv, first);
-    else onlineSoftmaxTile<false>(S, bq, bkP, m, lv, O, p.Dv, first);
+    if (fused) {
+      for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[r] - j0, 0, bk);
+      if (useDq) scoreSoftmaxTile<true>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
+      else scoreSoftmaxTile<false>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
+    } else {
+      scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
+    }
+    HEED_PROF_T(a1);
+    if (!fused) {
+      if (useDq) onlineSoftmaxTile<true>(S, bq, bkP, m, lv, O, p.Dv, first);
+      else onlineSoftmaxTile<false>(S, bq, bkP, m, lv, O, p.Dv, first);
+    }
     if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
     HEED_PROF_T(a2);
     tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, !first);
     HEED_PROF_T(a3);
+    HEED_PROF_ADD(pre, k1, a0);
     HEED_PROF_ADD(qk, a0, a1);
     HEED_PROF_ADD(soft, a1, a2);
     HEED_PROF_ADD(pv, a2, a3);
@@ -450,6 +606,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   }
   HEED_PROF_T(t4);
   HEED_PROF_ADD(finish, t3, t4);
+  HEED_PROF_ADD(tile, t0, t4);
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where
@@ -515,8 +672,12 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   // A task is a run of up to `run` consecutive query tiles of one head, walked from the last
   // (under a causal mask later tiles see more keys: the heaviest work is handed out first).
   // Runs keep a head's Kᵀ on one thread (transposed once, not once per thread that touches the
-  // head) and let a tile prefetch its successor's q rows; there are still ≥ 4 tasks per thread.
-  const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (4 * int64_t(poolSize())), 1, nqt);
+  // head) and let a tile prefetch its successor's q rows. About 16 runs per thread (not whole
+  // heads: at B·H = 12 on 2 threads that made 6 tasks per thread, so one slowed thread left the
+  // other idle for up to a sixth of the call), but at least 8 tiles (or the whole head), so each
+  // thread's Kᵀ of a head serves several tiles: a thread that claims several runs of one head in a
+  // row transposes its K once, two threads sharing a head transpose it twice.
+  const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (16 * int64_t(poolSize())), std::min<int64_t>(nqt, 8), nqt);
   const int64_t runsPerHead = (nqt + run - 1) / run;
   // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond, about what
   // handing one out costs when two cores claim from one counter: a pool task is then `chunk`

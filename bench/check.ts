@@ -269,6 +269,8 @@ export function missingError(report: CheckReport, file = 'bench/results/baseline
 /** How the report was confirmed: ratios suspect after the first pass, and the confirmation passes run. */
 export interface Confirmation { suspects: number; confirmations: number; modules: string[] }
 
+/** `1 row is`, `3 rows are`; a bare verb form (`is` / `are`) follows the number alone. */
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 const fmtRatio = (r: { against: string }, v: number) => (r.against === 'peak' ? `${pct(v)} of peak` : `${v.toFixed(2)}× ${r.against}`);
 
@@ -277,10 +279,10 @@ export function formatCheck(report: CheckReport, confirmed?: Confirmation, file 
   const guarded = report.regressions.length + report.passed.length;
   const lines = [`\n### Regression check against ${file}\n`,
     `${report.compared} within-pass ratios compared, median against the baseline's median. A row's tolerance is max(${pct(report.tolerance)}, ${report.k} × its baseline spread); `
-    + `${guarded} rows are guarded at tolerances up to ${pct(report.maxTolerance)}, ${report.tooNoisy.length} are too noisy to guard (tolerance above ${pct(report.maxTolerance)}).`];
+    + `${plural(guarded, 'row is', 'rows are')} guarded at tolerances up to ${pct(report.maxTolerance)}, ${plural(report.tooNoisy.length, 'is', 'are')} too noisy to guard (tolerance above ${pct(report.maxTolerance)}).`];
   if (confirmed) {
     lines.push(confirmed.suspects === 0 ? 'No ratio fell by more than half its tolerance in the first pass; nothing was re-measured.'
-      : `${confirmed.suspects} ratios fell by more than half their tolerance in the first pass; ${confirmed.confirmations} confirmation pass${confirmed.confirmations === 1 ? '' : 'es'} re-measured their modules (${confirmed.modules.join(', ')}), and each is judged by its median over the passes.`);
+      : `${plural(confirmed.suspects, 'ratio', 'ratios')} fell by more than half their tolerance in the first pass; ${confirmed.confirmations} confirmation pass${confirmed.confirmations === 1 ? '' : 'es'} re-measured their modules (${confirmed.modules.join(', ')}), and each is judged by its median over the passes.`);
   }
   if (report.regressions.length === 0) lines.push('\nNo regressions.');
   else {

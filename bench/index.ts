@@ -193,7 +193,7 @@ function checkTargets(rows: BenchRow[], peak: Map<number, number>): TargetCheck[
 
 /**
  * One pass over every wanted module. `modules`, when given, narrows the pass to those modules
- * (and the peak probe): the --check confirmation passes re-measure only what was flagged.
+ * (and the peak probe): the --check confirmation passes re-measure only the suspects' modules.
  * Every row is tagged with the module that measured it.
  */
 const wantedModule = (opts: BenchOptions, m: ModuleSpec, modules?: Set<string>) => (modules === undefined || modules.has(m.name) || m.name === 'peak')

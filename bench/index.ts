@@ -15,7 +15,7 @@
  *                                          than half their tolerance get their modules re-measured (--confirm N,
  *                                          default 2 more passes) and are judged by their median (~8–13 min quiet)
  *   npm run bench -- --quick --repeat 3 --write-baseline   save 3 passes' medians and spreads as that baseline
- *                                          (~13 min quiet; --write-baseline alone implies --repeat 3)
+ *                                          (~13 min quiet; --write-baseline alone implies --quick --repeat 3)
  *   npm run bench -- --baseline FILE ...   read (--check) or write (--write-baseline) FILE instead
  *
  * Modules (each exports `run(opts): Promise<BenchRow[]>`):
@@ -79,6 +79,8 @@ function parseArgs(argv: string[]): BenchOptions {
   if (opts.writeBaseline) {
     // A baseline stores each ratio's median and spread over several passes (bench/check.ts).
     if (opts.check) { console.error('bench: --check and --write-baseline together would compare a run with itself; run them one after the other.'); process.exit(2); }
+    // --check runs quick passes, so its baseline must be quick passes too (the same workloads and budgets).
+    opts.quick = true;
     if (opts.repeat === undefined) opts.repeat = 3;
     if (opts.repeat < 3) { console.error(`bench: --write-baseline with --repeat ${opts.repeat}: a baseline needs at least 3 passes for a median and a spread per ratio. Run \`npm run bench -- --quick --repeat 3 --write-baseline\`.`); process.exit(2); }
   }

@@ -9,7 +9,7 @@
  *   npm run bench -- --repeat 2            run everything twice, keep each row's best pass
  *   npm run bench -- --check               quick pass, compared with bench/results/baseline.json (bench/check.ts): each
  *                                          ratio to the same pass's peak or peer, median against the baseline's
- *                                          median; a fall beyond max(15%, 2 × the row's baseline spread) is a
+ *                                          median; a fall beyond max(15%, 3 × the row's baseline spread) is a
  *                                          regression (exit 1), rows too noisy to resolve 15% are listed apart, a
  *                                          baseline ratio not measured is an error (exit 2). Ratios down by more
  *                                          than half their tolerance get their modules re-measured (--confirm N,
@@ -323,22 +323,16 @@ async function main(): Promise<void> {
 
   if (opts.check && baseline) {
     const base = baseline;
-    const { compareRuns, formatCheck, modulesOf, suspects, missingError } = await import('./check.ts');
+    const { checkAgainst, formatCheck, missingError } = await import('./check.ts');
     // The modules this check runs: with --only, baseline ratios of other modules are out of scope.
     const ran = new Set(MODULES.filter((m) => wantedModule(opts, m) && existsSync(join(here, m.file))).map((m) => m.name));
-    const judge = () => compareRuns(base, passes.map((p) => passRecord(p, peak)), { ran });
-    // Ratios that fell by more than half their tolerance in the first pass get `confirm` more passes
-    // of their modules (a fixed number, not "until it looks fine", which would bias towards passing),
-    // and are judged by their median over the passes (bench/check.ts says why the median).
-    const first = suspects(judge());
-    const modules = modulesOf(first);
-    const confirmations = first.length ? (opts.confirm ?? 2) : 0;
-    for (let c = 1; c <= confirmations; c++) {
-      log(`bench --check: ${first.length} ratios down by more than half their tolerance; confirmation pass ${c} of ${confirmations} re-measures ${[...modules].join(', ')}`);
-      passes.push(await runOnce(opts, log, modules));
-    }
-    const report = judge();
-    console.log(formatCheck(report, { suspects: first.length, confirmations, modules: [...modules] }, baselineName));
+    const { report, confirmation } = await checkAgainst(base, passes.map((p) => passRecord(p, peak)), async (modules) => {
+      log(`bench --check: confirmation pass re-measures ${[...modules].join(', ')}`);
+      const rowsAgain = await runOnce(opts, log, modules);
+      passes.push(rowsAgain);
+      return passRecord(rowsAgain, peak);
+    }, { ran, confirm: opts.confirm });
+    console.log(formatCheck(report, confirmation, baselineName));
     if (report.regressions.length) process.exitCode = 1;
     const missing = missingError(report, baselineName);
     if (missing) { console.error(missing.message); process.exitCode = 2; }

@@ -13,7 +13,7 @@
  *                                          regression (exit 1), rows too noisy to resolve 15% are listed apart, a
  *                                          baseline ratio not measured is an error (exit 2). Ratios down by more
  *                                          than half their tolerance get their modules re-measured (--confirm N,
- *                                          default 2 more passes) and are judged by their median (~8–13 min quiet)
+ *                                          default 2 more passes) and are judged by their median (4–12 min quiet)
  *   npm run bench -- --quick --repeat 3 --write-baseline   save 3 passes' medians and spreads as that baseline
  *                                          (~13 min quiet; --write-baseline alone implies --quick --repeat 3)
  *   npm run bench -- --baseline FILE ...   read (--check) or write (--write-baseline) FILE instead
@@ -322,11 +322,10 @@ async function main(): Promise<void> {
   }
 
   if (opts.check && baseline) {
-    const base = baseline;
     const { checkAgainst, formatCheck, missingError } = await import('./check.ts');
     // The modules this check runs: with --only, baseline ratios of other modules are out of scope.
     const ran = new Set(MODULES.filter((m) => wantedModule(opts, m) && existsSync(join(here, m.file))).map((m) => m.name));
-    const { report, confirmation } = await checkAgainst(base, passes.map((p) => passRecord(p, peak)), async (modules) => {
+    const { report, confirmation } = await checkAgainst(baseline, passes.map((p) => passRecord(p, peak)), async (modules) => {
       log(`bench --check: confirmation pass re-measures ${[...modules].join(', ')}`);
       const rowsAgain = await runOnce(opts, log, modules);
       passes.push(rowsAgain);

@@ -2,123 +2,327 @@
  * The regression guard behind `npm run bench -- --check`.
  *
  * Absolute times on a shared 2-core machine swing by 2× from minute to minute, so the guard
- * never compares milliseconds across runs. It compares *ratios taken inside one run*:
+ * never compares milliseconds across runs. It compares *ratios taken inside one pass*:
  *
- *   - for a heed row with a FLOP count: its fraction of the FMA peak measured in the same run;
+ *   - for a heed row with a FLOP count: its fraction of the FMA peak measured in the same pass;
  *   - for a heed row beside a peer row (same workload, same thread count): peer ms / heed ms.
  *
- * A row regresses when a ratio fell by more than `tolerance` (15%) against the committed
- * baseline (`bench/results/baseline.json`, written by `npm run bench -- --quick --write-baseline`).
- * Rows present in only one of the two runs are listed, not judged.
+ * The baseline (`bench/results/baseline.json`, format BASELINE_FORMAT) is written from several
+ * quick passes (`npm run bench -- --quick --repeat 3 --write-baseline`). For each ratio it stores
+ * every pass's value, their median and their spread (the median relative distance of a pass
+ * from the median: with 3 passes, the smaller of the two non-zero ones). A check:
  *
- * A single quick pass is noisy on sub-millisecond rows, so bench/index.ts confirms a flagged
- * ratio before reporting it: it re-runs the modules that measured the ratio's rows
- * (`modulesOf`) and keeps each row's best pass.
+ *   1. runs one quick pass, and takes each ratio's value in it;
+ *   2. re-measures, `confirm` more times (default 2), the modules of every ratio that fell by more
+ *      than half its tolerance (a "suspect"), so each suspect has the median of 1 + confirm passes;
+ *   3. judges each ratio by the change of its median against the baseline's median, with a
+ *      per-row tolerance max(15%, k × spread) (k = 3). A row whose tolerance would exceed
+ *      `maxTolerance` (30%) cannot resolve a 15% regression: it is listed as "too noisy to guard",
+ *      neither passed nor failed.
+ *
+ * Why the median of per-pass ratios, on both sides, and not the best pass:
+ *   - A ratio has noise on both sides of the fraction: a busy moment while the peer runs makes heed
+ *     look better, one while heed runs makes it look worse. Noise is one-sided for a time, but not
+ *     for a ratio, so "the best ratio" is the luckiest pass, and "best heed time / best peer time"
+ *     is the luckiest pair. Both are extreme values: their centre moves with the number of passes
+ *     taken (the best of 3 is systematically above the best of 1), so a 3-pass baseline and a
+ *     1-pass check would not be like with like, and their spread is larger than the median's. The
+ *     sixth session's single-pass baseline flagged 33 of 236 unchanged ratios by 15–77% against
+ *     best-of-3 confirmations for exactly this reason (BENCHMARKS.md, "The `--check` baseline,
+ *     renewed").
+ *   - The median of per-pass ratios has the same centre whether it is taken over 1, 3 or 5 passes
+ *     (for noise that is symmetric in the ratio); fewer passes only widen it. So a check with
+ *     fewer passes than the baseline still compares like with like, and the widening is what the
+ *     per-row tolerance, measured from the baseline's own passes, covers. A single bad pass out of
+ *     three moves the median not at all.
+ *   - The spread is a median too (of the distances from the median) for the same reason: with the
+ *     largest distance, one busy pass out of three made a steady row "too noisy", and a third to a
+ *     half of the rows went unguarded in the simulation with busy moments (bench/check-sim.ts).
+ *     k = 3 puts the tolerance near 2σ of Gaussian noise; in that simulation, with 5% noise per time
+ *     and one time in ten 1.3–2× slower, unchanged code flags 4% of the ratios (the sixth session's
+ *     guard: 7%, and 13% of the workloads against 4%) and a 20% fall is caught on 83% of the
+ *     workloads (80%). `--confirm 4` halves those false alarms again, at about twice the check's
+ *     confirmation time.
+ *   - The tolerance uses the baseline's spread only: a check's suspects are, by selection, the
+ *     rows whose first pass was low, so their own spread is biased upward and would let a real
+ *     regression widen its own tolerance.
+ *
+ * A ratio of the baseline that the check did not measure (its module failed, or a workload was
+ * renamed) is an error, not a pass: the check cannot vouch for it. With `--only`, ratios of modules
+ * that did not run are out of scope, not missing.
  */
+import { ValueError } from '../src/errors.ts';
 import type { BenchRow } from './peers/common.ts';
 
-export interface RunRecord { peak: Record<string, number>; rows: BenchRow[] }
+/** The command that writes a baseline in the current format. */
+export const WRITE_BASELINE = 'npm run bench -- --quick --repeat 3 --write-baseline';
+/** The `format` field of a baseline.json this code reads and writes. */
+export const BASELINE_FORMAT = 'heed-bench-baseline/2';
+/** Fewest passes a baseline needs for a median and a spread. */
+export const MIN_BASELINE_PASSES = 3;
 
-/**
- * Parses a baseline file's text as a RunRecord. A file that is not JSON, or lacks `peak` and `rows`,
- * is an Error naming the file and the fix (write a new baseline), never a bare JSON.parse message.
- */
-export function parseBaseline(text: string, file: string): RunRecord {
-  const fix = 'Fix: write a new one with `npm run bench -- --quick --write-baseline` on a quiet machine (or restore it with git checkout).';
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new Error(`bench --check: ${file} is not valid JSON (${(err as Error).message}). ${fix}`);
-  }
-  const r = v as Partial<RunRecord> | null;
-  if (r === null || typeof r !== 'object' || typeof r.peak !== 'object' || r.peak === null || !Array.isArray(r.rows)) {
-    throw new Error(`bench --check: ${file} holds no bench run (expected an object with 'peak' and 'rows', as --write-baseline writes). ${fix}`);
-  }
-  return r as RunRecord;
+/** A baseline file that cannot be used: not JSON, an older format, a field missing or out of range. */
+export class BaselineError extends ValueError {
+  override readonly code: string = 'HEED_BENCH_BASELINE';
 }
 
-/** One ratio of one heed row: what it is relative to, and its value. */
-export interface Ratio { workload: string; threads: number; against: string; value: number }
+/** A check that cannot vouch for every baseline ratio: some were not measured. */
+export class MissingRowsError extends ValueError {
+  override readonly code: string = 'HEED_BENCH_MISSING';
+  constructor(message: string, readonly keys: string[]) {
+    super(message);
+  }
+}
 
-export interface Regression { workload: string; threads: number; against: string; baseline: number; now: number; change: number }
+/** One pass over the modules: its measured peak per thread count and its rows. */
+export interface RunRecord { peak: Record<string, number>; rows: BenchRow[] }
 
-export interface CheckReport { compared: number; regressions: Regression[]; onlyInBaseline: string[]; onlyNow: string[] }
+/** One ratio of one heed row in one pass: what it is relative to, its value, the modules that measured it. */
+export interface Ratio { workload: string; threads: number; against: string; value: number; modules: string[] }
+
+/** A ratio over several passes. `spread` = the median over passes of |value / median − 1|. */
+export interface RatioStats { workload: string; threads: number; against: string; modules: string[]; values: number[]; median: number; spread: number }
+
+/** What `--write-baseline` stores (format BASELINE_FORMAT). */
+export interface Baseline {
+  format: typeof BASELINE_FORMAT;
+  passes: number;
+  /** Ratio key `workload|threads|against` → its statistics over the passes. */
+  ratios: Record<string, RatioStats>;
+  started?: string;
+  options?: unknown;
+  machine?: unknown;
+  /** The best-of-passes peak and rows, for people reading the file; the check does not use them. */
+  peak?: Record<string, number>;
+  rows?: BenchRow[];
+}
+
+export interface CheckOptions {
+  /** Smallest fall that is a regression (0.15). */
+  tolerance?: number;
+  /** A row's tolerance is max(tolerance, k × its baseline spread) (k = 3). */
+  k?: number;
+  /** A row whose tolerance would exceed this (0.30) is too noisy to guard. */
+  maxTolerance?: number;
+  /** The modules the check ran (`--only`): baseline ratios measured by other modules are out of scope. */
+  ran?: Set<string>;
+}
+
+/** One baseline ratio judged against the check's passes. */
+export interface Judged {
+  key: string; workload: string; threads: number; against: string; modules: string[];
+  baseline: number; spread: number; now: number; passesNow: number; tolerance: number; change: number;
+}
+
+export interface CheckReport {
+  compared: number;
+  /** Fell by more than their tolerance, worst first. */
+  regressions: Judged[];
+  /** Guarded and within tolerance. */
+  passed: Judged[];
+  /** Tolerance above maxTolerance: a 15% fall cannot be told from the row's noise. */
+  tooNoisy: Judged[];
+  /** In the baseline, in scope, but not measured by the check. */
+  missing: string[];
+  /** Measured now, not in the baseline. */
+  onlyNow: string[];
+  tolerance: number; k: number; maxTolerance: number;
+}
 
 const isHeed = (r: BenchRow) => r.impl.startsWith('heed') && !r.impl.includes('js backend') && !r.impl.includes('composed');
+const keyOf = (r: { workload: string; threads: number; against: string }) => `${r.workload}|${r.threads}|${r.against}`;
 
-/** Every within-run ratio of a run's heed rows, keyed by `workload|threads|against`. */
+/** Every within-pass ratio of a pass's heed rows, keyed by `workload|threads|against`. */
 export function ratios(run: RunRecord): Map<string, Ratio> {
   const out = new Map<string, Ratio>();
   const finite = run.rows.filter((r) => Number.isFinite(r.ms) && r.ms > 0);
   for (const h of finite.filter(isHeed)) {
     if (h.workload.includes('peak')) continue;
-    const add = (against: string, value: number) => {
-      if (Number.isFinite(value) && value > 0) out.set(`${h.workload}|${h.threads}|${against}`, { workload: h.workload, threads: h.threads, against, value });
+    // every module with a heed row for this workload and thread count: re-measuring the ratio re-runs them all
+    const heedModules = [...new Set(finite.filter((r) => isHeed(r) && r.workload === h.workload && r.threads === h.threads && r.module !== undefined).map((r) => r.module!))];
+    const add = (against: string, value: number, peerModule?: string) => {
+      if (!(Number.isFinite(value) && value > 0)) return;
+      const modules = [...new Set([...heedModules, ...(peerModule === undefined ? [] : [peerModule])])].sort();
+      out.set(keyOf({ workload: h.workload, threads: h.threads, against }), { workload: h.workload, threads: h.threads, against, value, modules });
     };
     const peak = run.peak[String(h.threads)] ?? run.peak['1'];
     if (h.gflops !== undefined && peak) add('peak', h.gflops / peak);
     for (const p of finite) {
-      if (p.workload === h.workload && p.threads === h.threads && !p.impl.startsWith('heed')) add(p.impl, p.ms / h.ms);
+      if (p.workload === h.workload && p.threads === h.threads && !p.impl.startsWith('heed')) add(p.impl, p.ms / h.ms, p.module);
     }
   }
   return out;
 }
 
-/** Compare this run's ratios with the baseline's; `tolerance` 0.15 flags a fall of more than 15%. */
-export function compareRuns(baseline: RunRecord, now: RunRecord, tolerance = 0.15): CheckReport {
-  const before = ratios(baseline);
-  const after = ratios(now);
-  const regressions: Regression[] = [];
-  let compared = 0;
-  for (const [key, b] of before) {
-    const a = after.get(key);
-    if (!a) continue;
-    compared++;
-    const change = a.value / b.value - 1;
-    if (change < -tolerance) regressions.push({ workload: b.workload, threads: b.threads, against: b.against, baseline: b.value, now: a.value, change });
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The median relative distance of the values from their median (0 for one value). */
+export function spreadOf(xs: readonly number[], med = median(xs)): number {
+  return median(xs.map((x) => Math.abs(x / med - 1)));
+}
+
+/** Each ratio's values over the passes (a pass that lacks the ratio adds nothing), median and spread. */
+export function ratioStats(passes: readonly RunRecord[]): Map<string, RatioStats> {
+  const out = new Map<string, RatioStats>();
+  for (const pass of passes) {
+    for (const [key, r] of ratios(pass)) {
+      const s = out.get(key);
+      if (s) { s.values.push(r.value); s.modules = [...new Set([...s.modules, ...r.modules])].sort(); }
+      else out.set(key, { workload: r.workload, threads: r.threads, against: r.against, modules: r.modules, values: [r.value], median: NaN, spread: NaN });
+    }
   }
-  regressions.sort((x, y) => x.change - y.change);
-  return {
-    compared,
-    regressions,
-    onlyInBaseline: [...before.keys()].filter((k) => !after.has(k)),
-    onlyNow: [...after.keys()].filter((k) => !before.has(k)),
-  };
+  for (const s of out.values()) { s.median = median(s.values); s.spread = spreadOf(s.values, s.median); }
+  return out;
+}
+
+/** The baseline of several passes (at least MIN_BASELINE_PASSES). */
+export function makeBaseline(passes: readonly RunRecord[], extra: Omit<Baseline, 'format' | 'passes' | 'ratios'> = {}): Baseline {
+  if (passes.length < MIN_BASELINE_PASSES) {
+    throw new BaselineError(`bench --write-baseline: got ${passes.length} pass${passes.length === 1 ? '' : 'es'}, expected at least ${MIN_BASELINE_PASSES} (a median and a spread need several). Fix: run \`${WRITE_BASELINE}\`.`);
+  }
+  return { format: BASELINE_FORMAT, passes: passes.length, ...extra, ratios: Object.fromEntries(ratioStats(passes)) };
 }
 
 /**
- * The bench modules to run again to re-measure these regressions: the modules that measured
- * the heed row and, for a ratio to a peer, the peer's row (rows carry `module`).
+ * Parses a baseline file's text. Not JSON, not a bench baseline, the older single-pass format,
+ * too few passes, or a ratio entry without positive values: a BaselineError
+ * naming the file, what it found and the command that writes a good one.
  */
-export function modulesOf(regressions: Regression[], rows: BenchRow[]): Set<string> {
-  const out = new Set<string>();
-  for (const g of regressions) {
-    for (const r of rows) {
-      if (r.workload !== g.workload || r.threads !== g.threads || r.module === undefined) continue;
-      if (isHeed(r) || r.impl === g.against) out.add(r.module);
-    }
+export function parseBaseline(text: string, file: string): Baseline {
+  const fix = `Fix: write a new one with \`${WRITE_BASELINE}\` on a quiet machine (about 13 minutes) and commit it.`;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new BaselineError(`bench --check: ${file} is not valid JSON (${(err as Error).message}). ${fix}`);
   }
-  return out;
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) {
+    throw new BaselineError(`bench --check: ${file} holds ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}, expected a baseline object (format '${BASELINE_FORMAT}'). ${fix}`);
+  }
+  const b = v as Record<string, unknown>;
+  if (b.format === undefined && typeof b.peak === 'object' && Array.isArray(b.rows)) {
+    throw new BaselineError(`bench --check: ${file} is an older single-pass baseline (rows of one pass, no median or spread per ratio), which flags unchanged code as slower. Fix: write a new one with \`${WRITE_BASELINE}\` on a quiet machine (about 13 minutes) and commit it.`);
+  }
+  if (b.format !== BASELINE_FORMAT) {
+    throw new BaselineError(`bench --check: ${file} has format ${JSON.stringify(b.format)}, expected '${BASELINE_FORMAT}'. ${fix}`);
+  }
+  if (typeof b.passes !== 'number' || !(b.passes >= MIN_BASELINE_PASSES)) {
+    throw new BaselineError(`bench --check: ${file} was written from ${JSON.stringify(b.passes)} passes, expected at least ${MIN_BASELINE_PASSES}. ${fix}`);
+  }
+  if (b.ratios === null || typeof b.ratios !== 'object' || Array.isArray(b.ratios) || Object.keys(b.ratios).length === 0) {
+    throw new BaselineError(`bench --check: ${file} has no 'ratios' (expected an object of ratio key → median and spread). ${fix}`);
+  }
+  for (const [key, s] of Object.entries(b.ratios as Record<string, Partial<RatioStats> | null>)) {
+    const ok = s !== null && typeof s === 'object' && typeof s.workload === 'string' && typeof s.threads === 'number' && typeof s.against === 'string'
+      && Array.isArray(s.modules) && Array.isArray(s.values) && s.values.length > 0 && s.values.every((v) => typeof v === 'number' && v > 0 && Number.isFinite(v));
+    if (!ok) throw new BaselineError(`bench --check: ${file}: ratio '${key}' is ${JSON.stringify(s)}, expected {workload, threads, against, modules, values: positive numbers, median, spread}. ${fix}`);
+    // The median and spread are recomputed from the stored values, so the rule lives in this file, not in old baselines.
+    s.median = median(s.values!);
+    s.spread = spreadOf(s.values!, s.median);
+  }
+  return b as unknown as Baseline;
 }
 
-/** How the report was confirmed: ratios flagged by the first pass, and the confirmation passes run. */
-export interface Confirmation { flaggedFirst: number; confirmations: number }
+/** Judge the check's passes against the baseline, ratio by ratio (median against median). */
+export function compareRuns(baseline: Baseline, passes: readonly RunRecord[], opts: CheckOptions = {}): CheckReport {
+  const tolerance = opts.tolerance ?? 0.15;
+  const k = opts.k ?? 3;
+  const maxTolerance = opts.maxTolerance ?? 0.3;
+  const now = ratioStats(passes);
+  const report: CheckReport = { compared: 0, regressions: [], passed: [], tooNoisy: [], missing: [], onlyNow: [], tolerance, k, maxTolerance };
+  const inScope = (s: RatioStats) => opts.ran === undefined || s.modules.every((m) => opts.ran!.has(m));
+  for (const [key, b] of Object.entries(baseline.ratios)) {
+    if (!inScope(b)) continue;
+    const a = now.get(key);
+    if (!a) { report.missing.push(key); continue; }
+    report.compared++;
+    const tol = Math.max(tolerance, k * b.spread);
+    const j: Judged = { key, workload: b.workload, threads: b.threads, against: b.against, modules: a.modules, baseline: b.median, spread: b.spread,
+      now: a.median, passesNow: a.values.length, tolerance: tol, change: a.median / b.median - 1 };
+    if (tol > maxTolerance) report.tooNoisy.push(j);
+    else if (j.change < -tol) report.regressions.push(j);
+    else report.passed.push(j);
+  }
+  report.regressions.sort((x, y) => x.change - y.change);
+  report.tooNoisy.sort((x, y) => y.spread - x.spread);
+  report.onlyNow = [...now.keys()].filter((key) => !(key in baseline.ratios));
+  return report;
+}
+
+/**
+ * The ratios to re-measure: guarded ones that fell by more than half their tolerance. Half, not
+ * all of it, because one pass can also flatter a row, and a real 20% fall seen through a lucky
+ * pass may show as 12%: those get their median of several passes too.
+ */
+export function suspects(report: CheckReport): Judged[] {
+  return [...report.regressions, ...report.passed].filter((j) => j.change < -j.tolerance / 2);
+}
+
+/** The bench modules to run again to re-measure these ratios: those of the heed row and of the peer row. */
+export function modulesOf(judged: readonly { modules: string[] }[]): Set<string> {
+  return new Set(judged.flatMap((j) => j.modules));
+}
+
+/**
+ * The whole check: judge the passes measured so far (one quick pass), then re-measure the modules of
+ * every suspect `confirm` more times (default 2) with `measure`, and judge again. A fixed number of
+ * confirmation passes, not "until it looks fine", which would bias the check towards passing.
+ */
+export async function checkAgainst(baseline: Baseline, passes: readonly RunRecord[], measure: (modules: Set<string>) => Promise<RunRecord>,
+  opts: CheckOptions & { confirm?: number } = {}): Promise<{ report: CheckReport; confirmation: Confirmation }> {
+  const all = [...passes];
+  const first = suspects(compareRuns(baseline, all, opts));
+  const modules = modulesOf(first);
+  const confirmations = first.length ? (opts.confirm ?? 2) : 0;
+  for (let c = 0; c < confirmations; c++) all.push(await measure(modules));
+  return { report: compareRuns(baseline, all, opts), confirmation: { suspects: first.length, confirmations, modules: [...modules].sort() } };
+}
+
+/** The error for baseline ratios the check did not measure, or undefined when all were measured. */
+export function missingError(report: CheckReport, file = 'bench/results/baseline.json'): MissingRowsError | undefined {
+  if (report.missing.length === 0) return undefined;
+  const list = report.missing.slice(0, 12).join('; ') + (report.missing.length > 12 ? `; … (${report.missing.length - 12} more)` : '');
+  return new MissingRowsError(`bench --check: ${report.missing.length} ratio${report.missing.length === 1 ? '' : 's'} of ${file} ${report.missing.length === 1 ? 'was' : 'were'} not measured by this run, so the check cannot vouch for ${report.missing.length === 1 ? 'it' : 'them'}: ${list}. `
+    + `Expected every baseline ratio (workload|threads|relative to) to be measured again. Fix: look above for a module that failed or was skipped (a peer not installed); if a workload was renamed or removed on purpose, write a new baseline with \`${WRITE_BASELINE}\`.`, report.missing);
+}
+
+/** How the report was confirmed: ratios suspect after the first pass, and the confirmation passes run. */
+export interface Confirmation { suspects: number; confirmations: number; modules: string[] }
+
+/** `1 row is`, `3 rows are`; a bare verb form (`is` / `are`) follows the number alone. */
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+const fmtRatio = (r: { against: string }, v: number) => (r.against === 'peak' ? `${pct(v)} of peak` : `${v.toFixed(2)}× ${r.against}`);
 
 /** The report as Markdown. */
-export function formatCheck(report: CheckReport, tolerance = 0.15, confirmed?: Confirmation): string {
-  const fmt = (r: { against: string }, v: number) => (r.against === 'peak' ? `${(100 * v).toFixed(0)}% of peak` : `${v.toFixed(2)}× ${r.against}`);
-  const lines = [`\n### Regression check against bench/results/baseline.json\n`,
-    `${report.compared} within-run ratios compared; a ratio that fell by more than ${(100 * tolerance).toFixed(0)}% is a regression.`];
-  if (confirmed && confirmed.flaggedFirst > 0) {
-    lines.push(`The first pass flagged ${confirmed.flaggedFirst}; ${confirmed.confirmations} confirmation pass${confirmed.confirmations === 1 ? '' : 'es'} re-measured their modules (best pass kept), and ${report.regressions.length} stayed down.`);
+export function formatCheck(report: CheckReport, confirmed?: Confirmation, file = 'bench/results/baseline.json'): string {
+  const guarded = report.regressions.length + report.passed.length;
+  const lines = [`\n### Regression check against ${file}\n`,
+    `${report.compared} within-pass ratios compared, median against the baseline's median. A row's tolerance is max(${pct(report.tolerance)}, ${report.k} × its baseline spread); `
+    + `${plural(guarded, 'row is', 'rows are')} guarded at tolerances up to ${pct(report.maxTolerance)}, ${plural(report.tooNoisy.length, 'is', 'are')} too noisy to guard (tolerance above ${pct(report.maxTolerance)}).`];
+  if (confirmed) {
+    lines.push(confirmed.suspects === 0 ? 'No ratio fell by more than half its tolerance in the first pass; nothing was re-measured.'
+      : `${plural(confirmed.suspects, 'ratio', 'ratios')} fell by more than half their tolerance in the first pass; ${confirmed.confirmations} confirmation pass${confirmed.confirmations === 1 ? '' : 'es'} re-measured their modules (${confirmed.modules.join(', ')}), and each is judged by its median over the passes.`);
   }
   if (report.regressions.length === 0) lines.push('\nNo regressions.');
   else {
-    lines.push('', '| workload | threads | relative to | baseline | now | change |', '|---|---:|---|---:|---:|---:|');
-    for (const r of report.regressions) lines.push(`| ${r.workload} | ${r.threads} | ${r.against} | ${fmt(r, r.baseline)} | ${fmt(r, r.now)} | ${(100 * r.change).toFixed(0)}% |`);
+    lines.push('', '| workload | threads | relative to | baseline (median) | spread | now (median) | passes | change | tolerance |', '|---|---:|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of report.regressions) {
+      lines.push(`| ${r.workload} | ${r.threads} | ${r.against} | ${fmtRatio(r, r.baseline)} | ±${pct(r.spread)} | ${fmtRatio(r, r.now)} | ${r.passesNow} | ${pct(r.change)} | ${pct(r.tolerance)} |`);
+    }
   }
-  if (report.onlyInBaseline.length) lines.push(`\nIn the baseline but not measured now (${report.onlyInBaseline.length}): ${report.onlyInBaseline.slice(0, 8).join('; ')}${report.onlyInBaseline.length > 8 ? '; …' : ''}`);
-  if (report.onlyNow.length) lines.push(`\nNew since the baseline (${report.onlyNow.length}): ${report.onlyNow.slice(0, 8).join('; ')}${report.onlyNow.length > 8 ? '; …' : ''}`);
+  if (report.tooNoisy.length) {
+    lines.push(`\nToo noisy to guard (${report.tooNoisy.length}; baseline spread ±${pct(report.maxTolerance / report.k)} or more, so a ${pct(report.tolerance)} fall cannot be told from noise; not judged):`, '',
+      '| workload | threads | relative to | baseline (median) | spread | now (median) | change |', '|---|---:|---|---:|---:|---:|---:|');
+    for (const r of report.tooNoisy) lines.push(`| ${r.workload} | ${r.threads} | ${r.against} | ${fmtRatio(r, r.baseline)} | ±${pct(r.spread)} | ${fmtRatio(r, r.now)} | ${pct(r.change)} |`);
+  }
+  const err = missingError(report, file);
+  if (err) lines.push(`\n**Error:** ${err.message}`);
+  if (report.onlyNow.length) lines.push(`\nNew since the baseline, not judged (${report.onlyNow.length}): ${report.onlyNow.slice(0, 8).join('; ')}${report.onlyNow.length > 8 ? '; …' : ''}`);
   return lines.join('\n');
 }

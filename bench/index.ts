@@ -7,11 +7,16 @@
  *   npm run bench -- --only gemm,attention   only these workload families
  *                                          (peak, dispatch, gemm, attention, mha, norms, int8, train, compress, conv)
  *   npm run bench -- --repeat 2            run everything twice, keep each row's best pass
- *   npm run bench -- --check               quick run, compared with bench/results/baseline.json: lists the rows
- *                                          whose ratio to the same run's peak or peer fell by > 15%; exit 1 if any.
- *                                          A flagged row's modules are re-measured (--confirm N, default 2 more
- *                                          passes, best kept) before it is reported: noise only slows a row down
- *   npm run bench -- --quick --write-baseline   save this run as that baseline
+ *   npm run bench -- --check               quick pass, compared with bench/results/baseline.json (bench/check.ts): each
+ *                                          ratio to the same pass's peak or peer, median against the baseline's
+ *                                          median; a fall beyond max(15%, 3 × the row's baseline spread) is a
+ *                                          regression (exit 1), rows too noisy to resolve 15% are listed apart, a
+ *                                          baseline ratio not measured is an error (exit 2). Ratios down by more
+ *                                          than half their tolerance get their modules re-measured (--confirm N,
+ *                                          default 2 more passes) and are judged by their median (4–12 min quiet)
+ *   npm run bench -- --quick --repeat 3 --write-baseline   save 3 passes' medians and spreads as that baseline
+ *                                          (~13 min quiet; --write-baseline alone implies --quick --repeat 3)
+ *   npm run bench -- --baseline FILE ...   read (--check) or write (--write-baseline) FILE instead
  *
  * Modules (each exports `run(opts): Promise<BenchRow[]>`):
  *   bench/peak.ts, gemm.ts, attention.ts, norms.ts   heed's native kernels (optional: skipped when absent)
@@ -62,13 +67,23 @@ function parseArgs(argv: string[]): BenchOptions {
     else if (a === '--repeat' || a.startsWith('--repeat=')) opts.repeat = Math.max(1, Number(a.includes('=') ? a.split('=')[1] : argv[++i]) || 1);
     else if (a === '--check') { opts.check = true; opts.quick = true; }
     else if (a === '--write-baseline') opts.writeBaseline = true;
+    else if (a === '--baseline' || a.startsWith('--baseline=')) opts.baseline = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
     else if (a === '--confirm' || a.startsWith('--confirm=')) opts.confirm = Math.max(0, Math.floor(Number(a.includes('=') ? a.split('=')[1] : argv[++i]) || 0));
     else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
-    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N, --check, --confirm N, --write-baseline.`); process.exit(2); }
+    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N, --check, --confirm N, --write-baseline, --baseline FILE.`); process.exit(2); }
   }
   const families = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train', 'compress', 'conv'];
   const bad = (opts.only ?? []).filter((f) => !families.includes(f));
   if (bad.length) { console.error(`bench: --only ${bad.join(',')}: unknown family; expected some of ${families.join(', ')}.`); process.exit(2); }
+  if (opts.baseline === undefined && argv.some((a) => a === '--baseline')) { console.error('bench: --baseline needs a file name.'); process.exit(2); }
+  if (opts.writeBaseline) {
+    // A baseline stores each ratio's median and spread over several passes (bench/check.ts).
+    if (opts.check) { console.error('bench: --check and --write-baseline together would compare a run with itself; run them one after the other.'); process.exit(2); }
+    // --check runs quick passes, so its baseline must be quick passes too (the same workloads and budgets).
+    opts.quick = true;
+    if (opts.repeat === undefined) opts.repeat = 3;
+    if (opts.repeat < 3) { console.error(`bench: --write-baseline with --repeat ${opts.repeat}: a baseline needs at least 3 passes for a median and a spread per ratio. Run \`npm run bench -- --quick --repeat 3 --write-baseline\`.`); process.exit(2); }
+  }
   return opts;
 }
 
@@ -180,13 +195,15 @@ function checkTargets(rows: BenchRow[], peak: Map<number, number>): TargetCheck[
 
 /**
  * One pass over every wanted module. `modules`, when given, narrows the pass to those modules
- * (and the peak probe): the --check confirmation passes re-measure only what was flagged.
+ * (and the peak probe): the --check confirmation passes re-measure only the suspects' modules.
  * Every row is tagged with the module that measured it.
  */
+const wantedModule = (opts: BenchOptions, m: ModuleSpec, modules?: Set<string>) => (modules === undefined || modules.has(m.name) || m.name === 'peak')
+  && (opts.only === undefined || m.name === 'peak' || m.families.some((f) => opts.only!.includes(f)));
+
 async function runOnce(opts: BenchOptions, log: (s: string) => void, modules?: Set<string>): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const wanted = (m: ModuleSpec) => (modules === undefined || modules.has(m.name) || m.name === 'peak')
-    && (opts.only === undefined || m.name === 'peak' || m.families.some((f) => opts.only!.includes(f)));
+  const wanted = (m: ModuleSpec) => wantedModule(opts, m, modules);
   const missing: string[] = [];
   for (const m of MODULES) {
     if (!wanted(m)) continue;
@@ -240,6 +257,25 @@ async function main(): Promise<void> {
   const started = new Date();
   const log = (s: string) => process.stderr.write(s + '\n');
   const loadBefore = loadavg()[0];
+  const baselineFile = opts.baseline ?? join(here, 'results', 'baseline.json');
+  const baselineName = opts.baseline ?? 'bench/results/baseline.json';
+  // --check reads its baseline before measuring anything: a missing or old-format file fails in a second, not after minutes.
+  let baseline: import('./check.ts').Baseline | undefined;
+  if (opts.check) {
+    if (!existsSync(baselineFile)) {
+      console.error(`bench --check: ${baselineName} is missing. Make one with \`npm run bench -- --quick --repeat 3 --write-baseline\` on a quiet machine and commit it.`);
+      process.exitCode = 2;
+      return;
+    }
+    const { parseBaseline } = await import('./check.ts');
+    try {
+      baseline = parseBaseline(readFileSync(baselineFile, 'utf8'), baselineName);
+    } catch (err) {
+      console.error((err as Error).message);
+      process.exitCode = 2;
+      return;
+    }
+  }
   const passes: BenchRow[][] = [];
   for (let i = 0; i < (opts.repeat ?? 1); i++) {
     if ((opts.repeat ?? 1) > 1) log(`bench: pass ${i + 1} of ${opts.repeat}`);
@@ -285,47 +321,40 @@ async function main(): Promise<void> {
     log(`bench: wrote bench/results/${file} (${rows.length} rows)`);
   }
 
-  const record = { started: started.toISOString(), options: opts, machine: facts, peak: Object.fromEntries(peak), rows };
-  const baselineFile = join(outDir, 'baseline.json');
-  if (opts.check) {
-    if (!existsSync(baselineFile)) {
-      console.error('bench --check: bench/results/baseline.json is missing. Make one with `npm run bench -- --quick --write-baseline` on a quiet machine and commit it.');
-      process.exitCode = 2;
-      return;
-    }
-    const { compareRuns, formatCheck, parseBaseline, modulesOf } = await import('./check.ts');
-    let baseline;
-    try {
-      baseline = parseBaseline(readFileSync(baselineFile, 'utf8'), 'bench/results/baseline.json');
-    } catch (err) {
-      console.error((err as Error).message);
-      process.exitCode = 2;
-      return;
-    }
-    // One quick pass flags sub-millisecond rows that merely hit a busy moment (16 of 231 ratios on
-    // a quiet machine with nothing changed). Noise only ever makes a row slower, so a flagged row
-    // is re-measured — only its modules, up to `confirm` more times, best pass kept — and reported
-    // only if it is still more than 15% down.
-    let report = compareRuns(baseline, record);
-    const flaggedFirst = report.regressions.length;
-    let confirmations = 0;
-    while (report.regressions.length && confirmations < (opts.confirm ?? 2)) {
-      const modules = modulesOf(report.regressions, passes.flat());
-      confirmations++;
-      log(`bench --check: ${report.regressions.length} ratios down > 15%; confirmation pass ${confirmations} re-measures ${[...modules].join(', ')}`);
-      passes.push(await runOnce(opts, log, modules));
-      const best = bestOf(passes);
-      const again = new Map<number, number>(peak);
-      for (const r of best) if (r.workload.includes('peak') && r.gflops) again.set(r.threads, Math.max(again.get(r.threads) ?? 0, r.gflops));
-      report = compareRuns(baseline, { peak: Object.fromEntries(again), rows: best });
-    }
-    console.log(formatCheck(report, 0.15, { flaggedFirst, confirmations }));
+  if (opts.check && baseline) {
+    const { checkAgainst, formatCheck, missingError } = await import('./check.ts');
+    // The modules this check runs: with --only, baseline ratios of other modules are out of scope.
+    const ran = new Set(MODULES.filter((m) => wantedModule(opts, m) && existsSync(join(here, m.file))).map((m) => m.name));
+    const { report, confirmation } = await checkAgainst(baseline, passes.map((p) => passRecord(p, peak)), async (modules) => {
+      log(`bench --check: confirmation pass re-measures ${[...modules].join(', ')}`);
+      const rowsAgain = await runOnce(opts, log, modules);
+      passes.push(rowsAgain);
+      return passRecord(rowsAgain, peak);
+    }, { ran, confirm: opts.confirm });
+    console.log(formatCheck(report, confirmation, baselineName));
     if (report.regressions.length) process.exitCode = 1;
+    const missing = missingError(report, baselineName);
+    if (missing) { console.error(missing.message); process.exitCode = 2; }
   }
   if (opts.writeBaseline) {
-    writeFileSync(baselineFile, JSON.stringify(record, null, 1) + '\n');
-    log('bench: wrote bench/results/baseline.json (the reference for --check)');
+    const { makeBaseline } = await import('./check.ts');
+    const written = makeBaseline(passes.map((p) => passRecord(p, peak)), { started: started.toISOString(), options: opts, machine: facts, peak: Object.fromEntries(peak), rows });
+    writeFileSync(baselineFile, JSON.stringify(written, null, 1) + '\n');
+    log(`bench: wrote ${baselineName} (${Object.keys(written.ratios).length} ratios, median and spread over ${written.passes} passes; the reference for --check)`);
   }
+}
+
+/**
+ * One pass as the guard sees it: its rows and the FMA peak that pass's bench/peak.ts measured
+ * (each pass runs it), so every ratio to the peak is taken within one pass. A pass without a
+ * peak row falls back to the run's best probe.
+ */
+function passRecord(rows: BenchRow[], runPeak: Map<number, number>): { peak: Record<string, number>; rows: BenchRow[] } {
+  const peak: Record<string, number> = Object.fromEntries(runPeak);
+  const own = new Map<number, number>();
+  for (const r of rows) if (r.workload.includes('peak') && r.gflops) own.set(r.threads, Math.max(own.get(r.threads) ?? 0, r.gflops));
+  for (const [t, g] of own) peak[String(t)] = g;
+  return { peak, rows };
 }
 
 await main();

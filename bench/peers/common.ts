@@ -33,10 +33,12 @@ export interface BenchOptions {
   repeat?: number;
   /** Compare this (quick) run's within-run ratios with bench/results/baseline.json (bench/check.ts). */
   check?: boolean;
-  /** --check: re-measure flagged rows' modules up to this many more times, best pass kept (default 2). */
+  /** --check: re-measure the modules of ratios down by more than half their tolerance this many more times (default 2). */
   confirm?: number;
-  /** Save this run as bench/results/baseline.json, the reference for --check. */
+  /** Save this run's passes (3 or more) as bench/results/baseline.json, the reference for --check. */
   writeBaseline?: boolean;
+  /** The baseline file --check reads and --write-baseline writes (default bench/results/baseline.json). */
+  baseline?: string;
 }
 
 export const GEMM_SIZES = { full: [256, 512, 1024, 2048], quick: [256, 512, 1024] };

@@ -120,6 +120,8 @@ export class FusedEncoder {
   private readonly layers: LayerPlan[];
   private readonly finalNorm: Norm | null;
   private readonly D: number;
+  /** The widest layer's E = H·hd, H and F: what the work buffers hold per row. */
+  private readonly widths: { E: number; H: number; F: number };
   /** Every module and tensor the plan read, and weightsVersion() then: the plan is current while they are unchanged. */
   private readonly sources: unknown[];
   private readonly version: number;
@@ -135,6 +137,8 @@ export class FusedEncoder {
   private mean: Float32Array = new Float32Array(0); private rstd: Float32Array = new Float32Array(0); private lse: Float32Array = new Float32Array(0);
   private keyLengths: Int32Array = new Int32Array(0);
   private mask: Float32Array = new Float32Array(0);
+  /** Bytes of work buffers allocated since the plan was made (fusedEncoderAllocatedBytes; tests count them). */
+  allocatedBytes = 0;
 
   /** A fused forward for `encoder`, or null when fusedEncodeBlocker names a reason for this call. */
   static tryCreate(encoder: TransformerEncoder, x: Tensor, o: EncoderCallOptions = {}): FusedEncoder | null {
@@ -157,6 +161,10 @@ export class FusedEncoder {
         norm1: normOf(l.norm1), norm2: normOf(l.norm2),
       };
     });
+    this.widths = {
+      E: Math.max(...this.layers.map((l) => l.H * l.hd), 1), H: Math.max(...this.layers.map((l) => l.H), 1),
+      F: Math.max(...this.layers.map((l) => l.ff1.out), 1),
+    };
   }
 
   /** Whether this plan still reads `encoder`'s current modules and weights. */
@@ -194,8 +202,8 @@ export class FusedEncoder {
   }
 
   /**
-   * The buffer policy. Buffers grow to the call's N and stay, so a stream of same-sized calls
-   * allocates nothing; but one big batch (64 spam mails of 255 tokens: ~60 MB) must not pin its
+   * The buffer policy. Buffers grow to the call's N and stay, so a stream of calls no larger than
+   * the largest so far allocates nothing; but one big batch (64 spam mails of 255 tokens: ~60 MB) must not pin its
    * buffers for the rest of a serving process's life. After each call: when the buffers hold more
    * than SHRINK_FACTOR times the rows the last SHRINK_WINDOW calls needed (and more than
    * SHRINK_MIN_BYTES), they are reallocated at that need; a repeated big batch keeps them.
@@ -207,7 +215,7 @@ export class FusedEncoder {
     this.rows = 0; // reserve() reallocates at the recent need
     this.lse = new Float32Array(0);
     this.keyLengths = new Int32Array(0);
-    this.mask = new Float32Array(mask);
+    this.mask = this.floats(mask);
     this.reserve(rows, B, T);
   }
 
@@ -250,7 +258,7 @@ export class FusedEncoder {
       lengths[b] = n;
     }
     if (suffix) return { lengths, mask: null };
-    if (this.mask.length < B * T * T) this.mask = new Float32Array(B * T * T);
+    if (this.mask.length < B * T * T) this.mask = this.floats(B * T * T);
     const mask = this.mask.subarray(0, B * T * T); // (B, T queries, T keys)
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < T; j++) {
@@ -295,22 +303,34 @@ export class FusedEncoder {
 
   /** Grows the work buffers to N = B·T rows. */
   private reserve(N: number, B: number, T: number): void {
-    const E = Math.max(...this.layers.map((l) => l.H * l.hd), 1), H = Math.max(...this.layers.map((l) => l.H), 1);
-    const F = Math.max(...this.layers.map((l) => l.ff1.out), 1);
-    if (this.keyLengths.length < B) this.keyLengths = new Int32Array(B);
-    if (this.lse.length < B * H * T) this.lse = new Float32Array(B * H * T);
+    const { E, H, F } = this.widths;
+    if (this.keyLengths.length < B) { this.keyLengths = new Int32Array(B); this.allocatedBytes += 4 * B; }
+    if (this.lse.length < B * H * T) this.lse = this.floats(B * H * T);
     if (N <= this.rows) return;
     const D = this.D;
-    this.bufA = new Float32Array(N * D); this.bufB = new Float32Array(N * D);
-    this.qkv = new Float32Array(3 * N * E); this.merged = new Float32Array(N * E);
-    this.ff = new Float32Array(N * F);
-    this.mean = new Float32Array(N); this.rstd = new Float32Array(N);
+    this.bufA = this.floats(N * D); this.bufB = this.floats(N * D);
+    this.qkv = this.floats(3 * N * E); this.merged = this.floats(N * E);
+    this.ff = this.floats(N * F);
+    this.mean = this.floats(N); this.rstd = this.floats(N);
     this.rows = N;
+  }
+
+  /** A new work buffer of n floats, counted in allocatedBytes. */
+  private floats(n: number): Float32Array {
+    this.allocatedBytes += 4 * n;
+    return new Float32Array(n);
   }
 }
 
-/** Calls whose largest N the work buffers are sized for (FusedEncoder.shrinkIfOversized). */
-export const SHRINK_WINDOW = 8;
+/**
+ * Calls whose largest N the work buffers are sized for (FusedEncoder.shrinkIfOversized; the fused
+ * decoder's workspace counts decodes). Serving batches vary (1–64 words of 6–14 tokens): with a
+ * window of 8, eight calls in a row under half the largest came often enough that the buffers
+ * were dropped and regrown on 40–49 of 600 calls: 128–170 KB per call at d 128, 255–340 KB at
+ * d 256, as much as the result itself; with 32, 0–2 calls and 0–15 / 0–30 KB per call
+ * (bench/serve/encoder-alloc.ts). A big batch's buffers are still dropped 32 calls after it.
+ */
+export const SHRINK_WINDOW = 32;
 /** Buffers are shrunk when they hold more than this many times the recent calls' largest N. */
 export const SHRINK_FACTOR = 2;
 /** Buffers this small are kept whatever their use. */
@@ -341,6 +361,11 @@ const plans = new WeakMap<TransformerEncoder, FusedEncoder>();
 /** Bytes of the work buffers the fused plan of `encoder` holds between calls (0 without a plan). */
 export function fusedEncoderWorkBytes(encoder: TransformerEncoder): number {
   return plans.get(encoder)?.workBytes() ?? 0;
+}
+
+/** Bytes of work buffers the fused plan of `encoder` has allocated since it was made (0 without a plan). */
+export function fusedEncoderAllocatedBytes(encoder: TransformerEncoder): number {
+  return plans.get(encoder)?.allocatedBytes ?? 0;
 }
 
 /**

@@ -10,6 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { ROUTES } from '../../src/serve/routes.js';
 import { METRIC_NAMES } from '../../src/serve/metrics.js';
 import { parseServeArgs } from '../../src/cli/serve.js';
+import { DEFAULT_SERVE_CONFIG } from '../../src/serve/config.js';
 
 const root = new URL('../../deploy/', import.meta.url);
 const read = (path: string) => readFileSync(new URL(path, root), 'utf8');
@@ -34,7 +35,7 @@ test('the Deployment drains before it is killed and takes API keys from a Secret
   assert.ok(container.lifecycle.preStop, 'preStop hook');
   const sleepMs = Number(/setTimeout\(\(\) => \{\}, (\d+)\)/.exec(container.lifecycle.preStop.exec.command.join(' '))?.[1]);
   const args = parseServeArgs(container.args);
-  const timeoutS = (args.config.timeoutMs ?? 10_000) / 1000;
+  const timeoutS = (args.config.timeoutMs ?? DEFAULT_SERVE_CONFIG.timeoutMs) / 1000;
   assert.ok(spec.terminationGracePeriodSeconds > sleepMs / 1000 + timeoutS, 'grace period covers preStop sleep + the longest request');
   const keys = container.env.find((e: any) => e.name === 'HEED_API_KEYS');
   assert.ok(keys.valueFrom.secretKeyRef.name, 'HEED_API_KEYS from a Secret');
@@ -49,10 +50,20 @@ test('the container args are valid heed serve flags and fit the CPU limit', () =
   const args = parseServeArgs(container.args);
   assert.deepEqual(args.positional, ['/models/g2p']);
   const cpus = Number(container.resources.limits.cpu);
-  const workers = args.config.workers ?? 1, threads = args.config.threadsPerWorker ?? 1;
+  const workers = args.config.workers ?? 1, threads = args.config.threadsPerWorker ?? DEFAULT_SERVE_CONFIG.threadsPerWorker;
   assert.ok(workers + threads - 1 <= cpus, `workers ${workers} + pool ${threads} − 1 ≤ ${cpus} CPUs`);
   assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
   assert.ok(container.resources.limits.memory);
+});
+
+test('the container follows heed serve\'s defaults, with workers set by their rule from the CPU limit', () => {
+  // The default worker count comes from os.availableParallelism(), the node's cores on Node 20, not the pod's
+  // quota; so the Deployment sets --workers to the default's rule (one per core but one) applied to its limit,
+  // and leaves batching, threads and timeouts to the server's defaults.
+  const args = parseServeArgs(container.args);
+  assert.deepEqual(Object.keys(args.config), ['workers']);
+  assert.equal(args.config.workers, Math.max(1, Number(container.resources.limits.cpu) - 1));
+  assert.equal(Number(container.resources.requests.cpu), Number(container.resources.limits.cpu));
 });
 
 test('the Service targets the container port', () => {

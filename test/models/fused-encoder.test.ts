@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { models, nn, optim } from '../../src/index.ts';
-import { FusedEncoder, SHRINK_WINDOW, fusedEncodeBlocker, fusedEncoderWorkBytes, runEncoder, setFusedEncoderEnabled } from '../../src/models/fused-encoder.ts';
+import { FusedEncoder, SHRINK_WINDOW, fusedEncodeBlocker, fusedEncoderAllocatedBytes, fusedEncoderWorkBytes, runEncoder, setFusedEncoderEnabled } from '../../src/models/fused-encoder.ts';
+import { resetStorageStats, storageStats } from '../../src/tensor/storage-pool.ts';
 import { quantizeDynamic } from '../../src/compress/quantize-dynamic.ts';
 import { markWeightsChanged } from '../../src/nn/weights-version.ts';
 import { AttentionRecorder } from '../../src/nn/attention/recorder.ts';
@@ -209,6 +210,36 @@ test('fused encoder work buffers: a big batch followed by small ones does not ke
   const m = bothPaths(() => runEncoder(enc, small));
   assert.ok(maxDiff(m.module, r) <= 1e-5);
   assertSameEncoder(enc, big);
+});
+
+test('fused encoder allocations: after the largest batch, a stream of varied batches allocates no work buffer, and each call only its result', () => {
+  h.manualSeed(7);
+  const enc = encoder();
+  let seed = 3;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return Math.floor((seed / 2 ** 31) * n); };
+  const batch = (B: number, T: number, inner: boolean) => ({
+    x: h.randn([B, T, D]),
+    // suffix padding (key lengths) or, with `inner`, a padded first key (the additive mask buffer)
+    pad: pad(Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => (inner ? t === 0 && b % 2 === 0 : t >= T - (b % 3)) ? 1 : 0))),
+  });
+  const largest = batch(16, 12, true);
+  h.noGrad(() => runEncoder(enc, largest.x, { keyPaddingMask: largest.pad }));
+  const warm = fusedEncoderAllocatedBytes(enc);
+  assert.ok(warm >= fusedEncoderWorkBytes(enc) && warm > 0, `the first call allocated ${warm} B of work buffers`);
+  // A serving-like stream: 1–16 rows of 4–12 tokens, now and then the largest batch again; more than one
+  // SHRINK_WINDOW of calls under half the largest never comes, so the buffers are kept.
+  for (let i = 0; i < 3 * SHRINK_WINDOW; i++) {
+    const b = i % (SHRINK_WINDOW / 2) === 0 ? largest : batch(1 + rand(16), 4 + rand(9), rand(2) === 1);
+    resetStorageStats();
+    const y = h.noGrad(() => runEncoder(enc, b.x, { keyPaddingMask: b.pad }));
+    const st = storageStats();
+    assert.equal(st.allocations, 1, `call ${i}: ${st.allocations} storage allocations, expected only the result's`);
+    assert.equal(st.bytes, y.size * 4);
+  }
+  assert.equal(fusedEncoderAllocatedBytes(enc), warm, 'no work buffer was allocated after the largest batch');
+  // and it still computes what the module path does, on the reused buffers
+  const last = batch(5, 9, true);
+  assertSameEncoder(enc, last.x, { keyPaddingMask: last.pad });
 });
 
 test("eval() on a model already in eval mode leaves weightsVersion (a predictor's per-request eval() keeps the fused plan); a mode switch moves it", () => {

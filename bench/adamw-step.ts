@@ -92,6 +92,28 @@ for (let r = 0; r < rounds; r++) {
     }
   }
 }
+// The 2-thread step on an idle machine, estimated from the pool's profiling counters (as bench/train-threads.ts):
+// serial = the main thread's CPU time outside pool jobs; makespan = the jobs' tasks, each timed on its thread's CPU
+// clock, replayed in claim order onto 2 free threads; est = serial + makespan. Other jobs on the machine delay the
+// worker's start, which the main thread's CPU clock counts as waiting; this estimate leaves it out.
+const JOBS = 0, IN_JOB = 4, MAKESPAN = 5;
+const a = new Float64Array(8), b = new Float64Array(8);
+const est: Record<string, { serialMs: number; makespanMs: number; estMs: number; jobs: number }[]> = {};
+setNumThreads(2);
+for (let r = 0; r < rounds; r++) {
+  for (const [name, fn] of r % 2 === 0 ? Object.entries(arms) : Object.entries(arms).reverse()) {
+    for (let i = 0; i < 3; i++) fn();
+    addon.poolProfile(true, a);
+    for (let i = 0; i < steps; i++) fn();
+    addon.poolProfile(false, b);
+    const serialMs = (b[7] - a[7] - (b[IN_JOB] - a[IN_JOB])) / 1e6 / steps, makespanMs = (b[MAKESPAN] - a[MAKESPAN]) / 1e6 / steps;
+    (est[name] ??= []).push({ serialMs, makespanMs, estMs: serialMs + makespanMs, jobs: (b[JOBS] - a[JOBS]) / steps });
+  }
+}
+const estimate: Record<string, { serialMs: number; makespanMs: number; estMs: number; jobs: number }> = {};
+for (const [name, list] of Object.entries(est)) {
+  estimate[name] = { serialMs: median(list.map((x) => x.serialMs)), makespanMs: median(list.map((x) => x.makespanMs)), estMs: median(list.map((x) => x.estMs)), jobs: median(list.map((x) => x.jobs)) };
+}
 const summary: Record<string, Sample> = {};
 console.log(`AdamW step, G2P d${c.dModel}: ${named.length} parameters, ${total} values; adamwStep calls per opt.step(): ${calls}`);
 console.log(`sizes: ${sizes.filter((n) => n < 1 << 15).length} below 32768 values (one thread, no pool job), ${sizes.filter((n) => n >= 1 << 15).length} at or above`);
@@ -101,12 +123,16 @@ for (const [key, list] of Object.entries(samples)) {
   summary[key] = s;
   console.log(`${key.padEnd(16)} ${s.wallMs.toFixed(3).padStart(8)} ${s.mainCpuMs.toFixed(3).padStart(12)} ${s.procCpuMs.toFixed(3).padStart(18)}`);
 }
+console.log('2 threads on an idle machine, estimated from the pool profile (serial + makespan; medians):');
+for (const [name, e] of Object.entries(estimate)) {
+  console.log(`${name.padEnd(12)} serial ${e.serialMs.toFixed(3)} + makespan ${e.makespanMs.toFixed(3)} = ${e.estMs.toFixed(3)} ms; pool jobs/step ${e.jobs.toFixed(0)}; 1T main-thread CPU / est 2T = ${(summary[`${name} 1T`].mainCpuMs / e.estMs).toFixed(2)}x`);
+}
 console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 if (out) {
   writeFileSync(out, `${JSON.stringify({
     command: `node --import tsx bench/adamw-step.ts ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), isa: addon.isa(),
     parameters: named.length, values: total, sizes, adamwCallsPerStep: calls, rounds, steps,
     clock: 'medians over interleaved rounds of: wall (performance.now), main thread CPU (threadCpuNs), process CPU (process.cpuUsage)',
-    loadavgBefore: loadBefore, loadavgAfter: loadavg(), summary, samples,
+    loadavgBefore: loadBefore, loadavgAfter: loadavg(), summary, estimate2T: estimate, samples, estimateSamples: est,
   }, null, 2)}\n`);
 }

@@ -1,0 +1,138 @@
+/**
+ * The AdamW optimizer step of the G2P training step (d 256, the model of bench/train.ts), alone:
+ * its kernel calls per step and its time at 1 and 2 threads, on the CPU clock, against the same
+ * work done by ONE adamwStep call over one flat buffer of the same total size (the bound of a
+ * multi-tensor step that splits all parameters over the pool by elements: what torch's
+ * `fused`/`foreach` AdamW does with one launch over a list of tensors).
+ *
+ *   node --import tsx bench/adamw-step.ts [--rounds 9] [--steps 20] [--out bench/results/file.json]
+ *
+ * Arms, interleaved in every round (so the load of other jobs falls on all of them alike):
+ *   perTensor  AdamW.step() over the model's parameters: one adamwStep call per parameter
+ *   oneCall    one adamwStep call over flat param/grad/m/v arrays holding as many values
+ *   gradNorm   the Trainer's global gradient norm (src/train/optim/clip.ts): one sumSquares call per parameter
+ *   normOneCall one sumSquares call over a flat gradient holding as many values
+ * Clocks per step: wall (performance.now), the main thread's CPU time (the serial part: binding,
+ * JS, the caller's share of pool jobs) and the process CPU time (every thread's work).
+ */
+import { writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { k, setBackend, setNumThreads } from '../src/backend/registry.ts';
+import { nativeLoad } from './native-util.ts';
+import { median } from './peers/common.ts';
+import { TRAIN_CFG } from './train.ts';
+import { Tensor } from '../src/tensor/tensor.ts';
+import { manualSeed } from '../src/tensor/rng.ts';
+import { Seq2SeqTransformer } from '../src/models/seq2seq.ts';
+import { AdamW } from '../src/train/optim/index.ts';
+import { gradNorm } from '../src/train/optim/clip.ts';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+};
+if (!nativeLoad) throw new Error('bench/adamw-step.ts needs the native addon (npm run build:native)');
+const addon = nativeLoad;
+setBackend('native');
+const rounds = Number(arg('rounds', '9'));
+const steps = Number(arg('steps', '20'));
+const out = arg('out', '');
+
+const c = TRAIN_CFG;
+manualSeed(0);
+const model = new Seq2SeqTransformer({
+  srcVocabSize: c.srcVocab, tgtVocabSize: c.tgtVocab, dModel: c.dModel, numHeads: c.heads, numEncoderLayers: c.encLayers,
+  numDecoderLayers: c.decLayers, dimFeedforward: c.ff, dropout: c.dropout, activation: 'relu', normFirst: true, maxLen: 48,
+});
+const named = model.namedParameters().filter(([, t]) => t.requiresGrad);
+let seed = 1;
+const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32 - 0.5) * 1e-2;
+for (const [, p] of named) p.grad = new Tensor(Float32Array.from({ length: p.size }, rnd), [...p.shape]);
+const opt = new AdamW(model, { lr: c.lr, weightDecay: c.weightDecay });
+const total = named.reduce((s, [, p]) => s + p.size, 0);
+const sizes = named.map(([, p]) => p.size);
+
+// Calls per step: count the adamwStep calls one opt.step() makes.
+let calls = 0;
+const kk = k as unknown as Record<string, (p: unknown) => void>;
+const real = kk.adamwStep;
+kk.adamwStep = (p) => { calls++; real(p); };
+opt.step();
+kk.adamwStep = real;
+
+const params = named.map(([, p]) => p);
+const sumOut = new Float32Array(2);
+const flat = { param: new Float32Array(total).fill(0.1), grad: Float32Array.from({ length: total }, rnd), m: new Float32Array(total), v: new Float32Array(total) };
+let flatStep = 0;
+const arms: Record<string, () => void> = {
+  perTensor: () => opt.step(),
+  oneCall: () => k.adamwStep({ ...flat, lr: c.lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: c.weightDecay, step: ++flatStep }),
+  // The Trainer's global gradient norm (clip.ts, every step): one sumSquares call per parameter, against one over the flat gradient.
+  gradNorm: () => { gradNorm(params); },
+  normOneCall: () => k.sumSquares({ x: flat.grad, out: sumOut }),
+};
+
+type Sample = { wallMs: number; mainCpuMs: number; procCpuMs: number };
+const samples: Record<string, Sample[]> = {};
+const cpuMs = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+function measure(fn: () => void): Sample {
+  for (let i = 0; i < 3; i++) fn();
+  const w0 = performance.now(), m0 = addon.threadCpuNs(), p0 = cpuMs();
+  for (let i = 0; i < steps; i++) fn();
+  const w1 = performance.now(), m1 = addon.threadCpuNs(), p1 = cpuMs();
+  return { wallMs: (w1 - w0) / steps, mainCpuMs: (m1 - m0) / 1e6 / steps, procCpuMs: (p1 - p0) / steps };
+}
+const loadBefore = loadavg();
+for (let r = 0; r < rounds; r++) {
+  const order = r % 2 === 0 ? [1, 2] : [2, 1];
+  for (const threads of order) {
+    setNumThreads(threads);
+    for (const [name, fn] of r % 2 === 0 ? Object.entries(arms) : Object.entries(arms).reverse()) {
+      (samples[`${name} ${threads}T`] ??= []).push(measure(fn));
+    }
+  }
+}
+// The 2-thread step on an idle machine, estimated from the pool's profiling counters (as bench/train-threads.ts):
+// serial = the main thread's CPU time outside pool jobs; makespan = the jobs' tasks, each timed on its thread's CPU
+// clock, replayed in claim order onto 2 free threads; est = serial + makespan. Other jobs on the machine delay the
+// worker's start, which the main thread's CPU clock counts as waiting; this estimate leaves it out.
+const JOBS = 0, IN_JOB = 4, MAKESPAN = 5;
+const a = new Float64Array(8), b = new Float64Array(8);
+const est: Record<string, { serialMs: number; makespanMs: number; estMs: number; jobs: number }[]> = {};
+setNumThreads(2);
+for (let r = 0; r < rounds; r++) {
+  for (const [name, fn] of r % 2 === 0 ? Object.entries(arms) : Object.entries(arms).reverse()) {
+    for (let i = 0; i < 3; i++) fn();
+    addon.poolProfile(true, a);
+    for (let i = 0; i < steps; i++) fn();
+    addon.poolProfile(false, b);
+    const serialMs = (b[7] - a[7] - (b[IN_JOB] - a[IN_JOB])) / 1e6 / steps, makespanMs = (b[MAKESPAN] - a[MAKESPAN]) / 1e6 / steps;
+    (est[name] ??= []).push({ serialMs, makespanMs, estMs: serialMs + makespanMs, jobs: (b[JOBS] - a[JOBS]) / steps });
+  }
+}
+const estimate: Record<string, { serialMs: number; makespanMs: number; estMs: number; jobs: number }> = {};
+for (const [name, list] of Object.entries(est)) {
+  estimate[name] = { serialMs: median(list.map((x) => x.serialMs)), makespanMs: median(list.map((x) => x.makespanMs)), estMs: median(list.map((x) => x.estMs)), jobs: median(list.map((x) => x.jobs)) };
+}
+const summary: Record<string, Sample> = {};
+console.log(`AdamW step, G2P d${c.dModel}: ${named.length} parameters, ${total} values; adamwStep calls per opt.step(): ${calls}`);
+console.log(`sizes: ${sizes.filter((n) => n < 1 << 15).length} below 32768 values (one thread, no pool job), ${sizes.filter((n) => n >= 1 << 15).length} at or above`);
+console.log('arm              wall ms   main-thread CPU ms   process CPU ms   (medians of ' + rounds + ' rounds × ' + steps + ' steps)');
+for (const [key, list] of Object.entries(samples)) {
+  const s = { wallMs: median(list.map((x) => x.wallMs)), mainCpuMs: median(list.map((x) => x.mainCpuMs)), procCpuMs: median(list.map((x) => x.procCpuMs)) };
+  summary[key] = s;
+  console.log(`${key.padEnd(16)} ${s.wallMs.toFixed(3).padStart(8)} ${s.mainCpuMs.toFixed(3).padStart(12)} ${s.procCpuMs.toFixed(3).padStart(18)}`);
+}
+console.log('2 threads on an idle machine, estimated from the pool profile (serial + makespan; medians):');
+for (const [name, e] of Object.entries(estimate)) {
+  console.log(`${name.padEnd(12)} serial ${e.serialMs.toFixed(3)} + makespan ${e.makespanMs.toFixed(3)} = ${e.estMs.toFixed(3)} ms; pool jobs/step ${e.jobs.toFixed(0)}; 1T main-thread CPU / est 2T = ${(summary[`${name} 1T`].mainCpuMs / e.estMs).toFixed(2)}x`);
+}
+console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+if (out) {
+  writeFileSync(out, `${JSON.stringify({
+    command: `node --import tsx bench/adamw-step.ts ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), isa: addon.isa(),
+    parameters: named.length, values: total, sizes, adamwCallsPerStep: calls, rounds, steps,
+    clock: 'medians over interleaved rounds of: wall (performance.now), main thread CPU (threadCpuNs), process CPU (process.cpuUsage)',
+    loadavgBefore: loadBefore, loadavgAfter: loadavg(), summary, estimate2T: estimate, samples, estimateSamples: est,
+  }, null, 2)}\n`);
+}

@@ -15,11 +15,11 @@ import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
 import { record, needsGrad } from '../autograd/node.js';
 import { promoteFloat } from '../tensor/dtype.js';
-import { ShapeError, ValueError, fmtShape } from '../errors.js';
+import { ValueError } from '../errors.js';
 import { emptyFloatTensor, f32 } from './util.js';
-import { checkLinear } from './matmul.js';
-import { sumToShape } from './sum-to-shape.js';
+import { checkLinear, linearInputGrads } from './matmul.js';
 import { ACT_NONE } from '../backend/js/gemm.js';
+import { sumToShape } from './sum-to-shape.js';
 
 export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | null)[]): Tensor {
   const op = 'linearStacked';
@@ -45,25 +45,12 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: rea
   }
   const outShape = x.shape.slice();
   outShape[outShape.length - 1] = outF;
-  if (x.shape[x.ndim - 1] !== inF) throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected last dim ${inF}.`);
-  const y = emptyFloatTensor(promoteFloat(x.dtype, dtype), outShape);
+  const y = emptyFloatTensor(dtype, outShape);
   k.sgemm({ a: f32(x), b: f32(W), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: b ? f32(b) : null, activation: ACT_NONE });
   const params = [...weights, ...(withBias ? (biases as Tensor[]) : [])];
   if (!needsGrad(x, ...params)) return y;
   return record(y, 'linearStacked', [x, ...params], (g) => {
-    const needW = weights.some((w) => w.requiresGrad);
-    let gx: Tensor | null = null, gW: Tensor | null = null;
-    if (x.requiresGrad && needW) {
-      gx = emptyFloatTensor(g.dtype, x.shape);
-      gW = emptyFloatTensor(g.dtype, [outF, inF]);
-      k.linearBackward({ g: f32(g), x: f32(x), w: f32(W), gx: f32(gx), gw: f32(gW), rows, inF, outF });
-    } else if (x.requiresGrad) {
-      gx = emptyFloatTensor(g.dtype, x.shape);
-      k.sgemm({ a: f32(g), b: f32(W), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
-    } else if (needW) {
-      gW = emptyFloatTensor(g.dtype, [outF, inF]);
-      k.sgemm({ a: f32(g), b: f32(x), c: f32(gW), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
-    }
+    const [gx, gW] = linearInputGrads(g, x, W, x.requiresGrad, weights.some((w) => w.requiresGrad));
     const gb = withBias && biases.some((t) => t!.requiresGrad) ? sumToShape(g, [outF]) : null;
     // each parameter's gradient: its rows of the stacked dW / db, as views
     const gws: (Tensor | null)[] = [], gbs: (Tensor | null)[] = [];

@@ -154,26 +154,28 @@ function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null, act: number):
  * no gradient (db also when there is no bias). Shared by linear and the fused training Linear.
  */
 export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor | null): (Tensor | null)[] {
-  const [outF, inF] = weight.shape;
-  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const grads: (Tensor | null)[] = [null, null, null];
-  if (x.requiresGrad && weight.requiresGrad) {
-    // both in one kernel call: on two threads each product runs whole on its own thread
-    const gx = emptyFloatTensor(g.dtype, x.shape), gw = emptyFloatTensor(g.dtype, weight.shape);
-    k.linearBackward({ g: f32(g), x: f32(x), w: f32(weight), gx: f32(gx), gw: f32(gw), rows, inF, outF });
-    grads[0] = gx;
-    grads[1] = gw;
-  } else if (x.requiresGrad) {
-    // dx = dy · W   (rows, out)·(out, in)
-    const gx = emptyFloatTensor(g.dtype, x.shape);
-    k.sgemm({ a: f32(g), b: f32(weight), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
-    grads[0] = gx;
-  } else if (weight.requiresGrad) {
-    // dW = dyᵀ · x   (out, rows)·(rows, in)
-    const gw = emptyFloatTensor(g.dtype, weight.shape);
-    k.sgemm({ a: f32(g), b: f32(x), c: f32(gw), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
-    grads[1] = gw;
-  }
+  const [gx, gw] = linearInputGrads(g, x, weight, x.requiresGrad, weight.requiresGrad);
+  const grads: (Tensor | null)[] = [gx, gw, null];
   if (bias && bias.requiresGrad) grads[2] = sumToShape(g, bias.shape);
   return grads;
+}
+
+/**
+ * dx = dy · W and dW = dyᵀ · x of y = x · Wᵀ, each only if asked for (null otherwise); both in one
+ * linearBackward call when both are wanted (on two threads each product runs whole on its own thread).
+ */
+export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean): [Tensor | null, Tensor | null] {
+  const [outF, inF] = weight.shape;
+  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const gx = needX ? emptyFloatTensor(g.dtype, x.shape) : null, gw = needW ? emptyFloatTensor(g.dtype, weight.shape) : null;
+  if (gx && gw) {
+    k.linearBackward({ g: f32(g), x: f32(x), w: f32(weight), gx: f32(gx), gw: f32(gw), rows, inF, outF });
+  } else if (gx) {
+    // dx = dy · W   (rows, out)·(out, in)
+    k.sgemm({ a: f32(g), b: f32(weight), c: f32(gx), batch: 1, m: rows, n: inF, k: outF, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
+  } else if (gw) {
+    // dW = dyᵀ · x   (out, rows)·(rows, in)
+    k.sgemm({ a: f32(g), b: f32(x), c: f32(gw), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
+  }
+  return [gx, gw];
 }

@@ -24,7 +24,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRow } from './peers/common.ts';
 import { findTorchPython } from './peers/torch.ts';
-import { timeSteps } from './train.ts';
+import { STEP_TIMING, interleavedNote, timeStepsByThreads } from './train.ts';
 
 export const CLASSIFIER_CFG = {
   vocab: 16000, dModel: 64, heads: 4, layers: 2, ff: 256, maxLen: 256, dropout: 0.1, classes: 2,
@@ -98,13 +98,10 @@ async function runHeed(batch: ClassifierBatch, opts: BenchOptions): Promise<Benc
   const rows: BenchRow[] = [];
   reg.setBackend('native');
   try {
-    for (const threads of opts.threads ?? [1, 2]) {
-      reg.setNumThreads(threads);
-      const h = await heedClassifierStep(batch);
-      h.step();
-      const l0 = h.loss();
-      const r = await timeSteps(h.step, { warm: 2, reps: opts.quick ? 8 : 30, budgetMs: opts.quick ? 3000 : 15000 });
-      rows.push({ workload: CLASSIFIER_WORKLOAD, impl: 'heed', threads, ms: r.ms, note: wordsNote(r.ms, batch.words, `median of ${r.n}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
+    const threads = opts.threads ?? [1, 2];
+    const arms = await timeStepsByThreads(threads, () => heedClassifierStep(batch), reg.setNumThreads, STEP_TIMING(opts, threads.length));
+    for (const { threads: t, h, l0, ms, n } of arms) {
+      rows.push({ workload: CLASSIFIER_WORKLOAD, impl: 'heed', threads: t, ms, note: wordsNote(ms, batch.words, `median of ${n}${interleavedNote(threads)}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
     }
   } finally {
     reg.setBackend(prev);

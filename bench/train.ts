@@ -86,6 +86,52 @@ export async function timeSteps(step: () => unknown, o: { warm: number; reps: nu
   return { ms: median(ts), n: ts.length };
 }
 
+/** A built training step: `step` runs one, `loss` is the last step's loss. */
+export interface TimedStep { step: () => unknown; loss: () => number; params: number }
+
+/**
+ * Median ms/step of one step per thread count, measured in interleaved rounds: each round runs
+ * `perRound` steps on every thread count in turn (the pool resized before each), until every arm
+ * has `reps` steps or `budgetMs` has passed (with ≥ 3 each). This VM's speed drifts by 10–20% over
+ * tens of seconds, so timing the 1-thread steps and then the 2-thread steps one block after the
+ * other puts that drift into the 2-thread ratio; interleaving exposes both arms to the same drift.
+ * The first step after each resize is not timed (the pool's threads just started).
+ */
+export async function timeStepsByThreads<H extends TimedStep>(
+  threads: readonly number[], build: () => Promise<H>, setThreads: (n: number) => void,
+  o: { warm: number; reps: number; budgetMs: number; perRound?: number },
+): Promise<{ threads: number; h: H; l0: number; ms: number; n: number }[]> {
+  const arms = [];
+  for (const t of threads) {
+    setThreads(t);
+    const h = await build();
+    await h.step();
+    const l0 = h.loss();
+    for (let i = 0; i < o.warm; i++) await h.step();
+    arms.push({ threads: t, h, l0, ts: [] as number[] });
+  }
+  const perRound = o.perRound ?? 3;
+  const t0 = performance.now();
+  while (arms.some((a) => a.ts.length < o.reps)) {
+    for (const a of arms) {
+      setThreads(a.threads);
+      await a.h.step();
+      for (let i = 0; i < perRound && a.ts.length < o.reps; i++) {
+        const s = performance.now();
+        await a.h.step();
+        a.ts.push(performance.now() - s);
+      }
+    }
+    if (performance.now() - t0 > o.budgetMs && arms.every((a) => a.ts.length >= 3)) break;
+  }
+  return arms.map((a) => ({ threads: a.threads, h: a.h, l0: a.l0, ms: median(a.ts), n: a.ts.length }));
+}
+
+/** The heed training rows' step budget: 30 steps (8 quick) per thread count, 15 s (3 s) each. */
+export const STEP_TIMING = (opts: { quick?: boolean }, arms: number) =>
+  ({ warm: 2, reps: opts.quick ? 8 : 30, budgetMs: (opts.quick ? 3000 : 15000) * arms });
+export const interleavedNote = (threads: readonly number[]) => threads.length > 1 ? `, interleaved with ${threads.length - 1} other thread count${threads.length > 2 ? 's' : ''}` : '';
+
 /** heed: builds the model, returns one training step and the losses' trend for a sanity check. */
 export async function heedStep(batch: TrainBatch, c: TrainCfg = TRAIN_CFG) {
   const { Tensor } = await import('../src/tensor/tensor.ts');
@@ -212,13 +258,10 @@ async function runHeed(batch: TrainBatch, opts: BenchOptions, c: TrainCfg = TRAI
   const workload = trainWorkload(c);
   if (info.nativeAvailable) {
     reg.setBackend('native');
-    for (const threads of opts.threads ?? [1, 2]) {
-      reg.setNumThreads(threads);
-      const h = await heedStep(batch, c);
-      h.step();
-      const l0 = h.loss();
-      const r = await timeSteps(h.step, { warm: 2, reps: opts.quick ? 8 : 30, budgetMs: opts.quick ? 3000 : 15000 });
-      rows.push({ workload, impl: 'heed', threads, ms: r.ms, note: tokensNote(r.ms, batch.tokens, `median of ${r.n}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
+    const threads = opts.threads ?? [1, 2];
+    const arms = await timeStepsByThreads(threads, () => heedStep(batch, c), reg.setNumThreads, STEP_TIMING(opts, threads.length));
+    for (const { threads: t, h, l0, ms, n } of arms) {
+      rows.push({ workload, impl: 'heed', threads: t, ms, note: tokensNote(ms, batch.tokens, `median of ${n}${interleavedNote(threads)}; loss ${l0.toFixed(2)}→${h.loss().toFixed(2)}; ${h.params} params`) });
     }
     if (c === TRAIN_CFG) {
       reg.setNumThreads(1);

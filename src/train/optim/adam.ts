@@ -89,7 +89,7 @@ class AdamBase extends Optimizer<AdamHyper> {
     adamUpdate(x, grad, m, v, h, st.step, this.decoupled);
   }
 
-  protected flushUpdates(): void {
+  protected override flushUpdates(): void {
     const n = this.queued;
     if (n === 0) return;
     this.queued = 0;

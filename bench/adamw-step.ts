@@ -190,6 +190,8 @@ async function trainAB(): Promise<void> {
   perOpt.step = () => { perTensorStepOf(perOpt, state); markWeightsChanged(); };
   const arms: Record<string, () => void> = { multi: multi.step, perTensor: per.step };
   const rows: Record<string, Sample[]> = {};
+  const est2T: Record<string, { serialMs: number; makespanMs: number; estMs: number; jobs: number }[]> = {};
+  const pa = new Float64Array(8), pb = new Float64Array(8);
   const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
   const loadBefore = loadavg();
   for (const fn of Object.values(arms)) for (let i = 0; i < 3; i++) fn();
@@ -202,6 +204,14 @@ async function trainAB(): Promise<void> {
         for (let i = 0; i < N; i++) fn();
         const w1 = performance.now(), m1 = addon.threadCpuNs(), p1 = cpu();
         (rows[`${name} ${threads}T`] ??= []).push({ wallMs: (w1 - w0) / N, mainCpuMs: (m1 - m0) / 1e6 / N, procCpuMs: (p1 - p0) / N });
+        if (threads === 2) {
+          // the idle 2-thread step from the pool profile (as bench/train-threads.ts): serial CPU outside jobs + the jobs' makespan
+          addon.poolProfile(true, pa);
+          for (let i = 0; i < N; i++) fn();
+          addon.poolProfile(false, pb);
+          const serialMs = (pb[7] - pa[7] - (pb[4] - pa[4])) / 1e6 / N, makespanMs = (pb[5] - pa[5]) / 1e6 / N;
+          (est2T[name] ??= []).push({ serialMs, makespanMs, estMs: serialMs + makespanMs, jobs: (pb[0] - pa[0]) / N });
+        }
       }
     }
   }
@@ -219,13 +229,22 @@ async function trainAB(): Promise<void> {
     paired[t] = { wallMs: d((x) => x.wallMs), mainCpuMs: d((x) => x.mainCpuMs), procCpuMs: d((x) => x.procCpuMs) };
     console.log(`multi − perTensor ${t} (median of paired rounds): wall ${paired[t].wallMs.toFixed(3)}, main-thread CPU ${paired[t].mainCpuMs.toFixed(3)}, process CPU ${paired[t].procCpuMs.toFixed(3)} ms/step`);
   }
+  const estimate: Record<string, { serialMs: number; makespanMs: number; estMs: number; jobs: number }> = {};
+  for (const [name, list] of Object.entries(est2T)) {
+    estimate[name] = { serialMs: median(list.map((x) => x.serialMs)), makespanMs: median(list.map((x) => x.makespanMs)), estMs: median(list.map((x) => x.estMs)), jobs: median(list.map((x) => x.jobs)) };
+    const e = estimate[name];
+    console.log(`${name.padEnd(10)} idle 2T estimate: serial ${e.serialMs.toFixed(2)} + makespan ${e.makespanMs.toFixed(2)} = ${e.estMs.toFixed(2)} ms/step, ${e.jobs.toFixed(0)} pool jobs/step`);
+  }
+  const estPaired = median(est2T.multi.map((x, i) => x.estMs - est2T.perTensor[i].estMs));
+  console.log(`multi − perTensor idle 2T estimate (median of paired rounds): ${estPaired.toFixed(3)} ms/step`);
   console.log(`losses: multi ${multi.loss()}, perTensor ${per.loss()} (sanity: both train; dropout masks differ between the copies)`);
   console.log(`load average before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   if (out) {
     writeFileSync(out, `${JSON.stringify({
       command: `node --import tsx bench/adamw-step.ts ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), isa: addon.isa(), rounds: R, steps: N,
       clock: 'medians over interleaved rounds of: wall (performance.now), main thread CPU (threadCpuNs), process CPU (process.cpuUsage); paired = median of per-round differences',
-      lossMulti: multi.loss(), lossPerTensor: per.loss(), loadavgBefore: loadBefore, loadavgAfter: loadavg(), summary, pairedMultiMinusPerTensor: paired, samples: rows,
+      lossMulti: multi.loss(), lossPerTensor: per.loss(), loadavgBefore: loadBefore, loadavgAfter: loadavg(), summary, pairedMultiMinusPerTensor: paired,
+      estimate2T: estimate, estimate2TPairedMultiMinusPerTensor: estPaired, samples: rows, estimateSamples: est2T,
     }, null, 2)}\n`);
   }
 }

@@ -6,6 +6,7 @@
  * naming the entry, and AdamW / clipping through them give the bits of a call per tensor.
  */
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { native, ref, rng, randn, assertClose } from './helpers.js';
 import { sumSquaresResult, ADAMW_HYPER } from '../../src/backend/js/optim.js';
@@ -201,4 +202,29 @@ test('clipGradNorm / gradNorm through the multi-tensor kernels: the bits of a ca
   const mixed = model(41, 'mixed').map(([, t]) => t);
   const n64 = gradNorm(mixed);
   assert.ok(Number.isFinite(n64) && n64 > 0);
+});
+
+test('adamwStepMulti against torch.optim.AdamW (the committed fixture): reference and native, both options sets in one call', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const fx = JSON.parse(readFileSync(new URL('../fixtures/train/optim.json', import.meta.url), 'utf8'));
+  const cases = ['adamw', 'adamw_default'].map((name) => ({ name, ...fx.optim[name] as { options: { lr: number; weightDecay?: number }; trajectory: { w: number[]; b: number[] }[] } }));
+  for (const kt of [ref, nk]) {
+    // w and b of both cases in one list: 4 tensors, two sets of hyper-parameters
+    const params = cases.flatMap(() => [Float32Array.from(fx.w0), Float32Array.from(fx.b0)]);
+    const m = params.map((p) => new Float32Array(p.length)), v = params.map((p) => new Float32Array(p.length));
+    const hyper = new Float64Array(params.length * ADAMW_HYPER);
+    cases[0].trajectory.forEach((_, step) => {
+      const grads = cases.flatMap(() => [Float32Array.from(fx.grads[step].w), Float32Array.from(fx.grads[step].b)]);
+      cases.forEach((c, ci) => {
+        for (const j of [0, 1]) hyper.set([c.options.lr, 0.9, 0.999, 1e-8, c.options.weightDecay ?? 0.01, step + 1], (2 * ci + j) * ADAMW_HYPER);
+      });
+      kt.adamwStepMulti!({ params, grads, m, v, hyper });
+      cases.forEach((c, ci) => {
+        const w = c.trajectory[step];
+        assertClose(params[2 * ci], w.w, `${kt === ref ? 'reference' : 'native'} ${c.name} step ${step + 1} w`, 1e-6, 0);
+        assertClose(params[2 * ci + 1], w.b, `${kt === ref ? 'reference' : 'native'} ${c.name} step ${step + 1} b`, 1e-6, 0);
+      });
+    });
+  }
 });

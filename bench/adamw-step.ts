@@ -10,6 +10,9 @@
  *       the whole training step of bench/train.ts (heedStep) A/B: two copies of the model in one process,
  *       one whose AdamW runs adamwStepMulti (now), one whose optimizer step is the per-parameter loop
  *       (before), interleaved in every round at 1 and 2 threads; medians and paired differences
+ *   node --import tsx bench/adamw-step.ts --binding [--rounds 41]
+ *       what an array-list argument costs at the binding: scaleInPlaceMulti over 0, 90 and 360 one-value
+ *       entries, and one adamwStepMulti over 90 one-value tensors against 90 adamwStep calls (1 thread, main-thread CPU)
  *
  * Arms, interleaved in every round (so the load of other jobs falls on all of them alike):
  *   perTensor  the AdamW step as it ran before the eighth session: one adamwStep call per parameter
@@ -51,6 +54,10 @@ const out = arg('out', '');
 
 if (process.argv.includes('--train')) {
   await trainAB();
+  process.exit(0);
+}
+if (process.argv.includes('--binding')) {
+  bindingCost();
   process.exit(0);
 }
 
@@ -247,4 +254,39 @@ async function trainAB(): Promise<void> {
       estimate2T: estimate, estimate2TPairedMultiMinusPerTensor: estPaired, samples: rows, estimateSamples: est2T,
     }, null, 2)}\n`);
   }
+}
+
+/** --binding: the cost of reading array lists in the binding (kernels over one-value arrays: the work is the call). */
+function bindingCost(): void {
+  const R = Number(arg('rounds', '41')), calls = 2000;
+  setNumThreads(1);
+  const one = (n: number) => Array.from({ length: n }, () => new Float32Array(1));
+  const P = one(90), G = one(90), M = one(90), V = one(90);
+  const hyper = new Float64Array(90 * 6);
+  for (let i = 0; i < 90; i++) hyper.set([1e-3, 0.9, 0.999, 1e-8, 0.01, 1], i * 6);
+  const lists = { 'scaleInPlaceMulti, 0 entries': one(0), 'scaleInPlaceMulti, 90 entries': one(90), 'scaleInPlaceMulti, 360 entries': one(360) };
+  const arms: Record<string, () => void> = {};
+  for (const [name, xs] of Object.entries(lists)) arms[name] = () => k.scaleInPlaceMulti({ xs, alpha: 1 });
+  arms['adamwStepMulti, 90 one-value tensors'] = () => k.adamwStepMulti({ params: P, grads: G, m: M, v: V, hyper });
+  arms['90 adamwStep calls, one value each'] = () => {
+    for (let i = 0; i < 90; i++) k.adamwStep({ param: P[i], grad: G[i], m: M[i], v: V[i], lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, step: 1 });
+  };
+  const res: Record<string, number[]> = {};
+  for (let r = 0; r < R; r++) {
+    for (const [name, fn] of r % 2 ? Object.entries(arms).reverse() : Object.entries(arms)) {
+      const reps = name.startsWith('scaleInPlaceMulti') ? calls : calls / 20;
+      fn();
+      const t0 = addon.threadCpuNs();
+      for (let i = 0; i < reps; i++) fn();
+      (res[name] ??= []).push((addon.threadCpuNs() - t0) / reps / 1e3);
+    }
+  }
+  const summary: Record<string, number> = {};
+  console.log(`binding cost of array lists, 1 thread, main-thread CPU µs per call (medians of ${R} interleaved rounds)`);
+  for (const [name, list] of Object.entries(res)) {
+    summary[name] = median(list);
+    console.log(`${name.padEnd(40)} ${summary[name].toFixed(2)} µs`);
+  }
+  console.log(`per list entry: ${((summary['scaleInPlaceMulti, 360 entries'] - summary['scaleInPlaceMulti, 0 entries']) / 360 * 1000).toFixed(0)} ns`);
+  if (out) writeFileSync(out, `${JSON.stringify({ command: `node --import tsx bench/adamw-step.ts ${process.argv.slice(2).join(' ')}`, date: new Date().toISOString(), rounds: R, loadavg: loadavg(), summaryUs: summary, samplesUs: res }, null, 2)}\n`);
 }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "kernels.h"
 #include "threadpool.h"
@@ -102,6 +103,7 @@ inline int64_t integerArgFast(napi_env env, const char* kernel, napi_value v, co
 const char* arrayName(spec::DType t) {
   switch (t) {
     case spec::DType::F32: return "a Float32Array";
+    case spec::DType::F64: return "a Float64Array";
     case spec::DType::I32: return "an Int32Array";
     case spec::DType::I8: return "an Int8Array";
     default: return "a typed array";
@@ -110,6 +112,7 @@ const char* arrayName(spec::DType t) {
 
 napi_typedarray_type arrayType(spec::DType t) {
   switch (t) {
+    case spec::DType::F64: return napi_float64_array;
     case spec::DType::I32: return napi_int32_array;
     case spec::DType::I8: return napi_int8_array;
     default: return napi_float32_array;
@@ -157,6 +160,10 @@ class Call {
         if (vals_[i] < want) fail(false, "argument '" + std::string(a.name) + "' has length " + std::to_string(vals_[i]) + ", expected at least " + a.minLen.text + " = " + std::to_string(want));
       }
       if (a.valMax.n) checkValues(i, a);
+    }
+    for (int i = 0; i < k_.nargs; i++) {
+      const spec::Arg& a = k_.args[i];
+      if (a.role == spec::Role::InputList || a.role == spec::Role::OutputList) checkList(i, a);
     }
   }
 
@@ -240,7 +247,53 @@ class Call {
         std::memcpy(field, &ptr, sizeof(ptr));
         return;
       }
+      case spec::Role::InputList:
+      case spec::Role::OutputList: {
+        uint32_t n = 0;
+        // napi_get_array_length fails (napi_array_expected) on anything not an Array.
+        if (napi_get_array_length(env_, v, &n) != napi_ok) fail(true, "argument '" + std::string(name) + "' must be an Array whose entries are each " + arrayName(a.dtype) + ", received " + describe(env_, v));
+        std::vector<void*>& ptrs = listData_[a.list];
+        std::vector<int64_t>& lens = listLen_[a.list];
+        ptrs.resize(n);
+        lens.resize(n);
+        const napi_typedarray_type want = arrayType(a.dtype);
+        for (uint32_t j = 0; j < n; j++) {
+          napi_value e;
+          void* data = nullptr;
+          size_t len = 0;
+          napi_typedarray_type tt = napi_float64_array;
+          if (napi_get_element(env_, v, j, &e) != napi_ok || napi_get_typedarray_info(env_, e, &tt, &len, &data, nullptr, nullptr) != napi_ok || tt != want) {
+            fail(true, "argument '" + std::string(name) + "[" + std::to_string(j) + "]' must be " + arrayName(a.dtype) + ", received " + describe(env_, e));
+          }
+          ptrs[j] = data;
+          lens[j] = int64_t(len);
+        }
+        vals_[i] = n;
+        const spec::List<void> list{ptrs.data(), lens.data(), int64_t(n)};  // the same layout as List<float> / List<const float>
+        std::memcpy(field, &list, sizeof list);
+        return;
+      }
       case spec::Role::Derived: return;
+    }
+  }
+
+  // An array list's rules: its entry count (size) and entry lengths equal to another list's (sameLengths).
+  void checkList(int i, const spec::Arg& a) const {
+    if (a.size.n) {
+      int64_t want = eval(a.size);
+      if (vals_[i] != want) fail(false, "argument '" + std::string(a.name) + "' has " + std::to_string(vals_[i]) + " entries, expected " + a.size.text + " = " + std::to_string(want));
+    }
+    if (a.sameLengths < 0) return;
+    const spec::Arg& o = k_.args[a.sameLengths];
+    if (vals_[i] != vals_[a.sameLengths]) {
+      fail(false, "argument '" + std::string(a.name) + "' has " + std::to_string(vals_[i]) + " entries, expected as many as '" + o.name + "' (" + std::to_string(vals_[a.sameLengths]) + ")");
+    }
+    const std::vector<int64_t>& mine = listLen_[a.list];
+    const std::vector<int64_t>& theirs = listLen_[o.list];
+    for (int64_t j = 0; j < vals_[i]; j++) {
+      if (mine[size_t(j)] != theirs[size_t(j)]) {
+        fail(false, "argument '" + std::string(a.name) + "[" + std::to_string(j) + "]' has length " + std::to_string(mine[size_t(j)]) + ", expected the length of " + o.name + "[" + std::to_string(j) + "] = " + std::to_string(theirs[size_t(j)]));
+      }
     }
   }
 
@@ -362,6 +415,9 @@ class Call {
   bool null_[spec::kMaxArgs];
   const void* data_[spec::kMaxArgs];
   int64_t lists_[spec::kMaxLists][spec::kMaxDims];
+  // Array lists: entry pointers and lengths (empty, hence not allocated, for kernels without lists).
+  std::vector<void*> listData_[spec::kMaxArrayLists];
+  std::vector<int64_t> listLen_[spec::kMaxArrayLists];
 };
 
 // The binding of one kernel: check the arguments into its Args struct, then call it. A plain

@@ -24,6 +24,15 @@ struct AdamwStepArgs {
   int64_t step;  // scalar, counts from 1
 };
 
+// adamwStepMulti: the parameters in spec order (src/backend/specs).
+struct AdamwStepMultiArgs {
+  spec::List<float> params;  // outputList, Array of f32 arrays
+  spec::List<const float> grads;  // inputList, Array of f32 arrays, entry i as long as params[i]
+  spec::List<float> m;  // outputList, Array of f32 arrays, entry i as long as params[i]
+  spec::List<float> v;  // outputList, Array of f32 arrays, entry i as long as params[i]
+  const double* hyper;  // input, length 6·size(params), per tensor: lr, beta1, beta2, eps, weightDecay, step
+};
+
 // attentionBackward: the parameters in spec order (src/backend/specs).
 struct AttentionBackwardArgs {
   const float* q;  // input, length B·H·Lq·D
@@ -699,6 +708,12 @@ struct ScaleInPlaceArgs {
   double alpha;  // scalar
 };
 
+// scaleInPlaceMulti: the parameters in spec order (src/backend/specs).
+struct ScaleInPlaceMultiArgs {
+  spec::List<float> xs;  // outputList, Array of f32 arrays
+  double alpha;  // scalar
+};
+
 // sgemm: the parameters in spec order (src/backend/specs).
 struct SgemmArgs {
   const float* a;  // input, length ≥ batch == 0 || m·k == 0 ? 0 : (batch − 1)·strideA + m·k
@@ -747,6 +762,12 @@ struct SumSquaresArgs {
   int64_t n;  // derived, = len(x)
 };
 
+// sumSquaresMulti: the parameters in spec order (src/backend/specs).
+struct SumSquaresMultiArgs {
+  spec::List<const float> xs;  // inputList, Array of f32 arrays
+  float* out;  // output, length 2, the float64 sum as 8 bytes
+};
+
 // unary: the parameters in spec order (src/backend/specs).
 struct UnaryArgs {
   int64_t op;  // scalar
@@ -768,6 +789,7 @@ struct UnaryBackwardArgs {
 // X(name, ArgsStruct) for every kernel, in barrel order.
 #define HEED_KERNEL_LIST(X) \
   X(adamwStep, AdamwStepArgs) \
+  X(adamwStepMulti, AdamwStepMultiArgs) \
   X(attentionBackward, AttentionBackwardArgs) \
   X(attentionBackwardStrided, AttentionBackwardStridedArgs) \
   X(attentionForward, AttentionForwardArgs) \
@@ -812,10 +834,12 @@ struct UnaryBackwardArgs {
   X(rmsNormBackward, RmsNormBackwardArgs) \
   X(rmsNormForward, RmsNormForwardArgs) \
   X(scaleInPlace, ScaleInPlaceArgs) \
+  X(scaleInPlaceMulti, ScaleInPlaceMultiArgs) \
   X(sgemm, SgemmArgs) \
   X(softmaxBackward, SoftmaxBackwardArgs) \
   X(softmaxForward, SoftmaxForwardArgs) \
   X(sumSquares, SumSquaresArgs) \
+  X(sumSquaresMulti, SumSquaresMultiArgs) \
   X(unary, UnaryArgs) \
   X(unaryBackward, UnaryBackwardArgs)
 
@@ -823,28 +847,44 @@ namespace spec {
 constexpr int kMaxArgs = 48;
 constexpr int kMaxStack = 32;
 constexpr int kMaxLists = 4;
+constexpr int kMaxArrayLists = 4;
 constexpr int kMaxDims = 16;
 
 namespace adamwStep_spec {
 inline const Instr code[] = {
     {Op::Len, 0, 0}, {Op::Len, 0, 0}, {Op::Len, 0, 0}, {Op::Len, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"param", Role::Output, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, param), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"grad", Role::Input, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, grad), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(param)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"m", Role::Output, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, m), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(param)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"v", Role::Output, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, v), -1, -INFINITY, INFINITY, false, false, {2, 1, "len(param)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(AdamwStepArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {3, 1, "len(param)"}},
-    {"lr", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, lr), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"beta1", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, beta1), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"beta2", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, beta2), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, eps), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weightDecay", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, weightDecay), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"step", Role::Scalar, DType::None, Kind::Int, false, offsetof(AdamwStepArgs, step), -1, 1.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"param", Role::Output, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, param), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"grad", Role::Input, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, grad), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(param)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"m", Role::Output, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, m), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(param)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"v", Role::Output, DType::F32, Kind::Int, false, offsetof(AdamwStepArgs, v), -1, -INFINITY, INFINITY, false, false, {2, 1, "len(param)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(AdamwStepArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {3, 1, "len(param)"}, {0, 0, nullptr}, -1},
+    {"lr", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, lr), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"beta1", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, beta1), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"beta2", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, beta2), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, eps), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weightDecay", Role::Scalar, DType::None, Kind::Float, false, offsetof(AdamwStepArgs, weightDecay), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"step", Role::Scalar, DType::None, Kind::Int, false, offsetof(AdamwStepArgs, step), -1, 1.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"adamwStep", code, args, 11, 10, nullptr, 0};
 }  // namespace adamwStep_spec
+
+namespace adamwStepMulti_spec {
+inline const Instr code[] = {
+    {Op::Const, 6, 0}, {Op::Size, 0, 0}, {Op::Mul, 0, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
+inline const Arg args[] = {
+    {"params", Role::OutputList, DType::F32, Kind::Int, false, offsetof(AdamwStepMultiArgs, params), 0, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"grads", Role::InputList, DType::F32, Kind::Int, false, offsetof(AdamwStepMultiArgs, grads), 1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, 0},
+    {"m", Role::OutputList, DType::F32, Kind::Int, false, offsetof(AdamwStepMultiArgs, m), 2, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, 0},
+    {"v", Role::OutputList, DType::F32, Kind::Int, false, offsetof(AdamwStepMultiArgs, v), 3, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, 0},
+    {"hyper", Role::Input, DType::F64, Kind::Int, false, offsetof(AdamwStepMultiArgs, hyper), -1, -INFINITY, INFINITY, false, false, {0, 3, "6·size(params)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+};
+inline const Kernel kernel = {"adamwStepMulti", code, args, 5, 5, nullptr, 0};
+}  // namespace adamwStepMulti_spec
 
 namespace attentionBackward_spec {
 inline const Instr code[] = {
@@ -869,34 +909,34 @@ inline const Instr code[] = {
     {Op::Or, 0, 0}, {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0},
     {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·Lk·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, v), -1, -INFINITY, INFINITY, false, false, {14, 7, "B·Hkv·Lk·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, out), -1, -INFINITY, INFINITY, false, false, {21, 7, "B·H·Lq·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {28, 7, "B·H·Lq·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"lse", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {35, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dq", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dq), -1, -INFINITY, INFINITY, false, false, {40, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dk", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dk), -1, -INFINITY, INFINITY, false, false, {47, 7, "B·Hkv·Lk·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dv", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dv), -1, -INFINITY, INFINITY, false, false, {54, 7, "B·Hkv·Lk·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionBackwardArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {61, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {62, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {88, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·Lk·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, v), -1, -INFINITY, INFINITY, false, false, {14, 7, "B·Hkv·Lk·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, out), -1, -INFINITY, INFINITY, false, false, {21, 7, "B·H·Lq·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {28, 7, "B·H·Lq·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"lse", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {35, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dq", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dq), -1, -INFINITY, INFINITY, false, false, {40, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dk", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dk), -1, -INFINITY, INFINITY, false, false, {47, 7, "B·Hkv·Lk·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dv", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardArgs, dv), -1, -INFINITY, INFINITY, false, false, {54, 7, "B·Hkv·Lk·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionBackwardArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {61, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {62, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {88, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{89, 13, "H == 0 || (Hkv > 0 && H % Hkv == 0)"}, "H must be a multiple of Hkv (each kv head serves H/Hkv query heads)"},
@@ -963,46 +1003,46 @@ inline const Instr code[] = {
     {Op::Const, 1, 0}, {Op::Le, 0, 0}, {Op::Var, 31, 0}, {Op::Var, 14, 0}, {Op::Ge, 0, 0}, {Op::Var, 34, 0},
     {Op::Var, 15, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {30, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, v), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {60, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {90, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {120, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"lse", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, lse), -1, -INFINITY, INFINITY, false, false, {150, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dq", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {155, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dk", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {185, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dv", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {215, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardStridedArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {245, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {246, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {272, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardStridedArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"qStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"qStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"qStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"vStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"vStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"vStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {30, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, v), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {60, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {90, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {120, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"lse", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, lse), -1, -INFINITY, INFINITY, false, false, {150, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dq", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {155, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dk", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {185, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dv", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {215, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardStridedArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {245, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {246, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionBackwardStridedArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {272, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionBackwardStridedArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"qStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"qStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"qStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, qStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, kStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"vStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"vStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"vStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, vStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionBackwardStridedArgs, outStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{273, 13, "H == 0 || (Hkv > 0 && H % Hkv == 0)"}, "H must be a multiple of Hkv (each kv head serves H/Hkv query heads)"},
@@ -1033,31 +1073,31 @@ inline const Instr code[] = {
     {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Ge, 0, 0},
     {Op::Or, 0, 0}, {Op::Var, 22, 0}, {Op::Var, 9, 0}, {Op::Ge, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·kvStride·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, v), -1, -INFINITY, INFINITY, false, false, {14, 7, "B·Hkv·kvStride·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {21, 7, "B·H·Lq·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {28, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionForwardArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {33, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {34, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {60, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kvStride", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, kvStride), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·H·Lq·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, k), -1, -INFINITY, INFINITY, false, false, {7, 7, "B·Hkv·kvStride·D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, v), -1, -INFINITY, INFINITY, false, false, {14, 7, "B·Hkv·kvStride·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {21, 7, "B·H·Lq·Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {28, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionForwardArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {33, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {34, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {60, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kvStride", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardArgs, kvStride), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{61, 13, "H == 0 || (Hkv > 0 && H % Hkv == 0)"}, "H must be a multiple of Hkv (each kv head serves H/Hkv query heads)"},
@@ -1102,42 +1142,42 @@ inline const Instr code[] = {
     {Op::Const, 0, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 8, 0}, {Op::Const, 1, 0}, {Op::Le, 0, 0},
     {Op::Var, 33, 0}, {Op::Var, 11, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {30, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, v), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {60, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {90, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, lse), -1, -INFINITY, INFINITY, false, false, {120, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardStridedArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {125, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {126, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {152, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardStridedArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"qStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"qStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"qStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"vStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"vStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"vStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"q", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, q), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 30, "B·H·Lq·D == 0 ? 0 : (B − 1)·qStrideB + (H − 1)·qStrideH + (Lq − 1)·qStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {30, 30, "B·Hkv·Lk·D == 0 ? 0 : (B − 1)·kStrideB + (Hkv − 1)·kStrideH + (Lk − 1)·kStrideL + D"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"v", Role::Input, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, v), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {60, 30, "B·Hkv·Lk·Dv == 0 ? 0 : (B − 1)·vStrideB + (Hkv − 1)·vStrideH + (Lk − 1)·vStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {90, 30, "B·H·Lq·Dv == 0 ? 0 : (B − 1)·outStrideB + (H − 1)·outStrideH + (Lq − 1)·outStrideL + Dv"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(AttentionForwardStridedArgs, lse), -1, -INFINITY, INFINITY, false, false, {120, 5, "B·H·Lq"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Hkv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Hkv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lq", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Lq), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Lk", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Lk), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"D", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, D), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Dv", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, Dv), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardStridedArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causal", Role::Option, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, causal), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"causalOffset", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, causalOffset), -1, -1099511627776.0, 1099511627776.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"keyLengths", Role::Input, DType::I32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, keyLengths), -1, -INFINITY, INFINITY, false, false, {125, 1, "B"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, mask), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {126, 26, "B·H·Lq·Lk == 0 ? 0 : (B − 1)·maskStrideB + (H − 1)·maskStrideH + Lq·Lk"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, maskStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, maskStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"alibiSlopes", Role::Input, DType::F32, Kind::Int, true, offsetof(AttentionForwardStridedArgs, alibiSlopes), -1, -INFINITY, INFINITY, false, false, {152, 1, "H"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutP", Role::Scalar, DType::None, Kind::Float, false, offsetof(AttentionForwardStridedArgs, dropoutP), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dropoutSeed", Role::Scalar, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, dropoutSeed), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"qStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"qStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"qStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, qStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, kStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"vStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"vStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"vStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, vStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outStrideB", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outStrideH", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideH), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outStrideL", Role::Shape, DType::None, Kind::Int, false, offsetof(AttentionForwardStridedArgs, outStrideL), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{153, 13, "H == 0 || (Hkv > 0 && H % Hkv == 0)"}, "H must be a multiple of Hkv (each kv head serves H/Hkv query heads)"},
@@ -1155,21 +1195,21 @@ inline const Instr code[] = {
     {Op::Var, 9, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0},
     {Op::Var, 10, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {10, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {15, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {16, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"invstd", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, invstd), -1, -INFINITY, INFINITY, false, false, {17, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {18, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dWeight", Role::Output, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {23, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dBias", Role::Output, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, dBias), -1, -INFINITY, INFINITY, false, false, {24, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"training", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, training), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {10, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {15, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {16, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"invstd", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, invstd), -1, -INFINITY, INFINITY, false, false, {17, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {18, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dWeight", Role::Output, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {23, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dBias", Role::Output, DType::F32, Kind::Int, true, offsetof(BatchNormBackwardArgs, dBias), -1, -INFINITY, INFINITY, false, false, {24, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"training", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormBackwardArgs, training), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"batchNormBackward", code, args, 13, 13, nullptr, 0};
 }  // namespace batchNormBackward_spec
@@ -1181,20 +1221,20 @@ inline const Instr code[] = {
     {Op::Var, 7, 0}, {Op::Var, 7, 0}, {Op::Var, 10, 0}, {Op::Not, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 8, 0},
     {Op::Mul, 0, 0}, {Op::Const, 1, 0}, {Op::Gt, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {5, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {6, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {7, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mean", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {12, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"invstd", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, invstd), -1, -INFINITY, INFINITY, false, false, {13, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(BatchNormForwardArgs, eps), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"training", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, training), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"relu", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, relu), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {5, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(BatchNormForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {6, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {7, 5, "B·C·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mean", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {12, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"invstd", Role::Output, DType::F32, Kind::Int, false, offsetof(BatchNormForwardArgs, invstd), -1, -INFINITY, INFINITY, false, false, {13, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(BatchNormForwardArgs, eps), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"training", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, training), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"relu", Role::Option, DType::None, Kind::Int, false, offsetof(BatchNormForwardArgs, relu), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{14, 8, "!training || B·L > 1"}, "training needs more than one value per channel"},
@@ -1210,16 +1250,16 @@ inline const Instr code[] = {
     {Op::Size, 2, 0}, {Op::Size, 6, 0}, {Op::Eq, 0, 0}, {Op::Size, 4, 0}, {Op::Size, 6, 0}, {Op::Eq, 0, 0},
     {Op::And, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, op), -1, 0.0, 6.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(BinaryBroadcastArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 8, "prod(outShape) == 0 ? 0 : 1 + extent(outShape, aStrides)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"aStrides", Role::IntList, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, aStrides), 0, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"b", Role::Input, DType::F32, Kind::Int, false, offsetof(BinaryBroadcastArgs, b), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {8, 8, "prod(outShape) == 0 ? 0 : 1 + extent(outShape, bStrides)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bStrides", Role::IntList, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, bStrides), 1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(BinaryBroadcastArgs, out), -1, -INFINITY, INFINITY, false, false, {16, 1, "prod(outShape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outShape", Role::IntList, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, outShape), 2, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"nd", Role::Derived, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, nd), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {17, 1, "size(outShape)"}},
+    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, op), -1, 0.0, 6.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(BinaryBroadcastArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 8, "prod(outShape) == 0 ? 0 : 1 + extent(outShape, aStrides)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"aStrides", Role::IntList, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, aStrides), 0, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"b", Role::Input, DType::F32, Kind::Int, false, offsetof(BinaryBroadcastArgs, b), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {8, 8, "prod(outShape) == 0 ? 0 : 1 + extent(outShape, bStrides)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bStrides", Role::IntList, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, bStrides), 1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(BinaryBroadcastArgs, out), -1, -INFINITY, INFINITY, false, false, {16, 1, "prod(outShape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outShape", Role::IntList, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, outShape), 2, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"nd", Role::Derived, DType::None, Kind::Int, false, offsetof(BinaryBroadcastArgs, nd), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {17, 1, "size(outShape)"}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{18, 7, "size(aStrides) == size(outShape) && size(bStrides) == size(outShape)"}, "aStrides and bStrides need one entry per dim of outShape"},
@@ -1231,13 +1271,13 @@ namespace binarySame_spec {
 inline const Instr code[] = {
     {Op::Len, 3, 0}, {Op::Len, 3, 0}, {Op::Len, 3, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(BinarySameArgs, op), -1, 0.0, 6.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(BinarySameArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"b", Role::Input, DType::F32, Kind::Int, false, offsetof(BinarySameArgs, b), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(BinarySameArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(BinarySameArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(out)"}},
+    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(BinarySameArgs, op), -1, 0.0, 6.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(BinarySameArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"b", Role::Input, DType::F32, Kind::Int, false, offsetof(BinarySameArgs, b), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(BinarySameArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(BinarySameArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(out)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"binarySame", code, args, 5, 4, nullptr, 0};
 }  // namespace binarySame_spec
@@ -1255,25 +1295,25 @@ inline const Instr code[] = {
     {Op::Eq, 0, 0}, {Op::And, 0, 0}, {Op::Var, 15, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0},
     {Op::Var, 16, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::And, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"fc1W", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, fc1W), -1, -INFINITY, INFINITY, false, false, {7, 3, "R·C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"fc1B", Role::Input, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, fc1B), -1, -INFINITY, INFINITY, false, false, {10, 1, "R"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"fc2W", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, fc2W), -1, -INFINITY, INFINITY, false, false, {11, 3, "C·R"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"fc2B", Role::Input, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, fc2B), -1, -INFINITY, INFINITY, false, false, {14, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"spatialW", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, spatialW), -1, -INFINITY, INFINITY, false, false, {15, 5, "2·ks·ks"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {20, 7, "B·C·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mean", Role::Output, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {27, 3, "B·C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"R", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, R), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"ks", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, ks), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"pool", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, pool), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"fc1W", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, fc1W), -1, -INFINITY, INFINITY, false, false, {7, 3, "R·C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"fc1B", Role::Input, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, fc1B), -1, -INFINITY, INFINITY, false, false, {10, 1, "R"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"fc2W", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, fc2W), -1, -INFINITY, INFINITY, false, false, {11, 3, "C·R"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"fc2B", Role::Input, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, fc2B), -1, -INFINITY, INFINITY, false, false, {14, 1, "C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"spatialW", Role::Input, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, spatialW), -1, -INFINITY, INFINITY, false, false, {15, 5, "2·ks·ks"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(CbamPoolForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {20, 7, "B·C·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mean", Role::Output, DType::F32, Kind::Int, true, offsetof(CbamPoolForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {27, 3, "B·C"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"R", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, R), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"ks", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, ks), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"pool", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, pool), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(CbamPoolForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{30, 9, "ks % 2 == 1 && pool >= 1"}, "the spatial kernel side ks must be odd and pool ≥ 1"},
@@ -1287,15 +1327,15 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0},
     {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"gate", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, gate), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, true, offsetof(ChannelScaleBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {7, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dGate", Role::Output, DType::F32, Kind::Int, true, offsetof(ChannelScaleBackwardArgs, dGate), -1, -INFINITY, INFINITY, false, false, {10, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"gate", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, gate), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, true, offsetof(ChannelScaleBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {7, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dGate", Role::Output, DType::F32, Kind::Int, true, offsetof(ChannelScaleBackwardArgs, dGate), -1, -INFINITY, INFINITY, false, false, {10, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleBackwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"channelScaleBackward", code, args, 7, 7, nullptr, 0};
 }  // namespace channelScaleBackward_spec
@@ -1305,13 +1345,13 @@ inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0},
     {Op::Mul, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"gate", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, gate), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleForwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"gate", Role::Input, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, gate), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(ChannelScaleForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·L"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"L", Role::Shape, DType::None, Kind::Int, false, offsetof(ChannelScaleForwardArgs, L), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"channelScaleForward", code, args, 5, 5, nullptr, 0};
 }  // namespace channelScaleForward_spec
@@ -1334,24 +1374,24 @@ inline const Instr code[] = {
     {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0},
     {Op::Sub, 0, 0}, {Op::Var, 11, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"dCols", Role::Input, DType::F32, Kind::Int, false, offsetof(Col2imArgs, dCols), -1, -INFINITY, INFINITY, false, false, {0, 11, "B·Ho·Wo·C·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(Col2imArgs, dx), -1, -INFINITY, INFINITY, false, false, {11, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dCols", Role::Input, DType::F32, Kind::Int, false, offsetof(Col2imArgs, dCols), -1, -INFINITY, INFINITY, false, false, {0, 11, "B·Ho·Wo·C·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(Col2imArgs, dx), -1, -INFINITY, INFINITY, false, false, {11, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Col2imArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Col2imArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{18, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
@@ -1386,30 +1426,30 @@ inline const Instr code[] = {
     {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 20, 0}, {Op::Var, 21, 0}, {Op::Mod, 0, 0},
     {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::And, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {7, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {16, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {23, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dWeight", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {30, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dBias", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dBias), -1, -INFINITY, INFINITY, false, false, {39, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"groups", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, groups), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {7, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {16, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {23, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dWeight", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {30, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dBias", Role::Output, DType::F32, Kind::Int, true, offsetof(Conv2dBackwardArgs, dBias), -1, -INFINITY, INFINITY, false, false, {39, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"groups", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dBackwardArgs, groups), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{40, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
@@ -1442,28 +1482,28 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 19, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 18, 0},
     {Op::Var, 19, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::And, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {7, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Conv2dForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {16, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {17, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"groups", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, groups), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {7, 9, "O·(C / groups)·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Conv2dForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {16, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(Conv2dForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {17, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"groups", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dForwardArgs, groups), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{24, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
@@ -1490,24 +1530,24 @@ inline const Instr code[] = {
     {Op::Mul, 0, 0}, {Op::Add, 0, 0}, {Op::Var, 10, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0},
     {Op::Eq, 0, 0}, {Op::And, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weightT", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, weightT), -1, -INFINITY, INFINITY, false, false, {7, 7, "C·kh·kw·O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Conv2dTransposedForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {14, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {15, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"relu", Role::Option, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, relu), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weightT", Role::Input, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, weightT), -1, -INFINITY, INFINITY, false, false, {7, 7, "C·kh·kw·O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Conv2dTransposedForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {14, 1, "O"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {15, 7, "B·O·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"O", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, O), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"relu", Role::Option, DType::None, Kind::Int, false, offsetof(Conv2dTransposedForwardArgs, relu), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{22, 23, "kh >= 1 && kw >= 1 && 2·padH < kh + H && 2·padW < kw + W"}, "kernel sizes must be ≥ 1 and the padded input at least the kernel"},
@@ -1523,17 +1563,17 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Var, 6, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0},
     {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"logits", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, logits), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"targets", Role::Input, DType::I32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, targets), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {4, 1, "0"}, {5, 1, "classes"}, {6, 1, "ignoreIndex"}, "classes, or ignoreIndex", {0, 0, nullptr}},
-    {"lse", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {7, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dLoss", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, dLoss), -1, -INFINITY, INFINITY, false, false, {8, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dLogits", Role::Output, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, dLogits), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"classes", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, classes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"ignoreIndex", Role::Scalar, DType::None, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, ignoreIndex), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"labelSmoothing", Role::Scalar, DType::None, Kind::Float, false, offsetof(CrossEntropyBackwardArgs, labelSmoothing), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"logits", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, logits), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"targets", Role::Input, DType::I32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, targets), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {4, 1, "0"}, {5, 1, "classes"}, {6, 1, "ignoreIndex"}, "classes, or ignoreIndex", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"lse", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {7, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dLoss", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, dLoss), -1, -INFINITY, INFINITY, false, false, {8, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dLogits", Role::Output, DType::F32, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, dLogits), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"classes", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, classes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"ignoreIndex", Role::Scalar, DType::None, Kind::Int, false, offsetof(CrossEntropyBackwardArgs, ignoreIndex), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"labelSmoothing", Role::Scalar, DType::None, Kind::Float, false, offsetof(CrossEntropyBackwardArgs, labelSmoothing), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{12, 7, "rows == 0 || classes >= 1"}, "classes must be at least 1 when rows > 0"},
@@ -1547,16 +1587,16 @@ inline const Instr code[] = {
     {Op::Var, 6, 0}, {Op::Var, 4, 0}, {Op::Var, 4, 0}, {Op::Var, 4, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0},
     {Op::Var, 5, 0}, {Op::Const, 1, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"logits", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, logits), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"targets", Role::Input, DType::I32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, targets), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {4, 1, "0"}, {5, 1, "classes"}, {6, 1, "ignoreIndex"}, "classes, or ignoreIndex", {0, 0, nullptr}},
-    {"losses", Role::Output, DType::F32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, losses), -1, -INFINITY, INFINITY, false, false, {7, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {8, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"classes", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyForwardArgs, classes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"ignoreIndex", Role::Scalar, DType::None, Kind::Int, false, offsetof(CrossEntropyForwardArgs, ignoreIndex), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"labelSmoothing", Role::Scalar, DType::None, Kind::Float, false, offsetof(CrossEntropyForwardArgs, labelSmoothing), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"logits", Role::Input, DType::F32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, logits), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·classes"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"targets", Role::Input, DType::I32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, targets), -1, -INFINITY, INFINITY, false, false, {3, 1, "rows"}, {0, 0, nullptr}, {4, 1, "0"}, {5, 1, "classes"}, {6, 1, "ignoreIndex"}, "classes, or ignoreIndex", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"losses", Role::Output, DType::F32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, losses), -1, -INFINITY, INFINITY, false, false, {7, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"lse", Role::Output, DType::F32, Kind::Int, false, offsetof(CrossEntropyForwardArgs, lse), -1, -INFINITY, INFINITY, false, false, {8, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"classes", Role::Shape, DType::None, Kind::Int, false, offsetof(CrossEntropyForwardArgs, classes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"ignoreIndex", Role::Scalar, DType::None, Kind::Int, false, offsetof(CrossEntropyForwardArgs, ignoreIndex), -1, -9007199254740992.0, 9007199254740992.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"labelSmoothing", Role::Scalar, DType::None, Kind::Float, false, offsetof(CrossEntropyForwardArgs, labelSmoothing), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{9, 7, "rows == 0 || classes >= 1"}, "classes must be at least 1 when rows > 0"},
@@ -1568,13 +1608,13 @@ namespace dropout_spec {
 inline const Instr code[] = {
     {Op::Len, 1, 0}, {Op::Len, 1, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(DropoutArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(DropoutArgs, p), -1, 0.0, 1.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(DropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(DropoutArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(out)"}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(DropoutArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(DropoutArgs, p), -1, 0.0, 1.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(DropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(DropoutArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(out)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"dropout", code, args, 5, 4, nullptr, 0};
 }  // namespace dropout_spec
@@ -1584,15 +1624,15 @@ inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0},
     {Op::Var, 4, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dy), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dz), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dbias", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dbias), -1, -INFINITY, INFINITY, false, false, {6, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(DropoutBackwardBiasArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dy), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dz), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dbias", Role::Output, DType::F32, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, dbias), -1, -INFINITY, INFINITY, false, false, {6, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(DropoutBackwardBiasArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(DropoutBackwardBiasArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"dropoutBackwardBias", code, args, 7, 7, nullptr, 0};
 }  // namespace dropoutBackwardBias_spec
@@ -1606,17 +1646,17 @@ inline const Instr code[] = {
     {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Len, 2, 0}, {Op::Var, 3, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0},
     {Op::Eq, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {3, 1, "0"}, {4, 8, "dim == 0 ? 0 : len(dWeight) / dim"}, {12, 1, "paddingIdx"}, "weight rows", {0, 0, nullptr}},
-    {"dWeight", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"paddingIdx", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, paddingIdx), -1, -2147483648.0, 2147483647.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(EmbedPositionsBackwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(EmbedPositionsBackwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {13, 1, "len(indices)"}},
+    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {3, 1, "0"}, {4, 8, "dim == 0 ? 0 : len(dWeight) / dim"}, {12, 1, "paddingIdx"}, "weight rows", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dWeight", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"paddingIdx", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, paddingIdx), -1, -2147483648.0, 2147483647.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(EmbedPositionsBackwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(EmbedPositionsBackwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbedPositionsBackwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {13, 1, "len(indices)"}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{14, 9, "dim > 0 || len(dWeight) + len(dOut) == 0"}, "dim = 0 but dWeight or dOut is not empty"},
@@ -1636,19 +1676,19 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Const, 0, 0}, {Op::Gt, 0, 0}, {Op::Len, 1, 0}, {Op::Var, 5, 0}, {Op::Mod, 0, 0},
     {Op::Const, 0, 0}, {Op::Eq, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 1, "0"}, {1, 8, "dim == 0 ? 0 : len(weight) / dim"}, {0, 0, nullptr}, "weight rows", {0, 0, nullptr}},
-    {"positions", Role::Input, DType::F32, Kind::Int, true, offsetof(EmbedPositionsForwardArgs, positions), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {9, 5, "(offset + seqLen)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {14, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seqLen", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, seqLen), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"offset", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, offset), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(EmbedPositionsForwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(EmbedPositionsForwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {17, 1, "len(indices)"}},
+    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 1, "0"}, {1, 8, "dim == 0 ? 0 : len(weight) / dim"}, {0, 0, nullptr}, "weight rows", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"positions", Role::Input, DType::F32, Kind::Int, true, offsetof(EmbedPositionsForwardArgs, positions), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {9, 5, "(offset + seqLen)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {14, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seqLen", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, seqLen), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"offset", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, offset), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(EmbedPositionsForwardArgs, scale), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(EmbedPositionsForwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbedPositionsForwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {17, 1, "len(indices)"}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{18, 9, "dim > 0 || len(weight) + len(out) == 0"}, "dim = 0 but weight or out is not empty"},
@@ -1668,14 +1708,14 @@ inline const Instr code[] = {
     {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Len, 2, 0}, {Op::Var, 3, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0},
     {Op::Eq, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {3, 1, "0"}, {4, 8, "dim == 0 ? 0 : len(dWeight) / dim"}, {12, 1, "paddingIdx"}, "weight rows", {0, 0, nullptr}},
-    {"dWeight", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbeddingBackwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"paddingIdx", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbeddingBackwardArgs, paddingIdx), -1, -2147483648.0, 2147483647.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbeddingBackwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {13, 1, "len(indices)"}},
+    {"dOut", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, dOut), -1, -INFINITY, INFINITY, false, false, {0, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {3, 1, "0"}, {4, 8, "dim == 0 ? 0 : len(dWeight) / dim"}, {12, 1, "paddingIdx"}, "weight rows", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dWeight", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbeddingBackwardArgs, dWeight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbeddingBackwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"paddingIdx", Role::Scalar, DType::None, Kind::Int, false, offsetof(EmbeddingBackwardArgs, paddingIdx), -1, -2147483648.0, 2147483647.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbeddingBackwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {13, 1, "len(indices)"}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{14, 9, "dim > 0 || len(dWeight) + len(dOut) == 0"}, "dim = 0 but dWeight or dOut is not empty"},
@@ -1693,13 +1733,13 @@ inline const Instr code[] = {
     {Op::Eq, 0, 0}, {Op::Len, 0, 0}, {Op::Var, 3, 0}, {Op::Mod, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0},
     {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbeddingForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbeddingForwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 1, "0"}, {1, 8, "dim == 0 ? 0 : len(weight) / dim"}, {0, 0, nullptr}, "weight rows", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbeddingForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {9, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbeddingForwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbeddingForwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {12, 1, "len(indices)"}},
+    {"weight", Role::Input, DType::F32, Kind::Int, false, offsetof(EmbeddingForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"indices", Role::Input, DType::I32, Kind::Int, false, offsetof(EmbeddingForwardArgs, indices), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 1, "0"}, {1, 8, "dim == 0 ? 0 : len(weight) / dim"}, {0, 0, nullptr}, "weight rows", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(EmbeddingForwardArgs, out), -1, -INFINITY, INFINITY, false, false, {9, 3, "len(indices)·dim"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dim", Role::Shape, DType::None, Kind::Int, false, offsetof(EmbeddingForwardArgs, dim), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"count", Role::Derived, DType::None, Kind::Int, false, offsetof(EmbeddingForwardArgs, count), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {12, 1, "len(indices)"}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{13, 9, "dim > 0 || len(weight) + len(out) == 0"}, "dim = 0 but weight or out is not empty"},
@@ -1712,13 +1752,13 @@ namespace geluDropout_spec {
 inline const Instr code[] = {
     {Op::Len, 1, 0}, {Op::Len, 1, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"z", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutArgs, z), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(y)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(GeluDropoutArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(GeluDropoutArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(GeluDropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(GeluDropoutArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(y)"}},
+    {"z", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutArgs, z), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(y)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(GeluDropoutArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(GeluDropoutArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(GeluDropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(GeluDropoutArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(y)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"geluDropout", code, args, 5, 4, nullptr, 0};
 }  // namespace geluDropout_spec
@@ -1727,14 +1767,14 @@ namespace geluDropoutBackward_spec {
 inline const Instr code[] = {
     {Op::Len, 2, 0}, {Op::Len, 2, 0}, {Op::Len, 2, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"z", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, z), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, dz), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(GeluDropoutBackwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(dz)"}},
+    {"z", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, z), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, dz), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(GeluDropoutBackwardArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(GeluDropoutBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(dz)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"geluDropoutBackward", code, args, 6, 5, nullptr, 0};
 }  // namespace geluDropoutBackward_spec
@@ -1757,24 +1797,24 @@ inline const Instr code[] = {
     {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Mul, 0, 0}, {Op::Sub, 0, 0}, {Op::Const, 1, 0},
     {Op::Sub, 0, 0}, {Op::Var, 11, 0}, {Op::Div, 0, 0}, {Op::Const, 1, 0}, {Op::Add, 0, 0}, {Op::Eq, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Im2colArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Output, DType::F32, Kind::Int, false, offsetof(Im2colArgs, cols), -1, -INFINITY, INFINITY, false, false, {7, 11, "B·Ho·Wo·C·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Im2colArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 7, "B·C·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Output, DType::F32, Kind::Int, false, offsetof(Im2colArgs, cols), -1, -INFINITY, INFINITY, false, false, {7, 11, "B·Ho·Wo·C·kh·kw"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"B", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, B), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"C", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, C), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(Im2colArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationH", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, dilationH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dilationW", Role::Scalar, DType::None, Kind::Int, false, offsetof(Im2colArgs, dilationW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{18, 7, "kh >= 1 && kw >= 1"}, "kernel sizes kh and kw must be ≥ 1"},
@@ -1791,16 +1831,16 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0},
     {Op::Const, 131072, 0}, {Op::Le, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"wq", Role::Input, DType::I8, Kind::Int, false, offsetof(Int8GemmArgs, wq), -1, -INFINITY, INFINITY, false, false, {3, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"wScales", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmArgs, wScales), -1, -INFINITY, INFINITY, false, false, {6, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8GemmArgs, out), -1, -INFINITY, INFINITY, false, false, {7, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"m", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmArgs, m), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmArgs, bias), -1, -INFINITY, INFINITY, false, false, {10, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"wq", Role::Input, DType::I8, Kind::Int, false, offsetof(Int8GemmArgs, wq), -1, -INFINITY, INFINITY, false, false, {3, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"wScales", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmArgs, wScales), -1, -INFINITY, INFINITY, false, false, {6, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8GemmArgs, out), -1, -INFINITY, INFINITY, false, false, {7, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"m", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmArgs, m), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmArgs, bias), -1, -INFINITY, INFINITY, false, false, {10, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{11, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
@@ -1816,20 +1856,20 @@ inline const Instr code[] = {
     {Op::Var, 6, 0}, {Op::Var, 6, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0},
     {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 131072, 0}, {Op::Le, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"packed", Role::Input, DType::I8, Kind::Int, false, offsetof(Int8GemmPackedArgs, packed), -1, -INFINITY, INFINITY, false, false, {3, 15, "(n + 31) / 32·32·((k + 3) / 4·4)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"wScales", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, wScales), -1, -INFINITY, INFINITY, false, false, {18, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"colSums", Role::Input, DType::I32, Kind::Int, false, offsetof(Int8GemmPackedArgs, colSums), -1, -INFINITY, INFINITY, false, false, {19, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, out), -1, -INFINITY, INFINITY, false, false, {20, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"m", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, m), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, bias), -1, -INFINITY, INFINITY, false, false, {23, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, activation), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"residual", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, residual), -1, -INFINITY, INFINITY, false, false, {24, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"xScale", Role::Scalar, DType::None, Kind::Float, false, offsetof(Int8GemmPackedArgs, xScale), -1, 0.0, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"packed", Role::Input, DType::I8, Kind::Int, false, offsetof(Int8GemmPackedArgs, packed), -1, -INFINITY, INFINITY, false, false, {3, 15, "(n + 31) / 32·32·((k + 3) / 4·4)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"wScales", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, wScales), -1, -INFINITY, INFINITY, false, false, {18, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"colSums", Role::Input, DType::I32, Kind::Int, false, offsetof(Int8GemmPackedArgs, colSums), -1, -INFINITY, INFINITY, false, false, {19, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8GemmPackedArgs, out), -1, -INFINITY, INFINITY, false, false, {20, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"m", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, m), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, bias), -1, -INFINITY, INFINITY, false, false, {23, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(Int8GemmPackedArgs, activation), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"residual", Role::Input, DType::F32, Kind::Int, true, offsetof(Int8GemmPackedArgs, residual), -1, -INFINITY, INFINITY, false, false, {24, 3, "m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"xScale", Role::Scalar, DType::None, Kind::Float, false, offsetof(Int8GemmPackedArgs, xScale), -1, 0.0, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{27, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
@@ -1844,14 +1884,14 @@ inline const Instr code[] = {
     {Op::Add, 0, 0}, {Op::Const, 4, 0}, {Op::Div, 0, 0}, {Op::Const, 4, 0}, {Op::Mul, 0, 0}, {Op::Mul, 0, 0},
     {Op::Var, 4, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Const, 131072, 0}, {Op::Le, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8PackWeightsArgs, w), -1, -INFINITY, INFINITY, false, false, {0, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"packed", Role::Output, DType::I8, Kind::Int, false, offsetof(Int8PackWeightsArgs, packed), -1, -INFINITY, INFINITY, false, false, {3, 15, "(n + 31) / 32·32·((k + 3) / 4·4)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scales", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8PackWeightsArgs, scales), -1, -INFINITY, INFINITY, false, false, {18, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"colSums", Role::Output, DType::I32, Kind::Int, false, offsetof(Int8PackWeightsArgs, colSums), -1, -INFINITY, INFINITY, false, false, {19, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8PackWeightsArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8PackWeightsArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(Int8PackWeightsArgs, w), -1, -INFINITY, INFINITY, false, false, {0, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"packed", Role::Output, DType::I8, Kind::Int, false, offsetof(Int8PackWeightsArgs, packed), -1, -INFINITY, INFINITY, false, false, {3, 15, "(n + 31) / 32·32·((k + 3) / 4·4)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scales", Role::Output, DType::F32, Kind::Int, false, offsetof(Int8PackWeightsArgs, scales), -1, -INFINITY, INFINITY, false, false, {18, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"colSums", Role::Output, DType::I32, Kind::Int, false, offsetof(Int8PackWeightsArgs, colSums), -1, -INFINITY, INFINITY, false, false, {19, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8PackWeightsArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(Int8PackWeightsArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{20, 3, "k <= 131072"}, "k is too large for exact int32 sums, expected k ≤ 131072"},
@@ -1866,20 +1906,20 @@ inline const Instr code[] = {
     {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0},
     {Op::Var, 11, 0}, {Op::Var, 11, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {5, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dyAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dyAdd), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {12, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dxAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dxAdd), -1, -INFINITY, INFINITY, false, false, {15, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dweight), -1, -INFINITY, INFINITY, false, false, {18, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dbias), -1, -INFINITY, INFINITY, false, false, {19, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {5, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dyAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dyAdd), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {12, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dxAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dxAdd), -1, -INFINITY, INFINITY, false, false, {15, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dweight), -1, -INFINITY, INFINITY, false, false, {18, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardArgs, dbias), -1, -INFINITY, INFINITY, false, false, {19, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"layerNormBackward", code, args, 12, 12, nullptr, 0};
 }  // namespace layerNormBackward_spec
@@ -1891,24 +1931,24 @@ inline const Instr code[] = {
     {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
     {Op::Var, 13, 0}, {Op::Var, 13, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, mean), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, rstd), -1, -INFINITY, INFINITY, false, false, {5, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dy), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dyAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dyAdd), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dx), -1, -INFINITY, INFINITY, false, false, {12, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dxAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dxAdd), -1, -INFINITY, INFINITY, false, false, {15, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dweight), -1, -INFINITY, INFINITY, false, false, {18, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dbias), -1, -INFINITY, INFINITY, false, false, {19, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dz), -1, -INFINITY, INFINITY, false, false, {20, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dzBias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dzBias), -1, -INFINITY, INFINITY, false, false, {23, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(LayerNormBackwardDropoutArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mean", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, mean), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, rstd), -1, -INFINITY, INFINITY, false, false, {5, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dy), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dyAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dyAdd), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dx), -1, -INFINITY, INFINITY, false, false, {12, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dxAdd", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dxAdd), -1, -INFINITY, INFINITY, false, false, {15, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dweight), -1, -INFINITY, INFINITY, false, false, {18, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dbias), -1, -INFINITY, INFINITY, false, false, {19, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dz), -1, -INFINITY, INFINITY, false, false, {20, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dzBias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dzBias), -1, -INFINITY, INFINITY, false, false, {23, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(LayerNormBackwardDropoutArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"layerNormBackwardDropout", code, args, 16, 16, nullptr, 0};
 }  // namespace layerNormBackwardDropout_spec
@@ -1918,17 +1958,17 @@ inline const Instr code[] = {
     {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Var, 7, 0}, {Op::Var, 6, 0},
     {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 6, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {4, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"mean", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {8, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rstd", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {9, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormForwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(LayerNormForwardArgs, eps), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(LayerNormForwardArgs, bias), -1, -INFINITY, INFINITY, false, false, {4, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"mean", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, mean), -1, -INFINITY, INFINITY, false, false, {8, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rstd", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormForwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {9, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormForwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(LayerNormForwardArgs, eps), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"layerNormForward", code, args, 9, 9, nullptr, 0};
 }  // namespace layerNormForward_spec
@@ -1939,16 +1979,16 @@ inline const Instr code[] = {
     {Op::Var, 7, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
     {Op::Var, 7, 0}, {Op::Var, 6, 0}, {Op::Mul, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"g", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, g), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, w), -1, -INFINITY, INFINITY, false, false, {6, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"gx", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, gx), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"gw", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, gw), -1, -INFINITY, INFINITY, false, false, {12, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"g", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, g), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, w), -1, -INFINITY, INFINITY, false, false, {6, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"gx", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, gx), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"gw", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearBackwardArgs, gw), -1, -INFINITY, INFINITY, false, false, {12, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"linearBackward", code, args, 8, 8, nullptr, 0};
 }  // namespace linearBackward_spec
@@ -1959,19 +1999,19 @@ inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0},
     {Op::Mul, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, w), -1, -INFINITY, INFINITY, false, false, {3, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, y), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(LinearFusedArgs, bias), -1, -INFINITY, INFINITY, false, false, {9, 1, "outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, activation), -1, 0.0, 1.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(LinearFusedArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"residual", Role::Input, DType::F32, Kind::Int, true, offsetof(LinearFusedArgs, residual), -1, -INFINITY, INFINITY, false, false, {10, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, w), -1, -INFINITY, INFINITY, false, false, {3, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(LinearFusedArgs, y), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(LinearFusedArgs, bias), -1, -INFINITY, INFINITY, false, false, {9, 1, "outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, activation), -1, 0.0, 1.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(LinearFusedArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(LinearFusedArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"residual", Role::Input, DType::F32, Kind::Int, true, offsetof(LinearFusedArgs, residual), -1, -INFINITY, INFINITY, false, false, {10, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"linearFused", code, args, 11, 11, nullptr, 0};
 }  // namespace linearFused_spec
@@ -1983,16 +2023,16 @@ inline const Instr code[] = {
     {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
     {Op::Mul, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {0, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"argmax", Role::Input, DType::I32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, argmax), -1, -INFINITY, INFINITY, false, false, {5, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {10, 1, "0"}, {11, 3, "H·W"}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {14, 5, "planes·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"planes", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, planes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {0, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"argmax", Role::Input, DType::I32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, argmax), -1, -INFINITY, INFINITY, false, false, {5, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {10, 1, "0"}, {11, 3, "H·W"}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(MaxPoolBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {14, 5, "planes·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"planes", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, planes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolBackwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"maxPoolBackward", code, args, 8, 8, nullptr, 0};
 }  // namespace maxPoolBackward_spec
@@ -2009,22 +2049,22 @@ inline const Instr code[] = {
     {Op::Lt, 0, 0}, {Op::Var, 7, 0}, {Op::Const, 1, 0}, {Op::Sub, 0, 0}, {Op::Var, 11, 0}, {Op::Mul, 0, 0},
     {Op::Var, 5, 0}, {Op::Var, 13, 0}, {Op::Add, 0, 0}, {Op::Lt, 0, 0}, {Op::And, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(MaxPoolForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "planes·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(MaxPoolForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"argmax", Role::Output, DType::I32, Kind::Int, false, offsetof(MaxPoolForwardArgs, argmax), -1, -INFINITY, INFINITY, false, false, {10, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"planes", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, planes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(MaxPoolForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "planes·H·W"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(MaxPoolForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"argmax", Role::Output, DType::I32, Kind::Int, false, offsetof(MaxPoolForwardArgs, argmax), -1, -INFINITY, INFINITY, false, false, {10, 5, "planes·Ho·Wo"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"planes", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, planes), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"H", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, H), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"W", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, W), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Ho", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, Ho), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"Wo", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, Wo), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kh", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, kh), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"kw", Role::Shape, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, kw), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideH", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, strideH), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideW", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, strideW), -1, 1.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padH", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, padH), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"padW", Role::Scalar, DType::None, Kind::Int, false, offsetof(MaxPoolForwardArgs, padW), -1, 0.0, 1048576.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{15, 19, "kh >= 1 && kw >= 1 && 2·padH <= kh && 2·padW <= kw"}, "kernel sizes must be ≥ 1 and padding at most half the kernel"},
@@ -2038,13 +2078,13 @@ inline const Instr code[] = {
     {Op::Prod, 2, 0}, {Op::Prod, 2, 0}, {Op::Size, 2, 0}, {Op::Size, 3, 0}, {Op::Size, 2, 0}, {Op::Eq, 0, 0},
     {Op::IsPerm, 3, 0}, {Op::And, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(PermuteArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "prod(shape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(PermuteArgs, out), -1, -INFINITY, INFINITY, false, false, {1, 1, "prod(shape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"shape", Role::IntList, DType::None, Kind::Int, false, offsetof(PermuteArgs, shape), 0, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"perm", Role::IntList, DType::None, Kind::Int, false, offsetof(PermuteArgs, perm), 1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"nd", Role::Derived, DType::None, Kind::Int, false, offsetof(PermuteArgs, nd), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "size(shape)"}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(PermuteArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "prod(shape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(PermuteArgs, out), -1, -INFINITY, INFINITY, false, false, {1, 1, "prod(shape)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"shape", Role::IntList, DType::None, Kind::Int, false, offsetof(PermuteArgs, shape), 0, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"perm", Role::IntList, DType::None, Kind::Int, false, offsetof(PermuteArgs, perm), 1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"nd", Role::Derived, DType::None, Kind::Int, false, offsetof(PermuteArgs, nd), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "size(shape)"}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{3, 5, "size(perm) == size(shape) && isPerm(perm)"}, "perm must be a permutation of 0..nd−1, one entry per dim of shape"},
@@ -2057,13 +2097,13 @@ inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0},
     {Op::Var, 3, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(QuantizePerChannelArgs, w), -1, -INFINITY, INFINITY, false, false, {0, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"q", Role::Output, DType::I8, Kind::Int, false, offsetof(QuantizePerChannelArgs, q), -1, -INFINITY, INFINITY, false, false, {3, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scales", Role::Output, DType::F32, Kind::Int, false, offsetof(QuantizePerChannelArgs, scales), -1, -INFINITY, INFINITY, false, false, {6, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(QuantizePerChannelArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(QuantizePerChannelArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(QuantizePerChannelArgs, w), -1, -INFINITY, INFINITY, false, false, {0, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"q", Role::Output, DType::I8, Kind::Int, false, offsetof(QuantizePerChannelArgs, q), -1, -INFINITY, INFINITY, false, false, {3, 3, "n·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scales", Role::Output, DType::F32, Kind::Int, false, offsetof(QuantizePerChannelArgs, scales), -1, -INFINITY, INFINITY, false, false, {6, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(QuantizePerChannelArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(QuantizePerChannelArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"quantizePerChannel", code, args, 5, 5, nullptr, 0};
 }  // namespace quantizePerChannel_spec
@@ -2073,14 +2113,14 @@ inline const Instr code[] = {
     {Op::Var, 3, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0},
     {Op::Var, 5, 0}, {Op::Mul, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, op), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ReduceAxisArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(ReduceAxisArgs, out), -1, -INFINITY, INFINITY, false, false, {5, 3, "outer·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outer", Role::Shape, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, outer), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"size", Role::Shape, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, size), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"inner", Role::Shape, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, inner), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, op), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(ReduceAxisArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(ReduceAxisArgs, out), -1, -INFINITY, INFINITY, false, false, {5, 3, "outer·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outer", Role::Shape, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, outer), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"size", Role::Shape, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, size), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"inner", Role::Shape, DType::None, Kind::Int, false, offsetof(ReduceAxisArgs, inner), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"reduceAxis", code, args, 6, 6, nullptr, 0};
 }  // namespace reduceAxis_spec
@@ -2089,13 +2129,13 @@ namespace reluDropoutBackward_spec {
 inline const Instr code[] = {
     {Op::Len, 2, 0}, {Op::Len, 2, 0}, {Op::Len, 2, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, dz), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(ReluDropoutBackwardArgs, scale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(dz)"}},
+    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {1, 1, "len(dz)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, dz), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(ReluDropoutBackwardArgs, scale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {2, 1, "len(dz)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"reluDropoutBackward", code, args, 5, 4, nullptr, 0};
 }  // namespace reluDropoutBackward_spec
@@ -2105,15 +2145,15 @@ inline const Instr code[] = {
     {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0},
     {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dy), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dz), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dbias", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dbias), -1, -INFINITY, INFINITY, false, false, {9, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(ReluDropoutBackwardBiasArgs, scale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dy), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dz), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dbias", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dbias), -1, -INFINITY, INFINITY, false, false, {9, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(ReluDropoutBackwardBiasArgs, scale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"reluDropoutBackwardBias", code, args, 7, 7, nullptr, 0};
 }  // namespace reluDropoutBackwardBias_spec
@@ -2123,16 +2163,16 @@ inline const Instr code[] = {
     {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0}, {Op::Var, 6, 0}, {Op::Var, 6, 0},
     {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 7, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(RmsNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {8, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(RmsNormBackwardArgs, dweight), -1, -INFINITY, INFINITY, false, false, {11, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormBackwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(RmsNormBackwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rstd", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {4, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(RmsNormBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {8, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(RmsNormBackwardArgs, dweight), -1, -INFINITY, INFINITY, false, false, {11, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormBackwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormBackwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"rmsNormBackward", code, args, 8, 8, nullptr, 0};
 }  // namespace rmsNormBackward_spec
@@ -2142,15 +2182,15 @@ inline const Instr code[] = {
     {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0},
     {Op::Mul, 0, 0}, {Op::Var, 4, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(RmsNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(RmsNormForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rstd", Role::Output, DType::F32, Kind::Int, false, offsetof(RmsNormForwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {7, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormForwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(RmsNormForwardArgs, eps), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(RmsNormForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"weight", Role::Input, DType::F32, Kind::Int, true, offsetof(RmsNormForwardArgs, weight), -1, -INFINITY, INFINITY, false, false, {3, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(RmsNormForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {4, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rstd", Role::Output, DType::F32, Kind::Int, false, offsetof(RmsNormForwardArgs, rstd), -1, -INFINITY, INFINITY, false, false, {7, 1, "rows"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormForwardArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(RmsNormForwardArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"eps", Role::Scalar, DType::None, Kind::Float, false, offsetof(RmsNormForwardArgs, eps), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"rmsNormForward", code, args, 7, 7, nullptr, 0};
 }  // namespace rmsNormForward_spec
@@ -2159,14 +2199,24 @@ namespace scaleInPlace_spec {
 inline const Instr code[] = {
     {Op::Len, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Output, DType::F32, Kind::Int, false, offsetof(ScaleInPlaceArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(ScaleInPlaceArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 1, "len(x)"}},
-    {"alpha", Role::Scalar, DType::None, Kind::Double, false, offsetof(ScaleInPlaceArgs, alpha), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Output, DType::F32, Kind::Int, false, offsetof(ScaleInPlaceArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(ScaleInPlaceArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 1, "len(x)"}, {0, 0, nullptr}, -1},
+    {"alpha", Role::Scalar, DType::None, Kind::Double, false, offsetof(ScaleInPlaceArgs, alpha), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"scaleInPlace", code, args, 3, 2, nullptr, 0};
 }  // namespace scaleInPlace_spec
+
+namespace scaleInPlaceMulti_spec {
+inline const Instr code[] = {{Op::Const, 0, 0}};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
+inline const Arg args[] = {
+    {"xs", Role::OutputList, DType::F32, Kind::Int, false, offsetof(ScaleInPlaceMultiArgs, xs), 0, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"alpha", Role::Scalar, DType::None, Kind::Double, false, offsetof(ScaleInPlaceMultiArgs, alpha), -1, -INFINITY, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+};
+inline const Kernel kernel = {"scaleInPlaceMulti", code, args, 2, 2, nullptr, 0};
+}  // namespace scaleInPlaceMulti_spec
 
 namespace sgemm_spec {
 inline const Instr code[] = {
@@ -2184,24 +2234,24 @@ inline const Instr code[] = {
     {Op::Mul, 0, 0}, {Op::Const, 0, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 13, 0}, {Op::Var, 4, 0},
     {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Ge, 0, 0}, {Op::Or, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(SgemmArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 20, "batch == 0 || m·k == 0 ? 0 : (batch − 1)·strideA + m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"b", Role::Input, DType::F32, Kind::Int, false, offsetof(SgemmArgs, b), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {20, 20, "batch == 0 || k·n == 0 ? 0 : (batch − 1)·strideB + k·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"c", Role::Output, DType::F32, Kind::Int, false, offsetof(SgemmArgs, c), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {40, 20, "batch == 0 || m·n == 0 ? 0 : (batch − 1)·strideC + m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"batch", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, batch), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"m", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, m), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"transA", Role::Option, DType::None, Kind::Int, false, offsetof(SgemmArgs, transA), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"transB", Role::Option, DType::None, Kind::Int, false, offsetof(SgemmArgs, transB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"alpha", Role::Scalar, DType::None, Kind::Float, false, offsetof(SgemmArgs, alpha), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"beta", Role::Scalar, DType::None, Kind::Float, false, offsetof(SgemmArgs, beta), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideA", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, strideA), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideB", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, strideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"strideC", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, strideC), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(SgemmArgs, bias), -1, -INFINITY, INFINITY, false, false, {60, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(SgemmArgs, activation), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"a", Role::Input, DType::F32, Kind::Int, false, offsetof(SgemmArgs, a), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 20, "batch == 0 || m·k == 0 ? 0 : (batch − 1)·strideA + m·k"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"b", Role::Input, DType::F32, Kind::Int, false, offsetof(SgemmArgs, b), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {20, 20, "batch == 0 || k·n == 0 ? 0 : (batch − 1)·strideB + k·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"c", Role::Output, DType::F32, Kind::Int, false, offsetof(SgemmArgs, c), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {40, 20, "batch == 0 || m·n == 0 ? 0 : (batch − 1)·strideC + m·n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"batch", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, batch), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"m", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, m), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"k", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, k), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"transA", Role::Option, DType::None, Kind::Int, false, offsetof(SgemmArgs, transA), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"transB", Role::Option, DType::None, Kind::Int, false, offsetof(SgemmArgs, transB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"alpha", Role::Scalar, DType::None, Kind::Float, false, offsetof(SgemmArgs, alpha), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"beta", Role::Scalar, DType::None, Kind::Float, false, offsetof(SgemmArgs, beta), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideA", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, strideA), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideB", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, strideB), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"strideC", Role::Shape, DType::None, Kind::Int, false, offsetof(SgemmArgs, strideC), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"bias", Role::Input, DType::F32, Kind::Int, true, offsetof(SgemmArgs, bias), -1, -INFINITY, INFINITY, false, false, {60, 1, "n"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"activation", Role::Scalar, DType::None, Kind::Int, false, offsetof(SgemmArgs, activation), -1, 0.0, 2.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Check checks[] = {
     {{61, 15, "batch <= 1 || m·n == 0 || strideC >= m·n"}, "strideC makes batches of C overlap, expected strideC ≥ m·n"},
@@ -2215,15 +2265,15 @@ inline const Instr code[] = {
     {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 3, 0}, {Op::Var, 4, 0},
     {Op::Mul, 0, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {10, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outer", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, outer), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"size", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, size), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"inner", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, inner), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"log", Role::Option, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, log), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {5, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(SoftmaxBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {10, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outer", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, outer), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"size", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, size), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"inner", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, inner), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"log", Role::Option, DType::None, Kind::Int, false, offsetof(SoftmaxBackwardArgs, log), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"softmaxBackward", code, args, 7, 7, nullptr, 0};
 }  // namespace softmaxBackward_spec
@@ -2233,14 +2283,14 @@ inline const Instr code[] = {
     {Op::Var, 2, 0}, {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0}, {Op::Var, 2, 0},
     {Op::Var, 3, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Mul, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(SoftmaxForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"outer", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, outer), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"size", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, size), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"inner", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, inner), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"log", Role::Option, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, log), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(SoftmaxForwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Output, DType::F32, Kind::Int, false, offsetof(SoftmaxForwardArgs, y), -1, -INFINITY, INFINITY, false, false, {5, 5, "outer·size·inner"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outer", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, outer), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"size", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, size), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"inner", Role::Shape, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, inner), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"log", Role::Option, DType::None, Kind::Int, false, offsetof(SoftmaxForwardArgs, log), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"softmaxForward", code, args, 6, 6, nullptr, 0};
 }  // namespace softmaxForward_spec
@@ -2249,25 +2299,37 @@ namespace sumSquares_spec {
 inline const Instr code[] = {
     {Op::Const, 2, 0}, {Op::Len, 0, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(SumSquaresArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(SumSquaresArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 1, "2"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(SumSquaresArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(x)"}},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(SumSquaresArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(SumSquaresArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 1, "2"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(SumSquaresArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(x)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"sumSquares", code, args, 3, 2, nullptr, 0};
 }  // namespace sumSquares_spec
+
+namespace sumSquaresMulti_spec {
+inline const Instr code[] = {
+    {Op::Const, 2, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
+inline const Arg args[] = {
+    {"xs", Role::InputList, DType::F32, Kind::Int, false, offsetof(SumSquaresMultiArgs, xs), 0, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(SumSquaresMultiArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 1, "2"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+};
+inline const Kernel kernel = {"sumSquaresMulti", code, args, 2, 2, nullptr, 0};
+}  // namespace sumSquaresMulti_spec
 
 namespace unary_spec {
 inline const Instr code[] = {
     {Op::Len, 2, 0}, {Op::Len, 2, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(UnaryArgs, op), -1, 0.0, 10.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(UnaryArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(UnaryArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(out)"}},
+    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(UnaryArgs, op), -1, 0.0, 10.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 1, "len(out)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"out", Role::Output, DType::F32, Kind::Int, false, offsetof(UnaryArgs, out), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(UnaryArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {1, 1, "len(out)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"unary", code, args, 4, 3, nullptr, 0};
 }  // namespace unary_spec
@@ -2280,14 +2342,14 @@ inline const Instr code[] = {
     {Op::Const, 4, 0}, {Op::Eq, 0, 0}, {Op::Or, 0, 0}, {Op::Var, 0, 0}, {Op::Const, 5, 0}, {Op::Eq, 0, 0},
     {Op::Or, 0, 0}, {Op::Len, 4, 0}, {Op::Len, 2, 0}, {Op::Select, 0, 0}, {Op::Len, 4, 0}, {Op::Len, 4, 0},
 };
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
-    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(UnaryBackwardArgs, op), -1, 0.0, 10.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 10, "op == 2 || op >= 6 ? len(dx) : len(x)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {10, 18, "op == 1 || op == 3 || op == 4 || op == 5 ? len(dx) : len(y)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {28, 1, "len(dx)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}},
-    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(UnaryBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {29, 1, "len(dx)"}},
+    {"op", Role::Scalar, DType::None, Kind::Int, false, offsetof(UnaryBackwardArgs, op), -1, 0.0, 10.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, x), -1, -INFINITY, INFINITY, false, false, {0, 10, "op == 2 || op >= 6 ? len(dx) : len(x)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, y), -1, -INFINITY, INFINITY, false, false, {10, 18, "op == 1 || op == 3 || op == 4 || op == 5 ? len(dx) : len(y)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, dy), -1, -INFINITY, INFINITY, false, false, {28, 1, "len(dx)"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"dx", Role::Output, DType::F32, Kind::Int, false, offsetof(UnaryBackwardArgs, dx), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"n", Role::Derived, DType::None, Kind::Int, false, offsetof(UnaryBackwardArgs, n), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {29, 1, "len(dx)"}, {0, 0, nullptr}, -1},
 };
 inline const Kernel kernel = {"unaryBackward", code, args, 6, 5, nullptr, 0};
 }  // namespace unaryBackward_spec

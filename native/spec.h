@@ -8,8 +8,19 @@
 namespace heed {
 namespace spec {
 
-enum class Role : uint8_t { Input, Output, Shape, Scalar, Option, IntList, Derived };
-enum class DType : uint8_t { None, F32, I32, I8 };
+enum class Role : uint8_t { Input, Output, Shape, Scalar, Option, IntList, InputList, OutputList, Derived };
+enum class DType : uint8_t { None, F32, F64, I32, I8 };
+
+// An InputList / OutputList argument in a kernel's Args struct: a JS Array of typed arrays,
+// entry i at data[i] with len[i] elements, `size` entries. T is `const float` for an input
+// list, `float` for an output list. The pointers live in the binding's checker, which
+// outlives the kernel call.
+template <class T>
+struct List {
+  T* const* data;
+  const int64_t* len;
+  int64_t size;
+};
 enum class Kind : uint8_t { Int, Float, Double };
 
 // A rule is a program for a small stack machine over int64 values. Operands are all
@@ -19,7 +30,7 @@ enum class Op : uint8_t {
   Const,   // push a
   Var,     // push the value of arg a (dim, int scalar, option as 0/1, derived)
   Len,     // push the length of array arg a (0 for null)
-  Size,    // push the entry count of list arg a
+  Size,    // push the entry count of list arg a (an int list or an array list)
   Prod,    // push the product of list arg a
   Extent,  // push Σ (list a[d] − 1)·list b[d] over a[d] > 0 (b shorter than a: an error elsewhere)
   IsPerm,  // push 1 when list a is a permutation of 0..size−1
@@ -45,13 +56,15 @@ struct Arg {
   Kind kind;       // scalars
   bool nullable;   // arrays
   size_t offset;   // of the field in the kernel's Args struct
-  int list;        // IntList: its slot in the checker's list storage
+  int list;        // IntList / InputList / OutputList: its slot in the checker's storage of that kind
   double min, max; // scalars (ints: also the integer range)
   bool maxExclusive, finite;
   Expr len, minLen;                  // arrays: exact / minimum length
   Expr valMin, valMax, valExcept;    // int arrays: every entry in [min, max) or == except
   const char* valWhat;               // what the value range is (for messages)
   Expr derived;                      // Derived: its value
+  Expr size;                         // InputList / OutputList: exact entry count
+  int sameLengths;                   // InputList / OutputList: entry i as long as entry i of this arg (−1: no rule)
 };
 
 struct Check {

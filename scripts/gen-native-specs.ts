@@ -115,6 +115,7 @@ function compile(ctx: Ctx, src: string): string[] {
   const out: string[] = [];
   const isArray = (a: ArgSpec) => a.role === 'input' || a.role === 'output';
   const isList = (a: ArgSpec) => a.role === 'intList';
+  const isSized = (a: ArgSpec) => a.role === 'intList' || a.role === 'inputList' || a.role === 'outputList';
   const isInt = (a: ArgSpec) => a.role === 'shape' || a.role === 'option' || a.role === 'derived' || (a.role === 'scalar' && a.kind === 'int');
   const emit = (n: Node): void => {
     switch (n.t) {
@@ -124,6 +125,7 @@ function compile(ctx: Ctx, src: string): string[] {
         const fn = n.fn;
         if (fn === 'len') out.push(`{Op::Len, ${argIndex(ctx, n.args[0], isArray, 'an array', src)}, 0}`);
         else if (fn === 'extent') out.push(`{Op::Extent, ${argIndex(ctx, n.args[0], isList, 'an int list', src)}, ${argIndex(ctx, n.args[1], isList, 'an int list', src)}}`);
+        else if (fn === 'size') out.push(`{Op::Size, ${argIndex(ctx, n.args[0], isSized, 'an int list or array list', src)}, 0}`);
         else out.push(`{Op::${fn[0].toUpperCase() + fn.slice(1)}, ${argIndex(ctx, n.args[0], isList, 'an int list', src)}, 0}`);
         return;
       }
@@ -149,8 +151,8 @@ const cstr = (s: string) => JSON.stringify(s);
 
 // ---- C++ types ----
 
-const ARRAY_CTYPE: Record<string, string> = { f32: 'float', numeric: 'float', i32: 'int32_t', i8: 'int8_t' };
-const DTYPE_ENUM: Record<string, string> = { f32: 'F32', numeric: 'F32', i32: 'I32', i8: 'I8' };
+const ARRAY_CTYPE: Record<string, string> = { f32: 'float', f64: 'double', numeric: 'float', i32: 'int32_t', i8: 'int8_t' };
+const DTYPE_ENUM: Record<string, string> = { f32: 'F32', f64: 'F64', numeric: 'F32', i32: 'I32', i8: 'I8' };
 
 function fieldType(a: ArgSpec): string {
   switch (a.role) {
@@ -159,6 +161,8 @@ function fieldType(a: ArgSpec): string {
     case 'shape': case 'derived': return 'int64_t';
     case 'option': return 'bool';
     case 'intList': return 'const int64_t*';
+    case 'inputList': return `spec::List<const ${ARRAY_CTYPE[a.dtype]}>`;
+    case 'outputList': return `spec::List<${ARRAY_CTYPE[a.dtype]}>`;
     case 'scalar': return a.kind === 'int' ? 'int64_t' : a.kind === 'float' ? 'float' : 'double';
   }
 }
@@ -172,6 +176,11 @@ function fieldComment(a: ArgSpec): string {
   }
   if (a.role === 'derived') parts.push(`= ${pretty(a.expr)}`);
   if (a.role === 'intList') parts.push(`≤ ${NATIVE_MAX_DIMS} entries`);
+  if (a.role === 'inputList' || a.role === 'outputList') {
+    parts.push(`Array of ${a.dtype} arrays`);
+    if (a.size) parts.push(`${pretty(a.size)} entries`);
+    if (a.sameLengths) parts.push(`entry i as long as ${a.sameLengths}[i]`);
+  }
   if (a.doc) parts.push(a.doc);
   return parts.join(', ');
 }
@@ -206,14 +215,19 @@ function kernelBlock(spec: KernelSpec): { struct: string; table: string } {
   for (const [n, a] of args) {
     if ((a.role === 'input' || a.role === 'output') && a.values && a.dtype !== 'i32') throw new Error(`${spec.name}.${n}: values rules need an 'i32' array`);
   }
-  let lists = 0;
+  let lists = 0, arrayLists = 0;
   const argRows = args.map(([n, a]) => {
-    const role = { input: 'Input', output: 'Output', shape: 'Shape', scalar: 'Scalar', option: 'Option', intList: 'IntList', derived: 'Derived' }[a.role];
+    const role = { input: 'Input', output: 'Output', shape: 'Shape', scalar: 'Scalar', option: 'Option', intList: 'IntList', inputList: 'InputList', outputList: 'OutputList', derived: 'Derived' }[a.role];
     const isArr = a.role === 'input' || a.role === 'output';
-    const dtype = isArr ? DTYPE_ENUM[a.dtype] : 'None';
+    const isArrList = a.role === 'inputList' || a.role === 'outputList';
+    const dtype = isArr || isArrList ? DTYPE_ENUM[a.dtype] : 'None';
     const kind = a.role === 'scalar' ? { int: 'Int', float: 'Float', double: 'Double' }[a.kind] : 'Int';
     const nullable = isArr && a.nullable;
-    const list = a.role === 'intList' ? lists++ : -1;
+    const list = a.role === 'intList' ? lists++ : isArrList ? arrayLists++ : -1;
+    let same = -1;
+    if (isArrList && a.sameLengths !== undefined) {
+      same = argIndex(ctx, a.sameLengths, (b) => b.role === 'inputList' || b.role === 'outputList', 'an array list', `sameLengths: ${a.sameLengths}`);
+    }
     const sc = a.role === 'scalar' ? a : undefined;
     const intDefault = a.role === 'scalar' && a.kind === 'int';
     const min = num(sc?.min, intDefault ? '-9007199254740992.0' : '-INFINITY');
@@ -224,17 +238,19 @@ function kernelBlock(spec: KernelSpec): { struct: string; table: string } {
       exprRef(isArr ? a.len : undefined), exprRef(isArr ? a.minLen : undefined),
       exprRef(isArr ? a.values?.min : undefined), exprRef(isArr ? a.values?.max : undefined), exprRef(isArr ? a.values?.except : undefined),
       cstr(isArr ? a.values?.what ?? '' : ''), exprRef(a.role === 'derived' ? a.expr : undefined),
+      exprRef(isArrList ? a.size : undefined), String(same),
     ];
     return `    {${rows.join(', ')}},`;
   });
   if (args.length > MAX_ARGS) throw new Error(`${spec.name}: ${args.length} args, the checker holds at most ${MAX_ARGS}`);
   if (lists > MAX_LISTS) throw new Error(`${spec.name}: ${lists} intList args, the checker holds at most ${MAX_LISTS}`);
+  if (arrayLists > MAX_ARRAY_LISTS) throw new Error(`${spec.name}: ${arrayLists} array list args, the checker holds at most ${MAX_ARRAY_LISTS}`);
   const checkRows = spec.checks.map((c) => `    {${exprRef(c.ok)}, ${cstr(c.message)}},`);
   const id = spec.name;
   const table = [
     `namespace ${id}_spec {`,
     `inline const Instr code[] = {${code.length ? '\n' + chunks(code, 6).map((c) => '    ' + c.join(', ') + ',').join('\n') + '\n' : '{Op::Const, 0, 0}'}};`,
-    '// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived}',
+    '// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}',
     `inline const Arg args[] = {`,
     ...argRows,
     '};',
@@ -252,6 +268,7 @@ export function compileForTest(spec: KernelSpec): string {
 }
 
 const MAX_LISTS = 4;
+const MAX_ARRAY_LISTS = 4;
 const MAX_ARGS = 48; // attentionBackwardStrided: 38 (four strided layouts)
 const MAX_STACK = 32;
 
@@ -285,6 +302,7 @@ export function generate(): string {
     `constexpr int kMaxArgs = ${MAX_ARGS};`,
     `constexpr int kMaxStack = ${MAX_STACK};`,
     `constexpr int kMaxLists = ${MAX_LISTS};`,
+    `constexpr int kMaxArrayLists = ${MAX_ARRAY_LISTS};`,
     `constexpr int kMaxDims = ${NATIVE_MAX_DIMS};`,
     '',
     ...blocks.map((b) => b.table + '\n'),

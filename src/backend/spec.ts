@@ -16,24 +16,30 @@
  *   scalar(kind)    'int' | 'float' | 'double' number   C++ `int64_t` | `float` | `double`
  *   option()        a boolean (0/1 accepted natively)   C++ `bool`
  *   intList()       an Array of integers ≥ 0, ≤ 16 entries (more → reference)  C++ `const int64_t*`
+ *   inputList(dtype) / outputList(dtype)
+ *                   an Array of typed arrays the kernel reads / writes (a multi-tensor kernel: one
+ *                   call over every parameter)   C++ `spec::List<const T>` / `spec::List<T>`:
+ *                   `data[i]`, `len[i]` (entry i's pointer and length) and `size` (entry count)
  *   derived(expr)   not passed from TypeScript: computed natively from the others  C++ `int64_t`
- * Array dtypes: 'f32', 'i32', 'i8', and 'numeric' (Float32Array | Int32Array | Uint8Array in
+ * Array dtypes: 'f32', 'f64' (per-entry hyper-parameters, never a fallback), 'i32', 'i8', and 'numeric' (Float32Array | Int32Array | Uint8Array in
  * TypeScript; the native kernel takes f32 only, other arrays run on the reference).
  *
  * Rules are integer expressions over the args (see ExprDoc below): `len` (exact length),
  * `minLen`, `values` (every entry of an int array in [min, max), or equal to `except`),
- * `min`/`max` for scalars, and kernel-level `checks` with a message.
+ * `min`/`max` for scalars, and kernel-level `checks` with a message. Lists: `size` (exact entry
+ * count) and `sameLengths` (entry i has the length of entry i of another list arg); every entry
+ * must be the list's dtype (a TypeError naming the entry otherwise).
  */
 
 /** Expression grammar, shared by every rule (compiled by scripts/gen-native-specs.ts):
  *   integers, arg names (a dim, int scalar or bool as 0/1), len(array) (0 for null),
- *   size(list), prod(list), extent(list, strides) = Σ (list[d] − 1)·strides[d] over list[d] > 0,
+ *   size(list) (entries of an int list or array list), prod(list), extent(list, strides) = Σ (list[d] − 1)·strides[d] over list[d] > 0,
  *   isPerm(list), + − * / %, comparisons, && || !, and c ? a : b.
  * Every operand is evaluated (no short circuit); x / 0 and x % 0 are 0; a product or sum
  * past 2^53 is a RangeError naming the expression. */
 export type Expr = string;
 
-export type ArrayDType = 'f32' | 'i32' | 'i8' | 'numeric';
+export type ArrayDType = 'f32' | 'f64' | 'i32' | 'i8' | 'numeric';
 export type ScalarKind = 'int' | 'float' | 'double';
 
 interface ArgBase {
@@ -76,12 +82,22 @@ export interface IntListSpec extends ArgBase {
   readonly role: 'intList';
 }
 
+/** An Array of typed arrays of one dtype (entries may be empty, the list may be empty). */
+export interface ListSpec extends ArgBase {
+  readonly role: 'inputList' | 'outputList';
+  readonly dtype: 'f32';
+  /** Exact entry count. */
+  readonly size?: Expr;
+  /** The name of another list arg: entry i must have the length of its entry i. */
+  readonly sameLengths?: string;
+}
+
 export interface DerivedSpec extends ArgBase {
   readonly role: 'derived';
   readonly expr: Expr;
 }
 
-export type ArgSpec = ArraySpec | ShapeSpec | ScalarSpec | OptionSpec | IntListSpec | DerivedSpec;
+export type ArgSpec = ArraySpec | ShapeSpec | ScalarSpec | OptionSpec | IntListSpec | ListSpec | DerivedSpec;
 
 export interface Check {
   /** Must be nonzero. */
@@ -129,6 +145,12 @@ export function option(doc?: string): OptionSpec {
 export function intList(doc?: string): IntListSpec {
   return doc === undefined ? { role: 'intList' } : { role: 'intList', doc };
 }
+export function inputList(dtype: 'f32', rules: Omit<ListSpec, 'role' | 'dtype'> = {}): ListSpec & { role: 'inputList'; dtype: 'f32' } {
+  return { role: 'inputList', dtype, ...rules };
+}
+export function outputList(dtype: 'f32', rules: Omit<ListSpec, 'role' | 'dtype'> = {}): ListSpec & { role: 'outputList'; dtype: 'f32' } {
+  return { role: 'outputList', dtype, ...rules };
+}
 export function derived(expr: Expr, doc?: string): DerivedSpec {
   return doc === undefined ? { role: 'derived', expr } : { role: 'derived', expr, doc };
 }
@@ -142,13 +164,14 @@ export function kernel<const N extends string, const A extends Record<string, Ar
 
 // ---- TypeScript types derived from a spec ----
 
-type ArrayType<D> = D extends 'f32' ? Float32Array : D extends 'i32' ? Int32Array : D extends 'i8' ? Int8Array
+type ArrayType<D> = D extends 'f32' ? Float32Array : D extends 'f64' ? Float64Array : D extends 'i32' ? Int32Array : D extends 'i8' ? Int8Array
   : Float32Array | Int32Array | Uint8Array;
 
 type TsType<S> =
   S extends ArraySpec ? (S['nullable'] extends true ? ArrayType<S['dtype']> | null : ArrayType<S['dtype']>)
   : S extends OptionSpec ? boolean
   : S extends IntListSpec ? readonly number[]
+  : S extends ListSpec ? readonly ArrayType<S['dtype']>[]
   : number;
 
 /** The parameter object of a kernel: one field per arg that is not derived. */

@@ -54,6 +54,10 @@ const valid: Record<string, () => unknown[]> = {
   adamwStep: () => [f(10), f(10), f(10), f(10), 1e-3, 0.9, 0.999, 1e-8, 0.01, 1],
   sumSquares: () => [f(10), f(2)],
   scaleInPlace: () => [f(10), 0.5],
+  // array lists: params, grads, m, v (2 tensors each), per-tensor hyper-parameters
+  adamwStepMulti: () => [[f(10), f(3)], [f(10), f(3)], [f(10), f(3)], [f(10), f(3)], Float64Array.from([1e-3, 0.9, 0.999, 1e-8, 0.01, 1, 1e-3, 0.9, 0.999, 1e-8, 0, 1])],
+  sumSquaresMulti: () => [[f(10), f(0)], f(2)],
+  scaleInPlaceMulti: () => [[f(10), f(3)], 0.5],
   quantizePerChannel: () => [f(12), i8(12), f(3), 3, 4],
   int8Gemm: () => [f(8), i8(12), f(3), f(6), 2, 3, 4, null],
   int8PackWeights: () => [f(12), i8(32 * 4), f(3), i32(3), 3, 4],

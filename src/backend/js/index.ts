@@ -14,7 +14,7 @@ export { permute } from './layout.js';
 export { dropout } from './dropout.js';
 export { attentionForward, attentionBackward, attentionForwardStrided, attentionBackwardStrided } from './attention.js';
 export { crossEntropyForward, crossEntropyBackward } from './crossentropy.js';
-export { adamwStep, sumSquares, scaleInPlace } from './optim.js';
+export { adamwStep, sumSquares, scaleInPlace, adamwStepMulti, sumSquaresMulti, scaleInPlaceMulti } from './optim.js';
 export { quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked } from './int8.js';
 export { im2col, col2im, conv2dForward, conv2dBackward, conv2dTransposedForward } from './conv.js';
 export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward, cbamPoolForward } from './cnn.js';

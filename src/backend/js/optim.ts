@@ -53,3 +53,29 @@ export function sumSquaresResult(out: Float32Array): number {
 export function scaleInPlace({ x, alpha }: Params<'scaleInPlace'>): void {
   for (let i = 0; i < x.length; i++) x[i] *= alpha;
 }
+
+/** Float64 values per tensor in adamwStepMulti's `hyper`: lr, beta1, beta2, eps, weightDecay, step. */
+export const ADAMW_HYPER = 6;
+
+/** Reference multi-tensor AdamW: adamwStep on every entry with its own hyper-parameters. */
+export function adamwStepMulti({ params, grads, m, v, hyper }: Params<'adamwStepMulti'>): void {
+  for (let i = 0; i < params.length; i++) {
+    const h = i * ADAMW_HYPER;
+    adamwStep({ param: params[i], grad: grads[i], m: m[i], v: v[i], lr: hyper[h], beta1: hyper[h + 1], beta2: hyper[h + 2], eps: hyper[h + 3], weightDecay: hyper[h + 4], step: hyper[h + 5] });
+  }
+}
+
+/** Reference Σ of every entry's sumSquares, added in list order from 0 (float64 bytes into `out`). */
+export function sumSquaresMulti({ xs, out }: Params<'sumSquaresMulti'>): void {
+  let total = 0;
+  for (let i = 0; i < xs.length; i++) {
+    sumSquares({ x: xs[i], out });
+    total += sumSquaresResult(out);
+  }
+  new DataView(out.buffer, out.byteOffset, 8).setFloat64(0, total, true);
+}
+
+/** Reference scaleInPlace over every entry. */
+export function scaleInPlaceMulti({ xs, alpha }: Params<'scaleInPlaceMulti'>): void {
+  for (let i = 0; i < xs.length; i++) scaleInPlace({ x: xs[i], alpha });
+}

@@ -13,7 +13,7 @@ export { reduceAxis, argmaxAxis } from './reduce.js';
 export { embeddingForward, embeddingBackward, embedPositionsForward, embedPositionsBackward } from './embedding.js';
 export { permute, dropout } from './layout.js';
 export { crossEntropyForward, crossEntropyBackward } from './loss.js';
-export { adamwStep, sumSquares, scaleInPlace } from './optim.js';
+export { adamwStep, sumSquares, scaleInPlace, adamwStepMulti, sumSquaresMulti, scaleInPlaceMulti } from './optim.js';
 export { im2col, col2im, conv2dForward, conv2dBackward, conv2dTransposedForward } from './conv.js';
 export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward, cbamPoolForward } from './cnn.js';
 export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias, reluDropoutBackwardBias } from './linear-fused.js';

@@ -6,10 +6,14 @@
  *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²
  *   p ← p − (lr / (1 − β1ᵗ)) · m / (√v / √(1 − β2ᵗ) + ε)
  *
- * AdamW on float32 runs the fused `adamwStep` kernel (native when the backend has it); otherwise the loop below.
+ * AdamW on float32 parameters and gradients runs every such parameter of a step in ONE call of the
+ * multi-tensor kernel `adamwStepMulti` (native: split over the pool by total element count), each
+ * with its group's hyper-parameters and its own step count, the same bits as one `adamwStep` call
+ * per parameter; a float64 gradient (gradcheck) or Adam's L2 penalty runs the loop below.
  */
 import type { Tensor } from '../../tensor/tensor.js';
 import { k } from '../../backend/registry.js';
+import { ADAMW_HYPER } from '../../backend/js/optim.js';
 import { Optimizer, type ParamsInput, requireNumber } from './optimizer.js';
 
 export interface AdamOptions {
@@ -19,6 +23,8 @@ export interface AdamOptions {
   eps?: number;
   weightDecay?: number;
 }
+
+const NO_GRAD = new Float32Array(0);
 
 type AdamHyper = Required<AdamOptions> & Record<string, number | boolean>;
 
@@ -40,6 +46,15 @@ export function adamUpdate(x: Float32Array, grad: Float32Array | Float64Array, m
 }
 
 class AdamBase extends Optimizer<AdamHyper> {
+  // The step's queued float32 AdamW updates (reused between steps: no allocation once warm).
+  private readonly qParams: Float32Array[] = [];
+  private readonly qGrads: Float32Array[] = [];
+  private readonly qM: Float32Array[] = [];
+  private readonly qV: Float32Array[] = [];
+  /** Per queued tensor: lr, beta1, beta2, eps, weightDecay, step (adamwStepMulti's layout); exactly 6 per tensor. */
+  private hyper = new Float64Array(0);
+  private queued = 0;
+
   constructor(params: ParamsInput, options: AdamOptions, name: string, defaultDecay: number, private readonly decoupled: boolean) {
     super(params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: defaultDecay, ...options } as AdamHyper, name);
   }
@@ -57,10 +72,35 @@ class AdamBase extends Optimizer<AdamHyper> {
     const m = (st.buffers.expAvg ??= new Float32Array(x.length));
     const v = (st.buffers.expAvgSq ??= new Float32Array(x.length));
     if (this.decoupled && x instanceof Float32Array && grad instanceof Float32Array) {
-      k.adamwStep({ param: x, grad, m, v, lr: h.lr, beta1: h.beta1, beta2: h.beta2, eps: h.eps, weightDecay: h.weightDecay, step: st.step });
+      const i = this.queued++;
+      this.qParams[i] = x;
+      this.qGrads[i] = grad;
+      this.qM[i] = m;
+      this.qV[i] = v;
+      if (this.hyper.length < (i + 1) * ADAMW_HYPER) {
+        const grown = new Float64Array(Math.max(2 * this.hyper.length, (i + 1) * ADAMW_HYPER));
+        grown.set(this.hyper);
+        this.hyper = grown;
+      }
+      const o = i * ADAMW_HYPER, hy = this.hyper;
+      hy[o] = h.lr; hy[o + 1] = h.beta1; hy[o + 2] = h.beta2; hy[o + 3] = h.eps; hy[o + 4] = h.weightDecay; hy[o + 5] = st.step;
       return;
     }
     adamUpdate(x, grad, m, v, h, st.step, this.decoupled);
+  }
+
+  protected override flushUpdates(): void {
+    const n = this.queued;
+    if (n === 0) return;
+    this.queued = 0;
+    // The lists hold exactly this step's tensors (the same count every step once warm: no new arrays).
+    if (this.qParams.length !== n) for (const q of [this.qParams, this.qGrads, this.qM, this.qV]) q.length = n;
+    if (this.hyper.length !== n * ADAMW_HYPER) this.hyper = this.hyper.slice(0, n * ADAMW_HYPER);
+    try {
+      k.adamwStepMulti({ params: this.qParams, grads: this.qGrads, m: this.qM, v: this.qV, hyper: this.hyper });
+    } finally {
+      this.qGrads.fill(NO_GRAD); // drop this step's gradients (autograd's buffers) until the next step
+    }
   }
 }
 

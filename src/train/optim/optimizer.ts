@@ -98,7 +98,10 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
   /** Checks the hyper-parameters of one group. */
   protected abstract validate(h: H): void;
 
-  /** Updates one parameter from its gradient. */
+  /**
+   * Updates one parameter from its gradient, or queues it for `flushUpdates` (an optimizer that
+   * updates every parameter in one multi-tensor kernel call).
+   */
   protected abstract update(p: Tensor, grad: Float32Array | Float64Array, h: H, st: { step: number; buffers: Record<string, Float32Array> }): void;
 
   /** Learning rate of the first group (all groups when set). */
@@ -124,8 +127,12 @@ export abstract class Optimizer<H extends Record<string, number | boolean>> {
         this.update(p, p.grad.data as Float32Array | Float64Array, g.hyper, st);
       }
     }
+    this.flushUpdates();
     markWeightsChanged(); // the parameters changed in place
   }
+
+  /** Runs the updates `update` queued during this step (none by default). */
+  protected flushUpdates(): void {}
 
   /** Clears every parameter's gradient (sets it to null, as PyTorch's set_to_none=True). */
   zeroGrad(): void {

@@ -147,6 +147,20 @@ struct ForwardProfile {
   std::vector<uint64_t> setup, kt, qk, soft, pv, finish, tile, pre;
 };
 thread_local ForwardProfile fwdProfile;
+// One record per query tile, from every thread (bench/attention-tile.cpp --tiles): which tile, which
+// thread ran it and in what order, whether it transposed Kᵀ, its ticks (wall) and its thread CPU
+// time, and each key tile's ticks (scores + softmax + P·V), to find which tiles make the tail.
+struct TileRecord {
+  uint64_t tsc, start;
+  int64_t cpuNs;
+  int32_t bh, qt, thread, seq, ktNew, nkt;
+  uint64_t ktTicks, preTicks, qkTicks, pvTicks;  // summed over the key tiles
+  uint32_t keyTile[64];
+};
+std::vector<TileRecord> tileRecords;
+std::atomic<size_t> tileRecordCount{0};
+thread_local int32_t tileThread = -1, tileSeq = 0;
+std::atomic<int32_t> tileThreads{0};
 #define HEED_PROF_T(t) const uint64_t t = __rdtsc()
 #define HEED_PROF_ADD(field, a, b) fwdProfile.field.push_back((b) - (a))
 #else
@@ -517,6 +531,12 @@ struct FwdScratch {
 void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
                  float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0) {
   HEED_PROF_T(t0);
+#ifdef HEED_ATT_PROFILE
+  const int64_t cpu0 = int64_t(threadCpuNs());
+  uint32_t keyTicks[64];
+  int32_t ktNew = 0;
+  uint64_t ktSum = 0, preSum = 0, qkSum = 0, pvSum = 0;
+#endif
   static thread_local FwdScratch ws;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
@@ -535,6 +555,9 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   keysT.use(p, p.kL.at(k, b, hk, 0), ldkt, call);
   const float* ktHead = keysT.kt;
   HEED_PROF_T(t1);
+#ifdef HEED_ATT_PROFILE
+  ktNew = keysT.done == 0;
+#endif
   HEED_PROF_ADD(setup, t0, t1);
   const float* vHead = p.vL.at(v, b, hk, 0);
   int64_t jEnd = 0, rowEnd[BQF], lim[BQF];
@@ -589,6 +612,10 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     HEED_PROF_ADD(qk, a0, a1);
     HEED_PROF_ADD(soft, a1, a2);
     HEED_PROF_ADD(pv, a2, a3);
+#ifdef HEED_ATT_PROFILE
+    if (t < 64) keyTicks[t] = uint32_t(a3 - k0);
+    ktSum += k1 - k0, preSum += a0 - k1, qkSum += a2 - a0, pvSum += a3 - a2;
+#endif
   }
   HEED_PROF_T(t3);
   for (int64_t r = 0; r < bq; r++) {
@@ -607,6 +634,25 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   HEED_PROF_T(t4);
   HEED_PROF_ADD(finish, t3, t4);
   HEED_PROF_ADD(tile, t0, t4);
+#ifdef HEED_ATT_PROFILE
+  const int64_t cpu1 = int64_t(threadCpuNs());
+  if (tileThread < 0) tileThread = tileThreads++;
+  const size_t ri = tileRecordCount++;
+  if (ri < tileRecords.size()) {
+    TileRecord& rec = tileRecords[ri];
+    rec.tsc = t4 - t0;
+    rec.start = t0;
+    rec.cpuNs = cpu1 - cpu0;
+    rec.bh = int32_t(b * p.H + h);
+    rec.qt = int32_t(i0 / BQF);
+    rec.thread = tileThread;
+    rec.seq = tileSeq++;
+    rec.ktNew = ktNew;
+    rec.nkt = int32_t(std::min<int64_t>(nkt, 64));
+    rec.ktTicks = ktSum, rec.preTicks = preSum, rec.qkTicks = qkSum, rec.pvTicks = pvSum;
+    std::copy(keyTicks, keyTicks + rec.nkt, rec.keyTile);
+  }
+#endif
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where

@@ -27,6 +27,7 @@
 // tiles, writing dq directly; otherwise a task is one key tile and dQ goes to
 // per-thread partial buffers summed at the end.
 #include <atomic>
+#include <vector>
 
 #include "common.h"
 #include "gemm_tile.h"
@@ -377,6 +378,27 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
   }
 }
 
+// The floats [x, x + n) into the cache (for reading).
+HEED_INLINE void prefetchLines(const float* x, int64_t n) {
+  const char* c = reinterpret_cast<const char*>(x);
+  for (int64_t o = 0; o < n * 4; o += 64) __builtin_prefetch(c + o, 0, 3);
+}
+
+// Rows [r, end) of another head's K and V (row strides ldk, ldv) to bring into the cache a row at a
+// time between blocks of the score pass: spread over the FMA work, the misses overlap it, where
+// hundreds of prefetches issued at once fill the miss buffers and stall the core.
+struct RowPrefetch {
+  const float* k;
+  const float* v;
+  int64_t ldk, ldv, D, Dv, r, end, per;  // per: rows per step
+  HEED_INLINE void step() {
+    for (const int64_t e = std::min(end, r + per); r < e; r++) {
+      prefetchLines(k + r * ldk, D);
+      prefetchLines(v + r * ldv, Dv);
+    }
+  }
+};
+
 #if HEED_W == 16
 // S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
 // non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
@@ -454,11 +476,12 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
 // then the leftover rows.
 template <int NV, bool Dq>
 void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
-                    float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first) {
+                    float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first, RowPrefetch* pf) {
   constexpr int RB = NV <= 4 ? 6 : 3;
   int64_t r = 0;
   auto rows = [&](auto rb) {
     constexpr int R = decltype(rb)::value;
+    if (pf) pf->step();
     scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
                                 O + r * Dv, Dv, first);
     r += R;
@@ -488,16 +511,17 @@ void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int
 
 template <bool Dq>
 void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
-                      const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first) {
+                      const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first,
+                      RowPrefetch* pf = nullptr) {
   switch (bkP / W) {
-    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
   }
 }
 constexpr bool kFusedScores = BK <= 8 * W;
@@ -505,7 +529,7 @@ constexpr bool kFusedScores = BK <= 8 * W;
 constexpr bool kFusedScores = false;
 template <bool Dq>
 void scoreSoftmaxTile(const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
-                      float*, float*, int64_t, bool) {}
+                      float*, float*, int64_t, bool, RowPrefetch* = nullptr) {}
 #endif
 
 // Asks for rows [i0, i0 + rows) of head (b, h) of x (width floats each) to be brought into the
@@ -522,14 +546,34 @@ void prefetchRows(const float* x, const AttentionLayout& xL, int64_t b, int64_t 
   }
 }
 
+#ifndef HEED_ATT_WARM
+#define HEED_ATT_WARM 1
+#endif
+#ifndef HEED_ATT_WARM_TILES
+#define HEED_ATT_WARM_TILES 4
+#endif
+// A head's last kWarmHeadTiles query tiles prefetch the K and V rows of the thread's next head.
+constexpr bool kWarm = HEED_ATT_WARM;
+constexpr int64_t kWarmHeadTiles = HEED_ATT_WARM_TILES;
+
 struct FwdScratch {
   Scratch S, O, ml, Q;
 };
 
+// Rows [r0, r1) of a kv head's K and V that a query tile warms for the thread's next head (nothing
+// when r1 ≤ r0): spread over the tile's key tiles, so the next head's first tile finds them in L2.
+struct WarmRows {
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t r0 = 0, r1 = 0;
+};
+
 // Query rows i0..i0+bq of head (b, h), against all the keys they may see. nextI0 ≥ 0: the first
-// row of the query tile this thread runs next (same head), whose q rows are prefetched.
+// row of the query tile this thread runs next (same head), whose q rows are prefetched; warm: the
+// rows of the next head's K and V this tile prefetches.
 void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
-                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0) {
+                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0,
+                 const WarmRows& warm = WarmRows{}) {
   HEED_PROF_T(t0);
 #ifdef HEED_ATT_PROFILE
   const int64_t cpu0 = int64_t(threadCpuNs());
@@ -590,12 +634,22 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     if (j0 + BK < jEnd && keysT.done < std::min(p.Lk, j0 + 2 * BK)) {  // K rows the next key tile will transpose
       prefetchRows(k, p.kL, b, hk, keysT.done, std::min(p.Lk, j0 + 2 * BK) - keysT.done, p.D, false);
     }
+    // a slice of the next head's K and V rows, a row between blocks of the score pass
+    RowPrefetch pf{warm.k, warm.v, p.kL.l, p.vL.l, p.D, p.Dv, 0, 0, 1};
+    if (warm.r1 > warm.r0) {
+      const int64_t n = warm.r1 - warm.r0;
+      pf.r = warm.r0 + n * t / nkt;
+      pf.end = warm.r0 + n * (t + 1) / nkt;
+      pf.per = (pf.end - pf.r + bq / 3 - 1) / std::max<int64_t>(1, bq / 3);  // the score pass runs ~bq/3 blocks
+    }
     HEED_PROF_T(a0);
     const bool first = j0 == 0;
     if (fused) {
       for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[r] - j0, 0, bk);
-      if (useDq) scoreSoftmaxTile<true>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
-      else scoreSoftmaxTile<false>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
+      RowPrefetch* pp = kWarm && pf.r < pf.end ? &pf : nullptr;
+      if (useDq) scoreSoftmaxTile<true>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+      else scoreSoftmaxTile<false>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+      while (pp && pf.r < pf.end) pf.step();  // what the blocks left
     } else {
       scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
     }
@@ -701,6 +755,94 @@ void forwardRows(const AttentionParams& p, const float* q, const float* k, const
   }
 }
 
+// Long heads (at least kBlockMinTiles query tiles): the query tiles, head by head (each head from
+// its last tile), are split into one contiguous block per thread, whole heads where there are at
+// least as many heads as threads. A thread walks its own block from the front, one tile per claim;
+// when it is empty, it moves the back half of the fullest other block into its own and goes on
+// (work stealing: the block it took can be stolen from in turn). So a thread changes head only
+// where its block does, each head's Kᵀ is made by one thread (the runs of the earlier hand-out
+// split heads between threads: 20 head changes per call instead of 12 at B·H 12, L 1024 on 2
+// threads, ~30 µs each), the threads end within about a tile of each other, and a thread knows its
+// next head: its last kWarmHeadTiles tiles of a head prefetch the next head's K and V rows, which
+// the first tile of a head otherwise reads cold (+27 µs CPU on an 83 µs tile at L 1024, measured
+// with bench/attention-tile.cpp --tiles).
+constexpr int64_t kBlockMinTiles = 8;
+
+struct alignas(64) TileBlock {
+  std::atomic<uint64_t> range{0};  // front (low 32 bits) and back (high 32): tiles [front, back) are unclaimed
+};
+inline uint64_t packRange(uint64_t f, uint64_t b) { return f | (b << 32); }
+
+void forwardBlocks(const AttentionParams& p, const float* q, const float* k, const float* v, float* out, float* lse,
+                   uint64_t call, int64_t ldkt, int64_t nqt) {
+  const int64_t heads = p.B * p.H, units = heads * nqt;
+  const int threads = int(std::min<int64_t>(poolSize(), units));
+  std::vector<TileBlock> blocks(size_t(std::max(threads, 1)));
+  for (int th = 0; th < threads; th++) {
+    const int64_t lo = heads >= threads ? th * heads / threads * nqt : th * units / threads;
+    const int64_t hi = heads >= threads ? (th + 1) * heads / threads * nqt : (th + 1) * units / threads;
+    blocks[size_t(th)].range.store(packRange(uint64_t(lo), uint64_t(hi)), std::memory_order_relaxed);
+  }
+  const int64_t group = p.H / p.Hkv;
+  // Claims the next tile of block `own`; refills it from the fullest other block when empty. −1: no tile left.
+  auto claim = [&](int own, int64_t& back) -> int64_t {
+    TileBlock& mine = blocks[size_t(own)];
+    for (;;) {
+      uint64_t x = mine.range.load(std::memory_order_acquire);
+      uint64_t f = x & 0xffffffffu, bk = x >> 32;
+      if (f < bk) {
+        if (mine.range.compare_exchange_weak(x, packRange(f + 1, bk), std::memory_order_acq_rel)) {
+          back = int64_t(bk);
+          return int64_t(f);
+        }
+        continue;
+      }
+      // empty: steal the back half of the fullest other block
+      int victim = -1;
+      uint64_t most = 0;
+      for (int o = 0; o < threads; o++) {
+        if (o == own) continue;
+        const uint64_t y = blocks[size_t(o)].range.load(std::memory_order_acquire);
+        const uint64_t n = (y >> 32) > (y & 0xffffffffu) ? (y >> 32) - (y & 0xffffffffu) : 0;
+        if (n > most) most = n, victim = o;
+      }
+      if (victim < 0) return -1;
+      TileBlock& other = blocks[size_t(victim)];
+      uint64_t y = other.range.load(std::memory_order_acquire);
+      const uint64_t of = y & 0xffffffffu, ob = y >> 32;
+      if (of >= ob) continue;
+      const uint64_t take = (ob - of + 1) / 2;
+      if (!other.range.compare_exchange_strong(y, packRange(of, ob - take), std::memory_order_acq_rel)) continue;
+      // only this thread refills its own (empty) block; thieves skip an empty block, so a plain store is safe
+      mine.range.store(packRange(ob - take, ob), std::memory_order_release);
+    }
+  };
+  const double work = double(heads) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+  parallelForWork(threads, work, [&](int64_t task, int) {
+    const int own = int(task);
+    int64_t back = 0;
+    for (int64_t u = claim(own, back); u >= 0; u = claim(own, back)) {
+      const int64_t bh = u / nqt, qt = nqt - 1 - u % nqt, i0 = qt * BQF;
+      const int64_t b = bh / p.H, h = bh % p.H;
+      // the next tile of this block is the next one this thread runs, unless a thief takes it
+      const int64_t nextI0 = u + 1 < back && (u + 1) / nqt == bh ? i0 - BQF : -1;
+      WarmRows warm;
+      const int64_t nextBh = (bh + 1) * nqt < back ? bh + 1 : -1;
+      if (nextBh >= 0 && qt < kWarmHeadTiles) {
+        const int64_t nb = nextBh / p.H, nhk = (nextBh % p.H) / group;
+        if (nb != b || nhk != h / group) {  // a GQA group's heads share K and V
+          const int64_t n = std::min<int64_t>(kWarmHeadTiles, nqt);
+          warm.k = p.kL.at(k, nb, nhk, 0);
+          warm.v = p.vL.at(v, nb, nhk, 0);
+          warm.r0 = p.Lk * (n - 1 - qt) / n;
+          warm.r1 = p.Lk * (n - qt) / n;
+        }
+      }
+      forwardTile(p, q, k, ldkt, call, v, out, lse, b, h, i0, std::min(BQF, p.Lq - i0), nextI0, warm);
+    }
+  });
+}
+
 }  // namespace
 
 void attentionForward(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
@@ -715,6 +857,10 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
   const int64_t nqt = (p.Lq + BQF - 1) / BQF;
+  if (nqt >= kBlockMinTiles) {
+    forwardBlocks(p, q, k, v, out, lse, call, ldkt, nqt);
+    return;
+  }
   // A task is a run of up to `run` consecutive query tiles of one head, walked from the last
   // (under a causal mask later tiles see more keys: the heaviest work is handed out first).
   // Runs keep a head's Kᵀ on one thread (transposed once, not once per thread that touches the

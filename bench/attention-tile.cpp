@@ -302,12 +302,11 @@ int main(int argc, char** argv) {
     double tFused = 0;
     if (kFusedScores) {
       std::vector<int64_t> lims(bq, BK);
-      std::vector<float> qs2(bq * D), m2(bq, -INFINITY), lv2(bq * W, 0.f), P2(bq * bkP);
-      scaleRows(q.data(), bq * D, p.scale * kLog2e, qs2.data());
-      scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
+      std::vector<float> m2(bq, -INFINITY), lv2(bq * W, 0.f), P2(bq * bkP);
+      scoreSoftmaxTile<HEED_TILE_DQ>(q.data(), D, D, p.scale * kLog2e, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
       tFused = perCall([&] {
         for (int64_t j0 = 0; j0 < L; j0 += BK)
-          scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
+          scoreSoftmaxTile<HEED_TILE_DQ>(q.data(), D, D, p.scale * kLog2e, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
       }, 20) / double(tiles);
     }
     // softmax on real scores: recompute S once, then time the step with every row's reference max

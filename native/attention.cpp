@@ -378,24 +378,37 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
   }
 }
 
-// The floats [x, x + n) into the cache (for reading).
-HEED_INLINE void prefetchLines(const float* x, int64_t n) {
-  const char* c = reinterpret_cast<const char*>(x);
-  for (int64_t o = 0; o < n * 4; o += 64) __builtin_prefetch(c + o, 0, 3);
-}
-
-// Rows [r, end) of another head's K and V (row strides ldk, ldv) to bring into the cache a row at a
-// time between blocks of the score pass: spread over the FMA work, the misses overlap it, where
-// hundreds of prefetches issued at once fill the miss buffers and stall the core.
+// Rows of other arrays to bring into the cache while the score pass runs: `per` rows of each stream
+// between two of its blocks. Spread over the FMA work the misses overlap it; a few hundred
+// prefetches issued at once fill the miss buffers and stall the core (~1–2 µs per query tile).
 struct RowPrefetch {
-  const float* k;
-  const float* v;
-  int64_t ldk, ldv, D, Dv, r, end, per;  // per: rows per step
+  struct Stream {
+    const char* base;
+    int64_t ld, bytes, r, end, per;  // row stride and width in bytes; rows [r, end) left
+    bool write;
+  };
+  Stream s[4];
+  int n = 0;
+  // rows [r0, r1) of x (row stride ld floats, width floats each), over about `steps` steps
+  void add(const float* x, int64_t ld, int64_t width, int64_t r0, int64_t r1, bool write, int64_t steps) {
+    if (r1 <= r0 || n == 4) return;
+    s[n++] = {reinterpret_cast<const char*>(x), ld * 4, width * 4, r0, r1, (r1 - r0 + steps - 1) / std::max<int64_t>(1, steps), write};
+  }
   HEED_INLINE void step() {
-    for (const int64_t e = std::min(end, r + per); r < e; r++) {
-      prefetchLines(k + r * ldk, D);
-      prefetchLines(v + r * ldv, Dv);
+    for (int i = 0; i < n; i++) {
+      Stream& x = s[i];
+      for (const int64_t e = std::min(x.end, x.r + x.per); x.r < e; x.r++) {
+        const char* row = x.base + x.r * x.ld;
+        for (int64_t o = 0; o < x.bytes; o += 64) {
+          if (x.write) __builtin_prefetch(row + o, 1, 3);
+          else __builtin_prefetch(row + o, 0, 3);
+        }
+      }
     }
+  }
+  void rest() {  // what the steps left
+    for (int i = 0; i < n; i++) s[i].per = s[i].end - s[i].r;
+    step();
   }
 };
 
@@ -409,7 +422,7 @@ struct RowPrefetch {
 // lim[r]: the keys of row r this tile allows (columns from lim[r] on, padding included, get P = 0).
 // P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
 template <int RB, int NV, bool Dq>
-HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt,
+HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt,
                                   const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
                                   int64_t Dv, bool first) {
   __m512 acc[RB][NV];
@@ -430,7 +443,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
       for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
     }
   }
-  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  const __m512 ninf = _mm512_set1_ps(-INFINITY), cv = _mm512_set1_ps(c);
 #pragma GCC unroll 8
   for (int r = 0; r < RB; r++) {
     if (lim[r] < NV * W) {  // keys past the row's last allowed one, and the padding: −∞
@@ -443,6 +456,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
     __m512 mxv = acc[r][0];
 #pragma GCC unroll 8
     for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
+    mxv = _mm512_mul_ps(mxv, cv);  // c > 0: the max of c·s is c·max(s)
     float mr = first ? -INFINITY : m[r];
     // as onlineSoftmaxTile, but the lanes are compared with m + lag first: the horizontal max (~8
     // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
@@ -463,7 +477,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
     __m512 sum = _mm512_setzero_ps();
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) {
-      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_sub_ps(acc[r][v], mv));
+      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[r][v], cv, mv));
       sum = _mm512_add_ps(sum, e);
       _mm512_storeu_ps(prow + v * W, e);
     }
@@ -475,14 +489,14 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
 // keys, 3 for up to 8: ≤ 24 accumulators, the B row and the broadcasts in the other registers),
 // then the leftover rows.
 template <int NV, bool Dq>
-void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
+void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
                     float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first, RowPrefetch* pf) {
   constexpr int RB = NV <= 4 ? 6 : 3;
   int64_t r = 0;
   auto rows = [&](auto rb) {
     constexpr int R = decltype(rb)::value;
     if (pf) pf->step();
-    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
+    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, c, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
                                 O + r * Dv, Dv, first);
     r += R;
   };
@@ -510,41 +524,27 @@ void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int
 }
 
 template <bool Dq>
-void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
+void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
                       const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first,
                       RowPrefetch* pf = nullptr) {
   switch (bkP / W) {
-    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
   }
 }
 constexpr bool kFusedScores = BK <= 8 * W;
 #else
 constexpr bool kFusedScores = false;
 template <bool Dq>
-void scoreSoftmaxTile(const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
+void scoreSoftmaxTile(const float*, int64_t, int64_t, float, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
                       float*, float*, int64_t, bool, RowPrefetch* = nullptr) {}
 #endif
-
-// Asks for rows [i0, i0 + rows) of head (b, h) of x (width floats each) to be brought into the
-// cache, for writing when `write`. The rows a query tile reads first (q) and writes last (out) are
-// cold otherwise: the key-tile loop touches only Kᵀ, V and scratch.
-void prefetchRows(const float* x, const AttentionLayout& xL, int64_t b, int64_t h, int64_t i0, int64_t rows,
-                  int64_t width, bool write) {
-  for (int64_t r = 0; r < rows; r++) {
-    const char* row = reinterpret_cast<const char*>(xL.at(x, b, h, i0 + r));
-    for (int64_t c = 0; c < width * 4; c += 64) {
-      if (write) __builtin_prefetch(row + c, 1, 3);
-      else __builtin_prefetch(row + c, 0, 3);
-    }
-  }
-}
 
 #ifndef HEED_ATT_WARM
 #define HEED_ATT_WARM 1
@@ -593,8 +593,15 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
   // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
   const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
-  float* qRows = ws.Q.get(BQF * p.D + W);
-  scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
+  const float* qTile = p.qL.at(q, b, h, i0);
+  const float* qRows = qTile;
+  int64_t ldq = p.qL.l;
+  if (!fused) {  // scoreTile takes the scaled rows
+    float* qs = ws.Q.get(BQF * p.D + W);
+    scaleRowsStrided(qTile, p.qL.l, bq, p.D, p.scale * kLog2e, qs);  // base-2 scores
+    qRows = qs;
+    ldq = p.D;
+  }
   static thread_local KeysT keysT;
   keysT.use(p, p.kL.at(k, b, hk, 0), ldkt, call);
   const float* ktHead = keysT.kt;
@@ -606,9 +613,9 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   const float* vHead = p.vL.at(v, b, hk, 0);
   int64_t jEnd = 0, rowEnd[BQF], lim[BQF];
   for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, rowEnd[r] = keyEnd(p, b, i0 + r));
-  // The rows this tile writes last (out) and the next tile reads first (q) are prefetched a slice per
-  // key tile over the last kWarmTiles key tiles: issued all at once, 512 prefetches of lines that
-  // miss fill the miss buffers and stall the core (~1–2 µs per query tile, measured).
+  // The rows this tile writes last (out) and the next tile reads first (q) are cold otherwise (the
+  // key-tile loop touches only Kᵀ, V and scratch): they are prefetched a slice per key tile over the
+  // last kWarmTiles key tiles, spread over the score pass (RowPrefetch).
   constexpr int64_t kWarmTiles = 4;
   const int64_t nkt = (jEnd + BK - 1) / BK, warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
   const int64_t nextRows = nextI0 >= 0 ? std::min(BQF, p.Lq - nextI0) : 0;
@@ -624,32 +631,32 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     HEED_PROF_T(k1);
     HEED_PROF_ADD(kt, k0, k1);
     const int64_t t = j0 / BK;
-    if (t >= warm0) {  // warm a slice of what comes after the last key tile
+    // what this key tile's score pass prefetches between its blocks (~bq/3 of them)
+    RowPrefetch pf;
+    const int64_t steps = bq / 3;
+    if (t >= warm0) {  // a slice of the rows written last (out) and read first by the next tile (q)
       const int64_t w = t - warm0;
-      const int64_t o0 = bq * w / nWarm, o1 = bq * (w + 1) / nWarm;
-      prefetchRows(out, p.oL, b, h, i0 + o0, o1 - o0, p.Dv, true);
-      const int64_t n0 = nextRows * w / nWarm, n1 = nextRows * (w + 1) / nWarm;
-      if (n1 > n0) prefetchRows(q, p.qL, b, h, nextI0 + n0, n1 - n0, p.D, false);
+      pf.add(p.oL.at(out, b, h, 0), p.oL.l, p.Dv, i0 + bq * w / nWarm, i0 + bq * (w + 1) / nWarm, true, steps);
+      if (nextRows > 0)
+        pf.add(p.qL.at(q, b, h, 0), p.qL.l, p.D, nextI0 + nextRows * w / nWarm, nextI0 + nextRows * (w + 1) / nWarm, false, steps);
     }
-    if (j0 + BK < jEnd && keysT.done < std::min(p.Lk, j0 + 2 * BK)) {  // K rows the next key tile will transpose
-      prefetchRows(k, p.kL, b, hk, keysT.done, std::min(p.Lk, j0 + 2 * BK) - keysT.done, p.D, false);
+    if (j0 + BK < jEnd && keysT.done < std::min(p.Lk, j0 + 2 * BK))  // K rows the next key tile will transpose
+      pf.add(p.kL.at(k, b, hk, 0), p.kL.l, p.D, keysT.done, std::min(p.Lk, j0 + 2 * BK), false, steps);
+    if (kWarm && warm.r1 > warm.r0) {  // a slice of the next head's K and V rows
+      const int64_t n = warm.r1 - warm.r0, w0 = warm.r0 + n * t / nkt, w1 = warm.r0 + n * (t + 1) / nkt;
+      pf.add(warm.k, p.kL.l, p.D, w0, w1, false, steps);
+      pf.add(warm.v, p.vL.l, p.Dv, w0, w1, false, steps);
     }
-    // a slice of the next head's K and V rows, a row between blocks of the score pass
-    RowPrefetch pf{warm.k, warm.v, p.kL.l, p.vL.l, p.D, p.Dv, 0, 0, 1};
-    if (warm.r1 > warm.r0) {
-      const int64_t n = warm.r1 - warm.r0;
-      pf.r = warm.r0 + n * t / nkt;
-      pf.end = warm.r0 + n * (t + 1) / nkt;
-      pf.per = (pf.end - pf.r + bq / 3 - 1) / std::max<int64_t>(1, bq / 3);  // the score pass runs ~bq/3 blocks
-    }
+    if (!fused) pf.rest();
     HEED_PROF_T(a0);
     const bool first = j0 == 0;
     if (fused) {
       for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[r] - j0, 0, bk);
-      RowPrefetch* pp = kWarm && pf.r < pf.end ? &pf : nullptr;
-      if (useDq) scoreSoftmaxTile<true>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
-      else scoreSoftmaxTile<false>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
-      while (pp && pf.r < pf.end) pf.step();  // what the blocks left
+      RowPrefetch* pp = pf.n ? &pf : nullptr;
+      const float c = p.scale * kLog2e;  // base-2 scores
+      if (useDq) scoreSoftmaxTile<true>(qRows, ldq, p.D, c, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+      else scoreSoftmaxTile<false>(qRows, ldq, p.D, c, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+      if (pp) pf.rest();
     } else {
       scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
     }

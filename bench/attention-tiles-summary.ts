@@ -67,6 +67,27 @@ function summarise(file: string) {
       rest: round(quantile(idx.map((i) => rows[i].tscUs - rows[i].ktUs - rows[i].preUs - rows[i].qkUs - rows[i].pvUs), 0.5)),
     };
   }
+  // Is the rest of the tail tied to a tile? Per (head, query tile) of the `other` group: the spread of
+  // their medians over calls, each tile's p90 over its own median, and the lag-1 autocorrelation of
+  // consecutive tiles on a thread (a slow moment of the machine slows neighbours alike)
+  const byId = new Map<string, number[]>();
+  for (const i of groups.other) {
+    const key = `${rows[i].bh}:${rows[i].qt}`;
+    if (!byId.has(key)) byId.set(key, []);
+    byId.get(key)!.push(rows[i].cpuUs);
+  }
+  const idMedians = [...byId.values()].map((x) => quantile(x, 0.5));
+  const ownRatio = [...byId.values()].flatMap((x) => { const m = quantile(x, 0.5); return x.map((v) => v / m); });
+  const lag1: number[] = [];
+  for (const th of new Set(rows.map((r) => r.thread))) {
+    const x = byStart.filter(({ r }) => r.thread === th && r.tscUs - r.cpuUs <= 20).map(({ r }) => r.cpuUs);
+    const mean = x.reduce((a, b) => a + b, 0) / x.length;
+    const v = x.reduce((a, b) => a + (b - mean) ** 2, 0) / x.length;
+    let c = 0;
+    for (let i = 1; i < x.length; i++) c += (x[i] - mean) * (x[i - 1] - mean);
+    lag1.push(round(c / (x.length - 1) / v));
+  }
+  out.otherByTile = { medianP10P90: [round(quantile(idMedians, 0.1)), round(quantile(idMedians, 0.9))], ownP90OverMedian: round(quantile(ownRatio, 0.9)), lag1AutocorrPerThread: lag1 };
   // CPU µs per call above what every tile at the median of `other` would take: the head changes' cost
   const perCallExtra = Object.entries(groups).filter(([g]) => g !== 'other')
     .reduce((a, [, idx]) => a + idx.reduce((b, i) => b + rows[i].cpuUs - other, 0), 0) / calls;

@@ -12,8 +12,9 @@
 // scratch key tile by key tile, just before using each (its rows prefetched the tile before);
 // the thread's later tiles of the head reuse it. So S tiles are plain row-broadcast GEMMs and
 // the whole call is one parallel region (one wake-up of the pool, which matters for tiny
-// shapes). A task is a run of consecutive query tiles of one head (Kᵀ stays on one thread).
-// bench/attention-tile.cpp times each phase inside the call.
+// shapes). Long heads: each thread walks its own block of whole heads, stealing at the end
+// (forwardBlocks); short ones: a task is a run of consecutive query tiles of one head (Kᵀ stays
+// on one thread). bench/attention-tile.cpp times each phase inside the call, and each query tile.
 //
 // Layouts: q, k, v, out (and dq, dk, dv, dOut in the backward) are read and written through
 // their (b, h, i) strides (AttentionLayout), so (B, L, H·d) projections, even the column
@@ -768,11 +769,11 @@ void forwardRows(const AttentionParams& p, const float* q, const float* k, const
 // when it is empty, it moves the back half of the fullest other block into its own and goes on
 // (work stealing: the block it took can be stolen from in turn). So a thread changes head only
 // where its block does, each head's Kᵀ is made by one thread (the runs of the earlier hand-out
-// split heads between threads: 20 head changes per call instead of 12 at B·H 12, L 1024 on 2
-// threads, ~30 µs each), the threads end within about a tile of each other, and a thread knows its
-// next head: its last kWarmHeadTiles tiles of a head prefetch the next head's K and V rows, which
-// the first tile of a head otherwise reads cold (+27 µs CPU on an 83 µs tile at L 1024, measured
-// with bench/attention-tile.cpp --tiles).
+// split heads between threads: 18.6 head changes per call at B·H 12, L 1024 on 2 threads, now
+// 12.8), the threads end within about a tile of each other, and a thread knows its next head: its
+// last kWarmHeadTiles tiles of a head prefetch the next head's K and V rows, which the first tile
+// of a head otherwise reads cold (that tile: +40 µs CPU on a 92 µs tile at L 1024, +22–25 µs with
+// the prefetch; bench/attention-tile.cpp --tiles).
 constexpr int64_t kBlockMinTiles = 8;
 
 struct alignas(64) TileBlock {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "../native/peak.cpp"
+#include "attention-bench.h"
 
 namespace heed {
 namespace avx512 {
@@ -34,23 +35,10 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
 }  // namespace heed
 
 using namespace heed;
+using heed_bench::cpuSeconds;
+using heed_bench::randoms;
 
 namespace {
-
-double cpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-std::vector<float> randoms(size_t n, uint32_t seed) {
-  std::vector<float> x(n);
-  for (auto& v : x) {
-    seed = seed * 1664525u + 1013904223u;
-    v = float(seed) / 4294967296.f - 0.5f;
-  }
-  return x;
-}
 
 double median(std::vector<double> x) {
   std::sort(x.begin(), x.end());

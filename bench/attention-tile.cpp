@@ -28,17 +28,14 @@
 #endif
 #include "../native/attention.cpp"
 #include "../native/peak.cpp"
+#include "attention-bench.h"
 
 using namespace heed;
+using heed_bench::cpuSeconds;
+using heed_bench::randoms;
 using namespace heed::HEED_NS;
 
 namespace {
-
-double cpuSeconds() {
-  timespec t;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
-  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
 
 // Median over 7 samples of the CPU seconds per call of f, each sample `reps` calls.
 template <class F>
@@ -52,15 +49,6 @@ double perCall(F&& f, int reps) {
   }
   std::sort(xs.begin(), xs.end());
   return xs[3];
-}
-
-std::vector<float> randoms(size_t n, uint32_t seed) {
-  std::vector<float> x(n);
-  for (auto& v : x) {
-    seed = seed * 1664525u + 1013904223u;
-    v = float(seed) / 4294967296.f - 0.5f;
-  }
-  return x;
 }
 
 }  // namespace
@@ -101,8 +89,118 @@ int tinyMain(const std::vector<int64_t>& lengths) {
   return 0;
 }
 
+// Per query tile, inside whole calls of the forward (B 1, H heads, d 64, non-causal unless --causal): each
+// tile's ticks and thread CPU time, which thread ran it in which order, whether it transposed Kᵀ, and
+// each key tile's ticks. Writes one CSV line per tile (--csv FILE) and prints each group's
+// median CPU µs: the tail's tiles by what they have in common (first tile of a head on a thread, the
+// k-th tile after it, position of the key tile, preempted or not).
+int tilesMain(int argc, char** argv) {
+  int threads = 1, calls = 20;
+  int64_t H = 12;
+  bool causal = false;
+  std::string csv;
+  std::vector<int64_t> lengths;
+  for (int i = 2; i < argc; i++) {
+    std::string a = argv[i];
+    if (a == "--threads") threads = std::atoi(argv[++i]);
+    else if (a == "--heads") H = std::atoll(argv[++i]);
+    else if (a == "--calls") calls = std::atoi(argv[++i]);
+    else if (a == "--causal") causal = true;
+    else if (a == "--csv") csv = argv[++i];
+    else lengths.push_back(std::atoll(a.c_str()));
+  }
+  if (lengths.empty()) lengths = {1024};
+  poolResize(threads);
+  FILE* f = csv.empty() ? nullptr : std::fopen(csv.c_str(), "w");
+  if (f) std::fprintf(f, "L,call,thread,bh,qt,seq,ktNew,startUs,tscUs,cpuUs,ktUs,preUs,qkUs,pvUs,keyTileUs\n");
+  // rdtsc ticks per µs, against CLOCK_MONOTONIC
+  timespec w0, w1;
+  clock_gettime(CLOCK_MONOTONIC, &w0);
+  const double tsc0 = double(__rdtsc());
+  { volatile float sink = fmaChains(2000000); (void)sink; }
+  clock_gettime(CLOCK_MONOTONIC, &w1);
+  const double cyc = (double(__rdtsc()) - tsc0) / (double(w1.tv_sec - w0.tv_sec) * 1e6 + 1e-3 * double(w1.tv_nsec - w0.tv_nsec));
+  std::printf("{\"mode\": \"tiles\", \"threads\": %d, \"H\": %lld, \"calls\": %d, \"tscPerUs\": %.1f, \"rows\": [", threads, (long long)H, calls, cyc);
+  for (size_t li = 0; li < lengths.size(); li++) {
+    const int64_t L = lengths[li], D = 64;
+    AttentionParams p{};
+    p.B = 1; p.H = H; p.Hkv = H; p.Lq = L; p.Lk = L; p.D = D; p.Dv = D;
+    p.qL = {H * L * D, L * D, D}; p.kL = p.qL; p.vL = p.qL; p.oL = p.qL;
+    p.scale = 0.125f;
+    p.causal = causal;
+    auto q = randoms(H * L * D, 1), k = randoms(H * L * D, 2), v = randoms(H * L * D, 3);
+    std::vector<float> out(H * L * D), lse(H * L);
+    auto fwd = [&] { attentionForward(p, q.data(), k.data(), v.data(), out.data(), lse.data()); };
+    for (int i = 0; i < 3; i++) fwd();
+    const int64_t nqt = (L + BQF - 1) / BQF;
+    tileRecords.assign(size_t(calls * H * nqt), TileRecord{});
+    std::vector<size_t> callEnd;
+    tileRecordCount = 0;
+    std::vector<double> callCpu;
+    for (int c = 0; c < calls; c++) {
+      const double c0 = cpuSeconds();
+      fwd();
+      callCpu.push_back(1e6 * (cpuSeconds() - c0));
+      callEnd.push_back(tileRecordCount.load());
+    }
+    const size_t n = std::min(tileRecords.size(), tileRecordCount.load());
+    // µs on each clock; "preempted": the tile's wall time exceeds its CPU time by > 20 µs
+    std::vector<double> all, clean, cpuAll;
+    std::vector<std::vector<double>> byAfterSwitch(17), byKeyTileFirst(64), byKeyTileOther(64);
+    std::vector<int32_t> lastBh(kMaxThreads, -1), sinceSwitch(kMaxThreads, 0);
+    size_t preempted = 0, ci = 0;
+    for (size_t i = 0; i < n; i++) {
+      while (ci < callEnd.size() && i >= callEnd[ci]) ci++;
+      const TileRecord& r = tileRecords[i];
+      const double wall = double(r.tsc) / cyc, cpu = 1e-3 * double(r.cpuNs);
+      // tiles per thread in order: the k-th tile since this thread last changed head
+      if (r.bh != lastBh[r.thread]) sinceSwitch[r.thread] = 0, lastBh[r.thread] = r.bh;
+      else sinceSwitch[r.thread]++;
+      const int k = std::min(sinceSwitch[r.thread], 16);
+      if (f) {
+        std::fprintf(f, "%lld,%zu,%d,%d,%d,%d,%d,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,%.3f,", (long long)L, ci, r.thread, r.bh, r.qt, r.seq,
+                     r.ktNew, double(r.start) / cyc, wall, cpu, double(r.ktTicks) / cyc, double(r.preTicks) / cyc,
+                     double(r.qkTicks) / cyc, double(r.pvTicks) / cyc);
+        for (int j = 0; j < r.nkt; j++) std::fprintf(f, "%s%.3f", j ? " " : "", double(r.keyTile[j]) / cyc);
+        std::fprintf(f, "\n");
+      }
+      cpuAll.push_back(cpu);
+      if (wall - cpu > 20) { preempted++; continue; }
+      all.push_back(cpu);
+      byAfterSwitch[k].push_back(cpu);
+      for (int j = 0; j < r.nkt; j++) (r.ktNew ? byKeyTileFirst : byKeyTileOther)[j].push_back(double(r.keyTile[j]) / cyc);
+    }
+    auto q10 = [](std::vector<double> x, double fr) {
+      if (x.empty()) return 0.0;
+      std::sort(x.begin(), x.end());
+      return x[std::min(x.size() - 1, size_t(fr * double(x.size())))];
+    };
+    double sum = 0;
+    for (double x : cpuAll) sum += x;
+    std::printf("%s\n {\"L\": %lld, \"tiles\": %zu, \"preempted\": %zu, \"callCpuUsMedian\": %.1f, \"tileCpuUsSum\": %.1f, "
+                "\"tileCpuUs\": [%.2f, %.2f, %.2f, %.2f], \"afterHeadSwitchCpuUsP50P90\": [",
+                li ? "," : "", (long long)L, n, preempted, q10(callCpu, 0.5), sum / calls, q10(all, 0.1), q10(all, 0.5),
+                q10(all, 0.9), q10(all, 0.99));
+    for (int k = 0; k <= 16; k++)
+      if (!byAfterSwitch[k].empty())
+        std::printf("%s[%d, %zu, %.2f, %.2f]", k ? ", " : "", k, byAfterSwitch[k].size(), q10(byAfterSwitch[k], 0.5), q10(byAfterSwitch[k], 0.9));
+    std::printf("], \"keyTileUsP50P90\": {\"ktNew\": [");
+    for (int j = 0; j < 64 && !byKeyTileFirst[j].empty(); j++)
+      std::printf("%s[%.2f, %.2f]", j ? ", " : "", q10(byKeyTileFirst[j], 0.5), q10(byKeyTileFirst[j], 0.9));
+    std::printf("], \"other\": [");
+    for (int j = 0; j < 64 && !byKeyTileOther[j].empty(); j++)
+      std::printf("%s[%.2f, %.2f]", j ? ", " : "", q10(byKeyTileOther[j], 0.5), q10(byKeyTileOther[j], 0.9));
+    std::printf("]}}");
+    std::fflush(stdout);
+  }
+  std::printf("\n]}\n");
+  if (f) std::fclose(f);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   poolResize(1);
+  if (argc > 1 && std::string(argv[1]) == "--tiles") return tilesMain(argc, argv);
   if (argc > 1 && std::string(argv[1]) == "--tiny") {
     std::vector<int64_t> lengths;
     for (int i = 2; i < argc; i++) lengths.push_back(std::atoll(argv[i]));
@@ -204,12 +302,11 @@ int main(int argc, char** argv) {
     double tFused = 0;
     if (kFusedScores) {
       std::vector<int64_t> lims(bq, BK);
-      std::vector<float> qs2(bq * D), m2(bq, -INFINITY), lv2(bq * W, 0.f), P2(bq * bkP);
-      scaleRows(q.data(), bq * D, p.scale * kLog2e, qs2.data());
-      scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
+      std::vector<float> m2(bq, -INFINITY), lv2(bq * W, 0.f), P2(bq * bkP);
+      scoreSoftmaxTile<HEED_TILE_DQ>(q.data(), D, D, p.scale * kLog2e, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
       tFused = perCall([&] {
         for (int64_t j0 = 0; j0 < L; j0 += BK)
-          scoreSoftmaxTile<HEED_TILE_DQ>(qs2.data(), D, D, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
+          scoreSoftmaxTile<HEED_TILE_DQ>(q.data(), D, D, p.scale * kLog2e, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
       }, 20) / double(tiles);
     }
     // softmax on real scores: recompute S once, then time the step with every row's reference max

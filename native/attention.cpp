@@ -12,8 +12,9 @@
 // scratch key tile by key tile, just before using each (its rows prefetched the tile before);
 // the thread's later tiles of the head reuse it. So S tiles are plain row-broadcast GEMMs and
 // the whole call is one parallel region (one wake-up of the pool, which matters for tiny
-// shapes). A task is a run of consecutive query tiles of one head (Kᵀ stays on one thread).
-// bench/attention-tile.cpp times each phase inside the call.
+// shapes). Long heads: each thread walks its own block of whole heads, stealing at the end
+// (forwardBlocks); short ones: a task is a run of consecutive query tiles of one head (Kᵀ stays
+// on one thread). bench/attention-tile.cpp times each phase inside the call, and each query tile.
 //
 // Layouts: q, k, v, out (and dq, dk, dv, dOut in the backward) are read and written through
 // their (b, h, i) strides (AttentionLayout), so (B, L, H·d) projections, even the column
@@ -27,6 +28,7 @@
 // tiles, writing dq directly; otherwise a task is one key tile and dQ goes to
 // per-thread partial buffers summed at the end.
 #include <atomic>
+#include <vector>
 
 #include "common.h"
 #include "gemm_tile.h"
@@ -147,6 +149,20 @@ struct ForwardProfile {
   std::vector<uint64_t> setup, kt, qk, soft, pv, finish, tile, pre;
 };
 thread_local ForwardProfile fwdProfile;
+// One record per query tile, from every thread (bench/attention-tile.cpp --tiles): which tile, which
+// thread ran it and in what order, whether it transposed Kᵀ, its ticks (wall) and its thread CPU
+// time, and each key tile's ticks (scores + softmax + P·V), to find which tiles make the tail.
+struct TileRecord {
+  uint64_t tsc, start;
+  int64_t cpuNs;
+  int32_t bh, qt, thread, seq, ktNew, nkt;
+  uint64_t ktTicks, preTicks, qkTicks, pvTicks;  // summed over the key tiles
+  uint32_t keyTile[64];
+};
+std::vector<TileRecord> tileRecords;
+std::atomic<size_t> tileRecordCount{0};
+thread_local int32_t tileThread = -1, tileSeq = 0;
+std::atomic<int32_t> tileThreads{0};
 #define HEED_PROF_T(t) const uint64_t t = __rdtsc()
 #define HEED_PROF_ADD(field, a, b) fwdProfile.field.push_back((b) - (a))
 #else
@@ -363,6 +379,40 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
   }
 }
 
+// Rows of other arrays to bring into the cache while the score pass runs: `per` rows of each stream
+// between two of its blocks. Spread over the FMA work the misses overlap it; a few hundred
+// prefetches issued at once fill the miss buffers and stall the core (~1–2 µs per query tile).
+struct RowPrefetch {
+  struct Stream {
+    const char* base;
+    int64_t ld, bytes, r, end, per;  // row stride and width in bytes; rows [r, end) left
+    bool write;
+  };
+  Stream s[4];
+  int n = 0;
+  // rows [r0, r1) of x (row stride ld floats, width floats each), over about `steps` steps
+  void add(const float* x, int64_t ld, int64_t width, int64_t r0, int64_t r1, bool write, int64_t steps) {
+    if (r1 <= r0 || n == 4) return;
+    s[n++] = {reinterpret_cast<const char*>(x), ld * 4, width * 4, r0, r1, (r1 - r0 + steps - 1) / std::max<int64_t>(1, steps), write};
+  }
+  HEED_INLINE void step() {
+    for (int i = 0; i < n; i++) {
+      Stream& x = s[i];
+      for (const int64_t e = std::min(x.end, x.r + x.per); x.r < e; x.r++) {
+        const char* row = x.base + x.r * x.ld;
+        for (int64_t o = 0; o < x.bytes; o += 64) {
+          if (x.write) __builtin_prefetch(row + o, 1, 3);
+          else __builtin_prefetch(row + o, 0, 3);
+        }
+      }
+    }
+  }
+  void rest() {  // what the steps left
+    for (int i = 0; i < n; i++) s[i].per = s[i].end - s[i].r;
+    step();
+  }
+};
+
 #if HEED_W == 16
 // S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
 // non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
@@ -373,7 +423,7 @@ void onlineSoftmaxTile(float* S, int64_t bq, int64_t bkP, float* m, float* lv, f
 // lim[r]: the keys of row r this tile allows (columns from lim[r] on, padding included, get P = 0).
 // P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
 template <int RB, int NV, bool Dq>
-HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt,
+HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt,
                                   const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
                                   int64_t Dv, bool first) {
   __m512 acc[RB][NV];
@@ -394,7 +444,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
       for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
     }
   }
-  const __m512 ninf = _mm512_set1_ps(-INFINITY);
+  const __m512 ninf = _mm512_set1_ps(-INFINITY), cv = _mm512_set1_ps(c);
 #pragma GCC unroll 8
   for (int r = 0; r < RB; r++) {
     if (lim[r] < NV * W) {  // keys past the row's last allowed one, and the padding: −∞
@@ -407,6 +457,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
     __m512 mxv = acc[r][0];
 #pragma GCC unroll 8
     for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
+    mxv = _mm512_mul_ps(mxv, cv);  // c > 0: the max of c·s is c·max(s)
     float mr = first ? -INFINITY : m[r];
     // as onlineSoftmaxTile, but the lanes are compared with m + lag first: the horizontal max (~8
     // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
@@ -427,7 +478,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
     __m512 sum = _mm512_setzero_ps();
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) {
-      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_sub_ps(acc[r][v], mv));
+      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[r][v], cv, mv));
       sum = _mm512_add_ps(sum, e);
       _mm512_storeu_ps(prow + v * W, e);
     }
@@ -439,13 +490,14 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, const 
 // keys, 3 for up to 8: ≤ 24 accumulators, the B row and the broadcasts in the other registers),
 // then the leftover rows.
 template <int NV, bool Dq>
-void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
-                    float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first) {
+void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
+                    float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first, RowPrefetch* pf) {
   constexpr int RB = NV <= 4 ? 6 : 3;
   int64_t r = 0;
   auto rows = [&](auto rb) {
     constexpr int R = decltype(rb)::value;
-    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
+    if (pf) pf->step();
+    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, c, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
                                 O + r * Dv, Dv, first);
     r += R;
   };
@@ -473,50 +525,63 @@ void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, const float* kt, int
 }
 
 template <bool Dq>
-void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
-                      const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first) {
+void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
+                      const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first,
+                      RowPrefetch* pf = nullptr) {
   switch (bkP / W) {
-    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
-    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first); break;
+    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
   }
 }
 constexpr bool kFusedScores = BK <= 8 * W;
 #else
 constexpr bool kFusedScores = false;
 template <bool Dq>
-void scoreSoftmaxTile(const float*, int64_t, int64_t, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
-                      float*, float*, int64_t, bool) {}
+void scoreSoftmaxTile(const float*, int64_t, int64_t, float, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
+                      float*, float*, int64_t, bool, RowPrefetch* = nullptr) {}
 #endif
 
-// Asks for rows [i0, i0 + rows) of head (b, h) of x (width floats each) to be brought into the
-// cache, for writing when `write`. The rows a query tile reads first (q) and writes last (out) are
-// cold otherwise: the key-tile loop touches only Kᵀ, V and scratch.
-void prefetchRows(const float* x, const AttentionLayout& xL, int64_t b, int64_t h, int64_t i0, int64_t rows,
-                  int64_t width, bool write) {
-  for (int64_t r = 0; r < rows; r++) {
-    const char* row = reinterpret_cast<const char*>(xL.at(x, b, h, i0 + r));
-    for (int64_t c = 0; c < width * 4; c += 64) {
-      if (write) __builtin_prefetch(row + c, 1, 3);
-      else __builtin_prefetch(row + c, 0, 3);
-    }
-  }
-}
+#ifndef HEED_ATT_WARM
+#define HEED_ATT_WARM 1
+#endif
+#ifndef HEED_ATT_WARM_TILES
+#define HEED_ATT_WARM_TILES 4
+#endif
+// A head's last kWarmHeadTiles query tiles prefetch the K and V rows of the thread's next head.
+constexpr bool kWarm = HEED_ATT_WARM;
+constexpr int64_t kWarmHeadTiles = HEED_ATT_WARM_TILES;
 
 struct FwdScratch {
   Scratch S, O, ml, Q;
 };
 
+// Rows [r0, r1) of a kv head's K and V that a query tile warms for the thread's next head (nothing
+// when r1 ≤ r0): spread over the tile's key tiles, so the next head's first tile finds them in L2.
+struct WarmRows {
+  const float* k = nullptr;
+  const float* v = nullptr;
+  int64_t r0 = 0, r1 = 0;
+};
+
 // Query rows i0..i0+bq of head (b, h), against all the keys they may see. nextI0 ≥ 0: the first
-// row of the query tile this thread runs next (same head), whose q rows are prefetched.
+// row of the query tile this thread runs next (same head), whose q rows are prefetched; warm: the
+// rows of the next head's K and V this tile prefetches.
 void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
-                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0) {
+                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0,
+                 const WarmRows& warm = WarmRows{}) {
   HEED_PROF_T(t0);
+#ifdef HEED_ATT_PROFILE
+  const int64_t cpu0 = int64_t(threadCpuNs());
+  uint32_t keyTicks[64];
+  int32_t ktNew = 0;
+  uint64_t ktSum = 0, preSum = 0, qkSum = 0, pvSum = 0;
+#endif
   static thread_local FwdScratch ws;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
@@ -529,19 +594,29 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
   // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
   const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
-  float* qRows = ws.Q.get(BQF * p.D + W);
-  scaleRowsStrided(p.qL.at(q, b, h, i0), p.qL.l, bq, p.D, p.scale * kLog2e, qRows);  // base-2 scores
+  const float* qTile = p.qL.at(q, b, h, i0);
+  const float* qRows = qTile;
+  int64_t ldq = p.qL.l;
+  if (!fused) {  // scoreTile takes the scaled rows
+    float* qs = ws.Q.get(BQF * p.D + W);
+    scaleRowsStrided(qTile, p.qL.l, bq, p.D, p.scale * kLog2e, qs);  // base-2 scores
+    qRows = qs;
+    ldq = p.D;
+  }
   static thread_local KeysT keysT;
   keysT.use(p, p.kL.at(k, b, hk, 0), ldkt, call);
   const float* ktHead = keysT.kt;
   HEED_PROF_T(t1);
+#ifdef HEED_ATT_PROFILE
+  ktNew = keysT.done == 0;
+#endif
   HEED_PROF_ADD(setup, t0, t1);
   const float* vHead = p.vL.at(v, b, hk, 0);
   int64_t jEnd = 0, rowEnd[BQF], lim[BQF];
   for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, rowEnd[r] = keyEnd(p, b, i0 + r));
-  // The rows this tile writes last (out) and the next tile reads first (q) are prefetched a slice per
-  // key tile over the last kWarmTiles key tiles: issued all at once, 512 prefetches of lines that
-  // miss fill the miss buffers and stall the core (~1–2 µs per query tile, measured).
+  // The rows this tile writes last (out) and the next tile reads first (q) are cold otherwise (the
+  // key-tile loop touches only Kᵀ, V and scratch): they are prefetched a slice per key tile over the
+  // last kWarmTiles key tiles, spread over the score pass (RowPrefetch).
   constexpr int64_t kWarmTiles = 4;
   const int64_t nkt = (jEnd + BK - 1) / BK, warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
   const int64_t nextRows = nextI0 >= 0 ? std::min(BQF, p.Lq - nextI0) : 0;
@@ -557,22 +632,32 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     HEED_PROF_T(k1);
     HEED_PROF_ADD(kt, k0, k1);
     const int64_t t = j0 / BK;
-    if (t >= warm0) {  // warm a slice of what comes after the last key tile
+    // what this key tile's score pass prefetches between its blocks (~bq/3 of them)
+    RowPrefetch pf;
+    const int64_t steps = bq / 3;
+    if (t >= warm0) {  // a slice of the rows written last (out) and read first by the next tile (q)
       const int64_t w = t - warm0;
-      const int64_t o0 = bq * w / nWarm, o1 = bq * (w + 1) / nWarm;
-      prefetchRows(out, p.oL, b, h, i0 + o0, o1 - o0, p.Dv, true);
-      const int64_t n0 = nextRows * w / nWarm, n1 = nextRows * (w + 1) / nWarm;
-      if (n1 > n0) prefetchRows(q, p.qL, b, h, nextI0 + n0, n1 - n0, p.D, false);
+      pf.add(p.oL.at(out, b, h, 0), p.oL.l, p.Dv, i0 + bq * w / nWarm, i0 + bq * (w + 1) / nWarm, true, steps);
+      if (nextRows > 0)
+        pf.add(p.qL.at(q, b, h, 0), p.qL.l, p.D, nextI0 + nextRows * w / nWarm, nextI0 + nextRows * (w + 1) / nWarm, false, steps);
     }
-    if (j0 + BK < jEnd && keysT.done < std::min(p.Lk, j0 + 2 * BK)) {  // K rows the next key tile will transpose
-      prefetchRows(k, p.kL, b, hk, keysT.done, std::min(p.Lk, j0 + 2 * BK) - keysT.done, p.D, false);
+    if (j0 + BK < jEnd && keysT.done < std::min(p.Lk, j0 + 2 * BK))  // K rows the next key tile will transpose
+      pf.add(p.kL.at(k, b, hk, 0), p.kL.l, p.D, keysT.done, std::min(p.Lk, j0 + 2 * BK), false, steps);
+    if (kWarm && warm.r1 > warm.r0) {  // a slice of the next head's K and V rows
+      const int64_t n = warm.r1 - warm.r0, w0 = warm.r0 + n * t / nkt, w1 = warm.r0 + n * (t + 1) / nkt;
+      pf.add(warm.k, p.kL.l, p.D, w0, w1, false, steps);
+      pf.add(warm.v, p.vL.l, p.Dv, w0, w1, false, steps);
     }
+    if (!fused) pf.rest();
     HEED_PROF_T(a0);
     const bool first = j0 == 0;
     if (fused) {
       for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[r] - j0, 0, bk);
-      if (useDq) scoreSoftmaxTile<true>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
-      else scoreSoftmaxTile<false>(qRows, p.D, p.D, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first);
+      RowPrefetch* pp = pf.n ? &pf : nullptr;
+      const float c = p.scale * kLog2e;  // base-2 scores
+      if (useDq) scoreSoftmaxTile<true>(qRows, ldq, p.D, c, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+      else scoreSoftmaxTile<false>(qRows, ldq, p.D, c, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+      if (pp) pf.rest();
     } else {
       scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
     }
@@ -589,6 +674,10 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     HEED_PROF_ADD(qk, a0, a1);
     HEED_PROF_ADD(soft, a1, a2);
     HEED_PROF_ADD(pv, a2, a3);
+#ifdef HEED_ATT_PROFILE
+    if (t < 64) keyTicks[t] = uint32_t(a3 - k0);
+    ktSum += k1 - k0, preSum += a0 - k1, qkSum += a2 - a0, pvSum += a3 - a2;
+#endif
   }
   HEED_PROF_T(t3);
   for (int64_t r = 0; r < bq; r++) {
@@ -607,6 +696,25 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   HEED_PROF_T(t4);
   HEED_PROF_ADD(finish, t3, t4);
   HEED_PROF_ADD(tile, t0, t4);
+#ifdef HEED_ATT_PROFILE
+  const int64_t cpu1 = int64_t(threadCpuNs());
+  if (tileThread < 0) tileThread = tileThreads++;
+  const size_t ri = tileRecordCount++;
+  if (ri < tileRecords.size()) {
+    TileRecord& rec = tileRecords[ri];
+    rec.tsc = t4 - t0;
+    rec.start = t0;
+    rec.cpuNs = cpu1 - cpu0;
+    rec.bh = int32_t(b * p.H + h);
+    rec.qt = int32_t(i0 / BQF);
+    rec.thread = tileThread;
+    rec.seq = tileSeq++;
+    rec.ktNew = ktNew;
+    rec.nkt = int32_t(std::min<int64_t>(nkt, 64));
+    rec.ktTicks = ktSum, rec.preTicks = preSum, rec.qkTicks = qkSum, rec.pvTicks = pvSum;
+    std::copy(keyTicks, keyTicks + rec.nkt, rec.keyTile);
+  }
+#endif
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where
@@ -655,6 +763,94 @@ void forwardRows(const AttentionParams& p, const float* q, const float* k, const
   }
 }
 
+// Long heads (at least kBlockMinTiles query tiles): the query tiles, head by head (each head from
+// its last tile), are split into one contiguous block per thread, whole heads where there are at
+// least as many heads as threads. A thread walks its own block from the front, one tile per claim;
+// when it is empty, it moves the back half of the fullest other block into its own and goes on
+// (work stealing: the block it took can be stolen from in turn). So a thread changes head only
+// where its block does, each head's Kᵀ is made by one thread (the runs of the earlier hand-out
+// split heads between threads: 18.6 head changes per call at B·H 12, L 1024 on 2 threads, now
+// 12.8), the threads end within about a tile of each other, and a thread knows its next head: its
+// last kWarmHeadTiles tiles of a head prefetch the next head's K and V rows, which the first tile
+// of a head otherwise reads cold (that tile: +40 µs CPU on a 92 µs tile at L 1024, +22–25 µs with
+// the prefetch; bench/attention-tile.cpp --tiles).
+constexpr int64_t kBlockMinTiles = 8;
+
+struct alignas(64) TileBlock {
+  std::atomic<uint64_t> range{0};  // front (low 32 bits) and back (high 32): tiles [front, back) are unclaimed
+};
+inline uint64_t packRange(uint64_t f, uint64_t b) { return f | (b << 32); }
+
+void forwardBlocks(const AttentionParams& p, const float* q, const float* k, const float* v, float* out, float* lse,
+                   uint64_t call, int64_t ldkt, int64_t nqt) {
+  const int64_t heads = p.B * p.H, units = heads * nqt;
+  const int threads = int(std::min<int64_t>(poolSize(), units));
+  std::vector<TileBlock> blocks(size_t(std::max(threads, 1)));
+  for (int th = 0; th < threads; th++) {
+    const int64_t lo = heads >= threads ? th * heads / threads * nqt : th * units / threads;
+    const int64_t hi = heads >= threads ? (th + 1) * heads / threads * nqt : (th + 1) * units / threads;
+    blocks[size_t(th)].range.store(packRange(uint64_t(lo), uint64_t(hi)), std::memory_order_relaxed);
+  }
+  const int64_t group = p.H / p.Hkv;
+  // Claims the next tile of block `own`; refills it from the fullest other block when empty. −1: no tile left.
+  auto claim = [&](int own, int64_t& back) -> int64_t {
+    TileBlock& mine = blocks[size_t(own)];
+    for (;;) {
+      uint64_t x = mine.range.load(std::memory_order_acquire);
+      uint64_t f = x & 0xffffffffu, bk = x >> 32;
+      if (f < bk) {
+        if (mine.range.compare_exchange_weak(x, packRange(f + 1, bk), std::memory_order_acq_rel)) {
+          back = int64_t(bk);
+          return int64_t(f);
+        }
+        continue;
+      }
+      // empty: steal the back half of the fullest other block
+      int victim = -1;
+      uint64_t most = 0;
+      for (int o = 0; o < threads; o++) {
+        if (o == own) continue;
+        const uint64_t y = blocks[size_t(o)].range.load(std::memory_order_acquire);
+        const uint64_t n = (y >> 32) > (y & 0xffffffffu) ? (y >> 32) - (y & 0xffffffffu) : 0;
+        if (n > most) most = n, victim = o;
+      }
+      if (victim < 0) return -1;
+      TileBlock& other = blocks[size_t(victim)];
+      uint64_t y = other.range.load(std::memory_order_acquire);
+      const uint64_t of = y & 0xffffffffu, ob = y >> 32;
+      if (of >= ob) continue;
+      const uint64_t take = (ob - of + 1) / 2;
+      if (!other.range.compare_exchange_strong(y, packRange(of, ob - take), std::memory_order_acq_rel)) continue;
+      // only this thread refills its own (empty) block; thieves skip an empty block, so a plain store is safe
+      mine.range.store(packRange(ob - take, ob), std::memory_order_release);
+    }
+  };
+  const double work = double(heads) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+  parallelForWork(threads, work, [&](int64_t task, int) {
+    const int own = int(task);
+    int64_t back = 0;
+    for (int64_t u = claim(own, back); u >= 0; u = claim(own, back)) {
+      const int64_t bh = u / nqt, qt = nqt - 1 - u % nqt, i0 = qt * BQF;
+      const int64_t b = bh / p.H, h = bh % p.H;
+      // the next tile of this block is the next one this thread runs, unless a thief takes it
+      const int64_t nextI0 = u + 1 < back && (u + 1) / nqt == bh ? i0 - BQF : -1;
+      WarmRows warm;
+      const int64_t nextBh = (bh + 1) * nqt < back ? bh + 1 : -1;
+      if (nextBh >= 0 && qt < kWarmHeadTiles) {
+        const int64_t nb = nextBh / p.H, nhk = (nextBh % p.H) / group;
+        if (nb != b || nhk != h / group) {  // a GQA group's heads share K and V
+          const int64_t n = std::min<int64_t>(kWarmHeadTiles, nqt);
+          warm.k = p.kL.at(k, nb, nhk, 0);
+          warm.v = p.vL.at(v, nb, nhk, 0);
+          warm.r0 = p.Lk * (n - 1 - qt) / n;
+          warm.r1 = p.Lk * (n - qt) / n;
+        }
+      }
+      forwardTile(p, q, k, ldkt, call, v, out, lse, b, h, i0, std::min(BQF, p.Lq - i0), nextI0, warm);
+    }
+  });
+}
+
 }  // namespace
 
 void attentionForward(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
@@ -669,6 +865,10 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
   const int64_t nqt = (p.Lq + BQF - 1) / BQF;
+  if (nqt >= kBlockMinTiles) {
+    forwardBlocks(p, q, k, v, out, lse, call, ldkt, nqt);
+    return;
+  }
   // A task is a run of up to `run` consecutive query tiles of one head, walked from the last
   // (under a causal mask later tiles see more keys: the heaviest work is handed out first).
   // Runs keep a head's Kᵀ on one thread (transposed once, not once per thread that touches the

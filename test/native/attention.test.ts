@@ -241,21 +241,41 @@ test('attention through strides: q|k|v column blocks of one fused buffer, dropou
   runStrided(t, { layout: 'packed', pad: 4, B: 3, H: 4, Hkv: 1, Lq: 40, Lk: 40, D: 8, Dv: 8, dropoutP: 0.25 });
 });
 
-test('attention with many tiny heads (the training step: B·H = 256, L 11–13, several heads per pool task) on 1 and 2 threads', async (t) => {
+/** Runs fn on a pool of 1, then 2 threads, and restores the thread count. */
+async function onOneAndTwoThreads(fn: () => void): Promise<void> {
   const { setNumThreads, backendInfo } = await import('../../src/backend/registry.js');
   const before = backendInfo().threads;
   try {
     for (const threads of [1, 2]) {
       setNumThreads(threads);
-      // key lengths (encoder padding), causal (decoder), cross (Lq ≠ Lk), dropout: each call one pool job
-      // of chunked (b, h) runs; the 65 and 66 pairs of the last two leave a short last chunk
-      runStrided(t, { layout: 'merged', pad: 0, B: 64, H: 4, Hkv: 4, Lq: 12, Lk: 12, D: 64, Dv: 64, dropoutP: 0.1, keyLengths: Array.from({ length: 64 }, (_, b) => 4 + (b % 9)) });
-      runStrided(t, { layout: 'merged', pad: 0, B: 64, H: 4, Hkv: 4, Lq: 11, Lk: 11, D: 64, Dv: 64, dropoutP: 0.1, causal: true, offset: 0 });
-      runStrided(t, { layout: 'merged', pad: 2, B: 64, H: 4, Hkv: 4, Lq: 11, Lk: 12, D: 64, Dv: 64, dropoutP: 0.1, keyLengths: Array.from({ length: 64 }, (_, b) => 1 + (b % 12)) });
-      run(t, { B: 13, H: 5, Hkv: 5, Lq: 13, Lk: 13, D: 64, Dv: 64, causal: true, offset: 0, dropoutP: 0.2 });
-      run(t, { B: 33, H: 4, Hkv: 2, Lq: 17, Lk: 19, D: 40, Dv: 24, keyLengths: Array.from({ length: 33 }, (_, b) => b % 20) });
+      fn();
     }
   } finally {
     setNumThreads(Math.max(1, before));
   }
+}
+
+test('attention with many tiny heads (the training step: B·H = 256, L 11–13, several heads per pool task) on 1 and 2 threads', async (t) => {
+  await onOneAndTwoThreads(() => {
+    // key lengths (encoder padding), causal (decoder), cross (Lq ≠ Lk), dropout: each call one pool job
+    // of chunked (b, h) runs; the 65 and 66 pairs of the last two leave a short last chunk
+    runStrided(t, { layout: 'merged', pad: 0, B: 64, H: 4, Hkv: 4, Lq: 12, Lk: 12, D: 64, Dv: 64, dropoutP: 0.1, keyLengths: Array.from({ length: 64 }, (_, b) => 4 + (b % 9)) });
+    runStrided(t, { layout: 'merged', pad: 0, B: 64, H: 4, Hkv: 4, Lq: 11, Lk: 11, D: 64, Dv: 64, dropoutP: 0.1, causal: true, offset: 0 });
+    runStrided(t, { layout: 'merged', pad: 2, B: 64, H: 4, Hkv: 4, Lq: 11, Lk: 12, D: 64, Dv: 64, dropoutP: 0.1, keyLengths: Array.from({ length: 64 }, (_, b) => 1 + (b % 12)) });
+    run(t, { B: 13, H: 5, Hkv: 5, Lq: 13, Lk: 13, D: 64, Dv: 64, causal: true, offset: 0, dropoutP: 0.2 });
+    run(t, { B: 33, H: 4, Hkv: 2, Lq: 17, Lk: 19, D: 40, Dv: 24, keyLengths: Array.from({ length: 33 }, (_, b) => b % 20) });
+  });
+});
+
+test('attention forward with long heads (≥ 8 query tiles: one block of tiles per thread, stealing, the next head prefetched) on 1 and 2 threads', async (t) => {
+  await onOneAndTwoThreads(() => {
+    // more heads than threads (whole heads per block), an odd count (blocks of 1 and 2 heads),
+    // GQA (heads of a group share the K and V rows the next head's prefetch reads), fewer heads
+    // than threads (one head split between blocks), key lengths and causal ends, strided q|k|v
+    run(t, { B: 1, H: 3, Hkv: 3, Lq: 520, Lk: 530, D: 32, Dv: 32 }, false);
+    run(t, { B: 2, H: 2, Hkv: 1, Lq: 513, Lk: 600, D: 16, Dv: 24, keyLengths: [600, 77] }, false);
+    run(t, { B: 1, H: 1, Hkv: 1, Lq: 700, Lk: 700, D: 64, Dv: 64, causal: true }, false);
+    runStrided(t, { layout: 'packed', pad: 3, B: 2, H: 2, Hkv: 2, Lq: 520, Lk: 520, D: 16, Dv: 16, causal: true });
+    runStrided(t, { layout: 'merged', pad: 0, B: 1, H: 3, Hkv: 3, Lq: 512, Lk: 512, D: 64, Dv: 64, dropoutP: 0.1 });
+  });
 });

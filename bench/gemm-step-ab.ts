@@ -5,8 +5,8 @@
  * A B B A, and every GEMM call is timed on the calling thread's CPU clock. The operands arrive as the
  * step leaves them (evicted or not by the kernels in between), which a replay of the calls back to
  * back does not reproduce. Prints per arm the medians over steps of the GEMMs' CPU ms per step (in
- * all and per kernel) and the whole step's CPU ms. Both arms run the same arithmetic, so the step's
- * loss sequence is the same whichever arm runs a step.
+ * all and per kernel) and the whole step's CPU ms. First, a loss check: 8 steps from the same seed
+ * on each arm alone; when both arms do the same arithmetic, their losses are the same bits.
  *
  *   node --import tsx bench/gemm-step-ab.ts --base /path/to/old/heed.node [--new /path/to/new/heed.node] [--steps 24] [--threads 1] [--out f.json]
  */
@@ -57,6 +57,15 @@ for (const name of NAMES) {
     try { return arms[arm][name](p); } finally { perStep.set(name, (perStep.get(name) ?? 0) + cpuNs() - t0); }
   };
 }
+// The loss check: the step from the same seed, 8 steps on one arm, then on the other: the same losses, bit for bit
+const lossCheck: Record<string, number[]> = {};
+for (const a of ['base', 'new']) {
+  arm = a;
+  const hc = await heedStep(makeTrainBatch(), TRAIN_CONFIGS[0]);
+  lossCheck[a] = [];
+  for (let i = 0; i < 8; i++) { hc.step(); lossCheck[a].push(hc.loss()); }
+}
+const lossSame = lossCheck.base.every((x, i) => Object.is(x, lossCheck.new[i]));
 const h = await heedStep(makeTrainBatch(), TRAIN_CONFIGS[0]);
 for (let i = 0; i < 4; i++) { arm = i % 2 ? 'base' : 'new'; h.step(); }
 const res: Record<string, { step: number[]; gemm: number[]; perKernel: Record<string, number[]>; loss: number[] }> = {};
@@ -66,13 +75,14 @@ for (let s = 0; s < steps; s++) {
   arm = [0, 3].includes(s % 4) ? 'new' : 'base';  // A B B A
   perStep.clear();
   const t0 = cpuNs();
-  const loss = h.step() as unknown;
+  h.step();
   const t = cpuNs() - t0;
+  const loss = h.loss();
   const r = res[arm];
   r.step.push(t / 1e6);
   r.gemm.push([...perStep.values()].reduce((x, y) => x + y, 0) / 1e6);
   for (const n of NAMES) r.perKernel[n].push((perStep.get(n) ?? 0) / 1e6);
-  r.loss.push(typeof loss === 'number' ? loss : NaN);
+  r.loss.push(loss);
 }
 const load1 = loadavg();
 console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}; ${threads} thread(s); ${steps} steps A B B A; base ${basePath}${newPath ? `, new ${newPath}` : ''}`);
@@ -82,8 +92,9 @@ for (const a of ['base', 'new']) {
   const r = res[a];
   console.log(`| ${a} | ${median(r.step).toFixed(2)} | ${median(r.gemm).toFixed(2)} | ${NAMES.map((n) => median(r.perKernel[n]).toFixed(2)).join(' | ')} |`);
 }
+console.log(`loss check, 8 steps from the same seed on each arm: ${lossSame ? 'the same bits' : 'DIFFERENT'} (base ${lossCheck.base.map((x) => x.toFixed(6)).join(' ')}; new ${lossCheck.new.map((x) => x.toFixed(6)).join(' ')})`);
 console.log(`new/base: step ${(median(res.new.step) / median(res.base.step)).toFixed(3)}, GEMMs ${(median(res.new.gemm) / median(res.base.gemm)).toFixed(3)} (${(median(res.new.gemm) - median(res.base.gemm)).toFixed(2)} ms)`);
 if (out) {
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx ${process.argv.slice(1).join(' ')}`, load: [load0, load1], threads, steps, res }, null, 1) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx ${process.argv.slice(1).join(' ')}`, load: [load0, load1], threads, steps, lossCheck, lossSame, res }, null, 1) + '\n');
   console.log(`wrote ${out}`);
 }

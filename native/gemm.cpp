@@ -234,29 +234,20 @@ void packA(const Gemm& g, int64_t i0, int64_t mc, int64_t l0, int64_t kc, float*
 }
 
 // op(B)(l, j) for l in [l0, l0+kc), j in [j0, j0+nc) → NR-column micro-panels, [panel][l][c].
-// Op(B) = B (row-major k × n): the full panels row by row of the source, each row's nc floats
-// scattered NR at a time into the panels, so B streams through once in memory order. Panel by panel
-// (NR floats from each of kc rows ldb apart) the hardware prefetchers saw a 1-4 KB stride instead of a
-// stream, and B comes from L3 or memory in the step (x of a dW product, 0.7-3 MB).
 void packB(const Gemm& g, int64_t l0, int64_t kc, int64_t j0, int64_t nc, float* dst) {
-  const int64_t full = g.transB ? 0 : nc / NR;  // full panels packed row by row here
-  if (full > 0) {
-    const float* src = g.b + l0 * g.ldb + j0;
-    for (int64_t l = 0; l < kc; l++, src += g.ldb) {
-      float* d = dst + l * NR;
-      for (int64_t p = 0; p < full; p++, d += kc * NR)
-        for (int v = 0; v < NV; v++) vstore(d + v * W, vload(src + p * NR + v * W));
-    }
-    dst += full * kc * NR;
-  }
-  for (int64_t jp = full * NR; jp < nc; jp += NR) {
+  for (int64_t jp = 0; jp < nc; jp += NR) {
     int64_t cols = std::min<int64_t>(NR, nc - jp);
     if (!g.transB) {
       const float* src = g.b + l0 * g.ldb + j0 + jp;
-      for (int64_t l = 0; l < kc; l++) {
-        int c = 0;
-        for (; c < cols; c++) dst[l * NR + c] = src[l * g.ldb + c];
-        for (; c < NR; c++) dst[l * NR + c] = 0.f;
+      if (cols == NR) {
+        for (int64_t l = 0; l < kc; l++)
+          for (int v = 0; v < NV; v++) vstore(dst + l * NR + v * W, vload(src + l * g.ldb + v * W));
+      } else {
+        for (int64_t l = 0; l < kc; l++) {
+          int c = 0;
+          for (; c < cols; c++) dst[l * NR + c] = src[l * g.ldb + c];
+          for (; c < NR; c++) dst[l * NR + c] = 0.f;
+        }
       }
     } else {
       const float* src = g.b + (j0 + jp) * g.ldb + l0;

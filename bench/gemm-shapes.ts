@@ -16,7 +16,9 @@
  * efficiency = 1-thread CPU time / (2 × that estimate), the way bench/train-threads.ts counts it.
  * Work a split adds (two slabs each packing the shared operand) lowers it.
  *
- *   node --import tsx bench/gemm-shapes.ts [--base path/to/old/heed.node] [--threads 1|2] [--rounds 9] [--quantile 0.25]
+ * --cold evicts the caches before every timed call (the operands come from memory, as in the step).
+ *
+ *   node --import tsx bench/gemm-shapes.ts [--base path/to/old/heed.node] [--threads 1|2] [--rounds 9] [--quantile 0.25] [--cold]
  *        [--only 256x256x768TN,...] [--out bench/results/gemm-shapes-….json]
  */
 import { createRequire } from 'node:module';
@@ -35,6 +37,12 @@ const threads = Number(arg('threads', '1'));
 const rounds = Number(arg('rounds', '9'));
 const out = arg('out', '');
 const basePath = arg('base', '');
+// --cold: before every timed call, write 64 MB (more than the L3) so that the call's operands and
+// output come from memory, as in the training step, where the kernels between two GEMMs evict them
+const cold = process.argv.includes('--cold');
+const flushBuf = cold ? new Float32Array(16 << 20) : null;
+let flushVal = 0;
+const flush = () => { if (flushBuf) flushBuf.fill(++flushVal); };
 
 /** One addon build: its flat sgemm, pool controls, clocks and counters. */
 interface Impl {
@@ -97,6 +105,7 @@ function timeShape(impl: Impl, s: Shape, bufs: { a: Float32Array; b: Float32Arra
   const out: Sample = { cpuNs: [], est2Ns: [], workNs: [], joined: [] };
   if (t === 1) {
     for (let r = 0; r < reps; r++) {
+      flush();
       const c0 = impl.threadCpuNs();
       call();
       out.cpuNs.push(impl.threadCpuNs() - c0);
@@ -105,6 +114,7 @@ function timeShape(impl: Impl, s: Shape, bufs: { a: Float32Array; b: Float32Arra
   }
   impl.poolProfile(true, snapB);
   for (let r = 0; r < reps; r++) {
+    flush();
     impl.poolProfile(null, snapA);
     call();
     impl.poolProfile(null, snapB);
@@ -131,7 +141,7 @@ const quantile = (xs: number[], q: number) => {
 const Q = Number(arg('quantile', '0.25'));
 
 const load0 = loadavg();
-console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')}; ${nativeLoad.isa()}; ${threads} thread(s), ${rounds} interleaved rounds; impls: ${impls.map((i) => i.name).join(' | ')}`);
+console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')}; ${nativeLoad.isa()}; ${threads} thread(s), ${rounds} interleaved rounds${cold ? ', caches evicted before each call' : ''}; impls: ${impls.map((i) => i.name).join(' | ')}`);
 const peakCpu = new Map<string, number[]>(impls.map((i) => [i.name, []]));
 const res = new Map<string, { one: number[]; est2: number[]; est2Joined: number[]; work2: number[] }>();
 for (let r = 0; r < rounds; r++) {
@@ -145,7 +155,7 @@ for (let r = 0; r < rounds; r++) {
   for (const s of shapes) {
     const bufs = { a: filled(s.m * s.k, 1), b: filled(s.k * s.n, 2), c: new Float32Array(s.m * s.n) };
     const flops = 2 * s.m * s.n * s.k;
-    const reps = Math.max(3, Math.round(4e8 / flops));  // ~ 2 ms of work per batch
+    const reps = cold ? 3 : Math.max(3, Math.round(4e8 / flops));  // ~ 2 ms of work per batch
     // alternate the order round by round so neither build always runs first
     const order = r % 2 ? [...impls].reverse() : impls;
     for (const impl of order) {

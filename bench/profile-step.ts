@@ -7,7 +7,8 @@
  *
  * --cpu     time with the process's CPU clock instead of the wall clock (a loaded machine preempts
  *           the step; CPU time does not count that; at 2 threads it sums both threads' time).
- * --shapes  also split sgemm by shape (batch × m×n×k, transposes) with its GFLOP/s and % of the
+ * --shapes  also split sgemm by shape (batch × m×n×k, transposes), and linearFused and linearBackward
+ *           by shape (linearBackward: its dx and dW products), with their GFLOP/s and % of the
  *           FMA peak measured in the same process at the same thread count.
  * --composed  the layers op by op instead of fused (a no-op forward hook on every FFN Linear,
  *           attention outProj and norm, as bench/train-fusion-ab.ts's composed arm); with
@@ -57,11 +58,28 @@ if (flag('shapes') || flag('roofline')) {
     }
   };
 }
-let linearFusedFlop = 0;
+// linearFused and linearBackward (the Linear's forward with its epilogue; dx and dW in one call) split
+// by shape the same way; their FLOPs count in the step's GEMM FLOPs (linearBackward: 2 products)
+const fusedShapes = new Map<string, { ms: number; calls: number; flop: number }>();
+let linearFlop = 0;
 if (flag('roofline') || flag('shapes')) {
-  const table = k as unknown as Record<string, (p: { rows: number; outF: number; inF: number }) => unknown>;
-  const lf = table.linearFused;
-  table.linearFused = (p) => { if (shapeTimer.on) linearFusedFlop += 2 * p.rows * p.outF * p.inF; return lf(p); };
+  type LinearParams = { rows: number; outF: number; inF: number; p?: number; residual?: unknown; activation?: number };
+  const table = k as unknown as Record<string, (p: LinearParams) => unknown>;
+  const wrap = (name: string, keyOf: (p: LinearParams) => string, flopOf: (p: LinearParams) => number) => {
+    const fn = table[name];
+    table[name] = (p) => {
+      if (!shapeTimer.on) return fn(p);
+      const t0 = now();
+      try { return fn(p); } finally {
+        const e = fusedShapes.get(keyOf(p)) ?? { ms: 0, calls: 0, flop: 0 };
+        e.ms += now() - t0; e.calls++; e.flop += flopOf(p); linearFlop += flopOf(p);
+        fusedShapes.set(keyOf(p), e);
+      }
+    };
+  };
+  wrap('linearFused', (p) => `linearFused ${p.rows}×${p.outF}×${p.inF} NT${p.activation ? ' +relu' : ''}${(p.p ?? 0) > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}`,
+    (p) => 2 * p.rows * p.outF * p.inF);
+  wrap('linearBackward', (p) => `linearBackward ${p.rows}×${p.inF}×${p.outF} NN ‖ ${p.outF}×${p.inF}×${p.rows} TN`, (p) => 4 * p.rows * p.outF * p.inF);
 }
 const timer = timeKernelCalls(k, now);
 
@@ -101,6 +119,16 @@ if (shapes.size) {
     console.log(`| ${key} | ${(e.calls / steps).toFixed(0)} | ${(e.ms / steps).toFixed(2)} | ${(e.flop / steps / 1e9).toFixed(3)} | ${g.toFixed(0)} | ${((100 * g) / peak).toFixed(0)}% |`);
   }
 }
+if (fusedShapes.size) {
+  const frows = [...fusedShapes.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const flop = frows.reduce((s, [, e]) => s + e.flop, 0) / steps, ms = frows.reduce((s, [, e]) => s + e.ms, 0) / steps;
+  console.log(`\nlinearFused and linearBackward by shape (m×n×k of each product): ${(flop / 1e9).toFixed(2)} GFLOP/step in ${ms.toFixed(1)} ms = ${(flop / ms / 1e6).toFixed(0)} GFLOP/s (${((100 * flop) / ms / 1e6 / peak).toFixed(0)}% of peak)`);
+  console.log('| call | calls/step | ms/step | GFLOP/step | GFLOP/s | % peak |\n|---|---:|---:|---:|---:|---:|');
+  for (const [key, e] of frows) {
+    const g = e.flop / e.ms / 1e6;
+    console.log(`| ${key} | ${(e.calls / steps).toFixed(0)} | ${(e.ms / steps).toFixed(2)} | ${(e.flop / steps / 1e9).toFixed(3)} | ${g.toFixed(0)} | ${((100 * g) / peak).toFixed(0)}% |`);
+  }
+}
 
 /**
  * Bytes per kernel per step (one extra step, not timed) and the streaming bandwidth of this machine,
@@ -131,6 +159,7 @@ function measureRoofline() {
   };
   record('sgemm');
   record('linearFused');
+  record('linearBackward');
   h.step();
   for (const [name, fn] of saved) table[name] = fn;
   // Replay: every GEMM of one step back to back, timed as one block (no per-call clock reads), median of 5
@@ -177,7 +206,7 @@ if (roofline) {
     const row = bw.find((r) => r.setBytes >= perCall) ?? bw[bw.length - 1];
     return Math.max(row.copyGBs, row.addGBs);
   };
-  const gemmNames = new Set(['sgemm', 'linearFused']);
+  const gemmNames = new Set(['sgemm', 'linearFused', 'linearBackward']);
   let gemmMs = 0, boundMs = 0, otherMs = 0, otherBytes = 0;
   console.log('\nNon-GEMM kernels: bytes touched per step and the time they cannot go below at that bandwidth');
   console.log('| kernel | MB/step | calls | MB/call | GB/s bound | floor ms/step | measured ms/step | measured / floor |\n|---|---:|---:|---:|---:|---:|---:|---:|');
@@ -190,9 +219,9 @@ if (roofline) {
     console.log(`| ${r.n} | ${(e.bytes / 1e6).toFixed(2)} | ${e.calls} | ${(perCall / 1e6).toFixed(3)} | ${g.toFixed(1)} | ${floor.toFixed(2)} | ${r.ms.toFixed(2)} | ${(r.ms / floor).toFixed(1)}× |`);
   }
   const outside = total - inKernels;
-  console.log(`\nGEMM kernels (sgemm + linearFused) ${gemmMs.toFixed(1)} ms/step; other kernels ${otherMs.toFixed(1)} ms measured, ${(otherBytes / 1e6).toFixed(1)} MB/step, floor ${boundMs.toFixed(2)} ms at the measured bandwidth; outside kernels ${outside.toFixed(1)} ms.`);
-  // the step's GEMM FLOPs: sgemm's (counted by shape) + linearFused's (rows·outF·inF per call)
-  const allFlop = [...shapes.values()].reduce((s2, e) => s2 + e.flop, 0) / steps + linearFusedFlop / steps;
+  console.log(`\nGEMM kernels (sgemm, linearFused, linearBackward) ${gemmMs.toFixed(1)} ms/step; other kernels ${otherMs.toFixed(1)} ms measured, ${(otherBytes / 1e6).toFixed(1)} MB/step, floor ${boundMs.toFixed(2)} ms at the measured bandwidth; outside kernels ${outside.toFixed(1)} ms.`);
+  // the step's GEMM FLOPs: sgemm's (counted by shape) + linearFused's and linearBackward's
+  const allFlop = [...shapes.values()].reduce((s2, e) => s2 + e.flop, 0) / steps + linearFlop / steps;
   const pctAll = (ms: number) => ((100 * allFlop) / (ms * 1e6) / peak).toFixed(1);
   console.log(`| step | ms | % of peak (${(allFlop / 1e9).toFixed(2)} GFLOP) |\n|---|---:|---:|`);
   console.log(`| measured | ${total.toFixed(1)} | ${pctAll(total)}% |`);
@@ -207,7 +236,7 @@ if (roofline) {
 
 const jsonOut = (() => { const i = process.argv.indexOf('--json'); return i >= 0 ? process.argv[i + 1] : ''; })();
 if (jsonOut) {
-  const gemmFlop = shapes.size ? ([...shapes.values()].reduce((s2, e) => s2 + e.flop, 0) + linearFusedFlop) / steps : null;
+  const gemmFlop = shapes.size ? ([...shapes.values()].reduce((s2, e) => s2 + e.flop, 0) + linearFlop) / steps : null;
   writeFileSync(jsonOut, JSON.stringify({
     d: cfg.dModel, threads, clock, steps, stepMs: total, peakGflops: peak, gemmFlop, pctPeak: gemmFlop === null ? null : (100 * gemmFlop) / (total * 1e6) / peak,
     kernelsMs: inKernels, outsideMs: total - inKernels, loadavg: os.loadavg(), rows,

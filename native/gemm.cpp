@@ -165,16 +165,17 @@ HEED_INLINE void packAPanelRows(const float* src, int64_t lda, int64_t kc, float
 // A full NR (= 32) column panel of op(B) = Bᵀ (B row-major, n × k) → [l][32], 16×16 blocks at a time.
 HEED_INLINE void packBPanelTrans(const float* src, int64_t ldb, int64_t kc, float* dst) {
   static_assert(NR == 32, "packBPanelTrans transposes 2 × 16 columns");
-  int64_t l = 0;
-  for (; l + 16 <= kc; l += 16) {
-    for (int cb = 0; cb < NR; cb += 16) {
+  // 16 source rows at a time, each read start to end (16 streams, not 32)
+  const int64_t kc16 = kc / 16 * 16;
+  for (int cb = 0; cb < NR; cb += 16) {
+    for (int64_t l = 0; l < kc16; l += 16) {
       __m512 r[16];
       for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(src + (cb + i) * ldb + l);
       transpose16(r);
       for (int j = 0; j < 16; j++) _mm512_storeu_ps(dst + (l + j) * NR + cb, r[j]);
     }
   }
-  for (; l < kc; l++)
+  for (int64_t l = kc16; l < kc; l++)
     for (int c = 0; c < NR; c++) dst[l * NR + c] = src[c * ldb + l];
 }
 #endif

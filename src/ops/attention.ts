@@ -215,7 +215,7 @@ function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: 
     const dq = floatTensor('float32', q.shape), dk = floatTensor('float32', key.shape), dv = floatTensor('float32', value.shape);
     kernels.attentionBackward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), dOut: f32(g), lse, dq: f32(dq), dk: f32(dk), dv: f32(dv), B, H, Hkv, Lq: L, Lk: S, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
     return [dq, dk, dv];
-  });
+  }, true); // deferrable: allocations and one kernel
 }
 
 
@@ -321,7 +321,7 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
     const sub = (x: StridedView): Float32Array => f32(grads[inputs.indexOf(x.tensor)]).subarray(x.cols ? x.cols[0] : 0);
     kernels.attentionBackwardStrided({ ...args, q: qv.data, k: kv.data, v: vv.data, out: f32(out), dOut: f32(g), lse, dq: sub(qv), dk: sub(kv), dv: sub(vv) });
     return grads;
-  });
+  }, true); // deferrable: allocations and one kernel
 }
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;

@@ -141,5 +141,5 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
     if (bias) grads.push(db ?? gb);
     if (tapedResidual) grads.push(residual.requiresGrad ? g : null);
     return grads;
-  });
+  }, true); // deferrable: allocations, kernels and add (a kernel) only
 }

@@ -58,7 +58,7 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: rea
       r += O;
     }
     return [gx, ...gws, ...gbs];
-  });
+  }, true); // deferrable: allocations, kernels and views only
 }
 
 /** The storages of `ts` as one Float32Array when they lie back to back, in order, in one buffer; else null. */

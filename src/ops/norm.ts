@@ -79,7 +79,7 @@ export function layerNormLinked(x: Tensor, normalizedShape: readonly number[], w
       });
     }
     return dw && db ? [dx, dw, db] : dw ? [dx, dw] : db ? [dx, db] : [dx];
-  });
+  }, true); // deferrable: allocations and kernels only
 }
 
 export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, eps = 1e-6): Tensor {
@@ -93,7 +93,7 @@ export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight: T
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     k.rmsNormBackward({ x: f32(x), weight: weight && f32(weight), rstd: f32(rstd), dy: f32(g), dx: f32(dx), dweight: dw && f32(dw), rows, cols });
     return [dx, ...(dw ? [dw] : [])];
-  });
+  }, true); // deferrable: allocations and kernels only
 }
 
 /** layerNorm composed from primitives: the definition the fused kernel must equal. */

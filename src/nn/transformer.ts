@@ -23,8 +23,10 @@ import { Linear } from './linear.js';
 import { LayerNorm } from './norm.js';
 import { Dropout } from './dropout.js';
 import { type Activation } from './feedforward.js';
-import { residualFfn } from './residual-ffn.js';
-import { residualAttention } from './residual-attention.js';
+import { residualFfn, isPlainDropout, isPlainLinear } from './residual-ffn.js';
+import { residualAttention, canFuseOutProjection } from './residual-attention.js';
+import { isRecording } from './attention/recorder.js';
+import { deferKernels, flushKernels } from '../backend/registry.js';
 import { layerNormLinked } from '../ops/norm.js';
 import { ResidualGrad } from '../ops/residual-grad.js';
 import { MultiheadAttention } from './attention/multihead.js';
@@ -121,6 +123,16 @@ export class TransformerEncoderLayer extends Module {
 
   /** x (B, T, D) → (B, T, D). */
   override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
+    if (!allFused([this.norm1, this.norm2], [[this.selfAttn, this.dropout1]], this, this.dropout2, null)) return this.layer(x, o);
+    const was = deferKernels(true); // every op of the layer is a fused op that reads no tensor values in JS
+    try {
+      return this.layer(x, o);
+    } finally {
+      if (!was) flushKernels();
+    }
+  }
+
+  private layer(x: Tensor, o: EncoderCallOptions): Tensor {
     // residual + dropout1(selfAttn(h)): outProj, dropout1 and the add fused when they can be (residual-attention.ts)
     const sa = (h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
       attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal,
@@ -184,6 +196,16 @@ export class TransformerDecoderLayer extends Module {
    * Returns: (B, T, D).
    */
   override forward(x: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
+    if (!allFused([this.norm1, this.norm2, this.norm3], [[this.selfAttn, this.dropout1], [this.crossAttn, this.dropout2]], this, this.dropout3, o.cache ?? null)) return this.layer(x, memory, o);
+    const was = deferKernels(true); // every op of the layer is a fused op that reads no tensor values in JS
+    try {
+      return this.layer(x, memory, o);
+    } finally {
+      if (!was) flushKernels();
+    }
+  }
+
+  private layer(x: Tensor, memory: Tensor, o: DecoderCallOptions): Tensor {
     // residual + dropout(attn(...)): outProj, the dropout and the add fused when they can be (residual-attention.ts)
     const sa = (h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
       attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal, kvCache: o.cache?.self,
@@ -222,6 +244,27 @@ function linkedNorm(norm: LayerNorm, x: Tensor, side: 'input' | 'output'): { y: 
   const link = new ResidualGrad();
   const y = layerNormLinked(x, norm.normalizedShape, norm.weight, norm.bias, norm.eps, side === 'input' ? { input: link } : { output: link });
   return { y, link };
+}
+
+/**
+ * Whether a layer's forward runs its fused ops only: plain LayerNorms (linkedNorm's path), plain
+ * MultiheadAttention (no subclass, hooks, rotary, head mask, packed projection, KV cache or
+ * attention recorder) with plain q/k/v Linears and a fusable out-projection, and the fused FFN.
+ * Those ops (layerNormLinked, linearStacked, linear, attentionMergedHeads, linearDropout) read no
+ * tensor values in JavaScript but the masks the layer is given, which exist before it runs. So its
+ * kernel calls may be queued and run at the layer's end, in order (src/backend/registry.ts
+ * deferKernels): the layer's JS then runs in cache instead of after each kernel has evicted it.
+ * Anything else (a hook, a LoRA or quantized Linear, a cache) runs as before, kernel by kernel.
+ */
+function allFused(norms: readonly LayerNorm[], attns: readonly [MultiheadAttention, Dropout][], ff: { linear1: Linear; dropout: Dropout; linear2: Linear; activation: string }, ffOutDropout: Dropout, cache: DecoderLayerCache | null): boolean {
+  if (cache !== null || isRecording()) return false;
+  for (const n of norms) if (!(n instanceof LayerNorm) || Object.getPrototypeOf(n) !== LayerNorm.prototype || n.hasForwardHooks) return false;
+  for (const [a, drop] of attns) {
+    if (Object.getPrototypeOf(a) !== MultiheadAttention.prototype || !canFuseOutProjection(a, drop)) return false;
+    if (a.rotary !== null || a.headMask !== null || a.inProj !== null) return false;
+    if (a.qProj === null || a.kProj === null || a.vProj === null || !isPlainLinear(a.qProj) || !isPlainLinear(a.kProj) || !isPlainLinear(a.vProj)) return false;
+  }
+  return (ff.activation === 'relu' || ff.activation === 'gelu') && isPlainLinear(ff.linear1) && isPlainDropout(ff.dropout) && isPlainLinear(ff.linear2) && isPlainDropout(ffOutDropout);
 }
 
 /** A stack of encoder layers with an optional final LayerNorm (used with pre-norm). */

@@ -267,6 +267,29 @@ function allFused(norms: readonly LayerNorm[], attns: readonly [MultiheadAttenti
   return (ff.activation === 'relu' || ff.activation === 'gelu') && isPlainLinear(ff.linear1) && isPlainDropout(ff.dropout) && isPlainLinear(ff.linear2) && isPlainDropout(ffOutDropout);
 }
 
+/**
+ * Whether a whole stack runs fused ops only (see allFused): the stack itself, its layers and its final
+ * norm plain (no subclass, no hooks), every layer fused. A model that also holds only such parts may
+ * defer its forward's kernel calls as a layer does (models/seq2seq.ts).
+ */
+export function stackRunsFused(stack: TransformerEncoder | TransformerDecoder): boolean {
+  const isEncoder = stack instanceof TransformerEncoder;
+  if (Object.getPrototypeOf(stack) !== (isEncoder ? TransformerEncoder.prototype : TransformerDecoder.prototype) || stack.hasForwardHooks) return false;
+  if (stack.norm !== null && (Object.getPrototypeOf(stack.norm) !== LayerNorm.prototype || stack.norm.hasForwardHooks)) return false;
+  for (const layer of stack.layers) {
+    if (layer.hasForwardHooks) return false;
+    if (layer instanceof TransformerEncoderLayer) {
+      if (Object.getPrototypeOf(layer) !== TransformerEncoderLayer.prototype || !allFused([layer.norm1, layer.norm2], [[layer.selfAttn, layer.dropout1]], layer, layer.dropout2, null)) return false;
+    } else if (layer instanceof TransformerDecoderLayer) {
+      if (Object.getPrototypeOf(layer) !== TransformerDecoderLayer.prototype ||
+        !allFused([layer.norm1, layer.norm2, layer.norm3], [[layer.selfAttn, layer.dropout1], [layer.crossAttn, layer.dropout2]], layer, layer.dropout3, null)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
 /** A stack of encoder layers with an optional final LayerNorm (used with pre-norm). */
 export class TransformerEncoder extends Module {
   layers: ModuleList<TransformerEncoderLayer>;

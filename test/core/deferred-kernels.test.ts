@@ -116,3 +116,24 @@ test('deferred backward keeps accumulation across calls and retainGrad', { skip:
   w.grad!.data.forEach((v, i) => assert.ok(Math.abs(v - 2 * g1[i]) < 1e-5));
   assert.ok(Array.from(y1.grad!.data).every((v) => v === 1));
 }));
+
+test('Seq2SeqTransformer: the deferred forward gives the logits and gradients of the kernel-by-kernel one; a hook reads computed values', { skip: !native && 'native addon not built' }, () => onNative(() => {
+  const src = h.tensor([[3, 4, 5, 0], [6, 7, 0, 0]], undefined, { dtype: 'int32' });
+  const tgt = h.tensor([[1, 8, 9], [1, 10, 0]], undefined, { dtype: 'int32' });
+  const run = (hooked: boolean) => {
+    h.manualSeed(4);
+    const m = new h.models.Seq2SeqTransformer({ srcVocabSize: 12, tgtVocabSize: 14, dModel: 16, numHeads: 2, dimFeedforward: 32, numEncoderLayers: 2, numDecoderLayers: 2, dropout: 0.1 }).train();
+    let seen = NaN;
+    // a hook that reads the layer's output in JS: the stack is then not fused throughout, nothing is deferred across it
+    if (hooked) m.encoder.layers.toArray()[0].registerForwardHook((_m, _a, out) => { seen = Array.from((out as h.Tensor).data).reduce((s, v) => s + v, 0); });
+    const logits = m.forward(src, tgt);
+    h.sum(h.mul(logits, logits)).backward();
+    return { logits, grads: m.parameters().map((p) => p.grad!), seen, m };
+  };
+  const plain = run(false), hooked = run(true);
+  assert.equal(maxDiff(plain.logits, hooked.logits), 0);
+  plain.grads.forEach((g, i) => assert.equal(maxDiff(g, hooked.grads[i]), 0, `gradient ${i}`));
+  assert.ok(Number.isFinite(hooked.seen) && hooked.seen !== 0, `the hook read ${hooked.seen}`);
+  // the forward's queue ran: nothing is left deferred after it
+  assert.equal(deferKernels(false), false);
+}));

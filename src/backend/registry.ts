@@ -119,23 +119,11 @@ function nativeLoad(): NativeLoad {
  */
 const queuedFns: ObjectKernel[] = [];
 const queuedParams: Record<string, unknown>[] = [];
-/** The table's entries while deferring (the stubs queue these), else null. */
-let deferredEntries: Record<string, ObjectKernel> | null = null;
+/** Whether the table holds the queueing stubs; `saved` then holds the entries they replaced (the stubs queue these). */
+let deferring = false;
+const saved: Record<string, ObjectKernel> = {};
+let names: string[] | null = null;
 let stubs: Record<string, ObjectKernel> | null = null;
-
-function queueingStubs(): Record<string, ObjectKernel> {
-  if (stubs === null) {
-    const made: Record<string, ObjectKernel> = {};
-    for (const name of Object.keys(k)) {
-      made[name] = (p) => {
-        queuedFns.push(deferredEntries![name]);
-        queuedParams.push(p);
-      };
-    }
-    stubs = made;
-  }
-  return stubs;
-}
 
 /**
  * Turns deferral on (kernel calls through `k` are queued) or off (they run; the queue stays until
@@ -143,15 +131,28 @@ function queueingStubs(): Record<string, ObjectKernel> {
  * it was on.
  */
 export function deferKernels(on: boolean): boolean {
-  const was = deferredEntries !== null;
+  const was = deferring;
   if (on === was || (on && active !== 'native')) return was;
-  if (on) {
-    deferredEntries = { ...(k as unknown as Record<string, ObjectKernel>) };
-    Object.assign(k, queueingStubs());
-  } else {
-    Object.assign(k, deferredEntries);
-    deferredEntries = null;
+  const table = k as unknown as Record<string, ObjectKernel>;
+  if (names === null || stubs === null) {
+    names = Object.keys(table);
+    stubs = {};
+    for (const name of names) {
+      stubs[name] = (p) => {
+        queuedFns.push(saved[name]);
+        queuedParams.push(p);
+      };
+    }
   }
+  if (on) {
+    for (const name of names) {
+      saved[name] = table[name];
+      table[name] = stubs[name];
+    }
+  } else {
+    for (const name of names) table[name] = saved[name];
+  }
+  deferring = on;
   return was;
 }
 

@@ -123,7 +123,10 @@ export class TransformerEncoderLayer extends Module {
 
   /** x (B, T, D) → (B, T, D). */
   override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
-    if (!allFused([this.norm1, this.norm2], [[this.selfAttn, this.dropout1]], this, this.dropout2, null)) return this.layer(x, o);
+    if (!allFused([this.norm1, this.norm2], [[this.selfAttn, this.dropout1]], this, this.dropout2, null) || !fusedInputs([x], [o.mask])) {
+      flushKernels(); // kernel by kernel; also ends a model's deferral (models/seq2seq.ts) that reached this layer
+      return this.layer(x, o);
+    }
     const was = deferKernels(true); // every op of the layer is a fused op that reads no tensor values in JS
     try {
       return this.layer(x, o);
@@ -196,7 +199,11 @@ export class TransformerDecoderLayer extends Module {
    * Returns: (B, T, D).
    */
   override forward(x: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
-    if (!allFused([this.norm1, this.norm2, this.norm3], [[this.selfAttn, this.dropout1], [this.crossAttn, this.dropout2]], this, this.dropout3, o.cache ?? null)) return this.layer(x, memory, o);
+    if (!allFused([this.norm1, this.norm2, this.norm3], [[this.selfAttn, this.dropout1], [this.crossAttn, this.dropout2]], this, this.dropout3, o.cache ?? null) ||
+      !fusedInputs([x, memory], [o.tgtMask, o.memoryMask])) {
+      flushKernels(); // kernel by kernel; also ends a model's deferral (models/seq2seq.ts) that reached this layer
+      return this.layer(x, memory, o);
+    }
     const was = deferKernels(true); // every op of the layer is a fused op that reads no tensor values in JS
     try {
       return this.layer(x, memory, o);
@@ -265,6 +272,16 @@ function allFused(norms: readonly LayerNorm[], attns: readonly [MultiheadAttenti
     if (a.qProj === null || a.kProj === null || a.vProj === null || !isPlainLinear(a.qProj) || !isPlainLinear(a.kProj) || !isPlainLinear(a.vProj)) return false;
   }
   return (ff.activation === 'relu' || ff.activation === 'gelu') && isPlainLinear(ff.linear1) && isPlainDropout(ff.dropout) && isPlainLinear(ff.linear2) && isPlainDropout(ffOutDropout);
+}
+
+/**
+ * Whether the inputs let the attention run its fused kernel (float32 activations; no attention mask
+ * that requires grad): otherwise it runs composed ops, some of which (narrow, cat) copy in JS.
+ */
+function fusedInputs(xs: readonly Tensor[], masks: readonly (Tensor | null | undefined)[]): boolean {
+  for (const x of xs) if (x.dtype !== 'float32') return false;
+  for (const m of masks) if (m != null && m.requiresGrad) return false;
+  return true;
 }
 
 /**

@@ -137,3 +137,18 @@ test('Seq2SeqTransformer: the deferred forward gives the logits and gradients of
   // the forward's queue ran: nothing is left deferred after it
   assert.equal(deferKernels(false), false);
 }));
+
+test('a layer that cannot run fused (float64 input, a mask that requires grad) inside a deferred region runs the queue first and then kernel by kernel', { skip: !native && 'native addon not built' }, () => onNative(() => {
+  h.manualSeed(2);
+  const layer = new h.nn.TransformerEncoderLayer(8, 2, { dimFeedforward: 16, dropout: 0 });
+  const x = h.randn([2, 3, 8], { dtype: 'float64' });
+  const mask = h.zeros([3, 3], { requiresGrad: true });
+  const ref = layer.forward(x, { mask });
+  // an earlier op's kernel is queued when the layer starts: the layer's composed ops read its output
+  deferKernels(true);
+  const pre = h.mul(x, 1); // queued
+  const y = layer.forward(pre, { mask });
+  flushKernels();
+  assert.equal(maxDiff(y, ref), 0);
+  assert.equal(deferKernels(false), false);
+}));

@@ -9,7 +9,7 @@ import { AutogradError, ShapeError, fmtShape } from '../errors.js';
 import { alloc, allocUninit, isFloat } from '../tensor/dtype.js';
 import { sameShape } from '../tensor/shape.js';
 import { setGradEnabled } from './mode.js';
-import { k } from '../backend/registry.js';
+import { k, deferKernels, flushKernels } from '../backend/registry.js';
 import { BinaryOp } from '../backend/js/elementwise.js';
 
 function accumulate(into: Tensor | undefined, g: Tensor): Tensor {
@@ -67,6 +67,10 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   const grads = new Map<Tensor, Tensor>();
   grads.set(root, seed);
   const prev = setGradEnabled(false);
+  // Kernel calls are queued (deferred) while closures that read no tensor values run, and the queue
+  // runs before any other closure and at the end (src/backend/registry.ts deferKernels): the
+  // engine's own accumulation and the deferrable closures' JS then run back to back, in cache.
+  let failed = true;
   try {
     for (let n = order.length - 1; n >= 0; n--) {
       const t = order[n];
@@ -78,6 +82,8 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         continue;
       }
       if (t.retainsGrad) t.grad = accumulate(t.grad ?? undefined, g);
+      if (t.gradFn.deferrable === true) deferKernels(true);
+      else flushKernels();
       const inGrads = t.gradFn.backward(g);
       const inputs = t.gradFn.inputs;
       for (let i = 0; i < inputs.length; i++) {
@@ -95,7 +101,14 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         grads.set(x, accumulate(grads.get(x), gx));
       }
     }
+    failed = false;
   } finally {
+    if (failed) {
+      // the gradients computed so far are still written (as without deferral); the error thrown is the loop's
+      try { flushKernels(); } catch { /* reported: the loop's error */ }
+    } else {
+      flushKernels();
+    }
     setGradEnabled(prev);
   }
 }

@@ -25,9 +25,11 @@ function anyRequiresGrad(inputs: readonly (Tensor | null | undefined)[]): boolea
 
 /**
  * Records `out = op(inputs)` on the tape when any input requires grad.
- * Returns `out` for chaining.
+ * Returns `out` for chaining. `deferrable`: the backward reads no tensor values in JavaScript, only
+ * allocates and calls kernels (or ops that do only that), so the engine may queue its kernels
+ * (GradFn.deferrable); pass true only for a closure checked to be so.
  */
-export function record(out: Tensor, name: string, inputs: readonly Tensor[], backward: (grad: Tensor) => (Tensor | null)[]): Tensor {
-  if (isGradEnabled() && anyRequiresGrad(inputs)) out._setGradFn({ name, inputs, backward });
+export function record(out: Tensor, name: string, inputs: readonly Tensor[], backward: (grad: Tensor) => (Tensor | null)[], deferrable = false): Tensor {
+  if (isGradEnabled() && anyRequiresGrad(inputs)) out._setGradFn({ name, inputs, backward, deferrable });
   return out;
 }

@@ -105,11 +105,75 @@ function nativeLoad(): NativeLoad {
   return native;
 }
 
+/*
+ * Deferred kernel calls. While deferring, every entry of `k` is a stub that queues the entry it
+ * replaced (a native kernel, or whatever a benchmark wrapped around it) with its parameter object;
+ * flushKernels() puts the entries back and runs the queue in call order. The autograd engine defers
+ * while the backward closures of ops that read no tensor values in JavaScript run (GradFn.deferrable:
+ * their JS only allocates outputs and calls kernels), so that JS runs back to back with its code and
+ * objects in cache, and the kernels then run back to back: a kernel that streams megabytes evicts
+ * the JS that would otherwise run between it and the next one (BENCHMARKS.md, "eighth session, js").
+ * A kernel reads and writes only the arrays of its parameter object, so running it later, in the
+ * same order, computes the same values as long as nothing reads or writes those arrays in between;
+ * the engine flushes before any other closure runs and before it returns.
+ */
+const queuedFns: ObjectKernel[] = [];
+const queuedParams: Record<string, unknown>[] = [];
+/** Whether the table holds the queueing stubs; `saved` then holds the entries they replaced (the stubs queue these). */
+let deferring = false;
+const saved: Record<string, ObjectKernel> = {};
+let names: string[] | null = null;
+let stubs: Record<string, ObjectKernel> | null = null;
+
+/**
+ * Turns deferral on (kernel calls through `k` are queued) or off (they run; the queue stays until
+ * flushKernels). Only the native backend defers; on js, kernels always run at once. Returns whether
+ * it was on.
+ */
+export function deferKernels(on: boolean): boolean {
+  const was = deferring;
+  if (on === was || (on && active !== 'native')) return was;
+  const table = k as unknown as Record<string, ObjectKernel>;
+  if (names === null || stubs === null) {
+    names = Object.keys(table);
+    stubs = {};
+    for (const name of names) {
+      stubs[name] = (p) => {
+        queuedFns.push(saved[name]);
+        queuedParams.push(p);
+      };
+    }
+  }
+  if (on) {
+    for (const name of names) {
+      saved[name] = table[name];
+      table[name] = stubs[name];
+    }
+  } else {
+    for (const name of names) table[name] = saved[name];
+  }
+  deferring = on;
+  return was;
+}
+
+/** Turns deferral off and runs every queued kernel call, in order. */
+export function flushKernels(): void {
+  deferKernels(false);
+  if (queuedFns.length === 0) return;
+  try {
+    for (let i = 0; i < queuedFns.length; i++) queuedFns[i](queuedParams[i]);
+  } finally {
+    queuedFns.length = 0;
+    queuedParams.length = 0;
+  }
+}
+
 /** Switches every op to the given backend's kernels. */
 export function setBackend(name: BackendName): void {
   if (name !== 'js' && name !== 'native') {
     throw new BackendError(`setBackend: received '${String(name)}', expected 'js' or 'native'.`);
   }
+  flushKernels(); // queued calls run on the backend they were made on
   Object.assign(k, reference);
   if (name === 'native') {
     const n = nativeLoad();

@@ -20,18 +20,20 @@ import { mul, eq } from '../ops/elementwise.js';
 import { logSoftmax } from '../ops/softmax.js';
 import { indexSelect } from '../ops/indexing.js';
 import { reshape } from '../ops/shape.js';
-import { noGrad } from '../autograd/mode.js';
 import { alloc } from '../tensor/dtype.js';
 import { tensor } from '../tensor/creation.js';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { LayerNorm } from '../nn/norm.js';
 import { Dropout } from '../nn/dropout.js';
-import { isPlainDropout } from '../nn/residual-ffn.js';
+import { isPlainDropout, isPlainLinear } from '../nn/residual-ffn.js';
+import { isRecording } from '../nn/attention/recorder.js';
+import { deferKernels, flushKernels } from '../backend/registry.js';
+import { isGradEnabled, noGrad } from '../autograd/mode.js';
 import type { Module } from '../nn/module.js';
 import { embedPositions } from '../ops/embed-positions.js';
 import { SinusoidalPositionalEncoding, LearnedPositionalEmbedding } from '../nn/positional.js';
-import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, type DecoderLayerCache } from '../nn/transformer.js';
+import { TransformerEncoder, TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer, stackRunsFused, type DecoderLayerCache } from '../nn/transformer.js';
 import { runEncoder } from './fused-encoder.js';
 import { ConfiguredModel, defineModelConfig, type ModelInit } from './config.js';
 import { greedyLoop } from './greedy.js';
@@ -181,19 +183,49 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
    * Returns: (B, T, V) logits.
    */
   override forward(src: Tensor, tgtIn: Tensor, o: Seq2SeqForwardOptions = {}): Tensor {
-    const { memory, srcPad } = this.encode(src, o);
-    this.checkIds('tgtIn', tgtIn, this.config.tgtVocabSize);
-    const y = this.embed(this.tgtEmbed, this.tgtPos, tgtIn, 0); // (B, T, D)
-    const h = this.decoder.call(y, memory, { tgtIsCausal: true, tgtKeyPaddingMask: o.tgtPaddingMask, memoryKeyPaddingMask: srcPad }); // (B, T, D)
-    return this.outProj.call(h); // (B, T, V)
+    this.checkIds('src', src, this.config.srcVocabSize);
+    const srcPad = this.paddingMask(src, o); // (B, S), computed now: the layers read it in JS
+    // With every part on its fused op, the kernel calls of the rest of the forward are queued and run
+    // at its end (src/backend/registry.ts deferKernels): the forward's JS then runs in cache.
+    const defer = this.runsFused();
+    const was = defer ? deferKernels(true) : false;
+    try {
+      const memory = this.encodeMemory(src, srcPad); // (B, S, D)
+      this.checkIds('tgtIn', tgtIn, this.config.tgtVocabSize);
+      const y = this.embed(this.tgtEmbed, this.tgtPos, tgtIn, 0); // (B, T, D)
+      const h = this.decoder.call(y, memory, { tgtIsCausal: true, tgtKeyPaddingMask: o.tgtPaddingMask, memoryKeyPaddingMask: srcPad }); // (B, T, D)
+      return this.outProj.call(h); // (B, T, V)
+    } finally {
+      if (defer && !was) flushKernels();
+    }
   }
 
   /** src (B, S) → memory (B, S, D) and the (B, S) padding mask (true = pad) used for it. */
   encode(src: Tensor, o: Seq2SeqForwardOptions = {}): { memory: Tensor; srcPad: Tensor } {
     this.checkIds('src', src, this.config.srcVocabSize);
     const srcPad = this.paddingMask(src, o); // (B, S)
+    return { memory: this.encodeMemory(src, srcPad), srcPad };
+  }
+
+  /** Embeds src and runs the encoder (fused in inference: fused-encoder.ts). (B, S) → (B, S, D). */
+  private encodeMemory(src: Tensor, srcPad: Tensor): Tensor {
     const x = this.embed(this.srcEmbed, this.srcPos, src, 0); // (B, S, D)
-    return { memory: runEncoder(this.encoder, x, { keyPaddingMask: srcPad }), srcPad }; // (B, S, D); fused in inference (fused-encoder.ts)
+    return runEncoder(this.encoder, x, { keyPaddingMask: srcPad }); // (B, S, D)
+  }
+
+  /**
+   * Whether forward runs fused ops only, none of which reads a tensor's values in JS but the masks
+   * computed before: gradients on (so the encoder runs its layers, not the inference plan), no
+   * attention recorder, the fused embedding path for both sides, both stacks fused throughout
+   * (nn/transformer.ts stackRunsFused) and a plain output projection.
+   */
+  private runsFused(): boolean {
+    return isGradEnabled() && !isRecording() && this.embedsFused(this.srcEmbed, this.srcPos) && this.embedsFused(this.tgtEmbed, this.tgtPos) &&
+      stackRunsFused(this.encoder) && stackRunsFused(this.decoder) && isPlainLinear(this.outProj);
+  }
+
+  private embedsFused(emb: Embedding, pos: SinusoidalPositionalEncoding | LearnedPositionalEmbedding): pos is SinusoidalPositionalEncoding {
+    return isPlain(emb, Embedding) && isPlain(pos, SinusoidalPositionalEncoding) && isPlainDropout(this.embDropout);
   }
 
   /** One decoding step on the caches: tokens (B, 1) at position `offset` → log-probabilities (B, V). */
@@ -263,7 +295,7 @@ export class Seq2SeqTransformer extends ConfiguredModel<Seq2SeqConfig> {
    * the same values and gradients and draw the same dropout seed (test/models/seq2seq-embed.test.ts).
    */
   private embed(emb: Embedding, pos: SinusoidalPositionalEncoding | LearnedPositionalEmbedding, ids: Tensor, offset: number): Tensor {
-    if (isPlain(emb, Embedding) && isPlain(pos, SinusoidalPositionalEncoding) && isPlainDropout(this.embDropout)) {
+    if (this.embedsFused(emb, pos)) {
       const T = ids.shape[1];
       return embedPositions(ids, emb.weight, {
         scale: this.config.scaleEmbeddings ? Math.sqrt(this.config.dModel) : 1,

@@ -23,8 +23,10 @@ import { Linear } from './linear.js';
 import { LayerNorm } from './norm.js';
 import { Dropout } from './dropout.js';
 import { type Activation } from './feedforward.js';
-import { residualFfn } from './residual-ffn.js';
-import { residualAttention } from './residual-attention.js';
+import { residualFfn, isPlainDropout, isPlainLinear } from './residual-ffn.js';
+import { residualAttention, canFuseOutProjection } from './residual-attention.js';
+import { isRecording } from './attention/recorder.js';
+import { deferKernels, flushKernels } from '../backend/registry.js';
 import { layerNormLinked } from '../ops/norm.js';
 import { ResidualGrad } from '../ops/residual-grad.js';
 import { MultiheadAttention } from './attention/multihead.js';
@@ -121,6 +123,19 @@ export class TransformerEncoderLayer extends Module {
 
   /** x (B, T, D) → (B, T, D). */
   override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
+    if (!allFused([this.norm1, this.norm2], [[this.selfAttn, this.dropout1]], this, this.dropout2, null) || !fusedInputs([x], [o.mask])) {
+      flushKernels(); // kernel by kernel; also ends a model's deferral (models/seq2seq.ts) that reached this layer
+      return this.layer(x, o);
+    }
+    const was = deferKernels(true); // every op of the layer is a fused op that reads no tensor values in JS
+    try {
+      return this.layer(x, o);
+    } finally {
+      if (!was) flushKernels();
+    }
+  }
+
+  private layer(x: Tensor, o: EncoderCallOptions): Tensor {
     // residual + dropout1(selfAttn(h)): outProj, dropout1 and the add fused when they can be (residual-attention.ts)
     const sa = (h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
       attnMask: o.mask, keyPaddingMask: o.keyPaddingMask, isCausal: o.isCausal,
@@ -184,6 +199,20 @@ export class TransformerDecoderLayer extends Module {
    * Returns: (B, T, D).
    */
   override forward(x: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
+    if (!allFused([this.norm1, this.norm2, this.norm3], [[this.selfAttn, this.dropout1], [this.crossAttn, this.dropout2]], this, this.dropout3, o.cache ?? null) ||
+      !fusedInputs([x, memory], [o.tgtMask, o.memoryMask])) {
+      flushKernels(); // kernel by kernel; also ends a model's deferral (models/seq2seq.ts) that reached this layer
+      return this.layer(x, memory, o);
+    }
+    const was = deferKernels(true); // every op of the layer is a fused op that reads no tensor values in JS
+    try {
+      return this.layer(x, memory, o);
+    } finally {
+      if (!was) flushKernels();
+    }
+  }
+
+  private layer(x: Tensor, memory: Tensor, o: DecoderCallOptions): Tensor {
     // residual + dropout(attn(...)): outProj, the dropout and the add fused when they can be (residual-attention.ts)
     const sa = (h: Tensor, residual: Tensor, link: ResidualGrad | null): Tensor => residualAttention(this.selfAttn, this.dropout1, residual, h, h, h, {
       attnMask: o.tgtMask, keyPaddingMask: o.tgtKeyPaddingMask, isCausal: o.tgtIsCausal, kvCache: o.cache?.self,
@@ -222,6 +251,60 @@ function linkedNorm(norm: LayerNorm, x: Tensor, side: 'input' | 'output'): { y: 
   const link = new ResidualGrad();
   const y = layerNormLinked(x, norm.normalizedShape, norm.weight, norm.bias, norm.eps, side === 'input' ? { input: link } : { output: link });
   return { y, link };
+}
+
+/**
+ * Whether a layer's forward runs its fused ops only: plain LayerNorms (linkedNorm's path), plain
+ * MultiheadAttention (no subclass, hooks, rotary, head mask, packed projection, KV cache or
+ * attention recorder) with plain q/k/v Linears and a fusable out-projection, and the fused FFN.
+ * Those ops (layerNormLinked, linearStacked, linear, attentionMergedHeads, linearDropout) read no
+ * tensor values in JavaScript but the masks the layer is given, which exist before it runs. So its
+ * kernel calls may be queued and run at the layer's end, in order (src/backend/registry.ts
+ * deferKernels): the layer's JS then runs in cache instead of after each kernel has evicted it.
+ * Anything else (a hook, a LoRA or quantized Linear, a cache) runs as before, kernel by kernel.
+ */
+function allFused(norms: readonly LayerNorm[], attns: readonly [MultiheadAttention, Dropout][], ff: { linear1: Linear; dropout: Dropout; linear2: Linear; activation: string }, ffOutDropout: Dropout, cache: DecoderLayerCache | null): boolean {
+  if (cache !== null || isRecording()) return false;
+  for (const n of norms) if (!(n instanceof LayerNorm) || Object.getPrototypeOf(n) !== LayerNorm.prototype || n.hasForwardHooks) return false;
+  for (const [a, drop] of attns) {
+    if (Object.getPrototypeOf(a) !== MultiheadAttention.prototype || !canFuseOutProjection(a, drop)) return false;
+    if (a.rotary !== null || a.headMask !== null || a.inProj !== null) return false;
+    if (a.qProj === null || a.kProj === null || a.vProj === null || !isPlainLinear(a.qProj) || !isPlainLinear(a.kProj) || !isPlainLinear(a.vProj)) return false;
+  }
+  return (ff.activation === 'relu' || ff.activation === 'gelu') && isPlainLinear(ff.linear1) && isPlainDropout(ff.dropout) && isPlainLinear(ff.linear2) && isPlainDropout(ffOutDropout);
+}
+
+/**
+ * Whether the inputs let the attention run its fused kernel (float32 activations; no attention mask
+ * that requires grad): otherwise it runs composed ops, some of which (narrow, cat) copy in JS.
+ */
+function fusedInputs(xs: readonly Tensor[], masks: readonly (Tensor | null | undefined)[]): boolean {
+  for (const x of xs) if (x.dtype !== 'float32') return false;
+  for (const m of masks) if (m != null && m.requiresGrad) return false;
+  return true;
+}
+
+/**
+ * Whether a whole stack runs fused ops only (see allFused): the stack itself, its layers and its final
+ * norm plain (no subclass, no hooks), every layer fused. A model that also holds only such parts may
+ * defer its forward's kernel calls as a layer does (models/seq2seq.ts).
+ */
+export function stackRunsFused(stack: TransformerEncoder | TransformerDecoder): boolean {
+  const isEncoder = stack instanceof TransformerEncoder;
+  if (Object.getPrototypeOf(stack) !== (isEncoder ? TransformerEncoder.prototype : TransformerDecoder.prototype) || stack.hasForwardHooks) return false;
+  if (stack.norm !== null && (Object.getPrototypeOf(stack.norm) !== LayerNorm.prototype || stack.norm.hasForwardHooks)) return false;
+  for (const layer of stack.layers) {
+    if (layer.hasForwardHooks) return false;
+    if (layer instanceof TransformerEncoderLayer) {
+      if (Object.getPrototypeOf(layer) !== TransformerEncoderLayer.prototype || !allFused([layer.norm1, layer.norm2], [[layer.selfAttn, layer.dropout1]], layer, layer.dropout2, null)) return false;
+    } else if (layer instanceof TransformerDecoderLayer) {
+      if (Object.getPrototypeOf(layer) !== TransformerDecoderLayer.prototype ||
+        !allFused([layer.norm1, layer.norm2, layer.norm3], [[layer.selfAttn, layer.dropout1], [layer.crossAttn, layer.dropout2]], layer, layer.dropout3, null)) return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** A stack of encoder layers with an optional final LayerNorm (used with pre-norm). */

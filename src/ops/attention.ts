@@ -215,7 +215,7 @@ function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: 
     const dq = floatTensor('float32', q.shape), dk = floatTensor('float32', key.shape), dv = floatTensor('float32', value.shape);
     kernels.attentionBackward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), dOut: f32(g), lse, dq: f32(dq), dk: f32(dk), dv: f32(dv), B, H, Hkv, Lq: L, Lk: S, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
     return [dq, dk, dv];
-  });
+  }, true); // deferrable: allocations and one kernel
 }
 
 
@@ -264,7 +264,7 @@ function viewOf(x: Heads, what: string): StridedView {
   const { tensor: t, offset, heads, width } = x;
   if (t.ndim !== 3) throw new ShapeError(`${op}: ${what}.tensor has shape ${fmtShape(t.shape)}, expected (B, L, C) with the heads side by side in C.`);
   const [B, rows, C] = t.shape;
-  if (![offset, heads, width].every((n) => Number.isInteger(n) && n >= 0) || heads === 0 || offset + heads * width > C) {
+  if (!isCount(offset) || !isCount(heads) || !isCount(width) || heads === 0 || offset + heads * width > C) {
     throw new ShapeError(`${op}: ${what} asks for ${heads} heads of width ${width} from column ${offset}, but its tensor ${fmtShape(t.shape)} has ${C} columns. Fix: offset + heads·width must be ≤ ${C}.`);
   }
   return { tensor: t, data: f32(t).subarray(offset), B, heads, rows, width, sB: rows * C, sH: width, sL: C, cols: [offset, offset + heads * width] };
@@ -290,12 +290,12 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
   if (kv.B !== B || vv.B !== B) throw new ShapeError(`${op}: query, key and value have batch sizes ${qv.B}, ${kv.B}, ${vv.B}; expected one batch size.`);
   if (kv.width !== E) throw new ShapeError(`${op}: key heads have width ${kv.width}, expected ${E} like the query heads. Fix: query and key need the same head size.`);
   if (vv.heads !== Hkv || vv.rows !== capacity) throw new ShapeError(`${op}: value has ${vv.heads} heads of ${vv.rows} rows, expected ${Hkv} of ${capacity} like key.`);
-  for (const [x, what] of [[qv, 'query'], [kv, 'key'], [vv, 'value']] as const) requireFloat(x.tensor, op, what);
+  requireFloat(qv.tensor, op, 'query'); requireFloat(kv.tensor, op, 'key'); requireFloat(vv.tensor, op, 'value');
   const r = resolveShapes(splitShape(qv), splitShape(kv), splitShape(vv), o);
   const m = resolveMask(OP, o, [B, H, L, r.S], `query of ${H} heads × ${L} rows and key of ${Hkv} heads × ${r.S} rows`);
   const needs = isGradEnabled() && (qv.tensor.requiresGrad || kv.tensor.requiresGrad || vv.tensor.requiresGrad);
   const gradBuffers = distinctColumns([qv, kv, vv]);
-  const fused = isOverridden('attentionForwardStrided') && [qv, kv, vv].every((x) => x.tensor.dtype === 'float32')
+  const fused = isOverridden('attentionForwardStrided') && qv.tensor.dtype === 'float32' && kv.tensor.dtype === 'float32' && vv.tensor.dtype === 'float32'
     && m.gradMask === null && maskTiles(m) === null && (r.S === capacity || !needs) && (gradBuffers !== null || !needs);
   if (!fused) return mergeHeads(scaledDotProductAttention(splitHeads(q), splitHeads(key), splitHeads(value), o)); // (B, L, H·Ev)
   const km = kernelMask(m);
@@ -309,17 +309,22 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
     qStrideB: qv.sB, qStrideH: qv.sH, qStrideL: qv.sL, kStrideB: kv.sB, kStrideH: kv.sH, kStrideL: kv.sL,
     vStrideB: vv.sB, vStrideH: vv.sH, vStrideL: vv.sL, ...oS,
   };
-  kernels.attentionForwardStrided({ q: qv.data, k: kv.data, v: vv.data, out: f32(out), lse, ...args });
+  kernels.attentionForwardStrided({ ...args, q: qv.data, k: kv.data, v: vv.data, out: f32(out), lse });
   if (!needs || gradBuffers === null) return out;
-  const inputs = [...new Set([qv.tensor, kv.tensor, vv.tensor])];
+  const inputs = [qv.tensor];
+  if (kv.tensor !== qv.tensor) inputs.push(kv.tensor);
+  if (vv.tensor !== qv.tensor && vv.tensor !== kv.tensor) inputs.push(vv.tensor);
+  const full = inputs.map((t) => gradBuffers.get(t) === true);
   return record(out, 'attentionMergedHeads', inputs, (g) => {
     // One gradient per distinct tensor, shaped like it; the kernel writes each operand's elements.
-    const grads = new Map(inputs.map((t) => [t, gradBuffers.get(t) === true ? emptyFloatTensor('float32', t.shape) : floatTensor('float32', t.shape)]));
-    const sub = (x: StridedView): Float32Array => f32(grads.get(x.tensor)!).subarray(x.cols ? x.cols[0] : 0);
-    kernels.attentionBackwardStrided({ q: qv.data, k: kv.data, v: vv.data, out: f32(out), dOut: f32(g), lse, dq: sub(qv), dk: sub(kv), dv: sub(vv), ...args });
-    return inputs.map((t) => grads.get(t)!);
-  });
+    const grads = inputs.map((t, i) => (full[i] ? emptyFloatTensor('float32', t.shape) : floatTensor('float32', t.shape)));
+    const sub = (x: StridedView): Float32Array => f32(grads[inputs.indexOf(x.tensor)]).subarray(x.cols ? x.cols[0] : 0);
+    kernels.attentionBackwardStrided({ ...args, q: qv.data, k: kv.data, v: vv.data, out: f32(out), dOut: f32(g), lse, dq: sub(qv), dk: sub(kv), dv: sub(vv) });
+    return grads;
+  }, true); // deferrable: allocations and one kernel
 }
+
+const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
 
 /** The logical (B, heads, rows, width) shape of a view. */
 function splitShape(x: StridedView): number[] {

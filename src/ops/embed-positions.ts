@@ -75,5 +75,5 @@ export function embedPositions(ids: Tensor, weight: Tensor, options: EmbedPositi
     const gw = floatTensor(g.dtype, weight.shape);
     if (B * T > 0) k.embedPositionsBackward({ dOut: f32(g), indices: idx, dWeight: f32(gw), dim: D, paddingIdx: pad, scale, p, seed });
     return [gw];
-  });
+  }, true); // deferrable: an allocation and one kernel
 }

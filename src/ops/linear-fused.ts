@@ -96,7 +96,9 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   if (z) k.geluDropout({ z: f32(z), y: f32(y), p, seed });
   const link = options.residualGradTo ?? null;
   const tapedResidual = residual !== null && link === null;
-  const inputs = [x, weight, ...(bias ? [bias] : []), ...(tapedResidual ? [residual] : [])];
+  const inputs = [x, weight];
+  if (bias) inputs.push(bias);
+  if (tapedResidual) inputs.push(residual);
   // act 'none' with dropout: a layerNorm reading y may write dz (and db) in its own backward (ops/residual-grad.ts DropoutGrad)
   const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed, outF, bias !== null && bias.requiresGrad) : null;
   if (handoff) markDropoutOutput(y, handoff);
@@ -135,6 +137,9 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
       }
     }
     const [gx, gw, gb] = linearGrads(dz, x, weight, db === null ? bias : null);
-    return [gx, gw, ...(bias ? [db ?? gb] : []), ...(tapedResidual ? [residual.requiresGrad ? g : null] : [])];
-  });
+    const grads = [gx, gw];
+    if (bias) grads.push(db ?? gb);
+    if (tapedResidual) grads.push(residual.requiresGrad ? g : null);
+    return grads;
+  }, true); // deferrable: allocations, kernels and add (a kernel) only
 }

@@ -14,7 +14,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
 import { record, needsGrad } from '../autograd/node.js';
-import { promoteFloat } from '../tensor/dtype.js';
+import { promoteFloat, type DType, type Storage } from '../tensor/dtype.js';
 import { ValueError } from '../errors.js';
 import { emptyFloatTensor, f32 } from './util.js';
 import { checkLinear, linearInputGrads } from './matmul.js';
@@ -35,14 +35,10 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: rea
     throw new ValueError(`${op}: the weights and biases must share one dtype (${dtype}); received ${weights.map((w) => w.dtype).join(', ')}.`);
   }
   const outs = dims.map((d) => d.outF), outF = outs.reduce((a, b) => a + b, 0);
-  // the stack: (ΣO, in) weights and (ΣO) biases, copied from the parameters
-  const W = emptyFloatTensor(dtype, [outF, inF]), b = withBias ? emptyFloatTensor(dtype, [outF]) : null;
-  let o = 0;
-  for (let i = 0; i < weights.length; i++) {
-    W.data.set(weights[i].data as Float32Array, o * inF);
-    if (b) b.data.set(biases[i]!.data as Float32Array, o);
-    o += outs[i];
-  }
+  // the stack: (ΣO, in) weights and (ΣO) biases, read in place when the parameters already sit one
+  // after another in one storage (nn.MultiheadAttention places them so), else copied from them
+  const W = new Tensor(adjacent(weights) ?? stack(weights, outF * inF, dtype), [outF, inF]);
+  const b = withBias ? new Tensor(adjacent(biases as Tensor[]) ?? stack(biases as Tensor[], outF, dtype), [outF]) : null;
   const outShape = x.shape.slice();
   outShape[outShape.length - 1] = outF;
   const y = emptyFloatTensor(dtype, outShape);
@@ -62,5 +58,29 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: rea
       r += O;
     }
     return [gx, ...gws, ...gbs];
-  });
+  }, true); // deferrable: allocations, kernels and views only
+}
+
+/** The storages of `ts` as one Float32Array when they lie back to back, in order, in one buffer; else null. */
+function adjacent(ts: readonly Tensor[]): Float32Array | null {
+  const first = ts[0].data;
+  if (!(first instanceof Float32Array)) return null;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < ts.length; i++) {
+    const d = ts[i].data;
+    if (!(d instanceof Float32Array) || d.buffer !== first.buffer || d.byteOffset !== end) return null;
+    end += d.byteLength;
+  }
+  return new Float32Array(first.buffer, first.byteOffset, (end - first.byteOffset) / 4);
+}
+
+/** A copy of the storages of `ts`, one after another (n elements in all). */
+function stack(ts: readonly Tensor[], n: number, dtype: DType): Storage {
+  const out = emptyFloatTensor(dtype, [n]).data;
+  let o = 0;
+  for (const t of ts) {
+    out.set(t.data as Float32Array, o);
+    o += t.size;
+  }
+  return out;
 }

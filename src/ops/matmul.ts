@@ -146,7 +146,7 @@ function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null, act: number):
   return record(y, 'linear', inputs, (g) => {
     const grads = linearGrads(g, x, weight, bias);
     return bias ? grads : grads.slice(0, 2);
-  });
+  }, true); // deferrable: allocations and kernels only
 }
 
 /**

@@ -55,27 +55,31 @@ export function layerNormLinked(x: Tensor, normalizedShape: readonly number[], w
   const y = emptyFloatTensor(x.dtype, x.shape);
   const meanBuf = floatTensor(x.dtype, [rows]), rstd = floatTensor(x.dtype, [rows]);
   k.layerNormForward({ x: f32(x), weight: weight && f32(weight), bias: bias && f32(bias), y: f32(y), mean: f32(meanBuf), rstd: f32(rstd), rows, cols, eps });
-  const inputs = [x, ...(weight ? [weight] : []), ...(bias ? [bias] : [])];
+  const inputs = weight && bias ? [x, weight, bias] : weight ? [x, weight] : bias ? [x, bias] : [x];
+  // x came out of a dropout whose backward this pass can do too (ops/residual-grad.ts DropoutGrad);
+  // looked up now, while the forward's objects are in cache, rather than in the backward
+  const drop = dropoutOutputOf(x) ?? null;
   return record(y, 'layerNorm', inputs, (g) => {
-    const dyAdd = links.output?.take() ?? null, dxAdd = links.input?.take() ?? null;
+    const dyAdd = links.output ? links.output.take() : null, dxAdd = links.input ? links.input.take() : null;
     const dx = emptyFloatTensor(g.dtype, x.shape);
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     const db = bias ? floatTensor(g.dtype, bias.shape) : null;
-    const args = {
-      x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),
-      dx: f32(dx), dxAdd: dxAdd && f32(dxAdd), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols,
-    };
-    // x came out of a dropout whose backward this pass can do too (ops/residual-grad.ts DropoutGrad)
-    const drop = dropoutOutputOf(x);
-    if (drop !== undefined && (!drop.sumBias || drop.cols === cols)) {
+    if (drop !== null && (!drop.sumBias || drop.cols === cols)) {
       const dz = emptyFloatTensor(g.dtype, x.shape), dzb = drop.sumBias ? floatTensor(g.dtype, [cols]) : null;
-      k.layerNormBackwardDropout({ ...args, dz: f32(dz), dzBias: dzb && f32(dzb), p: drop.p, seed: drop.seed });
+      k.layerNormBackwardDropout({
+        x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),
+        dx: f32(dx), dxAdd: dxAdd && f32(dxAdd), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols,
+        dz: f32(dz), dzBias: dzb && f32(dzb), p: drop.p, seed: drop.seed,
+      });
       drop.fill(dx, dz, dzb);
     } else {
-      k.layerNormBackward(args);
+      k.layerNormBackward({
+        x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),
+        dx: f32(dx), dxAdd: dxAdd && f32(dxAdd), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols,
+      });
     }
-    return [dx, ...(dw ? [dw] : []), ...(db ? [db] : [])];
-  });
+    return dw && db ? [dx, dw, db] : dw ? [dx, dw] : db ? [dx, db] : [dx];
+  }, true); // deferrable: allocations and kernels only
 }
 
 export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight: Tensor | null = null, eps = 1e-6): Tensor {
@@ -89,7 +93,7 @@ export function rmsNorm(x: Tensor, normalizedShape: readonly number[], weight: T
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     k.rmsNormBackward({ x: f32(x), weight: weight && f32(weight), rstd: f32(rstd), dy: f32(g), dx: f32(dx), dweight: dw && f32(dw), rows, cols });
     return [dx, ...(dw ? [dw] : [])];
-  });
+  }, true); // deferrable: allocations and kernels only
 }
 
 /** layerNorm composed from primitives: the definition the fused kernel must equal. */

@@ -39,7 +39,7 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   }
   if (sameShape(out, x.shape)) return x;
   const y = new Tensor(x.data, out);
-  return record(y, 'reshape', [x], (g) => [reshape(g, x.shape)]);
+  return record(y, 'reshape', [x], (g) => [reshape(g, x.shape)], true); // deferrable: a view
 }
 
 /** Alias of reshape (tensors are contiguous). */

@@ -29,6 +29,13 @@ export interface GradFn {
   readonly inputs: readonly Tensor[];
   /** Given d(loss)/d(output), returns d(loss)/d(input) for each input (null = no gradient). */
   backward(grad: Tensor): (Tensor | null)[];
+  /**
+   * True when `backward` never reads tensor values in JavaScript (it only allocates and calls
+   * kernels, directly or through ops that do the same): the engine may then queue its kernels and
+   * run them later, in order (src/backend/registry.ts deferKernels). Absent or false: the engine runs
+   * every queued kernel before calling it.
+   */
+  readonly deferrable?: boolean;
 }
 
 export class Tensor {

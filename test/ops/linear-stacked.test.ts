@@ -68,3 +68,35 @@ for (const kind of ['self', 'cross'] as const) {
     for (const key of ['y', 'gx', 'gm', 'gq', 'gk', 'gvb'] as const) assert.ok(maxDiff(s[key], c[key]) < 1e-4, `${key} differs by ${maxDiff(s[key], c[key])}`);
   });
 }
+
+test('linearStacked reads back-to-back parameters in place (MultiheadAttention lays q|k|v out so), with the same values and gradients as the copy', () => {
+  h.manualSeed(11);
+  const m = new h.nn.MultiheadAttention(8, 2);
+  const [q, kk, v] = [m.qProj!, m.kProj!, m.vProj!];
+  // the layout: one storage, rows in order (weights and biases each)
+  assert.equal(q.weight.data.buffer, v.weight.data.buffer);
+  assert.equal(kk.weight.data.byteOffset, q.weight.data.byteOffset + q.weight.data.byteLength);
+  assert.equal(v.bias!.data.byteOffset, kk.bias!.data.byteOffset + kk.bias!.data.byteLength);
+  const x = h.randn([2, 3, 8], { requiresGrad: true });
+  const up = h.randn([2, 3, 24]);
+  const ws = [q.weight, kk.weight, v.weight], bs = [q.bias, kk.bias, v.bias];
+  const run = (weights: h.Tensor[], biases: (h.Tensor | null)[]) => {
+    for (const t of [x, ...weights, ...biases]) if (t) t.grad = null;
+    const y = linearStacked(x, weights, biases);
+    h.sum(h.mul(y, up)).backward();
+    return { y, gx: x.grad!, gw: weights.map((w) => w.grad!), gb: biases.map((b) => b!.grad!) };
+  };
+  const inPlace = run(ws, bs);
+  // separate copies of the same parameters: not adjacent, so linearStacked copies them into a stack
+  const copies = ws.map((w) => h.tensor(Array.from(w.data), [...w.shape], { requiresGrad: true }));
+  const bcopies = bs.map((b) => h.tensor(Array.from(b!.data), [...b!.shape], { requiresGrad: true }));
+  const copied = run(copies, bcopies);
+  assert.equal(maxDiff(inPlace.y, copied.y), 0);
+  assert.equal(maxDiff(inPlace.gx, copied.gx), 0);
+  inPlace.gw.forEach((g, i) => assert.equal(maxDiff(g, copied.gw[i]), 0));
+  inPlace.gb.forEach((g, i) => assert.equal(maxDiff(g, copied.gb[i]), 0));
+  // the forward read the parameters themselves: an in-place update shows in the next call
+  q.weight.data[0] += 1;
+  const y2 = linearStacked(x, ws, bs);
+  assert.notEqual(maxDiff(y2, inPlace.y), 0);
+});

@@ -23,6 +23,7 @@
 import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
+import { Parameter } from '../parameter.js';
 import { attentionMergedHeads, attentionWeights, repeatKvHeads, splitHeads, type HeadColumns, type Heads } from '../../ops/attention.js';
 import type { AttentionMaskOptions, CausalAlignment } from '../../ops/attention-mask.js';
 import { matmul, linear } from '../../ops/matmul.js';
@@ -148,6 +149,7 @@ export class MultiheadAttention extends Module {
     this.qProj = packed ? null : new Linear(embedDim, embedDim, { bias });
     this.kProj = packed ? null : new Linear(options.kdim ?? embedDim, kvOut, { bias });
     this.vProj = packed ? null : new Linear(options.vdim ?? embedDim, kvOut, { bias });
+    if (this.qProj !== null && this.kProj !== null && this.vProj !== null) colocate([this.qProj, this.kProj, this.vProj]);
     this.inProj = packed ? new Linear(embedDim, embedDim + 2 * kvOut, { bias }) : null;
     this.outProj = new Linear(embedDim, embedDim, { bias });
     this.rotary = options.rotary ? new RotaryEmbedding(this.headDim, options.ropeBase ?? 10000) : null;
@@ -345,6 +347,33 @@ export class MultiheadAttention extends Module {
 function stackable(ls: readonly Linear[], x: Tensor): boolean {
   const withBias = ls[0].bias !== null;
   return x.dtype === 'float32' && ls.every((l) => isPlainLinear(l) && l.weight.dtype === 'float32' && (l.bias !== null) === withBias && (l.bias === null || l.bias.dtype === 'float32'));
+}
+
+/**
+ * Moves the weights of `ls` (and their biases) into one storage each, rows in order, so that the
+ * stacked projections (ops/linear-stacked.ts) read them as one (ΣO, in) matrix in place instead of
+ * copying them into a stack on every call. Values are copied as they are (no random draw): the
+ * layer computes exactly what it did. Each parameter stays its own Parameter (names, checkpoints,
+ * optimizer state unchanged); a parameter replaced later (pruneHeads, a checkpoint loader that
+ * assigns a new one) just makes linearStacked copy again.
+ */
+function colocate(ls: readonly Linear[]): void {
+  const pack = (ps: readonly Parameter[]): void => {
+    let n = 0;
+    for (const p of ps) n += p.size;
+    const buf = new Float32Array(n);
+    let o = 0;
+    ps.forEach((p, i) => {
+      const view = buf.subarray(o, o + p.size);
+      view.set(p.data as Float32Array);
+      o += p.size;
+      const moved = new Parameter(new Tensor(view, p.shape), p.requiresGrad);
+      ls[i].registerParameter(ls[i].weight === p ? 'weight' : 'bias', moved);
+    });
+  };
+  if (!ls.every((l) => l.weight.dtype === 'float32' && (l.bias === null || l.bias.dtype === 'float32'))) return;
+  pack(ls.map((l) => l.weight));
+  if (ls.every((l) => l.bias !== null)) pack(ls.map((l) => l.bias!));
 }
 
 /** A Linear keeping only the given output rows ('out') or input columns ('in') of another. */

@@ -30,7 +30,7 @@ test('every committed raw results file is named in BENCHMARKS.md', () => {
 });
 
 test("the training-step headline is heed's best against PyTorch's best, from its raw file", () => {
-  const step = rowsOf('train-2026-11-25T1935.json').filter((r) => r.workload.startsWith('train step'));
+  const step = rowsOf('full-2026-12-05T2319.json').filter((r) => r.workload === 'train step seq2seq d256 2+2L B64');
   const best = (pred: (impl: string) => boolean) => Math.min(...step.filter((r) => pred(r.impl)).map((r) => r.ms));
   const ratio = best((i) => i.startsWith('pytorch')) / best((i) => i === 'heed');
   assert.ok(ratio > 1 && ratio < 10, `ratio ${ratio}`);

@@ -123,7 +123,7 @@ export class TransformerEncoderLayer extends Module {
 
   /** x (B, T, D) → (B, T, D). */
   override forward(x: Tensor, o: EncoderCallOptions = {}): Tensor {
-    if (!allFused([this.norm1, this.norm2], [[this.selfAttn, this.dropout1]], this, this.dropout2, null) || !fusedInputs([x], [o.mask])) {
+    if (!this.runsFused() || !fusedInputs([x], [o.mask])) {
       flushKernels(); // kernel by kernel; also ends a model's deferral (models/seq2seq.ts) that reached this layer
       return this.layer(x, o);
     }
@@ -133,6 +133,11 @@ export class TransformerEncoderLayer extends Module {
     } finally {
       if (!was) flushKernels();
     }
+  }
+
+  /** Whether every part runs its fused op (allFused), so the layer may defer its kernel calls. */
+  runsFused(): boolean {
+    return allFused([this.norm1, this.norm2], [[this.selfAttn, this.dropout1]], this, this.dropout2);
   }
 
   private layer(x: Tensor, o: EncoderCallOptions): Tensor {
@@ -199,8 +204,7 @@ export class TransformerDecoderLayer extends Module {
    * Returns: (B, T, D).
    */
   override forward(x: Tensor, memory: Tensor, o: DecoderCallOptions = {}): Tensor {
-    if (!allFused([this.norm1, this.norm2, this.norm3], [[this.selfAttn, this.dropout1], [this.crossAttn, this.dropout2]], this, this.dropout3, o.cache ?? null) ||
-      !fusedInputs([x, memory], [o.tgtMask, o.memoryMask])) {
+    if (o.cache != null || !this.runsFused() || !fusedInputs([x, memory], [o.tgtMask, o.memoryMask])) {
       flushKernels(); // kernel by kernel; also ends a model's deferral (models/seq2seq.ts) that reached this layer
       return this.layer(x, memory, o);
     }
@@ -210,6 +214,11 @@ export class TransformerDecoderLayer extends Module {
     } finally {
       if (!was) flushKernels();
     }
+  }
+
+  /** Whether every part runs its fused op (allFused), so the layer may defer its kernel calls (without a cache). */
+  runsFused(): boolean {
+    return allFused([this.norm1, this.norm2, this.norm3], [[this.selfAttn, this.dropout1], [this.crossAttn, this.dropout2]], this, this.dropout3);
   }
 
   private layer(x: Tensor, memory: Tensor, o: DecoderCallOptions): Tensor {
@@ -263,9 +272,9 @@ function linkedNorm(norm: LayerNorm, x: Tensor, side: 'input' | 'output'): { y: 
  * deferKernels): the layer's JS then runs in cache instead of after each kernel has evicted it.
  * Anything else (a hook, a LoRA or quantized Linear, a cache) runs as before, kernel by kernel.
  */
-function allFused(norms: readonly LayerNorm[], attns: readonly [MultiheadAttention, Dropout][], ff: { linear1: Linear; dropout: Dropout; linear2: Linear; activation: string }, ffOutDropout: Dropout, cache: DecoderLayerCache | null): boolean {
-  if (cache !== null || isRecording()) return false;
-  for (const n of norms) if (!(n instanceof LayerNorm) || Object.getPrototypeOf(n) !== LayerNorm.prototype || n.hasForwardHooks) return false;
+function allFused(norms: readonly LayerNorm[], attns: readonly [MultiheadAttention, Dropout][], ff: { linear1: Linear; dropout: Dropout; linear2: Linear; activation: string }, ffOutDropout: Dropout): boolean {
+  if (isRecording()) return false;
+  for (const n of norms) if (Object.getPrototypeOf(n) !== LayerNorm.prototype || n.hasForwardHooks) return false;
   for (const [a, drop] of attns) {
     if (Object.getPrototypeOf(a) !== MultiheadAttention.prototype || !canFuseOutProjection(a, drop)) return false;
     if (a.rotary !== null || a.headMask !== null || a.inProj !== null) return false;
@@ -295,14 +304,8 @@ export function stackRunsFused(stack: TransformerEncoder | TransformerDecoder): 
   if (stack.norm !== null && (Object.getPrototypeOf(stack.norm) !== LayerNorm.prototype || stack.norm.hasForwardHooks)) return false;
   for (const layer of stack.layers) {
     if (layer.hasForwardHooks) return false;
-    if (layer instanceof TransformerEncoderLayer) {
-      if (Object.getPrototypeOf(layer) !== TransformerEncoderLayer.prototype || !allFused([layer.norm1, layer.norm2], [[layer.selfAttn, layer.dropout1]], layer, layer.dropout2, null)) return false;
-    } else if (layer instanceof TransformerDecoderLayer) {
-      if (Object.getPrototypeOf(layer) !== TransformerDecoderLayer.prototype ||
-        !allFused([layer.norm1, layer.norm2, layer.norm3], [[layer.selfAttn, layer.dropout1], [layer.crossAttn, layer.dropout2]], layer, layer.dropout3, null)) return false;
-    } else {
-      return false;
-    }
+    const proto = Object.getPrototypeOf(layer);
+    if ((proto !== TransformerEncoderLayer.prototype && proto !== TransformerDecoderLayer.prototype) || !layer.runsFused()) return false;
   }
   return true;
 }

@@ -127,9 +127,15 @@ export async function timeStepsByThreads<H extends TimedStep>(
   return arms.map((a) => ({ threads: a.threads, h: a.h, l0: a.l0, ms: median(a.ts), n: a.ts.length }));
 }
 
-/** The heed training rows' step budget: 30 steps (8 quick) per thread count, 15 s (3 s) each. */
+/**
+ * The heed training rows' step budget: 30 steps (8 quick) per thread count, 15 s (3 s) each, after
+ * 150 warm-up steps (20 quick) per thread count. V8 optimizes the step's JavaScript (the ops' kernel
+ * calls, the storage pool's allocation path) only after 100–160 steps: until then its serial JS is
+ * ~2× its steady state (4.0 → 2.1 ms per d 256 step, BENCHMARKS.md "The training step's JavaScript,
+ * ninth session"). A training run takes thousands of steps, so the table reports the steady state.
+ */
 export const STEP_TIMING = (opts: { quick?: boolean }, arms: number) =>
-  ({ warm: 2, reps: opts.quick ? 8 : 30, budgetMs: (opts.quick ? 3000 : 15000) * arms });
+  ({ warm: opts.quick ? 20 : 150, reps: opts.quick ? 8 : 30, budgetMs: (opts.quick ? 3000 : 15000) * arms });
 export const interleavedNote = (threads: readonly number[]) => threads.length > 1 ? `, interleaved with ${threads.length - 1} other thread count${threads.length > 2 ? 's' : ''}` : '';
 
 /** heed: builds the model, returns one training step and the losses' trend for a sanity check. */

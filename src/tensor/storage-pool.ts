@@ -55,7 +55,14 @@ function modeFromEnv(): Mode {
 }
 
 let mode: Mode = modeFromEnv();
-const stats: StorageStats = { allocations: 0, bytes: 0, reused: 0, reusedBytes: 0 };
+/**
+ * The counters: allocations, bytes, reused, reusedBytes. A Float64Array, not an object's fields: a byte
+ * count passes the small-integer range (2^30) within tens of training steps, and a field that does
+ * so changes representation, which deoptimizes the allocation path inlined into every op (it then
+ * runs unoptimized for tens of steps more).
+ */
+const counts = new Float64Array(4);
+const ALLOCATIONS = 0, BYTES = 1, REUSED = 2, REUSED_BYTES = 3;
 /** Free buffers: sizeKey(dtype, length) → stack of storages. */
 const free = new Map<number, Storage[]>();
 /**
@@ -77,11 +84,11 @@ const inPool = new Set<Storage>();
 
 /** A copy of the allocation counters since the process started (or the last reset). */
 export function storageStats(): StorageStats {
-  return { ...stats };
+  return { allocations: counts[ALLOCATIONS], bytes: counts[BYTES], reused: counts[REUSED], reusedBytes: counts[REUSED_BYTES] };
 }
 
 export function resetStorageStats(): void {
-  stats.allocations = stats.bytes = stats.reused = stats.reusedBytes = 0;
+  counts.fill(0);
 }
 
 /** Whether released buffers are reused ('on'), not at all ('off'), or poisoned with NaN ('check'). */
@@ -110,17 +117,17 @@ export function takeFromPool(dtype: DType, n: number): Storage | null {
   if (stack === undefined || stack.length === 0) return null;
   const s = stack.pop()!;
   inPool.delete(s);
-  stats.allocations++;
-  stats.reused++;
-  stats.reusedBytes += s.byteLength;
+  counts[ALLOCATIONS]++;
+  counts[REUSED]++;
+  counts[REUSED_BYTES] += s.byteLength;
   recording.push(s);
   return s;
 }
 
 /** Called by dtype.ts after a new allocation. */
 export function noteAllocation(s: Storage): void {
-  stats.allocations++;
-  stats.bytes += s.byteLength;
+  counts[ALLOCATIONS]++;
+  counts[BYTES] += s.byteLength;
   recording?.push(s);
 }
 

@@ -24,7 +24,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
 import { Parameter } from '../parameter.js';
-import { attentionMergedHeads, attentionWeights, repeatKvHeads, splitHeads, type HeadColumns, type Heads } from '../../ops/attention.js';
+import { attentionMergedHeads, attentionWeights, repeatKvHeads, splitHeads, type AttentionOptions, type HeadColumns, type Heads } from '../../ops/attention.js';
 import type { AttentionMaskOptions, CausalAlignment } from '../../ops/attention-mask.js';
 import { matmul, linear } from '../../ops/matmul.js';
 import { linearStacked } from '../../ops/linear-stacked.js';
@@ -250,7 +250,11 @@ export class MultiheadAttention extends Module {
     }
     const p = this.training ? this.dropoutP : 0;
     // kvLength: an appending cache returns its buffers, whose first cache.length positions are the keys.
-    const masked = { ...this.maskOptions(options, past), enableGqa: H !== Hkv, kvLength: cache?.length };
+    // maskOptions returns a fresh object: the call's options are added to it, not spread into another
+    // (a spread plus fields builds the object on V8's slow path)
+    const masked: AttentionOptions = this.maskOptions(options, past);
+    masked.enableGqa = H !== Hkv;
+    masked.kvLength = cache?.length;
     let y: Tensor, weights: Tensor | null = null;
     if (options.needWeights ?? false) {
       const w = attentionWeights(splitHeads(q), splitHeads(k), masked); // (B, H, L, S)
@@ -261,7 +265,8 @@ export class MultiheadAttention extends Module {
       weights = (options.averageAttnWeights ?? true) ? mean(w, 1) : w; // (B, L, S) or (B, H, L, S)
       if (isRecording()) reportAttention(this, w, kind);
     } else {
-      y = attentionMergedHeads(q, k, v, { ...masked, dropoutP: p }); // (B, L, H·hd)
+      masked.dropoutP = p; // attentionWeights below ignores it (weights before dropout)
+      y = attentionMergedHeads(q, k, v, masked); // (B, L, H·hd)
       if (isRecording()) reportAttention(this, noGrad(() => attentionWeights(splitHeads(q), splitHeads(k), masked)), kind); // (B, H, L, S)
     }
     if (this.headMask) {

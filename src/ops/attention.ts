@@ -316,8 +316,7 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
   return record(out, 'attentionMergedHeads', inputs, (g) => {
     // One gradient per distinct tensor, shaped like it; the kernel writes each operand's elements.
     const grads = inputs.map((t, i) => (full[i] ? emptyFloatTensor('float32', t.shape) : floatTensor('float32', t.shape)));
-    const sub = (x: StridedView): Float32Array => f32(grads[inputs.indexOf(x.tensor)]).subarray(x.cols ? x.cols[0] : 0);
-    kernels.attentionBackwardStrided(backwardParams(g0, f32(out), f32(g), lse, sub(qv), sub(kv), sub(vv)));
+    kernels.attentionBackwardStrided(backwardParams(g0, f32(out), f32(g), lse, gradOf(grads, inputs, qv), gradOf(grads, inputs, kv), gradOf(grads, inputs, vv)));
     return grads;
   }, true); // deferrable: allocations and one kernel
 }
@@ -348,6 +347,11 @@ function backwardParams(g: StridedGeometry, out: Float32Array, dOut: Float32Arra
     qStrideB: qv.sB, qStrideH: qv.sH, qStrideL: qv.sL, kStrideB: kv.sB, kStrideH: kv.sH, kStrideL: kv.sL,
     vStrideB: vv.sB, vStrideH: vv.sH, vStrideL: vv.sL, outStrideB: g.oB, outStrideH: g.oH, outStrideL: g.oL,
   };
+}
+
+/** An operand's gradient: its tensor's gradient buffer from the operand's first column on. */
+function gradOf(grads: Tensor[], inputs: Tensor[], x: StridedView): Float32Array {
+  return f32(grads[inputs.indexOf(x.tensor)]).subarray(x.cols ? x.cols[0] : 0);
 }
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;

@@ -77,6 +77,18 @@ const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bo
 /** One number per (dtype, length): a string key would be built on every allocation. */
 const sizeKey = (dtype: DType, n: number): number => n * 8 + DTYPE_CODE[dtype];
 const dtypeOfStorage = (s: Storage): DType => s instanceof Float32Array ? 'float32' : s instanceof Float64Array ? 'float64' : s instanceof Int32Array ? 'int32' : s instanceof Uint8Array ? 'bool' : 'int8';
+/**
+ * An empty list of storages whose elements kind is already "objects": a fresh `[]` holds small
+ * integers until its first push, and the optimized push (takeFromPool's and noteAllocation's, inlined
+ * into every op that allocates) deoptimizes when a step's first storage lands in such an array; the
+ * allocation path then runs unoptimized for a hundred steps more.
+ */
+function storageList(): Storage[] {
+  const list: Storage[] = [EMPTY_STORAGE];
+  list.length = 0;
+  return list;
+}
+const EMPTY_STORAGE = new Float32Array(0);
 /** Storages recorded by earlier scopes that were still live at their close. */
 let carried: Storage[] = [];
 /** Guard against releasing one buffer twice: exactly the storages on the free lists (a Set: cheaper per release than a WeakSet). */
@@ -173,7 +185,7 @@ export interface StorageScopeOptions {
 export function openStorageScope(options: StorageScopeOptions = {}): StorageScope {
   if (recording !== null) return { close: () => 0, abandon: () => undefined };
   const carry = (options.live ?? 'carry') === 'carry';
-  const rec: Storage[] = [];
+  const rec = storageList();
   recording = rec;
   return {
     abandon(): void {
@@ -191,7 +203,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
         for (const s of live) buffers.add(s.buffer);
         keep = { hasBuffer: (b) => buffers.has(b) };
       }
-      const stillLive: Storage[] = [];
+      const stillLive = storageList();
       let released = 0;
       // No storage is in both lists, nor twice in one: a scope records a storage when it is
       // allocated or taken from the pool, and only a released one goes back to the pool.

@@ -34,7 +34,7 @@
  * in, one out, and their backward).
  */
 import { Tensor } from '../tensor/tensor.js';
-import { k as kernels, isOverridden } from '../backend/registry.js';
+import { k as kernels, isOverridden, type Params } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
 import { sameShape } from '../tensor/shape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
@@ -301,15 +301,13 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
   const km = kernelMask(m);
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = emptyFloatTensor('float32', [B, L, H * Ev]); // every row written, zeros where no key is allowed
-  const oS = { outStrideB: L * H * Ev, outStrideH: Ev, outStrideL: H * Ev };
   const lse = new Float32Array(B * H * L);
-  const args = {
-    B, H, Hkv, Lq: L, Lk: r.S, D: E, Dv: Ev, scale: r.scale, causal: km.causal, causalOffset: km.causalOffset, keyLengths: km.keyLengths,
-    mask: km.mask, maskStrideB: km.maskStrideB, maskStrideH: km.maskStrideH, alibiSlopes: km.alibiSlopes, dropoutP: r.dropoutP, dropoutSeed: seed,
-    qStrideB: qv.sB, qStrideH: qv.sH, qStrideL: qv.sL, kStrideB: kv.sB, kStrideH: kv.sH, kStrideL: kv.sL,
-    vStrideB: vv.sB, vStrideH: vv.sH, vStrideL: vv.sL, ...oS,
+  // Every parameter object is one literal: a spread of this many fields plus more (the old
+  // `{ ...args, q, … }`) builds its object through V8's slow path, tens of µs per call.
+  const g0: StridedGeometry = {
+    B, H, Hkv, L, S: r.S, E, Ev, scale: r.scale, km, dropoutP: r.dropoutP, seed, qv, kv, vv, oB: L * H * Ev, oH: Ev, oL: H * Ev,
   };
-  kernels.attentionForwardStrided({ ...args, q: qv.data, k: kv.data, v: vv.data, out: f32(out), lse });
+  kernels.attentionForwardStrided(forwardParams(g0, f32(out), lse));
   if (!needs || gradBuffers === null) return out;
   const inputs = [qv.tensor];
   if (kv.tensor !== qv.tensor) inputs.push(kv.tensor);
@@ -318,10 +316,42 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
   return record(out, 'attentionMergedHeads', inputs, (g) => {
     // One gradient per distinct tensor, shaped like it; the kernel writes each operand's elements.
     const grads = inputs.map((t, i) => (full[i] ? emptyFloatTensor('float32', t.shape) : floatTensor('float32', t.shape)));
-    const sub = (x: StridedView): Float32Array => f32(grads[inputs.indexOf(x.tensor)]).subarray(x.cols ? x.cols[0] : 0);
-    kernels.attentionBackwardStrided({ ...args, q: qv.data, k: kv.data, v: vv.data, out: f32(out), dOut: f32(g), lse, dq: sub(qv), dk: sub(kv), dv: sub(vv) });
+    kernels.attentionBackwardStrided(backwardParams(g0, f32(out), f32(g), lse, gradOf(grads, inputs, qv), gradOf(grads, inputs, kv), gradOf(grads, inputs, vv)));
     return grads;
   }, true); // deferrable: allocations and one kernel
+}
+
+/** What both strided kernels of one attentionMergedHeads call share: sizes, mask, dropout, operand views, out's strides. */
+interface StridedGeometry {
+  B: number; H: number; Hkv: number; L: number; S: number; E: number; Ev: number; scale: number; km: KernelMask;
+  dropoutP: number; seed: number; qv: StridedView; kv: StridedView; vv: StridedView; oB: number; oH: number; oL: number;
+}
+
+function forwardParams(g: StridedGeometry, out: Float32Array, lse: Float32Array): Params<'attentionForwardStrided'> {
+  const { km, qv, kv, vv } = g;
+  return {
+    q: qv.data, k: kv.data, v: vv.data, out, lse,
+    B: g.B, H: g.H, Hkv: g.Hkv, Lq: g.L, Lk: g.S, D: g.E, Dv: g.Ev, scale: g.scale, causal: km.causal, causalOffset: km.causalOffset, keyLengths: km.keyLengths,
+    mask: km.mask, maskStrideB: km.maskStrideB, maskStrideH: km.maskStrideH, alibiSlopes: km.alibiSlopes, dropoutP: g.dropoutP, dropoutSeed: g.seed,
+    qStrideB: qv.sB, qStrideH: qv.sH, qStrideL: qv.sL, kStrideB: kv.sB, kStrideH: kv.sH, kStrideL: kv.sL,
+    vStrideB: vv.sB, vStrideH: vv.sH, vStrideL: vv.sL, outStrideB: g.oB, outStrideH: g.oH, outStrideL: g.oL,
+  };
+}
+
+function backwardParams(g: StridedGeometry, out: Float32Array, dOut: Float32Array, lse: Float32Array, dq: Float32Array, dk: Float32Array, dv: Float32Array): Params<'attentionBackwardStrided'> {
+  const { km, qv, kv, vv } = g;
+  return {
+    q: qv.data, k: kv.data, v: vv.data, out, dOut, lse, dq, dk, dv,
+    B: g.B, H: g.H, Hkv: g.Hkv, Lq: g.L, Lk: g.S, D: g.E, Dv: g.Ev, scale: g.scale, causal: km.causal, causalOffset: km.causalOffset, keyLengths: km.keyLengths,
+    mask: km.mask, maskStrideB: km.maskStrideB, maskStrideH: km.maskStrideH, alibiSlopes: km.alibiSlopes, dropoutP: g.dropoutP, dropoutSeed: g.seed,
+    qStrideB: qv.sB, qStrideH: qv.sH, qStrideL: qv.sL, kStrideB: kv.sB, kStrideH: kv.sH, kStrideL: kv.sL,
+    vStrideB: vv.sB, vStrideH: vv.sH, vStrideL: vv.sL, outStrideB: g.oB, outStrideH: g.oH, outStrideL: g.oL,
+  };
+}
+
+/** An operand's gradient: its tensor's gradient buffer from the operand's first column on. */
+function gradOf(grads: Tensor[], inputs: Tensor[], x: StridedView): Float32Array {
+  return f32(grads[inputs.indexOf(x.tensor)]).subarray(x.cols ? x.cols[0] : 0);
 }
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;

@@ -10,7 +10,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
-import { broadcastShapes, broadcastStrides, sameShape } from '../tensor/shape.js';
+import { broadcastShapes, broadcastStrides, numel, sameShape } from '../tensor/shape.js';
 import { promoteFloat, alloc, isFloat } from '../tensor/dtype.js';
 import { BinaryOp, UnaryOp } from '../backend/js/elementwise.js';
 import { DTypeError, ValueError } from '../errors.js';
@@ -111,6 +111,12 @@ function compare(name: string, x: TensorLike, y: TensorLike, f: (p: number, q: n
   const a = x instanceof Tensor ? x : lift(x, 'float64');
   const b = y instanceof Tensor ? y : lift(y, 'float64');
   const shape = broadcastShapes(a.shape, b.shape, name, ['a', 'b']);
+  if (b.size === 1 && a.size === numel(shape)) {
+    // a tensor against one value (a padding mask: ids == padId): no odometer
+    const out = alloc('bool', a.size), ad = a.data, bv = b.data[0];
+    for (let i = 0; i < out.length; i++) out[i] = f(ad[i], bv) ? 1 : 0;
+    return new Tensor(out, shape);
+  }
   const as = broadcastStrides(a.shape, shape), bs = broadcastStrides(b.shape, shape);
   const out = alloc('bool', shape.reduce((p, q) => p * q, 1));
   const idx = new Array<number>(shape.length).fill(0);

@@ -55,7 +55,14 @@ function modeFromEnv(): Mode {
 }
 
 let mode: Mode = modeFromEnv();
-const stats: StorageStats = { allocations: 0, bytes: 0, reused: 0, reusedBytes: 0 };
+/**
+ * The counters: allocations, bytes, reused, reusedBytes. A Float64Array, not an object's fields: a byte
+ * count passes the small-integer range (2^30) within tens of training steps, and a field that does
+ * so changes representation, which deoptimizes the allocation path inlined into every op (it then
+ * runs unoptimized for tens of steps more).
+ */
+const counts = new Float64Array(4);
+const ALLOCATIONS = 0, BYTES = 1, REUSED = 2, REUSED_BYTES = 3;
 /** Free buffers: sizeKey(dtype, length) → stack of storages. */
 const free = new Map<number, Storage[]>();
 /**
@@ -70,6 +77,18 @@ const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bo
 /** One number per (dtype, length): a string key would be built on every allocation. */
 const sizeKey = (dtype: DType, n: number): number => n * 8 + DTYPE_CODE[dtype];
 const dtypeOfStorage = (s: Storage): DType => s instanceof Float32Array ? 'float32' : s instanceof Float64Array ? 'float64' : s instanceof Int32Array ? 'int32' : s instanceof Uint8Array ? 'bool' : 'int8';
+/**
+ * An empty list of storages whose elements kind is already "objects": a fresh `[]` holds small
+ * integers until its first push, and the optimized push (takeFromPool's and noteAllocation's, inlined
+ * into every op that allocates) deoptimizes when a step's first storage lands in such an array; the
+ * allocation path then runs unoptimized for a hundred steps more.
+ */
+function storageList(): Storage[] {
+  const list: Storage[] = [EMPTY_STORAGE];
+  list.length = 0;
+  return list;
+}
+const EMPTY_STORAGE = new Float32Array(0);
 /** Storages recorded by earlier scopes that were still live at their close. */
 let carried: Storage[] = [];
 /** Guard against releasing one buffer twice: exactly the storages on the free lists (a Set: cheaper per release than a WeakSet). */
@@ -77,11 +96,11 @@ const inPool = new Set<Storage>();
 
 /** A copy of the allocation counters since the process started (or the last reset). */
 export function storageStats(): StorageStats {
-  return { ...stats };
+  return { allocations: counts[ALLOCATIONS], bytes: counts[BYTES], reused: counts[REUSED], reusedBytes: counts[REUSED_BYTES] };
 }
 
 export function resetStorageStats(): void {
-  stats.allocations = stats.bytes = stats.reused = stats.reusedBytes = 0;
+  counts.fill(0);
 }
 
 /** Whether released buffers are reused ('on'), not at all ('off'), or poisoned with NaN ('check'). */
@@ -110,17 +129,17 @@ export function takeFromPool(dtype: DType, n: number): Storage | null {
   if (stack === undefined || stack.length === 0) return null;
   const s = stack.pop()!;
   inPool.delete(s);
-  stats.allocations++;
-  stats.reused++;
-  stats.reusedBytes += s.byteLength;
+  counts[ALLOCATIONS]++;
+  counts[REUSED]++;
+  counts[REUSED_BYTES] += s.byteLength;
   recording.push(s);
   return s;
 }
 
 /** Called by dtype.ts after a new allocation. */
 export function noteAllocation(s: Storage): void {
-  stats.allocations++;
-  stats.bytes += s.byteLength;
+  counts[ALLOCATIONS]++;
+  counts[BYTES] += s.byteLength;
   recording?.push(s);
 }
 
@@ -166,7 +185,7 @@ export interface StorageScopeOptions {
 export function openStorageScope(options: StorageScopeOptions = {}): StorageScope {
   if (recording !== null) return { close: () => 0, abandon: () => undefined };
   const carry = (options.live ?? 'carry') === 'carry';
-  const rec: Storage[] = [];
+  const rec = storageList();
   recording = rec;
   return {
     abandon(): void {
@@ -184,7 +203,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
         for (const s of live) buffers.add(s.buffer);
         keep = { hasBuffer: (b) => buffers.has(b) };
       }
-      const stillLive: Storage[] = [];
+      const stillLive = storageList();
       let released = 0;
       // No storage is in both lists, nor twice in one: a scope records a storage when it is
       // allocated or taken from the pool, and only a released one goes back to the pool.

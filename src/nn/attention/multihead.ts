@@ -24,7 +24,7 @@ import { Tensor } from '../../tensor/tensor.js';
 import { Module } from '../module.js';
 import { Linear } from '../linear.js';
 import { Parameter } from '../parameter.js';
-import { attentionMergedHeads, attentionWeights, repeatKvHeads, splitHeads, type HeadColumns, type Heads } from '../../ops/attention.js';
+import { attentionMergedHeads, attentionWeights, repeatKvHeads, splitHeads, type AttentionOptions, type HeadColumns, type Heads } from '../../ops/attention.js';
 import type { AttentionMaskOptions, CausalAlignment } from '../../ops/attention-mask.js';
 import { matmul, linear } from '../../ops/matmul.js';
 import { linearStacked } from '../../ops/linear-stacked.js';
@@ -250,7 +250,11 @@ export class MultiheadAttention extends Module {
     }
     const p = this.training ? this.dropoutP : 0;
     // kvLength: an appending cache returns its buffers, whose first cache.length positions are the keys.
-    const masked = { ...this.maskOptions(options, past), enableGqa: H !== Hkv, kvLength: cache?.length };
+    // maskOptions returns a fresh object: the call's options are added to it, not spread into another
+    // (a spread plus fields builds the object on V8's slow path)
+    const masked: AttentionOptions = this.maskOptions(options, past);
+    masked.enableGqa = H !== Hkv;
+    masked.kvLength = cache?.length;
     let y: Tensor, weights: Tensor | null = null;
     if (options.needWeights ?? false) {
       const w = attentionWeights(splitHeads(q), splitHeads(k), masked); // (B, H, L, S)
@@ -261,7 +265,8 @@ export class MultiheadAttention extends Module {
       weights = (options.averageAttnWeights ?? true) ? mean(w, 1) : w; // (B, L, S) or (B, H, L, S)
       if (isRecording()) reportAttention(this, w, kind);
     } else {
-      y = attentionMergedHeads(q, k, v, { ...masked, dropoutP: p }); // (B, L, H·hd)
+      masked.dropoutP = p; // attentionWeights below ignores it (weights before dropout)
+      y = attentionMergedHeads(q, k, v, masked); // (B, L, H·hd)
       if (isRecording()) reportAttention(this, noGrad(() => attentionWeights(splitHeads(q), splitHeads(k), masked)), kind); // (B, H, L, S)
     }
     if (this.headMask) {
@@ -279,7 +284,6 @@ export class MultiheadAttention extends Module {
    */
   private project(query: Tensor, key: Tensor, value: Tensor, withKv: boolean): [HeadColumns, HeadColumns | null, HeadColumns | null] {
     const H = this.numHeads, Hkv = this.numKvHeads, hd = this.headDim;
-    const heads = (tensor: Tensor, offset: number, n: number): HeadColumns => ({ tensor, offset, heads: n, width: hd });
     if (this.inProj === null) {
       const [qp, kp, vp] = [this.qProj!, this.kProj!, this.vProj!];
       // On the tape, projections of one input run stacked (ops/linear-stacked.ts): one GEMM forward,
@@ -288,21 +292,21 @@ export class MultiheadAttention extends Module {
         const kvOut = Hkv * hd;
         if (key === query && stackable([qp, kp, vp], query)) {
           const qkv = linearStacked(query, [qp.weight, kp.weight, vp.weight], [qp.bias, kp.bias, vp.bias]); // (B, L, H·hd + 2·Hkv·hd)
-          return [heads(qkv, 0, H), heads(qkv, H * hd, Hkv), heads(qkv, H * hd + kvOut, Hkv)];
+          return [headColumns(hd, qkv, 0, H), headColumns(hd, qkv, H * hd, Hkv), headColumns(hd, qkv, H * hd + kvOut, Hkv)];
         }
         const kv = linearStacked(key, [kp.weight, vp.weight], [kp.bias, vp.bias]); // (B, S, 2·Hkv·hd)
-        return [heads(qp.call(query), 0, H), heads(kv, 0, Hkv), heads(kv, kvOut, Hkv)];
+        return [headColumns(hd, qp.call(query), 0, H), headColumns(hd, kv, 0, Hkv), headColumns(hd, kv, kvOut, Hkv)];
       }
-      return [heads(qp.call(query), 0, H), withKv ? heads(kp.call(key), 0, Hkv) : null, withKv ? heads(vp.call(value), 0, Hkv) : null]; // (B, L, H·hd), (B, S, Hkv·hd) ×2
+      return [headColumns(hd, qp.call(query), 0, H), withKv ? headColumns(hd, kp.call(key), 0, Hkv) : null, withKv ? headColumns(hd, vp.call(value), 0, Hkv) : null]; // (B, L, H·hd), (B, S, Hkv·hd) ×2
     }
     const E = this.embedDim, kvOut = Hkv * hd;
     if (withKv && key === query && value === query) {
       const qkv = this.inProj.call(query); // (B, L, E + 2·Hkv·hd)
-      return [heads(qkv, 0, H), heads(qkv, E, Hkv), heads(qkv, E + kvOut, Hkv)];
+      return [headColumns(hd, qkv, 0, H), headColumns(hd, qkv, E, Hkv), headColumns(hd, qkv, E + kvOut, Hkv)];
     }
     const W = this.inProj.weight, b = this.inProj.bias; // (E + 2·Hkv·hd, E), (E + 2·Hkv·hd)
     const part = (x: Tensor, start: number, n: number): Tensor => linear(x, narrow(W, 0, start, n), b ? narrow(b, 0, start, n) : null);
-    return [heads(part(query, 0, E), 0, H), withKv ? heads(part(key, E, kvOut), 0, Hkv) : null, withKv ? heads(part(value, E + kvOut, kvOut), 0, Hkv) : null];
+    return [headColumns(hd, part(query, 0, E), 0, H), withKv ? headColumns(hd, part(key, E, kvOut), 0, Hkv) : null, withKv ? headColumns(hd, part(value, E + kvOut, kvOut), 0, Hkv) : null];
   }
 
   /**
@@ -397,4 +401,9 @@ function divisors(n: number): number[] {
   const out: number[] = [];
   for (let d = 1; d <= n && out.length < 8; d++) if (n % d === 0) out.push(d);
   return out;
+}
+
+/** `n` heads of width `hd` side by side from column `offset` of a projection's output. */
+function headColumns(hd: number, tensor: Tensor, offset: number, n: number): HeadColumns {
+  return { tensor, offset, heads: n, width: hd };
 }

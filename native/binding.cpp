@@ -466,7 +466,7 @@ Napi::Value Int8PeakOps(const Napi::CallbackInfo& info) {
 
 // poolProfile(on: boolean | null, out: Float64Array(8)): turns the pool's profiling counters on or
 // off when given a boolean, and writes the counters (threadpool.h PoolProfile, in declaration
-// order) and then the calling thread's CPU time (ns) into out (and, when out has 17 elements, the
+// order) and then the calling thread's CPU time (ns) into out (and, when out has 19 elements, the
 // wall-clock fields after it). A typed array, not an object: a
 // profiler calls this twice per kernel, and building an object costs several µs.
 Napi::Value PoolProfileBinding(const Napi::CallbackInfo& info) {
@@ -481,10 +481,10 @@ Napi::Value PoolProfileBinding(const Napi::CallbackInfo& info) {
   o[5] = p.makespanNs; o[6] = p.jobsWorkerJoined;
   o[7] = threadCpuNs();
   // the wall-clock breakdown, after the caller's CPU time so that the first 8 keep their places
-  if (info[1].As<Napi::TypedArray>().ElementLength() >= 17) {
+  if (info[1].As<Napi::TypedArray>().ElementLength() >= 19) {
     o[8] = p.jobWallNs; o[9] = p.wakeWallNs; o[10] = p.callerWaitWallNs; o[11] = p.callerTaskWallNs;
     o[12] = p.workerTaskWallNs; o[13] = p.jobsSleeperWoken; o[14] = p.jobsWakeOver20us;
-    o[15] = p.idleGapWallNs; o[16] = p.gapsOverSpin;
+    o[15] = p.idleGapWallNs; o[16] = p.gapsOverSpin; o[17] = p.workerSleeps; o[18] = p.workerSpinWallNs;
   }
   return info.Env().Undefined();
 }

@@ -179,7 +179,10 @@ class Pool {
 
   PoolProfile profile() {
     std::lock_guard<std::mutex> job(jobMutex_);
-    return totals_;
+    PoolProfile p = totals_;
+    p.workerSleeps = double(workerSleeps_.load(std::memory_order_relaxed));
+    p.workerSpinWallNs = double(workerSpinWallNs_.load(std::memory_order_relaxed));
+    return p;
   }
 
  private:
@@ -258,12 +261,18 @@ class Pool {
     for (;;) {
       // Spin a little: consecutive kernels (a training step) arrive microseconds apart.
       uint64_t g = seen;
+      const bool profile = gProfile.load(std::memory_order_relaxed);
+      const int64_t spin0 = profile ? wallNowNs() : 0;
       for (int64_t spin = 0; spin < spinPauses_; spin++) {
         g = generation_.load(std::memory_order_acquire);
         if (g != seen) break;
         cpuRelax();
       }
       if (g == seen) {
+        if (profile) {
+          workerSleeps_.fetch_add(1, std::memory_order_relaxed);
+          workerSpinWallNs_.fetch_add(wallNowNs() - spin0, std::memory_order_relaxed);
+        }
         std::unique_lock<std::mutex> lk(wakeMutex_);
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
         wake_.wait(lk, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
@@ -304,6 +313,7 @@ class Pool {
   std::atomic<int64_t> jobTaskNs_{0}, jobWorkerNs_{0}, jobMaxTaskNs_{0};
   std::atomic<int64_t> jobFirstClaimWall_{0}, jobWorkerTaskWall_{0};  // wall clock (wallNowNs)
   int64_t jobCallerTaskWall_ = 0, lastEndWall_ = 0;
+  std::atomic<int64_t> workerSleeps_{0}, workerSpinWallNs_{0};  // counted while profiling is on
   double spinUs_ = 0;  // the spin budget spinPauses_ stands for, µs
   PoolProfile totals_;  // guarded by jobMutex_
 

@@ -70,6 +70,8 @@ struct PoolProfile {
   double jobsWakeOver20us = 0;// jobs a worker joined more than 20 µs after the publish
   double idleGapWallNs = 0;   // Σ the previous profiled job's end → this job's publish (the pool idle)
   double gapsOverSpin = 0;    // jobs whose idle gap before was longer than a worker's spin budget
+  double workerSleeps = 0;    // times a worker's spin ran out and it went to sleep (while profiling is on)
+  double workerSpinWallNs = 0;// Σ the wall time of those spins (the budget, plus time off its core)
 };
 void poolProfileEnable(bool on);
 PoolProfile poolProfileRead();

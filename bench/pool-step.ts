@@ -3,7 +3,9 @@
  * (bench/train.ts, d 256, batch 64) on 2 threads with the pool's profile counters on
  * (native/threadpool.h PoolProfile), read before and after every kernel call, summed per kernel.
  *
- *   node --import tsx bench/pool-step.ts [--threads 2] [--steps 16] [--d 256] [--out <file>.json]
+ *   node --import tsx bench/pool-step.ts [--threads 2] [--steps 16] [--d 256] [--shapes] [--out <file>.json]
+ *
+ * --shapes: a row per kernel and shape (its size arguments) instead of per kernel.
  *
  * Per kernel, ms per step (wall = CLOCK_MONOTONIC, cpu = the threads' CPU clocks):
  *   - call: the kernel calls' wall time (performance.now around each call);
@@ -50,6 +52,14 @@ setNumThreads(threads);
 const steps = Number(arg('steps', '16'));
 const cfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
 const out = arg('out', '');
+// --shapes: one row per kernel and shape (its size arguments), not per kernel
+const byShape = process.argv.includes('--shapes');
+const shapeOf = (p: unknown) => {
+  const o = p as Record<string, unknown>;
+  const dims = ['batch', 'rows', 'cols', 'n', 'count', 'dim', 'classes', 'outer', 'size', 'inner', 'm', 'k', 'outF', 'inF']
+    .filter((f) => typeof o?.[f] === 'number').map((f) => `${f} ${o[f]}`);
+  return dims.length ? ` (${dims.join(', ')})` : '';
+};
 
 // PoolProfile fields, in the order the binding writes them into a Float64Array of 15
 const F = { jobs: 0, tasks: 1, taskCpu: 2, workerTaskCpu: 3, callerInJobCpu: 4, makespan: 5, joined: 6, threadCpu: 7,
@@ -66,16 +76,17 @@ for (const name of Object.keys(table)) {
   if (typeof fn !== 'function') continue;
   table[name] = (p: unknown) => {
     if (!on) return fn(p);
+    const key = byShape ? `${name}${shapeOf(p)}` : name;
     nativeLoad.poolProfile(null, a);
     const t0 = performance.now();
     try { return fn(p); } finally {
       const t1 = performance.now();
       nativeLoad.poolProfile(null, b);
-      const r = rows.get(name) ?? { calls: 0, callWallNs: 0, d: new Float64Array(N) };
+      const r = rows.get(key) ?? { calls: 0, callWallNs: 0, d: new Float64Array(N) };
       r.calls++;
       r.callWallNs += (t1 - t0) * 1e6;
       for (let i = 0; i < N; i++) r.d[i] += b[i] - a[i];
-      rows.set(name, r);
+      rows.set(key, r);
     }
   };
 }

@@ -46,6 +46,7 @@ const arg = (name: string, dflt: string) => {
   return i >= 0 ? process.argv[i + 1] : dflt;
 };
 if (!nativeLoad || !backendInfo().nativeAvailable) throw new Error('pool-step: the native addon is not built (npm run build:native)');
+const native = nativeLoad;
 setBackend('native');
 const threads = Number(arg('threads', '2'));
 setNumThreads(threads);
@@ -77,11 +78,11 @@ for (const name of Object.keys(table)) {
   table[name] = (p: unknown) => {
     if (!on) return fn(p);
     const key = byShape ? `${name}${shapeOf(p)}` : name;
-    nativeLoad.poolProfile(null, a);
+    native.poolProfile(null, a);
     const t0 = performance.now();
     try { return fn(p); } finally {
       const t1 = performance.now();
-      nativeLoad.poolProfile(null, b);
+      native.poolProfile(null, b);
       const r = rows.get(key) ?? { calls: 0, callWallNs: 0, d: new Float64Array(N) };
       r.calls++;
       r.callWallNs += (t1 - t0) * 1e6;
@@ -91,18 +92,18 @@ for (const name of Object.keys(table)) {
   };
 }
 
-nativeLoad.poolProfile(true, a);
+native.poolProfile(true, a);
 const h = await heedStep(makeTrainBatch(), cfg);
 for (let i = 0; i < 3; i++) h.step();
 const a0 = new Float64Array(N);
-nativeLoad.poolProfile(null, a0);
+native.poolProfile(null, a0);
 on = true;
 const t0 = performance.now();
 for (let i = 0; i < steps; i++) h.step();
 const stepMs = (performance.now() - t0) / steps;
 on = false;
-nativeLoad.poolProfile(null, b);
-nativeLoad.poolProfile(false, a);
+native.poolProfile(null, b);
+native.poolProfile(false, a);
 
 const ms = (ns: number) => ns / 1e6 / steps;
 const list = [...rows.entries()].map(([name, r]) => {

@@ -100,6 +100,12 @@ const clone = (p: Params): { params: Params; bytes: number } => {
       const a = (v as unknown as { slice(): ArrayBufferView }).slice();
       c[key] = a;
       bytes += a.byteLength;
+    } else if (Array.isArray(v) && v.length > 0 && v.every((x) => ArrayBuffer.isView(x))) {
+      // a list of operands (adamwStepMulti's params, grads, moments): each copied, as the step's
+      // pooled buffers are reused (or released, length 0) after the step
+      const list = (v as unknown as { slice(): ArrayBufferView }[]).map((x) => x.slice());
+      c[key] = list;
+      for (const a of list) bytes += a.byteLength;
     } else c[key] = v;
   }
   return { params: c, bytes };

@@ -466,7 +466,8 @@ Napi::Value Int8PeakOps(const Napi::CallbackInfo& info) {
 
 // poolProfile(on: boolean | null, out: Float64Array(8)): turns the pool's profiling counters on or
 // off when given a boolean, and writes the counters (threadpool.h PoolProfile, in declaration
-// order) and then the calling thread's CPU time (ns) into out. A typed array, not an object: a
+// order) and then the calling thread's CPU time (ns) into out (and, when out has 19 elements, the
+// wall-clock fields after it). A typed array, not an object: a
 // profiler calls this twice per kernel, and building an object costs several µs.
 Napi::Value PoolProfileBinding(const Napi::CallbackInfo& info) {
   if (info.Length() >= 1 && info[0].IsBoolean()) poolProfileEnable(info[0].As<Napi::Boolean>().Value());
@@ -479,6 +480,12 @@ Napi::Value PoolProfileBinding(const Napi::CallbackInfo& info) {
   o[0] = p.jobs; o[1] = p.tasks; o[2] = p.taskCpuNs; o[3] = p.workerTaskCpuNs; o[4] = p.callerInJobCpuNs;
   o[5] = p.makespanNs; o[6] = p.jobsWorkerJoined;
   o[7] = threadCpuNs();
+  // the wall-clock breakdown, after the caller's CPU time so that the first 8 keep their places
+  if (info[1].As<Napi::TypedArray>().ElementLength() >= 19) {
+    o[8] = p.jobWallNs; o[9] = p.wakeWallNs; o[10] = p.callerWaitWallNs; o[11] = p.callerTaskWallNs;
+    o[12] = p.workerTaskWallNs; o[13] = p.jobsSleeperWoken; o[14] = p.jobsWakeOver20us;
+    o[15] = p.idleGapWallNs; o[16] = p.gapsOverSpin; o[17] = p.workerSleeps; o[18] = p.workerSpinWallNs;
+  }
   return info.Env().Undefined();
 }
 Napi::Value ThreadCpuNs(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), threadCpuNs()); }

@@ -51,13 +51,16 @@ int64_t cpuNowNs() {
 // (bench/train-threads.ts), so the former 4000 pauses (72 µs on the Zen 5 VM) let the worker fall
 // asleep before half of the step's 243 jobs; 300 µs leaves 7 per step, for 8 ms more spin per step.
 constexpr double kDefaultSpinUs = 300;
-int64_t spinPauses() {
+double spinUs() {
   double us = kDefaultSpinUs;
   if (const char* env = std::getenv("HEED_POOL_SPIN_US")) {
     char* end = nullptr;
     const double v = std::strtod(env, &end);
     if (end != env && v >= 0 && v <= 1e6) us = v;
   }
+  return us;
+}
+int64_t spinPauses(double us) {
   if (us == 0) return 0;
   // one pause's cost: the fastest of 8 batches of 1000 (a batch the thread was descheduled in is slower)
   double ns = 1e9;
@@ -69,6 +72,12 @@ int64_t spinPauses() {
     ns = std::min(ns, (double(t1.tv_sec - t0.tv_sec) * 1e9 + double(t1.tv_nsec - t0.tv_nsec)) / 1000);
   }
   return int64_t(us * 1000 / std::max(ns, 0.5)) + 1;
+}
+
+int64_t wallNowNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 std::atomic<bool> gProfile{false};
@@ -111,6 +120,9 @@ class Pool {
       jobTaskNs_.store(0, std::memory_order_relaxed);
       jobWorkerNs_.store(0, std::memory_order_relaxed);
       jobMaxTaskNs_.store(0, std::memory_order_relaxed);
+      jobFirstClaimWall_.store(0, std::memory_order_relaxed);
+      jobCallerTaskWall_ = 0;
+      jobWorkerTaskWall_.store(0, std::memory_order_relaxed);
     }
     jobId_ = (jobId_ + 1) & kJobMask;
     // The task count carries its job's id: a worker still in the previous job (it found no task
@@ -121,6 +133,7 @@ class Pool {
     jobTasks_.store((jobId_ << kTaskBits) | uint64_t(ntasks), std::memory_order_release);
     done_.store(0, std::memory_order_relaxed);
     raceProbe();
+    const int64_t pubWall = profileJob_ ? wallNowNs() : 0;
     claim_.store(jobId_ << kTaskBits, std::memory_order_release);  // publishes fn_, ctx_, jobTasks_
     // No lock unless a worker sleeps. The worker about to sleep raises sleepers_ and then reads
     // generation_ (both seq_cst, under wakeMutex_); here generation_ is raised and then sleepers_
@@ -128,25 +141,48 @@ class Pool {
     // the new job and does not sleep, or this sees the sleeper and wakes it. The notify takes
     // wakeMutex_, which the sleeper holds from its count to its wait, so it cannot be missed.
     generation_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+    const bool woke = sleepers_.load(std::memory_order_seq_cst) > 0;
+    if (woke) {
       { std::lock_guard<std::mutex> lk(wakeMutex_); }
       wake_.notify_all();
     }
     tInsideJob = true;
     const int64_t others = ntasks - work(0, jobId_);
     tInsideJob = false;
+    const int64_t callerDoneWall = profileJob_ ? wallNowNs() : 0;
     // Wait for the tasks other threads claimed. Spin briefly, then yield: on an oversubscribed
     // machine a descheduled worker must get the core back.
     for (int spin = 0; done_.load(std::memory_order_acquire) < others; spin++) {
       if (spin < 4000) cpuRelax();
       else std::this_thread::yield();
     }
-    if (profileJob_) recordJob(ntasks, cpuNowNs() - callerCpu0);
+    if (profileJob_) {
+      const int64_t endWall = wallNowNs();
+      recordJob(ntasks, cpuNowNs() - callerCpu0);
+      const int64_t first = jobFirstClaimWall_.load(std::memory_order_relaxed);
+      totals_.jobWallNs += double(endWall - pubWall);
+      totals_.callerWaitWallNs += double(endWall - callerDoneWall);
+      totals_.callerTaskWallNs += double(jobCallerTaskWall_);
+      totals_.workerTaskWallNs += double(jobWorkerTaskWall_.load(std::memory_order_relaxed));
+      totals_.jobsSleeperWoken += woke ? 1 : 0;
+      if (lastEndWall_ != 0) {
+        totals_.idleGapWallNs += double(pubWall - lastEndWall_);
+        totals_.gapsOverSpin += double(pubWall - lastEndWall_) > spinUs_ * 1e3 ? 1 : 0;
+      }
+      lastEndWall_ = endWall;
+      if (first != 0) {
+        totals_.wakeWallNs += double(first - pubWall);
+        totals_.jobsWakeOver20us += first - pubWall > 20000 ? 1 : 0;
+      }
+    }
   }
 
   PoolProfile profile() {
     std::lock_guard<std::mutex> job(jobMutex_);
-    return totals_;
+    PoolProfile p = totals_;
+    p.workerSleeps = double(workerSleeps_.load(std::memory_order_relaxed));
+    p.workerSpinWallNs = double(workerSpinWallNs_.load(std::memory_order_relaxed));
+    return p;
   }
 
  private:
@@ -155,7 +191,8 @@ class Pool {
 
   void start(int threads) {
     size_ = threads < 1 ? 1 : threads;
-    spinPauses_ = spinPauses();
+    spinUs_ = spinUs();
+    spinPauses_ = spinPauses(spinUs_);
     quit_.store(false, std::memory_order_relaxed);
     // Each worker starts from the generation current now, so a job posted before the
     // thread first runs is not missed.
@@ -190,10 +227,18 @@ class Pool {
       if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_relaxed)) continue;
       const int64_t task = int64_t(c & kTaskMask);
       if (profileJob_) {
+        if (thread != 0 && finished == 0) {
+          int64_t none = 0;
+          jobFirstClaimWall_.compare_exchange_strong(none, wallNowNs(), std::memory_order_relaxed);
+        }
         const int64_t t0 = cpuNowNs();
+        const int64_t w0 = wallNowNs();  // inside the CPU clock's interval: the task's wall time excludes those reads
         fn_(ctx_, task, thread);
+        const int64_t wall = wallNowNs() - w0;
         // minus one clock read's own cost, which the interval includes (a system call on some VMs)
         const int64_t ns = std::max<int64_t>(0, cpuNowNs() - t0 - gClockReadNs.load(std::memory_order_relaxed));
+        if (thread == 0) jobCallerTaskWall_ += wall;
+        else jobWorkerTaskWall_.fetch_add(wall, std::memory_order_relaxed);
         if (task < int64_t(taskNs_.size())) taskNs_[size_t(task)] = ns;
         jobTaskNs_.fetch_add(ns, std::memory_order_relaxed);
         if (thread != 0) jobWorkerNs_.fetch_add(ns, std::memory_order_relaxed);
@@ -216,12 +261,18 @@ class Pool {
     for (;;) {
       // Spin a little: consecutive kernels (a training step) arrive microseconds apart.
       uint64_t g = seen;
+      const bool profile = gProfile.load(std::memory_order_relaxed);
+      const int64_t spin0 = profile ? wallNowNs() : 0;
       for (int64_t spin = 0; spin < spinPauses_; spin++) {
         g = generation_.load(std::memory_order_acquire);
         if (g != seen) break;
         cpuRelax();
       }
       if (g == seen) {
+        if (profile) {
+          workerSleeps_.fetch_add(1, std::memory_order_relaxed);
+          workerSpinWallNs_.fetch_add(wallNowNs() - spin0, std::memory_order_relaxed);
+        }
         std::unique_lock<std::mutex> lk(wakeMutex_);
         sleepers_.fetch_add(1, std::memory_order_seq_cst);
         wake_.wait(lk, [&] { return generation_.load(std::memory_order_seq_cst) != seen; });
@@ -260,6 +311,10 @@ class Pool {
   static constexpr int64_t kProfiledTasks = 1 << 16;
   std::vector<int64_t> taskNs_;
   std::atomic<int64_t> jobTaskNs_{0}, jobWorkerNs_{0}, jobMaxTaskNs_{0};
+  std::atomic<int64_t> jobFirstClaimWall_{0}, jobWorkerTaskWall_{0};  // wall clock (wallNowNs)
+  int64_t jobCallerTaskWall_ = 0, lastEndWall_ = 0;
+  std::atomic<int64_t> workerSleeps_{0}, workerSpinWallNs_{0};  // counted while profiling is on
+  double spinUs_ = 0;  // the spin budget spinPauses_ stands for, µs
   PoolProfile totals_;  // guarded by jobMutex_
 
   int size_ = 1;

@@ -60,6 +60,18 @@ struct PoolProfile {
   double callerInJobCpuNs = 0;// the caller's CPU time inside those jobs (its tasks + waiting for the rest)
   double makespanNs = 0;      // Σ over jobs of the greedy schedule's length on poolSize() free threads
   double jobsWorkerJoined = 0;// jobs in which a worker ran at least one task
+  // Where a job's wall time goes (CLOCK_MONOTONIC, ns), against makespanNs (its CPU-clock replay):
+  double jobWallNs = 0;       // Σ publish → the caller's return (its tasks and its wait)
+  double wakeWallNs = 0;      // Σ publish → a worker's first claim, over the jobs a worker joined
+  double callerWaitWallNs = 0;// Σ the caller's wall time from finding no task left to the job's last task done
+  double callerTaskWallNs = 0;// Σ wall time of the caller's tasks (taskCpuNs − workerTaskCpuNs on the CPU clock)
+  double workerTaskWallNs = 0;// Σ wall time of the workers' tasks (against workerTaskCpuNs: descheduled time)
+  double jobsSleeperWoken = 0;// jobs whose publish found a worker asleep (a futex wake)
+  double jobsWakeOver20us = 0;// jobs a worker joined more than 20 µs after the publish
+  double idleGapWallNs = 0;   // Σ the previous profiled job's end → this job's publish (the pool idle)
+  double gapsOverSpin = 0;    // jobs whose idle gap before was longer than a worker's spin budget
+  double workerSleeps = 0;    // times a worker's spin ran out and it went to sleep (while profiling is on)
+  double workerSpinWallNs = 0;// Σ the wall time of those spins (the budget, plus time off its core)
 };
 void poolProfileEnable(bool on);
 PoolProfile poolProfileRead();

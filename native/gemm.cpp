@@ -473,6 +473,79 @@ void run(const Gemm& g) {
 }  // namespace
 
 namespace {
+// One GEMM call's operands (every batch item), from which each pool task cuts its sub-problem.
+struct GemmCall {
+  const float* a;
+  const float* b;
+  float* c;
+  int64_t m, n, k;
+  bool transA, transB;
+  float alpha, beta;
+  int64_t strideA, strideB, strideC;
+  const float* bias;
+  int act;
+  const DropResidual* extra;  // linearFused's epilogue (null for a plain sgemm)
+  const float* residual;      // with C's layout and strides, or null
+};
+
+// The sub-problem of batch item p: C's rows [r0, r1) × columns [j0, j1). Every element's arithmetic
+// is that of the whole product (the k order never depends on the cut), so any cut gives the same bits
+// as long as the sub-problem takes the same path in run() (blocked, skinny or direct) as the whole.
+Gemm subproblem(const GemmCall& q, int64_t p, int64_t r0, int64_t r1, int64_t j0, int64_t j1, SharedPack* shared) {
+  Gemm g;
+  g.lda = q.transA ? q.m : q.k;
+  g.ldb = q.transB ? q.k : q.n;
+  g.ldc = q.n;
+  g.a = q.a + p * q.strideA + (q.transA ? r0 : r0 * g.lda);
+  g.b = q.b + p * q.strideB + (q.transB ? j0 * g.ldb : j0);
+  g.c = q.c + p * q.strideC + r0 * g.ldc + j0;
+  g.m = r1 - r0; g.n = j1 - j0; g.k = q.k;
+  g.transA = q.transA; g.transB = q.transB;
+  g.alpha = q.alpha; g.beta = q.beta;
+  g.bias = q.bias ? q.bias + j0 : nullptr;
+  g.act = q.act;
+  g.extra = q.extra;
+  g.residual = q.residual ? q.residual + p * q.strideC + r0 * g.ldc + j0 : nullptr;
+  g.idx0 = p * q.strideC + r0 * q.n + j0;
+  g.idxLd = q.n;
+  g.shared = shared;
+  return g;
+}
+
+// Rows the microkernel computes for a panel of `rows` valid rows (microkernelRows' choice).
+HEED_INLINE int64_t kernelRows(int64_t rows) {
+#if HEED_W == 16
+  return rows <= 4 ? 4 : rows <= 7 ? 7 : rows <= 10 ? 10 : MR;
+#else
+  return rows <= 4 ? 4 : MR;
+#endif
+}
+// Relative cost of a row slab of r rows: its panels' microkernel rows, + 3 per panel for the B loads
+// and the loop (a full MR = 14 panel 17, the 4-row panel of m = 704's tail 7).
+HEED_INLINE int64_t rowSlabCost(int64_t r) {
+  return r / MR * (MR + 3) + (r % MR ? kernelRows(r % MR) + 3 : 0);
+}
+
+// Where the row slabs of an m-row matrix start (at[0] = 0 … at[slabs] = m): slabs of equal cost, not
+// of whole MR panels. MR-rounded slabs gave the first of two a whole panel more: m = 704 in 364 + 340
+// rows (cost 442 : 415, the first 6% longer), m = 768 in 392 + 376; the balanced cut is 352 + 352
+// (432 : 432) and 384 + 384. Each boundary is chosen within half a panel of the even split.
+void rowSlabStarts(int64_t m, int64_t slabs, int64_t* at) {
+  at[0] = 0;
+  for (int64_t s = 1; s < slabs; s++) {
+    const int64_t prev = at[s - 1], left = slabs - s + 1;  // slabs still to cut from [prev, m)
+    const int64_t ideal = prev + (m - prev) / left;
+    int64_t best = ideal, bestMax = INT64_MAX, bestSum = INT64_MAX;
+    for (int64_t b = std::max(prev + 1, ideal - MR / 2); b <= std::min(m - 1, ideal + MR / 2); b++) {
+      const int64_t c0 = rowSlabCost(b - prev) * (left - 1), c1 = rowSlabCost(m - b);  // this slab × the rest's share
+      const int64_t mx = std::max(c0, c1), sum = c0 + c1;
+      if (mx < bestMax || (mx == bestMax && sum < bestSum)) best = b, bestMax = mx, bestSum = sum;
+    }
+    at[s] = best;
+  }
+  at[slabs] = m;
+}
+
 // extra/residual: linearFused's epilogue (null for a plain sgemm); residual has C's layout and strides.
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
@@ -488,10 +561,19 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     int64_t unit = splitN ? NR : MR;
     int64_t dim = splitN ? n : m;
     slabs = std::max<int64_t>(1, std::min<int64_t>(slabs, (dim + unit - 1) / unit));
+    // x·Wᵀ above kSkinnyRows rows runs blocked: its row slabs must too (skinny sums in another order)
+    if (!splitN && !transA && transB && m > kSkinnyRows) slabs = std::max<int64_t>(1, std::min(slabs, m / (kSkinnyRows + 1)));
   }
   if (work < kMinParallelWork) threads = 1;
-  int64_t dimS = splitN ? n : m, unit = splitN ? NR : MR;
-  int64_t per = ((dimS + slabs - 1) / slabs + unit - 1) / unit * unit;
+  const int64_t dimS = splitN ? n : m;
+  // Slab s covers [at[s], at[s + 1]) of the split dimension: whole NR panels of columns, or rows of equal cost.
+  int64_t at[kMaxThreads + 1];
+  if (splitN) {
+    const int64_t per = ((dimS + slabs - 1) / slabs + NR - 1) / NR * NR;
+    for (int64_t s = 0; s <= slabs; s++) at[s] = std::min(dimS, s * per);
+  } else {
+    rowSlabStarts(m, slabs, at);
+  }
   // One matrix cut into slabs: the operand they share (A for column slabs, B for row slabs) is
   // packed once, by whichever slab's thread gets to each chunk first (SharedPack), instead of once
   // per slab. The buffers are the caller's; workers use them only inside this call's job.
@@ -517,41 +599,12 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     shared.state = state.get();
     for (int64_t i = 0; i < kblocks * shared.chunks; i++) shared.state[i].store(0, std::memory_order_relaxed);
   }
+  const GemmCall q{a, b, c, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation, extra, residual};
   auto task = [&](int64_t t, int) {
-    int64_t p = t / slabs, s = t % slabs;
-    int64_t lo = s * per, hi = std::min(dimS, lo + per);
+    const int64_t p = t / slabs, s = t % slabs, lo = at[s], hi = at[s + 1];
     if (lo >= hi) return;
-    Gemm g;
-    g.a = a + p * strideA;
-    g.b = b + p * strideB;
-    g.c = c + p * strideC;
-    g.m = m; g.n = n; g.k = k;
-    g.lda = transA ? m : k;
-    g.ldb = transB ? k : n;
-    g.ldc = n;
-    g.transA = transA; g.transB = transB;
-    g.alpha = alpha; g.beta = beta;
-    g.bias = bias; g.act = activation;
-    g.extra = extra;
-    g.residual = residual ? residual + p * strideC : nullptr;
-    g.idx0 = p * strideC;
-    g.idxLd = n;
-    g.shared = share ? &shared : nullptr;
-    if (splitN) {
-      g.n = hi - lo;
-      g.b += transB ? lo * g.ldb : lo;
-      g.c += lo;
-      if (g.bias) g.bias += lo;
-      if (g.residual) g.residual += lo;
-      g.idx0 += lo;
-    } else {
-      g.m = hi - lo;
-      g.a += transA ? lo : lo * g.lda;
-      g.c += lo * g.ldc;
-      if (g.residual) g.residual += lo * g.ldc;
-      g.idx0 += lo * n;
-    }
-    run(g);
+    SharedPack* sp = share ? &shared : nullptr;
+    run(splitN ? subproblem(q, p, 0, m, lo, hi, sp) : subproblem(q, p, lo, hi, 0, n, sp));
   };
   int64_t ntasks = batch * slabs;
   if (threads == 1) {
@@ -569,24 +622,70 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
   sgemmImpl(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation, nullptr, nullptr);
 }
 
+namespace {
+// linearBackward's balance on two threads, per call shape: how many NR panels of columns of the slower
+// product run on the other thread. The products' FLOPs are equal, their speeds are not (on the AMD
+// EPYC VM dW of rows 704, in 1024, out 256 took ~9% longer than its dx: the dx thread waited ~4% of
+// the call). Learnt from the calls so far, on the calling thread.
+struct LbBalance {
+  int64_t rows = -1, inF = 0, outF = 0;
+  double moved = 0;  // panels of dW's last columns run on dx's thread (< 0: of dx's, on dW's thread)
+};
+LbBalance& lbBalance(int64_t rows, int64_t inF, int64_t outF) {
+  static thread_local LbBalance slots[16];
+  static thread_local int next = 0;
+  for (auto& s : slots)
+    if (s.rows == rows && s.inF == inF && s.outF == outF) return s;
+  LbBalance& s = slots[next];
+  next = (next + 1) % 16;
+  s = LbBalance{rows, inF, outF, 0};
+  return s;
+}
+}  // namespace
+
 // A Linear's two gradients: gx = g·w (rows × inF) and gw = gᵀ·x (outF × inF). On a pool of exactly
-// two threads, each product runs whole on one thread (a job of two tasks) instead of each being cut
+// two threads, each product runs on its own thread (a job of two tasks) instead of each being cut
 // into two slabs one after the other: no slab edges, no operand packed by both slabs, one pool job
-// instead of two. The products' FLOPs are equal (rows·inF·outF each), so the two tasks balance.
-// Every element's arithmetic is that of sgemm, so the results are bit-identical to two sgemm calls
-// at any thread count (test/native/linear-backward.test.ts). At other thread counts, or when either
-// product is too small to split, it is those two calls.
+// instead of two. The products' FLOPs are equal (rows·inF·outF each), their speeds are not: the
+// slower one's last columns (whole NR panels, at most a quarter) run on the other thread after its
+// own product, as many as the two threads' CPU times in this shape's earlier calls say (a running
+// average of the cut that would have balanced each, rounded to whole panels).
+// Every element's arithmetic is that of sgemm (a column cut never changes an element's k order),
+// so the results are bit-identical to two sgemm calls at any thread count and any cut
+// (test/native/linear-backward.test.ts). At other thread counts, or when either product is too
+// small to split, it is those two calls.
 void linearBackward(const float* g, const float* x, const float* w, float* gx, float* gw, int64_t rows, int64_t inF,
                     int64_t outF) {
-  auto dx = [&](bool serial) { sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
-  auto dw = [&](bool serial) { sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
+  const GemmCall dx{g, w, gx, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr};
+  const GemmCall dw{g, x, gw, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr};
   const double work = double(rows) * double(inF) * double(outF);
   if (poolSize() == 2 && work >= kMinParallelWork) {
-    parallelFor(2, [&](int64_t t, int) { t == 0 ? dx(true) : dw(true); });
+    LbBalance& bal = lbBalance(rows, inF, outF);
+    // a product's column piece must take the blocked path as the whole does (run(): m, n ≥ 4, > 16³ FMAs)
+    const int64_t panels = (inF + NR - 1) / NR;
+    const int64_t limit = rows >= 4 && outF >= 4 && work / double(panels) > 16 * 16 * 16 ? panels / 4 : 0;
+    const int64_t moved = std::clamp<int64_t>(int64_t(std::lround(bal.moved)), -limit, limit);
+    const int64_t cut = inF - std::abs(moved) * NR;  // the slower product's columns [cut, inF) run on the other thread
+    double ns[2] = {};  // each task's thread CPU time
+    parallelFor(2, [&](int64_t t, int) {
+      const GemmCall& own = t == 0 ? dx : dw;
+      const GemmCall& other = t == 0 ? dw : dx;
+      const bool give = moved != 0 && (moved > 0) == (t == 1), take = moved != 0 && !give;
+      const double t0 = threadCpuNs();
+      run(subproblem(own, 0, 0, own.m, 0, give ? cut : inF, nullptr));
+      if (take) run(subproblem(other, 0, 0, other.m, cut, inF, nullptr));
+      ns[t] = threadCpuNs() - t0;
+    });
+    // the cut that would have balanced this call: moving x panels (each (ns[0] + ns[1]) / (2 · panels)
+    // of CPU) changes the threads' difference by 2x of them; a running average of it, rounded to whole panels
+    if (ns[0] > 0 && ns[1] > 0 && limit > 0) {
+      const double x = (ns[1] - ns[0]) / (ns[0] + ns[1]) * double(panels);
+      bal.moved = std::clamp(0.75 * bal.moved + 0.25 * (double(moved) + x), -double(limit), double(limit));
+    }
     return;
   }
-  dx(false);
-  dw(false);
+  sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr);
+  sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr);
 }
 
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.

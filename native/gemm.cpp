@@ -546,6 +546,36 @@ void rowSlabStarts(int64_t m, int64_t slabs, int64_t* at) {
   at[slabs] = m;
 }
 
+// Where a product split between two threads is cut, learnt per call shape on the calling thread: on
+// two threads the halves of equal FLOPs do not take equal time (linearBackward's dx and dW run at
+// different speeds; a slab that finds its operands in the other core's cache, or its thread busier,
+// runs slower), and the same shape keeps the same bias from call to call. `shift` is a running average
+// of the move of the cut, in its units (NR panels or rows), that would have balanced each call so far.
+struct SplitBalance {
+  int64_t m = -1, n = 0, k = 0;
+  int kind = 0;
+  double shift = 0;
+};
+SplitBalance& splitBalance(int kind, int64_t m, int64_t n, int64_t k) {
+  static thread_local SplitBalance slots[32];
+  static thread_local int next = 0;
+  for (auto& s : slots)
+    if (s.kind == kind && s.m == m && s.n == n && s.k == k) return s;
+  SplitBalance& s = slots[next];
+  next = (next + 1) % 32;
+  s = SplitBalance{m, n, k, kind, 0};
+  return s;
+}
+// After a call whose cut was `used` units from the even one, with CPU times ns0 (the part before the cut)
+// and ns1 over `units` units in all: moving x units across the cut changes the difference by 2x units' time.
+void learnSplit(SplitBalance& b, int64_t used, double ns0, double ns1, int64_t units, double limit) {
+  if (ns0 <= 0 || ns1 <= 0 || limit <= 0) return;
+  const double x = (ns1 - ns0) / (ns0 + ns1) * double(units) / 2;  // > 0: the part after the cut is slower
+  b.shift = std::clamp(0.75 * b.shift + 0.25 * (double(used) + x), -limit, limit);
+}
+// Below this many FMAs a split product is not timed (two thread CPU clock reads per part: ~1 µs on a VM).
+constexpr double kLearnSplitWork = double(1 << 22);
+
 // extra/residual: linearFused's epilogue (null for a plain sgemm); residual has C's layout and strides.
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
@@ -574,6 +604,27 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   } else {
     rowSlabStarts(m, slabs, at);
   }
+  // Two slabs of one matrix on two threads: the cut moves by what this shape's earlier calls learnt
+  // (splitBalance), in NR panels of columns or in rows, at most an eighth of the matrix either way
+  // (and never leaving an x·Wᵀ row slab with kSkinnyRows rows or fewer).
+  SplitBalance* bal = nullptr;
+  int64_t used = 0, units = 0;
+  double limit = 0;
+  if (threads == 2 && batch == 1 && slabs == 2 && work >= kLearnSplitWork) {
+    bal = &splitBalance((splitN ? 1 : 2) | (transA ? 4 : 0) | (transB ? 8 : 0) | (extra ? 16 : 0), m, n, k);
+    units = splitN ? (n + NR - 1) / NR : m;
+    const int64_t even = splitN ? at[1] / NR : at[1];
+    const int64_t minPart = splitN ? 1 : !transA && transB ? kSkinnyRows + 1 : MR;
+    const int64_t lo = std::max<int64_t>(minPart, even - units / 8), hi = std::min<int64_t>(units - minPart, even + units / 8);
+    limit = double(units / 8);
+    if (lo <= hi) {
+      used = std::clamp<int64_t>(even + std::lround(bal->shift), lo, hi) - even;
+      at[1] = splitN ? std::min(n, (even + used) * NR) : even + used;
+    } else {
+      bal = nullptr;
+    }
+  }
+  double ns[2] = {};
   // One matrix cut into slabs: the operand they share (A for column slabs, B for row slabs) is
   // packed once, by whichever slab's thread gets to each chunk first (SharedPack), instead of once
   // per slab. The buffers are the caller's; workers use them only inside this call's job.
@@ -604,7 +655,9 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     const int64_t p = t / slabs, s = t % slabs, lo = at[s], hi = at[s + 1];
     if (lo >= hi) return;
     SharedPack* sp = share ? &shared : nullptr;
+    const double t0 = bal ? threadCpuNs() : 0;
     run(splitN ? subproblem(q, p, 0, m, lo, hi, sp) : subproblem(q, p, lo, hi, 0, n, sp));
+    if (bal) ns[s] = threadCpuNs() - t0;
   };
   int64_t ntasks = batch * slabs;
   if (threads == 1) {
@@ -612,6 +665,7 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   } else {
     parallelFor(ntasks, task);
   }
+  if (bal) learnSplit(*bal, used, ns[0], ns[1], units, limit);
 }
 }  // namespace
 
@@ -622,34 +676,13 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
   sgemmImpl(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation, nullptr, nullptr);
 }
 
-namespace {
-// linearBackward's balance on two threads, per call shape: how many NR panels of columns of the slower
-// product run on the other thread. The products' FLOPs are equal, their speeds are not (on the AMD
-// EPYC VM dW of rows 704, in 1024, out 256 took ~9% longer than its dx: the dx thread waited ~4% of
-// the call). Learnt from the calls so far, on the calling thread.
-struct LbBalance {
-  int64_t rows = -1, inF = 0, outF = 0;
-  double moved = 0;  // panels of dW's last columns run on dx's thread (< 0: of dx's, on dW's thread)
-};
-LbBalance& lbBalance(int64_t rows, int64_t inF, int64_t outF) {
-  static thread_local LbBalance slots[16];
-  static thread_local int next = 0;
-  for (auto& s : slots)
-    if (s.rows == rows && s.inF == inF && s.outF == outF) return s;
-  LbBalance& s = slots[next];
-  next = (next + 1) % 16;
-  s = LbBalance{rows, inF, outF, 0};
-  return s;
-}
-}  // namespace
 
 // A Linear's two gradients: gx = g·w (rows × inF) and gw = gᵀ·x (outF × inF). On a pool of exactly
 // two threads, each product runs on its own thread (a job of two tasks) instead of each being cut
 // into two slabs one after the other: no slab edges, no operand packed by both slabs, one pool job
 // instead of two. The products' FLOPs are equal (rows·inF·outF each), their speeds are not: the
 // slower one's last columns (whole NR panels, at most a quarter) run on the other thread after its
-// own product, as many as the two threads' CPU times in this shape's earlier calls say (a running
-// average of the cut that would have balanced each, rounded to whole panels).
+// own product, as many as the two threads' CPU times in this shape's earlier calls say (splitBalance).
 // Every element's arithmetic is that of sgemm (a column cut never changes an element's k order),
 // so the results are bit-identical to two sgemm calls at any thread count and any cut
 // (test/native/linear-backward.test.ts). At other thread counts, or when either product is too
@@ -660,11 +693,12 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
   const GemmCall dw{g, x, gw, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr};
   const double work = double(rows) * double(inF) * double(outF);
   if (poolSize() == 2 && work >= kMinParallelWork) {
-    LbBalance& bal = lbBalance(rows, inF, outF);
+    // the cut: panels of dW's last columns run after dx on its thread (< 0: dx's last, after dW)
+    SplitBalance& bal = splitBalance(32, rows, inF, outF);
     // a product's column piece must take the blocked path as the whole does (run(): m, n ≥ 4, > 16³ FMAs)
     const int64_t panels = (inF + NR - 1) / NR;
     const int64_t limit = rows >= 4 && outF >= 4 && work / double(panels) > 16 * 16 * 16 ? panels / 4 : 0;
-    const int64_t moved = std::clamp<int64_t>(int64_t(std::lround(bal.moved)), -limit, limit);
+    const int64_t moved = std::clamp<int64_t>(std::lround(bal.shift), -limit, limit);
     const int64_t cut = inF - std::abs(moved) * NR;  // the slower product's columns [cut, inF) run on the other thread
     double ns[2] = {};  // each task's thread CPU time
     parallelFor(2, [&](int64_t t, int) {
@@ -676,12 +710,7 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
       if (take) run(subproblem(other, 0, 0, other.m, cut, inF, nullptr));
       ns[t] = threadCpuNs() - t0;
     });
-    // the cut that would have balanced this call: moving x panels (each (ns[0] + ns[1]) / (2 · panels)
-    // of CPU) changes the threads' difference by 2x of them; a running average of it, rounded to whole panels
-    if (ns[0] > 0 && ns[1] > 0 && limit > 0) {
-      const double x = (ns[1] - ns[0]) / (ns[0] + ns[1]) * double(panels);
-      bal.moved = std::clamp(0.75 * bal.moved + 0.25 * (double(moved) + x), -double(limit), double(limit));
-    }
+    learnSplit(bal, moved, ns[0], ns[1], 2 * panels, double(limit));  // thread 0's part is "before the cut"
     return;
   }
   sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr);

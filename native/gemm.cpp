@@ -473,45 +473,6 @@ void run(const Gemm& g) {
 }  // namespace
 
 namespace {
-// One GEMM call's operands (every batch item), from which each pool task cuts its sub-problem.
-struct GemmCall {
-  const float* a;
-  const float* b;
-  float* c;
-  int64_t m, n, k;
-  bool transA, transB;
-  float alpha, beta;
-  int64_t strideA, strideB, strideC;
-  const float* bias;
-  int act;
-  const DropResidual* extra;  // linearFused's epilogue (null for a plain sgemm)
-  const float* residual;      // with C's layout and strides, or null
-};
-
-// The sub-problem of batch item p: C's rows [r0, r1) × columns [j0, j1). Every element's arithmetic
-// is that of the whole product (the k order never depends on the cut), so any cut gives the same bits
-// as long as the sub-problem takes the same path in run() (blocked, skinny or direct) as the whole.
-Gemm subproblem(const GemmCall& q, int64_t p, int64_t r0, int64_t r1, int64_t j0, int64_t j1, SharedPack* shared) {
-  Gemm g;
-  g.lda = q.transA ? q.m : q.k;
-  g.ldb = q.transB ? q.k : q.n;
-  g.ldc = q.n;
-  g.a = q.a + p * q.strideA + (q.transA ? r0 : r0 * g.lda);
-  g.b = q.b + p * q.strideB + (q.transB ? j0 * g.ldb : j0);
-  g.c = q.c + p * q.strideC + r0 * g.ldc + j0;
-  g.m = r1 - r0; g.n = j1 - j0; g.k = q.k;
-  g.transA = q.transA; g.transB = q.transB;
-  g.alpha = q.alpha; g.beta = q.beta;
-  g.bias = q.bias ? q.bias + j0 : nullptr;
-  g.act = q.act;
-  g.extra = q.extra;
-  g.residual = q.residual ? q.residual + p * q.strideC + r0 * g.ldc + j0 : nullptr;
-  g.idx0 = p * q.strideC + r0 * q.n + j0;
-  g.idxLd = q.n;
-  g.shared = shared;
-  return g;
-}
-
 // Rows the microkernel computes for a panel of `rows` valid rows (microkernelRows' choice).
 HEED_INLINE int64_t kernelRows(int64_t rows) {
 #if HEED_W == 16
@@ -546,36 +507,6 @@ void rowSlabStarts(int64_t m, int64_t slabs, int64_t* at) {
   at[slabs] = m;
 }
 
-// Where a product split between two threads is cut, learnt per call shape on the calling thread: on
-// two threads the halves of equal FLOPs do not take equal time (linearBackward's dx and dW run at
-// different speeds; a slab that finds its operands in the other core's cache, or its thread busier,
-// runs slower), and the same shape keeps the same bias from call to call. `shift` is a running average
-// of the move of the cut, in its units (NR panels or rows), that would have balanced each call so far.
-struct SplitBalance {
-  int64_t m = -1, n = 0, k = 0;
-  int kind = 0;
-  double shift = 0;
-};
-SplitBalance& splitBalance(int kind, int64_t m, int64_t n, int64_t k) {
-  static thread_local SplitBalance slots[32];
-  static thread_local int next = 0;
-  for (auto& s : slots)
-    if (s.kind == kind && s.m == m && s.n == n && s.k == k) return s;
-  SplitBalance& s = slots[next];
-  next = (next + 1) % 32;
-  s = SplitBalance{m, n, k, kind, 0};
-  return s;
-}
-// After a call whose cut was `used` units from the even one, with CPU times ns0 (the part before the cut)
-// and ns1 over `units` units in all: moving x units across the cut changes the difference by 2x units' time.
-void learnSplit(SplitBalance& b, int64_t used, double ns0, double ns1, int64_t units, double limit) {
-  if (ns0 <= 0 || ns1 <= 0 || limit <= 0) return;
-  const double x = (ns1 - ns0) / (ns0 + ns1) * double(units) / 2;  // > 0: the part after the cut is slower
-  b.shift = std::clamp(0.75 * b.shift + 0.25 * (double(used) + x), -limit, limit);
-}
-// Below this many FMAs a split product is not timed (two thread CPU clock reads per part: ~1 µs on a VM).
-constexpr double kLearnSplitWork = double(1 << 22);
-
 // extra/residual: linearFused's epilogue (null for a plain sgemm); residual has C's layout and strides.
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
@@ -604,27 +535,6 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   } else {
     rowSlabStarts(m, slabs, at);
   }
-  // Two slabs of one matrix on two threads: the cut moves by what this shape's earlier calls learnt
-  // (splitBalance), in NR panels of columns or in rows, at most an eighth of the matrix either way
-  // (and never leaving an x·Wᵀ row slab with kSkinnyRows rows or fewer).
-  SplitBalance* bal = nullptr;
-  int64_t used = 0, units = 0;
-  double limit = 0;
-  if (threads == 2 && batch == 1 && slabs == 2 && work >= kLearnSplitWork) {
-    bal = &splitBalance((splitN ? 1 : 2) | (transA ? 4 : 0) | (transB ? 8 : 0) | (extra ? 16 : 0), m, n, k);
-    units = splitN ? (n + NR - 1) / NR : m;
-    const int64_t even = splitN ? at[1] / NR : at[1];
-    const int64_t minPart = splitN ? 1 : !transA && transB ? kSkinnyRows + 1 : MR;
-    const int64_t lo = std::max<int64_t>(minPart, even - units / 8), hi = std::min<int64_t>(units - minPart, even + units / 8);
-    limit = double(units / 8);
-    if (lo <= hi) {
-      used = std::clamp<int64_t>(even + std::lround(bal->shift), lo, hi) - even;
-      at[1] = splitN ? std::min(n, (even + used) * NR) : even + used;
-    } else {
-      bal = nullptr;
-    }
-  }
-  double ns[2] = {};
   // One matrix cut into slabs: the operand they share (A for column slabs, B for row slabs) is
   // packed once, by whichever slab's thread gets to each chunk first (SharedPack), instead of once
   // per slab. The buffers are the caller's; workers use them only inside this call's job.
@@ -650,14 +560,40 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     shared.state = state.get();
     for (int64_t i = 0; i < kblocks * shared.chunks; i++) shared.state[i].store(0, std::memory_order_relaxed);
   }
-  const GemmCall q{a, b, c, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation, extra, residual};
   auto task = [&](int64_t t, int) {
     const int64_t p = t / slabs, s = t % slabs, lo = at[s], hi = at[s + 1];
     if (lo >= hi) return;
-    SharedPack* sp = share ? &shared : nullptr;
-    const double t0 = bal ? threadCpuNs() : 0;
-    run(splitN ? subproblem(q, p, 0, m, lo, hi, sp) : subproblem(q, p, lo, hi, 0, n, sp));
-    if (bal) ns[s] = threadCpuNs() - t0;
+    Gemm g;
+    g.a = a + p * strideA;
+    g.b = b + p * strideB;
+    g.c = c + p * strideC;
+    g.m = m; g.n = n; g.k = k;
+    g.lda = transA ? m : k;
+    g.ldb = transB ? k : n;
+    g.ldc = n;
+    g.transA = transA; g.transB = transB;
+    g.alpha = alpha; g.beta = beta;
+    g.bias = bias; g.act = activation;
+    g.extra = extra;
+    g.residual = residual ? residual + p * strideC : nullptr;
+    g.idx0 = p * strideC;
+    g.idxLd = n;
+    g.shared = share ? &shared : nullptr;
+    if (splitN) {
+      g.n = hi - lo;
+      g.b += transB ? lo * g.ldb : lo;
+      g.c += lo;
+      if (g.bias) g.bias += lo;
+      if (g.residual) g.residual += lo;
+      g.idx0 += lo;
+    } else {
+      g.m = hi - lo;
+      g.a += transA ? lo : lo * g.lda;
+      g.c += lo * g.ldc;
+      if (g.residual) g.residual += lo * g.ldc;
+      g.idx0 += lo * n;
+    }
+    run(g);
   };
   int64_t ntasks = batch * slabs;
   if (threads == 1) {
@@ -665,7 +601,6 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   } else {
     parallelFor(ntasks, task);
   }
-  if (bal) learnSplit(*bal, used, ns[0], ns[1], units, limit);
 }
 }  // namespace
 
@@ -678,43 +613,23 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
 
 
 // A Linear's two gradients: gx = g·w (rows × inF) and gw = gᵀ·x (outF × inF). On a pool of exactly
-// two threads, each product runs on its own thread (a job of two tasks) instead of each being cut
+// two threads, each product runs whole on one thread (a job of two tasks) instead of each being cut
 // into two slabs one after the other: no slab edges, no operand packed by both slabs, one pool job
-// instead of two. The products' FLOPs are equal (rows·inF·outF each), their speeds are not: the
-// slower one's last columns (whole NR panels, at most a quarter) run on the other thread after its
-// own product, as many as the two threads' CPU times in this shape's earlier calls say (splitBalance).
-// Every element's arithmetic is that of sgemm (a column cut never changes an element's k order),
-// so the results are bit-identical to two sgemm calls at any thread count and any cut
-// (test/native/linear-backward.test.ts). At other thread counts, or when either product is too
-// small to split, it is those two calls.
+// instead of two. The products' FLOPs are equal (rows·inF·outF each), so the two tasks balance.
+// Every element's arithmetic is that of sgemm, so the results are bit-identical to two sgemm calls
+// at any thread count (test/native/linear-backward.test.ts). At other thread counts, or when either
+// product is too small to split, it is those two calls.
 void linearBackward(const float* g, const float* x, const float* w, float* gx, float* gw, int64_t rows, int64_t inF,
                     int64_t outF) {
-  const GemmCall dx{g, w, gx, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr};
-  const GemmCall dw{g, x, gw, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr};
+  auto dx = [&](bool serial) { sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
+  auto dw = [&](bool serial) { sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
   const double work = double(rows) * double(inF) * double(outF);
   if (poolSize() == 2 && work >= kMinParallelWork) {
-    // the cut: panels of dW's last columns run after dx on its thread (< 0: dx's last, after dW)
-    SplitBalance& bal = splitBalance(32, rows, inF, outF);
-    // a product's column piece must take the blocked path as the whole does (run(): m, n ≥ 4, > 16³ FMAs)
-    const int64_t panels = (inF + NR - 1) / NR;
-    const int64_t limit = rows >= 4 && outF >= 4 && work / double(panels) > 16 * 16 * 16 ? panels / 4 : 0;
-    const int64_t moved = std::clamp<int64_t>(std::lround(bal.shift), -limit, limit);
-    const int64_t cut = inF - std::abs(moved) * NR;  // the slower product's columns [cut, inF) run on the other thread
-    double ns[2] = {};  // each task's thread CPU time
-    parallelFor(2, [&](int64_t t, int) {
-      const GemmCall& own = t == 0 ? dx : dw;
-      const GemmCall& other = t == 0 ? dw : dx;
-      const bool give = moved != 0 && (moved > 0) == (t == 1), take = moved != 0 && !give;
-      const double t0 = threadCpuNs();
-      run(subproblem(own, 0, 0, own.m, 0, give ? cut : inF, nullptr));
-      if (take) run(subproblem(other, 0, 0, other.m, cut, inF, nullptr));
-      ns[t] = threadCpuNs() - t0;
-    });
-    learnSplit(bal, moved, ns[0], ns[1], 2 * panels, double(limit));  // thread 0's part is "before the cut"
+    parallelFor(2, [&](int64_t t, int) { t == 0 ? dx(true) : dw(true); });
     return;
   }
-  sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr);
-  sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr);
+  dx(false);
+  dw(false);
 }
 
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.

@@ -34,15 +34,6 @@ test('linearBackward: the bits of two sgemm calls at 1, 2 and 3 threads, and the
         // NaN-filled outputs: every element must be written (beta = 0 never reads them)
         const gx = new Float32Array(rows * inF).fill(NaN), gw = new Float32Array(outF * inF).fill(NaN);
         nk.linearBackward!({ g, x, w, gx, gw, rows, inF, outF });
-        // at 2 threads each call may move the slower product's last column panels to the other thread
-        // (as the earlier calls' thread times say): every call, whatever its cut, gives the same bits
-        const again = threads === 2 ? 6 : 0;
-        for (let i = 0; i < again; i++) {
-          const gxi = new Float32Array(rows * inF).fill(NaN), gwi = new Float32Array(outF * inF).fill(NaN);
-          nk.linearBackward!({ g, x, w, gx: gxi, gw: gwi, rows, inF, outF });
-          assert.deepEqual(gxi, gx, `gx (${rows}, ${inF}, ${outF}), call ${i + 2} at 2 threads`);
-          assert.deepEqual(gwi, gw, `gw (${rows}, ${inF}, ${outF}), call ${i + 2} at 2 threads`);
-        }
         const gx2 = new Float32Array(rows * inF), gw2 = new Float32Array(outF * inF);
         nk.sgemm!({ ...common, a: g, b: w, c: gx2, m: rows, n: inF, k: outF, transA: false, transB: false });
         nk.sgemm!({ ...common, a: g, b: x, c: gw2, m: outF, n: inF, k: rows, transA: true, transB: false });

@@ -13,16 +13,23 @@
  *   busy      the two threads' CPU in the call: caller outside jobs + all tasks (work the split adds)
  *   idle      2 × 2T est − busy: the thread-time the split leaves idle (imbalance, slab edges)
  *
- * For each linearBackward call (a Linear's dx and dW in one call, each product whole on its own
- * thread at 2 threads), the same figures for the old way, its two sgemm calls each split in two
- * slabs, in the same rounds: the A/B of the pairing.
+ * For each linearBackward call (a Linear's dx and dW in one call, each product on its own thread at
+ * 2 threads), the same figures for the old way, its two sgemm calls each split in two slabs, in the
+ * same rounds: the A/B of the pairing.
  *
- *   node --import tsx bench/gemm-step.ts [--reps 7] [--out bench/results/gemm-step-….json]
+ * --base <heed.node>: instead of the two-sgemm arm, every call also runs on another addon build's
+ * kernels (rows "base: …"), alternating with this tree's in a rotating order in the same rounds, each
+ * arm on its own addon's pool and pool profile: a replayed-makespan A/B on the CPU clock.
+ *
+ *   node --import tsx bench/gemm-step.ts [--reps 7] [--base old/heed.node] [--out bench/results/gemm-step-….json]
  */
+import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
-import { k, setBackend, setNumThreads } from '../src/backend/registry.ts';
+import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/registry.ts';
+import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
 import { POOL_PROFILE_FIELDS } from '../src/backend/native/load.ts';
 
@@ -33,6 +40,8 @@ const arg = (name: string, dflt: string) => {
 if (!nativeLoad) throw new Error('bench/gemm-step.ts needs the native addon (npm run build:native)');
 const reps = Number(arg('reps', '7'));
 const out = arg('out', '');
+const basePath = arg('base', '');
+const base = basePath ? createRequire(import.meta.url)(resolve(basePath)) as Record<string, unknown> : null;
 setBackend('native');
 setNumThreads(1);
 
@@ -75,20 +84,27 @@ function asTwoSgemm(p: Params): () => void {
 const F = (f: (typeof POOL_PROFILE_FIELDS)[number]) => POOL_PROFILE_FIELDS.indexOf(f);
 const s0 = new Float64Array(8), s1 = new Float64Array(8);
 const cpuNow = () => nativeLoad!.threadCpuNs();
+/** An addon's pool controls: this tree's (nativeLoad), or --base's. */
+interface Pool { threads: (n: number) => void; profile: (on: boolean | null, out: Float64Array) => void }
+const ours: Pool = { threads: setNumThreads, profile: (on, o) => nativeLoad!.poolProfile(on, o) };
+const theirs: Pool | null = base ? { threads: base.setNumThreads as (n: number) => void, profile: base.poolProfile as Pool['profile'] } : null;
+theirs?.threads(1);
 /** One run of fn: 1T CPU ns (threads 1), or at 2 threads the estimate and the busy thread-time. */
 function time1(fn: () => void): number {
   const t0 = cpuNow();
   fn();
   return cpuNow() - t0;
 }
-function time2(fn: () => void): { est: number; busy: number } {
-  nativeLoad!.poolProfile(null, s0);
+function time2(fn: () => void, pool: Pool): { est: number; busy: number } {
+  pool.profile(null, s0);
   fn();
-  nativeLoad!.poolProfile(null, s1);
+  pool.profile(null, s1);
   const d = (f: (typeof POOL_PROFILE_FIELDS)[number]) => s1[F(f)] - s0[F(f)];
   const outside = d('threadCpuNs') - d('callerInJobCpuNs');
   return { est: outside + d('makespanNs'), busy: outside + d('taskCpuNs') };
 }
+const baseKernel = (name: string) => nativeCall(kernelSpecs().get(name)!, (base!.kernels as Record<string, (...a: unknown[]) => void>)[name]) as (p: Params) => unknown;
+const baseTable = base ? Object.fromEntries(['sgemm', 'linearFused', 'linearBackward'].map((name) => [name, baseKernel(name)])) : {};
 
 interface Acc { flop: number; calls: number; one: number[]; est: number[]; busy: number[] }
 const acc = new Map<string, Acc>();
@@ -99,9 +115,14 @@ const add = (key: string, flop: number, v: { one?: number; est?: number; busy?: 
   if (v.busy !== undefined) e.busy.push(v.busy);
   acc.set(key, e);
 };
-const runs = calls.map((c) => ({ key: keyOf(c), flop: flopOf(c), fn: () => table[c.name](c.p), old: c.name === 'linearBackward' ? asTwoSgemm(c.p) : null }));
-for (const r of runs) acc.set(r.key, { ...(acc.get(r.key) ?? { flop: r.flop, one: [], est: [], busy: [] }), calls: (acc.get(r.key)?.calls ?? 0) + 1 });
-for (const r of runs) if (r.old) acc.set(`${r.key} as 2 sgemm`, { ...(acc.get(`${r.key} as 2 sgemm`) ?? { flop: r.flop, one: [], est: [], busy: [] }), calls: (acc.get(`${r.key} as 2 sgemm`)?.calls ?? 0) + 1 });
+// the other arm: --base's kernels (rows "base: …"), else linearBackward's products as two sgemm calls
+const runs = calls.map((c) => ({
+  key: keyOf(c), flop: flopOf(c), fn: () => table[c.name](c.p),
+  other: base ? { key: `base: ${keyOf(c)}`, fn: () => baseTable[c.name](c.p), pool: theirs! } : c.name === 'linearBackward' ? { key: `${keyOf(c)} as 2 sgemm`, fn: asTwoSgemm(c.p), pool: ours } : null,
+}));
+const count = (key: string, flop: number) => acc.set(key, { ...(acc.get(key) ?? { flop, one: [], est: [], busy: [] }), calls: (acc.get(key)?.calls ?? 0) + 1 });
+for (const r of runs) count(r.key, r.flop);
+for (const r of runs) if (r.other) count(r.other.key, r.flop);
 
 const load0 = loadavg();
 const peaks: number[] = [];
@@ -112,17 +133,18 @@ for (let rep = 0; rep < reps; rep++) {
   peaks.push((g * (performance.now() - w0) * 1e6) / (cpuNow() - c0));
   // 1T and 2T alternate call by call, new and old alternate in a rotating order
   for (const r of runs) {
-    const arms: [string, () => void][] = r.old ? [[r.key, r.fn], [`${r.key} as 2 sgemm`, r.old]] : [[r.key, r.fn]];
+    const arms: [string, () => void, Pool][] = r.other ? [[r.key, r.fn, ours], [r.other.key, r.other.fn, r.other.pool]] : [[r.key, r.fn, ours]];
     if (rep % 2) arms.reverse();
-    for (const [key, fn] of arms) {
-      setNumThreads(1);
+    for (const [key, fn, pool] of arms) {
+      pool.threads(1);
       fn();
       add(key, r.flop, { one: time1(fn) });
-      setNumThreads(2);
+      pool.threads(2);
       fn();
-      nativeLoad.poolProfile(true, s0);
-      add(key, r.flop, time2(fn));
-      nativeLoad.poolProfile(false, s0);
+      pool.profile(true, s0);
+      add(key, r.flop, time2(fn, pool));
+      pool.profile(false, s0);
+      pool.threads(1);
     }
   }
 }
@@ -140,14 +162,20 @@ const rows = [...acc.entries()].map(([key, e]) => {
 for (const r of rows) {
   console.log(`| ${r.key} | ${r.callsPerStep} | ${r.oneUs.toFixed(0)} | ${r.pctPeak.toFixed(1)}% | ${r.est2Us.toFixed(0)} | ${(100 * r.eff2).toFixed(0)}% | ${r.busy2Us.toFixed(0)} | ${r.idle2Us.toFixed(0)} | ${r.oneMsPerStep.toFixed(2)} | ${r.est2MsPerStep.toFixed(2)} |`);
 }
-const cur = rows.filter((r) => !r.key.endsWith('as 2 sgemm'));
+const isOther = (key: string) => key.endsWith('as 2 sgemm') || key.startsWith('base: ');
+const cur = rows.filter((r) => !isOther(r.key));
 const sum = (xs: typeof rows, f: (r: (typeof rows)[number]) => number) => xs.reduce((s, r) => s + f(r), 0);
-const flop = sum(cur, (r) => r.flop * r.callsPerStep), one = sum(cur, (r) => r.oneMsPerStep), est = sum(cur, (r) => r.est2MsPerStep);
-const lb = rows.filter((r) => r.key.startsWith('linearBackward') && !r.key.endsWith('as 2 sgemm'));
+const summary = (label: string, xs: typeof rows) => {
+  const flop = sum(xs, (r) => r.flop * r.callsPerStep), one = sum(xs, (r) => r.oneMsPerStep), est = sum(xs, (r) => r.est2MsPerStep);
+  const idle = sum(xs, (r) => (r.idle2Us * r.callsPerStep) / 1e3), busy = sum(xs, (r) => (r.busy2Us * r.callsPerStep) / 1e3);
+  console.log(`${label}: ${(flop / 1e9).toFixed(2)} GFLOP, 1T ${one.toFixed(1)} ms (${((100 * flop) / (one * 1e6) / peak).toFixed(1)}% of peak), 2T est ${est.toFixed(1)} ms (${((100 * one) / (2 * est)).toFixed(0)}% efficient, ${(one / est).toFixed(3)}×); busy ${busy.toFixed(1)} thread-ms, idle ${idle.toFixed(2)} thread-ms (${((100 * idle) / (2 * est)).toFixed(1)}% of 2 × 2T est)`);
+};
+summary('all GEMM calls of the step', cur);
+if (base) summary('the same calls on --base', rows.filter((r) => r.key.startsWith('base: ')));
+const lb = cur.filter((r) => r.key.startsWith('linearBackward'));
 const old = rows.filter((r) => r.key.endsWith('as 2 sgemm'));
-console.log(`all GEMM calls of the step: ${(flop / 1e9).toFixed(2)} GFLOP, 1T ${one.toFixed(1)} ms (${((100 * flop) / (one * 1e6) / peak).toFixed(1)}% of peak), 2T est ${est.toFixed(1)} ms (${((100 * one) / (2 * est)).toFixed(0)}% efficient)`);
-console.log(`linearBackward calls: 1T ${sum(lb, (r) => r.oneMsPerStep).toFixed(2)} ms, 2T est ${sum(lb, (r) => r.est2MsPerStep).toFixed(2)} ms; the same products as two split sgemm calls: 1T ${sum(old, (r) => r.oneMsPerStep).toFixed(2)} ms, 2T est ${sum(old, (r) => r.est2MsPerStep).toFixed(2)} ms`);
+if (!base) console.log(`linearBackward calls: 1T ${sum(lb, (r) => r.oneMsPerStep).toFixed(2)} ms, 2T est ${sum(lb, (r) => r.est2MsPerStep).toFixed(2)} ms; the same products as two split sgemm calls: 1T ${sum(old, (r) => r.oneMsPerStep).toFixed(2)} ms, 2T est ${sum(old, (r) => r.est2MsPerStep).toFixed(2)} ms`);
 if (out) {
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx ${process.argv.slice(1).join(' ')}`, isa: nativeLoad.isa(), load: [load0, load1], reps, peakGflops: peak, peaks, rows }, null, 1) + '\n');
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), base: basePath || null, command: `node --import tsx ${process.argv.slice(1).join(' ')}`, isa: nativeLoad.isa(), load: [load0, load1], reps, peakGflops: peak, peaks, rows }, null, 1) + '\n');
   console.log(`wrote ${out}`);
 }

@@ -91,6 +91,9 @@ test('sgemm split into slabs with one shared pack of the common operand: identic
     [200, 300, 5000, true, false, 0, false], // A packed whole would pass kMaxSharedFloats: each slab packs its own
     // inside the shared pack's 2–4 MB window (kMinSharedFloats < packed operand ≤ kMaxSharedFloats): column slabs share A, row slabs share B
     [300, 400, 1800, true, false, 0, false], [400, 300, 1800, false, true, 0.5, true],
+    // row slabs of x·Wᵀ just above kSkinnyRows rows: slabs of ≤ 32 rows would take the unpacked skinny
+    // path (another summation order) where the whole matrix runs packed, so it is not split
+    [50, 8, 3000, false, true, 0, false], [70, 40, 800, false, true, 0, false],
   ];
   for (const [m, n, k, transA, transB, beta, epi] of shapes) {
     const a = randn(m * k, r), b = randn(k * n, r), c0 = randn(m * n, r), bias = epi ? randn(n, r) : null;

@@ -60,6 +60,16 @@ constexpr int64_t BQ = 64;
 #endif
 constexpr int64_t kBwdShortCausal = HEED_ATT_SHORT_CAUSAL;  // see bqs in attentionBackward
 constexpr int64_t BQF = HEED_ATT_BQF;
+#ifndef HEED_ATT_BQF_LONG
+#define HEED_ATT_BQF_LONG 128
+#endif
+// Non-causal calls long enough for the block hand-out (forwardBlocks) take query tiles of BQFLong rows:
+// each query tile streams its head's whole Kᵀ and V (1 MB at L 2048, more than L2 holds beside the
+// rest), so twice the rows per tile halve that traffic per FLOP (L 2048: 0.8–1.9% less CPU time,
+// interleaved A/B). Causal calls keep BQF: their diagonal key tile is partly masked, and 128-row tiles
+// mask twice as much there (2.5–11% slower at L 512–2048).
+constexpr int64_t BQFLong = HEED_ATT_BQF_LONG;
+constexpr int64_t kBQFMax = BQF > BQFLong ? BQF : BQFLong;
 constexpr int64_t BK = HEED_ATT_BK;
 constexpr int64_t BKB = HEED_ATT_BKB;
 // Forward: at most this many queries per (b, h) take forwardRows (no Kᵀ copy) instead of tiles.
@@ -332,6 +342,9 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
 // 2^8 of the reference, P = 2^(S − m) ≤ 256 and nothing is rescaled; the result O / l is exact
 // for any reference m, so only overflow bounds the lag (256 · Lk stays far below float's range).
 constexpr float kRescaleLag = 8.f;
+// The fused pass forms a row's max only when a lane of the row's P sum exceeds this (or is NaN): below
+// it every P ≤ 2^7, so every score is at least 1 under m + kRescaleLag and the reference stays.
+constexpr float kSumCheck = 128.f;
 
 // A row's running sum (one vector) and its O row (Dv floats), times a: the lazy reference max moved.
 HEED_INLINE void rescaleRow(float* lvRow, float* o, int64_t Dv, float a) {
@@ -454,11 +467,30 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
         acc[r][v] = _mm512_mask_blend_ps(__mmask16((1u << keep) - 1), ninf, acc[r][v]);
       }
     }
+    float mr = first ? -INFINITY : m[r];
+    float* prow = P + r * ldp;
+    if (mr != -INFINITY) {
+      // The usual case: the reference stays. P = 2^(c·s − m) straight from the accumulators, and the
+      // row max is never formed: if every lane of the row sum is ≤ kSumCheck (each P ≤ 2^7, so every
+      // c·s − m ≤ 7 + rounding < kRescaleLag) the reference would not have moved. Otherwise (or NaN)
+      // the row is redone below as before, so the result is the same as with the max taken first.
+      const __m512 mv = _mm512_set1_ps(mr);
+      __m512 sum = _mm512_setzero_ps();
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; v++) {
+        const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[r][v], cv, mv));
+        sum = _mm512_add_ps(sum, e);
+        _mm512_storeu_ps(prow + v * W, e);
+      }
+      if (!_mm512_cmp_ps_mask(sum, _mm512_set1_ps(kSumCheck), _CMP_NLE_UQ)) {
+        vstore(lv + r * W, vload(lv + r * W) + (vf)sum);
+        continue;
+      }
+    }
     __m512 mxv = acc[r][0];
 #pragma GCC unroll 8
     for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
     mxv = _mm512_mul_ps(mxv, cv);  // c > 0: the max of c·s is c·max(s)
-    float mr = first ? -INFINITY : m[r];
     // as onlineSoftmaxTile, but the lanes are compared with m + lag first: the horizontal max (~8
     // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
     if (_mm512_cmp_ps_mask(mxv, _mm512_set1_ps(mr + kRescaleLag), _CMP_GT_OQ)) {
@@ -467,7 +499,6 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
       mr = mx;
     }
     m[r] = mr;
-    float* prow = P + r * ldp;
     if (mr == -INFINITY) {
 #pragma GCC unroll 8
       for (int v = 0; v < NV; v++) _mm512_storeu_ps(prow + v * W, _mm512_setzero_ps());
@@ -585,12 +616,12 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   static thread_local FwdScratch ws;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
-  float* S = ws.S.get(BQF * bkMaxP);
-  float* O = ws.O.get(BQF * p.Dv + W);
+  float* S = ws.S.get(kBQFMax * bkMaxP);
+  float* O = ws.O.get(kBQFMax * p.Dv + W);
   // m: each row's reference max (base 2); lv: its running sum, kept as a vector per row and
   // reduced once at the end. Both, and O, are initialised by the first key tile.
-  float* m = ws.ml.get(BQF + BQF * W);
-  float* lv = m + BQF;
+  float* m = ws.ml.get(kBQFMax + kBQFMax * W);
+  float* lv = m + kBQFMax;
   // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
   // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
   const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
@@ -598,7 +629,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   const float* qRows = qTile;
   int64_t ldq = p.qL.l;
   if (!fused) {  // scoreTile takes the scaled rows
-    float* qs = ws.Q.get(BQF * p.D + W);
+    float* qs = ws.Q.get(kBQFMax * p.D + W);
     scaleRowsStrided(qTile, p.qL.l, bq, p.D, p.scale * kLog2e, qs);  // base-2 scores
     qRows = qs;
     ldq = p.D;
@@ -612,14 +643,14 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
 #endif
   HEED_PROF_ADD(setup, t0, t1);
   const float* vHead = p.vL.at(v, b, hk, 0);
-  int64_t jEnd = 0, rowEnd[BQF], lim[BQF];
+  int64_t jEnd = 0, rowEnd[kBQFMax], lim[kBQFMax];
   for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, rowEnd[r] = keyEnd(p, b, i0 + r));
   // The rows this tile writes last (out) and the next tile reads first (q) are cold otherwise (the
   // key-tile loop touches only Kᵀ, V and scratch): they are prefetched a slice per key tile over the
   // last kWarmTiles key tiles, spread over the score pass (RowPrefetch).
   constexpr int64_t kWarmTiles = 4;
   const int64_t nkt = (jEnd + BK - 1) / BK, warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
-  const int64_t nextRows = nextI0 >= 0 ? std::min(BQF, p.Lq - nextI0) : 0;
+  const int64_t nextRows = nextI0 >= 0 ? std::min(i0, p.Lq) - nextI0 : 0;  // the next tile is the one before
   if (jEnd == 0) {  // no key tile at all: every row ends with zeros
     std::fill(m, m + bq, -INFINITY);
     std::fill(lv, lv + bq * W, 0.f);
@@ -706,7 +737,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     rec.start = t0;
     rec.cpuNs = cpu1 - cpu0;
     rec.bh = int32_t(b * p.H + h);
-    rec.qt = int32_t(i0 / BQF);
+    rec.qt = int32_t(i0 / bq);
     rec.thread = tileThread;
     rec.seq = tileSeq++;
     rec.ktNew = ktNew;
@@ -782,7 +813,7 @@ struct alignas(64) TileBlock {
 inline uint64_t packRange(uint64_t f, uint64_t b) { return f | (b << 32); }
 
 void forwardBlocks(const AttentionParams& p, const float* q, const float* k, const float* v, float* out, float* lse,
-                   uint64_t call, int64_t ldkt, int64_t nqt) {
+                   uint64_t call, int64_t ldkt, int64_t bqf, int64_t nqt) {
   const int64_t heads = p.B * p.H, units = heads * nqt;
   const int threads = int(std::min<int64_t>(poolSize(), units));
   std::vector<TileBlock> blocks(size_t(std::max(threads, 1)));
@@ -830,10 +861,10 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
     const int own = int(task);
     int64_t back = 0;
     for (int64_t u = claim(own, back); u >= 0; u = claim(own, back)) {
-      const int64_t bh = u / nqt, qt = nqt - 1 - u % nqt, i0 = qt * BQF;
+      const int64_t bh = u / nqt, qt = nqt - 1 - u % nqt, i0 = qt * bqf;
       const int64_t b = bh / p.H, h = bh % p.H;
       // the next tile of this block is the next one this thread runs, unless a thief takes it
-      const int64_t nextI0 = u + 1 < back && (u + 1) / nqt == bh ? i0 - BQF : -1;
+      const int64_t nextI0 = u + 1 < back && (u + 1) / nqt == bh ? i0 - bqf : -1;
       WarmRows warm;
       const int64_t nextBh = (bh + 1) * nqt < back ? bh + 1 : -1;
       if (nextBh >= 0 && qt < kWarmHeadTiles) {
@@ -846,7 +877,7 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
           warm.r1 = p.Lk * (n - qt) / n;
         }
       }
-      forwardTile(p, q, k, ldkt, call, v, out, lse, b, h, i0, std::min(BQF, p.Lq - i0), nextI0, warm);
+      forwardTile(p, q, k, ldkt, call, v, out, lse, b, h, i0, std::min(bqf, p.Lq - i0), nextI0, warm);
     }
   });
 }
@@ -864,9 +895,13 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
+  if (!p.causal && (p.Lq + BQFLong - 1) / BQFLong >= kBlockMinTiles) {
+    forwardBlocks(p, q, k, v, out, lse, call, ldkt, BQFLong, (p.Lq + BQFLong - 1) / BQFLong);
+    return;
+  }
   const int64_t nqt = (p.Lq + BQF - 1) / BQF;
   if (nqt >= kBlockMinTiles) {
-    forwardBlocks(p, q, k, v, out, lse, call, ldkt, nqt);
+    forwardBlocks(p, q, k, v, out, lse, call, ldkt, BQF, nqt);
     return;
   }
   // A task is a run of up to `run` consecutive query tiles of one head, walked from the last

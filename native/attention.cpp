@@ -63,12 +63,14 @@ constexpr int64_t BQF = HEED_ATT_BQF;
 #ifndef HEED_ATT_BQF_LONG
 #define HEED_ATT_BQF_LONG 128
 #endif
-// Non-causal calls long enough for the block hand-out (forwardBlocks) take query tiles of BQFLong rows:
-// each query tile streams its head's whole Kᵀ and V (1 MB at L 2048, more than L2 holds beside the
-// rest), so twice the rows per tile halve that traffic per FLOP (L 2048: 0.8–1.9% less CPU time,
-// interleaved A/B). Causal calls keep BQF: their diagonal key tile is partly masked, and 128-row tiles
-// mask twice as much there (2.5–11% slower at L 512–2048).
+// Non-causal calls long enough for the block hand-out (forwardBlocks), whose heads' Kᵀ and V exceed
+// kLongTileBytes, take query tiles of BQFLong rows: each query tile streams its head's whole Kᵀ and V
+// (1 MB at L 2048, d 64: more than the 1 MB L2 holds beside the rest), so twice the rows per tile
+// halve that traffic per FLOP (L 2048: 0.8–1.9% less CPU time, interleaved A/B). At L 1024 (512 KB)
+// they stay in L2 and 64-row tiles measured as well or better. Causal calls keep BQF: their diagonal
+// key tile is partly masked, and 128-row tiles mask twice as much there (2.5–11% slower at L 512–2048).
 constexpr int64_t BQFLong = HEED_ATT_BQF_LONG;
+constexpr int64_t kLongTileBytes = 768 << 10;
 constexpr int64_t kBQFMax = BQF > BQFLong ? BQF : BQFLong;
 constexpr int64_t BK = HEED_ATT_BK;
 constexpr int64_t BKB = HEED_ATT_BKB;
@@ -76,6 +78,23 @@ constexpr int64_t BKB = HEED_ATT_BKB;
 constexpr int64_t kRowsMaxLq = 4;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Pool tasks over n small, similar items (the training step's tiny heads: a microsecond or two each,
+// about what a claim from the shared counter costs when two cores contend): `chunk` consecutive items
+// per task, about 16 tasks per thread, except the last threads·chunk items, one per task. With
+// chunk-sized tasks to the end, the thread that takes the last one finishes up to a chunk (~1/32 of
+// the call at 2 threads) after the other; single items at the end leave at most one item between them.
+struct TinyTasks {
+  int64_t n, chunk, bulkTasks, bulk, tasks;
+  TinyTasks(int64_t items, int threads) : n(items) {
+    chunk = std::max<int64_t>(1, n / (16 * int64_t(threads)));
+    bulkTasks = std::max<int64_t>(0, n - int64_t(threads) * chunk) / chunk;
+    bulk = bulkTasks * chunk;
+    tasks = bulkTasks + (n - bulk);
+  }
+  int64_t lo(int64_t task) const { return task < bulkTasks ? task * chunk : bulk + (task - bulkTasks); }
+  int64_t hi(int64_t task) const { return task < bulkTasks ? (task + 1) * chunk : bulk + (task - bulkTasks) + 1; }
+};
 
 // Number of keys query i may see, as a prefix [0, end): causal and key-length limits.
 HEED_INLINE int64_t keyEnd(const AttentionParams& p, int64_t b, int64_t i) {
@@ -895,7 +914,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
-  if (!p.causal && (p.Lq + BQFLong - 1) / BQFLong >= kBlockMinTiles) {
+  if (!p.causal && p.Lk * (p.D + p.Dv) * 4 > kLongTileBytes && (p.Lq + BQFLong - 1) / BQFLong >= kBlockMinTiles) {
     forwardBlocks(p, q, k, v, out, lse, call, ldkt, BQFLong, (p.Lq + BQFLong - 1) / BQFLong);
     return;
   }
@@ -914,15 +933,13 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   // row transposes its K once, two threads sharing a head transpose it twice.
   const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (16 * int64_t(poolSize())), std::min<int64_t>(nqt, 8), nqt);
   const int64_t runsPerHead = (nqt + run - 1) / run;
-  // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond, about what
-  // handing one out costs when two cores claim from one counter: a pool task is then `chunk`
-  // consecutive runs, about 16 tasks per thread (balanced to ~3% by the dynamic hand-out).
-  const int64_t runs = p.B * p.H * runsPerHead;
-  const int64_t chunk = std::max<int64_t>(1, runs / (16 * int64_t(poolSize())));
+  // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond: TinyTasks
+  // hands them out.
+  const TinyTasks tt(p.B * p.H * runsPerHead, poolSize());
   // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-  parallelForWork((runs + chunk - 1) / chunk, work, [&](int64_t task, int) {
-    for (int64_t t = task * chunk; t < std::min(runs, (task + 1) * chunk); t++) {
+  parallelForWork(tt.tasks, work, [&](int64_t task, int) {
+    for (int64_t t = tt.lo(task); t < tt.hi(task); t++) {
       const int64_t bh = t / runsPerHead, last = nqt - 1 - (t % runsPerHead) * run;
       const int64_t firstQt = std::max<int64_t>(0, last - run + 1);
       for (int64_t qt = last; qt >= firstQt; qt--) {
@@ -1063,13 +1080,12 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
     // Enough (b, kv head) pairs to balance the threads: one pair walks all its key tiles, so the
     // dq rows of its query heads belong to it alone (no partial buffers, no reduction) and stay in
     // L2 from one key tile to the next. The pair computes its own heads' D_i first, so the whole
-    // backward is one pool job; tiny pairs (the training step's L ≈ 12) go `chunk` to a task, about
-    // 16 tasks per thread, as in the forward.
-    const int64_t pairs = p.B * p.Hkv;
-    const int64_t chunk = std::max<int64_t>(1, pairs / (16 * int64_t(threads)));
+    // backward is one pool job; tiny pairs (the training step's L ≈ 12) are handed out as in the
+    // forward (TinyTasks).
+    const TinyTasks tt(p.B * p.Hkv, threads);
     const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-    parallelForWork((pairs + chunk - 1) / chunk, work, [&](int64_t task, int) {
-      for (int64_t t = task * chunk; t < std::min(pairs, (task + 1) * chunk); t++) {
+    parallelForWork(tt.tasks, work, [&](int64_t task, int) {
+      for (int64_t t = tt.lo(task); t < tt.hi(task); t++) {
         const int64_t b = t / p.Hkv, hk = t % p.Hkv;
         for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
           dsumRows((b * p.H + h) * p.Lq, (b * p.H + h + 1) * p.Lq);

@@ -446,6 +446,20 @@ struct RowPrefetch {
 };
 
 #if HEED_W == 16
+// One row of a fused block: P = 2^(c·s − m) for its NV vectors of scores (acc), stored at prow; returns their sum.
+template <int NV, bool Dq>
+HEED_INLINE __m512 expRow(const __m512* acc, __m512 cv, float mr, float* prow) {
+  const __m512 mv = _mm512_set1_ps(mr);
+  __m512 sum = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) {
+    const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[v], cv, mv));
+    sum = _mm512_add_ps(sum, e);
+    _mm512_storeu_ps(prow + v * W, e);
+  }
+  return sum;
+}
+
 // S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
 // non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
 // FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
@@ -493,14 +507,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
       // row max is never formed: if every lane of the row sum is ≤ kSumCheck (each P ≤ 2^7, so every
       // c·s − m ≤ 7 + rounding < kRescaleLag) the reference would not have moved. Otherwise (or NaN)
       // the row is redone below as before, so the result is the same as with the max taken first.
-      const __m512 mv = _mm512_set1_ps(mr);
-      __m512 sum = _mm512_setzero_ps();
-#pragma GCC unroll 8
-      for (int v = 0; v < NV; v++) {
-        const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[r][v], cv, mv));
-        sum = _mm512_add_ps(sum, e);
-        _mm512_storeu_ps(prow + v * W, e);
-      }
+      const __m512 sum = expRow<NV, Dq>(acc[r], cv, mr, prow);
       if (!_mm512_cmp_ps_mask(sum, _mm512_set1_ps(kSumCheck), _CMP_NLE_UQ)) {
         vstore(lv + r * W, vload(lv + r * W) + (vf)sum);
         continue;
@@ -524,14 +531,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
       if (first) vstore(lv + r * W, vf{});
       continue;
     }
-    const __m512 mv = _mm512_set1_ps(mr);
-    __m512 sum = _mm512_setzero_ps();
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) {
-      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[r][v], cv, mv));
-      sum = _mm512_add_ps(sum, e);
-      _mm512_storeu_ps(prow + v * W, e);
-    }
+    const __m512 sum = expRow<NV, Dq>(acc[r], cv, mr, prow);
     vstore(lv + r * W, first ? (vf)sum : vload(lv + r * W) + (vf)sum);
   }
 }

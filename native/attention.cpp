@@ -60,12 +60,41 @@ constexpr int64_t BQ = 64;
 #endif
 constexpr int64_t kBwdShortCausal = HEED_ATT_SHORT_CAUSAL;  // see bqs in attentionBackward
 constexpr int64_t BQF = HEED_ATT_BQF;
+#ifndef HEED_ATT_BQF_LONG
+#define HEED_ATT_BQF_LONG 128
+#endif
+// Non-causal calls long enough for the block hand-out (forwardBlocks), whose heads' Kᵀ and V exceed
+// kLongTileBytes, take query tiles of BQFLong rows: each query tile streams its head's whole Kᵀ and V
+// (1 MB at L 2048, d 64: more than the 1 MB L2 holds beside the rest), so twice the rows per tile
+// halve that traffic per FLOP (L 2048: 0.8–1.9% less CPU time, interleaved A/B). At L 1024 (512 KB)
+// they stay in L2 and 64-row tiles measured as well or better. Causal calls keep BQF: their diagonal
+// key tile is partly masked, and 128-row tiles mask twice as much there (2.5–11% slower at L 512–2048).
+constexpr int64_t BQFLong = HEED_ATT_BQF_LONG;
+constexpr int64_t kLongTileBytes = 768 << 10;
+constexpr int64_t kBQFMax = BQF > BQFLong ? BQF : BQFLong;
 constexpr int64_t BK = HEED_ATT_BK;
 constexpr int64_t BKB = HEED_ATT_BKB;
 // Forward: at most this many queries per (b, h) take forwardRows (no Kᵀ copy) instead of tiles.
 constexpr int64_t kRowsMaxLq = 4;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
+
+// Pool tasks over n small, similar items (the training step's tiny heads: a microsecond or two each,
+// about what a claim from the shared counter costs when two cores contend): `chunk` consecutive items
+// per task, about 16 tasks per thread, except the last threads·chunk items, one per task. With
+// chunk-sized tasks to the end, the thread that takes the last one finishes up to a chunk (~1/32 of
+// the call at 2 threads) after the other; single items at the end leave at most one item between them.
+struct TinyTasks {
+  int64_t n, chunk, bulkTasks, bulk, tasks;
+  TinyTasks(int64_t items, int threads) : n(items) {
+    chunk = std::max<int64_t>(1, n / (16 * int64_t(threads)));
+    bulkTasks = std::max<int64_t>(0, n - int64_t(threads) * chunk) / chunk;
+    bulk = bulkTasks * chunk;
+    tasks = bulkTasks + (n - bulk);
+  }
+  int64_t lo(int64_t task) const { return task < bulkTasks ? task * chunk : bulk + (task - bulkTasks); }
+  int64_t hi(int64_t task) const { return task < bulkTasks ? (task + 1) * chunk : bulk + (task - bulkTasks) + 1; }
+};
 
 // Number of keys query i may see, as a prefix [0, end): causal and key-length limits.
 HEED_INLINE int64_t keyEnd(const AttentionParams& p, int64_t b, int64_t i) {
@@ -332,6 +361,9 @@ void applyDropout(const AttentionParams& p, int64_t b, int64_t h, int64_t i0, in
 // 2^8 of the reference, P = 2^(S − m) ≤ 256 and nothing is rescaled; the result O / l is exact
 // for any reference m, so only overflow bounds the lag (256 · Lk stays far below float's range).
 constexpr float kRescaleLag = 8.f;
+// The fused pass forms a row's max only when a lane of the row's P sum exceeds this (or is NaN): below
+// it every P ≤ 2^7, so every score is at least 1 under m + kRescaleLag and the reference stays.
+constexpr float kSumCheck = 128.f;
 
 // A row's running sum (one vector) and its O row (Dv floats), times a: the lazy reference max moved.
 HEED_INLINE void rescaleRow(float* lvRow, float* o, int64_t Dv, float a) {
@@ -414,6 +446,20 @@ struct RowPrefetch {
 };
 
 #if HEED_W == 16
+// One row of a fused block: P = 2^(c·s − m) for its NV vectors of scores (acc), stored at prow; returns their sum.
+template <int NV, bool Dq>
+HEED_INLINE __m512 expRow(const __m512* acc, __m512 cv, float mr, float* prow) {
+  const __m512 mv = _mm512_set1_ps(mr);
+  __m512 sum = _mm512_setzero_ps();
+#pragma GCC unroll 8
+  for (int v = 0; v < NV; v++) {
+    const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[v], cv, mv));
+    sum = _mm512_add_ps(sum, e);
+    _mm512_storeu_ps(prow + v * W, e);
+  }
+  return sum;
+}
+
 // S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
 // non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
 // FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
@@ -454,11 +500,23 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
         acc[r][v] = _mm512_mask_blend_ps(__mmask16((1u << keep) - 1), ninf, acc[r][v]);
       }
     }
+    float mr = first ? -INFINITY : m[r];
+    float* prow = P + r * ldp;
+    if (mr != -INFINITY) {
+      // The usual case: the reference stays. P = 2^(c·s − m) straight from the accumulators, and the
+      // row max is never formed: if every lane of the row sum is ≤ kSumCheck (each P ≤ 2^7, so every
+      // c·s − m ≤ 7 + rounding < kRescaleLag) the reference would not have moved. Otherwise (or NaN)
+      // the row is redone below as before, so the result is the same as with the max taken first.
+      const __m512 sum = expRow<NV, Dq>(acc[r], cv, mr, prow);
+      if (!_mm512_cmp_ps_mask(sum, _mm512_set1_ps(kSumCheck), _CMP_NLE_UQ)) {
+        vstore(lv + r * W, vload(lv + r * W) + (vf)sum);
+        continue;
+      }
+    }
     __m512 mxv = acc[r][0];
 #pragma GCC unroll 8
     for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
     mxv = _mm512_mul_ps(mxv, cv);  // c > 0: the max of c·s is c·max(s)
-    float mr = first ? -INFINITY : m[r];
     // as onlineSoftmaxTile, but the lanes are compared with m + lag first: the horizontal max (~8
     // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
     if (_mm512_cmp_ps_mask(mxv, _mm512_set1_ps(mr + kRescaleLag), _CMP_GT_OQ)) {
@@ -467,21 +525,13 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
       mr = mx;
     }
     m[r] = mr;
-    float* prow = P + r * ldp;
     if (mr == -INFINITY) {
 #pragma GCC unroll 8
       for (int v = 0; v < NV; v++) _mm512_storeu_ps(prow + v * W, _mm512_setzero_ps());
       if (first) vstore(lv + r * W, vf{});
       continue;
     }
-    const __m512 mv = _mm512_set1_ps(mr);
-    __m512 sum = _mm512_setzero_ps();
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) {
-      const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[r][v], cv, mv));
-      sum = _mm512_add_ps(sum, e);
-      _mm512_storeu_ps(prow + v * W, e);
-    }
+    const __m512 sum = expRow<NV, Dq>(acc[r], cv, mr, prow);
     vstore(lv + r * W, first ? (vf)sum : vload(lv + r * W) + (vf)sum);
   }
 }
@@ -585,12 +635,12 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   static thread_local FwdScratch ws;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
-  float* S = ws.S.get(BQF * bkMaxP);
-  float* O = ws.O.get(BQF * p.Dv + W);
+  float* S = ws.S.get(kBQFMax * bkMaxP);
+  float* O = ws.O.get(kBQFMax * p.Dv + W);
   // m: each row's reference max (base 2); lv: its running sum, kept as a vector per row and
   // reduced once at the end. Both, and O, are initialised by the first key tile.
-  float* m = ws.ml.get(BQF + BQF * W);
-  float* lv = m + BQF;
+  float* m = ws.ml.get(kBQFMax + kBQFMax * W);
+  float* lv = m + kBQFMax;
   // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
   // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
   const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
@@ -598,7 +648,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   const float* qRows = qTile;
   int64_t ldq = p.qL.l;
   if (!fused) {  // scoreTile takes the scaled rows
-    float* qs = ws.Q.get(BQF * p.D + W);
+    float* qs = ws.Q.get(kBQFMax * p.D + W);
     scaleRowsStrided(qTile, p.qL.l, bq, p.D, p.scale * kLog2e, qs);  // base-2 scores
     qRows = qs;
     ldq = p.D;
@@ -612,14 +662,14 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
 #endif
   HEED_PROF_ADD(setup, t0, t1);
   const float* vHead = p.vL.at(v, b, hk, 0);
-  int64_t jEnd = 0, rowEnd[BQF], lim[BQF];
+  int64_t jEnd = 0, rowEnd[kBQFMax], lim[kBQFMax];
   for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, rowEnd[r] = keyEnd(p, b, i0 + r));
   // The rows this tile writes last (out) and the next tile reads first (q) are cold otherwise (the
   // key-tile loop touches only Kᵀ, V and scratch): they are prefetched a slice per key tile over the
   // last kWarmTiles key tiles, spread over the score pass (RowPrefetch).
   constexpr int64_t kWarmTiles = 4;
   const int64_t nkt = (jEnd + BK - 1) / BK, warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
-  const int64_t nextRows = nextI0 >= 0 ? std::min(BQF, p.Lq - nextI0) : 0;
+  const int64_t nextRows = nextI0 >= 0 ? std::min(i0, p.Lq) - nextI0 : 0;  // the next tile is the one before
   if (jEnd == 0) {  // no key tile at all: every row ends with zeros
     std::fill(m, m + bq, -INFINITY);
     std::fill(lv, lv + bq * W, 0.f);
@@ -706,7 +756,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     rec.start = t0;
     rec.cpuNs = cpu1 - cpu0;
     rec.bh = int32_t(b * p.H + h);
-    rec.qt = int32_t(i0 / BQF);
+    rec.qt = int32_t(i0 / bq);
     rec.thread = tileThread;
     rec.seq = tileSeq++;
     rec.ktNew = ktNew;
@@ -782,7 +832,7 @@ struct alignas(64) TileBlock {
 inline uint64_t packRange(uint64_t f, uint64_t b) { return f | (b << 32); }
 
 void forwardBlocks(const AttentionParams& p, const float* q, const float* k, const float* v, float* out, float* lse,
-                   uint64_t call, int64_t ldkt, int64_t nqt) {
+                   uint64_t call, int64_t ldkt, int64_t bqf, int64_t nqt) {
   const int64_t heads = p.B * p.H, units = heads * nqt;
   const int threads = int(std::min<int64_t>(poolSize(), units));
   std::vector<TileBlock> blocks(size_t(std::max(threads, 1)));
@@ -830,10 +880,10 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
     const int own = int(task);
     int64_t back = 0;
     for (int64_t u = claim(own, back); u >= 0; u = claim(own, back)) {
-      const int64_t bh = u / nqt, qt = nqt - 1 - u % nqt, i0 = qt * BQF;
+      const int64_t bh = u / nqt, qt = nqt - 1 - u % nqt, i0 = qt * bqf;
       const int64_t b = bh / p.H, h = bh % p.H;
       // the next tile of this block is the next one this thread runs, unless a thief takes it
-      const int64_t nextI0 = u + 1 < back && (u + 1) / nqt == bh ? i0 - BQF : -1;
+      const int64_t nextI0 = u + 1 < back && (u + 1) / nqt == bh ? i0 - bqf : -1;
       WarmRows warm;
       const int64_t nextBh = (bh + 1) * nqt < back ? bh + 1 : -1;
       if (nextBh >= 0 && qt < kWarmHeadTiles) {
@@ -846,7 +896,7 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
           warm.r1 = p.Lk * (n - qt) / n;
         }
       }
-      forwardTile(p, q, k, ldkt, call, v, out, lse, b, h, i0, std::min(BQF, p.Lq - i0), nextI0, warm);
+      forwardTile(p, q, k, ldkt, call, v, out, lse, b, h, i0, std::min(bqf, p.Lq - i0), nextI0, warm);
     }
   });
 }
@@ -864,9 +914,13 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
+  if (!p.causal && p.Lk * (p.D + p.Dv) * 4 > kLongTileBytes && (p.Lq + BQFLong - 1) / BQFLong >= kBlockMinTiles) {
+    forwardBlocks(p, q, k, v, out, lse, call, ldkt, BQFLong, (p.Lq + BQFLong - 1) / BQFLong);
+    return;
+  }
   const int64_t nqt = (p.Lq + BQF - 1) / BQF;
   if (nqt >= kBlockMinTiles) {
-    forwardBlocks(p, q, k, v, out, lse, call, ldkt, nqt);
+    forwardBlocks(p, q, k, v, out, lse, call, ldkt, BQF, nqt);
     return;
   }
   // A task is a run of up to `run` consecutive query tiles of one head, walked from the last
@@ -879,15 +933,13 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   // row transposes its K once, two threads sharing a head transpose it twice.
   const int64_t run = std::clamp<int64_t>(p.B * p.H * nqt / (16 * int64_t(poolSize())), std::min<int64_t>(nqt, 8), nqt);
   const int64_t runsPerHead = (nqt + run - 1) / run;
-  // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond, about what
-  // handing one out costs when two cores claim from one counter: a pool task is then `chunk`
-  // consecutive runs, about 16 tasks per thread (balanced to ~3% by the dynamic hand-out).
-  const int64_t runs = p.B * p.H * runsPerHead;
-  const int64_t chunk = std::max<int64_t>(1, runs / (16 * int64_t(poolSize())));
+  // Tiny heads (the training step's L ≈ 12–48 at B·H = 256) make runs of a microsecond: TinyTasks
+  // hands them out.
+  const TinyTasks tt(p.B * p.H * runsPerHead, poolSize());
   // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-  parallelForWork((runs + chunk - 1) / chunk, work, [&](int64_t task, int) {
-    for (int64_t t = task * chunk; t < std::min(runs, (task + 1) * chunk); t++) {
+  parallelForWork(tt.tasks, work, [&](int64_t task, int) {
+    for (int64_t t = tt.lo(task); t < tt.hi(task); t++) {
       const int64_t bh = t / runsPerHead, last = nqt - 1 - (t % runsPerHead) * run;
       const int64_t firstQt = std::max<int64_t>(0, last - run + 1);
       for (int64_t qt = last; qt >= firstQt; qt--) {
@@ -1028,13 +1080,12 @@ void attentionBackward(const AttentionParams& p, const float* q, const float* k,
     // Enough (b, kv head) pairs to balance the threads: one pair walks all its key tiles, so the
     // dq rows of its query heads belong to it alone (no partial buffers, no reduction) and stay in
     // L2 from one key tile to the next. The pair computes its own heads' D_i first, so the whole
-    // backward is one pool job; tiny pairs (the training step's L ≈ 12) go `chunk` to a task, about
-    // 16 tasks per thread, as in the forward.
-    const int64_t pairs = p.B * p.Hkv;
-    const int64_t chunk = std::max<int64_t>(1, pairs / (16 * int64_t(threads)));
+    // backward is one pool job; tiny pairs (the training step's L ≈ 12) are handed out as in the
+    // forward (TinyTasks).
+    const TinyTasks tt(p.B * p.Hkv, threads);
     const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
-    parallelForWork((pairs + chunk - 1) / chunk, work, [&](int64_t task, int) {
-      for (int64_t t = task * chunk; t < std::min(pairs, (task + 1) * chunk); t++) {
+    parallelForWork(tt.tasks, work, [&](int64_t task, int) {
+      for (int64_t t = tt.lo(task); t < tt.hi(task); t++) {
         const int64_t b = t / p.Hkv, hk = t % p.Hkv;
         for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
           dsumRows((b * p.H + h) * p.Lq, (b * p.H + h + 1) * p.Lq);

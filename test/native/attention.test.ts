@@ -267,7 +267,7 @@ test('attention with many tiny heads (the training step: B·H = 256, L 11–13, 
   });
 });
 
-test('attention forward with long heads (≥ 8 query tiles: one block of tiles per thread, stealing, the next head prefetched) on 1 and 2 threads', async (t) => {
+test('attention forward with long heads (≥ 8 query tiles, 128-row tiles when non-causal: one block of tiles per thread, stealing, the next head prefetched) on 1 and 2 threads', async (t) => {
   await onOneAndTwoThreads(() => {
     // more heads than threads (whole heads per block), an odd count (blocks of 1 and 2 heads),
     // GQA (heads of a group share the K and V rows the next head's prefetch reads), fewer heads
@@ -275,6 +275,11 @@ test('attention forward with long heads (≥ 8 query tiles: one block of tiles p
     run(t, { B: 1, H: 3, Hkv: 3, Lq: 520, Lk: 530, D: 32, Dv: 32 }, false);
     run(t, { B: 2, H: 2, Hkv: 1, Lq: 513, Lk: 600, D: 16, Dv: 24, keyLengths: [600, 77] }, false);
     run(t, { B: 1, H: 1, Hkv: 1, Lq: 700, Lk: 700, D: 64, Dv: 64, causal: true }, false);
+    // non-causal with ≥ 8 tiles of 128 query rows (the long tiles: Kᵀ and V of a head > 768 KB), a
+    // partial last tile, GQA, key lengths, row maxima that grow past the lazy-rescale lag
+    run(t, { B: 1, H: 2, Hkv: 1, Lq: 1000, Lk: 1600, D: 64, Dv: 64 }, false);
+    run(t, { B: 2, H: 1, Hkv: 1, Lq: 1030, Lk: 1700, D: 16, Dv: 112, keyLengths: [1700, 33] }, false);
+    run(t, { B: 1, H: 1, Hkv: 1, Lq: 1024, Lk: 1600, D: 64, Dv: 64, growing: 10 }, false);
     runStrided(t, { layout: 'packed', pad: 3, B: 2, H: 2, Hkv: 2, Lq: 520, Lk: 520, D: 16, Dv: 16, causal: true });
     runStrided(t, { layout: 'merged', pad: 0, B: 1, H: 3, Hkv: 3, Lq: 512, Lk: 512, D: 64, Dv: 64, dropoutP: 0.1 });
   });

@@ -3,7 +3,7 @@
  * runs the bench/train.ts step (the G2P demo model, batch 64). Kernel time is split by name; the
  * rest of the step (autograd, allocation, op dispatch in JS) is reported as "outside kernels".
  *
- *   node --import tsx bench/profile-step.ts [--threads 1] [--steps 10] [--cpu] [--shapes] [--roofline] [--d 128]
+ *   node --import tsx bench/profile-step.ts [--threads 1] [--steps 10] [--warm 3] [--cpu] [--shapes] [--roofline] [--d 128]
  *
  * --cpu     time with the process's CPU clock instead of the wall clock (a loaded machine preempts
  *           the step; CPU time does not count that; at 2 threads it sums both threads' time).
@@ -92,7 +92,8 @@ if (flag('composed')) {
     }
   }
 }
-for (let i = 0; i < 3; i++) h.step();
+// --warm 150 measures the JIT's steady state (V8 optimizes the step's JS after 100–160 steps)
+for (let i = 0, warm = arg('warm', 3); i < warm; i++) h.step();
 timer.on = shapeTimer.on = true;
 const t0 = now();
 for (let i = 0; i < steps; i++) h.step();

@@ -914,13 +914,13 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
   const int64_t ldkt = transposedLd(p.Lk);
-  if (!p.causal && p.Lk * (p.D + p.Dv) * 4 > kLongTileBytes && (p.Lq + BQFLong - 1) / BQFLong >= kBlockMinTiles) {
-    forwardBlocks(p, q, k, v, out, lse, call, ldkt, BQFLong, (p.Lq + BQFLong - 1) / BQFLong);
-    return;
-  }
-  const int64_t nqt = (p.Lq + BQF - 1) / BQF;
+  // Long non-causal heads whose Kᵀ and V exceed kLongTileBytes take BQFLong-row tiles (when those
+  // still make enough tiles for the block hand-out); everything else BQF.
+  const bool longTiles = !p.causal && p.Lk * (p.D + p.Dv) * 4 > kLongTileBytes && (p.Lq + BQFLong - 1) / BQFLong >= kBlockMinTiles;
+  const int64_t bqf = longTiles ? BQFLong : BQF;
+  const int64_t nqt = (p.Lq + bqf - 1) / bqf;
   if (nqt >= kBlockMinTiles) {
-    forwardBlocks(p, q, k, v, out, lse, call, ldkt, BQF, nqt);
+    forwardBlocks(p, q, k, v, out, lse, call, ldkt, bqf, nqt);
     return;
   }
   // A task is a run of up to `run` consecutive query tiles of one head, walked from the last

@@ -611,7 +611,6 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
   sgemmImpl(a, b, c, batch, m, n, k, transA, transB, alpha, beta, strideA, strideB, strideC, bias, activation, nullptr, nullptr);
 }
 
-
 // A Linear's two gradients: gx = g·w (rows × inF) and gw = gᵀ·x (outF × inF). On a pool of exactly
 // two threads, each product runs whole on one thread (a job of two tasks) instead of each being cut
 // into two slabs one after the other: no slab edges, no operand packed by both slabs, one pool job

@@ -35,6 +35,9 @@ const LINKED = ['build', 'node_modules', 'data', 'native', 'binding.gyp', 'scrip
 
 function sourceHash(): string {
   const h = createHash('sha256');
+  // The build links this checkout's node_modules, build, … (LINKED): another checkout with the same
+  // sources (a git worktree, since removed) must not reuse it.
+  h.update(ROOT);
   const walk = (dir: string): void => {
     for (const name of readdirSync(dir).sort()) {
       const p = join(dir, name);

@@ -20,11 +20,17 @@
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const base = resolve(arg('base', '/tmp/heed-base'));
-const rounds = Number(arg('rounds', '12'));
-const out = arg('out', `bench/results/ab-js-overhead-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`);
+const flags = readArgs(import.meta.url, {
+  base: { kind: 'string', default: '/tmp/heed-base', help: 'the other checkout of heed (src/, bench/ and its build/Release/heed.node)' },
+  rounds: { kind: 'int', default: 12, min: 1, help: 'interleaved rounds' },
+  only: { kind: 'string', default: '', help: 'only the workloads whose name contains this' },
+  out: { kind: 'string', help: 'raw results file (default bench/results/ab-js-overhead-<date>.json)' },
+});
+const base = resolve(flags.base);
+const rounds = flags.rounds;
+const out = flags.out ?? `bench/results/ab-js-overhead-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`;
 const here = resolve(new URL('..', import.meta.url).pathname);
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
 const cpuMs = (): number => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
@@ -82,7 +88,7 @@ const trees = [await load('before', base), await load('after', here)];
 const loadBefore = loadavg();
 // [name, the call, calls per timed batch, batches per round]: the dispatch ops time many short batches,
 // so that the median leaves out the batches a garbage collection landed in.
-const only = arg('only', '');
+const only = flags.only;
 const workloads: [string, (t: Tree) => () => unknown, number, number][] = ([
   ['step', (t: Tree) => t.step, 1, 1],
   ['spam request', (t: Tree) => t.spam, 200, 1],

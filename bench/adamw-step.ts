@@ -27,6 +27,7 @@
  * JS, the caller's share of pool jobs) and the process CPU time (every thread's work).
  */
 import { writeFileSync } from 'node:fs';
+import { readArgs } from './args.ts';
 import { markWeightsChanged } from '../src/nn/weights-version.ts';
 import { heedStep, makeTrainBatch } from './train.ts';
 import { loadavg } from 'node:os';
@@ -41,22 +42,25 @@ import { AdamW } from '../src/train/optim/index.ts';
 import { gradNorm } from '../src/train/optim/clip.ts';
 import { sumSquaresResult } from '../src/backend/js/optim.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', min: 1, help: 'interleaved rounds (default 9; 11 with --train, 41 with --binding)' },
+  steps: { kind: 'int', min: 1, help: 'optimizer steps per round (default 20; 8 with --train)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  train: { kind: 'bool', help: 'A/B inside the real training step' },
+  binding: { kind: 'bool', help: 'the binding cost of one call' },
+});
 if (!nativeLoad) throw new Error('bench/adamw-step.ts needs the native addon (npm run build:native)');
 const addon = nativeLoad;
 setBackend('native');
-const rounds = Number(arg('rounds', '9'));
-const steps = Number(arg('steps', '20'));
-const out = arg('out', '');
+const rounds = flags.rounds ?? 9;
+const steps = flags.steps ?? 20;
+const out = flags.out;
 
-if (process.argv.includes('--train')) {
+if (flags.train) {
   await trainAB();
   process.exit(0);
 }
-if (process.argv.includes('--binding')) {
+if (flags.binding) {
   bindingCost();
   process.exit(0);
 }
@@ -188,7 +192,7 @@ if (out) {
 
 /** --train: the whole training step, AdamW in one adamwStepMulti call (multi) against one adamwStep per parameter (perTensor). */
 async function trainAB(): Promise<void> {
-  const R = Number(arg('rounds', '11')), N = Number(arg('steps', '8'));
+  const R = flags.rounds ?? 11, N = flags.steps ?? 8;
   const batch = makeTrainBatch();
   const multi = await heedStep(batch);
   const per = await heedStep(batch);
@@ -258,7 +262,7 @@ async function trainAB(): Promise<void> {
 
 /** --binding: the cost of reading array lists in the binding (kernels over one-value arrays: the work is the call). */
 function bindingCost(): void {
-  const R = Number(arg('rounds', '41')), calls = 2000;
+  const R = flags.rounds ?? 41, calls = 2000;
   setNumThreads(1);
   const one = (n: number) => Array.from({ length: n }, () => new Float32Array(1));
   const P = one(90), G = one(90), M = one(90), V = one(90);

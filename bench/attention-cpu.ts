@@ -10,6 +10,7 @@
  *   node --import tsx bench/attention-cpu.ts [--threads 1,2] [--rounds 7] [--out file.json]
  */
 import { writeFileSync } from 'node:fs';
+import { readArgs } from './args.ts';
 import os from 'node:os';
 import { mhaModel, mhaFlops, heedForward, type MhaShape } from './peers/ort-mha.ts';
 import { session } from './peers/onnxruntime.ts';
@@ -17,13 +18,14 @@ import { randomFloats, median } from './peers/common.ts';
 import { nk, nativeLoad, cpuNowMs } from './native-util.ts';
 
 process.env.HEED_QUIET ??= '1';
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'ints', default: [1, 2], min: 1, help: 'thread counts' },
+  rounds: { kind: 'int', default: 7, min: 1, help: 'interleaved rounds' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (!nk || !nativeLoad) throw new Error('bench/attention-cpu.ts: the native addon is not built (npm run build:native)');
-const threadList = arg('threads', '1,2').split(',').map(Number);
-const rounds = Number(arg('rounds', '7'));
+const threadList = flags.threads;
+const rounds = flags.rounds;
 const ort = await import('onnxruntime-node');
 
 const shapes: MhaShape[] = [
@@ -84,5 +86,5 @@ const out = {
   date: new Date().toISOString(), machine: { cpu: os.cpus()[0]?.model, isa: nativeLoad.isa(), loadAvgBefore: load0, loadAvgAfter: load1 },
   peer: `onnxruntime-node ${ort.env.versions?.node ?? ''} com.microsoft MultiHeadAttention`, rows,
 };
-const file = arg('out', '');
+const file = flags.out;
 if (file) writeFileSync(file, JSON.stringify(out, null, 1) + '\n');

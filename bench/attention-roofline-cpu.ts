@@ -14,23 +14,26 @@
  *     [--bwd 128,256,512,1024] [--out bench/results/attention-roofline-<date>.json]
  */
 import { writeFileSync } from 'node:fs';
+import { readArgs } from './args.ts';
 import os from 'node:os';
 import * as h from '../src/index.ts';
 import { median } from './peers/common.ts';
 import { nk, nativeLoad, cpuNowMs, filled } from './native-util.ts';
 
 process.env.HEED_QUIET ??= '1';
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const list = (s: string) => (s ? s.split(',').map(Number) : []);
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'ints', default: [1, 2], min: 1, help: 'thread counts' },
+  rounds: { kind: 'int', default: 7, min: 1, help: 'interleaved rounds' },
+  fwd: { kind: 'ints', default: [1024, 2048, 4096], min: 1, help: 'forward sequence lengths (empty: none)' },
+  bwd: { kind: 'ints', default: [128, 256, 512, 1024], min: 1, help: 'backward sequence lengths (empty: none)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (!nk || !nativeLoad) throw new Error('bench/attention-roofline-cpu.ts: the native addon is not built (npm run build:native)');
 const kern = nk;
-const threadList = list(arg('threads', '1,2'));
-const rounds = Number(arg('rounds', '7'));
-const fwdLengths = list(arg('fwd', '1024,2048,4096'));
-const bwdLengths = list(arg('bwd', '128,256,512,1024'));
+const threadList = flags.threads;
+const rounds = flags.rounds;
+const fwdLengths = flags.fwd;
+const bwdLengths = flags.bwd;
 const B = 1, H = 12, D = 64;
 
 /** CPU ms per call of fn over n calls. */
@@ -114,5 +117,5 @@ const result = {
   machine: { cpu: os.cpus()[0]?.model, isa: nativeLoad.isa(), loadAvgBefore: load0, loadAvgAfter: load1 },
   forward: fwdRows, backward: bwdRows,
 };
-const file = arg('out', '');
+const file = flags.out;
 if (file) writeFileSync(file, JSON.stringify(result, null, 1) + '\n');

@@ -10,17 +10,19 @@
  *   (HEED_NATIVE_PATH=<other heed.node> for the A/B; prints one JSON object)
  */
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 import { nk, nativeLoad, filled } from './native-util.ts';
 
 process.env.HEED_QUIET ??= '1';
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 15, min: 1, help: 'interleaved rounds' },
+  calls: { kind: 'int', default: 100, min: 1, help: 'calls per timed batch' },
+  lens: { kind: 'ints', default: [12, 32], min: 1, help: 'sequence lengths' },
+});
 if (!nk || !nativeLoad) throw new Error('bench/attention-step-balance.ts: the native addon is not built (npm run build:native)');
 const kern = nk, addon = nativeLoad;
-const rounds = Number(arg('rounds', '15')), calls = Number(arg('calls', '100'));
-const lens = arg('lens', '12,32').split(',').map(Number);
+const rounds = flags.rounds, calls = flags.calls;
+const lens = flags.lens;
 const B = 64, H = 4, D = 64;
 
 function makeCall(Lq: number, Lk: number, causal: boolean, keyLengths: boolean) {

@@ -26,17 +26,19 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 import { nk, nativeLoad, cpuNowMs, filled } from './native-util.ts';
 
 process.env.HEED_QUIET ??= '1';
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 9, min: 1, help: 'interleaved rounds' },
+  lens: { kind: 'ints', default: [12], min: 1, help: 'sequence lengths' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (!nk || !nativeLoad) throw new Error('bench/attention-step.ts: the native addon is not built (npm run build:native)');
 const kern = nk, addon = nativeLoad;
-const rounds = Number(arg('rounds', '9'));
-const lens = arg('lens', '12').split(',').map(Number);
+const rounds = flags.rounds;
+const lens = flags.lens;
 const B = 64, H = 4, D = 64, dropoutP = 0.1;
 
 interface Shape { name: string; Lq: number; Lk: number; causal: boolean; keyLengths: boolean }
@@ -153,5 +155,5 @@ const result = {
   machine: { cpu: os.cpus()[0]?.model, isa: addon.isa(), loadAvgBefore: load0, loadAvgAfter: os.loadavg() },
   peakCpuGflops1T: median(peaks), copyGBs1T: median(bws), rows, totals,
 };
-const file = arg('out', '');
+const file = flags.out;
 if (file) writeFileSync(file, JSON.stringify(result, null, 1) + '\n');

@@ -12,6 +12,7 @@
  *   node --import tsx bench/attention-tiles-summary.ts FILE.csv [FILE.csv ...]   (prints one JSON object)
  */
 import { readFileSync } from 'node:fs';
+import { readArgs } from './args.ts';
 
 const quantile = (xs: number[], f: number): number => {
   if (xs.length === 0) return NaN;
@@ -95,9 +96,5 @@ function summarise(file: string) {
   return out;
 }
 
-const files = process.argv.slice(2);
-if (files.length === 0) {
-  console.error('usage: node --import tsx bench/attention-tiles-summary.ts FILE.csv [FILE.csv ...]');
-  process.exit(2);
-}
+const files = readArgs(import.meta.url, {}, { positional: { name: 'FILE.csv', help: 'the tile timings bench/attention-tile.cpp wrote (one or more)', min: 1 } })._;
 console.log(JSON.stringify({ command: `node --import tsx bench/attention-tiles-summary.ts ${files.join(' ')}`, rows: files.map(summarise) }, null, 1));

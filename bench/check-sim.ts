@@ -15,6 +15,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { checkAgainst, makeBaseline, ratios, type RunRecord } from './check.ts';
+import { readArgs } from './args.ts';
 
 export interface SimOptions { sigma: number; tail: number; slow: number; seed: number; workloads?: number; k?: number; confirm?: number }
 export interface SimResult { guarded: number; tooNoisy: number; flagged: number; workloadsFlagged: number; workloads: number }
@@ -76,9 +77,13 @@ export function simulateOld(o: SimOptions): SimResult {
 }
 
 async function main(): Promise<void> {
-  const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
-  const seeds = Number(arg('seeds', '10')), out = arg('out', ''), k = process.argv.includes('--k') ? Number(arg('k', '3')) : undefined;
-  const confirm = Number(arg('confirm', '2'));
+  const flags = readArgs(import.meta.url, {
+    seeds: { kind: 'int', default: 10, min: 1, help: 'simulated runs per scenario' },
+    k: { kind: 'number', min: 0, help: 'a row\'s tolerance is max(15%, k × its baseline spread) (default 3, bench/check.ts)' },
+    confirm: { kind: 'int', default: 2, min: 0, help: 'confirmation passes of the suspects\' modules' },
+    out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  });
+  const { seeds, out, k, confirm } = flags;
   const rows: Record<string, unknown>[] = [];
   console.log('| noise (per time) | busy-moment tail | code | guard | ratios guarded | too noisy | ratios flagged | workloads with a flagged ratio |');
   console.log('|---|---:|---|---|---:|---:|---:|---:|');

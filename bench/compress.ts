@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './peers/common.ts';
 import { WARMUP_CALLS, cpuMs, p50 } from './compress-timing.ts';
 import type { Module } from '../src/nn/module.js';
+import { readArgs } from './args.ts';
 
 export type { BenchRow };
 
@@ -270,16 +271,15 @@ async function onnxRecord(task: string, dir: string, tmp: string, g2pWords: numb
   return { metrics: { accuracy: correct / test.length, agreementWithHeedFp32: agree / test.length, testExamples: test.length }, checkpointBytes: bytes.length, ...speed, runtime: `onnxruntime-node ${ort.env.versions?.common ?? ''}`.trim() };
 }
 
-export async function run(opts: { quick?: boolean } = {}): Promise<BenchRow[]> {
+export async function run(opts: { quick?: boolean; onnx?: boolean; out?: string } = {}): Promise<BenchRow[]> {
   const root = process.env.HEED_COMPRESS_DIR ?? 'runs/compress';
   const { evaluate } = await import('../src/tasks/index.js');
   const rows: BenchRow[] = [];
   const records: Record<string, unknown>[] = [];
   const tmp = mkdtempSync(join(tmpdir(), 'heed-bench-compress-'));
-  const withOnnx = process.argv.includes('--onnx');
+  const withOnnx = opts.onnx === true;
   const g2pWords = opts.quick ? 200 : G2P_WORDS; // heed's and the ONNX row's g2p metric read the same words
-  const outArg = process.argv.indexOf('--out');
-  const out = outArg > 0 ? process.argv[outArg + 1] : null;
+  const out = opts.out ?? null;
   // Written after every variant, so a run cut short keeps what it measured.
   const trainings = process.env.HEED_COMPRESS_TRAININGS ? JSON.parse(process.env.HEED_COMPRESS_TRAININGS) : null; // tools/compress-all.ts
   const save = () => out && writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx bench/compress.ts ${process.argv.slice(2).join(' ')}`, variantsDir: root, threads: 1, g2pTestWords: g2pWords, trainings, records }, null, 1) + '\n');
@@ -327,5 +327,12 @@ if (process.argv[1] === here) {
   const oc = process.argv.indexOf('--onnx-child');
   if (c > 0) await child(process.argv[c + 1], process.argv[c + 2]);
   else if (oc > 0) await onnxChild(process.argv[oc + 1], process.argv[oc + 2]);
-  else for (const r of await run({ quick: process.argv.includes('--quick') })) console.log(`${r.workload}  ${r.impl}  p50 ${r.ms.toFixed(2)} ms  ${r.note}`);
+  else {
+    const flags = readArgs(import.meta.url, {
+      quick: { kind: 'bool', help: 'fewer g2p test words (200)' },
+      onnx: { kind: 'bool', help: 'also the fp32 model exported to ONNX, on onnxruntime-node' },
+      out: { kind: 'string', help: 'raw results file (JSON), written after every variant' },
+    });
+    for (const r of await run(flags)) console.log(`${r.workload}  ${r.impl}  p50 ${r.ms.toFixed(2)} ms  ${r.note}`);
+  }
 }

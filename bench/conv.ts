@@ -17,6 +17,8 @@
 import { spawnSync } from 'node:child_process';
 import { nk, nativeLoad, threadCounts, withThreads, timeMs, filled, skipped, timeKernelCalls, cpuNowMs } from './native-util.ts';
 import { buildModel } from './peers/onnx-proto.ts';
+import { readArgs, type Args } from './args.ts';
+import { CNN_ATTENTION } from '../src/models/cnn.ts';
 import { session } from './peers/onnxruntime.ts';
 import { findTorchPython } from './peers/torch.ts';
 import { gflopsOf, randomFloats, timeIt, type BenchOptions, type BenchRow } from './peers/common.ts';
@@ -137,23 +139,22 @@ export async function run(opts: BenchOptions = {}): Promise<BenchRow[]> {
 }
 
 /** Where one training step of the Fashion-MNIST CNN spends its time (see the header). */
-async function profileStep(): Promise<void> {
+async function profileStep(flags: ConvFlags): Promise<void> {
   const h = await import('../src/index.ts');
   const { k, setBackend, setNumThreads, backendInfo } = await import('../src/backend/registry.ts');
-  const arg = (n: string, d: string) => { const i = process.argv.indexOf(`--${n}`); return i >= 0 ? process.argv[i + 1] : d; };
   if (backendInfo().nativeAvailable) setBackend('native');
-  setNumThreads(Number(arg('threads', '2')));
-  const B = Number(arg('batch', '128')), width = Number(arg('width', '32')), attention = arg('attention', 'se') as 'se';
+  setNumThreads(flags.threads);
+  const B = flags.batch, width = flags.width, attention = flags.attention;
   h.manualSeed(0);
   const model = new h.models.CnnClassifier({ numClasses: 10, width, attention });
   model.train();
   const opt = new h.optim.AdamW(model.parameters(), { lr: 1e-3 });
   const x = h.randn([B, 1, 28, 28]), y = new h.Tensor(Int32Array.from({ length: B }, (_, i) => i % 10), [B]);
-  const cpuClock = process.argv.includes('--cpu');
+  const cpuClock = flags.cpu;
   const timer = timeKernelCalls(k, cpuClock ? cpuNowMs : undefined);
   const step = () => { opt.zeroGrad(); h.crossEntropy(model.call(x), y, { labelSmoothing: 0.1 }).backward(); opt.step(); };
   for (let i = 0; i < 2; i++) step();
-  const steps = Number(arg('steps', '10'));
+  const steps = flags.steps;
   timer.on = true;
   const t0 = performance.now(), c0 = process.cpuUsage();
   for (let i = 0; i < steps; i++) step();
@@ -198,8 +199,23 @@ function kernelsCpu(): void {
   });
 }
 
+/** The command line of `node --import tsx bench/conv.ts` (the step profile's flags apply with --step). */
+const CONV_FLAGS = {
+  quick: { kind: 'bool', help: 'the bench rows at quick budgets' },
+  'kernels-cpu': { kind: 'bool', help: 'the conv kernels alone on the process CPU clock' },
+  step: { kind: 'bool', help: 'profile the CNN classifier\'s training step per kernel' },
+  threads: { kind: 'int', default: 2, min: 1, help: '--step: pool threads' },
+  batch: { kind: 'int', default: 128, min: 1, help: '--step: batch size' },
+  width: { kind: 'int', default: 32, min: 1, help: '--step: the CNN\'s width' },
+  attention: { kind: 'string', default: 'se', choices: CNN_ATTENTION, help: '--step: the CNN\'s attention block' },
+  cpu: { kind: 'bool', help: '--step: time kernels on the CPU clock' },
+  steps: { kind: 'int', default: 10, min: 1, help: '--step: timed steps' },
+} as const;
+type ConvFlags = Args<typeof CONV_FLAGS>;
+
 if (import.meta.url === `file://${process.argv[1]}`) {
-  if (process.argv.includes('--kernels-cpu')) kernelsCpu();
-  else if (process.argv.includes('--step')) await profileStep();
-  else console.log(JSON.stringify(await run({ quick: process.argv.includes('--quick') }), null, 1));
+  const flags = readArgs(import.meta.url, CONV_FLAGS);
+  if (flags.kernelsCpu) kernelsCpu();
+  else if (flags.step) await profileStep(flags);
+  else console.log(JSON.stringify(await run({ quick: flags.quick }), null, 1));
 }

@@ -22,14 +22,16 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { kernelSpecs } from '../src/backend/registry.js';
+import { readArgs } from './args.ts';
 
 interface CallFrame { functionName: string; url: string; lineNumber: number; columnNumber: number }
 interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
 interface Profile { nodes: ProfileNode[]; samples: number[] }
 
-const file = process.argv[2];
-const arg = (name: string, dflt: number): number => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? Number(process.argv[i + 1]) : dflt; };
-const top = arg('top', 30);
+const flags = readArgs(import.meta.url, { top: { kind: 'int', default: 30, min: 1, help: 'functions listed outside the kernels' } },
+  { positional: { name: 'file.cpuprofile', help: 'the V8 CPU profile to summarize', min: 1, max: 1 } });
+const file = flags._[0];
+const top = flags.top;
 const p = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const meta = existsSync(`${file}.json`) ? (JSON.parse(readFileSync(`${file}.json`, 'utf8')) as { cpuMsPerIter: number; workload: string; iters: number }) : undefined;
 const byId = new Map(p.nodes.map((n) => [n.id, n]));

@@ -30,21 +30,29 @@ import { loadCmudict } from '../src/data/cmudict.js';
 import { Vocab } from '../src/data/vocab.js';
 import { padSequences } from '../src/data/batching.js';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 import { nativeLoad, cpuNowMs } from './native-util.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const flags = readArgs(import.meta.url, {
+  reps: { kind: 'int', default: 5, min: 1, help: 'timed repetitions per path and batch' },
+  paths: { kind: 'strings', default: ['fp32', 'int8', 'int8-module'], choices: ['fp32', 'int8', 'int8-module'], help: 'decoding paths' },
+  batches: { kind: 'ints', default: [1, 64], min: 1, help: 'batch sizes' },
+  model: { kind: 'string', help: 'a trained g2p run directory (default: a fresh model on the CMUdict vocabulary)' },
+  words: { kind: 'int', default: 600, min: 1, help: 'test words decoded' },
+  out: { kind: 'string', help: 'raw results file (JSON)' },
+});
 const BOS = 1, EOS = 2, MAX_LEN = 32;
-const REPS = Number(flag('reps') ?? 5);
-const PATHS = (flag('paths') ?? 'fp32,int8,int8-module').split(',');
-const BATCHES = (flag('batches') ?? '1,64').split(',').map(Number);
+const REPS = flags.reps;
+const PATHS = flags.paths;
+const BATCHES = flags.batches;
 
 type Model = models.Seq2SeqTransformer;
 
 /** The model twice (fp32, and a copy to quantize) and its letter vocabulary. */
 async function loadTwice(): Promise<{ fp32: Model; int8: Model; encode: (word: string) => number[]; source: string }> {
   const dict = loadCmudict();
-  const dir = flag('model');
+  const dir = flags.model;
   if (dir !== undefined) {
     const { loadPredictor } = await import('../src/tasks/index.js');
     type Loaded = { model: Model; sides: { src: { encode(x: string, maxLen: number): ArrayLike<number> } } };
@@ -102,7 +110,7 @@ async function main(): Promise<void> {
   const q = heed.quantizeDynamic(int8);
   int8.eval();
   const dict = loadCmudict();
-  const words = dict.test.words.slice(0, Number(flag('words') ?? 600)).map((w) => encode(w.word));
+  const words = dict.test.words.slice(0, flags.words).map((w) => encode(w.word));
   const weights = decoderLinearWeightsPerToken(fp32);
   const loadBefore = loadavg();
   const runners: Record<string, [Model, boolean]> = { fp32: [fp32, true], int8: [int8, true], 'int8-module': [int8, false] };
@@ -150,7 +158,7 @@ async function main(): Promise<void> {
     summary, runs,
   };
   console.log(JSON.stringify({ ...result, runs: undefined }, null, 1));
-  const out = flag('out');
+  const out = flags.out;
   if (out !== undefined) writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
 }
 

@@ -16,15 +16,18 @@ import { loadG2PPredictor } from '../src/tasks/g2p.js';
 import { loadCmudict } from '../src/data/cmudict.js';
 import { fusedDecodeBlocker, type DecoderParts } from '../src/models/seq2seq-step.js';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 import { cpuNowMs } from './native-util.js';
 
 const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
-const dirs: Record<string, string> = {
-  fp32: flag('fp32') ?? '/work/compress-models/variants/g2p-fp32',
-  int8: flag('int8') ?? '/work/compress-models/variants/g2p-int8',
-};
-const CALLS = Number(flag('calls') ?? 400);
+const flags = readArgs(import.meta.url, {
+  fp32: { kind: 'string', default: '/work/compress-models/variants/g2p-fp32', help: 'the fp32 g2p model directory' },
+  int8: { kind: 'string', default: '/work/compress-models/variants/g2p-int8', help: 'the int8 g2p model directory' },
+  calls: { kind: 'int', default: 400, min: 1, help: 'timed predict calls per model' },
+  out: { kind: 'string', help: 'raw results file (JSON)' },
+});
+const dirs: Record<string, string> = { fp32: flags.fp32, int8: flags.int8 };
+const CALLS = flags.calls;
 const words = loadCmudict().test.words.slice(0, 64).map((w) => w.word);
 const loadBefore = loadavg();
 const predictors = Object.fromEntries(await Promise.all(Object.entries(dirs).map(async ([k, d]) => [k, await loadG2PPredictor(d)] as const)));
@@ -51,5 +54,5 @@ const result = {
   date: new Date().toISOString(), dirs, calls: CALLS, loadavgBefore: loadBefore, loadavgAfter: loadavg(), summary, int8SpeedupOverFp32: ratio,
 };
 console.log(JSON.stringify(result));
-const out = flag('out');
+const out = flags.out;
 if (out !== undefined) writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);

@@ -26,13 +26,24 @@ import { loadCmudict } from '../src/data/cmudict.js';
 import { Vocab } from '../src/data/vocab.js';
 import { padSequences } from '../src/data/batching.js';
 import { loadG2PPredictor } from '../src/tasks/g2p.js';
+import { readArgs } from './args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
+const flags = readArgs(import.meta.url, {
+  model: { kind: 'string', help: 'a trained g2p run directory (default: a fresh model on the CMUdict vocabulary)' },
+  words: { kind: 'int', min: 1, help: 'test words decoded (default all)' },
+  batch: { kind: 'int', default: 256, min: 1, help: 'rows per decoding batch' },
+  order: { kind: 'string', default: 'length', choices: ['length', 'input'], help: 'batch the words sorted by length, or in input order' },
+  reps: { kind: 'int', default: 2, min: 1, help: 'timed repetitions per path' },
+  paths: { kind: 'strings', default: ['fused', 'module'], choices: ['fused', 'module'], help: 'decoding paths' },
+  beam: { kind: 'int', default: 0, min: 0, help: 'beam size for the beam-search rows (0: none)' },
+  'beam-words': { kind: 'int', min: 1, help: 'words decoded with the beam (default all)' },
+  out: { kind: 'string', help: 'raw results file (JSON)' },
+});
 const BOS = 1, EOS = 2, MAX_LEN = 32;
-const BATCH = Number(flag('batch') ?? 256), ORDER = flag('order') ?? 'length', REPS = Number(flag('reps') ?? 2);
-const PATHS = (flag('paths') ?? 'fused,module').split(',') as ('fused' | 'module')[];
-const BEAM = Number(flag('beam') ?? 0);
+const BATCH = flags.batch, ORDER = flags.order, REPS = flags.reps;
+const PATHS = flags.paths as ('fused' | 'module')[];
+const BEAM = flags.beam;
 
 type Model = models.Seq2SeqTransformer;
 
@@ -112,7 +123,7 @@ async function main(): Promise<void> {
   heed.manualSeed(0);
   const dict = loadCmudict();
   let model: Model, encode: (word: string) => ArrayLike<number>, source: string;
-  const dir = flag('model');
+  const dir = flags.model;
   if (dir !== undefined) {
     // The task's predictor: its model and its source side (the letters, read at the model's length).
     const p = await loadG2PPredictor(dir);
@@ -127,7 +138,7 @@ async function main(): Promise<void> {
     source = 'default g2p architecture, seeded random weights';
   }
   model.eval();
-  const words = dict.test.words.slice(0, Number(flag('words') ?? dict.test.words.length)).map((w) => encode(w.word));
+  const words = dict.test.words.slice(0, flags.words ?? dict.test.words.length).map((w) => encode(w.word));
   const loadBefore = loadavg();
 
   // 1. Every word greedily, the paths alternating; then beam search on the first beam-words.
@@ -135,7 +146,7 @@ async function main(): Promise<void> {
   for (let rep = 0; rep < REPS; rep++) for (const path of PATHS) greedy.push({ path, rep, ...decodeAll(model, words, path, 1) });
   const beam: Record<string, unknown>[] = [];
   if (BEAM > 1) {
-    const beamWords = words.slice(0, Number(flag('beam-words') ?? words.length));
+    const beamWords = words.slice(0, flags.beamWords ?? words.length);
     for (let rep = 0; rep < REPS; rep++) for (const path of PATHS) beam.push({ path, rep, beamSize: BEAM, ...decodeAll(model, beamWords, path, BEAM) });
   }
   // 2. One decoding step at batch 1 and 32.
@@ -148,7 +159,7 @@ async function main(): Promise<void> {
     greedy, beam, decodeStep,
   };
   console.log(JSON.stringify(result, null, 1));
-  const out = flag('out');
+  const out = flags.out;
   if (out !== undefined) writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
 }
 

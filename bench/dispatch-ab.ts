@@ -5,8 +5,10 @@
  * without the rest of `npm run bench` in the same process (whose first rows read 1.6–5 µs).
  */
 import { resolve } from 'node:path';
+import { readArgs } from './args.ts';
 
-const root = resolve(process.argv[2] ?? '.');
+const flags = readArgs(import.meta.url, {}, { positional: { name: 'tree root', help: 'the checkout of heed to time (default .)', max: 1 } });
+const root = resolve(flags._[0] ?? '.');
 const h = await import(root + '/src/index.ts');
 const { microsPerOp } = await import(root + '/bench/dispatch.ts');
 const out: string[] = [];

@@ -18,9 +18,13 @@ import { Tensor } from '../src/tensor/tensor.ts';
 import { openStorageScope } from '../src/tensor/storage-pool.ts';
 import { k } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : dflt; };
-const batches = Number(arg('batches', '200')), inner = 1000;
+const flags = readArgs(import.meta.url, {
+  batches: { kind: 'int', default: 200, min: 1, help: 'timed batches per case' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const batches = flags.batches, inner = 1000;
 const tcpu = () => (nativeLoad ? nativeLoad.threadCpuNs() : performance.now() * 1e6);
 const a = h.randn([64]), b = h.randn([64]);
 const out64 = new Float32Array(64);
@@ -53,6 +57,6 @@ console.log(`${new Date().toISOString()} load ${load0[0].toFixed(2)} → ${loada
 console.log('| case | main thread CPU p50 | p90 | mean | process CPU mean |\n|---|---:|---:|---:|---:|');
 const rows = names.map((n) => ({ case: n, threadP50: q(res[n].thread, 0.5), threadP90: q(res[n].thread, 0.9), threadMean: mean(res[n].thread), processMean: mean(res[n].proc) }));
 for (const r of rows) console.log(`| ${r.case} | ${r.threadP50.toFixed(0)} | ${r.threadP90.toFixed(0)} | ${r.threadMean.toFixed(0)} | ${r.processMean.toFixed(0)} |`);
-const out = arg('out', '');
+const out = flags.out;
 if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: process.argv.slice(1).join(' '), load: [load0, loadavg()], batches, inner, rows }, null, 1));
 void sink;

@@ -12,14 +12,19 @@ import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : dflt; };
-const batches = Number(arg('batches', '200')), inner = 2000;
+const flags = readArgs(import.meta.url, {
+  batches: { kind: 'int', default: 200, min: 1, help: 'timed batches per case' },
+  base: { kind: 'string', default: '', help: 'another build\'s heed.node to A/B against' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const batches = flags.batches, inner = 2000;
 const req = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 type Addon = { kernels: Record<string, (...a: unknown[]) => void>; getNumThreads: () => number; threadCpuNs: () => number; setNumThreads: (n: number) => void };
 const arms: { name: string; addon: Addon }[] = [{ name: 'this', addon: req(join(here, '..', 'build', 'Release', 'heed.node')) as Addon }];
-const base = arg('base', '');
+const base = flags.base;
 if (base) arms.unshift({ name: 'base', addon: req(base) as Addon });
 for (const a of arms) a.addon.setNumThreads(1);
 const f = (n: number) => new Float32Array(n);
@@ -49,5 +54,5 @@ console.log(`${new Date().toISOString()} load ${load0[0].toFixed(2)} → ${loada
 console.log('| arm: call | p25 | p50 | p90 |\n|---|---:|---:|---:|');
 const rows = Object.entries(res).map(([k, xs]) => ({ call: k, p25: q(xs, 0.25), p50: q(xs, 0.5), p90: q(xs, 0.9) }));
 for (const r of rows) console.log(`| ${r.call} | ${r.p25.toFixed(0)} | ${r.p50.toFixed(0)} | ${r.p90.toFixed(0)} |`);
-const out = arg('out', '');
+const out = flags.out;
 if (out) writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: process.argv.slice(1).join(' '), load: [load0, loadavg()], batches, inner, rows }, null, 1));

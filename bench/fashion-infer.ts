@@ -22,13 +22,19 @@ import { k } from '../src/backend/registry.js';
 import { setFusedCnnEnabled } from '../src/models/fused-cnn.js';
 import { timeKernelCalls, cpuNowMs } from './native-util.ts';
 import { peakGflops } from './peak.ts';
+import { readArgs } from './args.ts';
 import type { Module } from '../src/nn/module.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : dflt; };
-const dir = opt('--dir', '/work/compress-models/variants/fashion-fp32');
-const rounds = Number(opt('--rounds', '40'));
-const out = opt('--out', '');
+const flags = readArgs(import.meta.url, {
+  dir: { kind: 'string', default: '/work/compress-models/variants/fashion-fp32', help: 'the fashion model directory' },
+  rounds: { kind: 'int', default: 40, min: 1, help: 'interleaved rounds' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  profile: { kind: 'bool', help: 'also time each kernel call on the CPU clock' },
+});
+const dir = flags.dir;
+const rounds = flags.rounds;
+const out = flags.out;
 const median = (v: number[]) => { const s = [...v].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 const predictor = await loadPredictor(dir);
@@ -55,7 +61,7 @@ const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math
 const agreement = { fusedVsModule: maxDiff(yFused, yModule), moduleVsOnnx: maxDiff(yModule, yOrt) };
 console.error('max |Δlogit|', agreement);
 
-if (args.includes('--profile')) {
+if (flags.profile) {
   const timer = timeKernelCalls(k, cpuNowMs);
   for (const [B, x] of [[1, x1], [64, x64]] as const) {
     for (const fused of [false, true]) {

@@ -12,6 +12,7 @@ import { buildCheckpointModel } from '../src/tasks/common.js';
 import { PatchTSTForecaster } from '../src/models/forecaster.js';
 import { loadFrame, resolveForecastConfig, scoreBaselines, scoreModel, type ForecastConfig, type MethodScores } from '../src/tasks/forecast.js';
 import { ForecastDataset } from '../src/data/forecast-dataset.js';
+import { readArgs } from './args.ts';
 
 export interface BlendRow {
   weight: number;
@@ -33,9 +34,12 @@ export function blendGrid(models: PatchTSTForecaster[], c: ForecastConfig, weigh
 }
 
 async function main(): Promise<void> {
-  const dirs = process.argv[2].split(',');
-  const at = (name: string) => process.argv.indexOf(`--${name}`);
-  const weights = (at('weights') > 0 ? process.argv[at('weights') + 1] : '0,0.1,0.2,0.3,0.4').split(',').map(Number);
+  const flags = readArgs(import.meta.url, {
+    weights: { kind: 'numbers', default: [0, 0.1, 0.2, 0.3, 0.4], min: 0, max: 1, help: 'blend weights of the ridge AR tried' },
+    out: { kind: 'string', help: 'results file (JSON)' },
+  }, { positional: { name: 'dirs', help: 'the forecast run directories, comma-separated', min: 1, max: 1 } });
+  const dirs = flags._[0].split(',');
+  const weights = flags.weights;
   const models: PatchTSTForecaster[] = [];
   let c: ForecastConfig | null = null;
   for (const d of dirs) {
@@ -49,7 +53,7 @@ async function main(): Promise<void> {
   console.log(`ridge: ${Object.entries(g.ridge).map(([h, v]) => `@${h} ${v.toFixed(4)}`).join(', ')}`);
   for (const r of g.rows) console.log(`w ${r.weight}: ${below(r.mase)}`);
   console.log(`chosen on validation: w ${g.chosen}`);
-  if (at('out') > 0) writeFileSync(process.argv[at('out') + 1], JSON.stringify({ models: dirs, split: 'valid', ...g }, null, 2) + '\n');
+  if (flags.out !== undefined) writeFileSync(flags.out, JSON.stringify({ models: dirs, split: 'valid', ...g }, null, 2) + '\n');
 }
 
 if (process.argv[1]?.endsWith('forecast-blend.ts')) await main();

@@ -16,9 +16,11 @@ import { ensembleForecast, loadFrame, reportHorizons, resolveForecastConfig } fr
 import { ForecastDataset } from '../src/data/forecast-dataset.js';
 import { maseScale, rollingOrigins, scoreRollingOrigin } from '../src/train/metrics/forecast.js';
 import { RidgeAutoregression, parseLags } from '../src/train/forecast-baselines.js';
+import { readArgs } from './args.ts';
 
-const dirs = process.argv[2].split(',');
-const outAt = process.argv.indexOf('--out');
+const flags = readArgs(import.meta.url, { out: { kind: 'string', help: 'results file (JSON)' } },
+  { positional: { name: 'dirs', help: 'the forecast run directories, comma-separated', min: 1, max: 1 } });
+const dirs = flags._[0].split(',');
 const models: PatchTSTForecaster[] = [];
 let config = null as ReturnType<typeof resolveForecastConfig> | null;
 for (const d of dirs) {
@@ -50,4 +52,4 @@ for (const [name, [a, b]] of Object.entries(parts)) {
   result[name] = { origins: os.length, ...row };
   console.log(`${name} (${os.length} origins): ${hs.map((hz, i) => `h${hz} heed ${h[i].mase.toFixed(3)} ridge ${r[i].mase.toFixed(3)} (${(100 * (1 - h[i].mase / r[i].mase)).toFixed(1)}% lower)`).join('; ')}`);
 }
-if (outAt > 0) writeFileSync(process.argv[outAt + 1], JSON.stringify(result, null, 2) + '\n');
+if (flags.out !== undefined) writeFileSync(flags.out, JSON.stringify(result, null, 2) + '\n');

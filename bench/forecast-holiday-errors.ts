@@ -15,9 +15,11 @@ import { ensembleForecast, fitConfigRidge, loadFrame, resolveForecastConfig, typ
 import { ForecastDataset } from '../src/data/forecast-dataset.js';
 import { holidayFeatures } from '../src/data/holidays.js';
 import { rollingOrigins } from '../src/train/metrics/forecast.js';
+import { readArgs } from './args.ts';
 
-const outAt = process.argv.indexOf('--out');
-const dirs = process.argv.slice(2).filter((a, i, all) => a !== '--out' && all[i - 1] !== '--out');
+const flags = readArgs(import.meta.url, { out: { kind: 'string', help: 'results file (JSON)' } },
+  { positional: { name: 'run directories', help: 'the forecast models, one each', min: 0 } });
+const dirs = flags._;
 const loaded: { dir: string; model: PatchTSTForecaster; config: ForecastConfig }[] = [];
 for (const dir of dirs) {
   const ck = await loadCheckpoint(dir, 'forecast');
@@ -56,4 +58,4 @@ for (const m of loaded) {
 for (const [name, r] of Object.entries(rows)) {
   console.log(`${name}: MAE on days within ±3 of a holiday ${r.holidayMae.toFixed(1)} (${r.holidayPoints} points), other days ${r.otherMae.toFixed(1)} (${r.otherPoints}); ${(100 * r.holidayShare).toFixed(1)}% of the absolute error on holiday days`);
 }
-if (outAt > 0) writeFileSync(process.argv[outAt + 1], JSON.stringify({ split: 'valid', origins: origins.length, horizon: H, rows }, null, 2) + '\n');
+if (flags.out !== undefined) writeFileSync(flags.out, JSON.stringify({ split: 'valid', origins: origins.length, horizon: H, rows }, null, 2) + '\n');

@@ -42,6 +42,7 @@ import { loadCheckpoint } from '../src/io/checkpoint.js';
 import { buildCheckpointModel } from '../src/tasks/common.js';
 import { PatchTSTForecaster } from '../src/models/forecaster.js';
 import { blendGrid } from './forecast-blend.js';
+import { readArgs } from './args.ts';
 
 const RIDGE_LAGS = ['1-28', '1-28,357-371', '1-56,357-371', '1-371'];
 const RIDGE_LAMBDAS = [0.001, 0.01, 0.1, 1];
@@ -72,10 +73,6 @@ function trainChild(flags: string[], out: string): Promise<{ seconds: number; su
   });
 }
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
-}
 
 /**
  * Whether `dir` already holds a finished training of exactly these flags (`--reuse`): its saved
@@ -119,13 +116,21 @@ const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 const meanMase = (s: MethodScores) => s.horizons.reduce((a, h) => a + h.mase, 0) / s.horizons.length;
 
 async function main(): Promise<void> {
-  const out = arg('out', `bench/results/forecast-births-${new Date().toISOString().slice(0, 16).replace(/[-:]/g, '')}.json`);
-  const runDir = arg('run-dir', 'runs/forecast-bench');
-  const user = { maxSteps: Number(arg('max-steps', '1500')), seed: Number(arg('seed', '0')) };
-  const numSeeds = Number(arg('seeds', '5'));
-  const parallel = Number(arg('parallel', '1'));
-  const reuse = process.argv.includes('--reuse');
-  if (!Number.isInteger(numSeeds) || numSeeds < 1) throw new Error(`--seeds ${arg('seeds', '5')}: expected a positive integer (refit ensemble members)`);
+  const flags = readArgs(import.meta.url, {
+    out: { kind: 'string', help: 'results file (default bench/results/forecast-births-<date>.json)' },
+    'run-dir': { kind: 'string', default: 'runs/forecast-bench', help: 'where the trained runs go' },
+    'max-steps': { kind: 'int', default: 1500, min: 1, help: 'training steps per run' },
+    seed: { kind: 'int', default: 0, help: 'the first seed' },
+    seeds: { kind: 'int', default: 5, min: 1, help: 'refit ensemble members' },
+    parallel: { kind: 'int', default: 1, min: 1, help: 'trainings at a time' },
+    reuse: { kind: 'bool', help: 'reuse finished runs in --run-dir' },
+  });
+  const out = flags.out ?? `bench/results/forecast-births-${new Date().toISOString().slice(0, 16).replace(/[-:]/g, '')}.json`;
+  const runDir = flags.runDir;
+  const user = { maxSteps: flags.maxSteps, seed: flags.seed };
+  const numSeeds = flags.seeds;
+  const parallel = flags.parallel;
+  const reuse = flags.reuse;
   const started = { date: new Date().toISOString(), uptime: uptime(), loadavg: loadavg() };
   console.log(`forecast bench: ${started.uptime}`);
 

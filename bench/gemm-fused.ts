@@ -12,15 +12,17 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { nativeLoad, filled } from './native-util.ts';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 9, min: 1, help: 'interleaved rounds' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  base: { kind: 'string', default: '', help: 'another build\'s heed.node to A/B against' },
+});
 if (!nativeLoad) throw new Error('bench/gemm-fused.ts needs the native addon (npm run build:native)');
-const rounds = Number(arg('rounds', '9'));
-const out = arg('out', '');
-const basePath = arg('base', '');
+const rounds = flags.rounds;
+const out = flags.out;
+const basePath = flags.base;
 type Fn = (...a: unknown[]) => void;
 interface Impl { name: string; k: Record<string, Fn>; setThreads: (n: number) => void; cpu: () => number; peak: (t: number) => number }
 const impls: Impl[] = [{ name: 'this tree', k: nativeLoad.kernels as unknown as Record<string, Fn>, setThreads: nativeLoad.setThreads, cpu: nativeLoad.threadCpuNs, peak: nativeLoad.peakFlops }];

@@ -27,19 +27,25 @@ import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { nativeLoad, filled } from './native-util.ts';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
+  rounds: { kind: 'int', default: 9, min: 1, help: 'interleaved rounds' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  base: { kind: 'string', default: '', help: 'another build\'s heed.node to A/B against' },
+  cold: { kind: 'bool', help: 'evict the caches before every timed call' },
+  only: { kind: 'strings', default: [], help: 'shapes by key (MxNxK + NN/NT/TN); a key not in the step\'s list is timed too' },
+  quantile: { kind: 'number', default: 0.25, min: 0, max: 1, help: 'the quantile of the per-round times reported' },
+});
 if (!nativeLoad) throw new Error('bench/gemm-shapes.ts needs the native addon (npm run build:native)');
-const threads = Number(arg('threads', '1'));
-const rounds = Number(arg('rounds', '9'));
-const out = arg('out', '');
-const basePath = arg('base', '');
+const threads = flags.threads;
+const rounds = flags.rounds;
+const out = flags.out;
+const basePath = flags.base;
 // --cold: before every timed call, write 64 MB (more than the L3) so that the call's operands and
 // output come from memory, as in the training step, where the kernels between two GEMMs evict them
-const cold = process.argv.includes('--cold');
+const cold = flags.cold;
 const flushBuf = cold ? new Float32Array(16 << 20) : null;
 let flushVal = 0;
 const flush = () => { if (flushBuf) flushBuf.fill(++flushVal); };
@@ -89,8 +95,8 @@ const ALL: Shape[] = [
   ['704x45x256NT', 1], ['704x256x45NN', 1], ['45x256x704TN', 1],
 ].map(([key, calls]) => parse(key as string, calls as number));
 // --only picks shapes by key; a key not in the step's list is timed too (calls/step 0)
-const only = arg('only', '');
-const shapes = only ? only.split(',').map((key) => ALL.find((s) => s.key === key) ?? parse(key, 0)) : ALL;
+const only = flags.only;
+const shapes = only.length ? only.map((key) => ALL.find((s) => s.key === key) ?? parse(key, 0)) : ALL;
 
 const TASK = 2, IN_JOB = 4, MAKESPAN = 5, JOINED = 6, CPU = 7;
 const snapA = new Float64Array(8), snapB = new Float64Array(8);
@@ -138,7 +144,7 @@ const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 };
-const Q = Number(arg('quantile', '0.25'));
+const Q = flags.quantile;
 
 const load0 = loadavg();
 console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')}; ${nativeLoad.isa()}; ${threads} thread(s), ${rounds} interleaved rounds${cold ? ', caches evicted before each call' : ''}; impls: ${impls.map((i) => i.name).join(' | ')}`);

@@ -19,20 +19,24 @@ import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/regist
 import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  base: { kind: 'string', default: '', help: 'the old heed.node (required)' },
+  steps: { kind: 'int', default: 24, min: 1, help: 'training steps per arm' },
+  threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  new: { kind: 'string', default: '', help: 'the other arm from another addon file too (an A/A check with a copy of --base)' },
+});
 if (!nativeLoad) throw new Error('bench/gemm-step-ab.ts needs the native addon (npm run build:native)');
-const basePath = arg('base', '');
+const basePath = flags.base;
 if (!basePath) throw new Error('bench/gemm-step-ab.ts: --base <old heed.node> is required');
-const steps = Number(arg('steps', '24'));
-const threads = Number(arg('threads', '1'));
-const out = arg('out', '');
+const steps = flags.steps;
+const threads = flags.threads;
+const out = flags.out;
 const base = createRequire(import.meta.url)(resolve(basePath)) as Record<string, unknown>;
 // --new: the other arm from another addon file too (an A/A check with a copy of --base)
-const newPath = arg('new', '');
+const newPath = flags.new;
 const other = newPath ? createRequire(import.meta.url)(resolve(newPath)) as Record<string, unknown> : null;
 if (other) (other.setNumThreads as (n: number) => void)(threads);
 setBackend('native');

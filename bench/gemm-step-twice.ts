@@ -13,14 +13,15 @@ import { loadavg } from 'node:os';
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
 import { k, setBackend, setNumThreads } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  steps: { kind: 'int', default: 8, min: 1, help: 'training steps recorded' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (!nativeLoad) throw new Error('bench/gemm-step-twice.ts needs the native addon (npm run build:native)');
-const steps = Number(arg('steps', '8'));
-const out = arg('out', '');
+const steps = flags.steps;
+const out = flags.out;
 setBackend('native');
 setNumThreads(1);
 type Params = Record<string, unknown>;

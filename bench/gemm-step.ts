@@ -32,15 +32,17 @@ import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/regist
 import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
 import { POOL_PROFILE_FIELDS } from '../src/backend/native/load.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  reps: { kind: 'int', default: 7, min: 1, help: 'timed repetitions per call' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  base: { kind: 'string', default: '', help: 'another build\'s heed.node to A/B against' },
+});
 if (!nativeLoad) throw new Error('bench/gemm-step.ts needs the native addon (npm run build:native)');
-const reps = Number(arg('reps', '7'));
-const out = arg('out', '');
-const basePath = arg('base', '');
+const reps = flags.reps;
+const out = flags.out;
+const basePath = flags.base;
 const base = basePath ? createRequire(import.meta.url)(resolve(basePath)) as Record<string, unknown> : null;
 setBackend('native');
 setNumThreads(1);

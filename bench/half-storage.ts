@@ -16,12 +16,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as heed from '../src/index.ts';
+import { readArgs } from './args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  out: { kind: 'string', help: 'results file (default bench/results/half-storage-<date>.json)' },
+}, { argv: args[0] === '--child' ? [] : args });
 
 function batch(): { ids: heed.Tensor; attentionMask: heed.Tensor } {
   const g = new heed.Generator(1);
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
       }
       Object.assign(run, { maxAbsDiffVsFloat32: d, maxAbsLogit: m });
     }
-    const out = flag('out', join('bench', 'results', `half-storage-${new Date().toISOString().slice(0, 10)}.json`));
+    const out = flags.out ?? join('bench', 'results', `half-storage-${new Date().toISOString().slice(0, 10)}.json`);
     const result = {
       bench: 'half-storage', date: new Date().toISOString(), model: 'BertForMaskedLM d256 L4 H4 FF1024 V30522 (random, seed 0)', parameters: params,
       float32WeightMB: (4 * params) / 2 ** 20, batch: '(2, 64), second row padded after 40 tokens', runs,

@@ -34,6 +34,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRow } from './peers/common.ts';
+import { BenchArgsError, parseArgs, readArgs } from './args.ts';
 
 export type { BenchRow, BenchOptions };
 
@@ -57,32 +58,38 @@ const MODULES: ModuleSpec[] = [
   { name: 'conv', file: 'conv.ts', families: ['conv'], kind: 'peer' }, // the CNN's 3×3 convolutions: heed, PyTorch and ORT Conv
 ];
 
-function parseArgs(argv: string[]): BenchOptions {
+const FAMILIES = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train', 'compress', 'conv'] as const;
+/** `npm run bench`'s flags (bench/args.ts reads and checks them; `--help` prints this file's comment and them). */
+export const BENCH_FLAGS = {
+  quick: { kind: 'bool', help: 'short run (fewer sizes, shorter timing budgets)' },
+  only: { kind: 'strings', choices: FAMILIES, help: 'only these workload families' },
+  threads: { kind: 'ints', min: 1, help: 'thread counts to measure (default 1,2)' },
+  repeat: { kind: 'int', min: 1, help: 'passes over everything; each row keeps its best (default 1; 3 with --write-baseline)' },
+  check: { kind: 'bool', help: 'a quick pass compared with the baseline (bench/check.ts); exit 1 on a regression, 2 on a ratio not measured' },
+  confirm: { kind: 'int', min: 0, help: '--check: more passes of the modules of ratios down by more than half their tolerance (default 2)' },
+  'write-baseline': { kind: 'bool', help: 'save the passes\' medians and spreads as the baseline (implies --quick --repeat 3)' },
+  baseline: { kind: 'string', help: 'the baseline file --check reads and --write-baseline writes (default bench/results/baseline.json)' },
+} as const;
+
+/** The options of a command line (argv without `node` and the script), or a BenchArgsError. */
+export function benchOptions(argv: readonly string[]): BenchOptions {
+  const f = parseArgs('bench/index.ts', BENCH_FLAGS, argv);
   const opts: BenchOptions = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') opts.quick = true;
-    else if (a === '--only' || a.startsWith('--only=')) opts.only = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-    else if (a === '--threads' || a.startsWith('--threads=')) opts.threads = (a.includes('=') ? a.split('=')[1] : argv[++i] ?? '').split(',').map(Number);
-    else if (a === '--repeat' || a.startsWith('--repeat=')) opts.repeat = Math.max(1, Number(a.includes('=') ? a.split('=')[1] : argv[++i]) || 1);
-    else if (a === '--check') { opts.check = true; opts.quick = true; }
-    else if (a === '--write-baseline') opts.writeBaseline = true;
-    else if (a === '--baseline' || a.startsWith('--baseline=')) opts.baseline = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-    else if (a === '--confirm' || a.startsWith('--confirm=')) opts.confirm = Math.max(0, Math.floor(Number(a.includes('=') ? a.split('=')[1] : argv[++i]) || 0));
-    else if (a === '--help' || a === '-h') { console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]); process.exit(0); }
-    else { console.error(`bench: unknown argument '${a}'. Expected --quick, --only gemm,attention, --threads 1,2, --repeat N, --check, --confirm N, --write-baseline, --baseline FILE.`); process.exit(2); }
-  }
-  const families = ['peak', 'dispatch', 'gemm', 'attention', 'mha', 'norms', 'int8', 'train', 'compress', 'conv'];
-  const bad = (opts.only ?? []).filter((f) => !families.includes(f));
-  if (bad.length) { console.error(`bench: --only ${bad.join(',')}: unknown family; expected some of ${families.join(', ')}.`); process.exit(2); }
-  if (opts.baseline === undefined && argv.some((a) => a === '--baseline')) { console.error('bench: --baseline needs a file name.'); process.exit(2); }
+  if (f.quick) opts.quick = true;
+  if (f.only.length) opts.only = f.only;
+  if (f.threads.length) opts.threads = f.threads;
+  if (f.repeat !== undefined) opts.repeat = f.repeat;
+  if (f.check) { opts.check = true; opts.quick = true; }
+  if (f.confirm !== undefined) opts.confirm = f.confirm;
+  if (f.writeBaseline) opts.writeBaseline = true;
+  if (f.baseline !== undefined) opts.baseline = f.baseline;
   if (opts.writeBaseline) {
     // A baseline stores each ratio's median and spread over several passes (bench/check.ts).
-    if (opts.check) { console.error('bench: --check and --write-baseline together would compare a run with itself; run them one after the other.'); process.exit(2); }
+    if (opts.check) throw new BenchArgsError('bench: --check and --write-baseline together would compare a run with itself. Fix: run them one after the other.');
     // --check runs quick passes, so its baseline must be quick passes too (the same workloads and budgets).
     opts.quick = true;
     if (opts.repeat === undefined) opts.repeat = 3;
-    if (opts.repeat < 3) { console.error(`bench: --write-baseline with --repeat ${opts.repeat}: a baseline needs at least 3 passes for a median and a spread per ratio. Run \`npm run bench -- --quick --repeat 3 --write-baseline\`.`); process.exit(2); }
+    if (opts.repeat < 3) throw new BenchArgsError(`bench: --write-baseline with --repeat ${opts.repeat}: a baseline needs at least 3 passes for a median and a spread per ratio. Fix: run \`npm run bench -- --quick --repeat 3 --write-baseline\`.`);
   }
   return opts;
 }
@@ -253,7 +260,15 @@ function bestOf(passes: BenchRow[][]): BenchRow[] {
 }
 
 async function main(): Promise<void> {
-  const opts = parseArgs(process.argv.slice(2));
+  readArgs(import.meta.url, BENCH_FLAGS); // --help; an unknown flag or a bad value exits here
+  let opts: BenchOptions;
+  try {
+    opts = benchOptions(process.argv.slice(2)); // and the flags that do not go together
+  } catch (err) {
+    if (!(err instanceof BenchArgsError)) throw err;
+    console.error(err.message);
+    process.exit(2);
+  }
   const started = new Date();
   const log = (s: string) => process.stderr.write(s + '\n');
   const loadBefore = loadavg()[0];
@@ -357,4 +372,4 @@ function passRecord(rows: BenchRow[], runPeak: Map<number, number>): { peak: Rec
   return { peak, rows };
 }
 
-await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

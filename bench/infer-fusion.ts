@@ -16,10 +16,14 @@ import * as heed from '../src/index.js';
 import { models } from '../src/index.js';
 import type { Module } from '../src/nn/module.js';
 import { inferenceMode } from '../src/autograd/inference.js';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const rounds = Number(arg('rounds', '3000'));
-const out = arg('out', `bench/results/infer-fusion-${new Date().toISOString().slice(0, 10)}.json`);
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 3000, min: 1, help: 'timed calls per arm' },
+  out: { kind: 'string', help: 'raw results file (default bench/results/infer-fusion-<date>.json)' },
+});
+const rounds = flags.rounds;
+const out = flags.out ?? `bench/results/infer-fusion-${new Date().toISOString().slice(0, 10)}.json`;
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
 heed.manualSeed(0);
 const spam = new models.EncoderClassifier({ vocabSize: 16000, numClasses: 2, dModel: 64, numHeads: 4, numLayers: 2, dimFeedforward: 256, maxLen: 256, pooling: 'mean' }).eval();

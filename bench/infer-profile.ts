@@ -12,8 +12,14 @@ import { inferenceMode } from '../src/autograd/inference.js';
 import { quantizeDynamic } from '../src/compress/quantize-dynamic.js';
 import { setFusedEncoderEnabled } from '../src/models/fused-encoder.js';
 import type { Module } from '../src/nn/module.js';
+import { argsError, readArgs } from './args.ts';
 
-const [which = 'vit', dtype = 'fp32', path = 'fused', calls = '5000'] = process.argv.slice(2);
+const words = readArgs(import.meta.url, {}, { positional: { name: 'model dtype path calls', help: 'spam|vit|g2p (default vit), fp32|int8 (fp32), fused|module (fused), calls (5000)', max: 4 } })._;
+const [which = 'vit', dtype = 'fp32', path = 'fused', calls = '5000'] = words;
+for (const [word, allowed] of [[which, ['spam', 'vit', 'g2p']], [dtype, ['fp32', 'int8']], [path, ['fused', 'module']]] as const) {
+  if (!(allowed as readonly string[]).includes(word)) argsError(import.meta.url, `got ${JSON.stringify(word)}, expected one of ${allowed.join(', ')} (words: model dtype path calls). Fix: e.g. \`bench/infer-profile.ts spam fp32 fused 5000\`.`);
+}
+if (!(Number.isInteger(Number(calls)) && Number(calls) >= 1)) argsError(import.meta.url, `calls ${JSON.stringify(calls)}: expected an integer ≥ 1. Fix: e.g. 5000.`);
 if (path === 'module') setFusedEncoderEnabled(false);
 let m: Module, fwd: () => heed.Tensor;
 if (which === 'vit') {

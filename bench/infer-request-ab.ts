@@ -18,9 +18,19 @@ import { join, resolve } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WARMUP_CALLS, cpuMs, p50 } from './compress-timing.ts';
+import { readArgs } from './args.ts';
 
 const here = fileURLToPath(import.meta.url);
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
+/** The command line (a child's `--child …` words are read apart, by position). */
+const FLAGS = {
+  base: { kind: 'string', default: '', help: 'the other checkout (its src/, package.json, node_modules link and build/Release/heed.node)' },
+  variants: { kind: 'string', default: '/work/compress-models/variants', help: 'the trained models (<task>-fp32 directories)' },
+  pairs: { kind: 'int', default: 3, min: 1, help: 'A B B A child pairs per task' },
+  calls: { kind: 'int', default: 500, min: 1, help: 'timed single requests per child' },
+  tasks: { kind: 'strings', default: ['digits', 'spam', 'tag'], help: 'tasks' },
+  curve: { kind: 'bool', help: 'instead: the warm-up curve of single requests in this checkout' },
+  out: { kind: 'string', help: 'raw results file (default bench/results/infer-request-ab-<date>.json, request-warmup-<date>.json with --curve)' },
+} as const;
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
 
 /** Child: one checkout's predictor on one task; prints { requestCpuMs, requestWallMs, batchCpuMs } as one JSON line. */
@@ -40,15 +50,16 @@ async function child(root: string, dir: string, inputsFile: string, calls: numbe
 }
 
 async function main(): Promise<void> {
-  const base = resolve(arg('base', '')), variants = arg('variants', '/work/compress-models/variants');
-  const pairs = Number(arg('pairs', '3')), calls = Number(arg('calls', '500'));
-  const out = arg('out', `bench/results/infer-request-ab-${new Date().toISOString().slice(0, 10)}.json`);
+  const flags = readArgs(import.meta.url, FLAGS);
+  const base = resolve(flags.base), variants = flags.variants;
+  const pairs = flags.pairs, calls = flags.calls;
+  const out = flags.out ?? `bench/results/infer-request-ab-${new Date().toISOString().slice(0, 10)}.json`;
   const self = resolve(here, '../..');
   const { sampleInputs } = await import('./compress.ts');
   const tmp = mkdtempSync(join(tmpdir(), 'heed-request-ab-'));
   const loadBefore = loadavg();
   const rows: Record<string, unknown>[] = [];
-  for (const task of arg('tasks', 'digits,spam,tag').split(',')) {
+  for (const task of flags.tasks) {
     const dir = join(variants, `${task}-fp32`), inputsFile = join(tmp, `${task}.json`);
     writeFileSync(inputsFile, JSON.stringify(await sampleInputs(task, dir)));
     const runs: Record<'base' | 'this', { requestCpuMs: number; requestWallMs: number; batchCpuMs: number }[]> = { base: [], this: [] };
@@ -80,13 +91,14 @@ async function main(): Promise<void> {
  * block on the wall and the CPU clock.
  */
 async function curve(): Promise<void> {
-  const variants = arg('variants', '/work/compress-models/variants');
-  const out = arg('out', `bench/results/request-warmup-${new Date().toISOString().slice(0, 10)}.json`);
+  const flags = readArgs(import.meta.url, FLAGS);
+  const variants = flags.variants;
+  const out = flags.out ?? `bench/results/request-warmup-${new Date().toISOString().slice(0, 10)}.json`;
   const { sampleInputs } = await import('./compress.ts');
   const { loadPredictor } = await import('../src/tasks/index.js');
   const loadBefore = loadavg();
   const rows: Record<string, unknown>[] = [];
-  for (const task of arg('tasks', 'digits,spam,tag').split(',')) {
+  for (const task of flags.tasks) {
     const dir = join(variants, `${task}-fp32`);
     const inputs = await sampleInputs(task, dir), p = await loadPredictor(dir);
     const blocks: { calls: string; wallP50Ms: number; cpuP50Ms: number }[] = [];
@@ -112,5 +124,5 @@ async function curve(): Promise<void> {
 
 const c = process.argv.indexOf('--child');
 if (c > 0) await child(process.argv[c + 1], process.argv[c + 2], process.argv[c + 3], Number(process.argv[c + 4]));
-else if (process.argv.includes('--curve')) await curve();
+else if (readArgs(import.meta.url, FLAGS).curve) await curve();
 else await main();

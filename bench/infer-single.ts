@@ -50,10 +50,16 @@ import { storageStats } from '../src/tensor/storage-pool.js';
 import { setFusedEncoderEnabled } from '../src/models/fused-encoder.js';
 import { nativeLoad } from './native-util.js';
 import type { Module } from '../src/nn/module.js';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const rounds = Number(arg('rounds', '2000'));
-const out = arg('out', `bench/results/infer-${process.argv.includes('--trained') ? 'request' : 'single'}-${new Date().toISOString().slice(0, 10)}.json`);
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 2000, min: 1, help: 'timed calls per case' },
+  out: { kind: 'string', help: 'raw results file (default bench/results/infer-single-<date>.json, infer-request-<date>.json with --trained)' },
+  only: { kind: 'string', default: '', help: 'cases whose name starts with this; with --trained, the tasks (comma-separated, default digits,spam,tag)' },
+  trained: { kind: 'string', default: '', help: 'a directory of trained models: time whole requests to them' },
+});
+const rounds = flags.rounds;
+const out = flags.out ?? `bench/results/infer-${flags.trained !== '' ? 'request' : 'single'}-${new Date().toISOString().slice(0, 10)}.json`;
 const median = (a: number[]): number => [...a].sort((p, q) => p - q)[a.length >> 1];
 const ms = (x: number): string => x.toFixed(4);
 
@@ -73,7 +79,7 @@ const cases: Case[] = [
     build: () => new models.ViT({ numClasses: 10 }),
     forward: (m) => (m as models.ViT).forward(image) },
 ];
-const only = arg('only', '');
+const only = flags.only;
 
 /** Every Linear's input shape in one forward (hooks removed after). */
 function linearInputs(model: Module, fwd: () => unknown): { name: string; layer: nn.Linear; shape: number[] }[] {
@@ -333,6 +339,6 @@ async function trainedRequests(root: string): Promise<void> {
   console.log(`wrote ${out}; load ${loadBefore.map((l) => l.toFixed(1)).join(' ')} → ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 }
 
-const trainedRoot = arg('trained', '');
+const trainedRoot = flags.trained;
 if (trainedRoot !== '') await trainedRequests(trainedRoot);
 else await main();

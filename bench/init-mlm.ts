@@ -15,18 +15,23 @@ import { manualSeed } from '../src/tensor/rng.ts';
 import { topWords } from '../src/tasks/spam.ts';
 import { MASK_TOKEN, MLM_DEFAULTS, chunkTexts } from '../src/tasks/mlm.ts';
 import { VOCAB_FILE } from '../src/tasks/word-lm.ts';
+import { readArgs } from './args.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const out = flag('out', '');
+const flags = readArgs(import.meta.url, {
+  out: { kind: 'string', default: '', help: 'the run directory to write (required)' },
+  'd-model': { kind: 'int', default: 256, min: 1, help: 'model width' },
+  'num-heads': { kind: 'int', default: 4, min: 1, help: 'attention heads' },
+  'num-layers': { kind: 'int', default: 4, min: 1, help: 'encoder layers' },
+  'dim-feedforward': { kind: 'int', default: 1024, min: 1, help: 'feed-forward width' },
+  'vocab-size': { kind: 'int', default: 30000, min: 1, help: 'vocabulary size' },
+  seed: { kind: 'int', default: 0, help: 'initialization seed' },
+});
+const out = flags.out;
 if (out === '') throw new Error('--out <dir> is required');
 const c = {
   ...MLM_DEFAULTS,
-  dModel: Number(flag('d-model', '256')), numHeads: Number(flag('num-heads', '4')), numLayers: Number(flag('num-layers', '4')),
-  dimFeedforward: Number(flag('dim-feedforward', '1024')), vocabSize: Number(flag('vocab-size', '30000')), seed: Number(flag('seed', '0')),
+  dModel: flags.dModel, numHeads: flags.numHeads, numLayers: flags.numLayers,
+  dimFeedforward: flags.dimFeedforward, vocabSize: flags.vocabSize, seed: flags.seed,
   maxSteps: 0,
 };
 // The vocabulary exactly as heed pretrain mlm builds it (mlm.ts train): its corpus, its chunks, its top words.

@@ -33,13 +33,20 @@ import { compressModelDir } from '../src/tasks/compress.js';
 import { median } from './peers/common.ts';
 import { cpuNowMs, nativeLoad, timeKernelCalls } from './native-util.js';
 import { k as kernelTable } from '../src/backend/registry.js';
+import { readArgs } from './args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
-const DIR = flag('dir') ?? '/work/compress-models/variants';
-const TASKS = (flag('tasks') ?? 'spam,digits,g2p').split(',');
-const CALLS = Number(flag('calls') ?? 300);
-const STATIC = flag('static') === undefined ? 0 : Number(flag('static'));
+const flags = readArgs(import.meta.url, {
+  dir: { kind: 'string', default: '/work/compress-models/variants', help: 'the trained models (<task>-fp32 directories)' },
+  tasks: { kind: 'strings', default: ['spam', 'digits', 'g2p'], help: 'tasks' },
+  calls: { kind: 'int', default: 300, min: 1, help: 'timed calls per model' },
+  static: { kind: 'int', default: 0, min: 0, help: 'calibration inputs for static int8 quantization (0: dynamic only)' },
+  out: { kind: 'string', help: 'raw results file (JSON)' },
+});
+const DIR = flags.dir;
+const TASKS = flags.tasks;
+const CALLS = flags.calls;
+const STATIC = flags.static;
 
 /** The first 64 test inputs of a task, as its predictor takes them. */
 async function inputs(task: string): Promise<unknown[]> {
@@ -132,7 +139,7 @@ async function main(): Promise<void> {
     const lin = f.sgemm ?? 0, rest = f.total - lin;
     console.log(`${String(r.task).padEnd(7)} timed per kernel: fp32 forward ${f.total.toFixed(3)} ms, sgemm ${lin.toFixed(3)} ms (${((100 * lin) / f.total).toFixed(0)}%); int8 forward ${q.total.toFixed(3)} ms, int8GemmPacked ${(q.int8GemmPacked ?? 0).toFixed(3)} ms + sgemm ${(q.sgemm ?? 0).toFixed(3)} ms; bound with free Linears ${(f.total / rest).toFixed(2)}x`);
   }
-  const out = flag('out');
+  const out = flags.out;
   const result = {
     command: `HEED_NUM_THREADS=${process.env.HEED_NUM_THREADS ?? ''} node --import tsx bench/int8-models.ts ${args.join(' ')}`.trim(),
     date: new Date().toISOString(), clock: 'process CPU (process.cpuUsage), median per call', dir: DIR, calls: CALLS,

@@ -38,6 +38,7 @@ import { cpuNowMs, nk, nativeLoad, threadCounts, withThreads, filled, skipped, t
 import * as heed from '../src/index.js';
 import { k } from '../src/backend/registry.js';
 import { packedLength } from '../src/backend/js/int8.js';
+import { readArgs } from './args.ts';
 
 export type { BenchRow };
 
@@ -202,28 +203,34 @@ export function runGrid(rounds = 15): Record<string, unknown> {
   return { fp32FmaPeakCpuGflops: fp32Peak, int8VnniPeakCpuGops: i8Peak, fp32Peaks, int8Peaks, callFloorUs: { sgemm1x1x1: 1000 * floorF32, int8GemmPacked1x1x1: 1000 * floorI8 }, rows };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--grid')) {
+const INT8_FLAGS = {
+  quick: { kind: 'bool', help: 'the bench rows at quick budgets' },
+  grid: { kind: 'bool', help: 'instead: the M×K×N grid of int8 against fp32 on the CPU clock' },
+  rounds: { kind: 'int', default: 15, min: 1, help: '--grid: rounds per shape' },
+  out: { kind: 'string', help: 'raw results file (JSON)' },
+} as const;
+const cli = process.argv[1] === fileURLToPath(import.meta.url) ? readArgs(import.meta.url, INT8_FLAGS) : undefined;
+
+if (cli?.grid) {
   const args = process.argv.slice(2);
-  const at = (f: string) => { const i = args.indexOf(f); return i >= 0 ? args[i + 1] : undefined; };
   const loadBefore = loadavg();
-  const g = runGrid(Number(at('--rounds') ?? 15));
+  const g = runGrid(cli.rounds);
   for (const r of g.rows as Record<string, number>[]) {
     console.log(`M ${String(r.M).padStart(3)} K ${String(r.K).padStart(4)} N ${String(r.N).padStart(4)}  fp32 ${r.fp32Us.toFixed(2).padStart(8)} µs (${r.fp32PctOfFmaPeak.toFixed(0).padStart(3)}% FMA)  int8 ${r.int8Us.toFixed(2).padStart(8)} µs (${r.int8PctOfVnniPeak.toFixed(0).padStart(3)}% VNNI)  ${r.speedup.toFixed(2)}x   static ${r.int8StaticUs.toFixed(2).padStart(8)} µs ${r.staticSpeedup.toFixed(2)}x`);
   }
   console.log(`one call at 1×1×1: sgemm ${(g.callFloorUs as Record<string, number>).sgemm1x1x1.toFixed(2)} µs, int8GemmPacked ${(g.callFloorUs as Record<string, number>).int8GemmPacked1x1x1.toFixed(2)} µs`);
   console.log(`peaks on the CPU clock: fp32 ${(g.fp32FmaPeakCpuGflops as number).toFixed(0)} GFLOP/s, int8 ${(g.int8VnniPeakCpuGops as number).toFixed(0)} GOP/s`);
-  const out = at('--out');
+  const out = cli.out;
   if (out !== undefined) {
     const meta = { date: new Date().toISOString(), command: `HEED_NUM_THREADS=${process.env.HEED_NUM_THREADS ?? ''} node --import tsx bench/int8.ts ${args.join(' ')}`, cpus: (await import('node:os')).cpus()[0]?.model, threads: nativeLoad!.threads(), loadavgBefore: loadBefore, loadavgAfter: loadavg(), isa: heed.backendInfo().isa, clock: 'process CPU (process.cpuUsage)' };
     writeFileSync(out, JSON.stringify({ meta, ...g }, null, 1) + '\n');
   }
-} else if (process.argv[1] === fileURLToPath(import.meta.url)) {
+} else if (cli) {
   const args = process.argv.slice(2);
-  const outAt = args.indexOf('--out');
-  const rows = await run({ quick: args.includes('--quick') });
+  const rows = await run({ quick: cli.quick });
   for (const r of rows) console.log(`${r.workload.padEnd(22)} t${r.threads} ${r.impl.padEnd(42)} ${r.ms.toFixed(4).padStart(9)} ms  ${(r.gflops ?? 0).toFixed(1).padStart(7)} GFLOP/s  ${r.note ?? ''}`);
-  if (outAt >= 0) {
+  if (cli.out !== undefined) {
     const meta = { date: new Date().toISOString(), command: `node --import tsx bench/int8.ts ${args.join(' ')}`, cpus: (await import('node:os')).cpus()[0]?.model, loadavg: (await import('node:os')).loadavg(), isa: heed.backendInfo() };
-    writeFileSync(args[outAt + 1], JSON.stringify({ meta, rows }, null, 2) + '\n');
+    writeFileSync(cli.out, JSON.stringify({ meta, rows }, null, 2) + '\n');
   }
 }

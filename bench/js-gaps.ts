@@ -14,14 +14,22 @@ import { stepScope } from '../src/train/step-memory.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : dflt; };
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
+  steps: { kind: 'int', default: 12, min: 1, help: 'timed training steps' },
+  top: { kind: 'int', default: 30, min: 1, help: 'largest gaps listed' },
+  kernels: { kind: 'string', default: 'real', choices: ['real', 'noop'], help: 'noop: every kernel returns at once (the JS alone, in cache; values are garbage)' },
+  prof: { kind: 'string', default: '', help: 'also write a V8 CPU profile of the steps here' },
+  series: { kind: 'bool', help: 'print the per-step gap totals over the run' },
+});
 if (!nativeLoad) throw new Error('needs the native addon');
 setBackend('native');
-setNumThreads(Number(arg('threads', '1')));
-const steps = Number(arg('steps', '12')), top = Number(arg('top', '30'));
+setNumThreads(flags.threads);
+const steps = flags.steps, top = flags.top;
 /** --kernels noop: every kernel returns at once (the JS alone, in cache; values are garbage). */
-const noop = arg('kernels', 'real') === 'noop';
+const noop = flags.kernels === 'noop';
 const cpuNs = () => nativeLoad!.threadCpuNs();
 
 let events: { name: string; t0: number; t1: number }[] = [];
@@ -41,7 +49,7 @@ if (noop) for (const name of Object.keys(table)) { const wrapped = table[name]; 
 const h = await heedStep(makeTrainBatch());
 const gaps = new Map<string, number[]>();
 const totals: number[] = [];
-const profPath = arg('prof', '');
+const profPath = flags.prof;
 const session = new Session();
 let profCpu = 0;
 for (let s = -3; s < steps; s++) {
@@ -89,7 +97,7 @@ if (profPath) {
   writeFileSync(profPath, JSON.stringify(profile));
   writeFileSync(`${profPath}.json`, JSON.stringify({ workload: 'step', iters: steps, cpuMsPerIter: ms / steps }));
 }
-if (process.argv.includes('--series')) {
+if (flags.series) {
   const bin = Math.max(1, Math.floor(totals.length / 12));
   const parts: string[] = [];
   for (let i = 0; i < totals.length; i += bin) parts.push(`${i}:${(median(totals.slice(i, i + bin)) / 1e3).toFixed(2)}`);

@@ -14,16 +14,21 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const base = arg('base', '');
+const flags = readArgs(import.meta.url, {
+  base: { kind: 'string', default: '', help: 'a tree to compare against (required)' },
+  rounds: { kind: 'int', default: 5, min: 1, help: 'alternating rounds' },
+  steps: { kind: 'int', default: 8, min: 1, help: 'bench/js-share.ts --steps' },
+  only: { kind: 'strings', default: ['d256', 'd128', 'spam'], choices: ['d256', 'd128', 'spam'], help: 'bench/js-share.ts --only' },
+  threads: { kind: 'int', default: 1, min: 1, help: 'bench/js-share.ts --threads' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const base = flags.base;
 if (!base) throw new Error('bench/js-share-ab.ts: --base <dir> (a tree to compare against) is required');
-const rounds = Number(arg('rounds', '5'));
-const steps = arg('steps', '8'), only = arg('only', 'd256,d128,spam'), threads = arg('threads', '1');
-const out = arg('out', '');
+const rounds = flags.rounds;
+const steps = String(flags.steps), only = flags.only.join(','), threads = String(flags.threads);
+const out = flags.out;
 const here = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const trees = { base: resolve(base), new: here };
 const tmp = mkdtempSync(join(tmpdir(), 'js-share-ab-'));

@@ -21,13 +21,19 @@ import { heedStep, makeTrainBatch } from './train.ts';
 import { k, setBackend, setNumThreads } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => { const i = process.argv.indexOf(`--${name}`); return i >= 0 ? process.argv[i + 1] : dflt; };
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 4, min: 1, help: 'interleaved rounds' },
+  steps: { kind: 'int', default: 12, min: 1, help: 'timed training steps per arm' },
+  mb: { kind: 'numbers', default: [1, 4, 16], min: 0, help: 'MB of cache evicted between steps, per arm' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (!nativeLoad) throw new Error('bench/js-share-evict.ts needs the native addon (npm run build:native)');
 setBackend('native');
 setNumThreads(1);
-const rounds = Number(arg('rounds', '4')), steps = Number(arg('steps', '12')), out = arg('out', '');
-const sizes = arg('mb', '1,4,16').split(',').map(Number);
+const rounds = flags.rounds, steps = flags.steps, out = flags.out;
+const sizes = flags.mb;
 const cpuNs = () => nativeLoad!.threadCpuNs();
 
 const h = await heedStep(makeTrainBatch());

@@ -32,17 +32,20 @@ import { storageStats } from '../src/tensor/storage-pool.ts';
 import type { Tensor } from '../src/tensor/tensor.ts';
 import type { Module } from '../src/nn/module.ts';
 import type { AdamW } from '../src/train/optim/index.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
+  steps: { kind: 'int', default: 12, min: 1, help: 'timed training steps per workload' },
+  only: { kind: 'strings', default: ['d256', 'd128', 'spam'], choices: ['d256', 'd128', 'spam'], help: 'workloads' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (!nativeLoad) throw new Error('bench/js-share.ts needs the native addon (npm run build:native)');
 setBackend('native');
-const threads = Number(arg('threads', '1'));
-const steps = Number(arg('steps', '12'));
-const only = arg('only', 'd256,d128,spam').split(',');
-const out = arg('out', '');
+const threads = flags.threads;
+const steps = flags.steps;
+const only = flags.only;
+const out = flags.out;
 setNumThreads(threads);
 const cpuNs = () => nativeLoad!.threadCpuNs();
 

@@ -44,16 +44,20 @@ import { k, setBackend, setNumThreads, backendInfo, bindNative, kernelSpecs, ref
 import { nativeLoad } from './native-util.ts';
 import { POOL_PROFILE_FIELDS, type FlatKernel } from '../src/backend/native/load.ts';
 import { createRequire } from 'node:module';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 16, min: 1, help: 'interleaved rounds' },
+  d: { kind: 'int', default: 256, choices: TRAIN_CONFIGS.map((c) => c.dModel), help: 'the training step\'s model width (bench/train.ts TRAIN_CONFIGS)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  old: { kind: 'string', default: '', help: 'another build\'s heed.node to A/B against' },
+  list: { kind: 'bool', help: 'list the recorded calls' },
+});
 if (!nativeLoad || !backendInfo().nativeAvailable) throw new Error('kernels-2t: the native addon is not built (npm run build:native)');
 setBackend('native');
-const rounds = Number(arg('rounds', '16'));
-const cfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
-const out = arg('out', '');
+const rounds = flags.rounds;
+const cfg = TRAIN_CONFIGS.find((c) => c.dModel === flags.d) ?? TRAIN_CONFIGS[0];
+const out = flags.out;
 const maxThreads = Math.min(2, nativeLoad.threads() > 1 ? nativeLoad.threads() : os.availableParallelism());
 
 /** The kernels this bench replays, with the rule each splits by (native/*.cpp). */
@@ -135,7 +139,7 @@ recording = true;
 h.step();
 recording = false;
 for (const [name, fn] of originals) table[name] = fn;
-if (process.argv.includes('--list')) for (const c of recorded) console.log(c.name, shapeOf(c.params), c.params.op ?? '');
+if (flags.list) for (const c of recorded) console.log(c.name, shapeOf(c.params), c.params.op ?? '');
 
 // ---- clocks --------------------------------------------------------------------------------------
 const F = Object.fromEntries(POOL_PROFILE_FIELDS.map((f, i) => [f, i])) as Record<(typeof POOL_PROFILE_FIELDS)[number], number>;
@@ -208,7 +212,7 @@ interface Arm { name: string; fns: Map<string, KernelFn>; setThreads: (n: number
 const plainOf = (kernels: Record<string, FlatKernel>) => bindNative(kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as unknown as Record<string, KernelFn>;
 const plainNew = plainOf(nativeLoad.kernels);
 const arms: Arm[] = [{ name: 'new', fns: new Map([...originals.keys()].map((n) => [n, plainNew[n] ?? originals.get(n)!])), setThreads: setNumThreads, poolProfile: nativeLoad.poolProfile }];
-const oldPath = arg('old', '');
+const oldPath = flags.old;
 if (oldPath) {
   const addon = createRequire(import.meta.url)(oldPath) as { kernels: Record<string, FlatKernel>; setNumThreads: (n: number) => void; poolProfile: (on: boolean | null, o: Float64Array) => void };
   const plain = plainOf(addon.kernels);

@@ -27,6 +27,7 @@ import { SPAM_DEFAULTS } from '../src/tasks/spam.js';
 import { Vocab } from '../src/data/vocab.js';
 import { padSequences } from '../src/data/batching.js';
 import { nativeLoad, threadCounts, withThreads } from './native-util.js';
+import { readArgs } from './args.ts';
 
 interface Row { model: string; workload: string; impl: string; threads: number; p50Ms: number; minMs: number; itemsPerSecond?: number; rounds: number }
 
@@ -50,9 +51,12 @@ async function interleaved(heedFn: () => unknown, ortFn: () => Promise<unknown>,
 }
 
 async function main(): Promise<void> {
-  const quick = process.argv.includes('--quick');
-  const outAt = process.argv.indexOf('--out');
-  const out = outAt > 0 ? process.argv[outAt + 1] : `bench/results/onnx-export-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`;
+  const flags = readArgs(import.meta.url, {
+    quick: { kind: 'bool', help: 'shorter timing budgets (1 s instead of 4 s)' },
+    out: { kind: 'string', help: 'raw results file (default bench/results/onnx-export-<date>.json)' },
+  });
+  const quick = flags.quick;
+  const out = flags.out ?? `bench/results/onnx-export-${new Date().toISOString().slice(0, 16).replace(':', '')}.json`;
   const budget = quick ? 1000 : 4000;
   heed.setBackend(nativeLoad ? 'native' : 'js');
   heed.manualSeed(0);

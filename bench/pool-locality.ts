@@ -16,20 +16,22 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { nativeLoad } from './native-util.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 200, min: 1, help: 'interleaved rounds' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  old: { kind: 'string', default: '', help: 'another build\'s heed.node to A/B against' },
+});
 if (!nativeLoad) throw new Error('pool-locality: the native addon is not built (npm run build:native)');
-const rounds = Number(arg('rounds', '200'));
-const out = arg('out', '');
+const rounds = flags.rounds;
+const out = flags.out;
 type Flat = (...a: unknown[]) => unknown;
 interface Addon { kernels: Record<string, Flat>; setNumThreads: (n: number) => void; poolProfile: (on: boolean | null, o: Float64Array) => void }
 const req = createRequire(import.meta.url);
 const here = process.env.HEED_NATIVE_PATH || fileURLToPath(new URL('../build/Release/heed.node', import.meta.url));
 const arms: { name: string; addon: Addon }[] = [{ name: 'new', addon: req(here) as Addon }];
-if (arg('old', '')) arms.push({ name: 'old', addon: req(arg('old', '')) as Addon });
+if (flags.old) arms.push({ name: 'old', addon: req(flags.old) as Addon });
 
 const rows = 704, cols = 256;
 const rnd = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);

@@ -40,21 +40,25 @@ import os from 'node:os';
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'int', default: 2, min: 1, help: 'pool threads' },
+  steps: { kind: 'int', default: 16, min: 1, help: 'profiled training steps' },
+  d: { kind: 'int', default: 256, choices: TRAIN_CONFIGS.map((c) => c.dModel), help: 'the training step\'s model width (bench/train.ts TRAIN_CONFIGS)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  shapes: { kind: 'bool', help: 'one row per kernel and shape (its size arguments), not per kernel' },
+});
 if (!nativeLoad || !backendInfo().nativeAvailable) throw new Error('pool-step: the native addon is not built (npm run build:native)');
 const native = nativeLoad;
 setBackend('native');
-const threads = Number(arg('threads', '2'));
+const threads = flags.threads;
 setNumThreads(threads);
-const steps = Number(arg('steps', '16'));
-const cfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
-const out = arg('out', '');
+const steps = flags.steps;
+const cfg = TRAIN_CONFIGS.find((c) => c.dModel === flags.d) ?? TRAIN_CONFIGS[0];
+const out = flags.out;
 // --shapes: one row per kernel and shape (its size arguments), not per kernel
-const byShape = process.argv.includes('--shapes');
+const byShape = flags.shapes;
 const shapeOf = (p: unknown) => {
   const o = p as Record<string, unknown>;
   const dims = ['batch', 'rows', 'cols', 'n', 'count', 'dim', 'classes', 'outer', 'size', 'inner', 'm', 'k', 'outF', 'inF']

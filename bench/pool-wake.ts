@@ -23,23 +23,28 @@ import { writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readArgs } from './args.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  jobs: { kind: 'int', min: 1, help: 'jobs per row (default 150, the probe\'s)' },
+  work: { kind: 'number', min: 0, help: 'µs of work per task (default 200)' },
+  gaps: { kind: 'numbers', min: 0, help: 'the caller\'s busy µs between jobs (default 0,20,50,100,300,1000)' },
+  spins: { kind: 'numbers', min: 0, help: 'HEED_POOL_SPIN_US values (default 0,20,50,72,200,300)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 const bin = join(tmpdir(), `heed-pool-wake-${process.pid}`);
 execFileSync('g++', ['-O2', '-std=c++17', `-I${join(root, 'native')}`, join(root, 'bench', 'pool-wake.cpp'), join(root, 'native', 'threadpool.cpp'), '-o', bin, '-lpthread'], { stdio: 'inherit' });
 const load0 = loadavg();
-const args = ['jobs', 'work', 'gaps', 'spins'].flatMap((k) => (process.argv.includes(`--${k}`) ? [`--${k}`, arg(k, '')] : []));
+// the probe's own flags, passed on when given (it keeps its defaults for the others)
+const args = (['jobs', 'work', 'gaps', 'spins'] as const).flatMap((k) => (flags[k] === undefined || (Array.isArray(flags[k]) && flags[k].length === 0) ? [] : [`--${k}`, String(flags[k])]));
 const res = JSON.parse(execFileSync(bin, args, { encoding: 'utf8' })) as { jobs: number; workUs: number; rows: Record<string, number>[] };
 const load1 = loadavg();
 console.log(`${new Date().toISOString()} load ${load0.map((x) => x.toFixed(2)).join(' ')} → ${load1.map((x) => x.toFixed(2)).join(' ')}; ${res.jobs} jobs of 2 × ${res.workUs} µs per row`);
 console.log('| spin µs | gap µs | joined | wake p50 / p90 µs | job p50 µs | caller overhead CPU µs/job | worker idle CPU µs/job |\n|---:|---:|---:|---:|---:|---:|---:|');
 for (const r of res.rows)
   console.log(`| ${r.spinUs} | ${r.gapUs} | ${r.joined.toFixed(2)} | ${r.latencyP50Us.toFixed(0)} / ${r.latencyP90Us.toFixed(0)} | ${r.wallP50Us.toFixed(0)} | ${r.callerOverheadCpuUs.toFixed(1)} | ${r.workerIdleCpuPerJobUs.toFixed(1)} |`);
-const out = arg('out', '');
+const out = flags.out;
 if (out) {
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), command: process.argv.slice(1).join(' '), load: [load0, load1], ...res }, null, 1));
   console.log(`wrote ${out}`);

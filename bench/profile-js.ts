@@ -22,10 +22,15 @@ import * as heed from '../src/index.js';
 import { models } from '../src/index.js';
 import { inferenceMode } from '../src/autograd/inference.js';
 import { setNumThreads, backendInfo, setBackend } from '../src/backend/registry.js';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string): string => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : dflt; };
-const workload = arg('workload', 'step');
-const iters = Number(arg('iters', workload.includes('step') ? '20' : '3000'));
+const flags = readArgs(import.meta.url, {
+  workload: { kind: 'string', default: 'step', choices: ['step', 'step128', 'spam-step', 'spam', 'g2p'], help: 'what to loop' },
+  iters: { kind: 'int', min: 1, help: 'iterations (default 20 for a step, 3000 for a request)' },
+  prof: { kind: 'string', default: '', help: 'write a V8 CPU profile of the loop here (and <file>.json beside it)' },
+});
+const workload = flags.workload;
+const iters = flags.iters ?? (workload.includes('step') ? 20 : 3000);
 if (backendInfo().nativeAvailable) setBackend('native');
 setNumThreads(1);
 
@@ -50,7 +55,7 @@ if (workload === 'step') {
   throw new Error(`--workload ${workload}: expected step, step128, spam-step, spam or g2p`);
 }
 for (let i = 0; i < Math.min(5, iters); i++) run();
-const profPath = arg('prof', '');
+const profPath = flags.prof;
 const session = new Session();
 if (profPath) {
   session.connect();

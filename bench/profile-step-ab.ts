@@ -15,14 +15,18 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import os from 'node:os';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const oldTree = arg('old-tree', '');
+const flags = readArgs(import.meta.url, {
+  'old-tree': { kind: 'string', default: '', help: 'the other checkout (required)' },
+  runs: { kind: 'int', default: 5, min: 1, help: 'alternating runs per arm' },
+  steps: { kind: 'int', default: 8, min: 1, help: 'bench/profile-step.ts --steps' },
+  d: { kind: 'int', default: 256, choices: [256, 128], help: 'bench/profile-step.ts --d' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const oldTree = flags.oldTree;
 if (!oldTree) throw new Error('profile-step-ab: --old-tree <path of the old checkout> is required');
-const runs = Number(arg('runs', '5')), steps = arg('steps', '8'), d = arg('d', '256');
+const runs = flags.runs, steps = String(flags.steps), d = String(flags.d);
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
 copyFileSync(join(here, 'bench', 'profile-step.ts'), join(oldTree, 'bench', 'profile-step.ts'));
 const tmp = mkdtempSync(join(tmpdir(), 'profile-step-ab-'));
@@ -47,5 +51,5 @@ console.log(`d ${d}, 1 thread, CPU clock, median of ${runs} runs × ${steps} ste
 console.log(`step: ${so.stepMs.toFixed(1)} → ${sn.stepMs.toFixed(1)} ms; % of FMA peak ${so.pctPeak.toFixed(1)}% → ${sn.pctPeak.toFixed(1)}%; outside kernels ${so.outsideMs.toFixed(1)} → ${sn.outsideMs.toFixed(1)} ms`);
 console.log('| kernel | old ms/step (calls) | new ms/step (calls) |\n|---|---:|---:|');
 for (const r of rows) console.log(`| ${r.kernel} | ${r.old.ms.toFixed(2)} (${r.old.calls}) | ${r.new.ms.toFixed(2)} (${r.new.calls}) |`);
-const outFile = arg('out', '');
+const outFile = flags.out;
 if (outFile) writeFileSync(outFile, JSON.stringify({ command: process.argv.slice(1).join(' '), date: new Date().toISOString(), loadavg: os.loadavg(), cpu: os.cpus()[0]?.model, runs, steps: Number(steps), old: so, new: sn, rows, raw: results }, null, 2) + '\n');

@@ -14,17 +14,22 @@ import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { join, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  base: { kind: 'string', default: '', help: 'the old heed.node (required)' },
+  new: { kind: 'string', help: 'the new heed.node (default build/Release/heed.node)' },
+  rounds: { kind: 'int', default: 6, min: 1, help: 'interleaved rounds' },
+  steps: { kind: 'int', default: 8, min: 1, help: 'bench/profile-step.ts --steps' },
+  cpu: { kind: 'bool', help: 'time on the process CPU clock (bench/profile-step.ts --cpu)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 const here = join(dirname(fileURLToPath(import.meta.url)), '..');
-const basePath = arg('base', '');
+const basePath = flags.base;
 if (!basePath) throw new Error('profile-step-addon-ab: --base <old heed.node> is required');
-const addons = { base: resolve(basePath), new: resolve(arg('new', join(here, 'build', 'Release', 'heed.node'))) };
-const rounds = Number(arg('rounds', '6')), steps = arg('steps', '8');
-const cpu = process.argv.includes('--cpu');
+const addons = { base: resolve(basePath), new: resolve(flags.new ?? join(here, 'build', 'Release', 'heed.node')) };
+const rounds = flags.rounds, steps = String(flags.steps);
+const cpu = flags.cpu;
 const tmp = mkdtempSync(join(os.tmpdir(), 'profile-step-addon-ab-'));
 const GEMMS = ['sgemm', 'linearFused', 'linearBackward'];
 
@@ -58,5 +63,5 @@ for (const arm of ['base', 'new'] as Arm[]) {
   console.log(`| ${arm} | ${med(one.map((x) => x.stepMs)).toFixed(1)} | ${med(two.map((x) => x.stepMs)).toFixed(1)} | ${ratio.toFixed(3)} | ${med(one.map(gemmMs)).toFixed(1)} → ${med(two.map(gemmMs)).toFixed(1)} | ${k('sgemm')} | ${k('linearFused')} | ${k('linearBackward')} |`);
   summary[arm] = { addon: addons[arm], step1T: med(one.map((x) => x.stepMs)), step2T: med(two.map((x) => x.stepMs)), ratio, gemm1T: med(one.map(gemmMs)), gemm2T: med(two.map(gemmMs)) };
 }
-const outFile = arg('out', '');
+const outFile = flags.out;
 if (outFile) writeFileSync(outFile, JSON.stringify({ command: `node --import tsx ${process.argv.slice(1).join(' ')}`, date: new Date().toISOString(), clock: cpu ? 'process CPU' : 'wall', load: [load0, load1], rounds, steps: Number(steps), summary, raw: runs }, null, 1) + '\n');

@@ -15,15 +15,20 @@ import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execSync } from 'node:child_process';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const steps = Number(arg('steps', '20')), d = Number(arg('d', '256'));
+const flags = readArgs(import.meta.url, {
+  steps: { kind: 'int', default: 20, min: 1, help: 'timed steps per run' },
+  d: { kind: 'int', default: 256, choices: [256, 128], help: 'the training step\'s model width' },
+  child: { kind: 'string', default: '', help: '(internal) run one arm in this checkout' },
+  'old-tree': { kind: 'string', default: '', help: 'the other checkout (required)' },
+  runs: { kind: 'int', default: 6, min: 1, help: 'alternating runs per arm' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const steps = flags.steps, d = flags.d;
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
-const child = arg('child', '');
+const child = flags.child;
 if (child) {
   const { heedStep, makeTrainBatch, TRAIN_CONFIGS } = await import(join(child, 'bench', 'train.ts'));
   const { setBackend, setNumThreads } = await import(join(child, 'src', 'backend', 'registry.ts'));
@@ -42,10 +47,10 @@ if (child) {
   const fast = [...ms].sort((a, b) => a - b).slice(0, Math.max(1, ms.length >> 2));
   console.log(JSON.stringify({ stepMs: median(ms), minMs: fast[0], fastQuarterMs: fast.reduce((a, b) => a + b, 0) / fast.length, loss: h.loss() }));
 } else {
-  const oldTree = arg('old-tree', '');
+  const oldTree = flags.oldTree;
   if (!oldTree) throw new Error('profile-step-bare-ab: --old-tree <path of the old checkout> is required');
   const here = join(dirname(fileURLToPath(import.meta.url)), '..');
-  const runs = Number(arg('runs', '6'));
+  const runs = flags.runs;
   const arms = { old: oldTree, new: here } as const;
   const res: Record<'old' | 'new', { stepMs: number; minMs: number; fastQuarterMs: number; loss: number }[]> = { old: [], new: [] };
   const order: ('old' | 'new')[] = [];
@@ -64,6 +69,6 @@ if (child) {
   console.log(`fastest quarter of each run's steps (less of other jobs' cache and memory contention): old ${fo.toFixed(1)} → new ${fn.toFixed(1)} ms (new/old ${(fn / fo).toFixed(3)})`);
   console.log(`loss after ${3 + steps} steps: old ${res.old[0].loss.toFixed(7)}, new ${res.new[0].loss.toFixed(7)}`);
   console.log(`load: ${load0} → ${load1}`);
-  const out = arg('out', '');
+  const out = flags.out;
   if (out) writeFileSync(out, JSON.stringify({ bench: 'profile-step-bare-ab', d, steps, runs, oldTree, load: [load0, load1], medianMs: { old: o, new: n }, fastQuarterMs: { old: fo, new: fn }, runsMs: res }, null, 2));
 }

@@ -16,15 +16,18 @@ import { setBackend, setNumThreads, backendInfo } from '../src/backend/registry.
 import { cpuNowMs, timeKernelCalls } from './native-util.ts';
 import { k } from '../src/backend/registry.ts';
 import { MultiheadAttention } from '../src/nn/attention/multihead.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  rounds: { kind: 'int', default: 30, min: 1, help: 'interleaved rounds' },
+  d: { kind: 'int', default: 256, choices: TRAIN_CONFIGS.map((c) => c.dModel), help: 'the training step\'s model width (bench/train.ts TRAIN_CONFIGS)' },
+  kernels: { kind: 'bool', help: 'also time every kernel call (per variant: ms/step and calls/step by kernel)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (backendInfo().nativeAvailable) setBackend('native');
 setNumThreads(1);
-const rounds = Number(arg('rounds', '30'));
-const cfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
+const rounds = flags.rounds;
+const cfg = TRAIN_CONFIGS.find((c) => c.dModel === flags.d) ?? TRAIN_CONFIGS[0];
 const batch = makeTrainBatch();
 type H = Awaited<ReturnType<typeof heedStep>>;
 const variants: { name: string; h: H }[] = [];
@@ -36,7 +39,7 @@ for (const name of ['all fusions', 'no stacked projections', 'no fused input pat
   variants.push({ name, h });
 }
 // with --kernels, every kernel call is timed too (per variant: ms/step and calls/step by kernel)
-const timer = process.argv.includes('--kernels') ? timeKernelCalls(k, cpuNowMs) : null;
+const timer = flags.kernels ? timeKernelCalls(k, cpuNowMs) : null;
 const byKernel = variants.map(() => new Map<string, { ms: number; calls: number }>());
 const times = variants.map(() => [] as number[]);
 for (let r = 0; r < rounds; r++) {
@@ -70,5 +73,5 @@ if (timer) {
   for (const n of names) console.log(n.padEnd(28) + byKernel.map((m) => { const e = m.get(n); return (e ? `${e.ms.toFixed(2)} (${Math.round(e.calls)})` : '—').padStart(26); }).join(''));
   console.log('sum of kernels'.padEnd(28) + byKernel.map((m) => [...m.values()].reduce((a, e) => a + e.ms, 0).toFixed(2).padStart(26)).join(''));
 }
-const out = arg('out', '');
+const out = flags.out;
 if (out) writeFileSync(out, JSON.stringify({ bench: 'profile-step-variants', uptime, rounds, rows, times, kernels: byKernel.map((m) => Object.fromEntries(m)) }, null, 2));

@@ -27,17 +27,25 @@ import { timeKernelCalls, cpuNowMs, nativeLoad } from './native-util.ts';
 import { TransformerEncoderLayer, TransformerDecoderLayer } from '../src/nn/transformer.ts';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const flag = (name: string) => process.argv.includes(`--${name}`);
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
+  steps: { kind: 'int', default: 10, min: 1, help: 'profiled training steps' },
+  d: { kind: 'int', default: 256, choices: TRAIN_CONFIGS.map((c) => c.dModel), help: 'the training step\'s model width (bench/train.ts TRAIN_CONFIGS)' },
+  warm: { kind: 'int', default: 3, min: 0, help: 'untimed warm-up steps' },
+  cpu: { kind: 'bool', help: 'time with the process\'s CPU clock instead of the wall clock' },
+  shapes: { kind: 'bool', help: 'also split sgemm, linearFused and linearBackward by shape' },
+  roofline: { kind: 'bool', help: 'also count the bytes every kernel call touches, against measured bandwidth' },
+  composed: { kind: 'bool', help: 'the layers op by op instead of fused (as bench/train-fusion-ab.ts\'s composed arm)' },
+  json: { kind: 'string', default: '', help: 'also write the step time, the peak and the per-kernel times here (JSON)' },
+});
+const flag = (name: 'cpu' | 'shapes' | 'roofline' | 'composed') => flags[name];
 if (backendInfo().nativeAvailable) setBackend('native');
-const threads = arg('threads', 1);
+const threads = flags.threads;
 setNumThreads(threads);
-const steps = arg('steps', 10);
-const cfg = TRAIN_CONFIGS.find((c) => c.dModel === arg('d', 256)) ?? TRAIN_CONFIGS[0];
+const steps = flags.steps;
+const cfg = TRAIN_CONFIGS.find((c) => c.dModel === flags.d) ?? TRAIN_CONFIGS[0];
 const now = flag('cpu') ? cpuNowMs : () => performance.now();
 
 // sgemm split by shape: wrapped under the per-kernel timer, so both see the same calls
@@ -93,7 +101,7 @@ if (flag('composed')) {
   }
 }
 // --warm 150 measures the JIT's steady state (V8 optimizes the step's JS after 100–160 steps)
-for (let i = 0, warm = arg('warm', 3); i < warm; i++) h.step();
+for (let i = 0, warm = flags.warm; i < warm; i++) h.step();
 timer.on = shapeTimer.on = true;
 const t0 = now();
 for (let i = 0; i < steps; i++) h.step();
@@ -235,7 +243,7 @@ if (roofline) {
   console.log(`| warm replayed GEMMs + other kernels at their floor, no time outside kernels | ${(gemmWarmMs + boundMs).toFixed(1)} | ${pctAll(gemmWarmMs + boundMs)}% |`);
 }
 
-const jsonOut = (() => { const i = process.argv.indexOf('--json'); return i >= 0 ? process.argv[i + 1] : ''; })();
+const jsonOut = flags.json;
 if (jsonOut) {
   const gemmFlop = shapes.size ? ([...shapes.values()].reduce((s2, e) => s2 + e.flop, 0) + linearFlop) / steps : null;
   writeFileSync(jsonOut, JSON.stringify({

@@ -11,15 +11,21 @@ import { join } from 'node:path';
 import { tmpdir, loadavg } from 'node:os';
 import { compressModelDir } from '../src/tasks/compress.js';
 import { evaluate } from '../src/tasks/index.js';
+import { readArgs } from './args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
-const N = Number(flag('calibrate') ?? 256);
+const flags = readArgs(import.meta.url, {
+  spam: { kind: 'string', help: 'the trained spam model directory' },
+  digits: { kind: 'string', help: 'the trained digits model directory' },
+  calibrate: { kind: 'int', default: 256, min: 1, help: 'inputs the static scales are calibrated on' },
+  out: { kind: 'string', help: 'results file (JSON)' },
+});
+const N = flags.calibrate;
 const tmp = mkdtempSync(join(tmpdir(), 'heed-quantize-static-'));
 const rows: Record<string, unknown>[] = [];
 const loadBefore = loadavg();
 for (const task of ['spam', 'digits']) {
-  const dir = flag(task);
+  const dir = flags[task as 'spam' | 'digits'];
   if (dir === undefined) continue;
   const dyn = join(tmp, `${task}-int8`), stat = join(tmp, `${task}-int8-static`);
   await compressModelDir(dir, dyn, { quantize: 'int8' });
@@ -30,5 +36,5 @@ for (const task of ['spam', 'digits']) {
     console.log(`${task}  ${variant}: valid accuracy ${(100 * r.metrics.accuracy).toFixed(2)}% (${r.metrics.examples} examples)`);
   }
 }
-const out = flag('out');
+const out = flags.out;
 if (out) writeFileSync(out, `${JSON.stringify({ command: `node --import tsx bench/quantize-static.ts ${args.join(' ')}`, date: new Date().toISOString(), calibrate: N, loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows }, null, 1)}\n`);

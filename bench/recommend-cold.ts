@@ -21,20 +21,22 @@ import { loadMovieTweetings, trainItemCounts } from '../src/data/movietweetings.
 import { rankNextItems, type NextItemRanks } from '../src/train/next-item-eval.ts';
 import { loadRecommendPredictor, sasrecScorer } from '../src/tasks/recommend.ts';
 import { SASRec } from '../src/models/sasrec.ts';
+import { readArgs } from './args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const split = flag('--split') ?? 'valid';
-if (split !== 'valid' && split !== 'test') throw new Error(`--split ${split}: expected valid or test`);
-const models = args.flatMap((a, i) => (a === '--model' ? [args[i + 1]] : [])).map((m) => [m.slice(0, m.indexOf('=')), m.slice(m.indexOf('=') + 1)] as [string, string]);
+const flags = readArgs(import.meta.url, {
+  split: { kind: 'string', default: 'valid', choices: ['valid', 'test'], help: 'the split scored' },
+  model: { kind: 'strings', repeat: true, help: 'a trained model, name=dir (give one or more)' },
+  'data-dir': { kind: 'string', default: '', help: 'the MovieTweetings directory (default: the loader\'s)' },
+  out: { kind: 'string', help: 'results file (JSON)' },
+});
+const split = flags.split;
+const models = flags.model.map((m) => [m.slice(0, m.indexOf('=')), m.slice(m.indexOf('=') + 1)] as [string, string]);
 if (models.length === 0) throw new Error('give at least one --model name=dir');
 const COLD = 10;
 const K = 10;
 
-const data = loadMovieTweetings({ dir: flag('--data-dir') ?? '' });
+const data = loadMovieTweetings({ dir: flags.dataDir });
 const counts = trainItemCounts(data);
 
 /** Per-user hit@10 and NDCG@10 under each protocol. */
@@ -114,7 +116,7 @@ for (const m of ranked) {
   }
 }
 
-const out = flag('--out');
+const out = flags.out;
 if (out) {
   writeFileSync(out, `${JSON.stringify({
     command: `node --import tsx bench/recommend-cold.ts ${args.join(' ')}`,

@@ -8,8 +8,10 @@
 import { loadMovieTweetings, trainItemCounts } from '../src/data/movietweetings.ts';
 import { rankNextItems, summarizeRanks } from '../src/train/next-item-eval.ts';
 import { popularityScorer } from '../src/tasks/recommend-baselines.ts';
+import { readArgs } from './args.ts';
 
-const data = loadMovieTweetings({ dir: process.argv[2] ?? '' });
+const dataDir = readArgs(import.meta.url, {}, { positional: { name: 'data dir', help: 'the MovieTweetings directory (default: the loader\'s)', max: 1 } })._[0];
+const data = loadMovieTweetings({ dir: dataDir ?? '' });
 const counts = trainItemCounts(data);
 const r = rankNextItems(data, popularityScorer(data), { split: 'valid', numNegatives: 100, seed: 0 });
 console.log(JSON.stringify({ valid: summarizeRanks(r), validCold: summarizeRanks(r, 10, (t) => counts[t] < 10) }));

@@ -19,15 +19,17 @@ import { rankNextItems, summarizeRanks, type NextItemScorer } from '../src/train
 import { popularityScorer, bprScorer, trainBPR } from '../src/tasks/recommend-baselines.ts';
 import { RECOMMEND_TASK } from '../src/tasks/recommend.ts';
 import { backendInfo } from '../src/index.ts';
+import { readArgs } from './args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const dataDir = flag('--data-dir') ?? '';
-const out = flag('--out') ?? `bench/results/recommend-${new Date().toISOString().slice(0, 10)}.json`;
-const models = args.flatMap((a, i) => (a === '--model' ? [args[i + 1]] : [])).map((m) => m.split('=') as [string, string]);
+const flags = readArgs(import.meta.url, {
+  'data-dir': { kind: 'string', default: '', help: 'the MovieTweetings directory (default: the loader\'s)' },
+  out: { kind: 'string', help: 'results file (default bench/results/recommend-<date>.json)' },
+  model: { kind: 'strings', repeat: true, help: 'a trained model, name=dir (repeatable)' },
+});
+const dataDir = flags.dataDir;
+const out = flags.out ?? `bench/results/recommend-${new Date().toISOString().slice(0, 10)}.json`;
+const models = flags.model.map((m) => m.split('=') as [string, string]);
 const COLD = 10;
 
 const data = loadMovieTweetings({ dir: dataDir });

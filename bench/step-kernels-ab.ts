@@ -16,14 +16,16 @@ import os from 'node:os';
 import { bindNative, kernelSpecs, referenceKernels } from '../src/backend/registry.ts';
 import { loadNative, type FlatKernel } from '../src/backend/native/load.ts';
 import { cpuNowMs } from './native-util.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const oldPath = arg('old', '');
+const flags = readArgs(import.meta.url, {
+  old: { kind: 'string', default: '', help: 'the old heed.node (required)' },
+  rounds: { kind: 'int', default: 15, min: 1, help: 'interleaved rounds' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const oldPath = flags.old;
 if (!oldPath) throw new Error('step-kernels-ab: --old <path to the old heed.node> is required');
-const rounds = Number(arg('rounds', '15'));
+const rounds = flags.rounds;
 
 type Kern = Record<string, (p: Record<string, unknown>) => void>;
 function arm(path: string | null): { k: Kern; setThreads: (n: number) => void } {
@@ -97,5 +99,5 @@ const rows = Object.entries(samples).map(([key, s]) => {
 console.log(`old ${oldPath} vs new (this tree), 1 thread, CPU clock, median of ${rounds}; load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('| kernel | old µs | new µs | old GB/s | new GB/s | old / new |\n|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.kernel} | ${r.oldUs} | ${r.newUs} | ${r.oldGBs} | ${r.newGBs} | ${r.speedup}× |`);
-const out = arg('out', '');
+const out = flags.out;
 if (out) writeFileSync(out, JSON.stringify({ command: process.argv.slice(1).join(' '), date: new Date().toISOString(), loadavg: os.loadavg(), cpu: os.cpus()[0]?.model, rounds, rows }, null, 2) + '\n');

@@ -20,12 +20,12 @@ import { Tokenizer as HFTokenizer } from '@huggingface/tokenizers';
 
 import { bertTokenizerFromVocab, gpt2TokenizerFromFiles } from '../src/data/tokenizers/index.ts';
 import { bertVocabTxt, gpt2MergesTxt, gpt2VocabJson } from '../test/data/tokenizers/reference-vocabs.ts';
+import { readArgs } from './args.ts';
 
 const require = createRequire(import.meta.url);
 const ROUNDS = 7;
 
-const outIndex = process.argv.indexOf('--out');
-const out = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
+const out = readArgs(import.meta.url, { out: { kind: 'string', help: 'raw results file (JSON)' } }).out;
 
 const fixture = JSON.parse(gunzipSync(readFileSync(join(import.meta.dirname, '..', 'test', 'fixtures', 'tokenizers', 'parity.json.gz'))).toString('utf8')) as { sentences: string[] };
 const sentences = fixture.sentences;

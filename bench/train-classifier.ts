@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRow } from './peers/common.ts';
 import { findTorchPython } from './peers/torch.ts';
 import { STEP_TIMING, interleavedNote, timeStepsByThreads } from './train.ts';
+import { readArgs } from './args.ts';
 
 export const CLASSIFIER_CFG = {
   vocab: 16000, dModel: 64, heads: 4, layers: 2, ff: 256, maxLen: 256, dropout: 0.1, classes: 2,
@@ -136,7 +137,7 @@ export async function run(opts: BenchOptions = {}): Promise<BenchRow[]> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.env.HEED_QUIET ??= '1';
-  const rows = await run({ quick: process.argv.includes('--quick') });
+  const rows = await run(readArgs(import.meta.url, { quick: { kind: 'bool', help: 'shorter timing budgets' } }));
   console.log('| impl | threads | ms/step | note |\n|---|---:|---:|---|');
   for (const r of rows) console.log(`| ${r.impl} | ${r.threads} | ${r.ms.toFixed(1)} | ${r.note ?? ''} |`);
 }

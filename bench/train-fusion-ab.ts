@@ -20,14 +20,17 @@ import { setBackend, setNumThreads, backendInfo } from '../src/backend/registry.
 import { cpuNowMs, nativeLoad } from './native-util.ts';
 import { median } from './peers/common.ts';
 import { TransformerEncoderLayer, TransformerDecoderLayer } from '../src/nn/transformer.ts';
+import { readArgs } from './args.ts';
 
 process.env.HEED_QUIET ??= '1';
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
-const threads = Number(arg('threads', '1')), rounds = Number(arg('rounds', '15'));
-const cfg: TrainCfg = TRAIN_CONFIGS.find((c) => c.dModel === Number(arg('d', '256'))) ?? TRAIN_CONFIGS[0];
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
+  rounds: { kind: 'int', default: 15, min: 1, help: 'interleaved rounds' },
+  d: { kind: 'int', default: 256, choices: TRAIN_CONFIGS.map((c) => c.dModel), help: 'the training step\'s model width (bench/train.ts TRAIN_CONFIGS)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const threads = flags.threads, rounds = flags.rounds;
+const cfg: TrainCfg = TRAIN_CONFIGS.find((c) => c.dModel === flags.d) ?? TRAIN_CONFIGS[0];
 setBackend('native');
 setNumThreads(threads);
 
@@ -99,5 +102,5 @@ const out = {
 console.log(`d ${cfg.dModel}, ${threads} thread(s), ${rounds} interleaved rounds, load ${load0[0].toFixed(1)} → ${load1[0].toFixed(1)}; GEMM ${(flops / 1e9).toFixed(2)} GFLOP/step; peak ${pw.toFixed(0)} GFLOP/s (best wall probe), ${pc.toFixed(0)} (median CPU-time probe)`);
 console.log('| impl | ms/step (wall, median) | ms/step (CPU, median) | % peak (wall) | % peak (CPU) | loss after |\n|---|---:|---:|---:|---:|---:|');
 for (const r of rows) console.log(`| ${r.impl} | ${r.msWall.toFixed(1)} | ${r.msCpu.toFixed(1)} | ${r.pctPeakWall.toFixed(0)}% | ${r.pctPeakCpu.toFixed(0)}% | ${r.losses.at(-1)!.toFixed(4)} |`);
-const outFile = arg('out', '');
+const outFile = flags.out;
 if (outFile) writeFileSync(outFile, JSON.stringify(out, null, 1) + '\n');

@@ -40,18 +40,23 @@ import { heedClassifierStep, makeClassifierBatch } from './train-classifier.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
 import { nativeLoad } from './native-util.ts';
 import { median } from './peers/common.ts';
+import { readArgs } from './args.ts';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  threads: { kind: 'int', default: 2, min: 1, help: 'pool threads' },
+  steps: { kind: 'int', default: 6, min: 1, help: 'profiled steps per round' },
+  rounds: { kind: 'int', default: 5, min: 1, help: 'rounds' },
+  only: { kind: 'strings', default: ['d256', 'd128', 'spam'], choices: ['d256', 'd128', 'spam'], help: 'workloads' },
+  detail: { kind: 'bool', help: 'also every kernel\'s row' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
 if (!nativeLoad) throw new Error('bench/train-threads.ts needs the native addon (npm run build:native)');
 setBackend('native');
-const threads = Number(arg('threads', '2'));
-const steps = Number(arg('steps', '6'));
-const rounds = Number(arg('rounds', '5'));
-const only = arg('only', 'd256,d128,spam').split(',');
-const out = arg('out', '');
+const threads = flags.threads;
+const steps = flags.steps;
+const rounds = flags.rounds;
+const only = flags.only;
+const out = flags.out;
 // Counter snapshots, indices as POOL_PROFILE_FIELDS (src/backend/native/load.ts).
 const JOBS = 0, TASKS = 1, TASK = 2, WORKER = 3, IN_JOB = 4, MAKESPAN = 5, JOINED = 6, CPU = 7;
 const snapA = new Float64Array(8), snapB = new Float64Array(8);
@@ -281,7 +286,7 @@ for (const w of workloads) {
   const print = (r: (typeof rows)[number]) =>
     console.log(`| ${r.key} | ${r.calls.toFixed(0)} | ${r.oneThreadMs.toFixed(2)} | ${r.serialMs.toFixed(2)} | ${r.taskMs.toFixed(2)} (${r.workerMs.toFixed(2)}) | ${r.est2Ms.toFixed(2)} | ${pct(r.efficiency)} | ${pct(r.workEfficiency)} | ${pct(r.busyOverWall)} | ${(100 * r.oneThreadMs / est1).toFixed(1)}% |`);
   rows.forEach(print);
-  if (process.argv.includes('--detail')) {
+  if (flags.detail) {
     console.log('\nby shape:');
     detail.forEach(print);
   }

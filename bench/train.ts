@@ -24,6 +24,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { median, type BenchOptions, type BenchRow } from './peers/common.ts';
+import { readArgs } from './args.ts';
 
 export const TRAIN_CFG = {
   srcVocab: 30, tgtVocab: 45, dModel: 256, heads: 4, encLayers: 2, decLayers: 2, ff: 1024, dropout: 0.1,
@@ -313,11 +314,15 @@ export async function run(opts: BenchOptions = {}): Promise<BenchRow[]> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   process.env.HEED_QUIET ??= '1';
-  const quick = process.argv.includes('--quick');
-  const only = process.argv.find((a) => a.startsWith('--impl='))?.split('=')[1];
+  const flags = readArgs(import.meta.url, {
+    quick: { kind: 'bool', help: 'shorter timing budgets' },
+    impl: { kind: 'string', choices: ['heed'], help: 'heed: only heed\'s rows (default: heed and the peers)' },
+    memory: { kind: 'bool', help: 'only the memory-per-step rows (d 256, 1 thread, pooled and HEED_POOL=0)' },
+  });
+  const quick = flags.quick;
+  const only = flags.impl;
   const batch = makeTrainBatch();
-  // --memory: only the memory-per-step rows (d 256, 1 thread, pooled and HEED_POOL=0)
-  const memoryOnly = process.argv.includes('--memory');
+  const memoryOnly = flags.memory;
   if (memoryOnly) {
     const reg = await import('../src/backend/registry.ts');
     if (reg.backendInfo().nativeAvailable) reg.setBackend('native');

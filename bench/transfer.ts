@@ -51,55 +51,67 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
+import { readArgs } from './args.ts';
 
-const args = process.argv.slice(2);
-const flag = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const flags = readArgs(import.meta.url, {
+  task: { kind: 'string', default: 'spam', choices: ['spam', 'tag'], help: 'spam, or tag (WNUT-17 NER)' },
+  pretrained: { kind: 'string', default: 'runs/mlm', help: 'the pretrained MLM run' },
+  'data-dir': { kind: 'string', default: '../shared/data/ner', help: 'tag: the folder holding wnut17train.conll.gz and emerging.dev.conll.gz' },
+  'eval-every': { kind: 'int', default: 250, min: 0, help: 'tag: validations on the held-out part of train, to keep the best checkpoint (0 = the last)' },
+  untrained: { kind: 'string', default: 'runs/mlm-untrained', help: 'the untrained MLM run (same architecture)' },
+  steps: { kind: 'int', default: 150, min: 1, help: 'spam: training steps per run' },
+  jobs: { kind: 'int', default: 3, min: 1, help: 'trainings at a time' },
+  'out-root': { kind: 'string', default: 'runs/transfer', help: 'where the runs go' },
+  only: { kind: 'strings', default: [], help: 'only these run names' },
+  split: { kind: 'string', default: 'test', choices: ['test', 'valid'], help: 'test: score each run once on test after training; valid: tuning, never touch test' },
+  extra: { kind: 'string', default: '', help: 'more heed train flags for every run (space-separated, one word)' },
+  tag: { kind: 'string', default: '', help: 'a suffix for the run names and the results file' },
+  reuse: { kind: 'string', default: '', help: 'a results file of an earlier validation-only invocation: runs with the same command are scored, not trained again' },
+  repeat: { kind: 'int', default: 1, min: 1, help: 'runs of every name, in rounds (a, b, a, b, ...)' },
+  'rss-timeline': { kind: 'string', default: '', help: 'a folder for one RSS timeline per run (<folder>/<run>.txt)' },
+  'score-from-log': { kind: 'bool', help: 'with --split valid: take each run\'s validation scores from its own final evaluation' },
+  'log-every': { kind: 'int', default: 10, min: 1, help: 'heed train --log-every' },
+});
 /** 'spam' (default) or 'tag' (WNUT-17 NER). */
-const task = flag('task', 'spam');
-if (task !== 'spam' && task !== 'tag') throw new Error(`--task ${task}: expected spam or tag`);
-const pretrained = flag('pretrained', 'runs/mlm');
+const task = flags.task;
+const pretrained = flags.pretrained;
 /** tag: the folder holding wnut17train.conll.gz and emerging.dev.conll.gz. */
-const dataDir = flag('data-dir', '../shared/data/ner');
+const dataDir = flags.dataDir;
 /** tag: validations on the held-out part of train, to keep the best checkpoint (0 = the last). */
-const evalEvery = flag('eval-every', '250');
-const untrained = flag('untrained', 'runs/mlm-untrained');
-const steps = flag('steps', '150');
-const jobs = Number(flag('jobs', '3'));
-const root = flag('out-root', 'runs/transfer');
-const only = flag('only', '').split(',').filter((s) => s !== '');
+const evalEvery = String(flags.evalEvery);
+const untrained = flags.untrained;
+const steps = String(flags.steps);
+const jobs = flags.jobs;
+const root = flags.outRoot;
+const only = flags.only;
 /** 'test' (default): score each run once on test after training; 'valid': tuning, never touch test. */
-const split = flag('split', 'test');
-const extra = flag('extra', '').split(' ').filter((s) => s !== '');
-const tag = flag('tag', '');
+const split = flags.split;
+const extra = flags.extra.split(' ').filter((s) => s !== '');
+const tag = flags.tag;
 /**
  * A results file of an earlier (validation-only) invocation: a run whose command there equals this
  * one's is not trained again; its training figures are copied and its directory is scored on
  * `--split` (so the configs chosen on validation are scored on test once, without retraining).
  */
-const reuse = flag('reuse', '');
+const reuse = flags.reuse;
 /** Runs of every name, in rounds (a, b, a, b, ...), so that pairs of methods are measured one after the other. */
-const repeat = Number(flag('repeat', '1'));
-if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat ${repeat}: expected a positive integer`);
+const repeat = flags.repeat;
 /**
  * A folder for one RSS timeline per run (<folder>/<run>.txt): VmRSS and VmHWM of the training process
  * read from /proc every 0.1 s, each line with the run's phase (load, train, end = the final validation
  * and checkpointing), so a peak can be placed. '' = none.
  */
-const timelineDir = flag('rss-timeline', '');
+const timelineDir = flags.rssTimeline;
 /**
  * With --split valid: take each run's validation scores from its own final evaluation (metrics.jsonl;
  * with --eval-every 0 that evaluation chose the saved model) instead of scoring its directory again
  * in a second process. Saves minutes per run on a busy machine; the scores are the same model's on the same split.
  */
-const scoreFromLog = args.includes('--score-from-log');
+const scoreFromLog = flags.scoreFromLog;
 if (scoreFromLog && split !== 'valid') throw new Error('--score-from-log: only with --split valid (test is scored once, by heed eval)');
-if (split !== 'test' && split !== 'valid') throw new Error(`--split ${split}: expected test or valid`);
 
 /** The shared recipe: small batches and no mid-run evaluation keep each run within minutes on a busy machine. */
-const logEvery = flag('log-every', '10');
+const logEvery = String(flags.logEvery);
 const SPAM_COMMON = ['--max-steps', steps, '--batch-size', '16', '--warmup-steps', '20', '--eval-every', '0', '--log-every', logEvery, '--seed', '0'];
 const SPAM_RUNS: Record<string, string[]> = {
   'scratch-100': ['--max-len', '128'],

@@ -6,13 +6,16 @@
  *   node --import tsx bench/peers/train-ab.ts 1,2
  */
 process.env.HEED_QUIET = '1';
+const { readArgs, argsError } = await import('../args.ts');
+const words = readArgs(import.meta.url, {}, { positional: { name: 'threads', help: 'thread counts, comma-separated (default 1)', max: 1 } })._;
+const threadsList = (words[0] ?? '1').split(',').map(Number);
+if (!threadsList.every((t) => Number.isInteger(t) && t >= 1)) argsError(import.meta.url, `threads ${JSON.stringify(words[0])}: expected a comma-separated list of integers ≥ 1. Fix: e.g. 1,2.`);
 const { makeTrainBatch, heedStep } = await import('../train.ts');
 const tt = await import('./train_torch.ts');
 const reg = await import('../../src/backend/registry.ts');
 const { median } = await import('./common.ts');
 const b = makeTrainBatch();
 const { step } = await heedStep(b); // the same model, batch and optimizer as bench/train.ts
-const threadsList = (process.argv[2] ?? '1').split(',').map(Number);
 for (const threads of threadsList) {
   const h: number[] = [], p: number[] = [];
   for (let round = 0; round < 3; round++) {

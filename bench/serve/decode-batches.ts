@@ -27,17 +27,24 @@ import { loadCmudict } from '../../src/data/cmudict.js';
 import { k as kernels, backendInfo } from '../../src/backend/registry.js';
 import { median } from '../peers/common.ts';
 import { cpuNowMs, timeKernelCalls } from '../native-util.js';
+import { readArgs } from '../args.ts';
 
 const args = process.argv.slice(2);
-const flag = (name: string): string | undefined => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1] : undefined; };
-const MODELS = (flag('model') ?? '/work/compress-models/train/g2p-student').split(',');
-const BATCHES = (flag('batches') ?? '1,16,32,64').split(',').map(Number);
-const REPS = Number(flag('reps') ?? 15);
+const flags = readArgs(import.meta.url, {
+  model: { kind: 'strings', default: ['/work/compress-models/train/g2p-student'], help: 'g2p model directories' },
+  batches: { kind: 'ints', default: [1, 16, 32, 64], min: 1, help: 'batch sizes' },
+  reps: { kind: 'int', default: 15, min: 1, help: 'timed repetitions per batch' },
+  baseline: { kind: 'string', help: 'another checkout whose src/tasks/g2p.ts decodes the same batches, for an A/B' },
+  out: { kind: 'string', help: 'raw results file (JSON)' },
+});
+const MODELS = flags.model;
+const BATCHES = flags.batches;
+const REPS = flags.reps;
 const WORDS = 512;
 
 const words = loadCmudict().test.words.slice(0, 500).map((w) => w.word);
 const loadBefore = loadavg();
-const BASELINE = flag('baseline');
+const BASELINE = flags.baseline;
 const predictors: [string, G2PPredictor][] = [];
 for (const m of MODELS) predictors.push([m, await loadG2PPredictor(m)]);
 if (BASELINE !== undefined) {
@@ -99,7 +106,7 @@ for (const [m, p] of predictors) {
       Object.entries(split).slice(0, 6).map(([k, v]) => `${k} ${v.usPerWord.toFixed(1)}`).join(', '));
   }
 }
-const out = flag('out');
+const out = flags.out;
 if (out !== undefined) {
   writeFileSync(out, JSON.stringify({
     baseline: BASELINE ?? null,

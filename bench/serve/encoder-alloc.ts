@@ -14,10 +14,18 @@ import * as h from '../../src/index.ts';
 import { nn } from '../../src/index.ts';
 import { SHRINK_WINDOW, runEncoder, fusedEncoderAllocatedBytes, fusedEncoderWorkBytes } from '../../src/models/fused-encoder.ts';
 import { storageStats, resetStorageStats } from '../../src/tensor/storage-pool.ts';
+import { readArgs } from '../args.ts';
 
-const arg = (name: string, def: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : def; };
-const widths = arg('d', '128,256').split(',').map(Number), seeds = arg('seeds', '1,2,3').split(',').map(Number);
-const calls = Number(arg('calls', '600')), warm = Number(arg('warm', '50')), fixedB = Number(arg('batch', '0')), out = arg('out', '');
+const flags = readArgs(import.meta.url, {
+  d: { kind: 'ints', default: [128, 256], min: 1, help: 'model widths' },
+  seeds: { kind: 'ints', default: [1, 2, 3], help: 'seeds of the request-size sequences' },
+  calls: { kind: 'int', default: 600, min: 1, help: 'measured calls' },
+  warm: { kind: 'int', default: 50, min: 0, help: 'warm-up calls' },
+  batch: { kind: 'int', default: 0, min: 0, help: 'a fixed batch size (0: sizes vary call to call)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+});
+const widths = flags.d, seeds = flags.seeds;
+const calls = flags.calls, warm = flags.warm, fixedB = flags.batch, out = flags.out;
 
 function measure(D: number, seed0: number): Record<string, unknown> {
   let seed = seed0;

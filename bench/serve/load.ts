@@ -46,26 +46,36 @@ import { loadSpamAssassin } from '../../src/data/spam.js';
 import { METRIC_NAMES } from '../../src/serve/metrics.js';
 import { ROUTES } from '../../src/serve/routes.js';
 import { DEFAULT_SERVE_CONFIG } from '../../src/serve/config.js';
+import { readArgs } from '../args.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const SECONDS = Number(flag('seconds', '8'));
-const MAX_REQUESTS = Number(flag('max-requests', '50000'));
-const WORKERS = flag('workers', String(DEFAULT_SERVE_CONFIG.workers)); // as the server ships: one per core but one
+const flags = readArgs(import.meta.url, {
+  seconds: { kind: 'number', default: 8, min: 0, help: 'seconds per concurrency' },
+  'max-requests': { kind: 'int', default: 50000, min: 1, help: 'requests per concurrency at most' },
+  workers: { kind: 'int', default: DEFAULT_SERVE_CONFIG.workers, min: 1, help: 'server workers (as the server ships: one per core but one)' },
+  'max-batch-size': { kind: 'int', default: DEFAULT_SERVE_CONFIG.maxBatchSize, min: 1, help: 'batching on: the largest batch' },
+  'max-batch-delay-ms': { kind: 'number', default: DEFAULT_SERVE_CONFIG.maxBatchDelayMs, min: 0, help: 'batching on: the longest wait for a batch to fill' },
+  threads: { kind: 'int', default: 1, min: 1, help: 'native pool threads per worker' },
+  concurrency: { kind: 'ints', default: [1, 8, 64], min: 1, help: 'concurrent connections' },
+  model: { kind: 'string', help: 'the model directory (default runs/serve-bench-g2p, trained when absent)' },
+  peer: { kind: 'string', default: '', choices: ['', 'ort'], help: 'ort: also onnxruntime-node serving the same classifier (spam only)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  runs: { kind: 'strings', default: ['on', 'off', 'overload'], choices: ['on', 'off', 'overload'], help: 'which servers: batching on, batching off, the overload run (queue of 16)' },
+});
+const SECONDS = flags.seconds;
+const MAX_REQUESTS = flags.maxRequests;
+const WORKERS = String(flags.workers); // as the server ships: one per core but one
 // Batching as the server ships it unless given: the rows then measure the default config.
-const MAX_BATCH = flag('max-batch-size', String(DEFAULT_SERVE_CONFIG.maxBatchSize));
-const BATCH_DELAY = flag('max-batch-delay-ms', String(DEFAULT_SERVE_CONFIG.maxBatchDelayMs));
-const THREADS = flag('threads', '1');
-const CONCURRENCY = flag('concurrency', '1,8,64').split(',').map(Number);
-let modelDir = flag('model', join(root, 'runs', 'serve-bench-g2p'));
-const PEER = flag('peer', '');
-const OUT = flag('out', '');
+const MAX_BATCH = String(flags.maxBatchSize);
+const BATCH_DELAY = String(flags.maxBatchDelayMs);
+const THREADS = String(flags.threads);
+const CONCURRENCY = flags.concurrency;
+let modelDir = flags.model ?? join(root, 'runs', 'serve-bench-g2p');
+const PEER = flags.peer;
+const OUT = flags.out;
 /** Which servers to run: batching on, batching off, and the overload run (queue of 16). */
-const RUNS = new Set(flag('runs', 'on,off,overload').split(','));
+const RUNS = new Set(flags.runs);
 
 const heed = (...a: string[]) => [join(root, 'bench/serve/heed.ts'), ...a];
 

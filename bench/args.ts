@@ -99,7 +99,8 @@ export function usage(script: string, specs: FlagSpecs, positional?: PositionalS
   for (const [name, s] of Object.entries(specs)) {
     const d = 'default' in s && s.default !== undefined && !(typeof s.default === 'string' && s.default === '') ? ` (default ${shown(s.default)})` : '';
     const value = s.kind === 'bool' ? '' : s.kind === 'int' || s.kind === 'number' ? ' N' : s.kind === 'ints' || s.kind === 'numbers' ? ' N,N' : ' VALUE';
-    lines.push(`  --${name}${value}  ${s.help}${d}; ${s.kind === 'bool' ? 'a switch' : expected(s)}`);
+    const kind = s.kind === 'bool' || (s.kind === 'string' && !s.choices) ? '' : `; ${expected(s)}`;
+    lines.push(`  --${name}${value}  ${s.help}${d}${kind}`);
   }
   lines.push('  --help  this text');
   return lines.join('\n');
@@ -190,7 +191,8 @@ export function parseArgs<const S extends FlagSpecs>(script: string, specs: S, a
   for (const [name, spec] of Object.entries(specs)) {
     const key = camel(name);
     if (key in out) continue;
-    out[key] = spec.kind === 'bool' ? false : 'default' in spec ? (Array.isArray(spec.default) ? [...spec.default] : spec.default) : spec.kind === 'strings' ? [] : undefined;
+    const list = spec.kind === 'strings' || spec.kind === 'ints' || spec.kind === 'numbers';
+    out[key] = spec.kind === 'bool' ? false : 'default' in spec && spec.default !== undefined ? (Array.isArray(spec.default) ? [...spec.default] : spec.default) : list ? [] : undefined;
   }
   const n = (out._ as string[]).length;
   if (positional && ((positional.min !== undefined && n < positional.min) || (positional.max !== undefined && n > positional.max))) {

@@ -1,6 +1,7 @@
 /**
  * linearBackward (native/gemm.cpp): a Linear's input and weight gradients in one call, each product
- * whole on its own thread when the pool has two. The results must be the bits of two sgemm calls at
+ * started on its own thread when the pool has two, the other thread taking the rest of a slower product from
+ * its far end. The results must be the bits of two sgemm calls at
  * 1, 2 and 3 threads (how the work is placed never changes a result), match the TypeScript
  * reference, and the op-level gradients (linearGrads) must still pass the gradient check.
  */
@@ -42,6 +43,33 @@ test('linearBackward: the bits of two sgemm calls at 1, 2 and 3 threads, and the
         assert.deepEqual(gw, gw2, `gw ${at}: not the bits of sgemm`);
         assertClose(gx, gxRef, `gx ${at} vs reference`, 1e-4, 1e-4);
         assertClose(gw, gwRef, `gw ${at} vs reference`, 1e-4, 1e-4);
+      }
+    }
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});
+
+// On two threads the units each thread computes depend on timing (which thread reaches a product's
+// remaining units first): repeated calls must still give 1 thread's bits every time. The last shape's
+// shared operand is over the limit a pack is kept whole for (kMaxSharedFloats): whole products per thread.
+test('linearBackward: 2 threads give the bits of 1 thread, call after call, whoever takes which units', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const before = backendInfo().threads;
+  const r = rng(43);
+  try {
+    for (const [rows, inF, outF, reps] of [[768, 256, 1024, 12], [704, 1024, 256, 12], [768, 256, 768, 12], [704, 256, 45, 24], [1100, 1100, 1000, 2]]) {
+      const g = randn(rows * outF, r), x = randn(rows * inF, r), w = randn(outF * inF, r);
+      setNumThreads(1);
+      const gx1 = new Float32Array(rows * inF), gw1 = new Float32Array(outF * inF);
+      nk.linearBackward!({ g, x, w, gx: gx1, gw: gw1, rows, inF, outF });
+      setNumThreads(2);
+      for (let i = 0; i < reps; i++) {
+        const gx = new Float32Array(rows * inF).fill(NaN), gw = new Float32Array(outF * inF).fill(NaN);
+        nk.linearBackward!({ g, x, w, gx, gw, rows, inF, outF });
+        assert.deepEqual(gx, gx1, `gx (${rows}, ${inF}, ${outF}), call ${i} at 2 threads: not 1 thread's bits`);
+        assert.deepEqual(gw, gw1, `gw (${rows}, ${inF}, ${outF}), call ${i} at 2 threads: not 1 thread's bits`);
       }
     }
   } finally {

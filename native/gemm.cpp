@@ -575,6 +575,50 @@ Gemm slabOf(Gemm g, bool splitN, int64_t lo, int64_t hi) {
   return g;
 }
 
+// A product cut into units along one axis (columns in NR panels when n ≥ m, else rows in pairs of MR
+// panels), taken by two threads from its two ends: one from the front, the other from the back. Each
+// claim takes half of what is left (a thread's first claim `first` units, when set), so the claims
+// shrink to one unit as the ends meet and the threads finish within about a unit of each other.
+// Every unit runs blocked() on its columns or rows: the same arithmetic per element as the whole.
+struct Claimed {
+  Gemm g;  // the whole product
+  bool splitN;
+  int64_t unit, dim, first;
+  alignas(64) std::atomic<uint64_t> ends;  // (front << 32) | back, in units; the rest is unclaimed
+};
+
+void initClaimed(Claimed& p, const Gemm& g, int64_t first = 0) {
+  p.g = g;
+  p.splitN = g.n >= g.m;
+  p.unit = p.splitN ? NR : 2 * MR;
+  p.dim = p.splitN ? g.n : g.m;
+  p.first = first;
+  p.ends.store(uint64_t((p.dim + p.unit - 1) / p.unit), std::memory_order_relaxed);
+}
+
+// Claims and runs p's units from the front or the back until none are left; `pack` is the shared
+// operand's pack (op(A) for column units, op(B) for row units) the units read, packed once.
+void drain(Claimed& p, bool front, SharedPack* pack) {
+  Gemm g = p.g;
+  g.shared = pack;
+  int64_t first = p.first;
+  uint64_t e = p.ends.load(std::memory_order_relaxed);
+  for (;;) {
+    const int64_t f = int64_t(e >> 32), b = int64_t(e & 0xffffffffu);
+    if (f >= b) return;
+    const int64_t take = first > 0 ? std::min(first, b - f) : (b - f + 1) / 2, u0 = front ? f : b - take;
+    const uint64_t next = front ? (uint64_t(f + take) << 32) | uint64_t(b) : (uint64_t(f) << 32) | uint64_t(b - take);
+    if (!p.ends.compare_exchange_weak(e, next, std::memory_order_relaxed)) continue;
+    first = 0;
+    blocked(slabOf(g, p.splitN, u0 * p.unit, std::min(p.dim, (u0 + take) * p.unit)));
+    e = p.ends.load(std::memory_order_relaxed);
+  }
+}
+
+// Whether sgemm's serial path runs the whole product through blocked() (run() picks by shape).
+HEED_INLINE bool runsBlocked(int64_t m, int64_t n, int64_t k) {
+  return k > 0 && m * n * k > 16 * 16 * 16 && m >= 4 && n >= 4;
+}
 // extra/residual: linearFused's epilogue (null for a plain sgemm); residual has C's layout and strides.
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
@@ -594,6 +638,25 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     if (!splitN && !transA && transB && m > kSkinnyRows) slabs = std::max<int64_t>(1, std::min(slabs, m / (kSkinnyRows + 1)));
   }
   if (work < kMinParallelWork) threads = 1;
+  // Two threads on one matrix: its units claimed from both ends (Claimed) instead of two fixed slabs,
+  // so a thread that starts late or runs slow leaves the rest of its half to the other. Each thread
+  // packs the operand the units share (A for column units, B for row units) once, into its own buffer,
+  // as each fixed slab did: a pack read from the other core was slower than packing twice (kMinSharedFloats).
+  // The first claims take 3/8 of the units from each end; the middle quarter goes in halving claims.
+  const bool skinnyWhole = !transA && transB && m <= kSkinnyRows;
+  if (threads == 2 && batch == 1 && slabs == 2 && runsBlocked(m, n, k) && !skinnyWhole &&
+      sharedFloats(splitN, m, n, k) <= kMinSharedFloats) {
+    Claimed p;
+    initClaimed(p, wholeGemm(a, b, c, m, n, k, transA, transB, alpha, beta, bias, activation, extra, residual, 0));
+    p.first = (int64_t(p.ends.load(std::memory_order_relaxed)) * 3 + 7) / 8;
+    parallelFor(2, [&](int64_t t, int) {
+      static thread_local SharedStore own;
+      SharedPack mine;
+      initShared(mine, own, splitN, m, n, k);
+      drain(p, t == 0, &mine);
+    });
+    return;
+  }
   const int64_t dimS = splitN ? n : m;
   // Slab s covers [at[s], at[s + 1]) of the split dimension: whole NR panels of columns, or rows of equal cost.
   int64_t at[kMaxThreads + 1];
@@ -631,46 +694,6 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   }
 }
 
-// A product cut into units along one axis (columns in NR panels when n ≥ m, else rows in pairs of MR
-// panels), with its shared operand packed once (SharedPack). Two threads take units from its two
-// ends: its owner from the front, the other thread from the back once that thread's own product is
-// done; each claim takes half of what is left, so the claims shrink to one unit as the ends meet.
-struct Claimed {
-  Gemm g;  // the whole product, g.shared set
-  bool splitN;
-  int64_t unit, dim;
-  SharedPack shared;
-  alignas(64) std::atomic<uint64_t> ends;  // (front << 32) | back, in units; the rest is unclaimed
-};
-
-void initClaimed(Claimed& p, const Gemm& g, SharedStore& store) {
-  p.g = g;
-  p.splitN = g.n >= g.m;
-  p.unit = p.splitN ? NR : 2 * MR;
-  p.dim = p.splitN ? g.n : g.m;
-  initShared(p.shared, store, p.splitN, g.m, g.n, g.k);
-  p.g.shared = &p.shared;
-  p.ends.store(uint64_t((p.dim + p.unit - 1) / p.unit), std::memory_order_relaxed);
-}
-
-// Claims and runs p's units from the front or the back until none are left.
-void drain(Claimed& p, bool front) {
-  uint64_t e = p.ends.load(std::memory_order_relaxed);
-  for (;;) {
-    const int64_t f = int64_t(e >> 32), b = int64_t(e & 0xffffffffu);
-    if (f >= b) return;
-    const int64_t take = (b - f + 1) / 2, u0 = front ? f : b - take;
-    const uint64_t next = front ? (uint64_t(f + take) << 32) | uint64_t(b) : (uint64_t(f) << 32) | uint64_t(b - take);
-    if (!p.ends.compare_exchange_weak(e, next, std::memory_order_relaxed)) continue;
-    blocked(slabOf(p.g, p.splitN, u0 * p.unit, std::min(p.dim, (u0 + take) * p.unit)));
-    e = p.ends.load(std::memory_order_relaxed);
-  }
-}
-
-// Whether sgemm's serial path runs the whole product through blocked() (run() picks by shape).
-HEED_INLINE bool runsBlocked(int64_t m, int64_t n, int64_t k) {
-  return k > 0 && m * n * k > 16 * 16 * 16 && m >= 4 && n >= 4;
-}
 }  // namespace
 
 // The plain GEMM (also called by conv.cpp).
@@ -698,11 +721,14 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
       fits(px) && fits(pw)) {
     static thread_local SharedStore storeX, storeW;
     Claimed cx, cw;
-    initClaimed(cx, px, storeX);
-    initClaimed(cw, pw, storeW);
+    SharedPack sx, sw;
+    initClaimed(cx, px);
+    initClaimed(cw, pw);
+    initShared(sx, storeX, cx.splitN, px.m, px.n, px.k);
+    initShared(sw, storeW, cw.splitN, pw.m, pw.n, pw.k);
     parallelFor(2, [&](int64_t t, int) {
-      drain(t == 0 ? cx : cw, true);
-      drain(t == 0 ? cw : cx, false);
+      drain(t == 0 ? cx : cw, true, t == 0 ? &sx : &sw);
+      drain(t == 0 ? cw : cx, false, t == 0 ? &sw : &sx);
     });
     return;
   }

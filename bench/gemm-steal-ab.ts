@@ -114,6 +114,8 @@ const f0 = (x: number) => x.toFixed(0);
 for (const r of rows) {
   console.log(`| ${r.key} | ${r.callsPerStep} | ${f0(r.base.wall)} → ${f0(r.new.wall)} | ${f0(r.base.callerCpu)} → ${f0(r.new.callerCpu)} | ${f0(r.base.wait)} → ${f0(r.new.wait)} | ${f0(r.base.busy)} → ${f0(r.new.busy)} | ${f0(100 * r.base.joined)} / ${f0(100 * r.new.joined)} |`);
 }
+// paired: each call's new wall over the base wall of the same call in the same rep (run back to back)
+const pairRatios = (xs: typeof rows) => xs.flatMap((r) => r.samples.new.map((s, i) => s.wall / r.samples.base[i].wall));
 const totals: Record<string, Record<string, number>> = {};
 for (const group of ['linearBackward', 'linearFused', 'sgemm', 'all']) {
   const xs = rows.filter((r) => group === 'all' || r.key.startsWith(group));
@@ -121,7 +123,10 @@ for (const group of ['linearBackward', 'linearFused', 'sgemm', 'all']) {
   const sum = (arm: 'base' | 'new', f: (typeof KEYS)[number]) => xs.reduce((s, r) => s + r[arm][f] * r.callsPerStep, 0) / 1e3;
   totals[group] = Object.fromEntries((['wall', 'callerCpu', 'wait', 'busy'] as const).flatMap((f) => [[`${f}Base`, sum('base', f)], [`${f}New`, sum('new', f)]]));
   const t = totals[group];
-  console.log(`${group}, ms per step (Σ calls/step × median): wall ${t.wallBase.toFixed(2)} → ${t.wallNew.toFixed(2)}, callerCpu ${t.callerCpuBase.toFixed(2)} → ${t.callerCpuNew.toFixed(2)}, wait ${t.waitBase.toFixed(2)} → ${t.waitNew.toFixed(2)}, busy ${t.busyBase.toFixed(2)} → ${t.busyNew.toFixed(2)}`);
+  const pr = pairRatios(xs);
+  t.pairedWallRatio = med(pr);
+  t.pairsNewFaster = pr.filter((x) => x < 1).length / pr.length;
+  console.log(`${group}, ms per step (Σ calls/step × median): wall ${t.wallBase.toFixed(2)} → ${t.wallNew.toFixed(2)}, callerCpu ${t.callerCpuBase.toFixed(2)} → ${t.callerCpuNew.toFixed(2)}, wait ${t.waitBase.toFixed(2)} → ${t.waitNew.toFixed(2)}, busy ${t.busyBase.toFixed(2)} → ${t.busyNew.toFixed(2)}; paired wall new/base median ${t.pairedWallRatio.toFixed(3)}, new faster in ${(100 * t.pairsNewFaster).toFixed(0)}% of ${pr.length} pairs`);
 }
 if (out) {
   writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), base: resolve(basePath), command: `node --import tsx ${process.argv.slice(1).join(' ')}`, load: [load0, load1], reps, totals, rows }, null, 1) + '\n');

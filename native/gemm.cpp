@@ -596,16 +596,16 @@ void initClaimed(Claimed& p, const Gemm& g, int64_t first = 0) {
   p.ends.store(uint64_t((p.dim + p.unit - 1) / p.unit), std::memory_order_relaxed);
 }
 
-// Claims and runs p's units from the front or the back until none are left; `pack` is the shared
-// operand's pack (op(A) for column units, op(B) for row units) the units read, packed once.
-void drain(Claimed& p, bool front, SharedPack* pack) {
+// Claims and runs p's units from the front or the back until fewer than `minLeft` are left; `pack` is
+// the shared operand's pack (op(A) for column units, op(B) for row units) the units read, packed once.
+void drain(Claimed& p, bool front, SharedPack* pack, int64_t minLeft = 1) {
   Gemm g = p.g;
   g.shared = pack;
   int64_t first = p.first;
   uint64_t e = p.ends.load(std::memory_order_relaxed);
   for (;;) {
     const int64_t f = int64_t(e >> 32), b = int64_t(e & 0xffffffffu);
-    if (f >= b) return;
+    if (f >= b || b - f < minLeft) return;
     const int64_t take = first > 0 ? std::min(first, b - f) : (b - f + 1) / 2, u0 = front ? f : b - take;
     const uint64_t next = front ? (uint64_t(f + take) << 32) | uint64_t(b) : (uint64_t(f) << 32) | uint64_t(b - take);
     if (!p.ends.compare_exchange_weak(e, next, std::memory_order_relaxed)) continue;
@@ -614,6 +614,13 @@ void drain(Claimed& p, bool front, SharedPack* pack) {
     e = p.ends.load(std::memory_order_relaxed);
   }
 }
+
+// The other product's units a thread takes only while this many are unclaimed. A taken unit reads the
+// product's shared pack from the other core, which on the 2-vCPU VM is as slow as memory (28 µs per
+// 720 KB, bench/pool-xcore.cpp): for the step's products that re-read costs about 0.6 of a unit's
+// arithmetic (a 0.8 MB operand against 28 rows or 32 columns of the product), so taking one or two
+// last units costs the taker about what it saves the owner.
+constexpr int64_t kMinStealUnits = 3;
 
 // Whether sgemm's serial path runs the whole product through blocked() (run() picks by shape).
 HEED_INLINE bool runsBlocked(int64_t m, int64_t n, int64_t k) {
@@ -728,7 +735,7 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
     initShared(sw, storeW, cw.splitN, pw.m, pw.n, pw.k);
     parallelFor(2, [&](int64_t t, int) {
       drain(t == 0 ? cx : cw, true, t == 0 ? &sx : &sw);
-      drain(t == 0 ? cw : cx, false, t == 0 ? &sw : &sx);
+      drain(t == 0 ? cw : cx, false, t == 0 ? &sw : &sx, kMinStealUnits);
     });
     return;
   }

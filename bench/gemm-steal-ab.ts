@@ -129,6 +129,9 @@ for (const group of ['linearBackward', 'linearFused', 'sgemm', 'all']) {
   console.log(`${group}, ms per step (Σ calls/step × median): wall ${t.wallBase.toFixed(2)} → ${t.wallNew.toFixed(2)}, callerCpu ${t.callerCpuBase.toFixed(2)} → ${t.callerCpuNew.toFixed(2)}, wait ${t.waitBase.toFixed(2)} → ${t.waitNew.toFixed(2)}, busy ${t.busyBase.toFixed(2)} → ${t.busyNew.toFixed(2)}; paired wall new/base median ${t.pairedWallRatio.toFixed(3)}, new faster in ${(100 * t.pairsNewFaster).toFixed(0)}% of ${pr.length} pairs`);
 }
 if (out) {
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), base: resolve(basePath), command: `node --import tsx ${process.argv.slice(1).join(' ')}`, load: [load0, load1], reps, totals, rows }, null, 1) + '\n');
+  // samples as [wall, callerCpu, wait, busy] µs, 0.1 µs precision, in rep order (pair i of base and new ran back to back)
+  const compact = (xs: Sample[]) => xs.map((x) => [x.wall, x.callerCpu, x.wait, x.busy].map((v) => Math.round(v * 10) / 10));
+  const rowsOut = rows.map((r) => ({ ...r, samples: { fields: ['wall', 'callerCpu', 'wait', 'busy'], base: compact(r.samples.base), new: compact(r.samples.new) } }));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), base: resolve(basePath), command: `node --import tsx ${process.argv.slice(1).join(' ')}`, load: [load0, load1], reps, totals, rows: rowsOut }) + '\n');
   console.log(`wrote ${out}`);
 }

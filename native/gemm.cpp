@@ -507,125 +507,6 @@ void rowSlabStarts(int64_t m, int64_t slabs, int64_t* at) {
   at[slabs] = m;
 }
 
-// Where one SharedPack's buffers live between calls: per calling thread, grown to the largest use.
-struct SharedStore {
-  Scratch buf;
-  std::unique_ptr<std::atomic<int>[]> state;
-  int64_t cap = 0;
-};
-
-// Floats of a whole shared pack: op(A) of m rows (isA) or op(B) of n columns, k deep.
-HEED_INLINE int64_t sharedFloats(bool isA, int64_t m, int64_t n, int64_t k) {
-  return (k + KC - 1) / KC * KC * (isA ? (m + MR - 1) / MR * MR : (n + NR - 1) / NR * NR);
-}
-
-// s: an empty shared pack of op(A) (isA) or op(B) of an m×n×k product, its buffers in `store`.
-void initShared(SharedPack& s, SharedStore& store, bool isA, int64_t m, int64_t n, int64_t k) {
-  s.isA = isA;
-  s.panels = isA ? (m + MR - 1) / MR : (n + NR - 1) / NR;
-  s.chunk = isA ? 3 : 2;  // row panels of A, column panels of B per claim (MC and NC hold whole chunks)
-  s.chunks = (s.panels + s.chunk - 1) / s.chunk;
-  const int64_t kblocks = (k + KC - 1) / KC;
-  s.buf = store.buf.get(size_t(sharedFloats(isA, m, n, k)));
-  if (kblocks * s.chunks > store.cap) {
-    store.cap = kblocks * s.chunks;
-    store.state.reset(new std::atomic<int>[size_t(store.cap)]);  // (set to 0 below, every call)
-  }
-  s.state = store.state.get();
-  for (int64_t i = 0; i < kblocks * s.chunks; i++) s.state[i].store(0, std::memory_order_relaxed);
-}
-
-// The whole product C = act(alpha · op(A) · op(B) + beta · C + bias) (+ linearFused's epilogue), packing its own operands.
-Gemm wholeGemm(const float* a, const float* b, float* c, int64_t m, int64_t n, int64_t k, bool transA, bool transB,
-               float alpha, float beta, const float* bias, int act, const DropResidual* extra, const float* residual,
-               int64_t idx0) {
-  Gemm g;
-  g.a = a; g.b = b; g.c = c;
-  g.m = m; g.n = n; g.k = k;
-  g.lda = transA ? m : k;
-  g.ldb = transB ? k : n;
-  g.ldc = n;
-  g.transA = transA; g.transB = transB;
-  g.alpha = alpha; g.beta = beta;
-  g.bias = bias; g.act = act;
-  g.extra = extra;
-  g.residual = residual;
-  g.idx0 = idx0;
-  g.idxLd = n;
-  g.shared = nullptr;
-  return g;
-}
-
-// Columns [lo, hi) of g (splitN) or its rows [lo, hi): a sub-problem with the same arithmetic per element.
-Gemm slabOf(Gemm g, bool splitN, int64_t lo, int64_t hi) {
-  if (splitN) {
-    g.n = hi - lo;
-    g.b += g.transB ? lo * g.ldb : lo;
-    g.c += lo;
-    if (g.bias) g.bias += lo;
-    if (g.residual) g.residual += lo;
-    g.idx0 += lo;
-  } else {
-    g.m = hi - lo;
-    g.a += g.transA ? lo : lo * g.lda;
-    g.c += lo * g.ldc;
-    if (g.residual) g.residual += lo * g.ldc;
-    g.idx0 += lo * g.idxLd;
-  }
-  return g;
-}
-
-// A product cut into units along one axis (columns in NR panels when n ≥ m, else rows in pairs of MR
-// panels), taken by two threads from its two ends: one from the front, the other from the back. Each
-// claim takes half of what is left (a thread's first claim `first` units, when set), so the claims
-// shrink to one unit as the ends meet and the threads finish within about a unit of each other.
-// Every unit runs blocked() on its columns or rows: the same arithmetic per element as the whole.
-struct Claimed {
-  Gemm g;  // the whole product
-  bool splitN;
-  int64_t unit, dim, first;
-  alignas(64) std::atomic<uint64_t> ends;  // (front << 32) | back, in units; the rest is unclaimed
-};
-
-void initClaimed(Claimed& p, const Gemm& g, int64_t first = 0) {
-  p.g = g;
-  p.splitN = g.n >= g.m;
-  p.unit = p.splitN ? NR : 2 * MR;
-  p.dim = p.splitN ? g.n : g.m;
-  p.first = first;
-  p.ends.store(uint64_t((p.dim + p.unit - 1) / p.unit), std::memory_order_relaxed);
-}
-
-// Claims and runs p's units from the front or the back until fewer than `minLeft` are left; `pack` is
-// the shared operand's pack (op(A) for column units, op(B) for row units) the units read, packed once.
-void drain(Claimed& p, bool front, SharedPack* pack, int64_t minLeft = 1) {
-  Gemm g = p.g;
-  g.shared = pack;
-  int64_t first = p.first;
-  uint64_t e = p.ends.load(std::memory_order_relaxed);
-  for (;;) {
-    const int64_t f = int64_t(e >> 32), b = int64_t(e & 0xffffffffu);
-    if (f >= b || b - f < minLeft) return;
-    const int64_t take = first > 0 ? std::min(first, b - f) : (b - f + 1) / 2, u0 = front ? f : b - take;
-    const uint64_t next = front ? (uint64_t(f + take) << 32) | uint64_t(b) : (uint64_t(f) << 32) | uint64_t(b - take);
-    if (!p.ends.compare_exchange_weak(e, next, std::memory_order_relaxed)) continue;
-    first = 0;
-    blocked(slabOf(g, p.splitN, u0 * p.unit, std::min(p.dim, (u0 + take) * p.unit)));
-    e = p.ends.load(std::memory_order_relaxed);
-  }
-}
-
-// The other product's units a thread takes only while this many are unclaimed. A taken unit reads the
-// product's shared pack from the other core, which on the 2-vCPU VM is as slow as memory (28 µs per
-// 720 KB, bench/pool-xcore.cpp): for the step's products that re-read costs about 0.6 of a unit's
-// arithmetic (a 0.8 MB operand against 28 rows or 32 columns of the product), so taking one or two
-// last units costs the taker about what it saves the owner.
-constexpr int64_t kMinStealUnits = 3;
-
-// Whether sgemm's serial path runs the whole product through blocked() (run() picks by shape).
-HEED_INLINE bool runsBlocked(int64_t m, int64_t n, int64_t k) {
-  return k > 0 && m * n * k > 16 * 16 * 16 && m >= 4 && n >= 4;
-}
 // extra/residual: linearFused's epilogue (null for a plain sgemm); residual has C's layout and strides.
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
@@ -645,25 +526,6 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     if (!splitN && !transA && transB && m > kSkinnyRows) slabs = std::max<int64_t>(1, std::min(slabs, m / (kSkinnyRows + 1)));
   }
   if (work < kMinParallelWork) threads = 1;
-  // Two threads on one matrix: its units claimed from both ends (Claimed) instead of two fixed slabs,
-  // so a thread that starts late or runs slow leaves the rest of its half to the other. Each thread
-  // packs the operand the units share (A for column units, B for row units) once, into its own buffer,
-  // as each fixed slab did: a pack read from the other core was slower than packing twice (kMinSharedFloats).
-  // The first claims take 3/8 of the units from each end; the middle quarter goes in halving claims.
-  const bool skinnyWhole = !transA && transB && m <= kSkinnyRows;
-  if (threads == 2 && batch == 1 && slabs == 2 && runsBlocked(m, n, k) && !skinnyWhole &&
-      sharedFloats(splitN, m, n, k) <= kMinSharedFloats) {
-    Claimed p;
-    initClaimed(p, wholeGemm(a, b, c, m, n, k, transA, transB, alpha, beta, bias, activation, extra, residual, 0));
-    p.first = (int64_t(p.ends.load(std::memory_order_relaxed)) * 3 + 7) / 8;
-    parallelFor(2, [&](int64_t t, int) {
-      static thread_local SharedStore own;
-      SharedPack mine;
-      initShared(mine, own, splitN, m, n, k);
-      drain(p, t == 0, &mine);
-    });
-    return;
-  }
   const int64_t dimS = splitN ? n : m;
   // Slab s covers [at[s], at[s + 1]) of the split dimension: whole NR panels of columns, or rows of equal cost.
   int64_t at[kMaxThreads + 1];
@@ -679,19 +541,59 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   // Kept whole (every k block), so only up to kMaxSharedFloats: a larger operand packs per slab,
   // as before, rather than hold a copy of a big weight in the caller's scratch for the process's life.
   SharedPack shared{};
-  const int64_t packFloats = sharedFloats(splitN, m, n, k);
-  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0 && packFloats > kMinSharedFloats && packFloats <= kMaxSharedFloats;
+  const int64_t sharedFloats = (k + KC - 1) / KC * KC * (splitN ? (m + MR - 1) / MR * MR : (n + NR - 1) / NR * NR);
+  const bool share = threads > 1 && batch == 1 && slabs > 1 && k > 0 && sharedFloats > kMinSharedFloats && sharedFloats <= kMaxSharedFloats;
   if (share) {
-    static thread_local SharedStore store;
-    initShared(shared, store, splitN, m, n, k);
+    static thread_local Scratch bufShared;
+    static thread_local std::unique_ptr<std::atomic<int>[]> state;
+    static thread_local int64_t stateCap = 0;
+    shared.isA = splitN;
+    shared.panels = splitN ? (m + MR - 1) / MR : (n + NR - 1) / NR;
+    shared.chunk = splitN ? 3 : 2;  // row panels of A, column panels of B per claim (MC and NC hold whole chunks)
+    shared.chunks = (shared.panels + shared.chunk - 1) / shared.chunk;
+    const int64_t kblocks = (k + KC - 1) / KC;
+    shared.buf = bufShared.get(size_t(sharedFloats));
+    if (kblocks * shared.chunks > stateCap) {
+      stateCap = kblocks * shared.chunks;
+      state.reset(new std::atomic<int>[size_t(stateCap)]);  // (set to 0 below, every call)
+    }
+    shared.state = state.get();
+    for (int64_t i = 0; i < kblocks * shared.chunks; i++) shared.state[i].store(0, std::memory_order_relaxed);
   }
   auto task = [&](int64_t t, int) {
     const int64_t p = t / slabs, s = t % slabs, lo = at[s], hi = at[s + 1];
     if (lo >= hi) return;
-    Gemm g = wholeGemm(a + p * strideA, b + p * strideB, c + p * strideC, m, n, k, transA, transB, alpha, beta, bias,
-                       activation, extra, residual ? residual + p * strideC : nullptr, p * strideC);
+    Gemm g;
+    g.a = a + p * strideA;
+    g.b = b + p * strideB;
+    g.c = c + p * strideC;
+    g.m = m; g.n = n; g.k = k;
+    g.lda = transA ? m : k;
+    g.ldb = transB ? k : n;
+    g.ldc = n;
+    g.transA = transA; g.transB = transB;
+    g.alpha = alpha; g.beta = beta;
+    g.bias = bias; g.act = activation;
+    g.extra = extra;
+    g.residual = residual ? residual + p * strideC : nullptr;
+    g.idx0 = p * strideC;
+    g.idxLd = n;
     g.shared = share ? &shared : nullptr;
-    run(slabOf(g, splitN, lo, hi));
+    if (splitN) {
+      g.n = hi - lo;
+      g.b += transB ? lo * g.ldb : lo;
+      g.c += lo;
+      if (g.bias) g.bias += lo;
+      if (g.residual) g.residual += lo;
+      g.idx0 += lo;
+    } else {
+      g.m = hi - lo;
+      g.a += transA ? lo : lo * g.lda;
+      g.c += lo * g.ldc;
+      if (g.residual) g.residual += lo * g.ldc;
+      g.idx0 += lo * n;
+    }
+    run(g);
   };
   int64_t ntasks = batch * slabs;
   if (threads == 1) {
@@ -700,7 +602,6 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     parallelFor(ntasks, task);
   }
 }
-
 }  // namespace
 
 // The plain GEMM (also called by conv.cpp).
@@ -711,36 +612,23 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
 }
 
 // A Linear's two gradients: gx = g·w (rows × inF) and gw = gᵀ·x (outF × inF). On a pool of exactly
-// two threads, each thread starts on one product (the caller on gx) and, when it is done, takes the
-// other's remaining units from their far end (Claimed): the thread that starts late or runs slow
-// leaves the rest of its product to the other, instead of the caller waiting for it at the job's end.
-// Each product's shared operand is packed once, so a taken unit repacks nothing. Every element's
-// arithmetic is that of sgemm (blocked() on any sub-range of columns or rows), so the results are
-// bit-identical to two sgemm calls at any thread count (test/native/linear-backward.test.ts). At other
-// thread counts, or when either product is too small to split, it is those two calls.
+// two threads, each product runs whole on one thread (a job of two tasks) instead of each being cut
+// into two slabs one after the other: no slab edges, no operand packed by both slabs, one pool job
+// instead of two. The products' FLOPs are equal (rows·inF·outF each), so the two tasks balance.
+// Every element's arithmetic is that of sgemm, so the results are bit-identical to two sgemm calls
+// at any thread count (test/native/linear-backward.test.ts). At other thread counts, or when either
+// product is too small to split, it is those two calls.
 void linearBackward(const float* g, const float* x, const float* w, float* gx, float* gw, int64_t rows, int64_t inF,
                     int64_t outF) {
+  auto dx = [&](bool serial) { sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
+  auto dw = [&](bool serial) { sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
   const double work = double(rows) * double(inF) * double(outF);
-  const Gemm px = wholeGemm(g, w, gx, rows, inF, outF, false, false, 1.f, 0.f, nullptr, 0, nullptr, nullptr, 0);
-  const Gemm pw = wholeGemm(g, x, gw, outF, inF, rows, true, false, 1.f, 0.f, nullptr, 0, nullptr, nullptr, 0);
-  auto fits = [](const Gemm& p) { return sharedFloats(p.n >= p.m, p.m, p.n, p.k) <= kMaxSharedFloats; };
-  if (poolSize() == 2 && work >= kMinParallelWork && runsBlocked(rows, inF, outF) && runsBlocked(outF, inF, rows) &&
-      fits(px) && fits(pw)) {
-    static thread_local SharedStore storeX, storeW;
-    Claimed cx, cw;
-    SharedPack sx, sw;
-    initClaimed(cx, px);
-    initClaimed(cw, pw);
-    initShared(sx, storeX, cx.splitN, px.m, px.n, px.k);
-    initShared(sw, storeW, cw.splitN, pw.m, pw.n, pw.k);
-    parallelFor(2, [&](int64_t t, int) {
-      drain(t == 0 ? cx : cw, true, t == 0 ? &sx : &sw);
-      drain(t == 0 ? cw : cx, false, t == 0 ? &sw : &sx, kMinStealUnits);
-    });
+  if (poolSize() == 2 && work >= kMinParallelWork) {
+    parallelFor(2, [&](int64_t t, int) { t == 0 ? dx(true) : dw(true); });
     return;
   }
-  sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr);
-  sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr);
+  dx(false);
+  dw(false);
 }
 
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.

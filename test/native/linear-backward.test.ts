@@ -1,7 +1,6 @@
 /**
  * linearBackward (native/gemm.cpp): a Linear's input and weight gradients in one call, each product
- * started on its own thread when the pool has two, the other thread taking the rest of a slower product from
- * its far end. The results must be the bits of two sgemm calls at
+ * whole on its own thread when the pool has two. The results must be the bits of two sgemm calls at
  * 1, 2 and 3 threads (how the work is placed never changes a result), match the TypeScript
  * reference, and the op-level gradients (linearGrads) must still pass the gradient check.
  */
@@ -50,9 +49,10 @@ test('linearBackward: the bits of two sgemm calls at 1, 2 and 3 threads, and the
   }
 });
 
-// On two threads the units each thread computes depend on timing (which thread reaches a product's
-// remaining units first): repeated calls must still give 1 thread's bits every time. The last shape's
-// shared operand is over the limit a pack is kept whole for (kMaxSharedFloats): whole products per thread.
+// On two threads which thread computes what depends on timing (which claims a task first; with a split
+// whose threads take each other's remaining units, which reaches them first): repeated calls must still
+// give 1 thread's bits every time. The last shape's operands are over the 4 MB a shared pack is kept
+// whole for (kMaxSharedFloats in native/gemm.cpp).
 test('linearBackward: 2 threads give the bits of 1 thread, call after call, whoever takes which units', (t) => {
   const nk = native(t);
   if (!nk) return;

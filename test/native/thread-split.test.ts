@@ -134,11 +134,12 @@ test('sgemm calls of different shapes back to back on 2 threads reuse the shared
   }
 });
 
-test('sgemm and linearFused on 2 threads, units claimed from both ends: 1 thread\'s bits call after call, epilogues included', (t) => {
+test('sgemm and linearFused on 2 threads: 1 thread\'s bits call after call, epilogues included', (t) => {
   const nk = native(t);
   if (!nk) return;
-  // on 2 threads one matrix's column or row units go to whichever thread claims them first: the bits
-  // must not depend on it, nor the dropout mask (hashed on the element's index in the whole output)
+  // on 2 threads one matrix's slabs (or, with units claimed dynamically, its units) go to whichever thread
+  // claims them first: the bits must not depend on it, nor the dropout mask (hashed on the element's index
+  // in the whole output)
   const before = backendInfo().threads;
   const r = rng(47);
   try {

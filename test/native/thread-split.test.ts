@@ -134,6 +134,19 @@ test('sgemm calls of different shapes back to back on 2 threads reuse the shared
   }
 });
 
+/** call(out) on 1 thread, then `times` calls on 2 threads into NaN-filled outputs: each must give 1 thread's bits. */
+function sameBitsOn2Threads(len: number, call: (out: Float32Array) => void, name: string, times = 10) {
+  setNumThreads(1);
+  const one = new Float32Array(len);
+  call(one);
+  setNumThreads(2);
+  for (let i = 0; i < times; i++) {
+    const out = new Float32Array(len).fill(NaN);
+    call(out);
+    assert.deepEqual(out, one, `${name}, call ${i} at 2 threads: not 1 thread's bits`);
+  }
+}
+
 test('sgemm and linearFused on 2 threads: 1 thread\'s bits call after call, epilogues included', (t) => {
   const nk = native(t);
   if (!nk) return;
@@ -146,28 +159,12 @@ test('sgemm and linearFused on 2 threads: 1 thread\'s bits call after call, epil
     for (const [m, n, k, transA, transB] of [[768, 768, 256, false, true], [704, 45, 256, false, true], [300, 129, 600, false, false], [45, 256, 704, true, false]] as const) {
       const a = randn(m * k, r), b = randn(k * n, r), bias = randn(n, r);
       const args = { a, b, batch: 1, m, n, k, transA, transB, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias, activation: 1 };
-      setNumThreads(1);
-      const c1 = new Float32Array(m * n);
-      nk.sgemm!({ ...args, c: c1 });
-      setNumThreads(2);
-      for (let i = 0; i < 10; i++) {
-        const c = new Float32Array(m * n).fill(NaN);
-        nk.sgemm!({ ...args, c });
-        assert.deepEqual(c, c1, `sgemm ${m}×${n}×${k}, call ${i} at 2 threads: not 1 thread's bits`);
-      }
+      sameBitsOn2Threads(m * n, (c) => nk.sgemm!({ ...args, c }), `sgemm ${m}×${n}×${k}`);
     }
     for (const [rows, outF, inF] of [[704, 256, 256], [768, 1024, 256], [704, 256, 1024], [70, 40, 800], [33, 300, 65]]) {
       const x = randn(rows * inF, r), w = randn(outF * inF, r, 0.2), bias = randn(outF, r), residual = randn(rows * outF, r);
       const args = { x, w, rows, outF, inF, bias, activation: 1, p: 0.1, seed: 1234567, residual };
-      setNumThreads(1);
-      const y1 = new Float32Array(rows * outF);
-      nk.linearFused!({ ...args, y: y1 });
-      setNumThreads(2);
-      for (let i = 0; i < 10; i++) {
-        const y = new Float32Array(rows * outF).fill(NaN);
-        nk.linearFused!({ ...args, y });
-        assert.deepEqual(y, y1, `linearFused ${rows}×${outF}×${inF}, call ${i} at 2 threads: not 1 thread's bits`);
-      }
+      sameBitsOn2Threads(rows * outF, (y) => nk.linearFused!({ ...args, y }), `linearFused ${rows}×${outF}×${inF}`);
     }
   } finally {
     setNumThreads(Math.max(1, before));

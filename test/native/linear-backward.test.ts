@@ -49,6 +49,34 @@ test('linearBackward: the bits of two sgemm calls at 1, 2 and 3 threads, and the
   }
 });
 
+// On two threads which thread computes what depends on timing (which claims a task first; with a split
+// whose threads take each other's remaining units, which reaches them first): repeated calls must still
+// give 1 thread's bits every time. The last shape's operands are over the 4 MB a shared pack is kept
+// whole for (kMaxSharedFloats in native/gemm.cpp).
+test('linearBackward: 2 threads give the bits of 1 thread, call after call, whoever takes which units', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const before = backendInfo().threads;
+  const r = rng(43);
+  try {
+    for (const [rows, inF, outF, reps] of [[768, 256, 1024, 12], [704, 1024, 256, 12], [768, 256, 768, 12], [704, 256, 45, 24], [1100, 1100, 1000, 2]]) {
+      const g = randn(rows * outF, r), x = randn(rows * inF, r), w = randn(outF * inF, r);
+      setNumThreads(1);
+      const gx1 = new Float32Array(rows * inF), gw1 = new Float32Array(outF * inF);
+      nk.linearBackward!({ g, x, w, gx: gx1, gw: gw1, rows, inF, outF });
+      setNumThreads(2);
+      for (let i = 0; i < reps; i++) {
+        const gx = new Float32Array(rows * inF).fill(NaN), gw = new Float32Array(outF * inF).fill(NaN);
+        nk.linearBackward!({ g, x, w, gx, gw, rows, inF, outF });
+        assert.deepEqual(gx, gx1, `gx (${rows}, ${inF}, ${outF}), call ${i} at 2 threads: not 1 thread's bits`);
+        assert.deepEqual(gw, gw1, `gw (${rows}, ${inF}, ${outF}), call ${i} at 2 threads: not 1 thread's bits`);
+      }
+    }
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});
+
 test('linearBackward: a wrong length is a typed error naming the argument, not a crash', (t) => {
   const nk = native(t);
   if (!nk) return;

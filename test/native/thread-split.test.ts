@@ -133,3 +133,40 @@ test('sgemm calls of different shapes back to back on 2 threads reuse the shared
     setNumThreads(Math.max(1, before));
   }
 });
+
+/** call(out) on 1 thread, then `times` calls on 2 threads into NaN-filled outputs: each must give 1 thread's bits. */
+function sameBitsOn2Threads(len: number, call: (out: Float32Array) => void, name: string, times = 10) {
+  setNumThreads(1);
+  const one = new Float32Array(len);
+  call(one);
+  setNumThreads(2);
+  for (let i = 0; i < times; i++) {
+    const out = new Float32Array(len).fill(NaN);
+    call(out);
+    assert.deepEqual(out, one, `${name}, call ${i} at 2 threads: not 1 thread's bits`);
+  }
+}
+
+test('sgemm and linearFused on 2 threads: 1 thread\'s bits call after call, epilogues included', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  // on 2 threads one matrix's slabs (or, with units claimed dynamically, its units) go to whichever thread
+  // claims them first: the bits must not depend on it, nor the dropout mask (hashed on the element's index
+  // in the whole output)
+  const before = backendInfo().threads;
+  const r = rng(47);
+  try {
+    for (const [m, n, k, transA, transB] of [[768, 768, 256, false, true], [704, 45, 256, false, true], [300, 129, 600, false, false], [45, 256, 704, true, false]] as const) {
+      const a = randn(m * k, r), b = randn(k * n, r), bias = randn(n, r);
+      const args = { a, b, batch: 1, m, n, k, transA, transB, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias, activation: 1 };
+      sameBitsOn2Threads(m * n, (c) => nk.sgemm!({ ...args, c }), `sgemm ${m}×${n}×${k}`);
+    }
+    for (const [rows, outF, inF] of [[704, 256, 256], [768, 1024, 256], [704, 256, 1024], [70, 40, 800], [33, 300, 65]]) {
+      const x = randn(rows * inF, r), w = randn(outF * inF, r, 0.2), bias = randn(outF, r), residual = randn(rows * outF, r);
+      const args = { x, w, rows, outF, inF, bias, activation: 1, p: 0.1, seed: 1234567, residual };
+      sameBitsOn2Threads(rows * outF, (y) => nk.linearFused!({ ...args, y }), `linearFused ${rows}×${outF}×${inF}`);
+    }
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});

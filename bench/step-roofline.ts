@@ -107,6 +107,12 @@ function costOf(name: string, p: P): { bytes: number; flop: number } {
 // ---- the step, every kernel call timed and costed ----
 interface Acc { ms: number; calls: number; bytes: number; flop: number; maxCallBytes: number; callBytes: number[] }
 const acc = new Map<string, Acc>();
+// the GEMM kernels again, by shape (their calls' FLOPs, bytes and times; the same clock reads)
+const shapeOf = (name: string, p: P) => name === 'sgemm'
+  ? `sgemm ${n(p.batch) > 1 ? `${n(p.batch)}× ` : ''}${n(p.m)}×${n(p.n)}×${n(p.k)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}`
+  : name === 'linearFused' ? `linearFused ${n(p.rows)}×${n(p.outF)}×${n(p.inF)} NT${n(p.activation) ? ' +relu' : ''}${n(p.p) > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}`
+  : `linearBackward ${n(p.rows)}×${n(p.inF)}×${n(p.outF)} NN ‖ ${n(p.outF)}×${n(p.inF)}×${n(p.rows)} TN`;
+const byShape = new Map<string, { ms: number; calls: number; flop: number; bytes: number }>();
 const timer = { on: false, cost: false };
 const table = k as unknown as Record<string, (p: P) => unknown>;
 for (const name of Object.keys(table)) {
@@ -124,6 +130,12 @@ for (const name of Object.keys(table)) {
         e.maxCallBytes = Math.max(e.maxCallBytes, c.bytes);
       }
       acc.set(name, e);
+      if (GEMMS.has(name)) {
+        const key = shapeOf(name, p), c = costOf(name, p);
+        const sh = byShape.get(key) ?? { ms: 0, calls: 0, flop: 0, bytes: 0 };
+        sh.ms += ms; sh.calls++; sh.flop += c.flop; sh.bytes += c.bytes;
+        byShape.set(key, sh);
+      }
     }
   };
 }
@@ -134,6 +146,7 @@ timer.on = timer.cost = true;
 h.step();
 const costs = new Map([...acc].map(([name, e]) => [name, { bytes: e.bytes, flop: e.flop, callBytes: e.callBytes }]));
 acc.clear();
+byShape.clear();
 timer.cost = false;
 const stepTimes: number[] = [];
 const t0 = now();
@@ -222,6 +235,13 @@ console.log('| kernel | calls | measured ms | GFLOP | MB | compute ms | memory m
 for (const r of rows) {
   console.log(`| ${r.kernel} | ${f(r.calls, 0)} | ${f(r.ms)} | ${f(r.gflop, 3)} | ${f(r.mb, 1)} | ${f(r.computeMs)} | ${f(r.warmMemMs)} | ${f(r.dramMemMs)} | ${f(r.boundMs)} | ${f(r.ms / r.boundMs)}× | ${f(r.gapMs)} | ${f(r.coldGapMs)} |`);
 }
+const shapeRows = [...byShape].map(([shape, e]) => {
+  const ms = e.ms / steps, boundMs = e.flop / steps / (eff * peak) / 1e6;
+  return { shape, calls: e.calls / steps, ms, gflop: e.flop / steps / 1e9, pctPeak: (100 * e.flop) / e.ms / 1e6 / peak, boundMs, gapMs: ms - boundMs };
+}).sort((x, y) => y.gapMs - x.gapMs);
+console.log(`\nThe GEMM calls by shape (m×n×k of each product), against the large GEMM's ${f(100 * eff, 1)}% of peak:`);
+console.log('| call | calls | measured ms | GFLOP | % of peak | bound ms | gap ms |\n|---|---:|---:|---:|---:|---:|---:|');
+for (const r of shapeRows) console.log(`| ${r.shape} | ${f(r.calls, 0)} | ${f(r.ms)} | ${f(r.gflop, 3)} | ${f(r.pctPeak, 1)}% | ${f(r.boundMs)} | ${f(r.gapMs)} |`);
 console.log('\n| the step | ms | % of peak |\n|---|---:|---:|');
 const label: Record<keyof typeof lines, string> = {
   measured: 'measured',
@@ -242,7 +262,7 @@ if (outFile) {
     stepMs, stepMedianMs: median(stepTimes), kernelsMs: inKernels, outsideMs, gemmGflopPerStep: gemmFlop / 1e9,
     peakGflops: peak, peaks, sgemm1024Gflops: gemmGflops, gemmEfficiency: eff, bandwidth: bw,
     steps_ms: lines, pctPeak: Object.fromEntries(Object.entries(lines).map(([key, ms]) => [key, pct(ms)])),
-    gapMs: { gemms: gemmGap, others: otherGap, othersCold: otherColdGap, outside: outsideMs }, rows,
+    gapMs: { gemms: gemmGap, others: otherGap, othersCold: otherColdGap, outside: outsideMs }, rows, gemmShapes: shapeRows,
   }, null, 2) + '\n');
   console.log(`wrote ${outFile}`);
 }

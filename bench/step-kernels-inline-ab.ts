@@ -30,6 +30,7 @@ const count = (name: string, dflt: number) => {
   return v;
 };
 if (!nativeLoad) { console.error('step-kernels-inline-ab: the native addon is not built (npm run build:native)'); process.exit(2); }
+const native = nativeLoad;
 const basePath = opt('base', '');
 if (!basePath) { console.error('step-kernels-inline-ab: --base <old heed.node> is required'); process.exit(2); }
 const cfg = TRAIN_CONFIGS.find((c) => c.dModel === count('d', 256));
@@ -57,7 +58,7 @@ for (const name of names) {
   arms.new[name] = other ? nativeCall(kernelSpecs().get(name)!, other.kernels[name]) as Kernel : table[name];
   arms.base[name] = nativeCall(kernelSpecs().get(name)!, base.kernels[name]) as Kernel;
 }
-const cpuNs = () => nativeLoad.threadCpuNs();
+const cpuNs = () => native.threadCpuNs();
 let arm: 'new' | 'base' = 'new';
 const perStep = new Map<string, number>();
 for (const name of names) {

@@ -41,6 +41,7 @@ const num = (name: string, dflt: number) => {
 };
 const outFile = (() => { const i = argv.indexOf('--out'); return i >= 0 ? argv[i + 1] : ''; })();
 if (!nativeLoad || !nk) { console.error('step-roofline: the native addon is not built (npm run build:native)'); process.exit(2); }
+const native = nativeLoad, kernels = nk;
 setBackend('native');
 const threads = num('threads', 1), steps = num('steps', 16), warm = num('warm', 150);
 setNumThreads(threads);
@@ -154,12 +155,12 @@ timer.cost = false;
 // after the steps read a peak 5-10% off the steps' own minutes.
 const probe = () => {
   const w0 = performance.now(), c0 = cpuNowMs();
-  const g = nativeLoad.peakFlops(threads);
+  const g = native.peakFlops(threads);
   return wall ? g : (g * (performance.now() - w0)) / (cpuNowMs() - c0);
 };
 const N = 1024;
 const A = filled(N * N, 1), B = filled(N * N, 2), C = new Float32Array(N * N);
-const gemm1024 = () => nk.sgemm({ a: A, b: B, c: C, batch: 1, m: N, n: N, k: N, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
+const gemm1024 = () => kernels.sgemm!({ a: A, b: B, c: C, batch: 1, m: N, n: N, k: N, transA: false, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 });
 gemm1024();
 const stepTimes: number[] = [], peaks: number[] = [], gemmSamples: number[] = [];
 for (let i = 0; i < steps; i++) {
@@ -192,8 +193,8 @@ const bw = sizes.map((setBytes) => {
   const n3 = Math.floor(setBytes / 12), n2 = Math.floor(setBytes / 8);
   const a = filled(n3, 3), b = filled(n3, 4), out = new Float32Array(n3);
   const src = filled(n2, 5), dst = new Float32Array(n2);
-  const add = (reps * 3 * a.byteLength) / time(() => nk.binarySame({ op: 0, a, b, out })) / 1e6;
-  const copy = (reps * 2 * src.byteLength) / time(() => nk.unary({ op: 0, x: src, out: dst })) / 1e6;
+  const add = (reps * 3 * a.byteLength) / time(() => kernels.binarySame!({ op: 0, a, b, out })) / 1e6;
+  const copy = (reps * 2 * src.byteLength) / time(() => kernels.unary!({ op: 0, x: src, out: dst })) / 1e6;
   const set = (reps * 2 * src.byteLength) / time(() => dst.set(src)) / 1e6;
   return { setBytes, addGBs: add, copyGBs: copy, setGBs: set, best: Math.max(add, copy, set) };
 });
@@ -267,7 +268,7 @@ console.log(`\nGap to the bound (net: kernels under their bound count negative):
 
 if (outFile) {
   writeFileSync(outFile, JSON.stringify({
-    d: cfg.dModel, threads, clock, steps, warm, loadavg: os.loadavg(), cpu: os.cpus()[0]?.model, isa: nativeLoad.isa(),
+    d: cfg.dModel, threads, clock, steps, warm, loadavg: os.loadavg(), cpu: os.cpus()[0]?.model, isa: native.isa(),
     stepMs, stepMedianMs: median(stepTimes), kernelsMs: inKernels, outsideMs, gemmGflopPerStep: gemmFlop / 1e9,
     peakGflops: peak, peaks, sgemm1024Ms: gemmSamples, sgemm1024Gflops: gemmGflops, gemmEfficiency: eff, bandwidth: bw,
     steps_ms: lines, pctPeak: Object.fromEntries(Object.entries(lines).map(([key, ms]) => [key, pct(ms)])),

@@ -132,101 +132,120 @@ void layerNormForward(const float* x, const float* w, const float* b, float* y, 
   });
 }
 
-// dyAdd (or null) is added to dy and dxAdd (or null) to dx, in the same passes: a residual
-// gradient that would otherwise be one more kernel over the whole tensor (src/ops/norm.ts).
-// onDx(r, c, v, acc) / onDxS(r, c, v, acc): called with each W-vector / tail value of dx's row r as
-// written (layerNormBackwardDropout derives dz from it while it is in a register).
-template <class OnV, class OnS>
-void layerNormBackwardRows(const float* x, const float* w, const float* mean, const float* rstd, const float* dy0,
+// One row of the layer norm backward. dyAdd (DYA) is added to dy and dxAdd (DXA) to dx in the same
+// passes: a residual gradient that would otherwise be one more kernel over the whole tensor
+// (src/ops/norm.ts). With DZ, dz = the dropout kernel's backward of dx (kept iff
+// lowbias32(i ^ lowbias32(seed)) ≥ p·2³², i = i0 + c, scaled by 1/(1 − p)) is written from each
+// vector of dx while it is in a register, and added into acc (float64 column sums) unless acc is null.
+// Every operand is a by-value parameter, so the loops keep them in registers: addWide's float64
+// stores may alias any memory, and values read through a lambda's captures were reloaded after
+// each of them (the loops ran at ~40 cycles per vector; perf annotate).
+template <bool DYA, bool DXA, bool DZ>
+HEED_INLINE void layerNormBackwardRow(const float* xr, const float* w, const float* dyr, const float* dar, float* dxr,
+                                      const float* xar, const float m, const float s, const int64_t cols, float* pw,
+                                      float* pb, float* dzr, double* acc, const uint32_t i0, const DropMask dm) {
+  auto dyv = [=](int64_t c) { return DYA ? vload(dyr + c) + vload(dar + c) : vload(dyr + c); };
+  auto dys = [=](int64_t c) { return DYA ? dyr[c] + dar[c] : dyr[c]; };
+  // xhat = (x − mean)·rstd, g = dy·w (w = ones when the norm has no weight: ·1 is exact);
+  // dx = rstd·(g − mean(g) − xhat·mean(g·xhat)). Two accumulator pairs (even and odd vectors):
+  // half the dependent-add chain of one pair
+  const vf mv = vsplat(m), sv = vsplat(s);
+  vf sg = vf{}, sgx = vf{}, sg1 = vf{}, sgx1 = vf{};
+  auto step = [&](int64_t c, vf& a, vf& ax) {
+    vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
+    vf g = d * vload(w + c);
+    a += g;
+    ax += g * xh;
+    vstore(pw + c, vload(pw + c) + d * xh);
+    vstore(pb + c, vload(pb + c) + d);
+  };
+  int64_t c = 0;
+  for (; c + 2 * W <= cols; c += 2 * W) { step(c, sg, sgx); step(c + W, sg1, sgx1); }
+  for (; c + W <= cols; c += W) step(c, sg, sgx);
+  float sgS = hsum(sg + sg1), sgxS = hsum(sgx + sgx1);
+  for (; c < cols; c++) {
+    float xh = (xr[c] - m) * s, d = dys(c), g = d * w[c];
+    sgS += g;
+    sgxS += g * xh;
+    pw[c] += d * xh;
+    pb[c] += d;
+  }
+  const float mg = sgS / float(cols), mgx = sgxS / float(cols);
+  const vf mgv = vsplat(mg), mgxv = vsplat(mgx), kv = vsplat(dm.keep), zero = vsplat(0.f);
+  for (c = 0; c + W <= cols; c += W) {
+    vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
+    vf g = d * vload(w + c);
+    vf v = sv * (g - mgv - xh * mgxv);
+    if (DXA) v = v + vload(xar + c);
+    vstore(dxr + c, v);
+    if (DZ) {
+      vf dz = dm.kept(i0 + uint32_t(c)) ? v * kv : zero;
+      vstore(dzr + c, dz);
+      if (acc) addWide(acc + c, dz);
+    }
+  }
+  for (; c < cols; c++) {
+    float xh = (xr[c] - m) * s, d = dys(c), g = d * w[c];
+    float v = s * (g - mg - xh * mgx);
+    if (DXA) v = v + xar[c];
+    dxr[c] = v;
+    if (DZ) {
+      float dz = dm.kept1(i0 + uint32_t(c)) ? v * dm.keep : 0.f;
+      dzr[c] = dz;
+      if (acc) acc[c] += dz;
+    }
+  }
+}
+
+// The layer norm backward over all rows (layerNormBackward, and layerNormBackwardDropout when dz is
+// not null: dz and its float64 column sums dzSum, when not null, in the same pass).
+template <bool DYA, bool DXA>
+void layerNormBackwardRows(const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
                            const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
-                           int64_t cols, float* dsum, OnV&& onDx, OnS&& onDxS) {
+                           int64_t cols, float* dz, float* dzSum, const DropMask& dm) {
+  static thread_local Scratch onesBuf;
+  if (!w) {
+    float* ones = onesBuf.get(size_t(std::max<int64_t>(cols, 1)));
+    std::fill(ones, ones + cols, 1.f);
+    w = ones;
+  }
   rowsWithPartials(rows, cols, dw, db, [&](int64_t r, float* pw, float* pb, double* acc) {
-    const float* xr = x + r * cols;
-    const float* dyr = dy0 + r * cols;
-    const float* dar = dyAdd ? dyAdd + r * cols : nullptr;
-    const float* xar = dxAdd ? dxAdd + r * cols : nullptr;
-    float* dxr = dx + r * cols;
-    const float m = mean[r], s = rstd[r];
+    const int64_t o = r * cols;
     if (r + kAhead < rows) {
-      const int64_t ahead = kAhead * cols;
-      prefetchRow(xr + ahead, cols);
-      prefetchRow(dyr + ahead, cols);
-      if (dar) prefetchRow(dar + ahead, cols);
-      if (xar) prefetchRow(xar + ahead, cols);
+      const int64_t ahead = o + kAhead * cols;
+      prefetchRow(x + ahead, cols);
+      prefetchRow(dy + ahead, cols);
+      if (DYA) prefetchRow(dyAdd + ahead, cols);
+      if (DXA) prefetchRow(dxAdd + ahead, cols);
     }
-    auto dyv = [&](int64_t c) { return dar ? vload(dyr + c) + vload(dar + c) : vload(dyr + c); };
-    auto dys = [&](int64_t c) { return dar ? dyr[c] + dar[c] : dyr[c]; };
-    // xhat = (x − mean)·rstd, g = dy·w; dx = rstd·(g − mean(g) − xhat·mean(g·xhat))
-    // two accumulator pairs (even and odd vectors): half the dependent-add chain of one pair
-    vf mv = vsplat(m), sv = vsplat(s), sg = vf{}, sgx = vf{}, sg1 = vf{}, sgx1 = vf{};
-    auto step = [&](int64_t c, vf& a, vf& ax) {
-      vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
-      vf g = w ? d * vload(w + c) : d;
-      a += g;
-      ax += g * xh;
-      vstore(pw + c, vload(pw + c) + d * xh);
-      vstore(pb + c, vload(pb + c) + d);
-    };
-    int64_t c = 0;
-    for (; c + 2 * W <= cols; c += 2 * W) { step(c, sg, sgx); step(c + W, sg1, sgx1); }
-    for (; c + W <= cols; c += W) step(c, sg, sgx);
-    float sgS = hsum(sg + sg1), sgxS = hsum(sgx + sgx1);
-    for (; c < cols; c++) {
-      float xh = (xr[c] - m) * s, d = dys(c), g = w ? d * w[c] : d;
-      sgS += g;
-      sgxS += g * xh;
-      pw[c] += d * xh;
-      pb[c] += d;
-    }
-    float mg = sgS / float(cols), mgx = sgxS / float(cols);
-    vf mgv = vsplat(mg), mgxv = vsplat(mgx);
-    for (c = 0; c + W <= cols; c += W) {
-      vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
-      vf g = w ? d * vload(w + c) : d;
-      vf v = sv * (g - mgv - xh * mgxv);
-      if (xar) v = v + vload(xar + c);
-      vstore(dxr + c, v);
-      onDx(r, c, v, acc);
-    }
-    for (; c < cols; c++) {
-      float xh = (xr[c] - m) * s, d = dys(c), g = w ? d * w[c] : d;
-      float v = s * (g - mg - xh * mgx);
-      if (xar) v = v + xar[c];
-      dxr[c] = v;
-      onDxS(r, c, v, acc);
-    }
-  }, dsum);
+    if (dz)
+      layerNormBackwardRow<DYA, DXA, true>(x + o, w, dy + o, DYA ? dyAdd + o : nullptr, dx + o, DXA ? dxAdd + o : nullptr,
+                                           mean[r], rstd[r], cols, pw, pb, dz + o, acc, uint32_t(o), dm);
+    else
+      layerNormBackwardRow<DYA, DXA, false>(x + o, w, dy + o, DYA ? dyAdd + o : nullptr, dx + o, DXA ? dxAdd + o : nullptr,
+                                            mean[r], rstd[r], cols, pw, pb, nullptr, nullptr, 0, dm);
+  }, dzSum);
+}
+
+void layerNormBackwardAny(const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
+                          const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
+                          int64_t cols, float* dz, float* dzSum, const DropMask& dm) {
+  if (dyAdd && dxAdd) layerNormBackwardRows<true, true>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
+  else if (dyAdd) layerNormBackwardRows<true, false>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
+  else if (dxAdd) layerNormBackwardRows<false, true>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
+  else layerNormBackwardRows<false, false>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
 }
 
 void layerNormBackward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy0,
                        const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
                        int64_t cols) {
-  layerNormBackwardRows(x, w, mean, rstd, dy0, dyAdd, dx, dxAdd, dw, db, rows, cols, nullptr,
-                        [](int64_t, int64_t, vf, double*) {}, [](int64_t, int64_t, float, double*) {});
+  layerNormBackwardAny(x, w, mean, rstd, dy0, dyAdd, dx, dxAdd, dw, db, rows, cols, nullptr, nullptr, DropMask(0, 0));
 }
 
-// layerNormBackward, and dz = the dropout kernel's backward of dx (kept iff lowbias32(i ^ lowbias32(seed))
-// ≥ p·2³², i = r·cols + c, scaled by 1/(1 − p)) with dzBias = Σ_rows dz in float64, in the same pass.
+// layerNormBackward, and dz = the dropout kernel's backward of dx with dzBias = Σ_rows dz in float64, in the same pass.
 void layerNormBackwardDropout(const LayerNormBackwardDropoutArgs& a) {
-  const int64_t cols = a.cols;
-  const DropMask m(a.p, uint32_t(a.seed));
-  const vf kv = vsplat(m.keep), zero = vsplat(0.f);
-  float* dz = a.dz;
-  const bool sums = a.dzBias != nullptr;
-  layerNormBackwardRows(a.x, a.weight, a.mean, a.rstd, a.dy, a.dyAdd, a.dx, a.dxAdd, a.dweight, a.dbias, a.rows, cols,
-                        a.dzBias,
-                        [&](int64_t r, int64_t c, vf v, double* acc) {
-                          const int64_t i = r * cols + c;
-                          vf d = m.kept(uint32_t(i)) ? v * kv : zero;
-                          vstore(dz + i, d);
-                          if (sums) addWide(acc + c, d);
-                        },
-                        [&](int64_t r, int64_t c, float v, double* acc) {
-                          const int64_t i = r * cols + c;
-                          float d = m.kept1(uint32_t(i)) ? v * m.keep : 0.f;
-                          dz[i] = d;
-                          if (sums) acc[c] += d;
-                        });
+  layerNormBackwardAny(a.x, a.weight, a.mean, a.rstd, a.dy, a.dyAdd, a.dx, a.dxAdd, a.dweight, a.dbias, a.rows, a.cols,
+                       a.dz, a.dzBias, DropMask(a.p, uint32_t(a.seed)));
 }
 
 void rmsNormForward(const float* x, const float* w, float* y, float* rstd, int64_t rows, int64_t cols, float eps) {

@@ -44,6 +44,19 @@ namespace HEED_NS {
 
 namespace {
 
+// The transposed-score path's variants (tried; see BENCHMARKS.md, tenth session attn)
+#ifndef HEED_ATT_OT
+#define HEED_ATT_OT 1
+#endif
+#ifndef HEED_ATT_PAD
+#define HEED_ATT_PAD 1
+#endif
+#ifndef HEED_ATT_TFORM
+#define HEED_ATT_TFORM 0
+#endif
+#ifndef HEED_ATT_TRB
+#define HEED_ATT_TRB 5
+#endif
 #ifndef HEED_ATT_BQF
 #define HEED_ATT_BQF 64
 #endif
@@ -589,6 +602,189 @@ void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, float c, const flo
     default: scoreSoftmaxNV<8, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
   }
 }
+// ---- Non-causal tiles without a mask, ALiBi or dropout: scores transposed (Sᵀ = K·Qᵀ) ----
+// Vectors run over queries instead of keys: a register block is RB keys × NV vectors of 16 queries,
+// its FMA loop broadcasts K's elements from K's rows where they lie and loads Qᵀ (the query tile
+// transposed once, D × ldqt, 16–32 KB: stays in L1). So no Kᵀ copy of the head exists (the head's L2
+// working set is K and V, not K, Kᵀ and V), and every softmax quantity of a query is one lane:
+// the reference max m, the running sum l and their checks are vertical vector ops, with no
+// per-row scalar work. P is stored transposed (Pᵀ: keys × queries) and O += P·V reads it as the
+// A operand with its strides swapped.
+//
+// One block: keys kr[0..n) (rows ldk apart; rows n..RB−1 repeat row n−1: computed, never stored),
+// queries of columns [0, 16·NV) of Qᵀ. P = 2^(c·s − m) is formed with the lanes' current m; if a
+// lane of the block's sum exceeds kSumCheck (or is NaN) the lanes whose block max exceeds m + lag
+// move m there, and what was accumulated under the old m — l, the key tile's earlier Pᵀ rows
+// (rows [0, row0) of pt) and O's rows (not on the first key tile: O holds nothing yet) — is
+// multiplied by 2^(m_old − m_new), then the block is redone. pt: the key tile's Pᵀ at this query
+// vector's column, rows ldp apart; row0: this block's first key in the tile.
+// P = 2^(c·s − m) of a block's first n key rows (acc) into Pᵀ rows pt (ldp apart); adds them to sum.
+template <int RB, int NV>
+HEED_INLINE void expRowsT(const __m512 (&acc)[RB][NV], int n, __m512 cv, const __m512* mv, __m512* sum, float* pt,
+                          int64_t ldp) {
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) {
+    if (r >= n) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      const __m512 e = (__m512)vexp2<true>((vf)_mm512_fmsub_ps(acc[r][v], cv, mv[v]));
+      sum[v] = _mm512_add_ps(sum[v], e);
+      _mm512_store_ps(pt + r * ldp + v * W, e);
+    }
+  }
+}
+
+template <int RB, int NV>
+HEED_INLINE void scoreSoftmaxT(const float* kr, int64_t ldk, int n, int64_t D, const float* qt, int64_t ldqt, float c,
+                               float* pt, int64_t ldp, int64_t row0, float* m, float* l, float* O, int64_t ldo,
+                               int64_t Dv, bool first) {
+  const float* rows[RB];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) rows[r] = kr + std::min(r, n - 1) * ldk;
+  __m512 acc[RB][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t d = 0; d < D; d++) {
+#if HEED_ATT_TFORM == 0
+    __m512 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(qt + d * ldqt + v * W);
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) {
+      const __m512 a = _mm512_set1_ps(rows[r][d]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+    }
+#else
+    __m512 a[RB];
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(rows[r][d]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      __m512 bv = _mm512_load_ps(qt + d * ldqt + v * W);
+      asm("" : "+v"(bv));  // one load into a register, used RB times
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
+    }
+#endif
+  }
+  const __m512 cv = _mm512_set1_ps(c);
+  __m512 mv[NV], sum[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) mv[v] = _mm512_load_ps(m + v * W), sum[v] = _mm512_setzero_ps();
+  expRowsT<RB, NV>(acc, n, cv, mv, sum, pt + row0 * ldp, ldp);
+  __mmask16 over = 0;
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) over |= _mm512_cmp_ps_mask(sum[v], _mm512_set1_ps(kSumCheck), _CMP_NLE_UQ);
+  if (__builtin_expect(over != 0, 0)) {
+    bool moved = false;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) {
+      __m512 mx = acc[0][v];
+#pragma GCC unroll 8
+      for (int r = 1; r < RB; r++) mx = _mm512_max_ps(mx, acc[r][v]);  // rows ≥ n repeat row n − 1
+      mx = _mm512_mul_ps(mx, cv);                                        // c > 0: max(c·s) = c·max(s)
+      const __mmask16 mm = _mm512_cmp_ps_mask(mx, _mm512_add_ps(mv[v], _mm512_set1_ps(kRescaleLag)), _CMP_GT_OQ);
+      if (!mm) continue;
+      moved = true;
+      const __m512 mNew = _mm512_mask_mov_ps(mv[v], mm, mx);
+      // moved lanes: 2^(m_old − m_new) (0 from m_old = −∞); the others keep a factor of 1
+      const __m512 a = _mm512_mask_mov_ps(_mm512_set1_ps(1.f), mm, (__m512)vexp2<true>((vf)_mm512_sub_ps(mv[v], mNew)));
+      _mm512_store_ps(l + v * W, _mm512_mul_ps(_mm512_load_ps(l + v * W), a));
+      for (int64_t j = 0; j < row0; j++) {
+        float* x = pt + j * ldp + v * W;
+        _mm512_store_ps(x, _mm512_mul_ps(_mm512_load_ps(x), a));
+      }
+      if (!first) {
+#if HEED_ATT_OT
+        for (int64_t cc = 0; cc < Dv; cc++) {  // Oᵀ: a lane per query
+          float* x = O + cc * ldo + v * W;
+          _mm512_store_ps(x, _mm512_mul_ps(_mm512_load_ps(x), a));
+        }
+#else
+        alignas(64) float af[W];
+        _mm512_store_ps(af, a);
+        for (unsigned bits = mm; bits; bits &= bits - 1) {
+          const int lane = __builtin_ctz(bits);
+          float* o = O + (v * W + lane) * Dv;
+          const vf s = vsplat(af[lane]);
+          int64_t cc = 0;
+          for (; cc + W <= Dv; cc += W) vstore(o + cc, vload(o + cc) * s);
+          for (; cc < Dv; cc++) o[cc] *= af[lane];
+        }
+#endif
+      }
+      mv[v] = mNew;
+      _mm512_store_ps(m + v * W, mNew);
+    }
+    if (moved) {
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) sum[v] = _mm512_setzero_ps();
+      expRowsT<RB, NV>(acc, n, cv, mv, sum, pt + row0 * ldp, ldp);
+    }
+  }
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; v++) _mm512_store_ps(l + v * W, _mm512_add_ps(_mm512_load_ps(l + v * W), sum[v]));
+}
+
+// One key tile's Sᵀ and softmax step for NV query vectors (columns [0, 16·NV) of Qᵀ and Pᵀ; m, l, O
+// at those queries): blocks of RB keys (24 accumulators, or all of them at NV ≤ 3), the last block
+// partial.
+template <int NV>
+void scoreSoftmaxTNV(const float* kTile, int64_t ldk, int64_t bk, int64_t D, const float* qt, int64_t ldqt, float c,
+                     float* pt, int64_t ldp, float* m, float* l, float* O, int64_t ldo, int64_t Dv, bool first, RowPrefetch* pf) {
+  constexpr int RB = NV == 4 ? HEED_ATT_TRB : 8;
+  for (int64_t j = 0; j < bk; j += RB) {
+    if (pf) pf->step();
+    scoreSoftmaxT<RB, NV>(kTile + j * ldk, ldk, int(std::min<int64_t>(RB, bk - j)), D, qt, ldqt, c, pt, ldp, j, m, l,
+                          O, ldo, Dv, first);
+  }
+}
+
+// Oᵀ (Dv × queries, rows ldo apart; columns [0, 16·NV)) (+)= Vᵀ·Pᵀ over bk keys: a block of RB of
+// V's columns × NV query vectors, Pᵀ's rows loaded whole (contiguous), V's elements broadcast from
+// its rows where they lie. Columns c0 + n.. of a partial last block repeat column c0 + n − 1.
+template <int RB, int NV>
+HEED_INLINE void pvBlockT(const float* pt, int64_t ldp, int64_t bk, const float* vc, int64_t ldv, int n, float* ot,
+                          int64_t ldo, bool accumulate) {
+  int cols[RB];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) cols[r] = std::min(r, n - 1);
+  __m512 acc[RB][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) acc[r][v] = accumulate && r < n ? _mm512_load_ps(ot + r * ldo + v * W) : _mm512_setzero_ps();
+  for (int64_t j = 0; j < bk; j++) {
+    __m512 b[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(pt + j * ldp + v * W);
+    const float* vr = vc + j * ldv;
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) {
+      const __m512 a = _mm512_set1_ps(vr[cols[r]]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; v++) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) {
+    if (r >= n) break;
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; v++) _mm512_store_ps(ot + r * ldo + v * W, acc[r][v]);
+  }
+}
+
+template <int NV>
+void pvT(const float* pt, int64_t ldp, int64_t bk, const float* v, int64_t ldv, int64_t Dv, float* ot, int64_t ldo,
+         bool accumulate) {
+  constexpr int RB = NV == 4 ? HEED_ATT_TRB : 8;
+  for (int64_t c0 = 0; c0 < Dv; c0 += RB)
+    pvBlockT<RB, NV>(pt, ldp, bk, v + c0, ldv, int(std::min<int64_t>(RB, Dv - c0)), ot + c0 * ldo, ldo, accumulate);
+}
+
 constexpr bool kFusedScores = BK <= 8 * W;
 #else
 constexpr bool kFusedScores = false;
@@ -605,6 +801,10 @@ void scoreSoftmaxTile(const float*, int64_t, int64_t, float, const float*, int64
 #endif
 // A head's last kWarmHeadTiles query tiles prefetch the K and V rows of the thread's next head.
 constexpr bool kWarm = HEED_ATT_WARM;
+#ifndef HEED_ATT_TRANSPOSED
+#define HEED_ATT_TRANSPOSED 1
+#endif
+constexpr bool kTransposedScores = HEED_ATT_TRANSPOSED;
 constexpr int64_t kWarmHeadTiles = HEED_ATT_WARM_TILES;
 
 struct FwdScratch {
@@ -619,12 +819,156 @@ struct WarmRows {
   int64_t r0 = 0, r1 = 0;
 };
 
+// The transposed-score path (forwardTileT) takes non-causal calls without a mask, ALiBi or dropout.
+HEED_INLINE bool transposedScores(const AttentionParams& p) {
+  return HEED_W == 16 && kTransposedScores && useDq && !p.causal && !p.mask && !p.alibiSlopes && p.dropoutP == 0.f;
+}
+
+#if HEED_W == 16
+// Query rows i0..i0+bq of head (b, h) on the transposed-score path (scoreSoftmaxT): non-causal, no
+// mask, ALiBi or dropout, so every row sees keys [0, keyEnd). nextI0, warm: as forwardTile.
+void forwardTileT(const AttentionParams& p, const float* q, const float* k, const float* v, float* out, float* lse,
+                  uint64_t call, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0, const WarmRows& warm) {
+  static thread_local FwdScratch ws;
+  static thread_local const float* lastHead = nullptr;  // the K this thread read last (in call lastCall): in cache
+  static thread_local uint64_t lastCall = 0;
+  const int64_t hk = h / (p.H / p.Hkv);
+  const int64_t ldqt = roundUp(bq, W);
+  // Pᵀ's row stride: an odd number of lines (P·V reads a column block of it, one line per key)
+  const int64_t ldp = (ldqt / W) % 2 ? ldqt : ldqt + HEED_ATT_PAD * W;
+  float* qt = ws.Q.get(p.D * kBQFMax + W);
+  float* pt = ws.S.get(BK * (kBQFMax + W) + W);
+#if HEED_ATT_OT
+  const int64_t ldo = ldp;  // Oᵀ: Dv rows of the tile's queries
+  float* O = ws.O.get(p.Dv * (kBQFMax + W) + W);
+#else
+  const int64_t ldo = 0;
+  float* O = ws.O.get(kBQFMax * p.Dv + W);
+#endif
+  float* m = ws.ml.get(2 * kBQFMax);
+  float* l = m + kBQFMax;
+  transposePad(p.qL.at(q, b, h, i0), bq, p.D, p.qL.l, qt, ldqt);
+  std::fill(m, m + ldqt, -INFINITY);
+  std::fill(l, l + ldqt, 0.f);
+  const float* kHead = p.kL.at(k, b, hk, 0);
+  const float* vHead = p.vL.at(v, b, hk, 0);
+  const bool cold = lastHead != kHead || lastCall != call;  // this thread's first tile of the head: K, V from memory
+  lastHead = kHead;
+  lastCall = call;
+  const int64_t jEnd = keyEnd(p, b, i0), nkt = (jEnd + BK - 1) / BK;
+  constexpr int64_t kWarmTiles = 4;
+  const int64_t warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
+  const int64_t nextRows = nextI0 >= 0 ? std::min(i0, p.Lq) - nextI0 : 0;
+  const int64_t halves = (bq + 63) / 64;
+  const float c = p.scale * kLog2e;  // base-2 scores
+  for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
+    const int64_t bk = std::min(BK, jEnd - j0), t = j0 / BK;
+    RowPrefetch pf;
+    const int64_t steps = halves * ((bk + 5) / 6);
+    if (t >= warm0) {
+      const int64_t w = t - warm0;
+      pf.add(p.oL.at(out, b, h, 0), p.oL.l, p.Dv, i0 + bq * w / nWarm, i0 + bq * (w + 1) / nWarm, true, steps);
+      if (nextRows > 0)
+        pf.add(p.qL.at(q, b, h, 0), p.qL.l, p.D, nextI0 + nextRows * w / nWarm, nextI0 + nextRows * (w + 1) / nWarm, false, steps);
+    }
+    if (cold && j0 + BK < jEnd) {  // the next key tile's K and V rows
+      pf.add(kHead, p.kL.l, p.D, j0 + BK, std::min(jEnd, j0 + 2 * BK), false, steps);
+      pf.add(vHead, p.vL.l, p.Dv, j0 + BK, std::min(jEnd, j0 + 2 * BK), false, steps);
+    } else if (kWarm && warm.r1 > warm.r0) {
+      const int64_t n = warm.r1 - warm.r0, w0 = warm.r0 + n * t / nkt, w1 = warm.r0 + n * (t + 1) / nkt;
+      pf.add(warm.k, p.kL.l, p.D, w0, w1, false, steps);
+      pf.add(warm.v, p.vL.l, p.Dv, w0, w1, false, steps);
+    }
+    RowPrefetch* pp = pf.n ? &pf : nullptr;
+    const float* kTile = kHead + j0 * p.kL.l;
+    const bool first = j0 == 0;
+    for (int64_t hq = 0; hq < halves; hq++) {
+      const int64_t q0 = hq * 64, nv = (std::min<int64_t>(64, bq - q0) + W - 1) / W;
+      float *ptq = pt + q0, *mq = m + q0, *lq = l + q0, *Oq = HEED_ATT_OT ? O + q0 : O + q0 * p.Dv;
+      const float* qtq = qt + q0;
+      switch (nv) {
+        case 1: scoreSoftmaxTNV<1>(kTile, p.kL.l, bk, p.D, qtq, ldqt, c, ptq, ldp, mq, lq, Oq, ldo, p.Dv, first, pp); break;
+        case 2: scoreSoftmaxTNV<2>(kTile, p.kL.l, bk, p.D, qtq, ldqt, c, ptq, ldp, mq, lq, Oq, ldo, p.Dv, first, pp); break;
+        case 3: scoreSoftmaxTNV<3>(kTile, p.kL.l, bk, p.D, qtq, ldqt, c, ptq, ldp, mq, lq, Oq, ldo, p.Dv, first, pp); break;
+        default: scoreSoftmaxTNV<4>(kTile, p.kL.l, bk, p.D, qtq, ldqt, c, ptq, ldp, mq, lq, Oq, ldo, p.Dv, first, pp); break;
+      }
+    }
+    if (pp) pf.rest();
+#if HEED_ATT_OT
+    for (int64_t hq = 0; hq < halves; hq++) {
+      const int64_t q0 = hq * 64, nv = (std::min<int64_t>(64, bq - q0) + W - 1) / W;
+      const float* vt = vHead + j0 * p.vL.l;
+      switch (nv) {
+        case 1: pvT<1>(pt + q0, ldp, bk, vt, p.vL.l, p.Dv, O + q0, ldo, !first); break;
+        case 2: pvT<2>(pt + q0, ldp, bk, vt, p.vL.l, p.Dv, O + q0, ldo, !first); break;
+        case 3: pvT<3>(pt + q0, ldp, bk, vt, p.vL.l, p.Dv, O + q0, ldo, !first); break;
+        default: pvT<4>(pt + q0, ldp, bk, vt, p.vL.l, p.Dv, O + q0, ldo, !first); break;
+      }
+    }
+#else
+    // O (+)= P·V with P read from Pᵀ: element (i, j) at pt[j·ldp + i]
+    tileGemm(bq, p.Dv, bk, pt, 1, ldp, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, !first);
+#endif
+  }
+#if HEED_ATT_OT
+  // out rows = (Oᵀ · diag(1/l))ᵀ: the scaling lane-wise, then 16 × 16 transposes straight into the
+  // rows when whole vectors fit (Dv a multiple of 16), else element by element
+  if (jEnd > 0) {
+    for (int64_t q0 = 0; q0 < ldqt; q0 += W) {
+      const __m512 lv = _mm512_load_ps(l + q0);
+      const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.f), lv);
+      for (int64_t cc = 0; cc < p.Dv; cc++) {
+        float* x = O + cc * ldo + q0;
+        _mm512_store_ps(x, _mm512_mul_ps(_mm512_load_ps(x), inv));
+      }
+    }
+    if (p.Dv % W == 0) {
+      for (int64_t r0 = 0; r0 < bq; r0 += W)
+        for (int64_t c0 = 0; c0 < p.Dv; c0 += W)
+          transpose16(O + c0 * ldo + r0, ldo, p.oL.at(out, b, h, i0 + r0) + c0, p.oL.l, W, int(std::min<int64_t>(W, bq - r0)));
+    } else {
+      for (int64_t r = 0; r < bq; r++) {
+        float* o = p.oL.at(out, b, h, i0 + r);
+        for (int64_t cc = 0; cc < p.Dv; cc++) o[cc] = O[cc * ldo + r];
+      }
+    }
+  }
+  for (int64_t r = 0; r < bq; r++) {
+    float* lrow = lse + (b * p.H + h) * p.Lq + i0 + r;
+    if (jEnd == 0 || l[r] == 0.f || m[r] == -INFINITY) {
+      float* o = p.oL.at(out, b, h, i0 + r);
+      std::fill(o, o + p.Dv, 0.f);
+      *lrow = -INFINITY;
+      continue;
+    }
+    *lrow = (m[r] + std::log2(l[r])) * kLn2;  // back to natural units
+  }
+#else
+  for (int64_t r = 0; r < bq; r++) {
+    float* o = p.oL.at(out, b, h, i0 + r);
+    float* lrow = lse + (b * p.H + h) * p.Lq + i0 + r;
+    if (jEnd == 0 || l[r] == 0.f || m[r] == -INFINITY) {
+      std::fill(o, o + p.Dv, 0.f);
+      *lrow = -INFINITY;
+      continue;
+    }
+    const float inv = 1.f / l[r];
+    for (int64_t cc = 0; cc < p.Dv; cc++) o[cc] = O[r * p.Dv + cc] * inv;
+    *lrow = (m[r] + std::log2(l[r])) * kLn2;  // back to natural units
+  }
+#endif
+}
+#endif
+
 // Query rows i0..i0+bq of head (b, h), against all the keys they may see. nextI0 ≥ 0: the first
 // row of the query tile this thread runs next (same head), whose q rows are prefetched; warm: the
 // rows of the next head's K and V this tile prefetches.
 void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
                  float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0,
                  const WarmRows& warm = WarmRows{}) {
+#if HEED_W == 16
+  if (transposedScores(p)) return forwardTileT(p, q, k, v, out, lse, call, b, h, i0, bq, nextI0, warm);
+#endif
   HEED_PROF_T(t0);
 #ifdef HEED_ATT_PROFILE
   const int64_t cpu0 = int64_t(threadCpuNs());

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
+import { recordStepGemmCalls, type Params } from './step-gemm-calls.ts';
 import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/registry.ts';
 import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
@@ -38,20 +38,9 @@ const base = createRequire(import.meta.url)(resolve(basePath)) as Record<string,
 setBackend('native');
 setNumThreads(1);
 
-type Params = Record<string, unknown>;
 const NAMES = ['sgemm', 'linearFused', 'linearBackward'].filter((x) => flags.only.length === 0 || flags.only.includes(x));
 const table = k as unknown as Record<string, (p: Params) => unknown>;
-const h = await heedStep(makeTrainBatch(), TRAIN_CONFIGS[0]);
-for (let i = 0; i < 2; i++) h.step();
-const calls: { name: string; p: Params }[] = [];
-const saved = new Map<string, (p: Params) => unknown>();
-for (const name of NAMES) {
-  const fn = table[name];
-  saved.set(name, fn);
-  table[name] = (p) => { calls.push({ name, p: { ...p } }); return fn(p); };
-}
-h.step();
-for (const [name, fn] of saved) table[name] = fn;
+const calls = await recordStepGemmCalls(NAMES);
 
 const n = (p: Params, key: string) => p[key] as number;
 function keyOf({ name, p }: { name: string; p: Params }): string {

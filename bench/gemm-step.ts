@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
+import { recordStepGemmCalls, type Params } from './step-gemm-calls.ts';
 import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/registry.ts';
 import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
@@ -47,21 +47,8 @@ const base = basePath ? createRequire(import.meta.url)(resolve(basePath)) as Rec
 setBackend('native');
 setNumThreads(1);
 
-type Params = Record<string, unknown>;
 const table = k as unknown as Record<string, (p: Params) => unknown>;
-const h = await heedStep(makeTrainBatch(), TRAIN_CONFIGS[0]);
-for (let i = 0; i < 2; i++) h.step();
-
-// Record one step's GEMM calls (the step's own buffers; later steps reuse them from the pool, same sizes)
-const calls: { name: string; p: Params }[] = [];
-const saved = new Map<string, (p: Params) => unknown>();
-for (const name of ['sgemm', 'linearFused', 'linearBackward']) {
-  const fn = table[name];
-  saved.set(name, fn);
-  table[name] = (p) => { calls.push({ name, p: { ...p } }); return fn(p); };
-}
-h.step();
-for (const [name, fn] of saved) table[name] = fn;
+const calls = await recordStepGemmCalls();
 
 const n = (p: Params, key: string) => p[key] as number;
 function keyOf({ name, p }: { name: string; p: Params }): string {

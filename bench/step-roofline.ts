@@ -38,7 +38,7 @@ const flags = readArgs(import.meta.url, {
   warm: { kind: 'int', default: 150, min: 0, help: 'untimed warm-up steps' },
   d: { kind: 'int', default: 256, choices: TRAIN_CONFIGS.map((c) => c.dModel), help: 'the model width (a bench/train.ts config)' },
   wall: { kind: 'bool', help: 'time on the wall clock instead of the process CPU clock' },
-  out: { kind: 'string', default: '', help: 'raw results file (JSON; a .txt beside it)' },
+  out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
 });
 const outFile = flags.out;
 if (!nativeLoad || !nk) { console.error('step-roofline: the native addon is not built (npm run build:native)'); process.exit(2); }

@@ -24,6 +24,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ValueError } from '../src/errors.ts';
+import { editDistance } from '../src/train/metrics.ts';
 
 interface Common { help: string }
 export type FlagSpec = Common & (
@@ -57,21 +58,8 @@ const camel = (s: string) => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpp
 
 /** Closest declared flag within 2 edits (a typo), for "did you mean". */
 function nearest(word: string, names: readonly string[]): string | undefined {
-  const dist = (a: string, b: string) => {
-    const d = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = d[0];
-      d[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const t = d[j];
-        d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = t;
-      }
-    }
-    return d[b.length];
-  };
   let best: string | undefined, bestD = 3;
-  for (const n of names) { const x = dist(word, n); if (x < bestD) { best = n; bestD = x; } }
+  for (const n of names) { const x = editDistance(word, n); if (x < bestD) { best = n; bestD = x; } }
   return best;
 }
 

@@ -113,6 +113,11 @@ inline int64_t transposedLd(int64_t Lk) {
   return ld;
 }
 
+// Row stride of the forward's Kᵀ tiles. Kᵀ is stored key tile by key tile, each tile a contiguous
+// D × ldkt block (ldkt = BK when there are several tiles), so a key tile's Kᵀ is one 32 KB stream (d 64)
+// rather than D rows a whole head apart (D pages, and D streams the prefetcher cannot follow).
+inline int64_t kvTileLd(int64_t Lk) { return Lk > BK ? roundUp(BK, W) : transposedLd(Lk); }
+
 #if HEED_W == 16
 // A 16×16 block transpose in registers: src rows (stride ls) → dst rows (stride ld). Only the first
 // `rows` source rows and `cols` columns are read (masked loads; the rest count as zero), and `cols`
@@ -315,7 +320,7 @@ struct KeysT {
   float* kt = nullptr;
 
   void use(const AttentionParams& p, const float* kHead, int64_t ldkt, uint64_t callId) {
-    kt = buf.get(std::max<int64_t>(1, p.D * ldkt));
+    kt = buf.get(std::max<int64_t>(1, (p.Lk + BK - 1) / BK * p.D * ldkt));
     if (call != callId || src != kHead) {
       call = callId;
       src = kHead;
@@ -324,10 +329,13 @@ struct KeysT {
   }
   // Makes keys [0, j1) ready (j1 ≤ Lk); at Lk the padding columns up to roundUp(Lk, W) are zeroed too.
   void upTo(const AttentionParams& p, int64_t j1, int64_t ldkt) {
-    if (done >= j1) return;
-    transposePad(src + done * p.kL.l, j1 - done, p.D, p.kL.l, kt + done, ldkt);  // done is a multiple of BK
-    done = j1;
+    for (; done < j1; done = std::min(j1, done + BK)) {  // done is a multiple of BK
+      const int64_t e = std::min(j1, done + BK);
+      transposePad(src + done * p.kL.l, e - done, p.D, p.kL.l, tile(p, done, ldkt), ldkt);
+    }
   }
+  // Kᵀ of the key tile starting at j0 (a multiple of BK): D rows, ldkt apart.
+  HEED_INLINE float* tile(const AttentionParams& p, int64_t j0, int64_t ldkt) const { return kt + j0 / BK * p.D * ldkt; }
 };
 
 // Multiplies P tile entries by the dropout factor (0 or 1/(1−p)) of element (b,h,i,j): kept iff
@@ -619,12 +627,34 @@ struct WarmRows {
   int64_t r0 = 0, r1 = 0;
 };
 
-// Query rows i0..i0+bq of head (b, h), against all the keys they may see. nextI0 ≥ 0: the first
-// row of the query tile this thread runs next (same head), whose q rows are prefetched; warm: the
-// rows of the next head's K and V this tile prefetches.
-void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
-                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0,
-                 const WarmRows& warm = WarmRows{}) {
+#ifndef HEED_ATT_GROUP
+#define HEED_ATT_GROUP 4
+#endif
+#ifndef HEED_ATT_CHUNK
+#define HEED_ATT_CHUNK 512
+#endif
+// Long heads (BQFLong-row tiles: Kᵀ and V beyond L2) run up to kGroupTiles query tiles of one head
+// together, walking the keys in chunks of kChunkKeys: every tile of the group takes the chunk's key
+// tiles while the chunk's Kᵀ and V (256 KB at d 64) are in L2, so a head's Kᵀ and V come from L3 (or
+// memory) once per group, not once per query tile. Each row still sees its key tiles in the same
+// order, so the results are those of one tile at a time, bit for bit.
+constexpr int kGroupTiles = HEED_ATT_GROUP;
+constexpr int64_t kChunkKeys = HEED_ATT_CHUNK;
+static_assert(kChunkKeys % BK == 0, "a key chunk is whole key tiles");
+
+// The query tiles forwardTiles runs together: tile g has rows i0[g]..i0[g]+bq[g] of one head.
+struct QueryTiles {
+  int n = 0;
+  int64_t i0[kGroupTiles], bq[kGroupTiles];
+};
+
+// The query tiles qt of head (b, h), each against all the keys its rows may see; several tiles
+// walk the keys chunk by chunk (kChunkKeys), one tile at a time within a chunk. nextI0 ≥ 0: the
+// first row of the nextRows rows this thread runs next (same head), whose q rows are prefetched;
+// warm: the rows of the next head's K and V this group prefetches.
+void forwardTiles(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
+                  float* out, float* lse, int64_t b, int64_t h, const QueryTiles& qt, int64_t nextI0, int64_t nextRows,
+                  const WarmRows& warm = WarmRows{}) {
   HEED_PROF_T(t0);
 #ifdef HEED_ATT_PROFILE
   const int64_t cpu0 = int64_t(threadCpuNs());
@@ -633,115 +663,138 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   uint64_t ktSum = 0, preSum = 0, qkSum = 0, pvSum = 0;
 #endif
   static thread_local FwdScratch ws;
+  const int G = qt.n;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
   float* S = ws.S.get(kBQFMax * bkMaxP);
-  float* O = ws.O.get(kBQFMax * p.Dv + W);
+  float* Og = ws.O.get(G * kBQFMax * p.Dv + W);
   // m: each row's reference max (base 2); lv: its running sum, kept as a vector per row and
   // reduced once at the end. Both, and O, are initialised by the first key tile.
-  float* m = ws.ml.get(kBQFMax + kBQFMax * W);
-  float* lv = m + kBQFMax;
+  float* mg = ws.ml.get(G * (kBQFMax + kBQFMax * W));
   // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
   // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
   const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
-  const float* qTile = p.qL.at(q, b, h, i0);
-  const float* qRows = qTile;
+  const float* qRows[kGroupTiles];
   int64_t ldq = p.qL.l;
-  if (!fused) {  // scoreTile takes the scaled rows
-    float* qs = ws.Q.get(kBQFMax * p.D + W);
-    scaleRowsStrided(qTile, p.qL.l, bq, p.D, p.scale * kLog2e, qs);  // base-2 scores
-    qRows = qs;
-    ldq = p.D;
+  float* qs = fused ? nullptr : ws.Q.get(G * kBQFMax * p.D + W);
+  int64_t rowEnd[kGroupTiles][kBQFMax], jEnd[kGroupTiles], jEndAll = 0, steps = 0;
+  for (int g = 0; g < G; g++) {
+    const float* qTile = p.qL.at(q, b, h, qt.i0[g]);
+    qRows[g] = qTile;
+    if (!fused) {  // scoreTile takes the scaled rows
+      scaleRowsStrided(qTile, p.qL.l, qt.bq[g], p.D, p.scale * kLog2e, qs + g * kBQFMax * p.D);  // base-2 scores
+      qRows[g] = qs + g * kBQFMax * p.D;
+    }
+    jEnd[g] = 0;
+    for (int64_t r = 0; r < qt.bq[g]; r++) jEnd[g] = std::max(jEnd[g], rowEnd[g][r] = keyEnd(p, b, qt.i0[g] + r));
+    jEndAll = std::max(jEndAll, jEnd[g]);
+    steps += (jEnd[g] + BK - 1) / BK;
   }
+  if (!fused) ldq = p.D;
   static thread_local KeysT keysT;
   keysT.use(p, p.kL.at(k, b, hk, 0), ldkt, call);
-  const float* ktHead = keysT.kt;
   HEED_PROF_T(t1);
 #ifdef HEED_ATT_PROFILE
   ktNew = keysT.done == 0;
 #endif
   HEED_PROF_ADD(setup, t0, t1);
   const float* vHead = p.vL.at(v, b, hk, 0);
-  int64_t jEnd = 0, rowEnd[kBQFMax], lim[kBQFMax];
-  for (int64_t r = 0; r < bq; r++) jEnd = std::max(jEnd, rowEnd[r] = keyEnd(p, b, i0 + r));
-  // The rows this tile writes last (out) and the next tile reads first (q) are cold otherwise (the
+  int64_t lim[kBQFMax];
+  // The rows each tile writes last (out) and the next tile reads first (q) are cold otherwise (the
   // key-tile loop touches only Kᵀ, V and scratch): they are prefetched a slice per key tile over the
-  // last kWarmTiles key tiles, spread over the score pass (RowPrefetch).
+  // tile's last kWarmTiles key tiles (the next q rows over the last tile's), spread over the score
+  // pass (RowPrefetch).
   constexpr int64_t kWarmTiles = 4;
-  const int64_t nkt = (jEnd + BK - 1) / BK, warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
-  const int64_t nextRows = nextI0 >= 0 ? std::min(i0, p.Lq) - nextI0 : 0;  // the next tile is the one before
-  if (jEnd == 0) {  // no key tile at all: every row ends with zeros
-    std::fill(m, m + bq, -INFINITY);
-    std::fill(lv, lv + bq * W, 0.f);
-  }
-  for (int64_t j0 = 0; j0 < jEnd; j0 += BK) {
-    int64_t bk = std::min(BK, jEnd - j0);
-    int64_t bkP = roundUp(bk, W);
-    HEED_PROF_T(k0);
-    keysT.upTo(p, std::min(p.Lk, j0 + BK), ldkt);
-    HEED_PROF_T(k1);
-    HEED_PROF_ADD(kt, k0, k1);
-    const int64_t t = j0 / BK;
-    // what this key tile's score pass prefetches between its blocks (~bq/3 of them)
-    RowPrefetch pf;
-    const int64_t steps = bq / 3;
-    if (t >= warm0) {  // a slice of the rows written last (out) and read first by the next tile (q)
-      const int64_t w = t - warm0;
-      pf.add(p.oL.at(out, b, h, 0), p.oL.l, p.Dv, i0 + bq * w / nWarm, i0 + bq * (w + 1) / nWarm, true, steps);
-      if (nextRows > 0)
-        pf.add(p.qL.at(q, b, h, 0), p.qL.l, p.D, nextI0 + nextRows * w / nWarm, nextI0 + nextRows * (w + 1) / nWarm, false, steps);
+  const int64_t chunk = G > 1 ? kChunkKeys : std::max<int64_t>(BK, roundUp(jEndAll, BK));
+  int64_t step = 0;  // key tiles run so far, over the group
+  for (int g = 0; g < G; g++)
+    if (jEnd[g] == 0) {  // no key tile at all: every row ends with zeros
+      std::fill(mg + g * kBQFMax, mg + g * kBQFMax + qt.bq[g], -INFINITY);
+      std::fill(mg + G * kBQFMax + g * kBQFMax * W, mg + G * kBQFMax + (g * kBQFMax + qt.bq[g]) * W, 0.f);
     }
-    if (j0 + BK < jEnd && keysT.done < std::min(p.Lk, j0 + 2 * BK))  // K rows the next key tile will transpose
-      pf.add(p.kL.at(k, b, hk, 0), p.kL.l, p.D, keysT.done, std::min(p.Lk, j0 + 2 * BK), false, steps);
-    if (kWarm && warm.r1 > warm.r0) {  // a slice of the next head's K and V rows
-      const int64_t n = warm.r1 - warm.r0, w0 = warm.r0 + n * t / nkt, w1 = warm.r0 + n * (t + 1) / nkt;
-      pf.add(warm.k, p.kL.l, p.D, w0, w1, false, steps);
-      pf.add(warm.v, p.vL.l, p.Dv, w0, w1, false, steps);
-    }
-    if (!fused) pf.rest();
-    HEED_PROF_T(a0);
-    const bool first = j0 == 0;
-    if (fused) {
-      for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[r] - j0, 0, bk);
-      RowPrefetch* pp = pf.n ? &pf : nullptr;
-      const float c = p.scale * kLog2e;  // base-2 scores
-      if (useDq) scoreSoftmaxTile<true>(qRows, ldq, p.D, c, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
-      else scoreSoftmaxTile<false>(qRows, ldq, p.D, c, ktHead + j0, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
-      if (pp) pf.rest();
-    } else {
-      scoreTile(p, qRows, ktHead + j0, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
-    }
-    HEED_PROF_T(a1);
-    if (!fused) {
-      if (useDq) onlineSoftmaxTile<true>(S, bq, bkP, m, lv, O, p.Dv, first);
-      else onlineSoftmaxTile<false>(S, bq, bkP, m, lv, O, p.Dv, first);
-    }
-    if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
-    HEED_PROF_T(a2);
-    tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, !first);
-    HEED_PROF_T(a3);
-    HEED_PROF_ADD(pre, k1, a0);
-    HEED_PROF_ADD(qk, a0, a1);
-    HEED_PROF_ADD(soft, a1, a2);
-    HEED_PROF_ADD(pv, a2, a3);
+  for (int64_t c0 = 0; c0 < jEndAll; c0 += chunk)
+    for (int g = 0; g < G; g++) {
+      const int64_t i0 = qt.i0[g], bq = qt.bq[g];
+      float* O = Og + g * kBQFMax * p.Dv;
+      float* m = mg + g * kBQFMax;
+      float* lv = mg + G * kBQFMax + g * kBQFMax * W;
+      const int64_t nkt = (jEnd[g] + BK - 1) / BK, warm0 = std::max<int64_t>(0, nkt - kWarmTiles), nWarm = nkt - warm0;
+      const int64_t nextN = g == G - 1 && nextI0 >= 0 ? nextRows : 0;
+      for (int64_t j0 = c0; j0 < std::min(c0 + chunk, jEnd[g]); j0 += BK, step++) {
+        int64_t bk = std::min(BK, jEnd[g] - j0);
+        int64_t bkP = roundUp(bk, W);
+        HEED_PROF_T(k0);
+        keysT.upTo(p, std::min(p.Lk, j0 + BK), ldkt);
+        HEED_PROF_T(k1);
+        HEED_PROF_ADD(kt, k0, k1);
+        const int64_t t = j0 / BK;
+        // what this key tile's score pass prefetches between its blocks (~bq/3 of them)
+        RowPrefetch pf;
+        const int64_t pfSteps = bq / 3;
+        if (t >= warm0) {  // a slice of the rows written last (out) and read first by the next tile (q)
+          const int64_t w = t - warm0;
+          pf.add(p.oL.at(out, b, h, 0), p.oL.l, p.Dv, i0 + bq * w / nWarm, i0 + bq * (w + 1) / nWarm, true, pfSteps);
+          if (nextN > 0)
+            pf.add(p.qL.at(q, b, h, 0), p.qL.l, p.D, nextI0 + nextN * w / nWarm, nextI0 + nextN * (w + 1) / nWarm, false, pfSteps);
+        }
+        if (j0 + BK < jEnd[g] && keysT.done < std::min(p.Lk, j0 + 2 * BK))  // K rows the next key tile will transpose
+          pf.add(p.kL.at(k, b, hk, 0), p.kL.l, p.D, keysT.done, std::min(p.Lk, j0 + 2 * BK), false, pfSteps);
+        if (kWarm && warm.r1 > warm.r0) {  // a slice of the next head's K and V rows
+          const int64_t n = warm.r1 - warm.r0, w0 = warm.r0 + n * step / steps, w1 = warm.r0 + n * (step + 1) / steps;
+          pf.add(warm.k, p.kL.l, p.D, w0, w1, false, pfSteps);
+          pf.add(warm.v, p.vL.l, p.Dv, w0, w1, false, pfSteps);
+        }
+        if (!fused) pf.rest();
+        HEED_PROF_T(a0);
+        const bool first = j0 == 0;
+        const float* ktTile = keysT.tile(p, j0, ldkt);
+        if (fused) {
+          for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[g][r] - j0, 0, bk);
+          RowPrefetch* pp = pf.n ? &pf : nullptr;
+          const float c = p.scale * kLog2e;  // base-2 scores
+          if (useDq) scoreSoftmaxTile<true>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+          else scoreSoftmaxTile<false>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+          if (pp) pf.rest();
+        } else {
+          scoreTile(p, qRows[g], ktTile, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);
+        }
+        HEED_PROF_T(a1);
+        if (!fused) {
+          if (useDq) onlineSoftmaxTile<true>(S, bq, bkP, m, lv, O, p.Dv, first);
+          else onlineSoftmaxTile<false>(S, bq, bkP, m, lv, O, p.Dv, first);
+        }
+        if (p.dropoutP > 0.f) applyDropout(p, b, h, i0, bq, j0, bk, bkP, S);
+        HEED_PROF_T(a2);
+        tileGemm(bq, p.Dv, bk, S, bkP, 1, vHead + j0 * p.vL.l, p.vL.l, O, p.Dv, !first);
+        HEED_PROF_T(a3);
+        HEED_PROF_ADD(pre, k1, a0);
+        HEED_PROF_ADD(qk, a0, a1);
+        HEED_PROF_ADD(soft, a1, a2);
+        HEED_PROF_ADD(pv, a2, a3);
 #ifdef HEED_ATT_PROFILE
-    if (t < 64) keyTicks[t] = uint32_t(a3 - k0);
-    ktSum += k1 - k0, preSum += a0 - k1, qkSum += a2 - a0, pvSum += a3 - a2;
+        if (step < 64) keyTicks[step] = uint32_t(a3 - k0);
+        ktSum += k1 - k0, preSum += a0 - k1, qkSum += a2 - a0, pvSum += a3 - a2;
 #endif
-  }
-  HEED_PROF_T(t3);
-  for (int64_t r = 0; r < bq; r++) {
-    float* o = p.oL.at(out, b, h, i0 + r);
-    float* lrow = lse + (b * p.H + h) * p.Lq + i0 + r;
-    const float l = hsum(vload(lv + r * W));
-    if (l == 0.f || m[r] == -INFINITY) {
-      std::fill(o, o + p.Dv, 0.f);
-      *lrow = -INFINITY;
-      continue;
+      }
     }
-    float inv = 1.f / l;
-    for (int64_t c = 0; c < p.Dv; c++) o[c] = O[r * p.Dv + c] * inv;
-    *lrow = (m[r] + std::log2(l)) * kLn2;  // back to natural units
+  HEED_PROF_T(t3);
+  for (int g = 0; g < G; g++) {
+    const float* O = Og + g * kBQFMax * p.Dv;
+    const float* m = mg + g * kBQFMax;
+    const float* lv = mg + G * kBQFMax + g * kBQFMax * W;
+    for (int64_t r = 0; r < qt.bq[g]; r++) {
+      float* o = p.oL.at(out, b, h, qt.i0[g] + r);
+      float* lrow = lse + (b * p.H + h) * p.Lq + qt.i0[g] + r;
+      const float l = hsum(vload(lv + r * W));
+      if (l == 0.f || m[r] == -INFINITY) {
+        std::fill(o, o + p.Dv, 0.f);
+        *lrow = -INFINITY;
+        continue;
+      }
+      float inv = 1.f / l;
+      for (int64_t c = 0; c < p.Dv; c++) o[c] = O[r * p.Dv + c] * inv;
+      *lrow = (m[r] + std::log2(l)) * kLn2;  // back to natural units
+    }
   }
   HEED_PROF_T(t4);
   HEED_PROF_ADD(finish, t3, t4);
@@ -756,15 +809,26 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
     rec.start = t0;
     rec.cpuNs = cpu1 - cpu0;
     rec.bh = int32_t(b * p.H + h);
-    rec.qt = int32_t(i0 / bq);
+    rec.qt = int32_t(qt.i0[0] / qt.bq[0]);
     rec.thread = tileThread;
     rec.seq = tileSeq++;
     rec.ktNew = ktNew;
-    rec.nkt = int32_t(std::min<int64_t>(nkt, 64));
+    rec.nkt = int32_t(std::min<int64_t>(steps, 64));
     rec.ktTicks = ktSum, rec.preTicks = preSum, rec.qkTicks = qkSum, rec.pvTicks = pvSum;
     std::copy(keyTicks, keyTicks + rec.nkt, rec.keyTile);
   }
 #endif
+}
+
+// One query tile (the short heads' runs, and groups of one).
+void forwardTile(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
+                 float* out, float* lse, int64_t b, int64_t h, int64_t i0, int64_t bq, int64_t nextI0,
+                 const WarmRows& warm = WarmRows{}) {
+  QueryTiles qt;
+  qt.n = 1;
+  qt.i0[0] = i0;
+  qt.bq[0] = bq;
+  forwardTiles(p, q, k, ldkt, call, v, out, lse, b, h, qt, nextI0, nextI0 >= 0 ? std::min(i0, p.Lq) - nextI0 : 0, warm);
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where
@@ -842,14 +906,20 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
     blocks[size_t(th)].range.store(packRange(uint64_t(lo), uint64_t(hi)), std::memory_order_relaxed);
   }
   const int64_t group = p.H / p.Hkv;
-  // Claims the next tile of block `own`; refills it from the fullest other block when empty. −1: no tile left.
-  auto claim = [&](int own, int64_t& back) -> int64_t {
+  // Long tiles go in groups (forwardTiles): up to kGroupTiles of one head per claim, fewer as the block
+  // runs out (at most half of what is left, so the other threads still find tiles to steal).
+  const int64_t want = bqf == BQFLong ? kGroupTiles : 1;
+  // Claims the next tiles [u, u + n) of block `own` (one head's); refills the block from the fullest
+  // other block when empty. −1: no tile left.
+  auto claim = [&](int own, int64_t& back, int64_t& n) -> int64_t {
     TileBlock& mine = blocks[size_t(own)];
     for (;;) {
       uint64_t x = mine.range.load(std::memory_order_acquire);
       uint64_t f = x & 0xffffffffu, bk = x >> 32;
       if (f < bk) {
-        if (mine.range.compare_exchange_weak(x, packRange(f + 1, bk), std::memory_order_acq_rel)) {
+        const int64_t left = int64_t(bk - f);
+        n = std::min({want, std::max<int64_t>(1, left / 2), nqt - int64_t(f) % nqt});
+        if (mine.range.compare_exchange_weak(x, packRange(f + uint64_t(n), bk), std::memory_order_acq_rel)) {
           back = int64_t(bk);
           return int64_t(f);
         }
@@ -878,25 +948,31 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
   const double work = double(heads) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
   parallelForWork(threads, work, [&](int64_t task, int) {
     const int own = int(task);
-    int64_t back = 0;
-    for (int64_t u = claim(own, back); u >= 0; u = claim(own, back)) {
-      const int64_t bh = u / nqt, qt = nqt - 1 - u % nqt, i0 = qt * bqf;
-      const int64_t b = bh / p.H, h = bh % p.H;
-      // the next tile of this block is the next one this thread runs, unless a thief takes it
-      const int64_t nextI0 = u + 1 < back && (u + 1) / nqt == bh ? i0 - bqf : -1;
+    int64_t back = 0, n = 0;
+    for (int64_t u = claim(own, back, n); u >= 0; u = claim(own, back, n)) {
+      const int64_t bh = u / nqt, b = bh / p.H, h = bh % p.H;
+      auto tileI0 = [&](int64_t unit) { return (nqt - 1 - unit % nqt) * bqf; };
+      QueryTiles tiles;
+      tiles.n = int(n);
+      for (int g = 0; g < tiles.n; g++) tiles.i0[g] = tileI0(u + g), tiles.bq[g] = std::min(bqf, p.Lq - tiles.i0[g]);
+      // the next tiles of this block are the next ones this thread runs, unless a thief takes them
+      const int64_t un = u + n, nn = std::min({want, back - un, nqt - un % nqt});
+      const bool next = un < back && un / nqt == bh;
+      const int64_t nextI0 = next ? tileI0(un + nn - 1) : -1, nextRows = next ? tileI0(un) + bqf - nextI0 : 0;
       WarmRows warm;
       const int64_t nextBh = (bh + 1) * nqt < back ? bh + 1 : -1;
-      if (nextBh >= 0 && qt < kWarmHeadTiles) {
+      const int64_t qtHi = nqt - 1 - u % nqt, qtLo = qtHi - n + 1;
+      if (nextBh >= 0 && qtLo < kWarmHeadTiles) {
         const int64_t nb = nextBh / p.H, nhk = (nextBh % p.H) / group;
         if (nb != b || nhk != h / group) {  // a GQA group's heads share K and V
-          const int64_t n = std::min<int64_t>(kWarmHeadTiles, nqt);
+          const int64_t nw = std::min<int64_t>(kWarmHeadTiles, nqt);
           warm.k = p.kL.at(k, nb, nhk, 0);
           warm.v = p.vL.at(v, nb, nhk, 0);
-          warm.r0 = p.Lk * (n - 1 - qt) / n;
-          warm.r1 = p.Lk * (n - qt) / n;
+          warm.r0 = p.Lk * (nw - 1 - std::min(qtHi, nw - 1)) / nw;
+          warm.r1 = p.Lk * (nw - qtLo) / nw;
         }
       }
-      forwardTile(p, q, k, ldkt, call, v, out, lse, b, h, i0, std::min(bqf, p.Lq - i0), nextI0, warm);
+      forwardTiles(p, q, k, ldkt, call, v, out, lse, b, h, tiles, nextI0, nextRows, warm);
     }
   });
 }
@@ -913,7 +989,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   }
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = ++calls;  // tags each thread's cached Kᵀ with this call
-  const int64_t ldkt = transposedLd(p.Lk);
+  const int64_t ldkt = kvTileLd(p.Lk);
   // Long non-causal heads whose Kᵀ and V exceed kLongTileBytes take BQFLong-row tiles (when those
   // still make enough tiles for the block hand-out); everything else BQF.
   const bool longTiles = !p.causal && p.Lk * (p.D + p.Dv) * 4 > kLongTileBytes && (p.Lq + BQFLong - 1) / BQFLong >= kBlockMinTiles;

@@ -8,9 +8,11 @@
 //   grows by more than kRescaleLag): O ← O + 2^(S − m) · V_tile
 // Causal and key-length limits end the walk early, so masked tiles cost nothing.
 // Per thread the workspace is O(BQF·(BK + Dv) + D·Lk); no Lq×Lk buffer exists. The first query
-// tile a thread runs for a kv head transposes that head's K (Kᵀ, D × Lk) into the thread's
-// scratch key tile by key tile, just before using each (its rows prefetched the tile before);
-// the thread's later tiles of the head reuse it. So S tiles are plain row-broadcast GEMMs and
+// tile a thread runs for a kv head transposes that head's K into the thread's scratch key tile by
+// key tile, just before using each (its rows prefetched the tile before), each key tile's Kᵀ a
+// contiguous D × BK block; the thread's later tiles of the head reuse it. Long heads run a few
+// query tiles together over chunks of keys (forwardTiles), so Kᵀ and V are read from L3 once per
+// group rather than once per query tile. So S tiles are plain row-broadcast GEMMs and
 // the whole call is one parallel region (one wake-up of the pool, which matters for tiny
 // shapes). Long heads: each thread walks its own block of whole heads, stealing at the end
 // (forwardBlocks); short ones: a task is a run of consecutive query tiles of one head (Kᵀ stays
@@ -652,6 +654,9 @@ struct QueryTiles {
 // walk the keys chunk by chunk (kChunkKeys), one tile at a time within a chunk. nextI0 ≥ 0: the
 // first row of the nextRows rows this thread runs next (same head), whose q rows are prefetched;
 // warm: the rows of the next head's K and V this group prefetches.
+// GMax: at most this many tiles (1: the short heads' single tiles, whose calls take a microsecond, compiled
+// without the group's loops).
+template <int GMax>
 void forwardTiles(const AttentionParams& p, const float* q, const float* k, int64_t ldkt, uint64_t call, const float* v,
                   float* out, float* lse, int64_t b, int64_t h, const QueryTiles& qt, int64_t nextI0, int64_t nextRows,
                   const WarmRows& warm = WarmRows{}) {
@@ -663,7 +668,7 @@ void forwardTiles(const AttentionParams& p, const float* q, const float* k, int6
   uint64_t ktSum = 0, preSum = 0, qkSum = 0, pvSum = 0;
 #endif
   static thread_local FwdScratch ws;
-  const int G = qt.n;
+  const int G = GMax == 1 ? 1 : qt.n;
   const int64_t hk = h / (p.H / p.Hkv);
   const int64_t bkMaxP = roundUp(BK, W);
   float* S = ws.S.get(kBQFMax * bkMaxP);
@@ -674,10 +679,10 @@ void forwardTiles(const AttentionParams& p, const float* q, const float* k, int6
   // Without a mask or ALiBi, scores and their softmax step are one fused pass that reads q in
   // place and applies the scale itself; otherwise q is scaled into scratch for scoreTile.
   const bool fused = kFusedScores && !p.mask && !p.alibiSlopes;
-  const float* qRows[kGroupTiles];
+  const float* qRows[GMax];
   int64_t ldq = p.qL.l;
   float* qs = fused ? nullptr : ws.Q.get(G * kBQFMax * p.D + W);
-  int64_t rowEnd[kGroupTiles][kBQFMax], jEnd[kGroupTiles], jEndAll = 0, steps = 0;
+  int64_t rowEnd[GMax][kBQFMax], jEnd[GMax], jEndAll = 0, steps = 0;
   for (int g = 0; g < G; g++) {
     const float* qTile = p.qL.at(q, b, h, qt.i0[g]);
     qRows[g] = qTile;
@@ -828,7 +833,7 @@ void forwardTile(const AttentionParams& p, const float* q, const float* k, int64
   qt.n = 1;
   qt.i0[0] = i0;
   qt.bq[0] = bq;
-  forwardTiles(p, q, k, ldkt, call, v, out, lse, b, h, qt, nextI0, nextI0 >= 0 ? std::min(i0, p.Lq) - nextI0 : 0, warm);
+  forwardTiles<1>(p, q, k, ldkt, call, v, out, lse, b, h, qt, nextI0, nextI0 >= 0 ? std::min(i0, p.Lq) - nextI0 : 0, warm);
 }
 
 // Few queries (a decoding step): one task per (b, h) scores each query against K's rows where
@@ -972,7 +977,7 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
           warm.r1 = p.Lk * (nw - qtLo) / nw;
         }
       }
-      forwardTiles(p, q, k, ldkt, call, v, out, lse, b, h, tiles, nextI0, nextRows, warm);
+      forwardTiles<kGroupTiles>(p, q, k, ldkt, call, v, out, lse, b, h, tiles, nextI0, nextRows, warm);
     }
   });
 }

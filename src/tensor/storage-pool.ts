@@ -71,8 +71,14 @@ const free = new Map<number, Storage[]>();
  * read off this record at close (every request ends in a recorded storage), not noted per request.
  */
 let recording: Storage[] | null = null;
-/** The keys the previous scope asked for. */
-let askedBefore = new Set<number>();
+/**
+ * When each key was last asked for, by scope close number: 2·n when the close numbered n was the
+ * last to ask for it, 2·n + 1 when the close before it (n − 1) asked for it too. One map kept from
+ * close to close (a value rewritten in place allocates nothing; a Set per close grew its table anew).
+ */
+const askedAt = new Map<number, number>();
+/** Scope closes so far (clearStoragePool skips a number, so that no close is "the one before" across it). */
+let closes = 0;
 const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bool: 3, int8: 4 };
 /** One number per (dtype, length): a string key would be built on every allocation. */
 const sizeKey = (dtype: DType, n: number): number => n * 8 + DTYPE_CODE[dtype];
@@ -207,13 +213,17 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
       let released = 0;
       // No storage is in both lists, nor twice in one: a scope records a storage when it is
       // allocated or taken from the pool, and only a released one goes back to the pool.
-      // The sizes this scope asked for are those of every storage it handed out (`asked`).
-      const asked = new Set<number>();
+      // The sizes this scope asked for are those of every storage it handed out (noted in `askedAt`).
+      const now = ++closes;
       const n0 = carry ? carried.length : 0;
       for (let i = 0; i < n0 + rec.length; i++) {
         const s = i < n0 ? carried[i] : rec[i - n0];
         const key = sizeKey(dtypeOfStorage(s), s.length);
-        if (i >= n0) asked.add(key);
+        if (i >= n0) {
+          const at = askedAt.get(key);
+          if (at === undefined) askedAt.set(key, 2 * now);
+          else if (at < 2 * now) askedAt.set(key, at >= 2 * now - 2 ? 2 * now + 1 : 2 * now);
+        }
         if (keep.hasBuffer(s.buffer)) {
           if (carry) stillLive.push(s);
           continue;
@@ -226,10 +236,12 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
       // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
       // activations of a batch padded to its own length would only sit in the pool through the
       // next step, beside that step's own buffers, and raise the peak.
-      const before = askedBefore;
-      askedBefore = asked;
+      const both = 2 * now + 1;
+      askedAt.forEach((at, key) => {
+        if (at < 2 * now) askedAt.delete(key); // not asked for now: the next close has no use for it
+      });
       free.forEach((stack, key) => {
-        if (asked.has(key) && before.has(key)) return;
+        if (askedAt.get(key) === both) return;
         for (let i = 0; i < stack.length; i++) inPool.delete(stack[i]);
         free.delete(key); // deleting the entry being visited is allowed during Map.forEach
       });
@@ -245,7 +257,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
 export function clearStoragePool(): void {
   for (const stack of free.values()) for (const s of stack) inPool.delete(s);
   free.clear();
-  askedBefore = new Set();
+  closes++; // the next close has no "close before" whose sizes it keeps
 }
 
 /** Bytes held in the pool's free lists. */

@@ -97,8 +97,14 @@ function storageList(): Storage[] {
 const EMPTY_STORAGE = new Float32Array(0);
 /** Storages recorded by earlier scopes that were still live at their close. */
 let carried: Storage[] = [];
-/** Guard against releasing one buffer twice: exactly the storages on the free lists (a Set: cheaper per release than a WeakSet). */
-const inPool = new Set<Storage>();
+/**
+ * Guard against releasing one buffer twice: true for exactly the storages on the free lists; false for
+ * a storage taken from them that an open scope or the carried list still holds (the entry goes when
+ * the storage leaves the pool's care: evicted, forgotten by an inference scope, abandoned). A Map
+ * rewritten in place, not a Set added to at every release and deleted from at every take: a Set shrinks
+ * and regrows its table (rehashing every storage it holds) as a step takes and returns its buffers.
+ */
+const inPool = new Map<Storage, boolean>();
 
 /** A copy of the allocation counters since the process started (or the last reset). */
 export function storageStats(): StorageStats {
@@ -134,7 +140,7 @@ export function takeFromPool(dtype: DType, n: number): Storage | null {
   const stack = free.get(sizeKey(dtype, n));
   if (stack === undefined || stack.length === 0) return null;
   const s = stack.pop()!;
-  inPool.delete(s);
+  inPool.set(s, false);
   counts[ALLOCATIONS]++;
   counts[REUSED]++;
   counts[REUSED_BYTES] += s.byteLength;
@@ -151,7 +157,7 @@ export function noteAllocation(s: Storage): void {
 
 /** Puts s on the free list of `key` (its sizeKey). */
 function release(s: Storage, key: number): void {
-  if (inPool.has(s) || s.length === 0) return;
+  if (inPool.get(s) === true || s.length === 0) return;
   if (mode === 'check') {
     if (s instanceof Float32Array || s instanceof Float64Array) s.fill(NaN);
     return;
@@ -160,7 +166,7 @@ function release(s: Storage, key: number): void {
   const stack = free.get(key);
   if (stack === undefined) free.set(key, [s]);
   else stack.push(s);
-  inPool.add(s);
+  inPool.set(s, true);
 }
 
 export interface StorageScope {
@@ -197,6 +203,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
     abandon(): void {
       if (recording !== rec) return;
       recording = null;
+      for (let i = 0; i < rec.length; i++) if (inPool.get(rec[i]) === false) inPool.delete(rec[i]); // out of the pool's care
     },
     close(live: Iterable<Storage>): number {
       if (recording !== rec) return 0;
@@ -226,6 +233,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
         }
         if (keep.hasBuffer(s.buffer)) {
           if (carry) stillLive.push(s);
+          else if (inPool.get(s) === false) inPool.delete(s); // forgotten: out of the pool's care
           continue;
         }
         released += s.byteLength;

@@ -4,7 +4,9 @@
  * neighbours, medians over steps. Shows which stretch of JS is left, and whether it runs right
  * after a kernel (cold) or inside a deferred stretch (warm).
  *
- *   node --import tsx bench/js-gaps.ts [--threads 1] [--steps 12] [--top 30]
+ *   node --import tsx bench/js-gaps.ts [--threads 1] [--steps 12] [--warm 3] [--top 30]
+ *
+ * --warm 150 measures the JIT's steady state (V8 optimizes the step's JS after 100–160 steps).
  */
 import { heedStep, makeTrainBatch } from './train.ts';
 import { k, setBackend, setNumThreads } from '../src/backend/registry.ts';
@@ -19,6 +21,7 @@ import { readArgs } from './args.ts';
 const flags = readArgs(import.meta.url, {
   threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
   steps: { kind: 'int', default: 12, min: 1, help: 'timed training steps' },
+  warm: { kind: 'int', default: 3, min: 0, help: 'untimed warm-up steps' },
   top: { kind: 'int', default: 30, min: 1, help: 'largest gaps listed' },
   kernels: { kind: 'string', default: 'real', choices: ['real', 'noop'], help: 'noop: every kernel returns at once (the JS alone, in cache; values are garbage)' },
   prof: { kind: 'string', default: '', help: 'also write a V8 CPU profile of the steps here' },
@@ -52,7 +55,7 @@ const totals: number[] = [];
 const profPath = flags.prof;
 const session = new Session();
 let profCpu = 0;
-for (let s = -3; s < steps; s++) {
+for (let s = -flags.warm; s < steps; s++) {
   if (s === 0 && profPath) {
     session.connect();
     await session.post('Profiler.enable');

@@ -20,6 +20,9 @@ function accumulate(into: Tensor | undefined, g: Tensor): Tensor {
   return new Tensor(out, into.shape);
 }
 
+/** Backward passes run so far (each numbers the tensors it visits: Tensor._bwPass). */
+let passes = 0;
+
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
     throw new AutogradError(`backward: the tensor ${fmtShape(root.shape)} does not require grad. Fix: set requiresGrad on the leaves you want gradients for, before the forward pass.`);
@@ -42,9 +45,11 @@ export function backward(root: Tensor, gradient?: Tensor): void {
 
   // Topological order: every node after all the nodes it feeds.
   // An iterative depth-first search: `nodes` is the path, `next[j]` the next input of nodes[j] to visit
-  // (two parallel stacks rather than a [tensor, index] pair per node).
+  // (two parallel stacks rather than a [tensor, index] pair per node). A tensor visited in this pass
+  // carries the pass's number, and its index in `order` (the slot of its gradient in `grads`).
+  const pass = ++passes;
   const order: Tensor[] = [];
-  const seen = new Set<Tensor>([root]);
+  root._bwPass = pass;
   const nodes: Tensor[] = [root], next: number[] = [0];
   while (nodes.length > 0) {
     const top = nodes.length - 1;
@@ -52,20 +57,22 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     if (fn !== null && i < fn.inputs.length) {
       next[top] = i + 1;
       const child = fn.inputs[i];
-      if (child.requiresGrad && !seen.has(child)) {
-        seen.add(child);
+      if (child.requiresGrad && child._bwPass !== pass) {
+        child._bwPass = pass;
         nodes.push(child);
         next.push(0);
       }
     } else {
+      t._bwSlot = order.length;
       order.push(t);
       nodes.pop();
       next.pop();
     }
   }
 
-  const grads = new Map<Tensor, Tensor>();
-  grads.set(root, seed);
+  /** The gradient received so far by order[i] (undefined: none yet, or already handed on). */
+  const grads: (Tensor | undefined)[] = new Array<Tensor | undefined>(order.length).fill(undefined);
+  grads[order.length - 1] = seed;
   const prev = setGradEnabled(false);
   // Kernel calls are queued (deferred) while closures that read no tensor values run, and the queue
   // runs before any other closure and at the end (src/backend/registry.ts deferKernels): the
@@ -74,9 +81,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   try {
     for (let n = order.length - 1; n >= 0; n--) {
       const t = order[n];
-      const g = grads.get(t);
+      const g = grads[n];
       if (g === undefined) continue;
-      grads.delete(t);
+      grads[n] = undefined;
       if (t.gradFn === null) {
         t.grad = accumulate(t.grad ?? undefined, g);
         continue;
@@ -98,7 +105,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         if (!sameShape(gx.shape, x.shape)) {
           throw new AutogradError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gx.shape)}, expected ${fmtShape(x.shape)}. This is a bug in heed; please report it.`);
         }
-        grads.set(x, accumulate(grads.get(x), gx));
+        // A backward run inside a closure (a new pass) may have renumbered x: then search for it.
+        const slot = x._bwPass === pass ? x._bwSlot : order.indexOf(x);
+        grads[slot] = accumulate(grads[slot], gx);
       }
     }
     failed = false;

@@ -59,9 +59,15 @@ export function liveBuffers(transient: unknown, persistent: readonly unknown[]):
 
 /** One persistent root's walk: the containers it passed through and what each held, and what it found. */
 interface RootWalk {
-  /** Every object walked into (not tensors or typed arrays), and its object-valued contents then. */
+  /**
+   * Every object walked into (not tensors or typed arrays), and its object-valued contents then:
+   * those of containers[i] are contents[ends[i - 1] .. ends[i]) (one flat array, read in order at
+   * revalidation instead of one array per container: after a kernel has streamed through the
+   * caches, each separate array is a separate miss).
+   */
   containers: object[];
-  contents: unknown[][];
+  contents: unknown[];
+  ends: number[];
   /** Every Tensor found (their .grad is read on every use). */
   tensors: Tensor[];
   /** The ArrayBuffers of every tensor's storage and every typed array found. */
@@ -79,7 +85,7 @@ function cachedWalk(root: object): RootWalk {
     liveWalkStats.reused++;
     return cached;
   }
-  const w: RootWalk = { containers: [], contents: [], tensors: [], buffers: new Set() };
+  const w: RootWalk = { containers: [], contents: [], ends: [], tensors: [], buffers: new Set() };
   walk([root], (s) => w.buffers.add(s.buffer), w);
   rootWalks.set(root, w);
   liveWalkStats.walks++;
@@ -88,7 +94,12 @@ function cachedWalk(root: object): RootWalk {
 
 /** Whether every container of a cached walk still holds exactly the objects it held. */
 function unchanged(w: RootWalk): boolean {
-  for (let i = 0; i < w.containers.length; i++) if (!holdsExactly(w.containers[i], w.contents[i])) return false;
+  let start = 0;
+  for (let i = 0; i < w.containers.length; i++) {
+    const end = w.ends[i];
+    if (!holdsExactly(w.containers[i], w.contents, start, end)) return false;
+    start = end;
+  }
   return true;
 }
 
@@ -111,18 +122,18 @@ function objectContents(v: object): unknown[] {
   return out;
 }
 
-/** objectContents(v) equals `then`, element by element, without building it (this runs per call). */
-function holdsExactly(v: object, then: unknown[]): boolean {
-  let j = 0;
+/** objectContents(v) equals then[start .. end), element by element, without building it (this runs per call). */
+function holdsExactly(v: object, then: unknown[], start: number, end: number): boolean {
+  let j = start;
   if (v instanceof Map) {
-    for (const x of v.values()) if (isObject(x) && then[j++] !== x) return false;
+    for (const x of v.values()) if (isObject(x) && (j === end || then[j++] !== x)) return false;
   } else if (Array.isArray(v)) {
-    for (let i = 0; i < v.length; i++) if (isObject(v[i]) && then[j++] !== v[i]) return false;
+    for (let i = 0; i < v.length; i++) if (isObject(v[i]) && (j === end || then[j++] !== v[i])) return false;
   } else {
     const o = v as Record<string, unknown>;
-    for (const key in o) if (isObject(o[key]) && then[j++] !== o[key]) return false;
+    for (const key in o) if (isObject(o[key]) && (j === end || then[j++] !== o[key])) return false;
   }
-  return j === then.length;
+  return j === end;
 }
 
 /**
@@ -150,7 +161,8 @@ function walk(roots: unknown[], found: (s: Storage) => void, record: RootWalk | 
     const contents = objectContents(v);
     if (record !== null) {
       record.containers.push(v);
-      record.contents.push(contents);
+      for (const x of contents) record.contents.push(x);
+      record.ends.push(record.contents.length);
     }
     for (const x of contents) stack.push(x);
   }

@@ -30,6 +30,7 @@ export function normDim(dim: number, ndim: number, op: string, arg = 'dim'): num
 }
 
 export function sameShape(a: Shape, b: Shape): boolean {
+  if (a === b) return true; // one frozen shape shared by both tensors (the common case): nothing to read
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

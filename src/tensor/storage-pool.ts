@@ -71,8 +71,14 @@ const free = new Map<number, Storage[]>();
  * read off this record at close (every request ends in a recorded storage), not noted per request.
  */
 let recording: Storage[] | null = null;
-/** The keys the previous scope asked for. */
-let askedBefore = new Set<number>();
+/**
+ * When each key was last asked for, by scope close number: 2·n when the close numbered n was the
+ * last to ask for it, 2·n + 1 when the close before it (n − 1) asked for it too. One map kept from
+ * close to close (a value rewritten in place allocates nothing; a Set per close grew its table anew).
+ */
+const askedAt = new Map<number, number>();
+/** Scope closes so far (clearStoragePool skips a number, so that no close is "the one before" across it). */
+let closes = 0;
 const DTYPE_CODE: Record<DType, number> = { float32: 0, float64: 1, int32: 2, bool: 3, int8: 4 };
 /** One number per (dtype, length): a string key would be built on every allocation. */
 const sizeKey = (dtype: DType, n: number): number => n * 8 + DTYPE_CODE[dtype];
@@ -91,8 +97,14 @@ function storageList(): Storage[] {
 const EMPTY_STORAGE = new Float32Array(0);
 /** Storages recorded by earlier scopes that were still live at their close. */
 let carried: Storage[] = [];
-/** Guard against releasing one buffer twice: exactly the storages on the free lists (a Set: cheaper per release than a WeakSet). */
-const inPool = new Set<Storage>();
+/**
+ * Guard against releasing one buffer twice: true for exactly the storages on the free lists; false for
+ * a storage taken from them that an open scope or the carried list still holds (the entry goes when
+ * the storage leaves the pool's care: evicted, forgotten by an inference scope, abandoned). A Map
+ * rewritten in place, not a Set added to at every release and deleted from at every take: a Set shrinks
+ * and regrows its table (rehashing every storage it holds) as a step takes and returns its buffers.
+ */
+const inPool = new Map<Storage, boolean>();
 
 /** A copy of the allocation counters since the process started (or the last reset). */
 export function storageStats(): StorageStats {
@@ -128,7 +140,7 @@ export function takeFromPool(dtype: DType, n: number): Storage | null {
   const stack = free.get(sizeKey(dtype, n));
   if (stack === undefined || stack.length === 0) return null;
   const s = stack.pop()!;
-  inPool.delete(s);
+  inPool.set(s, false);
   counts[ALLOCATIONS]++;
   counts[REUSED]++;
   counts[REUSED_BYTES] += s.byteLength;
@@ -145,7 +157,7 @@ export function noteAllocation(s: Storage): void {
 
 /** Puts s on the free list of `key` (its sizeKey). */
 function release(s: Storage, key: number): void {
-  if (inPool.has(s) || s.length === 0) return;
+  if (inPool.get(s) === true || s.length === 0) return;
   if (mode === 'check') {
     if (s instanceof Float32Array || s instanceof Float64Array) s.fill(NaN);
     return;
@@ -154,7 +166,7 @@ function release(s: Storage, key: number): void {
   const stack = free.get(key);
   if (stack === undefined) free.set(key, [s]);
   else stack.push(s);
-  inPool.add(s);
+  inPool.set(s, true);
 }
 
 export interface StorageScope {
@@ -191,6 +203,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
     abandon(): void {
       if (recording !== rec) return;
       recording = null;
+      for (let i = 0; i < rec.length; i++) if (inPool.get(rec[i]) === false) inPool.delete(rec[i]); // out of the pool's care
     },
     close(live: Iterable<Storage>): number {
       if (recording !== rec) return 0;
@@ -207,15 +220,20 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
       let released = 0;
       // No storage is in both lists, nor twice in one: a scope records a storage when it is
       // allocated or taken from the pool, and only a released one goes back to the pool.
-      // The sizes this scope asked for are those of every storage it handed out (`asked`).
-      const asked = new Set<number>();
+      // The sizes this scope asked for are those of every storage it handed out (noted in `askedAt`).
+      const now = ++closes;
       const n0 = carry ? carried.length : 0;
       for (let i = 0; i < n0 + rec.length; i++) {
         const s = i < n0 ? carried[i] : rec[i - n0];
         const key = sizeKey(dtypeOfStorage(s), s.length);
-        if (i >= n0) asked.add(key);
+        if (i >= n0) {
+          const at = askedAt.get(key);
+          if (at === undefined) askedAt.set(key, 2 * now);
+          else if (at < 2 * now) askedAt.set(key, at >= 2 * now - 2 ? 2 * now + 1 : 2 * now);
+        }
         if (keep.hasBuffer(s.buffer)) {
           if (carry) stillLive.push(s);
+          else if (inPool.get(s) === false) inPool.delete(s); // forgotten: out of the pool's care
           continue;
         }
         released += s.byteLength;
@@ -226,10 +244,12 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
       // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
       // activations of a batch padded to its own length would only sit in the pool through the
       // next step, beside that step's own buffers, and raise the peak.
-      const before = askedBefore;
-      askedBefore = asked;
+      const both = 2 * now + 1;
+      askedAt.forEach((at, key) => {
+        if (at < 2 * now) askedAt.delete(key); // not asked for now: the next close has no use for it
+      });
       free.forEach((stack, key) => {
-        if (asked.has(key) && before.has(key)) return;
+        if (askedAt.get(key) === both) return;
         for (let i = 0; i < stack.length; i++) inPool.delete(stack[i]);
         free.delete(key); // deleting the entry being visited is allowed during Map.forEach
       });
@@ -245,7 +265,7 @@ export function openStorageScope(options: StorageScopeOptions = {}): StorageScop
 export function clearStoragePool(): void {
   for (const stack of free.values()) for (const s of stack) inPool.delete(s);
   free.clear();
-  askedBefore = new Set();
+  closes++; // the next close has no "close before" whose sizes it keeps
 }
 
 /** Bytes held in the pool's free lists. */

@@ -52,6 +52,12 @@ export class Tensor {
   retainsGrad = false;
   /** Optional name, used in error messages and by nn.Parameter. */
   name?: string;
+  /**
+   * Internal to src/autograd/engine.ts: the backward pass that last visited this tensor, and its
+   * index in that pass's topological order (a Set and a Map keyed by tensor cost more per node).
+   */
+  _bwPass = 0;
+  _bwSlot = -1;
 
   constructor(data: Storage, shape: Shape, requiresGrad = false) {
     // One pass validates the sizes and counts the elements (every op output comes through here).

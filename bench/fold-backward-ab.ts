@@ -4,8 +4,9 @@
  *   base (main's addon, --base): linearBackward, then for the FFN's first Linear reluDropoutBackwardBias
  *     (its dz and bias gradient in a pass of their own), for the attention projections reduceAxis (their
  *     bias gradients), and layerNormBackwardDropout writing its dz bias sums (the norm-fed Linears' db);
- *   fold (this tree's addon): linearBackwardFused, the FFN's mask in the second Linear's dx GEMM and
- *     every bias gradient summed off the dW GEMM's packing; layerNormBackwardDropout without bias sums.
+ *   fold (this tree's addon): linearBackwardFused, every bias gradient summed off the dW GEMM's packing
+ *     (the FFN's ReLU-dropout backward as reluDropoutBackward, without sums); layerNormBackwardDropout
+ *     without bias sums.
  * The calls are the step's (bench/step-roofline.ts's table): per step 4 FFN pairs (rows 768, 768, 704,
  * 704; d 256, F 1024), 8 projections with a reduceAxis (QKV 768/704 × 768, cross KV 768 × 512, cross
  * Q 704 × 256), 6 norm-fed projections (704 × 256 ×4, 768 × 256 ×2) besides the FFN's second Linears,
@@ -13,7 +14,7 @@
  * a step), so the calls read them from memory as in the step. Arms alternate A B B A within a round;
  * the paired difference per round is reported with its median and how many rounds favour the fold.
  *
- *   node --import tsx bench/fold-backward-ab.ts --base /path/to/main/heed.node [--rounds 12] [--out file.json]
+ *   node --import tsx bench/fold-backward-ab.ts --base /path/to/main/heed.node [--rounds 12] [--same] [--out file.json]
  */
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ const flags = readArgs(import.meta.url, {
   base: { kind: 'string', default: '', help: 'main\'s heed.node (required)' },
   rounds: { kind: 'int', default: 12, min: 1, help: 'rounds of A B B A' },
   out: { kind: 'string', default: '', help: 'raw results file (JSON)' },
+  same: { kind: 'bool', help: 'both arms run the folded calls (--base then an earlier build of the fold): an A/B of two fold builds' },
 });
 if (!flags.base) { console.error('fold-backward-ab: --base <path to main\'s heed.node> is required'); process.exit(2); }
 
@@ -42,7 +44,7 @@ function arm(path: string | null): Kern {
   addon.setNumThreads(1);
   return bindNative(addon.kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as Kern;
 }
-const base = arm(flags.base), fold = arm(null);
+const base = arm(flags.base), foldArm = arm(null);
 
 const D = 256, F = 1024, scale = Math.fround(1 / 0.9);
 let seed = 1;
@@ -68,7 +70,10 @@ const norms = [704, 704, 704, 704, 704, 704, 768, 768, 768, 768].map((rows) => (
 
 const groups = ['ffn', 'projReduce', 'projNorm', 'norms'] as const;
 type Group = (typeof groups)[number];
-function run(which: 'base' | 'fold'): Record<Group, number> {
+function run(arm: 'base' | 'fold'): Record<Group, number> {
+  // --same: the base arm runs the folded calls with its own addon
+  const which = flags.same ? 'fold' : arm;
+  const fold = arm === 'base' ? base : foldArm;
   const t: Record<Group, number> = { ffn: 0, projReduce: 0, projNorm: 0, norms: 0 };
   let t0 = cpuNowMs();
   for (const { l1, l2 } of ffns) {
@@ -77,8 +82,9 @@ function run(which: 'base' | 'fold'): Record<Group, number> {
       base.reluDropoutBackwardBias({ y: l2.x, dy: l2.gx, dz: l1.g, dbias: l1.gb, rows: l1.rows, cols: F, scale });
       base.linearBackward({ g: l1.g, x: l1.x, w: l1.w, gx: l1.gx, gw: l1.gw, rows: l1.rows, inF: l1.inF, outF: l1.outF });
     } else {
-      fold.linearBackwardFused({ g: l2.g, x: l2.x, w: l2.w, gx: l1.g, gw: l2.gw, gb: l2.gb, mask: l2.x, maskScale: scale, rows: l2.rows, inF: l2.inF, outF: l2.outF });
-      fold.linearBackwardFused({ g: l1.g, x: l1.x, w: l1.w, gx: l1.gx, gw: l1.gw, gb: l1.gb, mask: null, maskScale: 1, rows: l1.rows, inF: l1.inF, outF: l1.outF });
+      fold.linearBackwardFused({ g: l2.g, x: l2.x, w: l2.w, gx: l2.gx, gw: l2.gw, gb: l2.gb, rows: l2.rows, inF: l2.inF, outF: l2.outF });
+      fold.reluDropoutBackward({ y: l2.x, dy: l2.gx, dz: l1.g, scale });
+      fold.linearBackwardFused({ g: l1.g, x: l1.x, w: l1.w, gx: l1.gx, gw: l1.gw, gb: l1.gb, rows: l1.rows, inF: l1.inF, outF: l1.outF });
     }
   }
   let t1 = cpuNowMs(); t.ffn = t1 - t0; t0 = t1;
@@ -87,13 +93,13 @@ function run(which: 'base' | 'fold'): Record<Group, number> {
       base.linearBackward({ g: l.g, x: l.x, w: l.w, gx: l.gx, gw: l.gw, rows: l.rows, inF: l.inF, outF: l.outF });
       base.reduceAxis({ op: 0, x: l.g, out: l.gb, outer: 1, size: l.rows, inner: l.outF });
     } else {
-      fold.linearBackwardFused({ g: l.g, x: l.x, w: l.w, gx: l.gx, gw: l.gw, gb: l.gb, mask: null, maskScale: 1, rows: l.rows, inF: l.inF, outF: l.outF });
+      fold.linearBackwardFused({ g: l.g, x: l.x, w: l.w, gx: l.gx, gw: l.gw, gb: l.gb, rows: l.rows, inF: l.inF, outF: l.outF });
     }
   }
   t1 = cpuNowMs(); t.projReduce = t1 - t0; t0 = t1;
   for (const l of projNorm) {
     if (which === 'base') base.linearBackward({ g: l.g, x: l.x, w: l.w, gx: l.gx, gw: l.gw, rows: l.rows, inF: l.inF, outF: l.outF });
-    else fold.linearBackwardFused({ g: l.g, x: l.x, w: l.w, gx: l.gx, gw: l.gw, gb: l.gb, mask: null, maskScale: 1, rows: l.rows, inF: l.inF, outF: l.outF });
+    else fold.linearBackwardFused({ g: l.g, x: l.x, w: l.w, gx: l.gx, gw: l.gw, gb: l.gb, rows: l.rows, inF: l.inF, outF: l.outF });
   }
   t1 = cpuNowMs(); t.projNorm = t1 - t0; t0 = t1;
   for (const n of norms) {

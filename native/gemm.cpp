@@ -71,10 +71,6 @@ struct Gemm {
   const DropResidual* extra;
   const float* residual;  // this sub-problem's residual (same layout as c), or null
   int64_t idx0, idxLd;
-  // linearBackwardFused's dx epilogue: c = mask > 0 ? c · maskScale : 0 (mask has c's layout, this
-  // sub-problem's), the ReLU-dropout backward of the Linear whose output is this product's operand.
-  const float* mask;
-  float maskScale;
   // linearBackwardFused's bias gradient: colSums[i] += Σ_l op(A)(i, l) in float64, in l order, read
   // off the packed A panels (null: not asked). Only for a product run as one sub-problem.
   double* colSums;
@@ -124,18 +120,6 @@ HEED_INLINE void dropResidualRow(float* c, const float* res, int64_t len, uint32
 void dropResidualAll(const Gemm& g) {
   for (int64_t r = 0; r < g.m; r++)
     dropResidualRow(g.c + r * g.ldc, g.residual ? g.residual + r * g.ldc : nullptr, g.n, uint32_t(g.idx0 + r * g.idxLd), *g.extra);
-}
-
-// c[0..len) = mask > 0 ? c · scale : 0 (reluDropoutBackward's arithmetic on the product's output).
-HEED_INLINE void maskRow(float* c, const float* mask, int64_t len, float scale) {
-  const vf sv = vsplat(scale), zero = vsplat(0.f);
-  int64_t j = 0;
-  for (; j + W <= len; j += W) vstore(c + j, vload(mask + j) > zero ? vload(c + j) * sv : zero);
-  for (; j < len; j++) c[j] = mask[j] > 0.f ? c[j] * scale : 0.f;
-}
-
-void maskAll(const Gemm& g) {
-  for (int64_t r = 0; r < g.m; r++) maskRow(g.c + r * g.ldc, g.mask + r * g.ldc, g.n, g.maskScale);
 }
 
 // acc[i] += Σ_l op(A)(i, l) for i < m, l < k, each column in l order in float64 (unpacked: the paths
@@ -449,9 +433,6 @@ void blocked(const Gemm& g) {
             const float* bb = bias ? bias + j0 + jp : nullptr;
             for (int64_t r = 0; r < rows; r++)
               finishRow(cp + r * g.ldc, acc + r * NR, cols, g.alpha, beta, readC, bb, act);
-            if (last && g.mask)  // linearBackwardFused: the ReLU-dropout backward while the tile is in L1
-              for (int64_t r = 0; r < rows; r++)
-                maskRow(cp + r * g.ldc, g.mask + (i0 + ip + r) * g.ldc + j0 + jp, cols, g.maskScale);
             if (last && g.extra) {  // linearFused: dropout and residual while the tile is in L1
               const int64_t rowOff = (i0 + ip) * g.ldc + j0 + jp;
               for (int64_t r = 0; r < rows; r++)
@@ -549,9 +530,8 @@ void run(const Gemm& g) {
   // x·Wᵀ with few rows: packing B (a strided transpose of all of W) would cost more than the product.
   if (!g.transA && g.transB && g.k > 0 && g.m <= kSkinnyRows) skinny(g);
   else if (g.k == 0 || g.m * g.n * g.k <= 16 * 16 * 16 || g.m < 4 || g.n < 4) direct(g);
-  else return blocked(g);  // (applies linearFused's and linearBackwardFused's epilogues per tile)
+  else return blocked(g);  // (applies linearFused's epilogue per tile, linearBackwardFused's sums per pack)
   if (g.extra) dropResidualAll(g);
-  if (g.mask) maskAll(g);
   if (g.colSums) columnSumsUnpacked(g.a, g.lda, g.transA, g.m, g.k, g.colSums);
 }
 
@@ -596,7 +576,7 @@ void rowSlabStarts(int64_t m, int64_t slabs, int64_t* at) {
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
                const float* bias, int activation, const DropResidual* extra, const float* residual, bool serial = false,
-               const float* mask = nullptr, float maskScale = 1.f, double* colSums = nullptr) {
+               double* colSums = nullptr) {
   // colSums (batch 1 only): Σ_l op(A)(i, l) per row i of op(A), float64, added into colSums
   if (batch == 0 || m == 0) return;
   if (n == 0) {
@@ -673,8 +653,6 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     g.idx0 = p * strideC;
     g.idxLd = n;
     g.shared = share ? &shared : nullptr;
-    g.mask = mask ? mask + p * strideC : nullptr;
-    g.maskScale = maskScale;
     g.colSums = sumsInTask ? colSums : nullptr;
     if (splitN) {
       g.n = hi - lo;
@@ -682,14 +660,12 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
       g.c += lo;
       if (g.bias) g.bias += lo;
       if (g.residual) g.residual += lo;
-      if (g.mask) g.mask += lo;
       g.idx0 += lo;
     } else {
       g.m = hi - lo;
       g.a += transA ? lo : lo * g.lda;
       g.c += lo * g.ldc;
       if (g.residual) g.residual += lo * g.ldc;
-      if (g.mask) g.mask += lo * g.ldc;
       g.idx0 += lo * n;
     }
     run(g);
@@ -718,12 +694,10 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
 // Every element's arithmetic is that of sgemm, so the results are bit-identical to two sgemm calls
 // at any thread count (test/native/linear-backward.test.ts). At other thread counts, or when either
 // product is too small to split, it is those two calls.
-// linearBackwardFused adds two folds (either may be absent): gb = Σ_rows g, summed in float64 in row
-// order off the dW product's packed panels of gᵀ (no pass of its own over g); and a mask
-// (the output y of a ReLU + dropout Linear feeding this one): gx = mask > 0 ? (g·w) · maskScale : 0,
-// applied to each tile of gx as it is written, so gx is already that Linear's dz.
+// linearBackwardFused adds the bias gradient gb = Σ_rows g, summed in float64 in row order off the dW
+// product's packed panels of gᵀ (no pass of its own over g), and lets either product be absent.
 void linearBackward(const float* g, const float* x, const float* w, float* gx, float* gw, int64_t rows, int64_t inF,
-                    int64_t outF, float* gb = nullptr, const float* mask = nullptr, float maskScale = 1.f) {
+                    int64_t outF, float* gb = nullptr) {
   // gb = Σ_rows g in float64, summed off dW's packing of gᵀ (or alone when dW is not asked)
   static thread_local std::vector<double> sumsBuf;
   double* sums = nullptr;
@@ -732,10 +706,10 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
     sums = sumsBuf.data();
   }
   auto dx = [&](bool serial) {
-    if (gx) sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial, mask, maskScale);
+    if (gx) sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial);
   };
   auto dw = [&](bool serial) {
-    if (gw) sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial, nullptr, 1.f, sums);
+    if (gw) sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial, sums);
     else if (sums) columnSumsUnpacked(g, outF, true, outF, rows, sums);
   };
   const double work = double(rows) * double(inF) * double(outF);
@@ -752,7 +726,7 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
 void linearBackward(const LinearBackwardArgs& p) { linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF); }
 void linearBackwardFused(const LinearBackwardFusedArgs& p) {
-  linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF, p.gb, p.mask, p.maskScale);
+  linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF, p.gb);
 }
 void sgemm(const SgemmArgs& p) { sgemm(p.a, p.b, p.c, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.strideA, p.strideB, p.strideC, p.bias, int(p.activation)); }
 // y = residual + dropout(act(x·wᵀ + bias)): one GEMM, the dropout and residual in its epilogue.

@@ -593,8 +593,6 @@ struct LinearBackwardFusedArgs {
   float* gx;  // output, or null, length rows·inF
   float* gw;  // output, or null, length outF·inF
   float* gb;  // output, or null, length outF
-  const float* mask;  // input, or null, length rows·inF
-  float maskScale;  // scalar
   int64_t rows;  // shape
   int64_t inF;  // shape
   int64_t outF;  // shape
@@ -2011,10 +2009,9 @@ inline const Kernel kernel = {"linearBackward", code, args, 8, 8, nullptr, 0};
 
 namespace linearBackwardFused_spec {
 inline const Instr code[] = {
-    {Op::Var, 8, 0}, {Op::Var, 10, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
-    {Op::Var, 10, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0},
-    {Op::Var, 10, 0}, {Op::Var, 9, 0}, {Op::Mul, 0, 0}, {Op::Var, 10, 0}, {Op::Var, 8, 0}, {Op::Var, 9, 0},
-    {Op::Mul, 0, 0},
+    {Op::Var, 6, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 8, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 8, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0},
 };
 // {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
@@ -2024,13 +2021,11 @@ inline const Arg args[] = {
     {"gx", Role::Output, DType::F32, Kind::Int, true, offsetof(LinearBackwardFusedArgs, gx), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"gw", Role::Output, DType::F32, Kind::Int, true, offsetof(LinearBackwardFusedArgs, gw), -1, -INFINITY, INFINITY, false, false, {12, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"gb", Role::Output, DType::F32, Kind::Int, true, offsetof(LinearBackwardFusedArgs, gb), -1, -INFINITY, INFINITY, false, false, {15, 1, "outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"mask", Role::Input, DType::F32, Kind::Int, true, offsetof(LinearBackwardFusedArgs, mask), -1, -INFINITY, INFINITY, false, false, {16, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"maskScale", Role::Scalar, DType::None, Kind::Float, false, offsetof(LinearBackwardFusedArgs, maskScale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
-inline const Kernel kernel = {"linearBackwardFused", code, args, 11, 11, nullptr, 0};
+inline const Kernel kernel = {"linearBackwardFused", code, args, 9, 9, nullptr, 0};
 }  // namespace linearBackwardFused_spec
 
 namespace linearFused_spec {

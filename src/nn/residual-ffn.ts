@@ -18,7 +18,7 @@ import { Module } from './module.js';
 import { Linear } from './linear.js';
 import { Dropout } from './dropout.js';
 import { linearThenActivate, type Activation } from './feedforward.js';
-import { ReluGrad, type ResidualGrad } from '../ops/residual-grad.js';
+import type { ResidualGrad } from '../ops/residual-grad.js';
 
 /** A Linear whose call() is exactly linear(x, weight, bias): no subclass, no forward hooks (also used by residual-attention.ts). */
 export function isPlainLinear(m: Module): m is Linear {
@@ -46,19 +46,15 @@ export interface FfnLayers {
 export function residualFfn(f: FfnLayers, h: Tensor, residual: Tensor, link: ResidualGrad | null = null): Tensor {
   let hidden: Tensor; // (B, T, F)
   const act = f.activation;
-  // ReLU fused: the hidden activation's ReLU-dropout backward runs in linear2's dx GEMM (ReluGrad);
-  // hidden is read by linear2 alone (only when linear2 is fused too)
-  let reluGrad: ReluGrad | null = null;
   if ((act === 'relu' || act === 'gelu') && isPlainLinear(f.linear1) && isPlainDropout(f.dropout)) {
     f.linear1.checkInput(h);
-    if (act === 'relu' && isPlainLinear(f.linear2) && isPlainDropout(f.outDropout)) reluGrad = new ReluGrad();
-    hidden = linearDropout(h, f.linear1.weight, f.linear1.bias, { activation: act, p: f.dropout.p, training: f.dropout.training, reluGrad });
+    hidden = linearDropout(h, f.linear1.weight, f.linear1.bias, { activation: act, p: f.dropout.p, training: f.dropout.training });
   } else {
     hidden = (f.dropout as Dropout).call(linearThenActivate(f.linear1, h, act));
   }
   if (isPlainLinear(f.linear2) && isPlainDropout(f.outDropout)) {
     f.linear2.checkInput(hidden);
-    return linearDropout(hidden, f.linear2.weight, f.linear2.bias, { p: f.outDropout.p, training: f.outDropout.training, residual, residualGradTo: link, reluGrad });
+    return linearDropout(hidden, f.linear2.weight, f.linear2.bias, { p: f.outDropout.p, training: f.outDropout.training, residual, residualGradTo: link });
   }
   return add(residual, (f.outDropout as Dropout).call((f.linear2 as Linear).call(hidden))); // (B, T, D)
 }

@@ -14,11 +14,10 @@
  *   dz = dropout(g) with the forward's seed                  (act 'none': the mask is re-hashed)
  *   dz = g · 1/(1 − p) where y > 0, else 0                   (act 'relu': y > 0 ⇔ kept ∧ z > 0)
  *   dx = dz · W,  dW = dzᵀ · x,  db = Σ_rows dz               (linear's backward on dz: db summed off the dW
- *                                                             GEMM's packing of dzᵀ, linearBackwardFused; when
- *                                                             a pass of its own writes dz, db in that pass:
- *                                                             dropoutBackwardBias, reluDropoutBackwardBias)
- * In residualFfn the ReLU Linear's dz is written by the next Linear's dx GEMM (ReluGrad, ops/residual-grad.ts),
- * and the dropout-only Linear's dz by the next layerNorm's backward (DropoutGrad): no pass of their own.
+ *                                                             GEMM's packing of dzᵀ, linearBackwardFused; only
+ *                                                             when no norm wrote dz for 'none' with p > 0, one
+ *                                                             pass writes dz and db: dropoutBackwardBias)
+ * The dropout-only Linear's dz is written by the next layerNorm's backward (DropoutGrad), without db.
  * ReLU with a residual would need z's sign, which y no longer shows, so that pair is refused;
  * a Transformer block never asks for it (the ReLU is inside the FFN, the residual after it).
  *
@@ -39,7 +38,7 @@ import { emptyFloatTensor, floatTensor, f32, requireFloat } from './util.js';
 import { checkLinear, linearGrads } from './matmul.js';
 import { add } from './elementwise.js';
 import { ACT_GELU } from '../backend/js/gemm.js';
-import { DropoutGrad, markDropoutOutput, type ResidualGrad, type ReluGrad } from './residual-grad.js';
+import { DropoutGrad, markDropoutOutput, type ResidualGrad } from './residual-grad.js';
 
 export interface LinearDropoutOptions {
   /** Applied after the bias, before the dropout: 'none' (default), 'relu' or 'gelu' (the erf form). */
@@ -57,13 +56,6 @@ export interface LinearDropoutOptions {
    * the residual is then not a taped input. For nn/transformer.ts, which links both ends.
    */
   residualGradTo?: ResidualGrad | null;
-  /**
-   * Folds the FFN's ReLU-dropout backward into the next Linear's dx GEMM (ops/residual-grad.ts ReluGrad):
-   * given to both the ReLU Linear (which records its output) and the Linear reading that output (whose
-   * backward writes the output's gradient already masked). For nn/residual-ffn.ts, whose hidden
-   * activation nothing else reads.
-   */
-  reluGrad?: ReluGrad | null;
 }
 
 export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearDropoutOptions = {}): Tensor {
@@ -113,11 +105,6 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   // (the norm writes dz only: db is summed off this Linear's own dW GEMM, linearBackwardFused)
   const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed, outF, false) : null;
   if (handoff) markDropoutOutput(y, handoff);
-  const reluLink = options.reluGrad ?? null;
-  const scale = p > 0 ? Math.fround(1 / (1 - p)) : 1;
-  if (reluLink && activation === 'relu' && taped) reluLink.setOutput(y, scale);
-  // this Linear reads the linked ReLU Linear's output: its dx is written masked (that Linear's dz)
-  const mask = reluLink && activation !== 'relu' ? reluLink.maskFor(x) : null;
   return record(y, 'linearDropout', inputs, (g) => {
     if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
     // dz: the gradient at the GEMM's output (before the activation and the dropout). For ReLU and
@@ -129,16 +116,11 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
     if (z) {
       dz = emptyFloatTensor(g.dtype, g.shape);
       k.geluDropoutBackward({ z: f32(z), dy: f32(g), dz: f32(dz), p, seed });
-    } else if (activation === 'relu' && reluLink !== null && reluLink.take(g)) {
-      // g is already dz: the next Linear's dx GEMM applied the mask; db comes off this one's dW GEMM
     } else if (activation === 'relu') {
+      // db: linearGrads sums it off the dW GEMM's packing of dz (not in this pass: reluDropoutBackwardBias's
+      // float64 sums cost more here than the packing's, bench/fold-backward-ab.ts)
       dz = emptyFloatTensor(g.dtype, g.shape);
-      if (sumBias) {
-        db = floatTensor(g.dtype, [outF]);
-        k.reluDropoutBackwardBias({ y: f32(y), dy: f32(g), dz: f32(dz), dbias: f32(db), rows, cols: outF, scale });
-      } else {
-        k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale });
-      }
+      k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale: p > 0 ? Math.fround(1 / (1 - p)) : 1 });
     } else if (p > 0) {
       const pre = handoff?.take(g) ?? null; // dz written by the next layerNorm's backward, or null
       if (pre !== null) {
@@ -152,8 +134,7 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
         k.dropout({ x: f32(g), out: f32(dz), p, seed });
       }
     }
-    const [gx, gw, gb] = linearGrads(dz, x, weight, db === null ? bias : null, mask !== null && x.requiresGrad ? mask : null);
-    if (mask !== null && gx !== null) reluLink!.fill(gx);
+    const [gx, gw, gb] = linearGrads(dz, x, weight, db === null ? bias : null);
     const grads = [gx, gw];
     if (bias) grads.push(db ?? gb);
     if (tapedResidual) grads.push(residual.requiresGrad ? g : null);

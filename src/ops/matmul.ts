@@ -149,38 +149,27 @@ function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null, act: number):
   }, true); // deferrable: allocations and kernels only
 }
 
-/** The output y of a ReLU + dropout Linear that feeds a Linear, and its 1/(1 − p): linearGrads' mask. */
-export interface ReluMask {
-  y: Tensor;
-  scale: number;
-}
-
 /**
  * The gradients of y = x · Wᵀ + b from dy = g (…, outF): [dx, dW, db], each null when its input needs
  * no gradient (db also when there is no bias). Shared by linear and the fused training Linear.
- * With a mask, dx is written already multiplied by the ReLU-dropout backward of the Linear whose
- * output x is (mask.y > 0 ? dx · mask.scale : 0): that Linear's dz (ops/linear-fused.ts ReluGrad).
  */
-export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor | null, mask: ReluMask | null = null): (Tensor | null)[] {
-  return linearInputGrads(g, x, weight, x.requiresGrad, weight.requiresGrad, bias !== null && bias.requiresGrad, mask);
+export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor | null): (Tensor | null)[] {
+  return linearInputGrads(g, x, weight, x.requiresGrad, weight.requiresGrad, bias !== null && bias.requiresGrad);
 }
 
 /**
  * dx = dy · W and dW = dyᵀ · x of y = x · Wᵀ, each only if asked for (null otherwise), and db = Σ_rows dy
  * if needB; both products in one linearBackward call when both are wanted (on two threads each product
- * runs whole on its own thread). db and a mask (linearGrads) ride on that call (linearBackwardFused:
- * db summed off the dW product's packing of dyᵀ, the mask applied as dx's tiles are written).
+ * runs whole on its own thread). db rides on that call (linearBackwardFused: summed off the dW
+ * product's packing of dyᵀ, not a reduction of its own over dy).
  */
-export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean, needB = false, mask: ReluMask | null = null): [Tensor | null, Tensor | null, Tensor | null] {
+export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean, needB = false): [Tensor | null, Tensor | null, Tensor | null] {
   const [outF, inF] = weight.shape;
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const gx = needX ? emptyFloatTensor(g.dtype, x.shape) : null, gw = needW ? emptyFloatTensor(g.dtype, weight.shape) : null;
   const gb = needB ? emptyFloatTensor(g.dtype, [outF]) : null;
-  if (gb || (gx && mask)) {
-    k.linearBackwardFused({
-      g: f32(g), x: f32(x), w: f32(weight), gx: gx ? f32(gx) : null, gw: gw ? f32(gw) : null, gb: gb ? f32(gb) : null,
-      mask: mask ? f32(mask.y) : null, maskScale: mask?.scale ?? 1, rows, inF, outF,
-    });
+  if (gb) {
+    k.linearBackwardFused({ g: f32(g), x: f32(x), w: f32(weight), gx: gx ? f32(gx) : null, gw: gw ? f32(gw) : null, gb: f32(gb), rows, inF, outF });
   } else if (gx && gw) {
     k.linearBackward({ g: f32(g), x: f32(x), w: f32(weight), gx: f32(gx), gw: f32(gw), rows, inF, outF });
   } else if (gx) {

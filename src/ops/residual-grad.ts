@@ -15,7 +15,6 @@
  * drop a gradient, which is why only the layers use it, never a public API.
  */
 import type { Tensor } from '../tensor/tensor.js';
-import { AutogradError } from '../errors.js';
 
 export class ResidualGrad {
   /** The residual's gradient, set by the consumer's backward and taken (reset) by the norm's. */
@@ -83,52 +82,4 @@ export function markDropoutOutput(y: Tensor, d: DropoutGrad): void {
 /** The DropoutGrad attached to x, if x is such an output (layerNorm's backward asks). */
 export function dropoutOutputOf(x: Tensor): DropoutGrad | undefined {
   return dropoutOutputs.get(x);
-}
-
-/**
- * ReluGrad: the FFN's ReLU + dropout backward folded into the next Linear's dx GEMM.
- *
- * In residualFfn (nn/residual-ffn.ts) h = linearDropout(x, W1, b1, relu, p) feeds only
- * linearDropout(h, W2, b2, …). Linked by one ReluGrad, the first records its output h and its scale
- * 1/(1 − p); the second's backward writes h's gradient already masked (dz1 = h > 0 ? dh · scale : 0,
- * in the GEMM's epilogue: linearBackwardFused) and records the tensor it wrote; the first's backward
- * then takes that tensor as its dz instead of reading h and dh once more (reluDropoutBackwardBias),
- * and its bias gradient is summed off its own dW GEMM's packing.
- *
- * The masked tensor is what the tape hands the first op as h's gradient, so the link is only for an h
- * that nothing else reads (residualFfn's hidden activation, never returned): take() checks it gets the
- * very tensor written, and throws if not, since a sum with another gradient would be wrong silently.
- */
-export class ReluGrad {
-  private y: Tensor | null = null;
-  private scale = 1;
-  private written: Tensor | null = null;
-
-  /** The ReLU Linear's forward: its output y and dropout scale 1/(1 − p). */
-  setOutput(y: Tensor, scale: number): void {
-    this.y = y;
-    this.scale = scale;
-    this.written = null;
-  }
-
-  /** The next Linear's backward: the mask for its input x (null when x is not the recorded output). */
-  maskFor(x: Tensor): { y: Tensor; scale: number } | null {
-    return this.y !== null && this.y === x ? { y: this.y, scale: this.scale } : null;
-  }
-
-  /** The next Linear's backward: dz1, the masked gradient it wrote for the recorded output. */
-  fill(dz: Tensor): void {
-    this.written = dz;
-  }
-
-  /** The ReLU Linear's backward: true when g is the masked tensor written for it (then g is its dz); resets. */
-  take(g: Tensor): boolean {
-    const hit = this.written !== null;
-    if (hit && this.written !== g) {
-      throw new AutogradError('ReluGrad: the FFN\'s hidden activation received a gradient besides the next Linear\'s masked one, expected it to be read by that Linear alone. Fix: do not link a ReLU Linear whose output has other readers (residualFfn links only its own hidden activation).');
-    }
-    this.written = null;
-    this.y = null;
-    return hit;
-  }
 }

@@ -53,17 +53,10 @@ export function linearBackward({ g, x, w, gx, gw, rows, inF, outF }: Params<'lin
   sgemm({ ...common, a: g, b: x, c: gw, m: outF, n: inF, k: rows, transA: true, transB: false });
 }
 
-/**
- * linearBackward's products (each only if its output is given), gx masked by the ReLU + dropout
- * Linear's output (mask > 0 ? gx · maskScale : 0) when mask is given, and gb = Σ_rows g in float64
- * in row order.
- */
-export function linearBackwardFused({ g, x, w, gx, gw, gb, mask, maskScale, rows, inF, outF }: Params<'linearBackwardFused'>): void {
+/** linearBackward's products (each only if its output is given) and gb = Σ_rows g in float64 in row order. */
+export function linearBackwardFused({ g, x, w, gx, gw, gb, rows, inF, outF }: Params<'linearBackwardFused'>): void {
   const common = { batch: 1, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE } as const;
-  if (gx) {
-    sgemm({ ...common, a: g, b: w, c: gx, m: rows, n: inF, k: outF, transA: false, transB: false });
-    if (mask) for (let i = 0; i < rows * inF; i++) gx[i] = mask[i] > 0 ? Math.fround(gx[i] * maskScale) : 0;
-  }
+  if (gx) sgemm({ ...common, a: g, b: w, c: gx, m: rows, n: inF, k: outF, transA: false, transB: false });
   if (gw) sgemm({ ...common, a: g, b: x, c: gw, m: outF, n: inF, k: rows, transA: true, transB: false });
   if (gb) {
     const sums = new Float64Array(outF);

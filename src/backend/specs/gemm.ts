@@ -90,10 +90,9 @@ export const linearBackward = kernel('linearBackward', {
 });
 
 /**
- * linearBackward with its two folds, each optional: gx = g · w (then, with mask, gx = mask > 0 ?
- * gx · maskScale : 0: the ReLU + dropout backward of the Linear whose output y = mask is this one's x),
- * gw = gᵀ · x, gb (outF) = Σ_rows g in float64 in row order (read off the dW product's packing of gᵀ,
- * not a pass of its own). gx or gw null: that product is not computed (mask then unused).
+ * linearBackward with the bias gradient, and either product optional: gx = g · w, gw = gᵀ · x, gb (outF)
+ * = Σ_rows g in float64 in row order (read off the dW product's packing of gᵀ, not a pass of its own;
+ * alone when gw is null). A null gx or gw is not computed.
  */
 export const linearBackwardFused = kernel('linearBackwardFused', {
   g: input('f32', { len: 'rows * outF' }),
@@ -102,7 +101,5 @@ export const linearBackwardFused = kernel('linearBackwardFused', {
   gx: optionalOutput('f32', { len: 'rows * inF' }),
   gw: optionalOutput('f32', { len: 'outF * inF' }),
   gb: optionalOutput('f32', { len: 'outF' }),
-  mask: optionalInput('f32', { len: 'rows * inF' }),
-  maskScale: scalar('float', { min: 0 }),
   rows: shape(), inF: shape(), outF: shape(),
 });

@@ -16,12 +16,9 @@
  *
  *   node --import tsx bench/fold-backward-ab.ts --base /path/to/main/heed.node [--rounds 12] [--same] [--out file.json]
  */
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { bindNative, kernelSpecs, referenceKernels } from '../src/backend/registry.ts';
-import { loadNative, type FlatKernel } from '../src/backend/native/load.ts';
-import { cpuNowMs, filled } from './native-util.ts';
+import { cpuNowMs, filled, loadKernelArm } from './native-util.ts';
 import { readArgs } from './args.ts';
 
 const flags = readArgs(import.meta.url, {
@@ -32,19 +29,7 @@ const flags = readArgs(import.meta.url, {
 });
 if (!flags.base) { console.error('fold-backward-ab: --base <path to main\'s heed.node> is required'); process.exit(2); }
 
-type Kern = Record<string, (p: Record<string, unknown>) => void>;
-function arm(path: string | null): Kern {
-  if (path === null) {
-    const n = loadNative();
-    if (!n.ok) throw new Error(n.error);
-    n.setThreads(1);
-    return bindNative(n.kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as Kern;
-  }
-  const addon = createRequire(import.meta.url)(path) as { kernels: Record<string, FlatKernel>; setNumThreads: (n: number) => void };
-  addon.setNumThreads(1);
-  return bindNative(addon.kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as Kern;
-}
-const base = arm(flags.base), foldArm = arm(null);
+const base = loadKernelArm(flags.base), foldArm = loadKernelArm(null);
 
 const D = 256, F = 1024, scale = Math.fround(1 / 0.9);
 let seed = 1;

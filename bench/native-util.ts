@@ -3,9 +3,10 @@
  * row type the harness (bench/index.ts) collects, the native kernel table, and a
  * median-of-runs timer.
  */
-import { loadNative } from '../src/backend/native/load.js';
+import { createRequire } from 'node:module';
+import { loadNative, type FlatKernel } from '../src/backend/native/load.js';
 import type { BenchRow } from './peers/common.ts';
-import { nativeKernels } from '../src/backend/registry.js';
+import { nativeKernels, bindNative, kernelSpecs, referenceKernels } from '../src/backend/registry.js';
 
 export type { BenchRow } from './peers/common.js';
 
@@ -94,4 +95,24 @@ export function timeKernelCalls(kernels: object, now: () => number = () => perfo
 export function cpuNowMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
+}
+
+/** Plain kernel calls by name (the bound native table of one addon build). */
+export type KernelArm = Record<string, (p: Record<string, unknown>) => void>;
+
+/**
+ * One addon build's kernels on one thread, bound to this tree's specs: path null for this tree's
+ * build, else another heed.node file (an A/B arm in one process: bench/norm-dropout-ab.ts,
+ * bench/fold-backward-ab.ts).
+ */
+export function loadKernelArm(path: string | null): KernelArm {
+  if (path === null) {
+    const n = loadNative();
+    if (!n.ok) throw new Error(n.error);
+    n.setThreads(1);
+    return bindNative(n.kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as KernelArm;
+  }
+  const addon = createRequire(import.meta.url)(path) as { kernels: Record<string, FlatKernel>; setNumThreads: (n: number) => void };
+  addon.setNumThreads(1);
+  return bindNative(addon.kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as KernelArm;
 }

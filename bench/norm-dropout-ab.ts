@@ -7,12 +7,9 @@
  *
  *   node --import tsx bench/norm-dropout-ab.ts --old /path/to/old/heed.node [--rounds 15] [--out file.json]
  */
-import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { bindNative, kernelSpecs, referenceKernels } from '../src/backend/registry.ts';
-import { loadNative, type FlatKernel } from '../src/backend/native/load.ts';
-import { cpuNowMs, filled } from './native-util.ts';
+import { cpuNowMs, filled, loadKernelArm, type KernelArm } from './native-util.ts';
 import { readArgs } from './args.ts';
 
 const flags = readArgs(import.meta.url, {
@@ -24,18 +21,8 @@ const oldPath = flags.old;
 if (!oldPath) { console.error('norm-dropout-ab: --old <path to the old heed.node> is required'); process.exit(2); }
 const rounds = flags.rounds;
 
-type Kern = Record<string, (p: Record<string, unknown>) => void>;
-function arm(path: string | null): Kern {
-  if (path === null) {
-    const n = loadNative();
-    if (!n.ok) throw new Error(n.error);
-    n.setThreads(1);
-    return bindNative(n.kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as Kern;
-  }
-  const addon = createRequire(import.meta.url)(path) as { kernels: Record<string, FlatKernel>; setNumThreads: (n: number) => void };
-  addon.setNumThreads(1);
-  return bindNative(addon.kernels, kernelSpecs(), referenceKernels() as Record<string, unknown>).plain as Kern;
-}
+type Kern = KernelArm;
+const arm = loadKernelArm;
 const arms = { old: arm(oldPath), new: arm(null) };
 
 const D = 256;

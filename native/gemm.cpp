@@ -17,6 +17,7 @@
 #include <atomic>
 #include <memory>
 #include <thread>
+#include <vector>
 
 // GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
 // where transpose16 is inlined (packA, packB): a false positive, silenced for this file.
@@ -70,6 +71,9 @@ struct Gemm {
   const DropResidual* extra;
   const float* residual;  // this sub-problem's residual (same layout as c), or null
   int64_t idx0, idxLd;
+  // linearBackwardFused's bias gradient: colSums[i] += Σ_l op(A)(i, l) in float64, in l order, read
+  // off the packed A panels (null: not asked). Only for a product run as one sub-problem.
+  double* colSums;
   // The operand every slab of a split product shares (A when C is cut into column slabs, B when
   // into row slabs), packed once for all of them; null when each sub-problem packs its own.
   struct SharedPack* shared;
@@ -116,6 +120,24 @@ HEED_INLINE void dropResidualRow(float* c, const float* res, int64_t len, uint32
 void dropResidualAll(const Gemm& g) {
   for (int64_t r = 0; r < g.m; r++)
     dropResidualRow(g.c + r * g.ldc, g.residual ? g.residual + r * g.ldc : nullptr, g.n, uint32_t(g.idx0 + r * g.idxLd), *g.extra);
+}
+
+// acc[i] += Σ_l op(A)(i, l) for i < m, l < k, each column in l order in float64 (unpacked: the paths
+// that do not pack A, and products split into several sub-problems). The same sequence of float64
+// additions per column as the packed version below, so the same bits.
+void columnSumsUnpacked(const float* a, int64_t lda, bool transA, int64_t m, int64_t k, double* acc) {
+  if (transA) {
+    for (int64_t l = 0; l < k; l++) {
+      const float* row = a + l * lda;
+      for (int64_t i = 0; i < m; i++) acc[i] += double(row[i]);
+    }
+  } else {
+    for (int64_t i = 0; i < m; i++) {
+      double s = acc[i];
+      for (int64_t l = 0; l < k; l++) s += double(a[i * lda + l]);
+      acc[i] = s;
+    }
+  }
 }
 
 #if HEED_W == 16
@@ -338,6 +360,47 @@ float* ensureShared(const Gemm& g, int64_t l0, int64_t kc, int64_t p0, int64_t p
   return base;
 }
 
+// acc[i] += Σ_l pa(i, l) over the packed A of one MC block (mc rows in MR-row panels [panel][l][r], kc
+// deep): each row i of op(A) summed in l order in float64, the bits of columnSumsUnpacked. Four panels
+// at a time so the float64 additions of eight vectors overlap (each column's own chain stays in order).
+void packedColumnSums(const float* pa, int64_t mc, int64_t kc, double* acc) {
+  const int64_t panels = (mc + MR - 1) / MR;
+  int64_t p = 0;
+#if HEED_W == 16
+  static_assert(MR <= 16, "one panel row fits 16 lanes");
+  const __mmask16 rowMask = __mmask16((1u << MR) - 1);
+  for (; p + 4 <= panels && (p + 4) * MR <= mc; p += 4) {
+    __m512d lo[4], hi[4];
+    for (int q = 0; q < 4; q++) {
+      lo[q] = _mm512_loadu_pd(acc + (p + q) * MR);
+      hi[q] = _mm512_maskz_loadu_pd(__mmask8((1u << (MR - 8)) - 1), acc + (p + q) * MR + 8);
+    }
+    const float* src = pa + p * kc * MR;
+    for (int64_t l = 0; l < kc; l++) {
+#pragma GCC unroll 4
+      for (int q = 0; q < 4; q++) {
+        const __m512 v = _mm512_maskz_loadu_ps(rowMask, src + q * kc * MR + l * MR);
+        lo[q] = _mm512_add_pd(lo[q], _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+        hi[q] = _mm512_add_pd(hi[q], _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+      }
+    }
+    for (int q = 0; q < 4; q++) {
+      _mm512_storeu_pd(acc + (p + q) * MR, lo[q]);
+      _mm512_mask_storeu_pd(acc + (p + q) * MR + 8, __mmask8((1u << (MR - 8)) - 1), hi[q]);
+    }
+  }
+#endif
+  for (; p < panels; p++) {
+    const int64_t rows = std::min<int64_t>(MR, mc - p * MR);
+    const float* src = pa + p * kc * MR;
+    double s[MR];
+    for (int64_t r = 0; r < rows; r++) s[r] = acc[p * MR + r];
+    for (int64_t l = 0; l < kc; l++)
+      for (int64_t r = 0; r < rows; r++) s[r] += double(src[l * MR + r]);
+    for (int64_t r = 0; r < rows; r++) acc[p * MR + r] = s[r];
+  }
+}
+
 void blocked(const Gemm& g) {
   static thread_local Scratch bufA, bufB;
   const bool sharedA = g.shared && g.shared->isA, sharedB = g.shared && !g.shared->isA;
@@ -359,6 +422,7 @@ void blocked(const Gemm& g) {
         int64_t mc = std::min(MC, g.m - i0);
         if (sharedA) pa = ensureShared(g, l0, kc, i0 / MR, (i0 + mc + MR - 1) / MR) + (i0 / MR) * kc * MR;
         else packA(g, i0, mc, l0, kc, pa);
+        if (g.colSums && j0 == 0) packedColumnSums(pa, mc, kc, g.colSums + i0);  // A is packed again for each j0
         for (int64_t jp = 0; jp < nc; jp += NR) {
           int64_t cols = std::min<int64_t>(NR, nc - jp);
           const float* bp = pb + (jp / NR) * kc * NR;
@@ -466,8 +530,9 @@ void run(const Gemm& g) {
   // x·Wᵀ with few rows: packing B (a strided transpose of all of W) would cost more than the product.
   if (!g.transA && g.transB && g.k > 0 && g.m <= kSkinnyRows) skinny(g);
   else if (g.k == 0 || g.m * g.n * g.k <= 16 * 16 * 16 || g.m < 4 || g.n < 4) direct(g);
-  else return blocked(g);  // (applies linearFused's epilogue per tile)
+  else return blocked(g);  // (applies linearFused's epilogue per tile, linearBackwardFused's sums per pack)
   if (g.extra) dropResidualAll(g);
+  if (g.colSums) columnSumsUnpacked(g.a, g.lda, g.transA, g.m, g.k, g.colSums);
 }
 
 }  // namespace
@@ -510,8 +575,14 @@ void rowSlabStarts(int64_t m, int64_t slabs, int64_t* at) {
 // extra/residual: linearFused's epilogue (null for a plain sgemm); residual has C's layout and strides.
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
-               const float* bias, int activation, const DropResidual* extra, const float* residual, bool serial = false) {
-  if (batch == 0 || m == 0 || n == 0) return;
+               const float* bias, int activation, const DropResidual* extra, const float* residual, bool serial = false,
+               double* colSums = nullptr) {
+  // colSums (batch 1 only): Σ_l op(A)(i, l) per row i of op(A), float64, added into colSums
+  if (batch == 0 || m == 0) return;
+  if (n == 0) {
+    if (colSums) columnSumsUnpacked(a, transA ? m : k, transA, m, k, colSums);
+    return;
+  }
   int threads = serial ? 1 : poolSize();
   double work = double(m) * double(n) * double(k) * double(batch);
   // Split each matrix into slabs when the batch alone cannot feed every thread.
@@ -560,6 +631,9 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     shared.state = state.get();
     for (int64_t i = 0; i < kblocks * shared.chunks; i++) shared.state[i].store(0, std::memory_order_relaxed);
   }
+  // The column sums ride on the packing of A only when one sub-problem packs all of it; otherwise a
+  // pass of their own after the product (the same additions in the same order: the same bits).
+  const bool sumsInTask = colSums && batch * slabs == 1;
   auto task = [&](int64_t t, int) {
     const int64_t p = t / slabs, s = t % slabs, lo = at[s], hi = at[s + 1];
     if (lo >= hi) return;
@@ -579,6 +653,7 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     g.idx0 = p * strideC;
     g.idxLd = n;
     g.shared = share ? &shared : nullptr;
+    g.colSums = sumsInTask ? colSums : nullptr;
     if (splitN) {
       g.n = hi - lo;
       g.b += transB ? lo * g.ldb : lo;
@@ -601,6 +676,7 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
   } else {
     parallelFor(ntasks, task);
   }
+  if (colSums && !sumsInTask) columnSumsUnpacked(a, transA ? m : k, transA, m, k, colSums);
 }
 }  // namespace
 
@@ -618,21 +694,40 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
 // Every element's arithmetic is that of sgemm, so the results are bit-identical to two sgemm calls
 // at any thread count (test/native/linear-backward.test.ts). At other thread counts, or when either
 // product is too small to split, it is those two calls.
+// linearBackwardFused adds the bias gradient gb = Σ_rows g, summed in float64 in row order off the dW
+// product's packed panels of gᵀ (no pass of its own over g), and lets either product be absent.
 void linearBackward(const float* g, const float* x, const float* w, float* gx, float* gw, int64_t rows, int64_t inF,
-                    int64_t outF) {
-  auto dx = [&](bool serial) { sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
-  auto dw = [&](bool serial) { sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial); };
-  const double work = double(rows) * double(inF) * double(outF);
-  if (poolSize() == 2 && work >= kMinParallelWork) {
-    parallelFor(2, [&](int64_t t, int) { t == 0 ? dx(true) : dw(true); });
-    return;
+                    int64_t outF, float* gb = nullptr) {
+  // gb = Σ_rows g in float64, summed off dW's packing of gᵀ (or alone when dW is not asked)
+  static thread_local std::vector<double> sumsBuf;
+  double* sums = nullptr;
+  if (gb) {
+    sumsBuf.assign(size_t(outF), 0.0);
+    sums = sumsBuf.data();
   }
-  dx(false);
-  dw(false);
+  auto dx = [&](bool serial) {
+    if (gx) sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial);
+  };
+  auto dw = [&](bool serial) {
+    if (gw) sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial, sums);
+    else if (sums) columnSumsUnpacked(g, outF, true, outF, rows, sums);
+  };
+  const double work = double(rows) * double(inF) * double(outF);
+  if (poolSize() == 2 && work >= kMinParallelWork && gx && gw) {
+    parallelFor(2, [&](int64_t t, int) { t == 0 ? dx(true) : dw(true); });
+  } else {
+    dx(false);
+    dw(false);
+  }
+  if (gb)
+    for (int64_t c = 0; c < outF; c++) gb[c] = float(sums[c]);
 }
 
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
 void linearBackward(const LinearBackwardArgs& p) { linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF); }
+void linearBackwardFused(const LinearBackwardFusedArgs& p) {
+  linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF, p.gb);
+}
 void sgemm(const SgemmArgs& p) { sgemm(p.a, p.b, p.c, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.strideA, p.strideB, p.strideC, p.bias, int(p.activation)); }
 // y = residual + dropout(act(x·wᵀ + bias)): one GEMM, the dropout and residual in its epilogue.
 void linearFused(const LinearFusedArgs& p) {

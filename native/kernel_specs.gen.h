@@ -585,6 +585,19 @@ struct LinearBackwardArgs {
   int64_t outF;  // shape
 };
 
+// linearBackwardFused: the parameters in spec order (src/backend/specs).
+struct LinearBackwardFusedArgs {
+  const float* g;  // input, length rows·outF
+  const float* x;  // input, length rows·inF
+  const float* w;  // input, length outF·inF
+  float* gx;  // output, or null, length rows·inF
+  float* gw;  // output, or null, length outF·inF
+  float* gb;  // output, or null, length outF
+  int64_t rows;  // shape
+  int64_t inF;  // shape
+  int64_t outF;  // shape
+};
+
 // linearFused: the parameters in spec order (src/backend/specs).
 struct LinearFusedArgs {
   const float* x;  // input, length rows·inF
@@ -823,6 +836,7 @@ struct UnaryBackwardArgs {
   X(layerNormBackwardDropout, LayerNormBackwardDropoutArgs) \
   X(layerNormForward, LayerNormForwardArgs) \
   X(linearBackward, LinearBackwardArgs) \
+  X(linearBackwardFused, LinearBackwardFusedArgs) \
   X(linearFused, LinearFusedArgs) \
   X(maxPoolBackward, MaxPoolBackwardArgs) \
   X(maxPoolForward, MaxPoolForwardArgs) \
@@ -1992,6 +2006,27 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"linearBackward", code, args, 8, 8, nullptr, 0};
 }  // namespace linearBackward_spec
+
+namespace linearBackwardFused_spec {
+inline const Instr code[] = {
+    {Op::Var, 6, 0}, {Op::Var, 8, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 8, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 6, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 8, 0}, {Op::Var, 7, 0}, {Op::Mul, 0, 0}, {Op::Var, 8, 0},
+};
+// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
+inline const Arg args[] = {
+    {"g", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardFusedArgs, g), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"x", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardFusedArgs, x), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"w", Role::Input, DType::F32, Kind::Int, false, offsetof(LinearBackwardFusedArgs, w), -1, -INFINITY, INFINITY, false, false, {6, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"gx", Role::Output, DType::F32, Kind::Int, true, offsetof(LinearBackwardFusedArgs, gx), -1, -INFINITY, INFINITY, false, false, {9, 3, "rows·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"gw", Role::Output, DType::F32, Kind::Int, true, offsetof(LinearBackwardFusedArgs, gw), -1, -INFINITY, INFINITY, false, false, {12, 3, "outF·inF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"gb", Role::Output, DType::F32, Kind::Int, true, offsetof(LinearBackwardFusedArgs, gb), -1, -INFINITY, INFINITY, false, false, {15, 1, "outF"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+};
+inline const Kernel kernel = {"linearBackwardFused", code, args, 9, 9, nullptr, 0};
+}  // namespace linearBackwardFused_spec
 
 namespace linearFused_spec {
 inline const Instr code[] = {

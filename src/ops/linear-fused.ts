@@ -13,9 +13,11 @@
  *   d residual = g                                          (passed through, no copy)
  *   dz = dropout(g) with the forward's seed                  (act 'none': the mask is re-hashed)
  *   dz = g · 1/(1 − p) where y > 0, else 0                   (act 'relu': y > 0 ⇔ kept ∧ z > 0)
- *   dx = dz · W,  dW = dzᵀ · x,  db = Σ_rows dz               (linear's backward on dz; for 'relu' and
- *                                                             'none' with p > 0, db is summed in the pass
- *                                                             that writes dz: dropoutBackwardBias, reluDropoutBackwardBias)
+ *   dx = dz · W,  dW = dzᵀ · x,  db = Σ_rows dz               (linear's backward on dz: db summed off the dW
+ *                                                             GEMM's packing of dzᵀ, linearBackwardFused; only
+ *                                                             when no norm wrote dz for 'none' with p > 0, one
+ *                                                             pass writes dz and db: dropoutBackwardBias)
+ * The dropout-only Linear's dz is written by the next layerNorm's backward (DropoutGrad), without db.
  * ReLU with a residual would need z's sign, which y no longer shows, so that pair is refused;
  * a Transformer block never asks for it (the ReLU is inside the FFN, the residual after it).
  *
@@ -100,7 +102,8 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   if (bias) inputs.push(bias);
   if (tapedResidual) inputs.push(residual);
   // act 'none' with dropout: a layerNorm reading y may write dz (and db) in its own backward (ops/residual-grad.ts DropoutGrad)
-  const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed, outF, bias !== null && bias.requiresGrad) : null;
+  // (the norm writes dz only: db is summed off this Linear's own dW GEMM, linearBackwardFused)
+  const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed, outF, false) : null;
   if (handoff) markDropoutOutput(y, handoff);
   return record(y, 'linearDropout', inputs, (g) => {
     if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
@@ -114,19 +117,14 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
       dz = emptyFloatTensor(g.dtype, g.shape);
       k.geluDropoutBackward({ z: f32(z), dy: f32(g), dz: f32(dz), p, seed });
     } else if (activation === 'relu') {
+      // db: linearGrads sums it off the dW GEMM's packing of dz (not in this pass: reluDropoutBackwardBias's
+      // float64 sums cost more here than the packing's, bench/fold-backward-ab.ts)
       dz = emptyFloatTensor(g.dtype, g.shape);
-      const scale = p > 0 ? Math.fround(1 / (1 - p)) : 1;
-      if (sumBias) {
-        db = floatTensor(g.dtype, [outF]);
-        k.reluDropoutBackwardBias({ y: f32(y), dy: f32(g), dz: f32(dz), dbias: f32(db), rows, cols: outF, scale });
-      } else {
-        k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale });
-      }
+      k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale: p > 0 ? Math.fround(1 / (1 - p)) : 1 });
     } else if (p > 0) {
-      const pre = handoff?.take(g) ?? null; // dz (and db) written by the next layerNorm's backward, or null
-      if (pre !== null && (pre.db !== null || !sumBias)) {
-        dz = pre.dz;
-        db = sumBias ? pre.db : null;
+      const pre = handoff?.take(g) ?? null; // dz written by the next layerNorm's backward, or null
+      if (pre !== null) {
+        dz = pre.dz; // db: linearGrads sums it off the dW GEMM's packing of dz
       } else if (sumBias) {
         dz = emptyFloatTensor(g.dtype, g.shape);
         db = floatTensor(g.dtype, [outF]);

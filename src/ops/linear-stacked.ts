@@ -19,7 +19,6 @@ import { ValueError } from '../errors.js';
 import { emptyFloatTensor, f32 } from './util.js';
 import { checkLinear, linearInputGrads } from './matmul.js';
 import { ACT_NONE } from '../backend/js/gemm.js';
-import { sumToShape } from './sum-to-shape.js';
 
 export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: readonly (Tensor | null)[]): Tensor {
   const op = 'linearStacked';
@@ -46,8 +45,8 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: rea
   const params = [...weights, ...(withBias ? (biases as Tensor[]) : [])];
   if (!needsGrad(x, ...params)) return y;
   return record(y, 'linearStacked', [x, ...params], (g) => {
-    const [gx, gW] = linearInputGrads(g, x, W, x.requiresGrad, weights.some((w) => w.requiresGrad));
-    const gb = withBias && biases.some((t) => t!.requiresGrad) ? sumToShape(g, [outF]) : null;
+    const needB = withBias && biases.some((t) => t!.requiresGrad);
+    const [gx, gW, gb] = linearInputGrads(g, x, W, x.requiresGrad, weights.some((w) => w.requiresGrad), needB);
     // each parameter's gradient: its rows of the stacked dW / db, as views
     const gws: (Tensor | null)[] = [], gbs: (Tensor | null)[] = [];
     let r = 0;

@@ -154,21 +154,23 @@ function linearAct(x: Tensor, weight: Tensor, bias: Tensor | null, act: number):
  * no gradient (db also when there is no bias). Shared by linear and the fused training Linear.
  */
 export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor | null): (Tensor | null)[] {
-  const [gx, gw] = linearInputGrads(g, x, weight, x.requiresGrad, weight.requiresGrad);
-  const grads: (Tensor | null)[] = [gx, gw, null];
-  if (bias && bias.requiresGrad) grads[2] = sumToShape(g, bias.shape);
-  return grads;
+  return linearInputGrads(g, x, weight, x.requiresGrad, weight.requiresGrad, bias !== null && bias.requiresGrad);
 }
 
 /**
- * dx = dy · W and dW = dyᵀ · x of y = x · Wᵀ, each only if asked for (null otherwise); both in one
- * linearBackward call when both are wanted (on two threads each product runs whole on its own thread).
+ * dx = dy · W and dW = dyᵀ · x of y = x · Wᵀ, each only if asked for (null otherwise), and db = Σ_rows dy
+ * if needB; both products in one linearBackward call when both are wanted (on two threads each product
+ * runs whole on its own thread). db rides on that call (linearBackwardFused: summed off the dW
+ * product's packing of dyᵀ, not a reduction of its own over dy).
  */
-export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean): [Tensor | null, Tensor | null] {
+export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean, needB = false): [Tensor | null, Tensor | null, Tensor | null] {
   const [outF, inF] = weight.shape;
   const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
   const gx = needX ? emptyFloatTensor(g.dtype, x.shape) : null, gw = needW ? emptyFloatTensor(g.dtype, weight.shape) : null;
-  if (gx && gw) {
+  const gb = needB ? emptyFloatTensor(g.dtype, [outF]) : null;
+  if (gb) {
+    k.linearBackwardFused({ g: f32(g), x: f32(x), w: f32(weight), gx: gx ? f32(gx) : null, gw: gw ? f32(gw) : null, gb: f32(gb), rows, inF, outF });
+  } else if (gx && gw) {
     k.linearBackward({ g: f32(g), x: f32(x), w: f32(weight), gx: f32(gx), gw: f32(gw), rows, inF, outF });
   } else if (gx) {
     // dx = dy · W   (rows, out)·(out, in)
@@ -177,5 +179,5 @@ export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: bo
     // dW = dyᵀ · x   (out, rows)·(rows, in)
     k.sgemm({ a: f32(g), b: f32(x), c: f32(gw), batch: 1, m: outF, n: inF, k: rows, transA: true, transB: false, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE });
   }
-  return [gx, gw];
+  return [gx, gw, gb];
 }

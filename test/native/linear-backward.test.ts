@@ -85,3 +85,40 @@ test('linearBackward: a wrong length is a typed error naming the argument, not a
   assert.throws(() => nk.linearBackward!({ ...ok, gw: new Float32Array(outF * inF - 1) }), /gw/);
   assert.throws(() => nk.linearBackward!({ ...ok, x: new Float32Array(rows * inF + 1) }), /x/);
 });
+
+// linearBackwardFused: linearBackward with the bias gradient summed off the dW product's packing. gx and
+// gw must be the bits of linearBackward, gb one float64 row-order sum at every thread count (the same bits
+// whether summed off the packing, in a pass of its own after a split product, or alone without gw).
+test('linearBackwardFused: the bits of linearBackward, gb as the reference, the same bits at any thread count', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const before = backendInfo().threads;
+  const r = rng(47);
+  try {
+    for (const [rows, inF, outF] of [...SHAPES, [2100, 64, 40] as [number, number, number], [40, 2100, 3000] as [number, number, number]]) {
+      const g = randn(rows * outF, r), x = randn(rows * inF, r), w = randn(outF * inF, r);
+      const gbRef = new Float32Array(outF);
+      ref.linearBackwardFused({ g, x, w, gx: null, gw: null, gb: gbRef, rows, inF, outF });
+      let gb1: Float32Array | null = null;
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        const at = `(${rows}, ${inF}, ${outF}) at ${threads} thread(s)`;
+        const gx0 = new Float32Array(rows * inF), gw0 = new Float32Array(outF * inF);
+        nk.linearBackward!({ g, x, w, gx: gx0, gw: gw0, rows, inF, outF });
+        for (const [withX, withW] of [[true, true], [true, false], [false, true], [false, false]]) {
+          const gx = withX ? new Float32Array(rows * inF).fill(NaN) : null, gw = withW ? new Float32Array(outF * inF).fill(NaN) : null;
+          const gb = new Float32Array(outF).fill(NaN);
+          nk.linearBackwardFused!({ g, x, w, gx, gw, gb, rows, inF, outF });
+          const what = `${at}, gx ${withX}, gw ${withW}`;
+          if (gx) assert.deepEqual(gx, gx0, `gx ${what}: not the bits of linearBackward`);
+          if (gw) assert.deepEqual(gw, gw0, `gw ${what}: not the bits of linearBackward`);
+          gb1 ??= gb;
+          assert.deepEqual(gb, gb1, `gb ${what}: not the bits of the first call's`);
+          assertClose(gb, gbRef, `gb ${what} vs reference`, 1e-5, 1e-5);
+        }
+      }
+    }
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});

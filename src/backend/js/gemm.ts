@@ -52,3 +52,15 @@ export function linearBackward({ g, x, w, gx, gw, rows, inF, outF }: Params<'lin
   sgemm({ ...common, a: g, b: w, c: gx, m: rows, n: inF, k: outF, transA: false, transB: false });
   sgemm({ ...common, a: g, b: x, c: gw, m: outF, n: inF, k: rows, transA: true, transB: false });
 }
+
+/** linearBackward's products (each only if its output is given) and gb = Σ_rows g in float64 in row order. */
+export function linearBackwardFused({ g, x, w, gx, gw, gb, rows, inF, outF }: Params<'linearBackwardFused'>): void {
+  const common = { batch: 1, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE } as const;
+  if (gx) sgemm({ ...common, a: g, b: w, c: gx, m: rows, n: inF, k: outF, transA: false, transB: false });
+  if (gw) sgemm({ ...common, a: g, b: x, c: gw, m: outF, n: inF, k: rows, transA: true, transB: false });
+  if (gb) {
+    const sums = new Float64Array(outF);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < outF; c++) sums[c] += g[r * outF + c];
+    for (let c = 0; c < outF; c++) gb[c] = sums[c];
+  }
+}

@@ -4,7 +4,7 @@
  * (`Params<'name'>`); the registry checks at load that the two barrels match. Constants
  * are exported from their own files, not from here, so that this namespace holds kernels only.
  */
-export { sgemm, linearBackward } from './gemm.js';
+export { sgemm, linearBackward, linearBackwardFused } from './gemm.js';
 export { binarySame, binaryBroadcast, unary, unaryBackward } from './elementwise.js';
 export { reduceAxis, argmaxAxis } from './reduce.js';
 export { softmaxForward, softmaxBackward } from './softmax.js';

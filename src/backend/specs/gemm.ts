@@ -1,5 +1,5 @@
 /** Specs of the GEMM kernels (reference: ../js/gemm.ts and ../js/int8.ts, native: native/gemm.cpp, native/int8.cpp). */
-import { kernel, input, optionalInput, output, shape, scalar, option } from '../spec.js';
+import { kernel, input, optionalInput, output, optionalOutput, shape, scalar, option } from '../spec.js';
 
 /** C[b] = act(alpha · op(A[b]) · op(B[b]) + beta · C[b] + bias), batched and strided. */
 export const sgemm = kernel('sgemm', {
@@ -86,5 +86,20 @@ export const linearBackward = kernel('linearBackward', {
   w: input('f32', { len: 'outF * inF' }),
   gx: output('f32', { len: 'rows * inF' }),
   gw: output('f32', { len: 'outF * inF' }),
+  rows: shape(), inF: shape(), outF: shape(),
+});
+
+/**
+ * linearBackward with the bias gradient, and either product optional: gx = g · w, gw = gᵀ · x, gb (outF)
+ * = Σ_rows g in float64 in row order (read off the dW product's packing of gᵀ, not a pass of its own;
+ * alone when gw is null). A null gx or gw is not computed.
+ */
+export const linearBackwardFused = kernel('linearBackwardFused', {
+  g: input('f32', { len: 'rows * outF' }),
+  x: input('f32', { len: 'rows * inF' }),
+  w: input('f32', { len: 'outF * inF' }),
+  gx: optionalOutput('f32', { len: 'rows * inF' }),
+  gw: optionalOutput('f32', { len: 'outF * inF' }),
+  gb: optionalOutput('f32', { len: 'outF' }),
   rows: shape(), inF: shape(), outF: shape(),
 });

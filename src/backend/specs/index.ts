@@ -4,7 +4,7 @@
  * reference kernel in ../js of the same name; scripts/gen-native-specs.ts derives the
  * native structs and checks from this barrel.
  */
-export { sgemm, quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked, linearBackward } from './gemm.js';
+export { sgemm, quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked, linearBackward, linearBackwardFused } from './gemm.js';
 export { attentionForward, attentionBackward, attentionForwardStrided, attentionBackwardStrided } from './attention.js';
 export { softmaxForward, softmaxBackward } from './softmax.js';
 export { layerNormForward, layerNormBackward, layerNormBackwardDropout, rmsNormForward, rmsNormBackward } from './norm.js';

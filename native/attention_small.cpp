@@ -85,9 +85,12 @@ void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt)
   }
 }
 
-// acc[r] = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes).
+// dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The
+// accumulators end in memory, not in an array the caller indexes: GCC kept such an array partly on
+// the stack, inside the FMA loop (a store-forwarding chain per step).
 template <int R>
-HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, __m512* acc) {
+HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, float* dst) {
+  __m512 acc[R];
 #pragma GCC unroll 8
   for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
   for (int64_t l = 0; l < n; l++) {
@@ -95,6 +98,8 @@ HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t 
 #pragma GCC unroll 8
     for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + l]), kv, acc[r]);
   }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) _mm512_store_ps(dst + r * 16, acc[r]);
 }
 
 // Calls f(i0, R) with R a compile-time constant for blocks of up to RB rows covering [0, rows).
@@ -158,6 +163,26 @@ HEED_INLINE void bcastRowsCols(const float* a, int64_t ars, int64_t ats, int64_t
 
 constexpr float kNegInf = -INFINITY;
 
+// Brings `rows` rows (width floats each) of head (b, h) of x (layout L) towards L1: a task's next head,
+// while this one computes. Its operands are a few KB of (B, L, H·d) rows a line apart from the last
+// head's, past L2 in the step (each call moves 3–6 MB), and without this each head waited on them.
+HEED_INLINE void prefetchHead(const float* x, const AttentionLayout& L, int64_t b, int64_t h, int64_t rows, int64_t width,
+                              bool write) {
+  for (int64_t i = 0; i < rows; i++) {
+    const char* r = reinterpret_cast<const char*>(L.at(x, b, h, i));
+    for (int64_t o = 0; o < width * 4; o += 64) {
+      if (write) __builtin_prefetch(r + o, 1, 3);
+      else __builtin_prefetch(r + o, 0, 3);
+    }
+  }
+}
+
+// The (b, head) a task runs next, if any (its rows are prefetched).
+struct NextHead {
+  bool has;
+  int64_t b, h;
+};
+
 // The dropout factors of row `row` of a head's (Lq × Lk) probabilities: 0 or 1/(1 − p) per key lane.
 HEED_INLINE __m512 dropFactors(const DropMask& dm, const AttentionParams& p, int64_t bh, int64_t i) {
   const uint32_t base = uint32_t(uint64_t(bh * p.Lq + i) * uint64_t(p.Lk));
@@ -166,7 +191,7 @@ HEED_INLINE __m512 dropFactors(const DropMask& dm, const AttentionParams& p, int
 }
 
 void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
-                 float* out, float* lse, int64_t b, int64_t h) {
+                 float* out, float* lse, int64_t b, int64_t h, const NextHead& next) {
   alignas(64) float kt[kMaxD * 16];
   alignas(64) float P[kMaxLq * 16];
   float inv[kMaxLq];
@@ -182,14 +207,15 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
     return;
   }
   transposeKeys(p.kL.at(k, b, hk, 0), p.kL.l, keys.n, p.D, kt);
+  const int64_t nhk = next.h / (p.H / p.Hkv);
+  if (next.has) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
   const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf);
   rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
-    constexpr int R = decltype(rc)::value;
-    __m512 acc[R];
-    laneRows<R>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, acc);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++) {
-      const int64_t i = i0 + r, end = keys.end(i);
+    laneRows<decltype(rc)::value>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, P + i0 * 16);
+  });
+  for (int64_t i = 0; i < p.Lq; i++) {
+    {
+      const int64_t end = keys.end(i);
       float* prow = P + i * 16;
       if (end == 0) {  // no allowed key: zeros (inv 0), lse −∞
         _mm512_store_ps(prow, _mm512_setzero_ps());
@@ -197,7 +223,7 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
         lrow[i] = kNegInf;
         continue;
       }
-      const __m512 s = _mm512_mask_blend_ps(__mmask16((1u << end) - 1), ninf, _mm512_mul_ps(acc[r], scale));
+      const __m512 s = _mm512_mask_blend_ps(__mmask16((1u << end) - 1), ninf, _mm512_mul_ps(_mm512_load_ps(prow), scale));
       const float mx = _mm512_reduce_max_ps(s);
       __m512 e = (__m512)vexp((vf)_mm512_sub_ps(s, _mm512_set1_ps(mx)));
       const float l = _mm512_reduce_add_ps(e);
@@ -206,7 +232,12 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
       if (dm.drop) e = _mm512_mul_ps(e, dropFactors(dm, p, bh, i));
       _mm512_store_ps(prow, e);
     }
-  });
+  }
+  if (next.has) {
+    prefetchHead(q, p.qL, next.b, next.h, p.Lq, p.D, false);
+    prefetchHead(v, p.vL, next.b, nhk, KeyLimits(p, next.b).n, p.Dv, false);
+    prefetchHead(out, p.oL, next.b, next.h, p.Lq, p.Dv, true);
+  }
   // O = P·V / l: a row block's keys end at its last row's limit (limits grow with i)
   const float* vRows = p.vL.at(v, b, hk, 0);
   rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {
@@ -218,7 +249,7 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
 
 void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
                   const float* out, const float* dOut, const float* lse, float* dq, float* dk, float* dv, int64_t b,
-                  int64_t hk) {
+                  int64_t hk, const NextHead& next) {
   alignas(64) float kt[kMaxD * 16], vt[kMaxD * 16];
   alignas(64) float PZ[kMaxLq * 16], DS[kMaxLq * 16];
   float ones[16], scales[16];
@@ -240,28 +271,33 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
   }
   transposeKeys(kRows, p.kL.l, keys.n, p.D, kt);
   transposeKeys(vRows, p.vL.l, keys.n, p.Dv, vt);
+  const int64_t nn = next.has ? KeyLimits(p, next.b).n : 0;  // next.h is the next pair's kv head
+  if (next.has) {
+    prefetchHead(k, p.kL, next.b, next.h, nn, p.D, false);
+    prefetchHead(v, p.vL, next.b, next.h, nn, p.Dv, false);
+  }
   for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
     const int64_t bh = b * p.H + h;
     const float* lrow = lse + bh * p.Lq;
     // P (from lse), dP = dO·Vᵀ, dS = P∘(z∘dP − D_i) and P∘z, a row of 16 keys each
     rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
       constexpr int R = decltype(rc)::value;
-      __m512 s[R], dp[R];
-      laneRows<R>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, s);
-      laneRows<R>(p.oL.at(dOut, b, h, i0), p.oL.l, vt, p.Dv, dp);
-#pragma GCC unroll 8
-      for (int r = 0; r < R; r++) {
-        const int64_t i = i0 + r, end = keys.end(i);
+      laneRows<R>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, PZ + i0 * 16);  // S, then P∘z
+      laneRows<R>(p.oL.at(dOut, b, h, i0), p.oL.l, vt, p.Dv, DS + i0 * 16);  // dP, then dS
+    });
+    for (int64_t i = 0; i < p.Lq; i++) {
+      {
+        const int64_t end = keys.end(i);
         const float l = lrow[i];
         if (end == 0 || l == kNegInf) {
           _mm512_store_ps(PZ + i * 16, _mm512_setzero_ps());
           _mm512_store_ps(DS + i * 16, _mm512_setzero_ps());
           continue;
         }
-        const __m512 x = _mm512_fmsub_ps(s[r], _mm512_set1_ps(p.scale), _mm512_set1_ps(l));
+        const __m512 x = _mm512_fmsub_ps(_mm512_load_ps(PZ + i * 16), _mm512_set1_ps(p.scale), _mm512_set1_ps(l));
         __m512 pr = _mm512_maskz_mov_ps(__mmask16((1u << end) - 1), (__m512)vexp((vf)x));
         const float di = dotRow(p.oL.at(dOut, b, h, i), p.oL.at(out, b, h, i), p.Dv);
-        __m512 dpr = dp[r];
+        __m512 dpr = _mm512_load_ps(DS + i * 16);
         __m512 pz = pr;
         if (dm.drop) {
           const __m512 z = dropFactors(dm, p, bh, i);
@@ -271,7 +307,14 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
         _mm512_store_ps(PZ + i * 16, pz);
         _mm512_store_ps(DS + i * 16, _mm512_mul_ps(pr, _mm512_sub_ps(dpr, _mm512_set1_ps(di))));
       }
-    });
+    }
+    if (next.has && h == hk * group) {  // the next pair's query-side rows, during its first head
+      for (int64_t nh = next.h * group; nh < (next.h + 1) * group; nh++) {
+        prefetchHead(q, p.qL, next.b, nh, p.Lq, p.D, false);
+        prefetchHead(dOut, p.oL, next.b, nh, p.Lq, p.Dv, false);
+        prefetchHead(out, p.oL, next.b, nh, p.Lq, p.Dv, false);
+      }
+    }
     // dQ = scale · dS·K (a row block's keys end at its last row's limit)
     rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {
       constexpr int R = decltype(rc)::value;
@@ -302,7 +345,8 @@ bool attentionForwardSmall(const AttentionParams& p, const float* q, const float
   const TinyTasks tt(p.B * p.H, poolSize());
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
   parallelForWork(tt.tasks, work, [&](int64_t task, int) {
-    for (int64_t t = tt.lo(task); t < tt.hi(task); t++) forwardHead(p, dm, q, k, v, out, lse, t / p.H, t % p.H);
+    for (int64_t t = tt.lo(task); t < tt.hi(task); t++)
+      forwardHead(p, dm, q, k, v, out, lse, t / p.H, t % p.H, {t + 1 < tt.n, (t + 1) / p.H, (t + 1) % p.H});
   });
   return true;
 }
@@ -315,7 +359,8 @@ bool attentionBackwardSmall(const AttentionParams& p, const float* q, const floa
   const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
   parallelForWork(tt.tasks, work, [&](int64_t task, int) {
     for (int64_t t = tt.lo(task); t < tt.hi(task); t++)
-      backwardPair(p, dm, q, k, v, out, dOut, lse, dq, dk, dv, t / p.Hkv, t % p.Hkv);
+      backwardPair(p, dm, q, k, v, out, dOut, lse, dq, dk, dv, t / p.Hkv, t % p.Hkv,
+                   {t + 1 < tt.n, (t + 1) / p.Hkv, (t + 1) % p.Hkv});
   });
   return true;
 }

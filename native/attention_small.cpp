@@ -346,7 +346,7 @@ bool attentionForwardSmall(const AttentionParams& p, const float* q, const float
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
   parallelForWork(tt.tasks, work, [&](int64_t task, int) {
     for (int64_t t = tt.lo(task); t < tt.hi(task); t++)
-      forwardHead(p, dm, q, k, v, out, lse, t / p.H, t % p.H, {t + 1 < tt.n, (t + 1) / p.H, (t + 1) % p.H});
+      forwardHead(p, dm, q, k, v, out, lse, t / p.H, t % p.H, {t + 2 < tt.n, (t + 2) / p.H, (t + 2) % p.H});
   });
   return true;
 }
@@ -360,7 +360,7 @@ bool attentionBackwardSmall(const AttentionParams& p, const float* q, const floa
   parallelForWork(tt.tasks, work, [&](int64_t task, int) {
     for (int64_t t = tt.lo(task); t < tt.hi(task); t++)
       backwardPair(p, dm, q, k, v, out, dOut, lse, dq, dk, dv, t / p.Hkv, t % p.Hkv,
-                   {t + 1 < tt.n, (t + 1) / p.Hkv, (t + 1) % p.Hkv});
+                   {t + 2 < tt.n, (t + 2) / p.Hkv, (t + 2) % p.Hkv});
   });
   return true;
 }

@@ -166,8 +166,8 @@ constexpr float kNegInf = -INFINITY;
 // Brings `rows` rows (width floats each) of head (b, h) of x (layout L) into L1: a head the task runs
 // later, while this one computes. A head's operands are a few KB of (B, L, H·d) rows, past L2 in the
 // step (each call moves 3–6 MB), and without this each head waited on them (perf: the first loads of
-// q, K and out rows; in the step 0.3 ms less forward and 0.6 ms less backward per step with a prefetch
-// one head ahead, and a little less again two heads ahead; a prefetch to L2 only was slower).
+// q, K and out rows; in the step, one head ahead took about 1 ms off the backward and 0.2 ms off the
+// forward per step, two heads ahead a little more; a prefetch to L2 only was slower: BENCHMARKS.md).
 HEED_INLINE void prefetchHead(const float* x, const AttentionLayout& L, int64_t b, int64_t h, int64_t rows, int64_t width,
                               bool write) {
   for (int64_t i = 0; i < rows; i++) {

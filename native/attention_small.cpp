@@ -311,7 +311,10 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
         prefetchHead(q, p.qL, next.b, nh, p.Lq, p.D, false);
         prefetchHead(dOut, p.oL, next.b, nh, p.Lq, p.Dv, false);
         prefetchHead(out, p.oL, next.b, nh, p.Lq, p.Dv, false);
+        prefetchHead(dq, p.qL, next.b, nh, p.Lq, p.D, true);
       }
+      prefetchHead(dk, p.kL, next.b, next.h, p.Lk, p.D, true);
+      prefetchHead(dv, p.vL, next.b, next.h, p.Lk, p.Dv, true);
     }
     // dQ = scale · dS·K (a row block's keys end at its last row's limit)
     rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {

@@ -15,7 +15,8 @@
 // O[i, :] = Σ_j P[i, j]·V[j, :] / l_i with V rows read in place, 4 rows × 64 columns of accumulators.
 //
 // Backward, per (b, kv head), for each query head of its group: Kᵀ and Vᵀ as above; P from lse and
-// dP = dO·Vᵀ with keys in lanes, D_i = dO_i·O_i, z the dropout factor: dS = P∘(z∘dP − D_i); then
+// dP = dO·Vᵀ with keys in lanes, z the dropout factor, D_i = dO_i·O_i = Σ_j P_ij z_ij dP_ij (from the
+// registers: out is not read), dS = P∘(z∘dP − D_i); then
 // dQ = scale·dS·K, dV = (P∘z)ᵀ·dO, dK = scale·dSᵀ·Q as broadcast-FMA blocks over rows read in place
 // (no transposed copy of dS or P: their columns are broadcast from a 16-float row). Heads of one GQA
 // group add into the same dK, dV rows; only this task writes them, so no thread sums anything and
@@ -248,7 +249,7 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
 }
 
 void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
-                  const float* out, const float* dOut, const float* lse, float* dq, float* dk, float* dv, int64_t b,
+                  const float* dOut, const float* lse, float* dq, float* dk, float* dv, int64_t b,
                   int64_t hk, const NextHead& next) {
   alignas(64) float kt[kMaxD * 16], vt[kMaxD * 16];
   alignas(64) float PZ[kMaxLq * 16], DS[kMaxLq * 16];
@@ -295,7 +296,6 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
       }
       const __m512 x = _mm512_fmsub_ps(_mm512_load_ps(PZ + i * 16), _mm512_set1_ps(p.scale), _mm512_set1_ps(l));
       __m512 pr = _mm512_maskz_mov_ps(__mmask16((1u << end) - 1), (__m512)vexp((vf)x));
-      const float di = dotRow(p.oL.at(dOut, b, h, i), p.oL.at(out, b, h, i), p.Dv);
       __m512 dpr = _mm512_load_ps(DS + i * 16);
       __m512 pz = pr;
       if (dm.drop) {
@@ -303,6 +303,9 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
         dpr = _mm512_mul_ps(dpr, z);
         pz = _mm512_mul_ps(pr, z);
       }
+      // D_i = dO_i·O_i = Σ_j P_ij z_ij (dO_i·V_j): from the row in the register, without reading out's row
+      // (the general path's dotRow: an eighth of the pair's traffic, and its first touch of out)
+      const float di = _mm512_reduce_add_ps(_mm512_mul_ps(pr, dpr));
       _mm512_store_ps(PZ + i * 16, pz);
       _mm512_store_ps(DS + i * 16, _mm512_mul_ps(pr, _mm512_sub_ps(dpr, _mm512_set1_ps(di))));
     }
@@ -310,7 +313,6 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
       for (int64_t nh = next.h * group; nh < (next.h + 1) * group; nh++) {
         prefetchHead(q, p.qL, next.b, nh, p.Lq, p.D, false);
         prefetchHead(dOut, p.oL, next.b, nh, p.Lq, p.Dv, false);
-        prefetchHead(out, p.oL, next.b, nh, p.Lq, p.Dv, false);
         prefetchHead(dq, p.qL, next.b, nh, p.Lq, p.D, true);
       }
       prefetchHead(dk, p.kL, next.b, next.h, p.Lk, p.D, true);
@@ -352,15 +354,15 @@ bool attentionForwardSmall(const AttentionParams& p, const float* q, const float
   return true;
 }
 
-bool attentionBackwardSmall(const AttentionParams& p, const float* q, const float* k, const float* v, const float* out,
+bool attentionBackwardSmall(const AttentionParams& p, const float* q, const float* k, const float* v, const float*,
                             const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
-  if (!covered(p)) return false;
+  if (!covered(p)) return false;  // out is not read: D_i comes from P and dP (backwardPair)
   const DropMask dm(p.dropoutP, p.dropoutSeed);
   const TinyTasks tt(p.B * p.Hkv, poolSize());
   const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
   parallelForWork(tt.tasks, work, [&](int64_t task, int) {
     for (int64_t t = tt.lo(task); t < tt.hi(task); t++)
-      backwardPair(p, dm, q, k, v, out, dOut, lse, dq, dk, dv, t / p.Hkv, t % p.Hkv,
+      backwardPair(p, dm, q, k, v, dOut, lse, dq, dk, dv, t / p.Hkv, t % p.Hkv,
                    {t + 2 < tt.n, (t + 2) / p.Hkv, (t + 2) % p.Hkv});
   });
   return true;

@@ -7,6 +7,7 @@
       "native/gemm.cpp",
       "native/peak.cpp",
       "native/attention.cpp",
+      "native/attention_small.cpp",
       "native/softmax.cpp",
       "native/norm.cpp",
       "native/elementwise.cpp",

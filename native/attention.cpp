@@ -36,6 +36,8 @@
 #include "gemm_tile.h"
 #include "kernels.h"
 #include "threadpool.h"
+#include "tiny_tasks.h"
+#include "attention_small.h"
 
 // GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
 // where transpose16 is inlined (as in native/gemm.cpp): a false positive, silenced for this file.
@@ -80,23 +82,6 @@ constexpr int64_t BKB = HEED_ATT_BKB;
 constexpr int64_t kRowsMaxLq = 4;
 
 inline int64_t roundUp(int64_t x, int64_t m) { return (x + m - 1) / m * m; }
-
-// Pool tasks over n small, similar items (the training step's tiny heads: a microsecond or two each,
-// about what a claim from the shared counter costs when two cores contend): `chunk` consecutive items
-// per task, about 16 tasks per thread, except the last threads·chunk items, one per task. With
-// chunk-sized tasks to the end, the thread that takes the last one finishes up to a chunk (~1/32 of
-// the call at 2 threads) after the other; single items at the end leave at most one item between them.
-struct TinyTasks {
-  int64_t n, chunk, bulkTasks, bulk, tasks;
-  TinyTasks(int64_t items, int threads) : n(items) {
-    chunk = std::max<int64_t>(1, n / (16 * int64_t(threads)));
-    bulkTasks = std::max<int64_t>(0, n - int64_t(threads) * chunk) / chunk;
-    bulk = bulkTasks * chunk;
-    tasks = bulkTasks + (n - bulk);
-  }
-  int64_t lo(int64_t task) const { return task < bulkTasks ? task * chunk : bulk + (task - bulkTasks); }
-  int64_t hi(int64_t task) const { return task < bulkTasks ? (task + 1) * chunk : bulk + (task - bulkTasks) + 1; }
-};
 
 // Number of keys query i may see, as a prefix [0, end): causal and key-length limits.
 HEED_INLINE int64_t keyEnd(const AttentionParams& p, int64_t b, int64_t i) {
@@ -987,6 +972,7 @@ void forwardBlocks(const AttentionParams& p, const float* q, const float* k, con
 void attentionForward(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
                       float* lse) {
   if (p.B == 0 || p.H == 0 || p.Lq == 0) return;
+  if (attentionForwardSmall(p, q, k, v, out, lse)) return;  // Lk ≤ 16: attention_small.cpp
   if (p.Lq <= kRowsMaxLq && p.dropoutP == 0.f) {
     const double rowWork = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
     parallelForWork(p.B * p.H, rowWork, [&](int64_t t, int) { forwardRows(p, q, k, v, out, lse, t / p.H, t % p.H); });
@@ -1137,6 +1123,7 @@ void headRows(float* x, const AttentionLayout& xL, int64_t b, int64_t h, int64_t
 
 void attentionBackward(const AttentionParams& p, const float* q, const float* k, const float* v, const float* out,
                        const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
+  if (attentionBackwardSmall(p, q, k, v, out, dOut, lse, dq, dk, dv)) return;  // Lk ≤ 16: attention_small.cpp
   const int64_t nq = p.B * p.H * p.Lq;
   static thread_local Scratch dBuf, partBuf;
   // D_i = dO_i · O_i, i = (b·H + h)·Lq + row

@@ -1,0 +1,382 @@
+// Fused attention for heads whose keys fit one vector (Lk ≤ 16): the training step's tiny heads
+// (the G2P model: B 64, H 4, d 64, L 11–12, strided (B, L, H·d) operands, dropout, key lengths or a
+// causal mask). Semantics are those of attention.cpp (and its oracle src/backend/js/attention.ts);
+// attention.cpp's entry points call these first and take their general path when they decline.
+//
+// The general path walks query and key tiles with an online softmax, GEMM tiles and a workspace sized
+// for long sequences; at L ≈ 12 its fixed cost per head (scaled q copies, Kᵀ and Vᵀ scratch, running
+// max bookkeeping, tile GEMMs at 12–16 columns) is several times the head's ~37 kFLOP. Here a
+// (b, head) is one short pass with the keys in the 16 lanes of one vector:
+//
+// Forward, per (b, h): Kᵀ (D × 16, zero lanes past the head's last key) through 16×16 register
+// transposes; S[i, :] = Σ_d q[i, d]·Kᵀ[d, :] for blocks of 8 query rows in registers (q broadcast
+// where it lies); per row one-shot softmax in the register (the keys past the row's causal / key-length
+// limit at −∞, exact max, exp, sum, lse = max + log sum), the dropout factor on its 16 lanes; then
+// O[i, :] = Σ_j P[i, j]·V[j, :] / l_i with V rows read in place, 4 rows × 64 columns of accumulators.
+//
+// Backward, per (b, kv head), for each query head of its group: Kᵀ and Vᵀ as above; P from lse and
+// dP = dO·Vᵀ with keys in lanes, z the dropout factor, D_i = dO_i·O_i = Σ_j P_ij z_ij dP_ij (from the
+// registers: out is not read), dS = P∘(z∘dP − D_i); then
+// dQ = scale·dS·K, dV = (P∘z)ᵀ·dO, dK = scale·dSᵀ·Q as broadcast-FMA blocks over rows read in place
+// (no transposed copy of dS or P: their columns are broadcast from a 16-float row). Heads of one GQA
+// group add into the same dK, dV rows; only this task writes them, so no thread sums anything and
+// results are the same on any thread count.
+#include <cmath>
+
+#include "common.h"
+#include "dropout_mask.h"
+#include "kernels.h"
+#include "threadpool.h"
+#include "tiny_tasks.h"
+#include "attention_small.h"
+
+// GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
+// where the transpose is inlined (as in attention.cpp and gemm.cpp): a false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace heed {
+namespace HEED_NS {
+
+#if HEED_W == 16
+namespace {
+
+constexpr int64_t kMaxLq = 64, kMaxD = 256;
+
+bool covered(const AttentionParams& p) {
+  return p.Lk >= 1 && p.Lk <= 16 && p.Lq >= 1 && p.Lq <= kMaxLq && p.D > 0 && p.D % 16 == 0 && p.D <= kMaxD &&
+         p.Dv > 0 && p.Dv % 16 == 0 && p.Dv <= kMaxD && !p.mask && !p.alibiSlopes && p.Hkv > 0 && p.H % p.Hkv == 0;
+}
+
+// The keys a (b, ·) head has at all (key lengths), and row i's prefix of them (causal).
+struct KeyLimits {
+  int64_t n, off;
+  bool causal;
+  KeyLimits(const AttentionParams& p, int64_t b)
+      : n(std::max<int64_t>(0, p.keyLengths ? std::min<int64_t>(p.Lk, p.keyLengths[b]) : p.Lk)),
+        off(p.causalOffset), causal(p.causal) {}
+  HEED_INLINE int64_t end(int64_t i) const { return causal ? std::clamp<int64_t>(i + off + 1, 0, n) : n; }
+};
+
+// Rows [0, n) of x (row stride ldx, D columns) → xt (D rows of 16 floats): xt[d·16 + j] = x[j·ldx + d],
+// zero for j ≥ n. One 16×16 register transpose per 16 columns.
+void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt) {
+  for (int64_t d0 = 0; d0 < D; d0 += 16) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; i++) r[i] = i < n ? _mm512_loadu_ps(x + i * ldx + d0) : _mm512_setzero_ps();
+    for (int i = 0; i < 8; i++) {
+      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+      r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+      r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+      r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+      r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; i++) {
+      t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
+      t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
+      t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
+      t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
+    }
+    for (int i = 0; i < 8; i++) {
+      _mm512_store_ps(xt + (d0 + i) * 16, _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88));
+      _mm512_store_ps(xt + (d0 + 8 + i) * 16, _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd));
+    }
+  }
+}
+
+// dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The
+// accumulators end in memory, not in an array the caller indexes: GCC kept such an array partly on
+// the stack, inside the FMA loop (a store-forwarding chain per step).
+template <int R>
+HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, float* dst) {
+  __m512 acc[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+  for (int64_t l = 0; l < n; l++) {
+    const __m512 kv = _mm512_load_ps(xt + l * 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + l]), kv, acc[r]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) _mm512_store_ps(dst + r * 16, acc[r]);
+}
+
+// Calls f(i0, R) with R a compile-time constant for blocks of up to RB rows covering [0, rows).
+template <int RB, class F>
+HEED_INLINE void rowBlocks(int64_t rows, F&& f) {
+  for (int64_t i0 = 0; i0 < rows; i0 += RB) {
+    switch (std::min<int64_t>(RB, rows - i0)) {
+      case 1: f(i0, std::integral_constant<int, 1>{}); break;
+      case 2: f(i0, std::integral_constant<int, 2>{}); break;
+      case 3: f(i0, std::integral_constant<int, 3>{}); break;
+      case 4: f(i0, std::integral_constant<int, 4>{}); break;
+      case 5: if constexpr (RB >= 5) f(i0, std::integral_constant<int, 5>{}); break;
+      case 6: if constexpr (RB >= 6) f(i0, std::integral_constant<int, 6>{}); break;
+      case 7: if constexpr (RB >= 7) f(i0, std::integral_constant<int, 7>{}); break;
+      default: if constexpr (RB >= 8) f(i0, std::integral_constant<int, 8>{}); break;
+    }
+  }
+}
+
+// c rows r < R, columns [0, NC·16): c[r] (=, or += when add) s[r] · Σ_{t<n} a[r·ars + t·ats] · bm[t·ldb ..]:
+// a row block of a small GEMM whose left factor's entries are broadcast from wherever they lie.
+template <int R, int NC>
+HEED_INLINE void bcastRows(const float* a, int64_t ars, int64_t ats, int64_t n, const float* bm, int64_t ldb, float* c,
+                           int64_t ldc, const float* s, bool add) {
+  __m512 acc[R][NC];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+    for (int v = 0; v < NC; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < n; t++) {
+    __m512 bv[NC];
+#pragma GCC unroll 4
+    for (int v = 0; v < NC; v++) bv[v] = _mm512_loadu_ps(bm + t * ldb + v * 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) {
+      const __m512 av = _mm512_set1_ps(a[r * ars + t * ats]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NC; v++) acc[r][v] = _mm512_fmadd_ps(av, bv[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) {
+    const __m512 sv = _mm512_set1_ps(s[r]);
+#pragma GCC unroll 4
+    for (int v = 0; v < NC; v++) {
+      __m512 x = _mm512_mul_ps(acc[r][v], sv);
+      if (add) x = _mm512_add_ps(x, _mm512_loadu_ps(c + r * ldc + v * 16));
+      _mm512_storeu_ps(c + r * ldc + v * 16, x);
+    }
+  }
+}
+
+// bcastRows over `cols` columns (a multiple of 16): 64 at a time, then 16 at a time.
+template <int R>
+HEED_INLINE void bcastRowsCols(const float* a, int64_t ars, int64_t ats, int64_t n, const float* bm, int64_t ldb, float* c,
+                               int64_t ldc, int64_t cols, const float* s, bool add) {
+  int64_t c0 = 0;
+  for (; c0 + 64 <= cols; c0 += 64) bcastRows<R, 4>(a, ars, ats, n, bm + c0, ldb, c + c0, ldc, s, add);
+  for (; c0 < cols; c0 += 16) bcastRows<R, 1>(a, ars, ats, n, bm + c0, ldb, c + c0, ldc, s, add);
+}
+
+constexpr float kNegInf = -INFINITY;
+
+// Brings `rows` rows (width floats each) of head (b, h) of x (layout L) into L1: a head the task runs
+// later, while this one computes. A head's operands are a few KB of (B, L, H·d) rows, past L2 in the
+// step (each call moves 3–6 MB), and without this each head waited on them (perf: the first loads of
+// q, K and out rows; in the step, one head ahead took about 1 ms off the backward and 0.2 ms off the
+// forward per step, two heads ahead a little more; a prefetch to L2 only was slower: BENCHMARKS.md).
+HEED_INLINE void prefetchHead(const float* x, const AttentionLayout& L, int64_t b, int64_t h, int64_t rows, int64_t width,
+                              bool write) {
+  for (int64_t i = 0; i < rows; i++) {
+    const char* r = reinterpret_cast<const char*>(L.at(x, b, h, i));
+    for (int64_t o = 0; o < width * 4; o += 64) {
+      if (write) __builtin_prefetch(r + o, 1, 3);
+      else __builtin_prefetch(r + o, 0, 3);
+    }
+  }
+}
+
+// The (b, head) a task runs two heads from now, if any (its rows are prefetched).
+struct NextHead {
+  bool has;
+  int64_t b, h;
+};
+
+// The dropout factors of row `row` of a head's (Lq × Lk) probabilities: 0 or 1/(1 − p) per key lane.
+HEED_INLINE __m512 dropFactors(const DropMask& dm, const AttentionParams& p, int64_t bh, int64_t i) {
+  const uint32_t base = uint32_t(uint64_t(bh * p.Lq + i) * uint64_t(p.Lk));
+  const vi kept = dm.kept(base);
+  return (__m512)(kept ? vsplat(dm.keep) : vsplat(0.f));
+}
+
+void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
+                 float* out, float* lse, int64_t b, int64_t h, const NextHead& next) {
+  alignas(64) float kt[kMaxD * 16];
+  alignas(64) float P[kMaxLq * 16];
+  float inv[kMaxLq];
+  const int64_t hk = h / (p.H / p.Hkv), bh = b * p.H + h;
+  const KeyLimits keys(p, b);
+  float* lrow = lse + bh * p.Lq;
+  if (keys.n == 0) {  // no key at all: zeros, lse −∞
+    for (int64_t i = 0; i < p.Lq; i++) {
+      float* o = p.oL.at(out, b, h, i);
+      std::fill(o, o + p.Dv, 0.f);
+      lrow[i] = kNegInf;
+    }
+    return;
+  }
+  transposeKeys(p.kL.at(k, b, hk, 0), p.kL.l, keys.n, p.D, kt);
+  const int64_t nhk = next.h / (p.H / p.Hkv);
+  if (next.has) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
+  const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf);
+  rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
+    laneRows<decltype(rc)::value>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, P + i0 * 16);
+  });
+  for (int64_t i = 0; i < p.Lq; i++) {
+    const int64_t end = keys.end(i);
+    float* prow = P + i * 16;
+    if (end == 0) {  // no allowed key: zeros (inv 0), lse −∞
+      _mm512_store_ps(prow, _mm512_setzero_ps());
+      inv[i] = 0.f;
+      lrow[i] = kNegInf;
+      continue;
+    }
+    const __m512 s = _mm512_mask_blend_ps(__mmask16((1u << end) - 1), ninf, _mm512_mul_ps(_mm512_load_ps(prow), scale));
+    const float mx = _mm512_reduce_max_ps(s);
+    __m512 e = (__m512)vexp((vf)_mm512_sub_ps(s, _mm512_set1_ps(mx)));
+    const float l = _mm512_reduce_add_ps(e);
+    lrow[i] = mx + std::log(l);
+    inv[i] = 1.f / l;
+    if (dm.drop) e = _mm512_mul_ps(e, dropFactors(dm, p, bh, i));
+    _mm512_store_ps(prow, e);
+  }
+  if (next.has) {
+    prefetchHead(q, p.qL, next.b, next.h, p.Lq, p.D, false);
+    prefetchHead(v, p.vL, next.b, nhk, KeyLimits(p, next.b).n, p.Dv, false);
+    prefetchHead(out, p.oL, next.b, next.h, p.Lq, p.Dv, true);
+  }
+  // O = P·V / l: a row block's keys end at its last row's limit (limits grow with i)
+  const float* vRows = p.vL.at(v, b, hk, 0);
+  rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {
+    constexpr int R = decltype(rc)::value;
+    bcastRowsCols<R>(P + i0 * 16, 16, 1, keys.end(i0 + R - 1), vRows, p.vL.l, p.oL.at(out, b, h, i0), p.oL.l, p.Dv,
+                     inv + i0, false);
+  });
+}
+
+void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
+                  const float* dOut, const float* lse, float* dq, float* dk, float* dv, int64_t b,
+                  int64_t hk, const NextHead& next) {
+  alignas(64) float kt[kMaxD * 16], vt[kMaxD * 16];
+  alignas(64) float PZ[kMaxLq * 16], DS[kMaxLq * 16];
+  float ones[16], scales[16];
+  std::fill(ones, ones + 16, 1.f);
+  std::fill(scales, scales + 16, p.scale);
+  const int64_t group = p.H / p.Hkv;
+  const KeyLimits keys(p, b);
+  const float* kRows = p.kL.at(k, b, hk, 0);
+  const float* vRows = p.vL.at(v, b, hk, 0);
+  // keys no query may see (past the key length) get zero gradients
+  for (int64_t j = keys.n; j < p.Lk; j++) {
+    std::fill(p.kL.at(dk, b, hk, j), p.kL.at(dk, b, hk, j) + p.D, 0.f);
+    std::fill(p.vL.at(dv, b, hk, j), p.vL.at(dv, b, hk, j) + p.Dv, 0.f);
+  }
+  if (keys.n == 0) {
+    for (int64_t h = hk * group; h < (hk + 1) * group; h++)
+      for (int64_t i = 0; i < p.Lq; i++) std::fill(p.qL.at(dq, b, h, i), p.qL.at(dq, b, h, i) + p.D, 0.f);
+    return;
+  }
+  transposeKeys(kRows, p.kL.l, keys.n, p.D, kt);
+  transposeKeys(vRows, p.vL.l, keys.n, p.Dv, vt);
+  const int64_t nn = next.has ? KeyLimits(p, next.b).n : 0;  // next.h: that pair's kv head
+  if (next.has) {
+    prefetchHead(k, p.kL, next.b, next.h, nn, p.D, false);
+    prefetchHead(v, p.vL, next.b, next.h, nn, p.Dv, false);
+  }
+  for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
+    const int64_t bh = b * p.H + h;
+    const float* lrow = lse + bh * p.Lq;
+    // P (from lse), dP = dO·Vᵀ, dS = P∘(z∘dP − D_i) and P∘z, a row of 16 keys each
+    rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
+      constexpr int R = decltype(rc)::value;
+      laneRows<R>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, PZ + i0 * 16);  // S, then P∘z
+      laneRows<R>(p.oL.at(dOut, b, h, i0), p.oL.l, vt, p.Dv, DS + i0 * 16);  // dP, then dS
+    });
+    for (int64_t i = 0; i < p.Lq; i++) {
+      const int64_t end = keys.end(i);
+      const float l = lrow[i];
+      if (end == 0 || l == kNegInf) {
+        _mm512_store_ps(PZ + i * 16, _mm512_setzero_ps());
+        _mm512_store_ps(DS + i * 16, _mm512_setzero_ps());
+        continue;
+      }
+      const __m512 x = _mm512_fmsub_ps(_mm512_load_ps(PZ + i * 16), _mm512_set1_ps(p.scale), _mm512_set1_ps(l));
+      __m512 pr = _mm512_maskz_mov_ps(__mmask16((1u << end) - 1), (__m512)vexp((vf)x));
+      __m512 dpr = _mm512_load_ps(DS + i * 16);
+      __m512 pz = pr;
+      if (dm.drop) {
+        const __m512 z = dropFactors(dm, p, bh, i);
+        dpr = _mm512_mul_ps(dpr, z);
+        pz = _mm512_mul_ps(pr, z);
+      }
+      // D_i = dO_i·O_i = Σ_j P_ij z_ij (dO_i·V_j): from the row in the register, without reading out's row
+      // (the general path's dotRow: an eighth of the pair's traffic, and its first touch of out)
+      const float di = _mm512_reduce_add_ps(_mm512_mul_ps(pr, dpr));
+      _mm512_store_ps(PZ + i * 16, pz);
+      _mm512_store_ps(DS + i * 16, _mm512_mul_ps(pr, _mm512_sub_ps(dpr, _mm512_set1_ps(di))));
+    }
+    if (next.has && h == hk * group) {  // that pair's query-side rows, during this pair's first head
+      for (int64_t nh = next.h * group; nh < (next.h + 1) * group; nh++) {
+        prefetchHead(q, p.qL, next.b, nh, p.Lq, p.D, false);
+        prefetchHead(dOut, p.oL, next.b, nh, p.Lq, p.Dv, false);
+        prefetchHead(dq, p.qL, next.b, nh, p.Lq, p.D, true);
+      }
+      prefetchHead(dk, p.kL, next.b, next.h, p.Lk, p.D, true);
+      prefetchHead(dv, p.vL, next.b, next.h, p.Lk, p.Dv, true);
+    }
+    // dQ = scale · dS·K (a row block's keys end at its last row's limit)
+    rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {
+      constexpr int R = decltype(rc)::value;
+      bcastRowsCols<R>(DS + i0 * 16, 16, 1, keys.end(i0 + R - 1), kRows, p.kL.l, p.qL.at(dq, b, h, i0), p.qL.l, p.D,
+                       scales, false);
+    });
+    // dV (+)= (P∘z)ᵀ·dO, dK (+)= scale · dSᵀ·Q over the keys the head has; under a causal mask the
+    // queries before a key block's first key's diagonal contribute nothing and are skipped
+    const bool add = h > hk * group;
+    rowBlocks<4>(keys.n, [&](int64_t j0, auto rc) {
+      constexpr int R = decltype(rc)::value;
+      const int64_t iFirst = p.causal ? std::clamp<int64_t>(j0 - p.causalOffset, 0, p.Lq) : 0;
+      const int64_t n = p.Lq - iFirst;
+      bcastRowsCols<R>(PZ + iFirst * 16 + j0, 1, 16, n, p.oL.at(dOut, b, h, iFirst), p.oL.l, p.vL.at(dv, b, hk, j0), p.vL.l,
+                       p.Dv, ones, add);
+      bcastRowsCols<R>(DS + iFirst * 16 + j0, 1, 16, n, p.qL.at(q, b, h, iFirst), p.qL.l, p.kL.at(dk, b, hk, j0), p.kL.l,
+                       p.D, scales, add);
+    });
+  }
+}
+
+}  // namespace
+
+bool attentionForwardSmall(const AttentionParams& p, const float* q, const float* k, const float* v, float* out,
+                           float* lse) {
+  if (!covered(p)) return false;
+  const DropMask dm(p.dropoutP, p.dropoutSeed);
+  const TinyTasks tt(p.B * p.H, poolSize());
+  const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+  parallelForWork(tt.tasks, work, [&](int64_t task, int) {
+    for (int64_t t = tt.lo(task); t < tt.hi(task); t++)
+      forwardHead(p, dm, q, k, v, out, lse, t / p.H, t % p.H, {t + 2 < tt.n, (t + 2) / p.H, (t + 2) % p.H});
+  });
+  return true;
+}
+
+bool attentionBackwardSmall(const AttentionParams& p, const float* q, const float* k, const float* v, const float*,
+                            const float* dOut, const float* lse, float* dq, float* dk, float* dv) {
+  if (!covered(p)) return false;  // out is not read: D_i comes from P and dP (backwardPair)
+  const DropMask dm(p.dropoutP, p.dropoutSeed);
+  const TinyTasks tt(p.B * p.Hkv, poolSize());
+  const double work = 2.0 * double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+  parallelForWork(tt.tasks, work, [&](int64_t task, int) {
+    for (int64_t t = tt.lo(task); t < tt.hi(task); t++)
+      backwardPair(p, dm, q, k, v, dOut, lse, dq, dk, dv, t / p.Hkv, t % p.Hkv,
+                   {t + 2 < tt.n, (t + 2) / p.Hkv, (t + 2) % p.Hkv});
+  });
+  return true;
+}
+
+#else
+bool attentionForwardSmall(const AttentionParams&, const float*, const float*, const float*, float*, float*) {
+  return false;
+}
+bool attentionBackwardSmall(const AttentionParams&, const float*, const float*, const float*, const float*, const float*,
+                            const float*, float*, float*, float*) {
+  return false;
+}
+#endif
+
+}  // namespace HEED_NS
+}  // namespace heed

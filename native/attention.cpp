@@ -37,6 +37,7 @@
 #include "kernels.h"
 #include "threadpool.h"
 #include "tiny_tasks.h"
+#include "transpose16.h"
 #include "attention_small.h"
 
 // GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
@@ -104,40 +105,6 @@ inline int64_t transposedLd(int64_t Lk) {
 // D × ldkt block (ldkt = BK when there are several tiles), so a key tile's Kᵀ is one 32 KB stream (d 64)
 // rather than D rows a whole head apart (D pages, and D streams the prefetcher cannot follow).
 inline int64_t kvTileLd(int64_t Lk) { return Lk > BK ? roundUp(BK, W) : transposedLd(Lk); }
-
-#if HEED_W == 16
-// A 16×16 block transpose in registers: src rows (stride ls) → dst rows (stride ld). Only the first
-// `rows` source rows and `cols` columns are read (masked loads; the rest count as zero), and `cols`
-// destination rows of 16 floats are written, zeros past `rows`: so edge blocks (a head of 12 keys,
-// the last key tile) take the same path as full ones and come out zero-padded (element-wise edges
-// and padding cost 19% and 5% of the training step's attention at L = 12; perf, 2026-12-05).
-HEED_INLINE void transpose16(const float* src, int64_t ls, float* dst, int64_t ld, int rows = 16, int cols = 16) {
-  __m512 r[16], t[16];
-  const __mmask16 cm = __mmask16((1u << cols) - 1);
-  for (int i = 0; i < 16; i++) r[i] = i < rows ? _mm512_maskz_loadu_ps(cm, src + i * ls) : _mm512_setzero_ps();
-  for (int i = 0; i < 8; i++) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; i++) {
-    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int i = 0; i < 4; i++) {
-    t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
-    t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
-    t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-    t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
-  }
-  for (int i = 0; i < 8; i++) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd);
-  }
-  for (int i = 0; i < cols; i++) _mm512_storeu_ps(dst + i * ld, r[i]);
-}
-#endif
 
 // x (rows × cols, row stride ldx) → xt (cols rows, stride ldt): xt[c·ldt + r] = x[r·ldx + c] for
 // r < rows, and 0 for rows ≤ r < roundUp(rows, W) (the padding a vector loop over keys reads), so

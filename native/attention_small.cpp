@@ -28,6 +28,7 @@
 #include "kernels.h"
 #include "threadpool.h"
 #include "tiny_tasks.h"
+#include "transpose16.h"
 #include "attention_small.h"
 
 // GCC 12 reports the shuffle intrinsics' internal _mm512_undefined_ps as "may be used uninitialized"
@@ -60,30 +61,7 @@ struct KeyLimits {
 // Rows [0, n) of x (row stride ldx, D columns) → xt (D rows of 16 floats): xt[d·16 + j] = x[j·ldx + d],
 // zero for j ≥ n. One 16×16 register transpose per 16 columns.
 void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt) {
-  for (int64_t d0 = 0; d0 < D; d0 += 16) {
-    __m512 r[16], t[16];
-    for (int i = 0; i < 16; i++) r[i] = i < n ? _mm512_loadu_ps(x + i * ldx + d0) : _mm512_setzero_ps();
-    for (int i = 0; i < 8; i++) {
-      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-      r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
-      r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
-      r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-      r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-    }
-    for (int i = 0; i < 4; i++) {
-      t[i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0x88);
-      t[4 + i] = _mm512_shuffle_f32x4(r[i], r[4 + i], 0xdd);
-      t[8 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0x88);
-      t[12 + i] = _mm512_shuffle_f32x4(r[8 + i], r[12 + i], 0xdd);
-    }
-    for (int i = 0; i < 8; i++) {
-      _mm512_store_ps(xt + (d0 + i) * 16, _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88));
-      _mm512_store_ps(xt + (d0 + 8 + i) * 16, _mm512_shuffle_f32x4(t[i], t[8 + i], 0xdd));
-    }
-  }
+  for (int64_t d0 = 0; d0 < D; d0 += 16) transpose16(x + d0, ldx, xt + d0 * 16, 16, int(n));
 }
 
 // dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The

@@ -65,6 +65,9 @@
  */
 import { ValueError } from '../src/errors.ts';
 import type { BenchRow } from './peers/common.ts';
+import { HOST_PROBE } from './check-host.ts';
+
+export { HOST_PROBE };
 
 /** The command that writes a baseline in the current format. */
 export const WRITE_BASELINE = 'npm run bench -- --quick --repeat 3 --write-baseline';
@@ -86,8 +89,11 @@ export class MissingRowsError extends ValueError {
   }
 }
 
-/** One pass over the modules: its measured peak per thread count and its rows. */
-export interface RunRecord { peak: Record<string, number>; rows: BenchRow[] }
+/**
+ * One pass over the modules: its measured peak per thread count, its rows and, per module, the host
+ * memory probe (bench/check-host.ts, GB/s) measured beside that module (before and after it).
+ */
+export interface RunRecord { peak: Record<string, number>; rows: BenchRow[]; host?: Record<string, number> }
 
 /** One ratio of one heed row in one pass: what it is relative to, its value, the modules that measured it. */
 export interface Ratio { workload: string; threads: number; against: string; value: number; modules: string[] }
@@ -112,6 +118,8 @@ export interface Baseline {
 export interface CheckOptions {
   /** Ask the heed row's other references before calling a fall a regression (step 4 above; default true). */
   corroborate?: boolean;
+  /** Set apart a fall against the peak when the row held against the host memory probe (step 4; default true). */
+  hostWitness?: boolean;
   /** Smallest fall that is a regression (0.15). */
   tolerance?: number;
   /** A row's tolerance is max(tolerance, k × its baseline spread) (k = 3). */
@@ -140,6 +148,10 @@ export interface CheckReport {
   tooNoisy: Judged[];
   /** Fell beyond their tolerance, but the same heed row held against its other references: the reference moved. Not failed. */
   oneReference: Judged[];
+  /** Fell against the peak beyond their tolerance, but held against the host memory probe measured beside them: the host's memory was slower. Not failed. */
+  slowerHost: Judged[];
+  /** The baseline has host memory probe ratios (written since bench/check-host.ts). */
+  hostInBaseline: boolean;
   /** In the baseline, in scope, but not measured by the check. */
   missing: string[];
   /** Measured now, not in the baseline. */
@@ -165,6 +177,9 @@ export function ratios(run: RunRecord): Map<string, Ratio> {
     };
     const peak = run.peak[String(h.threads)] ?? run.peak['1'];
     if (h.gflops !== undefined && peak) add('peak', h.gflops / peak);
+    // the host memory probe measured beside the row's own module, in the same minute (a witness for the peak ratio)
+    const host = h.module === undefined ? undefined : run.host?.[h.module];
+    if (h.gflops !== undefined && host) add(HOST_PROBE, h.gflops / host);
     for (const p of finite) {
       if (p.workload === h.workload && p.threads === h.threads && !p.impl.startsWith('heed')) add(p.impl, p.ms / h.ms, p.module);
     }
@@ -246,24 +261,54 @@ export function parseBaseline(text: string, file: string): Baseline {
   return b as unknown as Baseline;
 }
 
+/**
+ * A peak ratio's check passes taken in the baseline's host mode. Each pass's host mode is its memory
+ * probe over its FMA probe (the row's ratio to the peak over its ratio to the memory probe, both beside
+ * the row's module); the baseline's is the median of its passes'. The passes whose mode is within
+ * HELD × the row's tolerance of the baseline's are the ones judged, when some but not all are: the
+ * choice reads only the two heed-free probes, never the row's time, so it cannot favour a slower heed.
+ * Undefined when the baseline or the passes have no memory probe for the row.
+ */
+function sameHostMode(baseline: Baseline, perPass: Map<string, Ratio>[], b: RatioStats, tol: number): { values: number[]; note: string } | undefined {
+  const hostKey = keyOf({ workload: b.workload, threads: b.threads, against: HOST_PROBE });
+  const bh = baseline.ratios[hostKey];
+  // the baseline's passes: a row's peak and memory-probe ratios come from the same passes, in order
+  if (!bh || bh.values.length !== b.values.length) return undefined;
+  const baseMode = median(b.values.map((v, i) => v / bh.values[i]));
+  const pairs = perPass.flatMap((m) => {
+    const p = m.get(keyOf({ workload: b.workload, threads: b.threads, against: 'peak' })), h = m.get(hostKey);
+    return p && h ? [{ value: p.value, mode: p.value / h.value / baseMode - 1 }] : [];
+  });
+  if (pairs.length === 0) return undefined;
+  const like = pairs.filter((x) => Math.abs(x.mode) <= HELD * tol);
+  const others = pairs.filter((x) => Math.abs(x.mode) > HELD * tol).map((x) => `${x.mode < 0 ? '−' : '+'}${pct(Math.abs(x.mode))}`).join(', ');
+  if (like.length === pairs.length) return { values: pairs.map((x) => x.value), note: '' };
+  if (like.length === 0) return { values: pairs.map((x) => x.value), note: `; the host memory probe against the FMA probe read ${others} from the baseline's in every pass: the host's memory in another mode` };
+  return { values: like.map((x) => x.value), note: ` in the baseline's host mode; ${plural(pairs.length - like.length, 'pass', 'passes')} left out, whose memory probe against the FMA probe read ${others} from the baseline's` };
+}
+
 /** Judge the check's passes against the baseline, ratio by ratio (median against median). */
 export function compareRuns(baseline: Baseline, passes: readonly RunRecord[], opts: CheckOptions = {}): CheckReport {
   const tolerance = opts.tolerance ?? 0.15;
   const k = opts.k ?? 3;
   const maxTolerance = opts.maxTolerance ?? 0.3;
   const now = ratioStats(passes);
-  const report: CheckReport = { compared: 0, regressions: [], passed: [], tooNoisy: [], oneReference: [], missing: [], onlyNow: [], tolerance, k, maxTolerance };
+  const report: CheckReport = { compared: 0, regressions: [], passed: [], tooNoisy: [], oneReference: [], slowerHost: [], missing: [], onlyNow: [], tolerance, k, maxTolerance,
+    hostInBaseline: Object.values(baseline.ratios).some((b) => b.against === HOST_PROBE) };
   const inScope = (s: RatioStats) => opts.ran === undefined || s.modules.every((m) => opts.ran!.has(m));
+  const perPass = passes.map((p) => ratios(p));
   for (const [key, b] of Object.entries(baseline.ratios)) {
     if (!inScope(b)) continue;
-    const a = now.get(key);
+    let a = now.get(key);
     if (!a) { report.missing.push(key); continue; }
     report.compared++;
     const tol = Math.max(tolerance, k * b.spread);
+    const same = b.against === 'peak' ? sameHostMode(baseline, perPass, b, tol) : undefined;
+    if (same && same.values.length < a.values.length) a = { ...a, values: same.values, median: median(same.values) };
     const j: Judged = { key, workload: b.workload, threads: b.threads, against: b.against, modules: a.modules, baseline: b.median, spread: b.spread,
       now: a.median, passesNow: a.values.length, tolerance: tol, change: a.median / b.median - 1, reason: '' };
     const tolWhy = tol > tolerance ? `${k} × its baseline spread ±${pct(b.spread)}` : `the floor; its baseline spread is ±${pct(b.spread)}`;
-    const over = `${j.passesNow === 1 ? 'one pass' : `the median of ${j.passesNow} passes`}`;
+    const over = `${j.passesNow === 1 ? 'one pass' : `the median of ${j.passesNow} passes`}${same?.note ?? ''}`;
     if (tol > maxTolerance) {
       j.reason = `not judged: its baseline spread ±${pct(b.spread)} makes its tolerance ${pct(tol)}, above ${pct(maxTolerance)}`;
       report.tooNoisy.push(j);
@@ -275,51 +320,77 @@ export function compareRuns(baseline: Baseline, passes: readonly RunRecord[], op
       report.passed.push(j);
     }
   }
-  if (opts.corroborate ?? true) corroborate(report);
+  if (opts.corroborate ?? true) corroborate(report, opts.hostWitness ?? true);
   else for (const r of report.regressions) r.reason += '; not checked against the row\'s other references';
   report.regressions.sort((x, y) => x.change - y.change);
   report.oneReference.sort((x, y) => x.change - y.change);
+  report.slowerHost.sort((x, y) => x.change - y.change);
   report.tooNoisy.sort((x, y) => y.spread - x.spread);
   report.onlyNow = [...now.keys()].filter((key) => !(key in baseline.ratios));
   return report;
 }
 
-const refName = (j: { against: string }) => (j.against === 'peak' ? 'the peak' : j.against);
-/** A reference held when it fell by no more than half its tolerance. */
-const held = (j: Judged) => j.change / j.tolerance > -0.5;
+const refName = (j: { against: string }) => (j.against === 'peak' ? 'the peak' : j.against === HOST_PROBE ? 'the host memory probe' : j.against);
+/** A reference held when it fell by no more than this fraction of its tolerance (the one threshold of step 4). */
+export const HELD = 0.5;
+/** A change in units of its tolerance: −1 is a fall of exactly the tolerance. */
+const units = (j: Judged) => j.change / j.tolerance;
+const held = (changeInTolerances: number) => changeInTolerances > -HELD;
 
 /**
- * Step 4: each peer ratio beyond its tolerance against the same heed row's other guarded ratios
- * (same workload and thread count). Heed slower lowers them all; a peer faster lowers its own.
- * The witness is the row's ratio to the peak when it is guarded: the peak is heed's own probe in
- * the same pass, the same for every row, so it does not move with one peer. When it held (fell by
- * no more than half its tolerance), the peer moved. A row without a guarded peak ratio needs two
- * or more other peer ratios whose median, each change in units of its tolerance, held: with one,
- * a fall against peer A and none against peer B cannot say which of A, B or heed moved. A fall
- * against the peak is never set apart: it is heed's, or the host's for every row alike. Moves the
- * ratios set apart to oneReference.
+ * Step 4: each ratio beyond its tolerance against the same heed row's other guarded ratios (same
+ * workload and thread count). Heed slower lowers them all; a reference that moved lowers its own.
+ *
+ * A peer ratio: the witness is the row's ratio to the peak when it is guarded: the peak is heed's own
+ * probe in the same pass, the same for every row, so it does not move with one peer. When it held, the
+ * peer moved. A row without a guarded peak ratio needs two or more other peer ratios whose median,
+ * each change in units of its tolerance, held: with one, a fall against peer A and none against peer
+ * B cannot say which of A, B or heed moved.
+ *
+ * A peak ratio: the FMA probe does not see the host's memory speed, and this VM's memory speed has
+ * modes minutes apart. The witness is the row's ratio to the host memory probe (bench/check-host.ts)
+ * measured beside its module: heed-free, so it does not slow down with heed. When the row held against
+ * it, the row fell with the host's memory, and the fall is set apart (slowerHost). A fall against both
+ * probes is heed's. A heed 25% slower while the host's memory is 25% slower can pass this way; its
+ * peer ratios, whose witness stays the peak (which fell), still count (bench/check-sim.ts measures
+ * what this costs rows without a peer).
+ *
+ * A host-probe ratio is a witness only: its fall counts when the row fell against the peak too, and
+ * is set apart when the row held against the peak (the probe read faster). Moves the ratios set apart
+ * to oneReference or slowerHost.
  */
-function corroborate(report: CheckReport): void {
+function corroborate(report: CheckReport, witness: boolean): void {
   const guarded = [...report.regressions, ...report.passed];
   const rowOf = (j: Judged) => `${j.workload}|${j.threads}`;
+  const fmt = (os: Judged[]) => os.map((o) => `${refName(o)} ${o.change < 0 ? '−' : '+'}${pct(Math.abs(o.change))} (tolerance ${pct(o.tolerance)})`).join(', ');
   const kept: Judged[] = [];
   for (const r of report.regressions) {
     const refs = guarded.filter((o) => rowOf(o) === rowOf(r) && o.key !== r.key);
     const peak = refs.find((o) => o.against === 'peak');
-    const fmt = (os: Judged[]) => os.map((o) => `${refName(o)} ${o.change < 0 ? '−' : '+'}${pct(Math.abs(o.change))} (tolerance ${pct(o.tolerance)})`).join(', ');
+    const host = refs.find((o) => o.against === HOST_PROBE);
+    const peers = refs.filter((o) => o.against !== 'peak' && o.against !== HOST_PROBE);
     if (r.against === 'peak') {
-      r.reason += '; a fall against the peak is heed\'s (the peak is every row\'s reference in the pass)';
-      kept.push(r);
+      if (host && held(units(host)) && witness) {
+        const probe = (1 + r.change) / (1 + host.change) - 1; // the memory probe against the FMA probe, now against the baseline
+        r.reason += `; but the same heed row held against ${fmt([host])}, measured beside it: the host's memory was slower (the memory probe ${probe < 0 ? 'fell' : 'rose'} ${pct(Math.abs(probe))} against the FMA probe), not heed`;
+        report.slowerHost.push(r);
+      } else {
+        r.reason += host ? (witness ? `; the same heed row fell against ${fmt([host])} too: heed's (both probes are heed-free)` : '; the host memory probe is not asked (hostWitness: false)')
+          : '; a fall against the peak is heed\'s unless the host memory probe measured beside the row says the host was slower, and the baseline has no guarded memory probe ratio for this row'
+            + (report.hostInBaseline ? ' (too noisy to guard)' : ` (written before bench/check-host.ts: rewrite it with \`${WRITE_BASELINE}\`)`);
+        kept.push(r);
+      }
     } else if (peak) {
-      if (held(peak)) { r.reason += `; but the same heed row held against ${fmt([peak])}: ${refName(r)} moved, not heed`; report.oneReference.push(r); }
+      const what = r.against === HOST_PROBE ? 'the memory probe read faster' : `${refName(r)} moved`;
+      if (held(units(peak))) { r.reason += `; but the same heed row held against ${fmt([peak])}: ${what}, not heed`; report.oneReference.push(r); }
       else { r.reason += `; the same heed row fell against ${fmt([peak])} too`; kept.push(r); }
-    } else if (refs.length >= 2 && median(refs.map((o) => o.change / o.tolerance)) > -0.5) {
-      r.reason += `; but the same heed row held against ${fmt(refs)}: ${refName(r)} moved, not heed`;
+    } else if (peers.length >= 2 && held(median(peers.map(units)))) {
+      r.reason += `; but the same heed row held against ${fmt(peers)}: ${refName(r)} moved, not heed`;
       report.oneReference.push(r);
     } else {
-      r.reason += refs.length === 0 ? `; heed's row has no other guarded reference to tell a moving ${refName(r)} from a slower heed, so it counts`
-        : refs.length === 1 && held(refs[0]) ? `; heed's row held against ${fmt(refs)}, but with two peers and no peak ratio either may have moved, so it counts`
-          : `; the same heed row fell against ${fmt(refs)} too`;
+      r.reason += peers.length === 0 ? `; heed's row has no other guarded reference to tell a moving ${refName(r)} from a slower heed, so it counts`
+        : peers.length === 1 && held(units(peers[0])) ? `; heed's row held against ${fmt(peers)}, but with two peers and no peak ratio either may have moved, so it counts`
+          : `; the same heed row fell against ${fmt(peers)} too`;
       kept.push(r);
     }
   }
@@ -332,7 +403,8 @@ function corroborate(report: CheckReport): void {
  * pass may show as 12%: those get their median of several passes too.
  */
 export function suspects(report: CheckReport): Judged[] {
-  return [...report.regressions, ...report.oneReference, ...report.passed].filter((j) => j.change < -j.tolerance / 2);
+  // a host-probe ratio is a witness: its row's module is re-measured when the row's peak ratio is a suspect
+  return [...report.regressions, ...report.oneReference, ...report.slowerHost, ...report.passed].filter((j) => j.against !== HOST_PROBE && !held(units(j)));
 }
 
 /** The bench modules to run again to re-measure these ratios: those of the heed row and of the peer row. */
@@ -373,11 +445,12 @@ const fmtRatio = (r: { against: string }, v: number) => (r.against === 'peak' ? 
 
 /** The report as Markdown: the counts, then every regression, every ratio set apart and every re-measured ratio with the reason for its verdict. */
 export function formatCheck(report: CheckReport, confirmed?: Confirmation, file = 'bench/results/baseline.json'): string {
-  const guarded = report.regressions.length + report.passed.length + report.oneReference.length;
+  const guarded = report.regressions.length + report.passed.length + report.oneReference.length + report.slowerHost.length;
   const lines = [`\n### Regression check against ${file}\n`,
     `${report.compared} within-pass ratios compared, median against the baseline's median. A row's tolerance is max(${pct(report.tolerance)}, ${report.k} × its baseline spread); `
     + `${plural(guarded, 'row is', 'rows are')} guarded at tolerances up to ${pct(report.maxTolerance)}, ${plural(report.tooNoisy.length, 'is', 'are')} too noisy to guard (tolerance above ${pct(report.maxTolerance)}). `
-    + 'A ratio beyond its tolerance is a regression when the same heed row fell against its other references too, or has none; when they held, the reference moved and the ratio is listed apart.'];
+    + 'A ratio beyond its tolerance is a regression when the same heed row fell against its other references too, or has none; when they held, the reference moved and the ratio is listed apart. '
+    + `A fall against the peak is listed apart when the same heed row held against the host memory probe measured beside it (${HOST_PROBE}: the host's memory was slower, which the FMA probe does not see).`];
   if (confirmed) {
     lines.push(confirmed.suspects === 0 ? 'No ratio fell by more than half its tolerance in the first pass; nothing was re-measured.'
       : `${plural(confirmed.suspects, 'ratio', 'ratios')} fell by more than half their tolerance in the first pass; ${confirmed.confirmations} confirmation pass${confirmed.confirmations === 1 ? '' : 'es'} re-measured their modules (${confirmed.modules.join(', ')}), and each is judged by its median over the passes.`);
@@ -389,6 +462,9 @@ export function formatCheck(report: CheckReport, confirmed?: Confirmation, file 
   if (report.oneReference.length) {
     lines.push(`\nFell against one reference only (${report.oneReference.length}; the same heed row held against its others, so the reference moved; not failed):`, '', ...table(report.oneReference));
   }
+  if (report.slowerHost.length) {
+    lines.push(`\nFell against the peak with the host (${report.slowerHost.length}; the same heed row held against the host memory probe measured beside it, so the host's memory was slower; not failed):`, '', ...table(report.slowerHost));
+  }
   const suspect = new Set(confirmed?.keys ?? []);
   const cleared = report.passed.filter((j) => suspect.has(j.key));
   if (cleared.length) lines.push(`\nRe-measured and passed (${cleared.length}):`, '', ...table(cleared));
@@ -399,6 +475,9 @@ export function formatCheck(report: CheckReport, confirmed?: Confirmation, file 
   }
   const err = missingError(report, file);
   if (err) lines.push(`\n**Error:** ${err.message}`);
-  if (report.onlyNow.length) lines.push(`\nNew since the baseline, not judged (${report.onlyNow.length}): ${report.onlyNow.slice(0, 8).join('; ')}${report.onlyNow.length > 8 ? '; …' : ''}`);
+  const newHost = report.onlyNow.filter((key) => key.endsWith(`|${HOST_PROBE}`));
+  const onlyNow = report.onlyNow.filter((key) => !key.endsWith(`|${HOST_PROBE}`));
+  if (newHost.length) lines.push(`\nThe baseline has no ${HOST_PROBE} ratios (written before bench/check-host.ts), so no fall against the peak can be told from a slower host; ${newHost.length} measured now, not judged. Fix: rewrite the baseline with \`${WRITE_BASELINE}\` on a quiet machine.`);
+  if (onlyNow.length) lines.push(`\nNew since the baseline, not judged (${onlyNow.length}): ${onlyNow.slice(0, 8).join('; ')}${onlyNow.length > 8 ? '; …' : ''}`);
   return lines.join('\n');
 }

@@ -13,7 +13,9 @@
  *                                          regression (exit 1), rows too noisy to resolve 15% are listed apart, a
  *                                          baseline ratio not measured is an error (exit 2). Ratios down by more
  *                                          than half their tolerance get their modules re-measured (--confirm N,
- *                                          default 2 more passes) and are judged by their median (4–12 min quiet)
+ *                                          default 2 more passes) and are judged by their median (4–12 min quiet);
+ *                                          a heed-free memory probe beside each module tells a slower host from a
+ *                                          slower heed for the ratios to the peak (bench/check-host.ts)
  *   npm run bench -- --quick --repeat 3 --write-baseline   save 3 passes' medians and spreads as that baseline
  *                                          (~13 min quiet; --write-baseline alone implies --quick --repeat 3)
  *   npm run bench -- --baseline FILE ...   read (--check) or write (--write-baseline) FILE instead

@@ -485,7 +485,7 @@ export function formatCheck(report: CheckReport, confirmed?: Confirmation, file 
     `${report.compared} within-pass ratios compared, median against the baseline's median. A row's tolerance is max(${pct(report.tolerance)}, ${report.k} × its baseline spread); `
     + `${plural(guarded, 'row is', 'rows are')} guarded at tolerances up to ${pct(report.maxTolerance)}, ${plural(report.tooNoisy.length, 'is', 'are')} too noisy to guard (tolerance above ${pct(report.maxTolerance)}). `
     + 'A ratio beyond its tolerance is a regression when the same heed row fell against its other references too, or has none; when they held, the reference moved and the ratio is listed apart. '
-    + `A fall against the peak is listed apart when the same heed row held against the host memory probe measured beside it (${HOST_PROBE}: the host's memory was slower, which the FMA probe does not see).`];
+    + `A ratio to the peak is judged on the passes whose ${HOST_PROBE} (measured beside the row's module) over FMA probe read like the baseline's: the FMA probe does not see the host's memory speed.`];
   if (confirmed) {
     lines.push(confirmed.suspects === 0 ? 'No ratio fell by more than half its tolerance in the first pass; nothing was re-measured.'
       : `${plural(confirmed.suspects, 'ratio', 'ratios')} fell by more than half their tolerance in the first pass; ${confirmed.confirmations} confirmation pass${confirmed.confirmations === 1 ? '' : 'es'} re-measured their modules (${confirmed.modules.join(', ')}), and each is judged by its median over the passes.`

@@ -412,7 +412,7 @@ function corroborate(report: CheckReport, witness: boolean): void {
       r.reason += `; but the same heed row held against ${fmt(peers)}: ${refName(r)} moved, not heed`;
       report.oneReference.push(r);
     } else {
-      r.reason += peers.length === 0 ? `; heed's row has no other guarded reference to tell a moving ${refName(r)} from a slower heed, so it counts`
+      r.reason += peers.length === 0 ? `; heed's row has no other guarded reference to tell ${r.against === HOST_PROBE ? 'a faster memory probe' : `a moving ${refName(r)}`} from a slower heed, so it counts`
         : peers.length === 1 && held(units(peers[0])) ? `; heed's row held against ${fmt(peers)}, but with two peers and no peak ratio either may have moved, so it counts`
           : `; the same heed row fell against ${fmt(peers)} too`;
       kept.push(r);

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { recordStepGemmCalls, type Params } from './step-gemm-calls.ts';
+import { gemmCallLabel, recordStepGemmCalls, type Params } from './step-gemm-calls.ts';
 import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/registry.ts';
 import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
@@ -42,12 +42,6 @@ const NAMES = ['sgemm', 'linearFused', 'linearBackward'].filter((x) => flags.onl
 const table = k as unknown as Record<string, (p: Params) => unknown>;
 const calls = await recordStepGemmCalls(NAMES);
 
-const n = (p: Params, key: string) => p[key] as number;
-function keyOf({ name, p }: { name: string; p: Params }): string {
-  if (name === 'sgemm') return `sgemm ${n(p, 'm')}×${n(p, 'n')}×${n(p, 'k')} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${p.bias ? ' +bias' : ''}`;
-  if (name === 'linearFused') return `linearFused ${n(p, 'rows')}×${n(p, 'outF')}×${n(p, 'inF')}`;
-  return `linearBackward rows ${n(p, 'rows')}, in ${n(p, 'inF')}, out ${n(p, 'outF')}`;
-}
 interface Pool { threads: (n: number) => void; profile: (on: boolean | null, out: Float64Array) => void }
 const arms: Record<'base' | 'new', { pool: Pool; table: Record<string, (p: Params) => unknown> }> = {
   new: { pool: { threads: setNumThreads, profile: (on, o) => nativeLoad!.poolProfile(on, o) }, table },
@@ -63,7 +57,7 @@ const F = (f: string) => FIELDS.indexOf(f);
 const s0 = new Float64Array(NF), s1 = new Float64Array(NF);
 type Sample = { wall: number; callerCpu: number; wait: number; busy: number; joined: number };
 const acc = new Map<string, { calls: number; base: Sample[]; new: Sample[] }>();
-for (const c of calls) { const e = acc.get(keyOf(c)) ?? { calls: 0, base: [], new: [] }; e.calls++; acc.set(keyOf(c), e); }
+for (const c of calls) { const e = acc.get(gemmCallLabel(c)) ?? { calls: 0, base: [], new: [] }; e.calls++; acc.set(gemmCallLabel(c), e); }
 for (const a of Object.values(arms)) { a.pool.threads(2); a.pool.profile(true, s0); }
 
 const load0 = loadavg();
@@ -80,7 +74,7 @@ for (let rep = 0; rep < reps; rep++) {
       pool.profile(null, s1);
       const d = (f: string) => s1[F(f)] - s0[F(f)];
       const outside = d('threadCpuNs') - d('callerInJobCpuNs');
-      acc.get(keyOf(c))![arm].push({ wall: wall * 1e3, callerCpu: d('threadCpuNs') / 1e3, wait: d('callerWaitWallNs') / 1e3, busy: (outside + d('taskCpuNs')) / 1e3, joined: d('jobs') > 0 ? d('jobsWorkerJoined') / d('jobs') : NaN });
+      acc.get(gemmCallLabel(c))![arm].push({ wall: wall * 1e3, callerCpu: d('threadCpuNs') / 1e3, wait: d('callerWaitWallNs') / 1e3, busy: (outside + d('taskCpuNs')) / 1e3, joined: d('jobs') > 0 ? d('jobsWorkerJoined') / d('jobs') : NaN });
     }
   }
 }

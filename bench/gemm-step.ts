@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { recordStepGemmCalls, type Params } from './step-gemm-calls.ts';
+import { gemmCallFlop, gemmCallLabel, recordStepGemmCalls, type Params } from './step-gemm-calls.ts';
 import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/registry.ts';
 import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
@@ -51,16 +51,6 @@ const table = k as unknown as Record<string, (p: Params) => unknown>;
 const calls = await recordStepGemmCalls();
 
 const n = (p: Params, key: string) => p[key] as number;
-function keyOf({ name, p }: { name: string; p: Params }): string {
-  if (name === 'sgemm') return `sgemm ${n(p, 'm')}×${n(p, 'n')}×${n(p, 'k')} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${p.bias ? ' +bias' : ''}`;
-  if (name === 'linearFused') return `linearFused ${n(p, 'rows')}×${n(p, 'outF')}×${n(p, 'inF')}${n(p, 'p') > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}${n(p, 'activation') ? ' +act' : ''}`;
-  return `linearBackward rows ${n(p, 'rows')}, in ${n(p, 'inF')}, out ${n(p, 'outF')}`;
-}
-function flopOf({ name, p }: { name: string; p: Params }): number {
-  if (name === 'sgemm') return 2 * n(p, 'batch') * n(p, 'm') * n(p, 'n') * n(p, 'k');
-  if (name === 'linearFused') return 2 * n(p, 'rows') * n(p, 'outF') * n(p, 'inF');
-  return 4 * n(p, 'rows') * n(p, 'inF') * n(p, 'outF');
-}
 /** linearBackward's two products as the sgemm calls linearGrads made before it existed. */
 function asTwoSgemm(p: Params): () => void {
   const common = { batch: 1, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: 0 };
@@ -106,8 +96,8 @@ const add = (key: string, flop: number, v: { one?: number; est?: number; busy?: 
 };
 // the other arm: --base's kernels (rows "base: …"), else linearBackward's products as two sgemm calls
 const runs = calls.map((c) => ({
-  key: keyOf(c), flop: flopOf(c), fn: () => table[c.name](c.p),
-  other: base ? { key: `base: ${keyOf(c)}`, fn: () => baseTable[c.name](c.p), pool: theirs! } : c.name === 'linearBackward' ? { key: `${keyOf(c)} as 2 sgemm`, fn: asTwoSgemm(c.p), pool: ours } : null,
+  key: gemmCallLabel(c), flop: gemmCallFlop(c), fn: () => table[c.name](c.p),
+  other: base ? { key: `base: ${gemmCallLabel(c)}`, fn: () => baseTable[c.name](c.p), pool: theirs! } : c.name === 'linearBackward' ? { key: `${gemmCallLabel(c)} as 2 sgemm`, fn: asTwoSgemm(c.p), pool: ours } : null,
 }));
 const count = (key: string, flop: number) => acc.set(key, { ...(acc.get(key) ?? { flop, one: [], est: [], busy: [] }), calls: (acc.get(key)?.calls ?? 0) + 1 });
 for (const r of runs) count(r.key, r.flop);

@@ -13,7 +13,9 @@
  *                                          regression (exit 1), rows too noisy to resolve 15% are listed apart, a
  *                                          baseline ratio not measured is an error (exit 2). Ratios down by more
  *                                          than half their tolerance get their modules re-measured (--confirm N,
- *                                          default 2 more passes) and are judged by their median (4–12 min quiet)
+ *                                          default 2 more passes) and are judged by their median (4–12 min quiet);
+ *                                          a heed-free memory probe beside each module tells a slower host from a
+ *                                          slower heed for the ratios to the peak (bench/check-host.ts)
  *   npm run bench -- --quick --repeat 3 --write-baseline   save 3 passes' medians and spreads as that baseline
  *                                          (~13 min quiet; --write-baseline alone implies --quick --repeat 3)
  *   npm run bench -- --baseline FILE ...   read (--check) or write (--write-baseline) FILE instead
@@ -35,6 +37,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchOptions, BenchRow } from './peers/common.ts';
 import { BenchArgsError, parseArgs, readArgs } from './args.ts';
+import { hostProbe } from './check-host.ts';
 
 export type { BenchRow, BenchOptions };
 
@@ -208,8 +211,13 @@ function checkTargets(rows: BenchRow[], peak: Map<number, number>): TargetCheck[
 const wantedModule = (opts: BenchOptions, m: ModuleSpec, modules?: Set<string>) => (modules === undefined || modules.has(m.name) || m.name === 'peak')
   && (opts.only === undefined || m.name === 'peak' || m.families.some((f) => opts.only!.includes(f)));
 
+/** Each pass's host memory probe per module (bench/check-host.ts), GB/s, the mean of a reading before and one after the module. */
+const hostOfPass = new WeakMap<BenchRow[], Record<string, number>>();
+
 async function runOnce(opts: BenchOptions, log: (s: string) => void, modules?: Set<string>): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
+  const host: Record<string, number> = {};
+  hostOfPass.set(rows, host);
   const wanted = (m: ModuleSpec) => wantedModule(opts, m, modules);
   const missing: string[] = [];
   for (const m of MODULES) {
@@ -220,7 +228,9 @@ async function runOnce(opts: BenchOptions, log: (s: string) => void, modules?: S
     log(`bench: ${m.name} ...`);
     try {
       const mod = (await import(path)) as { run: (o: BenchOptions) => Promise<BenchRow[]> };
+      const before = hostProbe();
       const got = await mod.run(opts);
+      host[m.name] = (before + hostProbe()) / 2;
       // native modules do not know --only; keep their rows in the asked-for families
       rows.push(...got.filter((r) => m.kind === 'peer' || opts.only === undefined || m.name === 'peak' || m.families.some((f) => opts.only!.includes(f)))
         .map((r) => ({ ...r, module: r.module ?? m.name })));
@@ -360,16 +370,17 @@ async function main(): Promise<void> {
 }
 
 /**
- * One pass as the guard sees it: its rows and the FMA peak that pass's bench/peak.ts measured
- * (each pass runs it), so every ratio to the peak is taken within one pass. A pass without a
- * peak row falls back to the run's best probe.
+ * One pass as the guard sees it: its rows, the FMA peak that pass's bench/peak.ts measured
+ * (each pass runs it), so every ratio to the peak is taken within one pass, and the host memory
+ * probe measured beside each of its modules. A pass without a peak row falls back to the run's
+ * best probe.
  */
-function passRecord(rows: BenchRow[], runPeak: Map<number, number>): { peak: Record<string, number>; rows: BenchRow[] } {
+function passRecord(rows: BenchRow[], runPeak: Map<number, number>): import('./check.ts').RunRecord {
   const peak: Record<string, number> = Object.fromEntries(runPeak);
   const own = new Map<number, number>();
   for (const r of rows) if (r.workload.includes('peak') && r.gflops) own.set(r.threads, Math.max(own.get(r.threads) ?? 0, r.gflops));
   for (const [t, g] of own) peak[String(t)] = g;
-  return { peak, rows };
+  return { peak, rows, host: hostOfPass.get(rows) };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -1,6 +1,7 @@
 /**
  * The G2P training step's GEMM calls (d 256, batch 64), recorded for replay: bench/gemm-step.ts and
- * bench/gemm-steal-ab.ts time them one by one, outside the step.
+ * bench/gemm-steal-ab.ts time them one by one, outside the step; and each call's FLOPs and shape label,
+ * which those two and bench/step-roofline.ts report per shape.
  */
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
 import { k } from '../src/backend/registry.ts';
@@ -31,4 +32,37 @@ export async function recordStepGemmCalls(names: readonly string[] = STEP_GEMMS)
     for (const [name, fn] of saved) table[name] = fn;
   }
   return calls;
+}
+
+const num = (p: Params, key: string) => Number(p[key] ?? 0);
+
+/**
+ * A GEMM call's FLOPs: sgemm 2·batch·m·n·k, linearFused 2·rows·outF·inF, linearBackward its two
+ * products dx = dy·W and dW = dyᵀ·x, 4·rows·outF·inF.
+ */
+export function gemmCallFlop({ name, p }: GemmCall): number {
+  if (name === 'sgemm') return 2 * (num(p, 'batch') || 1) * num(p, 'm') * num(p, 'n') * num(p, 'k');
+  if (name === 'linearFused') return 2 * num(p, 'rows') * num(p, 'outF') * num(p, 'inF');
+  if (name === 'linearBackward') return 4 * num(p, 'rows') * num(p, 'outF') * num(p, 'inF');
+  throw new Error(`gemmCallFlop: '${name}' is not one of the step's GEMM kernels (${STEP_GEMMS.join(', ')})`);
+}
+
+/**
+ * A GEMM call's shape label, the m×n×k of each product and its layout: `sgemm [B× ]m×n×k NN[ +bias]`,
+ * `linearFused rows×outF×inF NT[ +relu][ +dropout][ +residual]`, `linearBackward rows×inF×outF NN ‖
+ * outF×inF×rows TN` (bench/step-roofline.ts, gemm-step.ts and gemm-steal-ab.ts group the calls by it).
+ */
+export function gemmCallLabel({ name, p }: GemmCall): string {
+  if (name === 'sgemm') {
+    const batch = num(p, 'batch');
+    return `sgemm ${batch > 1 ? `${batch}× ` : ''}${num(p, 'm')}×${num(p, 'n')}×${num(p, 'k')} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}${p.bias ? ' +bias' : ''}`;
+  }
+  if (name === 'linearFused') {
+    return `linearFused ${num(p, 'rows')}×${num(p, 'outF')}×${num(p, 'inF')} NT${num(p, 'activation') ? ' +relu' : ''}${num(p, 'p') > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}`;
+  }
+  if (name === 'linearBackward') {
+    const rows = num(p, 'rows'), inF = num(p, 'inF'), outF = num(p, 'outF');
+    return `linearBackward ${rows}×${inF}×${outF} NN ‖ ${outF}×${inF}×${rows} TN`;
+  }
+  throw new Error(`gemmCallLabel: '${name}' is not one of the step's GEMM kernels (${STEP_GEMMS.join(', ')})`);
 }

@@ -26,6 +26,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { heedStep, makeTrainBatch, TRAIN_CONFIGS } from './train.ts';
+import { gemmCallFlop, gemmCallLabel, STEP_GEMMS } from './step-gemm-calls.ts';
 import { k, setBackend, setNumThreads, backendInfo } from '../src/backend/registry.ts';
 import * as specs from '../src/backend/specs/index.ts';
 import type { KernelSpec } from '../src/backend/spec.ts';
@@ -60,7 +61,7 @@ const inPlace: Record<string, readonly string[]> = {
   adamwStep: ['param', 'm', 'v'], adamwStepMulti: ['params', 'm', 'v'], scaleInPlace: ['x'], scaleInPlaceMulti: ['xs'],
   embeddingBackward: ['dWeight'], embedPositionsBackward: ['dWeight'],
 };
-const GEMMS = new Set(['sgemm', 'linearFused', 'linearBackward']);
+const GEMMS = new Set<string>(STEP_GEMMS);
 const n = (v: unknown) => Number(v ?? 0);
 /** Allowed (query, key) pairs of one attention head. */
 function pairs(p: P) {
@@ -75,15 +76,15 @@ function costOf(name: string, p: P): { bytes: number; flop: number } {
   switch (name) {
     case 'sgemm': {
       const b = n(p.batch), m = n(p.m), nn = n(p.n), kk = n(p.k);
-      return { flop: 2 * b * m * nn * kk, bytes: f4 * b * (m * kk + kk * nn + m * nn * (n(p.beta) !== 0 ? 2 : 1)) };
+      return { flop: gemmCallFlop({ name, p }), bytes: f4 * b * (m * kk + kk * nn + m * nn * (n(p.beta) !== 0 ? 2 : 1)) };
     }
     case 'linearFused': {
       const r = n(p.rows), o = n(p.outF), i = n(p.inF);
-      return { flop: 2 * r * o * i, bytes: f4 * (r * i + o * i + r * o * (p.residual ? 2 : 1) + (p.bias ? o : 0)) };
+      return { flop: gemmCallFlop({ name, p }), bytes: f4 * (r * i + o * i + r * o * (p.residual ? 2 : 1) + (p.bias ? o : 0)) };
     }
     case 'linearBackward': {
       const r = n(p.rows), o = n(p.outF), i = n(p.inF);
-      return { flop: 4 * r * o * i, bytes: f4 * (r * o + r * i + o * i + r * i + o * i) };
+      return { flop: gemmCallFlop({ name, p }), bytes: f4 * (r * o + r * i + o * i + r * i + o * i) };
     }
     case 'attentionForward': case 'attentionForwardStrided': case 'attentionBackward': case 'attentionBackwardStrided': {
       const bh = n(p.B) * n(p.H), bhk = n(p.B) * n(p.Hkv), D = n(p.D), Dv = n(p.Dv), Lq = n(p.Lq), Lk = n(p.Lk);
@@ -109,11 +110,7 @@ function costOf(name: string, p: P): { bytes: number; flop: number } {
 // ---- the step, every kernel call timed and costed ----
 interface Acc { ms: number; calls: number; bytes: number; flop: number; maxCallBytes: number; callBytes: number[] }
 const acc = new Map<string, Acc>();
-// the GEMM kernels again, by shape (their calls' FLOPs, bytes and times; the same clock reads)
-const shapeOf = (name: string, p: P) => name === 'sgemm'
-  ? `sgemm ${n(p.batch) > 1 ? `${n(p.batch)}× ` : ''}${n(p.m)}×${n(p.n)}×${n(p.k)} ${p.transA ? 'T' : 'N'}${p.transB ? 'T' : 'N'}`
-  : name === 'linearFused' ? `linearFused ${n(p.rows)}×${n(p.outF)}×${n(p.inF)} NT${n(p.activation) ? ' +relu' : ''}${n(p.p) > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}`
-  : `linearBackward ${n(p.rows)}×${n(p.inF)}×${n(p.outF)} NN ‖ ${n(p.outF)}×${n(p.inF)}×${n(p.rows)} TN`;
+// the GEMM kernels again, by shape label (bench/step-gemm-calls.ts; their calls' FLOPs, bytes and times; the same clock reads)
 const byShape = new Map<string, { ms: number; calls: number; flop: number; bytes: number }>();
 const timer = { on: false, cost: false };
 const table = k as unknown as Record<string, (p: P) => unknown>;
@@ -133,7 +130,7 @@ for (const name of Object.keys(table)) {
       }
       acc.set(name, e);
       if (GEMMS.has(name)) {
-        const key = shapeOf(name, p), c = costOf(name, p);
+        const key = gemmCallLabel({ name, p }), c = costOf(name, p);
         const sh = byShape.get(key) ?? { ms: 0, calls: 0, flop: 0, bytes: 0 };
         sh.ms += ms; sh.calls++; sh.flop += c.flop; sh.bytes += c.bytes;
         byShape.set(key, sh);

@@ -123,10 +123,10 @@ describe('bench/args.ts: --help and scripts', () => {
     const bad = run('--seeds', 'abc');
     assert.equal(bad.status, 2, bad.stderr);
     assert.equal(bad.stdout, ''); // nothing simulated
-    assert.match(bad.stderr, /bench\/check-sim\.ts: --seeds "abc": expected an integer ≥ 1 \(simulated runs per scenario\)\. Fix: pass e\.g\. --seeds 10/);
+    assert.match(bad.stderr, /bench\/check-sim\.ts: --seeds "abc": expected an integer ≥ 1 \(simulated runs per scenario\)\. Fix: pass e\.g\. --seeds 40/);
     const unknown = run('--sed', '3');
     assert.equal(unknown.status, 2);
-    assert.match(unknown.stderr, /unknown flag --sed\. Expected one of --seeds, --k, --confirm, --out; did you mean --seeds\?/);
+    assert.match(unknown.stderr, /unknown flag --sed\. Expected one of --seeds, --k, --confirm, --host-slow, --out; did you mean --seeds\?/);
     const help = run('--help');
     assert.equal(help.status, 0, help.stderr);
     assert.match(help.stdout, /The `--check` guard \(bench\/check\.ts\) on simulated runs/);

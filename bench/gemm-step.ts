@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { gemmCallFlop, gemmCallLabel, recordStepGemmCalls, type Params } from './step-gemm-calls.ts';
+import { gemmCallFlop, gemmCallLabel, recordStepGemmCalls, STEP_GEMMS, type Params } from './step-gemm-calls.ts';
 import { k, setBackend, setNumThreads, kernelSpecs } from '../src/backend/registry.ts';
 import { nativeCall } from '../src/backend/call.ts';
 import { nativeLoad } from './native-util.ts';
@@ -83,7 +83,10 @@ function time2(fn: () => void, pool: Pool): { est: number; busy: number } {
   return { est: outside + d('makespanNs'), busy: outside + d('taskCpuNs') };
 }
 const baseKernel = (name: string) => nativeCall(kernelSpecs().get(name)!, (base!.kernels as Record<string, (...a: unknown[]) => void>)[name]) as (p: Params) => unknown;
-const baseTable = base ? Object.fromEntries(['sgemm', 'linearFused', 'linearBackward'].map((name) => [name, baseKernel(name)])) : {};
+// an older addon may lack a kernel (linearBackwardFused): its calls then have no base arm
+const baseTable: Record<string, (p: Params) => unknown> = base
+  ? Object.fromEntries(STEP_GEMMS.filter((name) => typeof (base.kernels as Record<string, unknown>)[name] === 'function').map((name) => [name, baseKernel(name)]))
+  : {};
 
 interface Acc { flop: number; calls: number; one: number[]; est: number[]; busy: number[] }
 const acc = new Map<string, Acc>();
@@ -97,7 +100,7 @@ const add = (key: string, flop: number, v: { one?: number; est?: number; busy?: 
 // the other arm: --base's kernels (rows "base: …"), else linearBackward's products as two sgemm calls
 const runs = calls.map((c) => ({
   key: gemmCallLabel(c), flop: gemmCallFlop(c), fn: () => table[c.name](c.p),
-  other: base ? { key: `base: ${gemmCallLabel(c)}`, fn: () => baseTable[c.name](c.p), pool: theirs! } : c.name === 'linearBackward' ? { key: `${gemmCallLabel(c)} as 2 sgemm`, fn: asTwoSgemm(c.p), pool: ours } : null,
+  other: base ? (baseTable[c.name] ? { key: `base: ${gemmCallLabel(c)}`, fn: () => baseTable[c.name](c.p), pool: theirs! } : null) : c.name === 'linearBackward' ? { key: `${gemmCallLabel(c)} as 2 sgemm`, fn: asTwoSgemm(c.p), pool: ours } : null,
 }));
 const count = (key: string, flop: number) => acc.set(key, { ...(acc.get(key) ?? { flop, one: [], est: [], busy: [] }), calls: (acc.get(key)?.calls ?? 0) + 1 });
 for (const r of runs) count(r.key, r.flop);

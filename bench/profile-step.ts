@@ -28,6 +28,7 @@ import { TransformerEncoderLayer, TransformerDecoderLayer } from '../src/nn/tran
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { readArgs } from './args.ts';
+import { gemmCallFlop, gemmCallLabel, STEP_GEMMS } from './step-gemm-calls.ts';
 
 const flags = readArgs(import.meta.url, {
   threads: { kind: 'int', default: 1, min: 1, help: 'pool threads' },
@@ -87,7 +88,7 @@ if (flag('roofline') || flag('shapes')) {
   };
   wrap('linearFused', (p) => `linearFused ${p.rows}×${p.outF}×${p.inF} NT${p.activation ? ' +relu' : ''}${(p.p ?? 0) > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}`,
     (p) => 2 * p.rows * p.outF * p.inF);
-  wrap('linearBackward', (p) => `linearBackward ${p.rows}×${p.inF}×${p.outF} NN ‖ ${p.outF}×${p.inF}×${p.rows} TN`, (p) => 4 * p.rows * p.outF * p.inF);
+  for (const name of ['linearBackward', 'linearBackwardFused']) wrap(name, (p) => gemmCallLabel({ name, p }), (p) => gemmCallFlop({ name, p }));
 }
 const timer = timeKernelCalls(k, now);
 
@@ -169,6 +170,7 @@ function measureRoofline() {
   record('sgemm');
   record('linearFused');
   record('linearBackward');
+  record('linearBackwardFused');
   h.step();
   for (const [name, fn] of saved) table[name] = fn;
   // Replay: every GEMM of one step back to back, timed as one block (no per-call clock reads), median of 5
@@ -215,7 +217,7 @@ if (roofline) {
     const row = bw.find((r) => r.setBytes >= perCall) ?? bw[bw.length - 1];
     return Math.max(row.copyGBs, row.addGBs);
   };
-  const gemmNames = new Set(['sgemm', 'linearFused', 'linearBackward']);
+  const gemmNames = new Set<string>(STEP_GEMMS);
   let gemmMs = 0, boundMs = 0, otherMs = 0, otherBytes = 0;
   console.log('\nNon-GEMM kernels: bytes touched per step and the time they cannot go below at that bandwidth');
   console.log('| kernel | MB/step | calls | MB/call | GB/s bound | floor ms/step | measured ms/step | measured / floor |\n|---|---:|---:|---:|---:|---:|---:|---:|');

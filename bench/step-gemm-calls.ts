@@ -8,7 +8,7 @@ import { k } from '../src/backend/registry.ts';
 
 export type Params = Record<string, unknown>;
 export interface GemmCall { name: string; p: Params }
-export const STEP_GEMMS = ['sgemm', 'linearFused', 'linearBackward'] as const;
+export const STEP_GEMMS = ['sgemm', 'linearFused', 'linearBackward', 'linearBackwardFused'] as const;
 
 /**
  * One step's calls of `names`, with their parameters, after two warm-up steps. The buffers are the
@@ -38,13 +38,19 @@ const num = (p: Params, key: string) => Number(p[key] ?? 0);
 
 /**
  * A GEMM call's FLOPs: sgemm 2·batch·m·n·k, linearFused 2·rows·outF·inF, linearBackward its two
- * products dx = dy·W and dW = dyᵀ·x, 4·rows·outF·inF.
+ * products dx = dy·W and dW = dyᵀ·x, 4·rows·outF·inF; linearBackwardFused 2·rows·outF·inF for each
+ * product it was asked for (gx, gw; its bias sums are not FLOPs the peak counts).
  */
 export function gemmCallFlop({ name, p }: GemmCall): number {
   if (name === 'sgemm') return 2 * (num(p, 'batch') || 1) * num(p, 'm') * num(p, 'n') * num(p, 'k');
   if (name === 'linearFused') return 2 * num(p, 'rows') * num(p, 'outF') * num(p, 'inF');
-  if (name === 'linearBackward') return 4 * num(p, 'rows') * num(p, 'outF') * num(p, 'inF');
+  if (name === 'linearBackward' || name === 'linearBackwardFused') return 2 * products({ name, p }).length * num(p, 'rows') * num(p, 'outF') * num(p, 'inF');
   throw new Error(`gemmCallFlop: '${name}' is not one of the step's GEMM kernels (${STEP_GEMMS.join(', ')})`);
+}
+
+/** The products a Linear backward call computes: linearBackward both, linearBackwardFused those it got outputs for. */
+function products({ name, p }: GemmCall): ('gx' | 'gw')[] {
+  return name === 'linearBackward' ? ['gx', 'gw'] : (['gx', 'gw'] as const).filter((x) => p[x] != null);
 }
 
 /**
@@ -60,9 +66,10 @@ export function gemmCallLabel({ name, p }: GemmCall): string {
   if (name === 'linearFused') {
     return `linearFused ${num(p, 'rows')}×${num(p, 'outF')}×${num(p, 'inF')} NT${num(p, 'activation') ? ' +relu' : ''}${num(p, 'p') > 0 ? ' +dropout' : ''}${p.residual ? ' +residual' : ''}`;
   }
-  if (name === 'linearBackward') {
+  if (name === 'linearBackward' || name === 'linearBackwardFused') {
     const rows = num(p, 'rows'), inF = num(p, 'inF'), outF = num(p, 'outF');
-    return `linearBackward ${rows}×${inF}×${outF} NN ‖ ${outF}×${inF}×${rows} TN`;
+    const label = { gx: `${rows}×${inF}×${outF} NN`, gw: `${outF}×${inF}×${rows} TN` };
+    return `${name} ${products({ name, p }).map((x) => label[x]).join(' ‖ ')}${p.gb ? ' +db' : ''}`;
   }
   throw new Error(`gemmCallLabel: '${name}' is not one of the step's GEMM kernels (${STEP_GEMMS.join(', ')})`);
 }

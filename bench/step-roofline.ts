@@ -82,9 +82,12 @@ function costOf(name: string, p: P): { bytes: number; flop: number } {
       const r = n(p.rows), o = n(p.outF), i = n(p.inF);
       return { flop: gemmCallFlop({ name, p }), bytes: f4 * (r * i + o * i + r * o * (p.residual ? 2 : 1) + (p.bias ? o : 0)) };
     }
-    case 'linearBackward': {
+    case 'linearBackward': case 'linearBackwardFused': {
+      // dy, x and W read; gx and gW written (each only if asked for, in the fused call), gb written
       const r = n(p.rows), o = n(p.outF), i = n(p.inF);
-      return { flop: gemmCallFlop({ name, p }), bytes: f4 * (r * o + r * i + o * i + r * i + o * i) };
+      const fused = name === 'linearBackwardFused';
+      const gx = !fused || p.gx != null ? r * i : 0, gw = !fused || p.gw != null ? o * i : 0;
+      return { flop: gemmCallFlop({ name, p }), bytes: f4 * (r * o + r * i + o * i + gx + gw + (fused && p.gb != null ? o : 0)) };
     }
     case 'attentionForward': case 'attentionForwardStrided': case 'attentionBackward': case 'attentionBackwardStrided': {
       const bh = n(p.B) * n(p.H), bhk = n(p.B) * n(p.Hkv), D = n(p.D), Dv = n(p.Dv), Lq = n(p.Lq), Lk = n(p.Lk);

@@ -101,9 +101,9 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   const inputs = [x, weight];
   if (bias) inputs.push(bias);
   if (tapedResidual) inputs.push(residual);
-  // act 'none' with dropout: a layerNorm reading y may write dz (and db) in its own backward (ops/residual-grad.ts DropoutGrad)
+  // act 'none' with dropout: a layerNorm reading y may write dz in its own backward (ops/residual-grad.ts DropoutGrad)
   // (the norm writes dz only: db is summed off this Linear's own dW GEMM, linearBackwardFused)
-  const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed, outF, false) : null;
+  const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed) : null;
   if (handoff) markDropoutOutput(y, handoff);
   return record(y, 'linearDropout', inputs, (g) => {
     if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
@@ -124,7 +124,7 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
     } else if (p > 0) {
       const pre = handoff?.take(g) ?? null; // dz written by the next layerNorm's backward, or null
       if (pre !== null) {
-        dz = pre.dz; // db: linearGrads sums it off the dW GEMM's packing of dz
+        dz = pre; // db: linearGrads sums it off the dW GEMM's packing of dz
       } else if (sumBias) {
         dz = emptyFloatTensor(g.dtype, g.shape);
         db = floatTensor(g.dtype, [outF]);

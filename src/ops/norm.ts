@@ -65,14 +65,14 @@ export function layerNormLinked(x: Tensor, normalizedShape: readonly number[], w
     const dw = weight ? floatTensor(g.dtype, weight.shape) : null;
     const db = bias ? floatTensor(g.dtype, bias.shape) : null;
     // Two literals rather than one spread into the other (a spread plus fields takes V8's slow path)
-    if (drop !== null && (!drop.sumBias || drop.cols === cols)) {
-      const dz = emptyFloatTensor(g.dtype, x.shape), dzb = drop.sumBias ? floatTensor(g.dtype, [cols]) : null;
+    if (drop !== null) {
+      const dz = emptyFloatTensor(g.dtype, x.shape);
       k.layerNormBackwardDropout({
         x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),
         dx: f32(dx), dxAdd: dxAdd && f32(dxAdd), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols,
-        dz: f32(dz), dzBias: dzb && f32(dzb), p: drop.p, seed: drop.seed,
+        dz: f32(dz), dzBias: null, p: drop.p, seed: drop.seed,
       });
-      drop.fill(dx, dz, dzb);
+      drop.fill(dx, dz);
     } else {
       k.layerNormBackward({
         x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),

@@ -40,8 +40,8 @@ export class ResidualGrad {
  * linearDropout (act 'none', p > 0) ends each Transformer sublayer, and the next layerNorm reads its
  * output y (pre-norm: the next sublayer's or the stack's final norm; post-norm: the norm after the
  * residual). The norm's backward writes y's gradient dx, and linearDropout's backward then read it
- * once more for dz = dropout_p(dx) and db = Σ_rows dz (dropoutBackwardBias). With a DropoutGrad
- * attached to y (markDropoutOutput), the norm's kernel writes dz and db in the pass that writes dx
+ * once more for dz = dropout_p(dx). With a DropoutGrad
+ * attached to y (markDropoutOutput), the norm's kernel writes dz in the pass that writes dx
  * (layerNormBackwardDropout), and linearDropout's backward takes them: one pass over the tensor
  * and one kernel call fewer per sublayer.
  *
@@ -52,22 +52,20 @@ export class ResidualGrad {
 export class DropoutGrad {
   private dx: Tensor | null = null;
   private dz: Tensor | null = null;
-  private db: Tensor | null = null;
 
-  /** p, seed: the producer's dropout; cols: its output features; sumBias: whether it wants Σ_rows dz. */
-  constructor(readonly p: number, readonly seed: number, readonly cols: number, readonly sumBias: boolean) {}
+  /** p, seed: the producer's dropout (its bias gradient comes off its own dW GEMM, linearBackwardFused). */
+  constructor(readonly p: number, readonly seed: number) {}
 
-  /** The norm's backward: dx as written, dz = dropout backward of dx, db = Σ_rows dz (null unless sumBias). */
-  fill(dx: Tensor, dz: Tensor, db: Tensor | null): void {
+  /** The norm's backward: dx as written, dz = dropout backward of dx. */
+  fill(dx: Tensor, dz: Tensor): void {
     this.dx = dx;
     this.dz = dz;
-    this.db = db;
   }
 
-  /** The producer's backward: dz and db when g is the tensor the norm wrote, else null; resets. */
-  take(g: Tensor): { dz: Tensor; db: Tensor | null } | null {
-    const hit = this.dx === g && this.dz !== null ? { dz: this.dz, db: this.db } : null;
-    this.dx = this.dz = this.db = null;
+  /** The producer's backward: dz when g is the tensor the norm wrote, else null; resets. */
+  take(g: Tensor): Tensor | null {
+    const hit = this.dx === g ? this.dz : null;
+    this.dx = this.dz = null;
     return hit;
   }
 }

@@ -15,6 +15,11 @@
  * the paired difference per round is reported with its median and how many rounds favour the fold.
  *
  *   node --import tsx bench/fold-backward-ab.ts --base /path/to/main/heed.node [--rounds 12] [--same] [--out file.json]
+ *
+ * Since the twelfth session the library has neither reluDropoutBackwardBias nor the norm's dzBias
+ * output: the base arm runs what they computed as the kernels that remain (reluDropoutBackward, then
+ * reduceAxis over dz; the norm's dz, then reduceAxis over it), and both addons are called through this
+ * tree's specs, so --base must be a build from the twelfth session on.
  */
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -64,7 +69,8 @@ function run(arm: 'base' | 'fold'): Record<Group, number> {
   for (const { l1, l2 } of ffns) {
     if (which === 'base') {
       base.linearBackward({ g: l2.g, x: l2.x, w: l2.w, gx: l2.gx, gw: l2.gw, rows: l2.rows, inF: l2.inF, outF: l2.outF });
-      base.reluDropoutBackwardBias({ y: l2.x, dy: l2.gx, dz: l1.g, dbias: l1.gb, rows: l1.rows, cols: F, scale });
+      base.reluDropoutBackward({ y: l2.x, dy: l2.gx, dz: l1.g, scale });
+      base.reduceAxis({ op: 0, x: l1.g, out: l1.gb, outer: 1, size: l1.rows, inner: F });
       base.linearBackward({ g: l1.g, x: l1.x, w: l1.w, gx: l1.gx, gw: l1.gw, rows: l1.rows, inF: l1.inF, outF: l1.outF });
     } else {
       fold.linearBackwardFused({ g: l2.g, x: l2.x, w: l2.w, gx: l2.gx, gw: l2.gw, gb: l2.gb, rows: l2.rows, inF: l2.inF, outF: l2.outF });
@@ -90,8 +96,9 @@ function run(arm: 'base' | 'fold'): Record<Group, number> {
   for (const n of norms) {
     (which === 'base' ? base : fold).layerNormBackwardDropout({
       x: n.x, weight: n.weight, mean: n.mean, rstd: n.rstd, dy: n.dy, dyAdd: null, dx: n.dx, dxAdd: n.dxAdd, dweight: n.dweight, dbias: n.dbias,
-      rows: n.rows, cols: D, dz: n.dz, dzBias: which === 'base' ? n.dzBias : null, p: 0.1, seed: 7,
+      rows: n.rows, cols: D, dz: n.dz, p: 0.1, seed: 7,
     });
+    if (which === 'base') base.reduceAxis({ op: 0, x: n.dz, out: n.dzBias, outer: 1, size: n.rows, inner: D });
   }
   t1 = cpuNowMs(); t.norms = t1 - t0;
   return t;

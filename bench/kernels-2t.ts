@@ -65,7 +65,6 @@ const SPLIT_RULES: Record<string, string> = {
   layerNormForward: 'row_split.h: rows in an even number of ≥ 32K-float tasks, serial below 64K floats',
   layerNormBackward: 'row_split.h: rows in an even number of ≥ 32K-float tasks, serial below 64K floats; per-task dw/db partials',
   dropoutBackwardBias: 'column_sums.h: rows in an even number of ≥ 64K-float tasks, serial below 128K floats; float64 partials',
-  reluDropoutBackwardBias: 'column_sums.h: rows in an even number of ≥ 64K-float tasks, serial below 128K floats; float64 partials',
   reluDropoutBackward: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
   geluDropout: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',
   geluDropoutBackward: 'row_split.h flat: an even number of ≥ 32K-float tasks on the output\'s cache lines',

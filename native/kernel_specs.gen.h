@@ -553,7 +553,6 @@ struct LayerNormBackwardDropoutArgs {
   float* dweight;  // output, or null, length cols
   float* dbias;  // output, or null, length cols
   float* dz;  // output, length rows·cols
-  float* dzBias;  // output, or null, length cols
   int64_t rows;  // shape
   int64_t cols;  // shape
   double p;  // scalar
@@ -678,17 +677,6 @@ struct ReluDropoutBackwardArgs {
   float* dz;  // output
   float scale;  // scalar
   int64_t n;  // derived, = len(dz)
-};
-
-// reluDropoutBackwardBias: the parameters in spec order (src/backend/specs).
-struct ReluDropoutBackwardBiasArgs {
-  const float* y;  // input, length rows·cols
-  const float* dy;  // input, length rows·cols
-  float* dz;  // output, length rows·cols
-  float* dbias;  // output, length cols
-  int64_t rows;  // shape
-  int64_t cols;  // shape
-  float scale;  // scalar
 };
 
 // rmsNormBackward: the parameters in spec order (src/backend/specs).
@@ -844,7 +832,6 @@ struct UnaryBackwardArgs {
   X(quantizePerChannel, QuantizePerChannelArgs) \
   X(reduceAxis, ReduceAxisArgs) \
   X(reluDropoutBackward, ReluDropoutBackwardArgs) \
-  X(reluDropoutBackwardBias, ReluDropoutBackwardBiasArgs) \
   X(rmsNormBackward, RmsNormBackwardArgs) \
   X(rmsNormForward, RmsNormForwardArgs) \
   X(scaleInPlace, ScaleInPlaceArgs) \
@@ -1940,10 +1927,10 @@ inline const Kernel kernel = {"layerNormBackward", code, args, 12, 12, nullptr, 
 
 namespace layerNormBackwardDropout_spec {
 inline const Instr code[] = {
-    {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0}, {Op::Var, 12, 0}, {Op::Var, 12, 0},
-    {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
-    {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0},
-    {Op::Var, 13, 0}, {Op::Var, 13, 0}, {Op::Var, 12, 0}, {Op::Var, 13, 0}, {Op::Mul, 0, 0}, {Op::Var, 13, 0},
+    {Op::Var, 11, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 12, 0}, {Op::Var, 11, 0}, {Op::Var, 11, 0},
+    {Op::Var, 11, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 11, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0}, {Op::Var, 11, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0},
+    {Op::Var, 12, 0}, {Op::Var, 12, 0}, {Op::Var, 11, 0}, {Op::Var, 12, 0}, {Op::Mul, 0, 0},
 };
 // {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
 inline const Arg args[] = {
@@ -1958,13 +1945,12 @@ inline const Arg args[] = {
     {"dweight", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dweight), -1, -INFINITY, INFINITY, false, false, {18, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"dbias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dbias), -1, -INFINITY, INFINITY, false, false, {19, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, dz), -1, -INFINITY, INFINITY, false, false, {20, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"dzBias", Role::Output, DType::F32, Kind::Int, true, offsetof(LayerNormBackwardDropoutArgs, dzBias), -1, -INFINITY, INFINITY, false, false, {23, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"p", Role::Scalar, DType::None, Kind::Double, false, offsetof(LayerNormBackwardDropoutArgs, p), -1, 0.0, 1.0, true, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"seed", Role::Scalar, DType::None, Kind::Int, false, offsetof(LayerNormBackwardDropoutArgs, seed), -1, 0.0, 4294967295.0, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
-inline const Kernel kernel = {"layerNormBackwardDropout", code, args, 16, 16, nullptr, 0};
+inline const Kernel kernel = {"layerNormBackwardDropout", code, args, 15, 15, nullptr, 0};
 }  // namespace layerNormBackwardDropout_spec
 
 namespace layerNormForward_spec {
@@ -2174,24 +2160,6 @@ inline const Arg args[] = {
 };
 inline const Kernel kernel = {"reluDropoutBackward", code, args, 5, 4, nullptr, 0};
 }  // namespace reluDropoutBackward_spec
-
-namespace reluDropoutBackwardBias_spec {
-inline const Instr code[] = {
-    {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0},
-    {Op::Var, 4, 0}, {Op::Var, 5, 0}, {Op::Mul, 0, 0}, {Op::Var, 5, 0},
-};
-// {name, role, dtype, kind, nullable, offset, list, min, max, maxExclusive, finite, len, minLen, valMin, valMax, valExcept, valWhat, derived, size, sameLengths}
-inline const Arg args[] = {
-    {"y", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, y), -1, -INFINITY, INFINITY, false, false, {0, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"dy", Role::Input, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dy), -1, -INFINITY, INFINITY, false, false, {3, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"dz", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dz), -1, -INFINITY, INFINITY, false, false, {6, 3, "rows·cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"dbias", Role::Output, DType::F32, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, dbias), -1, -INFINITY, INFINITY, false, false, {9, 1, "cols"}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"cols", Role::Shape, DType::None, Kind::Int, false, offsetof(ReluDropoutBackwardBiasArgs, cols), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-    {"scale", Role::Scalar, DType::None, Kind::Float, false, offsetof(ReluDropoutBackwardBiasArgs, scale), -1, 0.0, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
-};
-inline const Kernel kernel = {"reluDropoutBackwardBias", code, args, 7, 7, nullptr, 0};
-}  // namespace reluDropoutBackwardBias_spec
 
 namespace rmsNormBackward_spec {
 inline const Instr code[] = {

@@ -63,29 +63,6 @@ void dropoutBackwardBias(const DropoutBackwardBiasArgs& p) {
   });
 }
 
-// reluDropoutBackward (below) and dbias = Σ_rows dz in the same pass.
-void reluDropoutBackwardBias(const ReluDropoutBackwardBiasArgs& p) {
-  const int64_t cols = p.cols;
-  const float s = p.scale;
-  const vf sv = vsplat(s), zero = vsplat(0.f);
-  rowsWithColumnSums(p.rows, cols, p.dbias, [=, y = p.y, dy = p.dy, dz = p.dz](int64_t r, double* acc) {
-    const float* yr = y + r * cols;
-    const float* dyr = dy + r * cols;
-    float* dzr = dz + r * cols;
-    int64_t c = 0;
-    for (; c + W <= cols; c += W) {
-      vf d = vload(yr + c) > zero ? vload(dyr + c) * sv : zero;
-      vstore(dzr + c, d);
-      addWide(acc + c, d);
-    }
-    for (; c < cols; c++) {
-      float d = yr[c] > 0.f ? dyr[c] * s : 0.f;
-      dzr[c] = d;
-      acc[c] += d;
-    }
-  });
-}
-
 // dz = dy · scale where y > 0, else 0: the gradient through dropout(relu(z)) read off its output.
 void reluDropoutBackward(const ReluDropoutBackwardArgs& p) {
   const float* y = p.y;

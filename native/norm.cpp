@@ -7,7 +7,6 @@
 #include "kernels.h"
 #include "threadpool.h"
 #include "row_split.h"
-#include "column_sums.h"
 #include "dropout_mask.h"
 
 namespace heed {
@@ -19,35 +18,19 @@ namespace {
 // parameter gradients of its rows into its own slice of `part`, a whole number of cache lines
 // apart (no two threads write one line), and the slices are added in task order: the same bits
 // on 1, 2 or 3 threads.
-// With dsum, each task also keeps float64 column sums (acc, cols doubles, on their own lines) that
-// perRow adds a row into (layerNormBackwardDropout's dz bias sums), added in task order into dsum.
 template <class F>
-void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perRow, float* dsum = nullptr) {
-  static thread_local Scratch partBuf, sumBuf;
+void rowsWithPartials(int64_t rows, int64_t cols, float* dw, float* db, F&& perRow) {
+  static thread_local Scratch partBuf;
   const int64_t tasks = evenTasks(rows, cols);
   const int64_t half = (cols + 15) / 16 * 16;  // pw and pb of a task each start on a line
   float* part = partBuf.get(size_t(std::max<int64_t>(1, tasks * 2 * half)));
-  const int64_t stride = (cols + 7) / 8 * 8;  // a task's float64 sums start on their own line
-  double* sums = dsum ? reinterpret_cast<double*>(sumBuf.get(size_t(std::max<int64_t>(1, 2 * tasks * stride)))) : nullptr;
-  if (rows == 0) {  // no task runs: the sums are 0
-    std::fill(part, part + 2 * half, 0.f);
-    if (sums) std::fill(sums, sums + stride, 0.0);
-  }
+  if (rows == 0) std::fill(part, part + 2 * half, 0.f);  // no task runs: the sums are 0
   parallelRows(rows, cols, [&](int64_t t, int64_t lo, int64_t hi) {
     float* pw = part + t * 2 * half;
     float* pb = pw + half;
-    double* acc = sums ? sums + t * stride : nullptr;
     std::fill(pw, pw + 2 * half, 0.f);  // in the task: the caller alone would pay for every task's
-    if (acc) std::fill(acc, acc + cols, 0.0);
-    for (int64_t r = lo; r < hi; r++) perRow(r, pw, pb, acc);
+    for (int64_t r = lo; r < hi; r++) perRow(r, pw, pb);
   });
-  if (sums) {
-    for (int64_t t = 1; t < tasks; t++) {
-      const double* pt = sums + t * stride;
-      for (int64_t c = 0; c < cols; c++) sums[c] += pt[c];
-    }
-    for (int64_t c = 0; c < cols; c++) dsum[c] = float(sums[c]);
-  }
   // task 0's slices += the others', in task order (each column's sum in the same order as a scalar
   // loop, so the bits do not depend on W), a vector of columns at a time: this runs on the caller alone
   float* sw = part;
@@ -136,14 +119,13 @@ void layerNormForward(const float* x, const float* w, const float* b, float* y, 
 // passes: a residual gradient that would otherwise be one more kernel over the whole tensor
 // (src/ops/norm.ts). With DZ, dz = the dropout kernel's backward of dx (kept iff
 // lowbias32(i ^ lowbias32(seed)) ≥ p·2³², i = i0 + c, scaled by 1/(1 − p)) is written from each
-// vector of dx while it is in a register, and added into acc (float64 column sums) unless acc is null.
-// Every operand is a by-value parameter, so the loops keep them in registers: addWide's float64
-// stores may alias any memory, and values read through a lambda's captures were reloaded after
-// each of them (the loops ran at ~40 cycles per vector; perf annotate).
+// vector of dx while it is in a register. Every operand is a by-value parameter, so the loops keep
+// them in registers (values read through a lambda's captures were reloaded after stores that may
+// alias them: the loops ran at ~40 cycles per vector, perf annotate, tenth session).
 template <bool DYA, bool DXA, bool DZ>
 HEED_INLINE void layerNormBackwardRow(const float* xr, const float* w, const float* dyr, const float* dar, float* dxr,
                                       const float* xar, const float m, const float s, const int64_t cols, float* pw,
-                                      float* pb, float* dzr, double* acc, const uint32_t i0, const DropMask dm) {
+                                      float* pb, float* dzr, const uint32_t i0, const DropMask dm) {
   auto dyv = [=](int64_t c) { return DYA ? vload(dyr + c) + vload(dar + c) : vload(dyr + c); };
   auto dys = [=](int64_t c) { return DYA ? dyr[c] + dar[c] : dyr[c]; };
   // xhat = (x − mean)·rstd, g = dy·w (w = ones when the norm has no weight: ·1 is exact);
@@ -178,38 +160,30 @@ HEED_INLINE void layerNormBackwardRow(const float* xr, const float* w, const flo
     vf v = sv * (g - mgv - xh * mgxv);
     if (DXA) v = v + vload(xar + c);
     vstore(dxr + c, v);
-    if (DZ) {
-      vf dz = dm.kept(i0 + uint32_t(c)) ? v * kv : zero;
-      vstore(dzr + c, dz);
-      if (acc) addWide(acc + c, dz);
-    }
+    if (DZ) vstore(dzr + c, dm.kept(i0 + uint32_t(c)) ? v * kv : zero);
   }
   for (; c < cols; c++) {
     float xh = (xr[c] - m) * s, d = dys(c), g = d * w[c];
     float v = s * (g - mg - xh * mgx);
     if (DXA) v = v + xar[c];
     dxr[c] = v;
-    if (DZ) {
-      float dz = dm.kept1(i0 + uint32_t(c)) ? v * dm.keep : 0.f;
-      dzr[c] = dz;
-      if (acc) acc[c] += dz;
-    }
+    if (DZ) dzr[c] = dm.kept1(i0 + uint32_t(c)) ? v * dm.keep : 0.f;
   }
 }
 
 // The layer norm backward over all rows (layerNormBackward, and layerNormBackwardDropout when dz is
-// not null: dz and its float64 column sums dzSum, when not null, in the same pass).
+// not null: dz in the same pass).
 template <bool DYA, bool DXA>
 void layerNormBackwardRows(const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
                            const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
-                           int64_t cols, float* dz, float* dzSum, const DropMask& dm) {
+                           int64_t cols, float* dz, const DropMask& dm) {
   static thread_local Scratch onesBuf;
   if (!w) {
     float* ones = onesBuf.get(size_t(std::max<int64_t>(cols, 1)));
     std::fill(ones, ones + cols, 1.f);
     w = ones;
   }
-  rowsWithPartials(rows, cols, dw, db, [&](int64_t r, float* pw, float* pb, double* acc) {
+  rowsWithPartials(rows, cols, dw, db, [&](int64_t r, float* pw, float* pb) {
     const int64_t o = r * cols;
     if (r + kAhead < rows) {
       const int64_t ahead = o + kAhead * cols;
@@ -220,32 +194,32 @@ void layerNormBackwardRows(const float* x, const float* w, const float* mean, co
     }
     if (dz)
       layerNormBackwardRow<DYA, DXA, true>(x + o, w, dy + o, DYA ? dyAdd + o : nullptr, dx + o, DXA ? dxAdd + o : nullptr,
-                                           mean[r], rstd[r], cols, pw, pb, dz + o, acc, uint32_t(o), dm);
+                                           mean[r], rstd[r], cols, pw, pb, dz + o, uint32_t(o), dm);
     else
       layerNormBackwardRow<DYA, DXA, false>(x + o, w, dy + o, DYA ? dyAdd + o : nullptr, dx + o, DXA ? dxAdd + o : nullptr,
-                                            mean[r], rstd[r], cols, pw, pb, nullptr, nullptr, 0, dm);
-  }, dzSum);
+                                            mean[r], rstd[r], cols, pw, pb, nullptr, 0, dm);
+  });
 }
 
 void layerNormBackwardAny(const float* x, const float* w, const float* mean, const float* rstd, const float* dy,
                           const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
-                          int64_t cols, float* dz, float* dzSum, const DropMask& dm) {
-  if (dyAdd && dxAdd) layerNormBackwardRows<true, true>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
-  else if (dyAdd) layerNormBackwardRows<true, false>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
-  else if (dxAdd) layerNormBackwardRows<false, true>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
-  else layerNormBackwardRows<false, false>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dzSum, dm);
+                          int64_t cols, float* dz, const DropMask& dm) {
+  if (dyAdd && dxAdd) layerNormBackwardRows<true, true>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dm);
+  else if (dyAdd) layerNormBackwardRows<true, false>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dm);
+  else if (dxAdd) layerNormBackwardRows<false, true>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dm);
+  else layerNormBackwardRows<false, false>(x, w, mean, rstd, dy, dyAdd, dx, dxAdd, dw, db, rows, cols, dz, dm);
 }
 
 void layerNormBackward(const float* x, const float* w, const float* mean, const float* rstd, const float* dy0,
                        const float* dyAdd, float* dx, const float* dxAdd, float* dw, float* db, int64_t rows,
                        int64_t cols) {
-  layerNormBackwardAny(x, w, mean, rstd, dy0, dyAdd, dx, dxAdd, dw, db, rows, cols, nullptr, nullptr, DropMask(0, 0));
+  layerNormBackwardAny(x, w, mean, rstd, dy0, dyAdd, dx, dxAdd, dw, db, rows, cols, nullptr, DropMask(0, 0));
 }
 
-// layerNormBackward, and dz = the dropout kernel's backward of dx with dzBias = Σ_rows dz in float64, in the same pass.
+// layerNormBackward, and dz = the dropout kernel's backward of dx, in the same pass.
 void layerNormBackwardDropout(const LayerNormBackwardDropoutArgs& a) {
   layerNormBackwardAny(a.x, a.weight, a.mean, a.rstd, a.dy, a.dyAdd, a.dx, a.dxAdd, a.dweight, a.dbias, a.rows, a.cols,
-                       a.dz, a.dzBias, DropMask(a.p, uint32_t(a.seed)));
+                       a.dz, DropMask(a.p, uint32_t(a.seed)));
 }
 
 void rmsNormForward(const float* x, const float* w, float* y, float* rstd, int64_t rows, int64_t cols, float eps) {
@@ -265,7 +239,7 @@ void rmsNormForward(const float* x, const float* w, float* y, float* rstd, int64
 
 void rmsNormBackward(const float* x, const float* w, const float* rstd, const float* dy, float* dx, float* dw,
                      int64_t rows, int64_t cols) {
-  rowsWithPartials(rows, cols, dw, nullptr, [&](int64_t r, float* pw, float*, double*) {
+  rowsWithPartials(rows, cols, dw, nullptr, [&](int64_t r, float* pw, float*) {
     const float* xr = x + r * cols;
     const float* dyr = dy + r * cols;
     float* dxr = dx + r * cols;

@@ -70,7 +70,7 @@ export function layerNormLinked(x: Tensor, normalizedShape: readonly number[], w
       k.layerNormBackwardDropout({
         x: f32(x), weight: weight && f32(weight), mean: f32(meanBuf), rstd: f32(rstd), dy: f32(g), dyAdd: dyAdd && f32(dyAdd),
         dx: f32(dx), dxAdd: dxAdd && f32(dxAdd), dweight: dw && f32(dw), dbias: db && f32(db), rows, cols,
-        dz: f32(dz), dzBias: null, p: drop.p, seed: drop.seed,
+        dz: f32(dz), p: drop.p, seed: drop.seed,
       });
       drop.fill(dx, dz);
     } else {

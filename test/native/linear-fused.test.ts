@@ -104,7 +104,7 @@ test('layerNormBackward with residual gradients (dyAdd, dxAdd): native equals th
   }
 });
 
-test('dropoutBackwardBias and reluDropoutBackwardBias: native equals the reference (dz exactly, the bias sums to float64 rounding), 1 and 2 threads', async (t) => {
+test('dropoutBackwardBias: native equals the reference (dz exactly, the bias sums to float64 rounding), 1 and 2 threads', async (t) => {
   const nk = native(t);
   if (!nk) return;
   const { setNumThreads, backendInfo } = await import('../../src/backend/registry.js');
@@ -114,9 +114,7 @@ test('dropoutBackwardBias and reluDropoutBackwardBias: native equals the referen
     for (const threads of [1, 2]) {
       setNumThreads(threads);
       for (const [rows, cols] of [[1, 1], [3, 17], [17, 15], [65, 16], [129, 63], [300, 1000], [704, 256], [768, 1024]]) {
-        const n = rows * cols, dy = randn(n, r), y = randn(n, r);
-        y[0] = 0;
-        if (n > 2) y[1] = NaN;
+        const n = rows * cols, dy = randn(n, r);
         const what = `${rows}×${cols} ${threads}T`;
         for (const p of [0.1, 0.5]) {
           const seed = Math.floor(r() * 2 ** 32);
@@ -132,12 +130,6 @@ test('dropoutBackwardBias and reluDropoutBackwardBias: native equals the referen
           assert.deepEqual(zn, zd, `dropoutBackwardBias ${what} p${p}: dz is the dropout kernel's`);
           assertClose(bn, bd, `dropoutBackwardBias ${what} p${p}: dbias is reduceAxis's`, 1e-6, 1e-6);
         }
-        const scale = Math.fround(1 / 0.9);
-        const zr = new Float32Array(n), br = new Float32Array(cols), zn = new Float32Array(n).fill(NaN), bn = new Float32Array(cols).fill(NaN);
-        ref.reluDropoutBackwardBias({ y, dy, dz: zr, dbias: br, rows, cols, scale });
-        nk.reluDropoutBackwardBias!({ y, dy, dz: zn, dbias: bn, rows, cols, scale });
-        assert.deepEqual(zn, zr, `reluDropoutBackwardBias ${what} dz`);
-        assertClose(bn, br, `reluDropoutBackwardBias ${what} dbias`, 1e-6, 1e-6);
       }
     }
   } finally {
@@ -145,7 +137,7 @@ test('dropoutBackwardBias and reluDropoutBackwardBias: native equals the referen
   }
 });
 
-test('dropoutBackwardBias, reluDropoutBackwardBias and reduceAxis bias sums give identical bits at 1, 2 and 3 threads', async (t) => {
+test('dropoutBackwardBias and reduceAxis bias sums give identical bits at 1, 2 and 3 threads', async (t) => {
   const nk = native(t);
   if (!nk) return;
   const { setNumThreads, backendInfo } = await import('../../src/backend/registry.js');
@@ -153,20 +145,19 @@ test('dropoutBackwardBias, reluDropoutBackwardBias and reduceAxis bias sums give
   const r = rng(36);
   try {
     for (const [rows, cols] of [[768, 1024], [704, 256], [300, 1000], [5000, 17], [40000, 64]]) {
-      const n = rows * cols, dy = randn(n, r), y = randn(n, r);
+      const n = rows * cols, dy = randn(n, r);
       const outs: Float32Array[][] = [];
       for (const threads of [1, 2, 3]) {
         setNumThreads(threads);
-        const a = new Float32Array(cols), b = new Float32Array(cols), c = new Float32Array(cols);
+        const a = new Float32Array(cols), c = new Float32Array(cols);
         nk.dropoutBackwardBias!({ dy, dz: new Float32Array(n), dbias: a, rows, cols, p: 0.1, seed: 7 });
-        nk.reluDropoutBackwardBias!({ y, dy, dz: new Float32Array(n), dbias: b, rows, cols, scale: 1.25 });
         nk.reduceAxis!({ op: 0, x: dy, out: c, outer: 1, size: rows, inner: cols });
-        outs.push([a, b, c]);
+        outs.push([a, c]);
       }
       for (const i of [1, 2]) assert.deepEqual(outs[i], outs[0], `${rows}×${cols}: ${i + 1} threads vs 1`);
       const yr = new Float32Array(cols);
       ref.reduceAxis({ op: 0, x: dy, out: yr, outer: 1, size: rows, inner: cols });
-      assertClose(outs[0][2], yr, `reduceAxis ${rows}×${cols} vs the reference`, 1e-6, 1e-6);
+      assertClose(outs[0][1], yr, `reduceAxis ${rows}×${cols} vs the reference`, 1e-6, 1e-6);
     }
   } finally {
     setNumThreads(before);

@@ -18,4 +18,4 @@ export { adamwStep, sumSquares, scaleInPlace, adamwStepMulti, sumSquaresMulti, s
 export { quantizePerChannel, int8Gemm, int8PackWeights, int8GemmPacked } from './int8.js';
 export { im2col, col2im, conv2dForward, conv2dBackward, conv2dTransposedForward } from './conv.js';
 export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward, cbamPoolForward } from './cnn.js';
-export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias, reluDropoutBackwardBias } from './linear-fused.js';
+export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias } from './linear-fused.js';

@@ -38,9 +38,3 @@ export function dropoutBackwardBias({ dy, dz, dbias, rows, cols, p, seed }: Para
   dropout({ x: dy, out: dz, p, seed });
   reduceAxis({ op: ReduceOp.sum, x: dz, out: dbias, outer: 1, size: rows, inner: cols });
 }
-
-/** reluDropoutBackward, then dbias = reduceAxis's float64 column sums of dz. */
-export function reluDropoutBackwardBias({ y, dy, dz, dbias, rows, cols, scale }: Params<'reluDropoutBackwardBias'>): void {
-  reluDropoutBackward({ y, dy, dz, scale });
-  reduceAxis({ op: ReduceOp.sum, x: dz, out: dbias, outer: 1, size: rows, inner: cols });
-}

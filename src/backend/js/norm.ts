@@ -8,7 +8,6 @@
  */
 import type { Params } from '../table.js';
 import { dropout } from './dropout.js';
-import { dropoutBackwardBias } from './linear-fused.js';
 
 export function layerNormForward({ x, weight, bias, y, mean, rstd, rows, cols, eps }: Params<'layerNormForward'>): void {
   for (let r = 0; r < rows; r++) {
@@ -61,12 +60,11 @@ export function layerNormBackward({ x, weight, mean, rstd, dy, dyAdd, dx, dxAdd,
   }
 }
 
-/** layerNormBackward, then the dropout backward of dx with its float64 column sums (dropoutBackwardBias's reference). */
+/** layerNormBackward, then the dropout kernel's backward of dx (its mask from seed) into dz. */
 export function layerNormBackwardDropout(a: Params<'layerNormBackwardDropout'>): void {
-  const { dx, dz, dzBias, rows, cols, p, seed } = a;
+  const { dx, dz, p, seed } = a;
   layerNormBackward(a);
-  if (dzBias !== null) dropoutBackwardBias({ dy: dx, dz, dbias: dzBias, rows, cols, p, seed });
-  else dropout({ x: dx, out: dz, p, seed });
+  dropout({ x: dx, out: dz, p, seed });
 }
 
 export function rmsNormForward({ x, weight, y, rstd, rows, cols, eps }: Params<'rmsNormForward'>): void {

@@ -16,4 +16,4 @@ export { crossEntropyForward, crossEntropyBackward } from './loss.js';
 export { adamwStep, sumSquares, scaleInPlace, adamwStepMulti, sumSquaresMulti, scaleInPlaceMulti } from './optim.js';
 export { im2col, col2im, conv2dForward, conv2dBackward, conv2dTransposedForward } from './conv.js';
 export { batchNormForward, batchNormBackward, maxPoolForward, maxPoolBackward, channelScaleForward, channelScaleBackward, cbamPoolForward } from './cnn.js';
-export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias, reluDropoutBackwardBias } from './linear-fused.js';
+export { linearFused, reluDropoutBackward, geluDropout, geluDropoutBackward, dropoutBackwardBias } from './linear-fused.js';

@@ -73,13 +73,3 @@ export const dropoutBackwardBias = kernel('dropoutBackwardBias', {
   p: scalar('double', { min: 0, max: 1, maxExclusive: true }),
   seed: scalar('int', { min: 0, max: 2 ** 32 - 1 }),
 });
-
-/** reluDropoutBackward (dz = dy · scale where y > 0, else 0) and dbias (cols) = Σ_rows dz in the same pass, as dropoutBackwardBias. */
-export const reluDropoutBackwardBias = kernel('reluDropoutBackwardBias', {
-  y: input('f32', { len: 'rows * cols' }),
-  dy: input('f32', { len: 'rows * cols' }),
-  dz: output('f32', { len: 'rows * cols' }),
-  dbias: output('f32', { len: 'cols' }),
-  rows: shape(), cols: shape(),
-  scale: scalar('float', { min: 0 }),
-});

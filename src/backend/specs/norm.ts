@@ -36,13 +36,13 @@ export const layerNormBackward = kernel('layerNormBackward', {
 /**
  * layerNormBackward, and in the same pass the dropout backward of the op that produced x
  * (ops/residual-grad.ts DropoutGrad): dz = dx · 1/(1 − p) where the dropout kernel's mask (element
- * r·cols + c of a call seeded with seed) kept the element, else 0, and dzBias (cols) = Σ_rows dz in
- * float64 (the producer's bias gradient), or null. dx is written as well (the residual's gradient).
+ * r·cols + c of a call seeded with seed) kept the element, else 0. dx is written as well (the
+ * residual's gradient). (The producer's bias gradient is summed off its dW GEMM's packing of dz,
+ * linearBackwardFused, not here.)
  */
 export const layerNormBackwardDropout = kernel('layerNormBackwardDropout', {
   ...layerNormBackwardArrays,
   dz: output('f32', { len: 'rows * cols' }),
-  dzBias: optionalOutput('f32', { len: 'cols' }),
   rows: shape(), cols: shape(),
   p: scalar('double', { min: 0, max: 1, maxExclusive: true }),
   seed: scalar('int', { min: 0, max: 2 ** 32 - 1 }),

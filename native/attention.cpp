@@ -382,11 +382,11 @@ struct RowPrefetch {
     int64_t ld, bytes, r, end, per;  // row stride and width in bytes; rows [r, end) left
     bool write;
   };
-  Stream s[4];
+  Stream s[6];
   int n = 0;
   // rows [r0, r1) of x (row stride ld floats, width floats each), over about `steps` steps
   void add(const float* x, int64_t ld, int64_t width, int64_t r0, int64_t r1, bool write, int64_t steps) {
-    if (r1 <= r0 || n == 4) return;
+    if (r1 <= r0 || n == 6) return;
     s[n++] = {reinterpret_cast<const char*>(x), ld * 4, width * 4, r0, r1, (r1 - r0 + steps - 1) / std::max<int64_t>(1, steps), write};
   }
   HEED_INLINE void step() {
@@ -579,6 +579,9 @@ struct WarmRows {
   const float* k = nullptr;
   const float* v = nullptr;
   int64_t r0 = 0, r1 = 0;
+  // and rows [q0, q1) of the next head's q (the short heads' runs: the first query tile the thread runs next)
+  const float* q = nullptr;
+  int64_t q0 = 0, q1 = 0;
 };
 
 #ifndef HEED_ATT_GROUP
@@ -696,6 +699,10 @@ void forwardTiles(const AttentionParams& p, const float* q, const float* k, int6
         }
         if (j0 + BK < jEnd[g] && keysT.done < std::min(p.Lk, j0 + 2 * BK))  // K rows the next key tile will transpose
           pf.add(p.kL.at(k, b, hk, 0), p.kL.l, p.D, keysT.done, std::min(p.Lk, j0 + 2 * BK), false, pfSteps);
+        if (kWarm && warm.q1 > warm.q0) {  // a slice of the next head's q rows
+          const int64_t n = warm.q1 - warm.q0;
+          pf.add(warm.q, p.qL.l, p.D, warm.q0 + n * step / steps, warm.q0 + n * (step + 1) / steps, false, pfSteps);
+        }
         if (kWarm && warm.r1 > warm.r0) {  // a slice of the next head's K and V rows
           const int64_t n = warm.r1 - warm.r0, w0 = warm.r0 + n * step / steps, w1 = warm.r0 + n * (step + 1) / steps;
           pf.add(warm.k, p.kL.l, p.D, w0, w1, false, pfSteps);
@@ -972,14 +979,33 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
   const TinyTasks tt(p.B * p.H * runsPerHead, poolSize());
   // Decoding (Lq = 1) and short sequences are far below a worker's wake-up cost.
   const double work = double(p.B * p.H) * double(p.Lq) * double(p.Lk) * double(p.D + p.Dv);
+  // A run's last tile prefetches the first q rows of the task's next run and, when that is another kv
+  // head whose K and V fit in L2 beside the rest, its K and V rows: short heads take a few µs each and
+  // would read them cold (the forwardBlocks heads' warm rows, for the runs).
+  const int64_t group = p.H / p.Hkv;
+  const bool warmKv = p.Lk * (p.D + p.Dv) * 4 <= kLongTileBytes / 3;
   parallelForWork(tt.tasks, work, [&](int64_t task, int) {
-    for (int64_t t = tt.lo(task); t < tt.hi(task); t++) {
+    const int64_t tEnd = tt.hi(task);
+    for (int64_t t = tt.lo(task); t < tEnd; t++) {
       const int64_t bh = t / runsPerHead, last = nqt - 1 - (t % runsPerHead) * run;
       const int64_t firstQt = std::max<int64_t>(0, last - run + 1);
+      WarmRows warm;
+      if (kWarm && t + 1 < tEnd) {
+        const int64_t nbh = (t + 1) / runsPerHead, nb = nbh / p.H, nh = nbh % p.H;
+        warm.q = p.qL.at(q, nb, nh, 0);
+        warm.q0 = (nqt - 1 - ((t + 1) % runsPerHead) * run) * BQF;
+        warm.q1 = std::min(p.Lq, warm.q0 + BQF);
+        if (warmKv && (nb != bh / p.H || nh / group != (bh % p.H) / group)) {
+          warm.k = p.kL.at(k, nb, nh / group, 0);
+          warm.v = p.vL.at(v, nb, nh / group, 0);
+          warm.r0 = 0;
+          warm.r1 = p.Lk;
+        }
+      }
       for (int64_t qt = last; qt >= firstQt; qt--) {
         const int64_t i0 = qt * BQF;
         forwardTile(p, q, k, ldkt, call, v, out, lse, bh / p.H, bh % p.H, i0, std::min(BQF, p.Lq - i0),
-                    qt > firstQt ? i0 - BQF : -1);
+                    qt > firstQt ? i0 - BQF : -1, qt == firstQt ? warm : WarmRows{});
       }
     }
   });

@@ -242,11 +242,16 @@ function stridedMask(m: Tensor, scoreShape: readonly number[], lead: readonly nu
 
 /** (B) lengths when every row of a (B, S) padding mask is valid keys then padding; else null. */
 function suffixLengths(pad: ArrayLike<number>, B: number, S: number): Int32Array | null {
-  const lens = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     let n = 0;
     while (n < S && !pad[b * S + n]) n++;
     for (let j = n; j < S; j++) if (!pad[b * S + j]) return null;
+  }
+  // Storage as a tensor's (a training step's pool serves it): B lengths, read by the kernels.
+  const lens = alloc('int32', B) as Int32Array;
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    while (n < S && !pad[b * S + n]) n++;
     lens[b] = n;
   }
   return lens;

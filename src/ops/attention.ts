@@ -36,9 +36,9 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels, isOverridden, type Params } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
-import { sameShape } from '../tensor/shape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator } from '../tensor/rng.js';
+import { alloc } from '../tensor/dtype.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { matmul } from './matmul.js';
@@ -72,26 +72,25 @@ function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Re
   return resolveShapes(q.shape, key.shape, value.shape, o);
 }
 
-/** resolve() on the (…, heads, L, width) shapes alone. */
-function resolveShapes(qShape: readonly number[], kShape: readonly number[], vShape: readonly number[], o: AttentionOptions): Resolved {
+/** resolve() on the (…, heads, L, width) shapes alone (each named as the tensor it is the shape of). */
+function resolveShapes(q: readonly number[], key: readonly number[], value: readonly number[], o: AttentionOptions): Resolved {
   const op = OP;
-  const q = { shape: qShape, ndim: qShape.length }, key = { shape: kShape, ndim: kShape.length }, value = { shape: vShape, ndim: vShape.length };
-  if (q.ndim < 2 || key.ndim !== q.ndim || value.ndim !== q.ndim) {
-    throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q.shape)}, ${fmtShape(key.shape)}, ${fmtShape(value.shape)}. ` +
+  if (q.length < 2 || key.length !== q.length || value.length !== q.length) {
+    throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q)}, ${fmtShape(key)}, ${fmtShape(value)}. ` +
       'Fix: give all three the layout (B, H, L, E), e.g. reshape (B, L, H·E) to (B, L, H, E) and transpose dims 1 and 2.');
   }
-  const nd = q.ndim;
-  const L = q.shape[nd - 2], E = q.shape[nd - 1], capacity = key.shape[nd - 2], Ev = value.shape[nd - 1];
+  const nd = q.length;
+  const L = q[nd - 2], E = q[nd - 1], capacity = key[nd - 2], Ev = value[nd - 1];
   const S = o.kvLength ?? capacity;
-  if (!Number.isInteger(S) || S < 0 || S > capacity) throw new ValueError(`${op}: kvLength=${o.kvLength}, expected an integer in [0, ${capacity}] (the keys held at the front of key ${fmtShape(key.shape)}).`);
-  if (key.shape[nd - 1] !== E) throw new ShapeError(`${op}: key has shape ${fmtShape(key.shape)}, expected last dim ${E} like query ${fmtShape(q.shape)}. Fix: query and key need the same head size; check the head split (B, H, L, E).`);
-  if (value.shape[nd - 2] !== capacity) throw new ShapeError(`${op}: value has shape ${fmtShape(value.shape)}, expected dim -2 = ${capacity} like key ${fmtShape(key.shape)}.`);
-  const H = nd >= 3 ? q.shape[nd - 3] : 1, Hkv = nd >= 3 ? key.shape[nd - 3] : 1;
-  if (!sameLead(key.shape, value.shape, nd - 2)) {
-    throw new ShapeError(`${op}: key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must agree on every dim but the last.`);
+  if (!Number.isInteger(S) || S < 0 || S > capacity) throw new ValueError(`${op}: kvLength=${o.kvLength}, expected an integer in [0, ${capacity}] (the keys held at the front of key ${fmtShape(key)}).`);
+  if (key[nd - 1] !== E) throw new ShapeError(`${op}: key has shape ${fmtShape(key)}, expected last dim ${E} like query ${fmtShape(q)}. Fix: query and key need the same head size; check the head split (B, H, L, E).`);
+  if (value[nd - 2] !== capacity) throw new ShapeError(`${op}: value has shape ${fmtShape(value)}, expected dim -2 = ${capacity} like key ${fmtShape(key)}.`);
+  const H = nd >= 3 ? q[nd - 3] : 1, Hkv = nd >= 3 ? key[nd - 3] : 1;
+  if (!sameLead(key, value, nd - 2)) {
+    throw new ShapeError(`${op}: key ${fmtShape(key)} and value ${fmtShape(value)} must agree on every dim but the last.`);
   }
-  if (!sameLead(q.shape, key.shape, nd - 3)) {
-    throw new ShapeError(`${op}: query ${fmtShape(q.shape)} and key ${fmtShape(key.shape)} must agree on batch dims.`);
+  if (!sameLead(q, key, nd - 3)) {
+    throw new ShapeError(`${op}: query ${fmtShape(q)} and key ${fmtShape(key)} must agree on batch dims.`);
   }
   if (H !== Hkv) {
     if (!o.enableGqa) throw new ShapeError(`${op}: query has ${H} heads but key/value have ${Hkv}. Fix: pass enableGqa: true for grouped-query attention.`);
@@ -214,7 +213,7 @@ function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: 
   const { causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes } = km;
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = floatTensor('float32', [...q.shape.slice(0, -1), Ev]);
-  const lse = new Float32Array(B * H * L);
+  const lse = alloc('float32', B * H * L) as Float32Array; // as attentionMergedHeads'
   kernels.attentionForward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), lse, B, H, Hkv, Lq: L, Lk: S, kvStride, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
   if (kvStride !== S) return out; // inference only (the caller checked no gradient is needed)
   return record(out, 'scaledDotProductAttention', [q, key, value], (g) => {
@@ -319,7 +318,9 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
   const km = kernelMask(m);
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = emptyFloatTensor('float32', [B, L, H * Ev]); // every row written, zeros where no key is allowed
-  const lse = new Float32Array(B * H * L);
+  // The rows' log-sum-exp, kept for the backward: tensor storage (a training step's pool serves it,
+  // instead of a new ArrayBuffer outside V8's heap per call).
+  const lse = alloc('float32', B * H * L) as Float32Array;
   // Every parameter object is one literal: a spread of this many fields plus more (the old
   // `{ ...args, q, … }`) builds its object through V8's slow path, tens of µs per call.
   const g0: StridedGeometry = {

@@ -22,6 +22,11 @@ function accumulate(into: Tensor | undefined, g: Tensor): Tensor {
 
 /** Backward passes run so far (each numbers the tensors it visits: Tensor._bwPass). */
 let passes = 0;
+/**
+ * The depth-first search's two stacks, kept from pass to pass (a pass's sort starts and ends with
+ * them empty, and no closure, hence no nested pass, runs during a sort): they do not grow anew each step.
+ */
+const dfsNodes: Tensor[] = [], dfsNext: number[] = [];
 
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
@@ -50,7 +55,11 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   const pass = ++passes;
   const order: Tensor[] = [];
   root._bwPass = pass;
-  const nodes: Tensor[] = [root], next: number[] = [0];
+  const nodes = dfsNodes, next = dfsNext;
+  nodes.length = 0;
+  next.length = 0;
+  nodes.push(root);
+  next.push(0);
   while (nodes.length > 0) {
     const top = nodes.length - 1;
     const t = nodes[top], fn = t.gradFn, i = next[top];

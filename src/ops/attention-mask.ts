@@ -140,12 +140,13 @@ export interface AttentionTile {
  * Validates the masks of one call whose scores have shape (…, H, L, S) (or (L, S)).
  * `op` names the caller in errors, `inputs` describes its inputs there.
  */
-export function resolveMask(op: string, o: AttentionMaskOptions, scoreShape: readonly number[], inputs?: string): ResolvedMask {
+export function resolveMask(op: string, o: AttentionMaskOptions, scoreShape: readonly number[], inputs?: string | (() => string)): ResolvedMask {
   const nd = scoreShape.length;
   const L = scoreShape[nd - 2], S = scoreShape[nd - 1];
   const H = nd >= 3 ? scoreShape[nd - 3] : 1;
-  const lead = scoreShape.slice(0, Math.max(nd - 3, 0));
-  const B = lead.reduce((a, b) => a * b, 1);
+  // B = the product of the lead dims (one loop: a slice and a reduce allocate on every attention call)
+  let B = 1;
+  for (let d = 0; d < nd - 3; d++) B *= scoreShape[d];
   const align = o.causalAlignment ?? 'top-left';
   if (align !== 'top-left' && align !== 'bottom-right') throw new ValueError(`${op}: causalAlignment='${String(align)}', expected 'top-left' or 'bottom-right'.`);
 
@@ -158,10 +159,10 @@ export function resolveMask(op: string, o: AttentionMaskOptions, scoreShape: rea
     if (!broadcastsTo(m.shape, scoreShape)) {
       const batched = nd > 2 ? ` or [${scoreShape.slice(0, -2).map((_, i, a) => (i === a.length - 1 ? 'H' : 'B')).join(', ')}, ${L}, ${S}]` : '';
       throw new ShapeError(`${op}: attnMask has shape ${fmtShape(m.shape)}, expected [${L}, ${S}]${batched} (anything that broadcasts to the scores ${fmtShape(scoreShape)}, i.e. (…, L, S)) ` +
-        `for ${inputs ?? `${L} queries and ${S} keys`}. Fix: build the mask as (L, S) = (queries, keys), including cached keys, or unsqueeze it to (B, 1, L, S).`);
+        `for ${inputs === undefined ? `${L} queries and ${S} keys` : typeof inputs === 'string' ? inputs : inputs()}. Fix: build the mask as (L, S) = (queries, keys), including cached keys, or unsqueeze it to (B, 1, L, S).`);
     }
     if (m.requiresGrad && m.dtype !== 'bool') gradMask = m;
-    else attn = stridedMask(m, scoreShape, lead);
+    else attn = stridedMask(m, scoreShape, scoreShape.slice(0, Math.max(nd - 3, 0)));
   }
 
   let keyLengths: Int32Array | null = null;
@@ -241,11 +242,16 @@ function stridedMask(m: Tensor, scoreShape: readonly number[], lead: readonly nu
 
 /** (B) lengths when every row of a (B, S) padding mask is valid keys then padding; else null. */
 function suffixLengths(pad: ArrayLike<number>, B: number, S: number): Int32Array | null {
-  const lens = new Int32Array(B);
   for (let b = 0; b < B; b++) {
     let n = 0;
     while (n < S && !pad[b * S + n]) n++;
     for (let j = n; j < S; j++) if (!pad[b * S + j]) return null;
+  }
+  // Storage as a tensor's (a training step's pool serves it): B lengths, read by the kernels.
+  const lens = alloc('int32', B) as Int32Array;
+  for (let b = 0; b < B; b++) {
+    let n = 0;
+    while (n < S && !pad[b * S + n]) n++;
     lens[b] = n;
   }
   return lens;
@@ -336,6 +342,18 @@ function keyRuns(keys: Int32Array): [number, number][] {
   return runs;
 }
 
+/**
+ * Per batch row, the number of the ascending `keys` below its key length: the kernel's key lengths on
+ * the gathered keys. The whole call's keys (0 … S − 1, every length ≤ S, as resolveMask makes them)
+ * give back the lengths themselves, without a copy (neither array is written after resolveMask).
+ */
+function keyCounts(lengths: Int32Array, keys: Int32Array): Int32Array {
+  const n = keys.length;
+  if (n === 0 || keys[0] !== 0 || keys[n - 1] !== n - 1) return lengths.map((len) => countBelow(keys, len));
+  for (let b = 0; b < lengths.length; b++) if (lengths[b] < 0 || lengths[b] > n) return lengths.map((len) => countBelow(keys, len));
+  return lengths;
+}
+
 /** Number of ascending keys below `limit`. */
 function countBelow(keys: Int32Array, limit: number): number {
   let lo = 0, hi = keys.length;
@@ -353,22 +371,26 @@ function countBelow(keys: Int32Array, limit: number): number {
  */
 export function kernelMask(m: ResolvedMask): KernelMask {
   if (m.gradMask) throw new ValueError(`${m.op}: a float attnMask that requires grad runs on the composed path only; kernelMask cannot carry it.`);
-  const n = m.keys.length;
-  const runs = keyRuns(m.keys);
-  const [lastIndex, lastPos] = runs.length > 0 ? runs[runs.length - 1] : [0, 0];
+  const keys = m.keys, n = keys.length;
+  // The keys as runs of consecutive positions: one run (or none) in every call but a sparse tile's,
+  // told without building the list of runs. (lastIndex, lastPos): the last run's first key, its position.
+  const oneRun = n === 0 || keys[n - 1] - keys[0] === n - 1;
+  const runs = oneRun ? null : keyRuns(keys);
+  const runCount = runs === null ? (n === 0 ? 0 : 1) : runs.length;
+  const lastIndex = runs === null ? 0 : runs[runs.length - 1][0], lastPos = runs === null ? (n === 0 ? 0 : keys[0]) : runs[runs.length - 1][1];
   // Causal on gathered keys is the kernel's diagonal when the keys are one run, or when every
   // earlier run lies before the first query's position (visible to all rows of the tile).
   let causal = false, causalOffset = 0, causalInMask = false;
   if (m.causal) {
     const p0 = m.row0 + m.offset;
-    if (runs.length <= 1 || p0 >= lastPos - 1) {
+    if (runCount <= 1 || p0 >= lastPos - 1) {
       causal = true;
       causalOffset = p0 - lastPos + lastIndex;
     } else causalInMask = true;
   }
-  const keyLengths = m.keyLengths ? m.keyLengths.map((len) => countBelow(m.keys, len)) : null;
+  const keyLengths = m.keyLengths ? keyCounts(m.keyLengths, keys) : null;
   // The kernel's ALiBi reads positions from indices: exact up to a row constant for one run only.
-  const alibiInMask = m.alibi !== null && runs.length > 1;
+  const alibiInMask = m.alibi !== null && runCount > 1;
   const alibiSlopes = m.alibi !== null && !alibiInMask ? m.alibi : null;
   let mask: Float32Array | null = null, maskStrideB = 0, maskStrideH = 0;
   if (m.attn || m.padding || m.window !== null || m.layout || causalInMask || alibiInMask) {

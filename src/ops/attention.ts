@@ -36,9 +36,9 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k as kernels, isOverridden, type Params } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
-import { sameShape } from '../tensor/shape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator } from '../tensor/rng.js';
+import { alloc } from '../tensor/dtype.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { matmul } from './matmul.js';
@@ -72,26 +72,25 @@ function resolve(q: Tensor, key: Tensor, value: Tensor, o: AttentionOptions): Re
   return resolveShapes(q.shape, key.shape, value.shape, o);
 }
 
-/** resolve() on the (…, heads, L, width) shapes alone. */
-function resolveShapes(qShape: readonly number[], kShape: readonly number[], vShape: readonly number[], o: AttentionOptions): Resolved {
+/** resolve() on the (…, heads, L, width) shapes alone (each named as the tensor it is the shape of). */
+function resolveShapes(q: readonly number[], key: readonly number[], value: readonly number[], o: AttentionOptions): Resolved {
   const op = OP;
-  const q = { shape: qShape, ndim: qShape.length }, key = { shape: kShape, ndim: kShape.length }, value = { shape: vShape, ndim: vShape.length };
-  if (q.ndim < 2 || key.ndim !== q.ndim || value.ndim !== q.ndim) {
-    throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q.shape)}, ${fmtShape(key.shape)}, ${fmtShape(value.shape)}. ` +
+  if (q.length < 2 || key.length !== q.length || value.length !== q.length) {
+    throw new ShapeError(`${op}: query, key and value must have the same number of dims (≥ 2); received ${fmtShape(q)}, ${fmtShape(key)}, ${fmtShape(value)}. ` +
       'Fix: give all three the layout (B, H, L, E), e.g. reshape (B, L, H·E) to (B, L, H, E) and transpose dims 1 and 2.');
   }
-  const nd = q.ndim;
-  const L = q.shape[nd - 2], E = q.shape[nd - 1], capacity = key.shape[nd - 2], Ev = value.shape[nd - 1];
+  const nd = q.length;
+  const L = q[nd - 2], E = q[nd - 1], capacity = key[nd - 2], Ev = value[nd - 1];
   const S = o.kvLength ?? capacity;
-  if (!Number.isInteger(S) || S < 0 || S > capacity) throw new ValueError(`${op}: kvLength=${o.kvLength}, expected an integer in [0, ${capacity}] (the keys held at the front of key ${fmtShape(key.shape)}).`);
-  if (key.shape[nd - 1] !== E) throw new ShapeError(`${op}: key has shape ${fmtShape(key.shape)}, expected last dim ${E} like query ${fmtShape(q.shape)}. Fix: query and key need the same head size; check the head split (B, H, L, E).`);
-  if (value.shape[nd - 2] !== capacity) throw new ShapeError(`${op}: value has shape ${fmtShape(value.shape)}, expected dim -2 = ${capacity} like key ${fmtShape(key.shape)}.`);
-  const H = nd >= 3 ? q.shape[nd - 3] : 1, Hkv = nd >= 3 ? key.shape[nd - 3] : 1;
-  if (!sameShape(key.shape.slice(0, -2), value.shape.slice(0, -2))) {
-    throw new ShapeError(`${op}: key ${fmtShape(key.shape)} and value ${fmtShape(value.shape)} must agree on every dim but the last.`);
+  if (!Number.isInteger(S) || S < 0 || S > capacity) throw new ValueError(`${op}: kvLength=${o.kvLength}, expected an integer in [0, ${capacity}] (the keys held at the front of key ${fmtShape(key)}).`);
+  if (key[nd - 1] !== E) throw new ShapeError(`${op}: key has shape ${fmtShape(key)}, expected last dim ${E} like query ${fmtShape(q)}. Fix: query and key need the same head size; check the head split (B, H, L, E).`);
+  if (value[nd - 2] !== capacity) throw new ShapeError(`${op}: value has shape ${fmtShape(value)}, expected dim -2 = ${capacity} like key ${fmtShape(key)}.`);
+  const H = nd >= 3 ? q[nd - 3] : 1, Hkv = nd >= 3 ? key[nd - 3] : 1;
+  if (!sameLead(key, value, nd - 2)) {
+    throw new ShapeError(`${op}: key ${fmtShape(key)} and value ${fmtShape(value)} must agree on every dim but the last.`);
   }
-  if (!sameShape(q.shape.slice(0, -3), key.shape.slice(0, -3))) {
-    throw new ShapeError(`${op}: query ${fmtShape(q.shape)} and key ${fmtShape(key.shape)} must agree on batch dims.`);
+  if (!sameLead(q, key, nd - 3)) {
+    throw new ShapeError(`${op}: query ${fmtShape(q)} and key ${fmtShape(key)} must agree on batch dims.`);
   }
   if (H !== Hkv) {
     if (!o.enableGqa) throw new ShapeError(`${op}: query has ${H} heads but key/value have ${Hkv}. Fix: pass enableGqa: true for grouped-query attention.`);
@@ -104,9 +103,15 @@ function resolveShapes(qShape: readonly number[], kShape: readonly number[], vSh
   return { H, Hkv, L, S, E, Ev, scale, dropoutP: p };
 }
 
+/** Whether shapes a and b agree on their first n dims (n ≤ 0: nothing to compare). */
+function sameLead(a: readonly number[], b: readonly number[], n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The masks of the call, validated against its scores (…, H, L, S). */
 function resolveCallMask(q: Tensor, key: Tensor, r: Resolved, o: AttentionOptions): ResolvedMask {
-  return resolveMask(OP, o, [...q.shape.slice(0, -1), r.S], `query of shape ${fmtShape(q.shape)} and key of shape ${fmtShape(key.shape)}`);
+  return resolveMask(OP, o, [...q.shape.slice(0, -1), r.S], () => `query of shape ${fmtShape(q.shape)} and key of shape ${fmtShape(key.shape)}`);
 }
 
 /** GQA: query head h reads kv head ⌊h / (H/Hkv)⌋. (…, Hkv, S, d) → (…, H, S, d). */
@@ -208,7 +213,7 @@ function fusedAttention(q: Tensor, key: Tensor, value: Tensor, r: Resolved, km: 
   const { causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes } = km;
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = floatTensor('float32', [...q.shape.slice(0, -1), Ev]);
-  const lse = new Float32Array(B * H * L);
+  const lse = alloc('float32', B * H * L) as Float32Array; // as attentionMergedHeads'
   kernels.attentionForward({ q: f32(q), k: f32(key), v: f32(value), out: f32(out), lse, B, H, Hkv, Lq: L, Lk: S, kvStride, D: E, Dv: Ev, scale: r.scale, causal, causalOffset: offset, keyLengths, mask, maskStrideB: msB, maskStrideH: msH, alibiSlopes: slopes, dropoutP: r.dropoutP, dropoutSeed: seed });
   if (kvStride !== S) return out; // inference only (the caller checked no gradient is needed)
   return record(out, 'scaledDotProductAttention', [q, key, value], (g) => {
@@ -258,16 +263,17 @@ function viewOf(x: Heads, what: string): StridedView {
   const op = 'attentionMergedHeads';
   if (x instanceof Tensor) {
     if (x.ndim !== 4) throw new ShapeError(`${op}: ${what} has shape ${fmtShape(x.shape)}, expected (B, heads, L, width) or HeadColumns of a (B, L, C) tensor.`);
-    const [B, heads, rows, width] = x.shape;
+    // Indexed reads: destructuring a frozen array (every tensor's shape) takes V8's iterator path.
+    const sh = x.shape, B = sh[0], heads = sh[1], rows = sh[2], width = sh[3];
     return { tensor: x, data: f32(x), B, heads, rows, width, sB: heads * rows * width, sH: rows * width, sL: width, cols: null };
   }
   const { tensor: t, offset, heads, width } = x;
   if (t.ndim !== 3) throw new ShapeError(`${op}: ${what}.tensor has shape ${fmtShape(t.shape)}, expected (B, L, C) with the heads side by side in C.`);
-  const [B, rows, C] = t.shape;
+  const B = t.shape[0], rows = t.shape[1], C = t.shape[2];
   if (!isCount(offset) || !isCount(heads) || !isCount(width) || heads === 0 || offset + heads * width > C) {
     throw new ShapeError(`${op}: ${what} asks for ${heads} heads of width ${width} from column ${offset}, but its tensor ${fmtShape(t.shape)} has ${C} columns. Fix: offset + heads·width must be ≤ ${C}.`);
   }
-  return { tensor: t, data: f32(t).subarray(offset), B, heads, rows, width, sB: rows * C, sH: width, sL: C, cols: [offset, offset + heads * width] };
+  return { tensor: t, data: offset === 0 ? f32(t) : f32(t).subarray(offset), B, heads, rows, width, sB: rows * C, sH: width, sL: C, cols: [offset, offset + heads * width] };
 }
 
 /**
@@ -292,27 +298,36 @@ export function attentionMergedHeads(q: Heads, key: Heads, value: Heads, o: Atte
   if (vv.heads !== Hkv || vv.rows !== capacity) throw new ShapeError(`${op}: value has ${vv.heads} heads of ${vv.rows} rows, expected ${Hkv} of ${capacity} like key.`);
   requireFloat(qv.tensor, op, 'query'); requireFloat(kv.tensor, op, 'key'); requireFloat(vv.tensor, op, 'value');
   const r = resolveShapes(splitShape(qv), splitShape(kv), splitShape(vv), o);
-  const m = resolveMask(OP, o, [B, H, L, r.S], `query of ${H} heads × ${L} rows and key of ${Hkv} heads × ${r.S} rows`);
+  const m = resolveMask(OP, o, [B, H, L, r.S], () => `query of ${H} heads × ${L} rows and key of ${Hkv} heads × ${r.S} rows`);
   const needs = isGradEnabled() && (qv.tensor.requiresGrad || kv.tensor.requiresGrad || vv.tensor.requiresGrad);
-  const gradBuffers = distinctColumns([qv, kv, vv]);
+  // The distinct input tensors (q's, then k's and v's when they are others) and whether each one's
+  // operands cover all of it; coverable false when two operands overlap in one tensor.
+  const inputs = [qv.tensor];
+  if (kv.tensor !== qv.tensor) inputs.push(kv.tensor);
+  if (vv.tensor !== qv.tensor && vv.tensor !== kv.tensor) inputs.push(vv.tensor);
+  const full: boolean[] = [];
+  let coverable = true;
+  for (let i = 0; i < inputs.length && coverable; i++) {
+    const c = coverage(inputs[i], qv, kv, vv);
+    if (c < 0) coverable = false;
+    else full.push(c === 1);
+  }
   const fused = isOverridden('attentionForwardStrided') && qv.tensor.dtype === 'float32' && kv.tensor.dtype === 'float32' && vv.tensor.dtype === 'float32'
-    && m.gradMask === null && maskTiles(m) === null && (r.S === capacity || !needs) && (gradBuffers !== null || !needs);
+    && m.gradMask === null && maskTiles(m) === null && (r.S === capacity || !needs) && (coverable || !needs);
   if (!fused) return mergeHeads(scaledDotProductAttention(splitHeads(q), splitHeads(key), splitHeads(value), o)); // (B, L, H·Ev)
   const km = kernelMask(m);
   const seed = r.dropoutP > 0 ? defaultGenerator.nextU32() : 0;
   const out = emptyFloatTensor('float32', [B, L, H * Ev]); // every row written, zeros where no key is allowed
-  const lse = new Float32Array(B * H * L);
+  // The rows' log-sum-exp, kept for the backward: tensor storage (a training step's pool serves it,
+  // instead of a new ArrayBuffer outside V8's heap per call).
+  const lse = alloc('float32', B * H * L) as Float32Array;
   // Every parameter object is one literal: a spread of this many fields plus more (the old
   // `{ ...args, q, … }`) builds its object through V8's slow path, tens of µs per call.
   const g0: StridedGeometry = {
     B, H, Hkv, L, S: r.S, E, Ev, scale: r.scale, km, dropoutP: r.dropoutP, seed, qv, kv, vv, oB: L * H * Ev, oH: Ev, oL: H * Ev,
   };
   kernels.attentionForwardStrided(forwardParams(g0, f32(out), lse));
-  if (!needs || gradBuffers === null) return out;
-  const inputs = [qv.tensor];
-  if (kv.tensor !== qv.tensor) inputs.push(kv.tensor);
-  if (vv.tensor !== qv.tensor && vv.tensor !== kv.tensor) inputs.push(vv.tensor);
-  const full = inputs.map((t) => gradBuffers.get(t) === true);
+  if (!needs || !coverable) return out;
   return record(out, 'attentionMergedHeads', inputs, (g) => {
     // One gradient per distinct tensor, shaped like it; the kernel writes each operand's elements.
     const grads = inputs.map((t, i) => (full[i] ? emptyFloatTensor('float32', t.shape) : floatTensor('float32', t.shape)));
@@ -351,7 +366,8 @@ function backwardParams(g: StridedGeometry, out: Float32Array, dOut: Float32Arra
 
 /** An operand's gradient: its tensor's gradient buffer from the operand's first column on. */
 function gradOf(grads: Tensor[], inputs: Tensor[], x: StridedView): Float32Array {
-  return f32(grads[inputs.indexOf(x.tensor)]).subarray(x.cols ? x.cols[0] : 0);
+  const g = f32(grads[inputs.indexOf(x.tensor)]);
+  return x.cols === null || x.cols[0] === 0 ? g : g.subarray(x.cols[0]);
 }
 
 const isCount = (n: number): boolean => Number.isInteger(n) && n >= 0;
@@ -362,24 +378,22 @@ function splitShape(x: StridedView): number[] {
 }
 
 /**
- * For the gradient buffers of the fused path: per distinct tensor, whether its operands cover all of
- * it (so its gradient needs no zero fill); null when two operands overlap in one tensor (the kernel
- * would overwrite one gradient with the other: the split path sums them instead).
+ * For the gradient buffers of the fused path: whether the operands among q, k, v that read tensor t
+ * cover all of it (1: its gradient needs no zero fill) or part of it (0), or -1 when two of them
+ * overlap in it (the kernel would overwrite one gradient with the other: the split path sums them
+ * instead). Three operands at most, so a few comparisons, no Map and no sort (once per attention call).
  */
-function distinctColumns(views: StridedView[]): Map<Tensor, boolean> | null {
-  const by = new Map<Tensor, StridedView[]>();
-  for (const v of views) by.set(v.tensor, [...(by.get(v.tensor) ?? []), v]);
-  const full = new Map<Tensor, boolean>();
-  for (const [t, vs] of by) {
-    if (vs.length > 1 && vs.some((v) => v.cols === null)) return null; // one head-major tensor used twice
-    const ranges = vs.map((v) => v.cols ?? [0, t.shape[t.ndim - 1]]).sort((a, b) => a[0] - b[0]);
-    let covered = 0, end = 0;
-    for (const [lo, hi] of ranges) {
-      if (lo < end) return null;
-      covered += hi - lo;
-      end = hi;
-    }
-    full.set(t, vs[0].cols === null || covered === t.shape[t.ndim - 1]);
+function coverage(t: Tensor, a: StridedView, b: StridedView, c: StridedView): number {
+  const inA = a.tensor === t, inB = b.tensor === t, inC = c.tensor === t;
+  const n = (inA ? 1 : 0) + (inB ? 1 : 0) + (inC ? 1 : 0);
+  if (n === 1) {
+    const v = inA ? a : inB ? b : c;
+    return v.cols === null || v.cols[1] - v.cols[0] === t.shape[t.ndim - 1] ? 1 : 0;
   }
-  return full;
+  if ((inA && a.cols === null) || (inB && b.cols === null) || (inC && c.cols === null)) return -1; // one head-major tensor used twice
+  // Two or three column ranges in one tensor: disjoint when no two intersect; full when they sum to its width.
+  const disjoint = (x: StridedView, y: StridedView): boolean => x.cols![1] <= y.cols![0] || y.cols![1] <= x.cols![0];
+  if ((inA && inB && !disjoint(a, b)) || (inA && inC && !disjoint(a, c)) || (inB && inC && !disjoint(b, c))) return -1;
+  const covered = (inA ? a.cols![1] - a.cols![0] : 0) + (inB ? b.cols![1] - b.cols![0] : 0) + (inC ? c.cols![1] - c.cols![0] : 0);
+  return covered === t.shape[t.ndim - 1] ? 1 : 0;
 }

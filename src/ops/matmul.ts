@@ -120,7 +120,8 @@ export function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null, op =
   requireFloat(x, op, 'input');
   requireFloat(weight, op, 'weight');
   if (weight.ndim !== 2) throw new ShapeError(`${op}: weight must be 2-D (outFeatures, inFeatures), received ${fmtShape(weight.shape)}.`);
-  const [outF, inF] = weight.shape;
+  // Indexed reads: destructuring a frozen array (every tensor's shape) takes V8's iterator path.
+  const outF = weight.shape[0], inF = weight.shape[1];
   if (x.ndim === 0 || x.shape[x.ndim - 1] !== inF) {
     throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected its last dim to be inFeatures=${inF} (weight ${fmtShape(weight.shape)} is (outFeatures, inFeatures)). ` +
       'Fix: check the layer sizes; a weight stored as (inFeatures, outFeatures) needs a transpose.');
@@ -129,11 +130,13 @@ export function checkLinear(x: Tensor, weight: Tensor, bias: Tensor | null, op =
     throw new ShapeError(`${op}: bias has shape ${fmtShape(bias.shape)}, expected [${outF}].`);
   }
   // rows = the product of the leading dims (not x.size / inF: inF may be 0); one pass, no intermediate arrays.
-  const outShape = x.shape.slice();
+  // The output shape is frozen here, so the output tensor keeps it instead of copying it again. A spread,
+  // not slice(): x.shape is frozen, and V8's slice of a frozen array takes a slow path (~0.4 µs against ~0.06).
+  const outShape = [...x.shape];
   outShape[outShape.length - 1] = outF;
   let rows = 1;
   for (let i = 0; i < outShape.length - 1; i++) rows *= outShape[i];
-  return { outF, inF, rows, outShape };
+  return { outF, inF, rows, outShape: Object.freeze(outShape) as number[] };
 }
 
 /** linear with the sgemm epilogue `act` (ACT_NONE unless linearActivation saw that nothing is taped). */
@@ -164,8 +167,9 @@ export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor |
  * product's packing of dyᵀ, not a reduction of its own over dy).
  */
 export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean, needB = false): [Tensor | null, Tensor | null, Tensor | null] {
-  const [outF, inF] = weight.shape;
-  const rows = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const outF = weight.shape[0], inF = weight.shape[1];
+  let rows = 1; // the product of x's leading dims
+  for (let i = 0; i < x.ndim - 1; i++) rows *= x.shape[i];
   const gx = needX ? emptyFloatTensor(g.dtype, x.shape) : null, gw = needW ? emptyFloatTensor(g.dtype, weight.shape) : null;
   const gb = needB ? emptyFloatTensor(g.dtype, [outF]) : null;
   if (gb) {

@@ -33,6 +33,7 @@ import { k } from '../backend/registry.js';
 import { record, needsGrad } from '../autograd/node.js';
 import { defaultGenerator, type Generator } from '../tensor/rng.js';
 import { promoteFloat } from '../tensor/dtype.js';
+import { sameShape } from '../tensor/shape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { emptyFloatTensor, floatTensor, f32, requireFloat } from './util.js';
 import { checkLinear, linearGrads } from './matmul.js';
@@ -71,7 +72,7 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   const residual = options.residual ?? null;
   if (residual !== null) {
     requireFloat(residual, op, 'residual');
-    if (residual.shape.length !== outShape.length || residual.shape.some((d, i) => d !== outShape[i])) {
+    if (!sameShape(residual.shape, outShape)) {
       throw new ShapeError(`${op}: residual has shape ${fmtShape(residual.shape)}, expected the output's shape ${fmtShape(outShape)}. Fix: add a broadcast residual with add() after the op.`);
     }
     if (activation !== 'none') {
@@ -107,9 +108,9 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   if (handoff) markDropoutOutput(y, handoff);
   return record(y, 'linearDropout', inputs, (g) => {
     if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
-    // dz: the gradient at the GEMM's output (before the activation and the dropout). For ReLU and
-    // for dropout alone, the pass that writes dz also sums the bias gradient (db = Σ_rows dz), so
-    // that dz is not read once more for it.
+    // dz: the gradient at the GEMM's output (before the activation and the dropout). The bias
+    // gradient (db = Σ_rows dz) comes off the dW GEMM's packing of dz (linearGrads), except for
+    // dropout alone without a handed-off dz, where the pass that writes dz sums it.
     let dz = g;
     let db: Tensor | null = null;
     const sumBias = bias !== null && bias.requiresGrad;

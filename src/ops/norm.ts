@@ -16,10 +16,17 @@ import { add, mul, sub, div, sqrt } from './elementwise.js';
 import { mean, variance } from './reduce.js';
 import { dropoutOutputOf, type ResidualGrad } from './residual-grad.js';
 
+/** Whether `shape` ends with `tail` (no slice: shapes are frozen arrays, whose slice() is V8's slow path). */
+function endsWith(shape: readonly number[], tail: readonly number[]): boolean {
+  const off = shape.length - tail.length;
+  for (let i = 0; i < tail.length; i++) if (shape[off + i] !== tail[i]) return false;
+  return true;
+}
+
 function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], params: [string, Tensor | null][]): [number, number] {
   requireFloat(x, op, 'input');
   const n = normalizedShape.length;
-  if (n === 0 || n > x.ndim || !sameShape(x.shape.slice(x.ndim - n), normalizedShape)) {
+  if (n === 0 || n > x.ndim || !endsWith(x.shape, normalizedShape)) {
     throw new ShapeError(`${op}: input has shape ${fmtShape(x.shape)}, expected it to end with normalizedShape ${fmtShape(normalizedShape)}. ` +
       `Fix: normalizedShape lists the trailing dims to normalize over, e.g. [${x.shape[x.ndim - 1] ?? 'D'}] for the last one.`);
   }

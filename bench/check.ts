@@ -310,6 +310,41 @@ function sameHostMode(baseline: Baseline, perPass: Map<string, Ratio>[], b: Rati
   return { values: like.map((x) => x.value), note: ` in the baseline's host mode; ${plural(pairs.length - like.length, 'pass', 'passes')} left out, whose memory probe against the FMA probe read ${others} from the baseline's`, ...counts };
 }
 
+/** The `format` of a `--check` run's saved passes (bench/results/latest-check.json). */
+export const CHECK_RUN_FORMAT = 'heed-bench-check-run/1';
+
+/**
+ * A `--check` run as saved beside its report: every pass it measured (the first, the confirmations and
+ * the host retries, in order) and the modules it ran, so that a change to the guard's rules can be
+ * judged again, offline, on a real run (bench/check-rejudge.ts) instead of only on simulated ones.
+ */
+export interface CheckRun { format: typeof CHECK_RUN_FORMAT; started: string; baseline: string; ran: string[]; passes: RunRecord[] }
+
+/** A saved check run that cannot be read: not JSON, another format, a field missing. */
+export class CheckRunError extends ValueError {
+  override readonly code: string = 'HEED_BENCH_CHECK_RUN';
+}
+
+/** Parses a saved check run's text; a CheckRunError naming the file, what it found and what to do. */
+export function parseCheckRun(text: string, file: string): CheckRun {
+  const fix = 'Fix: run `npm run bench -- --check`, which saves its passes to bench/results/latest-check.json.';
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (err) {
+    throw new CheckRunError(`bench check run: ${file} is not valid JSON (${(err as Error).message}). ${fix}`);
+  }
+  const r = v as Partial<CheckRun> | null;
+  if (r === null || typeof r !== 'object' || r.format !== CHECK_RUN_FORMAT) {
+    throw new CheckRunError(`bench check run: ${file} has format ${JSON.stringify(r?.format)}, expected '${CHECK_RUN_FORMAT}'. ${fix}`);
+  }
+  const passOk = (p: Partial<RunRecord> | null) => p !== null && typeof p === 'object' && typeof p.peak === 'object' && p.peak !== null && Array.isArray(p.rows);
+  if (!Array.isArray(r.passes) || r.passes.length === 0 || !r.passes.every(passOk) || !Array.isArray(r.ran) || typeof r.baseline !== 'string') {
+    throw new CheckRunError(`bench check run: ${file} lacks its passes (expected 'passes': one or more {peak, rows, host}), 'ran' (module names) or 'baseline' (the file judged against). ${fix}`);
+  }
+  return r as CheckRun;
+}
+
 /** Judge the check's passes against the baseline, ratio by ratio (median against median). */
 export function compareRuns(baseline: Baseline, passes: readonly RunRecord[], opts: CheckOptions = {}): CheckReport {
   const tolerance = opts.tolerance ?? 0.15;

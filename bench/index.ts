@@ -347,7 +347,7 @@ async function main(): Promise<void> {
   }
 
   if (opts.check && baseline) {
-    const { checkAgainst, formatCheck, missingError } = await import('./check.ts');
+    const { checkAgainst, formatCheck, missingError, CHECK_RUN_FORMAT } = await import('./check.ts');
     // The modules this check runs: with --only, baseline ratios of other modules are out of scope.
     const ran = new Set(MODULES.filter((m) => wantedModule(opts, m) && existsSync(join(here, m.file))).map((m) => m.name));
     const { report, confirmation } = await checkAgainst(baseline, passes.map((p) => passRecord(p, peak)), async (modules) => {
@@ -357,6 +357,11 @@ async function main(): Promise<void> {
       return passRecord(rowsAgain, peak);
     }, { ran, confirm: opts.confirm });
     console.log(formatCheck(report, confirmation, baselineName));
+    // every pass measured, so that a change to the guard's rules can be judged again on this run (bench/check-rejudge.ts)
+    const run: import('./check.ts').CheckRun = { format: CHECK_RUN_FORMAT, started: started.toISOString(), baseline: baselineName, ran: [...ran].sort(),
+      passes: passes.map((p) => passRecord(p, peak)) };
+    writeFileSync(join(outDir, 'latest-check.json'), JSON.stringify(run) + '\n');
+    log(`bench --check: wrote bench/results/latest-check.json (${passes.length} pass${passes.length === 1 ? '' : 'es'}; judge them again with bench/check-rejudge.ts)`);
     if (report.regressions.length) process.exitCode = 1;
     const missing = missingError(report, baselineName);
     if (missing) { console.error(missing.message); process.exitCode = 2; }

@@ -242,16 +242,12 @@ function stridedMask(m: Tensor, scoreShape: readonly number[], lead: readonly nu
 
 /** (B) lengths when every row of a (B, S) padding mask is valid keys then padding; else null. */
 function suffixLengths(pad: ArrayLike<number>, B: number, S: number): Int32Array | null {
-  for (let b = 0; b < B; b++) {
-    let n = 0;
-    while (n < S && !pad[b * S + n]) n++;
-    for (let j = n; j < S; j++) if (!pad[b * S + j]) return null;
-  }
   // Storage as a tensor's (a training step's pool serves it): B lengths, read by the kernels.
   const lens = alloc('int32', B) as Int32Array;
   for (let b = 0; b < B; b++) {
     let n = 0;
     while (n < S && !pad[b * S + n]) n++;
+    for (let j = n; j < S; j++) if (!pad[b * S + j]) return null;
     lens[b] = n;
   }
   return lens;
@@ -349,9 +345,9 @@ function keyRuns(keys: Int32Array): [number, number][] {
  */
 function keyCounts(lengths: Int32Array, keys: Int32Array): Int32Array {
   const n = keys.length;
-  if (n === 0 || keys[0] !== 0 || keys[n - 1] !== n - 1) return lengths.map((len) => countBelow(keys, len));
-  for (let b = 0; b < lengths.length; b++) if (lengths[b] < 0 || lengths[b] > n) return lengths.map((len) => countBelow(keys, len));
-  return lengths;
+  let whole = n > 0 && keys[0] === 0 && keys[n - 1] === n - 1; // ascending and distinct: 0 … n − 1
+  for (let b = 0; whole && b < lengths.length; b++) whole = lengths[b] >= 0 && lengths[b] <= n;
+  return whole ? lengths : lengths.map((len) => countBelow(keys, len));
 }
 
 /** Number of ascending keys below `limit`. */

@@ -39,6 +39,7 @@ import { record } from '../autograd/node.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { defaultGenerator } from '../tensor/rng.js';
 import { alloc } from '../tensor/dtype.js';
+import { sameLead } from '../tensor/shape.js';
 import { isGradEnabled } from '../autograd/mode.js';
 import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { matmul } from './matmul.js';
@@ -101,12 +102,6 @@ function resolveShapes(q: readonly number[], key: readonly number[], value: read
   const scale = o.scale ?? 1 / Math.sqrt(E);
   if (!Number.isFinite(scale)) throw new ValueError(`${op}: scale=${scale}, expected a finite number.`);
   return { H, Hkv, L, S, E, Ev, scale, dropoutP: p };
-}
-
-/** Whether shapes a and b agree on their first n dims (n ≤ 0: nothing to compare). */
-function sameLead(a: readonly number[], b: readonly number[], n: number): boolean {
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** The masks of the call, validated against its scores (…, H, L, S). */

@@ -9,19 +9,12 @@
 import { Tensor } from '../tensor/tensor.js';
 import { k } from '../backend/registry.js';
 import { record } from '../autograd/node.js';
-import { numel, sameShape } from '../tensor/shape.js';
+import { endsWith, numel, sameShape } from '../tensor/shape.js';
 import { ShapeError, fmtShape } from '../errors.js';
 import { requireFloat, floatTensor, emptyFloatTensor, f32 } from './util.js';
 import { add, mul, sub, div, sqrt } from './elementwise.js';
 import { mean, variance } from './reduce.js';
 import { dropoutOutputOf, type ResidualGrad } from './residual-grad.js';
-
-/** Whether `shape` ends with `tail` (no slice: shapes are frozen arrays, whose slice() is V8's slow path). */
-function endsWith(shape: readonly number[], tail: readonly number[]): boolean {
-  const off = shape.length - tail.length;
-  for (let i = 0; i < tail.length; i++) if (shape[off + i] !== tail[i]) return false;
-  return true;
-}
 
 function checkNorm(op: string, x: Tensor, normalizedShape: readonly number[], params: [string, Tensor | null][]): [number, number] {
   requireFloat(x, op, 'input');

@@ -40,10 +40,9 @@ export class ResidualGrad {
  * linearDropout (act 'none', p > 0) ends each Transformer sublayer, and the next layerNorm reads its
  * output y (pre-norm: the next sublayer's or the stack's final norm; post-norm: the norm after the
  * residual). The norm's backward writes y's gradient dx, and linearDropout's backward then read it
- * once more for dz = dropout_p(dx). With a DropoutGrad
- * attached to y (markDropoutOutput), the norm's kernel writes dz in the pass that writes dx
- * (layerNormBackwardDropout), and linearDropout's backward takes them: one pass over the tensor
- * and one kernel call fewer per sublayer.
+ * once more for dz = dropout_p(dx). With a DropoutGrad attached to y (markDropoutOutput), the norm's
+ * kernel writes dz in the pass that writes dx (layerNormBackwardDropout), and linearDropout's
+ * backward takes it: one pass over the tensor and one kernel call fewer per sublayer.
  *
  * Only the very tensor the norm wrote counts: when y had another consumer, the tape sums y's
  * gradients into a new tensor, take() sees a different tensor and returns null, and linearDropout

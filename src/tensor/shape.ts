@@ -36,6 +36,19 @@ export function sameShape(a: Shape, b: Shape): boolean {
   return true;
 }
 
+/** Whether shapes a and b agree on their first n dims (n ≤ 0: nothing to compare). No slices: shapes are frozen arrays, whose slice() is V8's slow path. */
+export function sameLead(a: Shape, b: Shape, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Whether `shape` ends with `tail` (tail no longer than shape). No slices, as sameLead. */
+export function endsWith(shape: Shape, tail: Shape): boolean {
+  const off = shape.length - tail.length;
+  for (let i = 0; i < tail.length; i++) if (shape[off + i] !== tail[i]) return false;
+  return true;
+}
+
 /** NumPy broadcasting of two shapes. */
 export function broadcastShapes(a: Shape, b: Shape, op: string, names: [string, string] = ['a', 'b']): number[] {
   const n = Math.max(a.length, b.length);

@@ -84,33 +84,87 @@ HEED_INLINE void prefetchRow(const float* row, int64_t cols) {
   for (int64_t c = 0; c < cols; c += 64 / int64_t(sizeof(float))) __builtin_prefetch(row + c);
 }
 
+// One row of layerNormForward: mean, rstd and y.
+HEED_INLINE void layerNormForwardRow(const float* xr, const float* w, const float* b, float* yr, float& mean, float& rstd,
+                                     int64_t cols, float eps) {
+  float m = sumRow4(xr, cols) / float(cols);
+  float s = 1.f / std::sqrt(sumSqDev4(xr, cols, m) / float(cols) + eps);
+  mean = m;
+  rstd = s;
+  vf mv = vsplat(m), sv = vsplat(s);
+  int64_t c = 0;
+  for (; c + W <= cols; c += W) {
+    vf t = (vload(xr + c) - mv) * sv;
+    if (w) t *= vload(w + c);
+    if (b) t += vload(b + c);
+    vstore(yr + c, t);
+  }
+  for (; c < cols; c++) {
+    float t = (xr[c] - m) * s;
+    if (w) t *= w[c];
+    if (b) t += b[c];
+    yr[c] = t;
+  }
+}
+
+#if HEED_W == 16
+// One row of layerNormForward when cols = 4·W·K: the row is loaded once into 4·K registers and its
+// mean, variance and output come from them (sumRow4's and sumSqDev4's order: the same bits).
+template <int K>
+HEED_INLINE void layerNormForwardReg(const float* xr, const float* w, const float* b, float* yr, float& mean, float& rstd,
+                                     float eps) {
+  constexpr int64_t cols = 4 * W * K;
+  vf xv[4 * K];
+  for (int i = 0; i < 4 * K; i++) xv[i] = vload(xr + i * W);
+  vf s0 = vf{}, s1 = vf{}, s2 = vf{}, s3 = vf{};
+  for (int k = 0; k < K; k++) { s0 += xv[4 * k]; s1 += xv[4 * k + 1]; s2 += xv[4 * k + 2]; s3 += xv[4 * k + 3]; }
+  const float m = hsum((s0 + s1) + (s2 + s3)) / float(cols);
+  const vf mv = vsplat(m);
+  vf q0 = vf{}, q1 = vf{}, q2 = vf{}, q3 = vf{};
+  for (int k = 0; k < K; k++) {
+    vf d0 = xv[4 * k] - mv, d1 = xv[4 * k + 1] - mv, d2 = xv[4 * k + 2] - mv, d3 = xv[4 * k + 3] - mv;
+    q0 += d0 * d0; q1 += d1 * d1; q2 += d2 * d2; q3 += d3 * d3;
+  }
+  const float s = 1.f / std::sqrt(hsum((q0 + q1) + (q2 + q3)) / float(cols) + eps);
+  mean = m;
+  rstd = s;
+  // y as layerNormForwardRow's loop compiles: (x − m)·s·w + b with the last multiply-add fused
+  // (fma(x − m, s, b) without a weight), spelled out so that the bits do not hang on contraction
+  const __m512 sv = _mm512_set1_ps(s);
+  if (w && b)
+    for (int i = 0; i < 4 * K; i++)
+      vstore(yr + i * W, (vf)_mm512_fmadd_ps(_mm512_mul_ps((__m512)(xv[i] - mv), sv), (__m512)vload(w + i * W), (__m512)vload(b + i * W)));
+  else if (b)
+    for (int i = 0; i < 4 * K; i++) vstore(yr + i * W, (vf)_mm512_fmadd_ps((__m512)(xv[i] - mv), sv, (__m512)vload(b + i * W)));
+  else if (w)
+    for (int i = 0; i < 4 * K; i++) vstore(yr + i * W, (vf)_mm512_mul_ps(_mm512_mul_ps((__m512)(xv[i] - mv), sv), (__m512)vload(w + i * W)));
+  else
+    for (int i = 0; i < 4 * K; i++) vstore(yr + i * W, (vf)_mm512_mul_ps((__m512)(xv[i] - mv), sv));
+}
+#endif
+
 }  // namespace
 
 void layerNormForward(const float* x, const float* w, const float* b, float* y, float* mean, float* rstd, int64_t rows,
                       int64_t cols, float eps) {
   parallelRows(rows, cols, [&](int64_t, int64_t lo, int64_t hi) {
-    for (int64_t r = lo; r < hi; r++) {
-      const float* xr = x + r * cols;
-      float* yr = y + r * cols;
-      if (r + kAhead < rows) prefetchRow(xr + kAhead * cols, cols);
-      float m = sumRow4(xr, cols) / float(cols);
-      float s = 1.f / std::sqrt(sumSqDev4(xr, cols, m) / float(cols) + eps);
-      mean[r] = m;
-      rstd[r] = s;
-      vf mv = vsplat(m), sv = vsplat(s);
-      int64_t c = 0;
-      for (; c + W <= cols; c += W) {
-        vf t = (vload(xr + c) - mv) * sv;
-        if (w) t *= vload(w + c);
-        if (b) t += vload(b + c);
-        vstore(yr + c, t);
+    int64_t r = lo;
+#if HEED_W == 16
+    // rows of 64, 128, 192 or 256 floats in registers (the d 128 and d 256 models' norms)
+    auto inRegs = [&](auto k) {
+      for (; r < hi; r++) {
+        if (r + kAhead < rows) prefetchRow(x + (r + kAhead) * cols, cols);
+        layerNormForwardReg<decltype(k)::value>(x + r * cols, w, b, y + r * cols, mean[r], rstd[r], eps);
       }
-      for (; c < cols; c++) {
-        float t = (xr[c] - m) * s;
-        if (w) t *= w[c];
-        if (b) t += b[c];
-        yr[c] = t;
-      }
+    };
+    if (cols == 4 * W) inRegs(std::integral_constant<int, 1>());
+    else if (cols == 8 * W) inRegs(std::integral_constant<int, 2>());
+    else if (cols == 12 * W) inRegs(std::integral_constant<int, 3>());
+    else if (cols == 16 * W) inRegs(std::integral_constant<int, 4>());
+#endif
+    for (; r < hi; r++) {
+      if (r + kAhead < rows) prefetchRow(x + (r + kAhead) * cols, cols);
+      layerNormForwardRow(x + r * cols, w, b, y + r * cols, mean[r], rstd[r], cols, eps);
     }
   });
 }
@@ -122,10 +176,14 @@ void layerNormForward(const float* x, const float* w, const float* b, float* y, 
 // vector of dx while it is in a register. Every operand is a by-value parameter, so the loops keep
 // them in registers (values read through a lambda's captures were reloaded after stores that may
 // alias them: the loops ran at ~40 cycles per vector, perf annotate, tenth session).
-template <bool DYA, bool DXA, bool DZ>
+// NV > 0: cols = NV·W, the loops unrolled and dy (+ dyAdd) kept in NV registers from the first pass
+// to the second (dy and dyAdd not read again); NV = 0: any cols. Both compute g = dy·w in the second
+// pass in the same expression, so the compiler fuses the same multiply-adds: the same bits.
+template <bool DYA, bool DXA, bool DZ, int NV>
 HEED_INLINE void layerNormBackwardRow(const float* xr, const float* w, const float* dyr, const float* dar, float* dxr,
-                                      const float* xar, const float m, const float s, const int64_t cols, float* pw,
+                                      const float* xar, const float m, const float s, const int64_t colsAny, float* pw,
                                       float* pb, float* dzr, const uint32_t i0, const DropMask dm) {
+  const int64_t cols = NV > 0 ? int64_t(NV) * W : colsAny;
   auto dyv = [=](int64_t c) { return DYA ? vload(dyr + c) + vload(dar + c) : vload(dyr + c); };
   auto dys = [=](int64_t c) { return DYA ? dyr[c] + dar[c] : dyr[c]; };
   // xhat = (x − mean)·rstd, g = dy·w (w = ones when the norm has no weight: ·1 is exact);
@@ -133,6 +191,7 @@ HEED_INLINE void layerNormBackwardRow(const float* xr, const float* w, const flo
   // half the dependent-add chain of one pair
   const vf mv = vsplat(m), sv = vsplat(s);
   vf sg = vf{}, sgx = vf{}, sg1 = vf{}, sgx1 = vf{};
+  vf dv[NV > 0 ? NV : 1];
   auto step = [&](int64_t c, vf& a, vf& ax) {
     vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
     vf g = d * vload(w + c);
@@ -140,10 +199,17 @@ HEED_INLINE void layerNormBackwardRow(const float* xr, const float* w, const flo
     ax += g * xh;
     vstore(pw + c, vload(pw + c) + d * xh);
     vstore(pb + c, vload(pb + c) + d);
+    return d;
   };
   int64_t c = 0;
-  for (; c + 2 * W <= cols; c += 2 * W) { step(c, sg, sgx); step(c + W, sg1, sgx1); }
-  for (; c + W <= cols; c += W) step(c, sg, sgx);
+  if (NV > 0) {
+#pragma GCC unroll 32
+    for (int i = 0; i < NV; i++) dv[i] = i % 2 == 0 ? step(i * W, sg, sgx) : step(i * W, sg1, sgx1);
+    c = cols;
+  } else {
+    for (; c + 2 * W <= cols; c += 2 * W) { step(c, sg, sgx); step(c + W, sg1, sgx1); }
+    for (; c + W <= cols; c += W) step(c, sg, sgx);
+  }
   float sgS = hsum(sg + sg1), sgxS = hsum(sgx + sgx1);
   for (; c < cols; c++) {
     float xh = (xr[c] - m) * s, d = dys(c), g = d * w[c];
@@ -154,14 +220,20 @@ HEED_INLINE void layerNormBackwardRow(const float* xr, const float* w, const flo
   }
   const float mg = sgS / float(cols), mgx = sgxS / float(cols);
   const vf mgv = vsplat(mg), mgxv = vsplat(mgx), kv = vsplat(dm.keep), zero = vsplat(0.f);
-  for (c = 0; c + W <= cols; c += W) {
-    vf xh = (vload(xr + c) - mv) * sv, d = dyv(c);
+  auto out = [&](int64_t c, vf d) {
+    vf xh = (vload(xr + c) - mv) * sv;
     vf g = d * vload(w + c);
     vf v = sv * (g - mgv - xh * mgxv);
     if (DXA) v = v + vload(xar + c);
     vstore(dxr + c, v);
     if (DZ) vstore(dzr + c, dm.kept(i0 + uint32_t(c)) ? v * kv : zero);
+  };
+  if (NV > 0) {
+#pragma GCC unroll 32
+    for (int i = 0; i < NV; i++) out(i * W, dv[i]);
+    return;
   }
+  for (c = 0; c + W <= cols; c += W) out(c, dyv(c));
   for (; c < cols; c++) {
     float xh = (xr[c] - m) * s, d = dys(c), g = d * w[c];
     float v = s * (g - mg - xh * mgx);
@@ -192,12 +264,16 @@ void layerNormBackwardRows(const float* x, const float* w, const float* mean, co
       if (DYA) prefetchRow(dyAdd + ahead, cols);
       if (DXA) prefetchRow(dxAdd + ahead, cols);
     }
-    if (dz)
-      layerNormBackwardRow<DYA, DXA, true>(x + o, w, dy + o, DYA ? dyAdd + o : nullptr, dx + o, DXA ? dxAdd + o : nullptr,
-                                           mean[r], rstd[r], cols, pw, pb, dz + o, uint32_t(o), dm);
-    else
-      layerNormBackwardRow<DYA, DXA, false>(x + o, w, dy + o, DYA ? dyAdd + o : nullptr, dx + o, DXA ? dxAdd + o : nullptr,
-                                            mean[r], rstd[r], cols, pw, pb, nullptr, 0, dm);
+    const float* dar = DYA ? dyAdd + o : nullptr;
+    const float* xar = DXA ? dxAdd + o : nullptr;
+    if (cols == 16 * W) {  // the d 256 model's rows (d 128 with AVX2)
+      if (dz) layerNormBackwardRow<DYA, DXA, true, 16>(x + o, w, dy + o, dar, dx + o, xar, mean[r], rstd[r], cols, pw, pb, dz + o, uint32_t(o), dm);
+      else layerNormBackwardRow<DYA, DXA, false, 16>(x + o, w, dy + o, dar, dx + o, xar, mean[r], rstd[r], cols, pw, pb, nullptr, 0, dm);
+    } else if (dz) {
+      layerNormBackwardRow<DYA, DXA, true, 0>(x + o, w, dy + o, dar, dx + o, xar, mean[r], rstd[r], cols, pw, pb, dz + o, uint32_t(o), dm);
+    } else {
+      layerNormBackwardRow<DYA, DXA, false, 0>(x + o, w, dy + o, dar, dx + o, xar, mean[r], rstd[r], cols, pw, pb, nullptr, 0, dm);
+    }
   });
 }
 

@@ -266,7 +266,7 @@ void layerNormBackwardRows(const float* x, const float* w, const float* mean, co
     }
     const float* dar = DYA ? dyAdd + o : nullptr;
     const float* xar = DXA ? dxAdd + o : nullptr;
-    if (cols == 16 * W) {  // the d 256 model's rows (d 128 with AVX2)
+    if (W == 16 && cols == 16 * W) {  // the d 256 model's rows; 32 vector registers (AVX2 has 16)
       if (dz) layerNormBackwardRow<DYA, DXA, true, 16>(x + o, w, dy + o, dar, dx + o, xar, mean[r], rstd[r], cols, pw, pb, dz + o, uint32_t(o), dm);
       else layerNormBackwardRow<DYA, DXA, false, 16>(x + o, w, dy + o, dar, dx + o, xar, mean[r], rstd[r], cols, pw, pb, nullptr, 0, dm);
     } else if (dz) {

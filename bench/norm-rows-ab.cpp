@@ -95,9 +95,9 @@ int main(int argc, char** argv) {
     else if (a == "--ring") ring = std::atoi(argv[++i]);
   }
   poolResize(1);
-  const int64_t cols = 256;
-  // the same bits: forward then backward on one set, each side, with and without each optional operand
-  {
+  // the same bits: forward then backward on one set, each side, with and without each optional operand,
+  // at each row width the register paths take (and one they do not)
+  for (const int64_t cols : {int64_t(64), int64_t(128), int64_t(192), int64_t(256), int64_t(320)}) {
     bool allSame = true;
     for (int opt = 0; opt < 32; opt++) {
       const bool hasW = opt & 1, hasB = opt & 2, hasDyAdd = opt & 4, hasDxAdd = opt & 8, hasDz = opt & 16;
@@ -118,8 +118,10 @@ int main(int argc, char** argv) {
                              s0.rstd == s1.rstd, s0.dx == s1.dx, s0.dz == s1.dz, s0.dw == s1.dw, s0.db == s1.db);
       allSame = allSame && same;
     }
-    std::printf("same bits with every combination of weight, bias, dyAdd, dxAdd, dz: %s\n", allSame ? "yes" : "NO");
+    std::printf("704 × %lld: same bits with every combination of weight, bias, dyAdd, dxAdd, dz: %s\n", (long long)cols,
+                allSame ? "yes" : "NO");
   }
+  const int64_t cols = 256;
   struct Case {
     const char* name;
     int64_t rows;

@@ -30,7 +30,7 @@ test('layerNormForward/Backward and rmsNorm split across threads: identical bits
   const nk = native(t);
   if (!nk) return;
   const r = rng(61);
-  for (const [rows, cols] of [[704, 256], [768, 256], [300, 1000], [4099, 17], [129, 1025]]) {
+  for (const [rows, cols] of [[704, 256], [768, 256], [300, 1000], [4099, 17], [129, 1025], [65, 64], [130, 128], [67, 192]]) {
     const n = rows * cols;
     const x = randn(n, r, 2), dy = randn(n, r), dxAdd = randn(n, r), w = randn(cols, r), b = randn(cols, r);
     const what = `${rows}×${cols}`;

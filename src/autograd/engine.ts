@@ -27,6 +27,14 @@ let passes = 0;
  * them empty, and no closure, hence no nested pass, runs during a sort): they do not grow anew each step.
  */
 const dfsNodes: Tensor[] = [], dfsNext: number[] = [];
+/**
+ * The outermost pass's topological order and pending gradients, kept from pass to pass with their
+ * capacity (a pass fills `count` entries and clears them at its end, so no graph outlives its pass):
+ * grown anew each pass, the two arrays were ~5 KB of garbage a training step. A pass run inside a
+ * closure (a nested backward) uses arrays of its own.
+ */
+const orderBuf: (Tensor | undefined)[] = [], gradsBuf: (Tensor | undefined)[] = [];
+let inPass = false;
 
 export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) {
@@ -53,7 +61,9 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   // (two parallel stacks rather than a [tensor, index] pair per node). A tensor visited in this pass
   // carries the pass's number, and its index in `order` (the slot of its gradient in `grads`).
   const pass = ++passes;
-  const order: Tensor[] = [];
+  const outermost = !inPass;
+  const order: (Tensor | undefined)[] = outermost ? orderBuf : [];
+  let count = 0;
   root._bwPass = pass;
   const nodes = dfsNodes, next = dfsNext;
   nodes.length = 0;
@@ -72,24 +82,29 @@ export function backward(root: Tensor, gradient?: Tensor): void {
         next.push(0);
       }
     } else {
-      t._bwSlot = order.length;
-      order.push(t);
+      t._bwSlot = count;
+      if (count < order.length) order[count] = t;
+      else order.push(t);
+      count++;
       nodes.pop();
       next.pop();
     }
   }
 
   /** The gradient received so far by order[i] (undefined: none yet, or already handed on). */
-  const grads: (Tensor | undefined)[] = new Array<Tensor | undefined>(order.length).fill(undefined);
-  grads[order.length - 1] = seed;
+  const grads: (Tensor | undefined)[] = outermost ? gradsBuf : [];
+  for (let i = grads.length; i < count; i++) grads.push(undefined); // every entry < count is undefined here
+  grads[count - 1] = seed;
   const prev = setGradEnabled(false);
+  inPass = true;
   // Kernel calls are queued (deferred) while closures that read no tensor values run, and the queue
   // runs before any other closure and at the end (src/backend/registry.ts deferKernels): the
   // engine's own accumulation and the deferrable closures' JS then run back to back, in cache.
   let failed = true;
   try {
-    for (let n = order.length - 1; n >= 0; n--) {
-      const t = order[n];
+    for (let n = count - 1; n >= 0; n--) {
+      const t = order[n]!;
+      order[n] = undefined;
       const g = grads[n];
       if (g === undefined) continue;
       grads[n] = undefined;
@@ -115,12 +130,17 @@ export function backward(root: Tensor, gradient?: Tensor): void {
           throw new AutogradError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gx.shape)}, expected ${fmtShape(x.shape)}. This is a bug in heed; please report it.`);
         }
         // A backward run inside a closure (a new pass) may have renumbered x: then search for it.
-        const slot = x._bwPass === pass ? x._bwSlot : order.indexOf(x);
+        const slot = x._bwPass === pass ? x._bwSlot : slotOf(order, count, x);
         grads[slot] = accumulate(grads[slot], gx);
       }
     }
     failed = false;
   } finally {
+    if (outermost) {
+      inPass = false;
+      // a pass that threw leaves entries behind: no graph is kept past its pass
+      if (failed) for (let i = 0; i < count; i++) { order[i] = undefined; grads[i] = undefined; }
+    }
     if (failed) {
       // the gradients computed so far are still written (as without deferral); the error thrown is the loop's
       try { flushKernels(); } catch { /* reported: the loop's error */ }
@@ -129,4 +149,10 @@ export function backward(root: Tensor, gradient?: Tensor): void {
     }
     setGradEnabled(prev);
   }
+}
+
+/** The index of x among order[0 .. count) (a tensor a nested pass renumbered), or -1. */
+function slotOf(order: readonly (Tensor | undefined)[], count: number, x: Tensor): number {
+  for (let i = 0; i < count; i++) if (order[i] === x) return i;
+  return -1;
 }

@@ -117,8 +117,14 @@ function nativeLoad(): NativeLoad {
  * same order, computes the same values as long as nothing reads or writes those arrays in between;
  * the engine flushes before any other closure runs and before it returns.
  */
-const queuedFns: ObjectKernel[] = [];
-const queuedParams: Record<string, unknown>[] = [];
+const queuedFns: (ObjectKernel | undefined)[] = [];
+const queuedParams: (Record<string, unknown> | undefined)[] = [];
+/**
+ * The calls queued (entries [0, queued) of the two arrays). The arrays keep their capacity from flush
+ * to flush, their entries cleared after running (emptied by `length = 0`, they were regrown, ~1 KB
+ * of garbage, every training step).
+ */
+let queued = 0;
 /** Whether the table holds the queueing stubs; `saved` then holds the entries they replaced (the stubs queue these). */
 let deferring = false;
 let saved: Record<string, ObjectKernel> = {};
@@ -147,8 +153,14 @@ export function deferKernels(on: boolean): boolean {
     const made: Record<string, ObjectKernel> = {};
     for (const name of names) {
       made[name] = (p) => {
-        queuedFns.push(saved[name]);
-        queuedParams.push(p);
+        if (queued < queuedFns.length) {
+          queuedFns[queued] = saved[name];
+          queuedParams[queued] = p;
+        } else {
+          queuedFns.push(saved[name]);
+          queuedParams.push(p);
+        }
+        queued++;
       };
     }
     stubs = made;
@@ -167,12 +179,17 @@ export function deferKernels(on: boolean): boolean {
 /** Turns deferral off and runs every queued kernel call, in order. */
 export function flushKernels(): void {
   deferKernels(false);
-  if (queuedFns.length === 0) return;
+  if (queued === 0) return;
+  const n = queued;
   try {
-    for (let i = 0; i < queuedFns.length; i++) queuedFns[i](queuedParams[i]);
+    for (let i = 0; i < n; i++) queuedFns[i]!(queuedParams[i]!);
   } finally {
-    queuedFns.length = 0;
-    queuedParams.length = 0;
+    // no parameter object (nor the arrays it names) is kept past its call
+    for (let i = 0; i < n; i++) {
+      queuedFns[i] = undefined;
+      queuedParams[i] = undefined;
+    }
+    queued = 0;
   }
 }
 

@@ -66,11 +66,15 @@ const ALLOCATIONS = 0, BYTES = 1, REUSED = 2, REUSED_BYTES = 3;
 /** Free buffers: sizeKey(dtype, length) → stack of storages. */
 const free = new Map<number, Storage[]>();
 /**
- * The open scope's record (null when no scope is open): every storage it handed out, new or from
- * the pool. The (dtype, length) keys asked for in the scope, which decide what the pool keeps, are
- * read off this record at close (every request ends in a recorded storage), not noted per request.
+ * The open scope's number (0 when no scope is open) and its record: every storage it handed out,
+ * new or from the pool, in entries [0, recorded) of one list kept with its capacity from scope to
+ * scope (its entries cleared at close: a list made per scope was regrown, ~10 KB of garbage, every
+ * training step). The (dtype, length) keys asked for in the scope, which decide what the pool keeps,
+ * are read off this record at close (every request ends in a recorded storage), not noted per request.
  */
-let recording: Storage[] | null = null;
+let recording = 0;
+let scopesOpened = 0;
+let recorded = 0;
 /**
  * When each key was last asked for, by scope close number: 2·n when the close numbered n was the
  * last to ask for it, 2·n + 1 when the close before it (n − 1) asked for it too. One map kept from
@@ -95,8 +99,23 @@ function storageList(): Storage[] {
   return list;
 }
 const EMPTY_STORAGE = new Float32Array(0);
+const record = storageList();
+function noteRecorded(s: Storage): void {
+  if (recorded < record.length) record[recorded] = s;
+  else record.push(s);
+  recorded++;
+}
+/** Ends the open scope's record: its entries cleared (the list keeps no storage past its scope). */
+function endRecord(): void {
+  recording = 0;
+  for (let i = 0; i < recorded; i++) record[i] = EMPTY_STORAGE;
+  recorded = 0;
+}
 /** Storages recorded by earlier scopes that were still live at their close. */
-let carried: Storage[] = [];
+let carried: Storage[] = storageList();
+let carriedLen = 0;
+/** The list the next close fills with what it carries (carried and spare swap at each close, keeping their capacity). */
+let spare: Storage[] = storageList();
 /**
  * Guard against releasing one buffer twice: true for exactly the storages on the free lists; false for
  * a storage taken from them that an open scope or the carried list still holds (the entry goes when
@@ -135,7 +154,7 @@ export function setPoolMode(m: Mode): Mode {
 export function takeFromPool(dtype: DType, n: number): Storage | null {
   // Only a scope takes from the pool: it records what it takes, so the buffer comes back at its
   // close. A buffer handed out with no scope open would leave the pool for good.
-  if (recording === null) return null;
+  if (recording === 0) return null;
   if (mode !== 'on' || n === 0) return null;
   const stack = free.get(sizeKey(dtype, n));
   if (stack === undefined || stack.length === 0) return null;
@@ -144,7 +163,7 @@ export function takeFromPool(dtype: DType, n: number): Storage | null {
   counts[ALLOCATIONS]++;
   counts[REUSED]++;
   counts[REUSED_BYTES] += s.byteLength;
-  recording.push(s);
+  noteRecorded(s);
   return s;
 }
 
@@ -152,7 +171,7 @@ export function takeFromPool(dtype: DType, n: number): Storage | null {
 export function noteAllocation(s: Storage): void {
   counts[ALLOCATIONS]++;
   counts[BYTES] += s.byteLength;
-  recording?.push(s);
+  if (recording !== 0) noteRecorded(s);
 }
 
 /** Puts s on the free list of `key` (its sizeKey). */
@@ -195,67 +214,88 @@ export interface StorageScopeOptions {
  * another while one is open gives a scope that records and releases nothing.
  */
 export function openStorageScope(options: StorageScopeOptions = {}): StorageScope {
-  if (recording !== null) return { close: () => 0, abandon: () => undefined };
+  if (recording !== 0) return { close: () => 0, abandon: () => undefined };
   const carry = (options.live ?? 'carry') === 'carry';
-  const rec = storageList();
-  recording = rec;
+  const id = ++scopesOpened;
+  recording = id;
+  recorded = 0;
   return {
     abandon(): void {
-      if (recording !== rec) return;
-      recording = null;
-      for (let i = 0; i < rec.length; i++) if (inPool.get(rec[i]) === false) inPool.delete(rec[i]); // out of the pool's care
+      if (recording !== id) return;
+      for (let i = 0; i < recorded; i++) if (inPool.get(record[i]) === false) inPool.delete(record[i]); // out of the pool's care
+      endRecord();
     },
     close(live: Iterable<Storage>): number {
-      if (recording !== rec) return 0;
-      recording = null;
-      let keep: LiveBuffers;
-      if ('hasBuffer' in live) {
-        keep = live as LiveBuffers;
-      } else {
-        const buffers = new Set<ArrayBufferLike>();
-        for (const s of live) buffers.add(s.buffer);
-        keep = { hasBuffer: (b) => buffers.has(b) };
+      if (recording !== id) return 0;
+      recording = 0; // nothing allocated from here on is recorded (nor taken from the pool)
+      try {
+        return closeRecord(live, recorded, carry);
+      } finally {
+        endRecord();
       }
-      const stillLive = storageList();
-      let released = 0;
-      // No storage is in both lists, nor twice in one: a scope records a storage when it is
-      // allocated or taken from the pool, and only a released one goes back to the pool.
-      // The sizes this scope asked for are those of every storage it handed out (noted in `askedAt`).
-      const now = ++closes;
-      const n0 = carry ? carried.length : 0;
-      for (let i = 0; i < n0 + rec.length; i++) {
-        const s = i < n0 ? carried[i] : rec[i - n0];
-        const key = sizeKey(dtypeOfStorage(s), s.length);
-        if (i >= n0) {
-          const at = askedAt.get(key);
-          if (at === undefined) askedAt.set(key, 2 * now);
-          else if (at < 2 * now) askedAt.set(key, at >= 2 * now - 2 ? 2 * now + 1 : 2 * now);
-        }
-        if (keep.hasBuffer(s.buffer)) {
-          if (carry) stillLive.push(s);
-          else if (inPool.get(s) === false) inPool.delete(s); // forgotten: out of the pool's care
-          continue;
-        }
-        released += s.byteLength;
-        release(s, key);
-      }
-      if (carry) carried = stillLive;
-      // Keep only the sizes asked for in this step and in the one before: a size that recurs
-      // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
-      // activations of a batch padded to its own length would only sit in the pool through the
-      // next step, beside that step's own buffers, and raise the peak.
-      const both = 2 * now + 1;
-      askedAt.forEach((at, key) => {
-        if (at < 2 * now) askedAt.delete(key); // not asked for now: the next close has no use for it
-      });
-      free.forEach((stack, key) => {
-        if (askedAt.get(key) === both) return;
-        for (let i = 0; i < stack.length; i++) inPool.delete(stack[i]);
-        free.delete(key); // deleting the entry being visited is allowed during Map.forEach
-      });
-      return released;
     },
   };
+}
+
+/** The body of a scope's close: the scope's record is entries [0, nRec) of `record`. */
+function closeRecord(live: Iterable<Storage> | LiveBuffers, nRec: number, carry: boolean): number {
+  const rec = record;
+  let keep: LiveBuffers;
+  if ('hasBuffer' in live) {
+    keep = live as LiveBuffers;
+  } else {
+    const buffers = new Set<ArrayBufferLike>();
+    for (const s of live) buffers.add(s.buffer);
+    keep = { hasBuffer: (b) => buffers.has(b) };
+  }
+  const stillLive = spare;
+  let nLive = 0;
+  let released = 0;
+  // No storage is in both lists, nor twice in one: a scope records a storage when it is
+  // allocated or taken from the pool, and only a released one goes back to the pool.
+  // The sizes this scope asked for are those of every storage it handed out (noted in `askedAt`).
+  const now = ++closes;
+  const n0 = carry ? carriedLen : 0;
+  for (let i = 0; i < n0 + nRec; i++) {
+    const s = i < n0 ? carried[i] : rec[i - n0];
+    const key = sizeKey(dtypeOfStorage(s), s.length);
+    if (i >= n0) {
+      const at = askedAt.get(key);
+      if (at === undefined) askedAt.set(key, 2 * now);
+      else if (at < 2 * now) askedAt.set(key, at >= 2 * now - 2 ? 2 * now + 1 : 2 * now);
+    }
+    if (keep.hasBuffer(s.buffer)) {
+      if (carry) {
+        if (nLive < stillLive.length) stillLive[nLive] = s;
+        else stillLive.push(s);
+        nLive++;
+      }
+      else if (inPool.get(s) === false) inPool.delete(s); // forgotten: out of the pool's care
+      continue;
+    }
+    released += s.byteLength;
+    release(s, key);
+  }
+  if (carry) {
+    for (let i = 0; i < carriedLen; i++) carried[i] = EMPTY_STORAGE;
+    spare = carried;
+    carried = stillLive;
+    carriedLen = nLive;
+  }
+  // Keep only the sizes asked for in this step and in the one before: a size that recurs
+  // (fixed batch shapes; parameter-shaped gradients) will be asked for again, while the
+  // activations of a batch padded to its own length would only sit in the pool through the
+  // next step, beside that step's own buffers, and raise the peak.
+  const both = 2 * now + 1;
+  askedAt.forEach((at, key) => {
+    if (at < 2 * now) askedAt.delete(key); // not asked for now: the next close has no use for it
+  });
+  free.forEach((stack, key) => {
+    if (askedAt.get(key) === both) return;
+    for (let i = 0; i < stack.length; i++) inPool.delete(stack[i]);
+    free.delete(key); // deleting the entry being visited is allowed during Map.forEach
+  });
+  return released;
 }
 
 /**

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from '../../src/index.ts';
 import { record } from '../../src/autograd/node.ts';
+import { setGradEnabled } from '../../src/autograd/mode.ts';
 
 test('gradients accumulate across two backward calls', () => {
   const x = h.tensor([1, 2, 3], undefined, { requiresGrad: true });
@@ -57,4 +58,30 @@ test('gradcheck fails when an input that requires grad gets no gradient, even wh
   const ok = h.gradcheck((a, b) => h.add(fixed(a), b), [x, y]);
   assert.equal(ok.ok, true);
   assert.deepEqual(ok.missingGrad, []);
+});
+
+test('the arrays backward keeps between passes: a pass after one that threw, and a pass nested in a closure, get the right gradients', () => {
+  // a pass that throws part-way (its closure refuses) leaves nothing behind for the next one
+  const x = h.tensor([1, 2, 3], undefined, { requiresGrad: true });
+  const refuse = (a: h.Tensor): h.Tensor => record(h.noGrad(() => h.mul(a, 1)), 'refuse', [a], () => { throw new Error('refused'); });
+  assert.throws(() => h.sum(h.mul(refuse(h.mul(x, 2)), 3)).backward(), /refused/);
+  x.grad = null;
+  h.mul(h.mul(x, x), 2).sum().backward(); // d/dx 2x² = 4x
+  assert.deepEqual(Array.from(x.grad!.data), [4, 8, 12]);
+  // a closure that runs a backward pass of its own graph (a nested pass) in the middle of the outer one
+  const y = h.tensor([1, -1], undefined, { requiresGrad: true });
+  const z = h.tensor([5, 7], undefined, { requiresGrad: true });
+  const viaInner = (a: h.Tensor): h.Tensor => record(h.noGrad(() => h.mul(a, 2)), 'viaInner', [a], (g) => {
+    const prev = setGradEnabled(true); // backward runs its closures with recording off
+    try {
+      h.mul(z, z).sum().backward(); // z.grad = 2z
+    } finally {
+      setGradEnabled(prev);
+    }
+    return [h.mul(g, 2)];
+  });
+  const out = h.add(h.mul(viaInner(h.mul(y, 3)), y), h.mul(y, 10)); // 6y² + 10y
+  out.sum().backward();
+  assert.deepEqual(Array.from(y.grad!.data), [22, -2]); // 12y + 10
+  assert.deepEqual(Array.from(z.grad!.data), [10, 14]);
 });

@@ -332,8 +332,11 @@ void packB(const Gemm& g, int64_t l0, int64_t kc, int64_t j0, int64_t nc, float*
 // acc (R×NR of the MR×NR tile) = the first R rows of a packed A panel · packed B panel over kc.
 // R < MR serves a panel with fewer valid rows (the last of m), which would otherwise cost a full
 // MR-row pass: with MR = 14, m = 256 leaves a 4-row panel, 3.8% of the products' FMAs.
-template <int R>
-HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict acc) {
+// pf (PF): the epilogue's operand tile (R rows of 2 lines, row stride pfld), fetched into L1 one line every
+// 8 steps of l while the tile is computed, so that its loads in the epilogue do not wait on memory.
+template <int R, bool PF = false>
+HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict acc,
+                             const float* pf = nullptr, int64_t pfld = 0) {
   vf c[R][NV];
 #pragma GCC unroll 32
   for (int r = 0; r < R; r++)
@@ -343,6 +346,10 @@ HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float
     vf bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) bv[v] = vload(pb + v * W);
+    if (PF && (l & 7) == 0 && (l >> 3) < 2 * R) {
+      const int64_t q = l >> 3;
+      _mm_prefetch(reinterpret_cast<const char*>(pf + (q >> 1) * pfld + (q & 1) * 16), _MM_HINT_T0);
+    }
 #pragma GCC unroll 32
     for (int r = 0; r < R; r++) {
       vf a = vsplat(pa[r]);
@@ -465,7 +472,10 @@ void blocked(const Gemm& g) {
           const float* bp = pb + (jp / NR) * kc * NR;
           for (int64_t ip = 0; ip < mc; ip += MR) {
             int64_t rows = std::min<int64_t>(MR, mc - ip);
-            microkernelRows(rows, kc, pa + (ip / MR) * kc * MR, bp, acc);
+            if (last && g.mask && rows == MR && cols == NR)  // the mask tile fetched while the tile is computed
+              microkernel<MR, true>(kc, pa + (ip / MR) * kc * MR, bp, acc, g.mask + (i0 + ip) * g.ldc + j0 + jp, g.ldc);
+            else
+              microkernelRows(rows, kc, pa + (ip / MR) * kc * MR, bp, acc);
             float* cp = g.c + (i0 + ip) * g.ldc + j0 + jp;
             const float* bb = bias ? bias + j0 + jp : nullptr;
             if (last && g.extra) {  // linearFused: act, dropout and residual in one pass over the tile

@@ -74,6 +74,10 @@ struct Gemm {
   // linearBackwardFused's bias gradient: colSums[i] += Σ_l op(A)(i, l) in float64, in l order, read
   // off the packed A panels (null: not asked). Only for a product run as one sub-problem.
   double* colSums;
+  // linearBackwardFused's dX through the relu-dropout that produced x: C = C · maskScale where mask > 0,
+  // else 0, on the last k block's tile (null: plain). mask has C's layout (this sub-problem's rows).
+  const float* mask;
+  float maskScale;
   // The operand every slab of a split product shares (A when C is cut into column slabs, B when
   // into row slabs), packed once for all of them; null when each sub-problem packs its own.
   struct SharedPack* shared;
@@ -125,6 +129,26 @@ HEED_INLINE void finishDropResidualRow(float* c, const float* acc, int64_t len, 
     if (e.drop) v = lowbias32((idx + uint32_t(j)) ^ e.mixed) >= e.thr ? v * e.scale : 0.f;
     if (res) v += res[j];
     c[j] = v;
+  }
+}
+
+// c[0..len) = mask > 0 ? (alpha · acc + beta · c (when readC)) · scale : 0 for one row of C: finishRow, then
+// reluDropoutBackward's arithmetic on the value it would store (so the same bits as the two passes), while
+// the row of the tile is in L1: linearBackwardFused's dX written as the gradient at the pre-activation of
+// the Linear whose relu-dropout output is x (mask).
+HEED_INLINE void finishMaskRow(float* c, const float* acc, int64_t len, float alpha, float beta, bool readC,
+                               const float* mask, float scale) {
+  const vf sv = vsplat(scale), zero = vsplat(0.f);
+  int64_t j = 0;
+  for (; j + W <= len; j += W) {
+    vf v = alpha * vload(acc + j);
+    if (readC) v += beta * vload(c + j);
+    vstore(c + j, vload(mask + j) > zero ? v * sv : zero);
+  }
+  for (; j < len; j++) {
+    float v = alpha * acc[j];
+    if (readC) v += beta * c[j];
+    c[j] = mask[j] > 0.f ? v * scale : 0.f;
   }
 }
 
@@ -308,8 +332,11 @@ void packB(const Gemm& g, int64_t l0, int64_t kc, int64_t j0, int64_t nc, float*
 // acc (R×NR of the MR×NR tile) = the first R rows of a packed A panel · packed B panel over kc.
 // R < MR serves a panel with fewer valid rows (the last of m), which would otherwise cost a full
 // MR-row pass: with MR = 14, m = 256 leaves a 4-row panel, 3.8% of the products' FMAs.
-template <int R>
-HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict acc) {
+// pf (PF): the epilogue's operand tile (R rows of 2 lines, row stride pfld), fetched into L1 one line every
+// 8 steps of l while the tile is computed, so that its loads in the epilogue do not wait on memory.
+template <int R, bool PF = false>
+HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float* __restrict pb, float* __restrict acc,
+                             const float* pf = nullptr, int64_t pfld = 0) {
   vf c[R][NV];
 #pragma GCC unroll 32
   for (int r = 0; r < R; r++)
@@ -319,6 +346,10 @@ HEED_INLINE void microkernel(int64_t kc, const float* __restrict pa, const float
     vf bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; v++) bv[v] = vload(pb + v * W);
+    if (PF && (l & 7) == 0 && (l >> 3) < 2 * R) {
+      const int64_t q = l >> 3;
+      _mm_prefetch(reinterpret_cast<const char*>(pf + (q >> 1) * pfld + (q & 1) * 16), _MM_HINT_T0);
+    }
 #pragma GCC unroll 32
     for (int r = 0; r < R; r++) {
       vf a = vsplat(pa[r]);
@@ -441,7 +472,10 @@ void blocked(const Gemm& g) {
           const float* bp = pb + (jp / NR) * kc * NR;
           for (int64_t ip = 0; ip < mc; ip += MR) {
             int64_t rows = std::min<int64_t>(MR, mc - ip);
-            microkernelRows(rows, kc, pa + (ip / MR) * kc * MR, bp, acc);
+            if (last && g.mask && rows == MR && cols == NR)  // the mask tile fetched while the tile is computed
+              microkernel<MR, true>(kc, pa + (ip / MR) * kc * MR, bp, acc, g.mask + (i0 + ip) * g.ldc + j0 + jp, g.ldc);
+            else
+              microkernelRows(rows, kc, pa + (ip / MR) * kc * MR, bp, acc);
             float* cp = g.c + (i0 + ip) * g.ldc + j0 + jp;
             const float* bb = bias ? bias + j0 + jp : nullptr;
             if (last && g.extra) {  // linearFused: act, dropout and residual in one pass over the tile
@@ -450,6 +484,10 @@ void blocked(const Gemm& g) {
                 finishDropResidualRow(cp + r * g.ldc, acc + r * NR, cols, g.alpha, beta, readC, bb, act,
                                       g.residual ? g.residual + rowOff + r * g.ldc : nullptr,
                                       uint32_t(g.idx0 + (i0 + ip + r) * g.idxLd + j0 + jp), *g.extra);
+            } else if (last && g.mask) {  // linearBackwardFused's masked dX (no bias, no act)
+              const float* mp = g.mask + (i0 + ip) * g.ldc + j0 + jp;
+              for (int64_t r = 0; r < rows; r++)
+                finishMaskRow(cp + r * g.ldc, acc + r * NR, cols, g.alpha, beta, readC, mp + r * g.ldc, g.maskScale);
             } else {
               for (int64_t r = 0; r < rows; r++)
                 finishRow(cp + r * g.ldc, acc + r * NR, cols, g.alpha, beta, readC, bb, act);
@@ -545,8 +583,11 @@ void run(const Gemm& g) {
   // x·Wᵀ with few rows: packing B (a strided transpose of all of W) would cost more than the product.
   if (!g.transA && g.transB && g.k > 0 && g.m <= kSkinnyRows) skinny(g);
   else if (g.k == 0 || g.m * g.n * g.k <= 16 * 16 * 16 || g.m < 4 || g.n < 4) direct(g);
-  else return blocked(g);  // (applies linearFused's epilogue per tile, linearBackwardFused's sums per pack)
+  else return blocked(g);  // (applies linearFused's epilogue per tile, linearBackwardFused's sums and mask per pack/tile)
   if (g.extra) dropResidualAll(g);
+  if (g.mask)
+    for (int64_t r = 0; r < g.m; r++)
+      finishMaskRow(g.c + r * g.ldc, g.c + r * g.ldc, g.n, 1.f, 0.f, false, g.mask + r * g.ldc, g.maskScale);
   if (g.colSums) columnSumsUnpacked(g.a, g.lda, g.transA, g.m, g.k, g.colSums);
 }
 
@@ -591,7 +632,8 @@ void rowSlabStarts(int64_t m, int64_t slabs, int64_t* at) {
 void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t m, int64_t n, int64_t k, bool transA,
                bool transB, float alpha, float beta, int64_t strideA, int64_t strideB, int64_t strideC,
                const float* bias, int activation, const DropResidual* extra, const float* residual, bool serial = false,
-               double* colSums = nullptr) {
+               double* colSums = nullptr, const float* mask = nullptr, float maskScale = 0.f) {
+  // mask (batch 1, no bias, act or extra): C through the relu-dropout that wrote mask (finishMaskRow)
   // colSums (batch 1 only): Σ_l op(A)(i, l) per row i of op(A), float64, added into colSums
   if (batch == 0 || m == 0) return;
   if (n == 0) {
@@ -669,18 +711,22 @@ void sgemmImpl(const float* a, const float* b, float* c, int64_t batch, int64_t 
     g.idxLd = n;
     g.shared = share ? &shared : nullptr;
     g.colSums = sumsInTask ? colSums : nullptr;
+    g.mask = mask;
+    g.maskScale = maskScale;
     if (splitN) {
       g.n = hi - lo;
       g.b += transB ? lo * g.ldb : lo;
       g.c += lo;
       if (g.bias) g.bias += lo;
       if (g.residual) g.residual += lo;
+      if (g.mask) g.mask += lo;
       g.idx0 += lo;
     } else {
       g.m = hi - lo;
       g.a += transA ? lo : lo * g.lda;
       g.c += lo * g.ldc;
       if (g.residual) g.residual += lo * g.ldc;
+      if (g.mask) g.mask += lo * g.ldc;
       g.idx0 += lo * n;
     }
     run(g);
@@ -711,8 +757,9 @@ void sgemm(const float* a, const float* b, float* c, int64_t batch, int64_t m, i
 // product is too small to split, it is those two calls.
 // linearBackwardFused adds the bias gradient gb = Σ_rows g, summed in float64 in row order off the dW
 // product's packed panels of gᵀ (no pass of its own over g), and lets either product be absent.
+// maskScale > 0: gx is written through the relu-dropout that produced x (gx · maskScale where x > 0, else 0).
 void linearBackward(const float* g, const float* x, const float* w, float* gx, float* gw, int64_t rows, int64_t inF,
-                    int64_t outF, float* gb = nullptr) {
+                    int64_t outF, float* gb = nullptr, float maskScale = 0.f) {
   // gb = Σ_rows g in float64, summed off dW's packing of gᵀ (or alone when dW is not asked)
   static thread_local std::vector<double> sumsBuf;
   double* sums = nullptr;
@@ -721,7 +768,9 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
     sums = sumsBuf.data();
   }
   auto dx = [&](bool serial) {
-    if (gx) sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial);
+    if (gx)
+      sgemmImpl(g, w, gx, 1, rows, inF, outF, false, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial, nullptr,
+                maskScale > 0.f ? x : nullptr, maskScale);
   };
   auto dw = [&](bool serial) {
     if (gw) sgemmImpl(g, x, gw, 1, outF, inF, rows, true, false, 1.f, 0.f, 0, 0, 0, nullptr, 0, nullptr, nullptr, serial, sums);
@@ -741,7 +790,7 @@ void linearBackward(const float* g, const float* x, const float* w, float* gx, f
 // Entry points: each kernel's Args struct (kernel_specs.gen.h) unpacked into the call above.
 void linearBackward(const LinearBackwardArgs& p) { linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF); }
 void linearBackwardFused(const LinearBackwardFusedArgs& p) {
-  linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF, p.gb);
+  linearBackward(p.g, p.x, p.w, p.gx, p.gw, p.rows, p.inF, p.outF, p.gb, p.maskScale);
 }
 void sgemm(const SgemmArgs& p) { sgemm(p.a, p.b, p.c, p.batch, p.m, p.n, p.k, p.transA, p.transB, p.alpha, p.beta, p.strideA, p.strideB, p.strideC, p.bias, int(p.activation)); }
 // y = residual + dropout(act(x·wᵀ + bias)): one GEMM, the dropout and residual in its epilogue.

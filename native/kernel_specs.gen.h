@@ -595,6 +595,7 @@ struct LinearBackwardFusedArgs {
   int64_t rows;  // shape
   int64_t inF;  // shape
   int64_t outF;  // shape
+  float maskScale;  // scalar, 0: gx = g·w; > 0: gx = (g·w)·maskScale where x > 0, else 0
 };
 
 // linearFused: the parameters in spec order (src/backend/specs).
@@ -2010,8 +2011,9 @@ inline const Arg args[] = {
     {"rows", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, rows), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"inF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, inF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
     {"outF", Role::Shape, DType::None, Kind::Int, false, offsetof(LinearBackwardFusedArgs, outF), -1, -INFINITY, INFINITY, false, false, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
+    {"maskScale", Role::Scalar, DType::None, Kind::Float, false, offsetof(LinearBackwardFusedArgs, maskScale), -1, 0.0, INFINITY, false, true, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, {0, 0, nullptr}, "", {0, 0, nullptr}, {0, 0, nullptr}, -1},
 };
-inline const Kernel kernel = {"linearBackwardFused", code, args, 9, 9, nullptr, 0};
+inline const Kernel kernel = {"linearBackwardFused", code, args, 10, 10, nullptr, 0};
 }  // namespace linearBackwardFused_spec
 
 namespace linearFused_spec {

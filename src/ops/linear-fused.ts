@@ -18,6 +18,10 @@
  *                                                             when no norm wrote dz for 'none' with p > 0, one
  *                                                             pass writes dz and db: dropoutBackwardBias)
  * The dropout-only Linear's dz is written by the next layerNorm's backward (DropoutGrad), without db.
+ * The ReLU Linear's dz is written by the next linearDropout's backward when that reads y (the FFN's
+ * second Linear): its dx GEMM writes dx · 1/(1 − p) where y > 0 straight from each output tile
+ * (linearBackwardFused's maskScale), where the ReLU Linear's backward would run reluDropoutBackward
+ * over it once more. See ReluFold below.
  * ReLU with a residual would need z's sign, which y no longer shows, so that pair is refused;
  * a Transformer block never asks for it (the ReLU is inside the FFN, the residual after it).
  *
@@ -36,7 +40,7 @@ import { promoteFloat } from '../tensor/dtype.js';
 import { sameShape } from '../tensor/shape.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import { emptyFloatTensor, floatTensor, f32, requireFloat } from './util.js';
-import { checkLinear, linearGrads } from './matmul.js';
+import { checkLinear, linearInputGrads } from './matmul.js';
 import { add } from './elementwise.js';
 import { ACT_GELU } from '../backend/js/gemm.js';
 import { DropoutGrad, markDropoutOutput, type ResidualGrad } from './residual-grad.js';
@@ -58,6 +62,23 @@ export interface LinearDropoutOptions {
    */
   residualGradTo?: ResidualGrad | null;
 }
+
+/**
+ * The FFN fold. A taped ReLU linearDropout records two nodes: `pre`, a stand-in for the pre-activation
+ * z (it shares y's storage and is never read as values), whose backward takes dz and runs the Linear's
+ * backward, and y = reluDropout(pre), whose backward is reluDropoutBackward (dz = g · scale where y > 0).
+ * A linearDropout that reads y records `pre` as its input instead of y and returns its dx already
+ * through the mask (linearBackwardFused's maskScale): that is pre's gradient. y's other consumers, if
+ * any, still reach pre through y's node, and the tape adds the two: dz = mask(dx) + mask(the others'),
+ * which is mask(their sum). So the fold holds for any number of consumers; with one (the FFN), y's node
+ * gets no gradient and never runs, and dz is the dx GEMM's output, the bits of the unfolded path.
+ * Not when y keeps its gradient (retainGrad before the consumer's forward): y.grad would miss dx.
+ */
+interface ReluFold {
+  pre: Tensor;
+  scale: number;
+}
+const reluOutputs = new WeakMap<Tensor, ReluFold>();
 
 export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, options: LinearDropoutOptions = {}): Tensor {
   const op = 'linearDropout';
@@ -99,17 +120,20 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
   if (z) k.geluDropout({ z: f32(z), y: f32(y), p, seed });
   const link = options.residualGradTo ?? null;
   const tapedResidual = residual !== null && link === null;
-  const inputs = [x, weight];
+  // x is a taped ReLU linearDropout's output: take its pre-activation's gradient (the FFN fold, ReluFold)
+  const fold = taped ? reluOutputs.get(x) : undefined;
+  const folded = fold !== undefined && !x.retainsGrad;
+  const inputs = [folded ? fold.pre : x, weight];
   if (bias) inputs.push(bias);
   if (tapedResidual) inputs.push(residual);
   // act 'none' with dropout: a layerNorm reading y may write dz in its own backward (ops/residual-grad.ts DropoutGrad)
   // (the norm writes dz only: db is summed off this Linear's own dW GEMM, linearBackwardFused)
   const handoff = taped && activation === 'none' && p > 0 ? new DropoutGrad(p, seed) : null;
   if (handoff) markDropoutOutput(y, handoff);
-  return record(y, 'linearDropout', inputs, (g) => {
+  const backward = (g: Tensor): (Tensor | null)[] => {
     if (residual !== null && link !== null && residual.requiresGrad) link.put(g, add);
     // dz: the gradient at the GEMM's output (before the activation and the dropout). The bias
-    // gradient (db = Σ_rows dz) comes off the dW GEMM's packing of dz (linearGrads), except for
+    // gradient (db = Σ_rows dz) comes off the dW GEMM's packing of dz (linearInputGrads), except for
     // dropout alone without a handed-off dz, where the pass that writes dz sums it.
     let dz = g;
     let db: Tensor | null = null;
@@ -117,15 +141,10 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
     if (z) {
       dz = emptyFloatTensor(g.dtype, g.shape);
       k.geluDropoutBackward({ z: f32(z), dy: f32(g), dz: f32(dz), p, seed });
-    } else if (activation === 'relu') {
-      // db: linearGrads sums it off the dW GEMM's packing of dz (not in this pass: reluDropoutBackwardBias's
-      // float64 sums cost more here than the packing's, bench/fold-backward-ab.ts)
-      dz = emptyFloatTensor(g.dtype, g.shape);
-      k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale: p > 0 ? Math.fround(1 / (1 - p)) : 1 });
-    } else if (p > 0) {
+    } else if (p > 0 && activation === 'none') { // (relu: g is dz already, the pre node's, ReluFold)
       const pre = handoff?.take(g) ?? null; // dz written by the next layerNorm's backward, or null
       if (pre !== null) {
-        dz = pre; // db: linearGrads sums it off the dW GEMM's packing of dz
+        dz = pre; // db: linearInputGrads sums it off the dW GEMM's packing of dz
       } else if (sumBias) {
         dz = emptyFloatTensor(g.dtype, g.shape);
         db = floatTensor(g.dtype, [outF]);
@@ -135,10 +154,25 @@ export function linearDropout(x: Tensor, weight: Tensor, bias: Tensor | null, op
         k.dropout({ x: f32(g), out: f32(dz), p, seed });
       }
     }
-    const [gx, gw, gb] = linearGrads(dz, x, weight, db === null ? bias : null);
+    const needB = db === null && bias !== null && bias.requiresGrad;
+    const [gx, gw, gb] = linearInputGrads(dz, x, weight, x.requiresGrad, weight.requiresGrad, needB, folded ? fold.scale : 0);
     const grads = [gx, gw];
     if (bias) grads.push(db ?? gb);
     if (tapedResidual) grads.push(residual.requiresGrad ? g : null);
     return grads;
-  }, true); // deferrable: allocations, kernels and add (a kernel) only
+  };
+  if (activation === 'relu' && taped) {
+    // two nodes (ReluFold): pre (the Linear's backward from dz) and y = reluDropout(pre)
+    // (db: summed off the dW GEMM's packing of dz, not in reluDropoutBackward: reluDropoutBackwardBias's
+    // float64 sums cost more there than the packing's, bench/fold-backward-ab.ts)
+    const scale = p > 0 ? Math.fround(1 / (1 - p)) : 1;
+    const pre = record(new Tensor(y.data, outShape), 'linearDropout', inputs, backward, true);
+    reluOutputs.set(y, { pre, scale });
+    return record(y, 'reluDropout', [pre], (g) => {
+      const dz = emptyFloatTensor(g.dtype, g.shape);
+      k.reluDropoutBackward({ y: f32(y), dy: f32(g), dz: f32(dz), scale });
+      return [dz];
+    }, true); // deferrable: allocations and kernels only
+  }
+  return record(y, 'linearDropout', inputs, backward, true); // deferrable: allocations, kernels and add (a kernel) only
 }

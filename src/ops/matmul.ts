@@ -165,15 +165,17 @@ export function linearGrads(g: Tensor, x: Tensor, weight: Tensor, bias: Tensor |
  * if needB; both products in one linearBackward call when both are wanted (on two threads each product
  * runs whole on its own thread). db rides on that call (linearBackwardFused: summed off the dW
  * product's packing of dyᵀ, not a reduction of its own over dy).
+ * maskScale > 0 (x is the output of a relu-dropout): dx is returned through it, dx · maskScale where
+ * x > 0, else 0, written by the dx product's epilogue (ops/linear-fused.ts's FFN fold).
  */
-export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean, needB = false): [Tensor | null, Tensor | null, Tensor | null] {
+export function linearInputGrads(g: Tensor, x: Tensor, weight: Tensor, needX: boolean, needW: boolean, needB = false, maskScale = 0): [Tensor | null, Tensor | null, Tensor | null] {
   const outF = weight.shape[0], inF = weight.shape[1];
   let rows = 1; // the product of x's leading dims
   for (let i = 0; i < x.ndim - 1; i++) rows *= x.shape[i];
   const gx = needX ? emptyFloatTensor(g.dtype, x.shape) : null, gw = needW ? emptyFloatTensor(g.dtype, weight.shape) : null;
   const gb = needB ? emptyFloatTensor(g.dtype, [outF]) : null;
-  if (gb) {
-    k.linearBackwardFused({ g: f32(g), x: f32(x), w: f32(weight), gx: gx ? f32(gx) : null, gw: gw ? f32(gw) : null, gb: f32(gb), rows, inF, outF });
+  if (gb || (gx && maskScale > 0)) {
+    k.linearBackwardFused({ g: f32(g), x: f32(x), w: f32(weight), gx: gx ? f32(gx) : null, gw: gw ? f32(gw) : null, gb: gb ? f32(gb) : null, rows, inF, outF, maskScale });
   } else if (gx && gw) {
     k.linearBackward({ g: f32(g), x: f32(x), w: f32(weight), gx: f32(gx), gw: f32(gw), rows, inF, outF });
   } else if (gx) {

@@ -28,8 +28,8 @@ const valid: Record<string, () => unknown[]> = {
   sgemm: () => [f(6), f(12), f(8), 1, 2, 4, 3, false, false, 1, 0, 6, 12, 8, null, 0],
   // g (2, 4), x (2, 3), w (4, 3), gx (2, 3), gw (4, 3); rows 2, inF 3, outF 4
   linearBackward: () => [f(8), f(6), f(12), f(6), f(12), 2, 3, 4],
-  // the same, and gb (4)
-  linearBackwardFused: () => [f(8), f(6), f(12), f(6), f(12), f(4), 2, 3, 4],
+  // the same, and gb (4), maskScale 0 (gx unmasked)
+  linearBackwardFused: () => [f(8), f(6), f(12), f(6), f(12), f(4), 2, 3, 4, 0],
   attentionForward: () => [f(2 * 3 * 4), f(3 * 4), f(3 * 5), f(2 * 3 * 5), f(2 * 3), 1, 2, 1, 3, 3, 4, 5, 0.5, true, 0, null, null, 0, 0, null, 0, 1, 3],
   attentionBackward: () => [f(24), f(12), f(15), f(30), f(30), f(6), f(24), f(12), f(15), 1, 2, 1, 3, 3, 4, 5, 0.5, false, 0, null, null, 0, 0, null, 0, 1],
   // (B, L, H·d) layouts: q (1, 3, 2·4), k (1, 3, 4), v (1, 3, 5), out (1, 3, 2·5)

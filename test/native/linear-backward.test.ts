@@ -98,7 +98,7 @@ test('linearBackwardFused: the bits of linearBackward, gb as the reference, the 
     for (const [rows, inF, outF] of [...SHAPES, [2100, 64, 40] as [number, number, number], [40, 2100, 3000] as [number, number, number]]) {
       const g = randn(rows * outF, r), x = randn(rows * inF, r), w = randn(outF * inF, r);
       const gbRef = new Float32Array(outF);
-      ref.linearBackwardFused({ g, x, w, gx: null, gw: null, gb: gbRef, rows, inF, outF });
+      ref.linearBackwardFused({ g, x, w, gx: null, gw: null, gb: gbRef, rows, inF, outF, maskScale: 0 });
       let gb1: Float32Array | null = null;
       for (const threads of [1, 2, 3]) {
         setNumThreads(threads);
@@ -108,13 +108,51 @@ test('linearBackwardFused: the bits of linearBackward, gb as the reference, the 
         for (const [withX, withW] of [[true, true], [true, false], [false, true], [false, false]]) {
           const gx = withX ? new Float32Array(rows * inF).fill(NaN) : null, gw = withW ? new Float32Array(outF * inF).fill(NaN) : null;
           const gb = new Float32Array(outF).fill(NaN);
-          nk.linearBackwardFused!({ g, x, w, gx, gw, gb, rows, inF, outF });
+          nk.linearBackwardFused!({ g, x, w, gx, gw, gb, rows, inF, outF, maskScale: 0 });
           const what = `${at}, gx ${withX}, gw ${withW}`;
           if (gx) assert.deepEqual(gx, gx0, `gx ${what}: not the bits of linearBackward`);
           if (gw) assert.deepEqual(gw, gw0, `gw ${what}: not the bits of linearBackward`);
           gb1 ??= gb;
           assert.deepEqual(gb, gb1, `gb ${what}: not the bits of the first call's`);
           assertClose(gb, gbRef, `gb ${what} vs reference`, 1e-5, 1e-5);
+        }
+      }
+    }
+  } finally {
+    setNumThreads(Math.max(1, before));
+  }
+});
+
+// maskScale > 0: gx goes through the relu-dropout that wrote x in the dx product's epilogue. It must be
+// the bits of the unmasked gx followed by reluDropoutBackward (one multiply, so exact against the two
+// passes), at 1, 2 and 3 threads, with and without gw and gb, and the reference's values. x has zeros
+// (the relu's and the dropout's), negative zeros and a NaN (not > 0: gradient 0, as reluDropoutBackward).
+test('linearBackwardFused with maskScale: the bits of linearBackward then reluDropoutBackward, at any thread count', (t) => {
+  const nk = native(t);
+  if (!nk) return;
+  const before = backendInfo().threads;
+  const r = rng(53);
+  const scale = Math.fround(1 / 0.9);
+  try {
+    for (const [rows, inF, outF] of [...SHAPES, [768, 1024, 256] as [number, number, number], [300, 200, 700] as [number, number, number]]) {
+      const g = randn(rows * outF, r), w = randn(outF * inF, r), x = randn(rows * inF, r);
+      for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = i % 3 === 0 ? -0 : 0;
+      x[Math.floor(x.length / 2)] = NaN;
+      const gxRef = new Float32Array(rows * inF);
+      ref.linearBackwardFused({ g, x, w, gx: gxRef, gw: null, gb: null, rows, inF, outF, maskScale: scale });
+      for (const threads of [1, 2, 3]) {
+        setNumThreads(threads);
+        const gx0 = new Float32Array(rows * inF), gw0 = new Float32Array(outF * inF), dz = new Float32Array(rows * inF);
+        nk.linearBackward!({ g, x, w, gx: gx0, gw: gw0, rows, inF, outF });
+        nk.reluDropoutBackward!({ y: x, dy: gx0, dz, scale });
+        for (const [withW, withB] of [[true, true], [false, true], [true, false], [false, false]]) {
+          const gx = new Float32Array(rows * inF).fill(NaN), gw = withW ? new Float32Array(outF * inF).fill(NaN) : null;
+          const gb = withB ? new Float32Array(outF) : null;
+          nk.linearBackwardFused!({ g, x, w, gx, gw, gb, rows, inF, outF, maskScale: scale });
+          const what = `(${rows}, ${inF}, ${outF}) at ${threads} thread(s), gw ${withW}, gb ${withB}`;
+          assert.deepEqual(gx, dz, `gx ${what}: not the bits of linearBackward then reluDropoutBackward`);
+          if (gw) assert.deepEqual(gw, gw0, `gw ${what}: not the bits of linearBackward`);
+          assertClose(gx, gxRef, `gx ${what} vs reference`, 1e-4, 1e-4);
         }
       }
     }

@@ -107,3 +107,71 @@ test('linearDropout with a frozen bias (no bias gradient summed in the backward 
     assert.equal(b.grad, null);
   }
 });
+
+// The FFN fold (src/ops/linear-fused.ts ReluFold): a linearDropout reading a ReLU linearDropout's output
+// writes that Linear's dz in its own dx GEMM (linearBackwardFused's maskScale), and no reluDropoutBackward
+// runs. The gradients must be the bits of the unfolded path (y.retainGrad() before the second Linear's
+// forward turns the fold off), pass the gradcheck, and stay right when y has another consumer.
+const kernelTable = (await import('../../src/backend/registry.ts')).k as unknown as Record<string, (p: Record<string, unknown>) => void>;
+function withCalls<T>(fn: () => T): { out: T; calls: { name: string; p: Record<string, unknown> }[] } {
+  const saved = { ...kernelTable };
+  const calls: { name: string; p: Record<string, unknown> }[] = [];
+  for (const name of Object.keys(saved)) kernelTable[name] = (p) => { calls.push({ name, p }); saved[name](p); };
+  try { return { out: fn(), calls }; } finally { Object.assign(kernelTable, saved); }
+}
+
+test('FFN fold: the second Linear writes the ReLU Linear\'s dz; the bits of the unfolded path, no reluDropoutBackward', () => {
+  const x = leaf([4, 9, 24], 31), w1 = leaf([64, 24], 32), b1 = leaf([64], 33), w2 = leaf([24, 64], 34), b2 = leaf([24], 35), res = leaf([4, 9, 24], 36);
+  const upstream = h.randn([4, 9, 24], { generator: new h.Generator(37) });
+  const run = (fold: boolean) => {
+    for (const t of [x, w1, b1, w2, b2, res]) t.grad = null;
+    const gen = new h.Generator(79);
+    const hidden = linearDropout(x, w1, b1, { activation: 'relu', p: 0.3, generator: gen });
+    if (!fold) hidden.retainGrad();
+    const y = linearDropout(hidden, w2, b2, { p: 0.2, residual: res, generator: gen });
+    const { calls } = withCalls(() => h.sum(h.mul(y, upstream)).backward());
+    return { calls, grads: [x, w1, b1, w2, b2, res].map((t) => t.grad!.toFloat32Array()) };
+  };
+  const folded = run(true), plain = run(false);
+  const names = (c: typeof folded.calls) => c.map((e) => e.name);
+  assert.ok(!names(folded.calls).includes('reluDropoutBackward'), `folded calls: ${names(folded.calls).join(', ')}`);
+  assert.ok(folded.calls.some((e) => e.name === 'linearBackwardFused' && (e.p.maskScale as number) > 0), 'no masked dx GEMM');
+  assert.ok(names(plain.calls).includes('reluDropoutBackward'), `unfolded calls: ${names(plain.calls).join(', ')}`);
+  for (let i = 0; i < folded.grads.length; i++) assert.deepEqual(folded.grads[i], plain.grads[i], `gradient ${i}: not the unfolded path's bits`);
+});
+
+test('FFN fold: gradcheck in float64, with one consumer of the hidden layer and with a second one', () => {
+  const x = leaf([3, 5], 41, 'float64'), w1 = leaf([6, 5], 42, 'float64'), b1 = leaf([6], 43, 'float64');
+  const w2 = leaf([5, 6], 44, 'float64'), b2 = leaf([5], 45, 'float64'), res = leaf([3, 5], 46, 'float64'), u = h.randn([3, 6], { dtype: 'float64', generator: new h.Generator(47) });
+  for (let i = 0; i < b1.size; i++) b1.data[i] += b1.data[i] >= 0 ? 0.5 : -0.5; // away from ReLU's kink
+  const ffn = (a: Tensor, c: Tensor, d: Tensor, e: Tensor, f: Tensor, r: Tensor, second: boolean) => {
+    const gen = new h.Generator(9);
+    const hidden = linearDropout(a, c, d, { activation: 'relu', p: 0.4, generator: gen });
+    const y = linearDropout(hidden, e, f, { p: 0.3, residual: r, generator: gen });
+    return second ? h.add(h.sum(y), h.sum(h.mul(hidden, u))) : y; // second: the hidden layer feeds two ops
+  };
+  for (const second of [false, true]) {
+    const r = h.gradcheck((a, c, d, e, f, g) => ffn(a, c, d, e, f, g, second), [x, w1, b1, w2, b2, res], { eps: 1e-6, atol: 1e-5, rtol: 1e-4 });
+    assert.ok(r.ok && r.missingGrad.length === 0, `second consumer ${second}: max abs error ${r.maxAbsError}`);
+  }
+});
+
+test('FFN fold: a second consumer of the hidden layer and a retained gradient give the composed ops\' gradients', () => {
+  const x = leaf([5, 24], 51), w1 = leaf([40, 24], 52), b1 = leaf([40], 53), w2 = leaf([24, 40], 54), b2 = leaf([24], 55);
+  const u = h.randn([5, 40], { generator: new h.Generator(56) });
+  const run = (fused: boolean, retain: boolean) => {
+    for (const t of [x, w1, b1, w2, b2]) t.grad = null;
+    const gen = new h.Generator(80);
+    const hidden = fused ? linearDropout(x, w1, b1, { activation: 'relu', p: 0.3, generator: gen })
+      : h.dropout(h.relu(h.linear(x, w1, b1)), 0.3, { generator: gen });
+    if (retain) hidden.retainGrad();
+    const y = fused ? linearDropout(hidden, w2, b2, { p: 0.2, generator: gen }) : h.dropout(h.linear(hidden, w2, b2), 0.2, { generator: gen });
+    h.add(h.sum(y), h.sum(h.mul(hidden, u))).backward();
+    return { grads: [x, w1, b1, w2, b2].map((t) => t.grad!), hg: retain ? hidden.grad : null };
+  };
+  for (const retain of [false, true]) {
+    const f = run(true, retain), c = run(false, retain);
+    for (let i = 0; i < f.grads.length; i++) assert.ok(maxDiff(f.grads[i], c.grads[i]) < 1e-4, `retain ${retain}, gradient ${i} differs by ${maxDiff(f.grads[i], c.grads[i])}`);
+    if (retain) assert.ok(maxDiff(f.hg!, c.hg!) < 1e-5, `the hidden layer's retained gradient differs by ${maxDiff(f.hg!, c.hg!)}`);
+  }
+});

@@ -53,10 +53,16 @@ export function linearBackward({ g, x, w, gx, gw, rows, inF, outF }: Params<'lin
   sgemm({ ...common, a: g, b: x, c: gw, m: outF, n: inF, k: rows, transA: true, transB: false });
 }
 
-/** linearBackward's products (each only if its output is given) and gb = Σ_rows g in float64 in row order. */
-export function linearBackwardFused({ g, x, w, gx, gw, gb, rows, inF, outF }: Params<'linearBackwardFused'>): void {
+/**
+ * linearBackward's products (each only if its output is given) and gb = Σ_rows g in float64 in row order;
+ * maskScale > 0: gx then goes through the relu-dropout that wrote x (reluDropoutBackward's arithmetic).
+ */
+export function linearBackwardFused({ g, x, w, gx, gw, gb, rows, inF, outF, maskScale }: Params<'linearBackwardFused'>): void {
   const common = { batch: 1, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: null, activation: ACT_NONE } as const;
-  if (gx) sgemm({ ...common, a: g, b: w, c: gx, m: rows, n: inF, k: outF, transA: false, transB: false });
+  if (gx) {
+    sgemm({ ...common, a: g, b: w, c: gx, m: rows, n: inF, k: outF, transA: false, transB: false });
+    if (maskScale > 0) for (let i = 0; i < rows * inF; i++) gx[i] = x[i] > 0 ? gx[i] * maskScale : 0;
+  }
   if (gw) sgemm({ ...common, a: g, b: x, c: gw, m: outF, n: inF, k: rows, transA: true, transB: false });
   if (gb) {
     const sums = new Float64Array(outF);

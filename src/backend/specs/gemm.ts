@@ -93,6 +93,9 @@ export const linearBackward = kernel('linearBackward', {
  * linearBackward with the bias gradient, and either product optional: gx = g · w, gw = gᵀ · x, gb (outF)
  * = Σ_rows g in float64 in row order (read off the dW product's packing of gᵀ, not a pass of its own;
  * alone when gw is null). A null gx or gw is not computed.
+ * maskScale > 0: gx is written already through the relu-dropout that produced x, gx = (g · w) · maskScale
+ * where x > 0, else 0 (reluDropoutBackward's arithmetic, applied to each output tile while it is in L1:
+ * the gradient at the pre-activation of the Linear that wrote x); 0: gx = g · w.
  */
 export const linearBackwardFused = kernel('linearBackwardFused', {
   g: input('f32', { len: 'rows * outF' }),
@@ -102,4 +105,5 @@ export const linearBackwardFused = kernel('linearBackwardFused', {
   gw: optionalOutput('f32', { len: 'outF * inF' }),
   gb: optionalOutput('f32', { len: 'outF' }),
   rows: shape(), inF: shape(), outF: shape(),
+  maskScale: scalar('float', { min: 0, finite: true, doc: '0: gx = g·w; > 0: gx = (g·w)·maskScale where x > 0, else 0' }),
 });

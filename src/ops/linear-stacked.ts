@@ -38,7 +38,7 @@ export function linearStacked(x: Tensor, weights: readonly Tensor[], biases: rea
   // after another in one storage (nn.MultiheadAttention places them so), else copied from them
   const W = new Tensor(adjacent(weights) ?? stack(weights, outF * inF, dtype), [outF, inF]);
   const b = withBias ? new Tensor(adjacent(biases as Tensor[]) ?? stack(biases as Tensor[], outF, dtype), [outF]) : null;
-  const outShape = x.shape.slice();
+  const outShape = [...x.shape];
   outShape[outShape.length - 1] = outF;
   const y = emptyFloatTensor(dtype, outShape);
   k.sgemm({ a: f32(x), b: f32(W), c: f32(y), batch: 1, m: rows, n: outF, k: inF, transA: false, transB: true, alpha: 1, beta: 0, strideA: 0, strideB: 0, strideC: 0, bias: b ? f32(b) : null, activation: ACT_NONE });

@@ -47,7 +47,7 @@ function flattenClassDim(input: Tensor, target: Tensor, op: string): [Tensor, In
     if (target.ndim !== 0) throw new ShapeError(`${op}: input (C) = ${fmtShape(input.shape)} needs a scalar target, received ${fmtShape(target.shape)}.`);
     return [reshape(input, [1, input.shape[0]]), target.data as Int32Array, []];
   }
-  const expected = [input.shape[0], ...input.shape.slice(2)];
+  const expected = input.ndim === 2 ? [input.shape[0]] : [input.shape[0], ...input.shape.slice(2)];
   if (!sameShape(target.shape, expected)) {
     throw new ShapeError(`${op}: input has shape ${fmtShape(input.shape)} (class dim 1), so target must have shape ${fmtShape(expected)}; received ${fmtShape(target.shape)}. ` +
       'Fix: for sequence logits (B, T, C), pass input.permute([0, 2, 1]) or flatten both to (B·T, C) and (B·T).');

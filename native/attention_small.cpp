@@ -22,6 +22,7 @@
 // group add into the same dK, dV rows; only this task writes them, so no thread sums anything and
 // results are the same on any thread count.
 #include <cmath>
+#include <utility>
 
 #include "common.h"
 #include "dropout_mask.h"
@@ -64,24 +65,66 @@ void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt)
   for (int64_t d0 = 0; d0 < D; d0 += 16) transpose16(x + d0, ldx, xt + d0 * 16, 16, int(n));
 }
 
-// dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The
-// accumulators end in memory, not in an array the caller indexes: GCC kept such an array partly on
-// the stack, inside the FMA loop (a store-forwarding chain per step).
-template <int R>
-HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, float* dst) {
-  __m512 acc[R];
-#pragma GCC unroll 8
-  for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
-  for (int64_t l = 0; l < n; l++) {
-    const __m512 kv = _mm512_load_ps(xt + l * 16);
-#pragma GCC unroll 8
-    for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + l]), kv, acc[r]);
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < R; r++) _mm512_store_ps(dst + r * 16, acc[r]);
+// acc += broadcast(float at p + k·sb bytes + off bytes) · m, k in {0, 1, 2}: one instruction whose
+// address is base + index·{1, 2} + displacement. Written as asm because GCC, given the same address in C,
+// kept a register (or a stack slot) per row and column offset, and ran out of registers in laneRows12.
+// The rows are only read while laneRows12 runs, so the asm needs no memory operand.
+template <int K, int OFF>
+HEED_INLINE void fmaRow(__m512& acc, __m512 m, const float* p, int64_t sb) {
+  if constexpr (K == 0) asm("vfmadd231ps %c3(%2)%{1to16%}, %1, %0" : "+v"(acc) : "v"(m), "r"(p), "i"(OFF));
+  else asm("vfmadd231ps %c3(%2,%4,%c5)%{1to16%}, %1, %0" : "+v"(acc) : "v"(m), "r"(p), "i"(OFF), "r"(sb), "i"(K));
 }
 
-// Calls f(i0, R) with R a compile-time constant for blocks of up to RB rows covering [0, rows).
+// Rows r… of one column (OFF bytes into the rows): acc[r] += broadcast(row r's float) · m.
+template <int OFF, int... r>
+HEED_INLINE void fmaRows(__m512* acc, __m512 m, const float* const* pb, int64_t sb, std::integer_sequence<int, r...>) {
+  (fmaRow<r % 3, OFF>(acc[r], m, pb[r / 3], sb), ...);
+}
+
+// laneRows12's 16 columns of one 16-column chunk, unrolled (the column is the displacement).
+template <bool Two, class Rows, int... l>
+HEED_INLINE void columns16(__m512* a, __m512* b, const float* kc, const float* vc, const float* const* xb, const float* const* yb,
+                           int64_t sx, int64_t sy, Rows rows, std::integer_sequence<int, l...>) {
+  ((fmaRows<l * 4>(a, _mm512_load_ps(kc + l * 16), xb, sx, rows),
+    Two ? fmaRows<l * 4>(b, _mm512_load_ps(vc + l * 16), yb, sy, rows) : void()), ...);
+}
+
+// laneRows for up to 12 rows and up to two products over the same D at once: s[r] = Σ_d x[r·ldx + d]·xt[d, :]
+// and, with Two, t[r] = Σ_d y[r·ldy + d]·yt[d, :] (S and dP in the backward). With 12 rows and both
+// products, 24 independent accumulators keep both FMA pipes busy (laneRows' 4-row block is bound by the
+// FMA latency). The rows are addressed three per base pointer (p, p + ldx, p + 2·ldx: the byte stride
+// register scaled by 1 and 2) and the loop over 16 columns is unrolled, so 12 rows need 4 pointers.
+template <int R, bool Two>
+__attribute__((noinline)) void laneRows12(const float* x, int64_t ldx, const float* xt, const float* y, int64_t ldy,
+                                          const float* yt, int64_t D, float* s, float* t) {
+  constexpr int G = (R + 2) / 3;
+  const int64_t sx = ldx * 4, sy = ldy * 4;  // bytes
+  __m512 a[R], b[R];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; r++) a[r] = b[r] = _mm512_setzero_ps();
+  const float *xb[G], *yb[G];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; g++) {
+    xb[g] = x + 3 * g * ldx;
+    yb[g] = Two ? y + 3 * g * ldy : nullptr;
+  }
+  for (int64_t c = 0; c < D; c += 16) {
+    const float *kc = xt + c * 16, *vc = yt + c * 16;
+    columns16<Two>(a, b, kc, vc, xb, yb, sx, sy, std::make_integer_sequence<int, R>{}, std::make_integer_sequence<int, 16>{});
+#pragma GCC unroll 4
+    for (int g = 0; g < G; g++) {
+      xb[g] += 16;
+      if constexpr (Two) yb[g] += 16;
+    }
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < R; r++) {
+    _mm512_store_ps(s + r * 16, a[r]);
+    if constexpr (Two) _mm512_store_ps(t + r * 16, b[r]);
+  }
+}
+
+// Calls f(i0, R) with R a compile-time constant for blocks of up to RB (≤ 12) rows covering [0, rows).
 template <int RB, class F>
 HEED_INLINE void rowBlocks(int64_t rows, F&& f) {
   for (int64_t i0 = 0; i0 < rows; i0 += RB) {
@@ -93,7 +136,11 @@ HEED_INLINE void rowBlocks(int64_t rows, F&& f) {
       case 5: if constexpr (RB >= 5) f(i0, std::integral_constant<int, 5>{}); break;
       case 6: if constexpr (RB >= 6) f(i0, std::integral_constant<int, 6>{}); break;
       case 7: if constexpr (RB >= 7) f(i0, std::integral_constant<int, 7>{}); break;
-      default: if constexpr (RB >= 8) f(i0, std::integral_constant<int, 8>{}); break;
+      case 8: if constexpr (RB >= 8) f(i0, std::integral_constant<int, 8>{}); break;
+      case 9: if constexpr (RB >= 9) f(i0, std::integral_constant<int, 9>{}); break;
+      case 10: if constexpr (RB >= 10) f(i0, std::integral_constant<int, 10>{}); break;
+      case 11: if constexpr (RB >= 11) f(i0, std::integral_constant<int, 11>{}); break;
+      default: if constexpr (RB >= 12) f(i0, std::integral_constant<int, 12>{}); break;
     }
   }
 }
@@ -215,8 +262,8 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
   const int64_t nhk = next.h / (p.H / p.Hkv);
   if (next.has) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
   const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf);
-  rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
-    laneRows<decltype(rc)::value>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, P + i0 * 16);
+  rowBlocks<12>(p.Lq, [&](int64_t i0, auto rc) {
+    laneRows12<decltype(rc)::value, false>(p.qL.at(q, b, h, i0), p.qL.l, kt, nullptr, 0, nullptr, p.D, P + i0 * 16, nullptr);
   });
   alignas(64) float mxs[kMaxLq], sums[kMaxLq];
   for (int64_t i = 0; i < p.Lq; i++) {
@@ -292,10 +339,15 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
     const int64_t bh = b * p.H + h;
     const float* lrow = lse + bh * p.Lq;
     // P (from lse), dP = dO·Vᵀ, dS = P∘(z∘dP − D_i) and P∘z, a row of 16 keys each
-    rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
+    rowBlocks<12>(p.Lq, [&](int64_t i0, auto rc) {
       constexpr int R = decltype(rc)::value;
-      laneRows<R>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, PZ + i0 * 16);  // S, then P∘z
-      laneRows<R>(p.oL.at(dOut, b, h, i0), p.oL.l, vt, p.Dv, DS + i0 * 16);  // dP, then dS
+      const float *qi = p.qL.at(q, b, h, i0), *oi = p.oL.at(dOut, b, h, i0);
+      if (p.D == p.Dv) {  // S (then P∘z) and dP (then dS) in one pass
+        laneRows12<R, true>(qi, p.qL.l, kt, oi, p.oL.l, vt, p.D, PZ + i0 * 16, DS + i0 * 16);
+      } else {
+        laneRows12<R, false>(qi, p.qL.l, kt, nullptr, 0, nullptr, p.D, PZ + i0 * 16, nullptr);
+        laneRows12<R, false>(oi, p.oL.l, vt, nullptr, 0, nullptr, p.Dv, DS + i0 * 16, nullptr);
+      }
     });
     for (int64_t i = 0; i < p.Lq; i++) {
       const int64_t end = keys.end(i);

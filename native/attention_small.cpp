@@ -242,68 +242,90 @@ HEED_INLINE __m512 dropFactors(const DropMask& dm, const AttentionParams& p, int
   return (__m512)(kept ? vsplat(dm.keep) : vsplat(0.f));
 }
 
+// dropFactors for one key j of 16 query rows i0 … i0 + 15 in the lanes (the transposed forward): the
+// elements (bh·Lq + i0 + lane)·Lk + j, i.e. base + lane·Lk with base = (bh·Lq + i0)·Lk + j.
+HEED_INLINE __m512 dropFactorsT(const DropMask& dm, vu laneLk, uint32_t base) {
+  const vi kept = lowbias32((laneLk + base) ^ dm.mixed) >= dm.thr;
+  return (__m512)((dm.none ? vi{} : kept) ? vsplat(dm.keep) : vsplat(0.f));
+}
+
+// Forward of one (b, h), 16 query rows at a time with the queries in the lanes: Qᵀ by register
+// transposes, Sᵀ[j, :] = Σ_d K[j, d]·Qᵀ[d, :] for the block's keys (K rows broadcast in place), and the
+// softmax down the keys: max, exp, sum and the dropout hash on whole vectors, no horizontal reduction
+// per row (the per-row reduce-max and reduce-add with their scalar bookkeeping were a quarter of this
+// function). The sum adds the keys in _mm512_reduce_add_ps's tree order and S's products run in the
+// same order as with the keys in the lanes, so results are bit for bit those of that layout.
 void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
                  float* out, float* lse, int64_t b, int64_t h, const NextHead& next) {
-  alignas(64) float kt[kMaxD * 16];
-  alignas(64) float P[kMaxLq * 16];
-  float inv[kMaxLq];
+  alignas(64) float qt[kMaxD * 16];
+  alignas(64) float PT[16 * 16];  // row j: key j's scores, then probabilities, for the block's 16 query lanes
+  alignas(64) float inv[16];
   const int64_t hk = h / (p.H / p.Hkv), bh = b * p.H + h;
   const KeyLimits keys(p, b);
   float* lrow = lse + bh * p.Lq;
-  if (keys.n == 0) {  // no key at all: zeros, lse −∞
-    for (int64_t i = 0; i < p.Lq; i++) {
-      float* o = p.oL.at(out, b, h, i);
-      std::fill(o, o + p.Dv, 0.f);
-      lrow[i] = kNegInf;
-    }
-    return;
-  }
-  transposeKeys(p.kL.at(k, b, hk, 0), p.kL.l, keys.n, p.D, kt);
+  const float* kRows = p.kL.at(k, b, hk, 0);
+  const float* vRows = p.vL.at(v, b, hk, 0);
   const int64_t nhk = next.h / (p.H / p.Hkv);
-  if (next.has) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
-  const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf);
-  rowBlocks<12>(p.Lq, [&](int64_t i0, auto rc) {
-    laneRows12<decltype(rc)::value, false>(p.qL.at(q, b, h, i0), p.qL.l, kt, nullptr, 0, nullptr, p.D, P + i0 * 16, nullptr);
-  });
-  alignas(64) float mxs[kMaxLq], sums[kMaxLq];
-  for (int64_t i = 0; i < p.Lq; i++) {
-    const int64_t end = keys.end(i);
-    float* prow = P + i * 16;
-    if (end == 0) {  // no allowed key: zeros (inv 0), lse −∞
-      _mm512_store_ps(prow, _mm512_setzero_ps());
-      inv[i] = 0.f;
-      mxs[i] = kNegInf;
-      sums[i] = 1.f;
+  const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf), zero = _mm512_setzero_ps();
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const vu laneLk = dm.lane * uint32_t(p.Lk);
+  for (int64_t i0 = 0; i0 < p.Lq; i0 += 16) {
+    const int64_t nq = std::min<int64_t>(16, p.Lq - i0);
+    const __mmask16 qm = __mmask16(nq == 16 ? 0xffffu : (1u << nq) - 1);
+    const int64_t kn = keys.end(i0 + nq - 1);  // the keys any row of the block sees (limits grow with i)
+    if (kn == 0) {  // no key at all: zeros, lse −∞
+      for (int64_t i = i0; i < i0 + nq; i++) {
+        float* o = p.oL.at(out, b, h, i);
+        std::fill(o, o + p.Dv, 0.f);
+      }
+      _mm512_mask_storeu_ps(lrow + i0, qm, ninf);
       continue;
     }
-    const __m512 s = _mm512_mask_blend_ps(__mmask16((1u << end) - 1), ninf, _mm512_mul_ps(_mm512_load_ps(prow), scale));
-    const float mx = _mm512_reduce_max_ps(s);
-    __m512 e = (__m512)vexp((vf)_mm512_sub_ps(s, _mm512_set1_ps(mx)));
-    const float l = _mm512_reduce_add_ps(e);
-    mxs[i] = mx;
-    sums[i] = l;
-    inv[i] = 1.f / l;
-    if (dm.drop) e = _mm512_mul_ps(e, dropFactors(dm, p, bh, i));
-    _mm512_store_ps(prow, e);
+    transposeKeys(p.qL.at(q, b, h, i0), p.qL.l, nq, p.D, qt);
+    if (next.has && i0 == 0) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
+    rowBlocks<12>(kn, [&](int64_t j0, auto rc) {
+      laneRows12<decltype(rc)::value, false>(kRows + j0 * p.kL.l, p.kL.l, qt, nullptr, 0, nullptr, p.D, PT + j0 * 16, nullptr);
+    });
+    // key j is allowed to query row i0 + lane iff j < its end: j < kn ≤ n, and under a causal mask
+    // j ≤ i0 + lane + off, i.e. lane ≥ j − off − i0
+    __m512 mx = ninf;
+    for (int64_t j = 0; j < kn; j++) {
+      const __mmask16 allowed =
+          p.causal ? _mm512_cmp_epi32_mask(lanes, _mm512_set1_epi32(int32_t(std::clamp<int64_t>(j - keys.off - i0, -1, 16))), _MM_CMPINT_NLT)
+                   : __mmask16(0xffff);
+      const __m512 sj = _mm512_mask_blend_ps(allowed, ninf, _mm512_mul_ps(_mm512_load_ps(PT + j * 16), scale));
+      _mm512_store_ps(PT + j * 16, sj);
+      mx = _mm512_max_ps(mx, sj);
+    }
+    const __mmask16 none = _mm512_cmp_ps_mask(mx, ninf, _CMP_EQ_OQ);  // rows with no allowed key
+    const __m512 mxe = _mm512_mask_blend_ps(none, mx, zero);  // there exp(−∞ − 0) = 0
+    for (int64_t j = 0; j < 16; j++)
+      _mm512_store_ps(PT + j * 16, j < kn ? (__m512)vexp((vf)_mm512_sub_ps(_mm512_load_ps(PT + j * 16), mxe)) : zero);
+    // l = Σ_j e_j in _mm512_reduce_add_ps's order: halves of 8, 4, 2, 1 keys
+    __m512 a[8];
+    for (int j = 0; j < 8; j++) a[j] = _mm512_add_ps(_mm512_load_ps(PT + (j + 8) * 16), _mm512_load_ps(PT + j * 16));
+    for (int j = 0; j < 4; j++) a[j] = _mm512_add_ps(a[j + 4], a[j]);
+    const __m512 l = _mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3]));
+    _mm512_store_ps(inv, _mm512_maskz_div_ps(__mmask16(~none), _mm512_set1_ps(1.f), l));  // 0 for rows with no key
+    if (dm.drop) {
+      const uint32_t base = uint32_t(uint64_t(bh * p.Lq + i0) * uint64_t(p.Lk));
+      for (int64_t j = 0; j < kn; j++)
+        _mm512_store_ps(PT + j * 16, _mm512_mul_ps(_mm512_load_ps(PT + j * 16), dropFactorsT(dm, laneLk, base + uint32_t(j))));
+    }
+    // lse = max + log sum (−∞ for rows with no key)
+    _mm512_mask_storeu_ps(lrow + i0, qm, _mm512_add_ps(mx, logAtLeastOne(_mm512_mask_blend_ps(none, l, _mm512_set1_ps(1.f)))));
+    if (next.has && i0 == 0) {
+      prefetchHead(q, p.qL, next.b, next.h, p.Lq, p.D, false);
+      prefetchHead(v, p.vL, next.b, nhk, KeyLimits(p, next.b).n, p.Dv, false);
+      prefetchHead(out, p.oL, next.b, next.h, p.Lq, p.Dv, true);
+    }
+    // O = P·V / l: P[i, j] broadcast from Pᵀ's row j, lane i; a row block's keys end at its last row's limit
+    rowBlocks<4>(nq, [&](int64_t r0, auto rc) {
+      constexpr int R = decltype(rc)::value;
+      bcastRowsCols<R>(PT + r0, 1, 16, keys.end(i0 + r0 + R - 1), vRows, p.vL.l, p.oL.at(out, b, h, i0 + r0), p.oL.l, p.Dv,
+                       inv + r0, false);
+    });
   }
-  // lse = max + log sum, 16 rows per vector log (a scalar logf per row cost a fifth of this function)
-  for (int64_t i0 = 0; i0 < p.Lq; i0 += 16) {
-    const __mmask16 m = __mmask16(p.Lq - i0 >= 16 ? 0xffffu : (1u << (p.Lq - i0)) - 1);
-    const __m512 l = _mm512_mask_loadu_ps(_mm512_set1_ps(1.f), m, sums + i0);
-    _mm512_mask_storeu_ps(lrow + i0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, mxs + i0), logAtLeastOne(l)));
-  }
-  if (next.has) {
-    prefetchHead(q, p.qL, next.b, next.h, p.Lq, p.D, false);
-    prefetchHead(v, p.vL, next.b, nhk, KeyLimits(p, next.b).n, p.Dv, false);
-    prefetchHead(out, p.oL, next.b, next.h, p.Lq, p.Dv, true);
-  }
-  // O = P·V / l: a row block's keys end at its last row's limit (limits grow with i)
-  const float* vRows = p.vL.at(v, b, hk, 0);
-  rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {
-    constexpr int R = decltype(rc)::value;
-    bcastRowsCols<R>(P + i0 * 16, 16, 1, keys.end(i0 + R - 1), vRows, p.vL.l, p.oL.at(out, b, h, i0), p.oL.l, p.Dv,
-                     inv + i0, false);
-  });
 }
 
 void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,

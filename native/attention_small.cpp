@@ -65,6 +65,24 @@ void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt)
   for (int64_t d0 = 0; d0 < D; d0 += 16) transpose16(x + d0, ldx, xt + d0 * 16, 16, int(n));
 }
 
+// dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The
+// accumulators end in memory, not in an array the caller indexes: GCC kept such an array partly on
+// the stack, inside the FMA loop (a store-forwarding chain per step). The backward's S and dP: laneRows12
+// there (both products in one pass) was 5% faster alone but not in the step (BENCHMARKS.md).
+template <int R>
+HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, float* dst) {
+  __m512 acc[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+  for (int64_t l = 0; l < n; l++) {
+    const __m512 kv = _mm512_load_ps(xt + l * 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + l]), kv, acc[r]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) _mm512_store_ps(dst + r * 16, acc[r]);
+}
+
 // acc += broadcast(float at p + k·sb bytes + off bytes) · m, k in {0, 1, 2}: one instruction whose
 // address is base + index·{1, 2} + displacement. Written as asm because GCC, given the same address in C,
 // kept a register (or a stack slot) per row and column offset, and ran out of registers in laneRows12.
@@ -361,15 +379,10 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
     const int64_t bh = b * p.H + h;
     const float* lrow = lse + bh * p.Lq;
     // P (from lse), dP = dO·Vᵀ, dS = P∘(z∘dP − D_i) and P∘z, a row of 16 keys each
-    rowBlocks<12>(p.Lq, [&](int64_t i0, auto rc) {
+    rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
       constexpr int R = decltype(rc)::value;
-      const float *qi = p.qL.at(q, b, h, i0), *oi = p.oL.at(dOut, b, h, i0);
-      if (p.D == p.Dv) {  // S (then P∘z) and dP (then dS) in one pass
-        laneRows12<R, true>(qi, p.qL.l, kt, oi, p.oL.l, vt, p.D, PZ + i0 * 16, DS + i0 * 16);
-      } else {
-        laneRows12<R, false>(qi, p.qL.l, kt, nullptr, 0, nullptr, p.D, PZ + i0 * 16, nullptr);
-        laneRows12<R, false>(oi, p.oL.l, vt, nullptr, 0, nullptr, p.Dv, DS + i0 * 16, nullptr);
-      }
+      laneRows<R>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, PZ + i0 * 16);  // S, then P∘z
+      laneRows<R>(p.oL.at(dOut, b, h, i0), p.oL.l, vt, p.Dv, DS + i0 * 16);  // dP, then dS
     });
     for (int64_t i = 0; i < p.Lq; i++) {
       const int64_t end = keys.end(i);

@@ -6,15 +6,18 @@
 // The general path walks query and key tiles with an online softmax, GEMM tiles and a workspace sized
 // for long sequences; at L ≈ 12 its fixed cost per head (scaled q copies, Kᵀ and Vᵀ scratch, running
 // max bookkeeping, tile GEMMs at 12–16 columns) is several times the head's ~37 kFLOP. Here a
-// (b, head) is one short pass with the keys in the 16 lanes of one vector:
+// (b, head) is one short pass with the keys (backward) or the queries (forward) in the 16 lanes of one
+// vector:
 //
-// Forward, per (b, h): Kᵀ (D × 16, zero lanes past the head's last key) through 16×16 register
-// transposes; S[i, :] = Σ_d q[i, d]·Kᵀ[d, :] for blocks of 8 query rows in registers (q broadcast
-// where it lies); per row one-shot softmax in the register (the keys past the row's causal / key-length
-// limit at −∞, exact max, exp, sum, lse = max + log sum), the dropout factor on its 16 lanes; then
+// Forward, per (b, h), 16 query rows at a time with the queries in the lanes: Qᵀ (D × 16, zero lanes
+// past the block's last row) through 16×16 register transposes; Sᵀ[j, :] = Σ_d K[j, d]·Qᵀ[d, :] for the
+// keys the block sees, up to 12 keys per pass (K broadcast where it lies); the softmax down the keys on
+// whole vectors (the keys past a row's causal / key-length limit at −∞, exact max, exp, sum, lse = max +
+// log sum by a vector log, the dropout factor per key), no horizontal reduction; then
 // O[i, :] = Σ_j P[i, j]·V[j, :] / l_i with V rows read in place, 4 rows × 64 columns of accumulators.
 //
-// Backward, per (b, kv head), for each query head of its group: Kᵀ and Vᵀ as above; P from lse and
+// Backward, per (b, kv head), for each query head of its group: Kᵀ and Vᵀ (D × 16, zero lanes past the
+// head's last key) through 16×16 register transposes; S = Q·Kᵀ for blocks of 8 query rows; P from lse and
 // dP = dO·Vᵀ with keys in lanes, z the dropout factor, D_i = dO_i·O_i = Σ_j P_ij z_ij dP_ij (from the
 // registers: out is not read), dS = P∘(z∘dP − D_i); then
 // dQ = scale·dS·K, dV = (P∘z)ᵀ·dO, dK = scale·dSᵀ·Q as broadcast-FMA blocks over rows read in place
@@ -22,7 +25,7 @@
 // group add into the same dK, dV rows; only this task writes them, so no thread sums anything and
 // results are the same on any thread count.
 #include <cmath>
-#include <utility>
+#include <utility>  // std::integer_sequence (laneRows12)
 
 #include "common.h"
 #include "dropout_mask.h"
@@ -67,8 +70,9 @@ void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt)
 
 // dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The
 // accumulators end in memory, not in an array the caller indexes: GCC kept such an array partly on
-// the stack, inside the FMA loop (a store-forwarding chain per step). The backward's S and dP: laneRows12
-// there (both products in one pass) was 5% faster alone but not in the step (BENCHMARKS.md).
+// the stack, inside the FMA loop (a store-forwarding chain per step). The backward's S and dP: a
+// laneRows12 with both products in one pass (24 accumulators) was 5% faster alone but not in the
+// step (BENCHMARKS.md).
 template <int R>
 HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, float* dst) {
   __m512 acc[R];
@@ -100,46 +104,33 @@ HEED_INLINE void fmaRows(__m512* acc, __m512 m, const float* const* pb, int64_t 
 }
 
 // laneRows12's 16 columns of one 16-column chunk, unrolled (the column is the displacement).
-template <bool Two, class Rows, int... l>
-HEED_INLINE void columns16(__m512* a, __m512* b, const float* kc, const float* vc, const float* const* xb, const float* const* yb,
-                           int64_t sx, int64_t sy, Rows rows, std::integer_sequence<int, l...>) {
-  ((fmaRows<l * 4>(a, _mm512_load_ps(kc + l * 16), xb, sx, rows),
-    Two ? fmaRows<l * 4>(b, _mm512_load_ps(vc + l * 16), yb, sy, rows) : void()), ...);
+template <class Rows, int... l>
+HEED_INLINE void columns16(__m512* a, const float* kc, const float* const* xb, int64_t sx, Rows rows,
+                           std::integer_sequence<int, l...>) {
+  (fmaRows<l * 4>(a, _mm512_load_ps(kc + l * 16), xb, sx, rows), ...);
 }
 
-// laneRows for up to 12 rows and up to two products over the same D at once: s[r] = Σ_d x[r·ldx + d]·xt[d, :]
-// and, with Two, t[r] = Σ_d y[r·ldy + d]·yt[d, :] (S and dP in the backward). With 12 rows and both
-// products, 24 independent accumulators keep both FMA pipes busy (laneRows' 4-row block is bound by the
-// FMA latency). The rows are addressed three per base pointer (p, p + ldx, p + 2·ldx: the byte stride
-// register scaled by 1 and 2) and the loop over 16 columns is unrolled, so 12 rows need 4 pointers.
-template <int R, bool Two>
-__attribute__((noinline)) void laneRows12(const float* x, int64_t ldx, const float* xt, const float* y, int64_t ldy,
-                                          const float* yt, int64_t D, float* s, float* t) {
+// laneRows for up to 12 rows: s[r] = Σ_d x[r·ldx + d]·xt[d, :] (the forward's Sᵀ, the keys as rows). 12
+// independent accumulators keep both FMA pipes busy (laneRows' 4-row block is bound by the FMA latency).
+// The rows are addressed three per base pointer (p, p + ldx, p + 2·ldx: the byte stride register
+// scaled by 1 and 2) and the loop over 16 columns is unrolled, so 12 rows need 4 pointers.
+template <int R>
+__attribute__((noinline)) void laneRows12(const float* x, int64_t ldx, const float* xt, int64_t D, float* s) {
   constexpr int G = (R + 2) / 3;
-  const int64_t sx = ldx * 4, sy = ldy * 4;  // bytes
-  __m512 a[R], b[R];
+  const int64_t sx = ldx * 4;  // bytes
+  __m512 a[R];
 #pragma GCC unroll 12
-  for (int r = 0; r < R; r++) a[r] = b[r] = _mm512_setzero_ps();
-  const float *xb[G], *yb[G];
+  for (int r = 0; r < R; r++) a[r] = _mm512_setzero_ps();
+  const float* xb[G];
 #pragma GCC unroll 4
-  for (int g = 0; g < G; g++) {
-    xb[g] = x + 3 * g * ldx;
-    yb[g] = Two ? y + 3 * g * ldy : nullptr;
-  }
+  for (int g = 0; g < G; g++) xb[g] = x + 3 * g * ldx;
   for (int64_t c = 0; c < D; c += 16) {
-    const float *kc = xt + c * 16, *vc = yt + c * 16;
-    columns16<Two>(a, b, kc, vc, xb, yb, sx, sy, std::make_integer_sequence<int, R>{}, std::make_integer_sequence<int, 16>{});
+    columns16(a, xt + c * 16, xb, sx, std::make_integer_sequence<int, R>{}, std::make_integer_sequence<int, 16>{});
 #pragma GCC unroll 4
-    for (int g = 0; g < G; g++) {
-      xb[g] += 16;
-      if constexpr (Two) yb[g] += 16;
-    }
+    for (int g = 0; g < G; g++) xb[g] += 16;
   }
 #pragma GCC unroll 12
-  for (int r = 0; r < R; r++) {
-    _mm512_store_ps(s + r * 16, a[r]);
-    if constexpr (Two) _mm512_store_ps(t + r * 16, b[r]);
-  }
+  for (int r = 0; r < R; r++) _mm512_store_ps(s + r * 16, a[r]);
 }
 
 // Calls f(i0, R) with R a compile-time constant for blocks of up to RB (≤ 12) rows covering [0, rows).
@@ -302,7 +293,7 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
     transposeKeys(p.qL.at(q, b, h, i0), p.qL.l, nq, p.D, qt);
     if (next.has && i0 == 0) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
     rowBlocks<12>(kn, [&](int64_t j0, auto rc) {
-      laneRows12<decltype(rc)::value, false>(kRows + j0 * p.kL.l, p.kL.l, qt, nullptr, 0, nullptr, p.D, PT + j0 * 16, nullptr);
+      laneRows12<decltype(rc)::value>(kRows + j0 * p.kL.l, p.kL.l, qt, p.D, PT + j0 * 16);
     });
     // key j is allowed to query row i0 + lane iff j < its end: j < kn ≤ n, and under a causal mask
     // j ≤ i0 + lane + off, i.e. lane ≥ j − off − i0

@@ -6,7 +6,8 @@
 // The general path walks query and key tiles with an online softmax, GEMM tiles and a workspace sized
 // for long sequences; at L ≈ 12 its fixed cost per head (scaled q copies, Kᵀ and Vᵀ scratch, running
 // max bookkeeping, tile GEMMs at 12–16 columns) is several times the head's ~37 kFLOP. Here a
-// (b, head) is one short pass with the queries in the 16 lanes of one vector (the keys are at most 16):
+// (b, head) is one short pass with the keys (backward) or the queries (forward) in the 16 lanes of one
+// vector:
 //
 // Forward, per (b, h), 16 query rows at a time with the queries in the lanes: Qᵀ (D × 16, zero lanes
 // past the block's last row) through 16×16 register transposes; Sᵀ[j, :] = Σ_d K[j, d]·Qᵀ[d, :] for the
@@ -15,14 +16,14 @@
 // log sum by a vector log, the dropout factor per key), no horizontal reduction; then
 // O[i, :] = Σ_j P[i, j]·V[j, :] / l_i with V rows read in place, 4 rows × 64 columns of accumulators.
 //
-// Backward, per (b, kv head), for each query head of its group, 16 query rows at a time with the queries
-// in the lanes as in the forward: Qᵀ and dOᵀ by register transposes, Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ; per key
-// on whole vectors P from lse, z the dropout factor, D_i = dO_i·O_i = Σ_j P_ij z_ij dP_ij by vertical adds
-// (from the registers: out is not read), dS = P∘(z∘dP − D_i); then dQ = scale·dS·K, dV = (P∘z)ᵀ·dO,
-// dK = scale·dSᵀ·Q as broadcast-FMA blocks over rows read in place (no transposed copy of dS or P:
-// their entries are broadcast from key rows of Lq floats). Heads of one GQA group add into the same dK,
-// dV rows; only this task writes them, so no thread sums anything and results are the same on any
-// thread count.
+// Backward, per (b, kv head), for each query head of its group: Kᵀ and Vᵀ (D × 16, zero lanes past the
+// head's last key) through 16×16 register transposes; S = Q·Kᵀ for blocks of 8 query rows; P from lse and
+// dP = dO·Vᵀ with keys in lanes, z the dropout factor, D_i = dO_i·O_i = Σ_j P_ij z_ij dP_ij (from the
+// registers: out is not read), dS = P∘(z∘dP − D_i); then
+// dQ = scale·dS·K, dV = (P∘z)ᵀ·dO, dK = scale·dSᵀ·Q as broadcast-FMA blocks over rows read in place
+// (no transposed copy of dS or P: their columns are broadcast from a 16-float row). Heads of one GQA
+// group add into the same dK, dV rows; only this task writes them, so no thread sums anything and
+// results are the same on any thread count.
 #include <cmath>
 #include <utility>  // std::integer_sequence (laneRows12)
 
@@ -63,8 +64,27 @@ struct KeyLimits {
 
 // Rows [0, n) of x (row stride ldx, D columns) → xt (D rows of 16 floats): xt[d·16 + j] = x[j·ldx + d],
 // zero for j ≥ n. One 16×16 register transpose per 16 columns.
-void transposeRows(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt) {
+void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt) {
   for (int64_t d0 = 0; d0 < D; d0 += 16) transpose16(x + d0, ldx, xt + d0 * 16, 16, int(n));
+}
+
+// dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The
+// accumulators end in memory, not in an array the caller indexes: GCC kept such an array partly on
+// the stack, inside the FMA loop (a store-forwarding chain per step). The backward's S and dP: a
+// laneRows12 with both products in one pass (24 accumulators) was 5% faster alone but not in the
+// step (BENCHMARKS.md).
+template <int R>
+HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, float* dst) {
+  __m512 acc[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) acc[r] = _mm512_setzero_ps();
+  for (int64_t l = 0; l < n; l++) {
+    const __m512 kv = _mm512_load_ps(xt + l * 16);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + l]), kv, acc[r]);
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++) _mm512_store_ps(dst + r * 16, acc[r]);
 }
 
 // acc += broadcast(float at p + k·sb bytes + off bytes) · m, k in {0, 1, 2}: one instruction whose
@@ -90,9 +110,8 @@ HEED_INLINE void columns16(__m512* a, const float* kc, const float* const* xb, i
   (fmaRows<l * 4>(a, _mm512_load_ps(kc + l * 16), xb, sx, rows), ...);
 }
 
-// s[r] (16 floats) = Σ_d x[r·ldx + d]·xt[d·16 .. +16] for up to 12 rows of x (Sᵀ and dPᵀ: the keys as rows,
-// the queries in the lanes). 12 independent accumulators keep both FMA pipes busy (blocks of 8 + 4 rows
-// left the 4-row one bound by the FMA latency).
+// laneRows for up to 12 rows: s[r] = Σ_d x[r·ldx + d]·xt[d, :] (the forward's Sᵀ, the keys as rows). 12
+// independent accumulators keep both FMA pipes busy (laneRows' 4-row block is bound by the FMA latency).
 // The rows are addressed three per base pointer (p, p + ldx, p + 2·ldx: the byte stride register
 // scaled by 1 and 2) and the loop over 16 columns is unrolled, so 12 rows need 4 pointers.
 template <int R>
@@ -271,7 +290,7 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
       _mm512_mask_storeu_ps(lrow + i0, qm, ninf);
       continue;
     }
-    transposeRows(p.qL.at(q, b, h, i0), p.qL.l, nq, p.D, qt);
+    transposeKeys(p.qL.at(q, b, h, i0), p.qL.l, nq, p.D, qt);
     if (next.has && i0 == 0) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
     rowBlocks<12>(kn, [&](int64_t j0, auto rc) {
       laneRows12<decltype(rc)::value>(kRows + j0 * p.kL.l, p.kL.l, qt, p.D, PT + j0 * 16);
@@ -318,17 +337,11 @@ void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, c
   }
 }
 
-// Backward of one (b, kv head), 16 query rows at a time with the queries in the lanes (as the forward):
-// Qᵀ and dOᵀ by register transposes, Sᵀ = K·Qᵀ and dPᵀ = V·dOᵀ for the block's keys, then per key on
-// whole vectors P = exp(scale·S − lse), z, P∘z, and D_i = Σ_j P_ij z_ij dP_ij by vertical adds (in
-// _mm512_reduce_add_ps's tree order), dS = P∘(z∘dP − D). Key j's P∘z and dS over all the head's queries
-// end in a row of kMaxLq floats, and dQ, dK, dV broadcast from there as before.
 void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
                   const float* dOut, const float* lse, float* dq, float* dk, float* dv, int64_t b,
                   int64_t hk, const NextHead& next) {
-  alignas(64) float qt[kMaxD * 16], ot[kMaxD * 16];
-  alignas(64) float ST[16 * 16], DPT[16 * 16], PR[16 * 16];  // a block's Sᵀ (then P∘z∘dP), dPᵀ (then z∘dP), P
-  alignas(64) float PZT[16 * kMaxLq], DST[16 * kMaxLq];       // row j: key j's P∘z and dS for every query
+  alignas(64) float kt[kMaxD * 16], vt[kMaxD * 16];
+  alignas(64) float PZ[kMaxLq * 16], DS[kMaxLq * 16];
   float ones[16], scales[16];
   std::fill(ones, ones + 16, 1.f);
   std::fill(scales, scales + 16, p.scale);
@@ -346,63 +359,44 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
       for (int64_t i = 0; i < p.Lq; i++) std::fill(p.qL.at(dq, b, h, i), p.qL.at(dq, b, h, i) + p.D, 0.f);
     return;
   }
-  const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf), zero = _mm512_setzero_ps();
-  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  const vu laneLk = dm.lane * uint32_t(p.Lk);
+  transposeKeys(kRows, p.kL.l, keys.n, p.D, kt);
+  transposeKeys(vRows, p.vL.l, keys.n, p.Dv, vt);
+  const int64_t nn = next.has ? KeyLimits(p, next.b).n : 0;  // next.h: that pair's kv head
+  if (next.has) {
+    prefetchHead(k, p.kL, next.b, next.h, nn, p.D, false);
+    prefetchHead(v, p.vL, next.b, next.h, nn, p.Dv, false);
+  }
   for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
     const int64_t bh = b * p.H + h;
     const float* lrow = lse + bh * p.Lq;
-    for (int64_t i0 = 0; i0 < p.Lq; i0 += 16) {
-      const int64_t nq = std::min<int64_t>(16, p.Lq - i0);
-      const __mmask16 qm = __mmask16(nq == 16 ? 0xffffu : (1u << nq) - 1);
-      const int64_t kn = keys.end(i0 + nq - 1);  // the keys any row of the block sees
-      if (kn > 0) {
-        transposeRows(p.qL.at(q, b, h, i0), p.qL.l, nq, p.D, qt);
-        transposeRows(p.oL.at(dOut, b, h, i0), p.oL.l, nq, p.Dv, ot);
-        if (next.has && h == hk * group && i0 == 0) {  // next.h: that pair's kv head
-          const int64_t nn = KeyLimits(p, next.b).n;
-          prefetchHead(k, p.kL, next.b, next.h, nn, p.D, false);
-          prefetchHead(v, p.vL, next.b, next.h, nn, p.Dv, false);
-        }
-        rowBlocks<12>(kn, [&](int64_t j0, auto rc) {
-          constexpr int R = decltype(rc)::value;
-          laneRows12<R>(kRows + j0 * p.kL.l, p.kL.l, qt, p.D, ST + j0 * 16);
-          laneRows12<R>(vRows + j0 * p.vL.l, p.vL.l, ot, p.Dv, DPT + j0 * 16);
-        });
-        // rows with no key (lse −∞) and lanes past Lq are left out (P = 0)
-        const __m512 lv = _mm512_mask_loadu_ps(ninf, qm, lrow + i0);
-        const __mmask16 valid = _mm512_cmp_ps_mask(lv, ninf, _CMP_NEQ_OQ);
-        const uint32_t base = uint32_t(uint64_t(bh * p.Lq + i0) * uint64_t(p.Lk));
-        for (int64_t j = 0; j < kn; j++) {
-          const __mmask16 allowed =
-              p.causal ? _mm512_cmp_epi32_mask(lanes, _mm512_set1_epi32(int32_t(std::clamp<int64_t>(j - keys.off - i0, -1, 16))), _MM_CMPINT_NLT)
-                       : __mmask16(0xffff);
-          const __m512 x = _mm512_fmsub_ps(_mm512_load_ps(ST + j * 16), scale, lv);
-          const __m512 pr = _mm512_maskz_mov_ps(allowed & valid, (__m512)vexp((vf)x));
-          __m512 dpr = _mm512_load_ps(DPT + j * 16), pz = pr;
-          if (dm.drop) {
-            const __m512 z = dropFactorsT(dm, laneLk, base + uint32_t(j));
-            dpr = _mm512_mul_ps(dpr, z);
-            pz = _mm512_mul_ps(pr, z);
-          }
-          _mm512_store_ps(PR + j * 16, pr);
-          _mm512_store_ps(DPT + j * 16, dpr);
-          _mm512_store_ps(ST + j * 16, _mm512_mul_ps(pr, dpr));
-          _mm512_store_ps(PZT + j * kMaxLq + i0, pz);
-        }
-        for (int64_t j = kn; j < 16; j++) _mm512_store_ps(ST + j * 16, zero);
-        // D = Σ_j P∘z∘dP: halves of 8, 4, 2, 1 keys
-        __m512 a[8];
-        for (int j = 0; j < 8; j++) a[j] = _mm512_add_ps(_mm512_load_ps(ST + (j + 8) * 16), _mm512_load_ps(ST + j * 16));
-        for (int j = 0; j < 4; j++) a[j] = _mm512_add_ps(a[j + 4], a[j]);
-        const __m512 d = _mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3]));
-        for (int64_t j = 0; j < kn; j++)
-          _mm512_store_ps(DST + j * kMaxLq + i0, _mm512_mul_ps(_mm512_load_ps(PR + j * 16), _mm512_sub_ps(_mm512_load_ps(DPT + j * 16), d)));
+    // P (from lse), dP = dO·Vᵀ, dS = P∘(z∘dP − D_i) and P∘z, a row of 16 keys each
+    rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
+      constexpr int R = decltype(rc)::value;
+      laneRows<R>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, PZ + i0 * 16);  // S, then P∘z
+      laneRows<R>(p.oL.at(dOut, b, h, i0), p.oL.l, vt, p.Dv, DS + i0 * 16);  // dP, then dS
+    });
+    for (int64_t i = 0; i < p.Lq; i++) {
+      const int64_t end = keys.end(i);
+      const float l = lrow[i];
+      if (end == 0 || l == kNegInf) {
+        _mm512_store_ps(PZ + i * 16, _mm512_setzero_ps());
+        _mm512_store_ps(DS + i * 16, _mm512_setzero_ps());
+        continue;
       }
-      for (int64_t j = kn; j < keys.n; j++) {  // keys past the block's limit
-        _mm512_store_ps(PZT + j * kMaxLq + i0, zero);
-        _mm512_store_ps(DST + j * kMaxLq + i0, zero);
+      const __m512 x = _mm512_fmsub_ps(_mm512_load_ps(PZ + i * 16), _mm512_set1_ps(p.scale), _mm512_set1_ps(l));
+      __m512 pr = _mm512_maskz_mov_ps(__mmask16((1u << end) - 1), (__m512)vexp((vf)x));
+      __m512 dpr = _mm512_load_ps(DS + i * 16);
+      __m512 pz = pr;
+      if (dm.drop) {
+        const __m512 z = dropFactors(dm, p, bh, i);
+        dpr = _mm512_mul_ps(dpr, z);
+        pz = _mm512_mul_ps(pr, z);
       }
+      // D_i = dO_i·O_i = Σ_j P_ij z_ij (dO_i·V_j): from the row in the register, without reading out's row
+      // (the general path's dotRow: an eighth of the pair's traffic, and its first touch of out)
+      const float di = _mm512_reduce_add_ps(_mm512_mul_ps(pr, dpr));
+      _mm512_store_ps(PZ + i * 16, pz);
+      _mm512_store_ps(DS + i * 16, _mm512_mul_ps(pr, _mm512_sub_ps(dpr, _mm512_set1_ps(di))));
     }
     if (next.has && h == hk * group) {  // that pair's query-side rows, during this pair's first head
       for (int64_t nh = next.h * group; nh < (next.h + 1) * group; nh++) {
@@ -416,7 +410,7 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
     // dQ = scale · dS·K (a row block's keys end at its last row's limit)
     rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {
       constexpr int R = decltype(rc)::value;
-      bcastRowsCols<R>(DST + i0, 1, kMaxLq, keys.end(i0 + R - 1), kRows, p.kL.l, p.qL.at(dq, b, h, i0), p.qL.l, p.D,
+      bcastRowsCols<R>(DS + i0 * 16, 16, 1, keys.end(i0 + R - 1), kRows, p.kL.l, p.qL.at(dq, b, h, i0), p.qL.l, p.D,
                        scales, false);
     });
     // dV (+)= (P∘z)ᵀ·dO, dK (+)= scale · dSᵀ·Q over the keys the head has; under a causal mask the
@@ -426,10 +420,10 @@ void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, 
       constexpr int R = decltype(rc)::value;
       const int64_t iFirst = p.causal ? std::clamp<int64_t>(j0 - p.causalOffset, 0, p.Lq) : 0;
       const int64_t n = p.Lq - iFirst;
-      bcastRowsCols<R>(PZT + j0 * kMaxLq + iFirst, kMaxLq, 1, n, p.oL.at(dOut, b, h, iFirst), p.oL.l, p.vL.at(dv, b, hk, j0),
-                       p.vL.l, p.Dv, ones, add);
-      bcastRowsCols<R>(DST + j0 * kMaxLq + iFirst, kMaxLq, 1, n, p.qL.at(q, b, h, iFirst), p.qL.l, p.kL.at(dk, b, hk, j0),
-                       p.kL.l, p.D, scales, add);
+      bcastRowsCols<R>(PZ + iFirst * 16 + j0, 1, 16, n, p.oL.at(dOut, b, h, iFirst), p.oL.l, p.vL.at(dv, b, hk, j0), p.vL.l,
+                       p.Dv, ones, add);
+      bcastRowsCols<R>(DS + iFirst * 16 + j0, 1, 16, n, p.qL.at(q, b, h, iFirst), p.qL.l, p.kL.at(dk, b, hk, j0), p.kL.l,
+                       p.D, scales, add);
     });
   }
 }

@@ -6,15 +6,18 @@
 // The general path walks query and key tiles with an online softmax, GEMM tiles and a workspace sized
 // for long sequences; at L ≈ 12 its fixed cost per head (scaled q copies, Kᵀ and Vᵀ scratch, running
 // max bookkeeping, tile GEMMs at 12–16 columns) is several times the head's ~37 kFLOP. Here a
-// (b, head) is one short pass with the keys in the 16 lanes of one vector:
+// (b, head) is one short pass with the keys (backward) or the queries (forward) in the 16 lanes of one
+// vector:
 //
-// Forward, per (b, h): Kᵀ (D × 16, zero lanes past the head's last key) through 16×16 register
-// transposes; S[i, :] = Σ_d q[i, d]·Kᵀ[d, :] for blocks of 8 query rows in registers (q broadcast
-// where it lies); per row one-shot softmax in the register (the keys past the row's causal / key-length
-// limit at −∞, exact max, exp, sum, lse = max + log sum), the dropout factor on its 16 lanes; then
+// Forward, per (b, h), 16 query rows at a time with the queries in the lanes: Qᵀ (D × 16, zero lanes
+// past the block's last row) through 16×16 register transposes; Sᵀ[j, :] = Σ_d K[j, d]·Qᵀ[d, :] for the
+// keys the block sees, up to 12 keys per pass (K broadcast where it lies); the softmax down the keys on
+// whole vectors (the keys past a row's causal / key-length limit at −∞, exact max, exp, sum, lse = max +
+// log sum by a vector log, the dropout factor per key), no horizontal reduction; then
 // O[i, :] = Σ_j P[i, j]·V[j, :] / l_i with V rows read in place, 4 rows × 64 columns of accumulators.
 //
-// Backward, per (b, kv head), for each query head of its group: Kᵀ and Vᵀ as above; P from lse and
+// Backward, per (b, kv head), for each query head of its group: Kᵀ and Vᵀ (D × 16, zero lanes past the
+// head's last key) through 16×16 register transposes; S = Q·Kᵀ for blocks of 8 query rows; P from lse and
 // dP = dO·Vᵀ with keys in lanes, z the dropout factor, D_i = dO_i·O_i = Σ_j P_ij z_ij dP_ij (from the
 // registers: out is not read), dS = P∘(z∘dP − D_i); then
 // dQ = scale·dS·K, dV = (P∘z)ᵀ·dO, dK = scale·dSᵀ·Q as broadcast-FMA blocks over rows read in place
@@ -22,6 +25,7 @@
 // group add into the same dK, dV rows; only this task writes them, so no thread sums anything and
 // results are the same on any thread count.
 #include <cmath>
+#include <utility>  // std::integer_sequence (laneRows12)
 
 #include "common.h"
 #include "dropout_mask.h"
@@ -66,7 +70,9 @@ void transposeKeys(const float* x, int64_t ldx, int64_t n, int64_t D, float* xt)
 
 // dst row r (16 floats) = Σ_l x[r·ldx + l] · xt[l·16 .. +16] for R rows of x (the keys in lanes). The
 // accumulators end in memory, not in an array the caller indexes: GCC kept such an array partly on
-// the stack, inside the FMA loop (a store-forwarding chain per step).
+// the stack, inside the FMA loop (a store-forwarding chain per step). The backward's S and dP: a
+// laneRows12 with both products in one pass (24 accumulators) was 5% faster alone but not in the
+// step (BENCHMARKS.md).
 template <int R>
 HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t n, float* dst) {
   __m512 acc[R];
@@ -81,7 +87,53 @@ HEED_INLINE void laneRows(const float* x, int64_t ldx, const float* xt, int64_t 
   for (int r = 0; r < R; r++) _mm512_store_ps(dst + r * 16, acc[r]);
 }
 
-// Calls f(i0, R) with R a compile-time constant for blocks of up to RB rows covering [0, rows).
+// acc += broadcast(float at p + k·sb bytes + off bytes) · m, k in {0, 1, 2}: one instruction whose
+// address is base + index·{1, 2} + displacement. Written as asm because GCC, given the same address in C,
+// kept a register (or a stack slot) per row and column offset, and ran out of registers in laneRows12.
+// The rows are only read while laneRows12 runs, so the asm needs no memory operand.
+template <int K, int OFF>
+HEED_INLINE void fmaRow(__m512& acc, __m512 m, const float* p, int64_t sb) {
+  if constexpr (K == 0) asm("vfmadd231ps %c3(%2)%{1to16%}, %1, %0" : "+v"(acc) : "v"(m), "r"(p), "i"(OFF));
+  else asm("vfmadd231ps %c3(%2,%4,%c5)%{1to16%}, %1, %0" : "+v"(acc) : "v"(m), "r"(p), "i"(OFF), "r"(sb), "i"(K));
+}
+
+// Rows r… of one column (OFF bytes into the rows): acc[r] += broadcast(row r's float) · m.
+template <int OFF, int... r>
+HEED_INLINE void fmaRows(__m512* acc, __m512 m, const float* const* pb, int64_t sb, std::integer_sequence<int, r...>) {
+  (fmaRow<r % 3, OFF>(acc[r], m, pb[r / 3], sb), ...);
+}
+
+// laneRows12's 16 columns of one 16-column chunk, unrolled (the column is the displacement).
+template <class Rows, int... l>
+HEED_INLINE void columns16(__m512* a, const float* kc, const float* const* xb, int64_t sx, Rows rows,
+                           std::integer_sequence<int, l...>) {
+  (fmaRows<l * 4>(a, _mm512_load_ps(kc + l * 16), xb, sx, rows), ...);
+}
+
+// laneRows for up to 12 rows: s[r] = Σ_d x[r·ldx + d]·xt[d, :] (the forward's Sᵀ, the keys as rows). 12
+// independent accumulators keep both FMA pipes busy (laneRows' 4-row block is bound by the FMA latency).
+// The rows are addressed three per base pointer (p, p + ldx, p + 2·ldx: the byte stride register
+// scaled by 1 and 2) and the loop over 16 columns is unrolled, so 12 rows need 4 pointers.
+template <int R>
+__attribute__((noinline)) void laneRows12(const float* x, int64_t ldx, const float* xt, int64_t D, float* s) {
+  constexpr int G = (R + 2) / 3;
+  const int64_t sx = ldx * 4;  // bytes
+  __m512 a[R];
+#pragma GCC unroll 12
+  for (int r = 0; r < R; r++) a[r] = _mm512_setzero_ps();
+  const float* xb[G];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; g++) xb[g] = x + 3 * g * ldx;
+  for (int64_t c = 0; c < D; c += 16) {
+    columns16(a, xt + c * 16, xb, sx, std::make_integer_sequence<int, R>{}, std::make_integer_sequence<int, 16>{});
+#pragma GCC unroll 4
+    for (int g = 0; g < G; g++) xb[g] += 16;
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < R; r++) _mm512_store_ps(s + r * 16, a[r]);
+}
+
+// Calls f(i0, R) with R a compile-time constant for blocks of up to RB (≤ 12) rows covering [0, rows).
 template <int RB, class F>
 HEED_INLINE void rowBlocks(int64_t rows, F&& f) {
   for (int64_t i0 = 0; i0 < rows; i0 += RB) {
@@ -93,7 +145,11 @@ HEED_INLINE void rowBlocks(int64_t rows, F&& f) {
       case 5: if constexpr (RB >= 5) f(i0, std::integral_constant<int, 5>{}); break;
       case 6: if constexpr (RB >= 6) f(i0, std::integral_constant<int, 6>{}); break;
       case 7: if constexpr (RB >= 7) f(i0, std::integral_constant<int, 7>{}); break;
-      default: if constexpr (RB >= 8) f(i0, std::integral_constant<int, 8>{}); break;
+      case 8: if constexpr (RB >= 8) f(i0, std::integral_constant<int, 8>{}); break;
+      case 9: if constexpr (RB >= 9) f(i0, std::integral_constant<int, 9>{}); break;
+      case 10: if constexpr (RB >= 10) f(i0, std::integral_constant<int, 10>{}); break;
+      case 11: if constexpr (RB >= 11) f(i0, std::integral_constant<int, 11>{}); break;
+      default: if constexpr (RB >= 12) f(i0, std::integral_constant<int, 12>{}); break;
     }
   }
 }
@@ -195,68 +251,90 @@ HEED_INLINE __m512 dropFactors(const DropMask& dm, const AttentionParams& p, int
   return (__m512)(kept ? vsplat(dm.keep) : vsplat(0.f));
 }
 
+// dropFactors for one key j of 16 query rows i0 … i0 + 15 in the lanes (the transposed forward): the
+// elements (bh·Lq + i0 + lane)·Lk + j, i.e. base + lane·Lk with base = (bh·Lq + i0)·Lk + j.
+HEED_INLINE __m512 dropFactorsT(const DropMask& dm, vu laneLk, uint32_t base) {
+  const vi kept = lowbias32((laneLk + base) ^ dm.mixed) >= dm.thr;
+  return (__m512)((dm.none ? vi{} : kept) ? vsplat(dm.keep) : vsplat(0.f));
+}
+
+// Forward of one (b, h), 16 query rows at a time with the queries in the lanes: Qᵀ by register
+// transposes, Sᵀ[j, :] = Σ_d K[j, d]·Qᵀ[d, :] for the block's keys (K rows broadcast in place), and the
+// softmax down the keys: max, exp, sum and the dropout hash on whole vectors, no horizontal reduction
+// per row (the per-row reduce-max and reduce-add with their scalar bookkeeping were a quarter of this
+// function). The sum adds the keys in _mm512_reduce_add_ps's tree order and S's products run in the
+// same order as with the keys in the lanes, so results are bit for bit those of that layout.
 void forwardHead(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,
                  float* out, float* lse, int64_t b, int64_t h, const NextHead& next) {
-  alignas(64) float kt[kMaxD * 16];
-  alignas(64) float P[kMaxLq * 16];
-  float inv[kMaxLq];
+  alignas(64) float qt[kMaxD * 16];
+  alignas(64) float PT[16 * 16];  // row j: key j's scores, then probabilities, for the block's 16 query lanes
+  alignas(64) float inv[16];
   const int64_t hk = h / (p.H / p.Hkv), bh = b * p.H + h;
   const KeyLimits keys(p, b);
   float* lrow = lse + bh * p.Lq;
-  if (keys.n == 0) {  // no key at all: zeros, lse −∞
-    for (int64_t i = 0; i < p.Lq; i++) {
-      float* o = p.oL.at(out, b, h, i);
-      std::fill(o, o + p.Dv, 0.f);
-      lrow[i] = kNegInf;
-    }
-    return;
-  }
-  transposeKeys(p.kL.at(k, b, hk, 0), p.kL.l, keys.n, p.D, kt);
+  const float* kRows = p.kL.at(k, b, hk, 0);
+  const float* vRows = p.vL.at(v, b, hk, 0);
   const int64_t nhk = next.h / (p.H / p.Hkv);
-  if (next.has) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
-  const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf);
-  rowBlocks<8>(p.Lq, [&](int64_t i0, auto rc) {
-    laneRows<decltype(rc)::value>(p.qL.at(q, b, h, i0), p.qL.l, kt, p.D, P + i0 * 16);
-  });
-  alignas(64) float mxs[kMaxLq], sums[kMaxLq];
-  for (int64_t i = 0; i < p.Lq; i++) {
-    const int64_t end = keys.end(i);
-    float* prow = P + i * 16;
-    if (end == 0) {  // no allowed key: zeros (inv 0), lse −∞
-      _mm512_store_ps(prow, _mm512_setzero_ps());
-      inv[i] = 0.f;
-      mxs[i] = kNegInf;
-      sums[i] = 1.f;
+  const __m512 scale = _mm512_set1_ps(p.scale), ninf = _mm512_set1_ps(kNegInf), zero = _mm512_setzero_ps();
+  const __m512i lanes = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const vu laneLk = dm.lane * uint32_t(p.Lk);
+  for (int64_t i0 = 0; i0 < p.Lq; i0 += 16) {
+    const int64_t nq = std::min<int64_t>(16, p.Lq - i0);
+    const __mmask16 qm = __mmask16(nq == 16 ? 0xffffu : (1u << nq) - 1);
+    const int64_t kn = keys.end(i0 + nq - 1);  // the keys any row of the block sees (limits grow with i)
+    if (kn == 0) {  // no key at all: zeros, lse −∞
+      for (int64_t i = i0; i < i0 + nq; i++) {
+        float* o = p.oL.at(out, b, h, i);
+        std::fill(o, o + p.Dv, 0.f);
+      }
+      _mm512_mask_storeu_ps(lrow + i0, qm, ninf);
       continue;
     }
-    const __m512 s = _mm512_mask_blend_ps(__mmask16((1u << end) - 1), ninf, _mm512_mul_ps(_mm512_load_ps(prow), scale));
-    const float mx = _mm512_reduce_max_ps(s);
-    __m512 e = (__m512)vexp((vf)_mm512_sub_ps(s, _mm512_set1_ps(mx)));
-    const float l = _mm512_reduce_add_ps(e);
-    mxs[i] = mx;
-    sums[i] = l;
-    inv[i] = 1.f / l;
-    if (dm.drop) e = _mm512_mul_ps(e, dropFactors(dm, p, bh, i));
-    _mm512_store_ps(prow, e);
+    transposeKeys(p.qL.at(q, b, h, i0), p.qL.l, nq, p.D, qt);
+    if (next.has && i0 == 0) prefetchHead(k, p.kL, next.b, nhk, KeyLimits(p, next.b).n, p.D, false);
+    rowBlocks<12>(kn, [&](int64_t j0, auto rc) {
+      laneRows12<decltype(rc)::value>(kRows + j0 * p.kL.l, p.kL.l, qt, p.D, PT + j0 * 16);
+    });
+    // key j is allowed to query row i0 + lane iff j < its end: j < kn ≤ n, and under a causal mask
+    // j ≤ i0 + lane + off, i.e. lane ≥ j − off − i0
+    __m512 mx = ninf;
+    for (int64_t j = 0; j < kn; j++) {
+      const __mmask16 allowed =
+          p.causal ? _mm512_cmp_epi32_mask(lanes, _mm512_set1_epi32(int32_t(std::clamp<int64_t>(j - keys.off - i0, -1, 16))), _MM_CMPINT_NLT)
+                   : __mmask16(0xffff);
+      const __m512 sj = _mm512_mask_blend_ps(allowed, ninf, _mm512_mul_ps(_mm512_load_ps(PT + j * 16), scale));
+      _mm512_store_ps(PT + j * 16, sj);
+      mx = _mm512_max_ps(mx, sj);
+    }
+    const __mmask16 none = _mm512_cmp_ps_mask(mx, ninf, _CMP_EQ_OQ);  // rows with no allowed key
+    const __m512 mxe = _mm512_mask_blend_ps(none, mx, zero);  // there exp(−∞ − 0) = 0
+    for (int64_t j = 0; j < 16; j++)
+      _mm512_store_ps(PT + j * 16, j < kn ? (__m512)vexp((vf)_mm512_sub_ps(_mm512_load_ps(PT + j * 16), mxe)) : zero);
+    // l = Σ_j e_j in _mm512_reduce_add_ps's order: halves of 8, 4, 2, 1 keys
+    __m512 a[8];
+    for (int j = 0; j < 8; j++) a[j] = _mm512_add_ps(_mm512_load_ps(PT + (j + 8) * 16), _mm512_load_ps(PT + j * 16));
+    for (int j = 0; j < 4; j++) a[j] = _mm512_add_ps(a[j + 4], a[j]);
+    const __m512 l = _mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3]));
+    _mm512_store_ps(inv, _mm512_maskz_div_ps(__mmask16(~none), _mm512_set1_ps(1.f), l));  // 0 for rows with no key
+    if (dm.drop) {
+      const uint32_t base = uint32_t(uint64_t(bh * p.Lq + i0) * uint64_t(p.Lk));
+      for (int64_t j = 0; j < kn; j++)
+        _mm512_store_ps(PT + j * 16, _mm512_mul_ps(_mm512_load_ps(PT + j * 16), dropFactorsT(dm, laneLk, base + uint32_t(j))));
+    }
+    // lse = max + log sum (−∞ for rows with no key)
+    _mm512_mask_storeu_ps(lrow + i0, qm, _mm512_add_ps(mx, logAtLeastOne(_mm512_mask_blend_ps(none, l, _mm512_set1_ps(1.f)))));
+    if (next.has && i0 == 0) {
+      prefetchHead(q, p.qL, next.b, next.h, p.Lq, p.D, false);
+      prefetchHead(v, p.vL, next.b, nhk, KeyLimits(p, next.b).n, p.Dv, false);
+      prefetchHead(out, p.oL, next.b, next.h, p.Lq, p.Dv, true);
+    }
+    // O = P·V / l: P[i, j] broadcast from Pᵀ's row j, lane i; a row block's keys end at its last row's limit
+    rowBlocks<4>(nq, [&](int64_t r0, auto rc) {
+      constexpr int R = decltype(rc)::value;
+      bcastRowsCols<R>(PT + r0, 1, 16, keys.end(i0 + r0 + R - 1), vRows, p.vL.l, p.oL.at(out, b, h, i0 + r0), p.oL.l, p.Dv,
+                       inv + r0, false);
+    });
   }
-  // lse = max + log sum, 16 rows per vector log (a scalar logf per row cost a fifth of this function)
-  for (int64_t i0 = 0; i0 < p.Lq; i0 += 16) {
-    const __mmask16 m = __mmask16(p.Lq - i0 >= 16 ? 0xffffu : (1u << (p.Lq - i0)) - 1);
-    const __m512 l = _mm512_mask_loadu_ps(_mm512_set1_ps(1.f), m, sums + i0);
-    _mm512_mask_storeu_ps(lrow + i0, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, mxs + i0), logAtLeastOne(l)));
-  }
-  if (next.has) {
-    prefetchHead(q, p.qL, next.b, next.h, p.Lq, p.D, false);
-    prefetchHead(v, p.vL, next.b, nhk, KeyLimits(p, next.b).n, p.Dv, false);
-    prefetchHead(out, p.oL, next.b, next.h, p.Lq, p.Dv, true);
-  }
-  // O = P·V / l: a row block's keys end at its last row's limit (limits grow with i)
-  const float* vRows = p.vL.at(v, b, hk, 0);
-  rowBlocks<4>(p.Lq, [&](int64_t i0, auto rc) {
-    constexpr int R = decltype(rc)::value;
-    bcastRowsCols<R>(P + i0 * 16, 16, 1, keys.end(i0 + R - 1), vRows, p.vL.l, p.oL.at(out, b, h, i0), p.oL.l, p.Dv,
-                     inv + i0, false);
-  });
 }
 
 void backwardPair(const AttentionParams& p, const DropMask& dm, const float* q, const float* k, const float* v,

@@ -168,6 +168,9 @@ std::atomic<int32_t> tileThreads{0};
 // scalef(p, −∞) = 0; NaN stays NaN). Eight vector ops in all.
 // Without it: clamp (−∞ → 2^−160 = 0), round to nearest, r = x − n in [−½, ½], degree 7
 // (relative error < 1e-8), scalef: twelve ops.
+#ifndef HEED_ATT_EXP2_DEG
+#define HEED_ATT_EXP2_DEG 5
+#endif
 #if HEED_W == 16
 HEED_INLINE __m512 reduceFloor(__m512 x) {
   __m512 r;
@@ -179,12 +182,23 @@ HEED_INLINE vf vexp2(vf xv) {
   if constexpr (Dq) {
     const __m512 x = (__m512)xv;
     const __m512 r = reduceFloor(x);
+#if HEED_ATT_EXP2_DEG == 4
+    __m512 p = _mm512_set1_ps(1.3534139841794968e-2f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.201151967048645e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.414427101612091e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.930038332939148e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0000026226043701f));
+#else
     __m512 p = _mm512_set1_ps(1.8762329128e-3f);
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.9925844222e-3f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5823605508e-2f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4015453458e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9315296412e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.999999404e-1f));
+#endif
+#ifdef HEED_ATT_EXP2_NOSCALEF  // bench only: what vscalefps costs (wrong results)
+    return (vf)p;
+#endif
     return (vf)_mm512_scalef_ps(p, x);
   } else {
     __m512 x = _mm512_max_ps(_mm512_set1_ps(-160.f), (__m512)xv);  // NaN kept (second operand)
@@ -422,36 +436,23 @@ HEED_INLINE __m512 expRow(const __m512* acc, __m512 cv, float mr, float* prow) {
   return sum;
 }
 
-// S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
-// non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
-// FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
-// passes of scoreTile + onlineSoftmaxTile: their loads, stores and serial max/sum chains cost ~40%
-// more than the exp's own ops). q is read where it lies (row stride ldq, unscaled, no copy): the
-// score scale c = scale·log2 e (> 0, so max(c·s) = c·max(s)) goes into the FMA that subtracts m.
-// lim[r]: the keys of row r this tile allows (columns from lim[r] on, padding included, get P = 0).
-// P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
+// The online-softmax step of an RB × NV·W block of scores held in registers (acc, raw Q·Kᵀ): the
+// fused pass's non-FMA work (mask of the keys past lim, 2^(c·s − m), row sums, the lazy rescale).
+// bench/attention-bound.cpp times it alone on L1-resident blocks. With HEED_ATT_NO_SOFTMAX (that
+// bench's GEMM-only build, never shipped) it only stores the scores as P: the kernel's two tile GEMMs
+// with their tiles, loads and stores, and no softmax work.
 template <int RB, int NV, bool Dq>
-HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt,
-                                  const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
-                                  int64_t Dv, bool first) {
-  __m512 acc[RB][NV];
+HEED_INLINE void softmaxRows(__m512 (&acc)[RB][NV], float c, const int64_t* lim, float* P, int64_t ldp, float* m,
+                             float* lv, float* O, int64_t Dv, bool first) {
+#ifdef HEED_ATT_NO_SOFTMAX
 #pragma GCC unroll 8
-  for (int r = 0; r < RB; r++)
+  for (int r = 0; r < RB; r++) {
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
-  for (int64_t l = 0; l < D; l++) {
-    const float* kr = kt + l * ldkt;
-    __m512 a[RB];
-#pragma GCC unroll 8
-    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(q[r * ldq + l]);
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) {
-      __m512 bv = _mm512_loadu_ps(kr + v * W);
-      asm("" : "+v"(bv));  // one load into a register, not RB memory operands (GCC's choice: load-port bound)
-#pragma GCC unroll 8
-      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
-    }
+    for (int v = 0; v < NV; v++) _mm512_storeu_ps(P + r * ldp + v * W, acc[r][v]);
+    if (first) vstore(lv + r * W, vf{}), m[r] = 0.f;
   }
+  (void)c, (void)lim, (void)O, (void)Dv;
+#else
   const __m512 ninf = _mm512_set1_ps(-INFINITY), cv = _mm512_set1_ps(c);
 #pragma GCC unroll 8
   for (int r = 0; r < RB; r++) {
@@ -496,6 +497,40 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
     const __m512 sum = expRow<NV, Dq>(acc[r], cv, mr, prow);
     vstore(lv + r * W, first ? (vf)sum : vload(lv + r * W) + (vf)sum);
   }
+#endif
+}
+
+// S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
+// non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
+// FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
+// passes of scoreTile + onlineSoftmaxTile: their loads, stores and serial max/sum chains cost ~40%
+// more than the exp's own ops). q is read where it lies (row stride ldq, unscaled, no copy): the
+// score scale c = scale·log2 e (> 0, so max(c·s) = c·max(s)) goes into the FMA that subtracts m.
+// lim[r]: the keys of row r this tile allows (columns from lim[r] on, padding included, get P = 0).
+// P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
+template <int RB, int NV, bool Dq>
+HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt,
+                                  const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
+                                  int64_t Dv, bool first) {
+  __m512 acc[RB][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++)
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
+  for (int64_t l = 0; l < D; l++) {
+    const float* kr = kt + l * ldkt;
+    __m512 a[RB];
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(q[r * ldq + l]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      __m512 bv = _mm512_loadu_ps(kr + v * W);
+      asm("" : "+v"(bv));  // one load into a register, not RB memory operands (GCC's choice: load-port bound)
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
+    }
+  }
+  softmaxRows<RB, NV, Dq>(acc, c, lim, P, ldp, m, lv, O, Dv, first);
 }
 
 // The fused score + softmax step over bq query rows: blocks of RB rows (6 for up to 4 vectors of

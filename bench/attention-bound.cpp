@@ -8,11 +8,12 @@
 //       loads and stores; its outputs are not attention (P is not normalised);
 //   (c) the softmax's per-element work alone: the kernel's own softmaxRows (mask, 2^(c·s − m) by the
 //       kernel's exp2, row sums, the sum check, and on a query tile's first key tile the row max and
-//       lazy-rescale test) on 3-row × 128-key blocks of real scores loaded from an L1-resident 12 KB
+//       lazy-rescale test) on 3-row × 128-key blocks of real scores (c·s, as the FMA loop leaves them) loaded from an L1-resident 12 KB
 //       source, storing P into a tile of the kernel's size, in the kernel's row blocking (3-row blocks,
 //       4 leftover rows as 2 + 2), for as many (query tile, key tile) pairs as one call runs;
 //   (p) the FMA probe (native/peak.cpp), per core on the CPU clock.
-// The bound: (b)'s CPU time (the GEMM FLOPs at the efficiency they reach inside this kernel) plus (c)'s
+// (a), (b) and the probe on the process CPU clock (all threads, the pool's waits included); (c) on its
+// thread's CPU clock. The bound: (b)'s CPU time (the GEMM FLOPs at the efficiency they reach inside this kernel) plus (c)'s
 // (the softmax work at the rate it runs alone: added, as if it shared no cycle with the GEMMs).
 //
 //   F="-O3 -std=c++17 -fno-math-errno -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma -mavx2 -mprefer-vector-width=512 -Inative"
@@ -46,6 +47,12 @@ using heed_bench::randoms;
 
 namespace {
 
+double threadSeconds() {
+  timespec t;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
+}
+
 double median(std::vector<double> x) {
   std::sort(x.begin(), x.end());
   return x.empty() ? 0.0 : x[x.size() / 2];
@@ -53,12 +60,13 @@ double median(std::vector<double> x) {
 
 constexpr int64_t kKeys = 128;  // the kernel's key tile (BK) at d 64: 8 vectors, 3-row blocks
 static_assert(avx512::BK == kKeys, "the softmax replay assumes 128-key tiles");
-constexpr int kSrcRows = 24;  // rows of real scores the replay cycles through (12 KB)
+constexpr int kSrcRows = 24;
+constexpr float kC = 0.125f * avx512::kLog2e;  // the score scale (base 2) at d 64  // rows of real scores the replay cycles through (12 KB)
 
 // One block of R rows: the scores from the source (as the FMA loop leaves them in registers), then the
 // kernel's softmax step.
 template <int R>
-HEED_INLINE void softmaxBlock(const float* src, float c, const int64_t* lim, float* P, float* m, float* lv, float* O,
+HEED_INLINE void softmaxBlock(const float* src, const int64_t* lim, float* P, float* m, float* lv, float* O,
                               int64_t Dv, bool first) {
   __m512 acc[R][8];
 #pragma GCC unroll 8
@@ -68,28 +76,28 @@ HEED_INLINE void softmaxBlock(const float* src, float c, const int64_t* lim, flo
       acc[r][v] = _mm512_loadu_ps(src + r * kKeys + v * 16);
       asm("" : "+v"(acc[r][v]));  // in a register, as after the FMA loop (no memory operand folded into the exp)
     }
-  avx512::softmaxRows<R, 8, true>(acc, c, lim, P, kKeys, m, lv, O, Dv, first);
+  avx512::softmaxRows<R, 8, true, true>(acc, kC, lim, P, kKeys, m, lv, O, Dv, first);  // heads > 128 keys: Fold
 }
 
 // The softmax work of one query tile of bq rows over nkt key tiles, blocked as scoreSoftmaxNV<8> blocks them.
-void softmaxQueryTile(const float* src, float c, int64_t bq, int64_t nkt, const int64_t* lim, float* P, float* m, float* lv,
+void softmaxQueryTile(const float* src, int64_t bq, int64_t nkt, const int64_t* lim, float* P, float* m, float* lv,
                       float* O, int64_t Dv) {
   for (int64_t t = 0; t < nkt; t++) {
     const bool first = t == 0;
     int64_t r = 0;
     while (r + 3 <= bq && bq - r != 4) {
-      softmaxBlock<3>(src + (r % kSrcRows) * kKeys, c, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first);
+      softmaxBlock<3>(src + (r % kSrcRows) * kKeys, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first);
       r += 3;
     }
     switch (bq - r) {
       case 4:
-        softmaxBlock<2>(src + (r % kSrcRows) * kKeys, c, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first);
+        softmaxBlock<2>(src + (r % kSrcRows) * kKeys, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first);
         r += 2;
-        softmaxBlock<2>(src + (r % kSrcRows) * kKeys, c, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first);
+        softmaxBlock<2>(src + (r % kSrcRows) * kKeys, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first);
         break;
-      case 3: softmaxBlock<3>(src + (r % kSrcRows) * kKeys, c, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first); break;
-      case 2: softmaxBlock<2>(src + (r % kSrcRows) * kKeys, c, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first); break;
-      case 1: softmaxBlock<1>(src + (r % kSrcRows) * kKeys, c, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first); break;
+      case 3: softmaxBlock<3>(src + (r % kSrcRows) * kKeys, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first); break;
+      case 2: softmaxBlock<2>(src + (r % kSrcRows) * kKeys, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first); break;
+      case 1: softmaxBlock<1>(src + (r % kSrcRows) * kKeys, lim + r, P + r * kKeys, m + r, lv + r * 16, O + r * Dv, Dv, first); break;
       default: break;
     }
   }
@@ -141,20 +149,20 @@ int main(int argc, char** argv) {
     const int64_t bq = longTiles ? avx512::BQFLong : avx512::BQF, nqt = (L + bq - 1) / bq, nkt = (L + kKeys - 1) / kKeys;
     const int64_t tilesPerCall = B * H * nqt;  // query tiles, each over nkt key tiles
     // (c)'s data: real raw scores q_i·k_j of the first kSrcRows query rows against the first key tile
+    const float c = kC;  // p.scale · log2 e
     std::vector<float> src(kSrcRows * kKeys), P(bq * kKeys), m(bq), lv(bq * 16), O(bq * D, 0.f);
     for (int64_t i = 0; i < kSrcRows; i++)
       for (int64_t j = 0; j < kKeys; j++) {
         float s = 0;
         for (int64_t l = 0; l < D; l++) s += q[i * D + l] * k[j * D + l];
-        src[i * kKeys + j] = s;
+        src[i * kKeys + j] = c * s;  // as the FMA loop leaves them: c·s − m, and m = 0 here
       }
     std::vector<int64_t> lim(bq, kKeys);
-    const float c = p.scale * avx512::kLog2e;
     auto fA = [&] { avx512::attentionForward(p, q.data(), k.data(), v.data(), outA.data(), lse.data()); };
     auto fB = [&] { avx512gemm::attentionForward(p, q.data(), k.data(), v.data(), outB.data(), lse.data()); };
     // one call's worth of softmax work, on one thread (its CPU time is what the call's threads share)
     auto fC = [&] {
-      for (int64_t t = 0; t < tilesPerCall; t++) softmaxQueryTile(src.data(), c, bq, nkt, lim.data(), P.data(), m.data(), lv.data(), O.data(), D);
+      for (int64_t t = 0; t < tilesPerCall; t++) softmaxQueryTile(src.data(), bq, nkt, lim.data(), P.data(), m.data(), lv.data(), O.data(), D);
     };
     fA(), fB(), fC();
     auto repsFor = [&](auto& f) {
@@ -168,14 +176,21 @@ int main(int argc, char** argv) {
       for (int r = 0; r < reps; r++) f();
       return (cpuSeconds() - c0) / reps;
     };
+    // (c) runs on this thread alone: its own CPU clock (on 2 threads the process clock would add the
+    // pool worker's wait)
+    auto sampleC = [&](int reps) {
+      const double c0 = threadSeconds();
+      for (int r = 0; r < reps; r++) fC();
+      return (threadSeconds() - c0) / reps;
+    };
     std::vector<double> a, b, cs, peaks{peak()}, ratio;
     for (int r = 0; r < rounds; r++) {
       // the order rotates so that no side always follows the probe or another side
       double ta = 0, tb = 0, tc = 0;
       switch (r % 3) {
-        case 0: ta = sample(fA, ra), tb = sample(fB, rb), tc = sample(fC, rc); break;
-        case 1: tb = sample(fB, rb), tc = sample(fC, rc), ta = sample(fA, ra); break;
-        default: tc = sample(fC, rc), ta = sample(fA, ra), tb = sample(fB, rb); break;
+        case 0: ta = sample(fA, ra), tb = sample(fB, rb), tc = sampleC(rc); break;
+        case 1: tb = sample(fB, rb), tc = sampleC(rc), ta = sample(fA, ra); break;
+        default: tc = sampleC(rc), ta = sample(fA, ra), tb = sample(fB, rb); break;
       }
       a.push_back(ta), b.push_back(tb), cs.push_back(tc), ratio.push_back(ta / (tb + tc));
       peaks.push_back(peak());

@@ -11,9 +11,12 @@
 //       lazy-rescale test) on 3-row × 128-key blocks of real scores (c·s, as the FMA loop leaves them) loaded from an L1-resident 12 KB
 //       source, storing P into a tile of the kernel's size, in the kernel's row blocking (3-row blocks,
 //       4 leftover rows as 2 + 2), for as many (query tile, key tile) pairs as one call runs;
+//   (d) the two GEMM micro-kernels alone on resident tiles (scoreBlock's 3 × 128 blocks, stored as P, and
+//       tileGemm's P·V, on one Kᵀ and one V tile that stay put): what (b)'s GEMMs reach without Kᵀ and V
+//       arriving from L2/L3, the transposition, the hand-out and the prefetches;
 //   (p) the FMA probe (native/peak.cpp), per core on the CPU clock.
-// (a), (b) and the probe on the process CPU clock (all threads, the pool's waits included); (c) on its
-// thread's CPU clock. The bound: (b)'s CPU time (the GEMM FLOPs at the efficiency they reach inside this kernel) plus (c)'s
+// (a), (b) and the probe on the process CPU clock (all threads, the pool's waits included); (c) and (d) on
+// their thread's CPU clock. The bound: (b)'s CPU time (the GEMM FLOPs at the efficiency they reach inside this kernel) plus (c)'s
 // (the softmax work at the rate it runs alone: added, as if it shared no cycle with the GEMMs).
 //
 //   F="-O3 -std=c++17 -fno-math-errno -mavx512f -mavx512bw -mavx512vl -mavx512vnni -mfma -mavx2 -mprefer-vector-width=512 -Inative"
@@ -103,6 +106,34 @@ void softmaxQueryTile(const float* src, int64_t bq, int64_t nkt, const int64_t* 
   }
 }
 
+// (d): the kernel's two GEMM micro-kernels on resident tiles: a query tile of bq rows (q, packed) over nkt
+// key tiles that are all the same Kᵀ tile (kt, D × 128) and V tile (128 × D): S = Q·Kᵀ by scoreBlock in the
+// fused pass's blocks (3 rows × 8 vectors, 4 leftover rows as 2 + 2) stored as P, then O (+)= P·V by tileGemm,
+// as forwardTiles calls it. The kernel's per-key-tile working set, with no new Kᵀ or V arriving.
+template <int R>
+HEED_INLINE void gemmBlock(const float* q, int64_t D, const float* kt, float* P) {
+  __m512 acc[R][8];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+    for (int v = 0; v < 8; v++) acc[r][v] = _mm512_setzero_ps();
+  avx512::scoreBlock<R, 8>(q, D, D, kt, kKeys, acc);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; r++)
+#pragma GCC unroll 8
+    for (int v = 0; v < 8; v++) _mm512_storeu_ps(P + r * kKeys + v * 16, acc[r][v]);
+}
+
+void gemmQueryTile(const float* q, const float* kt, const float* V, int64_t D, int64_t bq, int64_t nkt, float* P, float* O) {
+  for (int64_t t = 0; t < nkt; t++) {
+    int64_t r = 0;
+    while (r + 3 <= bq && bq - r != 4) gemmBlock<3>(q + r * D, D, kt, P + r * kKeys), r += 3;
+    for (; r + 2 <= bq; r += 2) gemmBlock<2>(q + r * D, D, kt, P + r * kKeys);
+    if (r < bq) gemmBlock<1>(q + r * D, D, kt, P + r * kKeys);
+    avx512::tileGemm(bq, D, kKeys, P, kKeys, 1, V, D, O, D, t > 0);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,19 +189,26 @@ int main(int argc, char** argv) {
         src[i * kKeys + j] = c * s;  // as the FMA loop leaves them: c·s − m, and m = 0 here
       }
     std::vector<int64_t> lim(bq, kKeys);
+    // (d)'s tiles: q rows of head 0, Kᵀ and V of its first key tile
+    std::vector<float> ktTile(D * kKeys), vTile(kKeys * D), Pd(bq * kKeys), Od(bq * D);
+    for (int64_t j = 0; j < kKeys; j++)
+      for (int64_t l = 0; l < D; l++) ktTile[l * kKeys + j] = k[j * D + l], vTile[j * D + l] = v[j * D + l];
+    auto fD = [&] {
+      for (int64_t t = 0; t < tilesPerCall; t++) gemmQueryTile(q.data(), ktTile.data(), vTile.data(), D, bq, nkt, Pd.data(), Od.data());
+    };
     auto fA = [&] { avx512::attentionForward(p, q.data(), k.data(), v.data(), outA.data(), lse.data()); };
     auto fB = [&] { avx512gemm::attentionForward(p, q.data(), k.data(), v.data(), outB.data(), lse.data()); };
     // one call's worth of softmax work, on one thread (its CPU time is what the call's threads share)
     auto fC = [&] {
       for (int64_t t = 0; t < tilesPerCall; t++) softmaxQueryTile(src.data(), bq, nkt, lim.data(), P.data(), m.data(), lv.data(), O.data(), D);
     };
-    fA(), fB(), fC();
+    fA(), fB(), fC(), fD();
     auto repsFor = [&](auto& f) {
       const double t0 = cpuSeconds();
       f();
       return std::max(1, int(budget / std::max(1e-6, cpuSeconds() - t0)));
     };
-    const int ra = repsFor(fA), rb = repsFor(fB), rc = repsFor(fC);
+    const int ra = repsFor(fA), rb = repsFor(fB), rc = repsFor(fC), rd = repsFor(fD);
     auto sample = [&](auto& f, int reps) {
       const double c0 = cpuSeconds();
       for (int r = 0; r < reps; r++) f();
@@ -178,34 +216,34 @@ int main(int argc, char** argv) {
     };
     // (c) runs on this thread alone: its own CPU clock (on 2 threads the process clock would add the
     // pool worker's wait)
-    auto sampleC = [&](int reps) {
+    auto sampleT = [&](auto& f, int reps) {  // (c), (d): on this thread alone
       const double c0 = threadSeconds();
-      for (int r = 0; r < reps; r++) fC();
+      for (int r = 0; r < reps; r++) f();
       return (threadSeconds() - c0) / reps;
     };
-    std::vector<double> a, b, cs, peaks{peak()}, ratio;
+    std::vector<double> a, b, cs, ds, peaks{peak()}, ratio;
     for (int r = 0; r < rounds; r++) {
       // the order rotates so that no side always follows the probe or another side
-      double ta = 0, tb = 0, tc = 0;
+      double ta = 0, tb = 0, tc = 0, td = 0;
       switch (r % 3) {
-        case 0: ta = sample(fA, ra), tb = sample(fB, rb), tc = sampleC(rc); break;
-        case 1: tb = sample(fB, rb), tc = sampleC(rc), ta = sample(fA, ra); break;
-        default: tc = sampleC(rc), ta = sample(fA, ra), tb = sample(fB, rb); break;
+        case 0: ta = sample(fA, ra), tb = sample(fB, rb), tc = sampleT(fC, rc), td = sampleT(fD, rd); break;
+        case 1: tb = sample(fB, rb), tc = sampleT(fC, rc), td = sampleT(fD, rd), ta = sample(fA, ra); break;
+        default: tc = sampleT(fC, rc), td = sampleT(fD, rd), ta = sample(fA, ra), tb = sample(fB, rb); break;
       }
-      a.push_back(ta), b.push_back(tb), cs.push_back(tc), ratio.push_back(ta / (tb + tc));
+      a.push_back(ta), b.push_back(tb), cs.push_back(tc), ds.push_back(td), ratio.push_back(ta / (tb + tc));
       peaks.push_back(peak());
     }
     const double flops = 4.0 * double(B * H) * double(L) * double(L) * double(D);
-    const double pk = median(peaks), ma = median(a), mb = median(b), mc = median(cs);
+    const double pk = median(peaks), ma = median(a), mb = median(b), mc = median(cs), md = median(ds);
     const double pct = 100.0 / 1e9 / pk;  // × flops / seconds: % of the per-core probe
     std::printf("%s\n {\"L\": %lld, \"queryRows\": %lld, \"queryTiles\": %lld, \"keyTiles\": %lld, "
                 "\"kernelMs\": %.4f, \"gemmOnlyMs\": %.4f, \"softmaxMs\": %.4f, \"boundMs\": %.4f, "
                 "\"kernelPctPeak\": %.1f, \"gemmOnlyPctPeak\": %.1f, \"boundPctPeak\": %.1f, \"softmaxShareOfBound\": %.3f, "
                 "\"kernelOverBound\": %.4f, \"kernelOverBoundPaired\": %.4f, \"kernelOverGemmOnly\": %.4f, \"softmaxNsPerKeyTileRow\": %.3f, "
-                "\"peakGflopsCpu\": %.1f, \"reps\": [%d, %d, %d],\n  \"kernelSamples\": [",
+                "\"residentGemmMs\": %.4f, \"residentGemmPctPeak\": %.1f, \"peakGflopsCpu\": %.1f, \"reps\": [%d, %d, %d, %d],\n  \"kernelSamples\": [",
                 li ? "," : "", (long long)L, (long long)bq, (long long)tilesPerCall, (long long)nkt, ma * 1e3, mb * 1e3, mc * 1e3,
                 (mb + mc) * 1e3, flops / ma * pct, flops / mb * pct, flops / (mb + mc) * pct, mc / (mb + mc), ma / (mb + mc),
-                median(ratio), ma / mb, mc * 1e9 / double(tilesPerCall * nkt * bq), pk, ra, rb, rc);
+                median(ratio), ma / mb, mc * 1e9 / double(tilesPerCall * nkt * bq), md * 1e3, flops / md * pct, pk, ra, rb, rc, rd);
     auto list = [](const std::vector<double>& x, double s) {
       for (size_t i = 0; i < x.size(); i++) std::printf("%s%.4f", i ? ", " : "", x[i] * s);
     };
@@ -214,6 +252,8 @@ int main(int argc, char** argv) {
     list(b, 1e3);
     std::printf("], \"softmaxSamples\": [");
     list(cs, 1e3);
+    std::printf("], \"residentGemmSamples\": [");
+    list(ds, 1e3);
     std::printf("], \"peaks\": [");
     list(peaks, 1);
     std::printf("]}");

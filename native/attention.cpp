@@ -517,6 +517,25 @@ HEED_INLINE void softmaxRows(__m512 (&acc)[RB][NV], float c, const int64_t* lim,
 #endif
 }
 
+// acc[r][v] += Σ_l q[r·ldq + l] · kt[l·ldkt + v·W ..]: the fused pass's RB × NV·W register block of Q·Kᵀ
+// (bench/attention-bound.cpp also times it alone).
+template <int RB, int NV>
+HEED_INLINE void scoreBlock(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, __m512 (&acc)[RB][NV]) {
+  for (int64_t l = 0; l < D; l++) {
+    const float* kr = kt + l * ldkt;
+    __m512 a[RB];
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(q[r * ldq + l]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      __m512 bv = _mm512_loadu_ps(kr + v * W);
+      asm("" : "+v"(bv));  // one load into a register, not RB memory operands (GCC's choice: load-port bound)
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
+    }
+  }
+}
+
 // S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
 // non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
 // FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
@@ -537,19 +556,7 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
 #pragma GCC unroll 8
     for (int v = 0; v < NV; v++) acc[r][v] = base;
   }
-  for (int64_t l = 0; l < D; l++) {
-    const float* kr = kt + l * ldkt;
-    __m512 a[RB];
-#pragma GCC unroll 8
-    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(q[r * ldq + l]);
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) {
-      __m512 bv = _mm512_loadu_ps(kr + v * W);
-      asm("" : "+v"(bv));  // one load into a register, not RB memory operands (GCC's choice: load-port bound)
-#pragma GCC unroll 8
-      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
-    }
-  }
+  scoreBlock<RB, NV>(q, ldq, D, kt, ldkt, acc);
   softmaxRows<RB, NV, Dq, Fold>(acc, c, lim, P, ldp, m, lv, O, Dv, first);
 }
 

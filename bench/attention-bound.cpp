@@ -46,6 +46,7 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
 
 using namespace heed;
 using heed_bench::cpuSeconds;
+using heed_bench::median;
 using heed_bench::randoms;
 
 namespace {
@@ -54,11 +55,6 @@ double threadSeconds() {
   timespec t;
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
-}
-
-double median(std::vector<double> x) {
-  std::sort(x.begin(), x.end());
-  return x.empty() ? 0.0 : x[x.size() / 2];
 }
 
 constexpr int64_t kKeys = 128;  // the kernel's key tile (BK) at d 64: 8 vectors, 3-row blocks
@@ -155,15 +151,7 @@ int main(int argc, char** argv) {
   }
   poolResize(threads);
   const int64_t D = 64;
-  auto peak = [&] {
-    const double c0 = cpuSeconds();
-    timespec w0, w1;
-    clock_gettime(CLOCK_MONOTONIC, &w0);
-    const double g = avx512::peakFlops(threads);
-    clock_gettime(CLOCK_MONOTONIC, &w1);
-    const double wall = double(w1.tv_sec - w0.tv_sec) + 1e-9 * double(w1.tv_nsec - w0.tv_nsec);
-    return g * wall / (cpuSeconds() - c0);  // per core, on the CPU clock
-  };
+  auto peak = [&] { return heed_bench::cpuPeak([&] { return avx512::peakFlops(threads); }); };  // per core, CPU clock
   const double budget = std::getenv("HEED_AB_SAMPLE_S") ? std::atof(std::getenv("HEED_AB_SAMPLE_S")) : 0.05;
   std::printf("{\"threads\": %d, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"rows\": [", threads, (long long)B, (long long)H, (long long)D);
   for (size_t li = 0; li < lengths.size(); li++) {

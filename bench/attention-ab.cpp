@@ -36,16 +36,8 @@ void attentionForward(const AttentionParams& p, const float* q, const float* k, 
 
 using namespace heed;
 using heed_bench::cpuSeconds;
+using heed_bench::median;
 using heed_bench::randoms;
-
-namespace {
-
-double median(std::vector<double> x) {
-  std::sort(x.begin(), x.end());
-  return x.empty() ? 0.0 : x[x.size() / 2];
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   int threads = 1, rounds = 9;
@@ -65,15 +57,7 @@ int main(int argc, char** argv) {
   if (lengths.empty()) lengths = {1024, 2048, 4096};
   poolResize(threads);
   const int64_t D = 64;
-  auto peak = [&] {
-    const double c0 = cpuSeconds();
-    timespec w0, w1;
-    clock_gettime(CLOCK_MONOTONIC, &w0);
-    const double g = avx512::peakFlops(threads);
-    clock_gettime(CLOCK_MONOTONIC, &w1);
-    const double wall = double(w1.tv_sec - w0.tv_sec) + 1e-9 * double(w1.tv_nsec - w0.tv_nsec);
-    return g * wall / (cpuSeconds() - c0) ;  // per core, on the CPU clock
-  };
+  auto peak = [&] { return heed_bench::cpuPeak([&] { return avx512::peakFlops(threads); }); };  // per core, CPU clock
   std::printf("{\"threads\": %d, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"causal\": %s, \"tiny\": %s, \"rows\": [", threads,
               (long long)B, (long long)H, (long long)D, causal ? "true" : "false", tiny ? "true" : "false");
   for (size_t li = 0; li < lengths.size(); li++) {

@@ -298,15 +298,15 @@ int main(int argc, char** argv) {
     const double tPV = perCall([&] {
       for (int64_t j0 = 0; j0 < L; j0 += BK) tileGemm(bq, D, BK, S.data(), bkP, 1, v.data() + j0 * D, D, O.data(), D, true);
     }, 20) / double(tiles);
-    // the fused score + softmax pass alone (the kernel's path without mask or ALiBi), all key tiles of the head
+    // the fused score + softmax pass alone (the kernel's path without mask or ALiBi; unscaled Kᵀ: the short heads' variant), all key tiles of the head
     double tFused = 0;
     if (kFusedScores) {
       std::vector<int64_t> lims(bq, BK);
       std::vector<float> m2(bq, -INFINITY), lv2(bq * W, 0.f), P2(bq * bkP);
-      scoreSoftmaxTile<HEED_TILE_DQ>(q.data(), D, D, p.scale * kLog2e, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
+      scoreSoftmaxTile<HEED_TILE_DQ, false>(q.data(), D, D, p.scale * kLog2e, kt.data(), ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, true);
       tFused = perCall([&] {
         for (int64_t j0 = 0; j0 < L; j0 += BK)
-          scoreSoftmaxTile<HEED_TILE_DQ>(q.data(), D, D, p.scale * kLog2e, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
+          scoreSoftmaxTile<HEED_TILE_DQ, false>(q.data(), D, D, p.scale * kLog2e, kt.data() + j0, ldkt, bq, bkP, lims.data(), P2.data(), m2.data(), lv2.data(), O.data(), D, false);
       }, 20) / double(tiles);
     }
     // softmax on real scores: recompute S once, then time the step with every row's reference max

@@ -168,6 +168,9 @@ std::atomic<int32_t> tileThreads{0};
 // scalef(p, −∞) = 0; NaN stays NaN). Eight vector ops in all.
 // Without it: clamp (−∞ → 2^−160 = 0), round to nearest, r = x − n in [−½, ½], degree 7
 // (relative error < 1e-8), scalef: twelve ops.
+#ifndef HEED_ATT_EXP2_DEG
+#define HEED_ATT_EXP2_DEG 5
+#endif
 #if HEED_W == 16
 HEED_INLINE __m512 reduceFloor(__m512 x) {
   __m512 r;
@@ -179,12 +182,23 @@ HEED_INLINE vf vexp2(vf xv) {
   if constexpr (Dq) {
     const __m512 x = (__m512)xv;
     const __m512 r = reduceFloor(x);
+#if HEED_ATT_EXP2_DEG == 4
+    __m512 p = _mm512_set1_ps(1.3534139841794968e-2f);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.201151967048645e-2f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.414427101612091e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.930038332939148e-1f));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0000026226043701f));
+#else
     __m512 p = _mm512_set1_ps(1.8762329128e-3f);
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.9925844222e-3f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.5823605508e-2f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(2.4015453458e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(6.9315296412e-1f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(9.999999404e-1f));
+#endif
+#ifdef HEED_ATT_EXP2_NOSCALEF  // bench only: what vscalefps costs (wrong results)
+    return (vf)p;
+#endif
     return (vf)_mm512_scalef_ps(p, x);
   } else {
     __m512 x = _mm512_max_ps(_mm512_set1_ps(-160.f), (__m512)xv);  // NaN kept (second operand)
@@ -281,11 +295,19 @@ struct KeysT {
       done = 0;
     }
   }
-  // Makes keys [0, j1) ready (j1 ≤ Lk); at Lk the padding columns up to roundUp(Lk, W) are zeroed too.
-  void upTo(const AttentionParams& p, int64_t j1, int64_t ldkt) {
+  // Makes keys [0, j1) ready (j1 ≤ Lk), times `factor` (the fused pass's score scale; 1: plain Kᵀ); at Lk
+  // the padding columns up to roundUp(Lk, W) are zeroed too. factor must be the same for the whole call.
+  void upTo(const AttentionParams& p, int64_t j1, int64_t ldkt, float factor) {
     for (; done < j1; done = std::min(j1, done + BK)) {  // done is a multiple of BK
       const int64_t e = std::min(j1, done + BK);
-      transposePad(src + done * p.kL.l, e - done, p.D, p.kL.l, tile(p, done, ldkt), ldkt);
+      float* t = tile(p, done, ldkt);
+      transposePad(src + done * p.kL.l, e - done, p.D, p.kL.l, t, ldkt);
+      if (factor != 1.f) {  // in L1 just after the transposition
+        const vf fv = vsplat(factor);
+        const int64_t cols = roundUp(e - done, W);
+        for (int64_t l = 0; l < p.D; l++)
+          for (int64_t c = 0; c < cols; c += W) vstore(t + l * ldkt + c, vload(t + l * ldkt + c) * fv);
+      }
     }
   }
   // Kᵀ of the key tile starting at j0 (a multiple of BK): D rows, ldkt apart.
@@ -408,50 +430,43 @@ struct RowPrefetch {
 };
 
 #if HEED_W == 16
-// One row of a fused block: P = 2^(c·s − m) for its NV vectors of scores (acc), stored at prow; returns their sum.
-template <int NV, bool Dq>
-HEED_INLINE __m512 expRow(const __m512* acc, __m512 cv, float mr, float* prow) {
-  const __m512 mv = _mm512_set1_ps(mr);
+// One row of a fused block: P = 2^x for its NV vectors of acc, stored at prow; returns their sum.
+// x = acc (Mode 0), acc − d (1) or c·acc − d (2).
+template <int NV, bool Dq, int Mode>
+HEED_INLINE __m512 expRow(const __m512* acc, __m512 cv, float d, float* prow) {
+  const __m512 dv = _mm512_set1_ps(d);
   __m512 sum = _mm512_setzero_ps();
 #pragma GCC unroll 8
   for (int v = 0; v < NV; v++) {
-    const __m512 e = (__m512)vexp2<Dq>((vf)_mm512_fmsub_ps(acc[v], cv, mv));
+    const __m512 x = Mode == 0 ? acc[v] : Mode == 1 ? _mm512_sub_ps(acc[v], dv) : _mm512_fmsub_ps(acc[v], cv, dv);
+    const __m512 e = (__m512)vexp2<Dq>((vf)x);
     sum = _mm512_add_ps(sum, e);
     _mm512_storeu_ps(prow + v * W, e);
   }
   return sum;
 }
 
-// S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
-// non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
-// FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
-// passes of scoreTile + onlineSoftmaxTile: their loads, stores and serial max/sum chains cost ~40%
-// more than the exp's own ops). q is read where it lies (row stride ldq, unscaled, no copy): the
-// score scale c = scale·log2 e (> 0, so max(c·s) = c·max(s)) goes into the FMA that subtracts m.
-// lim[r]: the keys of row r this tile allows (columns from lim[r] on, padding included, get P = 0).
-// P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
-template <int RB, int NV, bool Dq>
-HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt,
-                                  const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
-                                  int64_t Dv, bool first) {
-  __m512 acc[RB][NV];
+// The online-softmax step of an RB × NV·W block of scores held in registers: the fused pass's non-FMA
+// work (mask of the keys past lim, 2^(c·s − m), row sums, the lazy rescale). Fold (the tiled Kᵀ of
+// heads longer than a key tile, which carries c): acc[r] holds c·s + base_r, where base_r = −m[r], the
+// row's reference before this tile (0 on the first key tile or while the row has no reference,
+// m = −∞): the FMA loop starts from it, so the usual case is P = 2^acc, one op per 16 scores fewer.
+// Otherwise acc holds the raw s (short heads, whose Kᵀ is not worth a scaling pass: c·s − m by one
+// FMA). bench/attention-bound.cpp times this function alone on L1-resident blocks. With
+// HEED_ATT_NO_SOFTMAX (that bench's GEMM-only build, never shipped) it only stores acc as P: the
+// kernel's two tile GEMMs with their tiles, loads and stores, and no softmax work.
+template <int RB, int NV, bool Dq, bool Fold>
+HEED_INLINE void softmaxRows(__m512 (&acc)[RB][NV], float c, const int64_t* lim, float* P, int64_t ldp, float* m,
+                             float* lv, float* O, int64_t Dv, bool first) {
+#ifdef HEED_ATT_NO_SOFTMAX
 #pragma GCC unroll 8
-  for (int r = 0; r < RB; r++)
+  for (int r = 0; r < RB; r++) {
 #pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) acc[r][v] = _mm512_setzero_ps();
-  for (int64_t l = 0; l < D; l++) {
-    const float* kr = kt + l * ldkt;
-    __m512 a[RB];
-#pragma GCC unroll 8
-    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(q[r * ldq + l]);
-#pragma GCC unroll 8
-    for (int v = 0; v < NV; v++) {
-      __m512 bv = _mm512_loadu_ps(kr + v * W);
-      asm("" : "+v"(bv));  // one load into a register, not RB memory operands (GCC's choice: load-port bound)
-#pragma GCC unroll 8
-      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
-    }
+    for (int v = 0; v < NV; v++) _mm512_storeu_ps(P + r * ldp + v * W, acc[r][v]);
+    if (first) vstore(lv + r * W, vf{}), m[r] = 0.f;
   }
+  (void)c, (void)lim, (void)O, (void)Dv;
+#else
   const __m512 ninf = _mm512_set1_ps(-INFINITY), cv = _mm512_set1_ps(c);
 #pragma GCC unroll 8
   for (int r = 0; r < RB; r++) {
@@ -465,24 +480,26 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
     float mr = first ? -INFINITY : m[r];
     float* prow = P + r * ldp;
     if (mr != -INFINITY) {
-      // The usual case: the reference stays. P = 2^(c·s − m) straight from the accumulators, and the
-      // row max is never formed: if every lane of the row sum is ≤ kSumCheck (each P ≤ 2^7, so every
-      // c·s − m ≤ 7 + rounding < kRescaleLag) the reference would not have moved. Otherwise (or NaN)
-      // the row is redone below as before, so the result is the same as with the max taken first.
-      const __m512 sum = expRow<NV, Dq>(acc[r], cv, mr, prow);
+      // The usual case: the reference stays. P = 2^(c·s − m) (= 2^acc when Fold) from the accumulators,
+      // and the row max is never formed: if every lane of the row sum is ≤ kSumCheck (each P ≤ 2^7,
+      // so every c·s − m ≤ 7 + rounding < kRescaleLag) the reference would not have moved. Otherwise
+      // (or NaN) the row is redone below as before, so the result is the same as with the max taken first.
+      const __m512 sum = expRow<NV, Dq, Fold ? 0 : 2>(acc[r], cv, mr, prow);
       if (!_mm512_cmp_ps_mask(sum, _mm512_set1_ps(kSumCheck), _CMP_NLE_UQ)) {
         vstore(lv + r * W, vload(lv + r * W) + (vf)sum);
         continue;
       }
     }
+    const float base = Fold && mr != -INFINITY ? -mr : 0.f;  // what acc started from
     __m512 mxv = acc[r][0];
 #pragma GCC unroll 8
     for (int v = 1; v < NV; v++) mxv = _mm512_max_ps(mxv, acc[r][v]);
-    mxv = _mm512_mul_ps(mxv, cv);  // c > 0: the max of c·s is c·max(s)
-    // as onlineSoftmaxTile, but the lanes are compared with m + lag first: the horizontal max (~8
-    // shuffle/max ops and their latency, per row and key tile) runs only when the reference moves
-    if (_mm512_cmp_ps_mask(mxv, _mm512_set1_ps(mr + kRescaleLag), _CMP_GT_OQ)) {
-      const float mx = _mm512_reduce_max_ps(mxv);
+    if (!Fold) mxv = _mm512_mul_ps(mxv, cv);  // c > 0: the max of c·s is c·max(s)
+    // as onlineSoftmaxTile, but the lanes are compared with m + lag first (Fold: c·s − m > lag ⟺ acc >
+    // lag): the horizontal max (~8 shuffle/max ops and their latency, per row and key tile) runs only
+    // when the reference moves
+    if (_mm512_cmp_ps_mask(mxv, _mm512_set1_ps(mr == -INFINITY ? -INFINITY : (Fold ? 0.f : mr) + kRescaleLag), _CMP_GT_OQ)) {
+      const float mx = _mm512_reduce_max_ps(mxv) - base;  // the max of c·s
       if (mr != -INFINITY) rescaleRow(lv + r * W, O + r * Dv, Dv, std::exp2(mr - mx));
       mr = mx;
     }
@@ -493,15 +510,60 @@ HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float 
       if (first) vstore(lv + r * W, vf{});
       continue;
     }
-    const __m512 sum = expRow<NV, Dq>(acc[r], cv, mr, prow);
+    const __m512 sum = Fold ? expRow<NV, Dq, 1>(acc[r], cv, mr + base, prow)  // 2^(c·s − m): d = 0 when m stayed
+                            : expRow<NV, Dq, 2>(acc[r], cv, mr, prow);
     vstore(lv + r * W, first ? (vf)sum : vload(lv + r * W) + (vf)sum);
   }
+#endif
+}
+
+// acc[r][v] += Σ_l q[r·ldq + l] · kt[l·ldkt + v·W ..]: the fused pass's RB × NV·W register block of Q·Kᵀ
+// (bench/attention-bound.cpp also times it alone).
+template <int RB, int NV>
+HEED_INLINE void scoreBlock(const float* q, int64_t ldq, int64_t D, const float* kt, int64_t ldkt, __m512 (&acc)[RB][NV]) {
+  for (int64_t l = 0; l < D; l++) {
+    const float* kr = kt + l * ldkt;
+    __m512 a[RB];
+#pragma GCC unroll 8
+    for (int r = 0; r < RB; r++) a[r] = _mm512_set1_ps(q[r * ldq + l]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) {
+      __m512 bv = _mm512_loadu_ps(kr + v * W);
+      asm("" : "+v"(bv));  // one load into a register, not RB memory operands (GCC's choice: load-port bound)
+#pragma GCC unroll 8
+      for (int r = 0; r < RB; r++) acc[r][v] = _mm512_fmadd_ps(a[r], bv, acc[r][v]);
+    }
+  }
+}
+
+// S = Q·Kᵀ and its online-softmax step in one pass, for tiles without a mask or ALiBi (every
+// non-causal tile, and every causal one). An RB × NV·W block of scores stays in registers from the
+// FMA loop to the exp, so S is never stored raw, re-read for the row max and re-read for 2^x (the two
+// passes of scoreTile + onlineSoftmaxTile: their loads, stores and serial max/sum chains cost ~40%
+// more than the exp's own ops). q is read where it lies (row stride ldq, unscaled, no copy): the
+// score scale c = scale·log2 e (> 0, so max(c·s) = c·max(s)) goes into the FMA that subtracts m, or
+// (Fold) is in Kᵀ (KeysT::upTo's factor) and each row's FMA chain starts from −m (softmaxRows).
+// lim[r]: the keys of row r this tile allows (columns from lim[r] on, padding included, get P = 0).
+// P rows are ldp apart; m, lv, O, first as in onlineSoftmaxTile.
+template <int RB, int NV, bool Dq, bool Fold>
+HEED_INLINE void scoreSoftmaxRows(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt,
+                                  const int64_t* lim, float* P, int64_t ldp, float* m, float* lv, float* O,
+                                  int64_t Dv, bool first) {
+  __m512 acc[RB][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < RB; r++) {
+    const __m512 base = _mm512_set1_ps(!Fold || first || m[r] == -INFINITY ? 0.f : -m[r]);
+#pragma GCC unroll 8
+    for (int v = 0; v < NV; v++) acc[r][v] = base;
+  }
+  scoreBlock<RB, NV>(q, ldq, D, kt, ldkt, acc);
+  softmaxRows<RB, NV, Dq, Fold>(acc, c, lim, P, ldp, m, lv, O, Dv, first);
 }
 
 // The fused score + softmax step over bq query rows: blocks of RB rows (6 for up to 4 vectors of
 // keys, 3 for up to 8: ≤ 24 accumulators, the B row and the broadcasts in the other registers),
 // then the leftover rows.
-template <int NV, bool Dq>
+template <int NV, bool Dq, bool Fold>
 void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt, int64_t bq, const int64_t* lim,
                     float* P, int64_t ldp, float* m, float* lv, float* O, int64_t Dv, bool first, RowPrefetch* pf) {
   constexpr int RB = NV <= 4 ? 6 : 3;
@@ -509,7 +571,7 @@ void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, float c, const float
   auto rows = [&](auto rb) {
     constexpr int R = decltype(rb)::value;
     if (pf) pf->step();
-    scoreSoftmaxRows<R, NV, Dq>(q + r * ldq, ldq, D, c, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
+    scoreSoftmaxRows<R, NV, Dq, Fold>(q + r * ldq, ldq, D, c, kt, ldkt, lim + r, P + r * ldp, ldp, m + r, lv + r * W,
                                 O + r * Dv, Dv, first);
     r += R;
   };
@@ -536,25 +598,25 @@ void scoreSoftmaxNV(const float* q, int64_t ldq, int64_t D, float c, const float
   }
 }
 
-template <bool Dq>
+template <bool Dq, bool Fold>
 void scoreSoftmaxTile(const float* q, int64_t ldq, int64_t D, float c, const float* kt, int64_t ldkt, int64_t bq, int64_t bkP,
                       const int64_t* lim, float* P, float* m, float* lv, float* O, int64_t Dv, bool first,
                       RowPrefetch* pf = nullptr) {
   switch (bkP / W) {
-    case 1: scoreSoftmaxNV<1, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 2: scoreSoftmaxNV<2, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 3: scoreSoftmaxNV<3, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 4: scoreSoftmaxNV<4, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 5: scoreSoftmaxNV<5, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 6: scoreSoftmaxNV<6, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    case 7: scoreSoftmaxNV<7, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
-    default: scoreSoftmaxNV<8, Dq>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 1: scoreSoftmaxNV<1, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 2: scoreSoftmaxNV<2, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 3: scoreSoftmaxNV<3, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 4: scoreSoftmaxNV<4, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 5: scoreSoftmaxNV<5, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 6: scoreSoftmaxNV<6, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    case 7: scoreSoftmaxNV<7, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
+    default: scoreSoftmaxNV<8, Dq, Fold>(q, ldq, D, c, kt, ldkt, bq, lim, P, bkP, m, lv, O, Dv, first, pf); break;
   }
 }
 constexpr bool kFusedScores = BK <= 8 * W;
 #else
 constexpr bool kFusedScores = false;
-template <bool Dq>
+template <bool Dq, bool Fold>
 void scoreSoftmaxTile(const float*, int64_t, int64_t, float, const float*, int64_t, int64_t, int64_t, const int64_t*, float*, float*,
                       float*, float*, int64_t, bool, RowPrefetch* = nullptr) {}
 #endif
@@ -651,6 +713,11 @@ void forwardTiles(const AttentionParams& p, const float* q, const float* k, int6
     steps += (jEnd[g] + BK - 1) / BK;
   }
   if (!fused) ldq = p.D;
+  // Heads longer than a key tile: the fused pass's Kᵀ carries the score scale (base 2; softmaxRows' Fold),
+  // a scaling pass per key tile that the query tiles of the head share. Shorter heads (one key tile,
+  // transposed per head for a few query tiles) keep c in the exp's FMA; scoreTile's q rows carry it.
+  const bool fold = fused && p.Lk > BK;
+  const float ktScale = fold ? p.scale * kLog2e : 1.f;
   static thread_local KeysT keysT;
   keysT.use(p, p.kL.at(k, b, hk, 0), ldkt, call);
   HEED_PROF_T(t1);
@@ -684,7 +751,7 @@ void forwardTiles(const AttentionParams& p, const float* q, const float* k, int6
         int64_t bk = std::min(BK, jEnd[g] - j0);
         int64_t bkP = roundUp(bk, W);
         HEED_PROF_T(k0);
-        keysT.upTo(p, std::min(p.Lk, j0 + BK), ldkt);
+        keysT.upTo(p, std::min(p.Lk, j0 + BK), ldkt, ktScale);
         HEED_PROF_T(k1);
         HEED_PROF_ADD(kt, k0, k1);
         const int64_t t = j0 / BK;
@@ -716,8 +783,14 @@ void forwardTiles(const AttentionParams& p, const float* q, const float* k, int6
           for (int64_t r = 0; r < bq; r++) lim[r] = std::clamp<int64_t>(rowEnd[g][r] - j0, 0, bk);
           RowPrefetch* pp = pf.n ? &pf : nullptr;
           const float c = p.scale * kLog2e;  // base-2 scores
-          if (useDq) scoreSoftmaxTile<true>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
-          else scoreSoftmaxTile<false>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+          if (fold) {
+            if (useDq) scoreSoftmaxTile<true, true>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+            else scoreSoftmaxTile<false, true>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+          } else if (useDq) {
+            scoreSoftmaxTile<true, false>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+          } else {
+            scoreSoftmaxTile<false, false>(qRows[g], ldq, p.D, c, ktTile, ldkt, bq, bkP, lim, S, m, lv, O, p.Dv, first, pp);
+          }
           if (pp) pf.rest();
         } else {
           scoreTile(p, qRows[g], ktTile, ldkt, b, h, i0, bq, j0, bk, bkP, S, kLog2e);

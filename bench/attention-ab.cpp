@@ -40,21 +40,14 @@ using heed_bench::median;
 using heed_bench::randoms;
 
 int main(int argc, char** argv) {
-  int threads = 1, rounds = 9;
-  int64_t H = 12, B = 1;
-  bool causal = false, tiny = false;
-  std::vector<int64_t> lengths;
-  for (int i = 1; i < argc; i++) {
-    std::string a = argv[i];
-    if (a == "--threads") threads = std::atoi(argv[++i]);
-    else if (a == "--heads") H = std::atoll(argv[++i]);
-    else if (a == "--batch") B = std::atoll(argv[++i]);
-    else if (a == "--rounds") rounds = std::atoi(argv[++i]);
-    else if (a == "--causal") causal = true;
-    else if (a == "--tiny") tiny = true;  // the training step's calls: (B, L, H·d) strides, dropout 0.1, key lengths
-    else lengths.push_back(std::atoll(a.c_str()));
-  }
-  if (lengths.empty()) lengths = {1024, 2048, 4096};
+  heed_bench::Args defaults;
+  defaults.lengths = {1024, 2048, 4096};
+  // --tiny: the training step's calls: (B, L, H·d) strides, dropout 0.1, key lengths
+  const heed_bench::Args args = heed_bench::parseArgs(argc, argv, defaults, {"--causal", "--tiny"});
+  const int threads = args.threads, rounds = args.rounds;
+  const int64_t H = args.heads, B = args.batch;
+  const bool causal = args.has("--causal"), tiny = args.has("--tiny");
+  const std::vector<int64_t>& lengths = args.lengths;
   poolResize(threads);
   const int64_t D = 64;
   auto peak = [&] { return heed_bench::cpuPeak([&] { return avx512::peakFlops(threads); }); };  // per core, CPU clock
@@ -90,16 +83,9 @@ int main(int argc, char** argv) {
     const double budget = std::getenv("HEED_AB_SAMPLE_S") ? std::atof(std::getenv("HEED_AB_SAMPLE_S")) : 0.05;
     const int reps = std::max(1, int(budget / one));  // calls per sample: ~budget s of CPU
     std::vector<double> a, b, peaks{peak()};
-    auto sample = [&](auto& f) {
-      const double c0 = cpuSeconds();
-      for (int r = 0; r < reps; r++) f();
-      return (cpuSeconds() - c0) / reps;
-    };
-    for (int r = 0; r < rounds; r++) {
-      if (r % 2) { a.push_back(sample(fOld)); b.push_back(sample(fNew)); }
-      else { b.push_back(sample(fNew)); a.push_back(sample(fOld)); }
+    heed_bench::interleave(rounds, reps, fOld, fNew, a, b, [&](int r) {
       if (r % 3 == 2) peaks.push_back(peak());
-    }
+    });
     const double flops = 4.0 * double(B * H) * double(L) * double(L) * double(D) / (causal ? 2.0 : 1.0);
     const double pk = median(peaks), ma = median(a), mb = median(b);
     // CPU time is summed over threads: GFLOP/s per core = flops / CPU seconds

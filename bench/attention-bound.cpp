@@ -133,18 +133,13 @@ void gemmQueryTile(const float* q, const float* kt, const float* V, int64_t D, i
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 1, rounds = 11;
-  int64_t H = 12, B = 1;
-  std::vector<int64_t> lengths;
-  for (int i = 1; i < argc; i++) {
-    std::string a = argv[i];
-    if (a == "--threads") threads = std::atoi(argv[++i]);
-    else if (a == "--heads") H = std::atoll(argv[++i]);
-    else if (a == "--batch") B = std::atoll(argv[++i]);
-    else if (a == "--rounds") rounds = std::atoi(argv[++i]);
-    else lengths.push_back(std::atoll(a.c_str()));
-  }
-  if (lengths.empty()) lengths = {1024, 2048, 4096};
+  heed_bench::Args defaults;
+  defaults.rounds = 11;
+  defaults.lengths = {1024, 2048, 4096};
+  const heed_bench::Args args = heed_bench::parseArgs(argc, argv, defaults, {});
+  const int threads = args.threads, rounds = args.rounds;
+  const int64_t H = args.heads, B = args.batch;
+  const std::vector<int64_t>& lengths = args.lengths;
   if (!avx512::useDq) {
     std::fprintf(stderr, "attention-bound: the replay uses the AVX-512DQ exp2 (this CPU has no AVX-512DQ)\n");
     return 1;

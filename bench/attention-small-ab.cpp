@@ -43,13 +43,10 @@ bool attentionBackwardSmall(const AttentionParams& p, const float* q, const floa
 
 using namespace heed;
 using heed_bench::cpuSeconds;
+using heed_bench::median;
 using heed_bench::randoms;
 
 namespace {
-double median(std::vector<double> x) {
-  std::sort(x.begin(), x.end());
-  return x.empty() ? 0.0 : x[x.size() / 2];
-}
 double maxDiff(const std::vector<float>& a, const std::vector<float>& b) {
   double m = 0;
   for (size_t i = 0; i < a.size(); i++)
@@ -59,21 +56,16 @@ double maxDiff(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int threads = 1, rounds = 15;
-  int64_t H = 4, B = 64;
-  bool causal = false, forward = false;
-  std::vector<int64_t> lengths;
-  for (int i = 1; i < argc; i++) {
-    std::string a = argv[i];
-    if (a == "--threads") threads = std::atoi(argv[++i]);
-    else if (a == "--heads") H = std::atoll(argv[++i]);
-    else if (a == "--batch") B = std::atoll(argv[++i]);
-    else if (a == "--rounds") rounds = std::atoi(argv[++i]);
-    else if (a == "--causal") causal = true;
-    else if (a == "--forward") forward = true;
-    else lengths.push_back(std::atoll(a.c_str()));
-  }
-  if (lengths.empty()) lengths = {12};
+  heed_bench::Args defaults;
+  defaults.rounds = 15;
+  defaults.heads = 4;
+  defaults.batch = 64;
+  defaults.lengths = {12};
+  const heed_bench::Args args = heed_bench::parseArgs(argc, argv, defaults, {"--causal", "--forward"});
+  const int threads = args.threads, rounds = args.rounds;
+  const int64_t H = args.heads, B = args.batch;
+  const bool causal = args.has("--causal"), forward = args.has("--forward");
+  const std::vector<int64_t>& lengths = args.lengths;
   poolResize(threads);
   const int64_t D = 64;
   std::printf("{\"threads\": %d, \"B\": %lld, \"H\": %lld, \"D\": %lld, \"causal\": %s, \"forward\": %s, \"rows\": [", threads,
@@ -112,15 +104,7 @@ int main(int argc, char** argv) {
     const double one = std::max(1e-7, (cpuSeconds() - t0) / 10);
     const int reps = std::max(1, int(0.03 / one));  // calls per sample: ~30 ms of CPU
     std::vector<double> a, b;
-    auto sample = [&](auto& f) {
-      const double c0 = cpuSeconds();
-      for (int r = 0; r < reps; r++) f();
-      return (cpuSeconds() - c0) / reps;
-    };
-    for (int r = 0; r < rounds; r++) {
-      if (r % 2) { a.push_back(sample(fOld)); b.push_back(sample(fNew)); }
-      else { b.push_back(sample(fNew)); a.push_back(sample(fOld)); }
-    }
+    heed_bench::interleave(rounds, reps, fOld, fNew, a, b, [](int) {});
     int faster = 0;
     for (size_t i = 0; i < a.size(); i++) faster += b[i] < a[i];
     const double per = 1e6 / double(B * H), ma = median(a), mb = median(b);

@@ -130,7 +130,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
           throw new AutogradError(`backward of ${t.gradFn.name}: gradient for input ${i} has shape ${fmtShape(gx.shape)}, expected ${fmtShape(x.shape)}. This is a bug in heed; please report it.`);
         }
         // A backward run inside a closure (a new pass) may have renumbered x: then search for it.
-        const slot = x._bwPass === pass ? x._bwSlot : slotOf(order, count, x);
+        const slot = x._bwPass === pass ? x._bwSlot : order.indexOf(x); // entries from count on are undefined
         grads[slot] = accumulate(grads[slot], gx);
       }
     }
@@ -151,8 +151,3 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   }
 }
 
-/** The index of x among order[0 .. count) (a tensor a nested pass renumbered), or -1. */
-function slotOf(order: readonly (Tensor | undefined)[], count: number, x: Tensor): number {
-  for (let i = 0; i < count; i++) if (order[i] === x) return i;
-  return -1;
-}
